@@ -1,0 +1,867 @@
+"""The detection evaluation: match once, then answer any operating point from what was kept.
+
+Matching runs once per IoU threshold of the evaluation's grid (COCO's ten thresholds
+plus any the caller adds). With greedy matching in score order, the matches made at a
+confidence threshold c are exactly the matches of the predictions scored >= c in the
+matching at c = 0, so every later query (report, confusion matrix, outcomes, PR
+curve) at any (c, t on the grid), for any subset of frames and classes, is a masked
+count over kept arrays. All kept state is local to a frame, which is why the
+evaluations of disjoint sets of frames concatenate into exactly the evaluation of
+their union (``merge``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, fields, replace
+from typing import Any, Literal
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from shoal.engine.detection import kernels
+from shoal.engine.detection.annotations import Classes, GroundTruth, Predictions
+from shoal.engine.detection.metrics import COCO_STAT_NAMES, CocoSummary, Outcomes
+from shoal.engine.metrics import (
+    BACKGROUND,
+    ClassificationReport,
+    ConfusionMatrix,
+    PRCurve,
+    ThresholdChoice,
+    safe_divide,
+)
+from shoal.errors import InputError, ShoalError
+
+__all__ = ["COCO_IOU_THRESHOLDS", "DetectionEvaluation", "evaluate"]
+
+Protocol = Literal["coco", "voc"]
+Interpolation = Literal["coco101", "voc_all", "voc11"]
+Confidence = float | Mapping[str, float] | Mapping[int, float]
+
+# Built as pycocotools builds them (float64 linspace), so thresholds compare identically.
+COCO_IOU_THRESHOLDS = np.linspace(0.5, 0.95, int(np.round((0.95 - 0.5) / 0.05)) + 1)
+COCO_RECALL_POINTS = np.linspace(0.0, 1.00, int(np.round((1.00 - 0.0) / 0.01)) + 1)
+VOC11_RECALL_POINTS = np.linspace(0.0, 1.0, 11)
+_GRID_TOLERANCE = 1e-9
+_INTERPOLATIONS = {
+    "coco101": kernels.INTERP_COCO101,
+    "voc_all": kernels.INTERP_VOC_ALL,
+    "voc11": kernels.INTERP_VOC11,
+}
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _Kept:
+    """What matching leaves behind; every array is local to frames (see kernels.py).
+
+    ``det_gt``/``det_ignored`` (K, M), ``gt_det`` (K, N): matching at each grid
+    threshold; ``coco_status`` (4, 10, M): COCO's area-range matchings;
+    ``best_gt``/``best_iou`` (M,): closest same-class counted ground truth;
+    ``same_*`` (P,): same-class overlapping pairs; ``cross_*`` (Q,): cross-class
+    pairs with IoU >= the grid's lowest threshold.
+    """
+
+    grid: NDArray[np.float64]
+    det_gt: NDArray[np.int32]
+    det_ignored: NDArray[np.bool_]
+    gt_det: NDArray[np.int32]
+    coco_status: NDArray[np.int8]
+    best_gt: NDArray[np.int32]
+    best_iou: NDArray[np.float64]
+    same_gt: NDArray[np.int32]
+    same_dt: NDArray[np.int32]
+    same_iou: NDArray[np.float64]
+    cross_dt: NDArray[np.int32]
+    cross_gt: NDArray[np.int32]
+    cross_iou: NDArray[np.float64]
+
+
+def _merge_grid(extra: ArrayLike | None) -> NDArray[np.float64]:
+    grid = list(COCO_IOU_THRESHOLDS)
+    for value in np.asarray([] if extra is None else extra, dtype=np.float64).reshape(-1):
+        if not 0.0 < value <= 1.0:
+            raise InputError(f"IoU threshold {value} is not in (0, 1]")
+        if all(abs(value - g) > _GRID_TOLERANCE for g in grid):
+            grid.append(float(value))
+    return np.asarray(sorted(grid), dtype=np.float64)
+
+
+def _bounds(sorted_keys: NDArray[np.int64], keys: NDArray[np.int64]) -> NDArray[np.int64]:
+    """[start, end) of each of ``keys`` in ``sorted_keys``."""
+    return np.stack(
+        [np.searchsorted(sorted_keys, keys, "left"), np.searchsorted(sorted_keys, keys, "right")],
+        axis=1,
+    ).astype(np.int64)
+
+
+def _match(
+    gt: GroundTruth,
+    dt: Predictions,
+    grid: NDArray[np.float64],
+    coco_thresholds: NDArray[np.float64],
+    rule: int,
+    pixel_inclusive: bool,
+) -> _Kept:
+    num_classes = max(len(gt.classes), 1)
+    gt_key = gt.frame.astype(np.int64) * num_classes + gt.label
+    dt_key = dt.frame.astype(np.int64) * num_classes + dt.label
+    gt_sorted = np.argsort(gt_key, kind="stable")
+    dt_sorted = np.lexsort((np.arange(len(dt)), -dt.score, dt_key))
+    gt_keys_sorted = gt_key[gt_sorted]
+    dt_keys_sorted = dt_key[dt_sorted]
+    shared = np.intersect1d(gt_keys_sorted, dt_keys_sorted, assume_unique=False)
+    gt_bounds = _bounds(gt_keys_sorted, shared)
+    dt_bounds = _bounds(dt_keys_sorted, shared)
+    capacity = int(
+        ((gt_bounds[:, 1] - gt_bounds[:, 0]) * (dt_bounds[:, 1] - dt_bounds[:, 0])).sum()
+    )
+    (det_gt, det_ignored, gt_det, coco_status, best_gt, best_iou, same_gt, same_dt, same_iou) = (
+        kernels.match_all(
+            gt.box, gt.area, gt.iscrowd, gt.ignore, dt.box,
+            gt_sorted, gt_bounds, dt_sorted, dt_bounds,
+            grid, coco_thresholds, kernels.COCO_AREA_RANGES, int(kernels.COCO_MAX_DETS[-1]),
+            rule, pixel_inclusive, capacity,
+        )  # fmt: skip
+    )
+    frames = np.arange(gt.num_frames, dtype=np.int64)
+    gt_by_frame = np.argsort(gt.frame, kind="stable")
+    dt_by_frame = np.argsort(dt.frame, kind="stable")
+    counted = ~(gt.iscrowd | gt.ignore)
+    cross_dt, cross_gt, cross_iou = kernels.cross_class_pairs(
+        gt.box, gt.label, counted, dt.box, dt.label,
+        gt_by_frame, _bounds(gt.frame[gt_by_frame].astype(np.int64), frames),
+        dt_by_frame, _bounds(dt.frame[dt_by_frame].astype(np.int64), frames),
+        float(grid.min()), pixel_inclusive,
+    )  # fmt: skip
+    return _Kept(
+        grid=grid,
+        det_gt=det_gt,
+        det_ignored=det_ignored,
+        gt_det=gt_det,
+        coco_status=coco_status,
+        best_gt=best_gt,
+        best_iou=best_iou,
+        same_gt=same_gt,
+        same_dt=same_dt,
+        same_iou=same_iou,
+        cross_dt=cross_dt,
+        cross_gt=cross_gt,
+        cross_iou=cross_iou,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Settings:
+    protocol: Protocol
+    pixel_inclusive: bool
+
+    @property
+    def rule(self) -> int:
+        return kernels.RULE_COCO if self.protocol == "coco" else kernels.RULE_VOC
+
+    @property
+    def interpolation(self) -> Interpolation:
+        return "coco101" if self.protocol == "coco" else "voc_all"
+
+
+class DetectionEvaluation:
+    """Predictions matched against ground truth, ready for any query.
+
+    Build one with :func:`shoal.evaluate_detections`. Every query takes ``conf`` (a
+    confidence threshold, or a mapping of class name or id to threshold; classes not
+    named use 0), ``iou`` (an IoU threshold: one of the grid is instant, any other is
+    matched once and kept), ``frames`` (frame ids to restrict to) and ``classes``
+    (class names or ids to report on).
+    """
+
+    def __init__(
+        self, ground_truth: GroundTruth, predictions: Predictions, kept: _Kept, settings: _Settings
+    ) -> None:
+        self.ground_truth = ground_truth
+        self.predictions = predictions
+        self._settings = settings
+        gt, dt = ground_truth, predictions
+        num_classes = len(gt.classes)
+        frame_rank = np.empty(gt.num_frames, np.int64)
+        frame_rank[np.argsort(gt.frame_ids, kind="stable")] = np.arange(gt.num_frames)
+        dt_frame_rank = frame_rank[dt.frame]
+        rows = np.arange(len(dt))
+        # pycocotools' accumulation order: class, then score (descending), then image
+        # id, then file order inside the image.
+        self._dt_order = np.lexsort((rows, dt_frame_rank, -dt.score, dt.label))
+        counts = np.bincount(dt.label, minlength=num_classes)
+        ends = np.cumsum(counts)
+        self._class_bounds = np.stack([ends - counts, ends], axis=1).astype(np.int64)
+        self._dt_area = dt.box[:, 2] * dt.box[:, 3]
+        group_order = np.lexsort((rows, -dt.score, dt.label, dt.frame))
+        group_key = dt.frame.astype(np.int64) * max(num_classes, 1) + dt.label
+        sorted_key = group_key[group_order]
+        first = np.searchsorted(sorted_key, sorted_key, "left")
+        self._dt_rank = np.empty(len(dt), np.int64)
+        self._dt_rank[group_order] = np.arange(len(dt)) - first
+        self._gt_counted = ~(gt.iscrowd | gt.ignore)
+        self._score_position = np.empty(len(dt), np.int64)
+        self._score_position[np.lexsort((rows, dt_frame_rank, -dt.score))] = rows
+        self._set_kept(kept)
+        self._all_frames = np.ones(gt.num_frames, bool)
+        self._sorted_frame_ids = gt.frame_ids[np.argsort(gt.frame_ids, kind="stable")]
+        self._frame_sort = np.argsort(gt.frame_ids, kind="stable")
+
+    def _set_kept(self, kept: _Kept) -> None:
+        self._kept = kept
+        # Confusion candidates in the order the second pass walks them: prediction by
+        # descending score (then frame, then row), then by descending IoU.
+        order = np.lexsort((kept.cross_gt, -kept.cross_iou, self._score_position[kept.cross_dt]))
+        self._cross = (kept.cross_dt[order], kept.cross_gt[order], kept.cross_iou[order])
+
+    # ----------------------------------------------------------------- basics
+    @property
+    def classes(self) -> Classes:
+        return self.ground_truth.classes
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return tuple(self.classes.names.tolist())
+
+    @property
+    def iou_thresholds(self) -> tuple[float, ...]:
+        return tuple(self._kept.grid.tolist())
+
+    @property
+    def protocol(self) -> Protocol:
+        return self._settings.protocol
+
+    def __repr__(self) -> str:
+        return (
+            f"<DetectionEvaluation {self.ground_truth.num_frames} frames, "
+            f"{len(self.ground_truth)} ground truth, {len(self.predictions)} predictions, "
+            f"{len(self.classes)} classes, protocol={self.protocol}>"
+        )
+
+    # --------------------------------------------------------------- selection
+    def _frame_mask(self, frames: Iterable[Any] | None) -> NDArray[np.bool_]:
+        if frames is None:
+            return self._all_frames
+        wanted = np.asarray(list(frames))
+        mask = np.zeros(self.ground_truth.num_frames, bool)
+        if wanted.size == 0:
+            return mask
+        ids = self._sorted_frame_ids
+        if ids.size == 0 or (wanted.dtype.kind in "iu") != (ids.dtype.kind in "iu"):
+            raise InputError(f"unknown frame id {wanted[0]!r}")
+        pos = np.minimum(np.searchsorted(ids, wanted), ids.size - 1)
+        found = ids[pos] == wanted
+        if not found.all():
+            raise InputError(f"unknown frame id {wanted[~found][0]!r}")
+        mask[self._frame_sort[pos]] = True
+        return mask
+
+    def _selection(
+        self, frames: Iterable[Any] | None
+    ) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+        """Prediction and ground-truth row masks for a frame selection."""
+        mask = self._frame_mask(frames)
+        if frames is None:
+            return np.ones(len(self.predictions), bool), np.ones(len(self.ground_truth), bool)
+        return mask[self.predictions.frame], mask[self.ground_truth.frame]
+
+    def _class_conf(self, conf: Confidence) -> NDArray[np.float64]:
+        num = len(self.classes)
+        if isinstance(conf, Mapping):
+            out = np.zeros(num)
+            picked = self.classes.resolve(list(conf.keys()))
+            out[picked] = np.asarray(list(conf.values()), dtype=np.float64)
+        else:
+            out = np.full(num, float(conf))
+        if not np.all((out >= 0.0) & (out <= 1.0)):
+            raise InputError(f"confidence threshold {conf!r} is not in [0, 1]")
+        return out
+
+    def _conf_label(self, conf: Confidence) -> float | dict[str, float]:
+        if not isinstance(conf, Mapping):
+            return float(conf)
+        values = self._class_conf(conf)
+        return {name: float(v) for name, v in zip(self.labels, values.tolist(), strict=True)}
+
+    def _grid_index(self, iou: float) -> int:
+        grid = self._kept.grid
+        near = np.flatnonzero(np.abs(grid - iou) <= _GRID_TOLERANCE)
+        if near.size:
+            return int(near[0])
+        if not 0.0 < iou <= 1.0:
+            raise InputError(f"IoU threshold {iou} is not in (0, 1]")
+        self._add_threshold(float(iou))
+        return int(np.flatnonzero(np.abs(self._kept.grid - iou) <= _GRID_TOLERANCE)[0])
+
+    def _add_threshold(self, iou: float) -> None:
+        """Match at one more IoU threshold and keep it (cross-class pairs below the old
+        minimum are found again as needed)."""
+        fresh = _match(
+            self.ground_truth,
+            self.predictions,
+            np.asarray([iou]),
+            np.zeros(0),
+            self._settings.rule,
+            self._settings.pixel_inclusive,
+        )
+        kept = self._kept
+        grid = np.append(kept.grid, iou)
+        order = np.argsort(grid, kind="stable")
+        updated = replace(
+            kept,
+            grid=grid[order],
+            det_gt=np.concatenate([kept.det_gt, fresh.det_gt])[order],
+            det_ignored=np.concatenate([kept.det_ignored, fresh.det_ignored])[order],
+            gt_det=np.concatenate([kept.gt_det, fresh.gt_det])[order],
+        )
+        if iou < kept.grid.min():
+            updated = replace(
+                updated, cross_dt=fresh.cross_dt, cross_gt=fresh.cross_gt, cross_iou=fresh.cross_iou
+            )
+        self._set_kept(updated)
+
+    def _class_rows(
+        self, classes: Sequence[int | str] | None, present: NDArray[np.bool_]
+    ) -> NDArray[np.int32]:
+        """Classes to report: the caller's, else those present in the selection."""
+        if classes is not None:
+            return self.classes.resolve(classes)
+        return np.flatnonzero(present).astype(np.int32)
+
+    # ----------------------------------------------------------------- queries
+    def _counts(
+        self, conf: Confidence, iou: float, frames: Iterable[Any] | None
+    ) -> tuple[NDArray[np.int64], ...]:
+        k = self._grid_index(iou)
+        dt_sel, gt_sel = self._selection(frames)
+        tp, fp, fn, dt_is_fp, gt_is_fn = kernels.operating_point_counts(
+            len(self.classes),
+            self.predictions.label,
+            self.predictions.score,
+            dt_sel,
+            self._kept.det_gt[k],
+            self._kept.det_ignored[k],
+            self.ground_truth.label,
+            gt_sel & self._gt_counted,
+            self._kept.gt_det[k],
+            self._class_conf(conf),
+        )
+        return tp, fp, fn, dt_is_fp, gt_is_fn, dt_sel, gt_sel
+
+    def _present(self, dt_sel: NDArray[np.bool_], gt_sel: NDArray[np.bool_]) -> NDArray[np.bool_]:
+        num = len(self.classes)
+        has_gt = np.bincount(self.ground_truth.label[gt_sel & self._gt_counted], minlength=num)
+        has_dt = np.bincount(self.predictions.label[dt_sel], minlength=num)
+        return (has_gt > 0) | (has_dt > 0)
+
+    def report(
+        self,
+        conf: Confidence = 0.0,
+        iou: float = 0.5,
+        *,
+        frames: Iterable[Any] | None = None,
+        classes: Sequence[int | str] | None = None,
+    ) -> ClassificationReport:
+        """Per-class TP, FP, FN, precision, recall, F1, support and AP at (conf, iou).
+
+        Without ``classes``, the rows are the classes with ground truth or predictions
+        in the selected frames. ``ap`` is the class's AP at ``iou`` over all its
+        predictions (the evaluation's interpolation; -1 without ground truth).
+        """
+        tp, fp, fn, _, _, dt_sel, gt_sel = self._counts(conf, iou, frames)
+        rows = self._class_rows(classes, self._present(dt_sel, gt_sel))
+        ap = self._average_precision(self._grid_index(iou), dt_sel, gt_sel, None)
+        return ClassificationReport(
+            labels=tuple(self.classes.names[rows].tolist()),
+            tp=tp[rows],
+            fp=fp[rows],
+            fn=fn[rows],
+            conf=self._conf_label(conf),
+            iou=float(iou),
+            ap=ap[rows],
+        )
+
+    def _confusions(
+        self, iou: float, dt_is_fp: NDArray[np.bool_], gt_is_fn: NDArray[np.bool_]
+    ) -> tuple[NDArray[np.int32], NDArray[np.int32]]:
+        pair_dt, pair_gt, pair_iou = self._cross
+        return kernels.assign_confusions(
+            pair_dt, pair_gt, pair_iou, dt_is_fp, gt_is_fn, float(iou),
+            len(self.predictions), len(self.ground_truth),
+        )  # fmt: skip
+
+    def confusion_matrix(
+        self,
+        conf: Confidence = 0.0,
+        iou: float = 0.5,
+        *,
+        frames: Iterable[Any] | None = None,
+        classes: Sequence[int | str] | None = None,
+    ) -> ConfusionMatrix:
+        """Rows ground truth, columns predictions, with a background row and column.
+
+        The diagonal is each class's TP. After class-aware matching, each remaining
+        false positive (in descending score order) takes the remaining missed ground
+        truth of another class it overlaps most with IoU >= ``iou``: that pair is one
+        count in the off-diagonal cell (truth class, predicted class). Missed ground
+        truth left over is counted in the background column, false positives left over
+        in the background row. Row sums are ground-truth counts; column sums are the
+        numbers of predictions at or above ``conf`` (crowd and ignored matches aside).
+        With ``classes``, only those rows and columns (and background) are shown.
+        """
+        tp, fp, fn, dt_is_fp, gt_is_fn, dt_sel, gt_sel = self._counts(conf, iou, frames)
+        dt_conf, _ = self._confusions(iou, dt_is_fp, gt_is_fn)
+        num = len(self.classes)
+        matrix = np.zeros((num + 1, num + 1), np.int64)
+        matrix[np.arange(num), np.arange(num)] = tp
+        confused = np.flatnonzero(dt_conf >= 0)
+        np.add.at(
+            matrix,
+            (self.ground_truth.label[dt_conf[confused]], self.predictions.label[confused]),
+            1,
+        )
+        off_diagonal = matrix[:num, :num].copy()
+        np.fill_diagonal(off_diagonal, 0)
+        matrix[:num, num] = fn - off_diagonal.sum(axis=1)
+        matrix[num, :num] = fp - off_diagonal.sum(axis=0)
+        rows = self._class_rows(classes, self._present(dt_sel, gt_sel))
+        keep = np.append(rows, num)
+        return ConfusionMatrix(
+            labels=(*self.classes.names[rows].tolist(), BACKGROUND),
+            matrix=matrix[np.ix_(keep, keep)],
+            conf=self._conf_label(conf),
+            iou=float(iou),
+        )
+
+    def outcomes(
+        self,
+        conf: Confidence = 0.0,
+        iou: float = 0.5,
+        *,
+        frames: Iterable[Any] | None = None,
+        classes: Sequence[int | str] | None = None,
+    ) -> Outcomes:
+        """Each counted object's outcome, reason, partner and IoU at (conf, iou).
+
+        Reasons, in order of precedence. A false positive is a ``class_confusion``
+        when the confusion matrix pairs it with another class's missed ground truth;
+        a ``duplicate`` when a same-class ground truth it overlaps with IoU >= ``iou``
+        was already taken by a higher-confidence prediction; ``localization`` when its
+        best same-class IoU is above 0 but below ``iou``; else ``background``. A false
+        negative is a ``class_confusion`` when paired in the matrix; ``localization``
+        when a same-class prediction at or above ``conf`` overlaps it (IoU > 0); else
+        ``missed``.
+        """
+        gt, dt, kept = self.ground_truth, self.predictions, self._kept
+        k = self._grid_index(iou)
+        _, _, _, dt_is_fp, gt_is_fn, dt_sel, gt_sel = self._counts(conf, iou, frames)
+        dt_conf_gt, gt_conf_dt = self._confusions(iou, dt_is_fp, gt_is_fn)
+        class_conf = self._class_conf(conf)
+        wanted = np.zeros(len(self.classes), bool)
+        wanted[self._class_rows(classes, np.ones(len(self.classes), bool))] = True
+
+        # Predictions at or above their class threshold that count (not ignored).
+        dt_rows = np.flatnonzero(
+            dt_sel
+            & ~kept.det_ignored[k]
+            & (dt.score >= class_conf[dt.label])
+            & wanted[dt.label]
+        )
+        matched = kept.det_gt[k][dt_rows]
+        is_tp = matched >= 0
+        dt_partner = np.where(is_tp, matched, kept.best_gt[dt_rows])
+        confused = dt_conf_gt[dt_rows]
+        dt_partner = np.where(confused >= 0, confused, dt_partner)
+        best = kept.best_iou[dt_rows]
+        limit = min(float(iou), 1.0 - 1e-10)
+        dt_reason = np.where(
+            is_tp,
+            "",
+            np.where(
+                confused >= 0,
+                "class_confusion",
+                np.where(
+                    best >= limit, "duplicate", np.where(best > 0, "localization", "background")
+                ),
+            ),
+        )
+
+        # Counted ground truth: TP when its match is at or above the threshold.
+        gt_rows = np.flatnonzero(gt_sel & self._gt_counted & wanted[gt.label])
+        missed = gt_is_fn[gt_rows]
+        gt_partner = np.where(missed, -1, kept.gt_det[k][gt_rows])
+        gt_confused = gt_conf_dt[gt_rows]
+        gt_partner = np.where(gt_confused >= 0, gt_confused, gt_partner)
+        # Localization partner: the highest-IoU same-class prediction above threshold.
+        near = (dt.score[kept.same_dt] >= class_conf[dt.label[kept.same_dt]]) & dt_sel[kept.same_dt]
+        near &= gt_is_fn[kept.same_gt] & ~kept.det_ignored[k][kept.same_dt]
+        near_gt, near_dt = kept.same_gt[near], kept.same_dt[near]
+        order = np.lexsort((kept.same_iou[near], near_gt))
+        last = np.ones(order.size, bool)
+        last[:-1] = near_gt[order][1:] != near_gt[order][:-1]
+        localizer = np.full(len(gt), -1, np.int64)
+        localizer[near_gt[order][last]] = near_dt[order][last]
+        loc = localizer[gt_rows]
+        use_loc = missed & (gt_confused < 0) & (loc >= 0)
+        gt_partner = np.where(use_loc, loc, gt_partner)
+        gt_reason = np.where(
+            ~missed,
+            "",
+            np.where(
+                gt_confused >= 0, "class_confusion", np.where(loc >= 0, "localization", "missed")
+            ),
+        )
+
+        def pair_iou(dt_index: NDArray[np.int64], gt_index: NDArray[np.int64]) -> NDArray[np.float64]:
+            ok = (dt_index >= 0) & (gt_index >= 0)
+            out = np.zeros(dt_index.size)
+            d, g = dt_index[ok], gt_index[ok]
+            out[ok] = _pairwise_iou(dt.box[d], gt.box[g], gt.iscrowd[g], self._settings)
+            return out
+
+        names = self.classes.names
+        dt_partner_ok = dt_partner >= 0
+        gt_partner_ok = gt_partner >= 0
+        num_dt, num_gt = dt_rows.size, gt_rows.size
+        return Outcomes(
+            kind=np.array(["prediction"] * num_dt + ["ground_truth"] * num_gt, dtype=np.str_),
+            id=np.concatenate([dt.ids[dt_rows], gt.ids[gt_rows]]),
+            frame_id=np.concatenate([gt.frame_ids[dt.frame[dt_rows]], gt.frame_ids[gt.frame[gt_rows]]]),
+            label=np.concatenate([names[dt.label[dt_rows]], names[gt.label[gt_rows]]]),
+            confidence=np.concatenate([dt.score[dt_rows], np.full(num_gt, np.nan)]),
+            outcome=np.concatenate(
+                [np.where(is_tp, "TP", "FP"), np.where(missed, "FN", "TP")]
+            ).astype(np.str_),
+            reason=np.concatenate([dt_reason, gt_reason]).astype(np.str_),
+            partner_id=np.concatenate(
+                [
+                    np.where(dt_partner_ok, gt.ids[np.maximum(dt_partner, 0)], -1),
+                    np.where(gt_partner_ok, dt.ids[np.maximum(gt_partner, 0)], -1),
+                ]
+            ),
+            partner_label=np.concatenate(
+                [
+                    np.where(dt_partner_ok, names[gt.label[np.maximum(dt_partner, 0)]], ""),
+                    np.where(gt_partner_ok, names[dt.label[np.maximum(gt_partner, 0)]], ""),
+                ]
+            ).astype(np.str_),
+            iou=np.concatenate(
+                [
+                    pair_iou(dt_rows, dt_partner.astype(np.int64)),
+                    pair_iou(gt_partner.astype(np.int64), gt_rows),
+                ]
+            ),
+            area=np.concatenate(
+                [dt.box[dt_rows, 2] * dt.box[dt_rows, 3], gt.box[gt_rows, 2] * gt.box[gt_rows, 3]]
+            ),
+            conf=self._conf_label(conf),
+            iou_threshold=float(iou),
+        )
+
+    # ----------------------------------------------------------- curves and AP
+    def _num_positive(self, gt_sel: NDArray[np.bool_]) -> NDArray[np.int64]:
+        counted = gt_sel & self._gt_counted
+        return np.bincount(self.ground_truth.label[counted], minlength=len(self.classes))
+
+    def _average_precision(
+        self,
+        k: int,
+        dt_sel: NDArray[np.bool_],
+        gt_sel: NDArray[np.bool_],
+        interpolation: Interpolation | None,
+    ) -> NDArray[np.float64]:
+        method = interpolation or self._settings.interpolation
+        points = VOC11_RECALL_POINTS if method == "voc11" else COCO_RECALL_POINTS
+        return kernels.average_precision_by_class(
+            self._dt_order, self._class_bounds, dt_sel,
+            self._kept.det_gt[k], self._kept.det_ignored[k],
+            self._num_positive(gt_sel), _INTERPOLATIONS[method], points,
+        )  # fmt: skip
+
+    def average_precision(
+        self,
+        iou: float = 0.5,
+        *,
+        interpolation: Interpolation | None = None,
+        frames: Iterable[Any] | None = None,
+        classes: Sequence[int | str] | None = None,
+    ) -> dict[str, float]:
+        """AP of each class at one IoU threshold, over all predictions (no per-frame cap,
+        no area range), and ``"mAP"``, the mean over classes with ground truth.
+
+        ``interpolation``: ``"coco101"`` (COCO's 101 recall points), ``"voc_all"``
+        (area under the precision envelope, VOC 2010+) or ``"voc11"`` (VOC 2007's 11
+        points). The default follows the protocol. -1 marks a class without ground truth.
+        """
+        dt_sel, gt_sel = self._selection(frames)
+        ap = self._average_precision(self._grid_index(iou), dt_sel, gt_sel, interpolation)
+        rows = self._class_rows(classes, self._present(dt_sel, gt_sel))
+        out = {name: float(ap[r]) for name, r in zip(self.classes.names[rows].tolist(), rows, strict=True)}
+        valid = ap[rows][ap[rows] > -1]
+        out["mAP"] = float(valid.mean()) if valid.size else -1.0
+        return out
+
+    def pr_curve(
+        self,
+        label: str | int | None = None,
+        *,
+        iou: float = 0.5,
+        frames: Iterable[Any] | None = None,
+    ) -> PRCurve:
+        """Precision and recall at every distinct confidence for one class, or for all
+        classes pooled (``label=None``: micro-averaged, labelled ``"all"``)."""
+        k = self._grid_index(iou)
+        dt_sel, gt_sel = self._selection(frames)
+        positives = self._num_positive(gt_sel)
+        if label is None:
+            order = np.lexsort((np.arange(len(self.predictions)), -self.predictions.score))
+            thresholds, tp, fp = kernels.cumulative_curve(
+                order, 0, order.size, dt_sel, self._kept.det_gt[k],
+                self._kept.det_ignored[k], self.predictions.score,
+            )  # fmt: skip
+            npos = int(positives.sum())
+            ap_by_class = self._average_precision(k, dt_sel, gt_sel, None)
+            valid = ap_by_class[ap_by_class > -1]
+            ap = float(valid.mean()) if valid.size else -1.0
+            name = "all"
+        else:
+            c = int(self.classes.resolve([label])[0])
+            start, end = self._class_bounds[c]
+            thresholds, tp, fp = kernels.cumulative_curve(
+                self._dt_order, int(start), int(end), dt_sel, self._kept.det_gt[k],
+                self._kept.det_ignored[k], self.predictions.score,
+            )  # fmt: skip
+            npos = int(positives[c])
+            ap = float(self._average_precision(k, dt_sel, gt_sel, None)[c])
+            name = str(self.classes.names[c])
+        return PRCurve(
+            label=name,
+            thresholds=thresholds,
+            precision=safe_divide(tp, tp + fp),
+            recall=safe_divide(tp, np.asarray(float(npos))),
+            ap=ap,
+            iou=float(iou),
+        )
+
+    def pr_curves(
+        self,
+        *,
+        iou: float = 0.5,
+        frames: Iterable[Any] | None = None,
+        classes: Sequence[int | str] | None = None,
+    ) -> dict[str, PRCurve]:
+        """``pr_curve`` of each class (present ones unless ``classes``), plus ``"all"``."""
+        dt_sel, gt_sel = self._selection(frames)
+        rows = self._class_rows(classes, self._present(dt_sel, gt_sel))
+        out = {str(self.classes.names[r]): self.pr_curve(int(self.classes.ids[r]), iou=iou, frames=frames) for r in rows}
+        out["all"] = self.pr_curve(None, iou=iou, frames=frames)
+        return out
+
+    def best_thresholds(
+        self,
+        *,
+        iou: float = 0.5,
+        frames: Iterable[Any] | None = None,
+        classes: Sequence[int | str] | None = None,
+    ) -> dict[str, ThresholdChoice]:
+        """For each class, the confidence threshold with the highest F1 at ``iou``: a
+        suggested per-class deployment threshold (pass the result's ``conf`` values back
+        as a per-class ``conf``)."""
+        return {
+            name: curve.best()
+            for name, curve in self.pr_curves(iou=iou, frames=frames, classes=classes).items()
+            if name != "all"
+        }
+
+    # ------------------------------------------------------------------ COCO
+    def coco_summary(
+        self,
+        *,
+        frames: Iterable[Any] | None = None,
+        classes: Sequence[int | str] | None = None,
+    ) -> CocoSummary:
+        """The 12 COCO statistics exactly as pycocotools' ``COCOeval`` computes them.
+
+        Classes without counted ground truth are -1 and left out of the means; with
+        ``classes``, the means cover only those classes.
+        """
+        if self._settings.protocol != "coco":
+            raise ShoalError("coco_summary() needs an evaluation with protocol='coco'")
+        gt = self.ground_truth
+        dt_sel, gt_sel = self._selection(frames)
+        counted = gt_sel & self._gt_counted
+        num_classes = len(self.classes)
+        ranges = kernels.COCO_AREA_RANGES
+        num_counted = np.stack(
+            [
+                np.bincount(
+                    gt.label[counted & (gt.area >= lo) & (gt.area <= hi)], minlength=num_classes
+                )
+                for lo, hi in ranges
+            ]
+        ).astype(np.int64)
+        precision, recall = kernels.coco_accumulate(
+            self._dt_order, self._class_bounds, self._dt_rank, self._dt_area, dt_sel,
+            self._kept.coco_status, num_counted, ranges, kernels.COCO_MAX_DETS, COCO_RECALL_POINTS,
+        )  # fmt: skip
+        rows = self.classes.resolve(classes) if classes is not None else np.arange(num_classes)
+        precision, recall = precision[:, :, rows], recall[:, rows]
+        stats = _summarize(precision, recall)
+        per_class_p = np.where(precision[:, :, :, 0, 2] > -1, precision[:, :, :, 0, 2], np.nan)
+
+        def class_mean(values: NDArray[np.float64], axes: tuple[int, ...]) -> NDArray[np.float64]:
+            valid = ~np.isnan(values)
+            total = np.where(valid, values, 0.0).sum(axis=axes)
+            count = valid.sum(axis=axes)
+            return np.where(count > 0, total / np.maximum(count, 1), -1.0)
+
+        t50 = int(np.flatnonzero(np.abs(COCO_IOU_THRESHOLDS - 0.5) < 1e-12)[0])
+        t75 = int(np.flatnonzero(np.abs(COCO_IOU_THRESHOLDS - 0.75) < 1e-12)[0])
+        rec100 = np.where(recall[:, :, 0, 2] > -1, recall[:, :, 0, 2], np.nan)
+        return CocoSummary(
+            stats=stats,
+            labels=tuple(self.classes.names[rows].tolist()),
+            class_ap=class_mean(per_class_p, (0, 1)),
+            class_ap50=class_mean(per_class_p[t50], (0,)),
+            class_ap75=class_mean(per_class_p[t75], (0,)),
+            class_ar100=class_mean(rec100, (0,)),
+            precision=precision,
+            recall=recall,
+        )
+
+    # ----------------------------------------------------------------- merge
+    def merge(self, other: DetectionEvaluation) -> DetectionEvaluation:
+        """The evaluation of both frame sets (they must not share a frame)."""
+        return DetectionEvaluation.merge_all([self, other])
+
+    @staticmethod
+    def merge_all(evaluations: Sequence[DetectionEvaluation]) -> DetectionEvaluation:
+        """Concatenate the evaluations of disjoint frame sets into the evaluation of their
+        union; equal to evaluating the union directly."""
+        if not evaluations:
+            raise ShoalError("merge_all() needs at least one evaluation")
+        first = evaluations[0]
+        for other in evaluations[1:]:
+            if other._settings != first._settings:
+                raise ShoalError("cannot merge evaluations made with different protocols")
+            if not np.array_equal(other.classes.ids, first.classes.ids):
+                raise ShoalError("cannot merge evaluations with different classes")
+            if not np.array_equal(other._kept.grid, first._kept.grid):
+                raise ShoalError("cannot merge evaluations with different IoU grids")
+        gts = [e.ground_truth for e in evaluations]
+        dts = [e.predictions for e in evaluations]
+        frame_offsets = np.cumsum([0] + [g.num_frames for g in gts])
+        gt_offsets = np.cumsum([0] + [len(g) for g in gts])
+        dt_offsets = np.cumsum([0] + [len(d) for d in dts])
+        frame_ids = np.concatenate([g.frame_ids for g in gts])
+        if np.unique(frame_ids).size != frame_ids.size:
+            raise ShoalError("cannot merge evaluations that share frames")
+        ground_truth = GroundTruth(
+            frame_ids=frame_ids,
+            classes=first.classes,
+            frame=np.concatenate([g.frame + o for g, o in zip(gts, frame_offsets, strict=False)]).astype(np.int32),
+            label=np.concatenate([g.label for g in gts]),
+            box=np.concatenate([g.box for g in gts]).reshape(-1, 4),
+            area=np.concatenate([g.area for g in gts]),
+            iscrowd=np.concatenate([g.iscrowd for g in gts]),
+            ignore=np.concatenate([g.ignore for g in gts]),
+            ids=np.concatenate([g.ids for g in gts]),
+        )
+        predictions = Predictions(
+            frame=np.concatenate([d.frame + o for d, o in zip(dts, frame_offsets, strict=False)]).astype(np.int32),
+            label=np.concatenate([d.label for d in dts]),
+            box=np.concatenate([d.box for d in dts]).reshape(-1, 4),
+            score=np.concatenate([d.score for d in dts]),
+            ids=np.concatenate([d.ids for d in dts]),
+        )
+
+        def shifted(values: NDArray[Any], offset: int) -> NDArray[Any]:
+            return np.where(values >= 0, values + offset, values).astype(values.dtype)
+
+        kept_parts = [e._kept for e in evaluations]
+        pieces: dict[str, Any] = {"grid": first._kept.grid}
+        for f in fields(_Kept):
+            name = f.name
+            if name == "grid":
+                continue
+            arrays = [getattr(k, name) for k in kept_parts]
+            if name in ("det_gt", "best_gt", "same_gt", "cross_gt"):
+                arrays = [shifted(a, int(o)) for a, o in zip(arrays, gt_offsets, strict=False)]
+            elif name in ("gt_det", "same_dt", "cross_dt"):
+                arrays = [shifted(a, int(o)) for a, o in zip(arrays, dt_offsets, strict=False)]
+            pieces[name] = np.concatenate(arrays, axis=-1)
+        return DetectionEvaluation(ground_truth, predictions, _Kept(**pieces), first._settings)
+
+
+def _summarize(precision: NDArray[np.float64], recall: NDArray[np.float64]) -> dict[str, float]:
+    """pycocotools' ``summarize``: means over the entries above -1."""
+
+    def mean(values: NDArray[np.float64]) -> float:
+        valid = values[values > -1]
+        return float(np.mean(valid)) if valid.size else -1.0
+
+    t50 = np.flatnonzero(np.abs(COCO_IOU_THRESHOLDS - 0.5) < 1e-12)
+    t75 = np.flatnonzero(np.abs(COCO_IOU_THRESHOLDS - 0.75) < 1e-12)
+    values = [
+        mean(precision[:, :, :, 0, 2]),
+        mean(precision[t50][:, :, :, 0, 2]),
+        mean(precision[t75][:, :, :, 0, 2]),
+        mean(precision[:, :, :, 1, 2]),
+        mean(precision[:, :, :, 2, 2]),
+        mean(precision[:, :, :, 3, 2]),
+        mean(recall[:, :, 0, 0]),
+        mean(recall[:, :, 0, 1]),
+        mean(recall[:, :, 0, 2]),
+        mean(recall[:, :, 1, 2]),
+        mean(recall[:, :, 2, 2]),
+        mean(recall[:, :, 3, 2]),
+    ]
+    return dict(zip(COCO_STAT_NAMES, values, strict=True))
+
+
+def _pairwise_iou(
+    dt_box: NDArray[np.float64],
+    gt_box: NDArray[np.float64],
+    crowd: NDArray[np.bool_],
+    settings: _Settings,
+) -> NDArray[np.float64]:
+    out = np.empty(dt_box.shape[0])
+    use_crowd = settings.protocol == "coco"
+    for i in range(out.size):
+        out[i] = kernels.box_iou(
+            *dt_box[i].tolist(), *gt_box[i].tolist(), bool(crowd[i]) and use_crowd,
+            settings.pixel_inclusive,
+        )  # fmt: skip
+    return out
+
+
+def evaluate(
+    ground_truth: GroundTruth,
+    predictions: Predictions,
+    *,
+    iou_thresholds: ArrayLike | None = None,
+    protocol: Protocol = "coco",
+    pixel_inclusive: bool = False,
+) -> DetectionEvaluation:
+    """Match ``predictions`` against ``ground_truth`` at every IoU threshold of the grid.
+
+    ``protocol``: ``"coco"`` (each prediction, by descending score, takes the best
+    still-unmatched ground truth; pycocotools' rules for crowds, area ranges and
+    maxDets) or ``"voc"`` (each prediction takes its best ground truth and is a
+    duplicate if that one is taken; VOC all-point AP by default). ``pixel_inclusive``
+    uses the VOC devkit's "+1 pixel" box convention for IoU. ``iou_thresholds`` adds
+    thresholds to COCO's ten (0.50:0.05:0.95).
+    """
+    if protocol not in ("coco", "voc"):
+        raise InputError(f"unknown protocol {protocol!r}; use 'coco' or 'voc'")
+    if len(predictions) and (
+        int(predictions.frame.max(initial=0)) >= ground_truth.num_frames
+        or int(predictions.label.max(initial=0)) >= len(ground_truth.classes)
+    ):
+        raise InputError("predictions refer to frames or classes the ground truth does not have")
+    settings = _Settings(protocol, bool(pixel_inclusive))
+    grid = _merge_grid(iou_thresholds)
+    kept = _match(
+        ground_truth, predictions, grid, COCO_IOU_THRESHOLDS, settings.rule, settings.pixel_inclusive
+    )
+    return DetectionEvaluation(ground_truth, predictions, kept, settings)
