@@ -63,6 +63,7 @@ def to_columns(gt: dict[str, Any], dt: list[dict[str, Any]]) -> tuple[GroundTrut
         labels=[d["category_id"] for d in dt],
         boxes=np.array([d["bbox"] for d in dt], dtype=np.float64).reshape(-1, 4),
         scores=[d.get("score", 1.0) for d in dt],
+        ids=[d.get("id", i + 1) for i, d in enumerate(dt)],
     )
     return ground_truth, predictions
 

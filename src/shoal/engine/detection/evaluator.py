@@ -496,7 +496,8 @@ class DetectionEvaluation:
         near = (dt.score[kept.same_dt] >= class_conf[dt.label[kept.same_dt]]) & dt_sel[kept.same_dt]
         near &= gt_is_fn[kept.same_gt] & ~kept.det_ignored[k][kept.same_dt]
         near_gt, near_dt = kept.same_gt[near], kept.same_dt[near]
-        order = np.lexsort((kept.same_iou[near], near_gt))
+        # Highest IoU wins; then higher confidence, then the earlier row in the frame.
+        order = np.lexsort((-near_dt, dt.score[near_dt], kept.same_iou[near], near_gt))
         last = np.ones(order.size, bool)
         last[:-1] = near_gt[order][1:] != near_gt[order][:-1]
         localizer = np.full(len(gt), -1, np.int64)
