@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import orjson
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 DEFAULT_SEED = 20240601
 SIZES: dict[str, int] = {"S": 500, "M": 5_000, "L": 20_000}
 DEFAULT_OUT = Path(__file__).resolve().parent / "data"
@@ -286,7 +286,7 @@ def _make_predictions(
     order = np.lexsort((rng.random(len(out.image)), out.image))
     order = order[keep[order]]
     xywh = np.round(_clip_to_image(out.xywh[order], wh[out.image[order]], 1.0), 2)
-    score = _round_scores(rng, np.clip(out.score[order], 0.005, 0.999))
+    score = _round_scores(rng, np.clip(out.score[order], 0.01, 0.999))
     return _Boxes(out.image[order], out.cls[order], xywh, score)
 
 
@@ -397,14 +397,32 @@ def write(size: str, out: Path = DEFAULT_OUT, seed: int = DEFAULT_SEED) -> Path:
     return target
 
 
+def _is_current(target: Path, size: str, seed: int) -> bool:
+    try:
+        meta = orjson.loads((target / "meta.json").read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        return False
+    expected = {"generator_version": GENERATOR_VERSION, "size": size, "seed": seed}
+    files = all((target / name).exists() for name in ("gt.json", "predictions.json"))
+    return files and all(meta.get(k) == v for k, v in expected.items())
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", choices=sorted(SIZES), required=True)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="default: %(default)s")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument(
+        "--if-stale",
+        action="store_true",
+        help="do nothing if the files exist and were made by this generator version and seed",
+    )
     args = parser.parse_args(argv)
+    target = args.out / args.size
+    if args.if_stale and _is_current(target, args.size, args.seed):
+        return 0
     start = time.perf_counter()
-    target = write(args.size, args.out, args.seed)
+    write(args.size, args.out, args.seed)
     meta = orjson.loads((target / "meta.json").read_bytes())
     print(
         f"{target}: {meta['images']} images, {meta['annotations']} GT "
