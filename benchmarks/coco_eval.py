@@ -180,12 +180,10 @@ class EngineResult:
 
 
 def ensure_data(size: str, regenerate: bool) -> Path:
-    target = DATA / size
-    if regenerate or not all((target / f).exists() for f in ("gt.json", "predictions.json")):
-        print(f"generating data for size {size} ...", flush=True)
-        cmd = [sys.executable, str(HERE / "generate.py"), "--size", size, "--out", str(DATA)]
-        subprocess.run(cmd, check=True)
-    return target
+    """(Re)generate the data in a subprocess if missing or made by another generator version."""
+    cmd = [sys.executable, str(HERE / "generate.py"), "--size", size, "--out", str(DATA)]
+    subprocess.run(cmd if regenerate else [*cmd, "--if-stale"], check=True)
+    return DATA / size
 
 
 def run_child(
