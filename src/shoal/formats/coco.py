@@ -27,6 +27,7 @@ straight into columns by a numba kernel (:mod:`shoal.formats._json_columns`), wi
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -82,17 +83,12 @@ def _parse_json(data: bytes, name: str | None) -> Any:
 
 
 def _describe(value: Any) -> str:
-    """A short rendering of a user value for an error message."""
-    text = orjson.dumps(value).decode() if _json_dumpable(value) else repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _json_dumpable(value: Any) -> bool:
+    """A short JSON-like rendering of a user value for an error message."""
     try:
-        orjson.dumps(value)
-    except (TypeError, orjson.JSONEncodeError):
-        return False
-    return True
+        text = json.dumps(value, default=repr)  # Infinity/NaN stay visible, unlike orjson
+    except ValueError:  # circular structure
+        text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _type_name(value: Any) -> str:
@@ -697,9 +693,19 @@ def _result_columns_per_record(records: list[Any], name: str | None) -> _ResultC
 
         if not isinstance(record, dict):
             raise fail(f"expected an object, got {_type_name(record)}")
-        for key in ("image_id", "category_id", "bbox"):
+        for key in ("image_id", "category_id"):
             if key not in record:
                 raise fail(f'missing "{key}"')
+        bbox: Any = record.get("bbox")
+        if "bbox" not in record:
+            # Segmentation results may omit the bbox; loadRes derives it from the mask.
+            if "segmentation" not in record:
+                raise fail('missing "bbox"')
+            bbox = _rle_bbox(record["segmentation"])
+            if bbox is None:
+                raise fail(
+                    'missing "bbox", and "segmentation" is not an RLE mask to derive it from'
+                )
         image_id = record["image_id"]
         if type(image_id) not in (int, str) or (
             type(image_id) is int and not -(2**63) <= image_id < 2**63
@@ -707,13 +713,13 @@ def _result_columns_per_record(records: list[Any], name: str | None) -> _ResultC
             raise fail(f"image_id {_describe(image_id)} must be an integer or a string")
         if id_kind is not None and type(image_id) is not id_kind:
             what = "a string" if type(image_id) is str else "an integer"
-            others = "integers" if type(image_id) is not str else "strings"
+            others = "integers" if type(image_id) is str else "strings"
             raise fail(f"image_id {_id_text(image_id)} is {what} but earlier ids are {others}")
         id_kind = type(image_id)
         category = record["category_id"]
         if type(category) is not int or not -(2**63) <= category < 2**63:
             raise fail(f"category_id {_describe(category)} must be an integer")
-        problem = _check_bbox_value(record["bbox"])
+        problem = _check_bbox_value(bbox)
         if problem is not None:
             raise fail(problem)
         score = record.get("score", 1.0)
@@ -721,7 +727,7 @@ def _result_columns_per_record(records: list[Any], name: str | None) -> _ResultC
             raise fail(f"score {_describe(score)} must be a number")
         image_ids.append(image_id)
         class_ids.append(category)
-        boxes.append([float(v) for v in record["bbox"]])
+        boxes.append([float(v) for v in bbox])
         scores.append(float(score))
     ids = _id_column(image_ids)
     return (
@@ -730,6 +736,69 @@ def _result_columns_per_record(records: list[Any], name: str | None) -> _ResultC
         np.array(boxes, dtype=np.float64).reshape(-1, 4),
         np.array(scores, dtype=np.float64),
     )
+
+
+def _rle_counts(counts: Any) -> list[int] | None:
+    """Run lengths of a COCO RLE ``counts`` (a list, or the compressed string)."""
+    if isinstance(counts, list):
+        return counts if all(type(c) is int for c in counts) else None
+    if not isinstance(counts, str):
+        return None
+    # The compressed form: 5-bit little-endian groups offset by 48, 0x20 = "more",
+    # sign-extended, and from the third run on stored as a difference to runs[i - 2].
+    runs: list[int] = []
+    position = 0
+    while position < len(counts):
+        value = 0
+        shift = 0
+        more = True
+        while more:
+            if position >= len(counts):
+                return None
+            chunk = ord(counts[position]) - 48
+            value |= (chunk & 0x1F) << shift
+            more = bool(chunk & 0x20)
+            position += 1
+            shift += 5
+            if not more and chunk & 0x10:
+                value |= -1 << shift
+        if len(runs) > 2:
+            value += runs[-2]
+        runs.append(value)
+    return runs
+
+
+def _rle_bbox(segmentation: Any) -> list[float] | None:
+    """The bbox pycocotools' ``toBbox`` gives for an RLE mask, or None."""
+    if not isinstance(segmentation, dict):
+        return None
+    size = segmentation.get("size")
+    runs = _rle_counts(segmentation.get("counts"))
+    if runs is None or not isinstance(size, list) or len(size) != 2:
+        return None
+    height, width = size
+    if type(height) is not int or type(width) is not int or height <= 0:
+        return None
+    used = len(runs) // 2 * 2  # a trailing background run adds nothing
+    if used == 0:
+        return [0.0, 0.0, 0.0, 0.0]
+    x_start, y_start, x_end, y_end = width, height, 0, 0
+    covered = 0
+    previous_x = 0
+    for index in range(used):
+        covered += runs[index]
+        # Runs alternate background/foreground over column-major pixels; look at the
+        # first pixel of each foreground run and the last one.
+        pixel = covered - index % 2
+        y = pixel % height
+        x = (pixel - y) // height
+        if index % 2 == 0:
+            previous_x = x
+        elif previous_x < x:  # the run wraps to another column: full height
+            y_start, y_end = 0, height - 1
+        x_start, x_end = min(x_start, x), max(x_end, x)
+        y_start, y_end = min(y_start, y), max(y_end, y)
+    return [float(x_start), float(y_start), float(x_end - x_start + 1), float(y_end - y_start + 1)]
 
 
 def _predictions(
