@@ -13,7 +13,9 @@ The values read are exactly those pycocotools holds after ``COCO(...)`` and
 * Results keep only ``image_id``, ``category_id``, ``bbox`` and ``score`` (1.0 when
   missing); any other key (``segmentation``, ``area``, ``id``...) is ignored, as in
   ``loadRes`` for results that carry a bbox. Prediction ids are 1-based file
-  positions, like the ids ``loadRes`` assigns.
+  positions, like the ids ``loadRes`` assigns. A segmentation result without a
+  ``bbox`` gets the bbox of its RLE mask, as ``loadRes`` computes it (slow path only;
+  the mask area is not kept, predictions have no area column).
 
 Unlike pycocotools these readers reject, with an :class:`InputError` naming the file,
 the record and the problem: unknown image or category ids, boxes that are not four
