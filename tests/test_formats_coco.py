@@ -544,6 +544,9 @@ def _number_texts(rng: random.Random) -> str:
             ]
         )
     if style == 8:
+        if rng.random() < 0.5:  # a float32 written out in full: an exact dyadic decimal
+            value = float(np.float32(rng.uniform(0, 1000) * 10.0 ** rng.randrange(-6, 2)))
+            return sign + f"{value:.30f}".rstrip("0").removesuffix(".")
         return repr(rng.uniform(0, 1) * 10.0 ** rng.randrange(-300, 300))
     return f"{sign}{rng.randrange(0, 10**6)}.{rng.randrange(0, 10**17):017d}"
 

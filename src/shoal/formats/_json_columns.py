@@ -89,6 +89,9 @@ def _powers_of_ten_128() -> tuple[np.ndarray, np.ndarray]:
 _MIN_POWER = -348
 _MAX_POWER = 347
 _POWER_HIGH, _POWER_LOW = _powers_of_ten_128()
+# 5**27 is the largest power of five below 2**64.
+_MAX_POWER_OF_FIVE = 27
+_POWERS_OF_FIVE = np.array([5**k for k in range(_MAX_POWER_OF_FIVE + 1)], dtype=np.uint64)
 _U0 = np.uint64(0)
 _U1 = np.uint64(1)
 _U3 = np.uint64(3)
@@ -243,6 +246,16 @@ def _scan_number(buf, pos):  # type: ignore[no-untyped-def]
         return pos, 0.0, False
     if mantissa >= _MAX_EXACT_MANTISSA or exponent > 22 or exponent < -22:
         # Typical of float32 values printed as float64 (17 digits): still exact here.
+        if -_MAX_POWER_OF_FIVE <= exponent < 0:
+            # m / 10**k == (m / 5**k) / 2**k: exact when 5**k divides m, which is the
+            # case for dyadic values like 283.45001220703125 (a float32 written out
+            # in full), precisely where Eisel-Lemire's truncated table is ambiguous.
+            power_of_five = _POWERS_OF_FIVE[-exponent]
+            if mantissa % power_of_five == _U0:
+                quotient = mantissa // power_of_five
+                if quotient < _MAX_EXACT_MANTISSA:
+                    value = math.ldexp(float(quotient), exponent)
+                    return pos, (-value if negative else value), True
         ok, value = _eisel_lemire(mantissa, exponent)
         if not ok:
             return pos, 0.0, False
