@@ -36,6 +36,7 @@ __all__ = ["ClassificationEvaluation", "Confidence", "evaluate_classifications"]
 Confidence = float | Mapping[str, float] | Mapping[int, float]
 MICRO = "micro avg"
 MACRO = "macro avg"
+WEIGHTED = "weighted avg"
 
 
 def evaluate_classifications(
@@ -89,6 +90,9 @@ class ClassificationEvaluation:
         # Sorting one score column costs more than a whole report, so it is done on a
         # class's first curve query and kept.
         self._score_orders: dict[int, NDArray[np.intp]] = {}
+        self._pooled_rankings: dict[bytes, tuple[NDArray[np.float64], NDArray[np.bool_], int]] = {}
+        # One contiguous row per class makes a class's scores a cheap gather.
+        self._score_columns = None if data.scores is None else np.ascontiguousarray(data.scores.T)
 
     # ----------------------------------------------------------------- basics
     @property
@@ -121,7 +125,9 @@ class ClassificationEvaluation:
         """Row mask of the selected frames; None means every frame."""
         if frames is None:
             return None
-        wanted = np.asarray(list(frames))
+        wanted = np.asarray(
+            frames if isinstance(frames, np.ndarray | list | tuple) else list(frames)
+        )
         mask = np.zeros(len(self), bool)
         if wanted.size == 0:
             return mask
@@ -157,19 +163,21 @@ class ClassificationEvaluation:
 
     def _selected(
         self, conf: Confidence, mask: NDArray[np.bool_] | None
-    ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.bool_]]:
-        """(truth, predicted, kept) of the selected frames at ``conf``."""
+    ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.bool_] | None]:
+        """(truth, predicted, kept) of the selected frames at ``conf``; ``kept`` is None
+        when every prediction is kept."""
         data = self.data
         thresholds = self._class_thresholds(conf)
+        kept: NDArray[np.bool_] | None
         if not thresholds.any():
-            kept = np.ones(len(self), bool)  # confidences are >= 0
+            kept = None  # confidences are >= 0
         elif np.all(thresholds == thresholds[0]):
             kept = data.confidence >= thresholds[0]
         else:
             kept = data.confidence >= thresholds[data.predicted]
         if mask is None:
             return data.truth, data.predicted, kept
-        return data.truth[mask], data.predicted[mask], kept[mask]
+        return data.truth[mask], data.predicted[mask], None if kept is None else kept[mask]
 
     def _rows(
         self,
@@ -242,12 +250,43 @@ class ClassificationEvaluation:
             conf=self._conf_label(conf),
         )
 
+    def fbeta_score(
+        self,
+        beta: float,
+        conf: Confidence = 0.0,
+        *,
+        frames: Iterable[Any] | None = None,
+        classes: Iterable[int | str] | None = None,
+    ) -> dict[str, float]:
+        """F-beta of each of the report's classes and its ``micro avg``, ``macro avg``
+        and ``weighted avg`` (scikit-learn's ``fbeta_score``; recall weighs ``beta``
+        times as much as precision). Undefined values are 0."""
+        if not beta > 0.0:
+            raise InputError(f"beta must be positive, got {beta!r}")
+        report = self.report(conf, frames=frames, classes=classes)
+        weight = beta * beta
+        # scikit-learn's count form, (1 + b^2) tp / (b^2 (tp + fn) + tp + fp).
+        tp, predictions, support = report.tp, report.tp + report.fp, report.support
+        per_class = safe_divide((1.0 + weight) * tp, weight * support + predictions)
+        out = dict(zip(report.labels, per_class.tolist(), strict=True))
+        pooled = safe_divide(
+            np.asarray((1.0 + weight) * tp.sum()),
+            np.asarray(weight * support.sum() + predictions.sum()),
+        )
+        total = int(support.sum())
+        out[MICRO] = float(pooled)
+        out[MACRO] = float(per_class.mean()) if per_class.size else 0.0
+        out[WEIGHTED] = float((per_class * support).sum() / total) if total else 0.0
+        return out
+
     def accuracy(self, conf: Confidence = 0.0, *, frames: Iterable[Any] | None = None) -> float:
         """Share of frames with a kept, correct prediction (0.0 for no frames)."""
         mask = self._frame_mask(frames)
         _, _, kept = self._selected(conf, mask)
         correct = self._correct if mask is None else self._correct[mask]
-        return float(np.count_nonzero(correct & kept) / correct.size) if correct.size else 0.0
+        if kept is not None:
+            correct = correct & kept
+        return float(np.count_nonzero(correct) / correct.size) if correct.size else 0.0
 
     def balanced_accuracy(
         self, conf: Confidence = 0.0, *, frames: Iterable[Any] | None = None
@@ -279,8 +318,8 @@ class ClassificationEvaluation:
     def _score_order(self, column: int) -> NDArray[np.intp]:
         order = self._score_orders.get(column)
         if order is None:
-            assert self.data.scores is not None
-            order = np.argsort(-self.data.scores[:, column], kind="stable")
+            assert self._score_columns is not None
+            order = np.argsort(-self._score_columns[column], kind="stable")
             self._score_orders[column] = order
         return order
 
@@ -289,21 +328,29 @@ class ClassificationEvaluation:
     ) -> tuple[NDArray[np.float64], NDArray[np.bool_], int]:
         """One-vs-rest items of ``rows``' score columns: (scores, relevant, positives)."""
         data = self.data
-        assert data.scores is not None
+        assert data.scores is not None and self._score_columns is not None
         if rows.size == 1:
             column = int(rows[0])
             order = self._score_order(column)
             if mask is not None:
                 order = order[mask[order]]
             relevant = data.truth[order] == column
-            return data.scores[order, column], relevant, int(np.count_nonzero(relevant))
+            ranked = self._score_columns[column][order]
+            return ranked, relevant, int(np.count_nonzero(relevant))
+        # Pooling sorts n * len(rows) items: worth keeping for the whole evaluation.
+        key = rows.tobytes()
+        if mask is None and key in self._pooled_rankings:
+            return self._pooled_rankings[key]
         truth = data.truth if mask is None else data.truth[mask]
         scores = data.scores if mask is None else data.scores[mask]
         pooled = scores[:, rows].ravel()
         pooled_relevant = (truth[:, None] == rows[None, :]).ravel()
         order = np.argsort(-pooled, kind="stable")
         relevant = pooled_relevant[order]
-        return pooled[order], relevant, int(np.count_nonzero(relevant))
+        ranking = pooled[order], relevant, int(np.count_nonzero(relevant))
+        if mask is None:
+            self._pooled_rankings[key] = ranking
+        return ranking
 
     def _prediction_ranking(
         self, rows: NDArray[np.int64], mask: NDArray[np.bool_] | None

@@ -3,8 +3,9 @@
 Shapes (n frames, C classes, K ranked items):
 
 * ``truth``, ``predicted``: (n,) int64 class indices in ``[0, C)``.
-* ``kept``: (n,) bool, the prediction's confidence reaches its class's threshold. A
-  frame whose prediction is not kept has "no prediction" (background).
+* ``kept``: (n,) bool, the prediction's confidence reaches its class's threshold, or
+  None when every prediction is kept. A frame whose prediction is not kept has "no
+  prediction" (background).
 * ``scores``: (n, C) float64, columns in class order.
 * Ranked items (a PR curve's input): ``ranked_scores`` (K,) float64 sorted in
   descending order and ``ranked_relevant`` (K,) bool, whether each item is a hit.
@@ -30,7 +31,7 @@ __all__ = [
 def outcome_counts(
     truth: NDArray[np.int64],
     predicted: NDArray[np.int64],
-    kept: NDArray[np.bool_],
+    kept: NDArray[np.bool_] | None,
     num_classes: int,
 ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
     """(tp, fp, fn), each (C,) int64.
@@ -39,17 +40,19 @@ def outcome_counts(
     of c on frames of another class. ``fn[c]``: frames of class c without a kept
     prediction of c (a kept wrong prediction or none), so ``tp + fn`` is the support.
     """
-    hit = kept & (truth == predicted)
+    hit = truth == predicted
+    if kept is not None:
+        hit &= kept
     support = np.bincount(truth, minlength=num_classes)
     tp = np.bincount(predicted[hit], minlength=num_classes)
-    predictions = np.bincount(predicted[kept], minlength=num_classes)
+    predictions = np.bincount(predicted if kept is None else predicted[kept], minlength=num_classes)
     return tp, predictions - tp, support - tp
 
 
 def confusion_counts(
     truth: NDArray[np.int64],
     predicted: NDArray[np.int64],
-    kept: NDArray[np.bool_],
+    kept: NDArray[np.bool_] | None,
     num_classes: int,
 ) -> NDArray[np.int64]:
     """(C + 1, C + 1) int64 counts: rows truth, columns prediction.
@@ -58,7 +61,7 @@ def confusion_counts(
     C (predictions of no true class) stays 0, since every frame has a true class.
     """
     size = num_classes + 1
-    column = np.where(kept, predicted, num_classes)
+    column = predicted if kept is None else np.where(kept, predicted, num_classes)
     flat = np.bincount(truth * size + column, minlength=size * size)
     return flat.reshape(size, size).astype(np.int64)
 
