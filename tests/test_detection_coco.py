@@ -6,17 +6,20 @@ import json
 
 import numpy as np
 import pytest
-from conftest import validation_folder
-from coco_oracle import STAT_NAMES, pycocotools_eval, pycocotools_stats, random_coco, to_columns
 
 from shoal.engine.detection.evaluator import evaluate
+
+from coco_oracle import STAT_NAMES, pycocotools_eval, pycocotools_stats, random_coco, to_columns
+from conftest import validation_folder
 
 
 def shoal_stats(gt: dict, dt: list) -> dict[str, float]:
     return evaluate(*to_columns(gt, dt)).coco_summary().stats
 
 
-def assert_stats(actual: dict[str, float], expected: dict[str, float] | list[float], tol: float) -> None:
+def assert_stats(
+    actual: dict[str, float], expected: dict[str, float] | list[float], tol: float
+) -> None:
     if isinstance(expected, list):
         expected = dict(zip(STAT_NAMES, expected, strict=True))
     for name, value in expected.items():
@@ -61,8 +64,14 @@ def test_cocoapi_fake100_per_class_matches_pycocotools():
 
 
 def test_review_repo_crowd_free_variant():
-    gt = load("rafaelpadilla-review-object-detection-metrics", "tests/test_coco_eval/gts/sampled_gts_bbox_area.json")
-    dets = load("rafaelpadilla-review-object-detection-metrics", "tests/test_coco_eval/dets/sampled_bbox_results.json")
+    gt = load(
+        "rafaelpadilla-review-object-detection-metrics",
+        "tests/test_coco_eval/gts/sampled_gts_bbox_area.json",
+    )
+    dets = load(
+        "rafaelpadilla-review-object-detection-metrics",
+        "tests/test_coco_eval/dets/sampled_bbox_results.json",
+    )
     expected = [0.503647, 0.696973, 0.571667, 0.593252, 0.557991, 0.489363,
                 0.386813, 0.593680, 0.595353, 0.654764, 0.603130, 0.553744]  # fmt: skip
     stats = shoal_stats(gt, dets["annotations"])
@@ -131,7 +140,9 @@ def test_torchmetrics_samples(stem, expected, class_ap):
 @pytest.mark.parametrize("seed", range(40))
 def test_random_datasets_equal_pycocotools(seed):
     rng = np.random.default_rng(seed)
-    gt, dt = random_coco(rng, num_images=int(rng.integers(1, 16)), num_classes=int(rng.integers(1, 6)))
+    gt, dt = random_coco(
+        rng, num_images=int(rng.integers(1, 16)), num_classes=int(rng.integers(1, 6))
+    )
     ev = evaluate(*to_columns(gt, dt))
     summary = ev.coco_summary()
     oracle = pycocotools_eval(gt, dt)
@@ -150,7 +161,16 @@ def test_empty_inputs_give_minus_one():
 def test_no_predictions_gives_zero():
     gt = {
         "images": [{"id": 1}, {"id": 2}],
-        "annotations": [{"id": 1, "image_id": 2, "category_id": 1, "bbox": [0, 0, 10, 10], "area": 100, "iscrowd": 0}],
+        "annotations": [
+            {
+                "id": 1,
+                "image_id": 2,
+                "category_id": 1,
+                "bbox": [0, 0, 10, 10],
+                "area": 100,
+                "iscrowd": 0,
+            }
+        ],
         "categories": [{"id": 1, "name": "a"}],
     }
     stats = shoal_stats(gt, [])
@@ -166,4 +186,6 @@ def test_frame_subset_equals_evaluating_the_subset():
     sub_gt = {**gt, "images": [i for i in gt["images"] if i["id"] in chosen],
               "annotations": [a for a in gt["annotations"] if a["image_id"] in chosen]}  # fmt: skip
     sub_dt = [d for d in dt if d["image_id"] in chosen]
-    assert ev.coco_summary(frames=sorted(chosen)).stats == pytest.approx(pycocotools_stats(sub_gt, sub_dt), abs=1e-12)
+    assert ev.coco_summary(frames=sorted(chosen)).stats == pytest.approx(
+        pycocotools_stats(sub_gt, sub_dt), abs=1e-12
+    )

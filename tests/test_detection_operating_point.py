@@ -8,10 +8,11 @@ import io
 
 import numpy as np
 import pytest
-from coco_oracle import pycocotools_eval, random_coco, to_columns
 
 from shoal.engine.detection.evaluator import evaluate
 from shoal.errors import InputError
+
+from coco_oracle import pycocotools_eval, random_coco, to_columns
 
 
 def brute_force(gt, dt, conf, t):
@@ -38,9 +39,17 @@ def brute_force(gt, dt, conf, t):
     limit = min(t, 1 - 1e-10)
     for image in sorted(image_rank):
         for c in classes:
-            gts = [(j, a) for j, a in enumerate(gt["annotations"]) if a["image_id"] == image and a["category_id"] == c]
+            gts = [
+                (j, a)
+                for j, a in enumerate(gt["annotations"])
+                if a["image_id"] == image and a["category_id"] == c
+            ]
             gts.sort(key=lambda ja: ja[1]["iscrowd"])  # counted first, stable
-            dts = [(i, d) for i, d in enumerate(dt) if d["image_id"] == image and d["category_id"] == c and d["score"] >= conf_of[c]]
+            dts = [
+                (i, d)
+                for i, d in enumerate(dt)
+                if d["image_id"] == image and d["category_id"] == c and d["score"] >= conf_of[c]
+            ]
             dts.sort(key=lambda idd: -idd[1]["score"])
             taken = set()
             for i, d in dts:
@@ -73,7 +82,8 @@ def brute_force(gt, dt, conf, t):
         options = [
             (iou(d["bbox"], gt["annotations"][j]["bbox"], False), j)
             for j in leftover_gt
-            if gt["annotations"][j]["image_id"] == d["image_id"] and gt["annotations"][j]["category_id"] != d["category_id"]
+            if gt["annotations"][j]["image_id"] == d["image_id"]
+            and gt["annotations"][j]["category_id"] != d["category_id"]
         ]
         options = [(v, j) for v, j in options if v >= limit and v > 0]
         if options:
@@ -120,7 +130,7 @@ def test_report_and_matrix_equal_brute_force(seed):
 
 @pytest.mark.parametrize("seed", range(15))
 def test_report_and_matrix_never_disagree(seed):
-    gt, dt, ev = dataset(seed)
+    _, _, ev = dataset(seed)
     for conf in (0.0, 0.3, 0.7):
         for t in (0.1, 0.5, 0.75):
             report = ev.report(conf, t)
@@ -151,7 +161,7 @@ def test_report_and_matrix_never_disagree(seed):
 
 
 def test_pr_curve_points_equal_reports():
-    gt, dt, ev = dataset(3, num_classes=3)
+    _, _, ev = dataset(3, num_classes=3)
     for name in ev.report().labels:
         curve = ev.pr_curve(name, iou=0.5)
         for i in range(0, curve.thresholds.size, max(1, curve.thresholds.size // 7)):
@@ -211,7 +221,9 @@ def test_partitions_merge_exactly(seed):
     assert a.stats == b.stats
     np.testing.assert_array_equal(a.precision, b.precision)
     for conf, t in [(0.0, 0.5), (0.4, 0.3), (0.8, 0.95)]:
-        np.testing.assert_array_equal(whole.confusion_matrix(conf, t).matrix, merged.confusion_matrix(conf, t).matrix)
+        np.testing.assert_array_equal(
+            whole.confusion_matrix(conf, t).matrix, merged.confusion_matrix(conf, t).matrix
+        )
         ra, rb = whole.report(conf, t), merged.report(conf, t)
         assert ra.to_dict() == rb.to_dict()
         oa, ob = whole.outcomes(conf, t), merged.outcomes(conf, t)
@@ -219,7 +231,7 @@ def test_partitions_merge_exactly(seed):
 
 
 def test_merge_refuses_overlapping_frames():
-    gt, dt, ev = dataset(1)
+    _, _, ev = dataset(1)
     with pytest.raises(Exception, match="share frames"):
         ev.merge(ev)
 
@@ -230,7 +242,9 @@ def test_threshold_off_the_grid_is_matched_once_and_kept():
     assert 0.42 not in ev.iou_thresholds
     assert ev.report(0.2, 0.42).to_dict() == fresh.report(0.2, 0.42).to_dict()
     assert 0.42 in ev.iou_thresholds
-    np.testing.assert_array_equal(ev.confusion_matrix(0.2, 0.42).matrix, fresh.confusion_matrix(0.2, 0.42).matrix)
+    np.testing.assert_array_equal(
+        ev.confusion_matrix(0.2, 0.42).matrix, fresh.confusion_matrix(0.2, 0.42).matrix
+    )
 
 
 def test_segment_queries_equal_evaluating_the_segment():
@@ -240,7 +254,10 @@ def test_segment_queries_equal_evaluating_the_segment():
               "annotations": [a for a in gt["annotations"] if a["image_id"] in chosen]}  # fmt: skip
     sub = evaluate(*to_columns(sub_gt, [d for d in dt if d["image_id"] in chosen]))
     names = [c["name"] for c in gt["categories"]]
-    assert ev.report(0.3, 0.5, frames=chosen, classes=names).to_dict() == sub.report(0.3, 0.5, classes=names).to_dict()
+    assert (
+        ev.report(0.3, 0.5, frames=chosen, classes=names).to_dict()
+        == sub.report(0.3, 0.5, classes=names).to_dict()
+    )
     np.testing.assert_array_equal(
         ev.confusion_matrix(0.3, 0.5, frames=chosen, classes=names).matrix,
         sub.confusion_matrix(0.3, 0.5, classes=names).matrix,
@@ -248,7 +265,7 @@ def test_segment_queries_equal_evaluating_the_segment():
 
 
 def test_bad_queries_raise_input_errors():
-    gt, dt, ev = dataset(2)
+    _, _, ev = dataset(2)
     with pytest.raises(InputError, match="unknown frame id"):
         ev.report(frames=[999999])
     with pytest.raises(InputError, match="unknown class"):
@@ -260,7 +277,7 @@ def test_bad_queries_raise_input_errors():
 
 
 def test_report_names_follow_scikit_learn():
-    gt, dt, ev = dataset(6)
+    _, _, ev = dataset(6)
     out = ev.report(0.5, 0.5).to_dict()
     assert {"micro avg", "macro avg", "weighted avg"} <= set(out)
     row = out[ev.report(0.5, 0.5).labels[0]]

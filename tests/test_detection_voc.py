@@ -8,10 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import validation_folder
 
 from shoal.engine.detection.annotations import GroundTruth, Predictions
 from shoal.engine.detection.evaluator import evaluate
+
+from conftest import validation_folder
 
 
 def read_text_boxes(gt_dir: Path, dt_dir: Path):
@@ -62,8 +63,12 @@ def test_seven_images_published_voc_ap(iou, eleven_point, all_point):
     gt, dt = read_text_boxes(folder / "groundtruths", folder / "detections")
     assert (len(gt), len(dt)) == (15, 24)
     ev = evaluate(gt, dt, protocol="voc", pixel_inclusive=True, iou_thresholds=[0.1, 0.3])
-    assert ev.average_precision(iou, interpolation="voc11")["person"] == pytest.approx(eleven_point, abs=1e-9)
-    assert ev.average_precision(iou, interpolation="voc_all")["person"] == pytest.approx(all_point, abs=1e-9)
+    assert ev.average_precision(iou, interpolation="voc11")["person"] == pytest.approx(
+        eleven_point, abs=1e-9
+    )
+    assert ev.average_precision(iou, interpolation="voc_all")["person"] == pytest.approx(
+        all_point, abs=1e-9
+    )
 
 
 def test_seven_images_table_at_iou_03():
@@ -82,8 +87,12 @@ def test_review_repo_test_case_1_is_the_same_data():
     gt, dt = read_text_boxes(folder / "tests/test_case_1/gts", folder / "tests/test_case_1/dets")
     ev = evaluate(gt, dt, protocol="voc", pixel_inclusive=True, iou_thresholds=[0.1, 0.3])
     for iou, eleven, every in SEVEN_IMAGES:
-        assert ev.average_precision(iou, interpolation="voc11")["object"] == pytest.approx(eleven, abs=1e-9)
-        assert ev.average_precision(iou, interpolation="voc_all")["object"] == pytest.approx(every, abs=1e-9)
+        assert ev.average_precision(iou, interpolation="voc11")["object"] == pytest.approx(
+            eleven, abs=1e-9
+        )
+        assert ev.average_precision(iou, interpolation="voc_all")["object"] == pytest.approx(
+            every, abs=1e-9
+        )
 
 
 def read_toy_example(folder: Path):
@@ -95,7 +104,9 @@ def read_toy_example(folder: Path):
                 continue
             b = obj.find("bndbox")
             assert b is not None
-            x1, y1, x2, y2 = (float(b.findtext(k) or "nan") for k in ("xmin", "ymin", "xmax", "ymax"))
+            x1, y1, x2, y2 = (
+                float(b.findtext(k) or "nan") for k in ("xmin", "ymin", "xmax", "ymax")
+            )
             gt_rows.append((xml.stem, [x1, y1, x2 - x1, y2 - y1]))
     dt_rows = []
     for path in sorted((folder / "dets_classname_abs_xywh").glob("*.txt")):
@@ -135,7 +146,14 @@ def test_valor_regression_counts_and_ap():
     folder = validation_folder("valor-coco-regression")
     datums = json.loads((folder / "coco_input.json").read_text())
     expected = json.loads((folder / "coco_output.json").read_text())
-    names = sorted({label for d in datums for box in d["groundtruths"] + d["predictions"] for label in box["labels"]})
+    names = sorted(
+        {
+            label
+            for d in datums
+            for box in d["groundtruths"] + d["predictions"]
+            for label in box["labels"]
+        }
+    )
 
     def columns(boxes):
         return [[b["xmin"], b["ymin"], b["xmax"] - b["xmin"], b["ymax"] - b["ymin"]] for b in boxes]
@@ -155,10 +173,14 @@ def test_valor_regression_counts_and_ap():
     report = ev.report(0.5, 0.1, classes=names)
     for entry in expected["Counts"]:
         row = report.row(entry["parameters"]["label"])
-        assert (row["tp"], row["fp"], row["fn"]) == tuple(entry["value"][k] for k in ("tp", "fp", "fn"))
+        assert (row["tp"], row["fp"], row["fn"]) == tuple(
+            entry["value"][k] for k in ("tp", "fp", "fn")
+        )
     for metric, key in (("Precision", "precision"), ("Recall", "recall"), ("F1", "f1-score")):
         for entry in expected[metric]:
-            assert report.row(entry["parameters"]["label"])[key] == pytest.approx(entry["value"], abs=1e-12)
+            assert report.row(entry["parameters"]["label"])[key] == pytest.approx(
+                entry["value"], abs=1e-12
+            )
     ap = ev.average_precision(0.1, interpolation="coco101", classes=names)
     for entry in expected["AP"]:
         label = entry["parameters"]["label"]

@@ -108,7 +108,11 @@ class Classes:
         sorted_ids = self.ids[order]
         pos = np.searchsorted(sorted_ids, wanted)
         pos_clipped = np.minimum(pos, max(len(sorted_ids) - 1, 0))
-        found = (pos < len(sorted_ids)) & (sorted_ids[pos_clipped] == wanted) if len(sorted_ids) else np.zeros(wanted.shape, bool)
+        found = (
+            (pos < len(sorted_ids)) & (sorted_ids[pos_clipped] == wanted)
+            if len(sorted_ids)
+            else np.zeros(wanted.shape, bool)
+        )
         if not found.all():
             bad = int(np.flatnonzero(~found)[0])
             raise InputError(f"unknown {what} {wanted[bad]}", record=bad)
@@ -151,9 +155,7 @@ def _index_column(values: ArrayLike | None, n: int, what: str) -> NDArray[np.int
     return array.astype(np.int32, copy=False)
 
 
-def _frame_index(
-    frame_ids: NDArray[np.generic], frames: ArrayLike, what: str
-) -> NDArray[np.int32]:
+def _frame_index(frame_ids: NDArray[np.generic], frames: ArrayLike, what: str) -> NDArray[np.int32]:
     wanted = _as_ids(frames, f"{what} frame ids")
     if wanted.size == 0:
         return np.zeros(0, np.int32)
@@ -236,7 +238,11 @@ class GroundTruth:
         )
         if area_array.shape != (n,) or not np.isfinite(area_array).all():
             raise InputError("area must be one finite value per box")
-        id_array = np.arange(1, n + 1, dtype=np.int64) if ids is None else np.asarray(ids).astype(np.int64).reshape(-1)
+        id_array = (
+            np.arange(1, n + 1, dtype=np.int64)
+            if ids is None
+            else np.asarray(ids).astype(np.int64).reshape(-1)
+        )
         duplicate = _first_duplicate(id_array)
         if duplicate is not None:
             raise InputError(f"duplicate annotation id {id_array[duplicate]}", record=duplicate)
@@ -300,5 +306,11 @@ class Predictions:
         if bad_score.any():
             bad = int(np.flatnonzero(bad_score)[0])
             raise InputError(f"score {score[bad]} is not in [0, 1]", record=bad)
-        id_array = np.arange(1, n + 1, dtype=np.int64) if ids is None else np.asarray(ids).astype(np.int64).reshape(-1)
-        return cls(frame=frame, label=label, box=np.ascontiguousarray(box), score=score, ids=id_array)
+        id_array = (
+            np.arange(1, n + 1, dtype=np.int64)
+            if ids is None
+            else np.asarray(ids).astype(np.int64).reshape(-1)
+        )
+        return cls(
+            frame=frame, label=label, box=np.ascontiguousarray(box), score=score, ids=id_array
+        )

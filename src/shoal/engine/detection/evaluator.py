@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -55,7 +55,7 @@ class _Kept:
     """What matching leaves behind; every array is local to frames (see kernels.py).
 
     ``det_gt``/``det_ignored`` (K, M), ``gt_det`` (K, N): matching at each grid
-    threshold; ``coco_status`` (4, 10, M): COCO's area-range matchings;
+    threshold; ``coco_status`` (M, 4, 10): COCO's area-range matchings;
     ``best_gt``/``best_iou`` (M,): closest same-class counted ground truth;
     ``same_*`` (P,): same-class overlapping pairs; ``cross_*`` (Q,): cross-class
     pairs with IoU >= the grid's lowest threshold.
@@ -86,6 +86,14 @@ def _merge_grid(extra: ArrayLike | None) -> NDArray[np.float64]:
     return np.asarray(sorted(grid), dtype=np.float64)
 
 
+def _positions_in(grid: NDArray[np.float64], values: NDArray[np.float64]) -> NDArray[np.int64]:
+    """Index in ``grid`` of each of ``values`` (exact float equality), -1 if absent."""
+    return np.asarray(
+        [int(np.flatnonzero(grid == v)[0]) if (grid == v).any() else -1 for v in values],
+        dtype=np.int64,
+    )
+
+
 def _bounds(sorted_keys: NDArray[np.int64], keys: NDArray[np.int64]) -> NDArray[np.int64]:
     """[start, end) of each of ``keys`` in ``sorted_keys``."""
     return np.stack(
@@ -94,43 +102,102 @@ def _bounds(sorted_keys: NDArray[np.int64], keys: NDArray[np.int64]) -> NDArray[
     ).astype(np.int64)
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class _Orders:
+    """Row orders every kernel walks; derived from the columns alone, never kept.
+
+    ``gt_grouped`` / ``dt_grouped``: rows by (frame, class), file order inside a group
+    for ground truth, descending score (stable) for predictions; frame-sorted too, with
+    ``*_frame_bounds`` (F, 2). ``shared_*_bounds``: the groups that have both sides.
+    ``dt_rank``: rank by score inside the (frame, class). ``dt_order``: accumulation order
+    (class, descending score, frame id, row) with ``class_bounds`` (C, 2).
+    """
+
+    gt_grouped: NDArray[np.int64]
+    gt_frame_bounds: NDArray[np.int64]
+    dt_grouped: NDArray[np.int64]
+    dt_frame_bounds: NDArray[np.int64]
+    shared_gt_bounds: NDArray[np.int64]
+    shared_dt_bounds: NDArray[np.int64]
+    dt_rank: NDArray[np.int64]
+    dt_order: NDArray[np.int64]
+    class_bounds: NDArray[np.int64]
+    frame_rank: NDArray[np.int64]
+
+
+def _orders(gt: GroundTruth, dt: Predictions) -> _Orders:
+    num_frames, num_classes = gt.num_frames, max(len(gt.classes), 1)
+    frame_rank = np.empty(num_frames, np.int64)
+    frame_rank[np.argsort(gt.frame_ids, kind="stable")] = np.arange(num_frames)
+    gt_rows = np.arange(len(gt), dtype=np.int64)
+    dt_rows = np.arange(len(dt), dtype=np.int64)
+    # Two stable counting sorts give (frame, class, row).
+    gt_by_class, _ = kernels.counting_sort(gt.label, num_classes, gt_rows)
+    gt_grouped, gt_frame_bounds = kernels.counting_sort(gt.frame, num_frames, gt_by_class)
+    dt_by_class, _ = kernels.counting_sort(dt.label, num_classes, dt_rows)
+    dt_grouped, dt_frame_bounds = kernels.counting_sort(dt.frame, num_frames, dt_by_class)
+    gt_key = gt.frame.astype(np.int64) * num_classes + gt.label
+    dt_key = dt.frame.astype(np.int64) * num_classes + dt.label
+    kernels.sort_segments_by_score(dt_grouped, kernels.key_runs(dt_grouped, dt_key), dt.score)
+    shared_gt_bounds, shared_dt_bounds = kernels.shared_groups(
+        gt_key, gt_grouped, dt_key, dt_grouped
+    )
+    # Accumulation order: (frame id, row) first, then a stable sort by class and score.
+    by_frame, _ = kernels.counting_sort(frame_rank[dt.frame], num_frames, dt_rows)
+    dt_order, class_bounds = kernels.counting_sort(dt.label, num_classes, by_frame)
+    kernels.sort_segments_by_score(dt_order, class_bounds, dt.score)
+    return _Orders(
+        gt_grouped=gt_grouped,
+        gt_frame_bounds=gt_frame_bounds,
+        dt_grouped=dt_grouped,
+        dt_frame_bounds=dt_frame_bounds,
+        shared_gt_bounds=shared_gt_bounds,
+        shared_dt_bounds=shared_dt_bounds,
+        dt_rank=kernels.ranks_in_groups(dt_grouped, dt_key),
+        dt_order=dt_order,
+        class_bounds=class_bounds[: len(gt.classes)],
+        frame_rank=frame_rank,
+    )
+
+
 def _match(
     gt: GroundTruth,
     dt: Predictions,
+    orders: _Orders,
     grid: NDArray[np.float64],
     coco_thresholds: NDArray[np.float64],
     rule: int,
     pixel_inclusive: bool,
 ) -> _Kept:
-    num_classes = max(len(gt.classes), 1)
-    gt_key = gt.frame.astype(np.int64) * num_classes + gt.label
-    dt_key = dt.frame.astype(np.int64) * num_classes + dt.label
-    gt_sorted = np.argsort(gt_key, kind="stable")
-    dt_sorted = np.lexsort((np.arange(len(dt)), -dt.score, dt_key))
-    gt_keys_sorted = gt_key[gt_sorted]
-    dt_keys_sorted = dt_key[dt_sorted]
-    shared = np.intersect1d(gt_keys_sorted, dt_keys_sorted, assume_unique=False)
-    gt_bounds = _bounds(gt_keys_sorted, shared)
-    dt_bounds = _bounds(dt_keys_sorted, shared)
+    gt_bounds, dt_bounds = orders.shared_gt_bounds, orders.shared_dt_bounds
     capacity = int(
         ((gt_bounds[:, 1] - gt_bounds[:, 0]) * (dt_bounds[:, 1] - dt_bounds[:, 0])).sum()
     )
     (det_gt, det_ignored, gt_det, coco_status, best_gt, best_iou, same_gt, same_dt, same_iou) = (
         kernels.match_all(
-            gt.box, gt.area, gt.iscrowd, gt.ignore, dt.box,
-            gt_sorted, gt_bounds, dt_sorted, dt_bounds,
-            grid, coco_thresholds, kernels.COCO_AREA_RANGES, int(kernels.COCO_MAX_DETS[-1]),
-            rule, pixel_inclusive, capacity,
-        )  # fmt: skip
+            gt.box,
+            gt.area,
+            gt.iscrowd,
+            gt.ignore,
+            dt.box,
+            orders.gt_grouped,
+            gt_bounds,
+            orders.dt_grouped,
+            dt_bounds,
+            grid,
+            coco_thresholds,
+            _positions_in(grid, coco_thresholds),
+            kernels.COCO_AREA_RANGES,
+            int(kernels.COCO_MAX_DETS[-1]),
+            rule,
+            pixel_inclusive,
+            capacity,
+        )
     )
-    frames = np.arange(gt.num_frames, dtype=np.int64)
-    gt_by_frame = np.argsort(gt.frame, kind="stable")
-    dt_by_frame = np.argsort(dt.frame, kind="stable")
     counted = ~(gt.iscrowd | gt.ignore)
     cross_dt, cross_gt, cross_iou = kernels.cross_class_pairs(
         gt.box, gt.label, counted, dt.box, dt.label,
-        gt_by_frame, _bounds(gt.frame[gt_by_frame].astype(np.int64), frames),
-        dt_by_frame, _bounds(dt.frame[dt_by_frame].astype(np.int64), frames),
+        orders.gt_grouped, orders.gt_frame_bounds, orders.dt_grouped, orders.dt_frame_bounds,
         float(grid.min()), pixel_inclusive,
     )  # fmt: skip
     return _Kept(
@@ -148,6 +215,18 @@ def _match(
         cross_gt=cross_gt,
         cross_iou=cross_iou,
     )
+
+
+class _OperatingPoint(NamedTuple):
+    """Counts and per-row outcomes at one (conf, iou) over selected frames."""
+
+    tp: NDArray[np.int64]
+    fp: NDArray[np.int64]
+    fn: NDArray[np.int64]
+    dt_is_fp: NDArray[np.bool_]
+    gt_is_fn: NDArray[np.bool_]
+    dt_selected: NDArray[np.bool_]
+    gt_selected: NDArray[np.bool_]
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,43 +254,46 @@ class DetectionEvaluation:
     """
 
     def __init__(
-        self, ground_truth: GroundTruth, predictions: Predictions, kept: _Kept, settings: _Settings
+        self,
+        ground_truth: GroundTruth,
+        predictions: Predictions,
+        kept: _Kept,
+        settings: _Settings,
+        orders: _Orders | None = None,
     ) -> None:
         self.ground_truth = ground_truth
         self.predictions = predictions
         self._settings = settings
         gt, dt = ground_truth, predictions
-        num_classes = len(gt.classes)
-        frame_rank = np.empty(gt.num_frames, np.int64)
-        frame_rank[np.argsort(gt.frame_ids, kind="stable")] = np.arange(gt.num_frames)
-        dt_frame_rank = frame_rank[dt.frame]
-        rows = np.arange(len(dt))
-        # pycocotools' accumulation order: class, then score (descending), then image
-        # id, then file order inside the image.
-        self._dt_order = np.lexsort((rows, dt_frame_rank, -dt.score, dt.label))
-        counts = np.bincount(dt.label, minlength=num_classes)
-        ends = np.cumsum(counts)
-        self._class_bounds = np.stack([ends - counts, ends], axis=1).astype(np.int64)
+        self._orders = orders if orders is not None else _orders(gt, dt)
+        self._dt_order = self._orders.dt_order
+        self._class_bounds = self._orders.class_bounds
+        self._dt_rank = self._orders.dt_rank
         self._dt_area = dt.box[:, 2] * dt.box[:, 3]
-        group_order = np.lexsort((rows, -dt.score, dt.label, dt.frame))
-        group_key = dt.frame.astype(np.int64) * max(num_classes, 1) + dt.label
-        sorted_key = group_key[group_order]
-        first = np.searchsorted(sorted_key, sorted_key, "left")
-        self._dt_rank = np.empty(len(dt), np.int64)
-        self._dt_rank[group_order] = np.arange(len(dt)) - first
         self._gt_counted = ~(gt.iscrowd | gt.ignore)
-        self._score_position = np.empty(len(dt), np.int64)
-        self._score_position[np.lexsort((rows, dt_frame_rank, -dt.score))] = rows
+        self._sorted_columns: (
+            tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.int8]] | None
+        ) = None
         self._set_kept(kept)
         self._all_frames = np.ones(gt.num_frames, bool)
-        self._sorted_frame_ids = gt.frame_ids[np.argsort(gt.frame_ids, kind="stable")]
         self._frame_sort = np.argsort(gt.frame_ids, kind="stable")
+        self._sorted_frame_ids = gt.frame_ids[self._frame_sort]
 
     def _set_kept(self, kept: _Kept) -> None:
         self._kept = kept
         # Confusion candidates in the order the second pass walks them: prediction by
-        # descending score (then frame, then row), then by descending IoU.
-        order = np.lexsort((kept.cross_gt, -kept.cross_iou, self._score_position[kept.cross_dt]))
+        # descending score, frame id and row, then by descending IoU, then ground-truth row.
+        dt = self.predictions
+        pair_dt = kept.cross_dt
+        order = np.lexsort(
+            (
+                kept.cross_gt,
+                -kept.cross_iou,
+                pair_dt,
+                self._orders.frame_rank[dt.frame[pair_dt]],
+                -dt.score[pair_dt],
+            )
+        )
         self._cross = (kept.cross_dt[order], kept.cross_gt[order], kept.cross_iou[order])
 
     # ----------------------------------------------------------------- basics
@@ -299,6 +381,7 @@ class DetectionEvaluation:
         fresh = _match(
             self.ground_truth,
             self.predictions,
+            self._orders,
             np.asarray([iou]),
             np.zeros(0),
             self._settings.rule,
@@ -331,7 +414,7 @@ class DetectionEvaluation:
     # ----------------------------------------------------------------- queries
     def _counts(
         self, conf: Confidence, iou: float, frames: Iterable[Any] | None
-    ) -> tuple[NDArray[np.int64], ...]:
+    ) -> _OperatingPoint:
         k = self._grid_index(iou)
         dt_sel, gt_sel = self._selection(frames)
         tp, fp, fn, dt_is_fp, gt_is_fn = kernels.operating_point_counts(
@@ -346,7 +429,7 @@ class DetectionEvaluation:
             self._kept.gt_det[k],
             self._class_conf(conf),
         )
-        return tp, fp, fn, dt_is_fp, gt_is_fn, dt_sel, gt_sel
+        return _OperatingPoint(tp, fp, fn, dt_is_fp, gt_is_fn, dt_sel, gt_sel)
 
     def _present(self, dt_sel: NDArray[np.bool_], gt_sel: NDArray[np.bool_]) -> NDArray[np.bool_]:
         num = len(self.classes)
@@ -462,10 +545,7 @@ class DetectionEvaluation:
 
         # Predictions at or above their class threshold that count (not ignored).
         dt_rows = np.flatnonzero(
-            dt_sel
-            & ~kept.det_ignored[k]
-            & (dt.score >= class_conf[dt.label])
-            & wanted[dt.label]
+            dt_sel & ~kept.det_ignored[k] & (dt.score >= class_conf[dt.label]) & wanted[dt.label]
         )
         matched = kept.det_gt[k][dt_rows]
         is_tp = matched >= 0
@@ -513,11 +593,14 @@ class DetectionEvaluation:
             ),
         )
 
-        def pair_iou(dt_index: NDArray[np.int64], gt_index: NDArray[np.int64]) -> NDArray[np.float64]:
+        def pair_iou(
+            dt_index: NDArray[np.int64], gt_index: NDArray[np.int64]
+        ) -> NDArray[np.float64]:
             ok = (dt_index >= 0) & (gt_index >= 0)
             out = np.zeros(dt_index.size)
             d, g = dt_index[ok], gt_index[ok]
-            out[ok] = _pairwise_iou(dt.box[d], gt.box[g], gt.iscrowd[g], self._settings)
+            crowd = gt.iscrowd[g] & (self._settings.protocol == "coco")
+            out[ok] = kernels.pair_ious(dt.box[d], gt.box[g], crowd, self._settings.pixel_inclusive)
             return out
 
         names = self.classes.names
@@ -527,7 +610,9 @@ class DetectionEvaluation:
         return Outcomes(
             kind=np.array(["prediction"] * num_dt + ["ground_truth"] * num_gt, dtype=np.str_),
             id=np.concatenate([dt.ids[dt_rows], gt.ids[gt_rows]]),
-            frame_id=np.concatenate([gt.frame_ids[dt.frame[dt_rows]], gt.frame_ids[gt.frame[gt_rows]]]),
+            frame_id=np.concatenate(
+                [gt.frame_ids[dt.frame[dt_rows]], gt.frame_ids[gt.frame[gt_rows]]]
+            ),
             label=np.concatenate([names[dt.label[dt_rows]], names[gt.label[gt_rows]]]),
             confidence=np.concatenate([dt.score[dt_rows], np.full(num_gt, np.nan)]),
             outcome=np.concatenate(
@@ -597,7 +682,10 @@ class DetectionEvaluation:
         dt_sel, gt_sel = self._selection(frames)
         ap = self._average_precision(self._grid_index(iou), dt_sel, gt_sel, interpolation)
         rows = self._class_rows(classes, self._present(dt_sel, gt_sel))
-        out = {name: float(ap[r]) for name, r in zip(self.classes.names[rows].tolist(), rows, strict=True)}
+        out = {
+            name: float(ap[r])
+            for name, r in zip(self.classes.names[rows].tolist(), rows, strict=True)
+        }
         valid = ap[rows][ap[rows] > -1]
         out["mAP"] = float(valid.mean()) if valid.size else -1.0
         return out
@@ -654,7 +742,12 @@ class DetectionEvaluation:
         """``pr_curve`` of each class (present ones unless ``classes``), plus ``"all"``."""
         dt_sel, gt_sel = self._selection(frames)
         rows = self._class_rows(classes, self._present(dt_sel, gt_sel))
-        out = {str(self.classes.names[r]): self.pr_curve(int(self.classes.ids[r]), iou=iou, frames=frames) for r in rows}
+        out = {
+            str(self.classes.names[r]): self.pr_curve(
+                int(self.classes.ids[r]), iou=iou, frames=frames
+            )
+            for r in rows
+        }
         out["all"] = self.pr_curve(None, iou=iou, frames=frames)
         return out
 
@@ -701,9 +794,10 @@ class DetectionEvaluation:
                 for lo, hi in ranges
             ]
         ).astype(np.int64)
+        rank, area, status = self._accumulation_columns()
         precision, recall = kernels.coco_accumulate(
-            self._dt_order, self._class_bounds, self._dt_rank, self._dt_area, dt_sel,
-            self._kept.coco_status, num_counted, ranges, kernels.COCO_MAX_DETS, COCO_RECALL_POINTS,
+            self._class_bounds, rank, area, dt_sel[self._dt_order], status,
+            num_counted, ranges, kernels.COCO_MAX_DETS, COCO_RECALL_POINTS,
         )  # fmt: skip
         rows = self.classes.resolve(classes) if classes is not None else np.arange(num_classes)
         precision, recall = precision[:, :, rows], recall[:, rows]
@@ -729,6 +823,20 @@ class DetectionEvaluation:
             precision=precision,
             recall=recall,
         )
+
+    def _accumulation_columns(
+        self,
+    ) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.int8]]:
+        """Rank, area and COCO status of each prediction in accumulation order (kept:
+        one gather here saves random reads in every COCO summary)."""
+        if self._sorted_columns is None:
+            order = self._dt_order
+            self._sorted_columns = (
+                self._dt_rank[order],
+                self._dt_area[order],
+                np.ascontiguousarray(self._kept.coco_status[order]),
+            )
+        return self._sorted_columns
 
     # ----------------------------------------------------------------- merge
     def merge(self, other: DetectionEvaluation) -> DetectionEvaluation:
@@ -760,7 +868,9 @@ class DetectionEvaluation:
         ground_truth = GroundTruth(
             frame_ids=frame_ids,
             classes=first.classes,
-            frame=np.concatenate([g.frame + o for g, o in zip(gts, frame_offsets, strict=False)]).astype(np.int32),
+            frame=np.concatenate(
+                [g.frame + o for g, o in zip(gts, frame_offsets, strict=False)]
+            ).astype(np.int32),
             label=np.concatenate([g.label for g in gts]),
             box=np.concatenate([g.box for g in gts]).reshape(-1, 4),
             area=np.concatenate([g.area for g in gts]),
@@ -769,7 +879,9 @@ class DetectionEvaluation:
             ids=np.concatenate([g.ids for g in gts]),
         )
         predictions = Predictions(
-            frame=np.concatenate([d.frame + o for d, o in zip(dts, frame_offsets, strict=False)]).astype(np.int32),
+            frame=np.concatenate(
+                [d.frame + o for d, o in zip(dts, frame_offsets, strict=False)]
+            ).astype(np.int32),
             label=np.concatenate([d.label for d in dts]),
             box=np.concatenate([d.box for d in dts]).reshape(-1, 4),
             score=np.concatenate([d.score for d in dts]),
@@ -790,7 +902,7 @@ class DetectionEvaluation:
                 arrays = [shifted(a, int(o)) for a, o in zip(arrays, gt_offsets, strict=False)]
             elif name in ("gt_det", "same_dt", "cross_dt"):
                 arrays = [shifted(a, int(o)) for a, o in zip(arrays, dt_offsets, strict=False)]
-            pieces[name] = np.concatenate(arrays, axis=-1)
+            pieces[name] = np.concatenate(arrays, axis=0 if name == "coco_status" else -1)
         return DetectionEvaluation(ground_truth, predictions, _Kept(**pieces), first._settings)
 
 
@@ -820,22 +932,6 @@ def _summarize(precision: NDArray[np.float64], recall: NDArray[np.float64]) -> d
     return dict(zip(COCO_STAT_NAMES, values, strict=True))
 
 
-def _pairwise_iou(
-    dt_box: NDArray[np.float64],
-    gt_box: NDArray[np.float64],
-    crowd: NDArray[np.bool_],
-    settings: _Settings,
-) -> NDArray[np.float64]:
-    out = np.empty(dt_box.shape[0])
-    use_crowd = settings.protocol == "coco"
-    for i in range(out.size):
-        out[i] = kernels.box_iou(
-            *dt_box[i].tolist(), *gt_box[i].tolist(), bool(crowd[i]) and use_crowd,
-            settings.pixel_inclusive,
-        )  # fmt: skip
-    return out
-
-
 def evaluate(
     ground_truth: GroundTruth,
     predictions: Predictions,
@@ -862,7 +958,9 @@ def evaluate(
         raise InputError("predictions refer to frames or classes the ground truth does not have")
     settings = _Settings(protocol, bool(pixel_inclusive))
     grid = _merge_grid(iou_thresholds)
+    orders = _orders(ground_truth, predictions)
     kept = _match(
-        ground_truth, predictions, grid, COCO_IOU_THRESHOLDS, settings.rule, settings.pixel_inclusive
-    )
-    return DetectionEvaluation(ground_truth, predictions, kept, settings)
+        ground_truth, predictions, orders, grid, COCO_IOU_THRESHOLDS, settings.rule,
+        settings.pixel_inclusive,
+    )  # fmt: skip
+    return DetectionEvaluation(ground_truth, predictions, kept, settings, orders)

@@ -107,11 +107,11 @@ def _greedy_match(
                 if ious[d, g] > best_iou:
                     best_iou = ious[d, g]
                     best = g
-            if best >= 0 and best_iou >= limit:
-                if gt_ignored[best] or gt_det[best] < 0:
-                    det_gt[d] = best
-                    if gt_det[best] < 0:
-                        gt_det[best] = d
+            # A taken (non-ignored) best match leaves the prediction a duplicate.
+            if best >= 0 and best_iou >= limit and (gt_ignored[best] or gt_det[best] < 0):
+                det_gt[d] = best
+                if gt_det[best] < 0:
+                    gt_det[best] = d
             continue
         best = -1
         best_iou = limit
@@ -158,13 +158,22 @@ def match_all(
     dt_bounds: np.ndarray,
     grid: np.ndarray,
     coco_thresholds: np.ndarray,
+    coco_in_grid: np.ndarray,
     area_ranges: np.ndarray,
     max_det: int,
     rule: int,
     pixel_inclusive: bool,
     pair_capacity: int,
 ) -> tuple[
-    np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
 ]:
     """Match every group that has both ground truth and predictions.
 
@@ -172,14 +181,15 @@ def match_all(
     (groups lacking one side are not passed). ``grid`` (K,) are the operating-point
     thresholds, matched with no area range and no cap on predictions;
     ``coco_thresholds`` (T,) x ``area_ranges`` (A, 2) are COCO's configurations,
-    matched on each group's first ``max_det`` predictions.
+    matched on each group's first ``max_det`` predictions; ``coco_in_grid`` (T,) gives
+    each one's index in ``grid`` (-1 if absent), so equal matchings are copied, not redone.
 
     Returns
     ``det_gt`` (K, M) int32: ground-truth row matched at grid threshold k, or -1;
     ``det_ignored`` (K, M) bool: that match is to a crowd/ignored row;
     ``gt_det`` (K, N) int32: prediction row matched to a ground-truth row, or -1
     (for a crowd row, the first one);
-    ``coco_status`` (A, T, M) int8 outcome codes (predictions past ``max_det`` stay 0);
+    ``coco_status`` (M, A, T) int8 outcome codes (predictions past ``max_det`` stay 0);
     ``best_gt`` (M,) int32 / ``best_iou`` (M,) float64: the same-class counted
     ground truth with the highest IoU (-1 / 0.0 when none overlaps);
     ``pair_gt``, ``pair_dt``, ``pair_iou`` (P,): every same-class (counted ground truth,
@@ -193,7 +203,7 @@ def match_all(
     det_gt = np.full((num_grid, num_dt), -1, np.int32)
     det_ignored = np.zeros((num_grid, num_dt), np.bool_)
     gt_det = np.full((num_grid, num_gt), -1, np.int32)
-    coco_status = np.zeros((num_area, num_coco, num_dt), np.int8)
+    coco_status = np.zeros((num_dt, num_area, num_coco), np.int8)
     best_gt = np.full(num_dt, -1, np.int32)
     best_iou = np.zeros(num_dt, np.float64)
     pair_gt = np.empty(pair_capacity, np.int32)
@@ -252,11 +262,22 @@ def match_all(
             lo = area_ranges[a, 0]
             hi = area_ranges[a, 1]
             area_ignored = np.empty(ng, np.bool_)
+            same_as_grid = True
             for j in range(ng):
                 area = gt_area[gts[j]]
                 area_ignored[j] = ignored[j] or area < lo or area > hi
+                same_as_grid = same_as_grid and area_ignored[j] == ignored[j]
             area_order = _ignored_first_order(area_ignored)
             for t in range(num_coco):
+                k = coco_in_grid[t]
+                if same_as_grid and k >= 0:
+                    # Same ignore flags, same order: the capped matching is a prefix of
+                    # the grid's uncapped one.
+                    for i in range(capped):
+                        d = dts[i]
+                        if det_gt[k, d] >= 0:
+                            coco_status[d, a, t] = IGNORED if det_ignored[k, d] else MATCHED
+                    continue
                 _greedy_match(
                     ious, area_order, area_ignored, crowd, capped, coco_thresholds[t],
                     rule, local_det, local_gt,
@@ -264,7 +285,7 @@ def match_all(
                 for i in range(capped):
                     j = local_det[i]
                     if j >= 0:
-                        coco_status[a, t, dts[i]] = IGNORED if area_ignored[j] else MATCHED
+                        coco_status[dts[i], a, t] = IGNORED if area_ignored[j] else MATCHED
     return (
         det_gt,
         det_ignored,
@@ -329,12 +350,11 @@ def cross_class_pairs(
 
 @njit(cache=True)
 def coco_accumulate(
-    dt_order: np.ndarray,
     class_bounds: np.ndarray,
-    dt_rank: np.ndarray,
-    dt_area: np.ndarray,
-    dt_selected: np.ndarray,
-    coco_status: np.ndarray,
+    sorted_rank: np.ndarray,
+    sorted_area: np.ndarray,
+    sorted_selected: np.ndarray,
+    sorted_status: np.ndarray,
     num_counted_gt: np.ndarray,
     area_ranges: np.ndarray,
     max_dets: np.ndarray,
@@ -342,65 +362,99 @@ def coco_accumulate(
 ) -> tuple[np.ndarray, np.ndarray]:
     """pycocotools' ``accumulate``: precision at recall points and final recall.
 
-    ``dt_order`` lists prediction rows by class, then descending score, then frame
-    order, then row (the order of pycocotools' stable global sort); ``class_bounds``
-    (C, 2) are each class's [start, end) in it. ``dt_rank`` (M,) is a prediction's
-    0-based rank by score inside its (frame, class). ``dt_selected`` (M,) bool limits
-    the evaluation to some frames. ``num_counted_gt`` (A, C) counts the ground truth
-    that is not ignored in each area range.
+    Every ``sorted_*`` array is in accumulation order: by class, then descending score,
+    then frame order, then row (the order of pycocotools' stable global sort), and
+    ``class_bounds`` (C, 2) are each class's [start, end) in it. ``sorted_rank`` is a
+    prediction's 0-based rank by score inside its (frame, class); ``sorted_selected``
+    limits the evaluation to some frames; ``sorted_status`` is (M, A, T) outcome codes.
+    ``num_counted_gt`` (A, C) counts the ground truth that is not ignored in each area
+    range. ``max_dets`` must hold three increasing caps (COCO's 1, 10, 100).
 
-    Returns ``precision`` (T, R, C, A, D) and ``recall`` (T, C, A, D), -1 where a class
-    has no counted ground truth (D = len(max_dets)).
+    Returns ``precision`` (T, R, C, A, 3) and ``recall`` (T, C, A, 3), -1 where a class
+    has no counted ground truth.
     """
-    num_area, num_thr = coco_status.shape[0], coco_status.shape[1]
+    num_area, num_thr = sorted_status.shape[1], sorted_status.shape[2]
     num_cls = class_bounds.shape[0]
     num_rec = recall_points.size
-    num_md = max_dets.size
-    precision = -np.ones((num_thr, num_rec, num_cls, num_area, num_md))
-    recall = -np.ones((num_thr, num_cls, num_area, num_md))
+    precision = -np.ones((num_thr, num_rec, num_cls, num_area, 3))
+    recall = -np.ones((num_thr, num_cls, num_area, 3))
     eps = np.spacing(1.0)
+    cap0, cap1, cap2 = max_dets[0], max_dets[1], max_dets[2]
     for c in range(num_cls):
         start, end = class_bounds[c, 0], class_bounds[c, 1]
+        if (num_counted_gt[:, c] == 0).all():
+            continue
+        # Lay the class's predictions out as (area, threshold, position) codes so the
+        # passes below read memory in order: 1 true positive, 2 counted false positive,
+        # 0 neither (ignored, past every cap, or unmatched outside the area range).
         n = end - start
-        rc = np.empty(n, np.float64)
+        codes = np.zeros((num_area, num_thr, n), np.int8)
+        level = np.empty(
+            n, np.int8
+        )  # 0: kept by every cap, 1: by the two larger, 2: by the largest
+        for i in range(n):
+            s = start + i
+            rank = sorted_rank[s]
+            level[i] = 0 if rank < cap0 else (1 if rank < cap1 else 2)
+            if not sorted_selected[s] or rank >= cap2:
+                continue
+            area = sorted_area[s]
+            for a in range(num_area):
+                outside = area < area_ranges[a, 0] or area > area_ranges[a, 1]
+                for t in range(num_thr):
+                    status = sorted_status[s, a, t]
+                    if status == MATCHED:
+                        codes[a, t, i] = 1
+                    elif status == UNMATCHED and not outside:
+                        codes[a, t, i] = 2
+        # Precision only rises at a true positive, so the envelope (the maximum precision
+        # at or after a point) and its samples need only the true positives' entries;
+        # recall point 0 before any true positive reads the same maximum.
+        # ``fp_at[m, j]`` is cap m's false-positive count when its TP j + 1 arrives.
+        fp_at = np.empty((3, n), np.float64)
         pr = np.empty(n, np.float64)
         for a in range(num_area):
             npig = num_counted_gt[a, c]
             if npig == 0:
                 continue
-            lo = area_ranges[a, 0]
-            hi = area_ranges[a, 1]
             for t in range(num_thr):
-                for m in range(num_md):
-                    limit = max_dets[m]
-                    tp = 0.0
-                    fp = 0.0
-                    count = 0
-                    for i in range(start, end):
-                        d = dt_order[i]
-                        if not dt_selected[d] or dt_rank[d] >= limit:
-                            continue
-                        status = coco_status[a, t, d]
-                        if status == IGNORED:
-                            continue
-                        if status == MATCHED:
-                            tp += 1.0
-                        else:
-                            if dt_area[d] < lo or dt_area[d] > hi:
-                                continue
-                            fp += 1.0
-                        rc[count] = tp / npig
-                        pr[count] = tp / (fp + tp + eps)
-                        count += 1
-                    recall[t, c, a, m] = rc[count - 1] if count else 0.0
-                    for i in range(count - 1, 0, -1):
-                        if pr[i] > pr[i - 1]:
-                            pr[i - 1] = pr[i]
-                    i = 0
+                row = codes[a, t]
+                tp0 = tp1 = tp2 = 0
+                fp0 = fp1 = fp2 = 0.0
+                for i in range(n):
+                    code = row[i]
+                    if code == 0:
+                        continue
+                    lv = level[i]
+                    if code == 1:
+                        fp_at[2, tp2] = fp2
+                        tp2 += 1
+                        if lv <= 1:
+                            fp_at[1, tp1] = fp1
+                            tp1 += 1
+                            if lv == 0:
+                                fp_at[0, tp0] = fp0
+                                tp0 += 1
+                    else:
+                        fp2 += 1.0
+                        if lv <= 1:
+                            fp1 += 1.0
+                            if lv == 0:
+                                fp0 += 1.0
+                for m in range(3):
+                    count = tp0 if m == 0 else (tp1 if m == 1 else tp2)
+                    recall[t, c, a, m] = count / npig
+                    for j in range(count):
+                        pr[j] = (j + 1.0) / (fp_at[m, j] + (j + 1.0) + eps)
+                    for j in range(count - 1, 0, -1):
+                        if pr[j] > pr[j - 1]:
+                            pr[j - 1] = pr[j]
+                    j = 0
                     for r in range(num_rec):
-                        while i < count and rc[i] < recall_points[r]:
-                            i += 1
-                        precision[t, r, c, a, m] = pr[i] if i < count else 0.0
+                        # The first TP entry whose recall (j + 1) / npig reaches the point.
+                        while j < count and (j + 1.0) / npig < recall_points[r]:
+                            j += 1
+                        precision[t, r, c, a, m] = pr[j] if j < count else 0.0
     return precision, recall
 
 
@@ -591,4 +645,130 @@ def average_precision_by_class(
                 i += 1
             total += pr[i] if i < count else 0.0
         out[c] = total / recall_points.size
+    return out
+
+
+@njit(cache=True)
+def counting_sort(
+    keys: np.ndarray, num_keys: int, order: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Stable sort of the rows listed in ``order`` by ``keys[row]`` (0 <= key <
+    ``num_keys``). Returns the new order and (num_keys, 2) [start, end) bounds."""
+    counts = np.zeros(num_keys + 1, np.int64)
+    for row in order:
+        counts[keys[row] + 1] += 1
+    for k in range(num_keys):
+        counts[k + 1] += counts[k]
+    bounds = np.empty((num_keys, 2), np.int64)
+    for k in range(num_keys):
+        bounds[k, 0] = counts[k]
+        bounds[k, 1] = counts[k + 1]
+    out = np.empty(order.size, order.dtype)
+    for row in order:
+        k = keys[row]
+        out[counts[k]] = row
+        counts[k] += 1
+    return out, bounds
+
+
+@njit(cache=True)
+def sort_segments_by_score(order: np.ndarray, bounds: np.ndarray, score: np.ndarray) -> None:
+    """Within each [start, end) segment of ``order``, a stable sort of the rows by
+    descending ``score`` (in place): equal scores keep their order."""
+    for s in range(bounds.shape[0]):
+        start, end = bounds[s, 0], bounds[s, 1]
+        n = end - start
+        if n < 2:
+            continue
+        if n <= 24:
+            for i in range(start + 1, end):
+                row = order[i]
+                value = score[row]
+                j = i - 1
+                while j >= start and score[order[j]] < value:
+                    order[j + 1] = order[j]
+                    j -= 1
+                order[j + 1] = row
+            continue
+        segment = order[start:end].copy()
+        keys = np.empty(n, np.float64)
+        for i in range(n):
+            keys[i] = -score[segment[i]]
+        by_score = np.argsort(keys, kind="mergesort")
+        for i in range(n):
+            order[start + i] = segment[by_score[i]]
+
+
+@njit(cache=True)
+def shared_groups(
+    gt_key: np.ndarray, gt_sorted: np.ndarray, dt_key: np.ndarray, dt_sorted: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """[start, end) bounds, in ``gt_sorted`` and ``dt_sorted`` (rows sorted by key), of
+    every key that both sides have: the groups where matching has work to do."""
+    capacity = min(gt_sorted.size, dt_sorted.size)
+    gt_bounds = np.empty((capacity, 2), np.int64)
+    dt_bounds = np.empty((capacity, 2), np.int64)
+    n = 0
+    i = 0
+    j = 0
+    while i < gt_sorted.size and j < dt_sorted.size:
+        gk = gt_key[gt_sorted[i]]
+        dk = dt_key[dt_sorted[j]]
+        if gk < dk:
+            i += 1
+            continue
+        if dk < gk:
+            j += 1
+            continue
+        i_end = i
+        while i_end < gt_sorted.size and gt_key[gt_sorted[i_end]] == gk:
+            i_end += 1
+        j_end = j
+        while j_end < dt_sorted.size and dt_key[dt_sorted[j_end]] == dk:
+            j_end += 1
+        gt_bounds[n, 0], gt_bounds[n, 1] = i, i_end
+        dt_bounds[n, 0], dt_bounds[n, 1] = j, j_end
+        n += 1
+        i, j = i_end, j_end
+    return gt_bounds[:n].copy(), dt_bounds[:n].copy()
+
+
+@njit(cache=True)
+def ranks_in_groups(dt_sorted: np.ndarray, dt_key: np.ndarray) -> np.ndarray:
+    """0-based position of each row inside its run of equal keys in ``dt_sorted``."""
+    rank = np.empty(dt_sorted.size, np.int64)
+    start = 0
+    for i in range(dt_sorted.size):
+        if i > 0 and dt_key[dt_sorted[i]] != dt_key[dt_sorted[i - 1]]:
+            start = i
+        rank[dt_sorted[i]] = i - start
+    return rank
+
+
+@njit(cache=True)
+def key_runs(order: np.ndarray, key: np.ndarray) -> np.ndarray:
+    """(R, 2) [start, end) of each run of equal ``key[row]`` along ``order``."""
+    bounds = np.empty((order.size, 2), np.int64)
+    n = 0
+    start = 0
+    for i in range(1, order.size + 1):
+        if i == order.size or key[order[i]] != key[order[i - 1]]:
+            bounds[n, 0], bounds[n, 1] = start, i
+            n += 1
+            start = i
+    return bounds[:n].copy()
+
+
+@njit(cache=True)
+def pair_ious(
+    dt_box: np.ndarray, gt_box: np.ndarray, crowd: np.ndarray, pixel_inclusive: bool
+) -> np.ndarray:
+    """IoU of each row pair (dt_box[i], gt_box[i]); (P, 4) boxes, (P,) crowd flags."""
+    out = np.empty(dt_box.shape[0], np.float64)
+    for i in range(out.size):
+        out[i] = box_iou(
+            dt_box[i, 0], dt_box[i, 1], dt_box[i, 2], dt_box[i, 3],
+            gt_box[i, 0], gt_box[i, 1], gt_box[i, 2], gt_box[i, 3],
+            crowd[i], pixel_inclusive,
+        )  # fmt: skip
     return out
