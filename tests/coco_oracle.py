@@ -14,7 +14,20 @@ import numpy as np
 
 from shoal.engine.detection.annotations import Classes, GroundTruth, Predictions
 
-STAT_NAMES = ("AP", "AP50", "AP75", "APs", "APm", "APl", "AR1", "AR10", "AR100", "ARs", "ARm", "ARl")
+STAT_NAMES = (
+    "AP",
+    "AP50",
+    "AP75",
+    "APs",
+    "APm",
+    "APl",
+    "AR1",
+    "AR10",
+    "AR100",
+    "ARs",
+    "ARm",
+    "ARl",
+)
 
 
 def pycocotools_eval(gt: dict[str, Any], dt: list[dict[str, Any]]) -> Any:
@@ -28,7 +41,11 @@ def pycocotools_eval(gt: dict[str, Any], dt: list[dict[str, Any]]) -> Any:
         coco_gt.createIndex()
         coco_dt = coco_gt.loadRes(copy.deepcopy(dt)) if dt else COCO()
         if not dt:
-            coco_dt.dataset = {"images": gt["images"], "categories": gt["categories"], "annotations": []}
+            coco_dt.dataset = {
+                "images": gt["images"],
+                "categories": gt["categories"],
+                "annotations": [],
+            }
             coco_dt.createIndex()
         evaluator = COCOeval(coco_gt, coco_dt, "bbox")
         evaluator.evaluate()
@@ -45,7 +62,9 @@ def to_columns(gt: dict[str, Any], dt: list[dict[str, Any]]) -> tuple[GroundTrut
     """Shoal's columns for a COCO ground-truth dict and results list (pycocotools' view:
     images sorted by id, ``ignore`` overwritten by ``iscrowd``)."""
     categories = sorted(gt["categories"], key=lambda c: c["id"])
-    classes = Classes.from_ids([c["id"] for c in categories], [c.get("name", str(c["id"])) for c in categories])
+    classes = Classes.from_ids(
+        [c["id"] for c in categories], [c.get("name", str(c["id"])) for c in categories]
+    )
     anns = gt["annotations"]
     ground_truth = GroundTruth.from_arrays(
         frame_ids=sorted(img["id"] for img in gt["images"]),
@@ -84,7 +103,9 @@ def random_coco(
     sometimes more than 100 predictions of one class in one image.
     """
     image_ids = rng.choice(np.arange(1, 10 * num_images), size=num_images, replace=False)
-    category_ids = np.sort(rng.choice(np.arange(1, 3 * num_classes + 1), size=num_classes, replace=False))
+    category_ids = np.sort(
+        rng.choice(np.arange(1, 3 * num_classes + 1), size=num_classes, replace=False)
+    )
     images = [{"id": int(i), "width": 640, "height": 480} for i in image_ids]
     annotations: list[dict[str, Any]] = []
     results: list[dict[str, Any]] = []
@@ -110,7 +131,9 @@ def random_coco(
                     "category_id": cat,
                     "bbox": box,
                     # Area differs from w * h sometimes, as a mask area would.
-                    "area": float(box[2] * box[3] * (rng.uniform(0.6, 1.0) if rng.random() < 0.3 else 1.0)),
+                    "area": float(
+                        box[2] * box[3] * (rng.uniform(0.6, 1.0) if rng.random() < 0.3 else 1.0)
+                    ),
                     "iscrowd": crowd,
                 }
             )
@@ -121,7 +144,12 @@ def random_coco(
             if boxes and r < 0.6:
                 box, cat = boxes[int(rng.integers(len(boxes)))]
                 jitter = rng.normal(0, 0.15, size=4) * np.array([box[2], box[3], box[2], box[3]])
-                new = [box[0] + jitter[0], box[1] + jitter[1], max(box[2] + jitter[2], 0), max(box[3] + jitter[3], 0)]
+                new = [
+                    box[0] + jitter[0],
+                    box[1] + jitter[1],
+                    max(box[2] + jitter[2], 0),
+                    max(box[3] + jitter[3], 0),
+                ]
                 if rng.random() < 0.2:
                     cat = int(rng.choice(category_ids))
                 if rng.random() < 0.1:
@@ -130,7 +158,11 @@ def random_coco(
                 w, h = rng.choice(scales) * rng.uniform(0.4, 1.6, size=2)
                 new = [rng.uniform(0, 500), rng.uniform(0, 380), w, h]
                 cat = int(rng.choice(category_ids))
-            score = float(rng.choice([0.5, 0.25, 0.9])) if rng.random() < 0.15 else round(float(rng.random()), 3)
+            score = (
+                float(rng.choice([0.5, 0.25, 0.9]))
+                if rng.random() < 0.15
+                else round(float(rng.random()), 3)
+            )
             results.append(
                 {
                     "image_id": int(image_id),

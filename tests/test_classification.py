@@ -7,7 +7,6 @@ every frame below its threshold predicts a label outside the report ("no predict
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import numpy as np
@@ -569,17 +568,3 @@ def test_property_report_and_matrix_equal_sklearn(
     if labels:
         expected = confusion_matrix(y_true, y_cut, labels=[*labels, NO_PREDICTION])
         np.testing.assert_array_equal(evaluation.confusion_matrix(conf).matrix[:-1], expected[:-1])
-
-
-# ------------------------------------------------------------------ speed
-def test_report_at_100k_frames_is_fast() -> None:
-    case = Case(0, n=100_000, num_classes=20)
-    evaluation = case.evaluation()
-    segment = np.arange(0, 100_000, 3)
-    timings = []
-    for conf in (0.0, 0.5, {"3": 0.7, "5": 0.2}):
-        for frames in (None, segment):
-            start = time.perf_counter()
-            evaluation.report(conf, frames=frames)
-            timings.append(time.perf_counter() - start)
-    assert float(np.median(timings)) < 0.010, timings

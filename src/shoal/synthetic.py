@@ -85,8 +85,9 @@ def _class_probabilities(rng: np.random.Generator) -> np.ndarray:
     """Zipf-like long tail over a random ranking of the classes, floored so none vanish."""
     rank = rng.permutation(NUM_CLASSES)
     zipf = 1.0 / (rank + 1.0) ** 1.1
-    p = 0.92 * zipf / zipf.sum() + 0.08 / NUM_CLASSES
-    return p / p.sum()
+    p: np.ndarray = 0.92 * zipf / zipf.sum() + 0.08 / NUM_CLASSES
+    total: float = float(p.sum())
+    return p / total
 
 
 def _at_least_one(rng: np.random.Generator, n: int, fraction: float) -> np.ndarray:

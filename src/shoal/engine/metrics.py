@@ -197,6 +197,19 @@ class ConfusionMatrix:
     def cell(self, truth: str, predicted: str) -> int:
         return int(self.matrix[self.labels.index(truth), self.labels.index(predicted)])
 
+    def largest_confusions(self, n: int = 10) -> list[tuple[str, str, int]]:
+        """The ``n`` largest off-diagonal cells as (truth, predicted, count), background
+        included, largest first."""
+        cells = self.matrix.copy()
+        np.fill_diagonal(cells, 0)
+        flat = np.argsort(-cells, axis=None, kind="stable")[:n]
+        rows, cols = np.unravel_index(flat, cells.shape)
+        return [
+            (self.labels[r], self.labels[c], int(cells[r, c]))
+            for r, c in zip(rows.tolist(), cols.tolist(), strict=True)
+            if cells[r, c] > 0
+        ]
+
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"labels": list(self.labels), "matrix": self.matrix.tolist()}
         out["conf"] = self.conf

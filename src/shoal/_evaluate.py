@@ -1,0 +1,116 @@
+"""The front door: evaluate what users have (files, COCO objects, tables or columns).
+
+This module turns user inputs into the engine's columns and calls the engine; it holds
+no metric logic of its own.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from shoal.engine.detection.annotations import GroundTruth, Predictions
+from shoal.engine.detection.evaluator import DetectionEvaluation, Protocol, evaluate
+from shoal.errors import InputError
+from shoal.formats.coco import read_coco_ground_truth, read_coco_results
+
+__all__ = ["evaluate_detections", "predictions_from_table"]
+
+Progress = Callable[[int, int], None]
+GroundTruthSource = GroundTruth | str | os.PathLike[str] | bytes | dict[str, Any]
+PredictionsSource = Predictions | str | os.PathLike[str] | bytes | list[Any] | Any
+
+
+def evaluate_detections(
+    ground_truth: GroundTruthSource,
+    predictions: PredictionsSource,
+    *,
+    iou_thresholds: ArrayLike | None = None,
+    protocol: Protocol = "coco",
+    pixel_inclusive: bool = False,
+    progress: Progress | None = None,
+) -> DetectionEvaluation:
+    """Match predictions against ground truth once; query any operating point after.
+
+    ``ground_truth``: a COCO instances file (path or bytes), its parsed dict, or a
+    :class:`GroundTruth`. ``predictions``: a COCO results file, its parsed list, a
+    table (pyarrow ``Table``, pandas ``DataFrame`` or a mapping of columns; see
+    :func:`predictions_from_table`), or :class:`Predictions` built on ``ground_truth``.
+    Predictions without a score count as 1.0.
+
+    ``iou_thresholds`` adds IoU thresholds to COCO's ten (0.50:0.05:0.95); queries at
+    those are instant, others are matched once on first use. ``protocol`` is ``"coco"``
+    (pycocotools' rules) or ``"voc"`` (PASCAL VOC matching, all-point AP);
+    ``pixel_inclusive`` uses the VOC devkit's "+1 pixel" box convention.
+    ``progress(done, total)`` is called while large files load.
+    """
+    gt = (
+        ground_truth
+        if isinstance(ground_truth, GroundTruth)
+        else read_coco_ground_truth(ground_truth, progress=progress)
+    )
+    if isinstance(predictions, Predictions):
+        dt = predictions
+    elif isinstance(predictions, (str, os.PathLike, bytes, list)):
+        dt = read_coco_results(predictions, gt, progress=progress)
+    else:
+        dt = predictions_from_table(predictions, gt)
+    return evaluate(
+        gt, dt, iou_thresholds=iou_thresholds, protocol=protocol, pixel_inclusive=pixel_inclusive
+    )
+
+
+def _column(table: Any, name: str) -> NDArray[Any] | None:
+    """One column of a pyarrow Table, pandas DataFrame or mapping, as NumPy (None if absent)."""
+    names = getattr(table, "column_names", None)
+    if names is not None:  # pyarrow.Table
+        if name not in names:
+            return None
+        column = table.column(name).combine_chunks()
+        if hasattr(column, "flatten") and str(column.type).startswith(("list", "fixed_size_list")):
+            lengths = np.asarray(column.value_lengths().to_numpy(zero_copy_only=False))
+            if (lengths != 4).any():
+                bad = int(np.flatnonzero(lengths != 4)[0])
+                raise InputError(f"{name} must hold 4 numbers per row", record=bad)
+            return np.asarray(column.flatten().to_numpy(zero_copy_only=False)).reshape(-1, 4)
+        return np.asarray(column.to_numpy(zero_copy_only=False))
+    if isinstance(table, Mapping) or hasattr(table, "columns"):
+        try:
+            values = table[name]
+        except (KeyError, IndexError):
+            return None
+        array = np.asarray(values.to_numpy() if hasattr(values, "to_numpy") else values)
+        if array.dtype == object and array.size and np.ndim(array[0]) == 1:
+            array = np.asarray(array.tolist(), dtype=np.float64)
+        return array
+    raise InputError(
+        f"cannot read predictions from a {type(table).__name__}; give a COCO results file, "
+        "a list of COCO records, a table of columns, or shoal.Predictions"
+    )
+
+
+def predictions_from_table(table: Any, ground_truth: GroundTruth) -> Predictions:
+    """Predictions from columns: ``image_id``, ``category_id``, ``score`` (optional) and
+    either ``bbox`` (x, y, width, height per row) or ``x``, ``y``, ``width``, ``height``."""
+    frames, labels = _column(table, "image_id"), _column(table, "category_id")
+    if frames is None or labels is None:
+        missing = "image_id" if frames is None else "category_id"
+        raise InputError(f"the predictions table has no {missing!r} column")
+    bbox = _column(table, "bbox")
+    if bbox is None:
+        parts = [_column(table, name) for name in ("x", "y", "width", "height")]
+        if any(p is None for p in parts):
+            raise InputError("the predictions table needs a 'bbox' column or x, y, width, height")
+        bbox = np.stack([np.asarray(p, dtype=np.float64) for p in parts], axis=1)
+    return Predictions.from_arrays(
+        ground_truth,
+        frames=frames,
+        labels=labels,
+        boxes=np.asarray(bbox, dtype=np.float64),
+        scores=_column(table, "score"),
+        ids=_column(table, "id"),
+    )

@@ -1,0 +1,71 @@
+"""``shoal demo``: make a small COCO sample offline and evaluate it, to see Shoal work."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+DEMO_IMAGES = 400
+DEMO_SEED = 7
+
+
+def default_home() -> Path:
+    return Path(os.environ.get("SHOAL_HOME") or Path.home() / ".shoal")
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser(
+        "demo",
+        help="generate a small COCO sample and evaluate it",
+        description=(
+            "Write a deterministic COCO-like sample (ground truth and a model's results, made "
+            "here with no network) and run `shoal eval` on it."
+        ),
+    )
+    parser.add_argument(
+        "--dir",
+        type=Path,
+        default=None,
+        help="where to write the sample (default: $SHOAL_HOME/demo/coco, ~/.shoal by default)",
+    )
+    parser.add_argument("--images", type=int, default=DEMO_IMAGES, help="default: %(default)s")
+    parser.add_argument("--conf", type=float, default=0.3, help="default: %(default)s")
+    parser.add_argument("--iou", type=float, default=0.5, help="default: %(default)s")
+    parser.set_defaults(run=run)
+
+
+def write_sample(directory: Path, num_images: int) -> tuple[Path, Path]:
+    """Write ``gt.json`` and ``predictions.json``; the same arguments give the same bytes."""
+    from shoal.synthetic import generate_coco
+
+    gt, predictions = generate_coco(num_images, seed=DEMO_SEED)
+    directory.mkdir(parents=True, exist_ok=True)
+    gt_path, dt_path = directory / "gt.json", directory / "predictions.json"
+    # Write beside and rename, so an interrupted run never leaves half a file.
+    for path, content in ((gt_path, gt), (dt_path, predictions)):
+        partial = path.with_suffix(".json.partial")
+        partial.write_bytes(orjson.dumps(content))
+        partial.replace(path)
+    return gt_path, dt_path
+
+
+def run(args: argparse.Namespace) -> int:
+    from shoal.cli import _eval
+
+    directory = args.dir if args.dir is not None else default_home() / "demo" / "coco"
+    gt_path, dt_path = write_sample(directory, args.images)
+    print(f"Demo sample: {gt_path} and {dt_path}\n")
+    eval_args = argparse.Namespace(
+        ground_truth=gt_path,
+        predictions=dt_path,
+        conf=args.conf,
+        iou=args.iou,
+        protocol="coco",
+        pixel_inclusive=False,
+        json=None,
+    )
+    return _eval.run(eval_args)

@@ -1,0 +1,140 @@
+"""``shoal eval GT PRED``: every standard metric of one detection run, printed or as JSON."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from shoal.cli._progress import ProgressBar
+
+MATRIX_MAX_CLASSES = 12
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser(
+        "eval",
+        help="evaluate COCO detection results against COCO ground truth",
+        description=(
+            "Evaluate COCO results (a JSON list of {image_id, category_id, bbox, score}) "
+            "against COCO ground truth: the 12 COCO statistics, a per-class report and a "
+            "confusion matrix at one operating point."
+        ),
+    )
+    parser.add_argument("ground_truth", type=Path, help="COCO instances JSON (ground truth)")
+    parser.add_argument("predictions", type=Path, help="COCO results JSON (predictions)")
+    parser.add_argument(
+        "--conf", type=_unit_float, default=0.1, help="confidence threshold (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--iou", type=_unit_float, default=0.5, help="IoU threshold (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--protocol",
+        choices=("coco", "voc"),
+        default="coco",
+        help="matching rules and AP: pycocotools' (coco) or PASCAL VOC's (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--pixel-inclusive",
+        action="store_true",
+        help="VOC devkit box convention: a box covers width + 1 pixels",
+    )
+    parser.add_argument("--json", type=Path, metavar="OUT", help="also write the results here")
+    parser.set_defaults(run=run)
+
+
+def _unit_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{value} is not in [0, 1]")
+    return value
+
+
+def run(args: argparse.Namespace) -> int:
+    import shoal
+
+    started = time.perf_counter()
+    with ProgressBar(f"loading {args.ground_truth.name}") as bar:
+        gt = shoal.read_coco_ground_truth(args.ground_truth, progress=bar)
+    with ProgressBar(f"loading {args.predictions.name}") as bar:
+        dt = shoal.read_coco_results(args.predictions, gt, progress=bar)
+    ev = shoal.evaluate_detections(
+        gt,
+        dt,
+        iou_thresholds=[args.iou],
+        protocol=args.protocol,
+        pixel_inclusive=args.pixel_inclusive,
+    )
+    result = collect(ev, conf=args.conf, iou=args.iou)
+    elapsed = time.perf_counter() - started
+    print(render(ev, result, conf=args.conf, iou=args.iou, seconds=elapsed))
+    if args.json is not None:
+        args.json.write_bytes(
+            orjson.dumps(result, option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY)
+        )
+        print(f"wrote {args.json}", file=sys.stderr)
+    return 0
+
+
+def collect(ev: Any, *, conf: float, iou: float) -> dict[str, Any]:
+    """Everything ``shoal eval`` shows, as one JSON-ready dict."""
+    out: dict[str, Any] = {
+        "settings": {"conf": conf, "iou": iou, "protocol": ev.protocol},
+        "counts": {
+            "frames": ev.ground_truth.num_frames,
+            "ground_truth": len(ev.ground_truth),
+            "predictions": len(ev.predictions),
+            "classes": len(ev.classes),
+        },
+    }
+    if ev.protocol == "coco":
+        summary = ev.coco_summary()
+        out["coco"] = dict(summary.stats)
+        out["coco_per_class"] = summary.per_class()
+    else:
+        out["voc"] = {"iou": iou, "ap": ev.average_precision(iou)}
+    out["report"] = ev.report(conf, iou).to_dict()
+    out["confusion_matrix"] = ev.confusion_matrix(conf, iou).to_dict()
+    out["best_thresholds"] = {
+        name: choice.to_dict() for name, choice in ev.best_thresholds(iou=iou).items()
+    }
+    return out
+
+
+def render(ev: Any, result: dict[str, Any], *, conf: float, iou: float, seconds: float) -> str:
+    counts = result["counts"]
+    lines = [
+        f"{counts['frames']:,} frames, {counts['ground_truth']:,} ground truth, "
+        f"{counts['predictions']:,} predictions, {counts['classes']} classes "
+        f"(evaluated in {seconds:.2f} s)",
+        "",
+    ]
+    if "coco" in result:
+        lines += ["COCO summary (bbox)", str(ev.coco_summary()), ""]
+    else:
+        ap = result["voc"]["ap"]
+        lines.append(f"PASCAL VOC AP at IoU {iou:g}")
+        lines += [f"  {name:>20}  {value:.4f}" for name, value in ap.items()]
+        lines.append("")
+    lines += [
+        f"Per-class report at conf >= {conf:g}, IoU >= {iou:g}",
+        str(ev.report(conf, iou)),
+        "",
+    ]
+    matrix = ev.confusion_matrix(conf, iou)
+    if len(matrix.labels) - 1 <= MATRIX_MAX_CLASSES:
+        lines += ["Confusion matrix (rows: ground truth, columns: prediction)", str(matrix)]
+    else:
+        lines.append("Largest confusions (ground truth -> prediction: count)")
+        for truth, predicted, count in matrix.largest_confusions(15):
+            lines.append(f"  {truth:>20} -> {predicted:<20} {count}")
+        lines.append("  (the full matrix is in --json output)")
+    return "\n".join(lines)
