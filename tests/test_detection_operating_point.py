@@ -289,3 +289,39 @@ def test_pycocotools_oracle_is_consulted():
     # Guard: the oracle helper really runs pycocotools (not a stub).
     gt, dt, _ = dataset(8)
     assert pycocotools_eval(gt, dt).stats.shape == (12,)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_every_matrix_cell_lists_exactly_its_examples(seed):
+    _, _, ev = dataset(seed)
+    for conf, t in [(0.0, 0.5), (0.35, 0.3), (0.6, 0.75)]:
+        matrix = ev.confusion_matrix(conf, t)
+        outcomes = ev.outcomes(conf, t)
+        for truth in matrix.labels:
+            for predicted in matrix.labels:
+                examples = outcomes.in_cell(truth, predicted)
+                assert len(examples) == matrix.cell(truth, predicted), (truth, predicted)
+                if truth != "background" and predicted != "background" and len(examples):
+                    assert set(examples.label.tolist()) == {predicted}
+                    assert (examples.kind == "prediction").all()
+
+
+def test_outcome_filters_and_sorting():
+    _, _, ev = dataset(9)
+    outcomes = ev.outcomes(0.2, 0.5)
+    fps = outcomes.where(outcome="FP")
+    assert len(fps) == ev.report(0.2, 0.5).fp.sum()
+    assert (fps.outcome == "FP").all()
+    by_conf = fps.sorted_by("confidence")
+    assert (np.diff(by_conf.confidence) <= 0).all()
+    low_first = outcomes.where(outcome="TP", kind="prediction").sorted_by(
+        "confidence", descending=False
+    )
+    assert (np.diff(low_first.confidence) >= 0).all()
+    assert len(outcomes.page(0, 5)) == min(5, len(outcomes))
+    with pytest.raises(InputError, match="unknown outcome"):
+        outcomes.where(outcome="maybe")
+    with pytest.raises(InputError, match="cannot sort"):
+        outcomes.sorted_by("colour")
+    record = outcomes.records()[0]
+    assert set(record) == set(outcomes.COLUMNS)

@@ -20,6 +20,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from shoal.engine.detection import kernels
+from shoal.engine.detection import metrics as m
 from shoal.engine.detection.annotations import Classes, GroundTruth, Predictions
 from shoal.engine.detection.metrics import COCO_STAT_NAMES, CocoSummary, Outcomes
 from shoal.engine.metrics import (
@@ -173,27 +174,13 @@ def _match(
     capacity = int(
         ((gt_bounds[:, 1] - gt_bounds[:, 0]) * (dt_bounds[:, 1] - dt_bounds[:, 0])).sum()
     )
-    (det_gt, det_ignored, gt_det, coco_status, best_gt, best_iou, same_gt, same_dt, same_iou) = (
-        kernels.match_all(
-            gt.box,
-            gt.area,
-            gt.iscrowd,
-            gt.ignore,
-            dt.box,
-            orders.gt_grouped,
-            gt_bounds,
-            orders.dt_grouped,
-            dt_bounds,
-            grid,
-            coco_thresholds,
-            _positions_in(grid, coco_thresholds),
-            kernels.COCO_AREA_RANGES,
-            int(kernels.COCO_MAX_DETS[-1]),
-            rule,
-            pixel_inclusive,
-            capacity,
-        )
-    )
+    matching = kernels.match_all(
+        gt.box, gt.area, gt.iscrowd, gt.ignore, dt.box,
+        orders.gt_grouped, gt_bounds, orders.dt_grouped, dt_bounds,
+        grid, coco_thresholds, _positions_in(grid, coco_thresholds),
+        kernels.COCO_AREA_RANGES, int(kernels.COCO_MAX_DETS[-1]),
+        rule, pixel_inclusive, capacity,
+    )  # fmt: skip
     counted = ~(gt.iscrowd | gt.ignore)
     cross_dt, cross_gt, cross_iou = kernels.cross_class_pairs(
         gt.box, gt.label, counted, dt.box, dt.label,
@@ -202,15 +189,15 @@ def _match(
     )  # fmt: skip
     return _Kept(
         grid=grid,
-        det_gt=det_gt,
-        det_ignored=det_ignored,
-        gt_det=gt_det,
-        coco_status=coco_status,
-        best_gt=best_gt,
-        best_iou=best_iou,
-        same_gt=same_gt,
-        same_dt=same_dt,
-        same_iou=same_iou,
+        det_gt=matching.det_gt,
+        det_ignored=matching.det_ignored,
+        gt_det=matching.gt_det,
+        coco_status=matching.coco_status,
+        best_gt=matching.best_gt,
+        best_iou=matching.best_iou,
+        same_gt=matching.pair_gt,
+        same_dt=matching.pair_dt,
+        same_iou=matching.pair_iou,
         cross_dt=cross_dt,
         cross_gt=cross_gt,
         cross_iou=cross_iou,
@@ -276,6 +263,11 @@ class DetectionEvaluation:
         ) = None
         self._set_kept(kept)
         self._all_frames = np.ones(gt.num_frames, bool)
+        # Selections of every row; queries over all frames cache on their identity.
+        self._every_dt = np.ones(len(dt), bool)
+        self._every_gt = np.ones(len(gt), bool)
+        self._every_dt.flags.writeable = self._every_gt.flags.writeable = False
+        self._cache: dict[tuple[Any, ...], NDArray[Any]] = {}
         self._frame_sort = np.argsort(gt.frame_ids, kind="stable")
         self._sorted_frame_ids = gt.frame_ids[self._frame_sort]
 
@@ -342,9 +334,9 @@ class DetectionEvaluation:
         self, frames: Iterable[Any] | None
     ) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
         """Prediction and ground-truth row masks for a frame selection."""
-        mask = self._frame_mask(frames)
         if frames is None:
-            return np.ones(len(self.predictions), bool), np.ones(len(self.ground_truth), bool)
+            return self._every_dt, self._every_gt
+        mask = self._frame_mask(frames)
         return mask[self.predictions.frame], mask[self.ground_truth.frame]
 
     def _class_conf(self, conf: Confidence) -> NDArray[np.float64]:
@@ -432,10 +424,15 @@ class DetectionEvaluation:
         return _OperatingPoint(tp, fp, fn, dt_is_fp, gt_is_fn, dt_sel, gt_sel)
 
     def _present(self, dt_sel: NDArray[np.bool_], gt_sel: NDArray[np.bool_]) -> NDArray[np.bool_]:
+        if dt_sel is self._every_dt and ("present",) in self._cache:
+            return self._cache[("present",)]
         num = len(self.classes)
         has_gt = np.bincount(self.ground_truth.label[gt_sel & self._gt_counted], minlength=num)
         has_dt = np.bincount(self.predictions.label[dt_sel], minlength=num)
-        return (has_gt > 0) | (has_dt > 0)
+        present = (has_gt > 0) | (has_dt > 0)
+        if dt_sel is self._every_dt:
+            self._cache[("present",)] = present
+        return present
 
     def report(
         self,
@@ -554,16 +551,10 @@ class DetectionEvaluation:
         dt_partner = np.where(confused >= 0, confused, dt_partner)
         best = kept.best_iou[dt_rows]
         limit = min(float(iou), 1.0 - 1e-10)
-        dt_reason = np.where(
-            is_tp,
-            "",
-            np.where(
-                confused >= 0,
-                "class_confusion",
-                np.where(
-                    best >= limit, "duplicate", np.where(best > 0, "localization", "background")
-                ),
-            ),
+        dt_reason = np.select(
+            [is_tp, confused >= 0, best >= limit, best > 0],
+            [m.NO_REASON, m.CLASS_CONFUSION, m.DUPLICATE, m.LOCALIZATION],
+            m.BACKGROUND_REASON,
         )
 
         # Counted ground truth: TP when its match is at or above the threshold.
@@ -585,12 +576,10 @@ class DetectionEvaluation:
         loc = localizer[gt_rows]
         use_loc = missed & (gt_confused < 0) & (loc >= 0)
         gt_partner = np.where(use_loc, loc, gt_partner)
-        gt_reason = np.where(
-            ~missed,
-            "",
-            np.where(
-                gt_confused >= 0, "class_confusion", np.where(loc >= 0, "localization", "missed")
-            ),
+        gt_reason = np.select(
+            [~missed, gt_confused >= 0, loc >= 0],
+            [m.NO_REASON, m.CLASS_CONFUSION, m.LOCALIZATION],
+            m.MISSED,
         )
 
         def pair_iou(
@@ -603,34 +592,36 @@ class DetectionEvaluation:
             out[ok] = kernels.pair_ious(dt.box[d], gt.box[g], crowd, self._settings.pixel_inclusive)
             return out
 
-        names = self.classes.names
         dt_partner_ok = dt_partner >= 0
         gt_partner_ok = gt_partner >= 0
         num_dt, num_gt = dt_rows.size, gt_rows.size
         return Outcomes(
-            kind=np.array(["prediction"] * num_dt + ["ground_truth"] * num_gt, dtype=np.str_),
+            class_names=self.labels,
+            kind_code=np.repeat(
+                np.array([m.PREDICTION, m.GROUND_TRUTH], np.int8), [num_dt, num_gt]
+            ),
             id=np.concatenate([dt.ids[dt_rows], gt.ids[gt_rows]]),
             frame_id=np.concatenate(
                 [gt.frame_ids[dt.frame[dt_rows]], gt.frame_ids[gt.frame[gt_rows]]]
             ),
-            label=np.concatenate([names[dt.label[dt_rows]], names[gt.label[gt_rows]]]),
+            label_index=np.concatenate([dt.label[dt_rows], gt.label[gt_rows]]).astype(np.int32),
             confidence=np.concatenate([dt.score[dt_rows], np.full(num_gt, np.nan)]),
-            outcome=np.concatenate(
-                [np.where(is_tp, "TP", "FP"), np.where(missed, "FN", "TP")]
-            ).astype(np.str_),
-            reason=np.concatenate([dt_reason, gt_reason]).astype(np.str_),
+            outcome_code=np.concatenate(
+                [np.where(is_tp, m.TP, m.FP), np.where(missed, m.FN, m.TP)]
+            ).astype(np.int8),
+            reason_code=np.concatenate([dt_reason, gt_reason]).astype(np.int8),
             partner_id=np.concatenate(
                 [
                     np.where(dt_partner_ok, gt.ids[np.maximum(dt_partner, 0)], -1),
                     np.where(gt_partner_ok, dt.ids[np.maximum(gt_partner, 0)], -1),
                 ]
             ),
-            partner_label=np.concatenate(
+            partner_label_index=np.concatenate(
                 [
-                    np.where(dt_partner_ok, names[gt.label[np.maximum(dt_partner, 0)]], ""),
-                    np.where(gt_partner_ok, names[dt.label[np.maximum(gt_partner, 0)]], ""),
+                    np.where(dt_partner_ok, gt.label[np.maximum(dt_partner, 0)], -1),
+                    np.where(gt_partner_ok, dt.label[np.maximum(gt_partner, 0)], -1),
                 ]
-            ).astype(np.str_),
+            ).astype(np.int32),
             iou=np.concatenate(
                 [
                     pair_iou(dt_rows, dt_partner.astype(np.int64)),
@@ -657,12 +648,18 @@ class DetectionEvaluation:
         interpolation: Interpolation | None,
     ) -> NDArray[np.float64]:
         method = interpolation or self._settings.interpolation
+        key = ("ap", float(self._kept.grid[k]), method)
+        if dt_sel is self._every_dt and key in self._cache:
+            return self._cache[key]
         points = VOC11_RECALL_POINTS if method == "voc11" else COCO_RECALL_POINTS
-        return kernels.average_precision_by_class(
+        ap = kernels.average_precision_by_class(
             self._dt_order, self._class_bounds, dt_sel,
             self._kept.det_gt[k], self._kept.det_ignored[k],
             self._num_positive(gt_sel), _INTERPOLATIONS[method], points,
         )  # fmt: skip
+        if dt_sel is self._every_dt:
+            self._cache[key] = ap
+        return ap
 
     def average_precision(
         self,

@@ -18,6 +18,7 @@ F frames):
 from __future__ import annotations
 
 import ctypes
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -49,9 +50,40 @@ _SIGNATURES: dict[str, tuple[object, list[object]]] = {
     "shoal_pair_ious": (None, [_i64, F64, F64, BOOL, _i64, F64]),
     "shoal_match_all": (
         _i64,
-        [F64, F64, BOOL, BOOL, F64, _i64, _i64, I64, I64, I64, I64, _i64, F64, _i64, F64, I64,
-         _i64, F64, _i64, _i64, _i64, _i64, I32, BOOL, I32, I8, I32, F64, I32, I32, F64],
-    ),  # fmt: skip
+        [
+            F64,
+            F64,
+            BOOL,
+            BOOL,
+            F64,
+            _i64,
+            _i64,
+            I64,
+            I64,
+            I64,
+            I64,
+            _i64,
+            F64,
+            _i64,
+            F64,
+            I64,
+            _i64,
+            F64,
+            _i64,
+            _i64,
+            _i64,
+            _i64,
+            I32,
+            BOOL,
+            I32,
+            I8,
+            I32,
+            F64,
+            I32,
+            I32,
+            F64,
+        ],
+    ),
     "shoal_cross_class_pairs": (
         _i64,
         [F64, I32, BOOL, F64, I32, I64, I64, I64, I64, _i64, _f64, _i64, I32, I32, F64],
@@ -109,6 +141,20 @@ def pair_ious(
     return out
 
 
+class Matching(NamedTuple):
+    """What ``match_all`` returns (layouts in its docstring)."""
+
+    det_gt: NDArray[np.int32]
+    det_ignored: NDArray[np.bool_]
+    gt_det: NDArray[np.int32]
+    coco_status: NDArray[np.int8]
+    best_gt: NDArray[np.int32]
+    best_iou: NDArray[np.float64]
+    pair_gt: NDArray[np.int32]
+    pair_dt: NDArray[np.int32]
+    pair_iou: NDArray[np.float64]
+
+
 def match_all(
     gt_box: NDArray[np.float64],
     gt_area: NDArray[np.float64],
@@ -127,7 +173,7 @@ def match_all(
     rule: int,
     pixel_inclusive: bool,
     pair_capacity: int,
-) -> tuple[NDArray[np.generic], ...]:
+) -> Matching:
     """Match every group that has both ground truth and predictions.
 
     ``gt_bounds`` / ``dt_bounds`` (G, 2) bound the same G groups. ``grid`` (K,) are the
@@ -167,7 +213,7 @@ def match_all(
         ),
         "matching",
     )  # fmt: skip
-    return (
+    return Matching(
         det_gt,
         det_ignored,
         gt_det,
@@ -383,7 +429,9 @@ def counting_sort(
     out = np.empty(order.size, np.int64)
     bounds = np.empty((num_keys, 2), np.int64)
     _check(
-        _lib.shoal_counting_sort(_c(keys, np.int64), num_keys, _c(order, np.int64), order.size, out, bounds),
+        _lib.shoal_counting_sort(
+            _c(keys, np.int64), num_keys, _c(order, np.int64), order.size, out, bounds
+        ),
         "sorting",
     )
     return out, bounds
