@@ -10,7 +10,7 @@ import numpy as np
 
 from shoal.errors import ShoalError
 
-__all__ = ["F64", "I8", "I32", "I64", "U8", "BOOL", "load_library"]
+__all__ = ["BOOL", "F64", "I8", "I32", "I64", "U8", "load_library"]
 
 
 def load_library(module: str) -> ctypes.CDLL:
