@@ -7,9 +7,10 @@ import json
 import numpy as np
 import pyarrow as pa
 import pytest
-from coco_oracle import random_coco
 
 import shoal
+
+from coco_oracle import random_coco
 
 
 @pytest.fixture
