@@ -27,12 +27,16 @@
 #define RULE_COCO 0
 #define RULE_VOC 1
 
+/* fmin/fmax without the NaN handling that keeps them out of line (inputs are finite). */
+static inline double min2(double a, double b) { return a < b ? a : b; }
+static inline double max2(double a, double b) { return a > b ? a : b; }
+
 static inline double box_iou(const double *d, const double *g, int crowd, int pixel_inclusive) {
     if (pixel_inclusive) {
-        double left = fmax(d[0], g[0]);
-        double right = fmin(d[0] + d[2], g[0] + g[2]);
-        double top = fmax(d[1], g[1]);
-        double bottom = fmin(d[1] + d[3], g[1] + g[3]);
+        double left = max2(d[0], g[0]);
+        double right = min2(d[0] + d[2], g[0] + g[2]);
+        double top = max2(d[1], g[1]);
+        double bottom = min2(d[1] + d[3], g[1] + g[3]);
         if (right < left || bottom < top) return 0.0;
         double inter = (right - left + 1.0) * (bottom - top + 1.0);
         double da = (d[2] + 1.0) * (d[3] + 1.0);
@@ -42,9 +46,9 @@ static inline double box_iou(const double *d, const double *g, int crowd, int pi
     }
     double da = d[2] * d[3];
     double ga = g[2] * g[3];
-    double w = fmin(d[2] + d[0], g[2] + g[0]) - fmax(d[0], g[0]);
+    double w = min2(d[2] + d[0], g[2] + g[0]) - max2(d[0], g[0]);
     if (w <= 0.0) return 0.0;
-    double h = fmin(d[3] + d[1], g[3] + g[1]) - fmax(d[1], g[1]);
+    double h = min2(d[3] + d[1], g[3] + g[1]) - max2(d[1], g[1]);
     if (h <= 0.0) return 0.0;
     double inter = w * h;
     double uni = crowd ? da : da + ga - inter;
