@@ -13,10 +13,10 @@ JSON parsing and peak memory all count and are per engine.
   (``VmHWM`` from ``/proc/self/status``, which starts afresh at ``exec``; where that is not
   available, ``ru_maxrss`` of ``getrusage(RUSAGE_SELF)``). MB = 10**6 bytes. The parent never
   imports numpy or generates data itself, so it stays small.
-* Shoal additionally gets a "cold" run with an empty numba cache (fresh ``NUMBA_CACHE_DIR``),
-  reported separately; the timed warm runs share ``benchmarks/data/numba-cache``, which an
-  untimed warm-up run fills first. That warm-up run also measures re-threshold latency:
-  ``ev.report(conf, iou)`` + ``ev.confusion_matrix(conf, iou)`` for random operating points.
+* Shoal's first run is reported on its own row (Shoal's kernels are C built at install
+  time, so there is no JIT cache to warm; the row shows that the first run costs the same).
+  A further untimed run measures re-threshold latency: ``ev.report(conf, iou)`` +
+  ``ev.confusion_matrix(conf, iou)`` for random operating points.
 """
 
 from __future__ import annotations
@@ -41,7 +41,6 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
-NUMBA_CACHE = DATA / "numba-cache"
 ENGINES = ("shoal", "pycocotools", "faster-coco-eval")
 STAT_NAMES = (
     "AP",
@@ -105,6 +104,9 @@ def _eval_faster_coco_eval(gt: str, dt: str) -> list[float]:
     return [float(x) for x in ev.stats[:12]]
 
 
+QUERY_KINDS = ("report", "confusion_matrix", "report+matrix", "outcomes", "pr_curve")
+
+
 def _eval_shoal(gt: str, dt: str, queries: int) -> tuple[list[float], dict[str, Any]]:
     import shoal
 
@@ -115,23 +117,40 @@ def _eval_shoal(gt: str, dt: str, queries: int) -> tuple[list[float], dict[str, 
     extra: dict[str, Any] = {}
     if queries > 0:
         rng = random.Random(0)
-        points = [(round(rng.uniform(0.05, 0.95), 3), rng.choice(IOU_GRID)) for _ in range(queries)]
-        latencies = []
+        labels = ev.labels
+        points = [
+            (round(rng.uniform(0.05, 0.95), 3), rng.choice(IOU_GRID), rng.choice(labels))
+            for _ in range(queries)
+        ]
+        timings: dict[str, list[float]] = {kind: [] for kind in QUERY_KINDS}
         try:
-            with contextlib.redirect_stdout(io.StringIO()):
-                for conf, iou in points:
-                    start = time.perf_counter()
-                    ev.report(conf=conf, iou=iou)
-                    ev.confusion_matrix(conf=conf, iou=iou)
-                    latencies.append(time.perf_counter() - start)
+            for conf, iou, label in points:
+                start = time.perf_counter()
+                ev.report(conf=conf, iou=iou)
+                middle = time.perf_counter()
+                ev.confusion_matrix(conf=conf, iou=iou)
+                end = time.perf_counter()
+                ev.outcomes(conf=conf, iou=iou)
+                after = time.perf_counter()
+                ev.pr_curve(label, iou=iou)
+                last = time.perf_counter()
+                timings["report"].append(middle - start)
+                timings["confusion_matrix"].append(end - middle)
+                timings["report+matrix"].append(end - start)
+                timings["outcomes"].append(after - end)
+                timings["pr_curve"].append(last - after)
         except Exception as exc:
             extra["query_error"] = f"{type(exc).__name__}: {exc}"
             return stats, extra
-        extra["query_first_ms"] = latencies[0] * 1e3
-        rest = sorted(latencies[1:] or latencies)
-        extra["query_median_ms"] = statistics.median(rest) * 1e3
-        extra["query_p95_ms"] = rest[min(len(rest) - 1, round(0.95 * (len(rest) - 1)))] * 1e3
-        extra["query_count"] = len(rest)
+        extra["query_first_ms"] = timings["report+matrix"][0] * 1e3
+        extra["query_count"] = queries - 1
+        for kind, values in timings.items():
+            rest = sorted(values[1:] or values)
+            p95 = rest[min(len(rest) - 1, round(0.95 * (len(rest) - 1)))]
+            extra[f"query_{kind}_ms"] = {
+                "median": statistics.median(rest) * 1e3,
+                "p95": p95 * 1e3,
+            }
     return stats, extra
 
 
@@ -187,7 +206,7 @@ def ensure_data(size: str, regenerate: bool) -> Path:
 
 
 def run_child(
-    engine: str, data: Path, numba_cache: Path, queries: int, timeout: float | None
+    engine: str, data: Path, queries: int, timeout: float | None
 ) -> tuple[float, dict[str, Any]]:
     """One fresh subprocess; returns (wall seconds measured here, child's report)."""
     with tempfile.TemporaryDirectory(prefix="shoal-bench-") as tmp:
@@ -195,11 +214,10 @@ def run_child(
         cmd = [sys.executable, str(Path(__file__).resolve()), "--child", engine]
         cmd += ["--gt", str(data / "gt.json"), "--dt", str(data / "predictions.json")]
         cmd += ["--result", str(result), "--queries", str(queries)]
-        env = {**os.environ, "NUMBA_CACHE_DIR": str(numba_cache)}
         start = time.perf_counter()
         try:
             proc = subprocess.run(
-                cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                 text=True, timeout=timeout,
             )  # fmt: skip
         except subprocess.TimeoutExpired:
@@ -262,7 +280,7 @@ def render(size: str, meta: dict[str, Any], results: dict[str, EngineResult], re
             continue
         ratio = "—"
         if shoal_time and res.time_s is not None:
-            label = "cold / warm" if name == "shoal (cold)" else f"{name} / shoal"
+            label = "first / later" if name == "shoal (first run)" else f"{name} / shoal"
             ratio = f"{label} = {res.time_s / shoal_time:.1f}x"
         diff = "—"
         if ref_stats is not None and res.stats is not None:
@@ -279,7 +297,9 @@ def render(size: str, meta: dict[str, Any], results: dict[str, EngineResult], re
             lines.append(f"\n{name}: skipped")
 
     with_stats = {
-        n: r for n, r in results.items() if r.status == "ok" and r.stats and n != "shoal (cold)"
+        n: r
+        for n, r in results.items()
+        if r.status == "ok" and r.stats and n != "shoal (first run)"
     }
     if with_stats:
         lines += ["", "| stat | " + " | ".join(with_stats) + " |"]
@@ -288,13 +308,17 @@ def render(size: str, meta: dict[str, Any], results: dict[str, EngineResult], re
             row = " | ".join(f"{r.stats[i]:.6f}" for r in with_stats.values() if r.stats)
             lines.append(f"| {stat} | {row} |")
 
-    if shoal and "query_median_ms" in shoal.extra:
+    if shoal and "query_count" in shoal.extra:
         x = shoal.extra
         lines.append(
-            f"\nshoal re-threshold query (report + confusion_matrix, {x['query_count']} random "
-            f"(conf, iou) points): median {x['query_median_ms']:.2f} ms, "
-            f"p95 {x['query_p95_ms']:.2f} ms (first query {x['query_first_ms']:.2f} ms)"
+            f"\nshoal re-threshold queries ({x['query_count']} random (conf, iou) points on the grid; "
+            f"first report+matrix {x['query_first_ms']:.1f} ms):\n"
         )
+        lines.append("| query | median (ms) | p95 (ms) |")
+        lines.append("|---|---:|---:|")
+        for kind in QUERY_KINDS:
+            q = x[f"query_{kind}_ms"]
+            lines.append(f"| {kind} | {q['median']:.2f} | {q['p95']:.2f} |")
     elif shoal and "query_error" in shoal.extra:
         lines.append(f"\nshoal re-threshold query: not available ({shoal.extra['query_error']})")
     return "\n".join(lines)
@@ -330,22 +354,18 @@ def main(argv: list[str] | None = None) -> int:
 
     results: dict[str, EngineResult] = {}
     if "shoal" in selected:
-        results["shoal (cold)"] = EngineResult("shoal (cold)")
+        results["shoal (first run)"] = EngineResult("shoal (first run)")
     for engine in ENGINES:
         results[engine] = EngineResult(engine)
         if engine not in selected:
             results[engine].status = "skipped"
 
     if "shoal" in selected:
-        # Cold: empty numba cache, so JIT compilation is part of the measured time.
-        with tempfile.TemporaryDirectory(prefix="shoal-numba-cold-") as cold_cache:
-            print("shoal: cold run (empty numba cache) ...", flush=True)
-            wall, report = run_child("shoal", data, Path(cold_cache), 0, args.timeout)
-        if record(results["shoal (cold)"], wall, report):
-            # Untimed warm-up: fills the persistent cache, measures re-threshold latency.
-            print("shoal: warm-up run + re-threshold queries ...", flush=True)
-            NUMBA_CACHE.mkdir(parents=True, exist_ok=True)
-            _, report = run_child("shoal", data, NUMBA_CACHE, args.queries, args.timeout)
+        print("shoal: first run ...", flush=True)
+        wall, report = run_child("shoal", data, 0, args.timeout)
+        if record(results["shoal (first run)"], wall, report):
+            print("shoal: re-threshold queries ...", flush=True)
+            _, report = run_child("shoal", data, args.queries, args.timeout)
             if "error" in report:
                 report["query_error"] = report["error"]
             results["shoal"].extra.update(
@@ -362,7 +382,7 @@ def main(argv: list[str] | None = None) -> int:
             if res.status != "ok":
                 continue
             print(f"{engine}: run {r + 1}/{args.repeat} ...", end=" ", flush=True)
-            wall, report = run_child(engine, data, NUMBA_CACHE, 0, args.timeout)
+            wall, report = run_child(engine, data, 0, args.timeout)
             if record(res, wall, report):
                 print(f"{wall:.2f}s, {report['peak_rss_bytes'] / 1e6:.0f} MB", flush=True)
             else:
@@ -390,7 +410,7 @@ def main(argv: list[str] | None = None) -> int:
                 "git_commit": git_commit(),
                 "packages": {
                     p: package_version(p)
-                    for p in ("shoal", "pycocotools", "faster-coco-eval", "numpy", "numba")
+                    for p in ("shoal", "pycocotools", "faster-coco-eval", "numpy")
                 },
             },
         }
