@@ -594,3 +594,86 @@ int64_t shoal_key_runs(const int64_t *order, int64_t n, const int64_t *key, int6
     }
     return runs;
 }
+
+/*
+ * Every counted object's outcome at one operating point (see evaluator.outcomes).
+ *
+ * Predictions first (selected, not ignored, at or above their class threshold, of a
+ * wanted class), then ground truth (selected counted rows of a wanted class). For row i
+ * of the output: row[i] is the prediction or ground-truth row, outcome[i] 0 TP / 1 FP /
+ * 2 FN, reason[i] 0 none / 1 class_confusion / 2 duplicate / 3 localization /
+ * 4 background / 5 missed, partner[i] the other side's row (-1 none), iou[i] with it.
+ * same_gt/same_dt list same-class overlapping pairs by ground truth, then descending
+ * IoU, then descending score, then prediction row: a missed ground truth's localization
+ * partner is its first eligible pair. localizer is scratch of num_gt entries.
+ * Returns the number of prediction rows; *total receives the number of rows.
+ */
+int64_t shoal_outcomes(
+    int64_t num_dt, const int32_t *dt_label, const double *dt_score, const uint8_t *dt_selected,
+    const int32_t *det_gt, const uint8_t *det_ignored, const int32_t *best_gt,
+    const double *best_iou, const int32_t *dt_confused_gt, const double *class_conf,
+    const uint8_t *class_wanted, int64_t num_gt, const int32_t *gt_label,
+    const uint8_t *gt_selected, const int32_t *gt_det, const uint8_t *gt_is_fn,
+    const int32_t *gt_confused_dt, int64_t num_pairs, const int32_t *same_gt,
+    const int32_t *same_dt, const double *dt_box, const double *gt_box, const uint8_t *gt_crowd,
+    int64_t use_crowd, int64_t pixel_inclusive, double threshold, int64_t *localizer,
+    int64_t *row, int8_t *outcome, int8_t *reason, int64_t *partner, double *iou,
+    int64_t *total) {
+    double limit = threshold < 1.0 - 1e-10 ? threshold : 1.0 - 1e-10;
+    int64_t n = 0;
+    for (int64_t d = 0; d < num_dt; d++) {
+        int32_t c = dt_label[d];
+        if (!dt_selected[d] || det_ignored[d] || !class_wanted[c] || dt_score[d] < class_conf[c])
+            continue;
+        int64_t p;
+        int8_t why;
+        if (det_gt[d] >= 0) {
+            p = det_gt[d], why = 0;
+        } else if (dt_confused_gt[d] >= 0) {
+            p = dt_confused_gt[d], why = 1;
+        } else {
+            p = best_gt[d];
+            why = best_iou[d] >= limit ? 2 : (best_iou[d] > 0.0 ? 3 : 4);
+        }
+        row[n] = d;
+        outcome[n] = det_gt[d] >= 0 ? 0 : 1;
+        reason[n] = why;
+        partner[n] = p;
+        iou[n] = p >= 0 ? box_iou(dt_box + 4 * d, gt_box + 4 * p, use_crowd && gt_crowd[p],
+                                  (int)pixel_inclusive)
+                        : 0.0;
+        n++;
+    }
+    int64_t num_pred_rows = n;
+    for (int64_t g = 0; g < num_gt; g++) localizer[g] = -1;
+    for (int64_t q = 0; q < num_pairs; q++) {
+        int32_t g = same_gt[q], d = same_dt[q];
+        if (localizer[g] >= 0 || !gt_is_fn[g]) continue;
+        if (dt_selected[d] && !det_ignored[d] && dt_score[d] >= class_conf[dt_label[d]])
+            localizer[g] = d;
+    }
+    for (int64_t g = 0; g < num_gt; g++) {
+        if (!gt_selected[g] || !class_wanted[gt_label[g]]) continue;
+        int64_t p;
+        int8_t out, why;
+        if (!gt_is_fn[g]) {
+            p = gt_det[g], out = 0, why = 0;
+        } else if (gt_confused_dt[g] >= 0) {
+            p = gt_confused_dt[g], out = 2, why = 1;
+        } else if (localizer[g] >= 0) {
+            p = localizer[g], out = 2, why = 3;
+        } else {
+            p = -1, out = 2, why = 5;
+        }
+        row[n] = g;
+        outcome[n] = out;
+        reason[n] = why;
+        partner[n] = p;
+        iou[n] = p >= 0 ? box_iou(dt_box + 4 * p, gt_box + 4 * g, use_crowd && gt_crowd[g],
+                                  (int)pixel_inclusive)
+                        : 0.0;
+        n++;
+    }
+    *total = n;
+    return num_pred_rows;
+}

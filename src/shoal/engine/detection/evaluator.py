@@ -257,6 +257,7 @@ class DetectionEvaluation:
         self._class_bounds = self._orders.class_bounds
         self._dt_rank = self._orders.dt_rank
         self._dt_area = dt.box[:, 2] * dt.box[:, 3]
+        self._gt_area = gt.box[:, 2] * gt.box[:, 3]
         self._gt_counted = ~(gt.iscrowd | gt.ignore)
         self._sorted_columns: (
             tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.int8]] | None
@@ -287,6 +288,10 @@ class DetectionEvaluation:
             )
         )
         self._cross = (kept.cross_dt[order], kept.cross_gt[order], kept.cross_iou[order])
+        # Localization candidates of a missed ground truth, best first: highest IoU, then
+        # higher confidence, then the earlier prediction row.
+        order = np.lexsort((kept.same_dt, -dt.score[kept.same_dt], -kept.same_iou, kept.same_gt))
+        self._localization_pairs = (kept.same_gt[order], kept.same_dt[order])
 
     # ----------------------------------------------------------------- basics
     @property
@@ -534,103 +539,47 @@ class DetectionEvaluation:
         """
         gt, dt, kept = self.ground_truth, self.predictions, self._kept
         k = self._grid_index(iou)
-        _, _, _, dt_is_fp, gt_is_fn, dt_sel, gt_sel = self._counts(conf, iou, frames)
-        dt_conf_gt, gt_conf_dt = self._confusions(iou, dt_is_fp, gt_is_fn)
-        class_conf = self._class_conf(conf)
+        point = self._counts(conf, iou, frames)
+        dt_conf_gt, gt_conf_dt = self._confusions(iou, point.dt_is_fp, point.gt_is_fn)
         wanted = np.zeros(len(self.classes), bool)
         wanted[self._class_rows(classes, np.ones(len(self.classes), bool))] = True
-
-        # Predictions at or above their class threshold that count (not ignored).
-        dt_rows = np.flatnonzero(
-            dt_sel & ~kept.det_ignored[k] & (dt.score >= class_conf[dt.label]) & wanted[dt.label]
-        )
-        matched = kept.det_gt[k][dt_rows]
-        is_tp = matched >= 0
-        dt_partner = np.where(is_tp, matched, kept.best_gt[dt_rows])
-        confused = dt_conf_gt[dt_rows]
-        dt_partner = np.where(confused >= 0, confused, dt_partner)
-        best = kept.best_iou[dt_rows]
-        limit = min(float(iou), 1.0 - 1e-10)
-        dt_reason = np.select(
-            [is_tp, confused >= 0, best >= limit, best > 0],
-            [m.NO_REASON, m.CLASS_CONFUSION, m.DUPLICATE, m.LOCALIZATION],
-            m.BACKGROUND_REASON,
-        )
-
-        # Counted ground truth: TP when its match is at or above the threshold.
-        gt_rows = np.flatnonzero(gt_sel & self._gt_counted & wanted[gt.label])
-        missed = gt_is_fn[gt_rows]
-        gt_partner = np.where(missed, -1, kept.gt_det[k][gt_rows])
-        gt_confused = gt_conf_dt[gt_rows]
-        gt_partner = np.where(gt_confused >= 0, gt_confused, gt_partner)
-        # Localization partner: the highest-IoU same-class prediction above threshold.
-        near = (dt.score[kept.same_dt] >= class_conf[dt.label[kept.same_dt]]) & dt_sel[kept.same_dt]
-        near &= gt_is_fn[kept.same_gt] & ~kept.det_ignored[k][kept.same_dt]
-        near_gt, near_dt = kept.same_gt[near], kept.same_dt[near]
-        # Highest IoU wins; then higher confidence, then the earlier row in the frame.
-        order = np.lexsort((-near_dt, dt.score[near_dt], kept.same_iou[near], near_gt))
-        last = np.ones(order.size, bool)
-        last[:-1] = near_gt[order][1:] != near_gt[order][:-1]
-        localizer = np.full(len(gt), -1, np.int64)
-        localizer[near_gt[order][last]] = near_dt[order][last]
-        loc = localizer[gt_rows]
-        use_loc = missed & (gt_confused < 0) & (loc >= 0)
-        gt_partner = np.where(use_loc, loc, gt_partner)
-        gt_reason = np.select(
-            [~missed, gt_confused >= 0, loc >= 0],
-            [m.NO_REASON, m.CLASS_CONFUSION, m.LOCALIZATION],
-            m.MISSED,
-        )
-
-        def pair_iou(
-            dt_index: NDArray[np.int64], gt_index: NDArray[np.int64]
-        ) -> NDArray[np.float64]:
-            ok = (dt_index >= 0) & (gt_index >= 0)
-            out = np.zeros(dt_index.size)
-            d, g = dt_index[ok], gt_index[ok]
-            crowd = gt.iscrowd[g] & (self._settings.protocol == "coco")
-            out[ok] = kernels.pair_ious(dt.box[d], gt.box[g], crowd, self._settings.pixel_inclusive)
-            return out
-
-        dt_partner_ok = dt_partner >= 0
-        gt_partner_ok = gt_partner >= 0
-        num_dt, num_gt = dt_rows.size, gt_rows.size
+        same_gt, same_dt = self._localization_pairs
+        rows = kernels.outcomes(
+            dt.label, dt.score, point.dt_selected, kept.det_gt[k], kept.det_ignored[k],
+            kept.best_gt, kept.best_iou, dt_conf_gt, self._class_conf(conf), wanted,
+            gt.label, point.gt_selected & self._gt_counted, kept.gt_det[k], point.gt_is_fn,
+            gt_conf_dt, same_gt, same_dt, dt.box, gt.box, gt.iscrowd,
+            self._settings.protocol == "coco", self._settings.pixel_inclusive, float(iou),
+        )  # fmt: skip
+        split = rows.num_predictions
+        dt_rows, gt_rows = rows.row[:split], rows.row[split:]
+        dt_partner, gt_partner = rows.partner[:split], rows.partner[split:]
+        dt_has, gt_has = dt_partner >= 0, gt_partner >= 0
+        dt_partner, gt_partner = np.maximum(dt_partner, 0), np.maximum(gt_partner, 0)
         return Outcomes(
             class_names=self.labels,
             kind_code=np.repeat(
-                np.array([m.PREDICTION, m.GROUND_TRUTH], np.int8), [num_dt, num_gt]
+                np.array([m.PREDICTION, m.GROUND_TRUTH], np.int8), [split, gt_rows.size]
             ),
             id=np.concatenate([dt.ids[dt_rows], gt.ids[gt_rows]]),
             frame_id=np.concatenate(
                 [gt.frame_ids[dt.frame[dt_rows]], gt.frame_ids[gt.frame[gt_rows]]]
             ),
             label_index=np.concatenate([dt.label[dt_rows], gt.label[gt_rows]]).astype(np.int32),
-            confidence=np.concatenate([dt.score[dt_rows], np.full(num_gt, np.nan)]),
-            outcome_code=np.concatenate(
-                [np.where(is_tp, m.TP, m.FP), np.where(missed, m.FN, m.TP)]
-            ).astype(np.int8),
-            reason_code=np.concatenate([dt_reason, gt_reason]).astype(np.int8),
+            confidence=np.concatenate([dt.score[dt_rows], np.full(gt_rows.size, np.nan)]),
+            outcome_code=rows.outcome,
+            reason_code=rows.reason,
             partner_id=np.concatenate(
-                [
-                    np.where(dt_partner_ok, gt.ids[np.maximum(dt_partner, 0)], -1),
-                    np.where(gt_partner_ok, dt.ids[np.maximum(gt_partner, 0)], -1),
-                ]
+                [np.where(dt_has, gt.ids[dt_partner], -1), np.where(gt_has, dt.ids[gt_partner], -1)]
             ),
             partner_label_index=np.concatenate(
                 [
-                    np.where(dt_partner_ok, gt.label[np.maximum(dt_partner, 0)], -1),
-                    np.where(gt_partner_ok, dt.label[np.maximum(gt_partner, 0)], -1),
+                    np.where(dt_has, gt.label[dt_partner], -1),
+                    np.where(gt_has, dt.label[gt_partner], -1),
                 ]
             ).astype(np.int32),
-            iou=np.concatenate(
-                [
-                    pair_iou(dt_rows, dt_partner.astype(np.int64)),
-                    pair_iou(gt_partner.astype(np.int64), gt_rows),
-                ]
-            ),
-            area=np.concatenate(
-                [dt.box[dt_rows, 2] * dt.box[dt_rows, 3], gt.box[gt_rows, 2] * gt.box[gt_rows, 3]]
-            ),
+            iou=rows.iou,
+            area=np.concatenate([self._dt_area[dt_rows], self._gt_area[gt_rows]]),
             conf=self._conf_label(conf),
             iou_threshold=float(iou),
         )

@@ -107,6 +107,44 @@ _SIGNATURES: dict[str, tuple[object, list[object]]] = {
     "shoal_shared_groups": (_i64, [I64, I64, _i64, I64, I64, _i64, I64, I64]),
     "shoal_ranks_in_groups": (None, [I64, _i64, I64, I64]),
     "shoal_key_runs": (_i64, [I64, _i64, I64, I64]),
+    "shoal_outcomes": (
+        _i64,
+        [
+            _i64,
+            I32,
+            F64,
+            BOOL,
+            I32,
+            BOOL,
+            I32,
+            F64,
+            I32,
+            F64,
+            BOOL,
+            _i64,
+            I32,
+            BOOL,
+            I32,
+            BOOL,
+            I32,
+            _i64,
+            I32,
+            I32,
+            F64,
+            F64,
+            BOOL,
+            _i64,
+            _i64,
+            _f64,
+            I64,
+            I64,
+            I8,
+            I8,
+            I64,
+            F64,
+            ctypes.POINTER(ctypes.c_int64),
+        ],
+    ),  # fmt: skip
 }
 for _name, (_restype, _argtypes) in _SIGNATURES.items():
     _function = getattr(_lib, _name)
@@ -480,3 +518,71 @@ def key_runs(order: NDArray[np.int64], key: NDArray[np.int64]) -> NDArray[np.int
     bounds = np.empty((order.size, 2), np.int64)
     count = _lib.shoal_key_runs(_c(order, np.int64), order.size, _c(key, np.int64), bounds)
     return bounds[:count].copy()
+
+
+class OutcomeRows(NamedTuple):
+    """What ``outcomes`` returns: prediction rows first (``num_predictions`` of them),
+    then ground-truth rows. ``row`` indexes the predictions or the ground truth,
+    ``partner`` the other side (-1 none); codes as in ``metrics.py``."""
+
+    num_predictions: int
+    row: NDArray[np.int64]
+    outcome: NDArray[np.int8]
+    reason: NDArray[np.int8]
+    partner: NDArray[np.int64]
+    iou: NDArray[np.float64]
+
+
+def outcomes(
+    dt_label: NDArray[np.int32],
+    dt_score: NDArray[np.float64],
+    dt_selected: NDArray[np.bool_],
+    det_gt: NDArray[np.int32],
+    det_ignored: NDArray[np.bool_],
+    best_gt: NDArray[np.int32],
+    best_iou: NDArray[np.float64],
+    dt_confused_gt: NDArray[np.int32],
+    class_conf: NDArray[np.float64],
+    class_wanted: NDArray[np.bool_],
+    gt_label: NDArray[np.int32],
+    gt_selected: NDArray[np.bool_],
+    gt_det: NDArray[np.int32],
+    gt_is_fn: NDArray[np.bool_],
+    gt_confused_dt: NDArray[np.int32],
+    same_gt: NDArray[np.int32],
+    same_dt: NDArray[np.int32],
+    dt_box: NDArray[np.float64],
+    gt_box: NDArray[np.float64],
+    gt_crowd: NDArray[np.bool_],
+    use_crowd: bool,
+    pixel_inclusive: bool,
+    threshold: float,
+) -> OutcomeRows:
+    """Each counted object's outcome, reason, partner and IoU at one operating point.
+
+    ``gt_selected`` must already exclude crowd and ignored rows; ``same_gt`` /
+    ``same_dt`` are the same-class overlapping pairs ordered by ground-truth row, then
+    descending IoU, descending score and prediction row (the localization partner of a
+    missed ground truth is its first pair with a prediction at or above threshold).
+    """
+    num_dt, num_gt = dt_label.size, gt_label.size
+    capacity = num_dt + num_gt
+    row = np.empty(capacity, np.int64)
+    outcome = np.empty(capacity, np.int8)
+    reason = np.empty(capacity, np.int8)
+    partner = np.empty(capacity, np.int64)
+    iou = np.empty(capacity, np.float64)
+    total = ctypes.c_int64(0)
+    num_predictions = _lib.shoal_outcomes(
+        num_dt, _c(dt_label, np.int32), _c(dt_score, np.float64), _c(dt_selected, np.bool_),
+        _c(det_gt, np.int32), _c(det_ignored, np.bool_), _c(best_gt, np.int32),
+        _c(best_iou, np.float64), _c(dt_confused_gt, np.int32), _c(class_conf, np.float64),
+        _c(class_wanted, np.bool_), num_gt, _c(gt_label, np.int32), _c(gt_selected, np.bool_),
+        _c(gt_det, np.int32), _c(gt_is_fn, np.bool_), _c(gt_confused_dt, np.int32),
+        same_gt.size, _c(same_gt, np.int32), _c(same_dt, np.int32), _c(dt_box, np.float64),
+        _c(gt_box, np.float64), _c(gt_crowd, np.bool_), int(use_crowd), int(pixel_inclusive),
+        float(threshold), np.empty(num_gt, np.int64), row, outcome, reason, partner, iou,
+        ctypes.byref(total),
+    )  # fmt: skip
+    n = total.value
+    return OutcomeRows(int(num_predictions), row[:n], outcome[:n], reason[:n], partner[:n], iou[:n])
