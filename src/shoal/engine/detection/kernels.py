@@ -46,106 +46,33 @@ COCO_MAX_DETS = np.array([1, 10, 100], dtype=np.int64)
 _i64 = ctypes.c_int64
 _f64 = ctypes.c_double
 _lib = load_library("shoal.engine.detection._native")
+# fmt: off
 _SIGNATURES: dict[str, tuple[object, list[object]]] = {
     "shoal_pair_ious": (None, [_i64, F64, F64, BOOL, _i64, F64]),
-    "shoal_match_all": (
-        _i64,
-        [
-            F64,
-            F64,
-            BOOL,
-            BOOL,
-            F64,
-            _i64,
-            _i64,
-            I64,
-            I64,
-            I64,
-            I64,
-            _i64,
-            F64,
-            _i64,
-            F64,
-            I64,
-            _i64,
-            F64,
-            _i64,
-            _i64,
-            _i64,
-            _i64,
-            I32,
-            BOOL,
-            I32,
-            I8,
-            I32,
-            F64,
-            I32,
-            I32,
-            F64,
-        ],
-    ),
-    "shoal_cross_class_pairs": (
-        _i64,
-        [F64, I32, BOOL, F64, I32, I64, I64, I64, I64, _i64, _f64, _i64, I32, I32, F64],
-    ),
-    "shoal_coco_accumulate": (
-        _i64,
-        [I64, _i64, I64, F64, BOOL, I8, _i64, _i64, I64, F64, I64, F64, _i64, F64, F64],
-    ),
-    "shoal_operating_point_counts": (
-        None,
-        [_i64, I32, F64, BOOL, I32, BOOL, _i64, I32, BOOL, I32, F64, I64, I64, I64, BOOL, BOOL],
-    ),
+    "shoal_match_all": (_i64, [
+        F64, F64, BOOL, BOOL, F64, _i64, _i64, I64, I64, I64, I64, _i64, F64, _i64, F64, I64,
+        _i64, F64, _i64, _i64, _i64, _i64, I32, BOOL, I32, I8, I32, F64, I32, I32, F64]),
+    "shoal_cross_class_pairs": (_i64, [
+        F64, I32, BOOL, F64, I32, I64, I64, I64, I64, _i64, _f64, _i64, I32, I32, F64]),
+    "shoal_coco_accumulate": (_i64, [
+        I64, _i64, I64, F64, BOOL, I8, _i64, _i64, I64, F64, I64, F64, _i64, F64, F64]),
+    "shoal_operating_point_counts": (None, [
+        _i64, I32, F64, BOOL, I32, BOOL, _i64, I32, BOOL, I32, F64, I64, I64, I64, BOOL, BOOL]),
     "shoal_assign_confusions": (None, [_i64, I32, I32, F64, BOOL, BOOL, _f64, I32, I32]),
     "shoal_cumulative_curve": (_i64, [I64, _i64, _i64, BOOL, I32, BOOL, F64, F64, F64, F64]),
-    "shoal_average_precision_by_class": (
-        _i64,
-        [I64, I64, _i64, BOOL, I32, BOOL, I64, _i64, F64, _i64, F64],
-    ),
+    "shoal_average_precision_by_class": (_i64, [
+        I64, I64, _i64, BOOL, I32, BOOL, I64, _i64, F64, _i64, F64]),
     "shoal_counting_sort": (_i64, [I64, _i64, I64, _i64, I64, I64]),
     "shoal_sort_segments_by_score": (_i64, [I64, I64, _i64, F64]),
     "shoal_shared_groups": (_i64, [I64, I64, _i64, I64, I64, _i64, I64, I64]),
     "shoal_ranks_in_groups": (None, [I64, _i64, I64, I64]),
     "shoal_key_runs": (_i64, [I64, _i64, I64, I64]),
-    "shoal_outcomes": (
-        _i64,
-        [
-            _i64,
-            I32,
-            F64,
-            BOOL,
-            I32,
-            BOOL,
-            I32,
-            F64,
-            I32,
-            F64,
-            BOOL,
-            _i64,
-            I32,
-            BOOL,
-            I32,
-            BOOL,
-            I32,
-            _i64,
-            I32,
-            I32,
-            F64,
-            F64,
-            BOOL,
-            _i64,
-            _i64,
-            _f64,
-            I64,
-            I64,
-            I8,
-            I8,
-            I64,
-            F64,
-            ctypes.POINTER(ctypes.c_int64),
-        ],
-    ),  # fmt: skip
+    "shoal_outcomes": (_i64, [
+        _i64, I32, F64, BOOL, I32, BOOL, I32, F64, I32, F64, BOOL, _i64, I32, BOOL, I32, BOOL,
+        I32, _i64, I32, I32, F64, F64, BOOL, _i64, _i64, _f64, I64, I64, I8, I8, I64, F64,
+        ctypes.POINTER(ctypes.c_int64)]),
 }
+# fmt: on
 for _name, (_restype, _argtypes) in _SIGNATURES.items():
     _function = getattr(_lib, _name)
     _function.restype = _restype
