@@ -325,3 +325,24 @@ def test_outcome_filters_and_sorting():
         outcomes.sorted_by("colour")
     record = outcomes.records()[0]
     assert set(record) == set(outcomes.COLUMNS)
+
+
+def test_kept_state_round_trips_through_a_file(tmp_path):
+    gt, dt, ev = dataset(12)
+    path = tmp_path / "state.npz"
+    np.savez(path, **ev.kept_state())
+    with np.load(path) as saved:
+        again = type(ev).from_kept_state(ev.ground_truth, ev.predictions, dict(saved))
+    assert again.coco_summary().stats == ev.coco_summary().stats
+    assert again.report(0.3, 0.3).to_dict() == ev.report(0.3, 0.3).to_dict()
+    other = evaluate(*to_columns(*random_coco(np.random.default_rng(99), num_images=3)))
+    with pytest.raises(Exception, match="does not fit"):
+        type(ev).from_kept_state(other.ground_truth, other.predictions, ev.kept_state())
+
+
+def test_evaluations_pickle_for_distributed_workers():
+    import pickle
+
+    _, _, ev = dataset(13)
+    again = pickle.loads(pickle.dumps(ev))
+    assert again.coco_summary().stats == ev.coco_summary().stats

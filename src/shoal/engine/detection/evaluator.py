@@ -784,6 +784,36 @@ class DetectionEvaluation:
             )
         return self._sorted_columns
 
+    # ------------------------------------------------------------ persistence
+    def kept_state(self) -> dict[str, NDArray[Any]]:
+        """What matching left behind, as named arrays (to save and reload without
+        matching again; see ``from_kept_state``). Inputs are not included."""
+        state: dict[str, NDArray[Any]] = {
+            f.name: getattr(self._kept, f.name) for f in fields(_Kept)
+        }
+        state["protocol"] = np.asarray(self._settings.protocol)
+        state["pixel_inclusive"] = np.asarray(self._settings.pixel_inclusive)
+        return state
+
+    @classmethod
+    def from_kept_state(
+        cls, ground_truth: GroundTruth, predictions: Predictions, state: Mapping[str, NDArray[Any]]
+    ) -> DetectionEvaluation:
+        """The evaluation whose ``kept_state()`` this was, on the same inputs."""
+        try:
+            kept = _Kept(**{f.name: np.asarray(state[f.name]) for f in fields(_Kept)})
+            protocol = str(state["protocol"])
+            settings = _Settings(
+                "coco" if protocol == "coco" else "voc", bool(state["pixel_inclusive"])
+            )
+        except KeyError as missing:
+            raise ShoalError(f"saved evaluation state lacks {missing}") from None
+        if kept.det_gt.shape[1:] != (len(predictions),) or kept.gt_det.shape[1:] != (
+            len(ground_truth),
+        ):
+            raise ShoalError("saved evaluation state does not fit these inputs")
+        return cls(ground_truth, predictions, kept, settings)
+
     # ----------------------------------------------------------------- merge
     def merge(self, other: DetectionEvaluation) -> DetectionEvaluation:
         """The evaluation of both frame sets (they must not share a frame)."""
