@@ -328,7 +328,7 @@ def test_outcome_filters_and_sorting():
 
 
 def test_kept_state_round_trips_through_a_file(tmp_path):
-    gt, dt, ev = dataset(12)
+    _, _, ev = dataset(12)
     path = tmp_path / "state.npz"
     np.savez(path, **ev.kept_state())
     with np.load(path) as saved:
