@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ctypes
 import json
 import math
 import random
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -322,6 +325,99 @@ def test_results_progress_and_chunking(gt: GroundTruth, monkeypatch: pytest.Monk
     assert_same_predictions(predictions, read_coco_results(records, gt))
 
 
+def test_results_slow_tokens_across_pauses(
+    gt: GroundTruth, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Numbers only float() rounds for certain (here 25 digits), with the slow-token
+    arrays full after every record, chunks of 3 rows and a capacity that must grow."""
+    rng = random.Random(5)
+
+    def long_number() -> str:
+        return f"{rng.randrange(0, 10**4)}.{rng.randrange(0, 10**21):021d}"
+
+    texts = [
+        f'{{"image_id": {rng.choice([3, 7, 11])}, "category_id": {rng.choice([2, 5])}, '
+        f'"bbox": [{", ".join(long_number() for _ in range(4))}], "score": 0.{rng.randrange(10**20)}}}'
+        for _ in range(40)
+    ]
+    data = f"[{','.join(texts)}]".encode()
+    monkeypatch.setattr(coco, "_SCAN_CHUNK_ROWS", 3)
+    monkeypatch.setattr(coco, "_SLOW_TOKEN_CAPACITY", 5)
+    monkeypatch.setattr(coco, "_BYTES_PER_RECORD_LOWER_BOUND", 10**6)
+    columns = coco._scan_results(data, None)
+    assert columns is not None
+    _, _, box, score = columns
+    parsed = orjson.loads(data)
+    assert box.tobytes() == np.array([r["bbox"] for r in parsed], np.float64).tobytes()
+    assert score.tobytes() == np.array([r["score"] for r in parsed], np.float64).tobytes()
+    assert_same_predictions(read_coco_results(data, gt), read_coco_results(parsed, gt))
+
+
+def test_scan_records_pauses_at_record_boundaries() -> None:
+    from shoal.formats import _json_columns as scanner
+
+    record = b'{"image_id": 1, "category_id": 2, "bbox": [1e400, 2, 3, 4.5], "score": 0.5}'
+    data = b"[" + b",".join([record] * 5) + b"]"
+    buffer = np.frombuffer(data, np.uint8)
+    status, position = scanner.open_array(buffer)
+    assert (status, position) == (scanner.SCAN_PAUSED, 1)
+    capacity = 4
+    ids, classes = np.empty(capacity, np.int64), np.empty(capacity, np.int64)
+    box, score = np.empty((capacity, 4)), np.empty(capacity)
+    slow = [np.empty(5, np.int64) for _ in range(3)]
+    rows = 0
+    results = []
+    while status == scanner.SCAN_PAUSED and rows < capacity:
+        status, position, written, slow_count = scanner.scan_records(
+            buffer, position, rows, 100, ids, classes, box, score, *slow
+        )
+        # Room for 5 slow tokens, a record's worst case: one record per call.
+        results.append((status, written, slow_count, data[position : position + 1]))
+        assert slow[0][0] == data.rindex(b"1e400", 0, position)
+        assert slow[2][0] == rows * scanner.FIELDS_PER_ROW  # row, field 0
+        rows += written
+    assert results == [(scanner.SCAN_PAUSED, 1, 1, b"{")] * 4  # the row capacity is full
+    assert box[:, 1:].tolist() == [[2, 3, 4.5]] * 4
+    status, position, written, _ = scanner.scan_records(
+        buffer, position, 0, 100, ids, classes, box, score, *slow
+    )
+    assert (status, position, written) == (scanner.SCAN_DONE, len(data), 1)
+
+
+def test_scan_records_checks_array_sizes() -> None:
+    from shoal.formats import _json_columns as scanner
+
+    buffer = np.frombuffer(b'[{"image_id": 1}]', np.uint8)
+    ids, classes = np.empty(4, np.int64), np.empty(4, np.int64)
+    box, score = np.empty((4, 4)), np.empty(4)
+    slow = [np.empty(5, np.int64) for _ in range(3)]
+    with pytest.raises(ValueError, match="same rows"):
+        scanner.scan_records(buffer, 1, 0, 9, ids, classes[:3], box, score, *slow)
+    with pytest.raises(ValueError, match="same size"):
+        scanner.scan_records(buffer, 1, 0, 9, ids, classes, box, score, *slow[:2], slow[2][:4])
+    with pytest.raises(ValueError, match="no room"):
+        scanner.scan_records(buffer, 1, 4, 9, ids, classes, box, score, *slow)
+    with pytest.raises(ValueError, match="outside the buffer"):
+        scanner.scan_records(buffer, 99, 0, 9, ids, classes, box, score, *slow)
+    with pytest.raises(ctypes.ArgumentError):  # ctypes checks the dtype
+        scanner.scan_records(buffer, 1, 0, 9, ids, classes, box.astype(np.float32), score, *slow)
+
+
+def test_reading_results_does_not_import_numba(tmp_path: Path) -> None:
+    path = write(
+        tmp_path, "results.json", b'[{"image_id": 3, "category_id": 2, "bbox": [0, 0, 1, 1]}]'
+    )
+    code = (
+        "import sys\n"
+        "from shoal.formats import coco, read_coco_ground_truth, read_coco_results\n"
+        f"gt = read_coco_ground_truth({json.dumps(small_gt())!r}.encode())\n"
+        f"assert coco._scan_results(open({str(path)!r}, 'rb').read(), None) is not None\n"
+        f"assert len(read_coco_results({str(path)!r}, gt)) == 1\n"
+        "assert 'numba' not in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
 RESULT_ERRORS: list[tuple[str, int, str]] = [
     (
         '{"image_id": 99, "category_id": 2, "bbox": [0, 0, 1, 1], "score": 0.5}',
@@ -632,11 +728,31 @@ def test_number_tokens_convert_like_float() -> None:
     texts = [_number_texts(rng) for _ in range(20000)]
     for text in texts:
         buffer = np.frombuffer(text.encode(), dtype=np.uint8)
-        end, value, exact = _json_columns._scan_number(buffer, 0)
+        end, value, exact = _json_columns.scan_number(buffer, 0)
         assert end == len(text), text
         if exact:
             expected = float(orjson.loads(text))  # "-0" is the integer 0
             assert np.float64(value).tobytes() == np.float64(expected).tobytes(), text
+
+
+def test_numbers_near_halfway_points_convert_like_float() -> None:
+    """Decimal values exactly halfway between two doubles (m / 10**k with 5**k | m and
+    a 54-bit quotient) and their neighbours: round-half-to-even must match float()."""
+    from shoal.formats import _json_columns
+
+    rng = random.Random(13)
+    texts = []
+    for k in range(1, 5):
+        for _ in range(500):
+            quotient = (1 << 53) + 2 * rng.randrange(2 ** max(0, 10 - 3 * k)) + 1
+            digits = str(quotient * 5**k + rng.choice([-1, 0, 0, 1]))
+            texts.append(digits[:-k] + "." + digits[-k:])
+    texts += [f"{rng.randrange(1, 10**17)}e{rng.randrange(-30, 30)}" for _ in range(2000)]
+    for text in texts:
+        end, value, exact = _json_columns.scan_number(np.frombuffer(text.encode(), np.uint8), 0)
+        assert end == len(text), text
+        if exact:
+            assert np.float64(value).tobytes() == np.float64(float(text)).tobytes(), text
 
 
 # ------------------------------------------------- public fixtures vs pycocotools

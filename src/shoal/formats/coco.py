@@ -23,7 +23,7 @@ finite numbers or have a negative size, scores outside [0, 1], duplicate ids,
 integral float ids such as ``42.0``, and malformed JSON.
 
 The results file is the hot path (hundreds of thousands of records): it is scanned
-straight into columns by a numba kernel (:mod:`shoal.formats._json_columns`), with
+straight into columns by a C scanner (:mod:`shoal.formats._json_columns`), with
 ``orjson`` and per-record Python checks as the exact fallback for anything unusual.
 """
 
@@ -52,6 +52,9 @@ ProgressCallback = Callable[[int, int], None]
 
 # Records per scanner call: a handful of progress updates for a COCO-sized file.
 _SCAN_CHUNK_ROWS = 65536
+# Number tokens per scanner call that only float() rounds with certainty (over 18
+# significant digits, halfway cases, subnormals); the scanner pauses when full.
+_SLOW_TOKEN_CAPACITY = 16384
 # The shortest record the scanner accepts is about 47 bytes
 # ({"image_id":0,"category_id":0,"bbox":[0,0,0,0]}), so this rarely has to grow.
 _BYTES_PER_RECORD_LOWER_BOUND = 40
@@ -585,8 +588,8 @@ _ResultColumns = tuple[
 
 
 def _scan_results(data: bytes, progress: ProgressCallback | None) -> _ResultColumns | None:
-    """The numba fast path; None when the file needs the exact slow path."""
-    # Imported here so that importing shoal.formats does not pull in numba.
+    """The C fast path; None when the file needs the exact slow path."""
+    # Imported here so that importing shoal.formats loads no native library.
     from shoal.formats import _json_columns as scanner
 
     buffer = np.frombuffer(data, dtype=np.uint8)
@@ -594,28 +597,30 @@ def _scan_results(data: bytes, progress: ProgressCallback | None) -> _ResultColu
     capacity = len(data) // _BYTES_PER_RECORD_LOWER_BOUND + 1
     image_ids = np.empty(capacity, np.int64)
     class_ids = np.empty(capacity, np.int64)
-    values = np.empty((capacity, scanner.FIELDS_PER_ROW), np.float64)
-    slow_tokens = scanner.FIELDS_PER_ROW * _SCAN_CHUNK_ROWS
+    # Separate box and score arrays, so the result is views, not copies.
+    box = np.empty((capacity, 4), np.float64)
+    score = np.empty(capacity, np.float64)
+    slow_tokens = max(_SLOW_TOKEN_CAPACITY, scanner.FIELDS_PER_ROW)
     slow_start = np.empty(slow_tokens, np.int64)
     slow_end = np.empty(slow_tokens, np.int64)
     slow_slot = np.empty(slow_tokens, np.int64)
-    flat_values = values.reshape(-1)
     rows = 0
     while status == scanner.SCAN_PAUSED:
         if rows == capacity:  # a safety net: the lower bound makes this unlikely
             capacity *= 2
             image_ids = np.resize(image_ids, capacity)
             class_ids = np.resize(class_ids, capacity)
-            values = np.resize(values, (capacity, scanner.FIELDS_PER_ROW))
-            flat_values = values.reshape(-1)
+            box = np.resize(box, (capacity, 4))
+            score = np.resize(score, capacity)
         status, position, written, slow_count = scanner.scan_records(
             buffer,
             position,
             rows,
-            min(_SCAN_CHUNK_ROWS, capacity - rows),
+            _SCAN_CHUNK_ROWS,
             image_ids,
             class_ids,
-            values,
+            box,
+            score,
             slow_start,
             slow_end,
             slow_slot,
@@ -631,18 +636,16 @@ def _scan_results(data: bytes, progress: ProgressCallback | None) -> _ResultColu
             )
             if not np.isfinite(exact).all():
                 return None  # 1e999: orjson rejects it, and words the error
-            flat_values[slow_slot[:slow_count]] = exact
+            row, field = np.divmod(slow_slot[:slow_count], scanner.FIELDS_PER_ROW)
+            in_box = field < 4
+            box[row[in_box], field[in_box]] = exact[in_box]
+            score[row[~in_box]] = exact[~in_box]
         rows += written
         if progress is not None:
             progress(int(position), len(data))
     if status != scanner.SCAN_DONE:
         return None
-    return (
-        image_ids[:rows],
-        class_ids[:rows],
-        np.ascontiguousarray(values[:rows, :4]),
-        values[:rows, 4].copy(),
-    )
+    return image_ids[:rows], class_ids[:rows], box[:rows], score[:rows]
 
 
 def _result_records(document: Any, name: str | None) -> list[Any]:
