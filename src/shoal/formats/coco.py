@@ -29,9 +29,11 @@ straight into columns by a C scanner (:mod:`shoal.formats._json_columns`), with
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -221,6 +223,24 @@ def read_coco_ground_truth(
     Raises :class:`InputError` naming the file and record (``images[3]``,
     ``annotations[17]``...) for anything pycocotools could not evaluate.
     """
+    # The parse makes hundreds of thousands of small objects and none of them can form a
+    # reference cycle: pausing the cycle collector saves about a quarter of the load.
+    with _collector_paused():
+        return _read_ground_truth(source, progress)
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _read_ground_truth(source: CocoSource, progress: ProgressCallback | None) -> GroundTruth:
     name, data, document = _read_source(source)
     total_steps = 3
     if progress is not None:
