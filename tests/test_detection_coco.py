@@ -189,3 +189,23 @@ def test_frame_subset_equals_evaluating_the_subset():
     assert ev.coco_summary(frames=sorted(chosen)).stats == pytest.approx(
         pycocotools_stats(sub_gt, sub_dt), abs=1e-12
     )
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_integer_ids_written_as_text_tie_break_like_pycocotools(seed):
+    # A store keeps frame ids as text; "100" must still rank after "23" as 100 after 23.
+    rng = np.random.default_rng(300 + seed)
+    gt, dt = random_coco(rng, num_images=14)
+    for d in dt:
+        d["score"] = round(d["score"], 1)  # many ties across images
+    ground_truth, predictions = to_columns(gt, dt)
+    as_text = type(ground_truth)(
+        **{
+            name: getattr(ground_truth, name)
+            for name in ground_truth.__dataclass_fields__
+            if name != "frame_ids"
+        },
+        frame_ids=ground_truth.frame_ids.astype(str),
+    )
+    stats = evaluate(as_text, predictions).coco_summary().stats
+    assert_stats(stats, pycocotools_eval(gt, dt).stats.tolist(), 1e-12)

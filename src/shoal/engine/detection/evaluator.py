@@ -126,10 +126,23 @@ class _Orders:
     frame_rank: NDArray[np.int64]
 
 
+def frame_order(frame_ids: NDArray[Any]) -> NDArray[np.int64]:
+    """Indices that sort frames by id: numerically when every id is an integer or an
+    integer written as text (so a store's "42" ranks as COCO's 42), else as text."""
+    if frame_ids.dtype.kind in "US" and frame_ids.size:
+        text = frame_ids.astype(np.str_)
+        digits = np.char.isdigit(np.char.lstrip(text, "-"))
+        if digits.all():
+            numbers = text.astype(np.int64)
+            if (numbers.astype(np.str_) == text).all():  # no "007": the mapping is one to one
+                return np.argsort(numbers, kind="stable")
+    return np.argsort(frame_ids, kind="stable")
+
+
 def _orders(gt: GroundTruth, dt: Predictions) -> _Orders:
     num_frames, num_classes = gt.num_frames, max(len(gt.classes), 1)
     frame_rank = np.empty(num_frames, np.int64)
-    frame_rank[np.argsort(gt.frame_ids, kind="stable")] = np.arange(num_frames)
+    frame_rank[frame_order(gt.frame_ids)] = np.arange(num_frames)
     gt_rows = np.arange(len(gt), dtype=np.int64)
     dt_rows = np.arange(len(dt), dtype=np.int64)
     # Two stable counting sorts give (frame, class, row).

@@ -1,0 +1,119 @@
+"""The SQLite catalog: names, settings and pointers to data objects.
+
+WAL mode lets a server read while a CLI import writes; ``busy_timeout`` makes a second
+writer wait its turn instead of failing.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+__all__ = ["SCHEMA_VERSION", "connect"]
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS projects (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    task TEXT NOT NULL CHECK (task IN ('detection', 'classification')),
+    default_conf REAL NOT NULL DEFAULT 0.1 CHECK (default_conf BETWEEN 0 AND 1),
+    default_iou REAL NOT NULL DEFAULT 0.5 CHECK (default_iou > 0 AND default_iou <= 1),
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+CREATE TABLE IF NOT EXISTS classes (
+    project_id INTEGER NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    class_id INTEGER NOT NULL,
+    color TEXT NOT NULL,
+    ignore INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (project_id, name),
+    UNIQUE (project_id, class_id),
+    UNIQUE (project_id, position)
+);
+CREATE TABLE IF NOT EXISTS datasets (
+    id INTEGER PRIMARY KEY,
+    project_id INTEGER NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    object TEXT NOT NULL,
+    version INTEGER NOT NULL DEFAULT 1,
+    num_frames INTEGER NOT NULL,
+    num_labels INTEGER NOT NULL,
+    image_root TEXT,
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    UNIQUE (project_id, name)
+);
+CREATE TABLE IF NOT EXISTS inference_sets (
+    id INTEGER PRIMARY KEY,
+    dataset_id INTEGER NOT NULL REFERENCES datasets (id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    object TEXT NOT NULL,
+    version INTEGER NOT NULL DEFAULT 1,
+    num_predictions INTEGER NOT NULL,
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    UNIQUE (dataset_id, name)
+);
+CREATE TABLE IF NOT EXISTS evaluations (
+    inference_set_id INTEGER NOT NULL REFERENCES inference_sets (id) ON DELETE CASCADE,
+    grid TEXT NOT NULL,
+    object TEXT NOT NULL,
+    PRIMARY KEY (inference_set_id, grid)
+);
+CREATE TABLE IF NOT EXISTS segments (
+    id INTEGER PRIMARY KEY,
+    uuid TEXT NOT NULL UNIQUE,
+    dataset_id INTEGER NOT NULL REFERENCES datasets (id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    type TEXT NOT NULL CHECK (type IN ('split', 'regression_test', 'scenario')),
+    frame_ids TEXT,
+    query TEXT,
+    precision_threshold REAL CHECK (precision_threshold BETWEEN 0 AND 1),
+    recall_threshold REAL CHECK (recall_threshold BETWEEN 0 AND 1),
+    f1_threshold REAL CHECK (f1_threshold BETWEEN 0 AND 1),
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    UNIQUE (dataset_id, name),
+    CHECK ((frame_ids IS NULL) != (query IS NULL))
+);
+CREATE TABLE IF NOT EXISTS issues (
+    id INTEGER PRIMARY KEY,
+    uuid TEXT NOT NULL UNIQUE,
+    project_id INTEGER NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'in_progress', 'resolved')),
+    notes TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    UNIQUE (project_id, name)
+);
+CREATE TABLE IF NOT EXISTS issue_elements (
+    issue_id INTEGER NOT NULL REFERENCES issues (id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    dataset TEXT NOT NULL,
+    frame_id TEXT NOT NULL,
+    element_kind TEXT NOT NULL CHECK (element_kind IN ('frame', 'label', 'prediction')),
+    element_id TEXT,
+    inference_set TEXT,
+    PRIMARY KEY (issue_id, position)
+);
+"""
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """A connection with the schema in place, foreign keys on and WAL mode."""
+    connection = sqlite3.connect(path, timeout=30.0, isolation_level=None)
+    connection.row_factory = sqlite3.Row
+    connection.execute("PRAGMA journal_mode = WAL")
+    connection.execute("PRAGMA synchronous = FULL")
+    connection.execute("PRAGMA foreign_keys = ON")
+    connection.execute("PRAGMA busy_timeout = 30000")
+    connection.executescript(
+        "BEGIN IMMEDIATE;"
+        + _SCHEMA
+        + f"INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '{SCHEMA_VERSION}');"
+        + "COMMIT;"
+    )
+    return connection

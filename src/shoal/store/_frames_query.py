@@ -1,0 +1,57 @@
+"""Selecting a dataset's frames with the query language, answered by DuckDB.
+
+The queryable fields are the frame columns, every user metadata column, and label
+statistics per frame: ``num_labels`` (objects) and ``num_classes`` (distinct classes).
+Label predicates of the language run against the dataset's labels.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pyarrow as pa
+
+from shoal.query import FieldType, compile_query
+
+__all__ = ["query_fields", "select_frames"]
+
+_LABEL_STATISTICS: dict[str, FieldType] = {"num_labels": "int", "num_classes": "int"}
+
+
+def _field_type(arrow_type: pa.DataType) -> FieldType:
+    if pa.types.is_boolean(arrow_type):
+        return "bool"
+    if pa.types.is_integer(arrow_type):
+        return "int"
+    if pa.types.is_floating(arrow_type):
+        return "float"
+    return "string"
+
+
+def query_fields(frames: pa.Table) -> dict[str, FieldType]:
+    """Every name a query may use on these frames, with its type."""
+    fields: dict[str, FieldType] = {field.name: _field_type(field.type) for field in frames.schema}
+    fields.update(_LABEL_STATISTICS)
+    return fields
+
+
+def select_frames(frames: pa.Table, labels: pa.Table, expression: str) -> list[str]:
+    """Ids of the frames matching ``expression``, in the frames' order."""
+    compiled = compile_query(expression, query_fields(frames), labels_relation="labels")
+    connection = duckdb.connect()
+    try:
+        connection.register("frame_rows", frames)
+        connection.register("labels", labels.select(["frame_id", "class_name"]))
+        connection.execute(
+            "CREATE TEMP VIEW frames AS SELECT f.*, "
+            "COALESCE(s.num_labels, 0) AS num_labels, COALESCE(s.num_classes, 0) AS num_classes "
+            "FROM frame_rows f LEFT JOIN (SELECT frame_id, count(*) AS num_labels, "
+            "count(DISTINCT class_name) AS num_classes FROM labels GROUP BY frame_id) s "
+            "USING (frame_id)"
+        )
+        rows = connection.execute(
+            f"SELECT frame_id FROM frames WHERE {compiled.sql}", compiled.params
+        ).fetchall()
+    finally:
+        connection.close()
+    matched = {row[0] for row in rows}
+    return [f for f in frames.column("frame_id").to_pylist() if f in matched]

@@ -1,0 +1,127 @@
+"""The home directory: where the catalog and the immutable data objects live.
+
+Layout::
+
+    $SHOAL_HOME/                 (default ~/.shoal)
+      catalog.sqlite             SQLite in WAL mode: every name, setting and pointer
+      write.lock                 held (flock) by the one process writing at a time
+      objects/<uuid>/            immutable Parquet / NumPy files, one folder per write
+      staging/<uuid>/            a write in progress
+
+A write stages its files, fsyncs them, renames the folder into ``objects/`` and only
+then commits the catalog rows that point to it, all under ``write.lock``. Killed at any
+point, it leaves either nothing in the catalog (and a folder nobody points to, swept
+by the next writer) or everything: readers never see half a dataset.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import shutil
+import signal
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+from shoal.errors import ShoalError
+
+__all__ = ["Home", "crash_point", "default_home"]
+
+CRASH_ENV = "SHOAL_TEST_CRASH_AT"
+
+
+def default_home() -> Path:
+    """``$SHOAL_HOME``, else ``~/.shoal``."""
+    return Path(os.environ.get("SHOAL_HOME") or Path.home() / ".shoal")
+
+
+def crash_point(name: str) -> None:
+    """Die here, as a SIGKILL would, when the tests ask for it (``SHOAL_TEST_CRASH_AT``):
+    how the store proves that an interrupted write leaves nothing behind."""
+    if os.environ.get(CRASH_ENV) == name:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class Home:
+    """One home directory; creates its layout on first use."""
+
+    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+        self.path = Path(path) if path is not None else default_home()
+        try:
+            for folder in (self.path, self.objects, self.staging):
+                folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise ShoalError(f"cannot use {self.path} as Shoal's home: {error.strerror}") from None
+
+    @property
+    def catalog(self) -> Path:
+        return self.path / "catalog.sqlite"
+
+    @property
+    def objects(self) -> Path:
+        return self.path / "objects"
+
+    @property
+    def staging(self) -> Path:
+        return self.path / "staging"
+
+    def object_path(self, name: str) -> Path:
+        return self.objects / name
+
+    @contextlib.contextmanager
+    def write_lock(self, *, blocking: bool = True) -> Iterator[bool]:
+        """Hold the writers' lock; yields False at once if ``blocking`` is off and another
+        process holds it."""
+        with open(self.path / "write.lock", "a+") as handle:
+            flags = fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB)
+            try:
+                fcntl.flock(handle, flags)
+            except BlockingIOError:
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def new_stage(self) -> Path:
+        stage = self.staging / uuid.uuid4().hex
+        stage.mkdir()
+        return stage
+
+    def publish(self, stage: Path) -> str:
+        """Make a staged folder an object (durably); returns the object's name."""
+        for child in stage.iterdir():
+            with open(child, "rb") as handle:
+                os.fsync(handle.fileno())
+        _fsync_dir(stage)
+        target = self.objects / stage.name
+        stage.rename(target)
+        _fsync_dir(self.objects)
+        return stage.name
+
+    def discard(self, name: str) -> None:
+        shutil.rmtree(self.objects / name, ignore_errors=True)
+
+    def sweep(self, referenced: set[str]) -> int:
+        """Delete staged leftovers and objects the catalog does not reference. Call with
+        the write lock held (so no write is in flight). Returns how many it removed."""
+        removed = 0
+        for stage in self.staging.iterdir():
+            shutil.rmtree(stage, ignore_errors=True)
+            removed += 1
+        for folder in self.objects.iterdir():
+            if folder.name not in referenced:
+                shutil.rmtree(folder, ignore_errors=True)
+                removed += 1
+        return removed
