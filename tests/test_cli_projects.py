@@ -1,0 +1,77 @@
+"""``shoal ls``, ``shoal show`` and ``shoal rm`` on a real store."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from coco_oracle import random_coco
+from test_store import coco_tables
+
+from shoal.cli import main
+from shoal.store import Store
+
+
+@pytest.fixture
+def home(tmp_path):
+    gt, dt = random_coco(np.random.default_rng(5), num_images=6)
+    dataset_tables, inference_tables = coco_tables(gt, dt)
+    store = Store(tmp_path)
+    dataset = store.create_project("traffic").create_dataset("val", dataset_tables)
+    dataset.create_inference_set("model-a", inference_tables)
+    dataset.create_segment(
+        "smoke",
+        type="regression_test",
+        frames=dataset_tables.frames.column("frame_id").to_pylist()[:2],
+        precision=0.5,
+    )
+    store.close()
+    return tmp_path
+
+
+def test_ls_and_show(home, capsys):
+    assert main(["ls", "--home", str(home)]) == 0
+    assert "traffic  (detection, 1 dataset)" in capsys.readouterr().out
+    assert main(["ls", "traffic", "--home", str(home)]) == 0
+    out = capsys.readouterr().out
+    assert "val  (6 frames" in out and "model-a" in out
+    assert main(["show", "traffic", "--home", str(home)]) == 0
+    out = capsys.readouterr().out
+    assert "regression_test smoke: 2 frames; precision >= 0.5" in out
+    assert main(["show", "traffic", "--json", "--home", str(home)]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["datasets"][0]["inference_sets"][0]["name"] == "model-a"
+    assert [s["name"] for s in info["datasets"][0]["segments"]] == ["All Frames", "smoke"]
+
+
+def test_rm_asks_and_yes_deletes(home):
+    done = subprocess.run(
+        [sys.executable, "-m", "shoal.cli", "rm", "traffic", "val", "model-a", "--home", str(home)],
+        capture_output=True, text=True, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert "pass --yes" in done.stderr
+    assert [i.name for i in Store(home).project("traffic").dataset("val").inference_sets()] == [
+        "model-a"
+    ]
+    assert main(["rm", "traffic", "val", "model-a", "--yes", "--home", str(home)]) == 0
+    assert Store(home).project("traffic").dataset("val").inference_sets() == []
+    assert main(["rm", "traffic", "--yes", "--home", str(home)]) == 0
+    assert Store(home).projects() == []
+    objects = list((home / "objects").iterdir())
+    assert objects == []
+
+
+def test_unknown_names_are_one_line_errors(home):
+    done = subprocess.run(
+        [sys.executable, "-m", "shoal.cli", "rm", "traffic", "nope", "--yes", "--home", str(home)],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert (
+        done.stderr.strip()
+        == "shoal: error: project 'traffic' has no dataset 'nope' (datasets: val)"
+    )
