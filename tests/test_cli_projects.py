@@ -8,11 +8,12 @@ import sys
 
 import numpy as np
 import pytest
-from coco_oracle import random_coco
-from test_store import coco_tables
 
 from shoal.cli import main
 from shoal.store import Store
+from test_store import coco_tables
+
+from coco_oracle import random_coco
 
 
 @pytest.fixture
