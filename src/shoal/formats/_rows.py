@@ -1,0 +1,478 @@
+"""What the file-format importers share: rows of frames, labels and predictions checked
+where they are read (so an error names the file and the line or element, not a table
+row), then built into validated :class:`~shoal.tables.DatasetTables` /
+:class:`~shoal.tables.InferenceTables`.
+
+Also the format facts a dataset remembers for its exporters (COCO category ids, YOLO
+class order): kept as JSON in the labels table's Arrow schema metadata under
+``shoal.formats``, which Parquet preserves and which nothing else reads.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pyarrow as pa
+
+from shoal.errors import InputError
+from shoal.tables import RESERVED_METADATA_KEYS, DatasetTables, InferenceTables
+
+Record = int | str | None
+Box = tuple[float, float, float, float]
+PathLike = str | os.PathLike[str]
+ImageSizes = Mapping[str, tuple[int, int]]
+
+_REMEMBERED_KEY = b"shoal.formats"
+
+
+def read_text(path: PathLike) -> str:
+    """A UTF-8 text file (a BOM is dropped); unreadable or undecodable files are input errors."""
+    name = os.fspath(path)
+    try:
+        data = Path(name).read_bytes()
+    except OSError as error:
+        raise InputError(f"cannot read the file: {error.strerror}", source=name) from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise InputError(
+            f"is not UTF-8 text (byte {error.start}: {data[error.start : error.start + 1]!r})",
+            source=name,
+        ) from None
+
+
+def parse_xml(path: PathLike) -> ET.Element:
+    """The root element of an XML file; a malformed file is an input error naming the line."""
+    name = os.fspath(path)
+    text = read_text(name)
+    try:
+        return ET.fromstring(text)
+    except ET.ParseError as error:
+        line, column = error.position
+        raise InputError(
+            f"is not well-formed XML ({error.msg.split(':')[0]} at column {column + 1})",
+            source=name,
+            record=f"line {line}",
+        ) from None
+
+
+def parse_number(text: object, what: str, source: str, record: Record) -> float:
+    """A finite number from a token, a JSON number or an XML text."""
+    if isinstance(text, bool):
+        raise InputError(f"{what} is {text!r}, not a number", source=source, record=record)
+    if isinstance(text, int | float):
+        value = float(text)
+    elif isinstance(text, str):
+        try:
+            value = float(text.strip())
+        except ValueError:
+            raise InputError(
+                f"{what} is {text.strip()!r}, not a number", source=source, record=record
+            ) from None
+    else:
+        raise InputError(f"{what} is {describe(text)}, not a number", source=source, record=record)
+    if not math.isfinite(value):
+        raise InputError(f"{what} is {value}, not a finite number", source=source, record=record)
+    return value
+
+
+def parse_class_index(token: str, class_names: Sequence[str], source: str, record: Record) -> str:
+    """The class name of a 0-based class id token."""
+    try:
+        index = int(token)
+    except ValueError:
+        raise InputError(
+            f"class id {token!r} is not an integer", source=source, record=record
+        ) from None
+    if not 0 <= index < len(class_names):
+        raise InputError(
+            f"class id {index} is out of range (there are {len(class_names)} class names)",
+            source=source,
+            record=record,
+        )
+    return class_names[index]
+
+
+def check_box(box: Box, source: str, record: Record) -> Box:
+    if not all(math.isfinite(v) for v in box):
+        raise InputError(f"box {list(box)} is not finite", source=source, record=record)
+    if box[2] < 0 or box[3] < 0:
+        raise InputError(
+            f"box {list(box)} has a negative width or height", source=source, record=record
+        )
+    return box
+
+
+def check_confidence(value: float, source: str, record: Record) -> float:
+    if not 0.0 <= value <= 1.0:
+        raise InputError(f"confidence {value} is not in [0, 1]", source=source, record=record)
+    return value
+
+
+def check_image_size(width: float, height: float, source: str, record: Record) -> tuple[int, int]:
+    for what, value in (("width", width), ("height", height)):
+        if not (math.isfinite(value) and value > 0 and value == int(value)):
+            raise InputError(
+                f"image {what} {value:g} is not a positive whole number",
+                source=source,
+                record=record,
+            )
+    return int(width), int(height)
+
+
+def describe(value: Any) -> str:
+    """A short rendering of a value for a message."""
+    try:
+        text = orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:
+        text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def frame_id_of(path: Path, root: Path) -> str:
+    """A file's frame id: its path under ``root`` without the extension, with ``/``."""
+    return path.relative_to(root).with_suffix("").as_posix()
+
+
+def read_class_names(path: PathLike) -> list[str]:
+    """Class names one per line (darknet ``obj.names``, ``voc.names``); blank lines end it."""
+    names = [line.strip() for line in read_text(path).splitlines()]
+    while names and not names[-1]:
+        names.pop()
+    for number, name in enumerate(names, 1):
+        if not name:
+            raise InputError("class name is empty", source=os.fspath(path), record=f"line {number}")
+    return names
+
+
+def class_names_argument(class_names: Sequence[str] | PathLike) -> list[str]:
+    """A class-name list given inline or as a names file."""
+    if isinstance(class_names, str | os.PathLike):
+        return read_class_names(class_names)
+    return [str(name) for name in class_names]
+
+
+def frame_sizes(dataset: DatasetTables) -> dict[str, tuple[int, int]]:
+    """``{frame_id: (width, height)}`` for the frames whose size is known."""
+    frames = dataset.frames
+    return {
+        frame_id: (width, height)
+        for frame_id, width, height in zip(
+            frames.column("frame_id").to_pylist(),
+            frames.column("width").to_pylist(),
+            frames.column("height").to_pylist(),
+            strict=True,
+        )
+        if width is not None and height is not None
+    }
+
+
+def image_sizes_argument(sizes: ImageSizes | DatasetTables | None) -> dict[str, tuple[int, int]]:
+    if sizes is None:
+        return {}
+    if isinstance(sizes, DatasetTables):
+        return frame_sizes(sizes)
+    return {str(k): (int(v[0]), int(v[1])) for k, v in sizes.items()}
+
+
+class FrameRows:
+    """Frames as they are read; a frame id seen twice is an error naming both places."""
+
+    def __init__(self) -> None:
+        self.frame_ids: list[str] = []
+        self.image_uris: list[str | None] = []
+        self.widths: list[int | None] = []
+        self.heights: list[int | None] = []
+        self.metadata: list[dict[str, Any]] = []
+        self._where: dict[str, str] = {}
+
+    def add(
+        self,
+        frame_id: str,
+        image_uri: str | None,
+        width: int | None,
+        height: int | None,
+        *,
+        source: str,
+        record: Record = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        if frame_id in self._where:
+            raise InputError(
+                f"duplicate frame id {frame_id!r} (first at {self._where[frame_id]})",
+                source=source,
+                record=record,
+            )
+        self._where[frame_id] = f"{source}" + (f" record {record}" if record is not None else "")
+        self.frame_ids.append(frame_id)
+        self.image_uris.append(image_uri)
+        self.widths.append(width)
+        self.heights.append(height)
+        self.metadata.append(metadata or {})
+
+    def __contains__(self, frame_id: object) -> bool:
+        return frame_id in self._where
+
+    def table(self) -> pa.Table:
+        columns: dict[str, Any] = {
+            "frame_id": pa.array(self.frame_ids, pa.string()),
+            "image_uri": pa.array(self.image_uris, pa.string()),
+            "width": pa.array(self.widths, pa.int32()),
+            "height": pa.array(self.heights, pa.int32()),
+        }
+        keys: dict[str, None] = {}
+        for row in self.metadata:
+            keys.update(dict.fromkeys(row))
+        for key in keys:
+            columns[key] = metadata_column([row.get(key) for row in self.metadata])
+        return pa.table(columns)
+
+
+def metadata_column(values: list[Any]) -> pa.Array:
+    """One metadata column from Python scalars: bool, int64, float64 or string (anything
+    else, or a mix of kinds, is stored as its JSON text)."""
+    present = [v for v in values if v is not None]
+    if all(isinstance(v, bool) for v in present):
+        return pa.array(values, pa.bool_())
+    if all(isinstance(v, int) and not isinstance(v, bool) for v in present):
+        if all(-(2**63) <= v < 2**63 for v in present):
+            return pa.array(values, pa.int64())
+    elif all(isinstance(v, int | float) and not isinstance(v, bool) for v in present):
+        return pa.array(values, pa.float64())
+    if all(isinstance(v, str) for v in present):
+        return pa.array(values, pa.string())
+    return pa.array(
+        [
+            None if v is None else v if isinstance(v, str) else orjson.dumps(v).decode()
+            for v in values
+        ],
+        pa.string(),
+    )
+
+
+def check_metadata_key(key: str, source: str, record: Record) -> None:
+    if key in RESERVED_METADATA_KEYS or not key or key.startswith("_"):
+        raise InputError(
+            f"{key!r} cannot be a metadata name (reserved, empty or starting with '_')",
+            source=source,
+            record=record,
+        )
+
+
+class LabelRows:
+    """Ground-truth labels as they are read; a label id seen twice is an error."""
+
+    def __init__(self) -> None:
+        self.columns: dict[str, list[Any]] = {
+            name: []
+            for name in (
+                "label_id",
+                "frame_id",
+                "class_name",
+                "x",
+                "y",
+                "width",
+                "height",
+                "area",
+                "iscrowd",
+                "ignore",
+                "attributes",
+            )
+        }
+        self._where: dict[str, str] = {}
+
+    def add(
+        self,
+        label_id: str,
+        frame_id: str,
+        class_name: str,
+        box: Box | None,
+        *,
+        source: str,
+        record: Record,
+        area: float | None = None,
+        iscrowd: bool = False,
+        ignore: bool = False,
+        attributes: Mapping[str, Any] | None = None,
+    ) -> None:
+        if label_id in self._where:
+            raise InputError(
+                f"duplicate label id {label_id!r} (first at {self._where[label_id]})",
+                source=source,
+                record=record,
+            )
+        if not class_name:
+            raise InputError("class name is empty", source=source, record=record)
+        if box is not None:
+            check_box(box, source, record)
+        if area is not None and not (math.isfinite(area) and area >= 0):
+            raise InputError(
+                f"area {area} is not a finite number >= 0", source=source, record=record
+            )
+        self._where[label_id] = f"{source}" + (f" record {record}" if record is not None else "")
+        x, y, w, h = box if box is not None else (None, None, None, None)
+        row = {
+            "label_id": label_id,
+            "frame_id": frame_id,
+            "class_name": class_name,
+            "x": x,
+            "y": y,
+            "width": w,
+            "height": h,
+            "area": area,
+            "iscrowd": iscrowd,
+            "ignore": ignore,
+            "attributes": orjson.dumps(dict(attributes)).decode() if attributes else None,
+        }
+        for name, value in row.items():
+            self.columns[name].append(value)
+
+    def table(self) -> pa.Table:
+        return pa.table(self.columns)
+
+
+class PredictionRows:
+    """Predictions as they are read; a prediction id seen twice is an error."""
+
+    def __init__(self) -> None:
+        self.columns: dict[str, list[Any]] = {
+            name: []
+            for name in (
+                "prediction_id",
+                "frame_id",
+                "class_name",
+                "x",
+                "y",
+                "width",
+                "height",
+                "confidence",
+                "probabilities",
+            )
+        }
+        self._where: dict[str, str] = {}
+
+    def add(
+        self,
+        prediction_id: str,
+        frame_id: str,
+        class_name: str,
+        box: Box | None,
+        confidence: float,
+        *,
+        source: str,
+        record: Record,
+        probabilities: Sequence[float] | None = None,
+    ) -> None:
+        if prediction_id in self._where:
+            raise InputError(
+                f"duplicate prediction id {prediction_id!r} (first at {self._where[prediction_id]})",
+                source=source,
+                record=record,
+            )
+        if not class_name:
+            raise InputError("class name is empty", source=source, record=record)
+        if box is not None:
+            check_box(box, source, record)
+        check_confidence(confidence, source, record)
+        self._where[prediction_id] = f"{source}" + (
+            f" record {record}" if record is not None else ""
+        )
+        x, y, w, h = box if box is not None else (None, None, None, None)
+        row = {
+            "prediction_id": prediction_id,
+            "frame_id": frame_id,
+            "class_name": class_name,
+            "x": x,
+            "y": y,
+            "width": w,
+            "height": h,
+            "confidence": confidence,
+            "probabilities": None if probabilities is None else list(probabilities),
+        }
+        for name, value in row.items():
+            self.columns[name].append(value)
+
+    def table(self) -> pa.Table:
+        table = pa.table({k: v for k, v in self.columns.items() if k != "probabilities"})
+        return table.append_column(
+            "probabilities", pa.array(self.columns["probabilities"], pa.list_(pa.float32()))
+        )
+
+
+def build_dataset(
+    frames: FrameRows,
+    labels: LabelRows,
+    *,
+    source: str,
+    remember: Mapping[str, Any] | None = None,
+) -> DatasetTables:
+    """Validated tables; ``remember`` is kept for this format's exporter (see module doc)."""
+    dataset = DatasetTables.build(frames.table(), labels.table(), source=source)
+    if not remember:
+        return dataset
+    meta = dict(dataset.labels.schema.metadata or {})
+    meta[_REMEMBERED_KEY] = orjson.dumps(dict(remember))
+    return DatasetTables(
+        dataset.frames, dataset.labels.replace_schema_metadata(meta), dataset.embeddings
+    )
+
+
+def remembered(dataset: DatasetTables, key: str) -> Any:
+    """A format fact stored by :func:`build_dataset`, or None."""
+    meta = dataset.labels.schema.metadata or {}
+    if _REMEMBERED_KEY not in meta:
+        return None
+    try:
+        return orjson.loads(meta[_REMEMBERED_KEY]).get(key)
+    except orjson.JSONDecodeError:
+        return None
+
+
+def build_inferences(
+    predictions: PredictionRows, *, source: str, dataset: DatasetTables | None = None
+) -> InferenceTables:
+    return InferenceTables.build(
+        predictions.table(),
+        frame_ids=None if dataset is None else dataset.frames.column("frame_id"),
+        source=source,
+    )
+
+
+def require_known_frame(
+    frame_id: str, known: Mapping[str, Any] | set[str], source: str, record: Record
+) -> None:
+    if frame_id not in known:
+        raise InputError(f"frame {frame_id!r} is not in the dataset", source=source, record=record)
+
+
+def labels_by_frame(dataset: DatasetTables) -> dict[str, list[dict[str, Any]]]:
+    """Each frame's labels as row dicts, frames in table order (frames without labels too)."""
+    grouped: dict[str, list[dict[str, Any]]] = {
+        frame_id: [] for frame_id in dataset.frames.column("frame_id").to_pylist()
+    }
+    for row in dataset.labels.to_pylist():
+        grouped[row["frame_id"]].append(row)
+    return grouped
+
+
+def attributes_of(row: Mapping[str, Any]) -> dict[str, Any]:
+    text = row.get("attributes")
+    if not text:
+        return {}
+    value = orjson.loads(text)
+    return value if isinstance(value, dict) else {"attributes": value}
+
+
+def number_text(value: float) -> str:
+    """Shortest text that reads back as the same float; whole numbers without ``.0``."""
+    return str(int(value)) if value == int(value) and abs(value) < 2**53 else repr(value)
+
+
+def sorted_files(directory: Path, pattern: str) -> Iterable[Path]:
+    return sorted(p for p in directory.rglob(pattern) if p.is_file())
