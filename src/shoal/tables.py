@@ -341,16 +341,22 @@ class InferenceTables:
         return sorted(set(self.predictions.column("class_name").to_pylist()))
 
 
+def _positions(values: pa.ChunkedArray, value_set: pa.Array, what: str) -> np.ndarray:
+    """Index of each value in ``value_set`` (vectorized); an unknown value is an error."""
+    index = pc.index_in(values, value_set=value_set)
+    if (bad := _first(index.is_null())) is not None:
+        raise InputError(f"{what} {values[bad].as_py()!r} is unknown", record=bad)
+    return np.asarray(index.to_numpy(zero_copy_only=False), dtype=np.int32)
+
+
 def _class_index(names: pa.ChunkedArray, classes: Classes, what: str) -> np.ndarray:
-    lookup = {str(n): i for i, n in enumerate(classes.names.tolist())}
-    values = names.to_pylist()
-    out = np.empty(len(values), np.int32)
-    for i, name in enumerate(values):
-        index = lookup.get(name)
-        if index is None:
-            raise InputError(f"{what} class {name!r} is not in the project's classes", record=i)
-        out[i] = index
-    return out
+    known = pa.array(classes.names.tolist(), pa.string())
+    try:
+        return _positions(names, known, f"{what} class")
+    except InputError as error:
+        raise InputError(
+            f"{error.message} (not in the project's classes)", record=error.record
+        ) from None
 
 
 def _boxes(table: pa.Table) -> np.ndarray:
@@ -363,50 +369,49 @@ def _boxes(table: pa.Table) -> np.ndarray:
     ).reshape(-1, 4)
 
 
+def _strings(column: pa.ChunkedArray) -> np.ndarray:
+    return np.asarray(column.to_numpy(zero_copy_only=False)).astype(np.str_)
+
+
 def to_ground_truth(
     dataset: DatasetTables, classes: Classes, *, ignored_classes: Sequence[str] = ()
 ) -> GroundTruth:
-    """The engine's columns for a dataset's boxes. Labels of ``ignored_classes`` (and
-    labels marked ``ignore``) are kept as ignored ground truth; frame ids stay strings.
-    Engine ids are 1-based row numbers of the labels table."""
+    """The engine's columns for a (validated) dataset's boxes. Labels of
+    ``ignored_classes`` (and labels marked ``ignore``) are kept as ignored ground truth;
+    frame ids stay strings. Engine ids are 1-based row numbers of the labels table."""
     labels = dataset.labels
     boxes = _boxes(labels)
     area = np.asarray(labels.column("area").to_numpy(zero_copy_only=False), dtype=np.float64)
     area = np.where(np.isnan(area), boxes[:, 2] * boxes[:, 3], area)
     ignore = np.asarray(labels.column("ignore").to_numpy(zero_copy_only=False), dtype=bool)
     if ignored_classes:
-        ignore |= np.asarray(
-            pc.is_in(
-                labels.column("class_name"), value_set=pa.array(list(ignored_classes))
-            ).to_numpy(zero_copy_only=False)
-        )
-    label_index = _class_index(labels.column("class_name"), classes, "label")
-    return GroundTruth.from_arrays(
-        frame_ids=np.asarray(dataset.frames.column("frame_id").to_pylist(), dtype=np.str_),
+        ignored = pc.is_in(labels.column("class_name"), value_set=pa.array(list(ignored_classes)))
+        ignore |= np.asarray(ignored.to_numpy(zero_copy_only=False), dtype=bool)
+    frame_ids = dataset.frames.column("frame_id").combine_chunks()
+    return GroundTruth(
+        frame_ids=_strings(dataset.frames.column("frame_id")),
         classes=classes,
-        frames=np.asarray(labels.column("frame_id").to_pylist(), dtype=np.str_),
-        labels=label_index,
-        labels_are_indices=True,
-        boxes=boxes,
+        frame=_positions(labels.column("frame_id"), frame_ids, "label frame"),
+        label=_class_index(labels.column("class_name"), classes, "label"),
+        box=np.ascontiguousarray(boxes),
         area=area,
         iscrowd=np.asarray(labels.column("iscrowd").to_numpy(zero_copy_only=False), dtype=bool),
         ignore=ignore,
-        ids=np.arange(1, labels.num_rows + 1),
+        ids=np.arange(1, labels.num_rows + 1, dtype=np.int64),
     )
 
 
 def to_predictions(inferences: InferenceTables, ground_truth: GroundTruth) -> Predictions:
-    """The engine's columns for an inference set's boxes, on ``ground_truth``'s frames.
-    Engine ids are 1-based row numbers of the predictions table."""
+    """The engine's columns for a (validated) inference set's boxes, on ``ground_truth``'s
+    frames. Engine ids are 1-based row numbers of the predictions table."""
     predictions = inferences.predictions
-    return Predictions.from_arrays(
-        ground_truth,
-        frames=np.asarray(predictions.column("frame_id").to_pylist(), dtype=np.str_),
-        labels=_class_index(predictions.column("class_name"), ground_truth.classes, "prediction"),
-        labels_are_indices=True,
-        boxes=_boxes(predictions),
-        scores=np.asarray(
+    frame_ids = pa.array(ground_truth.frame_ids.tolist(), pa.string())
+    return Predictions(
+        frame=_positions(predictions.column("frame_id"), frame_ids, "prediction frame"),
+        label=_class_index(predictions.column("class_name"), ground_truth.classes, "prediction"),
+        box=np.ascontiguousarray(_boxes(predictions)),
+        score=np.asarray(
             predictions.column("confidence").to_numpy(zero_copy_only=False), dtype=np.float64
         ),
-        ids=np.arange(1, predictions.num_rows + 1),
+        ids=np.arange(1, predictions.num_rows + 1, dtype=np.int64),
     )
