@@ -476,3 +476,34 @@ def number_text(value: float) -> str:
 
 def sorted_files(directory: Path, pattern: str) -> Iterable[Path]:
     return sorted(p for p in directory.rglob(pattern) if p.is_file())
+
+
+def token_lines(path: PathLike) -> Iterable[tuple[int, list[str]]]:
+    """``(line number, whitespace-separated tokens)`` of a text file's non-blank lines."""
+    for number, line in enumerate(read_text(path).splitlines(), 1):
+        tokens = line.split()
+        if tokens:
+            yield number, tokens
+
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".gif")
+
+
+def image_size_from_file(path: Path, source: str, record: Record) -> tuple[int, int]:
+    """An image's (width, height) from its header (Pillow reads no pixels here)."""
+    try:
+        from PIL import Image
+    except ImportError:
+        raise InputError(
+            f"the size of {path} is needed: pass image_sizes, or install pillow to read it",
+            source=source,
+            record=record,
+        ) from None
+    try:
+        with Image.open(path) as image:
+            width, height = image.size
+    except (OSError, SyntaxError, ValueError) as error:
+        raise InputError(
+            f"cannot read the size of image {path}: {error}", source=source, record=record
+        ) from None
+    return int(width), int(height)
