@@ -120,7 +120,7 @@ def test_cvat_reads_boxes_tags_and_attributes(tmp_path: Path) -> None:
             'width="200" height="100">\n    <box',
             'width="nan" height="100">\n    <box',
             "image 1",
-            "not a number",
+            "not a finite number",
         ),
         ('name="train/b.jpg"', 'name="train/a.jpg"', "image 2", "duplicate frame id 'train/a'"),
         ('z_order="0"', 'z_order="0" rotation="30"', "image 1, <box> 1", "rotated"),
