@@ -1,0 +1,45 @@
+"""Two real demo projects, built offline and deterministically.
+
+``digits`` (classification): scikit-learn's bundled handwritten digits as 64x64 PNG
+frames, with a logistic regression on 4x4 thumbnails and a small MLP as the two models.
+``shapes`` (detection): rendered scenes of circles, squares, triangles and crosses with
+clutter and occlusion, and two classical connected-component detectors. See
+docs/demo.md.
+
+The same store and ``scale`` always give the same tables.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from shoal.demo import _digits, _shapes
+from shoal.demo._progress import Progress, StepCounter
+from shoal.errors import InputError
+from shoal.store import Project, Store
+
+__all__ = ["DEMO_PROJECT_NAMES", "build_demo_projects"]
+
+DEMO_PROJECT_NAMES = (_digits.PROJECT_NAME, _shapes.PROJECT_NAME)
+
+
+def build_demo_projects(
+    store: Store, *, progress: Progress | None = None, scale: float = 1.0
+) -> list[Project]:
+    """Create the ``digits`` and ``shapes`` projects in ``store``, replacing projects of
+    those names, with images under ``<home>/demo/<project>/images/``.
+
+    ``scale`` shrinks (or grows) both datasets: 1.0 is all 1,797 digits and 300 scenes.
+    ``progress(done, total)`` is called as build steps finish.
+    """
+    if not scale > 0:
+        raise InputError(f"scale must be positive, got {scale!r}")
+    steps = StepCounter(_digits.BUILD_STEPS + _shapes.BUILD_STEPS, progress)
+    demo_folder = store.home.path / "demo"
+    for name in DEMO_PROJECT_NAMES:
+        with contextlib.suppress(InputError):  # no such project yet
+            store.delete_project(name)
+    return [
+        _digits.build_digits(store, demo_folder / "digits" / "images", steps, scale),
+        _shapes.build_shapes(store, demo_folder / "shapes" / "images", steps, scale),
+    ]
