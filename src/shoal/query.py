@@ -86,23 +86,21 @@ _FRAME_ID = "frame_id"
 
 
 class QueryError(InputError):
-    """A query that cannot be compiled; ``position`` is the 0-based offset of the problem
-    in ``expression`` (``column`` the 1-based one)."""
+    """A query that cannot be compiled. ``position`` is the 0-based offset of the
+    problem in ``expression``; ``line`` and ``column`` (1-based) are where the message
+    says it is."""
 
     def __init__(self, message: str, *, expression: str, position: int):
         self.expression = expression
         self.position = position
-        self.column = position + 1
-        super().__init__(f"{_where(expression, position)}: {message}", source="query")
-
-
-def _where(expression: str, position: int) -> str:
-    line = expression.count("\n", 0, position) + 1
-    column = position - (expression.rfind("\n", 0, position) + 1) + 1
-    end = " (end of input)" if position >= len(expression) else ""
-    if line == 1:
-        return f"at column {column}{end}"
-    return f"at line {line}, column {column}{end}"
+        self.line = expression.count("\n", 0, position) + 1
+        self.column = position - (expression.rfind("\n", 0, position) + 1) + 1
+        where = f"column {self.column}"
+        if self.line > 1:
+            where = f"line {self.line}, {where}"
+        if position >= len(expression):
+            where += " (end of input)"
+        super().__init__(f"at {where}: {message}", source="query")
 
 
 @dataclass(frozen=True)
@@ -128,7 +126,8 @@ _KEYWORDS = frozenset(
     {"and", "or", "not", "in", "is", "null", "true", "false", "contains", "startswith", "endswith"}
 )
 _OPERATORS = ("<=", ">=", "!=", "<>", "==", "=", "<", ">", "(", ")", ",", "-")
-_NUMBER = re.compile(r"(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+_DIGITS = "0123456789"
+_NUMBER = re.compile(r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _NAME = re.compile(r"[^\W\d]\w*")
 _SIMPLE_ESCAPES = {
     "\\": "\\",
@@ -195,7 +194,7 @@ class _Tokenizer:
                 out.append(_Token("quoted_name", name, i))
                 i = i_next
                 continue
-            if char.isdigit() or (char == "." and i + 1 < n and text[i + 1].isdigit()):
+            if char in _DIGITS or (char == "." and i + 1 < n and text[i + 1] in _DIGITS):
                 match = _NUMBER.match(text, i)
                 assert match is not None
                 end = match.end()
@@ -203,7 +202,7 @@ class _Tokenizer:
                     self.error(f"malformed number {_show(text[i : end + 1])}", i)
                 literal = match.group()
                 value: int | float
-                if re.fullmatch(r"\d+", literal):
+                if literal.isdigit():
                     value = int(literal)
                 else:
                     value = float(literal)
@@ -332,6 +331,10 @@ class _Parser:
     def token(self) -> _Token:
         return self.tokens[self.index]
 
+    def peek(self) -> _Token:
+        """The token after the current one (the end token at the end)."""
+        return self.tokens[min(self.index + 1, len(self.tokens) - 1)]
+
     def advance(self) -> _Token:
         token = self.tokens[self.index]
         if token.kind != "end":
@@ -424,7 +427,7 @@ class _Parser:
         return self.tail(left)
 
     def is_call(self, name: str) -> bool:
-        following = self.tokens[self.index + 1]
+        following = self.peek()
         return (
             self.at("name")
             and self.token.text.lower() == name
@@ -504,11 +507,7 @@ class _Parser:
         token = self.token
         if self.is_call("count"):
             return self.count()
-        if (
-            token.kind == "name"
-            and self.tokens[self.index + 1].text == "("
-            and (self.tokens[self.index + 1].kind == "op")
-        ):
+        if token.kind == "name" and self.peek().text == "(" and (self.peek().kind == "op"):
             self.error(
                 f"unknown function {token.text!r} (the functions are has() and count())",
                 token.position,
@@ -607,7 +606,7 @@ class _Parser:
                 self.expect("keyword", "null", "'null' after 'is'" + (" not" if negated else ""))
                 test = "IS NOT NULL" if negated else "IS NULL"
                 return f"({left.sql} {test})", list(left.params)
-            if token.text == "not" and self.tokens[self.index + 1].text == "in":
+            if token.text == "not" and self.peek().text == "in":
                 self.advance()
                 sql, params = self.membership(left, self.advance())
                 return f"(NOT {sql})", params
@@ -637,7 +636,7 @@ class _Parser:
                 f"({_kind(left.type)} vs {_kind(right.type)})",
                 right.position,
             )
-        if left.type == "bool" and op.text not in ("=", "!=", "<>"):
+        if left.type == "bool" and op.text in ("<", "<=", ">", ">="):
             self.error(f"bools have no order: {op.text!r} cannot compare them", op.position)
 
     def comparison(self, left: _Operand, op: _Token, right: _Operand) -> tuple[str, list[object]]:
