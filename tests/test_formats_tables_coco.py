@@ -153,3 +153,35 @@ def test_bad_results_name_the_record(result: dict, message: str) -> None:
         from_coco_results([good, result], from_coco(COCO))
     assert error.value.record == "1"
     assert message in error.value.message
+
+
+def test_results_files_read_by_the_scanner_equal_the_general_reader(tmp_path):
+    import json
+
+    import numpy as np
+
+    from shoal.formats.coco_tables import from_coco, from_coco_results
+
+    from coco_oracle import random_coco
+
+    gt, dt = random_coco(np.random.default_rng(8), num_images=9)
+    for d in dt[::4]:
+        del d["score"]  # a missing score counts as 1.0 on both paths
+    dataset = from_coco(gt)
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(dt))
+    fast = from_coco_results(path, dataset)
+    general = from_coco_results(dt, dataset)
+    assert fast.predictions.equals(general.predictions)
+    bad = [
+        *dt,
+        {
+            "image_id": 10**6,
+            "category_id": dt[0]["category_id"],
+            "bbox": [0, 0, 1, 1],
+            "score": 0.5,
+        },
+    ]
+    path.write_text(json.dumps(bad))
+    with pytest.raises(InputError, match=f"record {len(dt)}"):
+        from_coco_results(path, dataset)
