@@ -16,7 +16,7 @@ __all__ = ["main"]
 
 
 def _build_parser() -> argparse.ArgumentParser:
-    from shoal.cli import _demo, _eval, _projects
+    from shoal.cli import _demo, _eval, _import, _projects
 
     parser = argparse.ArgumentParser(
         prog="shoal",
@@ -25,6 +25,7 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=_version())
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     _eval.register(commands)
+    _import.register(commands)
     _projects.register(commands)
     _demo.register(commands)
     return parser

@@ -27,7 +27,13 @@ from shoal.engine.detection.evaluator import DetectionEvaluation, evaluate
 from shoal.errors import InputError, ShoalError
 from shoal.store._catalog import connect
 from shoal.store._home import Home, crash_point
-from shoal.tables import DatasetTables, InferenceTables, to_ground_truth, to_predictions
+from shoal.tables import (
+    DatasetTables,
+    InferenceTables,
+    empty_embeddings,
+    to_ground_truth,
+    to_predictions,
+)
 
 __all__ = [
     "ClassInfo",
@@ -609,17 +615,13 @@ class Dataset(_Entity):
         return self.store.read_table(self._object(), "embeddings.parquet")
 
     def tables(self) -> DatasetTables:
-        obj = self._object()
-        embeddings = self.store.read_table(obj, "embeddings.parquet")
+        """Frames, labels and embeddings as stored (validated when they were written)."""
+        embeddings = self.embeddings()
         return DatasetTables(
-            self.store.read_table(obj, "frames.parquet"),
-            self.store.read_table(obj, "labels.parquet"),
-            embeddings if embeddings.num_columns else DatasetTables.build(
-                pa.table({"frame_id": pa.array([], pa.string())}),
-                pa.table({"label_id": pa.array([], pa.string()), "frame_id": pa.array([], pa.string()),
-                          "class_name": pa.array([], pa.string())}),
-            ).embeddings,
-        )  # fmt: skip
+            self.frames(),
+            self.labels(),
+            embeddings if embeddings.num_columns else empty_embeddings(),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         row = self._get()
