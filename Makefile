@@ -16,6 +16,7 @@ $(STAMP): pyproject.toml setup.py $(NATIVE)
 	touch $(STAMP)
 
 demo: $(STAMP)
+	$(BIN)/shoal demo --build
 	$(BIN)/shoal demo
 
 test: $(STAMP)

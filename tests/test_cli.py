@@ -140,3 +140,10 @@ def test_demo_generates_and_evaluates(tmp_path, capsys):
     assert main(["demo", "--dir", str(tmp_path), "--images", "60"]) == 0
     assert (tmp_path / "gt.json").read_bytes() == first  # deterministic
     assert not list(Path(tmp_path).glob("*.partial"))
+
+
+def test_demo_build_makes_both_projects(tmp_path, capsys):
+    assert main(["demo", "--build", "--scale", "0.05", "--home", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    assert "digits (classification)" in printed and "shapes (detection)" in printed
+    assert "mlp-64: accuracy" in printed and "adaptive-cc: mAP" in printed

@@ -33,6 +33,15 @@ def register(commands: Any) -> None:
         help="where to write the sample (default: $SHOAL_HOME/demo/coco, ~/.shoal by default)",
     )
     parser.add_argument("--images", type=int, default=DEMO_IMAGES, help="default: %(default)s")
+    parser.add_argument(
+        "--build",
+        action="store_true",
+        help="build the demo projects (digits, shapes) into the store instead",
+    )
+    parser.add_argument("--home", type=Path, default=None, help="the store's home for --build")
+    parser.add_argument(
+        "--scale", type=float, default=1.0, help="size of the demo projects for --build (default: 1)"
+    )
     parser.add_argument("--conf", type=float, default=0.3, help="default: %(default)s")
     parser.add_argument("--iou", type=float, default=0.5, help="default: %(default)s")
     parser.set_defaults(run=run)
@@ -53,8 +62,45 @@ def write_sample(directory: Path, num_images: int) -> tuple[Path, Path]:
     return gt_path, dt_path
 
 
+def build(args: argparse.Namespace) -> int:
+    """Build the demo projects and print what each model scores on each."""
+    from shoal.cli._progress import ProgressBar
+    from shoal.demo import build_demo_projects
+    from shoal.engine.detection.evaluator import DetectionEvaluation
+    from shoal.store import Store
+
+    store = Store(args.home)
+    with ProgressBar("building demo projects") as bar:
+        projects = build_demo_projects(store, progress=bar, scale=args.scale)
+    for project in projects:
+        conf, iou = project.default_conf, project.default_iou
+        for dataset in project.datasets():
+            print(
+                f"{project.name} ({project.task}): dataset {dataset.name}, "
+                f"{dataset.frames().num_rows:,} frames"
+            )
+            for inference_set in dataset.inference_sets():
+                evaluation = inference_set.evaluate()
+                if isinstance(evaluation, DetectionEvaluation):
+                    report = evaluation.report(conf, iou)
+                    scores = f"mAP {evaluation.coco_summary().stats['AP']:.3f}"
+                else:
+                    report = evaluation.report(conf)
+                    scores = f"accuracy {evaluation.accuracy():.3f}"
+                micro = report.averages()["micro avg"]
+                print(
+                    f"  {inference_set.name}: {scores}; at conf {conf:g}: precision "
+                    f"{micro['precision']:.3f}, recall {micro['recall']:.3f}, F1 {micro['f1-score']:.3f}"
+                )
+    print(f"\nstore: {store.home.path} (see `shoal ls`, `shoal show digits`)")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     from shoal.cli import _eval
+
+    if args.build:
+        return build(args)
 
     directory = args.dir if args.dir is not None else default_home() / "demo" / "coco"
     gt_path, dt_path = write_sample(directory, args.images)
