@@ -11,6 +11,9 @@ confidence and IoU threshold, for any segment of frames, instantly::
     print(ev.confusion_matrix(conf=0.3, iou=0.5))
 """
 
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from shoal._evaluate import evaluate_detections, predictions_from_table
 from shoal.engine.classification import ClassificationEvaluation, evaluate_classifications
 from shoal.engine.detection.annotations import Classes, GroundTruth, Predictions
@@ -20,24 +23,108 @@ from shoal.engine.metrics import ClassificationReport, ConfusionMatrix, PRCurve,
 from shoal.errors import InputError, ShoalError
 from shoal.formats.coco import read_coco_ground_truth, read_coco_results
 
+# The store, the SDK and the table formats need pyarrow and DuckDB: they load on first
+# use, so evaluating files stays quick to start.
+_LAZY = {
+    "Store": "shoal.store",
+    "ClassInfo": "shoal.store",
+    "IssueElement": "shoal.store",
+    "DatasetTables": "shoal.tables",
+    "InferenceTables": "shoal.tables",
+    "LabeledFrame": "shoal.sdk",
+    "LabeledDataset": "shoal.sdk",
+    "InferencesFrame": "shoal.sdk",
+    "Inferences": "shoal.sdk",
+    "from_coco": "shoal.formats.coco_tables",
+    "from_coco_results": "shoal.formats.coco_tables",
+    "as_coco": "shoal.formats.coco_tables",
+    "as_coco_results": "shoal.formats.coco_tables",
+    "from_yolo": "shoal.formats.yolo",
+    "from_yolo_predictions": "shoal.formats.yolo",
+    "as_yolo": "shoal.formats.yolo",
+    "from_voc": "shoal.formats.voc",
+    "as_voc": "shoal.formats.voc",
+    "from_cvat": "shoal.formats.cvat",
+    "from_labelbox": "shoal.formats.labelbox",
+    "from_classification_csv": "shoal.formats.classification_csv",
+    "from_classification_predictions_csv": "shoal.formats.classification_csv",
+    "as_classification_csv": "shoal.formats.classification_csv",
+    "as_classification_predictions_csv": "shoal.formats.classification_csv",
+    "from_text_boxes": "shoal.formats.text_boxes",
+    "from_text_labels": "shoal.formats.text_boxes",
+}
+
+if TYPE_CHECKING:
+    from shoal.formats.classification_csv import (
+        as_classification_csv,
+        as_classification_predictions_csv,
+        from_classification_csv,
+        from_classification_predictions_csv,
+    )
+    from shoal.formats.coco_tables import as_coco, as_coco_results, from_coco, from_coco_results
+    from shoal.formats.cvat import from_cvat
+    from shoal.formats.labelbox import from_labelbox
+    from shoal.formats.text_boxes import from_text_boxes, from_text_labels
+    from shoal.formats.voc import as_voc, from_voc
+    from shoal.formats.yolo import as_yolo, from_yolo, from_yolo_predictions
+    from shoal.sdk import Inferences, InferencesFrame, LabeledDataset, LabeledFrame
+    from shoal.store import ClassInfo, IssueElement, Store
+    from shoal.tables import DatasetTables, InferenceTables
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'shoal' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
 __all__ = [
     "COCO_IOU_THRESHOLDS",
     "COCO_STAT_NAMES",
+    "ClassInfo",
     "Classes",
     "ClassificationEvaluation",
     "ClassificationReport",
     "CocoSummary",
     "ConfusionMatrix",
+    "DatasetTables",
     "DetectionEvaluation",
     "GroundTruth",
+    "InferenceTables",
+    "Inferences",
+    "InferencesFrame",
     "InputError",
+    "IssueElement",
+    "LabeledDataset",
+    "LabeledFrame",
     "Outcomes",
     "PRCurve",
     "Predictions",
     "ShoalError",
+    "Store",
     "ThresholdChoice",
+    "as_classification_csv",
+    "as_classification_predictions_csv",
+    "as_coco",
+    "as_coco_results",
+    "as_voc",
+    "as_yolo",
     "evaluate_classifications",
     "evaluate_detections",
+    "from_classification_csv",
+    "from_classification_predictions_csv",
+    "from_coco",
+    "from_coco_results",
+    "from_cvat",
+    "from_labelbox",
+    "from_text_boxes",
+    "from_text_labels",
+    "from_voc",
+    "from_yolo",
+    "from_yolo_predictions",
     "predictions_from_table",
     "read_coco_ground_truth",
     "read_coco_results",
