@@ -23,7 +23,7 @@ Grammar (keywords are case-insensitive; see docs/queries.md)::
     primary    := "(" or_expr ")"
                 | "has" "(" string ("," string)* ")"
                 | operand [tail]                    -- without a tail, a bool operand
-    tail       := ("=" | "!=" | "<>" | "<" | "<=" | ">" | ">=") operand
+    tail       := ("=" | "==" | "!=" | "<>" | "<" | "<=" | ">" | ">=") operand
                 | ["not"] "in" "(" [literal ("," literal)* [","]] ")"
                 | "is" ["not"] "null"
                 | ("contains" | "startswith" | "endswith") string
@@ -38,7 +38,7 @@ Semantics are two-valued: every condition is true or false, never unknown. A
 comparison, ``in``, ``contains``, ``startswith`` or ``endswith`` on a null value is
 false; ``!=`` and ``not in`` are exactly the negations of ``=`` and ``in`` (so they are
 true on null). Numbers compare as numbers whatever their type (int with float); strings
-by code point; bools only with ``=`` / ``!=``.
+by code point; bools only with ``=``, ``!=`` and ``in``.
 """
 
 from __future__ import annotations
@@ -60,6 +60,7 @@ __all__ = [
     "FieldType",
     "QueryError",
     "compile_query",
+    "quote_identifier",
 ]
 
 FieldType: TypeAlias = Literal["bool", "int", "float", "string"]
