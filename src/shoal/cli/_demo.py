@@ -40,7 +40,10 @@ def register(commands: Any) -> None:
     )
     parser.add_argument("--home", type=Path, default=None, help="the store's home for --build")
     parser.add_argument(
-        "--scale", type=float, default=1.0, help="size of the demo projects for --build (default: 1)"
+        "--scale",
+        type=float,
+        default=1.0,
+        help="size of the demo projects for --build (default: 1)",
     )
     parser.add_argument("--conf", type=float, default=0.3, help="default: %(default)s")
     parser.add_argument("--iou", type=float, default=0.5, help="default: %(default)s")
