@@ -13,7 +13,7 @@ See ``docs/classification.md`` for the semantics.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -29,11 +29,12 @@ from shoal.engine.metrics import (
     ThresholdChoice,
     safe_divide,
 )
+from shoal.engine.thresholds import Confidence, conf_description, per_class_thresholds
 from shoal.errors import InputError, ShoalError
 
 __all__ = ["ClassificationEvaluation", "Confidence", "evaluate_classifications"]
 
-Confidence = float | Mapping[str, float] | Mapping[int, float]
+
 MICRO = "micro avg"
 MACRO = "macro avg"
 WEIGHTED = "weighted avg"
@@ -143,23 +144,10 @@ class ClassificationEvaluation:
         return mask
 
     def _class_thresholds(self, conf: Confidence) -> NDArray[np.float64]:
-        num_classes = len(self.labels)
-        if isinstance(conf, Mapping):
-            thresholds = np.zeros(num_classes)
-            thresholds[self.classes.resolve(conf.keys())] = np.asarray(
-                list(conf.values()), dtype=np.float64
-            )
-        else:
-            thresholds = np.full(num_classes, float(conf))
-        if not np.all((thresholds >= 0.0) & (thresholds <= 1.0)):
-            raise InputError(f"confidence threshold {conf!r} is not in [0, 1]")
-        return thresholds
+        return per_class_thresholds(conf, len(self.labels), self.classes.resolve)
 
     def _conf_label(self, conf: Confidence) -> float | dict[str, float]:
-        if not isinstance(conf, Mapping):
-            return float(conf)
-        thresholds = self._class_thresholds(conf).tolist()
-        return dict(zip(self.labels, thresholds, strict=True))
+        return conf_description(conf, self.labels, self._class_thresholds(conf))
 
     def _selected(
         self, conf: Confidence, mask: NDArray[np.bool_] | None

@@ -31,13 +31,13 @@ from shoal.engine.metrics import (
     ThresholdChoice,
     safe_divide,
 )
+from shoal.engine.thresholds import Confidence, conf_description, per_class_thresholds
 from shoal.errors import InputError, ShoalError
 
 __all__ = ["COCO_IOU_THRESHOLDS", "DetectionEvaluation", "evaluate"]
 
 Protocol = Literal["coco", "voc"]
 Interpolation = Literal["coco101", "voc_all", "voc11"]
-Confidence = float | Mapping[str, float] | Mapping[int, float]
 
 # Built as pycocotools builds them (float64 linspace), so thresholds compare identically.
 COCO_IOU_THRESHOLDS = np.linspace(0.5, 0.95, int(np.round((0.95 - 0.5) / 0.05)) + 1)
@@ -358,22 +358,10 @@ class DetectionEvaluation:
         return mask[self.predictions.frame], mask[self.ground_truth.frame]
 
     def _class_conf(self, conf: Confidence) -> NDArray[np.float64]:
-        num = len(self.classes)
-        if isinstance(conf, Mapping):
-            out = np.zeros(num)
-            picked = self.classes.resolve(list(conf.keys()))
-            out[picked] = np.asarray(list(conf.values()), dtype=np.float64)
-        else:
-            out = np.full(num, float(conf))
-        if not np.all((out >= 0.0) & (out <= 1.0)):
-            raise InputError(f"confidence threshold {conf!r} is not in [0, 1]")
-        return out
+        return per_class_thresholds(conf, len(self.classes), self.classes.resolve)
 
     def _conf_label(self, conf: Confidence) -> float | dict[str, float]:
-        if not isinstance(conf, Mapping):
-            return float(conf)
-        values = self._class_conf(conf)
-        return {name: float(v) for name, v in zip(self.labels, values.tolist(), strict=True)}
+        return conf_description(conf, self.labels, self._class_conf(conf))
 
     def _grid_index(self, iou: float) -> int:
         grid = self._kept.grid
