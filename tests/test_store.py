@@ -357,3 +357,38 @@ def test_bad_names_and_settings(tmp_path):
         store.project("y")
     store.delete_project("x")
     assert store.projects() == []
+
+
+def test_sdk_builders_upload_into_the_store(tmp_path):
+    from shoal.sdk import Inferences, InferencesFrame, LabeledDataset, LabeledFrame
+
+    dataset = LabeledDataset()
+    inferences = Inferences()
+    for i in range(3):
+        frame = LabeledFrame(frame_id=f"img{i}")
+        frame.add_image(image_url=f"img{i}.jpg", width=100, height=80)
+        frame.add_user_metadata("weather", "rain" if i else "sun")
+        frame.add_label_2d_bbox(
+            label_id=f"g{i}", classification="car", top=10, left=10, width=20, height=20
+        )
+        dataset.add_frame(frame)
+        guess = InferencesFrame(frame_id=f"img{i}")
+        # One hit, one near miss, one wrong class.
+        left = 10 if i == 0 else 22
+        guess.add_inference_2d_bbox(
+            label_id=f"p{i}",
+            classification="car" if i < 2 else "bus",
+            top=10,
+            left=left,
+            width=20,
+            height=20,
+            confidence=0.9,
+        )
+        inferences.add_frame(guess)
+    project = Store(tmp_path).create_project("sdk")
+    stored = project.create_dataset("val", dataset)
+    model = stored.create_inference_set("m", inferences)
+    report = model.evaluate().report(0.5, 0.5, classes=["car", "bus"])
+    assert (report.row("car")["tp"], report.row("car")["fp"], report.row("car")["fn"]) == (1, 1, 2)
+    assert (report.row("bus")["tp"], report.row("bus")["fp"]) == (0, 1)
+    assert stored.query("weather = 'rain'") == ["img1", "img2"]
