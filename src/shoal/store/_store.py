@@ -859,7 +859,14 @@ class InferenceSet(_Entity):
         tables = DatasetTables(frames_table, labels_table, pa.table({}))
         gt = to_ground_truth(tables, classes, ignored_classes=ignored)
         dt = to_predictions(InferenceTables(predictions, pa.table({})), gt)
-        grid = json.dumps(sorted({round(float(t), 12) for t in iou_thresholds or ()}))
+        # What the kept matching depends on besides the data: the grid and which classes
+        # are ignored (ignored ground truth matches differently).
+        grid = json.dumps(
+            {
+                "iou": sorted({round(float(t), 12) for t in iou_thresholds or ()}),
+                "ignored": sorted(ignored),
+            }
+        )
         row = self.store._row(
             "SELECT object FROM evaluations WHERE inference_set_id = ? AND grid = ?",
             (self.id, grid),
