@@ -21,6 +21,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from shoal.analysis import Comparison, SegmentResult, SegmentSpec, compare, evaluate_segments
 from shoal.engine.classification import ClassificationEvaluation, evaluate_classifications
 from shoal.engine.detection.annotations import Classes
 from shoal.engine.detection.evaluator import DetectionEvaluation, evaluate
@@ -840,6 +841,23 @@ class InferenceSet(_Entity):
             "created_at": row["created_at"],
         }
 
+    def regression_results(
+        self, *, conf: float | Mapping[str, float] | None = None, iou: float | None = None
+    ) -> list[SegmentResult]:
+        """Every segment's pass/fail result; see ``shoal.analysis.regression``."""
+        return regression_results(self, conf=conf, iou=iou)
+
+    def compare(
+        self,
+        other: InferenceSet,
+        *,
+        conf: float | Mapping[str, float] | None = None,
+        iou: float | None = None,
+        segment: str | None = None,
+    ) -> Comparison:
+        """``other`` against this inference set (the base)."""
+        return compare_inference_sets(self, other, conf=conf, iou=iou, segment=segment)
+
     def evaluate(
         self, *, iou_thresholds: Sequence[float] | None = None
     ) -> DetectionEvaluation | ClassificationEvaluation:
@@ -894,6 +912,44 @@ class InferenceSet(_Entity):
             for name in old:
                 self.store.home.discard(name)
         return evaluation
+
+
+def _operating_point(project: Project, conf: Any, iou: float | None) -> tuple[Any, float]:
+    return (project.default_conf if conf is None else conf), (
+        project.default_iou if iou is None else float(iou)
+    )
+
+
+def regression_results(
+    inference_set: InferenceSet,
+    *,
+    conf: float | Mapping[str, float] | None = None,
+    iou: float | None = None,
+) -> list[SegmentResult]:
+    """Every segment's regression-test result (All Frames first) at (conf, iou), the
+    project's defaults unless given."""
+    dataset = inference_set.dataset
+    conf_value, iou_value = _operating_point(dataset.project, conf, iou)
+    specs = [segment.spec() for segment in dataset.segments()]
+    return evaluate_segments(inference_set.evaluate(), specs, conf=conf_value, iou=iou_value)
+
+
+def compare_inference_sets(
+    base: InferenceSet,
+    other: InferenceSet,
+    *,
+    conf: float | Mapping[str, float] | None = None,
+    iou: float | None = None,
+    segment: str | None = None,
+) -> Comparison:
+    """``other`` against ``base`` (both on one dataset) at (conf, iou), optionally on one
+    segment's frames."""
+    dataset = base.dataset
+    if other.dataset.id != dataset.id:
+        raise InputError("compare inference sets of the same dataset")
+    conf_value, iou_value = _operating_point(dataset.project, conf, iou)
+    frames = None if segment is None else dataset.segment(segment).spec().frame_ids
+    return compare(base.evaluate(), other.evaluate(), conf=conf_value, iou=iou_value, frames=frames)
 
 
 def _classification_evaluation(
@@ -1030,6 +1086,16 @@ class Segment:
         if row["frame_ids"] is not None:
             return list(json.loads(row["frame_ids"]))
         return dataset.query(str(row["query"]))
+
+    def spec(self) -> SegmentSpec:
+        """The segment as the analysis layer takes it (frames resolved now)."""
+        return SegmentSpec(
+            name=self.name,
+            type=self.type,
+            uuid=self.uuid,
+            frame_ids=None if self.id is None else self.frame_ids(),
+            thresholds=self.thresholds,
+        )
 
     def delete(self) -> None:
         if self.id is None:

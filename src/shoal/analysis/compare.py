@@ -1,0 +1,127 @@
+"""Comparing two inference sets on the same dataset, class by class and cell by cell.
+
+The first inference set is the base. Deltas are ``other - base``. In the confusion
+matrix an increase on the diagonal (more true positives) is an improvement and an
+increase off it (more confusions, misses or false positives) is a regression.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from shoal.analysis.regression import Evaluation, report_and_matrix
+from shoal.engine.metrics import ClassificationReport, ConfusionMatrix
+from shoal.errors import InputError
+
+__all__ = ["Comparison", "compare"]
+
+_ROW_METRICS = ("precision", "recall", "f1-score", "tp", "fp", "fn", "support")
+
+
+@dataclass(frozen=True, eq=False)
+class Comparison:
+    """Per-class deltas, the two confusion matrices and a short summary."""
+
+    labels: tuple[str, ...]
+    base: ClassificationReport
+    other: ClassificationReport
+    base_matrix: ConfusionMatrix
+    other_matrix: ConfusionMatrix
+
+    @property
+    def matrix_labels(self) -> tuple[str, ...]:
+        return self.base_matrix.labels
+
+    @property
+    def delta_matrix(self) -> NDArray[np.int64]:
+        return self.other_matrix.matrix - self.base_matrix.matrix
+
+    def cell(self, truth: str, predicted: str) -> dict[str, Any]:
+        """One cell: both counts, the delta, whether the change is good, and the hover
+        text (``delta - straight +10 (2 -> 12)``)."""
+        i, j = self.matrix_labels.index(truth), self.matrix_labels.index(predicted)
+        before, after = int(self.base_matrix.matrix[i, j]), int(self.other_matrix.matrix[i, j])
+        delta = after - before
+        diagonal = i == j and truth != "background"
+        improved = None if delta == 0 else (delta > 0) == diagonal
+        return {
+            "truth": truth,
+            "predicted": predicted,
+            "base": before,
+            "other": after,
+            "delta": delta,
+            "improved": improved,
+            "text": f"delta - {predicted if diagonal else f'{truth} as {predicted}'} {delta:+d} ({before} -> {after})",
+        }
+
+    def class_deltas(self) -> dict[str, dict[str, dict[str, float]]]:
+        """For each class: each metric's base, other and delta."""
+        out: dict[str, dict[str, dict[str, float]]] = {}
+        for label in self.labels:
+            base, other = self.base.row(label), self.other.row(label)
+            out[label] = {
+                metric: {
+                    "base": base[metric],
+                    "other": other[metric],
+                    "delta": other[metric] - base[metric],
+                }
+                for metric in _ROW_METRICS
+            }
+        return out
+
+    def summary(self) -> list[str]:
+        """Plain sentences about the totals, e.g. "false positives decreased by 5"."""
+        sentences = []
+        for name, field in (
+            ("true positives", "tp"),
+            ("false positives", "fp"),
+            ("false negatives", "fn"),
+        ):
+            before = int(getattr(self.base, field).sum())
+            after = int(getattr(self.other, field).sum())
+            if after == before:
+                sentences.append(f"{name} unchanged ({before})")
+            else:
+                verb = "increased" if after > before else "decreased"
+                sentences.append(f"{name} {verb} by {abs(after - before)} ({before} -> {after})")
+        for name in ("precision", "recall", "f1-score"):
+            before_avg = self.base.averages()["micro avg"][name]
+            after_avg = self.other.averages()["micro avg"][name]
+            sentences.append(
+                f"{name} {before_avg:.3f} -> {after_avg:.3f} ({after_avg - before_avg:+.3f})"
+            )
+        return sentences
+
+    def to_dict(self) -> dict[str, Any]:
+        labels = self.matrix_labels
+        return {
+            "classes": self.class_deltas(),
+            "confusion_matrix": {
+                "labels": list(labels),
+                "base": self.base_matrix.matrix.tolist(),
+                "other": self.other_matrix.matrix.tolist(),
+                "delta": self.delta_matrix.tolist(),
+            },
+            "summary": self.summary(),
+        }
+
+
+def compare(
+    base: Evaluation,
+    other: Evaluation,
+    *,
+    conf: float | Mapping[str, float],
+    iou: float = 0.5,
+    frames: Sequence[str] | None = None,
+) -> Comparison:
+    """Compare two evaluations of the same dataset at one operating point."""
+    if tuple(base.labels) != tuple(other.labels):
+        raise InputError("the two inference sets were evaluated with different class maps")
+    base_report, base_matrix = report_and_matrix(base, conf, iou, frames)
+    other_report, other_matrix = report_and_matrix(other, conf, iou, frames)
+    return Comparison(tuple(base.labels), base_report, other_report, base_matrix, other_matrix)

@@ -1,0 +1,145 @@
+"""Regression tests: each segment's metrics against its own pass/fail thresholds.
+
+Scores are pooled over every class (micro averages): ``precision`` = TP / (TP + FP),
+``recall`` = TP / (TP + FN), ``f1_score`` their harmonic mean, at one confidence and IoU
+threshold. ``false_positives`` and ``false_negatives`` are the report's totals;
+``total_confusions`` counts the confusion matrix's off-diagonal cells between classes
+(background excluded). Each metric is compared with its own threshold (``score >=
+threshold``); ``succeeds`` is None where no threshold is set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from shoal.engine.classification import ClassificationEvaluation
+from shoal.engine.detection.evaluator import DetectionEvaluation
+
+__all__ = ["MetricCheck", "SegmentResult", "SegmentSpec", "evaluate_segments"]
+
+Evaluation = DetectionEvaluation | ClassificationEvaluation
+THRESHOLD_METRICS = ("precision", "recall", "f1_score")
+
+
+@dataclass(frozen=True)
+class SegmentSpec:
+    """What a regression test needs to know of a segment (``frame_ids`` None = all)."""
+
+    name: str
+    type: str
+    uuid: str
+    frame_ids: Sequence[str] | None
+    thresholds: Mapping[str, float | None]
+
+
+@dataclass(frozen=True)
+class MetricCheck:
+    score: float
+    threshold: float | None = None
+
+    @property
+    def succeeds(self) -> bool | None:
+        return None if self.threshold is None else bool(self.score >= self.threshold)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"score": self.score, "threshold": self.threshold, "succeeds": self.succeeds}
+
+
+@dataclass(frozen=True)
+class SegmentResult:
+    segment_name: str
+    segment_type: str
+    uuid: str
+    frame_count: int
+    precision: MetricCheck
+    recall: MetricCheck
+    f1_score: MetricCheck
+    false_positives: int
+    false_negatives: int
+    total_confusions: int
+
+    @property
+    def succeeds(self) -> bool | None:
+        """False if any thresholded metric fails, True if all pass, None if none is set."""
+        verdicts = [m.succeeds for m in (self.precision, self.recall, self.f1_score)]
+        decided = [v for v in verdicts if v is not None]
+        return None if not decided else all(decided)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Exactly the regression-test payload: one entry per segment."""
+        return {
+            "segment_name": self.segment_name,
+            "frame_count": self.frame_count,
+            "precision": self.precision.to_dict(),
+            "recall": self.recall.to_dict(),
+            "f1_score": self.f1_score.to_dict(),
+            "false_positives": {"score": self.false_positives},
+            "false_negatives": {"score": self.false_negatives},
+            "total_confusions": {"score": self.total_confusions},
+            "segment_type": self.segment_type,
+            "uuid": self.uuid,
+        }
+
+
+def report_and_matrix(
+    evaluation: Evaluation,
+    conf: float | Mapping[str, float],
+    iou: float,
+    frames: Sequence[str] | None,
+) -> tuple[Any, Any]:
+    if isinstance(evaluation, DetectionEvaluation):
+        classes = list(evaluation.labels)
+        return (
+            evaluation.report(conf, iou, frames=frames, classes=classes),
+            evaluation.confusion_matrix(conf, iou, frames=frames, classes=classes),
+        )
+    classes = list(evaluation.labels)
+    return (
+        evaluation.report(conf, frames=frames, classes=classes),
+        evaluation.confusion_matrix(conf, frames=frames),
+    )
+
+
+def evaluate_segments(
+    evaluation: Evaluation,
+    segments: Sequence[SegmentSpec],
+    *,
+    conf: float | Mapping[str, float],
+    iou: float = 0.5,
+) -> list[SegmentResult]:
+    """Every segment's regression-test result at (conf, iou); ``iou`` is ignored for
+    classification."""
+    results = []
+    for segment in segments:
+        frames = None if segment.frame_ids is None else list(segment.frame_ids)
+        report, matrix = report_and_matrix(evaluation, conf, iou, frames)
+        micro = report.averages()["micro avg"]
+        cells = matrix.matrix[:-1, :-1]
+        confusions = int(cells.sum() - np.trace(cells))
+        thresholds = segment.thresholds
+        count = len(frames) if frames is not None else _frame_count(evaluation)
+        results.append(
+            SegmentResult(
+                segment_name=segment.name,
+                segment_type=segment.type,
+                uuid=segment.uuid,
+                frame_count=count,
+                precision=MetricCheck(float(micro["precision"]), thresholds.get("precision")),
+                recall=MetricCheck(float(micro["recall"]), thresholds.get("recall")),
+                f1_score=MetricCheck(float(micro["f1-score"]), thresholds.get("f1_score")),
+                false_positives=int(report.fp.sum()),
+                false_negatives=int(report.fn.sum()),
+                total_confusions=confusions,
+            )
+        )
+    return results
+
+
+def _frame_count(evaluation: Evaluation) -> int:
+    if isinstance(evaluation, DetectionEvaluation):
+        return evaluation.ground_truth.num_frames
+    return len(evaluation)
