@@ -392,3 +392,24 @@ def test_sdk_builders_upload_into_the_store(tmp_path):
     assert (report.row("car")["tp"], report.row("car")["fp"], report.row("car")["fn"]) == (1, 1, 2)
     assert (report.row("bus")["tp"], report.row("bus")["fp"]) == (0, 1)
     assert stored.query("weather = 'rain'") == ["img1", "img2"]
+
+
+def test_threads_share_one_store(tmp_path, sample):
+    from concurrent.futures import ThreadPoolExecutor
+
+    _, _, dataset_tables, inference_tables = sample
+    store = Store(tmp_path)
+    dataset = store.create_project("p").create_dataset("val", dataset_tables)
+    model = dataset.create_inference_set("m", inference_tables)
+    expected = model.evaluate().coco_summary().stats
+
+    def work(i: int) -> dict:
+        if i % 4 == 0:
+            dataset.create_segment(f"s{i}", frames=dataset.frames().column("frame_id").to_pylist()[:2])
+        return store.project("p").dataset("val").inference_set("m").evaluate().coco_summary().stats
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(work, range(12)))
+    assert all(r == expected for r in results)
+    assert len(dataset.segments()) == 1 + 3
+    store.close()

@@ -32,3 +32,8 @@ class InputError(ShoalError, ValueError):
     def located(self, source: str) -> InputError:
         """The same error, naming ``source`` as the file it came from."""
         return InputError(self.message, source=source, record=self.record)
+
+
+class NotFoundError(InputError):
+    """A named thing (project, dataset, inference set, segment, issue, frame) that does
+    not exist."""

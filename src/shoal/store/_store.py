@@ -11,6 +11,7 @@ import contextlib
 import json
 import os
 import sqlite3
+import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from shoal.analysis import Comparison, SegmentResult, SegmentSpec, compare, eval
 from shoal.engine.classification import ClassificationEvaluation, evaluate_classifications
 from shoal.engine.detection.annotations import Classes
 from shoal.engine.detection.evaluator import DetectionEvaluation, evaluate
-from shoal.errors import InputError, ShoalError
+from shoal.errors import InputError, NotFoundError, ShoalError
 from shoal.store._catalog import connect
 from shoal.store._home import Home, crash_point
 from shoal.tables import (
@@ -121,7 +122,10 @@ class Store:
 
     def __init__(self, home: str | os.PathLike[str] | None = None) -> None:
         self.home = Home(home)
-        self._connection = connect(self.home.catalog)
+        # One SQLite connection per thread: a server answers requests on many threads.
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._connections_lock = threading.Lock()
         self._tables: dict[tuple[str, str], pa.Table] = {}
         self.sweep()
 
@@ -129,7 +133,11 @@ class Store:
         return f"<Store {self.home.path}>"
 
     def close(self) -> None:
-        self._connection.close()
+        with self._connections_lock:
+            for connection in self._connections:
+                connection.close()
+            self._connections.clear()
+        self._local = threading.local()
 
     def __enter__(self) -> Store:
         return self
@@ -138,6 +146,16 @@ class Store:
         self.close()
 
     # ----------------------------------------------------------- plumbing
+    @property
+    def _connection(self) -> sqlite3.Connection:
+        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = connect(self.home.catalog)
+            self._local.connection = connection
+            with self._connections_lock:
+                self._connections.append(connection)
+        return connection
+
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         return list(self._connection.execute(sql, params))
 
@@ -201,7 +219,7 @@ class Store:
         row = self._row("SELECT id FROM projects WHERE name = ?", (name,))
         if row is None:
             known = ", ".join(p.name for p in self.projects()) or "none yet"
-            raise InputError(f"no project named {name!r} (projects: {known})")
+            raise NotFoundError(f"no project named {name!r} (projects: {known})")
         return Project(self, row["id"])
 
     def create_project(
@@ -322,7 +340,7 @@ class _Entity:
     def _get(self) -> sqlite3.Row:
         row = self.store._row(f"SELECT * FROM {self._table} WHERE id = ?", (self.id,))
         if row is None:
-            raise InputError(f"this {self._table[:-1].replace('_', ' ')} was deleted")
+            raise NotFoundError(f"this {self._table[:-1].replace('_', ' ')} was deleted")
         return row
 
     @property
@@ -413,7 +431,7 @@ class Project(_Entity):
         )
         if row is None:
             known = ", ".join(d.name for d in self.datasets()) or "none yet"
-            raise InputError(f"project {self.name!r} has no dataset {name!r} (datasets: {known})")
+            raise NotFoundError(f"project {self.name!r} has no dataset {name!r} (datasets: {known})")
         return Dataset(self.store, row["id"])
 
     def create_dataset(
@@ -523,7 +541,7 @@ class Project(_Entity):
             "SELECT id FROM issues WHERE project_id = ? AND name = ?", (self.id, name)
         )
         if row is None:
-            raise InputError(f"project {self.name!r} has no issue {name!r}")
+            raise NotFoundError(f"project {self.name!r} has no issue {name!r}")
         return Issue(self.store, row["id"])
 
     def create_issue(
@@ -649,7 +667,7 @@ class Dataset(_Entity):
         )
         if row is None:
             known = ", ".join(i.name for i in self.inference_sets()) or "none yet"
-            raise InputError(
+            raise NotFoundError(
                 f"dataset {self.name!r} has no inference set {name!r} (inference sets: {known})"
             )
         return InferenceSet(self.store, row["id"])
@@ -746,7 +764,7 @@ class Dataset(_Entity):
             "SELECT id FROM segments WHERE dataset_id = ? AND name = ?", (self.id, name)
         )
         if row is None:
-            raise InputError(f"dataset {self.name!r} has no segment {name!r}")
+            raise NotFoundError(f"dataset {self.name!r} has no segment {name!r}")
         return Segment(self.store, row["id"])
 
     def create_segment(
@@ -1006,7 +1024,7 @@ class Segment:
             return None
         row = self.store._row("SELECT * FROM segments WHERE id = ?", (self.id,))
         if row is None:
-            raise InputError("this segment was deleted")
+            raise NotFoundError("this segment was deleted")
         return row
 
     @property
