@@ -104,7 +104,8 @@ CREATE TABLE IF NOT EXISTS issue_elements (
 
 def connect(path: Path) -> sqlite3.Connection:
     """A connection with the schema in place, foreign keys on and WAL mode."""
-    connection = sqlite3.connect(path, timeout=30.0, isolation_level=None)
+    # Each thread has its own connection; only close() may come from another thread.
+    connection = sqlite3.connect(path, timeout=30.0, isolation_level=None, check_same_thread=False)
     connection.row_factory = sqlite3.Row
     connection.execute("PRAGMA journal_mode = WAL")
     connection.execute("PRAGMA synchronous = FULL")
