@@ -16,7 +16,7 @@ __all__ = ["main"]
 
 
 def _build_parser() -> argparse.ArgumentParser:
-    from shoal.cli import _demo, _eval, _import, _projects
+    from shoal.cli import _check, _demo, _eval, _import, _projects
 
     parser = argparse.ArgumentParser(
         prog="shoal",
@@ -27,6 +27,7 @@ def _build_parser() -> argparse.ArgumentParser:
     _eval.register(commands)
     _import.register(commands)
     _projects.register(commands)
+    _check.register(commands)
     _demo.register(commands)
     return parser
 
