@@ -13,6 +13,7 @@ import os
 import sqlite3
 import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +54,7 @@ SegmentType = Literal["split", "regression_test", "scenario"]
 Progress = Callable[[int, int], None]
 SEGMENT_TYPES = ("split", "regression_test", "scenario")
 ALL_FRAMES = "All Frames"
+TABLE_CACHE_SIZE = 48
 ISSUE_STATUSES = ("open", "in_progress", "resolved")
 
 # A qualitative palette that stays readable on light and dark backgrounds.
@@ -126,7 +128,8 @@ class Store:
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
-        self._tables: dict[tuple[str, str], pa.Table] = {}
+        self._tables: OrderedDict[tuple[str, str], pa.Table] = OrderedDict()
+        self._tables_lock = threading.Lock()
         self.sweep()
 
     def __repr__(self) -> str:
@@ -200,14 +203,22 @@ class Store:
             return self.home.sweep(self._referenced_objects())
 
     def read_table(self, object_name: str, file: str) -> pa.Table:
-        """A Parquet table of an object (objects are immutable, so it is cached)."""
+        """A Parquet table of an object. Objects never change, so the most recently used
+        tables stay in memory (a long-running server keeps reading the same few)."""
         key = (object_name, file)
-        if key not in self._tables:
-            path = self.home.object_path(object_name) / file
-            if not path.exists():
-                return pa.table({})
-            self._tables[key] = pq.read_table(path)
-        return self._tables[key]
+        with self._tables_lock:
+            if key in self._tables:
+                self._tables.move_to_end(key)
+                return self._tables[key]
+        path = self.home.object_path(object_name) / file
+        if not path.exists():
+            return pa.table({})
+        table = pq.read_table(path)
+        with self._tables_lock:
+            self._tables[key] = table
+            while len(self._tables) > TABLE_CACHE_SIZE:
+                self._tables.popitem(last=False)
+        return table
 
     # ----------------------------------------------------------- projects
     def projects(self) -> list[Project]:
@@ -431,7 +442,9 @@ class Project(_Entity):
         )
         if row is None:
             known = ", ".join(d.name for d in self.datasets()) or "none yet"
-            raise NotFoundError(f"project {self.name!r} has no dataset {name!r} (datasets: {known})")
+            raise NotFoundError(
+                f"project {self.name!r} has no dataset {name!r} (datasets: {known})"
+            )
         return Dataset(self.store, row["id"])
 
     def create_dataset(
