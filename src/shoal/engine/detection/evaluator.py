@@ -95,14 +95,6 @@ def _positions_in(grid: NDArray[np.float64], values: NDArray[np.float64]) -> NDA
     )
 
 
-def _bounds(sorted_keys: NDArray[np.int64], keys: NDArray[np.int64]) -> NDArray[np.int64]:
-    """[start, end) of each of ``keys`` in ``sorted_keys``."""
-    return np.stack(
-        [np.searchsorted(sorted_keys, keys, "left"), np.searchsorted(sorted_keys, keys, "right")],
-        axis=1,
-    ).astype(np.int64)
-
-
 @dataclass(frozen=True, slots=True, eq=False)
 class _Orders:
     """Row orders every kernel walks; derived from the columns alone, never kept.
