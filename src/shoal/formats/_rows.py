@@ -21,7 +21,13 @@ import orjson
 import pyarrow as pa
 
 from shoal.errors import InputError
-from shoal.tables import RESERVED_METADATA_KEYS, DatasetTables, InferenceTables
+from shoal.tables import (
+    LABELS_SCHEMA,
+    PREDICTIONS_SCHEMA,
+    RESERVED_METADATA_KEYS,
+    DatasetTables,
+    InferenceTables,
+)
 
 Record = int | str | None
 Box = tuple[float, float, float, float]
@@ -269,22 +275,7 @@ class LabelRows:
     """Ground-truth labels as they are read; a label id seen twice is an error."""
 
     def __init__(self) -> None:
-        self.columns: dict[str, list[Any]] = {
-            name: []
-            for name in (
-                "label_id",
-                "frame_id",
-                "class_name",
-                "x",
-                "y",
-                "width",
-                "height",
-                "area",
-                "iscrowd",
-                "ignore",
-                "attributes",
-            )
-        }
+        self.columns: dict[str, list[Any]] = {name: [] for name in LABELS_SCHEMA.names}
         self._where: dict[str, str] = {}
 
     def add(
@@ -341,20 +332,7 @@ class PredictionRows:
     """Predictions as they are read; a prediction id seen twice is an error."""
 
     def __init__(self) -> None:
-        self.columns: dict[str, list[Any]] = {
-            name: []
-            for name in (
-                "prediction_id",
-                "frame_id",
-                "class_name",
-                "x",
-                "y",
-                "width",
-                "height",
-                "confidence",
-                "probabilities",
-            )
-        }
+        self.columns: dict[str, list[Any]] = {name: [] for name in PREDICTIONS_SCHEMA.names}
         self._where: dict[str, str] = {}
 
     def add(
