@@ -405,7 +405,9 @@ def test_threads_share_one_store(tmp_path, sample):
 
     def work(i: int) -> dict:
         if i % 4 == 0:
-            dataset.create_segment(f"s{i}", frames=dataset.frames().column("frame_id").to_pylist()[:2])
+            dataset.create_segment(
+                f"s{i}", frames=dataset.frames().column("frame_id").to_pylist()[:2]
+            )
         return store.project("p").dataset("val").inference_set("m").evaluate().coco_summary().stats
 
     with ThreadPoolExecutor(max_workers=4) as pool:
@@ -413,3 +415,20 @@ def test_threads_share_one_store(tmp_path, sample):
     assert all(r == expected for r in results)
     assert len(dataset.segments()) == 1 + 3
     store.close()
+
+
+def test_classification_takes_one_label_and_one_prediction_per_frame(tmp_path):
+    frames = pa.table({"frame_id": ["a", "b"]})
+    labels = pa.table(
+        {"label_id": ["1", "2"], "frame_id": ["a", "a"], "class_name": ["cat", "dog"]}
+    )
+    project = Store(tmp_path).create_project("c", task="classification")
+    with pytest.raises(InputError, match="record 1: frame 'a' has a second label"):
+        project.create_dataset("val", DatasetTables.build(frames, labels))
+    ok = pa.table({"label_id": ["1", "2"], "frame_id": ["a", "b"], "class_name": ["cat", "dog"]})
+    dataset = project.create_dataset("val", DatasetTables.build(frames, ok))
+    twice = pa.table(
+        {"frame_id": ["a", "a"], "class_name": ["cat", "dog"], "confidence": [0.9, 0.8]}
+    )
+    with pytest.raises(InputError, match="second prediction"):
+        dataset.create_inference_set("m", InferenceTables.build(twice))

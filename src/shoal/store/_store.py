@@ -474,6 +474,8 @@ class Project(_Entity):
             )
         if self.task == "detection":
             _require_boxes(tables.labels, "label")
+        else:
+            _one_per_frame(tables.labels, "label")
         root = str(Path(image_root).resolve()) if image_root is not None else None
         steps = 3
         with self.store._write() as write:
@@ -601,6 +603,18 @@ def _as_inference_tables(data: Any, frame_ids: pa.ChunkedArray) -> InferenceTabl
     )
 
 
+def _one_per_frame(table: pa.Table, what: str) -> None:
+    """Classification has one label and one prediction per frame."""
+    seen: set[str] = set()
+    for i, frame_id in enumerate(table.column("frame_id").to_pylist()):
+        if frame_id in seen:
+            raise InputError(
+                f"frame {frame_id!r} has a second {what}; a classification project takes one per frame",
+                record=i,
+            )
+        seen.add(frame_id)
+
+
 def _require_boxes(table: pa.Table, what: str) -> None:
     missing = np.asarray(table.column("width").is_null().to_numpy(zero_copy_only=False))
     if missing.any():
@@ -700,6 +714,8 @@ class Dataset(_Entity):
         project = self.project
         if project.task == "detection":
             _require_boxes(tables.predictions, "prediction")
+        else:
+            _one_per_frame(tables.predictions, "prediction")
         existing = self.store._row(
             "SELECT id FROM inference_sets WHERE dataset_id = ? AND name = ?", (self.id, name)
         )
