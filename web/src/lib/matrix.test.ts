@@ -1,0 +1,149 @@
+import { describe, expect, it } from "vitest";
+import compare from "../fixtures/shapes_compare.json";
+import type { ComparisonCellDict } from "../api/types";
+import {
+  assertSameShape, cellHoverText, columnTotals, deltaCell, highlightedCells, isHighlighted,
+  matrixEntries, maxCount, normalize, rowTotals,
+} from "./matrix";
+
+const labels = ["cat", "dog", "background"];
+const m = [
+  [12, 3, 25],
+  [2, 30, 8],
+  [5, 1, 0],
+];
+
+describe("normalize", () => {
+  it("row: shares of each row's total, with the row total as denominator", () => {
+    const { share, denominator } = normalize(m, "row");
+    expect(denominator[0]).toEqual([40, 40, 40]);
+    expect(share[0]![0]).toBeCloseTo(0.3);
+    expect(share[2]![1]).toBeCloseTo(1 / 6);
+    share.forEach((row) => expect(row.reduce((a, b) => a + b, 0)).toBeCloseTo(1));
+  });
+  it("column: shares of each column's total", () => {
+    const { share, denominator } = normalize(m, "column");
+    expect(denominator.map((r) => r[0])).toEqual([19, 19, 19]);
+    expect(denominator[1]![2]).toBe(33);
+    expect(share[0]![0]).toBeCloseTo(12 / 19);
+  });
+  it("value: shares of the whole matrix", () => {
+    const { share, denominator } = normalize(m, "value");
+    expect(denominator[1]![1]).toBe(86);
+    expect(share.flat().reduce((a, b) => a + b, 0)).toBeCloseTo(1);
+  });
+  it("gives 0 where the denominator is 0, as safe_divide", () => {
+    const z = [
+      [0, 0],
+      [0, 0],
+    ];
+    expect(normalize(z, "row").share).toEqual(z);
+    expect(normalize(z, "value").share).toEqual(z);
+  });
+  it("totals rows and columns", () => {
+    expect(rowTotals(m)).toEqual([40, 40, 6]);
+    expect(columnTotals(m)).toEqual([19, 34, 33]);
+    expect(columnTotals([])).toEqual([]);
+  });
+});
+
+describe("cellHoverText", () => {
+  it("reads count of denominator with the share", () => {
+    expect(cellHoverText(12, 40)).toBe("12 of 40 (30.0%)");
+    expect(cellHoverText(0, 0)).toBe("0 of 0 (0.0%)");
+  });
+});
+
+describe("highlights", () => {
+  it("FN is the background column, FP the background row, never the corner", () => {
+    expect(highlightedCells(labels, { kind: "fn" })).toEqual([
+      ["cat", "background"],
+      ["dog", "background"],
+    ]);
+    expect(highlightedCells(labels, { kind: "fp" })).toEqual([
+      ["background", "cat"],
+      ["background", "dog"],
+    ]);
+  });
+  it("Confused As is a row's off-diagonal, Confused From a column's", () => {
+    expect(highlightedCells(labels, { kind: "confusedAs", label: "cat" })).toEqual([
+      ["cat", "dog"],
+      ["cat", "background"],
+    ]);
+    expect(highlightedCells(labels, { kind: "confusedFrom", label: "dog" })).toEqual([
+      ["cat", "dog"],
+      ["background", "dog"],
+    ]);
+  });
+  it("none highlights nothing", () => {
+    expect(isHighlighted(labels, { kind: "none" }, 0, 1)).toBe(false);
+    expect(highlightedCells(labels, { kind: "none" })).toEqual([]);
+  });
+});
+
+describe("matrixEntries", () => {
+  it("keeps cells where truth or prediction is the class, largest first", () => {
+    const rows = matrixEntries(labels, m, "dog");
+    expect(rows.map((r) => [r.truth, r.predicted, r.count])).toEqual([
+      ["dog", "dog", 30],
+      ["dog", "background", 8],
+      ["cat", "dog", 3],
+      ["dog", "cat", 2],
+      ["background", "dog", 1],
+    ]);
+  });
+  it("without a class keeps every non-empty cell", () => {
+    expect(matrixEntries(labels, m, null)).toHaveLength(8);
+  });
+  it("max count is at least 1", () => {
+    expect(maxCount([[0]])).toBe(1);
+    expect(maxCount([[0, -7], [3, 2]])).toBe(7);
+  });
+});
+
+describe("deltaCell", () => {
+  const base = [
+    [2, 2, 1],
+    [0, 5, 0],
+    [3, 0, 0],
+  ];
+  const other = [
+    [12, 12, 1],
+    [0, 4, 0],
+    [1, 0, 0],
+  ];
+  const lab = ["straight", "delta", "background"];
+  it("reads like Comparison.cell(): the example from the docs", () => {
+    expect(deltaCell(lab, base, other, 0, 1).text).toBe("delta - straight as delta +10 (2 -> 12)");
+    expect(deltaCell(lab, base, other, 0, 0)).toEqual({
+      truth: "straight",
+      predicted: "straight",
+      base: 2,
+      other: 12,
+      delta: 10,
+      improved: true,
+      text: "delta - straight +10 (2 -> 12)",
+    });
+  });
+  it("on the diagonal a decrease is bad; off it a decrease is good; no change is null", () => {
+    expect(deltaCell(lab, base, other, 1, 1).improved).toBe(false);
+    expect(deltaCell(lab, base, other, 0, 1).improved).toBe(false);
+    expect(deltaCell(lab, base, other, 2, 0).improved).toBe(true);
+    expect(deltaCell(lab, base, other, 0, 2).improved).toBeNull();
+    expect(deltaCell(lab, base, other, 0, 2).text).toBe("delta - straight as background +0 (1 -> 1)");
+  });
+  it("matches every cell Python computed for the demo comparison", () => {
+    const { labels: l, base: b, other: o } = compare.confusion_matrix;
+    const cells = compare.cells as ComparisonCellDict[];
+    expect(cells).toHaveLength(l.length * l.length);
+    cells.forEach((cell, k) => {
+      const i = Math.floor(k / l.length);
+      const j = k % l.length;
+      expect(deltaCell(l, b, o, i, j)).toEqual(cell);
+    });
+  });
+  it("checks shapes", () => {
+    expect(() => assertSameShape(lab, base, other)).not.toThrow();
+    expect(() => assertSameShape(lab, [[1]])).toThrow(/3 x 3/);
+  });
+});
