@@ -1,0 +1,188 @@
+// @vitest-environment jsdom
+import { fireEvent, render, screen, within } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { describe, expect, it, vi } from "vitest";
+import type { ConfusionMatrixDict } from "../api/types";
+import compare from "../fixtures/shapes_compare.json";
+import shapes from "../fixtures/shapes_matrix.json";
+import { ConfusionMatrix } from "./ConfusionMatrix";
+
+const m: ConfusionMatrixDict = {
+  labels: ["cat", "dog", "background"],
+  matrix: [
+    [12, 3, 25],
+    [2, 30, 8],
+    [5, 1, 0],
+  ],
+  conf: 0.5,
+  iou: 0.5,
+};
+
+const cell = (truth: string, predicted: string) =>
+  screen.getByRole("button", { name: new RegExp(`^truth ${truth}, predicted ${predicted}:`) });
+
+describe("ConfusionMatrix", () => {
+  it("is a table with truth rows and prediction columns, background last", () => {
+    render(<ConfusionMatrix matrix={m} />);
+    const table = screen.getByRole("table");
+    const headers = within(table).getAllByRole("columnheader").map((h) => h.textContent);
+    expect(headers).toEqual(["truth \\ predicted", "cat", "dog", "background"]);
+    expect(within(table).getAllByRole("rowheader").map((h) => h.textContent)).toEqual(["cat", "dog", "background"]);
+    expect(cell("cat", "background")).toHaveTextContent("25");
+  });
+
+  it("hover shows the count of its row's total by default, and column / value on toggle", async () => {
+    const user = userEvent.setup();
+    render(<ConfusionMatrix matrix={m} />);
+    expect(cell("cat", "cat")).toHaveAttribute("title", "12 of 40 (30.0%)");
+    await user.click(screen.getByRole("button", { name: "Column" }));
+    expect(screen.getByRole("button", { name: "Column" })).toHaveAttribute("aria-pressed", "true");
+    expect(screen.getByRole("button", { name: "Row" })).toHaveAttribute("aria-pressed", "false");
+    expect(cell("cat", "cat")).toHaveAttribute("title", "12 of 19 (63.2%)");
+    await user.click(screen.getByRole("button", { name: "Value" }));
+    expect(cell("cat", "cat")).toHaveAttribute("title", "12 of 86 (14.0%)");
+  });
+
+  it("Percentage shows shares in the cells", async () => {
+    const user = userEvent.setup();
+    render(<ConfusionMatrix matrix={m} />);
+    await user.click(screen.getByRole("button", { name: "Percentage" }));
+    expect(cell("cat", "cat")).toHaveTextContent("30.0%");
+    expect(screen.getByRole("button", { name: "Absolute" })).toHaveAttribute("aria-pressed", "false");
+  });
+
+  it("colors cells darker for larger shares", () => {
+    render(<ConfusionMatrix matrix={m} />);
+    expect(cell("background", "background").style.background).toBe("rgb(255, 255, 255)");
+    expect(cell("dog", "dog").style.background).not.toBe("rgb(255, 255, 255)");
+  });
+
+  it("FN highlights the background column, FP the background row", async () => {
+    const user = userEvent.setup();
+    const onHighlight = vi.fn();
+    const { container } = render(<ConfusionMatrix matrix={m} onHighlight={onHighlight} />);
+    const lit = () => Array.from(container.querySelectorAll("td[data-highlighted] button")).map((b) => b.getAttribute("data-cell"));
+    await user.click(screen.getByRole("button", { name: "FN" }));
+    expect(lit()).toEqual(["0,2", "1,2"]);
+    expect(onHighlight).toHaveBeenLastCalledWith([["cat", "background"], ["dog", "background"]], { kind: "fn" });
+    await user.click(screen.getByRole("button", { name: "FP" }));
+    expect(lit()).toEqual(["2,0", "2,1"]);
+    expect(screen.getByRole("button", { name: "FN" })).toHaveAttribute("aria-pressed", "false");
+    await user.click(screen.getByRole("button", { name: "FP" }));
+    expect(lit()).toEqual([]);
+  });
+
+  it("Confused As highlights a row's off-diagonal, Confused From a column's", async () => {
+    const user = userEvent.setup();
+    const { container } = render(<ConfusionMatrix matrix={m} />);
+    const lit = () => Array.from(container.querySelectorAll("td[data-highlighted] button")).map((b) => b.getAttribute("data-cell"));
+    await user.selectOptions(screen.getByRole("combobox", { name: "Confused As class" }), "dog");
+    await user.click(screen.getByRole("button", { name: "Confused As" }));
+    expect(lit()).toEqual(["1,0", "1,2"]);
+    await user.selectOptions(screen.getByRole("combobox", { name: "Confused As class" }), "cat");
+    expect(lit()).toEqual(["0,1", "0,2"]);
+    await user.click(screen.getByRole("button", { name: "Confused From" }));
+    expect(lit()).toEqual(["1,0", "2,0"]);
+  });
+
+  it("clicking a cell selects it; arrow keys move focus; Enter selects", async () => {
+    const user = userEvent.setup();
+    const onSelectCell = vi.fn();
+    render(<ConfusionMatrix matrix={m} onSelectCell={onSelectCell} selectedCell={["dog", "cat"]} />);
+    await user.click(cell("cat", "dog"));
+    expect(onSelectCell).toHaveBeenCalledWith("cat", "dog");
+    expect(cell("dog", "cat")).toHaveAttribute("aria-pressed", "true");
+    expect(cell("cat", "dog")).toHaveAttribute("tabindex", "0");
+    await user.keyboard("{ArrowDown}{ArrowRight}");
+    expect(cell("dog", "background")).toHaveFocus();
+    await user.keyboard("{Enter}");
+    expect(onSelectCell).toHaveBeenLastCalledWith("dog", "background");
+    expect(cell("cat", "dog")).toHaveAttribute("tabindex", "-1");
+  });
+
+  it("renders the real demo matrix", () => {
+    render(<ConfusionMatrix matrix={shapes as ConfusionMatrixDict} />);
+    expect(screen.getAllByRole("rowheader")).toHaveLength(shapes.labels.length);
+  });
+});
+
+describe("ConfusionMatrix delta mode", () => {
+  const comparison = {
+    labels: ["straight", "delta", "background"],
+    base: [[2, 2, 1], [0, 5, 0], [3, 0, 0]],
+    other: [[12, 12, 1], [0, 4, 0], [1, 0, 0]],
+  };
+  it("shows signed deltas with Comparison.cell() hover text", () => {
+    render(<ConfusionMatrix comparison={comparison} />);
+    expect(cell("straight", "straight")).toHaveTextContent("+10");
+    expect(cell("straight", "straight")).toHaveAttribute("title", "delta - straight +10 (2 -> 12)");
+    expect(cell("straight", "delta")).toHaveAttribute("title", "delta - straight as delta +10 (2 -> 12)");
+    expect(screen.queryByRole("button", { name: "Percentage" })).toBeNull();
+  });
+  it("colors diagonal increases blue and off-diagonal increases red", () => {
+    render(<ConfusionMatrix comparison={comparison} />);
+    const rgbOf = (el: HTMLElement) => el.style.background.match(/\d+/g)!.map(Number);
+    const [r1, , b1] = rgbOf(cell("straight", "straight"));
+    expect(b1!).toBeGreaterThan(r1!); // better: blue
+    const [r2, , b2] = rgbOf(cell("straight", "delta"));
+    expect(r2!).toBeGreaterThan(b2!); // worse: red
+    const [r3, , b3] = rgbOf(cell("delta", "delta"));
+    expect(r3!).toBeGreaterThan(b3!); // fewer true positives: red
+    const [r4, , b4] = rgbOf(cell("background", "straight"));
+    expect(b4!).toBeGreaterThan(r4!); // fewer false positives: blue
+    expect(cell("straight", "background").style.background).toBe("rgb(255, 255, 255)");
+  });
+  it("matches Python's hover text for every cell of the demo comparison", () => {
+    render(<ConfusionMatrix comparison={compare.confusion_matrix} />);
+    for (const c of compare.cells) expect(cell(c.truth, c.predicted)).toHaveAttribute("title", c.text);
+  });
+});
+
+describe("ConfusionMatrix with many classes", () => {
+  const n = 30;
+  const labels = [...Array.from({ length: n }, (_, i) => `c${i}`), "background"];
+  const matrix = labels.map((_, i) => labels.map((__, j) => (i === n && j === n ? 0 : i === j ? 10 : (i + j) % 7 === 0 ? 1 : 0)));
+  const big: ConfusionMatrixDict = { labels, matrix, conf: 0.5 };
+
+  it("becomes a table filterable by class", async () => {
+    const user = userEvent.setup();
+    const onSelectCell = vi.fn();
+    render(<ConfusionMatrix matrix={big} onSelectCell={onSelectCell} />);
+    expect(screen.queryByRole("button", { name: /^truth c0, predicted/ })).toBeNull();
+    await user.selectOptions(screen.getByRole("combobox", { name: "Class" }), "c3");
+    const rows = screen.getAllByRole("row").slice(1);
+    for (const row of rows) {
+      const [truth, predicted] = [within(row).getByRole("rowheader").textContent, row.querySelector("td")!.textContent];
+      expect(truth === "c3" || predicted === "c3").toBe(true);
+    }
+    expect(rows[0]).toHaveTextContent("c3c310");
+    await user.click(within(rows[0]!).getByRole("button", { name: "c3" }));
+    expect(onSelectCell).toHaveBeenCalledWith("c3", "c3");
+  });
+
+  it("takes the filter from the parent when controlled (a report row selection)", () => {
+    const onFilter = vi.fn();
+    render(<ConfusionMatrix matrix={big} filterLabel="c5" onFilterLabelChange={onFilter} />);
+    expect(screen.getByRole("combobox", { name: "Class" })).toHaveValue("c5");
+    fireEvent.change(screen.getByRole("combobox", { name: "Class" }), { target: { value: "" } });
+    expect(onFilter).toHaveBeenCalledWith(null);
+  });
+
+  it("FN in the table keeps only background-column rows", async () => {
+    const user = userEvent.setup();
+    const withMisses = { ...big, matrix: big.matrix.map((row, i) => row.map((v, j) => (j === n && i < 3 ? 4 : v))) };
+    render(<ConfusionMatrix matrix={withMisses} />);
+    await user.click(screen.getByRole("button", { name: "FN" }));
+    const rows = screen.getAllByRole("row").slice(1);
+    expect(rows).toHaveLength(withMisses.matrix.filter((row, i) => i < n && row[n]! > 0).length);
+    expect(rows.length).toBeGreaterThanOrEqual(3);
+    rows.forEach((r) => expect(r.querySelector("td")).toHaveTextContent("background"));
+  });
+
+  it("delta mode in table form lists changed cells, largest change first", () => {
+    const other = matrix.map((row, i) => row.map((v, j) => (i === 1 && j === 2 ? v + 5 : v)));
+    render(<ConfusionMatrix comparison={{ labels, base: matrix, other }} />);
+    const first = screen.getAllByRole("row")[1]!;
+    expect(first).toHaveTextContent("c1c205+5");
+  });
+});

@@ -1,0 +1,367 @@
+import { useMemo, useRef, useState, type KeyboardEvent } from "react";
+import type { ComparisonCellDict, ConfusionMatrixDict } from "../api/types";
+import { BACKGROUND } from "../api/types";
+import { deltaColor, shareColor, textColorOn } from "../lib/color";
+import { formatPercent, formatSigned } from "../lib/format";
+import {
+  assertSameShape, cellHoverText, deltaCell, highlightedCells, isHighlighted, matrixEntries,
+  maxCount, normalize, type MatrixHighlight, type Normalization,
+} from "../lib/matrix";
+import { ToggleGroup } from "./ToggleGroup";
+
+/** Two matrices over the same labels, as `Comparison.to_dict()["confusion_matrix"]` (delta optional). */
+export interface MatrixComparison {
+  labels: string[];
+  base: number[][];
+  other: number[][];
+}
+
+type Source =
+  | { /** One inference set's matrix. */ matrix: ConfusionMatrixDict; comparison?: undefined }
+  | { /** Delta mode: other - base, colored better (blue) / worse (red). */ comparison: MatrixComparison; matrix?: undefined };
+
+export type ConfusionMatrixProps = Source & {
+  /** Called with a cell's ground truth and prediction when it is clicked (or Enter/Space). */
+  onSelectCell?: (truth: string, predicted: string) => void;
+  /** The selected cell, outlined. */
+  selectedCell?: readonly [string, string] | null;
+  /** Called with the highlighted cells whenever FN / FP / Confused As / Confused From changes. */
+  onHighlight?: (cells: Array<[string, string]>, highlight: MatrixHighlight) => void;
+  /** Above this many classes (background excluded) the matrix is a filterable table. Default 25. */
+  maxGridClasses?: number;
+  /** Table form: the class filter (rows where truth or prediction is it). Controlled when given. */
+  filterLabel?: string | null;
+  onFilterLabelChange?: (label: string | null) => void;
+  initialDisplay?: Display;
+  initialNormalization?: Normalization;
+  /** Accessible caption. */
+  caption?: string;
+};
+
+export type Display = "absolute" | "percentage";
+
+const DISPLAY_OPTIONS = [
+  { value: "absolute", label: "Absolute" },
+  { value: "percentage", label: "Percentage" },
+] as const;
+const NORMALIZATION_OPTIONS = [
+  { value: "row", label: "Row" },
+  { value: "column", label: "Column" },
+  { value: "value", label: "Value" },
+] as const;
+
+interface CellView {
+  text: string;
+  title: string;
+  background: string;
+  delta?: ComparisonCellDict;
+}
+
+/**
+ * The confusion matrix: rows ground truth, columns predictions, background last.
+ * With `comparison`, each cell shows other - base and reads like `Comparison.cell()`.
+ */
+export function ConfusionMatrix(props: ConfusionMatrixProps) {
+  const { onSelectCell, selectedCell = null, onHighlight, maxGridClasses = 25, caption } = props;
+  const labels = props.matrix ? props.matrix.labels : props.comparison.labels;
+  const counts = props.matrix ? props.matrix.matrix : props.comparison.other;
+  const isDelta = props.comparison !== undefined;
+  const classes = labels.filter((l) => l !== BACKGROUND);
+
+  const [display, setDisplay] = useState<Display>(props.initialDisplay ?? "absolute");
+  const [normalization, setNormalization] = useState<Normalization>(props.initialNormalization ?? "row");
+  const [highlight, setHighlightState] = useState<MatrixHighlight>({ kind: "none" });
+  const [confusedAsLabel, setConfusedAsLabel] = useState(classes[0] ?? "");
+  const [confusedFromLabel, setConfusedFromLabel] = useState(classes[0] ?? "");
+  const [ownFilter, setOwnFilter] = useState<string | null>(null);
+  const filterLabel = props.filterLabel !== undefined ? props.filterLabel : ownFilter;
+  const setFilter = (label: string | null) => {
+    if (props.filterLabel === undefined) setOwnFilter(label);
+    props.onFilterLabelChange?.(label);
+  };
+
+  const setHighlight = (h: MatrixHighlight) => {
+    setHighlightState(h);
+    onHighlight?.(highlightedCells(labels, h), h);
+  };
+  const toggleHighlight = (h: MatrixHighlight) => {
+    const same =
+      h.kind === highlight.kind && (!("label" in h) || ("label" in highlight && highlight.label === h.label));
+    setHighlight(same ? { kind: "none" } : h);
+  };
+
+  const cells: CellView[][] = useMemo(() => {
+    if (props.comparison) {
+      const { base, other } = props.comparison;
+      assertSameShape(labels, base, other);
+      const deltas = labels.map((_, i) => labels.map((_, j) => deltaCell(labels, base, other, i, j)));
+      const maxAbs = maxCount(deltas.map((row) => row.map((c) => c.delta)));
+      return deltas.map((row) =>
+        row.map((d) => ({
+          text: formatSigned(d.delta),
+          title: d.text,
+          background: deltaColor(d.delta, d.improved, maxAbs),
+          delta: d,
+        })),
+      );
+    }
+    assertSameShape(labels, counts);
+    const { share, denominator } = normalize(counts, normalization);
+    return counts.map((row, i) =>
+      row.map((count, j) => {
+        const s = share[i]![j]!;
+        return {
+          text: display === "absolute" ? String(count) : formatPercent(s),
+          title: cellHoverText(count, denominator[i]![j]!),
+          background: shareColor(s),
+        };
+      }),
+    );
+  }, [props.comparison, labels, counts, normalization, display]);
+
+  const useTable = classes.length > maxGridClasses;
+  const isSelected = (i: number, j: number) =>
+    selectedCell !== null && selectedCell[0] === labels[i] && selectedCell[1] === labels[j];
+
+  return (
+    <section className="confusion-matrix" aria-label={caption ?? "Confusion matrix"}>
+      <div className="matrix-toolbar">
+        <div role="group" aria-label="Highlight" className="toggle-group">
+          <button type="button" aria-pressed={highlight.kind === "fn"} onClick={() => toggleHighlight({ kind: "fn" })}
+            title="False negatives: ground truth no prediction found (the background column)">
+            FN
+          </button>
+          <button type="button" aria-pressed={highlight.kind === "fp"} onClick={() => toggleHighlight({ kind: "fp" })}
+            title="False positives: predictions that found nothing (the background row)">
+            FP
+          </button>
+          <button type="button" aria-pressed={highlight.kind === "confusedAs"}
+            onClick={() => toggleHighlight({ kind: "confusedAs", label: confusedAsLabel })}
+            title="A class's ground truth predicted as anything else (its row)">
+            Confused As
+          </button>
+          <select aria-label="Confused As class" value={confusedAsLabel}
+            onChange={(e) => {
+              setConfusedAsLabel(e.target.value);
+              if (highlight.kind === "confusedAs") setHighlight({ kind: "confusedAs", label: e.target.value });
+            }}>
+            {classes.map((c) => <option key={c} value={c}>{c}</option>)}
+          </select>
+          <button type="button" aria-pressed={highlight.kind === "confusedFrom"}
+            onClick={() => toggleHighlight({ kind: "confusedFrom", label: confusedFromLabel })}
+            title="Anything else's ground truth predicted as a class (its column)">
+            Confused From
+          </button>
+          <select aria-label="Confused From class" value={confusedFromLabel}
+            onChange={(e) => {
+              setConfusedFromLabel(e.target.value);
+              if (highlight.kind === "confusedFrom") setHighlight({ kind: "confusedFrom", label: e.target.value });
+            }}>
+            {classes.map((c) => <option key={c} value={c}>{c}</option>)}
+          </select>
+        </div>
+        {!isDelta && (
+          <>
+            <ToggleGroup label="Cell values" options={DISPLAY_OPTIONS} value={display} onChange={setDisplay} />
+            <ToggleGroup label="Share of" options={NORMALIZATION_OPTIONS} value={normalization} onChange={setNormalization} />
+          </>
+        )}
+      </div>
+      {useTable ? (
+        <MatrixTable
+          labels={labels}
+          classes={classes}
+          counts={counts}
+          cells={cells}
+          isDelta={isDelta}
+          highlight={highlight}
+          filterLabel={filterLabel}
+          onFilter={setFilter}
+          isSelected={isSelected}
+          onSelectCell={onSelectCell}
+          caption={caption}
+        />
+      ) : (
+        <MatrixGrid
+          labels={labels}
+          cells={cells}
+          highlight={highlight}
+          isSelected={isSelected}
+          onSelectCell={onSelectCell}
+          caption={caption}
+        />
+      )}
+    </section>
+  );
+}
+
+interface GridProps {
+  labels: string[];
+  cells: CellView[][];
+  highlight: MatrixHighlight;
+  isSelected: (i: number, j: number) => boolean;
+  onSelectCell?: (truth: string, predicted: string) => void;
+  caption?: string;
+}
+
+function MatrixGrid({ labels, cells, highlight, isSelected, onSelectCell, caption }: GridProps) {
+  const n = labels.length;
+  // Roving focus: one cell is in the tab order; arrow keys move between cells.
+  const [focus, setFocus] = useState<[number, number]>([0, 0]);
+  const tableRef = useRef<HTMLTableElement>(null);
+  const move = (e: KeyboardEvent, i: number, j: number) => {
+    const step: Record<string, [number, number]> = {
+      ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1],
+    };
+    let next: [number, number] | null = null;
+    if (e.key in step) {
+      const [di, dj] = step[e.key]!;
+      next = [Math.min(n - 1, Math.max(0, i + di)), Math.min(n - 1, Math.max(0, j + dj))];
+    } else if (e.key === "Home") next = [i, 0];
+    else if (e.key === "End") next = [i, n - 1];
+    if (next === null) return;
+    e.preventDefault();
+    setFocus(next);
+    tableRef.current
+      ?.querySelector<HTMLButtonElement>(`button[data-cell="${next[0]},${next[1]}"]`)
+      ?.focus();
+  };
+  return (
+    <div className="matrix-scroll">
+      <table ref={tableRef} className="matrix-grid">
+        <caption className="visually-hidden">
+          {caption ?? "Confusion matrix"}: rows are ground truth, columns are predictions
+        </caption>
+        <thead>
+          <tr>
+            <th scope="col" className="corner">truth \ predicted</th>
+            {labels.map((l) => (
+              <th key={l} scope="col" className="col-label"><span>{l}</span></th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {labels.map((truth, i) => (
+            <tr key={truth}>
+              <th scope="row">{truth}</th>
+              {labels.map((predicted, j) => {
+                const cell = cells[i]![j]!;
+                const lit = isHighlighted(labels, highlight, i, j);
+                const selected = isSelected(i, j);
+                const classNames = ["cell", i === j ? "diagonal" : "", lit ? "highlighted" : "", selected ? "selected" : ""];
+                return (
+                  <td key={predicted} className={classNames.filter(Boolean).join(" ")} data-highlighted={lit || undefined}>
+                    <button
+                      type="button"
+                      data-cell={`${i},${j}`}
+                      tabIndex={focus[0] === i && focus[1] === j ? 0 : -1}
+                      title={cell.title}
+                      aria-label={`truth ${truth}, predicted ${predicted}: ${cell.title}`}
+                      aria-pressed={selected}
+                      style={{ background: cell.background, color: textColorOn(cell.background) }}
+                      onFocus={() => setFocus([i, j])}
+                      onKeyDown={(e) => move(e, i, j)}
+                      onClick={() => onSelectCell?.(truth, predicted)}
+                    >
+                      {cell.text}
+                    </button>
+                  </td>
+                );
+              })}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+interface TableProps extends GridProps {
+  classes: string[];
+  counts: number[][];
+  isDelta: boolean;
+  filterLabel: string | null;
+  onFilter: (label: string | null) => void;
+}
+
+/** The many-class form: one row per non-empty cell, filterable by class. */
+function MatrixTable(props: TableProps) {
+  const { labels, classes, counts, cells, isDelta, highlight, filterLabel, onFilter, isSelected, onSelectCell, caption } = props;
+  let entries = matrixEntries(labels, counts, filterLabel);
+  if (isDelta) {
+    // Cells that were non-empty in either matrix, largest change first.
+    const changed = labels.flatMap((_, i) => labels.map((__, j) => ({ i, j, d: cells[i]![j]!.delta! })))
+      .filter(({ d }) => d.base !== 0 || d.other !== 0)
+      .filter(({ d }) => filterLabel === null || d.truth === filterLabel || d.predicted === filterLabel)
+      .sort((a, b) => Math.abs(b.d.delta) - Math.abs(a.d.delta) || a.i - b.i || a.j - b.j);
+    entries = changed.map(({ i, j, d }) => ({ truth: d.truth, predicted: d.predicted, count: d.other, i, j }));
+  }
+  if (highlight.kind !== "none") entries = entries.filter((e) => isHighlighted(labels, highlight, e.i, e.j));
+  return (
+    <div className="matrix-table">
+      <label>
+        Class{" "}
+        <select value={filterLabel ?? ""} onChange={(e) => onFilter(e.target.value === "" ? null : e.target.value)}>
+          <option value="">All classes</option>
+          {classes.map((c) => <option key={c} value={c}>{c}</option>)}
+        </select>
+      </label>
+      <table>
+        <caption className="visually-hidden">{caption ?? "Confusion matrix"} as a table</caption>
+        <thead>
+          <tr>
+            <th scope="col">Ground truth</th>
+            <th scope="col">Prediction</th>
+            {isDelta ? (
+              <>
+                <th scope="col">Base</th>
+                <th scope="col">Other</th>
+                <th scope="col">Delta</th>
+              </>
+            ) : (
+              <>
+                <th scope="col">Count</th>
+                <th scope="col">Share</th>
+              </>
+            )}
+          </tr>
+        </thead>
+        <tbody>
+          {entries.map(({ truth, predicted, count, i, j }) => {
+            const cell = cells[i]![j]!;
+            return (
+              <tr key={`${i},${j}`} className={isSelected(i, j) ? "selected" : undefined}>
+                <th scope="row">
+                  <button type="button" aria-pressed={isSelected(i, j)} title={cell.title}
+                    onClick={() => onSelectCell?.(truth, predicted)}>
+                    {truth}
+                  </button>
+                </th>
+                <td>{predicted}</td>
+                {isDelta ? (
+                  <>
+                    <td>{cell.delta!.base}</td>
+                    <td>{cell.delta!.other}</td>
+                    <td style={{ background: cell.background, color: textColorOn(cell.background) }} title={cell.title}>
+                      {cell.text}
+                    </td>
+                  </>
+                ) : (
+                  <>
+                    <td>{count}</td>
+                    <td style={{ background: cell.background, color: textColorOn(cell.background) }}>{cell.title}</td>
+                  </>
+                )}
+              </tr>
+            );
+          })}
+          {entries.length === 0 && (
+            <tr>
+              <td colSpan={isDelta ? 5 : 4}>No cells match.</td>
+            </tr>
+          )}
+        </tbody>
+      </table>
+    </div>
+  );
+}
