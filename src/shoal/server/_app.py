@@ -1,0 +1,187 @@
+"""The application factory, its middleware and its error handling."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shoal.server import _errors
+from shoal.server._auth import Access, KeyRing
+from shoal.server._state import EvaluationCache, ServerState
+from shoal.store import Store
+
+__all__ = ["DEFAULT_MAX_UPLOAD_BYTES", "create_app"]
+
+DEFAULT_MAX_UPLOAD_BYTES = 256 * 1024 * 1024
+STALE_UPLOAD_SECONDS = 24 * 3600
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_OPEN_PATHS = frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
+
+
+class _TooLarge(StarletteHTTPException):
+    """Raised while reading a body over the limit (FastAPI passes HTTP errors on)."""
+
+    def __init__(self, limit: int) -> None:
+        megabytes = limit / (1024 * 1024)
+        super().__init__(413, f"the request body is over the server's limit of {megabytes:g} MB")
+
+
+class GuardMiddleware:
+    """Outermost layer: API keys, the request-body limit and the Server-Timing header.
+
+    Tokens are only read from the ``Authorization`` header, never from the query
+    string, so they cannot end up in access logs.
+    """
+
+    def __init__(self, app: ASGIApp, keys: KeyRing | None, max_body: int) -> None:
+        self.app = app
+        self.keys = keys
+        self.max_body = max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        headers = {k.decode("latin-1").lower(): v for k, v in scope.get("headers", [])}
+        refusal = self._refusal(scope, headers)
+        if refusal is not None:
+            await refusal(scope, receive, send)
+            return
+        length = headers.get("content-length")
+        if length is not None:
+            try:
+                too_large = int(length) > self.max_body
+            except ValueError:
+                too_large = False
+            if too_large:
+                await self._too_large()(scope, receive, send)
+                return
+        received = 0
+        response_started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body:
+                    raise _TooLarge(self.max_body)
+            return message
+
+        async def timed_send(message: Message) -> None:
+            nonlocal response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+                elapsed = (time.perf_counter() - started) * 1000.0
+                extra = [(b"server-timing", f"app;dur={elapsed:.2f}".encode())]
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, timed_send)
+        except _TooLarge:
+            if not response_started:
+                await self._too_large()(scope, receive, send)
+
+    def _too_large(self) -> ASGIApp:
+        megabytes = self.max_body / (1024 * 1024)
+        return _errors.error_response(
+            413, f"the request body is over the server's limit of {megabytes:g} MB", "body"
+        )
+
+    def _refusal(self, scope: Scope, headers: Mapping[str, bytes]) -> ASGIApp | None:
+        if self.keys is None or scope.get("path") in _OPEN_PATHS:
+            return None
+        challenge = {"WWW-Authenticate": "Bearer"}
+        header = headers.get("authorization", b"").decode("latin-1")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return _errors.error_response(
+                401,
+                "this server needs an API key: send 'Authorization: Bearer <key>'",
+                "header.Authorization",
+                headers=challenge,
+            )
+        access = self.keys.access(token.strip())
+        if access is None:
+            return _errors.error_response(
+                401, "unknown API key", "header.Authorization", headers=challenge
+            )
+        if access != "read-write" and scope.get("method", "GET") not in _SAFE_METHODS:
+            return _errors.error_response(403, "this API key is read-only", "header.Authorization")
+        return None
+
+
+def _sweep_uploads(folder: Path) -> None:
+    """Remove uploads nobody committed or aborted for a day."""
+    now = time.time()
+    for entry in folder.iterdir() if folder.is_dir() else ():
+        try:
+            if now - entry.stat().st_mtime > STALE_UPLOAD_SECONDS:
+                shutil.rmtree(entry, ignore_errors=True)
+        except OSError:
+            continue
+
+
+def create_app(
+    store_or_home: Store | str | os.PathLike[str],
+    *,
+    api_keys: Mapping[str, Access] | None = None,
+    max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
+) -> Any:
+    """The REST API over one store (or the store on ``home``).
+
+    ``api_keys`` maps each key to ``"read-only"`` or ``"read-write"``; with keys, every
+    request (but the OpenAPI schema and docs) needs ``Authorization: Bearer <key>``.
+    Without keys anyone who can reach the server may read and write: bind it to a
+    loopback address (``shoal serve`` refuses otherwise).
+    """
+    from shoal.server import _routes_data, _routes_entities, _routes_metrics
+
+    store = store_or_home if isinstance(store_or_home, Store) else Store(store_or_home)
+    if max_upload_bytes <= 0:
+        raise ValueError("max_upload_bytes must be positive")
+    keys = KeyRing(api_keys) if api_keys else None
+    uploads = store.home.path / "uploads"
+    thumbnails = store.home.path / "thumbnails"
+    for folder in (uploads, thumbnails):
+        folder.mkdir(parents=True, exist_ok=True)
+    _sweep_uploads(uploads)
+
+    app = FastAPI(
+        title="Shoal",
+        version=_version(),
+        description=(
+            "Find where ML models fail: projects, datasets, inference sets, segments and "
+            "issues, exact metrics at any threshold, and the examples behind them."
+        ),
+        default_response_class=_errors.FastJSONResponse,
+    )
+    app.state.shoal = ServerState(
+        store=store,
+        keys=keys,
+        max_upload_bytes=max_upload_bytes,
+        evaluations=EvaluationCache(),
+        uploads=uploads,
+        thumbnails=thumbnails,
+    )
+    _errors.install(app)
+    for module in (_routes_entities, _routes_data, _routes_metrics):
+        app.include_router(module.router, prefix="/api/v1", responses=_errors.ERROR_RESPONSES)
+    app.add_middleware(GuardMiddleware, keys=keys, max_body=max_upload_bytes)
+    return app
+
+
+def _version() -> str:
+    from shoal import __version__
+
+    return str(__version__)

@@ -1,0 +1,321 @@
+"""Request and response bodies: the OpenAPI schema is built from these."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Unit = Field(ge=0.0, le=1.0)
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ErrorBody(BaseModel):
+    """Every 4xx (and the rare 5xx) answer."""
+
+    error: str = Field(description="short name, e.g. not_found, validation_error")
+    detail: str = Field(description="what is wrong, in one line")
+    where: str | None = Field(description="the field, parameter, path or record at fault")
+
+
+# ------------------------------------------------------------------ projects
+class ClassIn(Body):
+    name: str
+    id: int | None = None
+    color: str | None = None
+    ignore: bool = False
+
+
+class ClassOut(BaseModel):
+    name: str
+    id: int
+    color: str
+    ignore: bool
+
+
+class ProjectCreate(Body):
+    name: str
+    task: Literal["detection", "classification"] = "detection"
+    classes: list[str | ClassIn] = []
+    default_conf: float = Field(0.1, ge=0.0, le=1.0)
+    default_iou: float = Field(0.5, gt=0.0, le=1.0)
+
+
+class ProjectUpdate(Body):
+    default_conf: float | None = Field(None, ge=0.0, le=1.0)
+    default_iou: float | None = Field(None, gt=0.0, le=1.0)
+    add_classes: list[str | ClassIn] = []
+
+
+class ProjectOut(BaseModel):
+    name: str
+    task: str
+    default_conf: float
+    default_iou: float
+    created_at: str
+    classes: list[ClassOut]
+    datasets: list[str]
+
+
+class DatasetOut(BaseModel):
+    name: str
+    version: int
+    num_frames: int
+    num_labels: int
+    created_at: str
+    inference_sets: list[str]
+    segments: list[str]
+    has_image_root: bool
+
+
+class InferenceSetOut(BaseModel):
+    name: str
+    dataset: str
+    version: int
+    num_predictions: int
+    created_at: str
+
+
+# ------------------------------------------------------------------ segments
+class Thresholds(BaseModel):
+    precision: float | None
+    recall: float | None
+    f1_score: float | None
+
+
+class SegmentOut(BaseModel):
+    uuid: str
+    name: str
+    type: str
+    query: str | None
+    thresholds: Thresholds
+    frame_count: int
+
+
+class SegmentCreate(Body):
+    name: str
+    type: Literal["split", "regression_test", "scenario"] = "scenario"
+    frames: list[str] | None = None
+    query: str | None = None
+    precision: float | None = Field(None, ge=0.0, le=1.0)
+    recall: float | None = Field(None, ge=0.0, le=1.0)
+    f1_score: float | None = Field(None, ge=0.0, le=1.0)
+
+
+class SegmentUpdate(Body):
+    """Fields given change; a threshold given as null is removed."""
+
+    name: str | None = None
+    precision: float | None = Field(None, ge=0.0, le=1.0)
+    recall: float | None = Field(None, ge=0.0, le=1.0)
+    f1_score: float | None = Field(None, ge=0.0, le=1.0)
+
+
+# -------------------------------------------------------------------- issues
+class IssueElementModel(Body):
+    dataset: str
+    frame_id: str
+    element_kind: Literal["frame", "label", "prediction"] = "frame"
+    element_id: str | None = None
+    inference_set: str | None = None
+
+
+class IssueOut(BaseModel):
+    uuid: str
+    name: str
+    status: str
+    notes: str
+    created_at: str
+    updated_at: str
+    elements: list[IssueElementModel]
+
+
+class IssueCreate(Body):
+    name: str
+    notes: str = ""
+    elements: list[IssueElementModel] = []
+
+
+class IssueUpdate(Body):
+    status: Literal["open", "in_progress", "resolved"] | None = None
+    notes: str | None = None
+    add_elements: list[IssueElementModel] = []
+
+
+# ------------------------------------------------------------------- uploads
+class UploadChunk(Body):
+    """Rows in the ``shoal.tables`` column names; any of the four lists may be empty."""
+
+    frames: list[dict[str, Any]] = []
+    labels: list[dict[str, Any]] = []
+    predictions: list[dict[str, Any]] = []
+    embeddings: list[dict[str, Any]] = []
+
+
+class UploadOut(BaseModel):
+    upload_id: str
+    chunks: list[int]
+    rows: dict[str, int]
+
+
+class UploadCommit(Body):
+    kind: Literal["dataset", "inference_set"]
+    project: str
+    dataset: str | None = Field(None, description="the dataset an inference set is on")
+    name: str = Field(description="the new dataset's or inference set's name")
+    replace: bool = False
+
+
+class CommitOut(BaseModel):
+    kind: str
+    project: str
+    dataset: str
+    name: str
+    version: int
+    rows: dict[str, int]
+
+
+# -------------------------------------------------------------------- frames
+class FramesPage(BaseModel):
+    total: int
+    offset: int
+    limit: int
+    frames: list[dict[str, Any]]
+
+
+class FrameDetail(BaseModel):
+    frame: dict[str, Any]
+    image_url: str
+    labels: list[dict[str, Any]]
+    predictions: dict[str, list[dict[str, Any]]]
+
+
+# ------------------------------------------------------------------- metrics
+Conf = float | dict[str, float]
+
+
+class ConfusionMatrixOut(BaseModel):
+    labels: list[str]
+    matrix: list[list[int]]
+    conf: Conf
+    iou: float | None = None
+
+
+class PRCurveOut(BaseModel):
+    label: str
+    thresholds: list[float]
+    precision: list[float]
+    recall: list[float]
+    ap: float
+    iou: float | None = None
+
+
+class ThresholdOut(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    label: str
+    conf: float
+    f1_score: float = Field(alias="f1-score")
+    precision: float
+    recall: float
+
+
+class MetricsResult(BaseModel):
+    inference_set: str
+    version: int
+    report: dict[str, Any] | None = Field(
+        None, description="classification_report(output_dict=True) shape, plus counts and AP"
+    )
+    confusion_matrix: ConfusionMatrixOut | None = None
+    coco_summary: dict[str, Any] | None = None
+    pr_curves: dict[str, PRCurveOut] | None = None
+    best_thresholds: dict[str, ThresholdOut] | None = None
+
+
+class MetricsOut(BaseModel):
+    dataset: str
+    segment: str
+    conf: Conf
+    iou: float | None
+    results: list[MetricsResult]
+
+
+class Example(BaseModel):
+    kind: str
+    id: int
+    source_id: str | None = Field(description="the label_id or prediction_id")
+    frame_id: str
+    label: str
+    confidence: float | None
+    outcome: str
+    reason: str
+    partner_id: int
+    partner_label: str
+    iou: float
+    area: float
+    box: list[float] | None
+
+
+class ExamplesPage(BaseModel):
+    inference_set: str
+    conf: Conf
+    iou: float
+    total: int
+    offset: int
+    limit: int
+    examples: list[Example]
+
+
+class DeltaMatrix(BaseModel):
+    labels: list[str]
+    base: list[list[int]]
+    other: list[list[int]]
+    delta: list[list[int]]
+
+
+class CellOut(BaseModel):
+    truth: str
+    predicted: str
+    base: int
+    other: int
+    delta: int
+    improved: bool | None
+    text: str
+
+
+class ComparisonOut(BaseModel):
+    base: str
+    other: str
+    segment: str
+    conf: Conf
+    iou: float | None
+    classes: dict[str, dict[str, dict[str, float]]]
+    confusion_matrix: DeltaMatrix
+    cells: list[CellOut]
+    summary: list[str]
+
+
+class MetricCheckOut(BaseModel):
+    score: float
+    threshold: float | None
+    succeeds: bool | None
+
+
+class CountOut(BaseModel):
+    score: int
+
+
+class SegmentResultOut(BaseModel):
+    segment_name: str
+    frame_count: int
+    precision: MetricCheckOut
+    recall: MetricCheckOut
+    f1_score: MetricCheckOut
+    false_positives: CountOut
+    false_negatives: CountOut
+    total_confusions: CountOut
+    segment_type: str
+    uuid: str

@@ -1,0 +1,410 @@
+"""Uploads (chunked, committed atomically), frames, images and thumbnails."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import uuid
+from io import BytesIO
+from pathlib import Path as FilePath
+from typing import Annotated, Any
+from urllib.parse import quote
+
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi.responses import FileResponse, RedirectResponse
+
+from shoal.errors import InputError
+from shoal.server._errors import ApiError
+from shoal.server._models import (
+    CommitOut,
+    FrameDetail,
+    FramesPage,
+    UploadChunk,
+    UploadCommit,
+    UploadOut,
+)
+from shoal.server._routes_entities import (
+    DATASET,
+    DatasetName,
+    ProjectName,
+    conflict,
+    get_dataset,
+    get_project,
+)
+from shoal.server._state import ServerState, state
+from shoal.store import Dataset
+from shoal.tables import (
+    EMBEDDINGS_SCHEMA,
+    FRAME_COLUMNS,
+    LABELS_SCHEMA,
+    PREDICTIONS_SCHEMA,
+    DatasetTables,
+    InferenceTables,
+)
+
+__all__ = ["router"]
+
+router = APIRouter()
+State = Annotated[ServerState, Depends(state)]
+UploadId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="from POST /uploads")]
+TABLES = ("frames", "labels", "predictions", "embeddings")
+_SCHEMAS = {
+    "frames": FRAME_COLUMNS,
+    "labels": LABELS_SCHEMA,
+    "predictions": PREDICTIONS_SCHEMA,
+    "embeddings": EMBEDDINGS_SCHEMA,
+}
+IMAGE_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".bmp": "image/bmp",
+    ".webp": "image/webp",
+    ".tif": "image/tiff",
+    ".tiff": "image/tiff",
+}
+_IMAGE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {t: {} for t in sorted(set(IMAGE_TYPES.values()))}, "description": "image"},
+    307: {"description": "the image is at a URL: a redirect to it"},
+    415: {"description": "not an image file"},
+}
+
+
+# ------------------------------------------------------------------ uploads
+def _upload_folder(s: ServerState, upload_id: str) -> FilePath:
+    folder = s.uploads / upload_id
+    if not folder.is_dir():
+        raise ApiError(
+            404, f"no upload {upload_id!r} (committed, aborted or never started)", where="upload_id"
+        )
+    return folder
+
+
+def _chunks(folder: FilePath) -> list[tuple[int, FilePath]]:
+    found = []
+    for path in folder.glob("chunk-*.json"):
+        found.append((int(path.stem.split("-")[1]), path))
+    return sorted(found)
+
+
+def _upload_out(upload_id: str, folder: FilePath) -> dict[str, Any]:
+    rows = dict.fromkeys(TABLES, 0)
+    chunks = []
+    for number, path in _chunks(folder):
+        chunks.append(number)
+        counts = orjson.loads((path.with_suffix(".rows")).read_bytes())
+        for table in TABLES:
+            rows[table] += int(counts.get(table, 0))
+    return {"upload_id": upload_id, "chunks": chunks, "rows": rows}
+
+
+@router.post("/uploads", response_model=UploadOut, status_code=201, tags=["uploads"])
+def start_upload(s: State) -> dict[str, Any]:
+    upload_id = uuid.uuid4().hex
+    (s.uploads / upload_id).mkdir(parents=True)
+    return {"upload_id": upload_id, "chunks": [], "rows": dict.fromkeys(TABLES, 0)}
+
+
+@router.get("/uploads/{upload_id}", response_model=UploadOut, tags=["uploads"])
+def read_upload(s: State, upload_id: UploadId) -> dict[str, Any]:
+    return _upload_out(upload_id, _upload_folder(s, upload_id))
+
+
+@router.put("/uploads/{upload_id}/chunks/{number}", response_model=UploadOut, tags=["uploads"])
+def put_chunk(
+    s: State,
+    upload_id: UploadId,
+    number: Annotated[int, Path(ge=0, le=999_999, description="chunk number; order of rows")],
+    body: UploadChunk,
+) -> dict[str, Any]:
+    """Stage rows; sending a chunk number again replaces that chunk."""
+    with s.upload_lock(upload_id):
+        folder = _upload_folder(s, upload_id)
+        path = folder / f"chunk-{number:06d}.json"
+        staged = path.with_suffix(".tmp")
+        staged.write_bytes(orjson.dumps(body.model_dump(), option=orjson.OPT_SERIALIZE_NUMPY))
+        counts = {table: len(getattr(body, table)) for table in TABLES}
+        path.with_suffix(".rows").write_bytes(orjson.dumps(counts))
+        os.replace(staged, path)
+        return _upload_out(upload_id, folder)
+
+
+@router.delete("/uploads/{upload_id}", status_code=204, tags=["uploads"])
+def abort_upload(s: State, upload_id: UploadId) -> Response:
+    with s.upload_lock(upload_id):
+        shutil.rmtree(_upload_folder(s, upload_id), ignore_errors=True)
+    return Response(status_code=204)
+
+
+def _column(table: str, name: str, values: list[Any]) -> pa.Array:
+    schema = _SCHEMAS[table]
+    wanted = schema.field(name).type if name in schema.names else None
+    try:
+        return pa.array(values, type=wanted)
+    except (
+        pa.ArrowInvalid,
+        pa.ArrowTypeError,
+        pa.ArrowNotImplementedError,
+        OverflowError,
+        TypeError,
+    ) as error:
+        for index, value in enumerate(values):
+            try:
+                pa.array([value], type=wanted)
+            except Exception:
+                raise InputError(
+                    f"{table} column {name!r}: value {value!r} does not fit ({error})",
+                    source=table,
+                    record=index,
+                ) from None
+        raise InputError(
+            f"{table} column {name!r}: mixed value types ({error})", source=table
+        ) from None
+
+
+def _to_table(table: str, rows: list[dict[str, Any]]) -> pa.Table | None:
+    if not rows:
+        return None
+    names: dict[str, None] = {}
+    for row in rows:
+        names.update(dict.fromkeys(row))
+    return pa.table({name: _column(table, name, [row.get(name) for row in rows]) for name in names})
+
+
+def _read_rows(folder: FilePath) -> dict[str, list[dict[str, Any]]]:
+    rows: dict[str, list[dict[str, Any]]] = {table: [] for table in TABLES}
+    for _, path in _chunks(folder):
+        chunk = orjson.loads(path.read_bytes())
+        for table in TABLES:
+            rows[table].extend(chunk.get(table, []))
+    return rows
+
+
+@router.post(
+    "/uploads/{upload_id}/commit", response_model=CommitOut, status_code=201, tags=["uploads"]
+)
+def commit_upload(s: State, upload_id: UploadId, body: UploadCommit) -> dict[str, Any]:
+    """Build the staged rows into a dataset or inference set and store it, all or
+    nothing. On success the upload is gone; on failure (4xx naming the record) the store
+    is unchanged and the upload stays, to fix a chunk and commit again, or abort."""
+    with s.upload_lock(upload_id):
+        folder = _upload_folder(s, upload_id)
+        project = get_project(s, body.project)
+        rows = _read_rows(folder)
+        counts = {table: len(rows[table]) for table in TABLES}
+        tables = {table: _to_table(table, rows[table]) for table in TABLES}
+        if body.kind == "dataset":
+            if any(d.name == body.name for d in project.datasets()) and not body.replace:
+                raise conflict(
+                    f"project {body.project!r} has a dataset {body.name!r} already; "
+                    "commit with replace=true to overwrite it",
+                    "body.name",
+                )
+            built = DatasetTables.build(
+                tables["frames"] if tables["frames"] is not None else FRAME_COLUMNS.empty_table(),
+                tables["labels"] if tables["labels"] is not None else LABELS_SCHEMA.empty_table(),
+                tables["embeddings"],
+            )
+            dataset = project.create_dataset(body.name, built, replace=body.replace)
+            version, dataset_name = dataset.version, dataset.name
+        else:
+            if body.dataset is None:
+                raise ApiError(422, "an inference set needs its dataset", where="body.dataset")
+            dataset = project.dataset(body.dataset)
+            if any(i.name == body.name for i in dataset.inference_sets()) and not body.replace:
+                raise conflict(
+                    f"dataset {body.dataset!r} has an inference set {body.name!r} already; "
+                    "commit with replace=true to overwrite it",
+                    "body.name",
+                )
+            predictions = tables["predictions"]
+            built_set = InferenceTables.build(
+                predictions if predictions is not None else PREDICTIONS_SCHEMA.empty_table(),
+                tables["embeddings"],
+            )
+            created = dataset.create_inference_set(body.name, built_set, replace=body.replace)
+            version, dataset_name = created.version, dataset.name
+        shutil.rmtree(folder, ignore_errors=True)
+    with s.upload_locks_guard:
+        s.upload_locks.pop(upload_id, None)
+    return {
+        "kind": body.kind,
+        "project": body.project,
+        "dataset": dataset_name,
+        "name": body.name,
+        "version": version,
+        "rows": counts,
+    }
+
+
+# ------------------------------------------------------------------- frames
+def _frame_path(project: str, dataset: str, frame_id: str) -> str:
+    return (
+        f"/api/v1/projects/{quote(project, safe='')}/datasets/{quote(dataset, safe='')}"
+        f"/frames/{quote(frame_id, safe='')}"
+    )
+
+
+def _frame_row(dataset: Dataset, frame_id: str) -> dict[str, Any]:
+    frames = dataset.frames()
+    matches = frames.filter(pc.equal(frames.column("frame_id"), frame_id))
+    if matches.num_rows == 0:
+        raise ApiError(404, f"dataset {dataset.name!r} has no frame {frame_id!r}", where="frame_id")
+    row: dict[str, Any] = matches.slice(0, 1).to_pylist()[0]
+    return row
+
+
+@router.get(DATASET + "/frames", response_model=FramesPage, tags=["frames"])
+def list_frames(
+    s: State,
+    project: ProjectName,
+    dataset: DatasetName,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    query: Annotated[
+        str | None, Query(max_length=10_000, description="a query over metadata (docs/queries.md)")
+    ] = None,
+) -> dict[str, Any]:
+    found = get_dataset(s, project, dataset)
+    frames = found.frames()
+    if query is not None:
+        try:
+            ids = found.query(query)
+        except InputError as error:
+            raise ApiError(400, error.message, where="query.query") from None
+        frames = frames.filter(
+            pc.is_in(frames.column("frame_id"), value_set=pa.array(ids, pa.string()))
+        )
+    page = frames.slice(offset, limit).to_pylist()
+    for row in page:
+        row["image_url"] = _frame_path(project, dataset, str(row["frame_id"])) + "/image"
+    return {"total": frames.num_rows, "offset": offset, "limit": limit, "frames": page}
+
+
+@router.get(DATASET + "/frames/{frame_id}", response_model=FrameDetail, tags=["frames"])
+def read_frame(
+    s: State,
+    project: ProjectName,
+    dataset: DatasetName,
+    frame_id: str,
+    inference_set: Annotated[
+        list[str], Query(description="inference sets whose predictions to include")
+    ] = [],  # noqa: B006 (FastAPI copies defaults)
+) -> dict[str, Any]:
+    found = get_dataset(s, project, dataset)
+    frame = _frame_row(found, frame_id)
+    labels = found.labels()
+    predictions = {}
+    for name in inference_set:
+        table = found.inference_set(name).predictions()
+        predictions[name] = table.filter(pc.equal(table.column("frame_id"), frame_id)).to_pylist()
+    return {
+        "frame": frame,
+        "image_url": _frame_path(project, dataset, frame_id) + "/image",
+        "labels": labels.filter(pc.equal(labels.column("frame_id"), frame_id)).to_pylist(),
+        "predictions": predictions,
+    }
+
+
+def _image_file(dataset: Dataset, frame: dict[str, Any]) -> FilePath | str:
+    """The frame's image: a local file inside the dataset's image root, or a URL.
+
+    Anything else (no root, a path leaving the root through ``..``, an absolute path or a
+    symlink, a URL scheme other than http(s)) is refused."""
+    uri = frame.get("image_uri")
+    if not isinstance(uri, str) or not uri:
+        raise ApiError(404, f"frame {frame['frame_id']!r} has no image", where="image_uri")
+    lowered = uri.lower()
+    if lowered.startswith(("http://", "https://")):
+        return uri
+    if "://" in uri or lowered.startswith(("file:", "data:")):
+        raise ApiError(403, "this image URI is not served", where="image_uri")
+    root = dataset.image_root
+    if root is None:
+        raise ApiError(
+            404, f"dataset {dataset.name!r} has no registered image root", where="image_uri"
+        )
+    try:
+        real_root = os.path.realpath(root)
+        real = os.path.realpath(os.path.join(real_root, uri))
+    except (ValueError, OSError):
+        raise ApiError(400, "the image path is not valid", where="image_uri") from None
+    if os.path.commonpath([real_root, real]) != real_root or real == real_root:
+        raise ApiError(403, "the image is outside the dataset's image root", where="image_uri")
+    if not os.path.isfile(real):
+        raise ApiError(404, "the image file is missing", where="image_uri")
+    return FilePath(real)
+
+
+@router.get(
+    DATASET + "/frames/{frame_id}/image",
+    response_class=Response,
+    responses=_IMAGE_RESPONSES,
+    tags=["frames"],
+)
+def frame_image(s: State, project: ProjectName, dataset: DatasetName, frame_id: str) -> Response:
+    found = get_dataset(s, project, dataset)
+    image = _image_file(found, _frame_row(found, frame_id))
+    if isinstance(image, str):
+        return RedirectResponse(image, status_code=307)
+    media_type = IMAGE_TYPES.get(image.suffix.lower())
+    if media_type is None:
+        raise ApiError(415, "the frame's file is not an image", where="image_uri")
+    return FileResponse(image, media_type=media_type)
+
+
+@router.get(
+    DATASET + "/frames/{frame_id}/thumbnail",
+    response_class=Response,
+    responses={
+        200: {"content": {"image/png": {}}, "description": "a PNG thumbnail"},
+        415: {"description": "not an image file"},
+    },
+    tags=["frames"],
+)
+def frame_thumbnail(
+    s: State,
+    project: ProjectName,
+    dataset: DatasetName,
+    frame_id: str,
+    size: Annotated[int, Query(ge=16, le=1024, description="longest side in pixels")] = 256,
+) -> Response:
+    found = get_dataset(s, project, dataset)
+    image = _image_file(found, _frame_row(found, frame_id))
+    if isinstance(image, str):
+        raise ApiError(
+            404, "the image is at a URL; thumbnails are of local files", where="image_uri"
+        )
+    stat = image.stat()
+    key = hashlib.sha256(f"{image}|{stat.st_mtime_ns}|{stat.st_size}|{size}".encode()).hexdigest()
+    cached = s.thumbnails / f"{key}.png"
+    if not cached.exists():
+        _write_atomic(cached, _thumbnail(image, size))
+    return Response(cached.read_bytes(), media_type="image/png")
+
+
+def _write_atomic(path: FilePath, data: bytes) -> None:
+    staged = path.with_name(f"{path.name}.{uuid.uuid4().hex}.tmp")
+    staged.write_bytes(data)
+    os.replace(staged, path)
+
+
+def _thumbnail(path: FilePath, size: int) -> bytes:
+    from PIL import Image
+
+    try:
+        with Image.open(path) as opened:
+            opened.thumbnail((size, size))
+            picture = (
+                opened if opened.mode in ("RGB", "RGBA", "L", "LA") else opened.convert("RGBA")
+            )
+            out = BytesIO()
+            picture.save(out, format="PNG")
+            return out.getvalue()
+    except (OSError, ValueError, Image.DecompressionBombError) as error:
+        raise ApiError(415, f"cannot read the image: {error}", where="image_uri") from None

@@ -1,0 +1,263 @@
+"""Projects, datasets, inference sets, segments and issues: list, create, read, update,
+delete."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Response
+
+from shoal.server._errors import ApiError
+from shoal.server._models import (
+    DatasetOut,
+    InferenceSetOut,
+    IssueCreate,
+    IssueElementModel,
+    IssueOut,
+    IssueUpdate,
+    ProjectCreate,
+    ProjectOut,
+    ProjectUpdate,
+    SegmentCreate,
+    SegmentOut,
+    SegmentUpdate,
+)
+from shoal.server._state import ServerState, state
+from shoal.store import ALL_FRAMES, Dataset, InferenceSet, IssueElement, Project, Segment
+
+__all__ = ["dataset_out", "get_dataset", "get_inference_set", "get_project", "router"]
+
+router = APIRouter()
+State = Annotated[ServerState, Depends(state)]
+ProjectName = Annotated[str, Path(description="project name")]
+DatasetName = Annotated[str, Path(description="dataset name")]
+SetName = Annotated[str, Path(description="inference set name")]
+SegmentName = Annotated[str, Path(description='segment name ("All Frames" is built in)')]
+IssueName = Annotated[str, Path(description="issue name")]
+
+PROJECTS = "/projects"
+PROJECT = "/projects/{project}"
+DATASET = PROJECT + "/datasets/{dataset}"
+INFERENCE_SET = DATASET + "/inference-sets/{inference_set}"
+SEGMENT = DATASET + "/segments/{segment}"
+ISSUE = PROJECT + "/issues/{issue}"
+
+
+# ------------------------------------------------------------------ lookups
+def get_project(s: ServerState, name: str) -> Project:
+    return s.store.project(name)
+
+
+def get_dataset(s: ServerState, project: str, dataset: str) -> Dataset:
+    return get_project(s, project).dataset(dataset)
+
+
+def get_inference_set(s: ServerState, project: str, dataset: str, name: str) -> InferenceSet:
+    return get_dataset(s, project, dataset).inference_set(name)
+
+
+def conflict(detail: str, where: str) -> ApiError:
+    return ApiError(409, detail, where=where)
+
+
+def dataset_out(dataset: Dataset) -> dict[str, Any]:
+    return {**dataset.to_dict(), "has_image_root": dataset.image_root is not None}
+
+
+# ----------------------------------------------------------------- projects
+@router.get(PROJECTS, response_model=list[ProjectOut], tags=["projects"])
+def list_projects(s: State) -> list[dict[str, Any]]:
+    return [p.to_dict() for p in s.store.projects()]
+
+
+@router.post(PROJECTS, response_model=ProjectOut, status_code=201, tags=["projects"])
+def create_project(s: State, body: ProjectCreate) -> dict[str, Any]:
+    if any(p.name == body.name for p in s.store.projects()):
+        raise conflict(f"a project named {body.name!r} exists already", "body.name")
+    classes = [c if isinstance(c, str) else c.model_dump(exclude_none=True) for c in body.classes]
+    project = s.store.create_project(
+        body.name,
+        task=body.task,
+        classes=classes,
+        default_conf=body.default_conf,
+        default_iou=body.default_iou,
+    )
+    return project.to_dict()
+
+
+@router.get(PROJECT, response_model=ProjectOut, tags=["projects"])
+def read_project(s: State, project: ProjectName) -> dict[str, Any]:
+    return get_project(s, project).to_dict()
+
+
+@router.patch(PROJECT, response_model=ProjectOut, tags=["projects"])
+def update_project(s: State, project: ProjectName, body: ProjectUpdate) -> dict[str, Any]:
+    found = get_project(s, project)
+    if body.add_classes:
+        found.add_classes(
+            c if isinstance(c, str) else c.model_dump(exclude_none=True) for c in body.add_classes
+        )
+    found.update(default_conf=body.default_conf, default_iou=body.default_iou)
+    return found.to_dict()
+
+
+@router.delete(PROJECT, status_code=204, tags=["projects"])
+def delete_project(s: State, project: ProjectName) -> Response:
+    s.store.delete_project(project)
+    return Response(status_code=204)
+
+
+# ----------------------------------------------------------------- datasets
+@router.get(PROJECT + "/datasets", response_model=list[DatasetOut], tags=["datasets"])
+def list_datasets(s: State, project: ProjectName) -> list[dict[str, Any]]:
+    return [dataset_out(d) for d in get_project(s, project).datasets()]
+
+
+@router.get(DATASET, response_model=DatasetOut, tags=["datasets"])
+def read_dataset(s: State, project: ProjectName, dataset: DatasetName) -> dict[str, Any]:
+    return dataset_out(get_dataset(s, project, dataset))
+
+
+@router.delete(DATASET, status_code=204, tags=["datasets"])
+def delete_dataset(s: State, project: ProjectName, dataset: DatasetName) -> Response:
+    get_project(s, project).delete_dataset(dataset)
+    return Response(status_code=204)
+
+
+# ----------------------------------------------------------- inference sets
+@router.get(
+    DATASET + "/inference-sets", response_model=list[InferenceSetOut], tags=["inference sets"]
+)
+def list_inference_sets(
+    s: State, project: ProjectName, dataset: DatasetName
+) -> list[dict[str, Any]]:
+    return [i.to_dict() for i in get_dataset(s, project, dataset).inference_sets()]
+
+
+@router.get(INFERENCE_SET, response_model=InferenceSetOut, tags=["inference sets"])
+def read_inference_set(
+    s: State, project: ProjectName, dataset: DatasetName, inference_set: SetName
+) -> dict[str, Any]:
+    return get_inference_set(s, project, dataset, inference_set).to_dict()
+
+
+@router.delete(INFERENCE_SET, status_code=204, tags=["inference sets"])
+def delete_inference_set(
+    s: State, project: ProjectName, dataset: DatasetName, inference_set: SetName
+) -> Response:
+    get_dataset(s, project, dataset).delete_inference_set(inference_set)
+    return Response(status_code=204)
+
+
+# ----------------------------------------------------------------- segments
+@router.get(DATASET + "/segments", response_model=list[SegmentOut], tags=["segments"])
+def list_segments(s: State, project: ProjectName, dataset: DatasetName) -> list[dict[str, Any]]:
+    return [seg.to_dict() for seg in get_dataset(s, project, dataset).segments()]
+
+
+@router.post(DATASET + "/segments", response_model=SegmentOut, status_code=201, tags=["segments"])
+def create_segment(
+    s: State, project: ProjectName, dataset: DatasetName, body: SegmentCreate
+) -> dict[str, Any]:
+    found = get_dataset(s, project, dataset)
+    if body.name == ALL_FRAMES or any(seg.name == body.name for seg in found.segments()):
+        raise conflict(f"dataset {dataset!r} has a segment {body.name!r} already", "body.name")
+    segment = found.create_segment(
+        body.name,
+        type=body.type,
+        frames=body.frames,
+        query=body.query,
+        precision=body.precision,
+        recall=body.recall,
+        f1_score=body.f1_score,
+    )
+    return segment.to_dict()
+
+
+@router.get(SEGMENT, response_model=SegmentOut, tags=["segments"])
+def read_segment(
+    s: State, project: ProjectName, dataset: DatasetName, segment: SegmentName
+) -> dict[str, Any]:
+    return get_dataset(s, project, dataset).segment(segment).to_dict()
+
+
+@router.patch(SEGMENT, response_model=SegmentOut, tags=["segments"])
+def update_segment(
+    s: State, project: ProjectName, dataset: DatasetName, segment: SegmentName, body: SegmentUpdate
+) -> dict[str, Any]:
+    found = get_dataset(s, project, dataset)
+    seg = found.segment(segment)
+    given = body.model_fields_set
+    thresholds = {k: getattr(body, k) for k in ("precision", "recall", "f1_score") if k in given}
+    if seg.id is None and (thresholds or "name" in given):
+        raise ApiError(400, f"the {ALL_FRAMES!r} split cannot be changed", where="segment")
+    if "name" in given and body.name is not None and body.name != seg.name:
+        _rename_segment(found, seg, body.name)
+    if thresholds:
+        seg.set_thresholds(**thresholds)
+    return seg.to_dict()
+
+
+def _rename_segment(dataset: Dataset, segment: Segment, name: str) -> None:
+    """Rename in place, keeping the segment's uuid.
+
+    Stopgap: the store has no ``Segment.rename`` yet, so this writes the one catalog
+    column through the store's own transaction (same checks as ``create_segment``).
+    """
+    if not name.strip() or len(name) > 200 or any(ord(ch) < 32 for ch in name):
+        raise ApiError(422, "segment name must be 1 to 200 characters", where="body.name")
+    if name == ALL_FRAMES or any(seg.name == name for seg in dataset.segments()):
+        raise conflict(f"dataset {dataset.name!r} has a segment {name!r} already", "body.name")
+    with dataset.store._transaction() as db:
+        db.execute("UPDATE segments SET name = ? WHERE id = ?", (name, segment.id))
+
+
+@router.delete(SEGMENT, status_code=204, tags=["segments"])
+def delete_segment(
+    s: State, project: ProjectName, dataset: DatasetName, segment: SegmentName
+) -> Response:
+    get_dataset(s, project, dataset).segment(segment).delete()
+    return Response(status_code=204)
+
+
+# ------------------------------------------------------------------- issues
+def _elements(elements: list[IssueElementModel]) -> list[IssueElement]:
+    return [
+        IssueElement(e.dataset, e.frame_id, e.element_kind, e.element_id, e.inference_set)
+        for e in elements
+    ]
+
+
+@router.get(PROJECT + "/issues", response_model=list[IssueOut], tags=["issues"])
+def list_issues(s: State, project: ProjectName) -> list[dict[str, Any]]:
+    return [i.to_dict() for i in get_project(s, project).issues()]
+
+
+@router.post(PROJECT + "/issues", response_model=IssueOut, status_code=201, tags=["issues"])
+def create_issue(s: State, project: ProjectName, body: IssueCreate) -> dict[str, Any]:
+    found = get_project(s, project)
+    if any(i.name == body.name for i in found.issues()):
+        raise conflict(f"project {project!r} has an issue {body.name!r} already", "body.name")
+    return found.create_issue(body.name, _elements(body.elements), notes=body.notes).to_dict()
+
+
+@router.get(ISSUE, response_model=IssueOut, tags=["issues"])
+def read_issue(s: State, project: ProjectName, issue: IssueName) -> dict[str, Any]:
+    return get_project(s, project).issue(issue).to_dict()
+
+
+@router.patch(ISSUE, response_model=IssueOut, tags=["issues"])
+def update_issue(
+    s: State, project: ProjectName, issue: IssueName, body: IssueUpdate
+) -> dict[str, Any]:
+    found = get_project(s, project).issue(issue)
+    if body.add_elements:
+        found.add_elements(_elements(body.add_elements))
+    found.update(status=body.status, notes=body.notes)
+    return found.to_dict()
+
+
+@router.delete(ISSUE, status_code=204, tags=["issues"])
+def delete_issue(s: State, project: ProjectName, issue: IssueName) -> Response:
+    get_project(s, project).issue(issue).delete()
+    return Response(status_code=204)

@@ -1,0 +1,348 @@
+"""Metrics, the examples behind them, comparisons and regression tests.
+
+Every number comes from the engine (``DetectionEvaluation`` /
+``ClassificationEvaluation``) or the analysis layer (``compare``,
+``evaluate_segments``); this module only parses parameters, picks frames and shapes
+answers.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Annotated, Any, Literal
+
+import orjson
+import pyarrow as pa
+from fastapi import APIRouter, Depends, Query
+
+from shoal.analysis import compare, evaluate_segments
+from shoal.analysis.regression import Evaluation
+from shoal.engine.detection.evaluator import DetectionEvaluation
+from shoal.engine.metrics import BACKGROUND
+from shoal.server._errors import ApiError
+from shoal.server._models import ComparisonOut, ExamplesPage, MetricsOut, SegmentResultOut
+from shoal.server._routes_entities import (
+    DATASET,
+    INFERENCE_SET,
+    DatasetName,
+    ProjectName,
+    SetName,
+    get_dataset,
+)
+from shoal.server._state import ServerState, state
+from shoal.store import ALL_FRAMES, Dataset, Project
+
+__all__ = ["router"]
+
+router = APIRouter()
+State = Annotated[ServerState, Depends(state)]
+Include = Literal["report", "confusion_matrix", "coco_summary", "pr_curves", "best_thresholds"]
+ConfParam = Annotated[
+    str | None,
+    Query(
+        max_length=100_000,
+        description='a confidence threshold in [0, 1], or per class as JSON: {"cat": 0.5} '
+        "(classes not named use 0); default: the project's",
+    ),
+]
+IouParam = Annotated[
+    float | None,
+    Query(gt=0.0, le=1.0, description="IoU threshold (detection); default: the project's"),
+]
+SegmentParam = Annotated[
+    str, Query(max_length=1000, description='a segment of the dataset; default "All Frames"')
+]
+
+
+# ------------------------------------------------------------- parameters
+def parse_conf(raw: str | None, default: float, labels: Sequence[str]) -> float | dict[str, float]:
+    if raw is None:
+        return default
+    text = raw.strip()
+    if text.startswith("{"):
+        try:
+            value = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            raise ApiError(422, "conf is not valid JSON", where="query.conf") from None
+        if not isinstance(value, dict):
+            raise ApiError(422, "conf must be a number or a JSON object", where="query.conf")
+        out: dict[str, float] = {}
+        for name, threshold in value.items():
+            if name not in labels:
+                raise ApiError(422, f"conf names an unknown class {name!r}", where="query.conf")
+            out[name] = _unit(threshold)
+        return out
+    try:
+        return _unit(float(text))
+    except ValueError:
+        raise ApiError(422, f"conf {raw!r} is not a number", where="query.conf") from None
+
+
+def _unit(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ApiError(422, f"confidence threshold {value!r} is not a number", where="query.conf")
+    number = float(value)
+    if not math.isfinite(number) or not 0.0 <= number <= 1.0:
+        raise ApiError(422, f"confidence threshold {value!r} is not in [0, 1]", where="query.conf")
+    return number
+
+
+def _frames(dataset: Dataset, segment: str) -> list[str] | None:
+    if segment == ALL_FRAMES:
+        return None
+    return dataset.segment(segment).frame_ids()
+
+
+def _operating_point(
+    project: Project, conf: str | None, iou: float | None, labels: Sequence[str]
+) -> tuple[float | dict[str, float], float]:
+    return (
+        parse_conf(conf, project.default_conf, labels),
+        project.default_iou if iou is None else float(iou),
+    )
+
+
+def _labels(s: ServerState, dataset: Dataset) -> list[str]:
+    return [c.name for c in dataset.project.classes()]
+
+
+# --------------------------------------------------------------- metrics
+def _metrics(
+    evaluation: Evaluation,
+    include: set[str],
+    conf: float | dict[str, float],
+    iou: float,
+    frames: list[str] | None,
+) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if isinstance(evaluation, DetectionEvaluation):
+        if "report" in include:
+            out["report"] = evaluation.report(conf, iou, frames=frames).to_dict()
+        if "confusion_matrix" in include:
+            out["confusion_matrix"] = evaluation.confusion_matrix(
+                conf, iou, frames=frames
+            ).to_dict()
+        if "coco_summary" in include:
+            out["coco_summary"] = evaluation.coco_summary(frames=frames).to_dict()
+        if "pr_curves" in include:
+            curves = evaluation.pr_curves(iou=iou, frames=frames)
+            out["pr_curves"] = {k: v.to_dict() for k, v in curves.items()}
+        if "best_thresholds" in include:
+            best = evaluation.best_thresholds(iou=iou, frames=frames)
+            out["best_thresholds"] = {k: v.to_dict() for k, v in best.items()}
+        return out
+    if "report" in include:
+        out["report"] = evaluation.report(conf, frames=frames).to_dict()
+    if "confusion_matrix" in include:
+        out["confusion_matrix"] = evaluation.confusion_matrix(conf, frames=frames).to_dict()
+    if "pr_curves" in include:
+        out["pr_curves"] = {k: v.to_dict() for k, v in evaluation.pr_curves(frames=frames).items()}
+    if "best_thresholds" in include:
+        best = evaluation.best_thresholds(frames=frames)
+        out["best_thresholds"] = {k: v.to_dict() for k, v in best.items()}
+    return out
+
+
+@router.get(DATASET + "/metrics", response_model=MetricsOut, tags=["metrics"])
+def metrics(
+    s: State,
+    project: ProjectName,
+    dataset: DatasetName,
+    inference_set: Annotated[
+        list[str], Query(min_length=1, max_length=2, description="one or two inference sets")
+    ],
+    conf: ConfParam = None,
+    iou: IouParam = None,
+    segment: SegmentParam = ALL_FRAMES,
+    include: Annotated[
+        list[Include], Query(description="what to compute; default report and confusion_matrix")
+    ] = ["report", "confusion_matrix"],  # noqa: B006 (FastAPI copies defaults)
+) -> dict[str, Any]:
+    """Metrics of one or two inference sets on a dataset or one of its segments, at
+    (``conf``, ``iou``). ``coco_summary`` is detection only (null for classification)."""
+    found = get_dataset(s, project, dataset)
+    owner = found.project
+    sets = [found.inference_set(name) for name in inference_set]
+    conf_value, iou_value = _operating_point(owner, conf, iou, _labels(s, found))
+    frames = _frames(found, segment)
+    wanted: set[str] = set(include)
+
+    def query(name: str) -> Any:
+        def run(evaluation: Evaluation, version: int) -> dict[str, Any]:
+            computed = _metrics(evaluation, wanted, conf_value, iou_value, frames)
+            return {"inference_set": name, "version": version, **computed}
+
+        return run
+
+    results = [s.evaluations.use(inference, query(inference.name)) for inference in sets]
+    detection = owner.task == "detection"
+    return {
+        "dataset": dataset,
+        "segment": segment,
+        "conf": conf_value,
+        "iou": iou_value if detection else None,
+        "results": results,
+    }
+
+
+# -------------------------------------------------------------- examples
+@router.get(INFERENCE_SET + "/examples", response_model=ExamplesPage, tags=["metrics"])
+def examples(
+    s: State,
+    project: ProjectName,
+    dataset: DatasetName,
+    inference_set: SetName,
+    conf: ConfParam = None,
+    iou: IouParam = None,
+    segment: SegmentParam = ALL_FRAMES,
+    truth: Annotated[
+        str | None, Query(max_length=1000, description="matrix row (with predicted)")
+    ] = None,
+    predicted: Annotated[
+        str | None, Query(max_length=1000, description="matrix column (with truth)")
+    ] = None,
+    outcome: Annotated[Literal["TP", "FP", "FN"] | None, Query()] = None,
+    label: Annotated[str | None, Query(max_length=1000, description="the object's class")] = None,
+    confused_as: Annotated[
+        str | None,
+        Query(max_length=1000, description="predictions of this class confused with another"),
+    ] = None,
+    confused_from: Annotated[
+        str | None,
+        Query(max_length=1000, description="predictions confused with ground truth of this class"),
+    ] = None,
+    sort: Annotated[Literal["confidence", "iou", "area"], Query()] = "confidence",
+    order: Annotated[Literal["desc", "asc"], Query()] = "desc",
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+) -> dict[str, Any]:
+    """The objects behind the numbers (detection): each counted prediction and ground
+    truth with its outcome (TP, FP, FN), reason, partner and IoU, filtered and sorted.
+
+    ``truth`` + ``predicted``: the objects counted in that confusion-matrix cell
+    (``background`` for the background row or column). ``outcome=FP&sort=confidence``
+    lists high-confidence disagreements first; ``outcome=TP&order=asc`` low-confidence
+    agreements first."""
+    found = get_dataset(s, project, dataset)
+    inference = found.inference_set(inference_set)
+    if found.project.task != "detection":
+        raise ApiError(400, "examples are for detection projects", where="project")
+    labels = _labels(s, found)
+    conf_value, iou_value = _operating_point(found.project, conf, iou, labels)
+    if (truth is None) != (predicted is None):
+        where = "query.predicted" if predicted is None else "query.truth"
+        raise ApiError(422, "a matrix cell needs both truth and predicted", where=where)
+    for where, name in (
+        ("query.truth", truth),
+        ("query.predicted", predicted),
+        ("query.label", label),
+        ("query.confused_as", confused_as),
+        ("query.confused_from", confused_from),
+    ):
+        allowed = (*labels, BACKGROUND) if where in ("query.truth", "query.predicted") else labels
+        if name is not None and name not in allowed:
+            raise ApiError(422, f"unknown class {name!r}", where=where)
+    frames = _frames(found, segment)
+
+    def query(evaluation: Evaluation, _: int) -> tuple[int, dict[str, list[Any]]]:
+        assert isinstance(evaluation, DetectionEvaluation)
+        rows = evaluation.outcomes(conf_value, iou_value, frames=frames)
+        if truth is not None and predicted is not None:
+            rows = rows.in_cell(truth, predicted)
+        rows = rows.where(outcome=outcome, label=label)
+        if confused_as is not None:
+            rows = rows.where(kind="prediction", reason="class_confusion", label=confused_as)
+        if confused_from is not None:
+            rows = rows.where(
+                kind="prediction", reason="class_confusion", partner_label=confused_from
+            )
+        total = len(rows)
+        page = rows.sorted_by(sort, descending=order == "desc").page(offset, limit)
+        return total, {name: column.tolist() for name, column in page.columns().items()}
+
+    total, columns = s.evaluations.use(inference, query)
+    predictions, labels_table = inference.predictions(), found.labels()
+    examples = []
+    for i in range(len(columns["id"])):
+        row = {name: values[i] for name, values in columns.items()}
+        table = predictions if row["kind"] == "prediction" else labels_table
+        id_column = "prediction_id" if row["kind"] == "prediction" else "label_id"
+        source, box = _source(table, id_column, int(row["id"]) - 1)
+        confidence = row["confidence"]
+        row["confidence"] = None if confidence is None or math.isnan(confidence) else confidence
+        examples.append({**row, "source_id": source, "box": box})
+    return {
+        "inference_set": inference_set,
+        "conf": conf_value,
+        "iou": iou_value,
+        "total": total,
+        "offset": offset,
+        "limit": limit,
+        "examples": examples,
+    }
+
+
+def _source(table: pa.Table, id_column: str, row: int) -> tuple[str | None, list[float] | None]:
+    """The stored id and box of an engine row (engine ids are 1-based table rows)."""
+    if not 0 <= row < table.num_rows:
+        return None, None
+    record = table.slice(row, 1).select([id_column, "x", "y", "width", "height"]).to_pylist()[0]
+    box = [record[k] for k in ("x", "y", "width", "height")]
+    return record[id_column], None if any(v is None for v in box) else box
+
+
+# ------------------------------------------------------------ comparison
+@router.get(DATASET + "/compare", response_model=ComparisonOut, tags=["metrics"])
+def compare_inference_sets(
+    s: State,
+    project: ProjectName,
+    dataset: DatasetName,
+    base: Annotated[str, Query(description="the inference set compared against")],
+    other: Annotated[str, Query(description="the inference set compared")],
+    conf: ConfParam = None,
+    iou: IouParam = None,
+    segment: SegmentParam = ALL_FRAMES,
+) -> dict[str, Any]:
+    """``other`` against ``base``: per-class deltas and each confusion-matrix cell's count
+    for both (deltas are other - base)."""
+    found = get_dataset(s, project, dataset)
+    first, second = found.inference_set(base), found.inference_set(other)
+    conf_value, iou_value = _operating_point(found.project, conf, iou, _labels(s, found))
+    frames = _frames(found, segment)
+    with s.evaluations.many([first, second]) as ((base_eval, _), (other_eval, _)):
+        comparison = compare(base_eval, other_eval, conf=conf_value, iou=iou_value, frames=frames)
+    labels = comparison.matrix_labels
+    detection = found.project.task == "detection"
+    return {
+        "base": base,
+        "other": other,
+        "segment": segment,
+        "conf": conf_value,
+        "iou": iou_value if detection else None,
+        **comparison.to_dict(),
+        "cells": [comparison.cell(t, p) for t in labels for p in labels],
+    }
+
+
+# ------------------------------------------------------------ regression
+@router.get(INFERENCE_SET + "/regression", response_model=list[SegmentResultOut], tags=["metrics"])
+def regression(
+    s: State,
+    project: ProjectName,
+    dataset: DatasetName,
+    inference_set: SetName,
+    conf: ConfParam = None,
+    iou: IouParam = None,
+) -> list[dict[str, Any]]:
+    """Every segment's regression-test result ("All Frames" first): exactly the list of
+    ``SegmentResult.to_dict()``."""
+    found = get_dataset(s, project, dataset)
+    inference = found.inference_set(inference_set)
+    conf_value, iou_value = _operating_point(found.project, conf, iou, _labels(s, found))
+    specs = [segment.spec() for segment in found.segments()]
+    results = s.evaluations.use(
+        inference,
+        lambda evaluation, _: evaluate_segments(evaluation, specs, conf=conf_value, iou=iou_value),
+    )
+    return [result.to_dict() for result in results]

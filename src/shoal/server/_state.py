@@ -1,0 +1,127 @@
+"""What every request handler shares: the store, the evaluation cache, the settings."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+from fastapi import Request
+
+from shoal.analysis.regression import Evaluation
+from shoal.server._auth import KeyRing
+from shoal.store import InferenceSet, Store
+
+__all__ = ["EvaluationCache", "ServerState", "state"]
+
+T = TypeVar("T")
+EVALUATION_CACHE_SIZE = 16
+_BUILD_ATTEMPTS = 3
+
+
+@dataclass
+class _Entry:
+    evaluation: Evaluation
+    version: int
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class EvaluationCache:
+    """The most recently used evaluations, keyed by what they depend on: the inference
+    set and its version, the dataset's version and the project's class map.
+
+    The engine keeps what it matches (a new IoU threshold, cached AP) inside the
+    evaluation object, so each entry has a lock and queries on one entry take turns.
+    """
+
+    def __init__(self, size: int = EVALUATION_CACHE_SIZE) -> None:
+        self.size = size
+        self._entries: OrderedDict[tuple[object, ...], _Entry] = OrderedDict()
+        self._lock = threading.Lock()
+        self._building: dict[tuple[object, ...], threading.Lock] = {}
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    @staticmethod
+    def _key(inference_set: InferenceSet) -> tuple[object, ...]:
+        dataset = inference_set.dataset
+        classes = tuple((c.name, c.id, c.ignore) for c in dataset.project.classes())
+        return (inference_set.id, inference_set.version, dataset.id, dataset.version, classes)
+
+    def _entry(self, inference_set: InferenceSet) -> _Entry:
+        for _ in range(_BUILD_ATTEMPTS):
+            key = self._key(inference_set)
+            with self._lock:
+                entry = self._entries.get(key)
+                if entry is not None:
+                    self._entries.move_to_end(key)
+                    return entry
+                build_lock = self._building.setdefault(key, threading.Lock())
+            with build_lock:
+                with self._lock:
+                    entry = self._entries.get(key)
+                if entry is not None:
+                    return entry
+                try:
+                    evaluation = inference_set.evaluate()
+                except Exception:
+                    # A replace committed while we read: the old files may be gone. Retry
+                    # on the new version; re-raise a failure of a stable version.
+                    if self._key(inference_set) != key:
+                        continue
+                    raise
+                finally:
+                    with self._lock:
+                        self._building.pop(key, None)
+                if self._key(inference_set) != key:
+                    continue  # changed while we built: build again from the new version
+                entry = _Entry(evaluation, inference_set.version)
+                with self._lock:
+                    self._entries[key] = entry
+                    while len(self._entries) > self.size:
+                        self._entries.popitem(last=False)
+                return entry
+        raise RuntimeError("the inference set kept changing while it was evaluated")
+
+    def use(self, inference_set: InferenceSet, query: Callable[[Evaluation, int], T]) -> T:
+        """``query(evaluation, version)`` with the evaluation to itself."""
+        entry = self._entry(inference_set)
+        with entry.lock:
+            return query(entry.evaluation, entry.version)
+
+    @contextmanager
+    def many(self, inference_sets: list[InferenceSet]) -> Iterator[list[tuple[Evaluation, int]]]:
+        """Several evaluations at once, locked in a fixed order (no deadlocks)."""
+        entries = [self._entry(s) for s in inference_sets]
+        with ExitStack() as stack:
+            unique = {id(entry): entry for entry in entries}
+            for _, entry in sorted(unique.items()):
+                stack.enter_context(entry.lock)
+            yield [(e.evaluation, e.version) for e in entries]
+
+
+@dataclass
+class ServerState:
+    store: Store
+    keys: KeyRing | None
+    max_upload_bytes: int
+    evaluations: EvaluationCache
+    uploads: Path
+    thumbnails: Path
+    upload_locks: dict[str, threading.Lock] = field(default_factory=dict)
+    upload_locks_guard: threading.Lock = field(default_factory=threading.Lock)
+
+    def upload_lock(self, upload_id: str) -> threading.Lock:
+        with self.upload_locks_guard:
+            return self.upload_locks.setdefault(upload_id, threading.Lock())
+
+
+def state(request: Request) -> ServerState:
+    value = request.app.state.shoal
+    assert isinstance(value, ServerState)
+    return value
