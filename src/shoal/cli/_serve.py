@@ -1,0 +1,119 @@
+"""``shoal serve``: the REST API (and its docs at /docs) on one store."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from shoal.errors import InputError
+
+__all__ = ["main", "register", "run"]
+
+KEYS_ENV = "SHOAL_API_KEYS"
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser(
+        "serve",
+        help="serve the REST API on a store",
+        description=(
+            "Serve Shoal's REST API (OpenAPI at /openapi.json, docs at /docs). On a loopback "
+            "address no key is needed; on any other address API keys are required "
+            f"(--api-keys-file, or ${KEYS_ENV})."
+        ),
+    )
+    _add_arguments(parser)
+    parser.set_defaults(run=run)
+
+
+def _add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--home",
+        type=Path,
+        default=None,
+        help="the store's home (default: $SHOAL_HOME or ~/.shoal)",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="default: %(default)s")
+    parser.add_argument("--port", type=int, default=8000, help="default: %(default)s")
+    parser.add_argument(
+        "--api-keys-file",
+        type=Path,
+        default=None,
+        help="lines of '<key> read-only' or '<key> read-write'",
+    )
+    parser.add_argument(
+        "--max-upload-mb",
+        type=float,
+        default=256,
+        help="largest request body in MB (default: %(default)s)",
+    )
+
+
+def load_keys(path: Path | None) -> dict[str, Any]:
+    """Keys from the file, else from ``$SHOAL_API_KEYS`` (entries separated by commas or
+    newlines), else none."""
+    from shoal.server import parse_api_keys
+
+    if path is not None:
+        return parse_api_keys(path.read_text(encoding="utf-8").splitlines(), source=str(path))
+    value = os.environ.get(KEYS_ENV, "")
+    if value.strip():
+        return parse_api_keys(value.replace(",", "\n").splitlines(), source=f"${KEYS_ENV}")
+    return {}
+
+
+def run(args: argparse.Namespace) -> int:
+    from shoal.server import create_app, is_loopback
+
+    keys = load_keys(args.api_keys_file)
+    if not is_loopback(args.host) and not keys:
+        print(
+            f"shoal: error: refusing to serve on {args.host} without API keys; "
+            f"pass --api-keys-file FILE or set {KEYS_ENV} (or bind to 127.0.0.1)",
+            file=sys.stderr,
+        )
+        return 2
+    if not 0 <= args.port <= 65535:
+        raise InputError(f"port {args.port} is not between 0 and 65535")
+    if not args.max_upload_mb > 0:
+        raise InputError(f"--max-upload-mb must be positive, got {args.max_upload_mb}")
+    import uvicorn
+
+    from shoal.server._logging import log_config
+    from shoal.store import Store
+
+    store = Store(args.home)
+    app = create_app(
+        store, api_keys=keys or None, max_upload_bytes=int(args.max_upload_mb * 1024 * 1024)
+    )
+    access = f"{len(keys)} API key{'s' if len(keys) != 1 else ''}" if keys else "no API keys"
+    print(
+        f"shoal: serving {store.home.path} on http://{args.host}:{args.port} ({access}); docs at /docs",
+        file=sys.stderr,
+    )
+    uvicorn.run(app, host=args.host, port=args.port, log_config=log_config())
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m shoal.cli._serve``: the same command on its own."""
+    from shoal.errors import ShoalError
+
+    parser = argparse.ArgumentParser(prog="shoal serve")
+    _add_arguments(parser)
+    args = parser.parse_args(argv)
+    try:
+        return run(args)
+    except ShoalError as error:
+        print(f"shoal: error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        print(f"shoal: error: {error.filename or ''}: {error.strerror or error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
