@@ -1,0 +1,107 @@
+// @vitest-environment jsdom
+import { act, fireEvent, render, screen } from "@testing-library/react";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { ThresholdSliders, type ThresholdValues } from "./ThresholdSliders";
+
+const grid = [0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.8999999999999999, 0.95];
+const start: ThresholdValues = { conf: 0.3, iou: 0.5, overrides: {} };
+
+function setup(value: ThresholdValues = start) {
+  const onChange = vi.fn();
+  render(
+    <ThresholdSliders value={value} onChange={onChange} iouGrid={grid} defaults={{ conf: 0.1, iou: 0.5 }}
+      classes={["circle", "square"]} debounceMs={300} />,
+  );
+  return onChange;
+}
+
+describe("ThresholdSliders", () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  it("emits slider drags immediately", () => {
+    const onChange = setup();
+    fireEvent.change(screen.getByRole("slider", { name: "Confidence" }), { target: { value: "0.42" } });
+    expect(onChange).toHaveBeenCalledTimes(1);
+    expect(onChange).toHaveBeenLastCalledWith({ conf: 0.42, iou: 0.5, overrides: {} });
+    expect(screen.getByRole("textbox", { name: "Confidence value" })).toHaveValue("0.42");
+  });
+
+  it("IoU slider snaps to the evaluation's grid", () => {
+    const onChange = setup();
+    const iou = screen.getByRole("slider", { name: "IoU" });
+    expect(iou).toHaveAttribute("max", "9");
+    fireEvent.change(iou, { target: { value: "5" } });
+    expect(onChange).toHaveBeenLastCalledWith({ conf: 0.3, iou: 0.75, overrides: {} });
+    expect(iou).toHaveAttribute("aria-valuetext", "0.75");
+    fireEvent.change(iou, { target: { value: "8" } });
+    expect(onChange).toHaveBeenLastCalledWith({ conf: 0.3, iou: 0.8999999999999999, overrides: {} });
+    expect(screen.getByRole("status")).toHaveTextContent("0.90");
+  });
+
+  it("debounces typing: one emit after the pause, with the last value", () => {
+    const onChange = setup();
+    const box = screen.getByRole("textbox", { name: "Confidence value" });
+    fireEvent.change(box, { target: { value: "0." } });
+    fireEvent.change(box, { target: { value: "0.6" } });
+    act(() => vi.advanceTimersByTime(200));
+    fireEvent.change(box, { target: { value: "0.65" } });
+    act(() => vi.advanceTimersByTime(299));
+    expect(onChange).not.toHaveBeenCalled();
+    act(() => vi.advanceTimersByTime(1));
+    expect(onChange).toHaveBeenCalledTimes(1);
+    expect(onChange).toHaveBeenLastCalledWith({ conf: 0.65, iou: 0.5, overrides: {} });
+  });
+
+  it("Enter flushes a pending typed value at once", () => {
+    const onChange = setup();
+    const box = screen.getByRole("textbox", { name: "Confidence value" });
+    fireEvent.change(box, { target: { value: "0.7" } });
+    fireEvent.keyDown(box, { key: "Enter" });
+    expect(onChange).toHaveBeenCalledTimes(1);
+    act(() => vi.advanceTimersByTime(1000));
+    expect(onChange).toHaveBeenCalledTimes(1);
+  });
+
+  it("rejects values outside 0..1 without emitting", () => {
+    const onChange = setup();
+    const box = screen.getByRole("textbox", { name: "Confidence value" });
+    fireEvent.change(box, { target: { value: "0.5" } });
+    fireEvent.change(box, { target: { value: "1.5" } });
+    act(() => vi.advanceTimersByTime(1000));
+    expect(onChange).not.toHaveBeenCalled();
+    expect(box).toHaveAttribute("aria-invalid", "true");
+    expect(screen.getByRole("alert")).toHaveTextContent("between 0 and 1");
+  });
+
+  it("a slider drag cancels a pending typed value", () => {
+    const onChange = setup();
+    fireEvent.change(screen.getByRole("textbox", { name: "Confidence value" }), { target: { value: "0.9" } });
+    fireEvent.change(screen.getByRole("slider", { name: "Confidence" }), { target: { value: "0.2" } });
+    act(() => vi.advanceTimersByTime(1000));
+    expect(onChange).toHaveBeenCalledTimes(1);
+    expect(onChange).toHaveBeenLastCalledWith({ conf: 0.2, iou: 0.5, overrides: {} });
+  });
+
+  it("resets to the project defaults immediately", () => {
+    const onChange = setup({ conf: 0.3, iou: 0.7, overrides: { square: 0.6 } });
+    fireEvent.click(screen.getByRole("button", { name: "Reset to project defaults" }));
+    expect(onChange).toHaveBeenLastCalledWith({ conf: 0.1, iou: 0.5, overrides: {} });
+    expect(screen.getByRole("button", { name: "Reset to project defaults" })).toBeDisabled();
+  });
+
+  it("adds, edits (debounced) and removes per-class overrides", () => {
+    const onChange = setup();
+    fireEvent.change(screen.getByRole("combobox", { name: "Class to override" }), { target: { value: "square" } });
+    fireEvent.click(screen.getByRole("button", { name: "Add override" }));
+    expect(onChange).toHaveBeenLastCalledWith({ conf: 0.3, iou: 0.5, overrides: { square: 0.3 } });
+    const box = screen.getByRole("textbox", { name: "square" });
+    fireEvent.change(box, { target: { value: "0.55" } });
+    expect(onChange).toHaveBeenCalledTimes(1);
+    act(() => vi.advanceTimersByTime(300));
+    expect(onChange).toHaveBeenLastCalledWith({ conf: 0.3, iou: 0.5, overrides: { square: 0.55 } });
+    fireEvent.click(screen.getByRole("button", { name: "Remove square override" }));
+    expect(onChange).toHaveBeenLastCalledWith({ conf: 0.3, iou: 0.5, overrides: {} });
+    expect(screen.queryByRole("textbox", { name: "square" })).toBeNull();
+  });
+});
