@@ -16,7 +16,7 @@ __all__ = ["main"]
 
 
 def _build_parser() -> argparse.ArgumentParser:
-    from shoal.cli import _check, _demo, _eval, _import, _projects
+    from shoal.cli import _check, _demo, _eval, _import, _projects, _serve
 
     parser = argparse.ArgumentParser(
         prog="shoal",
@@ -28,6 +28,7 @@ def _build_parser() -> argparse.ArgumentParser:
     _import.register(commands)
     _projects.register(commands)
     _check.register(commands)
+    _serve.register(commands)
     _demo.register(commands)
     return parser
 
