@@ -1,0 +1,71 @@
+import { useState } from "react";
+import type { FrameExample, FrameObject } from "../api/types";
+import { classColor } from "../lib/color";
+import { clipBox } from "../lib/geometry";
+import { formatScore } from "../lib/format";
+
+export interface AnnotatedImageProps {
+  frame: FrameExample;
+  showGroundTruth?: boolean;
+  showPredictions?: boolean;
+  /** Objects drawn thicker (e.g. the example's object and its partner), by kind and id. */
+  emphasize?: ReadonlyArray<{ kind: FrameObject["kind"]; id: number }>;
+  /** Colors per class name; missing classes take the palette color of their first appearance. */
+  classColors?: Readonly<Record<string, string>>;
+  /** Displayed width in CSS pixels (the height follows the image's aspect ratio). */
+  width?: number;
+  alt?: string;
+}
+
+/**
+ * An image with its boxes in an SVG overlay whose viewBox is the image's natural size, so
+ * boxes (in image pixels) line up at any displayed size. Ground truth solid, predictions dashed.
+ */
+export function AnnotatedImage({ frame, showGroundTruth = true, showPredictions = true, emphasize = [], classColors = {}, width, alt }: AnnotatedImageProps) {
+  // The frame's recorded size until the image reports its natural size.
+  const [natural, setNatural] = useState<{ w: number; h: number }>({ w: frame.width, h: frame.height });
+  const order = Array.from(new Set(frame.objects.map((o) => o.label)));
+  const colorOf = (label: string) => classColors[label] ?? classColor(order.indexOf(label));
+  const isEmphasized = (o: FrameObject) => emphasize.some((e) => e.kind === o.kind && e.id === o.id);
+  const visible = frame.objects.filter((o) => (o.kind === "ground_truth" ? showGroundTruth : showPredictions));
+  const stroke = Math.max(1, natural.w / 200);
+
+  return (
+    <div className="annotated-image" style={{ width, aspectRatio: `${natural.w} / ${natural.h}` }}>
+      <img
+        src={frame.image_url}
+        alt={alt ?? `frame ${frame.frame_id}`}
+        onLoad={(e) => {
+          const img = e.currentTarget;
+          if (img.naturalWidth > 0 && img.naturalHeight > 0) setNatural({ w: img.naturalWidth, h: img.naturalHeight });
+        }}
+      />
+      <svg viewBox={`0 0 ${natural.w} ${natural.h}`} preserveAspectRatio="none" aria-hidden="true">
+        {visible.map((o) => {
+          const box = clipBox(o.box, natural.w, natural.h);
+          if (!box) return null;
+          const em = isEmphasized(o);
+          return (
+            <rect
+              key={`${o.kind}-${o.id}`}
+              data-kind={o.kind}
+              data-id={o.id}
+              data-emphasized={em || undefined}
+              x={box[0]}
+              y={box[1]}
+              width={box[2]}
+              height={box[3]}
+              fill="none"
+              stroke={colorOf(o.label)}
+              strokeWidth={em ? stroke * 2.5 : stroke}
+              strokeDasharray={o.kind === "prediction" ? `${stroke * 4} ${stroke * 2}` : undefined}
+              vectorEffect="non-scaling-stroke"
+            >
+              <title>{`${o.kind === "prediction" ? "prediction" : "ground truth"} ${o.label} ${o.outcome}${o.confidence !== null ? ` ${formatScore(o.confidence, 2)}` : ""}`}</title>
+            </rect>
+          );
+        })}
+      </svg>
+    </div>
+  );
+}

@@ -1,0 +1,66 @@
+import { useState } from "react";
+import type { FrameExample, FrameObject } from "../api/types";
+import { formatScore } from "../lib/format";
+import { AnnotatedImage } from "./AnnotatedImage";
+
+export interface FrameViewProps {
+  frame: FrameExample;
+  /** Objects to draw thicker (e.g. the example that was opened). */
+  emphasize?: ReadonlyArray<{ kind: FrameObject["kind"]; id: number }>;
+  classColors?: Readonly<Record<string, string>>;
+  /** Displayed image width in CSS pixels (default 640). */
+  width?: number;
+  initialShowGroundTruth?: boolean;
+  initialShowPredictions?: boolean;
+  onClose?: () => void;
+}
+
+/** One frame, large, with ground truth and prediction toggles and a table of its objects. */
+export function FrameView({ frame, emphasize, classColors, width = 640, initialShowGroundTruth = true, initialShowPredictions = true, onClose }: FrameViewProps) {
+  const [showGt, setShowGt] = useState(initialShowGroundTruth);
+  const [showPred, setShowPred] = useState(initialShowPredictions);
+  const rows = frame.objects.filter((o) => (o.kind === "ground_truth" ? showGt : showPred));
+  return (
+    <section className="frame-view" aria-label={`Frame ${frame.frame_id}`}>
+      <header>
+        <h3>Frame {frame.frame_id}</h3>
+        <div role="group" aria-label="Show" className="toggle-group">
+          <button type="button" aria-pressed={showGt} onClick={() => setShowGt(!showGt)}>Ground truth</button>
+          <button type="button" aria-pressed={showPred} onClick={() => setShowPred(!showPred)}>Predictions</button>
+        </div>
+        {onClose && <button type="button" onClick={onClose}>Close</button>}
+      </header>
+      <AnnotatedImage frame={frame} width={width} showGroundTruth={showGt} showPredictions={showPred}
+        emphasize={emphasize} classColors={classColors} />
+      <table className="objects">
+        <caption className="visually-hidden">Objects in frame {frame.frame_id}</caption>
+        <thead>
+          <tr>
+            <th scope="col">Kind</th>
+            <th scope="col">Class</th>
+            <th scope="col">Outcome</th>
+            <th scope="col">Reason</th>
+            <th scope="col">Partner</th>
+            <th scope="col">Confidence</th>
+            <th scope="col">IoU</th>
+            <th scope="col">Box (x, y, w, h)</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((o) => (
+            <tr key={`${o.kind}-${o.id}`}>
+              <td>{o.kind === "prediction" ? "prediction" : "ground truth"}</td>
+              <th scope="row">{o.label}</th>
+              <td>{o.outcome}</td>
+              <td>{o.reason.replace("_", " ") || "-"}</td>
+              <td>{o.partner_label || "-"}</td>
+              <td className="num">{formatScore(o.confidence, 3)}</td>
+              <td className="num">{formatScore(o.iou, 3)}</td>
+              <td className="num">{o.box.map((v) => Math.round(v)).join(", ")}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
