@@ -34,12 +34,13 @@ describe("examples", () => {
       }),
     );
   });
-  it("sorts disagreements by confidence, highest first, predictions only", () => {
+  it("sorts disagreements first by confidence, highest first; agreements first, lowest first", () => {
     const xs = [obj({ outcome: "FP", confidence: 0.2 }), obj({ outcome: "TP", confidence: 0.99 }),
       obj({ outcome: "FP", confidence: 0.9 }), obj({ kind: "ground_truth", outcome: "FN", confidence: null })];
     const ex = xs.map((object) => ({ frame: frames[0]!, object }));
-    expect(sortExamples(ex, "confidence-disagreement").map((e) => e.object.confidence)).toEqual([0.9, 0.2]);
-    expect(sortExamples(ex, "confidence-agreement").map((e) => e.object.confidence)).toEqual([0.99]);
+    expect(sortExamples(ex, "confidence-disagreement").map((e) => e.object.confidence)).toEqual([0.9, 0.2, null, 0.99]);
+    expect(sortExamples(ex, "confidence-agreement").map((e) => e.object.confidence)).toEqual([0.99, 0.2, 0.9, null]);
+    expect(sortExamples(ex, "area")).toHaveLength(4);
   });
   it("sorts by IoU and area ascending, stable", () => {
     const s = sortExamples(all, "iou");

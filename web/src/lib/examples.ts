@@ -43,43 +43,41 @@ export function agrees(o: FrameObject): boolean {
 }
 
 /**
- * Examples in the given order (stable). Disagreement/agreement orders keep only the
- * objects of that kind with a confidence (predictions); IoU and area keep all.
+ * Examples in the given order (stable; nothing is dropped, missing values sort last).
+ * "confidence-disagreement": disagreements (FP, FN) before agreements, highest confidence
+ * first; "confidence-agreement": agreements (TP) first, lowest confidence first; "iou" and
+ * "area": ascending.
  */
 export function sortExamples(examples: readonly Example[], sort: ExampleSort): Example[] {
-  const indexed = examples.map((e, index) => ({ e, index }));
   const conf = (e: Example): number => e.object.confidence ?? NaN;
-  let picked = indexed;
+  let group: (e: Example) => number = () => 0;
   let key: (e: Example) => number;
-  let descending: boolean;
+  let descending = false;
   switch (sort) {
     case "confidence-disagreement":
-      picked = indexed.filter(({ e }) => !agrees(e.object) && e.object.confidence !== null);
+      group = (e) => (agrees(e.object) ? 1 : 0);
       key = conf;
       descending = true;
       break;
     case "confidence-agreement":
-      picked = indexed.filter(({ e }) => agrees(e.object) && e.object.confidence !== null);
+      group = (e) => (agrees(e.object) ? 0 : 1);
       key = conf;
-      descending = false;
       break;
     case "iou":
       key = (e) => e.object.iou;
-      descending = false;
       break;
     case "area":
       key = (e) => e.object.area;
-      descending = false;
       break;
   }
-  return picked
+  return examples
+    .map((e, index) => ({ e, index, g: group(e), v: key(e) }))
     .sort((a, b) => {
-      const va = key(a.e);
-      const vb = key(b.e);
-      const na = Number.isNaN(va);
-      const nb = Number.isNaN(vb);
+      if (a.g !== b.g) return a.g - b.g;
+      const na = Number.isNaN(a.v);
+      const nb = Number.isNaN(b.v);
       if (na || nb) return na === nb ? a.index - b.index : na ? 1 : -1;
-      return (descending ? vb - va : va - vb) || a.index - b.index;
+      return (descending ? b.v - a.v : a.v - b.v) || a.index - b.index;
     })
     .map(({ e }) => e);
 }
