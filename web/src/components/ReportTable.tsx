@@ -59,7 +59,7 @@ export function ReportTable({ report, selectedLabel = null, onSelectLabel, digit
         {sorted.map((r) => {
           const selected = r.label === selectedLabel;
           return (
-            <tr key={r.label} className={selected ? "selected" : undefined} aria-selected={selected}>
+            <tr key={r.label} className={selected ? "selected" : undefined}>
               <th scope="row">
                 <button type="button" aria-pressed={selected} onClick={() => onSelectLabel?.(selected ? null : r.label)}>
                   {r.label}
