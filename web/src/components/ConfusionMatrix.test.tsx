@@ -100,6 +100,12 @@ describe("ConfusionMatrix", () => {
     expect(cell("cat", "dog")).toHaveAttribute("tabindex", "-1");
   });
 
+  it("a class filter (from the report) dims cells not involving it", () => {
+    const { container } = render(<ConfusionMatrix matrix={m} filterLabel="dog" />);
+    const dimmed = Array.from(container.querySelectorAll("td.dimmed button")).map((b) => b.getAttribute("data-cell"));
+    expect(dimmed).toEqual(["0,0", "0,2", "2,0", "2,2"]);
+  });
+
   it("renders the real demo matrix", () => {
     render(<ConfusionMatrix matrix={shapes as ConfusionMatrixDict} />);
     expect(screen.getAllByRole("rowheader")).toHaveLength(shapes.labels.length);

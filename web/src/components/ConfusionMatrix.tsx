@@ -186,6 +186,7 @@ export function ConfusionMatrix(props: ConfusionMatrixProps) {
           labels={labels}
           cells={cells}
           highlight={highlight}
+          filterLabel={filterLabel}
           isSelected={isSelected}
           onSelectCell={onSelectCell}
           caption={caption}
@@ -199,12 +200,14 @@ interface GridProps {
   labels: string[];
   cells: CellView[][];
   highlight: MatrixHighlight;
+  /** Grid form: cells not involving this class are dimmed. */
+  filterLabel: string | null;
   isSelected: (i: number, j: number) => boolean;
   onSelectCell?: (truth: string, predicted: string) => void;
   caption?: string;
 }
 
-function MatrixGrid({ labels, cells, highlight, isSelected, onSelectCell, caption }: GridProps) {
+function MatrixGrid({ labels, cells, highlight, filterLabel, isSelected, onSelectCell, caption }: GridProps) {
   const n = labels.length;
   // Roving focus: one cell is in the tab order; arrow keys move between cells.
   const [focus, setFocus] = useState<[number, number]>([0, 0]);
@@ -248,7 +251,8 @@ function MatrixGrid({ labels, cells, highlight, isSelected, onSelectCell, captio
                 const cell = cells[i]![j]!;
                 const lit = isHighlighted(labels, highlight, i, j);
                 const selected = isSelected(i, j);
-                const classNames = ["cell", i === j ? "diagonal" : "", lit ? "highlighted" : "", selected ? "selected" : ""];
+                const dimmed = filterLabel !== null && truth !== filterLabel && predicted !== filterLabel;
+                const classNames = ["cell", i === j ? "diagonal" : "", lit ? "highlighted" : "", selected ? "selected" : "", dimmed ? "dimmed" : ""];
                 return (
                   <td key={predicted} className={classNames.filter(Boolean).join(" ")} data-highlighted={lit || undefined}>
                     <button
