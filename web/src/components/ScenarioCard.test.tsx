@@ -74,6 +74,13 @@ describe("ScenarioCard", () => {
     expect(scoreCell("F1")).toHaveAttribute("data-verdict", "none");
   });
 
+  it("follows new thresholds from the parent", () => {
+    const { rerender } = render(<ScenarioCard result={test} />);
+    expect(scoreCell("Precision")).toHaveAttribute("data-verdict", "pass");
+    rerender(<ScenarioCard result={{ ...test, precision: { ...test.precision, threshold: 0.999 } }} />);
+    expect(scoreCell("Precision")).toHaveAttribute("data-verdict", "fail");
+  });
+
   it("opens the segment's metrics from its title", async () => {
     const user = userEvent.setup();
     const onOpen = vi.fn();

@@ -25,7 +25,9 @@ export function ScenarioCard({ result, compareResult, names, onChangeThresholds,
   const id = useId();
   const [thresholds, setThresholds] = useState<Thresholds>(() => thresholdsOf(result));
   const [editing, setEditing] = useState(false);
-  useEffect(() => setThresholds(thresholdsOf(result)), [result]);
+  // Follow the result's thresholds when their values change (not on every new object).
+  const thresholdKey = JSON.stringify(thresholdsOf(result));
+  useEffect(() => setThresholds(thresholdsOf(result)), [thresholdKey]);
   const results = compareResult ? [result, compareResult] : [result];
   const overall = overallVerdict(result, thresholds);
 

@@ -53,6 +53,20 @@ describe("ThresholdSliders", () => {
     expect(onChange).toHaveBeenLastCalledWith({ conf: 0.65, iou: 0.5, overrides: {} });
   });
 
+  it("keeps the typed text when the parent echoes the value back", () => {
+    const onChange = vi.fn();
+    const props = { onChange, iouGrid: grid, defaults: { conf: 0.1, iou: 0.5 }, classes: ["circle"] };
+    const { rerender } = render(<ThresholdSliders value={start} {...props} />);
+    const box = screen.getByRole("textbox", { name: "Confidence value" });
+    fireEvent.change(box, { target: { value: "0.6" } });
+    act(() => vi.advanceTimersByTime(300));
+    rerender(<ThresholdSliders value={{ ...start, conf: 0.6 }} {...props} />);
+    expect(box).toHaveValue("0.6");
+    rerender(<ThresholdSliders value={{ ...start, conf: 0.25 }} {...props} />);
+    expect(box).toHaveValue("0.25");
+    expect(screen.getByRole("slider", { name: "Confidence" })).toHaveValue("0.25");
+  });
+
   it("Enter flushes a pending typed value at once", () => {
     const onChange = setup();
     const box = screen.getByRole("textbox", { name: "Confidence value" });

@@ -36,7 +36,11 @@ export function ThresholdSliders({ value, onChange, iouGrid, defaults, classes, 
   const valueKey = JSON.stringify([value.conf, value.iou, value.overrides]);
   useEffect(() => {
     setLocal(value);
-    setConfText(formatThreshold(value.conf));
+    // Keep what the user typed when it already means this value ("0.6" stays "0.6").
+    setConfText((text) => {
+      const parsed = parseUnit(text, false);
+      return parsed.ok && parsed.value === value.conf ? text : formatThreshold(value.conf);
+    });
   }, [valueKey]);
   const debounced = useDebouncedCallback(onChange, debounceMs);
 
