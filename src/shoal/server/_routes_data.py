@@ -11,6 +11,7 @@ from pathlib import Path as FilePath
 from typing import Annotated, Any
 from urllib.parse import quote
 
+import duckdb
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -277,6 +278,8 @@ def list_frames(
             ids = found.query(query)
         except InputError as error:
             raise ApiError(400, error.message, where="query.query") from None
+        except duckdb.Error as error:
+            raise ApiError(400, f"the query failed: {error}", where="query.query") from None
         frames = frames.filter(
             pc.is_in(frames.column("frame_id"), value_set=pa.array(ids, pa.string()))
         )
