@@ -75,3 +75,38 @@ def test_api_keeps_its_schema(case: Any) -> None:
             response_schema_conformance,
         ]
     )
+
+
+REAL_NAMES = {
+    "project": "p",
+    "dataset": "d",
+    "inference_set": "m",
+    "segment": "s",
+    "issue": "i",
+    "frame_id": "f0",
+}
+
+
+@schema.include(method="GET").parametrize()
+@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+def test_reads_of_real_names_keep_the_schema(case: Any) -> None:
+    """The same checks with the path naming what exists, so generated query parameters
+    (conf, iou, filters, pages) reach the evaluations."""
+    from schemathesis.checks import (
+        content_type_conformance,
+        not_a_server_error,
+        response_schema_conformance,
+        status_code_conformance,
+    )
+
+    for name in list(case.path_parameters or {}):
+        if name in REAL_NAMES:
+            case.path_parameters[name] = REAL_NAMES[name]
+    case.call_and_validate(
+        checks=[
+            not_a_server_error,
+            status_code_conformance,
+            content_type_conformance,
+            response_schema_conformance,
+        ]
+    )
