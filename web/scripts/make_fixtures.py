@@ -11,6 +11,7 @@ import math
 import shutil
 import sys
 import tempfile
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -36,8 +37,27 @@ def clean(value):
     return value
 
 
+# The store stamps creation times and random segment UUIDs; the fixtures replace them with
+# fixed values so that regenerating them changes nothing.
+STABLE: dict[str, str] = {}
+CREATED_AT = "2026-01-01T00:00:00.000Z"
+
+
+def stabilize(value):
+    if isinstance(value, dict):
+        return {
+            k: CREATED_AT if k == "created_at" else stabilize(v) for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [stabilize(v) for v in value]
+    if isinstance(value, str):
+        return STABLE.get(value, value)
+    return value
+
+
 def dump(name: str, value) -> None:
-    (OUT / f"{name}.json").write_text(json.dumps(clean(value), separators=(",", ":")) + "\n")
+    text = json.dumps(stabilize(clean(value)), separators=(",", ":"))
+    (OUT / f"{name}.json").write_text(text + "\n")
 
 
 def main() -> None:
@@ -50,6 +70,8 @@ def main() -> None:
         base = dataset.inference_set("threshold-cc")
         other = dataset.inference_set("adaptive-cc")
         conf, iou = project.default_conf, project.default_iou
+        for segment in dataset.segments():
+            STABLE[segment.uuid] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"shoal-fixture/{segment.name}"))
         ev = other.evaluate()
         dump(
             "shapes_project",
