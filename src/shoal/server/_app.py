@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shoal.server import _errors
 from shoal.server._auth import Access, KeyRing
-from shoal.server._state import EvaluationCache, ServerState
+from shoal.server._state import EvaluationCache, SegmentFrames, ServerState
 from shoal.store import Store
 
 __all__ = ["DEFAULT_MAX_UPLOAD_BYTES", "create_app"]
@@ -171,6 +171,7 @@ def create_app(
         keys=keys,
         max_upload_bytes=max_upload_bytes,
         evaluations=EvaluationCache(),
+        segments=SegmentFrames(),
         uploads=uploads,
         thumbnails=thumbnails,
     )

@@ -152,7 +152,7 @@ def delete_inference_set(
 # ----------------------------------------------------------------- segments
 @router.get(DATASET + "/segments", response_model=list[SegmentOut], tags=["segments"])
 def list_segments(s: State, project: ProjectName, dataset: DatasetName) -> list[dict[str, Any]]:
-    return [seg.to_dict() for seg in get_dataset(s, project, dataset).segments()]
+    return [s.segments.to_dict(seg) for seg in get_dataset(s, project, dataset).segments()]
 
 
 @router.post(DATASET + "/segments", response_model=SegmentOut, status_code=201, tags=["segments"])
@@ -178,7 +178,7 @@ def create_segment(
 def read_segment(
     s: State, project: ProjectName, dataset: DatasetName, segment: SegmentName
 ) -> dict[str, Any]:
-    return get_dataset(s, project, dataset).segment(segment).to_dict()
+    return s.segments.to_dict(get_dataset(s, project, dataset).segment(segment))
 
 
 @router.patch(SEGMENT, response_model=SegmentOut, tags=["segments"])
@@ -195,7 +195,7 @@ def update_segment(
         _rename_segment(found, seg, body.name)
     if thresholds:
         seg.set_thresholds(**thresholds)
-    return seg.to_dict()
+    return s.segments.to_dict(seg)
 
 
 def _rename_segment(dataset: Dataset, segment: Segment, name: str) -> None:

@@ -88,10 +88,10 @@ def _unit(value: Any) -> float:
     return number
 
 
-def _frames(dataset: Dataset, segment: str) -> list[str] | None:
+def _frames(s: ServerState, dataset: Dataset, segment: str) -> list[str] | None:
     if segment == ALL_FRAMES:
         return None
-    return dataset.segment(segment).frame_ids()
+    return s.segments.frame_ids(dataset.segment(segment))
 
 
 def _operating_point(
@@ -165,7 +165,7 @@ def metrics(
     owner = found.project
     sets = [found.inference_set(name) for name in inference_set]
     conf_value, iou_value = _operating_point(owner, conf, iou, _labels(s, found))
-    frames = _frames(found, segment)
+    frames = _frames(s, found, segment)
     wanted: set[str] = set(include)
 
     def query(name: str) -> Any:
@@ -243,7 +243,7 @@ def examples(
         allowed = (*labels, BACKGROUND) if where in ("query.truth", "query.predicted") else labels
         if name is not None and name not in allowed:
             raise ApiError(422, f"unknown class {name!r}", where=where)
-    frames = _frames(found, segment)
+    frames = _frames(s, found, segment)
 
     def query(evaluation: Evaluation, _: int) -> tuple[int, dict[str, list[Any]]]:
         assert isinstance(evaluation, DetectionEvaluation)
@@ -309,7 +309,7 @@ def compare_inference_sets(
     found = get_dataset(s, project, dataset)
     first, second = found.inference_set(base), found.inference_set(other)
     conf_value, iou_value = _operating_point(found.project, conf, iou, _labels(s, found))
-    frames = _frames(found, segment)
+    frames = _frames(s, found, segment)
     with s.evaluations.many([first, second]) as ((base_eval, _), (other_eval, _)):
         comparison = compare(base_eval, other_eval, conf=conf_value, iou=iou_value, frames=frames)
     labels = comparison.matrix_labels
@@ -340,7 +340,7 @@ def regression(
     found = get_dataset(s, project, dataset)
     inference = found.inference_set(inference_set)
     conf_value, iou_value = _operating_point(found.project, conf, iou, _labels(s, found))
-    specs = [segment.spec() for segment in found.segments()]
+    specs = [s.segments.spec(segment) for segment in found.segments()]
     results = s.evaluations.use(
         inference,
         lambda evaluation, _: evaluate_segments(evaluation, specs, conf=conf_value, iou=iou_value),

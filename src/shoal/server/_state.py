@@ -8,15 +8,16 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from fastapi import Request
 
+from shoal.analysis import SegmentSpec
 from shoal.analysis.regression import Evaluation
 from shoal.server._auth import KeyRing
-from shoal.store import InferenceSet, Store
+from shoal.store import InferenceSet, Segment, Store
 
-__all__ = ["EvaluationCache", "ServerState", "state"]
+__all__ = ["EvaluationCache", "SegmentFrames", "ServerState", "state"]
 
 T = TypeVar("T")
 EVALUATION_CACHE_SIZE = 16
@@ -105,12 +106,66 @@ class EvaluationCache:
             yield [(e.evaluation, e.version) for e in entries]
 
 
+class SegmentFrames:
+    """Frame ids of query segments, kept per (dataset, version, query): a saved query
+    runs DuckDB over the frames, and regression tests ask for every segment at once."""
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self._entries: OrderedDict[tuple[int, int, str], list[str]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def frame_ids(self, segment: Segment) -> list[str] | None:
+        """None for "All Frames"."""
+        if segment.id is None:
+            return None
+        query = segment.query
+        if query is None:
+            return segment.frame_ids()
+        dataset = segment.dataset
+        key = (dataset.id, dataset.version, query)
+        with self._lock:
+            if key in self._entries:
+                self._entries.move_to_end(key)
+                return self._entries[key]
+        ids = dataset.query(query)
+        with self._lock:
+            self._entries[key] = ids
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+        return ids
+
+    def spec(self, segment: Segment) -> SegmentSpec:
+        """``segment.spec()``, with the frames from here."""
+        return SegmentSpec(
+            name=segment.name,
+            type=segment.type,
+            uuid=segment.uuid,
+            frame_ids=self.frame_ids(segment),
+            thresholds=segment.thresholds,
+        )
+
+    def to_dict(self, segment: Segment) -> dict[str, Any]:
+        """``segment.to_dict()``, with the frame count from here."""
+        frames = self.frame_ids(segment)
+        count = len(segment.dataset.frames()) if frames is None else len(frames)
+        return {
+            "uuid": segment.uuid,
+            "name": segment.name,
+            "type": segment.type,
+            "query": segment.query,
+            "thresholds": segment.thresholds,
+            "frame_count": count,
+        }
+
+
 @dataclass
 class ServerState:
     store: Store
     keys: KeyRing | None
     max_upload_bytes: int
     evaluations: EvaluationCache
+    segments: SegmentFrames
     uploads: Path
     thumbnails: Path
     upload_locks: dict[str, threading.Lock] = field(default_factory=dict)
