@@ -6,7 +6,8 @@ NATIVE := $(wildcard src/shoal/*/*.c src/shoal/*/*/*.c)
 # Reinstall (which rebuilds the C kernels) whenever packaging or C sources change.
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml setup.py $(NATIVE) | sha1sum | cut -c1-12)
 
-.PHONY: demo test lint typecheck bench clean
+.PHONY: demo test test-python test-web lint typecheck bench clean
+WEB_STAMP := web/node_modules/.installed-$(shell cat web/package-lock.json 2>/dev/null | sha1sum | cut -c1-12)
 
 $(STAMP): pyproject.toml setup.py $(NATIVE)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,7 +20,17 @@ demo: $(STAMP)
 	$(BIN)/shoal demo --build
 	$(BIN)/shoal demo
 
-test: $(STAMP)
+test: test-python test-web
+
+$(WEB_STAMP): web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	rm -f web/node_modules/.installed-*
+	touch $(WEB_STAMP)
+
+test-web: $(WEB_STAMP)
+	cd web && npm run --silent typecheck && npm test --silent
+
+test-python: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
