@@ -1,0 +1,950 @@
+"""``Client``: Shoal's REST API from Python, shaped like the local store.
+
+Every method is one or a few requests to ``/api/v1``; answers are the server's JSON as
+plain ``dict``/``list`` values, which for metrics are exactly the local engine's
+``to_dict()`` shapes (``report`` is ``ClassificationReport.to_dict()``,
+``regression_results`` is ``[SegmentResult.to_dict(), ...]``, and so on).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Final, Literal
+from urllib.parse import quote, urlsplit
+
+import orjson
+
+from shoal.client._errors import (
+    APIError,
+    ClientError,
+    ConnectionFailed,
+    PayloadTooLarge,
+    ProtocolError,
+    UsageError,
+    error_for_status,
+)
+
+if TYPE_CHECKING:
+    import httpx
+
+    from shoal.tables import DatasetTables, InferenceTables
+
+__all__ = ["ALL_FRAMES", "DEFAULT_CHUNK_ROWS", "Client"]
+
+ALL_FRAMES: Final = "All Frames"
+DEFAULT_CHUNK_ROWS: Final = 50_000
+API_PREFIX: Final = "/api/v1"
+METRIC_PARTS: Final = ("report", "confusion_matrix", "coco_summary", "pr_curves", "best_thresholds")
+
+Conf = float | Mapping[str, float]
+Progress = Callable[[int, int], None]
+Json = Any
+
+
+class _Unset:
+    """Marks a keyword argument that was not given (None has a meaning of its own)."""
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Final = _Unset()
+
+
+def _import_httpx() -> Any:
+    try:
+        import httpx
+    except ImportError:
+        raise ClientError(
+            "the Shoal client needs httpx, which is not installed: pip install 'shoal[client]'"
+        ) from None
+    return httpx
+
+
+def _segment(name: str) -> str:
+    """One path segment: names may hold spaces, slashes or anything else."""
+    return quote(str(name), safe="")
+
+
+def _conf_param(conf: Conf | None) -> str | None:
+    if conf is None:
+        return None
+    if isinstance(conf, Mapping):
+        return orjson.dumps({str(k): float(v) for k, v in conf.items()}).decode()
+    if isinstance(conf, bool) or not isinstance(conf, int | float):
+        raise UsageError(f"conf must be a number or a mapping of class to number, got {conf!r}")
+    return repr(float(conf))
+
+
+def _params(**values: Any) -> dict[str, Any]:
+    """Query parameters, leaving out the ones not given."""
+    return {k: v for k, v in values.items() if v is not None and v != ()}
+
+
+class Client:
+    """A Shoal server at ``url`` (e.g. ``http://127.0.0.1:8000``).
+
+    ``token`` is an API key, sent as ``Authorization: Bearer <token>``; it is never
+    shown in a repr or an error message. ``timeout`` (seconds) bounds every request.
+    Methods raise :class:`~shoal.client.ClientError` subclasses only (see
+    ``shoal.client._errors``): ``NotFound`` for unknown names, ``BadRequest`` for
+    invalid input, ``ConnectionFailed`` when the server cannot be reached.
+
+    Use it as a context manager, or call :meth:`close`, to release its connections.
+    """
+
+    def __init__(self, url: str, token: str | None = None, *, timeout: float = 30.0) -> None:
+        hx = _import_httpx()
+        if not isinstance(url, str) or not url.strip():
+            raise UsageError(f"a server URL is needed, got {url!r}")
+        base = url.strip().rstrip("/")
+        parts = urlsplit(base)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise UsageError(f"the server URL must be http:// or https://, got {url!r}")
+        if parts.query or parts.fragment or parts.username or parts.password:
+            raise UsageError("the server URL must not carry a query, fragment or credentials")
+        if base.endswith(API_PREFIX):
+            base = base[: -len(API_PREFIX)]
+        self.url = base
+        self.timeout = float(timeout)
+        self._token = token
+        headers = {"Accept": "application/json", "User-Agent": f"shoal-client/{_version()}"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        self._http: httpx.Client = hx.Client(
+            base_url=base + API_PREFIX,
+            headers=headers,
+            timeout=self.timeout,
+            follow_redirects=False,
+        )
+
+    def __repr__(self) -> str:
+        token = ", token=<hidden>" if self._token else ""
+        return f"Client({self.url!r}{token})"
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------- transport
+    def _scrub(self, text: str) -> str:
+        if self._token:
+            text = text.replace(self._token, "<hidden>")
+        return text
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        body: Any = None,
+        follow_redirects: bool = False,
+    ) -> httpx.Response:
+        hx = _import_httpx()
+        content = None
+        headers = {}
+        if body is not None:
+            content = orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY)
+            headers["Content-Type"] = "application/json"
+        failure: ClientError | None = None
+        try:
+            response: httpx.Response = self._http.request(
+                method,
+                path,
+                params=params,
+                content=content,
+                headers=headers,
+                follow_redirects=follow_redirects,
+            )
+        except hx.TimeoutException:
+            failure = ConnectionFailed(
+                f"{method} {self.url}{API_PREFIX}{path}: no answer within {self.timeout:g} s"
+            )
+        except hx.TransportError as error:
+            failure = ConnectionFailed(
+                f"cannot reach the Shoal server at {self.url}: {self._scrub(str(error)) or type(error).__name__}"
+            )
+        except (hx.HTTPError, hx.InvalidURL, hx.StreamError) as error:
+            failure = ClientError(
+                f"{method} {self.url}{API_PREFIX}{path} failed: {self._scrub(str(error))}"
+            )
+        # Raised outside the except blocks: the httpx exception (whose request holds the
+        # Authorization header) is neither the cause nor the context.
+        if failure is not None:
+            raise failure
+        if response.status_code >= 400:
+            raise self._api_error(method, path, response)
+        return response
+
+    def _api_error(self, method: str, path: str, response: httpx.Response) -> APIError:
+        status = response.status_code
+        error, detail, where = "", "", None
+        try:
+            payload = response.json()
+        except ValueError:
+            payload = None
+        if isinstance(payload, dict) and "detail" in payload:
+            error = str(payload.get("error") or "")
+            detail = payload["detail"]
+            if not isinstance(detail, str):
+                detail = orjson.dumps(detail).decode()
+            where = payload.get("where")
+        else:
+            detail = " ".join(response.text.split())[:300] or response.reason_phrase
+        error = error or response.reason_phrase.lower().replace(" ", "_") or "error"
+        cls = error_for_status(status)
+        return cls(
+            status,
+            error,
+            self._scrub(detail),
+            where,
+            method=method,
+            path=API_PREFIX + path.split("?", 1)[0],
+        )
+
+    def _json(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        body: Any = None,
+    ) -> Json:
+        response = self._send(method, path, params=params, body=body)
+        if response.status_code == 204 or not response.content:
+            return None
+        try:
+            return orjson.loads(response.content)
+        except orjson.JSONDecodeError:
+            raise ProtocolError(
+                f"{method} {API_PREFIX}{path}: the answer is not JSON "
+                f"({response.headers.get('content-type', 'no content type')}); "
+                f"is {self.url} a Shoal server?"
+            ) from None
+
+    def _get(self, path: str, **params: Any) -> Json:
+        return self._json("GET", path, params=_params(**params))
+
+    # ------------------------------------------------------------------ paths
+    @staticmethod
+    def _project_path(project: str) -> str:
+        return f"/projects/{_segment(project)}"
+
+    def _dataset_path(self, project: str, dataset: str) -> str:
+        return f"{self._project_path(project)}/datasets/{_segment(dataset)}"
+
+    def _inference_set_path(self, project: str, dataset: str, inference_set: str) -> str:
+        return f"{self._dataset_path(project, dataset)}/inference-sets/{_segment(inference_set)}"
+
+    def _resolve_dataset(self, project: str, dataset: str | None) -> str:
+        """``dataset``, or the project's only dataset when None."""
+        if dataset is not None:
+            return dataset
+        names = [str(d) for d in self.project(project)["datasets"]]
+        if len(names) != 1:
+            listed = ", ".join(repr(n) for n in names) or "none"
+            raise UsageError(
+                f"project {project!r} has {len(names)} datasets ({listed}): "
+                "name one with dataset=... (--dataset)"
+            )
+        return names[0]
+
+    # --------------------------------------------------------------- projects
+    def projects(self) -> list[dict[str, Any]]:
+        """Every project (name, task, default_conf, default_iou, created_at, classes,
+        datasets), by name."""
+        result: list[dict[str, Any]] = self._get("/projects")
+        return result
+
+    def project(self, name: str) -> dict[str, Any]:
+        """One project's info, as ``Project.to_dict()``."""
+        result: dict[str, Any] = self._get(self._project_path(name))
+        return result
+
+    def create_project(
+        self,
+        name: str,
+        *,
+        task: Literal["detection", "classification"] = "detection",
+        classes: Sequence[str | Mapping[str, Any]] = (),
+        default_conf: float = 0.1,
+        default_iou: float = 0.5,
+    ) -> dict[str, Any]:
+        """A new project (``Conflict`` if the name is taken). ``classes`` are names or
+        ``{"name", "id", "color", "ignore"}`` entries."""
+        body = {
+            "name": name,
+            "task": task,
+            "classes": [_class_entry(c) for c in classes],
+            "default_conf": default_conf,
+            "default_iou": default_iou,
+        }
+        result: dict[str, Any] = self._json("POST", "/projects", body=body)
+        return result
+
+    def update_project(
+        self,
+        name: str,
+        *,
+        default_conf: float | None = None,
+        default_iou: float | None = None,
+        add_classes: Sequence[str | Mapping[str, Any]] = (),
+    ) -> dict[str, Any]:
+        """Change the default operating point or append classes; the project's info."""
+        body: dict[str, Any] = {"add_classes": [_class_entry(c) for c in add_classes]}
+        if default_conf is not None:
+            body["default_conf"] = default_conf
+        if default_iou is not None:
+            body["default_iou"] = default_iou
+        result: dict[str, Any] = self._json("PATCH", self._project_path(name), body=body)
+        return result
+
+    def delete_project(self, name: str) -> None:
+        """Delete a project with its datasets, inference sets, segments and issues."""
+        self._json("DELETE", self._project_path(name))
+
+    # --------------------------------------------------------------- datasets
+    def datasets(self, project: str) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._get(f"{self._project_path(project)}/datasets")
+        return result
+
+    def dataset(self, project: str, name: str) -> dict[str, Any]:
+        """One dataset's info: ``Dataset.to_dict()`` plus ``has_image_root``."""
+        result: dict[str, Any] = self._get(self._dataset_path(project, name))
+        return result
+
+    def delete_dataset(self, project: str, name: str) -> None:
+        self._json("DELETE", self._dataset_path(project, name))
+
+    # --------------------------------------------------------- inference sets
+    def inference_sets(self, project: str, dataset: str | None = None) -> list[dict[str, Any]]:
+        dataset = self._resolve_dataset(project, dataset)
+        result: list[dict[str, Any]] = self._get(
+            f"{self._dataset_path(project, dataset)}/inference-sets"
+        )
+        return result
+
+    def inference_set(self, project: str, dataset: str | None, name: str) -> dict[str, Any]:
+        """One inference set's info, as ``InferenceSet.to_dict()``."""
+        dataset = self._resolve_dataset(project, dataset)
+        result: dict[str, Any] = self._get(self._inference_set_path(project, dataset, name))
+        return result
+
+    def delete_inference_set(self, project: str, dataset: str | None, name: str) -> None:
+        dataset = self._resolve_dataset(project, dataset)
+        self._json("DELETE", self._inference_set_path(project, dataset, name))
+
+    # ---------------------------------------------------------------- uploads
+    def upload_dataset(
+        self,
+        project: str,
+        name: str,
+        data: DatasetTables | Any,
+        *,
+        replace: bool = False,
+        chunk_rows: int = DEFAULT_CHUNK_ROWS,
+        progress: Progress | None = None,
+    ) -> dict[str, Any]:
+        """Upload a labeled dataset: a ``shoal.LabeledDataset`` or ``DatasetTables``.
+
+        Rows go up in chunks of at most ``chunk_rows``, then one commit stores the
+        dataset atomically (validated on the server; nothing is stored on error, and
+        the staged upload is discarded). A name in use needs ``replace=True``, else
+        ``Conflict``. ``progress(done, total)`` is called after each chunk. Returns the
+        commit's answer: ``{"kind", "project", "dataset", "name", "version", "rows"}``.
+        """
+        tables = _dataset_tables(data)
+        parts = {
+            "frames": tables.frames,
+            "labels": tables.labels,
+            "embeddings": tables.embeddings,
+        }
+        commit = {"kind": "dataset", "project": project, "name": name, "replace": replace}
+        return self._upload(parts, commit, chunk_rows, progress)
+
+    def upload_inference_set(
+        self,
+        project: str,
+        dataset: str | None,
+        name: str,
+        data: InferenceTables | Any,
+        *,
+        replace: bool = False,
+        chunk_rows: int = DEFAULT_CHUNK_ROWS,
+        progress: Progress | None = None,
+    ) -> dict[str, Any]:
+        """Upload a model's predictions on ``dataset``: a ``shoal.Inferences`` or
+        ``InferenceTables``; chunked and committed atomically like :meth:`upload_dataset`
+        (the server checks every prediction's frame is in the dataset)."""
+        dataset = self._resolve_dataset(project, dataset)
+        tables = _inference_tables(data)
+        parts = {"predictions": tables.predictions, "embeddings": tables.embeddings}
+        commit = {
+            "kind": "inference_set",
+            "project": project,
+            "dataset": dataset,
+            "name": name,
+            "replace": replace,
+        }
+        return self._upload(parts, commit, chunk_rows, progress)
+
+    def _upload(
+        self,
+        parts: Mapping[str, Any],
+        commit: Mapping[str, Any],
+        chunk_rows: int,
+        progress: Progress | None,
+    ) -> dict[str, Any]:
+        if isinstance(chunk_rows, bool) or not isinstance(chunk_rows, int) or chunk_rows < 1:
+            raise UsageError(f"chunk_rows must be a positive integer, got {chunk_rows!r}")
+        # Check the project (and dataset) exist before sending any rows.
+        if commit["kind"] == "dataset":
+            self.project(str(commit["project"]))
+        else:
+            self.dataset(str(commit["project"]), str(commit["dataset"]))
+        # Work list of (table, arrow slice); a slice the server finds too large is split.
+        pending: list[tuple[str, Any]] = [
+            (table_name, table.slice(start, chunk_rows))
+            for table_name, table in parts.items()
+            for start in range(0, table.num_rows, chunk_rows)
+        ]
+        pending.reverse()
+        total = len(pending)
+        upload = self._json("POST", "/uploads")
+        upload_id = str(upload["upload_id"])
+        base = f"/uploads/{_segment(upload_id)}"
+        committed = False
+        try:
+            number = 0
+            while pending:
+                table_name, piece = pending.pop()
+                try:
+                    self._json(
+                        "PUT",
+                        f"{base}/chunks/{number}",
+                        body={table_name: piece.to_pylist()},
+                    )
+                except PayloadTooLarge:
+                    if piece.num_rows <= 1:
+                        raise
+                    half = math.ceil(piece.num_rows / 2)
+                    pending.append((table_name, piece.slice(half)))
+                    pending.append((table_name, piece.slice(0, half)))
+                    total += 1
+                    continue
+                number += 1
+                if progress is not None:
+                    progress(number, total)
+            result: dict[str, Any] = self._json("POST", f"{base}/commit", body=dict(commit))
+            committed = True
+            return result
+        finally:
+            if not committed:
+                self._discard_upload(base)
+
+    def _discard_upload(self, base: str) -> None:
+        # Best effort: the server sweeps stale uploads itself.
+        with contextlib.suppress(ClientError):
+            self._json("DELETE", base)
+
+    # --------------------------------------------------------------- segments
+    def segments(self, project: str, dataset: str | None = None) -> list[dict[str, Any]]:
+        """Every segment of a dataset, "All Frames" first, as ``Segment.to_dict()``."""
+        dataset = self._resolve_dataset(project, dataset)
+        result: list[dict[str, Any]] = self._get(f"{self._dataset_path(project, dataset)}/segments")
+        return result
+
+    def segment(self, project: str, dataset: str | None, name: str) -> dict[str, Any]:
+        dataset = self._resolve_dataset(project, dataset)
+        result: dict[str, Any] = self._get(
+            f"{self._dataset_path(project, dataset)}/segments/{_segment(name)}"
+        )
+        return result
+
+    def create_segment(
+        self,
+        project: str,
+        dataset: str | None,
+        name: str,
+        *,
+        type: Literal["split", "regression_test", "scenario"] = "scenario",
+        frames: Iterable[str] | None = None,
+        query: str | None = None,
+        precision: float | None = None,
+        recall: float | None = None,
+        f1_score: float | None = None,
+    ) -> dict[str, Any]:
+        """A named set of ``frames`` or a saved metadata ``query`` (one of the two), with
+        optional pass/fail thresholds in [0, 1]."""
+        dataset = self._resolve_dataset(project, dataset)
+        body: dict[str, Any] = {"name": name, "type": type}
+        if frames is not None:
+            body["frames"] = [str(f) for f in frames]
+        if query is not None:
+            body["query"] = query
+        for key, value in (("precision", precision), ("recall", recall), ("f1_score", f1_score)):
+            if value is not None:
+                body[key] = value
+        result: dict[str, Any] = self._json(
+            "POST", f"{self._dataset_path(project, dataset)}/segments", body=body
+        )
+        return result
+
+    def update_segment(
+        self,
+        project: str,
+        dataset: str | None,
+        name: str,
+        *,
+        new_name: str | None = None,
+        precision: float | _Unset | None = UNSET,
+        recall: float | _Unset | None = UNSET,
+        f1_score: float | _Unset | None = UNSET,
+    ) -> dict[str, Any]:
+        """Rename a segment or change its thresholds; a threshold given as None is
+        removed, one not given stays. Returns the segment's info."""
+        dataset = self._resolve_dataset(project, dataset)
+        body: dict[str, Any] = {}
+        if new_name is not None:
+            body["name"] = new_name
+        for key, value in (("precision", precision), ("recall", recall), ("f1_score", f1_score)):
+            if not isinstance(value, _Unset):
+                body[key] = value
+        result: dict[str, Any] = self._json(
+            "PATCH", f"{self._dataset_path(project, dataset)}/segments/{_segment(name)}", body=body
+        )
+        return result
+
+    def set_thresholds(
+        self, project: str, dataset: str | None, segment: str, **thresholds: float | None
+    ) -> dict[str, Any]:
+        """``precision=``, ``recall=``, ``f1_score=`` (None removes one), as
+        ``Segment.set_thresholds``."""
+        unknown = set(thresholds) - {"precision", "recall", "f1_score"}
+        if unknown:
+            raise UsageError(
+                f"unknown threshold {sorted(unknown)[0]!r}; use precision, recall or f1_score"
+            )
+        return self.update_segment(project, dataset, segment, **thresholds)  # type: ignore[arg-type]
+
+    def delete_segment(self, project: str, dataset: str | None, name: str) -> None:
+        dataset = self._resolve_dataset(project, dataset)
+        self._json("DELETE", f"{self._dataset_path(project, dataset)}/segments/{_segment(name)}")
+
+    # ----------------------------------------------------------------- issues
+    def issues(self, project: str) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._get(f"{self._project_path(project)}/issues")
+        return result
+
+    def issue(self, project: str, name: str) -> dict[str, Any]:
+        """One issue, as ``Issue.to_dict()``."""
+        result: dict[str, Any] = self._get(f"{self._project_path(project)}/issues/{_segment(name)}")
+        return result
+
+    def create_issue(
+        self, project: str, name: str, elements: Iterable[Any] = (), *, notes: str = ""
+    ) -> dict[str, Any]:
+        """A new issue; ``elements`` are ``shoal.IssueElement`` values or dicts with
+        ``dataset``, ``frame_id`` and optionally ``element_kind``, ``element_id``,
+        ``inference_set``."""
+        body = {"name": name, "notes": notes, "elements": [_element(e) for e in elements]}
+        result: dict[str, Any] = self._json(
+            "POST", f"{self._project_path(project)}/issues", body=body
+        )
+        return result
+
+    def update_issue(
+        self,
+        project: str,
+        name: str,
+        *,
+        status: Literal["open", "in_progress", "resolved"] | None = None,
+        notes: str | None = None,
+        add_elements: Iterable[Any] = (),
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {"add_elements": [_element(e) for e in add_elements]}
+        if status is not None:
+            body["status"] = status
+        if notes is not None:
+            body["notes"] = notes
+        result: dict[str, Any] = self._json(
+            "PATCH", f"{self._project_path(project)}/issues/{_segment(name)}", body=body
+        )
+        return result
+
+    def delete_issue(self, project: str, name: str) -> None:
+        self._json("DELETE", f"{self._project_path(project)}/issues/{_segment(name)}")
+
+    # ----------------------------------------------------------------- frames
+    def frames(
+        self,
+        project: str,
+        dataset: str | None = None,
+        *,
+        query: str | None = None,
+        offset: int = 0,
+        limit: int = 100,
+    ) -> dict[str, Any]:
+        """One page of frames (metadata columns included, plus ``image_url``):
+        ``{"total", "offset", "limit", "frames"}``; ``query`` filters by metadata."""
+        dataset = self._resolve_dataset(project, dataset)
+        result: dict[str, Any] = self._get(
+            f"{self._dataset_path(project, dataset)}/frames",
+            query=query,
+            offset=offset,
+            limit=limit,
+        )
+        return result
+
+    def iter_frames(
+        self,
+        project: str,
+        dataset: str | None = None,
+        *,
+        query: str | None = None,
+        page_size: int = 1000,
+    ) -> Iterator[dict[str, Any]]:
+        """Every frame (matching ``query``), fetched a page at a time."""
+        dataset = self._resolve_dataset(project, dataset)
+        offset = 0
+        while True:
+            page = self.frames(project, dataset, query=query, offset=offset, limit=page_size)
+            rows: list[dict[str, Any]] = page["frames"]
+            yield from rows
+            offset += len(rows)
+            if not rows or offset >= int(page["total"]):
+                return
+
+    def frame(
+        self,
+        project: str,
+        dataset: str | None,
+        frame_id: str,
+        *,
+        inference_sets: Sequence[str] = (),
+    ) -> dict[str, Any]:
+        """A frame with its labels and the predictions of ``inference_sets``:
+        ``{"frame", "image_url", "labels", "predictions": {name: [...]}}``."""
+        dataset = self._resolve_dataset(project, dataset)
+        result: dict[str, Any] = self._get(
+            f"{self._dataset_path(project, dataset)}/frames/{_segment(frame_id)}",
+            inference_set=list(inference_sets),
+        )
+        return result
+
+    def image(self, project: str, dataset: str | None, frame_id: str) -> bytes:
+        """The frame's image bytes (following the server's redirect for image URLs)."""
+        dataset = self._resolve_dataset(project, dataset)
+        path = f"{self._dataset_path(project, dataset)}/frames/{_segment(frame_id)}/image"
+        return self._send("GET", path, follow_redirects=True).content
+
+    def thumbnail(
+        self, project: str, dataset: str | None, frame_id: str, *, size: int = 256
+    ) -> bytes:
+        """A PNG thumbnail of the frame's image, ``size`` pixels on its longest side."""
+        dataset = self._resolve_dataset(project, dataset)
+        path = f"{self._dataset_path(project, dataset)}/frames/{_segment(frame_id)}/thumbnail"
+        return self._send("GET", path, params={"size": size}).content
+
+    # ---------------------------------------------------------------- metrics
+    def metrics(
+        self,
+        project: str,
+        dataset: str | None,
+        inference_sets: str | Sequence[str],
+        *,
+        conf: Conf | None = None,
+        iou: float | None = None,
+        segment: str | None = None,
+        include: Sequence[str] = ("report", "confusion_matrix"),
+    ) -> dict[str, Any]:
+        """The server's metrics answer for one or two inference sets:
+        ``{"dataset", "segment", "conf", "iou", "results": [{"inference_set",
+        "version", <each part of include>}, ...]}``. ``include`` names any of
+        ``report``, ``confusion_matrix``, ``coco_summary``, ``pr_curves``,
+        ``best_thresholds``. ``conf`` is a number or ``{class: threshold}``; ``conf``
+        and ``iou`` default to the project's, ``segment`` to "All Frames"."""
+        dataset = self._resolve_dataset(project, dataset)
+        names = [inference_sets] if isinstance(inference_sets, str) else list(inference_sets)
+        unknown = [part for part in include if part not in METRIC_PARTS]
+        if unknown:
+            raise UsageError(f"unknown metric {unknown[0]!r}; use {', '.join(METRIC_PARTS)}")
+        result: dict[str, Any] = self._get(
+            f"{self._dataset_path(project, dataset)}/metrics",
+            inference_set=names,
+            conf=_conf_param(conf),
+            iou=iou,
+            segment=segment,
+            include=list(include),
+        )
+        for entry in result.get("results", []):
+            for part in METRIC_PARTS:
+                if part not in include:
+                    entry.pop(part, None)
+            if isinstance(entry.get("confusion_matrix"), dict):
+                _drop_null_iou(entry["confusion_matrix"])
+            for curve in (entry.get("pr_curves") or {}).values():
+                _drop_null_iou(curve)
+        return result
+
+    def _metric(
+        self,
+        part: str,
+        project: str,
+        dataset: str | None,
+        inference_set: str,
+        conf: Conf | None,
+        iou: float | None,
+        segment: str | None,
+    ) -> Any:
+        answer = self.metrics(
+            project, dataset, inference_set, conf=conf, iou=iou, segment=segment, include=(part,)
+        )
+        return answer["results"][0][part]
+
+    def report(
+        self,
+        project: str,
+        dataset: str | None,
+        inference_set: str,
+        *,
+        conf: Conf | None = None,
+        iou: float | None = None,
+        segment: str | None = None,
+    ) -> dict[str, Any]:
+        """Per-class precision, recall, F1, support, TP/FP/FN (and AP for detection):
+        ``ClassificationReport.to_dict()`` of ``evaluate().report(conf, iou)``."""
+        result: dict[str, Any] = self._metric(
+            "report", project, dataset, inference_set, conf, iou, segment
+        )
+        return result
+
+    def confusion_matrix(
+        self,
+        project: str,
+        dataset: str | None,
+        inference_set: str,
+        *,
+        conf: Conf | None = None,
+        iou: float | None = None,
+        segment: str | None = None,
+    ) -> dict[str, Any]:
+        """``{"labels", "matrix", "conf", "iou"}``: ``ConfusionMatrix.to_dict()``
+        (rows ground truth, columns predictions, "background" last)."""
+        result: dict[str, Any] = self._metric(
+            "confusion_matrix", project, dataset, inference_set, conf, iou, segment
+        )
+        return result
+
+    def pr_curves(
+        self,
+        project: str,
+        dataset: str | None,
+        inference_set: str,
+        *,
+        iou: float | None = None,
+        segment: str | None = None,
+    ) -> dict[str, dict[str, Any]]:
+        """Each class's precision-recall curve and ``"all"``: ``{label:
+        PRCurve.to_dict()}``."""
+        result: dict[str, dict[str, Any]] = self._metric(
+            "pr_curves", project, dataset, inference_set, None, iou, segment
+        )
+        return result
+
+    def best_thresholds(
+        self,
+        project: str,
+        dataset: str | None,
+        inference_set: str,
+        *,
+        iou: float | None = None,
+        segment: str | None = None,
+    ) -> dict[str, dict[str, Any]]:
+        """Each class's F1-maximizing confidence: ``{label: ThresholdChoice.to_dict()}``.
+        Pass ``{label: r["conf"] for label, r in result.items()}`` back as ``conf``."""
+        result: dict[str, dict[str, Any]] = self._metric(
+            "best_thresholds", project, dataset, inference_set, None, iou, segment
+        )
+        return result
+
+    def coco_summary(
+        self,
+        project: str,
+        dataset: str | None,
+        inference_set: str,
+        *,
+        segment: str | None = None,
+    ) -> dict[str, Any]:
+        """The 12 COCO statistics and ``per_class``: ``CocoSummary.to_dict()``
+        (detection projects; ``UsageError`` for classification)."""
+        result: dict[str, Any] | None = self._metric(
+            "coco_summary", project, dataset, inference_set, None, None, segment
+        )
+        if result is None:
+            raise UsageError(f"project {project!r} is not a detection project: no COCO summary")
+        return result
+
+    def examples(
+        self,
+        project: str,
+        dataset: str | None,
+        inference_set: str,
+        *,
+        conf: Conf | None = None,
+        iou: float | None = None,
+        segment: str | None = None,
+        truth: str | None = None,
+        predicted: str | None = None,
+        outcome: Literal["TP", "FP", "FN"] | None = None,
+        label: str | None = None,
+        confused_as: str | None = None,
+        confused_from: str | None = None,
+        sort: Literal["confidence", "iou", "area"] = "confidence",
+        order: Literal["desc", "asc"] = "desc",
+        offset: int = 0,
+        limit: int = 50,
+    ) -> dict[str, Any]:
+        """The objects behind the numbers (detection), one page: ``{"inference_set",
+        "conf", "iou", "total", "offset", "limit", "examples": [...]}``, each example
+        with its ``outcome``, ``reason``, ``partner_id``, ``iou``, ``source_id`` and
+        ``box``. ``truth`` + ``predicted`` select one confusion-matrix cell."""
+        dataset = self._resolve_dataset(project, dataset)
+        result: dict[str, Any] = self._get(
+            f"{self._inference_set_path(project, dataset, inference_set)}/examples",
+            conf=_conf_param(conf),
+            iou=iou,
+            segment=segment,
+            truth=truth,
+            predicted=predicted,
+            outcome=outcome,
+            label=label,
+            confused_as=confused_as,
+            confused_from=confused_from,
+            sort=sort,
+            order=order,
+            offset=offset,
+            limit=limit,
+        )
+        return result
+
+    def compare(
+        self,
+        project: str,
+        dataset: str | None,
+        base: str,
+        other: str,
+        *,
+        conf: Conf | None = None,
+        iou: float | None = None,
+        segment: str | None = None,
+    ) -> dict[str, Any]:
+        """``other`` against ``base``: ``Comparison.to_dict()`` (``classes``,
+        ``confusion_matrix`` with base, other and delta, ``summary``) plus ``base``,
+        ``other``, ``segment``, ``conf``, ``iou`` and every matrix ``cells`` entry."""
+        dataset = self._resolve_dataset(project, dataset)
+        result: dict[str, Any] = self._get(
+            f"{self._dataset_path(project, dataset)}/compare",
+            base=base,
+            other=other,
+            conf=_conf_param(conf),
+            iou=iou,
+            segment=segment,
+        )
+        return result
+
+    def regression_results(
+        self,
+        project: str,
+        inference_set: str,
+        *,
+        dataset: str | None = None,
+        conf: Conf | None = None,
+        iou: float | None = None,
+    ) -> list[dict[str, Any]]:
+        """Every segment's regression-test result, "All Frames" first: exactly
+        ``[r.to_dict() for r in InferenceSet.regression_results(conf=, iou=)]``.
+
+        ``dataset=None`` means the project's only dataset (``UsageError`` if it has
+        none or several). ``conf`` and ``iou`` default to the project's."""
+        dataset = self._resolve_dataset(project, dataset)
+        result: list[dict[str, Any]] = self._get(
+            f"{self._inference_set_path(project, dataset, inference_set)}/regression",
+            conf=_conf_param(conf),
+            iou=iou,
+        )
+        return result
+
+
+# ---------------------------------------------------------------- helpers
+def _drop_null_iou(shape: dict[str, Any]) -> None:
+    """The engine's ``to_dict()`` leaves ``iou`` out when there is none (classification);
+    the server's schema sends it as null."""
+    if shape.get("iou", 0.0) is None:
+        del shape["iou"]
+
+
+def _version() -> str:
+    from shoal import __version__
+
+    return str(__version__)
+
+
+def _class_entry(entry: Any) -> str | dict[str, Any]:
+    if isinstance(entry, str):
+        return entry
+    to_dict = getattr(entry, "to_dict", None)
+    if callable(to_dict):
+        entry = to_dict()
+    if isinstance(entry, Mapping):
+        return {str(k): v for k, v in entry.items() if v is not None}
+    raise UsageError(f"a class is a name or a mapping, got {type(entry).__name__}")
+
+
+def _element(element: Any) -> dict[str, Any]:
+    to_dict = getattr(element, "to_dict", None)
+    if callable(to_dict):
+        element = to_dict()
+    if isinstance(element, Mapping):
+        return dict(element)
+    raise UsageError(
+        f"an issue element is an IssueElement or a mapping, got {type(element).__name__}"
+    )
+
+
+def _dataset_tables(data: Any) -> DatasetTables:
+    from shoal.tables import DatasetTables
+
+    if isinstance(data, DatasetTables):
+        return data
+    to_tables = getattr(data, "to_tables", None)
+    if callable(to_tables):
+        tables = to_tables()
+        if isinstance(tables, DatasetTables):
+            return tables
+    raise UsageError(
+        f"expected a labeled dataset (LabeledDataset or DatasetTables), got {type(data).__name__}"
+    )
+
+
+def _inference_tables(data: Any) -> InferenceTables:
+    from shoal.tables import InferenceTables
+
+    if isinstance(data, InferenceTables):
+        return data
+    to_tables = getattr(data, "to_tables", None)
+    if callable(to_tables):
+        tables = to_tables()
+        if isinstance(tables, InferenceTables):
+            return tables
+    raise UsageError(
+        f"expected inferences (Inferences or InferenceTables), got {type(data).__name__}"
+    )
