@@ -13,7 +13,7 @@ import pyarrow as pa
 import pytest
 
 from shoal.engine.detection.evaluator import evaluate
-from shoal.errors import InputError
+from shoal.errors import InputError, ShoalError
 from shoal.store import ALL_FRAMES, IssueElement, Store
 from shoal.tables import DatasetTables, InferenceTables
 
@@ -432,3 +432,30 @@ def test_classification_takes_one_label_and_one_prediction_per_frame(tmp_path):
     )
     with pytest.raises(InputError, match="second prediction"):
         dataset.create_inference_set("m", InferenceTables.build(twice))
+
+
+def test_segments_rename_and_keep_their_uuid(tmp_path, sample):
+    _, _, dataset_tables, _ = sample
+    dataset = Store(tmp_path).create_project("p").create_dataset("val", dataset_tables)
+    frames = dataset.frames().column("frame_id").to_pylist()
+    first = dataset.create_segment("a", frames=frames[:2])
+    dataset.create_segment("b", frames=frames[2:4])
+    uuid = first.uuid
+    first.rename("night")
+    assert dataset.segment("night").uuid == uuid
+    with pytest.raises(InputError, match="already"):
+        first.rename("b")
+    with pytest.raises(InputError, match="built-in"):
+        first.rename(ALL_FRAMES)
+
+
+def test_reading_a_replaced_object_is_an_error_not_an_empty_table(tmp_path, sample):
+    _, _, dataset_tables, inference_tables = sample
+    store = Store(tmp_path)
+    dataset = store.create_project("p").create_dataset("val", dataset_tables)
+    model = dataset.create_inference_set("m", inference_tables)
+    stale = model._object()
+    dataset.create_inference_set("m", inference_tables, replace=True)
+    store._tables.clear()
+    with pytest.raises(ShoalError, match="changed while it was being read"):
+        store.read_table(stale, "predictions.parquet")

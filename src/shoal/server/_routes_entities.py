@@ -199,17 +199,10 @@ def update_segment(
 
 
 def _rename_segment(dataset: Dataset, segment: Segment, name: str) -> None:
-    """Rename in place, keeping the segment's uuid.
-
-    Stopgap: the store has no ``Segment.rename`` yet, so this writes the one catalog
-    column through the store's own transaction (same checks as ``create_segment``).
-    """
-    if not name.strip() or len(name) > 200 or any(ord(ch) < 32 for ch in name):
-        raise ApiError(422, "segment name must be 1 to 200 characters", where="body.name")
+    """Rename in place, keeping the segment's uuid; a name in use is a 409."""
     if name == ALL_FRAMES or any(seg.name == name for seg in dataset.segments()):
         raise conflict(f"dataset {dataset.name!r} has a segment {name!r} already", "body.name")
-    with dataset.store._transaction() as db:
-        db.execute("UPDATE segments SET name = ? WHERE id = ?", (name, segment.id))
+    segment.rename(name)
 
 
 @router.delete(SEGMENT, status_code=204, tags=["segments"])

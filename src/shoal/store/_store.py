@@ -210,9 +210,13 @@ class Store:
             if key in self._tables:
                 self._tables.move_to_end(key)
                 return self._tables[key]
-        path = self.home.object_path(object_name) / file
+        folder = self.home.object_path(object_name)
+        if not folder.is_dir():
+            # Replaced or deleted by another writer since the catalog was read.
+            raise ShoalError("the data changed while it was being read; ask again")
+        path = folder / file
         if not path.exists():
-            return pa.table({})
+            return pa.table({})  # an optional file (embeddings) that this write had none of
         table = pq.read_table(path)
         with self._tables_lock:
             self._tables[key] = table
@@ -1143,6 +1147,22 @@ class Segment:
             frame_ids=None if self.id is None else self.frame_ids(),
             thresholds=self.thresholds,
         )
+
+    def rename(self, name: str) -> None:
+        """A new name for the segment (its uuid stays)."""
+        if self.id is None:
+            raise InputError(f"the {ALL_FRAMES!r} split cannot be renamed")
+        _check_name(name, "segment")
+        if name == ALL_FRAMES:
+            raise InputError(f"{ALL_FRAMES!r} is the built-in split of every frame")
+        dataset = self.dataset
+        if self.store._row(
+            "SELECT id FROM segments WHERE dataset_id = ? AND name = ? AND id != ?",
+            (dataset.id, name, self.id),
+        ):
+            raise InputError(f"dataset {dataset.name!r} has a segment {name!r} already")
+        with self.store._transaction() as db:
+            db.execute("UPDATE segments SET name = ? WHERE id = ?", (name, self.id))
 
     def delete(self) -> None:
         if self.id is None:
