@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import time
 from datetime import datetime
 from typing import Any
 
@@ -951,9 +950,9 @@ def test_bulk_labels_are_validated():
         )
 
 
-@pytest.mark.slow
-def test_bulk_loading_of_1_6_million_predictions_from_numpy_is_fast():
-    count = 1_600_000
+def test_bulk_loading_many_predictions_from_numpy():
+    # Speed is measured in benchmarks/sdk_bulk.py; this checks the result at size.
+    count = 200_000
     rng = np.random.default_rng(0)
     frame_ids = np.char.add("img_", (np.arange(count) // 16).astype(str))
     columns = {
@@ -966,9 +965,7 @@ def test_bulk_loading_of_1_6_million_predictions_from_numpy_is_fast():
         "height": rng.random(count) * 50,
         "confidence": rng.random(count),
     }
-    start = time.perf_counter()
     tables = Inferences.from_columns(predictions=columns)
-    elapsed = time.perf_counter() - start
     assert tables.predictions.num_rows == count
     assert tables.predictions.column("prediction_id")[count - 1].as_py() == f"p{count - 1}"
-    assert elapsed < 5.0, f"bulk loading took {elapsed:.2f} s"
+    np.testing.assert_array_equal(tables.predictions.column("x").to_numpy(), columns["left"])
