@@ -26,6 +26,7 @@ from shoal.formats.coco import read_coco_ground_truth, read_coco_results
 # The store, the SDK and the table formats need pyarrow and DuckDB: they load on first
 # use, so evaluating files stays quick to start.
 _LAZY = {
+    "Client": "shoal.client",
     "Store": "shoal.store",
     "ClassInfo": "shoal.store",
     "IssueElement": "shoal.store",
@@ -67,6 +68,7 @@ if TYPE_CHECKING:
     from shoal.formats.text_boxes import from_text_boxes, from_text_labels
     from shoal.formats.voc import as_voc, from_voc
     from shoal.formats.yolo import as_yolo, from_yolo, from_yolo_predictions
+    from shoal.client import Client
     from shoal.sdk import Inferences, InferencesFrame, LabeledDataset, LabeledFrame
     from shoal.store import ClassInfo, IssueElement, Store
     from shoal.tables import DatasetTables, InferenceTables
