@@ -56,6 +56,7 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
+    from shoal.client import Client
     from shoal.formats.classification_csv import (
         as_classification_csv,
         as_classification_predictions_csv,
@@ -68,7 +69,6 @@ if TYPE_CHECKING:
     from shoal.formats.text_boxes import from_text_boxes, from_text_labels
     from shoal.formats.voc import as_voc, from_voc
     from shoal.formats.yolo import as_yolo, from_yolo, from_yolo_predictions
-    from shoal.client import Client
     from shoal.sdk import Inferences, InferencesFrame, LabeledDataset, LabeledFrame
     from shoal.store import ClassInfo, IssueElement, Store
     from shoal.tables import DatasetTables, InferenceTables
