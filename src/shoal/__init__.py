@@ -90,6 +90,7 @@ __all__ = [
     "Classes",
     "ClassificationEvaluation",
     "ClassificationReport",
+    "Client",
     "CocoSummary",
     "ConfusionMatrix",
     "DatasetTables",
