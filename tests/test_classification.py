@@ -568,3 +568,26 @@ def test_property_report_and_matrix_equal_sklearn(
     if labels:
         expected = confusion_matrix(y_true, y_cut, labels=[*labels, NO_PREDICTION])
         np.testing.assert_array_equal(evaluation.confusion_matrix(conf).matrix[:-1], expected[:-1])
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_outcomes_list_exactly_each_matrix_cell(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    labels = ["a", "b", "c"]
+    truth = rng.choice(labels, 80)
+    predicted = np.where(rng.random(80) < 0.7, truth, rng.choice(labels, 80))
+    confidences = rng.random(80)
+    evaluation = evaluate_classifications(truth, predicted, confidences=confidences, labels=labels)
+    for conf in (0.0, 0.4, {"a": 0.8}):
+        matrix = evaluation.confusion_matrix(conf)
+        outcomes = evaluation.outcomes(conf)
+        for row in matrix.labels:
+            for column in matrix.labels:
+                assert len(outcomes.in_cell(row, column)) == matrix.cell(row, column), (row, column)
+        report = evaluation.report(conf, classes=labels)
+        assert len(outcomes.where(outcome="FP")) == report.fp.sum()
+        assert len(outcomes.where(outcome="FN")) == report.fn.sum()
+        assert len(outcomes.where(outcome="TP", kind="ground_truth")) == report.tp.sum()
+    wrong = evaluation.outcomes().where(kind="prediction", outcome="FP")
+    assert (wrong.reason == "class_confusion").all()
+    assert (wrong.partner_label != wrong.label).all()

@@ -599,8 +599,10 @@ def test_examples_of_a_confusion_matrix_cell(client: Client, local: Store) -> No
     assert answer["total"] == count == len(answer["examples"])
     with pytest.raises(BadRequest, match="needs both truth and predicted"):
         client.examples("det", "val", "good", truth=truth)
-    with pytest.raises(BadRequest, match="examples are for detection"):
-        client.examples("cls", "test", "strong")
+    local_cls = local.project("cls").dataset("test").inference_set("strong").evaluate()
+    right = client.examples("cls", "test", "strong", conf=0.3, outcome="TP", limit=1000)
+    # A prediction row and a label row per correct frame.
+    assert right["total"] == 2 * int(local_cls.report(0.3).tp.sum())
 
 
 @pytest.mark.parametrize(("conf", "iou", "segment"), [(None, None, None), (0.5, 0.3, "rainy")])

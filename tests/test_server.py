@@ -521,7 +521,15 @@ def test_classification_metrics(demo_store: shoal.Store, client: TestClient) -> 
     assert result["report"] == as_json(evaluation.report(0.5).to_dict())
     expected = {**evaluation.confusion_matrix(0.5).to_dict(), "iou": None}
     assert result["confusion_matrix"] == expected
-    error_of(client.get(f"{DIGITS}/inference-sets/mlp-64/examples"), 400)
+    # Classification examples: each matrix cell lists exactly its frames.
+    matrix = evaluation.confusion_matrix(0.5)
+    truth, predicted, count = matrix.largest_confusions(1)[0]
+    page = client.get(
+        f"{DIGITS}/inference-sets/mlp-64/examples",
+        params={"conf": 0.5, "truth": truth, "predicted": predicted, "limit": 1000},
+    ).json()
+    assert page["total"] == count == len(page["examples"])
+    assert {e["partner_label"] for e in page["examples"] if e["kind"] == "prediction"} <= {truth}
 
 
 def test_evaluations_are_cached_per_version(demo_store: shoal.Store, client: TestClient) -> None:

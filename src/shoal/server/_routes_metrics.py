@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 from fastapi import APIRouter, Depends, Query
 
 from shoal.analysis import compare, evaluate_segments
@@ -217,8 +218,9 @@ def examples(
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
 ) -> dict[str, Any]:
-    """The objects behind the numbers (detection): each counted prediction and ground
-    truth with its outcome (TP, FP, FN), reason, partner and IoU, filtered and sorted.
+    """The objects behind the numbers: each counted prediction and ground truth with its
+    outcome (TP, FP, FN), reason, partner and IoU (for classification, each frame's
+    prediction and label; no boxes, IoU 0), filtered and sorted.
 
     ``truth`` + ``predicted``: the objects counted in that confusion-matrix cell
     (``background`` for the background row or column). ``outcome=FP&sort=confidence``
@@ -226,8 +228,7 @@ def examples(
     agreements first."""
     found = get_dataset(s, project, dataset)
     inference = found.inference_set(inference_set)
-    if found.project.task != "detection":
-        raise ApiError(400, "examples are for detection projects", where="project")
+    detection = found.project.task == "detection"
     labels = _labels(s, found)
     conf_value, iou_value = _operating_point(found.project, conf, iou, labels)
     if (truth is None) != (predicted is None):
@@ -246,8 +247,10 @@ def examples(
     frames = _frames(s, found, segment)
 
     def query(evaluation: Evaluation, _: int) -> tuple[int, dict[str, list[Any]]]:
-        assert isinstance(evaluation, DetectionEvaluation)
-        rows = evaluation.outcomes(conf_value, iou_value, frames=frames)
+        if isinstance(evaluation, DetectionEvaluation):
+            rows = evaluation.outcomes(conf_value, iou_value, frames=frames)
+        else:
+            rows = evaluation.outcomes(conf_value, frames=frames)
         if truth is not None and predicted is not None:
             rows = rows.in_cell(truth, predicted)
         rows = rows.where(outcome=outcome, label=label)
@@ -268,7 +271,11 @@ def examples(
         row = {name: values[i] for name, values in columns.items()}
         table = predictions if row["kind"] == "prediction" else labels_table
         id_column = "prediction_id" if row["kind"] == "prediction" else "label_id"
-        source, box = _source(table, id_column, int(row["id"]) - 1)
+        if detection:
+            source, box = _source(table, id_column, int(row["id"]) - 1)
+        else:
+            # Classification rows are frames: find the frame's label or prediction.
+            source, box = _source_of_frame(table, id_column, str(row["frame_id"])), None
         confidence = row["confidence"]
         row["confidence"] = None if confidence is None or math.isnan(confidence) else confidence
         examples.append({**row, "source_id": source, "box": box})
@@ -281,6 +288,12 @@ def examples(
         "limit": limit,
         "examples": examples,
     }
+
+
+def _source_of_frame(table: pa.Table, id_column: str, frame_id: str) -> str | None:
+    """The stored id of a classification frame's one label or prediction."""
+    matches = pc.index(table.column("frame_id"), frame_id).as_py()
+    return None if matches < 0 else str(table.column(id_column)[matches].as_py())
 
 
 def _source(table: pa.Table, id_column: str, row: int) -> tuple[str | None, list[float] | None]:

@@ -21,6 +21,8 @@ from numpy.typing import ArrayLike, NDArray
 
 from shoal.engine.classification import kernels
 from shoal.engine.classification.annotations import Classifications, ClassLabels, shown
+from shoal.engine.detection import metrics as m
+from shoal.engine.detection.metrics import Outcomes
 from shoal.engine.metrics import (
     BACKGROUND,
     ClassificationReport,
@@ -483,6 +485,74 @@ class ClassificationEvaluation:
         }
 
     # ----------------------------------------------------------------- merge
+    def outcomes(
+        self,
+        conf: Confidence = 0.0,
+        *,
+        frames: Iterable[Any] | None = None,
+        classes: Iterable[int | str] | None = None,
+    ) -> Outcomes:
+        """Each frame's outcome at ``conf``, in the detection engine's ``Outcomes`` shape
+        so the same filters (``where``, ``in_cell``, ``sorted_by``) apply.
+
+        Per frame: one ``prediction`` row when its prediction is kept (TP when right;
+        else FP, reason ``class_confusion``, partner = the true class) and one
+        ``ground_truth`` row (TP when right; FN, ``class_confusion`` when another class
+        was predicted, ``missed`` when the prediction fell below its threshold). Ids are
+        1-based frame positions; ``iou`` and ``area`` are 0.
+        """
+        mask = self._frame_mask(frames)
+        rows = np.arange(len(self), dtype=np.int64) if mask is None else np.flatnonzero(mask)
+        truth_all, predicted_all, kept_all = self._selected(conf, None)
+        truth, predicted = truth_all[rows], predicted_all[rows]
+        kept = np.ones(rows.size, bool) if kept_all is None else kept_all[rows]
+        if classes is not None:
+            wanted = np.zeros(len(self.labels), bool)
+            wanted[self.classes.resolve(classes)] = True
+        else:
+            wanted = np.ones(len(self.labels), bool)
+        right = truth == predicted
+        pred_rows = kept & wanted[predicted]
+        gt_rows = wanted[truth]
+        n_pred, n_gt = int(pred_rows.sum()), int(gt_rows.sum())
+        ids = rows + 1
+        confidence = self.data.confidence[rows]
+        pred_right = right[pred_rows]
+        gt_right = (right & kept)[gt_rows]
+        gt_kept = kept[gt_rows]
+        return Outcomes(
+            class_names=self.labels,
+            kind_code=np.repeat(np.array([m.PREDICTION, m.GROUND_TRUTH], np.int8), [n_pred, n_gt]),
+            id=np.concatenate([ids[pred_rows], ids[gt_rows]]),
+            frame_id=np.concatenate(
+                [self.frame_ids[rows][pred_rows], self.frame_ids[rows][gt_rows]]
+            ),
+            label_index=np.concatenate([predicted[pred_rows], truth[gt_rows]]).astype(np.int32),
+            confidence=np.concatenate([confidence[pred_rows], np.full(n_gt, np.nan)]),
+            outcome_code=np.concatenate(
+                [np.where(pred_right, m.TP, m.FP), np.where(gt_right, m.TP, m.FN)]
+            ).astype(np.int8),
+            reason_code=np.concatenate(
+                [
+                    np.where(pred_right, m.NO_REASON, m.CLASS_CONFUSION),
+                    np.select([gt_right, gt_kept], [m.NO_REASON, m.CLASS_CONFUSION], m.MISSED),
+                ]
+            ).astype(np.int8),
+            partner_id=np.concatenate(
+                [
+                    ids[pred_rows],  # the same frame's ground truth
+                    np.where(gt_kept, ids[gt_rows], -1),
+                ]
+            ),
+            partner_label_index=np.concatenate(
+                [truth[pred_rows], np.where(gt_kept, predicted[gt_rows], -1)]
+            ).astype(np.int32),
+            iou=np.zeros(n_pred + n_gt),
+            area=np.zeros(n_pred + n_gt),
+            conf=self._conf_label(conf),
+            iou_threshold=0.0,
+        )
+
     def merge(self, other: ClassificationEvaluation) -> ClassificationEvaluation:
         """The evaluation of both frame sets (they must not share a frame)."""
         return ClassificationEvaluation.merge_all([self, other])
