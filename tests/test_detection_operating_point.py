@@ -346,3 +346,16 @@ def test_evaluations_pickle_for_distributed_workers():
     _, _, ev = dataset(13)
     again = pickle.loads(pickle.dumps(ev))
     assert again.coco_summary().stats == ev.coco_summary().stats
+
+
+def test_the_kept_grid_is_bounded():
+    from shoal.engine.detection.evaluator import MAX_GRID_SIZE
+
+    _, _, ev = dataset(14)
+    extra = np.linspace(0.11, 0.49, MAX_GRID_SIZE - len(ev.iou_thresholds))
+    for t in extra:
+        ev.report(0.0, float(t))
+    assert len(ev.iou_thresholds) == MAX_GRID_SIZE
+    with pytest.raises(InputError, match="keeps 48 IoU thresholds already"):
+        ev.report(0.0, 0.999)
+    ev.report(0.0, float(extra[3]))  # kept ones still answer

@@ -44,6 +44,7 @@ COCO_IOU_THRESHOLDS = np.linspace(0.5, 0.95, int(np.round((0.95 - 0.5) / 0.05)) 
 COCO_RECALL_POINTS = np.linspace(0.0, 1.00, int(np.round((1.00 - 0.0) / 0.01)) + 1)
 VOC11_RECALL_POINTS = np.linspace(0.0, 1.0, 11)
 _GRID_TOLERANCE = 1e-9
+MAX_GRID_SIZE = 48
 _INTERPOLATIONS = {
     "coco101": kernels.INTERP_COCO101,
     "voc_all": kernels.INTERP_VOC_ALL,
@@ -362,6 +363,13 @@ class DetectionEvaluation:
             return int(near[0])
         if not 0.0 < iou <= 1.0:
             raise InputError(f"IoU threshold {iou} is not in (0, 1]")
+        if grid.size >= MAX_GRID_SIZE:
+            # Each kept threshold costs memory per object; a long-lived server must not
+            # grow without bound because clients send arbitrary IoUs.
+            raise InputError(
+                f"this evaluation keeps {grid.size} IoU thresholds already; use one of "
+                "them or evaluate again with iou_thresholds= listing the ones you need"
+            )
         self._add_threshold(float(iou))
         return int(np.flatnonzero(np.abs(self._kept.grid - iou) <= _GRID_TOLERANCE)[0])
 
