@@ -225,3 +225,149 @@ export interface SegmentDict {
   thresholds: Thresholds;
   frame_count: number;
 }
+
+// ------------------------------------------------------------------ REST API
+// Response shapes of the server (src/shoal/server/_models.py), all under /api/v1.
+
+/** Every 4xx (and the rare 5xx) body: `ErrorBody`. */
+export interface ErrorBodyDict {
+  error: string;
+  detail: string;
+  where: string | null;
+}
+
+/** `ProjectOut`. */
+export interface ProjectOut {
+  name: string;
+  task: "detection" | "classification" | string;
+  default_conf: number;
+  default_iou: number;
+  created_at: string;
+  classes: ClassInfoDict[];
+  datasets: string[];
+}
+
+/** `DatasetOut`. */
+export interface DatasetOut {
+  name: string;
+  version: number;
+  num_frames: number;
+  num_labels: number;
+  created_at: string;
+  inference_sets: string[];
+  segments: string[];
+  has_image_root: boolean;
+}
+
+/** `InferenceSetOut`. */
+export interface InferenceSetOut {
+  name: string;
+  dataset: string;
+  version: number;
+  num_predictions: number;
+  created_at: string;
+}
+
+/** `SegmentOut` (= `SegmentDict`). */
+export type SegmentOut = SegmentDict;
+
+/** `PATCH .../segments/{g}` body: given thresholds change, null removes one. */
+export interface SegmentUpdate {
+  name?: string;
+  precision?: number | null;
+  recall?: number | null;
+  f1_score?: number | null;
+}
+
+/** A frame row (`frame_id`, `image_uri`, `width`, `height` and metadata columns). */
+export type FrameRow = { frame_id: string; image_uri?: string | null; width?: number | null; height?: number | null } & Record<string, unknown>;
+
+/** `FramesPage`: frames carry their `image_url`. */
+export interface FramesPage {
+  total: number;
+  offset: number;
+  limit: number;
+  frames: Array<FrameRow & { image_url: string }>;
+}
+
+/** A labels row (`shoal.tables.LABELS_SCHEMA`). */
+export interface LabelRow {
+  label_id: string;
+  frame_id: string;
+  class_name: string;
+  x: number | null;
+  y: number | null;
+  width: number | null;
+  height: number | null;
+  [column: string]: unknown;
+}
+
+/** A predictions row (`shoal.tables.PREDICTIONS_SCHEMA`). */
+export interface PredictionRow {
+  prediction_id: string;
+  frame_id: string;
+  class_name: string;
+  x: number | null;
+  y: number | null;
+  width: number | null;
+  height: number | null;
+  confidence: number | null;
+  [column: string]: unknown;
+}
+
+/** `FrameDetail`: predictions by inference set name. */
+export interface FrameDetail {
+  frame: FrameRow;
+  image_url: string;
+  labels: LabelRow[];
+  predictions: Record<string, PredictionRow[]>;
+}
+
+export type MetricsInclude = "report" | "confusion_matrix" | "coco_summary" | "pr_curves" | "best_thresholds";
+
+/** `MetricsResult`: what was not included is null. */
+export interface MetricsResult {
+  inference_set: string;
+  version: number;
+  report: ClassificationReportDict | null;
+  confusion_matrix: ConfusionMatrixDict | null;
+  coco_summary: CocoSummaryDict | null;
+  pr_curves: Record<string, PRCurveDict> | null;
+  best_thresholds: Record<string, ThresholdChoiceDict> | null;
+}
+
+/** `MetricsOut`. */
+export interface MetricsOut {
+  dataset: string;
+  segment: string;
+  conf: Confidence;
+  iou: number | null;
+  results: MetricsResult[];
+}
+
+/** `Example`: an outcome record with its stored id and box. */
+export interface ExampleOut extends OutcomeRecord {
+  source_id: string | null;
+  box: [number, number, number, number] | null;
+}
+
+/** `ExamplesPage`. */
+export interface ExamplesPage {
+  inference_set: string;
+  conf: Confidence;
+  iou: number;
+  total: number;
+  offset: number;
+  limit: number;
+  examples: ExampleOut[];
+}
+
+/** `ComparisonOut`. */
+export interface ComparisonOut extends ComparisonDict {
+  base: string;
+  other: string;
+  segment: string;
+  conf: Confidence;
+  iou: number | null;
+  cells: ComparisonCellDict[];
+}

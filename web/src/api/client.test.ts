@@ -1,0 +1,99 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { api, ApiError, confParam, frameImageUrl, isAbort, queryString, request } from "./client";
+
+function jsonResponse(body: unknown, status = 200): Response {
+  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
+}
+
+afterEach(() => vi.unstubAllGlobals());
+
+function mockFetch(...responses: Array<Response | Error>) {
+  const fn = vi.fn<(url: string, init?: RequestInit) => Promise<Response>>();
+  for (const r of responses) fn.mockImplementationOnce(async () => {
+    if (r instanceof Error) throw r;
+    return r;
+  });
+  vi.stubGlobal("fetch", fn);
+  return fn;
+}
+
+describe("api client", () => {
+  it("builds query strings: repeated keys, omitted nulls, encoded values", () => {
+    expect(queryString({ a: ["x", "y z"], b: null, c: undefined, d: 0.5 })).toBe("?a=x&a=y+z&d=0.5");
+    expect(queryString({})).toBe("");
+    expect(confParam(0.3)).toBe("0.3");
+    expect(confParam({ car: 0.5 })).toBe('{"car":0.5}');
+    expect(frameImageUrl("p q", "d", "a/b")).toBe("/api/v1/projects/p%20q/datasets/d/frames/a%2Fb/image");
+  });
+
+  it("GETs same-origin JSON under /api/v1", async () => {
+    const fetch = mockFetch(jsonResponse([{ name: "shapes" }]));
+    await expect(api.projects()).resolves.toEqual([{ name: "shapes" }]);
+    expect(fetch).toHaveBeenCalledWith("/api/v1/projects", expect.objectContaining({ method: "GET" }));
+  });
+
+  it("sends metrics parameters with the server's names", async () => {
+    const fetch = mockFetch(jsonResponse({ results: [] }));
+    await api.metrics("my proj", "val", {
+      inferenceSets: ["a", "b"], conf: { circle: 0.4 }, iou: 0.6, segment: "night", include: ["report", "pr_curves"],
+    });
+    const url = new URL(fetch.mock.calls[0]![0], "http://x");
+    expect(url.pathname).toBe("/api/v1/projects/my%20proj/datasets/val/metrics");
+    expect(url.searchParams.getAll("inference_set")).toEqual(["a", "b"]);
+    expect(url.searchParams.get("conf")).toBe('{"circle":0.4}');
+    expect(url.searchParams.get("iou")).toBe("0.6");
+    expect(url.searchParams.get("segment")).toBe("night");
+    expect(url.searchParams.getAll("include")).toEqual(["report", "pr_curves"]);
+  });
+
+  it("sends examples, compare and regression parameters", async () => {
+    const fetch = mockFetch(jsonResponse({}), jsonResponse({}), jsonResponse([]));
+    await api.examples("p", "d", "s", { truth: "circle", predicted: "background", sort: "iou", order: "asc", offset: 20, limit: 10, conf: 0.2 });
+    await api.compare("p", "d", "a", "b", { conf: 0.3, iou: 0.5 });
+    await api.regression("p", "d", "s", { conf: 0.1 });
+    const urls = fetch.mock.calls.map((c) => c[0]);
+    expect(urls[0]).toBe("/api/v1/projects/p/datasets/d/inference-sets/s/examples?conf=0.2&truth=circle&predicted=background&sort=iou&order=asc&offset=20&limit=10");
+    expect(urls[1]).toBe("/api/v1/projects/p/datasets/d/compare?base=a&other=b&conf=0.3&iou=0.5");
+    expect(urls[2]).toBe("/api/v1/projects/p/datasets/d/inference-sets/s/regression?conf=0.1");
+  });
+
+  it("PATCHes segment thresholds as JSON (null removes one)", async () => {
+    const fetch = mockFetch(jsonResponse({ name: "night" }));
+    await api.updateSegment("p", "d", "night rain", { recall: 0.8, precision: null });
+    const [url, init] = fetch.mock.calls[0]!;
+    expect(url).toBe("/api/v1/projects/p/datasets/d/segments/night%20rain");
+    expect(init?.method).toBe("PATCH");
+    expect(JSON.parse(init?.body as string)).toEqual({ recall: 0.8, precision: null });
+    expect((init?.headers as Record<string, string>)["Content-Type"]).toBe("application/json");
+  });
+
+  it("turns the server's error body into an ApiError", async () => {
+    mockFetch(jsonResponse({ error: "not_found", detail: "no project named 'nope'", where: null }, 404));
+    const error = await api.project("nope").catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ApiError);
+    expect(error).toMatchObject({ status: 404, error: "not_found", detail: "no project named 'nope'", where: null });
+    mockFetch(jsonResponse({ error: "validation_error", detail: "conf is not valid JSON", where: "query.conf" }, 422));
+    await expect(request("GET", "/x")).rejects.toMatchObject({ status: 422, where: "query.conf", message: "conf is not valid JSON (query.conf)" });
+  });
+
+  it("reports non-JSON errors and network failures readably", async () => {
+    mockFetch(new Response("<html>bad gateway</html>", { status: 502, statusText: "Bad Gateway" }));
+    await expect(request("GET", "/x")).rejects.toMatchObject({ status: 502, error: "http_502", detail: "502 Bad Gateway" });
+    mockFetch(new TypeError("Failed to fetch"));
+    await expect(request("GET", "/x")).rejects.toMatchObject({ status: 0, error: "network_error" });
+  });
+
+  it("passes the AbortSignal and rethrows aborts as aborts", async () => {
+    const controller = new AbortController();
+    const fetch = vi.fn((_url: string, init?: RequestInit) =>
+      new Promise<Response>((_, reject) => init?.signal?.addEventListener("abort", () => reject(new DOMException("aborted", "AbortError")))),
+    );
+    vi.stubGlobal("fetch", fetch);
+    const pending = api.projects({ signal: controller.signal }).catch((e: unknown) => e);
+    controller.abort();
+    const error = await pending;
+    expect(fetch.mock.calls[0]![1]?.signal).toBe(controller.signal);
+    expect(isAbort(error)).toBe(true);
+    expect(error).not.toBeInstanceOf(ApiError);
+  });
+});
