@@ -1,42 +1,169 @@
 // @vitest-environment jsdom
-import { render, screen, within } from "@testing-library/react";
+import { render, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import { describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { App } from "./App";
+import { shapes } from "./fixtures";
+import { parseHash } from "./lib/urlState";
+import { DATASET, installMockApi, metricsResult, PROJECT, type Call } from "./test/mockApi";
 
-describe("App shell (placeholder over fixtures)", () => {
-  it("says it is a placeholder and switches views with tabs and arrow keys", async () => {
+const metricsCalls = (calls: Call[]) => calls.filter((c) => c.path.endsWith("/metrics") && c.query.getAll("include").includes("report"));
+
+beforeEach(() => window.history.replaceState(null, "", "/"));
+afterEach(() => vi.unstubAllGlobals());
+
+describe("App over the API", () => {
+  it("picks the first project, dataset and inference set, keeps them in the hash and switches views", async () => {
     const user = userEvent.setup();
+    const calls = installMockApi();
     render(<App />);
-    expect(screen.getByRole("note")).toHaveTextContent(/Placeholder/);
-    expect(screen.getByRole("tab", { name: "Metrics" })).toHaveAttribute("aria-selected", "true");
-    expect(screen.getByRole("table", { name: /Classification report/ })).toBeInTheDocument();
+    expect(await screen.findByRole("table", { name: "Classification report: adaptive-cc" })).toBeInTheDocument();
+    expect(parseHash(window.location.hash)).toMatchObject({ project: PROJECT, dataset: DATASET, sets: ["adaptive-cc"], view: "metrics" });
+    const first = metricsCalls(calls)[0]!;
+    expect(first.query.get("conf")).toBe(String(shapes.project.default_conf));
+    expect(first.query.get("iou")).toBe(String(shapes.project.default_iou));
+    expect(first.query.get("segment")).toBeNull();
     await user.click(screen.getByRole("tab", { name: "Scenarios" }));
-    expect(screen.getByRole("heading", { name: "Regression tests" })).toBeInTheDocument();
+    expect(await screen.findByRole("heading", { name: "Regression Tests" })).toBeInTheDocument();
     expect(screen.getAllByRole("article").length).toBeGreaterThan(3);
     await user.keyboard("{ArrowRight}");
     expect(screen.getByRole("tab", { name: "Compare" })).toHaveFocus();
-    expect(screen.getByText(/false positives (increased|decreased|unchanged)/)).toBeInTheDocument();
+    expect(screen.getByText(/Choose a second inference set/)).toBeInTheDocument();
+    await user.selectOptions(screen.getByRole("combobox", { name: "Compare with" }), "threshold-cc");
+    expect(await screen.findByText(/false positives (increased|decreased|unchanged)/)).toBeInTheDocument();
+    const compare = calls.find((c) => c.path.endsWith("/compare"))!;
+    expect([compare.query.get("base"), compare.query.get("other")]).toEqual(["adaptive-cc", "threshold-cc"]);
+    expect(parseHash(window.location.hash).sets).toEqual(["adaptive-cc", "threshold-cc"]);
   });
 
-  it("a matrix cell filters the examples below it", async () => {
-    const user = userEvent.setup();
+  it("restores the view from the hash (a reload or a shared link)", async () => {
+    window.history.replaceState(null, "", `/#view=compare&project=${PROJECT}&dataset=${DATASET}&set=threshold-cc&set=adaptive-cc&conf=0.4&iou=0.6&segment=test`);
+    const calls = installMockApi();
     render(<App />);
-    const examples = screen.getByRole("region", { name: "All objects" });
-    const before = within(examples).queryAllByRole("listitem").length;
-    expect(before).toBeGreaterThan(0);
-    await user.click(screen.getByRole("button", { name: /^truth circle, predicted circle:/ }));
-    const filtered = screen.getByRole("region", { name: "circle → circle" });
-    const items = within(filtered).getAllByRole("listitem");
-    expect(items.length).toBeGreaterThan(0);
-    for (const item of items) expect(item).toHaveTextContent(/circle\s*TP/);
+    expect(await screen.findByRole("heading", { name: /against/ })).toBeInTheDocument();
+    const compare = calls.find((c) => c.path.endsWith("/compare"))!;
+    expect(Object.fromEntries(compare.query)).toEqual({ base: "threshold-cc", other: "adaptive-cc", conf: "0.4", iou: "0.6", segment: "test" });
+    expect(screen.getByRole("tab", { name: "Compare" })).toHaveAttribute("aria-selected", "true");
   });
 
-  it("opening a scenario card goes to Metrics", async () => {
+  it("typing a confidence issues exactly one metrics request after the debounce and shows its numbers", async () => {
     const user = userEvent.setup();
+    const calls = installMockApi(({ path, query }) => {
+      if (!path.endsWith("/metrics") || query.get("conf") !== "0.55") return undefined;
+      return { body: { dataset: DATASET, segment: "All Frames", conf: 0.55, iou: 0.5, results: [metricsResult("adaptive-cc", query.getAll("include"), 0.123)] } };
+    });
     render(<App />);
+    await screen.findByRole("table", { name: /Classification report/ });
+    const before = metricsCalls(calls).length;
+    const box = screen.getByRole("textbox", { name: "Confidence value" });
+    await user.clear(box);
+    await user.type(box, "0.55");
+    expect(metricsCalls(calls).length).toBe(before); // still debouncing
+    await waitFor(() => expect(screen.getByRole("table", { name: /Classification report/ })).toHaveTextContent("0.123"));
+    const after = metricsCalls(calls).slice(before);
+    expect(after.map((c) => c.query.get("conf"))).toEqual(["0.55"]);
+    expect(parseHash(window.location.hash).conf).toBe(0.55);
+  });
+
+  it("moving the confidence slider refetches with the new conf; PR curves are not refetched", async () => {
+    const calls = installMockApi();
+    render(<App />);
+    await screen.findByRole("table", { name: /Classification report/ });
+    const curvesBefore = calls.filter((c) => c.query.getAll("include").includes("pr_curves")).length;
+    const slider = screen.getByRole("slider", { name: "Confidence" });
+    const { fireEvent } = await import("@testing-library/react");
+    fireEvent.change(slider, { target: { value: "0.7" } });
+    await waitFor(() => expect(metricsCalls(calls).at(-1)!.query.get("conf")).toBe("0.7"));
+    expect(calls.filter((c) => c.query.getAll("include").includes("pr_curves")).length).toBe(curvesBefore);
+  });
+
+  it("a matrix cell loads its examples with sort and pagination; an example opens its frame", async () => {
+    const user = userEvent.setup();
+    const calls = installMockApi();
+    render(<App />);
+    await user.click(await screen.findByRole("button", { name: /^truth circle, predicted circle:/ }));
+    const grid = await screen.findByRole("region", { name: "circle → circle" });
+    const examples = () => calls.filter((c) => c.path.endsWith("/examples"));
+    expect(Object.fromEntries(examples().at(-1)!.query)).toMatchObject({ truth: "circle", predicted: "circle", sort: "confidence", order: "desc", offset: "0", limit: "12" });
+    expect(within(grid).getAllByRole("listitem").length).toBe(12);
+    await user.click(within(grid).getByRole("button", { name: "Next" }));
+    await waitFor(() => expect(examples().at(-1)!.query.get("offset")).toBe("12"));
+    await user.selectOptions(within(grid).getByRole("combobox"), "iou");
+    await waitFor(() => expect(Object.fromEntries(examples().at(-1)!.query)).toMatchObject({ sort: "iou", order: "asc", offset: "0" }));
+    await user.click(within(screen.getByRole("region", { name: "circle → circle" })).getAllByRole("button", { name: /^Open frame/ })[0]!);
+    const frame = await screen.findByRole("region", { name: /^Frame / });
+    expect(within(frame).getByRole("table")).toBeInTheDocument();
+    expect(calls.some((c) => /\/frames\/[^/]+$/.test(c.path) && c.query.get("inference_set") === "adaptive-cc")).toBe(true);
+  });
+
+  it("FN highlights ask the server for false negatives", async () => {
+    const user = userEvent.setup();
+    const calls = installMockApi();
+    render(<App />);
+    await screen.findByRole("table", { name: /Classification report/ });
+    const fn = screen.getAllByRole("button", { name: "FN" }).find((b) => b.hasAttribute("aria-pressed"))!;
+    await user.click(fn);
+    await screen.findByRole("region", { name: "False negatives" });
+    expect(calls.filter((c) => c.path.endsWith("/examples")).at(-1)!.query.get("outcome")).toBe("FN");
+  });
+
+  it("editing a card's thresholds PATCHes the segment and refetches the regression results", async () => {
+    const user = userEvent.setup();
+    let patched: Record<string, unknown> | null = null;
+    const calls = installMockApi((call) => {
+      if (call.method === "PATCH") {
+        patched = call.body as Record<string, unknown>;
+        return { body: shapes.segments.find((s) => s.name === "test regression") };
+      }
+      if (patched && call.path.endsWith("/regression")) {
+        const set = decodeURIComponent(call.path.split("/").at(-2)!);
+        return { body: shapes.regression[set]!.map((r) => r.segment_name === "test regression"
+          ? { ...r, precision: { score: r.precision.score, threshold: 0.99, succeeds: false } } : r) };
+      }
+      return undefined;
+    });
+    window.history.replaceState(null, "", "/#view=scenarios");
+    render(<App />);
+    const title = await screen.findByRole("button", { name: "test regression" });
+    const card = title.closest("article")!;
+    expect(card).toHaveClass("verdict-pass");
+    await user.click(within(card).getByRole("button", { name: "Edit thresholds" }));
+    const box = within(card).getByRole("textbox", { name: "Precision threshold" });
+    await user.clear(box);
+    await user.type(box, "0.99{Enter}");
+    await waitFor(() => expect(calls.filter((c) => c.path.endsWith("/regression")).length).toBe(2));
+    const patch = calls.find((c) => c.method === "PATCH")!;
+    expect(patch.path).toBe(`/api/v1/projects/${PROJECT}/datasets/${DATASET}/segments/test%20regression`);
+    expect(patch.body).toMatchObject({ precision: 0.99 });
+    await waitFor(() => expect(screen.getByRole("button", { name: "test regression" }).closest("article")).toHaveClass("verdict-fail"));
+    // All Frames cannot be edited
+    const all = screen.getByRole("button", { name: "All Frames" }).closest("article")!;
+    expect(within(all).queryByRole("button", { name: "Edit thresholds" })).toBeNull();
+  });
+
+  it("a card opens Metrics on its segment; details list the segment's frames", async () => {
+    const user = userEvent.setup();
+    const calls = installMockApi();
+    window.history.replaceState(null, "", "/#view=scenarios");
+    render(<App />);
+    await user.click(await screen.findByRole("button", { name: "Details of All Frames" }));
+    const details = await screen.findByRole("region", { name: "Segment All Frames" });
+    expect(await within(details).findByRole("button", { name: "0000" })).toBeInTheDocument();
+    await user.click(within(details).getByRole("button", { name: "0000" }));
+    expect(await screen.findByRole("region", { name: "Frame 0000" })).toBeInTheDocument();
+    expect(parseHash(window.location.hash)).toMatchObject({ view: "frame", frame: "0000" });
     await user.click(screen.getByRole("tab", { name: "Scenarios" }));
-    await user.click(screen.getByRole("button", { name: "test regression" }));
+    await user.click(await screen.findByRole("button", { name: "cluttered" }));
     expect(screen.getByRole("tab", { name: "Metrics" })).toHaveAttribute("aria-selected", "true");
+    await waitFor(() => expect(metricsCalls(calls).at(-1)!.query.get("segment")).toBe("cluttered"));
+    expect(screen.getByText("cluttered", { selector: "strong" })).toBeInTheDocument();
+  });
+
+  it("shows a readable error panel when the server fails", async () => {
+    installMockApi(({ path }) => (path === "/api/v1/projects" ? { status: 401, body: { error: "unauthorized", detail: "an API key is needed", where: "header.Authorization" } } : undefined));
+    render(<App />);
+    const alert = await screen.findByRole("alert");
+    expect(alert).toHaveTextContent("an API key is needed");
+    expect(alert).toHaveTextContent("HTTP 401 · unauthorized · at header.Authorization");
   });
 });

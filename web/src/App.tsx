@@ -1,193 +1,150 @@
 /**
- * PLACEHOLDER SHELL: the three views laid out over static fixtures (real Shoal output of
- * the demo) until the REST API exists. Thresholds and edits change local state only.
+ * The app over Shoal's REST API: project → dataset → one or two inference sets (the first
+ * is the base), the operating point and segment, and four views. The state lives in the
+ * URL hash, so a reload or a shared link restores the view.
  */
-import { useMemo, useState, type KeyboardEvent } from "react";
-import type { SegmentResultDict, Thresholds } from "./api/types";
-import { COCO_STAT_NAMES } from "./api/types";
-import { ConfusionMatrix } from "./components/ConfusionMatrix";
-import { ExampleGrid } from "./components/ExampleGrid";
-import { FrameView } from "./components/FrameView";
-import { PRCurve } from "./components/PRCurve";
-import { ReportTable } from "./components/ReportTable";
-import { ScenarioCard } from "./components/ScenarioCard";
-import { ThresholdSliders, type ThresholdValues } from "./components/ThresholdSliders";
-import { shapes } from "./fixtures";
-import { examplesOf, inCell, pageOf, sortExamples, type Example, type ExampleSort } from "./lib/examples";
-import { formatScore, formatSigned, formatSignedScore } from "./lib/format";
+import { useCallback, useEffect, useMemo, useState, type KeyboardEvent } from "react";
+import { api } from "./api/client";
+import type { ProjectOut } from "./api/types";
+import { ErrorPanel, Loading } from "./components/Status";
+import { useApi } from "./hooks/useApi";
+import { effectiveConfidence } from "./lib/thresholds";
+import { formatHash, parseHash, type AppState, type View } from "./lib/urlState";
+import { ALL_FRAMES, classNames, type ViewContext } from "./views/context";
+import { CompareView } from "./views/CompareView";
+import { FramePanel } from "./views/FramePanel";
+import { MetricsView } from "./views/MetricsView";
+import { ScenariosView } from "./views/ScenariosView";
 
-export type View = "metrics" | "scenarios" | "compare";
+export type { View };
 const VIEWS: ReadonlyArray<{ value: View; title: string }> = [
   { value: "metrics", title: "Metrics" },
   { value: "scenarios", title: "Scenarios" },
   { value: "compare", title: "Compare" },
+  { value: "frame", title: "Frame" },
 ];
 
-const classColors = Object.fromEntries(shapes.project.classes.map((c) => [c.name, c.color]));
+/** The app state, kept in (and restored from) `location.hash`. */
+export function useHashState(): [AppState, (patch: Partial<AppState>) => void] {
+  const [state, setState] = useState<AppState>(() => parseHash(window.location.hash));
+  useEffect(() => {
+    const onHash = () => setState(parseHash(window.location.hash));
+    window.addEventListener("hashchange", onHash);
+    return () => window.removeEventListener("hashchange", onHash);
+  }, []);
+  useEffect(() => {
+    const hash = `#${formatHash(state)}`;
+    if (window.location.hash !== hash) window.history.replaceState(null, "", hash);
+  }, [state]);
+  const update = useCallback((patch: Partial<AppState>) => setState((s) => ({ ...s, ...patch })), []);
+  return [state, update];
+}
 
 export function App() {
-  const [view, setView] = useState<View>("metrics");
+  const [state, update] = useHashState();
+  const projects = useApi("projects", (signal) => api.projects({ signal }));
+  const project: ProjectOut | null = projects.data?.find((p) => p.name === state.project) ?? projects.data?.[0] ?? null;
+  const datasets = useApi(project ? JSON.stringify(["datasets", project.name]) : null, (signal) => api.datasets(project!.name, { signal }));
+  const dataset = datasets.data?.find((d) => d.name === state.dataset) ?? datasets.data?.[0] ?? null;
+  const segments = useApi(project && dataset ? JSON.stringify(["segments", project.name, dataset.name, dataset.version]) : null, (signal) =>
+    api.segments(project!.name, dataset!.name, { signal }),
+  );
+
+  // Fill in the first project / dataset / inference set when the URL names none (or a gone one).
+  useEffect(() => {
+    const patch: Partial<AppState> = {};
+    if (project && state.project !== project.name) patch.project = project.name;
+    if (dataset && state.dataset !== dataset.name) patch.dataset = dataset.name;
+    if (dataset) {
+      const sets = state.sets.filter((s) => dataset.inference_sets.includes(s));
+      if (sets.length === 0 && dataset.inference_sets.length > 0) sets.push(dataset.inference_sets[0]!);
+      if (JSON.stringify(sets) !== JSON.stringify(state.sets)) patch.sets = sets;
+    }
+    if (Object.keys(patch).length > 0) update(patch);
+  }, [project?.name, dataset?.name, dataset?.inference_sets.join("\n"), state.project, state.dataset, state.sets.join("\n")]);
+
+  const ctx: ViewContext | null = useMemo(() => {
+    if (!project || !dataset || state.sets.length === 0 || state.project !== project.name || state.dataset !== dataset.name) return null;
+    const thresholds = { conf: state.conf ?? project.default_conf, iou: state.iou ?? project.default_iou, overrides: state.overrides };
+    return {
+      project, dataset: dataset.name, sets: state.sets, thresholds,
+      conf: effectiveConfidence(thresholds.conf, thresholds.overrides, classNames(project)), iou: thresholds.iou,
+      segment: state.segment ?? ALL_FRAMES, update,
+    };
+  }, [project, dataset, state, update]);
+
   const onTabKey = (e: KeyboardEvent) => {
-    const k = VIEWS.findIndex((v) => v.value === view);
+    const k = VIEWS.findIndex((v) => v.value === state.view);
     const step = e.key === "ArrowRight" ? 1 : e.key === "ArrowLeft" ? -1 : 0;
     if (step === 0) return;
     const next = VIEWS[(k + step + VIEWS.length) % VIEWS.length]!.value;
-    setView(next);
+    update({ view: next });
     document.getElementById(`tab-${next}`)?.focus();
   };
+
+  const error = projects.error ?? datasets.error ?? segments.error;
+  const sets = dataset?.inference_sets ?? [];
   return (
     <div className="app">
       <header className="app-header">
         <h1>Shoal</h1>
-        <p className="placeholder-banner" role="note">
-          Placeholder: static demo data ({shapes.project.name}), not yet connected to a Shoal server.
-        </p>
+        <div className="pickers">
+          <label>
+            Project{" "}
+            <select value={project?.name ?? ""} onChange={(e) => update({ project: e.target.value, dataset: null, sets: [], segment: null, frame: null, overrides: {}, conf: null, iou: null })}>
+              {projects.data?.map((p) => <option key={p.name} value={p.name}>{p.name}</option>)}
+            </select>
+          </label>
+          <label>
+            Dataset{" "}
+            <select value={dataset?.name ?? ""} onChange={(e) => update({ dataset: e.target.value, sets: [], segment: null, frame: null })}>
+              {datasets.data?.map((d) => <option key={d.name} value={d.name}>{d.name}</option>)}
+            </select>
+          </label>
+          <label>
+            Inference set{" "}
+            <select value={state.sets[0] ?? ""} onChange={(e) => update({ sets: [e.target.value, ...state.sets.slice(1).filter((s) => s !== e.target.value)] })}>
+              {sets.map((s) => <option key={s} value={s}>{s}</option>)}
+            </select>
+          </label>
+          <label>
+            Compare with{" "}
+            <select value={state.sets[1] ?? ""} onChange={(e) => update({ sets: e.target.value ? [state.sets[0]!, e.target.value] : state.sets.slice(0, 1) })}>
+              <option value="">(none)</option>
+              {sets.filter((s) => s !== state.sets[0]).map((s) => <option key={s} value={s}>{s}</option>)}
+            </select>
+          </label>
+          <label>
+            Segment{" "}
+            <select value={state.segment ?? ALL_FRAMES} onChange={(e) => update({ segment: e.target.value === ALL_FRAMES ? null : e.target.value })}>
+              {(segments.data ?? [{ name: ALL_FRAMES }]).map((s) => <option key={s.name} value={s.name}>{s.name}</option>)}
+            </select>
+          </label>
+        </div>
         <div role="tablist" aria-label="Views" onKeyDown={onTabKey}>
           {VIEWS.map((v) => (
-            <button key={v.value} id={`tab-${v.value}`} type="button" role="tab" aria-selected={view === v.value}
-              aria-controls={`panel-${v.value}`} tabIndex={view === v.value ? 0 : -1} onClick={() => setView(v.value)}>
+            <button key={v.value} id={`tab-${v.value}`} type="button" role="tab" aria-selected={state.view === v.value}
+              aria-controls={`panel-${v.value}`} tabIndex={state.view === v.value ? 0 : -1} onClick={() => update({ view: v.value })}>
               {v.title}
             </button>
           ))}
         </div>
       </header>
-      <main id={`panel-${view}`} role="tabpanel" aria-labelledby={`tab-${view}`}>
-        {view === "metrics" && <MetricsView />}
-        {view === "scenarios" && <ScenariosView onOpen={() => setView("metrics")} />}
-        {view === "compare" && <CompareView />}
-      </main>
-    </div>
-  );
-}
-
-const PAGE_SIZE = 8;
-
-export function MetricsView() {
-  const { project } = shapes;
-  const classes = project.classes.map((c) => c.name);
-  const [thresholds, setThresholds] = useState<ThresholdValues>({ conf: project.default_conf, iou: project.default_iou, overrides: {} });
-  const [label, setLabel] = useState<string | null>(null);
-  const [cells, setCells] = useState<Array<[string, string]>>([]);
-  const [sort, setSort] = useState<ExampleSort>("confidence-disagreement");
-  const [page, setPage] = useState(0);
-  const [open, setOpen] = useState<Example | null>(null);
-  const regressionTest = shapes.segments.find((s) => s.type === "regression_test");
-
-  const examples = useMemo(() => {
-    const all = examplesOf(shapes.frames);
-    const chosen = cells.length === 0 ? all : all.filter((e) => cells.some(([t, p]) => inCell(e.object, t, p)));
-    return sortExamples(chosen, sort);
-  }, [cells, sort]);
-  const choose = (next: Array<[string, string]>) => {
-    setCells(next);
-    setPage(0);
-  };
-
-  return (
-    <div className="metrics-view">
-      <aside>
-        <ThresholdSliders value={thresholds} onChange={setThresholds} iouGrid={shapes.iouThresholds}
-          defaults={{ conf: project.default_conf, iou: project.default_iou }} classes={classes} />
-        <p className="muted">Fixture metrics are at confidence {shapes.matrix.conf as number} and IoU {shapes.matrix.iou}.</p>
-        <dl className="coco">
-          {COCO_STAT_NAMES.map((n) => (
-            <div key={n}><dt>{n}</dt><dd>{formatScore(shapes.coco[n])}</dd></div>
-          ))}
-        </dl>
-      </aside>
-      <div className="metrics-main">
-        <div className="row">
-          <PRCurve curves={shapes.curves} label={label ?? undefined} onSelectLabel={(l) => setLabel(l === "all" ? null : l)}
-            conf={label ? (thresholds.overrides[label] ?? thresholds.conf) : thresholds.conf}
-            thresholds={regressionTest ? regressionTest.thresholds : undefined} />
-          <ReportTable report={shapes.report} selectedLabel={label} onSelectLabel={setLabel}
-            caption={`Classification report: ${shapes.inferenceSet}`} />
-        </div>
-        <ConfusionMatrix matrix={shapes.matrix} filterLabel={label} onFilterLabelChange={setLabel}
-          selectedCell={cells.length === 1 ? cells[0] : null}
-          onSelectCell={(t, p) => choose([[t, p]])} onHighlight={(c) => choose(c)}
-          caption={`Confusion matrix: ${shapes.inferenceSet}`} />
-        <ExampleGrid examples={pageOf(examples, page, PAGE_SIZE)} sort={sort} onSortChange={(s) => { setSort(s); setPage(0); }}
-          page={page} pageSize={PAGE_SIZE} total={examples.length} onPageChange={setPage} onOpen={setOpen}
-          classColors={classColors}
-          title={cells.length === 1 ? `${cells[0]![0]} → ${cells[0]![1]}` : cells.length > 1 ? `${cells.length} cells` : "All objects"} />
-        {open && (
-          <FrameView frame={open.frame} classColors={classColors} onClose={() => setOpen(null)}
-            emphasize={[{ kind: open.object.kind, id: open.object.id }]} />
+      <main id={`panel-${state.view}`} role="tabpanel" aria-labelledby={`tab-${state.view}`}>
+        <Loading active={projects.loading || datasets.loading} label="Loading projects" />
+        {error !== null && <ErrorPanel error={error} onRetry={() => { projects.reload(); datasets.reload(); segments.reload(); }} title="The server could not be reached" />}
+        {projects.data?.length === 0 && <p className="empty-state">The store has no projects yet: create one with the Python API, the CLI or POST /api/v1/projects.</p>}
+        {datasets.data?.length === 0 && <p className="empty-state">Project {project?.name} has no datasets yet.</p>}
+        {dataset && dataset.inference_sets.length === 0 && <p className="empty-state">Dataset {dataset.name} has no inference sets yet.</p>}
+        {ctx && state.view === "metrics" && <MetricsView key={`${ctx.project.name}/${ctx.dataset}`} ctx={ctx} />}
+        {ctx && state.view === "scenarios" && <ScenariosView ctx={ctx} />}
+        {ctx && state.view === "compare" && <CompareView ctx={ctx} />}
+        {ctx && state.view === "frame" && (
+          state.frame
+            ? <FramePanel ctx={ctx} frameId={state.frame} inferenceSet={ctx.sets[0] ?? null} width={800} onClose={() => update({ frame: null, view: "scenarios" })} />
+            : <p className="empty-state">Open a frame from a segment's details (Scenarios) or from the examples (Metrics).</p>
         )}
-      </div>
-    </div>
-  );
-}
-
-const GROUPS: ReadonlyArray<{ type: string; title: string }> = [
-  { type: "split", title: "Splits" },
-  { type: "regression_test", title: "Regression tests" },
-  { type: "scenario", title: "Scenarios" },
-];
-
-export function ScenariosView({ onOpen }: { onOpen: (segment: string) => void }) {
-  // The shown inference set first, the other one beside it.
-  const firstName = shapes.inferenceSet;
-  const secondName = Object.keys(shapes.regression).find((n) => n !== firstName)!;
-  const first = shapes.regression[firstName]!;
-  const second = shapes.regression[secondName]!;
-  const [edited, setEdited] = useState<Record<string, Thresholds>>({});
-  const withThresholds = (r: SegmentResultDict): SegmentResultDict => {
-    const t = edited[r.uuid];
-    if (!t) return r;
-    return { ...r, precision: { ...r.precision, threshold: t.precision }, recall: { ...r.recall, threshold: t.recall }, f1_score: { ...r.f1_score, threshold: t.f1_score } };
-  };
-  return (
-    <div className="scenarios-view">
-      {GROUPS.map((g) => (
-        <section key={g.type} aria-labelledby={`group-${g.type}`}>
-          <h2 id={`group-${g.type}`}>{g.title}</h2>
-          <div className="cards">
-            {first.filter((r) => r.segment_type === g.type).map((r) => (
-              <ScenarioCard key={r.uuid} result={withThresholds(r)}
-                compareResult={withThresholds(second.find((o) => o.uuid === r.uuid)!)}
-                names={[firstName, secondName]} onOpen={onOpen}
-                onChangeThresholds={(t) => setEdited({ ...edited, [r.uuid]: t })} />
-            ))}
-          </div>
-        </section>
-      ))}
-    </div>
-  );
-}
-
-export function CompareView() {
-  const c = shapes.comparison;
-  return (
-    <div className="compare-view">
-      <h2>{c.other} against {c.base}</h2>
-      <ul>{c.summary.map((s) => <li key={s}>{s}</li>)}</ul>
-      <div className="row">
-        <ConfusionMatrix comparison={c.confusion_matrix} caption={`Change in confusions: ${c.other} − ${c.base}`} />
-        <table className="report-table">
-          <caption>Per-class change ({c.other} − {c.base})</caption>
-          <thead>
-            <tr>
-              <th scope="col">Class</th><th scope="col">Precision</th><th scope="col">Recall</th>
-              <th scope="col">F1</th><th scope="col">TP</th><th scope="col">FP</th><th scope="col">FN</th>
-            </tr>
-          </thead>
-          <tbody>
-            {Object.entries(c.classes).map(([label, d]) => (
-              <tr key={label}>
-                <th scope="row">{label}</th>
-                <td className="num">{formatSignedScore(d.precision.delta)}</td>
-                <td className="num">{formatSignedScore(d.recall.delta)}</td>
-                <td className="num">{formatSignedScore(d["f1-score"].delta)}</td>
-                <td className="num">{formatSigned(d.tp.delta)}</td>
-                <td className="num">{formatSigned(d.fp.delta)}</td>
-                <td className="num">{formatSigned(d.fn.delta)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      </main>
     </div>
   );
 }

@@ -1,0 +1,98 @@
+/** A fake Shoal server over the fixtures, for view tests: `installMockApi()` stubs `fetch`. */
+import { vi } from "vitest";
+import type { ExampleOut, FrameDetail, MetricsResult, ProjectOut, SegmentResultDict } from "../api/types";
+import { shapes } from "../fixtures";
+
+export interface Call {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  body: unknown;
+}
+
+export type Handler = (call: Call) => { status?: number; body: unknown } | undefined;
+
+export const PROJECT = "shapes";
+export const DATASET = "rendered-scenes";
+const BASE = `/api/v1/projects/${PROJECT}/datasets/${encodeURIComponent(DATASET)}`;
+
+export function projectOut(): ProjectOut {
+  return { ...shapes.project, created_at: "2026-01-01T00:00:00.000Z", datasets: [DATASET] };
+}
+
+/** The fixture's results, optionally with a report number changed so tests can see a refetch land. */
+export function metricsResult(set: string, include: string[], circlePrecision?: number): MetricsResult {
+  const report = circlePrecision === undefined ? shapes.report : { ...shapes.report, circle: { ...(shapes.report.circle as object), precision: circlePrecision } };
+  return {
+    inference_set: set, version: 1,
+    report: include.includes("report") ? (report as typeof shapes.report) : null,
+    confusion_matrix: include.includes("confusion_matrix") ? shapes.matrix : null,
+    coco_summary: include.includes("coco_summary") ? shapes.coco : null,
+    pr_curves: include.includes("pr_curves") ? Object.fromEntries(shapes.curves.map((c) => [c.label, c])) : null,
+    best_thresholds: null,
+  };
+}
+
+export function examplesOut(): ExampleOut[] {
+  return shapes.frames.flatMap((f) => f.objects.map((o) => ({ ...o, source_id: `${o.kind}-${o.id}`, box: o.box })));
+}
+
+export function frameDetail(frameId: string): FrameDetail | undefined {
+  const f = shapes.frames.find((x) => x.frame_id === frameId);
+  if (!f) return undefined;
+  const row = (o: (typeof f.objects)[number]) => ({ frame_id: f.frame_id, class_name: o.label, x: o.box[0], y: o.box[1], width: o.box[2], height: o.box[3] });
+  return {
+    frame: { frame_id: f.frame_id, image_uri: `${f.frame_id}.png`, width: f.width, height: f.height, weather: "clear" },
+    image_url: `${BASE}/frames/${f.frame_id}/image`,
+    labels: f.objects.filter((o) => o.kind === "ground_truth").map((o) => ({ ...row(o), label_id: `ground_truth-${o.id}` })),
+    predictions: { [shapes.inferenceSet]: f.objects.filter((o) => o.kind === "prediction").map((o) => ({ ...row(o), prediction_id: `prediction-${o.id}`, confidence: o.confidence })) },
+  };
+}
+
+/** The default answers: the shapes fixtures as a one-project store. */
+export const fixtureHandler: Handler = ({ method, path, query }) => {
+  if (path === "/api/v1/projects") return { body: [projectOut()] };
+  if (path === `/api/v1/projects/${PROJECT}/datasets`) return { body: [{ name: DATASET, version: 1, num_frames: 30, num_labels: 93, created_at: "", inference_sets: ["adaptive-cc", "threshold-cc"], segments: shapes.segments.map((s) => s.name), has_image_root: true }] };
+  if (path === `${BASE}/segments`) return { body: shapes.segments };
+  if (path === `${BASE}/metrics`) {
+    const include = query.getAll("include");
+    return { body: { dataset: DATASET, segment: query.get("segment") ?? "All Frames", conf: Number(query.get("conf") ?? 0.1), iou: 0.5, results: query.getAll("inference_set").map((s) => metricsResult(s, include)) } };
+  }
+  const regression = path.match(/inference-sets\/([^/]+)\/regression$/);
+  if (regression) return { body: shapes.regression[decodeURIComponent(regression[1]!)] as SegmentResultDict[] };
+  const examples = path.match(/inference-sets\/([^/]+)\/examples$/);
+  if (examples) {
+    const all = examplesOut();
+    const offset = Number(query.get("offset") ?? 0);
+    const limit = Number(query.get("limit") ?? 50);
+    return { body: { inference_set: decodeURIComponent(examples[1]!), conf: 0.1, iou: 0.5, total: all.length, offset, limit, examples: all.slice(offset, offset + limit) } };
+  }
+  if (path === `${BASE}/compare`) return { body: { ...shapes.comparison, segment: "All Frames", conf: 0.1, iou: 0.5 } };
+  if (path === `${BASE}/frames`) {
+    const frames = shapes.frames.map((f) => ({ frame_id: f.frame_id, image_uri: `${f.frame_id}.png`, width: f.width, height: f.height, image_url: `${BASE}/frames/${f.frame_id}/image` }));
+    return { body: { total: frames.length, offset: 0, limit: 50, frames } };
+  }
+  const frame = path.match(/\/frames\/([^/]+)$/);
+  if (frame && method === "GET") {
+    const detail = frameDetail(decodeURIComponent(frame[1]!));
+    return detail ? { body: detail } : { status: 404, body: { error: "not_found", detail: "no such frame", where: "frame_id" } };
+  }
+  return undefined;
+};
+
+/** Stub `fetch` with handlers tried in order (then the fixtures); returns the calls made. */
+export function installMockApi(...handlers: Handler[]): Call[] {
+  const calls: Call[] = [];
+  vi.stubGlobal("fetch", vi.fn(async (input: string, init?: RequestInit) => {
+    const url = new URL(input, "http://localhost");
+    const call: Call = { method: init?.method ?? "GET", path: url.pathname, query: url.searchParams, body: init?.body ? JSON.parse(init.body as string) : undefined };
+    calls.push(call);
+    if (init?.signal?.aborted) throw new DOMException("aborted", "AbortError");
+    for (const h of [...handlers, fixtureHandler]) {
+      const answer = h(call);
+      if (answer) return new Response(JSON.stringify(answer.body), { status: answer.status ?? 200, headers: { "content-type": "application/json" } });
+    }
+    return new Response(JSON.stringify({ error: "not_found", detail: `no endpoint ${call.path}`, where: null }), { status: 404 });
+  }));
+  return calls;
+}

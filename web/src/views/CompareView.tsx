@@ -1,0 +1,56 @@
+import { api } from "../api/client";
+import { ConfusionMatrix } from "../components/ConfusionMatrix";
+import { ErrorPanel, Loading } from "../components/Status";
+import { useApi } from "../hooks/useApi";
+import { formatSigned, formatSignedScore } from "../lib/format";
+import { ALL_FRAMES, type ViewContext } from "./context";
+
+/** The second inference set against the first: summary, delta matrix, per-class deltas. */
+export function CompareView({ ctx }: { ctx: ViewContext }) {
+  const { project, dataset, sets, conf, iou, segment } = ctx;
+  const [base, other] = sets;
+  const detection = project.task === "detection";
+  const key = other ? JSON.stringify(["compare", project.name, dataset, base, other, conf, iou, segment]) : null;
+  const comparison = useApi(key, (signal) =>
+    api.compare(project.name, dataset, base!, other!, { conf, iou: detection ? iou : undefined, segment: segment === ALL_FRAMES ? undefined : segment }, { signal }),
+  );
+  if (!other) return <p className="empty-state">Choose a second inference set above to compare it with {base}.</p>;
+  const c = comparison.data;
+  return (
+    <div className="compare-view">
+      <Loading active={comparison.loading} label="Comparing" />
+      {comparison.error !== null && <ErrorPanel error={comparison.error} onRetry={comparison.reload} title="The comparison could not be loaded" />}
+      {c && (
+        <>
+          <h2>{c.other} against {c.base}{c.segment !== ALL_FRAMES ? ` (${c.segment})` : ""}</h2>
+          <ul aria-label="Summary">{c.summary.map((s) => <li key={s}>{s}</li>)}</ul>
+          <div className="row">
+            <ConfusionMatrix comparison={c.confusion_matrix} caption={`Change in confusions: ${c.other} − ${c.base}`} />
+            <table className="report-table">
+              <caption>Per-class change ({c.other} − {c.base})</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Class</th><th scope="col">Precision</th><th scope="col">Recall</th>
+                  <th scope="col">F1</th><th scope="col">TP</th><th scope="col">FP</th><th scope="col">FN</th>
+                </tr>
+              </thead>
+              <tbody>
+                {Object.entries(c.classes).map(([label, d]) => (
+                  <tr key={label}>
+                    <th scope="row">{label}</th>
+                    <td className="num">{formatSignedScore(d.precision.delta)}</td>
+                    <td className="num">{formatSignedScore(d.recall.delta)}</td>
+                    <td className="num">{formatSignedScore(d["f1-score"].delta)}</td>
+                    <td className="num">{formatSigned(d.tp.delta)}</td>
+                    <td className="num">{formatSigned(d.fp.delta)}</td>
+                    <td className="num">{formatSigned(d.fn.delta)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,189 @@
+import { useState } from "react";
+import { api, type ExamplesQuery } from "../api/client";
+import { COCO_STAT_NAMES, type ExampleOut } from "../api/types";
+import { ConfusionMatrix } from "../components/ConfusionMatrix";
+import { ExampleGrid } from "../components/ExampleGrid";
+import { PRCurve } from "../components/PRCurve";
+import { ReportTable } from "../components/ReportTable";
+import { ErrorPanel, Loading } from "../components/Status";
+import { ThresholdSliders } from "../components/ThresholdSliders";
+import { useApi } from "../hooks/useApi";
+import type { ExampleSort } from "../lib/examples";
+import { formatScore } from "../lib/format";
+import type { MatrixHighlight } from "../lib/matrix";
+import { exampleOf, iouGrid, serverSort } from "./adapters";
+import { ALL_FRAMES, classColors, classNames, type ViewContext } from "./context";
+import { FramePanel } from "./FramePanel";
+
+export const PAGE_SIZE = 12;
+
+/** What the examples below the matrix show. */
+export type ExampleSelection =
+  | { kind: "cell"; truth: string; predicted: string }
+  | { kind: "fn" }
+  | { kind: "fp" }
+  | { kind: "confused_as"; label: string }
+  | { kind: "confused_from"; label: string };
+
+function selectionQuery(s: ExampleSelection): Partial<ExamplesQuery> {
+  switch (s.kind) {
+    case "cell":
+      return { truth: s.truth, predicted: s.predicted };
+    case "fn":
+      return { outcome: "FN" };
+    case "fp":
+      return { outcome: "FP" };
+    case "confused_as":
+      return { confused_as: s.label };
+    case "confused_from":
+      return { confused_from: s.label };
+  }
+}
+
+function selectionTitle(s: ExampleSelection): string {
+  switch (s.kind) {
+    case "cell":
+      return `${s.truth} → ${s.predicted}`;
+    case "fn":
+      return "False negatives";
+    case "fp":
+      return "False positives";
+    case "confused_as":
+      return `Confused as ${s.label}`;
+    case "confused_from":
+      return `Confused from ${s.label}`;
+  }
+}
+
+function selectionOf(highlight: MatrixHighlight): ExampleSelection | null {
+  switch (highlight.kind) {
+    case "fn":
+    case "fp":
+      return { kind: highlight.kind };
+    case "confusedAs":
+      return { kind: "confused_as", label: highlight.label };
+    case "confusedFrom":
+      return { kind: "confused_from", label: highlight.label };
+    default:
+      return null;
+  }
+}
+
+export function MetricsView({ ctx }: { ctx: ViewContext }) {
+  const { project, dataset, sets, conf, iou, segment } = ctx;
+  const detection = project.task === "detection";
+  const classes = classNames(project);
+  const colors = classColors(project);
+  const [shown, setShown] = useState(0);
+  const set = sets[Math.min(shown, sets.length - 1)]!;
+  const [label, setLabel] = useState<string | null>(null);
+  const [selection, setSelection] = useState<ExampleSelection | null>(null);
+  const [sort, setSort] = useState<ExampleSort>("confidence-disagreement");
+  const [page, setPage] = useState(0);
+  const [open, setOpen] = useState<ExampleOut | null>(null);
+  const segmentParam = segment === ALL_FRAMES ? undefined : segment;
+
+  // Report and matrix follow the thresholds; curves and COCO only the IoU and segment.
+  const metricsKey = JSON.stringify(["metrics", project.name, dataset, sets, conf, iou, segment]);
+  const metrics = useApi(metricsKey, (signal) =>
+    api.metrics(project.name, dataset, { inferenceSets: sets, conf, iou: detection ? iou : undefined, segment: segmentParam, include: ["report", "confusion_matrix"] }, { signal }),
+  );
+  const curvesKey = JSON.stringify(["curves", project.name, dataset, sets, detection ? iou : null, segment]);
+  const curves = useApi(curvesKey, (signal) =>
+    api.metrics(project.name, dataset, {
+      inferenceSets: sets, iou: detection ? iou : undefined, segment: segmentParam,
+      include: detection ? ["pr_curves", "coco_summary"] : ["pr_curves"],
+    }, { signal }),
+  );
+  const examplesKey = selection
+    ? JSON.stringify(["examples", project.name, dataset, set, conf, iou, segment, selection, sort, page])
+    : null;
+  const examples = useApi(examplesKey, (signal) =>
+    api.examples(project.name, dataset, set, {
+      conf, iou: detection ? iou : undefined, segment: segmentParam, ...selectionQuery(selection!), ...serverSort(sort),
+      offset: page * PAGE_SIZE, limit: PAGE_SIZE,
+    }, { signal }),
+  );
+
+  const result = metrics.data?.results.find((r) => r.inference_set === set) ?? null;
+  const curveResult = curves.data?.results.find((r) => r.inference_set === set) ?? null;
+  const choose = (next: ExampleSelection | null) => {
+    setSelection(next);
+    setPage(0);
+    setOpen(null);
+  };
+
+  return (
+    <div className="metrics-view">
+      <aside>
+        <ThresholdSliders value={ctx.thresholds} onChange={(v) => ctx.update({ conf: v.conf, iou: v.iou, overrides: v.overrides })}
+          iouGrid={iouGrid(project.default_iou)} defaults={{ conf: project.default_conf, iou: project.default_iou }}
+          classes={classes} hideIou={!detection} />
+        {segment !== ALL_FRAMES && (
+          <p className="segment-filter">
+            Segment: <strong>{segment}</strong>{" "}
+            <button type="button" onClick={() => ctx.update({ segment: null })}>Show all frames</button>
+          </p>
+        )}
+        {curveResult?.coco_summary && (
+          <dl className="coco" aria-label="COCO summary">
+            {COCO_STAT_NAMES.map((n) => (
+              <div key={n}><dt>{n}</dt><dd>{formatScore(curveResult.coco_summary![n])}</dd></div>
+            ))}
+          </dl>
+        )}
+      </aside>
+      <div className="metrics-main">
+        {sets.length > 1 && (
+          <div role="group" aria-label="Inference set shown" className="toggle-group">
+            {sets.map((s, k) => (
+              <button key={s} type="button" aria-pressed={set === s} onClick={() => { setShown(k); choose(null); }}>{s}</button>
+            ))}
+          </div>
+        )}
+        <Loading active={metrics.loading} label="Computing metrics" />
+        {metrics.error !== null && <ErrorPanel error={metrics.error} onRetry={metrics.reload} title="Metrics could not be loaded" />}
+        {result && (
+          <>
+            <div className="row">
+              {curves.error !== null && <ErrorPanel error={curves.error} title="PR curves could not be loaded" />}
+              {curveResult?.pr_curves && (
+                <PRCurve curves={Object.values(curveResult.pr_curves)} label={label ?? undefined}
+                  onSelectLabel={(l) => setLabel(l === "all" ? null : l)}
+                  conf={label ? (ctx.thresholds.overrides[label] ?? ctx.thresholds.conf) : ctx.thresholds.conf} />
+              )}
+              {result.report && (
+                <ReportTable report={result.report} selectedLabel={label} onSelectLabel={setLabel}
+                  caption={`Classification report: ${set}`} />
+              )}
+            </div>
+            {result.confusion_matrix && (
+              <ConfusionMatrix matrix={result.confusion_matrix} filterLabel={label} onFilterLabelChange={setLabel}
+                selectedCell={selection?.kind === "cell" ? [selection.truth, selection.predicted] : null}
+                onSelectCell={(truth, predicted) => choose({ kind: "cell", truth, predicted })}
+                onHighlight={(_, h) => choose(selectionOf(h))}
+                caption={`Confusion matrix: ${set}`} />
+            )}
+          </>
+        )}
+        {selection && (
+          <>
+            <Loading active={examples.loading} label="Loading examples" />
+            {examples.error !== null && <ErrorPanel error={examples.error} onRetry={examples.reload} title="Examples could not be loaded" />}
+            {examples.data && (
+              <ExampleGrid examples={examples.data.examples.map((e) => exampleOf(project.name, dataset, e))}
+                sort={sort} onSortChange={(s) => { setSort(s); setPage(0); }}
+                page={page} pageSize={PAGE_SIZE} total={examples.data.total} onPageChange={setPage}
+                onOpen={(ex) => setOpen(examples.data!.examples.find((e) => e.kind === ex.object.kind && e.id === ex.object.id) ?? null)}
+                classColors={colors} title={selectionTitle(selection)} />
+            )}
+          </>
+        )}
+        {open && (
+          <FramePanel ctx={ctx} frameId={open.frame_id} inferenceSet={set} opened={open}
+            known={examples.data?.examples ?? []} onClose={() => setOpen(null)} />
+        )}
+      </div>
+    </div>
+  );
+}

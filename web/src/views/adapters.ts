@@ -1,0 +1,86 @@
+/** Turning API answers into the components' shapes. Pure. */
+import { frameImageUrl } from "../api/client";
+import type { Confidence, ExampleOut, FrameDetail, FrameExample, FrameObject, Outcome } from "../api/types";
+import type { Example, ExampleSort } from "../lib/examples";
+import type { ExampleOrder } from "../api/client";
+
+/** COCO's IoU grid (matched up front by the engine); the project's default joins it when off the grid. */
+export function iouGrid(defaultIou: number): number[] {
+  const grid = Array.from({ length: 10 }, (_, k) => Math.round((0.5 + 0.05 * k) * 100) / 100);
+  return grid.includes(defaultIou) ? grid : [...grid, defaultIou].sort((a, b) => a - b);
+}
+
+/** The server's `sort` and `order` for an example sort of the grid. */
+export function serverSort(sort: ExampleSort): { sort: "confidence" | "iou" | "area"; order: ExampleOrder } {
+  switch (sort) {
+    case "confidence-disagreement":
+      return { sort: "confidence", order: "desc" };
+    case "confidence-agreement":
+      return { sort: "confidence", order: "asc" };
+    case "iou":
+      return { sort: "iou", order: "asc" };
+    case "area":
+      return { sort: "area", order: "asc" };
+  }
+}
+
+const NO_BOX: [number, number, number, number] = [0, 0, 0, 0];
+
+/** One example of the examples endpoint as a grid example: its frame's image with the object alone. */
+export function exampleOf(project: string, dataset: string, e: ExampleOut): Example {
+  const { source_id: _source, box, ...record } = e;
+  const object: FrameObject = { ...record, box: box ?? NO_BOX };
+  // The size is a placeholder until the image reports its natural size (boxes are in its pixels).
+  const frame: FrameExample = { frame_id: e.frame_id, image_url: frameImageUrl(project, dataset, e.frame_id), width: 640, height: 480, objects: [object] };
+  return { frame, object };
+}
+
+function boxOf(row: { x: number | null; y: number | null; width: number | null; height: number | null }): [number, number, number, number] {
+  return row.x === null || row.y === null || row.width === null || row.height === null ? NO_BOX : [row.x, row.y, row.width, row.height];
+}
+
+function thresholdOf(conf: Confidence, label: string): number {
+  return typeof conf === "number" ? conf : (conf[label] ?? 0);
+}
+
+/**
+ * A frame of the frames endpoint as a FrameView frame: its labels and the inference set's
+ * predictions counted at `conf` (below it they are not evaluated). Outcomes come from
+ * `known` examples (matched by stored id); objects without one show no outcome.
+ */
+export function frameOf(detail: FrameDetail, inferenceSet: string | null, conf: Confidence, known: readonly ExampleOut[] = []): FrameExample {
+  const outcome = (kind: FrameObject["kind"], source: string) =>
+    known.find((e) => e.kind === kind && e.source_id === source && e.frame_id === detail.frame.frame_id);
+  const objects: FrameObject[] = [];
+  const unknown = { outcome: "" as Outcome, reason: "" as const, partner_id: -1, partner_label: "", iou: 0 };
+  detail.labels.forEach((l, k) => {
+    const box = boxOf(l);
+    const e = outcome("ground_truth", l.label_id);
+    objects.push({
+      ...unknown, ...(e ? { outcome: e.outcome, reason: e.reason, partner_id: e.partner_id, partner_label: e.partner_label, iou: e.iou } : {}),
+      kind: "ground_truth", id: k + 1, frame_id: l.frame_id, label: l.class_name, confidence: null, area: box[2] * box[3], box,
+    });
+  });
+  const predictions = inferenceSet ? (detail.predictions[inferenceSet] ?? []) : [];
+  predictions.forEach((p, k) => {
+      if (p.confidence !== null && p.confidence < thresholdOf(conf, p.class_name)) return;
+      const box = boxOf(p);
+      const e = outcome("prediction", p.prediction_id);
+      objects.push({
+        ...unknown, ...(e ? { outcome: e.outcome, reason: e.reason, partner_id: e.partner_id, partner_label: e.partner_label, iou: e.iou } : {}),
+        kind: "prediction", id: detail.labels.length + k + 1, frame_id: p.frame_id, label: p.class_name, confidence: p.confidence, area: box[2] * box[3], box,
+      });
+    });
+  return { frame_id: String(detail.frame.frame_id), image_url: detail.image_url, width: Number(detail.frame.width) || 640, height: Number(detail.frame.height) || 480, objects };
+}
+
+/** The FrameView id `frameOf` gives the object with this stored id (undefined when not shown). */
+export function objectIdOf(detail: FrameDetail, inferenceSet: string | null, kind: FrameObject["kind"], source: string | null): number | undefined {
+  if (source === null) return undefined;
+  if (kind === "ground_truth") {
+    const k = detail.labels.findIndex((l) => l.label_id === source);
+    return k < 0 ? undefined : k + 1;
+  }
+  const k = (inferenceSet ? (detail.predictions[inferenceSet] ?? []) : []).findIndex((p) => p.prediction_id === source);
+  return k < 0 ? undefined : detail.labels.length + k + 1;
+}

@@ -1,0 +1,30 @@
+import type { ProjectOut } from "../api/types";
+import type { ThresholdValues } from "../components/ThresholdSliders";
+import type { Confidence } from "../api/types";
+import type { AppState } from "../lib/urlState";
+
+export const ALL_FRAMES = "All Frames";
+
+/** What every view works on: the chosen project, dataset, inference sets and operating point. */
+export interface ViewContext {
+  project: ProjectOut;
+  dataset: string;
+  /** One or two inference sets; the first is the base. */
+  sets: string[];
+  /** The slider values (the project's defaults unless changed). */
+  thresholds: ThresholdValues;
+  /** What the engine gets: one number, or per class when overridden. */
+  conf: Confidence;
+  iou: number;
+  /** The selected segment ("All Frames" by default). */
+  segment: string;
+  update: (patch: Partial<AppState>) => void;
+}
+
+export function classNames(project: ProjectOut): string[] {
+  return project.classes.filter((c) => !c.ignore).map((c) => c.name);
+}
+
+export function classColors(project: ProjectOut): Record<string, string> {
+  return Object.fromEntries(project.classes.map((c) => [c.name, c.color]));
+}
