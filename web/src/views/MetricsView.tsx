@@ -1,6 +1,6 @@
-import { useState } from "react";
+import { useMemo, useState } from "react";
 import { api, type ExamplesQuery } from "../api/client";
-import { COCO_STAT_NAMES, type ExampleOut } from "../api/types";
+import { AVERAGE_NAMES, COCO_STAT_NAMES, type ClassificationReportDict, type ExampleOut } from "../api/types";
 import { ConfusionMatrix } from "../components/ConfusionMatrix";
 import { ExampleGrid } from "../components/ExampleGrid";
 import { PRCurve } from "../components/PRCurve";
@@ -16,6 +16,18 @@ import { ALL_FRAMES, classColors, classNames, type ViewContext } from "./context
 import { FramePanel } from "./FramePanel";
 
 export const PAGE_SIZE = 12;
+/** Above this many classes the report gets a class filter (the matrix becomes a table). */
+export const MAX_GRID_CLASSES = 25;
+
+/** The report with only the classes whose name contains `text` (averages kept). */
+export function filterReport(report: ClassificationReportDict, text: string): ClassificationReportDict {
+  const needle = text.trim().toLowerCase();
+  if (!needle) return report;
+  const keep = new Set<string>([...AVERAGE_NAMES, "conf", "iou", "accuracy"]);
+  return Object.fromEntries(
+    Object.entries(report).filter(([k]) => keep.has(k) || k.toLowerCase().includes(needle)),
+  ) as ClassificationReportDict;
+}
 
 /** What the examples below the matrix show. */
 export type ExampleSelection =
@@ -81,6 +93,7 @@ export function MetricsView({ ctx }: { ctx: ViewContext }) {
   const [sort, setSort] = useState<ExampleSort>("confidence-disagreement");
   const [page, setPage] = useState(0);
   const [open, setOpen] = useState<ExampleOut | null>(null);
+  const [classFilter, setClassFilter] = useState("");
   const segmentParam = segment === ALL_FRAMES ? undefined : segment;
 
   // Report and matrix follow the thresholds; curves and COCO only the IoU and segment.
@@ -107,6 +120,9 @@ export function MetricsView({ ctx }: { ctx: ViewContext }) {
 
   const result = metrics.data?.results.find((r) => r.inference_set === set) ?? null;
   const curveResult = curves.data?.results.find((r) => r.inference_set === set) ?? null;
+  const report = useMemo(() => (result?.report ? filterReport(result.report, classFilter) : null), [result, classFilter]);
+  const segments = useApi(JSON.stringify(["segments", project.name, dataset]), (signal) => api.segments(project.name, dataset, { signal }));
+  const segmentThresholds = segments.data?.find((s) => s.name === segment)?.thresholds;
   const choose = (next: ExampleSelection | null) => {
     setSelection(next);
     setPage(0);
@@ -150,11 +166,20 @@ export function MetricsView({ ctx }: { ctx: ViewContext }) {
               {curveResult?.pr_curves && (
                 <PRCurve curves={Object.values(curveResult.pr_curves)} label={label ?? undefined}
                   onSelectLabel={(l) => setLabel(l === "all" ? null : l)}
-                  conf={label ? (ctx.thresholds.overrides[label] ?? ctx.thresholds.conf) : ctx.thresholds.conf} />
+                  conf={label ? (ctx.thresholds.overrides[label] ?? ctx.thresholds.conf) : ctx.thresholds.conf}
+                  thresholds={segmentThresholds ? { precision: segmentThresholds.precision ?? undefined, recall: segmentThresholds.recall ?? undefined } : undefined} />
               )}
-              {result.report && (
-                <ReportTable report={result.report} selectedLabel={label} onSelectLabel={setLabel}
+              {report && (
+                <div>
+                  {classes.length > MAX_GRID_CLASSES && (
+                    <label className="class-filter">
+                      Filter classes{" "}
+                      <input type="search" value={classFilter} onChange={(e) => setClassFilter(e.target.value)} />
+                    </label>
+                  )}
+                  <ReportTable report={report} selectedLabel={label} onSelectLabel={setLabel}
                   caption={`Classification report: ${set}`} />
+                </div>
               )}
             </div>
             {result.confusion_matrix && (
@@ -162,7 +187,7 @@ export function MetricsView({ ctx }: { ctx: ViewContext }) {
                 selectedCell={selection?.kind === "cell" ? [selection.truth, selection.predicted] : null}
                 onSelectCell={(truth, predicted) => choose({ kind: "cell", truth, predicted })}
                 onHighlight={(_, h) => choose(selectionOf(h))}
-                caption={`Confusion matrix: ${set}`} />
+                maxGridClasses={MAX_GRID_CLASSES} caption={`Confusion matrix: ${set}`} />
             )}
           </>
         )}

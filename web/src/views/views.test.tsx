@@ -1,0 +1,128 @@
+// @vitest-environment jsdom
+import { render, screen, waitFor, within } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import type { ClassificationReportDict, ConfusionMatrixDict, ProjectOut } from "../api/types";
+import { DATASET, examplesOut, frameDetail, installMockApi, projectOut } from "../test/mockApi";
+import { exampleOf, frameOf, iouGrid, objectIdOf, serverSort } from "./adapters";
+import type { ViewContext } from "./context";
+import { CompareView } from "./CompareView";
+import { FramePanel } from "./FramePanel";
+import { filterReport, MetricsView } from "./MetricsView";
+
+afterEach(() => vi.unstubAllGlobals());
+
+function context(project: ProjectOut = projectOut(), patch: Partial<ViewContext> = {}): ViewContext {
+  return {
+    project, dataset: DATASET, sets: ["adaptive-cc"], thresholds: { conf: 0.1, iou: 0.5, overrides: {} }, conf: 0.1, iou: 0.5,
+    segment: "All Frames", update: vi.fn(), ...patch,
+  };
+}
+
+describe("adapters", () => {
+  it("map grid sorts to the server's sort and order", () => {
+    expect(serverSort("confidence-disagreement")).toEqual({ sort: "confidence", order: "desc" });
+    expect(serverSort("confidence-agreement")).toEqual({ sort: "confidence", order: "asc" });
+    expect(serverSort("iou")).toEqual({ sort: "iou", order: "asc" });
+    expect(serverSort("area")).toEqual({ sort: "area", order: "asc" });
+  });
+
+  it("the IoU grid is COCO's, with an off-grid default added", () => {
+    expect(iouGrid(0.5)).toHaveLength(10);
+    expect(iouGrid(0.3)[0]).toBe(0.3);
+  });
+
+  it("an example becomes a grid example over the frame's image; no box (classification) draws nothing", () => {
+    const e = { ...examplesOut()[0]!, box: null, frame_id: "a b" };
+    const ex = exampleOf("p", "d", e);
+    expect(ex.frame.image_url).toBe("/api/v1/projects/p/datasets/d/frames/a%20b/image");
+    expect(ex.object.box).toEqual([0, 0, 0, 0]);
+    expect(ex.frame.objects).toEqual([ex.object]);
+  });
+
+  it("a frame's labels and counted predictions become FrameView objects, outcomes from known examples", () => {
+    const detail = frameDetail("0000")!;
+    const known = examplesOut().filter((e) => e.frame_id === "0000");
+    const all = frameOf(detail, "adaptive-cc", 0, known);
+    expect(all.objects.length).toBe(detail.labels.length + detail.predictions["adaptive-cc"]!.length);
+    expect(all.objects.every((o) => o.outcome !== ("" as string))).toBe(true);
+    const strict = frameOf(detail, "adaptive-cc", 1, []);
+    expect(strict.objects.filter((o) => o.kind === "prediction")).toHaveLength(0);
+    expect(strict.objects.every((o) => o.outcome === ("" as string))).toBe(true);
+    const p = detail.predictions["adaptive-cc"]![0]!;
+    expect(all.objects.find((o) => o.id === objectIdOf(detail, "adaptive-cc", "prediction", p.prediction_id))!.confidence).toBe(p.confidence);
+  });
+});
+
+describe("MetricsView with many classes", () => {
+  const names = Array.from({ length: 30 }, (_, k) => `c${k}`);
+  const labels = [...names, "background"];
+  const n = names.length;
+  const matrix: ConfusionMatrixDict = { labels, matrix: labels.map((_, i) => labels.map((__, j) => (i === n && j === n ? 0 : i === j ? 10 : (i + j) % 7 === 0 ? 1 : 0))), conf: 0.1, iou: 0.5 };
+  const row = { precision: 0.5, recall: 0.5, "f1-score": 0.5, support: 10, tp: 5, fp: 5, fn: 5, ap: 0.4 };
+  const avg = { precision: 0.5, recall: 0.5, "f1-score": 0.5, support: 300 };
+  const report = { ...Object.fromEntries(names.map((c) => [c, row])), "micro avg": avg, "macro avg": avg, "weighted avg": avg, conf: 0.1, iou: 0.5 } as ClassificationReportDict;
+  const project: ProjectOut = { ...projectOut(), classes: names.map((name, id) => ({ name, id, color: "#000000", ignore: false })) };
+
+  it("filters the report by name, and a report row filters the matrix table", async () => {
+    const user = userEvent.setup();
+    installMockApi(({ path, query }) => path.endsWith("/metrics")
+      ? { body: { dataset: DATASET, segment: "All Frames", conf: 0.1, iou: 0.5, results: [{ inference_set: "adaptive-cc", version: 1, report: query.getAll("include").includes("report") ? report : null, confusion_matrix: matrix, coco_summary: null, pr_curves: null, best_thresholds: null }] } }
+      : undefined);
+    render(<MetricsView ctx={context(project)} />);
+    const table = await screen.findByRole("table", { name: /Classification report/ });
+    expect(within(table).getAllByRole("button", { name: /^c\d+$/ })).toHaveLength(30);
+    await user.type(screen.getByRole("searchbox", { name: "Filter classes" }), "c2");
+    expect(within(table).getAllByRole("button", { name: /^c\d+$/ }).map((b) => b.textContent)).toEqual(["c2", ...names.filter((c) => c.startsWith("c2") && c !== "c2")]);
+    await user.click(within(table).getByRole("button", { name: "c21" }));
+    expect(screen.getByRole("combobox", { name: "Class" })).toHaveValue("c21");
+    const matrixTable = screen.getByRole("table", { name: /Confusion matrix/ });
+    for (const r of within(matrixTable).getAllByRole("row").slice(1)) {
+      expect(r.textContent).toContain("c21");
+    }
+  });
+
+  it("filterReport keeps averages and the operating point", () => {
+    expect(Object.keys(filterReport(report, "c29"))).toEqual(["c29", "micro avg", "macro avg", "weighted avg", "conf", "iou"]);
+    expect(filterReport(report, " ")).toBe(report);
+  });
+});
+
+describe("views' loading and errors", () => {
+  it("Metrics shows the server's error with a retry that refetches", async () => {
+    const user = userEvent.setup();
+    let fail = true;
+    const calls = installMockApi(({ path }) => path.endsWith("/metrics") && fail
+      ? { status: 422, body: { error: "validation_error", detail: "conf names an unknown class 'x'", where: "query.conf" } } : undefined);
+    render(<MetricsView ctx={context()} />);
+    const alert = await screen.findByRole("alert");
+    expect(alert).toHaveTextContent("Metrics could not be loaded");
+    expect(alert).toHaveTextContent("at query.conf");
+    fail = false;
+    await user.click(within(alert).getByRole("button", { name: "Retry" }));
+    expect(await screen.findByRole("table", { name: /Classification report/ })).toBeInTheDocument();
+    expect(calls.filter((c) => c.path.endsWith("/metrics") && c.query.getAll("include").includes("report"))).toHaveLength(2);
+  });
+
+  it("a slow answer shows progress", async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => (release = r));
+    installMockApi();
+    const mocked = globalThis.fetch as unknown as (u: string, i?: RequestInit) => Promise<Response>;
+    vi.stubGlobal("fetch", async (u: string, i?: RequestInit) => {
+      if (u.includes("/compare")) await gate;
+      return mocked(u, i);
+    });
+    render(<CompareView ctx={context(undefined, { sets: ["threshold-cc", "adaptive-cc"] })} />);
+    expect(await screen.findByRole("status")).toHaveTextContent("Comparing");
+    release();
+    expect(await screen.findByRole("heading", { name: "adaptive-cc against threshold-cc" })).toBeInTheDocument();
+    await waitFor(() => expect(screen.queryByRole("status")).toBeNull());
+  });
+
+  it("a missing frame is an error panel, not a blank page", async () => {
+    installMockApi();
+    render(<FramePanel ctx={context()} frameId="nope" inferenceSet="adaptive-cc" />);
+    expect(await screen.findByRole("alert")).toHaveTextContent("Frame nope could not be loaded");
+  });
+});
