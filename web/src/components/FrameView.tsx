@@ -51,7 +51,7 @@ export function FrameView({ frame, emphasize, classColors, width = 640, initialS
             <tr key={`${o.kind}-${o.id}`}>
               <td>{o.kind === "prediction" ? "prediction" : "ground truth"}</td>
               <th scope="row">{o.label}</th>
-              <td>{o.outcome}</td>
+              <td>{o.outcome || "-"}</td>
               <td>{o.reason.replace("_", " ") || "-"}</td>
               <td>{o.partner_label || "-"}</td>
               <td className="num">{formatScore(o.confidence, 3)}</td>

@@ -52,7 +52,8 @@ export function frameOf(detail: FrameDetail, inferenceSet: string | null, conf: 
   const outcome = (kind: FrameObject["kind"], source: string) =>
     known.find((e) => e.kind === kind && e.source_id === source && e.frame_id === detail.frame.frame_id);
   const objects: FrameObject[] = [];
-  const unknown = { outcome: "" as Outcome, reason: "" as const, partner_id: -1, partner_label: "", iou: 0 };
+  // Not among the known examples: no outcome, IoU unknown (NaN shows "-").
+  const unknown = { outcome: "" as Outcome, reason: "" as const, partner_id: -1, partner_label: "", iou: NaN };
   detail.labels.forEach((l, k) => {
     const box = boxOf(l);
     const e = outcome("ground_truth", l.label_id);

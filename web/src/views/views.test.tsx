@@ -48,7 +48,7 @@ describe("adapters", () => {
     expect(all.objects.every((o) => o.outcome !== ("" as string))).toBe(true);
     const strict = frameOf(detail, "adaptive-cc", 1, []);
     expect(strict.objects.filter((o) => o.kind === "prediction")).toHaveLength(0);
-    expect(strict.objects.every((o) => o.outcome === ("" as string))).toBe(true);
+    expect(strict.objects.every((o) => o.outcome === ("" as string) && Number.isNaN(o.iou))).toBe(true);
     const p = detail.predictions["adaptive-cc"]![0]!;
     expect(all.objects.find((o) => o.id === objectIdOf(detail, "adaptive-cc", "prediction", p.prediction_id))!.confidence).toBe(p.confidence);
   });
