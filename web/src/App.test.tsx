@@ -86,9 +86,13 @@ describe("App over the API", () => {
     const examples = () => calls.filter((c) => c.path.endsWith("/examples"));
     expect(Object.fromEntries(examples().at(-1)!.query)).toMatchObject({ truth: "circle", predicted: "circle", sort: "confidence", order: "desc", offset: "0", limit: "12" });
     expect(within(grid).getAllByRole("listitem").length).toBe(12);
+    // The page's frame sizes come from one frames query; thumbnails are drawn in them.
+    const sizes = calls.find((c) => c.path.endsWith("/frames") && c.query.get("query")?.startsWith("frame_id in ('"))!;
+    expect(sizes).toBeDefined();
+    expect(grid.querySelector("img")!.getAttribute("src")).toMatch(/\/thumbnail\?size=360$/);
     await user.click(within(grid).getByRole("button", { name: "Next" }));
     await waitFor(() => expect(examples().at(-1)!.query.get("offset")).toBe("12"));
-    await user.selectOptions(within(grid).getByRole("combobox"), "iou");
+    await user.selectOptions(within(screen.getByRole("region", { name: "circle → circle" })).getByRole("combobox"), "iou");
     await waitFor(() => expect(Object.fromEntries(examples().at(-1)!.query)).toMatchObject({ sort: "iou", order: "asc", offset: "0" }));
     await user.click(within(screen.getByRole("region", { name: "circle → circle" })).getAllByRole("button", { name: /^Open frame/ })[0]!);
     const frame = await screen.findByRole("region", { name: /^Frame / });

@@ -147,6 +147,8 @@ export interface FrameExample {
   width: number;
   height: number;
   objects: FrameObject[];
+  /** A smaller rendition (same aspect ratio); when given, `width` / `height` must be the full image's size. */
+  thumbnail_url?: string;
 }
 
 /** `MetricCheck.to_dict()`: `succeeds` is null when no threshold is set. */

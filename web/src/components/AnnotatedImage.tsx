@@ -15,15 +15,19 @@ export interface AnnotatedImageProps {
   /** Displayed width in CSS pixels (the height follows the image's aspect ratio). */
   width?: number;
   alt?: string;
+  /** Load `frame.thumbnail_url` when the frame has one; boxes stay in the frame's recorded size. */
+  preferThumbnail?: boolean;
 }
 
 /**
  * An image with its boxes in an SVG overlay whose viewBox is the image's natural size, so
  * boxes (in image pixels) line up at any displayed size. Ground truth solid, predictions dashed.
  */
-export function AnnotatedImage({ frame, showGroundTruth = true, showPredictions = true, emphasize = [], classColors = {}, width, alt }: AnnotatedImageProps) {
+export function AnnotatedImage({ frame, showGroundTruth = true, showPredictions = true, emphasize = [], classColors = {}, width, alt, preferThumbnail = false }: AnnotatedImageProps) {
+  const thumbnail = preferThumbnail && frame.thumbnail_url ? frame.thumbnail_url : null;
   // The frame's recorded size until the image reports its natural size.
-  const [natural, setNatural] = useState<{ w: number; h: number }>({ w: frame.width, h: frame.height });
+  const [loaded, setNatural] = useState<{ w: number; h: number }>({ w: frame.width, h: frame.height });
+  const natural = thumbnail ? { w: frame.width, h: frame.height } : loaded;
   const order = Array.from(new Set(frame.objects.map((o) => o.label)));
   const colorOf = (label: string) => classColors[label] ?? classColor(order.indexOf(label));
   const isEmphasized = (o: FrameObject) => emphasize.some((e) => e.kind === o.kind && e.id === o.id);
@@ -33,11 +37,12 @@ export function AnnotatedImage({ frame, showGroundTruth = true, showPredictions 
   return (
     <div className="annotated-image" style={{ width, aspectRatio: `${natural.w} / ${natural.h}` }}>
       <img
-        src={frame.image_url}
+        src={thumbnail ?? frame.image_url}
         alt={alt ?? `frame ${frame.frame_id}`}
         onLoad={(e) => {
           const img = e.currentTarget;
-          if (img.naturalWidth > 0 && img.naturalHeight > 0) setNatural({ w: img.naturalWidth, h: img.naturalHeight });
+          // A thumbnail is smaller than the image its boxes are measured in: keep the recorded size.
+          if (!thumbnail && img.naturalWidth > 0 && img.naturalHeight > 0) setNatural({ w: img.naturalWidth, h: img.naturalHeight });
         }}
       />
       <svg viewBox={`0 0 ${natural.w} ${natural.h}`} preserveAspectRatio="none" aria-hidden="true">

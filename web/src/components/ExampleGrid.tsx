@@ -60,6 +60,7 @@ export function ExampleGrid({ examples, sort, onSortChange, page, pageSize, tota
                     emphasize={[{ kind: o.kind, id: o.id }, { kind: partnerKind, id: o.partner_id }]}
                     classColors={classColors}
                     alt=""
+                    preferThumbnail
                   />
                 </button>
                 <figcaption>

@@ -3,6 +3,8 @@ import { isAbort } from "../api/client";
 
 export interface ApiState<T> {
   data: T | null;
+  /** The key `data` was fetched for (it may be an older key's while loading). */
+  dataKey: string | null;
   error: unknown;
   loading: boolean;
   /** Fetch again with the same key (e.g. after a write). */
@@ -14,7 +16,8 @@ export interface ApiState<T> {
  * flight, so only the latest answer lands; the previous data stays shown while loading.
  */
 export function useApi<T>(key: string | null, fetcher: (signal: AbortSignal) => Promise<T>): ApiState<T> {
-  const [data, setData] = useState<T | null>(null);
+  const [[data, dataKey], setEntry] = useState<[T | null, string | null]>([null, null]);
+  const setData = (value: T | null, forKey: string | null) => setEntry([value, forKey]);
   const [error, setError] = useState<unknown>(null);
   const [loading, setLoading] = useState(key !== null);
   const [generation, setGeneration] = useState(0);
@@ -22,7 +25,7 @@ export function useApi<T>(key: string | null, fetcher: (signal: AbortSignal) => 
   fetcherRef.current = fetcher;
   useEffect(() => {
     if (key === null) {
-      setData(null);
+      setData(null, null);
       setError(null);
       setLoading(false);
       return;
@@ -32,7 +35,7 @@ export function useApi<T>(key: string | null, fetcher: (signal: AbortSignal) => 
     fetcherRef.current(controller.signal).then(
       (value) => {
         if (controller.signal.aborted) return;
-        setData(value);
+        setData(value, key);
         setError(null);
         setLoading(false);
       },
@@ -44,5 +47,5 @@ export function useApi<T>(key: string | null, fetcher: (signal: AbortSignal) => 
     );
     return () => controller.abort();
   }, [key, generation]);
-  return { data, error, loading, reload: () => setGeneration((g) => g + 1) };
+  return { data, dataKey, error, loading, reload: () => setGeneration((g) => g + 1) };
 }

@@ -1,4 +1,4 @@
-import { useMemo, useState } from "react";
+import { useMemo, useRef, useState } from "react";
 import { api, type ExamplesQuery } from "../api/client";
 import { AVERAGE_NAMES, COCO_STAT_NAMES, type ClassificationReportDict, type ExampleOut } from "../api/types";
 import { ConfusionMatrix } from "../components/ConfusionMatrix";
@@ -8,10 +8,10 @@ import { ReportTable } from "../components/ReportTable";
 import { ErrorPanel, Loading } from "../components/Status";
 import { ThresholdSliders } from "../components/ThresholdSliders";
 import { useApi } from "../hooks/useApi";
-import type { ExampleSort } from "../lib/examples";
+import type { Example, ExampleSort } from "../lib/examples";
 import { formatScore } from "../lib/format";
 import type { MatrixHighlight } from "../lib/matrix";
-import { exampleOf, iouGrid, serverSort } from "./adapters";
+import { exampleOf, frameIdsQuery, iouGrid, serverSort } from "./adapters";
 import { ALL_FRAMES, classColors, classNames, type ViewContext } from "./context";
 import { FramePanel } from "./FramePanel";
 
@@ -118,6 +118,23 @@ export function MetricsView({ ctx }: { ctx: ViewContext }) {
     }, { signal }),
   );
 
+  // The page's frames' recorded sizes, so the grid can load thumbnails (boxes are in image pixels).
+  const pageIds = examples.data ? [...new Set(examples.data.examples.map((e) => e.frame_id))] : [];
+  const rowsKey = pageIds.length > 0 ? JSON.stringify(["rows", project.name, dataset, pageIds]) : null;
+  const rows = useApi(rowsKey, (signal) =>
+    api.frames(project.name, dataset, { query: frameIdsQuery(pageIds), limit: Math.min(1000, pageIds.length) }, { signal }),
+  );
+  const rowOf = (id: string) => rows.data?.frames.find((f) => f.frame_id === id);
+  // Draw the grid once the sizes are known (or cannot be), so no full image loads first.
+  const rowsReady = rowsKey === null || rows.dataKey === rowsKey || rows.error !== null;
+  // Until then, the last page drawn stays (the grid does not blink on a page change).
+  const drawn = useRef<{ examples: Example[]; total: number } | null>(null);
+  if (examples.data && rowsReady) {
+    drawn.current = { examples: examples.data.examples.map((e) => exampleOf(project.name, dataset, e, rowOf(e.frame_id))), total: examples.data.total };
+  }
+  if (!selection) drawn.current = null;
+  const grid = drawn.current;
+
   const result = metrics.data?.results.find((r) => r.inference_set === set) ?? null;
   const curveResult = curves.data?.results.find((r) => r.inference_set === set) ?? null;
   const report = useMemo(() => (result?.report ? filterReport(result.report, classFilter) : null), [result, classFilter]);
@@ -125,6 +142,7 @@ export function MetricsView({ ctx }: { ctx: ViewContext }) {
   const segmentThresholds = segments.data?.find((s) => s.name === segment)?.thresholds;
   const choose = (next: ExampleSelection | null) => {
     setSelection(next);
+    drawn.current = null;
     setPage(0);
     setOpen(null);
   };
@@ -195,11 +213,11 @@ export function MetricsView({ ctx }: { ctx: ViewContext }) {
           <>
             <Loading active={examples.loading} label="Loading examples" />
             {examples.error !== null && <ErrorPanel error={examples.error} onRetry={examples.reload} title="Examples could not be loaded" />}
-            {examples.data && (
-              <ExampleGrid examples={examples.data.examples.map((e) => exampleOf(project.name, dataset, e))}
+            {grid && (
+              <ExampleGrid examples={grid.examples}
                 sort={sort} onSortChange={(s) => { setSort(s); setPage(0); }}
-                page={page} pageSize={PAGE_SIZE} total={examples.data.total} onPageChange={setPage}
-                onOpen={(ex) => setOpen(examples.data!.examples.find((e) => e.kind === ex.object.kind && e.id === ex.object.id) ?? null)}
+                page={page} pageSize={PAGE_SIZE} total={grid.total} onPageChange={setPage}
+                onOpen={(ex) => setOpen(examples.data?.examples.find((e) => e.kind === ex.object.kind && e.id === ex.object.id) ?? null)}
                 classColors={colors} title={selectionTitle(selection)} />
             )}
           </>

@@ -1,6 +1,6 @@
 /** Turning API answers into the components' shapes. Pure. */
-import { frameImageUrl } from "../api/client";
-import type { Confidence, ExampleOut, FrameDetail, FrameExample, FrameObject, Outcome } from "../api/types";
+import { frameImageUrl, frameThumbnailUrl } from "../api/client";
+import type { Confidence, ExampleOut, FrameDetail, FrameExample, FrameObject, FrameRow, Outcome } from "../api/types";
 import type { Example, ExampleSort } from "../lib/examples";
 import type { ExampleOrder } from "../api/client";
 
@@ -26,12 +26,32 @@ export function serverSort(sort: ExampleSort): { sort: "confidence" | "iou" | "a
 
 const NO_BOX: [number, number, number, number] = [0, 0, 0, 0];
 
-/** One example of the examples endpoint as a grid example: its frame's image with the object alone. */
-export function exampleOf(project: string, dataset: string, e: ExampleOut): Example {
+/** Thumbnails are asked for at this longest side (2x the grid's 180 CSS pixels). */
+export const THUMBNAIL_SIZE = 360;
+
+/** A query selecting these frames (docs/queries.md string literals). */
+export function frameIdsQuery(ids: readonly string[]): string {
+  const quote = (s: string) => `'${s.replace(/\\/g, "\\\\").replace(/'/g, "\\'").replace(/\n/g, "\\n").replace(/\r/g, "\\r").replace(/\t/g, "\\t")}'`;
+  return `frame_id in (${ids.map(quote).join(", ")})`;
+}
+
+/**
+ * One example of the examples endpoint as a grid example: its frame's image with the
+ * object alone. With the frame's row (its recorded size), the grid loads the PNG
+ * thumbnail and draws boxes in the recorded size; without it, the full image.
+ */
+export function exampleOf(project: string, dataset: string, e: ExampleOut, row?: FrameRow): Example {
   const { source_id: _source, box, ...record } = e;
   const object: FrameObject = { ...record, box: box ?? NO_BOX };
-  // The size is a placeholder until the image reports its natural size (boxes are in its pixels).
-  const frame: FrameExample = { frame_id: e.frame_id, image_url: frameImageUrl(project, dataset, e.frame_id), width: 640, height: 480, objects: [object] };
+  const width = Number(row?.width) || 0;
+  const height = Number(row?.height) || 0;
+  const local = typeof row?.image_uri === "string" && !/^https?:/i.test(row.image_uri);
+  // Without a recorded size, 640 x 480 stands in until the image reports its natural size.
+  const frame: FrameExample = {
+    frame_id: e.frame_id, image_url: frameImageUrl(project, dataset, e.frame_id),
+    width: width || 640, height: height || 480, objects: [object],
+    ...(width > 0 && height > 0 && local ? { thumbnail_url: frameThumbnailUrl(project, dataset, e.frame_id, THUMBNAIL_SIZE) } : {}),
+  };
   return { frame, object };
 }
 

@@ -4,7 +4,8 @@ import userEvent from "@testing-library/user-event";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { ClassificationReportDict, ConfusionMatrixDict, ProjectOut } from "../api/types";
 import { DATASET, examplesOut, frameDetail, installMockApi, projectOut } from "../test/mockApi";
-import { exampleOf, frameOf, iouGrid, objectIdOf, serverSort } from "./adapters";
+import { AnnotatedImage } from "../components/AnnotatedImage";
+import { exampleOf, frameIdsQuery, frameOf, iouGrid, objectIdOf, serverSort } from "./adapters";
 import type { ViewContext } from "./context";
 import { CompareView } from "./CompareView";
 import { FramePanel } from "./FramePanel";
@@ -38,6 +39,25 @@ describe("adapters", () => {
     expect(ex.frame.image_url).toBe("/api/v1/projects/p/datasets/d/frames/a%20b/image");
     expect(ex.object.box).toEqual([0, 0, 0, 0]);
     expect(ex.frame.objects).toEqual([ex.object]);
+  });
+
+  it("with the frame's recorded size an example uses the thumbnail; boxes keep the image's pixels", () => {
+    const e = examplesOut()[0]!;
+    const ex = exampleOf("p", "d", e, { frame_id: e.frame_id, image_uri: "x.png", width: 320, height: 240 });
+    expect(ex.frame.thumbnail_url).toBe(`/api/v1/projects/p/datasets/d/frames/${e.frame_id}/thumbnail?size=360`);
+    expect([ex.frame.width, ex.frame.height]).toEqual([320, 240]);
+    expect(exampleOf("p", "d", e, { frame_id: e.frame_id, image_uri: "https://x/y.png", width: 320, height: 240 }).frame.thumbnail_url).toBeUndefined();
+    const { container } = render(<AnnotatedImage frame={ex.frame} preferThumbnail width={180} />);
+    const img = container.querySelector("img")!;
+    expect(img.getAttribute("src")).toBe(ex.frame.thumbnail_url);
+    Object.defineProperty(img, "naturalWidth", { value: 180 });
+    Object.defineProperty(img, "naturalHeight", { value: 135 });
+    img.dispatchEvent(new Event("load"));
+    expect(container.querySelector("svg")!.getAttribute("viewBox")).toBe("0 0 320 240");
+  });
+
+  it("frame ids become a query with escaped string literals", () => {
+    expect(frameIdsQuery(["a", "it's", "b\\c"])).toBe("frame_id in ('a', 'it\\'s', 'b\\\\c')");
   });
 
   it("a frame's labels and counted predictions become FrameView objects, outcomes from known examples", () => {
