@@ -359,3 +359,13 @@ def test_the_kept_grid_is_bounded():
     with pytest.raises(InputError, match="keeps 48 IoU thresholds already"):
         ev.report(0.0, 0.999)
     ev.report(0.0, float(extra[3]))  # kept ones still answer
+
+
+def test_outcomes_of_one_frame():
+    _, _, ev = dataset(15)
+    outcomes = ev.outcomes(0.2, 0.5)
+    frame = outcomes.frame_id[0]
+    mine = outcomes.where(frame_id=frame)
+    assert len(mine) == int((outcomes.frame_id == frame).sum()) > 0
+    assert (mine.frame_id == frame).all()
+    assert len(outcomes.where(frame_id="no such frame")) == 0

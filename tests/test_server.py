@@ -586,6 +586,11 @@ def test_examples_behind_the_numbers(demo_store: shoal.Store, client: TestClient
     assert confused["total"] == off_diagonal
     from_cross = client.get(url, params={"confused_from": "cross"}).json()
     assert all(e["partner_label"] == "cross" for e in from_cross["examples"])
+    frame = first["frame_id"]
+    one_frame = client.get(url, params={"frame_id": frame, "limit": 1000}).json()
+    expected = evaluation.outcomes(0.1, 0.5).where(frame_id=frame)
+    assert one_frame["total"] == len(expected) > 0
+    assert all(e["frame_id"] == frame for e in one_frame["examples"])
     error_of(client.get(url, params={"truth": "circle"}), 422)
     error_of(client.get(url, params={"label": "nope"}), 422)
     error_of(client.get(url, params={"outcome": "XX"}), 422)

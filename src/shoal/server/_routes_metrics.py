@@ -213,6 +213,9 @@ def examples(
         str | None,
         Query(max_length=1000, description="predictions confused with ground truth of this class"),
     ] = None,
+    frame_id: Annotated[
+        str | None, Query(max_length=1000, description="only this frame's objects")
+    ] = None,
     sort: Annotated[Literal["confidence", "iou", "area"], Query()] = "confidence",
     order: Annotated[Literal["desc", "asc"], Query()] = "desc",
     offset: Annotated[int, Query(ge=0)] = 0,
@@ -253,7 +256,7 @@ def examples(
             rows = evaluation.outcomes(conf_value, frames=frames)
         if truth is not None and predicted is not None:
             rows = rows.in_cell(truth, predicted)
-        rows = rows.where(outcome=outcome, label=label)
+        rows = rows.where(outcome=outcome, label=label, frame_id=frame_id)
         if confused_as is not None:
             rows = rows.where(kind="prediction", reason="class_confusion", label=confused_as)
         if confused_from is not None:

@@ -185,9 +185,13 @@ class Outcomes:
         reason: str | None = None,
         label: str | None = None,
         partner_label: str | None = None,
+        frame_id: Any = None,
     ) -> Outcomes:
-        """The rows matching every given value, e.g. ``where(outcome="FP", label="cat")``."""
+        """The rows matching every given value, e.g. ``where(outcome="FP", label="cat")``
+        or ``where(frame_id="img_12")`` (one frame's objects)."""
         mask = np.ones(len(self), bool)
+        if frame_id is not None:
+            mask &= self.frame_id.astype(str) == str(frame_id)
         if kind is not None:
             mask &= self.kind_code == _code(KIND_NAMES, kind, "kind")
         if outcome is not None:
