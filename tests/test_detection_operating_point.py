@@ -247,6 +247,20 @@ def test_threshold_off_the_grid_is_matched_once_and_kept():
     )
 
 
+@pytest.mark.parametrize("iou", [0.999, 0.42, 0.2])
+def test_outcomes_first_asked_off_the_grid_equal_a_fresh_evaluation(iou):
+    # Outcomes were the first query at these IoUs: they match the threshold themselves
+    # (0.2 is below the grid, which also replaces the kept cross-class pairs).
+    gt, dt, ev = dataset(6)
+    fresh = evaluate(*to_columns(gt, dt), iou_thresholds=[iou])
+    assert iou not in ev.iou_thresholds
+    kept, again = ev.outcomes(0.2, iou), fresh.outcomes(0.2, iou)
+    assert len(kept) == len(again) > 0
+    for column in kept.COLUMNS:  # NaN confidences (ground truth) compare equal here
+        np.testing.assert_array_equal(getattr(kept, column), getattr(again, column), column)
+    assert ev.confusion_matrix(0.2, iou).to_dict() == fresh.confusion_matrix(0.2, iou).to_dict()
+
+
 def test_segment_queries_equal_evaluating_the_segment():
     gt, dt, ev = dataset(5)
     chosen = [img["id"] for img in gt["images"]][::2]

@@ -538,8 +538,9 @@ class DetectionEvaluation:
         when a same-class prediction at or above ``conf`` overlaps it (IoU > 0); else
         ``missed``.
         """
-        gt, dt, kept = self.ground_truth, self.predictions, self._kept
+        # Index first: an IoU off the grid is matched here and replaces the kept state.
         k = self._grid_index(iou)
+        gt, dt, kept = self.ground_truth, self.predictions, self._kept
         point = self._counts(conf, iou, frames)
         dt_conf_gt, gt_conf_dt = self._confusions(iou, point.dt_is_fp, point.gt_is_fn)
         wanted = np.zeros(len(self.classes), bool)
