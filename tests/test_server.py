@@ -329,6 +329,68 @@ def test_frames_pages_and_detail(client: TestClient) -> None:
     error_of(client.get(f"{SHAPES}/frames/nope"), 404)
 
 
+def _frame_ids(client: TestClient, **params: Any) -> tuple[int, list[str]]:
+    """Every frame id the frames endpoint lists (paged, two a page), and its total."""
+    ids: list[str] = []
+    offset, total = 0, None
+    while total is None or offset < total:
+        response = client.get(f"{SHAPES}/frames", params={**params, "offset": offset, "limit": 2})
+        assert response.status_code == 200, response.text
+        page = response.json()
+        assert total is None or page["total"] == total
+        total = page["total"]
+        ids.extend(f["frame_id"] for f in page["frames"])
+        offset += 2
+    assert total is not None and len(ids) == total
+    return total, ids
+
+
+def test_frames_of_a_segment(demo_store: shoal.Store, client: TestClient) -> None:
+    dataset = demo_store.project("shapes").dataset("rendered-scenes")
+    order = dataset.frames().column("frame_id").to_pylist()
+
+    def in_dataset_order(ids: list[str]) -> list[str]:
+        return [f for f in order if f in set(ids)]
+
+    # A list segment, listed out of order: its frames come in the dataset's order.
+    chosen = [order[7], order[2], order[11], order[0]]
+    made = client.post(f"{SHAPES}/segments", json={"name": "picked", "frames": chosen})
+    assert made.status_code == 201, made.text
+    try:
+        total, ids = _frame_ids(client, segment="picked")
+        assert total == 4 and ids == in_dataset_order(chosen) == [order[k] for k in (0, 2, 7, 11)]
+        # the demo's splits are lists too
+        test_split = dataset.segment("test").frame_ids()
+        assert _frame_ids(client, segment="test")[1] == in_dataset_order(test_split)
+        # With a query: the frames in both, still in order.
+        wanted = [f for f in in_dataset_order(chosen) if f in set(dataset.query("num_shapes > 2"))]
+        assert 0 < len(wanted) < 4, "the chosen frames should be split by the query"
+        assert _frame_ids(client, segment="picked", query="num_shapes > 2") == (len(wanted), wanted)
+        assert _frame_ids(client, segment="picked", query="num_shapes > 99") == (0, [])
+    finally:
+        assert client.delete(f"{SHAPES}/segments/picked").status_code == 204
+
+    # A query segment lists what its query selects.
+    crowded = dataset.segment("crowded")
+    assert crowded.query is not None
+    expected = in_dataset_order(dataset.query(crowded.query))
+    assert 0 < len(expected) < len(order)
+    assert _frame_ids(client, segment="crowded") == (len(expected), expected)
+    assert _frame_ids(client, segment="crowded") == _frame_ids(client, query=crowded.query)
+
+    # "All Frames" is every frame, as without the parameter.
+    assert _frame_ids(client, segment="All Frames") == (len(order), order) == _frame_ids(client)
+    queried = _frame_ids(client, query="num_shapes > 2")
+    assert _frame_ids(client, segment="All Frames", query="num_shapes > 2") == queried
+
+    # An unknown segment is a JSON 404 naming the parameter; a bad query still a 400.
+    body = error_of(client.get(f"{SHAPES}/frames", params={"segment": "nope"}), 404)
+    assert body["error"] == "not_found" and body["where"] == "query.segment"
+    assert "nope" in body["detail"]
+    body = error_of(client.get(f"{SHAPES}/frames", params={"segment": "test", "query": "x >"}), 400)
+    assert body["where"] == "query.query"
+
+
 @pytest.fixture
 def images(tmp_path: Path) -> TestClient:
     from PIL import Image
@@ -494,10 +556,11 @@ def test_metrics_defaults_segments_two_sets_and_per_class_conf(
         == "query.iou"
     )
     assert error_of(client.get(f"{SHAPES}/metrics"), 422)["where"] == "query.inference_set"
-    error_of(
+    body = error_of(
         client.get(f"{SHAPES}/metrics", params={"inference_set": "adaptive-cc", "segment": "nope"}),
         404,
     )
+    assert body["where"] == "query.segment"
     error_of(client.get(f"{SHAPES}/metrics", params={"inference_set": ["a", "b", "c"]}), 422)
 
 

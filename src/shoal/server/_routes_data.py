@@ -270,16 +270,32 @@ def list_frames(
     query: Annotated[
         str | None, Query(max_length=10_000, description="a query over metadata (docs/queries.md)")
     ] = None,
+    segment: Annotated[
+        str | None,
+        Query(
+            max_length=1000,
+            description='only the frames of this segment (a list or a query; "All Frames" is '
+            "every frame); with query, the frames in both",
+        ),
+    ] = None,
 ) -> dict[str, Any]:
+    """A page of the dataset's frames, in the dataset's order, optionally only those a
+    query selects and / or those of a segment."""
     found = get_dataset(s, project, dataset)
     frames = found.frames()
+    selections: list[list[str]] = []
+    if segment is not None:
+        ids = s.segments.named(found, segment)
+        if ids is not None:
+            selections.append(ids)
     if query is not None:
         try:
-            ids = found.query(query)
+            selections.append(found.query(query))
         except InputError as error:
             raise ApiError(400, error.message, where="query.query") from None
         except duckdb.Error as error:
             raise ApiError(400, f"the query failed: {error}", where="query.query") from None
+    for ids in selections:
         frames = frames.filter(
             pc.is_in(frames.column("frame_id"), value_set=pa.array(ids, pa.string()))
         )

@@ -90,9 +90,7 @@ def _unit(value: Any) -> float:
 
 
 def _frames(s: ServerState, dataset: Dataset, segment: str) -> list[str] | None:
-    if segment == ALL_FRAMES:
-        return None
-    return s.segments.frame_ids(dataset.segment(segment))
+    return s.segments.named(dataset, segment)
 
 
 def _operating_point(

@@ -14,8 +14,10 @@ from fastapi import Request
 
 from shoal.analysis import SegmentSpec
 from shoal.analysis.regression import Evaluation
+from shoal.errors import NotFoundError
 from shoal.server._auth import KeyRing
-from shoal.store import InferenceSet, Segment, Store
+from shoal.server._errors import ApiError
+from shoal.store import ALL_FRAMES, Dataset, InferenceSet, Segment, Store
 
 __all__ = ["EvaluationCache", "SegmentFrames", "ServerState", "state"]
 
@@ -134,6 +136,17 @@ class SegmentFrames:
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
         return ids
+
+    def named(self, dataset: Dataset, name: str) -> list[str] | None:
+        """The frame ids of the dataset's segment ``name`` (a ``segment=`` parameter);
+        None for "All Frames". An unknown name is a 404 at ``query.segment``."""
+        if name == ALL_FRAMES:
+            return None
+        try:
+            segment = dataset.segment(name)
+        except NotFoundError as error:
+            raise ApiError(404, error.message, where="query.segment") from None
+        return self.frame_ids(segment)
 
     def spec(self, segment: Segment) -> SegmentSpec:
         """``segment.spec()``, with the frames from here."""
