@@ -46,12 +46,16 @@ describe("api client", () => {
     expect(url.searchParams.getAll("include")).toEqual(["report", "pr_curves"]);
   });
 
-  it("sends examples, compare and regression parameters", async () => {
-    const fetch = mockFetch(jsonResponse({}), jsonResponse({}), jsonResponse([]));
+  it("sends examples, compare, regression and frames parameters", async () => {
+    const fetch = mockFetch(jsonResponse({}), jsonResponse({}), jsonResponse([]), jsonResponse({}), jsonResponse({}));
     await api.examples("p", "d", "s", { truth: "circle", predicted: "background", sort: "iou", order: "asc", offset: 20, limit: 10, conf: 0.2 });
     await api.compare("p", "d", "a", "b", { conf: 0.3, iou: 0.5 });
     await api.regression("p", "d", "s", { conf: 0.1 });
+    await api.frames("p", "d", { offset: 50, limit: 50, segment: "night rain" });
+    await api.frames("p", "d", { segment: "test", query: "num_shapes > 2" });
     const urls = fetch.mock.calls.map((c) => c[0]);
+    expect(urls[3]).toBe("/api/v1/projects/p/datasets/d/frames?offset=50&limit=50&segment=night+rain");
+    expect(urls[4]).toBe("/api/v1/projects/p/datasets/d/frames?query=num_shapes+%3E+2&segment=test");
     expect(urls[0]).toBe("/api/v1/projects/p/datasets/d/inference-sets/s/examples?conf=0.2&truth=circle&predicted=background&sort=iou&order=asc&offset=20&limit=10");
     expect(urls[1]).toBe("/api/v1/projects/p/datasets/d/compare?base=a&other=b&conf=0.3&iou=0.5");
     expect(urls[2]).toBe("/api/v1/projects/p/datasets/d/inference-sets/s/regression?conf=0.1");

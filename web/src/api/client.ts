@@ -180,8 +180,14 @@ export const api = {
       undefined,
       o,
     ),
-  frames: (p: string, d: string, q: { offset?: number; limit?: number; query?: string | null }, o?: RequestOptions) =>
-    request<FramesPage>("GET", `${datasetPath(p, d)}/frames${queryString({ offset: q.offset, limit: q.limit, query: q.query })}`, undefined, o),
+  /** A page of frames in the dataset's order: those of `segment` (a list or a query) and / or those `query` selects. */
+  frames: (p: string, d: string, q: { offset?: number; limit?: number; query?: string | null; segment?: string | null }, o?: RequestOptions) =>
+    request<FramesPage>(
+      "GET",
+      `${datasetPath(p, d)}/frames${queryString({ offset: q.offset, limit: q.limit, query: q.query, segment: q.segment })}`,
+      undefined,
+      o,
+    ),
   frame: (p: string, d: string, frameId: string, inferenceSets: readonly string[], o?: RequestOptions) =>
     request<FrameDetail>("GET", `${framePath(p, d, frameId)}${queryString({ inference_set: inferenceSets })}`, undefined, o),
 };

@@ -49,6 +49,27 @@ export function frameDetail(frameId: string): FrameDetail | undefined {
   };
 }
 
+/**
+ * Which of the fixture frames each segment has (the fake server's `frames?segment=`):
+ * the fixture keeps six frames, so these are stand-ins, not the demo's real segments.
+ * The splits and the regression test are lists of frames, the scenarios queries.
+ */
+export const SEGMENT_FRAMES: Readonly<Record<string, readonly string[]>> = {
+  test: ["0003", "0006"],
+  "test regression": ["0003", "0006"],
+  train: ["0000", "0004", "0005"],
+  val: ["0007"],
+  cluttered: ["0000", "0005"],
+  crowded: ["0004"],
+  "low contrast": ["0006", "0007"],
+  occluded: ["0000", "0003", "0004"],
+};
+
+/** The frame ids of a segment ("All Frames": every fixture frame), undefined for an unknown one. */
+export function segmentFrames(name: string): readonly string[] | undefined {
+  return name === "All Frames" ? shapes.frames.map((f) => f.frame_id) : SEGMENT_FRAMES[name];
+}
+
 /** The default answers: the shapes fixtures as a one-project store. */
 export const fixtureHandler: Handler = ({ method, path, query }) => {
   if (path === "/api/v1/projects") return { body: [projectOut()] };
@@ -69,8 +90,21 @@ export const fixtureHandler: Handler = ({ method, path, query }) => {
   }
   if (path === `${BASE}/compare`) return { body: { ...shapes.comparison, segment: "All Frames", conf: 0.1, iou: 0.5 } };
   if (path === `${BASE}/frames`) {
-    const frames = shapes.frames.map((f) => ({ frame_id: f.frame_id, image_uri: `${f.frame_id}.png`, width: f.width, height: f.height, image_url: `${BASE}/frames/${f.frame_id}/image` }));
-    return { body: { total: frames.length, offset: 0, limit: 50, frames } };
+    let frames = shapes.frames.map((f) => ({ frame_id: f.frame_id, image_uri: `${f.frame_id}.png`, width: f.width, height: f.height, image_url: `${BASE}/frames/${f.frame_id}/image` }));
+    const segment = query.get("segment");
+    if (segment !== null) {
+      const ids = segmentFrames(segment);
+      if (!ids) return { status: 404, body: { error: "not_found", detail: `dataset '${DATASET}' has no segment '${segment}'`, where: "query.segment" } };
+      frames = frames.filter((f) => ids.includes(f.frame_id));
+    }
+    const listed = query.get("query")?.match(/^frame_id in \((.*)\)$/);
+    if (listed) {
+      const ids = [...listed[1]!.matchAll(/'((?:[^'\\]|\\.)*)'/g)].map((m) => m[1]!.replace(/\\(.)/g, "$1"));
+      frames = frames.filter((f) => ids.includes(f.frame_id));
+    }
+    const offset = Number(query.get("offset") ?? 0);
+    const limit = Number(query.get("limit") ?? 100);
+    return { body: { total: frames.length, offset, limit, frames: frames.slice(offset, offset + limit) } };
   }
   const frame = path.match(/\/frames\/([^/]+)$/);
   if (frame && method === "GET") {

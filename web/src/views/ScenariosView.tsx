@@ -75,7 +75,7 @@ export function ScenariosView({ ctx }: { ctx: ViewContext }) {
         );
       })}
       {details && (
-        <SegmentDetails ctx={ctx} name={details} segment={detailSegment} onClose={() => setDetails(null)} />
+        <SegmentDetails key={details} ctx={ctx} name={details} segment={detailSegment} onClose={() => setDetails(null)} />
       )}
     </div>
   );
@@ -84,11 +84,9 @@ export function ScenariosView({ ctx }: { ctx: ViewContext }) {
 function SegmentDetails({ ctx, name, segment, onClose }: { ctx: ViewContext; name: string; segment: SegmentOut | null; onClose: () => void }) {
   const { project, dataset } = ctx;
   const [offset, setOffset] = useState(0);
-  // The frames endpoint selects by query; "All Frames" needs none; a list of frames cannot be asked for.
-  const listable = name === ALL_FRAMES || (segment?.query ?? null) !== null;
-  const query = name === ALL_FRAMES ? null : (segment?.query ?? null);
-  const frames = useApi(listable ? JSON.stringify(["frames", project.name, dataset, query, offset]) : null, (signal) =>
-    api.frames(project.name, dataset, { offset, limit: FRAMES_PAGE, query }, { signal }),
+  // The server resolves the segment (a list of frames or a query) to its frames, in the dataset's order.
+  const frames = useApi(JSON.stringify(["frames", project.name, dataset, name, offset]), (signal) =>
+    api.frames(project.name, dataset, { offset, limit: FRAMES_PAGE, segment: name }, { signal }),
   );
   return (
     <section className="segment-details" aria-label={`Segment ${name}`}>
@@ -107,7 +105,6 @@ function SegmentDetails({ ctx, name, segment, onClose }: { ctx: ViewContext; nam
           <div><dt>uuid</dt><dd>{segment.uuid}</dd></div>
         </dl>
       )}
-      {!listable && <p className="muted">This segment is a list of frames; the frames endpoint lists frames by query only.</p>}
       <Loading active={frames.loading} label="Loading frames" />
       {frames.error !== null && <ErrorPanel error={frames.error} onRetry={frames.reload} title="Frames could not be loaded" />}
       {frames.data && (

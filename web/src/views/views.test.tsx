@@ -3,13 +3,14 @@ import { render, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { ClassificationReportDict, ConfusionMatrixDict, ProjectOut } from "../api/types";
-import { DATASET, examplesOut, frameDetail, installMockApi, projectOut } from "../test/mockApi";
+import { DATASET, examplesOut, frameDetail, installMockApi, projectOut, SEGMENT_FRAMES } from "../test/mockApi";
 import { AnnotatedImage } from "../components/AnnotatedImage";
 import { exampleOf, frameIdsQuery, frameOf, iouGrid, objectIdOf, serverSort } from "./adapters";
 import type { ViewContext } from "./context";
 import { CompareView } from "./CompareView";
 import { FramePanel } from "./FramePanel";
 import { filterReport, MetricsView } from "./MetricsView";
+import { ScenariosView } from "./ScenariosView";
 
 afterEach(() => vi.unstubAllGlobals());
 
@@ -105,6 +106,76 @@ describe("MetricsView with many classes", () => {
   it("filterReport keeps averages and the operating point", () => {
     expect(Object.keys(filterReport(report, "c29"))).toEqual(["c29", "micro avg", "macro avg", "weighted avg", "conf", "iou"]);
     expect(filterReport(report, " ")).toBe(report);
+  });
+});
+
+describe("Scenarios: a segment's details", () => {
+  const frameCalls = (calls: { path: string; query: URLSearchParams }[]) => calls.filter((c) => c.path.endsWith("/frames"));
+  const listed = (details: HTMLElement) => within(within(details).getByRole("table")).getAllByRole("rowheader").map((h) => h.textContent);
+
+  it("a segment defined by a list of frames lists its frames (segment=), opening the Frame view", async () => {
+    const user = userEvent.setup();
+    const calls = installMockApi();
+    const ctx = context();
+    render(<ScenariosView ctx={ctx} />);
+    await user.click(await screen.findByRole("button", { name: "Details of test" }));
+    const details = await screen.findByRole("region", { name: "Segment test" });
+    expect(await within(details).findByRole("button", { name: "0003" })).toBeInTheDocument();
+    expect(listed(details)).toEqual([...SEGMENT_FRAMES.test!]);
+    expect(within(details).getByText("(a list of frames)")).toBeInTheDocument();
+    expect(within(details).queryByText(/lists frames by query only/)).toBeNull();
+    expect(Object.fromEntries(frameCalls(calls).at(-1)!.query)).toEqual({ segment: "test", offset: "0", limit: "50" });
+    await user.click(within(details).getByRole("button", { name: "0006" }));
+    expect(ctx.update).toHaveBeenCalledWith({ view: "frame", frame: "0006" });
+  });
+
+  it("a query segment and All Frames are asked for by name too", async () => {
+    const user = userEvent.setup();
+    const calls = installMockApi();
+    render(<ScenariosView ctx={context()} />);
+    await user.click(await screen.findByRole("button", { name: "Details of cluttered" }));
+    const details = await screen.findByRole("region", { name: "Segment cluttered" });
+    await within(details).findByRole("button", { name: SEGMENT_FRAMES.cluttered![0]! });
+    expect(listed(details)).toEqual([...SEGMENT_FRAMES.cluttered!]);
+    expect(frameCalls(calls).at(-1)!.query.get("segment")).toBe("cluttered");
+    expect(frameCalls(calls).at(-1)!.query.get("query")).toBeNull();
+    await user.click(screen.getByRole("button", { name: "Details of All Frames" }));
+    const all = await screen.findByRole("region", { name: "Segment All Frames" });
+    await waitFor(() => expect(listed(all)).toHaveLength(6));
+    expect(frameCalls(calls).at(-1)!.query.get("segment")).toBe("All Frames");
+  });
+
+  it("pages through a long segment, keeping segment=; another segment starts on its first page", async () => {
+    const user = userEvent.setup();
+    const ids = Array.from({ length: 120 }, (_, k) => `f${String(k).padStart(3, "0")}`);
+    const calls = installMockApi(({ path, query }) => {
+      if (!path.endsWith("/frames") || query.get("segment") !== "train") return undefined;
+      const offset = Number(query.get("offset"));
+      const limit = Number(query.get("limit"));
+      return { body: { total: ids.length, offset, limit, frames: ids.slice(offset, offset + limit).map((frame_id) => ({ frame_id, image_uri: `${frame_id}.png` })) } };
+    });
+    render(<ScenariosView ctx={context()} />);
+    await user.click(await screen.findByRole("button", { name: "Details of train" }));
+    const details = await screen.findByRole("region", { name: "Segment train" });
+    expect(await within(details).findByText("1–50 of 120")).toBeInTheDocument();
+    await user.click(within(within(details).getByRole("navigation", { name: "Frame pages" })).getByRole("button", { name: "Next" }));
+    expect(await within(details).findByText("51–100 of 120")).toBeInTheDocument();
+    expect(listed(details)[0]).toBe("f050");
+    expect(Object.fromEntries(frameCalls(calls).at(-1)!.query)).toEqual({ segment: "train", offset: "50", limit: "50" });
+    await user.click(screen.getByRole("button", { name: "Details of test" }));
+    const test = await screen.findByRole("region", { name: "Segment test" });
+    await waitFor(() => expect(listed(test)).toEqual([...SEGMENT_FRAMES.test!]));
+    expect(Object.fromEntries(frameCalls(calls).at(-1)!.query)).toEqual({ segment: "test", offset: "0", limit: "50" });
+  });
+
+  it("a failure to list the frames is an error panel", async () => {
+    installMockApi(({ path }) => path.endsWith("/frames") ? { status: 404, body: { error: "not_found", detail: "dataset 'x' has no segment 'test'", where: "query.segment" } } : undefined);
+    const user = userEvent.setup();
+    render(<ScenariosView ctx={context()} />);
+    await user.click(await screen.findByRole("button", { name: "Details of test" }));
+    const alert = await screen.findByRole("alert");
+    expect(alert).toHaveTextContent("Frames could not be loaded");
+    expect(alert).toHaveTextContent("at query.segment");
   });
 });
 
