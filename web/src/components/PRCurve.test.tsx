@@ -4,6 +4,8 @@ import userEvent from "@testing-library/user-event";
 import { describe, expect, it, vi } from "vitest";
 import type { PRCurveDict } from "../api/types";
 import curves from "../fixtures/shapes_pr_curves.json";
+import { formatScore, formatThreshold } from "../lib/format";
+import { f1 } from "../lib/pr";
 import { PRCurve } from "./PRCurve";
 
 const all = curves as PRCurveDict[];
@@ -13,13 +15,51 @@ describe("PRCurve", () => {
     render(<PRCurve curves={all} />);
     expect(screen.getByRole("img")).toHaveAccessibleName(/Precision-recall curve for all, AP \d\.\d{3}/);
     expect(screen.getByTestId("curve").getAttribute("d")).toMatch(/^M/);
-    expect(screen.getByRole("combobox", { name: "Curve" })).toHaveValue("all");
+    expect(screen.getByRole("combobox", { name: "Metric class" })).toHaveValue("all");
+    expect(screen.getByTestId("curve").getAttribute("data-points")).toBe(String(all[0]!.recall.length));
+    expect(screen.getByText(/^All classes: AP \d\.\d{3} · best F1/)).toBeInTheDocument();
+  });
+
+  it("has recall and precision axes with ticks at 0, 0.2, ..., 1", () => {
+    render(<PRCurve curves={all} />);
+    const svg = screen.getByRole("img");
+    const texts = Array.from(svg.querySelectorAll("text")).map((t) => t.textContent);
+    for (const t of ["0.0", "0.2", "0.4", "0.6", "0.8", "1.0"]) expect(texts.filter((x) => x === t)).toHaveLength(2);
+    expect(texts).toContain("Recall");
+    expect(texts).toContain("Precision");
+  });
+
+  it("shows the hovered point's confidence, precision, recall and F1 in a tooltip", async () => {
+    const user = userEvent.setup();
+    render(<PRCurve curves={all} />);
+    screen.getByRole("img").focus();
+    await user.keyboard("{ArrowRight}");
+    const tip = document.querySelector(".pr-tooltip")!;
+    const c = all[0]!;
+    const confidence = tip.textContent!.match(/^confidence (\S+?)precision/)![1];
+    const i = c.thresholds.findIndex((t) => formatThreshold(t) === confidence);
+    expect(i).toBeGreaterThanOrEqual(0);
+    expect(tip.textContent).toBe(
+      `confidence ${confidence}precision ${formatScore(c.precision[i]!)}recall ${formatScore(c.recall[i]!)}` +
+        `F1 ${formatScore(f1(c.precision[i]!, c.recall[i]!))}`,
+    );
   });
 
   it("marks the operating point and the best-F1 point", () => {
     render(<PRCurve curves={all} conf={0.5} />);
     expect(screen.getByTestId("operating-point").textContent).toMatch(/^operating point at confidence 0\.\d+/);
     expect(screen.getByTestId("best-point").textContent).toMatch(/^best F1 at confidence/);
+  });
+
+  it("moves the operating point at once when conf changes (no animation)", () => {
+    const { rerender } = render(<PRCurve curves={all} conf={0.5} />);
+    const before = screen.getByTestId("operating-point");
+    const [cx, title] = [before.getAttribute("cx"), before.textContent];
+    rerender(<PRCurve curves={all} conf={0.2} />);
+    const after = screen.getByTestId("operating-point");
+    expect(after.getAttribute("cx")).not.toBe(cx);
+    expect(after.textContent).not.toBe(title);
+    expect(after.textContent).toMatch(/^operating point at confidence 0\.[0-2]\d*/);
   });
 
   it("omits the operating point when no prediction is kept", () => {
@@ -31,6 +71,8 @@ describe("PRCurve", () => {
     const { rerender } = render(<PRCurve curves={all} thresholds={{ precision: 0.8, recall: null }} />);
     const line = screen.getByTestId("precision-threshold");
     expect(line).toHaveClass("threshold");
+    expect(line).toHaveAttribute("stroke-dasharray");
+    expect(line.textContent).toBe("precision threshold 0.80");
     expect(line.getAttribute("y1")).toBe(line.getAttribute("y2"));
     expect(screen.queryByTestId("recall-threshold")).toBeNull();
     rerender(<PRCurve curves={all} thresholds={{ precision: 0.8, recall: 0.5 }} width={300} />);
@@ -42,7 +84,7 @@ describe("PRCurve", () => {
     const user = userEvent.setup();
     const onSelect = vi.fn();
     render(<PRCurve curves={all} onSelectLabel={onSelect} />);
-    await user.selectOptions(screen.getByRole("combobox", { name: "Curve" }), "square");
+    await user.selectOptions(screen.getByRole("combobox", { name: "Metric class" }), "square");
     expect(onSelect).toHaveBeenCalledWith("square");
     expect(screen.getByRole("img")).toHaveAccessibleName(/for square/);
   });

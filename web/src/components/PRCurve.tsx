@@ -1,4 +1,8 @@
 import { useMemo, useState } from "react";
+import {
+  CartesianGrid, Curve, Line, LineChart, ReferenceDot, ReferenceLine, Tooltip, XAxis, YAxis,
+  type TooltipContentProps,
+} from "recharts";
 import type { PRCurveDict } from "../api/types";
 import { lttbIndices } from "../lib/downsample";
 import { formatScore, formatThreshold } from "../lib/format";
@@ -20,10 +24,63 @@ export interface PRCurveProps {
   maxPoints?: number;
 }
 
-const PAD = { left: 44, right: 12, top: 12, bottom: 36 };
+/**
+ * The plot area: 44 px left (Y axis 40 + margin 4), 12 right, 12 top, 36 bottom
+ * (X axis 32 + margin 4), as the hand-drawn SVG had it.
+ */
+const MARGIN = { top: 12, right: 12, bottom: 4, left: 4 };
+const Y_AXIS_WIDTH = 40;
+const X_AXIS_HEIGHT = 32;
 const TICKS = [0, 0.2, 0.4, 0.6, 0.8, 1];
+const tick = (t: number) => t.toFixed(1);
+const TICK_STYLE = { fontSize: 10, fill: "var(--muted)" };
 
-/** Precision against recall as an SVG line, with the operating point, the best-F1 point and threshold lines. */
+const describe = (p: CurvePoint) =>
+  `confidence ${formatThreshold(p.threshold)}: precision ${formatScore(p.precision)}, recall ${formatScore(p.recall)}, F1 ${formatScore(f1(p.precision, p.recall))}`;
+
+/** Coordinates Recharts hands to a reference line's `shape`. */
+interface LineShapeProps {
+  x1?: number;
+  y1?: number;
+  x2?: number;
+  y2?: number;
+}
+/** Coordinates Recharts hands to a reference dot's `shape`. */
+interface DotShapeProps {
+  cx?: number;
+  cy?: number;
+}
+
+function thresholdLine(testId: string, title: string) {
+  return ({ x1, y1, x2, y2 }: LineShapeProps) => (
+    <line data-testid={testId} className="threshold" x1={x1} y1={y1} x2={x2} y2={y2} strokeDasharray="2 4">
+      <title>{title}</title>
+    </line>
+  );
+}
+
+function markedDot(testId: string, className: string, title: string) {
+  return ({ cx, cy }: DotShapeProps) => (
+    <circle data-testid={testId} className={className} cx={cx} cy={cy} r={5}>
+      <title>{title}</title>
+    </circle>
+  );
+}
+
+function PointTooltip({ active, payload }: TooltipContentProps) {
+  const point = payload?.[0]?.payload as CurvePoint | undefined;
+  if (!active || !point) return null;
+  return (
+    <div className="pr-tooltip">
+      <div>confidence {formatThreshold(point.threshold)}</div>
+      <div>precision {formatScore(point.precision)}</div>
+      <div>recall {formatScore(point.recall)}</div>
+      <div>F1 {formatScore(f1(point.precision, point.recall))}</div>
+    </div>
+  );
+}
+
+/** Precision against recall (Recharts), with the operating point, the best-F1 point and threshold lines. */
 export function PRCurve({ curves, label, onSelectLabel, conf, thresholds, width = 360, height = 280, maxPoints = 1000 }: PRCurveProps) {
   const [own, setOwn] = useState<string | undefined>(undefined);
   const current = label ?? own ?? curves.find((c) => c.label === "all")?.label ?? curves[0]?.label;
@@ -33,33 +90,26 @@ export function PRCurve({ curves, label, onSelectLabel, conf, thresholds, width 
     onSelectLabel?.(l);
   };
 
-  const plotW = width - PAD.left - PAD.right;
-  const plotH = height - PAD.top - PAD.bottom;
-  const x = (recall: number) => PAD.left + recall * plotW;
-  const y = (precision: number) => PAD.top + (1 - precision) * plotH;
-
   const drawn = useMemo(() => {
     if (!curve) return null;
     const op = conf === undefined ? null : pointAt(curve, operatingPointIndex(curve, conf));
     const best = pointAt(curve, bestF1Index(curve));
-    const points = curve.recall.map((r, i) => ({ x: r, y: curve.precision[i]! }));
+    const xy = curve.recall.map((r, i) => ({ x: r, y: curve.precision[i]! }));
     const keep = [op?.index ?? -1, best?.index ?? -1];
-    const idx = lttbIndices(points, maxPoints, keep);
-    const path = idx.map((i, k) => `${k === 0 ? "M" : "L"}${x(points[i]!.x).toFixed(1)},${y(points[i]!.y).toFixed(1)}`).join("");
-    return { op, best, path, count: idx.length };
-  }, [curve, conf, maxPoints, width, height]);
+    const data = lttbIndices(xy, maxPoints, keep).flatMap((i) => pointAt(curve, i) ?? []);
+    return { op, best, data };
+  }, [curve, conf, maxPoints]);
 
   if (!curve || !drawn) return <p className="empty">No precision-recall curve.</p>;
-  const describe = (p: CurvePoint) =>
-    `confidence ${formatThreshold(p.threshold)}: precision ${formatScore(p.precision)}, recall ${formatScore(p.recall)}, F1 ${formatScore(f1(p.precision, p.recall))}`;
   const tp = thresholds?.precision;
   const tr = thresholds?.recall;
+  const name = `Precision-recall curve for ${curve.label}, AP ${formatScore(curve.ap)}`;
 
   return (
     <figure className="pr-curve">
       {curves.length > 1 && (
         <label>
-          Curve{" "}
+          Metric class{" "}
           <select value={curve.label} onChange={(e) => select(e.target.value)}>
             {curves.map((c) => (
               <option key={c.label} value={c.label}>{c.label === "all" ? "all classes" : c.label}</option>
@@ -67,42 +117,37 @@ export function PRCurve({ curves, label, onSelectLabel, conf, thresholds, width 
           </select>
         </label>
       )}
-      <svg width={width} height={height} viewBox={`0 0 ${width} ${height}`} role="img"
-        aria-label={`Precision-recall curve for ${curve.label}, AP ${formatScore(curve.ap)}`}>
-        <g className="axes" fontSize="10">
-          {TICKS.map((t) => (
-            <g key={t}>
-              <line className="grid" x1={x(t)} x2={x(t)} y1={y(0)} y2={y(1)} />
-              <line className="grid" x1={x(0)} x2={x(1)} y1={y(t)} y2={y(t)} />
-              <text x={x(t)} y={y(0) + 14} textAnchor="middle">{t.toFixed(1)}</text>
-              <text x={x(0) - 6} y={y(t) + 3} textAnchor="end">{t.toFixed(1)}</text>
-            </g>
-          ))}
-          <text x={x(0.5)} y={height - 4} textAnchor="middle">Recall</text>
-          <text transform={`translate(12 ${y(0.5)}) rotate(-90)`} textAnchor="middle">Precision</text>
-        </g>
+      <LineChart width={width} height={height} data={drawn.data} margin={MARGIN}
+        role="img" aria-label={name} title={name}>
+        <CartesianGrid className="grid" stroke="#eceff3" />
+        <XAxis type="number" dataKey="recall" domain={[0, 1]} ticks={TICKS} tickFormatter={tick} tick={TICK_STYLE}
+          height={X_AXIS_HEIGHT} allowDataOverflow label={{ value: "Recall", position: "insideBottom", offset: 0, className: "axis-label" }} />
+        <YAxis type="number" dataKey="precision" domain={[0, 1]} ticks={TICKS} tickFormatter={tick} tick={TICK_STYLE}
+          width={Y_AXIS_WIDTH} allowDataOverflow
+          label={{ value: "Precision", angle: -90, position: "insideLeft", className: "axis-label", style: { textAnchor: "middle" } }} />
         {typeof tp === "number" && (
-          <line data-testid="precision-threshold" className="threshold" x1={x(0)} x2={x(1)} y1={y(tp)} y2={y(tp)}>
-            <title>{`precision threshold ${formatThreshold(tp)}`}</title>
-          </line>
+          <ReferenceLine y={tp} ifOverflow="extendDomain"
+            shape={thresholdLine("precision-threshold", `precision threshold ${formatThreshold(tp)}`)} />
         )}
         {typeof tr === "number" && (
-          <line data-testid="recall-threshold" className="threshold" x1={x(tr)} x2={x(tr)} y1={y(0)} y2={y(1)}>
-            <title>{`recall threshold ${formatThreshold(tr)}`}</title>
-          </line>
+          <ReferenceLine x={tr} ifOverflow="extendDomain"
+            shape={thresholdLine("recall-threshold", `recall threshold ${formatThreshold(tr)}`)} />
         )}
-        <path data-testid="curve" className="curve" d={drawn.path} data-points={drawn.count} />
+        <Line dataKey="precision" type="linear" isAnimationActive={false} dot={false} activeDot={{ r: 3 }}
+          stroke="var(--accent)" strokeWidth={2}
+          shape={(props) => (
+            <Curve {...props} data-testid="curve" className="curve" data-points={props.points?.length ?? 0} />
+          )} />
         {drawn.best && (
-          <circle data-testid="best-point" className="best" cx={x(drawn.best.recall)} cy={y(drawn.best.precision)} r={5}>
-            <title>{`best F1 at ${describe(drawn.best)}`}</title>
-          </circle>
+          <ReferenceDot x={drawn.best.recall} y={drawn.best.precision} ifOverflow="visible"
+            shape={markedDot("best-point", "best", `best F1 at ${describe(drawn.best)}`)} />
         )}
         {drawn.op && (
-          <circle data-testid="operating-point" className="operating" cx={x(drawn.op.recall)} cy={y(drawn.op.precision)} r={5}>
-            <title>{`operating point at ${describe(drawn.op)}`}</title>
-          </circle>
+          <ReferenceDot x={drawn.op.recall} y={drawn.op.precision} ifOverflow="visible"
+            shape={markedDot("operating-point", "operating", `operating point at ${describe(drawn.op)}`)} />
         )}
-      </svg>
+        <Tooltip content={PointTooltip} isAnimationActive={false} />
+      </LineChart>
       <figcaption>
         {curve.label === "all" ? "All classes" : curve.label}: AP {formatScore(curve.ap)}
         {drawn.best && <> · best F1 {formatScore(f1(drawn.best.precision, drawn.best.recall))} at {formatThreshold(drawn.best.threshold)}</>}
