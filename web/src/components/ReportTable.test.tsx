@@ -39,6 +39,57 @@ describe("ReportTable", () => {
     expect(bodyLabels()).toEqual(["circle", "square", "triangle", "cross"]);
   });
 
+  it("sorts stably, names A-Z first, a missing AP last either way; averages stay below, unsorted", async () => {
+    const user = userEvent.setup();
+    const row = (precision: number, ap: number) => ({ precision, recall: 1, "f1-score": 0, support: 1, tp: 1, fp: 1, fn: 0, ap });
+    const avg = { precision: 0.5, recall: 1, "f1-score": 0, support: 3 };
+    const small = {
+      a: row(0.5, -1), b: row(0.9, 0.3), c: row(0.5, 0.5),
+      "micro avg": avg, "macro avg": avg, "weighted avg": avg, conf: 0.5,
+    } as unknown as ClassificationReportDict;
+    render(<ReportTable report={small} />);
+    const footLabels = () => within(screen.getAllByRole("rowgroup")[2]!).getAllByRole("rowheader").map((h) => h.textContent);
+    const click = (name: RegExp) => user.click(screen.getByRole("button", { name }));
+    expect(screen.getByRole("button", { name: "a" }).closest("tr")!.lastElementChild).toHaveTextContent("-");
+    await click(/^Precision/);
+    expect(bodyLabels()).toEqual(["b", "a", "c"]);
+    await click(/^Precision/);
+    expect(bodyLabels()).toEqual(["a", "c", "b"]);
+    await click(/^AP/);
+    expect(screen.getByRole("columnheader", { name: /^AP/ })).toHaveAttribute("aria-sort", "descending");
+    expect(screen.getByRole("columnheader", { name: /^Precision/ })).toHaveAttribute("aria-sort", "none");
+    expect(bodyLabels()).toEqual(["c", "b", "a"]);
+    await click(/^AP/);
+    expect(bodyLabels()).toEqual(["b", "c", "a"]);
+    await click(/^Class/);
+    expect(screen.getByRole("columnheader", { name: /^Class/ })).toHaveAttribute("aria-sort", "ascending");
+    expect(bodyLabels()).toEqual(["a", "b", "c"]);
+    await click(/^Class/);
+    expect(screen.getByRole("columnheader", { name: /^Class/ })).toHaveAttribute("aria-sort", "descending");
+    expect(bodyLabels()).toEqual(["c", "b", "a"]);
+    expect(footLabels()).toEqual(["micro avg", "macro avg", "weighted avg"]);
+    await click(/^Class/);
+    expect(screen.getByRole("columnheader", { name: /^Class/ })).toHaveAttribute("aria-sort", "none");
+    expect(bodyLabels()).toEqual(["a", "b", "c"]);
+  });
+
+  it("starts from initialSort", () => {
+    render(<ReportTable report={report} initialSort={{ column: "label", direction: "descending" }} />);
+    expect(screen.getByRole("columnheader", { name: /^Class/ })).toHaveAttribute("aria-sort", "descending");
+    expect(bodyLabels()).toEqual(["triangle", "square", "cross", "circle"]);
+  });
+
+  it("Enter on a row selects it", async () => {
+    const user = userEvent.setup();
+    const onSelect = vi.fn();
+    render(<ReportTable report={report} onSelectLabel={onSelect} selectedLabel="circle" />);
+    expect(screen.getByRole("button", { name: "circle" }).closest("tr")).toHaveClass("selected");
+    expect(screen.getByRole("button", { name: "cross" })).toHaveAttribute("aria-pressed", "false");
+    screen.getByRole("button", { name: "cross" }).focus();
+    await user.keyboard("{Enter}");
+    expect(onSelect).toHaveBeenLastCalledWith("cross");
+  });
+
   it("selecting a row calls back; selecting it again clears", async () => {
     const user = userEvent.setup();
     const onSelect = vi.fn();
@@ -55,5 +106,6 @@ describe("ReportTable", () => {
     render(<ReportTable report={digits as unknown as ClassificationReportDict} />);
     expect(bodyLabels()).toHaveLength(10);
     expect(screen.getByRole("rowheader", { name: "accuracy" })).toBeInTheDocument();
+    expect(screen.getAllByRole("columnheader").map((h) => h.textContent)).not.toContain("AP");
   });
 });

@@ -1,7 +1,11 @@
 import { useMemo, useState } from "react";
+import {
+  flexRender, getCoreRowModel, getSortedRowModel, useReactTable,
+  type ColumnDef, type RowSelectionState, type SortingState,
+} from "@tanstack/react-table";
 import type { ClassificationReportDict } from "../api/types";
 import { formatCount, formatScore } from "../lib/format";
-import { averageRows, classRows, nextSort, sortRows, type ReportColumn, type SortState } from "../lib/report";
+import { averageRows, classRows, compareRows, type ReportColumn, type ReportRow, type SortState } from "../lib/report";
 
 export interface ReportTableProps {
   /** `ClassificationReport.to_dict()`. */
@@ -16,63 +20,100 @@ export interface ReportTableProps {
   caption?: string;
 }
 
-const COLUMNS: ReadonlyArray<{ key: ReportColumn; title: string; numeric: boolean }> = [
-  { key: "label", title: "Class", numeric: false },
-  { key: "precision", title: "Precision", numeric: true },
-  { key: "recall", title: "Recall", numeric: true },
-  { key: "f1-score", title: "F1", numeric: true },
-  { key: "support", title: "Support", numeric: true },
-  { key: "tp", title: "TP", numeric: true },
-  { key: "fp", title: "FP", numeric: true },
-  { key: "fn", title: "FN", numeric: true },
-  { key: "ap", title: "AP", numeric: true },
+const COLUMNS: ReadonlyArray<{ key: ReportColumn; title: string; ratio: boolean }> = [
+  { key: "label", title: "Class", ratio: false },
+  { key: "precision", title: "Precision", ratio: true },
+  { key: "recall", title: "Recall", ratio: true },
+  { key: "f1-score", title: "F1", ratio: true },
+  { key: "support", title: "Support", ratio: false },
+  { key: "tp", title: "TP", ratio: false },
+  { key: "fp", title: "FP", ratio: false },
+  { key: "fn", title: "FN", ratio: false },
+  { key: "ap", title: "AP", ratio: true },
 ];
+
+const toSorting = (s: SortState | null): SortingState => (s ? [{ id: s.column, desc: s.direction === "descending" }] : []);
+
+/**
+ * Column definitions for TanStack Table. They read the current sort direction because a
+ * missing AP stays last whichever way the column sorts (`compareRows`).
+ */
+function columnsFor(descending: boolean, digits: number): ColumnDef<ReportRow>[] {
+  return COLUMNS.map(({ key, title, ratio }) => ({
+    id: key,
+    accessorFn: (r: ReportRow) => (key === "label" ? r.label : r[key]),
+    header: title,
+    // Names sort A-Z first, numbers largest first; a third click turns sorting off.
+    sortDescFirst: key !== "label",
+    sortingFn: (a, b) => compareRows(a.original, b.original, key, descending),
+    cell: ({ row }) => {
+      const r = row.original;
+      if (key === "label") return r.label;
+      return ratio ? formatScore(r[key], digits) : formatCount(r[key] ?? 0);
+    },
+  }));
+}
 
 /** The classification report: per-class rows (sortable, selectable) and the average rows. */
 export function ReportTable({ report, selectedLabel = null, onSelectLabel, digits = 3, initialSort = null, caption }: ReportTableProps) {
-  const [sort, setSort] = useState<SortState | null>(initialSort);
+  const [sorting, setSorting] = useState<SortingState>(() => toSorting(initialSort));
   const rows = useMemo(() => classRows(report), [report]);
-  const sorted = useMemo(() => sortRows(rows, sort), [rows, sort]);
   const hasAp = rows.some((r) => r.ap !== undefined);
-  const columns = COLUMNS.filter((c) => c.key !== "ap" || hasAp);
+  const descending = sorting[0]?.desc ?? false;
+  const columns = useMemo(() => columnsFor(descending, digits), [descending, digits]);
+  const rowSelection: RowSelectionState = selectedLabel === null ? {} : { [selectedLabel]: true };
+
+  const table = useReactTable({
+    data: rows,
+    columns,
+    state: { sorting, rowSelection, columnVisibility: { ap: hasAp } },
+    onSortingChange: setSorting,
+    getRowId: (r) => r.label,
+    getCoreRowModel: getCoreRowModel(),
+    getSortedRowModel: getSortedRowModel(),
+    enableMultiSort: false,
+    enableMultiRowSelection: false,
+  });
+  const columnCount = table.getVisibleLeafColumns().length;
   const averages = averageRows(report);
 
   return (
     <table className="report-table">
       <caption>{caption ?? "Classification report"}</caption>
       <thead>
-        <tr>
-          {columns.map((c) => {
-            const direction = sort?.column === c.key ? sort.direction : undefined;
-            return (
-              <th key={c.key} scope="col" aria-sort={direction ?? "none"} className={c.numeric ? "num" : undefined}>
-                <button type="button" onClick={() => setSort(nextSort(sort, c.key))}>
-                  {c.title}
-                  <span aria-hidden="true">{direction === "ascending" ? " ▲" : direction === "descending" ? " ▼" : ""}</span>
-                </button>
-              </th>
-            );
-          })}
-        </tr>
+        {table.getHeaderGroups().map((group) => (
+          <tr key={group.id}>
+            {group.headers.map((header) => {
+              const direction = header.column.getIsSorted();
+              return (
+                <th key={header.id} scope="col" className={header.column.id === "label" ? undefined : "num"}
+                  aria-sort={direction === "asc" ? "ascending" : direction === "desc" ? "descending" : "none"}>
+                  <button type="button" onClick={header.column.getToggleSortingHandler()}>
+                    {flexRender(header.column.columnDef.header, header.getContext())}
+                    <span aria-hidden="true">{direction === "asc" ? " ▲" : direction === "desc" ? " ▼" : ""}</span>
+                  </button>
+                </th>
+              );
+            })}
+          </tr>
+        ))}
       </thead>
       <tbody>
-        {sorted.map((r) => {
-          const selected = r.label === selectedLabel;
+        {table.getRowModel().rows.map((row) => {
+          const selected = row.getIsSelected();
           return (
-            <tr key={r.label} className={selected ? "selected" : undefined}>
-              <th scope="row">
-                <button type="button" aria-pressed={selected} onClick={() => onSelectLabel?.(selected ? null : r.label)}>
-                  {r.label}
-                </button>
-              </th>
-              <td className="num">{formatScore(r.precision, digits)}</td>
-              <td className="num">{formatScore(r.recall, digits)}</td>
-              <td className="num">{formatScore(r["f1-score"], digits)}</td>
-              <td className="num">{formatCount(r.support)}</td>
-              <td className="num">{formatCount(r.tp)}</td>
-              <td className="num">{formatCount(r.fp)}</td>
-              <td className="num">{formatCount(r.fn)}</td>
-              {hasAp && <td className="num">{formatScore(r.ap, digits)}</td>}
+            <tr key={row.id} className={selected ? "selected" : undefined}>
+              {row.getVisibleCells().map((cell) =>
+                cell.column.id === "label" ? (
+                  <th key={cell.id} scope="row">
+                    <button type="button" aria-pressed={selected} onClick={() => onSelectLabel?.(selected ? null : row.id)}>
+                      {flexRender(cell.column.columnDef.cell, cell.getContext())}
+                    </button>
+                  </th>
+                ) : (
+                  <td key={cell.id} className="num">{flexRender(cell.column.columnDef.cell, cell.getContext())}</td>
+                ),
+              )}
             </tr>
           );
         })}
@@ -83,7 +124,7 @@ export function ReportTable({ report, selectedLabel = null, onSelectLabel, digit
             <th scope="row">accuracy</th>
             <td className="num" colSpan={3}>{formatScore(report.accuracy, digits)}</td>
             <td className="num">{formatCount(averages[0]?.support ?? 0)}</td>
-            <td colSpan={columns.length - 5} />
+            <td colSpan={columnCount - 5} />
           </tr>
         )}
         {averages.map((a) => (
@@ -93,7 +134,7 @@ export function ReportTable({ report, selectedLabel = null, onSelectLabel, digit
             <td className="num">{formatScore(a.recall, digits)}</td>
             <td className="num">{formatScore(a["f1-score"], digits)}</td>
             <td className="num">{formatCount(a.support)}</td>
-            <td colSpan={columns.length - 5} />
+            <td colSpan={columnCount - 5} />
           </tr>
         ))}
       </tfoot>

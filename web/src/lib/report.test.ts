@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import shapes from "../fixtures/shapes_report.json";
 import digits from "../fixtures/digits_report.json";
 import type { ClassificationReportDict } from "../api/types";
-import { averageRows, classRows, nextSort, sortRows } from "./report";
+import { averageRows, classRows, compareRows } from "./report";
 
 const report = shapes as unknown as ClassificationReportDict;
 
@@ -12,22 +12,22 @@ describe("report rows", () => {
     expect(averageRows(report).map((r) => r.name)).toEqual(["micro avg", "macro avg", "weighted avg"]);
     expect(classRows(digits as unknown as ClassificationReportDict)).toHaveLength(10);
   });
-  it("sorts by a number, stable, descending", () => {
-    const rows = [
-      { label: "a", precision: 0.5, recall: 1, "f1-score": 0, support: 1, tp: 1, fp: 1, fn: 0, ap: -1 },
-      { label: "b", precision: 0.9, recall: 1, "f1-score": 0, support: 1, tp: 1, fp: 1, fn: 0, ap: 0.3 },
-      { label: "c", precision: 0.5, recall: 1, "f1-score": 0, support: 1, tp: 1, fp: 1, fn: 0, ap: 0.5 },
-    ];
-    expect(sortRows(rows, { column: "precision", direction: "descending" }).map((r) => r.label)).toEqual(["b", "a", "c"]);
-    expect(sortRows(rows, { column: "precision", direction: "ascending" }).map((r) => r.label)).toEqual(["a", "c", "b"]);
-    expect(sortRows(rows, { column: "ap", direction: "ascending" }).map((r) => r.label)).toEqual(["b", "c", "a"]);
-    expect(sortRows(rows, { column: "label", direction: "descending" }).map((r) => r.label)).toEqual(["c", "b", "a"]);
-    expect(sortRows(rows, null).map((r) => r.label)).toEqual(["a", "b", "c"]);
-  });
-  it("cycles sort on header clicks", () => {
-    expect(nextSort(null, "recall")).toEqual({ column: "recall", direction: "descending" });
-    expect(nextSort({ column: "recall", direction: "descending" }, "recall")).toEqual({ column: "recall", direction: "ascending" });
-    expect(nextSort({ column: "recall", direction: "ascending" }, "recall")).toBeNull();
-    expect(nextSort({ column: "recall", direction: "ascending" }, "label")).toEqual({ column: "label", direction: "ascending" });
+  it("compares rows on a column in ascending order; a missing AP lands last either way", () => {
+    const row = (label: string, precision: number, ap?: number) =>
+      ({ label, precision, recall: 1, "f1-score": 0, support: 1, tp: 1, fp: 1, fn: 0, ap });
+    const [a, b, c, d] = [row("a", 0.5, -1), row("b", 0.9, 0.3), row("c", 0.5, 0.5), row("d", 0.5)];
+    expect(compareRows(a, b, "precision", false)).toBeLessThan(0);
+    expect(compareRows(b, a, "precision", true)).toBeGreaterThan(0);
+    expect(compareRows(a, c, "precision", false)).toBe(0);
+    expect(compareRows(b, c, "ap", false)).toBeLessThan(0);
+    // Missing (-1 or absent) after present when ascending; before it when descending, as the
+    // table then reverses the result.
+    expect(compareRows(a, b, "ap", false)).toBeGreaterThan(0);
+    expect(compareRows(a, b, "ap", true)).toBeLessThan(0);
+    expect(compareRows(b, d, "ap", false)).toBeLessThan(0);
+    expect(compareRows(a, d, "ap", false)).toBe(0);
+    expect(compareRows(a, d, "ap", true)).toBe(0);
+    expect(compareRows(c, b, "label", false)).toBeGreaterThan(0);
+    expect(compareRows(c, b, "label", true)).toBeGreaterThan(0);
   });
 });

@@ -1,4 +1,4 @@
-/** Reading `ClassificationReport.to_dict()` into rows, and sorting them. Pure. */
+/** Reading `ClassificationReport.to_dict()` into rows, and comparing them for sorting. Pure. */
 import type { AverageName, AverageRow, ClassificationReportDict, ClassRow } from "../api/types";
 import { AVERAGE_NAMES } from "../api/types";
 
@@ -26,30 +26,20 @@ export interface SortState {
   direction: SortDirection;
 }
 
-/** Rows sorted by a column (stable; labels compare as text; a missing AP sorts last). */
-export function sortRows(rows: readonly ReportRow[], sort: SortState | null): ReportRow[] {
-  const out = [...rows];
-  if (sort === null) return out;
-  const sign = sort.direction === "ascending" ? 1 : -1;
-  const { column } = sort;
-  return out
-    .map((row, index) => ({ row, index }))
-    .sort((a, b) => {
-      if (column === "label") return sign * a.row.label.localeCompare(b.row.label) || a.index - b.index;
-      const va = a.row[column];
-      const vb = b.row[column];
-      const ma = va === undefined || va < 0;
-      const mb = vb === undefined || vb < 0;
-      if (ma || mb) return ma === mb ? a.index - b.index : ma ? 1 : -1;
-      return sign * (va - vb) || a.index - b.index;
-    })
-    .map(({ row }) => row);
-}
-
-/** Next sort on clicking a column header: descending first for numbers, ascending for names; a third click clears. */
-export function nextSort(current: SortState | null, column: ReportColumn): SortState | null {
-  const first: SortDirection = column === "label" ? "ascending" : "descending";
-  if (current === null || current.column !== column) return { column, direction: first };
-  if (current.direction === first) return { column, direction: first === "ascending" ? "descending" : "ascending" };
-  return null;
+/**
+ * Compares two rows on a column in ascending order, for a table whose sorting reverses the
+ * result when descending (TanStack Table's `sortingFn`): labels as text, numbers by value.
+ * A missing value (an absent AP, or Python's -1) lands last in either direction, so it is
+ * compared with `descending` in mind. Ties are 0: the table keeps the report's order.
+ */
+export function compareRows(a: ReportRow, b: ReportRow, column: ReportColumn, descending: boolean): number {
+  if (column === "label") return a.label.localeCompare(b.label);
+  const va = a[column];
+  const vb = b[column];
+  if (va === undefined || va < 0 || vb === undefined || vb < 0) {
+    const ma = va === undefined || va < 0;
+    const mb = vb === undefined || vb < 0;
+    return ma === mb ? 0 : (ma ? 1 : -1) * (descending ? -1 : 1);
+  }
+  return va - vb;
 }
