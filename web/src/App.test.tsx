@@ -5,8 +5,9 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { App } from "./App";
 import { shapes } from "./fixtures";
 import { parseHash } from "./lib/urlState";
-import { DATASET, installMockApi, metricsResult, PROJECT, type Call } from "./test/mockApi";
+import { DATASET, examplesOut, installMockApi, metricsResult, PROJECT, type Call } from "./test/mockApi";
 
+const examplesTotal = () => examplesOut().length;
 const metricsCalls = (calls: Call[]) => calls.filter((c) => c.path.endsWith("/metrics") && c.query.getAll("include").includes("report"));
 
 beforeEach(() => window.history.replaceState(null, "", "/"));
@@ -90,14 +91,63 @@ describe("App over the API", () => {
     const sizes = calls.find((c) => c.path.endsWith("/frames") && c.query.get("query")?.startsWith("frame_id in ('"))!;
     expect(sizes).toBeDefined();
     expect(grid.querySelector("img")!.getAttribute("src")).toMatch(/\/thumbnail\?size=360$/);
+    expect(parseHash(window.location.hash)).toMatchObject({ selection: { kind: "cell", truth: "circle", predicted: "circle" }, page: 0 });
     await user.click(within(grid).getByRole("button", { name: "Next" }));
     await waitFor(() => expect(examples().at(-1)!.query.get("offset")).toBe("12"));
+    expect(new URLSearchParams(window.location.hash.slice(1)).get("page")).toBe("2");
     await user.selectOptions(within(screen.getByRole("region", { name: "circle → circle" })).getByRole("combobox"), "iou");
     await waitFor(() => expect(Object.fromEntries(examples().at(-1)!.query)).toMatchObject({ sort: "iou", order: "asc", offset: "0" }));
+    expect(parseHash(window.location.hash)).toMatchObject({ sort: "iou", page: 0 });
     await user.click(within(screen.getByRole("region", { name: "circle → circle" })).getAllByRole("button", { name: /^Open frame/ })[0]!);
     const frame = await screen.findByRole("region", { name: /^Frame / });
     expect(within(frame).getByRole("table")).toBeInTheDocument();
     expect(calls.some((c) => /\/frames\/[^/]+$/.test(c.path) && c.query.get("inference_set") === "adaptive-cc")).toBe(true);
+  });
+
+  it("a hash with a selection, sort and page shows those examples (a reload restores them)", async () => {
+    window.history.replaceState(null, "", `/#view=metrics&project=${PROJECT}&dataset=${DATASET}&set=adaptive-cc&truth=circle&predicted=circle&sort=area&page=2`);
+    const calls = installMockApi();
+    render(<App />);
+    const grid = await screen.findByRole("region", { name: "circle → circle" });
+    const examples = calls.filter((c) => c.path.endsWith("/examples"));
+    expect(examples).toHaveLength(1); // straight to the page asked for
+    expect(Object.fromEntries(examples[0]!.query)).toMatchObject({ truth: "circle", predicted: "circle", sort: "area", order: "asc", offset: "12", limit: "12" });
+    await waitFor(() => expect(within(grid).getAllByRole("listitem").length).toBeGreaterThan(0));
+    expect(within(grid).getByText(/\(page 2 of \d+\)/)).toBeInTheDocument();
+    expect(within(grid).getByRole("combobox")).toHaveValue("area");
+    expect(screen.getByRole("button", { name: /^truth circle, predicted circle:/ })).toHaveAttribute("aria-pressed", "true");
+    expect(window.location.hash).toContain("truth=circle&predicted=circle&sort=area&page=2");
+  });
+
+  it("a false-negative selection in the hash is restored; new thresholds keep it and go back to the first page", async () => {
+    window.history.replaceState(null, "", `/#view=metrics&project=${PROJECT}&dataset=${DATASET}&set=adaptive-cc&outcome=FN&page=3`);
+    const calls = installMockApi();
+    render(<App />);
+    await screen.findByRole("region", { name: "False negatives" });
+    const examples = () => calls.filter((c) => c.path.endsWith("/examples"));
+    expect(Object.fromEntries(examples()[0]!.query)).toMatchObject({ outcome: "FN", offset: "24" });
+    const { fireEvent } = await import("@testing-library/react");
+    fireEvent.change(screen.getByRole("slider", { name: "Confidence" }), { target: { value: "0.7" } });
+    await waitFor(() => expect(Object.fromEntries(examples().at(-1)!.query)).toMatchObject({ outcome: "FN", conf: "0.7", offset: "0" }));
+    expect(parseHash(window.location.hash)).toMatchObject({ selection: { kind: "fn" }, page: 0, conf: 0.7 });
+    expect(screen.getByRole("region", { name: "False negatives" })).toBeInTheDocument();
+  });
+
+  it("a selection naming an unknown class and a page past the end fall back", async () => {
+    window.history.replaceState(null, "", `/#view=metrics&project=${PROJECT}&dataset=${DATASET}&set=adaptive-cc&confused_as=nope&page=2`);
+    const calls = installMockApi();
+    render(<App />);
+    await screen.findByRole("table", { name: /Classification report/ });
+    await waitFor(() => expect(parseHash(window.location.hash).selection).toBeNull());
+    expect(calls.filter((c) => c.path.endsWith("/examples"))).toHaveLength(0);
+    expect(screen.queryByRole("region", { name: /Confused as/ })).toBeNull();
+
+    window.history.replaceState(null, "", `/#view=metrics&project=${PROJECT}&dataset=${DATASET}&set=adaptive-cc&outcome=FP&page=999`);
+    window.dispatchEvent(new HashChangeEvent("hashchange"));
+    const grid = await screen.findByRole("region", { name: "False positives" });
+    await waitFor(() => expect(within(grid).getByText(/\(page (\d+) of \1\)/)).toBeInTheDocument());
+    const last = calls.filter((c) => c.path.endsWith("/examples")).at(-1)!;
+    expect(Number(last.query.get("offset"))).toBeLessThan(examplesTotal());
   });
 
   it("FN highlights ask the server for false negatives", async () => {

@@ -9,7 +9,7 @@ import type { ProjectOut } from "./api/types";
 import { ErrorPanel, Loading } from "./components/Status";
 import { useApi } from "./hooks/useApi";
 import { effectiveConfidence } from "./lib/thresholds";
-import { formatHash, parseHash, type AppState, type View } from "./lib/urlState";
+import { applyPatch, formatHash, parseHash, type AppState, type View } from "./lib/urlState";
 import { ALL_FRAMES, classNames, type ViewContext } from "./views/context";
 import { CompareView } from "./views/CompareView";
 import { FramePanel } from "./views/FramePanel";
@@ -36,7 +36,7 @@ export function useHashState(): [AppState, (patch: Partial<AppState>) => void] {
     const hash = `#${formatHash(state)}`;
     if (window.location.hash !== hash) window.history.replaceState(null, "", hash);
   }, [state]);
-  const update = useCallback((patch: Partial<AppState>) => setState((s) => ({ ...s, ...patch })), []);
+  const update = useCallback((patch: Partial<AppState>) => setState((s) => applyPatch(s, patch)), []);
   return [state, update];
 }
 
@@ -69,7 +69,7 @@ export function App() {
     return {
       project, dataset: dataset.name, sets: state.sets, thresholds,
       conf: effectiveConfidence(thresholds.conf, thresholds.overrides, classNames(project)), iou: thresholds.iou,
-      segment: state.segment ?? ALL_FRAMES, update,
+      segment: state.segment ?? ALL_FRAMES, selection: state.selection, sort: state.sort, page: state.page, update,
     };
   }, [project, dataset, state, update]);
 

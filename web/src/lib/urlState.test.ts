@@ -1,18 +1,49 @@
 import { describe, expect, it } from "vitest";
-import { EMPTY_STATE, formatHash, parseHash, type AppState } from "./urlState";
+import { applyPatch, EMPTY_STATE, formatHash, parseHash, type AppState, type ExampleSelection } from "./urlState";
+
+const FULL: AppState = {
+  view: "scenarios", project: "my shapes", dataset: "val & test", sets: ["yolo v8", "a/b"], conf: 0.35, iou: 0.6,
+  overrides: { circle: 0.5, "big truck": 0.2 }, segment: "All Frames", frame: "f#1",
+  selection: { kind: "cell", truth: "big truck", predicted: "background" }, sort: "iou", page: 3,
+};
 
 describe("URL state", () => {
   it("round-trips every field, names with spaces and symbols included", () => {
-    const state: AppState = {
-      view: "scenarios", project: "my shapes", dataset: "val & test", sets: ["yolo v8", "a/b"], conf: 0.35, iou: 0.6,
-      overrides: { circle: 0.5, "big truck": 0.2 }, segment: "All Frames", frame: "f#1",
-    };
-    expect(parseHash(`#${formatHash(state)}`)).toEqual(state);
+    expect(parseHash(`#${formatHash(FULL)}`)).toEqual(FULL);
+  });
+
+  it("round-trips every kind of example selection and every sort", () => {
+    const selections: ExampleSelection[] = [
+      { kind: "cell", truth: "a,b", predicted: "c:d=e&f" },
+      { kind: "fn" },
+      { kind: "fp" },
+      { kind: "confused_as", label: "big truck" },
+      { kind: "confused_from", label: "#circle" },
+    ];
+    for (const selection of selections) {
+      for (const sort of ["confidence-disagreement", "confidence-agreement", "iou", "area"] as const) {
+        const state: AppState = { ...EMPTY_STATE, selection, sort, page: 1 };
+        expect(parseHash(`#${formatHash(state)}`)).toEqual(state);
+      }
+    }
+  });
+
+  it("writes the selection in the examples endpoint's terms, the page 1-based", () => {
+    const hash = (patch: Partial<AppState>) => formatHash({ ...EMPTY_STATE, ...patch });
+    expect(hash({ selection: { kind: "cell", truth: "circle", predicted: "square" }, page: 2 })).toBe("view=metrics&truth=circle&predicted=square&page=3");
+    expect(hash({ selection: { kind: "fn" } })).toBe("view=metrics&outcome=FN");
+    expect(hash({ selection: { kind: "fp" }, sort: "area" })).toBe("view=metrics&outcome=FP&sort=area");
+    expect(hash({ selection: { kind: "confused_as", label: "circle" } })).toBe("view=metrics&confused_as=circle");
+    expect(hash({ selection: { kind: "confused_from", label: "circle" } })).toBe("view=metrics&confused_from=circle");
+    expect(parseHash("#truth=circle&predicted=square&page=3")).toMatchObject({ selection: { kind: "cell", truth: "circle", predicted: "square" }, page: 2 });
   });
 
   it("leaves defaults out and reads an empty hash as the empty state", () => {
     expect(formatHash(EMPTY_STATE)).toBe("view=metrics");
     expect(parseHash("")).toEqual(EMPTY_STATE);
+    // the first page, the default sort, and a page without a selection are left out
+    expect(formatHash({ ...EMPTY_STATE, selection: { kind: "fn" }, page: 0 })).toBe("view=metrics&outcome=FN");
+    expect(formatHash({ ...EMPTY_STATE, page: 4 })).toBe("view=metrics");
   });
 
   it("ignores bad values", () => {
@@ -22,5 +53,54 @@ describe("URL state", () => {
     expect(s.iou).toBeNull();
     expect(s.overrides).toEqual({});
     expect(s.sets).toEqual(["a", "b"]);
+  });
+
+  it("reads bad selections, sorts and pages as the defaults", () => {
+    for (const hash of ["#truth=circle", "#predicted=circle", "#truth=&predicted=x", "#outcome=TP", "#outcome=fn", "#confused_as=", "#confused_from="]) {
+      expect(parseHash(hash).selection, hash).toBeNull();
+    }
+    expect(parseHash("#sort=random").sort).toBe("confidence-disagreement");
+    expect(parseHash("#sort=").sort).toBe("confidence-disagreement");
+    for (const page of ["0", "-2", "1.5", "abc", "", "1e3", "99999999999", "0x10"]) {
+      expect(parseHash(`#outcome=FP&page=${page}`).page, page).toBe(0);
+    }
+    expect(parseHash("#outcome=FP&page=12").page).toBe(11);
+    expect(parseHash("#page=12").page).toBe(0); // no selection, no page
+    // more than one selection: a cell first, then confused as / from, then the outcome
+    expect(parseHash("#outcome=FN&confused_from=b&confused_as=a&truth=x&predicted=y").selection).toEqual({ kind: "cell", truth: "x", predicted: "y" });
+    expect(parseHash("#outcome=FN&confused_from=b&confused_as=a").selection).toEqual({ kind: "confused_as", label: "a" });
+    expect(parseHash("#outcome=FN&confused_from=b").selection).toEqual({ kind: "confused_from", label: "b" });
+  });
+});
+
+describe("applyPatch", () => {
+  const shown: AppState = {
+    ...EMPTY_STATE, project: "shapes", dataset: "scenes", sets: ["a"], conf: 0.3,
+    selection: { kind: "cell", truth: "circle", predicted: "square" }, sort: "area", page: 4,
+  };
+
+  it("starts the examples on their first page when the thresholds, segment, sets or dataset change; the selection stays", () => {
+    for (const patch of [{ conf: 0.4 }, { iou: 0.7 }, { overrides: { circle: 0.5 } }, { segment: "night" }, { sets: ["b"] }, { sets: ["a", "b"] }, { dataset: "other" }] as Partial<AppState>[]) {
+      const next = applyPatch(shown, patch);
+      expect(next.page, JSON.stringify(patch)).toBe(0);
+      expect(next.selection).toEqual(shown.selection);
+      expect(next.sort).toBe("area");
+    }
+  });
+
+  it("another project drops the selection (other classes); a new selection or sort starts on the first page", () => {
+    expect(applyPatch(shown, { project: "digits", dataset: null, sets: [] })).toMatchObject({ selection: null, page: 0, sort: "area" });
+    expect(applyPatch(shown, { selection: { kind: "fn" } })).toMatchObject({ selection: { kind: "fn" }, page: 0 });
+    expect(applyPatch(shown, { sort: "iou" })).toMatchObject({ sort: "iou", page: 0 });
+    expect(applyPatch(shown, { selection: { kind: "fp" }, page: 2 }).page).toBe(2);
+  });
+
+  it("keeps the page when nothing it depends on changes, or a missing name is filled in", () => {
+    expect(applyPatch(shown, { page: 5 }).page).toBe(5);
+    expect(applyPatch(shown, { view: "scenarios" }).page).toBe(4);
+    expect(applyPatch(shown, { frame: "0001" }).page).toBe(4);
+    expect(applyPatch(shown, { conf: 0.3, sets: ["a"], segment: null })).toEqual(shown); // the same values
+    const fromLink = { ...shown, project: null, dataset: null, sets: [] };
+    expect(applyPatch(fromLink, { project: "shapes", dataset: "scenes", sets: ["a"] })).toEqual(shown);
   });
 });

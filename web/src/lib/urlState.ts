@@ -1,7 +1,18 @@
 /** The app's state in the URL hash, so a reload or a shared link restores the view. Pure. */
+import { EXAMPLE_SORTS, type ExampleSort } from "./examples";
 
 export type View = "metrics" | "scenarios" | "compare" | "frame";
 export const VIEW_NAMES: readonly View[] = ["metrics", "scenarios", "compare", "frame"];
+
+/** What the examples below the matrix show (Metrics). */
+export type ExampleSelection =
+  | { kind: "cell"; truth: string; predicted: string }
+  | { kind: "fn" }
+  | { kind: "fp" }
+  | { kind: "confused_as"; label: string }
+  | { kind: "confused_from"; label: string };
+
+export const DEFAULT_SORT: ExampleSort = "confidence-disagreement";
 
 export interface AppState {
   view: View;
@@ -17,10 +28,16 @@ export interface AppState {
   segment: string | null;
   /** The frame the Frame view shows. */
   frame: string | null;
+  /** The examples shown below the matrix (null: none). */
+  selection: ExampleSelection | null;
+  /** Their order, and the 0-based page of them. */
+  sort: ExampleSort;
+  page: number;
 }
 
 export const EMPTY_STATE: AppState = {
   view: "metrics", project: null, dataset: null, sets: [], conf: null, iou: null, overrides: {}, segment: null, frame: null,
+  selection: null, sort: DEFAULT_SORT, page: 0,
 };
 
 function unit(text: string | null): number | null {
@@ -44,10 +61,61 @@ function overridesOf(text: string | null): Record<string, number> {
   }
 }
 
+/**
+ * The selection, in the examples endpoint's own terms: `truth=` + `predicted=` (a matrix
+ * cell), `outcome=FN` / `outcome=FP`, `confused_as=` or `confused_from=`. Incomplete or
+ * unknown ones read as none; when several are given the first of that order wins.
+ */
+function selectionOf(q: URLSearchParams): ExampleSelection | null {
+  const truth = q.get("truth");
+  const predicted = q.get("predicted");
+  if (truth && predicted) return { kind: "cell", truth, predicted };
+  const as = q.get("confused_as");
+  if (as) return { kind: "confused_as", label: as };
+  const from = q.get("confused_from");
+  if (from) return { kind: "confused_from", label: from };
+  const outcome = q.get("outcome");
+  if (outcome === "FN") return { kind: "fn" };
+  if (outcome === "FP") return { kind: "fp" };
+  return null;
+}
+
+function writeSelection(q: URLSearchParams, s: ExampleSelection | null): void {
+  switch (s?.kind) {
+    case "cell":
+      q.set("truth", s.truth);
+      q.set("predicted", s.predicted);
+      break;
+    case "fn":
+      q.set("outcome", "FN");
+      break;
+    case "fp":
+      q.set("outcome", "FP");
+      break;
+    case "confused_as":
+      q.set("confused_as", s.label);
+      break;
+    case "confused_from":
+      q.set("confused_from", s.label);
+      break;
+  }
+}
+
+function sortOf(text: string | null): ExampleSort {
+  return EXAMPLE_SORTS.some((s) => s.value === text) ? (text as ExampleSort) : DEFAULT_SORT;
+}
+
+/** `page=` is 1-based (as the grid shows it); anything but a whole number from 1 reads as the first page. */
+function pageOf(text: string | null): number {
+  if (text === null || !/^\d{1,9}$/.test(text.trim())) return 0;
+  return Math.max(0, Number(text.trim()) - 1);
+}
+
 /** The state in a hash (`#view=metrics&project=p&set=a&set=b&conf=0.3`); unknown or bad values fall back. */
 export function parseHash(hash: string): AppState {
   const q = new URLSearchParams(hash.replace(/^#/, ""));
   const view = q.get("view");
+  const selection = selectionOf(q);
   return {
     view: VIEW_NAMES.includes(view as View) ? (view as View) : "metrics",
     project: q.get("project") || null,
@@ -58,6 +126,9 @@ export function parseHash(hash: string): AppState {
     overrides: overridesOf(q.get("overrides")),
     segment: q.get("segment") || null,
     frame: q.get("frame") || null,
+    selection,
+    sort: sortOf(q.get("sort")),
+    page: selection ? pageOf(q.get("page")) : 0,
   };
 }
 
@@ -73,5 +144,29 @@ export function formatHash(state: AppState): string {
   if (Object.keys(state.overrides).length > 0) q.set("overrides", JSON.stringify(state.overrides));
   if (state.segment) q.set("segment", state.segment);
   if (state.frame) q.set("frame", state.frame);
+  writeSelection(q, state.selection);
+  if (state.sort !== DEFAULT_SORT) q.set("sort", state.sort);
+  if (state.page > 0 && state.selection) q.set("page", String(state.page + 1));
   return q.toString();
+}
+
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+/**
+ * A change to the state, with what follows from it: the examples start on their first
+ * page again when the thresholds, segment, inference sets, project or dataset change, the
+ * selection or the sort (unless the patch names a page). Another project has other classes,
+ * so its selection goes too; a selection stays over the rest. Filling in a project or
+ * dataset the state had none of (the app choosing the first) is not a change.
+ */
+export function applyPatch(state: AppState, patch: Partial<AppState>): AppState {
+  const next = { ...state, ...patch };
+  const changed = (key: keyof AppState) => key in patch && !same(state[key], next[key]);
+  const switched = (key: "project" | "dataset") => changed(key) && state[key] !== null;
+  if (switched("project") && !("selection" in patch)) next.selection = null;
+  const moved =
+    switched("project") || switched("dataset") || (changed("sets") && state.sets.length > 0) ||
+    (["conf", "iou", "overrides", "segment", "selection", "sort"] as const).some(changed);
+  if (moved && !("page" in patch)) next.page = 0;
+  return next;
 }

@@ -1,6 +1,6 @@
-import { useMemo, useRef, useState } from "react";
+import { useEffect, useMemo, useRef, useState } from "react";
 import { api, type ExamplesQuery } from "../api/client";
-import { AVERAGE_NAMES, COCO_STAT_NAMES, type ClassificationReportDict, type ExampleOut } from "../api/types";
+import { AVERAGE_NAMES, BACKGROUND, COCO_STAT_NAMES, type ClassificationReportDict, type ExampleOut } from "../api/types";
 import { ConfusionMatrix } from "../components/ConfusionMatrix";
 import { ExampleGrid } from "../components/ExampleGrid";
 import { PRCurve } from "../components/PRCurve";
@@ -8,9 +8,10 @@ import { ReportTable } from "../components/ReportTable";
 import { ErrorPanel, Loading } from "../components/Status";
 import { ThresholdSliders } from "../components/ThresholdSliders";
 import { useApi } from "../hooks/useApi";
-import type { Example, ExampleSort } from "../lib/examples";
+import { pageCount, type Example } from "../lib/examples";
 import { formatScore } from "../lib/format";
 import type { MatrixHighlight } from "../lib/matrix";
+import type { ExampleSelection } from "../lib/urlState";
 import { exampleOf, frameIdsQuery, iouGrid, serverSort } from "./adapters";
 import { ALL_FRAMES, classColors, classNames, type ViewContext } from "./context";
 import { FramePanel } from "./FramePanel";
@@ -29,13 +30,20 @@ export function filterReport(report: ClassificationReportDict, text: string): Cl
   ) as ClassificationReportDict;
 }
 
-/** What the examples below the matrix show. */
-export type ExampleSelection =
-  | { kind: "cell"; truth: string; predicted: string }
-  | { kind: "fn" }
-  | { kind: "fp" }
-  | { kind: "confused_as"; label: string }
-  | { kind: "confused_from"; label: string };
+export type { ExampleSelection };
+
+/** Whether a selection (from the URL) names classes of the project; others are dropped. */
+export function selectionFits(s: ExampleSelection, classes: readonly string[]): boolean {
+  switch (s.kind) {
+    case "cell":
+      return [s.truth, s.predicted].every((c) => c === BACKGROUND || classes.includes(c));
+    case "confused_as":
+    case "confused_from":
+      return classes.includes(s.label);
+    default:
+      return true;
+  }
+}
 
 function selectionQuery(s: ExampleSelection): Partial<ExamplesQuery> {
   switch (s.kind) {
@@ -82,16 +90,21 @@ function selectionOf(highlight: MatrixHighlight): ExampleSelection | null {
 }
 
 export function MetricsView({ ctx }: { ctx: ViewContext }) {
-  const { project, dataset, sets, conf, iou, segment } = ctx;
+  const { project, dataset, sets, conf, iou, segment, sort, page } = ctx;
   const detection = project.task === "detection";
   const classes = classNames(project);
   const colors = classColors(project);
   const [shown, setShown] = useState(0);
   const set = sets[Math.min(shown, sets.length - 1)]!;
   const [label, setLabel] = useState<string | null>(null);
-  const [selection, setSelection] = useState<ExampleSelection | null>(null);
-  const [sort, setSort] = useState<ExampleSort>("confidence-disagreement");
-  const [page, setPage] = useState(0);
+  // The selection, sort and page live in the URL (AppState); one naming unknown classes is dropped.
+  const fits = ctx.selection !== null && selectionFits(ctx.selection, classes);
+  const selection = fits ? ctx.selection : null;
+  const { update } = ctx;
+  useEffect(() => {
+    if (ctx.selection !== null && !fits) update({ selection: null });
+  }, [ctx.selection, fits, update]);
+  const setPage = (next: number) => update({ page: next });
   const [open, setOpen] = useState<ExampleOut | null>(null);
   const [classFilter, setClassFilter] = useState("");
   const segmentParam = segment === ALL_FRAMES ? undefined : segment;
@@ -141,11 +154,17 @@ export function MetricsView({ ctx }: { ctx: ViewContext }) {
   const segments = useApi(JSON.stringify(["segments", project.name, dataset]), (signal) => api.segments(project.name, dataset, { signal }));
   const segmentThresholds = segments.data?.find((s) => s.name === segment)?.thresholds;
   const choose = (next: ExampleSelection | null) => {
-    setSelection(next);
+    update({ selection: next, page: 0 });
     drawn.current = null;
-    setPage(0);
     setOpen(null);
   };
+  // A page past the end (a shared link after the data changed, a stale URL) goes to the last page.
+  const total = examples.data && examples.dataKey === examplesKey ? examples.data.total : null;
+  useEffect(() => {
+    if (total === null) return;
+    const last = Math.max(0, pageCount(total, PAGE_SIZE) - 1);
+    if (page > last) update({ page: last });
+  }, [total, page, update]);
 
   return (
     <div className="metrics-view">
@@ -215,7 +234,7 @@ export function MetricsView({ ctx }: { ctx: ViewContext }) {
             {examples.error !== null && <ErrorPanel error={examples.error} onRetry={examples.reload} title="Examples could not be loaded" />}
             {grid && (
               <ExampleGrid examples={grid.examples}
-                sort={sort} onSortChange={(s) => { setSort(s); setPage(0); }}
+                sort={sort} onSortChange={(s) => update({ sort: s, page: 0 })}
                 page={page} pageSize={PAGE_SIZE} total={grid.total} onPageChange={setPage}
                 onOpen={(ex) => setOpen(examples.data?.examples.find((e) => e.kind === ex.object.kind && e.id === ex.object.id) ?? null)}
                 classColors={colors} title={selectionTitle(selection)} />

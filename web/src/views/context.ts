@@ -1,7 +1,8 @@
 import type { ProjectOut } from "../api/types";
 import type { ThresholdValues } from "../components/ThresholdSliders";
 import type { Confidence } from "../api/types";
-import type { AppState } from "../lib/urlState";
+import type { ExampleSort } from "../lib/examples";
+import type { AppState, ExampleSelection } from "../lib/urlState";
 
 export const ALL_FRAMES = "All Frames";
 
@@ -18,6 +19,10 @@ export interface ViewContext {
   iou: number;
   /** The selected segment ("All Frames" by default). */
   segment: string;
+  /** The examples below the matrix (Metrics): what, in which order, which page (0-based). */
+  selection: ExampleSelection | null;
+  sort: ExampleSort;
+  page: number;
   update: (patch: Partial<AppState>) => void;
 }
 

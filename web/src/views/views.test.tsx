@@ -17,7 +17,7 @@ afterEach(() => vi.unstubAllGlobals());
 function context(project: ProjectOut = projectOut(), patch: Partial<ViewContext> = {}): ViewContext {
   return {
     project, dataset: DATASET, sets: ["adaptive-cc"], thresholds: { conf: 0.1, iou: 0.5, overrides: {} }, conf: 0.1, iou: 0.5,
-    segment: "All Frames", update: vi.fn(), ...patch,
+    segment: "All Frames", selection: null, sort: "confidence-disagreement", page: 0, update: vi.fn(), ...patch,
   };
 }
 
