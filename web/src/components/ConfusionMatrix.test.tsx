@@ -166,6 +166,42 @@ describe("ConfusionMatrix with many classes", () => {
     expect(onSelectCell).toHaveBeenCalledWith("c3", "c3");
   });
 
+  it("lists the cells involving the class, largest count first, then matrix order", () => {
+    render(<ConfusionMatrix matrix={m} maxGridClasses={1} filterLabel="dog" />);
+    const table = screen.getByRole("table", { name: "Confusion matrix as a table" });
+    expect(within(table).getByRole("columnheader", { name: "Count" })).toHaveAttribute("aria-sort", "descending");
+    const rows = within(table).getAllByRole("row").slice(1);
+    expect(rows.map((r) => Array.from(r.children).slice(0, 3).map((c) => c.textContent))).toEqual([
+      ["dog", "dog", "30"],
+      ["dog", "background", "8"],
+      ["cat", "dog", "3"],
+      ["dog", "cat", "2"],
+      ["background", "dog", "1"],
+    ]);
+    expect(rows[0]!.children[3]).toHaveTextContent("30 of 40 (75.0%)");
+  });
+
+  it("a selected row is marked; Enter on a row selects its cell", async () => {
+    const user = userEvent.setup();
+    const onSelectCell = vi.fn();
+    render(<ConfusionMatrix matrix={big} onSelectCell={onSelectCell} selectedCell={["c2", "c2"]} filterLabel="c2" />);
+    const selected = screen.getAllByRole("button", { name: "c2", pressed: true });
+    expect(selected).toHaveLength(1);
+    expect(selected[0]!.closest("tr")).toHaveClass("selected");
+    expect(selected[0]!.closest("tr")).toHaveTextContent("c2c210");
+    const other = screen.getAllByRole("button", { pressed: false }).find((b) => b.closest("tr")?.querySelector("td")?.textContent === "c5")!;
+    other.focus();
+    await user.keyboard("{Enter}");
+    expect(onSelectCell).toHaveBeenLastCalledWith("c2", "c5");
+  });
+
+  it("says so when no cell matches", async () => {
+    const user = userEvent.setup();
+    render(<ConfusionMatrix matrix={big} filterLabel="c1" />);
+    await user.click(screen.getByRole("button", { name: "FP" }));
+    expect(screen.getByRole("cell", { name: "No cells match." })).toBeInTheDocument();
+  });
+
   it("takes the filter from the parent when controlled (a report row selection)", () => {
     const onFilter = vi.fn();
     render(<ConfusionMatrix matrix={big} filterLabel="c5" onFilterLabelChange={onFilter} />);
@@ -190,5 +226,14 @@ describe("ConfusionMatrix with many classes", () => {
     render(<ConfusionMatrix comparison={{ labels, base: matrix, other }} />);
     const first = screen.getAllByRole("row")[1]!;
     expect(first).toHaveTextContent("c1c205+5");
+    expect(screen.getByRole("columnheader", { name: "Delta" })).toHaveAttribute("aria-sort", "descending");
+  });
+
+  it("delta mode in table form ranks a larger decrease above a smaller increase", () => {
+    const other = matrix.map((row, i) => row.map((v, j) => (i === 1 && j === 2 ? v + 2 : i === 4 && j === 4 ? v - 7 : v)));
+    render(<ConfusionMatrix comparison={{ labels, base: matrix, other }} />);
+    const [first, second] = screen.getAllByRole("row").slice(1);
+    expect(first).toHaveTextContent("c4c4103-7");
+    expect(second).toHaveTextContent("c1c202+2");
   });
 });

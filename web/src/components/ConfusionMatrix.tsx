@@ -1,11 +1,15 @@
 import { useMemo, useRef, useState, type KeyboardEvent } from "react";
+import {
+  flexRender, getCoreRowModel, getFilteredRowModel, getSortedRowModel, useReactTable,
+  type ColumnDef, type FilterFn, type SortingState,
+} from "@tanstack/react-table";
 import type { ComparisonCellDict, ConfusionMatrixDict } from "../api/types";
 import { BACKGROUND } from "../api/types";
 import { deltaColor, shareColor, textColorOn } from "../lib/color";
 import { formatPercent, formatSigned } from "../lib/format";
 import {
-  assertSameShape, cellHoverText, deltaCell, highlightedCells, isHighlighted, matrixEntries,
-  maxCount, normalize, type MatrixHighlight, type Normalization,
+  assertSameShape, cellHoverText, deltaCell, highlightedCells, involves, isHighlighted, matrixEntries,
+  maxCount, normalize, type MatrixEntry, type MatrixHighlight, type Normalization,
 } from "../lib/matrix";
 import { ToggleGroup } from "./ToggleGroup";
 
@@ -288,19 +292,65 @@ interface TableProps extends GridProps {
   onFilter: (label: string | null) => void;
 }
 
-/** The many-class form: one row per non-empty cell, filterable by class. */
+/** A row of the table form: one cell of the matrix (in delta mode `count` is the other's). */
+interface TableRow extends MatrixEntry {
+  cell: CellView;
+}
+
+/** The table's filter: the class (truth or prediction) and the toolbar's highlight. */
+interface TableFilter {
+  label: string | null;
+  highlight: MatrixHighlight;
+}
+
+const COUNT_COLUMNS: ColumnDef<TableRow>[] = [
+  { id: "truth", header: "Ground truth", accessorFn: (r) => r.truth },
+  { id: "predicted", header: "Prediction", accessorFn: (r) => r.predicted },
+  { id: "count", header: "Count", accessorFn: (r) => r.count },
+  { id: "share", header: "Share", accessorFn: (r) => r.cell.title },
+];
+const DELTA_COLUMNS: ColumnDef<TableRow>[] = [
+  { id: "truth", header: "Ground truth", accessorFn: (r) => r.truth },
+  { id: "predicted", header: "Prediction", accessorFn: (r) => r.predicted },
+  { id: "base", header: "Base", accessorFn: (r) => r.cell.delta!.base },
+  { id: "other", header: "Other", accessorFn: (r) => r.cell.delta!.other },
+  // Largest change first, whichever its sign.
+  { id: "delta", header: "Delta", accessorFn: (r) => r.cell.delta!.delta, cell: ({ row }) => row.original.cell.text,
+    sortingFn: (a, b) => Math.abs(a.original.cell.delta!.delta) - Math.abs(b.original.cell.delta!.delta) },
+];
+// Biggest confusions (or changes) first; ties keep matrix order.
+const COUNT_SORTING: SortingState = [{ id: "count", desc: true }];
+const DELTA_SORTING: SortingState = [{ id: "delta", desc: true }];
+
+/** The many-class form: one row per non-empty (delta mode: changed) cell, filterable by class. */
 function MatrixTable(props: TableProps) {
   const { labels, classes, counts, cells, isDelta, highlight, filterLabel, onFilter, isSelected, onSelectCell, caption } = props;
-  let entries = matrixEntries(labels, counts, filterLabel);
-  if (isDelta) {
-    // Cells that were non-empty in either matrix, largest change first.
-    const changed = labels.flatMap((_, i) => labels.map((__, j) => ({ i, j, d: cells[i]![j]!.delta! })))
-      .filter(({ d }) => d.base !== 0 || d.other !== 0)
-      .filter(({ d }) => filterLabel === null || d.truth === filterLabel || d.predicted === filterLabel)
-      .sort((a, b) => Math.abs(b.d.delta) - Math.abs(a.d.delta) || a.i - b.i || a.j - b.j);
-    entries = changed.map(({ i, j, d }) => ({ truth: d.truth, predicted: d.predicted, count: d.other, i, j }));
-  }
-  if (highlight.kind !== "none") entries = entries.filter((e) => isHighlighted(labels, highlight, e.i, e.j));
+  const data = useMemo<TableRow[]>(() => {
+    if (!isDelta) return matrixEntries(labels, counts).map((e) => ({ ...e, cell: cells[e.i]![e.j]! }));
+    // Cells that were non-empty in either matrix.
+    return labels.flatMap((truth, i) => labels.map((predicted, j) => ({ truth, predicted, i, j, cell: cells[i]![j]! })))
+      .filter(({ cell }) => cell.delta!.base !== 0 || cell.delta!.other !== 0)
+      .map((r) => ({ ...r, count: r.cell.delta!.other }));
+  }, [isDelta, labels, counts, cells]);
+  const filter: TableFilter | undefined =
+    filterLabel === null && highlight.kind === "none" ? undefined : { label: filterLabel, highlight };
+  const globalFilterFn: FilterFn<TableRow> = (row, _columnId, value: TableFilter) =>
+    involves(row.original, value.label) &&
+    (value.highlight.kind === "none" || isHighlighted(labels, value.highlight, row.original.i, row.original.j));
+
+  const table = useReactTable({
+    data,
+    columns: isDelta ? DELTA_COLUMNS : COUNT_COLUMNS,
+    state: { globalFilter: filter, sorting: isDelta ? DELTA_SORTING : COUNT_SORTING },
+    globalFilterFn,
+    getRowId: (r) => `${r.i},${r.j}`,
+    getCoreRowModel: getCoreRowModel(),
+    getFilteredRowModel: getFilteredRowModel(),
+    getSortedRowModel: getSortedRowModel(),
+  });
+  const rows = table.getRowModel().rows;
+  const columnCount = table.getVisibleLeafColumns().length;
+
   return (
     <div className="matrix-table">
       <label>
@@ -313,55 +363,53 @@ function MatrixTable(props: TableProps) {
       <table>
         <caption className="visually-hidden">{caption ?? "Confusion matrix"} as a table</caption>
         <thead>
-          <tr>
-            <th scope="col">Ground truth</th>
-            <th scope="col">Prediction</th>
-            {isDelta ? (
-              <>
-                <th scope="col">Base</th>
-                <th scope="col">Other</th>
-                <th scope="col">Delta</th>
-              </>
-            ) : (
-              <>
-                <th scope="col">Count</th>
-                <th scope="col">Share</th>
-              </>
-            )}
-          </tr>
+          {table.getHeaderGroups().map((group) => (
+            <tr key={group.id}>
+              {group.headers.map((header) => {
+                const sorted = header.column.getIsSorted();
+                return (
+                  <th key={header.id} scope="col"
+                    aria-sort={sorted === "desc" ? "descending" : sorted === "asc" ? "ascending" : undefined}>
+                    {flexRender(header.column.columnDef.header, header.getContext())}
+                  </th>
+                );
+              })}
+            </tr>
+          ))}
         </thead>
         <tbody>
-          {entries.map(({ truth, predicted, count, i, j }) => {
-            const cell = cells[i]![j]!;
+          {rows.map((row) => {
+            const { truth, predicted, i, j, cell } = row.original;
+            const selected = isSelected(i, j);
+            const colored = { background: cell.background, color: textColorOn(cell.background) };
             return (
-              <tr key={`${i},${j}`} className={isSelected(i, j) ? "selected" : undefined}>
-                <th scope="row">
-                  <button type="button" aria-pressed={isSelected(i, j)} title={cell.title}
-                    onClick={() => onSelectCell?.(truth, predicted)}>
-                    {truth}
-                  </button>
-                </th>
-                <td>{predicted}</td>
-                {isDelta ? (
-                  <>
-                    <td>{cell.delta!.base}</td>
-                    <td>{cell.delta!.other}</td>
-                    <td style={{ background: cell.background, color: textColorOn(cell.background) }} title={cell.title}>
-                      {cell.text}
-                    </td>
-                  </>
-                ) : (
-                  <>
-                    <td>{count}</td>
-                    <td style={{ background: cell.background, color: textColorOn(cell.background) }}>{cell.title}</td>
-                  </>
-                )}
+              <tr key={row.id} className={selected ? "selected" : undefined}>
+                {row.getVisibleCells().map((c) => {
+                  const content = flexRender(c.column.columnDef.cell, c.getContext());
+                  switch (c.column.id) {
+                    case "truth":
+                      return (
+                        <th key={c.id} scope="row">
+                          <button type="button" aria-pressed={selected} title={cell.title}
+                            onClick={() => onSelectCell?.(truth, predicted)}>
+                            {content}
+                          </button>
+                        </th>
+                      );
+                    case "share":
+                      return <td key={c.id} style={colored}>{content}</td>;
+                    case "delta":
+                      return <td key={c.id} style={colored} title={cell.title}>{content}</td>;
+                    default:
+                      return <td key={c.id}>{content}</td>;
+                  }
+                })}
               </tr>
             );
           })}
-          {entries.length === 0 && (
+          {rows.length === 0 && (
             <tr>
-              <td colSpan={isDelta ? 5 : 4}>No cells match.</td>
+              <td colSpan={columnCount}>No cells match.</td>
             </tr>
           )}
         </tbody>

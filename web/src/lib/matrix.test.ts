@@ -3,7 +3,7 @@ import compare from "../fixtures/shapes_compare.json";
 import type { ComparisonCellDict } from "../api/types";
 import {
   assertSameShape, cellHoverText, columnTotals, deltaCell, highlightedCells, isHighlighted,
-  matrixEntries, maxCount, normalize, rowTotals,
+  involves, matrixEntries, maxCount, normalize, rowTotals,
 } from "./matrix";
 
 const labels = ["cat", "dog", "background"];
@@ -82,18 +82,24 @@ describe("highlights", () => {
 });
 
 describe("matrixEntries", () => {
-  it("keeps cells where truth or prediction is the class, largest first", () => {
-    const rows = matrixEntries(labels, m, "dog");
-    expect(rows.map((r) => [r.truth, r.predicted, r.count])).toEqual([
-      ["dog", "dog", 30],
-      ["dog", "background", 8],
-      ["cat", "dog", 3],
-      ["dog", "cat", 2],
-      ["background", "dog", 1],
+  it("lists the non-empty cells in matrix order", () => {
+    expect(matrixEntries(labels, m).map((r) => [r.truth, r.predicted, r.count, r.i, r.j])).toEqual([
+      ["cat", "cat", 12, 0, 0],
+      ["cat", "dog", 3, 0, 1],
+      ["cat", "background", 25, 0, 2],
+      ["dog", "cat", 2, 1, 0],
+      ["dog", "dog", 30, 1, 1],
+      ["dog", "background", 8, 1, 2],
+      ["background", "cat", 5, 2, 0],
+      ["background", "dog", 1, 2, 1],
     ]);
   });
-  it("without a class keeps every non-empty cell", () => {
-    expect(matrixEntries(labels, m, null)).toHaveLength(8);
+  it("a class involves the cells where it is the truth or the prediction", () => {
+    const dog = matrixEntries(labels, m).filter((e) => involves(e, "dog"));
+    expect(dog.map((r) => [r.truth, r.predicted])).toEqual([
+      ["cat", "dog"], ["dog", "cat"], ["dog", "dog"], ["dog", "background"], ["background", "dog"],
+    ]);
+    expect(matrixEntries(labels, m).filter((e) => involves(e, null))).toHaveLength(8);
   });
   it("max count is at least 1", () => {
     expect(maxCount([[0]])).toBe(1);

@@ -96,21 +96,22 @@ export interface MatrixEntry {
 }
 
 /**
- * The table form's rows: non-empty cells whose ground truth or prediction is `label`
- * (every non-empty cell when `label` is null), largest count first, then matrix order.
+ * The table form's rows: the non-empty cells in matrix order (rows, then columns). The
+ * table filters them by class (`involves`) and sorts them (largest count first).
  */
-export function matrixEntries(labels: string[], matrix: number[][], label: string | null): MatrixEntry[] {
+export function matrixEntries(labels: string[], matrix: number[][]): MatrixEntry[] {
   const out: MatrixEntry[] = [];
   matrix.forEach((row, i) =>
     row.forEach((count, j) => {
-      if (count === 0) return;
-      const truth = labels[i]!;
-      const predicted = labels[j]!;
-      if (label !== null && truth !== label && predicted !== label) return;
-      out.push({ truth, predicted, count, i, j });
+      if (count !== 0) out.push({ truth: labels[i]!, predicted: labels[j]!, count, i, j });
     }),
   );
-  return out.sort((a, b) => b.count - a.count || a.i - b.i || a.j - b.j);
+  return out;
+}
+
+/** Whether a cell's ground truth or prediction is `label` (every cell when `label` is null). */
+export function involves(cell: { truth: string; predicted: string }, label: string | null): boolean {
+  return label === null || cell.truth === label || cell.predicted === label;
 }
 
 /** The largest off-diagonal cell (background included), for scaling colors; at least 1. */
