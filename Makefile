@@ -5,9 +5,18 @@ BIN := $(VENV)/bin
 NATIVE := $(wildcard src/shoal/*/*.c src/shoal/*/*/*.c)
 # Reinstall (which rebuilds the C kernels) whenever packaging or C sources change.
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml setup.py $(NATIVE) | sha1sum | cut -c1-12)
-
-.PHONY: demo test test-python test-web lint typecheck bench clean
 WEB_STAMP := web/node_modules/.installed-$(shell cat web/package-lock.json 2>/dev/null | sha1sum | cut -c1-12)
+# The built web app lives in the Python package, which serves it at `/`.
+WEB_APP := src/shoal/server/_webapp/index.html
+WEB_SOURCES := web/index.html web/vite.config.ts web/tsconfig.json web/package-lock.json \
+	$(shell find web/src -type f -not -name '*.test.ts' -not -name '*.test.tsx' \
+		-not -path 'web/src/fixtures/*' -not -path 'web/src/test/*' 2>/dev/null)
+# Browser tests drive Debian's chromium (Playwright's own browser download is not used).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: demo test test-python test-web web chromium lint typecheck bench bench-web clean
 
 $(STAMP): pyproject.toml setup.py $(NATIVE)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,25 +25,36 @@ $(STAMP): pyproject.toml setup.py $(NATIVE)
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
-demo: $(STAMP)
-	$(BIN)/shoal demo --build
-	$(BIN)/shoal demo
-
-test: test-python test-web
-
 $(WEB_STAMP): web/package-lock.json
 	cd web && npm ci --no-audit --no-fund --loglevel=error
 	rm -f web/node_modules/.installed-*
 	touch $(WEB_STAMP)
 
+$(WEB_APP): $(WEB_STAMP) $(WEB_SOURCES)
+	cd web && npm run --silent build -- --logLevel warn
+
+web: $(WEB_APP)
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "installing Debian's chromium for the browser tests"; \
+		$(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
+
+# Builds the demo projects when the store lacks them, then serves the web app on them.
+demo: $(STAMP) $(WEB_APP)
+	$(BIN)/shoal demo --serve --host $(HOST) --port $(PORT)
+
+test: test-web test-python
+
 test-web: $(WEB_STAMP)
 	cd web && npm run --silent typecheck && npm test --silent
 
-test-python: $(STAMP)
+test-python: $(STAMP) $(WEB_APP) chromium
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
-	$(BIN)/pytest -n 2 -q
+	$(BIN)/pytest -n 2 --dist loadgroup -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check --fix src tests benchmarks
@@ -46,5 +66,8 @@ typecheck: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/coco_eval.py --size M
 
+bench-web: $(STAMP) $(WEB_APP) chromium
+	$(BIN)/python benchmarks/web_speed.py --size M
+
 clean:
-	rm -rf $(VENV) build src/*.egg-info
+	rm -rf $(VENV) build src/*.egg-info src/shoal/server/_webapp

@@ -21,7 +21,9 @@ from shoal.demo import build_demo_projects
 
 WEB = Path(__file__).resolve().parents[1]
 OUT = WEB / "src" / "fixtures"
-IMAGES = WEB / "public" / "fixtures"
+# Beside the JSON (tests only, never built into the app); `image_url` names them as the
+# mocked server would serve them.
+IMAGES = WEB / "src" / "fixtures" / "images"
 
 
 def clean(value):

@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
+
+if TYPE_CHECKING:
+    from shoal.store import Store
 
 DEMO_IMAGES = 400
 DEMO_SEED = 7
@@ -38,12 +41,24 @@ def register(commands: Any) -> None:
         action="store_true",
         help="build the demo projects (digits, shapes) into the store instead",
     )
-    parser.add_argument("--home", type=Path, default=None, help="the store's home for --build")
+    parser.add_argument(
+        "--serve",
+        action="store_true",
+        help=(
+            "build the demo projects if the store lacks them, then serve the web app and "
+            "the REST API on them (what `make demo` runs)"
+        ),
+    )
+    parser.add_argument(
+        "--home", type=Path, default=None, help="the store's home for --build and --serve"
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="for --serve (default: %(default)s)")
+    parser.add_argument("--port", type=int, default=8000, help="for --serve (default: %(default)s)")
     parser.add_argument(
         "--scale",
         type=float,
         default=1.0,
-        help="size of the demo projects for --build (default: 1)",
+        help="size of the demo projects when built (default: 1)",
     )
     parser.add_argument("--conf", type=float, default=0.3, help="default: %(default)s")
     parser.add_argument("--iou", type=float, default=0.5, help="default: %(default)s")
@@ -65,16 +80,40 @@ def write_sample(directory: Path, num_images: int) -> tuple[Path, Path]:
     return gt_path, dt_path
 
 
-def build(args: argparse.Namespace) -> int:
-    """Build the demo projects and print what each model scores on each."""
-    from shoal.cli._progress import ProgressBar
-    from shoal.demo import build_demo_projects
-    from shoal.engine.detection.evaluator import DetectionEvaluation
+def build_and_serve(args: argparse.Namespace) -> int:
+    """``--build``: (re)build the demo projects and print what each model scores on each.
+    ``--serve``: build them only when the store lacks one, then serve the web app."""
+    from shoal.demo import DEMO_PROJECT_NAMES
     from shoal.store import Store
 
     store = Store(args.home)
+    present = {project.name for project in store.projects()}
+    if args.build or not present.issuperset(DEMO_PROJECT_NAMES):
+        _build_and_summarize(store, args.scale)
+    else:
+        print(f"demo projects {' and '.join(DEMO_PROJECT_NAMES)} found in {store.home.path}")
+    if not args.serve:
+        print(f"\nstore: {store.home.path} (see `shoal ls`, `shoal show digits`)")
+        return 0
+    from shoal.cli import _serve
+
+    serve_args = argparse.Namespace(
+        home=store.home.path,
+        host=args.host,
+        port=args.port,
+        api_keys_file=None,
+        max_upload_mb=256.0,
+    )
+    return _serve.run(serve_args)
+
+
+def _build_and_summarize(store: Store, scale: float) -> None:
+    from shoal.cli._progress import ProgressBar
+    from shoal.demo import build_demo_projects
+    from shoal.engine.detection.evaluator import DetectionEvaluation
+
     with ProgressBar("building demo projects") as bar:
-        projects = build_demo_projects(store, progress=bar, scale=args.scale)
+        projects = build_demo_projects(store, progress=bar, scale=scale)
     for project in projects:
         conf, iou = project.default_conf, project.default_iou
         for dataset in project.datasets():
@@ -95,15 +134,13 @@ def build(args: argparse.Namespace) -> int:
                     f"  {inference_set.name}: {scores}; at conf {conf:g}: precision "
                     f"{micro['precision']:.3f}, recall {micro['recall']:.3f}, F1 {micro['f1-score']:.3f}"
                 )
-    print(f"\nstore: {store.home.path} (see `shoal ls`, `shoal show digits`)")
-    return 0
 
 
 def run(args: argparse.Namespace) -> int:
     from shoal.cli import _eval
 
-    if args.build:
-        return build(args)
+    if args.build or args.serve:
+        return build_and_serve(args)
 
     directory = args.dir if args.dir is not None else default_home() / "demo" / "coco"
     gt_path, dt_path = write_sample(directory, args.images)

@@ -80,9 +80,11 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"port {args.port} is not between 0 and 65535")
     if not args.max_upload_mb > 0:
         raise InputError(f"--max-upload-mb must be positive, got {args.max_upload_mb}")
+    _check_port_free(args.host, args.port)
     import uvicorn
 
     from shoal.server._logging import log_config
+    from shoal.server._webapp import WEBAPP_DIR
     from shoal.store import Store
 
     store = Store(args.home)
@@ -90,12 +92,35 @@ def run(args: argparse.Namespace) -> int:
         store, api_keys=keys or None, max_upload_bytes=int(args.max_upload_mb * 1024 * 1024)
     )
     access = f"{len(keys)} API key{'s' if len(keys) != 1 else ''}" if keys else "no API keys"
-    print(
-        f"shoal: serving {store.home.path} on http://{args.host}:{args.port} ({access}); docs at /docs",
-        file=sys.stderr,
-    )
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    url = f"http://{host}:{args.port}/"
+    print(f"shoal: serving {store.home.path} ({access})", file=sys.stderr)
+    if (WEBAPP_DIR / "index.html").is_file():
+        print(f"shoal: open the web app at {url} (API docs at {url}docs)", file=sys.stderr)
+    else:
+        print(
+            f"shoal: the REST API is at {url}api/v1 (docs at {url}docs); the web app is not "
+            "built in this installation (`make demo` builds it)",
+            file=sys.stderr,
+        )
     uvicorn.run(app, host=args.host, port=args.port, log_config=log_config())
     return 0
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """A clear error now rather than uvicorn's after the store has opened."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise InputError(
+                f"cannot listen on {host}:{port}: {error.strerror or error} "
+                "(is another server running? pass --port)"
+            ) from None
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -23,7 +23,9 @@ __all__ = ["DEFAULT_MAX_UPLOAD_BYTES", "create_app"]
 DEFAULT_MAX_UPLOAD_BYTES = 256 * 1024 * 1024
 STALE_UPLOAD_SECONDS = 24 * 3600
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-_OPEN_PATHS = frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
+# Keys guard the data, which is all under /api/; the web app's page and assets and the
+# API's docs are the same for everyone (the app asks for a key when the API answers 401).
+_GUARDED_PREFIX = "/api/"
 
 
 class _TooLarge(StarletteHTTPException):
@@ -99,7 +101,7 @@ class GuardMiddleware:
         )
 
     def _refusal(self, scope: Scope, headers: Mapping[str, bytes]) -> ASGIApp | None:
-        if self.keys is None or scope.get("path") in _OPEN_PATHS:
+        if self.keys is None or not str(scope.get("path", "")).startswith(_GUARDED_PREFIX):
             return None
         challenge = {"WWW-Authenticate": "Bearer"}
         header = headers.get("authorization", b"").decode("latin-1")
@@ -138,14 +140,14 @@ def create_app(
     api_keys: Mapping[str, Access] | None = None,
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
 ) -> Any:
-    """The REST API over one store (or the store on ``home``).
+    """The REST API over one store (or the store on ``home``), and the web app at ``/``.
 
     ``api_keys`` maps each key to ``"read-only"`` or ``"read-write"``; with keys, every
-    request (but the OpenAPI schema and docs) needs ``Authorization: Bearer <key>``.
+    request under ``/api/`` needs ``Authorization: Bearer <key>``.
     Without keys anyone who can reach the server may read and write: bind it to a
     loopback address (``shoal serve`` refuses otherwise).
     """
-    from shoal.server import _routes_data, _routes_entities, _routes_metrics
+    from shoal.server import _routes_data, _routes_entities, _routes_metrics, _webapp
 
     store = store_or_home if isinstance(store_or_home, Store) else Store(store_or_home)
     if max_upload_bytes <= 0:
@@ -178,6 +180,7 @@ def create_app(
     _errors.install(app)
     for module in (_routes_entities, _routes_data, _routes_metrics):
         app.include_router(module.router, prefix="/api/v1", responses=_errors.ERROR_RESPONSES)
+    _webapp.install(app)
     app.add_middleware(GuardMiddleware, keys=keys, max_body=max_upload_bytes)
     return app
 
