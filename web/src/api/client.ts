@@ -3,6 +3,8 @@
  * `/api/v1`. Failed requests throw `ApiError` carrying the server's `{error, detail,
  * where}`; every call takes an optional `AbortSignal` so a newer request can cancel an
  * older one (an aborted call rejects with a DOMException named "AbortError").
+ * With an API key set (`setApiKey`, kept in sessionStorage) every request sends
+ * `Authorization: Bearer <key>`; a 401 asks for one (`authState().needed`).
  */
 import type {
   Confidence, ComparisonOut, DatasetOut, ExamplesPage, FrameDetail, FramesPage, InferenceSetOut,
@@ -79,12 +81,137 @@ export interface RequestOptions {
   signal?: AbortSignal;
 }
 
+// ------------------------------------------------------------------ API key
+/** Where the key is kept: this browser tab only, until it is closed or the key forgotten. */
+export const API_KEY_STORAGE = "shoal.apiKey";
+
+/** The key in use, and whether the server asked for one (an answer of 401). */
+export interface AuthState {
+  key: string | null;
+  /** The 401 that asked for a key (null: none asked). */
+  needed: ApiError | null;
+  /** Whether that 401 answered a key (which was then dropped). */
+  rejected: boolean;
+  /** Counts key changes: everything fetched before is stale. */
+  generation: number;
+}
+
+function sessionStore(): Storage | null {
+  try {
+    return typeof sessionStorage === "undefined" ? null : sessionStorage;
+  } catch {
+    return null; // storage disabled (privacy settings)
+  }
+}
+
+/** The key kept in sessionStorage (null: none, or no storage). */
+export function readStoredApiKey(): string | null {
+  try {
+    return sessionStore()?.getItem(API_KEY_STORAGE) || null;
+  } catch {
+    return null;
+  }
+}
+
+let auth: AuthState = { key: readStoredApiKey(), needed: null, rejected: false, generation: 0 };
+const authListeners = new Set<() => void>();
+
+function setAuth(next: AuthState): void {
+  auth = next;
+  for (const listener of [...authListeners]) listener();
+}
+
+/** The current AuthState (a new object after each change; for useSyncExternalStore). */
+export function authState(): AuthState {
+  return auth;
+}
+
+export function subscribeAuth(listener: () => void): () => void {
+  authListeners.add(listener);
+  return () => {
+    authListeners.delete(listener);
+  };
+}
+
+/** Use this key from now on (trimmed; null or blank forgets it), kept in sessionStorage. */
+export function setApiKey(key: string | null): void {
+  const value = key?.trim() || null;
+  try {
+    if (value === null) sessionStore()?.removeItem(API_KEY_STORAGE);
+    else sessionStore()?.setItem(API_KEY_STORAGE, value);
+  } catch {
+    // no storage: the key lasts until the page is reloaded
+  }
+  setAuth({ key: value, needed: null, rejected: false, generation: auth.generation + 1 });
+}
+
+/** A 401 to a request sent with `sentKey`: ask for a key (answers to an older key are stale). */
+function unauthorized(error: ApiError, sentKey: string | null): void {
+  if (sentKey !== auth.key || auth.needed !== null) return;
+  if (sentKey !== null) {
+    try {
+      sessionStore()?.removeItem(API_KEY_STORAGE);
+    } catch {
+      // nothing kept
+    }
+  }
+  setAuth({ key: null, needed: error, rejected: sentKey !== null, generation: auth.generation + 1 });
+}
+
+function authHeader(key: string | null): Record<string, string> {
+  return key === null ? {} : { Authorization: `Bearer ${key}` };
+}
+
+/** A failed answer as an ApiError (the server's JSON error body when there is one). */
+async function errorOf(response: Response): Promise<ApiError> {
+  let parsed: Partial<{ error: string; detail: string; where: string | null }> = {};
+  try {
+    parsed = (await response.json()) as typeof parsed;
+  } catch {
+    // not JSON (a proxy's page): fall back to the status text
+  }
+  return new ApiError(
+    response.status,
+    typeof parsed.error === "string" ? parsed.error : `http_${response.status}`,
+    typeof parsed.detail === "string" ? parsed.detail : `${response.status} ${response.statusText || "error"}`,
+    typeof parsed.where === "string" ? parsed.where : null,
+  );
+}
+
+/** Whether a browser URL is the API's (so it needs the key when one is set). */
+export function isApiUrl(url: string): boolean {
+  return url === API_BASE || url.startsWith(`${API_BASE}/`) || url.startsWith(`${API_BASE}?`);
+}
+
+/**
+ * An image of the API (a frame's image or thumbnail) as a Blob, fetched with the key:
+ * `<img>` cannot send headers, so with a key set images are loaded this way (see
+ * `hooks/useImageSource`). Failures throw ApiError as `request` does.
+ */
+export async function fetchImage(url: string, options: RequestOptions = {}): Promise<Blob> {
+  const key = auth.key;
+  let response: Response;
+  try {
+    response = await fetch(url, { method: "GET", headers: { Accept: "image/*", ...authHeader(key) }, signal: options.signal });
+  } catch (error) {
+    if (isAbort(error)) throw error;
+    throw new ApiError(0, "network_error", `the image did not load: ${(error as Error).message ?? error}`);
+  }
+  if (!response.ok) {
+    const error = await errorOf(response);
+    if (response.status === 401) unauthorized(error, key);
+    throw error;
+  }
+  return response.blob();
+}
+
 /** One request: JSON in and out; a non-2xx answer becomes an ApiError. */
 export async function request<T>(method: string, path: string, body?: unknown, options: RequestOptions = {}): Promise<T> {
-  const init: RequestInit = { method, headers: { Accept: "application/json" }, signal: options.signal };
+  const key = auth.key;
+  const init: RequestInit = { method, headers: { Accept: "application/json", ...authHeader(key) }, signal: options.signal };
   if (body !== undefined) {
     init.body = JSON.stringify(body);
-    init.headers = { Accept: "application/json", "Content-Type": "application/json" };
+    init.headers = { Accept: "application/json", "Content-Type": "application/json", ...authHeader(key) };
   }
   let response: Response;
   try {
@@ -94,18 +221,9 @@ export async function request<T>(method: string, path: string, body?: unknown, o
     throw new ApiError(0, "network_error", `the server did not answer: ${(error as Error).message ?? error}`);
   }
   if (!response.ok) {
-    let parsed: Partial<{ error: string; detail: string; where: string | null }> = {};
-    try {
-      parsed = (await response.json()) as typeof parsed;
-    } catch {
-      // not JSON (a proxy's page): fall back to the status text
-    }
-    throw new ApiError(
-      response.status,
-      typeof parsed.error === "string" ? parsed.error : `http_${response.status}`,
-      typeof parsed.detail === "string" ? parsed.detail : `${response.status} ${response.statusText || "error"}`,
-      typeof parsed.where === "string" ? parsed.where : null,
-    );
+    const error = await errorOf(response);
+    if (response.status === 401) unauthorized(error, key);
+    throw error;
   }
   if (response.status === 204) return undefined as T;
   try {
@@ -135,6 +253,8 @@ export interface ExamplesQuery extends OperatingPoint {
   label?: string;
   confused_as?: string;
   confused_from?: string;
+  /** Only this frame's objects (the Frame view lists every object's outcome). */
+  frame_id?: string;
   sort?: "confidence" | "iou" | "area";
   order?: ExampleOrder;
   offset?: number;
@@ -165,7 +285,7 @@ export const api = {
       "GET",
       `${inferenceSetPath(p, d, set)}/examples${queryString({
         ...point(q), truth: q.truth, predicted: q.predicted, outcome: q.outcome, label: q.label,
-        confused_as: q.confused_as, confused_from: q.confused_from, sort: q.sort, order: q.order,
+        confused_as: q.confused_as, confused_from: q.confused_from, frame_id: q.frame_id, sort: q.sort, order: q.order,
         offset: q.offset, limit: q.limit,
       })}`,
       undefined,

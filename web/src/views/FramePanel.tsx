@@ -13,29 +13,40 @@ export interface FramePanelProps {
   inferenceSet: string | null;
   /** The example that was opened: emphasized. */
   opened?: ExampleOut | null;
-  /** Examples whose outcomes are known (the current page). */
+  /** Outcomes already at hand (the examples page), shown until the frame's own arrive. */
   known?: readonly ExampleOut[];
   onClose?: () => void;
   width?: number;
 }
 
-/** One frame from the frames endpoint, large, with its labels and counted predictions. */
+/** Objects of one frame asked at once: more than any real frame holds. */
+const FRAME_OBJECTS_LIMIT = 1000;
+
+/** One frame from the frames endpoint, large, with its labels, counted predictions and
+ * every object's outcome at the current thresholds (the examples endpoint, by frame). */
 export function FramePanel({ ctx, frameId, inferenceSet, opened = null, known = [], onClose, width }: FramePanelProps) {
-  const { project, dataset } = ctx;
+  const { project, dataset, conf, iou } = ctx;
+  const detection = project.task === "detection";
   const frame = useApi(JSON.stringify(["frame", project.name, dataset, frameId, inferenceSet]), (signal) =>
     api.frame(project.name, dataset, frameId, inferenceSet ? [inferenceSet] : [], { signal }),
+  );
+  const outcomesKey = inferenceSet ? JSON.stringify(["frame-outcomes", project.name, dataset, frameId, inferenceSet, conf, iou]) : null;
+  const outcomes = useApi(outcomesKey, (signal) =>
+    api.examples(project.name, dataset, inferenceSet!, { conf, iou: detection ? iou : undefined, frame_id: frameId, limit: FRAME_OBJECTS_LIMIT }, { signal }),
   );
   if (frame.error !== null) return <ErrorPanel error={frame.error} onRetry={frame.reload} title={`Frame ${frameId} could not be loaded`} />;
   if (!frame.data) return <Loading active label={`Loading frame ${frameId}`} />;
   const id = opened ? objectIdOf(frame.data, inferenceSet, opened.kind, opened.source_id) : undefined;
+  const outcomesShown = outcomes.data?.examples ?? (opened ? [opened, ...known] : known);
   return (
     <div className="frame-panel">
-      <FrameView frame={frameOf(frame.data, inferenceSet, ctx.conf, opened ? [opened, ...known] : known)}
+      <FrameView frame={frameOf(frame.data, inferenceSet, conf, outcomesShown)}
         emphasize={opened && id !== undefined ? [{ kind: opened.kind, id }] : undefined}
         classColors={classColors(project)} onClose={onClose} width={width} />
+      {outcomes.error !== null && <ErrorPanel error={outcomes.error} onRetry={outcomes.reload} title="Outcomes could not be loaded" />}
       <p className="muted">
-        Predictions at confidence {typeof ctx.conf === "number" ? ctx.conf : "per class"} of {inferenceSet ?? "no inference set"};
-        outcomes are shown for the objects listed among the examples.
+        Predictions at confidence {typeof conf === "number" ? conf : "per class"} of {inferenceSet ?? "no inference set"}
+        {detection ? ` and IoU ${iou}` : ""}.
       </p>
       <details>
         <summary>Metadata</summary>

@@ -1,0 +1,489 @@
+"""The web app in a real browser: Debian's chromium, driven by Playwright, over a real
+`shoal serve` on the demo projects. Every number the app shows is checked against the
+REST API's answer for the same question. Screenshots go to test-artifacts/browser/.
+
+`make test` installs chromium and builds the app; run alone, these tests skip (saying
+why) where either is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+
+import shoal
+from shoal.demo import build_demo_projects
+from shoal.server._webapp import WEBAPP_DIR
+from shoal.synthetic import generate_coco
+
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts" / "browser"
+CHROMIUM = shutil.which("chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SHAPES = "project=shapes&dataset=rendered-scenes"
+DETECTOR, OTHER_DETECTOR = "adaptive-cc", "threshold-cc"
+DATASET_API = "/api/v1/projects/shapes/datasets/rendered-scenes"
+T = TypeVar("T")
+
+
+# ------------------------------------------------------------------ fixtures
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _add_many_class_project(store: shoal.Store) -> None:
+    """A COCO-like project with 80 classes (no images): the many-class layout."""
+    ground_truth, results = generate_coco(60, seed=3)
+    project = store.create_project(
+        "many", task="detection", classes=[c["name"] for c in ground_truth["categories"]]
+    )
+    dataset = project.create_dataset("coco-like", shoal.from_coco(ground_truth))
+    dataset.create_inference_set("model", shoal.from_coco_results(results, dataset.tables()))
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if CHROMIUM is None:
+        pytest.skip("Debian's chromium is not installed (`make test` installs it)")
+    if not (WEBAPP_DIR / "index.html").is_file():
+        pytest.skip("the web app is not built (`make test` builds it: npm run build in web/)")
+    pytest.importorskip("playwright.sync_api", reason="playwright is a dev dependency")
+    home = tmp_path_factory.mktemp("browser-home")
+    store = shoal.Store(home)
+    build_demo_projects(store, scale=0.2)
+    _add_many_class_project(store)
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "shoal.cli._serve", "--home", str(home), "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "SHOAL_API_KEYS": ""},
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            httpx.get(f"{base}/api/v1/projects", timeout=2).raise_for_status()
+            break
+        except httpx.TransportError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail(f"shoal serve did not start: {process.stderr.read()}")  # type: ignore[union-attr]
+            time.sleep(0.1)
+    yield base
+    process.terminate()
+    process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def browser(server: str) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture()
+def page(browser: Any, server: str) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    opened = context.new_page()
+    opened.set_default_timeout(20_000)
+    errors: list[str] = []
+    opened.on("pageerror", lambda error: errors.append(str(error)))
+    yield opened
+    context.close()
+    assert errors == [], f"uncaught errors in the page: {errors}"
+
+
+@pytest.fixture(scope="module")
+def api(server: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server, timeout=30) as client:
+        yield client
+
+
+# ------------------------------------------------------------------- helpers
+def eventually(read: Callable[[], T], expected: T, timeout: float = 15.0) -> None:
+    """Poll ``read()`` until it equals ``expected`` (the app fetches asynchronously)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = read()
+        if value == expected:
+            return
+        if time.monotonic() > deadline:
+            assert value == expected
+        time.sleep(0.05)
+
+
+def shot(page: Any, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def table_rows(page: Any, caption: str) -> list[list[str]]:
+    """The body rows' cell texts of the table with this caption ([] when absent)."""
+    rows: list[list[str]] = page.evaluate(
+        """(caption) => {
+          const table = [...document.querySelectorAll("table")].find(
+            (t) => t.caption && t.caption.textContent.trim() === caption);
+          if (!table) return [];
+          return [...table.tBodies].flatMap((b) => [...b.rows]).map(
+            (r) => [...r.cells].map((c) => c.textContent.trim()));
+        }""",
+        caption,
+    )
+    return rows
+
+
+def matrix_cells(page: Any, name: str) -> dict[str, str]:
+    """``{"i,j": text}`` of the grid's cell buttons inside the matrix section ``name``."""
+    cells: dict[str, str] = page.evaluate(
+        """(name) => {
+          const section = document.querySelector(`section[aria-label="${name}"]`);
+          if (!section) return {};
+          return Object.fromEntries([...section.querySelectorAll("button[data-cell]")].map(
+            (b) => [b.dataset.cell, b.textContent.trim()]));
+        }""",
+        name,
+    )
+    return cells
+
+
+def fixed(value: float, digits: int) -> str:
+    """JavaScript's ``toFixed``: the exact binary value, ties away from zero (Python's
+    format rounds exact ties to even: 0.5625 is "0.562" there, "0.563" in the app)."""
+    exact = Decimal(value).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+    return f"{exact:.{digits}f}"
+
+
+def score(value: float) -> str:
+    return fixed(value, 3)
+
+
+def percent(count: int, total: int) -> str:
+    return f"{fixed(100 * count / total, 1)}%"
+
+
+def metrics(api: httpx.Client, **params: Any) -> dict[str, Any]:
+    params.setdefault("inference_set", DETECTOR)
+    answer = api.get(f"{DATASET_API}/metrics", params=params)
+    answer.raise_for_status()
+    result: dict[str, Any] = answer.json()["results"][0]
+    return result
+
+
+def expected_report_rows(report: dict[str, Any]) -> list[list[str]]:
+    """The report table's class rows as the app prints them (3 digits, '-' for no AP)."""
+    rows = []
+    for label, row in report.items():
+        if not isinstance(row, dict) or "tp" not in row:
+            continue
+        cells = [label, *(score(row[k]) for k in ("precision", "recall", "f1-score"))]
+        cells += [str(row[k]) for k in ("support", "tp", "fp", "fn")]
+        if "ap" in row:  # the AP column is there when the report has AP
+            cells.append("-" if row["ap"] < 0 else score(row["ap"]))
+        rows.append(cells)
+    return rows
+
+
+def class_rows(page: Any, caption: str) -> list[list[str]]:
+    averages = ("micro avg", "macro avg", "weighted avg", "accuracy")
+    return [row for row in table_rows(page, caption) if row and row[0] not in averages]
+
+
+def expected_cells(matrix: dict[str, Any]) -> dict[str, str]:
+    return {
+        f"{i},{j}": str(count)
+        for i, row in enumerate(matrix["matrix"])
+        for j, count in enumerate(row)
+    }
+
+
+def open_metrics(page: Any, server: str, hash_: str = "") -> None:
+    page.goto(f"{server}/#view=metrics&{SHAPES}&set={DETECTOR}{hash_}")
+    page.get_by_role("table", name=f"Classification report: {DETECTOR}").wait_for()
+
+
+# --------------------------------------------------------------------- tests
+def test_the_server_serves_the_app_and_its_assets(server: str, api: httpx.Client) -> None:
+    index = api.get("/")
+    assert index.status_code == 200 and index.headers["cache-control"] == "no-cache"
+    assert '<div id="root">' in index.text
+    asset = next((WEBAPP_DIR / "assets").glob("*.js")).name
+    answer = api.get(f"/assets/{asset}")
+    assert answer.status_code == 200 and "immutable" in answer.headers["cache-control"]
+    missing = api.get("/assets/nothing-here.js")
+    assert missing.status_code == 404 and missing.json()["error"] == "not_found"
+
+
+def test_metrics_view_shows_the_apis_report_matrix_and_coco_summary(
+    page: Any, server: str, api: httpx.Client
+) -> None:
+    open_metrics(page, server)
+    expected = metrics(api, conf=0.1, iou=0.5, include=["report", "confusion_matrix"])
+    report_caption = f"Classification report: {DETECTOR}"
+    eventually(lambda: class_rows(page, report_caption), expected_report_rows(expected["report"]))
+    matrix_name = f"Confusion matrix: {DETECTOR}"
+    eventually(
+        lambda: matrix_cells(page, matrix_name), expected_cells(expected["confusion_matrix"])
+    )
+    coco = metrics(api, iou=0.5, include=["coco_summary"])["coco_summary"]
+    summary = page.get_by_label("COCO summary")
+    eventually(lambda: summary.locator("dd").first.text_content(), score(coco["AP"]))
+    curve = page.get_by_role("img", name="Precision-recall curve for all", exact=False)
+    assert curve.is_visible()
+    assert page.get_by_test_id("operating-point").count() == 1
+    assert page.get_by_test_id("best-point").count() == 1
+    shot(page, "metrics")
+
+
+def test_sliders_and_per_class_overrides_recompute_the_numbers(
+    page: Any, server: str, api: httpx.Client
+) -> None:
+    open_metrics(page, server)
+    report_caption = f"Classification report: {DETECTOR}"
+    matrix_name = f"Confusion matrix: {DETECTOR}"
+    slider = page.get_by_role("slider", name="Confidence")
+    slider.focus()
+    for _ in range(25):  # 0.10 -> 0.35, one step of 0.01 a key, each a new query
+        page.keyboard.press("ArrowRight")
+    at_35 = metrics(api, conf=0.35, iou=0.5, include=["report", "confusion_matrix"])
+    eventually(lambda: class_rows(page, report_caption), expected_report_rows(at_35["report"]))
+    eventually(lambda: matrix_cells(page, matrix_name), expected_cells(at_35["confusion_matrix"]))
+    assert "conf=0.35" in page.url
+
+    page.get_by_role("slider", name="IoU").focus()
+    page.keyboard.press("ArrowRight")  # the IoU grid's next value
+    at_55 = metrics(api, conf=0.35, iou=0.55, include=["report", "confusion_matrix"])
+    eventually(lambda: class_rows(page, report_caption), expected_report_rows(at_55["report"]))
+    eventually(lambda: matrix_cells(page, matrix_name), expected_cells(at_55["confusion_matrix"]))
+
+    page.get_by_label("Class to override").select_option("circle")
+    page.get_by_role("button", name="Add override").click()
+    override = page.locator(".threshold-sliders li").filter(has_text="circle").locator("input")
+    override.fill("0.8")
+    override.press("Enter")
+    per_class = metrics(
+        api, conf='{"circle": 0.8, "square": 0.35, "triangle": 0.35, "cross": 0.35}', iou=0.55
+    )
+    eventually(lambda: class_rows(page, report_caption), expected_report_rows(per_class["report"]))
+    shot(page, "metrics-thresholds")
+
+    page.get_by_role("button", name="Reset to project defaults").click()
+    default = metrics(api, conf=0.1, iou=0.5)
+    eventually(lambda: class_rows(page, report_caption), expected_report_rows(default["report"]))
+
+
+def test_matrix_toggles_show_shares_with_their_denominators(page: Any, server: str) -> None:
+    open_metrics(page, server)
+    matrix = page.get_by_role("region", name=f"Confusion matrix: {DETECTOR}")
+    first = matrix.locator('button[data-cell="0,0"]')
+    count = int(first.text_content() or "")
+    row_total = sum(
+        int(matrix.locator(f'button[data-cell="0,{j}"]').text_content() or "") for j in range(5)
+    )
+    column_total = sum(
+        int(matrix.locator(f'button[data-cell="{i},0"]').text_content() or "") for i in range(5)
+    )
+    assert first.get_attribute("title") == f"{count} of {row_total} ({percent(count, row_total)})"
+
+    matrix.get_by_role("button", name="Percentage").click()
+    eventually(lambda: first.text_content(), percent(count, row_total))
+    matrix.get_by_role("button", name="Column").click()
+    eventually(lambda: first.text_content(), percent(count, column_total))
+    assert (
+        first.get_attribute("title")
+        == f"{count} of {column_total} ({percent(count, column_total)})"
+    )
+
+    matrix.get_by_role("button", name="FN", exact=True).click()
+    lit = matrix.locator("td[data-highlighted]")
+    eventually(lambda: lit.count(), 4)  # the background column, less its empty corner
+    assert all(
+        (lit.nth(k).locator("button").get_attribute("data-cell") or "").endswith(",4")
+        for k in range(4)
+    )
+    shot(page, "metrics-matrix-toggles")
+
+
+def test_a_cell_lists_its_examples_and_an_example_opens_its_frame(
+    page: Any, server: str, api: httpx.Client
+) -> None:
+    open_metrics(page, server)
+    matrix = page.get_by_role("region", name=f"Confusion matrix: {DETECTOR}")
+    matrix.locator('button[data-cell="0,4"]').click()  # circle -> background: missed circles
+    grid = page.get_by_role("region", name="circle → background")
+    expected = api.get(
+        f"{DATASET_API}/inference-sets/{DETECTOR}/examples",
+        params={"truth": "circle", "predicted": "background", "conf": 0.1, "iou": 0.5,
+                "sort": "confidence", "order": "desc", "offset": 0, "limit": 12},
+    ).json()  # fmt: skip
+    total = expected["total"]
+    assert total == int(matrix.locator('button[data-cell="0,4"]').text_content() or "")
+    eventually(lambda: grid.get_by_role("navigation", name="Pages").text_content(),
+               f"Previous1–{min(12, total)} of {total} (page 1 of {-(-total // 12)})Next")  # fmt: skip
+
+    def shown() -> list[str]:
+        labels: list[str] = grid.locator("button.thumbnail").evaluate_all(
+            "(buttons) => buttons.map((b) => b.getAttribute('aria-label'))"
+        )
+        return labels
+
+    eventually(
+        shown,
+        [f"Open frame {e['frame_id']}: circle FN · {e['reason']}" for e in expected["examples"]],
+    )
+    shot(page, "metrics-examples")
+
+    if total > 12:
+        grid.get_by_role("button", name="Next").click()
+        second = api.get(
+            f"{DATASET_API}/inference-sets/{DETECTOR}/examples",
+            params={"truth": "circle", "predicted": "background", "conf": 0.1, "iou": 0.5,
+                    "sort": "confidence", "order": "desc", "offset": 12, "limit": 12},
+        ).json()  # fmt: skip
+        eventually(
+            shown,
+            [f"Open frame {e['frame_id']}: circle FN · {e['reason']}" for e in second["examples"]],
+        )
+
+    first = expected["examples"][0] if total <= 12 else second["examples"][0]
+    grid.locator("button.thumbnail").first.click()
+    frame = page.get_by_role("region", name=f"Frame {first['frame_id']}")
+    frame.wait_for()
+    detail = api.get(
+        f"{DATASET_API}/inference-sets/{DETECTOR}/examples",
+        params={"frame_id": first["frame_id"], "conf": 0.1, "iou": 0.5, "limit": 1000},
+    ).json()["examples"]
+    rows = table_rows(page, f"Objects in frame {first['frame_id']}")
+    outcomes = sorted((row[1], row[2], row[3].replace(" ", "_")) for row in rows)
+    assert outcomes == sorted((e["label"], e["outcome"], e["reason"] or "-") for e in detail)
+    frame.get_by_role("button", name="Predictions").click()
+    assert frame.get_by_role("button", name="Predictions").get_attribute("aria-pressed") == "false"
+    shot(page, "frame")
+
+
+def test_scenarios_cards_follow_threshold_edits(page: Any, server: str, api: httpx.Client) -> None:
+    page.goto(f"{server}/#view=scenarios&{SHAPES}&set={DETECTOR}")
+    for group in ("Splits", "Regression Tests", "Scenarios"):
+        page.get_by_role("heading", name=group, exact=True).wait_for()
+    results = api.get(f"{DATASET_API}/inference-sets/{DETECTOR}/regression").json()
+    cards = page.locator("article.scenario-card")
+    eventually(lambda: cards.count(), len(results))
+    card = page.get_by_role("article", name="test regression")
+    regression = next(r for r in results if r["segment_name"] == "test regression")
+    precision = card.locator("tbody tr").first.locator("td").first
+    eventually(
+        lambda: precision.text_content(), f"{score(regression['precision']['score'])} (pass) ✓"
+    )
+    shot(page, "scenarios")
+
+    card.get_by_role("button", name="Edit thresholds").click()
+    threshold = card.get_by_label("Precision threshold")
+    threshold.fill("0.99")
+    threshold.press("Enter")
+    eventually(lambda: precision.get_attribute("data-verdict"), "fail")
+    eventually(lambda: "verdict-fail" in (card.get_attribute("class") or ""), True)
+    stored = api.get(f"{DATASET_API}/segments/test regression").json()
+    assert stored["thresholds"]["precision"] == 0.99
+    shot(page, "scenarios-failing")
+
+    threshold.fill("0.01")
+    threshold.press("Enter")
+    eventually(lambda: precision.get_attribute("data-verdict"), "pass")
+    assert (
+        api.get(f"{DATASET_API}/segments/test regression").json()["thresholds"]["precision"] == 0.01
+    )
+    threshold.fill(str(regression["precision"]["threshold"]))
+    threshold.press("Enter")
+    eventually(
+        lambda: api.get(f"{DATASET_API}/segments/test regression").json()["thresholds"][
+            "precision"
+        ],
+        regression["precision"]["threshold"],
+    )
+
+
+def test_a_card_opens_the_metrics_of_its_frames(page: Any, server: str, api: httpx.Client) -> None:
+    page.goto(f"{server}/#view=scenarios&{SHAPES}&set={DETECTOR}")
+    page.get_by_role("article", name="cluttered").get_by_role("button", name="cluttered").click()
+    page.get_by_role("table", name=f"Classification report: {DETECTOR}").wait_for()
+    assert "segment=cluttered" in page.url
+    expected = metrics(api, conf=0.1, iou=0.5, segment="cluttered")
+    eventually(
+        lambda: class_rows(page, f"Classification report: {DETECTOR}"),
+        expected_report_rows(expected["report"]),
+    )
+
+
+def test_compare_shows_the_apis_delta_cells_and_summary(
+    page: Any, server: str, api: httpx.Client
+) -> None:
+    page.goto(f"{server}/#view=compare&{SHAPES}&set={OTHER_DETECTOR}")
+    page.get_by_label("Compare with").select_option(DETECTOR)
+    comparison = api.get(
+        f"{DATASET_API}/compare", params={"base": OTHER_DETECTOR, "other": DETECTOR}
+    ).json()
+    summary = page.get_by_role("list", name="Summary")
+    eventually(lambda: summary.locator("li").all_text_contents(), comparison["summary"])
+    labels = comparison["confusion_matrix"]["labels"]
+    for cell in comparison["cells"]:
+        i, j = labels.index(cell["truth"]), labels.index(cell["predicted"])
+        button = page.locator(f'button[data-cell="{i},{j}"]').first
+        assert button.get_attribute("title") == cell["text"]
+    shot(page, "compare")
+
+
+def test_classification_project_shows_its_report(page: Any, server: str, api: httpx.Client) -> None:
+    page.goto(f"{server}/#view=metrics&project=digits")
+    answer = api.get(
+        "/api/v1/projects/digits/datasets/handwritten-digits/metrics",
+        params={"inference_set": "logreg-4x4", "conf": 0.1, "include": ["report"]},
+    ).json()["results"][0]["report"]
+    caption = "Classification report: logreg-4x4"
+    page.get_by_role("table", name=caption).wait_for()
+    eventually(lambda: class_rows(page, caption), expected_report_rows(answer))
+    assert page.get_by_role("slider", name="IoU").count() == 0
+    shot(page, "metrics-classification")
+
+
+def test_many_classes_become_filterable_tables(page: Any, server: str, api: httpx.Client) -> None:
+    page.goto(f"{server}/#view=metrics&project=many")
+    caption = "Classification report: model"
+    page.get_by_role("table", name=caption).wait_for()
+    report = api.get(
+        "/api/v1/projects/many/datasets/coco-like/metrics",
+        params={"inference_set": "model", "conf": 0.1, "iou": 0.5, "include": ["report"]},
+    ).json()["results"][0]["report"]
+    eventually(lambda: class_rows(page, caption), expected_report_rows(report))
+    assert page.locator("table.matrix-grid").count() == 0  # a table of cells, not a grid
+    label = next(name for name, row in report.items() if isinstance(row, dict) and row.get("fp"))
+    page.get_by_role("table", name=caption).get_by_role("button", name=label, exact=True).click()
+    cells = table_rows(page, "Confusion matrix: model as a table")
+    assert cells and all(label in (row[0], row[1]) for row in cells if len(row) > 1)
+    shot(page, "metrics-many-classes")
