@@ -1,5 +1,5 @@
 // @vitest-environment jsdom
-import { render, screen } from "@testing-library/react";
+import { act, fireEvent, render, screen } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it, vi } from "vitest";
 import type { PRCurveDict } from "../api/types";
@@ -29,7 +29,17 @@ describe("PRCurve", () => {
     expect(texts).toContain("Precision");
   });
 
-  it("shows the hovered point's confidence, precision, recall and F1 in a tooltip", async () => {
+  it("hovering shows the nearest point in the tooltip", async () => {
+    const { container } = render(<PRCurve curves={all} />);
+    // The plot spans x 44..348 at the default width 360: recall 0.5 is at 196.
+    fireEvent.mouseMove(container.querySelector(".recharts-wrapper")!, { clientX: 196, clientY: 100 });
+    await act(() => new Promise((resolve) => setTimeout(resolve, 50)));
+    const c = all[0]!;
+    const nearest = c.recall.reduce((best, r) => (Math.abs(r - 0.5) < Math.abs(best - 0.5) ? r : best), c.recall[0]!);
+    expect(document.querySelector(".pr-tooltip")).toHaveTextContent(`recall ${formatScore(nearest)}`);
+  });
+
+  it("arrow keys move the tooltip over the points: confidence, precision, recall and F1", async () => {
     const user = userEvent.setup();
     render(<PRCurve curves={all} />);
     screen.getByRole("img").focus();
