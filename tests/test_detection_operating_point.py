@@ -261,6 +261,30 @@ def test_outcomes_first_asked_off_the_grid_equal_a_fresh_evaluation(iou):
     assert ev.confusion_matrix(0.2, iou).to_dict() == fresh.confusion_matrix(0.2, iou).to_dict()
 
 
+@pytest.mark.parametrize("max_points", [5, 6, 40, 101])
+def test_downsampled_curves_keep_their_ends_best_point_and_envelope(max_points):
+    _, _, ev = dataset(2)
+    curves = ev.pr_curves(iou=0.5)
+    for curve in curves.values():
+        small = curve.downsampled(max_points)
+        n = curve.thresholds.size
+        if n <= max_points:
+            assert small is curve
+            continue
+        assert small.thresholds.size <= max_points
+        assert small.best() == curve.best() and small.ap == curve.ap
+        # Every kept point is a point of the curve, in the curve's order.
+        where = np.searchsorted(-curve.thresholds, -small.thresholds)
+        np.testing.assert_array_equal(curve.thresholds[where], small.thresholds)
+        np.testing.assert_array_equal(curve.precision[where], small.precision)
+        np.testing.assert_array_equal(curve.recall[where], small.recall)
+        assert where[0] == 0 and where[-1] == n - 1 and (np.diff(where) > 0).all()
+        assert small.precision.min() == curve.precision.min()
+        assert small.precision.max() == curve.precision.max()
+    with pytest.raises(InputError, match="at least 5"):
+        next(iter(curves.values())).downsampled(4)
+
+
 def test_segment_queries_equal_evaluating_the_segment():
     gt, dt, ev = dataset(5)
     chosen = [img["id"] for img in gt["images"]][::2]

@@ -513,6 +513,32 @@ def test_metrics_are_the_engines(demo_store: shoal.Store, client: TestClient) ->
     assert "server-timing" in answer.headers
 
 
+def test_curve_points_downsample_each_curve_for_drawing(
+    demo_store: shoal.Store, client: TestClient
+) -> None:
+    evaluation = (
+        demo_store.project("shapes")
+        .dataset("rendered-scenes")
+        .inference_set("adaptive-cc")
+        .evaluate()
+    )
+    answer = client.get(
+        f"{SHAPES}/metrics",
+        params={"inference_set": "adaptive-cc", "include": "pr_curves", "curve_points": 9},
+    )
+    assert answer.status_code == 200, answer.text
+    curves = answer.json()["results"][0]["pr_curves"]
+    full = evaluation.pr_curves(iou=0.5)
+    assert curves == {k: as_json(v.downsampled(9).to_dict()) for k, v in full.items()}
+    assert all(len(c["thresholds"]) <= 9 for c in curves.values())
+    assert max(len(v.thresholds) for v in full.values()) > 9  # some curve was cut down
+    too_few = client.get(
+        f"{SHAPES}/metrics",
+        params={"inference_set": "adaptive-cc", "include": "pr_curves", "curve_points": 2},
+    )
+    assert error_of(too_few, 422)["where"] == "query.curve_points"
+
+
 def test_metrics_defaults_segments_two_sets_and_per_class_conf(
     demo_store: shoal.Store, client: TestClient
 ) -> None:

@@ -8,11 +8,13 @@ Undefined ratios (0 / 0) are 0, as scikit-learn's default ``zero_division`` give
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
+
+from shoal.errors import InputError
 
 __all__ = [
     "BACKGROUND",
@@ -260,6 +262,37 @@ class PRCurve:
             float(f1[i]),
             float(self.precision[i]),
             float(self.recall[i]),
+        )
+
+    def downsampled(self, max_points: int) -> PRCurve:
+        """At most ``max_points`` of the points, for drawing: the first, the last, the
+        best-F1 point (so ``best()`` is unchanged) and, in equal runs of points, each
+        run's lowest and highest precision, which keeps the curve's saw-tooth envelope.
+        ``ap`` is the full curve's."""
+        if max_points < 5:
+            raise InputError(f"a downsampled curve keeps at least 5 points, not {max_points}")
+        n = self.thresholds.size
+        if n <= max_points:
+            return self
+        runs = (max_points - 3) // 2
+        edges = np.linspace(0, n, runs + 1).astype(np.int64)
+        run_of = np.repeat(np.arange(runs), np.diff(edges))
+        # Sorted by run, then precision: each run's lowest and highest sit at its edges.
+        by_precision = np.lexsort((self.precision, run_of))
+        keep = np.unique(
+            np.concatenate(
+                [
+                    [0, n - 1, int(np.argmax(self.f1_score))],
+                    by_precision[edges[:-1]],
+                    by_precision[edges[1:] - 1],
+                ]
+            )
+        )
+        return replace(
+            self,
+            thresholds=self.thresholds[keep],
+            precision=self.precision[keep],
+            recall=self.recall[keep],
         )
 
     def to_dict(self) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from fastapi import APIRouter, Depends, Query
 from shoal.analysis import compare, evaluate_segments
 from shoal.analysis.regression import Evaluation
 from shoal.engine.detection.evaluator import DetectionEvaluation
-from shoal.engine.metrics import BACKGROUND
+from shoal.engine.metrics import BACKGROUND, PRCurve
 from shoal.server._errors import ApiError
 from shoal.server._models import ComparisonOut, ExamplesPage, MetricsOut, SegmentResultOut
 from shoal.server._routes_entities import (
@@ -113,8 +113,15 @@ def _metrics(
     conf: float | dict[str, float],
     iou: float,
     frames: list[str] | None,
+    curve_points: int | None = None,
 ) -> dict[str, Any]:
     out: dict[str, Any] = {}
+
+    def drawn(curves: dict[str, PRCurve]) -> dict[str, Any]:
+        if curve_points is None:
+            return {k: v.to_dict() for k, v in curves.items()}
+        return {k: v.downsampled(curve_points).to_dict() for k, v in curves.items()}
+
     if isinstance(evaluation, DetectionEvaluation):
         if "report" in include:
             out["report"] = evaluation.report(conf, iou, frames=frames).to_dict()
@@ -125,8 +132,7 @@ def _metrics(
         if "coco_summary" in include:
             out["coco_summary"] = evaluation.coco_summary(frames=frames).to_dict()
         if "pr_curves" in include:
-            curves = evaluation.pr_curves(iou=iou, frames=frames)
-            out["pr_curves"] = {k: v.to_dict() for k, v in curves.items()}
+            out["pr_curves"] = drawn(evaluation.pr_curves(iou=iou, frames=frames))
         if "best_thresholds" in include:
             best = evaluation.best_thresholds(iou=iou, frames=frames)
             out["best_thresholds"] = {k: v.to_dict() for k, v in best.items()}
@@ -136,7 +142,7 @@ def _metrics(
     if "confusion_matrix" in include:
         out["confusion_matrix"] = evaluation.confusion_matrix(conf, frames=frames).to_dict()
     if "pr_curves" in include:
-        out["pr_curves"] = {k: v.to_dict() for k, v in evaluation.pr_curves(frames=frames).items()}
+        out["pr_curves"] = drawn(evaluation.pr_curves(frames=frames))
     if "best_thresholds" in include:
         best = evaluation.best_thresholds(frames=frames)
         out["best_thresholds"] = {k: v.to_dict() for k, v in best.items()}
@@ -157,6 +163,17 @@ def metrics(
     include: Annotated[
         list[Include], Query(description="what to compute; default report and confusion_matrix")
     ] = ["report", "confusion_matrix"],  # noqa: B006 (FastAPI copies defaults)
+    curve_points: Annotated[
+        int | None,
+        Query(
+            ge=5,
+            le=1_000_000,
+            description=(
+                "draw-ready PR curves: at most this many points each (first, last, best F1 "
+                "and each run's lowest and highest precision); all points when left out"
+            ),
+        ),
+    ] = None,
 ) -> dict[str, Any]:
     """Metrics of one or two inference sets on a dataset or one of its segments, at
     (``conf``, ``iou``). ``coco_summary`` is detection only (null for classification)."""
@@ -169,7 +186,7 @@ def metrics(
 
     def query(name: str) -> Any:
         def run(evaluation: Evaluation, version: int) -> dict[str, Any]:
-            computed = _metrics(evaluation, wanted, conf_value, iou_value, frames)
+            computed = _metrics(evaluation, wanted, conf_value, iou_value, frames, curve_points)
             return {"inference_set": name, "version": version, **computed}
 
         return run
