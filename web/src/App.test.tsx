@@ -2,10 +2,11 @@
 import { render, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { API_KEY_STORAGE, setApiKey } from "./api/client";
 import { App } from "./App";
 import { shapes } from "./fixtures";
 import { parseHash } from "./lib/urlState";
-import { DATASET, examplesOut, installMockApi, metricsResult, PROJECT, type Call } from "./test/mockApi";
+import { DATASET, examplesOut, installMockApi, metricsResult, PROJECT, requireApiKey, type Call } from "./test/mockApi";
 
 const examplesTotal = () => examplesOut().length;
 const metricsCalls = (calls: Call[]) => calls.filter((c) => c.path.endsWith("/metrics") && c.query.getAll("include").includes("report"));
@@ -108,7 +109,7 @@ describe("App over the API", () => {
     window.history.replaceState(null, "", `/#view=metrics&project=${PROJECT}&dataset=${DATASET}&set=adaptive-cc&truth=circle&predicted=circle&sort=area&page=2`);
     const calls = installMockApi();
     render(<App />);
-    const grid = await screen.findByRole("region", { name: "circle → circle" });
+    const grid = await screen.findByRole("region", { name: "circle → circle" }, { timeout: 4000 });
     const examples = calls.filter((c) => c.path.endsWith("/examples"));
     expect(examples).toHaveLength(1); // straight to the page asked for
     expect(Object.fromEntries(examples[0]!.query)).toMatchObject({ truth: "circle", predicted: "circle", sort: "area", order: "asc", offset: "12", limit: "12" });
@@ -123,7 +124,7 @@ describe("App over the API", () => {
     window.history.replaceState(null, "", `/#view=metrics&project=${PROJECT}&dataset=${DATASET}&set=adaptive-cc&outcome=FN&page=3`);
     const calls = installMockApi();
     render(<App />);
-    await screen.findByRole("region", { name: "False negatives" });
+    await screen.findByRole("region", { name: "False negatives" }, { timeout: 4000 });
     const examples = () => calls.filter((c) => c.path.endsWith("/examples"));
     expect(Object.fromEntries(examples()[0]!.query)).toMatchObject({ outcome: "FN", offset: "24" });
     const { fireEvent } = await import("@testing-library/react");
@@ -144,7 +145,7 @@ describe("App over the API", () => {
 
     window.history.replaceState(null, "", `/#view=metrics&project=${PROJECT}&dataset=${DATASET}&set=adaptive-cc&outcome=FP&page=999`);
     window.dispatchEvent(new HashChangeEvent("hashchange"));
-    const grid = await screen.findByRole("region", { name: "False positives" });
+    const grid = await screen.findByRole("region", { name: "False positives" }, { timeout: 4000 });
     await waitFor(() => expect(within(grid).getByText(/\(page (\d+) of \1\)/)).toBeInTheDocument());
     const last = calls.filter((c) => c.path.endsWith("/examples")).at(-1)!;
     expect(Number(last.query.get("offset"))).toBeLessThan(examplesTotal());
@@ -214,10 +215,131 @@ describe("App over the API", () => {
   });
 
   it("shows a readable error panel when the server fails", async () => {
-    installMockApi(({ path }) => (path === "/api/v1/projects" ? { status: 401, body: { error: "unauthorized", detail: "an API key is needed", where: "header.Authorization" } } : undefined));
+    installMockApi(({ path }) => (path === "/api/v1/projects" ? { status: 422, body: { error: "validation_error", detail: "the store is being upgraded", where: "query.x" } } : undefined));
     render(<App />);
     const alert = await screen.findByRole("alert");
-    expect(alert).toHaveTextContent("an API key is needed");
-    expect(alert).toHaveTextContent("HTTP 401 · unauthorized · at header.Authorization");
+    expect(alert).toHaveTextContent("the store is being upgraded");
+    expect(alert).toHaveTextContent("HTTP 422 · validation_error · at query.x");
+    expect(screen.queryByRole("form", { name: "This server needs an API key" })).toBeNull();
+  });
+});
+
+describe("API keys", () => {
+  const KEY = "k".repeat(24);
+  const READ_ONLY = "r".repeat(24);
+  const keyForm = () => screen.findByRole("form", { name: "This server needs an API key" });
+  const bearer = (c: Call) => c.headers.get("Authorization");
+  let revoked: string[] = [];
+
+  beforeEach(() => {
+    setApiKey(null);
+    sessionStorage.clear();
+    revoked = [];
+    let made = 0;
+    Object.defineProperty(URL, "createObjectURL", { configurable: true, value: () => `blob:shoal/${++made}` });
+    Object.defineProperty(URL, "revokeObjectURL", { configurable: true, value: (u: string) => void revoked.push(u) });
+  });
+  afterEach(() => {
+    setApiKey(null);
+    sessionStorage.clear();
+  });
+
+  async function enterKey(key: string) {
+    const user = userEvent.setup();
+    const form = await keyForm();
+    await user.type(within(form).getByLabelText("API key"), key);
+    await user.click(within(form).getByRole("button", { name: "Use key" }));
+  }
+
+  it("a 401 asks for a key; the key entered goes with every request and the data is shown", async () => {
+    const calls = installMockApi(requireApiKey({ [KEY]: "read-write" }));
+    render(<App />);
+    const form = await keyForm();
+    expect(form).toHaveTextContent("this server needs an API key: send 'Authorization: Bearer <key>'");
+    expect(within(form).getByLabelText("API key")).toHaveAttribute("type", "password");
+    expect(within(form).getByRole("button", { name: "Use key" })).toBeDisabled();
+    expect(screen.queryByRole("button", { name: "Forget key" })).toBeNull();
+    expect(calls.every((c) => bearer(c) === null)).toBe(true);
+    const before = calls.length;
+    await enterKey(`  ${KEY} `);
+    expect(await screen.findByRole("table", { name: "Classification report: adaptive-cc" })).toBeInTheDocument();
+    const after = calls.slice(before);
+    expect(after.map((c) => c.path)).toEqual(expect.arrayContaining(["/api/v1/projects", `/api/v1/projects/${PROJECT}/datasets`]));
+    expect(after.filter((c) => c.path.endsWith("/metrics")).length).toBeGreaterThan(0);
+    expect(after.every((c) => bearer(c) === `Bearer ${KEY}`)).toBe(true);
+    expect(sessionStorage.getItem(API_KEY_STORAGE)).toBe(KEY);
+    expect(screen.queryByRole("form", { name: "This server needs an API key" })).toBeNull();
+    expect(screen.getByRole("button", { name: "Forget key" })).toBeInTheDocument();
+  });
+
+  it("with a key, images and thumbnails are fetched with it and shown from object URLs", async () => {
+    const user = userEvent.setup();
+    const calls = installMockApi(requireApiKey({ [KEY]: "read-write" }));
+    window.history.replaceState(null, "", `/#view=metrics&project=${PROJECT}&dataset=${DATASET}&set=adaptive-cc&truth=circle&predicted=circle`);
+    render(<App />);
+    await enterKey(KEY);
+    const grid = await screen.findByRole("region", { name: "circle → circle" }, { timeout: 4000 });
+    await waitFor(() => expect(grid.querySelector("img")?.getAttribute("src")).toMatch(/^blob:shoal\//));
+    const thumbnails = calls.filter((c) => c.path.endsWith("/thumbnail"));
+    expect(thumbnails.length).toBeGreaterThan(0);
+    expect(thumbnails.every((c) => bearer(c) === `Bearer ${KEY}` && c.query.get("size") === "360")).toBe(true);
+    await user.click(within(grid).getAllByRole("button", { name: /^Open frame/ })[0]!);
+    const frame = await screen.findByRole("region", { name: /^Frame / });
+    await waitFor(() => expect(frame.querySelector("img")?.getAttribute("src")).toMatch(/^blob:shoal\//));
+    expect(calls.filter((c) => c.path.endsWith("/image")).every((c) => bearer(c) === `Bearer ${KEY}`)).toBe(true);
+  });
+
+  it("Forget key clears it: no more Authorization header, and the server asks again", async () => {
+    const user = userEvent.setup();
+    const calls = installMockApi(requireApiKey({ [KEY]: "read-write" }));
+    render(<App />);
+    await enterKey(KEY);
+    await screen.findByRole("table", { name: /Classification report/ });
+    const before = calls.length;
+    await user.click(screen.getByRole("button", { name: "Forget key" }));
+    expect(sessionStorage.getItem(API_KEY_STORAGE)).toBeNull();
+    const form = await keyForm();
+    expect(form).toHaveTextContent("this server needs an API key");
+    expect(calls.slice(before).length).toBeGreaterThan(0);
+    expect(calls.slice(before).every((c) => bearer(c) === null)).toBe(true);
+    expect(screen.queryByRole("button", { name: "Forget key" })).toBeNull();
+  });
+
+  it("an unknown key is refused and dropped: the form says so", async () => {
+    installMockApi(requireApiKey({ [KEY]: "read-write" }));
+    render(<App />);
+    await enterKey("not-the-key-at-all");
+    const form = await keyForm();
+    await waitFor(() => expect(form).toHaveTextContent("The key was not accepted: unknown API key"));
+    expect(sessionStorage.getItem(API_KEY_STORAGE)).toBeNull();
+  });
+
+  it("a read-only key reads; its write gets the server's 403 in the error panel", async () => {
+    const user = userEvent.setup();
+    installMockApi(requireApiKey({ [READ_ONLY]: "read-only" }));
+    window.history.replaceState(null, "", "/#view=scenarios");
+    render(<App />);
+    await enterKey(READ_ONLY);
+    const card = (await screen.findByRole("button", { name: "test regression" })).closest("article")!;
+    await user.click(within(card).getByRole("button", { name: "Edit thresholds" }));
+    const box = within(card).getByRole("textbox", { name: "Precision threshold" });
+    await user.clear(box);
+    await user.type(box, "0.99{Enter}");
+    const alert = await screen.findByRole("alert");
+    expect(alert).toHaveTextContent("The thresholds were not saved");
+    expect(alert).toHaveTextContent("this API key is read-only");
+    expect(alert).toHaveTextContent("HTTP 403 · forbidden · at header.Authorization");
+    expect(screen.queryByRole("form", { name: "This server needs an API key" })).toBeNull();
+  });
+
+  it("a key kept in sessionStorage (a reload) is sent from the first request", async () => {
+    sessionStorage.setItem(API_KEY_STORAGE, KEY);
+    vi.resetModules();
+    const fresh = await import("./App");
+    const calls = installMockApi(requireApiKey({ [KEY]: "read-write" }));
+    render(<fresh.App />);
+    expect(await screen.findByRole("table", { name: /Classification report/ })).toBeInTheDocument();
+    expect(bearer(calls[0]!)).toBe(`Bearer ${KEY}`);
+    expect(calls.every((c) => bearer(c) === `Bearer ${KEY}`)).toBe(true);
   });
 });

@@ -1,13 +1,16 @@
 /**
  * The app over Shoal's REST API: project → dataset → one or two inference sets (the first
  * is the base), the operating point and segment, and four views. The state lives in the
- * URL hash, so a reload or a shared link restores the view.
+ * URL hash, so a reload or a shared link restores the view. A server that needs an API
+ * key answers 401: the app then asks for one (kept in sessionStorage).
  */
 import { useCallback, useEffect, useMemo, useState, type KeyboardEvent } from "react";
-import { api } from "./api/client";
+import { api, setApiKey } from "./api/client";
 import type { ProjectOut } from "./api/types";
+import { ApiKeyForm } from "./components/ApiKeyForm";
 import { ErrorPanel, Loading } from "./components/Status";
 import { useApi } from "./hooks/useApi";
+import { useAuth } from "./hooks/useAuth";
 import { effectiveConfidence } from "./lib/thresholds";
 import { applyPatch, formatHash, parseHash, type AppState, type View } from "./lib/urlState";
 import { ALL_FRAMES, classNames, type ViewContext } from "./views/context";
@@ -40,7 +43,26 @@ export function useHashState(): [AppState, (patch: Partial<AppState>) => void] {
   return [state, update];
 }
 
+/**
+ * The app, or the API key form when the server answered 401. A new key (or forgetting
+ * it) starts the app again, so everything is fetched with it; the view is in the hash.
+ */
 export function App() {
+  const auth = useAuth();
+  if (auth.needed) {
+    return (
+      <div className="app">
+        <header className="app-header"><h1>Shoal</h1></header>
+        <main>
+          <ApiKeyForm error={auth.needed} rejected={auth.rejected} onSubmit={setApiKey} />
+        </main>
+      </div>
+    );
+  }
+  return <AppShell key={auth.generation} hasKey={auth.key !== null} />;
+}
+
+function AppShell({ hasKey }: { hasKey: boolean }) {
   const [state, update] = useHashState();
   const projects = useApi("projects", (signal) => api.projects({ signal }));
   const project: ProjectOut | null = projects.data?.find((p) => p.name === state.project) ?? projects.data?.[0] ?? null;
@@ -121,6 +143,10 @@ export function App() {
             </select>
           </label>
         </div>
+        {hasKey && (
+          <button type="button" className="forget-key" onClick={() => setApiKey(null)}
+            title="Stop sending the API key (it is removed from this tab's storage)">Forget key</button>
+        )}
         <div role="tablist" aria-label="Views" onKeyDown={onTabKey}>
           {VIEWS.map((v) => (
             <button key={v.value} id={`tab-${v.value}`} type="button" role="tab" aria-selected={state.view === v.value}

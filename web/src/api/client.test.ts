@@ -1,5 +1,8 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { api, ApiError, confParam, frameImageUrl, isAbort, queryString, request } from "./client";
+import {
+  api, API_KEY_STORAGE, ApiError, authState, confParam, fetchImage, frameImageUrl, isAbort, isApiUrl, queryString,
+  readStoredApiKey, request, setApiKey, subscribeAuth,
+} from "./client";
 
 function jsonResponse(body: unknown, status = 200): Response {
   return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
@@ -99,5 +102,97 @@ describe("api client", () => {
     expect(fetch.mock.calls[0]![1]?.signal).toBe(controller.signal);
     expect(isAbort(error)).toBe(true);
     expect(error).not.toBeInstanceOf(ApiError);
+  });
+});
+
+/** A sessionStorage stand-in (the client tests run in Node). */
+function fakeStorage(): Storage {
+  const items = new Map<string, string>();
+  return {
+    get length() { return items.size; },
+    clear: () => items.clear(),
+    getItem: (k: string) => items.get(k) ?? null,
+    key: (i: number) => [...items.keys()][i] ?? null,
+    removeItem: (k: string) => void items.delete(k),
+    setItem: (k: string, v: string) => void items.set(k, String(v)),
+  };
+}
+
+describe("API key", () => {
+  afterEach(() => setApiKey(null));
+  const authorization = (init: RequestInit | undefined) => new Headers(init?.headers).get("Authorization");
+
+  it("is kept in sessionStorage and sent as a Bearer token on every request, writes included", async () => {
+    const storage = fakeStorage();
+    vi.stubGlobal("sessionStorage", storage);
+    const fetch = mockFetch(jsonResponse([]), jsonResponse([]), jsonResponse({}), jsonResponse([]));
+    await api.projects();
+    expect(authorization(fetch.mock.calls[0]![1])).toBeNull();
+    setApiKey("  secret-key-0123456789  ");
+    expect(storage.getItem(API_KEY_STORAGE)).toBe("secret-key-0123456789");
+    expect(readStoredApiKey()).toBe("secret-key-0123456789");
+    await api.projects();
+    await api.updateSegment("p", "d", "g", { recall: 0.5 });
+    expect(authorization(fetch.mock.calls[1]![1])).toBe("Bearer secret-key-0123456789");
+    const patch = fetch.mock.calls[2]![1];
+    expect(authorization(patch)).toBe("Bearer secret-key-0123456789");
+    expect(new Headers(patch?.headers).get("Content-Type")).toBe("application/json");
+    setApiKey(null);
+    expect(storage.getItem(API_KEY_STORAGE)).toBeNull();
+    await api.projects();
+    expect(authorization(fetch.mock.calls[3]![1])).toBeNull();
+  });
+
+  it("a 401 asks for a key; one to a key drops it; one to an older key is stale", async () => {
+    vi.stubGlobal("sessionStorage", fakeStorage());
+    const seen: number[] = [];
+    const unsubscribe = subscribeAuth(() => seen.push(authState().generation));
+    const refusal = (detail: string) => jsonResponse({ error: "unauthorized", detail, where: "header.Authorization" }, 401);
+    mockFetch(refusal("this server needs an API key"));
+    await expect(api.projects()).rejects.toMatchObject({ status: 401 });
+    expect(authState()).toMatchObject({ key: null, rejected: false, needed: { status: 401, detail: "this server needs an API key" } });
+    setApiKey("wrong-key-0123456789");
+    expect(authState()).toMatchObject({ key: "wrong-key-0123456789", needed: null });
+    mockFetch(refusal("unknown API key"));
+    await expect(api.projects()).rejects.toBeInstanceOf(ApiError);
+    expect(authState()).toMatchObject({ key: null, rejected: true, needed: { detail: "unknown API key" } });
+    expect(readStoredApiKey()).toBeNull();
+    // An answer to a request sent before the key changed does not undo the new key.
+    let answer: (r: Response) => void = () => {};
+    vi.stubGlobal("fetch", vi.fn(() => new Promise<Response>((r) => (answer = r))));
+    const pending = api.projects().catch((e: unknown) => e);
+    setApiKey("right-key-0123456789");
+    answer(refusal("this server needs an API key"));
+    await pending;
+    expect(authState()).toMatchObject({ key: "right-key-0123456789", needed: null });
+    expect(seen.length).toBe(4);
+    expect(seen).toEqual([...seen].sort((a, b) => a - b));
+    unsubscribe();
+  });
+
+  it("without storage the key still works for the page's life", async () => {
+    vi.stubGlobal("sessionStorage", undefined);
+    const fetch = mockFetch(jsonResponse([]));
+    setApiKey("secret-key-0123456789");
+    await api.projects();
+    expect(authorization(fetch.mock.calls[0]![1])).toBe("Bearer secret-key-0123456789");
+    expect(readStoredApiKey()).toBeNull();
+  });
+
+  it("API images are fetched as blobs with the key; other URLs are not the API's", async () => {
+    vi.stubGlobal("sessionStorage", fakeStorage());
+    setApiKey("secret-key-0123456789");
+    const fetch = mockFetch(new Response("png", { status: 200, headers: { "content-type": "image/png" } }),
+      jsonResponse({ error: "forbidden", detail: "the image is outside the dataset's image root", where: "image_uri" }, 403));
+    const url = frameImageUrl("p", "d", "f");
+    const blob = await fetchImage(url);
+    expect(await blob.text()).toBe("png");
+    expect(fetch.mock.calls[0]![0]).toBe(url);
+    expect(authorization(fetch.mock.calls[0]![1])).toBe("Bearer secret-key-0123456789");
+    await expect(fetchImage(url)).rejects.toMatchObject({ status: 403, where: "image_uri" });
+    expect(authState().key).toBe("secret-key-0123456789"); // a 403 is no reason to ask again
+    expect(isApiUrl(url)).toBe(true);
+    expect(isApiUrl("https://example.com/a.png")).toBe(false);
+    expect(isApiUrl("/api/v1x/a")).toBe(false);
   });
 });

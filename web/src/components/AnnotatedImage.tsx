@@ -1,5 +1,6 @@
 import { useState } from "react";
 import type { FrameExample, FrameObject } from "../api/types";
+import { useImageSource } from "../hooks/useImageSource";
 import { classColor } from "../lib/color";
 import { clipBox } from "../lib/geometry";
 import { formatScore } from "../lib/format";
@@ -28,6 +29,8 @@ export function AnnotatedImage({ frame, showGroundTruth = true, showPredictions 
   // The frame's recorded size until the image reports its natural size.
   const [loaded, setNatural] = useState<{ w: number; h: number }>({ w: frame.width, h: frame.height });
   const natural = thumbnail ? { w: frame.width, h: frame.height } : loaded;
+  // With an API key set, API images are fetched with it (an <img> cannot send headers).
+  const src = useImageSource(thumbnail ?? frame.image_url);
   const order = Array.from(new Set(frame.objects.map((o) => o.label)));
   const colorOf = (label: string) => classColors[label] ?? classColor(order.indexOf(label));
   const isEmphasized = (o: FrameObject) => emphasize.some((e) => e.kind === o.kind && e.id === o.id);
@@ -37,7 +40,7 @@ export function AnnotatedImage({ frame, showGroundTruth = true, showPredictions 
   return (
     <div className="annotated-image" style={{ width, aspectRatio: `${natural.w} / ${natural.h}` }}>
       <img
-        src={thumbnail ?? frame.image_url}
+        src={src}
         alt={alt ?? `frame ${frame.frame_id}`}
         onLoad={(e) => {
           const img = e.currentTarget;

@@ -8,6 +8,8 @@ export interface Call {
   path: string;
   query: URLSearchParams;
   body: unknown;
+  /** The request's headers (`Authorization` among them). */
+  headers: Headers;
 }
 
 export type Handler = (call: Call) => { status?: number; body: unknown } | undefined;
@@ -70,6 +72,25 @@ export function segmentFrames(name: string): readonly string[] | undefined {
   return name === "All Frames" ? shapes.frames.map((f) => f.frame_id) : SEGMENT_FRAMES[name];
 }
 
+/**
+ * A server started with API keys (as `shoal serve --api-keys-file`): no key or an unknown
+ * one gets 401, a read-only key 403 on anything but GET; the server's own messages.
+ * Put it first: it answers refusals only and lets accepted requests through.
+ */
+export function requireApiKey(keys: Readonly<Record<string, "read-only" | "read-write">>): Handler {
+  return ({ method, path, headers }) => {
+    if (!path.startsWith("/api/")) return undefined;
+    const [scheme, token] = (headers.get("Authorization") ?? "").split(" ", 2);
+    if (scheme?.toLowerCase() !== "bearer" || !token) {
+      return { status: 401, body: { error: "unauthorized", detail: "this server needs an API key: send 'Authorization: Bearer <key>'", where: "header.Authorization" } };
+    }
+    const access = keys[token];
+    if (access === undefined) return { status: 401, body: { error: "unauthorized", detail: "unknown API key", where: "header.Authorization" } };
+    if (access === "read-only" && method !== "GET") return { status: 403, body: { error: "forbidden", detail: "this API key is read-only", where: "header.Authorization" } };
+    return undefined;
+  };
+}
+
 /** The default answers: the shapes fixtures as a one-project store. */
 export const fixtureHandler: Handler = ({ method, path, query }) => {
   if (path === "/api/v1/projects") return { body: [projectOut()] };
@@ -106,6 +127,9 @@ export const fixtureHandler: Handler = ({ method, path, query }) => {
     const limit = Number(query.get("limit") ?? 100);
     return { body: { total: frames.length, offset, limit, frames: frames.slice(offset, offset + limit) } };
   }
+  // Images and thumbnails (jsdom loads no <img>; with an API key they are fetched as blobs).
+  const image = path.match(/\/frames\/([^/]+)\/(image|thumbnail)$/);
+  if (image && method === "GET") return { body: `${image[2]} of ${decodeURIComponent(image[1]!)}` };
   const frame = path.match(/\/frames\/([^/]+)$/);
   if (frame && method === "GET") {
     const detail = frameDetail(decodeURIComponent(frame[1]!));
@@ -119,7 +143,10 @@ export function installMockApi(...handlers: Handler[]): Call[] {
   const calls: Call[] = [];
   vi.stubGlobal("fetch", vi.fn(async (input: string, init?: RequestInit) => {
     const url = new URL(input, "http://localhost");
-    const call: Call = { method: init?.method ?? "GET", path: url.pathname, query: url.searchParams, body: init?.body ? JSON.parse(init.body as string) : undefined };
+    const call: Call = {
+      method: init?.method ?? "GET", path: url.pathname, query: url.searchParams,
+      body: init?.body ? JSON.parse(init.body as string) : undefined, headers: new Headers(init?.headers),
+    };
     calls.push(call);
     if (init?.signal?.aborted) throw new DOMException("aborted", "AbortError");
     for (const h of [...handlers, fixtureHandler]) {

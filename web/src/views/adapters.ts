@@ -36,6 +36,15 @@ export function frameIdsQuery(ids: readonly string[]): string {
 }
 
 /**
+ * A frame's image URI when it is an http(s) URL: the image endpoint only redirects there,
+ * and loading it directly needs no API key (an API key cannot follow a redirect to another
+ * origin, and `<img>` sends none).
+ */
+export function webImageOf(uri: unknown): string | undefined {
+  return typeof uri === "string" && /^https?:\/\//i.test(uri) ? uri : undefined;
+}
+
+/**
  * One example of the examples endpoint as a grid example: its frame's image with the
  * object alone. With the frame's row (its recorded size), the grid loads the PNG
  * thumbnail and draws boxes in the recorded size; without it, the full image.
@@ -48,7 +57,7 @@ export function exampleOf(project: string, dataset: string, e: ExampleOut, row?:
   const local = typeof row?.image_uri === "string" && !/^https?:/i.test(row.image_uri);
   // Without a recorded size, 640 x 480 stands in until the image reports its natural size.
   const frame: FrameExample = {
-    frame_id: e.frame_id, image_url: frameImageUrl(project, dataset, e.frame_id),
+    frame_id: e.frame_id, image_url: webImageOf(row?.image_uri) ?? frameImageUrl(project, dataset, e.frame_id),
     width: width || 640, height: height || 480, objects: [object],
     ...(width > 0 && height > 0 && local ? { thumbnail_url: frameThumbnailUrl(project, dataset, e.frame_id, THUMBNAIL_SIZE) } : {}),
   };
@@ -92,7 +101,7 @@ export function frameOf(detail: FrameDetail, inferenceSet: string | null, conf: 
         kind: "prediction", id: detail.labels.length + k + 1, frame_id: p.frame_id, label: p.class_name, confidence: p.confidence, area: box[2] * box[3], box,
       });
     });
-  return { frame_id: String(detail.frame.frame_id), image_url: detail.image_url, width: Number(detail.frame.width) || 640, height: Number(detail.frame.height) || 480, objects };
+  return { frame_id: String(detail.frame.frame_id), image_url: webImageOf(detail.frame.image_uri) ?? detail.image_url, width: Number(detail.frame.width) || 640, height: Number(detail.frame.height) || 480, objects };
 }
 
 /** The FrameView id `frameOf` gives the object with this stored id (undefined when not shown). */

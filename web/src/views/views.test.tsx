@@ -47,7 +47,13 @@ describe("adapters", () => {
     const ex = exampleOf("p", "d", e, { frame_id: e.frame_id, image_uri: "x.png", width: 320, height: 240 });
     expect(ex.frame.thumbnail_url).toBe(`/api/v1/projects/p/datasets/d/frames/${e.frame_id}/thumbnail?size=360`);
     expect([ex.frame.width, ex.frame.height]).toEqual([320, 240]);
-    expect(exampleOf("p", "d", e, { frame_id: e.frame_id, image_uri: "https://x/y.png", width: 320, height: 240 }).frame.thumbnail_url).toBeUndefined();
+    const web = exampleOf("p", "d", e, { frame_id: e.frame_id, image_uri: "https://x/y.png", width: 320, height: 240 });
+    expect(web.frame.thumbnail_url).toBeUndefined();
+    // An http(s) image is loaded from where it is (the image endpoint only redirects there; no API key needed).
+    expect(web.frame.image_url).toBe("https://x/y.png");
+    const detail = frameDetail("0000")!;
+    expect(frameOf({ ...detail, frame: { ...detail.frame, image_uri: "http://x/0.jpg" } }, null, 0).image_url).toBe("http://x/0.jpg");
+    expect(frameOf(detail, null, 0).image_url).toBe(detail.image_url);
     const { container } = render(<AnnotatedImage frame={ex.frame} preferThumbnail width={180} />);
     const img = container.querySelector("img")!;
     expect(img.getAttribute("src")).toBe(ex.frame.thumbnail_url);
