@@ -3,9 +3,10 @@ import { fireEvent, render, screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it, vi } from "vitest";
 import type { ConfusionMatrixDict } from "../api/types";
+import { BACKGROUND } from "../api/types";
 import compare from "../fixtures/shapes_compare.json";
 import shapes from "../fixtures/shapes_matrix.json";
-import { ConfusionMatrix } from "./ConfusionMatrix";
+import { ConfusionMatrix, MATRIX_TABLE_PAGE_SIZE } from "./ConfusionMatrix";
 
 const m: ConfusionMatrixDict = {
   labels: ["cat", "dog", "background"],
@@ -193,6 +194,27 @@ describe("ConfusionMatrix with many classes", () => {
     other.focus();
     await user.keyboard("{Enter}");
     expect(onSelectCell).toHaveBeenLastCalledWith("c2", "c5");
+  });
+
+  it("pages long tables, biggest cells first, and a filter starts again on page 1", async () => {
+    const user = userEvent.setup();
+    // 60 classes, every cell non-empty: 3,721 rows, counts unique and descending in row-major order.
+    const many = Array.from({ length: 60 }, (_, k) => `k${k}`);
+    const all = [...many, BACKGROUND];
+    const counts = all.map((_, i) => all.map((__, j) => 4000 - (i * all.length + j)));
+    render(<ConfusionMatrix matrix={{ labels: all, matrix: counts, conf: 0.5 }} />);
+    const table = screen.getByRole("table", { name: "Confusion matrix as a table" });
+    const pager = screen.getByRole("navigation", { name: "Cell pages" });
+    expect(pager).toHaveTextContent(`cells 1–${MATRIX_TABLE_PAGE_SIZE} of 3721`);
+    const counted = () => within(table).getAllByRole("row").slice(1).map((r) => Number(r.children[2]!.textContent));
+    expect(counted()).toEqual(Array.from({ length: MATRIX_TABLE_PAGE_SIZE }, (_, k) => 4000 - k));
+    await user.click(within(pager).getByRole("button", { name: "Next" }));
+    expect(pager).toHaveTextContent(`cells ${MATRIX_TABLE_PAGE_SIZE + 1}–${2 * MATRIX_TABLE_PAGE_SIZE} of 3721`);
+    expect(counted()[0]).toBe(4000 - MATRIX_TABLE_PAGE_SIZE);
+    await user.selectOptions(screen.getByRole("combobox", { name: "Class" }), "k1");
+    // k1's row (61 cells) and column (60 more): three pages, starting on the first.
+    expect(screen.getByRole("navigation", { name: "Cell pages" })).toHaveTextContent(`cells 1–${MATRIX_TABLE_PAGE_SIZE} of 121`);
+    expect(counted()[0]).toBe(4000 - 1); // row 0, column k1
   });
 
   it("says so when no cell matches", async () => {

@@ -1,6 +1,6 @@
 import { useMemo, useRef, useState, type KeyboardEvent } from "react";
 import {
-  flexRender, getCoreRowModel, getFilteredRowModel, getSortedRowModel, useReactTable,
+  flexRender, getCoreRowModel, getFilteredRowModel, getPaginationRowModel, getSortedRowModel, useReactTable,
   type ColumnDef, type FilterFn, type SortingState,
 } from "@tanstack/react-table";
 import type { ComparisonCellDict, ConfusionMatrixDict } from "../api/types";
@@ -318,6 +318,9 @@ const DELTA_COLUMNS: ColumnDef<TableRow>[] = [
   { id: "delta", header: "Delta", accessorFn: (r) => r.cell.delta!.delta, cell: ({ row }) => row.original.cell.text,
     sortingFn: (a, b) => Math.abs(a.original.cell.delta!.delta) - Math.abs(b.original.cell.delta!.delta) },
 ];
+/** Rows of the table form a page: hundreds of classes make thousands of non-empty cells,
+ * and rendering them all on every threshold change would cost far more than the query. */
+export const MATRIX_TABLE_PAGE_SIZE = 50;
 // Biggest confusions (or changes) first; ties keep matrix order.
 const COUNT_SORTING: SortingState = [{ id: "count", desc: true }];
 const DELTA_SORTING: SortingState = [{ id: "delta", desc: true }];
@@ -347,9 +350,15 @@ function MatrixTable(props: TableProps) {
     getCoreRowModel: getCoreRowModel(),
     getFilteredRowModel: getFilteredRowModel(),
     getSortedRowModel: getSortedRowModel(),
+    getPaginationRowModel: getPaginationRowModel(),
+    initialState: { pagination: { pageIndex: 0, pageSize: MATRIX_TABLE_PAGE_SIZE } },
   });
   const rows = table.getRowModel().rows;
   const columnCount = table.getVisibleLeafColumns().length;
+  const matching = table.getFilteredRowModel().rows.length;
+  const { pageIndex, pageSize } = table.getState().pagination;
+  const first = matching === 0 ? 0 : pageIndex * pageSize + 1;
+  const last = Math.min(matching, (pageIndex + 1) * pageSize);
 
   return (
     <div className="matrix-table">
@@ -360,6 +369,13 @@ function MatrixTable(props: TableProps) {
           {classes.map((c) => <option key={c} value={c}>{c}</option>)}
         </select>
       </label>
+      {matching > pageSize && (
+        <nav aria-label="Cell pages" className="pager">
+          <button type="button" onClick={() => table.previousPage()} disabled={!table.getCanPreviousPage()}>Previous</button>
+          <span aria-live="polite">{`cells ${first}–${last} of ${matching}`}</span>
+          <button type="button" onClick={() => table.nextPage()} disabled={!table.getCanNextPage()}>Next</button>
+        </nav>
+      )}
       <table>
         <caption className="visually-hidden">{caption ?? "Confusion matrix"} as a table</caption>
         <thead>

@@ -72,6 +72,22 @@ describe("PRCurve", () => {
     expect(after.textContent).toMatch(/^operating point at confidence 0\.[0-2]\d*/);
   });
 
+  it("marks the report's precision and recall when given (exact on a downsampled curve)", () => {
+    // A curve cut down to its ends: looking conf up on it would land on a far point.
+    const c = all[0]!;
+    const last = c.thresholds.length - 1;
+    const cut: PRCurveDict = { ...c, thresholds: [c.thresholds[0]!, c.thresholds[last]!], precision: [c.precision[0]!, c.precision[last]!], recall: [c.recall[0]!, c.recall[last]!] };
+    const { rerender } = render(<PRCurve curves={[cut]} conf={0.5} />);
+    const guessed = screen.getByTestId("operating-point").getAttribute("cx");
+    rerender(<PRCurve curves={[cut]} conf={0.5} operatingPoint={{ precision: 0.75, recall: 0.5 }} />);
+    const marked = screen.getByTestId("operating-point");
+    expect(marked.textContent).toBe(`operating point at confidence ${formatThreshold(0.5)}: precision 0.750, recall 0.500, F1 ${formatScore(f1(0.75, 0.5))}`);
+    // Recall 0.5 is at x 196 (the plot spans 44..348 at the default width).
+    expect(Number(marked.getAttribute("cx"))).toBeCloseTo(196, 0);
+    expect(marked.getAttribute("cx")).not.toBe(guessed);
+    expect(document.querySelector("figcaption")).toHaveTextContent(`at ${formatThreshold(0.5)}: P 0.750, R 0.500`);
+  });
+
   it("omits the operating point when no prediction is kept", () => {
     render(<PRCurve curves={all} conf={1.01} />);
     expect(screen.queryByTestId("operating-point")).toBeNull();

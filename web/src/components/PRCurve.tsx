@@ -16,6 +16,12 @@ export interface PRCurveProps {
   onSelectLabel?: (label: string) => void;
   /** The current confidence threshold: its point on the curve is marked. */
   conf?: number;
+  /**
+   * The precision and recall at the current thresholds from the report, marked instead of
+   * looking `conf` up on the curve: exact when the curve was downsampled for drawing
+   * (`curve_points`) and when per-class confidences apply.
+   */
+  operatingPoint?: { precision: number; recall: number } | null;
   /** A segment's thresholds, drawn as dotted lines (null/absent: no line). */
   thresholds?: { precision?: number | null; recall?: number | null };
   width?: number;
@@ -81,7 +87,7 @@ function PointTooltip({ active, payload }: TooltipContentProps) {
 }
 
 /** Precision against recall (Recharts), with the operating point, the best-F1 point and threshold lines. */
-export function PRCurve({ curves, label, onSelectLabel, conf, thresholds, width = 360, height = 280, maxPoints = 1000 }: PRCurveProps) {
+export function PRCurve({ curves, label, onSelectLabel, conf, operatingPoint, thresholds, width = 360, height = 280, maxPoints = 1000 }: PRCurveProps) {
   const [own, setOwn] = useState<string | undefined>(undefined);
   const current = label ?? own ?? curves.find((c) => c.label === "all")?.label ?? curves[0]?.label;
   const curve = curves.find((c) => c.label === current) ?? curves[0];
@@ -92,13 +98,15 @@ export function PRCurve({ curves, label, onSelectLabel, conf, thresholds, width 
 
   const drawn = useMemo(() => {
     if (!curve) return null;
-    const op = conf === undefined ? null : pointAt(curve, operatingPointIndex(curve, conf));
+    const op = operatingPoint && conf !== undefined
+      ? { ...operatingPoint, threshold: conf, index: -1 }
+      : conf === undefined ? null : pointAt(curve, operatingPointIndex(curve, conf));
     const best = pointAt(curve, bestF1Index(curve));
     const xy = curve.recall.map((r, i) => ({ x: r, y: curve.precision[i]! }));
     const keep = [op?.index ?? -1, best?.index ?? -1];
     const data = lttbIndices(xy, maxPoints, keep).flatMap((i) => pointAt(curve, i) ?? []);
     return { op, best, data };
-  }, [curve, conf, maxPoints]);
+  }, [curve, conf, operatingPoint?.precision, operatingPoint?.recall, maxPoints]);
 
   if (!curve || !drawn) return <p className="empty">No precision-recall curve.</p>;
   const tp = thresholds?.precision;
