@@ -295,6 +295,9 @@ describe("API keys", () => {
     render(<App />);
     await enterKey(KEY);
     await screen.findByRole("table", { name: /Classification report/ });
+    // The curves and the COCO summary are asked for once the numbers are in: let them land.
+    await screen.findByRole("img", { name: /Precision-recall curve/ });
+    await screen.findByLabelText("COCO summary");
     const before = calls.length;
     await user.click(screen.getByRole("button", { name: "Forget key" }));
     expect(sessionStorage.getItem(API_KEY_STORAGE)).toBeNull();

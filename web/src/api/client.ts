@@ -243,6 +243,8 @@ export interface OperatingPoint {
 export interface MetricsQuery extends OperatingPoint {
   inferenceSets: readonly string[];
   include?: readonly MetricsInclude[];
+  /** PR curves cut down to at most this many points each, for drawing. */
+  curvePoints?: number;
 }
 
 export type ExampleOrder = "desc" | "asc";
@@ -276,7 +278,7 @@ export const api = {
   metrics: (p: string, d: string, q: MetricsQuery, o?: RequestOptions) =>
     request<MetricsOut>(
       "GET",
-      `${datasetPath(p, d)}/metrics${queryString({ inference_set: q.inferenceSets, ...point(q), include: q.include })}`,
+      `${datasetPath(p, d)}/metrics${queryString({ inference_set: q.inferenceSets, ...point(q), include: q.include, curve_points: q.curvePoints })}`,
       undefined,
       o,
     ),

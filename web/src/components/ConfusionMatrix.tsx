@@ -1,15 +1,15 @@
-import { useMemo, useRef, useState, type KeyboardEvent } from "react";
+import { memo, useMemo, useRef, useState, type KeyboardEvent } from "react";
 import {
-  flexRender, getCoreRowModel, getFilteredRowModel, getPaginationRowModel, getSortedRowModel, useReactTable,
-  type ColumnDef, type FilterFn, type SortingState,
+  flexRender, getCoreRowModel, useReactTable, type PaginationState,
+  type ColumnDef, type SortingState,
 } from "@tanstack/react-table";
 import type { ComparisonCellDict, ConfusionMatrixDict } from "../api/types";
 import { BACKGROUND } from "../api/types";
 import { deltaColor, shareColor, textColorOn } from "../lib/color";
 import { formatPercent, formatSigned } from "../lib/format";
 import {
-  assertSameShape, cellHoverText, deltaCell, highlightedCells, involves, isHighlighted, matrixEntries,
-  maxCount, normalize, type MatrixEntry, type MatrixHighlight, type Normalization,
+  assertSameShape, cellHoverText, deltaCell, highlightedCells, involves, isHighlighted, maxCount,
+  normalize, rankedEntries, type MatrixEntry, type MatrixHighlight, type Normalization,
 } from "../lib/matrix";
 import { ToggleGroup } from "./ToggleGroup";
 
@@ -65,7 +65,7 @@ interface CellView {
  * The confusion matrix: rows ground truth, columns predictions, background last.
  * With `comparison`, each cell shows other - base and reads like `Comparison.cell()`.
  */
-export function ConfusionMatrix(props: ConfusionMatrixProps) {
+function ConfusionMatrixView(props: ConfusionMatrixProps) {
   const { onSelectCell, selectedCell = null, onHighlight, maxGridClasses = 25, caption } = props;
   const labels = props.matrix ? props.matrix.labels : props.comparison.labels;
   const counts = props.matrix ? props.matrix.matrix : props.comparison.other;
@@ -94,33 +94,29 @@ export function ConfusionMatrix(props: ConfusionMatrixProps) {
     setHighlight(same ? { kind: "none" } : h);
   };
 
-  const cells: CellView[][] = useMemo(() => {
+  // One cell's text, hover and color, made on demand: the table form draws only a page
+  // of a many-class matrix's thousands of cells.
+  const cellAt = useMemo((): CellAt => {
     if (props.comparison) {
       const { base, other } = props.comparison;
       assertSameShape(labels, base, other);
-      const deltas = labels.map((_, i) => labels.map((_, j) => deltaCell(labels, base, other, i, j)));
-      const maxAbs = maxCount(deltas.map((row) => row.map((c) => c.delta)));
-      return deltas.map((row) =>
-        row.map((d) => ({
-          text: formatSigned(d.delta),
-          title: d.text,
-          background: deltaColor(d.delta, d.improved, maxAbs),
-          delta: d,
-        })),
-      );
+      const maxAbs = maxCount(other.map((row, i) => row.map((v, j) => v - base[i]![j]!)));
+      return (i, j) => {
+        const d = deltaCell(labels, base, other, i, j);
+        return { text: formatSigned(d.delta), title: d.text, background: deltaColor(d.delta, d.improved, maxAbs), delta: d };
+      };
     }
     assertSameShape(labels, counts);
     const { share, denominator } = normalize(counts, normalization);
-    return counts.map((row, i) =>
-      row.map((count, j) => {
-        const s = share[i]![j]!;
-        return {
-          text: display === "absolute" ? String(count) : formatPercent(s),
-          title: cellHoverText(count, denominator[i]![j]!),
-          background: shareColor(s),
-        };
-      }),
-    );
+    return (i, j) => {
+      const count = counts[i]![j]!;
+      const s = share[i]![j]!;
+      return {
+        text: display === "absolute" ? String(count) : formatPercent(s),
+        title: cellHoverText(count, denominator[i]![j]!),
+        background: shareColor(s),
+      };
+    };
   }, [props.comparison, labels, counts, normalization, display]);
 
   const useTable = classes.length > maxGridClasses;
@@ -176,7 +172,8 @@ export function ConfusionMatrix(props: ConfusionMatrixProps) {
           labels={labels}
           classes={classes}
           counts={counts}
-          cells={cells}
+          base={props.comparison?.base ?? null}
+          cellAt={cellAt}
           isDelta={isDelta}
           highlight={highlight}
           filterLabel={filterLabel}
@@ -188,7 +185,7 @@ export function ConfusionMatrix(props: ConfusionMatrixProps) {
       ) : (
         <MatrixGrid
           labels={labels}
-          cells={cells}
+          cellAt={cellAt}
           highlight={highlight}
           filterLabel={filterLabel}
           isSelected={isSelected}
@@ -200,9 +197,11 @@ export function ConfusionMatrix(props: ConfusionMatrixProps) {
   );
 }
 
+type CellAt = (i: number, j: number) => CellView;
+
 interface GridProps {
   labels: string[];
-  cells: CellView[][];
+  cellAt: CellAt;
   highlight: MatrixHighlight;
   /** Grid form: cells not involving this class are dimmed. */
   filterLabel: string | null;
@@ -211,8 +210,9 @@ interface GridProps {
   caption?: string;
 }
 
-function MatrixGrid({ labels, cells, highlight, filterLabel, isSelected, onSelectCell, caption }: GridProps) {
+function MatrixGrid({ labels, cellAt, highlight, filterLabel, isSelected, onSelectCell, caption }: GridProps) {
   const n = labels.length;
+  const cells = useMemo(() => labels.map((_, i) => labels.map((__, j) => cellAt(i, j))), [labels, cellAt]);
   // Roving focus: one cell is in the tab order; arrow keys move between cells.
   const [focus, setFocus] = useState<[number, number]>([0, 0]);
   const tableRef = useRef<HTMLTableElement>(null);
@@ -286,7 +286,10 @@ function MatrixGrid({ labels, cells, highlight, filterLabel, isSelected, onSelec
 
 interface TableProps extends GridProps {
   classes: string[];
+  /** The counts (delta mode: the other inference set's). */
   counts: number[][];
+  /** Delta mode: the base inference set's counts. */
+  base: number[][] | null;
   isDelta: boolean;
   filterLabel: string | null;
   onFilter: (label: string | null) => void;
@@ -295,12 +298,6 @@ interface TableProps extends GridProps {
 /** A row of the table form: one cell of the matrix (in delta mode `count` is the other's). */
 interface TableRow extends MatrixEntry {
   cell: CellView;
-}
-
-/** The table's filter: the class (truth or prediction) and the toolbar's highlight. */
-interface TableFilter {
-  label: string | null;
-  highlight: MatrixHighlight;
 }
 
 const COUNT_COLUMNS: ColumnDef<TableRow>[] = [
@@ -314,51 +311,61 @@ const DELTA_COLUMNS: ColumnDef<TableRow>[] = [
   { id: "predicted", header: "Prediction", accessorFn: (r) => r.predicted },
   { id: "base", header: "Base", accessorFn: (r) => r.cell.delta!.base },
   { id: "other", header: "Other", accessorFn: (r) => r.cell.delta!.other },
-  // Largest change first, whichever its sign.
-  { id: "delta", header: "Delta", accessorFn: (r) => r.cell.delta!.delta, cell: ({ row }) => row.original.cell.text,
-    sortingFn: (a, b) => Math.abs(a.original.cell.delta!.delta) - Math.abs(b.original.cell.delta!.delta) },
+  // Sorted by the size of the change, whichever its sign (rankedEntries).
+  { id: "delta", header: "Delta", accessorFn: (r) => r.cell.delta!.delta, cell: ({ row }) => row.original.cell.text },
 ];
 /** Rows of the table form a page: hundreds of classes make thousands of non-empty cells,
  * and rendering them all on every threshold change would cost far more than the query. */
 export const MATRIX_TABLE_PAGE_SIZE = 50;
-// Biggest confusions (or changes) first; ties keep matrix order.
+// What rankedEntries sorts by, for the headers' aria-sort.
 const COUNT_SORTING: SortingState = [{ id: "count", desc: true }];
 const DELTA_SORTING: SortingState = [{ id: "delta", desc: true }];
 
-/** The many-class form: one row per non-empty (delta mode: changed) cell, filterable by class. */
+/**
+ * The many-class form: one row per non-empty (delta mode: changed) cell, filterable by
+ * class, biggest first, a page at a time. Filtering, sorting and paging are plain array
+ * work here (TanStack's row models would build a row object for each of thousands of
+ * cells on every threshold move); TanStack Table renders the page and keeps the sort state.
+ */
 function MatrixTable(props: TableProps) {
-  const { labels, classes, counts, cells, isDelta, highlight, filterLabel, onFilter, isSelected, onSelectCell, caption } = props;
-  const data = useMemo<TableRow[]>(() => {
-    if (!isDelta) return matrixEntries(labels, counts).map((e) => ({ ...e, cell: cells[e.i]![e.j]! }));
-    // Cells that were non-empty in either matrix.
-    return labels.flatMap((truth, i) => labels.map((predicted, j) => ({ truth, predicted, i, j, cell: cells[i]![j]! })))
-      .filter(({ cell }) => cell.delta!.base !== 0 || cell.delta!.other !== 0)
-      .map((r) => ({ ...r, count: r.cell.delta!.other }));
-  }, [isDelta, labels, counts, cells]);
-  const filter: TableFilter | undefined =
-    filterLabel === null && highlight.kind === "none" ? undefined : { label: filterLabel, highlight };
-  const globalFilterFn: FilterFn<TableRow> = (row, _columnId, value: TableFilter) =>
-    involves(row.original, value.label) &&
-    (value.highlight.kind === "none" || isHighlighted(labels, value.highlight, row.original.i, row.original.j));
+  const { labels, classes, counts, base, cellAt, isDelta, highlight, filterLabel, onFilter, isSelected, onSelectCell, caption } = props;
+  const ranked = useMemo(() => rankedEntries(labels, counts, base), [labels, counts, base]);
+  const matching = useMemo(
+    () => ranked.filter((e) => involves(e, filterLabel) && (highlight.kind === "none" || isHighlighted(labels, highlight, e.i, e.j))),
+    [ranked, filterLabel, highlight, labels],
+  );
+  // A new filter starts on the first page.
+  const filterKey = JSON.stringify([filterLabel, highlight]);
+  const [page, setPage] = useState({ key: filterKey, index: 0 });
+  const pageCount = Math.max(1, Math.ceil(matching.length / MATRIX_TABLE_PAGE_SIZE));
+  const pageIndex = page.key === filterKey ? Math.min(page.index, pageCount - 1) : 0;
+  const data = useMemo<TableRow[]>(
+    () => matching
+      .slice(pageIndex * MATRIX_TABLE_PAGE_SIZE, (pageIndex + 1) * MATRIX_TABLE_PAGE_SIZE)
+      .map((e) => ({ truth: e.truth, predicted: e.predicted, count: e.count, i: e.i, j: e.j, cell: cellAt(e.i, e.j) })),
+    [matching, pageIndex, cellAt],
+  );
+  const pagination: PaginationState = { pageIndex, pageSize: MATRIX_TABLE_PAGE_SIZE };
 
   const table = useReactTable({
     data,
     columns: isDelta ? DELTA_COLUMNS : COUNT_COLUMNS,
-    state: { globalFilter: filter, sorting: isDelta ? DELTA_SORTING : COUNT_SORTING },
-    globalFilterFn,
+    state: { sorting: isDelta ? DELTA_SORTING : COUNT_SORTING, pagination },
+    manualSorting: true,
+    manualFiltering: true,
+    manualPagination: true,
+    rowCount: matching.length,
+    onPaginationChange: (update) => {
+      const next = typeof update === "function" ? update(pagination) : update;
+      setPage({ key: filterKey, index: next.pageIndex });
+    },
     getRowId: (r) => `${r.i},${r.j}`,
     getCoreRowModel: getCoreRowModel(),
-    getFilteredRowModel: getFilteredRowModel(),
-    getSortedRowModel: getSortedRowModel(),
-    getPaginationRowModel: getPaginationRowModel(),
-    initialState: { pagination: { pageIndex: 0, pageSize: MATRIX_TABLE_PAGE_SIZE } },
   });
   const rows = table.getRowModel().rows;
   const columnCount = table.getVisibleLeafColumns().length;
-  const matching = table.getFilteredRowModel().rows.length;
-  const { pageIndex, pageSize } = table.getState().pagination;
-  const first = matching === 0 ? 0 : pageIndex * pageSize + 1;
-  const last = Math.min(matching, (pageIndex + 1) * pageSize);
+  const first = matching.length === 0 ? 0 : pageIndex * MATRIX_TABLE_PAGE_SIZE + 1;
+  const last = Math.min(matching.length, (pageIndex + 1) * MATRIX_TABLE_PAGE_SIZE);
 
   return (
     <div className="matrix-table">
@@ -369,10 +376,10 @@ function MatrixTable(props: TableProps) {
           {classes.map((c) => <option key={c} value={c}>{c}</option>)}
         </select>
       </label>
-      {matching > pageSize && (
+      {matching.length > MATRIX_TABLE_PAGE_SIZE && (
         <nav aria-label="Cell pages" className="pager">
           <button type="button" onClick={() => table.previousPage()} disabled={!table.getCanPreviousPage()}>Previous</button>
-          <span aria-live="polite">{`cells ${first}–${last} of ${matching}`}</span>
+          <span aria-live="polite">{`cells ${first}–${last} of ${matching.length}`}</span>
           <button type="button" onClick={() => table.nextPage()} disabled={!table.getCanNextPage()}>Next</button>
         </nav>
       )}
@@ -433,3 +440,6 @@ function MatrixTable(props: TableProps) {
     </div>
   );
 }
+
+/** Memoized: a parent re-rendering with the same props (a threshold move before its numbers arrive) skips it. */
+export const ConfusionMatrix = memo(ConfusionMatrixView);

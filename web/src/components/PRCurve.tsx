@@ -1,4 +1,4 @@
-import { useMemo, useState } from "react";
+import { memo, useMemo, useState } from "react";
 import {
   CartesianGrid, Curve, Line, LineChart, ReferenceDot, ReferenceLine, Tooltip, XAxis, YAxis,
   type TooltipContentProps,
@@ -86,8 +86,63 @@ function PointTooltip({ active, payload }: TooltipContentProps) {
   );
 }
 
+/** The plot area's pixel box at a chart size: the axes' domains are fixed at [0, 1]. */
+function plotArea(width: number, height: number) {
+  const left = MARGIN.left + Y_AXIS_WIDTH;
+  const top = MARGIN.top;
+  return { left, top, width: width - left - MARGIN.right, height: height - top - MARGIN.bottom - X_AXIS_HEIGHT };
+}
+
+interface ChartProps {
+  name: string;
+  data: CurvePoint[];
+  best: CurvePoint | null;
+  thresholds?: { precision?: number | null; recall?: number | null };
+  width: number;
+  height: number;
+}
+
+/**
+ * The chart without the operating point. Memoized: a threshold move changes only the
+ * operating point (drawn over it), and redrawing a Recharts line costs tens of
+ * milliseconds (it measures the path) that a slider move cannot spend.
+ */
+const Chart = memo(function Chart({ name, data, best, thresholds, width, height }: ChartProps) {
+  const tp = thresholds?.precision;
+  const tr = thresholds?.recall;
+  return (
+    <LineChart width={width} height={height} data={data} margin={MARGIN}
+      role="img" aria-label={name} title={name}>
+      <CartesianGrid className="grid" stroke="#eceff3" />
+      <XAxis type="number" dataKey="recall" domain={[0, 1]} ticks={TICKS} tickFormatter={tick} tick={TICK_STYLE}
+        height={X_AXIS_HEIGHT} allowDataOverflow label={{ value: "Recall", position: "insideBottom", offset: 0, className: "axis-label" }} />
+      <YAxis type="number" dataKey="precision" domain={[0, 1]} ticks={TICKS} tickFormatter={tick} tick={TICK_STYLE}
+        width={Y_AXIS_WIDTH} allowDataOverflow
+        label={{ value: "Precision", angle: -90, position: "insideLeft", className: "axis-label", style: { textAnchor: "middle" } }} />
+      {typeof tp === "number" && (
+        <ReferenceLine y={tp} ifOverflow="hidden"
+          shape={thresholdLine("precision-threshold", `precision threshold ${formatThreshold(tp)}`)} />
+      )}
+      {typeof tr === "number" && (
+        <ReferenceLine x={tr} ifOverflow="hidden"
+          shape={thresholdLine("recall-threshold", `recall threshold ${formatThreshold(tr)}`)} />
+      )}
+      <Line dataKey="precision" type="linear" isAnimationActive={false} dot={false} activeDot={{ r: 3 }}
+        stroke="var(--accent)" strokeWidth={2}
+        shape={(props) => (
+          <Curve {...props} data-testid="curve" className="curve" data-points={props.points?.length ?? 0} />
+        )} />
+      {best && (
+        <ReferenceDot x={best.recall} y={best.precision} ifOverflow="visible"
+          shape={markedDot("best-point", "best", `best F1 at ${describe(best)}`)} />
+      )}
+      <Tooltip content={PointTooltip} isAnimationActive={false} />
+    </LineChart>
+  );
+});
+
 /** Precision against recall (Recharts), with the operating point, the best-F1 point and threshold lines. */
-export function PRCurve({ curves, label, onSelectLabel, conf, operatingPoint, thresholds, width = 360, height = 280, maxPoints = 1000 }: PRCurveProps) {
+function PRCurveView({ curves, label, onSelectLabel, conf, operatingPoint, thresholds, width = 360, height = 280, maxPoints = 1000 }: PRCurveProps) {
   const [own, setOwn] = useState<string | undefined>(undefined);
   const current = label ?? own ?? curves.find((c) => c.label === "all")?.label ?? curves[0]?.label;
   const curve = curves.find((c) => c.label === current) ?? curves[0];
@@ -96,22 +151,24 @@ export function PRCurve({ curves, label, onSelectLabel, conf, operatingPoint, th
     onSelectLabel?.(l);
   };
 
+  const opIndex = curve && conf !== undefined && !operatingPoint ? operatingPointIndex(curve, conf) : -1;
+  // What is drawn depends on the curve only (and, without the report's point, on where
+  // `conf` falls on it, which LTTB keeps): moving the thresholds leaves it as it is.
   const drawn = useMemo(() => {
     if (!curve) return null;
-    const op = operatingPoint && conf !== undefined
-      ? { ...operatingPoint, threshold: conf, index: -1 }
-      : conf === undefined ? null : pointAt(curve, operatingPointIndex(curve, conf));
     const best = pointAt(curve, bestF1Index(curve));
     const xy = curve.recall.map((r, i) => ({ x: r, y: curve.precision[i]! }));
-    const keep = [op?.index ?? -1, best?.index ?? -1];
-    const data = lttbIndices(xy, maxPoints, keep).flatMap((i) => pointAt(curve, i) ?? []);
-    return { op, best, data };
-  }, [curve, conf, operatingPoint?.precision, operatingPoint?.recall, maxPoints]);
+    const data = lttbIndices(xy, maxPoints, [opIndex, best?.index ?? -1]).flatMap((i) => pointAt(curve, i) ?? []);
+    return { best, data };
+  }, [curve, opIndex, maxPoints]);
+  const stableThresholds = useMemo(() => thresholds, [thresholds?.precision, thresholds?.recall]);
 
   if (!curve || !drawn) return <p className="empty">No precision-recall curve.</p>;
-  const tp = thresholds?.precision;
-  const tr = thresholds?.recall;
+  const op = operatingPoint && conf !== undefined
+    ? { ...operatingPoint, threshold: conf, index: -1 }
+    : conf === undefined ? null : pointAt(curve, opIndex);
   const name = `Precision-recall curve for ${curve.label}, AP ${formatScore(curve.ap)}`;
+  const area = plotArea(width, height);
 
   return (
     <figure className="pr-curve">
@@ -125,42 +182,25 @@ export function PRCurve({ curves, label, onSelectLabel, conf, operatingPoint, th
           </select>
         </label>
       )}
-      <LineChart width={width} height={height} data={drawn.data} margin={MARGIN}
-        role="img" aria-label={name} title={name}>
-        <CartesianGrid className="grid" stroke="#eceff3" />
-        <XAxis type="number" dataKey="recall" domain={[0, 1]} ticks={TICKS} tickFormatter={tick} tick={TICK_STYLE}
-          height={X_AXIS_HEIGHT} allowDataOverflow label={{ value: "Recall", position: "insideBottom", offset: 0, className: "axis-label" }} />
-        <YAxis type="number" dataKey="precision" domain={[0, 1]} ticks={TICKS} tickFormatter={tick} tick={TICK_STYLE}
-          width={Y_AXIS_WIDTH} allowDataOverflow
-          label={{ value: "Precision", angle: -90, position: "insideLeft", className: "axis-label", style: { textAnchor: "middle" } }} />
-        {typeof tp === "number" && (
-          <ReferenceLine y={tp} ifOverflow="extendDomain"
-            shape={thresholdLine("precision-threshold", `precision threshold ${formatThreshold(tp)}`)} />
+      <div className="pr-plot" style={{ width, height }}>
+        <Chart name={name} data={drawn.data} best={drawn.best} thresholds={stableThresholds} width={width} height={height} />
+        {op && (
+          <svg className="pr-overlay" width={width} height={height} viewBox={`0 0 ${width} ${height}`} aria-hidden="true">
+            <circle data-testid="operating-point" className="operating" r={5}
+              cx={area.left + op.recall * area.width} cy={area.top + (1 - op.precision) * area.height}>
+              <title>{`operating point at ${describe(op)}`}</title>
+            </circle>
+          </svg>
         )}
-        {typeof tr === "number" && (
-          <ReferenceLine x={tr} ifOverflow="extendDomain"
-            shape={thresholdLine("recall-threshold", `recall threshold ${formatThreshold(tr)}`)} />
-        )}
-        <Line dataKey="precision" type="linear" isAnimationActive={false} dot={false} activeDot={{ r: 3 }}
-          stroke="var(--accent)" strokeWidth={2}
-          shape={(props) => (
-            <Curve {...props} data-testid="curve" className="curve" data-points={props.points?.length ?? 0} />
-          )} />
-        {drawn.best && (
-          <ReferenceDot x={drawn.best.recall} y={drawn.best.precision} ifOverflow="visible"
-            shape={markedDot("best-point", "best", `best F1 at ${describe(drawn.best)}`)} />
-        )}
-        {drawn.op && (
-          <ReferenceDot x={drawn.op.recall} y={drawn.op.precision} ifOverflow="visible"
-            shape={markedDot("operating-point", "operating", `operating point at ${describe(drawn.op)}`)} />
-        )}
-        <Tooltip content={PointTooltip} isAnimationActive={false} />
-      </LineChart>
+      </div>
       <figcaption>
         {curve.label === "all" ? "All classes" : curve.label}: AP {formatScore(curve.ap)}
         {drawn.best && <> · best F1 {formatScore(f1(drawn.best.precision, drawn.best.recall))} at {formatThreshold(drawn.best.threshold)}</>}
-        {drawn.op && <> · at {formatThreshold(conf!)}: P {formatScore(drawn.op.precision)}, R {formatScore(drawn.op.recall)}</>}
+        {op && <> · at {formatThreshold(conf!)}: P {formatScore(op.precision)}, R {formatScore(op.recall)}</>}
       </figcaption>
     </figure>
   );
 }
+
+/** Memoized: a parent re-rendering with the same props (a threshold move before its numbers arrive) skips it. */
+export const PRCurve = memo(PRCurveView);

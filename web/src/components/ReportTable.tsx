@@ -1,4 +1,4 @@
-import { useMemo, useState } from "react";
+import { memo, useMemo, useState } from "react";
 import {
   flexRender, getCoreRowModel, getSortedRowModel, useReactTable,
   type ColumnDef, type RowSelectionState, type SortingState,
@@ -55,7 +55,7 @@ function columnsFor(descending: boolean, digits: number): ColumnDef<ReportRow>[]
 }
 
 /** The classification report: per-class rows (sortable, selectable) and the average rows. */
-export function ReportTable({ report, selectedLabel = null, onSelectLabel, digits = 3, initialSort = null, caption }: ReportTableProps) {
+function ReportTableView({ report, selectedLabel = null, onSelectLabel, digits = 3, initialSort = null, caption }: ReportTableProps) {
   const [sorting, setSorting] = useState<SortingState>(() => toSorting(initialSort));
   const rows = useMemo(() => classRows(report), [report]);
   const hasAp = rows.some((r) => r.ap !== undefined);
@@ -141,3 +141,6 @@ export function ReportTable({ report, selectedLabel = null, onSelectLabel, digit
     </table>
   );
 }
+
+/** Memoized: a parent re-rendering with the same props (a threshold move before its numbers arrive) skips it. */
+export const ReportTable = memo(ReportTableView);

@@ -49,3 +49,13 @@ export function useApi<T>(key: string | null, fetcher: (signal: AbortSignal) => 
   }, [key, generation]);
   return { data, dataKey, error, loading, reload: () => setGeneration((g) => g + 1) };
 }
+
+/**
+ * `key` once `ready`, else the last key given while ready (null before that): a fetch
+ * that waits for another to land without dropping what it shows meanwhile.
+ */
+export function useKeyWhenReady(ready: boolean, key: string | null): string | null {
+  const last = useRef<string | null>(null);
+  if (ready) last.current = key;
+  return last.current;
+}

@@ -3,7 +3,7 @@ import compare from "../fixtures/shapes_compare.json";
 import type { ComparisonCellDict } from "../api/types";
 import {
   assertSameShape, cellHoverText, columnTotals, deltaCell, highlightedCells, isHighlighted,
-  involves, matrixEntries, maxCount, normalize, rowTotals,
+  involves, maxCount, rankedEntries, normalize, rowTotals,
 } from "./matrix";
 
 const labels = ["cat", "dog", "background"];
@@ -81,25 +81,38 @@ describe("highlights", () => {
   });
 });
 
-describe("matrixEntries", () => {
-  it("lists the non-empty cells in matrix order", () => {
-    expect(matrixEntries(labels, m).map((r) => [r.truth, r.predicted, r.count, r.i, r.j])).toEqual([
-      ["cat", "cat", 12, 0, 0],
-      ["cat", "dog", 3, 0, 1],
-      ["cat", "background", 25, 0, 2],
-      ["dog", "cat", 2, 1, 0],
+describe("rankedEntries", () => {
+  it("lists the non-empty cells, largest count first, ties in matrix order", () => {
+    const tied = [[12, 3, 25], [2, 30, 3], [5, 1, 0]];
+    expect(rankedEntries(labels, tied).map((r) => [r.truth, r.predicted, r.count, r.i, r.j])).toEqual([
       ["dog", "dog", 30, 1, 1],
-      ["dog", "background", 8, 1, 2],
+      ["cat", "background", 25, 0, 2],
+      ["cat", "cat", 12, 0, 0],
       ["background", "cat", 5, 2, 0],
+      ["cat", "dog", 3, 0, 1],
+      ["dog", "background", 3, 1, 2],
+      ["dog", "cat", 2, 1, 0],
       ["background", "dog", 1, 2, 1],
     ]);
   });
-  it("a class involves the cells where it is the truth or the prediction", () => {
-    const dog = matrixEntries(labels, m).filter((e) => involves(e, "dog"));
-    expect(dog.map((r) => [r.truth, r.predicted])).toEqual([
-      ["cat", "dog"], ["dog", "cat"], ["dog", "dog"], ["dog", "background"], ["background", "dog"],
+  it("against a base, lists cells non-empty in either by the size of their change", () => {
+    const base = [[10, 0, 20], [0, 30, 8], [9, 1, 0]];
+    const other = [[12, 0, 25], [0, 30, 0], [5, 0, 0]];
+    expect(rankedEntries(labels, other, base).map((r) => [r.truth, r.predicted, r.count, r.rank])).toEqual([
+      ["dog", "background", 0, 8],
+      ["cat", "background", 25, 5],
+      ["background", "cat", 5, 4],
+      ["cat", "cat", 12, 2],
+      ["background", "dog", 0, 1],
+      ["dog", "dog", 30, 0],
     ]);
-    expect(matrixEntries(labels, m).filter((e) => involves(e, null))).toHaveLength(8);
+  });
+  it("a class involves the cells where it is the truth or the prediction", () => {
+    const dog = rankedEntries(labels, m).filter((e) => involves(e, "dog"));
+    expect(dog.map((r) => [r.truth, r.predicted])).toEqual([
+      ["dog", "dog"], ["dog", "background"], ["cat", "dog"], ["dog", "cat"], ["background", "dog"],
+    ]);
+    expect(rankedEntries(labels, m).filter((e) => involves(e, null))).toHaveLength(8);
   });
   it("max count is at least 1", () => {
     expect(maxCount([[0]])).toBe(1);

@@ -95,18 +95,28 @@ export interface MatrixEntry {
   j: number;
 }
 
+/** A table-form row: a cell and what it is ranked by. */
+export interface RankedEntry extends MatrixEntry {
+  /** The count, or with `base` the size of the change |count - base|. */
+  rank: number;
+}
+
 /**
- * The table form's rows: the non-empty cells in matrix order (rows, then columns). The
- * table filters them by class (`involves`) and sorts them (largest count first).
+ * The table form's rows, biggest first: the non-empty cells ranked by count, or, given the
+ * `base` matrix (delta mode, `matrix` then being the other's), the cells non-empty in
+ * either ranked by the size of their change. Ties keep matrix order (rows, then columns).
  */
-export function matrixEntries(labels: string[], matrix: number[][]): MatrixEntry[] {
-  const out: MatrixEntry[] = [];
+export function rankedEntries(labels: string[], matrix: number[][], base: number[][] | null = null): RankedEntry[] {
+  const out: RankedEntry[] = [];
   matrix.forEach((row, i) =>
     row.forEach((count, j) => {
-      if (count !== 0) out.push({ truth: labels[i]!, predicted: labels[j]!, count, i, j });
+      const was = base ? base[i]![j]! : 0;
+      if (count !== 0 || was !== 0) {
+        out.push({ truth: labels[i]!, predicted: labels[j]!, count, i, j, rank: base ? Math.abs(count - was) : count });
+      }
     }),
   );
-  return out;
+  return out.sort((a, b) => b.rank - a.rank); // stable: ties stay in matrix order
 }
 
 /** Whether a cell's ground truth or prediction is `label` (every cell when `label` is null). */

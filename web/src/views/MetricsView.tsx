@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useRef, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { api, type ExamplesQuery } from "../api/client";
 import { AVERAGE_NAMES, BACKGROUND, COCO_STAT_NAMES, type ClassificationReportDict, type ExampleOut } from "../api/types";
 import { ConfusionMatrix } from "../components/ConfusionMatrix";
@@ -7,7 +7,7 @@ import { PRCurve } from "../components/PRCurve";
 import { ReportTable } from "../components/ReportTable";
 import { ErrorPanel, Loading } from "../components/Status";
 import { ThresholdSliders } from "../components/ThresholdSliders";
-import { useApi } from "../hooks/useApi";
+import { useApi, useKeyWhenReady } from "../hooks/useApi";
 import { pageCount, type Example } from "../lib/examples";
 import { formatScore } from "../lib/format";
 import type { MatrixHighlight } from "../lib/matrix";
@@ -17,6 +17,8 @@ import { ALL_FRAMES, classColors, classNames, type ViewContext } from "./context
 import { FramePanel } from "./FramePanel";
 
 export const PAGE_SIZE = 12;
+/** Points per PR curve asked of the server (detection), about two per pixel of the chart. */
+export const CURVE_POINTS = 600;
 /** Above this many classes the report gets a class filter (the matrix becomes a table). */
 export const MAX_GRID_CLASSES = 25;
 
@@ -31,6 +33,17 @@ export function filterReport(report: ClassificationReportDict, text: string): Cl
 }
 
 export type { ExampleSelection };
+
+/**
+ * The precision and recall of a detection report's row (`micro avg` for all classes): the
+ * exact operating point of that class's PR curve (each curve point is a report, see
+ * docs/metrics.md). Null when the row is missing.
+ */
+export function reportPoint(report: ClassificationReportDict | null | undefined, label: string | null): { precision: number; recall: number } | null {
+  const row = report?.[label ?? "micro avg"];
+  if (!row || typeof row !== "object") return null;
+  return { precision: row.precision, recall: row.recall };
+}
 
 /** Whether a selection (from the URL) names classes of the project; others are dropped. */
 export function selectionFits(s: ExampleSelection, classes: readonly string[]): boolean {
@@ -109,17 +122,27 @@ export function MetricsView({ ctx }: { ctx: ViewContext }) {
   const [classFilter, setClassFilter] = useState("");
   const segmentParam = segment === ALL_FRAMES ? undefined : segment;
 
-  // Report and matrix follow the thresholds; curves and COCO only the IoU and segment.
+  // Report and matrix follow the thresholds, curves only the IoU and segment, the COCO
+  // summary (every IoU of its grid) only the segment.
   const metricsKey = JSON.stringify(["metrics", project.name, dataset, sets, conf, iou, segment]);
   const metrics = useApi(metricsKey, (signal) =>
     api.metrics(project.name, dataset, { inferenceSets: sets, conf, iou: detection ? iou : undefined, segment: segmentParam, include: ["report", "confusion_matrix"] }, { signal }),
   );
-  const curvesKey = JSON.stringify(["curves", project.name, dataset, sets, detection ? iou : null, segment]);
+  // Curves and COCO wait for the numbers: computing every class's curve at a new IoU
+  // beside the report would delay the report that a slider move is waiting for.
+  const numbersIn = metrics.dataKey === metricsKey || metrics.error !== null;
+  const curvesKey = useKeyWhenReady(numbersIn, JSON.stringify(["curves", project.name, dataset, sets, detection ? iou : null, segment]));
   const curves = useApi(curvesKey, (signal) =>
     api.metrics(project.name, dataset, {
-      inferenceSets: sets, iou: detection ? iou : undefined, segment: segmentParam,
-      include: detection ? ["pr_curves", "coco_summary"] : ["pr_curves"],
+      inferenceSets: sets, iou: detection ? iou : undefined, segment: segmentParam, include: ["pr_curves"],
+      // A detection curve has a point per distinct confidence (380k pooled on the M
+      // benchmark); the chart draws a few hundred, and the report marks the exact point.
+      curvePoints: detection ? CURVE_POINTS : undefined,
     }, { signal }),
+  );
+  const cocoKey = useKeyWhenReady(numbersIn, detection ? JSON.stringify(["coco", project.name, dataset, sets, segment]) : null);
+  const coco = useApi(cocoKey, (signal) =>
+    api.metrics(project.name, dataset, { inferenceSets: sets, segment: segmentParam, include: ["coco_summary"] }, { signal }),
   );
   const examplesKey = selection
     ? JSON.stringify(["examples", project.name, dataset, set, conf, iou, segment, selection, sort, page])
@@ -150,14 +173,31 @@ export function MetricsView({ ctx }: { ctx: ViewContext }) {
 
   const result = metrics.data?.results.find((r) => r.inference_set === set) ?? null;
   const curveResult = curves.data?.results.find((r) => r.inference_set === set) ?? null;
+  const cocoSummary = coco.data?.results.find((r) => r.inference_set === set)?.coco_summary ?? null;
   const report = useMemo(() => (result?.report ? filterReport(result.report, classFilter) : null), [result, classFilter]);
   const segments = useApi(JSON.stringify(["segments", project.name, dataset]), (signal) => api.segments(project.name, dataset, { signal }));
   const segmentThresholds = segments.data?.find((s) => s.name === segment)?.thresholds;
-  const choose = (next: ExampleSelection | null) => {
+  const choose = useCallback((next: ExampleSelection | null) => {
     update({ selection: next, page: 0 });
     drawn.current = null;
     setOpen(null);
-  };
+  }, [update]);
+  // Stable props, so the report, the matrix and the curve (memoized) skip the render that
+  // a threshold move causes before its numbers arrive.
+  const selectCell = useCallback((truth: string, predicted: string) => choose({ kind: "cell", truth, predicted }), [choose]);
+  const highlight = useCallback((_: unknown, h: MatrixHighlight) => choose(selectionOf(h)), [choose]);
+  const selectCurve = useCallback((l: string) => setLabel(l === "all" ? null : l), []);
+  const selectedCell = useMemo<[string, string] | null>(
+    () => (selection?.kind === "cell" ? [selection.truth, selection.predicted] : null),
+    [selection?.kind === "cell" ? selection.truth : null, selection?.kind === "cell" ? selection.predicted : null],
+  );
+  const curveList = useMemo(() => (curveResult?.pr_curves ? Object.values(curveResult.pr_curves) : null), [curveResult]);
+  const precisionThreshold = segmentThresholds?.precision ?? undefined;
+  const recallThreshold = segmentThresholds?.recall ?? undefined;
+  const curveThresholds = useMemo(
+    () => (segmentThresholds ? { precision: precisionThreshold, recall: recallThreshold } : undefined),
+    [segmentThresholds !== undefined, precisionThreshold, recallThreshold],
+  );
   // A page past the end (a shared link after the data changed, a stale URL) goes to the last page.
   const total = examples.data && examples.dataKey === examplesKey ? examples.data.total : null;
   useEffect(() => {
@@ -178,10 +218,11 @@ export function MetricsView({ ctx }: { ctx: ViewContext }) {
             <button type="button" onClick={() => ctx.update({ segment: null })}>Show all frames</button>
           </p>
         )}
-        {curveResult?.coco_summary && (
+        {coco.error !== null && <ErrorPanel error={coco.error} onRetry={coco.reload} title="The COCO summary could not be loaded" />}
+        {cocoSummary && (
           <dl className="coco" aria-label="COCO summary">
             {COCO_STAT_NAMES.map((n) => (
-              <div key={n}><dt>{n}</dt><dd>{formatScore(curveResult.coco_summary![n])}</dd></div>
+              <div key={n}><dt>{n}</dt><dd>{formatScore(cocoSummary[n])}</dd></div>
             ))}
           </dl>
         )}
@@ -200,11 +241,11 @@ export function MetricsView({ ctx }: { ctx: ViewContext }) {
           <>
             <div className="row">
               {curves.error !== null && <ErrorPanel error={curves.error} title="PR curves could not be loaded" />}
-              {curveResult?.pr_curves && (
-                <PRCurve curves={Object.values(curveResult.pr_curves)} label={label ?? undefined}
-                  onSelectLabel={(l) => setLabel(l === "all" ? null : l)}
+              {curveList && (
+                <PRCurve curves={curveList} label={label ?? undefined} onSelectLabel={selectCurve}
                   conf={label ? (ctx.thresholds.overrides[label] ?? ctx.thresholds.conf) : ctx.thresholds.conf}
-                  thresholds={segmentThresholds ? { precision: segmentThresholds.precision ?? undefined, recall: segmentThresholds.recall ?? undefined } : undefined} />
+                  operatingPoint={detection ? reportPoint(result.report, label) : null}
+                  thresholds={curveThresholds} />
               )}
               {report && (
                 <div>
@@ -221,9 +262,7 @@ export function MetricsView({ ctx }: { ctx: ViewContext }) {
             </div>
             {result.confusion_matrix && (
               <ConfusionMatrix matrix={result.confusion_matrix} filterLabel={label} onFilterLabelChange={setLabel}
-                selectedCell={selection?.kind === "cell" ? [selection.truth, selection.predicted] : null}
-                onSelectCell={(truth, predicted) => choose({ kind: "cell", truth, predicted })}
-                onHighlight={(_, h) => choose(selectionOf(h))}
+                selectedCell={selectedCell} onSelectCell={selectCell} onHighlight={highlight}
                 maxGridClasses={MAX_GRID_CLASSES} caption={`Confusion matrix: ${set}`} />
             )}
           </>
