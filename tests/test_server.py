@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -511,6 +512,33 @@ def test_metrics_are_the_engines(demo_store: shoal.Store, client: TestClient) ->
     best = evaluation.best_thresholds(iou=0.6)
     assert result["best_thresholds"] == {k: as_json(v.to_dict()) for k, v in best.items()}
     assert "server-timing" in answer.headers
+
+
+def test_preload_loads_the_most_recent_evaluations_in_the_background(
+    demo_store: shoal.Store,
+) -> None:
+    from shoal.server._state import EvaluationCache
+
+    written = sorted(
+        (s for p in demo_store.projects() for d in p.datasets() for s in d.inference_sets()),
+        key=lambda s: str(s.to_dict()["created_at"]),
+    )
+    cache = EvaluationCache(size=8)
+    thread = cache.preload(demo_store, 2)
+    assert thread is not None
+    thread.join(timeout=120)
+    assert len(cache) == 2
+    kept = {key[0] for key in cache._entries}
+    assert kept == {s.id for s in written[-2:]}
+    # What was preloaded answers without loading again.
+    evaluation = cache.use(written[-1], lambda e, _: e)
+    assert cache.use(written[-1], lambda e, _: e) is evaluation
+    assert EvaluationCache().preload(demo_store, 0) is None
+    app = create_app(demo_store, preload=1)
+    deadline = time.monotonic() + 120
+    while len(app.state.shoal.evaluations) < 1:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
 
 
 def test_curve_points_downsample_each_curve_for_drawing(

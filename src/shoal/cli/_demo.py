@@ -103,6 +103,7 @@ def build_and_serve(args: argparse.Namespace) -> int:
         port=args.port,
         api_keys_file=None,
         max_upload_mb=256.0,
+        preload=4,
     )
     return _serve.run(serve_args)
 

@@ -45,6 +45,16 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
         help="lines of '<key> read-only' or '<key> read-write'",
     )
     parser.add_argument(
+        "--preload",
+        type=int,
+        default=4,
+        metavar="N",
+        help=(
+            "load the evaluations of the N most recently written inference sets in the "
+            "background at start-up, so the first page opens fast (default: %(default)s; 0: none)"
+        ),
+    )
+    parser.add_argument(
         "--max-upload-mb",
         type=float,
         default=256,
@@ -88,8 +98,13 @@ def run(args: argparse.Namespace) -> int:
     from shoal.store import Store
 
     store = Store(args.home)
+    if args.preload < 0:
+        raise InputError(f"--preload must be 0 or more, got {args.preload}")
     app = create_app(
-        store, api_keys=keys or None, max_upload_bytes=int(args.max_upload_mb * 1024 * 1024)
+        store,
+        api_keys=keys or None,
+        max_upload_bytes=int(args.max_upload_mb * 1024 * 1024),
+        preload=args.preload,
     )
     access = f"{len(keys)} API key{'s' if len(keys) != 1 else ''}" if keys else "no API keys"
     host = f"[{args.host}]" if ":" in args.host else args.host

@@ -139,13 +139,15 @@ def create_app(
     *,
     api_keys: Mapping[str, Access] | None = None,
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
+    preload: int = 0,
 ) -> Any:
     """The REST API over one store (or the store on ``home``), and the web app at ``/``.
 
     ``api_keys`` maps each key to ``"read-only"`` or ``"read-write"``; with keys, every
     request under ``/api/`` needs ``Authorization: Bearer <key>``.
     Without keys anyone who can reach the server may read and write: bind it to a
-    loopback address (``shoal serve`` refuses otherwise).
+    loopback address (``shoal serve`` refuses otherwise). ``preload`` evaluations (of the
+    most recently written inference sets) are loaded in the background from the start.
     """
     from shoal.server import _routes_data, _routes_entities, _routes_metrics, _webapp
 
@@ -168,11 +170,13 @@ def create_app(
         ),
         default_response_class=_errors.FastJSONResponse,
     )
+    evaluations = EvaluationCache()
+    evaluations.preload(store, preload)
     app.state.shoal = ServerState(
         store=store,
         keys=keys,
         max_upload_bytes=max_upload_bytes,
-        evaluations=EvaluationCache(),
+        evaluations=evaluations,
         segments=SegmentFrames(),
         uploads=uploads,
         thumbnails=thumbnails,
