@@ -1,9 +1,8 @@
-import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { api, type ExamplesQuery } from "../api/client";
 import { AVERAGE_NAMES, BACKGROUND, COCO_STAT_NAMES, type ClassificationReportDict, type ExampleOut } from "../api/types";
 import { ConfusionMatrix } from "../components/ConfusionMatrix";
 import { ExampleGrid } from "../components/ExampleGrid";
-import { PRCurve } from "../components/PRCurve";
 import { ReportTable } from "../components/ReportTable";
 import { ErrorPanel, Loading } from "../components/Status";
 import { ThresholdSliders } from "../components/ThresholdSliders";
@@ -15,6 +14,10 @@ import type { ExampleSelection } from "../lib/urlState";
 import { exampleOf, frameIdsQuery, iouGrid, serverSort } from "./adapters";
 import { ALL_FRAMES, classColors, classNames, type ViewContext } from "./context";
 import { FramePanel } from "./FramePanel";
+
+// The chart library is most of the app's JavaScript: it loads beside the first numbers
+// rather than before them.
+const PRCurve = lazy(() => import("../components/PRCurve").then((m) => ({ default: m.PRCurve })));
 
 export const PAGE_SIZE = 12;
 /** Points per PR curve asked of the server (detection), about two per pixel of the chart. */
@@ -242,10 +245,12 @@ export function MetricsView({ ctx }: { ctx: ViewContext }) {
             <div className="row">
               {curves.error !== null && <ErrorPanel error={curves.error} title="PR curves could not be loaded" />}
               {curveList && (
-                <PRCurve curves={curveList} label={label ?? undefined} onSelectLabel={selectCurve}
-                  conf={label ? (ctx.thresholds.overrides[label] ?? ctx.thresholds.conf) : ctx.thresholds.conf}
-                  operatingPoint={detection ? reportPoint(result.report, label) : null}
-                  thresholds={curveThresholds} />
+                <Suspense fallback={<div className="pr-curve-loading" aria-busy="true">Loading the PR curve…</div>}>
+                  <PRCurve curves={curveList} label={label ?? undefined} onSelectLabel={selectCurve}
+                    conf={label ? (ctx.thresholds.overrides[label] ?? ctx.thresholds.conf) : ctx.thresholds.conf}
+                    operatingPoint={detection ? reportPoint(result.report, label) : null}
+                    thresholds={curveThresholds} />
+                </Suspense>
               )}
               {report && (
                 <div>
