@@ -43,6 +43,7 @@ CHROMIUM_ARGS = [
 SHAPES = "project=shapes&dataset=rendered-scenes"
 DETECTOR, OTHER_DETECTOR = "adaptive-cc", "threshold-cc"
 DATASET_API = "/api/v1/projects/shapes/datasets/rendered-scenes"
+FRAMES_PAGE = 50  # the segment details' page (web/src/views/ScenariosView.tsx)
 T = TypeVar("T")
 
 
@@ -64,20 +65,19 @@ def _add_many_class_project(store: shoal.Store) -> None:
     dataset.create_inference_set("model", shoal.from_coco_results(results, dataset.tables()))
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if CHROMIUM is None:
-        pytest.skip("Debian's chromium is not installed (`make test` installs it)")
-    if not (WEBAPP_DIR / "index.html").is_file():
-        pytest.skip("the web app is not built (`make test` builds it: npm run build in web/)")
-    pytest.importorskip("playwright.sync_api", reason="playwright is a dev dependency")
-    home = tmp_path_factory.mktemp("browser-home")
-    store = shoal.Store(home)
-    build_demo_projects(store, scale=0.2)
-    _add_many_class_project(store)
+def _start(home: Path, *flags: str) -> tuple[subprocess.Popen[str], str]:
     port = _free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "shoal.cli._serve", "--home", str(home), "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "shoal.cli._serve",
+            "--home",
+            str(home),
+            "--port",
+            str(port),
+            *flags,
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
@@ -87,16 +87,39 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     deadline = time.monotonic() + 60
     while True:
         try:
-            httpx.get(f"{base}/api/v1/projects", timeout=2).raise_for_status()
-            break
+            httpx.get(f"{base}/", timeout=2)
+            return process, base
         except httpx.TransportError:
             if process.poll() is not None or time.monotonic() > deadline:
                 process.kill()
                 pytest.fail(f"shoal serve did not start: {process.stderr.read()}")  # type: ignore[union-attr]
             time.sleep(0.1)
-    yield base
+
+
+def _stop(process: subprocess.Popen[str]) -> None:
     process.terminate()
     process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if CHROMIUM is None:
+        pytest.skip("Debian's chromium is not installed (`make test` installs it)")
+    if not (WEBAPP_DIR / "index.html").is_file():
+        pytest.skip("the web app is not built (`make test` builds it: npm run build in web/)")
+    pytest.importorskip("playwright.sync_api", reason="playwright is a dev dependency")
+    home = tmp_path_factory.mktemp("browser-home")
+    store = shoal.Store(home)
+    build_demo_projects(store, scale=0.2)
+    _add_many_class_project(store)
+    return home
+
+
+@pytest.fixture(scope="module")
+def server(demo_home: Path) -> Iterator[str]:
+    process, base = _start(demo_home)
+    yield base
+    _stop(process)
 
 
 @pytest.fixture(scope="module")
@@ -256,7 +279,7 @@ def test_metrics_view_shows_the_apis_report_matrix_and_coco_summary(
     summary = page.get_by_label("COCO summary")
     eventually(lambda: summary.locator("dd").first.text_content(), score(coco["AP"]))
     curve = page.get_by_role("img", name="Precision-recall curve for all", exact=False)
-    assert curve.is_visible()
+    curve.wait_for()  # its chunk and the curves come after the numbers
     assert page.get_by_test_id("operating-point").count() == 1
     assert page.get_by_test_id("best-point").count() == 1
     shot(page, "metrics")
@@ -487,3 +510,116 @@ def test_many_classes_become_filterable_tables(page: Any, server: str, api: http
     cells = table_rows(page, "Confusion matrix: model as a table")
     assert cells and all(label in (row[0], row[1]) for row in cells if len(row) > 1)
     shot(page, "metrics-many-classes")
+
+
+def test_compare_follows_the_thresholds(page: Any, server: str, api: httpx.Client) -> None:
+    page.goto(f"{server}/#view=compare&{SHAPES}&set={OTHER_DETECTOR}&set={DETECTOR}&conf=0.1")
+    summary = page.get_by_role("list", name="Summary")
+    summary.wait_for()
+    page.get_by_label("Confidence value").fill("0.45")
+    page.get_by_label("Confidence value").press("Enter")
+    comparison = api.get(
+        f"{DATASET_API}/compare",
+        params={"base": OTHER_DETECTOR, "other": DETECTOR, "conf": 0.45, "iou": 0.5},
+    ).json()
+    eventually(lambda: summary.locator("li").all_text_contents(), comparison["summary"])
+    labels = comparison["confusion_matrix"]["labels"]
+    for cell in comparison["cells"]:
+        i, j = labels.index(cell["truth"]), labels.index(cell["predicted"])
+        assert (
+            page.locator(f'button[data-cell="{i},{j}"]').first.get_attribute("title")
+            == cell["text"]
+        )
+
+
+def test_segment_details_list_its_frames_and_open_one(
+    page: Any, server: str, api: httpx.Client
+) -> None:
+    # "test" is a split: a list of frames, not a query.
+    page.goto(f"{server}/#view=scenarios&{SHAPES}&set={DETECTOR}")
+    page.get_by_role("button", name="Details of test", exact=True).click()
+    details = page.get_by_role("region", name="Segment test")
+    frames = api.get(f"{DATASET_API}/frames", params={"segment": "test", "limit": 1000}).json()
+    assert frames["total"] > 0
+    caption = f"{frames['total']} frames"
+    eventually(  # the first page, in the dataset's order
+        lambda: [row[0] for row in table_rows(page, caption)],
+        [f["frame_id"] for f in frames["frames"]][:FRAMES_PAGE],
+    )
+    shot(page, "scenarios-details")
+    first = frames["frames"][0]["frame_id"]
+    details.get_by_role("button", name=first, exact=True).click()
+    page.get_by_role("region", name=f"Frame {first}").wait_for()
+    assert "view=frame" in page.url and f"frame={first}" in page.url
+
+
+def test_a_reload_restores_the_examples_shown(page: Any, server: str, api: httpx.Client) -> None:
+    open_metrics(page, server)
+    page.get_by_role("region", name=f"Confusion matrix: {DETECTOR}").locator(
+        'button[data-cell="4,1"]'
+    ).click()  # background -> square: false positives
+    grid = page.get_by_role("region", name="background → square")
+    grid.get_by_label("Sort by").select_option("iou")
+    expected = api.get(
+        f"{DATASET_API}/inference-sets/{DETECTOR}/examples",
+        params={"truth": "background", "predicted": "square", "conf": 0.1, "iou": 0.5,
+                "sort": "iou", "order": "asc", "offset": 0, "limit": 12},
+    ).json()  # fmt: skip
+
+    def shown() -> list[str]:
+        labels: list[str] = grid.locator("button.thumbnail").evaluate_all(
+            "(buttons) => buttons.map((b) => b.getAttribute('aria-label'))"
+        )
+        return [label.split(":")[0] for label in labels]
+
+    wanted = [f"Open frame {e['frame_id']}" for e in expected["examples"]]
+    eventually(shown, wanted)
+    page.reload()
+    grid.wait_for()
+    eventually(shown, wanted)
+    assert grid.get_by_label("Sort by").input_value() == "iou"
+
+
+READ_KEY, WRITE_KEY = "r" * 24, "w" * 24
+
+
+@pytest.fixture(scope="module")
+def keyed_server(demo_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The same store behind API keys."""
+    keys = tmp_path_factory.mktemp("keys") / "keys.txt"
+    keys.write_text(f"{READ_KEY} read-only\n{WRITE_KEY} read-write\n")
+    process, base = _start(demo_home, "--api-keys-file", str(keys))
+    yield base
+    _stop(process)
+
+
+def test_a_server_with_keys_asks_for_one_and_a_read_only_key_cannot_write(
+    page: Any, keyed_server: str
+) -> None:
+    page.goto(f"{keyed_server}/#view=scenarios&{SHAPES}&set={DETECTOR}")
+    form = page.get_by_role("heading", name="This server needs an API key")
+    form.wait_for()
+    shot(page, "api-key")
+    page.get_by_role("textbox", name="API key").fill("not-a-key-of-this-server")
+    page.get_by_role("button", name="Use key").click()
+    page.get_by_text("The key was not accepted").wait_for()
+    page.get_by_role("textbox", name="API key").fill(READ_KEY)
+    page.get_by_role("button", name="Use key").click()
+    card = page.get_by_role("article", name="test regression")
+    card.wait_for()
+    # Images need the key too (an <img> cannot send it): the frame view's image loads.
+    frame_id = httpx.get(
+        f"{keyed_server}{DATASET_API}/frames",
+        params={"limit": 1},
+        headers={"Authorization": f"Bearer {READ_KEY}"},
+    ).json()["frames"][0]["frame_id"]
+    page.evaluate(f"location.hash = 'view=frame&{SHAPES}&set={DETECTOR}&frame={frame_id}'")
+    image = page.get_by_role("region", name=f"Frame {frame_id}").locator("img")
+    eventually(lambda: image.evaluate("(i) => i.complete && i.naturalWidth > 0"), True)
+    page.evaluate(f"location.hash = 'view=scenarios&{SHAPES}&set={DETECTOR}'")
+    card.get_by_role("button", name="Edit thresholds").click()
+    card.get_by_label("Precision threshold").fill("0.5")
+    card.get_by_label("Precision threshold").press("Enter")
+    page.get_by_role("alert").filter(has_text="read-only").wait_for()
+    page.get_by_role("button", name="Forget key").click()
+    form.wait_for()

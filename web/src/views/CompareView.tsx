@@ -4,6 +4,7 @@ import { ErrorPanel, Loading } from "../components/Status";
 import { useApi } from "../hooks/useApi";
 import { formatSigned, formatSignedScore } from "../lib/format";
 import { ALL_FRAMES, type ViewContext } from "./context";
+import { ThresholdPanel } from "./ThresholdPanel";
 
 /** The second inference set against the first: summary, delta matrix, per-class deltas. */
 export function CompareView({ ctx }: { ctx: ViewContext }) {
@@ -18,6 +19,8 @@ export function CompareView({ ctx }: { ctx: ViewContext }) {
   const c = comparison.data;
   return (
     <div className="compare-view">
+      <aside><ThresholdPanel ctx={ctx} /></aside>
+      <div className="compare-main">
       <Loading active={comparison.loading} label="Comparing" />
       {comparison.error !== null && <ErrorPanel error={comparison.error} onRetry={comparison.reload} title="The comparison could not be loaded" />}
       {c && (
@@ -51,6 +54,7 @@ export function CompareView({ ctx }: { ctx: ViewContext }) {
           </div>
         </>
       )}
+      </div>
     </div>
   );
 }

@@ -5,15 +5,15 @@ import { ConfusionMatrix } from "../components/ConfusionMatrix";
 import { ExampleGrid } from "../components/ExampleGrid";
 import { ReportTable } from "../components/ReportTable";
 import { ErrorPanel, Loading } from "../components/Status";
-import { ThresholdSliders } from "../components/ThresholdSliders";
 import { useApi, useKeyWhenReady } from "../hooks/useApi";
 import { pageCount, type Example } from "../lib/examples";
 import { formatScore } from "../lib/format";
 import type { MatrixHighlight } from "../lib/matrix";
 import type { ExampleSelection } from "../lib/urlState";
-import { exampleOf, frameIdsQuery, iouGrid, serverSort } from "./adapters";
+import { exampleOf, frameIdsQuery, serverSort } from "./adapters";
 import { ALL_FRAMES, classColors, classNames, type ViewContext } from "./context";
 import { FramePanel } from "./FramePanel";
+import { ThresholdPanel } from "./ThresholdPanel";
 
 // The chart library is most of the app's JavaScript: it loads beside the first numbers
 // rather than before them.
@@ -212,9 +212,7 @@ export function MetricsView({ ctx }: { ctx: ViewContext }) {
   return (
     <div className="metrics-view">
       <aside>
-        <ThresholdSliders value={ctx.thresholds} onChange={(v) => ctx.update({ conf: v.conf, iou: v.iou, overrides: v.overrides })}
-          iouGrid={iouGrid(project.default_iou)} defaults={{ conf: project.default_conf, iou: project.default_iou }}
-          classes={classes} hideIou={!detection} />
+        <ThresholdPanel ctx={ctx} />
         {segment !== ALL_FRAMES && (
           <p className="segment-filter">
             Segment: <strong>{segment}</strong>{" "}
@@ -253,7 +251,7 @@ export function MetricsView({ ctx }: { ctx: ViewContext }) {
                 </Suspense>
               )}
               {report && (
-                <div>
+                <div className={classes.length > MAX_GRID_CLASSES ? "report-scroll" : undefined}>
                   {classes.length > MAX_GRID_CLASSES && (
                     <label className="class-filter">
                       Filter classes{" "}

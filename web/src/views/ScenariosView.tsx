@@ -6,6 +6,7 @@ import { ErrorPanel, Loading } from "../components/Status";
 import { useApi } from "../hooks/useApi";
 import { formatThreshold } from "../lib/format";
 import { ALL_FRAMES, type ViewContext } from "./context";
+import { ThresholdPanel } from "./ThresholdPanel";
 
 export const GROUPS: ReadonlyArray<{ type: string; title: string }> = [
   { type: "split", title: "Splits" },
@@ -47,6 +48,8 @@ export function ScenariosView({ ctx }: { ctx: ViewContext }) {
   const detailSegment = segments.data?.find((s) => s.name === details) ?? null;
   return (
     <div className="scenarios-view">
+      <aside><ThresholdPanel ctx={ctx} /></aside>
+      <div className="scenarios-main">
       <Loading active={regression.loading || saving} label={saving ? "Saving thresholds" : "Running regression tests"} />
       {regression.error !== null && <ErrorPanel error={regression.error} onRetry={regression.reload} title="Regression tests could not be loaded" />}
       {saveError !== null && <ErrorPanel error={saveError} title="The thresholds were not saved" />}
@@ -77,6 +80,7 @@ export function ScenariosView({ ctx }: { ctx: ViewContext }) {
       {details && (
         <SegmentDetails key={details} ctx={ctx} name={details} segment={detailSegment} onClose={() => setDetails(null)} />
       )}
+      </div>
     </div>
   );
 }
