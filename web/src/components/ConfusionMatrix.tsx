@@ -1,4 +1,4 @@
-import { memo, useMemo, useRef, useState, type KeyboardEvent } from "react";
+import { memo, useMemo, useRef, useState, type KeyboardEvent, type ReactNode } from "react";
 import {
   flexRender, getCoreRowModel, useReactTable, type PaginationState,
   type ColumnDef, type SortingState,
@@ -70,7 +70,9 @@ function ConfusionMatrixView(props: ConfusionMatrixProps) {
   const labels = props.matrix ? props.matrix.labels : props.comparison.labels;
   const counts = props.matrix ? props.matrix.matrix : props.comparison.other;
   const isDelta = props.comparison !== undefined;
-  const classes = labels.filter((l) => l !== BACKGROUND);
+  const classes = useMemo(() => labels.filter((l) => l !== BACKGROUND), [labels]);
+  // The same elements each render: React skips the three class lists when new counts arrive.
+  const classOptions = useMemo(() => classes.map((c) => <option key={c} value={c}>{c}</option>), [classes]);
 
   const [display, setDisplay] = useState<Display>(props.initialDisplay ?? "absolute");
   const [normalization, setNormalization] = useState<Normalization>(props.initialNormalization ?? "row");
@@ -145,7 +147,7 @@ function ConfusionMatrixView(props: ConfusionMatrixProps) {
               setConfusedAsLabel(e.target.value);
               if (highlight.kind === "confusedAs") setHighlight({ kind: "confusedAs", label: e.target.value });
             }}>
-            {classes.map((c) => <option key={c} value={c}>{c}</option>)}
+            {classOptions}
           </select>
           <button type="button" aria-pressed={highlight.kind === "confusedFrom"}
             onClick={() => toggleHighlight({ kind: "confusedFrom", label: confusedFromLabel })}
@@ -157,7 +159,7 @@ function ConfusionMatrixView(props: ConfusionMatrixProps) {
               setConfusedFromLabel(e.target.value);
               if (highlight.kind === "confusedFrom") setHighlight({ kind: "confusedFrom", label: e.target.value });
             }}>
-            {classes.map((c) => <option key={c} value={c}>{c}</option>)}
+            {classOptions}
           </select>
         </div>
         {!isDelta && (
@@ -170,7 +172,7 @@ function ConfusionMatrixView(props: ConfusionMatrixProps) {
       {useTable ? (
         <MatrixTable
           labels={labels}
-          classes={classes}
+          classOptions={classOptions}
           counts={counts}
           base={props.comparison?.base ?? null}
           cellAt={cellAt}
@@ -285,7 +287,8 @@ function MatrixGrid({ labels, cellAt, highlight, filterLabel, isSelected, onSele
 }
 
 interface TableProps extends GridProps {
-  classes: string[];
+  /** `<option>`s of the classes, for the class filter. */
+  classOptions: ReactNode;
   /** The counts (delta mode: the other inference set's). */
   counts: number[][];
   /** Delta mode: the base inference set's counts. */
@@ -328,7 +331,7 @@ const DELTA_SORTING: SortingState = [{ id: "delta", desc: true }];
  * cells on every threshold move); TanStack Table renders the page and keeps the sort state.
  */
 function MatrixTable(props: TableProps) {
-  const { labels, classes, counts, base, cellAt, isDelta, highlight, filterLabel, onFilter, isSelected, onSelectCell, caption } = props;
+  const { labels, classOptions, counts, base, cellAt, isDelta, highlight, filterLabel, onFilter, isSelected, onSelectCell, caption } = props;
   const ranked = useMemo(() => rankedEntries(labels, counts, base), [labels, counts, base]);
   const matching = useMemo(
     () => ranked.filter((e) => involves(e, filterLabel) && (highlight.kind === "none" || isHighlighted(labels, highlight, e.i, e.j))),
@@ -373,7 +376,7 @@ function MatrixTable(props: TableProps) {
         Class{" "}
         <select value={filterLabel ?? ""} onChange={(e) => onFilter(e.target.value === "" ? null : e.target.value)}>
           <option value="">All classes</option>
-          {classes.map((c) => <option key={c} value={c}>{c}</option>)}
+          {classOptions}
         </select>
       </label>
       {matching.length > MATRIX_TABLE_PAGE_SIZE && (
