@@ -15,8 +15,8 @@ chromium with Playwright:
 * slider moves: the confidence (or IoU) slider set to a random value the way a drag
   does (an ``input`` event), timed in the page from that event until the report and the
   matrix show new numbers and are painted. Each move starts with the app idle (no request
-  in flight, then 100 ms). Each move's numbers are then checked against the API's
-  answer for the same point.
+  in flight, then 100 ms). Each move's numbers (the report's rows in view: it renders
+  those only) are then checked against the API's answer for the same point.
 
 Targets (issue 5): a slider move within 150 ms, the first load within 2 s.
 """
@@ -187,7 +187,9 @@ def _report_rows(page: Any) -> list[list[str]]:
         """(caption) => {
           const table = [...document.querySelectorAll("table")].find(
             (t) => t.caption && t.caption.textContent.trim() === caption);
-          return [...table.tBodies[0].rows].map((r) => [...r.cells].map((c) => c.textContent.trim()));
+          // A windowed report renders the rows in view (each with its aria-rowindex) only.
+          return [...table.tBodies[0].rows].filter((r) => r.hasAttribute("aria-rowindex"))
+            .map((r) => [...r.cells].map((c) => c.textContent.trim()));
         }""",
         REPORT_CAPTION,
     )
@@ -286,12 +288,10 @@ def main() -> int:
                         shown = sorted(
                             " ".join([r[0], r[1], r[2], r[5], r[6]]) for r in _report_rows(page)
                         )
-                        expected = _api_rows(answer)
-                        if shown != expected:
-                            first = next(
-                                (a, b) for a, b in zip(shown, expected, strict=False) if a != b
-                            )
-                            mismatches.append(f"conf {conf} iou {grid[iou_index]}: {first}")
+                        expected = set(_api_rows(answer))
+                        wrong = [row for row in shown if row not in expected]
+                        if wrong or not shown:
+                            mismatches.append(f"conf {conf} iou {grid[iou_index]}: {wrong[:1]}")
             finally:
                 server.terminate()
                 server.wait(timeout=30)

@@ -27,7 +27,7 @@ from shoal.demo import build_demo_projects
 from shoal.server._webapp import WEBAPP_DIR
 from shoal.synthetic import generate_coco
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
@@ -166,6 +166,22 @@ def eventually(read: Callable[[], T], expected: T, timeout: float = 15.0) -> Non
 def shot(page: Any, name: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def indexed_rows(page: Any, caption: str) -> dict[int, list[str]]:
+    """``{aria-rowindex: cell texts}`` of the body rows rendered (a windowed table renders
+    the rows in view only)."""
+    rows: list[list[Any]] = page.evaluate(
+        """(caption) => {
+          const table = [...document.querySelectorAll("table")].find(
+            (t) => t.caption && t.caption.textContent.trim() === caption);
+          if (!table) return [];
+          return [...table.tBodies[0].rows].filter((r) => r.hasAttribute("aria-rowindex")).map(
+            (r) => [Number(r.getAttribute("aria-rowindex")), [...r.cells].map((c) => c.textContent.trim())]);
+        }""",
+        caption,
+    )
+    return {index: cells for index, cells in rows}
 
 
 def table_rows(page: Any, caption: str) -> list[list[str]]:
@@ -503,8 +519,26 @@ def test_many_classes_become_filterable_tables(page: Any, server: str, api: http
         "/api/v1/projects/many/datasets/coco-like/metrics",
         params={"inference_set": "model", "conf": 0.1, "iou": 0.5, "include": ["report"]},
     ).json()["results"][0]["report"]
-    eventually(lambda: class_rows(page, caption), expected_report_rows(report))
+    expected = expected_report_rows(report)
+    table = page.get_by_role("table", name=caption)
+    assert table.get_attribute("aria-rowcount") == str(len(expected) + 1 + 3)
+    # Windowed: the rows in view (and a margin) are rendered, each at its own index.
+    for where in ("top", "bottom"):
+        if where == "bottom":
+            page.locator(".report-window").evaluate(
+                "(box) => { box.scrollTop = box.scrollHeight; }"
+            )
+
+        def shown() -> tuple[bool, bool]:
+            rows = indexed_rows(page, caption)
+            return bool(rows), all(expected[i - 2] == cells for i, cells in rows.items())
+
+        eventually(shown, (True, True))
+        rows = indexed_rows(page, caption)
+        assert len(rows) < len(expected)
+        assert (2 if where == "top" else len(expected) + 1) in rows
     assert page.locator("table.matrix-grid").count() == 0  # a table of cells, not a grid
+    page.locator(".report-window").evaluate("(box) => { box.scrollTop = 0; }")
     label = next(name for name, row in report.items() if isinstance(row, dict) and row.get("fp"))
     page.get_by_role("table", name=caption).get_by_role("button", name=label, exact=True).click()
     cells = table_rows(page, "Confusion matrix: model as a table")

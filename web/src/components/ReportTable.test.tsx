@@ -1,11 +1,11 @@
 // @vitest-environment jsdom
-import { render, screen, within } from "@testing-library/react";
+import { fireEvent, render, screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it, vi } from "vitest";
 import type { ClassificationReportDict } from "../api/types";
 import digits from "../fixtures/digits_report.json";
 import shapes from "../fixtures/shapes_report.json";
-import { ReportTable } from "./ReportTable";
+import { ReportTable, WINDOW_ROW_HEIGHT } from "./ReportTable";
 
 const report = shapes as unknown as ClassificationReportDict;
 const bodyLabels = () =>
@@ -107,5 +107,39 @@ describe("ReportTable", () => {
     expect(bodyLabels()).toHaveLength(10);
     expect(screen.getByRole("rowheader", { name: "accuracy" })).toBeInTheDocument();
     expect(screen.getAllByRole("columnheader").map((h) => h.textContent)).not.toContain("AP");
+  });
+
+  it("with many classes, renders the rows in view of its scroll box (and a margin) only", () => {
+    const row = { precision: 0.5, recall: 0.25, "f1-score": 1 / 3, support: 4, tp: 1, fp: 1, fn: 3 };
+    const avg = { precision: 0.5, recall: 0.25, "f1-score": 1 / 3, support: 400 };
+    const many = {
+      ...Object.fromEntries(Array.from({ length: 100 }, (_, k) => [`c${String(k).padStart(3, "0")}`, { ...row, tp: k }])),
+      "micro avg": avg, "macro avg": avg, "weighted avg": avg, conf: 0.5,
+    } as unknown as ClassificationReportDict;
+    const { container } = render(<ReportTable report={many} windowRows={20} />);
+    const shown = () => bodyLabels();
+    expect(screen.getByRole("table")).toHaveAttribute("aria-rowcount", String(100 + 1 + 3));
+    expect(shown()).toEqual(Array.from({ length: 40 }, (_, k) => `c${String(k).padStart(3, "0")}`));
+    const first = screen.getByRole("button", { name: "c000" }).closest("tr")!;
+    expect(first).toHaveAttribute("aria-rowindex", "2");
+    // Scrolled to row 50: rows 40..79 are rendered (a margin of 10 above it, 20 in view, 10 below).
+    const box = container.querySelector(".report-window")!;
+    box.scrollTop = 50 * WINDOW_ROW_HEIGHT;
+    fireEvent.scroll(box);
+    const labels = shown();
+    expect(labels[0]).toBe("c040");
+    expect(labels).toHaveLength(40);
+    expect(screen.getByRole("button", { name: "c040" }).closest("tr")).toHaveAttribute("aria-rowindex", "42");
+    // The spacers keep the scroll height: 40 rows above, 20 below.
+    const spacers = container.querySelectorAll<HTMLElement>("tr.spacer");
+    expect([...spacers].map((s) => s.style.height)).toEqual([`${40 * WINDOW_ROW_HEIGHT}px`, `${20 * WINDOW_ROW_HEIGHT}px`]);
+    // Averages stay below, whatever is in view.
+    expect(screen.getByRole("rowheader", { name: "micro avg" })).toBeInTheDocument();
+  });
+
+  it("does not window a report shorter than its box", () => {
+    const { container } = render(<ReportTable report={report} windowRows={20} />);
+    expect(container.querySelector(".report-window")).toBeNull();
+    expect(bodyLabels()).toEqual(["circle", "square", "triangle", "cross"]);
   });
 });

@@ -1,4 +1,4 @@
-import { memo, useMemo, useState } from "react";
+import { memo, useMemo, useState, type CSSProperties } from "react";
 import {
   flexRender, getCoreRowModel, getSortedRowModel, useReactTable,
   type ColumnDef, type RowSelectionState, type SortingState,
@@ -18,7 +18,18 @@ export interface ReportTableProps {
   digits?: number;
   initialSort?: SortState | null;
   caption?: string;
+  /**
+   * Many classes: the table scrolls in a box about this many rows high and renders only
+   * the rows in view (and a margin), so that a threshold move updates a few dozen rows,
+   * not hundreds. Rows carry `aria-rowindex`, the table `aria-rowcount`.
+   */
+  windowRows?: number;
 }
+
+/** A body row's height in windowed mode (CSS `.report-window tbody tr`). */
+export const WINDOW_ROW_HEIGHT = 22;
+/** Rows rendered beyond the visible ones on each side, so fast scrolling shows no gap. */
+const WINDOW_MARGIN = 10;
 
 const COLUMNS: ReadonlyArray<{ key: ReportColumn; title: string; ratio: boolean }> = [
   { key: "label", title: "Class", ratio: false },
@@ -55,7 +66,8 @@ function columnsFor(descending: boolean, digits: number): ColumnDef<ReportRow>[]
 }
 
 /** The classification report: per-class rows (sortable, selectable) and the average rows. */
-function ReportTableView({ report, selectedLabel = null, onSelectLabel, digits = 3, initialSort = null, caption }: ReportTableProps) {
+function ReportTableView({ report, selectedLabel = null, onSelectLabel, digits = 3, initialSort = null, caption, windowRows }: ReportTableProps) {
+  const [scrollTop, setScrollTop] = useState(0);
   const [sorting, setSorting] = useState<SortingState>(() => toSorting(initialSort));
   const rows = useMemo(() => classRows(report), [report]);
   const hasAp = rows.some((r) => r.ap !== undefined);
@@ -76,9 +88,14 @@ function ReportTableView({ report, selectedLabel = null, onSelectLabel, digits =
   });
   const columnCount = table.getVisibleLeafColumns().length;
   const averages = averageRows(report);
+  const bodyRows = table.getRowModel().rows;
+  const windowed = windowRows !== undefined && bodyRows.length > windowRows;
+  const first = windowed ? Math.max(0, Math.floor(scrollTop / WINDOW_ROW_HEIGHT) - WINDOW_MARGIN) : 0;
+  const last = windowed ? Math.min(bodyRows.length, first + (windowRows ?? 0) + 2 * WINDOW_MARGIN) : bodyRows.length;
+  const spacer = (rows: number): CSSProperties => ({ height: rows * WINDOW_ROW_HEIGHT });
 
-  return (
-    <table className="report-table">
+  const tableElement = (
+    <table className="report-table" aria-rowcount={bodyRows.length + 1 + (report.accuracy !== undefined ? 1 : 0) + averages.length}>
       <caption>{caption ?? "Classification report"}</caption>
       <thead>
         {table.getHeaderGroups().map((group) => (
@@ -99,10 +116,11 @@ function ReportTableView({ report, selectedLabel = null, onSelectLabel, digits =
         ))}
       </thead>
       <tbody>
-        {table.getRowModel().rows.map((row) => {
+        {first > 0 && <tr className="spacer" aria-hidden="true" style={spacer(first)}><td colSpan={columnCount} /></tr>}
+        {bodyRows.slice(first, last).map((row, k) => {
           const selected = row.getIsSelected();
           return (
-            <tr key={row.id} className={selected ? "selected" : undefined}>
+            <tr key={row.id} className={selected ? "selected" : undefined} aria-rowindex={first + k + 2}>
               {row.getVisibleCells().map((cell) =>
                 cell.column.id === "label" ? (
                   <th key={cell.id} scope="row">
@@ -117,6 +135,9 @@ function ReportTableView({ report, selectedLabel = null, onSelectLabel, digits =
             </tr>
           );
         })}
+        {last < bodyRows.length && (
+          <tr className="spacer" aria-hidden="true" style={spacer(bodyRows.length - last)}><td colSpan={columnCount} /></tr>
+        )}
       </tbody>
       <tfoot>
         {report.accuracy !== undefined && (
@@ -139,6 +160,13 @@ function ReportTableView({ report, selectedLabel = null, onSelectLabel, digits =
         ))}
       </tfoot>
     </table>
+  );
+  if (!windowed) return tableElement;
+  return (
+    <div className="report-window" style={{ maxHeight: ((windowRows ?? 0) + 3) * WINDOW_ROW_HEIGHT }}
+      onScroll={(e) => setScrollTop(e.currentTarget.scrollTop)}>
+      {tableElement}
+    </div>
   );
 }
 

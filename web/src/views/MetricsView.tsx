@@ -24,6 +24,8 @@ export const PAGE_SIZE = 12;
 export const CURVE_POINTS = 600;
 /** Above this many classes the report gets a class filter (the matrix becomes a table). */
 export const MAX_GRID_CLASSES = 25;
+/** Above that, the report scrolls in a box of about this many rows (rendering those only). */
+export const REPORT_WINDOW_ROWS = 20;
 
 /** The report with only the classes whose name contains `text` (averages kept). */
 export function filterReport(report: ClassificationReportDict, text: string): ClassificationReportDict {
@@ -251,7 +253,7 @@ export function MetricsView({ ctx }: { ctx: ViewContext }) {
                 </Suspense>
               )}
               {report && (
-                <div className={classes.length > MAX_GRID_CLASSES ? "report-scroll" : undefined}>
+                <div>
                   {classes.length > MAX_GRID_CLASSES && (
                     <label className="class-filter">
                       Filter classes{" "}
@@ -259,6 +261,7 @@ export function MetricsView({ ctx }: { ctx: ViewContext }) {
                     </label>
                   )}
                   <ReportTable report={report} selectedLabel={label} onSelectLabel={setLabel}
+                    windowRows={classes.length > MAX_GRID_CLASSES ? REPORT_WINDOW_ROWS : undefined}
                   caption={`Classification report: ${set}`} />
                 </div>
               )}
