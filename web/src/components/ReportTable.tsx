@@ -89,7 +89,9 @@ function ReportTableView({ report, selectedLabel = null, onSelectLabel, digits =
   const columnCount = table.getVisibleLeafColumns().length;
   const averages = averageRows(report);
   const bodyRows = table.getRowModel().rows;
-  const windowed = windowRows !== undefined && bodyRows.length > windowRows;
+  // The box stays whenever windowRows is given (a filter that shortens the report must not
+  // remount the table); short reports simply render every row.
+  const windowed = windowRows !== undefined;
   const first = windowed ? Math.max(0, Math.floor(scrollTop / WINDOW_ROW_HEIGHT) - WINDOW_MARGIN) : 0;
   const last = windowed ? Math.min(bodyRows.length, first + (windowRows ?? 0) + 2 * WINDOW_MARGIN) : bodyRows.length;
   const spacer = (rows: number): CSSProperties => ({ height: rows * WINDOW_ROW_HEIGHT });
