@@ -189,42 +189,40 @@ export function isApiUrl(url: string): boolean {
  * `hooks/useImageSource`). Failures throw ApiError as `request` does.
  */
 export async function fetchImage(url: string, options: RequestOptions = {}): Promise<Blob> {
+  const response = await send(url, { method: "GET", signal: options.signal }, { Accept: "image/*" }, "the image did not load");
+  return response.blob();
+}
+
+/**
+ * `fetch` with the API key: a network failure becomes ApiError status 0 (`failure` says
+ * what did not happen), a non-2xx answer an ApiError from its body; a 401 asks for a key.
+ */
+async function send(url: string, init: RequestInit, headers: Record<string, string>, failure: string): Promise<Response> {
   const key = auth.key;
   let response: Response;
   try {
-    response = await fetch(url, { method: "GET", headers: { Accept: "image/*", ...authHeader(key) }, signal: options.signal });
+    response = await fetch(url, { ...init, headers: { ...headers, ...authHeader(key) } });
   } catch (error) {
     if (isAbort(error)) throw error;
-    throw new ApiError(0, "network_error", `the image did not load: ${(error as Error).message ?? error}`);
+    throw new ApiError(0, "network_error", `${failure}: ${(error as Error).message ?? error}`);
   }
   if (!response.ok) {
     const error = await errorOf(response);
     if (response.status === 401) unauthorized(error, key);
     throw error;
   }
-  return response.blob();
+  return response;
 }
 
 /** One request: JSON in and out; a non-2xx answer becomes an ApiError. */
 export async function request<T>(method: string, path: string, body?: unknown, options: RequestOptions = {}): Promise<T> {
-  const key = auth.key;
-  const init: RequestInit = { method, headers: { Accept: "application/json", ...authHeader(key) }, signal: options.signal };
+  const init: RequestInit = { method, signal: options.signal };
+  const headers: Record<string, string> = { Accept: "application/json" };
   if (body !== undefined) {
     init.body = JSON.stringify(body);
-    init.headers = { Accept: "application/json", "Content-Type": "application/json", ...authHeader(key) };
+    headers["Content-Type"] = "application/json";
   }
-  let response: Response;
-  try {
-    response = await fetch(`${API_BASE}${path}`, init);
-  } catch (error) {
-    if (isAbort(error)) throw error;
-    throw new ApiError(0, "network_error", `the server did not answer: ${(error as Error).message ?? error}`);
-  }
-  if (!response.ok) {
-    const error = await errorOf(response);
-    if (response.status === 401) unauthorized(error, key);
-    throw error;
-  }
+  const response = await send(`${API_BASE}${path}`, init, headers, "the server did not answer");
   if (response.status === 204) return undefined as T;
   try {
     return (await response.json()) as T;

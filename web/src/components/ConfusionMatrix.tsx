@@ -345,7 +345,7 @@ function MatrixTable(props: TableProps) {
   const data = useMemo<TableRow[]>(
     () => matching
       .slice(pageIndex * MATRIX_TABLE_PAGE_SIZE, (pageIndex + 1) * MATRIX_TABLE_PAGE_SIZE)
-      .map((e) => ({ truth: e.truth, predicted: e.predicted, count: e.count, i: e.i, j: e.j, cell: cellAt(e.i, e.j) })),
+      .map((e) => ({ ...e, cell: cellAt(e.i, e.j) })),
     [matching, pageIndex, cellAt],
   );
   const pagination: PaginationState = { pageIndex, pageSize: MATRIX_TABLE_PAGE_SIZE };

@@ -197,12 +197,6 @@ export function MetricsView({ ctx }: { ctx: ViewContext }) {
     [selection?.kind === "cell" ? selection.truth : null, selection?.kind === "cell" ? selection.predicted : null],
   );
   const curveList = useMemo(() => (curveResult?.pr_curves ? Object.values(curveResult.pr_curves) : null), [curveResult]);
-  const precisionThreshold = segmentThresholds?.precision ?? undefined;
-  const recallThreshold = segmentThresholds?.recall ?? undefined;
-  const curveThresholds = useMemo(
-    () => (segmentThresholds ? { precision: precisionThreshold, recall: recallThreshold } : undefined),
-    [segmentThresholds !== undefined, precisionThreshold, recallThreshold],
-  );
   // A page past the end (a shared link after the data changed, a stale URL) goes to the last page.
   const total = examples.data && examples.dataKey === examplesKey ? examples.data.total : null;
   useEffect(() => {
@@ -249,7 +243,7 @@ export function MetricsView({ ctx }: { ctx: ViewContext }) {
                   <PRCurve curves={curveList} label={label ?? undefined} onSelectLabel={selectCurve}
                     conf={label ? (ctx.thresholds.overrides[label] ?? ctx.thresholds.conf) : ctx.thresholds.conf}
                     operatingPoint={detection ? reportPoint(result.report, label) : null}
-                    thresholds={curveThresholds} />
+                    thresholds={segmentThresholds} />
                 </Suspense>
               )}
               {report && (

@@ -54,10 +54,11 @@ export function exampleOf(project: string, dataset: string, e: ExampleOut, row?:
   const object: FrameObject = { ...record, box: box ?? NO_BOX };
   const width = Number(row?.width) || 0;
   const height = Number(row?.height) || 0;
-  const local = typeof row?.image_uri === "string" && !/^https?:/i.test(row.image_uri);
+  const web = webImageOf(row?.image_uri);
+  const local = typeof row?.image_uri === "string" && web === undefined;
   // Without a recorded size, 640 x 480 stands in until the image reports its natural size.
   const frame: FrameExample = {
-    frame_id: e.frame_id, image_url: webImageOf(row?.image_uri) ?? frameImageUrl(project, dataset, e.frame_id),
+    frame_id: e.frame_id, image_url: web ?? frameImageUrl(project, dataset, e.frame_id),
     width: width || 640, height: height || 480, objects: [object],
     ...(width > 0 && height > 0 && local ? { thumbnail_url: frameThumbnailUrl(project, dataset, e.frame_id, THUMBNAIL_SIZE) } : {}),
   };

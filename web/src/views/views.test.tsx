@@ -9,7 +9,7 @@ import { exampleOf, frameIdsQuery, frameOf, iouGrid, objectIdOf, serverSort } fr
 import type { ViewContext } from "./context";
 import { CompareView } from "./CompareView";
 import { FramePanel } from "./FramePanel";
-import { filterReport, MetricsView } from "./MetricsView";
+import { filterReport, MetricsView, reportPoint } from "./MetricsView";
 import { ScenariosView } from "./ScenariosView";
 
 afterEach(() => vi.unstubAllGlobals());
@@ -107,6 +107,14 @@ describe("MetricsView with many classes", () => {
     for (const r of within(matrixTable).getAllByRole("row").slice(1)) {
       expect(r.textContent).toContain("c21");
     }
+  });
+
+  it("reportPoint is a row's precision and recall (micro avg for all classes)", () => {
+    const shaped = { ...report, c3: { ...row, precision: 0.8, recall: 0.4 } } as ClassificationReportDict;
+    expect(reportPoint(shaped, "c3")).toEqual({ precision: 0.8, recall: 0.4 });
+    expect(reportPoint(shaped, null)).toEqual({ precision: avg.precision, recall: avg.recall });
+    expect(reportPoint(shaped, "no such class")).toBeNull();
+    expect(reportPoint(null, null)).toBeNull();
   });
 
   it("filterReport keeps averages and the operating point", () => {
