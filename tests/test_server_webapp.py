@@ -136,3 +136,12 @@ def test_demo_serve_builds_what_is_missing_then_serves(tmp_path: Path) -> None:
         else:
             assert "demo projects digits and shapes found" in out and "(detection)" not in out
         assert f"http://127.0.0.1:{port}/" in err
+
+
+def test_commands_that_serve_start_from_shoal_serves_defaults() -> None:
+    from shoal.cli import _serve
+
+    args = _serve.arguments(port=9999)
+    assert (args.port, args.host, args.preload, args.max_upload_mb) == (9999, "127.0.0.1", 4, 256)
+    with pytest.raises(TypeError, match="no argument 'colour'"):
+        _serve.arguments(colour="blue")

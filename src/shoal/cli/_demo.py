@@ -97,15 +97,7 @@ def build_and_serve(args: argparse.Namespace) -> int:
         return 0
     from shoal.cli import _serve
 
-    serve_args = argparse.Namespace(
-        home=store.home.path,
-        host=args.host,
-        port=args.port,
-        api_keys_file=None,
-        max_upload_mb=256.0,
-        preload=4,
-    )
-    return _serve.run(serve_args)
+    return _serve.run(_serve.arguments(home=store.home.path, host=args.host, port=args.port))
 
 
 def _build_and_summarize(store: Store, scale: float) -> None:

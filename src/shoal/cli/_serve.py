@@ -62,6 +62,19 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def arguments(**given: Any) -> argparse.Namespace:
+    """``shoal serve``'s arguments at their defaults, with ``given`` in their place (for
+    commands that serve too, such as ``shoal demo --serve``)."""
+    parser = argparse.ArgumentParser(prog="shoal serve")
+    _add_arguments(parser)
+    args = parser.parse_args([])
+    for name, value in given.items():
+        if not hasattr(args, name):
+            raise TypeError(f"shoal serve has no argument {name!r}")
+        setattr(args, name, value)
+    return args
+
+
 def load_keys(path: Path | None) -> dict[str, Any]:
     """Keys from the file, else from ``$SHOAL_API_KEYS`` (entries separated by commas or
     newlines), else none."""
@@ -90,6 +103,8 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"port {args.port} is not between 0 and 65535")
     if not args.max_upload_mb > 0:
         raise InputError(f"--max-upload-mb must be positive, got {args.max_upload_mb}")
+    if args.preload < 0:
+        raise InputError(f"--preload must be 0 or more, got {args.preload}")
     _check_port_free(args.host, args.port)
     import uvicorn
 
@@ -98,8 +113,6 @@ def run(args: argparse.Namespace) -> int:
     from shoal.store import Store
 
     store = Store(args.home)
-    if args.preload < 0:
-        raise InputError(f"--preload must be 0 or more, got {args.preload}")
     app = create_app(
         store,
         api_keys=keys or None,
