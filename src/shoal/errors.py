@@ -37,3 +37,8 @@ class InputError(ShoalError, ValueError):
 class NotFoundError(InputError):
     """A named thing (project, dataset, inference set, segment, issue, frame) that does
     not exist."""
+
+
+class ConflictError(InputError):
+    """The request clashes with the store's state: a name in use (pass ``replace``), or a
+    change that another writer made first."""
