@@ -10,7 +10,7 @@ use it from as many processes as you like::
     model.evaluate().report(conf=project.default_conf, iou=project.default_iou)
 """
 
-from shoal.store._home import default_home
+from shoal.store._home import default_home, holds_store
 from shoal.store._store import (
     ALL_FRAMES,
     ClassInfo,
@@ -34,4 +34,5 @@ __all__ = [
     "Segment",
     "Store",
     "default_home",
+    "holds_store",
 ]

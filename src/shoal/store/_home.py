@@ -27,14 +27,22 @@ from pathlib import Path
 
 from shoal.errors import ShoalError
 
-__all__ = ["Home", "crash_point", "default_home"]
+__all__ = ["Home", "crash_point", "default_home", "holds_store"]
 
 CRASH_ENV = "SHOAL_TEST_CRASH_AT"
+CATALOG_FILE = "catalog.sqlite"
 
 
 def default_home() -> Path:
     """``$SHOAL_HOME``, else ``~/.shoal``."""
     return Path(os.environ.get("SHOAL_HOME") or Path.home() / ".shoal")
+
+
+def holds_store(path: str | os.PathLike[str] | None = None) -> bool:
+    """Whether ``path`` (default: :func:`default_home`) holds a Shoal store already, so a
+    read-only tool can refuse a mistyped home instead of creating an empty store there."""
+    home = Path(path) if path is not None else default_home()
+    return (home / CATALOG_FILE).is_file()
 
 
 def crash_point(name: str) -> None:
@@ -65,7 +73,7 @@ class Home:
 
     @property
     def catalog(self) -> Path:
-        return self.path / "catalog.sqlite"
+        return self.path / CATALOG_FILE
 
     @property
     def objects(self) -> Path:
