@@ -131,7 +131,7 @@ def test_report_at_zero_equals_sklearn(seed: int) -> None:
     assert report.accuracy == pytest.approx(accuracy_score(case.y_true, case.y_pred), abs=TOLERANCE)
     assert evaluation.accuracy() == report.accuracy
     expected = classification_report(case.y_true, case.y_pred, output_dict=True, zero_division=0)
-    got = report.to_dict()
+    got = report.to_sklearn_dict()
     for key, value in expected.items():
         if isinstance(value, dict):
             for metric, number in value.items():

@@ -130,7 +130,7 @@ def multilabel_confusion(case: dict[str, Any]) -> Any:
 def report_dict(case: dict[str, Any]) -> Any:
     y_true, y_pred = case["args"]
     evaluation, rows = evaluation_and_rows(y_true, y_pred, case["kwargs"].get("labels"))
-    got = evaluation.report(classes=rows).to_dict()
+    got = evaluation.report(classes=rows).to_sklearn_dict()
     expected = case["full_precision_sklearn_1_9_1"]
     # Compare every entry scikit-learn prints; Shoal's dict also has counts and the
     # averages scikit-learn folds into "accuracy".

@@ -58,7 +58,8 @@ def test_eval_prints_tables_and_writes_json(tmp_path, capsys):
         "ARm",
         "ARl",
     ]
-    assert result["report"]["person"]["support"] == 250
+    rows = {row["label"]: row for row in result["report"]["classes"]}
+    assert rows["person"]["support"] == 250
     assert result["settings"] == {"conf": 0.3, "iou": 0.5, "protocol": "coco"}
     matrix = result["confusion_matrix"]
     assert matrix["labels"][-1] == "background"

@@ -316,7 +316,7 @@ def test_bad_queries_raise_input_errors():
 
 def test_report_names_follow_scikit_learn():
     _, _, ev = dataset(6)
-    out = ev.report(0.5, 0.5).to_dict()
+    out = ev.report(0.5, 0.5).to_sklearn_dict()
     assert {"micro avg", "macro avg", "weighted avg"} <= set(out)
     row = out[ev.report(0.5, 0.5).labels[0]]
     assert {"precision", "recall", "f1-score", "support"} <= set(row)

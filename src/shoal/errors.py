@@ -1,6 +1,43 @@
-"""The exceptions Shoal raises for problems a user can fix."""
+"""The exceptions Shoal raises for problems a user can fix: one tree for the local
+store, the engine, the server and the HTTP client.
+
+::
+
+    ShoalError                        every error Shoal raises on purpose
+    ├── InputError (ValueError)       bad input: names the file, the record and what is wrong
+    │   ├── NotFoundError             no project, dataset, inference set, segment, issue, frame
+    │   └── ConflictError             a name in use (pass ``replace``) or a clashing change
+    └── shoal.client.ClientError      anything ``shoal.client.Client`` raises on purpose
+        ├── UsageError (ValueError)   a call the client refuses before asking
+        ├── ConnectionFailed          the server could not be reached or did not answer in time
+        ├── ProtocolError             the answer is not Shoal's API (e.g. not JSON)
+        └── APIError                  the server answered with an error status
+            ├── BadRequest            400, 422; also an InputError
+            ├── AuthenticationError   401: no API key, or an unknown one
+            ├── PermissionDenied      403: the key may not do this (a read-only key writing)
+            ├── NotFound              404; also a NotFoundError (and a LookupError)
+            ├── Conflict              409; also a ConflictError
+            ├── PayloadTooLarge       413: a request body over the server's limit
+            └── ServerError           5xx: the server failed
+
+The client's errors are also the core ones, so code written against the local store
+handles a remote one unchanged: ``except NotFoundError`` catches both the store's
+``NotFoundError`` and the client's ``NotFound``, ``except ConflictError`` both
+``ConflictError`` and ``Conflict``, ``except InputError`` every bad-input error from
+either side.
+
+The server (``shoal.server``) answers every error as JSON ``{"error", "detail", "where"}``
+and maps the tree to statuses in one place (``shoal/server/_errors.py``):
+``NotFoundError`` → 404 ``not_found``, ``ConflictError`` → 409 ``conflict``, any other
+``InputError`` or ``ShoalError`` → 400 ``bad_request`` (``where`` names the file and
+record when the error does); request validation → 422 ``validation_error``; a missing or
+unknown API key → 401, a read-only key writing → 403, a body over the limit → 413;
+anything unexpected → 500 ``internal_error``, never a traceback.
+"""
 
 from __future__ import annotations
+
+import copy
 
 
 class ShoalError(Exception):
@@ -30,8 +67,11 @@ class InputError(ShoalError, ValueError):
         return ": ".join(parts)
 
     def located(self, source: str) -> InputError:
-        """The same error, naming ``source`` as the file it came from."""
-        return InputError(self.message, source=source, record=self.record)
+        """The same error (of the same class), naming ``source`` as the file it came from."""
+        found = copy.copy(self)
+        found.source = source
+        found.args = (str(found),)
+        return found
 
 
 class NotFoundError(InputError):

@@ -98,17 +98,85 @@ class Comparison:
         return sentences
 
     def to_dict(self) -> dict[str, Any]:
+        """``classes`` (each class's metrics: base, other, delta; ``ap`` too where the
+        reports have it), ``confusion_matrix`` (labels, base, other, delta, and the
+        operating point ``conf`` and ``iou``), ``accuracy`` (base, other, delta; None for
+        detection) and ``summary``: all :meth:`from_dict` needs to rebuild the comparison."""
         labels = self.matrix_labels
+        classes = self.class_deltas()
+        if self.base.ap is not None and self.other.ap is not None:
+            for label, base_ap, other_ap in zip(
+                self.labels, self.base.ap.tolist(), self.other.ap.tolist(), strict=True
+            ):
+                classes[label]["ap"] = {
+                    "base": base_ap,
+                    "other": other_ap,
+                    "delta": other_ap - base_ap,
+                }
+        accuracy = None
+        if self.base.accuracy is not None and self.other.accuracy is not None:
+            accuracy = {
+                "base": self.base.accuracy,
+                "other": self.other.accuracy,
+                "delta": self.other.accuracy - self.base.accuracy,
+            }
         return {
-            "classes": self.class_deltas(),
+            "classes": classes,
             "confusion_matrix": {
                 "labels": list(labels),
                 "base": self.base_matrix.matrix.tolist(),
                 "other": self.other_matrix.matrix.tolist(),
                 "delta": self.delta_matrix.tolist(),
+                "conf": self.base.conf,
+                "iou": self.base.iou,
             },
+            "accuracy": accuracy,
             "summary": self.summary(),
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Comparison:
+        """The comparison :meth:`to_dict` wrote (e.g. the REST answer): both reports and
+        both matrices, from the counts."""
+        classes: Mapping[str, Mapping[str, Mapping[str, Any]]] = data["classes"]
+        labels = tuple(str(label) for label in classes)
+        cells = data["confusion_matrix"]
+        matrix_labels = tuple(str(label) for label in cells["labels"])
+        conf = cells["conf"]
+        iou = cells.get("iou")
+        accuracy = data.get("accuracy")
+
+        def side(name: str) -> tuple[ClassificationReport, ConfusionMatrix]:
+            def column(metric: str) -> list[Any]:
+                return [classes[label][metric][name] for label in labels]
+
+            has_ap = bool(labels) and all("ap" in classes[label] for label in labels)
+            report = ClassificationReport.from_dict(
+                {
+                    "classes": [
+                        {"label": label, "tp": tp, "fp": fp, "fn": fn, "ap": ap}
+                        for label, tp, fp, fn, ap in zip(
+                            labels,
+                            column("tp"),
+                            column("fp"),
+                            column("fn"),
+                            column("ap") if has_ap else [None] * len(labels),
+                            strict=True,
+                        )
+                    ],
+                    "conf": conf,
+                    "iou": iou,
+                    "accuracy": None if accuracy is None else accuracy[name],
+                }
+            )
+            matrix = ConfusionMatrix.from_dict(
+                {"labels": matrix_labels, "matrix": cells[name], "conf": conf, "iou": iou}
+            )
+            return report, matrix
+
+        base_report, base_matrix = side("base")
+        other_report, other_matrix = side("other")
+        return cls(labels, base_report, other_report, base_matrix, other_matrix)
 
 
 def compare(

@@ -48,6 +48,12 @@ class MetricCheck:
     def to_dict(self) -> dict[str, Any]:
         return {"score": self.score, "threshold": self.threshold, "succeeds": self.succeeds}
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> MetricCheck:
+        """The check :meth:`to_dict` wrote (``succeeds`` follows from the two numbers)."""
+        threshold = data.get("threshold")
+        return cls(float(data["score"]), None if threshold is None else float(threshold))
+
 
 @dataclass(frozen=True)
 class SegmentResult:
@@ -83,6 +89,22 @@ class SegmentResult:
             "segment_type": self.segment_type,
             "uuid": self.uuid,
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SegmentResult:
+        """The result :meth:`to_dict` wrote (e.g. one entry of the REST answer)."""
+        return cls(
+            segment_name=str(data["segment_name"]),
+            segment_type=str(data["segment_type"]),
+            uuid=str(data["uuid"]),
+            frame_count=int(data["frame_count"]),
+            precision=MetricCheck.from_dict(data["precision"]),
+            recall=MetricCheck.from_dict(data["recall"]),
+            f1_score=MetricCheck.from_dict(data["f1_score"]),
+            false_positives=int(data["false_positives"]["score"]),
+            false_negatives=int(data["false_negatives"]["score"]),
+            total_confusions=int(data["total_confusions"]["score"]),
+        )
 
 
 def report_and_matrix(

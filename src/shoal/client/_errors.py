@@ -1,4 +1,7 @@
-"""The exceptions the client raises: every one is a :class:`shoal.errors.ShoalError`.
+"""The exceptions the client raises: every one is a :class:`shoal.errors.ShoalError`,
+and those that mean what a core error means are that core error too, so code written
+against the local store handles the remote one unchanged (the whole tree, with the
+server's status for each, is in :mod:`shoal.errors`).
 
 ::
 
@@ -8,11 +11,11 @@
         ├── ConnectionFailed        the server could not be reached, or did not answer in time
         ├── ProtocolError           the server answered with something that is not Shoal's API
         └── APIError                the server answered with an error status
-            ├── BadRequest          400, 422: the request was invalid (names what and where)
+            ├── BadRequest          400, 422: the request was invalid; also an InputError
             ├── AuthenticationError 401: no API key, or an unknown one
             ├── PermissionDenied    403: the key may not do this (e.g. a read-only key writing)
-            ├── NotFound            404: no such project, dataset, inference set, ...
-            ├── Conflict            409: the name is taken (pass ``replace=True``) or state clashed
+            ├── NotFound            404: no such project, ...; also a NotFoundError
+            ├── Conflict            409: the name is taken or state clashed; also a ConflictError
             ├── PayloadTooLarge     413: a request body over the server's limit
             └── ServerError         5xx: the server failed
 """
@@ -21,7 +24,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shoal.errors import ShoalError
+from shoal.errors import ConflictError, InputError, NotFoundError, ShoalError
 
 __all__ = [
     "APIError",
@@ -85,7 +88,12 @@ class APIError(ClientError):
         self.where = where
         self.method = method
         self.path = path
-        super().__init__(str(self))
+        # What an InputError carries, for the subclasses that are one (BadRequest,
+        # NotFound, Conflict): the message is the server's detail.
+        self.message = detail
+        self.source: str | None = None
+        self.record: int | str | None = None
+        Exception.__init__(self, str(self))
 
     def __str__(self) -> str:
         text = f"{self.status} {self.error}: {self.detail}"
@@ -120,8 +128,9 @@ def _one_line(value: Any) -> str:
     return str(value)
 
 
-class BadRequest(APIError, ValueError):
-    """400 or 422: the request was invalid; ``detail`` and ``where`` say what and where."""
+class BadRequest(APIError, InputError):
+    """400 or 422: the request was invalid; ``detail`` and ``where`` say what and where.
+    Also an :class:`~shoal.errors.InputError` (and so a ``ValueError``)."""
 
 
 class AuthenticationError(APIError):
@@ -132,12 +141,14 @@ class PermissionDenied(APIError):
     """403: the API key may not do this (e.g. a read-only key asked to write)."""
 
 
-class NotFound(APIError, LookupError):
-    """404: no such project, dataset, inference set, segment, issue, frame or upload."""
+class NotFound(APIError, NotFoundError, LookupError):
+    """404: no such project, dataset, inference set, segment, issue, frame or upload.
+    Also a :class:`~shoal.errors.NotFoundError`, as the local store raises."""
 
 
-class Conflict(APIError):
-    """409: the name is in use (pass ``replace=True`` to overwrite) or the state clashed."""
+class Conflict(APIError, ConflictError):
+    """409: the name is in use (pass ``replace=True`` to overwrite) or the state clashed.
+    Also a :class:`~shoal.errors.ConflictError`, as the local store raises."""
 
 
 class PayloadTooLarge(APIError):

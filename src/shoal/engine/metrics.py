@@ -1,4 +1,5 @@
-"""Result types shared by the detection and classification engines.
+"""Result types shared by the detection and classification engines: reports, confusion
+matrices, PR curves, threshold choices and per-object outcomes.
 
 Names follow scikit-learn's ``classification_report``: ``precision``, ``recall``,
 ``f1-score``, ``support``, and the rows ``micro avg``, ``macro avg``, ``weighted avg``.
@@ -7,7 +8,7 @@ Undefined ratios (0 / 0) are 0, as scikit-learn's default ``zero_division`` give
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -20,6 +21,7 @@ __all__ = [
     "BACKGROUND",
     "ClassificationReport",
     "ConfusionMatrix",
+    "Outcomes",
     "PRCurve",
     "ThresholdChoice",
     "safe_divide",
@@ -135,7 +137,37 @@ class ClassificationReport:
             yield label, self.row(label)
 
     def to_dict(self) -> dict[str, Any]:
-        """Shaped like ``classification_report(..., output_dict=True)``, plus counts."""
+        """The wire format (also the REST answer): classes as records, so a class may
+        have any name, ``accuracy`` and ``micro avg`` included::
+
+            {"classes": [{"label", "precision", "recall", "f1-score", "support",
+                          "tp", "fp", "fn", "ap"}, ...],
+             "averages": {"micro avg": {...}, "macro avg": {...}, "weighted avg": {...}},
+             "accuracy": float | None, "conf": float | {class: float}, "iou": float | None}
+
+        ``ap`` is None where the report has no AP (classification), ``accuracy`` None
+        where it does not apply (detection). :meth:`from_dict` reads it back;
+        :meth:`to_sklearn_dict` gives scikit-learn's shape."""
+        classes = []
+        for label, row in self:
+            record: dict[str, Any] = {"label": label, **row}
+            record.setdefault("ap", None)
+            classes.append(record)
+        return {
+            "classes": classes,
+            "averages": {
+                name: {**average, "support": int(average["support"])}
+                for name, average in self.averages().items()
+            },
+            "accuracy": self.accuracy,
+            "conf": self.conf,
+            "iou": self.iou,
+        }
+
+    def to_sklearn_dict(self) -> dict[str, Any]:
+        """Shaped like ``classification_report(..., output_dict=True)``, plus counts:
+        class names are keys beside ``accuracy``, the averages, ``conf`` and ``iou``, so
+        a class named like one of those is overwritten (use :meth:`to_dict` to send)."""
         out: dict[str, Any] = {label: row for label, row in self}
         if self.accuracy is not None:
             out["accuracy"] = self.accuracy
@@ -144,6 +176,25 @@ class ClassificationReport:
         if self.iou is not None:
             out["iou"] = self.iou
         return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ClassificationReport:
+        """The report :meth:`to_dict` wrote (e.g. a REST answer). Precision, recall, F1
+        and the averages follow from the counts, so they equal the original's exactly."""
+        rows = data["classes"]
+        aps = [row.get("ap") for row in rows]
+        return cls(
+            labels=tuple(str(row["label"]) for row in rows),
+            tp=np.array([row["tp"] for row in rows], dtype=np.int64),
+            fp=np.array([row["fp"] for row in rows], dtype=np.int64),
+            fn=np.array([row["fn"] for row in rows], dtype=np.int64),
+            conf=_conf_from_wire(data["conf"]),
+            iou=_optional_float(data.get("iou")),
+            accuracy=_optional_float(data.get("accuracy")),
+            ap=None
+            if not aps or any(ap is None for ap in aps)
+            else np.array(aps, dtype=np.float64),
+        )
 
     def __str__(self) -> str:
         name_width = max([len(x) for x in (*self.labels, "weighted avg")])
@@ -218,6 +269,18 @@ class ConfusionMatrix:
         if self.iou is not None:
             out["iou"] = self.iou
         return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ConfusionMatrix:
+        """The matrix :meth:`to_dict` wrote (``iou`` missing or None for classification)."""
+        labels = tuple(str(label) for label in data["labels"])
+        matrix = np.array(data["matrix"], dtype=np.int64).reshape(len(labels), len(labels))
+        return cls(
+            labels=labels,
+            matrix=matrix,
+            conf=_conf_from_wire(data["conf"]),
+            iou=_optional_float(data.get("iou")),
+        )
 
     def __str__(self) -> str:
         short = [label[:10] for label in self.labels]
@@ -307,6 +370,18 @@ class PRCurve:
             out["iou"] = self.iou
         return out
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PRCurve:
+        """The curve :meth:`to_dict` wrote."""
+        return cls(
+            label=str(data["label"]),
+            thresholds=np.array(data["thresholds"], dtype=np.float64),
+            precision=np.array(data["precision"], dtype=np.float64),
+            recall=np.array(data["recall"], dtype=np.float64),
+            ap=float(data["ap"]),
+            iou=_optional_float(data.get("iou")),
+        )
+
     def __str__(self) -> str:
         best = self.best()
         return (
@@ -333,3 +408,217 @@ class ThresholdChoice:
             "precision": self.precision,
             "recall": self.recall,
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ThresholdChoice:
+        """The choice :meth:`to_dict` wrote."""
+        return cls(
+            label=str(data["label"]),
+            conf=float(data["conf"]),
+            f1_score=float(data["f1-score"]),
+            precision=float(data["precision"]),
+            recall=float(data["recall"]),
+        )
+
+
+def _optional_float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _conf_from_wire(value: Any) -> float | dict[str, float]:
+    """A confidence threshold as ``to_dict`` writes it: a number or ``{class: number}``."""
+    if isinstance(value, Mapping):
+        return {str(label): float(threshold) for label, threshold in value.items()}
+    return float(value)
+
+
+KIND_NAMES = ("prediction", "ground_truth")
+OUTCOME_NAMES = ("TP", "FP", "FN")
+REASON_NAMES = ("", "class_confusion", "duplicate", "localization", "background", "missed")
+PREDICTION, GROUND_TRUTH = 0, 1
+TP, FP, FN = 0, 1, 2
+NO_REASON, CLASS_CONFUSION, DUPLICATE, LOCALIZATION, BACKGROUND_REASON, MISSED = range(6)
+SORT_KEYS = ("confidence", "iou", "area")
+
+
+def _code(names: tuple[str, ...], value: str, what: str) -> int:
+    if value not in names:
+        raise InputError(
+            f"unknown {what} {value!r}; use one of {', '.join(repr(n) for n in names if n)}"
+        )
+    return names.index(value)
+
+
+@dataclass(frozen=True, eq=False)
+class Outcomes:
+    """Each object's outcome at one operating point, as columns (one row per object).
+
+    Rows are the counted predictions at or above the confidence threshold (TP or FP)
+    and the counted ground truth (TP or FN). Both tasks answer ``outcomes()`` with this
+    class: for classification each frame is one prediction row (when kept) and one
+    ground-truth row, with ``iou`` and ``area`` 0. Categorical columns are kept as small
+    integer codes and decoded on access, so building and filtering stay cheap:
+
+    ``kind`` "prediction" or "ground_truth"; ``id``; ``frame_id``; ``label`` its class;
+    ``confidence`` (NaN for ground truth); ``outcome`` TP, FP or FN; ``reason`` for FP one
+    of ``class_confusion``, ``duplicate``, ``localization``, ``background``, for FN one of
+    ``class_confusion``, ``localization``, ``missed``, "" for TP; ``partner_id`` the
+    object it was matched or compared with (-1 if none), ``partner_label`` its class (""
+    if none), ``iou`` with the partner (0 if none); ``area`` the object's box area.
+    """
+
+    class_names: tuple[str, ...]
+    kind_code: NDArray[np.int8]
+    id: NDArray[np.int64]
+    frame_id: NDArray[Any]
+    label_index: NDArray[np.int32]
+    confidence: NDArray[np.float64]
+    outcome_code: NDArray[np.int8]
+    reason_code: NDArray[np.int8]
+    partner_id: NDArray[np.int64]
+    partner_label_index: NDArray[np.int32]
+    iou: NDArray[np.float64]
+    area: NDArray[np.float64]
+    conf: float | dict[str, float]
+    iou_threshold: float
+
+    _ROW_FIELDS = (
+        "kind_code", "id", "frame_id", "label_index", "confidence", "outcome_code",
+        "reason_code", "partner_id", "partner_label_index", "iou", "area",
+    )  # fmt: skip
+    COLUMNS = (
+        "kind", "id", "frame_id", "label", "confidence", "outcome", "reason", "partner_id",
+        "partner_label", "iou", "area",
+    )  # fmt: skip
+
+    def __len__(self) -> int:
+        return int(self.id.size)
+
+    # Decoded columns.
+    @property
+    def kind(self) -> NDArray[np.str_]:
+        return np.asarray(KIND_NAMES)[self.kind_code]
+
+    @property
+    def outcome(self) -> NDArray[np.str_]:
+        return np.asarray(OUTCOME_NAMES)[self.outcome_code]
+
+    @property
+    def reason(self) -> NDArray[np.str_]:
+        return np.asarray(REASON_NAMES)[self.reason_code]
+
+    @property
+    def label(self) -> NDArray[np.str_]:
+        return np.asarray(self.class_names, dtype=np.str_)[self.label_index]
+
+    @property
+    def partner_label(self) -> NDArray[np.str_]:
+        names = np.asarray((*self.class_names, ""), dtype=np.str_)
+        return names[self.partner_label_index]  # -1 reads the trailing ""
+
+    def columns(self) -> dict[str, NDArray[Any]]:
+        return {name: getattr(self, name) for name in self.COLUMNS}
+
+    # Selecting rows.
+    def select(self, rows: NDArray[np.bool_] | NDArray[np.integer]) -> Outcomes:
+        """The rows picked by a boolean mask or an index array (in that order)."""
+        picked = {name: getattr(self, name)[rows] for name in self._ROW_FIELDS}
+        return replace(self, **picked)
+
+    def where(
+        self,
+        *,
+        kind: str | None = None,
+        outcome: str | None = None,
+        reason: str | None = None,
+        label: str | None = None,
+        partner_label: str | None = None,
+        frame_id: Any = None,
+    ) -> Outcomes:
+        """The rows matching every given value, e.g. ``where(outcome="FP", label="cat")``
+        or ``where(frame_id="img_12")`` (one frame's objects)."""
+        mask = np.ones(len(self), bool)
+        if frame_id is not None:
+            mask &= self.frame_id.astype(str) == str(frame_id)
+        if kind is not None:
+            mask &= self.kind_code == _code(KIND_NAMES, kind, "kind")
+        if outcome is not None:
+            mask &= self.outcome_code == _code(OUTCOME_NAMES, outcome, "outcome")
+        if reason is not None:
+            mask &= self.reason_code == _code(REASON_NAMES, reason, "reason")
+        if label is not None:
+            mask &= self.label_index == _code(self.class_names, label, "class")
+        if partner_label is not None:
+            mask &= self.partner_label_index == _code(self.class_names, partner_label, "class")
+        return self.select(mask)
+
+    def in_cell(self, truth: str, predicted: str) -> Outcomes:
+        """The objects counted in one confusion-matrix cell, one row per count.
+
+        (A, A): A's true-positive predictions; (A, B): B predictions confused with an A;
+        (A, "background"): A ground truth missed (not confused); ("background", B): B
+        predictions that found nothing (not confused).
+        """
+        confused = self.reason_code == CLASS_CONFUSION
+        is_pred = self.kind_code == PREDICTION
+        if truth == BACKGROUND and predicted == BACKGROUND:
+            return self.select(np.zeros(len(self), bool))
+        if predicted == BACKGROUND:
+            a = _code(self.class_names, truth, "class")
+            mask = ~is_pred & (self.outcome_code == FN) & ~confused & (self.label_index == a)
+        elif truth == BACKGROUND:
+            b = _code(self.class_names, predicted, "class")
+            mask = is_pred & (self.outcome_code == FP) & ~confused & (self.label_index == b)
+        else:
+            a = _code(self.class_names, truth, "class")
+            b = _code(self.class_names, predicted, "class")
+            if a == b:
+                mask = is_pred & (self.outcome_code == TP) & (self.label_index == a)
+            else:
+                mask = (
+                    is_pred & confused & (self.label_index == b) & (self.partner_label_index == a)
+                )
+        return self.select(mask)
+
+    def sorted_by(self, key: str = "confidence", *, descending: bool = True) -> Outcomes:
+        """Rows ordered by ``confidence``, ``iou`` or ``area`` (stable; NaN last)."""
+        if key not in SORT_KEYS:
+            raise InputError(f"cannot sort outcomes by {key!r}; use one of {', '.join(SORT_KEYS)}")
+        values = getattr(self, key)
+        values = np.where(np.isnan(values), -np.inf if descending else np.inf, values)
+        order = np.argsort(-values if descending else values, kind="stable")
+        return self.select(order)
+
+    def page(self, offset: int = 0, limit: int = 50) -> Outcomes:
+        return self.select(np.arange(offset, min(offset + limit, len(self))))
+
+    # Output.
+    def records(self) -> list[dict[str, Any]]:
+        columns = {name: column.tolist() for name, column in self.columns().items()}
+        return [dict(zip(columns, row, strict=True)) for row in zip(*columns.values(), strict=True)]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "conf": self.conf,
+            "iou": self.iou_threshold,
+            "columns": {name: column.tolist() for name, column in self.columns().items()},
+        }
+
+    def counts(self) -> dict[str, int]:
+        """How many rows have each outcome and each ``outcome/reason``."""
+        out: dict[str, int] = {}
+        by_outcome = np.bincount(self.outcome_code, minlength=len(OUTCOME_NAMES))
+        for code, name in enumerate(OUTCOME_NAMES):
+            if by_outcome[code]:
+                out[name] = int(by_outcome[code])
+        pairs = self.outcome_code.astype(np.int64) * len(REASON_NAMES) + self.reason_code
+        by_pair = np.bincount(pairs, minlength=len(OUTCOME_NAMES) * len(REASON_NAMES))
+        for pair in np.flatnonzero(by_pair).tolist():
+            outcome, reason = divmod(pair, len(REASON_NAMES))
+            if reason != NO_REASON:
+                out[f"{OUTCOME_NAMES[outcome]}/{REASON_NAMES[reason]}"] = int(by_pair[pair])
+        return out
+
+    def __str__(self) -> str:
+        counts = ", ".join(f"{k}: {v}" for k, v in self.counts().items())
+        return f"{len(self)} outcomes at conf={self.conf}, iou={self.iou_threshold} ({counts})"

@@ -1,4 +1,10 @@
-"""Errors as JSON: ``{"error", "detail", "where"}`` for every failed request."""
+"""Errors as JSON: ``{"error", "detail", "where"}`` for every failed request.
+
+The one place that maps :mod:`shoal.errors` to statuses (the tree and the mapping are
+documented there): ``NotFoundError`` 404, ``ConflictError`` 409, other ``InputError`` and
+``ShoalError`` 400, request validation 422, anything unexpected 500. Routes raise the
+store's errors as they come and never pre-check what the store checks atomically.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 
-from shoal.errors import InputError, NotFoundError, ShoalError
+from shoal.errors import ConflictError, InputError, NotFoundError, ShoalError
 from shoal.server._models import ErrorBody
 
 __all__ = ["ERROR_RESPONSES", "ApiError", "FastJSONResponse", "error_response", "install"]
@@ -116,6 +122,11 @@ async def _not_found(_: Request, exc: Exception) -> Response:
     return error_response(404, exc.message, input_where(exc))
 
 
+async def _conflict(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ConflictError)
+    return error_response(409, exc.message, input_where(exc))
+
+
 async def _input(_: Request, exc: Exception) -> Response:
     assert isinstance(exc, InputError)
     return error_response(400, exc.message, input_where(exc))
@@ -134,6 +145,7 @@ def install(app: Any) -> None:
     app.add_exception_handler(StarletteHTTPException, _http)
     app.add_exception_handler(ApiError, _api)
     app.add_exception_handler(NotFoundError, _not_found)
+    app.add_exception_handler(ConflictError, _conflict)
     app.add_exception_handler(InputError, _input)
     app.add_exception_handler(ShoalError, _shoal)
     app.add_exception_handler(Exception, _internal)

@@ -197,6 +197,43 @@ class FrameDetail(BaseModel):
 Conf = float | dict[str, float]
 
 
+class AverageRow(BaseModel):
+    """One average of a report (scikit-learn's meaning)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    precision: float
+    recall: float
+    f1_score: float = Field(alias="f1-score")
+    support: int = Field(description="ground-truth count: tp + fn")
+
+
+class ClassRow(AverageRow):
+    """One class of a report: ``ClassificationReport.to_dict()["classes"][i]``."""
+
+    label: str = Field(description="the class (any name: rows are records, not keys)")
+    tp: int
+    fp: int
+    fn: int
+    ap: float | None = Field(
+        description="AP at the report's IoU (-1 without ground truth); null for classification"
+    )
+
+
+class ReportOut(BaseModel):
+    """``ClassificationReport.to_dict()``: per-class counts and ratios at one operating
+    point, with averages. ``ClassificationReport.from_dict`` reads it back;
+    ``to_sklearn_dict()`` gives scikit-learn's ``output_dict`` shape in Python."""
+
+    classes: list[ClassRow]
+    averages: dict[Literal["micro avg", "macro avg", "weighted avg"], AverageRow] = Field(
+        description='"micro avg", "macro avg" and "weighted avg" where they apply'
+    )
+    accuracy: float | None = Field(description="single-label classification; null for detection")
+    conf: Conf
+    iou: float | None = Field(description="the IoU threshold (detection); null for classification")
+
+
 class ConfusionMatrixOut(BaseModel):
     labels: list[str]
     matrix: list[list[int]]
@@ -226,9 +263,7 @@ class ThresholdOut(BaseModel):
 class MetricsResult(BaseModel):
     inference_set: str
     version: int
-    report: dict[str, Any] | None = Field(
-        None, description="classification_report(output_dict=True) shape, plus counts and AP"
-    )
+    report: ReportOut | None = None
     confusion_matrix: ConfusionMatrixOut | None = None
     coco_summary: dict[str, Any] | None = None
     pr_curves: dict[str, PRCurveOut] | None = None
@@ -274,6 +309,8 @@ class DeltaMatrix(BaseModel):
     base: list[list[int]]
     other: list[list[int]]
     delta: list[list[int]]
+    conf: Conf
+    iou: float | None
 
 
 class CellOut(BaseModel):
@@ -286,14 +323,28 @@ class CellOut(BaseModel):
     text: str
 
 
+class Delta(BaseModel):
+    base: float
+    other: float
+    delta: float
+
+
 class ComparisonOut(BaseModel):
+    """The server's names for the two sets and the segment, plus
+    ``Comparison.to_dict()`` (which ``Comparison.from_dict`` reads back) and every
+    matrix cell."""
+
     base: str
     other: str
     segment: str
     conf: Conf
     iou: float | None
-    classes: dict[str, dict[str, dict[str, float]]]
+    classes: dict[str, dict[str, Delta]] = Field(
+        description="per class, per metric (precision, recall, f1-score, tp, fp, fn, "
+        "support; ap for detection): base, other and delta"
+    )
     confusion_matrix: DeltaMatrix
+    accuracy: Delta | None = Field(description="single-label classification; null for detection")
     cells: list[CellOut]
     summary: list[str]
 

@@ -32,7 +32,6 @@ from shoal.server._routes_entities import (
     DATASET,
     DatasetName,
     ProjectName,
-    conflict,
     get_dataset,
     get_project,
 )
@@ -200,12 +199,6 @@ def commit_upload(s: State, upload_id: UploadId, body: UploadCommit) -> dict[str
         counts = {table: len(rows[table]) for table in TABLES}
         tables = {table: _to_table(table, rows[table]) for table in TABLES}
         if body.kind == "dataset":
-            if any(d.name == body.name for d in project.datasets()) and not body.replace:
-                raise conflict(
-                    f"project {body.project!r} has a dataset {body.name!r} already; "
-                    "commit with replace=true to overwrite it",
-                    "body.name",
-                )
             built = DatasetTables.build(
                 tables["frames"] if tables["frames"] is not None else FRAME_COLUMNS.empty_table(),
                 tables["labels"] if tables["labels"] is not None else LABELS_SCHEMA.empty_table(),
@@ -217,12 +210,6 @@ def commit_upload(s: State, upload_id: UploadId, body: UploadCommit) -> dict[str
             if body.dataset is None:
                 raise ApiError(422, "an inference set needs its dataset", where="body.dataset")
             dataset = project.dataset(body.dataset)
-            if any(i.name == body.name for i in dataset.inference_sets()) and not body.replace:
-                raise conflict(
-                    f"dataset {body.dataset!r} has an inference set {body.name!r} already; "
-                    "commit with replace=true to overwrite it",
-                    "body.name",
-                )
             predictions = tables["predictions"]
             built_set = InferenceTables.build(
                 predictions if predictions is not None else PREDICTIONS_SCHEMA.empty_table(),

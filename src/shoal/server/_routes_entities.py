@@ -23,7 +23,7 @@ from shoal.server._models import (
     SegmentUpdate,
 )
 from shoal.server._state import ServerState, state
-from shoal.store import ALL_FRAMES, Dataset, InferenceSet, IssueElement, Project, Segment
+from shoal.store import ALL_FRAMES, Dataset, InferenceSet, IssueElement, Project
 
 __all__ = ["dataset_out", "get_dataset", "get_inference_set", "get_project", "router"]
 
@@ -56,10 +56,6 @@ def get_inference_set(s: ServerState, project: str, dataset: str, name: str) -> 
     return get_dataset(s, project, dataset).inference_set(name)
 
 
-def conflict(detail: str, where: str) -> ApiError:
-    return ApiError(409, detail, where=where)
-
-
 def dataset_out(dataset: Dataset) -> dict[str, Any]:
     return {**dataset.to_dict(), "has_image_root": dataset.image_root is not None}
 
@@ -72,8 +68,6 @@ def list_projects(s: State) -> list[dict[str, Any]]:
 
 @router.post(PROJECTS, response_model=ProjectOut, status_code=201, tags=["projects"])
 def create_project(s: State, body: ProjectCreate) -> dict[str, Any]:
-    if any(p.name == body.name for p in s.store.projects()):
-        raise conflict(f"a project named {body.name!r} exists already", "body.name")
     classes = [c if isinstance(c, str) else c.model_dump(exclude_none=True) for c in body.classes]
     project = s.store.create_project(
         body.name,
@@ -159,10 +153,7 @@ def list_segments(s: State, project: ProjectName, dataset: DatasetName) -> list[
 def create_segment(
     s: State, project: ProjectName, dataset: DatasetName, body: SegmentCreate
 ) -> dict[str, Any]:
-    found = get_dataset(s, project, dataset)
-    if body.name == ALL_FRAMES or any(seg.name == body.name for seg in found.segments()):
-        raise conflict(f"dataset {dataset!r} has a segment {body.name!r} already", "body.name")
-    segment = found.create_segment(
+    segment = get_dataset(s, project, dataset).create_segment(
         body.name,
         type=body.type,
         frames=body.frames,
@@ -192,17 +183,10 @@ def update_segment(
     if seg.id is None and (thresholds or "name" in given):
         raise ApiError(400, f"the {ALL_FRAMES!r} split cannot be changed", where="segment")
     if "name" in given and body.name is not None and body.name != seg.name:
-        _rename_segment(found, seg, body.name)
+        seg.rename(body.name)  # keeps the uuid; a name in use is the store's ConflictError
     if thresholds:
         seg.set_thresholds(**thresholds)
     return s.segments.to_dict(seg)
-
-
-def _rename_segment(dataset: Dataset, segment: Segment, name: str) -> None:
-    """Rename in place, keeping the segment's uuid; a name in use is a 409."""
-    if name == ALL_FRAMES or any(seg.name == name for seg in dataset.segments()):
-        raise conflict(f"dataset {dataset.name!r} has a segment {name!r} already", "body.name")
-    segment.rename(name)
 
 
 @router.delete(SEGMENT, status_code=204, tags=["segments"])
@@ -229,8 +213,6 @@ def list_issues(s: State, project: ProjectName) -> list[dict[str, Any]]:
 @router.post(PROJECT + "/issues", response_model=IssueOut, status_code=201, tags=["issues"])
 def create_issue(s: State, project: ProjectName, body: IssueCreate) -> dict[str, Any]:
     found = get_project(s, project)
-    if any(i.name == body.name for i in found.issues()):
-        raise conflict(f"project {project!r} has an issue {body.name!r} already", "body.name")
     return found.create_issue(body.name, _elements(body.elements), notes=body.notes).to_dict()
 
 
