@@ -2,11 +2,11 @@
 import { fireEvent, render, screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it, vi } from "vitest";
-import type { ConfusionMatrixDict } from "../api/types";
+import type { ComparisonCellDict, ConfusionMatrixDict } from "../api/types";
 import { BACKGROUND } from "../api/types";
 import compare from "../fixtures/shapes_compare.json";
 import shapes from "../fixtures/shapes_matrix.json";
-import { ConfusionMatrix, MATRIX_TABLE_PAGE_SIZE } from "./ConfusionMatrix";
+import { ConfusionMatrix, MATRIX_TABLE_PAGE_SIZE, type MatrixComparison } from "./ConfusionMatrix";
 
 const m: ConfusionMatrixDict = {
   labels: ["cat", "dog", "background"],
@@ -113,20 +113,46 @@ describe("ConfusionMatrix", () => {
   });
 });
 
+/**
+ * A comparison as `/compare` answers it, over literal counts: `improved` and `text` stand for
+ * whatever the server says (the component shows them as they are, never works them out).
+ */
+function serverComparison(
+  labels: string[],
+  base: number[][],
+  other: number[][],
+  said: (truth: string, predicted: string) => { improved: boolean | null; text: string } = () => ({ improved: null, text: "" }),
+): MatrixComparison {
+  const cells = labels.flatMap((truth, i) =>
+    labels.map((predicted, j) => ({
+      truth, predicted, base: base[i]![j]!, other: other[i]![j]!, delta: other[i]![j]! - base[i]![j]!,
+      ...said(truth, predicted),
+    })),
+  );
+  return { labels, cells };
+}
+
 describe("ConfusionMatrix delta mode", () => {
-  const comparison = {
-    labels: ["straight", "delta", "background"],
-    base: [[2, 2, 1], [0, 5, 0], [3, 0, 0]],
-    other: [[12, 12, 1], [0, 4, 0], [1, 0, 0]],
-  };
-  it("shows signed deltas with Comparison.cell() hover text", () => {
+  const better = new Set(["straight/straight", "background/straight"]);
+  const worse = new Set(["straight/delta", "delta/delta"]);
+  const comparison = serverComparison(
+    ["straight", "delta", "background"],
+    [[2, 2, 1], [0, 5, 0], [3, 0, 0]],
+    [[12, 12, 1], [0, 4, 0], [1, 0, 0]],
+    (t, p) => ({
+      improved: better.has(`${t}/${p}`) ? true : worse.has(`${t}/${p}`) ? false : null,
+      text: t === "straight" && p === "delta" ? "delta - straight +10 (2 -> 12)" : `the server's words for ${t}/${p}`,
+    }),
+  );
+  it("shows signed deltas with the server's hover text", () => {
     render(<ConfusionMatrix comparison={comparison} />);
     expect(cell("straight", "straight")).toHaveTextContent("+10");
-    expect(cell("straight", "straight")).toHaveAttribute("title", "delta - straight +10 (2 -> 12)");
-    expect(cell("straight", "delta")).toHaveAttribute("title", "delta - straight as delta +10 (2 -> 12)");
+    expect(cell("straight", "delta")).toHaveTextContent("+10");
+    expect(cell("straight", "delta")).toHaveAttribute("title", "delta - straight +10 (2 -> 12)");
+    expect(cell("straight", "straight")).toHaveAttribute("title", "the server's words for straight/straight");
     expect(screen.queryByRole("button", { name: "Percentage" })).toBeNull();
   });
-  it("colors diagonal increases blue and off-diagonal increases red", () => {
+  it("colors what the server calls better blue and worse red", () => {
     render(<ConfusionMatrix comparison={comparison} />);
     const rgbOf = (el: HTMLElement) => el.style.background.match(/\d+/g)!.map(Number);
     const [r1, , b1] = rgbOf(cell("straight", "straight"));
@@ -139,9 +165,24 @@ describe("ConfusionMatrix delta mode", () => {
     expect(b4!).toBeGreaterThan(r4!); // fewer false positives: blue
     expect(cell("straight", "background").style.background).toBe("rgb(255, 255, 255)");
   });
-  it("matches Python's hover text for every cell of the demo comparison", () => {
-    render(<ConfusionMatrix comparison={compare.confusion_matrix} />);
-    for (const c of compare.cells) expect(cell(c.truth, c.predicted)).toHaveAttribute("title", c.text);
+  it("shows every cell of the demo comparison as Python answered it", () => {
+    const answer = compare as unknown as { confusion_matrix: { labels: string[] }; cells: ComparisonCellDict[] };
+    render(<ConfusionMatrix comparison={{ labels: answer.confusion_matrix.labels, cells: answer.cells }} />);
+    for (const c of answer.cells) {
+      expect(cell(c.truth, c.predicted)).toHaveAttribute("title", c.text);
+      expect(cell(c.truth, c.predicted)).toHaveTextContent(c.delta > 0 ? `+${c.delta}` : String(c.delta));
+      const [r, , b] = cell(c.truth, c.predicted).style.background.match(/\d+/g)!.map(Number);
+      if (c.improved === null) expect(cell(c.truth, c.predicted).style.background).toBe("rgb(255, 255, 255)");
+      else expect(c.improved ? b! > r! : r! > b!).toBe(true);
+    }
+  });
+  it("refuses cells that are not the labels' grid", () => {
+    const { labels, cells } = comparison;
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    expect(() => render(<ConfusionMatrix comparison={{ labels, cells: cells.slice(1) }} />)).toThrow(/needs 9 cells, not 8/);
+    const swapped = [cells[1]!, cells[0]!, ...cells.slice(2)];
+    expect(() => render(<ConfusionMatrix comparison={{ labels, cells: swapped }} />)).toThrow(/cell 0 is \(straight, delta\)/);
+    vi.restoreAllMocks();
   });
 });
 
@@ -245,7 +286,7 @@ describe("ConfusionMatrix with many classes", () => {
 
   it("delta mode in table form lists changed cells, largest change first", () => {
     const other = matrix.map((row, i) => row.map((v, j) => (i === 1 && j === 2 ? v + 5 : v)));
-    render(<ConfusionMatrix comparison={{ labels, base: matrix, other }} />);
+    render(<ConfusionMatrix comparison={serverComparison(labels, matrix, other)} />);
     const first = screen.getAllByRole("row")[1]!;
     expect(first).toHaveTextContent("c1c205+5");
     expect(screen.getByRole("columnheader", { name: "Delta" })).toHaveAttribute("aria-sort", "descending");
@@ -253,7 +294,7 @@ describe("ConfusionMatrix with many classes", () => {
 
   it("delta mode in table form ranks a larger decrease above a smaller increase", () => {
     const other = matrix.map((row, i) => row.map((v, j) => (i === 1 && j === 2 ? v + 2 : i === 4 && j === 4 ? v - 7 : v)));
-    render(<ConfusionMatrix comparison={{ labels, base: matrix, other }} />);
+    render(<ConfusionMatrix comparison={serverComparison(labels, matrix, other)} />);
     const [first, second] = screen.getAllByRole("row").slice(1);
     expect(first).toHaveTextContent("c4c4103-7");
     expect(second).toHaveTextContent("c1c202+2");

@@ -8,16 +8,19 @@ import { BACKGROUND } from "../api/types";
 import { deltaColor, shareColor, textColorOn } from "../lib/color";
 import { formatPercent, formatSigned } from "../lib/format";
 import {
-  assertSameShape, cellHoverText, deltaCell, highlightedCells, involves, isHighlighted, maxCount,
-  normalize, rankedEntries, type MatrixEntry, type MatrixHighlight, type Normalization,
+  assertCellGrid, assertSameShape, cellHoverText, highlightedCells, involves, isHighlighted, maxChange,
+  normalize, rankedChanges, rankedEntries, type MatrixEntry, type MatrixHighlight, type Normalization,
 } from "../lib/matrix";
 import { ToggleGroup } from "./ToggleGroup";
 
-/** Two matrices over the same labels, as `Comparison.to_dict()["confusion_matrix"]` (delta optional). */
+/**
+ * The server's comparison of two inference sets: the matrix's labels and every cell as
+ * `/compare` answers them (`cells`, row-major: truth, then prediction), each with both
+ * counts, the delta, whether it is better and its hover text.
+ */
 export interface MatrixComparison {
   labels: string[];
-  base: number[][];
-  other: number[][];
+  cells: ComparisonCellDict[];
 }
 
 type Source =
@@ -63,13 +66,14 @@ interface CellView {
 
 /**
  * The confusion matrix: rows ground truth, columns predictions, background last.
- * With `comparison`, each cell shows other - base and reads like `Comparison.cell()`.
+ * With `comparison`, each cell shows the server's delta (other - base), color and hover text.
  */
 function ConfusionMatrixView(props: ConfusionMatrixProps) {
   const { onSelectCell, selectedCell = null, onHighlight, maxGridClasses = 25, caption } = props;
   const labels = props.matrix ? props.matrix.labels : props.comparison.labels;
-  const counts = props.matrix ? props.matrix.matrix : props.comparison.other;
-  const isDelta = props.comparison !== undefined;
+  const counts = props.matrix?.matrix ?? null;
+  const cells = props.comparison?.cells ?? null;
+  const isDelta = cells !== null;
   const classes = useMemo(() => labels.filter((l) => l !== BACKGROUND), [labels]);
   // The same elements each render: React skips the three class lists when new counts arrive.
   const classOptions = useMemo(() => classes.map((c) => <option key={c} value={c}>{c}</option>), [classes]);
@@ -99,15 +103,17 @@ function ConfusionMatrixView(props: ConfusionMatrixProps) {
   // One cell's text, hover and color, made on demand: the table form draws only a page
   // of a many-class matrix's thousands of cells.
   const cellAt = useMemo((): CellAt => {
-    if (props.comparison) {
-      const { base, other } = props.comparison;
-      assertSameShape(labels, base, other);
-      const maxAbs = maxCount(other.map((row, i) => row.map((v, j) => v - base[i]![j]!)));
+    if (cells !== null) {
+      // The server's cells as they are: its counts, delta, verdict and hover text.
+      assertCellGrid(labels, cells);
+      const maxAbs = maxChange(cells);
+      const n = labels.length;
       return (i, j) => {
-        const d = deltaCell(labels, base, other, i, j);
+        const d = cells[i * n + j]!;
         return { text: formatSigned(d.delta), title: d.text, background: deltaColor(d.delta, d.improved, maxAbs), delta: d };
       };
     }
+    if (counts === null) throw new Error("ConfusionMatrix needs a matrix or a comparison");
     assertSameShape(labels, counts);
     const { share, denominator } = normalize(counts, normalization);
     return (i, j) => {
@@ -119,7 +125,7 @@ function ConfusionMatrixView(props: ConfusionMatrixProps) {
         background: shareColor(s),
       };
     };
-  }, [props.comparison, labels, counts, normalization, display]);
+  }, [cells, labels, counts, normalization, display]);
 
   const useTable = classes.length > maxGridClasses;
   const isSelected = (i: number, j: number) =>
@@ -174,9 +180,8 @@ function ConfusionMatrixView(props: ConfusionMatrixProps) {
           labels={labels}
           classOptions={classOptions}
           counts={counts}
-          base={props.comparison?.base ?? null}
+          cells={cells}
           cellAt={cellAt}
-          isDelta={isDelta}
           highlight={highlight}
           filterLabel={filterLabel}
           onFilter={setFilter}
@@ -289,11 +294,10 @@ function MatrixGrid({ labels, cellAt, highlight, filterLabel, isSelected, onSele
 interface TableProps extends GridProps {
   /** `<option>`s of the classes, for the class filter. */
   classOptions: ReactNode;
-  /** The counts (delta mode: the other inference set's). */
-  counts: number[][];
-  /** Delta mode: the base inference set's counts. */
-  base: number[][] | null;
-  isDelta: boolean;
+  /** One inference set's counts, or */
+  counts: number[][] | null;
+  /** delta mode: the server's cells. */
+  cells: ComparisonCellDict[] | null;
   filterLabel: string | null;
   onFilter: (label: string | null) => void;
 }
@@ -325,14 +329,15 @@ const COUNT_SORTING: SortingState = [{ id: "count", desc: true }];
 const DELTA_SORTING: SortingState = [{ id: "delta", desc: true }];
 
 /**
- * The many-class form: one row per non-empty (delta mode: changed) cell, filterable by
+ * The many-class form: one row per non-empty cell (delta mode: non-empty in either), filterable by
  * class, biggest first, a page at a time. Filtering, sorting and paging are plain array
  * work here (TanStack's row models would build a row object for each of thousands of
  * cells on every threshold move); TanStack Table renders the page and keeps the sort state.
  */
 function MatrixTable(props: TableProps) {
-  const { labels, classOptions, counts, base, cellAt, isDelta, highlight, filterLabel, onFilter, isSelected, onSelectCell, caption } = props;
-  const ranked = useMemo(() => rankedEntries(labels, counts, base), [labels, counts, base]);
+  const { labels, classOptions, counts, cells, cellAt, highlight, filterLabel, onFilter, isSelected, onSelectCell, caption } = props;
+  const isDelta = cells !== null;
+  const ranked = useMemo(() => (cells !== null ? rankedChanges(labels, cells) : rankedEntries(labels, counts ?? [])), [labels, counts, cells]);
   const matching = useMemo(
     () => ranked.filter((e) => involves(e, filterLabel) && (highlight.kind === "none" || isHighlighted(labels, highlight, e.i, e.j))),
     [ranked, filterLabel, highlight, labels],

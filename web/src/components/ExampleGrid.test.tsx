@@ -4,18 +4,20 @@ import userEvent from "@testing-library/user-event";
 import { describe, expect, it, vi } from "vitest";
 import type { FrameExample } from "../api/types";
 import fixture from "../fixtures/shapes_frames.json";
-import { examplesOf, pageOf, sortExamples } from "../lib/examples";
 import { AnnotatedImage } from "./AnnotatedImage";
 import { ExampleGrid } from "./ExampleGrid";
 import { FrameView } from "./FrameView";
 
 const frames = fixture.frames as FrameExample[];
 const frame = frames[0]!;
-const examples = sortExamples(examplesOf(frames), "iou");
+// The demo frames' objects, lowest IoU first (as the examples endpoint answers sort=iou&order=asc).
+const examples = frames
+  .flatMap((f) => f.objects.map((object) => ({ frame: f, object })))
+  .sort((a, b) => a.object.iou - b.object.iou);
 
 function grid(overrides: Partial<Parameters<typeof ExampleGrid>[0]> = {}) {
   const props = {
-    examples: pageOf(examples, 0, 4), sort: "iou" as const, onSortChange: vi.fn(), page: 0, pageSize: 4,
+    examples: examples.slice(0, 4), sort: "iou" as const, onSortChange: vi.fn(), page: 0, pageSize: 4,
     total: examples.length, onPageChange: vi.fn(), onOpen: vi.fn(), ...overrides,
   };
   render(<ExampleGrid {...props} />);

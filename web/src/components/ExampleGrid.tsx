@@ -4,7 +4,7 @@ import { formatScore } from "../lib/format";
 import { AnnotatedImage } from "./AnnotatedImage";
 
 export interface ExampleGridProps {
-  /** The examples of the current page, already in `sort` order (the server or `sortExamples` orders them). */
+  /** The examples of the current page, already in `sort` order (the server orders them). */
   examples: readonly Example[];
   sort: ExampleSort;
   onSortChange: (sort: ExampleSort) => void;

@@ -2,12 +2,6 @@
 
 export type Box = readonly [number, number, number, number]; // x, y, width, height (pixels)
 
-/** The scale that fits a width x height image inside maxWidth x maxHeight (never upscaling past `maxScale`). */
-export function fitScale(width: number, height: number, maxWidth: number, maxHeight: number, maxScale = Infinity): number {
-  if (width <= 0 || height <= 0) return 1;
-  return Math.min(maxWidth / width, maxHeight / height, maxScale);
-}
-
 /** Clip a box to the image; null when nothing is left. */
 export function clipBox(box: Box, width: number, height: number): Box | null {
   const x0 = Math.max(0, box[0]);

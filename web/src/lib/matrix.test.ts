@@ -2,8 +2,8 @@ import { describe, expect, it } from "vitest";
 import compare from "../fixtures/shapes_compare.json";
 import type { ComparisonCellDict } from "../api/types";
 import {
-  assertSameShape, cellHoverText, columnTotals, deltaCell, highlightedCells, isHighlighted,
-  involves, maxCount, rankedEntries, normalize, rowTotals,
+  assertCellGrid, assertSameShape, cellHoverText, columnTotals, highlightedCells, isHighlighted,
+  involves, maxChange, rankedChanges, rankedEntries, normalize, rowTotals,
 } from "./matrix";
 
 const labels = ["cat", "dog", "background"];
@@ -95,10 +95,13 @@ describe("rankedEntries", () => {
       ["background", "dog", 1, 2, 1],
     ]);
   });
-  it("against a base, lists cells non-empty in either by the size of their change", () => {
+  it("a comparison's cells: those non-empty in either, by the size of the server's delta", () => {
     const base = [[10, 0, 20], [0, 30, 8], [9, 1, 0]];
     const other = [[12, 0, 25], [0, 30, 0], [5, 0, 0]];
-    expect(rankedEntries(labels, other, base).map((r) => [r.truth, r.predicted, r.count, r.rank])).toEqual([
+    const cells = labels.flatMap((truth, i) => labels.map((predicted, j) => ({
+      truth, predicted, base: base[i]![j]!, other: other[i]![j]!, delta: other[i]![j]! - base[i]![j]!, improved: null, text: "",
+    })));
+    expect(rankedChanges(labels, cells).map((r) => [r.truth, r.predicted, r.count, r.rank])).toEqual([
       ["dog", "background", 0, 8],
       ["cat", "background", 25, 5],
       ["background", "cat", 5, 4],
@@ -114,55 +117,21 @@ describe("rankedEntries", () => {
     ]);
     expect(rankedEntries(labels, m).filter((e) => involves(e, null))).toHaveLength(8);
   });
-  it("max count is at least 1", () => {
-    expect(maxCount([[0]])).toBe(1);
-    expect(maxCount([[0, -7], [3, 2]])).toBe(7);
+  it("the largest change is at least 1", () => {
+    const cell = (delta: number) => ({ truth: "a", predicted: "a", base: 0, other: delta, delta, improved: null, text: "" });
+    expect(maxChange([cell(0)])).toBe(1);
+    expect(maxChange([cell(0), cell(-7), cell(3)])).toBe(7);
   });
 });
 
-describe("deltaCell", () => {
-  const base = [
-    [2, 2, 1],
-    [0, 5, 0],
-    [3, 0, 0],
-  ];
-  const other = [
-    [12, 12, 1],
-    [0, 4, 0],
-    [1, 0, 0],
-  ];
-  const lab = ["straight", "delta", "background"];
-  it("reads like Comparison.cell(): the example from the docs", () => {
-    expect(deltaCell(lab, base, other, 0, 1).text).toBe("delta - straight as delta +10 (2 -> 12)");
-    expect(deltaCell(lab, base, other, 0, 0)).toEqual({
-      truth: "straight",
-      predicted: "straight",
-      base: 2,
-      other: 12,
-      delta: 10,
-      improved: true,
-      text: "delta - straight +10 (2 -> 12)",
-    });
+describe("shapes", () => {
+  it("a matrix is labels x labels", () => {
+    expect(() => assertSameShape(labels, m)).not.toThrow();
+    expect(() => assertSameShape(labels, [[1]])).toThrow(/3 x 3/);
   });
-  it("on the diagonal a decrease is bad; off it a decrease is good; no change is null", () => {
-    expect(deltaCell(lab, base, other, 1, 1).improved).toBe(false);
-    expect(deltaCell(lab, base, other, 0, 1).improved).toBe(false);
-    expect(deltaCell(lab, base, other, 2, 0).improved).toBe(true);
-    expect(deltaCell(lab, base, other, 0, 2).improved).toBeNull();
-    expect(deltaCell(lab, base, other, 0, 2).text).toBe("delta - straight as background +0 (1 -> 1)");
-  });
-  it("matches every cell Python computed for the demo comparison", () => {
-    const { labels: l, base: b, other: o } = compare.confusion_matrix;
-    const cells = compare.cells as ComparisonCellDict[];
-    expect(cells).toHaveLength(l.length * l.length);
-    cells.forEach((cell, k) => {
-      const i = Math.floor(k / l.length);
-      const j = k % l.length;
-      expect(deltaCell(l, b, o, i, j)).toEqual(cell);
-    });
-  });
-  it("checks shapes", () => {
-    expect(() => assertSameShape(lab, base, other)).not.toThrow();
-    expect(() => assertSameShape(lab, [[1]])).toThrow(/3 x 3/);
+  it("a comparison's cells are the labels' grid, row-major, as the demo comparison's", () => {
+    const { labels: l } = compare.confusion_matrix;
+    expect(() => assertCellGrid(l, compare.cells as ComparisonCellDict[])).not.toThrow();
+    expect(() => assertCellGrid(l, (compare.cells as ComparisonCellDict[]).slice().reverse())).toThrow(/expected/);
   });
 });

@@ -1,7 +1,6 @@
-/** Confusion-matrix logic: normalization with denominators, highlights, filtering, deltas. Pure. */
+/** Confusion-matrix logic: normalization with denominators, highlights, filtering, ranking. Pure. */
 import type { ComparisonCellDict } from "../api/types";
-import { BACKGROUND } from "../api/types";
-import { formatPercent, formatSigned } from "./format";
+import { formatPercent } from "./format";
 
 /** What a cell's share is taken of: its row's total, its column's total, or the whole matrix ("value"). */
 export type Normalization = "row" | "column" | "value";
@@ -97,26 +96,40 @@ export interface MatrixEntry {
 
 /** A table-form row: a cell and what it is ranked by. */
 export interface RankedEntry extends MatrixEntry {
-  /** The count, or with `base` the size of the change |count - base|. */
+  /** The count, or in a comparison the size of the change |delta|. */
   rank: number;
 }
 
-/**
- * The table form's rows, biggest first: the non-empty cells ranked by count, or, given the
- * `base` matrix (delta mode, `matrix` then being the other's), the cells non-empty in
- * either ranked by the size of their change. Ties keep matrix order (rows, then columns).
- */
-export function rankedEntries(labels: string[], matrix: number[][], base: number[][] | null = null): RankedEntry[] {
+/** Biggest rank first; ties keep matrix order (rows, then columns). */
+function byRank(entries: RankedEntry[]): RankedEntry[] {
+  return entries.sort((a, b) => b.rank - a.rank); // stable
+}
+
+/** The table form's rows of one matrix: the non-empty cells, largest count first. */
+export function rankedEntries(labels: string[], matrix: number[][]): RankedEntry[] {
   const out: RankedEntry[] = [];
   matrix.forEach((row, i) =>
     row.forEach((count, j) => {
-      const was = base ? base[i]![j]! : 0;
-      if (count !== 0 || was !== 0) {
-        out.push({ truth: labels[i]!, predicted: labels[j]!, count, i, j, rank: base ? Math.abs(count - was) : count });
-      }
+      if (count !== 0) out.push({ truth: labels[i]!, predicted: labels[j]!, count, i, j, rank: count });
     }),
   );
-  return out.sort((a, b) => b.rank - a.rank); // stable: ties stay in matrix order
+  return byRank(out);
+}
+
+/**
+ * The table form's rows of a comparison (`cells` as `/compare` answers them, row-major):
+ * the cells non-empty in either inference set, `count` the other's, ranked by the size of
+ * the server's delta whichever its sign.
+ */
+export function rankedChanges(labels: string[], cells: readonly ComparisonCellDict[]): RankedEntry[] {
+  const n = labels.length;
+  const out: RankedEntry[] = [];
+  cells.forEach((c, k) => {
+    if (c.base !== 0 || c.other !== 0) {
+      out.push({ truth: c.truth, predicted: c.predicted, count: c.other, i: Math.floor(k / n), j: k % n, rank: Math.abs(c.delta) });
+    }
+  });
+  return byRank(out);
 }
 
 /** Whether a cell's ground truth or prediction is `label` (every cell when `label` is null). */
@@ -124,41 +137,27 @@ export function involves(cell: { truth: string; predicted: string }, label: stri
   return label === null || cell.truth === label || cell.predicted === label;
 }
 
-/** The largest off-diagonal cell (background included), for scaling colors; at least 1. */
-export function maxCount(matrix: number[][]): number {
+/** The largest change of a comparison's cells, for scaling colors; at least 1. */
+export function maxChange(cells: readonly ComparisonCellDict[]): number {
   let max = 1;
-  for (const row of matrix) for (const v of row) max = Math.max(max, Math.abs(v));
+  for (const c of cells) max = Math.max(max, Math.abs(c.delta));
   return max;
 }
 
 /**
- * One delta cell, exactly as Python's `Comparison.cell()`: on the diagonal (not
- * background) an increase is an improvement, off it a regression; unchanged is null.
+ * Check that a comparison's cells are the labels' grid, row-major (truth, then
+ * prediction), as `/compare` answers them; throws with a clear message if not.
  */
-export function deltaCell(
-  labels: string[],
-  base: number[][],
-  other: number[][],
-  i: number,
-  j: number,
-): ComparisonCellDict {
-  const truth = labels[i]!;
-  const predicted = labels[j]!;
-  const before = base[i]![j]!;
-  const after = other[i]![j]!;
-  const delta = after - before;
-  const diagonal = i === j && truth !== BACKGROUND;
-  const improved = delta === 0 ? null : delta > 0 === diagonal;
-  const name = diagonal ? predicted : `${truth} as ${predicted}`;
-  return {
-    truth,
-    predicted,
-    base: before,
-    other: after,
-    delta,
-    improved,
-    text: `delta - ${name} ${formatSigned(delta)} (${before} -> ${after})`,
-  };
+export function assertCellGrid(labels: string[], cells: readonly ComparisonCellDict[]): void {
+  const n = labels.length;
+  if (cells.length !== n * n) throw new Error(`a comparison over ${n} labels needs ${n * n} cells, not ${cells.length}`);
+  cells.forEach((c, k) => {
+    const truth = labels[Math.floor(k / n)]!;
+    const predicted = labels[k % n]!;
+    if (c.truth !== truth || c.predicted !== predicted) {
+      throw new Error(`comparison cell ${k} is (${c.truth}, ${c.predicted}), expected (${truth}, ${predicted})`);
+    }
+  });
 }
 
 /** Check two matrices are the same shape over the same labels; throws with a clear message if not. */

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { applyPatch, EMPTY_STATE, formatHash, parseHash, type AppState, type ExampleSelection } from "./urlState";
+import { applyPatch, DEFAULT_SORT, formatHash, parseHash, type AppState, type ExampleSelection } from "./urlState";
+
+/** The state of an empty hash: nothing chosen, the defaults. */
+const EMPTY_STATE: AppState = {
+  view: "metrics", project: null, dataset: null, sets: [], conf: null, iou: null, overrides: {}, segment: null, frame: null,
+  selection: null, sort: DEFAULT_SORT, page: 0,
+};
 
 const FULL: AppState = {
   view: "scenarios", project: "my shapes", dataset: "val & test", sets: ["yolo v8", "a/b"], conf: 0.35, iou: 0.6,

@@ -35,11 +35,6 @@ export interface AppState {
   page: number;
 }
 
-export const EMPTY_STATE: AppState = {
-  view: "metrics", project: null, dataset: null, sets: [], conf: null, iou: null, overrides: {}, segment: null, frame: null,
-  selection: null, sort: DEFAULT_SORT, page: 0,
-};
-
 function unit(text: string | null): number | null {
   if (text === null || text.trim() === "") return null;
   const v = Number(text);

@@ -1,3 +1,4 @@
+import { useMemo } from "react";
 import { api } from "../api/client";
 import { ConfusionMatrix } from "../components/ConfusionMatrix";
 import { ErrorPanel, Loading } from "../components/Status";
@@ -15,20 +16,26 @@ export function CompareView({ ctx }: { ctx: ViewContext }) {
   const comparison = useApi(key, (signal) =>
     api.compare(project.name, dataset, base!, other!, { conf, iou: detection ? iou : undefined, segment: segment === ALL_FRAMES ? undefined : segment }, { signal }),
   );
+  const answer = comparison.data;
+  // One object per answer: the matrix is memoized and skips renders that bring no new cells.
+  const comparisonCells = useMemo(
+    () => (answer ? { labels: answer.confusion_matrix.labels, cells: answer.cells } : null),
+    [answer],
+  );
   if (!other) return <p className="empty-state">Choose a second inference set above to compare it with {base}.</p>;
-  const c = comparison.data;
+  const c = answer;
   return (
     <div className="compare-view">
       <aside><ThresholdPanel ctx={ctx} /></aside>
       <div className="compare-main">
       <Loading active={comparison.loading} label="Comparing" />
       {comparison.error !== null && <ErrorPanel error={comparison.error} onRetry={comparison.reload} title="The comparison could not be loaded" />}
-      {c && (
+      {c && comparisonCells && (
         <>
           <h2>{c.other} against {c.base}{c.segment !== ALL_FRAMES ? ` (${c.segment})` : ""}</h2>
           <ul aria-label="Summary">{c.summary.map((s) => <li key={s}>{s}</li>)}</ul>
           <div className="row">
-            <ConfusionMatrix comparison={c.confusion_matrix} caption={`Change in confusions: ${c.other} − ${c.base}`} />
+            <ConfusionMatrix comparison={comparisonCells} caption={`Change in confusions: ${c.other} − ${c.base}`} />
             <table className="report-table">
               <caption>Per-class change ({c.other} − {c.base})</caption>
               <thead>
