@@ -148,3 +148,39 @@ def test_demo_build_makes_both_projects(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "digits (classification)" in printed and "shapes (detection)" in printed
     assert "mlp-64: accuracy" in printed and "adaptive-cc: mAP" in printed
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly(tmp_path):
+    """``shoal demo | head -1``: once the reader has gone, stop as Unix tools do (the
+    status of SIGPIPE, nothing on standard error), not "shoal: error: Broken pipe"."""
+    import os
+    import signal
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first line is written
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "shoal.cli", "demo", "--dir", str(tmp_path), "--images", "5"],
+            stdout=write_end, stderr=subprocess.PIPE, text=True, check=False,
+        )  # fmt: skip
+    finally:
+        os.close(write_end)
+    assert done.returncode == 128 + signal.SIGPIPE
+    assert done.stderr == ""
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--images", "0"), "argument --images: 0 is not 1 or more"),
+        (("--images", "-5"), "argument --images: -5 is not 1 or more"),
+        (("--images", "many"), "argument --images: 'many' is not a whole number"),
+        (("--scale", "0"), "argument --scale: 0.0 is not a positive number"),
+        (("--conf", "1.5"), "argument --conf: 1.5 is not in [0, 1]"),
+    ],
+)
+def test_demo_refuses_bad_numbers_before_writing(tmp_path, args, message):
+    done = run_cli("demo", "--dir", str(tmp_path / "sample"), *args)
+    assert done.returncode == 2
+    assert message in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "sample").exists()

@@ -11,6 +11,7 @@ import pytest
 
 from shoal.cli import main
 from shoal.store import Store
+from test_cli_segments import table_row
 from test_store import coco_tables
 
 from coco_oracle import random_coco
@@ -35,13 +36,16 @@ def home(tmp_path):
 
 def test_ls_and_show(home, capsys):
     assert main(["ls", "--home", str(home)]) == 0
-    assert "traffic  (detection, 1 dataset)" in capsys.readouterr().out
+    assert table_row(capsys.readouterr().out, "traffic") == ["traffic", "detection", "1"]
     assert main(["ls", "traffic", "--home", str(home)]) == 0
     out = capsys.readouterr().out
-    assert "val  (6 frames" in out and "model-a" in out
+    assert table_row(out, "dataset")[:3] == ["dataset", "inference set", "frames"]
+    assert table_row(out, "val")[:3] == ["val", "-", "6"]
+    assert "model-a" in out
     assert main(["show", "traffic", "--home", str(home)]) == 0
     out = capsys.readouterr().out
-    assert "regression_test smoke: 2 frames; precision >= 0.5" in out
+    assert table_row(out, "smoke")[:4] == ["smoke", "regression_test", "2", "0.5"]
+    assert table_row(out, "model-a")[0] == "model-a"
     assert main(["show", "traffic", "--json", "--home", str(home)]) == 0
     info = json.loads(capsys.readouterr().out)
     assert info["datasets"][0]["inference_sets"][0]["name"] == "model-a"
@@ -76,3 +80,40 @@ def test_unknown_names_are_one_line_errors(home):
         done.stderr.strip()
         == "shoal: error: project 'traffic' has no dataset 'nope' (datasets: val)"
     )
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["ls"],
+        ["ls", "traffic"],
+        ["show", "traffic"],
+        ["rm", "traffic", "--yes"],
+        ["check", "--project", "traffic", "--inference-set", "model-a"],
+        ["segment", "ls", "--project", "traffic"],
+    ],
+)
+def test_read_only_commands_refuse_a_home_without_a_store(tmp_path, command):
+    typo = tmp_path / "typo"
+    done = subprocess.run(
+        [sys.executable, "-m", "shoal.cli", *command, "--home", str(typo)],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        f"shoal: error: no Shoal store at {typo}; "
+        "create one with `shoal import` or `shoal demo --build`"
+    )
+    assert not typo.exists()
+
+
+def test_import_creates_a_new_home(tmp_path, capsys):
+    gt, _ = random_coco(np.random.default_rng(6), num_images=3)
+    (tmp_path / "gt.json").write_text(json.dumps(gt))
+    new_home = tmp_path / "new" / "home"
+    code = main(
+        ["import", "coco", str(tmp_path / "gt.json"), "--project", "p", "--home", str(new_home)]
+    )
+    assert code == 0
+    assert main(["ls", "--home", str(new_home)]) == 0
+    assert table_row(capsys.readouterr().out, "p") == ["p", "detection", "1"]

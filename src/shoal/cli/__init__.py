@@ -7,6 +7,8 @@ reported in one line naming the file, the record and the problem, with exit code
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -16,7 +18,7 @@ __all__ = ["main"]
 
 
 def _build_parser() -> argparse.ArgumentParser:
-    from shoal.cli import _check, _demo, _eval, _import, _projects, _serve
+    from shoal.cli import _check, _demo, _eval, _import, _projects, _segments, _serve
 
     parser = argparse.ArgumentParser(
         prog="shoal",
@@ -28,6 +30,7 @@ def _build_parser() -> argparse.ArgumentParser:
     _import.register(commands)
     _projects.register(commands)
     _check.register(commands)
+    _segments.register(commands)
     _serve.register(commands)
     _demo.register(commands)
     return parser
@@ -44,6 +47,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         code: int = args.run(args)
+        # Flush here, not at exit, so a reader that went away is caught below.
+        sys.stdout.flush()
+    except BrokenPipeError:
+        return _reader_gone()
     except ShoalError as error:
         print(f"shoal: error: {error}", file=sys.stderr)
         return 2
@@ -56,3 +63,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("shoal: interrupted", file=sys.stderr)
         return 130
     return code
+
+
+def _reader_gone() -> int:
+    """Standard output's reader has gone (``shoal eval ... | head``): stop quietly, as
+    Unix tools do, with the status of a process ended by SIGPIPE.
+
+    Output still buffered would fail again when Python flushes it at exit, so standard
+    output is pointed at /dev/null first (what Python's documentation on SIGPIPE advises).
+    """
+    try:
+        descriptor = sys.stdout.fileno()
+    except (AttributeError, ValueError, OSError):
+        return 128 + signal.SIGPIPE  # not a real file (a test's capture): nothing to flush
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, descriptor)
+    os.close(devnull)
+    return 128 + signal.SIGPIPE

@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import orjson
+
+from shoal.cli._arguments import positive_float, positive_int, tcp_port, unit_float
 
 if TYPE_CHECKING:
     from shoal.store import Store
 
 DEMO_IMAGES = 400
 DEMO_SEED = 7
-
-
-def default_home() -> Path:
-    return Path(os.environ.get("SHOAL_HOME") or Path.home() / ".shoal")
 
 
 def register(commands: Any) -> None:
@@ -35,7 +32,12 @@ def register(commands: Any) -> None:
         default=None,
         help="where to write the sample (default: $SHOAL_HOME/demo/coco, ~/.shoal by default)",
     )
-    parser.add_argument("--images", type=int, default=DEMO_IMAGES, help="default: %(default)s")
+    parser.add_argument(
+        "--images",
+        type=positive_int,
+        default=DEMO_IMAGES,
+        help="how many images the sample has (default: %(default)s)",
+    )
     parser.add_argument(
         "--build",
         action="store_true",
@@ -53,15 +55,17 @@ def register(commands: Any) -> None:
         "--home", type=Path, default=None, help="the store's home for --build and --serve"
     )
     parser.add_argument("--host", default="127.0.0.1", help="for --serve (default: %(default)s)")
-    parser.add_argument("--port", type=int, default=8000, help="for --serve (default: %(default)s)")
+    parser.add_argument(
+        "--port", type=tcp_port, default=8000, help="for --serve (default: %(default)s)"
+    )
     parser.add_argument(
         "--scale",
-        type=float,
+        type=positive_float,
         default=1.0,
         help="size of the demo projects when built (default: 1)",
     )
-    parser.add_argument("--conf", type=float, default=0.3, help="default: %(default)s")
-    parser.add_argument("--iou", type=float, default=0.5, help="default: %(default)s")
+    parser.add_argument("--conf", type=unit_float, default=0.3, help="default: %(default)s")
+    parser.add_argument("--iou", type=unit_float, default=0.5, help="default: %(default)s")
     parser.set_defaults(run=run)
 
 
@@ -103,7 +107,6 @@ def build_and_serve(args: argparse.Namespace) -> int:
 def _build_and_summarize(store: Store, scale: float) -> None:
     from shoal.cli._progress import ProgressBar
     from shoal.demo import build_demo_projects
-    from shoal.engine.detection.evaluator import DetectionEvaluation
 
     with ProgressBar("building demo projects") as bar:
         projects = build_demo_projects(store, progress=bar, scale=scale)
@@ -116,17 +119,24 @@ def _build_and_summarize(store: Store, scale: float) -> None:
             )
             for inference_set in dataset.inference_sets():
                 evaluation = inference_set.evaluate()
-                if isinstance(evaluation, DetectionEvaluation):
-                    report = evaluation.report(conf, iou)
-                    scores = f"mAP {evaluation.coco_summary().stats['AP']:.3f}"
-                else:
-                    report = evaluation.report(conf)
-                    scores = f"accuracy {evaluation.accuracy():.3f}"
+                report = evaluation.report(conf, iou)
+                summary = evaluation.coco_summary()
+                scores = (
+                    f"mAP {summary.stats['AP']:.3f}"
+                    if summary is not None
+                    else f"accuracy {evaluation.report().accuracy or 0.0:.3f}"
+                )
                 micro = report.averages()["micro avg"]
                 print(
                     f"  {inference_set.name}: {scores}; at conf {conf:g}: precision "
                     f"{micro['precision']:.3f}, recall {micro['recall']:.3f}, F1 {micro['f1-score']:.3f}"
                 )
+
+
+def _default_directory() -> Path:
+    from shoal.store import default_home
+
+    return default_home() / "demo" / "coco"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -135,7 +145,7 @@ def run(args: argparse.Namespace) -> int:
     if args.build or args.serve:
         return build_and_serve(args)
 
-    directory = args.dir if args.dir is not None else default_home() / "demo" / "coco"
+    directory = args.dir if args.dir is not None else _default_directory()
     gt_path, dt_path = write_sample(directory, args.images)
     print(f"Demo sample: {gt_path} and {dt_path}\n")
     eval_args = argparse.Namespace(

@@ -169,7 +169,7 @@ def register(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     spec = FORMATS[args.format]
-    store = open_store(args)
+    store = open_store(args, create=True)
     started = time.perf_counter()
     task = args.task or spec.task
     names = [p.name for p in store.projects()]

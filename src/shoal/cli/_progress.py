@@ -1,45 +1,48 @@
-"""A small progress bar on standard error, drawn only for a terminal."""
+"""A progress bar on standard error (rich's), drawn only for a terminal."""
 
 from __future__ import annotations
 
 import sys
-import time
 from typing import TextIO
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextColumn
 
 
 class ProgressBar:
-    """``bar(done, total)`` redraws ``label [#####-----]  52%``; ``close()`` ends the line.
+    """``bar(done, total)`` moves a ``label ━━━━━╺━━━━  52%`` bar; ``close()`` leaves it
+    drawn at its last state.
 
     On a non-terminal stream (a CI log, a pipe) nothing is drawn, so logs stay clean.
     """
 
-    def __init__(self, label: str, stream: TextIO | None = None, width: int = 30) -> None:
+    def __init__(self, label: str, stream: TextIO | None = None) -> None:
         self.label = label
         self.stream = stream if stream is not None else sys.stderr
-        self.width = width
         self.enabled = self.stream.isatty()
-        self._drawn = False
-        self._last = 0.0
+        self._progress: Progress | None = None
+        self._task: TaskID | None = None
 
     def __call__(self, done: int, total: int) -> None:
         if not self.enabled or total <= 0:
             return
-        now = time.monotonic()
-        if done < total and now - self._last < 0.05:
-            return
-        self._last = now
-        share = min(max(done / total, 0.0), 1.0)
-        filled = round(share * self.width)
-        bar = "#" * filled + "-" * (self.width - filled)
-        self.stream.write(f"\r{self.label} [{bar}] {share:4.0%}")
-        self.stream.flush()
-        self._drawn = True
+        if self._progress is None:
+            self._progress = Progress(
+                TextColumn("{task.description}", markup=False),
+                BarColumn(),
+                TaskProgressColumn(),
+                console=Console(file=self.stream, markup=False, emoji=False, highlight=False),
+            )
+            self._task = self._progress.add_task(self.label, total=total)
+            self._progress.start()
+        assert self._task is not None
+        self._progress.update(self._task, completed=min(max(done, 0), total), total=total)
 
     def close(self) -> None:
-        if self._drawn:
-            self.stream.write("\n")
-            self.stream.flush()
-            self._drawn = False
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
+            self._task = None
 
     def __enter__(self) -> ProgressBar:
         return self

@@ -6,9 +6,15 @@ import argparse
 import sys
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
+
+from shoal.cli._output import print_table
+from shoal.errors import InputError, NotFoundError
+
+if TYPE_CHECKING:
+    from shoal.store import Dataset, Project, Store
 
 
 def home_option(parser: argparse.ArgumentParser) -> None:
@@ -20,10 +26,30 @@ def home_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def open_store(args: argparse.Namespace) -> Any:
-    from shoal.store import Store
+def open_store(args: argparse.Namespace, *, create: bool = False) -> Store:
+    """The store at ``--home``. Only commands that write new things pass ``create``: the
+    others refuse a home that holds no store (a typo) rather than make an empty one."""
+    from shoal.store import Store, default_home, holds_store
 
+    if not create and not holds_store(args.home):
+        where = args.home if args.home is not None else default_home()
+        raise NotFoundError(
+            f"no Shoal store at {where}; create one with `shoal import` or `shoal demo --build`"
+        )
     return Store(args.home)
+
+
+def pick_dataset(project: Project, name: str | None) -> Dataset:
+    """The dataset named by ``--dataset``, or the project's only one."""
+    if name is not None:
+        return project.dataset(name)
+    datasets = project.datasets()
+    if len(datasets) != 1:
+        names = ", ".join(d.name for d in datasets) or "none"
+        raise InputError(
+            f"project {project.name!r} has {len(datasets)} datasets ({names}): pass --dataset"
+        )
+    return datasets[0]
 
 
 def register(commands: Any) -> None:
@@ -53,23 +79,35 @@ def run_ls(args: argparse.Namespace) -> int:
         projects = store.projects()
         if not projects:
             print(f"no projects in {store.home.path}")
-        for project in projects:
-            datasets = project.datasets()
-            print(
-                f"{project.name}  ({project.task}, {len(datasets)} dataset{'s' * (len(datasets) != 1)})"
-            )
+            return 0
+        print_table(
+            ["project", "task", "datasets"],
+            ([p.name, p.task, len(p.datasets())] for p in projects),
+            right={"datasets"},
+        )
         return 0
     project = store.project(args.project)
+    rows: list[list[object]] = []
     for dataset in project.datasets():
         info = dataset.to_dict()
-        print(f"{dataset.name}  ({info['num_frames']:,} frames, {info['num_labels']:,} labels)")
+        rows.append([dataset.name, "-", f"{info['num_frames']:,}", f"{info['num_labels']:,}", "-"])
         for inference_set in dataset.inference_sets():
             count = inference_set.to_dict()["num_predictions"]
-            print(f"  {inference_set.name}  ({count:,} predictions)")
+            rows.append([dataset.name, inference_set.name, "-", "-", f"{count:,}"])
+    if not rows:
+        print(f"project {project.name} has no datasets")
+        return 0
+    print_table(
+        ["dataset", "inference set", "frames", "labels", "predictions"],
+        rows,
+        right={"frames", "labels", "predictions"},
+    )
     return 0
 
 
 def run_show(args: argparse.Namespace) -> int:
+    from shoal.cli._segments import print_segments
+
     store = open_store(args)
     project = store.project(args.project)
     info = project.to_dict()
@@ -98,24 +136,27 @@ def run_show(args: argparse.Namespace) -> int:
         print(
             f"\ndataset {dataset['name']} (version {dataset['version']}): {dataset['num_frames']:,} frames, {dataset['num_labels']:,} labels"
         )
-        for inference_set in dataset["inference_sets"]:
-            print(
-                f"  inference set {inference_set['name']}: {inference_set['num_predictions']:,} predictions"
+        if dataset["inference_sets"]:
+            print()
+            print_table(
+                ["inference set", "predictions"],
+                ([i["name"], f"{i['num_predictions']:,}"] for i in dataset["inference_sets"]),
+                right={"predictions"},
             )
-        for segment in dataset["segments"]:
-            limits = ", ".join(
-                f"{k} >= {v:g}" for k, v in segment["thresholds"].items() if v is not None
-            )
-            where = f" where {segment['query']}" if segment["query"] else ""
-            print(
-                f"  {segment['type']} {segment['name']}: {segment['frame_count']:,} frames{where}{'; ' + limits if limits else ''}"
-            )
-    for issue in info["issues"]:
-        print(f"\nissue {issue['name']} ({issue['status']}): {issue['elements']} elements")
+        print()
+        print_segments(dataset["segments"])
+    if info["issues"]:
+        print()
+        print_table(
+            ["issue", "status", "elements"],
+            ([i["name"], i["status"], i["elements"]] for i in info["issues"]),
+            right={"elements"},
+        )
     return 0
 
 
-def _confirm(question: str) -> bool:
+def confirm(question: str) -> bool:
+    """Ask on the terminal; without one (a script, CI) the answer is no."""
     if not sys.stdin or not sys.stdin.isatty():
         # No one to ask (a script, CI): refuse rather than guess; --yes says yes.
         print(f"{question} [y/N] (no terminal to answer: pass --yes)", file=sys.stderr)
@@ -141,7 +182,7 @@ def run_rm(args: argparse.Namespace) -> int:
         count = len(project.datasets())
         question = f"Delete project {project.name!r} with its {count} dataset(s)?"
         action = partial(store.delete_project, project.name)
-    if not args.yes and not _confirm(question):
+    if not args.yes and not confirm(question):
         print("nothing deleted", file=sys.stderr)
         return 1
     action()

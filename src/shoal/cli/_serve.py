@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from shoal.cli._arguments import non_negative_int, positive_float, tcp_port
 from shoal.errors import InputError
 
 __all__ = ["main", "register", "run"]
@@ -37,7 +38,7 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the store's home (default: $SHOAL_HOME or ~/.shoal)",
     )
     parser.add_argument("--host", default="127.0.0.1", help="default: %(default)s")
-    parser.add_argument("--port", type=int, default=8000, help="default: %(default)s")
+    parser.add_argument("--port", type=tcp_port, default=8000, help="default: %(default)s")
     parser.add_argument(
         "--api-keys-file",
         type=Path,
@@ -46,7 +47,7 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--preload",
-        type=int,
+        type=non_negative_int,
         default=4,
         metavar="N",
         help=(
@@ -56,7 +57,7 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--max-upload-mb",
-        type=float,
+        type=positive_float,
         default=256,
         help="largest request body in MB (default: %(default)s)",
     )
@@ -99,19 +100,16 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    if not 0 <= args.port <= 65535:
-        raise InputError(f"port {args.port} is not between 0 and 65535")
-    if not args.max_upload_mb > 0:
-        raise InputError(f"--max-upload-mb must be positive, got {args.max_upload_mb}")
-    if args.preload < 0:
-        raise InputError(f"--preload must be 0 or more, got {args.preload}")
     _check_port_free(args.host, args.port)
     import uvicorn
 
     from shoal.server._logging import log_config
     from shoal.server._webapp import WEBAPP_DIR
-    from shoal.store import Store
+    from shoal.store import Store, holds_store
 
+    # Serving may create the store (clients can import into it), but say so: a new,
+    # empty store is more often a mistyped --home than a wish.
+    new = not holds_store(args.home)
     store = Store(args.home)
     app = create_app(
         store,
@@ -122,7 +120,8 @@ def run(args: argparse.Namespace) -> int:
     access = f"{len(keys)} API key{'s' if len(keys) != 1 else ''}" if keys else "no API keys"
     host = f"[{args.host}]" if ":" in args.host else args.host
     url = f"http://{host}:{args.port}/"
-    print(f"shoal: serving {store.home.path} ({access})", file=sys.stderr)
+    what = f"a new, empty store at {store.home.path}" if new else str(store.home.path)
+    print(f"shoal: serving {what} ({access})", file=sys.stderr)
     if (WEBAPP_DIR / "index.html").is_file():
         print(f"shoal: open the web app at {url} (API docs at {url}docs)", file=sys.stderr)
     else:
