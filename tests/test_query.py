@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from shoal.errors import InputError
-from shoal.query import (
+from shoal.store import (
     MAX_DEPTH,
     MAX_LENGTH,
     CompiledQuery,

@@ -117,7 +117,18 @@ def test_segment_lifecycle(demo_store: shoal.Store, client: TestClient) -> None:
     assert renamed.status_code == 200, renamed.text
     assert renamed.json()["uuid"] == uuid and renamed.json()["name"] == "pair"
     assert renamed.json()["thresholds"] == {"precision": None, "recall": 0.25, "f1_score": None}
-    error_of(client.patch(f"{SHAPES}/segments/All Frames", json={"recall": 0.5}), 400)
+    # "All Frames" takes thresholds like any split (it was a 400 before issue 9), and a
+    # regression test reports them; it keeps its name.
+    everything = client.patch(f"{SHAPES}/segments/All Frames", json={"recall": 0.5})
+    assert everything.status_code == 200, everything.text
+    assert everything.json()["thresholds"] == {"precision": None, "recall": 0.5, "f1_score": None}
+    results = client.get(f"{SHAPES}/inference-sets/adaptive-cc/regression").json()
+    assert results[0]["segment_name"] == "All Frames"
+    assert results[0]["recall"]["threshold"] == 0.5
+    assert results[0]["recall"]["succeeds"] == (results[0]["recall"]["score"] >= 0.5)
+    error_of(client.patch(f"{SHAPES}/segments/All Frames", json={"name": "everything"}), 400)
+    cleared = client.patch(f"{SHAPES}/segments/All Frames", json={"recall": None})
+    assert cleared.json()["thresholds"]["recall"] is None
     error_of(client.patch(f"{SHAPES}/segments/pair", json={"name": "crowded"}), 409)
     assert client.delete(f"{SHAPES}/segments/pair").status_code == 204
     error_of(client.get(f"{SHAPES}/segments/pair"), 404)
@@ -517,26 +528,27 @@ def test_metrics_are_the_engines(demo_store: shoal.Store, client: TestClient) ->
 def test_preload_loads_the_most_recent_evaluations_in_the_background(
     demo_store: shoal.Store,
 ) -> None:
-    from shoal.server._state import EvaluationCache
+    from shoal.store import EvaluationCache
 
     written = sorted(
         (s for p in demo_store.projects() for d in p.datasets() for s in d.inference_sets()),
         key=lambda s: str(s.to_dict()["created_at"]),
     )
-    cache = EvaluationCache(size=8)
-    thread = cache.preload(demo_store, 2)
+    cache = EvaluationCache(demo_store, size=8)
+    thread = cache.preload(2)
     assert thread is not None
     thread.join(timeout=120)
     assert len(cache) == 2
-    kept = {key[0] for key in cache._entries}
+    kept = {key[0] for key in cache.keys()}
     assert kept == {s.id for s in written[-2:]}
     # What was preloaded answers without loading again.
-    evaluation = cache.use(written[-1], lambda e, _: e)
-    assert cache.use(written[-1], lambda e, _: e) is evaluation
-    assert EvaluationCache().preload(demo_store, 0) is None
-    app = create_app(demo_store, preload=1)
+    evaluation = cache.use(written[-1], lambda e: e)
+    assert cache.use(written[-1], lambda e: e) is evaluation
+    assert EvaluationCache(demo_store).preload(0) is None
+    # The server preloads into its store's cache (a fresh store: an empty cache).
+    app = create_app(shoal.Store(demo_store.home.path), preload=1)
     deadline = time.monotonic() + 120
-    while len(app.state.shoal.evaluations) < 1:
+    while len(app.state.shoal.store.evaluations) < 1:
         assert time.monotonic() < deadline
         time.sleep(0.05)
 
@@ -650,7 +662,7 @@ def test_classification_metrics(demo_store: shoal.Store, client: TestClient) -> 
 
 
 def test_evaluations_are_cached_per_version(demo_store: shoal.Store, client: TestClient) -> None:
-    cache = client.app.state.shoal.evaluations  # type: ignore[attr-defined]
+    cache = client.app.state.shoal.store.evaluations  # type: ignore[attr-defined]
     params = {"inference_set": "threshold-cc"}
     client.get(f"{SHAPES}/metrics", params=params)
     size = len(cache)

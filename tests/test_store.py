@@ -113,7 +113,7 @@ def test_reopening_answers_from_the_kept_matching(tmp_path, sample, monkeypatch)
     first = model.evaluate().coco_summary().stats
     store.close()
 
-    import shoal.store._store as store_module
+    import shoal.store._evaluations as store_module
 
     def no_matching(*args, **kwargs):
         raise AssertionError("matched again instead of loading the kept matching")

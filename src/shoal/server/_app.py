@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shoal.server import _errors
 from shoal.server._auth import Access, KeyRing
-from shoal.server._state import EvaluationCache, SegmentFrames, ServerState
+from shoal.server._state import ServerState
 from shoal.store import Store
 
 __all__ = ["DEFAULT_MAX_UPLOAD_BYTES", "create_app"]
@@ -170,14 +170,12 @@ def create_app(
         ),
         default_response_class=_errors.FastJSONResponse,
     )
-    evaluations = EvaluationCache()
-    evaluations.preload(store, preload)
+    # The store's evaluation cache serves every request (and the CLI, and scripts).
+    store.evaluations.preload(preload)
     app.state.shoal = ServerState(
         store=store,
         keys=keys,
         max_upload_bytes=max_upload_bytes,
-        evaluations=evaluations,
-        segments=SegmentFrames(),
         uploads=uploads,
         thumbnails=thumbnails,
     )

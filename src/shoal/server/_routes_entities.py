@@ -180,8 +180,9 @@ def update_segment(
     seg = found.segment(segment)
     given = body.model_fields_set
     thresholds = {k: getattr(body, k) for k in ("precision", "recall", "f1_score") if k in given}
-    if seg.id is None and (thresholds or "name" in given):
-        raise ApiError(400, f"the {ALL_FRAMES!r} split cannot be changed", where="segment")
+    # "All Frames" takes thresholds like any segment, but keeps its name.
+    if seg.id is None and "name" in given and body.name != seg.name:
+        raise ApiError(400, f"the {ALL_FRAMES!r} split cannot be renamed", where="body.name")
     if "name" in given and body.name is not None and body.name != seg.name:
         seg.rename(body.name)  # keeps the uuid; a name in use is the store's ConflictError
     if thresholds:

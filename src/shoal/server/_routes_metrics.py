@@ -1,8 +1,8 @@
 """Metrics, the examples behind them, comparisons and regression tests.
 
-Every number comes from the engine (``DetectionEvaluation`` /
-``ClassificationEvaluation``) or the analysis layer (``compare``,
-``evaluate_segments``); this module only parses parameters, picks frames and shapes
+Each route is one call to the store (``InferenceSet.metrics``, ``outcomes``,
+``compare``, ``regression_results``), which answers from its cached evaluations with
+the engine and the analysis layer; this module only parses parameters and shapes
 answers.
 """
 
@@ -17,10 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from fastapi import APIRouter, Depends, Query
 
-from shoal.analysis import compare, evaluate_segments
-from shoal.analysis.regression import Evaluation
-from shoal.engine.detection.evaluator import DetectionEvaluation
-from shoal.engine.metrics import BACKGROUND, PRCurve
+from shoal.engine.metrics import BACKGROUND
 from shoal.server._errors import ApiError
 from shoal.server._models import ComparisonOut, ExamplesPage, MetricsOut, SegmentResultOut
 from shoal.server._routes_entities import (
@@ -32,13 +29,12 @@ from shoal.server._routes_entities import (
     get_dataset,
 )
 from shoal.server._state import ServerState, state
-from shoal.store import ALL_FRAMES, Dataset, Project
+from shoal.store import ALL_FRAMES, Dataset, Include, Project, Segment
 
 __all__ = ["router"]
 
 router = APIRouter()
 State = Annotated[ServerState, Depends(state)]
-Include = Literal["report", "confusion_matrix", "coco_summary", "pr_curves", "best_thresholds"]
 ConfParam = Annotated[
     str | None,
     Query(
@@ -89,8 +85,8 @@ def _unit(value: Any) -> float:
     return number
 
 
-def _frames(s: ServerState, dataset: Dataset, segment: str) -> list[str] | None:
-    return s.segments.named(dataset, segment)
+def _segment(s: ServerState, dataset: Dataset, segment: str) -> Segment:
+    return s.segments.segment(dataset, segment)
 
 
 def _operating_point(
@@ -107,48 +103,6 @@ def _labels(s: ServerState, dataset: Dataset) -> list[str]:
 
 
 # --------------------------------------------------------------- metrics
-def _metrics(
-    evaluation: Evaluation,
-    include: set[str],
-    conf: float | dict[str, float],
-    iou: float,
-    frames: list[str] | None,
-    curve_points: int | None = None,
-) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-
-    def drawn(curves: dict[str, PRCurve]) -> dict[str, Any]:
-        if curve_points is None:
-            return {k: v.to_dict() for k, v in curves.items()}
-        return {k: v.downsampled(curve_points).to_dict() for k, v in curves.items()}
-
-    if isinstance(evaluation, DetectionEvaluation):
-        if "report" in include:
-            out["report"] = evaluation.report(conf, iou, frames=frames).to_dict()
-        if "confusion_matrix" in include:
-            out["confusion_matrix"] = evaluation.confusion_matrix(
-                conf, iou, frames=frames
-            ).to_dict()
-        if "coco_summary" in include:
-            out["coco_summary"] = evaluation.coco_summary(frames=frames).to_dict()
-        if "pr_curves" in include:
-            out["pr_curves"] = drawn(evaluation.pr_curves(iou=iou, frames=frames))
-        if "best_thresholds" in include:
-            best = evaluation.best_thresholds(iou=iou, frames=frames)
-            out["best_thresholds"] = {k: v.to_dict() for k, v in best.items()}
-        return out
-    if "report" in include:
-        out["report"] = evaluation.report(conf, frames=frames).to_dict()
-    if "confusion_matrix" in include:
-        out["confusion_matrix"] = evaluation.confusion_matrix(conf, frames=frames).to_dict()
-    if "pr_curves" in include:
-        out["pr_curves"] = drawn(evaluation.pr_curves(frames=frames))
-    if "best_thresholds" in include:
-        best = evaluation.best_thresholds(frames=frames)
-        out["best_thresholds"] = {k: v.to_dict() for k, v in best.items()}
-    return out
-
-
 @router.get(DATASET + "/metrics", response_model=MetricsOut, tags=["metrics"])
 def metrics(
     s: State,
@@ -181,17 +135,20 @@ def metrics(
     owner = found.project
     sets = [found.inference_set(name) for name in inference_set]
     conf_value, iou_value = _operating_point(owner, conf, iou, _labels(s, found))
-    frames = _frames(s, found, segment)
-    wanted: set[str] = set(include)
-
-    def query(name: str) -> Any:
-        def run(evaluation: Evaluation, version: int) -> dict[str, Any]:
-            computed = _metrics(evaluation, wanted, conf_value, iou_value, frames, curve_points)
-            return {"inference_set": name, "version": version, **computed}
-
-        return run
-
-    results = [s.evaluations.use(inference, query(inference.name)) for inference in sets]
+    chosen = _segment(s, found, segment)
+    results = [
+        {
+            "inference_set": inference.name,
+            **inference.metrics(
+                conf=conf_value,
+                iou=iou_value,
+                segment=chosen,
+                include=include,
+                curve_points=curve_points,
+            ).to_dict(),
+        }
+        for inference in sets
+    ]
     detection = owner.task == "detection"
     return {
         "dataset": dataset,
@@ -262,27 +219,17 @@ def examples(
         allowed = (*labels, BACKGROUND) if where in ("query.truth", "query.predicted") else labels
         if name is not None and name not in allowed:
             raise ApiError(422, f"unknown class {name!r}", where=where)
-    frames = _frames(s, found, segment)
-
-    def query(evaluation: Evaluation, _: int) -> tuple[int, dict[str, list[Any]]]:
-        if isinstance(evaluation, DetectionEvaluation):
-            rows = evaluation.outcomes(conf_value, iou_value, frames=frames)
-        else:
-            rows = evaluation.outcomes(conf_value, frames=frames)
-        if truth is not None and predicted is not None:
-            rows = rows.in_cell(truth, predicted)
-        rows = rows.where(outcome=outcome, label=label, frame_id=frame_id)
-        if confused_as is not None:
-            rows = rows.where(kind="prediction", reason="class_confusion", label=confused_as)
-        if confused_from is not None:
-            rows = rows.where(
-                kind="prediction", reason="class_confusion", partner_label=confused_from
-            )
-        total = len(rows)
-        page = rows.sorted_by(sort, descending=order == "desc").page(offset, limit)
-        return total, {name: column.tolist() for name, column in page.columns().items()}
-
-    total, columns = s.evaluations.use(inference, query)
+    rows = inference.outcomes(conf=conf_value, iou=iou_value, segment=_segment(s, found, segment))
+    if truth is not None and predicted is not None:
+        rows = rows.in_cell(truth, predicted)
+    rows = rows.where(outcome=outcome, label=label, frame_id=frame_id)
+    if confused_as is not None:
+        rows = rows.where(kind="prediction", reason="class_confusion", label=confused_as)
+    if confused_from is not None:
+        rows = rows.where(kind="prediction", reason="class_confusion", partner_label=confused_from)
+    total = len(rows)
+    page = rows.sorted_by(sort, descending=order == "desc").page(offset, limit)
+    columns = {name: column.tolist() for name, column in page.columns().items()}
     predictions, labels_table = inference.predictions(), found.labels()
     examples = []
     for i in range(len(columns["id"])):
@@ -340,10 +287,9 @@ def compare_inference_sets(
     found = get_dataset(s, project, dataset)
     first, second = found.inference_set(base), found.inference_set(other)
     conf_value, iou_value = _operating_point(found.project, conf, iou, _labels(s, found))
-    frames = _frames(s, found, segment)
-    with s.evaluations.many([first, second]) as ((base_eval, _), (other_eval, _)):
-        comparison = compare(base_eval, other_eval, conf=conf_value, iou=iou_value, frames=frames)
-    labels = comparison.matrix_labels
+    comparison = first.compare(
+        second, conf=conf_value, iou=iou_value, segment=_segment(s, found, segment)
+    )
     detection = found.project.task == "detection"
     return {
         "base": base,
@@ -352,7 +298,7 @@ def compare_inference_sets(
         "conf": conf_value,
         "iou": iou_value if detection else None,
         **comparison.to_dict(),
-        "cells": [comparison.cell(t, p) for t in labels for p in labels],
+        "cells": comparison.cells(),
     }
 
 
@@ -371,9 +317,5 @@ def regression(
     found = get_dataset(s, project, dataset)
     inference = found.inference_set(inference_set)
     conf_value, iou_value = _operating_point(found.project, conf, iou, _labels(s, found))
-    specs = [s.segments.spec(segment) for segment in found.segments()]
-    results = s.evaluations.use(
-        inference,
-        lambda evaluation, _: evaluate_segments(evaluation, specs, conf=conf_value, iou=iou_value),
-    )
+    results = inference.regression_results(conf=conf_value, iou=iou_value)
     return [result.to_dict() for result in results]

@@ -7,32 +7,63 @@ use it from as many processes as you like::
     project = store.create_project("traffic", task="detection")
     dataset = project.create_dataset("val", shoal.from_coco("instances_val.json"))
     model = dataset.create_inference_set("yolo-v8", shoal.from_coco_results("results.json", dataset.tables()))
-    model.evaluate().report(conf=project.default_conf, iou=project.default_iou)
+    model.metrics(include=["report"]).report   # the store's cached evaluation, at the defaults
+
+Modules: ``_store`` (plumbing and writes), ``_entities`` (the handles), ``_classes``
+(the class map), ``_names`` (the naming rule), ``_conversion`` (stored tables to the
+engine), ``_evaluations`` (the evaluation and segment caches), ``_metrics`` (a metrics
+query's answer), ``_query`` / ``_frames_query`` (the frame query language).
 """
 
-from shoal.store._home import default_home, holds_store
-from shoal.store._store import (
+from shoal.store._classes import ClassInfo
+from shoal.store._entities import (
     ALL_FRAMES,
-    ClassInfo,
     Dataset,
     InferenceSet,
     Issue,
     IssueElement,
     Project,
     Segment,
-    Store,
 )
+from shoal.store._evaluations import CachedEvaluation, EvaluationCache
+from shoal.store._home import default_home, holds_store
+from shoal.store._metrics import INCLUDE, Include, Metrics
+from shoal.store._names import check_class_name, check_name
+from shoal.store._query import (
+    MAX_DEPTH,
+    MAX_LENGTH,
+    CompiledQuery,
+    FieldType,
+    QueryError,
+    compile_query,
+    quote_identifier,
+)
+from shoal.store._store import Store
 
 __all__ = [
     "ALL_FRAMES",
+    "INCLUDE",
+    "MAX_DEPTH",
+    "MAX_LENGTH",
+    "CachedEvaluation",
     "ClassInfo",
+    "CompiledQuery",
     "Dataset",
+    "EvaluationCache",
+    "FieldType",
+    "Include",
     "InferenceSet",
     "Issue",
     "IssueElement",
+    "Metrics",
     "Project",
+    "QueryError",
     "Segment",
     "Store",
+    "check_class_name",
+    "check_name",
+    "compile_query",
     "default_home",
     "holds_store",
+    "quote_identifier",
 ]

@@ -31,6 +31,7 @@ CREATE TABLE IF NOT EXISTS classes (
     class_id INTEGER NOT NULL,
     color TEXT NOT NULL,
     ignore INTEGER NOT NULL DEFAULT 0,
+    declared INTEGER NOT NULL DEFAULT 1,
     PRIMARY KEY (project_id, name),
     UNIQUE (project_id, class_id),
     UNIQUE (project_id, position)
@@ -78,6 +79,12 @@ CREATE TABLE IF NOT EXISTS segments (
     UNIQUE (dataset_id, name),
     CHECK ((frame_ids IS NULL) != (query IS NULL))
 );
+CREATE TABLE IF NOT EXISTS all_frames_thresholds (
+    dataset_id INTEGER PRIMARY KEY REFERENCES datasets (id) ON DELETE CASCADE,
+    precision_threshold REAL CHECK (precision_threshold BETWEEN 0 AND 1),
+    recall_threshold REAL CHECK (recall_threshold BETWEEN 0 AND 1),
+    f1_threshold REAL CHECK (f1_threshold BETWEEN 0 AND 1)
+);
 CREATE TABLE IF NOT EXISTS issues (
     id INTEGER PRIMARY KEY,
     uuid TEXT NOT NULL UNIQUE,
@@ -102,6 +109,15 @@ CREATE TABLE IF NOT EXISTS issue_elements (
 """
 
 
+def _migrate(connection: sqlite3.Connection) -> None:
+    """Bring a catalog written by an older Shoal up to this schema (inside the schema's
+    transaction). Classes of older catalogs count as declared: nothing says which ones
+    an import created, so none is dropped for being unused."""
+    columns = {row[1] for row in connection.execute("PRAGMA table_info(classes)")}
+    if "declared" not in columns:
+        connection.execute("ALTER TABLE classes ADD COLUMN declared INTEGER NOT NULL DEFAULT 1")
+
+
 def connect(path: Path) -> sqlite3.Connection:
     """A connection with the schema in place, foreign keys on and WAL mode."""
     # Each thread has its own connection; only close() may come from another thread.
@@ -111,10 +127,15 @@ def connect(path: Path) -> sqlite3.Connection:
     connection.execute("PRAGMA synchronous = FULL")
     connection.execute("PRAGMA foreign_keys = ON")
     connection.execute("PRAGMA busy_timeout = 30000")
-    connection.executescript(
-        "BEGIN IMMEDIATE;"
-        + _SCHEMA
-        + f"INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '{SCHEMA_VERSION}');"
-        + "COMMIT;"
-    )
+    connection.executescript("BEGIN IMMEDIATE;" + _SCHEMA)
+    try:
+        _migrate(connection)
+        connection.execute(
+            "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
+            (str(SCHEMA_VERSION),),
+        )
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")
     return connection

@@ -10,7 +10,7 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
-from shoal.query import FieldType, compile_query
+from shoal.store._query import FieldType, compile_query
 
 __all__ = ["query_fields", "select_frames"]
 

@@ -1,0 +1,1044 @@
+"""The entity handles: projects, datasets, inference sets, segments and issues.
+
+Each handle is a row id on a ``Store``; its properties read the catalog each time, so a
+handle always tells the committed state. Writes check names with the one rule of
+``_names`` and check-and-insert inside one transaction (a name in use is a
+``ConflictError``). Evaluations come from the store's cache (``_evaluations``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+
+import numpy as np
+import pyarrow as pa
+
+from shoal.analysis import Comparison, SegmentResult, SegmentSpec, compare, evaluate_segments
+from shoal.engine.detection.annotations import Classes
+from shoal.engine.metrics import Outcomes
+from shoal.errors import ConflictError, InputError, NotFoundError, ShoalError
+from shoal.store._classes import ClassInfo, ClassSpec, add_classes
+from shoal.store._evaluations import StoredEvaluation, build_evaluation
+from shoal.store._home import crash_point
+from shoal.store._metrics import Include, Metrics, compute_metrics, outcomes_at
+from shoal.store._names import check_name
+from shoal.tables import DatasetTables, InferenceTables, empty_embeddings
+
+if TYPE_CHECKING:
+    from shoal.store._store import Store
+
+__all__ = [
+    "ALL_FRAMES",
+    "Dataset",
+    "InferenceSet",
+    "Issue",
+    "IssueElement",
+    "Project",
+    "Segment",
+    "Task",
+    "check_unit",
+]
+
+T = TypeVar("T")
+Task = Literal["detection", "classification"]
+SegmentType = Literal["split", "regression_test", "scenario"]
+Progress = Callable[[int, int], None]
+Confidence = float | Mapping[str, float]
+SEGMENT_TYPES = ("split", "regression_test", "scenario")
+ALL_FRAMES = "All Frames"
+ISSUE_STATUSES = ("open", "in_progress", "resolved")
+_THRESHOLD_COLUMNS = {
+    "precision": "precision_threshold",
+    "recall": "recall_threshold",
+    "f1_score": "f1_threshold",
+}
+
+
+def check_unit(value: float | None, what: str) -> float | None:
+    if value is None:
+        return None
+    number = float(value)
+    if not 0.0 <= number <= 1.0:
+        raise InputError(f"{what} {value!r} is not between 0 and 1")
+    return number
+
+
+@dataclass(frozen=True)
+class IssueElement:
+    """A frame, or a label or prediction (crop) in a frame, collected in an issue."""
+
+    dataset: str
+    frame_id: str
+    element_kind: Literal["frame", "label", "prediction"] = "frame"
+    element_id: str | None = None
+    inference_set: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "dataset": self.dataset,
+            "frame_id": self.frame_id,
+            "element_kind": self.element_kind,
+            "element_id": self.element_id,
+            "inference_set": self.inference_set,
+        }
+
+
+class _Entity:
+    """A handle on one catalog row; properties read the catalog each time."""
+
+    _table = ""
+
+    def __init__(self, store: Store, row_id: int) -> None:
+        self.store = store
+        self.id = row_id
+
+    def _get(self) -> sqlite3.Row:
+        row = self.store._row(f"SELECT * FROM {self._table} WHERE id = ?", (self.id,))
+        if row is None:
+            raise NotFoundError(f"this {self._table[:-1].replace('_', ' ')} was deleted")
+        return row
+
+    @property
+    def name(self) -> str:
+        return str(self._get()["name"])
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Entity) and type(other) is type(self) and other.id == self.id
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self.id))
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r}>"
+
+
+class Project(_Entity):
+    """A project: a task, a label class map, datasets and issues."""
+
+    _table = "projects"
+
+    @property
+    def task(self) -> Task:
+        return "classification" if self._get()["task"] == "classification" else "detection"
+
+    @property
+    def default_conf(self) -> float:
+        return float(self._get()["default_conf"])
+
+    @property
+    def default_iou(self) -> float:
+        return float(self._get()["default_iou"])
+
+    def update(
+        self, *, default_conf: float | None = None, default_iou: float | None = None
+    ) -> None:
+        with self.store._transaction() as db:
+            if default_conf is not None:
+                db.execute(
+                    "UPDATE projects SET default_conf = ? WHERE id = ?",
+                    (check_unit(default_conf, "default confidence threshold"), self.id),
+                )
+            if default_iou is not None:
+                iou = check_unit(default_iou, "default IoU threshold")
+                if iou == 0.0:
+                    raise InputError("default IoU threshold must be above 0")
+                db.execute("UPDATE projects SET default_iou = ? WHERE id = ?", (iou, self.id))
+
+    def classes(self) -> list[ClassInfo]:
+        return [
+            ClassInfo(r["name"], int(r["class_id"]), r["color"], bool(r["ignore"]))
+            for r in self.store._rows(
+                "SELECT * FROM classes WHERE project_id = ? ORDER BY position", (self.id,)
+            )
+        ]
+
+    def add_classes(self, classes: Iterable[ClassSpec]) -> None:
+        """Declare classes (they stay in the map even while no object uses them)."""
+        with self.store._transaction() as db:
+            add_classes(db, self.id, classes, declared=True)
+
+    def class_map(self) -> Classes:
+        """The engine's class map (evaluation order = the project's class order)."""
+        infos = self.classes()
+        return Classes.from_ids([c.id for c in infos], [c.name for c in infos])
+
+    def to_dict(self) -> dict[str, Any]:
+        row = self._get()
+        return {
+            "name": row["name"],
+            "task": row["task"],
+            "default_conf": row["default_conf"],
+            "default_iou": row["default_iou"],
+            "created_at": row["created_at"],
+            "classes": [c.to_dict() for c in self.classes()],
+            "datasets": [d.name for d in self.datasets()],
+        }
+
+    # datasets
+    def datasets(self) -> list[Dataset]:
+        rows = self.store._rows(
+            "SELECT id FROM datasets WHERE project_id = ? ORDER BY name", (self.id,)
+        )
+        return [Dataset(self.store, r["id"]) for r in rows]
+
+    def dataset(self, name: str) -> Dataset:
+        row = self.store._row(
+            "SELECT id FROM datasets WHERE project_id = ? AND name = ?", (self.id, name)
+        )
+        if row is None:
+            known = ", ".join(d.name for d in self.datasets()) or "none yet"
+            raise NotFoundError(
+                f"project {self.name!r} has no dataset {name!r} (datasets: {known})"
+            )
+        return Dataset(self.store, row["id"])
+
+    def create_dataset(
+        self,
+        name: str,
+        data: DatasetTables | Any,
+        *,
+        replace: bool = False,
+        image_root: str | os.PathLike[str] | None = None,
+        progress: Progress | None = None,
+    ) -> Dataset:
+        """Store a labeled dataset (``DatasetTables`` or an SDK ``LabeledDataset``).
+
+        Everything is validated before anything is written; a name in use needs
+        ``replace=True``. ``image_root`` is the one local folder images may be served
+        from. Classes the labels use join the project's class map.
+        """
+        check_name(name, "dataset")
+        tables = _as_dataset_tables(data)
+        # Checked here to fail before writing anything, and again in the transaction
+        # that inserts (another writer may have taken the name meanwhile).
+        self._existing_dataset(self.store._connection, name, replace)
+        if self.task == "detection":
+            _require_boxes(tables.labels, "label")
+        else:
+            _one_per_frame(tables.labels, "label")
+        root = str(Path(image_root).resolve()) if image_root is not None else None
+        steps = 3
+        with self.store._write() as write:
+            if progress:
+                progress(0, steps)
+            write.parquet("frames.parquet", tables.frames)
+            write.parquet("labels.parquet", tables.labels)
+            if progress:
+                progress(1, steps)
+            if tables.embeddings.num_rows:
+                write.parquet("embeddings.parquet", tables.embeddings)
+            obj = write.publish()
+            if progress:
+                progress(2, steps)
+            with self.store._transaction() as db:
+                existing = self._existing_dataset(db, name, replace)
+                add_classes(db, self.id, tables.class_names, declared=False)
+                if existing is None:
+                    cursor = db.execute(
+                        "INSERT INTO datasets (project_id, name, object, num_frames, num_labels, "
+                        "image_root) VALUES (?, ?, ?, ?, ?, ?)",
+                        (self.id, name, obj, tables.frames.num_rows, tables.labels.num_rows, root),
+                    )
+                    dataset_id = int(cursor.lastrowid or 0)
+                    old: list[str] = []
+                else:
+                    dataset_id = existing
+                    old = [
+                        r[0]
+                        for r in db.execute(
+                            "SELECT object FROM datasets WHERE id = ?", (dataset_id,)
+                        )
+                    ]
+                    old += [
+                        r[0]
+                        for r in db.execute(
+                            "SELECT e.object FROM evaluations e JOIN inference_sets i "
+                            "ON e.inference_set_id = i.id WHERE i.dataset_id = ?",
+                            (dataset_id,),
+                        )
+                    ]
+                    db.execute(
+                        "DELETE FROM evaluations WHERE inference_set_id IN "
+                        "(SELECT id FROM inference_sets WHERE dataset_id = ?)",
+                        (dataset_id,),
+                    )
+                    db.execute(
+                        "UPDATE datasets SET object = ?, version = version + 1, num_frames = ?, "
+                        "num_labels = ?, image_root = COALESCE(?, image_root) WHERE id = ?",
+                        (obj, tables.frames.num_rows, tables.labels.num_rows, root, dataset_id),
+                    )
+                    self.store._drop_unused_classes(db, self.id)
+                crash_point("before-commit")
+            for name_ in old:
+                self.store.home.discard(name_)
+            if progress:
+                progress(3, steps)
+        return Dataset(self.store, dataset_id)
+
+    def _existing_dataset(self, db: sqlite3.Connection, name: str, replace: bool) -> int | None:
+        """The id of the dataset ``name``, None if there is none; a ``ConflictError`` if
+        there is one and ``replace`` is off."""
+        row = db.execute(
+            "SELECT id FROM datasets WHERE project_id = ? AND name = ?", (self.id, name)
+        ).fetchone()
+        if row is not None and not replace:
+            raise ConflictError(
+                f"project {self.name!r} has a dataset {name!r} already; "
+                "pass replace=True (--replace) to overwrite it"
+            )
+        return None if row is None else int(row[0])
+
+    def delete_dataset(self, name: str) -> None:
+        """Remove a dataset with its inference sets and segments (classes only they
+        used leave the map)."""
+        with self.store.home.write_lock():
+            dataset = self.dataset(name)
+            objects = dataset._objects()
+            with self.store._transaction() as db:
+                db.execute("DELETE FROM datasets WHERE id = ?", (dataset.id,))
+                self.store._drop_unused_classes(db, self.id)
+        for obj in objects:
+            self.store.home.discard(obj)
+
+    def _objects(self) -> list[str]:
+        return [obj for d in self.datasets() for obj in d._objects()]
+
+    # issues
+    def issues(self) -> list[Issue]:
+        rows = self.store._rows(
+            "SELECT id FROM issues WHERE project_id = ? ORDER BY name", (self.id,)
+        )
+        return [Issue(self.store, r["id"]) for r in rows]
+
+    def issue(self, name: str) -> Issue:
+        row = self.store._row(
+            "SELECT id FROM issues WHERE project_id = ? AND name = ?", (self.id, name)
+        )
+        if row is None:
+            raise NotFoundError(f"project {self.name!r} has no issue {name!r}")
+        return Issue(self.store, row["id"])
+
+    def create_issue(
+        self, name: str, elements: Iterable[IssueElement] = (), *, notes: str = ""
+    ) -> Issue:
+        check_name(name, "issue")
+        with self.store._transaction() as db:
+            if db.execute(
+                "SELECT id FROM issues WHERE project_id = ? AND name = ?", (self.id, name)
+            ).fetchone():
+                raise ConflictError(f"project {self.name!r} has an issue {name!r} already")
+            cursor = db.execute(
+                "INSERT INTO issues (uuid, project_id, name, notes) VALUES (?, ?, ?, ?)",
+                (str(uuid.uuid4()), self.id, name, notes),
+            )
+            issue = Issue(self.store, int(cursor.lastrowid or 0))
+            issue._insert_elements(db, elements)
+        return issue
+
+
+def _as_dataset_tables(data: Any) -> DatasetTables:
+    if isinstance(data, DatasetTables):
+        return data
+    to_tables = getattr(data, "to_tables", None)
+    if callable(to_tables):
+        tables = to_tables()
+        if isinstance(tables, DatasetTables):
+            return tables
+    raise InputError(
+        f"expected a labeled dataset (DatasetTables or LabeledDataset), got {type(data).__name__}"
+    )
+
+
+def _as_inference_tables(data: Any, frame_ids: pa.ChunkedArray) -> InferenceTables:
+    if isinstance(data, InferenceTables):
+        return InferenceTables.build(data.predictions, data.embeddings, frame_ids=frame_ids)
+    to_tables = getattr(data, "to_tables", None)
+    if callable(to_tables):
+        tables = to_tables(frame_ids=frame_ids)
+        if isinstance(tables, InferenceTables):
+            return tables
+    raise InputError(
+        f"expected inferences (InferenceTables or Inferences), got {type(data).__name__}"
+    )
+
+
+def _one_per_frame(table: pa.Table, what: str) -> None:
+    """Classification has one label and one prediction per frame."""
+    seen: set[str] = set()
+    for i, frame_id in enumerate(table.column("frame_id").to_pylist()):
+        if frame_id in seen:
+            raise InputError(
+                f"frame {frame_id!r} has a second {what}; a classification project takes one per frame",
+                record=i,
+            )
+        seen.add(frame_id)
+
+
+def _require_boxes(table: pa.Table, what: str) -> None:
+    missing = np.asarray(table.column("width").is_null().to_numpy(zero_copy_only=False))
+    if missing.any():
+        raise InputError(
+            f"{what} has no box, but this is a detection project",
+            record=int(np.flatnonzero(missing)[0]),
+        )
+
+
+class Dataset(_Entity):
+    """A labeled dataset: frames, labels, embeddings, its inference sets and segments."""
+
+    _table = "datasets"
+
+    @property
+    def project(self) -> Project:
+        return Project(self.store, int(self._get()["project_id"]))
+
+    @property
+    def version(self) -> int:
+        return int(self._get()["version"])
+
+    @property
+    def image_root(self) -> Path | None:
+        root = self._get()["image_root"]
+        return Path(root) if root else None
+
+    def _object(self) -> str:
+        return str(self._get()["object"])
+
+    def _objects(self) -> list[str]:
+        objects = [self._object()]
+        for inference_set in self.inference_sets():
+            objects += inference_set._objects()
+        return objects
+
+    def frames(self) -> pa.Table:
+        return self.store.read_table(self._object(), "frames.parquet")
+
+    def labels(self) -> pa.Table:
+        return self.store.read_table(self._object(), "labels.parquet")
+
+    def embeddings(self) -> pa.Table:
+        return self.store.read_table(self._object(), "embeddings.parquet")
+
+    def tables(self) -> DatasetTables:
+        """Frames, labels and embeddings as stored (validated when they were written)."""
+        embeddings = self.embeddings()
+        return DatasetTables(
+            self.frames(),
+            self.labels(),
+            embeddings if embeddings.num_columns else empty_embeddings(),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        row = self._get()
+        return {
+            "name": row["name"],
+            "version": row["version"],
+            "num_frames": row["num_frames"],
+            "num_labels": row["num_labels"],
+            "created_at": row["created_at"],
+            "inference_sets": [i.name for i in self.inference_sets()],
+            "segments": [s.name for s in self.segments()],
+        }
+
+    # inference sets
+    def inference_sets(self) -> list[InferenceSet]:
+        rows = self.store._rows(
+            "SELECT id FROM inference_sets WHERE dataset_id = ? ORDER BY name", (self.id,)
+        )
+        return [InferenceSet(self.store, r["id"]) for r in rows]
+
+    def inference_set(self, name: str) -> InferenceSet:
+        row = self.store._row(
+            "SELECT id FROM inference_sets WHERE dataset_id = ? AND name = ?", (self.id, name)
+        )
+        if row is None:
+            known = ", ".join(i.name for i in self.inference_sets()) or "none yet"
+            raise NotFoundError(
+                f"dataset {self.name!r} has no inference set {name!r} (inference sets: {known})"
+            )
+        return InferenceSet(self.store, row["id"])
+
+    def create_inference_set(
+        self,
+        name: str,
+        data: InferenceTables | Any,
+        *,
+        replace: bool = False,
+        progress: Progress | None = None,
+    ) -> InferenceSet:
+        """Store a model's predictions on this dataset (validated first; a name in use
+        needs ``replace=True``). Predicted classes join the project's class map."""
+        check_name(name, "inference set")
+        tables = _as_inference_tables(data, self.frames().column("frame_id"))
+        project = self.project
+        if project.task == "detection":
+            _require_boxes(tables.predictions, "prediction")
+        else:
+            _one_per_frame(tables.predictions, "prediction")
+        # Checked before writing anything, and again in the transaction that inserts.
+        self._existing_inference_set(self.store._connection, name, replace)
+        with self.store._write() as write:
+            if progress:
+                progress(0, 2)
+            write.parquet("predictions.parquet", tables.predictions)
+            if tables.embeddings.num_rows:
+                write.parquet("embeddings.parquet", tables.embeddings)
+            obj = write.publish()
+            if progress:
+                progress(1, 2)
+            with self.store._transaction() as db:
+                existing = self._existing_inference_set(db, name, replace)
+                add_classes(db, project.id, tables.class_names, declared=False)
+                if existing is None:
+                    cursor = db.execute(
+                        "INSERT INTO inference_sets (dataset_id, name, object, num_predictions) "
+                        "VALUES (?, ?, ?, ?)",
+                        (self.id, name, obj, tables.predictions.num_rows),
+                    )
+                    set_id = int(cursor.lastrowid or 0)
+                    old: list[str] = []
+                else:
+                    set_id = existing
+                    old = [
+                        r[0]
+                        for r in db.execute(
+                            "SELECT object FROM inference_sets WHERE id = ?", (set_id,)
+                        )
+                    ]
+                    old += [
+                        r[0]
+                        for r in db.execute(
+                            "SELECT object FROM evaluations WHERE inference_set_id = ?", (set_id,)
+                        )
+                    ]
+                    db.execute("DELETE FROM evaluations WHERE inference_set_id = ?", (set_id,))
+                    db.execute(
+                        "UPDATE inference_sets SET object = ?, version = version + 1, "
+                        "num_predictions = ? WHERE id = ?",
+                        (obj, tables.predictions.num_rows, set_id),
+                    )
+                    self.store._drop_unused_classes(db, project.id)
+                crash_point("before-commit")
+            for name_ in old:
+                self.store.home.discard(name_)
+            if progress:
+                progress(2, 2)
+        return InferenceSet(self.store, set_id)
+
+    def _existing_inference_set(
+        self, db: sqlite3.Connection, name: str, replace: bool
+    ) -> int | None:
+        """The id of the inference set ``name``, None if there is none; a
+        ``ConflictError`` if there is one and ``replace`` is off."""
+        row = db.execute(
+            "SELECT id FROM inference_sets WHERE dataset_id = ? AND name = ?", (self.id, name)
+        ).fetchone()
+        if row is not None and not replace:
+            raise ConflictError(
+                f"dataset {self.name!r} has an inference set {name!r} already; "
+                "pass replace=True (--replace) to overwrite it"
+            )
+        return None if row is None else int(row[0])
+
+    def delete_inference_set(self, name: str) -> None:
+        """Remove an inference set (classes only it used leave the map)."""
+        with self.store.home.write_lock():
+            inference_set = self.inference_set(name)
+            objects = inference_set._objects()
+            project_id = int(self._get()["project_id"])
+            with self.store._transaction() as db:
+                db.execute("DELETE FROM inference_sets WHERE id = ?", (inference_set.id,))
+                self.store._drop_unused_classes(db, project_id)
+        for obj in objects:
+            self.store.home.discard(obj)
+
+    # segments
+    def segments(self) -> list[Segment]:
+        """Every segment, starting with the "All Frames" split that always exists."""
+        rows = self.store._rows(
+            "SELECT id FROM segments WHERE dataset_id = ? ORDER BY type, name", (self.id,)
+        )
+        return [Segment.all_frames(self), *(Segment(self.store, r["id"]) for r in rows)]
+
+    def segment(self, name: str) -> Segment:
+        if name == ALL_FRAMES:
+            return Segment.all_frames(self)
+        row = self.store._row(
+            "SELECT id FROM segments WHERE dataset_id = ? AND name = ?", (self.id, name)
+        )
+        if row is None:
+            raise NotFoundError(f"dataset {self.name!r} has no segment {name!r}")
+        return Segment(self.store, row["id"])
+
+    def create_segment(
+        self,
+        name: str,
+        *,
+        type: SegmentType = "scenario",
+        frames: Iterable[str] | None = None,
+        query: str | None = None,
+        precision: float | None = None,
+        recall: float | None = None,
+        f1_score: float | None = None,
+    ) -> Segment:
+        """A named set of frames (``frames``) or a saved metadata ``query``, with optional
+        pass/fail thresholds in [0, 1]."""
+        check_name(name, "segment")
+        if name == ALL_FRAMES:
+            raise ConflictError(f"{ALL_FRAMES!r} is the built-in split of every frame")
+        if type not in SEGMENT_TYPES:
+            raise InputError(
+                f"segment type must be one of {', '.join(SEGMENT_TYPES)}, got {type!r}"
+            )
+        if (frames is None) == (query is None):
+            raise InputError("a segment takes either frames or a query")
+        frame_json = None
+        if frames is not None:
+            ids = [str(f) for f in frames]
+            known = set(self.frames().column("frame_id").to_pylist())
+            unknown = [f for f in ids if f not in known]
+            if unknown:
+                raise InputError(f"segment {name!r}: unknown frame {unknown[0]!r}")
+            frame_json = json.dumps(sorted(set(ids)))
+        if query is not None:
+            self.query(query)  # validate now, not at first use
+        with self.store._transaction() as db:
+            if db.execute(
+                "SELECT id FROM segments WHERE dataset_id = ? AND name = ?", (self.id, name)
+            ).fetchone():
+                raise ConflictError(f"dataset {self.name!r} has a segment {name!r} already")
+            cursor = db.execute(
+                "INSERT INTO segments (uuid, dataset_id, name, type, frame_ids, query, "
+                "precision_threshold, recall_threshold, f1_threshold) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    str(uuid.uuid4()), self.id, name, type, frame_json, query,
+                    check_unit(precision, "precision threshold"),
+                    check_unit(recall, "recall threshold"),
+                    check_unit(f1_score, "F1 threshold"),
+                ),
+            )  # fmt: skip
+        return Segment(self.store, int(cursor.lastrowid or 0))
+
+    def _selection(self, segment: Segment | str | None) -> list[str] | None:
+        """The frame ids of a segment (or the segment so named) for an engine query;
+        None for every frame."""
+        if segment is None:
+            return None
+        found = self.segment(segment) if isinstance(segment, str) else segment
+        return self.store.segment_frames.selection(found)
+
+    def query(self, expression: str) -> list[str]:
+        """Frame ids matching a query over metadata and label statistics (see
+        docs/queries.md), in frame order."""
+        from shoal.store._frames_query import select_frames
+
+        return select_frames(self.frames(), self.labels(), expression)
+
+
+class InferenceSet(_Entity):
+    """A named model run on a dataset: its predictions, and its cached evaluations."""
+
+    _table = "inference_sets"
+
+    @property
+    def dataset(self) -> Dataset:
+        return Dataset(self.store, int(self._get()["dataset_id"]))
+
+    @property
+    def version(self) -> int:
+        return int(self._get()["version"])
+
+    def _object(self) -> str:
+        return str(self._get()["object"])
+
+    def _objects(self) -> list[str]:
+        rows = self.store._rows(
+            "SELECT object FROM evaluations WHERE inference_set_id = ?", (self.id,)
+        )
+        return [self._object(), *(r[0] for r in rows)]
+
+    def predictions(self) -> pa.Table:
+        return self.store.read_table(self._object(), "predictions.parquet")
+
+    def to_dict(self) -> dict[str, Any]:
+        row = self._get()
+        return {
+            "name": row["name"],
+            "dataset": self.dataset.name,
+            "version": row["version"],
+            "num_predictions": row["num_predictions"],
+            "created_at": row["created_at"],
+        }
+
+    # evaluations: every query below runs on the store's cached evaluation, holding
+    # its lock (the engine's evaluation objects are not safe to share between threads)
+    def evaluate(self, *, iou_thresholds: Sequence[float] | None = None) -> StoredEvaluation:
+        """The engine's evaluation of these predictions against the dataset's labels.
+
+        It is the store's cached object (one per inference set version, shared by
+        every caller of this store), so asking again costs nothing. Detection matching
+        is also kept on disk, so reopening a project answers without matching again.
+        The object is not safe to query from several threads at once: there, query
+        inside ``with inference_set.evaluation() as ev:`` (or ``use``).
+        ``iou_thresholds`` (a custom grid) builds an evaluation of its own, uncached.
+        """
+        if iou_thresholds is not None:
+            return build_evaluation(self, iou_thresholds=iou_thresholds)
+        return self.store.evaluations.entry(self).evaluation
+
+    @contextlib.contextmanager
+    def evaluation(self) -> Iterator[StoredEvaluation]:
+        """The cached evaluation, for this thread alone until the block ends."""
+        with self.store.evaluations.hold(self) as entry:
+            yield entry.evaluation
+
+    def use(self, query: Callable[[StoredEvaluation], T]) -> T:
+        """``query(evaluation)`` on the cached evaluation, under its lock."""
+        return self.store.evaluations.use(self, query)
+
+    def metrics(
+        self,
+        *,
+        conf: Confidence | None = None,
+        iou: float | None = None,
+        segment: Segment | str | None = None,
+        include: Iterable[Include] = ("report", "confusion_matrix"),
+        curve_points: int | None = None,
+    ) -> Metrics:
+        """Report, confusion matrix, COCO summary, PR curves and best thresholds (those
+        in ``include``) at (conf, iou), the project's defaults unless given, on a
+        segment's frames (default: every frame)."""
+        dataset = self.dataset
+        conf_value, iou_value = operating_point(dataset.project, conf, iou)
+        frames = dataset._selection(segment)
+        wanted = list(include)
+        with self.store.evaluations.hold(self) as entry:
+            return compute_metrics(
+                entry.evaluation, entry.version, wanted, conf_value, iou_value, frames,
+                curve_points,
+            )  # fmt: skip
+
+    def outcomes(
+        self,
+        *,
+        conf: Confidence | None = None,
+        iou: float | None = None,
+        segment: Segment | str | None = None,
+    ) -> Outcomes:
+        """Every counted prediction and ground truth with its outcome (TP, FP, FN),
+        reason, partner and IoU at (conf, iou) on a segment's frames (filter, sort and
+        page the answer with its own methods)."""
+        dataset = self.dataset
+        conf_value, iou_value = operating_point(dataset.project, conf, iou)
+        frames = dataset._selection(segment)
+        return self.use(lambda evaluation: outcomes_at(evaluation, conf_value, iou_value, frames))
+
+    def regression_results(
+        self, *, conf: Confidence | None = None, iou: float | None = None
+    ) -> list[SegmentResult]:
+        """Every segment's pass/fail result against its thresholds ("All Frames" first);
+        see ``shoal.analysis.regression``."""
+        dataset = self.dataset
+        conf_value, iou_value = operating_point(dataset.project, conf, iou)
+        specs = [segment.spec() for segment in dataset.segments()]
+        return self.use(
+            lambda evaluation: evaluate_segments(evaluation, specs, conf=conf_value, iou=iou_value)
+        )
+
+    def compare(
+        self,
+        other: InferenceSet,
+        *,
+        conf: Confidence | None = None,
+        iou: float | None = None,
+        segment: Segment | str | None = None,
+    ) -> Comparison:
+        """``other`` against this inference set (the base), both on one dataset; see
+        ``shoal.analysis.compare``."""
+        dataset = self.dataset
+        if other.dataset.id != dataset.id:
+            raise InputError("compare inference sets of the same dataset")
+        conf_value, iou_value = operating_point(dataset.project, conf, iou)
+        frames = dataset._selection(segment)
+        with self.store.evaluations.hold_many([self, other]) as (base, changed):
+            return compare(
+                base.evaluation, changed.evaluation, conf=conf_value, iou=iou_value, frames=frames
+            )
+
+
+def operating_point(
+    project: Project, conf: Confidence | None, iou: float | None
+) -> tuple[Confidence, float]:
+    """(conf, iou), each the project's default where not given."""
+    return (project.default_conf if conf is None else conf), (
+        project.default_iou if iou is None else float(iou)
+    )
+
+
+def regression_results(
+    inference_set: InferenceSet,
+    *,
+    conf: Confidence | None = None,
+    iou: float | None = None,
+) -> list[SegmentResult]:
+    """Every segment's regression-test result (All Frames first) at (conf, iou), the
+    project's defaults unless given."""
+    return inference_set.regression_results(conf=conf, iou=iou)
+
+
+def compare_inference_sets(
+    base: InferenceSet,
+    other: InferenceSet,
+    *,
+    conf: Confidence | None = None,
+    iou: float | None = None,
+    segment: str | None = None,
+) -> Comparison:
+    """``other`` against ``base`` (both on one dataset) at (conf, iou), optionally on one
+    segment's frames."""
+    return base.compare(other, conf=conf, iou=iou, segment=segment)
+
+
+class Segment:
+    """A named set of frames of a dataset, with optional pass/fail thresholds.
+
+    "All Frames" is the built-in split of every frame: it has no catalog row of its own
+    (``id`` None) and cannot be renamed or deleted, but takes thresholds like any other
+    segment (kept per dataset), so it can be a regression test's scope.
+    """
+
+    def __init__(self, store: Store, row_id: int | None, *, dataset: Dataset | None = None) -> None:
+        self.store = store
+        self.id = row_id
+        self._dataset = dataset
+
+    @classmethod
+    def all_frames(cls, dataset: Dataset) -> Segment:
+        return cls(dataset.store, None, dataset=dataset)
+
+    def _get(self) -> sqlite3.Row | None:
+        if self.id is None:
+            return None
+        row = self.store._row("SELECT * FROM segments WHERE id = ?", (self.id,))
+        if row is None:
+            raise NotFoundError("this segment was deleted")
+        return row
+
+    @property
+    def dataset(self) -> Dataset:
+        row = self._get()
+        if row is not None:
+            return Dataset(self.store, int(row["dataset_id"]))
+        if self._dataset is None:
+            raise ShoalError("a segment without a row needs its dataset")
+        return self._dataset
+
+    @property
+    def name(self) -> str:
+        row = self._get()
+        return ALL_FRAMES if row is None else str(row["name"])
+
+    @property
+    def uuid(self) -> str:
+        row = self._get()
+        if row is None:
+            return str(uuid.uuid5(uuid.NAMESPACE_URL, f"shoal:all-frames:{self.dataset.id}"))
+        return str(row["uuid"])
+
+    @property
+    def type(self) -> SegmentType:
+        row = self._get()
+        value = "split" if row is None else row["type"]
+        return (
+            "regression_test"
+            if value == "regression_test"
+            else ("split" if value == "split" else "scenario")
+        )
+
+    @property
+    def query(self) -> str | None:
+        row = self._get()
+        return None if row is None else row["query"]
+
+    @property
+    def thresholds(self) -> dict[str, float | None]:
+        row = self._get()
+        if row is None:
+            row = self.store._row(
+                "SELECT * FROM all_frames_thresholds WHERE dataset_id = ?", (self.dataset.id,)
+            )
+        if row is None:
+            return {key: None for key in _THRESHOLD_COLUMNS}
+        return {key: row[column] for key, column in _THRESHOLD_COLUMNS.items()}
+
+    def set_thresholds(self, **thresholds: float | None) -> None:
+        """Change thresholds in place: ``precision=``, ``recall=``, ``f1_score=`` (None
+        removes one). "All Frames" takes them too."""
+        unknown = set(thresholds) - set(_THRESHOLD_COLUMNS)
+        if unknown:
+            raise InputError(
+                f"unknown threshold {sorted(unknown)[0]!r}; use precision, recall or f1_score"
+            )
+        values = {
+            _THRESHOLD_COLUMNS[key]: check_unit(value, f"{key} threshold")
+            for key, value in thresholds.items()
+        }
+        dataset_id = self.dataset.id if self.id is None else None
+        with self.store._transaction() as db:
+            for column, value in values.items():
+                if dataset_id is None:
+                    db.execute(f"UPDATE segments SET {column} = ? WHERE id = ?", (value, self.id))
+                else:
+                    db.execute(
+                        f"INSERT INTO all_frames_thresholds (dataset_id, {column}) VALUES (?, ?) "
+                        f"ON CONFLICT (dataset_id) DO UPDATE SET {column} = excluded.{column}",
+                        (dataset_id, value),
+                    )
+
+    def frame_ids(self) -> list[str]:
+        """The segment's frame ids (a saved query's are cached per dataset version)."""
+        selected = self.store.segment_frames.selection(self)
+        if selected is None:
+            return list(self.dataset.frames().column("frame_id").to_pylist())
+        return selected
+
+    def spec(self) -> SegmentSpec:
+        """The segment as the analysis layer takes it (frames resolved now)."""
+        return SegmentSpec(
+            name=self.name,
+            type=self.type,
+            uuid=self.uuid,
+            frame_ids=self.store.segment_frames.selection(self),
+            thresholds=self.thresholds,
+        )
+
+    def rename(self, name: str) -> None:
+        """A new name for the segment (its uuid stays); a name in use is a
+        ``ConflictError``."""
+        if self.id is None:
+            raise InputError(f"the {ALL_FRAMES!r} split cannot be renamed")
+        check_name(name, "segment")
+        if name == ALL_FRAMES:
+            raise ConflictError(f"{ALL_FRAMES!r} is the built-in split of every frame")
+        dataset = self.dataset
+        with self.store._transaction() as db:
+            if db.execute(
+                "SELECT id FROM segments WHERE dataset_id = ? AND name = ? AND id != ?",
+                (dataset.id, name, self.id),
+            ).fetchone():
+                raise ConflictError(f"dataset {dataset.name!r} has a segment {name!r} already")
+            db.execute("UPDATE segments SET name = ? WHERE id = ?", (name, self.id))
+
+    def delete(self) -> None:
+        if self.id is None:
+            raise InputError(f"the {ALL_FRAMES!r} split cannot be deleted")
+        with self.store._transaction() as db:
+            db.execute("DELETE FROM segments WHERE id = ?", (self.id,))
+
+    def to_dict(self) -> dict[str, Any]:
+        selected = self.store.segment_frames.selection(self)
+        count = int(self.dataset._get()["num_frames"]) if selected is None else len(selected)
+        return {
+            "uuid": self.uuid,
+            "name": self.name,
+            "type": self.type,
+            "query": self.query,
+            "thresholds": self.thresholds,
+            "frame_count": count,
+        }
+
+    def __repr__(self) -> str:
+        return f"<Segment {self.name!r} ({self.type})>"
+
+
+class Issue(_Entity):
+    """A named collection of frames or crops, with a status and notes."""
+
+    _table = "issues"
+
+    @property
+    def status(self) -> str:
+        return str(self._get()["status"])
+
+    @property
+    def notes(self) -> str:
+        return str(self._get()["notes"])
+
+    @property
+    def uuid(self) -> str:
+        return str(self._get()["uuid"])
+
+    def elements(self) -> list[IssueElement]:
+        rows = self.store._rows(
+            "SELECT * FROM issue_elements WHERE issue_id = ? ORDER BY position", (self.id,)
+        )
+        return [
+            IssueElement(
+                r["dataset"], r["frame_id"], r["element_kind"], r["element_id"], r["inference_set"]
+            )
+            for r in rows
+        ]
+
+    def _insert_elements(self, db: sqlite3.Connection, elements: Iterable[IssueElement]) -> None:
+        start = db.execute(
+            "SELECT COALESCE(MAX(position), -1) + 1 FROM issue_elements WHERE issue_id = ?",
+            (self.id,),
+        ).fetchone()[0]
+        for offset, element in enumerate(elements):
+            if element.element_kind not in ("frame", "label", "prediction"):
+                raise InputError(
+                    f"issue element kind {element.element_kind!r} is not frame, label or prediction"
+                )
+            db.execute(
+                "INSERT INTO issue_elements (issue_id, position, dataset, frame_id, element_kind, "
+                "element_id, inference_set) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (self.id, start + offset, element.dataset, element.frame_id, element.element_kind,
+                 element.element_id, element.inference_set),
+            )  # fmt: skip
+
+    def add_elements(self, elements: Iterable[IssueElement]) -> None:
+        with self.store._transaction() as db:
+            self._insert_elements(db, elements)
+            db.execute(
+                "UPDATE issues SET updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?",
+                (self.id,),
+            )
+
+    def update(self, *, status: str | None = None, notes: str | None = None) -> None:
+        if status is not None and status not in ISSUE_STATUSES:
+            raise InputError(
+                f"issue status must be one of {', '.join(ISSUE_STATUSES)}, got {status!r}"
+            )
+        with self.store._transaction() as db:
+            if status is not None:
+                db.execute("UPDATE issues SET status = ? WHERE id = ?", (status, self.id))
+            if notes is not None:
+                db.execute("UPDATE issues SET notes = ? WHERE id = ?", (notes, self.id))
+            db.execute(
+                "UPDATE issues SET updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?",
+                (self.id,),
+            )
+
+    def delete(self) -> None:
+        with self.store._transaction() as db:
+            db.execute("DELETE FROM issues WHERE id = ?", (self.id,))
+
+    def to_dict(self) -> dict[str, Any]:
+        row = self._get()
+        return {
+            "uuid": row["uuid"],
+            "name": row["name"],
+            "status": row["status"],
+            "notes": row["notes"],
+            "created_at": row["created_at"],
+            "updated_at": row["updated_at"],
+            "elements": [e.to_dict() for e in self.elements()],
+        }

@@ -1,0 +1,99 @@
+"""What a metrics query of a stored inference set answers, in one object.
+
+The numbers are the engine's (``report``, ``confusion_matrix``, ``coco_summary``,
+``pr_curves``, ``best_thresholds``); this module only asks for the ones wanted, at one
+operating point and frame selection, so the server, the CLI and scripts ask the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from shoal.engine.detection.metrics import CocoSummary
+from shoal.engine.evaluation import Evaluation
+from shoal.engine.metrics import (
+    ClassificationReport,
+    ConfusionMatrix,
+    Outcomes,
+    PRCurve,
+    ThresholdChoice,
+)
+
+__all__ = ["INCLUDE", "Include", "Metrics", "compute_metrics", "outcomes_at"]
+
+Include = Literal["report", "confusion_matrix", "coco_summary", "pr_curves", "best_thresholds"]
+INCLUDE: tuple[Include, ...] = (
+    "report",
+    "confusion_matrix",
+    "coco_summary",
+    "pr_curves",
+    "best_thresholds",
+)
+Confidence = float | Mapping[str, float]
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """The metrics of one inference set (at ``version``); a part not asked for (or not
+    defined for the task: ``coco_summary`` of classification) is None."""
+
+    version: int
+    report: ClassificationReport | None = None
+    confusion_matrix: ConfusionMatrix | None = None
+    coco_summary: CocoSummary | None = None
+    pr_curves: dict[str, PRCurve] | None = None
+    best_thresholds: dict[str, ThresholdChoice] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The parts computed, as JSON-ready dicts (the REST answer's shape)."""
+        out: dict[str, Any] = {"version": self.version}
+        if self.report is not None:
+            out["report"] = self.report.to_dict()
+        if self.confusion_matrix is not None:
+            out["confusion_matrix"] = self.confusion_matrix.to_dict()
+        if self.coco_summary is not None:
+            out["coco_summary"] = self.coco_summary.to_dict()
+        if self.pr_curves is not None:
+            out["pr_curves"] = {k: v.to_dict() for k, v in self.pr_curves.items()}
+        if self.best_thresholds is not None:
+            out["best_thresholds"] = {k: v.to_dict() for k, v in self.best_thresholds.items()}
+        return out
+
+
+def compute_metrics(
+    evaluation: Evaluation,
+    version: int,
+    include: Collection[Include],
+    conf: Confidence,
+    iou: float,
+    frames: Sequence[str] | None,
+    curve_points: int | None = None,
+) -> Metrics:
+    """The parts of ``include`` at (conf, iou) on ``frames`` (None: every frame);
+    ``curve_points`` downsamples each PR curve for drawing (``PRCurve.downsampled``)."""
+    selection = None if frames is None else list(frames)
+    wanted = set(include)
+    report = matrix = summary = curves = best = None
+    if "report" in wanted:
+        report = evaluation.report(conf, iou, frames=selection)
+    if "confusion_matrix" in wanted:
+        matrix = evaluation.confusion_matrix(conf, iou, frames=selection)
+    if "coco_summary" in wanted and evaluation.has_coco_summary:
+        summary = evaluation.coco_summary(frames=selection)
+    if "pr_curves" in wanted:
+        curves = evaluation.pr_curves(iou=iou, frames=selection)
+    if "best_thresholds" in wanted:
+        best = evaluation.best_thresholds(iou=iou, frames=selection)
+    if curves is not None and curve_points is not None:
+        curves = {k: v.downsampled(curve_points) for k, v in curves.items()}
+    return Metrics(version, report, matrix, summary, curves, best)
+
+
+def outcomes_at(
+    evaluation: Evaluation, conf: Confidence, iou: float, frames: Sequence[str] | None
+) -> Outcomes:
+    """Every counted object's outcome at (conf, iou) on ``frames`` (``iou`` is ignored
+    for classification)."""
+    return evaluation.outcomes(conf, iou, frames=None if frames is None else list(frames))

@@ -1,0 +1,60 @@
+"""The one rule for names the store keeps.
+
+Projects, datasets, inference sets, segments and issues are addressed by name in URL
+paths (``/api/v1/projects/{project}/datasets/{dataset}``), in CLI arguments and in
+file names of exports, so their names must survive all three: 1 to 200 characters, no
+``/`` or ``\\``, no control characters, not ``.`` or ``..``, and no space at either end.
+
+Class names come from the data (a COCO ``categories`` entry, a YOLO ``names`` list) and
+travel in query strings and JSON bodies, never as a path segment, so they only have to
+be 1 to 200 characters without control characters.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+from shoal.errors import InputError
+
+__all__ = ["MAX_NAME_LENGTH", "check_class_name", "check_name"]
+
+MAX_NAME_LENGTH = 200
+_SEPARATORS = ("/", "\\")
+
+
+def _control_character(name: str) -> str | None:
+    for character in name:
+        if unicodedata.category(character) == "Cc":
+            return character
+    return None
+
+
+def _check_length_and_controls(name: object, what: str) -> str:
+    if not isinstance(name, str) or not name or len(name) > MAX_NAME_LENGTH:
+        raise InputError(f"{what} name must be 1 to {MAX_NAME_LENGTH} characters, got {name!r}")
+    control = _control_character(name)
+    if control is not None:
+        raise InputError(f"{what} name {name!r} has a control character ({control!r})")
+    return name
+
+
+def check_name(name: object, what: str) -> str:
+    """``name`` if it may name a project, dataset, inference set, segment or issue
+    (``what`` says which, for the message); else an ``InputError`` saying why."""
+    checked = _check_length_and_controls(name, what)
+    if checked != checked.strip():
+        raise InputError(f"{what} name {checked!r} starts or ends with a space")
+    for separator in _SEPARATORS:
+        if separator in checked:
+            raise InputError(
+                f"{what} name {checked!r} has a {separator!r}, which a URL path or a file "
+                "name cannot carry"
+            )
+    if checked in (".", ".."):
+        raise InputError(f"{what} name {checked!r} is not a name a URL path can carry")
+    return checked
+
+
+def check_class_name(name: object) -> str:
+    """``name`` if it may name a class: 1 to 200 characters, no control characters."""
+    return _check_length_and_controls(name, "class")
