@@ -104,11 +104,11 @@ def _broken(**changes: object) -> dict:
         ({"annotations__1__bbox": [1, 2, -3, 4]}, "negative width"),
         ({"annotations__1__bbox": [1, 2, 3]}, "expected [x, y, width, height]"),
         ({"annotations__1__bbox": [1, 2, "x", 4]}, "not a number"),
-        ({"annotations__1__category_id": 42}, "category_id 42 is not a category"),
-        ({"annotations__1__image_id": 99}, "image_id 99 is not an image"),
-        ({"annotations__1__id": 10}, "duplicate label id '10'"),
+        ({"annotations__1__category_id": 42}, "category_id 42 is not in categories"),
+        ({"annotations__1__image_id": 99}, "image_id 99 is not in images"),
+        ({"annotations__1__id": 10}, "duplicate annotation id 10"),
         ({"images__1__width": -5}, "width -5 is not a positive"),
-        ({"images__1__id": 1}, "duplicate frame id '1'"),
+        ({"images__1__id": 1}, "duplicate image id 1"),
     ],
 )
 def test_bad_ground_truth_names_the_record(
@@ -124,17 +124,19 @@ def test_bad_ground_truth_names_the_record(
     assert message in error.value.message
 
 
-def test_nan_is_rejected(tmp_path: Path) -> None:
+def test_nan_is_rejected_naming_the_record_and_field(tmp_path: Path) -> None:
     path = tmp_path / "gt.json"
     path.write_text(json.dumps(COCO).replace('"area": 900', '"area": NaN'))
-    with pytest.raises(InputError, match=r"gt\.json: record line 1: is not valid JSON"):
+    with pytest.raises(InputError) as error:
         from_coco(path)
+    assert (error.value.source, error.value.record) == (str(path), "annotations[0]")
+    assert error.value.message == "area NaN is not finite"
 
 
 def test_truncated_json_is_an_input_error(tmp_path: Path) -> None:
     path = tmp_path / "gt.json"
     path.write_text(json.dumps(COCO)[:-30])
-    with pytest.raises(InputError, match="is not valid JSON"):
+    with pytest.raises(InputError, match="malformed JSON at line 1"):
         from_coco(path)
 
 
@@ -142,16 +144,16 @@ def test_truncated_json_is_an_input_error(tmp_path: Path) -> None:
     ("result", "message"),
     [
         ({"image_id": 1, "category_id": 7, "bbox": [0, 0, 1, 1], "score": 1.5}, "not in [0, 1]"),
-        ({"image_id": 5, "category_id": 7, "bbox": [0, 0, 1, 1]}, "not a frame of the dataset"),
-        ({"image_id": 1, "category_id": 8, "bbox": [0, 0, 1, 1]}, "not a known category"),
-        ({"image_id": 1, "category_id": 7}, "has no bbox"),
+        ({"image_id": 5, "category_id": 7, "bbox": [0, 0, 1, 1]}, "is not in the ground truth"),
+        ({"image_id": 1, "category_id": 8, "bbox": [0, 0, 1, 1]}, "is not a ground-truth category"),
+        ({"image_id": 1, "category_id": 7}, 'missing "bbox"'),
     ],
 )
 def test_bad_results_name_the_record(result: dict, message: str) -> None:
     good = {"image_id": 1, "category_id": 7, "bbox": [0, 0, 1, 1], "score": 0.1}
     with pytest.raises(InputError) as error:
         from_coco_results([good, result], from_coco(COCO))
-    assert error.value.record == "1"
+    assert error.value.record == 1
     assert message in error.value.message
 
 

@@ -16,7 +16,7 @@ from numpy.typing import ArrayLike, NDArray
 from shoal.engine.detection.annotations import GroundTruth, Predictions
 from shoal.engine.detection.evaluator import DetectionEvaluation, Protocol, evaluate
 from shoal.errors import InputError
-from shoal.formats.coco import read_coco_ground_truth, read_coco_results
+from shoal.formats.coco import parse_coco_ground_truth, read_coco_results
 
 __all__ = ["evaluate_detections", "predictions_from_table"]
 
@@ -32,6 +32,7 @@ def evaluate_detections(
     iou_thresholds: ArrayLike | None = None,
     protocol: Protocol = "coco",
     pixel_inclusive: bool = False,
+    ignore_flag: bool = False,
     progress: Progress | None = None,
 ) -> DetectionEvaluation:
     """Match predictions against ground truth once; query any operating point after.
@@ -46,17 +47,23 @@ def evaluate_detections(
     those are instant, others are matched once on first use. ``protocol`` is ``"coco"``
     (pycocotools' rules) or ``"voc"`` (PASCAL VOC matching, all-point AP);
     ``pixel_inclusive`` uses the VOC devkit's "+1 pixel" box convention.
-    ``progress(done, total)`` is called while large files load.
+    ``ignore_flag=True`` honours COCO ``ignore`` flags in a ground-truth file (by default
+    they do not count, as in pycocotools). ``progress(done, total)`` is called while
+    large files load.
     """
-    gt = (
-        ground_truth
-        if isinstance(ground_truth, GroundTruth)
-        else read_coco_ground_truth(ground_truth, progress=progress)
-    )
+    file_names = None
+    if isinstance(ground_truth, GroundTruth):
+        gt = ground_truth
+    else:
+        parsed = parse_coco_ground_truth(ground_truth, progress=progress)
+        gt = parsed.ground_truth(ignore_flag=ignore_flag)
+        file_names = parsed.frame_file_names()
     if isinstance(predictions, Predictions):
         dt = predictions
-    elif isinstance(predictions, (str, os.PathLike, bytes, list)):
-        dt = read_coco_results(predictions, gt, progress=progress)
+    elif isinstance(predictions, str | os.PathLike | bytes | list) or (
+        isinstance(predictions, dict) and "annotations" in predictions
+    ):
+        dt = read_coco_results(predictions, gt, file_names=file_names, progress=progress)
     else:
         dt = predictions_from_table(predictions, gt)
     return evaluate(

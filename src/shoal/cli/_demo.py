@@ -71,7 +71,7 @@ def register(commands: Any) -> None:
 
 def write_sample(directory: Path, num_images: int) -> tuple[Path, Path]:
     """Write ``gt.json`` and ``predictions.json``; the same arguments give the same bytes."""
-    from shoal.synthetic import generate_coco
+    from shoal.demo.synthetic import generate_coco
 
     gt, predictions = generate_coco(num_images, seed=DEMO_SEED)
     directory.mkdir(parents=True, exist_ok=True)
@@ -155,6 +155,7 @@ def run(args: argparse.Namespace) -> int:
         iou=args.iou,
         protocol="coco",
         pixel_inclusive=False,
+        honor_ignore=False,
         json=None,
     )
     return _eval.run(eval_args)

@@ -11,6 +11,12 @@ from typing import Any
 import orjson
 
 from shoal.cli._progress import ProgressBar
+from shoal.cli._reports import (
+    format_confusion_matrix,
+    format_largest_confusions,
+    format_report,
+    format_scores,
+)
 
 MATRIX_MAX_CLASSES = 12
 
@@ -44,6 +50,12 @@ def register(commands: Any) -> None:
         action="store_true",
         help="VOC devkit box convention: a box covers width + 1 pixels",
     )
+    parser.add_argument(
+        "--honor-ignore",
+        action="store_true",
+        help='count annotations marked "ignore": 1 as ignored ground truth (pycocotools, '
+        "and so Shoal by default, overwrites the flag with iscrowd)",
+    )
     parser.add_argument("--json", type=Path, metavar="OUT", help="also write the results here")
     parser.set_defaults(run=run)
 
@@ -60,12 +72,16 @@ def _unit_float(text: str) -> float:
 
 def run(args: argparse.Namespace) -> int:
     import shoal
+    from shoal.formats.coco import parse_coco_ground_truth, read_coco_results
 
     started = time.perf_counter()
     with ProgressBar(f"loading {args.ground_truth.name}") as bar:
-        gt = shoal.read_coco_ground_truth(args.ground_truth, progress=bar)
+        parsed = parse_coco_ground_truth(args.ground_truth, progress=bar)
+        gt = parsed.ground_truth(ignore_flag=args.honor_ignore)
     with ProgressBar(f"loading {args.predictions.name}") as bar:
-        dt = shoal.read_coco_results(args.predictions, gt, progress=bar)
+        dt = read_coco_results(
+            args.predictions, gt, file_names=parsed.frame_file_names(), progress=bar
+        )
     ev = shoal.evaluate_detections(
         gt,
         dt,
@@ -120,21 +136,20 @@ def render(ev: Any, result: dict[str, Any], *, conf: float, iou: float, seconds:
     if "coco" in result:
         lines += ["COCO summary (bbox)", str(ev.coco_summary()), ""]
     else:
-        ap = result["voc"]["ap"]
         lines.append(f"PASCAL VOC AP at IoU {iou:g}")
-        lines += [f"  {name:>20}  {value:.4f}" for name, value in ap.items()]
-        lines.append("")
+        lines += [format_scores(result["voc"]["ap"], score="AP"), ""]
     lines += [
         f"Per-class report at conf >= {conf:g}, IoU >= {iou:g}",
-        str(ev.report(conf, iou)),
+        format_report(ev.report(conf, iou)),
         "",
     ]
     matrix = ev.confusion_matrix(conf, iou)
     if len(matrix.labels) - 1 <= MATRIX_MAX_CLASSES:
-        lines += ["Confusion matrix (rows: ground truth, columns: prediction)", str(matrix)]
+        lines += [
+            "Confusion matrix (rows: ground truth, columns: prediction)",
+            format_confusion_matrix(matrix),
+        ]
     else:
-        lines.append("Largest confusions (ground truth -> prediction: count)")
-        for truth, predicted, count in matrix.largest_confusions(15):
-            lines.append(f"  {truth:>20} -> {predicted:<20} {count}")
-        lines.append("  (the full matrix is in --json output)")
+        lines.append("Largest confusions (the full matrix is in --json output)")
+        lines.append(format_largest_confusions(matrix, 15))
     return "\n".join(lines)

@@ -392,10 +392,13 @@ def build_dataset(
 ) -> DatasetTables:
     """Validated tables; ``remember`` is kept for this format's exporter (see module doc)."""
     dataset = DatasetTables.build(frames.table(), labels.table(), source=source)
-    if not remember:
-        return dataset
+    return with_remembered(dataset, remember) if remember else dataset
+
+
+def with_remembered(dataset: DatasetTables, facts: Mapping[str, Any]) -> DatasetTables:
+    """``dataset`` keeping ``facts`` for this format's exporter (see module doc)."""
     meta = dict(dataset.labels.schema.metadata or {})
-    meta[_REMEMBERED_KEY] = orjson.dumps(dict(remember))
+    meta[_REMEMBERED_KEY] = orjson.dumps(dict(facts))
     return DatasetTables(
         dataset.frames, dataset.labels.replace_schema_metadata(meta), dataset.embeddings
     )

@@ -1,26 +1,41 @@
-"""Read COCO instances ground truth and COCO results into Shoal's detection columns.
+"""The one reader of COCO: instances ground truth and detection results, read once and
+projected two ways, into the engine's columns (:func:`read_coco_ground_truth`,
+:func:`read_coco_results`, used by ``shoal.evaluate_detections`` and ``shoal eval``) and
+into Shoal's tables (:mod:`shoal.formats.coco_tables`: ``from_coco``,
+``from_coco_results``, ``shoal import``). Both projections come from the same parsed
+values, so every path gives the same numbers.
 
-The values read are exactly those pycocotools holds after ``COCO(...)`` and
-``loadRes(...)``, so metrics computed from them match pycocotools:
+The values are exactly those pycocotools holds after ``COCO(...)`` and ``loadRes(...)``:
 
-* Frames are the ``images`` sorted by id (pycocotools evaluates ``sorted(imgIds)``),
-  classes are the ``categories`` sorted by id. Image ids are all integers or all
-  strings; annotation and prediction rows keep their file order.
-* Ground truth ``area`` is read as given (COCO's segmentation area, not ``w * h``);
-  an annotation without ``area`` gets ``w * h``. ``iscrowd`` defaults to 0. A COCO
-  ``ignore`` flag is not read: pycocotools' ``COCOeval`` overwrites it with
-  ``iscrowd``, and crowd regions already get that treatment through ``iscrowd``.
+* Frames are the ``images`` (the engine sorts them by id, as pycocotools evaluates
+  ``sorted(imgIds)``), classes are the ``categories`` (the engine sorts them by id).
+  Image ids are all integers or all strings; annotation and prediction rows keep their
+  file order.
+* Ground truth ``area`` is read as given (COCO's segmentation area, not ``w * h``); an
+  annotation without ``area`` gets ``w * h``. ``iscrowd`` defaults to 0. Annotation ids
+  are integers or strings (the engine numbers string ids 1..n by file position).
+* **The ignore policy.** By default a COCO ``ignore`` flag does not count, as in
+  pycocotools, whose ``COCOeval`` overwrites it with ``iscrowd`` (crowd regions get that
+  treatment through ``iscrowd``); the tables keep the flag as a label attribute, so
+  ``as_coco`` writes it back. With ``ignore_flag=True`` (``--honor-ignore`` in the CLI)
+  an annotation with a true ``ignore`` is ignored ground truth: matched at most once and
+  never counted, like a VOC ``difficult`` box.
 * Results keep only ``image_id``, ``category_id``, ``bbox`` and ``score`` (1.0 when
   missing); any other key (``segmentation``, ``area``, ``id``...) is ignored, as in
   ``loadRes`` for results that carry a bbox. Prediction ids are 1-based file
   positions, like the ids ``loadRes`` assigns. A segmentation result without a
   ``bbox`` gets the bbox of its RLE mask, as ``loadRes`` computes it (slow path only;
   the mask area is not kept, predictions have no area column).
+* Results are a list of records, or an object whose ``annotations`` all carry a
+  ``score`` (its own ``images`` are matched to the ground truth's by ``file_name``, its
+  own ``categories`` by name). An object whose annotations have no ``score`` is a
+  ground-truth file, and is refused.
 
 Unlike pycocotools these readers reject, with an :class:`InputError` naming the file,
 the record and the problem: unknown image or category ids, boxes that are not four
 finite numbers or have a negative size, scores outside [0, 1], duplicate ids,
-integral float ids such as ``42.0``, and malformed JSON.
+integral float ids such as ``42.0``, NaN or infinite numbers (named by record and
+field) and malformed JSON.
 
 The results file is the hot path (hundreds of thousands of records): it is scanned
 straight into columns by a C scanner (:mod:`shoal.formats._json_columns`), with
@@ -32,8 +47,10 @@ from __future__ import annotations
 import contextlib
 import gc
 import json
+import math
 import os
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -43,8 +60,23 @@ from numpy.typing import NDArray
 
 from shoal.engine.detection.annotations import Classes, GroundTruth, Predictions
 from shoal.errors import InputError
+from shoal.formats._validation import (
+    box_problems,
+    confidence_problems,
+    describe_box_problem,
+    plain,
+)
 
-__all__ = ["CocoSource", "ProgressCallback", "read_coco_ground_truth", "read_coco_results"]
+__all__ = [
+    "CocoGroundTruth",
+    "CocoResults",
+    "CocoSource",
+    "ProgressCallback",
+    "parse_coco_ground_truth",
+    "parse_coco_results",
+    "read_coco_ground_truth",
+    "read_coco_results",
+]
 
 CocoSource = str | os.PathLike[str] | bytes | dict[str, Any] | list[Any]
 """A path to a JSON file, the file's bytes, or the already-parsed JSON value."""
@@ -78,15 +110,29 @@ def _read_source(source: CocoSource) -> tuple[str | None, bytes | None, Any]:
     return None, None, source
 
 
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e999: not a number JSON can hold
+        raise ValueError(text)
+    return value
+
+
 def _parse_json(data: bytes, name: str | None) -> Any:
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError as error:
-        raise InputError(
-            f"malformed JSON at line {error.lineno}, column {error.colno} "
-            f"(offset {error.pos}): {error.msg}",
-            source=name,
-        ) from None
+        problem = error
+    # NaN and Infinity are not JSON, but Python writes them: read them so the record
+    # and field holding one can be named by the checks that follow.
+    try:
+        return json.loads(data, parse_float=_finite_float)
+    except (ValueError, RecursionError):
+        pass
+    raise InputError(
+        f"malformed JSON at line {problem.lineno}, column {problem.colno} "
+        f"(offset {problem.pos}): {problem.msg}",
+        source=name,
+    ) from None
 
 
 def _describe(value: Any) -> str:
@@ -191,38 +237,110 @@ def _kind_word(kind: str) -> str:
     return "strings" if kind in "US" else "integers"
 
 
-def _box_problem(box: NDArray[np.float64]) -> NDArray[np.bool_]:
-    finite = np.isfinite(box).all(axis=1)
-    return np.asarray(~finite | (box[:, 2] < 0) | (box[:, 3] < 0), dtype=np.bool_)
-
-
-def _box_message(box: NDArray[np.float64]) -> str:
-    values = box.tolist()
-    if not np.isfinite(box).all():
-        return f"bbox {values} is not 4 finite numbers"
-    return f"bbox {values} has a negative width or height"
-
-
 def _check_bbox_value(bbox: Any) -> str | None:
     """What is wrong with a bbox value, or None."""
     if not isinstance(bbox, list | tuple):
         return f"bbox must be an array of 4 numbers, got {_type_name(bbox)}"
-    if len(bbox) != 4 or not all(_is_number(v) for v in bbox):
-        return f"bbox must be 4 numbers [x, y, width, height], got {_describe(list(bbox))}"
+    if len(bbox) == 4:
+        for value in bbox:
+            if not _is_number(value):
+                return f"bbox must be 4 numbers: {_describe(value)} is not a number"
+    if len(bbox) != 4:
+        return (
+            f"bbox must be 4 numbers: expected [x, y, width, height], got {_describe(list(bbox))}"
+        )
+    return None
+
+
+def _flag_value(value: Any) -> bool | None:
+    """A COCO 0/1 flag (``iscrowd``, ``ignore``) as a bool; None if it is not one."""
+    if type(value) in (int, bool):
+        return bool(value)
     return None
 
 
 # ----------------------------------------------------------------- ground truth
 
 
+@dataclass(frozen=True, eq=False)
+class CocoGroundTruth:
+    """A COCO instances file, read and checked once; :meth:`ground_truth` and
+    :func:`shoal.formats.coco_tables.from_coco` project it.
+
+    ``images``, ``categories`` and ``annotations`` are the file's records, in file
+    order; the columns below hold one value per annotation (``area`` is NaN where the
+    file gives none, ``ignore`` is the file's flag).
+    """
+
+    source: str | None
+    images: list[dict[str, Any]]
+    image_ids: NDArray[Any]  # int64 or str, file order
+    categories: list[dict[str, Any]]
+    classes: Classes  # sorted by category id
+    annotations: list[dict[str, Any]]
+    image: NDArray[np.int32]  # index into ``images``
+    label: NDArray[np.int32]  # index into ``classes``
+    box: NDArray[np.float64]
+    area: NDArray[np.float64]
+    iscrowd: NDArray[np.bool_]
+    ignore: NDArray[np.bool_]
+    ids: NDArray[Any] | None  # int64 or str annotation ids; None when the file has none
+
+    def ground_truth(self, *, ignore_flag: bool = False) -> GroundTruth:
+        """The engine's columns: frames sorted by image id; ``ignore_flag`` honours the
+        file's ``ignore`` flags (see the module doc)."""
+        order = np.argsort(self.image_ids, kind="stable")
+        position = np.empty(order.size, np.int32)
+        position[order] = np.arange(order.size, dtype=np.int32)
+        count = int(self.image.size)
+        missing_area = np.isnan(self.area)
+        area = (
+            np.where(missing_area, self.box[:, 2] * self.box[:, 3], self.area)
+            if missing_area.any()
+            else self.area
+        )
+        ids = (
+            self.ids
+            if self.ids is not None and self.ids.dtype.kind in "iu"
+            else np.arange(1, count + 1, dtype=np.int64)
+        )
+        return GroundTruth(
+            frame_ids=self.image_ids[order],
+            classes=self.classes,
+            frame=position[self.image] if count else np.zeros(0, np.int32),
+            label=self.label,
+            box=self.box,
+            area=area,
+            iscrowd=self.iscrowd,
+            # pycocotools evaluates COCO with ignore == iscrowd, and Shoal's iscrowd
+            # column already carries that meaning: by default nothing else is ignored.
+            ignore=self.ignore.copy() if ignore_flag else np.zeros(count, np.bool_),
+            ids=ids,
+        )
+
+    def frame_file_names(self) -> list[str | None]:
+        """The ``file_name`` of each frame of :meth:`ground_truth` (frames sorted by image
+        id; None when absent), to match results that list their own images."""
+        order = np.argsort(self.image_ids, kind="stable").tolist()
+        return [self.images[i].get("file_name") for i in order]
+
+
 def read_coco_ground_truth(
-    source: CocoSource, *, progress: ProgressCallback | None = None
+    source: CocoSource, *, ignore_flag: bool = False, progress: ProgressCallback | None = None
 ) -> GroundTruth:
     """Ground truth from a COCO instances JSON (path, bytes or parsed dict).
 
-    Raises :class:`InputError` naming the file and record (``images[3]``,
-    ``annotations[17]``...) for anything pycocotools could not evaluate.
+    ``ignore_flag=True`` honours the annotations' ``ignore`` flags (pycocotools does
+    not; see the module doc). Raises :class:`InputError` naming the file and record
+    (``images[3]``, ``annotations[17]``...) for anything pycocotools could not evaluate.
     """
+    return parse_coco_ground_truth(source, progress=progress).ground_truth(ignore_flag=ignore_flag)
+
+
+def parse_coco_ground_truth(
+    source: CocoSource, *, progress: ProgressCallback | None = None
+) -> CocoGroundTruth:
+    """Read and check a COCO instances JSON once, for either projection."""
     # The parse makes hundreds of thousands of small objects and none of them can form a
     # reference cycle: pausing the cycle collector saves about a quarter of the load.
     with _collector_paused():
@@ -240,7 +358,7 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _read_ground_truth(source: CocoSource, progress: ProgressCallback | None) -> GroundTruth:
+def _read_ground_truth(source: CocoSource, progress: ProgressCallback | None) -> CocoGroundTruth:
     name, data, document = _read_source(source)
     total_steps = 3
     if progress is not None:
@@ -260,17 +378,26 @@ def _read_ground_truth(source: CocoSource, progress: ProgressCallback | None) ->
     annotations = _list_member(document, "annotations", name, required=False)
 
     image_ids = _image_ids(images, name)
+    _check_images(images, name)
     classes = _categories(categories, name)
     columns = _annotation_columns(annotations, name)
     if progress is not None:
         progress(2, total_steps)
     _check_image_id_kinds(image_ids, columns.image_ids, name)
 
-    frame_ids = _sorted_frame_ids(image_ids, name)
-    ground_truth = _ground_truth(frame_ids, classes, columns, name)
+    image_id_array = _unique_image_ids(image_ids, name)
+    parsed = _resolve_annotations(image_id_array, classes, columns, name)
     if progress is not None:
         progress(total_steps, total_steps)
-    return ground_truth
+    return CocoGroundTruth(
+        source=name,
+        images=images,
+        image_ids=image_id_array,
+        categories=categories,
+        classes=classes,
+        annotations=annotations,
+        **parsed,
+    )
 
 
 def _list_member(
@@ -301,6 +428,36 @@ def _image_ids(images: list[Any], name: str | None) -> list[Any]:
         if "id" not in image:
             raise InputError('missing "id"', source=name, record=f"images[{index}]")
     raise AssertionError("unreachable: images were checked above")
+
+
+def _check_images(images: list[dict[str, Any]], name: str | None) -> None:
+    """``file_name`` a string, ``width`` and ``height`` positive whole numbers (when
+    given): a second look only at images that have something unusual."""
+    for index, image in enumerate(images):
+        file_name = image.get("file_name")
+        width, height = image.get("width"), image.get("height")
+        if (
+            (file_name is None or type(file_name) is str)
+            and (width is None or (type(width) is int and width > 0))
+            and (height is None or (type(height) is int and height > 0))
+        ):
+            continue
+        where = f"images[{index}]"
+        if file_name is not None and not isinstance(file_name, str):
+            raise InputError(
+                f"file_name {_describe(file_name)} must be a string", source=name, record=where
+            )
+        for what, value in (("width", width), ("height", height)):
+            if value is None:
+                continue
+            if not _is_number(value) or not (
+                math.isfinite(value) and value > 0 and value == int(value)
+            ):
+                raise InputError(
+                    f"image {what} {_describe(value)} is not a positive whole number",
+                    source=name,
+                    record=where,
+                )
 
 
 def _check_image_id_kinds(
@@ -335,7 +492,7 @@ def _check_image_id_kinds(
                 )
 
 
-def _sorted_frame_ids(image_ids: list[Any], name: str | None) -> NDArray[Any]:
+def _unique_image_ids(image_ids: list[Any], name: str | None) -> NDArray[Any]:
     ids = _id_column(image_ids)
     if ids is None:  # ints too large for int64
         for index, value in enumerate(image_ids):
@@ -346,17 +503,20 @@ def _sorted_frame_ids(image_ids: list[Any], name: str | None) -> NDArray[Any]:
                     record=f"images[{index}]",
                 )
         raise AssertionError("unreachable: image id kinds were checked")
+    if not image_ids:
+        ids = np.zeros(0, np.int64)
     repeat = _first_repeat(ids)
     if repeat is not None:
         raise InputError(
             f"duplicate image id {_id_text(ids[repeat])}", source=name, record=f"images[{repeat}]"
         )
-    return np.sort(ids)
+    return ids
 
 
 def _categories(categories: list[Any], name: str | None) -> Classes:
     ids: list[int] = []
     names: list[str] = []
+    seen_names: dict[str, int] = {}
     for index, category in enumerate(categories):
         where = f"categories[{index}]"
         if not isinstance(category, dict):
@@ -371,10 +531,17 @@ def _categories(categories: list[Any], name: str | None) -> Classes:
                 f"category id {_describe(class_id)} must be an integer", source=name, record=where
             )
         label = category.get("name", str(class_id))
-        if not isinstance(label, str):
+        if not isinstance(label, str) or not label:
             raise InputError(
                 f"category name {_describe(label)} must be a string", source=name, record=where
             )
+        if label in seen_names and seen_names[label] != class_id:
+            raise InputError(
+                f"category name {label!r} is used by ids {seen_names[label]} and {class_id}",
+                source=name,
+                record=where,
+            )
+        seen_names[label] = class_id
         ids.append(class_id)
         names.append(label)
     id_array = np.array(ids, dtype=np.int64)
@@ -387,26 +554,17 @@ def _categories(categories: list[Any], name: str | None) -> Classes:
     return Classes(ids=id_array[order], names=np.array(names, dtype=np.str_).reshape(-1)[order])
 
 
+@dataclass(frozen=True, eq=False)
 class _AnnotationColumns:
     """Annotation fields in file order, before ids are resolved to indices."""
 
-    __slots__ = ("area", "box", "class_ids", "ids", "image_ids", "iscrowd")
-
-    def __init__(
-        self,
-        image_ids: list[Any],
-        class_ids: NDArray[np.int64],
-        box: NDArray[np.float64],
-        area: NDArray[np.float64],
-        iscrowd: NDArray[np.bool_],
-        ids: NDArray[np.int64],
-    ) -> None:
-        self.image_ids = image_ids
-        self.class_ids = class_ids
-        self.box = box
-        self.area = area
-        self.iscrowd = iscrowd
-        self.ids = ids
+    image_ids: list[Any]
+    class_ids: NDArray[np.int64]
+    box: NDArray[np.float64]
+    area: NDArray[np.float64]  # NaN: not given
+    iscrowd: NDArray[np.bool_]
+    ignore: NDArray[np.bool_]
+    ids: NDArray[Any] | None
 
 
 def _member_list(records: list[dict[str, Any]], key: str, default: Any) -> list[Any]:
@@ -418,6 +576,17 @@ def _member_list(records: list[dict[str, Any]], key: str, default: Any) -> list[
         return [record.get(key, default) for record in records]
 
 
+def _annotation_ids(id_list: list[Any]) -> NDArray[Any] | bool | None:
+    """The ids as int64 or str, None when no annotation has one, False when they need
+    the per-record pass (missing on some, mixed kinds, out of range)."""
+    if not id_list or all(i is None for i in id_list):
+        return None
+    if any(i is None for i in id_list):
+        return False
+    ids = _id_column(id_list)
+    return False if ids is None else ids
+
+
 def _annotation_columns(annotations: list[Any], name: str | None) -> _AnnotationColumns:
     """Columns via list comprehensions and NumPy; a per-record pass only when
     something is off, to name the record."""
@@ -427,30 +596,29 @@ def _annotation_columns(annotations: list[Any], name: str | None) -> _Annotation
         box_list = [a["bbox"] for a in annotations]
         area_list = _member_list(annotations, "area", None)
         crowd_list = _member_list(annotations, "iscrowd", 0)
+        ignore_list = _member_list(annotations, "ignore", 0)
         id_list = _member_list(annotations, "id", None)
     except (KeyError, TypeError, AttributeError):
         return _annotation_columns_per_record(annotations, name)
     class_ids = _int_column(class_list)
     box = _float_matrix(box_list, 4)
     crowd = _int_column([int(v) if type(v) is bool else v for v in crowd_list])
-    if class_ids is None or box is None or crowd is None:
+    ignore = _int_column([int(v) if type(v) is bool else v for v in ignore_list])
+    ids = _annotation_ids(id_list)
+    if class_ids is None or box is None or crowd is None or ignore is None or ids is False:
         return _annotation_columns_per_record(annotations, name)
-    if None in area_list:
-        area_list = [
-            a if a is not None else w * h
-            for a, (_, _, w, h) in zip(area_list, box.tolist(), strict=True)
-        ]
-    area = _float_vector(area_list)
-    if None in id_list and any(i is not None for i in id_list):
-        return _annotation_columns_per_record(annotations, name)
-    ids = (
-        np.arange(1, len(annotations) + 1, dtype=np.int64)
-        if annotations and id_list[0] is None
-        else _int_column(id_list)
+    area = _float_vector([math.nan if a is None else a for a in area_list])
+    if area is None or np.isinf(area).any() or int(np.isnan(area).sum()) != area_list.count(None):
+        return _annotation_columns_per_record(annotations, name)  # NaN or Infinity given
+    return _AnnotationColumns(
+        image_ids,
+        class_ids,
+        box,
+        area,
+        crowd != 0,
+        ignore != 0,
+        ids,  # type: ignore[arg-type]
     )
-    if area is None or ids is None:
-        return _annotation_columns_per_record(annotations, name)
-    return _AnnotationColumns(image_ids, class_ids, box, area, crowd != 0, ids)
 
 
 def _annotation_columns_per_record(annotations: list[Any], name: str | None) -> _AnnotationColumns:
@@ -461,7 +629,9 @@ def _annotation_columns_per_record(annotations: list[Any], name: str | None) -> 
     boxes: list[list[float]] = []
     areas: list[float] = []
     crowds: list[bool] = []
-    ann_ids: list[int] = []
+    ignores: list[bool] = []
+    ann_ids: list[Any] = []
+    id_kind: type | None = None
     for index, annotation in enumerate(annotations):
         where = f"annotations[{index}]"
 
@@ -480,75 +650,88 @@ def _annotation_columns_per_record(annotations: list[Any], name: str | None) -> 
         if problem is not None:
             raise fail(problem)
         box = [float(v) for v in annotation["bbox"]]
-        area = annotation.get("area", box[2] * box[3])
-        if not _is_number(area):
+        area = annotation.get("area")
+        if area is not None and not _is_number(area):
             raise fail(f"area {_describe(area)} must be a number")
-        crowd = annotation.get("iscrowd", 0)
-        if type(crowd) not in (int, bool):
-            raise fail(f"iscrowd {_describe(crowd)} must be 0 or 1")
+        if area is not None and not math.isfinite(area):
+            raise fail(f"area {_describe(area)} is not finite")
+        crowd = _flag_value(annotation.get("iscrowd", 0))
+        if crowd is None:
+            raise fail(f"iscrowd {_describe(annotation['iscrowd'])} must be 0 or 1")
+        ignored = _flag_value(annotation.get("ignore", 0))
+        if ignored is None:
+            raise fail(f"ignore {_describe(annotation['ignore'])} must be 0 or 1")
         if ids_given:
             if "id" not in annotation:
                 raise fail('missing "id" (other annotations have one)')
             ann_id = annotation["id"]
-            if type(ann_id) is not int or not -(2**63) <= ann_id < 2**63:
-                raise fail(f"annotation id {_describe(ann_id)} must be an integer")
-        else:
-            ann_id = index + 1
+            if type(ann_id) not in (int, str) or (
+                type(ann_id) is int and not -(2**63) <= ann_id < 2**63
+            ):
+                raise fail(f"annotation id {_describe(ann_id)} must be an integer or a string")
+            if id_kind is not None and type(ann_id) is not id_kind:
+                what = "a string" if type(ann_id) is str else "an integer"
+                others = "integers" if type(ann_id) is str else "strings"
+                raise fail(
+                    f"annotation id {_id_text(ann_id)} is {what} but earlier ids are {others}"
+                )
+            id_kind = type(ann_id)
+            ann_ids.append(ann_id)
         image_ids.append(annotation["image_id"])
         class_ids.append(category)
         boxes.append(box)
-        areas.append(float(area))
-        crowds.append(bool(crowd))
-        ann_ids.append(ann_id)
+        areas.append(math.nan if area is None else float(area))
+        crowds.append(crowd)
+        ignores.append(ignored)
+    ids = _id_column(ann_ids) if ids_given and annotations else None
     return _AnnotationColumns(
         image_ids,
         np.array(class_ids, dtype=np.int64),
         np.array(boxes, dtype=np.float64).reshape(-1, 4),
         np.array(areas, dtype=np.float64),
         np.array(crowds, dtype=np.bool_),
-        np.array(ann_ids, dtype=np.int64),
+        np.array(ignores, dtype=np.bool_),
+        ids,
     )
 
 
-def _ground_truth(
-    frame_ids: NDArray[Any], classes: Classes, columns: _AnnotationColumns, name: str | None
-) -> GroundTruth:
+def _resolve_annotations(
+    image_ids: NDArray[Any], classes: Classes, columns: _AnnotationColumns, name: str | None
+) -> dict[str, Any]:
+    """Image and class indices of the annotations, after the checks that need them."""
     count = len(columns.image_ids)
-    wanted_frames = _id_column(columns.image_ids)
-    if wanted_frames is None:
+    wanted_images = _id_column(columns.image_ids)
+    if wanted_images is None:
         # Kinds were checked, so only an out-of-range integer can get here.
-        wanted_frames = np.array([min(max(v, -(2**63)), 2**63 - 1) for v in columns.image_ids])
+        wanted_images = np.array([min(max(v, -(2**63)), 2**63 - 1) for v in columns.image_ids])
     if count == 0:
-        wanted_frames = np.zeros(0, frame_ids.dtype)
-    frame, frame_found = _lookup(frame_ids, wanted_frames)
+        wanted_images = np.zeros(0, image_ids.dtype)
+    image, image_found = _lookup(image_ids, wanted_images)
     label, label_found = _lookup(classes.ids, columns.class_ids)
     problems = [
-        (~frame_found, lambda i: f"image_id {_id_text(columns.image_ids[i])} is not in images"),
+        (~image_found, lambda i: f"image_id {_id_text(columns.image_ids[i])} is not in images"),
         (~label_found, lambda i: f"category_id {columns.class_ids[i]} is not in categories"),
-        (_box_problem(columns.box), lambda i: _box_message(columns.box[i])),
-        (~np.isfinite(columns.area), lambda i: f"area {columns.area[i]} is not finite"),
+        (box_problems(columns.box), lambda i: describe_box_problem("bbox", columns.box[i])),
+        (columns.area < 0, lambda i: f"area {columns.area[i]} is negative"),
     ]
     _raise_first_problem(problems, name, "annotations")
-    repeat = _first_repeat(columns.ids)
-    if repeat is not None:
-        raise InputError(
-            f"duplicate annotation id {columns.ids[repeat]}",
-            source=name,
-            record=f"annotations[{repeat}]",
-        )
-    return GroundTruth(
-        frame_ids=frame_ids,
-        classes=classes,
-        frame=frame,
-        label=label,
-        box=np.ascontiguousarray(columns.box),
-        area=columns.area,
-        iscrowd=columns.iscrowd,
-        # pycocotools evaluates COCO with ignore == iscrowd; Shoal's iscrowd column
-        # already carries that meaning, so nothing else is ignored.
-        ignore=np.zeros(count, np.bool_),
-        ids=columns.ids,
-    )
+    if columns.ids is not None:
+        repeat = _first_repeat(columns.ids)
+        if repeat is not None:
+            raise InputError(
+                f"duplicate annotation id {_id_text(plain(columns.ids[repeat]))}",
+                source=name,
+                record=f"annotations[{repeat}]",
+            )
+    return {
+        "image": image,
+        "label": label,
+        "box": np.ascontiguousarray(columns.box),
+        "area": columns.area,
+        "iscrowd": columns.iscrowd,
+        "ignore": columns.ignore,
+        "ids": columns.ids,
+    }
 
 
 def _raise_first_problem(
@@ -571,40 +754,182 @@ def _raise_first_problem(
 # --------------------------------------------------------------------- results
 
 
-def read_coco_results(
-    source: CocoSource,
-    ground_truth: GroundTruth,
-    *,
-    progress: ProgressCallback | None = None,
-) -> Predictions:
-    """Predictions from a COCO results JSON (path, bytes or parsed list).
-
-    The value is a list of ``{"image_id", "category_id", "bbox", "score"}`` objects
-    (or an object whose ``"annotations"`` list holds them). Records are numbered from
-    0 in errors; prediction ids are numbered from 1, as ``loadRes`` does.
-    """
-    name, data, document = _read_source(source)
-    total = len(data) if data is not None else 1
-    if progress is not None:
-        progress(0, total)
-    columns = _scan_results(data, progress) if data is not None else None
-    if columns is None:
-        if data is not None:
-            document = _parse_json(data, name)
-        columns = _result_columns_from_value(document, name)
-    image_ids, class_ids, box, score = columns
-    predictions = _predictions(ground_truth, image_ids, class_ids, box, score, name)
-    if progress is not None:
-        progress(total, total)
-    return predictions
-
-
 _ResultColumns = tuple[
     NDArray[np.int64] | NDArray[np.str_],
     NDArray[np.int64],
     NDArray[np.float64],
     NDArray[np.float64],
 ]
+
+
+@dataclass(frozen=True, eq=False)
+class CocoResults:
+    """A COCO results file, read and checked once, before its ids are matched to a
+    ground truth (:meth:`resolve`). ``images`` and ``categories`` are the file's own
+    (``{id: file_name}``, ``{id: name}``) when it is an object that lists them."""
+
+    source: str | None
+    image_ids: NDArray[Any]  # int64 or str
+    class_ids: NDArray[np.int64]
+    box: NDArray[np.float64]
+    score: NDArray[np.float64]
+    in_annotations: bool = False  # records are numbered annotations[i], not i
+    images: dict[Any, Any] | None = None
+    categories: dict[int, str] | None = None
+
+    def __len__(self) -> int:
+        return int(self.class_ids.size)
+
+    def _record(self, index: int) -> int | str:
+        return f"annotations[{index}]" if self.in_annotations else index
+
+    def resolve(
+        self,
+        frame_ids: NDArray[Any],
+        classes: Classes,
+        *,
+        file_names: Sequence[str | None] | None = None,
+    ) -> tuple[NDArray[np.int32], NDArray[np.int32]]:
+        """Frame and class index of each record, on frames ``frame_ids`` (with their
+        ``file_names``, for a file that lists its own images) and ``classes``; raises for
+        the first record that does not fit, or whose box or score is invalid."""
+        name = self.source
+        image_ids, class_ids, box, score = self.image_ids, self.class_ids, self.box, self.score
+        count = len(self)
+        if self.images is not None:
+            frame, frame_found = self._frames_by_file_name(file_names)
+            frame_message = self._frame_message_by_file_name
+        else:
+            if (
+                count
+                and frame_ids.size
+                and (image_ids.dtype.kind in "US") != (frame_ids.dtype.kind in "US")
+            ):
+                what = "a string" if image_ids.dtype.kind in "US" else "an integer"
+                raise InputError(
+                    f"image_id {_id_text(plain(image_ids[0]))} is {what} but the ground-truth "
+                    f"image ids are {_kind_word(frame_ids.dtype.kind)}",
+                    source=name,
+                    record=self._record(0),
+                )
+            frame, frame_found = _lookup(frame_ids, image_ids)
+
+            def frame_message(i: int) -> str:
+                return f"image_id {_id_text(plain(image_ids[i]))} is not in the ground truth"
+
+        if self.categories is not None:
+            label, label_found = self._classes_by_name(classes)
+
+            def label_message(i: int) -> str:
+                category = int(class_ids[i])
+                if category not in (self.categories or {}):
+                    return f"category_id {category} is not in the file's categories"
+                return (
+                    f"category {self.categories[category]!r} (id {category}) is not a "
+                    "ground-truth category"
+                )
+
+        else:
+            label, label_found = _lookup(classes.ids, class_ids)
+
+            def label_message(i: int) -> str:
+                return f"category_id {int(class_ids[i])} is not a ground-truth category"
+
+        problems = [
+            (~frame_found, frame_message),
+            (~label_found, label_message),
+            (box_problems(box), lambda i: describe_box_problem("bbox", box[i])),
+            (confidence_problems(score), lambda i: f"score {score[i]} is not in [0, 1]"),
+        ]
+        _raise_first_problem(problems, name, "annotations" if self.in_annotations else None)
+        return frame, label
+
+    def _frames_by_file_name(
+        self, file_names: Sequence[str | None] | None
+    ) -> tuple[NDArray[np.int32], NDArray[np.bool_]]:
+        if file_names is None:
+            raise InputError(
+                "these results list their own images, matched to the ground truth's by "
+                "file_name: give the ground-truth file, not GroundTruth columns",
+                source=self.source,
+            )
+        return _through_own_table(self.image_ids, self.images or {}, file_names)
+
+    def _frame_message_by_file_name(self, index: int) -> str:
+        image_id = plain(self.image_ids[index])
+        images = self.images or {}
+        if image_id not in images:
+            return f"image_id {_id_text(image_id)} is not in the file's images"
+        return (
+            f"image {_id_text(image_id)} (file_name {_describe(images[image_id])}) is not "
+            "an image of the ground truth"
+        )
+
+    def _classes_by_name(self, classes: Classes) -> tuple[NDArray[np.int32], NDArray[np.bool_]]:
+        return _through_own_table(self.class_ids, self.categories or {}, classes.names.tolist())
+
+
+def _through_own_table(
+    ids: NDArray[Any], own: dict[Any, Any], targets: Sequence[str | None]
+) -> tuple[NDArray[np.int32], NDArray[np.bool_]]:
+    """Index into ``targets`` of each id's value in ``own`` (a results file's own images
+    or categories: id -> file name or class name), and whether it was found."""
+    position_of = {t: i for i, t in enumerate(targets) if t is not None}
+    index = np.zeros(ids.size, np.int32)
+    found = np.zeros(ids.size, np.bool_)
+    for row, value in enumerate(ids.tolist()):
+        position = position_of.get(own.get(value))
+        if position is not None:
+            index[row], found[row] = position, True
+    return index, found
+
+
+def read_coco_results(
+    source: CocoSource,
+    ground_truth: GroundTruth,
+    *,
+    file_names: Sequence[str | None] | None = None,
+    progress: ProgressCallback | None = None,
+) -> Predictions:
+    """Predictions from a COCO results JSON (path, bytes or parsed list).
+
+    The value is a list of ``{"image_id", "category_id", "bbox", "score"}`` objects
+    (or an object whose ``"annotations"`` list holds them, each with a score). Records
+    are numbered from 0 in errors; prediction ids are numbered from 1, as ``loadRes``
+    does. ``file_names`` (one per ``ground_truth.frame_ids``) match a results object's
+    own ``images`` to the ground truth's.
+    """
+    results = parse_coco_results(source, progress=progress)
+    frame, label = results.resolve(
+        ground_truth.frame_ids, ground_truth.classes, file_names=file_names
+    )
+    return Predictions(
+        frame=frame,
+        label=label,
+        box=results.box,
+        score=results.score,
+        ids=np.arange(1, len(results) + 1, dtype=np.int64),
+    )
+
+
+def parse_coco_results(
+    source: CocoSource, *, progress: ProgressCallback | None = None
+) -> CocoResults:
+    """Read and check a COCO results JSON once, for either projection."""
+    name, data, document = _read_source(source)
+    total = len(data) if data is not None else 1
+    if progress is not None:
+        progress(0, total)
+    columns = _scan_results(data, progress) if data is not None else None
+    if columns is not None:
+        results = CocoResults(name, *columns)
+    else:
+        if data is not None:
+            document = _parse_json(data, name)
+        results = _results_from_value(document, name)
+    if progress is not None:
+        progress(total, total)
+    return results
 
 
 def _scan_results(data: bytes, progress: ProgressCallback | None) -> _ResultColumns | None:
@@ -668,43 +993,68 @@ def _scan_results(data: bytes, progress: ProgressCallback | None) -> _ResultColu
     return image_ids[:rows], class_ids[:rows], box[:rows], score[:rows]
 
 
-def _result_records(document: Any, name: str | None) -> list[Any]:
+def _results_from_value(document: Any, name: str | None) -> CocoResults:
     if isinstance(document, list):
-        return document
+        return CocoResults(name, *_result_columns_from_value(document, name, None))
     if isinstance(document, dict) and isinstance(document.get("annotations"), list):
         records: list[Any] = document["annotations"]
-        # Guard against passing the ground-truth file as results.
-        if records and isinstance(records[0], dict) and "score" not in records[0]:
-            raise InputError(
-                'expected results, got an object whose "annotations" have no "score" '
-                "(a ground-truth file?)",
-                source=name,
-            )
-        return records
+        # A ground-truth file given as results would be a perfect model: refuse it.
+        for index, record in enumerate(records):
+            if isinstance(record, dict) and "score" not in record:
+                raise InputError(
+                    f'annotations[{index}] has no "score": this is a ground-truth file, not '
+                    'results (a list of {"image_id", "category_id", "bbox", "score"})',
+                    source=name,
+                )
+        images = _own_images(document, name) if "images" in document else None
+        categories = _own_categories(document, name) if "categories" in document else None
+        columns = _result_columns_from_value(records, name, "annotations")
+        return CocoResults(name, *columns, True, images, categories)
+    if isinstance(document, dict) and "images" in document:
+        raise InputError(
+            'expected results, got a COCO object without "annotations" (a ground-truth file?)',
+            source=name,
+        )
     raise InputError(f"expected an array of detections, got {_type_name(document)}", source=name)
 
 
-def _result_columns_from_value(document: Any, name: str | None) -> _ResultColumns:
-    records = _result_records(document, name)
+def _own_images(document: dict[str, Any], name: str | None) -> dict[Any, Any]:
+    images = _list_member(document, "images", name, required=True)
+    ids = _image_ids(images, name)
+    _check_images(images, name)
+    _unique_image_ids(ids, name)
+    return {image["id"]: image.get("file_name") for image in images}
+
+
+def _own_categories(document: dict[str, Any], name: str | None) -> dict[int, str]:
+    classes = _categories(_list_member(document, "categories", name, required=True), name)
+    return dict(zip(classes.ids.tolist(), classes.names.tolist(), strict=True))
+
+
+def _result_columns_from_value(
+    records: list[Any], name: str | None, table: str | None
+) -> _ResultColumns:
     try:
         image_list = [r["image_id"] for r in records]
         class_list = [r["category_id"] for r in records]
         box_list = [r["bbox"] for r in records]
         score_list = [r.get("score", 1.0) for r in records]
     except (KeyError, TypeError, AttributeError):
-        return _result_columns_per_record(records, name)
+        return _result_columns_per_record(records, name, table)
     image_ids = _id_column(image_list)
     class_ids = _int_column(class_list)
     box = _float_matrix(box_list, 4)
     score = _float_vector(score_list)
     if image_ids is None or class_ids is None or box is None or score is None:
-        return _result_columns_per_record(records, name)
+        return _result_columns_per_record(records, name, table)
     if not records:
         image_ids = np.zeros(0, np.int64)
     return image_ids, class_ids, box, score
 
 
-def _result_columns_per_record(records: list[Any], name: str | None) -> _ResultColumns:
+def _result_columns_per_record(
+    records: list[Any], name: str | None, table: str | None
+) -> _ResultColumns:
     """The exact, slow reading: checks each record and names the first bad one."""
     image_ids: list[Any] = []
     class_ids: list[int] = []
@@ -714,7 +1064,9 @@ def _result_columns_per_record(records: list[Any], name: str | None) -> _ResultC
     for index, record in enumerate(records):
 
         def fail(message: str, index: int = index) -> InputError:
-            return InputError(message, source=name, record=index)
+            return InputError(
+                message, source=name, record=index if table is None else f"{table}[{index}]"
+            )
 
         if not isinstance(record, dict):
             raise fail(f"expected an object, got {_type_name(record)}")
@@ -824,49 +1176,3 @@ def _rle_bbox(segmentation: Any) -> list[float] | None:
         x_start, x_end = min(x_start, x), max(x_end, x)
         y_start, y_end = min(y_start, y), max(y_end, y)
     return [float(x_start), float(y_start), float(x_end - x_start + 1), float(y_end - y_start + 1)]
-
-
-def _predictions(
-    ground_truth: GroundTruth,
-    image_ids: NDArray[np.int64] | NDArray[np.str_],
-    class_ids: NDArray[np.int64],
-    box: NDArray[np.float64],
-    score: NDArray[np.float64],
-    name: str | None,
-) -> Predictions:
-    count = int(class_ids.size)
-    known_frames = ground_truth.frame_ids
-    if (
-        count
-        and known_frames.size
-        and (image_ids.dtype.kind in "US") != (known_frames.dtype.kind in "US")
-    ):
-        what = "a string" if image_ids.dtype.kind in "US" else "an integer"
-        raise InputError(
-            f"image_id {_id_text(image_ids[0])} is {what} but the ground-truth image ids "
-            f"are {_kind_word(known_frames.dtype.kind)}",
-            source=name,
-            record=0,
-        )
-    frame, frame_found = _lookup(known_frames, image_ids)
-    label, label_found = _lookup(ground_truth.classes.ids, class_ids)
-    problems = [
-        (
-            ~frame_found,
-            lambda i: f"image_id {_id_text(image_ids[i])} is not in the ground truth",
-        ),
-        (
-            ~label_found,
-            lambda i: f"category_id {class_ids[i]} is not a ground-truth category",
-        ),
-        (_box_problem(box), lambda i: _box_message(box[i])),
-        (~((score >= 0.0) & (score <= 1.0)), lambda i: f"score {score[i]} is not in [0, 1]"),
-    ]
-    _raise_first_problem(problems, name, None)
-    return Predictions(
-        frame=frame,
-        label=label,
-        box=box,
-        score=score,
-        ids=np.arange(1, count + 1, dtype=np.int64),
-    )

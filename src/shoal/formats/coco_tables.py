@@ -12,25 +12,30 @@ Ground truth read by :func:`from_coco` (a path, or the parsed dict)::
   ``date_captured``...) becomes frame metadata, except Shoal's reserved names.
 * labels: ``label_id = str(id)`` (when no annotation has an id they are numbered 1..n),
   ``class_name`` = the category's name, ``bbox`` in pixels (required), ``area`` as
-  given (null when absent, meaning w * h), ``iscrowd``, ``ignore`` from a COCO
-  ``ignore`` flag (written by several converters; pycocotools itself disregards it),
-  ``attributes`` = JSON of every other key (``segmentation`` is dropped: Shoal
-  evaluates boxes).
+  given (null when absent, meaning w * h), ``iscrowd``, ``ignore`` = the COCO ``ignore``
+  flag only with ``ignore_flag=True`` (by default it is kept as an attribute and does
+  not count, as in pycocotools; see :mod:`shoal.formats.coco`), ``attributes`` = JSON
+  of every other key (``segmentation`` is dropped: Shoal evaluates boxes).
 * the categories (ids, names, supercategories) are remembered by the dataset, so that
   :func:`as_coco` writes the same ids and :func:`from_coco_results` reads results that
   use them.
 
 Results read by :func:`from_coco_results`: a list of ``{"image_id", "category_id",
 "bbox": [x, y, w, h], "score"}`` (missing score = 1.0; other keys ignored); or a
-dataset-shaped dict whose ``annotations`` carry scores, in which case its own
+dataset-shaped dict whose ``annotations`` all carry scores, in which case its own
 ``images`` (matched to the dataset's frames by ``file_name`` = ``image_uri``) and
-``categories`` (matched by name) are used.
+``categories`` (matched by name) are used. A dict whose annotations have no score is a
+ground-truth file, and is refused.
+
+Both are read by the one COCO reader (:mod:`shoal.formats.coco`, which ``shoal eval``
+uses too): the same checks, the same messages, the same numbers.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -38,25 +43,29 @@ import numpy as np
 import orjson
 import pyarrow as pa
 
-from shoal.engine.detection.annotations import Classes, GroundTruth
+from shoal.engine.detection.annotations import Classes
 from shoal.errors import InputError
 from shoal.formats._rows import (
     FrameRows,
-    LabelRows,
     PathLike,
-    PredictionRows,
     attributes_of,
-    build_dataset,
-    build_inferences,
-    check_image_size,
-    check_metadata_key,
     describe,
-    parse_number,
-    read_text,
     remembered,
+    with_remembered,
 )
-from shoal.formats.coco import read_coco_results
-from shoal.tables import PREDICTIONS_SCHEMA, DatasetTables, InferenceTables, empty_embeddings
+from shoal.formats._validation import check_metadata_key
+from shoal.formats.coco import (
+    CocoGroundTruth,
+    parse_coco_ground_truth,
+    parse_coco_results,
+)
+from shoal.tables import (
+    LABELS_SCHEMA,
+    PREDICTIONS_SCHEMA,
+    DatasetTables,
+    InferenceTables,
+    empty_embeddings,
+)
 
 __all__ = ["as_coco", "as_coco_results", "from_coco", "from_coco_results"]
 
@@ -66,109 +75,19 @@ _DROPPED_ANNOTATION_KEYS = {"segmentation"}
 _CATEGORIES = "coco_categories"
 
 
-def _load(source: PathLike | Mapping[str, Any] | Sequence[Any]) -> tuple[str, Any]:
+def _parsed_ground_truth(source: PathLike | Mapping[str, Any]) -> CocoGroundTruth:
     if isinstance(source, str | os.PathLike):
-        name = os.fspath(source)
-        text = read_text(name)
-        try:
-            return name, orjson.loads(text)
-        except orjson.JSONDecodeError as error:
-            raise InputError(
-                f"is not valid JSON ({error.msg})", source=name, record=f"line {error.lineno}"
-            ) from None
-    return "<COCO data>", source
+        return parse_coco_ground_truth(source)
+    if not isinstance(source, Mapping):
+        raise InputError(f"is {describe(source)}, expected a COCO object", source="<COCO data>")
+    parsed = parse_coco_ground_truth(dict(source))
+    return replace(parsed, source="<COCO data>")
 
 
-def _list(document: Mapping[str, Any], key: str, name: str, required: bool = True) -> list[Any]:
-    value = document.get(key)
-    if value is None and not required:
-        return []
-    if not isinstance(value, list):
-        raise InputError(f"{key!r} is {describe(value)}, expected a list", source=name, record=key)
-    return value
-
-
-def _record(record: Any, where: str, name: str) -> dict[str, Any]:
-    if not isinstance(record, dict):
-        raise InputError(f"is {describe(record)}, expected an object", source=name, record=where)
-    return record
-
-
-def _id(value: Any, what: str, name: str, where: str) -> str:
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise InputError(
-            f"{what} {describe(value)} is not an integer or a string", source=name, record=where
-        )
-    return str(value)
-
-
-def _flag(value: Any, what: str, name: str, where: str) -> bool:
-    if value in (0, 1) or isinstance(value, bool):
-        return bool(value)
-    raise InputError(f"{what} is {describe(value)}, expected 0 or 1", source=name, record=where)
-
-
-def _bbox(value: Any, name: str, where: str) -> tuple[float, float, float, float]:
-    if not isinstance(value, list) or len(value) != 4:
-        raise InputError(
-            f"bbox is {describe(value)}, expected [x, y, width, height]", source=name, record=where
-        )
-    x, y, w, h = (parse_number(v, "bbox value", name, where) for v in value)
-    return x, y, w, h
-
-
-def _categories(document: Mapping[str, Any], name: str) -> tuple[dict[str, str], list[Any]]:
-    """``{str(category id): name}`` and the categories as written."""
-    by_id: dict[str, str] = {}
-    names: dict[str, str] = {}
-    kept = []
-    for i, raw in enumerate(_list(document, "categories", name)):
-        where = f"categories[{i}]"
-        category = _record(raw, where, name)
-        category_id = _id(category.get("id"), "category id", name, where)
-        class_name = category.get("name")
-        if not isinstance(class_name, str) or not class_name:
-            raise InputError(f"category name is {describe(class_name)}", source=name, record=where)
-        if category_id in by_id:
-            raise InputError(f"duplicate category id {category_id}", source=name, record=where)
-        if class_name in names:
-            raise InputError(
-                f"category name {class_name!r} is used by ids {names[class_name]} and "
-                f"{category_id}",
-                source=name,
-                record=where,
-            )
-        by_id[category_id] = class_name
-        names[class_name] = category_id
-        kept.append({k: category[k] for k in ("id", "name", "supercategory") if k in category})
-    return by_id, kept
-
-
-def from_coco(source: PathLike | Mapping[str, Any]) -> DatasetTables:
-    """A COCO instances file (or its parsed dict) as a dataset; layout in the module doc."""
-    name, document = _load(source)
-    if not isinstance(document, dict):
-        raise InputError(f"is {describe(document)}, expected a COCO object", source=name)
-    class_of, categories = _categories(document, name)
-
+def _frames(parsed: CocoGroundTruth, name: str) -> FrameRows:
     frames = FrameRows()
-    for i, raw in enumerate(_list(document, "images", name)):
-        where = f"images[{i}]"
-        image = _record(raw, where, name)
-        frame_id = _id(image.get("id"), "image id", name, where)
-        file_name = image.get("file_name")
-        if file_name is not None and not isinstance(file_name, str):
-            raise InputError(f"file_name is {describe(file_name)}", source=name, record=where)
-        width = image.get("width")
-        height = image.get("height")
-        size: tuple[int | None, int | None] = (None, None)
-        if width is not None or height is not None:
-            size = check_image_size(
-                parse_number(width, "width", name, where),
-                parse_number(height, "height", name, where),
-                name,
-                where,
-            )
+    for index, image in enumerate(parsed.images):
+        where = f"images[{index}]"
         metadata = {}
         for key, value in image.items():
             if key in _IMAGE_KEYS:
@@ -176,47 +95,68 @@ def from_coco(source: PathLike | Mapping[str, Any]) -> DatasetTables:
             check_metadata_key(key, name, where)
             metadata[key] = value
         frames.add(
-            frame_id, file_name, size[0], size[1], source=name, record=where, metadata=metadata
-        )
-
-    annotations = _list(document, "annotations", name, required=False)
-    numbered = not any(isinstance(a, dict) and "id" in a for a in annotations)
-    labels = LabelRows()
-    for i, raw in enumerate(annotations):
-        where = f"annotations[{i}]"
-        annotation = _record(raw, where, name)
-        label_id = (
-            str(i + 1) if numbered else _id(annotation.get("id"), "annotation id", name, where)
-        )
-        frame_id = _id(annotation.get("image_id"), "image_id", name, where)
-        if frame_id not in frames:
-            raise InputError(f"image_id {frame_id} is not an image", source=name, record=where)
-        category_id = _id(annotation.get("category_id"), "category_id", name, where)
-        if category_id not in class_of:
-            raise InputError(
-                f"category_id {category_id} is not a category", source=name, record=where
-            )
-        if "bbox" not in annotation:
-            raise InputError("annotation has no bbox", source=name, record=where)
-        area = annotation.get("area")
-        attributes = {
-            k: v
-            for k, v in annotation.items()
-            if k not in _ANNOTATION_KEYS and k not in _DROPPED_ANNOTATION_KEYS
-        }
-        labels.add(
-            label_id,
-            frame_id,
-            class_of[category_id],
-            _bbox(annotation["bbox"], name, where),
+            str(image["id"]),
+            image.get("file_name"),
+            image.get("width"),
+            image.get("height"),
             source=name,
             record=where,
-            area=None if area is None else parse_number(area, "area", name, where),
-            iscrowd=_flag(annotation.get("iscrowd", 0), "iscrowd", name, where),
-            ignore=_flag(annotation.get("ignore", 0), "ignore", name, where),
-            attributes=attributes,
+            metadata=metadata,
         )
-    return build_dataset(frames, labels, source=name, remember={_CATEGORIES: categories})
+    return frames
+
+
+def _labels(parsed: CocoGroundTruth, ignore_flag: bool) -> pa.Table:
+    count = int(parsed.image.size)
+    image_names = pa.array([str(i) for i in parsed.image_ids.tolist()], pa.string())
+    class_names = pa.array(parsed.classes.names.tolist(), pa.string())
+    ids = (
+        np.arange(1, count + 1).astype(np.str_)
+        if parsed.ids is None
+        else np.asarray(parsed.ids).astype(np.str_)
+    )
+    # What the label columns hold is not an attribute; an ignore flag that does not
+    # count stays one, so that as_coco writes it back.
+    known = _ANNOTATION_KEYS | _DROPPED_ANNOTATION_KEYS
+    if not ignore_flag:
+        known = known - {"ignore"}
+    attributes = []
+    for annotation in parsed.annotations:
+        extra = {k: v for k, v in annotation.items() if k not in known}
+        attributes.append(orjson.dumps(extra).decode() if extra else None)
+    area = parsed.area
+    box = parsed.box
+    return pa.table(
+        {
+            "label_id": pa.array(ids.tolist(), pa.string()),
+            "frame_id": image_names.take(pa.array(parsed.image)),
+            "class_name": class_names.take(pa.array(parsed.label)),
+            "x": box[:, 0],
+            "y": box[:, 1],
+            "width": box[:, 2],
+            "height": box[:, 3],
+            "area": pa.array(area, pa.float64(), mask=np.isnan(area)),
+            "iscrowd": pa.array(parsed.iscrowd, pa.bool_()),
+            "ignore": pa.array(parsed.ignore if ignore_flag else np.zeros(count, bool)),
+            "attributes": pa.array(attributes, pa.string()),
+        },
+        schema=LABELS_SCHEMA,
+    )
+
+
+def from_coco(source: PathLike | Mapping[str, Any], *, ignore_flag: bool = False) -> DatasetTables:
+    """A COCO instances file (or its parsed dict) as a dataset; layout in the module doc.
+    ``ignore_flag=True`` honours the annotations' ``ignore`` flags (pycocotools does not)."""
+    parsed = _parsed_ground_truth(source)
+    name = parsed.source or "<COCO data>"
+    categories = [
+        {k: category[k] for k in ("id", "name", "supercategory") if k in category}
+        for category in parsed.categories
+    ]
+    dataset = DatasetTables.build(
+        _frames(parsed, name).table(), _labels(parsed, ignore_flag), source=name
+    )
+    return with_remembered(dataset, {_CATEGORIES: categories})
 
 
 def _canonical_int(text: str) -> int | None:
@@ -307,13 +247,23 @@ def as_coco(dataset: DatasetTables, path: PathLike | None = None) -> dict[str, A
 
 def _category_names(
     categories: Mapping[Any, str] | Sequence[Mapping[str, Any]] | None, dataset: DatasetTables
-) -> dict[str, str]:
-    """``{str(category id): class name}`` from the argument, else the dataset's."""
+) -> Classes:
+    """The category ids and names results use: the argument's, else the dataset's."""
     if categories is None:
-        return {str(c["id"]): c["name"] for c in _category_list(dataset, dataset.class_names)}
-    if isinstance(categories, Mapping):
-        return {str(k): str(v) for k, v in categories.items()}
-    return {str(c["id"]): str(c["name"]) for c in categories}
+        pairs = [(c["id"], c["name"]) for c in _category_list(dataset, dataset.class_names)]
+    elif isinstance(categories, Mapping):
+        pairs = list(categories.items())
+    else:
+        pairs = [(c["id"], c["name"]) for c in categories]
+    ids = []
+    for category_id, _ in pairs:
+        number = category_id if type(category_id) is int else None
+        if isinstance(category_id, str):
+            number = _canonical_int(category_id)
+        if number is None:
+            raise InputError(f"category id {describe(category_id)} is not an integer")
+        ids.append(number)
+    return Classes.from_ids(np.asarray(ids, dtype=np.int64), [str(n) for _, n in pairs])
 
 
 def _integer_ids(values: Sequence[str]) -> np.ndarray | None:
@@ -325,57 +275,6 @@ def _integer_ids(values: Sequence[str]) -> np.ndarray | None:
     if any(str(n) != v for n, v in zip(numbers.tolist(), values, strict=True)):
         return None
     return numbers
-
-
-def _results_by_scanner(
-    path: str, dataset: DatasetTables, class_of: Mapping[str, str]
-) -> InferenceTables | None:
-    """The common case at scale, a results list whose ids are integers, read by the C
-    scanner into columns (a million predictions in about a second); None when the file
-    needs the general reader (a dataset-shaped file, non-integer ids)."""
-    with open(path, "rb") as handle:
-        head = handle.read(4096).lstrip()
-    if not head.startswith(b"["):
-        return None
-    frame_names = dataset.frames.column("frame_id").to_pylist()
-    frame_numbers = _integer_ids(frame_names)
-    category_numbers = _integer_ids(list(class_of))
-    if frame_numbers is None or category_numbers is None:
-        return None
-    # The engine reader validates every record against these ids and boxes/scores.
-    classes = Classes.from_ids(category_numbers, [class_of[k] for k in class_of])
-    ground_truth = GroundTruth(
-        frame_ids=frame_numbers,
-        classes=classes,
-        frame=np.zeros(0, np.int32),
-        label=np.zeros(0, np.int32),
-        box=np.zeros((0, 4)),
-        area=np.zeros(0),
-        iscrowd=np.zeros(0, bool),
-        ignore=np.zeros(0, bool),
-        ids=np.zeros(0, np.int64),
-    )
-    columns = read_coco_results(path, ground_truth)
-    n = len(columns)
-    frame_strings = pa.array(frame_names, pa.string())
-    class_strings = pa.array(classes.names.tolist(), pa.string())
-    box = columns.box
-    predictions = pa.table(
-        {
-            "prediction_id": pa.array(np.arange(1, n + 1).astype(np.str_)),
-            "frame_id": frame_strings.take(pa.array(columns.frame)),
-            "class_name": class_strings.take(pa.array(columns.label)),
-            "x": box[:, 0],
-            "y": box[:, 1],
-            "width": box[:, 2],
-            "height": box[:, 3],
-            "confidence": columns.score,
-            "probabilities": pa.nulls(n, pa.list_(pa.float32())),
-        },
-        schema=PREDICTIONS_SCHEMA,
-    )
-    # Ids are positions (unique by construction) and every record was checked above.
-    return InferenceTables(predictions, empty_embeddings())
 
 
 def from_coco_results(
@@ -391,78 +290,41 @@ def from_coco_results(
     by the categories the dataset was read with (:func:`from_coco`), else by the ids
     :func:`as_coco` assigns. Prediction ids are the 1-based record positions."""
     if isinstance(source, str | os.PathLike):
-        fast = _results_by_scanner(os.fspath(source), dataset, _category_names(categories, dataset))
-        if fast is not None:
-            return fast
-    name, document = _load(source)
-    frame_ids = set(dataset.frames.column("frame_id").to_pylist())
-    frame_of_image: dict[str, str] | None = None
-    if isinstance(document, dict):
-        # A dataset-shaped results file: its own image and category ids apply.
-        frame_of_uri = {
-            uri: frame_id
-            for frame_id, uri in zip(
-                dataset.frames.column("frame_id").to_pylist(),
-                dataset.frames.column("image_uri").to_pylist(),
-                strict=True,
-            )
-            if uri is not None
-        }
-        frame_of_image = {}
-        for i, raw in enumerate(_list(document, "images", name)):
-            where = f"images[{i}]"
-            image = _record(raw, where, name)
-            file_name = image.get("file_name")
-            if file_name not in frame_of_uri:
-                raise InputError(
-                    f"file_name {describe(file_name)} is not an image of the dataset",
-                    source=name,
-                    record=where,
-                )
-            frame_of_image[_id(image.get("id"), "image id", name, where)] = frame_of_uri[file_name]
-        class_of, _ = _categories(document, name)
-        records = _list(document, "annotations", name)
-        prefix = "annotations"
-    elif isinstance(document, list):
-        class_of = _category_names(categories, dataset)
-        records = document
-        prefix = ""
+        results = parse_coco_results(source)
     else:
-        raise InputError(f"is {describe(document)}, expected a list of results", source=name)
-
-    predictions = PredictionRows()
-    for i, raw in enumerate(records):
-        where = f"{prefix}[{i}]" if prefix else str(i)
-        result = _record(raw, where, name)
-        image_id = _id(result.get("image_id"), "image_id", name, where)
-        if frame_of_image is not None:
-            if image_id not in frame_of_image:
-                raise InputError(f"image_id {image_id} is not an image", source=name, record=where)
-            frame_id = frame_of_image[image_id]
+        results = replace(parse_coco_results(source), source="<COCO data>")  # type: ignore[arg-type]
+    frame_names = dataset.frames.column("frame_id").to_pylist()
+    frame_keys: np.ndarray = np.asarray(frame_names, dtype=np.str_)
+    if results.images is None and results.image_ids.dtype.kind in "iu":
+        # Integer ids meet frame ids that are integers written plainly as integers (the
+        # fast common case), any others as text.
+        numbers = _integer_ids(frame_names)
+        if numbers is not None:
+            frame_keys = numbers
         else:
-            frame_id = image_id
-            if frame_id not in frame_ids:
-                raise InputError(
-                    f"image_id {image_id} is not a frame of the dataset", source=name, record=where
-                )
-        category_id = _id(result.get("category_id"), "category_id", name, where)
-        if category_id not in class_of:
-            raise InputError(
-                f"category_id {category_id} is not a known category", source=name, record=where
-            )
-        if "bbox" not in result:
-            raise InputError("result has no bbox", source=name, record=where)
-        score = result.get("score")
-        predictions.add(
-            str(i + 1),
-            frame_id,
-            class_of[category_id],
-            _bbox(result["bbox"], name, where),
-            1.0 if score is None else parse_number(score, "score", name, where),
-            source=name,
-            record=where,
-        )
-    return build_inferences(predictions, source=name, dataset=dataset)
+            results = replace(results, image_ids=results.image_ids.astype(np.str_))
+    classes = _category_names(categories, dataset)
+    frame, label = results.resolve(
+        frame_keys, classes, file_names=dataset.frames.column("image_uri").to_pylist()
+    )
+    n = len(results)
+    box = results.box
+    predictions = pa.table(
+        {
+            "prediction_id": pa.array(np.arange(1, n + 1).astype(np.str_)),
+            "frame_id": pa.array(frame_names, pa.string()).take(pa.array(frame)),
+            "class_name": pa.array(classes.names.tolist(), pa.string()).take(pa.array(label)),
+            "x": box[:, 0],
+            "y": box[:, 1],
+            "width": box[:, 2],
+            "height": box[:, 3],
+            "confidence": results.score,
+            "probabilities": pa.nulls(n, pa.list_(pa.float32())),
+        },
+        schema=PREDICTIONS_SCHEMA,
+    )
+    # Ids are positions (unique by construction) and every record was checked above.
+    return InferenceTables(predictions, empty_embeddings())
 
 
 def as_coco_results(

@@ -1,0 +1,223 @@
+"""The rules every incoming row follows, in one place: boxes, confidences, areas and
+metadata values. The SDK builders, the format readers, :mod:`shoal.tables` (and through
+it the server's uploads) call these, so a row is valid or not whatever door it came in by.
+
+Boxes
+    ``x, y, width, height`` in pixels: four finite numbers, ``width`` and ``height``
+    not negative (a zero-size box is allowed: pycocotools evaluates it).
+Confidences
+    a number in [0, 1] (NaN is not in it).
+Areas
+    a finite number >= 0 (missing means ``width * height``).
+Metadata
+    a key is a non-empty name that is not reserved (a frame column, a query statistic)
+    and does not start with ``_``. A value is a bool, an int, a float, a string or
+    missing (None, or a float NaN). A key keeps one type across the frames of a
+    dataset; the one widening is int to float, when the key is declared float (the
+    SDK's ``val_type="float"``) or when the values come from a file that does not tell
+    ints from floats (JSON numbers, CSV cells). A list or an object is not a metadata
+    value; a file reader keeps it as its JSON text (a string).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
+
+import numpy as np
+import orjson
+from numpy.typing import NDArray
+
+from shoal.errors import InputError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+__all__ = [
+    "METADATA_TYPES",
+    "RESERVED_METADATA_KEYS",
+    "MetadataType",
+    "MetadataValue",
+    "area_problem",
+    "box_field_problem",
+    "box_problems",
+    "check_box",
+    "check_confidence",
+    "check_metadata_key",
+    "confidence_problems",
+    "describe_box_problem",
+    "metadata_arrow_type",
+    "metadata_column",
+    "metadata_entry",
+    "metadata_key_problem",
+    "plain",
+]
+
+MetadataValue: TypeAlias = bool | int | float | str | None
+MetadataType: TypeAlias = Literal["bool", "int", "float", "str"]
+METADATA_TYPES: tuple[MetadataType, ...] = ("bool", "int", "float", "str")
+# Names a metadata key cannot take: frame columns, and the label statistics the query
+# language computes.
+RESERVED_METADATA_KEYS = frozenset(
+    {"frame_id", "image_uri", "width", "height", "num_labels", "num_classes", "classes", "split"}
+)
+
+Record = int | str | None
+
+
+def plain(value: Any) -> Any:
+    """A NumPy scalar as the Python scalar it holds (for messages: never ``np.str_('a')``)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+# ------------------------------------------------------------------------------ boxes
+
+
+def box_field_problem(name: str, value: float) -> str | None:
+    """What is wrong with one box field (``x``, ``left``, ``width``...), or None."""
+    if not math.isfinite(value):
+        return f"{name} {value} is not finite"
+    if name in ("width", "height") and value < 0:
+        return f"{name} {value:g} is negative"
+    return None
+
+
+def box_problems(box: NDArray[np.float64]) -> NDArray[np.bool_]:
+    """For each ``(x, y, width, height)`` row: is it not a valid box?"""
+    finite = np.isfinite(box).all(axis=1)
+    return np.asarray(~finite | (box[:, 2] < 0) | (box[:, 3] < 0), dtype=np.bool_)
+
+
+def describe_box_problem(what: str, box: Sequence[float] | NDArray[np.float64]) -> str:
+    """The message for an invalid box row, e.g. ``bbox [1.0, 2.0, -3.0, 4.0] has a
+    negative width or height``."""
+    values = [float(v) for v in box]
+    if not all(math.isfinite(v) for v in values):
+        return f"{what} {values} is not 4 finite numbers"
+    return f"{what} {values} has a negative width or height"
+
+
+def check_box(
+    box: tuple[float, float, float, float], source: str | None, record: Record, what: str = "box"
+) -> tuple[float, float, float, float]:
+    if box_problems(np.asarray([box], dtype=np.float64))[0]:
+        raise InputError(describe_box_problem(what, box), source=source, record=record)
+    return box
+
+
+# ------------------------------------------------------------- confidences and areas
+
+
+def confidence_problems(confidence: NDArray[np.float64]) -> NDArray[np.bool_]:
+    return np.asarray(~((confidence >= 0.0) & (confidence <= 1.0)), dtype=np.bool_)
+
+
+def check_confidence(
+    value: float, source: str | None, record: Record, what: str = "confidence"
+) -> float:
+    if not 0.0 <= value <= 1.0:
+        raise InputError(f"{what} {value} is not in [0, 1]", source=source, record=record)
+    return value
+
+
+def area_problem(value: float) -> str | None:
+    if not (math.isfinite(value) and value >= 0):
+        return f"area {value} is not a finite number >= 0"
+    return None
+
+
+# ----------------------------------------------------------------------- metadata
+
+
+def metadata_key_problem(key: object) -> str | None:
+    if not isinstance(key, str) or not key:
+        return "metadata key must be a non-empty string"
+    if key in RESERVED_METADATA_KEYS or key.startswith("_"):
+        return f"metadata key {key!r} is reserved"
+    return None
+
+
+def check_metadata_key(key: str, source: str | None, record: Record) -> None:
+    if metadata_key_problem(key) is not None:
+        raise InputError(
+            f"{key!r} cannot be a metadata name (reserved, empty or starting with '_')",
+            source=source,
+            record=record,
+        )
+
+
+def metadata_entry(value: object) -> tuple[MetadataType | None, MetadataValue]:
+    """The type and plain Python value of one metadata value (NumPy scalars accepted;
+    NaN is missing). Raises ``TypeError`` for anything that is not a metadata value."""
+    if value is None:
+        return None, None
+    if isinstance(value, bool | np.bool_):
+        return "bool", bool(value)
+    if isinstance(value, numbers.Integral):
+        return "int", int(value)
+    if isinstance(value, numbers.Real):
+        number = float(value)
+        return "float", None if math.isnan(number) else number
+    if isinstance(value, str):
+        return "str", str(value)
+    raise TypeError(type(value).__name__)
+
+
+def metadata_arrow_type(kind: MetadataType) -> pa.DataType:
+    """The Arrow type a metadata column of ``kind`` is stored as."""
+    import pyarrow as pa  # here, so that evaluating files does not load Arrow
+
+    types = {"bool": pa.bool_(), "int": pa.int64(), "float": pa.float64(), "str": pa.string()}
+    return types[kind]
+
+
+def metadata_column(
+    key: str,
+    values: Sequence[Any],
+    *,
+    places: Sequence[str] | None = None,
+    source: str | None = None,
+) -> pa.Array:
+    """One metadata column from a file's values, by the policy in the module doc: one
+    type per key, ints widened to float when floats are present, lists and objects kept
+    as JSON text. A clash names the first value of the other type and where the key's
+    type was set (``places[i]`` names value ``i``; else its position)."""
+
+    def where(index: int) -> str:
+        return places[index] if places is not None else f"row {index}"
+
+    kinds: list[MetadataType | None] = []
+    cleaned: list[MetadataValue] = []
+    for value in values:
+        if isinstance(value, list | dict):
+            value = orjson.dumps(value).decode()
+        kind, entry = metadata_entry(value)
+        kinds.append(kind)
+        cleaned.append(entry)
+    present = {k for k in kinds if k is not None}
+    if present == {"int", "float"}:
+        present = {"float"}
+        cleaned = [float(v) if isinstance(v, int) else v for v in cleaned]  # type: ignore[arg-type]
+    if len(present) > 1:
+        first = next(i for i, k in enumerate(kinds) if k is not None)
+        other = next(i for i, k in enumerate(kinds) if k is not None and k != kinds[first])
+        raise InputError(
+            f"metadata {key!r} is {kinds[other]}, but it is {kinds[first]} at {where(first)} "
+            "(a key keeps one type across frames)",
+            source=source,
+            record=where(other) if places is not None else other,
+        )
+    kind: MetadataType = present.pop() if present else "str"
+    if kind == "int" and not all(
+        -(2**63) <= v < 2**63
+        for v in cleaned
+        if v is not None  # type: ignore[operator]
+    ):
+        raise InputError(
+            f"metadata {key!r} has an integer that does not fit 64 bits", source=source
+        )
+    import pyarrow as pa
+
+    return pa.array(cleaned, metadata_arrow_type(kind))
