@@ -9,6 +9,7 @@ WEB_STAMP := web/node_modules/.installed-$(shell cat web/package-lock.json 2>/de
 # The built web app lives in the Python package, which serves it at `/`.
 WEB_APP := src/shoal/server/_webapp/index.html
 WEB_SOURCES := web/index.html web/vite.config.ts web/tsconfig.json web/package-lock.json \
+	web/openapi.json web/scripts/schema-types.mjs \
 	$(shell find web/src -type f -not -name '*.test.ts' -not -name '*.test.tsx' \
 		-not -path 'web/src/fixtures/*' -not -path 'web/src/test/*' 2>/dev/null)
 # Browser tests drive Debian's chromium (Playwright's own browser download is not used).
@@ -16,7 +17,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test test-python test-web web chromium lint typecheck bench bench-web clean
+.PHONY: demo test test-python test-web web web-types chromium lint typecheck bench bench-web clean
 
 $(STAMP): pyproject.toml setup.py $(NATIVE)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +35,13 @@ $(WEB_APP): $(WEB_STAMP) $(WEB_SOURCES)
 	cd web && npm run --silent build -- --logLevel warn
 
 web: $(WEB_APP)
+
+# The web app's API types: the server's OpenAPI schema (web/openapi.json), then
+# web/src/api/schema.ts from it (openapi-typescript). Both are committed; tests fail when
+# either is stale.
+web-types: $(STAMP) $(WEB_STAMP)
+	$(BIN)/python -m shoal.server._openapi web/openapi.json
+	cd web && npm run --silent gen:types
 
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { \

@@ -41,12 +41,12 @@ describe("ReportTable", () => {
 
   it("sorts stably, names A-Z first, a missing AP last either way; averages stay below, unsorted", async () => {
     const user = userEvent.setup();
-    const row = (precision: number, ap: number) => ({ precision, recall: 1, "f1-score": 0, support: 1, tp: 1, fp: 1, fn: 0, ap });
+    const row = (label: string, precision: number, ap: number) => ({ label, precision, recall: 1, "f1-score": 0, support: 1, tp: 1, fp: 1, fn: 0, ap });
     const avg = { precision: 0.5, recall: 1, "f1-score": 0, support: 3 };
-    const small = {
-      a: row(0.5, -1), b: row(0.9, 0.3), c: row(0.5, 0.5),
-      "micro avg": avg, "macro avg": avg, "weighted avg": avg, conf: 0.5,
-    } as unknown as ClassificationReportDict;
+    const small: ClassificationReportDict = {
+      classes: [row("a", 0.5, -1), row("b", 0.9, 0.3), row("c", 0.5, 0.5)],
+      averages: { "micro avg": avg, "macro avg": avg, "weighted avg": avg }, accuracy: null, conf: 0.5, iou: 0.5,
+    };
     render(<ReportTable report={small} />);
     const footLabels = () => within(screen.getAllByRole("rowgroup")[2]!).getAllByRole("rowheader").map((h) => h.textContent);
     const click = (name: RegExp) => user.click(screen.getByRole("button", { name }));
@@ -102,6 +102,20 @@ describe("ReportTable", () => {
     expect(onSelect).toHaveBeenLastCalledWith(null);
   });
 
+  it("shows classes named like the report's keys as classes", () => {
+    const names = ["accuracy", "conf", "iou", "micro avg", "macro avg", "weighted avg"];
+    const avg = { precision: 1, recall: 1, "f1-score": 1, support: 6 };
+    const odd: ClassificationReportDict = {
+      classes: names.map((label, k) => ({ label, precision: 1, recall: 1, "f1-score": 1, support: 1, tp: k, fp: 0, fn: 0, ap: null })),
+      averages: { "micro avg": avg, "macro avg": avg, "weighted avg": avg }, accuracy: 0.5, conf: 0.5, iou: null,
+    };
+    render(<ReportTable report={odd} />);
+    expect(bodyLabels()).toEqual(names);
+    expect(screen.getByRole("button", { name: "micro avg" }).closest("tr")).toHaveTextContent("micro avg1.0001.0001.0001300");
+    const footLabels = within(screen.getAllByRole("rowgroup")[2]!).getAllByRole("rowheader").map((h) => h.textContent);
+    expect(footLabels).toEqual(["accuracy", "micro avg", "macro avg", "weighted avg"]);
+  });
+
   it("shows accuracy for classification", () => {
     render(<ReportTable report={digits as unknown as ClassificationReportDict} />);
     expect(bodyLabels()).toHaveLength(10);
@@ -110,12 +124,12 @@ describe("ReportTable", () => {
   });
 
   it("with many classes, renders the rows in view of its scroll box (and a margin) only", () => {
-    const row = { precision: 0.5, recall: 0.25, "f1-score": 1 / 3, support: 4, tp: 1, fp: 1, fn: 3 };
+    const row = { precision: 0.5, recall: 0.25, "f1-score": 1 / 3, support: 4, tp: 1, fp: 1, fn: 3, ap: null };
     const avg = { precision: 0.5, recall: 0.25, "f1-score": 1 / 3, support: 400 };
-    const many = {
-      ...Object.fromEntries(Array.from({ length: 100 }, (_, k) => [`c${String(k).padStart(3, "0")}`, { ...row, tp: k }])),
-      "micro avg": avg, "macro avg": avg, "weighted avg": avg, conf: 0.5,
-    } as unknown as ClassificationReportDict;
+    const many: ClassificationReportDict = {
+      classes: Array.from({ length: 100 }, (_, k) => ({ ...row, label: `c${String(k).padStart(3, "0")}`, tp: k })),
+      averages: { "micro avg": avg, "macro avg": avg, "weighted avg": avg }, accuracy: null, conf: 0.5, iou: null,
+    };
     const { container } = render(<ReportTable report={many} windowRows={20} />);
     const shown = () => bodyLabels();
     expect(screen.getByRole("table")).toHaveAttribute("aria-rowcount", String(100 + 1 + 3));

@@ -70,7 +70,7 @@ function ReportTableView({ report, selectedLabel = null, onSelectLabel, digits =
   const [scrollTop, setScrollTop] = useState(0);
   const [sorting, setSorting] = useState<SortingState>(() => toSorting(initialSort));
   const rows = useMemo(() => classRows(report), [report]);
-  const hasAp = rows.some((r) => r.ap !== undefined);
+  const hasAp = rows.some((r) => r.ap !== null);
   const descending = sorting[0]?.desc ?? false;
   const columns = useMemo(() => columnsFor(descending, digits), [descending, digits]);
   const rowSelection: RowSelectionState = selectedLabel === null ? {} : { [selectedLabel]: true };
@@ -97,7 +97,7 @@ function ReportTableView({ report, selectedLabel = null, onSelectLabel, digits =
   const spacer = (rows: number): CSSProperties => ({ height: rows * WINDOW_ROW_HEIGHT });
 
   const tableElement = (
-    <table className="report-table" aria-rowcount={bodyRows.length + 1 + (report.accuracy !== undefined ? 1 : 0) + averages.length}>
+    <table className="report-table" aria-rowcount={bodyRows.length + 1 + (report.accuracy !== null ? 1 : 0) + averages.length}>
       <caption>{caption ?? "Classification report"}</caption>
       <thead>
         {table.getHeaderGroups().map((group) => (
@@ -142,7 +142,7 @@ function ReportTableView({ report, selectedLabel = null, onSelectLabel, digits =
         )}
       </tbody>
       <tfoot>
-        {report.accuracy !== undefined && (
+        {report.accuracy !== null && (
           <tr>
             <th scope="row">accuracy</th>
             <td className="num" colSpan={3}>{formatScore(report.accuracy, digits)}</td>

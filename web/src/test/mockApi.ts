@@ -24,10 +24,12 @@ export function projectOut(): ProjectOut {
 
 /** The fixture's results, optionally with a report number changed so tests can see a refetch land. */
 export function metricsResult(set: string, include: string[], circlePrecision?: number): MetricsResult {
-  const report = circlePrecision === undefined ? shapes.report : { ...shapes.report, circle: { ...(shapes.report.circle as object), precision: circlePrecision } };
+  const report = circlePrecision === undefined
+    ? shapes.report
+    : { ...shapes.report, classes: shapes.report.classes.map((c) => (c.label === "circle" ? { ...c, precision: circlePrecision } : c)) };
   return {
     inference_set: set, version: 1,
-    report: include.includes("report") ? (report as typeof shapes.report) : null,
+    report: include.includes("report") ? report : null,
     confusion_matrix: include.includes("confusion_matrix") ? shapes.matrix : null,
     coco_summary: include.includes("coco_summary") ? shapes.coco : null,
     pr_curves: include.includes("pr_curves") ? Object.fromEntries(shapes.curves.map((c) => [c.label, c])) : null,

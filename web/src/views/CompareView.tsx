@@ -7,6 +7,17 @@ import { formatSigned, formatSignedScore } from "../lib/format";
 import { ALL_FRAMES, type ViewContext } from "./context";
 import { ThresholdPanel } from "./ThresholdPanel";
 
+/** The per-class deltas shown, as the server names them (`ap`: detection only). */
+const DELTA_COLUMNS: ReadonlyArray<{ key: string; title: string; format: (delta: number) => string }> = [
+  { key: "precision", title: "Precision", format: formatSignedScore },
+  { key: "recall", title: "Recall", format: formatSignedScore },
+  { key: "f1-score", title: "F1", format: formatSignedScore },
+  { key: "ap", title: "AP", format: formatSignedScore },
+  { key: "tp", title: "TP", format: formatSigned },
+  { key: "fp", title: "FP", format: formatSigned },
+  { key: "fn", title: "FN", format: formatSigned },
+];
+
 /** The second inference set against the first: summary, delta matrix, per-class deltas. */
 export function CompareView({ ctx }: { ctx: ViewContext }) {
   const { project, dataset, sets, conf, iou, segment } = ctx;
@@ -24,6 +35,7 @@ export function CompareView({ ctx }: { ctx: ViewContext }) {
   );
   if (!other) return <p className="empty-state">Choose a second inference set above to compare it with {base}.</p>;
   const c = answer;
+  const columns = DELTA_COLUMNS.filter((col) => col.key !== "ap" || Object.values(c?.classes ?? {}).some((d) => d.ap !== undefined));
   return (
     <div className="compare-view">
       <aside><ThresholdPanel ctx={ctx} /></aside>
@@ -40,20 +52,18 @@ export function CompareView({ ctx }: { ctx: ViewContext }) {
               <caption>Per-class change ({c.other} − {c.base})</caption>
               <thead>
                 <tr>
-                  <th scope="col">Class</th><th scope="col">Precision</th><th scope="col">Recall</th>
-                  <th scope="col">F1</th><th scope="col">TP</th><th scope="col">FP</th><th scope="col">FN</th>
+                  <th scope="col">Class</th>
+                  {columns.map((col) => <th key={col.key} scope="col">{col.title}</th>)}
                 </tr>
               </thead>
               <tbody>
-                {Object.entries(c.classes).map(([label, d]) => (
+                {Object.entries(c.classes).map(([label, deltas]) => (
                   <tr key={label}>
                     <th scope="row">{label}</th>
-                    <td className="num">{formatSignedScore(d.precision.delta)}</td>
-                    <td className="num">{formatSignedScore(d.recall.delta)}</td>
-                    <td className="num">{formatSignedScore(d["f1-score"].delta)}</td>
-                    <td className="num">{formatSigned(d.tp.delta)}</td>
-                    <td className="num">{formatSigned(d.fp.delta)}</td>
-                    <td className="num">{formatSigned(d.fn.delta)}</td>
+                    {columns.map((col) => {
+                      const d = deltas[col.key];
+                      return <td key={col.key} className="num">{d === undefined ? "-" : col.format(d.delta)}</td>;
+                    })}
                   </tr>
                 ))}
               </tbody>

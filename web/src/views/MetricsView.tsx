@@ -1,6 +1,6 @@
 import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { api, type ExamplesQuery } from "../api/client";
-import { AVERAGE_NAMES, BACKGROUND, COCO_STAT_NAMES, type ClassificationReportDict, type ExampleOut } from "../api/types";
+import { BACKGROUND, COCO_STAT_NAMES, type ClassificationReportDict, type ExampleOut } from "../api/types";
 import { ConfusionMatrix } from "../components/ConfusionMatrix";
 import { ExampleGrid } from "../components/ExampleGrid";
 import { ReportTable } from "../components/ReportTable";
@@ -31,10 +31,7 @@ export const REPORT_WINDOW_ROWS = 20;
 export function filterReport(report: ClassificationReportDict, text: string): ClassificationReportDict {
   const needle = text.trim().toLowerCase();
   if (!needle) return report;
-  const keep = new Set<string>([...AVERAGE_NAMES, "conf", "iou", "accuracy"]);
-  return Object.fromEntries(
-    Object.entries(report).filter(([k]) => keep.has(k) || k.toLowerCase().includes(needle)),
-  ) as ClassificationReportDict;
+  return { ...report, classes: report.classes.filter((c) => c.label.toLowerCase().includes(needle)) };
 }
 
 export type { ExampleSelection };
@@ -45,8 +42,8 @@ export type { ExampleSelection };
  * docs/metrics.md). Null when the row is missing.
  */
 export function reportPoint(report: ClassificationReportDict | null | undefined, label: string | null): { precision: number; recall: number } | null {
-  const row = report?.[label ?? "micro avg"];
-  if (!row || typeof row !== "object") return null;
+  const row = label === null ? report?.averages["micro avg"] : report?.classes.find((c) => c.label === label);
+  if (!row) return null;
   return { precision: row.precision, recall: row.recall };
 }
 

@@ -51,7 +51,7 @@ export function webImageOf(uri: unknown): string | undefined {
  */
 export function exampleOf(project: string, dataset: string, e: ExampleOut, row?: FrameRow): Example {
   const { source_id: _source, box, ...record } = e;
-  const object: FrameObject = { ...record, box: box ?? NO_BOX };
+  const object: FrameObject = { ...record, box: box?.length === 4 ? (box as FrameObject["box"]) : NO_BOX };
   const width = Number(row?.width) || 0;
   const height = Number(row?.height) || 0;
   const web = webImageOf(row?.image_uri);

@@ -88,7 +88,10 @@ describe("MetricsView with many classes", () => {
   const matrix: ConfusionMatrixDict = { labels, matrix: labels.map((_, i) => labels.map((__, j) => (i === n && j === n ? 0 : i === j ? 10 : (i + j) % 7 === 0 ? 1 : 0))), conf: 0.1, iou: 0.5 };
   const row = { precision: 0.5, recall: 0.5, "f1-score": 0.5, support: 10, tp: 5, fp: 5, fn: 5, ap: 0.4 };
   const avg = { precision: 0.5, recall: 0.5, "f1-score": 0.5, support: 300 };
-  const report = { ...Object.fromEntries(names.map((c) => [c, row])), "micro avg": avg, "macro avg": avg, "weighted avg": avg, conf: 0.1, iou: 0.5 } as ClassificationReportDict;
+  const report: ClassificationReportDict = {
+    classes: names.map((label) => ({ label, ...row })),
+    averages: { "micro avg": avg, "macro avg": avg, "weighted avg": avg }, accuracy: null, conf: 0.1, iou: 0.5,
+  };
   const project: ProjectOut = { ...projectOut(), classes: names.map((name, id) => ({ name, id, color: "#000000", ignore: false })) };
 
   it("filters the report by name, and a report row filters the matrix table", async () => {
@@ -110,7 +113,7 @@ describe("MetricsView with many classes", () => {
   });
 
   it("reportPoint is a row's precision and recall (micro avg for all classes)", () => {
-    const shaped = { ...report, c3: { ...row, precision: 0.8, recall: 0.4 } } as ClassificationReportDict;
+    const shaped = { ...report, classes: report.classes.map((c) => (c.label === "c3" ? { ...c, precision: 0.8, recall: 0.4 } : c)) };
     expect(reportPoint(shaped, "c3")).toEqual({ precision: 0.8, recall: 0.4 });
     expect(reportPoint(shaped, null)).toEqual({ precision: avg.precision, recall: avg.recall });
     expect(reportPoint(shaped, "no such class")).toBeNull();
@@ -118,7 +121,9 @@ describe("MetricsView with many classes", () => {
   });
 
   it("filterReport keeps averages and the operating point", () => {
-    expect(Object.keys(filterReport(report, "c29"))).toEqual(["c29", "micro avg", "macro avg", "weighted avg", "conf", "iou"]);
+    const filtered = filterReport(report, "c29");
+    expect(filtered.classes.map((c) => c.label)).toEqual(["c29"]);
+    expect(filtered).toEqual({ ...report, classes: [report.classes[29]] });
     expect(filterReport(report, " ")).toBe(report);
   });
 });
