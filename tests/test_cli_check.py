@@ -117,3 +117,25 @@ def test_bad_input_exits_2(home, args, message):
     done = run_cli("check", *args, "--home", home)
     assert done.returncode == 2
     assert message in done.stderr and "Traceback" not in done.stderr
+
+
+def test_no_thresholds_is_not_a_pass(tmp_path):
+    gt, dt = random_coco(np.random.default_rng(43), num_images=6)
+    dataset_tables, inference_tables = coco_tables(gt, dt)
+    store = Store(tmp_path)
+    dataset = store.create_project("p").create_dataset("val", dataset_tables)
+    dataset.create_inference_set("m", inference_tables)
+    dataset.create_segment("some", frames=dataset.frames().column("frame_id").to_pylist()[:2])
+    store.close()
+    args = ("check", "--project", "p", "--inference-set", "m", "--home", str(tmp_path))
+    refused = run_cli(*args, "--junit", str(tmp_path / "j.xml"))
+    assert refused.returncode == 1, refused.stderr
+    assert "no segment has a threshold: nothing was checked" in refused.stderr
+    assert "shoal segment set" in refused.stderr and "--allow-empty" in refused.stderr
+    assert "passed" not in refused.stderr
+    suite = ET.parse(tmp_path / "j.xml").getroot()
+    assert (suite.get("tests"), suite.get("failures"), suite.get("skipped")) == ("2", "0", "2")
+    allowed = run_cli(*args, "--allow-empty")
+    assert allowed.returncode == 0, allowed.stderr
+    assert "nothing was checked" in allowed.stderr
+    assert allowed.stdout == refused.stdout

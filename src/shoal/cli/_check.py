@@ -1,21 +1,34 @@
 """``shoal check``: run every regression test of an inference set; the exit code gates CI.
 
-Exit 0 when every thresholded metric of every segment passes, 1 when any fails, 2 on
-bad input. ``--junit FILE`` writes one test case per segment for CI dashboards.
+One code path for the local store and a server (``--url``): both give the
+``SegmentResult`` list (``InferenceSet.regression_results`` locally, ``Client.regression_results``
+remotely), printed and written to JUnit the same way, and a segment's verdict is its
+``SegmentResult.succeeds``.
+
+Exit 0 when every thresholded metric of every segment passes, 1 when any fails or when no
+segment has a threshold (nothing was checked; ``--allow-empty`` accepts that), 2 on bad
+input. ``--junit FILE`` writes one test case per segment for CI dashboards.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from shoal.cli._projects import home_option, open_store
+from shoal.analysis import MetricCheck, SegmentResult
+from shoal.cli._output import format_table
+from shoal.cli._projects import home_option, open_store, pick_dataset
 from shoal.errors import InputError
 
-METRICS = ("precision", "recall", "f1_score")
+# The thresholded metrics, by their column and JUnit name.
+METRICS = {"precision": "precision", "recall": "recall", "f1": "f1_score"}
+COUNTS = {"FP": "false_positives", "FN": "false_negatives", "confusions": "total_confusions"}
+Results = list[SegmentResult]
 
 
 def register(commands: Any) -> None:
@@ -24,7 +37,8 @@ def register(commands: Any) -> None:
         help="run an inference set's regression tests (exit 1 if any fails)",
         description=(
             "Compare each segment's precision, recall and F1 with its own thresholds. "
-            "Exit 0 when all pass, 1 when any fails, 2 on bad input."
+            "Exit 0 when all pass, 1 when any fails or when no segment has a threshold "
+            "(set them with `shoal segment set`, or pass --allow-empty), 2 on bad input."
         ),
     )
     parser.add_argument("--project", required=True)
@@ -34,129 +48,99 @@ def register(commands: Any) -> None:
     parser.add_argument("--conf", type=float, help="confidence threshold (default: the project's)")
     parser.add_argument("--iou", type=float, help="IoU threshold (default: the project's)")
     parser.add_argument("--junit", type=Path, metavar="FILE", help="write JUnit XML here")
+    parser.add_argument(
+        "--allow-empty",
+        action="store_true",
+        help="exit 0 when no segment has a threshold (default: exit 1, nothing was checked)",
+    )
     parser.add_argument("--url", help="check against a Shoal server instead of the local store")
     parser.add_argument("--token", help="API key for --url (or SHOAL_TOKEN)")
     home_option(parser)
     parser.set_defaults(run=run)
 
 
-def _local_results(
-    args: argparse.Namespace,
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]] | None]:
-    store = open_store(args)
-    project = store.project(args.project)
-    if args.dataset is None:
-        datasets = project.datasets()
-        if len(datasets) != 1:
-            names = ", ".join(d.name for d in datasets) or "none"
-            raise InputError(
-                f"project {project.name!r} has {len(datasets)} datasets ({names}): pass --dataset"
-            )
-        dataset = datasets[0]
-    else:
-        dataset = project.dataset(args.dataset)
-    results = dataset.inference_set(args.inference_set).regression_results(
-        conf=args.conf, iou=args.iou
-    )
-    baseline = None
-    if args.baseline:
-        baseline = [
-            r.to_dict()
-            for r in dataset.inference_set(args.baseline).regression_results(
-                conf=args.conf, iou=args.iou
-            )
-        ]
-    return [r.to_dict() for r in results], baseline
+def _local_results(args: argparse.Namespace) -> tuple[Results, Results | None]:
+    dataset = pick_dataset(open_store(args).project(args.project), args.dataset)
+
+    def results(name: str) -> Results:
+        return dataset.inference_set(name).regression_results(conf=args.conf, iou=args.iou)
+
+    return results(args.inference_set), results(args.baseline) if args.baseline else None
 
 
-def _remote_results(
-    args: argparse.Namespace,
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]] | None]:
-    import os
-
+def _remote_results(args: argparse.Namespace) -> tuple[Results, Results | None]:
     from shoal.client import Client
 
-    client = Client(args.url, token=args.token or os.environ.get("SHOAL_TOKEN"))
-    results = client.regression_results(
-        args.project, args.inference_set, dataset=args.dataset, conf=args.conf, iou=args.iou
-    )
-    baseline = None
-    if args.baseline:
-        baseline = client.regression_results(
-            args.project, args.baseline, dataset=args.dataset, conf=args.conf, iou=args.iou
-        )
-    return results, baseline
+    with Client(args.url, token=args.token or os.environ.get("SHOAL_TOKEN")) as client:
+
+        def results(name: str) -> Results:
+            return client.regression_results(
+                args.project, name, dataset=args.dataset, conf=args.conf, iou=args.iou
+            )
+
+        return results(args.inference_set), results(args.baseline) if args.baseline else None
 
 
-def _verdict(result: dict[str, Any]) -> bool | None:
-    decided = [result[m]["succeeds"] for m in METRICS if result[m]["succeeds"] is not None]
-    return None if not decided else all(decided)
+def _verdict(result: SegmentResult) -> str:
+    verdict = result.succeeds
+    return "-" if verdict is None else ("pass" if verdict else "FAIL")
 
 
-def _cell(metric: dict[str, Any], baseline: dict[str, Any] | None) -> str:
-    text = f"{metric['score']:.3f}"
-    if metric["threshold"] is not None:
-        mark = "pass" if metric["succeeds"] else "FAIL"
-        text += f" >= {metric['threshold']:g} {mark}"
+def _cell(metric: MetricCheck, baseline: MetricCheck | None) -> str:
+    text = f"{metric.score:.3f}"
+    if metric.threshold is not None:
+        text += f" >= {metric.threshold:g} {'pass' if metric.succeeds else 'FAIL'}"
     if baseline is not None:
-        text += f" ({metric['score'] - baseline['score']:+.3f})"
+        text += f" ({metric.score - baseline.score:+.3f})"
     return text
 
 
-def render(results: list[dict[str, Any]], baseline: list[dict[str, Any]] | None) -> str:
-    by_name = {r["segment_name"]: r for r in baseline or []}
-    header = [
-        "segment",
-        "type",
-        "frames",
-        "precision",
-        "recall",
-        "f1",
-        "FP",
-        "FN",
-        "confusions",
-        "result",
-    ]
+def _count(result: SegmentResult, baseline: SegmentResult | None, name: str) -> str:
+    value: int = getattr(result, name)
+    if baseline is None:
+        return str(value)
+    return f"{value} ({value - getattr(baseline, name):+d})"
+
+
+def render(results: Sequence[SegmentResult], baseline: Sequence[SegmentResult] | None) -> str:
+    """One row per segment: each metric against its threshold, the counts, the verdict
+    (with deltas against ``baseline``'s segment of the same name)."""
+    by_name = {r.segment_name: r for r in baseline or []}
+    header = ["segment", "type", "frames", *METRICS, *COUNTS, "result"]
     rows = []
     for result in results:
-        base = by_name.get(result["segment_name"])
-        verdict = _verdict(result)
+        base = by_name.get(result.segment_name)
         rows.append(
             [
-                result["segment_name"],
-                result["segment_type"],
-                str(result["frame_count"]),
-                *(_cell(result[m], base[m] if base else None) for m in METRICS),
+                result.segment_name,
+                result.segment_type,
+                str(result.frame_count),
                 *(
-                    str(result[k]["score"])
-                    + (f" ({result[k]['score'] - base[k]['score']:+d})" if base else "")
-                    for k in ("false_positives", "false_negatives", "total_confusions")
+                    _cell(getattr(result, name), getattr(base, name) if base else None)
+                    for name in METRICS.values()
                 ),
-                "-" if verdict is None else ("pass" if verdict else "FAIL"),
+                *(_count(result, base, name) for name in COUNTS.values()),
+                _verdict(result),
             ]
         )
-    widths = [max(len(str(x)) for x in column) for column in zip(header, *rows, strict=True)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
-    return "\n".join(lines)
+    return format_table(header, rows, right=("frames",))
 
 
-def junit(results: list[dict[str, Any]], inference_set: str) -> ET.ElementTree:
+def junit(results: Sequence[SegmentResult], inference_set: str) -> ET.ElementTree:
     suite = ET.Element("testsuite", name=f"shoal regression tests: {inference_set}")
     failures = skipped = 0
     for result in results:
         case = ET.SubElement(
-            suite, "testcase", classname="shoal.regression", name=result["segment_name"]
+            suite, "testcase", classname="shoal.regression", name=result.segment_name
         )
-        verdict = _verdict(result)
-        if verdict is None:
+        if result.succeeds is None:
             ET.SubElement(case, "skipped", message="no thresholds set")
             skipped += 1
-        elif not verdict:
+        elif not result.succeeds:
             failing = [
-                f"{m} {result[m]['score']:.4f} < {result[m]['threshold']:g}"
-                for m in METRICS
-                if result[m]["succeeds"] is False
+                f"{name} {check.score:.4f} < {check.threshold:g}"
+                for name in METRICS.values()
+                if (check := getattr(result, name)).succeeds is False
             ]
             ET.SubElement(case, "failure", message="; ".join(failing))
             failures += 1
@@ -177,11 +161,25 @@ def run(args: argparse.Namespace) -> int:
         tree = junit(results, args.inference_set)
         ET.indent(tree)
         tree.write(args.junit, encoding="utf-8", xml_declaration=True)
-    verdicts = [_verdict(r) for r in results]
-    failed = [r["segment_name"] for r, v in zip(results, verdicts, strict=True) if v is False]
+    failed = [r.segment_name for r in results if r.succeeds is False]
     if failed:
         print(f"\n{len(failed)} regression test(s) failed: {', '.join(failed)}", file=sys.stderr)
         return 1
-    checked = sum(v is True for v in verdicts)
+    checked = sum(r.succeeds is True for r in results)
+    if checked == 0:
+        where = f"--project {args.project}" + (f" --dataset {args.dataset}" if args.dataset else "")
+        advice = (
+            f"set one with `shoal segment set NAME {where} --recall 0.8` (or `shoal segment "
+            "create`)"
+        )
+        if args.allow_empty:
+            print(f"\nno segment has a threshold: nothing was checked ({advice})", file=sys.stderr)
+            return 0
+        print(
+            f"\nno segment has a threshold: nothing was checked; {advice}, "
+            "or pass --allow-empty to accept this",
+            file=sys.stderr,
+        )
+        return 1
     print(f"\nall {checked} regression test(s) passed", file=sys.stderr)
     return 0

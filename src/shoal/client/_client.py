@@ -1,9 +1,10 @@
 """``Client``: Shoal's REST API from Python, shaped like the local store.
 
-Every method is one or a few requests to ``/api/v1``; answers are the server's JSON as
-plain ``dict``/``list`` values, which for metrics are exactly the local engine's
-``to_dict()`` shapes (``report`` is ``ClassificationReport.to_dict()``,
-``regression_results`` is ``[SegmentResult.to_dict(), ...]``, and so on).
+Every method is one or a few requests to ``/api/v1``. Metric answers come back as the
+local API's result classes, read with their ``from_dict`` (``report`` is a
+``ClassificationReport``, ``regression_results`` a list of ``SegmentResult``, and so on),
+so code written against the local store works on a remote one; entities (projects,
+datasets, segments, issues, frames) are the server's JSON as plain ``dict``/``list``.
 """
 
 from __future__ import annotations
@@ -11,11 +12,12 @@ from __future__ import annotations
 import contextlib
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar
 from urllib.parse import quote, urlsplit
 
 import orjson
 
+from shoal.analysis import Comparison, SegmentResult
 from shoal.client._errors import (
     APIError,
     ClientError,
@@ -25,6 +27,8 @@ from shoal.client._errors import (
     UsageError,
     error_for_status,
 )
+from shoal.engine.detection.metrics import CocoSummary
+from shoal.engine.metrics import ClassificationReport, ConfusionMatrix, PRCurve, ThresholdChoice
 
 if TYPE_CHECKING:
     import httpx
@@ -41,6 +45,7 @@ METRIC_PARTS: Final = ("report", "confusion_matrix", "coco_summary", "pr_curves"
 Conf = float | Mapping[str, float]
 Progress = Callable[[int, int], None]
 Json = Any
+Result = TypeVar("Result")
 
 
 class _Unset:
@@ -719,13 +724,11 @@ class Client:
         conf: Conf | None = None,
         iou: float | None = None,
         segment: str | None = None,
-    ) -> dict[str, Any]:
-        """Per-class precision, recall, F1, support, TP/FP/FN (and AP for detection):
-        ``ClassificationReport.to_dict()`` of ``evaluate().report(conf, iou)``."""
-        result: dict[str, Any] = self._metric(
-            "report", project, dataset, inference_set, conf, iou, segment
-        )
-        return result
+    ) -> ClassificationReport:
+        """Per-class precision, recall, F1, support, TP/FP/FN (and AP for detection): the
+        ``ClassificationReport`` of ``evaluate().report(conf, iou)``."""
+        answer = self._metric("report", project, dataset, inference_set, conf, iou, segment)
+        return _typed(ClassificationReport.from_dict, answer, "report")
 
     def confusion_matrix(
         self,
@@ -736,13 +739,13 @@ class Client:
         conf: Conf | None = None,
         iou: float | None = None,
         segment: str | None = None,
-    ) -> dict[str, Any]:
-        """``{"labels", "matrix", "conf", "iou"}``: ``ConfusionMatrix.to_dict()``
-        (rows ground truth, columns predictions, "background" last)."""
-        result: dict[str, Any] = self._metric(
+    ) -> ConfusionMatrix:
+        """The ``ConfusionMatrix`` of ``evaluate().confusion_matrix(conf, iou)`` (rows
+        ground truth, columns predictions, "background" last)."""
+        answer = self._metric(
             "confusion_matrix", project, dataset, inference_set, conf, iou, segment
         )
-        return result
+        return _typed(ConfusionMatrix.from_dict, answer, "confusion matrix")
 
     def pr_curves(
         self,
@@ -752,13 +755,12 @@ class Client:
         *,
         iou: float | None = None,
         segment: str | None = None,
-    ) -> dict[str, dict[str, Any]]:
-        """Each class's precision-recall curve and ``"all"``: ``{label:
-        PRCurve.to_dict()}``."""
-        result: dict[str, dict[str, Any]] = self._metric(
-            "pr_curves", project, dataset, inference_set, None, iou, segment
-        )
-        return result
+    ) -> dict[str, PRCurve]:
+        """Each class's precision-recall curve and ``"all"``: ``{label: PRCurve}``."""
+        answer = self._metric("pr_curves", project, dataset, inference_set, None, iou, segment)
+        return {
+            label: _typed(PRCurve.from_dict, curve, "PR curve") for label, curve in answer.items()
+        }
 
     def best_thresholds(
         self,
@@ -768,13 +770,16 @@ class Client:
         *,
         iou: float | None = None,
         segment: str | None = None,
-    ) -> dict[str, dict[str, Any]]:
-        """Each class's F1-maximizing confidence: ``{label: ThresholdChoice.to_dict()}``.
-        Pass ``{label: r["conf"] for label, r in result.items()}`` back as ``conf``."""
-        result: dict[str, dict[str, Any]] = self._metric(
+    ) -> dict[str, ThresholdChoice]:
+        """Each class's F1-maximizing confidence: ``{label: ThresholdChoice}``. Pass
+        ``{label: choice.conf for label, choice in result.items()}`` back as ``conf``."""
+        answer = self._metric(
             "best_thresholds", project, dataset, inference_set, None, iou, segment
         )
-        return result
+        return {
+            label: _typed(ThresholdChoice.from_dict, choice, "threshold choice")
+            for label, choice in answer.items()
+        }
 
     def coco_summary(
         self,
@@ -783,15 +788,14 @@ class Client:
         inference_set: str,
         *,
         segment: str | None = None,
-    ) -> dict[str, Any]:
-        """The 12 COCO statistics and ``per_class``: ``CocoSummary.to_dict()``
-        (detection projects; ``UsageError`` for classification)."""
-        result: dict[str, Any] | None = self._metric(
-            "coco_summary", project, dataset, inference_set, None, None, segment
-        )
-        if result is None:
+    ) -> CocoSummary:
+        """The 12 COCO statistics and per-class AP and AR: a ``CocoSummary`` (without
+        the full precision and recall arrays, which stay on the server; detection
+        projects; ``UsageError`` for classification)."""
+        answer = self._metric("coco_summary", project, dataset, inference_set, None, None, segment)
+        if answer is None:
             raise UsageError(f"project {project!r} is not a detection project: no COCO summary")
-        return result
+        return _typed(CocoSummary.from_dict, answer, "COCO summary")
 
     def examples(
         self,
@@ -846,12 +850,12 @@ class Client:
         conf: Conf | None = None,
         iou: float | None = None,
         segment: str | None = None,
-    ) -> dict[str, Any]:
-        """``other`` against ``base``: ``Comparison.to_dict()`` (``classes``,
-        ``confusion_matrix`` with base, other and delta, ``summary``) plus ``base``,
-        ``other``, ``segment``, ``conf``, ``iou`` and every matrix ``cells`` entry."""
+    ) -> Comparison:
+        """``other`` against ``base``: the ``Comparison`` of ``base_set.compare(other_set,
+        ...)`` (per-class deltas, both reports and confusion matrices, ``cell()``,
+        ``summary()``)."""
         dataset = self._resolve_dataset(project, dataset)
-        result: dict[str, Any] = self._get(
+        answer = self._get(
             f"{self._dataset_path(project, dataset)}/compare",
             base=base,
             other=other,
@@ -859,7 +863,7 @@ class Client:
             iou=iou,
             segment=segment,
         )
-        return result
+        return _typed(Comparison.from_dict, answer, "comparison")
 
     def regression_results(
         self,
@@ -869,22 +873,34 @@ class Client:
         dataset: str | None = None,
         conf: Conf | None = None,
         iou: float | None = None,
-    ) -> list[dict[str, Any]]:
-        """Every segment's regression-test result, "All Frames" first: exactly
-        ``[r.to_dict() for r in InferenceSet.regression_results(conf=, iou=)]``.
+    ) -> list[SegmentResult]:
+        """Every segment's regression-test result, "All Frames" first: the
+        ``SegmentResult`` list of ``InferenceSet.regression_results(conf=, iou=)``.
 
         ``dataset=None`` means the project's only dataset (``UsageError`` if it has
         none or several). ``conf`` and ``iou`` default to the project's."""
         dataset = self._resolve_dataset(project, dataset)
-        result: list[dict[str, Any]] = self._get(
+        answer = self._get(
             f"{self._inference_set_path(project, dataset, inference_set)}/regression",
             conf=_conf_param(conf),
             iou=iou,
         )
-        return result
+        return [_typed(SegmentResult.from_dict, entry, "regression result") for entry in answer]
 
 
 # ---------------------------------------------------------------- helpers
+def _typed(read: Callable[[Any], Result], answer: Any, what: str) -> Result:
+    """A metric answer as the local API's result class (``from_dict``); an answer in
+    another shape is a ``ProtocolError``, not a KeyError deep in the caller's code."""
+    try:
+        return read(answer)
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        raise ProtocolError(
+            f"the server's {what} is not in this client's format ({type(error).__name__}: "
+            f"{error}); are the server and the client the same Shoal version?"
+        ) from None
+
+
 def _drop_null_iou(shape: dict[str, Any]) -> None:
     """The engine's ``to_dict()`` leaves ``iou`` out when there is none (classification);
     the server's schema sends it as null."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -78,7 +79,34 @@ class CocoSummary:
         }
 
     def to_dict(self) -> dict[str, Any]:
+        """The 12 statistics by name and ``per_class`` (``{label: {"AP", "AP50", "AP75",
+        "AR100"}}``); the (T, R, C, A, D) arrays stay out (12,120 numbers a class)."""
         return {**self.stats, "per_class": self.per_class()}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CocoSummary:
+        """The summary :meth:`to_dict` wrote (e.g. a REST answer). The statistics and the
+        per-class values are the original's; ``precision`` and ``recall`` are empty
+        arrays, since the dict does not carry them."""
+        per_class: Mapping[str, Mapping[str, Any]] = data["per_class"]
+
+        def column(name: str) -> NDArray[np.float64]:
+            values = [per_class[label][name] for label in per_class]
+            return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+
+        return cls(
+            stats={
+                name: np.nan if data[name] is None else float(data[name])
+                for name in COCO_STAT_NAMES
+            },
+            labels=tuple(str(label) for label in per_class),
+            class_ap=column("AP"),
+            class_ap50=column("AP50"),
+            class_ap75=column("AP75"),
+            class_ar100=column("AR100"),
+            precision=np.zeros((0, 0, 0, 0, 0)),
+            recall=np.zeros((0, 0, 0, 0)),
+        )
 
     def __str__(self) -> str:
         return "\n".join(
