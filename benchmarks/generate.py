@@ -5,7 +5,7 @@ named size into ``<out>/<size>/``::
 
     python benchmarks/generate.py --size M            # -> benchmarks/data/M/
 
-The data comes from ``shoal.synthetic.generate_coco`` (deterministic: the same size and
+The data comes from ``shoal.demo.synthetic.generate_coco`` (deterministic: the same size and
 seed give byte-identical files).
 """
 
@@ -18,8 +18,8 @@ from pathlib import Path
 
 import orjson
 
-from shoal.synthetic import DEFAULT_SEED, GENERATOR_VERSION
-from shoal.synthetic import generate_coco as generate
+from shoal.demo.synthetic import DEFAULT_SEED, GENERATOR_VERSION
+from shoal.demo.synthetic import generate_coco as generate
 
 SIZES: dict[str, int] = {"S": 500, "M": 5_000, "L": 20_000}
 DEFAULT_OUT = Path(__file__).resolve().parent / "data"

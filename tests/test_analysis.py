@@ -87,12 +87,13 @@ def test_comparison_deltas_cells_and_summary(dataset):
         for j, predicted in enumerate(labels):
             cell = comparison.cell(truth, predicted)
             assert cell["delta"] == comparison.delta_matrix[i, j]
+            # The documented hover text: <predicted> - <truth> +N (base -> other).
+            assert (
+                cell["text"]
+                == f"{predicted} - {truth} {cell['delta']:+d} ({cell['base']} -> {cell['other']})"
+            )
             if cell["delta"] and truth != "background" and i == j:
                 assert cell["improved"] is (cell["delta"] > 0)
-                assert (
-                    cell["text"]
-                    == f"delta - {truth} {cell['delta']:+d} ({cell['base']} -> {cell['other']})"
-                )
             elif cell["delta"]:
                 assert cell["improved"] is (cell["delta"] < 0)
     fp_before = int(comparison.base.fp.sum())

@@ -24,8 +24,8 @@ import pytest
 
 import shoal
 from shoal.demo import build_demo_projects
+from shoal.demo.synthetic import generate_coco
 from shoal.server._webapp import WEBAPP_DIR
-from shoal.synthetic import generate_coco
 
 pytestmark = pytest.mark.browser
 

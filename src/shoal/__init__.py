@@ -18,8 +18,15 @@ from shoal._evaluate import evaluate_detections, predictions_from_table
 from shoal.engine.classification import ClassificationEvaluation, evaluate_classifications
 from shoal.engine.detection.annotations import Classes, GroundTruth, Predictions
 from shoal.engine.detection.evaluator import COCO_IOU_THRESHOLDS, DetectionEvaluation
-from shoal.engine.detection.metrics import COCO_STAT_NAMES, CocoSummary, Outcomes
-from shoal.engine.metrics import ClassificationReport, ConfusionMatrix, PRCurve, ThresholdChoice
+from shoal.engine.detection.metrics import COCO_STAT_NAMES, CocoSummary
+from shoal.engine.evaluation import Evaluation
+from shoal.engine.metrics import (
+    ClassificationReport,
+    ConfusionMatrix,
+    Outcomes,
+    PRCurve,
+    ThresholdChoice,
+)
 from shoal.errors import InputError, ShoalError
 from shoal.formats.coco import read_coco_ground_truth, read_coco_results
 
@@ -95,6 +102,7 @@ __all__ = [
     "ConfusionMatrix",
     "DatasetTables",
     "DetectionEvaluation",
+    "Evaluation",
     "GroundTruth",
     "InferenceTables",
     "Inferences",

@@ -14,8 +14,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from shoal.analysis.regression import Evaluation, report_and_matrix
-from shoal.engine.metrics import ClassificationReport, ConfusionMatrix
+from shoal._types import Conf
+from shoal.analysis.regression import report_and_matrix
+from shoal.engine.evaluation import Evaluation
+from shoal.engine.metrics import BACKGROUND, ClassificationReport, ConfusionMatrix
 from shoal.errors import InputError
 
 __all__ = ["Comparison", "compare"]
@@ -42,21 +44,44 @@ class Comparison:
         return self.other_matrix.matrix - self.base_matrix.matrix
 
     def cell(self, truth: str, predicted: str) -> dict[str, Any]:
-        """One cell: both counts, the delta, whether the change is good, and the hover
-        text (``delta - straight +10 (2 -> 12)``)."""
-        i, j = self.matrix_labels.index(truth), self.matrix_labels.index(predicted)
+        """One cell (row ``truth``, column ``predicted``; ``background`` for the
+        background row or column): both counts, the delta, whether the change is an
+        improvement (None when unchanged) and its hover text (see ``cell_text``)."""
+        labels = self.matrix_labels
+        for name in (truth, predicted):
+            if name not in labels:
+                raise InputError(f"unknown class {name!r}; the matrix has {list(labels)}")
+        return self._cell(labels.index(truth), labels.index(predicted))
+
+    def cells(self) -> list[dict[str, Any]]:
+        """Every cell of the matrix, row-major (truth, then predicted), as ``cell``
+        gives them: what the server answers and the web app and the CLI show."""
+        size = len(self.matrix_labels)
+        return [self._cell(i, j) for i in range(size) for j in range(size)]
+
+    def cell_text(self, truth: str, predicted: str) -> str:
+        """The hover text of a cell, as the reference docs write it:
+        ``<predicted> - <truth> +N (base -> other)``. ``delta - straight +10 (2 -> 12)``
+        reads: predicted *delta* where the truth is *straight*, 10 more than the base
+        (2 in the base, 12 in the other); the background row or column is named
+        ``background``."""
+        return str(self.cell(truth, predicted)["text"])
+
+    def _cell(self, i: int, j: int) -> dict[str, Any]:
+        truth, predicted = self.matrix_labels[i], self.matrix_labels[j]
         before, after = int(self.base_matrix.matrix[i, j]), int(self.other_matrix.matrix[i, j])
         delta = after - before
-        diagonal = i == j and truth != "background"
-        improved = None if delta == 0 else (delta > 0) == diagonal
+        # More on the diagonal is better (more true positives); more anywhere else,
+        # background included, is worse (confusions, misses, false positives).
+        diagonal = i == j and truth != BACKGROUND
         return {
             "truth": truth,
             "predicted": predicted,
             "base": before,
             "other": after,
             "delta": delta,
-            "improved": improved,
-            "text": f"delta - {predicted if diagonal else f'{truth} as {predicted}'} {delta:+d} ({before} -> {after})",
+            "improved": None if delta == 0 else (delta > 0) == diagonal,
+            "text": f"{predicted} - {truth} {delta:+d} ({before} -> {after})",
         }
 
     def class_deltas(self) -> dict[str, dict[str, dict[str, float]]]:
@@ -183,7 +208,7 @@ def compare(
     base: Evaluation,
     other: Evaluation,
     *,
-    conf: float | Mapping[str, float],
+    conf: Conf,
     iou: float = 0.5,
     frames: Sequence[str] | None = None,
 ) -> Comparison:

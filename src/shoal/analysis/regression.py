@@ -16,12 +16,12 @@ from typing import Any
 
 import numpy as np
 
-from shoal.engine.classification import ClassificationEvaluation
-from shoal.engine.detection.evaluator import DetectionEvaluation
+from shoal._types import Conf
+from shoal.engine.evaluation import Evaluation
+from shoal.engine.metrics import ClassificationReport, ConfusionMatrix
 
-__all__ = ["MetricCheck", "SegmentResult", "SegmentSpec", "evaluate_segments"]
+__all__ = ["Evaluation", "MetricCheck", "SegmentResult", "SegmentSpec", "evaluate_segments"]
 
-Evaluation = DetectionEvaluation | ClassificationEvaluation
 THRESHOLD_METRICS = ("precision", "recall", "f1_score")
 
 
@@ -108,21 +108,14 @@ class SegmentResult:
 
 
 def report_and_matrix(
-    evaluation: Evaluation,
-    conf: float | Mapping[str, float],
-    iou: float,
-    frames: Sequence[str] | None,
-) -> tuple[Any, Any]:
-    if isinstance(evaluation, DetectionEvaluation):
-        classes = list(evaluation.labels)
-        return (
-            evaluation.report(conf, iou, frames=frames, classes=classes),
-            evaluation.confusion_matrix(conf, iou, frames=frames, classes=classes),
-        )
+    evaluation: Evaluation, conf: Conf, iou: float, frames: Sequence[str] | None
+) -> tuple[ClassificationReport, ConfusionMatrix]:
+    """The report and confusion matrix at (conf, iou) on ``frames``, with a row for
+    every class of the evaluation (present or not), so two evaluations line up."""
     classes = list(evaluation.labels)
     return (
-        evaluation.report(conf, frames=frames, classes=classes),
-        evaluation.confusion_matrix(conf, frames=frames),
+        evaluation.report(conf, iou, frames=frames, classes=classes),
+        evaluation.confusion_matrix(conf, iou, frames=frames, classes=classes),
     )
 
 
@@ -130,7 +123,7 @@ def evaluate_segments(
     evaluation: Evaluation,
     segments: Sequence[SegmentSpec],
     *,
-    conf: float | Mapping[str, float],
+    conf: Conf,
     iou: float = 0.5,
 ) -> list[SegmentResult]:
     """Every segment's regression-test result at (conf, iou); ``iou`` is ignored for
@@ -143,7 +136,7 @@ def evaluate_segments(
         cells = matrix.matrix[:-1, :-1]
         confusions = int(cells.sum() - np.trace(cells))
         thresholds = segment.thresholds
-        count = len(frames) if frames is not None else _frame_count(evaluation)
+        count = len(frames) if frames is not None else evaluation.num_frames
         results.append(
             SegmentResult(
                 segment_name=segment.name,
@@ -159,9 +152,3 @@ def evaluate_segments(
             )
         )
     return results
-
-
-def _frame_count(evaluation: Evaluation) -> int:
-    if isinstance(evaluation, DetectionEvaluation):
-        return evaluation.ground_truth.num_frames
-    return len(evaluation)

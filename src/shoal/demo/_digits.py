@@ -27,7 +27,7 @@ from shoal.demo._images import fresh_image_folder, write_grayscale_png
 from shoal.demo._progress import StepCounter
 from shoal.demo._regression import thresholds_between
 from shoal.demo._splits import assign_splits
-from shoal.engine.classification import ClassificationEvaluation
+from shoal.engine.evaluation import Evaluation
 from shoal.store import Project, Store
 from shoal.tables import DatasetTables, InferenceTables
 
@@ -129,9 +129,7 @@ def _inference_tables(model: _Model, frame_ids: list[str]) -> InferenceTables:
     return InferenceTables.build(predictions, embeddings)
 
 
-def _test_scores(
-    evaluation: ClassificationEvaluation, conf: float, test: list[str]
-) -> dict[str, float]:
+def _test_scores(evaluation: Evaluation, conf: float, test: list[str]) -> dict[str, float]:
     return evaluation.report(conf, frames=test).averages()["macro avg"]
 
 
@@ -182,14 +180,12 @@ def build_digits(store: Store, image_folder: Path, steps: StepCounter, scale: fl
 
     models = _train_models(images, digits, splits["train"])
     steps.step()
-    evaluations = []
+    evaluations: list[Evaluation] = []
     for model in models:
         inference_set = dataset.create_inference_set(
             model.name, _inference_tables(model, frame_ids)
         )
-        evaluation = inference_set.evaluate()
-        assert isinstance(evaluation, ClassificationEvaluation)
-        evaluations.append(evaluation)
+        evaluations.append(inference_set.evaluate())
         steps.step()
 
     split_frames = {name: [frame_ids[i] for i in rows] for name, rows in splits.items()}

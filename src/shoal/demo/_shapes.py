@@ -30,7 +30,7 @@ from shoal.demo._scenes import (
     render_scene,
 )
 from shoal.demo._splits import assign_splits
-from shoal.engine.detection.evaluator import DetectionEvaluation
+from shoal.engine.evaluation import Evaluation
 from shoal.store import Project, Store
 from shoal.tables import DatasetTables, InferenceTables
 
@@ -174,15 +174,13 @@ def build_shapes(store: Store, image_folder: Path, steps: StepCounter, scale: fl
     }
     steps.step()
     splits = assign_splits(count, SEED)
-    evaluations = []
+    evaluations: list[Evaluation] = []
     for name, found in detections.items():
         confidences = _confidences(name, scenes, found, splits["train"])
         inference_set = dataset.create_inference_set(
             name, _inference_tables(name, frame_ids, found, confidences)
         )
-        evaluation = inference_set.evaluate()
-        assert isinstance(evaluation, DetectionEvaluation)
-        evaluations.append(evaluation)
+        evaluations.append(inference_set.evaluate())
         steps.step()
 
     split_frames = {name: [frame_ids[i] for i in rows] for name, rows in splits.items()}

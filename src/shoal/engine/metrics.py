@@ -15,6 +15,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from shoal._types import ConfDescription
 from shoal.errors import InputError
 
 __all__ = [
@@ -61,7 +62,7 @@ class ClassificationReport:
     tp: NDArray[np.int64]
     fp: NDArray[np.int64]
     fn: NDArray[np.int64]
-    conf: float | dict[str, float]
+    conf: ConfDescription
     iou: float | None = None
     accuracy: float | None = None
     ap: NDArray[np.float64] | None = None
@@ -118,7 +119,7 @@ class ClassificationReport:
         }
 
     def row(self, label: str) -> dict[str, float]:
-        i = self.labels.index(label)
+        i = _label_index(self.labels, label)
         out = {
             "precision": float(self.precision[i]),
             "recall": float(self.recall[i]),
@@ -222,6 +223,15 @@ class ClassificationReport:
 
 
 Normalize = Literal["row", "column", "all"]
+_NORMALIZE = ("row", "column", "all")
+
+
+def _label_index(labels: tuple[str, ...], label: str) -> int:
+    """Where ``label`` is in ``labels``, or an InputError listing them."""
+    try:
+        return labels.index(label)
+    except ValueError:
+        raise InputError(f"unknown class {label!r}; classes are {list(labels)}") from None
 
 
 @dataclass(frozen=True, eq=False)
@@ -235,11 +245,13 @@ class ConfusionMatrix:
 
     labels: tuple[str, ...]
     matrix: NDArray[np.int64]
-    conf: float | dict[str, float]
+    conf: ConfDescription
     iou: float | None = None
 
     def normalized(self, by: Normalize = "row") -> NDArray[np.float64]:
         """Shares of each row's, column's or the whole matrix's total (0 where empty)."""
+        if by not in _NORMALIZE:
+            raise InputError(f"cannot normalize by {by!r}; use one of {', '.join(_NORMALIZE)}")
         m = self.matrix.astype(np.float64)
         if by == "row":
             return safe_divide(m, m.sum(axis=1, keepdims=True))
@@ -248,7 +260,9 @@ class ConfusionMatrix:
         return safe_divide(m, np.asarray(m.sum()))
 
     def cell(self, truth: str, predicted: str) -> int:
-        return int(self.matrix[self.labels.index(truth), self.labels.index(predicted)])
+        return int(
+            self.matrix[_label_index(self.labels, truth), _label_index(self.labels, predicted)]
+        )
 
     def largest_confusions(self, n: int = 10) -> list[tuple[str, str, int]]:
         """The ``n`` largest off-diagonal cells as (truth, predicted, count), background
@@ -479,7 +493,7 @@ class Outcomes:
     partner_label_index: NDArray[np.int32]
     iou: NDArray[np.float64]
     area: NDArray[np.float64]
-    conf: float | dict[str, float]
+    conf: ConfDescription
     iou_threshold: float
 
     _ROW_FIELDS = (
@@ -590,6 +604,9 @@ class Outcomes:
         return self.select(order)
 
     def page(self, offset: int = 0, limit: int = 50) -> Outcomes:
+        """``limit`` rows from row ``offset`` (fewer at the end)."""
+        if offset < 0 or limit < 0:
+            raise InputError(f"a page needs offset >= 0 and limit >= 0, not {offset} and {limit}")
         return self.select(np.arange(offset, min(offset + limit, len(self))))
 
     # Output.

@@ -1,4 +1,4 @@
-"""Confidence thresholds as users give them: one number, or one per class."""
+"""Thresholds as users give them: a confidence (one number, or one per class), an IoU."""
 
 from __future__ import annotations
 
@@ -8,11 +8,19 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from shoal._types import ConfDescription, Confidence
+from shoal.engine._messages import shown
 from shoal.errors import InputError
 
-__all__ = ["Confidence", "conf_description", "per_class_thresholds"]
+__all__ = ["Confidence", "conf_description", "per_class_thresholds", "threshold_number"]
 
-Confidence = float | Mapping[str, float] | Mapping[int, float]
+
+def threshold_number(value: object, what: str) -> float:
+    """``value`` as a float, or an InputError naming ``what`` (a string, None or a list
+    given as a threshold would otherwise surface as NumPy's TypeError)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise InputError(f"{what} {shown(value)} is not a number")
+    return float(value)
 
 
 def per_class_thresholds(
@@ -22,9 +30,12 @@ def per_class_thresholds(
     understands it) to threshold, with 0 for classes not named."""
     if isinstance(conf, Mapping):
         thresholds = np.zeros(num_classes)
-        thresholds[resolve(list(conf.keys()))] = np.asarray(list(conf.values()), dtype=np.float64)
+        values = [
+            threshold_number(v, f"confidence threshold of {shown(k)}") for k, v in conf.items()
+        ]
+        thresholds[resolve(list(conf.keys()))] = np.asarray(values, dtype=np.float64)
     else:
-        thresholds = np.full(num_classes, float(conf))
+        thresholds = np.full(num_classes, threshold_number(conf, "confidence threshold"))
     if not np.all((thresholds >= 0.0) & (thresholds <= 1.0)):
         raise InputError(f"confidence threshold {conf!r} is not in [0, 1]")
     return thresholds
@@ -32,7 +43,7 @@ def per_class_thresholds(
 
 def conf_description(
     conf: Confidence, labels: Sequence[str], thresholds: NDArray[np.float64]
-) -> float | dict[str, float]:
+) -> ConfDescription:
     """How results report the threshold they were computed at: the number, or every
     class's threshold by name."""
     if not isinstance(conf, Mapping):

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from shoal.engine._messages import shown
 from shoal.engine.metrics import BACKGROUND
 from shoal.errors import InputError
 
@@ -73,11 +74,6 @@ def label_column(values: ArrayLike, what: str) -> LabelColumn:
     if first_is_int:
         return np.asarray(items, dtype=np.int64)
     return np.asarray(items, dtype=np.str_)
-
-
-def shown(value: Any) -> str:
-    """A NumPy scalar as the plain Python value it holds, for messages."""
-    return repr(value.item() if isinstance(value, np.generic) else value)
 
 
 def first_duplicate(values: NDArray[Any]) -> tuple[int, int] | None:
@@ -160,7 +156,7 @@ class ClassLabels:
         for wanted in classes:
             index = by_name.get(str(wanted)) if _is_int(wanted) or _is_str(wanted) else None
             if index is None:
-                raise InputError(f"unknown class {wanted!r}; classes are {list(self.names)}")
+                raise InputError(f"unknown class {shown(wanted)}; classes are {list(self.names)}")
             picked.append(index)
         return np.asarray(picked, dtype=np.int64)
 

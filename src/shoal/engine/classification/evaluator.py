@@ -19,19 +19,21 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from shoal._types import ConfDescription, Confidence, Task
+from shoal.engine import metrics as m
+from shoal.engine._messages import shown
 from shoal.engine.classification import kernels
-from shoal.engine.classification.annotations import Classifications, ClassLabels, shown
-from shoal.engine.detection import metrics as m
-from shoal.engine.detection.metrics import Outcomes
+from shoal.engine.classification.annotations import Classifications, ClassLabels
 from shoal.engine.metrics import (
     BACKGROUND,
     ClassificationReport,
     ConfusionMatrix,
+    Outcomes,
     PRCurve,
     ThresholdChoice,
     safe_divide,
 )
-from shoal.engine.thresholds import Confidence, conf_description, per_class_thresholds
+from shoal.engine.thresholds import conf_description, per_class_thresholds
 from shoal.errors import InputError, ShoalError
 
 __all__ = ["ClassificationEvaluation", "Confidence", "evaluate_classifications"]
@@ -79,6 +81,10 @@ class ClassificationEvaluation:
     order). Without ``classes`` the rows are every class when the evaluation was given
     ``labels``, else the classes that are true or predicted in the selected frames,
     which is scikit-learn's label set for those frames.
+
+    It is an ``Evaluation`` (``shoal.engine.evaluation``): every query also takes
+    ``iou`` and ignores it, so code written for detection runs unchanged;
+    ``coco_summary()`` is None.
     """
 
     def __init__(self, data: Classifications) -> None:
@@ -114,6 +120,28 @@ class ClassificationEvaluation:
     def has_scores(self) -> bool:
         return self.data.scores is not None
 
+    @property
+    def task(self) -> Task:
+        return "classification"
+
+    @property
+    def num_frames(self) -> int:
+        return len(self.data)
+
+    @property
+    def has_coco_summary(self) -> bool:
+        return False
+
+    def coco_summary(
+        self,
+        *,
+        frames: Iterable[Any] | None = None,
+        classes: Iterable[int | str] | None = None,
+    ) -> None:
+        """None: COCO's summary measures boxes (the ``Evaluation`` protocol asks every
+        task; see ``has_coco_summary``)."""
+        return None
+
     def __len__(self) -> int:
         return len(self.data)
 
@@ -148,7 +176,7 @@ class ClassificationEvaluation:
     def _class_thresholds(self, conf: Confidence) -> NDArray[np.float64]:
         return per_class_thresholds(conf, len(self.labels), self.classes.resolve)
 
-    def _conf_label(self, conf: Confidence) -> float | dict[str, float]:
+    def _conf_label(self, conf: Confidence) -> ConfDescription:
         return conf_description(conf, self.labels, self._class_thresholds(conf))
 
     def _selected(
@@ -192,6 +220,7 @@ class ClassificationEvaluation:
     def report(
         self,
         conf: Confidence = 0.0,
+        iou: float = 0.5,
         *,
         frames: Iterable[Any] | None = None,
         classes: Iterable[int | str] | None = None,
@@ -218,6 +247,7 @@ class ClassificationEvaluation:
     def confusion_matrix(
         self,
         conf: Confidence = 0.0,
+        iou: float = 0.5,
         *,
         frames: Iterable[Any] | None = None,
         classes: Iterable[int | str] | None = None,
@@ -388,7 +418,11 @@ class ClassificationEvaluation:
         return self._rows(classes, truth, predicted)
 
     def pr_curve(
-        self, label: int | str | None = None, *, frames: Iterable[Any] | None = None
+        self,
+        label: int | str | None = None,
+        *,
+        iou: float = 0.5,
+        frames: Iterable[Any] | None = None,
     ) -> PRCurve:
         """One-vs-rest precision-recall curve of class ``label`` and its AP.
 
@@ -427,6 +461,7 @@ class ClassificationEvaluation:
     def pr_curves(
         self,
         *,
+        iou: float = 0.5,
         frames: Iterable[Any] | None = None,
         classes: Iterable[int | str] | None = None,
     ) -> dict[str, PRCurve]:
@@ -465,6 +500,7 @@ class ClassificationEvaluation:
     def best_thresholds(
         self,
         *,
+        iou: float = 0.5,
         frames: Iterable[Any] | None = None,
         classes: Iterable[int | str] | None = None,
     ) -> dict[str, ThresholdChoice]:
@@ -488,6 +524,7 @@ class ClassificationEvaluation:
     def outcomes(
         self,
         conf: Confidence = 0.0,
+        iou: float = 0.5,
         *,
         frames: Iterable[Any] | None = None,
         classes: Iterable[int | str] | None = None,

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from shoal.engine._messages import shown
 from shoal.errors import InputError
 
 __all__ = ["Classes", "GroundTruth", "Predictions"]
@@ -126,12 +127,18 @@ class Classes:
         by_id = {int(c): i for i, c in enumerate(self.ids.tolist())}
         picked = []
         for c in classes:
-            if isinstance(c, str) and c in by_name:
-                picked.append(by_name[c])
-            elif not isinstance(c, str) and int(c) in by_id:
-                picked.append(by_id[int(c)])
+            if isinstance(c, str):
+                index = by_name.get(str(c))
+            elif isinstance(c, int | np.integer) and not isinstance(c, bool):
+                index = by_id.get(int(c))
             else:
-                raise InputError(f"unknown class {c!r}")
+                index = None
+            if index is None:
+                raise InputError(
+                    f"unknown class {shown(c)}; classes are {self.names.tolist()} "
+                    f"(ids {self.ids.tolist()})"
+                )
+            picked.append(index)
         return np.asarray(picked, dtype=np.int32)
 
 
@@ -160,14 +167,14 @@ def _frame_index(frame_ids: NDArray[np.generic], frames: ArrayLike, what: str) -
     if wanted.size == 0:
         return np.zeros(0, np.int32)
     if frame_ids.size == 0 or wanted.dtype.kind != frame_ids.dtype.kind:
-        raise InputError(f"unknown frame id {wanted[0]!r}", record=0)
+        raise InputError(f"unknown frame id {shown(wanted[0])}", record=0)
     order = np.argsort(frame_ids, kind="stable")
     sorted_ids = frame_ids[order]
     pos = np.minimum(np.searchsorted(sorted_ids, wanted), len(sorted_ids) - 1)
     found = sorted_ids[pos] == wanted
     if not found.all():
         bad = int(np.flatnonzero(~found)[0])
-        raise InputError(f"unknown frame id {wanted[bad]!r}", record=bad)
+        raise InputError(f"unknown frame id {shown(wanted[bad])}", record=bad)
     return order[pos].astype(np.int32)
 
 
@@ -217,7 +224,7 @@ class GroundTruth:
         all_frames = _as_ids(frame_ids, "frame_ids")
         duplicate = _first_duplicate(all_frames)
         if duplicate is not None:
-            raise InputError(f"duplicate frame id {all_frames[duplicate]!r}", record=duplicate)
+            raise InputError(f"duplicate frame id {shown(all_frames[duplicate])}", record=duplicate)
         box = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
         n = box.shape[0]
         _check_boxes(box, "ground-truth")

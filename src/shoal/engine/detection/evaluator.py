@@ -19,19 +19,22 @@ from typing import Any, Literal, NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from shoal._types import ConfDescription, Confidence, Task
+from shoal.engine import metrics as m
+from shoal.engine._messages import shown
 from shoal.engine.detection import kernels
-from shoal.engine.detection import metrics as m
 from shoal.engine.detection.annotations import Classes, GroundTruth, Predictions
-from shoal.engine.detection.metrics import COCO_STAT_NAMES, CocoSummary, Outcomes
+from shoal.engine.detection.metrics import COCO_STAT_NAMES, CocoSummary
 from shoal.engine.metrics import (
     BACKGROUND,
     ClassificationReport,
     ConfusionMatrix,
+    Outcomes,
     PRCurve,
     ThresholdChoice,
     safe_divide,
 )
-from shoal.engine.thresholds import Confidence, conf_description, per_class_thresholds
+from shoal.engine.thresholds import conf_description, per_class_thresholds, threshold_number
 from shoal.errors import InputError, ShoalError
 
 __all__ = ["COCO_IOU_THRESHOLDS", "DetectionEvaluation", "evaluate"]
@@ -243,7 +246,8 @@ class DetectionEvaluation:
     confidence threshold, or a mapping of class name or id to threshold; classes not
     named use 0), ``iou`` (an IoU threshold: one of the grid is instant, any other is
     matched once and kept), ``frames`` (frame ids to restrict to) and ``classes``
-    (class names or ids to report on).
+    (class names or ids to report on). It is an ``Evaluation``
+    (``shoal.engine.evaluation``): classification answers the same queries.
     """
 
     def __init__(
@@ -316,6 +320,22 @@ class DetectionEvaluation:
     def protocol(self) -> Protocol:
         return self._settings.protocol
 
+    @property
+    def task(self) -> Task:
+        return "detection"
+
+    @property
+    def frame_ids(self) -> NDArray[Any]:
+        return self.ground_truth.frame_ids
+
+    @property
+    def num_frames(self) -> int:
+        return self.ground_truth.num_frames
+
+    @property
+    def has_coco_summary(self) -> bool:
+        return self._settings.protocol == "coco"
+
     def __repr__(self) -> str:
         return (
             f"<DetectionEvaluation {self.ground_truth.num_frames} frames, "
@@ -333,11 +353,11 @@ class DetectionEvaluation:
             return mask
         ids = self._sorted_frame_ids
         if ids.size == 0 or (wanted.dtype.kind in "iu") != (ids.dtype.kind in "iu"):
-            raise InputError(f"unknown frame id {wanted[0]!r}")
+            raise InputError(f"unknown frame id {shown(wanted[0])}")
         pos = np.minimum(np.searchsorted(ids, wanted), ids.size - 1)
         found = ids[pos] == wanted
         if not found.all():
-            raise InputError(f"unknown frame id {wanted[~found][0]!r}")
+            raise InputError(f"unknown frame id {shown(wanted[~found][0])}")
         mask[self._frame_sort[pos]] = True
         return mask
 
@@ -353,10 +373,11 @@ class DetectionEvaluation:
     def _class_conf(self, conf: Confidence) -> NDArray[np.float64]:
         return per_class_thresholds(conf, len(self.classes), self.classes.resolve)
 
-    def _conf_label(self, conf: Confidence) -> float | dict[str, float]:
+    def _conf_label(self, conf: Confidence) -> ConfDescription:
         return conf_description(conf, self.labels, self._class_conf(conf))
 
     def _grid_index(self, iou: float) -> int:
+        iou = threshold_number(iou, "IoU threshold")
         grid = self._kept.grid
         near = np.flatnonzero(np.abs(grid - iou) <= _GRID_TOLERANCE)
         if near.size:
@@ -599,6 +620,11 @@ class DetectionEvaluation:
         interpolation: Interpolation | None,
     ) -> NDArray[np.float64]:
         method = interpolation or self._settings.interpolation
+        if method not in _INTERPOLATIONS:
+            raise InputError(
+                f"unknown interpolation {shown(method)}; use one of "
+                + ", ".join(repr(name) for name in _INTERPOLATIONS)
+            )
         key = ("ap", float(self._kept.grid[k]), method)
         if dt_sel is self._every_dt and key in self._cache:
             return self._cache[key]
@@ -748,8 +774,14 @@ class DetectionEvaluation:
             num_counted, ranges, kernels.COCO_MAX_DETS, COCO_RECALL_POINTS,
         )  # fmt: skip
         rows = self.classes.resolve(classes) if classes is not None else np.arange(num_classes)
+        # The means run over classes in ascending id, as pycocotools sorts its category
+        # ids: a float sum depends on its order, and the class order differs between
+        # paths (a COCO file's, a project's), so this keeps the statistics bit-identical
+        # to pycocotools' whatever the evaluation's class order.
+        stats = _summarize(
+            precision, recall, rows[np.argsort(self.classes.ids[rows], kind="stable")]
+        )
         precision, recall = precision[:, :, rows], recall[:, rows]
-        stats = _summarize(precision, recall)
         per_class_p = np.where(precision[:, :, :, 0, 2] > -1, precision[:, :, :, 0, 2], np.nan)
 
         def class_mean(values: NDArray[np.float64], axes: tuple[int, ...]) -> NDArray[np.float64]:
@@ -884,29 +916,29 @@ class DetectionEvaluation:
         return DetectionEvaluation(ground_truth, predictions, _Kept(**pieces), first._settings)
 
 
-def _summarize(precision: NDArray[np.float64], recall: NDArray[np.float64]) -> dict[str, float]:
-    """pycocotools' ``summarize``: means over the entries above -1."""
+def _summarize(
+    precision: NDArray[np.float64], recall: NDArray[np.float64], classes: NDArray[np.integer]
+) -> dict[str, float]:
+    """pycocotools' ``summarize`` over ``classes`` (in that order): means over the
+    entries above -1, taken in pycocotools' (IoU, recall point, class) order."""
 
     def mean(values: NDArray[np.float64]) -> float:
         valid = values[values > -1]
         return float(np.mean(valid)) if valid.size else -1.0
 
-    t50 = np.flatnonzero(np.abs(COCO_IOU_THRESHOLDS - 0.5) < 1e-12)
-    t75 = np.flatnonzero(np.abs(COCO_IOU_THRESHOLDS - 0.75) < 1e-12)
+    def ap(area: int, ious: slice = slice(None)) -> float:
+        # The scalar indices sit next to ``classes``: the axes stay (IoU, recall, class).
+        return mean(precision[ious, :, classes, area, 2])
+
+    def ar(area: int, max_dets: int) -> float:
+        return mean(recall[:, classes, area, max_dets])
+
+    t50 = int(np.flatnonzero(np.abs(COCO_IOU_THRESHOLDS - 0.5) < 1e-12)[0])
+    t75 = int(np.flatnonzero(np.abs(COCO_IOU_THRESHOLDS - 0.75) < 1e-12)[0])
     values = [
-        mean(precision[:, :, :, 0, 2]),
-        mean(precision[t50][:, :, :, 0, 2]),
-        mean(precision[t75][:, :, :, 0, 2]),
-        mean(precision[:, :, :, 1, 2]),
-        mean(precision[:, :, :, 2, 2]),
-        mean(precision[:, :, :, 3, 2]),
-        mean(recall[:, :, 0, 0]),
-        mean(recall[:, :, 0, 1]),
-        mean(recall[:, :, 0, 2]),
-        mean(recall[:, :, 1, 2]),
-        mean(recall[:, :, 2, 2]),
-        mean(recall[:, :, 3, 2]),
-    ]
+        ap(0), ap(0, slice(t50, t50 + 1)), ap(0, slice(t75, t75 + 1)), ap(1), ap(2), ap(3),
+        ar(0, 0), ar(0, 1), ar(0, 2), ar(1, 2), ar(2, 2), ar(3, 2),
+    ]  # fmt: skip
     return dict(zip(COCO_STAT_NAMES, values, strict=True))
 
 
