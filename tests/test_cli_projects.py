@@ -117,3 +117,15 @@ def test_import_creates_a_new_home(tmp_path, capsys):
     assert code == 0
     assert main(["ls", "--home", str(new_home)]) == 0
     assert table_row(capsys.readouterr().out, "p") == ["p", "detection", "1"]
+
+
+def test_a_catalog_that_is_not_a_database_is_a_one_line_error(tmp_path):
+    (tmp_path / "catalog.sqlite").write_text("not a database")
+    done = subprocess.run(
+        [sys.executable, "-m", "shoal.cli", "ls", "--home", str(tmp_path)],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        f"shoal: error: cannot read the store at {tmp_path}: file is not a database"
+    )

@@ -200,6 +200,13 @@ def test_frames_file_errors_name_the_file(home: str, tmp_path: Path) -> None:
     assert done.returncode == 2
     assert done.stderr.startswith(f"shoal: error: {listing}: ")
     assert "'not-a-frame'" in done.stderr
+    listing.write_bytes(b"\xff\xfe\n")
+    done = run_cli(
+        "segment", "create", "x", "--project", "traffic", "--frames-file", str(listing),
+        "--home", home,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.strip() == f"shoal: error: {listing}: is not UTF-8 text (byte 0)"
     listing.write_text("\n \n")
     done = run_cli(
         "segment", "create", "x", "--project", "traffic", "--frames-file", str(listing),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import sqlite3
 import sys
 from collections.abc import Sequence
 
@@ -54,6 +55,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ShoalError as error:
         print(f"shoal: error: {error}", file=sys.stderr)
         return 2
+    except sqlite3.DatabaseError as error:
+        # A damaged catalog, or a --home holding some other program's file of that name.
+        print(f"shoal: error: cannot read the store at {_home(args)}: {error}", file=sys.stderr)
+        return 2
     except OSError as error:
         # A missing or unreadable file is the user's to fix: no traceback.
         where = f"{error.filename}: " if error.filename else ""
@@ -63,6 +68,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("shoal: interrupted", file=sys.stderr)
         return 130
     return code
+
+
+def _home(args: argparse.Namespace) -> str:
+    from shoal.store import default_home
+
+    home = getattr(args, "home", None)
+    return str(home if home is not None else default_home())
 
 
 def _reader_gone() -> int:

@@ -156,14 +156,22 @@ def _frame_ids(args: argparse.Namespace) -> list[str] | None:
         return ids
     if args.frames_file is None:
         return None
-    if str(args.frames_file) == "-":
-        source, text = "standard input", sys.stdin.read()
-    else:
-        source, text = str(args.frames_file), args.frames_file.read_text(encoding="utf-8")
+    source = _frames_source(args.frames_file)
+    try:
+        if source == "standard input":
+            text = sys.stdin.read()
+        else:
+            text = args.frames_file.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise InputError(f"{source}: is not UTF-8 text (byte {error.start})") from None
     ids = [line.strip() for line in text.splitlines() if line.strip()]
     if not ids:
         raise InputError(f"{source}: no frame ids (one per line)")
     return ids
+
+
+def _frames_source(path: Path) -> str:
+    return "standard input" if str(path) == "-" else str(path)
 
 
 def run_create(args: argparse.Namespace) -> int:
@@ -177,8 +185,7 @@ def run_create(args: argparse.Namespace) -> int:
     except InputError as error:
         if args.frames_file is None:
             raise
-        source = "standard input" if str(args.frames_file) == "-" else str(args.frames_file)
-        raise InputError(f"{source}: {error}") from None
+        raise InputError(f"{_frames_source(args.frames_file)}: {error}") from None
     print(f"created segment {segment.name!r} on {dataset.project.name}/{dataset.name}")
     print_segments([segment.to_dict()])
     return 0
