@@ -10,6 +10,7 @@ from typing import Any
 
 import orjson
 
+from shoal.cli._arguments import unit_float
 from shoal.cli._progress import ProgressBar
 from shoal.cli._reports import (
     format_confusion_matrix,
@@ -34,10 +35,10 @@ def register(commands: Any) -> None:
     parser.add_argument("ground_truth", type=Path, help="COCO instances JSON (ground truth)")
     parser.add_argument("predictions", type=Path, help="COCO results JSON (predictions)")
     parser.add_argument(
-        "--conf", type=_unit_float, default=0.1, help="confidence threshold (default: %(default)s)"
+        "--conf", type=unit_float, default=0.1, help="confidence threshold (default: %(default)s)"
     )
     parser.add_argument(
-        "--iou", type=_unit_float, default=0.5, help="IoU threshold (default: %(default)s)"
+        "--iou", type=unit_float, default=0.5, help="IoU threshold (default: %(default)s)"
     )
     parser.add_argument(
         "--protocol",
@@ -58,16 +59,6 @@ def register(commands: Any) -> None:
     )
     parser.add_argument("--json", type=Path, metavar="OUT", help="also write the results here")
     parser.set_defaults(run=run)
-
-
-def _unit_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"{value} is not in [0, 1]")
-    return value
 
 
 def run(args: argparse.Namespace) -> int:
