@@ -14,6 +14,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+import shoal
+from shoal.demo import build_demo_projects
 from shoal.server import _errors, _webapp, create_app
 
 
@@ -145,3 +147,26 @@ def test_commands_that_serve_start_from_shoal_serves_defaults() -> None:
     assert (args.port, args.host, args.preload, args.max_upload_mb) == (9999, "127.0.0.1", 4, 256)
     with pytest.raises(TypeError, match="no argument 'colour'"):
         _serve.arguments(colour="blue")
+
+
+def test_the_metrics_answer_carries_the_iou_grid_the_slider_offers(tmp_path: Path) -> None:
+    store = shoal.Store(tmp_path / "home")
+    build_demo_projects(store, scale=0.05)
+    client = TestClient(create_app(store))
+    shapes = "/api/v1/projects/shapes/datasets/rendered-scenes/metrics"
+    digits = "/api/v1/projects/digits/datasets/handwritten-digits/metrics"
+
+    def grid(path: str, **params: object) -> list[float]:
+        answer = client.get(path, params={"inference_set": params.pop("set"), **params})
+        assert answer.status_code == 200, answer.text
+        (result,) = answer.json()["results"]
+        values: list[float] = result["iou_thresholds"]
+        return values
+
+    coco = [float(t) for t in shoal.COCO_IOU_THRESHOLDS]
+    first = grid(shapes, set="adaptive-cc", include="report")
+    assert first == coco  # the project's default (0.5) is one of them
+    # An IoU off the grid is matched when asked for, and offered from then on.
+    with_off_grid = grid(shapes, set="adaptive-cc", iou=0.33, include="report")
+    assert with_off_grid == sorted([*coco, 0.33])
+    assert grid(digits, set="logreg-4x4") == []  # classification has no IoU

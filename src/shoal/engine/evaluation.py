@@ -72,6 +72,12 @@ class Evaluation(Protocol):
         """Whether ``coco_summary()`` answers (True for a COCO-protocol detection)."""
         ...
 
+    @property
+    def iou_thresholds(self) -> tuple[float, ...]:
+        """The IoU thresholds matched so far, ascending (detection: COCO's ten and any
+        other asked for; another IoU is matched on first use). Empty for classification."""
+        ...
+
     def report(
         self,
         conf: Confidence = 0.0,

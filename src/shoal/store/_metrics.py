@@ -45,10 +45,12 @@ class Metrics:
     coco_summary: CocoSummary | None = None
     pr_curves: dict[str, PRCurve] | None = None
     best_thresholds: dict[str, ThresholdChoice] | None = None
+    # The evaluation's IoU grid (``Evaluation.iou_thresholds``): what an IoU slider offers.
+    iou_thresholds: tuple[float, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The parts computed, as JSON-ready dicts (the REST answer's shape)."""
-        out: dict[str, Any] = {"version": self.version}
+        out: dict[str, Any] = {"version": self.version, "iou_thresholds": list(self.iou_thresholds)}
         if self.report is not None:
             out["report"] = self.report.to_dict()
         if self.confusion_matrix is not None:
@@ -88,7 +90,9 @@ def compute_metrics(
         best = evaluation.best_thresholds(iou=iou, frames=selection)
     if curves is not None and curve_points is not None:
         curves = {k: v.downsampled(curve_points) for k, v in curves.items()}
-    return Metrics(version, report, matrix, summary, curves, best)
+    # Read last: an IoU off the grid has just been matched and joined it.
+    grid = evaluation.iou_thresholds
+    return Metrics(version, report, matrix, summary, curves, best, grid)
 
 
 def outcomes_at(

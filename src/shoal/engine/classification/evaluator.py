@@ -132,6 +132,10 @@ class ClassificationEvaluation:
     def has_coco_summary(self) -> bool:
         return False
 
+    @property
+    def iou_thresholds(self) -> tuple[float, ...]:
+        return ()  # no overlap to threshold: a frame's prediction is right or wrong
+
     def coco_summary(
         self,
         *,
