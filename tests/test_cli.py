@@ -184,3 +184,19 @@ def test_demo_refuses_bad_numbers_before_writing(tmp_path, args, message):
     assert done.returncode == 2
     assert message in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "sample").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--port", "70000"), "argument --port: 70000 is not between 0 and 65535"),
+        (("--port", "http"), "argument --port: 'http' is not a whole number"),
+        (("--preload", "-1"), "argument --preload: -1 is not 0 or more"),
+        (("--max-upload-mb", "0"), "argument --max-upload-mb: 0.0 is not a positive number"),
+    ],
+)
+def test_serve_refuses_bad_numbers_before_opening_the_store(tmp_path, args, message):
+    done = run_cli("serve", "--home", str(tmp_path / "home"), *args)
+    assert done.returncode == 2
+    assert message in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "home").exists()

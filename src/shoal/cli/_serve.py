@@ -151,20 +151,11 @@ def _check_port_free(host: str, port: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m shoal.cli._serve``: the same command on its own."""
-    from shoal.errors import ShoalError
+    """``python -m shoal.cli._serve``: ``shoal serve`` on its own (the same parser and the
+    same one-line errors)."""
+    from shoal.cli import main as shoal_main
 
-    parser = argparse.ArgumentParser(prog="shoal serve")
-    _add_arguments(parser)
-    args = parser.parse_args(argv)
-    try:
-        return run(args)
-    except ShoalError as error:
-        print(f"shoal: error: {error}", file=sys.stderr)
-        return 2
-    except OSError as error:
-        print(f"shoal: error: {error.filename or ''}: {error.strerror or error}", file=sys.stderr)
-        return 2
+    return shoal_main(["serve", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":
