@@ -260,12 +260,38 @@ class ThresholdOut(BaseModel):
     recall: float
 
 
+class CocoClassOut(BaseModel):
+    AP: float | None
+    AP50: float | None
+    AP75: float | None
+    AR100: float | None
+
+
+class CocoSummaryOut(BaseModel):
+    """``CocoSummary.to_dict()``: pycocotools' 12 statistics (-1: no ground truth to
+    measure against) and per-class values; ``CocoSummary.from_dict`` reads it back."""
+
+    AP: float | None
+    AP50: float | None
+    AP75: float | None
+    APs: float | None
+    APm: float | None
+    APl: float | None
+    AR1: float | None
+    AR10: float | None
+    AR100: float | None
+    ARs: float | None
+    ARm: float | None
+    ARl: float | None
+    per_class: dict[str, CocoClassOut]
+
+
 class MetricsResult(BaseModel):
     inference_set: str
     version: int
     report: ReportOut | None = None
     confusion_matrix: ConfusionMatrixOut | None = None
-    coco_summary: dict[str, Any] | None = None
+    coco_summary: CocoSummaryOut | None = Field(None, description="detection only")
     pr_curves: dict[str, PRCurveOut] | None = None
     best_thresholds: dict[str, ThresholdOut] | None = None
 
