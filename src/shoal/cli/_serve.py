@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from shoal.cli._arguments import non_negative_int, positive_float, tcp_port
+from shoal.cli._projects import home_option
 from shoal.errors import InputError
 
 __all__ = ["main", "register", "run"]
@@ -31,12 +32,7 @@ def register(commands: Any) -> None:
 
 
 def _add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--home",
-        type=Path,
-        default=None,
-        help="the store's home (default: $SHOAL_HOME or ~/.shoal)",
-    )
+    home_option(parser)
     parser.add_argument("--host", default="127.0.0.1", help="default: %(default)s")
     parser.add_argument("--port", type=tcp_port, default=8000, help="default: %(default)s")
     parser.add_argument(
