@@ -373,3 +373,27 @@ def test_one_except_catches_the_local_and_the_remote_error(det: Store) -> None:
             == "bad input"
         )
         assert caught(lambda: client.report("det", "val", "good", conf=3.0)) == "bad input"
+
+
+def test_colliding_class_names_in_the_cli_json(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    import shoal
+
+    gt, dt = random_coco(np.random.default_rng(8), num_images=10, num_classes=6)
+    for category, name in zip(gt["categories"], COLLIDING[:6], strict=True):
+        category["name"] = name
+    (tmp_path / "gt.json").write_bytes(orjson.dumps(gt))
+    (tmp_path / "dt.json").write_bytes(orjson.dumps(dt))
+    done = subprocess.run(
+        [sys.executable, "-m", "shoal.cli", "eval", str(tmp_path / "gt.json"),
+         str(tmp_path / "dt.json"), "--conf", "0.3", "--json", str(tmp_path / "out.json")],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    wire = orjson.loads((tmp_path / "out.json").read_bytes())["report"]
+    expected = shoal.evaluate_detections(
+        tmp_path / "gt.json", tmp_path / "dt.json", iou_thresholds=[0.5]
+    ).report(0.3, 0.5)
+    check_colliding_report(wire, expected)
