@@ -35,6 +35,13 @@ import pyarrow.compute as pc
 
 from shoal.engine.detection.annotations import Classes, GroundTruth, Predictions
 from shoal.errors import InputError
+from shoal.formats._validation import (
+    RESERVED_METADATA_KEYS,
+    box_problems,
+    confidence_problems,
+    describe_box_problem,
+    metadata_key_problem,
+)
 
 __all__ = [
     "EMBEDDINGS_SCHEMA",
@@ -93,11 +100,7 @@ EMBEDDINGS_SCHEMA = pa.schema(
         ("vector", pa.list_(pa.float32())),
     ]
 )
-# Names a metadata key cannot take: frame columns, and the label statistics the query
-# language computes.
-RESERVED_METADATA_KEYS = frozenset(
-    {*FRAME_COLUMNS.names, "num_labels", "num_classes", "classes", "split"}
-)
+assert set(FRAME_COLUMNS.names) <= RESERVED_METADATA_KEYS
 _METADATA_TYPES = (pa.bool_(), pa.int64(), pa.float64(), pa.string())
 
 
@@ -167,18 +170,9 @@ def _check_boxes(table: pa.Table, what: str, source: str | None, required: bool)
     values = np.stack(
         [np.asarray(p.to_numpy(zero_copy_only=False), dtype=np.float64) for p in parts], axis=1
     )
-    present = ~every
-    finite = np.isfinite(values).all(axis=1)
-    if (bad := _first(present & ~finite)) is not None:
+    if (bad := _first(~every & box_problems(values))) is not None:
         raise InputError(
-            f"{what} box {values[bad].tolist()} is not finite", source=source, record=bad
-        )
-    negative = (values[:, 2] < 0) | (values[:, 3] < 0)
-    if (bad := _first(present & negative)) is not None:
-        raise InputError(
-            f"{what} box {values[bad].tolist()} has a negative width or height",
-            source=source,
-            record=bad,
+            describe_box_problem(f"{what} box", values[bad]), source=source, record=bad
         )
 
 
@@ -263,7 +257,7 @@ def _conform_frames(frames: pa.Table, source: str | None) -> pa.Table:
     for name in frames.column_names:
         if name in FRAME_COLUMNS.names:
             continue
-        if name in RESERVED_METADATA_KEYS or not name or name.startswith("_"):
+        if metadata_key_problem(name) is not None:
             raise InputError(f"metadata key {name!r} is reserved", source=source)
         column = frames.column(name)
         if column.type not in _METADATA_TYPES:
@@ -319,7 +313,7 @@ class InferenceTables:
         # A null confidence counts as 1.0, as a missing COCO score does; NaN is an error.
         filled = pc.fill_null(predictions.column("confidence"), 1.0)
         confidence = np.asarray(filled.to_numpy(zero_copy_only=False), dtype=np.float64)
-        if (bad := _first(~((confidence >= 0) & (confidence <= 1)))) is not None:
+        if (bad := _first(confidence_problems(confidence))) is not None:
             raise InputError(
                 f"confidence {confidence[bad]} is not in [0, 1]", source=source, record=bad
             )

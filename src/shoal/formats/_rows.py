@@ -10,10 +10,14 @@ class order): kept as JSON in the labels table's Arrow schema metadata under
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import csv
+import io
 import math
 import os
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +25,15 @@ import orjson
 import pyarrow as pa
 
 from shoal.errors import InputError
+from shoal.formats._validation import (
+    area_problem,
+    check_box,
+    check_confidence,
+    metadata_column,
+)
 from shoal.tables import (
     LABELS_SCHEMA,
     PREDICTIONS_SCHEMA,
-    RESERVED_METADATA_KEYS,
     DatasetTables,
     InferenceTables,
 )
@@ -35,6 +44,34 @@ PathLike = str | os.PathLike[str]
 ImageSizes = Mapping[str, tuple[int, int]]
 
 _REMEMBERED_KEY = b"shoal.formats"
+
+# How a reader's messages name its options: Python's keyword arguments unless a face
+# (the CLI) says otherwise with option_spelling().
+_PYTHON_SPELLING = {
+    "class_names": "class_names= (a list or a names file)",
+    "image_sizes": "image_sizes= ({frame_id: (width, height)} or a dataset)",
+    "images": "the images beside the labels",
+    "other_shapes": "other_shapes='skip'",
+}
+_spelling: contextvars.ContextVar[Mapping[str, str]] = contextvars.ContextVar(
+    "option_spelling", default=_PYTHON_SPELLING
+)
+
+
+@contextlib.contextmanager
+def option_spelling(spelling: Mapping[str, str]) -> Iterator[None]:
+    """Within the block, readers' messages name options as ``spelling`` says (e.g.
+    ``{"class_names": "--class-names FILE"}`` for the CLI)."""
+    token = _spelling.set({**_PYTHON_SPELLING, **spelling})
+    try:
+        yield
+    finally:
+        _spelling.reset(token)
+
+
+def option(name: str) -> str:
+    """How to pass the reader option ``name`` where the reader was called from."""
+    return _spelling.get().get(name, name)
 
 
 def read_text(path: PathLike) -> str:
@@ -103,22 +140,6 @@ def parse_class_index(token: str, class_names: Sequence[str], source: str, recor
             record=record,
         )
     return class_names[index]
-
-
-def check_box(box: Box, source: str, record: Record) -> Box:
-    if not all(math.isfinite(v) for v in box):
-        raise InputError(f"box {list(box)} is not finite", source=source, record=record)
-    if box[2] < 0 or box[3] < 0:
-        raise InputError(
-            f"box {list(box)} has a negative width or height", source=source, record=record
-        )
-    return box
-
-
-def check_confidence(value: float, source: str, record: Record) -> float:
-    if not 0.0 <= value <= 1.0:
-        raise InputError(f"confidence {value} is not in [0, 1]", source=source, record=record)
-    return value
 
 
 def check_image_size(width: float, height: float, source: str, record: Record) -> tuple[int, int]:
@@ -235,40 +256,11 @@ class FrameRows:
         keys: dict[str, None] = {}
         for row in self.metadata:
             keys.update(dict.fromkeys(row))
+        places = [f"frame {frame_id!r}" for frame_id in self.frame_ids]
         for key in keys:
-            columns[key] = metadata_column([row.get(key) for row in self.metadata])
+            values = [row.get(key) for row in self.metadata]
+            columns[key] = metadata_column(key, values, places=places)
         return pa.table(columns)
-
-
-def metadata_column(values: list[Any]) -> pa.Array:
-    """One metadata column from Python scalars: bool, int64, float64 or string (anything
-    else, or a mix of kinds, is stored as its JSON text)."""
-    present = [v for v in values if v is not None]
-    if all(isinstance(v, bool) for v in present):
-        return pa.array(values, pa.bool_())
-    if all(isinstance(v, int) and not isinstance(v, bool) for v in present):
-        if all(-(2**63) <= v < 2**63 for v in present):
-            return pa.array(values, pa.int64())
-    elif all(isinstance(v, int | float) and not isinstance(v, bool) for v in present):
-        return pa.array(values, pa.float64())
-    if all(isinstance(v, str) for v in present):
-        return pa.array(values, pa.string())
-    return pa.array(
-        [
-            None if v is None else v if isinstance(v, str) else orjson.dumps(v).decode()
-            for v in values
-        ],
-        pa.string(),
-    )
-
-
-def check_metadata_key(key: str, source: str, record: Record) -> None:
-    if key in RESERVED_METADATA_KEYS or not key or key.startswith("_"):
-        raise InputError(
-            f"{key!r} cannot be a metadata name (reserved, empty or starting with '_')",
-            source=source,
-            record=record,
-        )
 
 
 class LabelRows:
@@ -302,10 +294,8 @@ class LabelRows:
             raise InputError("class name is empty", source=source, record=record)
         if box is not None:
             check_box(box, source, record)
-        if area is not None and not (math.isfinite(area) and area >= 0):
-            raise InputError(
-                f"area {area} is not a finite number >= 0", source=source, record=record
-            )
+        if area is not None and (problem := area_problem(area)) is not None:
+            raise InputError(problem, source=source, record=record)
         self._where[label_id] = f"{source}" + (f" record {record}" if record is not None else "")
         x, y, w, h = box if box is not None else (None, None, None, None)
         row = {
@@ -476,7 +466,8 @@ def image_size_from_file(path: Path, source: str, record: Record) -> tuple[int, 
         from PIL import Image
     except ImportError:
         raise InputError(
-            f"the size of {path} is needed: pass image_sizes, or install pillow to read it",
+            f"the size of {path} is needed: pass {option('image_sizes')}, or install pillow "
+            "to read it",
             source=source,
             record=record,
         ) from None
@@ -488,3 +479,67 @@ def image_size_from_file(path: Path, source: str, record: Record) -> tuple[int, 
             f"cannot read the size of image {path}: {error}", source=source, record=record
         ) from None
     return int(width), int(height)
+
+
+def image_sizes_file(path: PathLike) -> dict[str, tuple[int, int]]:
+    """``{frame_id: (width, height)}`` from a CSV (header ``frame_id,width,height``) or a
+    JSON object (``{"frame_id": [width, height]}``), chosen by the ``.json`` suffix."""
+    name = os.fspath(path)
+    text = read_text(name)
+    sizes: dict[str, tuple[int, int]] = {}
+    if name.lower().endswith(".json"):
+        try:
+            document = orjson.loads(text)
+        except orjson.JSONDecodeError as error:
+            raise InputError(f"malformed JSON ({error.msg})", source=name) from None
+        if not isinstance(document, dict):
+            raise InputError('expected an object {"frame_id": [width, height]}', source=name)
+        for frame_id, size in document.items():
+            if not isinstance(size, list | tuple) or len(size) != 2:
+                raise InputError(
+                    f"size {describe(size)} is not [width, height]", source=name, record=frame_id
+                )
+            sizes[frame_id] = check_image_size(
+                parse_number(size[0], "width", name, frame_id),
+                parse_number(size[1], "height", name, frame_id),
+                name,
+                frame_id,
+            )
+        return sizes
+    rows = list(csv.reader(io.StringIO(text)))
+    if not rows or [c.strip() for c in rows[0]] != ["frame_id", "width", "height"]:
+        raise InputError('the first line must be "frame_id,width,height"', source=name)
+    for number, row in enumerate(rows[1:], 2):
+        record = f"line {number}"
+        if not row:
+            continue
+        if len(row) != 3:
+            raise InputError(f"has {len(row)} columns, expected 3", source=name, record=record)
+        frame_id = row[0].strip()
+        if frame_id in sizes:
+            raise InputError(f"frame {frame_id!r} is listed twice", source=name, record=record)
+        sizes[frame_id] = check_image_size(
+            parse_number(row[1], "width", name, record),
+            parse_number(row[2], "height", name, record),
+            name,
+            record,
+        )
+    return sizes
+
+
+def image_sizes_from_folder(
+    folder: PathLike, frame_ids: Iterable[str]
+) -> dict[str, tuple[int, int]]:
+    """The sizes of the images of ``frame_ids`` under ``folder`` (``<frame_id>.<image
+    suffix>``), read from their headers; frames without an image are left out."""
+    root = Path(folder)
+    if not root.is_dir():
+        raise InputError("is not a directory", source=os.fspath(folder))
+    sizes = {}
+    for frame_id in frame_ids:
+        for suffix in IMAGE_SUFFIXES:
+            path = root / f"{frame_id}{suffix}"
+            if path.is_file():
+                sizes[frame_id] = image_size_from_file(path, os.fspath(folder), frame_id)
+                break
+    return sizes

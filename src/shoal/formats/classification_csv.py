@@ -42,11 +42,11 @@ from shoal.formats._rows import (
     build_dataset,
     build_inferences,
     check_image_size,
-    check_metadata_key,
     class_names_argument,
     parse_number,
     read_text,
 )
+from shoal.formats._validation import check_metadata_key
 from shoal.tables import DatasetTables, InferenceTables
 
 __all__ = [
