@@ -1,10 +1,14 @@
 """Shoal's REST API from Python: ``shoal.client.Client(url, token=None, timeout=30.0)``.
 
 The client mirrors the local store (projects, datasets, inference sets, segments,
-issues, chunked uploads, frames, metrics, examples, comparisons and regression tests)
-and answers with the server's JSON as plain dicts and lists; metric answers have
-exactly the shapes of the local engine's ``to_dict()``. Errors form one hierarchy
-rooted in :class:`shoal.errors.ShoalError` (see :class:`ClientError`). Needs httpx
+issues, chunked uploads, frames, metrics, examples, comparisons and regression tests).
+Metric answers are the local API's result classes (``ClassificationReport``,
+``ConfusionMatrix``, ``PRCurve``, ``ThresholdChoice``, ``CocoSummary``, ``Comparison``,
+``SegmentResult``), read with their ``from_dict``; entities are the server's JSON as
+plain dicts and lists. Errors are rooted in :class:`shoal.errors.ShoalError`, and
+``NotFound``, ``Conflict`` and ``BadRequest`` are also the core ``NotFoundError``,
+``ConflictError`` and ``InputError``, so code written against the local store handles
+the remote one unchanged (the tree is in :mod:`shoal.errors`). Needs httpx
 (``pip install 'shoal[client]'``); ``import shoal`` works without it. See docs/client.md.
 """
 

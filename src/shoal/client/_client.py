@@ -94,8 +94,10 @@ class Client:
     ``token`` is an API key, sent as ``Authorization: Bearer <token>``; it is never
     shown in a repr or an error message. ``timeout`` (seconds) bounds every request.
     Methods raise :class:`~shoal.client.ClientError` subclasses only (see
-    ``shoal.client._errors``): ``NotFound`` for unknown names, ``BadRequest`` for
-    invalid input, ``ConnectionFailed`` when the server cannot be reached.
+    ``shoal.client._errors``): ``NotFound`` for unknown names (also a
+    ``shoal.errors.NotFoundError``), ``Conflict`` for a name in use (also a
+    ``ConflictError``), ``BadRequest`` for invalid input (also an ``InputError``),
+    ``ConnectionFailed`` when the server cannot be reached.
 
     Use it as a context manager, or call :meth:`close`, to release its connections.
     """
