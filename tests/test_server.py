@@ -539,7 +539,7 @@ def test_preload_loads_the_most_recent_evaluations_in_the_background(
     assert thread is not None
     thread.join(timeout=120)
     assert len(cache) == 2
-    kept = {key[0] for key in cache.keys()}
+    kept = {key[0] for key in cache.held_keys()}
     assert kept == {s.id for s in written[-2:]}
     # What was preloaded answers without loading again.
     evaluation = cache.use(written[-1], lambda e: e)

@@ -408,7 +408,9 @@ def test_threads_share_one_store(tmp_path, sample):
             dataset.create_segment(
                 f"s{i}", frames=dataset.frames().column("frame_id").to_pylist()[:2]
             )
-        return store.project("p").dataset("val").inference_set("m").evaluate().coco_summary().stats
+        # The store's cached evaluation is shared: query it under its lock.
+        with store.project("p").dataset("val").inference_set("m").evaluation() as evaluation:
+            return evaluation.coco_summary().stats
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         results = list(pool.map(work, range(12)))

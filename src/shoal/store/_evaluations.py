@@ -182,7 +182,7 @@ class EvaluationCache:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def keys(self) -> list[tuple[object, ...]]:
+    def held_keys(self) -> list[tuple[object, ...]]:
         """The keys held, least recently used first: (inference set id, its version,
         dataset id, its version, class map)."""
         with self._lock:
