@@ -203,9 +203,9 @@ def _api_rows(report: dict[str, Any]) -> list[str]:
         return f"{Decimal(value).quantize(Decimal('0.001'), rounding=ROUND_HALF_UP):.3f}"
 
     return sorted(
-        f"{label} {score(row['precision'])} {score(row['recall'])} {row['tp']:,} {row['fp']:,}"
-        for label, row in report.items()
-        if isinstance(row, dict) and "tp" in row
+        f"{row['label']} {score(row['precision'])} {score(row['recall'])} {row['tp']:,} "
+        f"{row['fp']:,}"
+        for row in report["classes"]
     )
 
 

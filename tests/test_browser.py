@@ -239,12 +239,10 @@ def metrics(api: httpx.Client, **params: Any) -> dict[str, Any]:
 def expected_report_rows(report: dict[str, Any]) -> list[list[str]]:
     """The report table's class rows as the app prints them (3 digits, '-' for no AP)."""
     rows = []
-    for label, row in report.items():
-        if not isinstance(row, dict) or "tp" not in row:
-            continue
-        cells = [label, *(score(row[k]) for k in ("precision", "recall", "f1-score"))]
+    for row in report["classes"]:
+        cells = [row["label"], *(score(row[k]) for k in ("precision", "recall", "f1-score"))]
         cells += [str(row[k]) for k in ("support", "tp", "fp", "fn")]
-        if "ap" in row:  # the AP column is there when the report has AP
+        if row["ap"] is not None:  # the AP column is there when the report has AP
             cells.append("-" if row["ap"] < 0 else score(row["ap"]))
         rows.append(cells)
     return rows
