@@ -198,8 +198,9 @@ def test_frames_file_errors_name_the_file(home: str, tmp_path: Path) -> None:
         "--home", home,
     )  # fmt: skip
     assert done.returncode == 2
-    assert done.stderr.startswith(f"shoal: error: {listing}: ")
-    assert "'not-a-frame'" in done.stderr
+    assert done.stderr.strip() == (
+        f"shoal: error: segment 'x': unknown frame 'not-a-frame' (frame ids read from {listing})"
+    )
     listing.write_bytes(b"\xff\xfe\n")
     done = run_cli(
         "segment", "create", "x", "--project", "traffic", "--frames-file", str(listing),

@@ -185,7 +185,9 @@ def run_create(args: argparse.Namespace) -> int:
     except InputError as error:
         if args.frames_file is None:
             raise
-        raise InputError(f"{_frames_source(args.frames_file)}: {error}") from None
+        # Say where the ids came from, without claiming every error is the file's.
+        source = _frames_source(args.frames_file)
+        raise type(error)(f"{error} (frame ids read from {source})") from None
     print(f"created segment {segment.name!r} on {dataset.project.name}/{dataset.name}")
     print_segments([segment.to_dict()])
     return 0
