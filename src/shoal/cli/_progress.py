@@ -32,6 +32,9 @@ class ProgressBar:
                 BarColumn(),
                 TaskProgressColumn(),
                 console=Console(file=self.stream, markup=False, emoji=False, highlight=False),
+                # Standard output may be a file or a pipe: never route it through the bar.
+                redirect_stdout=False,
+                redirect_stderr=False,
             )
             self._task = self._progress.add_task(self.label, total=total)
             self._progress.start()
