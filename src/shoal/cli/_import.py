@@ -8,123 +8,64 @@ validated before anything is written.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from shoal.cli._progress import ProgressBar
 from shoal.cli._projects import home_option, open_store
 from shoal.errors import InputError
+from shoal.formats import FORMATS, Format, ReadOptions
+
+# How CLI messages name the readers' options.
+_CLI_SPELLING = {
+    "class_names": "--class-names FILE",
+    "image_sizes": "--image-sizes FILE (frame_id,width,height) or --images DIR",
+    "images": "--images DIR",
+}
 
 
-@dataclass(frozen=True)
-class _Format:
-    help: str
-    predictions: bool  # makes an inference set (else a dataset)
-    task: str
-    read: Callable[[argparse.Namespace, Any], Any]  # (args, dataset tables or None) -> tables
+def _existing_folder(text: str) -> Path:
+    folder = Path(text)
+    if not folder.is_dir():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a folder")
+    return folder
 
 
-def _class_names(args: argparse.Namespace) -> Any:
-    return args.class_names
-
-
-def _read_coco(args: argparse.Namespace, _: Any) -> Any:
-    from shoal.formats.coco_tables import from_coco
-
-    return from_coco(args.path)
-
-
-def _read_coco_results(args: argparse.Namespace, dataset: Any) -> Any:
-    from shoal.formats.coco_tables import from_coco_results
-
-    return from_coco_results(args.path, dataset)
-
-
-def _read_yolo(args: argparse.Namespace, _: Any) -> Any:
-    from shoal.formats.yolo import from_yolo
-
-    return from_yolo(args.path, class_names=_class_names(args))
-
-
-def _read_yolo_predictions(args: argparse.Namespace, dataset: Any) -> Any:
-    from shoal.formats.yolo import from_yolo_predictions
-
-    return from_yolo_predictions(args.path, dataset, class_names=_class_names(args))
-
-
-def _read_voc(args: argparse.Namespace, _: Any) -> Any:
-    from shoal.formats.voc import from_voc
-
-    return from_voc(args.path)
-
-
-def _read_cvat(args: argparse.Namespace, _: Any) -> Any:
-    from shoal.formats.cvat import from_cvat
-
-    return from_cvat(args.path)
-
-
-def _read_labelbox(args: argparse.Namespace, dataset: Any) -> Any:
-    from shoal.formats.labelbox import from_labelbox
-
-    return from_labelbox(args.path, dataset)
-
-
-def _read_csv(args: argparse.Namespace, _: Any) -> Any:
-    from shoal.formats.classification_csv import from_classification_csv
-
-    return from_classification_csv(args.path)
-
-
-def _read_csv_predictions(args: argparse.Namespace, dataset: Any) -> Any:
-    from shoal.formats.classification_csv import from_classification_predictions_csv
-
-    names = args.class_names
-    if names is None:
-        names = sorted(set(dataset.labels.column("class_name").to_pylist()))
-    return from_classification_predictions_csv(args.path, names)
-
-
-def _read_text_boxes(args: argparse.Namespace, dataset: Any) -> Any:
-    from shoal.formats.text_boxes import from_text_boxes
-
-    return from_text_boxes(
-        args.path, coords=args.coords, image_sizes=dataset, class_names=_class_names(args)
+def _options(args: argparse.Namespace, dataset: Any) -> ReadOptions:
+    return ReadOptions(
+        path=args.path,
+        dataset=dataset,
+        class_names=args.class_names,
+        coords=args.coords,
+        image_sizes=args.image_sizes,
+        images=args.images,
+        honor_ignore=args.honor_ignore,
     )
 
 
-FORMATS: dict[str, _Format] = {
-    "coco": _Format("COCO instances JSON (ground truth)", False, "detection", _read_coco),
-    "coco-results": _Format(
-        "COCO results JSON (predictions)", True, "detection", _read_coco_results
-    ),
-    "yolo": _Format(
-        "Ultralytics data.yaml or a YOLO labels folder", False, "detection", _read_yolo
-    ),
-    "yolo-predictions": _Format(
-        "YOLO prediction rows (class xc yc w h conf)", True, "detection", _read_yolo_predictions
-    ),
-    "voc": _Format("Pascal VOC XML folder", False, "detection", _read_voc),
-    "cvat": _Format("CVAT for images 1.1 XML", False, "detection", _read_cvat),
-    "labelbox": _Format("Labelbox NDJSON predictions", True, "detection", _read_labelbox),
-    "text-boxes": _Format(
-        "one text file per image: class conf box (see --coords)",
-        True,
-        "detection",
-        _read_text_boxes,
-    ),
-    "csv": _Format("classification CSV: frame_id,label[,...]", False, "classification", _read_csv),
-    "csv-predictions": _Format(
-        "classification CSV: frame_id,predicted,confidence[,p_<class>...]",
-        True,
-        "classification",
-        _read_csv_predictions,
-    ),
-}
+def _read(args: argparse.Namespace, spec: Format, dataset: Any) -> Any:
+    """The format's tables; an error without a file names the one being imported."""
+    from shoal.formats._rows import option_spelling  # loads Arrow: only when importing
+
+    print(f"reading {args.path} ...", file=sys.stderr)
+    with _located(args.path), option_spelling(_CLI_SPELLING):
+        return spec.read(_options(args, dataset))
+
+
+@contextlib.contextmanager
+def _located(path: Path) -> Iterator[None]:
+    """Bad-input errors raised after a file was parsed (when tables are built or
+    stored) name that file too."""
+    try:
+        yield
+    except InputError as error:
+        if type(error) is InputError and error.source is None:
+            raise error.located(str(path)) from None
+        raise
 
 
 def register(commands: Any) -> None:
@@ -150,15 +91,35 @@ def register(commands: Any) -> None:
         choices=("detection", "classification"),
         help="task of a new project (default: the format's)",
     )
-    parser.add_argument("--images", type=Path, help="the local folder images are served from")
     parser.add_argument(
-        "--class-names", help="a class-names file (obj.names) for YOLO and text formats"
+        "--images",
+        type=_existing_folder,
+        help="the local folder images are served from (named by frame id: <frame_id>.jpg...); "
+        "YOLO and text formats also read image sizes from their headers (needs Pillow)",
+    )
+    parser.add_argument(
+        "--class-names",
+        help="a class-names file (obj.names, one a line) for YOLO and text formats: class "
+        "ids index it",
+    )
+    parser.add_argument(
+        "--image-sizes",
+        type=Path,
+        metavar="FILE",
+        help='image sizes for YOLO and relative text boxes: a CSV "frame_id,width,height" '
+        'or a JSON {"frame_id": [width, height]}',
     )
     parser.add_argument(
         "--coords",
         choices=("xywh", "xyx2y2", "rel_xcycwh"),
         default="xywh",
-        help="box layout of text-boxes files (default: %(default)s)",
+        help="box layout of text-boxes and text-labels files (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--honor-ignore",
+        action="store_true",
+        help='coco: annotations marked "ignore": 1 are ignored ground truth (by default the '
+        "flag does not count, as in pycocotools, and is kept as an attribute)",
     )
     parser.add_argument(
         "--replace", action="store_true", help="overwrite a dataset or inference set of that name"
@@ -182,10 +143,9 @@ def run(args: argparse.Namespace) -> int:
         if project is None:
             raise InputError(f"no project named {args.project!r}: import its dataset first")
         dataset = project.dataset(args.dataset)
-        print(f"reading {args.path} ...", file=sys.stderr)
-        tables = spec.read(args, dataset.tables())
+        tables = _read(args, spec, dataset.tables())
         name = args.name or args.path.stem
-        with ProgressBar(f"storing {name}") as bar:
+        with ProgressBar(f"storing {name}") as bar, _located(args.path):
             inference_set = dataset.create_inference_set(
                 name, tables, replace=args.replace, progress=bar
             )
@@ -195,12 +155,12 @@ def run(args: argparse.Namespace) -> int:
             f"in {time.perf_counter() - started:.1f} s"
         )
         return 0
-    print(f"reading {args.path} ...", file=sys.stderr)
-    tables = spec.read(args, None)
+    tables = _read(args, spec, None)
     name = args.dataset or args.path.stem
     if project is None:
-        project = store.create_project(args.project, task=task)
-    with ProgressBar(f"storing {name}") as bar:
+        # Another import may create it meanwhile: then that project is simply used.
+        project = store.get_or_create_project(args.project, task=task)
+    with ProgressBar(f"storing {name}") as bar, _located(args.path):
         dataset = project.create_dataset(
             name, tables, replace=args.replace, image_root=args.images, progress=bar
         )

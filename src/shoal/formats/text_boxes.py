@@ -16,7 +16,8 @@ where ``<a> <b> <c> <d>`` is, by ``coords``:
 
 ``<class>`` is a class name, or with ``class_names`` (a list or a names file, one name a
 line) a 0-based index into it when it is an integer (a name is then checked against the
-list). Ids are ``frame_id:line``.
+list). Without ``class_names`` an integer class that is not a class name of the dataset
+is refused, rather than read as a class named "3". Ids are ``frame_id:line``.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from shoal.formats._rows import (
     class_names_argument,
     frame_id_of,
     image_sizes_argument,
+    option,
     parse_class_index,
     parse_number,
     sorted_files,
@@ -57,12 +59,17 @@ class _Reader:
         coords: Coordinates,
         image_sizes: ImageSizes | DatasetTables | None,
         class_names: Sequence[str] | PathLike | None,
+        known_classes: Sequence[str] = (),
     ) -> None:
         if coords not in ("xywh", "xyx2y2", "rel_xcycwh"):
             raise InputError(f"coords {coords!r} is not 'xywh', 'xyx2y2' or 'rel_xcycwh'")
         self.coords = coords
         self.sizes = image_sizes_argument(image_sizes)
         self.names = None if class_names is None else class_names_argument(class_names)
+        # Class names an integer token may be (without class_names): the dataset's.
+        self.known = (
+            set(image_sizes.class_names) if isinstance(image_sizes, DatasetTables) else set()
+        )
 
     def files(self, directory: PathLike) -> list[tuple[str, Path]]:
         folder = Path(directory)
@@ -72,11 +79,20 @@ class _Reader:
 
     def class_name(self, token: str, source: str, record: str) -> str:
         if self.names is None:
+            if token.lstrip("-").isdigit() and token not in self.known:
+                raise InputError(
+                    f"class {token!r} is a class id, but no class names were given: pass "
+                    f"{option('class_names')}",
+                    source=source,
+                    record=record,
+                )
             return token
         if token.lstrip("-").isdigit():
             return parse_class_index(token, self.names, source, record)
         if token not in self.names:
-            raise InputError(f"class {token!r} is not in class_names", source=source, record=record)
+            raise InputError(
+                f"class {token!r} is not in the class names", source=source, record=record
+            )
         return token
 
     def box(self, tokens: Sequence[str], frame_id: str, source: str, record: str) -> Box:
@@ -93,7 +109,8 @@ class _Reader:
             return a, b, c - a, d - b
         if frame_id not in self.sizes:
             raise InputError(
-                f"relative coordinates need the size of frame {frame_id!r}: pass image_sizes",
+                f"relative coordinates need the size of frame {frame_id!r}: pass "
+                f"{option('image_sizes')}",
                 source=source,
                 record=record,
             )
@@ -107,9 +124,12 @@ def from_text_boxes(
     coords: Coordinates = "xywh",
     image_sizes: ImageSizes | DatasetTables | None = None,
     class_names: Sequence[str] | PathLike | None = None,
+    known_classes: Sequence[str] = (),
 ) -> InferenceTables:
-    """Detections, rows ``<class> <confidence> <a> <b> <c> <d>``; see the module doc."""
-    reader = _Reader(coords, image_sizes, class_names)
+    """Detections, rows ``<class> <confidence> <a> <b> <c> <d>``; see the module doc.
+    ``known_classes`` (the dataset's class names) are the names an integer ``<class>``
+    may be without ``class_names``."""
+    reader = _Reader(coords, image_sizes, class_names, known_classes)
     predictions = PredictionRows()
     for frame_id, path in reader.files(directory):
         source = os.fspath(path)

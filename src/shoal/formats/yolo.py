@@ -59,6 +59,7 @@ from shoal.formats._rows import (
     image_size_from_file,
     image_sizes_argument,
     labels_by_frame,
+    option,
     parse_class_index,
     parse_number,
     read_text,
@@ -310,7 +311,8 @@ class _Sizes:
             return self.given[frame_id]
         if image is None or not image.is_file():
             raise InputError(
-                f"no image size for frame {frame_id!r}: pass image_sizes or provide the image",
+                f"no image size for frame {frame_id!r}: pass {option('image_sizes')} or "
+                "provide the image",
                 source=source,
             )
         return image_size_from_file(image, source, None)
@@ -384,7 +386,7 @@ def _darknet_names(folder: Path, class_names: Sequence[str] | PathLike | None) -
     if (folder / "classes.txt").is_file():
         return class_names_argument(folder / "classes.txt")
     raise InputError(
-        "needs class names: pass class_names (a list or a names file) or add classes.txt",
+        f"needs class names: pass {option('class_names')} or add classes.txt",
         source=os.fspath(folder),
     )
 
@@ -436,7 +438,8 @@ def from_yolo_predictions(
             raise InputError(f"frame {frame_id!r} is not in the dataset", source=source)
         if frame_id not in sizes:
             raise InputError(
-                f"no image size for frame {frame_id!r}: pass image_sizes", source=source
+                f"no image size for frame {frame_id!r}: pass {option('image_sizes')}",
+                source=source,
             )
         for number, tokens in token_lines(path):
             record = f"line {number}"
