@@ -67,7 +67,7 @@ from shoal.tables import (
     empty_embeddings,
 )
 
-__all__ = ["as_coco", "as_coco_results", "from_coco", "from_coco_results"]
+__all__ = ["as_coco", "as_coco_results", "category_ids", "from_coco", "from_coco_results"]
 
 _IMAGE_KEYS = {"id", "file_name", "width", "height"}
 _ANNOTATION_KEYS = {"id", "image_id", "category_id", "bbox", "area", "iscrowd", "ignore"}
@@ -157,6 +157,18 @@ def from_coco(source: PathLike | Mapping[str, Any], *, ignore_flag: bool = False
         _frames(parsed, name).table(), _labels(parsed, ignore_flag), source=name
     )
     return with_remembered(dataset, {_CATEGORIES: categories})
+
+
+def category_ids(dataset: DatasetTables) -> dict[str, int]:
+    """The COCO category id of each class, by name, for a dataset read by ``from_coco``
+    (empty for other datasets). A project made by the import keeps them as its class
+    ids, so its COCO summary runs over classes in the file's id order, as pycocotools'
+    does, and equals pycocotools' to the last bit."""
+    return {
+        str(c["name"]): c["id"]
+        for c in remembered(dataset, _CATEGORIES) or []
+        if "name" in c and type(c.get("id")) is int
+    }
 
 
 def _canonical_int(text: str) -> int | None:

@@ -76,7 +76,8 @@ def add_classes(
                 )
             continue
         class_id = spec.get("id")
-        if class_id is None:
+        if class_id is None or (not declared and class_id in used_ids):
+            # An import's own id (a COCO category id) gives way to the project's classes.
             class_id = max(used_ids, default=-1) + 1
         if not isinstance(class_id, int) or isinstance(class_id, bool) or class_id in used_ids:
             raise InputError(f"class {name!r}: id {class_id!r} is not a new integer")

@@ -240,7 +240,7 @@ class Project(_Entity):
                 progress(2, steps)
             with self.store._transaction() as db:
                 existing = self._existing_dataset(db, name, replace)
-                add_classes(db, self.id, tables.class_names, declared=False)
+                add_classes(db, self.id, _source_classes(tables), declared=False)
                 if existing is None:
                     cursor = db.execute(
                         "INSERT INTO datasets (project_id, name, object, num_frames, num_labels, "
@@ -342,6 +342,16 @@ class Project(_Entity):
             issue = Issue(self.store, int(cursor.lastrowid or 0))
             issue._insert_elements(db, elements)
         return issue
+
+
+def _source_classes(tables: DatasetTables) -> list[ClassSpec]:
+    """The classes a dataset brings, with the ids its file gave them (COCO category ids)
+    where it gave any: a new class keeps its id (unless the project uses it), so the
+    engine's COCO summary, which runs over classes by id, equals pycocotools' on the file."""
+    from shoal.formats.coco_tables import category_ids
+
+    ids = category_ids(tables)
+    return [{"name": name, "id": ids[name]} if name in ids else name for name in tables.class_names]
 
 
 def _as_dataset_tables(data: Any) -> DatasetTables:
