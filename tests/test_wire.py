@@ -397,3 +397,27 @@ def test_colliding_class_names_in_the_cli_json(tmp_path: Path) -> None:
         tmp_path / "gt.json", tmp_path / "dt.json", iou_thresholds=[0.5]
     ).report(0.3, 0.5)
     check_colliding_report(wire, expected)
+
+
+def test_the_client_errors_are_the_core_errors() -> None:
+    import pickle
+
+    from shoal.client import APIError, BadRequest, ClientError, Conflict, NotFound
+
+    for client_error, core_error, extra in (
+        (NotFound, NotFoundError, LookupError),
+        (Conflict, ConflictError, ValueError),
+        (BadRequest, InputError, ValueError),
+    ):
+        assert issubclass(client_error, APIError) and issubclass(client_error, ClientError)
+        assert issubclass(client_error, core_error) and issubclass(client_error, extra)
+        error = client_error(409, "conflict", "a project named 'p' exists already", "body.name")
+        # What code handling an InputError reads: the message, and str() in one line.
+        assert error.message == "a project named 'p' exists already"
+        assert (error.source, error.record) == (None, None)
+        assert str(error) == "409 conflict: a project named 'p' exists already (at body.name)"
+        again = pickle.loads(pickle.dumps(error))
+        assert type(again) is client_error and str(again) == str(error)
+    # located() keeps the class (a NotFoundError stays one when it learns its file).
+    found = NotFoundError("no frame 'x'", record=3).located("labels.json")
+    assert type(found) is NotFoundError and str(found) == "labels.json: record 3: no frame 'x'"
