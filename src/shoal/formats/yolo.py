@@ -237,6 +237,15 @@ def _label_path(image: Path) -> Path:
     return Path(*parts).with_suffix(".txt")
 
 
+def _labels_without_images(entry: str, root: Path) -> Path | None:
+    """The labels folder of a split whose images folder does not exist (yet), if any."""
+    location = (root / entry).resolve() if not Path(entry).is_absolute() else Path(entry)
+    if location.exists() or "images" not in location.parts:
+        return None
+    twin = _label_path(location / "x").parent
+    return twin if twin.is_dir() else None
+
+
 def _images_of(entry: str, root: Path, source: str) -> Iterator[tuple[str, Path]]:
     """``(frame_id, image path)`` of one split entry (a folder or a .txt list)."""
     location = (root / entry).resolve() if not Path(entry).is_absolute() else Path(entry)
@@ -371,6 +380,15 @@ def from_yolo(
         if entries is None:
             continue
         for entry in entries if isinstance(entries, list) else [entries]:
+            twin = _labels_without_images(str(entry), root)
+            if twin is not None:
+                # as_yolo's output before its images are copied in: the labels say it all.
+                for label_file in sorted_files(twin, "*.txt"):
+                    frame_id = frame_id_of(label_file, twin)
+                    size = sizes(frame_id, None, os.fspath(label_file))
+                    frames.add(frame_id, None, *size, source=os.fspath(label_file))
+                    _read_label_file(label_file, frame_id, names, size, labels)
+                continue
             for frame_id, image in _images_of(str(entry), root, name):
                 size = sizes(frame_id, image, os.fspath(image))
                 frames.add(frame_id, os.fspath(image), *size, source=os.fspath(image))
