@@ -294,6 +294,10 @@ class MetricsResult(BaseModel):
     coco_summary: CocoSummaryOut | None = Field(None, description="detection only")
     pr_curves: dict[str, PRCurveOut] | None = None
     best_thresholds: dict[str, ThresholdOut] | None = None
+    iou_thresholds: list[float] = Field(
+        description="the IoU thresholds matched so far, ascending (detection: COCO's ten and "
+        "any other asked for, which are the fastest to ask; empty for classification)"
+    )
 
 
 class MetricsOut(BaseModel):
