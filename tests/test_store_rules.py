@@ -68,6 +68,8 @@ def test_every_caller_gets_the_one_cached_evaluation(tmp_path, sample):
     assert store.project("p").dataset("val").inference_set("m").evaluate() is first
     with model.evaluation() as held:
         assert held is first
+        # The lock is re-entrant: a store query inside the block does not deadlock.
+        assert model.metrics(include=["report"]).report is not None
     assert model.use(lambda evaluation: evaluation) is first
     direct = evaluate(*to_columns(gt, dt))
     metrics = model.metrics(conf=0.3, iou=0.5, include=["report", "coco_summary"])

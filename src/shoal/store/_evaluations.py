@@ -164,7 +164,8 @@ class CachedEvaluation:
 
     evaluation: StoredEvaluation
     version: int
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    # Re-entrant: a query may call another (``metrics`` inside ``with evaluation()``).
+    lock: threading.RLock = field(default_factory=threading.RLock)
 
 
 class EvaluationCache:
