@@ -17,6 +17,7 @@ from urllib.parse import quote, urlsplit
 
 import orjson
 
+from shoal._types import Conf, Progress, Task
 from shoal.analysis import Comparison, SegmentResult
 from shoal.client._errors import (
     APIError,
@@ -42,10 +43,9 @@ DEFAULT_CHUNK_ROWS: Final = 50_000
 API_PREFIX: Final = "/api/v1"
 METRIC_PARTS: Final = ("report", "confusion_matrix", "coco_summary", "pr_curves", "best_thresholds")
 
-Conf = float | Mapping[str, float]
-Progress = Callable[[int, int], None]
 Json = Any
 Result = TypeVar("Result")
+Tables = TypeVar("Tables")
 
 
 class _Unset:
@@ -280,7 +280,7 @@ class Client:
         self,
         name: str,
         *,
-        task: Literal["detection", "classification"] = "detection",
+        task: Task = "detection",
         classes: Sequence[str | Mapping[str, Any]] = (),
         default_conf: float = 0.1,
         default_iou: float = 0.5,
@@ -368,7 +368,9 @@ class Client:
         ``Conflict``. ``progress(done, total)`` is called after each chunk. Returns the
         commit's answer: ``{"kind", "project", "dataset", "name", "version", "rows"}``.
         """
-        tables = _dataset_tables(data)
+        from shoal.tables import DatasetTables
+
+        tables = _tables(data, DatasetTables, "a labeled dataset (LabeledDataset or DatasetTables)")
         parts = {
             "frames": tables.frames,
             "labels": tables.labels,
@@ -392,7 +394,9 @@ class Client:
         ``InferenceTables``; chunked and committed atomically like :meth:`upload_dataset`
         (the server checks every prediction's frame is in the dataset)."""
         dataset = self._resolve_dataset(project, dataset)
-        tables = _inference_tables(data)
+        from shoal.tables import InferenceTables
+
+        tables = _tables(data, InferenceTables, "inferences (Inferences or InferenceTables)")
         parts = {"predictions": tables.predictions, "embeddings": tables.embeddings}
         commit = {
             "kind": "inference_set",
@@ -938,31 +942,14 @@ def _element(element: Any) -> dict[str, Any]:
     )
 
 
-def _dataset_tables(data: Any) -> DatasetTables:
-    from shoal.tables import DatasetTables
-
-    if isinstance(data, DatasetTables):
+def _tables(data: Any, kind: type[Tables], expected: str) -> Tables:
+    """``data`` as ``kind`` (``DatasetTables`` or ``InferenceTables``): the tables
+    themselves, or what the SDK builder's ``to_tables()`` gives."""
+    if isinstance(data, kind):
         return data
     to_tables = getattr(data, "to_tables", None)
     if callable(to_tables):
         tables = to_tables()
-        if isinstance(tables, DatasetTables):
+        if isinstance(tables, kind):
             return tables
-    raise UsageError(
-        f"expected a labeled dataset (LabeledDataset or DatasetTables), got {type(data).__name__}"
-    )
-
-
-def _inference_tables(data: Any) -> InferenceTables:
-    from shoal.tables import InferenceTables
-
-    if isinstance(data, InferenceTables):
-        return data
-    to_tables = getattr(data, "to_tables", None)
-    if callable(to_tables):
-        tables = to_tables()
-        if isinstance(tables, InferenceTables):
-            return tables
-    raise UsageError(
-        f"expected inferences (Inferences or InferenceTables), got {type(data).__name__}"
-    )
+    raise UsageError(f"expected {expected}, got {type(data).__name__}")
