@@ -7,12 +7,13 @@ no metric logic of its own.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from shoal._types import Progress
 from shoal.engine.detection.annotations import GroundTruth, Predictions
 from shoal.engine.detection.evaluator import DetectionEvaluation, Protocol, evaluate
 from shoal.errors import InputError
@@ -20,7 +21,6 @@ from shoal.formats.coco import parse_coco_ground_truth, read_coco_results
 
 __all__ = ["evaluate_detections", "predictions_from_table"]
 
-Progress = Callable[[int, int], None]
 GroundTruthSource = GroundTruth | str | os.PathLike[str] | bytes | dict[str, Any]
 PredictionsSource = Predictions | str | os.PathLike[str] | bytes | list[Any] | Any
 
@@ -58,6 +58,7 @@ def evaluate_detections(
         parsed = parse_coco_ground_truth(ground_truth, progress=progress)
         gt = parsed.ground_truth(ignore_flag=ignore_flag)
         file_names = parsed.frame_file_names()
+        del parsed  # the file's records: not needed while matching
     if isinstance(predictions, Predictions):
         dt = predictions
     elif isinstance(predictions, str | os.PathLike | bytes | list) or (

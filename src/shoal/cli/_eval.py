@@ -69,10 +69,10 @@ def run(args: argparse.Namespace) -> int:
     with ProgressBar(f"loading {args.ground_truth.name}") as bar:
         parsed = parse_coco_ground_truth(args.ground_truth, progress=bar)
         gt = parsed.ground_truth(ignore_flag=args.honor_ignore)
+        file_names = parsed.frame_file_names()
+        del parsed  # the file's records: not needed while matching
     with ProgressBar(f"loading {args.predictions.name}") as bar:
-        dt = read_coco_results(
-            args.predictions, gt, file_names=parsed.frame_file_names(), progress=bar
-        )
+        dt = read_coco_results(args.predictions, gt, file_names=file_names, progress=bar)
     ev = shoal.evaluate_detections(
         gt,
         dt,

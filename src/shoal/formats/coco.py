@@ -58,6 +58,7 @@ import numpy as np
 import orjson
 from numpy.typing import NDArray
 
+from shoal._types import Progress
 from shoal.engine.detection.annotations import Classes, GroundTruth, Predictions
 from shoal.errors import InputError
 from shoal.formats._validation import (
@@ -71,7 +72,6 @@ __all__ = [
     "CocoGroundTruth",
     "CocoResults",
     "CocoSource",
-    "ProgressCallback",
     "parse_coco_ground_truth",
     "parse_coco_results",
     "read_coco_ground_truth",
@@ -81,7 +81,6 @@ __all__ = [
 CocoSource = str | os.PathLike[str] | bytes | dict[str, Any] | list[Any]
 """A path to a JSON file, the file's bytes, or the already-parsed JSON value."""
 
-ProgressCallback = Callable[[int, int], None]
 """``progress(done, total)``; units are arbitrary, ``done == total`` at the end."""
 
 # Records per scanner call: a handful of progress updates for a COCO-sized file.
@@ -326,7 +325,7 @@ class CocoGroundTruth:
 
 
 def read_coco_ground_truth(
-    source: CocoSource, *, ignore_flag: bool = False, progress: ProgressCallback | None = None
+    source: CocoSource, *, ignore_flag: bool = False, progress: Progress | None = None
 ) -> GroundTruth:
     """Ground truth from a COCO instances JSON (path, bytes or parsed dict).
 
@@ -338,7 +337,7 @@ def read_coco_ground_truth(
 
 
 def parse_coco_ground_truth(
-    source: CocoSource, *, progress: ProgressCallback | None = None
+    source: CocoSource, *, progress: Progress | None = None
 ) -> CocoGroundTruth:
     """Read and check a COCO instances JSON once, for either projection."""
     # The parse makes hundreds of thousands of small objects and none of them can form a
@@ -358,7 +357,7 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _read_ground_truth(source: CocoSource, progress: ProgressCallback | None) -> CocoGroundTruth:
+def _read_ground_truth(source: CocoSource, progress: Progress | None) -> CocoGroundTruth:
     name, data, document = _read_source(source)
     total_steps = 3
     if progress is not None:
@@ -596,19 +595,26 @@ def _annotation_columns(annotations: list[Any], name: str | None) -> _Annotation
         box_list = [a["bbox"] for a in annotations]
         area_list = _member_list(annotations, "area", None)
         crowd_list = _member_list(annotations, "iscrowd", 0)
-        ignore_list = _member_list(annotations, "ignore", 0)
+        ignore_list = [a.get("ignore", 0) for a in annotations]
         id_list = _member_list(annotations, "id", None)
     except (KeyError, TypeError, AttributeError):
         return _annotation_columns_per_record(annotations, name)
     class_ids = _int_column(class_list)
     box = _float_matrix(box_list, 4)
     crowd = _int_column([int(v) if type(v) is bool else v for v in crowd_list])
-    ignore = _int_column([int(v) if type(v) is bool else v for v in ignore_list])
+    ignore = (
+        _int_column([int(v) if type(v) is bool else v for v in ignore_list])
+        if any(ignore_list)
+        else np.zeros(len(annotations), np.int64)
+    )
     ids = _annotation_ids(id_list)
     if class_ids is None or box is None or crowd is None or ignore is None or ids is False:
         return _annotation_columns_per_record(annotations, name)
-    area = _float_vector([math.nan if a is None else a for a in area_list])
-    if area is None or np.isinf(area).any() or int(np.isnan(area).sum()) != area_list.count(None):
+    missing_areas = area_list.count(None)
+    area = _float_vector(
+        [math.nan if a is None else a for a in area_list] if missing_areas else area_list
+    )
+    if area is None or np.isinf(area).any() or int(np.isnan(area).sum()) != missing_areas:
         return _annotation_columns_per_record(annotations, name)  # NaN or Infinity given
     return _AnnotationColumns(
         image_ids,
@@ -889,7 +895,7 @@ def read_coco_results(
     ground_truth: GroundTruth,
     *,
     file_names: Sequence[str | None] | None = None,
-    progress: ProgressCallback | None = None,
+    progress: Progress | None = None,
 ) -> Predictions:
     """Predictions from a COCO results JSON (path, bytes or parsed list).
 
@@ -912,9 +918,7 @@ def read_coco_results(
     )
 
 
-def parse_coco_results(
-    source: CocoSource, *, progress: ProgressCallback | None = None
-) -> CocoResults:
+def parse_coco_results(source: CocoSource, *, progress: Progress | None = None) -> CocoResults:
     """Read and check a COCO results JSON once, for either projection."""
     name, data, document = _read_source(source)
     total = len(data) if data is not None else 1
@@ -932,7 +936,7 @@ def parse_coco_results(
     return results
 
 
-def _scan_results(data: bytes, progress: ProgressCallback | None) -> _ResultColumns | None:
+def _scan_results(data: bytes, progress: Progress | None) -> _ResultColumns | None:
     """The C fast path; None when the file needs the exact slow path."""
     # Imported here so that importing shoal.formats loads no native library.
     from shoal.formats import _json_columns as scanner
