@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from shoal._types import Progress
 
-Progress = Callable[[int, int], None]
+__all__ = ["Progress", "StepCounter"]
 
 
 class StepCounter:

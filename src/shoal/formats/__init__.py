@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from shoal._types import Task
 from shoal.formats.coco import read_coco_ground_truth, read_coco_results
 
 if TYPE_CHECKING:
@@ -49,7 +50,7 @@ class Format:
 
     help: str
     predictions: bool
-    task: Literal["detection", "classification"]
+    task: Task
     read: Callable[[ReadOptions], Any]
 
 

@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shoal._types import ConfDescription, Task
+
 Unit = Field(ge=0.0, le=1.0)
 
 
@@ -38,7 +40,7 @@ class ClassOut(BaseModel):
 
 class ProjectCreate(Body):
     name: str
-    task: Literal["detection", "classification"] = "detection"
+    task: Task = "detection"
     classes: list[str | ClassIn] = []
     default_conf: float = Field(0.1, ge=0.0, le=1.0)
     default_iou: float = Field(0.5, gt=0.0, le=1.0)
@@ -194,7 +196,6 @@ class FrameDetail(BaseModel):
 
 
 # ------------------------------------------------------------------- metrics
-Conf = float | dict[str, float]
 
 
 class AverageRow(BaseModel):
@@ -230,14 +231,14 @@ class ReportOut(BaseModel):
         description='"micro avg", "macro avg" and "weighted avg" where they apply'
     )
     accuracy: float | None = Field(description="single-label classification; null for detection")
-    conf: Conf
+    conf: ConfDescription
     iou: float | None = Field(description="the IoU threshold (detection); null for classification")
 
 
 class ConfusionMatrixOut(BaseModel):
     labels: list[str]
     matrix: list[list[int]]
-    conf: Conf
+    conf: ConfDescription
     iou: float | None = None
 
 
@@ -303,7 +304,7 @@ class MetricsResult(BaseModel):
 class MetricsOut(BaseModel):
     dataset: str
     segment: str
-    conf: Conf
+    conf: ConfDescription
     iou: float | None
     results: list[MetricsResult]
 
@@ -326,7 +327,7 @@ class Example(BaseModel):
 
 class ExamplesPage(BaseModel):
     inference_set: str
-    conf: Conf
+    conf: ConfDescription
     iou: float
     total: int
     offset: int
@@ -339,7 +340,7 @@ class DeltaMatrix(BaseModel):
     base: list[list[int]]
     other: list[list[int]]
     delta: list[list[int]]
-    conf: Conf
+    conf: ConfDescription
     iou: float | None
 
 
@@ -367,7 +368,7 @@ class ComparisonOut(BaseModel):
     base: str
     other: str
     segment: str
-    conf: Conf
+    conf: ConfDescription
     iou: float | None
     classes: dict[str, dict[str, Delta]] = Field(
         description="per class, per metric (precision, recall, f1-score, tp, fp, fn, "

@@ -13,7 +13,7 @@ import json
 import os
 import sqlite3
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 import numpy as np
 import pyarrow as pa
 
+from shoal._types import Conf, Progress, Task
 from shoal.analysis import Comparison, SegmentResult, SegmentSpec, compare, evaluate_segments
 from shoal.engine.detection.annotations import Classes
 from shoal.engine.metrics import Outcomes
@@ -48,10 +49,7 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-Task = Literal["detection", "classification"]
 SegmentType = Literal["split", "regression_test", "scenario"]
-Progress = Callable[[int, int], None]
-Confidence = float | Mapping[str, float]
 SEGMENT_TYPES = ("split", "regression_test", "scenario")
 ALL_FRAMES = "All Frames"
 ISSUE_STATUSES = ("open", "in_progress", "resolved")
@@ -717,7 +715,7 @@ class InferenceSet(_Entity):
     def metrics(
         self,
         *,
-        conf: Confidence | None = None,
+        conf: Conf | None = None,
         iou: float | None = None,
         segment: Segment | str | None = None,
         include: Iterable[Include] = ("report", "confusion_matrix"),
@@ -739,7 +737,7 @@ class InferenceSet(_Entity):
     def outcomes(
         self,
         *,
-        conf: Confidence | None = None,
+        conf: Conf | None = None,
         iou: float | None = None,
         segment: Segment | str | None = None,
     ) -> Outcomes:
@@ -752,7 +750,7 @@ class InferenceSet(_Entity):
         return self.use(lambda evaluation: outcomes_at(evaluation, conf_value, iou_value, frames))
 
     def regression_results(
-        self, *, conf: Confidence | None = None, iou: float | None = None
+        self, *, conf: Conf | None = None, iou: float | None = None
     ) -> list[SegmentResult]:
         """Every segment's pass/fail result against its thresholds ("All Frames" first);
         see ``shoal.analysis.regression``."""
@@ -767,7 +765,7 @@ class InferenceSet(_Entity):
         self,
         other: InferenceSet,
         *,
-        conf: Confidence | None = None,
+        conf: Conf | None = None,
         iou: float | None = None,
         segment: Segment | str | None = None,
     ) -> Comparison:
@@ -784,9 +782,7 @@ class InferenceSet(_Entity):
             )
 
 
-def operating_point(
-    project: Project, conf: Confidence | None, iou: float | None
-) -> tuple[Confidence, float]:
+def operating_point(project: Project, conf: Conf | None, iou: float | None) -> tuple[Conf, float]:
     """(conf, iou), each the project's default where not given."""
     return (project.default_conf if conf is None else conf), (
         project.default_iou if iou is None else float(iou)
@@ -796,7 +792,7 @@ def operating_point(
 def regression_results(
     inference_set: InferenceSet,
     *,
-    conf: Confidence | None = None,
+    conf: Conf | None = None,
     iou: float | None = None,
 ) -> list[SegmentResult]:
     """Every segment's regression-test result (All Frames first) at (conf, iou), the
@@ -808,7 +804,7 @@ def compare_inference_sets(
     base: InferenceSet,
     other: InferenceSet,
     *,
-    conf: Confidence | None = None,
+    conf: Conf | None = None,
     iou: float | None = None,
     segment: str | None = None,
 ) -> Comparison:

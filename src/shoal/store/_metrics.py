@@ -7,10 +7,11 @@ operating point and frame selection, so the server, the CLI and scripts ask the 
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from shoal._types import Conf
 from shoal.engine.detection.metrics import CocoSummary
 from shoal.engine.evaluation import Evaluation
 from shoal.engine.metrics import (
@@ -31,7 +32,6 @@ INCLUDE: tuple[Include, ...] = (
     "pr_curves",
     "best_thresholds",
 )
-Confidence = float | Mapping[str, float]
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ def compute_metrics(
     evaluation: Evaluation,
     version: int,
     include: Collection[Include],
-    conf: Confidence,
+    conf: Conf,
     iou: float,
     frames: Sequence[str] | None,
     curve_points: int | None = None,
@@ -96,7 +96,7 @@ def compute_metrics(
 
 
 def outcomes_at(
-    evaluation: Evaluation, conf: Confidence, iou: float, frames: Sequence[str] | None
+    evaluation: Evaluation, conf: Conf, iou: float, frames: Sequence[str] | None
 ) -> Outcomes:
     """Every counted object's outcome at (conf, iou) on ``frames`` (``iou`` is ignored
     for classification)."""
