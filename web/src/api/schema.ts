@@ -249,6 +249,52 @@ export interface components {
       /** Tp */
       tp: number;
     };
+    /** CocoClassOut */
+    CocoClassOut: {
+      /** Ap */
+      AP: number | null;
+      /** Ap50 */
+      AP50: number | null;
+      /** Ap75 */
+      AP75: number | null;
+      /** Ar100 */
+      AR100: number | null;
+    };
+    /**
+     * CocoSummaryOut
+     * @description ``CocoSummary.to_dict()``: pycocotools' 12 statistics (-1: no ground truth to
+     * measure against) and per-class values; ``CocoSummary.from_dict`` reads it back.
+     */
+    CocoSummaryOut: {
+      /** Ap */
+      AP: number | null;
+      /** Ap50 */
+      AP50: number | null;
+      /** Ap75 */
+      AP75: number | null;
+      /** Apl */
+      APl: number | null;
+      /** Apm */
+      APm: number | null;
+      /** Aps */
+      APs: number | null;
+      /** Ar1 */
+      AR1: number | null;
+      /** Ar10 */
+      AR10: number | null;
+      /** Ar100 */
+      AR100: number | null;
+      /** Arl */
+      ARl: number | null;
+      /** Arm */
+      ARm: number | null;
+      /** Ars */
+      ARs: number | null;
+      /** Per Class */
+      per_class: {
+        [key: string]: components["schemas"]["CocoClassOut"];
+      };
+    };
     /** CommitOut */
     CommitOut: {
       /** Dataset */
@@ -573,13 +619,16 @@ export interface components {
       best_thresholds?: {
         [key: string]: components["schemas"]["ThresholdOut"];
       } | null;
-      /** Coco Summary */
-      coco_summary?: {
-        [key: string]: unknown;
-      } | null;
+      /** @description detection only */
+      coco_summary?: components["schemas"]["CocoSummaryOut"] | null;
       confusion_matrix?: components["schemas"]["ConfusionMatrixOut"] | null;
       /** Inference Set */
       inference_set: string;
+      /**
+       * Iou Thresholds
+       * @description the IoU thresholds matched so far, ascending (detection: COCO's ten and any other asked for, which are the fastest to ask; empty for classification)
+       */
+      iou_thresholds: number[];
       /** Pr Curves */
       pr_curves?: {
         [key: string]: components["schemas"]["PRCurveOut"];

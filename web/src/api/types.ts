@@ -6,8 +6,7 @@
  * `openapi.json` is.
  *
  * Hand-written here: only what the schema cannot say (a few constants, the app's own
- * `FrameExample` / `FrameObject`, the table rows whose metadata columns vary, and the
- * COCO summary's names, which the server sends as a plain mapping).
+ * `FrameExample` / `FrameObject`, and the table rows, whose metadata columns vary).
  */
 import type { components, paths } from "./schema";
 
@@ -36,14 +35,12 @@ export type PRCurveDict = Schemas["PRCurveOut"];
 /** `ThresholdChoice.to_dict()`: the confidence with the best F1. */
 export type ThresholdChoiceDict = Schemas["ThresholdOut"];
 
+/** `CocoSummary.to_dict()`: the 12 statistics (-1: nothing to measure) and per-class AP/AR. */
+export type CocoSummaryDict = Schemas["CocoSummaryOut"];
+/** The 12 statistics in pycocotools' order (checked against the schema's names). */
 export const COCO_STAT_NAMES = [
   "AP", "AP50", "AP75", "APs", "APm", "APl", "AR1", "AR10", "AR100", "ARs", "ARm", "ARl",
-] as const;
-export type CocoStatName = (typeof COCO_STAT_NAMES)[number];
-/** `CocoSummary.to_dict()`: the 12 statistics (-1: nothing to measure) and per-class AP/AR. */
-export type CocoSummaryDict = Record<CocoStatName, number> & {
-  per_class: Record<string, { AP: number; AP50: number; AP75: number; AR100: number }>;
-};
+] as const satisfies ReadonlyArray<Exclude<keyof CocoSummaryDict, "per_class">>;
 
 /** One example of the examples endpoint: an object's outcome with its stored id and box. */
 export type ExampleOut = Schemas["Example"];
@@ -125,7 +122,7 @@ export type FrameDetail = Omit<Schemas["FrameDetail"], "frame" | "labels" | "pre
 
 type MetricsQuery = NonNullable<paths["/api/v1/projects/{project}/datasets/{dataset}/metrics"]["get"]["parameters"]["query"]>;
 export type MetricsInclude = NonNullable<MetricsQuery["include"]>[number];
-/** `MetricsResult`: what was not included is null. */
-export type MetricsResult = Omit<Schemas["MetricsResult"], "coco_summary"> & { coco_summary?: CocoSummaryDict | null };
-export type MetricsOut = Omit<Schemas["MetricsOut"], "results"> & { results: MetricsResult[] };
+/** `MetricsResult`: what was not included is null; `iou_thresholds` is the evaluation's IoU grid. */
+export type MetricsResult = Schemas["MetricsResult"];
+export type MetricsOut = Schemas["MetricsOut"];
 export type ExamplesPage = Schemas["ExamplesPage"];

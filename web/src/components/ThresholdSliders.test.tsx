@@ -39,6 +39,15 @@ describe("ThresholdSliders", () => {
     expect(screen.getByRole("status")).toHaveTextContent("0.90");
   });
 
+  it("without a grid yet, the IoU slider shows the value and does not move", () => {
+    render(<ThresholdSliders value={{ conf: 0.3, iou: 0.6, overrides: {} }} onChange={vi.fn()} iouGrid={[]}
+      defaults={{ conf: 0.1, iou: 0.5 }} classes={[]} />);
+    const iou = screen.getByRole("slider", { name: "IoU" });
+    expect(iou).toBeDisabled();
+    expect(iou).toHaveAttribute("aria-valuetext", "0.60");
+    expect(screen.getByRole("status")).toHaveTextContent("0.60");
+  });
+
   it("debounces typing: one emit after the pause, with the last value", () => {
     const onChange = setup();
     const box = screen.getByRole("textbox", { name: "Confidence value" });

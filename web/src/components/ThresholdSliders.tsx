@@ -1,7 +1,7 @@
 import { useEffect, useId, useState } from "react";
 import { useDebouncedCallback } from "../hooks/useDebouncedCallback";
 import { formatThreshold } from "../lib/format";
-import { gridIndex, parseUnit, snapToGrid, withOverride } from "../lib/thresholds";
+import { gridIndex, parseUnit, withOverride } from "../lib/thresholds";
 
 export interface ThresholdValues {
   conf: number;
@@ -120,16 +120,9 @@ export function ThresholdSliders({ value, onChange, iouGrid, defaults, classes, 
               onChange={(e) => now({ ...local, iou: grid[Number(e.target.value)]! })}
             />
           ) : (
-            <input
-              id={`${id}-iou`}
-              type="range"
-              min={0.05}
-              max={0.95}
-              step={0.05}
-              value={local.iou}
-              aria-valuetext={formatThreshold(local.iou)}
-              onChange={(e) => now({ ...local, iou: snapToGrid(Number(e.target.value), []) })}
-            />
+            // The evaluation's grid is not known yet: the value, not yet movable.
+            <input id={`${id}-iou`} type="range" min={0} max={1} step="any" value={local.iou} disabled
+              aria-valuetext={formatThreshold(local.iou)} />
           )}
           <output htmlFor={`${id}-iou`}>{formatThreshold(grid ? grid[iouIndex]! : local.iou)}</output>
         </div>

@@ -34,6 +34,7 @@ export function metricsResult(set: string, include: string[], circlePrecision?: 
     coco_summary: include.includes("coco_summary") ? shapes.coco : null,
     pr_curves: include.includes("pr_curves") ? Object.fromEntries(shapes.curves.map((c) => [c.label, c])) : null,
     best_thresholds: null,
+    iou_thresholds: shapes.iouThresholds,
   };
 }
 

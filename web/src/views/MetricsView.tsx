@@ -193,6 +193,9 @@ export function MetricsView({ ctx }: { ctx: ViewContext }) {
     () => (selection?.kind === "cell" ? [selection.truth, selection.predicted] : null),
     [selection?.kind === "cell" ? selection.truth : null, selection?.kind === "cell" ? selection.predicted : null],
   );
+  // The IoU slider's stops, from this view's own answer (the same array while they stay).
+  const gridText = result ? result.iou_thresholds.join(",") : null;
+  const iouGrid = useMemo(() => (result ? result.iou_thresholds : null), [gridText]);
   const curveList = useMemo(() => (curveResult?.pr_curves ? Object.values(curveResult.pr_curves) : null), [curveResult]);
   // A page past the end (a shared link after the data changed, a stale URL) goes to the last page.
   const total = examples.data && examples.dataKey === examplesKey ? examples.data.total : null;
@@ -205,7 +208,7 @@ export function MetricsView({ ctx }: { ctx: ViewContext }) {
   return (
     <div className="metrics-view">
       <aside>
-        <ThresholdPanel ctx={ctx} />
+        <ThresholdPanel ctx={ctx} iouGrid={iouGrid} />
         {segment !== ALL_FRAMES && (
           <p className="segment-filter">
             Segment: <strong>{segment}</strong>{" "}

@@ -4,12 +4,6 @@ import type { Confidence, ExampleOut, FrameDetail, FrameExample, FrameObject, Fr
 import type { Example, ExampleSort } from "../lib/examples";
 import type { ExampleOrder } from "../api/client";
 
-/** COCO's IoU grid (matched up front by the engine); the project's default joins it when off the grid. */
-export function iouGrid(defaultIou: number): number[] {
-  const grid = Array.from({ length: 10 }, (_, k) => Math.round((0.5 + 0.05 * k) * 100) / 100);
-  return grid.includes(defaultIou) ? grid : [...grid, defaultIou].sort((a, b) => a - b);
-}
-
 /** The server's `sort` and `order` for an example sort of the grid. */
 export function serverSort(sort: ExampleSort): { sort: "confidence" | "iou" | "area"; order: ExampleOrder } {
   switch (sort) {

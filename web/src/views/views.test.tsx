@@ -3,9 +3,10 @@ import { render, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { ClassificationReportDict, ConfusionMatrixDict, ProjectOut } from "../api/types";
-import { DATASET, examplesOut, frameDetail, installMockApi, projectOut, SEGMENT_FRAMES } from "../test/mockApi";
+import { shapes } from "../fixtures";
+import { DATASET, examplesOut, frameDetail, installMockApi, metricsResult, projectOut, SEGMENT_FRAMES, type Handler } from "../test/mockApi";
 import { AnnotatedImage } from "../components/AnnotatedImage";
-import { exampleOf, frameIdsQuery, frameOf, iouGrid, objectIdOf, serverSort } from "./adapters";
+import { exampleOf, frameIdsQuery, frameOf, objectIdOf, serverSort } from "./adapters";
 import type { ViewContext } from "./context";
 import { CompareView } from "./CompareView";
 import { FramePanel } from "./FramePanel";
@@ -29,10 +30,6 @@ describe("adapters", () => {
     expect(serverSort("area")).toEqual({ sort: "area", order: "asc" });
   });
 
-  it("the IoU grid is COCO's, with an off-grid default added", () => {
-    expect(iouGrid(0.5)).toHaveLength(10);
-    expect(iouGrid(0.3)[0]).toBe(0.3);
-  });
 
   it("an example becomes a grid example over the frame's image; no box (classification) draws nothing", () => {
     const e = { ...examplesOut()[0]!, box: null, frame_id: "a b" };
@@ -97,7 +94,7 @@ describe("MetricsView with many classes", () => {
   it("filters the report by name, and a report row filters the matrix table", async () => {
     const user = userEvent.setup();
     installMockApi(({ path, query }) => path.endsWith("/metrics")
-      ? { body: { dataset: DATASET, segment: "All Frames", conf: 0.1, iou: 0.5, results: [{ inference_set: "adaptive-cc", version: 1, report: query.getAll("include").includes("report") ? report : null, confusion_matrix: matrix, coco_summary: null, pr_curves: null, best_thresholds: null }] } }
+      ? { body: { dataset: DATASET, segment: "All Frames", conf: 0.1, iou: 0.5, results: [{ inference_set: "adaptive-cc", version: 1, report: query.getAll("include").includes("report") ? report : null, confusion_matrix: matrix, coco_summary: null, pr_curves: null, best_thresholds: null, iou_thresholds: shapes.iouThresholds }] } }
       : undefined);
     render(<MetricsView ctx={context(project)} />);
     const table = await screen.findByRole("table", { name: /Classification report/ });
@@ -230,6 +227,37 @@ describe("views' loading and errors", () => {
     release();
     expect(await screen.findByRole("heading", { name: "adaptive-cc against threshold-cc" })).toBeInTheDocument();
     await waitFor(() => expect(comparing()).toHaveLength(0));
+  });
+
+  it("the IoU slider moves over the grid of the metrics answer; a view without metrics asks for it", async () => {
+    const grid = [0.3, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95];
+    const withGrid: Handler = ({ path, query }) => {
+      if (!path.endsWith("/metrics")) return undefined;
+      const results = query.getAll("inference_set").map((s) => ({ ...metricsResult(s, query.getAll("include")), iou_thresholds: grid }));
+      return { body: { dataset: DATASET, segment: "All Frames", conf: 0.1, iou: Number(query.get("iou")), results } };
+    };
+    const asked = installMockApi(withGrid);
+    const thresholds = { conf: 0.1, iou: 0.3, overrides: {} };
+    render(<CompareView ctx={context(undefined, { sets: ["threshold-cc", "adaptive-cc"], iou: 0.3, thresholds })} />);
+    const slider = await screen.findByRole("slider", { name: "IoU" });
+    await waitFor(() => expect(slider).toBeEnabled());
+    expect(slider).toHaveAttribute("max", String(grid.length - 1));
+    expect(slider).toHaveValue("0");
+    expect(slider).toHaveAttribute("aria-valuetext", "0.30");
+    const metrics = asked.filter((c) => c.path.endsWith("/metrics"));
+    expect(metrics).toHaveLength(1);
+    expect([metrics[0]!.query.getAll("inference_set"), metrics[0]!.query.get("iou"), metrics[0]!.query.getAll("include")])
+      .toEqual([["threshold-cc"], "0.3", ["report"]]);
+  });
+
+  it("the Metrics view's own answer gives the IoU grid: no request of the panel's", async () => {
+    const calls = installMockApi();
+    render(<MetricsView ctx={context()} />);
+    const slider = await screen.findByRole("slider", { name: "IoU" });
+    await waitFor(() => expect(slider).toBeEnabled());
+    expect(slider).toHaveAttribute("max", String(shapes.iouThresholds.length - 1));
+    const reports = calls.filter((c) => c.path.endsWith("/metrics") && c.query.getAll("include").includes("report"));
+    expect(reports.map((c) => c.query.getAll("include"))).toEqual([["report", "confusion_matrix"]]);
   });
 
   it("a missing frame is an error panel, not a blank page", async () => {
