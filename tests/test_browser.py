@@ -493,7 +493,18 @@ def test_compare_shows_the_apis_delta_cells_and_summary(
         i, j = labels.index(cell["truth"]), labels.index(cell["predicted"])
         button = page.locator(f'button[data-cell="{i},{j}"]').first
         assert button.get_attribute("title") == cell["text"]
+        # The reference docs' form: "<predicted> - <truth> +N (base -> other)".
+        delta, before, after = cell["delta"], cell["base"], cell["other"]
+        assert (
+            cell["text"]
+            == f"{cell['predicted']} - {cell['truth']} {delta:+d} ({before} -> {after})"
+        )
     shot(page, "compare")
+    for width in (1440, 1024):  # a desktop and a small laptop: the page never scrolls sideways
+        page.set_viewport_size({"width": width, "height": 900})
+        page_width = page.evaluate("() => document.documentElement.scrollWidth")
+        assert page_width <= width, f"at {width} px the page is {page_width} px wide"
+        shot(page, f"compare-{width}")
 
 
 def test_classification_project_shows_its_report(page: Any, server: str, api: httpx.Client) -> None:
@@ -537,7 +548,7 @@ def test_many_classes_become_filterable_tables(page: Any, server: str, api: http
         assert (2 if where == "top" else len(expected) + 1) in rows
     assert page.locator("table.matrix-grid").count() == 0  # a table of cells, not a grid
     page.locator(".report-window").evaluate("(box) => { box.scrollTop = 0; }")
-    label = next(name for name, row in report.items() if isinstance(row, dict) and row.get("fp"))
+    label = next(row["label"] for row in report["classes"] if row["fp"])
     page.get_by_role("table", name=caption).get_by_role("button", name=label, exact=True).click()
     cells = table_rows(page, "Confusion matrix: model as a table")
     assert cells and all(label in (row[0], row[1]) for row in cells if len(row) > 1)
