@@ -230,7 +230,11 @@ def test_bad_query_arguments_are_input_errors_that_name_the_choices() -> None:
         ev.coco_summary()["mAP"]
     with pytest.raises(InputError, match="offset >= 0"):
         ev.outcomes(0.3).page(-1)
+    with pytest.raises(InputError, match=r"iou_thresholds \['x'\] are not numbers"):
+        evaluate(ev.ground_truth, ev.predictions, iou_thresholds=["x"])
     classification = _classifications()
+    with pytest.raises(InputError, match="beta 'x' is not a number"):
+        classification.fbeta_score("x")  # type: ignore[arg-type]
     with pytest.raises(InputError, match=r"unknown class 'nope'; classes are \['ant'"):
         classification.report({"nope": 0.5})
     with pytest.raises(InputError, match="unknown frame id 'f999'"):

@@ -33,7 +33,7 @@ from shoal.engine.metrics import (
     ThresholdChoice,
     safe_divide,
 )
-from shoal.engine.thresholds import conf_description, per_class_thresholds
+from shoal.engine.thresholds import conf_description, per_class_thresholds, threshold_number
 from shoal.errors import InputError, ShoalError
 
 __all__ = ["ClassificationEvaluation", "Confidence", "evaluate_classifications"]
@@ -285,7 +285,7 @@ class ClassificationEvaluation:
         """F-beta of each of the report's classes and its ``micro avg``, ``macro avg``
         and ``weighted avg`` (scikit-learn's ``fbeta_score``; recall weighs ``beta``
         times as much as precision). Undefined values are 0."""
-        if not beta > 0.0:
+        if not threshold_number(beta, "beta") > 0.0:
             raise InputError(f"beta must be positive, got {beta!r}")
         report = self.report(conf, frames=frames, classes=classes)
         weight = beta * beta

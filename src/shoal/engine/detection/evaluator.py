@@ -83,7 +83,11 @@ class _Kept:
 
 def _merge_grid(extra: ArrayLike | None) -> NDArray[np.float64]:
     grid = list(COCO_IOU_THRESHOLDS)
-    for value in np.asarray([] if extra is None else extra, dtype=np.float64).reshape(-1):
+    try:
+        values = np.asarray([] if extra is None else extra, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError):
+        raise InputError(f"iou_thresholds {extra!r} are not numbers") from None
+    for value in values:
         if not 0.0 < value <= 1.0:
             raise InputError(f"IoU threshold {value} is not in (0, 1]")
         if all(abs(value - g) > _GRID_TOLERANCE for g in grid):
