@@ -19,6 +19,7 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.responses import FileResponse, RedirectResponse
 
 from shoal.errors import InputError
+from shoal.formats._validation import metadata_column
 from shoal.server._errors import ApiError
 from shoal.server._models import (
     CommitOut,
@@ -143,6 +144,8 @@ def abort_upload(s: State, upload_id: UploadId) -> Response:
 
 def _column(table: str, name: str, values: list[Any]) -> pa.Array:
     schema = _SCHEMAS[table]
+    if table == "frames" and name not in schema.names:
+        return metadata_column(name, values, source=table)  # the readers' metadata policy
     wanted = schema.field(name).type if name in schema.names else None
     try:
         return pa.array(values, type=wanted)
