@@ -116,3 +116,22 @@ def test_server_uploads_type_metadata_by_the_same_policy(tmp_path: Path) -> None
     refused = commit(["rain", 3])
     assert refused.status_code == 400
     assert "metadata 'weather' is int, but it is str" in json.dumps(refused.json())
+
+
+def test_messages_show_plain_values_not_numpy_reprs() -> None:
+    import numpy as np
+
+    frame = shoal.LabeledFrame(frame_id="f")
+    with pytest.raises(InputError) as caught:
+        frame.add_image(width=np.str_("640"), height=480)
+    assert "np.str_" not in str(caught.value) and "'640'" in str(caught.value)
+    with pytest.raises(InputError) as caught:
+        frame.add_label_2d_bbox(label_id="l", classification="cat", left=np.str_("1"),
+                                top=0, width=1, height=1)  # fmt: skip
+    assert "np.str_" not in str(caught.value)
+    gt = shoal.read_coco_ground_truth(
+        {"images": [{"id": "a"}], "categories": [{"id": 1, "name": "cat"}]}
+    )
+    with pytest.raises(InputError) as caught:
+        shoal.read_coco_results([{"image_id": "b", "category_id": 1, "bbox": [0, 0, 1, 1]}], gt)
+    assert str(caught.value) == 'record 0: image_id "b" is not in the ground truth'

@@ -24,6 +24,7 @@ from shoal.formats._validation import (
     metadata_arrow_type,
     metadata_entry,
     metadata_key_problem,
+    plain,
 )
 from shoal.sdk._columns import (
     DEFAULT_MODEL_ID,
@@ -67,7 +68,7 @@ _EmbeddingRow: TypeAlias = tuple[str | None, str, NDArray[np.float32]]
 def _text(value: object, what: str, place: str | None) -> str:
     if not isinstance(value, str) or not value:
         prefix = f"{place}: " if place else ""
-        raise InputError(f"{prefix}{what} must be a non-empty string, got {value!r}")
+        raise InputError(f"{prefix}{what} must be a non-empty string, got {plain(value)!r}")
     return value
 
 
@@ -80,7 +81,7 @@ def _number(
     at_most: float | None = None,
 ) -> float:
     if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
-        raise InputError(f"{place}: {what} must be a number, got {value!r}")
+        raise InputError(f"{place}: {what} must be a number, got {plain(value)!r}")
     number = float(value)
     if not math.isfinite(number):
         raise InputError(f"{place}: {what} {number} is not finite")
@@ -108,7 +109,7 @@ def _flag(value: object, what: str, place: str) -> bool:
     if value is None:
         return False
     if not isinstance(value, bool | np.bool_):
-        raise InputError(f"{place}: {what} must be True or False, got {value!r}")
+        raise InputError(f"{place}: {what} must be True or False, got {plain(value)!r}")
     return bool(value)
 
 
@@ -116,7 +117,7 @@ def _pixels(value: object, what: str, place: str) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Integral):
-        raise InputError(f"{place}: image {what} must be a whole number, got {value!r}")
+        raise InputError(f"{place}: image {what} must be a whole number, got {plain(value)!r}")
     if int(value) <= 0:
         raise InputError(f"{place}: image {what} {int(value)} is not positive")
     return int(value)
