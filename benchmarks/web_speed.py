@@ -260,16 +260,21 @@ def main() -> int:
                 page.goto(url)
                 page.get_by_role("table", name=REPORT_CAPTION).wait_for(timeout=120_000)
                 page.wait_for_function("window.__inFlight === 0")  # the curves too
-                grid = np.round(np.linspace(0.5, 0.95, 10), 2)
                 moves: dict[str, list[float]] = {"confidence": [], "IoU": []}
                 # Per move: before the request, the request, after it until painted.
                 parts: list[tuple[float, float, float]] = []
                 conf, iou_index = 0.1, 0
                 mismatches: list[str] = []
                 with httpx.Client(base_url=base, timeout=120) as api:
+                    # The IoU slider's values: the metrics answer's grid, as the app reads it.
+                    grid = api.get(
+                        "/api/v1/projects/bench/datasets/gt/metrics",
+                        params={"inference_set": "model", "include": "report"},
+                    ).json()["results"][0]["iou_thresholds"]
                     for move in range(args.moves):
                         if move % 4 == 3:  # every fourth move is the IoU slider's
-                            iou_index = int(rng.choice([k for k in range(10) if k != iou_index]))
+                            others = [k for k in range(len(grid)) if k != iou_index]
+                            iou_index = int(rng.choice(others))
                             total, *split = page.evaluate(_MOVE, [1, iou_index])
                             moves["IoU"].append(total)
                         else:
