@@ -755,7 +755,11 @@ class DetectionEvaluation:
         """The 12 COCO statistics exactly as pycocotools' ``COCOeval`` computes them.
 
         Classes without counted ground truth are -1 and left out of the means; with
-        ``classes``, the means cover only those classes.
+        ``classes``, the means cover only those classes. The means run over classes in
+        ascending class id (pycocotools' order), so the statistics do not depend on the
+        order the evaluation lists its classes in; ``labels`` and the per-class arrays
+        keep that order. Raises ``ShoalError`` for ``protocol="voc"``
+        (``has_coco_summary`` is False).
         """
         if self._settings.protocol != "coco":
             raise ShoalError("coco_summary() needs an evaluation with protocol='coco'")
