@@ -95,6 +95,7 @@ def test_classification_takes_iou_and_ignores_it() -> None:
             k: v.to_dict() for k, v in ev.pr_curves().items()
         }
         assert ev.best_thresholds(iou=iou) == ev.best_thresholds()
+        assert ev.average_precision(iou) == ev.average_precision()
     assert ev.coco_summary() is None
     assert ev.report(0.4, 0.7).iou is None  # nothing was measured at an IoU
 

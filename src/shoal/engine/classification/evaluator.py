@@ -478,6 +478,7 @@ class ClassificationEvaluation:
 
     def average_precision(
         self,
+        iou: float = 0.5,
         *,
         frames: Iterable[Any] | None = None,
         classes: Iterable[int | str] | None = None,
