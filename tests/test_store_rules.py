@@ -315,6 +315,27 @@ def test_two_imports_into_a_new_project_both_land(tmp_path):
     assert "has a dataset 'val' already" in loser and "Traceback" not in loser
 
 
+def test_two_processes_create_one_new_home(tmp_path):
+    """Creating the catalog of a new home from two processes at once: SQLite answers
+    the second "database is locked" while the first switches it to WAL mode; the
+    store waits instead of failing."""
+    script = (
+        "import sys; from shoal.store import Store; Store(sys.argv[1]).get_or_create_project('p')"
+    )
+    for attempt in range(6):
+        home = str(tmp_path / f"home{attempt}")
+        runs = [
+            subprocess.Popen(
+                [sys.executable, "-c", script, home], stderr=subprocess.PIPE, text=True
+            )
+            for _ in range(2)
+        ]
+        for run in runs:
+            _, err = run.communicate(timeout=120)
+            assert run.returncode == 0, err
+        assert [p.name for p in Store(home).projects()] == ["p"]
+
+
 def test_concurrent_creates_over_the_api_are_one_201_and_409s(tmp_path):
     client = TestClient(create_app(tmp_path / "home"))
     statuses = race(6, lambda i: client.post("/api/v1/projects", json={"name": "p"}).status_code)

@@ -7,11 +7,13 @@ writer wait its turn instead of failing.
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
 
 __all__ = ["SCHEMA_VERSION", "connect"]
 
 SCHEMA_VERSION = 1
+BUSY_TIMEOUT_SECONDS = 30.0
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -118,15 +120,32 @@ def _migrate(connection: sqlite3.Connection) -> None:
         connection.execute("ALTER TABLE classes ADD COLUMN declared INTEGER NOT NULL DEFAULT 1")
 
 
+def _use_wal(connection: sqlite3.Connection) -> None:
+    """Switch to WAL mode. While another process creates the same new catalog, SQLite
+    answers "database is locked" at once, without waiting out the busy timeout (two
+    ``shoal import`` runs into a new home): wait and retry, as the busy timeout would."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
+    while True:
+        try:
+            connection.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
 def connect(path: Path) -> sqlite3.Connection:
     """A connection with the schema in place, foreign keys on and WAL mode."""
     # Each thread has its own connection; only close() may come from another thread.
-    connection = sqlite3.connect(path, timeout=30.0, isolation_level=None, check_same_thread=False)
+    connection = sqlite3.connect(
+        path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False
+    )
     connection.row_factory = sqlite3.Row
-    connection.execute("PRAGMA journal_mode = WAL")
+    _use_wal(connection)
     connection.execute("PRAGMA synchronous = FULL")
     connection.execute("PRAGMA foreign_keys = ON")
-    connection.execute("PRAGMA busy_timeout = 30000")
+    connection.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
     connection.executescript("BEGIN IMMEDIATE;" + _SCHEMA)
     try:
         _migrate(connection)

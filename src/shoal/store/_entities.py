@@ -28,9 +28,9 @@ from shoal.engine.metrics import Outcomes
 from shoal.errors import ConflictError, InputError, NotFoundError, ShoalError
 from shoal.store._classes import ClassInfo, ClassSpec, add_classes
 from shoal.store._evaluations import StoredEvaluation, build_evaluation
-from shoal.store._home import crash_point
 from shoal.store._metrics import Include, Metrics, compute_metrics, outcomes_at
 from shoal.store._names import check_name
+from shoal.store._writes import DataRow, write_data
 from shoal.tables import DatasetTables, InferenceTables, empty_embeddings
 
 if TYPE_CHECKING:
@@ -108,6 +108,28 @@ class _Entity:
     def name(self) -> str:
         return str(self._get()["name"])
 
+    def _child_ids(self, table: str, parent_column: str) -> list[int]:
+        """Ids of this entity's datasets, inference sets or issues, by name."""
+        rows = self.store._rows(
+            f"SELECT id FROM {table} WHERE {parent_column} = ? ORDER BY name", (self.id,)
+        )
+        return [int(r["id"]) for r in rows]
+
+    def _child_id(self, table: str, parent_column: str, name: str, kind: str) -> int:
+        """The id of this entity's ``kind`` named ``name``; else a ``NotFoundError``
+        listing the names there are."""
+        row = self.store._row(
+            f"SELECT id FROM {table} WHERE {parent_column} = ? AND name = ?", (self.id, name)
+        )
+        if row is None:
+            names = self.store._rows(
+                f"SELECT name FROM {table} WHERE {parent_column} = ? ORDER BY name", (self.id,)
+            )
+            known = ", ".join(r["name"] for r in names) or "none yet"
+            owner = self._table[:-1].replace("_", " ")
+            raise NotFoundError(f"{owner} {self.name!r} has no {kind} {name!r} ({kind}s: {known})")
+        return int(row["id"])
+
     def __eq__(self, other: object) -> bool:
         return isinstance(other, _Entity) and type(other) is type(self) and other.id == self.id
 
@@ -182,21 +204,10 @@ class Project(_Entity):
 
     # datasets
     def datasets(self) -> list[Dataset]:
-        rows = self.store._rows(
-            "SELECT id FROM datasets WHERE project_id = ? ORDER BY name", (self.id,)
-        )
-        return [Dataset(self.store, r["id"]) for r in rows]
+        return [Dataset(self.store, i) for i in self._child_ids("datasets", "project_id")]
 
     def dataset(self, name: str) -> Dataset:
-        row = self.store._row(
-            "SELECT id FROM datasets WHERE project_id = ? AND name = ?", (self.id, name)
-        )
-        if row is None:
-            known = ", ".join(d.name for d in self.datasets()) or "none yet"
-            raise NotFoundError(
-                f"project {self.name!r} has no dataset {name!r} (datasets: {known})"
-            )
-        return Dataset(self.store, row["id"])
+        return Dataset(self.store, self._child_id("datasets", "project_id", name, "dataset"))
 
     def create_dataset(
         self,
@@ -215,114 +226,52 @@ class Project(_Entity):
         """
         check_name(name, "dataset")
         tables = _as_dataset_tables(data)
-        # Checked here to fail before writing anything, and again in the transaction
-        # that inserts (another writer may have taken the name meanwhile).
-        self._existing_dataset(self.store._connection, name, replace)
         if self.task == "detection":
             _require_boxes(tables.labels, "label")
         else:
             _one_per_frame(tables.labels, "label")
         root = str(Path(image_root).resolve()) if image_root is not None else None
-        steps = 3
-        with self.store._write() as write:
-            if progress:
-                progress(0, steps)
-            write.parquet("frames.parquet", tables.frames)
-            write.parquet("labels.parquet", tables.labels)
-            if progress:
-                progress(1, steps)
-            if tables.embeddings.num_rows:
-                write.parquet("embeddings.parquet", tables.embeddings)
-            obj = write.publish()
-            if progress:
-                progress(2, steps)
-            with self.store._transaction() as db:
-                existing = self._existing_dataset(db, name, replace)
-                add_classes(db, self.id, _source_classes(tables), declared=False)
-                if existing is None:
-                    cursor = db.execute(
-                        "INSERT INTO datasets (project_id, name, object, num_frames, num_labels, "
-                        "image_root) VALUES (?, ?, ?, ?, ?, ?)",
-                        (self.id, name, obj, tables.frames.num_rows, tables.labels.num_rows, root),
-                    )
-                    dataset_id = int(cursor.lastrowid or 0)
-                    old: list[str] = []
-                else:
-                    dataset_id = existing
-                    old = [
-                        r[0]
-                        for r in db.execute(
-                            "SELECT object FROM datasets WHERE id = ?", (dataset_id,)
-                        )
-                    ]
-                    old += [
-                        r[0]
-                        for r in db.execute(
-                            "SELECT e.object FROM evaluations e JOIN inference_sets i "
-                            "ON e.inference_set_id = i.id WHERE i.dataset_id = ?",
-                            (dataset_id,),
-                        )
-                    ]
-                    db.execute(
-                        "DELETE FROM evaluations WHERE inference_set_id IN "
-                        "(SELECT id FROM inference_sets WHERE dataset_id = ?)",
-                        (dataset_id,),
-                    )
-                    db.execute(
-                        "UPDATE datasets SET object = ?, version = version + 1, num_frames = ?, "
-                        "num_labels = ?, image_root = COALESCE(?, image_root) WHERE id = ?",
-                        (obj, tables.frames.num_rows, tables.labels.num_rows, root, dataset_id),
-                    )
-                    self.store._drop_unused_classes(db, self.id)
-                crash_point("before-commit")
-            for name_ in old:
-                self.store.home.discard(name_)
-            if progress:
-                progress(3, steps)
+        files = {"frames.parquet": tables.frames, "labels.parquet": tables.labels}
+        if tables.embeddings.num_rows:
+            files["embeddings.parquet"] = tables.embeddings
+        row = DataRow(
+            table="datasets",
+            parent_column="project_id",
+            parent_id=self.id,
+            owner=f"project {self.name!r}",
+            kind="dataset",
+            name=name,
+            project_id=self.id,
+            evaluations="inference_set_id IN (SELECT id FROM inference_sets WHERE dataset_id = ?)",
+            kept_when_none=("image_root",),
+        )
+        values = {
+            "num_frames": tables.frames.num_rows,
+            "num_labels": tables.labels.num_rows,
+            "image_root": root,
+        }
+        classes = _source_classes(tables)
+        dataset_id = write_data(
+            self.store, row, files, values, classes, replace=replace, progress=progress
+        )
         return Dataset(self.store, dataset_id)
-
-    def _existing_dataset(self, db: sqlite3.Connection, name: str, replace: bool) -> int | None:
-        """The id of the dataset ``name``, None if there is none; a ``ConflictError`` if
-        there is one and ``replace`` is off."""
-        row = db.execute(
-            "SELECT id FROM datasets WHERE project_id = ? AND name = ?", (self.id, name)
-        ).fetchone()
-        if row is not None and not replace:
-            raise ConflictError(
-                f"project {self.name!r} has a dataset {name!r} already; "
-                "pass replace=True (--replace) to overwrite it"
-            )
-        return None if row is None else int(row[0])
 
     def delete_dataset(self, name: str) -> None:
         """Remove a dataset with its inference sets and segments (classes only they
         used leave the map)."""
         with self.store.home.write_lock():
             dataset = self.dataset(name)
-            objects = dataset._objects()
-            with self.store._transaction() as db:
-                db.execute("DELETE FROM datasets WHERE id = ?", (dataset.id,))
-                self.store._drop_unused_classes(db, self.id)
-        for obj in objects:
-            self.store.home.discard(obj)
+            self.store._delete_data("datasets", dataset.id, dataset._objects(), self.id)
 
     def _objects(self) -> list[str]:
         return [obj for d in self.datasets() for obj in d._objects()]
 
     # issues
     def issues(self) -> list[Issue]:
-        rows = self.store._rows(
-            "SELECT id FROM issues WHERE project_id = ? ORDER BY name", (self.id,)
-        )
-        return [Issue(self.store, r["id"]) for r in rows]
+        return [Issue(self.store, i) for i in self._child_ids("issues", "project_id")]
 
     def issue(self, name: str) -> Issue:
-        row = self.store._row(
-            "SELECT id FROM issues WHERE project_id = ? AND name = ?", (self.id, name)
-        )
-        if row is None:
-            raise NotFoundError(f"project {self.name!r} has no issue {name!r}")
-        return Issue(self.store, row["id"])
+        return Issue(self.store, self._child_id("issues", "project_id", name, "issue"))
 
     def create_issue(
         self, name: str, elements: Iterable[IssueElement] = (), *, notes: str = ""
@@ -458,21 +407,12 @@ class Dataset(_Entity):
 
     # inference sets
     def inference_sets(self) -> list[InferenceSet]:
-        rows = self.store._rows(
-            "SELECT id FROM inference_sets WHERE dataset_id = ? ORDER BY name", (self.id,)
-        )
-        return [InferenceSet(self.store, r["id"]) for r in rows]
+        ids = self._child_ids("inference_sets", "dataset_id")
+        return [InferenceSet(self.store, i) for i in ids]
 
     def inference_set(self, name: str) -> InferenceSet:
-        row = self.store._row(
-            "SELECT id FROM inference_sets WHERE dataset_id = ? AND name = ?", (self.id, name)
-        )
-        if row is None:
-            known = ", ".join(i.name for i in self.inference_sets()) or "none yet"
-            raise NotFoundError(
-                f"dataset {self.name!r} has no inference set {name!r} (inference sets: {known})"
-            )
-        return InferenceSet(self.store, row["id"])
+        found = self._child_id("inference_sets", "dataset_id", name, "inference set")
+        return InferenceSet(self.store, found)
 
     def create_inference_set(
         self,
@@ -491,82 +431,31 @@ class Dataset(_Entity):
             _require_boxes(tables.predictions, "prediction")
         else:
             _one_per_frame(tables.predictions, "prediction")
-        # Checked before writing anything, and again in the transaction that inserts.
-        self._existing_inference_set(self.store._connection, name, replace)
-        with self.store._write() as write:
-            if progress:
-                progress(0, 2)
-            write.parquet("predictions.parquet", tables.predictions)
-            if tables.embeddings.num_rows:
-                write.parquet("embeddings.parquet", tables.embeddings)
-            obj = write.publish()
-            if progress:
-                progress(1, 2)
-            with self.store._transaction() as db:
-                existing = self._existing_inference_set(db, name, replace)
-                add_classes(db, project.id, tables.class_names, declared=False)
-                if existing is None:
-                    cursor = db.execute(
-                        "INSERT INTO inference_sets (dataset_id, name, object, num_predictions) "
-                        "VALUES (?, ?, ?, ?)",
-                        (self.id, name, obj, tables.predictions.num_rows),
-                    )
-                    set_id = int(cursor.lastrowid or 0)
-                    old: list[str] = []
-                else:
-                    set_id = existing
-                    old = [
-                        r[0]
-                        for r in db.execute(
-                            "SELECT object FROM inference_sets WHERE id = ?", (set_id,)
-                        )
-                    ]
-                    old += [
-                        r[0]
-                        for r in db.execute(
-                            "SELECT object FROM evaluations WHERE inference_set_id = ?", (set_id,)
-                        )
-                    ]
-                    db.execute("DELETE FROM evaluations WHERE inference_set_id = ?", (set_id,))
-                    db.execute(
-                        "UPDATE inference_sets SET object = ?, version = version + 1, "
-                        "num_predictions = ? WHERE id = ?",
-                        (obj, tables.predictions.num_rows, set_id),
-                    )
-                    self.store._drop_unused_classes(db, project.id)
-                crash_point("before-commit")
-            for name_ in old:
-                self.store.home.discard(name_)
-            if progress:
-                progress(2, 2)
+        files = {"predictions.parquet": tables.predictions}
+        if tables.embeddings.num_rows:
+            files["embeddings.parquet"] = tables.embeddings
+        row = DataRow(
+            table="inference_sets",
+            parent_column="dataset_id",
+            parent_id=self.id,
+            owner=f"dataset {self.name!r}",
+            kind="inference set",
+            name=name,
+            project_id=project.id,
+            evaluations="inference_set_id = ?",
+        )
+        values = {"num_predictions": tables.predictions.num_rows}
+        set_id = write_data(
+            self.store, row, files, values, tables.class_names, replace=replace, progress=progress
+        )
         return InferenceSet(self.store, set_id)
-
-    def _existing_inference_set(
-        self, db: sqlite3.Connection, name: str, replace: bool
-    ) -> int | None:
-        """The id of the inference set ``name``, None if there is none; a
-        ``ConflictError`` if there is one and ``replace`` is off."""
-        row = db.execute(
-            "SELECT id FROM inference_sets WHERE dataset_id = ? AND name = ?", (self.id, name)
-        ).fetchone()
-        if row is not None and not replace:
-            raise ConflictError(
-                f"dataset {self.name!r} has an inference set {name!r} already; "
-                "pass replace=True (--replace) to overwrite it"
-            )
-        return None if row is None else int(row[0])
 
     def delete_inference_set(self, name: str) -> None:
         """Remove an inference set (classes only it used leave the map)."""
         with self.store.home.write_lock():
-            inference_set = self.inference_set(name)
-            objects = inference_set._objects()
+            found = self.inference_set(name)
             project_id = int(self._get()["project_id"])
-            with self.store._transaction() as db:
-                db.execute("DELETE FROM inference_sets WHERE id = ?", (inference_set.id,))
-                self.store._drop_unused_classes(db, project_id)
-        for obj in objects:
-            self.store.home.discard(obj)
+            self.store._delete_data("inference_sets", found.id, found._objects(), project_id)
 
     # segments
     def segments(self) -> list[Segment]:

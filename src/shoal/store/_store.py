@@ -14,15 +14,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import sqlite3
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping, Sequence
-from pathlib import Path
+from collections.abc import Iterator, Sequence
 from typing import Any, cast
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -31,8 +28,9 @@ from shoal.store._catalog import connect
 from shoal.store._classes import ClassSpec, add_classes, drop_unused_classes
 from shoal.store._entities import Project, Task, check_unit
 from shoal.store._evaluations import EVALUATION_CACHE_SIZE, EvaluationCache, SegmentFrames
-from shoal.store._home import Home, crash_point
+from shoal.store._home import Home
 from shoal.store._names import check_name
+from shoal.store._writes import StagedWrite
 
 __all__ = ["TABLE_CACHE_SIZE", "Store"]
 
@@ -119,10 +117,10 @@ class Store:
             self._connection.execute("COMMIT")
 
     @contextlib.contextmanager
-    def _write(self) -> Iterator[_Write]:
+    def _write(self) -> Iterator[StagedWrite]:
         """Stage files, then publish them and commit catalog rows, all or nothing."""
         with self.home.write_lock():
-            write = _Write(self)
+            write = StagedWrite(self)
             try:
                 yield write
             except BaseException:
@@ -230,6 +228,16 @@ class Store:
         for obj in objects:
             self.home.discard(obj)
 
+    def _delete_data(self, table: str, row_id: int, objects: list[str], project_id: int) -> None:
+        """Delete a dataset or inference set row (with what hangs on it), drop the
+        classes no object uses any more, then the row's objects. Call under the
+        writers' lock."""
+        with self._transaction() as db:
+            db.execute(f"DELETE FROM {table} WHERE id = ?", (row_id,))
+            self._drop_unused_classes(db, project_id)
+        for obj in objects:
+            self.home.discard(obj)
+
     def _drop_unused_classes(self, db: sqlite3.Connection, project_id: int) -> None:
         """After a replace or a removal: implicit classes no object uses leave the
         detection project's map. Classification projects keep theirs: stored
@@ -237,32 +245,3 @@ class Store:
         task = db.execute("SELECT task FROM projects WHERE id = ?", (project_id,)).fetchone()
         if task is not None and task[0] == "detection":
             drop_unused_classes(db, self.home, project_id)
-
-
-class _Write:
-    """One staged write: files go to a staging folder until ``publish``."""
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-        self.stage: Path = store.home.new_stage()
-        self.published: list[str] = []
-
-    def parquet(self, name: str, table: pa.Table) -> None:
-        pq.write_table(table, self.stage / name, compression="zstd")
-
-    def numpy(self, name: str, arrays: Mapping[str, Any]) -> None:
-        # Written with np.savez, read with load_arrays (which serializes np.load).
-        with open(self.stage / name, "wb") as handle:
-            np.savez(handle, **arrays)
-
-    def publish(self) -> str:
-        crash_point("before-publish")
-        name = self.store.home.publish(self.stage)
-        self.published.append(name)
-        crash_point("after-publish")
-        return name
-
-    def abandon(self) -> None:
-        shutil.rmtree(self.stage, ignore_errors=True)
-        for name in self.published:
-            self.store.home.discard(name)
