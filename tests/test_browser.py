@@ -446,15 +446,23 @@ def test_scenarios_cards_follow_threshold_edits(page: Any, server: str, api: htt
     threshold.press("Enter")
     eventually(lambda: precision.get_attribute("data-verdict"), "fail")
     eventually(lambda: "verdict-fail" in (card.get_attribute("class") or ""), True)
-    stored = api.get(f"{DATASET_API}/segments/test regression").json()
-    assert stored["thresholds"]["precision"] == 0.99
+    # The card's verdict follows at once; the PATCH lands a moment later.
+    eventually(
+        lambda: api.get(f"{DATASET_API}/segments/test regression").json()["thresholds"][
+            "precision"
+        ],
+        0.99,
+    )
     shot(page, "scenarios-failing")
 
     threshold.fill("0.01")
     threshold.press("Enter")
     eventually(lambda: precision.get_attribute("data-verdict"), "pass")
-    assert (
-        api.get(f"{DATASET_API}/segments/test regression").json()["thresholds"]["precision"] == 0.01
+    eventually(
+        lambda: api.get(f"{DATASET_API}/segments/test regression").json()["thresholds"][
+            "precision"
+        ],
+        0.01,
     )
     threshold.fill(str(regression["precision"]["threshold"]))
     threshold.press("Enter")
@@ -464,6 +472,23 @@ def test_scenarios_cards_follow_threshold_edits(page: Any, server: str, api: htt
         ],
         regression["precision"]["threshold"],
     )
+
+    # All Frames takes thresholds like any split (blank removes one again).
+    everything = page.get_by_role("article", name="All Frames")
+    everything.get_by_role("button", name="Edit thresholds").click()
+    recall = everything.get_by_label("Recall threshold")
+
+    def stored_recall() -> Any:
+        return api.get(f"{DATASET_API}/segments/All Frames").json()["thresholds"]["recall"]
+
+    recall.fill("0.99")
+    recall.press("Enter")
+    eventually(stored_recall, 0.99)
+    eventually(lambda: "verdict-fail" in (everything.get_attribute("class") or ""), True)
+    recall.fill("")
+    recall.press("Enter")
+    eventually(stored_recall, None)
+    eventually(lambda: "verdict-none" in (everything.get_attribute("class") or ""), True)
 
 
 def test_a_card_opens_the_metrics_of_its_frames(page: Any, server: str, api: httpx.Client) -> None:

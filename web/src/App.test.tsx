@@ -191,9 +191,16 @@ describe("App over the API", () => {
     expect(patch.path).toBe(`/api/v1/projects/${PROJECT}/datasets/${DATASET}/segments/test%20regression`);
     expect(patch.body).toMatchObject({ precision: 0.99 });
     await waitFor(() => expect(screen.getByRole("button", { name: "test regression" }).closest("article")).toHaveClass("verdict-fail"));
-    // All Frames cannot be edited
+    // All Frames takes thresholds like any split
     const all = screen.getByRole("button", { name: "All Frames" }).closest("article")!;
-    expect(within(all).queryByRole("button", { name: "Edit thresholds" })).toBeNull();
+    await user.click(within(all).getByRole("button", { name: "Edit thresholds" }));
+    const recall = within(all).getByRole("textbox", { name: "Recall threshold" });
+    await user.clear(recall);
+    await user.type(recall, "0.5{Enter}");
+    await waitFor(() => expect(calls.filter((c) => c.method === "PATCH")).toHaveLength(2));
+    const second = calls.filter((c) => c.method === "PATCH")[1]!;
+    expect(second.path).toBe(`/api/v1/projects/${PROJECT}/datasets/${DATASET}/segments/All%20Frames`);
+    expect(second.body).toMatchObject({ recall: 0.5 });
   });
 
   it("a card opens Metrics on its segment; details list the segment's frames", async () => {

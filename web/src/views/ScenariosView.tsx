@@ -66,7 +66,7 @@ export function ScenariosView({ ctx }: { ctx: ViewContext }) {
                   <ScenarioCard result={r} compareResult={second?.find((o) => o.uuid === r.uuid)}
                     names={second ? [sets[0]!, sets[1]] : [sets[0]!]}
                     onOpen={(name) => ctx.update({ segment: name === ALL_FRAMES ? null : name, view: "metrics" })}
-                    onChangeThresholds={r.segment_name === ALL_FRAMES ? undefined : (t) => void save(r.segment_name, t)} />
+                    onChangeThresholds={(t) => void save(r.segment_name, t)} />
                   <button type="button" aria-pressed={details === r.segment_name} aria-label={`Details of ${r.segment_name}`}
                     onClick={() => setDetails(details === r.segment_name ? null : r.segment_name)}>
                     Details
