@@ -315,6 +315,14 @@ def test_two_imports_into_a_new_project_both_land(tmp_path):
     assert "has a dataset 'val' already" in loser and "Traceback" not in loser
 
 
+def test_writing_under_a_parent_another_writer_deleted_is_a_conflict(tmp_path):
+    store = Store(tmp_path)
+    project = store.create_project("gone")
+    Store(tmp_path).delete_project("gone")  # another writer
+    with pytest.raises(ConflictError, match="deleted meanwhile"):
+        project.create_issue("late")
+
+
 def test_two_processes_create_one_new_home(tmp_path):
     """Creating the catalog of a new home from two processes at once: SQLite answers
     the second "database is locked" while the first switches it to WAL mode; the

@@ -9,10 +9,11 @@ use it from as many processes as you like::
     model = dataset.create_inference_set("yolo-v8", shoal.from_coco_results("results.json", dataset.tables()))
     model.metrics(include=["report"]).report   # the store's cached evaluation, at the defaults
 
-Modules: ``_store`` (plumbing and writes), ``_entities`` (the handles), ``_classes``
-(the class map), ``_names`` (the naming rule), ``_conversion`` (stored tables to the
-engine), ``_evaluations`` (the evaluation and segment caches), ``_metrics`` (a metrics
-query's answer), ``_query`` / ``_frames_query`` (the frame query language).
+Modules: ``_store`` (plumbing), ``_writes`` (staged writes, the data writer),
+``_entities`` (the handles), ``_classes`` (the class map), ``_names`` (the naming rule),
+``_conversion`` (stored tables to the engine), ``_evaluations`` (the evaluation and
+segment caches), ``_metrics`` (a metrics query's answer), ``_query`` / ``_frames_query``
+(the frame query language).
 """
 
 from shoal.store._classes import ClassInfo

@@ -99,9 +99,9 @@ class Store:
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         """One write transaction: ``BEGIN IMMEDIATE`` takes SQLite's write lock at
-        once, so what it reads stays true until it commits. A UNIQUE constraint that
-        still fails (a name taken by a writer that skipped the check) is a
-        ``ConflictError``, never a bare ``sqlite3.IntegrityError``."""
+        once, so what it reads stays true until it commits. A constraint that still
+        fails (a name taken by a writer that skipped the check, a parent deleted by
+        another writer) is a ``ConflictError``, never a bare ``sqlite3.IntegrityError``."""
         self._connection.execute("BEGIN IMMEDIATE")
         try:
             yield self._connection
@@ -109,6 +109,10 @@ class Store:
             self._connection.execute("ROLLBACK")
             if "UNIQUE" in str(error):
                 raise ConflictError(f"that name is in use already ({error})") from None
+            if "FOREIGN KEY" in str(error):
+                raise ConflictError(
+                    "what this change belongs to was deleted meanwhile by another writer"
+                ) from None
             raise
         except BaseException:
             self._connection.execute("ROLLBACK")
