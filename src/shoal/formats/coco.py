@@ -49,7 +49,7 @@ import gc
 import json
 import math
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -195,7 +195,10 @@ def _id_column(values: list[Any]) -> NDArray[np.int64] | NDArray[np.str_] | None
     """Ids as int64 or str, or None when they are neither or mix the two."""
     kinds = set(map(type, values))
     if kinds <= {int}:
-        return _int_column(values)
+        try:
+            return np.array(values, dtype=np.int64).reshape(-1)
+        except OverflowError:
+            return None
     if kinds <= {str}:
         return np.array(values, dtype=np.str_).reshape(-1)
     return None
@@ -578,10 +581,8 @@ def _member_list(records: list[dict[str, Any]], key: str, default: Any) -> list[
 def _annotation_ids(id_list: list[Any]) -> NDArray[Any] | bool | None:
     """The ids as int64 or str, None when no annotation has one, False when they need
     the per-record pass (missing on some, mixed kinds, out of range)."""
-    if not id_list or all(i is None for i in id_list):
-        return None
-    if any(i is None for i in id_list):
-        return False
+    if None in id_list:
+        return None if all(i is None for i in id_list) else False
     ids = _id_column(id_list)
     return False if ids is None else ids
 
@@ -802,6 +803,7 @@ class CocoResults:
         name = self.source
         image_ids, class_ids, box, score = self.image_ids, self.class_ids, self.box, self.score
         count = len(self)
+        frame_message: Callable[[int], str]
         if self.images is not None:
             frame, frame_found = self._frames_by_file_name(file_names)
             frame_message = self._frame_message_by_file_name
@@ -823,15 +825,16 @@ class CocoResults:
             def frame_message(i: int) -> str:
                 return f"image_id {_id_text(plain(image_ids[i]))} is not in the ground truth"
 
-        if self.categories is not None:
+        own_categories = self.categories
+        if own_categories is not None:
             label, label_found = self._classes_by_name(classes)
 
             def label_message(i: int) -> str:
                 category = int(class_ids[i])
-                if category not in (self.categories or {}):
+                if category not in own_categories:
                     return f"category_id {category} is not in the file's categories"
                 return (
-                    f"category {self.categories[category]!r} (id {category}) is not a "
+                    f"category {own_categories[category]!r} (id {category}) is not a "
                     "ground-truth category"
                 )
 
@@ -876,11 +879,11 @@ class CocoResults:
 
 
 def _through_own_table(
-    ids: NDArray[Any], own: dict[Any, Any], targets: Sequence[str | None]
+    ids: NDArray[Any], own: Mapping[Any, Any], targets: Sequence[str | None]
 ) -> tuple[NDArray[np.int32], NDArray[np.bool_]]:
     """Index into ``targets`` of each id's value in ``own`` (a results file's own images
     or categories: id -> file name or class name), and whether it was found."""
-    position_of = {t: i for i, t in enumerate(targets) if t is not None}
+    position_of: dict[Any, int] = {t: i for i, t in enumerate(targets) if t is not None}
     index = np.zeros(ids.size, np.int32)
     found = np.zeros(ids.size, np.bool_)
     for row, value in enumerate(ids.tolist()):
