@@ -803,7 +803,7 @@ class Segment:
         selected = self.store.segment_frames.selection(self)
         if selected is None:
             return list(self.dataset.frames().column("frame_id").to_pylist())
-        return selected
+        return list(selected)  # the caller's own copy: the cached list stays as it was
 
     def spec(self) -> SegmentSpec:
         """The segment as the analysis layer takes it (frames resolved now)."""
