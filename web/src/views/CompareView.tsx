@@ -27,14 +27,13 @@ export function CompareView({ ctx }: { ctx: ViewContext }) {
   const comparison = useApi(key, (signal) =>
     api.compare(project.name, dataset, base!, other!, { conf, iou: detection ? iou : undefined, segment: segment === ALL_FRAMES ? undefined : segment }, { signal }),
   );
-  const answer = comparison.data;
+  const c = comparison.data;
   // One object per answer: the matrix is memoized and skips renders that bring no new cells.
   const comparisonCells = useMemo(
-    () => (answer ? { labels: answer.confusion_matrix.labels, cells: answer.cells } : null),
-    [answer],
+    () => (c ? { labels: c.confusion_matrix.labels, cells: c.cells } : null),
+    [c],
   );
   if (!other) return <p className="empty-state">Choose a second inference set above to compare it with {base}.</p>;
-  const c = answer;
   const columns = DELTA_COLUMNS.filter((col) => col.key !== "ap" || Object.values(c?.classes ?? {}).some((d) => d.ap !== undefined));
   return (
     <div className="compare-view">
@@ -62,7 +61,9 @@ export function CompareView({ ctx }: { ctx: ViewContext }) {
                     <th scope="row">{label}</th>
                     {columns.map((col) => {
                       const d = deltas[col.key];
-                      return <td key={col.key} className="num">{d === undefined ? "-" : col.format(d.delta)}</td>;
+                      // AP -1: a side without ground truth of the class, so no change to show.
+                      const none = d === undefined || (col.key === "ap" && (d.base < 0 || d.other < 0));
+                      return <td key={col.key} className="num">{none ? "-" : col.format(d.delta)}</td>;
                     })}
                   </tr>
                 ))}

@@ -4,6 +4,7 @@ import userEvent from "@testing-library/user-event";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { ClassificationReportDict, ConfusionMatrixDict, ProjectOut } from "../api/types";
 import { shapes } from "../fixtures";
+import { formatSigned, formatSignedScore } from "../lib/format";
 import { DATASET, examplesOut, frameDetail, installMockApi, metricsResult, projectOut, SEGMENT_FRAMES, type Handler } from "../test/mockApi";
 import { AnnotatedImage } from "../components/AnnotatedImage";
 import { exampleOf, frameIdsQuery, frameOf, objectIdOf, serverSort } from "./adapters";
@@ -248,6 +249,23 @@ describe("views' loading and errors", () => {
     expect(metrics).toHaveLength(1);
     expect([metrics[0]!.query.getAll("inference_set"), metrics[0]!.query.get("iou"), metrics[0]!.query.getAll("include")])
       .toEqual([["threshold-cc"], "0.3", ["report"]]);
+  });
+
+  it("Compare lists the server's per-class deltas, AP only where both sides have ground truth", async () => {
+    const answer = shapes.comparison;
+    const classes = { ...answer.classes, circle: { ...answer.classes.circle!, ap: { base: -1, other: 0.5, delta: 1.5 } } };
+    installMockApi(({ path }) => (path.endsWith("/compare") ? { body: { ...answer, classes, segment: "All Frames", conf: 0.1, iou: 0.5 } } : undefined));
+    render(<CompareView ctx={context(undefined, { sets: ["threshold-cc", "adaptive-cc"] })} />);
+    const table = await screen.findByRole("table", { name: "Per-class change (adaptive-cc − threshold-cc)" });
+    const headers = within(table).getAllByRole("columnheader").map((h) => h.textContent);
+    expect(headers).toEqual(["Class", "Precision", "Recall", "F1", "AP", "TP", "FP", "FN"]);
+    const row = (label: string) => within(within(table).getByRole("rowheader", { name: label }).closest("tr")!).getAllByRole("cell").map((c) => c.textContent);
+    const square = answer.classes.square!;
+    expect(row("square")).toEqual([
+      formatSignedScore(square.precision!.delta), formatSignedScore(square.recall!.delta), formatSignedScore(square["f1-score"]!.delta),
+      formatSignedScore(square.ap!.delta), formatSigned(square.tp!.delta), formatSigned(square.fp!.delta), formatSigned(square.fn!.delta),
+    ]);
+    expect(row("circle")[3]).toBe("-");
   });
 
   it("the Metrics view's own answer gives the IoU grid: no request of the panel's", async () => {
