@@ -347,3 +347,26 @@ def test_shoal_eval_reads_what_as_coco_writes_with_string_ids(tmp_path, capsys):
                  str(tmp_path / "out.json")]) == 0  # fmt: skip
     stats = json.loads((tmp_path / "out.json").read_text())["coco"]
     assert stats["AR100"] == 0.5 and stats["AP"] == pytest.approx(0.50495, abs=1e-5)
+
+
+def test_yolo_data_yaml_takes_its_sizes_from_the_images_folder(tmp_path, capsys):
+    pytest.importorskip("PIL")
+    from PIL import Image
+
+    import shoal
+
+    labeled = shoal.LabeledDataset()
+    frame = shoal.LabeledFrame(frame_id="a")
+    frame.add_image(width=100, height=50)
+    frame.add_label_2d_bbox(label_id="1", classification="cat", left=40, top=15, width=20,
+                            height=20)  # fmt: skip
+    labeled.add_frame(frame)
+    data_yaml = shoal.as_yolo(labeled.to_tables(), tmp_path / "yolo")
+    code, err = _import(tmp_path, capsys, "yolo", str(data_yaml))
+    assert code == 2 and "--image-sizes FILE" in err and "--images DIR" in err
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    Image.new("RGB", (100, 50)).save(photos / "a.png")
+    assert _import(tmp_path, capsys, "yolo", str(data_yaml), "--images", str(photos))[0] == 0
+    (row,) = Store(tmp_path / "home").project("p").dataset("data").labels().to_pylist()
+    assert (row["x"], row["y"], row["width"], row["height"]) == (40.0, 15.0, 20.0, 20.0)

@@ -29,7 +29,7 @@ class ReadOptions:
     ``dataset``: the dataset predictions are on (prediction formats). ``class_names``: a
     names file (YOLO, text formats). ``coords``: the box layout of text formats.
     ``image_sizes``: a CSV (``frame_id,width,height``) or JSON (``{"frame_id": [width,
-    height]}``) file of image sizes; ``images``: a folder of images named by frame id
+    height]}``) file of image sizes; else ``images``: a folder of images named by frame id
     (``<frame_id>.jpg``...) whose headers give the sizes. ``honor_ignore``: COCO
     ``ignore`` flags count (see :mod:`shoal.formats.coco`).
     """
@@ -54,22 +54,14 @@ class Format:
     read: Callable[[ReadOptions], Any]
 
 
-def _label_frame_ids(folder: Path) -> list[str]:
-    from shoal.formats._rows import frame_id_of, sorted_files
-
-    return [
-        frame_id_of(p, folder) for p in sorted_files(folder, "*.txt") if p.name != "classes.txt"
-    ]
-
-
 def _image_sizes(options: ReadOptions) -> dict[str, tuple[int, int]] | None:
     """The sizes ``options`` give: the sizes file, else the images folder's headers."""
     from shoal.formats._rows import image_sizes_file, image_sizes_from_folder
 
     if options.image_sizes is not None:
         return image_sizes_file(options.image_sizes)
-    if options.images is not None and options.path.is_dir():
-        return image_sizes_from_folder(options.images, _label_frame_ids(options.path))
+    if options.images is not None:
+        return image_sizes_from_folder(options.images)
     return None
 
 

@@ -527,19 +527,14 @@ def image_sizes_file(path: PathLike) -> dict[str, tuple[int, int]]:
     return sizes
 
 
-def image_sizes_from_folder(
-    folder: PathLike, frame_ids: Iterable[str]
-) -> dict[str, tuple[int, int]]:
-    """The sizes of the images of ``frame_ids`` under ``folder`` (``<frame_id>.<image
-    suffix>``), read from their headers; frames without an image are left out."""
+def image_sizes_from_folder(folder: PathLike) -> dict[str, tuple[int, int]]:
+    """The size of every image under ``folder``, read from its header, by frame id (the
+    image's path under ``folder`` without its suffix, as label files name frames)."""
     root = Path(folder)
     if not root.is_dir():
         raise InputError("is not a directory", source=os.fspath(folder))
-    sizes = {}
-    for frame_id in frame_ids:
-        for suffix in IMAGE_SUFFIXES:
-            path = root / f"{frame_id}{suffix}"
-            if path.is_file():
-                sizes[frame_id] = image_size_from_file(path, os.fspath(folder), frame_id)
-                break
-    return sizes
+    return {
+        frame_id_of(path, root): image_size_from_file(path, os.fspath(folder), path.name)
+        for path in sorted_files(root, "*")
+        if path.suffix.lower() in IMAGE_SUFFIXES
+    }
