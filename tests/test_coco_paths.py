@@ -195,3 +195,46 @@ def test_results_without_scores_count_as_one(files, tmp_path):
     assert predictions.score.tolist() == [1.0] * len(dt)
     tables = shoal.from_coco_results(path, shoal.from_coco(gt_path))
     assert tables.predictions.column("confidence").to_pylist() == [1.0] * len(dt)
+
+
+def test_results_listing_their_own_images_read_the_same_on_every_path(tmp_path):
+    """A results object with its own images and categories (as some tools write) is
+    matched by file_name and category name, by the engine's reader and the tables' alike."""
+    gt, dt = _with_ignore_flags(5)
+    names = {c["id"]: c["name"] for c in gt["categories"]}
+    # The results number images and categories their own way.
+    own_images = [
+        {"id": 1000 + i, "file_name": im["file_name"]} for i, im in enumerate(gt["images"])
+    ]
+    image_of = {im["id"]: 1000 + i for i, im in enumerate(gt["images"])}
+    own_categories = [{"id": 50 + k, "name": names[k]} for k in names]
+    shaped = {
+        "images": own_images,
+        "categories": own_categories,
+        "annotations": [
+            {**r, "image_id": image_of[r["image_id"]], "category_id": 50 + r["category_id"]}
+            for r in dt
+        ],
+    }
+    gt_path, shaped_path, list_path = (
+        tmp_path / "gt.json",
+        tmp_path / "own.json",
+        tmp_path / "dt.json",
+    )
+    gt_path.write_text(json.dumps(gt))
+    shaped_path.write_text(json.dumps(shaped))
+    list_path.write_text(json.dumps(dt))
+    expected = _python(gt_path, list_path, False)
+    assert _python(gt_path, shaped_path, False) == expected
+    dataset = shoal.from_coco(gt_path)
+    tables = shoal.from_coco_results(shaped_path, dataset)
+    assert tables.predictions.equals(shoal.from_coco_results(list_path, dataset).predictions)
+    with pytest.raises(InputError, match="matched to the ground truth's by file_name"):
+        shoal.read_coco_results(shaped_path, shoal.read_coco_ground_truth(gt_path))
+    gt_file_names = shoal.formats.coco.parse_coco_ground_truth(gt_path)
+    predictions = shoal.read_coco_results(
+        shaped_path,
+        gt_file_names.ground_truth(),
+        file_names=gt_file_names.frame_file_names(),
+    )
+    assert len(predictions) == len(dt)
