@@ -5,7 +5,7 @@ import {
 } from "@tanstack/react-table";
 import type { ClassificationReportDict } from "../api/types";
 import { formatCount, formatScore } from "../lib/format";
-import { averageRows, classRows, compareRows, type ReportColumn, type ReportRow, type SortState } from "../lib/report";
+import { averageRows, classRows, compareRows, REPORT_COLUMNS, type ReportRow, type SortState } from "../lib/report";
 
 export interface ReportTableProps {
   /** `ClassificationReport.to_dict()`. */
@@ -31,18 +31,6 @@ export const WINDOW_ROW_HEIGHT = 22;
 /** Rows rendered beyond the visible ones on each side, so fast scrolling shows no gap. */
 const WINDOW_MARGIN = 10;
 
-const COLUMNS: ReadonlyArray<{ key: ReportColumn; title: string; ratio: boolean }> = [
-  { key: "label", title: "Class", ratio: false },
-  { key: "precision", title: "Precision", ratio: true },
-  { key: "recall", title: "Recall", ratio: true },
-  { key: "f1-score", title: "F1", ratio: true },
-  { key: "support", title: "Support", ratio: false },
-  { key: "tp", title: "TP", ratio: false },
-  { key: "fp", title: "FP", ratio: false },
-  { key: "fn", title: "FN", ratio: false },
-  { key: "ap", title: "AP", ratio: true },
-];
-
 const toSorting = (s: SortState | null): SortingState => (s ? [{ id: s.column, desc: s.direction === "descending" }] : []);
 
 /**
@@ -50,7 +38,7 @@ const toSorting = (s: SortState | null): SortingState => (s ? [{ id: s.column, d
  * missing AP stays last whichever way the column sorts (`compareRows`).
  */
 function columnsFor(descending: boolean, digits: number): ColumnDef<ReportRow>[] {
-  return COLUMNS.map(({ key, title, ratio }) => ({
+  return REPORT_COLUMNS.map(({ key, title, ratio }) => ({
     id: key,
     accessorFn: (r: ReportRow) => (key === "label" ? r.label : r[key]),
     header: title,

@@ -19,6 +19,19 @@ export function averageRows(report: ClassificationReportDict): Array<{ name: Ave
 }
 
 export type ReportColumn = "label" | "precision" | "recall" | "f1-score" | "support" | "tp" | "fp" | "fn" | "ap";
+
+/** The report's columns in the order tables show them; `ratio`: a score in [0, 1] (else a count). */
+export const REPORT_COLUMNS: ReadonlyArray<{ key: ReportColumn; title: string; ratio: boolean }> = [
+  { key: "label", title: "Class", ratio: false },
+  { key: "precision", title: "Precision", ratio: true },
+  { key: "recall", title: "Recall", ratio: true },
+  { key: "f1-score", title: "F1", ratio: true },
+  { key: "support", title: "Support", ratio: false },
+  { key: "tp", title: "TP", ratio: false },
+  { key: "fp", title: "FP", ratio: false },
+  { key: "fn", title: "FN", ratio: false },
+  { key: "ap", title: "AP", ratio: true },
+];
 export type SortDirection = "ascending" | "descending";
 export interface SortState {
   column: ReportColumn;

@@ -4,19 +4,14 @@ import { ConfusionMatrix } from "../components/ConfusionMatrix";
 import { ErrorPanel, Loading } from "../components/Status";
 import { useApi } from "../hooks/useApi";
 import { formatSigned, formatSignedScore } from "../lib/format";
+import { REPORT_COLUMNS } from "../lib/report";
 import { ALL_FRAMES, type ViewContext } from "./context";
 import { ThresholdPanel } from "./ThresholdPanel";
 
-/** The per-class deltas shown, as the server names them (`ap`: detection only). */
-const DELTA_COLUMNS: ReadonlyArray<{ key: string; title: string; format: (delta: number) => string }> = [
-  { key: "precision", title: "Precision", format: formatSignedScore },
-  { key: "recall", title: "Recall", format: formatSignedScore },
-  { key: "f1-score", title: "F1", format: formatSignedScore },
-  { key: "ap", title: "AP", format: formatSignedScore },
-  { key: "tp", title: "TP", format: formatSigned },
-  { key: "fp", title: "FP", format: formatSigned },
-  { key: "fn", title: "FN", format: formatSigned },
-];
+/** The per-class deltas shown: the report's columns but the class and its support (`ap`: detection only). */
+const DELTA_COLUMNS = REPORT_COLUMNS.filter((col) => col.key !== "label" && col.key !== "support").map((col) => ({
+  ...col, format: col.ratio ? formatSignedScore : formatSigned,
+}));
 
 /** The second inference set against the first: summary, delta matrix, per-class deltas. */
 export function CompareView({ ctx }: { ctx: ViewContext }) {

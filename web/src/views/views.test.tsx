@@ -258,14 +258,14 @@ describe("views' loading and errors", () => {
     render(<CompareView ctx={context(undefined, { sets: ["threshold-cc", "adaptive-cc"] })} />);
     const table = await screen.findByRole("table", { name: "Per-class change (adaptive-cc − threshold-cc)" });
     const headers = within(table).getAllByRole("columnheader").map((h) => h.textContent);
-    expect(headers).toEqual(["Class", "Precision", "Recall", "F1", "AP", "TP", "FP", "FN"]);
+    expect(headers).toEqual(["Class", "Precision", "Recall", "F1", "TP", "FP", "FN", "AP"]);
     const row = (label: string) => within(within(table).getByRole("rowheader", { name: label }).closest("tr")!).getAllByRole("cell").map((c) => c.textContent);
     const square = answer.classes.square!;
     expect(row("square")).toEqual([
       formatSignedScore(square.precision!.delta), formatSignedScore(square.recall!.delta), formatSignedScore(square["f1-score"]!.delta),
-      formatSignedScore(square.ap!.delta), formatSigned(square.tp!.delta), formatSigned(square.fp!.delta), formatSigned(square.fn!.delta),
+      formatSigned(square.tp!.delta), formatSigned(square.fp!.delta), formatSigned(square.fn!.delta), formatSignedScore(square.ap!.delta),
     ]);
-    expect(row("circle")[3]).toBe("-");
+    expect(row("circle")[6]).toBe("-");
   });
 
   it("the Metrics view's own answer gives the IoU grid: no request of the panel's", async () => {
