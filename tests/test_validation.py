@@ -135,3 +135,20 @@ def test_messages_show_plain_values_not_numpy_reprs() -> None:
     with pytest.raises(InputError) as caught:
         shoal.read_coco_results([{"image_id": "b", "category_id": 1, "bbox": [0, 0, 1, 1]}], gt)
     assert str(caught.value) == 'record 0: image_id "b" is not in the ground truth'
+
+
+def test_shoal_import_applies_the_same_rules(tmp_path: Path, capsys: Any) -> None:
+    from shoal.cli import main
+
+    path = tmp_path / "gt.json"
+    path.write_text(json.dumps(_coco_with_image_values(["rain", 3])))
+    home = str(tmp_path / "home")
+    assert main(["import", "coco", str(path), "--project", "p", "--home", home]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}: record frame '1': metadata 'weather' is int, but it is str" in err
+    document = _coco_with_image_values([1, 2])
+    document["annotations"] = [{"id": 1, "image_id": 0, "category_id": 1, "bbox": [0, 0, -1, 1]}]
+    path.write_text(json.dumps(document))
+    assert main(["import", "coco", str(path), "--project", "p", "--home", home]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}: record annotations[0]: bbox [0.0, 0.0, -1.0, 1.0] has a negative" in err
