@@ -100,7 +100,8 @@ EMBEDDINGS_SCHEMA = pa.schema(
         ("vector", pa.list_(pa.float32())),
     ]
 )
-assert set(FRAME_COLUMNS.names) <= RESERVED_METADATA_KEYS
+# RESERVED_METADATA_KEYS (the frame columns and the query language's label statistics)
+# comes from the one validation module, shoal.formats._validation.
 _METADATA_TYPES = (pa.bool_(), pa.int64(), pa.float64(), pa.string())
 
 
