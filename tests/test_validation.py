@@ -152,3 +152,10 @@ def test_shoal_import_applies_the_same_rules(tmp_path: Path, capsys: Any) -> Non
     assert main(["import", "coco", str(path), "--project", "p", "--home", home]) == 2
     err = capsys.readouterr().err
     assert f"{path}: record annotations[0]: bbox [0.0, 0.0, -1.0, 1.0] has a negative" in err
+
+
+def test_every_frame_column_is_a_reserved_metadata_name() -> None:
+    from shoal.formats._validation import RESERVED_METADATA_KEYS
+    from shoal.tables import FRAME_COLUMNS
+
+    assert set(FRAME_COLUMNS.names) <= RESERVED_METADATA_KEYS
