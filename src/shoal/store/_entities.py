@@ -678,30 +678,6 @@ def operating_point(project: Project, conf: Conf | None, iou: float | None) -> t
     )
 
 
-def regression_results(
-    inference_set: InferenceSet,
-    *,
-    conf: Conf | None = None,
-    iou: float | None = None,
-) -> list[SegmentResult]:
-    """Every segment's regression-test result (All Frames first) at (conf, iou), the
-    project's defaults unless given."""
-    return inference_set.regression_results(conf=conf, iou=iou)
-
-
-def compare_inference_sets(
-    base: InferenceSet,
-    other: InferenceSet,
-    *,
-    conf: Conf | None = None,
-    iou: float | None = None,
-    segment: str | None = None,
-) -> Comparison:
-    """``other`` against ``base`` (both on one dataset) at (conf, iou), optionally on one
-    segment's frames."""
-    return base.compare(other, conf=conf, iou=iou, segment=segment)
-
-
 class Segment:
     """A named set of frames of a dataset, with optional pass/fail thresholds.
 
