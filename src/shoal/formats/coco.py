@@ -269,17 +269,19 @@ class CocoGroundTruth:
     """A COCO instances file, read and checked once; :meth:`ground_truth` and
     :func:`shoal.formats.coco_tables.from_coco` project it.
 
-    ``images``, ``categories`` and ``annotations`` are the file's records, in file
-    order; the columns below hold one value per annotation (``area`` is NaN where the
-    file gives none, ``ignore`` is the file's flag).
+    ``categories`` are the file's records; ``images`` and ``annotations`` too, when the
+    parse keeps them (the tables need their other keys; the engine does not). The columns
+    below hold one value per annotation (``area`` is NaN where the file gives none,
+    ``ignore`` is the file's flag), in file order.
     """
 
     source: str | None
-    images: list[dict[str, Any]]
     image_ids: NDArray[Any]  # int64 or str, file order
+    file_names: list[Any]  # each image's file_name (None when absent), file order
     categories: list[dict[str, Any]]
     classes: Classes  # sorted by category id
-    annotations: list[dict[str, Any]]
+    images: list[dict[str, Any]] | None
+    annotations: list[dict[str, Any]] | None
     image: NDArray[np.int32]  # index into ``images``
     label: NDArray[np.int32]  # index into ``classes``
     box: NDArray[np.float64]
@@ -324,7 +326,7 @@ class CocoGroundTruth:
         """The ``file_name`` of each frame of :meth:`ground_truth` (frames sorted by image
         id; None when absent), to match results that list their own images."""
         order = np.argsort(self.image_ids, kind="stable").tolist()
-        return [self.images[i].get("file_name") for i in order]
+        return [self.file_names[i] for i in order]
 
 
 def read_coco_ground_truth(
@@ -340,13 +342,15 @@ def read_coco_ground_truth(
 
 
 def parse_coco_ground_truth(
-    source: CocoSource, *, progress: Progress | None = None
+    source: CocoSource, *, keep_records: bool = False, progress: Progress | None = None
 ) -> CocoGroundTruth:
-    """Read and check a COCO instances JSON once, for either projection."""
+    """Read and check a COCO instances JSON once, for either projection;
+    ``keep_records`` keeps the images' and annotations' records (for the tables)."""
     # The parse makes hundreds of thousands of small objects and none of them can form a
-    # reference cycle: pausing the cycle collector saves about a quarter of the load.
+    # reference cycle: pausing the cycle collector saves about a quarter of the load, and
+    # letting the records go before it resumes spares it a walk over all of them.
     with _collector_paused():
-        return _read_ground_truth(source, progress)
+        return _read_ground_truth(source, progress, keep_records)
 
 
 @contextlib.contextmanager
@@ -360,7 +364,9 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _read_ground_truth(source: CocoSource, progress: Progress | None) -> CocoGroundTruth:
+def _read_ground_truth(
+    source: CocoSource, progress: Progress | None, keep_records: bool
+) -> CocoGroundTruth:
     name, data, document = _read_source(source)
     total_steps = 3
     if progress is not None:
@@ -382,7 +388,9 @@ def _read_ground_truth(source: CocoSource, progress: Progress | None) -> CocoGro
     image_ids = _image_ids(images, name)
     _check_images(images, name)
     classes = _categories(categories, name)
-    columns = _annotation_columns(annotations, name)
+    # A file whose text never says "ignore" has no ignore flag: skip that pass.
+    flags_possible = data is None or b'"ignore"' in data
+    columns = _annotation_columns(annotations, name, flags_possible)
     if progress is not None:
         progress(2, total_steps)
     _check_image_id_kinds(image_ids, columns.image_ids, name)
@@ -393,11 +401,12 @@ def _read_ground_truth(source: CocoSource, progress: Progress | None) -> CocoGro
         progress(total_steps, total_steps)
     return CocoGroundTruth(
         source=name,
-        images=images,
         image_ids=image_id_array,
+        file_names=[image.get("file_name") for image in images],
         categories=categories,
         classes=classes,
-        annotations=annotations,
+        images=images if keep_records else None,
+        annotations=annotations if keep_records else None,
         **parsed,
     )
 
@@ -587,7 +596,9 @@ def _annotation_ids(id_list: list[Any]) -> NDArray[Any] | bool | None:
     return False if ids is None else ids
 
 
-def _annotation_columns(annotations: list[Any], name: str | None) -> _AnnotationColumns:
+def _annotation_columns(
+    annotations: list[Any], name: str | None, flags_possible: bool = True
+) -> _AnnotationColumns:
     """Columns via list comprehensions and NumPy; a per-record pass only when
     something is off, to name the record."""
     try:
@@ -596,7 +607,7 @@ def _annotation_columns(annotations: list[Any], name: str | None) -> _Annotation
         box_list = [a["bbox"] for a in annotations]
         area_list = _member_list(annotations, "area", None)
         crowd_list = _member_list(annotations, "iscrowd", 0)
-        ignore_list = [a.get("ignore", 0) for a in annotations]
+        ignore_list = [a.get("ignore", 0) for a in annotations] if flags_possible else []
         id_list = _member_list(annotations, "id", None)
     except (KeyError, TypeError, AttributeError):
         return _annotation_columns_per_record(annotations, name)

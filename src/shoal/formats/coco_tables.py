@@ -77,16 +77,16 @@ _CATEGORIES = "coco_categories"
 
 def _parsed_ground_truth(source: PathLike | Mapping[str, Any]) -> CocoGroundTruth:
     if isinstance(source, str | os.PathLike):
-        return parse_coco_ground_truth(source)
+        return parse_coco_ground_truth(source, keep_records=True)
     if not isinstance(source, Mapping):
         raise InputError(f"is {describe(source)}, expected a COCO object", source="<COCO data>")
-    parsed = parse_coco_ground_truth(dict(source))
+    parsed = parse_coco_ground_truth(dict(source), keep_records=True)
     return replace(parsed, source="<COCO data>")
 
 
 def _frames(parsed: CocoGroundTruth, name: str) -> FrameRows:
     frames = FrameRows()
-    for index, image in enumerate(parsed.images):
+    for index, image in enumerate(parsed.images or []):
         where = f"images[{index}]"
         metadata = {}
         for key, value in image.items():
@@ -121,7 +121,7 @@ def _labels(parsed: CocoGroundTruth, ignore_flag: bool) -> pa.Table:
     if not ignore_flag:
         known = known - {"ignore"}
     attributes = []
-    for annotation in parsed.annotations:
+    for annotation in parsed.annotations or []:
         extra = {k: v for k, v in annotation.items() if k not in known}
         attributes.append(orjson.dumps(extra).decode() if extra else None)
     area = parsed.area
