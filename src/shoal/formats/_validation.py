@@ -193,13 +193,13 @@ def metadata_column(
     for value in values:
         if isinstance(value, list | dict):
             value = orjson.dumps(value).decode()
-        kind, entry = metadata_entry(value)
-        kinds.append(kind)
+        value_kind, entry = metadata_entry(value)
+        kinds.append(value_kind)
         cleaned.append(entry)
     present = {k for k in kinds if k is not None}
     if present == {"int", "float"}:
         present = {"float"}
-        cleaned = [float(v) if isinstance(v, int) else v for v in cleaned]  # type: ignore[arg-type]
+        cleaned = [float(v) if isinstance(v, int) else v for v in cleaned]
     if len(present) > 1:
         first = next(i for i, k in enumerate(kinds) if k is not None)
         other = next(i for i, k in enumerate(kinds) if k is not None and k != kinds[first])
@@ -210,11 +210,7 @@ def metadata_column(
             record=where(other) if places is not None else other,
         )
     kind: MetadataType = present.pop() if present else "str"
-    if kind == "int" and not all(
-        -(2**63) <= v < 2**63
-        for v in cleaned
-        if v is not None  # type: ignore[operator]
-    ):
+    if kind == "int" and not all(-(2**63) <= v < 2**63 for v in cleaned if isinstance(v, int)):
         raise InputError(
             f"metadata {key!r} has an integer that does not fit 64 bits", source=source
         )
