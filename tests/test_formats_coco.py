@@ -105,6 +105,32 @@ def test_ground_truth_ignore_flag_is_not_read() -> None:
     assert not read_coco_ground_truth(document).ignore.any()
 
 
+def test_ground_truth_ignore_flag_is_read_when_asked() -> None:
+    document = small_gt()
+    document["annotations"][0]["ignore"] = 1
+    document["annotations"][2]["ignore"] = True
+    gt = read_coco_ground_truth(document, ignore_flag=True)
+    assert gt.ignore.tolist() == [True, False, True]
+    assert gt.iscrowd.tolist() == [False, True, False]  # crowds stay crowds
+    document["annotations"][1]["ignore"] = "yes"
+    with pytest.raises(InputError, match='ignore "yes" must be 0 or 1') as caught:
+        read_coco_ground_truth(document)
+    assert caught.value.record == "annotations[1]"
+
+
+def test_ground_truth_string_annotation_ids_are_numbered_for_the_engine() -> None:
+    document = small_gt()
+    for annotation, label_id in zip(document["annotations"], ["a", "b", "c"], strict=True):
+        annotation["id"] = label_id
+    assert read_coco_ground_truth(document).ids.tolist() == [1, 2, 3]
+    document["annotations"][2]["id"] = "a"
+    with pytest.raises(InputError, match='duplicate annotation id "a"'):
+        read_coco_ground_truth(document)
+    document["annotations"][2]["id"] = 12
+    with pytest.raises(InputError, match="annotation id 12 is an integer but earlier ids"):
+        read_coco_ground_truth(document)
+
+
 def test_ground_truth_string_image_ids() -> None:
     gt = read_coco_ground_truth(small_gt(["b", "a", "c"]))
     assert gt.frame_ids.tolist() == ["a", "b", "c"]
