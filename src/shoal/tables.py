@@ -64,33 +64,37 @@ FRAME_COLUMNS = pa.schema(
         ("height", pa.int32()),
     ]
 )
-LABELS_SCHEMA = pa.schema(
-    [
-        ("label_id", pa.string()),
-        ("frame_id", pa.string()),
-        ("class_name", pa.string()),
-        ("x", pa.float64()),
-        ("y", pa.float64()),
-        ("width", pa.float64()),
-        ("height", pa.float64()),
-        ("area", pa.float64()),
-        ("iscrowd", pa.bool_()),
-        ("ignore", pa.bool_()),
-        ("attributes", pa.string()),
-    ]
+
+
+def _object_schema(id_column: str, *own_columns: tuple[str, pa.DataType]) -> pa.Schema:
+    """A labels or predictions schema: the object's id, its frame, its class and its box
+    (``x``, ``y``, ``width``, ``height``; null for classification), then the columns
+    only that kind of object has."""
+    return pa.schema(
+        [
+            (id_column, pa.string()),
+            ("frame_id", pa.string()),
+            ("class_name", pa.string()),
+            ("x", pa.float64()),
+            ("y", pa.float64()),
+            ("width", pa.float64()),
+            ("height", pa.float64()),
+            *own_columns,
+        ]
+    )
+
+
+LABELS_SCHEMA = _object_schema(
+    "label_id",
+    ("area", pa.float64()),
+    ("iscrowd", pa.bool_()),
+    ("ignore", pa.bool_()),
+    ("attributes", pa.string()),
 )
-PREDICTIONS_SCHEMA = pa.schema(
-    [
-        ("prediction_id", pa.string()),
-        ("frame_id", pa.string()),
-        ("class_name", pa.string()),
-        ("x", pa.float64()),
-        ("y", pa.float64()),
-        ("width", pa.float64()),
-        ("height", pa.float64()),
-        ("confidence", pa.float64()),
-        ("probabilities", pa.list_(pa.float32())),
-    ]
+PREDICTIONS_SCHEMA = _object_schema(
+    "prediction_id",
+    ("confidence", pa.float64()),
+    ("probabilities", pa.list_(pa.float32())),
 )
 EMBEDDINGS_SCHEMA = pa.schema(
     [

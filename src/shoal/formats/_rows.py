@@ -263,12 +263,46 @@ class FrameRows:
         return pa.table(columns)
 
 
-class LabelRows:
+class _IdentifiedBoxRows:
+    """Rows of labels or predictions as they are read, one column list per schema field;
+    what both kinds check alike: a unique id, a class name and a valid box."""
+
+    _kind: str
+
+    def __init__(self, schema: pa.Schema) -> None:
+        self.columns: dict[str, list[Any]] = {name: [] for name in schema.names}
+        self._where: dict[str, str] = {}
+
+    def _check_identity(
+        self, row_id: str, class_name: str, box: Box | None, source: str, record: Record
+    ) -> None:
+        """Refuse a repeated id, an empty class name or an invalid box; remember where
+        ``row_id`` was read, for the message about its repeat (a reader stops at its
+        first error, so remembering before the caller's own checks is harmless)."""
+        if row_id in self._where:
+            raise InputError(
+                f"duplicate {self._kind} id {row_id!r} (first at {self._where[row_id]})",
+                source=source,
+                record=record,
+            )
+        if not class_name:
+            raise InputError("class name is empty", source=source, record=record)
+        if box is not None:
+            check_box(box, source, record)
+        self._where[row_id] = f"{source}" + (f" record {record}" if record is not None else "")
+
+    def _append(self, row: Mapping[str, Any]) -> None:
+        for name, value in row.items():
+            self.columns[name].append(value)
+
+
+class LabelRows(_IdentifiedBoxRows):
     """Ground-truth labels as they are read; a label id seen twice is an error."""
 
+    _kind = "label"
+
     def __init__(self) -> None:
-        self.columns: dict[str, list[Any]] = {name: [] for name in LABELS_SCHEMA.names}
-        self._where: dict[str, str] = {}
+        super().__init__(LABELS_SCHEMA)
 
     def add(
         self,
@@ -284,46 +318,37 @@ class LabelRows:
         ignore: bool = False,
         attributes: Mapping[str, Any] | None = None,
     ) -> None:
-        if label_id in self._where:
-            raise InputError(
-                f"duplicate label id {label_id!r} (first at {self._where[label_id]})",
-                source=source,
-                record=record,
-            )
-        if not class_name:
-            raise InputError("class name is empty", source=source, record=record)
-        if box is not None:
-            check_box(box, source, record)
+        self._check_identity(label_id, class_name, box, source, record)
         if area is not None and (problem := area_problem(area)) is not None:
             raise InputError(problem, source=source, record=record)
-        self._where[label_id] = f"{source}" + (f" record {record}" if record is not None else "")
         x, y, w, h = box if box is not None else (None, None, None, None)
-        row = {
-            "label_id": label_id,
-            "frame_id": frame_id,
-            "class_name": class_name,
-            "x": x,
-            "y": y,
-            "width": w,
-            "height": h,
-            "area": area,
-            "iscrowd": iscrowd,
-            "ignore": ignore,
-            "attributes": orjson.dumps(dict(attributes)).decode() if attributes else None,
-        }
-        for name, value in row.items():
-            self.columns[name].append(value)
+        self._append(
+            {
+                "label_id": label_id,
+                "frame_id": frame_id,
+                "class_name": class_name,
+                "x": x,
+                "y": y,
+                "width": w,
+                "height": h,
+                "area": area,
+                "iscrowd": iscrowd,
+                "ignore": ignore,
+                "attributes": orjson.dumps(dict(attributes)).decode() if attributes else None,
+            }
+        )
 
     def table(self) -> pa.Table:
         return pa.table(self.columns)
 
 
-class PredictionRows:
+class PredictionRows(_IdentifiedBoxRows):
     """Predictions as they are read; a prediction id seen twice is an error."""
 
+    _kind = "prediction"
+
     def __init__(self) -> None:
-        self.columns: dict[str, list[Any]] = {name: [] for name in PREDICTIONS_SCHEMA.names}
-        self._where: dict[str, str] = {}
+        super().__init__(PREDICTIONS_SCHEMA)
 
     def add(
         self,
@@ -337,34 +362,22 @@ class PredictionRows:
         record: Record,
         probabilities: Sequence[float] | None = None,
     ) -> None:
-        if prediction_id in self._where:
-            raise InputError(
-                f"duplicate prediction id {prediction_id!r} (first at {self._where[prediction_id]})",
-                source=source,
-                record=record,
-            )
-        if not class_name:
-            raise InputError("class name is empty", source=source, record=record)
-        if box is not None:
-            check_box(box, source, record)
+        self._check_identity(prediction_id, class_name, box, source, record)
         check_confidence(confidence, source, record)
-        self._where[prediction_id] = f"{source}" + (
-            f" record {record}" if record is not None else ""
-        )
         x, y, w, h = box if box is not None else (None, None, None, None)
-        row = {
-            "prediction_id": prediction_id,
-            "frame_id": frame_id,
-            "class_name": class_name,
-            "x": x,
-            "y": y,
-            "width": w,
-            "height": h,
-            "confidence": confidence,
-            "probabilities": None if probabilities is None else list(probabilities),
-        }
-        for name, value in row.items():
-            self.columns[name].append(value)
+        self._append(
+            {
+                "prediction_id": prediction_id,
+                "frame_id": frame_id,
+                "class_name": class_name,
+                "x": x,
+                "y": y,
+                "width": w,
+                "height": h,
+                "confidence": confidence,
+                "probabilities": None if probabilities is None else list(probabilities),
+            }
+        )
 
     def table(self) -> pa.Table:
         table = pa.table({k: v for k, v in self.columns.items() if k != "probabilities"})

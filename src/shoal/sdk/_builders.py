@@ -7,7 +7,7 @@ import json
 import math
 import numbers
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, Generic, TypeAlias, TypeVar
 
@@ -497,38 +497,56 @@ class InferencesFrame(_FrameBuilder):
 # Collections of frames
 
 
+_Value = TypeVar("_Value")
+
+
+def _values_agreeing_across_frames(
+    known: Mapping[str, tuple[_Value, str]],
+    offered: Mapping[str, _Value],
+    frame_id: str,
+    disagreement: Callable[[str, _Value, _Value, str], str],
+) -> dict[str, tuple[_Value, str]]:
+    """The keys ``offered`` (one frame's key -> value) adds to ``known`` (key -> value and
+    the first frame that gave it); raises ``disagreement(key, value, known value, known
+    frame)`` if the frame gives a known key another value."""
+    added: dict[str, tuple[_Value, str]] = {}
+    for key, value in offered.items():
+        seen = known.get(key)
+        if seen is None:
+            added[key] = (value, frame_id)
+        elif seen[0] != value:
+            raise InputError(f"frame {frame_id!r}: " + disagreement(key, value, seen[0], seen[1]))
+    return added
+
+
 def _merge_metadata_types(
     known: Mapping[str, tuple[MetadataType, str]], frame: LabeledFrame
 ) -> dict[str, tuple[MetadataType, str]]:
     """The types ``frame`` adds to ``known`` (key -> type, first frame); raises if the
     frame gives a known key another type."""
-    added: dict[str, tuple[MetadataType, str]] = {}
-    for key, kind in frame._metadata_types.items():
-        seen = known.get(key)
-        if seen is None:
-            added[key] = (kind, frame.frame_id)
-        elif seen[0] != kind:
-            raise InputError(
-                f"frame {frame.frame_id!r}: metadata {key!r} is {kind}, but it is {seen[0]} "
-                f"in frame {seen[1]!r} (a key keeps one type across frames)"
-            )
-    return added
+    return _values_agreeing_across_frames(
+        known,
+        frame._metadata_types,
+        frame.frame_id,
+        lambda key, kind, first, where: (
+            f"metadata {key!r} is {kind}, but it is {first} "
+            f"in frame {where!r} (a key keeps one type across frames)"
+        ),
+    )
 
 
 def _merge_embedding_lengths(
     known: Mapping[str, tuple[int, str]], frame: _FrameBuilder
 ) -> dict[str, tuple[int, str]]:
-    added: dict[str, tuple[int, str]] = {}
-    for model, length in frame._embedding_lengths.items():
-        seen = known.get(model)
-        if seen is None:
-            added[model] = (length, frame.frame_id)
-        elif seen[0] != length:
-            raise InputError(
-                f"frame {frame.frame_id!r}: embeddings of model {model!r} have length {length}, "
-                f"but {seen[0]} in frame {seen[1]!r} (one model, one length)"
-            )
-    return added
+    return _values_agreeing_across_frames(
+        known,
+        frame._embedding_lengths,
+        frame.frame_id,
+        lambda model, length, first, where: (
+            f"embeddings of model {model!r} have length {length}, "
+            f"but {first} in frame {where!r} (one model, one length)"
+        ),
+    )
 
 
 def _vectors_array(vectors: Sequence[NDArray[np.float32]]) -> pa.Array:
