@@ -17,7 +17,7 @@ import io
 import math
 import os
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -103,6 +103,16 @@ def parse_xml(path: PathLike) -> ET.Element:
             source=name,
             record=f"line {line}",
         ) from None
+
+
+def number_or_text(text: str) -> int | float | str:
+    """An attribute written as text, typed: an integer, else a number, else the text."""
+    for convert in (int, float):
+        try:
+            return convert(text)
+        except ValueError:
+            pass
+    return text
 
 
 def parse_number(text: object, what: str, source: str, record: Record) -> float:
@@ -468,6 +478,25 @@ def token_lines(path: PathLike) -> Iterable[tuple[int, list[str]]]:
         tokens = line.split()
         if tokens:
             yield number, tokens
+
+
+def token_rows(
+    path: PathLike, columns: int, layout: str, hint: Callable[[int], str] | None = None
+) -> Iterator[tuple[int, str, list[str]]]:
+    """``(line number, record, tokens)`` of a text file's non-blank lines, each of
+    ``columns`` tokens; another count is an error naming ``layout`` (what the columns
+    are) and ``hint(count)`` (a likely cause, or "")."""
+    source = os.fspath(path)
+    for number, tokens in token_lines(path):
+        record = f"line {number}"
+        if len(tokens) != columns:
+            advice = hint(len(tokens)) if hint is not None else ""
+            raise InputError(
+                f"has {len(tokens)} columns, expected {columns}: {layout}{advice}",
+                source=source,
+                record=record,
+            )
+        yield number, record, tokens
 
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".gif")

@@ -42,6 +42,7 @@ from shoal.formats._rows import (
     PathLike,
     build_dataset,
     check_image_size,
+    number_or_text,
     parse_number,
     parse_xml,
 )
@@ -57,12 +58,7 @@ def _value(text: str) -> Any:
     """A CVAT attribute value as JSON: booleans and numbers typed, else the text."""
     if text.lower() in {"true", "false"}:
         return text.lower() == "true"
-    for convert in (int, float):
-        try:
-            return convert(text)
-        except ValueError:
-            pass
-    return text
+    return number_or_text(text)
 
 
 def _attributes(shape: ET.Element, skip: set[str]) -> dict[str, Any]:

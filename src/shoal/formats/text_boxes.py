@@ -44,7 +44,7 @@ from shoal.formats._rows import (
     parse_class_index,
     parse_number,
     sorted_files,
-    token_lines,
+    token_rows,
 )
 from shoal.tables import DatasetTables, InferenceTables
 
@@ -67,7 +67,7 @@ class _Reader:
         self.sizes = image_sizes_argument(image_sizes)
         self.names = None if class_names is None else class_names_argument(class_names)
         # Class names an integer token may be (without class_names): the dataset's.
-        self.known = (
+        self.known = set(known_classes) | (
             set(image_sizes.class_names) if isinstance(image_sizes, DatasetTables) else set()
         )
 
@@ -133,14 +133,7 @@ def from_text_boxes(
     predictions = PredictionRows()
     for frame_id, path in reader.files(directory):
         source = os.fspath(path)
-        for number, tokens in token_lines(path):
-            record = f"line {number}"
-            if len(tokens) != 6:
-                raise InputError(
-                    f"has {len(tokens)} columns, expected 6: class confidence and 4 coordinates",
-                    source=source,
-                    record=record,
-                )
+        for number, record, tokens in token_rows(path, 6, "class confidence and 4 coordinates"):
             predictions.add(
                 f"{frame_id}:{number}",
                 frame_id,
@@ -169,14 +162,7 @@ def from_text_labels(
         source = os.fspath(path)
         size = reader.sizes.get(frame_id, (None, None))
         frames.add(frame_id, None, size[0], size[1], source=source)
-        for number, tokens in token_lines(path):
-            record = f"line {number}"
-            if len(tokens) != 5:
-                raise InputError(
-                    f"has {len(tokens)} columns, expected 5: class and 4 coordinates",
-                    source=source,
-                    record=record,
-                )
+        for number, record, tokens in token_rows(path, 5, "class and 4 coordinates"):
             labels.add(
                 f"{frame_id}:{number}",
                 frame_id,

@@ -32,7 +32,6 @@ from __future__ import annotations
 import os
 import xml.etree.ElementTree as ET
 from pathlib import Path
-from typing import Any
 
 from shoal.errors import InputError
 from shoal.formats._rows import (
@@ -44,6 +43,7 @@ from shoal.formats._rows import (
     check_image_size,
     frame_id_of,
     labels_by_frame,
+    number_or_text,
     number_text,
     parse_number,
     parse_xml,
@@ -67,16 +67,6 @@ def _required(element: ET.Element, tag: str, parent: str, source: str, record: s
     text = _text(element, tag)
     if text is None:
         raise InputError(f"<{parent}> has no <{tag}>", source=source, record=record)
-    return text
-
-
-def _scalar(text: str) -> Any:
-    """An XML value as a JSON scalar: integers and numbers as numbers, else the text."""
-    for convert in (int, float):
-        try:
-            return convert(text)
-        except ValueError:
-            pass
     return text
 
 
@@ -140,7 +130,7 @@ def from_voc(directory: PathLike) -> DatasetTables:
                     record=record,
                 )
             attributes = {
-                child.tag: _scalar(child.text.strip())
+                child.tag: number_or_text(child.text.strip())
                 for child in obj
                 if child.tag not in _OBJECT_FIELDS
                 and len(child) == 0

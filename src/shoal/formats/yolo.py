@@ -59,6 +59,7 @@ from shoal.formats._rows import (
     image_size_from_file,
     image_sizes_argument,
     labels_by_frame,
+    number_or_text,
     option,
     parse_class_index,
     parse_number,
@@ -66,6 +67,7 @@ from shoal.formats._rows import (
     remembered,
     sorted_files,
     token_lines,
+    token_rows,
 )
 from shoal.tables import DatasetTables, InferenceTables
 
@@ -129,12 +131,7 @@ def _scalar(text: str, source: str, record: str) -> Any:
         return None
     if text in {"true", "True", "false", "False"}:
         return text in {"true", "True"}
-    for convert in (int, float):
-        try:
-            return convert(text)
-        except ValueError:
-            pass
-    return text
+    return number_or_text(text)
 
 
 def _value(text: str, source: str, record: str) -> Any:
@@ -290,15 +287,13 @@ def _read_label_file(
     labels: LabelRows,
 ) -> None:
     source = os.fspath(path)
-    for number, tokens in token_lines(path):
-        record = f"line {number}"
-        if len(tokens) != 5:
-            hint = " (segmentation polygons are not supported)" if len(tokens) > 6 else ""
-            raise InputError(
-                f"has {len(tokens)} columns, expected 5: class xc yc w h{hint}",
-                source=source,
-                record=record,
-            )
+    rows = token_rows(
+        path,
+        5,
+        "class xc yc w h",
+        lambda count: " (segmentation polygons are not supported)" if count > 6 else "",
+    )
+    for number, record, tokens in rows:
         labels.add(
             f"{frame_id}:{number}",
             frame_id,
@@ -459,15 +454,13 @@ def from_yolo_predictions(
                 f"no image size for frame {frame_id!r}: pass {option('image_sizes')}",
                 source=source,
             )
-        for number, tokens in token_lines(path):
-            record = f"line {number}"
-            if len(tokens) != 6:
-                hint = " (save predictions with save_conf=True)" if len(tokens) == 5 else ""
-                raise InputError(
-                    f"has {len(tokens)} columns, expected 6: class xc yc w h conf{hint}",
-                    source=source,
-                    record=record,
-                )
+        rows = token_rows(
+            path,
+            6,
+            "class xc yc w h conf",
+            lambda count: " (save predictions with save_conf=True)" if count == 5 else "",
+        )
+        for number, record, tokens in rows:
             predictions.add(
                 f"{frame_id}:{number}",
                 frame_id,
