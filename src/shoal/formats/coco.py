@@ -235,6 +235,18 @@ def _id_text(value: Any) -> str:
     return f'"{value}"' if isinstance(value, str | np.str_) else str(value)
 
 
+def _record_id_problem(field: str, value: Any, earlier_kind: type | None) -> str | None:
+    """Why ``value`` cannot be a record's ``field``: an id is a 64-bit integer or a string,
+    of the same kind as the ids before it (``earlier_kind``, None for the first)."""
+    if type(value) not in (int, str) or (type(value) is int and not -(2**63) <= value < 2**63):
+        return f"{field} {_describe(value)} must be an integer or a string"
+    if earlier_kind is not None and type(value) is not earlier_kind:
+        what = "a string" if type(value) is str else "an integer"
+        others = "integers" if type(value) is str else "strings"
+        return f"{field} {_id_text(value)} is {what} but earlier ids are {others}"
+    return None
+
+
 def _kind_word(kind: str) -> str:
     return "strings" if kind in "US" else "integers"
 
@@ -683,17 +695,14 @@ def _annotation_columns_per_record(annotations: list[Any], name: str | None) -> 
             if "id" not in annotation:
                 raise fail('missing "id" (other annotations have one)')
             ann_id = annotation["id"]
-            if type(ann_id) not in (int, str) or (
+            # The usual record passes on the first test; the reason is worked out once.
+            if type(ann_id) is not id_kind or (
                 type(ann_id) is int and not -(2**63) <= ann_id < 2**63
             ):
-                raise fail(f"annotation id {_describe(ann_id)} must be an integer or a string")
-            if id_kind is not None and type(ann_id) is not id_kind:
-                what = "a string" if type(ann_id) is str else "an integer"
-                others = "integers" if type(ann_id) is str else "strings"
-                raise fail(
-                    f"annotation id {_id_text(ann_id)} is {what} but earlier ids are {others}"
-                )
-            id_kind = type(ann_id)
+                problem = _record_id_problem("annotation id", ann_id, id_kind)
+                if problem is not None:
+                    raise fail(problem)
+                id_kind = type(ann_id)
             ann_ids.append(ann_id)
         image_ids.append(annotation["image_id"])
         class_ids.append(category)
@@ -1102,15 +1111,14 @@ def _result_columns_per_record(
                     'missing "bbox", and "segmentation" is not an RLE mask to derive it from'
                 )
         image_id = record["image_id"]
-        if type(image_id) not in (int, str) or (
+        # The usual record passes on the first test; the reason is worked out once.
+        if type(image_id) is not id_kind or (
             type(image_id) is int and not -(2**63) <= image_id < 2**63
         ):
-            raise fail(f"image_id {_describe(image_id)} must be an integer or a string")
-        if id_kind is not None and type(image_id) is not id_kind:
-            what = "a string" if type(image_id) is str else "an integer"
-            others = "integers" if type(image_id) is str else "strings"
-            raise fail(f"image_id {_id_text(image_id)} is {what} but earlier ids are {others}")
-        id_kind = type(image_id)
+            problem = _record_id_problem("image_id", image_id, id_kind)
+            if problem is not None:
+                raise fail(problem)
+            id_kind = type(image_id)
         category = record["category_id"]
         if type(category) is not int or not -(2**63) <= category < 2**63:
             raise fail(f"category_id {_describe(category)} must be an integer")
