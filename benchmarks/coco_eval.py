@@ -42,20 +42,8 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
 ENGINES = ("shoal", "pycocotools", "faster-coco-eval")
-STAT_NAMES = (
-    "AP",
-    "AP50",
-    "AP75",
-    "APs",
-    "APm",
-    "APl",
-    "AR1",
-    "AR10",
-    "AR100",
-    "ARs",
-    "ARm",
-    "ARl",
-)
+# The 12 stat names are shoal.COCO_STAT_NAMES, imported where they are used: a child
+# measuring another engine must not import Shoal (its time and memory would count).
 IOU_GRID = tuple(round(0.5 + 0.05 * i, 2) for i in range(10))
 
 
@@ -113,7 +101,7 @@ def _eval_shoal(gt: str, dt: str, queries: int) -> tuple[list[float], dict[str, 
     with contextlib.redirect_stdout(io.StringIO()):
         ev = shoal.evaluate_detections(gt, dt)
         summary = ev.coco_summary().to_dict()
-    stats = [float(summary[name]) for name in STAT_NAMES]
+    stats = [float(summary[name]) for name in shoal.COCO_STAT_NAMES]
     extra: dict[str, Any] = {}
     if queries > 0:
         rng = random.Random(0)
@@ -262,6 +250,8 @@ def fmt(value: float | None, spec: str, missing: str = "—") -> str:
 
 
 def render(size: str, meta: dict[str, Any], results: dict[str, EngineResult], repeat: int) -> str:
+    from shoal import COCO_STAT_NAMES
+
     lines = [
         f"## COCO bbox evaluation, size {size} "
         f"({meta.get('images', '?')} images, {meta.get('annotations', '?')} GT, "
@@ -304,7 +294,7 @@ def render(size: str, meta: dict[str, Any], results: dict[str, EngineResult], re
     if with_stats:
         lines += ["", "| stat | " + " | ".join(with_stats) + " |"]
         lines.append("|---|" + "---:|" * len(with_stats))
-        for i, stat in enumerate(STAT_NAMES):
+        for i, stat in enumerate(COCO_STAT_NAMES):
             row = " | ".join(f"{r.stats[i]:.6f}" for r in with_stats.values() if r.stats)
             lines.append(f"| {stat} | {row} |")
 
@@ -325,6 +315,8 @@ def render(size: str, meta: dict[str, Any], results: dict[str, EngineResult], re
 
 
 def main(argv: list[str] | None = None) -> int:
+    from shoal import COCO_STAT_NAMES
+
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -400,7 +392,7 @@ def main(argv: list[str] | None = None) -> int:
                 name: {**asdict(res), "time_s": res.time_s, "peak_mb": res.peak_mb}
                 for name, res in results.items()
             },
-            "stat_names": STAT_NAMES,
+            "stat_names": COCO_STAT_NAMES,
             "timing": "wall clock in the parent around a fresh subprocess per run; median",
             "memory": "child's own VmHWM (fallback ru_maxrss); MB = 1e6 bytes; max over runs",
             "environment": {

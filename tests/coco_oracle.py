@@ -12,22 +12,12 @@ from typing import Any
 
 import numpy as np
 
+from shoal import COCO_STAT_NAMES
 from shoal.engine.detection.annotations import Classes, GroundTruth, Predictions
 
-STAT_NAMES = (
-    "AP",
-    "AP50",
-    "AP75",
-    "APs",
-    "APm",
-    "APl",
-    "AR1",
-    "AR10",
-    "AR100",
-    "ARs",
-    "ARm",
-    "ARl",
-)
+# Shoal's names for pycocotools' 12 stats, in its order; test_detection_coco pins the
+# order against pycocotools' own printout.
+STAT_NAMES = COCO_STAT_NAMES
 
 
 def pycocotools_eval(gt: dict[str, Any], dt: list[dict[str, Any]]) -> Any:

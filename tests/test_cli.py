@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from shoal import COCO_STAT_NAMES
 from shoal.cli import main
 
 from conftest import validation_folder
@@ -44,20 +45,7 @@ def test_eval_prints_tables_and_writes_json(tmp_path, capsys):
     assert "micro avg" in printed and "Largest confusions" in printed
     result = json.loads(out.read_text())
     assert result["coco"]["AP"] == pytest.approx(FAKE100_AP, abs=1e-12)
-    assert list(result["coco"]) == [
-        "AP",
-        "AP50",
-        "AP75",
-        "APs",
-        "APm",
-        "APl",
-        "AR1",
-        "AR10",
-        "AR100",
-        "ARs",
-        "ARm",
-        "ARl",
-    ]
+    assert list(result["coco"]) == list(COCO_STAT_NAMES)
     rows = {row["label"]: row for row in result["report"]["classes"]}
     assert rows["person"]["support"] == 250
     assert result["settings"] == {"conf": 0.3, "iou": 0.5, "protocol": "coco"}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 
 import numpy as np
@@ -45,6 +47,18 @@ def test_cocoapi_fake100_bbox_published_values():
     # The official 3-decimal printout as well.
     official = [0.505, 0.697, 0.573, 0.586, 0.519, 0.501, 0.387, 0.594, 0.595, 0.640, 0.566, 0.564]
     assert [round(stats[n], 3) for n in STAT_NAMES] == official
+
+
+def test_summary_printout_is_pycocotools_printout():
+    """The 12 stats print in pycocotools' order with its titles, which pins the order
+    of COCO_STAT_NAMES that the other tests take from Shoal."""
+    gt = load("cocoapi-val2014-fake100", "instances_val2014_100.json")
+    dt = load("cocoapi-val2014-fake100", "instances_val2014_fakebbox100_results.json")
+    oracle = pycocotools_eval(gt, dt)
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        oracle.summarize()
+    assert str(evaluate(*to_columns(gt, dt)).coco_summary()) == printed.getvalue().rstrip("\n")
 
 
 def test_cocoapi_fake100_per_class_matches_pycocotools():
