@@ -12,37 +12,9 @@ the remote one unchanged (the tree is in :mod:`shoal.errors`). Needs httpx
 (``pip install 'shoal[client]'``); ``import shoal`` works without it. See docs/client.md.
 """
 
+from shoal.client import _errors
 from shoal.client._client import ALL_FRAMES, DEFAULT_CHUNK_ROWS, UNSET, Client
-from shoal.client._errors import (
-    APIError,
-    AuthenticationError,
-    BadRequest,
-    ClientError,
-    Conflict,
-    ConnectionFailed,
-    NotFound,
-    PayloadTooLarge,
-    PermissionDenied,
-    ProtocolError,
-    ServerError,
-    UsageError,
-)
+from shoal.client._errors import *  # noqa: F403 (its __all__ is every error a caller may catch)
 
-__all__ = [
-    "ALL_FRAMES",
-    "DEFAULT_CHUNK_ROWS",
-    "UNSET",
-    "APIError",
-    "AuthenticationError",
-    "BadRequest",
-    "Client",
-    "ClientError",
-    "Conflict",
-    "ConnectionFailed",
-    "NotFound",
-    "PayloadTooLarge",
-    "PermissionDenied",
-    "ProtocolError",
-    "ServerError",
-    "UsageError",
-]
+__all__ = ["ALL_FRAMES", "DEFAULT_CHUNK_ROWS", "UNSET", "Client"]
+__all__ += _errors.__all__

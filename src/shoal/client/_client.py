@@ -30,6 +30,7 @@ from shoal.client._errors import (
 )
 from shoal.engine.detection.metrics import CocoSummary
 from shoal.engine.metrics import ClassificationReport, ConfusionMatrix, PRCurve, ThresholdChoice
+from shoal.errors import InputError
 
 if TYPE_CHECKING:
     import httpx
@@ -943,13 +944,11 @@ def _element(element: Any) -> dict[str, Any]:
 
 
 def _tables(data: Any, kind: type[Tables], expected: str) -> Tables:
-    """``data`` as ``kind`` (``DatasetTables`` or ``InferenceTables``): the tables
-    themselves, or what the SDK builder's ``to_tables()`` gives."""
-    if isinstance(data, kind):
-        return data
-    to_tables = getattr(data, "to_tables", None)
-    if callable(to_tables):
-        tables = to_tables()
-        if isinstance(tables, kind):
-            return tables
-    raise UsageError(f"expected {expected}, got {type(data).__name__}")
+    """``data`` as ``kind``, as the local store takes it (``shoal.sdk``'s rule); data of
+    another kind is the caller's mistake, found before any request: ``UsageError``."""
+    from shoal.sdk._as_tables import as_tables
+
+    try:
+        return as_tables(data, kind, expected)
+    except InputError as error:
+        raise UsageError(str(error)) from None

@@ -39,7 +39,6 @@ __all__ = [
     "ProtocolError",
     "ServerError",
     "UsageError",
-    "error_for_status",
 ]
 
 

@@ -25,7 +25,7 @@ from sklearn.neural_network import MLPClassifier  # type: ignore[import-untyped]
 
 from shoal.demo._images import fresh_image_folder, write_grayscale_png
 from shoal.demo._progress import StepCounter
-from shoal.demo._regression import thresholds_between
+from shoal.demo._regression import create_split_segments
 from shoal.demo._splits import assign_splits
 from shoal.engine.evaluation import Evaluation
 from shoal.store import Project, Store
@@ -129,10 +129,6 @@ def _inference_tables(model: _Model, frame_ids: list[str]) -> InferenceTables:
     return InferenceTables.build(predictions, embeddings)
 
 
-def _test_scores(evaluation: Evaluation, conf: float, test: list[str]) -> dict[str, float]:
-    return evaluation.report(conf, frames=test).averages()["macro avg"]
-
-
 def build_digits(store: Store, image_folder: Path, steps: StepCounter, scale: float) -> Project:
     """Create the digits project (the caller removed any previous one)."""
     bunch = load_digits()
@@ -188,16 +184,9 @@ def build_digits(store: Store, image_folder: Path, steps: StepCounter, scale: fl
         evaluations.append(inference_set.evaluate())
         steps.step()
 
-    split_frames = {name: [frame_ids[i] for i in rows] for name, rows in splits.items()}
-    for name, ids in split_frames.items():
-        dataset.create_segment(name, type="split", frames=ids)
-    test = split_frames["test"]
-    conf = project.default_conf
-    weaker, stronger = (_test_scores(e, conf, test) for e in evaluations)
-    dataset.create_segment(
-        "test regression", type="regression_test", frames=test,
-        **thresholds_between(stronger, weaker),
-    )  # fmt: skip
+    create_split_segments(
+        dataset, frame_ids, splits, evaluations, project.default_conf, project.default_iou
+    )
     faint_cut = float(np.round(np.quantile(ink, 0.2)))
     dataset.create_segment("faint digits", type="scenario", query=f"ink < {faint_cut:g}")
     thick_cut = float(np.round(np.quantile(stroke_width, 0.8), 1))

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from typing import TypedDict
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, TypedDict
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
+    from shoal.engine.evaluation import Evaluation
+    from shoal.store import Dataset
 
 
 class RegressionThresholds(TypedDict):
@@ -33,3 +40,28 @@ def thresholds_between(
     return RegressionThresholds(
         precision=between("precision"), recall=between("recall"), f1_score=between("f1-score")
     )
+
+
+def create_split_segments(
+    dataset: Dataset,
+    frame_ids: Sequence[str],
+    splits: Mapping[str, NDArray[np.int64]],
+    evaluations: Sequence[Evaluation],
+    conf: float,
+    iou: float,
+) -> None:
+    """One ``split`` segment per split (row indices into ``frame_ids``), then the "test
+    regression" segment whose thresholds lie between the two models' ``evaluations``
+    (weaker first) on the test split at (``conf``, ``iou``)."""
+    split_frames = {name: [frame_ids[i] for i in rows] for name, rows in splits.items()}
+    for name, ids in split_frames.items():
+        dataset.create_segment(name, type="split", frames=ids)
+    test = split_frames["test"]
+    weaker, stronger = (
+        evaluation.report(conf, iou, frames=test).averages()["macro avg"]
+        for evaluation in evaluations
+    )
+    dataset.create_segment(
+        "test regression", type="regression_test", frames=test,
+        **thresholds_between(stronger, weaker),
+    )  # fmt: skip

@@ -19,7 +19,7 @@ from shoal.demo._detectors import (
 )
 from shoal.demo._images import fresh_image_folder, write_grayscale_png
 from shoal.demo._progress import StepCounter
-from shoal.demo._regression import thresholds_between
+from shoal.demo._regression import create_split_segments
 from shoal.demo._scenes import (
     BARELY_VISIBLE,
     HEAVILY_OCCLUDED,
@@ -183,18 +183,9 @@ def build_shapes(store: Store, image_folder: Path, steps: StepCounter, scale: fl
         evaluations.append(inference_set.evaluate())
         steps.step()
 
-    split_frames = {name: [frame_ids[i] for i in rows] for name, rows in splits.items()}
-    for name, ids in split_frames.items():
-        dataset.create_segment(name, type="split", frames=ids)
-    test = split_frames["test"]
-    weaker, stronger = (
-        e.report(project.default_conf, project.default_iou, frames=test).averages()["macro avg"]
-        for e in evaluations
+    create_split_segments(
+        dataset, frame_ids, splits, evaluations, project.default_conf, project.default_iou
     )
-    dataset.create_segment(
-        "test regression", type="regression_test", frames=test,
-        **thresholds_between(stronger, weaker),
-    )  # fmt: skip
     scenarios = {
         "cluttered": "clutter > 0.6",
         "occluded": "occlusion = true",

@@ -15,7 +15,7 @@ import duckdb
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 from fastapi.responses import FileResponse, RedirectResponse
 
 from shoal.errors import InputError
@@ -36,7 +36,7 @@ from shoal.server._routes_entities import (
     get_dataset,
     get_project,
 )
-from shoal.server._state import ServerState, state
+from shoal.server._state import ServerState, State
 from shoal.store import Dataset
 from shoal.tables import (
     EMBEDDINGS_SCHEMA,
@@ -50,7 +50,6 @@ from shoal.tables import (
 __all__ = ["router"]
 
 router = APIRouter()
-State = Annotated[ServerState, Depends(state)]
 UploadId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="from POST /uploads")]
 TABLES = ("frames", "labels", "predictions", "embeddings")
 _SCHEMAS = {

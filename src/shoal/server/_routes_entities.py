@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Response
+from fastapi import APIRouter, Path, Response
 
 from shoal.server._errors import ApiError
 from shoal.server._models import (
@@ -22,13 +22,12 @@ from shoal.server._models import (
     SegmentOut,
     SegmentUpdate,
 )
-from shoal.server._state import ServerState, state
+from shoal.server._state import ServerState, State
 from shoal.store import ALL_FRAMES, Dataset, InferenceSet, IssueElement, Project
 
 __all__ = ["dataset_out", "get_dataset", "get_inference_set", "get_project", "router"]
 
 router = APIRouter()
-State = Annotated[ServerState, Depends(state)]
 ProjectName = Annotated[str, Path(description="project name")]
 DatasetName = Annotated[str, Path(description="dataset name")]
 SetName = Annotated[str, Path(description="inference set name")]

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
 from shoal.engine.metrics import BACKGROUND
 from shoal.server._errors import ApiError
@@ -28,13 +28,12 @@ from shoal.server._routes_entities import (
     SetName,
     get_dataset,
 )
-from shoal.server._state import ServerState, state
+from shoal.server._state import ServerState, State
 from shoal.store import ALL_FRAMES, Dataset, Include, Project, Segment
 
 __all__ = ["router"]
 
 router = APIRouter()
-State = Annotated[ServerState, Depends(state)]
 ConfParam = Annotated[
     str | None,
     Query(

@@ -6,16 +6,16 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Depends, Request
 
 from shoal.errors import NotFoundError
 from shoal.server._auth import KeyRing
 from shoal.server._errors import ApiError
 from shoal.store import ALL_FRAMES, Dataset, Segment, Store
 
-__all__ = ["SegmentLookup", "ServerState", "state"]
+__all__ = ["SegmentLookup", "ServerState", "State", "state"]
 
 
 class SegmentLookup:
@@ -59,3 +59,7 @@ def state(request: Request) -> ServerState:
     value = request.app.state.shoal
     assert isinstance(value, ServerState)
     return value
+
+
+# The server's state as a route parameter (``s: State``), injected by FastAPI.
+State = Annotated[ServerState, Depends(state)]

@@ -26,6 +26,7 @@ from shoal.analysis import Comparison, SegmentResult, SegmentSpec, compare, eval
 from shoal.engine.detection.annotations import Classes
 from shoal.engine.metrics import Outcomes
 from shoal.errors import ConflictError, InputError, NotFoundError, ShoalError
+from shoal.sdk._as_tables import as_tables
 from shoal.store._classes import ClassInfo, ClassSpec, add_classes
 from shoal.store._evaluations import StoredEvaluation, build_evaluation
 from shoal.store._metrics import Include, Metrics, compute_metrics, outcomes_at
@@ -225,7 +226,9 @@ class Project(_Entity):
         from. Classes the labels use join the project's class map.
         """
         check_name(name, "dataset")
-        tables = _as_dataset_tables(data)
+        tables = as_tables(
+            data, DatasetTables, "a labeled dataset (DatasetTables or LabeledDataset)"
+        )
         if self.task == "detection":
             _require_boxes(tables.labels, "label")
         else:
@@ -301,29 +304,11 @@ def _source_classes(tables: DatasetTables) -> list[ClassSpec]:
     return [{"name": name, "id": ids[name]} if name in ids else name for name in tables.class_names]
 
 
-def _as_dataset_tables(data: Any) -> DatasetTables:
-    if isinstance(data, DatasetTables):
-        return data
-    to_tables = getattr(data, "to_tables", None)
-    if callable(to_tables):
-        tables = to_tables()
-        if isinstance(tables, DatasetTables):
-            return tables
-    raise InputError(
-        f"expected a labeled dataset (DatasetTables or LabeledDataset), got {type(data).__name__}"
-    )
-
-
 def _as_inference_tables(data: Any, frame_ids: pa.ChunkedArray) -> InferenceTables:
     if isinstance(data, InferenceTables):
         return InferenceTables.build(data.predictions, data.embeddings, frame_ids=frame_ids)
-    to_tables = getattr(data, "to_tables", None)
-    if callable(to_tables):
-        tables = to_tables(frame_ids=frame_ids)
-        if isinstance(tables, InferenceTables):
-            return tables
-    raise InputError(
-        f"expected inferences (InferenceTables or Inferences), got {type(data).__name__}"
+    return as_tables(
+        data, InferenceTables, "inferences (InferenceTables or Inferences)", frame_ids=frame_ids
     )
 
 
