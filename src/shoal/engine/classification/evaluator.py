@@ -21,7 +21,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from shoal._types import ConfDescription, Confidence, Task
 from shoal.engine import metrics as m
-from shoal.engine._messages import shown
+from shoal.engine._frame_index import FrameIndex
 from shoal.engine.classification import kernels
 from shoal.engine.classification.annotations import Classifications, ClassLabels
 from shoal.engine.metrics import (
@@ -90,8 +90,7 @@ class ClassificationEvaluation:
     def __init__(self, data: Classifications) -> None:
         self.data = data
         self._correct = data.truth == data.predicted
-        self._frame_order = np.argsort(data.frame_ids, kind="stable")
-        self._sorted_frame_ids = data.frame_ids[self._frame_order]
+        self._frame_index = FrameIndex(data.frame_ids)
         self._confidence_order = np.argsort(-data.confidence, kind="stable")
         self._true_rank = (
             None if data.scores is None else kernels.true_class_rank(data.scores, data.truth)
@@ -158,24 +157,7 @@ class ClassificationEvaluation:
     # --------------------------------------------------------------- selection
     def _frame_mask(self, frames: Iterable[Any] | None) -> NDArray[np.bool_] | None:
         """Row mask of the selected frames; None means every frame."""
-        if frames is None:
-            return None
-        wanted = np.asarray(
-            frames if isinstance(frames, np.ndarray | list | tuple) else list(frames)
-        )
-        mask = np.zeros(len(self), bool)
-        if wanted.size == 0:
-            return mask
-        ids = self._sorted_frame_ids
-        if ids.size == 0 or (wanted.dtype.kind in "iu") != (ids.dtype.kind in "iu"):
-            raise InputError(f"unknown frame id {shown(wanted[0])}", record=0)
-        position = np.minimum(np.searchsorted(ids, wanted), ids.size - 1)
-        found = ids[position] == wanted
-        if not found.all():
-            bad = int(np.flatnonzero(~found)[0])
-            raise InputError(f"unknown frame id {shown(wanted[bad])}", record=bad)
-        mask[self._frame_order[position]] = True
-        return mask
+        return None if frames is None else self._frame_index.mask(frames)
 
     def _class_thresholds(self, conf: Confidence) -> NDArray[np.float64]:
         return per_class_thresholds(conf, len(self.labels), self.classes.resolve)

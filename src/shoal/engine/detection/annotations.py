@@ -35,6 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from shoal.engine._frame_index import FrameIndex
 from shoal.engine._messages import shown
 from shoal.errors import InputError
 
@@ -164,18 +165,7 @@ def _index_column(values: ArrayLike | None, n: int, what: str) -> NDArray[np.int
 
 def _frame_index(frame_ids: NDArray[np.generic], frames: ArrayLike, what: str) -> NDArray[np.int32]:
     wanted = _as_ids(frames, f"{what} frame ids")
-    if wanted.size == 0:
-        return np.zeros(0, np.int32)
-    if frame_ids.size == 0 or wanted.dtype.kind != frame_ids.dtype.kind:
-        raise InputError(f"unknown frame id {shown(wanted[0])}", record=0)
-    order = np.argsort(frame_ids, kind="stable")
-    sorted_ids = frame_ids[order]
-    pos = np.minimum(np.searchsorted(sorted_ids, wanted), len(sorted_ids) - 1)
-    found = sorted_ids[pos] == wanted
-    if not found.all():
-        bad = int(np.flatnonzero(~found)[0])
-        raise InputError(f"unknown frame id {shown(wanted[bad])}", record=bad)
-    return order[pos].astype(np.int32)
+    return FrameIndex(frame_ids).positions(wanted).astype(np.int32)
 
 
 @dataclass(frozen=True, slots=True, eq=False)

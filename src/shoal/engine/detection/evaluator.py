@@ -21,6 +21,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from shoal._types import ConfDescription, Confidence, Task
 from shoal.engine import metrics as m
+from shoal.engine._frame_index import FrameIndex
 from shoal.engine._messages import shown
 from shoal.engine.detection import kernels
 from shoal.engine.detection.annotations import Classes, GroundTruth, Predictions
@@ -283,8 +284,7 @@ class DetectionEvaluation:
         self._every_gt = np.ones(len(gt), bool)
         self._every_dt.flags.writeable = self._every_gt.flags.writeable = False
         self._cache: dict[tuple[Any, ...], NDArray[Any]] = {}
-        self._frame_sort = np.argsort(gt.frame_ids, kind="stable")
-        self._sorted_frame_ids = gt.frame_ids[self._frame_sort]
+        self._frame_index = FrameIndex(gt.frame_ids)
 
     def _set_kept(self, kept: _Kept) -> None:
         self._kept = kept
@@ -349,21 +349,7 @@ class DetectionEvaluation:
 
     # --------------------------------------------------------------- selection
     def _frame_mask(self, frames: Iterable[Any] | None) -> NDArray[np.bool_]:
-        if frames is None:
-            return self._all_frames
-        wanted = np.asarray(list(frames))
-        mask = np.zeros(self.ground_truth.num_frames, bool)
-        if wanted.size == 0:
-            return mask
-        ids = self._sorted_frame_ids
-        if ids.size == 0 or (wanted.dtype.kind in "iu") != (ids.dtype.kind in "iu"):
-            raise InputError(f"unknown frame id {shown(wanted[0])}")
-        pos = np.minimum(np.searchsorted(ids, wanted), ids.size - 1)
-        found = ids[pos] == wanted
-        if not found.all():
-            raise InputError(f"unknown frame id {shown(wanted[~found][0])}")
-        mask[self._frame_sort[pos]] = True
-        return mask
+        return self._all_frames if frames is None else self._frame_index.mask(frames)
 
     def _selection(
         self, frames: Iterable[Any] | None
