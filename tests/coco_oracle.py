@@ -1,4 +1,5 @@
-"""Run pycocotools on in-memory COCO data, and turn the same data into Shoal columns.
+"""Run pycocotools on in-memory COCO data, and turn the same data into Shoal columns
+and tables.
 
 Tests use pycocotools as the oracle: whatever it says for a dataset, Shoal must say.
 """
@@ -11,9 +12,11 @@ import io
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 
 from shoal import COCO_STAT_NAMES
 from shoal.engine.detection.annotations import Classes, GroundTruth, Predictions
+from shoal.tables import DatasetTables, InferenceTables
 
 # Shoal's names for pycocotools' 12 stats, in its order; test_detection_coco pins the
 # order against pycocotools' own printout.
@@ -75,6 +78,60 @@ def to_columns(gt: dict[str, Any], dt: list[dict[str, Any]]) -> tuple[GroundTrut
         ids=[d.get("id", i + 1) for i, d in enumerate(dt)],
     )
     return ground_truth, predictions
+
+
+def _box_columns(records: list[dict[str, Any]]) -> dict[str, list[float]]:
+    """``x``, ``y``, ``width``, ``height`` columns of COCO records' ``bbox``."""
+    return {
+        name: [float(r["bbox"][i]) for r in records]
+        for i, name in enumerate(("x", "y", "width", "height"))
+    }
+
+
+def coco_tables(
+    gt: dict[str, Any], dt: list[dict[str, Any]]
+) -> tuple[DatasetTables, InferenceTables]:
+    """Shoal tables for a COCO dict and results list (string ids, names as classes; a
+    frame has a "weather" metadata column), built column by column, not by Shoal's
+    COCO reader."""
+    names = {c["id"]: c["name"] for c in gt["categories"]}
+    frames = pa.table(
+        {
+            "frame_id": [str(i["id"]) for i in gt["images"]],
+            "width": [i.get("width", 640) for i in gt["images"]],
+            "height": [i.get("height", 480) for i in gt["images"]],
+            "weather": ["rain" if i["id"] % 3 == 0 else "sun" for i in gt["images"]],
+        }
+    )
+    anns = gt["annotations"]
+    labels = pa.table(
+        {
+            "label_id": [str(a["id"]) for a in anns],
+            "frame_id": [str(a["image_id"]) for a in anns],
+            "class_name": [names[a["category_id"]] for a in anns],
+            **_box_columns(anns),
+            "area": [float(a["area"]) for a in anns],
+            "iscrowd": [bool(a["iscrowd"]) for a in anns],
+        }
+    )
+    predictions = pa.table(
+        {
+            "frame_id": [str(d["image_id"]) for d in dt],
+            "class_name": [names[d["category_id"]] for d in dt],
+            **_box_columns(dt),
+            "confidence": [float(d["score"]) for d in dt],
+        }
+    )
+    dataset = DatasetTables.build(frames, labels)
+    return dataset, InferenceTables.build(predictions, frame_ids=dataset.frames.column("frame_id"))
+
+
+def coco_sample(
+    *, seed: int, num_images: int
+) -> tuple[dict[str, Any], list[dict[str, Any]], DatasetTables, InferenceTables]:
+    """A :func:`random_coco` dataset and results, and their :func:`coco_tables`."""
+    gt, dt = random_coco(np.random.default_rng(seed), num_images=num_images)
+    return gt, dt, *coco_tables(gt, dt)
 
 
 def random_coco(

@@ -7,9 +7,8 @@ import pytest
 
 from shoal.store import ALL_FRAMES, Store
 from shoal.tables import InferenceTables
-from test_store import coco_tables
 
-from coco_oracle import random_coco
+from coco_oracle import coco_tables, random_coco
 
 
 @pytest.fixture

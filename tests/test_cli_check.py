@@ -11,9 +11,8 @@ import pytest
 
 from shoal.store import Store
 from shoal.tables import InferenceTables
-from test_store import coco_tables
 
-from coco_oracle import random_coco
+from coco_oracle import coco_tables, random_coco
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:

@@ -12,9 +12,8 @@ import pytest
 from shoal.cli import main
 from shoal.store import Store
 from test_cli_segments import table_row
-from test_store import coco_tables
 
-from coco_oracle import random_coco
+from coco_oracle import coco_tables, random_coco
 
 
 @pytest.fixture

@@ -13,9 +13,8 @@ import pytest
 
 from shoal.cli import main
 from shoal.store import Store
-from test_store import coco_tables
 
-from coco_oracle import random_coco
+from coco_oracle import coco_tables, random_coco
 
 
 def run_cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:

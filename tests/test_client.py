@@ -49,9 +49,8 @@ from shoal.sdk import Inferences, InferencesFrame, LabeledDataset, LabeledFrame 
 from shoal.server import create_app  # noqa: E402
 from shoal.store import Store  # noqa: E402
 from shoal.tables import LABELS_SCHEMA, DatasetTables, InferenceTables  # noqa: E402
-from test_store import coco_tables  # noqa: E402
 
-from coco_oracle import random_coco  # noqa: E402
+from coco_oracle import coco_tables, random_coco  # noqa: E402
 
 RW_KEY = "rw-key-0123456789abcdef"
 RO_KEY = "ro-key-0123456789abcdef"

@@ -17,53 +17,12 @@ from shoal.errors import InputError, ShoalError
 from shoal.store import ALL_FRAMES, IssueElement, Store
 from shoal.tables import DatasetTables, InferenceTables
 
-from coco_oracle import random_coco, to_columns
-
-
-def coco_tables(gt: dict, dt: list) -> tuple[DatasetTables, InferenceTables]:
-    """Shoal tables for a COCO dict and results list (string ids, names as classes)."""
-    names = {c["id"]: c["name"] for c in gt["categories"]}
-    frames = pa.table(
-        {
-            "frame_id": [str(i["id"]) for i in gt["images"]],
-            "width": [i.get("width", 640) for i in gt["images"]],
-            "height": [i.get("height", 480) for i in gt["images"]],
-            "weather": ["rain" if i["id"] % 3 == 0 else "sun" for i in gt["images"]],
-        }
-    )
-    anns = gt["annotations"]
-    labels = pa.table(
-        {
-            "label_id": [str(a["id"]) for a in anns],
-            "frame_id": [str(a["image_id"]) for a in anns],
-            "class_name": [names[a["category_id"]] for a in anns],
-            "x": [float(a["bbox"][0]) for a in anns],
-            "y": [float(a["bbox"][1]) for a in anns],
-            "width": [float(a["bbox"][2]) for a in anns],
-            "height": [float(a["bbox"][3]) for a in anns],
-            "area": [float(a["area"]) for a in anns],
-            "iscrowd": [bool(a["iscrowd"]) for a in anns],
-        }
-    )
-    predictions = pa.table(
-        {
-            "frame_id": [str(d["image_id"]) for d in dt],
-            "class_name": [names[d["category_id"]] for d in dt],
-            "x": [float(d["bbox"][0]) for d in dt],
-            "y": [float(d["bbox"][1]) for d in dt],
-            "width": [float(d["bbox"][2]) for d in dt],
-            "height": [float(d["bbox"][3]) for d in dt],
-            "confidence": [float(d["score"]) for d in dt],
-        }
-    )
-    dataset = DatasetTables.build(frames, labels)
-    return dataset, InferenceTables.build(predictions, frame_ids=dataset.frames.column("frame_id"))
+from coco_oracle import coco_sample, to_columns
 
 
 @pytest.fixture
 def sample():
-    gt, dt = random_coco(np.random.default_rng(21), num_images=10)
-    return gt, dt, *coco_tables(gt, dt)
+    return coco_sample(seed=21, num_images=10)
 
 
 def snapshot(home: Path) -> tuple[list, list[str]]:
@@ -169,7 +128,7 @@ WRITER = textwrap.dedent(
     sys.path.insert(0, {tests!r})
     import numpy as np
     from coco_oracle import random_coco
-    from test_store import coco_tables
+    from coco_oracle import coco_tables
     from shoal.store import Store
     gt, dt = random_coco(np.random.default_rng(21), num_images=10)
     dataset, inferences = coco_tables(gt, dt)
@@ -220,7 +179,7 @@ def test_two_processes_on_one_home(tmp_path, sample):
         sys.path.insert(0, {str(Path(__file__).parent)!r})
         import numpy as np
         from coco_oracle import random_coco
-        from test_store import coco_tables
+        from coco_oracle import coco_tables
         from shoal.store import Store
         store = Store({str(tmp_path)!r})
         dataset = store.project("p").dataset("val")

@@ -24,15 +24,13 @@ from shoal.server import create_app
 from shoal.store import ALL_FRAMES, IssueElement, Store
 from shoal.store._evaluations import load_arrays
 from shoal.tables import DatasetTables, InferenceTables
-from test_store import coco_tables
 
-from coco_oracle import random_coco, to_columns
+from coco_oracle import coco_sample, random_coco, to_columns
 
 
 @pytest.fixture
 def sample():
-    gt, dt = random_coco(np.random.default_rng(5), num_images=10)
-    return gt, dt, *coco_tables(gt, dt)
+    return coco_sample(seed=5, num_images=10)
 
 
 def one_model(store: Store, dataset_tables, inference_tables):

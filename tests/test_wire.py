@@ -20,9 +20,8 @@ from shoal.engine.metrics import ClassificationReport, ConfusionMatrix, PRCurve,
 from shoal.errors import ConflictError, InputError, NotFoundError
 from shoal.store import Store
 from shoal.tables import DatasetTables, InferenceTables
-from test_store import coco_tables
 
-from coco_oracle import random_coco
+from coco_oracle import coco_tables, random_coco
 
 # Every key of the report's wire format and of scikit-learn's shape, as class names.
 COLLIDING = (
