@@ -97,6 +97,14 @@ def _operating_point(
     )
 
 
+def _answered_at(
+    project: Project, segment: str, conf: float | dict[str, float], iou: float
+) -> dict[str, Any]:
+    """Where an answer was computed: the segment and the operating point (``iou`` is null
+    for classification, which has none)."""
+    return {"segment": segment, "conf": conf, "iou": iou if project.task == "detection" else None}
+
+
 def _labels(s: ServerState, dataset: Dataset) -> list[str]:
     return [c.name for c in dataset.project.classes()]
 
@@ -148,12 +156,9 @@ def metrics(
         }
         for inference in sets
     ]
-    detection = owner.task == "detection"
     return {
         "dataset": dataset,
-        "segment": segment,
-        "conf": conf_value,
-        "iou": iou_value if detection else None,
+        **_answered_at(owner, segment, conf_value, iou_value),
         "results": results,
     }
 
@@ -289,13 +294,10 @@ def compare_inference_sets(
     comparison = first.compare(
         second, conf=conf_value, iou=iou_value, segment=_segment(s, found, segment)
     )
-    detection = found.project.task == "detection"
     return {
         "base": base,
         "other": other,
-        "segment": segment,
-        "conf": conf_value,
-        "iou": iou_value if detection else None,
+        **_answered_at(found.project, segment, conf_value, iou_value),
         **comparison.to_dict(),
         "cells": comparison.cells(),
     }
