@@ -9,6 +9,8 @@ from __future__ import annotations
 import contextlib
 import copy
 import io
+import json
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -132,6 +134,17 @@ def coco_sample(
     """A :func:`random_coco` dataset and results, and their :func:`coco_tables`."""
     gt, dt = random_coco(np.random.default_rng(seed), num_images=num_images)
     return gt, dt, *coco_tables(gt, dt)
+
+
+def write_coco_sample(
+    folder: Path, *, seed: int, num_images: int, results_file: str
+) -> tuple[dict[str, Any], list[dict[str, Any]], Path]:
+    """A :func:`random_coco` dataset written to ``folder/gt.json`` and its results to
+    ``folder/results_file``; returns both and the folder."""
+    gt, dt = random_coco(np.random.default_rng(seed), num_images=num_images)
+    (folder / "gt.json").write_text(json.dumps(gt))
+    (folder / results_file).write_text(json.dumps(dt))
+    return gt, dt, folder
 
 
 def random_coco(

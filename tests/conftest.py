@@ -1,7 +1,9 @@
-"""Shared fixtures: where the public validation material lives."""
+"""Shared fixtures and helpers: where the public validation material lives, and how a
+test runs the CLI in a fresh process."""
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -19,3 +21,16 @@ def validation_folder(name: str) -> Path:
     if not folder.is_dir():
         pytest.skip(f"public fixture folder {folder} is absent (it lives beside the checkout)")
     return folder
+
+
+def run_cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """``python -m shoal.cli ARGS`` in a fresh process, its output captured as text;
+    ``stdin`` is what it reads (nothing unless given)."""
+    return subprocess.run(
+        [sys.executable, "-m", "shoal.cli", *args],
+        capture_output=True,
+        text=True,
+        input=stdin,
+        stdin=None if stdin is not None else subprocess.DEVNULL,
+        check=False,
+    )

@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pyarrow as pa
 import pytest
 
 import shoal
 
-from coco_oracle import random_coco
+from coco_oracle import write_coco_sample
 
 
 @pytest.fixture
 def coco(tmp_path):
-    gt, dt = random_coco(np.random.default_rng(3), num_images=8)
-    (tmp_path / "gt.json").write_text(json.dumps(gt))
-    (tmp_path / "dt.json").write_text(json.dumps(dt))
-    return gt, dt, tmp_path
+    return write_coco_sample(tmp_path, seed=3, num_images=8, results_file="dt.json")
 
 
 def test_files_objects_tables_and_columns_give_the_same_evaluation(coco):

@@ -12,15 +12,9 @@ import pytest
 from shoal import COCO_STAT_NAMES
 from shoal.cli import main
 
-from conftest import validation_folder
+from conftest import run_cli, validation_folder
 
 FAKE100_AP = 0.5045806987249628
-
-
-def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "shoal.cli", *args], capture_output=True, text=True, check=False
-    )
 
 
 def test_eval_prints_tables_and_writes_json(tmp_path, capsys):

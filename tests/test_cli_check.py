@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 
 import numpy as np
@@ -13,12 +11,7 @@ from shoal.store import Store
 from shoal.tables import InferenceTables
 
 from coco_oracle import coco_tables, random_coco
-
-
-def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "shoal.cli", *args], capture_output=True, text=True
-    )
+from conftest import run_cli
 
 
 @pytest.fixture

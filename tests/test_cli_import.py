@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -12,22 +10,13 @@ import pytest
 from shoal.cli import main
 from shoal.store import Store
 
-from coco_oracle import pycocotools_stats, random_coco
-from conftest import validation_folder
-
-
-def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "shoal.cli", *args], capture_output=True, text=True
-    )
+from coco_oracle import pycocotools_stats, write_coco_sample
+from conftest import run_cli, validation_folder
 
 
 @pytest.fixture
 def coco_files(tmp_path):
-    gt, dt = random_coco(np.random.default_rng(17), num_images=12)
-    (tmp_path / "gt.json").write_text(json.dumps(gt))
-    (tmp_path / "model.json").write_text(json.dumps(dt))
-    return gt, dt, tmp_path
+    return write_coco_sample(tmp_path, seed=17, num_images=12, results_file="model.json")
 
 
 def test_import_coco_then_evaluate_equals_pycocotools(coco_files, capsys):

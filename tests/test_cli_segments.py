@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -15,17 +13,7 @@ from shoal.cli import main
 from shoal.store import Store
 
 from coco_oracle import coco_tables, random_coco
-
-
-def run_cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "shoal.cli", *args],
-        capture_output=True,
-        text=True,
-        input=stdin,
-        stdin=None if stdin is not None else subprocess.DEVNULL,
-        check=False,
-    )
+from conftest import run_cli
 
 
 def table_row(printed: str, first_cell: str) -> list[str]:
