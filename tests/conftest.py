@@ -1,5 +1,5 @@
-"""Shared fixtures and helpers: where the public validation material lives, and how a
-test runs the CLI in a fresh process."""
+"""Shared fixtures and helpers: where the public validation material lives, how a test
+runs the CLI in a fresh process, and the one-model store many store tests start from."""
 
 from __future__ import annotations
 
@@ -8,6 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from shoal.store import InferenceSet, Store
+from shoal.tables import DatasetTables, InferenceTables
 
 # Test helper modules (the pycocotools oracle) sit beside the tests.
 sys.path.insert(0, str(Path(__file__).parent))
@@ -34,3 +37,12 @@ def run_cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess
         stdin=None if stdin is not None else subprocess.DEVNULL,
         check=False,
     )
+
+
+def one_model(
+    store: Store, dataset_tables: DatasetTables, inference_tables: InferenceTables
+) -> InferenceSet:
+    """Inference set "m" on dataset "val" of a new project "p"; ``.dataset`` and
+    ``.dataset.project`` reach the others."""
+    dataset = store.create_project("p").create_dataset("val", dataset_tables)
+    return dataset.create_inference_set("m", inference_tables)

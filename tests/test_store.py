@@ -18,6 +18,7 @@ from shoal.store import ALL_FRAMES, IssueElement, Store
 from shoal.tables import DatasetTables, InferenceTables
 
 from coco_oracle import coco_sample, to_columns
+from conftest import one_model
 
 
 @pytest.fixture
@@ -85,8 +86,8 @@ def test_reopening_answers_from_the_kept_matching(tmp_path, sample, monkeypatch)
 def test_names_in_use_need_replace_and_replacing_rebuilds(tmp_path, sample):
     gt, dt, dataset_tables, inference_tables = sample
     store = Store(tmp_path)
-    dataset = store.create_project("p").create_dataset("val", dataset_tables)
-    model = dataset.create_inference_set("m", inference_tables)
+    model = one_model(store, dataset_tables, inference_tables)
+    dataset = model.dataset
     before = model.evaluate().coco_summary().stats
     with pytest.raises(InputError, match="replace=True"):
         dataset.project.create_dataset("val", dataset_tables)
@@ -170,8 +171,7 @@ def test_a_killed_import_leaves_the_store_as_it_was(tmp_path, sample, crash_at):
 def test_two_processes_on_one_home(tmp_path, sample):
     _, _, dataset_tables, inference_tables = sample
     store = Store(tmp_path)
-    dataset = store.create_project("p").create_dataset("val", dataset_tables)
-    model = dataset.create_inference_set("m", inference_tables)
+    model = one_model(store, dataset_tables, inference_tables)
     expected = model.evaluate().coco_summary().stats
     script = textwrap.dedent(
         f"""
@@ -358,8 +358,8 @@ def test_threads_share_one_store(tmp_path, sample):
 
     _, _, dataset_tables, inference_tables = sample
     store = Store(tmp_path)
-    dataset = store.create_project("p").create_dataset("val", dataset_tables)
-    model = dataset.create_inference_set("m", inference_tables)
+    model = one_model(store, dataset_tables, inference_tables)
+    dataset = model.dataset
     expected = model.evaluate().coco_summary().stats
 
     def work(i: int) -> dict:
@@ -413,8 +413,8 @@ def test_segments_rename_and_keep_their_uuid(tmp_path, sample):
 def test_reading_a_replaced_object_is_an_error_not_an_empty_table(tmp_path, sample):
     _, _, dataset_tables, inference_tables = sample
     store = Store(tmp_path)
-    dataset = store.create_project("p").create_dataset("val", dataset_tables)
-    model = dataset.create_inference_set("m", inference_tables)
+    model = one_model(store, dataset_tables, inference_tables)
+    dataset = model.dataset
     stale = model._object()
     dataset.create_inference_set("m", inference_tables, replace=True)
     store._tables.clear()

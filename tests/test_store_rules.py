@@ -26,17 +26,12 @@ from shoal.store._evaluations import load_arrays
 from shoal.tables import DatasetTables, InferenceTables
 
 from coco_oracle import coco_sample, random_coco, to_columns
+from conftest import one_model
 
 
 @pytest.fixture
 def sample():
     return coco_sample(seed=5, num_images=10)
-
-
-def one_model(store: Store, dataset_tables, inference_tables):
-    """Inference set "m" on dataset "val" of a new project "p"."""
-    dataset = store.create_project("p").create_dataset("val", dataset_tables)
-    return dataset.create_inference_set("m", inference_tables)
 
 
 def race(count: int, job):
@@ -58,8 +53,8 @@ def race(count: int, job):
 def test_every_caller_gets_the_one_cached_evaluation(tmp_path, sample):
     gt, dt, dataset_tables, inference_tables = sample
     store = Store(tmp_path)
-    dataset = store.create_project("p").create_dataset("val", dataset_tables)
-    model = dataset.create_inference_set("m", inference_tables)
+    model = one_model(store, dataset_tables, inference_tables)
+    dataset = model.dataset
     first = model.evaluate()
     # Another handle on the same inference set, the metrics query and the lock all use
     # the one object the store keeps.
@@ -352,9 +347,9 @@ def test_concurrent_creates_over_the_api_are_one_201_and_409s(tmp_path):
 def test_all_frames_takes_thresholds_and_is_a_regression_scope(tmp_path, sample):
     _, _, dataset_tables, inference_tables = sample
     store = Store(tmp_path)
-    project = store.create_project("p")
-    dataset = project.create_dataset("val", dataset_tables)
-    model = dataset.create_inference_set("m", inference_tables)
+    model = one_model(store, dataset_tables, inference_tables)
+    dataset = model.dataset
+    project = dataset.project
     everything = dataset.segment(ALL_FRAMES)
     assert everything.thresholds == {"precision": None, "recall": None, "f1_score": None}
     everything.set_thresholds(precision=0.2, recall=0.99)
@@ -468,9 +463,9 @@ def test_classification_projects_keep_their_class_map(tmp_path):
 def test_stale_kept_matchings_are_not_left_behind(tmp_path, sample):
     _, _, dataset_tables, inference_tables = sample
     store = Store(tmp_path)
-    project = store.create_project("p")
-    dataset = project.create_dataset("val", dataset_tables)
-    model = dataset.create_inference_set("m", inference_tables)
+    model = one_model(store, dataset_tables, inference_tables)
+    dataset = model.dataset
+    project = dataset.project
     model.evaluate()
     project.add_classes(["extra"])  # a new class map: matched again, kept once
     store.evaluations.clear()
