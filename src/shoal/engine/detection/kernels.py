@@ -18,7 +18,7 @@ F frames):
 from __future__ import annotations
 
 import ctypes
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -77,11 +77,25 @@ for _name, (_restype, _argtypes) in _SIGNATURES.items():
     _function = getattr(_lib, _name)
     _function.restype = _restype
     _function.argtypes = _argtypes
+# Each function with each argument's array dtype as the table above declares it (None: a
+# scalar or a pointer), built once so a call only converts.
+_KERNELS: dict[str, tuple[Any, tuple[np.dtype[Any] | None, ...]]] = {
+    name: (getattr(_lib, name), tuple(getattr(argtype, "_dtype_", None) for argtype in argtypes))
+    for name, (_, argtypes) in _SIGNATURES.items()
+}
 
 
-def _c(array: NDArray[np.generic], dtype: type[np.generic]) -> NDArray[np.generic]:
-    """``array`` as a C-contiguous array of ``dtype`` (no copy when it already is)."""
-    return np.ascontiguousarray(array, dtype=dtype)
+def _run(name: str, *args: Any) -> Any:
+    """Call the C function ``name``, each array argument made C-contiguous in the dtype
+    ``_SIGNATURES`` declares for it (no copy when it already is, so the output arrays the
+    wrappers allocate are written in place)."""
+    function, dtypes = _KERNELS[name]
+    return function(
+        *[
+            arg if dtype is None else np.ascontiguousarray(arg, dtype=dtype)
+            for arg, dtype in zip(args, dtypes, strict=True)
+        ]
+    )
 
 
 def _check(status: int, what: str) -> int:
@@ -99,9 +113,8 @@ def pair_ious(
     """IoU of each row pair (dt_box[i], gt_box[i]); (P, 4) boxes, (P,) crowd flags.
     ``pixel_inclusive`` is the VOC devkit's "+1 pixel" convention."""
     out = np.empty(dt_box.shape[0], np.float64)
-    _lib.shoal_pair_ious(
-        out.size, _c(dt_box, np.float64), _c(gt_box, np.float64), _c(crowd, np.bool_),
-        int(pixel_inclusive), out,
+    _run(
+        "shoal_pair_ious", out.size, dt_box, gt_box, crowd, int(pixel_inclusive), out,
     )  # fmt: skip
     return out
 
@@ -166,15 +179,12 @@ def match_all(
     pair_dt = np.empty(pair_capacity, np.int32)
     pair_iou = np.empty(pair_capacity, np.float64)
     count = _check(
-        _lib.shoal_match_all(
-            _c(gt_box, np.float64), _c(gt_area, np.float64), _c(gt_crowd, np.bool_),
-            _c(gt_ignore, np.bool_), _c(dt_box, np.float64), num_gt, num_dt,
-            _c(gt_sorted, np.int64), _c(gt_bounds, np.int64), _c(dt_sorted, np.int64),
-            _c(dt_bounds, np.int64), gt_bounds.shape[0],
-            _c(grid, np.float64), grid.size, _c(coco_thresholds, np.float64),
-            _c(coco_in_grid, np.int64), coco_thresholds.size, _c(area_ranges, np.float64),
-            area_ranges.shape[0], max_det, rule, int(pixel_inclusive),
-            det_gt, det_ignored, gt_det, coco_status, best_gt, best_iou, pair_gt, pair_dt, pair_iou,
+        _run(
+            "shoal_match_all", gt_box, gt_area, gt_crowd, gt_ignore, dt_box, num_gt, num_dt,
+            gt_sorted, gt_bounds, dt_sorted, dt_bounds, gt_bounds.shape[0], grid, grid.size,
+            coco_thresholds, coco_in_grid, coco_thresholds.size, area_ranges, area_ranges.shape[0],
+            max_det, rule, int(pixel_inclusive), det_gt, det_ignored, gt_det, coco_status, best_gt,
+            best_iou, pair_gt, pair_dt, pair_iou,
         ),
         "matching",
     )  # fmt: skip
@@ -219,11 +229,9 @@ def cross_class_pairs(
     pair_dt = np.empty(capacity, np.int32)
     pair_gt = np.empty(capacity, np.int32)
     pair_iou = np.empty(capacity, np.float64)
-    count = _lib.shoal_cross_class_pairs(
-        _c(gt_box, np.float64), _c(gt_label, np.int32), _c(gt_counted, np.bool_),
-        _c(dt_box, np.float64), _c(dt_label, np.int32), _c(gt_frame_sorted, np.int64),
-        _c(gt_frame_bounds, np.int64), _c(dt_frame_sorted, np.int64),
-        _c(dt_frame_bounds, np.int64), gt_frame_bounds.shape[0], float(min_iou),
+    count = _run(
+        "shoal_cross_class_pairs", gt_box, gt_label, gt_counted, dt_box, dt_label, gt_frame_sorted,
+        gt_frame_bounds, dt_frame_sorted, dt_frame_bounds, gt_frame_bounds.shape[0], float(min_iou),
         int(pixel_inclusive), pair_dt, pair_gt, pair_iou,
     )  # fmt: skip
     return pair_dt[:count].copy(), pair_gt[:count].copy(), pair_iou[:count].copy()
@@ -260,12 +268,10 @@ def coco_accumulate(
     precision = np.full((num_thr, recall_points.size, num_cls, num_area, 3), -1.0)
     recall = np.full((num_thr, num_cls, num_area, 3), -1.0)
     _check(
-        _lib.shoal_coco_accumulate(
-            _c(class_bounds, np.int64), num_cls, _c(sorted_rank, np.int64),
-            _c(sorted_area, np.float64), _c(sorted_selected, np.bool_),
-            _c(sorted_status, np.int8), num_area, num_thr, _c(num_counted_gt, np.int64),
-            _c(area_ranges, np.float64), _c(max_dets, np.int64), _c(recall_points, np.float64),
-            recall_points.size, precision, recall,
+        _run(
+            "shoal_coco_accumulate", class_bounds, num_cls, sorted_rank, sorted_area,
+            sorted_selected, sorted_status, num_area, num_thr, num_counted_gt, area_ranges,
+            max_dets, recall_points, recall_points.size, precision, recall,
         ),
         "accumulation",
     )  # fmt: skip
@@ -297,11 +303,10 @@ def operating_point_counts(
     fn = np.zeros(num_classes, np.int64)
     dt_is_fp = np.zeros(dt_label.size, np.bool_)
     gt_is_fn = np.zeros(gt_label.size, np.bool_)
-    _lib.shoal_operating_point_counts(
-        dt_label.size, _c(dt_label, np.int32), _c(dt_score, np.float64),
-        _c(dt_selected, np.bool_), _c(det_gt, np.int32), _c(det_ignored, np.bool_),
-        gt_label.size, _c(gt_label, np.int32), _c(gt_selected, np.bool_), _c(gt_det, np.int32),
-        _c(class_conf, np.float64), tp, fp, fn, dt_is_fp, gt_is_fn,
+    _run(
+        "shoal_operating_point_counts", dt_label.size, dt_label, dt_score, dt_selected, det_gt,
+        det_ignored, gt_label.size, gt_label, gt_selected, gt_det, class_conf, tp, fp, fn, dt_is_fp,
+        gt_is_fn,
     )  # fmt: skip
     return tp, fp, fn, dt_is_fp, gt_is_fn
 
@@ -326,10 +331,9 @@ def assign_confusions(
     """
     dt_confused_gt = np.full(num_dt, -1, np.int32)
     gt_confused_dt = np.full(num_gt, -1, np.int32)
-    _lib.shoal_assign_confusions(
-        pair_dt.size, _c(pair_dt, np.int32), _c(pair_gt, np.int32), _c(pair_iou, np.float64),
-        _c(dt_is_fp, np.bool_), _c(gt_is_fn, np.bool_), float(threshold), dt_confused_gt,
-        gt_confused_dt,
+    _run(
+        "shoal_assign_confusions", pair_dt.size, pair_dt, pair_gt, pair_iou, dt_is_fp, gt_is_fn,
+        float(threshold), dt_confused_gt, gt_confused_dt,
     )  # fmt: skip
     return dt_confused_gt, gt_confused_dt
 
@@ -350,9 +354,9 @@ def cumulative_curve(
     """
     n = max(end - start, 0)
     thresholds, tps, fps = np.empty(n), np.empty(n), np.empty(n)
-    count = _lib.shoal_cumulative_curve(
-        _c(dt_order, np.int64), start, end, _c(dt_selected, np.bool_), _c(det_gt, np.int32),
-        _c(det_ignored, np.bool_), _c(dt_score, np.float64), thresholds, tps, fps,
+    count = _run(
+        "shoal_cumulative_curve", dt_order, start, end, dt_selected, det_gt, det_ignored, dt_score,
+        thresholds, tps, fps,
     )  # fmt: skip
     return thresholds[:count].copy(), tps[:count].copy(), fps[:count].copy()
 
@@ -375,10 +379,9 @@ def average_precision_by_class(
     """
     out = np.full(class_bounds.shape[0], -1.0)
     _check(
-        _lib.shoal_average_precision_by_class(
-            _c(dt_order, np.int64), _c(class_bounds, np.int64), class_bounds.shape[0],
-            _c(dt_selected, np.bool_), _c(det_gt, np.int32), _c(det_ignored, np.bool_),
-            _c(num_positive, np.int64), interpolation, _c(recall_points, np.float64),
+        _run(
+            "shoal_average_precision_by_class", dt_order, class_bounds, class_bounds.shape[0],
+            dt_selected, det_gt, det_ignored, num_positive, interpolation, recall_points,
             recall_points.size, out,
         ),
         "average precision",
@@ -394,9 +397,7 @@ def counting_sort(
     out = np.empty(order.size, np.int64)
     bounds = np.empty((num_keys, 2), np.int64)
     _check(
-        _lib.shoal_counting_sort(
-            _c(keys, np.int64), num_keys, _c(order, np.int64), order.size, out, bounds
-        ),
+        _run("shoal_counting_sort", keys, num_keys, order, order.size, out, bounds),
         "sorting",
     )
     return out, bounds
@@ -407,12 +408,14 @@ def sort_segments_by_score(
 ) -> None:
     """Within each [start, end) segment of ``order`` (int64, C-contiguous, sorted in
     place), a stable sort of the rows by descending ``score``."""
+    # Called directly: ``order`` is sorted in place, so it must not be silently copied.
     _check(
         _lib.shoal_sort_segments_by_score(
-            order, _c(bounds, np.int64), bounds.shape[0], _c(score, np.float64)
+            order, np.ascontiguousarray(bounds, np.int64), bounds.shape[0],
+            np.ascontiguousarray(score, np.float64),
         ),
         "sorting",
-    )
+    )  # fmt: skip
 
 
 def shared_groups(
@@ -426,9 +429,9 @@ def shared_groups(
     capacity = min(gt_sorted.size, dt_sorted.size)
     gt_bounds = np.empty((capacity, 2), np.int64)
     dt_bounds = np.empty((capacity, 2), np.int64)
-    count = _lib.shoal_shared_groups(
-        _c(gt_key, np.int64), _c(gt_sorted, np.int64), gt_sorted.size,
-        _c(dt_key, np.int64), _c(dt_sorted, np.int64), dt_sorted.size, gt_bounds, dt_bounds,
+    count = _run(
+        "shoal_shared_groups", gt_key, gt_sorted, gt_sorted.size, dt_key, dt_sorted, dt_sorted.size,
+        gt_bounds, dt_bounds,
     )  # fmt: skip
     return gt_bounds[:count].copy(), dt_bounds[:count].copy()
 
@@ -436,14 +439,14 @@ def shared_groups(
 def ranks_in_groups(dt_sorted: NDArray[np.int64], dt_key: NDArray[np.int64]) -> NDArray[np.int64]:
     """0-based position of each row inside its run of equal keys in ``dt_sorted``."""
     rank = np.empty(dt_sorted.size, np.int64)
-    _lib.shoal_ranks_in_groups(_c(dt_sorted, np.int64), dt_sorted.size, _c(dt_key, np.int64), rank)
+    _run("shoal_ranks_in_groups", dt_sorted, dt_sorted.size, dt_key, rank)
     return rank
 
 
 def key_runs(order: NDArray[np.int64], key: NDArray[np.int64]) -> NDArray[np.int64]:
     """(R, 2) [start, end) of each run of equal ``key[row]`` along ``order``."""
     bounds = np.empty((order.size, 2), np.int64)
-    count = _lib.shoal_key_runs(_c(order, np.int64), order.size, _c(key, np.int64), bounds)
+    count = _run("shoal_key_runs", order, order.size, key, bounds)
     return bounds[:count].copy()
 
 
@@ -500,16 +503,12 @@ def outcomes(
     partner = np.empty(capacity, np.int64)
     iou = np.empty(capacity, np.float64)
     total = ctypes.c_int64(0)
-    num_predictions = _lib.shoal_outcomes(
-        num_dt, _c(dt_label, np.int32), _c(dt_score, np.float64), _c(dt_selected, np.bool_),
-        _c(det_gt, np.int32), _c(det_ignored, np.bool_), _c(best_gt, np.int32),
-        _c(best_iou, np.float64), _c(dt_confused_gt, np.int32), _c(class_conf, np.float64),
-        _c(class_wanted, np.bool_), num_gt, _c(gt_label, np.int32), _c(gt_selected, np.bool_),
-        _c(gt_det, np.int32), _c(gt_is_fn, np.bool_), _c(gt_confused_dt, np.int32),
-        same_gt.size, _c(same_gt, np.int32), _c(same_dt, np.int32), _c(dt_box, np.float64),
-        _c(gt_box, np.float64), _c(gt_crowd, np.bool_), int(use_crowd), int(pixel_inclusive),
-        float(threshold), np.empty(num_gt, np.int64), row, outcome, reason, partner, iou,
-        ctypes.byref(total),
+    num_predictions = _run(
+        "shoal_outcomes", num_dt, dt_label, dt_score, dt_selected, det_gt, det_ignored, best_gt,
+        best_iou, dt_confused_gt, class_conf, class_wanted, num_gt, gt_label, gt_selected, gt_det,
+        gt_is_fn, gt_confused_dt, same_gt.size, same_gt, same_dt, dt_box, gt_box, gt_crowd,
+        int(use_crowd), int(pixel_inclusive), float(threshold), np.empty(num_gt, np.int64), row,
+        outcome, reason, partner, iou, ctypes.byref(total),
     )  # fmt: skip
     n = total.value
     return OutcomeRows(int(num_predictions), row[:n], outcome[:n], reason[:n], partner[:n], iou[:n])
