@@ -8,13 +8,12 @@ import pytest
 from shoal.store import ALL_FRAMES, Store
 from shoal.tables import InferenceTables
 
-from coco_oracle import coco_tables, random_coco
+from coco_oracle import coco_sample
 
 
 @pytest.fixture
 def dataset(tmp_path):
-    gt, dt = random_coco(np.random.default_rng(31), num_images=12)
-    dataset_tables, inference_tables = coco_tables(gt, dt)
+    _, _, dataset_tables, inference_tables = coco_sample(seed=31, num_images=12)
     store = Store(tmp_path)
     dataset = store.create_project("p", default_conf=0.3).create_dataset("val", dataset_tables)
     dataset.create_inference_set("base", inference_tables)

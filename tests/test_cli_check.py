@@ -10,14 +10,13 @@ import pytest
 from shoal.store import Store
 from shoal.tables import InferenceTables
 
-from coco_oracle import coco_tables, random_coco
+from coco_oracle import coco_sample
 from conftest import run_cli
 
 
 @pytest.fixture
 def home(tmp_path):
-    gt, dt = random_coco(np.random.default_rng(41), num_images=12)
-    dataset_tables, inference_tables = coco_tables(gt, dt)
+    _, _, dataset_tables, inference_tables = coco_sample(seed=41, num_images=12)
     store = Store(tmp_path)
     dataset = store.create_project("p", default_conf=0.2).create_dataset("val", dataset_tables)
     good = dataset.create_inference_set("good", inference_tables)
@@ -112,8 +111,7 @@ def test_bad_input_exits_2(home, args, message):
 
 
 def test_no_thresholds_is_not_a_pass(tmp_path):
-    gt, dt = random_coco(np.random.default_rng(43), num_images=6)
-    dataset_tables, inference_tables = coco_tables(gt, dt)
+    _, _, dataset_tables, inference_tables = coco_sample(seed=43, num_images=6)
     store = Store(tmp_path)
     dataset = store.create_project("p").create_dataset("val", dataset_tables)
     dataset.create_inference_set("m", inference_tables)

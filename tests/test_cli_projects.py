@@ -13,13 +13,12 @@ from shoal.cli import main
 from shoal.store import Store
 from test_cli_segments import table_row
 
-from coco_oracle import coco_tables, random_coco
+from coco_oracle import coco_sample, random_coco
 
 
 @pytest.fixture
 def home(tmp_path):
-    gt, dt = random_coco(np.random.default_rng(5), num_images=6)
-    dataset_tables, inference_tables = coco_tables(gt, dt)
+    _, _, dataset_tables, inference_tables = coco_sample(seed=5, num_images=6)
     store = Store(tmp_path)
     dataset = store.create_project("traffic").create_dataset("val", dataset_tables)
     dataset.create_inference_set("model-a", inference_tables)

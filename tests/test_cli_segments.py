@@ -6,13 +6,12 @@ import json
 import re
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from shoal.cli import main
 from shoal.store import Store
 
-from coco_oracle import coco_tables, random_coco
+from coco_oracle import coco_sample
 from conftest import run_cli
 
 
@@ -28,8 +27,7 @@ def table_row(printed: str, first_cell: str) -> list[str]:
 
 @pytest.fixture
 def home(tmp_path: Path) -> str:
-    gt, dt = random_coco(np.random.default_rng(17), num_images=9)
-    dataset_tables, inference_tables = coco_tables(gt, dt)
+    _, _, dataset_tables, inference_tables = coco_sample(seed=17, num_images=9)
     store = Store(tmp_path / "home")
     dataset = store.create_project("traffic").create_dataset("val", dataset_tables)
     dataset.create_inference_set("model-a", inference_tables)

@@ -50,7 +50,7 @@ from shoal.server import create_app  # noqa: E402
 from shoal.store import Store  # noqa: E402
 from shoal.tables import LABELS_SCHEMA, DatasetTables, InferenceTables  # noqa: E402
 
-from coco_oracle import coco_tables, random_coco  # noqa: E402
+from coco_oracle import coco_sample  # noqa: E402
 
 RW_KEY = "rw-key-0123456789abcdef"
 RO_KEY = "ro-key-0123456789abcdef"
@@ -166,8 +166,7 @@ def sdk_classification(seed: int, num: int = 60) -> tuple[LabeledDataset, dict[s
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """A keyed server on a fresh store, loaded through the client only."""
     home = tmp_path_factory.mktemp("client-home")
-    gt, dt = random_coco(np.random.default_rng(41), num_images=30)
-    dataset_tables, inference_tables = coco_tables(gt, dt)
+    gt, dt, dataset_tables, inference_tables = coco_sample(seed=41, num_images=30)
     few = inference_tables.predictions.filter(
         np.arange(inference_tables.predictions.num_rows) % 5 == 0
     )

@@ -128,11 +128,9 @@ WRITER = textwrap.dedent(
     import sys
     sys.path.insert(0, {tests!r})
     import numpy as np
-    from coco_oracle import random_coco
-    from coco_oracle import coco_tables
+    from coco_oracle import coco_sample
     from shoal.store import Store
-    gt, dt = random_coco(np.random.default_rng(21), num_images=10)
-    dataset, inferences = coco_tables(gt, dt)
+    _, _, dataset, inferences = coco_sample(seed=21, num_images=10)
     store = Store({home!r})
     project = store.create_project("p", exist_ok=True)
     names = [d.name for d in project.datasets()]
