@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -218,18 +218,6 @@ def _match(
     )
 
 
-class _OperatingPoint(NamedTuple):
-    """Counts and per-row outcomes at one (conf, iou) over selected frames."""
-
-    tp: NDArray[np.int64]
-    fp: NDArray[np.int64]
-    fn: NDArray[np.int64]
-    dt_is_fp: NDArray[np.bool_]
-    gt_is_fn: NDArray[np.bool_]
-    dt_selected: NDArray[np.bool_]
-    gt_selected: NDArray[np.bool_]
-
-
 @dataclass(frozen=True, slots=True)
 class _Settings:
     protocol: Protocol
@@ -423,10 +411,12 @@ class DetectionEvaluation:
     # ----------------------------------------------------------------- queries
     def _counts(
         self, conf: Confidence, iou: float, frames: Iterable[Any] | None
-    ) -> _OperatingPoint:
+    ) -> tuple[kernels.OperatingPointCounts, NDArray[np.bool_], NDArray[np.bool_]]:
+        """The counts at (conf, iou) over ``frames``, with that selection's prediction and
+        ground-truth row masks."""
         k = self._grid_index(iou)
         dt_sel, gt_sel = self._selection(frames)
-        tp, fp, fn, dt_is_fp, gt_is_fn = kernels.operating_point_counts(
+        counts = kernels.operating_point_counts(
             len(self.classes),
             self.predictions.label,
             self.predictions.score,
@@ -438,7 +428,7 @@ class DetectionEvaluation:
             self._kept.gt_det[k],
             self._class_conf(conf),
         )
-        return _OperatingPoint(tp, fp, fn, dt_is_fp, gt_is_fn, dt_sel, gt_sel)
+        return counts, dt_sel, gt_sel
 
     def _present(self, dt_sel: NDArray[np.bool_], gt_sel: NDArray[np.bool_]) -> NDArray[np.bool_]:
         if dt_sel is self._every_dt and ("present",) in self._cache:
@@ -465,7 +455,7 @@ class DetectionEvaluation:
         in the selected frames. ``ap`` is the class's AP at ``iou`` over all its
         predictions (the evaluation's interpolation; -1 without ground truth).
         """
-        tp, fp, fn, _, _, dt_sel, gt_sel = self._counts(conf, iou, frames)
+        (tp, fp, fn, _, _), dt_sel, gt_sel = self._counts(conf, iou, frames)
         rows = self._class_rows(classes, self._present(dt_sel, gt_sel))
         ap = self._average_precision(self._grid_index(iou), dt_sel, gt_sel, None)
         return ClassificationReport(
@@ -506,7 +496,7 @@ class DetectionEvaluation:
         numbers of predictions at or above ``conf`` (crowd and ignored matches aside).
         With ``classes``, only those rows and columns (and background) are shown.
         """
-        tp, fp, fn, dt_is_fp, gt_is_fn, dt_sel, gt_sel = self._counts(conf, iou, frames)
+        (tp, fp, fn, dt_is_fp, gt_is_fn), dt_sel, gt_sel = self._counts(conf, iou, frames)
         dt_conf, _ = self._confusions(iou, dt_is_fp, gt_is_fn)
         num = len(self.classes)
         matrix = np.zeros((num + 1, num + 1), np.int64)
@@ -552,15 +542,15 @@ class DetectionEvaluation:
         # Index first: an IoU off the grid is matched here and replaces the kept state.
         k = self._grid_index(iou)
         gt, dt, kept = self.ground_truth, self.predictions, self._kept
-        point = self._counts(conf, iou, frames)
-        dt_conf_gt, gt_conf_dt = self._confusions(iou, point.dt_is_fp, point.gt_is_fn)
+        counts, dt_sel, gt_sel = self._counts(conf, iou, frames)
+        dt_conf_gt, gt_conf_dt = self._confusions(iou, counts.dt_is_fp, counts.gt_is_fn)
         wanted = np.zeros(len(self.classes), bool)
         wanted[self._class_rows(classes, np.ones(len(self.classes), bool))] = True
         same_gt, same_dt = self._localization_pairs
         rows = kernels.outcomes(
-            dt.label, dt.score, point.dt_selected, kept.det_gt[k], kept.det_ignored[k],
+            dt.label, dt.score, dt_sel, kept.det_gt[k], kept.det_ignored[k],
             kept.best_gt, kept.best_iou, dt_conf_gt, self._class_conf(conf), wanted,
-            gt.label, point.gt_selected & self._gt_counted, kept.gt_det[k], point.gt_is_fn,
+            gt.label, gt_sel & self._gt_counted, kept.gt_det[k], counts.gt_is_fn,
             gt_conf_dt, same_gt, same_dt, dt.box, gt.box, gt.iscrowd,
             self._settings.protocol == "coco", self._settings.pixel_inclusive, float(iou),
         )  # fmt: skip

@@ -278,6 +278,17 @@ def coco_accumulate(
     return precision, recall
 
 
+class OperatingPointCounts(NamedTuple):
+    """What ``operating_point_counts`` returns: ``tp``, ``fp``, ``fn`` (C,) and the per-row
+    masks ``dt_is_fp`` (M,) and ``gt_is_fn`` (N,)."""
+
+    tp: NDArray[np.int64]
+    fp: NDArray[np.int64]
+    fn: NDArray[np.int64]
+    dt_is_fp: NDArray[np.bool_]
+    gt_is_fn: NDArray[np.bool_]
+
+
 def operating_point_counts(
     num_classes: int,
     dt_label: NDArray[np.int32],
@@ -289,14 +300,11 @@ def operating_point_counts(
     gt_selected: NDArray[np.bool_],
     gt_det: NDArray[np.int32],
     class_conf: NDArray[np.float64],
-) -> tuple[
-    NDArray[np.int64], NDArray[np.int64], NDArray[np.int64], NDArray[np.bool_], NDArray[np.bool_]
-]:
+) -> OperatingPointCounts:
     """Per-class TP, FP, FN at one grid threshold and per-class confidence thresholds.
 
     ``det_gt`` / ``det_ignored`` / ``gt_det`` are one row of the kept matching;
-    ``gt_selected`` must already exclude crowd and ignored rows. Returns ``tp``, ``fp``,
-    ``fn`` (C,) and the per-row masks ``dt_is_fp`` (M,) and ``gt_is_fn`` (N,).
+    ``gt_selected`` must already exclude crowd and ignored rows.
     """
     tp = np.zeros(num_classes, np.int64)
     fp = np.zeros(num_classes, np.int64)
@@ -308,7 +316,7 @@ def operating_point_counts(
         det_ignored, gt_label.size, gt_label, gt_selected, gt_det, class_conf, tp, fp, fn, dt_is_fp,
         gt_is_fn,
     )  # fmt: skip
-    return tp, fp, fn, dt_is_fp, gt_is_fn
+    return OperatingPointCounts(tp, fp, fn, dt_is_fp, gt_is_fn)
 
 
 def assign_confusions(
