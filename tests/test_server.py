@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 import shoal
 from shoal.demo import build_demo_projects
 from shoal.server import create_app
+from shoal.store import Dataset
 
 API = "/api/v1"
 SHAPES = f"{API}/projects/shapes/datasets/rendered-scenes"
@@ -41,6 +42,16 @@ def client(demo_store: shoal.Store) -> TestClient:
 @pytest.fixture
 def fresh(tmp_path: Path) -> TestClient:
     return TestClient(create_app(tmp_path / "home"))
+
+
+def shapes_dataset(store: shoal.Store) -> Dataset:
+    """The demo's detection dataset (``SHAPES`` over the API)."""
+    return store.project("shapes").dataset("rendered-scenes")
+
+
+def digits_dataset(store: shoal.Store) -> Dataset:
+    """The demo's classification dataset (``DIGITS`` over the API)."""
+    return store.project("digits").dataset("handwritten-digits")
 
 
 def as_json(value: Any) -> Any:
@@ -358,7 +369,7 @@ def _frame_ids(client: TestClient, **params: Any) -> tuple[int, list[str]]:
 
 
 def test_frames_of_a_segment(demo_store: shoal.Store, client: TestClient) -> None:
-    dataset = demo_store.project("shapes").dataset("rendered-scenes")
+    dataset = shapes_dataset(demo_store)
     order = dataset.frames().column("frame_id").to_pylist()
 
     def in_dataset_order(ids: list[str]) -> list[str]:
@@ -497,7 +508,7 @@ def test_thumbnails_are_small_pngs_and_cached(images: TestClient, tmp_path: Path
 
 # ------------------------------------------------------------------- metrics
 def test_metrics_are_the_engines(demo_store: shoal.Store, client: TestClient) -> None:
-    dataset = demo_store.project("shapes").dataset("rendered-scenes")
+    dataset = shapes_dataset(demo_store)
     evaluation = dataset.inference_set("adaptive-cc").evaluate()
     answer = client.get(
         f"{SHAPES}/metrics",
@@ -556,12 +567,7 @@ def test_preload_loads_the_most_recent_evaluations_in_the_background(
 def test_curve_points_downsample_each_curve_for_drawing(
     demo_store: shoal.Store, client: TestClient
 ) -> None:
-    evaluation = (
-        demo_store.project("shapes")
-        .dataset("rendered-scenes")
-        .inference_set("adaptive-cc")
-        .evaluate()
-    )
+    evaluation = shapes_dataset(demo_store).inference_set("adaptive-cc").evaluate()
     answer = client.get(
         f"{SHAPES}/metrics",
         params={"inference_set": "adaptive-cc", "include": "pr_curves", "curve_points": 9},
@@ -631,12 +637,7 @@ def test_metrics_defaults_segments_two_sets_and_per_class_conf(
 
 
 def test_classification_metrics(demo_store: shoal.Store, client: TestClient) -> None:
-    evaluation = (
-        demo_store.project("digits")
-        .dataset("handwritten-digits")
-        .inference_set("mlp-64")
-        .evaluate()
-    )
+    evaluation = digits_dataset(demo_store).inference_set("mlp-64").evaluate()
     answer = client.get(
         f"{DIGITS}/metrics",
         params={
@@ -672,12 +673,7 @@ def test_evaluations_are_cached_per_version(demo_store: shoal.Store, client: Tes
 
 
 def test_examples_behind_the_numbers(demo_store: shoal.Store, client: TestClient) -> None:
-    evaluation = (
-        demo_store.project("shapes")
-        .dataset("rendered-scenes")
-        .inference_set("adaptive-cc")
-        .evaluate()
-    )
+    evaluation = shapes_dataset(demo_store).inference_set("adaptive-cc").evaluate()
     url = f"{SHAPES}/inference-sets/adaptive-cc/examples"
     matrix = evaluation.confusion_matrix(0.1, 0.5)
     for truth, predicted in (
@@ -728,7 +724,7 @@ def test_examples_behind_the_numbers(demo_store: shoal.Store, client: TestClient
 def test_compare_and_regression_are_the_analysis_layers(
     demo_store: shoal.Store, client: TestClient
 ) -> None:
-    dataset = demo_store.project("shapes").dataset("rendered-scenes")
+    dataset = shapes_dataset(demo_store)
     base, other = dataset.inference_set("threshold-cc"), dataset.inference_set("adaptive-cc")
     answer = client.get(
         f"{SHAPES}/compare", params={"base": "threshold-cc", "other": "adaptive-cc", "conf": 0.2}
@@ -746,7 +742,7 @@ def test_compare_and_regression_are_the_analysis_layers(
     regression = client.get(f"{SHAPES}/inference-sets/adaptive-cc/regression").json()
     assert regression == [r.to_dict() for r in other.regression_results()]
     assert regression[0]["segment_name"] == "All Frames"
-    digits = demo_store.project("digits").dataset("handwritten-digits").inference_set("mlp-64")
+    digits = digits_dataset(demo_store).inference_set("mlp-64")
     answer = client.get(f"{DIGITS}/inference-sets/mlp-64/regression", params={"conf": 0.6}).json()
     assert answer == [r.to_dict() for r in digits.regression_results(conf=0.6)]
 
