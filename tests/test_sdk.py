@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import math
 from datetime import datetime
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -950,21 +953,20 @@ def test_bulk_labels_are_validated():
         )
 
 
+def _benchmark_module(name: str) -> ModuleType:
+    """``benchmarks/<name>.py``, loaded as a module (the benchmarks are not a package)."""
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"shoal_bench_{name}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def test_bulk_loading_many_predictions_from_numpy():
     # Speed is measured in benchmarks/sdk_bulk.py; this checks the result at size.
     count = 200_000
-    rng = np.random.default_rng(0)
-    frame_ids = np.char.add("img_", (np.arange(count) // 16).astype(str))
-    columns = {
-        "label_id": np.char.add("p", np.arange(count).astype(str)),
-        "frame_id": frame_ids,
-        "classification": np.array(["car", "person", "bike"])[rng.integers(0, 3, count)],
-        "left": rng.random(count) * 600,
-        "top": rng.random(count) * 400,
-        "width": rng.random(count) * 50,
-        "height": rng.random(count) * 50,
-        "confidence": rng.random(count),
-    }
+    columns = _benchmark_module("sdk_bulk").prediction_columns(count)
     tables = Inferences.from_columns(predictions=columns)
     assert tables.predictions.num_rows == count
     assert tables.predictions.column("prediction_id")[count - 1].as_py() == f"p{count - 1}"
