@@ -141,6 +141,22 @@ class _Entity:
         return f"<{type(self).__name__} {self.name!r}>"
 
 
+class _StoredEntity(_Entity):
+    """An entity whose rows are one stored object, replaced whole by each write (which
+    also counts its version up)."""
+
+    @property
+    def version(self) -> int:
+        return int(self._get()["version"])
+
+    def _object(self) -> str:
+        return str(self._get()["object"])
+
+    def _read(self, table: str) -> pa.Table:
+        """One of the object's tables (``frames``, ``labels``, ``predictions``, ...)."""
+        return self.store.read_table(self._object(), f"{table}.parquet")
+
+
 class Project(_Entity):
     """A project: a task, a label class map, datasets and issues."""
 
@@ -333,7 +349,7 @@ def _require_boxes(table: pa.Table, what: str) -> None:
         )
 
 
-class Dataset(_Entity):
+class Dataset(_StoredEntity):
     """A labeled dataset: frames, labels, embeddings, its inference sets and segments."""
 
     _table = "datasets"
@@ -343,16 +359,9 @@ class Dataset(_Entity):
         return Project(self.store, int(self._get()["project_id"]))
 
     @property
-    def version(self) -> int:
-        return int(self._get()["version"])
-
-    @property
     def image_root(self) -> Path | None:
         root = self._get()["image_root"]
         return Path(root) if root else None
-
-    def _object(self) -> str:
-        return str(self._get()["object"])
 
     def _objects(self) -> list[str]:
         objects = [self._object()]
@@ -361,13 +370,13 @@ class Dataset(_Entity):
         return objects
 
     def frames(self) -> pa.Table:
-        return self.store.read_table(self._object(), "frames.parquet")
+        return self._read("frames")
 
     def labels(self) -> pa.Table:
-        return self.store.read_table(self._object(), "labels.parquet")
+        return self._read("labels")
 
     def embeddings(self) -> pa.Table:
-        return self.store.read_table(self._object(), "embeddings.parquet")
+        return self._read("embeddings")
 
     def tables(self) -> DatasetTables:
         """Frames, labels and embeddings as stored (validated when they were written)."""
@@ -525,7 +534,7 @@ class Dataset(_Entity):
         return select_frames(self.frames(), self.labels(), expression)
 
 
-class InferenceSet(_Entity):
+class InferenceSet(_StoredEntity):
     """A named model run on a dataset: its predictions, and its cached evaluations."""
 
     _table = "inference_sets"
@@ -534,13 +543,6 @@ class InferenceSet(_Entity):
     def dataset(self) -> Dataset:
         return Dataset(self.store, int(self._get()["dataset_id"]))
 
-    @property
-    def version(self) -> int:
-        return int(self._get()["version"])
-
-    def _object(self) -> str:
-        return str(self._get()["object"])
-
     def _objects(self) -> list[str]:
         rows = self.store._rows(
             "SELECT object FROM evaluations WHERE inference_set_id = ?", (self.id,)
@@ -548,7 +550,7 @@ class InferenceSet(_Entity):
         return [self._object(), *(r[0] for r in rows)]
 
     def predictions(self) -> pa.Table:
-        return self.store.read_table(self._object(), "predictions.parquet")
+        return self._read("predictions")
 
     def to_dict(self) -> dict[str, Any]:
         row = self._get()
