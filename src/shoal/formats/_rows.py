@@ -281,6 +281,8 @@ class _IdentifiedBoxRows:
 
     def __init__(self, schema: pa.Schema) -> None:
         self.columns: dict[str, list[Any]] = {name: [] for name in schema.names}
+        # Both schemas start with id, frame_id, class_name, x, y, width, height.
+        self._shared_columns = [self.columns[name] for name in schema.names[:7]]
         self._where: dict[str, str] = {}
 
     def _check_identity(
@@ -301,8 +303,16 @@ class _IdentifiedBoxRows:
             check_box(box, source, record)
         self._where[row_id] = f"{source}" + (f" record {record}" if record is not None else "")
 
-    def _append(self, row: Mapping[str, Any]) -> None:
-        for name, value in row.items():
+    def _append(
+        self, row_id: str, frame_id: str, class_name: str, box: Box | None, **own_columns: Any
+    ) -> None:
+        """One row: the id (the schema's first column), the frame, the class, the box's
+        four columns (nulls without a box), then the columns only this kind has."""
+        x, y, w, h = box if box is not None else (None, None, None, None)
+        shared = (row_id, frame_id, class_name, x, y, w, h)
+        for values, value in zip(self._shared_columns, shared, strict=True):
+            values.append(value)
+        for name, value in own_columns.items():
             self.columns[name].append(value)
 
 
@@ -331,21 +341,15 @@ class LabelRows(_IdentifiedBoxRows):
         self._check_identity(label_id, class_name, box, source, record)
         if area is not None and (problem := area_problem(area)) is not None:
             raise InputError(problem, source=source, record=record)
-        x, y, w, h = box if box is not None else (None, None, None, None)
         self._append(
-            {
-                "label_id": label_id,
-                "frame_id": frame_id,
-                "class_name": class_name,
-                "x": x,
-                "y": y,
-                "width": w,
-                "height": h,
-                "area": area,
-                "iscrowd": iscrowd,
-                "ignore": ignore,
-                "attributes": orjson.dumps(dict(attributes)).decode() if attributes else None,
-            }
+            label_id,
+            frame_id,
+            class_name,
+            box,
+            area=area,
+            iscrowd=iscrowd,
+            ignore=ignore,
+            attributes=orjson.dumps(dict(attributes)).decode() if attributes else None,
         )
 
     def table(self) -> pa.Table:
@@ -374,19 +378,13 @@ class PredictionRows(_IdentifiedBoxRows):
     ) -> None:
         self._check_identity(prediction_id, class_name, box, source, record)
         check_confidence(confidence, source, record)
-        x, y, w, h = box if box is not None else (None, None, None, None)
         self._append(
-            {
-                "prediction_id": prediction_id,
-                "frame_id": frame_id,
-                "class_name": class_name,
-                "x": x,
-                "y": y,
-                "width": w,
-                "height": h,
-                "confidence": confidence,
-                "probabilities": None if probabilities is None else list(probabilities),
-            }
+            prediction_id,
+            frame_id,
+            class_name,
+            box,
+            confidence=confidence,
+            probabilities=None if probabilities is None else list(probabilities),
         )
 
     def table(self) -> pa.Table:
