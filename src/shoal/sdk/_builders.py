@@ -192,6 +192,17 @@ class _FrameBuilder:
     def frame_id(self) -> str:
         return self._frame_id
 
+    def _object_rows(self) -> Sequence[tuple[Any, ...]]:
+        """The frame's label or prediction rows, each starting with its id."""
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        count = len(self._object_rows())
+        return f"{type(self).__name__}(frame_id={self._frame_id!r}, {self._object_kind}s={count})"
+
+    def _ids_in_order(self) -> list[str]:
+        return [row[0] for row in self._object_rows()]
+
     def _place(self, object_id: str | None = None) -> str:
         return place_of(self._frame_id, object_id, self._object_kind)
 
@@ -283,12 +294,12 @@ class LabeledFrame(_FrameBuilder):
         if device_id is not None:
             self._set_metadata("device_id", _text(device_id, "device_id", self._place()), "str")
 
-    def __repr__(self) -> str:
-        return f"LabeledFrame(frame_id={self._frame_id!r}, labels={len(self._labels)})"
+    def _object_rows(self) -> list[_LabelRow]:
+        return self._labels
 
     @property
     def label_ids(self) -> list[str]:
-        return [row[0] for row in self._labels]
+        return self._ids_in_order()
 
     def add_image(
         self,
@@ -435,12 +446,12 @@ class InferencesFrame(_FrameBuilder):
         super().__init__(frame_id)
         self._predictions: list[_PredictionRow] = []
 
-    def __repr__(self) -> str:
-        return f"InferencesFrame(frame_id={self._frame_id!r}, predictions={len(self._predictions)})"
+    def _object_rows(self) -> list[_PredictionRow]:
+        return self._predictions
 
     @property
     def prediction_ids(self) -> list[str]:
-        return [row[0] for row in self._predictions]
+        return self._ids_in_order()
 
     def add_inference_2d_bbox(
         self,
