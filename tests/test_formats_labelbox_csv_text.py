@@ -148,3 +148,13 @@ def test_text_boxes_bad_rows(tmp_path: Path, coords: str, row: str, message: str
         from_text_boxes(tmp_path, coords=coords, class_names=["cat"])  # type: ignore[arg-type]
     assert (error.value.source, error.value.record) == (str(tmp_path / "a.txt"), "line 2")
     assert message in error.value.message
+
+
+def test_text_boxes_take_integer_class_names_the_dataset_has(tmp_path: Path) -> None:
+    """A class named "3" in the dataset (``known_classes``) is a name, not an id, even
+    when the image sizes come from elsewhere than the dataset."""
+    (tmp_path / "a.txt").write_text("3 0.9 1 2 3 4\n")
+    tables = from_text_boxes(tmp_path, image_sizes={"a": (10, 10)}, known_classes=["3", "7"])
+    assert tables.predictions.column("class_name").to_pylist() == ["3"]
+    with pytest.raises(InputError, match="'3' is a class id, but no class names were given"):
+        from_text_boxes(tmp_path, image_sizes={"a": (10, 10)})
