@@ -152,33 +152,28 @@ def test_a_reader_that_goes_away_ends_the_command_quietly(tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("args", "message"),
+    ("command", "args", "message"),
     [
-        (("--images", "0"), "argument --images: 0 is not 1 or more"),
-        (("--images", "-5"), "argument --images: -5 is not 1 or more"),
-        (("--images", "many"), "argument --images: 'many' is not a whole number"),
-        (("--scale", "0"), "argument --scale: 0.0 is not a positive number"),
-        (("--conf", "1.5"), "argument --conf: 1.5 is not in [0, 1]"),
+        ("demo", ("--images", "0"), "argument --images: 0 is not 1 or more"),
+        ("demo", ("--images", "-5"), "argument --images: -5 is not 1 or more"),
+        ("demo", ("--images", "many"), "argument --images: 'many' is not a whole number"),
+        ("demo", ("--scale", "0"), "argument --scale: 0.0 is not a positive number"),
+        ("demo", ("--conf", "1.5"), "argument --conf: 1.5 is not in [0, 1]"),
+        ("serve", ("--port", "70000"), "argument --port: 70000 is not between 0 and 65535"),
+        ("serve", ("--port", "http"), "argument --port: 'http' is not a whole number"),
+        ("serve", ("--preload", "-1"), "argument --preload: -1 is not 0 or more"),
+        (
+            "serve",
+            ("--max-upload-mb", "0"),
+            "argument --max-upload-mb: 0.0 is not a positive number",
+        ),
     ],
 )
-def test_demo_refuses_bad_numbers_before_writing(tmp_path, args, message):
-    done = run_cli("demo", "--dir", str(tmp_path / "sample"), *args)
+def test_bad_numbers_are_refused_before_anything_is_written(tmp_path, command, args, message):
+    """``demo`` writes nothing to its --dir and ``serve`` opens no store at its --home."""
+    place_option = {"demo": "--dir", "serve": "--home"}[command]
+    place = tmp_path / "made"
+    done = run_cli(command, place_option, str(place), *args)
     assert done.returncode == 2
     assert message in done.stderr and "Traceback" not in done.stderr
-    assert not (tmp_path / "sample").exists()
-
-
-@pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        (("--port", "70000"), "argument --port: 70000 is not between 0 and 65535"),
-        (("--port", "http"), "argument --port: 'http' is not a whole number"),
-        (("--preload", "-1"), "argument --preload: -1 is not 0 or more"),
-        (("--max-upload-mb", "0"), "argument --max-upload-mb: 0.0 is not a positive number"),
-    ],
-)
-def test_serve_refuses_bad_numbers_before_opening_the_store(tmp_path, args, message):
-    done = run_cli("serve", "--home", str(tmp_path / "home"), *args)
-    assert done.returncode == 2
-    assert message in done.stderr and "Traceback" not in done.stderr
-    assert not (tmp_path / "home").exists()
+    assert not place.exists()
