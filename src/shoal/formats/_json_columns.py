@@ -1,4 +1,4 @@
-"""ctypes bindings for the C scanner that reads a COCO results array into columns.
+"""ctypes bindings for the C scanner that reads COCO results and ground truth into columns.
 
 ``orjson.loads`` plus a walk over 390k Python dicts takes over a second; scanning the
 bytes once in C and writing numbers into preallocated arrays takes a few hundredths.
@@ -25,7 +25,16 @@ Array layouts (R = rows of capacity, T = slow-token capacity):
 ``slow_slot``   (T,)    int64    ``row * 5 + field`` (fields 0-3: ``bbox``, 4:
                                  ``score``) that ``float(buf[start:end])`` must fill
 
-The scan is resumable so the caller can report progress and grow its arrays:
+:func:`scan_ground_truth` reads a COCO instances object in one call: the byte ranges of
+its ``images`` and ``categories`` arrays (which the caller reads with ``orjson``: they
+are small) and its ``annotations`` into the same kind of columns, with ``area`` (NaN
+where absent) in field 4 of the slow-token slots, the ``iscrowd``/``ignore`` flags and
+the annotation ids.
+
+Every call releases the GIL for the whole scan (ctypes does so around a foreign call),
+so two files can be scanned on two threads at once.
+
+The results scan is resumable so the caller can report progress and grow its arrays:
 ``scan_records`` pauses with ``SCAN_PAUSED`` at the next record when it has read
 ``max_rows`` records, filled the row capacity, or cannot fit another record's tokens
 in the slow-token arrays.
@@ -34,6 +43,7 @@ in the slow-token arrays.
 from __future__ import annotations
 
 import ctypes
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -45,7 +55,9 @@ __all__ = [
     "SCAN_DONE",
     "SCAN_PAUSED",
     "SCAN_UNSUPPORTED",
+    "GroundTruthScan",
     "open_array",
+    "scan_ground_truth",
     "scan_number",
     "scan_records",
 ]
@@ -97,6 +109,10 @@ _SIGNATURES: dict[str, tuple[object, list[object]]] = {
         [U8, _i64, I64, _i64, _i64, _i64, I64, I64, F64, F64, I64, I64, I64, _i64, _U64],
     ),
     "shoal_scan_number": (ctypes.c_int32, [U8, _i64, _i64, _U64, _i64_out, _f64_out]),
+    "shoal_scan_ground_truth": (
+        ctypes.c_int32,
+        [U8, _i64, I64, _i64, I64, I64, F64, F64, U8, I64, I64, I64, I64, _i64, _U64, I64],
+    ),
 }
 for _name, (_restype, _argtypes) in _SIGNATURES.items():
     _function = getattr(_lib, _name)
@@ -180,3 +196,75 @@ def scan_number(buffer: NDArray[np.uint8], pos: int) -> tuple[int, float, bool]:
         buffer, buffer.size, pos, _POWERS, ctypes.byref(end), ctypes.byref(value)
     )
     return end.value, value.value, bool(exact)
+
+
+class GroundTruthScan(NamedTuple):
+    """What :func:`scan_ground_truth` read; annotation columns in file order."""
+
+    images: tuple[int, int]  # byte range of the "images" array
+    categories: tuple[int, int]  # byte range of the "categories" array
+    image_ids: NDArray[np.int64]
+    class_ids: NDArray[np.int64]
+    boxes: NDArray[np.float64]  # (rows, 4)
+    areas: NDArray[np.float64]  # NaN where the annotation has no area
+    flags: NDArray[np.uint8]  # bit 0: iscrowd, bit 1: ignore
+    ids: NDArray[np.int64] | None  # None when no annotation has an id
+    slow_start: NDArray[np.int64]
+    slow_end: NDArray[np.int64]
+    slow_slot: NDArray[np.int64]  # row * 5 + field (0-3: bbox, 4: area)
+
+
+def scan_ground_truth(
+    buffer: NDArray[np.uint8], capacity: int, slow_capacity: int
+) -> GroundTruthScan | None:
+    """Scan a COCO instances object with room for ``capacity`` annotations and
+    ``slow_capacity`` slow tokens; None when the file needs the exact slow path (any
+    unusual shape, or more annotations or slow tokens than that)."""
+    if capacity < 1 or slow_capacity < FIELDS_PER_ROW:
+        raise ValueError("no room to scan an annotation")
+    # np.empty: pages past the rows actually written are never touched.
+    image_ids = np.empty(capacity, np.int64)
+    class_ids = np.empty(capacity, np.int64)
+    boxes = np.empty((capacity, 4), np.float64)
+    areas = np.empty(capacity, np.float64)
+    flags = np.empty(capacity, np.uint8)
+    ids = np.empty(capacity, np.int64)
+    slow_start = np.empty(slow_capacity, np.int64)
+    slow_end = np.empty(slow_capacity, np.int64)
+    slow_slot = np.empty(slow_capacity, np.int64)
+    ranges = np.zeros(4, np.int64)
+    counts = np.zeros(3, np.int64)
+    status = _lib.shoal_scan_ground_truth(
+        buffer,
+        buffer.size,
+        ranges,
+        capacity,
+        image_ids,
+        class_ids,
+        boxes,
+        areas,
+        flags,
+        ids,
+        slow_start,
+        slow_end,
+        slow_slot,
+        slow_capacity,
+        _POWERS,
+        counts,
+    )
+    if status != SCAN_DONE:
+        return None
+    rows, with_id, slow = (int(c) for c in counts)
+    return GroundTruthScan(
+        images=(int(ranges[0]), int(ranges[1])),
+        categories=(int(ranges[2]), int(ranges[3])),
+        image_ids=image_ids[:rows],
+        class_ids=class_ids[:rows],
+        boxes=boxes[:rows],
+        areas=areas[:rows],
+        flags=flags[:rows],
+        ids=ids[:rows] if with_id else None,
+        slow_start=slow_start[:slow],
+        slow_end=slow_end[:slow],
+        slow_slot=slow_slot[:slow],
+    )

@@ -341,8 +341,12 @@ static int64_t skip_value(const uint8_t *buf, int64_t n, int64_t pos, const uint
             }
             if (c == '"')
                 pos = skip_string(buf, n, pos);
-            else if (c == '-' || is_digit(c))
-                pos = scan_number(buf, n, pos, powers).end;
+            else if (c == '-' || is_digit(c)) {
+                /* A number only float() can round might be out of range (1e999), which
+                 * orjson refuses: leave it to the slow path too. */
+                number_t number = scan_number(buf, n, pos, powers);
+                pos = number.exact ? number.end : -1;
+            }
             else
                 pos = skip_literal(buf, n, pos);
             if (pos < 0) return -1;
@@ -533,4 +537,220 @@ int32_t shoal_scan_number(const uint8_t *buf, int64_t n, int64_t pos, const uint
     *end = number.end;
     *value = number.value;
     return number.exact;
+}
+
+/* ------------------------------------------------------------------ ground truth
+ *
+ * A COCO instances object in one call: the byte ranges of its "images" and
+ * "categories" arrays (small; Python reads them with orjson and checks each record)
+ * and its "annotations" straight into columns. The common shape only, as for results:
+ * integer image_id/category_id/id, a bbox of four numbers, a numeric area, iscrowd and
+ * ignore as integers or booleans, other keys skipped (and validated). Anything else --
+ * a missing images/categories member, string ids, null areas, duplicate keys, escaped
+ * keys, non-ASCII text, ids on some annotations but not others, too many slow tokens
+ * -- gives SCAN_UNSUPPORTED and the caller reads the file the exact slow way, which
+ * words the error.
+ *
+ * Extra array layouts (A = annotation capacity):
+ *   ranges     (4,)  int64   out: start, end of the "images" value, then of "categories"
+ *   areas      (A,)  float64 area, NaN when the record has none
+ *   flags      (A,)  uint8   bit 0: iscrowd is nonzero, bit 1: ignore is nonzero
+ *   ann_ids    (A,)  int64   the annotation's id (when counts[1] == rows)
+ *   counts     (3,)  int64   out: [0] annotations, [1] of them with an id, [2] slow
+ *                            tokens (slot row * 5 + field, 0-3: bbox, 4: area)
+ */
+
+enum {
+    ANN_OTHER,
+    ANN_IMAGE_ID,
+    ANN_CATEGORY_ID,
+    ANN_BBOX,
+    ANN_AREA,
+    ANN_ISCROWD,
+    ANN_IGNORE,
+    ANN_ID,
+};
+
+static int annotation_key(const uint8_t *buf, int64_t start, int64_t end) {
+    int64_t length = end - start;
+    const uint8_t *key = buf + start;
+    switch (length) {
+    case 2: return memcmp(key, "id", 2) == 0 ? ANN_ID : ANN_OTHER;
+    case 4:
+        if (memcmp(key, "bbox", 4) == 0) return ANN_BBOX;
+        return memcmp(key, "area", 4) == 0 ? ANN_AREA : ANN_OTHER;
+    case 6: return memcmp(key, "ignore", 6) == 0 ? ANN_IGNORE : ANN_OTHER;
+    case 7: return memcmp(key, "iscrowd", 7) == 0 ? ANN_ISCROWD : ANN_OTHER;
+    case 8: return memcmp(key, "image_id", 8) == 0 ? ANN_IMAGE_ID : ANN_OTHER;
+    case 11: return memcmp(key, "category_id", 11) == 0 ? ANN_CATEGORY_ID : ANN_OTHER;
+    default: return ANN_OTHER;
+    }
+}
+
+/* A COCO 0/1 flag at pos (any integer, true or false): its end or -1; *set when nonzero. */
+static int64_t scan_flag(const uint8_t *buf, int64_t n, int64_t pos, int *set) {
+    if (matches(buf, n, pos, "true", 4)) {
+        *set = 1;
+        return pos + 4;
+    }
+    if (matches(buf, n, pos, "false", 5)) {
+        *set = 0;
+        return pos + 5;
+    }
+    int64_t value;
+    int64_t end = scan_integer(buf, n, pos, &value);
+    if (end >= 0) *set = value != 0;
+    return end;
+}
+
+/* The annotations array at pos (a '['): its records into rows from 0; the position just
+ * past the array, or -1 for anything unsupported. */
+static int64_t scan_annotations(const uint8_t *buf, int64_t n, int64_t pos, int64_t capacity,
+                                int64_t *image_ids, int64_t *class_ids, double *boxes,
+                                double *areas, uint8_t *flags, int64_t *ann_ids,
+                                int64_t *slow_start, int64_t *slow_end, int64_t *slow_slot,
+                                int64_t slow_capacity, const uint64_t *powers, int64_t *counts) {
+    int64_t row = 0, with_id = 0, slow_count = 0;
+    pos = skip_whitespace(buf, n, pos + 1);
+    if (pos < n && buf[pos] == ']') goto done;
+    for (;;) {
+        if (pos >= n || buf[pos] != '{' || row >= capacity) return -1;
+        if (slow_count + FIELDS_PER_ROW > slow_capacity) return -1;
+        const int64_t base = row * FIELDS_PER_ROW;
+        unsigned seen = 0; /* bit per ANN_* kind */
+        int crowd = 0, ignored = 0;
+        areas[row] = __builtin_nan("");
+        pos = skip_whitespace(buf, n, pos + 1);
+        if (pos >= n || buf[pos] != '"') return -1;
+        for (;;) {
+            int escaped = 0;
+            const int64_t key_end = scan_string(buf, n, pos, &escaped);
+            if (key_end < 0 || escaped) return -1;
+            const int kind = annotation_key(buf, pos + 1, key_end - 1);
+            pos = skip_whitespace(buf, n, key_end);
+            if (pos >= n || buf[pos] != ':') return -1;
+            pos = skip_whitespace(buf, n, pos + 1);
+            if (kind != ANN_OTHER) {
+                if (seen & (1u << kind)) return -1; /* a duplicate key: json keeps the last */
+                seen |= 1u << kind;
+            }
+            int64_t end;
+            switch (kind) {
+            case ANN_IMAGE_ID: end = scan_integer(buf, n, pos, image_ids + row); break;
+            case ANN_CATEGORY_ID: end = scan_integer(buf, n, pos, class_ids + row); break;
+            case ANN_ID: end = scan_integer(buf, n, pos, ann_ids + row); break;
+            case ANN_ISCROWD: end = scan_flag(buf, n, pos, &crowd); break;
+            case ANN_IGNORE: end = scan_flag(buf, n, pos, &ignored); break;
+            case ANN_AREA:
+                end = store_number(buf, n, pos, powers, areas + row, base + 4, slow_start,
+                                   slow_end, slow_slot, &slow_count);
+                break;
+            case ANN_BBOX:
+                if (pos >= n || buf[pos] != '[') return -1;
+                for (int field = 0; field < 4; field++) {
+                    pos = skip_whitespace(buf, n, pos + 1);
+                    end = store_number(buf, n, pos, powers, boxes + 4 * row + field, base + field,
+                                       slow_start, slow_end, slow_slot, &slow_count);
+                    if (end < 0) return -1;
+                    pos = skip_whitespace(buf, n, end);
+                    if (pos >= n || buf[pos] != (field == 3 ? ']' : ',')) return -1;
+                }
+                end = pos + 1;
+                break;
+            default: end = skip_value(buf, n, pos, powers);
+            }
+            if (end < 0) return -1;
+            pos = skip_whitespace(buf, n, end);
+            if (pos >= n) return -1;
+            if (buf[pos] == ',') {
+                pos = skip_whitespace(buf, n, pos + 1);
+                if (pos >= n || buf[pos] != '"') return -1;
+                continue;
+            }
+            if (buf[pos] == '}') break;
+            return -1;
+        }
+        const unsigned required = (1u << ANN_IMAGE_ID) | (1u << ANN_CATEGORY_ID) | (1u << ANN_BBOX);
+        if ((seen & required) != required) return -1;
+        flags[row] = (uint8_t)(crowd | (ignored << 1));
+        if (seen & (1u << ANN_ID)) with_id++;
+        /* ids on some annotations only: the slow path names the first without one */
+        if (with_id != 0 && with_id != row + 1) return -1;
+        row++;
+        pos = skip_whitespace(buf, n, pos + 1);
+        if (pos >= n) return -1;
+        if (buf[pos] == ',') {
+            pos = skip_whitespace(buf, n, pos + 1);
+            continue;
+        }
+        if (buf[pos] == ']') break;
+        return -1;
+    }
+done:
+    counts[0] = row;
+    counts[1] = with_id;
+    counts[2] = slow_count;
+    return pos + 1;
+}
+
+int32_t shoal_scan_ground_truth(const uint8_t *buf, int64_t n, int64_t *ranges, int64_t capacity,
+                                int64_t *image_ids, int64_t *class_ids, double *boxes,
+                                double *areas, uint8_t *flags, int64_t *ann_ids,
+                                int64_t *slow_start, int64_t *slow_end, int64_t *slow_slot,
+                                int64_t slow_capacity, const uint64_t *powers, int64_t *counts) {
+    enum { MEMBER_IMAGES = 1, MEMBER_CATEGORIES = 2, MEMBER_ANNOTATIONS = 4 };
+    unsigned seen = 0;
+    counts[0] = counts[1] = counts[2] = 0;
+    int64_t pos = skip_whitespace(buf, n, 0);
+    if (pos >= n || buf[pos] != '{') return SCAN_UNSUPPORTED;
+    pos = skip_whitespace(buf, n, pos + 1);
+    if (pos < n && buf[pos] == '}') return SCAN_UNSUPPORTED; /* no images: the slow path says so */
+    for (;;) {
+        if (pos >= n || buf[pos] != '"') return SCAN_UNSUPPORTED;
+        int escaped = 0;
+        const int64_t key_end = scan_string(buf, n, pos, &escaped);
+        if (key_end < 0 || escaped) return SCAN_UNSUPPORTED;
+        const int64_t length = key_end - 1 - (pos + 1);
+        const uint8_t *key = buf + pos + 1;
+        unsigned member = 0;
+        if (length == 6 && memcmp(key, "images", 6) == 0)
+            member = MEMBER_IMAGES;
+        else if (length == 10 && memcmp(key, "categories", 10) == 0)
+            member = MEMBER_CATEGORIES;
+        else if (length == 11 && memcmp(key, "annotations", 11) == 0)
+            member = MEMBER_ANNOTATIONS;
+        if (member & seen) return SCAN_UNSUPPORTED;
+        seen |= member;
+        pos = skip_whitespace(buf, n, key_end);
+        if (pos >= n || buf[pos] != ':') return SCAN_UNSUPPORTED;
+        pos = skip_whitespace(buf, n, pos + 1);
+        /* The three members must be arrays; the slow path words anything else. */
+        if (member && (pos >= n || buf[pos] != '[')) return SCAN_UNSUPPORTED;
+        int64_t end;
+        if (member == MEMBER_ANNOTATIONS)
+            end = scan_annotations(buf, n, pos, capacity, image_ids, class_ids, boxes, areas,
+                                   flags, ann_ids, slow_start, slow_end, slow_slot, slow_capacity,
+                                   powers, counts);
+        else
+            end = skip_value(buf, n, pos, powers);
+        if (end < 0) return SCAN_UNSUPPORTED;
+        if (member == MEMBER_IMAGES || member == MEMBER_CATEGORIES) {
+            int64_t *range = ranges + (member == MEMBER_IMAGES ? 0 : 2);
+            range[0] = pos;
+            range[1] = end;
+        }
+        pos = skip_whitespace(buf, n, end);
+        if (pos >= n) return SCAN_UNSUPPORTED;
+        if (buf[pos] == ',') {
+            pos = skip_whitespace(buf, n, pos + 1);
+            continue;
+        }
+        if (buf[pos] == '}') break;
+        return SCAN_UNSUPPORTED;
+    }
+    pos = skip_whitespace(buf, n, pos + 1);
+    if (pos != n) return SCAN_UNSUPPORTED;
+    if ((seen & (MEMBER_IMAGES | MEMBER_CATEGORIES)) != (MEMBER_IMAGES | MEMBER_CATEGORIES))
+        return SCAN_UNSUPPORTED;
+    return SCAN_DONE;
 }

@@ -48,10 +48,10 @@ import contextlib
 import gc
 import json
 import math
+import mmap
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -96,17 +96,35 @@ _BYTES_PER_RECORD_LOWER_BOUND = 40
 # --------------------------------------------------------------------------- loading
 
 
-def _read_source(source: CocoSource) -> tuple[str | None, bytes | None, Any]:
+_Bytes = bytes | mmap.mmap
+"""A file's bytes: mapped from a path (no copy), or the bytes given."""
+
+
+def _read_source(source: CocoSource) -> tuple[str | None, _Bytes | None, Any]:
     """``(name for errors, raw bytes or None, parsed value or None)``."""
     if isinstance(source, bytes | bytearray | memoryview):
         return "<bytes>", bytes(source), None
     if isinstance(source, str | os.PathLike):
         name = os.fspath(source)
         try:
-            return name, Path(name).read_bytes(), None
+            return name, _map_file(name), None
         except OSError as error:
             raise InputError(f"cannot read the file: {error.strerror}", source=name) from None
     return None, None, source
+
+
+def _map_file(path: str) -> _Bytes:
+    """The file mapped read-only: the scanners read the page cache directly, with no
+    copy into a second buffer of the file's size; the pages go when the map does."""
+    with open(path, "rb") as file:
+        size = os.fstat(file.fileno()).st_size
+        if size == 0 or not hasattr(mmap, "MAP_POPULATE"):
+            return file.read()  # an empty file cannot be mapped; a system without
+            # MAP_POPULATE (not Linux) reads the file: faulting pages in one by one costs more
+        # MAP_POPULATE: the whole file in one system call, not one page fault per 4 kB.
+        return mmap.mmap(
+            file.fileno(), size, flags=mmap.MAP_SHARED | mmap.MAP_POPULATE, prot=mmap.PROT_READ
+        )
 
 
 def _finite_float(text: str) -> float:
@@ -116,7 +134,9 @@ def _finite_float(text: str) -> float:
     return value
 
 
-def _parse_json(data: bytes, name: str | None) -> Any:
+def _parse_json(data: _Bytes, name: str | None) -> Any:
+    if isinstance(data, mmap.mmap):
+        data = data[:]  # the slow path: orjson and json take bytes
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError as error:
@@ -383,26 +403,34 @@ def _read_ground_truth(
     total_steps = 3
     if progress is not None:
         progress(0, total_steps)
-    if data is not None:
-        document = _parse_json(data, name)
+    # The tables need every record's other keys: only the engine's columns are scanned.
+    scanned = _scan_ground_truth(data) if data is not None and not keep_records else None
+    annotations: list[Any] | None = None
+    if scanned is not None:
+        images, categories, columns = scanned
+    else:
+        if data is not None:
+            document = _parse_json(data, name)
+        if not isinstance(document, dict):
+            raise InputError(
+                "expected a COCO object with images, annotations and categories, "
+                f"got {_type_name(document)}",
+                source=name,
+            )
+        images = _list_member(document, "images", name, required=True)
+        categories = _list_member(document, "categories", name, required=True)
+        annotations = _list_member(document, "annotations", name, required=False)
+    # A file whose text never says "ignore" has no ignore flag: skip that pass.
+    flags_possible = data is None or data.find(b'"ignore"') >= 0
+    del data  # the file's bytes (a mapping is unmapped here): all read
     if progress is not None:
         progress(1, total_steps)
-    if not isinstance(document, dict):
-        raise InputError(
-            "expected a COCO object with images, annotations and categories, "
-            f"got {_type_name(document)}",
-            source=name,
-        )
-    images = _list_member(document, "images", name, required=True)
-    categories = _list_member(document, "categories", name, required=True)
-    annotations = _list_member(document, "annotations", name, required=False)
 
     image_ids = _image_ids(images, name)
     _check_images(images, name)
     classes = _categories(categories, name)
-    # A file whose text never says "ignore" has no ignore flag: skip that pass.
-    flags_possible = data is None or b'"ignore"' in data
-    columns = _annotation_columns(annotations, name, flags_possible)
+    if annotations is not None:
+        columns = _annotation_columns(annotations, name, flags_possible)
     if progress is not None:
         progress(2, total_steps)
     _check_image_id_kinds(image_ids, columns.image_ids, name)
@@ -421,6 +449,69 @@ def _read_ground_truth(
         annotations=annotations if keep_records else None,
         **parsed,
     )
+
+
+def _scan_ground_truth(data: _Bytes) -> tuple[list[Any], list[Any], _AnnotationColumns] | None:
+    """The C fast path: the images and categories records and the annotation columns;
+    None when the file needs the exact slow path (which also words any error)."""
+    from shoal.formats import _json_columns as scanner
+
+    buffer = np.frombuffer(data, dtype=np.uint8)
+    scan = scanner.scan_ground_truth(
+        buffer, len(data) // _BYTES_PER_RECORD_LOWER_BOUND + 1, _SLOW_TOKEN_CAPACITY
+    )
+    del buffer  # a mapping cannot close while NumPy holds a view of it
+    if scan is None:
+        return None
+    if scan.slow_slot.size:
+        exact = _slow_token_values(data, scan.slow_start, scan.slow_end)
+        if exact is None:
+            return None
+        _place_slow_values(exact, scan.slow_slot, scan.boxes, scan.areas)
+    try:
+        images = orjson.loads(data[scan.images[0] : scan.images[1]])
+        categories = orjson.loads(data[scan.categories[0] : scan.categories[1]])
+    except orjson.JSONDecodeError:
+        return None
+    columns = _AnnotationColumns(
+        image_ids=scan.image_ids,
+        class_ids=scan.class_ids,
+        box=scan.boxes,
+        area=scan.areas,
+        iscrowd=(scan.flags & 1) != 0,
+        ignore=(scan.flags & 2) != 0,
+        ids=scan.ids,
+    )
+    return images, categories, columns
+
+
+def _slow_token_values(
+    data: _Bytes, starts: NDArray[np.int64], ends: NDArray[np.int64]
+) -> NDArray[np.float64] | None:
+    """``float()`` of the number tokens the scanner could not round with certainty (long
+    mantissas, large exponents); None if one is out of range (1e999: orjson rejects it,
+    and the slow path words the error)."""
+    exact = np.array(
+        [float(data[s:e]) for s, e in zip(starts.tolist(), ends.tolist(), strict=True)],
+        dtype=np.float64,
+    )
+    return exact if np.isfinite(exact).all() else None
+
+
+def _place_slow_values(
+    exact: NDArray[np.float64],
+    slots: NDArray[np.int64],
+    box: NDArray[np.float64],
+    fifth: NDArray[np.float64],
+) -> None:
+    """Write each slow token's value to its slot: fields 0-3 of ``box``, or ``fifth``
+    (a result's score, an annotation's area)."""
+    from shoal.formats._json_columns import FIELDS_PER_ROW
+
+    row, field = np.divmod(slots, FIELDS_PER_ROW)
+    in_box = field < 4
+    box[row[in_box], field[in_box]] = exact[in_box]
+    fifth[row[~in_box]] = exact[~in_box]
 
 
 def _list_member(
@@ -484,13 +575,16 @@ def _check_images(images: list[dict[str, Any]], name: str | None) -> None:
 
 
 def _check_image_id_kinds(
-    image_ids: list[Any], referenced_ids: list[Any], name: str | None
+    image_ids: list[Any], referenced_ids: list[Any] | NDArray[np.int64], name: str | None
 ) -> None:
     """All image ids (``images[].id`` and ``annotations[].image_id``) must be ints or
     all strings; otherwise name the first record of the less common kind."""
-    kinds = set(map(type, image_ids)) | set(map(type, referenced_ids))
+    scanned = isinstance(referenced_ids, np.ndarray)  # the scanner's int64 column
+    kinds = set(map(type, image_ids)) | ({int} if scanned else set(map(type, referenced_ids)))
     if kinds <= {int} or kinds <= {str}:
         return
+    if isinstance(referenced_ids, np.ndarray):
+        referenced_ids = referenced_ids.tolist()
     places = [("images", "image id", image_ids), ("annotations", "image_id", referenced_ids)]
     for table, field, ids in places:
         for index, value in enumerate(ids):
@@ -581,7 +675,7 @@ def _categories(categories: list[Any], name: str | None) -> Classes:
 class _AnnotationColumns:
     """Annotation fields in file order, before ids are resolved to indices."""
 
-    image_ids: list[Any]
+    image_ids: list[Any] | NDArray[np.int64]  # an array when the C scanner read them
     class_ids: NDArray[np.int64]
     box: NDArray[np.float64]
     area: NDArray[np.float64]  # NaN: not given
@@ -727,7 +821,11 @@ def _resolve_annotations(
 ) -> dict[str, Any]:
     """Image and class indices of the annotations, after the checks that need them."""
     count = len(columns.image_ids)
-    wanted_images = _id_column(columns.image_ids)
+    wanted_images = (
+        columns.image_ids
+        if isinstance(columns.image_ids, np.ndarray)
+        else _id_column(columns.image_ids)
+    )
     if wanted_images is None:
         # Kinds were checked, so only an out-of-range integer can get here.
         wanted_images = np.array([min(max(v, -(2**63)), 2**63 - 1) for v in columns.image_ids])
@@ -736,7 +834,10 @@ def _resolve_annotations(
     image, image_found = _lookup(image_ids, wanted_images)
     label, label_found = _lookup(classes.ids, columns.class_ids)
     problems = [
-        (~image_found, lambda i: f"image_id {_id_text(columns.image_ids[i])} is not in images"),
+        (
+            ~image_found,
+            lambda i: f"image_id {_id_text(plain(columns.image_ids[i]))} is not in images",
+        ),
         (~label_found, lambda i: f"category_id {columns.class_ids[i]} is not in categories"),
         (box_problems(columns.box), lambda i: describe_box_problem("bbox", columns.box[i])),
         (columns.area < 0, lambda i: f"area {columns.area[i]} is negative"),
@@ -959,7 +1060,7 @@ def parse_coco_results(source: CocoSource, *, progress: Progress | None = None) 
     return results
 
 
-def _scan_results(data: bytes, progress: Progress | None) -> _ResultColumns | None:
+def _scan_results(data: _Bytes, progress: Progress | None) -> _ResultColumns | None:
     """The C fast path; None when the file needs the exact slow path."""
     # Imported here so that importing shoal.formats loads no native library.
     from shoal.formats import _json_columns as scanner
@@ -1000,18 +1101,10 @@ def _scan_results(data: bytes, progress: Progress | None) -> _ResultColumns | No
         if status == scanner.SCAN_UNSUPPORTED:
             return None
         if slow_count:
-            # Long mantissas and large exponents: let Python round them exactly.
-            starts = slow_start[:slow_count].tolist()
-            ends = slow_end[:slow_count].tolist()
-            exact = np.array(
-                [float(data[s:e]) for s, e in zip(starts, ends, strict=True)], dtype=np.float64
-            )
-            if not np.isfinite(exact).all():
-                return None  # 1e999: orjson rejects it, and words the error
-            row, field = np.divmod(slow_slot[:slow_count], scanner.FIELDS_PER_ROW)
-            in_box = field < 4
-            box[row[in_box], field[in_box]] = exact[in_box]
-            score[row[~in_box]] = exact[~in_box]
+            exact = _slow_token_values(data, slow_start[:slow_count], slow_end[:slow_count])
+            if exact is None:
+                return None
+            _place_slow_values(exact, slow_slot[:slow_count], box, score)
         rows += written
         if progress is not None:
             progress(int(position), len(data))
