@@ -7,7 +7,12 @@ compile on first use, and nothing to install beyond a C compiler at build time.
 from setuptools import Extension, setup
 
 # No fused multiply-add: IoUs must round exactly as pycocotools computes them.
-FLAGS = ["-O3", "-std=c11", "-ffp-contract=off", "-Wall", "-Wextra", "-Werror=implicit-function-declaration"]
+# -pthread: the kernels split their work across POSIX threads.
+FLAGS = [
+    "-O3", "-std=c11", "-pthread", "-ffp-contract=off", "-Wall", "-Wextra",
+    "-Werror=implicit-function-declaration",
+]  # fmt: skip
+LINK_FLAGS = ["-pthread"]
 
 setup(
     ext_modules=[
@@ -15,11 +20,13 @@ setup(
             "shoal.engine.detection._native",
             sources=["src/shoal/engine/detection/_native.c"],
             extra_compile_args=FLAGS,
+            extra_link_args=LINK_FLAGS,
         ),
         Extension(
             "shoal.formats._native",
             sources=["src/shoal/formats/_native.c"],
             extra_compile_args=FLAGS,
+            extra_link_args=LINK_FLAGS,
         ),
     ]
 )

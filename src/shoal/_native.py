@@ -1,16 +1,36 @@
-"""Loading Shoal's native kernel libraries (plain C, called through ctypes)."""
+"""Loading Shoal's native kernel libraries (plain C, called through ctypes), and how
+many threads they may use."""
 
 from __future__ import annotations
 
 import ctypes
 import importlib.util
+import os
 from typing import Any
 
 import numpy as np
 
-from shoal.errors import ShoalError
+from shoal.errors import InputError, ShoalError
 
-__all__ = ["BOOL", "F64", "I8", "I32", "I64", "U8", "load_library"]
+__all__ = [
+    "BOOL",
+    "F64",
+    "I8",
+    "I32",
+    "I64",
+    "MAX_THREADS",
+    "U8",
+    "load_library",
+    "machine_threads",
+    "parse_thread_count",
+    "set_threads",
+    "thread_count",
+]
+
+# The kernels' own ceiling (MAX_THREADS in the C sources); more would never be used.
+MAX_THREADS = 64
+_THREADS_VARIABLE = "SHOAL_THREADS"
+_chosen_threads: int | None = None
 
 
 def load_library(module: str) -> ctypes.CDLL:
@@ -22,6 +42,50 @@ def load_library(module: str) -> ctypes.CDLL:
             "(pip install shoal) or run `make` in a checkout"
         )
     return ctypes.CDLL(spec.origin)
+
+
+def machine_threads() -> int:
+    """The CPUs this process may run on (its affinity mask, where the OS has one)."""
+    process_cpu_count = getattr(os, "process_cpu_count", None)  # Python 3.13+
+    if process_cpu_count is not None:
+        count = process_cpu_count()
+    elif hasattr(os, "sched_getaffinity"):
+        count = len(os.sched_getaffinity(0))
+    else:
+        count = os.cpu_count()
+    return max(1, min(count or 1, MAX_THREADS))
+
+
+def parse_thread_count(text: str | int, *, source: str = _THREADS_VARIABLE) -> int:
+    """A thread count from user input: a whole number from 1 to ``MAX_THREADS``."""
+    try:
+        value = int(str(text).strip())
+    except ValueError:
+        raise InputError(
+            f"{text!r} is not a thread count (a whole number from 1 to {MAX_THREADS})",
+            source=source,
+        ) from None
+    if not 1 <= value <= MAX_THREADS:
+        raise InputError(
+            f"thread count {value} is out of range (1 to {MAX_THREADS})", source=source
+        )
+    return value
+
+
+def set_threads(count: int | None) -> None:
+    """Use ``count`` threads in the kernels from now on (``None``: back to
+    ``SHOAL_THREADS`` or the machine's CPUs)."""
+    global _chosen_threads
+    _chosen_threads = None if count is None else parse_thread_count(count, source="threads")
+
+
+def thread_count() -> int:
+    """Threads the kernels use: ``set_threads``' choice, else ``SHOAL_THREADS``, else
+    the CPUs this process may run on. Results do not depend on it."""
+    if _chosen_threads is not None:
+        return _chosen_threads
+    text = os.environ.get(_THREADS_VARIABLE, "").strip()
+    return parse_thread_count(text) if text else machine_threads()
 
 
 def _array(dtype: Any, ndim: int | None = None) -> Any:

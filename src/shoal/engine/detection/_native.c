@@ -15,8 +15,12 @@
  *
  * IoU uses pycocotools' floating-point operations in the same order (and the build
  * turns off fused multiply-add), so thresholds tie exactly as there.
+ *
+ * The heavy kernels take num_threads last and split their items across POSIX threads
+ * (see "Threads" below); their results are bit-identical for every thread count.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +30,148 @@
 #define IGNORED 2
 #define RULE_COCO 0
 #define RULE_VOC 1
+
+/*
+ * Threads. A threaded kernel splits its items (groups, frames, classes, segments) into
+ * at most num_threads contiguous ranges of about equal work, runs one range per thread
+ * (the caller's thread takes the first) and has each write only its own rows of the
+ * outputs, so nothing is locked and the results do not depend on the thread count:
+ * every floating-point reduction stays inside one item, and appended outputs are
+ * written at per-item offsets and compacted in item order afterwards.
+ */
+#define MAX_THREADS 64
+/* Below this much work (about one IoU each) a second thread costs more than it saves. */
+#define MIN_WORK_PER_THREAD 20000
+
+typedef void (*part_fn)(void *ctx, int64_t part);
+
+struct part_call {
+    part_fn fn;
+    void *ctx;
+    int64_t part;
+};
+
+static void *part_entry(void *arg) {
+    struct part_call *call = arg;
+    call->fn(call->ctx, call->part);
+    return NULL;
+}
+
+/* fn(ctx, p) for every p in [0, parts); a thread that cannot start runs on the caller. */
+static void run_parts(int64_t parts, part_fn fn, void *ctx) {
+    pthread_t ids[MAX_THREADS];
+    struct part_call calls[MAX_THREADS];
+    int started[MAX_THREADS];
+    for (int64_t p = 1; p < parts; p++) {
+        calls[p] = (struct part_call){fn, ctx, p};
+        started[p] = pthread_create(&ids[p], NULL, part_entry, &calls[p]) == 0;
+    }
+    fn(ctx, 0);
+    for (int64_t p = 1; p < parts; p++) {
+        if (started[p]) pthread_join(ids[p], NULL);
+        else fn(ctx, p);
+    }
+}
+
+/* How many parts for total_work units: no more than asked, items or MAX_THREADS. */
+static int64_t num_parts(int64_t num_threads, int64_t num_items, int64_t total_work) {
+    int64_t parts = num_threads < MAX_THREADS ? num_threads : MAX_THREADS;
+    if (parts > num_items) parts = num_items;
+    if (parts > total_work / MIN_WORK_PER_THREAD) parts = total_work / MIN_WORK_PER_THREAD;
+    return parts < 1 ? 1 : parts;
+}
+
+/* Item ranges of about equal work: cum_work[i] is the work of items [0, i) (n + 1
+   entries); bounds[p], bounds[p + 1] delimit part p (parts + 1 entries). */
+static void split_work(const int64_t *cum_work, int64_t n, int64_t parts, int64_t *bounds) {
+    bounds[0] = 0;
+    int64_t item = 0;
+    for (int64_t p = 1; p < parts; p++) {
+        /* Integer target: the same split on every machine for the same inputs. */
+        int64_t target = (int64_t)((__int128)cum_work[n] * p / parts);
+        while (item < n && cum_work[item] < target) item++;
+        bounds[p] = item;
+    }
+    bounds[parts] = n;
+}
+
+/* What every threaded job records per part: its item range, rows appended, failure. */
+struct parts {
+    int64_t count;
+    int64_t bounds[MAX_THREADS + 1];
+    int64_t appended[MAX_THREADS];
+    int failed[MAX_THREADS];
+};
+
+/* Splits n items by cum_work into parts, runs fn(job, p) for each and returns 0, or -1
+   if a part failed (ran out of memory). */
+static int64_t run_split(int64_t num_threads, const int64_t *cum_work, int64_t n,
+                         struct parts *parts, part_fn fn, void *job) {
+    parts->count = num_parts(num_threads, n, cum_work[n]);
+    split_work(cum_work, n, parts->count, parts->bounds);
+    run_parts(parts->count, fn, job);
+    int failed = 0;
+    for (int64_t p = 0; p < parts->count; p++) failed |= parts->failed[p];
+    return failed ? -1 : 0;
+}
+
+/* cum[k] = scale x the total size of [start, end) ranges 0..k-1 of bounds (n + 1 entries;
+   NULL when out of memory). */
+static int64_t *cumulative_sizes(const int64_t *bounds, int64_t n, int64_t scale) {
+    int64_t *cum = malloc(sizeof(int64_t) * (n + 1));
+    if (!cum) return NULL;
+    cum[0] = 0;
+    for (int64_t k = 0; k < n; k++) cum[k + 1] = cum[k] + scale * (bounds[2 * k + 1] - bounds[2 * k]);
+    return cum;
+}
+
+/* Move each part's appended rows (written from item_offset[its first item]) to follow
+   the previous part's, in part order. Returns the total. */
+static int64_t compact_parts(const struct parts *parts, const int64_t *item_offset, int32_t *a,
+                             int32_t *b, double *values) {
+    int64_t total = 0;
+    for (int64_t p = 0; p < parts->count; p++) {
+        int64_t from = item_offset[parts->bounds[p]], n = parts->appended[p];
+        if (from != total && n > 0) {
+            memmove(a + total, a + from, sizeof(int32_t) * n);
+            memmove(b + total, b + from, sizeof(int32_t) * n);
+            memmove(values + total, values + from, sizeof(double) * n);
+        }
+        total += n;
+    }
+    return total;
+}
+
+/* Fills many arrays in parallel: each part fills its slice of each. */
+struct fill_job {
+    int64_t parts;
+    int64_t num_i32;
+    int32_t *i32[4];
+    int64_t i32_n[4];
+    int32_t i32_value[4];
+    int64_t num_bytes;
+    uint8_t *bytes[4];
+    int64_t bytes_n[4];
+    int64_t num_f64;
+    double *f64[2];
+    int64_t f64_n[2];
+};
+
+static void fill_part(void *ctx, int64_t p) {
+    struct fill_job *job = ctx;
+    for (int64_t k = 0; k < job->num_i32; k++) {
+        int64_t lo = job->i32_n[k] * p / job->parts, hi = job->i32_n[k] * (p + 1) / job->parts;
+        for (int64_t i = lo; i < hi; i++) job->i32[k][i] = job->i32_value[k];
+    }
+    for (int64_t k = 0; k < job->num_bytes; k++) {
+        int64_t lo = job->bytes_n[k] * p / job->parts, hi = job->bytes_n[k] * (p + 1) / job->parts;
+        memset(job->bytes[k] + lo, 0, (size_t)(hi - lo));
+    }
+    for (int64_t k = 0; k < job->num_f64; k++) {
+        int64_t lo = job->f64_n[k] * p / job->parts, hi = job->f64_n[k] * (p + 1) / job->parts;
+        for (int64_t i = lo; i < hi; i++) job->f64[k][i] = 0.0;
+    }
+}
 
 /* fmin/fmax without the NaN handling that keeps them out of line (inputs are finite). */
 static inline double min2(double a, double b) { return a < b ? a : b; }
@@ -114,10 +260,144 @@ static void ignored_first(int64_t n, const uint8_t *ignored, int64_t *order) {
         if (ignored[g]) order[k++] = g;
 }
 
+/* What shoal_match_all's parts share: its arguments, and per part the group range
+   and the number of pairs written. */
+struct match_job {
+    const double *gt_box, *gt_area;
+    const uint8_t *gt_crowd, *gt_ignore;
+    const double *dt_box;
+    int64_t num_gt, num_dt;
+    const int64_t *gt_sorted, *gt_bounds, *dt_sorted, *dt_bounds;
+    const double *grid;
+    int64_t num_grid;
+    const double *coco_thresholds;
+    const int64_t *coco_in_grid;
+    int64_t num_coco;
+    const double *area_ranges;
+    int64_t num_area, max_det, rule, pixel_inclusive;
+    int32_t *det_gt;
+    uint8_t *det_ignored;
+    int32_t *gt_det;
+    int8_t *coco_status;
+    int32_t *best_gt;
+    double *best_iou;
+    int32_t *pair_gt, *pair_dt;
+    double *pair_iou;
+    const int64_t *pair_offset; /* per group: where its pairs may start (sum of products) */
+    struct parts parts;
+};
+
+static void match_part(void *ctx, int64_t part) {
+    struct match_job *J = ctx;
+    int64_t first = J->parts.bounds[part], last = J->parts.bounds[part + 1];
+    const int64_t rule = J->rule, num_dt = J->num_dt, num_gt = J->num_gt;
+    const int64_t num_area = J->num_area, num_coco = J->num_coco;
+    int64_t max_ng = 0, max_nd = 0;
+    for (int64_t k = first; k < last; k++) {
+        int64_t ng = J->gt_bounds[2 * k + 1] - J->gt_bounds[2 * k];
+        int64_t nd = J->dt_bounds[2 * k + 1] - J->dt_bounds[2 * k];
+        if (ng > max_ng) max_ng = ng;
+        if (nd > max_nd) max_nd = nd;
+    }
+    /* One set of scratch buffers for every group of this part. */
+    double *ious = malloc(sizeof(double) * (max_nd * max_ng + 1));
+    uint8_t *crowd = malloc(max_ng + 1), *ignored = malloc(max_ng + 1), *area_ign = malloc(max_ng + 1);
+    int64_t *order = malloc(sizeof(int64_t) * (max_ng + 1));
+    int64_t *area_order = malloc(sizeof(int64_t) * (max_ng + 1));
+    int64_t *local_det = malloc(sizeof(int64_t) * (max_nd + 1));
+    int64_t *local_gt = malloc(sizeof(int64_t) * (max_ng + 1));
+    J->parts.appended[part] = 0;
+    J->parts.failed[part] = !ious || !crowd || !ignored || !area_ign || !order || !area_order ||
+                      !local_det || !local_gt;
+    int64_t num_pairs = first < last ? J->pair_offset[first] : 0;
+    int64_t pairs_start = num_pairs;
+    for (int64_t k = first; k < last && !J->parts.failed[part]; k++) {
+        const int64_t *gts = J->gt_sorted + J->gt_bounds[2 * k];
+        const int64_t *dts = J->dt_sorted + J->dt_bounds[2 * k];
+        int64_t ng = J->gt_bounds[2 * k + 1] - J->gt_bounds[2 * k];
+        int64_t nd = J->dt_bounds[2 * k + 1] - J->dt_bounds[2 * k];
+        for (int64_t j = 0; j < ng; j++) {
+            crowd[j] = J->gt_crowd[gts[j]];
+            ignored[j] = J->gt_crowd[gts[j]] || J->gt_ignore[gts[j]];
+        }
+        for (int64_t i = 0; i < nd; i++) {
+            int64_t d = dts[i];
+            for (int64_t j = 0; j < ng; j++) {
+                int64_t g = gts[j];
+                double v = box_iou(J->dt_box + 4 * d, J->gt_box + 4 * g,
+                                   crowd[j] && rule == RULE_COCO, (int)J->pixel_inclusive);
+                ious[i * ng + j] = v;
+                if (!ignored[j] && v > 0.0) {
+                    J->pair_gt[num_pairs] = (int32_t)g;
+                    J->pair_dt[num_pairs] = (int32_t)d;
+                    J->pair_iou[num_pairs] = v;
+                    num_pairs++;
+                    if (v > J->best_iou[d]) {
+                        J->best_iou[d] = v;
+                        J->best_gt[d] = (int32_t)g;
+                    }
+                }
+            }
+        }
+        ignored_first(ng, ignored, order);
+        for (int64_t t = 0; t < J->num_grid; t++) {
+            greedy_match(ious, ng, order, ignored, crowd, nd, J->grid[t], (int)rule, local_det,
+                         local_gt);
+            for (int64_t i = 0; i < nd; i++) {
+                int64_t j = local_det[i];
+                if (j >= 0) {
+                    J->det_gt[t * num_dt + dts[i]] = (int32_t)gts[j];
+                    J->det_ignored[t * num_dt + dts[i]] = ignored[j];
+                }
+            }
+            for (int64_t j = 0; j < ng; j++)
+                if (local_gt[j] >= 0) J->gt_det[t * num_gt + gts[j]] = (int32_t)dts[local_gt[j]];
+        }
+        int64_t capped = nd < J->max_det ? nd : J->max_det;
+        for (int64_t a = 0; a < num_area; a++) {
+            double lo = J->area_ranges[2 * a], hi = J->area_ranges[2 * a + 1];
+            int same_as_grid = 1;
+            for (int64_t j = 0; j < ng; j++) {
+                double area = J->gt_area[gts[j]];
+                area_ign[j] = ignored[j] || area < lo || area > hi;
+                same_as_grid = same_as_grid && area_ign[j] == ignored[j];
+            }
+            ignored_first(ng, area_ign, area_order);
+            for (int64_t t = 0; t < num_coco; t++) {
+                int64_t g = J->coco_in_grid[t];
+                if (same_as_grid && g >= 0) {
+                    /* Same flags, same order: the capped matching is a prefix of the
+                       grid's uncapped one. */
+                    for (int64_t i = 0; i < capped; i++) {
+                        int64_t d = dts[i];
+                        if (J->det_gt[g * num_dt + d] >= 0)
+                            J->coco_status[(d * num_area + a) * num_coco + t] =
+                                J->det_ignored[g * num_dt + d] ? IGNORED : MATCHED;
+                    }
+                    continue;
+                }
+                greedy_match(ious, ng, area_order, area_ign, crowd, capped, J->coco_thresholds[t],
+                             (int)rule, local_det, local_gt);
+                for (int64_t i = 0; i < capped; i++) {
+                    int64_t j = local_det[i];
+                    if (j >= 0)
+                        J->coco_status[(dts[i] * num_area + a) * num_coco + t] =
+                            area_ign[j] ? IGNORED : MATCHED;
+                }
+            }
+        }
+    }
+    J->parts.appended[part] = num_pairs - pairs_start;
+    free(ious), free(crowd), free(ignored), free(area_ign), free(order), free(area_order);
+    free(local_det), free(local_gt);
+}
+
 /*
- * Match every group that has both sides; see kernels.match_all for the layouts.
- * Outputs must be pre-filled: det_gt/gt_det with -1, det_ignored/coco_status with 0,
- * best_gt with -1, best_iou with 0. Returns the number of same-class pairs written.
+ * Match every group that has both sides, on up to num_threads threads; see
+ * kernels.match_all for the layouts. Fills every output itself (det_gt, gt_det and
+ * best_gt with -1, det_ignored, coco_status and best_iou with 0). The pair arrays need
+ * room for the sum over groups of ground truth x predictions. Returns the number of
+ * same-class pairs written, in group order, or -1 when out of memory.
  */
 int64_t shoal_match_all(
     const double *gt_box, const double *gt_area, const uint8_t *gt_crowd, const uint8_t *gt_ignore,
@@ -128,112 +408,98 @@ int64_t shoal_match_all(
     int64_t num_coco, const double *area_ranges, int64_t num_area, int64_t max_det, int64_t rule,
     int64_t pixel_inclusive,
     int32_t *det_gt, uint8_t *det_ignored, int32_t *gt_det, int8_t *coco_status, int32_t *best_gt,
-    double *best_iou, int32_t *pair_gt, int32_t *pair_dt, double *pair_iou) {
-    int64_t max_ng = 0, max_nd = 0;
-    for (int64_t k = 0; k < num_groups; k++) {
-        int64_t ng = gt_bounds[2 * k + 1] - gt_bounds[2 * k];
-        int64_t nd = dt_bounds[2 * k + 1] - dt_bounds[2 * k];
-        if (ng > max_ng) max_ng = ng;
-        if (nd > max_nd) max_nd = nd;
-    }
-    /* One set of scratch buffers for every group. */
-    double *ious = malloc(sizeof(double) * (max_nd * max_ng + 1));
-    uint8_t *crowd = malloc(max_ng + 1), *ignored = malloc(max_ng + 1), *area_ign = malloc(max_ng + 1);
-    int64_t *order = malloc(sizeof(int64_t) * (max_ng + 1));
-    int64_t *area_order = malloc(sizeof(int64_t) * (max_ng + 1));
-    int64_t *local_det = malloc(sizeof(int64_t) * (max_nd + 1));
-    int64_t *local_gt = malloc(sizeof(int64_t) * (max_ng + 1));
-    if (!ious || !crowd || !ignored || !area_ign || !order || !area_order || !local_det || !local_gt) {
-        free(ious), free(crowd), free(ignored), free(area_ign), free(order), free(area_order);
-        free(local_det), free(local_gt);
+    double *best_iou, int32_t *pair_gt, int32_t *pair_dt, double *pair_iou, int64_t num_threads) {
+    int64_t *pair_offset = malloc(sizeof(int64_t) * (num_groups + 1));
+    int64_t *work = malloc(sizeof(int64_t) * (num_groups + 1));
+    if (!pair_offset || !work) {
+        free(pair_offset), free(work);
         return -1;
     }
-    int64_t num_pairs = 0;
-    (void)num_gt;
+    pair_offset[0] = work[0] = 0;
     for (int64_t k = 0; k < num_groups; k++) {
-        const int64_t *gts = gt_sorted + gt_bounds[2 * k];
-        const int64_t *dts = dt_sorted + dt_bounds[2 * k];
         int64_t ng = gt_bounds[2 * k + 1] - gt_bounds[2 * k];
         int64_t nd = dt_bounds[2 * k + 1] - dt_bounds[2 * k];
-        for (int64_t j = 0; j < ng; j++) {
-            crowd[j] = gt_crowd[gts[j]];
-            ignored[j] = gt_crowd[gts[j]] || gt_ignore[gts[j]];
-        }
-        for (int64_t i = 0; i < nd; i++) {
-            int64_t d = dts[i];
-            for (int64_t j = 0; j < ng; j++) {
-                int64_t g = gts[j];
-                double v = box_iou(dt_box + 4 * d, gt_box + 4 * g, crowd[j] && rule == RULE_COCO,
-                                   (int)pixel_inclusive);
-                ious[i * ng + j] = v;
-                if (!ignored[j] && v > 0.0) {
-                    pair_gt[num_pairs] = (int32_t)g;
-                    pair_dt[num_pairs] = (int32_t)d;
-                    pair_iou[num_pairs] = v;
-                    num_pairs++;
-                    if (v > best_iou[d]) {
-                        best_iou[d] = v;
-                        best_gt[d] = (int32_t)g;
-                    }
-                }
-            }
-        }
-        ignored_first(ng, ignored, order);
-        for (int64_t t = 0; t < num_grid; t++) {
-            greedy_match(ious, ng, order, ignored, crowd, nd, grid[t], (int)rule, local_det, local_gt);
-            for (int64_t i = 0; i < nd; i++) {
-                int64_t j = local_det[i];
-                if (j >= 0) {
-                    det_gt[t * num_dt + dts[i]] = (int32_t)gts[j];
-                    det_ignored[t * num_dt + dts[i]] = ignored[j];
-                }
-            }
-            for (int64_t j = 0; j < ng; j++)
-                if (local_gt[j] >= 0) gt_det[t * num_gt + gts[j]] = (int32_t)dts[local_gt[j]];
-        }
-        int64_t capped = nd < max_det ? nd : max_det;
-        for (int64_t a = 0; a < num_area; a++) {
-            double lo = area_ranges[2 * a], hi = area_ranges[2 * a + 1];
-            int same_as_grid = 1;
-            for (int64_t j = 0; j < ng; j++) {
-                double area = gt_area[gts[j]];
-                area_ign[j] = ignored[j] || area < lo || area > hi;
-                same_as_grid = same_as_grid && area_ign[j] == ignored[j];
-            }
-            ignored_first(ng, area_ign, area_order);
-            for (int64_t t = 0; t < num_coco; t++) {
-                int64_t g = coco_in_grid[t];
-                if (same_as_grid && g >= 0) {
-                    /* Same flags, same order: the capped matching is a prefix of the
-                       grid's uncapped one. */
-                    for (int64_t i = 0; i < capped; i++) {
-                        int64_t d = dts[i];
-                        if (det_gt[g * num_dt + d] >= 0)
-                            coco_status[(d * num_area + a) * num_coco + t] =
-                                det_ignored[g * num_dt + d] ? IGNORED : MATCHED;
-                    }
-                    continue;
-                }
-                greedy_match(ious, ng, area_order, area_ign, crowd, capped, coco_thresholds[t],
-                             (int)rule, local_det, local_gt);
-                for (int64_t i = 0; i < capped; i++) {
-                    int64_t j = local_det[i];
-                    if (j >= 0)
-                        coco_status[(dts[i] * num_area + a) * num_coco + t] =
-                            area_ign[j] ? IGNORED : MATCHED;
+        pair_offset[k + 1] = pair_offset[k] + ng * nd;
+        /* IoUs, then one greedy pass per threshold over the predictions. */
+        work[k + 1] = work[k] + ng * nd + (nd + ng) * (num_grid + num_area);
+    }
+    struct fill_job fill = {
+        .num_i32 = 3,
+        .i32 = {det_gt, gt_det, best_gt},
+        .i32_n = {num_grid * num_dt, num_grid * num_gt, num_dt},
+        .i32_value = {-1, -1, -1},
+        .num_bytes = 2,
+        .bytes = {det_ignored, (uint8_t *)coco_status},
+        .bytes_n = {num_grid * num_dt, num_dt * num_area * num_coco},
+        .num_f64 = 1,
+        .f64 = {best_iou},
+        .f64_n = {num_dt},
+    };
+    int64_t fill_size = num_grid * (num_dt + num_gt) + num_dt * (2 + num_area * num_coco);
+    fill.parts = num_parts(num_threads, fill_size, fill_size / 16);
+    run_parts(fill.parts, fill_part, &fill);
+
+    struct match_job *job = malloc(sizeof(struct match_job));
+    if (!job) {
+        free(pair_offset), free(work);
+        return -1;
+    }
+    *job = (struct match_job){
+        gt_box, gt_area, gt_crowd, gt_ignore, dt_box, num_gt, num_dt, gt_sorted, gt_bounds,
+        dt_sorted, dt_bounds, grid, num_grid, coco_thresholds, coco_in_grid, num_coco,
+        area_ranges, num_area, max_det, rule, pixel_inclusive, det_gt, det_ignored, gt_det,
+        coco_status, best_gt, best_iou, pair_gt, pair_dt, pair_iou, pair_offset, {0},
+    };
+    int64_t status = run_split(num_threads, work, num_groups, &job->parts, match_part, job);
+    if (status == 0) status = compact_parts(&job->parts, pair_offset, pair_gt, pair_dt, pair_iou);
+    free(job), free(pair_offset), free(work);
+    return status;
+}
+
+struct cross_job {
+    const double *gt_box;
+    const int32_t *gt_label;
+    const uint8_t *gt_counted;
+    const double *dt_box;
+    const int32_t *dt_label;
+    const int64_t *gt_frame_sorted, *gt_frame_bounds, *dt_frame_sorted, *dt_frame_bounds;
+    double min_iou;
+    int64_t pixel_inclusive;
+    int32_t *pair_dt, *pair_gt;
+    double *pair_iou;
+    const int64_t *pair_offset;
+    struct parts parts;
+};
+
+static void cross_part(void *ctx, int64_t part) {
+    struct cross_job *J = ctx;
+    int64_t first = J->parts.bounds[part], last = J->parts.bounds[part + 1];
+    int64_t n = J->pair_offset[first], start = n;
+    for (int64_t f = first; f < last; f++) {
+        for (int64_t i = J->dt_frame_bounds[2 * f]; i < J->dt_frame_bounds[2 * f + 1]; i++) {
+            int64_t d = J->dt_frame_sorted[i];
+            for (int64_t j = J->gt_frame_bounds[2 * f]; j < J->gt_frame_bounds[2 * f + 1]; j++) {
+                int64_t g = J->gt_frame_sorted[j];
+                if (!J->gt_counted[g] || J->gt_label[g] == J->dt_label[d]) continue;
+                double v = box_iou(J->dt_box + 4 * d, J->gt_box + 4 * g, 0, (int)J->pixel_inclusive);
+                if (v >= J->min_iou && v > 0.0) {
+                    J->pair_dt[n] = (int32_t)d;
+                    J->pair_gt[n] = (int32_t)g;
+                    J->pair_iou[n] = v;
+                    n++;
                 }
             }
         }
     }
-    free(ious), free(crowd), free(ignored), free(area_ign), free(order), free(area_order);
-    free(local_det), free(local_gt);
-    return num_pairs;
+    J->parts.appended[part] = n - start;
+    J->parts.failed[part] = 0;
 }
 
 /*
  * Every (prediction, counted ground truth of another class) pair in one frame with
- * IoU >= min_iou. *_frame_sorted list rows grouped by frame; *_frame_bounds (F, 2).
- * Returns the number of pairs written (capacity: the sum of per-frame products).
+ * IoU >= min_iou, frame by frame, on up to num_threads threads. *_frame_sorted list
+ * rows grouped by frame; *_frame_bounds (F, 2). Returns the number of pairs written
+ * (capacity: the sum of per-frame products), or -1 when out of memory.
  */
 int64_t shoal_cross_class_pairs(const double *gt_box, const int32_t *gt_label,
                                 const uint8_t *gt_counted, const double *dt_box,
@@ -241,77 +507,87 @@ int64_t shoal_cross_class_pairs(const double *gt_box, const int32_t *gt_label,
                                 const int64_t *gt_frame_bounds, const int64_t *dt_frame_sorted,
                                 const int64_t *dt_frame_bounds, int64_t num_frames, double min_iou,
                                 int64_t pixel_inclusive, int32_t *pair_dt, int32_t *pair_gt,
-                                double *pair_iou) {
-    int64_t n = 0;
-    for (int64_t f = 0; f < num_frames; f++) {
-        for (int64_t i = dt_frame_bounds[2 * f]; i < dt_frame_bounds[2 * f + 1]; i++) {
-            int64_t d = dt_frame_sorted[i];
-            for (int64_t j = gt_frame_bounds[2 * f]; j < gt_frame_bounds[2 * f + 1]; j++) {
-                int64_t g = gt_frame_sorted[j];
-                if (!gt_counted[g] || gt_label[g] == dt_label[d]) continue;
-                double v = box_iou(dt_box + 4 * d, gt_box + 4 * g, 0, (int)pixel_inclusive);
-                if (v >= min_iou && v > 0.0) {
-                    pair_dt[n] = (int32_t)d;
-                    pair_gt[n] = (int32_t)g;
-                    pair_iou[n] = v;
-                    n++;
-                }
-            }
-        }
+                                double *pair_iou, int64_t num_threads) {
+    int64_t *pair_offset = malloc(sizeof(int64_t) * (num_frames + 1));
+    struct cross_job *job = malloc(sizeof(struct cross_job));
+    if (!pair_offset || !job) {
+        free(pair_offset), free(job);
+        return -1;
     }
-    return n;
+    pair_offset[0] = 0;
+    for (int64_t f = 0; f < num_frames; f++)
+        pair_offset[f + 1] = pair_offset[f] + (gt_frame_bounds[2 * f + 1] - gt_frame_bounds[2 * f]) *
+                                                  (dt_frame_bounds[2 * f + 1] - dt_frame_bounds[2 * f]);
+    *job = (struct cross_job){
+        gt_box, gt_label, gt_counted, dt_box, dt_label, gt_frame_sorted, gt_frame_bounds,
+        dt_frame_sorted, dt_frame_bounds, min_iou, pixel_inclusive, pair_dt, pair_gt, pair_iou,
+        pair_offset, {0},
+    };
+    int64_t status = run_split(num_threads, pair_offset, num_frames, &job->parts, cross_part, job);
+    if (status == 0) status = compact_parts(&job->parts, pair_offset, pair_dt, pair_gt, pair_iou);
+    free(job), free(pair_offset);
+    return status;
 }
 
-/*
- * pycocotools' accumulate; see kernels.coco_accumulate for the layouts. precision
- * (T, R, C, A, 3) and recall (T, C, A, 3) must be pre-filled with -1.
- */
-int64_t shoal_coco_accumulate(const int64_t *class_bounds, int64_t num_cls,
-                              const int64_t *sorted_rank, const double *sorted_area,
-                              const uint8_t *sorted_selected, const int8_t *sorted_status,
-                              int64_t num_area, int64_t num_thr, const int64_t *num_counted_gt,
-                              const double *area_ranges, const int64_t *max_dets,
-                              const double *recall_points, int64_t num_rec, double *precision,
-                              double *recall) {
+struct accumulate_job {
+    const int64_t *class_bounds;
+    int64_t num_cls;
+    const int64_t *dt_order, *dt_rank;
+    const double *dt_area;
+    const uint8_t *dt_selected;
+    const int8_t *coco_status;
+    int64_t num_area, num_thr;
+    const int64_t *num_counted_gt;
+    const double *area_ranges;
+    const int64_t *max_dets;
+    const double *recall_points;
+    int64_t num_rec;
+    double *precision, *recall;
+    struct parts parts;
+};
+
+static void accumulate_part(void *ctx, int64_t part) {
+    struct accumulate_job *J = ctx;
     const double eps = 2.220446049250313e-16; /* np.spacing(1) */
+    const int64_t num_cls = J->num_cls, num_area = J->num_area, num_thr = J->num_thr;
+    const int64_t num_rec = J->num_rec;
+    int64_t first = J->parts.bounds[part], last = J->parts.bounds[part + 1];
     int64_t max_n = 0;
-    for (int64_t c = 0; c < num_cls; c++) {
-        int64_t n = class_bounds[2 * c + 1] - class_bounds[2 * c];
+    for (int64_t c = first; c < last; c++) {
+        int64_t n = J->class_bounds[2 * c + 1] - J->class_bounds[2 * c];
         if (n > max_n) max_n = n;
     }
     int8_t *codes = malloc((size_t)(num_area * num_thr * max_n + 1));
     int8_t *level = malloc((size_t)(max_n + 1));
     double *fp_at = malloc(sizeof(double) * (3 * max_n + 1));
     double *pr = malloc(sizeof(double) * (max_n + 1));
-    if (!codes || !level || !fp_at || !pr) {
-        free(codes), free(level), free(fp_at), free(pr);
-        return -1;
-    }
-    const int64_t cap0 = max_dets[0], cap1 = max_dets[1], cap2 = max_dets[2];
+    J->parts.failed[part] = !codes || !level || !fp_at || !pr;
+    const int64_t cap0 = J->max_dets[0], cap1 = J->max_dets[1], cap2 = J->max_dets[2];
+    double *precision = J->precision, *recall = J->recall;
 #define PREC(t, r, c, a, m) precision[((((t) * num_rec + (r)) * num_cls + (c)) * num_area + (a)) * 3 + (m)]
 #define REC(t, c, a, m) recall[(((t) * num_cls + (c)) * num_area + (a)) * 3 + (m)]
-    for (int64_t c = 0; c < num_cls; c++) {
+    for (int64_t c = first; c < last && !J->parts.failed[part]; c++) {
         int any = 0;
-        for (int64_t a = 0; a < num_area; a++) any |= num_counted_gt[a * num_cls + c] > 0;
+        for (int64_t a = 0; a < num_area; a++) any |= J->num_counted_gt[a * num_cls + c] > 0;
         if (!any) continue;
-        int64_t start = class_bounds[2 * c], n = class_bounds[2 * c + 1] - start;
+        int64_t start = J->class_bounds[2 * c], n = J->class_bounds[2 * c + 1] - start;
         /* Codes laid out (area, threshold, position) so the passes read memory in order:
            1 true positive, 2 counted false positive, 0 neither (ignored, past every cap,
            or unmatched outside the area range). */
         memset(codes, 0, (size_t)(num_area * num_thr * n));
         for (int64_t i = 0; i < n; i++) {
-            int64_t s = start + i;
-            int64_t rank = sorted_rank[s];
+            int64_t row = J->dt_order[start + i];
+            int64_t rank = J->dt_rank[row];
             level[i] = rank < cap0 ? 0 : (rank < cap1 ? 1 : 2);
-            if (!sorted_selected[s] || rank >= cap2) continue;
-            double area = sorted_area[s];
+            if (!J->dt_selected[row] || rank >= cap2) continue;
+            double area = J->dt_area[row];
+            const int8_t *status = J->coco_status + row * num_area * num_thr;
             for (int64_t a = 0; a < num_area; a++) {
-                int outside = area < area_ranges[2 * a] || area > area_ranges[2 * a + 1];
+                int outside = area < J->area_ranges[2 * a] || area > J->area_ranges[2 * a + 1];
                 for (int64_t t = 0; t < num_thr; t++) {
-                    int8_t status = sorted_status[(s * num_area + a) * num_thr + t];
-                    int8_t *code = &codes[(a * num_thr + t) * n + i];
-                    if (status == MATCHED) *code = 1;
-                    else if (status == UNMATCHED && !outside) *code = 2;
+                    int8_t code = status[a * num_thr + t];
+                    if (code == MATCHED) codes[(a * num_thr + t) * n + i] = 1;
+                    else if (code == UNMATCHED && !outside) codes[(a * num_thr + t) * n + i] = 2;
                 }
             }
         }
@@ -319,7 +595,7 @@ int64_t shoal_coco_accumulate(const int64_t *class_bounds, int64_t num_cls,
            only the true positives' entries; recall point 0 before any true positive reads
            the same maximum. fp_at[m * n + j]: cap m's false positives when TP j+1 arrives. */
         for (int64_t a = 0; a < num_area; a++) {
-            int64_t npig = num_counted_gt[a * num_cls + c];
+            int64_t npig = J->num_counted_gt[a * num_cls + c];
             if (npig == 0) continue;
             for (int64_t t = 0; t < num_thr; t++) {
                 const int8_t *row = &codes[(a * num_thr + t) * n];
@@ -348,7 +624,7 @@ int64_t shoal_coco_accumulate(const int64_t *class_bounds, int64_t num_cls,
                         if (pr[j] > pr[j - 1]) pr[j - 1] = pr[j];
                     int64_t j = 0;
                     for (int64_t r = 0; r < num_rec; r++) {
-                        while (j < count && (j + 1.0) / (double)npig < recall_points[r]) j++;
+                        while (j < count && (j + 1.0) / (double)npig < J->recall_points[r]) j++;
                         PREC(t, r, c, a, m) = j < count ? pr[j] : 0.0;
                     }
                 }
@@ -358,7 +634,35 @@ int64_t shoal_coco_accumulate(const int64_t *class_bounds, int64_t num_cls,
 #undef PREC
 #undef REC
     free(codes), free(level), free(fp_at), free(pr);
-    return 0;
+}
+
+/*
+ * pycocotools' accumulate, class by class on up to num_threads threads; see
+ * kernels.coco_accumulate for the layouts. Predictions are read through dt_order
+ * (accumulation order) from their rows. precision (T, R, C, A, 3) and recall
+ * (T, C, A, 3) must be pre-filled with -1. Returns -1 when out of memory.
+ */
+int64_t shoal_coco_accumulate(const int64_t *class_bounds, int64_t num_cls,
+                              const int64_t *dt_order, const int64_t *dt_rank,
+                              const double *dt_area, const uint8_t *dt_selected,
+                              const int8_t *coco_status, int64_t num_area, int64_t num_thr,
+                              const int64_t *num_counted_gt, const double *area_ranges,
+                              const int64_t *max_dets, const double *recall_points,
+                              int64_t num_rec, double *precision, double *recall,
+                              int64_t num_threads) {
+    int64_t *work = cumulative_sizes(class_bounds, num_cls, num_area * num_thr);
+    struct accumulate_job *job = malloc(sizeof(struct accumulate_job));
+    int64_t status = -1;
+    if (work && job) {
+        *job = (struct accumulate_job){
+            class_bounds, num_cls, dt_order, dt_rank, dt_area, dt_selected, coco_status, num_area,
+            num_thr, num_counted_gt, area_ranges, max_dets, recall_points, num_rec, precision,
+            recall, {0},
+        };
+        status = run_split(num_threads, work, num_cls, &job->parts, accumulate_part, job);
+    }
+    free(work), free(job);
+    return status;
 }
 
 /* Per-class TP, FP, FN at one grid threshold (outputs zero-filled by the caller). */
@@ -427,60 +731,84 @@ int64_t shoal_cumulative_curve(const int64_t *order, int64_t start, int64_t end,
     return count;
 }
 
-/* Per-class AP at one grid threshold (out pre-filled with -1). interpolation: 0 COCO
-   101-point, 1 VOC all-point, 2 VOC 11-point (sampled at recall_points). */
-int64_t shoal_average_precision_by_class(const int64_t *dt_order, const int64_t *class_bounds,
-                                         int64_t num_cls, const uint8_t *dt_selected,
-                                         const int32_t *det_gt, const uint8_t *det_ignored,
-                                         const int64_t *num_positive, int64_t interpolation,
-                                         const double *recall_points, int64_t num_rec,
-                                         double *out) {
+struct ap_job {
+    const int64_t *dt_order, *class_bounds;
+    const uint8_t *dt_selected;
+    const int32_t *det_gt;
+    const uint8_t *det_ignored;
+    const int64_t *num_positive;
+    int64_t interpolation;
+    const double *recall_points;
+    int64_t num_rec;
+    double *out;
+    struct parts parts;
+};
+
+static void ap_part(void *ctx, int64_t part) {
+    struct ap_job *J = ctx;
     const double eps = 2.220446049250313e-16;
-    int64_t max_n = 0;
-    for (int64_t c = 0; c < num_cls; c++) {
-        int64_t n = class_bounds[2 * c + 1] - class_bounds[2 * c];
+    int64_t first = J->parts.bounds[part], last = J->parts.bounds[part + 1], max_n = 0;
+    for (int64_t c = first; c < last; c++) {
+        int64_t n = J->class_bounds[2 * c + 1] - J->class_bounds[2 * c];
         if (n > max_n) max_n = n;
     }
     double *rc = malloc(sizeof(double) * (max_n + 1)), *pr = malloc(sizeof(double) * (max_n + 1));
-    if (!rc || !pr) {
-        free(rc), free(pr);
-        return -1;
-    }
-    for (int64_t c = 0; c < num_cls; c++) {
-        int64_t npos = num_positive[c];
+    J->parts.failed[part] = !rc || !pr;
+    for (int64_t c = first; c < last && !J->parts.failed[part]; c++) {
+        int64_t npos = J->num_positive[c];
         if (npos == 0) continue;
         double tp = 0.0, fp = 0.0;
         int64_t count = 0;
-        for (int64_t i = class_bounds[2 * c]; i < class_bounds[2 * c + 1]; i++) {
-            int64_t d = dt_order[i];
-            if (!dt_selected[d] || det_ignored[d]) continue;
-            if (det_gt[d] >= 0) tp += 1.0;
+        for (int64_t i = J->class_bounds[2 * c]; i < J->class_bounds[2 * c + 1]; i++) {
+            int64_t d = J->dt_order[i];
+            if (!J->dt_selected[d] || J->det_ignored[d]) continue;
+            if (J->det_gt[d] >= 0) tp += 1.0;
             else fp += 1.0;
             rc[count] = tp / (double)npos;
-            pr[count] = interpolation == 0 ? tp / (fp + tp + eps) : tp / (fp + tp);
+            pr[count] = J->interpolation == 0 ? tp / (fp + tp + eps) : tp / (fp + tp);
             count++;
         }
         for (int64_t i = count - 1; i > 0; i--)
             if (pr[i] > pr[i - 1]) pr[i - 1] = pr[i];
         double total = 0.0;
-        if (interpolation == 1) {
+        if (J->interpolation == 1) {
             double previous = 0.0;
             for (int64_t i = 0; i < count; i++) {
                 total += (rc[i] - previous) * pr[i];
                 previous = rc[i];
             }
-            out[c] = total;
+            J->out[c] = total;
             continue;
         }
         int64_t i = 0;
-        for (int64_t r = 0; r < num_rec; r++) {
-            while (i < count && rc[i] < recall_points[r]) i++;
+        for (int64_t r = 0; r < J->num_rec; r++) {
+            while (i < count && rc[i] < J->recall_points[r]) i++;
             total += i < count ? pr[i] : 0.0;
         }
-        out[c] = total / (double)num_rec;
+        J->out[c] = total / (double)J->num_rec;
     }
     free(rc), free(pr);
-    return 0;
+}
+
+/* Per-class AP at one grid threshold (out pre-filled with -1), class by class on up to
+   num_threads threads. interpolation: 0 COCO 101-point, 1 VOC all-point, 2 VOC 11-point
+   (sampled at recall_points). Returns -1 when out of memory. */
+int64_t shoal_average_precision_by_class(const int64_t *dt_order, const int64_t *class_bounds,
+                                         int64_t num_cls, const uint8_t *dt_selected,
+                                         const int32_t *det_gt, const uint8_t *det_ignored,
+                                         const int64_t *num_positive, int64_t interpolation,
+                                         const double *recall_points, int64_t num_rec,
+                                         double *out, int64_t num_threads) {
+    int64_t *work = cumulative_sizes(class_bounds, num_cls, 1);
+    struct ap_job *job = malloc(sizeof(struct ap_job));
+    int64_t status = -1;
+    if (work && job) {
+        *job = (struct ap_job){dt_order, class_bounds, dt_selected, det_gt, det_ignored,
+                               num_positive, interpolation, recall_points, num_rec, out, {0}};
+        status = run_split(num_threads, work, num_cls, &job->parts, ap_part, job);
+    }
+    free(work), free(job);
+    return status;
 }
 
 /* Stable counting sort of the rows in order[] by keys[row] in [0, num_keys). */
@@ -531,20 +859,42 @@ static void merge_sort_desc(int64_t *rows, int64_t *tmp, int64_t n, const double
     while (i < half) rows[k++] = tmp[i++];
 }
 
-/* Within each [start, end) segment of order, a stable sort by descending score. */
-int64_t shoal_sort_segments_by_score(int64_t *order, const int64_t *bounds, int64_t num_segments,
-                                     const double *score) {
-    int64_t max_n = 0;
-    for (int64_t s = 0; s < num_segments; s++) {
-        int64_t n = bounds[2 * s + 1] - bounds[2 * s];
+struct segments_job {
+    int64_t *order;
+    const int64_t *bounds;
+    const double *score;
+    struct parts parts;
+};
+
+static void sort_segments_part(void *ctx, int64_t part) {
+    struct segments_job *J = ctx;
+    int64_t first = J->parts.bounds[part], last = J->parts.bounds[part + 1], max_n = 0;
+    for (int64_t s = first; s < last; s++) {
+        int64_t n = J->bounds[2 * s + 1] - J->bounds[2 * s];
         if (n > max_n) max_n = n;
     }
     int64_t *tmp = malloc(sizeof(int64_t) * (max_n / 2 + 1));
-    if (!tmp) return -1;
-    for (int64_t s = 0; s < num_segments; s++)
-        merge_sort_desc(order + bounds[2 * s], tmp, bounds[2 * s + 1] - bounds[2 * s], score);
+    J->parts.failed[part] = !tmp;
+    for (int64_t s = first; s < last && tmp; s++)
+        merge_sort_desc(J->order + J->bounds[2 * s], tmp, J->bounds[2 * s + 1] - J->bounds[2 * s],
+                        J->score);
     free(tmp);
-    return 0;
+}
+
+/* Within each [start, end) segment of order, a stable sort by descending score, on up
+   to num_threads threads. Returns -1 when out of memory. */
+int64_t shoal_sort_segments_by_score(int64_t *order, const int64_t *bounds, int64_t num_segments,
+                                     const double *score, int64_t num_threads) {
+    /* About four comparisons per row. */
+    int64_t *work = cumulative_sizes(bounds, num_segments, 4);
+    struct segments_job *job = malloc(sizeof(struct segments_job));
+    int64_t status = -1;
+    if (work && job) {
+        *job = (struct segments_job){order, bounds, score, {0}};
+        status = run_split(num_threads, work, num_segments, &job->parts, sort_segments_part, job);
+    }
+    free(work), free(job);
+    return status;
 }
 
 /* Bounds of the keys present on both sides (rows sorted by key). Returns the count. */

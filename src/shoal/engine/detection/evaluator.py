@@ -262,9 +262,7 @@ class DetectionEvaluation:
         self._dt_area = dt.box[:, 2] * dt.box[:, 3]
         self._gt_area = gt.box[:, 2] * gt.box[:, 3]
         self._gt_counted = ~(gt.iscrowd | gt.ignore)
-        self._sorted_columns: (
-            tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.int8]] | None
-        ) = None
+        self._localization: tuple[NDArray[np.int32], NDArray[np.int32]] | None = None
         self._set_kept(kept)
         self._all_frames = np.ones(gt.num_frames, bool)
         # Selections of every row; queries over all frames cache on their identity.
@@ -290,10 +288,18 @@ class DetectionEvaluation:
             )
         )
         self._cross = (kept.cross_dt[order], kept.cross_gt[order], kept.cross_iou[order])
-        # Localization candidates of a missed ground truth, best first: highest IoU, then
-        # higher confidence, then the earlier prediction row.
-        order = np.lexsort((kept.same_dt, -dt.score[kept.same_dt], -kept.same_iou, kept.same_gt))
-        self._localization_pairs = (kept.same_gt[order], kept.same_dt[order])
+        self._localization = None
+
+    @property
+    def _localization_pairs(self) -> tuple[NDArray[np.int32], NDArray[np.int32]]:
+        """Localization candidates of a missed ground truth, best first: highest IoU,
+        then higher confidence, then the earlier prediction row (sorted on first use:
+        only ``outcomes`` needs them)."""
+        if self._localization is None:
+            kept, score = self._kept, self.predictions.score
+            order = np.lexsort((kept.same_dt, -score[kept.same_dt], -kept.same_iou, kept.same_gt))
+            self._localization = (kept.same_gt[order], kept.same_dt[order])
+        return self._localization
 
     # ----------------------------------------------------------------- basics
     @property
@@ -752,10 +758,9 @@ class DetectionEvaluation:
                 for lo, hi in ranges
             ]
         ).astype(np.int64)
-        rank, area, status = self._accumulation_columns()
         precision, recall = kernels.coco_accumulate(
-            self._class_bounds, rank, area, dt_sel[self._dt_order], status,
-            num_counted, ranges, kernels.COCO_MAX_DETS, COCO_RECALL_POINTS,
+            self._class_bounds, self._dt_order, self._dt_rank, self._dt_area, dt_sel,
+            self._kept.coco_status, num_counted, ranges, kernels.COCO_MAX_DETS, COCO_RECALL_POINTS,
         )  # fmt: skip
         rows = self.classes.resolve(classes) if classes is not None else np.arange(num_classes)
         # The means run over classes in ascending id, as pycocotools sorts its category
@@ -787,20 +792,6 @@ class DetectionEvaluation:
             precision=precision,
             recall=recall,
         )
-
-    def _accumulation_columns(
-        self,
-    ) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.int8]]:
-        """Rank, area and COCO status of each prediction in accumulation order (kept:
-        one gather here saves random reads in every COCO summary)."""
-        if self._sorted_columns is None:
-            order = self._dt_order
-            self._sorted_columns = (
-                self._dt_rank[order],
-                self._dt_area[order],
-                np.take(self._kept.coco_status, order, axis=0),  # 4x faster than [order]
-            )
-        return self._sorted_columns
 
     # ------------------------------------------------------------ persistence
     def kept_state(self) -> dict[str, NDArray[Any]]:

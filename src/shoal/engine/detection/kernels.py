@@ -23,7 +23,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
-from shoal._native import BOOL, F64, I8, I32, I64, load_library
+from shoal._native import BOOL, F64, I8, I32, I64, load_library, thread_count
 from shoal.errors import ShoalError
 
 UNMATCHED = 0
@@ -51,19 +51,20 @@ _SIGNATURES: dict[str, tuple[object, list[object]]] = {
     "shoal_pair_ious": (None, [_i64, F64, F64, BOOL, _i64, F64]),
     "shoal_match_all": (_i64, [
         F64, F64, BOOL, BOOL, F64, _i64, _i64, I64, I64, I64, I64, _i64, F64, _i64, F64, I64,
-        _i64, F64, _i64, _i64, _i64, _i64, I32, BOOL, I32, I8, I32, F64, I32, I32, F64]),
+        _i64, F64, _i64, _i64, _i64, _i64, I32, BOOL, I32, I8, I32, F64, I32, I32, F64, _i64]),
     "shoal_cross_class_pairs": (_i64, [
-        F64, I32, BOOL, F64, I32, I64, I64, I64, I64, _i64, _f64, _i64, I32, I32, F64]),
+        F64, I32, BOOL, F64, I32, I64, I64, I64, I64, _i64, _f64, _i64, I32, I32, F64, _i64]),
     "shoal_coco_accumulate": (_i64, [
-        I64, _i64, I64, F64, BOOL, I8, _i64, _i64, I64, F64, I64, F64, _i64, F64, F64]),
+        I64, _i64, I64, I64, F64, BOOL, I8, _i64, _i64, I64, F64, I64, F64, _i64, F64, F64,
+        _i64]),
     "shoal_operating_point_counts": (None, [
         _i64, I32, F64, BOOL, I32, BOOL, _i64, I32, BOOL, I32, F64, I64, I64, I64, BOOL, BOOL]),
     "shoal_assign_confusions": (None, [_i64, I32, I32, F64, BOOL, BOOL, _f64, I32, I32]),
     "shoal_cumulative_curve": (_i64, [I64, _i64, _i64, BOOL, I32, BOOL, F64, F64, F64, F64]),
     "shoal_average_precision_by_class": (_i64, [
-        I64, I64, _i64, BOOL, I32, BOOL, I64, _i64, F64, _i64, F64]),
+        I64, I64, _i64, BOOL, I32, BOOL, I64, _i64, F64, _i64, F64, _i64]),
     "shoal_counting_sort": (_i64, [I64, _i64, I64, _i64, I64, I64]),
-    "shoal_sort_segments_by_score": (_i64, [I64, I64, _i64, F64]),
+    "shoal_sort_segments_by_score": (_i64, [I64, I64, _i64, F64, _i64]),
     "shoal_shared_groups": (_i64, [I64, I64, _i64, I64, I64, _i64, I64, I64]),
     "shoal_ranks_in_groups": (None, [I64, _i64, I64, I64]),
     "shoal_key_runs": (_i64, [I64, _i64, I64, I64]),
@@ -169,12 +170,13 @@ def match_all(
     pair with IoU > 0.
     """
     num_gt, num_dt = gt_box.shape[0], dt_box.shape[0]
-    det_gt = np.full((grid.size, num_dt), -1, np.int32)
-    det_ignored = np.zeros((grid.size, num_dt), np.bool_)
-    gt_det = np.full((grid.size, num_gt), -1, np.int32)
-    coco_status = np.zeros((num_dt, area_ranges.shape[0], coco_thresholds.size), np.int8)
-    best_gt = np.full(num_dt, -1, np.int32)
-    best_iou = np.zeros(num_dt, np.float64)
+    # Every output is filled by the kernel itself, on its threads: no NumPy pre-fill.
+    det_gt = np.empty((grid.size, num_dt), np.int32)
+    det_ignored = np.empty((grid.size, num_dt), np.bool_)
+    gt_det = np.empty((grid.size, num_gt), np.int32)
+    coco_status = np.empty((num_dt, area_ranges.shape[0], coco_thresholds.size), np.int8)
+    best_gt = np.empty(num_dt, np.int32)
+    best_iou = np.empty(num_dt, np.float64)
     pair_gt = np.empty(pair_capacity, np.int32)
     pair_dt = np.empty(pair_capacity, np.int32)
     pair_iou = np.empty(pair_capacity, np.float64)
@@ -184,7 +186,7 @@ def match_all(
             gt_sorted, gt_bounds, dt_sorted, dt_bounds, gt_bounds.shape[0], grid, grid.size,
             coco_thresholds, coco_in_grid, coco_thresholds.size, area_ranges, area_ranges.shape[0],
             max_det, rule, int(pixel_inclusive), det_gt, det_ignored, gt_det, coco_status, best_gt,
-            best_iou, pair_gt, pair_dt, pair_iou,
+            best_iou, pair_gt, pair_dt, pair_iou, thread_count(),
         ),
         "matching",
     )  # fmt: skip
@@ -229,20 +231,25 @@ def cross_class_pairs(
     pair_dt = np.empty(capacity, np.int32)
     pair_gt = np.empty(capacity, np.int32)
     pair_iou = np.empty(capacity, np.float64)
-    count = _run(
-        "shoal_cross_class_pairs", gt_box, gt_label, gt_counted, dt_box, dt_label, gt_frame_sorted,
-        gt_frame_bounds, dt_frame_sorted, dt_frame_bounds, gt_frame_bounds.shape[0], float(min_iou),
-        int(pixel_inclusive), pair_dt, pair_gt, pair_iou,
+    count = _check(
+        _run(
+            "shoal_cross_class_pairs", gt_box, gt_label, gt_counted, dt_box, dt_label,
+            gt_frame_sorted, gt_frame_bounds, dt_frame_sorted, dt_frame_bounds,
+            gt_frame_bounds.shape[0], float(min_iou), int(pixel_inclusive), pair_dt, pair_gt,
+            pair_iou, thread_count(),
+        ),
+        "cross-class pairs",
     )  # fmt: skip
     return pair_dt[:count].copy(), pair_gt[:count].copy(), pair_iou[:count].copy()
 
 
 def coco_accumulate(
     class_bounds: NDArray[np.int64],
-    sorted_rank: NDArray[np.int64],
-    sorted_area: NDArray[np.float64],
-    sorted_selected: NDArray[np.bool_],
-    sorted_status: NDArray[np.int8],
+    dt_order: NDArray[np.int64],
+    dt_rank: NDArray[np.int64],
+    dt_area: NDArray[np.float64],
+    dt_selected: NDArray[np.bool_],
+    coco_status: NDArray[np.int8],
     num_counted_gt: NDArray[np.int64],
     area_ranges: NDArray[np.float64],
     max_dets: NDArray[np.int64],
@@ -250,13 +257,14 @@ def coco_accumulate(
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """pycocotools' ``accumulate``: precision at recall points and final recall.
 
-    Every ``sorted_*`` array is in accumulation order: by class, then descending score,
-    then frame order, then row (pycocotools' stable global sort), and ``class_bounds``
-    (C, 2) are each class's [start, end) in it. ``sorted_rank`` is a prediction's rank by
-    score inside its (frame, class); ``sorted_selected`` limits the evaluation to some
-    frames; ``sorted_status`` is (M, A, T) outcome codes. ``num_counted_gt`` (A, C)
-    counts the ground truth that is not ignored in each area range. ``max_dets`` holds
-    three increasing caps (COCO's 1, 10, 100).
+    ``dt_order`` lists predictions in accumulation order: by class, then descending
+    score, then frame order, then row (pycocotools' stable global sort), and
+    ``class_bounds`` (C, 2) are each class's [start, end) in it. The other prediction
+    arrays are by row: ``dt_rank`` is a prediction's rank by score inside its (frame,
+    class), ``dt_area`` its box area, ``dt_selected`` limits the evaluation to some
+    frames, ``coco_status`` is (M, A, T) outcome codes. ``num_counted_gt`` (A, C) counts
+    the ground truth that is not ignored in each area range. ``max_dets`` holds three
+    increasing caps (COCO's 1, 10, 100). Classes run in parallel (``thread_count()``).
 
     Returns ``precision`` (T, R, C, A, 3) and ``recall`` (T, C, A, 3), -1 where a class
     has no counted ground truth.
@@ -264,14 +272,14 @@ def coco_accumulate(
     if max_dets.size != 3:
         raise ShoalError("COCO accumulation takes exactly three maxDets caps")
     num_cls = class_bounds.shape[0]
-    num_area, num_thr = sorted_status.shape[1], sorted_status.shape[2]
+    num_area, num_thr = coco_status.shape[1], coco_status.shape[2]
     precision = np.full((num_thr, recall_points.size, num_cls, num_area, 3), -1.0)
     recall = np.full((num_thr, num_cls, num_area, 3), -1.0)
     _check(
         _run(
-            "shoal_coco_accumulate", class_bounds, num_cls, sorted_rank, sorted_area,
-            sorted_selected, sorted_status, num_area, num_thr, num_counted_gt, area_ranges,
-            max_dets, recall_points, recall_points.size, precision, recall,
+            "shoal_coco_accumulate", class_bounds, num_cls, dt_order, dt_rank, dt_area,
+            dt_selected, coco_status, num_area, num_thr, num_counted_gt, area_ranges, max_dets,
+            recall_points, recall_points.size, precision, recall, thread_count(),
         ),
         "accumulation",
     )  # fmt: skip
@@ -390,7 +398,7 @@ def average_precision_by_class(
         _run(
             "shoal_average_precision_by_class", dt_order, class_bounds, class_bounds.shape[0],
             dt_selected, det_gt, det_ignored, num_positive, interpolation, recall_points,
-            recall_points.size, out,
+            recall_points.size, out, thread_count(),
         ),
         "average precision",
     )  # fmt: skip
@@ -420,7 +428,7 @@ def sort_segments_by_score(
     _check(
         _lib.shoal_sort_segments_by_score(
             order, np.ascontiguousarray(bounds, np.int64), bounds.shape[0],
-            np.ascontiguousarray(score, np.float64),
+            np.ascontiguousarray(score, np.float64), thread_count(),
         ),
         "sorting",
     )  # fmt: skip
