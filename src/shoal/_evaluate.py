@@ -17,7 +17,7 @@ from shoal._types import Progress
 from shoal.engine.detection.annotations import GroundTruth, Predictions
 from shoal.engine.detection.evaluator import DetectionEvaluation, Protocol, evaluate
 from shoal.errors import InputError
-from shoal.formats.coco import parse_coco_ground_truth, read_coco_results
+from shoal.formats.coco import read_coco_detections, read_coco_ground_truth, read_coco_results
 
 __all__ = ["evaluate_detections", "predictions_from_table"]
 
@@ -51,22 +51,31 @@ def evaluate_detections(
     they do not count, as in pycocotools). ``progress(done, total)`` is called while
     large files load.
     """
-    file_names = None
+    coco_results = isinstance(predictions, str | os.PathLike | bytes | list) or (
+        isinstance(predictions, dict) and "annotations" in predictions
+    )
+    gt: GroundTruth
+    dt: Predictions
     if isinstance(ground_truth, GroundTruth):
         gt = ground_truth
+        if isinstance(predictions, Predictions):
+            dt = predictions
+        elif coco_results:
+            dt = read_coco_results(predictions, gt, progress=progress)
+        else:
+            dt = predictions_from_table(predictions, gt)
+    elif coco_results and isinstance(predictions, str | os.PathLike | bytes | list | dict):
+        # Two COCO files: read at the same time, on two threads.
+        gt, dt = read_coco_detections(
+            ground_truth, predictions, ignore_flag=ignore_flag, progress=progress
+        )
     else:
-        parsed = parse_coco_ground_truth(ground_truth, progress=progress)
-        gt = parsed.ground_truth(ignore_flag=ignore_flag)
-        file_names = parsed.frame_file_names()
-        del parsed  # the file's records: not needed while matching
-    if isinstance(predictions, Predictions):
-        dt = predictions
-    elif isinstance(predictions, str | os.PathLike | bytes | list) or (
-        isinstance(predictions, dict) and "annotations" in predictions
-    ):
-        dt = read_coco_results(predictions, gt, file_names=file_names, progress=progress)
-    else:
-        dt = predictions_from_table(predictions, gt)
+        gt = read_coco_ground_truth(ground_truth, ignore_flag=ignore_flag, progress=progress)
+        dt = (
+            predictions
+            if isinstance(predictions, Predictions)
+            else predictions_from_table(predictions, gt)
+        )
     return evaluate(
         gt, dt, iou_thresholds=iou_thresholds, protocol=protocol, pixel_inclusive=pixel_inclusive
     )

@@ -63,16 +63,14 @@ def register(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import shoal
-    from shoal.formats.coco import parse_coco_ground_truth, read_coco_results
+    from shoal.formats.coco import read_coco_detections
 
     started = time.perf_counter()
-    with ProgressBar(f"loading {args.ground_truth.name}") as bar:
-        parsed = parse_coco_ground_truth(args.ground_truth, progress=bar)
-        gt = parsed.ground_truth(ignore_flag=args.honor_ignore)
-        file_names = parsed.frame_file_names()
-        del parsed  # the file's records: not needed while matching
-    with ProgressBar(f"loading {args.predictions.name}") as bar:
-        dt = read_coco_results(args.predictions, gt, file_names=file_names, progress=bar)
+    label = f"loading {args.ground_truth.name} and {args.predictions.name}"
+    with ProgressBar(label) as bar:
+        gt, dt = read_coco_detections(
+            args.ground_truth, args.predictions, ignore_flag=args.honor_ignore, progress=bar
+        )
     ev = shoal.evaluate_detections(
         gt,
         dt,

@@ -86,7 +86,10 @@ def box_field_problem(name: str, value: float) -> str | None:
 
 def box_problems(box: NDArray[np.float64]) -> NDArray[np.bool_]:
     """For each ``(x, y, width, height)`` row: is it not a valid box?"""
-    finite = np.isfinite(box).all(axis=1)
+    box = np.ascontiguousarray(box, dtype=np.float64).reshape(-1, 4)
+    # A row's four finiteness flags read as one 4-byte word: all set is 0x01010101
+    # (any byte order). Much faster than .all(axis=1) over a million rows.
+    finite = np.isfinite(box).view(np.uint32).reshape(-1) == 0x01010101
     return np.asarray(~finite | (box[:, 2] < 0) | (box[:, 3] < 0), dtype=np.bool_)
 
 

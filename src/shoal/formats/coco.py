@@ -74,6 +74,7 @@ __all__ = [
     "CocoSource",
     "parse_coco_ground_truth",
     "parse_coco_results",
+    "read_coco_detections",
     "read_coco_ground_truth",
     "read_coco_results",
 ]
@@ -241,7 +242,12 @@ def _first_repeat(ids: NDArray[Any]) -> int | None:
 def _lookup(
     known: NDArray[Any], wanted: NDArray[Any]
 ) -> tuple[NDArray[np.int32], NDArray[np.bool_]]:
-    """Index of each ``wanted`` id in ``known`` and whether it was found."""
+    """Index of each ``wanted`` id in ``known`` and whether it was found (the first
+    index, should ``known`` repeat an id)."""
+    if known.dtype.kind == "i" and wanted.dtype.kind == "i" and known.size:
+        dense = _lookup_dense(known, wanted)
+        if dense is not None:
+            return dense
     order = np.argsort(known, kind="stable")
     sorted_known = known[order]
     if sorted_known.size == 0:
@@ -249,6 +255,26 @@ def _lookup(
     position = np.minimum(np.searchsorted(sorted_known, wanted), sorted_known.size - 1)
     found = sorted_known[position] == wanted
     return order[position].astype(np.int32), np.asarray(found, dtype=np.bool_)
+
+
+def _lookup_dense(
+    known: NDArray[np.int64], wanted: NDArray[np.int64]
+) -> tuple[NDArray[np.int32], NDArray[np.bool_]] | None:
+    """:func:`_lookup` through a table indexed by id, when the ids span a range not
+    much larger than their number (COCO's image and category ids): one gather per
+    wanted id instead of a binary search, several times faster over a million rows."""
+    low, high = int(known.min()), int(known.max())
+    span = high - low + 1
+    if span > 4 * known.size + 65536:
+        return None
+    table = np.full(span, -1, np.int32)
+    # Written last to first, so that a repeated id keeps its first index.
+    table[(known[::-1] - low)] = np.arange(known.size - 1, -1, -1, dtype=np.int32)
+    in_range = (wanted >= low) & (wanted <= high)
+    # Out-of-range ids read slot 0 and are then marked not found.
+    index = table[np.where(in_range, wanted - low, 0)]
+    found = in_range & (index >= 0)
+    return np.maximum(index, 0, out=index), found
 
 
 def _id_text(value: Any) -> str:
@@ -908,6 +934,22 @@ class CocoResults:
     def __len__(self) -> int:
         return int(self.class_ids.size)
 
+    def predictions(
+        self, ground_truth: GroundTruth, *, file_names: Sequence[str | None] | None = None
+    ) -> Predictions:
+        """The engine's columns on ``ground_truth`` (see :meth:`resolve`); prediction
+        ids are 1-based file positions, as ``loadRes`` numbers them."""
+        frame, label = self.resolve(
+            ground_truth.frame_ids, ground_truth.classes, file_names=file_names
+        )
+        return Predictions(
+            frame=frame,
+            label=label,
+            box=self.box,
+            score=self.score,
+            ids=np.arange(1, len(self) + 1, dtype=np.int64),
+        )
+
     def _record(self, index: int) -> int | str:
         return f"annotations[{index}]" if self.in_annotations else index
 
@@ -1029,17 +1071,109 @@ def read_coco_results(
     does. ``file_names`` (one per ``ground_truth.frame_ids``) match a results object's
     own ``images`` to the ground truth's.
     """
-    results = parse_coco_results(source, progress=progress)
-    frame, label = results.resolve(
-        ground_truth.frame_ids, ground_truth.classes, file_names=file_names
+    return parse_coco_results(source, progress=progress).predictions(
+        ground_truth, file_names=file_names
     )
-    return Predictions(
-        frame=frame,
-        label=label,
-        box=results.box,
-        score=results.score,
-        ids=np.arange(1, len(results) + 1, dtype=np.int64),
-    )
+
+
+def read_coco_detections(
+    ground_truth: CocoSource,
+    results: CocoSource,
+    *,
+    ignore_flag: bool = False,
+    progress: Progress | None = None,
+    threads: int | None = None,
+) -> tuple[GroundTruth, Predictions]:
+    """Both files of an evaluation: :func:`read_coco_ground_truth` and
+    :func:`read_coco_results` on it, giving the same columns and the same errors.
+
+    With two threads or more (``threads``, default ``SHOAL_THREADS`` or the machine's
+    CPUs) the two files are read at the same time: the C scanners release the GIL, so
+    the ground truth's scan runs on a second thread while this one scans the results;
+    the results' ids are mapped to the ground truth's afterwards. When both files are
+    bad, the ground truth's error is the one raised, as when read one after the other.
+    ``progress(done, total)`` follows both files.
+    """
+    shares = _SharedProgress(progress, parts=2) if progress is not None else None
+    gt_progress = shares.part(0) if shares is not None else None
+    results_progress = shares.part(1) if shares is not None else None
+    if (threads if threads is not None else _reader_threads()) < 2:
+        parsed = parse_coco_ground_truth(ground_truth, progress=gt_progress)
+        scanned = parse_coco_results(results, progress=results_progress)
+    else:
+        background = _InThread(parse_coco_ground_truth, ground_truth, gt_progress)
+        try:
+            scanned = parse_coco_results(results, progress=results_progress)
+        finally:
+            # The ground truth's error (if any) wins over the results'.
+            parsed = background.result()
+    gt = parsed.ground_truth(ignore_flag=ignore_flag)
+    file_names = parsed.frame_file_names()
+    del parsed  # the file's records: not needed from here on
+    return gt, scanned.predictions(gt, file_names=file_names)
+
+
+def _reader_threads() -> int:
+    """Threads for reading: ``SHOAL_THREADS`` when set, else the CPUs available."""
+    text = os.environ.get("SHOAL_THREADS", "").strip()
+    if text.isdigit() and int(text) > 0:
+        return int(text)
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+class _InThread:
+    """``function(source, progress=progress)`` on a thread of its own; :meth:`result`
+    waits for it and returns its value or raises its exception."""
+
+    def __init__(
+        self,
+        function: Callable[..., CocoGroundTruth],
+        source: CocoSource,
+        progress: Progress | None,
+    ) -> None:
+        import threading
+
+        self._value: CocoGroundTruth | None = None
+        self._error: BaseException | None = None
+
+        def run() -> None:
+            try:
+                self._value = function(source, progress=progress)
+            except BaseException as error:  # handed to the caller by result()
+                self._error = error
+
+        self._thread = threading.Thread(target=run, name="shoal-read-ground-truth", daemon=True)
+        self._thread.start()
+
+    def result(self) -> CocoGroundTruth:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._value is not None
+        return self._value
+
+
+class _SharedProgress:
+    """One ``progress(done, total)`` for several readers, each reporting its own
+    ``(done, total)`` from any thread: the mean of their fractions, in thousandths."""
+
+    _SCALE = 1000
+
+    def __init__(self, progress: Progress, parts: int) -> None:
+        import threading
+
+        self._progress = progress
+        self._fractions = [0.0] * parts
+        self._lock = threading.Lock()
+
+    def part(self, index: int) -> Progress:
+        def report(done: int, total: int) -> None:
+            with self._lock:
+                self._fractions[index] = done / total if total > 0 else 1.0
+                scale = self._SCALE * len(self._fractions)
+                self._progress(round(sum(self._fractions) * self._SCALE), scale)
+
+        return report
 
 
 def parse_coco_results(source: CocoSource, *, progress: Progress | None = None) -> CocoResults:
