@@ -183,7 +183,12 @@ def _match(
     coco_thresholds: NDArray[np.float64],
     rule: int,
     pixel_inclusive: bool,
+    *,
+    cross_pairs: bool = True,
 ) -> _Kept:
+    """Match at every threshold of ``grid`` (and COCO's area ranges at
+    ``coco_thresholds``, if any). Without ``cross_pairs`` the cross-class pairs are left
+    empty (a threshold added above the grid's lowest finds no new ones)."""
     gt_bounds, dt_bounds = orders.shared_gt_bounds, orders.shared_dt_bounds
     capacity = int(
         ((gt_bounds[:, 1] - gt_bounds[:, 0]) * (dt_bounds[:, 1] - dt_bounds[:, 0])).sum()
@@ -192,15 +197,19 @@ def _match(
         gt.box, gt.area, gt.iscrowd, gt.ignore, dt.box,
         orders.gt_grouped, gt_bounds, orders.dt_grouped, dt_bounds,
         grid, coco_thresholds, _positions_in(grid, coco_thresholds),
-        kernels.COCO_AREA_RANGES, int(kernels.COCO_MAX_DETS[-1]),
-        rule, pixel_inclusive, capacity,
+        kernels.COCO_AREA_RANGES if coco_thresholds.size else np.empty((0, 2)),
+        int(kernels.COCO_MAX_DETS[-1]), rule, pixel_inclusive, capacity,
     )  # fmt: skip
-    counted = ~(gt.iscrowd | gt.ignore)
-    cross_dt, cross_gt, cross_iou = kernels.cross_class_pairs(
-        gt.box, gt.label, counted, dt.box, dt.label,
-        orders.gt_grouped, orders.gt_frame_bounds, orders.dt_grouped, orders.dt_frame_bounds,
-        float(grid.min()), pixel_inclusive,
-    )  # fmt: skip
+    if cross_pairs:
+        counted = ~(gt.iscrowd | gt.ignore)
+        cross_dt, cross_gt, cross_iou = kernels.cross_class_pairs(
+            gt.box, gt.label, counted, dt.box, dt.label,
+            orders.gt_grouped, orders.gt_frame_bounds, orders.dt_grouped, orders.dt_frame_bounds,
+            float(grid.min()), pixel_inclusive,
+        )  # fmt: skip
+    else:
+        cross_dt, cross_gt = np.empty(0, np.int32), np.empty(0, np.int32)
+        cross_iou = np.empty(0, np.float64)
     return _Kept(
         grid=grid,
         det_gt=matching.det_gt,
@@ -273,7 +282,12 @@ class DetectionEvaluation:
         self._frame_index = FrameIndex(gt.frame_ids)
 
     def _set_kept(self, kept: _Kept) -> None:
+        previous: _Kept | None = getattr(self, "_kept", None)
         self._kept = kept
+        if previous is not None and previous.same_gt is not kept.same_gt:
+            self._localization = None
+        if previous is not None and previous.cross_dt is kept.cross_dt:
+            return  # a threshold added above the grid's lowest: the same candidates
         # Confusion candidates in the order the second pass walks them: prediction by
         # descending score, frame id and row, then by descending IoU, then ground-truth row.
         dt = self.predictions
@@ -288,7 +302,6 @@ class DetectionEvaluation:
             )
         )
         self._cross = (kept.cross_dt[order], kept.cross_gt[order], kept.cross_iou[order])
-        self._localization = None
 
     @property
     def _localization_pairs(self) -> tuple[NDArray[np.int32], NDArray[np.int32]]:
@@ -381,6 +394,7 @@ class DetectionEvaluation:
     def _add_threshold(self, iou: float) -> None:
         """Match at one more IoU threshold and keep it (cross-class pairs below the old
         minimum are found again as needed)."""
+        kept = self._kept
         fresh = _match(
             self.ground_truth,
             self.predictions,
@@ -389,16 +403,16 @@ class DetectionEvaluation:
             np.zeros(0),
             self._settings.rule,
             self._settings.pixel_inclusive,
+            cross_pairs=iou < kept.grid.min(),
         )
-        kept = self._kept
-        grid = np.append(kept.grid, iou)
-        order = np.argsort(grid, kind="stable")
+        # One copy of each kept array, the new row slotted in at its place on the grid.
+        at = int(np.searchsorted(kept.grid, iou, side="right"))
         updated = replace(
             kept,
-            grid=grid[order],
-            det_gt=np.concatenate([kept.det_gt, fresh.det_gt])[order],
-            det_ignored=np.concatenate([kept.det_ignored, fresh.det_ignored])[order],
-            gt_det=np.concatenate([kept.gt_det, fresh.gt_det])[order],
+            grid=np.insert(kept.grid, at, iou),
+            det_gt=np.insert(kept.det_gt, at, fresh.det_gt[0], axis=0),
+            det_ignored=np.insert(kept.det_ignored, at, fresh.det_ignored[0], axis=0),
+            gt_det=np.insert(kept.gt_det, at, fresh.gt_det[0], axis=0),
         )
         if iou < kept.grid.min():
             updated = replace(
@@ -659,38 +673,56 @@ class DetectionEvaluation:
     ) -> PRCurve:
         """Precision and recall at every distinct confidence for one class, or for all
         classes pooled (``label=None``: micro-averaged, labelled ``"all"``)."""
+        row = None if label is None else int(self.classes.resolve([label])[0])
+        return self._curves([row], iou, frames)[0]
+
+    def _curves(
+        self, rows: Iterable[int | None], iou: float, frames: Iterable[Any] | None
+    ) -> list[PRCurve]:
+        """The PR curve of each class row (``None``: all classes pooled), sharing one
+        selection, one positive count and one AP computation."""
         k = self._grid_index(iou)
         dt_sel, gt_sel = self._selection(frames)
         positives = self._num_positive(gt_sel)
-        if label is None:
-            order = np.lexsort((np.arange(len(self.predictions)), -self.predictions.score))
+        ap_by_class = self._average_precision(k, dt_sel, gt_sel, None)
+        det_gt, det_ignored = self._kept.det_gt[k], self._kept.det_ignored[k]
+        score = self.predictions.score
+        curves = []
+        for c in rows:
+            if c is None:
+                order = np.lexsort((np.arange(len(self.predictions)), -score))
+                start, end, npos = 0, order.size, int(positives.sum())
+                valid = ap_by_class[ap_by_class > -1]
+                ap = float(valid.mean()) if valid.size else -1.0
+                name = "all"
+            else:
+                order = self._dt_order
+                start, end = (int(bound) for bound in self._class_bounds[c])
+                npos, ap, name = (
+                    int(positives[c]),
+                    float(ap_by_class[c]),
+                    str(self.classes.names[c]),
+                )
             thresholds, tp, fp = kernels.cumulative_curve(
-                order, 0, order.size, dt_sel, self._kept.det_gt[k],
-                self._kept.det_ignored[k], self.predictions.score,
-            )  # fmt: skip
-            npos = int(positives.sum())
-            ap_by_class = self._average_precision(k, dt_sel, gt_sel, None)
-            valid = ap_by_class[ap_by_class > -1]
-            ap = float(valid.mean()) if valid.size else -1.0
-            name = "all"
-        else:
-            c = int(self.classes.resolve([label])[0])
-            start, end = self._class_bounds[c]
-            thresholds, tp, fp = kernels.cumulative_curve(
-                self._dt_order, int(start), int(end), dt_sel, self._kept.det_gt[k],
-                self._kept.det_ignored[k], self.predictions.score,
-            )  # fmt: skip
-            npos = int(positives[c])
-            ap = float(self._average_precision(k, dt_sel, gt_sel, None)[c])
-            name = str(self.classes.names[c])
-        return PRCurve(
-            label=name,
-            thresholds=thresholds,
-            precision=safe_divide(tp, tp + fp),
-            recall=safe_divide(tp, np.asarray(float(npos))),
-            ap=ap,
-            iou=float(iou),
-        )
+                order, start, end, dt_sel, det_gt, det_ignored, score
+            )
+            curves.append(
+                PRCurve(
+                    label=name,
+                    thresholds=thresholds,
+                    precision=safe_divide(tp, tp + fp),
+                    recall=safe_divide(tp, np.asarray(float(npos))),
+                    ap=ap,
+                    iou=float(iou),
+                )
+            )
+        return curves
+
+    def _curve_rows(
+        self, frames: Iterable[Any] | None, classes: Sequence[int | str] | None
+    ) -> list[int]:
+        dt_sel, gt_sel = self._selection(frames)
+        return [int(r) for r in self._class_rows(classes, self._present(dt_sel, gt_sel))]
 
     def pr_curves(
         self,
@@ -700,16 +732,8 @@ class DetectionEvaluation:
         classes: Sequence[int | str] | None = None,
     ) -> dict[str, PRCurve]:
         """``pr_curve`` of each class (present ones unless ``classes``), plus ``"all"``."""
-        dt_sel, gt_sel = self._selection(frames)
-        rows = self._class_rows(classes, self._present(dt_sel, gt_sel))
-        out = {
-            str(self.classes.names[r]): self.pr_curve(
-                int(self.classes.ids[r]), iou=iou, frames=frames
-            )
-            for r in rows
-        }
-        out["all"] = self.pr_curve(None, iou=iou, frames=frames)
-        return out
+        rows: list[int | None] = [*self._curve_rows(frames, classes), None]
+        return {curve.label: curve for curve in self._curves(rows, iou, frames)}
 
     def best_thresholds(
         self,
@@ -721,11 +745,8 @@ class DetectionEvaluation:
         """For each class, the confidence threshold with the highest F1 at ``iou``: a
         suggested per-class deployment threshold (pass the result's ``conf`` values back
         as a per-class ``conf``)."""
-        return {
-            name: curve.best()
-            for name, curve in self.pr_curves(iou=iou, frames=frames, classes=classes).items()
-            if name != "all"
-        }
+        curves = self._curves(self._curve_rows(frames, classes), iou, frames)
+        return {curve.label: curve.best() for curve in curves}
 
     # ------------------------------------------------------------------ COCO
     def coco_summary(
