@@ -71,8 +71,22 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-bench: $(STAMP)
-	$(BIN)/python benchmarks/coco_eval.py --size M
+# The peer evaluators of the `bench` extra, installed without reinstalling (and so
+# rebuilding) Shoal. `make bench BENCH_SIZES="S M L"` runs more sizes.
+BENCH_STAMP := $(VENV)/.bench-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+BENCH_SIZES ?= M
+
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -c "import tomllib; print(*tomllib.load(open('pyproject.toml', 'rb'))['project']['optional-dependencies']['bench'], sep='\n')" \
+		| xargs $(BIN)/pip install --quiet
+	rm -f $(VENV)/.bench-*
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	for size in $(BENCH_SIZES); do \
+		$(BIN)/python benchmarks/coco_eval.py --size $$size --stages \
+			--out benchmarks/results/coco-$$size.md || exit 1; \
+	done
 
 bench-web: $(STAMP) $(WEB_APP) chromium
 	$(BIN)/python benchmarks/web_speed.py --size M
