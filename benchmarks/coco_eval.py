@@ -72,7 +72,6 @@ SLOW_AT_L = ("pycocotools",)
 # The 12 stat names are shoal.COCO_STAT_NAMES, imported where they are used: a child
 # measuring another engine must not import Shoal (its time and memory would count).
 IOU_GRID = tuple(round(0.5 + 0.05 * i, 2) for i in range(10))
-STAGES = ("import", "GT read", "results read", "matching", "summary")
 
 
 def child_environment(engine: str) -> dict[str, str]:
@@ -223,21 +222,35 @@ def _usage_now() -> dict[str, float]:
 
 
 def _shoal_stages(gt: str, dt: str) -> dict[str, Any]:
-    """Shoal's public path one stage at a time, in this process: where the time goes."""
+    """Shoal's public path one stage at a time, in this process: where the time goes.
+
+    Where Shoal reads the two files at the same time (``read_coco_detections``, as
+    ``evaluate_detections`` does), that is one stage, except with ``SHOAL_THREADS=1``: then
+    it reads them in turn anyway, and the two reads are timed one by one.
+    """
     marks = [_usage_now()]
+    names = ["import"]
     import shoal
+    from shoal.formats import coco
 
     marks.append(_usage_now())
-    ground_truth = shoal.read_coco_ground_truth(gt)
-    marks.append(_usage_now())
-    predictions = shoal.read_coco_results(dt, ground_truth)
+    both = getattr(coco, "read_coco_detections", None)
+    if both is not None and os.environ.get("SHOAL_THREADS") != "1":
+        ground_truth, predictions = both(gt, dt)
+        names.append("GT + results read")
+    else:
+        ground_truth = shoal.read_coco_ground_truth(gt)
+        marks.append(_usage_now())
+        predictions = shoal.read_coco_results(dt, ground_truth)
+        names += ["GT read", "results read"]
     marks.append(_usage_now())
     ev = shoal.evaluate_detections(ground_truth, predictions)
     marks.append(_usage_now())
     summary = ev.coco_summary().to_dict()
     marks.append(_usage_now())
+    names += ["matching", "summary"]
     stages: dict[str, dict[str, float]] = {}
-    for name, before, after in zip(STAGES, marks[:-1], marks[1:], strict=True):
+    for name, before, after in zip(names, marks[:-1], marks[1:], strict=True):
         stages[name] = {k: after[k] - before[k] for k in ("wall_s", "user_s", "sys_s")}
         stages[name]["minor_faults"] = after["minor_faults"] - before["minor_faults"]
         stages[name]["peak_mb"] = after["peak_mb"]
@@ -496,7 +509,7 @@ def render_queries(shoal: EngineResult | None) -> list[str]:
 def median_stages(runs: list[Run]) -> dict[str, dict[str, float]]:
     """Per stage and measure, the median over runs; plus the interpreter's own share."""
     table: dict[str, dict[str, float]] = {}
-    for stage in STAGES:
+    for stage in runs[0].report["stages"]:
         table[stage] = {
             key: statistics.median(run.report["stages"][stage][key] for run in runs)
             for key in ("wall_s", "user_s", "sys_s", "minor_faults", "peak_mb")
@@ -647,7 +660,8 @@ def main(argv: list[str] | None = None) -> int:
     source = results["shoal"].extra.get("shoal_source", "")
     lines += [
         "",
-        f"Run {started:%Y-%m-%d %H:%M} UTC, {args.repeat} runs per engine round-robin, "
+        f"Run {started:%Y-%m-%d %H:%M} UTC, {args.repeat} run{'s' * (args.repeat != 1)} "
+        "per engine round-robin, "
         + (
             f"commit {env['git_commit']}"
             if not source or Path(source).is_relative_to(HERE.parent)
