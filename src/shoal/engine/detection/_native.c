@@ -831,7 +831,7 @@ int64_t shoal_average_precision_by_class(const int64_t *dt_order, const int64_t 
 }
 
 /* Stable counting sort of the rows in order[] by keys[row] in [0, num_keys). */
-int64_t shoal_counting_sort(const int64_t *keys, int64_t num_keys, const int64_t *order, int64_t n,
+int64_t shoal_counting_sort(const int32_t *keys, int64_t num_keys, const int64_t *order, int64_t n,
                             int64_t *out, int64_t *bounds) {
     int64_t *next = calloc((size_t)num_keys + 1, sizeof(int64_t));
     if (!next) return -1;

@@ -12,13 +12,15 @@ their union (``merge``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields, replace
 from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from shoal._native import thread_count
 from shoal._types import ConfDescription, Confidence, Task
 from shoal.engine import metrics as m
 from shoal.engine._frame_index import FrameIndex
@@ -124,7 +126,7 @@ class _Orders:
     dt_rank: NDArray[np.int64]
     dt_order: NDArray[np.int64]
     class_bounds: NDArray[np.int64]
-    frame_rank: NDArray[np.int64]
+    frame_rank: NDArray[np.int32]
 
 
 def frame_order(frame_ids: NDArray[Any]) -> NDArray[np.int64]:
@@ -140,27 +142,54 @@ def frame_order(frame_ids: NDArray[Any]) -> NDArray[np.int64]:
     return np.argsort(frame_ids, kind="stable")
 
 
+def _in_parallel(*tasks: Callable[[], Any]) -> list[Any]:
+    """Each task's result. With more than one thread the tasks run side by side: they call
+    C kernels, which release the GIL, and share no outputs."""
+    if thread_count() < 2:
+        return [task() for task in tasks]
+    with ThreadPoolExecutor(len(tasks)) as pool:
+        return [future.result() for future in [pool.submit(task) for task in tasks]]
+
+
 def _orders(gt: GroundTruth, dt: Predictions) -> _Orders:
     num_frames, num_classes = gt.num_frames, max(len(gt.classes), 1)
-    frame_rank = np.empty(num_frames, np.int64)
-    frame_rank[frame_order(gt.frame_ids)] = np.arange(num_frames)
-    gt_rows = np.arange(len(gt), dtype=np.int64)
+    frame_rank = np.empty(num_frames, np.int32)
+    frame_rank[frame_order(gt.frame_ids)] = np.arange(num_frames, dtype=np.int32)
     dt_rows = np.arange(len(dt), dtype=np.int64)
-    # Two stable counting sorts give (frame, class, row).
-    gt_by_class, _ = kernels.counting_sort(gt.label, num_classes, gt_rows)
-    gt_grouped, gt_frame_bounds = kernels.counting_sort(gt.frame, num_frames, gt_by_class)
-    dt_by_class, _ = kernels.counting_sort(dt.label, num_classes, dt_rows)
-    dt_grouped, dt_frame_bounds = kernels.counting_sort(dt.frame, num_frames, dt_by_class)
     gt_key = gt.frame.astype(np.int64) * num_classes + gt.label
     dt_key = dt.frame.astype(np.int64) * num_classes + dt.label
-    kernels.sort_segments_by_score(dt_grouped, kernels.key_runs(dt_grouped, dt_key), dt.score)
+
+    def ground_truth_groups() -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        # Two stable counting sorts give (frame, class, row).
+        rows = np.arange(len(gt), dtype=np.int64)
+        by_class, _ = kernels.counting_sort(gt.label, num_classes, rows)
+        return kernels.counting_sort(gt.frame, num_frames, by_class)
+
+    def prediction_groups() -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+        # (frame, class), then descending score inside each group.
+        by_class, _ = kernels.counting_sort(dt.label, num_classes, dt_rows)
+        grouped, frame_bounds = kernels.counting_sort(dt.frame, num_frames, by_class)
+        kernels.sort_segments_by_score(grouped, kernels.key_runs(grouped, dt_key), dt.score)
+        return grouped, frame_bounds, kernels.ranks_in_groups(grouped, dt_key)
+
+    def accumulation_order() -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        # (frame id, row) first, then a stable sort by class and score.
+        by_frame, _ = kernels.counting_sort(frame_rank[dt.frame], num_frames, dt_rows)
+        order, class_bounds = kernels.counting_sort(dt.label, num_classes, by_frame)
+        kernels.sort_segments_by_score(order, class_bounds, dt.score)
+        return order, class_bounds
+
+    (
+        (gt_grouped, gt_frame_bounds),
+        (dt_grouped, dt_frame_bounds, dt_rank),
+        (
+            dt_order,
+            class_bounds,
+        ),
+    ) = _in_parallel(ground_truth_groups, prediction_groups, accumulation_order)
     shared_gt_bounds, shared_dt_bounds = kernels.shared_groups(
         gt_key, gt_grouped, dt_key, dt_grouped
     )
-    # Accumulation order: (frame id, row) first, then a stable sort by class and score.
-    by_frame, _ = kernels.counting_sort(frame_rank[dt.frame], num_frames, dt_rows)
-    dt_order, class_bounds = kernels.counting_sort(dt.label, num_classes, by_frame)
-    kernels.sort_segments_by_score(dt_order, class_bounds, dt.score)
     return _Orders(
         gt_grouped=gt_grouped,
         gt_frame_bounds=gt_frame_bounds,
@@ -168,7 +197,7 @@ def _orders(gt: GroundTruth, dt: Predictions) -> _Orders:
         dt_frame_bounds=dt_frame_bounds,
         shared_gt_bounds=shared_gt_bounds,
         shared_dt_bounds=shared_dt_bounds,
-        dt_rank=kernels.ranks_in_groups(dt_grouped, dt_key),
+        dt_rank=dt_rank,
         dt_order=dt_order,
         class_bounds=class_bounds[: len(gt.classes)],
         frame_rank=frame_rank,

@@ -63,7 +63,7 @@ _SIGNATURES: dict[str, tuple[object, list[object]]] = {
     "shoal_cumulative_curve": (_i64, [I64, _i64, _i64, BOOL, I32, BOOL, F64, F64, F64, F64]),
     "shoal_average_precision_by_class": (_i64, [
         I64, I64, _i64, BOOL, I32, BOOL, I64, _i64, F64, _i64, F64, _i64]),
-    "shoal_counting_sort": (_i64, [I64, _i64, I64, _i64, I64, I64]),
+    "shoal_counting_sort": (_i64, [I32, _i64, I64, _i64, I64, I64]),
     "shoal_sort_segments_by_score": (_i64, [I64, I64, _i64, F64, _i64]),
     "shoal_shared_groups": (_i64, [I64, I64, _i64, I64, I64, _i64, I64, I64]),
     "shoal_ranks_in_groups": (None, [I64, _i64, I64, I64]),
@@ -406,10 +406,11 @@ def average_precision_by_class(
 
 
 def counting_sort(
-    keys: NDArray[np.integer], num_keys: int, order: NDArray[np.int64]
+    keys: NDArray[np.int32], num_keys: int, order: NDArray[np.int64]
 ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    """Stable sort of the rows listed in ``order`` by ``keys[row]`` (0 <= key <
-    ``num_keys``). Returns the new order and (num_keys, 2) [start, end) bounds."""
+    """Stable sort of the rows listed in ``order`` by ``keys[row]`` (int32, 0 <= key <
+    ``num_keys``: frame and class indices as annotations hold them, so no widened copy).
+    Returns the new order and (num_keys, 2) [start, end) bounds."""
     out = np.empty(order.size, np.int64)
     bounds = np.empty((num_keys, 2), np.int64)
     _check(
