@@ -684,33 +684,85 @@ int64_t shoal_coco_accumulate(const int64_t *class_bounds, int64_t num_cls,
     return status;
 }
 
-/* Per-class TP, FP, FN at one grid threshold (outputs zero-filled by the caller). */
-void shoal_operating_point_counts(int64_t num_dt, const int32_t *dt_label, const double *dt_score,
-                                  const uint8_t *dt_selected, const int32_t *det_gt,
-                                  const uint8_t *det_ignored, int64_t num_gt,
-                                  const int32_t *gt_label, const uint8_t *gt_selected,
-                                  const int32_t *gt_det, const double *class_conf, int64_t *tp,
-                                  int64_t *fp, int64_t *fn, uint8_t *dt_is_fp, uint8_t *gt_is_fn) {
-    for (int64_t d = 0; d < num_dt; d++) {
-        if (!dt_selected[d] || det_ignored[d]) continue;
-        int32_t c = dt_label[d];
-        if (dt_score[d] < class_conf[c]) continue;
-        if (det_gt[d] >= 0) {
+struct counts_job {
+    int64_t num_dt;
+    const int32_t *dt_label;
+    const double *dt_score;
+    const uint8_t *dt_selected;
+    const int32_t *det_gt;
+    const uint8_t *det_ignored;
+    int64_t num_gt;
+    const int32_t *gt_label;
+    const uint8_t *gt_selected;
+    const int32_t *gt_det;
+    const double *class_conf;
+    int64_t num_cls;
+    int64_t *counts; /* per part: (3, num_cls) TP, FP, FN */
+    uint8_t *dt_is_fp, *gt_is_fn;
+    struct parts parts;
+};
+
+/* Part p counts its share of the predictions and of the ground truth (rows split
+   evenly; the items are rows, so parts.bounds is unused). */
+static void counts_part(void *ctx, int64_t p) {
+    struct counts_job *J = ctx;
+    int64_t parts = J->parts.count, *tp = J->counts + 3 * J->num_cls * p;
+    int64_t *fp = tp + J->num_cls, *fn = fp + J->num_cls;
+    for (int64_t d = J->num_dt * p / parts; d < J->num_dt * (p + 1) / parts; d++) {
+        if (!J->dt_selected[d] || J->det_ignored[d]) continue;
+        int32_t c = J->dt_label[d];
+        if (J->dt_score[d] < J->class_conf[c]) continue;
+        if (J->det_gt[d] >= 0) {
             tp[c]++;
         } else {
             fp[c]++;
-            dt_is_fp[d] = 1;
+            J->dt_is_fp[d] = 1;
         }
     }
-    for (int64_t g = 0; g < num_gt; g++) {
-        if (!gt_selected[g]) continue;
-        int32_t c = gt_label[g];
-        int32_t d = gt_det[g];
-        if (d < 0 || dt_score[d] < class_conf[c]) {
+    for (int64_t g = J->num_gt * p / parts; g < J->num_gt * (p + 1) / parts; g++) {
+        if (!J->gt_selected[g]) continue;
+        int32_t c = J->gt_label[g];
+        int32_t d = J->gt_det[g];
+        if (d < 0 || J->dt_score[d] < J->class_conf[c]) {
             fn[c]++;
-            gt_is_fn[g] = 1;
+            J->gt_is_fn[g] = 1;
         }
     }
+}
+
+/* Per-class TP, FP, FN at one grid threshold, rows split across up to num_threads
+   threads and the integer counts summed after (outputs zero-filled by the caller).
+   Returns -1 when out of memory. */
+int64_t shoal_operating_point_counts(int64_t num_dt, const int32_t *dt_label,
+                                     const double *dt_score, const uint8_t *dt_selected,
+                                     const int32_t *det_gt, const uint8_t *det_ignored,
+                                     int64_t num_gt, const int32_t *gt_label,
+                                     const uint8_t *gt_selected, const int32_t *gt_det,
+                                     const double *class_conf, int64_t num_cls, int64_t *tp,
+                                     int64_t *fp, int64_t *fn, uint8_t *dt_is_fp,
+                                     uint8_t *gt_is_fn, int64_t num_threads) {
+    struct counts_job *job = malloc(sizeof(struct counts_job));
+    int64_t parts = num_parts(num_threads, num_dt + num_gt, num_dt + num_gt);
+    int64_t *counts = calloc((size_t)(3 * num_cls * parts + 1), sizeof(int64_t));
+    if (!job || !counts) {
+        free(job), free(counts);
+        return -1;
+    }
+    *job = (struct counts_job){num_dt, dt_label, dt_score, dt_selected, det_gt, det_ignored, num_gt,
+                               gt_label, gt_selected, gt_det, class_conf, num_cls, counts,
+                               dt_is_fp, gt_is_fn, {0}};
+    job->parts.count = parts;
+    run_parts(parts, counts_part, job);
+    for (int64_t p = 0; p < parts; p++) {
+        const int64_t *part = counts + 3 * num_cls * p;
+        for (int64_t c = 0; c < num_cls; c++) {
+            tp[c] += part[c];
+            fp[c] += part[num_cls + c];
+            fn[c] += part[2 * num_cls + c];
+        }
+    }
+    free(job), free(counts);
+    return 0;
 }
 
 /* The confusion pass over cross-class candidates (outputs -1-filled by the caller). */

@@ -301,6 +301,7 @@ class DetectionEvaluation:
         self._gt_area = gt.box[:, 2] * gt.box[:, 3]
         self._gt_counted = ~(gt.iscrowd | gt.ignore)
         self._localization: tuple[NDArray[np.int32], NDArray[np.int32]] | None = None
+        self._last_counts: tuple[tuple[float, bytes], kernels.OperatingPointCounts] | None = None
         self._set_kept(kept)
         self._all_frames = np.ones(gt.num_frames, bool)
         # Selections of every row; queries over all frames cache on their identity.
@@ -465,6 +466,14 @@ class DetectionEvaluation:
         ground-truth row masks."""
         k = self._grid_index(iou)
         dt_sel, gt_sel = self._selection(frames)
+        class_conf = self._class_conf(conf)
+        # A report and a matrix at one operating point share their counts: the last
+        # all-frames counts are kept (read-only arrays, so no caller can change them).
+        key = (float(self._kept.grid[k]), class_conf.tobytes())
+        if dt_sel is self._every_dt and self._last_counts is not None:
+            last_key, last_counts = self._last_counts
+            if last_key == key:
+                return last_counts, dt_sel, gt_sel
         counts = kernels.operating_point_counts(
             len(self.classes),
             self.predictions.label,
@@ -475,8 +484,12 @@ class DetectionEvaluation:
             self.ground_truth.label,
             gt_sel & self._gt_counted,
             self._kept.gt_det[k],
-            self._class_conf(conf),
+            class_conf,
         )
+        if dt_sel is self._every_dt:
+            for array in counts:
+                array.flags.writeable = False
+            self._last_counts = (key, counts)
         return counts, dt_sel, gt_sel
 
     def _present(self, dt_sel: NDArray[np.bool_], gt_sel: NDArray[np.bool_]) -> NDArray[np.bool_]:

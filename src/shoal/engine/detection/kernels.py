@@ -57,8 +57,9 @@ _SIGNATURES: dict[str, tuple[object, list[object]]] = {
     "shoal_coco_accumulate": (_i64, [
         I64, _i64, I64, I64, F64, BOOL, I8, _i64, _i64, I64, F64, I64, F64, _i64, F64, F64,
         _i64]),
-    "shoal_operating_point_counts": (None, [
-        _i64, I32, F64, BOOL, I32, BOOL, _i64, I32, BOOL, I32, F64, I64, I64, I64, BOOL, BOOL]),
+    "shoal_operating_point_counts": (_i64, [
+        _i64, I32, F64, BOOL, I32, BOOL, _i64, I32, BOOL, I32, F64, _i64, I64, I64, I64, BOOL,
+        BOOL, _i64]),
     "shoal_assign_confusions": (None, [_i64, I32, I32, F64, BOOL, BOOL, _f64, I32, I32]),
     "shoal_cumulative_curve": (_i64, [I64, _i64, _i64, BOOL, I32, BOOL, F64, F64, F64, F64]),
     "shoal_average_precision_by_class": (_i64, [
@@ -319,10 +320,13 @@ def operating_point_counts(
     fn = np.zeros(num_classes, np.int64)
     dt_is_fp = np.zeros(dt_label.size, np.bool_)
     gt_is_fn = np.zeros(gt_label.size, np.bool_)
-    _run(
-        "shoal_operating_point_counts", dt_label.size, dt_label, dt_score, dt_selected, det_gt,
-        det_ignored, gt_label.size, gt_label, gt_selected, gt_det, class_conf, tp, fp, fn, dt_is_fp,
-        gt_is_fn,
+    _check(
+        _run(
+            "shoal_operating_point_counts", dt_label.size, dt_label, dt_score, dt_selected,
+            det_gt, det_ignored, gt_label.size, gt_label, gt_selected, gt_det, class_conf,
+            num_classes, tp, fp, fn, dt_is_fp, gt_is_fn, thread_count(),
+        ),
+        "counting",
     )  # fmt: skip
     return OperatingPointCounts(tp, fp, fn, dt_is_fp, gt_is_fn)
 
