@@ -209,17 +209,21 @@ void shoal_pair_ious(int64_t n, const double *dt_box, const double *gt_box, cons
 
 /*
  * Match one group at one threshold. ious is (nd, ng) row-major with dets in score order;
- * order lists the group's ground truth, non-ignored first (stable). Writes det_gt[d] (a
- * local ground-truth column or -1) for d < num_dets and gt_det[g] (a local det or -1).
+ * row_max[d] is the largest IoU in row d; order lists the group's ground truth,
+ * non-ignored first (stable). Writes det_gt[d] (a local ground-truth column or -1) for
+ * d < num_dets and gt_det[g] (a local det or -1).
  */
-static void greedy_match(const double *ious, int64_t ng, const int64_t *order,
-                         const uint8_t *ignored, const uint8_t *crowd, int64_t num_dets,
-                         double threshold, int rule, int64_t *det_gt, int64_t *gt_det) {
+static void greedy_match(const double *ious, const double *row_max, int64_t ng,
+                         const int64_t *order, const uint8_t *ignored, const uint8_t *crowd,
+                         int64_t num_dets, double threshold, int rule, int64_t *det_gt,
+                         int64_t *gt_det) {
     for (int64_t g = 0; g < ng; g++) gt_det[g] = -1;
     double limit = threshold < 1.0 - 1e-10 ? threshold : 1.0 - 1e-10;
     for (int64_t d = 0; d < num_dets; d++) {
         const double *row = ious + d * ng;
         det_gt[d] = -1;
+        /* Every rule needs an IoU >= limit: a row without one matches nothing. */
+        if (row_max[d] < limit) continue;
         if (rule == RULE_VOC) {
             int64_t best = -1;
             double best_iou = -1.0;
@@ -301,13 +305,14 @@ static void match_part(void *ctx, int64_t part) {
     }
     /* One set of scratch buffers for every group of this part. */
     double *ious = malloc(sizeof(double) * (max_nd * max_ng + 1));
+    double *row_max = malloc(sizeof(double) * (max_nd + 1));
     uint8_t *crowd = malloc(max_ng + 1), *ignored = malloc(max_ng + 1), *area_ign = malloc(max_ng + 1);
     int64_t *order = malloc(sizeof(int64_t) * (max_ng + 1));
     int64_t *area_order = malloc(sizeof(int64_t) * (max_ng + 1));
     int64_t *local_det = malloc(sizeof(int64_t) * (max_nd + 1));
     int64_t *local_gt = malloc(sizeof(int64_t) * (max_ng + 1));
     J->parts.appended[part] = 0;
-    J->parts.failed[part] = !ious || !crowd || !ignored || !area_ign || !order || !area_order ||
+    J->parts.failed[part] = !ious || !row_max || !crowd || !ignored || !area_ign || !order || !area_order ||
                       !local_det || !local_gt;
     int64_t num_pairs = first < last ? J->pair_offset[first] : 0;
     int64_t pairs_start = num_pairs;
@@ -322,11 +327,13 @@ static void match_part(void *ctx, int64_t part) {
         }
         for (int64_t i = 0; i < nd; i++) {
             int64_t d = dts[i];
+            double largest = 0.0;
             for (int64_t j = 0; j < ng; j++) {
                 int64_t g = gts[j];
                 double v = box_iou(J->dt_box + 4 * d, J->gt_box + 4 * g,
                                    crowd[j] && rule == RULE_COCO, (int)J->pixel_inclusive);
                 ious[i * ng + j] = v;
+                largest = v > largest ? v : largest;
                 if (!ignored[j] && v > 0.0) {
                     J->pair_gt[num_pairs] = (int32_t)g;
                     J->pair_dt[num_pairs] = (int32_t)d;
@@ -338,11 +345,12 @@ static void match_part(void *ctx, int64_t part) {
                     }
                 }
             }
+            row_max[i] = largest;
         }
         ignored_first(ng, ignored, order);
         for (int64_t t = 0; t < J->num_grid; t++) {
-            greedy_match(ious, ng, order, ignored, crowd, nd, J->grid[t], (int)rule, local_det,
-                         local_gt);
+            greedy_match(ious, row_max, ng, order, ignored, crowd, nd, J->grid[t], (int)rule,
+                         local_det, local_gt);
             for (int64_t i = 0; i < nd; i++) {
                 int64_t j = local_det[i];
                 if (j >= 0) {
@@ -376,8 +384,8 @@ static void match_part(void *ctx, int64_t part) {
                     }
                     continue;
                 }
-                greedy_match(ious, ng, area_order, area_ign, crowd, capped, J->coco_thresholds[t],
-                             (int)rule, local_det, local_gt);
+                greedy_match(ious, row_max, ng, area_order, area_ign, crowd, capped,
+                             J->coco_thresholds[t], (int)rule, local_det, local_gt);
                 for (int64_t i = 0; i < capped; i++) {
                     int64_t j = local_det[i];
                     if (j >= 0)
@@ -388,8 +396,8 @@ static void match_part(void *ctx, int64_t part) {
         }
     }
     J->parts.appended[part] = num_pairs - pairs_start;
-    free(ious), free(crowd), free(ignored), free(area_ign), free(order), free(area_order);
-    free(local_det), free(local_gt);
+    free(ious), free(row_max), free(crowd), free(ignored), free(area_ign), free(order);
+    free(area_order), free(local_det), free(local_gt);
 }
 
 /*
