@@ -191,3 +191,78 @@ def test_an_error_in_either_file_names_that_file(
     assert caught.value.source is not None and caught.value.source.endswith(named)
     expected = "category_id 999" if "gt" in broken else "malformed JSON"
     assert expected in str(caught.value)
+
+
+def results_text(count: int, decoy: bool) -> bytes:
+    """``count`` results records; with ``decoy``, the middle record carries a string
+    that looks like record boundaries (``}, {"``) and spans the middle of the file,
+    where the scan in two halves guesses that a record starts."""
+    rng = np.random.default_rng(count)
+    records = []
+    for index in range(count):
+        record: dict[str, Any] = {
+            "image_id": int(rng.choice([3, 7, 11])),
+            "category_id": int(rng.choice([2, 5])),
+            "bbox": [round(float(v), int(rng.integers(0, 20))) for v in rng.random(4) * 100],
+            "score": float(rng.random()),
+        }
+        if decoy and index == count // 2:
+            record["note"] = (
+                '}, {"image_id": 3, "category_id": 2, "bbox": [1, 2, 3, 4]}, {"x": ' * (2 * count)
+            )
+        records.append(record)
+    return json.dumps(records).encode()
+
+
+@pytest.mark.parametrize("decoy", [False, True])
+def test_a_results_file_scanned_in_two_halves_reads_as_in_one(
+    monkeypatch: pytest.MonkeyPatch, decoy: bool
+) -> None:
+    from shoal.formats import _json_columns as scanner
+    from shoal.formats import coco
+
+    monkeypatch.setattr(coco, "_SPLIT_MIN_BYTES", 0)  # split even this small file
+    count = 301
+    text = results_text(count, decoy)
+    guess = scanner.guess_record_start(np.frombuffer(text, np.uint8), len(text) // 2)
+    inside_the_note = text.rfind(b'"note"', 0, guess) > text.rfind(b'"score"', 0, guess)
+    assert inside_the_note == decoy  # the guess is wrong exactly when there is a decoy
+    halves = coco._scan_result_parts(text, None, threads=2)
+    whole = coco._scan_results(text, None, threads=1)
+    assert halves is not None and len(halves) == 2 and whole is not None
+    for joined, single in zip(coco._joined(halves), whole, strict=True):
+        assert joined.tobytes() == single.tobytes()
+    assert whole[0].size == count
+    assert coco.parse_coco_results(text, threads=2).box.tobytes() == whole[2].tobytes()
+
+
+@pytest.mark.parametrize(
+    ("late_record", "problem"),
+    [
+        ('{"image_id": "7", "category_id": 2, "bbox": [1, 2, 3, 4]}', "is a string"),
+        ('{"image_id": 7, "category_id": 2, "bbox": [1, 2, 3]}', "bbox must be 4 numbers"),
+        ('{"image_id": 7, "category_id": 2, "bbox": [1, 2, 3, 4], "score": 1e999}', "malformed"),
+    ],
+)
+def test_a_bad_record_in_the_second_half_is_reported_as_in_one(
+    monkeypatch: pytest.MonkeyPatch, late_record: str, problem: str
+) -> None:
+    from shoal.formats import coco
+
+    monkeypatch.setattr(coco, "_SPLIT_MIN_BYTES", 0)
+    text = results_text(301, decoy=False)
+    text = text[:-1] + b", " + late_record.encode() + b"]"
+    ground_truth = json.dumps(
+        {
+            "images": [{"id": i} for i in (3, 7, 11)],
+            "categories": [{"id": 2, "name": "cat"}, {"id": 5, "name": "dog"}],
+        }
+    ).encode()
+    errors = []
+    for threads in (1, 2):
+        with pytest.raises(InputError) as caught:
+            read_coco_detections(ground_truth, text, threads=threads)
+        errors.append(str(caught.value))
+    assert errors[0] == errors[1]
+    assert problem in errors[0]
+    assert "record 301" in errors[0] or "offset" in errors[0]  # the late record, or byte

@@ -56,6 +56,7 @@ __all__ = [
     "SCAN_PAUSED",
     "SCAN_UNSUPPORTED",
     "GroundTruthScan",
+    "guess_record_start",
     "open_array",
     "scan_ground_truth",
     "scan_number",
@@ -106,8 +107,9 @@ _SIGNATURES: dict[str, tuple[object, list[object]]] = {
     "shoal_open_array": (ctypes.c_int32, [U8, _i64, _i64_out]),
     "shoal_scan_records": (
         ctypes.c_int32,
-        [U8, _i64, I64, _i64, _i64, _i64, I64, I64, F64, F64, I64, I64, I64, _i64, _U64],
+        [U8, _i64, I64, _i64, _i64, _i64, I64, I64, F64, F64, I64, I64, I64, _i64, _U64, _i64],
     ),
+    "shoal_guess_record_start": (_i64, [U8, _i64, _i64]),
     "shoal_scan_number": (ctypes.c_int32, [U8, _i64, _i64, _U64, _i64_out, _f64_out]),
     "shoal_scan_ground_truth": (
         ctypes.c_int32,
@@ -143,8 +145,10 @@ def scan_records(
     slow_start: NDArray[np.int64],
     slow_end: NDArray[np.int64],
     slow_slot: NDArray[np.int64],
+    stop: int | None = None,
 ) -> tuple[int, int, int, int]:
-    """Scan up to ``max_rows`` records from ``pos`` (at a ``{``) into row ``row`` on.
+    """Scan up to ``max_rows`` records from ``pos`` (at a ``{``) into row ``row`` on,
+    pausing before a record that starts at or after ``stop``.
 
     Returns ``(status, pos, rows_written, slow_tokens)``. With ``SCAN_PAUSED``, ``pos``
     is at the next record's ``{``. ``slow_start/end/slot`` are filled from index 0 by
@@ -178,8 +182,18 @@ def scan_records(
         slow_slot,
         slow_capacity,
         _POWERS,
+        buffer.size if stop is None else stop,
     )
     return int(status), int(state[0]), int(state[1]), int(state[2])
+
+
+def guess_record_start(buffer: NDArray[np.uint8], pos: int) -> int:
+    """Where a record of a results array may start at or after ``pos`` (the ``{`` of
+    the first ``}, {"``), or -1: a guess, since those bytes may sit inside a string;
+    see :func:`scan_records`' ``stop`` for how to check it."""
+    if not 0 <= pos <= buffer.size:
+        raise ValueError("pos is outside the buffer")
+    return int(_lib.shoal_guess_record_start(buffer, buffer.size, pos))
 
 
 def scan_number(buffer: NDArray[np.uint8], pos: int) -> tuple[int, float, bool]:

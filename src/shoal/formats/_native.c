@@ -424,13 +424,14 @@ static inline int64_t store_number(const uint8_t *buf, int64_t n, int64_t pos,
 /* Scan records from state[0] (at a '{') into rows row, row + 1, ... until the array
  * ends (SCAN_DONE), something unsupported turns up (SCAN_UNSUPPORTED, state[0] near
  * it), or SCAN_PAUSED with state[0] at the next record's '{' because max_rows records
- * were read, the row capacity is full, or slow_capacity could not take another
- * record's five tokens. slow_capacity must be at least 5 for a pause to make progress. */
+ * were read, the row capacity is full, slow_capacity could not take another record's
+ * five tokens, or the next record starts at or after stop_pos (so that another thread
+ * can scan from there). slow_capacity must be at least 5 for a pause to make progress. */
 int32_t shoal_scan_records(const uint8_t *buf, int64_t n, int64_t *state, int64_t row,
                            int64_t max_rows, int64_t capacity, int64_t *image_ids,
                            int64_t *class_ids, double *boxes, double *scores, int64_t *slow_start,
                            int64_t *slow_end, int64_t *slow_slot, int64_t slow_capacity,
-                           const uint64_t *powers) {
+                           const uint64_t *powers, int64_t stop_pos) {
     const int64_t first_row = row;
     int64_t stop_row = capacity - row < max_rows ? capacity : row + max_rows;
     int64_t pos = state[0];
@@ -442,7 +443,8 @@ int32_t shoal_scan_records(const uint8_t *buf, int64_t n, int64_t *state, int64_
         goto finish;      \
     } while (0)
     for (;;) {
-        if (row >= stop_row || slow_count + FIELDS_PER_ROW > slow_capacity) STOP(SCAN_PAUSED);
+        if (row >= stop_row || slow_count + FIELDS_PER_ROW > slow_capacity || pos >= stop_pos)
+            STOP(SCAN_PAUSED);
         /* pos is at '{' */
         const int64_t base = row * FIELDS_PER_ROW;
         scores[row] = 1.0;
@@ -527,6 +529,23 @@ finish:
     state[1] = row - first_row;
     state[2] = slow_count;
     return status;
+}
+
+/* A guess at where a record of the array starts, at or after pos: the '{' of the first
+ * `}`, `,`, `{"` (whitespace allowed between them) from there, or -1. Only a guess: the
+ * bytes may sit inside a string. The caller scans from the start of the array up to it
+ * and uses a scan that began here only when that scan ends exactly here. */
+int64_t shoal_guess_record_start(const uint8_t *buf, int64_t n, int64_t pos) {
+    for (; pos < n; pos++) {
+        if (buf[pos] != '}') continue;
+        int64_t at = skip_whitespace(buf, n, pos + 1);
+        if (at >= n || buf[at] != ',') continue;
+        at = skip_whitespace(buf, n, at + 1);
+        if (at >= n || buf[at] != '{') continue;
+        int64_t key = skip_whitespace(buf, n, at + 1);
+        if (key < n && buf[key] == '"') return at;
+    }
+    return -1;
 }
 
 /* One number token at pos, for tests: returns 1 when *value is exact, 0 when float()

@@ -52,7 +52,7 @@ import mmap
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 import orjson
@@ -78,6 +78,8 @@ __all__ = [
     "read_coco_ground_truth",
     "read_coco_results",
 ]
+
+_Value = TypeVar("_Value")
 
 CocoSource = str | os.PathLike[str] | bytes | dict[str, Any] | list[Any]
 """A path to a JSON file, the file's bytes, or the already-parsed JSON value."""
@@ -1092,18 +1094,20 @@ def read_coco_detections(
     the ground truth's scan runs on a second thread while this one scans the results;
     the results' ids are mapped to the ground truth's afterwards. When both files are
     bad, the ground truth's error is the one raised, as when read one after the other.
-    ``progress(done, total)`` follows both files.
+    ``progress(done, total)`` follows both files (called from either thread, one call
+    at a time).
     """
     shares = _SharedProgress(progress, parts=2) if progress is not None else None
     gt_progress = shares.part(0) if shares is not None else None
     results_progress = shares.part(1) if shares is not None else None
-    if (threads if threads is not None else _reader_threads()) < 2:
+    threads = threads if threads is not None else _reader_threads()
+    if threads < 2:
         parsed = parse_coco_ground_truth(ground_truth, progress=gt_progress)
-        scanned = parse_coco_results(results, progress=results_progress)
+        scanned = parse_coco_results(results, progress=results_progress, threads=threads)
     else:
-        background = _InThread(parse_coco_ground_truth, ground_truth, gt_progress)
+        background = _InThread(_parse_in_thread, ground_truth, gt_progress)
         try:
-            scanned = parse_coco_results(results, progress=results_progress)
+            scanned = parse_coco_results(results, progress=results_progress, threads=threads)
         finally:
             # The ground truth's error (if any) wins over the results'.
             parsed = background.result()
@@ -1111,6 +1115,10 @@ def read_coco_detections(
     file_names = parsed.frame_file_names()
     del parsed  # the file's records: not needed from here on
     return gt, scanned.predictions(gt, file_names=file_names)
+
+
+def _parse_in_thread(source: CocoSource, progress: Progress | None) -> CocoGroundTruth:
+    return parse_coco_ground_truth(source, progress=progress)
 
 
 def _reader_threads() -> int:
@@ -1121,36 +1129,31 @@ def _reader_threads() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-class _InThread:
-    """``function(source, progress=progress)`` on a thread of its own; :meth:`result`
-    waits for it and returns its value or raises its exception."""
+class _InThread(Generic[_Value]):
+    """``function(*args)`` on a thread of its own; :meth:`result` waits for it and
+    returns its value or raises its exception. The C scanners release the GIL, so the
+    thread truly runs beside the caller's."""
 
-    def __init__(
-        self,
-        function: Callable[..., CocoGroundTruth],
-        source: CocoSource,
-        progress: Progress | None,
-    ) -> None:
+    def __init__(self, function: Callable[..., _Value], *args: Any) -> None:
         import threading
 
-        self._value: CocoGroundTruth | None = None
+        self._value: _Value | None = None
         self._error: BaseException | None = None
 
         def run() -> None:
             try:
-                self._value = function(source, progress=progress)
+                self._value = function(*args)
             except BaseException as error:  # handed to the caller by result()
                 self._error = error
 
-        self._thread = threading.Thread(target=run, name="shoal-read-ground-truth", daemon=True)
+        self._thread = threading.Thread(target=run, name="shoal-reader", daemon=True)
         self._thread.start()
 
-    def result(self) -> CocoGroundTruth:
+    def result(self) -> _Value:
         self._thread.join()
         if self._error is not None:
             raise self._error
-        assert self._value is not None
-        return self._value
+        return self._value  # type: ignore[return-value]  # set when no error was raised
 
 
 class _SharedProgress:
@@ -1176,15 +1179,21 @@ class _SharedProgress:
         return report
 
 
-def parse_coco_results(source: CocoSource, *, progress: Progress | None = None) -> CocoResults:
-    """Read and check a COCO results JSON once, for either projection."""
+def parse_coco_results(
+    source: CocoSource, *, progress: Progress | None = None, threads: int | None = None
+) -> CocoResults:
+    """Read and check a COCO results JSON once, for either projection. With two
+    ``threads`` or more (default ``SHOAL_THREADS`` or the machine's CPUs) a large file
+    is scanned in two halves at once."""
     name, data, document = _read_source(source)
     total = len(data) if data is not None else 1
     if progress is not None:
         progress(0, total)
-    columns = _scan_results(data, progress) if data is not None else None
-    if columns is not None:
-        results = CocoResults(name, *columns)
+    threads = threads if threads is not None else _reader_threads()
+    parts = _scan_result_parts(data, progress, threads) if data is not None else None
+    if parts is not None:
+        del data  # unmap the file before the halves are joined: never both at once
+        results = CocoResults(name, *_joined(parts))
     else:
         if data is not None:
             document = _parse_json(data, name)
@@ -1194,14 +1203,68 @@ def parse_coco_results(source: CocoSource, *, progress: Progress | None = None) 
     return results
 
 
-def _scan_results(data: _Bytes, progress: Progress | None) -> _ResultColumns | None:
-    """The C fast path; None when the file needs the exact slow path."""
+# Smaller results files are scanned on one thread: a second one would save less than
+# joining the halves' columns costs.
+_SPLIT_MIN_BYTES = 4 << 20
+
+
+def _scan_results(
+    data: _Bytes, progress: Progress | None, threads: int = 1
+) -> _ResultColumns | None:
+    """The C fast path: the records' columns; None when the file needs the exact slow
+    path."""
+    parts = _scan_result_parts(data, progress, threads)
+    return None if parts is None else _joined(parts)
+
+
+def _scan_result_parts(
+    data: _Bytes, progress: Progress | None, threads: int
+) -> list[_ResultColumns] | None:
+    """The C fast path: the records' columns in one part, or two (the file's halves,
+    scanned at once); None when the file needs the exact slow path."""
     # Imported here so that importing shoal.formats loads no native library.
     from shoal.formats import _json_columns as scanner
 
     buffer = np.frombuffer(data, dtype=np.uint8)
     status, position = scanner.open_array(buffer)
-    capacity = len(data) // _BYTES_PER_RECORD_LOWER_BOUND + 1
+    if status != scanner.SCAN_PAUSED:  # no records, or not an array of objects
+        return [_no_result_columns()] if status == scanner.SCAN_DONE else None
+    # The second half starts at a guessed record start; it counts only if the scan
+    # from the beginning arrives there (the guess might sit inside a string).
+    guess = (
+        scanner.guess_record_start(buffer, len(data) // 2)
+        if threads >= 2 and len(data) >= _SPLIT_MIN_BYTES
+        else -1
+    )
+    if guess <= position:
+        status, _, columns = _scan_span(data, buffer, position, len(data), progress)
+        return [columns] if status == scanner.SCAN_DONE else None
+    second_half = _InThread(_scan_span, data, buffer, guess, len(data), None)
+    try:
+        status, position, first = _scan_span(data, buffer, position, guess, progress)
+    finally:
+        second_status, _, second = second_half.result()
+    if status == scanner.SCAN_PAUSED and position == guess:
+        return [first, second] if second_status == scanner.SCAN_DONE else None
+    if status == scanner.SCAN_PAUSED:  # the guess was not a record start: go on alone
+        status, _, rest = _scan_span(data, buffer, position, len(data), progress)
+        return [first, rest] if status == scanner.SCAN_DONE else None
+    return [first] if status == scanner.SCAN_DONE else None
+
+
+def _scan_span(
+    data: _Bytes,
+    buffer: NDArray[np.uint8],
+    position: int,
+    stop: int,
+    progress: Progress | None,
+) -> tuple[int, int, _ResultColumns]:
+    """Scan the records that start from ``position`` (a record's ``{``) up to ``stop``:
+    ``(status, position reached, columns)``. ``SCAN_PAUSED`` means the next record
+    starts at or after ``stop``; with ``SCAN_UNSUPPORTED`` the columns are empty."""
+    from shoal.formats import _json_columns as scanner
+
+    capacity = (stop - position) // _BYTES_PER_RECORD_LOWER_BOUND + 1
     image_ids = np.empty(capacity, np.int64)
     class_ids = np.empty(capacity, np.int64)
     # Separate box and score arrays, so the result is views, not copies.
@@ -1212,7 +1275,8 @@ def _scan_results(data: _Bytes, progress: Progress | None) -> _ResultColumns | N
     slow_end = np.empty(slow_tokens, np.int64)
     slow_slot = np.empty(slow_tokens, np.int64)
     rows = 0
-    while status == scanner.SCAN_PAUSED:
+    status = scanner.SCAN_PAUSED
+    while status == scanner.SCAN_PAUSED and position < stop:
         if rows == capacity:  # a safety net: the lower bound makes this unlikely
             capacity *= 2
             image_ids = np.resize(image_ids, capacity)
@@ -1231,20 +1295,37 @@ def _scan_results(data: _Bytes, progress: Progress | None) -> _ResultColumns | N
             slow_start,
             slow_end,
             slow_slot,
+            stop=stop,
         )
         if status == scanner.SCAN_UNSUPPORTED:
-            return None
+            return status, position, _no_result_columns()
         if slow_count:
             exact = _slow_token_values(data, slow_start[:slow_count], slow_end[:slow_count])
             if exact is None:
-                return None
+                return scanner.SCAN_UNSUPPORTED, position, _no_result_columns()
             _place_slow_values(exact, slow_slot[:slow_count], box, score)
         rows += written
         if progress is not None:
             progress(int(position), len(data))
-    if status != scanner.SCAN_DONE:
-        return None
-    return image_ids[:rows], class_ids[:rows], box[:rows], score[:rows]
+    return status, position, (image_ids[:rows], class_ids[:rows], box[:rows], score[:rows])
+
+
+def _no_result_columns() -> _ResultColumns:
+    return (
+        np.zeros(0, np.int64),
+        np.zeros(0, np.int64),
+        np.zeros((0, 4), np.float64),
+        np.zeros(0, np.float64),
+    )
+
+
+def _joined(parts: list[_ResultColumns]) -> _ResultColumns:
+    if len(parts) == 1:
+        return parts[0]
+    image_ids, class_ids, box, score = (
+        np.concatenate(column) for column in zip(*parts, strict=True)
+    )
+    return image_ids, class_ids, box, score
 
 
 def _results_from_value(document: Any, name: str | None) -> CocoResults:
