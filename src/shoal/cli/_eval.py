@@ -58,13 +58,35 @@ def register(commands: Any) -> None:
         "and so Shoal by default, overwrites the flag with iscrowd)",
     )
     parser.add_argument("--json", type=Path, metavar="OUT", help="also write the results here")
+    parser.add_argument(
+        "--threads",
+        type=_thread_count,
+        metavar="N",
+        help="threads for matching and metrics (default: SHOAL_THREADS, else every CPU this "
+        "process may use); the results are the same for any N",
+    )
     parser.set_defaults(run=run)
+
+
+def _thread_count(text: str) -> int:
+    from shoal._native import parse_thread_count
+    from shoal.errors import InputError
+
+    try:
+        return parse_thread_count(text, source="--threads")
+    except InputError as error:
+        raise argparse.ArgumentTypeError(error.message) from None
 
 
 def run(args: argparse.Namespace) -> int:
     import shoal
+    from shoal._native import set_threads, thread_count
     from shoal.formats.coco import read_coco_detections
 
+    threads = getattr(args, "threads", None)  # `shoal demo` runs this without the option
+    if threads is not None:
+        set_threads(threads)
+    thread_count()  # a bad SHOAL_THREADS is refused before any file is read
     started = time.perf_counter()
     label = f"loading {args.ground_truth.name} and {args.predictions.name}"
     with ProgressBar(label) as bar:

@@ -40,8 +40,15 @@
  * written at per-item offsets and compacted in item order afterwards.
  */
 #define MAX_THREADS 64
-/* Below this much work (about one IoU each) a second thread costs more than it saves. */
-#define MIN_WORK_PER_THREAD 20000
+/* Below this much work (about one IoU each) a second thread costs more than it saves.
+   Settable so that tests can split even tiny inputs across every thread. */
+static int64_t min_work_per_thread = 20000;
+
+int64_t shoal_set_min_work_per_thread(int64_t work) {
+    int64_t previous = min_work_per_thread;
+    min_work_per_thread = work < 1 ? 1 : work;
+    return previous;
+}
 
 typedef void (*part_fn)(void *ctx, int64_t part);
 
@@ -77,7 +84,7 @@ static void run_parts(int64_t parts, part_fn fn, void *ctx) {
 static int64_t num_parts(int64_t num_threads, int64_t num_items, int64_t total_work) {
     int64_t parts = num_threads < MAX_THREADS ? num_threads : MAX_THREADS;
     if (parts > num_items) parts = num_items;
-    if (parts > total_work / MIN_WORK_PER_THREAD) parts = total_work / MIN_WORK_PER_THREAD;
+    if (parts > total_work / min_work_per_thread) parts = total_work / min_work_per_thread;
     return parts < 1 ? 1 : parts;
 }
 

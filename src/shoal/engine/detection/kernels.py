@@ -49,6 +49,7 @@ _lib = load_library("shoal.engine.detection._native")
 # fmt: off
 _SIGNATURES: dict[str, tuple[object, list[object]]] = {
     "shoal_pair_ious": (None, [_i64, F64, F64, BOOL, _i64, F64]),
+    "shoal_set_min_work_per_thread": (_i64, [_i64]),
     "shoal_match_all": (_i64, [
         F64, F64, BOOL, BOOL, F64, _i64, _i64, I64, I64, I64, I64, _i64, F64, _i64, F64, I64,
         _i64, F64, _i64, _i64, _i64, _i64, I32, BOOL, I32, I8, I32, F64, I32, I32, F64, _i64]),
@@ -104,6 +105,13 @@ def _check(status: int, what: str) -> int:
     if status < 0:
         raise MemoryError(f"out of memory in the {what} kernel")
     return status
+
+
+def set_min_work_per_thread(work: int) -> int:
+    """Set how much work (about one IoU per unit) a kernel gives each thread at least,
+    and return the previous value (20,000 by default: below that a thread costs more
+    than it saves). Tests set 1 to split even tiny inputs across every thread."""
+    return int(_lib.shoal_set_min_work_per_thread(work))
 
 
 def pair_ious(
