@@ -227,11 +227,11 @@ def test_a_results_file_scanned_in_two_halves_reads_as_in_one(
     guess = scanner.guess_record_start(np.frombuffer(text, np.uint8), len(text) // 2)
     inside_the_note = text.rfind(b'"note"', 0, guess) > text.rfind(b'"score"', 0, guess)
     assert inside_the_note == decoy  # the guess is wrong exactly when there is a decoy
-    halves = coco._scan_result_parts(text, None, threads=2)
+    halves = coco._scan_results(text, None, threads=2)
     whole = coco._scan_results(text, None, threads=1)
-    assert halves is not None and len(halves) == 2 and whole is not None
-    for joined, single in zip(coco._joined(halves), whole, strict=True):
-        assert joined.tobytes() == single.tobytes()
+    assert halves is not None and whole is not None
+    for joined, single in zip(halves, whole, strict=True):
+        assert joined.dtype == single.dtype and joined.tobytes() == single.tobytes()
     assert whole[0].size == count
     assert coco.parse_coco_results(text, threads=2).box.tobytes() == whole[2].tobytes()
 

@@ -1190,10 +1190,9 @@ def parse_coco_results(
     if progress is not None:
         progress(0, total)
     threads = threads if threads is not None else _reader_threads()
-    parts = _scan_result_parts(data, progress, threads) if data is not None else None
-    if parts is not None:
-        del data  # unmap the file before the halves are joined: never both at once
-        results = CocoResults(name, *_joined(parts))
+    columns = _scan_results(data, progress, threads) if data is not None else None
+    if columns is not None:
+        results = CocoResults(name, *columns)
     else:
         if data is not None:
             document = _parse_json(data, name)
@@ -1212,23 +1211,16 @@ def _scan_results(
     data: _Bytes, progress: Progress | None, threads: int = 1
 ) -> _ResultColumns | None:
     """The C fast path: the records' columns; None when the file needs the exact slow
-    path."""
-    parts = _scan_result_parts(data, progress, threads)
-    return None if parts is None else _joined(parts)
-
-
-def _scan_result_parts(
-    data: _Bytes, progress: Progress | None, threads: int
-) -> list[_ResultColumns] | None:
-    """The C fast path: the records' columns in one part, or two (the file's halves,
-    scanned at once); None when the file needs the exact slow path."""
+    path. With two ``threads`` a large file is scanned in two halves at once."""
     # Imported here so that importing shoal.formats loads no native library.
     from shoal.formats import _json_columns as scanner
 
     buffer = np.frombuffer(data, dtype=np.uint8)
     status, position = scanner.open_array(buffer)
     if status != scanner.SCAN_PAUSED:  # no records, or not an array of objects
-        return [_no_result_columns()] if status == scanner.SCAN_DONE else None
+        return _no_result_columns() if status == scanner.SCAN_DONE else None
+    # Room for every record (np.empty: only the rows written are ever touched).
+    columns = _empty_result_columns(len(data) - position)
     # The second half starts at a guessed record start; it counts only if the scan
     # from the beginning arrives there (the guess might sit inside a string).
     guess = (
@@ -1237,57 +1229,71 @@ def _scan_result_parts(
         else -1
     )
     if guess <= position:
-        status, _, columns = _scan_span(data, buffer, position, len(data), progress)
-        return [columns] if status == scanner.SCAN_DONE else None
-    second_half = _InThread(_scan_span, data, buffer, guess, len(data), None)
+        status, _, rows = _scan_span(data, buffer, columns, 0, None, position, progress)
+        return _first_rows(columns, rows) if status == scanner.SCAN_DONE else None
+    # The second half in columns of its own, appended to the first's when both are
+    # done: its rows are copied once and its pages freed, so no gap stays resident.
+    second = _empty_result_columns(len(data) - guess)
+    second_half = _InThread(_scan_span, data, buffer, second, 0, None, guess, None)
     try:
-        status, position, first = _scan_span(data, buffer, position, guess, progress)
+        status, position, rows = _scan_span(
+            data, buffer, columns, 0, None, position, progress, guess
+        )
     finally:
-        second_status, _, second = second_half.result()
+        second_status, _, second_rows = second_half.result()
     if status == scanner.SCAN_PAUSED and position == guess:
-        return [first, second] if second_status == scanner.SCAN_DONE else None
+        if second_status != scanner.SCAN_DONE:
+            return None
+        if rows + second_rows > len(columns[0]):  # only with a lower bound too high
+            columns[:] = [np.resize(c, (rows + second_rows, *c.shape[1:])) for c in columns]
+        for column, appended in zip(columns, second, strict=True):
+            column[rows : rows + second_rows] = appended[:second_rows]
+        return _first_rows(columns, rows + second_rows)
     if status == scanner.SCAN_PAUSED:  # the guess was not a record start: go on alone
-        status, _, rest = _scan_span(data, buffer, position, len(data), progress)
-        return [first, rest] if status == scanner.SCAN_DONE else None
-    return [first] if status == scanner.SCAN_DONE else None
+        status, _, more = _scan_span(data, buffer, columns, rows, None, position, progress)
+        rows += more
+    return _first_rows(columns, rows) if status == scanner.SCAN_DONE else None
 
 
 def _scan_span(
     data: _Bytes,
     buffer: NDArray[np.uint8],
+    columns: list[NDArray[Any]],
+    first_row: int,
+    end_row: int | None,
     position: int,
-    stop: int,
     progress: Progress | None,
-) -> tuple[int, int, _ResultColumns]:
-    """Scan the records that start from ``position`` (a record's ``{``) up to ``stop``:
-    ``(status, position reached, columns)``. ``SCAN_PAUSED`` means the next record
-    starts at or after ``stop``; with ``SCAN_UNSUPPORTED`` the columns are empty."""
+    stop: int | None = None,
+) -> tuple[int, int, int]:
+    """Scan the records that start from ``position`` (a record's ``{``), and before
+    ``stop`` when given, into ``columns`` from row ``first_row``, below ``end_row``
+    (None: to the end, growing the columns if need be; only one thread may do that):
+    ``(status, position reached, rows written)``. ``SCAN_PAUSED`` means the next
+    record starts at or after ``stop``."""
     from shoal.formats import _json_columns as scanner
 
-    capacity = (stop - position) // _BYTES_PER_RECORD_LOWER_BOUND + 1
-    image_ids = np.empty(capacity, np.int64)
-    class_ids = np.empty(capacity, np.int64)
-    # Separate box and score arrays, so the result is views, not copies.
-    box = np.empty((capacity, 4), np.float64)
-    score = np.empty(capacity, np.float64)
     slow_tokens = max(_SLOW_TOKEN_CAPACITY, scanner.FIELDS_PER_ROW)
     slow_start = np.empty(slow_tokens, np.int64)
     slow_end = np.empty(slow_tokens, np.int64)
     slow_slot = np.empty(slow_tokens, np.int64)
-    rows = 0
+    stop = len(data) if stop is None else stop
+    row = first_row
+    # Page-aligned, at or before where the scan starts.
+    released = position - position % mmap.PAGESIZE
     status = scanner.SCAN_PAUSED
     while status == scanner.SCAN_PAUSED and position < stop:
-        if rows == capacity:  # a safety net: the lower bound makes this unlikely
-            capacity *= 2
-            image_ids = np.resize(image_ids, capacity)
-            class_ids = np.resize(class_ids, capacity)
-            box = np.resize(box, (capacity, 4))
-            score = np.resize(score, capacity)
+        capacity = len(columns[0])
+        if row == (capacity if end_row is None else end_row):
+            if end_row is not None:  # cannot happen (see the capacity), but never overflow
+                return scanner.SCAN_UNSUPPORTED, position, row - first_row
+            # A safety net: the lower bound on a record's bytes makes this unlikely.
+            columns[:] = [np.resize(c, (2 * capacity, *c.shape[1:])) for c in columns]
+        image_ids, class_ids, box, score = columns
         status, position, written, slow_count = scanner.scan_records(
             buffer,
             position,
-            rows,
-            _SCAN_CHUNK_ROWS,
+            row,
+            min(_SCAN_CHUNK_ROWS, (len(image_ids) if end_row is None else end_row) - row),
             image_ids,
             class_ids,
             box,
@@ -1298,16 +1304,47 @@ def _scan_span(
             stop=stop,
         )
         if status == scanner.SCAN_UNSUPPORTED:
-            return status, position, _no_result_columns()
+            break
         if slow_count:
             exact = _slow_token_values(data, slow_start[:slow_count], slow_end[:slow_count])
             if exact is None:
-                return scanner.SCAN_UNSUPPORTED, position, _no_result_columns()
+                return scanner.SCAN_UNSUPPORTED, position, row - first_row
             _place_slow_values(exact, slow_slot[:slow_count], box, score)
-        rows += written
+        row += written
+        released = _release_pages(data, released, position)
         if progress is not None:
             progress(int(position), len(data))
-    return status, position, (image_ids[:rows], class_ids[:rows], box[:rows], score[:rows])
+    return status, position, row - first_row
+
+
+def _release_pages(data: _Bytes, start: int, end: int) -> int:
+    """Drop the mapped file's pages from ``start`` to ``end`` (read: the process need
+    not keep them; the page cache does), so that resident memory does not grow by the
+    file's size; returns where the next release starts."""
+    if not isinstance(data, mmap.mmap) or not hasattr(mmap, "MADV_DONTNEED"):
+        return start
+    end -= end % mmap.PAGESIZE
+    if end > start:
+        data.madvise(mmap.MADV_DONTNEED, start, end - start)
+        return end
+    return start
+
+
+def _empty_result_columns(size: int) -> list[NDArray[Any]]:
+    """Uninitialised columns with room for the records of ``size`` bytes: each record
+    takes more than the lower bound's bytes."""
+    capacity = size // _BYTES_PER_RECORD_LOWER_BOUND + 1
+    return [
+        np.empty(capacity, np.int64),
+        np.empty(capacity, np.int64),
+        np.empty((capacity, 4), np.float64),
+        np.empty(capacity, np.float64),
+    ]
+
+
+def _first_rows(columns: list[NDArray[Any]], rows: int) -> _ResultColumns:
+    image_ids, class_ids, box, score = columns
+    return image_ids[:rows], class_ids[:rows], box[:rows], score[:rows]
 
 
 def _no_result_columns() -> _ResultColumns:
@@ -1317,15 +1354,6 @@ def _no_result_columns() -> _ResultColumns:
         np.zeros((0, 4), np.float64),
         np.zeros(0, np.float64),
     )
-
-
-def _joined(parts: list[_ResultColumns]) -> _ResultColumns:
-    if len(parts) == 1:
-        return parts[0]
-    image_ids, class_ids, box, score = (
-        np.concatenate(column) for column in zip(*parts, strict=True)
-    )
-    return image_ids, class_ids, box, score
 
 
 def _results_from_value(document: Any, name: str | None) -> CocoResults:
