@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import sys
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextColumn
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
 
 
 class ProgressBar:
@@ -27,6 +27,10 @@ class ProgressBar:
         if not self.enabled or total <= 0:
             return
         if self._progress is None:
+            # Loaded only when a bar is drawn: `shoal eval` in a pipe starts quicker.
+            from rich.console import Console
+            from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
+
             self._progress = Progress(
                 TextColumn("{task.description}", markup=False),
                 BarColumn(),
