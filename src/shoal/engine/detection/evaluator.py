@@ -302,6 +302,7 @@ class DetectionEvaluation:
         self._gt_counted = ~(gt.iscrowd | gt.ignore)
         self._localization: tuple[NDArray[np.int32], NDArray[np.int32]] | None = None
         self._last_counts: tuple[tuple[float, bytes], kernels.OperatingPointCounts] | None = None
+        self._summary: CocoSummary | None = None
         self._set_kept(kept)
         self._all_frames = np.ones(gt.num_frames, bool)
         # Selections of every row; queries over all frames cache on their identity.
@@ -808,6 +809,18 @@ class DetectionEvaluation:
         """
         if self._settings.protocol != "coco":
             raise ShoalError("coco_summary() needs an evaluation with protocol='coco'")
+        if frames is None and classes is None:
+            # Kept: the COCO matchings never change, and a CLI or a server asks again.
+            if self._summary is None:
+                self._summary = self._coco_summary(None, None)
+                for array in (self._summary.precision, self._summary.recall):
+                    array.flags.writeable = False
+            return replace(self._summary, stats=dict(self._summary.stats))
+        return self._coco_summary(frames, classes)
+
+    def _coco_summary(
+        self, frames: Iterable[Any] | None, classes: Sequence[int | str] | None
+    ) -> CocoSummary:
         gt = self.ground_truth
         dt_sel, gt_sel = self._selection(frames)
         counted = gt_sel & self._gt_counted
