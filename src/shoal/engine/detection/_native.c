@@ -544,6 +544,9 @@ int64_t shoal_cross_class_pairs(const double *gt_box, const int32_t *gt_label,
     return status;
 }
 
+/* How far ahead the accumulation's gather prefetches its scattered rows. */
+#define PREFETCH_AHEAD 24
+
 struct accumulate_job {
     const int64_t *class_bounds;
     int64_t num_cls;
@@ -565,95 +568,99 @@ static void accumulate_part(void *ctx, int64_t part) {
     struct accumulate_job *J = ctx;
     const double eps = 2.220446049250313e-16; /* np.spacing(1) */
     const int64_t num_cls = J->num_cls, num_area = J->num_area, num_thr = J->num_thr;
-    const int64_t num_rec = J->num_rec;
+    const int64_t num_rec = J->num_rec, width = num_area * num_thr;
     int64_t first = J->parts.bounds[part], last = J->parts.bounds[part + 1];
-    int64_t max_n = 0;
+    /* A class has at most as many true positives in an area range as it has counted
+       ground truth there: that bounds each (area, threshold, cap)'s list of false-positive
+       counts, so the lists are sized by ground truth, not by predictions. */
+    int64_t max_gt = 0, max_n = 0;
     for (int64_t c = first; c < last; c++) {
+        int64_t total = 0;
+        for (int64_t a = 0; a < num_area; a++) total += J->num_counted_gt[a * num_cls + c];
+        if (total > max_gt) max_gt = total;
         int64_t n = J->class_bounds[2 * c + 1] - J->class_bounds[2 * c];
         if (n > max_n) max_n = n;
     }
-    const int64_t width = num_area * num_thr;
-    int8_t *codes = malloc((size_t)(width * max_n + 1));
-    int8_t *status = malloc((size_t)(width * max_n + 1));
-    int8_t *level = malloc((size_t)(max_n + 1));
-    double *area = malloc(sizeof(double) * (max_n + 1));
-    double *fp_at = malloc(sizeof(double) * (3 * max_n + 1));
-    double *pr = malloc(sizeof(double) * (max_n + 1));
-    J->parts.failed[part] = !codes || !status || !level || !area || !fp_at || !pr;
+    int64_t *fp = malloc(sizeof(int64_t) * 3 * width);   /* running FP count per (k, cap) */
+    int64_t *tp = malloc(sizeof(int64_t) * 3 * width);   /* TPs so far per (k, cap) */
+    int64_t *start_of = malloc(sizeof(int64_t) * 3 * width); /* list start per (k, cap) */
+    double *fp_at = malloc(sizeof(double) * (3 * num_thr * max_gt + 1));
+    double *pr = malloc(sizeof(double) * (max_gt + 1));
+    uint8_t *inside = malloc((size_t)num_area);
+    J->parts.failed[part] = !fp || !tp || !start_of || !fp_at || !pr || !inside;
     const int64_t cap0 = J->max_dets[0], cap1 = J->max_dets[1], cap2 = J->max_dets[2];
     double *precision = J->precision, *recall = J->recall;
 #define PREC(t, r, c, a, m) precision[((((t) * num_rec + (r)) * num_cls + (c)) * num_area + (a)) * 3 + (m)]
 #define REC(t, c, a, m) recall[(((t) * num_cls + (c)) * num_area + (a)) * 3 + (m)]
     for (int64_t c = first; c < last && !J->parts.failed[part]; c++) {
-        int any = 0;
-        for (int64_t a = 0; a < num_area; a++) any |= J->num_counted_gt[a * num_cls + c] > 0;
-        if (!any) continue;
-        int64_t start = J->class_bounds[2 * c], n = J->class_bounds[2 * c + 1] - start;
-        /* Codes laid out (area, threshold, position) so the passes read memory in order:
-           1 true positive, 2 counted false positive, 0 neither (ignored, past every cap,
-           or unmatched outside the area range). */
-        memset(codes, 0, (size_t)(width * n));
-        /* Gather the class's rows first, in a tight loop that prefetches ahead: the rows
-           are scattered, and this keeps many reads in flight. level 3: not counted
-           (outside the frame selection or past every cap). */
+        int64_t offset = 0;
+        for (int64_t a = 0; a < num_area; a++)
+            for (int64_t t = 0; t < num_thr; t++)
+                for (int m = 0; m < 3; m++) {
+                    start_of[(a * num_thr + t) * 3 + m] = offset;
+                    offset += J->num_counted_gt[a * num_cls + c];
+                }
+        if (offset == 0) continue; /* no counted ground truth: -1 everywhere */
+        memset(fp, 0, sizeof(int64_t) * 3 * width);
+        memset(tp, 0, sizeof(int64_t) * 3 * width);
+        const int64_t start = J->class_bounds[2 * c], n = J->class_bounds[2 * c + 1] - start;
         const int64_t *rows = J->dt_order + start;
+        /* One pass down the class's predictions in accumulation order, every (area,
+           threshold) at once: a prediction is a true positive where its code is MATCHED,
+           a counted false positive where UNMATCHED inside the area range, else nothing.
+           fp_at lists, per (area, threshold, cap), the false positives seen when each
+           true positive arrives: all that the precision envelope needs. */
         for (int64_t i = 0; i < n; i++) {
-            if (i + 16 < n) {
-                int64_t ahead = rows[i + 16];
-                __builtin_prefetch(J->coco_status + ahead * width);
+            if (i + PREFETCH_AHEAD < n) {
+                int64_t ahead = rows[i + PREFETCH_AHEAD];
+                const int8_t *line = J->coco_status + ahead * width;
+                __builtin_prefetch(line);
+                __builtin_prefetch(line + width - 1);
                 __builtin_prefetch(J->dt_rank + ahead);
                 __builtin_prefetch(J->dt_area + ahead);
-                __builtin_prefetch(J->dt_selected + ahead);
+                if (J->dt_selected) __builtin_prefetch(J->dt_selected + ahead);
             }
             int64_t row = rows[i], rank = J->dt_rank[row];
-            level[i] = rank < cap0 ? 0 : (rank < cap1 ? 1 : 2);
-            if (!J->dt_selected[row] || rank >= cap2) level[i] |= 4;
-            area[i] = J->dt_area[row];
-            memcpy(status + i * width, J->coco_status + row * width, (size_t)width);
-        }
-        for (int64_t i = 0; i < n; i++) {
-            if (level[i] & 4) {
-                level[i] &= 3;
-                continue;
-            }
+            if ((J->dt_selected && !J->dt_selected[row]) || rank >= cap2) continue;
+            int64_t in1 = rank < cap1, in0 = rank < cap0;
+            double area = J->dt_area[row];
+            for (int64_t a = 0; a < num_area; a++)
+                inside[a] = !(area < J->area_ranges[2 * a] || area > J->area_ranges[2 * a + 1]);
+            const int8_t *status = J->coco_status + row * width;
+            int any_match = 0;
             for (int64_t a = 0; a < num_area; a++) {
-                int outside = area[i] < J->area_ranges[2 * a] || area[i] > J->area_ranges[2 * a + 1];
                 for (int64_t t = 0; t < num_thr; t++) {
-                    int8_t code = status[i * width + a * num_thr + t];
-                    if (code == MATCHED) codes[(a * num_thr + t) * n + i] = 1;
-                    else if (code == UNMATCHED && !outside) codes[(a * num_thr + t) * n + i] = 2;
+                    int64_t k = a * num_thr + t;
+                    int64_t is_fp = (status[k] == UNMATCHED) & inside[a];
+                    fp[3 * k] += is_fp & in0;
+                    fp[3 * k + 1] += is_fp & in1;
+                    fp[3 * k + 2] += is_fp;
+                    any_match |= status[k] == MATCHED;
                 }
+            }
+            if (!any_match) continue;
+            for (int64_t k = 0; k < width; k++) {
+                if (status[k] != MATCHED) continue;
+                int64_t *next = tp + 3 * k;
+                const int64_t *begin = start_of + 3 * k, *fps = fp + 3 * k;
+                fp_at[begin[2] + next[2]++] = (double)fps[2];
+                if (in1) fp_at[begin[1] + next[1]++] = (double)fps[1];
+                if (in0) fp_at[begin[0] + next[0]++] = (double)fps[0];
             }
         }
         /* Precision only rises at a true positive, so the envelope and its samples need
            only the true positives' entries; recall point 0 before any true positive reads
-           the same maximum. fp_at[m * n + j]: cap m's false positives when TP j+1 arrives. */
+           the same maximum. */
         for (int64_t a = 0; a < num_area; a++) {
             int64_t npig = J->num_counted_gt[a * num_cls + c];
             if (npig == 0) continue;
             for (int64_t t = 0; t < num_thr; t++) {
-                const int8_t *row = &codes[(a * num_thr + t) * n];
-                int64_t tp[3] = {0, 0, 0};
-                int64_t fp0 = 0, fp1 = 0, fp2 = 0;
-                for (int64_t i = 0; i < n; i++) {
-                    int8_t code = row[i];
-                    int lv = level[i];
-                    /* Branch-free false-positive counts: codes mix unpredictably. */
-                    int64_t is_fp = code >> 1;
-                    fp2 += is_fp;
-                    fp1 += is_fp & (lv <= 1);
-                    fp0 += is_fp & (lv == 0);
-                    if (code == 1) {
-                        fp_at[2 * n + tp[2]++] = (double)fp2;
-                        if (lv <= 1) fp_at[n + tp[1]++] = (double)fp1;
-                        if (lv == 0) fp_at[tp[0]++] = (double)fp0;
-                    }
-                }
                 for (int m = 0; m < 3; m++) {
-                    int64_t count = tp[m];
+                    int64_t k3 = (a * num_thr + t) * 3 + m, count = tp[k3];
+                    const double *fps = fp_at + start_of[k3];
                     REC(t, c, a, m) = (double)count / (double)npig;
                     for (int64_t j = 0; j < count; j++)
-                        pr[j] = (j + 1.0) / (fp_at[m * n + j] + (j + 1.0) + eps);
+                        pr[j] = (j + 1.0) / (fps[j] + (j + 1.0) + eps);
                     for (int64_t j = count - 1; j > 0; j--)
                         if (pr[j] > pr[j - 1]) pr[j - 1] = pr[j];
                     int64_t j = 0;
@@ -667,14 +674,15 @@ static void accumulate_part(void *ctx, int64_t part) {
     }
 #undef PREC
 #undef REC
-    free(codes), free(status), free(level), free(area), free(fp_at), free(pr);
+    free(fp), free(tp), free(start_of), free(fp_at), free(pr), free(inside);
 }
 
 /*
  * pycocotools' accumulate, class by class on up to num_threads threads; see
  * kernels.coco_accumulate for the layouts. Predictions are read through dt_order
- * (accumulation order) from their rows. precision (T, R, C, A, 3) and recall
- * (T, C, A, 3) must be pre-filled with -1. Returns -1 when out of memory.
+ * (accumulation order) from their rows; dt_selected may be NULL (every prediction).
+ * precision (T, R, C, A, 3) and recall (T, C, A, 3) must be pre-filled with -1.
+ * Returns -1 when out of memory.
  */
 int64_t shoal_coco_accumulate(const int64_t *class_bounds, int64_t num_cls,
                               const int64_t *dt_order, const int64_t *dt_rank,

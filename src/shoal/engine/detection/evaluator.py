@@ -835,7 +835,8 @@ class DetectionEvaluation:
             ]
         ).astype(np.int64)
         precision, recall = kernels.coco_accumulate(
-            self._class_bounds, self._dt_order, self._dt_rank, self._dt_area, dt_sel,
+            self._class_bounds, self._dt_order, self._dt_rank, self._dt_area,
+            None if dt_sel is self._every_dt else dt_sel,
             self._kept.coco_status, num_counted, ranges, kernels.COCO_MAX_DETS, COCO_RECALL_POINTS,
         )  # fmt: skip
         rows = self.classes.resolve(classes) if classes is not None else np.arange(num_classes)

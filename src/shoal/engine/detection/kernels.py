@@ -56,8 +56,8 @@ _SIGNATURES: dict[str, tuple[object, list[object]]] = {
     "shoal_cross_class_pairs": (_i64, [
         F64, I32, BOOL, F64, I32, I64, I64, I64, I64, _i64, _f64, _i64, I32, I32, F64, _i64]),
     "shoal_coco_accumulate": (_i64, [
-        I64, _i64, I64, I64, F64, BOOL, I8, _i64, _i64, I64, F64, I64, F64, _i64, F64, F64,
-        _i64]),
+        I64, _i64, I64, I64, F64, ctypes.c_void_p, I8, _i64, _i64, I64, F64, I64, F64, _i64, F64,
+        F64, _i64]),
     "shoal_operating_point_counts": (_i64, [
         _i64, I32, F64, BOOL, I32, BOOL, _i64, I32, BOOL, I32, F64, _i64, I64, I64, I64, BOOL,
         BOOL, _i64]),
@@ -257,7 +257,7 @@ def coco_accumulate(
     dt_order: NDArray[np.int64],
     dt_rank: NDArray[np.int64],
     dt_area: NDArray[np.float64],
-    dt_selected: NDArray[np.bool_],
+    dt_selected: NDArray[np.bool_] | None,
     coco_status: NDArray[np.int8],
     num_counted_gt: NDArray[np.int64],
     area_ranges: NDArray[np.float64],
@@ -271,7 +271,7 @@ def coco_accumulate(
     ``class_bounds`` (C, 2) are each class's [start, end) in it. The other prediction
     arrays are by row: ``dt_rank`` is a prediction's rank by score inside its (frame,
     class), ``dt_area`` its box area, ``dt_selected`` limits the evaluation to some
-    frames, ``coco_status`` is (M, A, T) outcome codes. ``num_counted_gt`` (A, C) counts
+    frames (None: every prediction), ``coco_status`` is (M, A, T) outcome codes. ``num_counted_gt`` (A, C) counts
     the ground truth that is not ignored in each area range. ``max_dets`` holds three
     increasing caps (COCO's 1, 10, 100). Classes run in parallel (``thread_count()``).
 
@@ -284,10 +284,12 @@ def coco_accumulate(
     num_area, num_thr = coco_status.shape[1], coco_status.shape[2]
     precision = np.full((num_thr, recall_points.size, num_cls, num_area, 3), -1.0)
     recall = np.full((num_thr, num_cls, num_area, 3), -1.0)
+    # Passed by address, so that None reaches the kernel as NULL (every prediction).
+    selected = None if dt_selected is None else np.ascontiguousarray(dt_selected, np.bool_)
     _check(
         _run(
             "shoal_coco_accumulate", class_bounds, num_cls, dt_order, dt_rank, dt_area,
-            dt_selected, coco_status, num_area, num_thr, num_counted_gt, area_ranges, max_dets,
+            None if selected is None else selected.ctypes.data, coco_status, num_area, num_thr, num_counted_gt, area_ranges, max_dets,
             recall_points, recall_points.size, precision, recall, thread_count(),
         ),
         "accumulation",
