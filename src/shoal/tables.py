@@ -359,13 +359,15 @@ def _class_index(names: pa.ChunkedArray, classes: Classes, what: str) -> np.ndar
 
 
 def _boxes(table: pa.Table) -> np.ndarray:
-    return np.stack(
-        [
-            np.asarray(table.column(n).to_numpy(zero_copy_only=False), dtype=np.float64)
-            for n in ("x", "y", "width", "height")
-        ],
-        axis=1,
-    ).reshape(-1, 4)
+    """(rows, 4) x, y, width, height, written chunk by chunk into one array (no
+    concatenated column, no stacked copy)."""
+    boxes = np.empty((table.num_rows, 4), np.float64)
+    for field, name in enumerate(("x", "y", "width", "height")):
+        row = 0
+        for chunk in table.column(name).chunks:
+            boxes[row : row + len(chunk), field] = chunk.to_numpy(zero_copy_only=False)
+            row += len(chunk)
+    return boxes
 
 
 def _strings(column: pa.ChunkedArray) -> np.ndarray:

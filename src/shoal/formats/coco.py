@@ -58,6 +58,7 @@ import numpy as np
 import orjson
 from numpy.typing import NDArray
 
+from shoal._native import thread_count
 from shoal._types import Progress
 from shoal.engine.detection.annotations import Classes, GroundTruth, Predictions
 from shoal.errors import InputError
@@ -1089,8 +1090,8 @@ def read_coco_detections(
     """Both files of an evaluation: :func:`read_coco_ground_truth` and
     :func:`read_coco_results` on it, giving the same columns and the same errors.
 
-    With two threads or more (``threads``, default ``SHOAL_THREADS`` or the machine's
-    CPUs) the two files are read at the same time: the C scanners release the GIL, so
+    With two threads or more (``threads``, default :func:`shoal._native.thread_count`:
+    ``SHOAL_THREADS``, ``--threads`` or the machine's CPUs) the two files are read at the same time: the C scanners release the GIL, so
     the ground truth's scan runs on a second thread while this one scans the results;
     the results' ids are mapped to the ground truth's afterwards. When both files are
     bad, the ground truth's error is the one raised, as when read one after the other.
@@ -1100,7 +1101,7 @@ def read_coco_detections(
     shares = _SharedProgress(progress, parts=2) if progress is not None else None
     gt_progress = shares.part(0) if shares is not None else None
     results_progress = shares.part(1) if shares is not None else None
-    threads = threads if threads is not None else _reader_threads()
+    threads = threads if threads is not None else thread_count()
     if threads < 2:
         parsed = parse_coco_ground_truth(ground_truth, progress=gt_progress)
         scanned = parse_coco_results(results, progress=results_progress, threads=threads)
@@ -1119,14 +1120,6 @@ def read_coco_detections(
 
 def _parse_in_thread(source: CocoSource, progress: Progress | None) -> CocoGroundTruth:
     return parse_coco_ground_truth(source, progress=progress)
-
-
-def _reader_threads() -> int:
-    """Threads for reading: ``SHOAL_THREADS`` when set, else the CPUs available."""
-    text = os.environ.get("SHOAL_THREADS", "").strip()
-    if text.isdigit() and int(text) > 0:
-        return int(text)
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 class _InThread(Generic[_Value]):
@@ -1189,7 +1182,7 @@ def parse_coco_results(
     total = len(data) if data is not None else 1
     if progress is not None:
         progress(0, total)
-    threads = threads if threads is not None else _reader_threads()
+    threads = threads if threads is not None else thread_count()
     columns = _scan_results(data, progress, threads) if data is not None else None
     if columns is not None:
         results = CocoResults(name, *columns)

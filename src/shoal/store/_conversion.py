@@ -14,7 +14,32 @@ from shoal.engine.detection.annotations import Classes, GroundTruth, Predictions
 from shoal.errors import InputError
 from shoal.tables import DatasetTables, InferenceTables, to_ground_truth, to_predictions
 
-__all__ = ["classification_evaluation", "detection_inputs"]
+__all__ = ["INPUT_COLUMNS", "classification_evaluation", "detection_inputs"]
+
+# The stored columns each task's evaluation reads, per table: reading only these from
+# Parquet is several times quicker than reading whole tables.
+INPUT_COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
+    "detection": {
+        "frames": ("frame_id",),
+        "labels": (
+            "frame_id",
+            "class_name",
+            "x",
+            "y",
+            "width",
+            "height",
+            "area",
+            "iscrowd",
+            "ignore",
+        ),
+        "predictions": ("frame_id", "class_name", "x", "y", "width", "height", "confidence"),
+    },
+    "classification": {
+        "frames": ("frame_id",),
+        "labels": ("frame_id", "class_name"),
+        "predictions": ("frame_id", "class_name", "confidence", "probabilities"),
+    },
+}
 
 
 def detection_inputs(

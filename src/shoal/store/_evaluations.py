@@ -36,7 +36,7 @@ from shoal.engine.classification import ClassificationEvaluation
 from shoal.engine.detection.annotations import Classes
 from shoal.engine.detection.evaluator import DetectionEvaluation, evaluate
 from shoal.errors import ShoalError
-from shoal.store._conversion import classification_evaluation, detection_inputs
+from shoal.store._conversion import INPUT_COLUMNS, classification_evaluation, detection_inputs
 
 if TYPE_CHECKING:
     from shoal.store._entities import InferenceSet, Segment
@@ -83,9 +83,10 @@ def build_evaluation(
     dataset_row = dataset._get()
     project = dataset.project
     infos = project.classes()
-    frames = store.read_table(dataset_row["object"], "frames.parquet")
-    labels = store.read_table(dataset_row["object"], "labels.parquet")
-    predictions = store.read_table(set_row["object"], "predictions.parquet")
+    needed = INPUT_COLUMNS[project.task]
+    frames = store.read_table(dataset_row["object"], "frames.parquet", needed["frames"])
+    labels = store.read_table(dataset_row["object"], "labels.parquet", needed["labels"])
+    predictions = store.read_table(set_row["object"], "predictions.parquet", needed["predictions"])
     if project.task == "classification":
         return classification_evaluation([c.name for c in infos], frames, labels, predictions)
     classes = Classes.from_ids([c.id for c in infos], [c.name for c in infos])

@@ -55,7 +55,8 @@ class Store:
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
-        self._tables: OrderedDict[tuple[str, str], pa.Table] = OrderedDict()
+        # (object, file, the columns read or None for all) -> table
+        self._tables: OrderedDict[tuple[str, str, tuple[str, ...] | None], pa.Table] = OrderedDict()
         self._tables_lock = threading.Lock()
         # Evaluations and saved queries' frames, shared by every caller of this store.
         self.evaluations = EvaluationCache(self, evaluation_cache_size)
@@ -145,14 +146,20 @@ class Store:
                 return 0
             return self.home.sweep(self._referenced_objects())
 
-    def read_table(self, object_name: str, file: str) -> pa.Table:
-        """A Parquet table of an object. Objects never change, so the most recently used
-        tables stay in memory (a long-running server keeps reading the same few)."""
-        key = (object_name, file)
+    def read_table(
+        self, object_name: str, file: str, columns: Sequence[str] | None = None
+    ) -> pa.Table:
+        """A Parquet table of an object (only ``columns``, when given: reading fewer is
+        much quicker). Objects never change, so the most recently used tables stay in
+        memory (a long-running server keeps reading the same few)."""
+        key = (object_name, file, None if columns is None else tuple(columns))
         with self._tables_lock:
-            if key in self._tables:
-                self._tables.move_to_end(key)
-                return self._tables[key]
+            # The columns asked for, or the whole table they can be selected from.
+            for cached in (key, (object_name, file, None)):
+                if cached in self._tables:
+                    self._tables.move_to_end(cached)
+                    table = self._tables[cached]
+                    return table if columns is None else table.select(list(columns))
         folder = self.home.object_path(object_name)
         if not folder.is_dir():
             # Replaced or deleted by another writer since the catalog was read.
@@ -160,7 +167,7 @@ class Store:
         path = folder / file
         if not path.exists():
             return pa.table({})  # an optional file (embeddings) that this write had none of
-        table = pq.read_table(path)
+        table = pq.read_table(path, columns=None if columns is None else list(columns))
         with self._tables_lock:
             self._tables[key] = table
             while len(self._tables) > TABLE_CACHE_SIZE:
