@@ -272,7 +272,7 @@ static inline __attribute__((always_inline)) number_t scan_number(const uint8_t 
 
 /* A JSON integer of at most 18 digits at pos: its end (or -1 for anything else: a
  * float, a string, a huge integer) and value. */
-static int64_t scan_integer(const uint8_t *buf, int64_t n, int64_t pos, int64_t *out) {
+static inline int64_t scan_integer(const uint8_t *buf, int64_t n, int64_t pos, int64_t *out) {
     int negative = 0;
     if (pos < n && buf[pos] == '-') {
         negative = 1;
@@ -384,6 +384,33 @@ static int key_kind(const uint8_t *buf, int64_t start, int64_t end) {
     return KEY_OTHER;
 }
 
+/* The usual keys of a results record, quotes included, matched whole at pos (a quote):
+ * the position just past the closing quote with *kind set, or -1 for any other key
+ * (which the general string scan then reads). Skips that scan for almost every key. */
+static inline int64_t known_result_key(const uint8_t *buf, int64_t n, int64_t pos, int *kind) {
+    if (pos + 13 > n) return -1;
+    const uint8_t *at = buf + pos;
+    switch (at[1]) {
+    case 'i':
+        if (memcmp(at, "\"image_id\"", 10) != 0) return -1;
+        *kind = KEY_IMAGE_ID;
+        return pos + 10;
+    case 'c':
+        if (memcmp(at, "\"category_id\"", 13) != 0) return -1;
+        *kind = KEY_CATEGORY_ID;
+        return pos + 13;
+    case 'b':
+        if (memcmp(at, "\"bbox\"", 6) != 0) return -1;
+        *kind = KEY_BBOX;
+        return pos + 6;
+    case 's':
+        if (memcmp(at, "\"score\"", 7) != 0) return -1;
+        *kind = KEY_SCORE;
+        return pos + 7;
+    default: return -1;
+    }
+}
+
 /* Start a scan: the status, with *pos_out at the first record's '{'. SCAN_DONE for an
  * empty array, SCAN_PAUSED when records follow, SCAN_UNSUPPORTED when the document is
  * not an array of objects. */
@@ -453,12 +480,15 @@ int32_t shoal_scan_records(const uint8_t *buf, int64_t n, int64_t *state, int64_
         /* Also covers '{}': a record without the required keys. */
         if (pos >= n || buf[pos] != '"') STOP(SCAN_UNSUPPORTED);
         for (;;) {
-            const int64_t key_start = pos + 1;
-            int escaped = 0;
-            const int64_t key_end = scan_string(buf, n, pos, &escaped);
-            /* An escaped key might spell a known name: leave it to orjson. */
-            if (key_end < 0 || escaped) STOP(SCAN_UNSUPPORTED);
-            const int kind = key_kind(buf, key_start, key_end - 1);
+            int kind = KEY_OTHER;
+            int64_t key_end = known_result_key(buf, n, pos, &kind);
+            if (key_end < 0) {
+                int escaped = 0;
+                key_end = scan_string(buf, n, pos, &escaped);
+                /* An escaped key might spell a known name: leave it to orjson. */
+                if (key_end < 0 || escaped) STOP(SCAN_UNSUPPORTED);
+                kind = key_kind(buf, pos + 1, key_end - 1);
+            }
             pos = skip_whitespace(buf, n, key_end);
             if (pos >= n || buf[pos] != ':') STOP(SCAN_UNSUPPORTED);
             pos = skip_whitespace(buf, n, pos + 1);
