@@ -905,22 +905,62 @@ int64_t shoal_average_precision_by_class(const int64_t *dt_order, const int64_t 
     return status;
 }
 
-/* Stable counting sort of the rows in order[] by keys[row] in [0, num_keys). */
+struct counting_job {
+    const int32_t *keys;
+    int64_t num_keys;
+    const int64_t *order;
+    int64_t n;
+    int64_t *out;
+    int64_t *next; /* per part: num_keys counts, then each key's next output slot */
+    int scatter;   /* 0: count, 1: scatter */
+    struct parts parts;
+};
+
+/* Part p holds the rows order[n p / parts, n (p + 1) / parts). */
+static void counting_part(void *ctx, int64_t p) {
+    struct counting_job *J = ctx;
+    int64_t *next = J->next + J->num_keys * p;
+    int64_t lo = J->n * p / J->parts.count, hi = J->n * (p + 1) / J->parts.count;
+    if (!J->scatter) {
+        for (int64_t i = lo; i < hi; i++) next[J->keys[J->order[i]]]++;
+        return;
+    }
+    for (int64_t i = lo; i < hi; i++) {
+        int64_t row = J->order[i];
+        J->out[next[J->keys[row]]++] = row;
+    }
+}
+
+/* Stable counting sort of the rows in order[] by keys[row] in [0, num_keys), on up to
+   num_threads threads: each counts its contiguous share of rows, a key's slots go to
+   the parts in order, then each scatters its share, so the result is the serial one.
+   Returns -1 when out of memory. */
 int64_t shoal_counting_sort(const int32_t *keys, int64_t num_keys, const int64_t *order, int64_t n,
-                            int64_t *out, int64_t *bounds) {
-    int64_t *next = calloc((size_t)num_keys + 1, sizeof(int64_t));
-    if (!next) return -1;
-    for (int64_t i = 0; i < n; i++) next[keys[order[i]] + 1]++;
-    for (int64_t k = 0; k < num_keys; k++) next[k + 1] += next[k];
+                            int64_t *out, int64_t *bounds, int64_t num_threads) {
+    /* A part's counts cost num_keys to merge: worth it only with many rows per key. */
+    int64_t parts = num_parts(num_threads, n, n / 4 > num_keys ? n : 0);
+    struct counting_job *job = malloc(sizeof(struct counting_job));
+    int64_t *next = calloc((size_t)(num_keys * parts + 1), sizeof(int64_t));
+    if (!job || !next) {
+        free(job), free(next);
+        return -1;
+    }
+    *job = (struct counting_job){keys, num_keys, order, n, out, next, 0, {0}};
+    job->parts.count = parts;
+    run_parts(parts, counting_part, job);
+    int64_t slot = 0;
     for (int64_t k = 0; k < num_keys; k++) {
-        bounds[2 * k] = next[k];
-        bounds[2 * k + 1] = next[k + 1];
+        bounds[2 * k] = slot;
+        for (int64_t p = 0; p < parts; p++) {
+            int64_t count = next[num_keys * p + k];
+            next[num_keys * p + k] = slot;
+            slot += count;
+        }
+        bounds[2 * k + 1] = slot;
     }
-    for (int64_t i = 0; i < n; i++) {
-        int64_t row = order[i];
-        out[next[keys[row]]++] = row;
-    }
-    free(next);
+    job->scatter = 1;
+    run_parts(parts, counting_part, job);
+    free(job), free(next);
     return 0;
 }
 

@@ -12,15 +12,13 @@ their union (``merge``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from shoal._native import thread_count
 from shoal._types import ConfDescription, Confidence, Task
 from shoal.engine import metrics as m
 from shoal.engine._frame_index import FrameIndex
@@ -142,15 +140,6 @@ def frame_order(frame_ids: NDArray[Any]) -> NDArray[np.int64]:
     return np.argsort(frame_ids, kind="stable")
 
 
-def _in_parallel(*tasks: Callable[[], Any]) -> list[Any]:
-    """Each task's result. With more than one thread the tasks run side by side: they call
-    C kernels, which release the GIL, and share no outputs."""
-    if thread_count() < 2:
-        return [task() for task in tasks]
-    with ThreadPoolExecutor(len(tasks)) as pool:
-        return [future.result() for future in [pool.submit(task) for task in tasks]]
-
-
 def _orders(gt: GroundTruth, dt: Predictions) -> _Orders:
     num_frames, num_classes = gt.num_frames, max(len(gt.classes), 1)
     frame_rank = np.empty(num_frames, np.int32)
@@ -179,14 +168,12 @@ def _orders(gt: GroundTruth, dt: Predictions) -> _Orders:
         kernels.sort_segments_by_score(order, class_bounds, dt.score)
         return order, class_bounds
 
-    (
-        (gt_grouped, gt_frame_bounds),
-        (dt_grouped, dt_frame_bounds, dt_rank),
-        (
-            dt_order,
-            class_bounds,
-        ),
-    ) = _in_parallel(ground_truth_groups, prediction_groups, accumulation_order)
+    # One after the other, each kernel on every thread: orders built side by side on
+    # Python threads cost tens of MB more peak memory (each thread's malloc arena keeps
+    # what it freed) for little time.
+    gt_grouped, gt_frame_bounds = ground_truth_groups()
+    dt_grouped, dt_frame_bounds, dt_rank = prediction_groups()
+    dt_order, class_bounds = accumulation_order()
     shared_gt_bounds, shared_dt_bounds = kernels.shared_groups(
         gt_key, gt_grouped, dt_key, dt_grouped
     )

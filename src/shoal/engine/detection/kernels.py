@@ -65,7 +65,7 @@ _SIGNATURES: dict[str, tuple[object, list[object]]] = {
     "shoal_cumulative_curve": (_i64, [I64, _i64, _i64, BOOL, I32, BOOL, F64, F64, F64, F64]),
     "shoal_average_precision_by_class": (_i64, [
         I64, I64, _i64, BOOL, I32, BOOL, I64, _i64, F64, _i64, F64, _i64]),
-    "shoal_counting_sort": (_i64, [I32, _i64, I64, _i64, I64, I64]),
+    "shoal_counting_sort": (_i64, [I32, _i64, I64, _i64, I64, I64, _i64]),
     "shoal_sort_segments_by_score": (_i64, [I64, I64, _i64, F64, _i64]),
     "shoal_shared_groups": (_i64, [I64, I64, _i64, I64, I64, _i64, I64, I64]),
     "shoal_ranks_in_groups": (None, [I64, _i64, I64, I64]),
@@ -428,7 +428,7 @@ def counting_sort(
     out = np.empty(order.size, np.int64)
     bounds = np.empty((num_keys, 2), np.int64)
     _check(
-        _run("shoal_counting_sort", keys, num_keys, order, order.size, out, bounds),
+        _run("shoal_counting_sort", keys, num_keys, order, order.size, out, bounds, thread_count()),
         "sorting",
     )
     return out, bounds
