@@ -3,12 +3,20 @@ read exactly as rich lays them out (rich is the oracle)."""
 
 from __future__ import annotations
 
+import ast
 import io
+import json
 import random
+import subprocess
+import sys
+from pathlib import Path
 
+import numpy as np
 import pytest
 
 from shoal.cli._output import _plain_layout, _rich_layout, console, format_table
+
+from coco_oracle import random_coco
 
 NAMES = ["person", "traffic light", "Ünïcödé", "狗", "🐟 fish", "e\u0301", "a  b", "", "x" * 40]
 
@@ -54,3 +62,24 @@ def test_eval_report_in_a_pipe_is_the_plain_layout() -> None:
         "",
         "macro avg          -        3",
     ]
+
+
+def test_shoal_eval_in_a_pipe_loads_neither_the_store_nor_rich_console(tmp_path: Path) -> None:
+    """Start-up time: evaluating two files needs no pyarrow, DuckDB or rich console."""
+    gt, dt = random_coco(np.random.default_rng(0), num_images=5)
+    (tmp_path / "gt.json").write_text(json.dumps(gt))
+    (tmp_path / "dt.json").write_text(json.dumps(dt))
+    script = (
+        "import contextlib, io, sys\n"
+        "from shoal.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    main(['eval', {str(tmp_path / 'gt.json')!r}, {str(tmp_path / 'dt.json')!r}])\n"
+        "print(sorted(sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
+    )
+    loaded = set(ast.literal_eval(done.stdout.strip().splitlines()[-1]))
+    assert "shoal.formats.coco" in loaded
+    for module in ("pyarrow", "duckdb", "pandas", "rich.console", "rich.table", "rich.progress"):
+        assert module not in loaded

@@ -9,12 +9,13 @@ spaces and every row starts with its first cell.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Collection, Iterable, Sequence
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from rich.console import Console
-from rich.table import Table
+if TYPE_CHECKING:
+    from rich.console import Console
 
 __all__ = ["console", "format_table", "print_table"]
 
@@ -25,8 +26,22 @@ _UNBOUNDED_WIDTH = 1_000_000
 def console(stream: TextIO | None = None) -> Console:
     """A console on ``stream`` (standard output by default) that prints text as given:
     no markup, emoji codes or highlighting read into names such as ``[crowd]``."""
+    from rich.console import Console
+
     target = stream if stream is not None else sys.stdout
     return Console(file=target, markup=False, emoji=False, highlight=False, width=_UNBOUNDED_WIDTH)
+
+
+def _plainly_not_a_terminal(stream: TextIO) -> bool:
+    """True when rich, too, would see no terminal: the stream says it is not a tty and
+    no variable that rich reads (FORCE_COLOR, TTY_COMPATIBLE) says otherwise. Then a
+    table needs neither rich's console nor its import (a pipe, a file, a CI log)."""
+    if "FORCE_COLOR" in os.environ or "TTY_COMPATIBLE" in os.environ:
+        return False
+    try:
+        return stream.isatty() is False
+    except (AttributeError, ValueError):  # no isatty, or a closed stream: rich decides
+        return False
 
 
 def format_table(
@@ -40,13 +55,13 @@ def format_table(
     """The table as it should be written to ``stream``: ``header`` names the columns,
     each row gives one cell per column (``None`` prints empty), and the columns named in
     ``right`` (counts, scores) are right-aligned."""
-    out = console(stream)
+    target = stream if stream is not None else sys.stdout
     cells = [["" if cell is None else str(cell) for cell in row] for row in rows]
-    if not out.is_terminal and title is None:
+    if title is None and _plainly_not_a_terminal(target):
         plain = _plain_layout(list(header), cells, [name in right for name in header])
         if plain is not None:
             return plain
-    return _rich_layout(out, header, cells, right=right, title=title)
+    return _rich_layout(console(target), header, cells, right=right, title=title)
 
 
 def _plain_layout(header: list[str], rows: list[list[str]], right: list[bool]) -> str | None:
@@ -81,6 +96,8 @@ def _rich_layout(
     right: Collection[str],
     title: str | None,
 ) -> str:
+    from rich.table import Table
+
     table = Table(
         box=None,
         pad_edge=False,
