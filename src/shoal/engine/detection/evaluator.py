@@ -485,7 +485,10 @@ class DetectionEvaluation:
             return self._cache[("present",)]
         num = len(self.classes)
         has_gt = np.bincount(self.ground_truth.label[gt_sel & self._gt_counted], minlength=num)
-        has_dt = np.bincount(self.predictions.label[dt_sel], minlength=num)
+        if dt_sel is self._every_dt:  # each class's run in the accumulation order
+            has_dt = self._class_bounds[:, 1] - self._class_bounds[:, 0]
+        else:
+            has_dt = np.bincount(self.predictions.label[dt_sel], minlength=num)
         present = (has_gt > 0) | (has_dt > 0)
         if dt_sel is self._every_dt:
             self._cache[("present",)] = present
