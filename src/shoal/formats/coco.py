@@ -268,15 +268,18 @@ def _lookup_dense(
     wanted id instead of a binary search, several times faster over a million rows."""
     low, high = int(known.min()), int(known.max())
     span = high - low + 1
-    if span > 4 * known.size + 65536:
+    # Far from the int64 limits, ``wanted - low`` can only wrap around to values far
+    # outside the table, so the clip below still marks them not found.
+    if span > 4 * known.size + 65536 or low < -(2**62) or high >= 2**62:
         return None
-    table = np.full(span, -1, np.int32)
+    # Slot 0 and the last slot stand for ids below and above the range: not found (-1).
+    table = np.full(span + 2, -1, np.int32)
     # Written last to first, so that a repeated id keeps its first index.
-    table[(known[::-1] - low)] = np.arange(known.size - 1, -1, -1, dtype=np.int32)
-    in_range = (wanted >= low) & (wanted <= high)
-    # Out-of-range ids read slot 0 and are then marked not found.
-    index = table[np.where(in_range, wanted - low, 0)]
-    found = in_range & (index >= 0)
+    table[known[::-1] - (low - 1)] = np.arange(known.size - 1, -1, -1, dtype=np.int32)
+    slot = wanted - (low - 1)
+    np.clip(slot, 0, span + 1, out=slot)
+    index = table[slot]
+    found = index >= 0
     return np.maximum(index, 0, out=index), found
 
 
