@@ -266,3 +266,20 @@ def test_a_bad_record_in_the_second_half_is_reported_as_in_one(
     assert errors[0] == errors[1]
     assert problem in errors[0]
     assert "record 301" in errors[0] or "offset" in errors[0]  # the late record, or byte
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_id_lookup_finds_the_first_index_of_each_id(seed: int) -> None:
+    from shoal.formats.coco import _lookup
+
+    rng = np.random.default_rng(seed)
+    base = [0, -(2**61), 2**61 - 50, -(2**63), 2**63 - 60][seed % 5]  # dense or not
+    known = base + rng.integers(0, 40, 30)  # repeats on purpose
+    extremes = [-(2**63), 2**63 - 1, -(2**62), 2**62, int(known.min()) - 1]
+    wanted = np.concatenate([base + rng.integers(-5, 45, 200), extremes]).astype(np.int64)
+    first: dict[int, int] = {}
+    for index, value in enumerate(known.tolist()):
+        first.setdefault(value, index)
+    index, found = _lookup(known.astype(np.int64), wanted)
+    assert found.tolist() == [w in first for w in wanted.tolist()]
+    assert index[found].tolist() == [first[w] for w in wanted[found].tolist()]
