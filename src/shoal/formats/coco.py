@@ -37,9 +37,13 @@ finite numbers or have a negative size, scores outside [0, 1], duplicate ids,
 integral float ids such as ``42.0``, NaN or infinite numbers (named by record and
 field) and malformed JSON.
 
-The results file is the hot path (hundreds of thousands of records): it is scanned
-straight into columns by a C scanner (:mod:`shoal.formats._json_columns`), with
-``orjson`` and per-record Python checks as the exact fallback for anything unusual.
+Both files are scanned straight into columns by a C scanner
+(:mod:`shoal.formats._json_columns`; the ground truth's images and categories, a few
+thousand records, through ``orjson``), with ``orjson`` and per-record Python checks as
+the exact fallback for anything unusual, which also words every error. Files are
+memory-mapped, not copied. :func:`read_coco_detections` reads the two files of an
+evaluation at once, and a large results file in two halves at once, on threads: the
+scanner releases the GIL.
 """
 
 from __future__ import annotations
