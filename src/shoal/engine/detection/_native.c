@@ -489,17 +489,37 @@ struct cross_job {
 static void cross_part(void *ctx, int64_t part) {
     struct cross_job *J = ctx;
     int64_t first = J->parts.bounds[part], last = J->parts.bounds[part + 1];
-    int64_t n = J->pair_offset[first], start = n;
+    int64_t n = J->pair_offset[first], start = n, max_ng = 0;
     for (int64_t f = first; f < last; f++) {
+        int64_t ng = J->gt_frame_bounds[2 * f + 1] - J->gt_frame_bounds[2 * f];
+        if (ng > max_ng) max_ng = ng;
+    }
+    /* Each frame's counted ground truth copied side by side: the inner loop then reads
+       contiguous memory and never looks at a row it would skip. */
+    double *box = malloc(sizeof(double) * 4 * (max_ng + 1));
+    int32_t *label = malloc(sizeof(int32_t) * (max_ng + 1));
+    int64_t *rows = malloc(sizeof(int64_t) * (max_ng + 1));
+    J->parts.failed[part] = !box || !label || !rows;
+    for (int64_t f = first; f < last && !J->parts.failed[part]; f++) {
+        int64_t ng = 0;
+        for (int64_t j = J->gt_frame_bounds[2 * f]; j < J->gt_frame_bounds[2 * f + 1]; j++) {
+            int64_t g = J->gt_frame_sorted[j];
+            if (!J->gt_counted[g]) continue;
+            memcpy(box + 4 * ng, J->gt_box + 4 * g, 4 * sizeof(double));
+            label[ng] = J->gt_label[g];
+            rows[ng++] = g;
+        }
+        if (ng == 0) continue;
         for (int64_t i = J->dt_frame_bounds[2 * f]; i < J->dt_frame_bounds[2 * f + 1]; i++) {
             int64_t d = J->dt_frame_sorted[i];
-            for (int64_t j = J->gt_frame_bounds[2 * f]; j < J->gt_frame_bounds[2 * f + 1]; j++) {
-                int64_t g = J->gt_frame_sorted[j];
-                if (!J->gt_counted[g] || J->gt_label[g] == J->dt_label[d]) continue;
-                double v = box_iou(J->dt_box + 4 * d, J->gt_box + 4 * g, 0, (int)J->pixel_inclusive);
+            int32_t own = J->dt_label[d];
+            const double *dt_box = J->dt_box + 4 * d;
+            for (int64_t j = 0; j < ng; j++) {
+                if (label[j] == own) continue;
+                double v = box_iou(dt_box, box + 4 * j, 0, (int)J->pixel_inclusive);
                 if (v >= J->min_iou && v > 0.0) {
                     J->pair_dt[n] = (int32_t)d;
-                    J->pair_gt[n] = (int32_t)g;
+                    J->pair_gt[n] = (int32_t)rows[j];
                     J->pair_iou[n] = v;
                     n++;
                 }
@@ -507,7 +527,7 @@ static void cross_part(void *ctx, int64_t part) {
         }
     }
     J->parts.appended[part] = n - start;
-    J->parts.failed[part] = 0;
+    free(box), free(label), free(rows);
 }
 
 /*
