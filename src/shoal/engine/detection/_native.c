@@ -94,8 +94,10 @@ static void split_work(const int64_t *cum_work, int64_t n, int64_t parts, int64_
     bounds[0] = 0;
     int64_t item = 0;
     for (int64_t p = 1; p < parts; p++) {
-        /* Integer target: the same split on every machine for the same inputs. */
-        int64_t target = (int64_t)((__int128)cum_work[n] * p / parts);
+        /* total * p / parts in integers that cannot overflow: the same split on every
+           machine for the same inputs. */
+        int64_t total = cum_work[n];
+        int64_t target = total / parts * p + total % parts * p / parts;
         while (item < n && cum_work[item] < target) item++;
         bounds[p] = item;
     }
