@@ -456,8 +456,9 @@ def _read_ground_truth(
         images = _list_member(document, "images", name, required=True)
         categories = _list_member(document, "categories", name, required=True)
         annotations = _list_member(document, "annotations", name, required=False)
-    # A file whose text never says "ignore" has no ignore flag: skip that pass.
-    flags_possible = data is None or data.find(b'"ignore"') >= 0
+    # A file whose text never says "ignore" has no ignore flag: the Python reading
+    # skips that pass (the scanner reads the flags as it goes).
+    flags_possible = scanned is not None or data is None or data.find(b'"ignore"') >= 0
     del data  # the file's bytes (a mapping is unmapped here): all read
     if progress is not None:
         progress(1, total_steps)
