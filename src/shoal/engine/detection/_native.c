@@ -158,9 +158,6 @@ struct fill_job {
     int32_t *i32[4];
     int64_t i32_n[4];
     int32_t i32_value[4];
-    int64_t num_bytes;
-    uint8_t *bytes[4];
-    int64_t bytes_n[4];
     int64_t num_f64;
     double *f64[2];
     int64_t f64_n[2];
@@ -171,10 +168,6 @@ static void fill_part(void *ctx, int64_t p) {
     for (int64_t k = 0; k < job->num_i32; k++) {
         int64_t lo = job->i32_n[k] * p / job->parts, hi = job->i32_n[k] * (p + 1) / job->parts;
         for (int64_t i = lo; i < hi; i++) job->i32[k][i] = job->i32_value[k];
-    }
-    for (int64_t k = 0; k < job->num_bytes; k++) {
-        int64_t lo = job->bytes_n[k] * p / job->parts, hi = job->bytes_n[k] * (p + 1) / job->parts;
-        memset(job->bytes[k] + lo, 0, (size_t)(hi - lo));
     }
     for (int64_t k = 0; k < job->num_f64; k++) {
         int64_t lo = job->f64_n[k] * p / job->parts, hi = job->f64_n[k] * (p + 1) / job->parts;
@@ -411,8 +404,9 @@ static void match_part(void *ctx, int64_t part) {
 
 /*
  * Match every group that has both sides, on up to num_threads threads; see
- * kernels.match_all for the layouts. Fills every output itself (det_gt, gt_det and
- * best_gt with -1, det_ignored, coco_status and best_iou with 0). The pair arrays need
+ * kernels.match_all for the layouts. det_ignored and coco_status must come zeroed
+ * (calloc'd memory is the OS's zero pages: no second pass); fills the other outputs
+ * itself (det_gt, gt_det and best_gt with -1, best_iou with 0). The pair arrays need
  * room for the sum over groups of ground truth x predictions. Returns the number of
  * same-class pairs written, in group order, or -1 when out of memory.
  */
@@ -445,14 +439,11 @@ int64_t shoal_match_all(
         .i32 = {det_gt, gt_det, best_gt},
         .i32_n = {num_grid * num_dt, num_grid * num_gt, num_dt},
         .i32_value = {-1, -1, -1},
-        .num_bytes = 2,
-        .bytes = {det_ignored, (uint8_t *)coco_status},
-        .bytes_n = {num_grid * num_dt, num_dt * num_area * num_coco},
         .num_f64 = 1,
         .f64 = {best_iou},
         .f64_n = {num_dt},
     };
-    int64_t fill_size = num_grid * (num_dt + num_gt) + num_dt * (2 + num_area * num_coco);
+    int64_t fill_size = num_grid * (num_dt + num_gt) + 2 * num_dt;
     fill.parts = num_parts(num_threads, fill_size, fill_size / 16);
     run_parts(fill.parts, fill_part, &fill);
 

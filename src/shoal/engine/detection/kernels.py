@@ -179,11 +179,12 @@ def match_all(
     pair with IoU > 0.
     """
     num_gt, num_dt = gt_box.shape[0], dt_box.shape[0]
-    # Every output is filled by the kernel itself, on its threads: no NumPy pre-fill.
+    # The kernel fills the -1 outputs itself, on its threads; the zero ones come from
+    # np.zeros (calloc: the OS's zero pages, no pass over them).
     det_gt = np.empty((grid.size, num_dt), np.int32)
-    det_ignored = np.empty((grid.size, num_dt), np.bool_)
+    det_ignored = np.zeros((grid.size, num_dt), np.bool_)
     gt_det = np.empty((grid.size, num_gt), np.int32)
-    coco_status = np.empty((num_dt, area_ranges.shape[0], coco_thresholds.size), np.int8)
+    coco_status = np.zeros((num_dt, area_ranges.shape[0], coco_thresholds.size), np.int8)
     best_gt = np.empty(num_dt, np.int32)
     best_iou = np.empty(num_dt, np.float64)
     pair_gt = np.empty(pair_capacity, np.int32)
