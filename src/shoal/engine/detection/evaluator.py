@@ -869,7 +869,8 @@ class DetectionEvaluation:
         stats = _summarize(
             precision, recall, rows[np.argsort(self.classes.ids[rows], kind="stable")]
         )
-        precision, recall = precision[:, :, rows], recall[:, rows]
+        if classes is not None:  # every class in order needs no (7.8 MB at 80 classes) copy
+            precision, recall = precision[:, :, rows], recall[:, rows]
         per_class_p = np.where(precision[:, :, :, 0, 2] > -1, precision[:, :, :, 0, 2], np.nan)
 
         def class_mean(values: NDArray[np.float64], axes: tuple[int, ...]) -> NDArray[np.float64]:
