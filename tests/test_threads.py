@@ -271,26 +271,3 @@ def test_cli_refuses_bad_shoal_threads_before_reading(tmp_path):
     )
     assert done.returncode != 0
     assert "SHOAL_THREADS: 'lots' is not a thread count" in done.stderr
-
-
-@pytest.mark.parametrize("seed", range(4))
-def test_cross_class_candidates_found_late_equal_found_early(seed):
-    """Cross-class candidates are found on first need: after an IoU below the grid was
-    added, or before, the matrices, outcomes and kept state are the same."""
-    rng = np.random.default_rng(3000 + seed)
-    gt, dt = random_coco(rng, num_images=25, num_classes=5, max_dt=60)
-    early = evaluate(*to_columns(gt, dt))
-    early.kept_state()  # finds the candidates at the grid's lowest threshold, 0.5
-    late = evaluate(*to_columns(gt, dt))
-    for ev in (early, late):
-        ev.report(0.2, 0.3)  # a threshold below the grid, matched and kept
-    results = [
-        {
-            "matrix": ev.confusion_matrix(0.2, 0.3),
-            "matrix_grid": ev.confusion_matrix(0.1, 0.5),
-            "outcomes": ev.outcomes(0.2, 0.3),
-            "kept": ev.kept_state(),
-        }
-        for ev in (early, late)
-    ]
-    assert_identical(results[0], results[1], f"{seed=}")

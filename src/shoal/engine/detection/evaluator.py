@@ -217,7 +217,12 @@ def _match(
         int(kernels.COCO_MAX_DETS[-1]), rule, pixel_inclusive, capacity,
     )  # fmt: skip
     if cross_pairs:
-        cross_dt, cross_gt, cross_iou = _cross_pairs(gt, dt, orders, grid, pixel_inclusive)
+        counted = ~(gt.iscrowd | gt.ignore)
+        cross_dt, cross_gt, cross_iou = kernels.cross_class_pairs(
+            gt.box, gt.label, counted, dt.box, dt.label,
+            orders.gt_grouped, orders.gt_frame_bounds, orders.dt_grouped, orders.dt_frame_bounds,
+            float(grid.min()), pixel_inclusive,
+        )  # fmt: skip
     else:
         cross_dt, cross_gt = np.empty(0, np.int32), np.empty(0, np.int32)
         cross_iou = np.empty(0, np.float64)
@@ -236,22 +241,6 @@ def _match(
         cross_gt=cross_gt,
         cross_iou=cross_iou,
     )
-
-
-def _cross_pairs(
-    gt: GroundTruth,
-    dt: Predictions,
-    orders: _Orders,
-    grid: NDArray[np.float64],
-    pixel_inclusive: bool,
-) -> tuple[NDArray[np.int32], NDArray[np.int32], NDArray[np.float64]]:
-    """Cross-class (prediction, counted ground truth) pairs with IoU >= the grid's lowest."""
-    counted = ~(gt.iscrowd | gt.ignore)
-    return kernels.cross_class_pairs(
-        gt.box, gt.label, counted, dt.box, dt.label,
-        orders.gt_grouped, orders.gt_frame_bounds, orders.dt_grouped, orders.dt_frame_bounds,
-        float(grid.min()), pixel_inclusive,
-    )  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,8 +275,6 @@ class DetectionEvaluation:
         kept: _Kept,
         settings: _Settings,
         orders: _Orders | None = None,
-        *,
-        cross_pending: bool = False,
     ) -> None:
         self.ground_truth = ground_truth
         self.predictions = predictions
@@ -303,10 +290,6 @@ class DetectionEvaluation:
         self._localization: tuple[NDArray[np.int32], NDArray[np.int32]] | None = None
         self._last_counts: tuple[tuple[float, bytes], kernels.OperatingPointCounts] | None = None
         self._summary: CocoSummary | None = None
-        # Cross-class candidates are found when a matrix, outcomes or the kept state first
-        # needs them: an evaluation asked only for AP never pays for them.
-        self._cross_pending = cross_pending
-        self._cross: tuple[NDArray[np.int32], NDArray[np.int32], NDArray[np.float64]] | None
         self._set_kept(kept)
         self._all_frames = np.ones(gt.num_frames, bool)
         # Selections of every row; queries over all frames cache on their identity.
@@ -321,9 +304,6 @@ class DetectionEvaluation:
         self._kept = kept
         if previous is not None and previous.same_gt is not kept.same_gt:
             self._localization = None
-        if self._cross_pending:
-            self._cross = None
-            return
         if previous is not None and previous.cross_dt is kept.cross_dt:
             return  # a threshold added above the grid's lowest: the same candidates
         # Confusion candidates in the order the second pass walks them: prediction by
@@ -340,18 +320,6 @@ class DetectionEvaluation:
             )
         )
         self._cross = (kept.cross_dt[order], kept.cross_gt[order], kept.cross_iou[order])
-
-    def _complete_cross(self) -> tuple[NDArray[np.int32], NDArray[np.int32], NDArray[np.float64]]:
-        """The cross-class candidates in confusion order, found now if still pending."""
-        if self._cross_pending:
-            self._cross_pending = False
-            gt, dt, kept = self.ground_truth, self.predictions, self._kept
-            cross_dt, cross_gt, cross_iou = _cross_pairs(
-                gt, dt, self._orders, kept.grid, self._settings.pixel_inclusive
-            )
-            self._set_kept(replace(kept, cross_dt=cross_dt, cross_gt=cross_gt, cross_iou=cross_iou))
-        assert self._cross is not None
-        return self._cross
 
     @property
     def _localization_pairs(self) -> tuple[NDArray[np.int32], NDArray[np.int32]]:
@@ -453,7 +421,7 @@ class DetectionEvaluation:
             np.zeros(0),
             self._settings.rule,
             self._settings.pixel_inclusive,
-            cross_pairs=iou < kept.grid.min() and not self._cross_pending,
+            cross_pairs=iou < kept.grid.min(),
         )
         # One copy of each kept array, the new row slotted in at its place on the grid.
         at = int(np.searchsorted(kept.grid, iou, side="right"))
@@ -464,7 +432,7 @@ class DetectionEvaluation:
             det_ignored=np.insert(kept.det_ignored, at, fresh.det_ignored[0], axis=0),
             gt_det=np.insert(kept.gt_det, at, fresh.gt_det[0], axis=0),
         )
-        if iou < kept.grid.min() and not self._cross_pending:
+        if iou < kept.grid.min():
             updated = replace(
                 updated, cross_dt=fresh.cross_dt, cross_gt=fresh.cross_gt, cross_iou=fresh.cross_iou
             )
@@ -556,7 +524,7 @@ class DetectionEvaluation:
     def _confusions(
         self, iou: float, dt_is_fp: NDArray[np.bool_], gt_is_fn: NDArray[np.bool_]
     ) -> tuple[NDArray[np.int32], NDArray[np.int32]]:
-        pair_dt, pair_gt, pair_iou = self._complete_cross()
+        pair_dt, pair_gt, pair_iou = self._cross
         return kernels.assign_confusions(
             pair_dt, pair_gt, pair_iou, dt_is_fp, gt_is_fn, float(iou),
             len(self.predictions), len(self.ground_truth),
@@ -897,7 +865,6 @@ class DetectionEvaluation:
     def kept_state(self) -> dict[str, NDArray[Any]]:
         """What matching left behind, as named arrays (to save and reload without
         matching again; see ``from_kept_state``). Inputs are not included."""
-        self._complete_cross()
         state: dict[str, NDArray[Any]] = {
             f.name: getattr(self._kept, f.name) for f in fields(_Kept)
         }
@@ -977,8 +944,6 @@ class DetectionEvaluation:
         def shifted(values: NDArray[Any], offset: int) -> NDArray[Any]:
             return np.where(values >= 0, values + offset, values).astype(values.dtype)
 
-        for evaluation in evaluations:
-            evaluation._complete_cross()
         kept_parts = [e._kept for e in evaluations]
         pieces: dict[str, Any] = {"grid": first._kept.grid}
         for f in fields(_Kept):
@@ -1049,8 +1014,6 @@ def evaluate(
     orders = _orders(ground_truth, predictions)
     kept = _match(
         ground_truth, predictions, orders, grid, COCO_IOU_THRESHOLDS, settings.rule,
-        settings.pixel_inclusive, cross_pairs=False,
+        settings.pixel_inclusive,
     )  # fmt: skip
-    return DetectionEvaluation(
-        ground_truth, predictions, kept, settings, orders, cross_pending=True
-    )
+    return DetectionEvaluation(ground_truth, predictions, kept, settings, orders)
