@@ -173,7 +173,7 @@ describe("App over the API", () => {
       if (patched && call.path.endsWith("/regression")) {
         const set = decodeURIComponent(call.path.split("/").at(-2)!);
         return { body: shapes.regression[set]!.map((r) => r.segment_name === "test regression"
-          ? { ...r, precision: { score: r.precision.score, threshold: 0.99, succeeds: false } } : r) };
+          ? { ...r, precision: { score: r.precision.score, threshold: 0.99, succeeds: false }, succeeds: false } : r) };
       }
       return undefined;
     });

@@ -76,7 +76,8 @@ class SegmentResult:
         return None if not decided else all(decided)
 
     def to_dict(self) -> dict[str, Any]:
-        """Exactly the regression-test payload: one entry per segment."""
+        """The regression-test payload, one entry per segment, with the segment's verdict
+        (``succeeds``: None when no threshold is set) so that no face derives it again."""
         return {
             "segment_name": self.segment_name,
             "frame_count": self.frame_count,
@@ -88,6 +89,7 @@ class SegmentResult:
             "total_confusions": {"score": self.total_confusions},
             "segment_type": self.segment_type,
             "uuid": self.uuid,
+            "succeeds": self.succeeds,
         }
 
     @classmethod

@@ -401,3 +401,7 @@ class SegmentResultOut(BaseModel):
     total_confusions: CountOut
     segment_type: str
     uuid: str
+    succeeds: bool | None = Field(
+        description="the segment's verdict: false if any thresholded metric fails, true if all "
+        "pass, null when no threshold is set"
+    )

@@ -786,6 +786,11 @@ export interface components {
       segment_name: string;
       /** Segment Type */
       segment_type: string;
+      /**
+       * Succeeds
+       * @description the segment's verdict: false if any thresholded metric fails, true if all pass, null when no threshold is set
+       */
+      succeeds: boolean | null;
       total_confusions: components["schemas"]["CountOut"];
       /** Uuid */
       uuid: string;

@@ -21,7 +21,7 @@ describe("ScenarioCard", () => {
     expect(screen.getByRole("heading", { name: "test regression" })).toBeInTheDocument();
     expect(scoreCell("Precision", 0)).toHaveAttribute("data-verdict", "pass");
     expect(scoreCell("Precision", 0)).toHaveTextContent("(pass)");
-    expect(scoreCell("Precision", 1)).toHaveAttribute("data-verdict", test.precision.score >= 0.35 && testBase.precision.score >= 0.35 ? "pass" : "fail");
+    expect(scoreCell("Precision", 1)).toHaveAttribute("data-verdict", testBase.precision.succeeds ? "pass" : "fail");
     expect(screen.getByRole("columnheader", { name: "threshold-cc" })).toBeInTheDocument();
     expect(screen.getByRole("article")).toHaveClass("verdict-pass");
   });
@@ -42,8 +42,25 @@ describe("ScenarioCard", () => {
     await user.clear(box);
     await user.type(box, "0.99{Enter}");
     expect(onChange).toHaveBeenCalledWith({ precision: 0.99, recall: 0.31, f1_score: 0.31 });
+    // No verdict of its own: pending until the server's result at the new threshold arrives.
+    expect(scoreCell("Precision")).toHaveAttribute("data-verdict", "pending");
+    expect(scoreCell("Recall")).toHaveAttribute("data-verdict", "pass");
+    expect(screen.getByRole("article")).toHaveClass("verdict-pending");
+    expect(screen.getByRole("article")).toHaveAttribute("aria-busy", "true");
+  });
+
+  it("shows the server's verdict once the result at the edited threshold arrives", async () => {
+    const user = userEvent.setup();
+    const { rerender } = render(<ScenarioCard result={test} onChangeThresholds={vi.fn()} />);
+    await user.click(screen.getByRole("button", { name: "Edit thresholds" }));
+    const box = screen.getByRole("textbox", { name: "Precision threshold" });
+    await user.clear(box);
+    await user.type(box, "0.99{Enter}");
+    const answered = { ...test, precision: { ...test.precision, threshold: 0.99, succeeds: false }, succeeds: false };
+    rerender(<ScenarioCard result={answered} onChangeThresholds={vi.fn()} />);
     expect(scoreCell("Precision")).toHaveAttribute("data-verdict", "fail");
     expect(screen.getByRole("article")).toHaveClass("verdict-fail");
+    expect(screen.getByRole("article")).toHaveAttribute("aria-busy", "false");
   });
 
   it("rejects values outside 0..1 and keeps the old threshold", async () => {
@@ -71,14 +88,15 @@ describe("ScenarioCard", () => {
     await user.clear(screen.getByRole("textbox", { name: "F1 threshold" }));
     await user.tab();
     expect(onChange).toHaveBeenCalledWith({ precision: 0.35, recall: 0.31, f1_score: null });
-    expect(scoreCell("F1")).toHaveAttribute("data-verdict", "none");
+    expect(scoreCell("F1")).toHaveAttribute("data-verdict", "pending");
   });
 
   it("follows new thresholds from the parent", () => {
     const { rerender } = render(<ScenarioCard result={test} />);
     expect(scoreCell("Precision")).toHaveAttribute("data-verdict", "pass");
-    rerender(<ScenarioCard result={{ ...test, precision: { ...test.precision, threshold: 0.999 } }} />);
+    rerender(<ScenarioCard result={{ ...test, precision: { ...test.precision, threshold: 0.999, succeeds: false }, succeeds: false }} />);
     expect(scoreCell("Precision")).toHaveAttribute("data-verdict", "fail");
+    expect(screen.getByRole("article")).toHaveClass("verdict-fail");
   });
 
   it("opens the segment's metrics from its title", async () => {

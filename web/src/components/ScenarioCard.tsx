@@ -2,7 +2,7 @@ import { useEffect, useId, useState } from "react";
 import type { SegmentResultDict, Thresholds } from "../api/types";
 import { THRESHOLD_METRICS } from "../api/types";
 import { formatCount, formatScore, formatThreshold } from "../lib/format";
-import { METRIC_TITLES, overallVerdict, thresholdsOf, verdict, type Verdict } from "../lib/scenario";
+import { METRIC_TITLES, pendingMetrics, thresholdsOf, verdictOf, type Verdict } from "../lib/scenario";
 import { parseUnit } from "../lib/thresholds";
 
 export interface ScenarioCardProps {
@@ -18,9 +18,13 @@ export interface ScenarioCardProps {
   onOpen?: (segmentName: string) => void;
 }
 
-const VERDICT_TEXT: Record<Verdict, string> = { pass: "pass", fail: "fail", none: "no threshold" };
+const VERDICT_TEXT: Record<Verdict, string> = { pass: "pass", fail: "fail", none: "no threshold", pending: "being checked" };
 
-/** A segment's precision, recall and F1 against its thresholds: green pass, red fail, neutral none. */
+/**
+ * A segment's precision, recall and F1 against its thresholds: green pass, red fail, neutral none.
+ * Every verdict is the server's (`succeeds`); a threshold edited here shows "pending" until the
+ * result computed at it arrives, so a threshold is never shown beside a verdict made at another.
+ */
 export function ScenarioCard({ result, compareResult, names, onChangeThresholds, onOpen }: ScenarioCardProps) {
   const id = useId();
   const [thresholds, setThresholds] = useState<Thresholds>(() => thresholdsOf(result));
@@ -29,10 +33,11 @@ export function ScenarioCard({ result, compareResult, names, onChangeThresholds,
   const thresholdKey = JSON.stringify(thresholdsOf(result));
   useEffect(() => setThresholds(thresholdsOf(result)), [thresholdKey]);
   const results = compareResult ? [result, compareResult] : [result];
-  const overall = overallVerdict(result, thresholds);
+  const pending = pendingMetrics(result, thresholds);
+  const overall: Verdict = pending.size > 0 ? "pending" : verdictOf(result.succeeds);
 
   return (
-    <article className={`scenario-card verdict-${overall}`} aria-labelledby={`${id}-title`}>
+    <article className={`scenario-card verdict-${overall}`} aria-labelledby={`${id}-title`} aria-busy={overall === "pending"}>
       <header>
         <h3 id={`${id}-title`}>
           {onOpen ? (
@@ -65,7 +70,7 @@ export function ScenarioCard({ result, compareResult, names, onChangeThresholds,
             <tr key={m}>
               <th scope="row">{METRIC_TITLES[m]}</th>
               {results.map((r, k) => {
-                const v = verdict(r[m].score, thresholds[m]);
+                const v: Verdict = pending.has(m) ? "pending" : verdictOf(r[m].succeeds);
                 return (
                   <td key={k} className={`score verdict-${v}`} data-verdict={v}>
                     {formatScore(r[m].score)} <span className="visually-hidden">({VERDICT_TEXT[v]})</span>

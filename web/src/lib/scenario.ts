@@ -1,27 +1,25 @@
-/** Regression-test verdicts, exactly as Python's `MetricCheck.succeeds`. Pure. */
+/** Regression-test verdicts as the server answers them (`succeeds`); the app never derives one. Pure. */
 import type { SegmentResultDict, ThresholdMetric, Thresholds } from "../api/types";
 import { THRESHOLD_METRICS } from "../api/types";
 
-export type Verdict = "pass" | "fail" | "none";
+/** "pending" while thresholds edited here have not come back from the server yet. */
+export type Verdict = "pass" | "fail" | "none" | "pending";
 
-/** "none" without a threshold; else pass when score >= threshold. */
-export function verdict(score: number, threshold: number | null | undefined): Verdict {
-  if (threshold === null || threshold === undefined) return "none";
-  return score >= threshold ? "pass" : "fail";
-}
-
-/** The segment's verdict: fail if any thresholded metric fails, pass if all pass, none if none is set. */
-export function overallVerdict(result: SegmentResultDict, thresholds?: Thresholds): Verdict {
-  const verdicts = THRESHOLD_METRICS.map((m) => verdict(result[m].score, thresholds ? thresholds[m] : result[m].threshold));
-  const decided = verdicts.filter((v) => v !== "none");
-  if (decided.length === 0) return "none";
-  return decided.every((v) => v === "pass") ? "pass" : "fail";
+/** The server's verdict (`succeeds`: true, false, or null without a threshold) as a word. */
+export function verdictOf(succeeds: boolean | null): Verdict {
+  if (succeeds === null) return "none";
+  return succeeds ? "pass" : "fail";
 }
 
 export function thresholdsOf(result: SegmentResultDict): Thresholds {
   const out = {} as Thresholds;
   for (const m of THRESHOLD_METRICS) out[m] = result[m].threshold;
   return out;
+}
+
+/** The metrics whose threshold shown here differs from the one the result was computed at. */
+export function pendingMetrics(result: SegmentResultDict, shown: Thresholds): Set<ThresholdMetric> {
+  return new Set(THRESHOLD_METRICS.filter((m) => result[m].threshold !== shown[m]));
 }
 
 export const METRIC_TITLES: Record<ThresholdMetric, string> = {
