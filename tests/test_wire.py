@@ -420,3 +420,40 @@ def test_the_client_errors_are_the_core_errors() -> None:
     # located() keeps the class (a NotFoundError stays one when it learns its file).
     found = NotFoundError("no frame 'x'", record=3).located("labels.json")
     assert type(found) is NotFoundError and str(found) == "labels.json: record 3: no frame 'x'"
+
+
+def test_curves_carry_their_f1_and_best_point_over_rest(det: Store) -> None:
+    """A face draws a curve's F1 and best point from the answer, never deriving them."""
+    pytest.importorskip("fastapi")
+    from fastapi.testclient import TestClient
+
+    from shoal.server import create_app
+
+    api = TestClient(create_app(det))
+    evaluation = det.project("det").dataset("val").inference_set("good").evaluate()
+    for points in (None, 40):
+        params: dict[str, Any] = {"inference_set": "good", "iou": 0.5, "include": "pr_curves"}
+        if points is not None:
+            params["curve_points"] = points
+        answer = api.get("/api/v1/projects/det/datasets/val/metrics", params=params)
+        assert answer.status_code == 200, answer.text
+        curves = answer.json()["results"][0]["pr_curves"]
+        assert curves, "no curves answered"
+        pooled = evaluation.pr_curves(iou=0.5)  # per class and "all"
+        assert set(curves) == set(pooled)
+        for label, wire in curves.items():
+            curve = pooled[label]
+            if points is not None:
+                curve = curve.downsampled(points)
+            best = curve.best()
+            assert wire["best"] == {
+                "label": label,
+                "conf": best.conf,
+                "f1-score": best.f1_score,
+                "precision": best.precision,
+                "recall": best.recall,
+            }
+            assert wire["f1"] == curve.f1_score.tolist()
+            assert len(wire["f1"]) == len(wire["thresholds"])
+            # The best point is one of the points, with the highest F1.
+            assert wire["best"]["f1-score"] == max(wire["f1"], default=0.0)

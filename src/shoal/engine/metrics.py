@@ -373,11 +373,15 @@ class PRCurve:
         )
 
     def to_dict(self) -> dict[str, Any]:
+        """The wire format: the points, each point's F1 and the best-F1 cut-off
+        (:meth:`best`), so that a face draws them without deriving either."""
         out: dict[str, Any] = {
             "label": self.label,
             "thresholds": self.thresholds.tolist(),
             "precision": self.precision.tolist(),
             "recall": self.recall.tolist(),
+            "f1": self.f1_score.tolist(),
+            "best": self.best().to_dict(),
             "ap": self.ap,
         }
         if self.iou is not None:
@@ -386,7 +390,7 @@ class PRCurve:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> PRCurve:
-        """The curve :meth:`to_dict` wrote."""
+        """The curve :meth:`to_dict` wrote (``f1`` and ``best`` follow from the points)."""
         return cls(
             label=str(data["label"]),
             thresholds=np.array(data["thresholds"], dtype=np.float64),

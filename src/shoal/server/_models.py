@@ -242,15 +242,6 @@ class ConfusionMatrixOut(BaseModel):
     iou: float | None = None
 
 
-class PRCurveOut(BaseModel):
-    label: str
-    thresholds: list[float]
-    precision: list[float]
-    recall: list[float]
-    ap: float
-    iou: float | None = None
-
-
 class ThresholdOut(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
@@ -259,6 +250,17 @@ class ThresholdOut(BaseModel):
     f1_score: float = Field(alias="f1-score")
     precision: float
     recall: float
+
+
+class PRCurveOut(BaseModel):
+    label: str
+    thresholds: list[float]
+    precision: list[float]
+    recall: list[float]
+    f1: list[float] = Field(description="each point's F1 score")
+    best: ThresholdOut = Field(description="the point with the highest F1 (highest confidence on ties)")
+    ap: float
+    iou: float | None = None
 
 
 class CocoClassOut(BaseModel):

@@ -641,6 +641,13 @@ export interface components {
     PRCurveOut: {
       /** Ap */
       ap: number;
+      /** @description the point with the highest F1 (highest confidence on ties) */
+      best: components["schemas"]["ThresholdOut"];
+      /**
+       * F1
+       * @description each point's F1 score
+       */
+      f1: number[];
       /** Iou */
       iou?: number | null;
       /** Label */

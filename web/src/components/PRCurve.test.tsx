@@ -5,7 +5,6 @@ import { describe, expect, it, vi } from "vitest";
 import type { PRCurveDict } from "../api/types";
 import curves from "../fixtures/shapes_pr_curves.json";
 import { formatScore, formatThreshold } from "../lib/format";
-import { f1 } from "../lib/pr";
 import { PRCurve } from "./PRCurve";
 
 const all = curves as PRCurveDict[];
@@ -51,7 +50,7 @@ describe("PRCurve", () => {
     expect(i).toBeGreaterThanOrEqual(0);
     expect(tip.textContent).toBe(
       `confidence ${confidence}precision ${formatScore(c.precision[i]!)}recall ${formatScore(c.recall[i]!)}` +
-        `F1 ${formatScore(f1(c.precision[i]!, c.recall[i]!))}`,
+        `F1 ${formatScore(c.f1[i]!)}`,
     );
   });
 
@@ -76,12 +75,12 @@ describe("PRCurve", () => {
     // A curve cut down to its ends: looking conf up on it would land on a far point.
     const c = all[0]!;
     const last = c.thresholds.length - 1;
-    const cut: PRCurveDict = { ...c, thresholds: [c.thresholds[0]!, c.thresholds[last]!], precision: [c.precision[0]!, c.precision[last]!], recall: [c.recall[0]!, c.recall[last]!] };
+    const cut: PRCurveDict = { ...c, thresholds: [c.thresholds[0]!, c.thresholds[last]!], precision: [c.precision[0]!, c.precision[last]!], recall: [c.recall[0]!, c.recall[last]!], f1: [c.f1[0]!, c.f1[last]!] };
     const { rerender } = render(<PRCurve curves={[cut]} conf={0.5} />);
     const guessed = screen.getByTestId("operating-point").getAttribute("cx");
-    rerender(<PRCurve curves={[cut]} conf={0.5} operatingPoint={{ precision: 0.75, recall: 0.5 }} />);
+    rerender(<PRCurve curves={[cut]} conf={0.5} operatingPoint={{ precision: 0.75, recall: 0.5, f1: 0.6 }} />);
     const marked = screen.getByTestId("operating-point");
-    expect(marked.textContent).toBe(`operating point at confidence ${formatThreshold(0.5)}: precision 0.750, recall 0.500, F1 ${formatScore(f1(0.75, 0.5))}`);
+    expect(marked.textContent).toBe(`operating point at confidence ${formatThreshold(0.5)}: precision 0.750, recall 0.500, F1 ${formatScore(0.6)}`);
     // Recall 0.5 is at x 196 (the plot spans 44..348 at the default width).
     expect(Number(marked.getAttribute("cx"))).toBeCloseTo(196, 0);
     expect(marked.getAttribute("cx")).not.toBe(guessed);
@@ -117,18 +116,22 @@ describe("PRCurve", () => {
 
   it("downsamples long curves but keeps the marked points", () => {
     const n = 20000;
+    const thresholds = Array.from({ length: n }, (_, i) => 1 - i / n);
+    const recall = Array.from({ length: n }, (_, i) => i / n);
+    const precision = Array.from({ length: n }, (_, i) => 1 - 0.5 * (i / n) ** 2);
+    // What the server sends beside the points (the test's own oracle for the F1 column).
+    const f1 = precision.map((p, i) => (p + recall[i]! === 0 ? 0 : (2 * p * recall[i]!) / (p + recall[i]!)));
+    const b = f1.indexOf(Math.max(...f1));
     const long: PRCurveDict = {
-      label: "big",
-      thresholds: Array.from({ length: n }, (_, i) => 1 - i / n),
-      recall: Array.from({ length: n }, (_, i) => i / n),
-      precision: Array.from({ length: n }, (_, i) => 1 - 0.5 * (i / n) ** 2),
-      ap: 0.8,
+      label: "big", thresholds, recall, precision, f1, ap: 0.8,
+      best: { label: "big", conf: thresholds[b]!, "f1-score": f1[b]!, precision: precision[b]!, recall: recall[b]! },
     };
     render(<PRCurve curves={[long]} conf={0.3} maxPoints={500} />);
     const points = Number(screen.getByTestId("curve").getAttribute("data-points"));
     expect(points).toBeLessThanOrEqual(502);
     expect(points).toBeGreaterThan(400);
     expect(screen.getByTestId("operating-point")).toBeInTheDocument();
+    expect(screen.getByTestId("best-point").textContent).toContain(`F1 ${formatScore(f1[b]!)}`);
     expect(screen.queryByRole("combobox")).toBeNull();
   });
 

@@ -6,7 +6,7 @@ import {
 import type { PRCurveDict } from "../api/types";
 import { lttbIndices } from "../lib/downsample";
 import { formatScore, formatThreshold } from "../lib/format";
-import { bestF1Index, f1, operatingPointIndex, pointAt, type CurvePoint } from "../lib/pr";
+import { bestIndex, operatingPointIndex, pointAt, type CurvePoint } from "../lib/pr";
 
 export interface PRCurveProps {
   /** `PRCurve.to_dict()` for "all" (micro-averaged) and/or each class. */
@@ -21,7 +21,7 @@ export interface PRCurveProps {
    * looking `conf` up on the curve: exact when the curve was downsampled for drawing
    * (`curve_points`) and when per-class confidences apply.
    */
-  operatingPoint?: { precision: number; recall: number } | null;
+  operatingPoint?: { precision: number; recall: number; f1: number } | null;
   /** A segment's thresholds, drawn as dotted lines (null/absent: no line). */
   thresholds?: { precision?: number | null; recall?: number | null };
   width?: number;
@@ -42,7 +42,7 @@ const tick = (t: number) => t.toFixed(1);
 const TICK_STYLE = { fontSize: 10, fill: "var(--muted)" };
 
 const describe = (p: CurvePoint) =>
-  `confidence ${formatThreshold(p.threshold)}: precision ${formatScore(p.precision)}, recall ${formatScore(p.recall)}, F1 ${formatScore(f1(p.precision, p.recall))}`;
+  `confidence ${formatThreshold(p.threshold)}: precision ${formatScore(p.precision)}, recall ${formatScore(p.recall)}, F1 ${formatScore(p.f1)}`;
 
 /** Coordinates Recharts hands to a reference line's `shape`. */
 interface LineShapeProps {
@@ -81,7 +81,7 @@ function PointTooltip({ active, payload }: TooltipContentProps) {
       <div>confidence {formatThreshold(point.threshold)}</div>
       <div>precision {formatScore(point.precision)}</div>
       <div>recall {formatScore(point.recall)}</div>
-      <div>F1 {formatScore(f1(point.precision, point.recall))}</div>
+      <div>F1 {formatScore(point.f1)}</div>
     </div>
   );
 }
@@ -156,7 +156,7 @@ function PRCurveView({ curves, label, onSelectLabel, conf, operatingPoint, thres
   // `conf` falls on it, which LTTB keeps): moving the thresholds leaves it as it is.
   const drawn = useMemo(() => {
     if (!curve) return null;
-    const best = pointAt(curve, bestF1Index(curve));
+    const best = pointAt(curve, bestIndex(curve));
     const xy = curve.recall.map((r, i) => ({ x: r, y: curve.precision[i]! }));
     const data = lttbIndices(xy, maxPoints, [opIndex, best?.index ?? -1]).flatMap((i) => pointAt(curve, i) ?? []);
     return { best, data };
@@ -195,7 +195,7 @@ function PRCurveView({ curves, label, onSelectLabel, conf, operatingPoint, thres
       </div>
       <figcaption>
         {curve.label === "all" ? "All classes" : curve.label}: AP {formatScore(curve.ap)}
-        {drawn.best && <> · best F1 {formatScore(f1(drawn.best.precision, drawn.best.recall))} at {formatThreshold(drawn.best.threshold)}</>}
+        {drawn.best && <> · best F1 {formatScore(drawn.best.f1)} at {formatThreshold(drawn.best.threshold)}</>}
         {op && <> · at {formatThreshold(conf!)}: P {formatScore(op.precision)}, R {formatScore(op.recall)}</>}
       </figcaption>
     </figure>

@@ -1,9 +1,8 @@
-/** Precision-recall curve logic. Pure. Curves are Python's `PRCurve.to_dict()`: thresholds descending. */
+/**
+ * Precision-recall curve lookups. Pure. Curves are Python's `PRCurve.to_dict()`: thresholds
+ * descending, each point's F1 and the best-F1 point as the server computed them.
+ */
 import type { PRCurveDict } from "../api/types";
-
-export function f1(precision: number, recall: number): number {
-  return precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall);
-}
 
 /**
  * The point of keeping every prediction scored at or above `conf`: the last index whose
@@ -21,23 +20,15 @@ export function operatingPointIndex(curve: PRCurveDict, conf: number): number {
   return lo - 1;
 }
 
-/** The index with the highest F1; on ties the highest confidence (the first), as `PRCurve.best()`. -1 if empty. */
-export function bestF1Index(curve: PRCurveDict): number {
-  let best = -1;
-  let bestF1 = -1;
-  curve.precision.forEach((p, i) => {
-    const value = f1(p, curve.recall[i]!);
-    if (value > bestF1) {
-      bestF1 = value;
-      best = i;
-    }
-  });
-  return best;
+/** The index of the server's best-F1 point (`PRCurve.best()`); -1 for an empty curve. */
+export function bestIndex(curve: PRCurveDict): number {
+  return curve.thresholds.length === 0 ? -1 : curve.thresholds.indexOf(curve.best.conf);
 }
 
 export interface CurvePoint {
   recall: number;
   precision: number;
+  f1: number;
   threshold: number;
   index: number;
 }
@@ -47,6 +38,7 @@ export function pointAt(curve: PRCurveDict, index: number): CurvePoint | null {
   return {
     recall: curve.recall[index]!,
     precision: curve.precision[index]!,
+    f1: curve.f1[index]!,
     threshold: curve.thresholds[index]!,
     index,
   };

@@ -37,14 +37,14 @@ export function filterReport(report: ClassificationReportDict, text: string): Cl
 export type { ExampleSelection };
 
 /**
- * The precision and recall of a detection report's row (`micro avg` for all classes): the
+ * The precision, recall and F1 of a detection report's row (`micro avg` for all classes): the
  * exact operating point of that class's PR curve (each curve point is a report, see
  * docs/metrics.md). Null when the row is missing.
  */
-export function reportPoint(report: ClassificationReportDict | null | undefined, label: string | null): { precision: number; recall: number } | null {
+export function reportPoint(report: ClassificationReportDict | null | undefined, label: string | null): { precision: number; recall: number; f1: number } | null {
   const row = label === null ? report?.averages["micro avg"] : report?.classes.find((c) => c.label === label);
   if (!row) return null;
-  return { precision: row.precision, recall: row.recall };
+  return { precision: row.precision, recall: row.recall, f1: row["f1-score"] };
 }
 
 /** Whether a selection (from the URL) names classes of the project; others are dropped. */

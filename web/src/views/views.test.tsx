@@ -112,8 +112,9 @@ describe("MetricsView with many classes", () => {
 
   it("reportPoint is a row's precision and recall (micro avg for all classes)", () => {
     const shaped = { ...report, classes: report.classes.map((c) => (c.label === "c3" ? { ...c, precision: 0.8, recall: 0.4 } : c)) };
-    expect(reportPoint(shaped, "c3")).toEqual({ precision: 0.8, recall: 0.4 });
-    expect(reportPoint(shaped, null)).toEqual({ precision: avg.precision, recall: avg.recall });
+    expect(reportPoint(shaped, "c3")).toMatchObject({ precision: 0.8, recall: 0.4 });
+    expect(reportPoint(shaped, "c3")!.f1).toBe(shaped.classes.find((c) => c.label === "c3")!["f1-score"]);
+    expect(reportPoint(shaped, null)).toEqual({ precision: avg.precision, recall: avg.recall, f1: avg["f1-score"] });
     expect(reportPoint(shaped, "no such class")).toBeNull();
     expect(reportPoint(null, null)).toBeNull();
   });
