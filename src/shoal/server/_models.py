@@ -258,7 +258,9 @@ class PRCurveOut(BaseModel):
     precision: list[float]
     recall: list[float]
     f1: list[float] = Field(description="each point's F1 score")
-    best: ThresholdOut = Field(description="the point with the highest F1 (highest confidence on ties)")
+    best: ThresholdOut = Field(
+        description="the point with the highest F1 (highest confidence on ties)"
+    )
     ap: float
     iou: float | None = None
 
