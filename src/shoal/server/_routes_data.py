@@ -36,7 +36,7 @@ from shoal.server._routes_entities import (
     get_dataset,
     get_project,
 )
-from shoal.server._state import ServerState, State
+from shoal.server._state import ServerState, State, requested_segment
 from shoal.store import Dataset
 from shoal.tables import (
     EMBEDDINGS_SCHEMA,
@@ -274,7 +274,7 @@ def list_frames(
     frames = found.frames()
     selections: list[list[str]] = []
     if segment is not None:
-        ids = s.segments.named(found, segment)
+        ids = s.store.segment_frames.selection(requested_segment(found, segment))
         if ids is not None:
             selections.append(ids)
     if query is not None:

@@ -145,7 +145,7 @@ def delete_inference_set(
 # ----------------------------------------------------------------- segments
 @router.get(DATASET + "/segments", response_model=list[SegmentOut], tags=["segments"])
 def list_segments(s: State, project: ProjectName, dataset: DatasetName) -> list[dict[str, Any]]:
-    return [s.segments.to_dict(seg) for seg in get_dataset(s, project, dataset).segments()]
+    return [seg.to_dict() for seg in get_dataset(s, project, dataset).segments()]
 
 
 @router.post(DATASET + "/segments", response_model=SegmentOut, status_code=201, tags=["segments"])
@@ -168,7 +168,7 @@ def create_segment(
 def read_segment(
     s: State, project: ProjectName, dataset: DatasetName, segment: SegmentName
 ) -> dict[str, Any]:
-    return s.segments.to_dict(get_dataset(s, project, dataset).segment(segment))
+    return get_dataset(s, project, dataset).segment(segment).to_dict()
 
 
 @router.patch(SEGMENT, response_model=SegmentOut, tags=["segments"])
@@ -186,7 +186,7 @@ def update_segment(
         seg.rename(body.name)  # keeps the uuid; a name in use is the store's ConflictError
     if thresholds:
         seg.set_thresholds(**thresholds)
-    return s.segments.to_dict(seg)
+    return seg.to_dict()
 
 
 @router.delete(SEGMENT, status_code=204, tags=["segments"])

@@ -28,8 +28,8 @@ from shoal.server._routes_entities import (
     SetName,
     get_dataset,
 )
-from shoal.server._state import ServerState, State
-from shoal.store import ALL_FRAMES, Dataset, Include, Project, Segment
+from shoal.server._state import ServerState, State, requested_segment
+from shoal.store import ALL_FRAMES, Dataset, Include, Project
 
 __all__ = ["router"]
 
@@ -82,10 +82,6 @@ def _unit(value: Any) -> float:
     if not math.isfinite(number) or not 0.0 <= number <= 1.0:
         raise ApiError(422, f"confidence threshold {value!r} is not in [0, 1]", where="query.conf")
     return number
-
-
-def _segment(s: ServerState, dataset: Dataset, segment: str) -> Segment:
-    return s.segments.segment(dataset, segment)
 
 
 def _operating_point(
@@ -142,7 +138,7 @@ def metrics(
     owner = found.project
     sets = [found.inference_set(name) for name in inference_set]
     conf_value, iou_value = _operating_point(owner, conf, iou, _labels(s, found))
-    chosen = _segment(s, found, segment)
+    chosen = requested_segment(found, segment)
     results = [
         {
             "inference_set": inference.name,
@@ -223,7 +219,9 @@ def examples(
         allowed = (*labels, BACKGROUND) if where in ("query.truth", "query.predicted") else labels
         if name is not None and name not in allowed:
             raise ApiError(422, f"unknown class {name!r}", where=where)
-    rows = inference.outcomes(conf=conf_value, iou=iou_value, segment=_segment(s, found, segment))
+    rows = inference.outcomes(
+        conf=conf_value, iou=iou_value, segment=requested_segment(found, segment)
+    )
     if truth is not None and predicted is not None:
         rows = rows.in_cell(truth, predicted)
     rows = rows.where(outcome=outcome, label=label, frame_id=frame_id)
@@ -292,7 +290,7 @@ def compare_inference_sets(
     first, second = found.inference_set(base), found.inference_set(other)
     conf_value, iou_value = _operating_point(found.project, conf, iou, _labels(s, found))
     comparison = first.compare(
-        second, conf=conf_value, iou=iou_value, segment=_segment(s, found, segment)
+        second, conf=conf_value, iou=iou_value, segment=requested_segment(found, segment)
     )
     return {
         "base": base,

@@ -6,37 +6,25 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Request
 
 from shoal.errors import NotFoundError
 from shoal.server._auth import KeyRing
 from shoal.server._errors import ApiError
-from shoal.store import ALL_FRAMES, Dataset, Segment, Store
+from shoal.store import Dataset, Segment, Store
 
-__all__ = ["SegmentLookup", "ServerState", "State", "state"]
+__all__ = ["ServerState", "State", "requested_segment", "state"]
 
 
-class SegmentLookup:
-    """A ``segment=`` query parameter to the store's segment (its frames cached by the
-    store), with a 404 that names the parameter."""
-
-    def segment(self, dataset: Dataset, name: str) -> Segment:
-        """The dataset's segment ``name``; an unknown name is a 404 at ``query.segment``."""
-        try:
-            return dataset.segment(name)
-        except NotFoundError as error:
-            raise ApiError(404, error.message, where="query.segment") from None
-
-    def named(self, dataset: Dataset, name: str) -> list[str] | None:
-        """The frame ids of the dataset's segment ``name``; None for "All Frames"."""
-        if name == ALL_FRAMES:
-            return None
-        return dataset._selection(self.segment(dataset, name))
-
-    def to_dict(self, segment: Segment) -> dict[str, Any]:
-        return segment.to_dict()
+def requested_segment(dataset: Dataset, name: str) -> Segment:
+    """The dataset's segment named by a ``segment=`` query parameter ("All Frames"
+    included); an unknown name is a 404 that names the parameter."""
+    try:
+        return dataset.segment(name)
+    except NotFoundError as error:
+        raise ApiError(404, error.message, where="query.segment") from None
 
 
 @dataclass
@@ -46,7 +34,6 @@ class ServerState:
     max_upload_bytes: int
     uploads: Path
     thumbnails: Path
-    segments: SegmentLookup = field(default_factory=SegmentLookup)
     upload_locks: dict[str, threading.Lock] = field(default_factory=dict)
     upload_locks_guard: threading.Lock = field(default_factory=threading.Lock)
 
