@@ -3,6 +3,7 @@ import { render, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { API_KEY_STORAGE, setApiKey } from "./api/client";
+import { COCO_STAT_DEFINITIONS, COCO_STAT_NAMES } from "./api/types";
 import { App } from "./App";
 import { shapes } from "./fixtures";
 import { parseHash } from "./lib/urlState";
@@ -36,6 +37,17 @@ describe("App over the API", () => {
     const compare = calls.find((c) => c.path.endsWith("/compare"))!;
     expect([compare.query.get("base"), compare.query.get("other")]).toEqual(["adaptive-cc", "threshold-cc"]);
     expect(parseHash(window.location.hash).sets).toEqual(["adaptive-cc", "threshold-cc"]);
+  });
+
+  it("the COCO summary says what each statistic measures", async () => {
+    installMockApi();
+    render(<App />);
+    const summary = await screen.findByLabelText("COCO summary");
+    const terms = within(summary).getAllByRole("term");
+    expect(terms.map((t) => t.textContent)).toEqual([...COCO_STAT_NAMES]);
+    for (const t of terms) expect(t.querySelector("abbr")).toHaveAttribute("title", COCO_STAT_DEFINITIONS[t.textContent as keyof typeof COCO_STAT_DEFINITIONS]);
+    expect(within(summary).getByText("AP50").closest("abbr")).toHaveAttribute("title", expect.stringContaining("IoU 0.50,"));
+    expect(screen.getByText(/Over every confidence, not the sliders/)).toBeInTheDocument();
   });
 
   it("restores the view from the hash (a reload or a shared link)", async () => {

@@ -42,6 +42,22 @@ export const COCO_STAT_NAMES = [
   "AP", "AP50", "AP75", "APs", "APm", "APl", "AR1", "AR10", "AR100", "ARs", "ARm", "ARl",
 ] as const satisfies ReadonlyArray<Exclude<keyof CocoSummaryDict, "per_class">>;
 
+/** What each statistic measures, as pycocotools prints it (docs/metrics.md). */
+export const COCO_STAT_DEFINITIONS: Record<(typeof COCO_STAT_NAMES)[number], string> = {
+  AP: "Average precision over IoU 0.50:0.95, all areas, 100 detections per image",
+  AP50: "Average precision at IoU 0.50, all areas, 100 detections per image",
+  AP75: "Average precision at IoU 0.75, all areas, 100 detections per image",
+  APs: "Average precision over IoU 0.50:0.95, small objects (area < 32²)",
+  APm: "Average precision over IoU 0.50:0.95, medium objects (32² to 96²)",
+  APl: "Average precision over IoU 0.50:0.95, large objects (area > 96²)",
+  AR1: "Average recall over IoU 0.50:0.95 with 1 detection per image",
+  AR10: "Average recall over IoU 0.50:0.95 with 10 detections per image",
+  AR100: "Average recall over IoU 0.50:0.95 with 100 detections per image",
+  ARs: "Average recall over IoU 0.50:0.95, small objects, 100 detections per image",
+  ARm: "Average recall over IoU 0.50:0.95, medium objects, 100 detections per image",
+  ARl: "Average recall over IoU 0.50:0.95, large objects, 100 detections per image",
+};
+
 /** One example of the examples endpoint: an object's outcome with its stored id and box. */
 export type ExampleOut = Schemas["Example"];
 /** An object's outcome (a row of `Outcomes.records()`). */

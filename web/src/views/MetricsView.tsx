@@ -1,6 +1,6 @@
 import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { api, type ExamplesQuery } from "../api/client";
-import { BACKGROUND, COCO_STAT_NAMES, type ClassificationReportDict, type ExampleOut } from "../api/types";
+import { BACKGROUND, COCO_STAT_DEFINITIONS, COCO_STAT_NAMES, type ClassificationReportDict, type ExampleOut } from "../api/types";
 import { ConfusionMatrix } from "../components/ConfusionMatrix";
 import { ExampleGrid } from "../components/ExampleGrid";
 import { ReportTable } from "../components/ReportTable";
@@ -217,11 +217,15 @@ export function MetricsView({ ctx }: { ctx: ViewContext }) {
         )}
         {coco.error !== null && <ErrorPanel error={coco.error} onRetry={coco.reload} title="The COCO summary could not be loaded" />}
         {cocoSummary && (
-          <dl className="coco" aria-label="COCO summary">
-            {COCO_STAT_NAMES.map((n) => (
-              <div key={n}><dt>{n}</dt><dd>{formatScore(cocoSummary[n])}</dd></div>
-            ))}
-          </dl>
+          <section className="coco-summary">
+            <h2 className="coco-title">COCO summary</h2>
+            <p className="muted coco-note">Over every confidence, not the sliders; "-" where nothing is measured.</p>
+            <dl className="coco" aria-label="COCO summary">
+              {COCO_STAT_NAMES.map((n) => (
+                <div key={n} title={COCO_STAT_DEFINITIONS[n]}><dt><abbr title={COCO_STAT_DEFINITIONS[n]}>{n}</abbr></dt><dd>{formatScore(cocoSummary[n])}</dd></div>
+              ))}
+            </dl>
+          </section>
         )}
       </aside>
       <div className="metrics-main">
