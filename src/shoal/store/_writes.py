@@ -86,7 +86,8 @@ class DataRow:
         ).fetchone()
         if found is not None and not replace:
             raise ConflictError(
-                f"{self.owner} has a {self.kind} {self.name!r} already; "
+                f"{self.owner} has {'an' if self.kind[0] in 'aeiou' else 'a'} {self.kind} "
+                f"{self.name!r} already; "
                 "pass replace=True (--replace) to overwrite it"
             )
         return None if found is None else int(found[0])
