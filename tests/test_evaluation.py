@@ -196,7 +196,7 @@ def test_coco_statistics_are_identical_on_every_path(tmp_path: Path) -> None:
     reopened = shoal.Store(tmp_path).project("coco").dataset("val").inference_set("m")
     assert reopened.evaluate().coco_summary().stats == expected  # from the kept matching
 
-    client = TestClient(create_app(shoal.Store(tmp_path)))
+    client = TestClient(create_app(shoal.Store(tmp_path)), base_url="http://localhost")
     answer = client.get(
         "/api/v1/projects/coco/datasets/val/metrics",
         params={"inference_set": "m", "include": ["coco_summary"]},

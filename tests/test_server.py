@@ -36,12 +36,12 @@ def demo_store(tmp_path_factory: pytest.TempPathFactory) -> shoal.Store:
 
 @pytest.fixture(scope="module")
 def client(demo_store: shoal.Store) -> TestClient:
-    return TestClient(create_app(demo_store))
+    return TestClient(create_app(demo_store), base_url="http://localhost")
 
 
 @pytest.fixture
 def fresh(tmp_path: Path) -> TestClient:
-    return TestClient(create_app(tmp_path / "home"))
+    return TestClient(create_app(tmp_path / "home"), base_url="http://localhost")
 
 
 def shapes_dataset(store: shoal.Store) -> Dataset:
@@ -312,7 +312,9 @@ def test_failed_commit_names_the_record_and_changes_nothing(
 
 
 def test_uploads_over_the_limit_get_413(tmp_path: Path) -> None:
-    small = TestClient(create_app(tmp_path / "home", max_upload_bytes=2000))
+    small = TestClient(
+        create_app(tmp_path / "home", max_upload_bytes=2000), base_url="http://localhost"
+    )
     upload_id = small.post(f"{API}/uploads").json()["upload_id"]
     body = error_of(
         small.put(f"{API}/uploads/{upload_id}/chunks/0", json={"frames": FRAMES * 20}), 413
@@ -463,7 +465,7 @@ def images(tmp_path: Path) -> TestClient:
     )
     project.create_dataset("d", shoal.DatasetTables.build(frames, labels), image_root=root)
     project.create_dataset("no-root", shoal.DatasetTables.build(frames, labels))
-    return TestClient(create_app(store), follow_redirects=False)
+    return TestClient(create_app(store), follow_redirects=False, base_url="http://localhost")
 
 
 def test_images_are_served_only_from_inside_the_image_root(images: TestClient) -> None:
@@ -767,7 +769,7 @@ def test_errors_are_json_with_where(client: TestClient) -> None:
 # ------------------------------------------------------------------- auth
 def test_api_keys(demo_store: shoal.Store) -> None:
     app = create_app(demo_store, api_keys={READ_KEY: "read-only", WRITE_KEY: "read-write"})
-    client = TestClient(app)
+    client = TestClient(app, base_url="http://localhost")
     body = error_of(client.get(f"{API}/projects"), 401)
     assert body["where"] == "header.Authorization"
     assert error_of(client.get(f"{API}/nope"), 401)

@@ -30,7 +30,7 @@ def _app_over(folder: Path) -> TestClient:
     app = FastAPI()
     _errors.install(app)
     _webapp.install(app, folder)
-    return TestClient(app)
+    return TestClient(app, base_url="http://localhost")
 
 
 def test_a_built_app_is_served_with_its_assets(tmp_path: Path) -> None:
@@ -60,7 +60,9 @@ def test_without_a_build_the_page_says_how_to_make_one(tmp_path: Path) -> None:
 
 def test_keys_guard_the_api_but_not_the_page(tmp_path: Path) -> None:
     key = "k" * 32
-    client = TestClient(create_app(tmp_path / "home", api_keys={key: "read-only"}))
+    client = TestClient(
+        create_app(tmp_path / "home", api_keys={key: "read-only"}), base_url="http://localhost"
+    )
     assert client.get("/").status_code in (200, 404)  # the app when built; never 401
     assert client.get("/").status_code != 401
     assert client.get("/api/v1/projects").status_code == 401
@@ -152,7 +154,7 @@ def test_commands_that_serve_start_from_shoal_serves_defaults() -> None:
 def test_the_metrics_answer_carries_the_iou_grid_the_slider_offers(tmp_path: Path) -> None:
     store = shoal.Store(tmp_path / "home")
     build_demo_projects(store, scale=0.05)
-    client = TestClient(create_app(store))
+    client = TestClient(create_app(store), base_url="http://localhost")
     shapes = "/api/v1/projects/shapes/datasets/rendered-scenes/metrics"
     digits = "/api/v1/projects/digits/datasets/handwritten-digits/metrics"
 

@@ -202,7 +202,7 @@ def test_names_a_url_path_cannot_carry_are_refused_everywhere(tmp_path, sample, 
 
 
 def test_good_names_are_reachable_over_the_api(tmp_path):
-    client = TestClient(create_app(tmp_path / "home"))
+    client = TestClient(create_app(tmp_path / "home"), base_url="http://localhost")
     # ("a%20b" is a fine name too, but Starlette's TestClient decodes paths twice.)
     for name in ("night drive", "Straße ✓", "v1.2 (best)", "?#", "50%"):
         made = client.post("/api/v1/projects", json={"name": name})
@@ -338,7 +338,7 @@ def test_two_processes_create_one_new_home(tmp_path):
 
 
 def test_concurrent_creates_over_the_api_are_one_201_and_409s(tmp_path):
-    client = TestClient(create_app(tmp_path / "home"))
+    client = TestClient(create_app(tmp_path / "home"), base_url="http://localhost")
     statuses = race(6, lambda i: client.post("/api/v1/projects", json={"name": "p"}).status_code)
     assert sorted(statuses) == [201, 409, 409, 409, 409, 409]
 

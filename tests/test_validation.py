@@ -98,7 +98,7 @@ def test_server_uploads_type_metadata_by_the_same_policy(tmp_path: Path) -> None
 
     from shoal.server import create_app
 
-    client = TestClient(create_app(tmp_path / "home"))
+    client = TestClient(create_app(tmp_path / "home"), base_url="http://localhost")
     api = "/api/v1"
     assert client.post(f"{api}/projects", json={"name": "p", "task": "detection"}).status_code < 300
 

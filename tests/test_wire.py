@@ -268,7 +268,7 @@ def test_colliding_class_names_over_rest(colliding: Store) -> None:
 
     from shoal.server import create_app
 
-    api = TestClient(create_app(colliding))
+    api = TestClient(create_app(colliding), base_url="http://localhost")
     for project, dataset, model, iou in (
         ("cls", "test", "strong", None),
         ("det", "val", "good", 0.5),
@@ -429,7 +429,7 @@ def test_curves_carry_their_f1_and_best_point_over_rest(det: Store) -> None:
 
     from shoal.server import create_app
 
-    api = TestClient(create_app(det))
+    api = TestClient(create_app(det), base_url="http://localhost")
     evaluation = det.project("det").dataset("val").inference_set("good").evaluate()
     for points in (None, 40):
         params: dict[str, Any] = {"inference_set": "good", "iou": 0.5, "include": "pr_curves"}

@@ -1,4 +1,5 @@
-"""Type aliases shared by every layer (the engine, analysis, the store and the faces).
+"""Type aliases shared by every layer (the engine, analysis, the store and the faces),
+and the one spelling of a name in a URL path that the server and the client share.
 
 This module sits below everything (like ``shoal.errors``): it imports nothing of Shoal,
 so any layer may use it.
@@ -9,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Literal, TypeAlias
 
-__all__ = ["Conf", "ConfDescription", "Confidence", "Progress", "Task"]
+__all__ = ["Conf", "ConfDescription", "Confidence", "Progress", "Task", "url_segment"]
 
 Task: TypeAlias = Literal["detection", "classification"]
 """What a project or an evaluation measures."""
@@ -27,3 +28,13 @@ threshold by name."""
 
 Progress: TypeAlias = Callable[[int, int], None]
 """``progress(done, total)``, called while long work runs."""
+
+
+def url_segment(name: str) -> str:
+    """``name`` as one URL path segment, whatever it holds (``/``, ``%``, spaces, any
+    Unicode). ``.`` and ``..`` are written ``%2E`` and ``%2E%2E``: as they are, clients
+    and proxies would resolve them as "this folder" and "the parent folder"."""
+    from urllib.parse import quote
+
+    quoted = quote(name, safe="")
+    return quoted.replace(".", "%2E") if quoted in (".", "..") else quoted

@@ -8,13 +8,31 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from shoal.cli._arguments import non_negative_int, positive_float, tcp_port
+from shoal.cli._arguments import non_negative_int, tcp_port
 from shoal.cli._projects import home_option
 from shoal.errors import InputError
 
 __all__ = ["main", "register", "run"]
 
 KEYS_ENV = "SHOAL_API_KEYS"
+MEGABYTE = 1024 * 1024
+# Upload limits in MB: at least a kilobyte (a chunk's JSON), at most a terabyte.
+SMALLEST_LIMIT_MB = 0.001
+LARGEST_LIMIT_MB = 1024 * 1024
+
+
+def megabytes(text: str) -> float:
+    """An upload limit in MB (fractions allowed) that is a whole number of bytes from 1 KB
+    to 1 TB."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not SMALLEST_LIMIT_MB <= value <= LARGEST_LIMIT_MB:  # NaN and infinity fail too
+        raise argparse.ArgumentTypeError(
+            f"{text} is not between {SMALLEST_LIMIT_MB:g} (1 KB) and {LARGEST_LIMIT_MB} (1 TB) MB"
+        )
+    return value
 
 
 def register(commands: Any) -> None:
@@ -53,8 +71,9 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--max-upload-mb",
-        type=positive_float,
+        type=megabytes,
         default=256,
+        metavar="MB",
         help="largest request body in MB (default: %(default)s)",
     )
 
@@ -110,8 +129,9 @@ def run(args: argparse.Namespace) -> int:
     app = create_app(
         store,
         api_keys=keys or None,
-        max_upload_bytes=int(args.max_upload_mb * 1024 * 1024),
+        max_upload_bytes=int(args.max_upload_mb * MEGABYTE),
         preload=args.preload,
+        hosts=[args.host],
     )
     access = f"{len(keys)} API key{'s' if len(keys) != 1 else ''}" if keys else "no API keys"
     host = f"[{args.host}]" if ":" in args.host else args.host

@@ -13,11 +13,11 @@ import contextlib
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import orjson
 
-from shoal._types import Conf, Progress, Task
+from shoal._types import Conf, Progress, Task, url_segment
 from shoal.analysis import Comparison, SegmentResult
 from shoal.client._errors import (
     APIError,
@@ -71,7 +71,7 @@ def _import_httpx() -> Any:
 
 def _segment(name: str) -> str:
     """One path segment: names may hold spaces, slashes or anything else."""
-    return quote(str(name), safe="")
+    return url_segment(str(name))
 
 
 def _conf_param(conf: Conf | None) -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +14,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shoal.server import _errors
-from shoal.server._auth import Access, KeyRing
+from shoal.server._auth import Access, KeyRing, is_loopback
+from shoal.server._routing import route_path
 from shoal.server._state import ServerState
 from shoal.store import Store
 
@@ -26,6 +27,9 @@ _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Keys guard the data, which is all under /api/; the web app's page and assets and the
 # API's docs are the same for everyone (the app asks for a key when the API answers 401).
 _GUARDED_PREFIX = "/api/"
+# The names a key-less server answers to besides those it was given (any 127.0.0.0/8
+# address is answered too).
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "[::1]")
 
 
 class _TooLarge(StarletteHTTPException):
@@ -36,17 +40,39 @@ class _TooLarge(StarletteHTTPException):
         super().__init__(413, f"the request body is over the server's limit of {megabytes:g} MB")
 
 
+def host_name(header: str) -> str:
+    """The name in a ``Host`` header (or a ``--host``), lowercased, without its port or a
+    trailing dot; an IPv6 address in brackets."""
+    text = header.strip().lower()
+    if text.startswith("["):
+        text = text[: text.find("]") + 1] if "]" in text else text
+    elif text.count(":") == 1:
+        text = text.partition(":")[0]
+    elif text.count(":") > 1:
+        text = f"[{text}]"  # a bare IPv6 address, as --host takes it
+    return text.removesuffix(".")
+
+
 class GuardMiddleware:
-    """Outermost layer: API keys, the request-body limit and the Server-Timing header.
+    """Outermost layer: the ``Host`` check of a key-less server, API keys, the
+    request-body limit, the path routes match on (``_routing``) and the Server-Timing
+    header.
 
     Tokens are only read from the ``Authorization`` header, never from the query
     string, so they cannot end up in access logs.
+
+    Without keys, a request must be addressed to a loopback name (or one of ``hosts``).
+    A browser sends the page's own host name, so a web page whose name an attacker
+    points at 127.0.0.1 (DNS rebinding) cannot read or write through a visitor's browser.
     """
 
-    def __init__(self, app: ASGIApp, keys: KeyRing | None, max_body: int) -> None:
+    def __init__(
+        self, app: ASGIApp, keys: KeyRing | None, max_body: int, hosts: frozenset[str]
+    ) -> None:
         self.app = app
         self.keys = keys
         self.max_body = max_body
+        self.hosts = hosts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -54,6 +80,10 @@ class GuardMiddleware:
             return
         started = time.perf_counter()
         headers = {k.decode("latin-1").lower(): v for k, v in scope.get("headers", [])}
+        path = str(scope.get("path", ""))
+        raw_path = scope.get("raw_path")
+        if path.startswith(_GUARDED_PREFIX) and isinstance(raw_path, bytes):
+            scope = {**scope, "path": route_path(raw_path), "shoal.route_path": True}
         refusal = self._refusal(scope, headers)
         if refusal is not None:
             await refusal(scope, receive, send)
@@ -101,7 +131,21 @@ class GuardMiddleware:
         )
 
     def _refusal(self, scope: Scope, headers: Mapping[str, bytes]) -> ASGIApp | None:
-        if self.keys is None or not str(scope.get("path", "")).startswith(_GUARDED_PREFIX):
+        if self.keys is None:
+            host = headers.get("host")
+            if host is None or host_name(host.decode("latin-1")) in self.hosts:
+                return None
+            if is_loopback(host_name(host.decode("latin-1"))):
+                return None
+            return _errors.error_response(
+                400,
+                f"this server has no API keys, so it answers only requests addressed to "
+                f"{', '.join(sorted(self.hosts))}, not {host.decode('latin-1')!r} "
+                "(a guard against DNS rebinding; serve with API keys to be reached by other "
+                "names)",
+                "header.Host",
+            )
+        if not str(scope.get("path", "")).startswith(_GUARDED_PREFIX):
             return None
         challenge = {"WWW-Authenticate": "Bearer"}
         header = headers.get("authorization", b"").decode("latin-1")
@@ -140,13 +184,16 @@ def create_app(
     api_keys: Mapping[str, Access] | None = None,
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
     preload: int = 0,
+    hosts: Iterable[str] = (),
 ) -> Any:
     """The REST API over one store (or the store on ``home``), and the web app at ``/``.
 
     ``api_keys`` maps each key to ``"read-only"`` or ``"read-write"``; with keys, every
     request under ``/api/`` needs ``Authorization: Bearer <key>``.
     Without keys anyone who can reach the server may read and write: bind it to a
-    loopback address (``shoal serve`` refuses otherwise). ``preload`` evaluations (of the
+    loopback address (``shoal serve`` refuses otherwise). Without keys, too, only requests
+    addressed (``Host``) to a loopback name (localhost, 127.0.0.0/8, [::1]) or one of
+    ``hosts`` are answered (400 otherwise). ``preload`` evaluations (of the
     most recently written inference sets) are loaded in the background from the start.
     """
     from shoal.server import _routes_data, _routes_entities, _routes_metrics, _webapp
@@ -183,7 +230,8 @@ def create_app(
     for module in (_routes_entities, _routes_data, _routes_metrics):
         app.include_router(module.router, prefix="/api/v1", responses=_errors.ERROR_RESPONSES)
     _webapp.install(app)
-    app.add_middleware(GuardMiddleware, keys=keys, max_body=max_upload_bytes)
+    names = frozenset({*LOOPBACK_NAMES, *(host_name(host) for host in hosts)})
+    app.add_middleware(GuardMiddleware, keys=keys, max_body=max_upload_bytes, hosts=names)
     return app
 
 

@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse, Response
 
 from shoal.errors import ConflictError, InputError, NotFoundError, ShoalError
 from shoal.server._models import ErrorBody
+from shoal.server._routing import allowed_methods
 
 __all__ = ["ERROR_RESPONSES", "ApiError", "FastJSONResponse", "error_response", "install"]
 
@@ -109,6 +110,10 @@ async def _http(request: Request, exc: Exception) -> Response:
     if exc.status_code == 413:
         where = "body"
     headers = dict(exc.headers) if exc.headers else None
+    if exc.status_code == 405:
+        methods = allowed_methods(request.app.routes, str(request.scope.get("path", "")))
+        headers = {**(headers or {}), "Allow": ", ".join(methods)}
+        detail = f"{request.method} is not allowed here; allowed: {', '.join(methods)}"
     return error_response(exc.status_code, detail, where, headers=headers)
 
 

@@ -9,7 +9,6 @@ import uuid
 from io import BytesIO
 from pathlib import Path as FilePath
 from typing import Annotated, Any
-from urllib.parse import quote
 
 import duckdb
 import orjson
@@ -18,6 +17,7 @@ import pyarrow.compute as pc
 from fastapi import APIRouter, Path, Query, Response
 from fastapi.responses import FileResponse, RedirectResponse
 
+from shoal._types import url_segment
 from shoal.errors import InputError
 from shoal.formats._validation import metadata_column
 from shoal.server._errors import ApiError
@@ -36,6 +36,7 @@ from shoal.server._routes_entities import (
     get_dataset,
     get_project,
 )
+from shoal.server._routing import NameRoute
 from shoal.server._state import ServerState, State, requested_segment
 from shoal.store import Dataset
 from shoal.tables import (
@@ -49,7 +50,7 @@ from shoal.tables import (
 
 __all__ = ["router"]
 
-router = APIRouter()
+router = APIRouter(route_class=NameRoute)
 UploadId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="from POST /uploads")]
 TABLES = ("frames", "labels", "predictions", "embeddings")
 _SCHEMAS = {
@@ -235,8 +236,8 @@ def commit_upload(s: State, upload_id: UploadId, body: UploadCommit) -> dict[str
 # ------------------------------------------------------------------- frames
 def _frame_path(project: str, dataset: str, frame_id: str) -> str:
     return (
-        f"/api/v1/projects/{quote(project, safe='')}/datasets/{quote(dataset, safe='')}"
-        f"/frames/{quote(frame_id, safe='')}"
+        f"/api/v1/projects/{url_segment(project)}/datasets/{url_segment(dataset)}"
+        f"/frames/{url_segment(frame_id)}"
     )
 
 

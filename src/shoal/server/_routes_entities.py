@@ -22,12 +22,13 @@ from shoal.server._models import (
     SegmentOut,
     SegmentUpdate,
 )
+from shoal.server._routing import NameRoute
 from shoal.server._state import ServerState, State
 from shoal.store import ALL_FRAMES, Dataset, InferenceSet, IssueElement, Project
 
 __all__ = ["dataset_out", "get_dataset", "get_inference_set", "get_project", "router"]
 
-router = APIRouter()
+router = APIRouter(route_class=NameRoute)
 ProjectName = Annotated[str, Path(description="project name")]
 DatasetName = Annotated[str, Path(description="dataset name")]
 SetName = Annotated[str, Path(description="inference set name")]

@@ -28,12 +28,13 @@ from shoal.server._routes_entities import (
     SetName,
     get_dataset,
 )
+from shoal.server._routing import NameRoute
 from shoal.server._state import ServerState, State, requested_segment
 from shoal.store import ALL_FRAMES, Dataset, Include, Project
 
 __all__ = ["router"]
 
-router = APIRouter()
+router = APIRouter(route_class=NameRoute)
 ConfParam = Annotated[
     str | None,
     Query(
