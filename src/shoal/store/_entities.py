@@ -30,7 +30,7 @@ from shoal.sdk._as_tables import as_tables
 from shoal.store._classes import ClassInfo, ClassSpec, add_classes
 from shoal.store._evaluations import StoredEvaluation, build_evaluation
 from shoal.store._metrics import Include, Metrics, compute_metrics, outcomes_at
-from shoal.store._names import check_name
+from shoal.store._names import check_metadata_keys, check_name
 from shoal.store._writes import DataRow, write_data
 from shoal.tables import DatasetTables, InferenceTables, empty_embeddings
 
@@ -245,6 +245,7 @@ class Project(_Entity):
         tables = as_tables(
             data, DatasetTables, "a labeled dataset (DatasetTables or LabeledDataset)"
         )
+        check_metadata_keys(tables.frames)
         if self.task == "detection":
             _require_boxes(tables.labels, "label")
         else:

@@ -3,6 +3,11 @@
 The queryable fields are the frame columns, every user metadata column, and label
 statistics per frame: ``num_labels`` (objects) and ``num_classes`` (distinct classes).
 Label predicates of the language run against the dataset's labels.
+
+DuckDB matches column names without regard to case, so the frames go to it under
+positional names (``c0``, ``c1``, ...) and the compiler maps each field to its own:
+``FRAME_ID`` never reads ``frame_id``, nor ``Weather`` ``weather``, even in a dataset
+stored before the store refused keys that differ only in case.
 """
 
 from __future__ import annotations
@@ -36,20 +41,24 @@ def query_fields(frames: pa.Table) -> dict[str, FieldType]:
 
 def select_frames(frames: pa.Table, labels: pa.Table, expression: str) -> list[str]:
     """Ids of the frames matching ``expression``, in the frames' order."""
-    compiled = compile_query(expression, query_fields(frames), labels_relation="labels")
+    positional = {name: f"c{i}" for i, name in enumerate(frames.column_names)}
+    compiled = compile_query(
+        expression, query_fields(frames), labels_relation="labels", columns=positional
+    )
+    frame_id = positional["frame_id"]
     connection = duckdb.connect()
     try:
-        connection.register("frame_rows", frames)
+        connection.register("frame_rows", frames.rename_columns(list(positional.values())))
         connection.register("labels", labels.select(["frame_id", "class_name"]))
         connection.execute(
             "CREATE TEMP VIEW frames AS SELECT f.*, "
             "COALESCE(s.num_labels, 0) AS num_labels, COALESCE(s.num_classes, 0) AS num_classes "
             "FROM frame_rows f LEFT JOIN (SELECT frame_id, count(*) AS num_labels, "
             "count(DISTINCT class_name) AS num_classes FROM labels GROUP BY frame_id) s "
-            "USING (frame_id)"
+            f"ON f.{frame_id} = s.frame_id"
         )
         rows = connection.execute(
-            f"SELECT frame_id FROM frames WHERE {compiled.sql}", compiled.params
+            f"SELECT {frame_id} FROM frames WHERE {compiled.sql}", compiled.params
         ).fetchall()
     finally:
         connection.close()

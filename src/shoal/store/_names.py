@@ -8,15 +8,23 @@ file names of exports, so their names must survive all three: 1 to 200 character
 Class names come from the data (a COCO ``categories`` entry, a YOLO ``names`` list) and
 travel in query strings and JSON bodies, never as a path segment, so they only have to
 be 1 to 200 characters without control characters.
+
+Metadata keys become columns that queries name, and DuckDB matches column names
+without regard to case: keys that differ only in case from each other (``weather``,
+``Weather``) or from a built-in column (``FRAME_ID``, ``Num_Labels``) would answer
+queries about the other one. The store refuses them when a dataset is written.
 """
 
 from __future__ import annotations
 
 import unicodedata
 
-from shoal.errors import InputError
+import pyarrow as pa
 
-__all__ = ["MAX_NAME_LENGTH", "check_class_name", "check_name"]
+from shoal.errors import InputError
+from shoal.tables import FRAME_COLUMNS, RESERVED_METADATA_KEYS
+
+__all__ = ["MAX_NAME_LENGTH", "check_class_name", "check_metadata_keys", "check_name"]
 
 MAX_NAME_LENGTH = 200
 _SEPARATORS = ("/", "\\")
@@ -58,3 +66,25 @@ def check_name(name: object, what: str) -> str:
 def check_class_name(name: object) -> str:
     """``name`` if it may name a class: 1 to 200 characters, no control characters."""
     return _check_length_and_controls(name, "class")
+
+
+def check_metadata_keys(frames: pa.Table) -> None:
+    """An ``InputError`` if two of the frames' columns (metadata keys or built-in
+    columns, the label statistics queries add included) differ only in case: it names
+    both keys and the first frame (record) that has a value for the later one."""
+    seen: dict[str, str] = {name.lower(): name for name in RESERVED_METADATA_KEYS}
+    seen.update((name.lower(), name) for name in FRAME_COLUMNS.names)
+    for name in frames.column_names:
+        if name in FRAME_COLUMNS.names:
+            continue
+        other = seen.setdefault(name.lower(), name)
+        if other == name:
+            continue
+        valid = frames.column(name).is_valid().to_numpy(zero_copy_only=False)
+        record = int(valid.argmax()) if valid.any() else None
+        what = "a built-in name" if other in RESERVED_METADATA_KEYS else "another metadata key"
+        raise InputError(
+            f"metadata key {name!r} differs only in case from {what}, {other!r}; queries "
+            "cannot tell them apart, so rename one",
+            record=record,
+        )

@@ -316,9 +316,11 @@ class _Parser:
         fields: Mapping[str, FieldType],
         labels_relation: str | None,
         frames_alias: str | None,
+        columns: Mapping[str, str],
     ):
         self.expression = expression
         self.fields = fields
+        self.columns = columns
         self.labels_relation = labels_relation
         self.frames_alias = frames_alias
         self.tokens = _Tokenizer(expression).tokens()
@@ -482,9 +484,10 @@ class _Parser:
         return self.column(_FRAME_ID)
 
     def column(self, name: str) -> str:
+        column = quote_identifier(self.columns.get(name, name))
         if self.frames_alias is None:
-            return quote_identifier(name)
-        return f"{quote_identifier(self.frames_alias)}.{quote_identifier(name)}"
+            return column
+        return f"{quote_identifier(self.frames_alias)}.{column}"
 
     def has(self) -> tuple[str, list[object]]:
         classes, _ = self.class_names("has", allow_empty=False)
@@ -722,6 +725,7 @@ def compile_query(
     *,
     labels_relation: str | None = None,
     frames_alias: str | None = None,
+    columns: Mapping[str, str] | None = None,
 ) -> CompiledQuery:
     """Compile ``expression`` to a ``WHERE`` clause over a frames relation.
 
@@ -731,7 +735,11 @@ def compile_query(
     ``class_name`` columns) that ``has()`` and ``count()`` read; without it they are
     errors. The frames relation must have a ``frame_id`` column for them.
     ``frames_alias``, when given, qualifies every frames column (``"f"."weather"``), for
-    queries that join the frames relation with others.
+    queries that join the frames relation with others. ``columns``, when given, maps a
+    field (``frame_id`` included) to the frames column that holds it where the two
+    differ: SQL engines that match column names without regard to case (DuckDB) then
+    never confuse ``weather`` with ``Weather``. Field names themselves are matched
+    exactly; a name that differs from a field only in case is an error suggesting it.
 
     Raises :class:`QueryError` (an :class:`~shoal.errors.InputError`) naming the
     column of the expression where it goes wrong.
@@ -741,6 +749,8 @@ def compile_query(
     _check_fields(fields)
     _check_relation(labels_relation, "labels_relation")
     _check_relation(frames_alias, "frames_alias")
+    for name in (columns or {}).values():
+        _check_relation(name, "a column name")
     if len(expression) > MAX_LENGTH:
         raise QueryError(
             f"the query is {len(expression):,} characters long; the limit is {MAX_LENGTH:,}",
@@ -754,7 +764,7 @@ def compile_query(
                 expression=expression,
                 position=i,
             )
-    parser = _Parser(expression, fields, labels_relation, frames_alias)
+    parser = _Parser(expression, fields, labels_relation, frames_alias, columns or {})
     sql, params = parser.query()
     return CompiledQuery(
         sql=sql,
