@@ -52,8 +52,9 @@ def test_regression_results_payload_and_verdicts(dataset):
     payload = checked.to_dict()
     assert list(payload) == [
         "segment_name", "frame_count", "precision", "recall", "f1_score", "false_positives",
-        "false_negatives", "total_confusions", "segment_type", "uuid", "succeeds",
+        "false_negatives", "total_confusions", "segment_type", "uuid", "succeeds", "stale",
     ]  # fmt: skip
+    assert payload["stale"] is None
     assert payload["succeeds"] is checked.succeeds is (checked.recall.score >= 1.0)
     assert results[2].to_dict()["succeeds"] is None
     assert payload["precision"] == {

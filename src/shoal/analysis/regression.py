@@ -6,6 +6,11 @@ threshold. ``false_positives`` and ``false_negatives`` are the report's totals;
 ``total_confusions`` counts the confusion matrix's off-diagonal cells between classes
 (background excluded). Each metric is compared with its own threshold (``score >=
 threshold``); ``succeeds`` is None where no threshold is set.
+
+A stale segment (a saved query that no longer runs on the dataset's current version,
+say after a replace removed a field it reads) has no frames to score: its result says
+why (``stale``), scores 0 on no frames, and fails (``succeeds`` False) whatever its
+thresholds, while every other segment is scored as usual.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from shoal._types import Conf
+from shoal.analysis._classes import involved_classes
 from shoal.engine.evaluation import Evaluation
 from shoal.engine.metrics import ClassificationReport, ConfusionMatrix
 
@@ -34,6 +40,9 @@ class SegmentSpec:
     uuid: str
     frame_ids: Sequence[str] | None
     thresholds: Mapping[str, float | None]
+    # Why the segment's frames cannot be known (its saved query no longer runs); None
+    # for a segment in order.
+    stale: str | None = None
 
 
 @dataclass(frozen=True)
@@ -67,10 +76,14 @@ class SegmentResult:
     false_positives: int
     false_negatives: int
     total_confusions: int
+    stale: str | None = None
 
     @property
     def succeeds(self) -> bool | None:
-        """False if any thresholded metric fails, True if all pass, None if none is set."""
+        """False if the segment is stale or any thresholded metric fails, True if all
+        pass, None if none is set."""
+        if self.stale is not None:
+            return False
         verdicts = [m.succeeds for m in (self.precision, self.recall, self.f1_score)]
         decided = [v for v in verdicts if v is not None]
         return None if not decided else all(decided)
@@ -90,6 +103,7 @@ class SegmentResult:
             "segment_type": self.segment_type,
             "uuid": self.uuid,
             "succeeds": self.succeeds,
+            "stale": self.stale,
         }
 
     @classmethod
@@ -106,15 +120,17 @@ class SegmentResult:
             false_positives=int(data["false_positives"]["score"]),
             false_negatives=int(data["false_negatives"]["score"]),
             total_confusions=int(data["total_confusions"]["score"]),
+            stale=None if data.get("stale") is None else str(data["stale"]),
         )
 
 
 def report_and_matrix(
     evaluation: Evaluation, conf: Conf, iou: float, frames: Sequence[str] | None
 ) -> tuple[ClassificationReport, ConfusionMatrix]:
-    """The report and confusion matrix at (conf, iou) on ``frames``, with a row for
-    every class of the evaluation (present or not), so two evaluations line up."""
-    classes = list(evaluation.labels)
+    """The report and confusion matrix at (conf, iou) on ``frames``, over the classes
+    the data involves there (every other class counts 0 everywhere; a matrix over the
+    project's whole class list would cost its square)."""
+    classes = involved_classes([evaluation], iou, frames)
     return (
         evaluation.report(conf, iou, frames=frames, classes=classes),
         evaluation.confusion_matrix(conf, iou, frames=frames, classes=classes),
@@ -132,6 +148,9 @@ def evaluate_segments(
     classification."""
     results = []
     for segment in segments:
+        if segment.stale is not None:
+            results.append(_stale_result(segment))
+            continue
         frames = None if segment.frame_ids is None else list(segment.frame_ids)
         report, matrix = report_and_matrix(evaluation, conf, iou, frames)
         micro = report.averages()["micro avg"]
@@ -154,3 +173,21 @@ def evaluate_segments(
             )
         )
     return results
+
+
+def _stale_result(segment: SegmentSpec) -> SegmentResult:
+    """The failing result of a segment whose frames cannot be known."""
+    thresholds = segment.thresholds
+    return SegmentResult(
+        segment_name=segment.name,
+        segment_type=segment.type,
+        uuid=segment.uuid,
+        frame_count=0,
+        precision=MetricCheck(0.0, thresholds.get("precision")),
+        recall=MetricCheck(0.0, thresholds.get("recall")),
+        f1_score=MetricCheck(0.0, thresholds.get("f1_score")),
+        false_positives=0,
+        false_negatives=0,
+        total_confusions=0,
+        stale=segment.stale,
+    )

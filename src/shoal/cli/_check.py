@@ -5,8 +5,9 @@ One code path for the local store and a server (``--url``): both give the
 remotely), printed and written to JUnit the same way, and a segment's verdict is its
 ``SegmentResult.succeeds``.
 
-Exit 0 when every thresholded metric of every segment passes, 1 when any fails or when no
-segment has a threshold (nothing was checked; ``--allow-empty`` accepts that), 2 on bad
+Exit 0 when every thresholded metric of every segment passes, 1 when any fails, when a
+segment is stale (its saved query no longer runs on the dataset) or when no segment has a
+threshold (nothing was checked; ``--allow-empty`` accepts that), 2 on bad
 input. ``--junit FILE`` writes one test case per segment for CI dashboards.
 """
 
@@ -82,6 +83,8 @@ def _remote_results(args: argparse.Namespace) -> tuple[Results, Results | None]:
 
 
 def _verdict(result: SegmentResult) -> str:
+    if result.stale is not None:
+        return "STALE"
     verdict = result.succeeds
     return "-" if verdict is None else ("pass" if verdict else "FAIL")
 
@@ -133,7 +136,10 @@ def junit(results: Sequence[SegmentResult], inference_set: str) -> ET.ElementTre
         case = ET.SubElement(
             suite, "testcase", classname="shoal.regression", name=result.segment_name
         )
-        if result.succeeds is None:
+        if result.stale is not None:
+            ET.SubElement(case, "failure", message=f"stale: {result.stale}")
+            failures += 1
+        elif result.succeeds is None:
             ET.SubElement(case, "skipped", message="no thresholds set")
             skipped += 1
         elif not result.succeeds:
@@ -162,6 +168,9 @@ def run(args: argparse.Namespace) -> int:
         ET.indent(tree)
         tree.write(args.junit, encoding="utf-8", xml_declaration=True)
     failed = [r.segment_name for r in results if r.succeeds is False]
+    for result in results:
+        if result.stale is not None:
+            print(f"segment {result.segment_name!r} is stale: {result.stale}", file=sys.stderr)
     if failed:
         print(f"\n{len(failed)} regression test(s) failed: {', '.join(failed)}", file=sys.stderr)
         return 1

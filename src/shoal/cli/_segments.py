@@ -136,7 +136,7 @@ def print_segments(segments: Iterable[Mapping[str, Any]]) -> None:
             [
                 s["name"],
                 s["type"],
-                f"{s['frame_count']:,}",
+                "stale" if s.get("stale") else f"{s['frame_count']:,}",
                 _limit(s["thresholds"]["precision"]),
                 _limit(s["thresholds"]["recall"]),
                 _limit(s["thresholds"]["f1_score"]),
@@ -146,6 +146,9 @@ def print_segments(segments: Iterable[Mapping[str, Any]]) -> None:
         ),
         right={"frames", "precision >=", "recall >=", "F1 >="},
     )
+    for segment in segments:
+        if segment.get("stale"):
+            print(f"segment {segment['name']!r} is stale: {segment['stale']}", file=sys.stderr)
 
 
 def _frame_ids(args: argparse.Namespace) -> list[str] | None:

@@ -95,6 +95,11 @@ class SegmentOut(BaseModel):
     query: str | None
     thresholds: Thresholds
     frame_count: int
+    stale: str | None = Field(
+        None,
+        description="why the segment's saved query no longer runs on the dataset (a replace "
+        "removed or retyped a field it reads); null when it is in order",
+    )
 
 
 class SegmentCreate(Body):
@@ -331,6 +336,8 @@ class Example(BaseModel):
 
 class ExamplesPage(BaseModel):
     inference_set: str
+    version: int = Field(description="the inference set version every example is from")
+    dataset_version: int = Field(description="the dataset version every example is from")
     conf: ConfDescription
     iou: float
     total: int
@@ -364,6 +371,13 @@ class Delta(BaseModel):
     delta: float
 
 
+class ComparedVersions(BaseModel):
+    """The inference set versions an answer was computed from (each side is one)."""
+
+    base: int
+    other: int
+
+
 class ComparisonOut(BaseModel):
     """The server's names for the two sets and the segment, plus
     ``Comparison.to_dict()`` (which ``Comparison.from_dict`` reads back) and every
@@ -380,6 +394,7 @@ class ComparisonOut(BaseModel):
     )
     confusion_matrix: DeltaMatrix
     accuracy: Delta | None = Field(description="single-label classification; null for detection")
+    versions: ComparedVersions
     cells: list[CellOut]
     summary: list[str]
 
@@ -406,6 +421,11 @@ class SegmentResultOut(BaseModel):
     segment_type: str
     uuid: str
     succeeds: bool | None = Field(
-        description="the segment's verdict: false if any thresholded metric fails, true if all "
-        "pass, null when no threshold is set"
+        description="the segment's verdict: false if the segment is stale or any thresholded "
+        "metric fails, true if all pass, null when no threshold is set"
+    )
+    stale: str | None = Field(
+        None,
+        description="why the segment's frames cannot be known (its saved query no longer "
+        "runs); a stale segment fails with scores of 0 on 0 frames",
     )

@@ -19,7 +19,7 @@ from fastapi.responses import FileResponse, RedirectResponse
 
 from shoal._types import url_segment
 from shoal.errors import InputError
-from shoal.formats._validation import metadata_column
+from shoal.formats._validation import check_json_rows, metadata_column, typed_column
 from shoal.server._errors import ApiError
 from shoal.server._models import (
     CommitOut,
@@ -123,13 +123,28 @@ def put_chunk(
     number: Annotated[int, Path(ge=0, le=999_999, description="chunk number; order of rows")],
     body: UploadChunk,
 ) -> dict[str, Any]:
-    """Stage rows; sending a chunk number again replaces that chunk."""
+    """Stage rows; sending a chunk number again replaces that chunk. Values JSON cannot
+    hold as they are (NaN, Infinity, integers beyond 64 bits, lone surrogates, nesting
+    beyond 32 levels) are refused here, naming the chunk, table and record."""
+    rows = {table: getattr(body, table) for table in TABLES}
+    for table, table_rows in rows.items():
+        check_json_rows(table_rows, source=f"chunk {number}: {table}")
+    data = orjson.dumps(rows)
     with s.upload_lock(upload_id):
         folder = _upload_folder(s, upload_id)
         path = folder / f"chunk-{number:06d}.json"
+        others = sum(p.stat().st_size for n, p in _chunks(folder) if n != number)
+        if others + len(data) > s.max_upload_total_bytes:
+            megabytes = s.max_upload_total_bytes / (1024 * 1024)
+            raise ApiError(
+                413,
+                f"this upload's chunks would be over the server's limit of {megabytes:g} MB "
+                "for one upload; commit fewer rows at a time",
+                where="upload",
+            )
         staged = path.with_suffix(".tmp")
-        staged.write_bytes(orjson.dumps(body.model_dump(), option=orjson.OPT_SERIALIZE_NUMPY))
-        counts = {table: len(getattr(body, table)) for table in TABLES}
+        staged.write_bytes(data)
+        counts = {table: len(table_rows) for table, table_rows in rows.items()}
         path.with_suffix(".rows").write_bytes(orjson.dumps(counts))
         os.replace(staged, path)
         return _upload_out(upload_id, folder)
@@ -142,50 +157,100 @@ def abort_upload(s: State, upload_id: UploadId) -> Response:
     return Response(status_code=204)
 
 
-def _column(table: str, name: str, values: list[Any]) -> pa.Array:
+def _table_of_rows(table: str, rows: list[dict[str, Any]], first_record: int) -> pa.Table:
+    """One chunk's rows of ``table`` as Arrow, by the rows' rules in
+    ``shoal.formats._validation`` (records counted across chunks from ``first_record``)."""
     schema = _SCHEMAS[table]
-    if table == "frames" and name not in schema.names:
-        return metadata_column(name, values, source=table)  # the readers' metadata policy
-    wanted = schema.field(name).type if name in schema.names else None
-    try:
-        return pa.array(values, type=wanted)
-    except (
-        pa.ArrowInvalid,
-        pa.ArrowTypeError,
-        pa.ArrowNotImplementedError,
-        OverflowError,
-        TypeError,
-    ) as error:
-        for index, value in enumerate(values):
-            try:
-                pa.array([value], type=wanted)
-            except Exception:
-                raise InputError(
-                    f"{table} column {name!r}: value {value!r} does not fit ({error})",
-                    source=table,
-                    record=index,
-                ) from None
-        raise InputError(
-            f"{table} column {name!r}: mixed value types ({error})", source=table
-        ) from None
-
-
-def _to_table(table: str, rows: list[dict[str, Any]]) -> pa.Table | None:
-    if not rows:
-        return None
     names: dict[str, None] = {}
     for row in rows:
         names.update(dict.fromkeys(row))
-    return pa.table({name: _column(table, name, [row.get(name) for row in rows]) for name in names})
+    columns = {}
+    for name in names:
+        values = [row.get(name) for row in rows]
+        if table == "frames" and name not in schema.names:  # the readers' metadata policy
+            columns[name] = metadata_column(name, values, source=table, first_record=first_record)
+        else:
+            kind = schema.field(name).type if name in schema.names else None
+            columns[name] = typed_column(
+                name, values, kind, source=table, first_record=first_record
+            )
+    return pa.table(columns)
 
 
-def _read_rows(folder: FilePath) -> dict[str, list[dict[str, Any]]]:
-    rows: dict[str, list[dict[str, Any]]] = {table: [] for table in TABLES}
-    for _, path in _chunks(folder):
+def _column_type(table: str, name: str, parts: list[tuple[int, pa.Table]]) -> pa.DataType:
+    """The one type of a column across chunks: ints widen to floats (as within a chunk);
+    a chunk where the column is all null has no say."""
+    typed = [
+        (first, part.column(name))
+        for first, part in parts
+        if name in part.column_names and part.column(name).null_count < part.num_rows
+    ]
+    kinds = {column.type for _, column in typed}
+    if kinds == {pa.int64(), pa.float64()}:
+        return pa.float64()
+    if len(kinds) > 1:
+        (first, column), (later, other) = (
+            typed[0],
+            next((start, c) for start, c in typed if c.type != typed[0][1].type),
+        )
+        record = later + pc.index(pc.is_valid(other), True).as_py()
+        raise InputError(
+            f"column {name!r} is {other.type} here, but {column.type} from record "
+            f"{first + pc.index(pc.is_valid(column), True).as_py()} "
+            "(a column keeps one type across chunks)",
+            source=table,
+            record=record,
+        )
+    if kinds:
+        return kinds.pop()
+    return _SCHEMAS[table].field(name).type if name in _SCHEMAS[table].names else pa.string()
+
+
+def _concatenated(table: str, parts: list[tuple[int, pa.Table]]) -> pa.Table | None:
+    if not parts:
+        return None
+    names: dict[str, None] = {}
+    for _, part in parts:
+        names.update(dict.fromkeys(part.column_names))
+    kinds = {name: _column_type(table, name, parts) for name in names}
+    return pa.concat_tables(
+        pa.table(
+            {
+                name: part.column(name).cast(kind)
+                if name in part.column_names
+                else pa.nulls(part.num_rows, kind)
+                for name, kind in kinds.items()
+            }
+        )
+        for _, part in parts
+    )
+
+
+def _staged_tables(folder: FilePath) -> tuple[dict[str, pa.Table | None], dict[str, int]]:
+    """The staged chunks as one Arrow table per kind of row, read a chunk at a time: at
+    most one chunk's JSON is in memory beside the Arrow columns built so far."""
+    chunks = _chunks(folder)
+    for expected, (number, _) in enumerate(chunks):
+        if number != expected:
+            staged = ", ".join(str(n) for n, _ in chunks)
+            raise ApiError(
+                400,
+                f"chunk {expected} is missing (staged: {staged}); chunks are numbered 0, 1, "
+                "2, ... without gaps",
+                where="chunks",
+            )
+    parts: dict[str, list[tuple[int, pa.Table]]] = {table: [] for table in TABLES}
+    counts = dict.fromkeys(TABLES, 0)
+    for _, path in chunks:
         chunk = orjson.loads(path.read_bytes())
         for table in TABLES:
-            rows[table].extend(chunk.get(table, []))
-    return rows
+            rows = chunk.pop(table, [])
+            if rows:
+                parts[table].append((counts[table], _table_of_rows(table, rows, counts[table])))
+                counts[table] += len(rows)
+            del rows
+        del chunk
+    return {table: _concatenated(table, parts[table]) for table in TABLES}, counts
 
 
 @router.post(
@@ -198,9 +263,7 @@ def commit_upload(s: State, upload_id: UploadId, body: UploadCommit) -> dict[str
     with s.upload_lock(upload_id):
         folder = _upload_folder(s, upload_id)
         project = get_project(s, body.project)
-        rows = _read_rows(folder)
-        counts = {table: len(rows[table]) for table in TABLES}
-        tables = {table: _to_table(table, rows[table]) for table in TABLES}
+        tables, counts = _staged_tables(folder)
         if body.kind == "dataset":
             built = DatasetTables.build(
                 tables["frames"] if tables["frames"] is not None else FRAME_COLUMNS.empty_table(),
@@ -275,7 +338,7 @@ def list_frames(
     frames = found.frames()
     selections: list[list[str]] = []
     if segment is not None:
-        ids = s.store.segment_frames.selection(requested_segment(found, segment))
+        ids = requested_segment(found, segment).selection()  # a stale one: 400 saying why
         if ids is not None:
             selections.append(ids)
     if query is not None:

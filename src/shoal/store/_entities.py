@@ -9,6 +9,7 @@ handle always tells the committed state. Writes check names with the one rule of
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import sqlite3
@@ -31,6 +32,7 @@ from shoal.store._classes import ClassInfo, ClassSpec, add_classes
 from shoal.store._evaluations import StoredEvaluation, build_evaluation
 from shoal.store._metrics import Include, Metrics, compute_metrics, outcomes_at
 from shoal.store._names import check_metadata_keys, check_name
+from shoal.store._query import QueryError
 from shoal.store._writes import DataRow, write_data
 from shoal.tables import DatasetTables, InferenceTables, empty_embeddings
 
@@ -525,7 +527,7 @@ class Dataset(_StoredEntity):
         if segment is None:
             return None
         found = self.segment(segment) if isinstance(segment, str) else segment
-        return self.store.segment_frames.selection(found)
+        return found.selection()
 
     def query(self, expression: str) -> list[str]:
         """Frame ids matching a query over metadata and label statistics (see
@@ -626,6 +628,47 @@ class InferenceSet(_StoredEntity):
         frames = dataset._selection(segment)
         return self.use(lambda evaluation: outcomes_at(evaluation, conf_value, iou_value, frames))
 
+    def outcomes_with_sources(
+        self,
+        *,
+        conf: Conf | None = None,
+        iou: float | None = None,
+        segment: Segment | str | None = None,
+    ) -> VersionedOutcomes:
+        """``outcomes`` together with the prediction and label tables they index (engine
+        ids are 1-based rows of those tables), all of one version of this inference set
+        and of its dataset, whatever is replaced meanwhile: a replace between two reads
+        makes them read again."""
+        dataset = self.dataset
+        conf_value, iou_value = operating_point(dataset.project, conf, iou)
+        frames = dataset._selection(segment)
+        for _ in range(_CONSISTENT_READ_ATTEMPTS):
+            before = self._stored_versions()
+            with self.store.evaluations.hold(self) as entry:
+                outcomes = outcomes_at(entry.evaluation, conf_value, iou_value, frames)
+                version = entry.version
+            try:
+                predictions = self.store.read_table(before[1], "predictions.parquet")
+                labels = self.store.read_table(before[3], "labels.parquet")
+            except (ShoalError, OSError, pa.ArrowException):
+                continue  # an object replaced (and removed) while we read: read again
+            # Versions only count up, so equal before and after means nothing changed
+            # in between: the evaluation (built at a key read in between) is of them too.
+            if version == before[0] and self._stored_versions() == before:
+                return VersionedOutcomes(outcomes, before[0], before[2], predictions, labels)
+        raise ShoalError("the inference set kept changing while it was read; ask again")
+
+    def _stored_versions(self) -> tuple[int, str, int, str]:
+        """(version, object) of this inference set, then of its dataset, in one read."""
+        row = self.store._row(
+            "SELECT i.version, i.object, d.version, d.object FROM inference_sets i "
+            "JOIN datasets d ON i.dataset_id = d.id WHERE i.id = ?",
+            (self.id,),
+        )
+        if row is None:
+            raise NotFoundError("this inference set was deleted")
+        return int(row[0]), str(row[1]), int(row[2]), str(row[3])
+
     def regression_results(
         self, *, conf: Conf | None = None, iou: float | None = None
     ) -> list[SegmentResult]:
@@ -654,9 +697,27 @@ class InferenceSet(_StoredEntity):
         conf_value, iou_value = operating_point(dataset.project, conf, iou)
         frames = dataset._selection(segment)
         with self.store.evaluations.hold_many([self, other]) as (base, changed):
-            return compare(
+            comparison = compare(
                 base.evaluation, changed.evaluation, conf=conf_value, iou=iou_value, frames=frames
             )
+        # Each side is one cached evaluation, of one version: the answer says which.
+        return dataclasses.replace(comparison, versions=(base.version, changed.version))
+
+
+@dataclass(frozen=True)
+class VersionedOutcomes:
+    """Outcomes and the tables their ids index, all read at one version (the inference
+    set's ``version`` and its dataset's ``dataset_version``)."""
+
+    outcomes: Outcomes
+    version: int
+    dataset_version: int
+    predictions: pa.Table
+    labels: pa.Table
+
+
+# A replace between the reads of one answer makes it read again, up to this many times.
+_CONSISTENT_READ_ATTEMPTS = 5
 
 
 def operating_point(project: Project, conf: Conf | None, iou: float | None) -> tuple[Conf, float]:
@@ -762,21 +823,47 @@ class Segment:
                         (dataset_id, value),
                     )
 
+    def _frames_or_stale(self) -> tuple[list[str] | None, str | None]:
+        """(the segment's frame ids, None for every frame; None) or, for a saved query
+        that no longer runs on the dataset's current version (a replace removed or
+        retyped a field it reads), (None, why)."""
+        try:
+            return self.store.segment_frames.selection(self), None
+        except QueryError as error:
+            return None, f"its saved query no longer runs on this dataset: {error}"
+
+    @property
+    def stale(self) -> str | None:
+        """Why the segment's frames cannot be known (its saved query no longer runs on
+        the dataset), or None when it is in order. A stale segment fails its regression
+        test with this reason; every other segment of the dataset works as before."""
+        return self._frames_or_stale()[1]
+
+    def selection(self) -> list[str] | None:
+        """The frame ids (None for "All Frames": every frame); a stale segment is an
+        ``InputError`` saying why."""
+        selected, stale = self._frames_or_stale()
+        if stale is not None:
+            raise InputError(f"segment {self.name!r} is stale: {stale}")
+        return selected
+
     def frame_ids(self) -> list[str]:
         """The segment's frame ids (a saved query's are cached per dataset version)."""
-        selected = self.store.segment_frames.selection(self)
+        selected = self.selection()
         if selected is None:
             return list(self.dataset.frames().column("frame_id").to_pylist())
         return list(selected)  # the caller's own copy: the cached list stays as it was
 
     def spec(self) -> SegmentSpec:
         """The segment as the analysis layer takes it (frames resolved now)."""
+        selected, stale = self._frames_or_stale()
         return SegmentSpec(
             name=self.name,
             type=self.type,
             uuid=self.uuid,
-            frame_ids=self.store.segment_frames.selection(self),
+            frame_ids=selected,
             thresholds=self.thresholds,
+            stale=stale,
         )
 
     def rename(self, name: str) -> None:
@@ -803,8 +890,13 @@ class Segment:
             db.execute("DELETE FROM segments WHERE id = ?", (self.id,))
 
     def to_dict(self) -> dict[str, Any]:
-        selected = self.store.segment_frames.selection(self)
-        count = int(self.dataset._get()["num_frames"]) if selected is None else len(selected)
+        selected, stale = self._frames_or_stale()
+        if stale is not None:
+            count = 0
+        elif selected is None:
+            count = int(self.dataset._get()["num_frames"])
+        else:
+            count = len(selected)
         return {
             "uuid": self.uuid,
             "name": self.name,
@@ -812,6 +904,7 @@ class Segment:
             "query": self.query,
             "thresholds": self.thresholds,
             "frame_count": count,
+            "stale": stale,
         }
 
     def __repr__(self) -> str:
