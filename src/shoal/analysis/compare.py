@@ -15,25 +15,38 @@ import numpy as np
 from numpy.typing import NDArray
 
 from shoal._types import Conf
-from shoal.analysis.regression import report_and_matrix
+from shoal.analysis._classes import involved_classes
 from shoal.engine.evaluation import Evaluation
 from shoal.engine.metrics import BACKGROUND, ClassificationReport, ConfusionMatrix
 from shoal.errors import InputError
 
-__all__ = ["Comparison", "compare"]
+__all__ = ["MAX_MATRIX_CLASSES", "Comparison", "compare"]
+
+# The most classes (background aside) a comparison's matrix may show: its cells are
+# (classes + 1) squared, each with two counts, a delta and a hover text, so this bounds
+# one answer to about 250,000 cells (tens of MB of JSON). Only classes the data uses
+# count (see ``involved_classes``); a comparison over more asks for a smaller segment.
+MAX_MATRIX_CLASSES = 500
 
 _ROW_METRICS = ("precision", "recall", "f1-score", "tp", "fp", "fn", "support")
 
 
 @dataclass(frozen=True, eq=False)
 class Comparison:
-    """Per-class deltas, the two confusion matrices and a short summary."""
+    """Per-class deltas, the two confusion matrices and a short summary, over the
+    classes either inference set involves (ground truth or predictions on the frames
+    compared): every other class is zero in both, at any threshold.
+
+    ``versions`` are the (base, other) inference set versions compared, where known
+    (the store sets them; the REST answer carries them as ``versions``, which
+    :meth:`from_dict` reads back), so an answer says which data it is from."""
 
     labels: tuple[str, ...]
     base: ClassificationReport
     other: ClassificationReport
     base_matrix: ConfusionMatrix
     other_matrix: ConfusionMatrix
+    versions: tuple[int, int] | None = None
 
     @property
     def matrix_labels(self) -> tuple[str, ...]:
@@ -201,7 +214,15 @@ class Comparison:
 
         base_report, base_matrix = side("base")
         other_report, other_matrix = side("other")
-        return cls(labels, base_report, other_report, base_matrix, other_matrix)
+        versions = data.get("versions")
+        return cls(
+            labels,
+            base_report,
+            other_report,
+            base_matrix,
+            other_matrix,
+            None if versions is None else (int(versions["base"]), int(versions["other"])),
+        )
 
 
 def compare(
@@ -212,9 +233,24 @@ def compare(
     iou: float = 0.5,
     frames: Sequence[str] | None = None,
 ) -> Comparison:
-    """Compare two evaluations of the same dataset at one operating point."""
+    """Compare two evaluations of the same dataset at one operating point, over the
+    classes either involves on ``frames``; more than ``MAX_MATRIX_CLASSES`` of them is
+    an ``InputError`` (before any matrix is built)."""
     if tuple(base.labels) != tuple(other.labels):
         raise InputError("the two inference sets were evaluated with different class maps")
-    base_report, base_matrix = report_and_matrix(base, conf, iou, frames)
-    other_report, other_matrix = report_and_matrix(other, conf, iou, frames)
-    return Comparison(tuple(base.labels), base_report, other_report, base_matrix, other_matrix)
+    selection = None if frames is None else list(frames)
+    classes = involved_classes([base, other], iou, selection)
+    if len(classes) > MAX_MATRIX_CLASSES:
+        raise InputError(
+            f"the comparison involves {len(classes)} classes; one answer shows at most "
+            f"{MAX_MATRIX_CLASSES}: compare on a segment with fewer classes"
+        )
+    sides = [
+        (
+            evaluation.report(conf, iou, frames=selection, classes=classes),
+            evaluation.confusion_matrix(conf, iou, frames=selection, classes=classes),
+        )
+        for evaluation in (base, other)
+    ]
+    (base_report, base_matrix), (other_report, other_matrix) = sides
+    return Comparison(tuple(classes), base_report, other_report, base_matrix, other_matrix)

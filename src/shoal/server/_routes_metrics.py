@@ -220,9 +220,12 @@ def examples(
         allowed = (*labels, BACKGROUND) if where in ("query.truth", "query.predicted") else labels
         if name is not None and name not in allowed:
             raise ApiError(422, f"unknown class {name!r}", where=where)
-    rows = inference.outcomes(
+    # The outcomes and the tables their ids index, all of one version (a replace
+    # meanwhile must not pair one version's outcomes with another's ids and boxes).
+    read = inference.outcomes_with_sources(
         conf=conf_value, iou=iou_value, segment=requested_segment(found, segment)
     )
+    rows = read.outcomes
     if truth is not None and predicted is not None:
         rows = rows.in_cell(truth, predicted)
     rows = rows.where(outcome=outcome, label=label, frame_id=frame_id)
@@ -233,7 +236,7 @@ def examples(
     total = len(rows)
     page = rows.sorted_by(sort, descending=order == "desc").page(offset, limit)
     columns = {name: column.tolist() for name, column in page.columns().items()}
-    predictions, labels_table = inference.predictions(), found.labels()
+    predictions, labels_table = read.predictions, read.labels
     examples = []
     for i in range(len(columns["id"])):
         row = {name: values[i] for name, values in columns.items()}
@@ -249,6 +252,8 @@ def examples(
         examples.append({**row, "source_id": source, "box": box})
     return {
         "inference_set": inference_set,
+        "version": read.version,
+        "dataset_version": read.dataset_version,
         "conf": conf_value,
         "iou": iou_value,
         "total": total,
@@ -298,8 +303,15 @@ def compare_inference_sets(
         "other": other,
         **_answered_at(found.project, segment, conf_value, iou_value),
         **comparison.to_dict(),
+        "versions": _compared_versions(comparison.versions),
         "cells": comparison.cells(),
     }
+
+
+def _compared_versions(versions: tuple[int, int] | None) -> dict[str, int]:
+    # The store's comparisons always know their versions (each side is one).
+    assert versions is not None
+    return {"base": versions[0], "other": versions[1]}
 
 
 # ------------------------------------------------------------ regression

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from shoal._types import Conf
+from shoal.analysis._classes import involved_classes
 from shoal.engine.detection.metrics import CocoSummary
 from shoal.engine.evaluation import Evaluation
 from shoal.engine.metrics import (
@@ -81,7 +82,9 @@ def compute_metrics(
     if "report" in wanted:
         report = evaluation.report(conf, iou, frames=selection)
     if "confusion_matrix" in wanted:
-        matrix = evaluation.confusion_matrix(conf, iou, frames=selection)
+        # Over the classes the data involves, not every declared one (its square).
+        classes = involved_classes([evaluation], iou, selection)
+        matrix = evaluation.confusion_matrix(conf, iou, frames=selection, classes=classes)
     if "coco_summary" in wanted and evaluation.has_coco_summary:
         summary = evaluation.coco_summary(frames=selection)
     if "pr_curves" in wanted:

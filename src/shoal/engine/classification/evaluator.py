@@ -247,12 +247,18 @@ class ClassificationEvaluation:
         """
         truth, predicted, kept = self._selected(conf, self._frame_mask(frames))
         num_classes = len(self.labels)
-        matrix = kernels.confusion_counts(truth, predicted, kept, num_classes)
         rows = self._rows(classes, truth, predicted)
-        shown = np.append(rows, num_classes)
+        # Count only the shown cells, through an index map (class -> shown position,
+        # -1 when not shown): a matrix over the whole class list would cost its square.
+        position = np.full(num_classes + 1, -1, np.int64)
+        position[rows] = np.arange(rows.size)
+        position[num_classes] = rows.size
+        column = predicted if kept is None else np.where(kept, predicted, num_classes)
+        truth_at, column_at = position[truth], position[column]
+        inside = (truth_at >= 0) & (column_at >= 0)
         return ConfusionMatrix(
             labels=(*self._names(rows), BACKGROUND),
-            matrix=matrix[np.ix_(shown, shown)],
+            matrix=kernels.confusion_counts(truth_at[inside], column_at[inside], None, rows.size),
             conf=self._conf_label(conf),
         )
 

@@ -552,23 +552,30 @@ class DetectionEvaluation:
         (tp, fp, fn, dt_is_fp, gt_is_fn), dt_sel, gt_sel = self._counts(conf, iou, frames)
         dt_conf, _ = self._confusions(iou, dt_is_fp, gt_is_fn)
         num = len(self.classes)
-        matrix = np.zeros((num + 1, num + 1), np.int64)
-        matrix[np.arange(num), np.arange(num)] = tp
-        confused = np.flatnonzero(dt_conf >= 0)
-        np.add.at(
-            matrix,
-            (self.ground_truth.label[dt_conf[confused]], self.predictions.label[confused]),
-            1,
-        )
-        off_diagonal = matrix[:num, :num].copy()
-        np.fill_diagonal(off_diagonal, 0)
-        matrix[:num, num] = fn - off_diagonal.sum(axis=1)
-        matrix[num, :num] = fp - off_diagonal.sum(axis=0)
         rows = self._class_rows(classes, self._present(dt_sel, gt_sel))
-        keep = np.append(rows, num)
+        confused = np.flatnonzero(dt_conf >= 0)
+        truth = self.ground_truth.label[dt_conf[confused]].astype(np.int64)
+        predicted = self.predictions.label[confused].astype(np.int64)
+        # Only the shown cells are built, through an index map (class -> shown position,
+        # -1 when not shown): a matrix over the whole class list would cost its square
+        # whatever the data uses. Off-diagonal pairs still come off every class's
+        # background cells, shown or not.
+        off = truth != predicted
+        confused_of_truth = np.bincount(truth[off], minlength=num)
+        confused_as = np.bincount(predicted[off], minlength=num)
+        size = rows.size
+        position = np.full(num, -1, np.int64)
+        position[rows] = np.arange(size)
+        matrix = np.zeros((size + 1, size + 1), np.int64)
+        matrix[np.arange(size), np.arange(size)] = tp[rows]
+        truth_at, predicted_at = position[truth], position[predicted]
+        inside = (truth_at >= 0) & (predicted_at >= 0)
+        np.add.at(matrix, (truth_at[inside], predicted_at[inside]), 1)
+        matrix[:size, size] = fn[rows] - confused_of_truth[rows]
+        matrix[size, :size] = fp[rows] - confused_as[rows]
         return ConfusionMatrix(
             labels=(*self.classes.names[rows].tolist(), BACKGROUND),
-            matrix=matrix[np.ix_(keep, keep)],
+            matrix=matrix,
             conf=self._conf_label(conf),
             iou=float(iou),
         )
