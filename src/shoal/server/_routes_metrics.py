@@ -24,6 +24,7 @@ from shoal.server._routes_entities import (
     DATASET,
     INFERENCE_SET,
     DatasetName,
+    PageOffset,
     ProjectName,
     SetName,
     get_dataset,
@@ -191,7 +192,7 @@ def examples(
     ] = None,
     sort: Annotated[Literal["confidence", "iou", "area"], Query()] = "confidence",
     order: Annotated[Literal["desc", "asc"], Query()] = "desc",
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: PageOffset = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
 ) -> dict[str, Any]:
     """The objects behind the numbers: each counted prediction and ground truth with its
