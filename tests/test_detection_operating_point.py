@@ -387,16 +387,19 @@ def test_evaluations_pickle_for_distributed_workers():
 
 
 def test_the_kept_grid_is_bounded():
-    from shoal.engine.detection.evaluator import MAX_GRID_SIZE
+    # Issue 11, defect 10: the grid used to fill up (48 IoUs) and then refuse every
+    # other IoU. Now the off-grid ones kept are bounded, and none is ever refused.
+    from shoal.engine.detection.evaluator import KEPT_OFF_GRID_THRESHOLDS
 
     _, _, ev = dataset(14)
-    extra = np.linspace(0.11, 0.49, MAX_GRID_SIZE - len(ev.iou_thresholds))
+    grid_size = len(ev.iou_thresholds)
+    extra = np.linspace(0.11, 0.49, 48 - grid_size)
     for t in extra:
         ev.report(0.0, float(t))
-    assert len(ev.iou_thresholds) == MAX_GRID_SIZE
-    with pytest.raises(InputError, match="keeps 48 IoU thresholds already"):
-        ev.report(0.0, 0.999)
-    ev.report(0.0, float(extra[3]))  # kept ones still answer
+    assert len(ev.iou_thresholds) == grid_size + KEPT_OFF_GRID_THRESHOLDS
+    ev.report(0.0, 0.999)  # answered, not refused
+    assert 0.999 in ev.iou_thresholds
+    ev.report(0.0, float(extra[3]))  # dropped ones answer again
 
 
 def test_outcomes_of_one_frame():

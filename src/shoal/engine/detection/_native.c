@@ -336,12 +336,14 @@ static void match_part(void *ctx, int64_t part) {
                                    crowd[j] && rule == RULE_COCO, (int)J->pixel_inclusive);
                 ious[i * ng + j] = v;
                 largest = v > largest ? v : largest;
-                if (!ignored[j] && v > 0.0) {
-                    J->pair_gt[num_pairs] = (int32_t)g;
+                if (v > 0.0) {
+                    /* Every overlapping pair is kept (matching at another threshold
+                       walks them); one with an ignored row as -(row + 1). */
+                    J->pair_gt[num_pairs] = ignored[j] ? -(int32_t)g - 1 : (int32_t)g;
                     J->pair_dt[num_pairs] = (int32_t)d;
                     J->pair_iou[num_pairs] = v;
                     num_pairs++;
-                    if (v > J->best_iou[d]) {
+                    if (!ignored[j] && v > J->best_iou[d]) {
                         J->best_iou[d] = v;
                         J->best_gt[d] = (int32_t)g;
                     }
@@ -408,7 +410,8 @@ static void match_part(void *ctx, int64_t part) {
  * (calloc'd memory is the OS's zero pages: no second pass); fills the other outputs
  * itself (det_gt, gt_det and best_gt with -1, best_iou with 0). The pair arrays need
  * room for the sum over groups of ground truth x predictions. Returns the number of
- * same-class pairs written, in group order, or -1 when out of memory.
+ * same-class pairs with IoU > 0 written (in group order, each prediction's together;
+ * a pair with an ignored row holds -(row + 1)), or -1 when out of memory.
  */
 int64_t shoal_match_all(
     const double *gt_box, const double *gt_area, const uint8_t *gt_crowd, const uint8_t *gt_ignore,
@@ -462,6 +465,107 @@ int64_t shoal_match_all(
     if (status == 0) status = compact_parts(&job->parts, pair_offset, pair_gt, pair_dt, pair_iou);
     free(job), free(pair_offset), free(work);
     return status;
+}
+
+/*
+ * Matching at one more threshold from the kept pairs instead of the boxes. The pairs
+ * are every same-class (ground truth, prediction) pair with IoU > 0 (an ignored row
+ * as -(row + 1)), as shoal_match_all writes them: each group's pairs together, and in
+ * it each prediction's, predictions by descending score. Every other ground truth has
+ * IoU 0 and can match nothing, so one greedy pass over the pairs repeats greedy_match
+ * exactly. Ties go as there: COCO takes the last ground truth of the best IoU in group
+ * order (the larger row), VOC the first (the smaller row).
+ */
+struct rematch_job {
+    const int32_t *pair_gt, *pair_dt;
+    const double *pair_iou;
+    const uint8_t *gt_crowd;
+    double limit;
+    int64_t rule;
+    int32_t *det_gt;
+    uint8_t *det_ignored;
+    int32_t *gt_det;
+    int64_t bounds[MAX_THREADS + 1];
+};
+
+static void rematch_part(void *ctx, int64_t part) {
+    struct rematch_job *J = ctx;
+    const int coco = J->rule == RULE_COCO;
+    const int32_t *pair_gt = J->pair_gt, *pair_dt = J->pair_dt;
+    const double *pair_iou = J->pair_iou;
+    int32_t *gt_det = J->gt_det;
+    int64_t last = J->bounds[part + 1];
+    for (int64_t p = J->bounds[part]; p < last;) {
+        int32_t d = pair_dt[p];
+        int64_t end = p + 1;
+        while (end < last && pair_dt[end] == d) end++;
+        int64_t best = -1;
+        int best_ignored = 0;
+        double best_iou = coco ? J->limit : -1.0;
+        /* COCO: the counted rows first, the ignored ones only when none matches. */
+        for (int pass = 0; pass < 2 && (pass == 0 || (coco && best < 0)); pass++) {
+            for (int64_t q = p; q < end; q++) {
+                int32_t code = pair_gt[q];
+                int ignored = code < 0;
+                if (coco && ignored != pass) continue;
+                int64_t g = ignored ? -(int64_t)code - 1 : code;
+                double v = pair_iou[q];
+                if (coco) {
+                    if (gt_det[g] >= 0 && !J->gt_crowd[g]) continue;
+                    if (v < best_iou || (v == best_iou && best >= 0 && g < best)) continue;
+                } else if (v < best_iou || (v == best_iou && g > best)) {
+                    continue;
+                }
+                best = g, best_iou = v, best_ignored = ignored;
+            }
+        }
+        if (best >= 0 && coco) {
+            J->det_gt[d] = (int32_t)best;
+            J->det_ignored[d] = (uint8_t)best_ignored;
+            gt_det[best] = d;
+        } else if (best >= 0 && best_iou >= J->limit && (best_ignored || gt_det[best] < 0)) {
+            J->det_gt[d] = (int32_t)best;
+            J->det_ignored[d] = (uint8_t)best_ignored;
+            if (gt_det[best] < 0) gt_det[best] = d;
+        }
+        p = end;
+    }
+}
+
+/*
+ * det_gt (num_dt) and gt_det (num_gt) are filled here (-1 where unmatched);
+ * det_ignored must come zeroed. The pairs are split into up to num_threads parts at
+ * group boundaries (dt_frame, dt_label: a prediction's frame and class index).
+ */
+void shoal_rematch(int64_t num_pairs, const int32_t *pair_gt, const int32_t *pair_dt,
+                   const double *pair_iou, int64_t num_dt, const int32_t *dt_frame,
+                   const int32_t *dt_label, int64_t num_gt, const uint8_t *gt_crowd,
+                   double threshold, int64_t rule, int32_t *det_gt, uint8_t *det_ignored,
+                   int32_t *gt_det, int64_t num_threads) {
+    struct fill_job fill = {
+        .num_i32 = 2,
+        .i32 = {det_gt, gt_det},
+        .i32_n = {num_dt, num_gt},
+        .i32_value = {-1, -1},
+    };
+    fill.parts = num_parts(num_threads, num_dt + num_gt, (num_dt + num_gt) / 16);
+    run_parts(fill.parts, fill_part, &fill);
+    struct rematch_job job = {
+        pair_gt, pair_dt, pair_iou, gt_crowd, threshold < 1.0 - 1e-10 ? threshold : 1.0 - 1e-10,
+        rule, det_gt, det_ignored, gt_det, {0},
+    };
+    int64_t parts = num_parts(num_threads, num_pairs, num_pairs);
+    job.bounds[0] = 0;
+    for (int64_t p = 1; p < parts; p++) {
+        int64_t at = num_pairs / parts * p + num_pairs % parts * p / parts;
+        if (at < job.bounds[p - 1]) at = job.bounds[p - 1];
+        while (at > 0 && at < num_pairs && dt_frame[pair_dt[at]] == dt_frame[pair_dt[at - 1]] &&
+               dt_label[pair_dt[at]] == dt_label[pair_dt[at - 1]])
+            at++;
+        job.bounds[p] = at;
+    }
+    job.bounds[parts] = num_pairs;
+    run_parts(parts, rematch_part, &job);
 }
 
 struct cross_job {

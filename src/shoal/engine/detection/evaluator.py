@@ -1,7 +1,9 @@
 """The detection evaluation: match once, then answer any operating point from what was kept.
 
 Matching runs once per IoU threshold of the evaluation's grid (COCO's ten thresholds
-plus any the caller adds). With greedy matching in score order, the matches made at a
+plus any the caller adds), and keeps every overlapping same-class pair with its IoU, so
+that a threshold off the grid is one greedy pass over those pairs (a few milliseconds),
+kept among the last few asked for. With greedy matching in score order, the matches made at a
 confidence threshold c are exactly the matches of the predictions scored >= c in the
 matching at c = 0, so every later query (report, confusion matrix, outcomes, PR
 curve) at any (c, t on the grid), for any subset of frames and classes, is a masked
@@ -12,6 +14,7 @@ their union (``merge``).
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from typing import Any, Literal
@@ -38,7 +41,7 @@ from shoal.engine.metrics import (
 from shoal.engine.thresholds import conf_description, per_class_thresholds, threshold_number
 from shoal.errors import InputError, ShoalError
 
-__all__ = ["COCO_IOU_THRESHOLDS", "DetectionEvaluation", "evaluate"]
+__all__ = ["COCO_IOU_THRESHOLDS", "KEPT_OFF_GRID_THRESHOLDS", "DetectionEvaluation", "evaluate"]
 
 Protocol = Literal["coco", "voc"]
 Interpolation = Literal["coco101", "voc_all", "voc11"]
@@ -48,7 +51,10 @@ COCO_IOU_THRESHOLDS = np.linspace(0.5, 0.95, int(np.round((0.95 - 0.5) / 0.05)) 
 COCO_RECALL_POINTS = np.linspace(0.0, 1.00, int(np.round((1.00 - 0.0) / 0.01)) + 1)
 VOC11_RECALL_POINTS = np.linspace(0.0, 1.0, 11)
 _GRID_TOLERANCE = 1e-9
-MAX_GRID_SIZE = 48
+# The matchings at IoUs off the grid kept, the least recently used dropped beyond them:
+# each costs about 5 bytes per prediction, and a long-lived server must not grow with
+# every IoU a client sends (one dropped is matched again in milliseconds when asked).
+KEPT_OFF_GRID_THRESHOLDS = 8
 _INTERPOLATIONS = {
     "coco101": kernels.INTERP_COCO101,
     "voc_all": kernels.INTERP_VOC_ALL,
@@ -63,8 +69,9 @@ class _Kept:
     ``det_gt``/``det_ignored`` (K, M), ``gt_det`` (K, N): matching at each grid
     threshold; ``coco_status`` (M, 4, 10): COCO's area-range matchings;
     ``best_gt``/``best_iou`` (M,): closest same-class counted ground truth;
-    ``same_*`` (P,): same-class overlapping pairs; ``cross_*`` (Q,): cross-class
-    pairs with IoU >= the grid's lowest threshold.
+    ``pair_*`` (P,): same-class pairs with IoU > 0, a crowd or ignored ground-truth
+    row as -(row + 1), in matching order (see ``kernels.match_all``); ``cross_*``
+    (Q,): cross-class pairs with IoU >= the grid's lowest threshold.
     """
 
     grid: NDArray[np.float64]
@@ -74,9 +81,9 @@ class _Kept:
     coco_status: NDArray[np.int8]
     best_gt: NDArray[np.int32]
     best_iou: NDArray[np.float64]
-    same_gt: NDArray[np.int32]
-    same_dt: NDArray[np.int32]
-    same_iou: NDArray[np.float64]
+    pair_gt: NDArray[np.int32]
+    pair_dt: NDArray[np.int32]
+    pair_iou: NDArray[np.float64]
     cross_dt: NDArray[np.int32]
     cross_gt: NDArray[np.int32]
     cross_iou: NDArray[np.float64]
@@ -102,6 +109,19 @@ def _positions_in(grid: NDArray[np.float64], values: NDArray[np.float64]) -> NDA
         [int(np.flatnonzero(grid == v)[0]) if (grid == v).any() else -1 for v in values],
         dtype=np.int64,
     )
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _Level:
+    """The matching at one IoU threshold: ``det_gt``/``det_ignored`` (M,), ``gt_det``
+    (N,); ``cross``: the confusion candidates sorted for the second pass when the
+    threshold is below the grid's (None: the evaluation's own)."""
+
+    iou: float
+    det_gt: NDArray[np.int32]
+    det_ignored: NDArray[np.bool_]
+    gt_det: NDArray[np.int32]
+    cross: tuple[NDArray[np.int32], NDArray[np.int32], NDArray[np.float64]] | None = None
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -199,12 +219,9 @@ def _match(
     coco_thresholds: NDArray[np.float64],
     rule: int,
     pixel_inclusive: bool,
-    *,
-    cross_pairs: bool = True,
 ) -> _Kept:
     """Match at every threshold of ``grid`` (and COCO's area ranges at
-    ``coco_thresholds``, if any). Without ``cross_pairs`` the cross-class pairs are left
-    empty (a threshold added above the grid's lowest finds no new ones)."""
+    ``coco_thresholds``, if any)."""
     gt_bounds, dt_bounds = orders.shared_gt_bounds, orders.shared_dt_bounds
     capacity = int(
         ((gt_bounds[:, 1] - gt_bounds[:, 0]) * (dt_bounds[:, 1] - dt_bounds[:, 0])).sum()
@@ -216,16 +233,9 @@ def _match(
         kernels.COCO_AREA_RANGES if coco_thresholds.size else np.empty((0, 2)),
         int(kernels.COCO_MAX_DETS[-1]), rule, pixel_inclusive, capacity,
     )  # fmt: skip
-    if cross_pairs:
-        counted = ~(gt.iscrowd | gt.ignore)
-        cross_dt, cross_gt, cross_iou = kernels.cross_class_pairs(
-            gt.box, gt.label, counted, dt.box, dt.label,
-            orders.gt_grouped, orders.gt_frame_bounds, orders.dt_grouped, orders.dt_frame_bounds,
-            float(grid.min()), pixel_inclusive,
-        )  # fmt: skip
-    else:
-        cross_dt, cross_gt = np.empty(0, np.int32), np.empty(0, np.int32)
-        cross_iou = np.empty(0, np.float64)
+    cross_dt, cross_gt, cross_iou = _cross_class_pairs(
+        gt, dt, orders, float(grid.min()), pixel_inclusive
+    )
     return _Kept(
         grid=grid,
         det_gt=matching.det_gt,
@@ -234,13 +244,25 @@ def _match(
         coco_status=matching.coco_status,
         best_gt=matching.best_gt,
         best_iou=matching.best_iou,
-        same_gt=matching.pair_gt,
-        same_dt=matching.pair_dt,
-        same_iou=matching.pair_iou,
+        pair_gt=matching.pair_gt,
+        pair_dt=matching.pair_dt,
+        pair_iou=matching.pair_iou,
         cross_dt=cross_dt,
         cross_gt=cross_gt,
         cross_iou=cross_iou,
     )
+
+
+def _cross_class_pairs(
+    gt: GroundTruth, dt: Predictions, orders: _Orders, min_iou: float, pixel_inclusive: bool
+) -> tuple[NDArray[np.int32], NDArray[np.int32], NDArray[np.float64]]:
+    """Confusion candidates: (prediction, counted ground truth of another class) pairs
+    in one frame with IoU >= ``min_iou``."""
+    return kernels.cross_class_pairs(
+        gt.box, gt.label, ~(gt.iscrowd | gt.ignore), dt.box, dt.label,
+        orders.gt_grouped, orders.gt_frame_bounds, orders.dt_grouped, orders.dt_frame_bounds,
+        min_iou, pixel_inclusive,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,7 +285,7 @@ class DetectionEvaluation:
     Build one with :func:`shoal.evaluate_detections`. Every query takes ``conf`` (a
     confidence threshold, or a mapping of class name or id to threshold; classes not
     named use 0), ``iou`` (an IoU threshold: one of the grid is instant, any other is
-    matched once and kept), ``frames`` (frame ids to restrict to) and ``classes``
+    matched from the kept pairs in milliseconds, the last few of them kept), ``frames`` (frame ids to restrict to) and ``classes``
     (class names or ids to report on). It is an ``Evaluation``
     (``shoal.engine.evaluation``): classification answers the same queries.
     """
@@ -290,7 +312,10 @@ class DetectionEvaluation:
         self._localization: tuple[NDArray[np.int32], NDArray[np.int32]] | None = None
         self._last_counts: tuple[tuple[float, bytes], kernels.OperatingPointCounts] | None = None
         self._summary: CocoSummary | None = None
-        self._set_kept(kept)
+        self._kept = kept
+        self._cross = self._sorted_cross(kept.cross_dt, kept.cross_gt, kept.cross_iou)
+        # Matchings at IoUs off the grid, least recently used first.
+        self._off_grid: OrderedDict[float, _Level] = OrderedDict()
         self._all_frames = np.ones(gt.num_frames, bool)
         # Selections of every row; queries over all frames cache on their identity.
         self._every_dt = np.ones(len(dt), bool)
@@ -299,27 +324,22 @@ class DetectionEvaluation:
         self._cache: dict[tuple[Any, ...], NDArray[Any]] = {}
         self._frame_index = FrameIndex(gt.frame_ids)
 
-    def _set_kept(self, kept: _Kept) -> None:
-        previous: _Kept | None = getattr(self, "_kept", None)
-        self._kept = kept
-        if previous is not None and previous.same_gt is not kept.same_gt:
-            self._localization = None
-        if previous is not None and previous.cross_dt is kept.cross_dt:
-            return  # a threshold added above the grid's lowest: the same candidates
-        # Confusion candidates in the order the second pass walks them: prediction by
-        # descending score, frame id and row, then by descending IoU, then ground-truth row.
+    def _sorted_cross(
+        self, pair_dt: NDArray[np.int32], pair_gt: NDArray[np.int32], pair_iou: NDArray[np.float64]
+    ) -> tuple[NDArray[np.int32], NDArray[np.int32], NDArray[np.float64]]:
+        """Confusion candidates in the order the second pass walks them: prediction by
+        descending score, frame id and row, then by descending IoU, then ground-truth row."""
         dt = self.predictions
-        pair_dt = kept.cross_dt
         order = np.lexsort(
             (
-                kept.cross_gt,
-                -kept.cross_iou,
+                pair_gt,
+                -pair_iou,
                 pair_dt,
                 self._orders.frame_rank[dt.frame[pair_dt]],
                 -dt.score[pair_dt],
             )
         )
-        self._cross = (kept.cross_dt[order], kept.cross_gt[order], kept.cross_iou[order])
+        return pair_dt[order], pair_gt[order], pair_iou[order]
 
     @property
     def _localization_pairs(self) -> tuple[NDArray[np.int32], NDArray[np.int32]]:
@@ -328,8 +348,10 @@ class DetectionEvaluation:
         only ``outcomes`` needs them)."""
         if self._localization is None:
             kept, score = self._kept, self.predictions.score
-            order = np.lexsort((kept.same_dt, -score[kept.same_dt], -kept.same_iou, kept.same_gt))
-            self._localization = (kept.same_gt[order], kept.same_dt[order])
+            counted = np.flatnonzero(kept.pair_gt >= 0)
+            same_gt, same_dt = kept.pair_gt[counted], kept.pair_dt[counted]
+            order = np.lexsort((same_dt, -score[same_dt], -kept.pair_iou[counted], same_gt))
+            self._localization = (same_gt[order], same_dt[order])
         return self._localization
 
     # ----------------------------------------------------------------- basics
@@ -343,7 +365,8 @@ class DetectionEvaluation:
 
     @property
     def iou_thresholds(self) -> tuple[float, ...]:
-        return tuple(self._kept.grid.tolist())
+        """The grid's IoUs and the off-grid ones kept now, ascending."""
+        return tuple(sorted([*self._kept.grid.tolist(), *self._off_grid]))
 
     @property
     def protocol(self) -> Protocol:
@@ -391,52 +414,49 @@ class DetectionEvaluation:
     def _conf_label(self, conf: Confidence) -> ConfDescription:
         return conf_description(conf, self.labels, self._class_conf(conf))
 
-    def _grid_index(self, iou: float) -> int:
+    def _level(self, iou: float) -> _Level:
+        """The matching at ``iou``: the grid's, a kept off-grid one, or matched now from
+        the kept pairs (and kept, dropping the least recently used beyond
+        ``KEPT_OFF_GRID_THRESHOLDS``: any IoU is answered, never refused)."""
         iou = threshold_number(iou, "IoU threshold")
-        grid = self._kept.grid
-        near = np.flatnonzero(np.abs(grid - iou) <= _GRID_TOLERANCE)
+        kept = self._kept
+        near = np.flatnonzero(np.abs(kept.grid - iou) <= _GRID_TOLERANCE)
         if near.size:
-            return int(near[0])
+            k = int(near[0])
+            return _Level(float(kept.grid[k]), kept.det_gt[k], kept.det_ignored[k], kept.gt_det[k])
+        for value, level in self._off_grid.items():
+            if abs(value - iou) <= _GRID_TOLERANCE:
+                self._off_grid.move_to_end(value)
+                return level
         if not 0.0 < iou <= 1.0:
             raise InputError(f"IoU threshold {iou} is not in (0, 1]")
-        if grid.size >= MAX_GRID_SIZE:
-            # Each kept threshold costs memory per object; a long-lived server must not
-            # grow without bound because clients send arbitrary IoUs.
-            raise InputError(
-                f"this evaluation keeps {grid.size} IoU thresholds already; use one of "
-                "them or evaluate again with iou_thresholds= listing the ones you need"
-            )
-        self._add_threshold(float(iou))
-        return int(np.flatnonzero(np.abs(self._kept.grid - iou) <= _GRID_TOLERANCE)[0])
+        level = self._match_off_grid(float(iou))
+        self._off_grid[level.iou] = level
+        while len(self._off_grid) > KEPT_OFF_GRID_THRESHOLDS:
+            dropped, _ = self._off_grid.popitem(last=False)
+            for key in [key for key in self._cache if key[:2] == ("ap", dropped)]:
+                del self._cache[key]
+        return level
 
-    def _add_threshold(self, iou: float) -> None:
-        """Match at one more IoU threshold and keep it (cross-class pairs below the old
-        minimum are found again as needed)."""
-        kept = self._kept
-        fresh = _match(
-            self.ground_truth,
-            self.predictions,
-            self._orders,
-            np.asarray([iou]),
-            np.zeros(0),
+    def _match_off_grid(self, iou: float) -> _Level:
+        """Matching at a threshold off the grid, from the kept same-class pairs (below
+        the grid's lowest threshold, the confusion candidates are found again too)."""
+        gt, dt, kept, orders = self.ground_truth, self.predictions, self._kept, self._orders
+        matching = kernels.rematch(
+            kept.pair_gt,
+            kept.pair_dt,
+            kept.pair_iou,
+            dt.frame,
+            dt.label,
+            gt.iscrowd,
+            iou,
             self._settings.rule,
-            self._settings.pixel_inclusive,
-            cross_pairs=iou < kept.grid.min(),
         )
-        # One copy of each kept array, the new row slotted in at its place on the grid.
-        at = int(np.searchsorted(kept.grid, iou, side="right"))
-        updated = replace(
-            kept,
-            grid=np.insert(kept.grid, at, iou),
-            det_gt=np.insert(kept.det_gt, at, fresh.det_gt[0], axis=0),
-            det_ignored=np.insert(kept.det_ignored, at, fresh.det_ignored[0], axis=0),
-            gt_det=np.insert(kept.gt_det, at, fresh.gt_det[0], axis=0),
-        )
-        if iou < kept.grid.min():
-            updated = replace(
-                updated, cross_dt=fresh.cross_dt, cross_gt=fresh.cross_gt, cross_iou=fresh.cross_iou
-            )
-        self._set_kept(updated)
+        cross = None
+        if iou < float(kept.grid.min()):
+            pairs = _cross_class_pairs(gt, dt, orders, iou, self._settings.pixel_inclusive)
+            cross = self._sorted_cross(*pairs)
+        return _Level(iou, matching.det_gt, matching.det_ignored, matching.gt_det, cross)
 
     def _class_rows(
         self, classes: Sequence[int | str] | None, present: NDArray[np.bool_]
@@ -452,12 +472,12 @@ class DetectionEvaluation:
     ) -> tuple[kernels.OperatingPointCounts, NDArray[np.bool_], NDArray[np.bool_]]:
         """The counts at (conf, iou) over ``frames``, with that selection's prediction and
         ground-truth row masks."""
-        k = self._grid_index(iou)
+        level = self._level(iou)
         dt_sel, gt_sel = self._selection(frames)
         class_conf = self._class_conf(conf)
         # A report and a matrix at one operating point share their counts: the last
         # all-frames counts are kept (read-only arrays, so no caller can change them).
-        key = (float(self._kept.grid[k]), class_conf.tobytes())
+        key = (level.iou, class_conf.tobytes())
         if dt_sel is self._every_dt and self._last_counts is not None:
             last_key, last_counts = self._last_counts
             if last_key == key:
@@ -467,11 +487,11 @@ class DetectionEvaluation:
             self.predictions.label,
             self.predictions.score,
             dt_sel,
-            self._kept.det_gt[k],
-            self._kept.det_ignored[k],
+            level.det_gt,
+            level.det_ignored,
             self.ground_truth.label,
             gt_sel & self._gt_counted,
-            self._kept.gt_det[k],
+            level.gt_det,
             class_conf,
         )
         if dt_sel is self._every_dt:
@@ -510,7 +530,7 @@ class DetectionEvaluation:
         """
         (tp, fp, fn, _, _), dt_sel, gt_sel = self._counts(conf, iou, frames)
         rows = self._class_rows(classes, self._present(dt_sel, gt_sel))
-        ap = self._average_precision(self._grid_index(iou), dt_sel, gt_sel, None)
+        ap = self._average_precision(self._level(iou), dt_sel, gt_sel, None)
         return ClassificationReport(
             labels=tuple(self.classes.names[rows].tolist()),
             tp=tp[rows],
@@ -524,7 +544,8 @@ class DetectionEvaluation:
     def _confusions(
         self, iou: float, dt_is_fp: NDArray[np.bool_], gt_is_fn: NDArray[np.bool_]
     ) -> tuple[NDArray[np.int32], NDArray[np.int32]]:
-        pair_dt, pair_gt, pair_iou = self._cross
+        level = self._level(iou)
+        pair_dt, pair_gt, pair_iou = self._cross if level.cross is None else level.cross
         return kernels.assign_confusions(
             pair_dt, pair_gt, pair_iou, dt_is_fp, gt_is_fn, float(iou),
             len(self.predictions), len(self.ground_truth),
@@ -599,8 +620,7 @@ class DetectionEvaluation:
         when a same-class prediction at or above ``conf`` overlaps it (IoU > 0); else
         ``missed``.
         """
-        # Index first: an IoU off the grid is matched here and replaces the kept state.
-        k = self._grid_index(iou)
+        level = self._level(iou)
         gt, dt, kept = self.ground_truth, self.predictions, self._kept
         counts, dt_sel, gt_sel = self._counts(conf, iou, frames)
         dt_conf_gt, gt_conf_dt = self._confusions(iou, counts.dt_is_fp, counts.gt_is_fn)
@@ -608,9 +628,9 @@ class DetectionEvaluation:
         wanted[self._class_rows(classes, np.ones(len(self.classes), bool))] = True
         same_gt, same_dt = self._localization_pairs
         rows = kernels.outcomes(
-            dt.label, dt.score, dt_sel, kept.det_gt[k], kept.det_ignored[k],
+            dt.label, dt.score, dt_sel, level.det_gt, level.det_ignored,
             kept.best_gt, kept.best_iou, dt_conf_gt, self._class_conf(conf), wanted,
-            gt.label, gt_sel & self._gt_counted, kept.gt_det[k], counts.gt_is_fn,
+            gt.label, gt_sel & self._gt_counted, level.gt_det, counts.gt_is_fn,
             gt_conf_dt, same_gt, same_dt, dt.box, gt.box, gt.iscrowd,
             self._settings.protocol == "coco", self._settings.pixel_inclusive, float(iou),
         )  # fmt: skip
@@ -654,7 +674,7 @@ class DetectionEvaluation:
 
     def _average_precision(
         self,
-        k: int,
+        level: _Level,
         dt_sel: NDArray[np.bool_],
         gt_sel: NDArray[np.bool_],
         interpolation: Interpolation | None,
@@ -665,13 +685,12 @@ class DetectionEvaluation:
                 f"unknown interpolation {shown(method)}; use one of "
                 + ", ".join(repr(name) for name in _INTERPOLATIONS)
             )
-        key = ("ap", float(self._kept.grid[k]), method)
+        key = ("ap", level.iou, method)
         if dt_sel is self._every_dt and key in self._cache:
             return self._cache[key]
         points = VOC11_RECALL_POINTS if method == "voc11" else COCO_RECALL_POINTS
         ap = kernels.average_precision_by_class(
-            self._dt_order, self._class_bounds, dt_sel,
-            self._kept.det_gt[k], self._kept.det_ignored[k],
+            self._dt_order, self._class_bounds, dt_sel, level.det_gt, level.det_ignored,
             self._num_positive(gt_sel), _INTERPOLATIONS[method], points,
         )  # fmt: skip
         if dt_sel is self._every_dt:
@@ -694,7 +713,7 @@ class DetectionEvaluation:
         points). The default follows the protocol. -1 marks a class without ground truth.
         """
         dt_sel, gt_sel = self._selection(frames)
-        ap = self._average_precision(self._grid_index(iou), dt_sel, gt_sel, interpolation)
+        ap = self._average_precision(self._level(iou), dt_sel, gt_sel, interpolation)
         rows = self._class_rows(classes, self._present(dt_sel, gt_sel))
         out = {
             name: float(ap[r])
@@ -721,11 +740,11 @@ class DetectionEvaluation:
     ) -> list[PRCurve]:
         """The PR curve of each class row (``None``: all classes pooled), sharing one
         selection, one positive count and one AP computation."""
-        k = self._grid_index(iou)
+        level = self._level(iou)
         dt_sel, gt_sel = self._selection(frames)
         positives = self._num_positive(gt_sel)
-        ap_by_class = self._average_precision(k, dt_sel, gt_sel, None)
-        det_gt, det_ignored = self._kept.det_gt[k], self._kept.det_ignored[k]
+        ap_by_class = self._average_precision(level, dt_sel, gt_sel, None)
+        det_gt, det_ignored = level.det_gt, level.det_ignored
         score = self.predictions.score
         curves = []
         for c in rows:
@@ -951,6 +970,10 @@ class DetectionEvaluation:
         def shifted(values: NDArray[Any], offset: int) -> NDArray[Any]:
             return np.where(values >= 0, values + offset, values).astype(values.dtype)
 
+        def shifted_pairs(values: NDArray[Any], offset: int) -> NDArray[Any]:
+            # Rows of ignored ground truth are held as -(row + 1).
+            return np.where(values >= 0, values + offset, values - offset).astype(values.dtype)
+
         kept_parts = [e._kept for e in evaluations]
         pieces: dict[str, Any] = {"grid": first._kept.grid}
         for f in fields(_Kept):
@@ -958,9 +981,13 @@ class DetectionEvaluation:
             if name == "grid":
                 continue
             arrays = [getattr(k, name) for k in kept_parts]
-            if name in ("det_gt", "best_gt", "same_gt", "cross_gt"):
+            if name == "pair_gt":
+                arrays = [
+                    shifted_pairs(a, int(o)) for a, o in zip(arrays, gt_offsets, strict=False)
+                ]
+            elif name in ("det_gt", "best_gt", "cross_gt"):
                 arrays = [shifted(a, int(o)) for a, o in zip(arrays, gt_offsets, strict=False)]
-            elif name in ("gt_det", "same_dt", "cross_dt"):
+            elif name in ("gt_det", "pair_dt", "cross_dt"):
                 arrays = [shifted(a, int(o)) for a, o in zip(arrays, dt_offsets, strict=False)]
             pieces[name] = np.concatenate(arrays, axis=0 if name == "coco_status" else -1)
         return DetectionEvaluation(ground_truth, predictions, _Kept(**pieces), first._settings)

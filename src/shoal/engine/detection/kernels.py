@@ -53,6 +53,8 @@ _SIGNATURES: dict[str, tuple[object, list[object]]] = {
     "shoal_match_all": (_i64, [
         F64, F64, BOOL, BOOL, F64, _i64, _i64, I64, I64, I64, I64, _i64, F64, _i64, F64, I64,
         _i64, F64, _i64, _i64, _i64, _i64, I32, BOOL, I32, I8, I32, F64, I32, I32, F64, _i64]),
+    "shoal_rematch": (None, [
+        _i64, I32, I32, F64, _i64, I32, I32, _i64, BOOL, _f64, _i64, I32, BOOL, I32, _i64]),
     "shoal_cross_class_pairs": (_i64, [
         F64, I32, BOOL, F64, I32, I64, I64, I64, I64, _i64, _f64, _i64, I32, I32, F64, _i64]),
     "shoal_coco_accumulate": (_i64, [
@@ -175,8 +177,9 @@ def match_all(
     prediction that took a row, or -1; for a crowd, the last), ``coco_status`` (M, A, T)
     int8 codes, ``best_gt`` (M,) int32 / ``best_iou`` (M,) float64 (the closest
     same-class counted ground truth, -1 / 0 when none overlaps), and ``pair_gt``,
-    ``pair_dt``, ``pair_iou`` (P,): every same-class (counted ground truth, prediction)
-    pair with IoU > 0.
+    ``pair_dt``, ``pair_iou`` (P,): every same-class (ground truth, prediction) pair
+    with IoU > 0, a crowd or ignored row as -(row + 1), group by group and in a group
+    prediction by prediction in matching order (what ``rematch`` walks).
     """
     num_gt, num_dt = gt_box.shape[0], dt_box.shape[0]
     # The kernel fills the -1 outputs itself, on its threads; the zero ones come from
@@ -211,6 +214,39 @@ def match_all(
         pair_dt[:count].copy(),
         pair_iou[:count].copy(),
     )
+
+
+class Rematching(NamedTuple):
+    """One threshold's matching (what ``rematch`` returns): ``det_gt`` (M,),
+    ``det_ignored`` (M,), ``gt_det`` (N,), as one row of ``match_all``'s."""
+
+    det_gt: NDArray[np.int32]
+    det_ignored: NDArray[np.bool_]
+    gt_det: NDArray[np.int32]
+
+
+def rematch(
+    pair_gt: NDArray[np.int32],
+    pair_dt: NDArray[np.int32],
+    pair_iou: NDArray[np.float64],
+    dt_frame: NDArray[np.int32],
+    dt_label: NDArray[np.int32],
+    gt_crowd: NDArray[np.bool_],
+    threshold: float,
+    rule: int,
+) -> Rematching:
+    """Matching at one more ``threshold`` from the pairs ``match_all`` kept (as it wrote
+    them, or concatenated by frames): one greedy pass over them, equal to ``match_all``
+    at that threshold, without computing an IoU."""
+    num_dt, num_gt = dt_frame.size, gt_crowd.size
+    det_gt = np.empty(num_dt, np.int32)
+    det_ignored = np.zeros(num_dt, np.bool_)
+    gt_det = np.empty(num_gt, np.int32)
+    _run(
+        "shoal_rematch", pair_gt.size, pair_gt, pair_dt, pair_iou, num_dt, dt_frame, dt_label,
+        num_gt, gt_crowd, float(threshold), rule, det_gt, det_ignored, gt_det, thread_count(),
+    )  # fmt: skip
+    return Rematching(det_gt, det_ignored, gt_det)
 
 
 def cross_class_pairs(
