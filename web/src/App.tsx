@@ -66,8 +66,13 @@ function AppShell({ hasKey }: { hasKey: boolean }) {
   const [state, update] = useHashState();
   const projects = useApi("projects", (signal) => api.projects({ signal }));
   const project: ProjectOut | null = projects.data?.find((p) => p.name === state.project) ?? projects.data?.[0] ?? null;
-  const datasets = useApi(project ? JSON.stringify(["datasets", project.name]) : null, (signal) => api.datasets(project!.name, { signal }));
-  const dataset = datasets.data?.find((d) => d.name === state.dataset) ?? datasets.data?.[0] ?? null;
+  const datasetsKey = project ? JSON.stringify(["datasets", project.name]) : null;
+  const datasets = useApi(datasetsKey, (signal) => api.datasets(project!.name, { signal }));
+  // Only this project's datasets: while another project's answer is still the last one
+  // (a link to another project followed in this tab), none is chosen, so nothing of the
+  // old project is filled into the new one's URL.
+  const projectDatasets = datasets.dataKey === datasetsKey ? datasets.data : null;
+  const dataset = projectDatasets?.find((d) => d.name === state.dataset) ?? projectDatasets?.[0] ?? null;
   const segments = useApi(project && dataset ? JSON.stringify(["segments", project.name, dataset.name, dataset.version]) : null, (signal) =>
     api.segments(project!.name, dataset!.name, { signal }),
   );
@@ -91,7 +96,9 @@ function AppShell({ hasKey }: { hasKey: boolean }) {
     return {
       project, dataset: dataset.name, sets: state.sets, thresholds,
       conf: effectiveConfidence(thresholds.conf, thresholds.overrides, classNames(project)), iou: thresholds.iou,
-      segment: state.segment ?? ALL_FRAMES, selection: state.selection, sort: state.sort, page: state.page, update,
+      segment: state.segment ?? ALL_FRAMES, selection: state.selection, sort: state.sort, page: state.page,
+      metricClass: state.metricClass, shown: state.shown, values: state.values, shareOf: state.shareOf,
+      frame: state.frame, object: state.object, update,
     };
   }, [project, dataset, state, update]);
 
@@ -120,7 +127,7 @@ function AppShell({ hasKey }: { hasKey: boolean }) {
           <label>
             Dataset{" "}
             <select value={dataset?.name ?? ""} onChange={(e) => update({ dataset: e.target.value, sets: [], segment: null, frame: null })}>
-              {datasets.data?.map((d) => <option key={d.name} value={d.name}>{d.name}</option>)}
+              {projectDatasets?.map((d) => <option key={d.name} value={d.name}>{d.name}</option>)}
             </select>
           </label>
           <label>
@@ -160,7 +167,7 @@ function AppShell({ hasKey }: { hasKey: boolean }) {
         <Loading active={projects.loading || datasets.loading} label="Loading projects" />
         {error !== null && <ErrorPanel error={error} onRetry={() => { projects.reload(); datasets.reload(); segments.reload(); }} title="The server could not be reached" />}
         {projects.data?.length === 0 && <p className="empty-state">The store has no projects yet: create one with the Python API, the CLI or POST /api/v1/projects.</p>}
-        {datasets.data?.length === 0 && <p className="empty-state">Project {project?.name} has no datasets yet.</p>}
+        {projectDatasets?.length === 0 && <p className="empty-state">Project {project?.name} has no datasets yet.</p>}
         {dataset && dataset.inference_sets.length === 0 && <p className="empty-state">Dataset {dataset.name} has no inference sets yet.</p>}
         {ctx && state.view === "metrics" && <MetricsView key={`${ctx.project.name}/${ctx.dataset}`} ctx={ctx} />}
         {ctx && state.view === "scenarios" && <ScenariosView ctx={ctx} />}

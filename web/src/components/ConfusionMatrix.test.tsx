@@ -22,6 +22,9 @@ const m: ConfusionMatrixDict = {
 const cell = (truth: string, predicted: string) =>
   screen.getByRole("button", { name: new RegExp(`^truth ${truth}, predicted ${predicted}:`) });
 
+/** A cell's hover text: what its accessible name says after "truth T, predicted P: " (the hover card's share line). */
+const hoverText = (el: HTMLElement) => (el.getAttribute("aria-label") ?? "").replace(/^truth .*?, predicted .*?: /, "");
+
 describe("ConfusionMatrix", () => {
   it("is a table with truth rows and prediction columns, background last", () => {
     render(<ConfusionMatrix matrix={m} />);
@@ -35,13 +38,13 @@ describe("ConfusionMatrix", () => {
   it("hover shows the count of its row's total by default, and column / value on toggle", async () => {
     const user = userEvent.setup();
     render(<ConfusionMatrix matrix={m} />);
-    expect(cell("cat", "cat")).toHaveAttribute("title", "12 of 40 (30.0%)");
+    expect(hoverText(cell("cat", "cat"))).toBe("12 of 40 (30.0%)");
     await user.click(screen.getByRole("button", { name: "Column" }));
     expect(screen.getByRole("button", { name: "Column" })).toHaveAttribute("aria-pressed", "true");
     expect(screen.getByRole("button", { name: "Row" })).toHaveAttribute("aria-pressed", "false");
-    expect(cell("cat", "cat")).toHaveAttribute("title", "12 of 19 (63.2%)");
+    expect(hoverText(cell("cat", "cat"))).toBe("12 of 19 (63.2%)");
     await user.click(screen.getByRole("button", { name: "Value" }));
-    expect(cell("cat", "cat")).toHaveAttribute("title", "12 of 86 (14.0%)");
+    expect(hoverText(cell("cat", "cat"))).toBe("12 of 86 (14.0%)");
   });
 
   it("Percentage shows shares in the cells", async () => {
@@ -58,32 +61,69 @@ describe("ConfusionMatrix", () => {
     expect(cell("dog", "dog").style.background).not.toBe("rgb(255, 255, 255)");
   });
 
-  it("FN highlights the background column, FP the background row", async () => {
+  it("FN highlights every row's misses and confusions, FP every column's, with their sum", async () => {
     const user = userEvent.setup();
     const onHighlight = vi.fn();
     const { container } = render(<ConfusionMatrix matrix={m} onHighlight={onHighlight} />);
     const lit = () => Array.from(container.querySelectorAll("td[data-highlighted] button")).map((b) => b.getAttribute("data-cell"));
     await user.click(screen.getByRole("button", { name: "FN" }));
-    expect(lit()).toEqual(["0,2", "1,2"]);
-    expect(onHighlight).toHaveBeenLastCalledWith([["cat", "background"], ["dog", "background"]], { kind: "fn" });
+    expect(lit()).toEqual(["0,1", "0,2", "1,0", "1,2"]);
+    expect(onHighlight).toHaveBeenLastCalledWith([["cat", "dog"], ["cat", "background"], ["dog", "cat"], ["dog", "background"]], { kind: "fn" });
+    expect(screen.getByTestId("highlight-count")).toHaveTextContent("38");
     await user.click(screen.getByRole("button", { name: "FP" }));
-    expect(lit()).toEqual(["2,0", "2,1"]);
+    expect(lit()).toEqual(["0,1", "1,0", "2,0", "2,1"]);
+    expect(screen.getByTestId("highlight-count")).toHaveTextContent("11");
     expect(screen.getByRole("button", { name: "FN" })).toHaveAttribute("aria-pressed", "false");
     await user.click(screen.getByRole("button", { name: "FP" }));
     expect(lit()).toEqual([]);
+    expect(screen.queryByTestId("highlight-count")).toBeNull();
   });
 
-  it("Confused As highlights a row's off-diagonal, Confused From a column's", async () => {
+  it("Confused As X highlights column X's confusions, Confused From X row X's, and says so", async () => {
     const user = userEvent.setup();
     const { container } = render(<ConfusionMatrix matrix={m} />);
     const lit = () => Array.from(container.querySelectorAll("td[data-highlighted] button")).map((b) => b.getAttribute("data-cell"));
     await user.selectOptions(screen.getByRole("combobox", { name: "Confused As class" }), "dog");
     await user.click(screen.getByRole("button", { name: "Confused As" }));
-    expect(lit()).toEqual(["1,0", "1,2"]);
+    expect(lit()).toEqual(["0,1"]);
+    expect(screen.getByText(/predictions of dog whose ground truth is another class/)).toBeInTheDocument();
     await user.selectOptions(screen.getByRole("combobox", { name: "Confused As class" }), "cat");
-    expect(lit()).toEqual(["0,1", "0,2"]);
+    expect(lit()).toEqual(["1,0"]);
+    expect(screen.getByTestId("highlight-count")).toHaveTextContent("2");
     await user.click(screen.getByRole("button", { name: "Confused From" }));
-    expect(lit()).toEqual(["1,0", "2,0"]);
+    expect(lit()).toEqual(["0,1"]);
+    expect(screen.getByTestId("highlight-count")).toHaveTextContent("3");
+  });
+
+  it("a controlled highlight (from a link) presses its button and shows its class", () => {
+    const { container } = render(<ConfusionMatrix matrix={m} highlight={{ kind: "confusedFrom", label: "dog" }} />);
+    expect(screen.getByRole("button", { name: "Confused From" })).toHaveAttribute("aria-pressed", "true");
+    expect(screen.getByRole("combobox", { name: "Confused From class" })).toHaveValue("dog");
+    expect(Array.from(container.querySelectorAll("td[data-highlighted] button")).map((b) => b.getAttribute("data-cell"))).toEqual(["1,0"]);
+  });
+
+  it("hovering a cell shows a card naming truth, prediction, count, share and denominator", async () => {
+    const user = userEvent.setup();
+    render(<ConfusionMatrix matrix={m} />);
+    await user.hover(cell("cat", "background"));
+    const card = screen.getByTestId("matrix-hover-card");
+    expect(card).toHaveTextContent("Ground truthcat");
+    expect(card).toHaveTextContent("Predictednone (ground truth no prediction found)");
+    expect(card).toHaveTextContent("Count25");
+    expect(card).toHaveTextContent("Share25 of 40 (62.5%)");
+    expect(card).toHaveTextContent("Denominator40: its row's total");
+    expect(cell("cat", "background")).not.toHaveAttribute("title");
+    await user.unhover(cell("cat", "background"));
+    expect(screen.queryByTestId("matrix-hover-card")).toBeNull();
+  });
+
+  it("the color scale runs to the largest cell shown, and the legend says its share", async () => {
+    const user = userEvent.setup();
+    render(<ConfusionMatrix matrix={m} />);
+    // Value: the largest cell is dog/dog, 30 of 86.
+    await user.click(screen.getByRole("button", { name: "Value" }));
+    expect(screen.getByTestId("scale-max")).toHaveTextContent("34.9%");
+    expect(cell("dog", "dog").style.background).toBe("rgb(8, 69, 148)");
   });
 
   it("clicking a cell selects it; arrow keys move focus; Enter selects", async () => {
@@ -148,8 +188,8 @@ describe("ConfusionMatrix delta mode", () => {
     render(<ConfusionMatrix comparison={comparison} />);
     expect(cell("straight", "straight")).toHaveTextContent("+10");
     expect(cell("straight", "delta")).toHaveTextContent("+10");
-    expect(cell("straight", "delta")).toHaveAttribute("title", "delta - straight +10 (2 -> 12)");
-    expect(cell("straight", "straight")).toHaveAttribute("title", "the server's words for straight/straight");
+    expect(hoverText(cell("straight", "delta"))).toBe("delta - straight +10 (2 -> 12)");
+    expect(hoverText(cell("straight", "straight"))).toBe("the server's words for straight/straight");
     expect(screen.queryByRole("button", { name: "Percentage" })).toBeNull();
   });
   it("colors what the server calls better blue and worse red", () => {
@@ -169,7 +209,7 @@ describe("ConfusionMatrix delta mode", () => {
     const answer = compare as unknown as { confusion_matrix: { labels: string[] }; cells: ComparisonCellDict[] };
     render(<ConfusionMatrix comparison={{ labels: answer.confusion_matrix.labels, cells: answer.cells }} />);
     for (const c of answer.cells) {
-      expect(cell(c.truth, c.predicted)).toHaveAttribute("title", c.text);
+      expect(hoverText(cell(c.truth, c.predicted))).toBe(c.text);
       expect(cell(c.truth, c.predicted)).toHaveTextContent(c.delta > 0 ? `+${c.delta}` : String(c.delta));
       const [r, , b] = cell(c.truth, c.predicted).style.background.match(/\d+/g)!.map(Number);
       if (c.improved === null) expect(cell(c.truth, c.predicted).style.background).toBe("rgb(255, 255, 255)");
@@ -261,7 +301,8 @@ describe("ConfusionMatrix with many classes", () => {
   it("says so when no cell matches", async () => {
     const user = userEvent.setup();
     render(<ConfusionMatrix matrix={big} filterLabel="c1" />);
-    await user.click(screen.getByRole("button", { name: "FP" }));
+    // c0's confusions are with c7, c14, c21 and c28: none involves c1.
+    await user.click(screen.getByRole("button", { name: "Confused As" }));
     expect(screen.getByRole("cell", { name: "No cells match." })).toBeInTheDocument();
   });
 
@@ -273,15 +314,20 @@ describe("ConfusionMatrix with many classes", () => {
     expect(onFilter).toHaveBeenCalledWith(null);
   });
 
-  it("FN in the table keeps only background-column rows", async () => {
+  it("FN in the table keeps only rows of ground truth not found as its class", async () => {
     const user = userEvent.setup();
     const withMisses = { ...big, matrix: big.matrix.map((row, i) => row.map((v, j) => (j === n && i < 3 ? 4 : v))) };
     render(<ConfusionMatrix matrix={withMisses} />);
     await user.click(screen.getByRole("button", { name: "FN" }));
     const rows = screen.getAllByRole("row").slice(1);
-    expect(rows).toHaveLength(withMisses.matrix.filter((row, i) => i < n && row[n]! > 0).length);
+    const expected = withMisses.matrix.flatMap((row, i) => row.filter((v, j) => i < n && j !== i && v > 0)).length;
+    expect(rows).toHaveLength(Math.min(expected, MATRIX_TABLE_PAGE_SIZE));
     expect(rows.length).toBeGreaterThanOrEqual(3);
-    rows.forEach((r) => expect(r.querySelector("td")).toHaveTextContent("background"));
+    rows.forEach((r) => {
+      const [truth, predicted] = [r.querySelector("th")!.textContent, r.querySelector("td")!.textContent];
+      expect(truth).not.toBe("background");
+      expect(predicted).not.toBe(truth);
+    });
   });
 
   it("delta mode in table form lists changed cells, largest change first", () => {

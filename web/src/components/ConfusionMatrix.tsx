@@ -1,4 +1,4 @@
-import { memo, useMemo, useRef, useState, type KeyboardEvent, type ReactNode } from "react";
+import { memo, useCallback, useMemo, useRef, useState, type KeyboardEvent, type ReactNode } from "react";
 import {
   flexRender, getCoreRowModel, useReactTable, type PaginationState,
   type ColumnDef, type SortingState,
@@ -8,9 +8,11 @@ import { BACKGROUND } from "../api/types";
 import { deltaColor, shareColor, textColorOn } from "../lib/color";
 import { formatPercent, formatSigned } from "../lib/format";
 import {
-  assertCellGrid, assertSameShape, cellHoverText, highlightedCells, involves, isHighlighted, maxChange,
-  normalize, rankedChanges, rankedEntries, type MatrixEntry, type MatrixHighlight, type Normalization,
+  assertCellGrid, assertSameShape, cellHoverText, HIGHLIGHT_DEFINITIONS, highlightedCells, highlightedTotal, involves,
+  isHighlighted, maxChange, normalize, rankedChanges, rankedEntries, type MatrixEntry, type MatrixHighlight,
+  type Normalization,
 } from "../lib/matrix";
+import { MatrixHoverCard, type HoverTarget } from "./MatrixHoverCard";
 import { ToggleGroup } from "./ToggleGroup";
 
 /**
@@ -41,6 +43,14 @@ export type ConfusionMatrixProps = Source & {
   onFilterLabelChange?: (label: string | null) => void;
   initialDisplay?: Display;
   initialNormalization?: Normalization;
+  /** Absolute / Percentage, controlled when given (e.g. kept in the URL). */
+  display?: Display;
+  onDisplayChange?: (display: Display) => void;
+  /** Row / Column / Value, controlled when given. */
+  normalization?: Normalization;
+  onNormalizationChange?: (normalization: Normalization) => void;
+  /** The FN / FP / Confused button pressed, controlled when given. */
+  highlight?: MatrixHighlight;
   /** Accessible caption. */
   caption?: string;
 };
@@ -59,10 +69,20 @@ const NORMALIZATION_OPTIONS = [
 
 interface CellView {
   text: string;
+  /** The hover card's share line, e.g. "12 of 40 (30.0%)" (delta mode: the server's text). */
   title: string;
   background: string;
+  count?: number;
+  denominator?: number;
   delta?: ComparisonCellDict;
 }
+
+/** What a cell's share is taken of, in the hover card. */
+const DENOMINATOR_NAMES: Record<Normalization, string> = {
+  row: "its row's total (every ground truth of the class)",
+  column: "its column's total (every prediction of the class)",
+  value: "the whole matrix's total",
+};
 
 /**
  * The confusion matrix: rows ground truth, columns predictions, background last.
@@ -78,11 +98,25 @@ function ConfusionMatrixView(props: ConfusionMatrixProps) {
   // The same elements each render: React skips the three class lists when new counts arrive.
   const classOptions = useMemo(() => classes.map((c) => <option key={c} value={c}>{c}</option>), [classes]);
 
-  const [display, setDisplay] = useState<Display>(props.initialDisplay ?? "absolute");
-  const [normalization, setNormalization] = useState<Normalization>(props.initialNormalization ?? "row");
-  const [highlight, setHighlightState] = useState<MatrixHighlight>({ kind: "none" });
-  const [confusedAsLabel, setConfusedAsLabel] = useState(classes[0] ?? "");
-  const [confusedFromLabel, setConfusedFromLabel] = useState(classes[0] ?? "");
+  const [ownDisplay, setOwnDisplay] = useState<Display>(props.initialDisplay ?? "absolute");
+  const display = props.display ?? ownDisplay;
+  const setDisplay = (d: Display) => {
+    setOwnDisplay(d);
+    props.onDisplayChange?.(d);
+  };
+  const [ownNormalization, setOwnNormalization] = useState<Normalization>(props.initialNormalization ?? "row");
+  const normalization = props.normalization ?? ownNormalization;
+  const setNormalization = (n: Normalization) => {
+    setOwnNormalization(n);
+    props.onNormalizationChange?.(n);
+  };
+  const [ownHighlight, setHighlightState] = useState<MatrixHighlight>({ kind: "none" });
+  const highlight = props.highlight ?? ownHighlight;
+  const [confusedAsChoice, setConfusedAsLabel] = useState(classes[0] ?? "");
+  const [confusedFromChoice, setConfusedFromLabel] = useState(classes[0] ?? "");
+  // A pressed button shows its own class (e.g. restored from a link).
+  const confusedAsLabel = highlight.kind === "confusedAs" ? highlight.label : confusedAsChoice;
+  const confusedFromLabel = highlight.kind === "confusedFrom" ? highlight.label : confusedFromChoice;
   const [ownFilter, setOwnFilter] = useState<string | null>(null);
   const filterLabel = props.filterLabel !== undefined ? props.filterLabel : ownFilter;
   const setFilter = (label: string | null) => {
@@ -99,6 +133,11 @@ function ConfusionMatrixView(props: ConfusionMatrixProps) {
       h.kind === highlight.kind && (!("label" in h) || ("label" in highlight && highlight.label === h.label));
     setHighlight(same ? { kind: "none" } : h);
   };
+  const highlightCount = counts !== null && highlight.kind !== "none" ? highlightedTotal(labels, counts, highlight) : null;
+  const hover = useRef<(target: HoverTarget | null) => void>(() => {});
+  const registerHover = useCallback((set: (target: HoverTarget | null) => void) => {
+    hover.current = set;
+  }, []);
 
   // One cell's text, hover and color, made on demand: the table form draws only a page
   // of a many-class matrix's thousands of cells.
@@ -116,16 +155,33 @@ function ConfusionMatrixView(props: ConfusionMatrixProps) {
     if (counts === null) throw new Error("ConfusionMatrix needs a matrix or a comparison");
     assertSameShape(labels, counts);
     const { share, denominator } = normalize(counts, normalization);
+    const scaleMax = largestShare(share);
     return (i, j) => {
       const count = counts[i]![j]!;
       const s = share[i]![j]!;
       return {
         text: display === "absolute" ? String(count) : formatPercent(s),
         title: cellHoverText(count, denominator[i]![j]!),
-        background: shareColor(s),
+        // The scale runs to the largest cell shown, so Column and Value shares stay visible.
+        background: shareColor(scaleMax > 0 ? s / scaleMax : 0),
+        count,
+        denominator: denominator[i]![j]!,
       };
     };
   }, [cells, labels, counts, normalization, display]);
+  const legend = useMemo(() => {
+    if (cells !== null) return { kind: "delta" as const, max: maxChange(cells) };
+    if (counts === null) return null;
+    const { share } = normalize(counts, normalization);
+    return { kind: "share" as const, max: largestShare(share) };
+  }, [cells, counts, normalization]);
+  const hoverText = (i: number, j: number): HoverTarget => {
+    const cell = cellAt(i, j);
+    return {
+      truth: labels[i]!, predicted: labels[j]!, count: cell.count, denominator: cell.denominator,
+      share: cell.title, shareOf: DENOMINATOR_NAMES[normalization], delta: cell.delta,
+    };
+  };
 
   const useTable = classes.length > maxGridClasses;
   const isSelected = (i: number, j: number) =>
@@ -136,16 +192,16 @@ function ConfusionMatrixView(props: ConfusionMatrixProps) {
       <div className="matrix-toolbar">
         <div role="group" aria-label="Highlight" className="toggle-group">
           <button type="button" aria-pressed={highlight.kind === "fn"} onClick={() => toggleHighlight({ kind: "fn" })}
-            title="False negatives: ground truth no prediction found (the background column)">
+            title={HIGHLIGHT_DEFINITIONS.fn}>
             FN
           </button>
           <button type="button" aria-pressed={highlight.kind === "fp"} onClick={() => toggleHighlight({ kind: "fp" })}
-            title="False positives: predictions that found nothing (the background row)">
+            title={HIGHLIGHT_DEFINITIONS.fp}>
             FP
           </button>
           <button type="button" aria-pressed={highlight.kind === "confusedAs"}
             onClick={() => toggleHighlight({ kind: "confusedAs", label: confusedAsLabel })}
-            title="A class's ground truth predicted as anything else (its row)">
+            title={HIGHLIGHT_DEFINITIONS.confusedAs}>
             Confused As
           </button>
           <select aria-label="Confused As class" value={confusedAsLabel}
@@ -157,7 +213,7 @@ function ConfusionMatrixView(props: ConfusionMatrixProps) {
           </select>
           <button type="button" aria-pressed={highlight.kind === "confusedFrom"}
             onClick={() => toggleHighlight({ kind: "confusedFrom", label: confusedFromLabel })}
-            title="Anything else's ground truth predicted as a class (its column)">
+            title={HIGHLIGHT_DEFINITIONS.confusedFrom}>
             Confused From
           </button>
           <select aria-label="Confused From class" value={confusedFromLabel}
@@ -175,6 +231,15 @@ function ConfusionMatrixView(props: ConfusionMatrixProps) {
           </>
         )}
       </div>
+      <p className="highlight-definition" aria-live="polite">
+        {highlight.kind === "none"
+          ? "FN, FP, Confused As and Confused From outline cells and list exactly their objects below."
+          : HIGHLIGHT_DEFINITIONS[highlight.kind].replace(/\bX\b/g, "label" in highlight ? highlight.label : "X")}
+        {highlightCount !== null && (
+          <> <strong data-testid="highlight-count">{highlightCount}</strong> in the outlined cells.</>
+        )}
+      </p>
+      {legend && <MatrixLegend legend={legend} display={display} normalization={normalization} />}
       {useTable ? (
         <MatrixTable
           labels={labels}
@@ -188,6 +253,8 @@ function ConfusionMatrixView(props: ConfusionMatrixProps) {
           isSelected={isSelected}
           onSelectCell={onSelectCell}
           caption={caption}
+          hover={hover}
+          hoverText={hoverText}
         />
       ) : (
         <MatrixGrid
@@ -198,8 +265,11 @@ function ConfusionMatrixView(props: ConfusionMatrixProps) {
           isSelected={isSelected}
           onSelectCell={onSelectCell}
           caption={caption}
+          hover={hover}
+          hoverText={hoverText}
         />
       )}
+      <MatrixHoverCard register={registerHover} />
     </section>
   );
 }
@@ -215,9 +285,12 @@ interface GridProps {
   isSelected: (i: number, j: number) => boolean;
   onSelectCell?: (truth: string, predicted: string) => void;
   caption?: string;
+  /** Shows (or with null hides) the hover card of a cell. */
+  hover: { current: (target: HoverTarget | null) => void };
+  hoverText: (i: number, j: number) => HoverTarget;
 }
 
-function MatrixGrid({ labels, cellAt, highlight, filterLabel, isSelected, onSelectCell, caption }: GridProps) {
+function MatrixGrid({ labels, cellAt, highlight, filterLabel, isSelected, onSelectCell, caption, hover, hoverText }: GridProps) {
   const n = labels.length;
   const cells = useMemo(() => labels.map((_, i) => labels.map((__, j) => cellAt(i, j))), [labels, cellAt]);
   // Roving focus: one cell is in the tab order; arrow keys move between cells.
@@ -270,11 +343,13 @@ function MatrixGrid({ labels, cellAt, highlight, filterLabel, isSelected, onSele
                       type="button"
                       data-cell={`${i},${j}`}
                       tabIndex={focus[0] === i && focus[1] === j ? 0 : -1}
-                      title={cell.title}
                       aria-label={`truth ${truth}, predicted ${predicted}: ${cell.title}`}
                       aria-pressed={selected}
                       style={{ background: cell.background, color: textColorOn(cell.background) }}
-                      onFocus={() => setFocus([i, j])}
+                      onMouseEnter={(e) => hover.current({ ...hoverText(i, j), anchor: e.currentTarget })}
+                      onMouseLeave={() => hover.current(null)}
+                      onBlur={() => hover.current(null)}
+                      onFocus={(e) => { setFocus([i, j]); hover.current({ ...hoverText(i, j), anchor: e.currentTarget }); }}
                       onKeyDown={(e) => move(e, i, j)}
                       onClick={() => onSelectCell?.(truth, predicted)}
                     >
@@ -335,7 +410,7 @@ const DELTA_SORTING: SortingState = [{ id: "delta", desc: true }];
  * cells on every threshold move); TanStack Table renders the page and keeps the sort state.
  */
 function MatrixTable(props: TableProps) {
-  const { labels, classOptions, counts, cells, cellAt, highlight, filterLabel, onFilter, isSelected, onSelectCell, caption } = props;
+  const { labels, classOptions, counts, cells, cellAt, highlight, filterLabel, onFilter, isSelected, onSelectCell, caption, hover, hoverText } = props;
   const isDelta = cells !== null;
   const ranked = useMemo(() => (cells !== null ? rankedChanges(labels, cells) : rankedEntries(labels, counts ?? [])), [labels, counts, cells]);
   const matching = useMemo(
@@ -421,7 +496,11 @@ function MatrixTable(props: TableProps) {
                     case "truth":
                       return (
                         <th key={c.id} scope="row">
-                          <button type="button" aria-pressed={selected} title={cell.title}
+                          <button type="button" aria-pressed={selected}
+                            onMouseEnter={(e) => hover.current({ ...hoverText(i, j), anchor: e.currentTarget })}
+                            onMouseLeave={() => hover.current(null)}
+                            onFocus={(e) => hover.current({ ...hoverText(i, j), anchor: e.currentTarget })}
+                            onBlur={() => hover.current(null)}
                             onClick={() => onSelectCell?.(truth, predicted)}>
                             {content}
                           </button>
@@ -430,7 +509,7 @@ function MatrixTable(props: TableProps) {
                     case "share":
                       return <td key={c.id} style={colored}>{content}</td>;
                     case "delta":
-                      return <td key={c.id} style={colored} title={cell.title}>{content}</td>;
+                      return <td key={c.id} style={colored}>{content}</td>;
                     default:
                       return <td key={c.id}>{content}</td>;
                   }
@@ -445,6 +524,44 @@ function MatrixTable(props: TableProps) {
           )}
         </tbody>
       </table>
+    </div>
+  );
+}
+
+/** The largest share of any cell but the background corner (what the color scale runs to). */
+function largestShare(share: number[][]): number {
+  let max = 0;
+  const last = share.length - 1;
+  share.forEach((row, i) => row.forEach((v, j) => {
+    if (!(i === last && j === last)) max = Math.max(max, v);
+  }));
+  return max;
+}
+
+type Legend = { kind: "share"; max: number } | { kind: "delta"; max: number };
+
+/** The color scale: white at 0 to the darkest at the largest cell shown (delta: red worse, blue better). */
+function MatrixLegend({ legend, display, normalization }: { legend: Legend; display: Display; normalization: Normalization }) {
+  if (legend.kind === "delta") {
+    return (
+      <div className="matrix-legend" aria-label="Color scale">
+        <span className="swatch-scale delta-scale" aria-hidden="true" />
+        <span>
+          <span className="legend-bad">red: worse</span> · <span className="legend-good">blue: better</span> · white: unchanged
+          {" "}(on the diagonal more is better, off it more is worse; darkest at a change of {legend.max})
+        </span>
+      </div>
+    );
+  }
+  const of = normalization === "row" ? "of its row" : normalization === "column" ? "of its column" : "of the matrix";
+  return (
+    <div className="matrix-legend" aria-label="Color scale">
+      <span>0%</span>
+      <span className="swatch-scale" aria-hidden="true" style={{ background: `linear-gradient(to right, ${shareColor(0)}, ${shareColor(1)})` }} />
+      <span data-testid="scale-max">{formatPercent(legend.max)}</span>
+      <span className="muted">
+        color: a cell's share {of}, darkest at the largest cell shown{display === "absolute" ? "; text: the count" : ""}
+      </span>
     </div>
   );
 }

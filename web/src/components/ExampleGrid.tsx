@@ -2,6 +2,7 @@ import type { Example, ExampleSort } from "../lib/examples";
 import { EXAMPLE_SORTS, outcomeText, pageCount } from "../lib/examples";
 import { formatScore } from "../lib/format";
 import { AnnotatedImage } from "./AnnotatedImage";
+import { BoxLegend } from "./FrameView";
 
 export interface ExampleGridProps {
   /** The examples of the current page, already in `sort` order (the server orders them). */
@@ -44,6 +45,7 @@ export function ExampleGrid({ examples, sort, onSortChange, page, pageSize, tota
           </span>
           <button type="button" onClick={() => onPageChange(page + 1)} disabled={page >= pages - 1}>Next</button>
         </nav>
+        <BoxLegend />
       </div>
       <ul className="thumbnails">
         {examples.map((ex) => {

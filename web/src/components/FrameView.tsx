@@ -15,6 +15,18 @@ export interface FrameViewProps {
   onClose?: () => void;
 }
 
+/** What the boxes' strokes mean (AnnotatedImage draws ground truth solid, predictions dashed). */
+export function BoxLegend({ emphasized = false }: { emphasized?: boolean }) {
+  return (
+    <div className="chart-legend box-legend" role="group" aria-label="Box legend">
+      <span><span className="swatch legend-gt" aria-hidden="true" /> ground truth (solid)</span>
+      <span><span className="swatch legend-pred" aria-hidden="true" /> prediction (dashed)</span>
+      {emphasized && <span><span className="swatch legend-emphasis" aria-hidden="true" /> the example opened (thicker)</span>}
+      <span>color: the object's class</span>
+    </div>
+  );
+}
+
 /** One frame, large, with ground truth and prediction toggles and a table of its objects. */
 export function FrameView({ frame, emphasize, classColors, width = 640, initialShowGroundTruth = true, initialShowPredictions = true, onClose }: FrameViewProps) {
   const [showGt, setShowGt] = useState(initialShowGroundTruth);
@@ -32,6 +44,7 @@ export function FrameView({ frame, emphasize, classColors, width = 640, initialS
       </header>
       <AnnotatedImage frame={frame} width={width} showGroundTruth={showGt} showPredictions={showPred}
         emphasize={emphasize} classColors={classColors} />
+      <BoxLegend emphasized={(emphasize?.length ?? 0) > 0} />
       <table className="objects">
         <caption className="visually-hidden">Objects in frame {frame.frame_id}</caption>
         <thead>

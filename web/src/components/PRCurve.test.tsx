@@ -12,11 +12,13 @@ const all = curves as PRCurveDict[];
 describe("PRCurve", () => {
   it("draws the overall curve first with its AP", () => {
     render(<PRCurve curves={all} />);
-    expect(screen.getByRole("img")).toHaveAccessibleName(/Precision-recall curve for all, AP \d\.\d{3}/);
+    expect(screen.getByRole("img")).toHaveAccessibleName(/Precision-recall curve for all, AP@IoU 0\.50 \d\.\d{3}/);
     expect(screen.getByTestId("curve").getAttribute("d")).toMatch(/^M/);
     expect(screen.getByRole("combobox", { name: "Metric class" })).toHaveValue("all");
     expect(screen.getByTestId("curve").getAttribute("data-points")).toBe(String(all[0]!.recall.length));
-    expect(screen.getByText(/^All classes: AP \d\.\d{3} · best F1/)).toBeInTheDocument();
+    // The AP is named by its IoU (not COCO's AP@[.5:.95]) and defined in its tooltip.
+    expect(screen.getByTestId("pr-caption")).toHaveTextContent(/^All classes: AP@IoU 0\.50 \d\.\d{3} · best F1/);
+    expect(screen.getByText("AP@IoU 0.50")).toHaveAttribute("title", expect.stringContaining("not COCO's AP@[.5:.95]"));
   });
 
   it("has recall and precision axes with ticks at 0, 0.2, ..., 1", () => {
@@ -84,7 +86,32 @@ describe("PRCurve", () => {
     // Recall 0.5 is at x 196 (the plot spans 44..348 at the default width).
     expect(Number(marked.getAttribute("cx"))).toBeCloseTo(196, 0);
     expect(marked.getAttribute("cx")).not.toBe(guessed);
-    expect(document.querySelector("figcaption")).toHaveTextContent(`at ${formatThreshold(0.5)}: P 0.750, R 0.500`);
+    expect(document.querySelector("figcaption")).toHaveTextContent(`at confidence ${formatThreshold(0.5)}: P 0.750, R 0.500`);
+  });
+
+  it("a one-vs-rest classification curve marks the report's point and says it is another family", () => {
+    // Classification (no IoU): at 0.10 the one-vs-rest curve reads P 0.5, R 1; the arg-max report reads P 0.9, R 0.8.
+    const ovr: PRCurveDict = {
+      label: "0", thresholds: [0.9, 0.5, 0.1], precision: [1, 0.8, 0.5], recall: [0.4, 0.8, 1], f1: [0.571, 0.8, 0.667],
+      best: { label: "0", conf: 0.5, "f1-score": 0.8, precision: 0.8, recall: 0.8 }, ap: 0.9, iou: null,
+    };
+    const { rerender } = render(<PRCurve curves={[ovr]} conf={0.1} operatingPoint={{ precision: 0.9, recall: 0.8, f1: 0.847 }} />);
+    const caption = screen.getByTestId("pr-caption");
+    expect(caption).toHaveTextContent("report at confidence 0.10: P 0.900, R 0.800");
+    expect(caption).toHaveTextContent("The curve is one-vs-rest");
+    expect(screen.getByRole("list", { name: "Legend" })).toHaveTextContent("one-vs-rest curve: every frame ranked by its score for 0");
+    // The report's point on its own curve (an operating curve): no family note.
+    rerender(<PRCurve curves={[ovr]} conf={0.1} operatingPoint={{ precision: 0.5, recall: 1, f1: 0.667 }} />);
+    expect(screen.getByTestId("pr-caption")).not.toHaveTextContent("one-vs-rest");
+    expect(screen.getByTestId("pr-caption")).toHaveTextContent("at confidence 0.10: P 0.500, R 1.000");
+  });
+
+  it("the legend names the operating point, the best-F1 point and the threshold lines", () => {
+    render(<PRCurve curves={all} conf={0.5} thresholds={{ precision: 0.8, recall: 0.6 }} />);
+    const legend = screen.getByRole("list", { name: "Legend" });
+    expect(legend).toHaveTextContent("operating point: the report's row at confidence 0.50");
+    expect(legend).toHaveTextContent("best-F1 point of the curve");
+    expect(legend).toHaveTextContent("segment's precision threshold 0.80 and recall threshold 0.60");
   });
 
   it("omits the operating point when no prediction is kept", () => {

@@ -14,8 +14,11 @@ export interface PRCurveProps {
   /** The curve shown; controlled when given, else the first curve ("all" when present). */
   label?: string;
   onSelectLabel?: (label: string) => void;
-  /** The current confidence threshold: its point on the curve is marked. */
-  conf?: number;
+  /**
+   * The confidence threshold of the numbers shown (the report's, not a slider's value whose
+   * numbers are still on their way): its point is marked. null: per-class confidences.
+   */
+  conf?: number | null;
   /**
    * The precision and recall at the current thresholds from the report, marked instead of
    * looking `conf` up on the curve: exact when the curve was downsampled for drawing
@@ -151,7 +154,7 @@ function PRCurveView({ curves, label, onSelectLabel, conf, operatingPoint, thres
     onSelectLabel?.(l);
   };
 
-  const opIndex = curve && conf !== undefined && !operatingPoint ? operatingPointIndex(curve, conf) : -1;
+  const opIndex = curve && typeof conf === "number" && !operatingPoint ? operatingPointIndex(curve, conf) : -1;
   // What is drawn depends on the curve only (and, without the report's point, on where
   // `conf` falls on it, which LTTB keeps): moving the thresholds leaves it as it is.
   const drawn = useMemo(() => {
@@ -164,11 +167,23 @@ function PRCurveView({ curves, label, onSelectLabel, conf, operatingPoint, thres
   const stableThresholds = useMemo(() => thresholds, [thresholds?.precision, thresholds?.recall]);
 
   if (!curve || !drawn) return <p className="empty">No precision-recall curve.</p>;
-  const op = operatingPoint && conf !== undefined
-    ? { ...operatingPoint, threshold: conf, index: -1 }
-    : conf === undefined ? null : pointAt(curve, opIndex);
-  const name = `Precision-recall curve for ${curve.label}, AP ${formatScore(curve.ap)}`;
+  const op = operatingPoint
+    ? { ...operatingPoint, threshold: conf ?? Number.NaN, index: -1 }
+    : typeof conf === "number" ? pointAt(curve, opIndex) : null;
+  // A curve of the report's own family passes through the report's point (each point is a
+  // report); a one-vs-rest probability curve (classification with scores) ranks every frame
+  // by its score for the class, so the report's arg-max point need not lie on it.
+  // (A detection curve's points are reports at each confidence, possibly downsampled for drawing.)
+  const onCurve = op === null || typeof curve.iou === "number" || typeof conf !== "number" || sameFamily(curve, conf, op);
+  const apName = typeof curve.iou === "number" ? `AP@IoU ${formatThreshold(curve.iou)}` : "AP";
+  const apDefinition = typeof curve.iou === "number"
+    ? `average precision: the area under this curve at IoU ${formatThreshold(curve.iou)}, over every confidence (not COCO's AP@[.5:.95])`
+    : "average precision of this curve over every score (scikit-learn's average_precision_score)";
+  const name = `Precision-recall curve for ${curve.label}, ${apName} ${formatScore(curve.ap)}`;
   const area = plotArea(width, height);
+  const at = typeof conf === "number" ? `confidence ${formatThreshold(conf)}` : "the per-class confidences";
+  const tp = stableThresholds?.precision;
+  const tr = stableThresholds?.recall;
 
   return (
     <figure className="pr-curve">
@@ -188,18 +203,43 @@ function PRCurveView({ curves, label, onSelectLabel, conf, operatingPoint, thres
           <svg className="pr-overlay" width={width} height={height} viewBox={`0 0 ${width} ${height}`} aria-hidden="true">
             <circle data-testid="operating-point" className="operating" r={5}
               cx={area.left + op.recall * area.width} cy={area.top + (1 - op.precision) * area.height}>
-              <title>{`operating point at ${describe(op)}`}</title>
+              <title>{`operating point at ${at}: precision ${formatScore(op.precision)}, recall ${formatScore(op.recall)}, F1 ${formatScore(op.f1)}`}</title>
             </circle>
           </svg>
         )}
       </div>
-      <figcaption>
-        {curve.label === "all" ? "All classes" : curve.label}: AP {formatScore(curve.ap)}
+      <ul className="chart-legend" aria-label="Legend">
+        <li><svg width="22" height="10" aria-hidden="true"><line x1="1" y1="5" x2="21" y2="5" className="legend-curve" /></svg>
+          {onCurve ? "precision-recall curve" : `one-vs-rest curve: every frame ranked by its score for ${curve.label}`}</li>
+        {op && <li><svg width="12" height="12" aria-hidden="true"><circle cx="6" cy="6" r="4.5" className="operating" /></svg>
+          operating point: the report's row at {at}</li>}
+        {drawn.best && <li><svg width="12" height="12" aria-hidden="true"><circle cx="6" cy="6" r="5" className="best" /></svg>
+          best-F1 point of the curve</li>}
+        {(typeof tp === "number" || typeof tr === "number") && (
+          <li><svg width="22" height="10" aria-hidden="true"><line x1="1" y1="5" x2="21" y2="5" className="threshold" /></svg>
+            segment's {typeof tp === "number" ? `precision threshold ${formatThreshold(tp)}` : ""}{typeof tp === "number" && typeof tr === "number" ? " and " : ""}{typeof tr === "number" ? `recall threshold ${formatThreshold(tr)}` : ""}</li>
+        )}
+      </ul>
+      <figcaption data-testid="pr-caption">
+        {curve.label === "all" ? "All classes" : curve.label}: <abbr title={apDefinition}>{apName}</abbr> {formatScore(curve.ap)}
         {drawn.best && <> · best F1 {formatScore(drawn.best.f1)} at {formatThreshold(drawn.best.threshold)}</>}
-        {op && <> · at {formatThreshold(conf!)}: P {formatScore(op.precision)}, R {formatScore(op.recall)}</>}
+        {op && <> · {onCurve ? "at" : "report at"} {at}: P {formatScore(op.precision)}, R {formatScore(op.recall)}</>}
+        {!onCurve && (
+          <span className="family-note"> · The curve is one-vs-rest (each frame ranked by its score for {curve.label}); the
+            point is the report's arg-max predictions, a different family, so it need not lie on the curve.</span>
+        )}
       </figcaption>
     </figure>
   );
+}
+
+/** Whether the report's point is the curve's own point at `conf` (the same family of predictions). */
+function sameFamily(curve: PRCurveDict, conf: number, point: { precision: number; recall: number }): boolean {
+  const own = pointAt(curve, operatingPointIndex(curve, conf));
+  const close = (a: number, b: number) => Math.abs(a - b) <= 1e-9;
+  // Nothing kept at conf: the report then has nothing kept either (precision and recall 0).
+  if (own === null) return point.recall === 0;
+  return close(own.precision, point.precision) && close(own.recall, point.recall);
 }
 
 /** Memoized: a parent re-rendering with the same props (a threshold move before its numbers arrive) skips it. */

@@ -5,7 +5,7 @@ import {
 } from "@tanstack/react-table";
 import type { ClassificationReportDict } from "../api/types";
 import { formatCount, formatScore } from "../lib/format";
-import { averageRows, classRows, compareRows, REPORT_COLUMNS, type ReportRow, type SortState } from "../lib/report";
+import { averageRows, classRows, columnDefinition, compareRows, REPORT_COLUMNS, type ReportRow, type SortState } from "../lib/report";
 
 export interface ReportTableProps {
   /** `ClassificationReport.to_dict()`. */
@@ -37,11 +37,11 @@ const toSorting = (s: SortState | null): SortingState => (s ? [{ id: s.column, d
  * Column definitions for TanStack Table. They read the current sort direction because a
  * missing AP stays last whichever way the column sorts (`compareRows`).
  */
-function columnsFor(descending: boolean, digits: number): ColumnDef<ReportRow>[] {
+function columnsFor(descending: boolean, digits: number, iou: number | null): ColumnDef<ReportRow>[] {
   return REPORT_COLUMNS.map(({ key, title, ratio }) => ({
     id: key,
     accessorFn: (r: ReportRow) => (key === "label" ? r.label : r[key]),
-    header: title,
+    header: () => <abbr title={columnDefinition(key, iou)}>{title}</abbr>,
     // Names sort A-Z first, numbers largest first; a third click turns sorting off.
     sortDescFirst: key !== "label",
     sortingFn: (a, b) => compareRows(a.original, b.original, key, descending),
@@ -60,7 +60,8 @@ function ReportTableView({ report, selectedLabel = null, onSelectLabel, digits =
   const rows = useMemo(() => classRows(report), [report]);
   const hasAp = rows.some((r) => r.ap !== null);
   const descending = sorting[0]?.desc ?? false;
-  const columns = useMemo(() => columnsFor(descending, digits), [descending, digits]);
+  const iou = typeof report.iou === "number" ? report.iou : null;
+  const columns = useMemo(() => columnsFor(descending, digits, iou), [descending, digits, iou]);
   const rowSelection: RowSelectionState = selectedLabel === null ? {} : { [selectedLabel]: true };
 
   const table = useReactTable({

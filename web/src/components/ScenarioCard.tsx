@@ -2,7 +2,7 @@ import { useEffect, useId, useState } from "react";
 import type { SegmentResultDict, Thresholds } from "../api/types";
 import { THRESHOLD_METRICS } from "../api/types";
 import { formatCount, formatScore, formatThreshold } from "../lib/format";
-import { METRIC_TITLES, pendingMetrics, thresholdsOf, verdictOf, type Verdict } from "../lib/scenario";
+import { METRIC_DEFINITIONS, METRIC_TITLES, pendingMetrics, thresholdsOf, verdictOf, type Verdict } from "../lib/scenario";
 import { parseUnit } from "../lib/thresholds";
 
 export interface ScenarioCardProps {
@@ -68,7 +68,7 @@ export function ScenarioCard({ result, compareResult, names, onChangeThresholds,
         <tbody>
           {THRESHOLD_METRICS.map((m) => (
             <tr key={m}>
-              <th scope="row">{METRIC_TITLES[m]}</th>
+              <th scope="row"><abbr title={METRIC_DEFINITIONS[m]}>{METRIC_TITLES[m]}</abbr></th>
               {results.map((r, k) => {
                 const v: Verdict = pending.has(m) ? "pending" : verdictOf(r[m].succeeds);
                 return (

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import compare from "../fixtures/shapes_compare.json";
 import type { ComparisonCellDict } from "../api/types";
 import {
-  assertCellGrid, assertSameShape, cellHoverText, columnTotals, highlightedCells, isHighlighted,
+  assertCellGrid, assertSameShape, cellHoverText, columnTotals, highlightedCells, highlightedTotal, isHighlighted,
   involves, maxChange, rankedChanges, rankedEntries, normalize, rowTotals,
 } from "./matrix";
 
@@ -55,25 +55,32 @@ describe("cellHoverText", () => {
 });
 
 describe("highlights", () => {
-  it("FN is the background column, FP the background row, never the corner", () => {
+  it("FN is every row's off-diagonal (background column included), FP every column's, never the corner", () => {
     expect(highlightedCells(labels, { kind: "fn" })).toEqual([
+      ["cat", "dog"],
       ["cat", "background"],
+      ["dog", "cat"],
       ["dog", "background"],
     ]);
     expect(highlightedCells(labels, { kind: "fp" })).toEqual([
+      ["cat", "dog"],
+      ["dog", "cat"],
       ["background", "cat"],
       ["background", "dog"],
     ]);
   });
-  it("Confused As is a row's off-diagonal, Confused From a column's", () => {
-    expect(highlightedCells(labels, { kind: "confusedAs", label: "cat" })).toEqual([
-      ["cat", "dog"],
-      ["cat", "background"],
-    ]);
-    expect(highlightedCells(labels, { kind: "confusedFrom", label: "dog" })).toEqual([
-      ["cat", "dog"],
-      ["background", "dog"],
-    ]);
+  it("Confused As X is column X off the diagonal and background, Confused From X row X's", () => {
+    expect(highlightedCells(labels, { kind: "confusedAs", label: "cat" })).toEqual([["dog", "cat"]]);
+    expect(highlightedCells(labels, { kind: "confusedFrom", label: "dog" })).toEqual([["dog", "cat"]]);
+    expect(highlightedCells(labels, { kind: "confusedFrom", label: "cat" })).toEqual([["cat", "dog"]]);
+  });
+  it("the highlighted total is the outlined cells' sum: what the examples endpoint lists", () => {
+    // outcome=FN: 3 + 25 + 2 + 8 ground truth not found as their class; outcome=FP: 3 + 2 + 5 + 1.
+    expect(highlightedTotal(labels, m, { kind: "fn" })).toBe(38);
+    expect(highlightedTotal(labels, m, { kind: "fp" })).toBe(11);
+    expect(highlightedTotal(labels, m, { kind: "confusedAs", label: "cat" })).toBe(2);
+    expect(highlightedTotal(labels, m, { kind: "confusedFrom", label: "cat" })).toBe(3);
+    expect(highlightedTotal(labels, m, { kind: "none" })).toBe(0);
   });
   it("none highlights nothing", () => {
     expect(isHighlighted(labels, { kind: "none" }, 0, 1)).toBe(false);

@@ -45,33 +45,45 @@ export function cellHoverText(count: number, denominator: number): string {
   return `${count} of ${denominator} (${formatPercent(share)})`;
 }
 
-/** The highlight filters of the matrix's buttons. */
+/**
+ * The highlight filters of the matrix's buttons. Each outlines exactly the cells of the
+ * objects the examples endpoint lists for it, so the outlined cells' sum is the list's total:
+ * the semantics are decided here once (and shown under the buttons, HIGHLIGHT_DEFINITIONS).
+ */
 export type MatrixHighlight =
   | { kind: "none" }
-  /** False negatives: the background column (ground truth nothing found). */
+  /** `outcome=FN`: every ground truth not matched to its own class (rows off the diagonal, background column included). */
   | { kind: "fn" }
-  /** False positives: the background row (predictions that found nothing). */
+  /** `outcome=FP`: every prediction not matched to its own class (columns off the diagonal, background row included). */
   | { kind: "fp" }
-  /** A class's ground truth predicted as something else: its row, off the diagonal. */
+  /** `confused_as=X`: predictions of X whose ground truth is another class (column X, off the diagonal, no background). */
   | { kind: "confusedAs"; label: string }
-  /** Other classes' ground truth predicted as this class: its column, off the diagonal. */
+  /** `confused_from=X`: predictions of another class whose ground truth is X (row X, off the diagonal, no background). */
   | { kind: "confusedFrom"; label: string };
+
+/** What each button outlines and lists, in words (under the buttons and in their tooltips). */
+export const HIGHLIGHT_DEFINITIONS: Record<Exclude<MatrixHighlight["kind"], "none">, string> = {
+  fn: "False negatives: every ground truth not found as its own class: each row's cells off the diagonal, background column included.",
+  fp: "False positives: every prediction that is not its ground truth's class: each column's cells off the diagonal, background row included.",
+  confusedAs: "Confused As X: predictions of X whose ground truth is another class: column X without its diagonal and background cells.",
+  confusedFrom: "Confused From X: ground truth of X predicted as another class: row X without its diagonal and background cells (the confused predictions are listed).",
+};
 
 /** Whether cell (i, j) of a matrix over `labels` (last = background) is highlighted. */
 export function isHighlighted(labels: string[], highlight: MatrixHighlight, i: number, j: number): boolean {
   const bg = labels.length - 1;
-  if (i === bg && j === bg) return false; // always 0, never a count of anything
+  if (i === j) return false; // the diagonal is what was right (and background x background is always 0)
   switch (highlight.kind) {
     case "none":
       return false;
     case "fn":
-      return j === bg && i !== bg;
+      return i !== bg;
     case "fp":
-      return i === bg && j !== bg;
+      return j !== bg;
     case "confusedAs":
-      return labels[i] === highlight.label && i !== j;
+      return labels[j] === highlight.label && i !== bg;
     case "confusedFrom":
-      return labels[j] === highlight.label && i !== j;
+      return labels[i] === highlight.label && j !== bg;
   }
 }
 
@@ -84,6 +96,17 @@ export function highlightedCells(labels: string[], highlight: MatrixHighlight): 
     }),
   );
   return out;
+}
+
+/** The sum of the highlighted cells' counts: the number of examples the button lists. */
+export function highlightedTotal(labels: string[], matrix: number[][], highlight: MatrixHighlight): number {
+  let total = 0;
+  matrix.forEach((row, i) =>
+    row.forEach((count, j) => {
+      if (isHighlighted(labels, highlight, i, j)) total += count;
+    }),
+  );
+  return total;
 }
 
 export interface MatrixEntry {

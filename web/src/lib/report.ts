@@ -32,6 +32,36 @@ export const REPORT_COLUMNS: ReadonlyArray<{ key: ReportColumn; title: string; r
   { key: "fn", title: "FN", ratio: false },
   { key: "ap", title: "AP", ratio: true },
 ];
+/**
+ * What a report column means, for its header's tooltip: every metric shown carries its
+ * definition. `iou` is the report's IoU (detection), null for classification.
+ */
+export function columnDefinition(key: ReportColumn, iou: number | null): string {
+  const matched = iou === null ? "" : ` (a prediction counts when its IoU with a ground truth of its class is >= ${iou})`;
+  switch (key) {
+    case "label":
+      return "The class";
+    case "precision":
+      return `Precision: TP / (TP + FP) of the predictions kept at the confidence threshold${matched}`;
+    case "recall":
+      return `Recall: TP / (TP + FN) of the ground truth, at the confidence threshold${matched}`;
+    case "f1-score":
+      return "F1: the harmonic mean of precision and recall, 2PR / (P + R)";
+    case "support":
+      return "Support: the number of ground truth objects of the class";
+    case "tp":
+      return "True positives: predictions matched to a ground truth of their class";
+    case "fp":
+      return "False positives: predictions not matched to a ground truth of their class";
+    case "fn":
+      return "False negatives: ground truth not matched by a prediction of its class";
+    case "ap":
+      return iou === null
+        ? "AP: average precision of the class's one-vs-rest PR curve over every score (scikit-learn's average_precision_score)"
+        : `AP@${iou}: average precision of the class's PR curve at IoU ${iou} over every confidence (not COCO's AP@[.5:.95] in the sidebar)`;
+  }
+}
+
 export type SortDirection = "ascending" | "descending";
 export interface SortState {
   column: ReportColumn;

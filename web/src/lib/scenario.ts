@@ -27,3 +27,10 @@ export const METRIC_TITLES: Record<ThresholdMetric, string> = {
   recall: "Recall",
   f1_score: "F1",
 };
+
+/** What each card metric is (its tooltip): the micro average over the segment's frames at the thresholds. */
+export const METRIC_DEFINITIONS: Record<ThresholdMetric, string> = {
+  precision: "Precision: TP / (TP + FP) over every class of the segment's frames (micro average), at the confidence and IoU thresholds",
+  recall: "Recall: TP / (TP + FN) over every class of the segment's frames (micro average), at the confidence and IoU thresholds",
+  f1_score: "F1: the harmonic mean of the precision and recall above",
+};

@@ -4,13 +4,14 @@ import { applyPatch, DEFAULT_SORT, formatHash, parseHash, type AppState, type Ex
 /** The state of an empty hash: nothing chosen, the defaults. */
 const EMPTY_STATE: AppState = {
   view: "metrics", project: null, dataset: null, sets: [], conf: null, iou: null, overrides: {}, segment: null, frame: null,
-  selection: null, sort: DEFAULT_SORT, page: 0,
+  selection: null, sort: DEFAULT_SORT, page: 0, metricClass: null, shown: null, values: "absolute", shareOf: "row", object: null,
 };
 
 const FULL: AppState = {
   view: "scenarios", project: "my shapes", dataset: "val & test", sets: ["yolo v8", "a/b"], conf: 0.35, iou: 0.6,
   overrides: { circle: 0.5, "big truck": 0.2 }, segment: "All Frames", frame: "f#1",
   selection: { kind: "cell", truth: "big truck", predicted: "background" }, sort: "iou", page: 3,
+  metricClass: "big truck", shown: "a/b", values: "percentage", shareOf: "column", object: "prediction:17",
 };
 
 describe("URL state", () => {
@@ -50,6 +51,19 @@ describe("URL state", () => {
     // the first page, the default sort, and a page without a selection are left out
     expect(formatHash({ ...EMPTY_STATE, selection: { kind: "fn" }, page: 0 })).toBe("view=metrics&outcome=FN");
     expect(formatHash({ ...EMPTY_STATE, page: 4 })).toBe("view=metrics");
+  });
+
+  it("keeps the matrix toggles, the metric class, the set shown and the opened object", () => {
+    const hash = formatHash({ ...EMPTY_STATE, metricClass: "circle", shown: "b", values: "percentage", shareOf: "value", object: "label:3" });
+    expect(hash).toBe("view=metrics&class=circle&show=b&values=percentage&share_of=value&object=label%3A3");
+    expect(parseHash("#values=bogus&share_of=diagonal")).toMatchObject({ values: "absolute", shareOf: "row" });
+  });
+
+  it("a switch to another project drops what named the old one's classes and sets", () => {
+    const state: AppState = { ...FULL, project: "a" };
+    const next = applyPatch(state, { project: "b" });
+    expect(next).toMatchObject({ metricClass: null, shown: null, object: null, selection: null });
+    expect(applyPatch({ ...FULL, project: null }, { project: "a" }).metricClass).toBe("big truck");
   });
 
   it("ignores bad values", () => {

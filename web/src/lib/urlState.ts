@@ -1,5 +1,9 @@
 /** The app's state in the URL hash, so a reload or a shared link restores the view. Pure. */
 import { EXAMPLE_SORTS, type ExampleSort } from "./examples";
+import type { Normalization } from "./matrix";
+
+/** The matrix's cell values: counts or shares. */
+export type CellValues = "absolute" | "percentage";
 
 export type View = "metrics" | "scenarios" | "compare" | "frame";
 export const VIEW_NAMES: readonly View[] = ["metrics", "scenarios", "compare", "frame"];
@@ -13,6 +17,7 @@ export type ExampleSelection =
   | { kind: "confused_from"; label: string };
 
 export const DEFAULT_SORT: ExampleSort = "confidence-disagreement";
+const NORMALIZATIONS: readonly Normalization[] = ["row", "column", "value"];
 
 export interface AppState {
   view: View;
@@ -33,6 +38,15 @@ export interface AppState {
   /** Their order, and the 0-based page of them. */
   sort: ExampleSort;
   page: number;
+  /** Metrics: the PR curve's "metric class" (null: all classes), which also filters the matrix. */
+  metricClass: string | null;
+  /** Metrics: the inference set shown when two are chosen (null: the first). */
+  shown: string | null;
+  /** Metrics: the matrix's Absolute / Percentage and Row / Column / Value. */
+  values: CellValues;
+  shareOf: Normalization;
+  /** Metrics: the example opened over the frame (`frame`): its kind and engine id. */
+  object: string | null;
 }
 
 function unit(text: string | null): number | null {
@@ -124,6 +138,11 @@ export function parseHash(hash: string): AppState {
     selection,
     sort: sortOf(q.get("sort")),
     page: selection ? pageOf(q.get("page")) : 0,
+    metricClass: q.get("class") || null,
+    shown: q.get("show") || null,
+    values: q.get("values") === "percentage" ? "percentage" : "absolute",
+    shareOf: NORMALIZATIONS.includes(q.get("share_of") as Normalization) ? (q.get("share_of") as Normalization) : "row",
+    object: q.get("object") || null,
   };
 }
 
@@ -142,6 +161,11 @@ export function formatHash(state: AppState): string {
   writeSelection(q, state.selection);
   if (state.sort !== DEFAULT_SORT) q.set("sort", state.sort);
   if (state.page > 0 && state.selection) q.set("page", String(state.page + 1));
+  if (state.metricClass) q.set("class", state.metricClass);
+  if (state.shown) q.set("show", state.shown);
+  if (state.values !== "absolute") q.set("values", state.values);
+  if (state.shareOf !== "row") q.set("share_of", state.shareOf);
+  if (state.object) q.set("object", state.object);
   return q.toString();
 }
 
@@ -159,6 +183,12 @@ export function applyPatch(state: AppState, patch: Partial<AppState>): AppState 
   const changed = (key: keyof AppState) => key in patch && !same(state[key], next[key]);
   const switched = (key: "project" | "dataset") => changed(key) && state[key] !== null;
   if (switched("project") && !("selection" in patch)) next.selection = null;
+  // Another project's classes and inference sets: what named this one's go.
+  if (switched("project")) {
+    if (!("metricClass" in patch)) next.metricClass = null;
+    if (!("shown" in patch)) next.shown = null;
+    if (!("object" in patch)) next.object = null;
+  }
   const moved =
     switched("project") || switched("dataset") || (changed("sets") && state.sets.length > 0) ||
     (["conf", "iou", "overrides", "segment", "selection", "sort"] as const).some(changed);

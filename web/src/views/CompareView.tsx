@@ -4,7 +4,7 @@ import { ConfusionMatrix } from "../components/ConfusionMatrix";
 import { ErrorPanel, Loading } from "../components/Status";
 import { useApi } from "../hooks/useApi";
 import { formatSigned, formatSignedScore } from "../lib/format";
-import { REPORT_COLUMNS } from "../lib/report";
+import { columnDefinition, REPORT_COLUMNS } from "../lib/report";
 import { ALL_FRAMES, type ViewContext } from "./context";
 import { ThresholdPanel } from "./ThresholdPanel";
 
@@ -47,7 +47,11 @@ export function CompareView({ ctx }: { ctx: ViewContext }) {
               <thead>
                 <tr>
                   <th scope="col">Class</th>
-                  {columns.map((col) => <th key={col.key} scope="col">{col.title}</th>)}
+                  {columns.map((col) => (
+                    <th key={col.key} scope="col">
+                      <abbr title={`Change (other − base) in ${columnDefinition(col.key, detection ? iou : null)}`}>{col.title}</abbr>
+                    </th>
+                  ))}
                 </tr>
               </thead>
               <tbody>

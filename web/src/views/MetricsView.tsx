@@ -1,6 +1,6 @@
 import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { api, type ExamplesQuery } from "../api/client";
-import { BACKGROUND, COCO_STAT_DEFINITIONS, COCO_STAT_NAMES, type ClassificationReportDict, type ExampleOut } from "../api/types";
+import { BACKGROUND, COCO_STAT_DEFINITIONS, COCO_STAT_NAMES, type ClassificationReportDict } from "../api/types";
 import { ConfusionMatrix } from "../components/ConfusionMatrix";
 import { ExampleGrid } from "../components/ExampleGrid";
 import { ReportTable } from "../components/ReportTable";
@@ -8,8 +8,8 @@ import { ErrorPanel, Loading } from "../components/Status";
 import { useApi, useKeyWhenReady } from "../hooks/useApi";
 import { pageCount, type Example } from "../lib/examples";
 import { formatScore } from "../lib/format";
-import type { MatrixHighlight } from "../lib/matrix";
-import type { ExampleSelection } from "../lib/urlState";
+import type { MatrixHighlight, Normalization } from "../lib/matrix";
+import type { CellValues, ExampleSelection } from "../lib/urlState";
 import { exampleOf, frameIdsQuery, serverSort } from "./adapters";
 import { ALL_FRAMES, classColors, classNames, type ViewContext } from "./context";
 import { FramePanel } from "./FramePanel";
@@ -90,6 +90,39 @@ function selectionTitle(s: ExampleSelection): string {
   }
 }
 
+/** The matrix button a selection presses (a cell's selection presses none). */
+export function highlightOf(selection: ExampleSelection | null): MatrixHighlight {
+  switch (selection?.kind) {
+    case "fn":
+    case "fp":
+      return { kind: selection.kind };
+    case "confused_as":
+      return { kind: "confusedAs", label: selection.label };
+    case "confused_from":
+      return { kind: "confusedFrom", label: selection.label };
+    default:
+      return { kind: "none" };
+  }
+}
+
+/**
+ * The confidence an answer was computed at for one curve: the answer's own (`conf` it
+ * echoes), so a caption never pairs a slider's new value with numbers of the old one.
+ * null: per-class confidences that differ, for all classes.
+ */
+export function answeredConf(conf: number | Record<string, number> | null | undefined, label: string | null): number | null {
+  if (typeof conf === "number") return conf;
+  if (!conf) return null;
+  if (label !== null) return conf[label] ?? null;
+  const values = [...new Set(Object.values(conf))];
+  return values.length === 1 ? values[0]! : null;
+}
+
+/** What "7:3" of an opened example in the URL is: its kind and engine id. */
+export function objectKey(e: { kind: string; id: number | string }): string {
+  return `${e.kind}:${e.id}`;
+}
+
 function selectionOf(highlight: MatrixHighlight): ExampleSelection | null {
   switch (highlight.kind) {
     case "fn":
@@ -104,23 +137,30 @@ function selectionOf(highlight: MatrixHighlight): ExampleSelection | null {
   }
 }
 
+/** "confidence 0.3" or "per-class confidences". */
+function describeConf(conf: number | Record<string, number> | null | undefined): string {
+  if (typeof conf === "number") return `confidence ${conf}`;
+  return conf ? "per-class confidences" : "the default confidence";
+}
+
 export function MetricsView({ ctx }: { ctx: ViewContext }) {
   const { project, dataset, sets, conf, iou, segment, sort, page } = ctx;
   const detection = project.task === "detection";
   const classes = classNames(project);
   const colors = classColors(project);
-  const [shown, setShown] = useState(0);
-  const set = sets[Math.min(shown, sets.length - 1)]!;
-  const [label, setLabel] = useState<string | null>(null);
+  // What is shown lives in the URL (AppState), so a link restores it; names this project
+  // does not have read as the defaults.
+  const set = ctx.shown !== null && sets.includes(ctx.shown) ? ctx.shown : sets[0]!;
+  const label = ctx.metricClass !== null && classes.includes(ctx.metricClass) ? ctx.metricClass : null;
+  const { update } = ctx;
+  const setLabel = useCallback((next: string | null) => update({ metricClass: next }), [update]);
   // The selection, sort and page live in the URL (AppState); one naming unknown classes is dropped.
   const fits = ctx.selection !== null && selectionFits(ctx.selection, classes);
   const selection = fits ? ctx.selection : null;
-  const { update } = ctx;
   useEffect(() => {
     if (ctx.selection !== null && !fits) update({ selection: null });
   }, [ctx.selection, fits, update]);
   const setPage = (next: number) => update({ page: next });
-  const [open, setOpen] = useState<ExampleOut | null>(null);
   const [classFilter, setClassFilter] = useState("");
   const segmentParam = segment === ALL_FRAMES ? undefined : segment;
 
@@ -180,15 +220,22 @@ export function MetricsView({ ctx }: { ctx: ViewContext }) {
   const segments = useApi(JSON.stringify(["segments", project.name, dataset]), (signal) => api.segments(project.name, dataset, { signal }));
   const segmentThresholds = segments.data?.find((s) => s.name === segment)?.thresholds;
   const choose = useCallback((next: ExampleSelection | null) => {
-    update({ selection: next, page: 0 });
+    update({ selection: next, page: 0, frame: null, object: null });
     drawn.current = null;
-    setOpen(null);
   }, [update]);
+  // The opened example (frame and object in the URL): found on the page shown, or, from a
+  // link, the frame alone until its outcomes arrive.
+  const openFrame = ctx.frame;
+  const open = openFrame === null ? null
+    : (examples.data?.examples.find((e) => objectKey(e) === ctx.object && e.frame_id === openFrame) ?? null);
+  const setDisplay = useCallback((values: CellValues) => update({ values }), [update]);
+  const setNormalization = useCallback((shareOf: Normalization) => update({ shareOf }), [update]);
+  const matrixHighlight = useMemo(() => highlightOf(selection), [JSON.stringify(selection)]);
   // Stable props, so the report, the matrix and the curve (memoized) skip the render that
   // a threshold move causes before its numbers arrive.
   const selectCell = useCallback((truth: string, predicted: string) => choose({ kind: "cell", truth, predicted }), [choose]);
   const highlight = useCallback((_: unknown, h: MatrixHighlight) => choose(selectionOf(h)), [choose]);
-  const selectCurve = useCallback((l: string) => setLabel(l === "all" ? null : l), []);
+  const selectCurve = useCallback((l: string) => setLabel(l === "all" ? null : l), [setLabel]);
   const selectedCell = useMemo<[string, string] | null>(
     () => (selection?.kind === "cell" ? [selection.truth, selection.predicted] : null),
     [selection?.kind === "cell" ? selection.truth : null, selection?.kind === "cell" ? selection.predicted : null],
@@ -197,6 +244,15 @@ export function MetricsView({ ctx }: { ctx: ViewContext }) {
   const gridText = result ? result.iou_thresholds.join(",") : null;
   const iouGrid = useMemo(() => (result ? result.iou_thresholds : null), [gridText]);
   const curveList = useMemo(() => (curveResult?.pr_curves ? Object.values(curveResult.pr_curves) : null), [curveResult]);
+  // The curve drawn: the metric class's, else "all" (micro), else (no pooled curve) the first
+  // class's; its operating point is that curve's row of the report.
+  const curveLabel = label ?? (curveList && !curveList.some((c) => c.label === "all") ? (curveList[0]?.label ?? null) : null);
+  // The numbers shown are the last answer's: pending while the thresholds' own are on their way.
+  const pending = metrics.dataKey !== metricsKey && metrics.error === null;
+  const answered = metrics.data;
+  const shownConf = answeredConf(answered?.conf, curveLabel);
+  // The report's row for the curve drawn (both tasks): the point drawn and captioned is the report's.
+  const operatingPoint = useMemo(() => reportPoint(result?.report, curveLabel), [result, curveLabel]);
   // A page past the end (a shared link after the data changed, a stale URL) goes to the last page.
   const total = examples.data && examples.dataKey === examplesKey ? examples.data.total : null;
   useEffect(() => {
@@ -232,11 +288,18 @@ export function MetricsView({ ctx }: { ctx: ViewContext }) {
         {sets.length > 1 && (
           <div role="group" aria-label="Inference set shown" className="toggle-group">
             {sets.map((s, k) => (
-              <button key={s} type="button" aria-pressed={set === s} onClick={() => { setShown(k); choose(null); }}>{s}</button>
+              <button key={s} type="button" aria-pressed={set === s}
+                onClick={() => update({ shown: k === 0 ? null : s, selection: null, frame: null, object: null })}>{s}</button>
             ))}
           </div>
         )}
-        <Loading active={metrics.loading} label="Computing metrics" />
+        <Loading active={metrics.loading} label={`Computing metrics at ${describeConf(conf)}${detection ? `, IoU ${iou}` : ""}`} />
+        {answered && result && (
+          <p className={pending ? "answered-at pending" : "answered-at"} data-testid="answered-at" aria-live="polite">
+            Numbers below at {describeConf(answered.conf)}{typeof answered.iou === "number" ? `, IoU ${answered.iou}` : ""}
+            {pending ? " (recomputing for the new thresholds…)" : ""}
+          </p>
+        )}
         {metrics.error !== null && <ErrorPanel error={metrics.error} onRetry={metrics.reload} title="Metrics could not be loaded" />}
         {result && (
           <>
@@ -244,9 +307,8 @@ export function MetricsView({ ctx }: { ctx: ViewContext }) {
               {curves.error !== null && <ErrorPanel error={curves.error} title="PR curves could not be loaded" />}
               {curveList && (
                 <Suspense fallback={<div className="pr-curve-loading" aria-busy="true">Loading the PR curve…</div>}>
-                  <PRCurve curves={curveList} label={label ?? undefined} onSelectLabel={selectCurve}
-                    conf={label ? (ctx.thresholds.overrides[label] ?? ctx.thresholds.conf) : ctx.thresholds.conf}
-                    operatingPoint={detection ? reportPoint(result.report, label) : null}
+                  <PRCurve curves={curveList} label={curveLabel ?? undefined} onSelectLabel={selectCurve}
+                    conf={shownConf} operatingPoint={operatingPoint}
                     thresholds={segmentThresholds} />
                 </Suspense>
               )}
@@ -266,7 +328,8 @@ export function MetricsView({ ctx }: { ctx: ViewContext }) {
             </div>
             {result.confusion_matrix && (
               <ConfusionMatrix matrix={result.confusion_matrix} filterLabel={label} onFilterLabelChange={setLabel}
-                selectedCell={selectedCell} onSelectCell={selectCell} onHighlight={highlight}
+                selectedCell={selectedCell} onSelectCell={selectCell} onHighlight={highlight} highlight={matrixHighlight}
+                display={ctx.values} onDisplayChange={setDisplay} normalization={ctx.shareOf} onNormalizationChange={setNormalization}
                 maxGridClasses={MAX_GRID_CLASSES} caption={`Confusion matrix: ${set}`} />
             )}
           </>
@@ -279,14 +342,14 @@ export function MetricsView({ ctx }: { ctx: ViewContext }) {
               <ExampleGrid examples={grid.examples}
                 sort={sort} onSortChange={(s) => update({ sort: s, page: 0 })}
                 page={page} pageSize={PAGE_SIZE} total={grid.total} onPageChange={setPage}
-                onOpen={(ex) => setOpen(examples.data?.examples.find((e) => e.kind === ex.object.kind && e.id === ex.object.id) ?? null)}
+                onOpen={(ex) => update({ frame: ex.frame.frame_id, object: objectKey(ex.object) })}
                 classColors={colors} title={selectionTitle(selection)} />
             )}
           </>
         )}
-        {open && (
-          <FramePanel ctx={ctx} frameId={open.frame_id} inferenceSet={set} opened={open}
-            known={examples.data?.examples ?? []} onClose={() => setOpen(null)} />
+        {openFrame !== null && (
+          <FramePanel ctx={ctx} frameId={openFrame} inferenceSet={set} opened={open}
+            known={examples.data?.examples ?? []} onClose={() => update({ frame: null, object: null })} />
         )}
       </div>
     </div>

@@ -2,7 +2,8 @@ import type { ProjectOut } from "../api/types";
 import type { ThresholdValues } from "../components/ThresholdSliders";
 import type { Confidence } from "../api/types";
 import type { ExampleSort } from "../lib/examples";
-import type { AppState, ExampleSelection } from "../lib/urlState";
+import type { Normalization } from "../lib/matrix";
+import type { AppState, CellValues, ExampleSelection } from "../lib/urlState";
 
 export const ALL_FRAMES = "All Frames";
 
@@ -23,6 +24,13 @@ export interface ViewContext {
   selection: ExampleSelection | null;
   sort: ExampleSort;
   page: number;
+  /** Metrics' state kept in the URL (see AppState). */
+  metricClass: string | null;
+  shown: string | null;
+  values: CellValues;
+  shareOf: Normalization;
+  frame: string | null;
+  object: string | null;
   update: (patch: Partial<AppState>) => void;
 }
 

@@ -1,6 +1,7 @@
 // @vitest-environment jsdom
 import { render, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
+import { useCallback, useState } from "react";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { ClassificationReportDict, ConfusionMatrixDict, ProjectOut } from "../api/types";
 import { shapes } from "../fixtures";
@@ -8,10 +9,11 @@ import { formatSigned, formatSignedScore } from "../lib/format";
 import { DATASET, examplesOut, frameDetail, installMockApi, metricsResult, projectOut, SEGMENT_FRAMES, type Handler } from "../test/mockApi";
 import { AnnotatedImage } from "../components/AnnotatedImage";
 import { exampleOf, frameIdsQuery, frameOf, objectIdOf, serverSort } from "./adapters";
+import type { AppState } from "../lib/urlState";
 import type { ViewContext } from "./context";
 import { CompareView } from "./CompareView";
 import { FramePanel } from "./FramePanel";
-import { filterReport, MetricsView, reportPoint } from "./MetricsView";
+import { answeredConf, filterReport, highlightOf, MetricsView, reportPoint } from "./MetricsView";
 import { ScenariosView } from "./ScenariosView";
 
 afterEach(() => vi.unstubAllGlobals());
@@ -19,8 +21,17 @@ afterEach(() => vi.unstubAllGlobals());
 function context(project: ProjectOut = projectOut(), patch: Partial<ViewContext> = {}): ViewContext {
   return {
     project, dataset: DATASET, sets: ["adaptive-cc"], thresholds: { conf: 0.1, iou: 0.5, overrides: {} }, conf: 0.1, iou: 0.5,
-    segment: "All Frames", selection: null, sort: "confidence-disagreement", page: 0, update: vi.fn(), ...patch,
+    segment: "All Frames", selection: null, sort: "confidence-disagreement", page: 0,
+    metricClass: null, shown: null, values: "absolute", shareOf: "row", frame: null, object: null, update: vi.fn(), ...patch,
   };
+}
+
+/** MetricsView over a context whose `update` applies its patch, as the app's URL state does. */
+function StatefulMetrics({ initial }: { initial: ViewContext }) {
+  const [ctx, setCtx] = useState(initial);
+  // The patches MetricsView makes name only fields the context shares with the URL state.
+  const update = useCallback((patch: Partial<AppState>) => setCtx((c) => ({ ...c, ...(patch as Partial<ViewContext>) })), []);
+  return <MetricsView ctx={{ ...ctx, update }} />;
 }
 
 describe("adapters", () => {
@@ -97,7 +108,7 @@ describe("MetricsView with many classes", () => {
     installMockApi(({ path, query }) => path.endsWith("/metrics")
       ? { body: { dataset: DATASET, segment: "All Frames", conf: 0.1, iou: 0.5, results: [{ inference_set: "adaptive-cc", version: 1, report: query.getAll("include").includes("report") ? report : null, confusion_matrix: matrix, coco_summary: null, pr_curves: null, best_thresholds: null, iou_thresholds: shapes.iouThresholds }] } }
       : undefined);
-    render(<MetricsView ctx={context(project)} />);
+    render(<StatefulMetrics initial={context(project)} />);
     const table = await screen.findByRole("table", { name: /Classification report/ });
     expect(within(table).getAllByRole("button", { name: /^c\d+$/ })).toHaveLength(30);
     await user.type(screen.getByRole("searchbox", { name: "Filter classes" }), "c2");
@@ -108,6 +119,22 @@ describe("MetricsView with many classes", () => {
     for (const r of within(matrixTable).getAllByRole("row").slice(1)) {
       expect(r.textContent).toContain("c21");
     }
+  });
+
+  it("the matrix button pressed follows the selection (so a link restores it)", () => {
+    expect(highlightOf({ kind: "fn" })).toEqual({ kind: "fn" });
+    expect(highlightOf({ kind: "confused_as", label: "c1" })).toEqual({ kind: "confusedAs", label: "c1" });
+    expect(highlightOf({ kind: "confused_from", label: "c1" })).toEqual({ kind: "confusedFrom", label: "c1" });
+    expect(highlightOf({ kind: "cell", truth: "c1", predicted: "c2" })).toEqual({ kind: "none" });
+    expect(highlightOf(null)).toEqual({ kind: "none" });
+  });
+
+  it("answeredConf is the confidence the answer was computed at, per class when overridden", () => {
+    expect(answeredConf(0.3, null)).toBe(0.3);
+    expect(answeredConf({ a: 0.3, b: 0.7 }, "b")).toBe(0.7);
+    expect(answeredConf({ a: 0.3, b: 0.7 }, null)).toBeNull();
+    expect(answeredConf({ a: 0.4, b: 0.4 }, null)).toBe(0.4);
+    expect(answeredConf(undefined, null)).toBeNull();
   });
 
   it("reportPoint is a row's precision and recall (micro avg for all classes)", () => {
