@@ -76,6 +76,14 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="MB",
         help="largest request body in MB (default: %(default)s)",
     )
+    parser.add_argument(
+        "--thumbnail-cache-mb",
+        type=megabytes,
+        default=256,
+        metavar="MB",
+        help="most disk the thumbnail cache may use, least recently used removed first "
+        "(default: %(default)s)",
+    )
 
 
 def arguments(**given: Any) -> argparse.Namespace:
@@ -132,6 +140,7 @@ def run(args: argparse.Namespace) -> int:
         max_upload_bytes=int(args.max_upload_mb * MEGABYTE),
         preload=args.preload,
         hosts=[args.host],
+        thumbnail_cache_bytes=int(args.thumbnail_cache_mb * MEGABYTE),
     )
     access = f"{len(keys)} API key{'s' if len(keys) != 1 else ''}" if keys else "no API keys"
     host = f"[{args.host}]" if ":" in args.host else args.host

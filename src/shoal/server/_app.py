@@ -17,6 +17,7 @@ from shoal.server import _errors
 from shoal.server._auth import Access, KeyRing, is_loopback
 from shoal.server._routing import route_path
 from shoal.server._state import ServerState
+from shoal.server._thumbnails import DEFAULT_THUMBNAIL_CACHE_BYTES, ThumbnailCache
 from shoal.store import Store
 
 __all__ = ["DEFAULT_MAX_UPLOAD_BYTES", "create_app"]
@@ -185,6 +186,7 @@ def create_app(
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
     preload: int = 0,
     hosts: Iterable[str] = (),
+    thumbnail_cache_bytes: int = DEFAULT_THUMBNAIL_CACHE_BYTES,
 ) -> Any:
     """The REST API over one store (or the store on ``home``), and the web app at ``/``.
 
@@ -195,6 +197,8 @@ def create_app(
     addressed (``Host``) to a loopback name (localhost, 127.0.0.0/8, [::1]) or one of
     ``hosts`` are answered (400 otherwise). ``preload`` evaluations (of the
     most recently written inference sets) are loaded in the background from the start.
+    Thumbnails are cached under ``<home>/thumbnails``, at most ``thumbnail_cache_bytes``
+    (least recently used removed first).
     """
     from shoal.server import _routes_data, _routes_entities, _routes_metrics, _webapp
 
@@ -224,7 +228,7 @@ def create_app(
         keys=keys,
         max_upload_bytes=max_upload_bytes,
         uploads=uploads,
-        thumbnails=thumbnails,
+        thumbnails=ThumbnailCache(thumbnails, thumbnail_cache_bytes),
     )
     _errors.install(app)
     for module in (_routes_entities, _routes_data, _routes_metrics):

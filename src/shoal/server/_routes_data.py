@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import uuid
-from io import BytesIO
 from pathlib import Path as FilePath
 from typing import Annotated, Any
 
@@ -444,7 +442,15 @@ def frame_thumbnail(
     project: ProjectName,
     dataset: DatasetName,
     frame_id: str,
-    size: Annotated[int, Query(ge=16, le=1024, description="longest side in pixels")] = 256,
+    size: Annotated[
+        int,
+        Query(
+            ge=16,
+            le=1024,
+            description="longest side in pixels, rounded up to 32, 64, 128, 256, 512 or "
+            "1024 and never above the image's own",
+        ),
+    ] = 256,
 ) -> Response:
     found = get_dataset(s, project, dataset)
     image = _image_file(found, _frame_row(found, frame_id))
@@ -452,31 +458,4 @@ def frame_thumbnail(
         raise ApiError(
             404, "the image is at a URL; thumbnails are of local files", where="image_uri"
         )
-    stat = image.stat()
-    key = hashlib.sha256(f"{image}|{stat.st_mtime_ns}|{stat.st_size}|{size}".encode()).hexdigest()
-    cached = s.thumbnails / f"{key}.png"
-    if not cached.exists():
-        _write_atomic(cached, _thumbnail(image, size))
-    return Response(cached.read_bytes(), media_type="image/png")
-
-
-def _write_atomic(path: FilePath, data: bytes) -> None:
-    staged = path.with_name(f"{path.name}.{uuid.uuid4().hex}.tmp")
-    staged.write_bytes(data)
-    os.replace(staged, path)
-
-
-def _thumbnail(path: FilePath, size: int) -> bytes:
-    from PIL import Image
-
-    try:
-        with Image.open(path) as opened:
-            opened.thumbnail((size, size))
-            picture = (
-                opened if opened.mode in ("RGB", "RGBA", "L", "LA") else opened.convert("RGBA")
-            )
-            out = BytesIO()
-            picture.save(out, format="PNG")
-            return out.getvalue()
-    except (OSError, ValueError, Image.DecompressionBombError) as error:
-        raise ApiError(415, f"cannot read the image: {error}", where="image_uri") from None
+    return Response(s.thumbnails.thumbnail(image, size), media_type="image/png")

@@ -13,6 +13,7 @@ from fastapi import Depends, Request
 from shoal.errors import NotFoundError
 from shoal.server._auth import KeyRing
 from shoal.server._errors import ApiError
+from shoal.server._thumbnails import ThumbnailCache
 from shoal.store import Dataset, Segment, Store
 
 __all__ = ["ServerState", "State", "requested_segment", "state"]
@@ -33,7 +34,7 @@ class ServerState:
     keys: KeyRing | None
     max_upload_bytes: int
     uploads: Path
-    thumbnails: Path
+    thumbnails: ThumbnailCache
     upload_locks: dict[str, threading.Lock] = field(default_factory=dict)
     upload_locks_guard: threading.Lock = field(default_factory=threading.Lock)
 
