@@ -1,3 +1,4 @@
+# ruff: noqa: UP031 (raw JSON texts, full of braces, read best with %-formatting)
 """The server against hostile or unlucky input (issue 11): every refusal is a 4xx with the
 JSON error body, and nothing is stored differently from what was sent."""
 
@@ -6,6 +7,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pytest
@@ -186,3 +188,155 @@ def test_serve_refuses_impossible_upload_limits_in_one_line(tmp_path: Path, valu
         .splitlines()[-1]
         .startswith("shoal serve: error: argument --max-upload-mb:")
     )
+
+
+# ---------------------------------- defects 6 and 7: uploads keep exactly what was sent
+@pytest.fixture
+def pets(tmp_path: Path) -> TestClient:
+    store = shoal.Store(tmp_path / "home")
+    project = store.create_project("pets", classes=["cat", "dog"])
+    frames = pa.table({"frame_id": ["f0", "f1"]})
+    labels = pa.table({
+        "label_id": ["l0", "l1"], "frame_id": ["f0", "f1"], "class_name": ["cat", "dog"],
+        "x": [1.0, 2.0], "y": [1.0, 2.0], "width": [5.0, 5.0], "height": [5.0, 5.0],
+    })  # fmt: skip
+    project.create_dataset("val", shoal.DatasetTables.build(frames, labels))
+    return TestClient(create_app(store, max_upload_total_bytes=4000), base_url=LOCAL)
+
+
+def _start(client: TestClient) -> str:
+    answer = client.post(f"{API}/uploads")
+    assert answer.status_code == 201
+    upload_id: str = answer.json()["upload_id"]
+    return upload_id
+
+
+def _put_raw(client: TestClient, upload_id: str, number: int, body: str) -> Any:
+    return client.put(
+        f"{API}/uploads/{upload_id}/chunks/{number}",
+        content=body.encode("utf-8", "surrogatepass"),
+        headers={"content-type": "application/json"},
+    )
+
+
+PREDICTION = (
+    '{"frame_id": "f0", "class_name": "cat", "x": 1, "y": 1, "width": 5, "height": 5, '
+    '"confidence": %s}'
+)
+
+
+@pytest.mark.parametrize(
+    ("chunk", "where", "words"),
+    [
+        ('{"predictions": [%s, %s]}' % (PREDICTION % "0.5", PREDICTION % "NaN"),
+         "body.predictions.1.confidence", "nan"),
+        ('{"frames": [{"frame_id": "f9", "weather": Infinity}]}', "body.frames.0.weather", "inf"),
+        ('{"frames": [{"frame_id": "f9", "weather": -Infinity}]}', "body.frames.0.weather", "inf"),
+        ('{"frames": [{"frame_id": "f9", "weather": NaN}]}', "body.frames.0.weather", "nan"),
+        ('{"frames": [{"frame_id": "f9", "n": %d}]}' % 2**64, "body.frames.0.n", "64 bits"),
+        ('{"frames": [{"frame_id": "f9", "n": %d}]}' % -(2**63 + 1), "body.frames.0.n", "64"),
+        ('{"frames": [{"frame_id": "f9", "n": "a\\ud800"}]}', "body.frames.0.n", "surrogate"),
+        ('{"frames": [{"frame_id": "f9", "\\udfff": 1}]}', "body.frames.0", "surrogate"),
+        ('{"frames": [{"frame_id": "f9", "n": %s}]}' % ("[" * 300 + "]" * 300),
+         "body.frames.0.n", "nested"),
+    ],
+)  # fmt: skip
+def test_chunks_with_values_json_cannot_keep_are_refused_naming_the_value(
+    pets: TestClient, chunk: str, where: str, words: str
+) -> None:
+    upload_id = _start(pets)
+    body = error_of(_put_raw(pets, upload_id, 0, chunk), 422)
+    assert body["where"].startswith(where) and words in body["detail"].lower()
+    assert pets.get(f"{API}/uploads/{upload_id}").json()["chunks"] == []
+
+
+@pytest.mark.parametrize(
+    ("body", "where"),
+    [
+        ('{"name": "a\\ud800"}', "body.name"),
+        ('{"name": "p", "classes": ["\\udc00"]}', "body.classes.0"),
+        ('{"name": "p", "classes": [{"name": "c", "id": %d}]}' % 2**64, "body.classes.0.id"),
+        ('{"name": "p", "classes": [{"name": "c", "id": %d}]}' % 2**63, "body.classes.0.id"),
+        ('{"name": "p", "default_conf": NaN}', "body.default_conf"),
+        ('{"name": "p", "x": %s}' % ("[" * 256 + "]" * 256), "body.x"),
+    ],
+)  # fmt: skip
+def test_every_json_body_is_checked_alike(pets: TestClient, body: str, where: str) -> None:
+    answer = pets.post(
+        f"{API}/projects",
+        content=body.encode("utf-8", "surrogatepass"),
+        headers={"content-type": "application/json"},
+    )
+    assert error_of(answer, 422)["where"].startswith(where)
+
+
+def _commit(client: TestClient, upload_id: str, **body: Any) -> Any:
+    return client.post(f"{API}/uploads/{upload_id}/commit", json=body)
+
+
+def test_a_commit_refuses_a_gap_in_the_chunks(pets: TestClient) -> None:
+    upload_id = _start(pets)
+    for number in (0, 2):
+        chunk = '{"frames": [{"frame_id": "f%d"}]}' % number
+        assert _put_raw(pets, upload_id, number, chunk).status_code == 200
+    body = error_of(_commit(pets, upload_id, kind="dataset", project="pets", name="gap"), 400)
+    assert body["where"] == "chunks" and "chunk 1 is missing" in body["detail"]
+    assert pets.get(f"{API}/projects/pets/datasets/gap").status_code == 404
+    assert _put_raw(pets, upload_id, 1, '{"frames": [{"frame_id": "f1"}]}').status_code == 200
+    done = _commit(pets, upload_id, kind="dataset", project="pets", name="gap")
+    assert done.status_code == 201 and done.json()["rows"]["frames"] == 3
+
+
+@pytest.mark.parametrize(
+    ("chunks", "where", "words"),
+    [
+        (['{"labels": [{"label_id": "a", "frame_id": "f0", "class_name": "cat", "x": 1, '
+          '"y": 1, "width": true, "height": 2}]}'], "labels: record 0", "width"),
+        (['{"frames": [{"frame_id": "f0", "width": 1.5, "height": 2}]}'], "frames: record 0",
+         "width"),
+        (['{"frames": [{"frame_id": 7}]}'], "frames: record 0", "frame_id"),
+        (['{"frames": [{"frame_id": "f0", "weather": "sun"}]}',
+          '{"frames": [{"frame_id": "f1"}, {"frame_id": "f2", "weather": 3}]}'],
+         "frames: record 2", "weather"),
+    ],
+)  # fmt: skip
+def test_values_of_another_type_are_refused_at_commit_naming_the_record(
+    pets: TestClient, chunks: list[str], where: str, words: str
+) -> None:
+    upload_id = _start(pets)
+    for number, chunk in enumerate(chunks):
+        assert _put_raw(pets, upload_id, number, chunk).status_code == 200
+    body = error_of(_commit(pets, upload_id, kind="dataset", project="pets", name="typed"), 400)
+    assert body["where"] == where and words in body["detail"]
+
+
+def test_ints_and_floats_of_one_key_widen_across_chunks(pets: TestClient, tmp_path: Path) -> None:
+    upload_id = _start(pets)
+    _put_raw(pets, upload_id, 0, '{"frames": [{"frame_id": "f0", "speed": 3}, {"frame_id": "f1"}]}')
+    _put_raw(pets, upload_id, 1, '{"frames": [{"frame_id": "f2", "speed": 2.5}]}')
+    done = _commit(pets, upload_id, kind="dataset", project="pets", name="wide")
+    assert done.status_code == 201, done.text
+    frames = shoal.Store(tmp_path / "home").project("pets").dataset("wide").frames()
+    assert frames.column("speed").to_pylist() == [3.0, None, 2.5]
+    assert frames.schema.field("speed").type == pa.float64()
+
+
+def test_an_upload_is_capped_in_total(pets: TestClient) -> None:
+    upload_id = _start(pets)
+    rows = ",".join('{"frame_id": "frame-%04d"}' % i for i in range(60))  # ~1.6 kB staged
+    assert _put_raw(pets, upload_id, 0, '{"frames": [%s]}' % rows).status_code == 200
+    assert _put_raw(pets, upload_id, 1, '{"frames": [%s]}' % rows).status_code == 200
+    body = error_of(_put_raw(pets, upload_id, 2, '{"frames": [%s]}' % rows), 413)
+    assert body["where"] == "upload" and "limit" in body["detail"]
+    # replacing a chunk counts it once
+    assert _put_raw(pets, upload_id, 1, '{"frames": [%s]}' % rows).status_code == 200
+
+
+@pytest.mark.parametrize("route", ["frames", "inference-sets/model/examples"])
+def test_huge_offsets_are_422_not_500(odd_store: shoal.Store, route: str) -> None:
+    client = TestClient(create_app(odd_store), base_url=LOCAL)
+    base = f"{API}/projects/{url_segment('odd project ü%')}/datasets/{url_segment('data %2F set')}"
+    for offset in (2**31, 2**63, 2**64):
+        error_of(client.get(f"{base}/{route}", params={"offset": offset}), 422)
+    answer = client.get(f"{base}/{route}", params={"offset": 2**31 - 1})
+    assert answer.status_code == 200, answer.text

@@ -77,6 +77,13 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
         help="largest request body in MB (default: %(default)s)",
     )
     parser.add_argument(
+        "--max-upload-total-mb",
+        type=megabytes,
+        default=2048,
+        metavar="MB",
+        help="largest total of one upload's chunks in MB (default: %(default)s)",
+    )
+    parser.add_argument(
         "--thumbnail-cache-mb",
         type=megabytes,
         default=256,
@@ -138,6 +145,7 @@ def run(args: argparse.Namespace) -> int:
         store,
         api_keys=keys or None,
         max_upload_bytes=int(args.max_upload_mb * MEGABYTE),
+        max_upload_total_bytes=int(args.max_upload_total_mb * MEGABYTE),
         preload=args.preload,
         hosts=[args.host],
         thumbnail_cache_bytes=int(args.thumbnail_cache_mb * MEGABYTE),

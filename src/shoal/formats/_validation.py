@@ -17,12 +17,20 @@ Metadata
     SDK's ``val_type="float"``) or when the values come from a file that does not tell
     ints from floats (JSON numbers, CSV cells). A list or an object is not a metadata
     value; a file reader keeps it as its JSON text (a string).
+JSON values (every request body the server reads, upload rows included)
+    every number finite (JSON has no NaN or Infinity: a value that is one is refused,
+    never read as null), every integer within 64 bits, no string with a lone UTF-16
+    surrogate, lists and objects nested at most 64 deep.
+Rows of values (the server's uploads)
+    a column of the tables' schema takes values of its own type only: ``true`` is not a
+    width, 1.5 is not a pixel count, ``5`` is not a frame id.
 """
 
 from __future__ import annotations
 
 import math
 import numbers
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
@@ -48,11 +56,13 @@ __all__ = [
     "check_metadata_key",
     "confidence_problems",
     "describe_box_problem",
+    "json_value_problem",
     "metadata_arrow_type",
     "metadata_column",
     "metadata_entry",
     "metadata_key_problem",
     "plain",
+    "typed_column",
 ]
 
 MetadataValue: TypeAlias = bool | int | float | str | None
@@ -65,6 +75,9 @@ RESERVED_METADATA_KEYS = frozenset(
 )
 
 Record = int | str | None
+MAX_JSON_DEPTH = 64
+_INT64 = range(-(2**63), 2**63)
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def plain(value: Any) -> Any:
@@ -182,14 +195,16 @@ def metadata_column(
     *,
     places: Sequence[str] | None = None,
     source: str | None = None,
+    first_record: int = 0,
 ) -> pa.Array:
     """One metadata column from a file's values, by the policy in the module doc: one
     type per key, ints widened to float when floats are present, lists and objects kept
     as JSON text. A clash names the first value of the other type and where the key's
-    type was set (``places[i]`` names value ``i``; else its position)."""
+    type was set (``places[i]`` names value ``i``; else its position, counted from
+    ``first_record``)."""
 
     def where(index: int) -> str:
-        return places[index] if places is not None else f"row {index}"
+        return places[index] if places is not None else f"row {first_record + index}"
 
     kinds: list[MetadataType | None] = []
     cleaned: list[MetadataValue] = []
@@ -210,13 +225,123 @@ def metadata_column(
             f"metadata {key!r} is {kinds[other]}, but it is {kinds[first]} at {where(first)} "
             "(a key keeps one type across frames)",
             source=source,
-            record=where(other) if places is not None else other,
+            record=where(other) if places is not None else first_record + other,
         )
     kind: MetadataType = present.pop() if present else "str"
-    if kind == "int" and not all(-(2**63) <= v < 2**63 for v in cleaned if isinstance(v, int)):
-        raise InputError(
-            f"metadata {key!r} has an integer that does not fit 64 bits", source=source
-        )
+    if kind == "int":
+        for index, value in enumerate(cleaned):
+            if isinstance(value, int) and value not in _INT64:
+                raise InputError(
+                    f"metadata {key!r} has an integer that does not fit 64 bits",
+                    source=source,
+                    record=where(index) if places is not None else first_record + index,
+                )
     import pyarrow as pa
 
     return pa.array(cleaned, metadata_arrow_type(kind))
+
+
+# ------------------------------------------------------------------ rows of JSON values
+
+
+def json_value_problem(value: object) -> tuple[tuple[str | int, ...], str] | None:
+    """Where (keys and indexes from ``value`` down) and what makes a value parsed from JSON
+    unfit to keep as it was sent (the module doc's rules); None when nothing does."""
+    stack: list[tuple[tuple[str | int, ...], object]] = [((), value)]
+    while stack:
+        path, item = stack.pop()
+        if type(item) is float:
+            if not math.isfinite(item):
+                return path, f"{item} is not a number JSON has"
+        elif isinstance(item, bool) or item is None:
+            continue
+        elif isinstance(item, int):
+            if item not in _INT64:
+                return path, f"the integer {item} does not fit 64 bits"
+        elif isinstance(item, str):
+            if _LONE_SURROGATE.search(item) is not None:
+                return path, "a string holds a lone surrogate"
+        elif isinstance(item, list | dict):
+            if len(path) >= MAX_JSON_DEPTH:
+                return path, f"lists and objects are nested more than {MAX_JSON_DEPTH} deep"
+            entries = item.items() if isinstance(item, dict) else enumerate(item)
+            for key, entry in reversed(list(entries)):
+                if isinstance(key, str) and _LONE_SURROGATE.search(key) is not None:
+                    return path, "a key holds a lone surrogate"
+                stack.append(((*path, key), entry))
+        else:
+            return path, f"a {type(item).__name__} is not a JSON value"
+    return None
+
+
+def _value_fits(value: object, kind: pa.DataType) -> bool:
+    """Whether one value is of ``kind`` as it is, without Arrow's silent conversions
+    (``True`` as 1.0, 1.5 as 1)."""
+    import pyarrow as pa
+
+    if pa.types.is_list(kind) and isinstance(value, list):
+        return all(_value_fits(item, kind.value_type) for item in value)
+    if value is None:
+        return True
+    if pa.types.is_integer(kind) or pa.types.is_floating(kind):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return False
+        if pa.types.is_integer(kind) and not (isinstance(value, int) or value.is_integer()):
+            return False
+    elif (pa.types.is_boolean(kind) and not isinstance(value, bool)) or (
+        pa.types.is_string(kind) and not isinstance(value, str)
+    ):
+        return False
+    try:
+        pa.array([value], type=kind)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError,
+            TypeError):  # fmt: skip
+        return False
+    return True
+
+
+def _type_takes(kind: pa.DataType, inferred: pa.DataType) -> bool:
+    """Whether values Arrow inferred as ``inferred`` are of ``kind`` (numbers as numbers,
+    text as text...), before a safe cast checks ranges and whole numbers."""
+    import pyarrow as pa
+
+    if pa.types.is_null(inferred):
+        return True
+    if pa.types.is_integer(kind) or pa.types.is_floating(kind):
+        return bool(pa.types.is_integer(inferred) or pa.types.is_floating(inferred))
+    if pa.types.is_list(kind):
+        return pa.types.is_list(inferred) and _type_takes(kind.value_type, inferred.value_type)
+    return bool(inferred == kind)
+
+
+def typed_column(
+    name: str,
+    values: Sequence[Any],
+    kind: pa.DataType | None,
+    *,
+    source: str | None,
+    first_record: int = 0,
+) -> pa.Array:
+    """``values`` as an Arrow array of ``kind`` (None: the type Arrow infers), refusing
+    a value of another type with an ``InputError`` naming its record."""
+    import pyarrow as pa
+
+    failures = (
+        pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError, TypeError
+    )  # fmt: skip
+    try:
+        inferred = pa.array(values)
+        if kind is None:
+            return inferred
+        if _type_takes(kind, inferred.type):
+            return inferred.cast(kind)  # safe: refuses overflow and fractions
+    except failures:
+        pass
+    for index, value in enumerate(values):
+        if kind is None or not _value_fits(value, kind):
+            raise InputError(
+                f"column {name!r}: {value!r} is not a {kind or 'value of one type'}",
+                source=source,
+                record=first_record + index,
+            )
+    raise InputError(f"column {name!r}: mixed value types", source=source)

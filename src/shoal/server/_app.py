@@ -20,9 +20,12 @@ from shoal.server._state import ServerState
 from shoal.server._thumbnails import DEFAULT_THUMBNAIL_CACHE_BYTES, ThumbnailCache
 from shoal.store import Store
 
-__all__ = ["DEFAULT_MAX_UPLOAD_BYTES", "create_app"]
+__all__ = ["DEFAULT_MAX_UPLOAD_BYTES", "DEFAULT_MAX_UPLOAD_TOTAL_BYTES", "create_app"]
 
 DEFAULT_MAX_UPLOAD_BYTES = 256 * 1024 * 1024
+# What one upload's chunks may add up to: its commit holds them as Arrow columns (about
+# half their JSON size) plus one chunk's JSON at a time.
+DEFAULT_MAX_UPLOAD_TOTAL_BYTES = 2048 * 1024 * 1024
 STALE_UPLOAD_SECONDS = 24 * 3600
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Keys guard the data, which is all under /api/; the web app's page and assets and the
@@ -184,6 +187,7 @@ def create_app(
     *,
     api_keys: Mapping[str, Access] | None = None,
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
+    max_upload_total_bytes: int = DEFAULT_MAX_UPLOAD_TOTAL_BYTES,
     preload: int = 0,
     hosts: Iterable[str] = (),
     thumbnail_cache_bytes: int = DEFAULT_THUMBNAIL_CACHE_BYTES,
@@ -191,7 +195,8 @@ def create_app(
     """The REST API over one store (or the store on ``home``), and the web app at ``/``.
 
     ``api_keys`` maps each key to ``"read-only"`` or ``"read-write"``; with keys, every
-    request under ``/api/`` needs ``Authorization: Bearer <key>``.
+    request under ``/api/`` needs ``Authorization: Bearer <key>``. A request body may
+    hold ``max_upload_bytes``, and one upload's chunks ``max_upload_total_bytes`` in all.
     Without keys anyone who can reach the server may read and write: bind it to a
     loopback address (``shoal serve`` refuses otherwise). Without keys, too, only requests
     addressed (``Host``) to a loopback name (localhost, 127.0.0.0/8, [::1]) or one of
@@ -203,8 +208,8 @@ def create_app(
     from shoal.server import _routes_data, _routes_entities, _routes_metrics, _webapp
 
     store = store_or_home if isinstance(store_or_home, Store) else Store(store_or_home)
-    if max_upload_bytes <= 0:
-        raise ValueError("max_upload_bytes must be positive")
+    if max_upload_bytes <= 0 or max_upload_total_bytes <= 0:
+        raise ValueError("max_upload_bytes and max_upload_total_bytes must be positive")
     keys = KeyRing(api_keys) if api_keys else None
     uploads = store.home.path / "uploads"
     thumbnails = store.home.path / "thumbnails"
@@ -227,6 +232,7 @@ def create_app(
         store=store,
         keys=keys,
         max_upload_bytes=max_upload_bytes,
+        max_upload_total_bytes=max_upload_total_bytes,
         uploads=uploads,
         thumbnails=ThumbnailCache(thumbnails, thumbnail_cache_bytes),
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Path, Query, Response
 
 from shoal.server._errors import ApiError
 from shoal.server._models import (
@@ -26,7 +26,7 @@ from shoal.server._routing import NameRoute
 from shoal.server._state import ServerState, State
 from shoal.store import ALL_FRAMES, Dataset, InferenceSet, IssueElement, Project
 
-__all__ = ["dataset_out", "get_dataset", "get_inference_set", "get_project", "router"]
+__all__ = ["PageOffset", "dataset_out", "get_dataset", "get_inference_set", "get_project", "router"]
 
 router = APIRouter(route_class=NameRoute)
 ProjectName = Annotated[str, Path(description="project name")]
@@ -34,6 +34,8 @@ DatasetName = Annotated[str, Path(description="dataset name")]
 SetName = Annotated[str, Path(description="inference set name")]
 SegmentName = Annotated[str, Path(description='segment name ("All Frames" is built in)')]
 IssueName = Annotated[str, Path(description="issue name")]
+# Where a page starts: past the end is an empty page; beyond 2**31 - 1 no table reaches.
+PageOffset = Annotated[int, Query(ge=0, le=2**31 - 1, description="rows to skip")]
 
 PROJECTS = "/projects"
 PROJECT = "/projects/{project}"

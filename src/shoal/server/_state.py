@@ -33,6 +33,7 @@ class ServerState:
     store: Store
     keys: KeyRing | None
     max_upload_bytes: int
+    max_upload_total_bytes: int
     uploads: Path
     thumbnails: ThumbnailCache
     upload_locks: dict[str, threading.Lock] = field(default_factory=dict)
