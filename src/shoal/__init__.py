@@ -14,25 +14,31 @@ confidence and IoU threshold, for any segment of frames, instantly::
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-from shoal._evaluate import evaluate_detections, predictions_from_table
-from shoal.engine.classification import ClassificationEvaluation, evaluate_classifications
-from shoal.engine.detection.annotations import Classes, GroundTruth, Predictions
-from shoal.engine.detection.evaluator import COCO_IOU_THRESHOLDS, DetectionEvaluation
-from shoal.engine.detection.metrics import COCO_STAT_NAMES, CocoSummary
-from shoal.engine.evaluation import Evaluation
-from shoal.engine.metrics import (
-    ClassificationReport,
-    ConfusionMatrix,
-    Outcomes,
-    PRCurve,
-    ThresholdChoice,
-)
-from shoal.errors import InputError, ShoalError
-from shoal.formats.coco import read_coco_ground_truth, read_coco_results
-
-# The store, the SDK and the table formats need pyarrow and DuckDB: they load on first
-# use, so evaluating files stays quick to start.
+# Every name loads its module on first use, so ``import shoal`` costs almost nothing
+# and a script (or ``shoal eval``) pays only for what it touches: evaluating COCO files
+# never loads classification, pyarrow or DuckDB.
 _LAZY = {
+    "evaluate_detections": "shoal._evaluate",
+    "predictions_from_table": "shoal._evaluate",
+    "ClassificationEvaluation": "shoal.engine.classification",
+    "evaluate_classifications": "shoal.engine.classification",
+    "Classes": "shoal.engine.detection.annotations",
+    "GroundTruth": "shoal.engine.detection.annotations",
+    "Predictions": "shoal.engine.detection.annotations",
+    "COCO_IOU_THRESHOLDS": "shoal.engine.detection.evaluator",
+    "DetectionEvaluation": "shoal.engine.detection.evaluator",
+    "COCO_STAT_NAMES": "shoal.engine.detection.metrics",
+    "CocoSummary": "shoal.engine.detection.metrics",
+    "Evaluation": "shoal.engine.evaluation",
+    "ClassificationReport": "shoal.engine.metrics",
+    "ConfusionMatrix": "shoal.engine.metrics",
+    "Outcomes": "shoal.engine.metrics",
+    "PRCurve": "shoal.engine.metrics",
+    "ThresholdChoice": "shoal.engine.metrics",
+    "InputError": "shoal.errors",
+    "ShoalError": "shoal.errors",
+    "read_coco_ground_truth": "shoal.formats.coco",
+    "read_coco_results": "shoal.formats.coco",
     "Client": "shoal.client",
     "Store": "shoal.store",
     "ClassInfo": "shoal.store",
@@ -63,13 +69,28 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
+    from shoal._evaluate import evaluate_detections, predictions_from_table
     from shoal.client import Client
+    from shoal.engine.classification import ClassificationEvaluation, evaluate_classifications
+    from shoal.engine.detection.annotations import Classes, GroundTruth, Predictions
+    from shoal.engine.detection.evaluator import COCO_IOU_THRESHOLDS, DetectionEvaluation
+    from shoal.engine.detection.metrics import COCO_STAT_NAMES, CocoSummary
+    from shoal.engine.evaluation import Evaluation
+    from shoal.engine.metrics import (
+        ClassificationReport,
+        ConfusionMatrix,
+        Outcomes,
+        PRCurve,
+        ThresholdChoice,
+    )
+    from shoal.errors import InputError, ShoalError
     from shoal.formats.classification_csv import (
         as_classification_csv,
         as_classification_predictions_csv,
         from_classification_csv,
         from_classification_predictions_csv,
     )
+    from shoal.formats.coco import read_coco_ground_truth, read_coco_results
     from shoal.formats.coco_tables import as_coco, as_coco_results, from_coco, from_coco_results
     from shoal.formats.cvat import from_cvat
     from shoal.formats.labelbox import from_labelbox
@@ -88,6 +109,10 @@ def __getattr__(name: str) -> Any:
     value = getattr(import_module(module), name)
     globals()[name] = value
     return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
 
 
 __all__ = [

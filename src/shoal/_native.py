@@ -4,8 +4,9 @@ many threads they may use."""
 from __future__ import annotations
 
 import ctypes
-import importlib.util
 import os
+import sys
+from importlib.machinery import EXTENSION_SUFFIXES
 from typing import Any
 
 import numpy as np
@@ -34,14 +35,19 @@ _chosen_threads: int | None = None
 
 
 def load_library(module: str) -> ctypes.CDLL:
-    """The shared library built for ``module`` (see setup.py)."""
-    spec = importlib.util.find_spec(module)
-    if spec is None or spec.origin is None:
-        raise ShoalError(
-            f"Shoal's native library {module} is not built; reinstall Shoal "
-            "(pip install shoal) or run `make` in a checkout"
-        )
-    return ctypes.CDLL(spec.origin)
+    """The shared library built for ``module`` (see setup.py): a file beside its
+    package's modules, looked up directly (``importlib.util.find_spec`` would cost
+    more start-up time than loading the library)."""
+    package, _, name = module.rpartition(".")
+    folder = os.path.dirname(sys.modules[package].__file__ or "")
+    for suffix in EXTENSION_SUFFIXES:
+        path = os.path.join(folder, name + suffix)
+        if os.path.exists(path):
+            return ctypes.CDLL(path)
+    raise ShoalError(
+        f"Shoal's native library {module} is not built; reinstall Shoal "
+        "(pip install shoal) or run `make` in a checkout"
+    )
 
 
 def machine_threads() -> int:
