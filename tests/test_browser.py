@@ -213,6 +213,22 @@ def matrix_cells(page: Any, name: str) -> dict[str, str]:
     return cells
 
 
+def hover_text(button: Any) -> str:
+    """A matrix cell's share line, as its accessible name and hover card give it."""
+    label: str = button.get_attribute("aria-label") or ""
+    return label.split(": ", 1)[1]
+
+
+def hover_card(page: Any, button: Any) -> str:
+    """The text of the card shown when the pointer rests on a matrix cell."""
+    button.hover()
+    card = page.get_by_test_id("matrix-hover-card")
+    card.wait_for()
+    # One "name: value" line per row of the card.
+    cells: list[str] = card.locator("dt, dd").all_inner_texts()
+    return "\n".join(f"{name}: {value}" for name, value in zip(cells[::2], cells[1::2]))
+
+
 def fixed(value: float, digits: int) -> str:
     """JavaScript's ``toFixed``: the exact binary value, ties away from zero (Python's
     format rounds exact ties to even: 0.5625 is "0.562" there, "0.563" in the app)."""
@@ -347,23 +363,24 @@ def test_matrix_toggles_show_shares_with_their_denominators(page: Any, server: s
     column_total = sum(
         int(matrix.locator(f'button[data-cell="{i},0"]').text_content() or "") for i in range(5)
     )
-    assert first.get_attribute("title") == f"{count} of {row_total} ({percent(count, row_total)})"
+    assert hover_text(first) == f"{count} of {row_total} ({percent(count, row_total)})"
+    assert first.get_attribute("title") is None  # a hover card, not a native tooltip
+    card = hover_card(page, first)
+    assert "Ground truth: circle\nPredicted: circle" in card
+    assert f"Count: {count}" in card and f"Denominator: {row_total}: its row's total" in card
 
     matrix.get_by_role("button", name="Percentage").click()
     eventually(lambda: first.text_content(), percent(count, row_total))
     matrix.get_by_role("button", name="Column").click()
     eventually(lambda: first.text_content(), percent(count, column_total))
-    assert (
-        first.get_attribute("title")
-        == f"{count} of {column_total} ({percent(count, column_total)})"
-    )
+    assert hover_text(first) == f"{count} of {column_total} ({percent(count, column_total)})"
 
+    # FN: every ground truth not found as its own class, i.e. each class row off the diagonal.
     matrix.get_by_role("button", name="FN", exact=True).click()
-    lit = matrix.locator("td[data-highlighted]")
-    eventually(lambda: lit.count(), 4)  # the background column, less its empty corner
-    assert all(
-        (lit.nth(k).locator("button").get_attribute("data-cell") or "").endswith(",4")
-        for k in range(4)
+    lit = matrix.locator("td[data-highlighted] button")
+    expected_lit = sorted(f"{i},{j}" for i in range(4) for j in range(5) if i != j)
+    eventually(
+        lambda: sorted(lit.evaluate_all("(bs) => bs.map((b) => b.dataset.cell)")), expected_lit
     )
     shot(page, "metrics-matrix-toggles")
 
@@ -517,7 +534,7 @@ def test_compare_shows_the_apis_delta_cells_and_summary(
     for cell in comparison["cells"]:
         i, j = labels.index(cell["truth"]), labels.index(cell["predicted"])
         button = page.locator(f'button[data-cell="{i},{j}"]').first
-        assert button.get_attribute("title") == cell["text"]
+        assert hover_text(button) == cell["text"]
         # The reference docs' form: "<predicted> - <truth> +N (base -> other)".
         delta, before, after = cell["delta"], cell["base"], cell["other"]
         assert (
@@ -594,10 +611,7 @@ def test_compare_follows_the_thresholds(page: Any, server: str, api: httpx.Clien
     labels = comparison["confusion_matrix"]["labels"]
     for cell in comparison["cells"]:
         i, j = labels.index(cell["truth"]), labels.index(cell["predicted"])
-        assert (
-            page.locator(f'button[data-cell="{i},{j}"]').first.get_attribute("title")
-            == cell["text"]
-        )
+        assert hover_text(page.locator(f'button[data-cell="{i},{j}"]').first) == cell["text"]
 
 
 def test_segment_details_list_its_frames_and_open_one(
@@ -646,6 +660,276 @@ def test_a_reload_restores_the_examples_shown(page: Any, server: str, api: httpx
     grid.wait_for()
     eventually(shown, wanted)
     assert grid.get_by_label("Sort by").input_value() == "iou"
+
+
+# ------------------------------------------- highlights, deep links, captions, legends
+def expected_highlight(labels: list[str], kind: str, label: str | None) -> set[str]:
+    """The cells a matrix button outlines, as docs/web.md defines them (last label:
+    background): FN every class row off the diagonal, FP every class column off it,
+    Confused As X column X and Confused From X row X, both without background."""
+    bg = len(labels) - 1
+    cells = set()
+    for i in range(len(labels)):
+        for j in range(len(labels)):
+            if i == j:
+                continue
+            if (
+                (kind == "FN" and i != bg)
+                or (kind == "FP" and j != bg)
+                or (kind == "Confused As" and labels[j] == label and i != bg)
+                or (kind == "Confused From" and labels[i] == label and j != bg)
+            ):
+                cells.add(f"{i},{j}")
+    return cells
+
+
+DEMO_SETS = [
+    ("shapes", "rendered-scenes", DETECTOR, True),
+    ("digits", "handwritten-digits", "logreg-4x4", False),
+]
+
+
+@pytest.mark.slow
+def test_each_matrix_button_outlines_lists_and_counts_the_same_objects(
+    page: Any, server: str, api: httpx.Client
+) -> None:
+    for project, dataset, inference_set, detection in DEMO_SETS:
+        defaults = api.get(f"/api/v1/projects/{project}").json()
+        point = {"conf": defaults["default_conf"]}
+        if detection:
+            point["iou"] = defaults["default_iou"]
+        base = f"/api/v1/projects/{project}/datasets/{dataset}"
+        matrix_answer = api.get(
+            f"{base}/metrics",
+            params={"inference_set": inference_set, "include": "confusion_matrix", **point},
+        ).json()["results"][0]["confusion_matrix"]
+        labels, counts = matrix_answer["labels"], matrix_answer["matrix"]
+        classes = labels[:-1]
+        page.goto(f"{server}/#view=metrics&project={project}&dataset={dataset}&set={inference_set}")
+        matrix = page.get_by_role("region", name=f"Confusion matrix: {inference_set}")
+        matrix.locator("button[data-cell]").first.wait_for()
+        states: list[tuple[str, str | None, dict[str, str], str]] = [
+            ("FN", None, {"outcome": "FN"}, "False negatives"),
+            ("FP", None, {"outcome": "FP"}, "False positives"),
+        ]
+        for kind in ("Confused As", "Confused From"):
+            param = "confused_as" if kind == "Confused As" else "confused_from"
+            states += [(kind, c, {param: c}, f"{kind.capitalize()} {c}") for c in classes]
+        for kind, label, query, title in states:
+            button = matrix.get_by_role("button", name=kind, exact=True)
+            if label is not None:
+                matrix.get_by_label(f"{kind} class").select_option(label)
+            if button.get_attribute("aria-pressed") != "true":
+                button.click()
+            expected = expected_highlight(labels, kind, label)
+            lit = matrix.locator("td[data-highlighted] button")
+            eventually(
+                lambda lit=lit: set(lit.evaluate_all("(bs) => bs.map((b) => b.dataset.cell)")),
+                expected,
+            )
+            outlined = sum(counts[int(k.split(",")[0])][int(k.split(",")[1])] for k in expected)
+            shown_sum = sum(int(t) for t in lit.all_text_contents())
+            total = api.get(
+                f"{base}/inference-sets/{inference_set}/examples",
+                params={**query, **point, "limit": 1},
+            ).json()["total"]
+            where = f"{project} {kind} {label}"
+            assert shown_sum == outlined == total, where
+            assert matrix.get_by_test_id("highlight-count").text_content() == str(total), where
+            pages = page.get_by_role("region", name=title).get_by_role("navigation", name="Pages")
+            listed = "No examples" if total == 0 else f"{min(12, total)} of {total} "
+            eventually(
+                lambda pages=pages, listed=listed: listed in (pages.text_content() or ""), True
+            )
+        shot(page, f"metrics-highlight-{project}")
+
+
+def test_a_deep_link_restores_every_state_in_a_fresh_context(
+    browser: Any, server: str, api: httpx.Client
+) -> None:
+    confused = api.get(
+        f"{DATASET_API}/inference-sets/{OTHER_DETECTOR}/examples",
+        params={"confused_from": "circle", "conf": 0.1, "iou": 0.5, "limit": 1},
+    ).json()["examples"]
+    assert confused, "the demo has circles confused by the second detector"
+    example = confused[0]
+    link = (
+        f"{server}/#view=metrics&{SHAPES}&set={DETECTOR}&set={OTHER_DETECTOR}"
+        f"&show={OTHER_DETECTOR}&class=square&values=percentage&share_of=column"
+        f"&confused_from=circle&frame={example['frame_id']}"
+        f"&object={example['kind']}%3A{example['id']}"
+    )
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    fresh = context.new_page()
+    fresh.set_default_timeout(20_000)
+    errors: list[str] = []
+    fresh.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        fresh.goto(link)
+        shown = fresh.get_by_role("group", name="Inference set shown")
+        shown.get_by_role("button", name=OTHER_DETECTOR).wait_for()
+        eventually(
+            lambda: shown.get_by_role("button", name=OTHER_DETECTOR).get_attribute("aria-pressed"),
+            "true",
+        )
+        assert fresh.get_by_label("Compare with").input_value() == OTHER_DETECTOR
+        matrix = fresh.get_by_role("region", name=f"Confusion matrix: {OTHER_DETECTOR}")
+        matrix.locator("button[data-cell]").first.wait_for()
+        for name in ("Percentage", "Column", "Confused From"):
+            assert (
+                matrix.get_by_role("button", name=name, exact=True).get_attribute("aria-pressed")
+                == "true"
+            ), name
+        assert matrix.get_by_label("Confused From class").input_value() == "circle"
+        fresh.get_by_role("combobox", name="Metric class").wait_for()
+        eventually(
+            lambda: fresh.get_by_role("combobox", name="Metric class").input_value(), "square"
+        )
+        fresh.get_by_role("region", name="Confused from circle").wait_for()
+        frame = fresh.get_by_role("region", name=f"Frame {example['frame_id']}")
+        frame.wait_for()
+        # The matrix in Percentage / Column shows the answer's column shares.
+        answer = metrics(
+            api, inference_set=OTHER_DETECTOR, conf=0.1, iou=0.5, include="confusion_matrix"
+        )
+        counts = answer["confusion_matrix"]["matrix"]
+        column = sum(row[0] for row in counts)
+        eventually(
+            lambda: matrix.locator('button[data-cell="0,0"]').text_content(),
+            percent(counts[0][0], column),
+        )
+        for width in (1440, 1024):
+            fresh.set_viewport_size({"width": width, "height": 1000})
+            shot(fresh, f"metrics-deep-link-{width}")
+
+        # Following a link to another project in the same tab: its own entities only.
+        fresh.evaluate("location.hash = 'view=metrics&project=digits'")
+        fresh.get_by_role("table", name="Classification report: logreg-4x4").wait_for()
+        assert fresh.get_by_label("Dataset").input_value() == "handwritten-digits"
+        eventually(lambda: "dataset=handwritten-digits" in fresh.url, True)
+        for gone in ("show=", "class=", "confused_from=", "frame=", "object="):
+            assert gone not in fresh.url, gone
+        assert errors == []
+    finally:
+        context.close()
+
+
+def test_classification_pr_caption_is_the_reports_point(
+    page: Any, server: str, api: httpx.Client
+) -> None:
+    page.goto(f"{server}/#view=metrics&project=digits&class=0")
+    answer = api.get(
+        "/api/v1/projects/digits/datasets/handwritten-digits/metrics",
+        params={"inference_set": "logreg-4x4", "conf": 0.1, "include": ["report", "pr_curves"]},
+    ).json()["results"][0]
+    row = next(c for c in answer["report"]["classes"] if c["label"] == "0")
+    curve = answer["pr_curves"]["0"]
+    caption = page.get_by_test_id("pr-caption")
+    caption.wait_for()
+    text = caption.text_content() or ""
+    assert f"confidence 0.10: P {score(row['precision'])}, R {score(row['recall'])}" in text
+    # The one-vs-rest curve's own point at 0.10 is another family's: the caption says so.
+    kept = [k for k, t in enumerate(curve["thresholds"]) if t >= 0.1]
+    own = (curve["precision"][kept[-1]], curve["recall"][kept[-1]])
+    assert own != (row["precision"], row["recall"])
+    assert "one-vs-rest" in text and "need not lie on the curve" in text
+    legend = page.get_by_role("list", name="Legend")
+    assert "operating point: the report's row at confidence 0.10" in (legend.text_content() or "")
+    for width in (1440, 1024):
+        page.set_viewport_size({"width": width, "height": 1000})
+        shot(page, f"metrics-classification-{width}")
+
+
+def test_every_metric_carries_its_definition(page: Any, server: str) -> None:
+    open_metrics(page, server)
+    page.get_by_role("img", name="Precision-recall curve for all", exact=False).wait_for()
+    ap = page.get_by_test_id("pr-caption").locator("abbr")
+    assert ap.text_content() == "AP@IoU 0.50"
+    assert "not COCO's AP@[.5:.95]" in (ap.get_attribute("title") or "")
+    coco = page.get_by_label("COCO summary").locator("abbr").first
+    assert coco.text_content() == "AP" and "IoU 0.50:0.95" in (coco.get_attribute("title") or "")
+    report = page.get_by_role("table", name=f"Classification report: {DETECTOR}")
+    titles = report.locator("thead abbr").evaluate_all(
+        "(abbrs) => Object.fromEntries(abbrs.map((a) => [a.textContent, a.title]))"
+    )
+    assert titles["Precision"].startswith("Precision: TP / (TP + FP)")
+    assert "IoU 0.5 over every confidence" in titles["AP"]
+    assert set(titles) == {"Class", "Precision", "Recall", "F1", "Support", "TP", "FP", "FN", "AP"}
+
+
+def test_pending_numbers_keep_their_thresholds_and_the_layout(
+    page: Any, server: str, api: httpx.Client
+) -> None:
+    open_metrics(page, server)
+    caption = page.get_by_test_id("pr-caption")
+    caption.wait_for()
+    report = page.get_by_role("table", name=f"Classification report: {DETECTOR}")
+    before = report.bounding_box()
+    held: list[Any] = []
+
+    def hold(route: Any) -> None:
+        if "conf=0.45" in route.request.url:
+            held.append(route)  # answered later, by the test
+        else:
+            route.continue_()
+
+    page.route("**/metrics?*", hold)
+    page.get_by_label("Confidence value").fill("0.45")
+    page.get_by_label("Confidence value").press("Enter")
+    eventually(lambda: len(held) > 0, True)
+    answered_at = page.get_by_test_id("answered-at")
+    eventually(lambda: "recomputing" in (answered_at.text_content() or ""), True)
+    assert "confidence 0.1," in (answered_at.text_content() or "")
+    # The old numbers keep their own threshold; nothing moves while they wait.
+    assert "confidence 0.10:" in (caption.text_content() or "")
+    page.wait_for_timeout(400)  # past the progress indicator's delay
+    assert page.get_by_role("status").count() >= 1
+    assert report.bounding_box() == before
+    shot(page, "metrics-pending")
+    for route in held:
+        route.continue_()
+    page.unroute("**/metrics?*")
+    at_45 = metrics(api, conf=0.45, iou=0.5, include=["report"])
+    eventually(
+        lambda: class_rows(page, f"Classification report: {DETECTOR}"),
+        expected_report_rows(at_45["report"]),
+    )
+    eventually(lambda: "confidence 0.45:" in (caption.text_content() or ""), True)
+    assert "recomputing" not in (answered_at.text_content() or "")
+
+
+def test_legends_name_every_encoding(page: Any, server: str, api: httpx.Client) -> None:
+    open_metrics(page, server, "&values=percentage&share_of=value")
+    matrix = page.get_by_role("region", name=f"Confusion matrix: {DETECTOR}")
+    matrix.locator("button[data-cell]").first.wait_for()
+    counts = metrics(api, conf=0.1, iou=0.5, include="confusion_matrix")["confusion_matrix"][
+        "matrix"
+    ]
+    total = sum(map(sum, counts))
+    largest = max(v for i, row in enumerate(counts) for j, v in enumerate(row) if (i, j) != (4, 4))
+    # Value: the scale runs to the largest cell shown, and that cell is the darkest.
+    eventually(lambda: matrix.get_by_test_id("scale-max").text_content(), percent(largest, total))
+    legend = page.get_by_role("list", name="Legend")
+    legend.wait_for()
+    text = legend.text_content() or ""
+    assert "operating point" in text and "best-F1 point" in text
+    assert page.get_by_role("group", name="Box legend").count() == 0  # no examples yet
+    matrix.locator('button[data-cell="0,4"]').click()
+    boxes = page.get_by_role("group", name="Box legend").first
+    boxes.wait_for()
+    assert "ground truth (solid)" in (boxes.text_content() or "")
+    assert "prediction (dashed)" in (boxes.text_content() or "")
+    for width in (1440, 1024):
+        page.set_viewport_size({"width": width, "height": 1000})
+        page_width = page.evaluate("() => document.documentElement.scrollWidth")
+        assert page_width <= width, f"at {width} px the page is {page_width} px wide"
+        shot(page, f"metrics-{width}")
+    page.goto(f"{server}/#view=compare&{SHAPES}&set={OTHER_DETECTOR}&set={DETECTOR}")
+    scale = page.get_by_label("Color scale")
+    scale.wait_for()
+    assert "red: worse" in (scale.text_content() or "") and "blue: better" in (
+        scale.text_content() or ""
+    )
 
 
 READ_KEY, WRITE_KEY = "r" * 24, "w" * 24

@@ -225,7 +225,7 @@ function PRCurveView({ curves, label, onSelectLabel, conf, operatingPoint, thres
         {drawn.best && <> · best F1 {formatScore(drawn.best.f1)} at {formatThreshold(drawn.best.threshold)}</>}
         {op && <> · {onCurve ? "at" : "report at"} {at}: P {formatScore(op.precision)}, R {formatScore(op.recall)}</>}
         {!onCurve && (
-          <span className="family-note"> · The curve is one-vs-rest (each frame ranked by its score for {curve.label}); the
+          <span className="family-note">The curve is one-vs-rest (each frame ranked by its score for {curve.label}); the
             point is the report's arg-max predictions, a different family, so it need not lie on the curve.</span>
         )}
       </figcaption>
