@@ -124,6 +124,8 @@ def test_a_catalog_that_is_not_a_database_is_a_one_line_error(tmp_path):
         capture_output=True, text=True,
     )  # fmt: skip
     assert done.returncode == 2
+    # Issue 11: the line names the damaged file itself and points to `shoal doctor`.
     assert done.stderr.strip() == (
-        f"shoal: error: cannot read the store at {tmp_path}: file is not a database"
+        f"shoal: error: {tmp_path / 'catalog.sqlite'}: the catalog cannot be read (file is not "
+        "a database) (the store is damaged: run `shoal doctor`)"
     )

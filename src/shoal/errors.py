@@ -7,6 +7,7 @@ store, the engine, the server and the HTTP client.
     ├── InputError (ValueError)       bad input: names the file, the record and what is wrong
     │   ├── NotFoundError             no project, dataset, inference set, segment, issue, frame
     │   └── ConflictError             a name in use (pass ``replace``) or a clashing change
+    ├── StoreCorruptError             a file of the store is damaged or missing: names it
     └── shoal.client.ClientError      anything ``shoal.client.Client`` raises on purpose
         ├── UsageError (ValueError)   a call the client refuses before asking
         ├── ConnectionFailed          the server could not be reached or did not answer in time
@@ -30,7 +31,9 @@ The server (``shoal.server``) answers every error as JSON ``{"error", "detail", 
 and maps the tree to statuses in one place (``shoal/server/_errors.py``):
 ``NotFoundError`` → 404 ``not_found``, ``ConflictError`` → 409 ``conflict``, any other
 ``InputError`` or ``ShoalError`` → 400 ``bad_request`` (``where`` names the file and
-record when the error does); request validation → 422 ``validation_error``; a missing or
+record when the error does); ``StoreCorruptError`` → 503 ``store_damaged`` (``where``
+names the damaged file: the server's own state is at fault, not the request, and the
+answer may change once ``shoal doctor --repair`` or a re-import has run); request validation → 422 ``validation_error``; a missing or
 unknown API key → 401, a read-only key writing → 403, a body over the limit → 413;
 anything unexpected → 500 ``internal_error``, never a traceback.
 """
@@ -82,3 +85,17 @@ class NotFoundError(InputError):
 class ConflictError(InputError):
     """The request clashes with the store's state: a name in use (pass ``replace``), or a
     change that another writer made first."""
+
+
+class StoreCorruptError(ShoalError):
+    """A file of the store (the catalog, a data object's Parquet file or folder) is
+    damaged or missing: damage on the store's side, not bad input. ``path`` names the
+    file; ``str(error)`` reads as one line that names it and points to ``shoal doctor``."""
+
+    def __init__(self, message: str, *, path: str):
+        self.message = message
+        self.path = path
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message} (the store is damaged: run `shoal doctor`)"

@@ -16,7 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 
-from shoal.errors import ConflictError, InputError, NotFoundError, ShoalError
+from shoal.errors import ConflictError, InputError, NotFoundError, ShoalError, StoreCorruptError
 from shoal.server._models import ErrorBody
 from shoal.server._routing import allowed_methods
 
@@ -137,6 +137,13 @@ async def _input(_: Request, exc: Exception) -> Response:
     return error_response(400, exc.message, input_where(exc))
 
 
+async def _store_damaged(_: Request, exc: Exception) -> Response:
+    # The server's own files are damaged: not the request's fault (so not 4xx), and not
+    # an unexpected failure (so not 500): 503 until repaired, naming the file.
+    assert isinstance(exc, StoreCorruptError)
+    return error_response(503, str(exc), exc.path, error="store_damaged")
+
+
 async def _shoal(_: Request, exc: Exception) -> Response:
     return error_response(400, str(exc))
 
@@ -152,6 +159,7 @@ def install(app: Any) -> None:
     app.add_exception_handler(NotFoundError, _not_found)
     app.add_exception_handler(ConflictError, _conflict)
     app.add_exception_handler(InputError, _input)
+    app.add_exception_handler(StoreCorruptError, _store_damaged)
     app.add_exception_handler(ShoalError, _shoal)
     app.add_exception_handler(Exception, _internal)
 

@@ -13,10 +13,11 @@ Modules: ``_store`` (plumbing), ``_writes`` (staged writes, the data writer),
 ``_entities`` (the handles), ``_classes`` (the class map), ``_names`` (the naming rule),
 ``_conversion`` (stored tables to the engine), ``_evaluations`` (the evaluation and
 segment caches), ``_metrics`` (a metrics query's answer), ``_query`` / ``_frames_query``
-(the frame query language).
+(the frame query language), ``_doctor`` (checking a home for damage, ``shoal doctor``).
 """
 
 from shoal.store._classes import ClassInfo
+from shoal.store._doctor import Checkup, Finding, examine
 from shoal.store._entities import (
     ALL_FRAMES,
     Dataset,
@@ -47,11 +48,13 @@ __all__ = [
     "MAX_DEPTH",
     "MAX_LENGTH",
     "CachedEvaluation",
+    "Checkup",
     "ClassInfo",
     "CompiledQuery",
     "Dataset",
     "EvaluationCache",
     "FieldType",
+    "Finding",
     "Include",
     "InferenceSet",
     "Issue",
@@ -65,6 +68,7 @@ __all__ = [
     "check_name",
     "compile_query",
     "default_home",
+    "examine",
     "holds_store",
     "quote_identifier",
 ]

@@ -6,11 +6,15 @@ writer wait its turn instead of failing.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["SCHEMA_VERSION", "connect"]
+from shoal.errors import StoreCorruptError
+
+__all__ = ["SCHEMA_VERSION", "catalog_errors", "connect"]
 
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_SECONDS = 30.0
@@ -135,8 +139,27 @@ def _use_wal(connection: sqlite3.Connection) -> None:
             time.sleep(0.01)
 
 
+@contextlib.contextmanager
+def catalog_errors(path: Path) -> Iterator[None]:
+    """SQLite's "file is not a database" and "database disk image is malformed" (plain
+    ``sqlite3.DatabaseError``; its subclasses are locks, constraints and misuse) as a
+    ``StoreCorruptError`` naming the catalog."""
+    try:
+        yield
+    except sqlite3.DatabaseError as error:
+        if type(error) is not sqlite3.DatabaseError:
+            raise
+        raise StoreCorruptError(f"the catalog cannot be read ({error})", path=str(path)) from None
+
+
 def connect(path: Path) -> sqlite3.Connection:
-    """A connection with the schema in place, foreign keys on and WAL mode."""
+    """A connection with the schema in place, foreign keys on and WAL mode; a damaged
+    catalog is a ``StoreCorruptError``."""
+    with catalog_errors(path):
+        return _connect(path)
+
+
+def _connect(path: Path) -> sqlite3.Connection:
     # Each thread has its own connection; only close() may come from another thread.
     connection = sqlite3.connect(
         path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False

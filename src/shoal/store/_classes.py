@@ -16,9 +16,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
-from shoal.errors import InputError
+from shoal.errors import InputError, StoreCorruptError
 from shoal.store._names import check_class_name
 
 if TYPE_CHECKING:
@@ -95,9 +94,9 @@ def add_classes(
         position += 1
 
 
-def _used_class_names(db: sqlite3.Connection, home: Home, project_id: int) -> set[str]:
+def _used_class_names(db: sqlite3.Connection, home: Home, project_id: int) -> set[str] | None:
     """Every class a label or prediction of the project uses (one column read per
-    stored object)."""
+    stored object); None if an object cannot be read (then no class counts as unused)."""
     files = [
         (row[0], "labels.parquet")
         for row in db.execute("SELECT object FROM datasets WHERE project_id = ?", (project_id,))
@@ -112,7 +111,10 @@ def _used_class_names(db: sqlite3.Connection, home: Home, project_id: int) -> se
     ]
     used: set[str] = set()
     for object_name, file in files:
-        column = pq.read_table(home.object_path(object_name) / file, columns=["class_name"])
+        try:
+            column = home.read_parquet(object_name, file, columns=["class_name"])
+        except StoreCorruptError:
+            return None  # damage elsewhere must not block this write: `shoal doctor` reports it
         used.update(v for v in pc.unique(column.column("class_name")).to_pylist() if v is not None)
     return used
 
@@ -130,6 +132,8 @@ def drop_unused_classes(db: sqlite3.Connection, home: Home, project_id: int) -> 
     if not implicit:
         return []
     used = _used_class_names(db, home, project_id)
+    if used is None:
+        return []
     unused = [name for name in implicit if name not in used]
     for name in unused:
         db.execute("DELETE FROM classes WHERE project_id = ? AND name = ?", (project_id, name))

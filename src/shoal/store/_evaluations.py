@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
+import zipfile
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
@@ -58,6 +59,8 @@ StoredEvaluation = DetectionEvaluation | ClassificationEvaluation
 EVALUATION_CACHE_SIZE = 16
 SEGMENT_CACHE_SIZE = 256
 _BUILD_ATTEMPTS = 3
+# What reading a damaged kept.npz raises (np.load on a truncated zip: BadZipFile).
+UNREADABLE_KEPT_STATE = (OSError, ShoalError, ValueError, KeyError, EOFError, zipfile.BadZipFile)
 
 # CPython 3.11.7 can fail with "SystemError: AST constructor recursion depth mismatch"
 # when two threads run ast.parse at once (gh-106905), and np.load reads every .npy
@@ -108,7 +111,9 @@ def build_evaluation(
     )
     if row is not None:
         path = store.home.object_path(row["object"]) / "kept.npz"
-        with contextlib.suppress(OSError, ShoalError, ValueError):
+        # Unreadable (truncated, damaged, missing): match again; keeping the new
+        # matching below replaces the damaged one.
+        with contextlib.suppress(*UNREADABLE_KEPT_STATE):
             return DetectionEvaluation.from_kept_state(ground_truth, detections, load_arrays(path))
     evaluation = evaluate(ground_truth, detections, iou_thresholds=iou_thresholds)
     _keep(store, inference_set.id, grid, evaluation, (set_row["object"], dataset_row["object"]))

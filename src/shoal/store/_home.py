@@ -12,6 +12,10 @@ A write stages its files, fsyncs them, renames the folder into ``objects/`` and 
 then commits the catalog rows that point to it, all under ``write.lock``. Killed at any
 point, it leaves either nothing in the catalog (and a folder nobody points to, swept
 by the next writer) or everything: readers never see half a dataset.
+
+Object names are the 32 hex digits of a uuid4: a name the catalog gives that is not
+one (a damaged or tampered catalog: ``../..``) is never turned into a path, so nothing
+outside ``objects/`` is ever read or deleted.
 """
 
 from __future__ import annotations
@@ -19,18 +23,28 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import re
 import shutil
 import signal
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-from shoal.errors import ShoalError
+import pyarrow as pa
+import pyarrow.parquet as pq
 
-__all__ = ["Home", "crash_point", "default_home", "holds_store"]
+from shoal.errors import ShoalError, StoreCorruptError
+
+__all__ = ["Home", "crash_point", "default_home", "holds_store", "is_object_name"]
 
 CRASH_ENV = "SHOAL_TEST_CRASH_AT"
 CATALOG_FILE = "catalog.sqlite"
+_OBJECT_NAME = re.compile(r"[0-9a-f]{32}")
+
+
+def is_object_name(name: object) -> bool:
+    """Whether ``name`` may name an object folder (what ``Home.new_stage`` makes)."""
+    return isinstance(name, str) and _OBJECT_NAME.fullmatch(name) is not None
 
 
 def default_home() -> Path:
@@ -84,6 +98,13 @@ class Home:
         return self.path / "staging"
 
     def object_path(self, name: str) -> Path:
+        """The folder of object ``name``; a ``StoreCorruptError`` naming the catalog if
+        ``name`` is not an object name (it would point elsewhere)."""
+        if not is_object_name(name):
+            raise StoreCorruptError(
+                f"the catalog names a data object {name!r}, which is not an object name",
+                path=str(self.catalog),
+            )
         return self.objects / name
 
     @contextlib.contextmanager
@@ -118,18 +139,49 @@ class Home:
         _fsync_dir(self.objects)
         return stage.name
 
+    def read_parquet(self, name: str, file: str, columns: list[str] | None = None) -> pa.Table:
+        """A Parquet file of object ``name``; a ``StoreCorruptError`` naming it if it
+        cannot be read (damaged, truncated, or gone while the catalog points to it)."""
+        path = self.object_path(name) / file
+        try:
+            return pq.read_table(path, columns=columns)
+        except FileNotFoundError:
+            raise StoreCorruptError("this data file is missing", path=str(path)) from None
+        except (pa.ArrowException, OSError) as error:
+            raise StoreCorruptError(
+                f"this data file cannot be read ({_first_line(error)})", path=str(path)
+            ) from None
+
     def discard(self, name: str) -> None:
-        shutil.rmtree(self.objects / name, ignore_errors=True)
+        """Delete object ``name``'s folder; a name that is not an object name is left
+        alone (never a path outside ``objects/``)."""
+        if is_object_name(name):
+            shutil.rmtree(self.objects / name, ignore_errors=True)
 
     def sweep(self, referenced: set[str]) -> int:
         """Delete staged leftovers and objects the catalog does not reference. Call with
         the write lock held (so no write is in flight). Returns how many it removed."""
         removed = 0
         for stage in self.staging.iterdir():
-            shutil.rmtree(stage, ignore_errors=True)
+            _remove(stage)
             removed += 1
         for folder in self.objects.iterdir():
             if folder.name not in referenced:
-                shutil.rmtree(folder, ignore_errors=True)
+                _remove(folder)
                 removed += 1
         return removed
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip() or type(error).__name__
+    return text.splitlines()[0][:200]
+
+
+def _remove(entry: Path) -> None:
+    """Remove a folder (or a stray file or link) directly inside ``objects/`` or
+    ``staging/``: a link is removed itself, never followed."""
+    if entry.is_symlink() or not entry.is_dir():
+        with contextlib.suppress(OSError):
+            entry.unlink()
+    else:
+        shutil.rmtree(entry, ignore_errors=True)

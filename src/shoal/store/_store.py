@@ -21,10 +21,9 @@ from collections.abc import Iterator, Sequence
 from typing import Any, cast
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
-from shoal.errors import ConflictError, InputError, NotFoundError, ShoalError
-from shoal.store._catalog import connect
+from shoal.errors import ConflictError, InputError, NotFoundError, ShoalError, StoreCorruptError
+from shoal.store._catalog import catalog_errors, connect
 from shoal.store._classes import ClassSpec, add_classes, drop_unused_classes
 from shoal.store._entities import Project, Task, check_unit
 from shoal.store._evaluations import EVALUATION_CACHE_SIZE, EvaluationCache, SegmentFrames
@@ -35,6 +34,8 @@ from shoal.store._writes import StagedWrite
 __all__ = ["TABLE_CACHE_SIZE", "Store"]
 
 TABLE_CACHE_SIZE = 48
+# Files a data object may lack (every other one it must have).
+OPTIONAL_FILES = frozenset({"embeddings.parquet"})
 
 
 class Store:
@@ -91,7 +92,8 @@ class Store:
         return connection
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
-        return list(self._connection.execute(sql, params))
+        with catalog_errors(self.home.catalog):
+            return list(self._connection.execute(sql, params))
 
     def _row(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
         rows = self._rows(sql, params)
@@ -103,11 +105,13 @@ class Store:
         once, so what it reads stays true until it commits. A constraint that still
         fails (a name taken by a writer that skipped the check, a parent deleted by
         another writer) is a ``ConflictError``, never a bare ``sqlite3.IntegrityError``."""
-        self._connection.execute("BEGIN IMMEDIATE")
+        with catalog_errors(self.home.catalog):
+            self._connection.execute("BEGIN IMMEDIATE")
         try:
-            yield self._connection
+            with catalog_errors(self.home.catalog):
+                yield self._connection
         except sqlite3.IntegrityError as error:
-            self._connection.execute("ROLLBACK")
+            self._rollback()
             if "UNIQUE" in str(error):
                 raise ConflictError(f"that name is in use already ({error})") from None
             if "FOREIGN KEY" in str(error):
@@ -116,10 +120,17 @@ class Store:
                 ) from None
             raise
         except BaseException:
-            self._connection.execute("ROLLBACK")
+            self._rollback()
             raise
         else:
-            self._connection.execute("COMMIT")
+            with catalog_errors(self.home.catalog):
+                self._connection.execute("COMMIT")
+
+    def _rollback(self) -> None:
+        # SQLite may have rolled back itself (a damaged page, a full disk): the error
+        # being raised says what happened, not this one.
+        with contextlib.suppress(sqlite3.Error):
+            self._connection.execute("ROLLBACK")
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[StagedWrite]:
@@ -162,12 +173,16 @@ class Store:
                     return table if columns is None else table.select(list(columns))
         folder = self.home.object_path(object_name)
         if not folder.is_dir():
+            if object_name in self._referenced_objects():
+                # Still the catalog's: no writer removed it, the folder itself is gone.
+                raise StoreCorruptError("this data object's folder is missing", path=str(folder))
             # Replaced or deleted by another writer since the catalog was read.
             raise ShoalError("the data changed while it was being read; ask again")
-        path = folder / file
-        if not path.exists():
-            return pa.table({})  # an optional file (embeddings) that this write had none of
-        table = pq.read_table(path, columns=None if columns is None else list(columns))
+        if file in OPTIONAL_FILES and not (folder / file).exists():
+            return pa.table({})  # embeddings, which this write had none of
+        table = self.home.read_parquet(
+            object_name, file, columns=None if columns is None else list(columns)
+        )
         with self._tables_lock:
             self._tables[key] = table
             while len(self._tables) > TABLE_CACHE_SIZE:
