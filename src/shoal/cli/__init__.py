@@ -18,15 +18,23 @@ from shoal.errors import ShoalError
 __all__ = ["main"]
 
 
-def _build_parser() -> argparse.ArgumentParser:
-    from shoal.cli import _check, _demo, _doctor, _eval, _import, _projects, _segments, _serve
-
+def _build_parser(arguments: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The command line's parser; for ``arguments`` naming ``eval``, that command's alone."""
     parser = argparse.ArgumentParser(
         prog="shoal",
         description="Find where your models fail: exact detection metrics at any threshold.",
     )
     parser.add_argument("--version", action="version", version=_version())
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    if arguments is not None and list(arguments[:1]) == ["eval"]:
+        # `shoal eval` registers only itself: the other commands' modules load the
+        # store, the XML readers and the analysis layer (about 40 ms it does not need).
+        from shoal.cli import _eval
+
+        _eval.register(commands)
+        return parser
+    from shoal.cli import _check, _demo, _doctor, _eval, _import, _projects, _segments, _serve
+
     _eval.register(commands)
     _import.register(commands)
     _projects.register(commands)
@@ -45,8 +53,14 @@ def _version() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _build_parser()
-    args = parser.parse_args(argv)
+    # NumPy's OpenBLAS starts a thread per CPU when NumPy loads, and Shoal does no
+    # linear algebra: one thread, unless the user chose otherwise. Only the command
+    # sets this (before anything loads NumPy); importing the library changes nothing.
+    # (Not OMP_NUM_THREADS: pyarrow sizes its thread pool by it.)
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    parser = _build_parser(arguments)
+    args = parser.parse_args(arguments)
     try:
         code: int = args.run(args)
         # Flush here, not at exit, so a reader that went away is caught below.
