@@ -233,7 +233,9 @@ function ConfusionMatrixView(props: ConfusionMatrixProps) {
       </div>
       <p className="highlight-definition" aria-live="polite">
         {highlight.kind === "none"
-          ? "FN, FP, Confused As and Confused From outline cells and list exactly their objects below."
+          ? isDelta || !onHighlight
+            ? "FN, FP, Confused As and Confused From outline cells (each button's tooltip defines its cells)."
+            : "FN, FP, Confused As and Confused From outline cells and list exactly their objects below."
           : HIGHLIGHT_DEFINITIONS[highlight.kind].replace(/\bX\b/g, "label" in highlight ? highlight.label : "X")}
         {highlightCount !== null && (
           <> <strong data-testid="highlight-count">{highlightCount}</strong> in the outlined cells.</>

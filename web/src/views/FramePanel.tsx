@@ -19,6 +19,10 @@ export interface FramePanelProps {
   width?: number;
 }
 
+function describe(conf: number | Record<string, number>): string {
+  return typeof conf === "number" ? String(conf) : "per class";
+}
+
 /** Objects of one frame asked at once: more than any real frame holds. */
 const FRAME_OBJECTS_LIMIT = 1000;
 
@@ -40,13 +44,15 @@ export function FramePanel({ ctx, frameId, inferenceSet, opened = null, known = 
   const outcomesShown = outcomes.data?.examples ?? (opened ? [opened, ...known] : known);
   return (
     <div className="frame-panel">
-      <FrameView frame={frameOf(frame.data, inferenceSet, conf, outcomesShown)}
+      <FrameView frame={frameOf(frame.data, inferenceSet, outcomes.data?.conf ?? conf, outcomesShown)}
         emphasize={opened && id !== undefined ? [{ kind: opened.kind, id }] : undefined}
         classColors={classColors(project)} onClose={onClose} width={width} />
       {outcomes.error !== null && <ErrorPanel error={outcomes.error} onRetry={outcomes.reload} title="Outcomes could not be loaded" />}
-      <p className="muted">
-        Predictions at confidence {typeof conf === "number" ? conf : "per class"} of {inferenceSet ?? "no inference set"}
-        {detection ? ` and IoU ${iou}` : ""}.
+      <p className="muted" data-testid="frame-thresholds">
+        {/* The thresholds of the outcomes shown (the answer's own), never a newer slider value. */}
+        Predictions at confidence {describe(outcomes.data?.conf ?? conf)} of {inferenceSet ?? "no inference set"}
+        {detection ? ` and IoU ${outcomes.data?.iou ?? iou}` : ""}
+        {outcomes.dataKey !== outcomesKey && outcomes.data ? " (recomputing for the new thresholds…)" : ""}.
       </p>
       <details>
         <summary>Metadata</summary>
