@@ -3,10 +3,15 @@
     python benchmarks/coco_eval.py --size M [--engines shoal,hotcoco,...] [--repeat 3]
                                    [--stages] [--queries 50] [--out results.md] [--json out.json]
 
-Every run is a fresh ``python`` subprocess that imports its engine, reads ``gt.json`` and
-``predictions.json`` from disk, evaluates and produces the 12 COCO summary stats, so import,
-JSON parsing, threads and peak memory all count and are per engine. Each engine is used the
-way its own documentation shows for COCO bbox evaluation.
+Every run is a fresh ``python`` subprocess (``_coco_child.py``, which loads nothing but
+its engine) that imports its engine, reads ``gt.json`` and ``predictions.json`` from disk,
+evaluates and produces the 12 COCO summary stats, so import, JSON parsing, threads and peak
+memory all count and are per engine. Each engine is used the way its own documentation
+shows for COCO bbox evaluation.
+
+* Shoal runs from a wheel of this checkout installed into a temporary folder as pip
+  installs it (bytecode compiled, as the peers' installs are): ``--shoal-from checkout``
+  runs the checkout instead (whose bytecode may not be cached: see PYTHONDONTWRITEBYTECODE).
 
 * time: wall clock measured in this (parent) process around the subprocess; user and system
   CPU time of the child (all its threads) from ``wait4``. Medians over ``--repeat`` runs.
@@ -23,27 +28,26 @@ way its own documentation shows for COCO bbox evaluation.
   results read, matching, summary; wall, user, system, minor page faults, peak memory).
 * Shoal's first run is reported on its own row, and a further untimed run measures
   re-threshold latency: ``ev.report(conf, iou)`` + ``ev.confusion_matrix(conf, iou)`` etc.
-  at random operating points.
+  at random operating points, and the first report + matrix at new IoUs off the grid.
+* ``--store`` (on by default): the data imported into a fresh store, then the store's
+  first evaluation of the inference set (Parquet read, matching, the matching kept on
+  disk) and a later process's (the kept matching read), each timed inside a fresh process.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime
-import io
 import json
 import os
 import platform
-import random
-import resource
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -52,6 +56,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
 RESULTS = HERE / "results"
+CHILD = HERE / "_coco_child.py"
 # Shown in this order; the first is the baseline of the ratios.
 ENGINES = (
     "shoal",
@@ -69,223 +74,34 @@ DISTRIBUTION = {name: "shoal" for name in SHOAL_ENGINES} | {
 }
 # pycocotools takes minutes and several GB at L: left out there unless named in --engines.
 SLOW_AT_L = ("pycocotools",)
-# The 12 stat names are shoal.COCO_STAT_NAMES, imported where they are used: a child
-# measuring another engine must not import Shoal (its time and memory would count).
-IOU_GRID = tuple(round(0.5 + 0.05 * i, 2) for i in range(10))
+QUERY_KINDS = ("report", "confusion_matrix", "report+matrix", "outcomes", "pr_curve")
+# Where Shoal's runs import it from: None for this checkout, else a folder holding an
+# installed wheel (``install_wheel``), put first on their PYTHONPATH.
+shoal_site: Path | None = None
 
 
 def child_environment(engine: str) -> dict[str, str]:
-    """The environment of a run: Shoal's thread count is its default unless the row says 1."""
+    """The environment of a run: Shoal's thread count is its default unless the row says 1;
+    Shoal's runs import it from ``shoal_site`` when set."""
     env = {k: v for k, v in os.environ.items() if k != "SHOAL_THREADS"}
     if engine == "shoal-1-thread":
         env["SHOAL_THREADS"] = "1"
+    if shoal_site is not None and engine.startswith("shoal"):
+        env["PYTHONPATH"] = os.pathsep.join(
+            [str(shoal_site), *filter(None, [env.get("PYTHONPATH")])]
+        )
     return env
 
 
-# --------------------------------------------------------------------------- child side
-
-
-def _peak_rss_bytes() -> int:
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak if sys.platform == "darwin" else peak * 1024  # bytes on macOS, KiB on Linux
-
-
-# pycocotools' own three steps; hotcoco's and ultrafast-pycocotools' READMEs call run(),
-# which does the same three.
-PYCOCOTOOLS_STEPS = ("evaluate", "accumulate", "summarize")
-
-
-def _eval_coco_api(
-    coco: Any, evaluator: Any, load_results: str, steps: tuple[str, ...], gt: str, dt: str,
-    **options: Any,
-) -> list[float]:  # fmt: skip
-    """A pycocotools-style API: COCO(gt), its results loader on dt, the evaluator's steps."""
-    with contextlib.redirect_stdout(io.StringIO()):
-        coco_gt = coco(gt)
-        ev = evaluator(coco_gt, getattr(coco_gt, load_results)(dt), "bbox", **options)
-        for step in steps:
-            getattr(ev, step)()
-    return [float(x) for x in list(ev.stats)[:12]]
-
-
-def _eval_pycocotools(gt: str, dt: str) -> list[float]:
-    from pycocotools.coco import COCO
-    from pycocotools.cocoeval import COCOeval
-
-    return _eval_coco_api(COCO, COCOeval, "loadRes", PYCOCOTOOLS_STEPS, gt, dt)
-
-
-def _eval_faster_coco_eval(gt: str, dt: str) -> list[float]:
-    from faster_coco_eval import COCO, COCOeval_faster
-
-    def quiet(*args: object, **kwargs: object) -> None:
-        return None
-
-    return _eval_coco_api(
-        COCO, COCOeval_faster, "loadRes", PYCOCOTOOLS_STEPS, gt, dt, print_function=quiet
-    )
-
-
-def _eval_hotcoco(gt: str, dt: str) -> list[float]:
-    from hotcoco import COCO, COCOeval
-
-    return _eval_coco_api(COCO, COCOeval, "load_res", ("run",), gt, dt)
-
-
-def _eval_ultrafast(gt: str, dt: str) -> list[float]:
-    from ultrafast_pycocotools import COCO, COCOeval
-
-    return _eval_coco_api(COCO, COCOeval, "loadRes", ("run",), gt, dt)
-
-
-def _eval_shoal_cli(gt: str, dt: str) -> list[float]:
-    """``shoal eval gt dt --json out``, as a user runs it (the console script calls main)."""
-    from shoal import COCO_STAT_NAMES
-    from shoal.cli import main
-
-    with tempfile.TemporaryDirectory(prefix="shoal-bench-cli-") as tmp:
-        out = Path(tmp) / "eval.json"
-        with contextlib.redirect_stdout(io.StringIO()):
-            code = main(["eval", gt, dt, "--json", str(out)])
-        if code:
-            raise RuntimeError(f"shoal eval exited with {code}")
-        coco = json.loads(out.read_text())["coco"]
-    return [float(coco[name]) for name in COCO_STAT_NAMES]
-
-
-QUERY_KINDS = ("report", "confusion_matrix", "report+matrix", "outcomes", "pr_curve")
-
-
-def _eval_shoal(gt: str, dt: str, queries: int) -> tuple[list[float], dict[str, Any]]:
-    import shoal
-
-    with contextlib.redirect_stdout(io.StringIO()):
-        ev = shoal.evaluate_detections(gt, dt)
-        summary = ev.coco_summary().to_dict()
-    stats = [float(summary[name]) for name in shoal.COCO_STAT_NAMES]
-    extra: dict[str, Any] = {"shoal_source": str(Path(shoal.__file__).parent)}
-    if queries > 0:
-        rng = random.Random(0)
-        labels = ev.labels
-        points = [
-            (round(rng.uniform(0.05, 0.95), 3), rng.choice(IOU_GRID), rng.choice(labels))
-            for _ in range(queries)
-        ]
-        timings: dict[str, list[float]] = {kind: [] for kind in QUERY_KINDS}
-        try:
-            for conf, iou, label in points:
-                start = time.perf_counter()
-                ev.report(conf=conf, iou=iou)
-                middle = time.perf_counter()
-                ev.confusion_matrix(conf=conf, iou=iou)
-                end = time.perf_counter()
-                ev.outcomes(conf=conf, iou=iou)
-                after = time.perf_counter()
-                ev.pr_curve(label, iou=iou)
-                last = time.perf_counter()
-                timings["report"].append(middle - start)
-                timings["confusion_matrix"].append(end - middle)
-                timings["report+matrix"].append(end - start)
-                timings["outcomes"].append(after - end)
-                timings["pr_curve"].append(last - after)
-        except Exception as exc:
-            extra["query_error"] = f"{type(exc).__name__}: {exc}"
-            return stats, extra
-        extra["query_first_ms"] = timings["report+matrix"][0] * 1e3
-        extra["query_count"] = queries - 1
-        for kind, values in timings.items():
-            rest = sorted(values[1:] or values)
-            p95 = rest[min(len(rest) - 1, round(0.95 * (len(rest) - 1)))]
-            extra[f"query_{kind}_ms"] = {
-                "median": statistics.median(rest) * 1e3,
-                "p95": p95 * 1e3,
-            }
-    return stats, extra
-
-
-def _usage_now() -> dict[str, float]:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return {
-        "wall_s": time.perf_counter(),
-        "user_s": usage.ru_utime,
-        "sys_s": usage.ru_stime,
-        "minor_faults": usage.ru_minflt,
-        "peak_mb": _peak_rss_bytes() / 1e6,
-    }
-
-
-def _shoal_stages(gt: str, dt: str) -> dict[str, Any]:
-    """Shoal's public path one stage at a time, in this process: where the time goes.
-
-    Where Shoal reads the two files at the same time (``read_coco_detections``, as
-    ``evaluate_detections`` does), that is one stage, except with ``SHOAL_THREADS=1``: then
-    it reads them in turn anyway, and the two reads are timed one by one.
-    """
-    marks = [_usage_now()]
-    names = ["import"]
-    import shoal
-    from shoal.formats import coco
-
-    marks.append(_usage_now())
-    both = getattr(coco, "read_coco_detections", None)
-    if both is not None and os.environ.get("SHOAL_THREADS") != "1":
-        ground_truth, predictions = both(gt, dt)
-        names.append("GT + results read")
-    else:
-        ground_truth = shoal.read_coco_ground_truth(gt)
-        marks.append(_usage_now())
-        predictions = shoal.read_coco_results(dt, ground_truth)
-        names += ["GT read", "results read"]
-    marks.append(_usage_now())
-    ev = shoal.evaluate_detections(ground_truth, predictions)
-    marks.append(_usage_now())
-    summary = ev.coco_summary().to_dict()
-    marks.append(_usage_now())
-    names += ["matching", "summary"]
-    stages: dict[str, dict[str, float]] = {}
-    for name, before, after in zip(names, marks[:-1], marks[1:], strict=True):
-        stages[name] = {k: after[k] - before[k] for k in ("wall_s", "user_s", "sys_s")}
-        stages[name]["minor_faults"] = after["minor_faults"] - before["minor_faults"]
-        stages[name]["peak_mb"] = after["peak_mb"]
-    return {
-        "stages": stages,
-        "stats": [float(summary[name]) for name in shoal.COCO_STAT_NAMES],
-        "in_process_s": marks[-1]["wall_s"] - marks[0]["wall_s"],
-    }
-
-
-CHILD_EVALUATORS: dict[str, Callable[[str, str], list[float]]] = {
-    "pycocotools": _eval_pycocotools,
-    "faster-coco-eval": _eval_faster_coco_eval,
-    "hotcoco": _eval_hotcoco,
-    "ultrafast-pycocotools": _eval_ultrafast,
-    "shoal-cli": _eval_shoal_cli,
-}
-
-
-def child_main(engine: str, gt: str, dt: str, result: str, queries: int, stages: bool) -> int:
-    """Run one engine once and write its stats, extras and peak RSS to ``result``."""
-    out: dict[str, Any] = {"engine": engine}
-    try:
-        if stages:
-            out.update(_shoal_stages(gt, dt))
-        elif engine in ("shoal", "shoal-1-thread"):
-            out["stats"], extra = _eval_shoal(gt, dt, queries)
-            out.update(extra)
-        else:
-            out["stats"] = CHILD_EVALUATORS[engine](gt, dt)
-    except Exception as exc:
-        out["error"] = f"{type(exc).__name__}: {exc}"
-    out["peak_rss_bytes"] = _peak_rss_bytes()
-    Path(result).write_text(json.dumps(out))
-    return 0
+def install_wheel(folder: Path) -> Path:
+    """Build a wheel of this checkout and install it (no dependencies: they are this
+    environment's) into ``folder``/site as pip installs it, bytecode compiled."""
+    wheels, site = folder / "wheel", folder / "site"
+    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
+    subprocess.run([*pip, "wheel", "--no-deps", "-w", str(wheels), str(HERE.parent)], check=True)
+    (wheel,) = wheels.glob("shoal-*.whl")
+    subprocess.run([*pip, "install", "--no-deps", "--target", str(site), str(wheel)], check=True)
+    return site
 
 
 # -------------------------------------------------------------------------- parent side
@@ -349,15 +165,21 @@ def ensure_data(size: str, regenerate: bool) -> Path:
 
 
 def run_child(
-    engine: str, data: Path, timeout: float, *, queries: int = 0, stages: bool = False
+    engine: str,
+    data: Path,
+    timeout: float,
+    *,
+    queries: int = 0,
+    stages: bool = False,
+    store_home: Path | None = None,
 ) -> Run:
     """One fresh subprocess, reaped with wait4 so its own CPU time and faults are known."""
     with tempfile.TemporaryDirectory(prefix="shoal-bench-") as tmp:
         result, stderr_path = Path(tmp) / "result.json", Path(tmp) / "stderr.txt"
-        cmd = [sys.executable, str(Path(__file__).resolve()), "--child", engine]
-        cmd += ["--gt", str(data / "gt.json"), "--dt", str(data / "predictions.json")]
-        cmd += ["--result", str(result), "--queries", str(queries)]
+        cmd = [sys.executable, str(CHILD), engine, str(data / "gt.json")]
+        cmd += [str(data / "predictions.json"), str(result), "--queries", str(queries)]
         cmd += ["--stages"] if stages else []
+        cmd += ["--store-home", str(store_home)] if store_home is not None else []
         with stderr_path.open("w") as stderr:
             start = time.perf_counter()
             proc = subprocess.Popen(
@@ -488,6 +310,58 @@ def render_engines(size: str, meta: dict[str, Any], results: dict[str, EngineRes
     return lines
 
 
+NEW_IOU_ROWS = {
+    "new_iou": "report+matrix, first at a new IoU off the grid (0.5-0.95)",
+    "new_iou_below_grid": "report+matrix, first at a new IoU below the grid (0.1-0.5)",
+}
+
+
+def render_store(runs: dict[str, list[Run]]) -> list[str]:
+    """The store's evaluation of the imported inference set, first and later."""
+    rows = {
+        "first evaluation (Parquet read, matching, kept on disk)": runs.get("first", []),
+        "a later process's (kept matching read)": runs.get("reopen", []),
+    }
+    if not any(rows.values()):
+        return []
+    lines = [
+        "\nThe store (the same data imported into a fresh store; each evaluation timed "
+        "inside a fresh process, the store opened and Shoal loaded beforehand):\n",
+        "| store evaluation | median (s) | runs | peak (MB) |",
+        "|---|---:|---:|---:|",
+    ]
+    for text, done in rows.items():
+        if done:
+            seconds = statistics.median(run.report["evaluate_s"] for run in done)
+            peak = max(run.report["peak_rss_bytes"] for run in done) / 1e6
+            lines.append(f"| {text} | {seconds:.3f} | {len(done)} | {peak:.0f} |")
+    return lines
+
+
+def measure_store(data: Path, repeat: int, timeout: float) -> dict[str, list[Run]]:
+    """Import the data into a store once, then per repeat: a copy of it (nothing kept
+    yet) evaluated in a fresh process, and again in another (the kept matching read)."""
+    runs: dict[str, list[Run]] = {"first": [], "reopen": []}
+    with tempfile.TemporaryDirectory(prefix="shoal-bench-store-") as tmp:
+        imported = Path(tmp) / "imported"
+        done = run_child("shoal-store-import", data, timeout, store_home=imported)
+        if done.error:
+            print(f"store: not available ({done.error})", flush=True)
+            return runs
+        for r in range(repeat):
+            home = Path(tmp) / f"run-{r}"
+            shutil.copytree(imported, home)
+            for kind in ("first", "reopen"):
+                run = run_child("shoal-store", data, timeout, store_home=home)
+                if run.error:
+                    print(f"store {kind}: not available ({run.error})", flush=True)
+                    return runs
+                print(f"store {kind}: {run.report['evaluate_s']:.3f}s", flush=True)
+                runs[kind].append(run)
+            shutil.rmtree(home)
+    return runs
+
+
 def render_queries(shoal: EngineResult | None) -> list[str]:
     if shoal and "query_count" in shoal.extra:
         x = shoal.extra
@@ -500,6 +374,13 @@ def render_queries(shoal: EngineResult | None) -> list[str]:
         for kind in QUERY_KINDS:
             q = x[f"query_{kind}_ms"]
             lines.append(f"| {kind} | {q['median']:.2f} | {q['p95']:.2f} |")
+        for name, text in NEW_IOU_ROWS.items():
+            if f"query_{name}_ms" in x:
+                q = x[f"query_{name}_ms"]
+                lines.append(
+                    f"| {text} ({q['count']} IoUs; max {q['max']:.2f}) "
+                    f"| {q['median']:.2f} | {q['p95']:.2f} |"
+                )
         return lines
     if shoal and "query_error" in shoal.extra:
         return [f"\nshoal re-threshold query: not available ({shoal.extra['query_error']})"]
@@ -584,15 +465,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write all measurements here")
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds per run")
     parser.add_argument("--regenerate", action="store_true", help="rewrite the data first")
-    parser.add_argument("--child", choices=ENGINES, help=argparse.SUPPRESS)
-    parser.add_argument("--gt", help=argparse.SUPPRESS)
-    parser.add_argument("--dt", help=argparse.SUPPRESS)
-    parser.add_argument("--result", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--shoal-from",
+        choices=("wheel", "checkout"),
+        default="wheel",
+        help="run Shoal from a wheel of this checkout installed as pip does (default) "
+        "or from the checkout itself",
+    )
+    parser.add_argument(
+        "--store",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also time the store's evaluation of the data (default: on)",
+    )
     args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="shoal-bench-wheel-") as wheel_folder:
+        if args.shoal_from == "wheel":
+            global shoal_site
+            print("shoal: building and installing a wheel of this checkout ...", flush=True)
+            shoal_site = install_wheel(Path(wheel_folder))
+        return run_benchmark(parser, args)
 
-    if args.child:
-        return child_main(args.child, args.gt, args.dt, args.result, args.queries, args.stages)
 
+def run_benchmark(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """Every engine's runs, round-robin, then the tables."""
     if args.engines:
         selected = [e.strip() for e in args.engines.split(",") if e.strip()]
     else:
@@ -625,6 +521,7 @@ def main(argv: list[str] | None = None) -> int:
                 {k: v for k, v in report.items() if k.startswith(("query_", "shoal_source"))}
             )
 
+    store_runs = measure_store(data, args.repeat, args.timeout) if args.store else {}
     stage_engines = [e for e in ("shoal", "shoal-1-thread") if e in selected] if args.stages else []
     stage_runs: dict[str, list[Run]] = {e: [] for e in stage_engines}
     for r in range(args.repeat):
@@ -654,6 +551,7 @@ def main(argv: list[str] | None = None) -> int:
     load_after = os.getloadavg()
     lines = render_engines(args.size, meta, results)
     lines += render_queries(results.get("shoal"))
+    lines += render_store(store_runs)
     stage_tables = {e: median_stages(runs) for e, runs in stage_runs.items() if runs}
     for engine, table in stage_tables.items():
         lines += render_stages(engine, table, len(stage_runs[engine]))
@@ -665,6 +563,8 @@ def main(argv: list[str] | None = None) -> int:
         + (
             f"commit {env['git_commit']}"
             if not source or Path(source).is_relative_to(HERE.parent)
+            else f"commit {env['git_commit']}, Shoal from a wheel of it installed as pip does"
+            if shoal_site is not None and Path(source).is_relative_to(shoal_site)
             else f"Shoal imported from {source}, not this checkout (commit {env['git_commit']})"
         )
         + f"; {env['cpu_count']} CPUs, load average {load_before[0]:.2f} before and "
