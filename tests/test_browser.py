@@ -226,7 +226,9 @@ def hover_card(page: Any, button: Any) -> str:
     card.wait_for()
     # One "name: value" line per row of the card.
     cells: list[str] = card.locator("dt, dd").all_inner_texts()
-    return "\n".join(f"{name}: {value}" for name, value in zip(cells[::2], cells[1::2]))
+    return "\n".join(
+        f"{name}: {value}" for name, value in zip(cells[::2], cells[1::2], strict=True)
+    )
 
 
 def fixed(value: float, digits: int) -> str:
@@ -456,6 +458,13 @@ def test_scenarios_cards_follow_threshold_edits(page: Any, server: str, api: htt
         lambda: precision.text_content(), f"{score(regression['precision']['score'])} (pass) ✓"
     )
     shot(page, "scenarios")
+    metric = card.locator("tbody th abbr").first
+    assert metric.text_content() == "Precision"
+    assert "micro average" in (metric.get_attribute("title") or "")
+    for width in (1440, 1024):
+        page.set_viewport_size({"width": width, "height": 1000})
+        shot(page, f"scenarios-{width}")
+    page.set_viewport_size({"width": 1400, "height": 1000})
 
     card.get_by_role("button", name="Edit thresholds").click()
     threshold = card.get_by_label("Precision threshold")
@@ -633,6 +642,11 @@ def test_segment_details_list_its_frames_and_open_one(
     details.get_by_role("button", name=first, exact=True).click()
     page.get_by_role("region", name=f"Frame {first}").wait_for()
     assert "view=frame" in page.url and f"frame={first}" in page.url
+    legend = page.get_by_role("group", name="Box legend")
+    assert "ground truth (solid)" in (legend.text_content() or "")
+    for width in (1440, 1024):
+        page.set_viewport_size({"width": width, "height": 1000})
+        shot(page, f"frame-{width}")
 
 
 def test_a_reload_restores_the_examples_shown(page: Any, server: str, api: httpx.Client) -> None:
