@@ -4,11 +4,13 @@ JSON error body, and nothing is stored differently from what was sent."""
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pyarrow as pa
 import pytest
 
@@ -340,3 +342,74 @@ def test_huge_offsets_are_422_not_500(odd_store: shoal.Store, route: str) -> Non
         error_of(client.get(f"{base}/{route}", params={"offset": offset}), 422)
     answer = client.get(f"{base}/{route}", params={"offset": 2**31 - 1})
     assert answer.status_code == 200, answer.text
+
+
+# ------------------------- defect 7: what HTTP itself refuses gets the JSON error body too
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """``shoal serve`` (the command, with its HTTP protocol) on a fresh home."""
+    import time
+
+    from test_server_live import _free_port, _serve
+
+    port = _free_port()
+    process = _serve("--home", str(tmp_path_factory.mktemp("served")), "--port", str(port))
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            import socket
+
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            assert process.poll() is None and time.monotonic() < deadline, process.stderr
+            time.sleep(0.1)
+    yield port
+    process.terminate()
+    process.wait(timeout=30)
+
+
+def _raw_request(port: int, request: bytes) -> tuple[int, dict[str, str], bytes]:
+    """Send ``request`` whole (as a client that does not wait would) and read the answer."""
+    import socket
+
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            sock.sendall(request)  # the answer may come before the request is all sent
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.lower().split(": ", 1) for line in header_lines)
+    return int(status_line.split()[1]), headers, body
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status"),
+    [
+        (b"GET /api/v1/projects?q=" + b"a" * 3_000_000 + b" HTTP/1.1\r\nHost: localhost\r\n\r\n",
+         414),
+        (b"GET /api/v1/projects HTTP/1.1\r\nHost: localhost\r\n"
+         + b"".join(b"X-Filler-%d: %s\r\n" % (i, b"b" * 1000) for i in range(2000)) + b"\r\n",
+         431),
+        (b"NOT HTTP AT ALL\r\n\r\n", 400),
+    ],
+)  # fmt: skip
+def test_requests_http_refuses_get_the_json_error_body(
+    served: int, request_bytes: bytes, status: int
+) -> None:
+    got, headers, body = _raw_request(served, request_bytes)
+    assert got == status and headers["content-type"] == "application/json"
+    error = orjson.loads(body)
+    assert set(error) == {"error", "detail", "where"} and error["where"] == "request"
+
+
+def test_a_long_query_within_the_schemas_limits_is_read(served: int) -> None:
+    from urllib.parse import quote
+
+    conf = quote("é" * 50_000)  # 100 kB in UTF-8, 300 kB percent-encoded: not a threshold
+    path = f"/api/v1/projects/p/datasets/d/metrics?inference_set=m&conf={conf}"
+    request = f"GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    status, _, body = _raw_request(served, request.encode())
+    assert status == 404, body  # read whole; the project is missing

@@ -133,6 +133,7 @@ def run(args: argparse.Namespace) -> int:
     _check_port_free(args.host, args.port)
     import uvicorn
 
+    from shoal.server._http import MAX_REQUEST_HEAD_BYTES, HttpProtocol
     from shoal.server._logging import log_config
     from shoal.server._webapp import WEBAPP_DIR
     from shoal.store import Store, holds_store
@@ -163,7 +164,14 @@ def run(args: argparse.Namespace) -> int:
             "built in this installation (`make demo` builds it)",
             file=sys.stderr,
         )
-    uvicorn.run(app, host=args.host, port=args.port, log_config=log_config())
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_config=log_config(),
+        http=HttpProtocol,
+        h11_max_incomplete_event_size=MAX_REQUEST_HEAD_BYTES,
+    )
     return 0
 
 
