@@ -29,7 +29,7 @@ from shoal.engine.metrics import Outcomes
 from shoal.errors import ConflictError, InputError, NotFoundError, ShoalError
 from shoal.sdk._as_tables import as_tables
 from shoal.store._classes import ClassInfo, ClassSpec, add_classes
-from shoal.store._evaluations import StoredEvaluation, build_evaluation
+from shoal.store._evaluations import StoredEvaluation, StoredVersions, build_evaluation
 from shoal.store._metrics import Include, Metrics, compute_metrics, outcomes_at
 from shoal.store._names import check_metadata_keys, check_name
 from shoal.store._query import QueryError
@@ -637,37 +637,31 @@ class InferenceSet(_StoredEntity):
     ) -> VersionedOutcomes:
         """``outcomes`` together with the prediction and label tables they index (engine
         ids are 1-based rows of those tables), all of one version of this inference set
-        and of its dataset, whatever is replaced meanwhile: a replace between two reads
-        makes them read again."""
+        and of its dataset: the version the cached evaluation was built from, whatever
+        is committed meanwhile."""
         dataset = self.dataset
         conf_value, iou_value = operating_point(dataset.project, conf, iou)
         frames = dataset._selection(segment)
+        cache = self.store.evaluations
         for _ in range(_CONSISTENT_READ_ATTEMPTS):
-            before = self._stored_versions()
-            with self.store.evaluations.hold(self) as entry:
-                outcomes = outcomes_at(entry.evaluation, conf_value, iou_value, frames)
-                version = entry.version
+            snapshot = StoredVersions.read(self)
+            set_object, dataset_object = snapshot.objects
             try:
-                predictions = self.store.read_table(before[1], "predictions.parquet")
-                labels = self.store.read_table(before[3], "labels.parquet")
-            except (ShoalError, OSError, pa.ArrowException):
-                continue  # an object replaced (and removed) while we read: read again
-            # Versions only count up, so equal before and after means nothing changed
-            # in between: the evaluation (built at a key read in between) is of them too.
-            if version == before[0] and self._stored_versions() == before:
-                return VersionedOutcomes(outcomes, before[0], before[2], predictions, labels)
+                # Whole tables, read first: the store keeps them in memory, where the
+                # evaluation's build finds them even once a replace removed the files.
+                predictions = self.store.read_table(set_object, "predictions.parquet")
+                labels = self.store.read_table(dataset_object, "labels.parquet")
+                entry = cache.entry_at(self, snapshot)
+            except Exception:
+                if StoredVersions.read(self).key == snapshot.key:
+                    raise  # a failure of a version still current
+                continue  # that version's files were removed by a replace: the next one
+            with entry.lock:
+                outcomes = outcomes_at(entry.evaluation, conf_value, iou_value, frames)
+            return VersionedOutcomes(
+                outcomes, entry.version, entry.dataset_version, predictions, labels
+            )
         raise ShoalError("the inference set kept changing while it was read; ask again")
-
-    def _stored_versions(self) -> tuple[int, str, int, str]:
-        """(version, object) of this inference set, then of its dataset, in one read."""
-        row = self.store._row(
-            "SELECT i.version, i.object, d.version, d.object FROM inference_sets i "
-            "JOIN datasets d ON i.dataset_id = d.id WHERE i.id = ?",
-            (self.id,),
-        )
-        if row is None:
-            raise NotFoundError("this inference set was deleted")
-        return int(row[0]), str(row[1]), int(row[2]), str(row[3])
 
     def regression_results(
         self, *, conf: Conf | None = None, iou: float | None = None

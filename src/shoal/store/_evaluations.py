@@ -40,6 +40,9 @@ from shoal.errors import ShoalError
 from shoal.store._conversion import INPUT_COLUMNS, classification_evaluation, detection_inputs
 
 if TYPE_CHECKING:
+    import sqlite3
+
+    from shoal.store._classes import ClassInfo
     from shoal.store._entities import InferenceSet, Segment
     from shoal.store._store import Store
 
@@ -48,6 +51,7 @@ __all__ = [
     "EvaluationCache",
     "SegmentFrames",
     "StoredEvaluation",
+    "StoredVersions",
     "build_evaluation",
     "load_arrays",
 ]
@@ -75,22 +79,55 @@ def load_arrays(path: Path) -> dict[str, NDArray[Any]]:
         return {name: saved[name] for name in saved.files}
 
 
+@dataclass(frozen=True)
+class StoredVersions:
+    """What an evaluation is built from, read once: the inference set's and its
+    dataset's catalog rows (each names its version and its stored object) and the
+    project's classes. ``key`` is the cache key of exactly these."""
+
+    set_row: sqlite3.Row
+    dataset_row: sqlite3.Row
+    task: str
+    infos: list[ClassInfo]
+
+    @classmethod
+    def read(cls, inference_set: InferenceSet) -> StoredVersions:
+        set_row = inference_set._get()
+        dataset = inference_set.dataset
+        project = dataset.project
+        return cls(set_row, dataset._get(), project.task, project.classes())
+
+    @property
+    def objects(self) -> tuple[str, str]:
+        """The stored objects read: the inference set's, then the dataset's."""
+        return str(self.set_row["object"]), str(self.dataset_row["object"])
+
+    @property
+    def key(self) -> tuple[object, ...]:
+        classes = tuple((c.name, c.id, c.ignore) for c in self.infos)
+        set_row, dataset = self.set_row, self.dataset_row
+        return (set_row["id"], set_row["version"], dataset["id"], dataset["version"], classes)
+
+
 def build_evaluation(
-    inference_set: InferenceSet, *, iou_thresholds: Sequence[float] | None = None
+    inference_set: InferenceSet,
+    *,
+    iou_thresholds: Sequence[float] | None = None,
+    snapshot: StoredVersions | None = None,
 ) -> StoredEvaluation:
     """The engine's evaluation of an inference set against its dataset's labels, from
-    the kept matching when there is one (else matched now, and kept)."""
+    the kept matching when there is one (else matched now, and kept). With a
+    ``snapshot``, of exactly the versions it read (its stored objects never change; one
+    removed by a replace since is an error)."""
     store = inference_set.store
-    set_row = inference_set._get()
-    dataset = inference_set.dataset
-    dataset_row = dataset._get()
-    project = dataset.project
-    infos = project.classes()
-    needed = INPUT_COLUMNS[project.task]
+    pinned = snapshot or StoredVersions.read(inference_set)
+    set_row, dataset_row, infos = pinned.set_row, pinned.dataset_row, pinned.infos
+    task = pinned.task
+    needed = INPUT_COLUMNS[task]
     frames = store.read_table(dataset_row["object"], "frames.parquet", needed["frames"])
     labels = store.read_table(dataset_row["object"], "labels.parquet", needed["labels"])
     predictions = store.read_table(set_row["object"], "predictions.parquet", needed["predictions"])
-    if project.task == "classification":
+    if task == "classification":
         return classification_evaluation([c.name for c in infos], frames, labels, predictions)
     classes = Classes.from_ids([c.id for c in infos], [c.name for c in infos])
     ignored = sorted(c.name for c in infos if c.ignore)
@@ -166,10 +203,14 @@ def _keep(
 
 @dataclass
 class CachedEvaluation:
-    """One cache entry: the evaluation, the inference set version it is of, its lock."""
+    """One cache entry: the evaluation, the inference set version it is of, its lock,
+    and what it was built from (the dataset's version, the stored objects of both), so
+    a query can read the tables of exactly that version."""
 
     evaluation: StoredEvaluation
     version: int
+    dataset_version: int
+    objects: tuple[str, str]  # the inference set's, then the dataset's
     # Re-entrant: a query may call another (``metrics`` inside ``with evaluation()``).
     lock: threading.RLock = field(default_factory=threading.RLock)
 
@@ -201,49 +242,54 @@ class EvaluationCache:
 
     @staticmethod
     def _key(inference_set: InferenceSet) -> tuple[object, ...]:
-        dataset = inference_set.dataset
-        classes = tuple((c.name, c.id, c.ignore) for c in dataset.project.classes())
-        return (inference_set.id, inference_set.version, dataset.id, dataset.version, classes)
+        return StoredVersions.read(inference_set).key
 
     def entry(self, inference_set: InferenceSet) -> CachedEvaluation:
         """The entry of the inference set's current version, built if missing. Two
-        threads asking for the same missing entry build it once; a replace committed
-        while building is retried on the new version."""
+        threads asking for the same missing entry build it once. It is built from the
+        versions read when asked, whatever is committed meanwhile (a replace then makes
+        a new key, and the next query builds that); only a build whose files a replace
+        removed is tried again, on the new version."""
         for _ in range(_BUILD_ATTEMPTS):
-            key = self._key(inference_set)
+            snapshot = StoredVersions.read(inference_set)
+            try:
+                return self.entry_at(inference_set, snapshot)
+            except Exception:
+                # A replace committed while we read: the old files may be gone. Retry
+                # on the new version; re-raise a failure of a stable version.
+                if self._key(inference_set) != snapshot.key:
+                    continue
+                raise
+        raise ShoalError("the inference set kept changing while it was evaluated; ask again")
+
+    def entry_at(self, inference_set: InferenceSet, snapshot: StoredVersions) -> CachedEvaluation:
+        """The entry of exactly the versions ``snapshot`` read, built from them if
+        missing (a replace since may have removed their files: then this raises)."""
+        key = snapshot.key
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                self._entries.move_to_end(key)
+                return entry
+            build_lock = self._building.setdefault(key, threading.Lock())
+        with build_lock:
             with self._lock:
                 entry = self._entries.get(key)
-                if entry is not None:
-                    self._entries.move_to_end(key)
-                    return entry
-                build_lock = self._building.setdefault(key, threading.Lock())
-            with build_lock:
-                with self._lock:
-                    entry = self._entries.get(key)
-                if entry is not None:
-                    return entry
-                try:
-                    evaluation = build_evaluation(inference_set)
-                except Exception:
-                    # A replace committed while we read: the old files may be gone. Retry
-                    # on the new version; re-raise a failure of a stable version.
-                    if self._key(inference_set) != key:
-                        continue
-                    raise
-                finally:
-                    with self._lock:
-                        self._building.pop(key, None)
-                if self._key(inference_set) != key:
-                    continue  # changed while we built: build again from the new version
-                version = key[1]
-                assert isinstance(version, int)
-                entry = CachedEvaluation(evaluation, version)
-                with self._lock:
-                    self._entries[key] = entry
-                    while len(self._entries) > self.size:
-                        self._entries.popitem(last=False)
+            if entry is not None:
                 return entry
-        raise ShoalError("the inference set kept changing while it was evaluated; ask again")
+            try:
+                evaluation = build_evaluation(inference_set, snapshot=snapshot)
+            finally:
+                with self._lock:
+                    self._building.pop(key, None)
+            set_row, dataset_row = snapshot.set_row, snapshot.dataset_row
+            versions = int(set_row["version"]), int(dataset_row["version"])
+            entry = CachedEvaluation(evaluation, *versions, snapshot.objects)
+            with self._lock:
+                self._entries[key] = entry
+                while len(self._entries) > self.size:
+                    self._entries.popitem(last=False)
+            return entry
 
     @contextlib.contextmanager
     def hold(self, inference_set: InferenceSet) -> Iterator[CachedEvaluation]:
