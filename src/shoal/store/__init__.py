@@ -30,7 +30,7 @@ from shoal.store._entities import (
 from shoal.store._evaluations import CachedEvaluation, EvaluationCache
 from shoal.store._home import default_home, holds_store
 from shoal.store._metrics import INCLUDE, Include, Metrics
-from shoal.store._names import check_class_name, check_name
+from shoal.store._names import MAX_NAME_LENGTH, check_class_name, check_name
 from shoal.store._query import (
     MAX_DEPTH,
     MAX_LENGTH,
@@ -47,6 +47,7 @@ __all__ = [
     "INCLUDE",
     "MAX_DEPTH",
     "MAX_LENGTH",
+    "MAX_NAME_LENGTH",
     "CachedEvaluation",
     "Checkup",
     "ClassInfo",
