@@ -204,3 +204,16 @@ def test_a_comparison_over_too_many_classes_is_refused_with_a_reason(tmp_path):
     dataset.create_segment("few", frames=frames)
     few = get(client, f"{API}/compare", base="base", other="half", segment="few")
     assert len(few["confusion_matrix"]["labels"]) <= 3 * 10 + 1  # 10 truths, 2 x 10 guesses
+
+
+def test_the_rest_answer_reads_back_with_its_versions(tmp_path):
+    from shoal.analysis import Comparison
+
+    store = shoal.Store(tmp_path)
+    dataset = detection_dataset(store, declared=50, used=6)
+    answer = get(client_of(store), f"{API}/compare", base="base", other="half")
+    back = Comparison.from_dict(answer)
+    assert back.versions == (1, 1)
+    assert back.cells() == answer["cells"]
+    computed = dataset.inference_set("base").compare(dataset.inference_set("half"))
+    assert computed.versions == (1, 1) and computed.cells() == answer["cells"]
