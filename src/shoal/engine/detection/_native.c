@@ -920,6 +920,31 @@ void shoal_assign_confusions(int64_t num_pairs, const int32_t *pair_dt, const in
     }
 }
 
+/* The same pass, writing only the pairs made (each prediction's candidates are
+   together, so "already paired" needs no array over the predictions): out_dt, out_gt
+   need room for one pair per prediction in the candidates. Returns the count, or -1
+   when out of memory. */
+int64_t shoal_confused_pairs(int64_t num_pairs, const int32_t *pair_dt, const int32_t *pair_gt,
+                             const double *pair_iou, const uint8_t *dt_is_fp,
+                             const uint8_t *gt_is_fn, double threshold, int64_t num_gt,
+                             int32_t *out_dt, int32_t *out_gt) {
+    uint8_t *taken = calloc((size_t)num_gt + 1, 1);
+    if (!taken) return -1;
+    double limit = threshold < 1.0 - 1e-10 ? threshold : 1.0 - 1e-10;
+    int64_t n = 0;
+    for (int64_t p = 0; p < num_pairs; p++) {
+        int32_t d = pair_dt[p], g = pair_gt[p];
+        if (pair_iou[p] < limit || !dt_is_fp[d] || !gt_is_fn[g]) continue;
+        if ((n > 0 && out_dt[n - 1] == d) || taken[g]) continue;
+        out_dt[n] = d;
+        out_gt[n] = g;
+        taken[g] = 1;
+        n++;
+    }
+    free(taken);
+    return n;
+}
+
 /* Cumulative TP/FP down order[start:end], one entry per distinct score. Returns count. */
 int64_t shoal_cumulative_curve(const int64_t *order, int64_t start, int64_t end,
                                const uint8_t *dt_selected, const int32_t *det_gt,
@@ -955,28 +980,42 @@ struct ap_job {
     struct parts parts;
 };
 
+/*
+ * Only a true positive can start a recall level, and along a run of false positives
+ * precision only falls, so the precision envelope at any point a recall sample lands
+ * on is the largest precision at a true positive from there on: the curve is kept at
+ * true positives only (the same values, summed in the same order: bit for bit the AP
+ * of every point, at a division per true positive instead of per prediction).
+ */
 static void ap_part(void *ctx, int64_t part) {
     struct ap_job *J = ctx;
     const double eps = 2.220446049250313e-16;
     int64_t first = J->parts.bounds[part], last = J->parts.bounds[part + 1], max_n = 0;
     for (int64_t c = first; c < last; c++) {
-        int64_t n = J->class_bounds[2 * c + 1] - J->class_bounds[2 * c];
+        int64_t n = J->num_positive[c];
         if (n > max_n) max_n = n;
     }
     double *rc = malloc(sizeof(double) * (max_n + 1)), *pr = malloc(sizeof(double) * (max_n + 1));
     J->parts.failed[part] = !rc || !pr;
+    const uint8_t *selected = J->dt_selected;
     for (int64_t c = first; c < last && !J->parts.failed[part]; c++) {
         int64_t npos = J->num_positive[c];
         if (npos == 0) continue;
-        double tp = 0.0, fp = 0.0;
-        int64_t count = 0;
+        int64_t tp = 0, fp = 0, count = 0;
         for (int64_t i = J->class_bounds[2 * c]; i < J->class_bounds[2 * c + 1]; i++) {
             int64_t d = J->dt_order[i];
-            if (!J->dt_selected[d] || J->det_ignored[d]) continue;
-            if (J->det_gt[d] >= 0) tp += 1.0;
-            else fp += 1.0;
-            rc[count] = tp / (double)npos;
-            pr[count] = J->interpolation == 0 ? tp / (fp + tp + eps) : tp / (fp + tp);
+            if ((selected && !selected[d]) || J->det_ignored[d]) continue;
+            if (J->det_gt[d] < 0) {
+                fp++;
+                continue;
+            }
+            tp++;
+            /* More matches than positives cannot happen (each counted row matches once);
+               guard the buffer anyway. */
+            if (count > npos) continue;
+            double t = (double)tp, f = (double)fp;
+            rc[count] = t / (double)npos;
+            pr[count] = J->interpolation == 0 ? t / (f + t + eps) : t / (f + t);
             count++;
         }
         for (int64_t i = count - 1; i > 0; i--)

@@ -541,11 +541,17 @@ class DetectionEvaluation:
             ap=ap[rows],
         )
 
+    def _candidates(
+        self, iou: float
+    ) -> tuple[NDArray[np.int32], NDArray[np.int32], NDArray[np.float64]]:
+        """The confusion candidates for ``iou``, sorted for the confusion pass."""
+        level = self._level(iou)
+        return self._cross if level.cross is None else level.cross
+
     def _confusions(
         self, iou: float, dt_is_fp: NDArray[np.bool_], gt_is_fn: NDArray[np.bool_]
     ) -> tuple[NDArray[np.int32], NDArray[np.int32]]:
-        level = self._level(iou)
-        pair_dt, pair_gt, pair_iou = self._cross if level.cross is None else level.cross
+        pair_dt, pair_gt, pair_iou = self._candidates(iou)
         return kernels.assign_confusions(
             pair_dt, pair_gt, pair_iou, dt_is_fp, gt_is_fn, float(iou),
             len(self.predictions), len(self.ground_truth),
@@ -571,12 +577,13 @@ class DetectionEvaluation:
         With ``classes``, only those rows and columns (and background) are shown.
         """
         (tp, fp, fn, dt_is_fp, gt_is_fn), dt_sel, gt_sel = self._counts(conf, iou, frames)
-        dt_conf, _ = self._confusions(iou, dt_is_fp, gt_is_fn)
+        confused_dt, confused_gt = kernels.confused_pairs(
+            *self._candidates(iou), dt_is_fp, gt_is_fn, float(iou)
+        )
         num = len(self.classes)
         rows = self._class_rows(classes, self._present(dt_sel, gt_sel))
-        confused = np.flatnonzero(dt_conf >= 0)
-        truth = self.ground_truth.label[dt_conf[confused]].astype(np.int64)
-        predicted = self.predictions.label[confused].astype(np.int64)
+        truth = self.ground_truth.label[confused_gt].astype(np.int64)
+        predicted = self.predictions.label[confused_dt].astype(np.int64)
         # Only the shown cells are built, through an index map (class -> shown position,
         # -1 when not shown): a matrix over the whole class list would cost its square
         # whatever the data uses. Off-diagonal pairs still come off every class's
@@ -690,8 +697,9 @@ class DetectionEvaluation:
             return self._cache[key]
         points = VOC11_RECALL_POINTS if method == "voc11" else COCO_RECALL_POINTS
         ap = kernels.average_precision_by_class(
-            self._dt_order, self._class_bounds, dt_sel, level.det_gt, level.det_ignored,
-            self._num_positive(gt_sel), _INTERPOLATIONS[method], points,
+            self._dt_order, self._class_bounds, None if dt_sel is self._every_dt else dt_sel,
+            level.det_gt, level.det_ignored, self._num_positive(gt_sel), _INTERPOLATIONS[method],
+            points,
         )  # fmt: skip
         if dt_sel is self._every_dt:
             self._cache[key] = ap

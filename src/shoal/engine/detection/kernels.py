@@ -64,9 +64,10 @@ _SIGNATURES: dict[str, tuple[object, list[object]]] = {
         _i64, I32, F64, BOOL, I32, BOOL, _i64, I32, BOOL, I32, F64, _i64, I64, I64, I64, BOOL,
         BOOL, _i64]),
     "shoal_assign_confusions": (None, [_i64, I32, I32, F64, BOOL, BOOL, _f64, I32, I32]),
+    "shoal_confused_pairs": (_i64, [_i64, I32, I32, F64, BOOL, BOOL, _f64, _i64, I32, I32]),
     "shoal_cumulative_curve": (_i64, [I64, _i64, _i64, BOOL, I32, BOOL, F64, F64, F64, F64]),
     "shoal_average_precision_by_class": (_i64, [
-        I64, I64, _i64, BOOL, I32, BOOL, I64, _i64, F64, _i64, F64, _i64]),
+        I64, I64, _i64, ctypes.c_void_p, I32, BOOL, I64, _i64, F64, _i64, F64, _i64]),
     "shoal_counting_sort": (_i64, [I32, _i64, I64, _i64, I64, I64, _i64]),
     "shoal_sort_segments_by_score": (_i64, [I64, I64, _i64, F64, _i64]),
     "shoal_shared_groups": (_i64, [I64, I64, _i64, I64, I64, _i64, I64, I64]),
@@ -405,6 +406,29 @@ def assign_confusions(
     return dt_confused_gt, gt_confused_dt
 
 
+def confused_pairs(
+    pair_dt: NDArray[np.int32],
+    pair_gt: NDArray[np.int32],
+    pair_iou: NDArray[np.float64],
+    dt_is_fp: NDArray[np.bool_],
+    gt_is_fn: NDArray[np.bool_],
+    threshold: float,
+) -> tuple[NDArray[np.int32], NDArray[np.int32]]:
+    """The pairs ``assign_confusions`` makes, as (prediction rows, ground-truth rows):
+    what a confusion matrix counts, without arrays over every row."""
+    capacity = pair_dt.size
+    out_dt = np.empty(capacity, np.int32)
+    out_gt = np.empty(capacity, np.int32)
+    count = _check(
+        _run(
+            "shoal_confused_pairs", pair_dt.size, pair_dt, pair_gt, pair_iou, dt_is_fp,
+            gt_is_fn, float(threshold), gt_is_fn.size, out_dt, out_gt,
+        ),
+        "confusion",
+    )  # fmt: skip
+    return out_dt[:count], out_gt[:count]
+
+
 def cumulative_curve(
     dt_order: NDArray[np.int64],
     start: int,
@@ -431,24 +455,28 @@ def cumulative_curve(
 def average_precision_by_class(
     dt_order: NDArray[np.int64],
     class_bounds: NDArray[np.int64],
-    dt_selected: NDArray[np.bool_],
+    dt_selected: NDArray[np.bool_] | None,
     det_gt: NDArray[np.int32],
     det_ignored: NDArray[np.bool_],
     num_positive: NDArray[np.int64],
     interpolation: int,
     recall_points: NDArray[np.float64],
 ) -> NDArray[np.float64]:
-    """Average precision of each class at one grid threshold over every prediction (no
-    cap per frame, no area range): (C,) float64, -1 without counted ground truth.
+    """Average precision of each class at one grid threshold over the predictions
+    ``dt_selected`` (None: every prediction) with no cap per frame and no area range:
+    (C,) float64, -1 without counted ground truth.
 
     Every prediction is its own point (ties are not merged), as in pycocotools and the
     VOC devkit. For the sampled interpolations, ``recall_points`` are the recall values.
     """
     out = np.full(class_bounds.shape[0], -1.0)
+    # Passed by address, so that None reaches the kernel as NULL (every prediction).
+    selected = None if dt_selected is None else np.ascontiguousarray(dt_selected, np.bool_)
     _check(
         _run(
             "shoal_average_precision_by_class", dt_order, class_bounds, class_bounds.shape[0],
-            dt_selected, det_gt, det_ignored, num_positive, interpolation, recall_points,
+            None if selected is None else selected.ctypes.data, det_gt, det_ignored,
+            num_positive, interpolation, recall_points,
             recall_points.size, out, thread_count(),
         ),
         "average precision",
