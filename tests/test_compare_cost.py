@@ -16,7 +16,7 @@ pytest.importorskip("fastapi")
 from fastapi.testclient import TestClient
 
 import shoal
-from shoal.analysis.compare import MAX_MATRIX_CLASSES
+from shoal.analysis._classes import MAX_COMPARED_CLASSES, MAX_MATRIX_CLASSES
 from shoal.server import create_app
 from shoal.store import Dataset
 from shoal.tables import DatasetTables, InferenceTables
@@ -193,7 +193,7 @@ def test_regression_and_metrics_matrix_equal_the_dense_computation(tmp_path, tas
 
 def test_a_comparison_over_too_many_classes_is_refused_with_a_reason(tmp_path):
     store = shoal.Store(tmp_path)
-    used = MAX_MATRIX_CLASSES + 1
+    used = MAX_COMPARED_CLASSES + 1
     dataset = classification_dataset(store, declared=0, used=used, frames=used)
     client = client_of(store)
     response = client.get(f"{API}/compare", params={"base": "base", "other": "half"})
@@ -204,6 +204,19 @@ def test_a_comparison_over_too_many_classes_is_refused_with_a_reason(tmp_path):
     dataset.create_segment("few", frames=frames)
     few = get(client, f"{API}/compare", base="base", other="half", segment="few")
     assert len(few["confusion_matrix"]["labels"]) <= 3 * 10 + 1  # 10 truths, 2 x 10 guesses
+
+
+def test_a_confusion_matrix_over_too_many_classes_is_refused_with_a_reason(tmp_path):
+    store = shoal.Store(tmp_path)
+    used = MAX_MATRIX_CLASSES + 1
+    classification_dataset(store, declared=0, used=used, frames=used)
+    client = client_of(store)
+    response = client.get(f"{API}/metrics", params={"inference_set": "base"})
+    assert response.status_code == 400, response.text
+    assert f"the confusion matrix involves {used} classes" in response.json()["detail"]
+    # The report alone answers (one row per class, not their square).
+    report = get(client, f"{API}/metrics", inference_set="base", include="report")
+    assert len(report["results"][0]["report"]["classes"]) == used
 
 
 def test_the_rest_answer_reads_back_with_its_versions(tmp_path):

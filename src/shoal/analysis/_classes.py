@@ -13,8 +13,16 @@ from collections.abc import Sequence
 import numpy as np
 
 from shoal.engine.evaluation import Evaluation
+from shoal.errors import InputError
 
-__all__ = ["involved_classes"]
+__all__ = ["MAX_COMPARED_CLASSES", "MAX_MATRIX_CLASSES", "bounded_classes", "involved_classes"]
+
+# The most classes (background aside) one answer's matrix may show, so that a read
+# cannot ask for an answer of any size: a confusion matrix of counts (``metrics``), and
+# a comparison, whose every cell also carries a delta, a verdict and a hover text. Only
+# classes the data uses count; a segment with fewer answers.
+MAX_MATRIX_CLASSES = 2000  # about 4 million counts, some 10 MB of JSON
+MAX_COMPARED_CLASSES = 500  # about 250,000 cells, some 30 MB of JSON
 
 
 def involved_classes(
@@ -40,3 +48,22 @@ def involved_classes(
         counted = (report.support > 0) | ((report.tp + report.fp) > 0)
         used[np.asarray(rows, dtype=np.int64)[counted]] = True
     return [labels[i] for i in np.flatnonzero(used).tolist()]
+
+
+def bounded_classes(
+    evaluations: Sequence[Evaluation],
+    iou: float,
+    frames: Sequence[str] | None,
+    *,
+    limit: int,
+    what: str,
+) -> list[str]:
+    """``involved_classes``, or an ``InputError`` naming ``what`` when there are more than
+    ``limit`` (checked before any matrix is built)."""
+    classes = involved_classes(evaluations, iou, frames)
+    if len(classes) > limit:
+        raise InputError(
+            f"{what} involves {len(classes)} classes; one answer shows at most {limit}: "
+            "ask on a segment with fewer classes"
+        )
+    return classes

@@ -15,18 +15,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from shoal._types import Conf
-from shoal.analysis._classes import involved_classes
+from shoal.analysis._classes import MAX_COMPARED_CLASSES, bounded_classes
 from shoal.engine.evaluation import Evaluation
 from shoal.engine.metrics import BACKGROUND, ClassificationReport, ConfusionMatrix
 from shoal.errors import InputError
 
-__all__ = ["MAX_MATRIX_CLASSES", "Comparison", "compare"]
+__all__ = ["Comparison", "compare"]
 
-# The most classes (background aside) a comparison's matrix may show: its cells are
-# (classes + 1) squared, each with two counts, a delta and a hover text, so this bounds
-# one answer to about 250,000 cells (tens of MB of JSON). Only classes the data uses
-# count (see ``involved_classes``); a comparison over more asks for a smaller segment.
-MAX_MATRIX_CLASSES = 500
 
 _ROW_METRICS = ("precision", "recall", "f1-score", "tp", "fp", "fn", "support")
 
@@ -234,17 +229,14 @@ def compare(
     frames: Sequence[str] | None = None,
 ) -> Comparison:
     """Compare two evaluations of the same dataset at one operating point, over the
-    classes either involves on ``frames``; more than ``MAX_MATRIX_CLASSES`` of them is
+    classes either involves on ``frames``; more than ``MAX_COMPARED_CLASSES`` of them is
     an ``InputError`` (before any matrix is built)."""
     if tuple(base.labels) != tuple(other.labels):
         raise InputError("the two inference sets were evaluated with different class maps")
     selection = None if frames is None else list(frames)
-    classes = involved_classes([base, other], iou, selection)
-    if len(classes) > MAX_MATRIX_CLASSES:
-        raise InputError(
-            f"the comparison involves {len(classes)} classes; one answer shows at most "
-            f"{MAX_MATRIX_CLASSES}: compare on a segment with fewer classes"
-        )
+    classes = bounded_classes(
+        [base, other], iou, selection, limit=MAX_COMPARED_CLASSES, what="the comparison"
+    )
     sides = [
         (
             evaluation.report(conf, iou, frames=selection, classes=classes),

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from shoal._types import Conf
-from shoal.analysis._classes import involved_classes
+from shoal.analysis._classes import MAX_MATRIX_CLASSES, bounded_classes
 from shoal.engine.detection.metrics import CocoSummary
 from shoal.engine.evaluation import Evaluation
 from shoal.engine.metrics import (
@@ -83,7 +83,9 @@ def compute_metrics(
         report = evaluation.report(conf, iou, frames=selection)
     if "confusion_matrix" in wanted:
         # Over the classes the data involves, not every declared one (its square).
-        classes = involved_classes([evaluation], iou, selection)
+        classes = bounded_classes(
+            [evaluation], iou, selection, limit=MAX_MATRIX_CLASSES, what="the confusion matrix"
+        )
         matrix = evaluation.confusion_matrix(conf, iou, frames=selection, classes=classes)
     if "coco_summary" in wanted and evaluation.has_coco_summary:
         summary = evaluation.coco_summary(frames=selection)
