@@ -64,6 +64,40 @@ def test_stages_cover_the_process_and_give_the_same_stats(data: Path) -> None:
     assert runs[0].report["stats"] == plain.report["stats"]
 
 
+def test_a_child_loads_nothing_but_its_engine() -> None:
+    """The harness's imports would be timed as every engine's start-up."""
+    import ast
+
+    tree = ast.parse((BENCHMARKS / "_coco_child.py").read_text())
+    top_level = {
+        alias.name
+        for node in tree.body
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for alias in node.names
+    }
+    assert top_level == {"os", "sys"}
+
+
+def test_queries_time_new_ious_off_and_below_the_grid(data: Path) -> None:
+    run = bench.run_child("shoal", data, 120, queries=6)
+    assert run.error is None
+    for name in ("query_new_iou_ms", "query_new_iou_below_grid_ms"):
+        timing = run.report[name]
+        assert timing["count"] > 0 and 0 < timing["median"] <= timing["p95"] <= timing["max"]
+    lines = bench.render_queries(bench.EngineResult("shoal", extra=run.report))
+    assert any("first at a new IoU off the grid" in line for line in lines)
+
+
+def test_the_store_is_timed_on_the_same_data(data: Path) -> None:
+    runs = bench.measure_store(data, 1, 120)
+    plain = bench.run_child("shoal", data, 120)
+    for kind in ("first", "reopen"):
+        (run,) = runs[kind]
+        assert run.report["evaluate_s"] > 0
+        assert run.report["stats"] == plain.report["stats"]
+    assert any("first evaluation" in line for line in bench.render_store(runs))
+
+
 def _result(engine: str, stats: list[float]) -> object:
     return bench.EngineResult(engine, stats=stats)
 
