@@ -118,7 +118,9 @@ class Store:
                 raise ConflictError(
                     "what this change belongs to was deleted meanwhile by another writer"
                 ) from None
-            raise
+            # Any other constraint (CHECK, NOT NULL) guards what the checks before it
+            # let through: still the request's fault, said in one line.
+            raise InputError(f"the store refused this change ({error})") from None
         except BaseException:
             self._rollback()
             raise
