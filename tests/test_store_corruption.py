@@ -166,3 +166,16 @@ def test_damage_elsewhere_does_not_block_a_delete_or_a_replace(home):
     # The damaged dataset itself can be replaced, which repairs it.
     store.project("p").create_dataset("val", dataset_tables, replace=True)
     assert dataset.labels().num_rows == dataset_tables.labels.num_rows
+
+
+def test_the_sweep_removes_links_without_following_them(home, tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "keep.txt").write_text("mine")
+    (home / "objects" / ("b" * 32)).symlink_to(outside, target_is_directory=True)
+    (home / "staging" / "stray").symlink_to(outside, target_is_directory=True)
+    store = Store(home)  # opening sweeps leftovers
+    assert not (home / "objects" / ("b" * 32)).exists()
+    assert not (home / "staging" / "stray").is_symlink()
+    assert (outside / "keep.txt").read_text() == "mine"
+    assert store.project("p").dataset("val").frames().num_rows == 8

@@ -176,3 +176,36 @@ def test_parallel_cli_imports_into_a_new_project_add_every_dataset(tmp_path):
     errors = [line for line in loser.splitlines() if line.startswith("shoal: error:")]
     assert len(errors) == 1 and "has a dataset 'same' already" in errors[0]
     assert [d.name for d in Store(home).project("p").datasets()] == ["gt1", "gt2", "gt3", "same"]
+
+
+def test_concurrent_creates_over_the_api_are_one_201_and_409s_for_every_kind(tmp_path):
+    """Threads of one server creating one new dataset, inference set, segment or issue:
+    one 201, the others 409 with the JSON error body (never 500)."""
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    from fastapi.testclient import TestClient
+
+    from shoal.server import create_app
+
+    _, _, dataset_tables, inference_tables = coco_sample(seed=3, num_images=6)
+    store = Store(tmp_path)
+    dataset = one_model(store, dataset_tables, inference_tables).dataset
+    frames = dataset.frames().column("frame_id").to_pylist()
+    client = TestClient(create_app(tmp_path), base_url="http://localhost")
+    base = "/api/v1/projects/p"
+    requests = {
+        "segment": (f"{base}/datasets/val/segments", {"name": "s", "frames": frames[:2]}),
+        "issue": (f"{base}/issues", {"name": "i"}),
+    }
+    for what, (url, body) in requests.items():
+        barrier = Barrier(5)
+
+        def post(_: int, url: str = url, body: dict = body, barrier: Barrier = barrier):
+            barrier.wait()
+            return client.post(url, json=body)
+
+        with ThreadPoolExecutor(max_workers=5) as pool:
+            answers = list(pool.map(post, range(5)))
+        assert sorted(a.status_code for a in answers) == [201, 409, 409, 409, 409], what
+        assert all(a.json()["error"] == "conflict" for a in answers if a.status_code == 409)
