@@ -7,6 +7,7 @@ increase off it (more confusions, misses or false positives) is a regression.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -55,11 +56,17 @@ class Comparison:
         """One cell (row ``truth``, column ``predicted``; ``background`` for the
         background row or column): both counts, the delta, whether the change is an
         improvement (None when unchanged) and its hover text (see ``cell_text``)."""
-        labels = self.matrix_labels
+        where = self._matrix_index
         for name in (truth, predicted):
-            if name not in labels:
-                raise InputError(f"unknown class {name!r}; the matrix has {list(labels)}")
-        return self._cell(labels.index(truth), labels.index(predicted))
+            if name not in where:
+                labels = list(self.matrix_labels)
+                raise InputError(f"unknown class {name!r}; the matrix has {labels}")
+        return self._cell(where[truth], where[predicted])
+
+    @functools.cached_property
+    def _matrix_index(self) -> dict[str, int]:
+        """Each matrix label's row (and column): one lookup per cell asked for."""
+        return {label: i for i, label in enumerate(self.matrix_labels)}
 
     def cells(self) -> list[dict[str, Any]]:
         """Every cell of the matrix, row-major (truth, then predicted), as ``cell``
