@@ -12,6 +12,7 @@ import json
 import xml.etree.ElementTree as ET
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 from fastapi.testclient import TestClient
 
@@ -19,7 +20,7 @@ from shoal.analysis import SegmentResult
 from shoal.errors import InputError
 from shoal.server import create_app
 from shoal.store import ALL_FRAMES, Store
-from shoal.tables import DatasetTables
+from shoal.tables import DatasetTables, InferenceTables
 
 from coco_oracle import coco_sample
 from conftest import run_cli
@@ -122,3 +123,36 @@ def test_shoal_check_fails_the_stale_segment_with_its_reason(stale_home, tmp_pat
     listing = run_cli("segment", "ls", *where)
     assert listing.returncode == 0, listing.stderr
     assert "segment 'sunny' is stale" in listing.stderr
+
+
+def test_a_frames_segment_whose_frames_a_replace_removed_is_stale(tmp_path):
+    _, _, dataset_tables, inference_tables = coco_sample(seed=13, num_images=8)
+    store = Store(tmp_path)
+    dataset = store.create_project("p").create_dataset("val", dataset_tables)
+    frames = dataset.frames().column("frame_id").to_pylist()
+    dataset.create_segment("few", frames=frames[:3], recall=0.1)
+    dataset.create_segment("kept", frames=frames[4:6], recall=0.1)
+    kept = pa.array(frames[2:])
+    smaller = DatasetTables.build(
+        dataset_tables.frames.filter(pc.is_in(dataset_tables.frames["frame_id"], kept)),
+        dataset_tables.labels.filter(pc.is_in(dataset_tables.labels["frame_id"], kept)),
+    )
+    dataset = store.project("p").create_dataset("val", smaller, replace=True)
+    predictions = inference_tables.predictions
+    model = dataset.create_inference_set(
+        "m",
+        InferenceTables.build(
+            predictions.filter(pc.is_in(predictions["frame_id"], kept)),
+            frame_ids=smaller.frames["frame_id"],
+        ),
+    )
+    few = dataset.segment("few")
+    assert few.stale == (
+        f"2 of its 3 frames are no longer in this dataset (the first: {frames[0]!r})"
+    )
+    assert few.to_dict()["frame_count"] == 0 and dataset.segment("kept").stale is None
+    results = {r.segment_name: r for r in model.regression_results()}
+    assert results["few"].succeeds is False and results["few"].stale == few.stale
+    assert results["kept"].stale is None and results["kept"].frame_count == 2
+    with pytest.raises(InputError, match="segment 'few' is stale"):
+        model.metrics(segment="few")

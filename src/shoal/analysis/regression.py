@@ -7,8 +7,9 @@ threshold. ``false_positives`` and ``false_negatives`` are the report's totals;
 (background excluded). Each metric is compared with its own threshold (``score >=
 threshold``); ``succeeds`` is None where no threshold is set.
 
-A stale segment (a saved query that no longer runs on the dataset's current version,
-say after a replace removed a field it reads) has no frames to score: its result says
+A stale segment (one the dataset's current version no longer has: a saved query that
+no longer runs after a replace removed a field it reads, or listed frames a replace
+removed) has no frames to score: its result says
 why (``stale``), scores 0 on no frames, and fails (``succeeds`` False) whatever its
 thresholds, while every other segment is scored as usual.
 """
@@ -40,8 +41,8 @@ class SegmentSpec:
     uuid: str
     frame_ids: Sequence[str] | None
     thresholds: Mapping[str, float | None]
-    # Why the segment's frames cannot be known (its saved query no longer runs); None
-    # for a segment in order.
+    # Why the segment's frames cannot be known (its saved query no longer runs, or its
+    # frames are gone); None for a segment in order.
     stale: str | None = None
 
 

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from shoal._types import Conf, Progress, Task
 from shoal.analysis import Comparison, SegmentResult, SegmentSpec, compare, evaluate_segments
@@ -818,19 +819,32 @@ class Segment:
                     )
 
     def _frames_or_stale(self) -> tuple[list[str] | None, str | None]:
-        """(the segment's frame ids, None for every frame; None) or, for a saved query
-        that no longer runs on the dataset's current version (a replace removed or
-        retyped a field it reads), (None, why)."""
+        """(the segment's frame ids, None for every frame; None) or, for a segment the
+        dataset's current version no longer has (a replace removed or retyped a field
+        its saved query reads, or removed frames it lists), (None, why)."""
         try:
-            return self.store.segment_frames.selection(self), None
+            selected = self.store.segment_frames.selection(self)
         except QueryError as error:
             return None, f"its saved query no longer runs on this dataset: {error}"
+        if selected is None or self.query is not None:
+            return selected, None  # a query selects among the current frames only
+        current = self.dataset.frames().column("frame_id")
+        missing = pc.invert(pc.is_in(pa.array(selected, pa.string()), value_set=current))
+        gone = pc.sum(missing).as_py() or 0
+        if gone:
+            first = pc.filter(pa.array(selected, pa.string()), missing)[0].as_py()
+            return None, (
+                f"{gone} of its {len(selected)} frames are no longer in this dataset "
+                f"(the first: {first!r})"
+            )
+        return selected, None
 
     @property
     def stale(self) -> str | None:
         """Why the segment's frames cannot be known (its saved query no longer runs on
-        the dataset), or None when it is in order. A stale segment fails its regression
-        test with this reason; every other segment of the dataset works as before."""
+        the dataset, or some frames it lists are gone), or None when it is in order. A
+        stale segment fails its regression test with this reason; every other segment
+        of the dataset works as before."""
         return self._frames_or_stale()[1]
 
     def selection(self) -> list[str] | None:
