@@ -46,7 +46,8 @@ def _app() -> Any:
     project.create_issue("i")
     from shoal.server import create_app
 
-    return create_app(store, max_upload_bytes=1 << 20)
+    # schemathesis addresses an ASGI app as "testserver": name it, as shoal serve names its --host
+    return create_app(store, max_upload_bytes=1 << 20, hosts=["testserver"])
 
 
 schema = schemathesis.openapi.from_asgi("/openapi.json", _app())
@@ -102,3 +103,61 @@ def test_reads_of_real_names_keep_the_schema(case: Any) -> None:
         if name in REAL_NAMES:
             case.path_parameters[name] = REAL_NAMES[name]
     call_and_check(case)
+
+
+# --------------------------------------------- the schema states the store's rules exactly
+NAME_SAMPLES = [
+    "a", ".", "..", "...", ".a", "a.", " a", "a ", "a b", "a/b", "a\\b", "a\x00b", "a\x85b",
+    "\u00a0a", "a\u3000", "ü", "All Frames", "x" * 200, "x" * 201, "", "\t", "a\nb", "🙂",
+]  # fmt: skip
+
+
+def _store_accepts(check: Any, name: str) -> bool:
+    try:
+        check(name)
+    except shoal.InputError:
+        return False
+    return True
+
+
+def _schema_accepts(pattern: str, name: str) -> bool:
+    import re
+
+    return 1 <= len(name) <= 200 and re.fullmatch(pattern, name) is not None
+
+
+@pytest.mark.parametrize("name", NAME_SAMPLES)
+def test_the_schemas_name_rules_are_the_stores(name: str) -> None:
+    from shoal.server._models import CLASS_NAME_PATTERN, NAME_PATTERN
+    from shoal.store import check_class_name, check_name
+
+    assert _schema_accepts(NAME_PATTERN, name) == _store_accepts(
+        lambda n: check_name(n, "project"), name
+    )
+    assert _schema_accepts(CLASS_NAME_PATTERN, name) == _store_accepts(check_class_name, name)
+
+
+def test_the_schemas_name_rules_are_the_stores_for_any_text() -> None:
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    from shoal.server._models import CLASS_NAME_PATTERN, NAME_PATTERN
+    from shoal.store import check_class_name, check_name
+
+    @given(st.text(max_size=8) | st.text(min_size=195, max_size=205))
+    @settings(max_examples=400, deadline=None, database=None)
+    def agree(name: str) -> None:
+        assert _schema_accepts(NAME_PATTERN, name) == _store_accepts(
+            lambda n: check_name(n, "project"), name
+        ), name
+        assert _schema_accepts(CLASS_NAME_PATTERN, name) == _store_accepts(check_class_name, name)
+
+    agree()
+
+
+def test_the_schemas_limits_are_the_stores() -> None:
+    from shoal.server._models import MAX_NAME_LENGTH, MAX_QUERY_LENGTH
+    from shoal.store._names import MAX_NAME_LENGTH as STORE_NAME_LENGTH
+    from shoal.store._query import MAX_LENGTH as STORE_QUERY_LENGTH
+
+    assert (MAX_NAME_LENGTH, MAX_QUERY_LENGTH) == (STORE_NAME_LENGTH, STORE_QUERY_LENGTH)

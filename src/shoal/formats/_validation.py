@@ -19,8 +19,10 @@ Metadata
     value; a file reader keeps it as its JSON text (a string).
 JSON values (every request body the server reads, upload rows included)
     every number finite (JSON has no NaN or Infinity: a value that is one is refused,
-    never read as null), every integer within 64 bits, no string with a lone UTF-16
-    surrogate, lists and objects nested at most 64 deep.
+    never read as null), every whole number (``7``, ``7.0``, ``1e20``) within
+    ±(2**53 - 1), the integers JSON carries exactly between any two programs (RFC 8259,
+    section 6), no string with a lone UTF-16 surrogate, lists and objects nested at most
+    64 deep.
 Rows of values (the server's uploads)
     a column of the tables' schema takes values of its own type only: ``true`` is not a
     width, 1.5 is not a pixel count, ``5`` is not a frame id.
@@ -44,6 +46,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 __all__ = [
+    "MAX_JSON_INTEGER",
     "METADATA_TYPES",
     "RESERVED_METADATA_KEYS",
     "MetadataType",
@@ -76,6 +79,7 @@ RESERVED_METADATA_KEYS = frozenset(
 
 Record = int | str | None
 MAX_JSON_DEPTH = 64
+MAX_JSON_INTEGER = 2**53 - 1
 _INT64 = range(-(2**63), 2**63)
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -253,11 +257,16 @@ def json_value_problem(value: object) -> tuple[tuple[str | int, ...], str] | Non
         if type(item) is float:
             if not math.isfinite(item):
                 return path, f"{item} is not a number JSON has"
+            if item.is_integer() and abs(item) > MAX_JSON_INTEGER:
+                return (
+                    path,
+                    f"the whole number {item:g} is beyond ±(2**53 - 1) (JSON's exact range)",
+                )
         elif isinstance(item, bool) or item is None:
             continue
         elif isinstance(item, int):
-            if item not in _INT64:
-                return path, f"the integer {item} does not fit 64 bits"
+            if abs(item) > MAX_JSON_INTEGER:
+                return path, f"the integer {item} is beyond ±(2**53 - 1) (JSON's exact range)"
         elif isinstance(item, str):
             if _LONE_SURROGATE.search(item) is not None:
                 return path, "a string holds a lone surrogate"

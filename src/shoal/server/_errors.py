@@ -30,8 +30,10 @@ STATUS_NAMES = {
     405: "method_not_allowed",
     409: "conflict",
     413: "payload_too_large",
+    414: "uri_too_long",
     415: "unsupported_media_type",
     422: "validation_error",
+    431: "header_fields_too_large",
     500: "internal_error",
 }
 
@@ -166,5 +168,6 @@ def install(app: Any) -> None:
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorBody, "description": STATUS_NAMES[status].replace("_", " ")}
-    for status in (400, 401, 403, 404, 409, 413, 422)
+    # 414 and 431 come from shoal serve's HTTP layer (server/_http.py), for any request
+    for status in (400, 401, 403, 404, 409, 413, 414, 422, 431)
 }

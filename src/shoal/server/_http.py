@@ -15,22 +15,21 @@ import asyncio
 import orjson
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from shoal.server._errors import STATUS_NAMES
+
 __all__ = ["MAX_REQUEST_HEAD_BYTES", "HttpProtocol"]
 
-# A request line and headers up to 1 MiB: room for every query parameter at its
-# documented longest, each character percent-encoded (the schema's limits count
-# characters; a URL carries up to 9 bytes for one).
-MAX_REQUEST_HEAD_BYTES = 1024 * 1024
+# A request line and headers up to 2 MiB: room for every query parameter at its
+# documented longest and a little over (which the API answers 422), each character
+# percent-encoded (the schema's limits count characters; a URL spends up to 12 bytes on
+# one).
+MAX_REQUEST_HEAD_BYTES = 2 * 1024 * 1024
 # How long a refused connection is read (and discarded) before it is closed.
 LINGER_SECONDS = 2.0
 _REASONS = {
-    400: ("Bad Request", "bad_request", "this is not an HTTP request the server can read"),
-    414: ("URI Too Long", "uri_too_long", "the request line (method, path and query) is over"),
-    431: (
-        "Request Header Fields Too Large",
-        "header_fields_too_large",
-        "the request's headers are over",
-    ),
+    400: ("Bad Request", "this is not an HTTP request the server can read"),
+    414: ("URI Too Long", "the request line (method, path and query) is over"),
+    431: ("Request Header Fields Too Large", "the request's headers are over"),
 }
 
 
@@ -51,12 +50,12 @@ class HttpProtocol(H11Protocol):
         status = 400
         if len(received) > MAX_REQUEST_HEAD_BYTES:
             status = 431 if b"\n" in received else 414  # is the request line complete?
-        reason, name, detail = _REASONS[status]
+        reason, detail = _REASONS[status]
         if status == 400:
             detail = f"{detail} ({msg.rstrip('.').lower()})"
         else:
             detail = f"{detail} the server's limit of {MAX_REQUEST_HEAD_BYTES // 1024} KiB"
-        body = orjson.dumps({"error": name, "detail": detail, "where": "request"})
+        body = orjson.dumps({"error": STATUS_NAMES[status], "detail": detail, "where": "request"})
         head = (
             f"HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\n"
             f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"

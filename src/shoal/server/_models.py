@@ -2,17 +2,74 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SkipValidation
+from typing_extensions import TypeAliasType
 
 from shoal._types import ConfDescription, Task
+from shoal.formats._validation import MAX_JSON_INTEGER
 
 Unit = Field(ge=0.0, le=1.0)
+MAX_NAME_LENGTH = 200
+MAX_QUERY_LENGTH = 4000  # the query compiler's
+
+# The store's rules for names (shoal.store.check_name, check_class_name) as the schema
+# states them; tests/test_server_schema.py checks the two agree.
+_CONTROL = r"\x00-\x1f\x7f-\x9f"  # Unicode's control characters (category Cc)
+_EDGE = rf"[^\s/\\{_CONTROL}]"  # first and last: no space, slash or control character
+_INNER = rf"[^/\\{_CONTROL}]"
+_EDGE_NOT_DOT = rf"[^.\s/\\{_CONTROL}]"
+NAME_PATTERN = (  # and neither "." nor ".."
+    rf"^(?:{_EDGE_NOT_DOT}|{_EDGE_NOT_DOT}{_EDGE}|\.{_EDGE_NOT_DOT}|{_EDGE}{_INNER}+{_EDGE})$"
+)
+CLASS_NAME_PATTERN = rf"^[^{_CONTROL}]+$"
+# The store checks names (a 400 that says what is wrong with one); the schema states
+# the same rule for clients and generators.
+Name = Annotated[
+    str,
+    Field(
+        description=f"1 to {MAX_NAME_LENGTH} characters; no '/', '\\' or control character, "
+        "no space at either end, not '.' or '..'",
+        json_schema_extra={
+            "minLength": 1,
+            "maxLength": MAX_NAME_LENGTH,
+            "pattern": NAME_PATTERN,
+        },
+    ),
+]
+# A name that finds something: the same rule, checked here (422), as the store only
+# looks it up.
+LookupName = Annotated[str, Field(min_length=1, max_length=MAX_NAME_LENGTH, pattern=NAME_PATTERN)]
+ClassName = Annotated[
+    str,
+    Field(
+        description=f"1 to {MAX_NAME_LENGTH} characters; no control character",
+        json_schema_extra={
+            "minLength": 1,
+            "maxLength": MAX_NAME_LENGTH,
+            "pattern": CLASS_NAME_PATTERN,
+        },
+    ),
+]
+JsonInt = Annotated[int, Field(ge=-MAX_JSON_INTEGER, le=MAX_JSON_INTEGER)]
+# What a JSON body may hold (shoal.formats._validation's rule, checked for every body
+# before a handler runs): whole numbers within ±(2**53 - 1); other numbers; any string
+# (the JSON text is UTF-8, so no lone surrogate); lists and objects (at most 64 deep,
+# which no schema says).
+RowValue = TypeAliasType(
+    "RowValue",
+    "JsonInt | Annotated[float, Field(json_schema_extra={'not': {'type': 'integer'}})] | str "
+    "| bool | list[RowValue] | dict[str, RowValue] | None",
+)
+# Rows are validated by the upload's commit (column by column, naming the record), not
+# value by value here: the schema documents them, pydantic only checks their shape.
+Row = dict[str, SkipValidation[RowValue]]
 
 
 class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # strict: true is not 1.0, "1" is not 1 (as the schema says)
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class ErrorBody(BaseModel):
@@ -25,8 +82,8 @@ class ErrorBody(BaseModel):
 
 # ------------------------------------------------------------------ projects
 class ClassIn(Body):
-    name: str
-    id: int | None = None
+    name: ClassName
+    id: JsonInt | None = None
     color: str | None = None
     ignore: bool = False
 
@@ -39,9 +96,9 @@ class ClassOut(BaseModel):
 
 
 class ProjectCreate(Body):
-    name: str
+    name: Name
     task: Task = "detection"
-    classes: list[str | ClassIn] = []
+    classes: list[ClassName | ClassIn] = []
     default_conf: float = Field(0.1, ge=0.0, le=1.0)
     default_iou: float = Field(0.5, gt=0.0, le=1.0)
 
@@ -49,7 +106,7 @@ class ProjectCreate(Body):
 class ProjectUpdate(Body):
     default_conf: float | None = Field(None, ge=0.0, le=1.0)
     default_iou: float | None = Field(None, gt=0.0, le=1.0)
-    add_classes: list[str | ClassIn] = []
+    add_classes: list[ClassName | ClassIn] = []
 
 
 class ProjectOut(BaseModel):
@@ -103,10 +160,12 @@ class SegmentOut(BaseModel):
 
 
 class SegmentCreate(Body):
-    name: str
+    name: Name
     type: Literal["split", "regression_test", "scenario"] = "scenario"
     frames: list[str] | None = None
-    query: str | None = None
+    query: str | None = Field(
+        None, max_length=MAX_QUERY_LENGTH, description="a query over metadata (docs/queries.md)"
+    )
     precision: float | None = Field(None, ge=0.0, le=1.0)
     recall: float | None = Field(None, ge=0.0, le=1.0)
     f1_score: float | None = Field(None, ge=0.0, le=1.0)
@@ -115,7 +174,7 @@ class SegmentCreate(Body):
 class SegmentUpdate(Body):
     """Fields given change; a threshold given as null is removed."""
 
-    name: str | None = None
+    name: Name | None = None
     precision: float | None = Field(None, ge=0.0, le=1.0)
     recall: float | None = Field(None, ge=0.0, le=1.0)
     f1_score: float | None = Field(None, ge=0.0, le=1.0)
@@ -141,7 +200,7 @@ class IssueOut(BaseModel):
 
 
 class IssueCreate(Body):
-    name: str
+    name: Name
     notes: str = ""
     elements: list[IssueElementModel] = []
 
@@ -156,10 +215,10 @@ class IssueUpdate(Body):
 class UploadChunk(Body):
     """Rows in the ``shoal.tables`` column names; any of the four lists may be empty."""
 
-    frames: list[dict[str, Any]] = []
-    labels: list[dict[str, Any]] = []
-    predictions: list[dict[str, Any]] = []
-    embeddings: list[dict[str, Any]] = []
+    frames: list[Row] = []
+    labels: list[Row] = []
+    predictions: list[Row] = []
+    embeddings: list[Row] = []
 
 
 class UploadOut(BaseModel):
@@ -168,12 +227,23 @@ class UploadOut(BaseModel):
     rows: dict[str, int]
 
 
-class UploadCommit(Body):
-    kind: Literal["dataset", "inference_set"]
-    project: str
-    dataset: str | None = Field(None, description="the dataset an inference set is on")
-    name: str = Field(description="the new dataset's or inference set's name")
+class _Commit(Body):
+    project: LookupName = Field(description="the project to store into")
+    name: Name = Field(description="the new dataset's or inference set's name")
     replace: bool = False
+
+
+class DatasetCommit(_Commit):
+    kind: Literal["dataset"]
+    dataset: None = Field(None, description="(a dataset names no dataset)")
+
+
+class InferenceSetCommit(_Commit):
+    kind: Literal["inference_set"]
+    dataset: LookupName = Field(description="the dataset the inference set is on")
+
+
+UploadCommit = Annotated[DatasetCommit | InferenceSetCommit, Field(discriminator="kind")]
 
 
 class CommitOut(BaseModel):

@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
+from collections.abc import Callable
 from pathlib import Path as FilePath
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import duckdb
 import orjson
@@ -16,10 +17,11 @@ from fastapi import APIRouter, Path, Query, Response
 from fastapi.responses import FileResponse, RedirectResponse
 
 from shoal._types import url_segment
-from shoal.errors import InputError
+from shoal.errors import InputError, NotFoundError
 from shoal.formats._validation import metadata_column, typed_column
 from shoal.server._errors import ApiError
 from shoal.server._models import (
+    MAX_QUERY_LENGTH,
     CommitOut,
     FrameDetail,
     FramesPage,
@@ -50,6 +52,7 @@ from shoal.tables import (
 __all__ = ["router"]
 
 router = APIRouter(route_class=NameRoute)
+Found = TypeVar("Found")
 UploadId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="from POST /uploads")]
 TABLES = ("frames", "labels", "predictions", "embeddings")
 _SCHEMAS = {
@@ -231,7 +234,7 @@ def _staged_tables(folder: FilePath) -> tuple[dict[str, pa.Table | None], dict[s
         if number != expected:
             staged = ", ".join(str(n) for n, _ in chunks)
             raise ApiError(
-                400,
+                409,
                 f"chunk {expected} is missing (staged: {staged}); chunks are numbered 0, 1, "
                 "2, ... without gaps",
                 where="chunks",
@@ -250,6 +253,15 @@ def _staged_tables(folder: FilePath) -> tuple[dict[str, pa.Table | None], dict[s
     return {table: _concatenated(table, parts[table]) for table in TABLES}, counts
 
 
+def _named_in_body(lookup: Callable[[], Found], where: str) -> Found:
+    """What a body names. Missing, it is a 409: the upload (the URL) is there, but the
+    store lacks what the commit needs (a 404 would say the upload is gone)."""
+    try:
+        return lookup()
+    except NotFoundError as error:
+        raise ApiError(409, error.message, where=where) from None
+
+
 @router.post(
     "/uploads/{upload_id}/commit", response_model=CommitOut, status_code=201, tags=["uploads"]
 )
@@ -259,7 +271,7 @@ def commit_upload(s: State, upload_id: UploadId, body: UploadCommit) -> dict[str
     is unchanged and the upload stays, to fix a chunk and commit again, or abort."""
     with s.upload_lock(upload_id):
         folder = _upload_folder(s, upload_id)
-        project = get_project(s, body.project)
+        project = _named_in_body(lambda: get_project(s, body.project), "body.project")
         tables, counts = _staged_tables(folder)
         if body.kind == "dataset":
             built = DatasetTables.build(
@@ -270,9 +282,7 @@ def commit_upload(s: State, upload_id: UploadId, body: UploadCommit) -> dict[str
             dataset = project.create_dataset(body.name, built, replace=body.replace)
             version, dataset_name = dataset.version, dataset.name
         else:
-            if body.dataset is None:
-                raise ApiError(422, "an inference set needs its dataset", where="body.dataset")
-            dataset = project.dataset(body.dataset)
+            dataset = _named_in_body(lambda: project.dataset(body.dataset), "body.dataset")
             predictions = tables["predictions"]
             built_set = InferenceTables.build(
                 predictions if predictions is not None else PREDICTIONS_SCHEMA.empty_table(),
@@ -318,7 +328,8 @@ def list_frames(
     offset: PageOffset = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     query: Annotated[
-        str | None, Query(max_length=10_000, description="a query over metadata (docs/queries.md)")
+        str | None,
+        Query(max_length=MAX_QUERY_LENGTH, description="a query over metadata (docs/queries.md)"),
     ] = None,
     segment: Annotated[
         str | None,
