@@ -13,7 +13,7 @@ import pyarrow as pa
 import pytest
 
 from shoal.engine.detection.evaluator import evaluate
-from shoal.errors import InputError, ShoalError
+from shoal.errors import ConflictError, InputError, ShoalError
 from shoal.store import ALL_FRAMES, IssueElement, Store
 from shoal.tables import DatasetTables, InferenceTables
 
@@ -418,3 +418,30 @@ def test_reading_a_replaced_object_is_an_error_not_an_empty_table(tmp_path, samp
     store._tables.clear()
     with pytest.raises(ShoalError, match="changed while it was being read"):
         store.read_table(stale, "predictions.parquet")
+
+
+def test_a_replace_that_drops_predicted_frames_is_refused(tmp_path, sample):
+    """Replacing a dataset by a version without frames an inference set predicts on
+    would make every query of that set fail: it is a conflict, and nothing changes."""
+    import pyarrow.compute as pc
+
+    _, _, dataset_tables, inference_tables = sample
+    store = Store(tmp_path)
+    model = one_model(store, dataset_tables, inference_tables)
+    predicted = sorted(set(inference_tables.predictions.column("frame_id").to_pylist()))
+    keep = pa.array([f for f in dataset_tables.frames.column("frame_id").to_pylist()
+                     if f != predicted[0]])  # fmt: skip
+    smaller = DatasetTables.build(
+        dataset_tables.frames.filter(pc.is_in(dataset_tables.frames["frame_id"], keep)),
+        dataset_tables.labels.filter(pc.is_in(dataset_tables.labels["frame_id"], keep)),
+    )
+    before = snapshot(tmp_path)
+    with pytest.raises(ConflictError, match=f"inference set 'm' has predictions on frame "
+                       f"{predicted[0]!r}, which this version of dataset 'val' does not have"):  # fmt: skip
+        store.project("p").create_dataset("val", smaller, replace=True)
+    assert snapshot(tmp_path) == before
+    assert model.metrics().report is not None
+    # A version with every predicted frame (here, the same one) replaces as before.
+    store.project("p").create_dataset("val", dataset_tables, replace=True)
+    model.dataset.delete_inference_set("m")
+    assert store.project("p").create_dataset("val", smaller, replace=True).version == 3

@@ -267,6 +267,9 @@ class Project(_Entity):
             project_id=self.id,
             evaluations="inference_set_id IN (SELECT id FROM inference_sets WHERE dataset_id = ?)",
             kept_when_none=("image_root",),
+            check_replace=lambda dataset_id: _predictions_keep_their_frames(
+                Dataset(self.store, dataset_id), tables.frames.column("frame_id")
+            ),
         )
         values = {
             "num_frames": tables.frames.num_rows,
@@ -312,6 +315,21 @@ class Project(_Entity):
             issue = Issue(self.store, int(cursor.lastrowid or 0))
             issue._insert_elements(db, elements)
         return issue
+
+
+def _predictions_keep_their_frames(dataset: Dataset, frame_ids: pa.ChunkedArray) -> None:
+    """A ``ConflictError`` if an inference set of ``dataset`` has predictions on a frame
+    that ``frame_ids`` (the replacing version's) lacks: every query of it would fail."""
+    for inference_set in dataset.inference_sets():
+        predicted = inference_set.predictions().column("frame_id")
+        missing = pc.invert(pc.is_in(predicted, value_set=frame_ids))
+        if pc.any(missing).as_py():
+            first = pc.filter(predicted, missing)[0].as_py()
+            raise ConflictError(
+                f"inference set {inference_set.name!r} has predictions on frame {first!r}, "
+                f"which this version of dataset {dataset.name!r} does not have; replace or "
+                "delete that inference set first"
+            )
 
 
 def _source_classes(tables: DatasetTables) -> list[ClassSpec]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -76,6 +76,9 @@ class DataRow:
     evaluations: str
     # Columns a replace keeps when given None (a dataset's image root).
     kept_when_none: tuple[str, ...] = ()
+    # Run in the replacing transaction with the replaced row's id: raises to refuse a
+    # replace that would leave what depends on the row inconsistent.
+    check_replace: Callable[[int], None] | None = None
 
     def existing(self, db: sqlite3.Connection, replace: bool) -> int | None:
         """The row's id, None if there is none; a ``ConflictError`` if there is one and
@@ -119,6 +122,8 @@ def write_data(
             progress(1, 2)
         with store._transaction() as db:
             existing = row.existing(db, replace)
+            if existing is not None and row.check_replace is not None:
+                row.check_replace(existing)
             add_classes(db, row.project_id, classes, declared=False)
             old: list[str] = []
             if existing is None:
