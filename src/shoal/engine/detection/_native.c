@@ -848,8 +848,9 @@ static void counts_part(void *ctx, int64_t p) {
     struct counts_job *J = ctx;
     int64_t parts = J->parts.count, *tp = J->counts + 3 * J->num_cls * p;
     int64_t *fp = tp + J->num_cls, *fn = fp + J->num_cls;
+    const uint8_t *selected = J->dt_selected; /* NULL: every prediction */
     for (int64_t d = J->num_dt * p / parts; d < J->num_dt * (p + 1) / parts; d++) {
-        if (!J->dt_selected[d] || J->det_ignored[d]) continue;
+        if ((selected && !selected[d]) || J->det_ignored[d]) continue;
         int32_t c = J->dt_label[d];
         if (J->dt_score[d] < J->class_conf[c]) continue;
         if (J->det_gt[d] >= 0) {

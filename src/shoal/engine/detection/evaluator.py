@@ -486,7 +486,7 @@ class DetectionEvaluation:
             len(self.classes),
             self.predictions.label,
             self.predictions.score,
-            dt_sel,
+            None if dt_sel is self._every_dt else dt_sel,
             level.det_gt,
             level.det_ignored,
             self.ground_truth.label,

@@ -61,7 +61,7 @@ _SIGNATURES: dict[str, tuple[object, list[object]]] = {
         I64, _i64, I64, I64, F64, ctypes.c_void_p, I8, _i64, _i64, I64, F64, I64, F64, _i64, F64,
         F64, _i64]),
     "shoal_operating_point_counts": (_i64, [
-        _i64, I32, F64, BOOL, I32, BOOL, _i64, I32, BOOL, I32, F64, _i64, I64, I64, I64, BOOL,
+        _i64, I32, F64, ctypes.c_void_p, I32, BOOL, _i64, I32, BOOL, I32, F64, _i64, I64, I64, I64, BOOL,
         BOOL, _i64]),
     "shoal_assign_confusions": (None, [_i64, I32, I32, F64, BOOL, BOOL, _f64, I32, I32]),
     "shoal_confused_pairs": (_i64, [_i64, I32, I32, F64, BOOL, BOOL, _f64, _i64, I32, I32]),
@@ -350,7 +350,7 @@ def operating_point_counts(
     num_classes: int,
     dt_label: NDArray[np.int32],
     dt_score: NDArray[np.float64],
-    dt_selected: NDArray[np.bool_],
+    dt_selected: NDArray[np.bool_] | None,
     det_gt: NDArray[np.int32],
     det_ignored: NDArray[np.bool_],
     gt_label: NDArray[np.int32],
@@ -361,16 +361,20 @@ def operating_point_counts(
     """Per-class TP, FP, FN at one grid threshold and per-class confidence thresholds.
 
     ``det_gt`` / ``det_ignored`` / ``gt_det`` are one row of the kept matching;
-    ``gt_selected`` must already exclude crowd and ignored rows.
+    ``dt_selected`` None counts every prediction; ``gt_selected`` must already exclude
+    crowd and ignored rows.
     """
     tp = np.zeros(num_classes, np.int64)
     fp = np.zeros(num_classes, np.int64)
     fn = np.zeros(num_classes, np.int64)
     dt_is_fp = np.zeros(dt_label.size, np.bool_)
     gt_is_fn = np.zeros(gt_label.size, np.bool_)
+    # Passed by address (held here while the kernel runs): None reaches it as NULL.
+    selected = None if dt_selected is None else np.ascontiguousarray(dt_selected, np.bool_)
     _check(
         _run(
-            "shoal_operating_point_counts", dt_label.size, dt_label, dt_score, dt_selected,
+            "shoal_operating_point_counts", dt_label.size, dt_label, dt_score,
+            None if selected is None else selected.ctypes.data,
             det_gt, det_ignored, gt_label.size, gt_label, gt_selected, gt_det, class_conf,
             num_classes, tp, fp, fn, dt_is_fp, gt_is_fn, thread_count(),
         ),
