@@ -92,3 +92,32 @@ def test_a_corrupt_catalog_is_reported_and_a_missing_store_is_bad_input(home, tm
     missing = doctor(tmp_path / "nowhere")
     assert missing.returncode == 2 and "no Shoal store at" in missing.stderr
     assert not (tmp_path / "nowhere").exists()
+
+
+def test_a_check_beside_a_writer_reports_no_damage(home):
+    """Without --repair the check takes no lock: objects a replace removes meanwhile
+    are not damage."""
+    import threading
+
+    _, _, _, inference_tables = coco_sample(seed=23, num_images=8)
+    store = Store(home)
+    dataset = store.project("p").dataset("val")
+    done = threading.Event()
+
+    def replace_repeatedly() -> None:
+        try:
+            for _ in range(15):
+                dataset.create_inference_set("m", inference_tables, replace=True)
+                dataset.inference_set("m").evaluate()
+        finally:
+            done.set()
+
+    writer = threading.Thread(target=replace_repeatedly)
+    writer.start()
+    checks = 0
+    while not done.is_set() or checks == 0:
+        checkup = examine(home)
+        assert checkup.healthy, [f.line() for f in checkup.findings]
+        checks += 1
+    writer.join()
+    assert dataset.inference_set("m").version == 16

@@ -117,7 +117,10 @@ def _examine(home: Home, db: sqlite3.Connection, checkup: Checkup, *, repair: bo
         )
     checkup.checked = {"catalog": 1, "objects": len(objects)}
     for obj in objects:
+        found = len(checkup.findings)
         _check_object(home, db, obj, checkup, repair=repair)
+        if len(checkup.findings) > found and not repair and not _still_referenced(db, obj):
+            del checkup.findings[found:]  # replaced or deleted by a writer meanwhile
     referenced = {obj.name for obj in objects}
     leftovers = [*home.staging.iterdir()]
     leftovers += [entry for entry in home.objects.iterdir() if entry.name not in referenced]
@@ -160,6 +163,15 @@ def _objects(db: sqlite3.Connection) -> list[_Object]:
         )
     ]
     return found
+
+
+def _still_referenced(db: sqlite3.Connection, obj: _Object) -> bool:
+    """Whether the catalog still points to the object (without the writers' lock, a
+    replace may remove an object between listing and reading it: not damage)."""
+    return any(
+        db.execute(f"SELECT 1 FROM {table} WHERE object = ? LIMIT 1", (obj.name,)).fetchone()
+        for table in ("datasets", "inference_sets", "evaluations")
+    )
 
 
 def _check_object(
