@@ -182,9 +182,14 @@ class Store:
             raise ShoalError("the data changed while it was being read; ask again")
         if file in OPTIONAL_FILES and not (folder / file).exists():
             return pa.table({})  # embeddings, which this write had none of
-        table = self.home.read_parquet(
-            object_name, file, columns=None if columns is None else list(columns)
-        )
+        try:
+            table = self.home.read_parquet(
+                object_name, file, columns=None if columns is None else list(columns)
+            )
+        except StoreCorruptError:
+            if object_name not in self._referenced_objects():
+                raise ShoalError("the data changed while it was being read; ask again") from None
+            raise
         with self._tables_lock:
             self._tables[key] = table
             while len(self._tables) > TABLE_CACHE_SIZE:
