@@ -493,42 +493,57 @@ static void rematch_part(void *ctx, int64_t part) {
     const int coco = J->rule == RULE_COCO;
     const int32_t *pair_gt = J->pair_gt, *pair_dt = J->pair_dt;
     const double *pair_iou = J->pair_iou;
+    const uint8_t *crowd = J->gt_crowd;
     int32_t *gt_det = J->gt_det;
+    const double limit = J->limit;
     int64_t last = J->bounds[part + 1];
     for (int64_t p = J->bounds[part]; p < last;) {
         int32_t d = pair_dt[p];
-        int64_t end = p + 1;
-        while (end < last && pair_dt[end] == d) end++;
-        int64_t best = -1;
-        int best_ignored = 0;
-        double best_iou = coco ? J->limit : -1.0;
-        /* COCO: the counted rows first, the ignored ones only when none matches. */
-        for (int pass = 0; pass < 2 && (pass == 0 || (coco && best < 0)); pass++) {
-            for (int64_t q = p; q < end; q++) {
-                int32_t code = pair_gt[q];
-                int ignored = code < 0;
-                if (coco && ignored != pass) continue;
-                int64_t g = ignored ? -(int64_t)code - 1 : code;
-                double v = pair_iou[q];
+        /* One pass over the prediction's pairs: the best counted and the best ignored
+           candidate (COCO: an ignored one only counts when no counted one matches). */
+        int64_t best = -1, best_ignored = -1;
+        double best_iou = coco ? limit : -1.0, ignored_iou = best_iou;
+        for (; p < last && pair_dt[p] == d; p++) {
+            int32_t code = pair_gt[p];
+            double v = pair_iou[p];
+            if (code >= 0) {
+                int64_t g = code;
                 if (coco) {
-                    if (gt_det[g] >= 0 && !J->gt_crowd[g]) continue;
+                    if (gt_det[g] >= 0) continue;
                     if (v < best_iou || (v == best_iou && best >= 0 && g < best)) continue;
                 } else if (v < best_iou || (v == best_iou && g > best)) {
                     continue;
                 }
-                best = g, best_iou = v, best_ignored = ignored;
+                best = g, best_iou = v;
+            } else {
+                int64_t g = -(int64_t)code - 1;
+                if (coco) {
+                    if (gt_det[g] >= 0 && !crowd[g]) continue;
+                    if (v < ignored_iou || (v == ignored_iou && best_ignored >= 0 && g < best_ignored))
+                        continue;
+                } else if (v < ignored_iou || (v == ignored_iou && g > best_ignored)) {
+                    continue;
+                }
+                best_ignored = g, ignored_iou = v;
             }
         }
-        if (best >= 0 && coco) {
+        /* COCO takes a counted row when one matches; VOC the best of either (the first
+           in group order, the smaller row, on a tie). */
+        int ignored = best < 0 ? best_ignored >= 0
+                               : !coco && best_ignored >= 0 &&
+                                     (ignored_iou > best_iou ||
+                                      (ignored_iou == best_iou && best_ignored < best));
+        if (ignored) best = best_ignored, best_iou = ignored_iou;
+        if (best < 0) continue;
+        if (coco) {
             J->det_gt[d] = (int32_t)best;
-            J->det_ignored[d] = (uint8_t)best_ignored;
+            J->det_ignored[d] = (uint8_t)ignored;
             gt_det[best] = d;
-        } else if (best >= 0 && best_iou >= J->limit && (best_ignored || gt_det[best] < 0)) {
+        } else if (best_iou >= limit && (ignored || gt_det[best] < 0)) {
             J->det_gt[d] = (int32_t)best;
-            J->det_ignored[d] = (uint8_t)best_ignored;
+            J->det_ignored[d] = (uint8_t)ignored;
             if (gt_det[best] < 0) gt_det[best] = d;
         }
-        p = end;
     }
 }
 
