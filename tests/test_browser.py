@@ -367,6 +367,9 @@ def test_matrix_toggles_show_shares_with_their_denominators(page: Any, server: s
     )
     assert hover_text(first) == f"{count} of {row_total} ({percent(count, row_total)})"
     assert first.get_attribute("title") is None  # a hover card, not a native tooltip
+    page.get_by_test_id(
+        "pr-caption"
+    ).wait_for()  # the page settled: the curve came after the numbers
     card = hover_card(page, first)
     assert "Ground truth: circle\nPredicted: circle" in card
     assert f"Count: {count}" in card and f"Denominator: {row_total}: its row's total" in card
@@ -910,6 +913,29 @@ def test_pending_numbers_keep_their_thresholds_and_the_layout(
     )
     eventually(lambda: "confidence 0.45:" in (caption.text_content() or ""), True)
     assert "recomputing" not in (answered_at.text_content() or "")
+
+
+def test_the_matrix_stays_put_when_the_curve_arrives(page: Any, server: str) -> None:
+    held: list[Any] = []
+
+    def hold(route: Any) -> None:
+        if "include=pr_curves" in route.request.url:
+            held.append(route)  # the curves come after the numbers: held back here
+        else:
+            route.continue_()
+
+    page.route("**/metrics?*", hold)
+    open_metrics(page, server)
+    matrix = page.get_by_role("region", name=f"Confusion matrix: {DETECTOR}")
+    matrix.locator("button[data-cell]").first.wait_for()
+    eventually(lambda: len(held) > 0, True)
+    before = matrix.bounding_box()
+    for route in held:
+        route.continue_()
+    page.unroute("**/metrics?*")
+    page.get_by_test_id("pr-caption").wait_for()
+    after = matrix.bounding_box()
+    assert abs(after["y"] - before["y"]) <= 1, (before, after)
 
 
 def test_legends_name_every_encoding(page: Any, server: str, api: httpx.Client) -> None:

@@ -19,8 +19,11 @@ export function ErrorPanel({ error, onRetry, title = "Something went wrong" }: {
   );
 }
 
-/** A progress indicator, shown only when loading lasts longer than `delayMs` (no flicker for fast answers). */
-export function Loading({ active, label = "Loading", delayMs = 150 }: { active: boolean; label?: string; delayMs?: number }) {
+/**
+ * `active`, once it has lasted `delayMs`: pending state shows only for answers slow
+ * enough to notice (no flicker, and no repaint at all for fast ones).
+ */
+export function useDelayedFlag(active: boolean, delayMs: number): boolean {
   const [shown, setShown] = useState(false);
   useEffect(() => {
     if (!active) {
@@ -30,10 +33,39 @@ export function Loading({ active, label = "Loading", delayMs = 150 }: { active: 
     const t = setTimeout(() => setShown(true), delayMs);
     return () => clearTimeout(t);
   }, [active, delayMs]);
-  if (!active || !shown) return null;
+  return active && shown;
+}
+
+/** A progress indicator, shown only when loading lasts longer than `delayMs` (no flicker for fast answers). */
+export function Loading({ active, label = "Loading", delayMs = 150 }: { active: boolean; label?: string; delayMs?: number }) {
+  const shown = useDelayedFlag(active, delayMs);
+  if (!shown) return null;
   return (
     <div className="loading" role="status" aria-live="polite">
       <progress aria-label={label} /> {label}…
     </div>
+  );
+}
+
+/** "confidence 0.3" or "per-class confidences". */
+export function describeConf(conf: number | Record<string, number> | null | undefined): string {
+  if (typeof conf === "number") return `confidence ${conf}`;
+  return conf ? "per-class confidences" : "the default confidence";
+}
+
+/**
+ * The thresholds the numbers shown were computed at (the answer's own `conf` and `iou`),
+ * and whether newer ones are on their way: a view never pairs a slider's new value with
+ * numbers of the old one. One line, always there, so nothing moves when it changes.
+ */
+export function AnsweredAt({ conf, iou, pending }: { conf: number | Record<string, number>; iou: number | null | undefined; pending: boolean }) {
+  // Said, and the older numbers dimmed (CSS), only once the new ones are slow to come:
+  // a fast answer repaints nothing but its numbers.
+  const slow = useDelayedFlag(pending, 150);
+  return (
+    <p className={slow ? "answered-at slow" : "answered-at"} data-testid="answered-at" aria-live="polite">
+      Numbers below at {describeConf(conf)}{typeof iou === "number" ? `, IoU ${iou}` : ""}
+      {slow ? " (recomputing for the new thresholds…)" : ""}
+    </p>
   );
 }

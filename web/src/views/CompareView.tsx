@@ -1,7 +1,7 @@
 import { useMemo } from "react";
 import { api } from "../api/client";
 import { ConfusionMatrix } from "../components/ConfusionMatrix";
-import { ErrorPanel, Loading } from "../components/Status";
+import { AnsweredAt, ErrorPanel, Loading } from "../components/Status";
 import { useApi } from "../hooks/useApi";
 import { formatSigned, formatSignedScore } from "../lib/format";
 import { columnDefinition, REPORT_COLUMNS } from "../lib/report";
@@ -39,6 +39,7 @@ export function CompareView({ ctx }: { ctx: ViewContext }) {
       {c && comparisonCells && (
         <>
           <h2>{c.other} against {c.base}{c.segment !== ALL_FRAMES ? ` (${c.segment})` : ""}</h2>
+          <AnsweredAt conf={c.conf} iou={c.iou} pending={comparison.dataKey !== key && comparison.error === null} />
           <ul aria-label="Summary">{c.summary.map((s) => <li key={s}>{s}</li>)}</ul>
           <div className="row">
             <ConfusionMatrix comparison={comparisonCells} caption={`Change in confusions: ${c.other} − ${c.base}`} />

@@ -1,7 +1,7 @@
 import { api } from "../api/client";
 import type { ExampleOut } from "../api/types";
 import { FrameView } from "../components/FrameView";
-import { ErrorPanel, Loading } from "../components/Status";
+import { describeConf, ErrorPanel, Loading } from "../components/Status";
 import { useApi } from "../hooks/useApi";
 import { frameOf, objectIdOf } from "./adapters";
 import { classColors, type ViewContext } from "./context";
@@ -17,10 +17,6 @@ export interface FramePanelProps {
   known?: readonly ExampleOut[];
   onClose?: () => void;
   width?: number;
-}
-
-function describe(conf: number | Record<string, number>): string {
-  return typeof conf === "number" ? String(conf) : "per class";
 }
 
 /** Objects of one frame asked at once: more than any real frame holds. */
@@ -50,7 +46,7 @@ export function FramePanel({ ctx, frameId, inferenceSet, opened = null, known = 
       {outcomes.error !== null && <ErrorPanel error={outcomes.error} onRetry={outcomes.reload} title="Outcomes could not be loaded" />}
       <p className="muted" data-testid="frame-thresholds">
         {/* The thresholds of the outcomes shown (the answer's own), never a newer slider value. */}
-        Predictions at confidence {describe(outcomes.data?.conf ?? conf)} of {inferenceSet ?? "no inference set"}
+        Predictions at {describeConf(outcomes.data?.conf ?? conf)} of {inferenceSet ?? "no inference set"}
         {detection ? ` and IoU ${outcomes.data?.iou ?? iou}` : ""}
         {outcomes.dataKey !== outcomesKey && outcomes.data ? " (recomputing for the new thresholds…)" : ""}.
       </p>

@@ -4,7 +4,7 @@ import { BACKGROUND, COCO_STAT_DEFINITIONS, COCO_STAT_NAMES, type Classification
 import { ConfusionMatrix } from "../components/ConfusionMatrix";
 import { ExampleGrid } from "../components/ExampleGrid";
 import { ReportTable } from "../components/ReportTable";
-import { ErrorPanel, Loading } from "../components/Status";
+import { AnsweredAt, describeConf, ErrorPanel, Loading } from "../components/Status";
 import { useApi, useKeyWhenReady } from "../hooks/useApi";
 import { pageCount, type Example } from "../lib/examples";
 import { formatScore } from "../lib/format";
@@ -135,12 +135,6 @@ function selectionOf(highlight: MatrixHighlight): ExampleSelection | null {
     default:
       return null;
   }
-}
-
-/** "confidence 0.3" or "per-class confidences". */
-function describeConf(conf: number | Record<string, number> | null | undefined): string {
-  if (typeof conf === "number") return `confidence ${conf}`;
-  return conf ? "per-class confidences" : "the default confidence";
 }
 
 export function MetricsView({ ctx }: { ctx: ViewContext }) {
@@ -294,24 +288,20 @@ export function MetricsView({ ctx }: { ctx: ViewContext }) {
           </div>
         )}
         <Loading active={metrics.loading} label={`Computing metrics at ${describeConf(conf)}${detection ? `, IoU ${iou}` : ""}`} />
-        {answered && result && (
-          <p className={pending ? "answered-at pending" : "answered-at"} data-testid="answered-at" aria-live="polite">
-            Numbers below at {describeConf(answered.conf)}{typeof answered.iou === "number" ? `, IoU ${answered.iou}` : ""}
-            {pending ? " (recomputing for the new thresholds…)" : ""}
-          </p>
-        )}
+        {answered && result && <AnsweredAt conf={answered.conf} iou={answered.iou} pending={pending} />}
         {metrics.error !== null && <ErrorPanel error={metrics.error} onRetry={metrics.reload} title="Metrics could not be loaded" />}
         {result && (
           <>
             <div className="row">
               {curves.error !== null && <ErrorPanel error={curves.error} title="PR curves could not be loaded" />}
-              {curveList && (
+              {/* The curve's place is kept while it loads (after the numbers), so the matrix below does not jump. */}
+              {curveList ? (
                 <Suspense fallback={<div className="pr-curve-loading" aria-busy="true">Loading the PR curve…</div>}>
                   <PRCurve curves={curveList} label={curveLabel ?? undefined} onSelectLabel={selectCurve}
                     conf={shownConf} operatingPoint={operatingPoint}
                     thresholds={segmentThresholds} />
                 </Suspense>
-              )}
+              ) : curves.error === null && <div className="pr-curve-loading" aria-busy="true">Loading the PR curve…</div>}
               {report && (
                 <div>
                   {classes.length > MAX_GRID_CLASSES && (
