@@ -700,9 +700,11 @@ def expected_highlight(labels: list[str], kind: str, label: str | None) -> set[s
     return cells
 
 
-DEMO_SETS = [
+DEMO_SETS = [  # every inference set of both demo projects
     ("shapes", "rendered-scenes", DETECTOR, True),
+    ("shapes", "rendered-scenes", OTHER_DETECTOR, True),
     ("digits", "handwritten-digits", "logreg-4x4", False),
+    ("digits", "handwritten-digits", "mlp-64", False),
 ]
 
 
@@ -758,7 +760,7 @@ def test_each_matrix_button_outlines_lists_and_counts_the_same_objects(
             eventually(
                 lambda pages=pages, listed=listed: listed in (pages.text_content() or ""), True
             )
-        shot(page, f"metrics-highlight-{project}")
+        shot(page, f"metrics-highlight-{inference_set}")
 
 
 def test_a_deep_link_restores_every_state_in_a_fresh_context(
