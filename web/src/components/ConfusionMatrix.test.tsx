@@ -95,6 +95,15 @@ describe("ConfusionMatrix", () => {
     expect(screen.getByTestId("highlight-count")).toHaveTextContent("3");
   });
 
+  it("documents all four buttons under them", () => {
+    render(<ConfusionMatrix matrix={m} />);
+    const details = screen.getByText("What each button outlines").closest("details")!;
+    const items = within(details).getAllByRole("listitem").map((li) => li.textContent);
+    expect(items).toHaveLength(4);
+    expect(items[0]).toMatch(/^False negatives: every ground truth not found as its own class/);
+    expect(items[3]).toMatch(/^Confused From X: ground truth of X predicted as another class/);
+  });
+
   it("a controlled highlight (from a link) presses its button and shows its class", () => {
     const { container } = render(<ConfusionMatrix matrix={m} highlight={{ kind: "confusedFrom", label: "dog" }} />);
     expect(screen.getByRole("button", { name: "Confused From" })).toHaveAttribute("aria-pressed", "true");

@@ -241,6 +241,14 @@ function ConfusionMatrixView(props: ConfusionMatrixProps) {
           <> <strong data-testid="highlight-count">{highlightCount}</strong> in the outlined cells.</>
         )}
       </p>
+      <details className="highlight-definitions">
+        <summary>What each button outlines</summary>
+        <ul>
+          {(Object.keys(HIGHLIGHT_DEFINITIONS) as Array<keyof typeof HIGHLIGHT_DEFINITIONS>).map((k) => (
+            <li key={k}>{HIGHLIGHT_DEFINITIONS[k]}</li>
+          ))}
+        </ul>
+      </details>
       {legend && <MatrixLegend legend={legend} display={display} normalization={normalization} />}
       {useTable ? (
         <MatrixTable
