@@ -42,7 +42,9 @@ def register(commands: Any) -> None:
         description=(
             "Serve Shoal's REST API (OpenAPI at /openapi.json, docs at /docs). On a loopback "
             "address no key is needed; on any other address API keys are required "
-            f"(--api-keys-file, or ${KEYS_ENV})."
+            f"(--api-keys-file, or ${KEYS_ENV}). Without keys, only requests addressed "
+            "(Host header) to localhost, 127.x.y.z, [::1] or --host are answered, so a web "
+            "page cannot reach the API through a visitor's browser (DNS rebinding)."
         ),
     )
     _add_arguments(parser)
