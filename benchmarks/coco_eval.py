@@ -563,7 +563,8 @@ def run_benchmark(parser: argparse.ArgumentParser, args: argparse.Namespace) -> 
         + (
             f"commit {env['git_commit']}"
             if not source or Path(source).is_relative_to(HERE.parent)
-            else f"commit {env['git_commit']}, Shoal from a wheel of it installed as pip does"
+            else f"commit {env['git_commit']}, Shoal from a wheel of the checkout installed as "
+            "pip does"
             if shoal_site is not None and Path(source).is_relative_to(shoal_site)
             else f"Shoal imported from {source}, not this checkout (commit {env['git_commit']})"
         )
@@ -590,6 +591,13 @@ def run_benchmark(parser: argparse.ArgumentParser, args: argparse.Namespace) -> 
                 for name, res in results.items()
             },
             "stages": stage_tables,
+            "store": {
+                kind: {
+                    "evaluate_s": [run.report["evaluate_s"] for run in done],
+                    "peak_mb": [run.report["peak_rss_bytes"] / 1e6 for run in done],
+                }
+                for kind, done in store_runs.items()
+            },
             "stat_names": COCO_STAT_NAMES,
             "timing": "wall clock in the parent around a fresh subprocess per run; median; "
             "user/sys from wait4",
