@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SkipValidation
-from typing_extensions import TypeAliasType
 
 from shoal._types import ConfDescription, Task
 from shoal.formats._validation import MAX_JSON_INTEGER
@@ -56,11 +55,16 @@ JsonInt = Annotated[int, Field(ge=-MAX_JSON_INTEGER, le=MAX_JSON_INTEGER)]
 # What a JSON body may hold (shoal.formats._validation's rule, checked for every body
 # before a handler runs): whole numbers within ±(2**53 - 1); other numbers; any string
 # (the JSON text is UTF-8, so no lone surrogate); lists and objects (at most 64 deep,
-# which no schema says).
-RowValue = TypeAliasType(
-    "RowValue",
-    "JsonInt | Annotated[float, Field(json_schema_extra={'not': {'type': 'integer'}})] | str "
-    "| bool | list[RowValue] | dict[str, RowValue] | None",
+# holding values by the same rule, which the schema leaves unsaid: a recursive schema
+# is one TypeScript cannot name).
+RowValue = (
+    JsonInt
+    | Annotated[float, Field(json_schema_extra={"not": {"type": "integer"}})]
+    | str
+    | bool
+    | list[Any]
+    | dict[str, Any]
+    | None
 )
 # Rows are validated by the upload's commit (column by column, naming the record), not
 # value by value here: the schema documents them, pydantic only checks their shape.

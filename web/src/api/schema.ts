@@ -138,7 +138,9 @@ export interface paths {
   "/api/v1/uploads/{upload_id}/chunks/{number}": {
     /**
      * Put Chunk
-     * @description Stage rows; sending a chunk number again replaces that chunk.
+     * @description Stage rows; sending a chunk number again replaces that chunk. A value JSON does not
+     * hold as it is (NaN, Infinity, an integer beyond 64 bits, a lone surrogate, nesting
+     * beyond 64 levels) is refused with 422 naming it (``body.predictions.4.confidence``).
      */
     put: operations["put_chunk_api_v1_uploads__upload_id__chunks__number__put"];
   };
@@ -202,7 +204,10 @@ export interface components {
        * @default false
        */
       ignore?: boolean;
-      /** Name */
+      /**
+       * Name
+       * @description 1 to 200 characters; no control character
+       */
       name: string;
     };
     /** ClassOut */
@@ -313,6 +318,16 @@ export interface components {
       version: number;
     };
     /**
+     * ComparedVersions
+     * @description The inference set versions an answer was computed from (each side is one).
+     */
+    ComparedVersions: {
+      /** Base */
+      base: number;
+      /** Other */
+      other: number;
+    };
+    /**
      * ComparisonOut
      * @description The server's names for the two sets and the segment, plus
      * ``Comparison.to_dict()`` (which ``Comparison.from_dict`` reads back) and every
@@ -347,6 +362,7 @@ export interface components {
       segment: string;
       /** Summary */
       summary: string[];
+      versions: components["schemas"]["ComparedVersions"];
     };
     /** ConfusionMatrixOut */
     ConfusionMatrixOut: {
@@ -365,6 +381,34 @@ export interface components {
     CountOut: {
       /** Score */
       score: number;
+    };
+    /** DatasetCommit */
+    DatasetCommit: {
+      /**
+       * Dataset
+       * @description (a dataset names no dataset)
+       */
+      dataset?: null;
+      /**
+       * Kind
+       * @constant
+       */
+      kind: "dataset";
+      /**
+       * Name
+       * @description the new dataset's or inference set's name
+       */
+      name: string;
+      /**
+       * Project
+       * @description the project to store into
+       */
+      project: string;
+      /**
+       * Replace
+       * @default false
+       */
+      replace?: boolean;
     };
     /** DatasetOut */
     DatasetOut: {
@@ -470,6 +514,11 @@ export interface components {
       conf: number | {
         [key: string]: number;
       };
+      /**
+       * Dataset Version
+       * @description the dataset version every example is from
+       */
+      dataset_version: number;
       /** Examples */
       examples: components["schemas"]["Example"][];
       /** Inference Set */
@@ -482,6 +531,11 @@ export interface components {
       offset: number;
       /** Total */
       total: number;
+      /**
+       * Version
+       * @description the inference set version every example is from
+       */
+      version: number;
     };
     /** FrameDetail */
     FrameDetail: {
@@ -515,6 +569,34 @@ export interface components {
       /** Total */
       total: number;
     };
+    /** InferenceSetCommit */
+    InferenceSetCommit: {
+      /**
+       * Dataset
+       * @description the dataset the inference set is on
+       */
+      dataset: string;
+      /**
+       * Kind
+       * @constant
+       */
+      kind: "inference_set";
+      /**
+       * Name
+       * @description the new dataset's or inference set's name
+       */
+      name: string;
+      /**
+       * Project
+       * @description the project to store into
+       */
+      project: string;
+      /**
+       * Replace
+       * @default false
+       */
+      replace?: boolean;
+    };
     /** InferenceSetOut */
     InferenceSetOut: {
       /** Created At */
@@ -535,7 +617,10 @@ export interface components {
        * @default []
        */
       elements?: components["schemas"]["IssueElementModel"][];
-      /** Name */
+      /**
+       * Name
+       * @description 1 to 200 characters; no '/', '\' or control character, no space at either end, not '.' or '..'
+       */
       name: string;
       /**
        * Notes
@@ -676,7 +761,10 @@ export interface components {
        * @default 0.5
        */
       default_iou?: number;
-      /** Name */
+      /**
+       * Name
+       * @description 1 to 200 characters; no '/', '\' or control character, no space at either end, not '.' or '..'
+       */
       name: string;
       /**
        * Task
@@ -751,11 +839,17 @@ export interface components {
       f1_score?: number | null;
       /** Frames */
       frames?: string[] | null;
-      /** Name */
+      /**
+       * Name
+       * @description 1 to 200 characters; no '/', '\' or control character, no space at either end, not '.' or '..'
+       */
       name: string;
       /** Precision */
       precision?: number | null;
-      /** Query */
+      /**
+       * Query
+       * @description a query over metadata (docs/queries.md)
+       */
       query?: string | null;
       /** Recall */
       recall?: number | null;
@@ -774,6 +868,11 @@ export interface components {
       name: string;
       /** Query */
       query: string | null;
+      /**
+       * Stale
+       * @description why the segment's saved query no longer runs on the dataset (a replace removed or retyped a field it reads); null when it is in order
+       */
+      stale?: string | null;
       thresholds: components["schemas"]["Thresholds"];
       /** Type */
       type: string;
@@ -794,8 +893,13 @@ export interface components {
       /** Segment Type */
       segment_type: string;
       /**
+       * Stale
+       * @description why the segment's frames cannot be known (its saved query no longer runs); a stale segment fails with scores of 0 on 0 frames
+       */
+      stale?: string | null;
+      /**
        * Succeeds
-       * @description the segment's verdict: false if any thresholded metric fails, true if all pass, null when no threshold is set
+       * @description the segment's verdict: false if the segment is stale or any thresholded metric fails, true if all pass, null when no threshold is set
        */
       succeeds: boolean | null;
       total_confusions: components["schemas"]["CountOut"];
@@ -847,55 +951,38 @@ export interface components {
        * Embeddings
        * @default []
        */
-      embeddings?: {
-          [key: string]: unknown;
-        }[];
+      embeddings?: ({
+          [key: string]: number | string | boolean | unknown[] | {
+            [key: string]: unknown;
+          } | null;
+        })[];
       /**
        * Frames
        * @default []
        */
-      frames?: {
-          [key: string]: unknown;
-        }[];
+      frames?: ({
+          [key: string]: number | string | boolean | unknown[] | {
+            [key: string]: unknown;
+          } | null;
+        })[];
       /**
        * Labels
        * @default []
        */
-      labels?: {
-          [key: string]: unknown;
-        }[];
+      labels?: ({
+          [key: string]: number | string | boolean | unknown[] | {
+            [key: string]: unknown;
+          } | null;
+        })[];
       /**
        * Predictions
        * @default []
        */
-      predictions?: {
-          [key: string]: unknown;
-        }[];
-    };
-    /** UploadCommit */
-    UploadCommit: {
-      /**
-       * Dataset
-       * @description the dataset an inference set is on
-       */
-      dataset?: string | null;
-      /**
-       * Kind
-       * @enum {string}
-       */
-      kind: "dataset" | "inference_set";
-      /**
-       * Name
-       * @description the new dataset's or inference set's name
-       */
-      name: string;
-      /** Project */
-      project: string;
-      /**
-       * Replace
-       * @default false
-       */
-      replace?: boolean;
+      predictions?: ({
+          [key: string]: number | string | boolean | unknown[] | {
+            [key: string]: unknown;
+          } | null;
+        })[];
     };
     /** UploadOut */
     UploadOut: {
@@ -967,8 +1054,20 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
       /** @description validation error */
       422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -1025,8 +1124,20 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
       /** @description validation error */
       422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -1084,8 +1195,20 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
       /** @description validation error */
       422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -1141,8 +1264,20 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
       /** @description validation error */
       422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -1205,8 +1340,20 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
       /** @description validation error */
       422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -1264,8 +1411,20 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
       /** @description validation error */
       422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -1325,8 +1484,20 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
       /** @description validation error */
       422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -1384,8 +1555,20 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
       /** @description validation error */
       422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -1461,8 +1644,20 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
       /** @description validation error */
       422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -1477,6 +1672,7 @@ export interface operations {
   list_frames_api_v1_projects__project__datasets__dataset__frames_get: {
     parameters: {
       query?: {
+        /** @description rows to skip */
         offset?: number;
         limit?: number;
         /** @description a query over metadata (docs/queries.md) */
@@ -1534,8 +1730,20 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
       /** @description validation error */
       422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -1600,8 +1808,20 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
       /** @description validation error */
       422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -1671,6 +1891,12 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
       /** @description not an image file */
       415: {
         content: never;
@@ -1681,13 +1907,19 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
+      /** @description header fields too large */
+      431: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
     };
   };
   /** Frame Thumbnail */
   frame_thumbnail_api_v1_projects__project__datasets__dataset__frames__frame_id__thumbnail_get: {
     parameters: {
       query?: {
-        /** @description longest side in pixels */
+        /** @description longest side in pixels, rounded up to 32, 64, 128, 256, 512 or 1024 and never above the image's own */
         size?: number;
       };
       path: {
@@ -1741,12 +1973,24 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
       /** @description not an image file */
       415: {
         content: never;
       };
       /** @description validation error */
       422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -1806,8 +2050,20 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
       /** @description validation error */
       422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -1869,8 +2125,20 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
       /** @description validation error */
       422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -1930,8 +2198,20 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
       /** @description validation error */
       422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -1973,6 +2253,7 @@ export interface operations {
         frame_id?: string | null;
         sort?: "confidence" | "iou" | "area";
         order?: "desc" | "asc";
+        /** @description rows to skip */
         offset?: number;
         limit?: number;
       };
@@ -2028,8 +2309,20 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
       /** @description validation error */
       422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -2101,8 +2394,20 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
       /** @description validation error */
       422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -2180,8 +2485,20 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
       /** @description validation error */
       422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -2241,8 +2558,20 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
       /** @description validation error */
       422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -2307,8 +2636,20 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
       /** @description validation error */
       422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -2370,8 +2711,20 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
       /** @description validation error */
       422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -2431,8 +2784,20 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
       /** @description validation error */
       422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -2499,8 +2864,20 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
       /** @description validation error */
       422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -2558,8 +2935,20 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
       /** @description validation error */
       422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -2622,8 +3011,20 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
       /** @description validation error */
       422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -2683,8 +3084,20 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
       /** @description validation error */
       422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -2742,8 +3155,20 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
       /** @description validation error */
       422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -2808,8 +3233,20 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
       /** @description validation error */
       422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -2861,8 +3298,20 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
       /** @description validation error */
       422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -2920,8 +3369,20 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
       /** @description validation error */
       422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -2977,8 +3438,20 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
       /** @description validation error */
       422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -2987,7 +3460,9 @@ export interface operations {
   };
   /**
    * Put Chunk
-   * @description Stage rows; sending a chunk number again replaces that chunk.
+   * @description Stage rows; sending a chunk number again replaces that chunk. A value JSON does not
+   * hold as it is (NaN, Infinity, an integer beyond 64 bits, a lone surrogate, nesting
+   * beyond 64 levels) is refused with 422 naming it (``body.predictions.4.confidence``).
    */
   put_chunk_api_v1_uploads__upload_id__chunks__number__put: {
     parameters: {
@@ -3046,8 +3521,20 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
       /** @description validation error */
       422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -3069,7 +3556,7 @@ export interface operations {
     };
     requestBody: {
       content: {
-        "application/json": components["schemas"]["UploadCommit"];
+        "application/json": components["schemas"]["DatasetCommit"] | components["schemas"]["InferenceSetCommit"];
       };
     };
     responses: {
@@ -3115,8 +3602,20 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
       /** @description validation error */
       422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
