@@ -205,7 +205,7 @@ def create_app(
     Thumbnails are cached under ``<home>/thumbnails``, at most ``thumbnail_cache_bytes``
     (least recently used removed first).
     """
-    from shoal.server import _routes_data, _routes_entities, _routes_metrics, _webapp
+    from shoal.server import _docs, _routes_data, _routes_entities, _routes_metrics, _webapp
 
     store = store_or_home if isinstance(store_or_home, Store) else Store(store_or_home)
     if max_upload_bytes <= 0 or max_upload_total_bytes <= 0:
@@ -225,6 +225,8 @@ def create_app(
             "issues, exact metrics at any threshold, and the examples behind them."
         ),
         default_response_class=_errors.FastJSONResponse,
+        docs_url=None,  # _docs serves /docs without a CDN
+        redoc_url=None,
     )
     # The store's evaluation cache serves every request (and the CLI, and scripts).
     store.evaluations.preload(preload)
@@ -239,6 +241,7 @@ def create_app(
     _errors.install(app)
     for module in (_routes_entities, _routes_data, _routes_metrics):
         app.include_router(module.router, prefix="/api/v1", responses=_errors.ERROR_RESPONSES)
+    _docs.install(app)
     _webapp.install(app)
     names = frozenset({*LOOPBACK_NAMES, *(host_name(host) for host in hosts)})
     app.add_middleware(GuardMiddleware, keys=keys, max_body=max_upload_bytes, hosts=names)
