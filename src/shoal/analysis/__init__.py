@@ -1,18 +1,39 @@
-"""Analysis built on the engine: regression tests over segments, model comparisons, and
-the classes an answer's matrix covers (those the data uses, up to a bound)."""
+"""Analysis built on the engine: regression tests over segments, model comparisons, the
+objects two models disagree on, a dataset's summary, and the classes an answer's matrix
+covers (those the data uses, up to a bound)."""
 
 from shoal.analysis._classes import MAX_COMPARED_CLASSES, MAX_MATRIX_CLASSES, involved_classes
+from shoal.analysis.changes import (
+    CHANGES,
+    Change,
+    ChangedExamples,
+    Verdict,
+    changed_examples,
+    class_verdicts,
+    verdict,
+)
 from shoal.analysis.compare import Comparison, compare
 from shoal.analysis.regression import MetricCheck, SegmentResult, SegmentSpec, evaluate_segments
+from shoal.analysis.summary import SegmentScores, scores_by_segment, segment_scores
 
 __all__ = [
+    "CHANGES",
     "MAX_COMPARED_CLASSES",
     "MAX_MATRIX_CLASSES",
+    "Change",
+    "ChangedExamples",
     "Comparison",
     "MetricCheck",
     "SegmentResult",
+    "SegmentScores",
     "SegmentSpec",
+    "Verdict",
+    "changed_examples",
+    "class_verdicts",
     "compare",
     "evaluate_segments",
     "involved_classes",
+    "scores_by_segment",
+    "segment_scores",
+    "verdict",
 ]

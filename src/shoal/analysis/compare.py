@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 
 from shoal._types import Conf
 from shoal.analysis._classes import MAX_COMPARED_CLASSES, bounded_classes
+from shoal.analysis.changes import class_verdicts
 from shoal.engine.evaluation import Evaluation
 from shoal.engine.metrics import BACKGROUND, ClassificationReport, ConfusionMatrix
 from shoal.errors import InputError
@@ -140,8 +141,10 @@ class Comparison:
     def to_dict(self) -> dict[str, Any]:
         """``classes`` (each class's metrics: base, other, delta; ``ap`` too where the
         reports have it), ``confusion_matrix`` (labels, base, other, delta, and the
-        operating point ``conf`` and ``iou``), ``accuracy`` (base, other, delta; None for
-        detection) and ``summary``: all :meth:`from_dict` needs to rebuild the comparison."""
+        operating point ``conf`` and ``iou``, and the other's ``other_conf`` and
+        ``other_iou``), ``accuracy`` (base, other, delta; None for detection),
+        ``summary`` and each class's ``verdicts`` (better, worse or same: its F1 score's
+        change): all :meth:`from_dict` needs to rebuild the comparison."""
         labels = self.matrix_labels
         classes = self.class_deltas()
         if self.base.ap is not None and self.other.ap is not None:
@@ -169,9 +172,13 @@ class Comparison:
                 "delta": self.delta_matrix.tolist(),
                 "conf": self.base.conf,
                 "iou": self.base.iou,
+                # Each side's operating point: the other's differs where it was asked to.
+                "other_conf": self.other.conf,
+                "other_iou": self.other.iou,
             },
             "accuracy": accuracy,
             "summary": self.summary(),
+            "verdicts": class_verdicts(self.class_deltas()),
         }
 
     @classmethod
@@ -182,11 +189,18 @@ class Comparison:
         labels = tuple(str(label) for label in classes)
         cells = data["confusion_matrix"]
         matrix_labels = tuple(str(label) for label in cells["labels"])
-        conf = cells["conf"]
-        iou = cells.get("iou")
+        operating_points = {
+            "base": (cells["conf"], cells.get("iou")),
+            "other": (
+                cells.get("other_conf", cells["conf"]),
+                cells.get("other_iou", cells.get("iou")),
+            ),
+        }
         accuracy = data.get("accuracy")
 
         def side(name: str) -> tuple[ClassificationReport, ConfusionMatrix]:
+            conf, iou = operating_points[name]
+
             def column(metric: str) -> list[Any]:
                 return [classes[label][metric][name] for label in labels]
 
@@ -234,22 +248,35 @@ def compare(
     conf: Conf,
     iou: float = 0.5,
     frames: Sequence[str] | None = None,
+    other_conf: Conf | None = None,
+    other_iou: float | None = None,
 ) -> Comparison:
-    """Compare two evaluations of the same dataset at one operating point, over the
-    classes either involves on ``frames``; more than ``MAX_COMPARED_CLASSES`` of them is
-    an ``InputError`` (before any matrix is built)."""
+    """Compare two evaluations of the same dataset over the classes either involves on
+    ``frames``; more than ``MAX_COMPARED_CLASSES`` of them is an ``InputError`` (before
+    any matrix is built).
+
+    Both sides are read at (``conf``, ``iou``) unless ``other_conf`` or ``other_iou``
+    sets the other's own: each model at its own operating point, as a team ships it."""
     if tuple(base.labels) != tuple(other.labels):
         raise InputError("the two inference sets were evaluated with different class maps")
     selection = None if frames is None else list(frames)
     classes = bounded_classes(
         [base, other], iou, selection, limit=MAX_COMPARED_CLASSES, what="the comparison"
     )
+    points = [
+        (base, conf, iou),
+        (
+            other,
+            conf if other_conf is None else other_conf,
+            iou if other_iou is None else other_iou,
+        ),
+    ]
     sides = [
         (
-            evaluation.report(conf, iou, frames=selection, classes=classes),
-            evaluation.confusion_matrix(conf, iou, frames=selection, classes=classes),
+            evaluation.report(side_conf, side_iou, frames=selection, classes=classes),
+            evaluation.confusion_matrix(side_conf, side_iou, frames=selection, classes=classes),
         )
-        for evaluation in (base, other)
+        for evaluation, side_conf, side_iou in points
     ]
     (base_report, base_matrix), (other_report, other_matrix) = sides
     return Comparison(tuple(classes), base_report, other_report, base_matrix, other_matrix)

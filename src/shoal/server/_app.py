@@ -205,7 +205,14 @@ def create_app(
     Thumbnails are cached under ``<home>/thumbnails``, at most ``thumbnail_cache_bytes``
     (least recently used removed first).
     """
-    from shoal.server import _docs, _routes_data, _routes_entities, _routes_metrics, _webapp
+    from shoal.server import (
+        _docs,
+        _routes_analysis,
+        _routes_data,
+        _routes_entities,
+        _routes_metrics,
+        _webapp,
+    )
 
     store = store_or_home if isinstance(store_or_home, Store) else Store(store_or_home)
     if max_upload_bytes <= 0 or max_upload_total_bytes <= 0:
@@ -239,7 +246,7 @@ def create_app(
         thumbnails=ThumbnailCache(thumbnails, thumbnail_cache_bytes),
     )
     _errors.install(app)
-    for module in (_routes_entities, _routes_data, _routes_metrics):
+    for module in (_routes_entities, _routes_data, _routes_metrics, _routes_analysis):
         app.include_router(module.router, prefix="/api/v1", responses=_errors.ERROR_RESPONSES)
     _docs.install(app)
     _webapp.install(app)

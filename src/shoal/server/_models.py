@@ -12,6 +12,7 @@ from shoal.formats._validation import MAX_JSON_INTEGER
 Unit = Field(ge=0.0, le=1.0)
 MAX_NAME_LENGTH = 200
 MAX_QUERY_LENGTH = 4000  # the query compiler's
+MAX_DESCRIPTION_LENGTH = 10_000  # the store's (a segment's description)
 
 # The store's rules for names (shoal.store.check_name, check_class_name) as the schema
 # states them; tests/test_server_schema.py checks the two agree.
@@ -154,6 +155,7 @@ class SegmentOut(BaseModel):
     name: str
     type: str
     query: str | None
+    description: str = Field(description="free text about the segment ('' when none)")
     thresholds: Thresholds
     frame_count: int
     stale: str | None = Field(
@@ -170,15 +172,29 @@ class SegmentCreate(Body):
     query: str | None = Field(
         None, max_length=MAX_QUERY_LENGTH, description="a query over metadata (docs/queries.md)"
     )
+    description: str = Field("", max_length=MAX_DESCRIPTION_LENGTH)
     precision: float | None = Field(None, ge=0.0, le=1.0)
     recall: float | None = Field(None, ge=0.0, le=1.0)
     f1_score: float | None = Field(None, ge=0.0, le=1.0)
 
 
+class SegmentFromExamples(Body):
+    """A segment saved from an examples selection (its frames come from the selection)."""
+
+    name: Name
+    type: Literal["split", "regression_test", "scenario"] = "scenario"
+    description: str = Field("", max_length=MAX_DESCRIPTION_LENGTH)
+
+
 class SegmentUpdate(Body):
-    """Fields given change; a threshold given as null is removed."""
+    """Fields given change; a threshold given as null is removed. ``add_frames`` and
+    ``remove_frames`` edit a segment of listed frames (not a saved query's)."""
 
     name: Name | None = None
+    type: Literal["split", "regression_test", "scenario"] | None = None
+    description: str | None = Field(None, max_length=MAX_DESCRIPTION_LENGTH)
+    add_frames: list[str] = Field(default_factory=list, description="frame ids to add")
+    remove_frames: list[str] = Field(default_factory=list, description="frame ids to remove")
     precision: float | None = Field(None, ge=0.0, le=1.0)
     recall: float | None = Field(None, ge=0.0, le=1.0)
     f1_score: float | None = Field(None, ge=0.0, le=1.0)
@@ -373,6 +389,8 @@ class CocoSummaryOut(BaseModel):
 class MetricsResult(BaseModel):
     inference_set: str
     version: int
+    conf: ConfDescription = Field(description="this set's confidence threshold")
+    iou: float | None = Field(description="this set's IoU threshold (null: classification)")
     report: ReportOut | None = None
     confusion_matrix: ConfusionMatrixOut | None = None
     coco_summary: CocoSummaryOut | None = Field(None, description="detection only")
@@ -427,6 +445,8 @@ class DeltaMatrix(BaseModel):
     delta: list[list[int]]
     conf: ConfDescription
     iou: float | None
+    other_conf: ConfDescription = Field(description="the other side's confidence threshold")
+    other_iou: float | None = Field(description="the other side's IoU threshold")
 
 
 class CellOut(BaseModel):
@@ -471,6 +491,11 @@ class ComparisonOut(BaseModel):
     versions: ComparedVersions
     cells: list[CellOut]
     summary: list[str]
+    verdicts: dict[str, Literal["better", "worse", "same"]] = Field(
+        description="per class: its F1 score's change, other against base"
+    )
+    other_conf: ConfDescription = Field(description="the other's confidence threshold")
+    other_iou: float | None = Field(description="the other's IoU threshold (null: classification)")
 
 
 class MetricCheckOut(BaseModel):

@@ -160,6 +160,7 @@ def create_segment(
         type=body.type,
         frames=body.frames,
         query=body.query,
+        description=body.description,
         precision=body.precision,
         recall=body.recall,
         f1_score=body.f1_score,
@@ -189,6 +190,8 @@ def update_segment(
         seg.rename(body.name)  # keeps the uuid; a name in use is the store's ConflictError
     if thresholds:
         seg.set_thresholds(**thresholds)
+    seg.update(type=body.type, description=body.description)
+    seg.edit_frames(add=body.add_frames, remove=body.remove_frames)
     return seg.to_dict()
 
 

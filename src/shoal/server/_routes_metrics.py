@@ -10,16 +10,25 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
-from shoal.engine.metrics import BACKGROUND
+from shoal.engine.metrics import BACKGROUND, Outcomes
 from shoal.server._errors import ApiError
-from shoal.server._models import ComparisonOut, ExamplesPage, MetricsOut, SegmentResultOut
+from shoal.server._models import (
+    MAX_QUERY_LENGTH,
+    ComparisonOut,
+    ExamplesPage,
+    MetricsOut,
+    SegmentFromExamples,
+    SegmentOut,
+    SegmentResultOut,
+)
 from shoal.server._routes_entities import (
     DATASET,
     INFERENCE_SET,
@@ -30,10 +39,22 @@ from shoal.server._routes_entities import (
     get_dataset,
 )
 from shoal.server._routing import NameRoute
-from shoal.server._state import ServerState, State, requested_segment
+from shoal.server._state import State, requested_segment
 from shoal.store import ALL_FRAMES, Dataset, Include, Project
 
-__all__ = ["router"]
+__all__ = [
+    "ConfParam",
+    "FramesQueryParam",
+    "IouParam",
+    "OtherConfParam",
+    "OtherIouParam",
+    "SegmentParam",
+    "compare_inference_sets",
+    "labels_of",
+    "operating_points",
+    "router",
+    "source_of",
+]
 
 router = APIRouter(route_class=NameRoute)
 ConfParam = Annotated[
@@ -48,8 +69,28 @@ IouParam = Annotated[
     float | None,
     Query(gt=0.0, le=1.0, description="IoU threshold (detection); default: the project's"),
 ]
+OtherConfParam = Annotated[
+    str | None,
+    Query(
+        max_length=100_000,
+        description="the second inference set's own confidence threshold (same forms as "
+        "conf); default: conf",
+    ),
+]
+OtherIouParam = Annotated[
+    float | None,
+    Query(gt=0.0, le=1.0, description="the second inference set's own IoU threshold; default: iou"),
+]
 SegmentParam = Annotated[
     str, Query(max_length=1000, description='a segment of the dataset; default "All Frames"')
+]
+FramesQueryParam = Annotated[
+    str | None,
+    Query(
+        max_length=MAX_QUERY_LENGTH,
+        description="an ad-hoc frames query (docs/queries.md) that narrows the segment to "
+        "the frames it matches",
+    ),
 ]
 
 
@@ -95,6 +136,29 @@ def _operating_point(
     )
 
 
+def _other_operating_point(
+    first: tuple[float | dict[str, float], float],
+    conf: str | None,
+    iou: float | None,
+    labels: Sequence[str],
+) -> tuple[float | dict[str, float], float]:
+    """The second inference set's (conf, iou): its own where given, else the first's."""
+    if conf is None:
+        conf_value = first[0]
+    else:
+        try:
+            conf_value = parse_conf(conf, 0.0, labels)
+        except ApiError as error:
+            raise ApiError(
+                422, error.detail.replace("conf", "other_conf", 1), where="query.other_conf"
+            ) from None
+    return conf_value, first[1] if iou is None else float(iou)
+
+
+def _iou_or_null(project: Project, iou: float) -> float | None:
+    return iou if project.task == "detection" else None
+
+
 def _answered_at(
     project: Project, segment: str, conf: float | dict[str, float], iou: float
 ) -> dict[str, Any]:
@@ -103,8 +167,32 @@ def _answered_at(
     return {"segment": segment, "conf": conf, "iou": iou if project.task == "detection" else None}
 
 
-def _labels(s: ServerState, dataset: Dataset) -> list[str]:
+def labels_of(dataset: Dataset) -> list[str]:
     return [c.name for c in dataset.project.classes()]
+
+
+def operating_points(
+    dataset: Dataset,
+    conf: str | None,
+    iou: float | None,
+    other_conf: str | None,
+    other_iou: float | None,
+) -> tuple[tuple[float | dict[str, float], float], tuple[float | dict[str, float], float]]:
+    """The first (or base) inference set's (conf, iou) and the second's (its own where
+    ``other_conf`` or ``other_iou`` is given, else the first's)."""
+    labels = labels_of(dataset)
+    first = _operating_point(dataset.project, conf, iou, labels)
+    return first, _other_operating_point(first, other_conf, other_iou, labels)
+
+
+def source_of(
+    table: pa.Table, id_column: str, row: dict[str, Any], detection: bool
+) -> tuple[str | None, list[float] | None]:
+    """The stored id (and box, for detection) of an outcome row: detection ids are
+    1-based table rows; a classification row is its frame's one record."""
+    if detection:
+        return _source(table, id_column, int(row["id"]) - 1)
+    return _source_of_frame(table, id_column, str(row["frame_id"])), None
 
 
 # --------------------------------------------------------------- metrics
@@ -118,7 +206,10 @@ def metrics(
     ],
     conf: ConfParam = None,
     iou: IouParam = None,
+    other_conf: OtherConfParam = None,
+    other_iou: OtherIouParam = None,
     segment: SegmentParam = ALL_FRAMES,
+    query: FramesQueryParam = None,
     include: Annotated[
         list[Include], Query(description="what to compute; default report and confusion_matrix")
     ] = ["report", "confusion_matrix"],  # noqa: B006 (FastAPI copies defaults)
@@ -134,26 +225,33 @@ def metrics(
         ),
     ] = None,
 ) -> dict[str, Any]:
-    """Metrics of one or two inference sets on a dataset or one of its segments, at
-    (``conf``, ``iou``). ``coco_summary`` is detection only (null for classification)."""
+    """Metrics of one or two inference sets on a dataset or one of its segments
+    (narrowed by ``query``), at (``conf``, ``iou``); the second set at (``other_conf``,
+    ``other_iou``) where given. Each result says its own operating point.
+    ``coco_summary`` is detection only (null for classification)."""
     found = get_dataset(s, project, dataset)
     owner = found.project
     sets = [found.inference_set(name) for name in inference_set]
-    conf_value, iou_value = _operating_point(owner, conf, iou, _labels(s, found))
+    first_point, second_point = operating_points(found, conf, iou, other_conf, other_iou)
+    points = [first_point, second_point]
     chosen = requested_segment(found, segment)
     results = [
         {
             "inference_set": inference.name,
+            "conf": set_conf,
+            "iou": _iou_or_null(owner, set_iou),
             **inference.metrics(
-                conf=conf_value,
-                iou=iou_value,
+                conf=set_conf,
+                iou=set_iou,
                 segment=chosen,
                 include=include,
                 curve_points=curve_points,
+                query=query,
             ).to_dict(),
         }
-        for inference in sets
+        for inference, (set_conf, set_iou) in zip(sets, points, strict=False)
     ]
+    conf_value, iou_value = first_point
     return {
         "dataset": dataset,
         **_answered_at(owner, segment, conf_value, iou_value),
@@ -162,15 +260,50 @@ def metrics(
 
 
 # -------------------------------------------------------------- examples
-@router.get(INFERENCE_SET + "/examples", response_model=ExamplesPage, tags=["metrics"])
-def examples(
-    s: State,
-    project: ProjectName,
-    dataset: DatasetName,
-    inference_set: SetName,
-    conf: ConfParam = None,
-    iou: IouParam = None,
-    segment: SegmentParam = ALL_FRAMES,
+@dataclass(frozen=True)
+class ExampleFilters:
+    """Which of the outcomes an examples list shows: one place for the examples page
+    and for a segment saved from it."""
+
+    truth: str | None
+    predicted: str | None
+    outcome: Literal["TP", "FP", "FN"] | None
+    label: str | None
+    confused_as: str | None
+    confused_from: str | None
+    frame_id: str | None
+
+    def check(self, labels: Sequence[str]) -> None:
+        """A 422 naming the parameter for half a matrix cell or an unknown class."""
+        if (self.truth is None) != (self.predicted is None):
+            where = "query.predicted" if self.predicted is None else "query.truth"
+            raise ApiError(422, "a matrix cell needs both truth and predicted", where=where)
+        for where, name in (
+            ("query.truth", self.truth),
+            ("query.predicted", self.predicted),
+            ("query.label", self.label),
+            ("query.confused_as", self.confused_as),
+            ("query.confused_from", self.confused_from),
+        ):
+            cell = where in ("query.truth", "query.predicted")
+            allowed = (*labels, BACKGROUND) if cell else labels
+            if name is not None and name not in allowed:
+                raise ApiError(422, f"unknown class {name!r}", where=where)
+
+    def apply(self, rows: Outcomes) -> Outcomes:
+        if self.truth is not None and self.predicted is not None:
+            rows = rows.in_cell(self.truth, self.predicted)
+        rows = rows.where(outcome=self.outcome, label=self.label, frame_id=self.frame_id)
+        if self.confused_as is not None:
+            rows = rows.where(kind="prediction", reason="class_confusion", label=self.confused_as)
+        if self.confused_from is not None:
+            rows = rows.where(
+                kind="prediction", reason="class_confusion", partner_label=self.confused_from
+            )
+        return rows
+
+
+def example_filters(
     truth: Annotated[
         str | None, Query(max_length=1000, description="matrix row (with predicted)")
     ] = None,
@@ -190,6 +323,21 @@ def examples(
     frame_id: Annotated[
         str | None, Query(max_length=1000, description="only this frame's objects")
     ] = None,
+) -> ExampleFilters:
+    return ExampleFilters(truth, predicted, outcome, label, confused_as, confused_from, frame_id)
+
+
+@router.get(INFERENCE_SET + "/examples", response_model=ExamplesPage, tags=["metrics"])
+def examples(
+    s: State,
+    project: ProjectName,
+    dataset: DatasetName,
+    inference_set: SetName,
+    filters: Annotated[ExampleFilters, Depends(example_filters)],
+    conf: ConfParam = None,
+    iou: IouParam = None,
+    segment: SegmentParam = ALL_FRAMES,
+    query: FramesQueryParam = None,
     sort: Annotated[Literal["confidence", "iou", "area"], Query()] = "confidence",
     order: Annotated[Literal["desc", "asc"], Query()] = "desc",
     offset: PageOffset = 0,
@@ -206,34 +354,15 @@ def examples(
     found = get_dataset(s, project, dataset)
     inference = found.inference_set(inference_set)
     detection = found.project.task == "detection"
-    labels = _labels(s, found)
+    labels = labels_of(found)
     conf_value, iou_value = _operating_point(found.project, conf, iou, labels)
-    if (truth is None) != (predicted is None):
-        where = "query.predicted" if predicted is None else "query.truth"
-        raise ApiError(422, "a matrix cell needs both truth and predicted", where=where)
-    for where, name in (
-        ("query.truth", truth),
-        ("query.predicted", predicted),
-        ("query.label", label),
-        ("query.confused_as", confused_as),
-        ("query.confused_from", confused_from),
-    ):
-        allowed = (*labels, BACKGROUND) if where in ("query.truth", "query.predicted") else labels
-        if name is not None and name not in allowed:
-            raise ApiError(422, f"unknown class {name!r}", where=where)
+    filters.check(labels)
     # The outcomes and the tables their ids index, all of one version (a replace
     # meanwhile must not pair one version's outcomes with another's ids and boxes).
     read = inference.outcomes_with_sources(
-        conf=conf_value, iou=iou_value, segment=requested_segment(found, segment)
+        conf=conf_value, iou=iou_value, segment=requested_segment(found, segment), query=query
     )
-    rows = read.outcomes
-    if truth is not None and predicted is not None:
-        rows = rows.in_cell(truth, predicted)
-    rows = rows.where(outcome=outcome, label=label, frame_id=frame_id)
-    if confused_as is not None:
-        rows = rows.where(kind="prediction", reason="class_confusion", label=confused_as)
-    if confused_from is not None:
-        rows = rows.where(kind="prediction", reason="class_confusion", partner_label=confused_from)
+    rows = filters.apply(read.outcomes)
     total = len(rows)
     page = rows.sorted_by(sort, descending=order == "desc").page(offset, limit)
     columns = {name: column.tolist() for name, column in page.columns().items()}
@@ -243,11 +372,7 @@ def examples(
         row = {name: values[i] for name, values in columns.items()}
         table = predictions if row["kind"] == "prediction" else labels_table
         id_column = "prediction_id" if row["kind"] == "prediction" else "label_id"
-        if detection:
-            source, box = _source(table, id_column, int(row["id"]) - 1)
-        else:
-            # Classification rows are frames: find the frame's label or prediction.
-            source, box = _source_of_frame(table, id_column, str(row["frame_id"])), None
+        source, box = source_of(table, id_column, row, detection)
         confidence = row["confidence"]
         row["confidence"] = None if confidence is None or math.isnan(confidence) else confidence
         examples.append({**row, "source_id": source, "box": box})
@@ -279,6 +404,47 @@ def _source(table: pa.Table, id_column: str, row: int) -> tuple[str | None, list
     return record[id_column], None if any(v is None for v in box) else box
 
 
+@router.post(
+    INFERENCE_SET + "/examples/segment",
+    response_model=SegmentOut,
+    status_code=201,
+    tags=["segments"],
+)
+def segment_from_examples(
+    s: State,
+    project: ProjectName,
+    dataset: DatasetName,
+    inference_set: SetName,
+    body: SegmentFromExamples,
+    filters: Annotated[ExampleFilters, Depends(example_filters)],
+    conf: ConfParam = None,
+    iou: IouParam = None,
+    segment: SegmentParam = ALL_FRAMES,
+    query: FramesQueryParam = None,
+) -> dict[str, Any]:
+    """Save the frames of an examples selection as a segment of listed frames: the same
+    query parameters as ``GET .../examples`` (its page aside) pick the objects, and every
+    frame holding one of them joins the segment, in the name, type and description of the
+    body. A selection without objects is a 400."""
+    found = get_dataset(s, project, dataset)
+    inference = found.inference_set(inference_set)
+    labels = labels_of(found)
+    conf_value, iou_value = _operating_point(found.project, conf, iou, labels)
+    filters.check(labels)
+    rows = filters.apply(
+        inference.outcomes(
+            conf=conf_value, iou=iou_value, segment=requested_segment(found, segment), query=query
+        )
+    )
+    frames = sorted({str(frame) for frame in rows.frame_id.tolist()})
+    if not frames:
+        raise ApiError(400, "the examples selection holds no frames to save", where="query")
+    created = found.create_segment(
+        body.name, type=body.type, frames=frames, description=body.description
+    )
+    return created.to_dict()
+
+
 # ------------------------------------------------------------ comparison
 @router.get(DATASET + "/compare", response_model=ComparisonOut, tags=["metrics"])
 def compare_inference_sets(
@@ -289,20 +455,34 @@ def compare_inference_sets(
     other: Annotated[str, Query(description="the inference set compared")],
     conf: ConfParam = None,
     iou: IouParam = None,
+    other_conf: OtherConfParam = None,
+    other_iou: OtherIouParam = None,
     segment: SegmentParam = ALL_FRAMES,
+    query: FramesQueryParam = None,
 ) -> dict[str, Any]:
-    """``other`` against ``base``: per-class deltas and each confusion-matrix cell's count
-    for both (deltas are other - base)."""
+    """``other`` against ``base``: per-class deltas and verdicts, and each
+    confusion-matrix cell's count for both (deltas are other - base). Both at (``conf``,
+    ``iou``), the other at (``other_conf``, ``other_iou``) where given."""
     found = get_dataset(s, project, dataset)
     first, second = found.inference_set(base), found.inference_set(other)
-    conf_value, iou_value = _operating_point(found.project, conf, iou, _labels(s, found))
+    (conf_value, iou_value), (second_conf, second_iou) = operating_points(
+        found, conf, iou, other_conf, other_iou
+    )
     comparison = first.compare(
-        second, conf=conf_value, iou=iou_value, segment=requested_segment(found, segment)
+        second,
+        conf=conf_value,
+        iou=iou_value,
+        other_conf=second_conf,
+        other_iou=second_iou,
+        segment=requested_segment(found, segment),
+        query=query,
     )
     return {
         "base": base,
         "other": other,
         **_answered_at(found.project, segment, conf_value, iou_value),
+        "other_conf": second_conf,
+        "other_iou": _iou_or_null(found.project, second_iou),
         **comparison.to_dict(),
         "versions": _compared_versions(comparison.versions),
         "cells": comparison.cells(),
@@ -324,11 +504,13 @@ def regression(
     inference_set: SetName,
     conf: ConfParam = None,
     iou: IouParam = None,
+    query: FramesQueryParam = None,
 ) -> list[dict[str, Any]]:
-    """Every segment's regression-test result ("All Frames" first): exactly the list of
-    ``SegmentResult.to_dict()``."""
+    """Every segment's regression-test result ("All Frames" first), each segment
+    narrowed by ``query`` where given: exactly the list of ``SegmentResult.to_dict()``.
+    Each inference set is tested at its own (``conf``, ``iou``): ask per set."""
     found = get_dataset(s, project, dataset)
     inference = found.inference_set(inference_set)
-    conf_value, iou_value = _operating_point(found.project, conf, iou, _labels(s, found))
-    results = inference.regression_results(conf=conf_value, iou=iou_value)
+    conf_value, iou_value = _operating_point(found.project, conf, iou, labels_of(found))
+    results = inference.regression_results(conf=conf_value, iou=iou_value, query=query)
     return [result.to_dict() for result in results]

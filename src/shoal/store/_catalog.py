@@ -82,6 +82,7 @@ CREATE TABLE IF NOT EXISTS segments (
     recall_threshold REAL CHECK (recall_threshold BETWEEN 0 AND 1),
     f1_threshold REAL CHECK (f1_threshold BETWEEN 0 AND 1),
     created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    description TEXT NOT NULL DEFAULT '',
     UNIQUE (dataset_id, name),
     CHECK ((frame_ids IS NULL) != (query IS NULL))
 );
@@ -118,10 +119,14 @@ CREATE TABLE IF NOT EXISTS issue_elements (
 def _migrate(connection: sqlite3.Connection) -> None:
     """Bring a catalog written by an older Shoal up to this schema (inside the schema's
     transaction). Classes of older catalogs count as declared: nothing says which ones
-    an import created, so none is dropped for being unused."""
+    an import created, so none is dropped for being unused. Segments of older catalogs
+    have an empty description."""
     columns = {row[1] for row in connection.execute("PRAGMA table_info(classes)")}
     if "declared" not in columns:
         connection.execute("ALTER TABLE classes ADD COLUMN declared INTEGER NOT NULL DEFAULT 1")
+    segment_columns = {row[1] for row in connection.execute("PRAGMA table_info(segments)")}
+    if "description" not in segment_columns:
+        connection.execute("ALTER TABLE segments ADD COLUMN description TEXT NOT NULL DEFAULT ''")
 
 
 def _use_wal(connection: sqlite3.Connection) -> None:

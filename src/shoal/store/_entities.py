@@ -24,7 +24,17 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from shoal._types import Conf, Progress, Task
-from shoal.analysis import Comparison, SegmentResult, SegmentSpec, compare, evaluate_segments
+from shoal.analysis import (
+    ChangedExamples,
+    Comparison,
+    SegmentResult,
+    SegmentScores,
+    SegmentSpec,
+    changed_examples,
+    compare,
+    evaluate_segments,
+    segment_scores,
+)
 from shoal.engine.detection.annotations import Classes
 from shoal.engine.metrics import Outcomes
 from shoal.errors import ConflictError, InputError, NotFoundError, ShoalError
@@ -33,7 +43,7 @@ from shoal.store._classes import ClassInfo, ClassSpec, add_classes
 from shoal.store._evaluations import StoredEvaluation, StoredVersions, build_evaluation
 from shoal.store._metrics import Include, Metrics, compute_metrics, outcomes_at
 from shoal.store._names import check_metadata_keys, check_name
-from shoal.store._query import QueryError
+from shoal.store._query import FieldType, QueryError
 from shoal.store._writes import DataRow, write_data
 from shoal.tables import DatasetTables, InferenceTables, empty_embeddings
 
@@ -501,9 +511,10 @@ class Dataset(_StoredEntity):
         precision: float | None = None,
         recall: float | None = None,
         f1_score: float | None = None,
+        description: str = "",
     ) -> Segment:
         """A named set of frames (``frames``) or a saved metadata ``query``, with optional
-        pass/fail thresholds in [0, 1]."""
+        pass/fail thresholds in [0, 1] and a free-text ``description``."""
         check_name(name, "segment")
         if name == ALL_FRAMES:
             raise ConflictError(f"{ALL_FRAMES!r} is the built-in split of every frame")
@@ -513,14 +524,10 @@ class Dataset(_StoredEntity):
             )
         if (frames is None) == (query is None):
             raise InputError("a segment takes either frames or a query")
+        check_description(description)
         frame_json = None
         if frames is not None:
-            ids = [str(f) for f in frames]
-            known = set(self.frames().column("frame_id").to_pylist())
-            unknown = [f for f in ids if f not in known]
-            if unknown:
-                raise InputError(f"segment {name!r}: unknown frame {unknown[0]!r}")
-            frame_json = json.dumps(sorted(set(ids)))
+            frame_json = json.dumps(self._known_frames(name, frames))
         if query is not None:
             self.query(query)  # validate now, not at first use
         with self.store._transaction() as db:
@@ -530,23 +537,74 @@ class Dataset(_StoredEntity):
                 raise ConflictError(f"dataset {self.name!r} has a segment {name!r} already")
             cursor = db.execute(
                 "INSERT INTO segments (uuid, dataset_id, name, type, frame_ids, query, "
-                "precision_threshold, recall_threshold, f1_threshold) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "precision_threshold, recall_threshold, f1_threshold, description) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     str(uuid.uuid4()), self.id, name, type, frame_json, query,
                     check_unit(precision, "precision threshold"),
                     check_unit(recall, "recall threshold"),
-                    check_unit(f1_score, "F1 threshold"),
+                    check_unit(f1_score, "F1 threshold"), description,
                 ),
             )  # fmt: skip
         return Segment(self.store, int(cursor.lastrowid or 0))
 
-    def _selection(self, segment: Segment | str | None) -> list[str] | None:
-        """The frame ids of a segment (or the segment so named) for an engine query;
-        None for every frame."""
-        if segment is None:
-            return None
-        found = self.segment(segment) if isinstance(segment, str) else segment
-        return found.selection()
+    def _known_frames(self, segment: str, frames: Iterable[str]) -> list[str]:
+        """``frames`` as a segment stores them (sorted, each once); a frame the dataset
+        does not have is an ``InputError`` naming it."""
+        ids = [str(f) for f in frames]
+        known = set(self.frames().column("frame_id").to_pylist())
+        unknown = [f for f in ids if f not in known]
+        if unknown:
+            raise InputError(f"segment {segment!r}: unknown frame {unknown[0]!r}")
+        return sorted(set(ids))
+
+    def _selection(
+        self, segment: Segment | str | None, query: str | None = None
+    ) -> list[str] | None:
+        """The frame ids of a segment (or the segment so named) for an engine query,
+        narrowed to the frames an ad-hoc ``query`` matches; None for every frame."""
+        found = (
+            None
+            if segment is None
+            else (self.segment(segment) if isinstance(segment, str) else segment)
+        )
+        selected = None if found is None else found.selection()
+        if query is None:
+            return selected
+        return narrowed(selected, self.store.segment_frames.matching(self, query))
+
+    def summary(
+        self,
+        *,
+        conf: Conf | None = None,
+        iou: float | None = None,
+        segment: Segment | str | None = None,
+        query: str | None = None,
+    ) -> dict[str, list[SegmentScores]]:
+        """Every inference set's scores on every segment ("All Frames" first), or on one
+        ``segment``, each narrowed by an ad-hoc frames ``query``: ``{inference set:
+        [scores per segment]}`` (see ``shoal.analysis.summary``), each from the set's
+        cached evaluation."""
+        conf_value, iou_value = operating_point(self.project, conf, iou)
+        chosen = (
+            self.segments()
+            if segment is None
+            else [self.segment(segment) if isinstance(segment, str) else segment]
+        )
+        specs = narrowed_specs(self, [s.spec() for s in chosen], query)
+        return {
+            inference.name: inference.use(
+                lambda evaluation: segment_scores(evaluation, specs, conf=conf_value, iou=iou_value)
+            )
+            for inference in self.inference_sets()
+        }
+
+    def query_fields(self) -> dict[str, FieldType]:
+        """Every name a frames query may use on this dataset, with its type: the frame
+        columns, the metadata keys and the label statistics."""
+        from shoal.store._frames_query import query_fields
+
+        return query_fields(self.frames())
 
     def query(self, expression: str) -> list[str]:
         """Frame ids matching a query over metadata and label statistics (see
@@ -618,13 +676,15 @@ class InferenceSet(_StoredEntity):
         segment: Segment | str | None = None,
         include: Iterable[Include] = ("report", "confusion_matrix"),
         curve_points: int | None = None,
+        query: str | None = None,
     ) -> Metrics:
         """Report, confusion matrix, COCO summary, PR curves and best thresholds (those
         in ``include``) at (conf, iou), the project's defaults unless given, on a
-        segment's frames (default: every frame)."""
+        segment's frames (default: every frame), narrowed to those an ad-hoc frames
+        ``query`` matches (docs/queries.md)."""
         dataset = self.dataset
         conf_value, iou_value = operating_point(dataset.project, conf, iou)
-        frames = dataset._selection(segment)
+        frames = dataset._selection(segment, query)
         wanted = list(include)
         with self.store.evaluations.hold(self) as entry:
             return compute_metrics(
@@ -638,13 +698,14 @@ class InferenceSet(_StoredEntity):
         conf: Conf | None = None,
         iou: float | None = None,
         segment: Segment | str | None = None,
+        query: str | None = None,
     ) -> Outcomes:
         """Every counted prediction and ground truth with its outcome (TP, FP, FN),
         reason, partner and IoU at (conf, iou) on a segment's frames (filter, sort and
         page the answer with its own methods)."""
         dataset = self.dataset
         conf_value, iou_value = operating_point(dataset.project, conf, iou)
-        frames = dataset._selection(segment)
+        frames = dataset._selection(segment, query)
         return self.use(lambda evaluation: outcomes_at(evaluation, conf_value, iou_value, frames))
 
     def outcomes_with_sources(
@@ -653,6 +714,7 @@ class InferenceSet(_StoredEntity):
         conf: Conf | None = None,
         iou: float | None = None,
         segment: Segment | str | None = None,
+        query: str | None = None,
     ) -> VersionedOutcomes:
         """``outcomes`` together with the prediction and label tables they index (engine
         ids are 1-based rows of those tables), all of one version of this inference set
@@ -660,7 +722,7 @@ class InferenceSet(_StoredEntity):
         is committed meanwhile."""
         dataset = self.dataset
         conf_value, iou_value = operating_point(dataset.project, conf, iou)
-        frames = dataset._selection(segment)
+        frames = dataset._selection(segment, query)
         cache = self.store.evaluations
         for _ in range(_CONSISTENT_READ_ATTEMPTS):
             snapshot = StoredVersions.read(self)
@@ -683,13 +745,14 @@ class InferenceSet(_StoredEntity):
         raise ShoalError("the inference set kept changing while it was read; ask again")
 
     def regression_results(
-        self, *, conf: Conf | None = None, iou: float | None = None
+        self, *, conf: Conf | None = None, iou: float | None = None, query: str | None = None
     ) -> list[SegmentResult]:
         """Every segment's pass/fail result against its thresholds ("All Frames" first);
-        see ``shoal.analysis.regression``."""
+        see ``shoal.analysis.regression``. An ad-hoc frames ``query`` narrows every
+        segment to the frames it matches."""
         dataset = self.dataset
         conf_value, iou_value = operating_point(dataset.project, conf, iou)
-        specs = [segment.spec() for segment in dataset.segments()]
+        specs = narrowed_specs(dataset, [segment.spec() for segment in dataset.segments()], query)
         return self.use(
             lambda evaluation: evaluate_segments(evaluation, specs, conf=conf_value, iou=iou_value)
         )
@@ -701,20 +764,60 @@ class InferenceSet(_StoredEntity):
         conf: Conf | None = None,
         iou: float | None = None,
         segment: Segment | str | None = None,
+        other_conf: Conf | None = None,
+        other_iou: float | None = None,
+        query: str | None = None,
     ) -> Comparison:
         """``other`` against this inference set (the base), both on one dataset; see
-        ``shoal.analysis.compare``."""
+        ``shoal.analysis.compare``. (``conf``, ``iou``) is both sides' operating point
+        unless ``other_conf`` or ``other_iou`` gives the other its own."""
         dataset = self.dataset
         if other.dataset.id != dataset.id:
             raise InputError("compare inference sets of the same dataset")
         conf_value, iou_value = operating_point(dataset.project, conf, iou)
-        frames = dataset._selection(segment)
+        frames = dataset._selection(segment, query)
         with self.store.evaluations.hold_many([self, other]) as (base, changed):
             comparison = compare(
-                base.evaluation, changed.evaluation, conf=conf_value, iou=iou_value, frames=frames
+                base.evaluation,
+                changed.evaluation,
+                conf=conf_value,
+                iou=iou_value,
+                frames=frames,
+                other_conf=other_conf,
+                other_iou=other_iou,
             )
         # Each side is one cached evaluation, of one version: the answer says which.
         return dataclasses.replace(comparison, versions=(base.version, changed.version))
+
+    def changed_examples(
+        self,
+        other: InferenceSet,
+        *,
+        conf: Conf | None = None,
+        iou: float | None = None,
+        other_conf: Conf | None = None,
+        other_iou: float | None = None,
+        segment: Segment | str | None = None,
+        query: str | None = None,
+    ) -> tuple[ChangedExamples, pa.Table]:
+        """The ground truth ``other`` fixed, broke or still gets wrong against this
+        inference set (the base), each side at its operating point (``other_conf`` and
+        ``other_iou`` default to ``conf`` and ``iou``); see ``shoal.analysis.changes``.
+        With it, the labels table its ids index (1-based rows), of the version both
+        sides were evaluated on."""
+        if other.dataset.id != self.dataset.id:
+            raise InputError("compare inference sets of the same dataset")
+        for _ in range(_CONSISTENT_READ_ATTEMPTS):
+            base = self.outcomes_with_sources(conf=conf, iou=iou, segment=segment, query=query)
+            changed = other.outcomes_with_sources(
+                conf=conf if other_conf is None else other_conf,
+                iou=iou if other_iou is None else other_iou,
+                segment=segment,
+                query=query,
+            )
+            if base.dataset_version == changed.dataset_version:
+                return changed_examples(base.outcomes, changed.outcomes), base.labels
+        raise ShoalError("the dataset kept changing while it was compared; ask again")
 
 
 @dataclass(frozen=True)
@@ -731,6 +834,45 @@ class VersionedOutcomes:
 
 # A replace between the reads of one answer makes it read again, up to this many times.
 _CONSISTENT_READ_ATTEMPTS = 5
+
+
+# A segment's description is free text, up to this many characters.
+MAX_DESCRIPTION_LENGTH = 10_000
+
+
+def check_description(description: str) -> None:
+    if not isinstance(description, str):
+        raise InputError(f"a segment description is text, got {type(description).__name__}")
+    if len(description) > MAX_DESCRIPTION_LENGTH:
+        raise InputError(
+            f"a segment description has at most {MAX_DESCRIPTION_LENGTH} characters, "
+            f"got {len(description)}"
+        )
+
+
+def narrowed_specs(
+    dataset: Dataset, specs: list[SegmentSpec], query: str | None
+) -> list[SegmentSpec]:
+    """Each segment narrowed to the frames an ad-hoc ``query`` matches (a stale one
+    stays as it is: it has no frames to narrow)."""
+    if query is None:
+        return specs
+    matched = dataset.store.segment_frames.matching(dataset, query)
+    return [
+        spec
+        if spec.stale is not None
+        else dataclasses.replace(spec, frame_ids=narrowed(spec.frame_ids, matched))
+        for spec in specs
+    ]
+
+
+def narrowed(selected: Sequence[str] | None, matched: Sequence[str]) -> list[str]:
+    """The frames of ``selected`` (None: every frame) that ``matched`` holds too, in
+    the order of ``matched`` (frame order)."""
+    if selected is None:
+        return list(matched)
+    keep = set(selected)
+    return [frame for frame in matched if frame in keep]
 
 
 def operating_point(project: Project, conf: Conf | None, iou: float | None) -> tuple[Conf, float]:
@@ -800,6 +942,58 @@ class Segment:
     def query(self) -> str | None:
         row = self._get()
         return None if row is None else row["query"]
+
+    @property
+    def description(self) -> str:
+        row = self._get()
+        return "" if row is None else str(row["description"])
+
+    def update(self, *, type: SegmentType | None = None, description: str | None = None) -> None:
+        """Change the segment's type or description (None leaves one as it is)."""
+        if type is None and description is None:
+            return
+        if self.id is None:
+            raise InputError(f"the {ALL_FRAMES!r} split has no type or description to change")
+        if type is not None and type not in SEGMENT_TYPES:
+            raise InputError(
+                f"segment type must be one of {', '.join(SEGMENT_TYPES)}, got {type!r}"
+            )
+        if description is not None:
+            check_description(description)
+        with self.store._transaction() as db:
+            if type is not None:
+                db.execute("UPDATE segments SET type = ? WHERE id = ?", (type, self.id))
+            if description is not None:
+                db.execute(
+                    "UPDATE segments SET description = ? WHERE id = ?", (description, self.id)
+                )
+
+    def edit_frames(self, *, add: Iterable[str] = (), remove: Iterable[str] = ()) -> None:
+        """Add frames to a segment of listed frames and remove others (removing one it
+        does not hold is no change; adding one the dataset lacks is an ``InputError``).
+        A saved query's frames follow its query: editing them is an ``InputError``."""
+        added, removed = [str(f) for f in add], {str(f) for f in remove}
+        if not added and not removed:
+            return
+        if self.id is None:
+            raise InputError(f"the {ALL_FRAMES!r} split holds every frame; it cannot be edited")
+        dataset = self.dataset
+        name = self.name
+        new_frames = dataset._known_frames(name, added)
+        with self.store._transaction() as db:
+            row = db.execute("SELECT frame_ids FROM segments WHERE id = ?", (self.id,)).fetchone()
+            if row is None:
+                raise NotFoundError("this segment was deleted")
+            if row["frame_ids"] is None:
+                raise InputError(
+                    f"segment {name!r} is a saved query: its frames follow the query; "
+                    "save a segment of listed frames to add or remove frames"
+                )
+            frames = (set(json.loads(row["frame_ids"])) | set(new_frames)) - removed
+            db.execute(
+                "UPDATE segments SET frame_ids = ? WHERE id = ?",
+                (json.dumps(sorted(frames)), self.id),
+            )
 
     @property
     def thresholds(self) -> dict[str, float | None]:
@@ -928,6 +1122,7 @@ class Segment:
             "name": self.name,
             "type": self.type,
             "query": self.query,
+            "description": self.description,
             "thresholds": self.thresholds,
             "frame_count": count,
             "stale": stale,

@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     import sqlite3
 
     from shoal.store._classes import ClassInfo
-    from shoal.store._entities import InferenceSet, Segment
+    from shoal.store._entities import Dataset, InferenceSet, Segment
     from shoal.store._store import Store
 
 __all__ = [
@@ -361,8 +361,11 @@ class SegmentFrames:
             return None
         if row["frame_ids"] is not None:
             return list(json.loads(row["frame_ids"]))
-        query = str(row["query"])
-        dataset = segment.dataset
+        return self.matching(segment.dataset, str(row["query"]))
+
+    def matching(self, dataset: Dataset, query: str) -> list[str]:
+        """Ids of the frames of ``dataset`` a query matches (a saved segment's, or an
+        ad-hoc filter's: a query bar asks again at every threshold it moves)."""
         key = (dataset.id, dataset.version, query)
         with self._lock:
             if key in self._entries:
