@@ -18,6 +18,7 @@ import { CompareView } from "./views/CompareView";
 import { FramePanel } from "./views/FramePanel";
 import { MetricsView } from "./views/MetricsView";
 import { ScenariosView } from "./views/ScenariosView";
+import { ColorSchemeToggle, ThemeProvider } from "./theme";
 
 export type { View };
 const VIEWS: ReadonlyArray<{ value: View; title: string }> = [
@@ -48,11 +49,19 @@ export function useHashState(): [AppState, (patch: Partial<AppState>) => void] {
  * it) starts the app again, so everything is fetched with it; the view is in the hash.
  */
 export function App() {
+  return (
+    <ThemeProvider>
+      <AuthGate />
+    </ThemeProvider>
+  );
+}
+
+function AuthGate() {
   const auth = useAuth();
   if (auth.needed) {
     return (
       <div className="app">
-        <header className="app-header"><h1>Shoal</h1></header>
+        <header className="app-header"><h1>Shoal</h1><div className="header-actions"><ColorSchemeToggle /></div></header>
         <main>
           <ApiKeyForm error={auth.needed} rejected={auth.rejected} onSubmit={setApiKey} />
         </main>
@@ -150,10 +159,13 @@ function AppShell({ hasKey }: { hasKey: boolean }) {
             </select>
           </label>
         </div>
-        {hasKey && (
-          <button type="button" className="forget-key" onClick={() => setApiKey(null)}
-            title="Stop sending the API key (it is removed from this tab's storage)">Forget key</button>
-        )}
+        <div className="header-actions">
+          {hasKey && (
+            <button type="button" className="forget-key" onClick={() => setApiKey(null)}
+              title="Stop sending the API key (it is removed from this tab's storage)">Forget key</button>
+          )}
+          <ColorSchemeToggle />
+        </div>
         <div role="tablist" aria-label="Views" onKeyDown={onTabKey}>
           {VIEWS.map((v) => (
             <button key={v.value} id={`tab-${v.value}`} type="button" role="tab" aria-selected={state.view === v.value}

@@ -1,5 +1,5 @@
 import type { Example, ExampleSort } from "../lib/examples";
-import { EXAMPLE_SORTS, outcomeText, pageCount } from "../lib/examples";
+import { classificationClasses, outcomeText, pageCount, sortsFor } from "../lib/examples";
 import { formatScore } from "../lib/format";
 import { AnnotatedImage } from "./AnnotatedImage";
 import { BoxLegend } from "./FrameView";
@@ -21,10 +21,13 @@ export interface ExampleGridProps {
   thumbnailWidth?: number;
   /** Heading text, e.g. "circle as square". */
   title?: string;
+  /** Classification: no boxes, IoU or box-size sorts; captions name the true and predicted class. */
+  task?: "detection" | "classification";
 }
 
 /** Thumbnails of examples with their boxes and outcomes, a sort control and pagination. */
-export function ExampleGrid({ examples, sort, onSortChange, page, pageSize, total, onPageChange, onOpen, classColors, thumbnailWidth = 180, title }: ExampleGridProps) {
+export function ExampleGrid({ examples, sort, onSortChange, page, pageSize, total, onPageChange, onOpen, classColors, thumbnailWidth = 180, title, task = "detection" }: ExampleGridProps) {
+  const detection = task === "detection";
   const pages = pageCount(total, pageSize);
   const first = total === 0 ? 0 : page * pageSize + 1;
   const last = Math.min(total, (page + 1) * pageSize);
@@ -35,7 +38,7 @@ export function ExampleGrid({ examples, sort, onSortChange, page, pageSize, tota
         <label>
           Sort by{" "}
           <select value={sort} onChange={(e) => onSortChange(e.target.value as ExampleSort)}>
-            {EXAMPLE_SORTS.map((s) => <option key={s.value} value={s.value}>{s.title}</option>)}
+            {sortsFor(task).map((s) => <option key={s.value} value={s.value}>{s.title}</option>)}
           </select>
         </label>
         <nav aria-label="Pages" className="pager">
@@ -45,7 +48,7 @@ export function ExampleGrid({ examples, sort, onSortChange, page, pageSize, tota
           </span>
           <button type="button" onClick={() => onPageChange(page + 1)} disabled={page >= pages - 1}>Next</button>
         </nav>
-        <BoxLegend />
+        {detection && <BoxLegend />}
       </div>
       <ul className="thumbnails">
         {examples.map((ex) => {
@@ -65,13 +68,24 @@ export function ExampleGrid({ examples, sort, onSortChange, page, pageSize, tota
                     preferThumbnail
                   />
                 </button>
-                <figcaption>
-                  <strong>{o.label}</strong> {outcomeText(o)}
-                  <br />
-                  <span className="muted">
-                    conf {formatScore(o.confidence, 2)} · IoU {formatScore(o.iou, 2)} · area {Math.round(o.area)}
-                  </span>
-                </figcaption>
+                {detection ? (
+                  <figcaption>
+                    <strong>{o.label}</strong> {outcomeText(o)}
+                    <br />
+                    <span className="muted">
+                      conf {formatScore(o.confidence, 2)} · IoU {formatScore(o.iou, 2)} · area {Math.round(o.area)}
+                    </span>
+                  </figcaption>
+                ) : (
+                  <figcaption>
+                    {(() => {
+                      const { truth, predicted } = classificationClasses(o);
+                      return <>true <strong>{truth ?? "none"}</strong> · predicted <strong>{predicted ?? "none"}</strong></>;
+                    })()}
+                    <br />
+                    <span className="muted">{o.outcome} · conf {formatScore(o.confidence, 2)}</span>
+                  </figcaption>
+                )}
               </figure>
             </li>
           );

@@ -1,9 +1,10 @@
 import { api } from "../api/client";
 import type { ExampleOut } from "../api/types";
+import { ClassificationExample } from "../components/ClassificationExample";
 import { FrameView } from "../components/FrameView";
 import { describeConf, ErrorPanel, Loading } from "../components/Status";
 import { useApi } from "../hooks/useApi";
-import { frameOf, objectIdOf } from "./adapters";
+import { frameOf, objectIdOf, webImageOf } from "./adapters";
 import { classColors, type ViewContext } from "./context";
 
 export interface FramePanelProps {
@@ -36,6 +37,27 @@ export function FramePanel({ ctx, frameId, inferenceSet, opened = null, known = 
   );
   if (frame.error !== null) return <ErrorPanel error={frame.error} onRetry={frame.reload} title={`Frame ${frameId} could not be loaded`} />;
   if (!frame.data) return <Loading active label={`Loading frame ${frameId}`} />;
+  if (!detection) {
+    // Classification in its own terms: no boxes or IoU; the true and predicted class and
+    // the top-k probabilities (the prediction record's `probabilities`, in class order).
+    const truth = frame.data.labels[0];
+    const prediction = inferenceSet ? frame.data.predictions[inferenceSet]?.[0] : undefined;
+    const probabilities = Array.isArray(prediction?.probabilities) && prediction.probabilities.every((p) => typeof p === "number")
+      ? (prediction.probabilities as number[]) : null;
+    return (
+      <div className="frame-panel">
+        <ClassificationExample frameId={frameId} imageUrl={webImageOf(frame.data.frame.image_uri) ?? frame.data.image_url}
+          truth={typeof truth?.class_name === "string" ? truth.class_name : null}
+          predicted={typeof prediction?.class_name === "string" ? prediction.class_name : null}
+          confidence={typeof prediction?.confidence === "number" ? prediction.confidence : null}
+          probabilities={probabilities} classes={project.classes.map((c) => c.name)}
+          width={Math.min(360, width ?? 360)} onClose={onClose} />
+        <p className="muted" data-testid="frame-thresholds">
+          Predicted class of {inferenceSet ?? "no inference set"} (arg-max; the report counts it at {describeConf(outcomes.data?.conf ?? conf)}).
+        </p>
+      </div>
+    );
+  }
   const id = opened ? objectIdOf(frame.data, inferenceSet, opened.kind, opened.source_id) : undefined;
   const outcomesShown = outcomes.data?.examples ?? (opened ? [opened, ...known] : known);
   return (

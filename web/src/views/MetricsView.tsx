@@ -6,12 +6,13 @@ import { ExampleGrid } from "../components/ExampleGrid";
 import { ReportTable } from "../components/ReportTable";
 import { AnsweredAt, describeConf, ErrorPanel, Loading } from "../components/Status";
 import { useApi, useKeyWhenReady } from "../hooks/useApi";
-import { pageCount, type Example } from "../lib/examples";
+import { pageCount, sortFor, type Example } from "../lib/examples";
 import { formatScore } from "../lib/format";
 import type { MatrixHighlight, Normalization } from "../lib/matrix";
 import type { CellValues, ExampleSelection } from "../lib/urlState";
 import { exampleOf, frameIdsQuery, serverSort } from "./adapters";
 import { ALL_FRAMES, classColors, classNames, type ViewContext } from "./context";
+import { ExampleModal } from "./ExampleModal";
 import { FramePanel } from "./FramePanel";
 import { ThresholdPanel } from "./ThresholdPanel";
 
@@ -138,8 +139,10 @@ function selectionOf(highlight: MatrixHighlight): ExampleSelection | null {
 }
 
 export function MetricsView({ ctx }: { ctx: ViewContext }) {
-  const { project, dataset, sets, conf, iou, segment, sort, page } = ctx;
+  const { project, dataset, sets, conf, iou, segment, page } = ctx;
   const detection = project.task === "detection";
+  // Classification has no IoU or box-size sort: such a sort from a link reads as the default.
+  const sort = sortFor(detection ? "detection" : "classification", ctx.sort);
   const classes = classNames(project);
   const colors = classColors(project);
   // What is shown lives in the URL (AppState), so a link restores it; names this project
@@ -222,6 +225,14 @@ export function MetricsView({ ctx }: { ctx: ViewContext }) {
   const openFrame = ctx.frame;
   const open = openFrame === null ? null
     : (examples.data?.examples.find((e) => objectKey(e) === ctx.object && e.frame_id === openFrame) ?? null);
+  // The page's examples in order, for the modal's previous / next.
+  const pageExamples = examples.data?.examples ?? [];
+  const openIndex = open === null ? -1 : pageExamples.indexOf(open);
+  const step = (by: number) => {
+    const next = pageExamples[openIndex + by];
+    if (next) update({ frame: next.frame_id, object: objectKey(next) });
+  };
+  const closeExample = useCallback(() => update({ frame: null, object: null }), [update]);
   const setDisplay = useCallback((values: CellValues) => update({ values }), [update]);
   const setNormalization = useCallback((shareOf: Normalization) => update({ shareOf }), [update]);
   const matrixHighlight = useMemo(() => highlightOf(selection), [JSON.stringify(selection)]);
@@ -267,7 +278,7 @@ export function MetricsView({ ctx }: { ctx: ViewContext }) {
         )}
         {coco.error !== null && <ErrorPanel error={coco.error} onRetry={coco.reload} title="The COCO summary could not be loaded" />}
         {cocoSummary && (
-          <section className="coco-summary">
+          <section className="coco-summary panel">
             <h2 className="coco-title">COCO summary</h2>
             <p className="muted coco-note">Over every confidence, not the sliders; "-" where nothing is measured.</p>
             <dl className="coco" aria-label="COCO summary">
@@ -291,10 +302,12 @@ export function MetricsView({ ctx }: { ctx: ViewContext }) {
         {answered && result && <AnsweredAt conf={answered.conf} iou={answered.iou} pending={pending} />}
         {metrics.error !== null && <ErrorPanel error={metrics.error} onRetry={metrics.reload} title="Metrics could not be loaded" />}
         {result && (
-          <>
-            <div className="row">
+          // The curve beside the numbers (report over matrix): at 1440 px the three share the
+          // width; narrower, the numbers wrap below the curve (styles.css, .metrics-board).
+          <div className="metrics-board">
+            <div className="board-curve">
               {curves.error !== null && <ErrorPanel error={curves.error} title="PR curves could not be loaded" />}
-              {/* The curve's place is kept while it loads (after the numbers), so the matrix below does not jump. */}
+              {/* The curve's place is kept while it loads (after the numbers), so nothing beside or below it jumps. */}
               {curveList ? (
                 <Suspense fallback={<div className="pr-curve-loading" aria-busy="true">Loading the PR curve…</div>}>
                   <PRCurve curves={curveList} label={curveLabel ?? undefined} onSelectLabel={selectCurve}
@@ -302,8 +315,10 @@ export function MetricsView({ ctx }: { ctx: ViewContext }) {
                     thresholds={segmentThresholds} />
                 </Suspense>
               ) : curves.error === null && <div className="pr-curve-loading" aria-busy="true">Loading the PR curve…</div>}
+            </div>
+            <div className="board-numbers">
               {report && (
-                <div>
+                <div className="panel report-panel">
                   {classes.length > MAX_GRID_CLASSES && (
                     <label className="class-filter">
                       Filter classes{" "}
@@ -315,14 +330,16 @@ export function MetricsView({ ctx }: { ctx: ViewContext }) {
                   caption={`Classification report: ${set}`} />
                 </div>
               )}
+              {result.confusion_matrix && (
+                <div className="panel matrix-panel">
+                  <ConfusionMatrix matrix={result.confusion_matrix} filterLabel={label} onFilterLabelChange={setLabel}
+                    selectedCell={selectedCell} onSelectCell={selectCell} onHighlight={highlight} highlight={matrixHighlight}
+                    display={ctx.values} onDisplayChange={setDisplay} normalization={ctx.shareOf} onNormalizationChange={setNormalization}
+                    maxGridClasses={MAX_GRID_CLASSES} caption={`Confusion matrix: ${set}`} />
+                </div>
+              )}
             </div>
-            {result.confusion_matrix && (
-              <ConfusionMatrix matrix={result.confusion_matrix} filterLabel={label} onFilterLabelChange={setLabel}
-                selectedCell={selectedCell} onSelectCell={selectCell} onHighlight={highlight} highlight={matrixHighlight}
-                display={ctx.values} onDisplayChange={setDisplay} normalization={ctx.shareOf} onNormalizationChange={setNormalization}
-                maxGridClasses={MAX_GRID_CLASSES} caption={`Confusion matrix: ${set}`} />
-            )}
-          </>
+          </div>
         )}
         {selection && (
           <>
@@ -333,14 +350,18 @@ export function MetricsView({ ctx }: { ctx: ViewContext }) {
                 sort={sort} onSortChange={(s) => update({ sort: s, page: 0 })}
                 page={page} pageSize={PAGE_SIZE} total={grid.total} onPageChange={setPage}
                 onOpen={(ex) => update({ frame: ex.frame.frame_id, object: objectKey(ex.object) })}
-                classColors={colors} title={selectionTitle(selection)} />
+                classColors={colors} title={selectionTitle(selection)} task={detection ? "detection" : "classification"} />
             )}
           </>
         )}
-        {openFrame !== null && (
-          <FramePanel ctx={ctx} frameId={openFrame} inferenceSet={set} opened={open}
-            known={examples.data?.examples ?? []} onClose={() => update({ frame: null, object: null })} />
-        )}
+        <ExampleModal opened={openFrame !== null} title={selection ? selectionTitle(selection) : `Frame ${openFrame ?? ""}`}
+          position={openIndex < 0 ? null : openIndex} count={pageExamples.length}
+          onPrevious={() => step(-1)} onNext={() => step(1)} onClose={closeExample}>
+          {(width) => openFrame !== null && (
+            <FramePanel ctx={ctx} frameId={openFrame} inferenceSet={set} opened={open}
+              known={pageExamples} onClose={closeExample} width={width} />
+          )}
+        </ExampleModal>
       </div>
     </div>
   );

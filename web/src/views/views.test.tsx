@@ -1,7 +1,7 @@
 // @vitest-environment jsdom
-import { render, screen, waitFor, within } from "@testing-library/react";
+import { render as renderBare, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import { useCallback, useState } from "react";
+import { useCallback, useState, type ReactElement } from "react";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { ClassificationReportDict, ConfusionMatrixDict, ProjectOut } from "../api/types";
 import { shapes } from "../fixtures";
@@ -15,6 +15,10 @@ import { CompareView } from "./CompareView";
 import { FramePanel } from "./FramePanel";
 import { answeredConf, filterReport, highlightOf, MetricsView, reportPoint } from "./MetricsView";
 import { ScenariosView } from "./ScenariosView";
+import { ThemeProvider } from "../theme";
+
+// The views use the app's design system (Mantine): rendered inside its provider, as in the app.
+const render = (ui: ReactElement) => renderBare(ui, { wrapper: ThemeProvider });
 
 afterEach(() => vi.unstubAllGlobals());
 
