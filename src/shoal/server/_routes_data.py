@@ -126,7 +126,7 @@ def put_chunk(
     body: UploadChunk,
 ) -> dict[str, Any]:
     """Stage rows; sending a chunk number again replaces that chunk. A value JSON does not
-    hold as it is (NaN, Infinity, an integer beyond 64 bits, a lone surrogate, nesting
+    hold as it is (NaN, Infinity, a whole number beyond ±(2**53 - 1), a lone surrogate, nesting
     beyond 64 levels) is refused with 422 naming it (``body.predictions.4.confidence``)."""
     rows = {table: getattr(body, table) for table in TABLES}
     data = orjson.dumps(rows)  # every request body's values are JSON's (_routing)
