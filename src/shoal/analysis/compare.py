@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 
 from shoal._types import Conf
 from shoal.analysis._classes import MAX_COMPARED_CLASSES, bounded_classes
-from shoal.analysis.changes import class_verdicts
+from shoal.analysis.changes import Verdict, class_verdicts
 from shoal.engine.evaluation import Evaluation
 from shoal.engine.metrics import BACKGROUND, ClassificationReport, ConfusionMatrix
 from shoal.errors import InputError
@@ -63,6 +63,11 @@ class Comparison:
                 labels = list(self.matrix_labels)
                 raise InputError(f"unknown class {name!r}; the matrix has {labels}")
         return self._cell(where[truth], where[predicted])
+
+    def verdicts(self) -> dict[str, Verdict]:
+        """Each class's verdict, other against base: ``better``, ``worse`` or ``same`` as
+        its F1 score rose, fell or stayed."""
+        return class_verdicts(self.class_deltas())
 
     @functools.cached_property
     def _matrix_index(self) -> dict[str, int]:
@@ -143,8 +148,7 @@ class Comparison:
         reports have it), ``confusion_matrix`` (labels, base, other, delta, and the
         operating point ``conf`` and ``iou``, and the other's ``other_conf`` and
         ``other_iou``), ``accuracy`` (base, other, delta; None for detection),
-        ``summary`` and each class's ``verdicts`` (better, worse or same: its F1 score's
-        change): all :meth:`from_dict` needs to rebuild the comparison."""
+        and ``summary``: all :meth:`from_dict` needs to rebuild the comparison."""
         labels = self.matrix_labels
         classes = self.class_deltas()
         if self.base.ap is not None and self.other.ap is not None:
@@ -178,7 +182,6 @@ class Comparison:
             },
             "accuracy": accuracy,
             "summary": self.summary(),
-            "verdicts": class_verdicts(self.class_deltas()),
         }
 
     @classmethod

@@ -17,7 +17,7 @@ import argparse
 import os
 import sys
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +48,17 @@ def register(commands: Any) -> None:
     parser.add_argument("--baseline", help="another inference set to show deltas against")
     parser.add_argument("--conf", type=float, help="confidence threshold (default: the project's)")
     parser.add_argument("--iou", type=float, help="IoU threshold (default: the project's)")
+    parser.add_argument(
+        "--baseline-conf",
+        type=float,
+        help="the baseline's own confidence threshold (default: --conf)",
+    )
+    parser.add_argument(
+        "--baseline-iou", type=float, help="the baseline's own IoU threshold (default: --iou)"
+    )
+    parser.add_argument(
+        "--query", help="a frames query (docs/queries.md) narrowing every segment to its frames"
+    )
     parser.add_argument("--junit", type=Path, metavar="FILE", help="write JUnit XML here")
     parser.add_argument(
         "--allow-empty",
@@ -63,10 +74,23 @@ def register(commands: Any) -> None:
 def _local_results(args: argparse.Namespace) -> tuple[Results, Results | None]:
     dataset = pick_dataset(open_store(args).project(args.project), args.dataset)
 
-    def results(name: str) -> Results:
-        return dataset.inference_set(name).regression_results(conf=args.conf, iou=args.iou)
+    def results(name: str, conf: float | None, iou: float | None) -> Results:
+        return dataset.inference_set(name).regression_results(conf=conf, iou=iou, query=args.query)
 
-    return results(args.inference_set), results(args.baseline) if args.baseline else None
+    return _both(args, results)
+
+
+def _both(
+    args: argparse.Namespace, results: Callable[[str, float | None, float | None], Results]
+) -> tuple[Results, Results | None]:
+    """The inference set's results at (--conf, --iou) and the baseline's at its own
+    (--baseline-conf, --baseline-iou; default the same)."""
+    checked = results(args.inference_set, args.conf, args.iou)
+    if not args.baseline:
+        return checked, None
+    conf = args.conf if args.baseline_conf is None else args.baseline_conf
+    iou = args.iou if args.baseline_iou is None else args.baseline_iou
+    return checked, results(args.baseline, conf, iou)
 
 
 def _remote_results(args: argparse.Namespace) -> tuple[Results, Results | None]:
@@ -74,12 +98,12 @@ def _remote_results(args: argparse.Namespace) -> tuple[Results, Results | None]:
 
     with Client(args.url, token=args.token or os.environ.get("SHOAL_TOKEN")) as client:
 
-        def results(name: str) -> Results:
+        def results(name: str, conf: float | None, iou: float | None) -> Results:
             return client.regression_results(
-                args.project, name, dataset=args.dataset, conf=args.conf, iou=args.iou
+                args.project, name, dataset=args.dataset, conf=conf, iou=iou, query=args.query
             )
 
-        return results(args.inference_set), results(args.baseline) if args.baseline else None
+        return _both(args, results)
 
 
 def _verdict(result: SegmentResult) -> str:
@@ -157,10 +181,10 @@ def junit(results: Sequence[SegmentResult], inference_set: str) -> ET.ElementTre
 
 
 def run(args: argparse.Namespace) -> int:
-    for name in ("conf", "iou"):
+    for name in ("conf", "iou", "baseline_conf", "baseline_iou"):
         value = getattr(args, name)
         if value is not None and not 0.0 <= value <= 1.0:
-            raise InputError(f"--{name} {value} is not in [0, 1]")
+            raise InputError(f"--{name.replace('_', '-')} {value} is not in [0, 1]")
     results, baseline = _remote_results(args) if args.url else _local_results(args)
     print(render(results, baseline))
     if args.junit is not None:

@@ -493,11 +493,12 @@ class Client:
         precision: float | None = None,
         recall: float | None = None,
         f1_score: float | None = None,
+        description: str = "",
     ) -> dict[str, Any]:
         """A named set of ``frames`` or a saved metadata ``query`` (one of the two), with
-        optional pass/fail thresholds in [0, 1]."""
+        optional pass/fail thresholds in [0, 1] and a ``description``."""
         dataset = self._resolve_dataset(project, dataset)
-        body: dict[str, Any] = {"name": name, "type": type}
+        body: dict[str, Any] = {"name": name, "type": type, "description": description}
         if frames is not None:
             body["frames"] = [str(f) for f in frames]
         if query is not None:
@@ -520,13 +521,26 @@ class Client:
         precision: float | _Unset | None = UNSET,
         recall: float | _Unset | None = UNSET,
         f1_score: float | _Unset | None = UNSET,
+        type: Literal["split", "regression_test", "scenario"] | None = None,
+        description: str | None = None,
+        add_frames: Iterable[str] = (),
+        remove_frames: Iterable[str] = (),
     ) -> dict[str, Any]:
-        """Rename a segment or change its thresholds; a threshold given as None is
+        """Rename a segment, change its type, description or thresholds, or add and
+        remove frames (a segment of listed frames); a threshold given as None is
         removed, one not given stays. Returns the segment's info."""
         dataset = self._resolve_dataset(project, dataset)
         body: dict[str, Any] = {}
         if new_name is not None:
             body["name"] = new_name
+        if type is not None:
+            body["type"] = type
+        if description is not None:
+            body["description"] = description
+        for key, frames in (("add_frames", add_frames), ("remove_frames", remove_frames)):
+            listed = [str(f) for f in frames]
+            if listed:
+                body[key] = listed
         for key, value in (("precision", precision), ("recall", recall), ("f1_score", f1_score)):
             if not isinstance(value, _Unset):
                 body[key] = value
@@ -677,13 +691,18 @@ class Client:
         iou: float | None = None,
         segment: str | None = None,
         include: Sequence[str] = ("report", "confusion_matrix"),
+        other_conf: Conf | None = None,
+        other_iou: float | None = None,
+        query: str | None = None,
     ) -> dict[str, Any]:
         """The server's metrics answer for one or two inference sets:
         ``{"dataset", "segment", "conf", "iou", "results": [{"inference_set",
         "version", <each part of include>}, ...]}``. ``include`` names any of
         ``report``, ``confusion_matrix``, ``coco_summary``, ``pr_curves``,
         ``best_thresholds``. ``conf`` is a number or ``{class: threshold}``; ``conf``
-        and ``iou`` default to the project's, ``segment`` to "All Frames"."""
+        and ``iou`` default to the project's, ``segment`` to "All Frames";
+        ``other_conf`` and ``other_iou`` are the second set's own (default: ``conf`` and
+        ``iou``); ``query`` narrows the segment to the frames it matches."""
         dataset = self._resolve_dataset(project, dataset)
         names = [inference_sets] if isinstance(inference_sets, str) else list(inference_sets)
         unknown = [part for part in include if part not in METRIC_PARTS]
@@ -694,7 +713,10 @@ class Client:
             inference_set=names,
             conf=_conf_param(conf),
             iou=iou,
+            other_conf=_conf_param(other_conf),
+            other_iou=other_iou,
             segment=segment,
+            query=query,
             include=list(include),
         )
         for entry in result.get("results", []):
@@ -813,6 +835,7 @@ class Client:
         conf: Conf | None = None,
         iou: float | None = None,
         segment: str | None = None,
+        query: str | None = None,
         truth: str | None = None,
         predicted: str | None = None,
         outcome: Literal["TP", "FP", "FN"] | None = None,
@@ -834,6 +857,7 @@ class Client:
             conf=_conf_param(conf),
             iou=iou,
             segment=segment,
+            query=query,
             truth=truth,
             predicted=predicted,
             outcome=outcome,
@@ -857,10 +881,13 @@ class Client:
         conf: Conf | None = None,
         iou: float | None = None,
         segment: str | None = None,
+        other_conf: Conf | None = None,
+        other_iou: float | None = None,
+        query: str | None = None,
     ) -> Comparison:
         """``other`` against ``base``: the ``Comparison`` of ``base_set.compare(other_set,
         ...)`` (per-class deltas, both reports and confusion matrices, ``cell()``,
-        ``summary()``)."""
+        ``summary()``); ``other`` at (``other_conf``, ``other_iou``) where given."""
         dataset = self._resolve_dataset(project, dataset)
         answer = self._get(
             f"{self._dataset_path(project, dataset)}/compare",
@@ -868,7 +895,10 @@ class Client:
             other=other,
             conf=_conf_param(conf),
             iou=iou,
+            other_conf=_conf_param(other_conf),
+            other_iou=other_iou,
             segment=segment,
+            query=query,
         )
         return _typed(Comparison.from_dict, answer, "comparison")
 
@@ -880,22 +910,136 @@ class Client:
         dataset: str | None = None,
         conf: Conf | None = None,
         iou: float | None = None,
+        query: str | None = None,
     ) -> list[SegmentResult]:
         """Every segment's regression-test result, "All Frames" first: the
         ``SegmentResult`` list of ``InferenceSet.regression_results(conf=, iou=)``.
 
         ``dataset=None`` means the project's only dataset (``UsageError`` if it has
-        none or several). ``conf`` and ``iou`` default to the project's."""
+        none or several). ``conf`` and ``iou`` default to the project's; ``query``
+        narrows every segment to the frames it matches."""
         dataset = self._resolve_dataset(project, dataset)
         answer = self._get(
             f"{self._inference_set_path(project, dataset, inference_set)}/regression",
             conf=_conf_param(conf),
             iou=iou,
+            query=query,
         )
         return [_typed(SegmentResult.from_dict, entry, "regression result") for entry in answer]
 
+    def summary(
+        self,
+        project: str,
+        dataset: str | None = None,
+        *,
+        conf: Conf | None = None,
+        iou: float | None = None,
+        segment: str | None = None,
+        query: str | None = None,
+        base: str | None = None,
+        other: str | None = None,
+    ) -> dict[str, Any]:
+        """Every inference set side by side per segment (the server's ``/summary``:
+        ``{"segments": [{"segment", ..., "results": [per set]}], "comparison"}``); with
+        ``base`` and ``other``, their comparison too."""
+        dataset = self._resolve_dataset(project, dataset)
+        result: dict[str, Any] = self._get(
+            f"{self._dataset_path(project, dataset)}/summary",
+            conf=_conf_param(conf),
+            iou=iou,
+            segment=segment,
+            query=query,
+            base=base,
+            other=other,
+        )
+        return result
+
+    def changed_examples(
+        self,
+        project: str,
+        dataset: str | None,
+        base: str,
+        other: str,
+        *,
+        conf: Conf | None = None,
+        iou: float | None = None,
+        other_conf: Conf | None = None,
+        other_iou: float | None = None,
+        segment: str | None = None,
+        query: str | None = None,
+        change: Literal["fixed", "broken", "still_wrong"] | None = None,
+        label: str | None = None,
+        offset: int = 0,
+        limit: int = 50,
+    ) -> dict[str, Any]:
+        """The ground truth ``other`` fixed, broke or still gets wrong against ``base``
+        (``/compare/examples``): the counts overall and per class, and one page."""
+        dataset = self._resolve_dataset(project, dataset)
+        result: dict[str, Any] = self._get(
+            f"{self._dataset_path(project, dataset)}/compare/examples",
+            base=base,
+            other=other,
+            conf=_conf_param(conf),
+            iou=iou,
+            other_conf=_conf_param(other_conf),
+            other_iou=other_iou,
+            segment=segment,
+            query=query,
+            change=change,
+            label=label,
+            offset=offset,
+            limit=limit,
+        )
+        return result
+
+    def segment_from_examples(
+        self,
+        project: str,
+        dataset: str | None,
+        inference_set: str,
+        name: str,
+        *,
+        type: Literal["split", "regression_test", "scenario"] = "scenario",
+        description: str = "",
+        **filters: Any,
+    ) -> dict[str, Any]:
+        """Save the frames of an examples selection as a segment: ``filters`` are the
+        ``examples`` keywords that pick objects (conf, iou, segment, query, truth,
+        predicted, outcome, label, confused_as, confused_from, frame_id)."""
+        unknown = set(filters) - _EXAMPLE_FILTERS
+        if unknown:
+            raise UsageError(f"unknown examples filter {sorted(unknown)[0]!r}")
+        if "conf" in filters:
+            filters["conf"] = _conf_param(filters["conf"])
+        dataset = self._resolve_dataset(project, dataset)
+        result: dict[str, Any] = self._json(
+            "POST",
+            f"{self._inference_set_path(project, dataset, inference_set)}/examples/segment",
+            params=_params(**filters),
+            body={"name": name, "type": type, "description": description},
+        )
+        return result
+
+    def query_completions(
+        self, project: str, dataset: str | None = None, *, prefix: str = "", limit: int = 200
+    ) -> dict[str, Any]:
+        """What a query bar may offer at a word starting with ``prefix``: ``fields``
+        (name, type), ``classes``, ``functions``, ``keywords``."""
+        dataset = self._resolve_dataset(project, dataset)
+        result: dict[str, Any] = self._get(
+            f"{self._dataset_path(project, dataset)}/query/completions", prefix=prefix, limit=limit
+        )
+        return result
+
 
 # ---------------------------------------------------------------- helpers
+# What ``segment_from_examples`` passes on as the examples page's query parameters.
+_EXAMPLE_FILTERS = frozenset(
+    {"conf", "iou", "segment", "query", "truth", "predicted", "outcome", "label",
+     "confused_as", "confused_from", "frame_id"}
+)  # fmt: skip
+
+
 def _typed(read: Callable[[Any], Result], answer: Any, what: str) -> Result:
     """A metric answer as the local API's result class (``from_dict``); an answer in
     another shape is a ``ProtocolError``, not a KeyError deep in the caller's code."""

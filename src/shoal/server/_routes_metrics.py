@@ -484,6 +484,7 @@ def compare_inference_sets(
         "other_conf": second_conf,
         "other_iou": _iou_or_null(found.project, second_iou),
         **comparison.to_dict(),
+        "verdicts": comparison.verdicts(),
         "versions": _compared_versions(comparison.versions),
         "cells": comparison.cells(),
     }
