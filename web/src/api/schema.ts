@@ -32,10 +32,22 @@ export interface paths {
   "/api/v1/projects/{project}/datasets/{dataset}/compare": {
     /**
      * Compare Inference Sets
-     * @description ``other`` against ``base``: per-class deltas and each confusion-matrix cell's count
-     * for both (deltas are other - base).
+     * @description ``other`` against ``base``: per-class deltas and verdicts, and each
+     * confusion-matrix cell's count for both (deltas are other - base). Both at (``conf``,
+     * ``iou``), the other at (``other_conf``, ``other_iou``) where given.
      */
     get: operations["compare_inference_sets_api_v1_projects__project__datasets__dataset__compare_get"];
+  };
+  "/api/v1/projects/{project}/datasets/{dataset}/compare/examples": {
+    /**
+     * Changed Examples
+     * @description The ground truth that changed from ``base`` to ``other``: ``fixed`` (wrong in the
+     * base, right in the other), ``broken`` (right, then wrong) and ``still_wrong``, with
+     * the counts overall and per class (each with its verdict), paged like ``/examples``
+     * (in the dataset's object order). Each side at its own operating point as on
+     * ``/compare``.
+     */
+    get: operations["changed_examples_api_v1_projects__project__datasets__dataset__compare_examples_get"];
   };
   "/api/v1/projects/{project}/datasets/{dataset}/frames": {
     /**
@@ -81,21 +93,43 @@ export interface paths {
      */
     get: operations["examples_api_v1_projects__project__datasets__dataset__inference_sets__inference_set__examples_get"];
   };
+  "/api/v1/projects/{project}/datasets/{dataset}/inference-sets/{inference_set}/examples/segment": {
+    /**
+     * Segment From Examples
+     * @description Save the frames of an examples selection as a segment of listed frames: the same
+     * query parameters as ``GET .../examples`` (its page aside) pick the objects, and every
+     * frame holding one of them joins the segment, in the name, type and description of the
+     * body. A selection without objects is a 400.
+     */
+    post: operations["segment_from_examples_api_v1_projects__project__datasets__dataset__inference_sets__inference_set__examples_segment_post"];
+  };
   "/api/v1/projects/{project}/datasets/{dataset}/inference-sets/{inference_set}/regression": {
     /**
      * Regression
-     * @description Every segment's regression-test result ("All Frames" first): exactly the list of
-     * ``SegmentResult.to_dict()``.
+     * @description Every segment's regression-test result ("All Frames" first), each segment
+     * narrowed by ``query`` where given: exactly the list of ``SegmentResult.to_dict()``.
+     * Each inference set is tested at its own (``conf``, ``iou``): ask per set.
      */
     get: operations["regression_api_v1_projects__project__datasets__dataset__inference_sets__inference_set__regression_get"];
   };
   "/api/v1/projects/{project}/datasets/{dataset}/metrics": {
     /**
      * Metrics
-     * @description Metrics of one or two inference sets on a dataset or one of its segments, at
-     * (``conf``, ``iou``). ``coco_summary`` is detection only (null for classification).
+     * @description Metrics of one or two inference sets on a dataset or one of its segments
+     * (narrowed by ``query``), at (``conf``, ``iou``); the second set at (``other_conf``,
+     * ``other_iou``) where given. Each result says its own operating point.
+     * ``coco_summary`` is detection only (null for classification).
      */
     get: operations["metrics_api_v1_projects__project__datasets__dataset__metrics_get"];
+  };
+  "/api/v1/projects/{project}/datasets/{dataset}/query/completions": {
+    /**
+     * Query Completions
+     * @description What the query bar may offer at a word starting with ``prefix`` (compared without
+     * regard to case): the dataset's queryable fields with their types, its label classes,
+     * the functions and the keywords (docs/queries.md).
+     */
+    get: operations["query_completions_api_v1_projects__project__datasets__dataset__query_completions_get"];
   };
   "/api/v1/projects/{project}/datasets/{dataset}/segments": {
     /** List Segments */
@@ -110,6 +144,16 @@ export interface paths {
     delete: operations["delete_segment_api_v1_projects__project__datasets__dataset__segments__segment__delete"];
     /** Update Segment */
     patch: operations["update_segment_api_v1_projects__project__datasets__dataset__segments__segment__patch"];
+  };
+  "/api/v1/projects/{project}/datasets/{dataset}/summary": {
+    /**
+     * Summary
+     * @description Every inference set of the dataset side by side, per segment: precision, recall
+     * and F1 (pooled over classes), error counts, the segment's verdict against its
+     * thresholds, mean AP and COCO AP; with ``base`` and ``other``, the comparison of the
+     * two (per-class deltas and verdicts) on the segment (default "All Frames").
+     */
+    get: operations["summary_api_v1_projects__project__datasets__dataset__summary_get"];
   };
   "/api/v1/projects/{project}/issues": {
     /** List Issues */
@@ -139,7 +183,7 @@ export interface paths {
     /**
      * Put Chunk
      * @description Stage rows; sending a chunk number again replaces that chunk. A value JSON does not
-     * hold as it is (NaN, Infinity, an integer beyond 64 bits, a lone surrogate, nesting
+     * hold as it is (NaN, Infinity, a whole number beyond ±(2**53 - 1), a lone surrogate, nesting
      * beyond 64 levels) is refused with 422 naming it (``body.predictions.4.confidence``).
      */
     put: operations["put_chunk_api_v1_uploads__upload_id__chunks__number__put"];
@@ -192,6 +236,116 @@ export interface components {
       text: string;
       /** Truth */
       truth: string;
+    };
+    /** ChangeCounts */
+    ChangeCounts: {
+      /** Broken */
+      broken: number;
+      /** Fixed */
+      fixed: number;
+      /** Still Wrong */
+      still_wrong: number;
+    };
+    /** ChangeSide */
+    ChangeSide: {
+      /** Iou */
+      iou: number;
+      /**
+       * Outcome
+       * @enum {string}
+       */
+      outcome: "TP" | "FN";
+      /** Partner Label */
+      partner_label: string;
+      /** Reason */
+      reason: string;
+    };
+    /** ChangedExampleOut */
+    ChangedExampleOut: {
+      /** Area */
+      area: number;
+      base: components["schemas"]["ChangeSide"];
+      /** Box */
+      box: number[] | null;
+      /**
+       * Change
+       * @enum {string}
+       */
+      change: "fixed" | "broken" | "still_wrong";
+      /** Frame Id */
+      frame_id: string;
+      /**
+       * Id
+       * @description the ground-truth object's engine id (1-based labels row)
+       */
+      id: number;
+      /**
+       * Label
+       * @description the ground truth's class
+       */
+      label: string;
+      other: components["schemas"]["ChangeSide"];
+      /**
+       * Source Id
+       * @description the label_id (classification: the frame's label)
+       */
+      source_id: string | null;
+    };
+    /** ChangedExamplesPage */
+    ChangedExamplesPage: {
+      /** Base */
+      base: string;
+      /**
+       * Classes
+       * @description per ground-truth class with any change (before change and label)
+       */
+      classes: {
+        [key: string]: components["schemas"]["ClassChangesOut"];
+      };
+      /** Conf */
+      conf: number | {
+        [key: string]: number;
+      };
+      /** @description over every class (before change and label) */
+      counts: components["schemas"]["ChangeCounts"];
+      /** Examples */
+      examples: components["schemas"]["ChangedExampleOut"][];
+      /** Iou */
+      iou: number | null;
+      /** Limit */
+      limit: number;
+      /** Offset */
+      offset: number;
+      /** Other */
+      other: string;
+      /** Other Conf */
+      other_conf: number | {
+        [key: string]: number;
+      };
+      /** Other Iou */
+      other_iou: number | null;
+      /** Segment */
+      segment: string;
+      /**
+       * Total
+       * @description rows matching change and label
+       */
+      total: number;
+    };
+    /** ClassChangesOut */
+    ClassChangesOut: {
+      /** Broken */
+      broken: number;
+      /** Fixed */
+      fixed: number;
+      /** Still Wrong */
+      still_wrong: number;
+      /**
+       * Verdict
+       * @description fixed - broken: above 0 better, below worse, else same
+       * @enum {string}
+       */
+      verdict: "better" | "worse" | "same";
     };
     /** ClassIn */
     ClassIn: {
@@ -358,11 +512,52 @@ export interface components {
       iou: number | null;
       /** Other */
       other: string;
+      /**
+       * Other Conf
+       * @description the other's confidence threshold
+       */
+      other_conf: number | {
+        [key: string]: number;
+      };
+      /**
+       * Other Iou
+       * @description the other's IoU threshold (null: classification)
+       */
+      other_iou: number | null;
       /** Segment */
       segment: string;
       /** Summary */
       summary: string[];
+      /**
+       * Verdicts
+       * @description per class: its F1 score's change, other against base
+       */
+      verdicts: {
+        [key: string]: "better" | "worse" | "same";
+      };
       versions: components["schemas"]["ComparedVersions"];
+    };
+    /** CompletionsOut */
+    CompletionsOut: {
+      /**
+       * Classes
+       * @description label classes, for has('...') and count('...')
+       */
+      classes: string[];
+      /**
+       * Fields
+       * @description frame columns, metadata keys, label statistics
+       */
+      fields: components["schemas"]["FieldOut"][];
+      /** Functions */
+      functions: string[];
+      /** Keywords */
+      keywords: string[];
+      /**
+       * Truncated
+       * @description true when a list was cut at limit
+       */
+      truncated: boolean;
     };
     /** ConfusionMatrixOut */
     ConfusionMatrixOut: {
@@ -454,6 +649,18 @@ export interface components {
       labels: string[];
       /** Other */
       other: number[][];
+      /**
+       * Other Conf
+       * @description the other side's confidence threshold
+       */
+      other_conf: number | {
+        [key: string]: number;
+      };
+      /**
+       * Other Iou
+       * @description the other side's IoU threshold
+       */
+      other_iou: number | null;
     };
     /**
      * ErrorBody
@@ -536,6 +743,16 @@ export interface components {
        * @description the inference set version every example is from
        */
       version: number;
+    };
+    /** FieldOut */
+    FieldOut: {
+      /** Name */
+      name: string;
+      /**
+       * Type
+       * @enum {string}
+       */
+      type: "bool" | "int" | "float" | "string";
     };
     /** FrameDetail */
     FrameDetail: {
@@ -706,9 +923,21 @@ export interface components {
       } | null;
       /** @description detection only */
       coco_summary?: components["schemas"]["CocoSummaryOut"] | null;
+      /**
+       * Conf
+       * @description this set's confidence threshold
+       */
+      conf: number | {
+        [key: string]: number;
+      };
       confusion_matrix?: components["schemas"]["ConfusionMatrixOut"] | null;
       /** Inference Set */
       inference_set: string;
+      /**
+       * Iou
+       * @description this set's IoU threshold (null: classification)
+       */
+      iou: number | null;
       /**
        * Iou Thresholds
        * @description the IoU thresholds matched so far, ascending (detection: COCO's ten and any other asked for, which are the fastest to ask; empty for classification)
@@ -835,6 +1064,11 @@ export interface components {
     };
     /** SegmentCreate */
     SegmentCreate: {
+      /**
+       * Description
+       * @default
+       */
+      description?: string;
       /** F1 Score */
       f1_score?: number | null;
       /** Frames */
@@ -860,8 +1094,35 @@ export interface components {
        */
       type?: "split" | "regression_test" | "scenario";
     };
+    /**
+     * SegmentFromExamples
+     * @description A segment saved from an examples selection (its frames come from the selection).
+     */
+    SegmentFromExamples: {
+      /**
+       * Description
+       * @default
+       */
+      description?: string;
+      /**
+       * Name
+       * @description 1 to 200 characters; no '/', '\' or control character, no space at either end, not '.' or '..'
+       */
+      name: string;
+      /**
+       * Type
+       * @default scenario
+       * @enum {string}
+       */
+      type?: "split" | "regression_test" | "scenario";
+    };
     /** SegmentOut */
     SegmentOut: {
+      /**
+       * Description
+       * @description free text about the segment ('' when none)
+       */
+      description: string;
       /** Frame Count */
       frame_count: number;
       /** Name */
@@ -906,11 +1167,36 @@ export interface components {
       /** Uuid */
       uuid: string;
     };
+    /** SegmentSummaryOut */
+    SegmentSummaryOut: {
+      /** Frame Count */
+      frame_count: number;
+      /**
+       * Results
+       * @description one per inference set, in the sets' order
+       */
+      results: components["schemas"]["SetScoresOut"][];
+      /** Segment */
+      segment: string;
+      /** Segment Type */
+      segment_type: string;
+      /** Stale */
+      stale: string | null;
+      thresholds: components["schemas"]["Thresholds"];
+    };
     /**
      * SegmentUpdate
-     * @description Fields given change; a threshold given as null is removed.
+     * @description Fields given change; a threshold given as null is removed. ``add_frames`` and
+     * ``remove_frames`` edit a segment of listed frames (not a saved query's).
      */
     SegmentUpdate: {
+      /**
+       * Add Frames
+       * @description frame ids to add
+       */
+      add_frames?: string[];
+      /** Description */
+      description?: string | null;
       /** F1 Score */
       f1_score?: number | null;
       /** Name */
@@ -919,6 +1205,71 @@ export interface components {
       precision?: number | null;
       /** Recall */
       recall?: number | null;
+      /**
+       * Remove Frames
+       * @description frame ids to remove
+       */
+      remove_frames?: string[];
+      /** Type */
+      type?: ("split" | "regression_test" | "scenario") | null;
+    };
+    /** SetScoresOut */
+    SetScoresOut: {
+      /**
+       * Coco Ap
+       * @description COCO AP@[.5:.95] on the segment (detection; null without ground truth)
+       */
+      coco_ap: number | null;
+      f1_score: components["schemas"]["MetricCheckOut"];
+      false_negatives: components["schemas"]["CountOut"];
+      false_positives: components["schemas"]["CountOut"];
+      /** Frame Count */
+      frame_count: number;
+      /** Inference Set */
+      inference_set: string;
+      /**
+       * Mean Ap
+       * @description mean over the classes with ground truth of each class's AP at the IoU (detection); null for classification
+       */
+      mean_ap: number | null;
+      precision: components["schemas"]["MetricCheckOut"];
+      recall: components["schemas"]["MetricCheckOut"];
+      /** Segment Name */
+      segment_name: string;
+      /** Segment Type */
+      segment_type: string;
+      /**
+       * Stale
+       * @description why the segment's frames cannot be known (its saved query no longer runs); a stale segment fails with scores of 0 on 0 frames
+       */
+      stale?: string | null;
+      /**
+       * Succeeds
+       * @description the segment's verdict: false if the segment is stale or any thresholded metric fails, true if all pass, null when no threshold is set
+       */
+      succeeds: boolean | null;
+      total_confusions: components["schemas"]["CountOut"];
+      /** Uuid */
+      uuid: string;
+    };
+    /** SummaryOut */
+    SummaryOut: {
+      /** @description other against base (per-class deltas and verdicts), when both are given */
+      comparison: components["schemas"]["ComparisonOut"] | null;
+      /** Conf */
+      conf: number | {
+        [key: string]: number;
+      };
+      /** Dataset */
+      dataset: string;
+      /** Inference Sets */
+      inference_sets: string[];
+      /** Iou */
+      iou: number | null;
+      /** Query */
+      query: string | null;
+      /** Segments */
+      segments: components["schemas"]["SegmentSummaryOut"][];
     };
     /** ThresholdOut */
     ThresholdOut: {
@@ -1577,8 +1928,9 @@ export interface operations {
   };
   /**
    * Compare Inference Sets
-   * @description ``other`` against ``base``: per-class deltas and each confusion-matrix cell's count
-   * for both (deltas are other - base).
+   * @description ``other`` against ``base``: per-class deltas and verdicts, and each
+   * confusion-matrix cell's count for both (deltas are other - base). Both at (``conf``,
+   * ``iou``), the other at (``other_conf``, ``other_iou``) where given.
    */
   compare_inference_sets_api_v1_projects__project__datasets__dataset__compare_get: {
     parameters: {
@@ -1591,8 +1943,14 @@ export interface operations {
         conf?: string | null;
         /** @description IoU threshold (detection); default: the project's */
         iou?: number | null;
+        /** @description the second inference set's own confidence threshold (same forms as conf); default: conf */
+        other_conf?: string | null;
+        /** @description the second inference set's own IoU threshold; default: iou */
+        other_iou?: number | null;
         /** @description a segment of the dataset; default "All Frames" */
         segment?: string;
+        /** @description an ad-hoc frames query (docs/queries.md) that narrows the segment to the frames it matches */
+        query?: string | null;
       };
       path: {
         /** @description project name */
@@ -1606,6 +1964,110 @@ export interface operations {
       200: {
         content: {
           "application/json": components["schemas"]["ComparisonOut"];
+        };
+      };
+      /** @description bad request */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description unauthorized */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description forbidden */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description conflict */
+      409: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description payload too large */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description validation error */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /**
+   * Changed Examples
+   * @description The ground truth that changed from ``base`` to ``other``: ``fixed`` (wrong in the
+   * base, right in the other), ``broken`` (right, then wrong) and ``still_wrong``, with
+   * the counts overall and per class (each with its verdict), paged like ``/examples``
+   * (in the dataset's object order). Each side at its own operating point as on
+   * ``/compare``.
+   */
+  changed_examples_api_v1_projects__project__datasets__dataset__compare_examples_get: {
+    parameters: {
+      query: {
+        /** @description the inference set compared against */
+        base: string;
+        /** @description the inference set compared */
+        other: string;
+        /** @description a confidence threshold in [0, 1], or per class as JSON: {"cat": 0.5} (classes not named use 0); default: the project's */
+        conf?: string | null;
+        /** @description IoU threshold (detection); default: the project's */
+        iou?: number | null;
+        /** @description the second inference set's own confidence threshold (same forms as conf); default: conf */
+        other_conf?: string | null;
+        /** @description the second inference set's own IoU threshold; default: iou */
+        other_iou?: number | null;
+        /** @description a segment of the dataset; default "All Frames" */
+        segment?: string;
+        /** @description an ad-hoc frames query (docs/queries.md) that narrows the segment to the frames it matches */
+        query?: string | null;
+        change?: ("fixed" | "broken" | "still_wrong") | null;
+        /** @description the ground truth's class */
+        label?: string | null;
+        /** @description rows to skip */
+        offset?: number;
+        limit?: number;
+      };
+      path: {
+        /** @description project name */
+        project: string;
+        /** @description dataset name */
+        dataset: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["ChangedExamplesPage"];
         };
       };
       /** @description bad request */
@@ -2238,6 +2700,13 @@ export interface operations {
         iou?: number | null;
         /** @description a segment of the dataset; default "All Frames" */
         segment?: string;
+        /** @description an ad-hoc frames query (docs/queries.md) that narrows the segment to the frames it matches */
+        query?: string | null;
+        sort?: "confidence" | "iou" | "area";
+        order?: "desc" | "asc";
+        /** @description rows to skip */
+        offset?: number;
+        limit?: number;
         /** @description matrix row (with predicted) */
         truth?: string | null;
         /** @description matrix column (with truth) */
@@ -2251,11 +2720,6 @@ export interface operations {
         confused_from?: string | null;
         /** @description only this frame's objects */
         frame_id?: string | null;
-        sort?: "confidence" | "iou" | "area";
-        order?: "desc" | "asc";
-        /** @description rows to skip */
-        offset?: number;
-        limit?: number;
       };
       path: {
         /** @description project name */
@@ -2330,9 +2794,119 @@ export interface operations {
     };
   };
   /**
+   * Segment From Examples
+   * @description Save the frames of an examples selection as a segment of listed frames: the same
+   * query parameters as ``GET .../examples`` (its page aside) pick the objects, and every
+   * frame holding one of them joins the segment, in the name, type and description of the
+   * body. A selection without objects is a 400.
+   */
+  segment_from_examples_api_v1_projects__project__datasets__dataset__inference_sets__inference_set__examples_segment_post: {
+    parameters: {
+      query?: {
+        /** @description a confidence threshold in [0, 1], or per class as JSON: {"cat": 0.5} (classes not named use 0); default: the project's */
+        conf?: string | null;
+        /** @description IoU threshold (detection); default: the project's */
+        iou?: number | null;
+        /** @description a segment of the dataset; default "All Frames" */
+        segment?: string;
+        /** @description an ad-hoc frames query (docs/queries.md) that narrows the segment to the frames it matches */
+        query?: string | null;
+        /** @description matrix row (with predicted) */
+        truth?: string | null;
+        /** @description matrix column (with truth) */
+        predicted?: string | null;
+        outcome?: ("TP" | "FP" | "FN") | null;
+        /** @description the object's class */
+        label?: string | null;
+        /** @description predictions of this class confused with another */
+        confused_as?: string | null;
+        /** @description predictions confused with ground truth of this class */
+        confused_from?: string | null;
+        /** @description only this frame's objects */
+        frame_id?: string | null;
+      };
+      path: {
+        /** @description project name */
+        project: string;
+        /** @description dataset name */
+        dataset: string;
+        /** @description inference set name */
+        inference_set: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["SegmentFromExamples"];
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      201: {
+        content: {
+          "application/json": components["schemas"]["SegmentOut"];
+        };
+      };
+      /** @description bad request */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description unauthorized */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description forbidden */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description conflict */
+      409: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description payload too large */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description validation error */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /**
    * Regression
-   * @description Every segment's regression-test result ("All Frames" first): exactly the list of
-   * ``SegmentResult.to_dict()``.
+   * @description Every segment's regression-test result ("All Frames" first), each segment
+   * narrowed by ``query`` where given: exactly the list of ``SegmentResult.to_dict()``.
+   * Each inference set is tested at its own (``conf``, ``iou``): ask per set.
    */
   regression_api_v1_projects__project__datasets__dataset__inference_sets__inference_set__regression_get: {
     parameters: {
@@ -2341,6 +2915,8 @@ export interface operations {
         conf?: string | null;
         /** @description IoU threshold (detection); default: the project's */
         iou?: number | null;
+        /** @description an ad-hoc frames query (docs/queries.md) that narrows the segment to the frames it matches */
+        query?: string | null;
       };
       path: {
         /** @description project name */
@@ -2416,8 +2992,10 @@ export interface operations {
   };
   /**
    * Metrics
-   * @description Metrics of one or two inference sets on a dataset or one of its segments, at
-   * (``conf``, ``iou``). ``coco_summary`` is detection only (null for classification).
+   * @description Metrics of one or two inference sets on a dataset or one of its segments
+   * (narrowed by ``query``), at (``conf``, ``iou``); the second set at (``other_conf``,
+   * ``other_iou``) where given. Each result says its own operating point.
+   * ``coco_summary`` is detection only (null for classification).
    */
   metrics_api_v1_projects__project__datasets__dataset__metrics_get: {
     parameters: {
@@ -2428,8 +3006,14 @@ export interface operations {
         conf?: string | null;
         /** @description IoU threshold (detection); default: the project's */
         iou?: number | null;
+        /** @description the second inference set's own confidence threshold (same forms as conf); default: conf */
+        other_conf?: string | null;
+        /** @description the second inference set's own IoU threshold; default: iou */
+        other_iou?: number | null;
         /** @description a segment of the dataset; default "All Frames" */
         segment?: string;
+        /** @description an ad-hoc frames query (docs/queries.md) that narrows the segment to the frames it matches */
+        query?: string | null;
         /** @description what to compute; default report and confusion_matrix */
         include?: ("report" | "confusion_matrix" | "coco_summary" | "pr_curves" | "best_thresholds")[];
         /** @description draw-ready PR curves: at most this many points each (first, last, best F1 and each run's lowest and highest precision); all points when left out */
@@ -2447,6 +3031,90 @@ export interface operations {
       200: {
         content: {
           "application/json": components["schemas"]["MetricsOut"];
+        };
+      };
+      /** @description bad request */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description unauthorized */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description forbidden */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description conflict */
+      409: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description payload too large */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description validation error */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /**
+   * Query Completions
+   * @description What the query bar may offer at a word starting with ``prefix`` (compared without
+   * regard to case): the dataset's queryable fields with their types, its label classes,
+   * the functions and the keywords (docs/queries.md).
+   */
+  query_completions_api_v1_projects__project__datasets__dataset__query_completions_get: {
+    parameters: {
+      query?: {
+        /** @description what the user typed of the word (any case) */
+        prefix?: string;
+        /** @description most of each list */
+        limit?: number;
+      };
+      path: {
+        /** @description project name */
+        project: string;
+        /** @description dataset name */
+        dataset: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["CompletionsOut"];
         };
       };
       /** @description bad request */
@@ -2826,6 +3494,98 @@ export interface operations {
       200: {
         content: {
           "application/json": components["schemas"]["SegmentOut"];
+        };
+      };
+      /** @description bad request */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description unauthorized */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description forbidden */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description conflict */
+      409: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description payload too large */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description validation error */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /**
+   * Summary
+   * @description Every inference set of the dataset side by side, per segment: precision, recall
+   * and F1 (pooled over classes), error counts, the segment's verdict against its
+   * thresholds, mean AP and COCO AP; with ``base`` and ``other``, the comparison of the
+   * two (per-class deltas and verdicts) on the segment (default "All Frames").
+   */
+  summary_api_v1_projects__project__datasets__dataset__summary_get: {
+    parameters: {
+      query?: {
+        /** @description a confidence threshold in [0, 1], or per class as JSON: {"cat": 0.5} (classes not named use 0); default: the project's */
+        conf?: string | null;
+        /** @description IoU threshold (detection); default: the project's */
+        iou?: number | null;
+        /** @description one segment (default: every segment) */
+        segment?: string | null;
+        /** @description an ad-hoc frames query (docs/queries.md) that narrows the segment to the frames it matches */
+        query?: string | null;
+        /** @description with other: per-class improvements */
+        base?: string | null;
+        other?: string | null;
+      };
+      path: {
+        /** @description project name */
+        project: string;
+        /** @description dataset name */
+        dataset: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["SummaryOut"];
         };
       };
       /** @description bad request */
@@ -3461,7 +4221,7 @@ export interface operations {
   /**
    * Put Chunk
    * @description Stage rows; sending a chunk number again replaces that chunk. A value JSON does not
-   * hold as it is (NaN, Infinity, an integer beyond 64 bits, a lone surrogate, nesting
+   * hold as it is (NaN, Infinity, a whole number beyond ±(2**53 - 1), a lone surrogate, nesting
    * beyond 64 levels) is refused with 422 naming it (``body.predictions.4.confidence``).
    */
   put_chunk_api_v1_uploads__upload_id__chunks__number__put: {
