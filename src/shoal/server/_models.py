@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SkipValidation
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SkipValidation
 
 from shoal._types import ConfDescription, Task
 from shoal.formats._validation import MAX_JSON_INTEGER
@@ -52,7 +52,20 @@ ClassName = Annotated[
         },
     ),
 ]
-JsonInt = Annotated[int, Field(ge=-MAX_JSON_INTEGER, le=MAX_JSON_INTEGER)]
+
+
+def _whole_float_as_int(value: Any) -> Any:
+    """7.0 is the integer 7 (in JSON, and in JSON Schema), even in a strict model."""
+    if type(value) is float and value.is_integer():
+        return int(value)
+    return value
+
+
+JsonInt = Annotated[
+    int,
+    BeforeValidator(_whole_float_as_int),
+    Field(ge=-MAX_JSON_INTEGER, le=MAX_JSON_INTEGER),
+]
 # What a JSON body may hold (shoal.formats._validation's rule, checked for every body
 # before a handler runs): whole numbers within ±(2**53 - 1); other numbers; any string
 # (the JSON text is UTF-8, so no lone surrogate); lists and objects (at most 64 deep,
