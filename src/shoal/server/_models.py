@@ -63,8 +63,8 @@ def _whole_float_as_int(value: Any) -> Any:
 
 JsonInt = Annotated[
     int,
-    BeforeValidator(_whole_float_as_int),
     Field(ge=-MAX_JSON_INTEGER, le=MAX_JSON_INTEGER),
+    BeforeValidator(_whole_float_as_int),
 ]
 # What a JSON body may hold (shoal.formats._validation's rule, checked for every body
 # before a handler runs): whole numbers within ±(2**53 - 1); other numbers; any string
