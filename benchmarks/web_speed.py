@@ -266,7 +266,8 @@ def main() -> int:
                 conf, iou_index = 0.1, 0
                 mismatches: list[str] = []
                 with httpx.Client(base_url=base, timeout=120) as api:
-                    # The IoU slider's values: the metrics answer's grid, as the app reads it.
+                    # The IoU moves land on the kept grid (the metrics answer's, as the app reads
+                    # it): the slider runs 0.05..0.95, the grid's values answer from what is kept.
                     grid = api.get(
                         "/api/v1/projects/bench/datasets/gt/metrics",
                         params={"inference_set": "model", "include": "report"},
@@ -275,7 +276,7 @@ def main() -> int:
                         if move % 4 == 3:  # every fourth move is the IoU slider's
                             others = [k for k in range(len(grid)) if k != iou_index]
                             iou_index = int(rng.choice(others))
-                            total, *split = page.evaluate(_MOVE, [1, iou_index])
+                            total, *split = page.evaluate(_MOVE, [1, float(grid[iou_index])])
                             moves["IoU"].append(total)
                         else:
                             conf = float(np.round(rng.uniform(0.02, 0.95), 2))

@@ -1017,3 +1017,245 @@ def test_a_server_with_keys_asks_for_one_and_a_read_only_key_cannot_write(
     page.get_by_role("alert").filter(has_text="read-only").wait_for()
     page.get_by_role("button", name="Forget key").click()
     form.wait_for()
+
+
+# ------------------------------------------- design, layout, example modal, classification
+VIEWS_AT = {
+    "metrics": f"view=metrics&{SHAPES}&set={DETECTOR}",
+    "scenarios": f"view=scenarios&{SHAPES}&set={DETECTOR}",
+    "compare": f"view=compare&{SHAPES}&set={DETECTOR}&set={OTHER_DETECTOR}",
+    "classification": "view=metrics&project=digits",
+}
+
+
+def box(page: Any, selector: str) -> dict[str, float]:
+    found: dict[str, float] = page.locator(selector).first.bounding_box()
+    return found
+
+
+def test_dark_mode_is_a_remembered_toggle(page: Any, server: str) -> None:
+    open_metrics(page, server)
+    scheme = "document.documentElement.dataset.mantineColorScheme"
+    assert page.evaluate(scheme) == "light"
+    light = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    toggle = page.get_by_role("button", name="Dark mode")
+    assert toggle.get_attribute("aria-pressed") == "false"
+    toggle.click()
+    eventually(lambda: page.evaluate(scheme), "dark")
+    dark = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert dark != light
+    # Remembered: a reload (and a new tab of the same browser context) comes back dark.
+    page.reload()
+    page.get_by_role("table", name=f"Classification report: {DETECTOR}").wait_for()
+    assert page.evaluate(scheme) == "dark"
+    assert page.get_by_role("button", name="Dark mode").get_attribute("aria-pressed") == "true"
+    for width in (1440, 1024):
+        page.set_viewport_size({"width": width, "height": 1000})
+        shot(page, f"metrics-dark-{width}")
+    # Numbers line up: the report's digits are tabular, and right-aligned.
+    cell = page.get_by_role("table", name=f"Classification report: {DETECTOR}").locator("td.num").first
+    assert "tabular-nums" in cell.evaluate("(c) => getComputedStyle(c).fontVariantNumeric")
+    assert cell.evaluate("(c) => getComputedStyle(c).textAlign") == "right"
+    page.get_by_role("button", name="Dark mode").click()
+    eventually(lambda: page.evaluate(scheme), "light")
+
+
+def test_the_layout_uses_the_width_and_nothing_overflows(page: Any, server: str) -> None:
+    page.set_viewport_size({"width": 1440, "height": 1000})
+    open_metrics(page, server)
+    matrix_name = f"Confusion matrix: {DETECTOR}"
+    page.get_by_role("region", name=matrix_name).locator("button[data-cell]").first.wait_for()
+    page.locator(".pr-curve").wait_for()
+    curve = box(page, ".pr-curve")
+    report = box(page, f'table:has(caption:text-is("Classification report: {DETECTOR}"))')
+    matrix = box(page, f'section[aria-label="{matrix_name}"]')
+    # At 1440 the report and the matrix stand beside the curve, the matrix under the report.
+    assert report["x"] >= curve["x"] + curve["width"]
+    assert matrix["x"] >= curve["x"] + curve["width"]
+    assert matrix["y"] >= report["y"] + report["height"]
+    assert matrix["y"] < curve["y"] + curve["height"]  # no empty third: it starts beside the curve
+    for view, hash_ in VIEWS_AT.items():
+        for width in (1440, 1024):
+            page.set_viewport_size({"width": width, "height": 1000})
+            page.goto(f"{server}/#{hash_}")
+            page.locator("main").get_by_role("table").first.wait_for()
+            page.wait_for_timeout(300)
+            overflow = page.evaluate(
+                "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            )
+            assert overflow <= 0, f"{view} at {width} px overflows by {overflow} px"
+            shot(page, f"{view}-layout-{width}")
+
+
+def test_an_opened_example_is_a_modal_with_keys_zoom_and_a_way_back(
+    page: Any, server: str, api: httpx.Client
+) -> None:
+    open_metrics(page, server, "&outcome=FN")
+    grid = page.get_by_role("region", name="False negatives")
+    thumbnails = grid.locator("button.thumbnail")
+    thumbnails.nth(2).wait_for()
+    expected = api.get(
+        f"{DATASET_API}/inference-sets/{DETECTOR}/examples",
+        params={"outcome": "FN", "conf": 0.1, "iou": 0.5, "sort": "confidence",
+                "order": "desc", "offset": 0, "limit": 12},
+    ).json()["examples"]  # fmt: skip
+    thumbnails.nth(1).scroll_into_view_if_needed()
+    scrolled = page.evaluate("window.scrollY")
+    thumbnails.nth(1).click()
+    dialog = page.get_by_role("dialog")
+    dialog.wait_for()
+    frame = dialog.get_by_role("region", name=f"Frame {expected[1]['frame_id']}")
+    frame.wait_for()
+    # In view: the dialog's top is inside the window.
+    top = dialog.bounding_box()["y"]
+    assert 0 <= top < 1000
+    assert page.get_by_test_id("example-position").text_content() == "example 2 of 12 on this page"
+    shot(page, "metrics-example-modal")
+
+    def opened() -> str:
+        return str(page.evaluate("location.hash"))
+
+    dialog.get_by_role("button", name="Zoom in").focus()
+    page.keyboard.press("ArrowRight")
+    eventually(lambda: f"object={expected[2]['kind']}%3A{expected[2]['id']}" in opened(), True)
+    dialog.get_by_role("region", name=f"Frame {expected[2]['frame_id']}").wait_for()
+    page.keyboard.press("ArrowLeft")
+    eventually(lambda: f"object={expected[1]['kind']}%3A{expected[1]['id']}" in opened(), True)
+    image = dialog.locator(".annotated-image").first
+    image.wait_for()
+    before = image.bounding_box()["width"]
+    dialog.get_by_role("button", name="Zoom in").click()
+    eventually(lambda: round(image.bounding_box()["width"] / before, 1), 1.5)
+    assert dialog.get_by_label("Zoom level").text_content() == "150%"
+    shot(page, "metrics-example-modal-zoomed")
+    page.keyboard.press("Escape")
+    dialog.wait_for(state="detached")
+    assert "frame=" not in opened()
+    # Back where the user was: the same scroll position, focus on the thumbnail that opened it.
+    assert abs(page.evaluate("window.scrollY") - scrolled) <= 2
+    eventually(
+        lambda: page.evaluate("document.activeElement.getAttribute('aria-label')"),
+        thumbnails.nth(1).get_attribute("aria-label"),
+    )
+
+
+def test_classification_examples_in_their_own_terms(
+    page: Any, server: str, api: httpx.Client
+) -> None:
+    digits = "/api/v1/projects/digits/datasets/handwritten-digits"
+    page.goto(f"{server}/#view=metrics&project=digits&outcome=FN")
+    grid = page.get_by_role("region", name="False negatives")
+    grid.locator("button.thumbnail").first.wait_for()
+    sorts = grid.get_by_label("Sort by").locator("option").all_text_contents()
+    assert sorts == ["High-confidence disagreements", "Low-confidence agreements"]
+    assert grid.get_by_role("group", name="Box legend").count() == 0
+    expected = api.get(
+        f"{digits}/inference-sets/logreg-4x4/examples",
+        params={"outcome": "FN", "conf": 0.1, "sort": "confidence", "order": "desc",
+                "offset": 0, "limit": 12},
+    ).json()["examples"]  # fmt: skip
+    captions = [
+        text.split("\n")[0]
+        for text in grid.locator("figcaption").all_inner_texts()
+    ]
+    assert captions == [
+        f"true {e['label']} · predicted {e['partner_label']}" for e in expected
+    ]
+    assert not any("IoU" in text for text in grid.locator("figcaption").all_inner_texts())
+    grid.locator("button.thumbnail").first.click()
+    dialog = page.get_by_role("dialog")
+    frame_id = expected[0]["frame_id"]
+    dialog.get_by_role("region", name=f"Frame {frame_id}").wait_for()
+    detail = api.get(f"{digits}/frames/{frame_id}", params={"inference_set": "logreg-4x4"}).json()
+    prediction = detail["predictions"]["logreg-4x4"][0]
+    assert page.get_by_test_id("true-class").text_content() == detail["labels"][0]["class_name"]
+    assert page.get_by_test_id("predicted-class").text_content().startswith(prediction["class_name"])
+    assert page.get_by_test_id("predicted-confidence").text_content() == score(prediction["confidence"])
+    classes = [c["name"] for c in api.get("/api/v1/projects/digits").json()["classes"]]
+    top = sorted(enumerate(prediction["probabilities"]), key=lambda p: (-p[1], p[0]))[:5]
+    rows = table_rows(page, "Top 5 probabilities")
+    assert [(row[0].replace(" (true)", ""), row[1]) for row in rows] == [
+        (classes[k], score(p)) for k, p in top
+    ]
+    assert dialog.locator("svg rect").count() == 0  # no boxes
+    shot(page, "metrics-classification-example")
+
+
+def test_iou_over_its_whole_range_with_ticks_and_a_number_box(
+    page: Any, server: str, api: httpx.Client
+) -> None:
+    open_metrics(page, server)
+    slider = page.get_by_role("slider", name="IoU")
+    assert (slider.get_attribute("min"), slider.get_attribute("max")) == ("0.05", "0.95")
+    ticks = page.locator(".slider-with-ticks .ticks span").all_text_contents()
+    assert ticks == ["0.05", "0.25", "0.50", "0.75", "0.95"]
+    caption = f"Classification report: {DETECTOR}"
+    for typed in ("0.3", "0.05", "0.95"):  # off the grid, the lowest, the highest
+        page.get_by_label("IoU value").fill(typed)
+        page.get_by_label("IoU value").press("Enter")
+        expected = metrics(api, conf=0.1, iou=float(typed), include=["report", "confusion_matrix"])
+        eventually(lambda: class_rows(page, caption), expected_report_rows(expected["report"]))
+        eventually(
+            lambda: matrix_cells(page, f"Confusion matrix: {DETECTOR}"),
+            expected_cells(expected["confusion_matrix"]),
+        )
+        assert f"iou={typed}" in page.url
+        assert slider.get_attribute("aria-valuetext") == f"{float(typed):.2f}"
+    page.get_by_label("IoU value").fill("0.99")
+    page.get_by_role("alert").filter(has_text="between 0.05 and 0.95").wait_for()
+    assert "iou=0.95" in page.url  # the refused value was not sent
+    shot(page, "metrics-iou-range")
+
+
+def test_a_segment_created_from_a_query_renamed_and_deleted(
+    page: Any, server: str, api: httpx.Client
+) -> None:
+    page.goto(f"{server}/#view=scenarios&{SHAPES}&set={DETECTOR}")
+    form = page.get_by_role("form", name="New segment")
+    form.wait_for()
+    # A query the server refuses: its message shows, nothing is created.
+    form.get_by_label("Name").fill("bright")
+    form.get_by_label("Query").fill("contrastt >= 40")
+    form.get_by_role("button", name="Create segment").click()
+    form.get_by_role("alert").wait_for()
+    assert "bright" not in [s["name"] for s in api.get(f"{DATASET_API}/segments").json()]
+    form.get_by_label("Query").fill("contrast >= 40")
+    form.get_by_label("Type").select_option("scenario")
+    form.get_by_role("button", name="Create segment").click()
+    card = page.get_by_role("article", name="bright")
+    card.wait_for()
+    created = {s["name"]: s for s in api.get(f"{DATASET_API}/segments").json()}["bright"]
+    assert (created["type"], created["query"]) == ("scenario", "contrast >= 40")
+    assert f"{created['frame_count']} frames" in (card.text_content() or "")
+    # The header's segment picker lists it at once.
+    eventually(
+        lambda: "bright" in page.get_by_label("Segment").locator("option").all_text_contents(), True
+    )
+    details = page.get_by_role("region", name="Segment bright")
+    details.wait_for()
+    shot(page, "scenarios-segment-details-1440")
+    details.get_by_role("textbox", name="Name").fill("bright scenes")
+    details.get_by_role("button", name="Rename").click()
+    page.get_by_role("article", name="bright scenes").wait_for()
+    names = [s["name"] for s in api.get(f"{DATASET_API}/segments").json()]
+    assert "bright scenes" in names and "bright" not in names
+    renamed = page.get_by_role("region", name="Segment bright scenes")
+    renamed.get_by_role("button", name="Delete segment…").click()
+    renamed.get_by_role("button", name="Delete bright scenes").click()
+    page.get_by_role("article", name="bright scenes").wait_for(state="detached")
+    assert "bright scenes" not in [s["name"] for s in api.get(f"{DATASET_API}/segments").json()]
+
+
+def test_a_whole_scenario_card_opens_metrics_on_its_segment(
+    page: Any, server: str, api: httpx.Client
+) -> None:
+    page.goto(f"{server}/#view=scenarios&{SHAPES}&set={DETECTOR}")
+    card = page.get_by_role("article", name="crowded")
+    card.locator(".counts").click()  # the card's body, not its title
+    page.get_by_role("table", name=f"Classification report: {DETECTOR}").wait_for()
+    assert "segment=crowded" in page.url and "view=metrics" in page.url
+    expected = metrics(api, conf=0.1, iou=0.5, segment="crowded")
+    eventually(
+        lambda: class_rows(page, f"Classification report: {DETECTOR}"),
+        expected_report_rows(expected["report"]),
+    )

@@ -11,6 +11,7 @@ import { ApiKeyForm } from "./components/ApiKeyForm";
 import { ErrorPanel, Loading } from "./components/Status";
 import { useApi } from "./hooks/useApi";
 import { useAuth } from "./hooks/useAuth";
+import { useSegmentsChanged } from "./hooks/useSegmentsChanged";
 import { effectiveConfidence } from "./lib/thresholds";
 import { applyPatch, formatHash, parseHash, type AppState, type View } from "./lib/urlState";
 import { ALL_FRAMES, classNames, type ViewContext } from "./views/context";
@@ -85,6 +86,8 @@ function AppShell({ hasKey }: { hasKey: boolean }) {
   const segments = useApi(project && dataset ? JSON.stringify(["segments", project.name, dataset.name, dataset.version]) : null, (signal) =>
     api.segments(project!.name, dataset!.name, { signal }),
   );
+
+  useSegmentsChanged(segments.reload);
 
   // Fill in the first project / dataset / inference set when the URL names none (or a gone one).
   useEffect(() => {

@@ -8,7 +8,7 @@
  */
 import type {
   Confidence, ComparisonOut, DatasetOut, ExamplesPage, FrameDetail, FramesPage, InferenceSetOut,
-  MetricsInclude, MetricsOut, ProjectOut, SegmentOut, SegmentResultDict, SegmentUpdate,
+  MetricsInclude, MetricsOut, ProjectOut, SegmentCreate, SegmentOut, SegmentResultDict, SegmentUpdate,
 } from "./types";
 
 export const API_BASE = "/api/v1";
@@ -273,6 +273,10 @@ export const api = {
   segments: (p: string, d: string, o?: RequestOptions) => request<SegmentOut[]>("GET", `${datasetPath(p, d)}/segments`, undefined, o),
   updateSegment: (p: string, d: string, segment: string, body: SegmentUpdate, o?: RequestOptions) =>
     request<SegmentOut>("PATCH", `${datasetPath(p, d)}/segments/${seg(segment)}`, body, o),
+  createSegment: (p: string, d: string, body: SegmentCreate, o?: RequestOptions) =>
+    request<SegmentOut>("POST", `${datasetPath(p, d)}/segments`, body, o),
+  deleteSegment: (p: string, d: string, segment: string, o?: RequestOptions) =>
+    request<void>("DELETE", `${datasetPath(p, d)}/segments/${seg(segment)}`, undefined, o),
   metrics: (p: string, d: string, q: MetricsQuery, o?: RequestOptions) =>
     request<MetricsOut>(
       "GET",

@@ -105,6 +105,7 @@ export type InferenceSetOut = Schemas["InferenceSetOut"];
 export type SegmentOut = Schemas["SegmentOut"];
 /** `PATCH .../segments/{g}` body: given thresholds change, null removes one. */
 export type SegmentUpdate = Schemas["SegmentUpdate"];
+export type SegmentCreate = Schemas["SegmentCreate"];
 
 /** A frame row (`frame_id`, `image_uri`, `width`, `height` and metadata columns). */
 export type FrameRow = { frame_id: string; image_uri?: string | null; width?: number | null; height?: number | null } & Record<string, unknown>;

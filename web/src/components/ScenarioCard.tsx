@@ -37,7 +37,14 @@ export function ScenarioCard({ result, compareResult, names, onChangeThresholds,
   const overall: Verdict = pending.size > 0 ? "pending" : verdictOf(result.succeeds);
 
   return (
-    <article className={`scenario-card verdict-${overall}`} aria-labelledby={`${id}-title`} aria-busy={overall === "pending"}>
+    // The whole card opens the segment's metrics (a click on its controls stays theirs);
+    // the title's button is the keyboard's way to the same.
+    <article className={`scenario-card verdict-${overall}`} aria-labelledby={`${id}-title`} aria-busy={overall === "pending"}
+      data-opens={onOpen ? "metrics" : undefined}
+      onClick={onOpen ? (e) => {
+        if ((e.target as HTMLElement).closest("button, input, select, textarea, a, label, abbr")) return;
+        onOpen(result.segment_name);
+      } : undefined}>
       <header>
         <h3 id={`${id}-title`}>
           {onOpen ? (

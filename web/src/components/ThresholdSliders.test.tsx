@@ -27,25 +27,51 @@ describe("ThresholdSliders", () => {
     expect(screen.getByRole("textbox", { name: "Confidence value" })).toHaveValue("0.42");
   });
 
-  it("IoU slider snaps to the evaluation's grid", () => {
+  it("IoU slider runs over the whole range and lands on the kept grid's own values", () => {
     const onChange = setup();
     const iou = screen.getByRole("slider", { name: "IoU" });
-    expect(iou).toHaveAttribute("max", "9");
-    fireEvent.change(iou, { target: { value: "5" } });
+    expect(iou).toHaveAttribute("min", "0.05");
+    expect(iou).toHaveAttribute("max", "0.95");
+    fireEvent.change(iou, { target: { value: "0.75" } });
     expect(onChange).toHaveBeenLastCalledWith({ conf: 0.3, iou: 0.75, overrides: {} });
     expect(iou).toHaveAttribute("aria-valuetext", "0.75");
-    fireEvent.change(iou, { target: { value: "8" } });
+    fireEvent.change(iou, { target: { value: "0.9" } });
     expect(onChange).toHaveBeenLastCalledWith({ conf: 0.3, iou: 0.8999999999999999, overrides: {} });
-    expect(screen.getByRole("status")).toHaveTextContent("0.90");
+    expect(screen.getByLabelText("IoU value")).toHaveValue("0.90");
+    expect(screen.getByTestId("iou-note")).toHaveTextContent("on the kept grid");
+    // Below and off the grid: sent as it is (the server matches it on demand).
+    fireEvent.change(iou, { target: { value: "0.15" } });
+    expect(onChange).toHaveBeenLastCalledWith({ conf: 0.3, iou: 0.15, overrides: {} });
+    expect(screen.getByTestId("iou-note")).toHaveTextContent("matched on demand");
   });
 
-  it("without a grid yet, the IoU slider shows the value and does not move", () => {
-    render(<ThresholdSliders value={{ conf: 0.3, iou: 0.6, overrides: {} }} onChange={vi.fn()} iouGrid={[]}
+  it("IoU value box takes any IoU in range (debounced) and refuses others", () => {
+    vi.useFakeTimers();
+    try {
+      const onChange = setup();
+      const box = screen.getByLabelText("IoU value");
+      fireEvent.change(box, { target: { value: "0.33" } });
+      vi.advanceTimersByTime(400);
+      expect(onChange).toHaveBeenLastCalledWith({ conf: 0.3, iou: 0.33, overrides: {} });
+      onChange.mockClear();
+      fireEvent.change(box, { target: { value: "0.99" } });
+      vi.advanceTimersByTime(400);
+      expect(onChange).not.toHaveBeenCalled();
+      expect(screen.getByRole("alert")).toHaveTextContent("between 0.05 and 0.95");
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("without a grid yet, the IoU slider shows the value and still moves", () => {
+    const onChange = vi.fn();
+    render(<ThresholdSliders value={{ conf: 0.3, iou: 0.6, overrides: {} }} onChange={onChange} iouGrid={[]}
       defaults={{ conf: 0.1, iou: 0.5 }} classes={[]} />);
     const iou = screen.getByRole("slider", { name: "IoU" });
-    expect(iou).toBeDisabled();
     expect(iou).toHaveAttribute("aria-valuetext", "0.60");
-    expect(screen.getByRole("status")).toHaveTextContent("0.60");
+    expect(screen.getByLabelText("IoU value")).toHaveValue("0.60");
+    fireEvent.change(iou, { target: { value: "0.65" } });
+    expect(onChange).toHaveBeenLastCalledWith({ conf: 0.3, iou: 0.65, overrides: {} });
   });
 
   it("debounces typing: one emit after the pause, with the last value", () => {

@@ -1,7 +1,7 @@
 import { useEffect, useId, useState } from "react";
 import { useDebouncedCallback } from "../hooks/useDebouncedCallback";
 import { formatThreshold } from "../lib/format";
-import { gridIndex, parseUnit, withOverride } from "../lib/thresholds";
+import { IOU_MAX, IOU_MIN, IOU_STEP, IOU_TICKS, iouOf, parseIou, parseUnit, withOverride } from "../lib/thresholds";
 
 export interface ThresholdValues {
   conf: number;
@@ -14,7 +14,7 @@ export interface ThresholdSlidersProps {
   value: ThresholdValues;
   /** Slider drags and resets emit at once; typed numbers emit after `debounceMs` (or on Enter / blur). */
   onChange: (value: ThresholdValues) => void;
-  /** The evaluation's IoU grid: the IoU slider snaps to these values. */
+  /** The evaluation's kept IoU grid: marked on the IoU slider (instant); other IoUs are matched by the server on demand. */
   iouGrid: readonly number[];
   /** The project's defaults, restored by "Reset to project defaults". */
   defaults: { conf: number; iou: number };
@@ -54,8 +54,7 @@ export function ThresholdSliders({ value, onChange, iouGrid, defaults, classes, 
     debounced.call(next);
   };
 
-  const grid = iouGrid.length > 0 ? iouGrid : null;
-  const iouIndex = grid ? gridIndex(local.iou, grid) : 0;
+  const grid = iouGrid;
   const overridden = Object.keys(local.overrides).filter((c) => classes.includes(c));
   const available = classes.filter((c) => !(c in local.overrides));
   const [adding, setAdding] = useState<string>("");
@@ -106,26 +105,10 @@ export function ThresholdSliders({ value, onChange, iouGrid, defaults, classes, 
         {confError && <span id={`${id}-conf-error`} role="alert" className="error">{confError}</span>}
       </div>
       {!hideIou && (
-        <div className="slider-row">
-          <label htmlFor={`${id}-iou`}>IoU</label>
-          {grid ? (
-            <input
-              id={`${id}-iou`}
-              type="range"
-              min={0}
-              max={grid.length - 1}
-              step={1}
-              value={iouIndex}
-              aria-valuetext={formatThreshold(grid[iouIndex]!)}
-              onChange={(e) => now({ ...local, iou: grid[Number(e.target.value)]! })}
-            />
-          ) : (
-            // The evaluation's grid is not known yet: the value, not yet movable.
-            <input id={`${id}-iou`} type="range" min={0} max={1} step="any" value={local.iou} disabled
-              aria-valuetext={formatThreshold(local.iou)} />
-          )}
-          <output htmlFor={`${id}-iou`}>{formatThreshold(grid ? grid[iouIndex]! : local.iou)}</output>
-        </div>
+        <IouRow id={id} value={local.iou} grid={grid}
+          onSlide={(iou) => now({ ...local, iou })}
+          onType={(iou) => later({ ...local, iou })}
+          onCommit={debounced.flush} onInvalid={debounced.cancel} />
       )}
       <div className="overrides">
         <h4 id={`${id}-overrides`}>Per-class confidence</h4>
@@ -218,5 +201,74 @@ function OverrideRow({ label, value, onType, onCommit, onInvalid, onRemove }: Ov
       <button type="button" aria-label={`Remove ${label} override`} onClick={onRemove}>×</button>
       {error && <span role="alert" className="error">{error}</span>}
     </li>
+  );
+}
+
+interface IouRowProps {
+  id: string;
+  value: number;
+  /** The kept grid (fast values), marked under the slider; empty while unknown. */
+  grid: readonly number[];
+  onSlide: (iou: number) => void;
+  onType: (iou: number) => void;
+  onCommit: () => void;
+  onInvalid: () => void;
+}
+
+/**
+ * The IoU over its whole range (0.05..0.95 in steps of 0.05, or any value typed in the box):
+ * the kept grid's values answer at once, others are matched by the server on demand.
+ */
+function IouRow({ id, value, grid, onSlide, onType, onCommit, onInvalid }: IouRowProps) {
+  const [text, setText] = useState(formatThreshold(value));
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    setText((t) => {
+      const parsed = parseIou(t);
+      return parsed.ok && parsed.value === value ? t : formatThreshold(value);
+    });
+  }, [value]);
+  const kept = grid.some((g) => Math.abs(g - value) < 1e-9);
+  return (
+    <div className="iou-row">
+      <div className="slider-row">
+        <label htmlFor={`${id}-iou`}>IoU</label>
+        <div className="slider-with-ticks">
+          <input id={`${id}-iou`} type="range" min={IOU_MIN} max={IOU_MAX} step={IOU_STEP} value={value}
+            list={`${id}-iou-grid`} aria-valuetext={formatThreshold(value)}
+            onChange={(e) => {
+              const iou = iouOf(Number(e.target.value), grid);
+              setText(formatThreshold(iou));
+              setError(null);
+              onSlide(iou);
+            }} />
+          <datalist id={`${id}-iou-grid`}>{grid.map((g) => <option key={g} value={g} />)}</datalist>
+          <div className="ticks" aria-hidden="true">
+            {IOU_TICKS.map((t) => (
+              <span key={t} style={{ left: `${((t - IOU_MIN) / (IOU_MAX - IOU_MIN)) * 100}%` }}>{formatThreshold(t)}</span>
+            ))}
+          </div>
+        </div>
+        <input type="text" inputMode="decimal" aria-label="IoU value" className="number"
+          aria-invalid={error !== null} aria-describedby={error ? `${id}-iou-error` : `${id}-iou-note`} value={text}
+          onChange={(e) => {
+            setText(e.target.value);
+            const parsed = parseIou(e.target.value);
+            if (parsed.ok && parsed.value !== null) {
+              setError(null);
+              onType(iouOf(parsed.value, grid));
+            } else {
+              onInvalid();
+              setError(parsed.ok ? `enter a value from ${IOU_MIN} to ${IOU_MAX}` : parsed.error);
+            }
+          }}
+          onBlur={onCommit}
+          onKeyDown={(e) => e.key === "Enter" && onCommit()} />
+      </div>
+      {error && <span id={`${id}-iou-error`} role="alert" className="error">{error}</span>}
+      <p id={`${id}-iou-note`} className="muted iou-note" data-testid="iou-note">
+        {grid.length === 0 ? "" : kept ? "on the kept grid: instant" : "off the kept grid: matched on demand (slower the first time)"}
+      </p>
+    </div>
   );
 }

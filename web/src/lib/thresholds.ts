@@ -60,3 +60,29 @@ export function withOverride(
   else out[label] = value;
   return out;
 }
+
+/** The IoU slider's range and step (the whole range the server matches; docs/metrics.md). */
+export const IOU_MIN = 0.05;
+export const IOU_MAX = 0.95;
+export const IOU_STEP = 0.05;
+/** Tick labels under the IoU slider. */
+export const IOU_TICKS: readonly number[] = [0.05, 0.25, 0.5, 0.75, 0.95];
+
+/**
+ * An IoU to send: rounded to 4 decimals (a slider's float noise gone), and the kept grid's
+ * own value when it is one of them (0.9 is the grid's 0.8999999999999999), so the server
+ * answers from what it keeps.
+ */
+export function iouOf(value: number, grid: readonly number[]): number {
+  const rounded = Math.round(value * 10000) / 10000;
+  const kept = grid.find((g) => Math.abs(g - rounded) < 1e-6);
+  return kept ?? rounded;
+}
+
+/** An IoU typed by a user: a number from IOU_MIN to IOU_MAX (blank is an error). */
+export function parseIou(text: string): Parsed {
+  const parsed = parseUnit(text, false);
+  if (!parsed.ok || parsed.value === null) return parsed;
+  if (parsed.value < IOU_MIN - 1e-12 || parsed.value > IOU_MAX + 1e-12) return { ok: false, error: `must be between ${IOU_MIN} and ${IOU_MAX}` };
+  return parsed;
+}

@@ -51,7 +51,7 @@ export function FramePanel({ ctx, frameId, inferenceSet, opened = null, known = 
           predicted={typeof prediction?.class_name === "string" ? prediction.class_name : null}
           confidence={typeof prediction?.confidence === "number" ? prediction.confidence : null}
           probabilities={probabilities} classes={project.classes.map((c) => c.name)}
-          width={Math.min(360, width ?? 360)} onClose={onClose} />
+          width={width === undefined ? 360 : Math.round(width * 0.45)} onClose={onClose} />
         <p className="muted" data-testid="frame-thresholds">
           Predicted class of {inferenceSet ?? "no inference set"} (arg-max; the report counts it at {describeConf(outcomes.data?.conf ?? conf)}).
         </p>

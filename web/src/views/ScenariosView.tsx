@@ -1,11 +1,13 @@
-import { useState } from "react";
+import { useCallback, useState } from "react";
 import { api } from "../api/client";
 import type { SegmentOut, SegmentResultDict, Thresholds } from "../api/types";
 import { ScenarioCard } from "../components/ScenarioCard";
 import { ErrorPanel, Loading } from "../components/Status";
 import { useApi } from "../hooks/useApi";
+import { useSegmentsChanged } from "../hooks/useSegmentsChanged";
 import { formatThreshold } from "../lib/format";
 import { ALL_FRAMES, type ViewContext } from "./context";
+import { NewSegmentForm, SegmentActions } from "./SegmentEditor";
 import { ThresholdPanel } from "./ThresholdPanel";
 
 export const GROUPS: ReadonlyArray<{ type: string; title: string }> = [
@@ -28,6 +30,10 @@ export function ScenariosView({ ctx }: { ctx: ViewContext }) {
     Promise.all(sets.map((s) => api.regression(project.name, dataset, s, { conf, iou: detection ? iou : undefined }, { signal }))),
   );
   const segments = useApi(JSON.stringify(["segments", project.name, dataset]), (signal) => api.segments(project.name, dataset, { signal }));
+  // A segment created, renamed or deleted (here or in another view): the cards and lists follow.
+  const { reload: reloadRegression } = regression;
+  const { reload: reloadSegments } = segments;
+  useSegmentsChanged(useCallback(() => { reloadRegression(); reloadSegments(); }, [reloadRegression, reloadSegments]));
 
   const save = async (segment: string, thresholds: Thresholds) => {
     setSaving(true);
@@ -48,7 +54,10 @@ export function ScenariosView({ ctx }: { ctx: ViewContext }) {
   const detailSegment = segments.data?.find((s) => s.name === details) ?? null;
   return (
     <div className="scenarios-view">
-      <aside><ThresholdPanel ctx={ctx} /></aside>
+      <aside>
+        <ThresholdPanel ctx={ctx} />
+        <NewSegmentForm ctx={ctx} onCreated={(created) => setDetails(created.name)} />
+      </aside>
       <div className="scenarios-main">
       <Loading active={regression.loading || saving} label={saving ? "Saving thresholds" : "Running regression tests"} />
       {regression.error !== null && <ErrorPanel error={regression.error} onRetry={regression.reload} title="Regression tests could not be loaded" />}
@@ -78,14 +87,17 @@ export function ScenariosView({ ctx }: { ctx: ViewContext }) {
         );
       })}
       {details && (
-        <SegmentDetails key={details} ctx={ctx} name={details} segment={detailSegment} onClose={() => setDetails(null)} />
+        <SegmentDetails key={details} ctx={ctx} name={details} segment={detailSegment} onClose={() => setDetails(null)}
+          onRenamed={setDetails} onDeleted={() => setDetails(null)} />
       )}
       </div>
     </div>
   );
 }
 
-function SegmentDetails({ ctx, name, segment, onClose }: { ctx: ViewContext; name: string; segment: SegmentOut | null; onClose: () => void }) {
+function SegmentDetails({ ctx, name, segment, onClose, onRenamed, onDeleted }: {
+  ctx: ViewContext; name: string; segment: SegmentOut | null; onClose: () => void; onRenamed: (name: string) => void; onDeleted: () => void;
+}) {
   const { project, dataset } = ctx;
   const [offset, setOffset] = useState(0);
   // The server resolves the segment (a list of frames or a query) to its frames, in the dataset's order.
@@ -106,9 +118,14 @@ function SegmentDetails({ ctx, name, segment, onClose }: { ctx: ViewContext; nam
           <div><dt>Thresholds</dt><dd>
             {(["precision", "recall", "f1_score"] as const).map((m) => `${m.replace("_", " ")} ${segment.thresholds[m] === null ? "-" : formatThreshold(segment.thresholds[m]!)}`).join(" · ")}
           </dd></div>
+          <div><dt>Description</dt><dd className="muted">none: the API keeps no description yet</dd></div>
           <div><dt>uuid</dt><dd>{segment.uuid}</dd></div>
         </dl>
       )}
+      {segment && name !== ALL_FRAMES && (
+        <SegmentActions ctx={ctx} segment={segment} onRenamed={onRenamed} onDeleted={onDeleted} />
+      )}
+      {segment && <p className="muted hint">Thresholds are edited on the segment's card (Edit thresholds); the type is fixed when a segment is created.</p>}
       <Loading active={frames.loading} label="Loading frames" />
       {frames.error !== null && <ErrorPanel error={frames.error} onRetry={frames.reload} title="Frames could not be loaded" />}
       {frames.data && (

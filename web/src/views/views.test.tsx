@@ -273,9 +273,11 @@ describe("views' loading and errors", () => {
     const thresholds = { conf: 0.1, iou: 0.3, overrides: {} };
     render(<CompareView ctx={context(undefined, { sets: ["threshold-cc", "adaptive-cc"], iou: 0.3, thresholds })} />);
     const slider = await screen.findByRole("slider", { name: "IoU" });
-    await waitFor(() => expect(slider).toBeEnabled());
-    expect(slider).toHaveAttribute("max", String(grid.length - 1));
-    expect(slider).toHaveValue("0");
+    // The slider runs over the whole range; the answer's kept grid is marked on it.
+    const marks = () => [...document.getElementById(slider.getAttribute("list")!)!.querySelectorAll("option")].map((o) => Number(o.value));
+    await waitFor(() => expect(marks()).toEqual(grid));
+    expect(slider).toHaveAttribute("max", "0.95");
+    expect(slider).toHaveValue("0.3");
     expect(slider).toHaveAttribute("aria-valuetext", "0.30");
     const metrics = asked.filter((c) => c.path.endsWith("/metrics"));
     expect(metrics).toHaveLength(1);
@@ -304,8 +306,8 @@ describe("views' loading and errors", () => {
     const calls = installMockApi();
     render(<MetricsView ctx={context()} />);
     const slider = await screen.findByRole("slider", { name: "IoU" });
-    await waitFor(() => expect(slider).toBeEnabled());
-    expect(slider).toHaveAttribute("max", String(shapes.iouThresholds.length - 1));
+    const marks = () => [...document.getElementById(slider.getAttribute("list")!)!.querySelectorAll("option")].map((o) => Number(o.value));
+    await waitFor(() => expect(marks()).toEqual(shapes.iouThresholds));
     const reports = calls.filter((c) => c.path.endsWith("/metrics") && c.query.getAll("include").includes("report"));
     expect(reports.map((c) => c.query.getAll("include"))).toEqual([["report", "confusion_matrix"]]);
   });
