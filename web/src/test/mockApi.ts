@@ -28,7 +28,8 @@ export function metricsResult(set: string, include: string[], circlePrecision?: 
     ? shapes.report
     : { ...shapes.report, classes: shapes.report.classes.map((c) => (c.label === "circle" ? { ...c, precision: circlePrecision } : c)) };
   return {
-    inference_set: set, version: 1,
+    // Each set's own operating point (the fixtures were computed at confidence 0.1, IoU 0.5).
+    inference_set: set, version: 1, conf: 0.1, iou: 0.5,
     report: include.includes("report") ? report : null,
     confusion_matrix: include.includes("confusion_matrix") ? shapes.matrix : null,
     coco_summary: include.includes("coco_summary") ? shapes.coco : null,
