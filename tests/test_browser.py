@@ -1128,6 +1128,10 @@ def test_an_opened_example_is_a_modal_with_keys_zoom_and_a_way_back(
     eventually(lambda: round(image.bounding_box()["width"] / before, 1), 1.5)
     assert dialog.get_by_label("Zoom level").text_content() == "150%"
     shot(page, "metrics-example-modal-zoomed")
+    for width in (1440, 1024):
+        page.set_viewport_size({"width": width, "height": 1000})
+        shot(page, f"metrics-example-modal-{width}")
+    page.set_viewport_size({"width": 1400, "height": 1000})
     page.keyboard.press("Escape")
     dialog.wait_for(state="detached")
     assert "frame=" not in opened()
