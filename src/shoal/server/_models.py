@@ -418,6 +418,7 @@ class MetricsResult(BaseModel):
 class MetricsOut(BaseModel):
     dataset: str
     segment: str
+    query: str | None = Field(description="the frames query that narrowed the segment")
     conf: ConfDescription
     iou: float | None
     results: list[MetricsResult]
@@ -493,6 +494,7 @@ class ComparisonOut(BaseModel):
     base: str
     other: str
     segment: str
+    query: str | None = Field(description="the frames query that narrowed the segment")
     conf: ConfDescription
     iou: float | None
     classes: dict[str, dict[str, Delta]] = Field(

@@ -160,11 +160,15 @@ def _iou_or_null(project: Project, iou: float) -> float | None:
 
 
 def _answered_at(
-    project: Project, segment: str, conf: float | dict[str, float], iou: float
+    project: Project,
+    segment: str,
+    query: str | None,
+    conf: float | dict[str, float],
+    iou: float,
 ) -> dict[str, Any]:
-    """Where an answer was computed: the segment and the operating point (``iou`` is null
-    for classification, which has none)."""
-    return {"segment": segment, "conf": conf, "iou": iou if project.task == "detection" else None}
+    """Where an answer was computed: the segment, the query narrowing it and the
+    operating point (``iou`` is null for classification, which has none)."""
+    return {"segment": segment, "query": query, "conf": conf, "iou": _iou_or_null(project, iou)}
 
 
 def labels_of(dataset: Dataset) -> list[str]:
@@ -254,7 +258,7 @@ def metrics(
     conf_value, iou_value = first_point
     return {
         "dataset": dataset,
-        **_answered_at(owner, segment, conf_value, iou_value),
+        **_answered_at(owner, segment, query, conf_value, iou_value),
         "results": results,
     }
 
@@ -480,7 +484,7 @@ def compare_inference_sets(
     return {
         "base": base,
         "other": other,
-        **_answered_at(found.project, segment, conf_value, iou_value),
+        **_answered_at(found.project, segment, query, conf_value, iou_value),
         "other_conf": second_conf,
         "other_iou": _iou_or_null(found.project, second_iou),
         **comparison.to_dict(),

@@ -524,6 +524,11 @@ export interface components {
        * @description the other's IoU threshold (null: classification)
        */
       other_iou: number | null;
+      /**
+       * Query
+       * @description the frames query that narrowed the segment
+       */
+      query: string | null;
       /** Segment */
       segment: string;
       /** Summary */
@@ -910,6 +915,11 @@ export interface components {
       dataset: string;
       /** Iou */
       iou: number | null;
+      /**
+       * Query
+       * @description the frames query that narrowed the segment
+       */
+      query: string | null;
       /** Results */
       results: components["schemas"]["MetricsResult"][];
       /** Segment */
