@@ -62,6 +62,29 @@ def test_create_edit_and_delete_a_segment_of_frames(api: TestClient, store: shoa
     error(api.get(f"{SHAPES}/segments/picked again"), 404)
 
 
+def test_a_refused_edit_changes_nothing(api: TestClient, store: shoal.Store) -> None:
+    dataset = store.project("shapes").dataset("rendered-scenes")
+    frames = dataset.frames().column("frame_id").to_pylist()
+    ok(api.post(f"{SHAPES}/segments", json={"name": "atomic", "frames": frames[:2]}), 201)
+    before = ok(api.get(f"{SHAPES}/segments/atomic"))
+    refused = {
+        "name": "renamed",
+        "type": "split",
+        "description": "changed",
+        "add_frames": [frames[2], "no such frame"],
+    }
+    error(api.patch(f"{SHAPES}/segments/atomic", json=refused), 400)
+    error(
+        api.patch(
+            f"{SHAPES}/segments/atomic", json={**refused, "add_frames": [], "name": "crowded"}
+        ),
+        409,
+    )
+    assert ok(api.get(f"{SHAPES}/segments/atomic")) == before
+    error(api.get(f"{SHAPES}/segments/renamed"), 404)
+    assert api.delete(f"{SHAPES}/segments/atomic").status_code == 204
+
+
 def test_a_query_segment_follows_its_query(api: TestClient, store: shoal.Store) -> None:
     dataset = store.project("shapes").dataset("rendered-scenes")
     made = ok(

@@ -186,12 +186,18 @@ def update_segment(
     # "All Frames" takes thresholds like any segment, but keeps its name.
     if seg.id is None and "name" in given and body.name != seg.name:
         raise ApiError(400, f"the {ALL_FRAMES!r} split cannot be renamed", where="body.name")
-    if "name" in given and body.name is not None and body.name != seg.name:
-        seg.rename(body.name)  # keeps the uuid; a name in use is the store's ConflictError
+    renamed = body.name if "name" in given and body.name != seg.name else None
+    # One transaction: every change or none (a rename keeps the uuid; a name in use is
+    # the store's ConflictError).
+    seg.edit(
+        name=renamed,
+        type=body.type,
+        description=body.description,
+        add_frames=body.add_frames,
+        remove_frames=body.remove_frames,
+    )
     if thresholds:
         seg.set_thresholds(**thresholds)
-    seg.update(type=body.type, description=body.description)
-    seg.edit_frames(add=body.add_frames, remove=body.remove_frames)
     return seg.to_dict()
 
 

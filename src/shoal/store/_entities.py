@@ -950,50 +950,75 @@ class Segment:
 
     def update(self, *, type: SegmentType | None = None, description: str | None = None) -> None:
         """Change the segment's type or description (None leaves one as it is)."""
-        if type is None and description is None:
+        self.edit(type=type, description=description)
+
+    def edit_frames(self, *, add: Iterable[str] = (), remove: Iterable[str] = ()) -> None:
+        """Add frames to a segment of listed frames and remove others (removing one it
+        does not hold is no change; adding one the dataset lacks is an ``InputError``).
+        A saved query's frames follow its query: editing them is an ``InputError``."""
+        self.edit(add_frames=add, remove_frames=remove)
+
+    def edit(
+        self,
+        *,
+        name: str | None = None,
+        type: SegmentType | None = None,
+        description: str | None = None,
+        add_frames: Iterable[str] = (),
+        remove_frames: Iterable[str] = (),
+    ) -> None:
+        """Every change at once, in one transaction: all of them or, on any error
+        (``InputError``; a name in use is a ``ConflictError``), none. None and empty
+        leave a field as it is; see ``rename``, ``update`` and ``edit_frames``."""
+        added, removed = [str(f) for f in add_frames], {str(f) for f in remove_frames}
+        if name is None and type is None and description is None and not added and not removed:
             return
         if self.id is None:
-            raise InputError(f"the {ALL_FRAMES!r} split has no type or description to change")
+            raise InputError(
+                f"the {ALL_FRAMES!r} split holds every frame and keeps its name, type and "
+                "description; it takes thresholds only"
+            )
+        if name is not None:
+            check_name(name, "segment")
+            if name == ALL_FRAMES:
+                raise ConflictError(f"{ALL_FRAMES!r} is the built-in split of every frame")
         if type is not None and type not in SEGMENT_TYPES:
             raise InputError(
                 f"segment type must be one of {', '.join(SEGMENT_TYPES)}, got {type!r}"
             )
         if description is not None:
             check_description(description)
+        dataset = self.dataset
+        current = self.name
+        known = dataset._known_frames(current, added) if added else []
         with self.store._transaction() as db:
+            row = db.execute("SELECT frame_ids FROM segments WHERE id = ?", (self.id,)).fetchone()
+            if row is None:
+                raise NotFoundError("this segment was deleted")
+            if added or removed:
+                if row["frame_ids"] is None:
+                    raise InputError(
+                        f"segment {current!r} is a saved query: its frames follow the query; "
+                        "save a segment of listed frames to add or remove frames"
+                    )
+                frames = (set(json.loads(row["frame_ids"])) | set(known)) - removed
+                db.execute(
+                    "UPDATE segments SET frame_ids = ? WHERE id = ?",
+                    (json.dumps(sorted(frames)), self.id),
+                )
             if type is not None:
                 db.execute("UPDATE segments SET type = ? WHERE id = ?", (type, self.id))
             if description is not None:
                 db.execute(
                     "UPDATE segments SET description = ? WHERE id = ?", (description, self.id)
                 )
-
-    def edit_frames(self, *, add: Iterable[str] = (), remove: Iterable[str] = ()) -> None:
-        """Add frames to a segment of listed frames and remove others (removing one it
-        does not hold is no change; adding one the dataset lacks is an ``InputError``).
-        A saved query's frames follow its query: editing them is an ``InputError``."""
-        added, removed = [str(f) for f in add], {str(f) for f in remove}
-        if not added and not removed:
-            return
-        if self.id is None:
-            raise InputError(f"the {ALL_FRAMES!r} split holds every frame; it cannot be edited")
-        dataset = self.dataset
-        name = self.name
-        new_frames = dataset._known_frames(name, added)
-        with self.store._transaction() as db:
-            row = db.execute("SELECT frame_ids FROM segments WHERE id = ?", (self.id,)).fetchone()
-            if row is None:
-                raise NotFoundError("this segment was deleted")
-            if row["frame_ids"] is None:
-                raise InputError(
-                    f"segment {name!r} is a saved query: its frames follow the query; "
-                    "save a segment of listed frames to add or remove frames"
-                )
-            frames = (set(json.loads(row["frame_ids"])) | set(new_frames)) - removed
-            db.execute(
-                "UPDATE segments SET frame_ids = ? WHERE id = ?",
-                (json.dumps(sorted(frames)), self.id),
-            )
+            if name is not None and name != current:
+                if db.execute(
+                    "SELECT id FROM segments WHERE dataset_id = ? AND name = ? AND id != ?",
+                    (dataset.id, name, self.id),
+                ).fetchone():
+                    raise ConflictError(f"dataset {dataset.name!r} has a segment {name!r} already")
+                db.execute("UPDATE segments SET name = ? WHERE id = ?", (name, self.id))
 
     @property
     def thresholds(self) -> dict[str, float | None]:
@@ -1091,17 +1116,7 @@ class Segment:
         ``ConflictError``."""
         if self.id is None:
             raise InputError(f"the {ALL_FRAMES!r} split cannot be renamed")
-        check_name(name, "segment")
-        if name == ALL_FRAMES:
-            raise ConflictError(f"{ALL_FRAMES!r} is the built-in split of every frame")
-        dataset = self.dataset
-        with self.store._transaction() as db:
-            if db.execute(
-                "SELECT id FROM segments WHERE dataset_id = ? AND name = ? AND id != ?",
-                (dataset.id, name, self.id),
-            ).fetchone():
-                raise ConflictError(f"dataset {dataset.name!r} has a segment {name!r} already")
-            db.execute("UPDATE segments SET name = ? WHERE id = ?", (name, self.id))
+        self.edit(name=name)
 
     def delete(self) -> None:
         if self.id is None:
