@@ -68,7 +68,9 @@ def test_other_conf_per_class_and_bad_values(api: TestClient) -> None:
     # The other's report states every class's threshold (classes not named use 0).
     assert answer["confusion_matrix"]["other_conf"]["square"] == 0.0
     body = error(api.get(f"{SHAPES}/compare", params={**params, "other_conf": "2"}), 422)
-    assert body["where"] == "query.other_conf"
+    assert body["where"] == "query.other_conf" and "2.0 is not in [0, 1]" in body["detail"]
+    body = error(api.get(f"{SHAPES}/compare", params={**params, "other_conf": "{"}), 422)
+    assert body["detail"] == "other_conf is not valid JSON"
     body = error(api.get(f"{SHAPES}/compare", params={**params, "other_conf": '{"dog": 1}'}), 422)
     assert body["where"] == "query.other_conf" and "dog" in body["detail"]
     error(api.get(f"{SHAPES}/compare", params={**params, "other_iou": 0}), 422)

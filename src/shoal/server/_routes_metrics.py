@@ -95,35 +95,40 @@ FramesQueryParam = Annotated[
 
 
 # ------------------------------------------------------------- parameters
-def parse_conf(raw: str | None, default: float, labels: Sequence[str]) -> float | dict[str, float]:
+def parse_conf(
+    raw: str | None, default: float, labels: Sequence[str], *, parameter: str = "conf"
+) -> float | dict[str, float]:
+    """A ``conf``-style query parameter (``parameter`` names it in errors): a number, or
+    per class as a JSON object."""
     if raw is None:
         return default
+    where = f"query.{parameter}"
     text = raw.strip()
     if text.startswith("{"):
         try:
             value = orjson.loads(text)
         except orjson.JSONDecodeError:
-            raise ApiError(422, "conf is not valid JSON", where="query.conf") from None
+            raise ApiError(422, f"{parameter} is not valid JSON", where=where) from None
         if not isinstance(value, dict):
-            raise ApiError(422, "conf must be a number or a JSON object", where="query.conf")
+            raise ApiError(422, f"{parameter} must be a number or a JSON object", where=where)
         out: dict[str, float] = {}
         for name, threshold in value.items():
             if name not in labels:
-                raise ApiError(422, f"conf names an unknown class {name!r}", where="query.conf")
-            out[name] = _unit(threshold)
+                raise ApiError(422, f"{parameter} names an unknown class {name!r}", where=where)
+            out[name] = _unit(threshold, where)
         return out
     try:
-        return _unit(float(text))
+        return _unit(float(text), where)
     except ValueError:
-        raise ApiError(422, f"conf {raw!r} is not a number", where="query.conf") from None
+        raise ApiError(422, f"{parameter} {raw!r} is not a number", where=where) from None
 
 
-def _unit(value: Any) -> float:
+def _unit(value: Any, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ApiError(422, f"confidence threshold {value!r} is not a number", where="query.conf")
+        raise ApiError(422, f"confidence threshold {value!r} is not a number", where=where)
     number = float(value)
     if not math.isfinite(number) or not 0.0 <= number <= 1.0:
-        raise ApiError(422, f"confidence threshold {value!r} is not in [0, 1]", where="query.conf")
+        raise ApiError(422, f"confidence threshold {value!r} is not in [0, 1]", where=where)
     return number
 
 
@@ -143,15 +148,7 @@ def _other_operating_point(
     labels: Sequence[str],
 ) -> tuple[float | dict[str, float], float]:
     """The second inference set's (conf, iou): its own where given, else the first's."""
-    if conf is None:
-        conf_value = first[0]
-    else:
-        try:
-            conf_value = parse_conf(conf, 0.0, labels)
-        except ApiError as error:
-            raise ApiError(
-                422, error.detail.replace("conf", "other_conf", 1), where="query.other_conf"
-            ) from None
+    conf_value = first[0] if conf is None else parse_conf(conf, 0.0, labels, parameter="other_conf")
     return conf_value, first[1] if iou is None else float(iou)
 
 
