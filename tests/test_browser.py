@@ -1110,7 +1110,6 @@ def test_an_opened_example_is_a_modal_with_keys_zoom_and_a_way_back(
     top = dialog.bounding_box()["y"]
     assert 0 <= top < 1000
     assert page.get_by_test_id("example-position").text_content() == "example 2 of 12 on this page"
-    shot(page, "metrics-example-modal")
 
     def opened() -> str:
         return str(page.evaluate("location.hash"))
@@ -1127,11 +1126,6 @@ def test_an_opened_example_is_a_modal_with_keys_zoom_and_a_way_back(
     dialog.get_by_role("button", name="Zoom in").click()
     eventually(lambda: round(image.bounding_box()["width"] / before, 1), 1.5)
     assert dialog.get_by_label("Zoom level").text_content() == "150%"
-    shot(page, "metrics-example-modal-zoomed")
-    for width in (1440, 1024):
-        page.set_viewport_size({"width": width, "height": 1000})
-        shot(page, f"metrics-example-modal-{width}")
-    page.set_viewport_size({"width": 1400, "height": 1000})
     page.keyboard.press("Escape")
     dialog.wait_for(state="detached")
     assert "frame=" not in opened()
@@ -1141,6 +1135,14 @@ def test_an_opened_example_is_a_modal_with_keys_zoom_and_a_way_back(
         lambda: page.evaluate("document.activeElement.getAttribute('aria-label')"),
         thumbnails.nth(1).get_attribute("aria-label"),
     )
+    # (Screenshots last: a full-page screenshot resizes the page, which moves its scroll.)
+    page.keyboard.press("Enter")  # the focused thumbnail opens it again
+    dialog.wait_for()
+    for width in (1440, 1024):
+        page.set_viewport_size({"width": width, "height": 1000})
+        shot(page, f"metrics-example-modal-{width}")
+    dialog.get_by_role("button", name="Zoom in").click()
+    shot(page, "metrics-example-modal-zoomed")
 
 
 def test_classification_examples_in_their_own_terms(
