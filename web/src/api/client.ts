@@ -7,8 +7,8 @@
  * `Authorization: Bearer <key>`; a 401 asks for one (`authState().needed`).
  */
 import type {
-  Confidence, ComparisonOut, DatasetOut, ExamplesPage, FrameDetail, FramesPage, InferenceSetOut,
-  MetricsInclude, MetricsOut, ProjectOut, SegmentCreate, SegmentOut, SegmentResultDict, SegmentUpdate,
+  ChangedExamplesPage, Confidence, ComparisonOut, CompletionsOut, DatasetOut, ExamplesPage, FrameDetail, FramesPage, InferenceSetOut,
+  MetricsInclude, MetricsOut, ProjectOut, SegmentCreate, SegmentFromExamples, SegmentOut, SegmentResultDict, SegmentUpdate, SummaryOut,
 } from "./types";
 
 export const API_BASE = "/api/v1";
@@ -54,7 +54,17 @@ export function confParam(conf: Confidence | undefined): string | undefined {
   return typeof conf === "number" ? String(conf) : JSON.stringify(conf);
 }
 
-const seg = encodeURIComponent;
+/**
+ * `name` as one URL path segment, whatever it holds (like the Python client's
+ * `url_segment`): `encodeURIComponent` leaves "." and ".." as they are, which browsers
+ * and proxies resolve as "this folder" and "the parent folder", so those two are
+ * written `%2E` and `%2E%2E`.
+ */
+export function urlSegment(name: string): string {
+  const quoted = encodeURIComponent(name);
+  return quoted === "." || quoted === ".." ? quoted.replace(/\./g, "%2E") : quoted;
+}
+const seg = urlSegment;
 
 export function projectPath(project: string): string {
   return `/projects/${seg(project)}`;
@@ -236,9 +246,17 @@ export interface OperatingPoint {
   conf?: Confidence;
   iou?: number;
   segment?: string;
+  /** A frames query (docs/queries.md) narrowing the frames further. */
+  query?: string;
 }
 
-export interface MetricsQuery extends OperatingPoint {
+/** The second inference set's own thresholds (/metrics with two sets, /compare): unset, the first's. */
+export interface OtherPoint {
+  otherConf?: Confidence;
+  otherIou?: number;
+}
+
+export interface MetricsQuery extends OperatingPoint, OtherPoint {
   inferenceSets: readonly string[];
   include?: readonly MetricsInclude[];
   /** PR curves cut down to at most this many points each, for drawing. */
@@ -261,7 +279,17 @@ export interface ExamplesQuery extends OperatingPoint {
   limit?: number;
 }
 
-const point = (q: OperatingPoint) => ({ conf: confParam(q.conf), iou: q.iou, segment: q.segment });
+const point = (q: OperatingPoint) => ({ conf: confParam(q.conf), iou: q.iou, segment: q.segment, query: q.query || undefined });
+const otherPoint = (q: OtherPoint) => ({ other_conf: confParam(q.otherConf), other_iou: q.otherIou });
+
+/** Which ground truth `/compare/examples` lists: fixed, broken or still wrong. */
+export type Change = "fixed" | "broken" | "still_wrong";
+export interface ChangedExamplesQuery extends OperatingPoint, OtherPoint {
+  change?: Change;
+  label?: string;
+  offset?: number;
+  limit?: number;
+}
 
 /** The API's endpoints the app uses. */
 export const api = {
@@ -280,7 +308,7 @@ export const api = {
   metrics: (p: string, d: string, q: MetricsQuery, o?: RequestOptions) =>
     request<MetricsOut>(
       "GET",
-      `${datasetPath(p, d)}/metrics${queryString({ inference_set: q.inferenceSets, ...point(q), include: q.include, curve_points: q.curvePoints })}`,
+      `${datasetPath(p, d)}/metrics${queryString({ inference_set: q.inferenceSets, ...point(q), ...otherPoint(q), include: q.include, curve_points: q.curvePoints })}`,
       undefined,
       o,
     ),
@@ -295,12 +323,39 @@ export const api = {
       undefined,
       o,
     ),
-  compare: (p: string, d: string, base: string, other: string, q: OperatingPoint, o?: RequestOptions) =>
-    request<ComparisonOut>("GET", `${datasetPath(p, d)}/compare${queryString({ base, other, ...point(q) })}`, undefined, o),
+  compare: (p: string, d: string, base: string, other: string, q: OperatingPoint & OtherPoint, o?: RequestOptions) =>
+    request<ComparisonOut>("GET", `${datasetPath(p, d)}/compare${queryString({ base, other, ...point(q), ...otherPoint(q) })}`, undefined, o),
+  /** The ground truth that changed from `base` to `other` (fixed, broken, still wrong): counts, per class, a page. */
+  compareExamples: (p: string, d: string, base: string, other: string, q: ChangedExamplesQuery, o?: RequestOptions) =>
+    request<ChangedExamplesPage>(
+      "GET",
+      `${datasetPath(p, d)}/compare/examples${queryString({
+        base, other, ...point(q), ...otherPoint(q), change: q.change, label: q.label, offset: q.offset, limit: q.limit,
+      })}`,
+      undefined,
+      o,
+    ),
+  /** Every inference set per segment side by side; with `base` and `other`, their comparison too. */
+  summary: (p: string, d: string, q: OperatingPoint & { base?: string; other?: string }, o?: RequestOptions) =>
+    request<SummaryOut>("GET", `${datasetPath(p, d)}/summary${queryString({ ...point(q), base: q.base, other: q.other })}`, undefined, o),
+  /** What a frames query can name: columns (with types), classes, functions, keywords starting with `prefix`. */
+  queryCompletions: (p: string, d: string, prefix: string, limit?: number, o?: RequestOptions) =>
+    request<CompletionsOut>("GET", `${datasetPath(p, d)}/query/completions${queryString({ prefix, limit })}`, undefined, o),
+  /** The frames of the examples an examples query lists (all pages), saved as a segment. */
+  segmentFromExamples: (p: string, d: string, set: string, q: Omit<ExamplesQuery, "sort" | "order" | "offset" | "limit">, body: SegmentFromExamples, o?: RequestOptions) =>
+    request<SegmentOut>(
+      "POST",
+      `${inferenceSetPath(p, d, set)}/examples/segment${queryString({
+        ...point(q), truth: q.truth, predicted: q.predicted, outcome: q.outcome, label: q.label,
+        confused_as: q.confused_as, confused_from: q.confused_from, frame_id: q.frame_id,
+      })}`,
+      body,
+      o,
+    ),
   regression: (p: string, d: string, set: string, q: Omit<OperatingPoint, "segment">, o?: RequestOptions) =>
     request<SegmentResultDict[]>(
       "GET",
-      `${inferenceSetPath(p, d, set)}/regression${queryString({ conf: confParam(q.conf), iou: q.iou })}`,
+      `${inferenceSetPath(p, d, set)}/regression${queryString({ conf: confParam(q.conf), iou: q.iou, query: q.query || undefined })}`,
       undefined,
       o,
     ),

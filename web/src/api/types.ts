@@ -143,3 +143,18 @@ export type MetricsInclude = NonNullable<MetricsQuery["include"]>[number];
 export type MetricsResult = Schemas["MetricsResult"];
 export type MetricsOut = Schemas["MetricsOut"];
 export type ExamplesPage = Schemas["ExamplesPage"];
+
+// ------------------------------------------------------------------ summary, changes, queries
+/** `/summary`: every inference set per segment; with base and other, their comparison. */
+export type SummaryOut = Schemas["SummaryOut"];
+export type SegmentSummaryOut = Schemas["SegmentSummaryOut"];
+export type SetScoresOut = Schemas["SetScoresOut"];
+/** `/compare/examples`: fixed / broken / still wrong counts, per class with a verdict, a page of examples. */
+export type ChangedExamplesPage = Schemas["ChangedExamplesPage"];
+export type ChangedExampleOut = Schemas["ChangedExampleOut"];
+/** `/query/completions`: what a frames query can name. */
+export type CompletionsOut = Schemas["CompletionsOut"];
+/** `POST .../examples/segment` body. */
+export type SegmentFromExamples = Schemas["SegmentFromExamples"];
+/** Per-class COCO AP, AP50, AP75 and AR100 (`coco_summary.per_class`). */
+export type CocoClassOut = Schemas["CocoClassOut"];
