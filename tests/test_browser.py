@@ -1265,3 +1265,49 @@ def test_a_whole_scenario_card_opens_metrics_on_its_segment(
         lambda: class_rows(page, f"Classification report: {DETECTOR}"),
         expected_report_rows(expected["report"]),
     )
+
+
+def test_the_examples_listed_are_saved_as_a_segment_of_their_frames(
+    page: Any, server: str, api: httpx.Client
+) -> None:
+    open_metrics(page, server, "&outcome=FP")
+    page.get_by_role("region", name="False positives").locator("button.thumbnail").first.wait_for()
+    listed: set[str] = set()
+    offset = 0
+    while True:  # every page of the examples the app lists
+        answer = api.get(
+            f"{DATASET_API}/inference-sets/{DETECTOR}/examples",
+            params={"outcome": "FP", "conf": 0.1, "iou": 0.5, "offset": offset, "limit": 1000},
+        ).json()
+        listed |= {e["frame_id"] for e in answer["examples"]}
+        offset += 1000
+        if offset >= answer["total"]:
+            break
+    page.get_by_role("button", name="Save frames as a segment…").click()
+    form = page.get_by_role("form", name="Save as segment")
+    form.get_by_label("Name").fill("false positive frames")
+    form.get_by_role("button", name="Save segment").click()
+    page.get_by_role("status").filter(has_text="Saved segment").wait_for()
+    try:
+        saved = {s["name"]: s for s in api.get(f"{DATASET_API}/segments").json()}[
+            "false positive frames"
+        ]
+        assert saved["frame_count"] == len(listed)
+        frames = api.get(
+            f"{DATASET_API}/frames", params={"segment": "false positive frames", "limit": 1000}
+        ).json()
+        assert {f["frame_id"] for f in frames["frames"]} == listed
+        assert f"({len(listed)} frames)" in (
+            page.get_by_role("status").filter(has_text="Saved segment").text_content() or ""
+        )
+        # The header's picker lists it, and "Show its metrics" filters Metrics by it.
+        page.get_by_role("button", name="Show its metrics").click()
+        eventually(lambda: "segment=false+positive+frames" in page.url
+                   or "segment=false%20positive%20frames" in page.url, True)  # fmt: skip
+        expected = metrics(api, conf=0.1, iou=0.5, segment="false positive frames")
+        eventually(
+            lambda: class_rows(page, f"Classification report: {DETECTOR}"),
+            expected_report_rows(expected["report"]),
+        )
+    finally:
+        api.delete(f"{DATASET_API}/segments/false%20positive%20frames")

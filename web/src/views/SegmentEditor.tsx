@@ -121,3 +121,62 @@ export function SegmentActions({ ctx, segment, onRenamed, onDeleted }: {
     </div>
   );
 }
+
+/**
+ * Save the frames of the examples listed (every page, not only the one shown) as a new
+ * segment: a list of frames, POSTed with their ids. `frameIds` pages through the examples
+ * endpoint with the same question.
+ */
+export function SaveAsSegment({ ctx, what, frameIds }: { ctx: ViewContext; what: string; frameIds: () => Promise<string[]> }) {
+  const id = useId();
+  const [open, setOpen] = useState(false);
+  const [name, setName] = useState("");
+  const [type, setType] = useState<SegmentCreate["type"] & string>("scenario");
+  const [error, setError] = useState<unknown>(null);
+  const [saved, setSaved] = useState<SegmentOut | null>(null);
+  const [busy, setBusy] = useState(false);
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const frames = await frameIds();
+      const created = await api.createSegment(ctx.project.name, ctx.dataset, { name: name.trim(), type, frames });
+      setSaved(created);
+      setOpen(false);
+      setName("");
+      announceSegmentsChanged();
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <div className="save-as-segment">
+      {!open && (
+        <button type="button" onClick={() => { setOpen(true); setSaved(null); }}>Save frames as a segment…</button>
+      )}
+      {open && (
+        <form className="form-row" aria-label="Save as segment" onSubmit={(e) => void submit(e)}>
+          <span className="muted">The frames of every example listed ({what}; all pages):</span>
+          <label htmlFor={`${id}-name`}>Name</label>
+          <input id={`${id}-name`} type="text" value={name} onChange={(e) => setName(e.target.value)} required maxLength={200} />
+          <label htmlFor={`${id}-type`}>Type</label>
+          <select id={`${id}-type`} value={type} onChange={(e) => setType(e.target.value as typeof type)}>
+            {SEGMENT_TYPES.map((t) => <option key={t.value} value={t.value}>{t.title}</option>)}
+          </select>
+          <button type="submit" disabled={busy || name.trim() === ""}>Save segment</button>
+          <button type="button" onClick={() => setOpen(false)}>Cancel</button>
+        </form>
+      )}
+      {saved && (
+        <p role="status" className="muted">
+          Saved segment <strong>{saved.name}</strong> ({saved.frame_count} frames).{" "}
+          <button type="button" className="link" onClick={() => ctx.update({ segment: saved.name })}>Show its metrics</button>
+        </p>
+      )}
+      {error !== null && <ErrorPanel error={error} title="The segment was not saved" />}
+    </div>
+  );
+}
