@@ -1053,7 +1053,9 @@ def test_dark_mode_is_a_remembered_toggle(page: Any, server: str) -> None:
         page.set_viewport_size({"width": width, "height": 1000})
         shot(page, f"metrics-dark-{width}")
     # Numbers line up: the report's digits are tabular, and right-aligned.
-    cell = page.get_by_role("table", name=f"Classification report: {DETECTOR}").locator("td.num").first
+    cell = (
+        page.get_by_role("table", name=f"Classification report: {DETECTOR}").locator("td.num").first
+    )
     assert "tabular-nums" in cell.evaluate("(c) => getComputedStyle(c).fontVariantNumeric")
     assert cell.evaluate("(c) => getComputedStyle(c).textAlign") == "right"
     page.get_by_role("button", name="Dark mode").click()
@@ -1160,13 +1162,8 @@ def test_classification_examples_in_their_own_terms(
         params={"outcome": "FN", "conf": 0.1, "sort": "confidence", "order": "desc",
                 "offset": 0, "limit": 12},
     ).json()["examples"]  # fmt: skip
-    captions = [
-        text.split("\n")[0]
-        for text in grid.locator("figcaption").all_inner_texts()
-    ]
-    assert captions == [
-        f"true {e['label']} · predicted {e['partner_label']}" for e in expected
-    ]
+    captions = [text.split("\n")[0] for text in grid.locator("figcaption").all_inner_texts()]
+    assert captions == [f"true {e['label']} · predicted {e['partner_label']}" for e in expected]
     assert not any("IoU" in text for text in grid.locator("figcaption").all_inner_texts())
     grid.locator("button.thumbnail").first.click()
     dialog = page.get_by_role("dialog")
@@ -1175,8 +1172,12 @@ def test_classification_examples_in_their_own_terms(
     detail = api.get(f"{digits}/frames/{frame_id}", params={"inference_set": "logreg-4x4"}).json()
     prediction = detail["predictions"]["logreg-4x4"][0]
     assert page.get_by_test_id("true-class").text_content() == detail["labels"][0]["class_name"]
-    assert page.get_by_test_id("predicted-class").text_content().startswith(prediction["class_name"])
-    assert page.get_by_test_id("predicted-confidence").text_content() == score(prediction["confidence"])
+    assert (
+        page.get_by_test_id("predicted-class").text_content().startswith(prediction["class_name"])
+    )
+    assert page.get_by_test_id("predicted-confidence").text_content() == score(
+        prediction["confidence"]
+    )
     classes = [c["name"] for c in api.get("/api/v1/projects/digits").json()["classes"]]
     top = sorted(enumerate(prediction["probabilities"]), key=lambda p: (-p[1], p[0]))[:5]
     rows = table_rows(page, "Top 5 probabilities")
