@@ -485,6 +485,8 @@ struct rematch_job {
     int32_t *det_gt;
     uint8_t *det_ignored;
     int32_t *gt_det;
+    const int32_t *dt_position; /* NULL, or each prediction's position in dt_order ... */
+    uint8_t *outcome;           /* ... where its outcome is written (must come zeroed) */
     int64_t bounds[MAX_THREADS + 1];
 };
 
@@ -536,27 +538,32 @@ static void rematch_part(void *ctx, int64_t part) {
         if (ignored) best = best_ignored, best_iou = ignored_iou;
         if (best < 0) continue;
         if (coco) {
-            J->det_gt[d] = (int32_t)best;
-            J->det_ignored[d] = (uint8_t)ignored;
             gt_det[best] = d;
         } else if (best_iou >= limit && (ignored || gt_det[best] < 0)) {
-            J->det_gt[d] = (int32_t)best;
-            J->det_ignored[d] = (uint8_t)ignored;
             if (gt_det[best] < 0) gt_det[best] = d;
+        } else {
+            continue;
         }
+        J->det_gt[d] = (int32_t)best;
+        J->det_ignored[d] = (uint8_t)ignored;
+        if (J->outcome) J->outcome[J->dt_position[d]] = ignored ? IGNORED : MATCHED;
     }
 }
 
 /*
  * det_gt (num_dt) and gt_det (num_gt) are filled here (-1 where unmatched);
- * det_ignored must come zeroed. The pairs are split into up to num_threads parts at
- * group boundaries (dt_frame, dt_label: a prediction's frame and class index).
+ * det_ignored must come zeroed. With dt_position (each prediction's position in the
+ * accumulation order), each match is also written to outcome at that position
+ * (zeroed by the caller: UNMATCHED), which AP then reads in order. The pairs are split
+ * into up to num_threads parts at group boundaries (dt_frame, dt_label: a prediction's
+ * frame and class index).
  */
 void shoal_rematch(int64_t num_pairs, const int32_t *pair_gt, const int32_t *pair_dt,
                    const double *pair_iou, int64_t num_dt, const int32_t *dt_frame,
                    const int32_t *dt_label, int64_t num_gt, const uint8_t *gt_crowd,
                    double threshold, int64_t rule, int32_t *det_gt, uint8_t *det_ignored,
-                   int32_t *gt_det, int64_t num_threads) {
+                   int32_t *gt_det, const int32_t *dt_position, uint8_t *outcome,
+                   int64_t num_threads) {
     struct fill_job fill = {
         .num_i32 = 2,
         .i32 = {det_gt, gt_det},
@@ -567,7 +574,7 @@ void shoal_rematch(int64_t num_pairs, const int32_t *pair_gt, const int32_t *pai
     run_parts(fill.parts, fill_part, &fill);
     struct rematch_job job = {
         pair_gt, pair_dt, pair_iou, gt_crowd, threshold < 1.0 - 1e-10 ? threshold : 1.0 - 1e-10,
-        rule, det_gt, det_ignored, gt_det, {0},
+        rule, det_gt, det_ignored, gt_det, dt_position, outcome, {0},
     };
     int64_t parts = num_parts(num_threads, num_pairs, num_pairs);
     job.bounds[0] = 0;
@@ -988,6 +995,7 @@ struct ap_job {
     const uint8_t *dt_selected;
     const int32_t *det_gt;
     const uint8_t *det_ignored;
+    const uint8_t *outcome; /* or, per position of dt_order: 0 FP, 1 TP, 2 ignored */
     const int64_t *num_positive;
     int64_t interpolation;
     const double *recall_points;
@@ -1019,9 +1027,16 @@ static void ap_part(void *ctx, int64_t part) {
         if (npos == 0) continue;
         int64_t tp = 0, fp = 0, count = 0;
         for (int64_t i = J->class_bounds[2 * c]; i < J->class_bounds[2 * c + 1]; i++) {
-            int64_t d = J->dt_order[i];
-            if ((selected && !selected[d]) || J->det_ignored[d]) continue;
-            if (J->det_gt[d] < 0) {
+            int outcome;
+            if (J->outcome) {
+                outcome = J->outcome[i]; /* read in order: no scattered reads */
+            } else {
+                int64_t d = J->dt_order[i];
+                if (selected && !selected[d]) continue;
+                outcome = J->det_ignored[d] ? IGNORED : J->det_gt[d] >= 0 ? MATCHED : UNMATCHED;
+            }
+            if (outcome == IGNORED) continue;
+            if (outcome == UNMATCHED) {
                 fp++;
                 continue;
             }
@@ -1062,6 +1077,7 @@ static void ap_part(void *ctx, int64_t part) {
 int64_t shoal_average_precision_by_class(const int64_t *dt_order, const int64_t *class_bounds,
                                          int64_t num_cls, const uint8_t *dt_selected,
                                          const int32_t *det_gt, const uint8_t *det_ignored,
+                                         const uint8_t *outcome,
                                          const int64_t *num_positive, int64_t interpolation,
                                          const double *recall_points, int64_t num_rec,
                                          double *out, int64_t num_threads) {
@@ -1069,8 +1085,9 @@ int64_t shoal_average_precision_by_class(const int64_t *dt_order, const int64_t 
     struct ap_job *job = malloc(sizeof(struct ap_job));
     int64_t status = -1;
     if (work && job) {
-        *job = (struct ap_job){dt_order, class_bounds, dt_selected, det_gt, det_ignored,
-                               num_positive, interpolation, recall_points, num_rec, out, {0}};
+        *job = (struct ap_job){dt_order,      class_bounds,  dt_selected, det_gt,
+                               det_ignored,   outcome,       num_positive, interpolation,
+                               recall_points, num_rec,       out,          {0}};
         status = run_split(num_threads, work, num_cls, &job->parts, ap_part, job);
     }
     free(work), free(job);

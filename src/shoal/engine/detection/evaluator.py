@@ -115,13 +115,15 @@ def _positions_in(grid: NDArray[np.float64], values: NDArray[np.float64]) -> NDA
 class _Level:
     """The matching at one IoU threshold: ``det_gt``/``det_ignored`` (M,), ``gt_det``
     (N,); ``cross``: the confusion candidates sorted for the second pass when the
-    threshold is below the grid's (None: the evaluation's own)."""
+    threshold is below the grid's (None: the evaluation's own); ``outcome``: the outcome
+    codes in accumulation order, where rematching wrote them (AP reads them in order)."""
 
     iou: float
     det_gt: NDArray[np.int32]
     det_ignored: NDArray[np.bool_]
     gt_det: NDArray[np.int32]
     cross: tuple[NDArray[np.int32], NDArray[np.int32], NDArray[np.float64]] | None = None
+    outcome: NDArray[np.uint8] | None = None
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -316,6 +318,7 @@ class DetectionEvaluation:
         self._cross = self._sorted_cross(kept.cross_dt, kept.cross_gt, kept.cross_iou)
         # Matchings at IoUs off the grid, least recently used first.
         self._off_grid: OrderedDict[float, _Level] = OrderedDict()
+        self._dt_position: NDArray[np.int32] | None = None
         self._all_frames = np.ones(gt.num_frames, bool)
         # Selections of every row; queries over all frames cache on their identity.
         self._every_dt = np.ones(len(dt), bool)
@@ -442,6 +445,9 @@ class DetectionEvaluation:
         """Matching at a threshold off the grid, from the kept same-class pairs (below
         the grid's lowest threshold, the confusion candidates are found again too)."""
         gt, dt, kept, orders = self.ground_truth, self.predictions, self._kept, self._orders
+        if self._dt_position is None:  # each prediction's place in the accumulation order
+            self._dt_position = np.empty(len(dt), np.int32)
+            self._dt_position[self._dt_order] = np.arange(len(dt), dtype=np.int32)
         matching = kernels.rematch(
             kept.pair_gt,
             kept.pair_dt,
@@ -451,12 +457,15 @@ class DetectionEvaluation:
             gt.iscrowd,
             iou,
             self._settings.rule,
+            self._dt_position,
         )
         cross = None
         if iou < float(kept.grid.min()):
             pairs = _cross_class_pairs(gt, dt, orders, iou, self._settings.pixel_inclusive)
             cross = self._sorted_cross(*pairs)
-        return _Level(iou, matching.det_gt, matching.det_ignored, matching.gt_det, cross)
+        return _Level(
+            iou, matching.det_gt, matching.det_ignored, matching.gt_det, cross, matching.outcome
+        )
 
     def _class_rows(
         self, classes: Sequence[int | str] | None, present: NDArray[np.bool_]
@@ -699,7 +708,7 @@ class DetectionEvaluation:
         ap = kernels.average_precision_by_class(
             self._dt_order, self._class_bounds, None if dt_sel is self._every_dt else dt_sel,
             level.det_gt, level.det_ignored, self._num_positive(gt_sel), _INTERPOLATIONS[method],
-            points,
+            points, level.outcome if dt_sel is self._every_dt else None,
         )  # fmt: skip
         if dt_sel is self._every_dt:
             self._cache[key] = ap

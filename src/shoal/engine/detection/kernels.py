@@ -54,7 +54,8 @@ _SIGNATURES: dict[str, tuple[object, list[object]]] = {
         F64, F64, BOOL, BOOL, F64, _i64, _i64, I64, I64, I64, I64, _i64, F64, _i64, F64, I64,
         _i64, F64, _i64, _i64, _i64, _i64, I32, BOOL, I32, I8, I32, F64, I32, I32, F64, _i64]),
     "shoal_rematch": (None, [
-        _i64, I32, I32, F64, _i64, I32, I32, _i64, BOOL, _f64, _i64, I32, BOOL, I32, _i64]),
+        _i64, I32, I32, F64, _i64, I32, I32, _i64, BOOL, _f64, _i64, I32, BOOL, I32,
+        ctypes.c_void_p, ctypes.c_void_p, _i64]),
     "shoal_cross_class_pairs": (_i64, [
         F64, I32, BOOL, F64, I32, I64, I64, I64, I64, _i64, _f64, _i64, I32, I32, F64, _i64]),
     "shoal_coco_accumulate": (_i64, [
@@ -67,7 +68,8 @@ _SIGNATURES: dict[str, tuple[object, list[object]]] = {
     "shoal_confused_pairs": (_i64, [_i64, I32, I32, F64, BOOL, BOOL, _f64, _i64, I32, I32]),
     "shoal_cumulative_curve": (_i64, [I64, _i64, _i64, BOOL, I32, BOOL, F64, F64, F64, F64]),
     "shoal_average_precision_by_class": (_i64, [
-        I64, I64, _i64, ctypes.c_void_p, I32, BOOL, I64, _i64, F64, _i64, F64, _i64]),
+        I64, I64, _i64, ctypes.c_void_p, I32, BOOL, ctypes.c_void_p, I64, _i64, F64, _i64, F64,
+        _i64]),
     "shoal_counting_sort": (_i64, [I32, _i64, I64, _i64, I64, I64, _i64]),
     "shoal_sort_segments_by_score": (_i64, [I64, I64, _i64, F64, _i64]),
     "shoal_shared_groups": (_i64, [I64, I64, _i64, I64, I64, _i64, I64, I64]),
@@ -219,11 +221,13 @@ def match_all(
 
 class Rematching(NamedTuple):
     """One threshold's matching (what ``rematch`` returns): ``det_gt`` (M,),
-    ``det_ignored`` (M,), ``gt_det`` (N,), as one row of ``match_all``'s."""
+    ``det_ignored`` (M,), ``gt_det`` (N,), as one row of ``match_all``'s; ``outcome``
+    (M,) uint8, the outcome codes in accumulation order, when asked for."""
 
     det_gt: NDArray[np.int32]
     det_ignored: NDArray[np.bool_]
     gt_det: NDArray[np.int32]
+    outcome: NDArray[np.uint8] | None
 
 
 def rematch(
@@ -235,19 +239,27 @@ def rematch(
     gt_crowd: NDArray[np.bool_],
     threshold: float,
     rule: int,
+    dt_position: NDArray[np.int32] | None = None,
 ) -> Rematching:
     """Matching at one more ``threshold`` from the pairs ``match_all`` kept (as it wrote
     them, or concatenated by frames): one greedy pass over them, equal to ``match_all``
-    at that threshold, without computing an IoU."""
+    at that threshold, without computing an IoU. With ``dt_position`` (each prediction's
+    position in the accumulation order) the outcome codes are also written in that
+    order, for ``average_precision_by_class`` to read without scattered reads."""
     num_dt, num_gt = dt_frame.size, gt_crowd.size
     det_gt = np.empty(num_dt, np.int32)
     det_ignored = np.zeros(num_dt, np.bool_)
     gt_det = np.empty(num_gt, np.int32)
+    # Passed by address (held here while the kernel runs): None reaches it as NULL.
+    position = None if dt_position is None else np.ascontiguousarray(dt_position, np.int32)
+    outcome = None if position is None else np.zeros(num_dt, np.uint8)
     _run(
         "shoal_rematch", pair_gt.size, pair_gt, pair_dt, pair_iou, num_dt, dt_frame, dt_label,
-        num_gt, gt_crowd, float(threshold), rule, det_gt, det_ignored, gt_det, thread_count(),
+        num_gt, gt_crowd, float(threshold), rule, det_gt, det_ignored, gt_det,
+        None if position is None else position.ctypes.data,
+        None if outcome is None else outcome.ctypes.data, thread_count(),
     )  # fmt: skip
-    return Rematching(det_gt, det_ignored, gt_det)
+    return Rematching(det_gt, det_ignored, gt_det, outcome)
 
 
 def cross_class_pairs(
@@ -465,10 +477,13 @@ def average_precision_by_class(
     num_positive: NDArray[np.int64],
     interpolation: int,
     recall_points: NDArray[np.float64],
+    outcome: NDArray[np.uint8] | None = None,
 ) -> NDArray[np.float64]:
     """Average precision of each class at one grid threshold over the predictions
     ``dt_selected`` (None: every prediction) with no cap per frame and no area range:
-    (C,) float64, -1 without counted ground truth.
+    (C,) float64, -1 without counted ground truth. ``outcome`` (the codes in
+    ``dt_order``'s order, from ``rematch``; every prediction only) replaces ``det_gt``
+    and ``det_ignored``.
 
     Every prediction is its own point (ties are not merged), as in pycocotools and the
     VOC devkit. For the sampled interpolations, ``recall_points`` are the recall values.
@@ -476,10 +491,12 @@ def average_precision_by_class(
     out = np.full(class_bounds.shape[0], -1.0)
     # Passed by address, so that None reaches the kernel as NULL (every prediction).
     selected = None if dt_selected is None else np.ascontiguousarray(dt_selected, np.bool_)
+    outcomes = None if outcome is None else np.ascontiguousarray(outcome, np.uint8)
     _check(
         _run(
             "shoal_average_precision_by_class", dt_order, class_bounds, class_bounds.shape[0],
             None if selected is None else selected.ctypes.data, det_gt, det_ignored,
+            None if outcomes is None else outcomes.ctypes.data,
             num_positive, interpolation, recall_points,
             recall_points.size, out, thread_count(),
         ),
