@@ -19,6 +19,8 @@ import { CompareView } from "./views/CompareView";
 import { FramePanel } from "./views/FramePanel";
 import { MetricsView } from "./views/MetricsView";
 import { ScenariosView } from "./views/ScenariosView";
+import { SummaryView } from "./views/SummaryView";
+import { QueryBar } from "./components/QueryBar";
 import { ColorSchemeToggle, ThemeProvider } from "./theme";
 
 export type { View };
@@ -26,6 +28,7 @@ const VIEWS: ReadonlyArray<{ value: View; title: string }> = [
   { value: "metrics", title: "Metrics" },
   { value: "scenarios", title: "Scenarios" },
   { value: "compare", title: "Compare" },
+  { value: "summary", title: "Summary" },
   { value: "frame", title: "Frame" },
 ];
 
@@ -110,7 +113,10 @@ function AppShell({ hasKey }: { hasKey: boolean }) {
       conf: effectiveConfidence(thresholds.conf, thresholds.overrides, classNames(project)), iou: thresholds.iou,
       segment: state.segment ?? ALL_FRAMES, selection: state.selection, sort: state.sort, page: state.page,
       metricClass: state.metricClass, shown: state.shown, values: state.values, shareOf: state.shareOf,
-      frame: state.frame, object: state.object, update,
+      frame: state.frame, object: state.object, update, query: state.query,
+      // The second set's own thresholds (unlinked); either one unset is the first set's.
+      other: state.sets.length > 1 && (state.otherConf !== null || state.otherIou !== null)
+        ? { conf: state.otherConf ?? thresholds.conf, iou: state.otherIou ?? thresholds.iou } : null,
     };
   }, [project, dataset, state, update]);
 
@@ -132,13 +138,13 @@ function AppShell({ hasKey }: { hasKey: boolean }) {
         <div className="pickers">
           <label>
             Project{" "}
-            <select value={project?.name ?? ""} onChange={(e) => update({ project: e.target.value, dataset: null, sets: [], segment: null, frame: null, overrides: {}, conf: null, iou: null })}>
+            <select value={project?.name ?? ""} onChange={(e) => update({ project: e.target.value, dataset: null, sets: [], segment: null, frame: null, overrides: {}, conf: null, iou: null, query: null, otherConf: null, otherIou: null })}>
               {projects.data?.map((p) => <option key={p.name} value={p.name}>{p.name}</option>)}
             </select>
           </label>
           <label>
             Dataset{" "}
-            <select value={dataset?.name ?? ""} onChange={(e) => update({ dataset: e.target.value, sets: [], segment: null, frame: null })}>
+            <select value={dataset?.name ?? ""} onChange={(e) => update({ dataset: e.target.value, sets: [], segment: null, frame: null, query: null })}>
               {projectDatasets?.map((d) => <option key={d.name} value={d.name}>{d.name}</option>)}
             </select>
           </label>
@@ -178,6 +184,10 @@ function AppShell({ hasKey }: { hasKey: boolean }) {
           ))}
         </div>
       </header>
+      {project && dataset && (
+        <QueryBar key={`${project.name}/${dataset.name}`} project={project.name} dataset={dataset.name} value={state.query}
+          onChange={(query) => update({ query })} />
+      )}
       <main id={`panel-${state.view}`} role="tabpanel" aria-labelledby={`tab-${state.view}`}>
         <Loading active={projects.loading || datasets.loading} label="Loading projects" />
         {error !== null && <ErrorPanel error={error} onRetry={() => { projects.reload(); datasets.reload(); segments.reload(); }} title="The server could not be reached" />}
@@ -187,6 +197,7 @@ function AppShell({ hasKey }: { hasKey: boolean }) {
         {ctx && state.view === "metrics" && <MetricsView key={`${ctx.project.name}/${ctx.dataset}`} ctx={ctx} />}
         {ctx && state.view === "scenarios" && <ScenariosView ctx={ctx} />}
         {ctx && state.view === "compare" && <CompareView ctx={ctx} />}
+        {ctx && state.view === "summary" && <SummaryView ctx={ctx} />}
         {ctx && state.view === "frame" && (
           state.frame
             ? <FramePanel ctx={ctx} frameId={state.frame} inferenceSet={ctx.sets[0] ?? null} width={800} onClose={() => update({ frame: null, view: "scenarios" })} />

@@ -5,8 +5,12 @@ import type { Normalization } from "./matrix";
 /** The matrix's cell values: counts or shares. */
 export type CellValues = "absolute" | "percentage";
 
-export type View = "metrics" | "scenarios" | "compare" | "frame";
-export const VIEW_NAMES: readonly View[] = ["metrics", "scenarios", "compare", "frame"];
+export type View = "metrics" | "scenarios" | "compare" | "summary" | "frame";
+export const VIEW_NAMES: readonly View[] = ["metrics", "scenarios", "compare", "summary", "frame"];
+
+/** Compare's examples: the ground truth fixed, broken or still wrong from base to other. */
+export type ChangeKind = "fixed" | "broken" | "still_wrong";
+const CHANGE_KINDS: readonly ChangeKind[] = ["fixed", "broken", "still_wrong"];
 
 /** What the examples below the matrix show (Metrics). */
 export type ExampleSelection =
@@ -47,6 +51,13 @@ export interface AppState {
   shareOf: Normalization;
   /** Metrics: the example opened over the frame (`frame`): its kind and engine id. */
   object: string | null;
+  /** A frames query narrowing every view (null: none). */
+  query: string | null;
+  /** The second inference set's own thresholds (null: linked, the same as the first's). */
+  otherConf: number | null;
+  otherIou: number | null;
+  /** Compare: the changed examples listed (null: none). */
+  change: ChangeKind | null;
 }
 
 function unit(text: string | null): number | null {
@@ -143,6 +154,10 @@ export function parseHash(hash: string): AppState {
     values: q.get("values") === "percentage" ? "percentage" : "absolute",
     shareOf: NORMALIZATIONS.includes(q.get("share_of") as Normalization) ? (q.get("share_of") as Normalization) : "row",
     object: q.get("object") || null,
+    query: q.get("query")?.trim() || null,
+    otherConf: unit(q.get("other_conf")),
+    otherIou: unit(q.get("other_iou")),
+    change: CHANGE_KINDS.includes(q.get("change") as ChangeKind) ? (q.get("change") as ChangeKind) : null,
   };
 }
 
@@ -166,6 +181,10 @@ export function formatHash(state: AppState): string {
   if (state.values !== "absolute") q.set("values", state.values);
   if (state.shareOf !== "row") q.set("share_of", state.shareOf);
   if (state.object) q.set("object", state.object);
+  if (state.query) q.set("query", state.query);
+  if (state.otherConf !== null) q.set("other_conf", String(state.otherConf));
+  if (state.otherIou !== null) q.set("other_iou", String(state.otherIou));
+  if (state.change) q.set("change", state.change);
   return q.toString();
 }
 
@@ -191,7 +210,7 @@ export function applyPatch(state: AppState, patch: Partial<AppState>): AppState 
   }
   const moved =
     switched("project") || switched("dataset") || (changed("sets") && state.sets.length > 0) ||
-    (["conf", "iou", "overrides", "segment", "selection", "sort"] as const).some(changed);
+    (["conf", "iou", "overrides", "segment", "selection", "sort", "query", "otherConf", "otherIou", "change"] as const).some(changed);
   if (moved && !("page" in patch)) next.page = 0;
   return next;
 }

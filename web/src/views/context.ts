@@ -31,6 +31,10 @@ export interface ViewContext {
   shareOf: Normalization;
   frame: string | null;
   object: string | null;
+  /** A frames query narrowing every view (unset or null: none). */
+  query?: string | null;
+  /** The second inference set's own thresholds (unset or null: linked to the first's). */
+  other?: { conf: number; iou: number } | null;
   update: (patch: Partial<AppState>) => void;
 }
 

@@ -1,0 +1,87 @@
+/**
+ * Per-class changes between two inference sets, colored by the server's verdicts (`verdicts`
+ * of /compare: better / worse / same by the F1 change) with a legend; a change that rounds
+ * to nothing reads "0", quietly.
+ */
+import type { ComparisonOut } from "../api/types";
+import { columnDefinition, type ReportColumn } from "../lib/report";
+import { formatDelta, VERDICT_TITLES, type Verdict } from "../lib/controls";
+import "../controls.css";
+
+const COLUMNS: ReadonlyArray<{ key: ReportColumn; title: string; ratio: boolean }> = [
+  { key: "precision", title: "Δ Precision", ratio: true },
+  { key: "recall", title: "Δ Recall", ratio: true },
+  { key: "f1-score", title: "Δ F1", ratio: true },
+  { key: "ap", title: "Δ AP", ratio: true },
+  { key: "tp", title: "Δ TP", ratio: false },
+  { key: "fp", title: "Δ FP", ratio: false },
+  { key: "fn", title: "Δ FN", ratio: false },
+];
+
+export function VerdictLegend() {
+  return (
+    <p className="verdict-legend" aria-label="Verdict colors">
+      {(["better", "worse", "same"] as const).map((v) => (
+        <span key={v}><span className={`swatch verdict-${v}`} aria-hidden="true" />{VERDICT_TITLES[v]}</span>
+      ))}
+      <span className="muted">Verdicts are the server's, by the F1 change (other − base); "0": unchanged.</span>
+    </p>
+  );
+}
+
+export interface ClassChangesProps {
+  comparison: Pick<ComparisonOut, "base" | "other" | "classes" | "verdicts">;
+  /** The IoU the numbers are at (detection), for the columns' definitions. */
+  iou: number | null;
+  caption?: string;
+  /** A class's row opens its changed examples (Compare). */
+  onSelectClass?: (label: string) => void;
+  selectedClass?: string | null;
+}
+
+export function ClassChanges({ comparison, iou, caption, onSelectClass, selectedClass }: ClassChangesProps) {
+  const { base, other, classes, verdicts } = comparison;
+  const rows = Object.entries(classes);
+  const columns = COLUMNS.filter((c) => c.key !== "ap" || rows.some(([, d]) => d.ap !== undefined));
+  return (
+    <div className="class-changes">
+      <table className="report-table">
+        <caption>{caption ?? `Per-class change (${other} − ${base})`}</caption>
+        <thead>
+          <tr>
+            <th scope="col">Class</th>
+            <th scope="col"><abbr title="The server's verdict: F1 up (better), down (worse) or unchanged">Verdict</abbr></th>
+            {columns.map((c) => (
+              <th key={c.key} scope="col" className="num">
+                <abbr title={`Change (${other} − ${base}) in ${columnDefinition(c.key, iou)}`}>{c.title}</abbr>
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map(([label, deltas]) => {
+            const verdict: Verdict = verdicts[label] ?? "same";
+            return (
+              <tr key={label} className={`verdict-${verdict}${selectedClass === label ? " selected" : ""}`} data-verdict={verdict}>
+                <th scope="row">
+                  {onSelectClass
+                    ? <button type="button" aria-pressed={selectedClass === label} onClick={() => onSelectClass(label)}>{label}</button>
+                    : label}
+                </th>
+                <td>{verdict}</td>
+                {columns.map((c) => {
+                  const d = deltas[c.key];
+                  // AP -1: a side without ground truth of the class, so no change to show.
+                  const none = d === undefined || (c.key === "ap" && (d.base < 0 || d.other < 0));
+                  const text = none ? "-" : formatDelta(d.delta, c.ratio);
+                  return <td key={c.key} className={`num${text === "0" ? " zero" : ""}`}>{text}</td>;
+                })}
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+      <VerdictLegend />
+    </div>
+  );
+}
