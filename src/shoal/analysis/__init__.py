@@ -1,8 +1,11 @@
 """Analysis built on the engine: regression tests over segments, model comparisons, the
-objects two models disagree on, a dataset's summary, and the classes an answer's matrix
-covers (those the data uses, up to a bound)."""
+objects two models disagree on, a dataset's summary, the classes an answer's matrix
+covers (those the data uses, up to a bound), calibration (reliability diagrams, ECE and
+D-ECE) and paired-bootstrap intervals of metric deltas."""
 
 from shoal.analysis._classes import MAX_COMPARED_CLASSES, MAX_MATRIX_CLASSES, involved_classes
+from shoal.analysis.bootstrap import DeltaInterval, Significance, paired_bootstrap
+from shoal.analysis.calibration import Calibration, Reliability, calibration, reliability
 from shoal.analysis.changes import (
     CHANGES,
     Change,
@@ -20,19 +23,26 @@ __all__ = [
     "CHANGES",
     "MAX_COMPARED_CLASSES",
     "MAX_MATRIX_CLASSES",
+    "Calibration",
     "Change",
     "ChangedExamples",
     "Comparison",
+    "DeltaInterval",
     "MetricCheck",
+    "Reliability",
     "SegmentResult",
     "SegmentScores",
     "SegmentSpec",
+    "Significance",
     "Verdict",
+    "calibration",
     "changed_examples",
     "class_verdicts",
     "compare",
     "evaluate_segments",
     "involved_classes",
+    "paired_bootstrap",
+    "reliability",
     "scores_by_segment",
     "segment_scores",
     "verdict",
