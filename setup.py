@@ -1,4 +1,4 @@
-"""Builds Shoal's two native kernel libraries; everything else is in pyproject.toml.
+"""Builds Shoal's native kernel libraries; everything else is in pyproject.toml.
 
 The libraries are plain C (no Python API) loaded with ctypes: no JIT warm-up, no
 compile on first use, and nothing to install beyond a C compiler at build time.
@@ -19,6 +19,12 @@ setup(
         Extension(
             "shoal.engine.detection._native",
             sources=["src/shoal/engine/detection/_native.c"],
+            extra_compile_args=FLAGS,
+            extra_link_args=LINK_FLAGS,
+        ),
+        Extension(
+            "shoal.engine.detection._tide_native",
+            sources=["src/shoal/engine/detection/_tide_native.c"],
             extra_compile_args=FLAGS,
             extra_link_args=LINK_FLAGS,
         ),

@@ -1,0 +1,170 @@
+"""TIDE's error breakdown equals tidecv 1.0.1 (its COCO box mode) on the public fixtures and
+on randomized data with crowds, empty images, tied scores and more than 100 detections per
+image; hand-built frames give the type each definition names."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from numpy.typing import NDArray
+
+from shoal.analysis.tide import MAIN_ERRORS, SPECIAL_ERRORS, tide
+from shoal.engine.detection.annotations import GroundTruth
+from shoal.formats.coco import read_coco_detections
+
+from conftest import validation_folder
+
+tidecv = pytest.importorskip("tidecv")
+
+
+def tidecv_breakdown(
+    gt_path: Path, dt_path: Path, *, fg_iou: float = 0.5, bg_iou: float = 0.1
+) -> tuple[float, dict[str, float], dict[str, int]]:
+    """tidecv's AP, every dAP and the error counts, read from its own objects."""
+    from tidecv import TIDE, datasets
+
+    evaluator = TIDE(pos_threshold=fg_iou, background_threshold=bg_iou)
+    with contextlib.redirect_stdout(io.StringIO()):
+        run = evaluator.evaluate(
+            datasets.COCO(str(gt_path)), datasets.COCOResult(str(dt_path)), mode=TIDE.BOX
+        )
+        main = evaluator.get_main_errors()[run.preds.name]
+        special = evaluator.get_special_errors()[run.preds.name]
+    counts = {error.short_name: n for error, n in run.count_errors().items()}
+    return run.ap, {**main, **special}, counts
+
+
+def file_order(gt: GroundTruth, gt_path: Path) -> NDArray[np.int64]:
+    """Frame positions in the file's image order: tidecv walks images that way, which
+    decides how equal scores on different images rank in AP."""
+    position = {frame: index for index, frame in enumerate(gt.frame_ids.tolist())}
+    images = json.loads(gt_path.read_text())["images"]
+    return np.array([position[image["id"]] for image in images], np.int64)
+
+
+def assert_equal_to_tidecv(
+    gt_path: Path, dt_path: Path, *, fg_iou: float = 0.5, bg_iou: float = 0.1
+) -> None:
+    gt, dt = read_coco_detections(gt_path, dt_path)
+    ours = tide(gt, dt, fg_iou=fg_iou, bg_iou=bg_iou, frame_order=file_order(gt, gt_path))
+    ap, dap, counts = tidecv_breakdown(gt_path, dt_path, fg_iou=fg_iou, bg_iou=bg_iou)
+    assert ours.ap == pytest.approx(ap, abs=1e-6)
+    for name in (*MAIN_ERRORS, *SPECIAL_ERRORS):
+        assert ours.dap[name] == pytest.approx(dap[name], abs=1e-6), name
+    assert ours.counts == counts
+
+
+@pytest.mark.parametrize(
+    ("folder", "gt_name", "dt_name"),
+    [
+        (
+            "cocoapi-val2014-fake100",
+            "instances_val2014_100.json",
+            "instances_val2014_fakebbox100_results.json",
+        ),
+        ("detectron2-coco-eval-sample", "gt_val2017_img139_285.json", "dt_img139.json"),
+    ],
+)
+def test_public_fixtures_equal_tidecv(folder: str, gt_name: str, dt_name: str) -> None:
+    base = validation_folder(folder)
+    assert_equal_to_tidecv(base / gt_name, base / dt_name)
+
+
+def test_fake100_at_other_thresholds_equals_tidecv() -> None:
+    base = validation_folder("cocoapi-val2014-fake100")
+    gt_path = base / "instances_val2014_100.json"
+    dt_path = base / "instances_val2014_fakebbox100_results.json"
+    for fg_iou, bg_iou in [(0.75, 0.1), (0.3, 0.2), (0.5, 0.0)]:
+        assert_equal_to_tidecv(gt_path, dt_path, fg_iou=fg_iou, bg_iou=bg_iou)
+
+
+def random_coco(seed: int, tmp_path: Path) -> tuple[Path, Path]:
+    """A COCO ground truth and results pair meant to reach every branch: crowds, images
+    without ground truth or without predictions, a class with no ground truth, jittered
+    copies of true boxes with other classes, duplicates, scores rounded so that many tie,
+    and images with more than 100 detections."""
+    rng = np.random.default_rng(seed)
+    num_images, num_classes = 30, 5
+    images = [
+        {"id": i + 1, "file_name": f"{i}.jpg", "width": 400, "height": 300}
+        for i in range(num_images)
+    ]
+    categories = [{"id": c + 1, "name": f"c{c}"} for c in range(num_classes + 1)]
+    annotations: list[dict[str, Any]] = []
+    results: list[dict[str, Any]] = []
+
+    def box() -> list[float]:
+        x, y = rng.uniform(0, 300), rng.uniform(0, 220)
+        return [
+            round(x, 1),
+            round(y, 1),
+            round(rng.uniform(4, 100), 1),
+            round(rng.uniform(4, 80), 1),
+        ]
+
+    for image in images:
+        image_id = image["id"]
+        kind = rng.integers(0, 6)
+        num_gt = 0 if kind == 0 else int(rng.integers(1, 12))
+        truths = []
+        for _ in range(num_gt):
+            b = box()
+            crowd = int(rng.random() < 0.12)
+            annotations.append(
+                {
+                    "id": len(annotations) + 1,
+                    "image_id": image_id,
+                    "category_id": int(rng.integers(1, num_classes + 1)),
+                    "bbox": b,
+                    "area": b[2] * b[3],
+                    "iscrowd": crowd,
+                    "segmentation": [[b[0], b[1], b[0] + b[2], b[1], b[0] + b[2], b[1] + b[3]]],
+                }
+            )
+            truths.append(annotations[-1])
+        if kind == 1:
+            continue  # ground truth, no predictions
+        num_dt = int(rng.integers(105, 160)) if kind == 2 else int(rng.integers(0, 25))
+        for _ in range(num_dt):
+            if truths and rng.random() < 0.7:
+                truth = truths[int(rng.integers(len(truths)))]
+                jitter = rng.normal(0, rng.choice([1.0, 6.0, 20.0]), 4)
+                b = [max(0.0, v + j) for v, j in zip(truth["bbox"], jitter, strict=True)]
+                b[2], b[3] = max(b[2], 1.0), max(b[3], 1.0)
+                label = truth["category_id"] if rng.random() < 0.7 else int(rng.integers(1, 8))
+            else:
+                b = box()
+                label = int(rng.integers(1, num_classes + 2))
+            results.append(
+                {
+                    "image_id": image_id,
+                    "category_id": min(label, num_classes + 1),
+                    "bbox": [round(v, 2) for v in b],
+                    "score": round(float(rng.random()), 2),
+                }
+            )
+    gt_path = tmp_path / f"gt{seed}.json"
+    dt_path = tmp_path / f"dt{seed}.json"
+    gt_path.write_text(
+        json.dumps({"images": images, "annotations": annotations, "categories": categories})
+    )
+    dt_path.write_text(json.dumps(results))
+    return gt_path, dt_path
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_randomized_data_equals_tidecv(seed: int, tmp_path: Path) -> None:
+    gt_path, dt_path = random_coco(seed, tmp_path)
+    assert_equal_to_tidecv(gt_path, dt_path)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_randomized_data_at_other_thresholds_equals_tidecv(seed: int, tmp_path: Path) -> None:
+    gt_path, dt_path = random_coco(100 + seed, tmp_path)
+    assert_equal_to_tidecv(gt_path, dt_path, fg_iou=0.7, bg_iou=0.3)
