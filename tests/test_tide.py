@@ -18,7 +18,7 @@ from shoal.analysis.tide import MAIN_ERRORS, SPECIAL_ERRORS, tide
 from shoal.engine.detection.annotations import GroundTruth
 from shoal.formats.coco import read_coco_detections
 
-from conftest import validation_folder
+from conftest import run_cli, validation_folder
 
 tidecv = pytest.importorskip("tidecv")
 
@@ -168,3 +168,35 @@ def test_randomized_data_equals_tidecv(seed: int, tmp_path: Path) -> None:
 def test_randomized_data_at_other_thresholds_equals_tidecv(seed: int, tmp_path: Path) -> None:
     gt_path, dt_path = random_coco(100 + seed, tmp_path)
     assert_equal_to_tidecv(gt_path, dt_path, fg_iou=0.7, bg_iou=0.3)
+
+
+def test_cli_eval_tide_writes_tidecv_numbers(tmp_path: Path) -> None:
+    base = validation_folder("cocoapi-val2014-fake100")
+    gt_path = base / "instances_val2014_100.json"
+    dt_path = base / "instances_val2014_fakebbox100_results.json"
+    out = tmp_path / "out.json"
+    done = run_cli("eval", str(gt_path), str(dt_path), "--tide", "--json", str(out))
+    assert done.returncode == 0, done.stderr
+    assert "TIDE errors" in done.stdout and "FalseNeg" in done.stdout
+    written = json.loads(out.read_text())
+    _, dap, counts = tidecv_breakdown(gt_path, dt_path)
+    assert set(written["tide"]) == {*MAIN_ERRORS, *SPECIAL_ERRORS}
+    for name, value in dap.items():  # at IoU 0.5 no score tie across images matters here
+        assert written["tide"][name] == pytest.approx(value, abs=1e-6), name
+    assert written["tide_details"]["counts"] == counts
+
+
+def test_cli_eval_refuses_background_above_foreground(tmp_path: Path) -> None:
+    base = validation_folder("cocoapi-val2014-fake100")
+    done = run_cli(
+        "eval",
+        str(base / "instances_val2014_100.json"),
+        str(base / "instances_val2014_fakebbox100_results.json"),
+        "--tide",
+        "--iou",
+        "0.3",
+        "--tide-bg-iou",
+        "0.4",
+    )
+    assert done.returncode != 0
+    assert "--tide-bg-iou 0.4 is above the foreground IoU --iou 0.3" in done.stderr

@@ -18,6 +18,7 @@ from shoal.cli._reports import (
     format_report,
     format_scores,
 )
+from shoal.cli._tide import add_tide_arguments, format_tide, run_tide, tide_json
 
 MATRIX_MAX_CLASSES = 12
 
@@ -58,6 +59,7 @@ def register(commands: Any) -> None:
         "and so Shoal by default, overwrites the flag with iscrowd)",
     )
     parser.add_argument("--json", type=Path, metavar="OUT", help="also write the results here")
+    add_tide_arguments(parser)
     parser.add_argument(
         "--threads",
         type=_thread_count,
@@ -101,8 +103,13 @@ def run(args: argparse.Namespace) -> int:
         pixel_inclusive=args.pixel_inclusive,
     )
     result = collect(ev, conf=args.conf, iou=args.iou)
+    breakdown = run_tide(args, gt, dt)
+    if breakdown is not None:
+        result |= tide_json(breakdown)
     elapsed = time.perf_counter() - started
     print(render(ev, result, conf=args.conf, iou=args.iou, seconds=elapsed))
+    if breakdown is not None:
+        print("\n" + format_tide(breakdown))
     if args.json is not None:
         args.json.write_bytes(
             orjson.dumps(result, option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY)
