@@ -1228,11 +1228,16 @@ def test_a_segment_created_from_a_query_renamed_and_deleted(
     assert "bright" not in [s["name"] for s in api.get(f"{DATASET_API}/segments").json()]
     form.get_by_label("Query").fill("contrast >= 40")
     form.get_by_label("Type").select_option("scenario")
+    form.get_by_label("Description").fill("well-lit scenes")
     form.get_by_role("button", name="Create segment").click()
     card = page.get_by_role("article", name="bright")
     card.wait_for()
     created = {s["name"]: s for s in api.get(f"{DATASET_API}/segments").json()}["bright"]
-    assert (created["type"], created["query"]) == ("scenario", "contrast >= 40")
+    assert (created["type"], created["query"], created["description"]) == (
+        "scenario",
+        "contrast >= 40",
+        "well-lit scenes",
+    )
     assert f"{created['frame_count']} frames" in (card.text_content() or "")
     # The header's segment picker lists it at once.
     eventually(
@@ -1241,11 +1246,23 @@ def test_a_segment_created_from_a_query_renamed_and_deleted(
     details = page.get_by_role("region", name="Segment bright")
     details.wait_for()
     shot(page, "scenarios-segment-details-1440")
-    details.get_by_role("textbox", name="Name").fill("bright scenes")
-    details.get_by_role("button", name="Rename").click()
+    assert details.get_by_test_id("segment-description").text_content() == "well-lit scenes"
+    edit = details.get_by_role("form", name="Edit segment")
+    edit.get_by_role("textbox", name="Name").fill("bright scenes")
+    edit.get_by_label("Type").select_option("regression_test")
+    edit.get_by_label("Description").fill("contrast of 40 or more")
+    edit.get_by_role("button", name="Save changes").click()
     page.get_by_role("article", name="bright scenes").wait_for()
-    names = [s["name"] for s in api.get(f"{DATASET_API}/segments").json()]
-    assert "bright scenes" in names and "bright" not in names
+    segments = {s["name"]: s for s in api.get(f"{DATASET_API}/segments").json()}
+    assert "bright" not in segments
+    assert (segments["bright scenes"]["type"], segments["bright scenes"]["description"]) == (
+        "regression_test",
+        "contrast of 40 or more",
+    )
+    # Now a regression test: its card moved to that group.
+    page.get_by_role("region", name="Regression Tests").get_by_role(
+        "article", name="bright scenes"
+    ).wait_for()
     renamed = page.get_by_role("region", name="Segment bright scenes")
     renamed.get_by_role("button", name="Delete segment…").click()
     renamed.get_by_role("button", name="Delete bright scenes").click()
@@ -1310,5 +1327,20 @@ def test_the_examples_listed_are_saved_as_a_segment_of_their_frames(
             lambda: class_rows(page, f"Classification report: {DETECTOR}"),
             expected_report_rows(expected["report"]),
         )
+        # A list segment's frames are added and removed in its details (Scenarios).
+        dropped = sorted(listed)[0]
+        page.evaluate(f"location.hash = 'view=scenarios&{SHAPES}&set={DETECTOR}'")
+        page.get_by_role("button", name="Details of false positive frames").click()
+        details = page.get_by_role("region", name="Segment false positive frames")
+        frames_group = details.get_by_role("group", name="Frames of the segment")
+        frames_group.get_by_label("Frame ids").fill(dropped)
+        frames_group.get_by_role("button", name="Remove frames").click()
+        count = lambda: {s["name"]: s for s in api.get(f"{DATASET_API}/segments").json()}[  # noqa: E731
+            "false positive frames"
+        ]["frame_count"]
+        eventually(count, len(listed) - 1)
+        frames_group.get_by_label("Frame ids").fill(dropped)
+        frames_group.get_by_role("button", name="Add frames").click()
+        eventually(count, len(listed))
     finally:
         api.delete(f"{DATASET_API}/segments/false%20positive%20frames")

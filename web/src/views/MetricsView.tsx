@@ -22,10 +22,7 @@ import { ThresholdPanel } from "./ThresholdPanel";
 const PRCurve = lazy(() => import("../components/PRCurve").then((m) => ({ default: m.PRCurve })));
 
 export const PAGE_SIZE = 12;
-/** Examples read a request when saving their frames as a segment (the endpoint's largest page). */
-const FRAME_IDS_PAGE = 1000;
-/** More examples than this are not saved as a segment (a query segment suits them better). */
-export const MAX_SAVED_EXAMPLES = 100_000;
+
 /** Points per PR curve asked of the server (detection), about two per pixel of the chart. */
 export const CURVE_POINTS = 600;
 /** Above this many classes the report gets a class filter (the matrix becomes a table). */
@@ -230,19 +227,11 @@ export function MetricsView({ ctx }: { ctx: ViewContext }) {
   const openFrame = ctx.frame;
   const open = openFrame === null ? null
     : (examples.data?.examples.find((e) => objectKey(e) === ctx.object && e.frame_id === openFrame) ?? null);
-  // Every listed example's frame (all pages), for "Save frames as a segment".
-  const listedFrameIds = async (): Promise<string[]> => {
-    if (!selection) return [];
-    const ids = new Set<string>();
-    for (let offset = 0; ; offset += FRAME_IDS_PAGE) {
-      const answer = await api.examples(project.name, dataset, set, {
-        conf, iou: detection ? iou : undefined, segment: segmentParam, ...selectionQuery(selection), offset, limit: FRAME_IDS_PAGE,
-      });
-      if (answer.total > MAX_SAVED_EXAMPLES) throw new Error(`${answer.total} examples are more than ${MAX_SAVED_EXAMPLES} to save as a list of frames: make a segment from a query instead`);
-      for (const e of answer.examples) ids.add(e.frame_id);
-      if (offset + FRAME_IDS_PAGE >= answer.total) return [...ids];
-    }
-  };
+  // "Save frames as a segment": the server saves the frames of every example of this question.
+  const saveListed = (body: { name: string; type: "split" | "regression_test" | "scenario" }) =>
+    api.segmentFromExamples(project.name, dataset, set, {
+      conf, iou: detection ? iou : undefined, segment: segmentParam, ...selectionQuery(selection!),
+    }, body);
   // The page's examples in order, for the modal's previous / next.
   const pageExamples = examples.data?.examples ?? [];
   const openIndex = open === null ? -1 : pageExamples.indexOf(open);
@@ -363,7 +352,7 @@ export function MetricsView({ ctx }: { ctx: ViewContext }) {
           <>
             <Loading active={examples.loading} label="Loading examples" />
             {examples.error !== null && <ErrorPanel error={examples.error} onRetry={examples.reload} title="Examples could not be loaded" />}
-            {grid && grid.total > 0 && <SaveAsSegment ctx={ctx} what={selectionTitle(selection)} frameIds={listedFrameIds} />}
+            {grid && grid.total > 0 && <SaveAsSegment ctx={ctx} what={selectionTitle(selection)} save={saveListed} />}
             {grid && (
               <ExampleGrid examples={grid.examples}
                 sort={sort} onSortChange={(s) => update({ sort: s, page: 0 })}

@@ -118,14 +118,14 @@ function SegmentDetails({ ctx, name, segment, onClose, onRenamed, onDeleted }: {
           <div><dt>Thresholds</dt><dd>
             {(["precision", "recall", "f1_score"] as const).map((m) => `${m.replace("_", " ")} ${segment.thresholds[m] === null ? "-" : formatThreshold(segment.thresholds[m]!)}`).join(" · ")}
           </dd></div>
-          <div><dt>Description</dt><dd className="muted">none: the API keeps no description yet</dd></div>
+          <div><dt>Description</dt><dd data-testid="segment-description">{segment.description || "-"}</dd></div>
           <div><dt>uuid</dt><dd>{segment.uuid}</dd></div>
         </dl>
       )}
       {segment && name !== ALL_FRAMES && (
         <SegmentActions ctx={ctx} segment={segment} onRenamed={onRenamed} onDeleted={onDeleted} />
       )}
-      {segment && <p className="muted hint">Thresholds are edited on the segment's card (Edit thresholds); the type is fixed when a segment is created.</p>}
+      {segment && <p className="muted hint">Thresholds are edited on the segment's card (Edit thresholds).</p>}
       <Loading active={frames.loading} label="Loading frames" />
       {frames.error !== null && <ErrorPanel error={frames.error} onRetry={frames.reload} title="Frames could not be loaded" />}
       {frames.data && (

@@ -1,6 +1,6 @@
 import { useId, useState, type FormEvent } from "react";
 import { api } from "../api/client";
-import type { SegmentCreate, SegmentOut } from "../api/types";
+import type { SegmentCreate, SegmentOut, SegmentUpdate } from "../api/types";
 import { ErrorPanel } from "../components/Status";
 import { announceSegmentsChanged } from "../hooks/useSegmentsChanged";
 import type { ViewContext } from "./context";
@@ -20,6 +20,7 @@ export function NewSegmentForm({ ctx, onCreated }: { ctx: ViewContext; onCreated
   const [name, setName] = useState("");
   const [type, setType] = useState<SegmentCreate["type"] & string>("scenario");
   const [query, setQuery] = useState("");
+  const [description, setDescription] = useState("");
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const submit = async (e: FormEvent) => {
@@ -27,9 +28,10 @@ export function NewSegmentForm({ ctx, onCreated }: { ctx: ViewContext; onCreated
     setBusy(true);
     setError(null);
     try {
-      const created = await api.createSegment(ctx.project.name, ctx.dataset, { name: name.trim(), type, query: query.trim() });
+      const created = await api.createSegment(ctx.project.name, ctx.dataset, { name: name.trim(), type, query: query.trim(), description: description.trim() });
       setName("");
       setQuery("");
+      setDescription("");
       announceSegmentsChanged();
       onCreated(created);
     } catch (err) {
@@ -56,6 +58,10 @@ export function NewSegmentForm({ ctx, onCreated }: { ctx: ViewContext; onCreated
         <input id={`${id}-query`} type="text" value={query} onChange={(e) => setQuery(e.target.value)} required maxLength={4000}
           placeholder="e.g. occlusion = true and num_shapes >= 3" className="query-input" />
       </div>
+      <div className="form-row">
+        <label htmlFor={`${id}-description`}>Description</label>
+        <textarea id={`${id}-description`} value={description} onChange={(e) => setDescription(e.target.value)} maxLength={10000} rows={2} />
+      </div>
       <p className="muted hint">Over the frames' metadata columns, as in docs/queries.md. Thresholds are set on the card once it exists.</p>
       <button type="submit" disabled={busy || name.trim() === "" || query.trim() === ""}>Create segment</button>
       {error !== null && <ErrorPanel error={error} title="The segment was not created" />}
@@ -63,15 +69,23 @@ export function NewSegmentForm({ ctx, onCreated }: { ctx: ViewContext; onCreated
   );
 }
 
+/** Frame ids typed as a list: separated by commas, spaces or new lines. */
+export function frameIdList(text: string): string[] {
+  return [...new Set(text.split(/[\s,]+/).map((t) => t.trim()).filter((t) => t !== ""))];
+}
+
 /**
- * Rename or delete a segment (the API's PATCH name and DELETE). Its type is fixed when it is
- * created, and the API keeps no description: both are shown as they are.
+ * Edit a segment's name, type and description (one PATCH with what changed), add or remove
+ * frames of a list segment, or delete it (confirmed).
  */
 export function SegmentActions({ ctx, segment, onRenamed, onDeleted }: {
   ctx: ViewContext; segment: SegmentOut; onRenamed: (name: string) => void; onDeleted: () => void;
 }) {
   const id = useId();
   const [name, setName] = useState(segment.name);
+  const [type, setType] = useState<string>(segment.type);
+  const [description, setDescription] = useState(segment.description ?? "");
+  const [framesText, setFramesText] = useState("");
   const [confirming, setConfirming] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
@@ -87,27 +101,56 @@ export function SegmentActions({ ctx, segment, onRenamed, onDeleted }: {
       setBusy(false);
     }
   };
-  const rename = (e: FormEvent) => {
+  const changes: SegmentUpdate = {};
+  if (name.trim() !== segment.name) changes.name = name.trim();
+  if (type !== segment.type) changes.type = type as SegmentUpdate["type"];
+  if (description.trim() !== (segment.description ?? "")) changes.description = description.trim();
+  const save = (e: FormEvent) => {
     e.preventDefault();
-    const next = name.trim();
     void run(async () => {
-      await api.updateSegment(ctx.project.name, ctx.dataset, segment.name, { name: next });
-      if (ctx.segment === segment.name) ctx.update({ segment: next });
-      onRenamed(next);
+      await api.updateSegment(ctx.project.name, ctx.dataset, segment.name, changes);
+      if (changes.name) {
+        if (ctx.segment === segment.name) ctx.update({ segment: changes.name });
+        onRenamed(changes.name);
+      }
     });
   };
+  const editFrames = (kind: "add_frames" | "remove_frames") => void run(async () => {
+    await api.updateSegment(ctx.project.name, ctx.dataset, segment.name, { [kind]: frameIdList(framesText) });
+    setFramesText("");
+  });
   const remove = () => void run(async () => {
     await api.deleteSegment(ctx.project.name, ctx.dataset, segment.name);
     if (ctx.segment === segment.name) ctx.update({ segment: null });
     onDeleted();
   });
+  const isList = segment.query === null || segment.query === undefined;
   return (
     <div className="segment-actions">
-      <form className="form-row" onSubmit={rename} aria-label="Rename segment">
-        <label htmlFor={`${id}-rename`}>Name</label>
-        <input id={`${id}-rename`} type="text" value={name} onChange={(e) => setName(e.target.value)} maxLength={200} />
-        <button type="submit" disabled={busy || name.trim() === "" || name.trim() === segment.name}>Rename</button>
+      <form className="segment-edit" onSubmit={save} aria-label="Edit segment">
+        <div className="form-row">
+          <label htmlFor={`${id}-rename`}>Name</label>
+          <input id={`${id}-rename`} type="text" value={name} onChange={(e) => setName(e.target.value)} maxLength={200} />
+          <label htmlFor={`${id}-type`}>Type</label>
+          <select id={`${id}-type`} value={type} onChange={(e) => setType(e.target.value)}>
+            {SEGMENT_TYPES.map((t) => <option key={t.value} value={t.value}>{t.title}</option>)}
+          </select>
+        </div>
+        <div className="form-row">
+          <label htmlFor={`${id}-description`}>Description</label>
+          <textarea id={`${id}-description`} value={description} onChange={(e) => setDescription(e.target.value)} maxLength={10000} rows={2} />
+        </div>
+        <button type="submit" disabled={busy || Object.keys(changes).length === 0 || name.trim() === ""}>Save changes</button>
       </form>
+      {isList && (
+        <div className="form-row" role="group" aria-label="Frames of the segment">
+          <label htmlFor={`${id}-frames`}>Frame ids</label>
+          <input id={`${id}-frames`} type="text" value={framesText} onChange={(e) => setFramesText(e.target.value)}
+            placeholder="e.g. 0003, 0007" className="query-input" />
+          <button type="button" disabled={busy || frameIdList(framesText).length === 0} onClick={() => editFrames("add_frames")}>Add frames</button>
+          <button type="button" disabled={busy || frameIdList(framesText).length === 0} onClick={() => editFrames("remove_frames")}>Remove frames</button>
+        </div>
+      )}
       {confirming ? (
         <div className="form-row" role="group" aria-label="Confirm delete">
           <span>Delete segment {segment.name}? Its frames stay in the dataset.</span>
@@ -124,10 +167,12 @@ export function SegmentActions({ ctx, segment, onRenamed, onDeleted }: {
 
 /**
  * Save the frames of the examples listed (every page, not only the one shown) as a new
- * segment: a list of frames, POSTed with their ids. `frameIds` pages through the examples
- * endpoint with the same question.
+ * segment: the server's `POST .../examples/segment` with the same question, so the frames
+ * are exactly those its examples endpoint lists.
  */
-export function SaveAsSegment({ ctx, what, frameIds }: { ctx: ViewContext; what: string; frameIds: () => Promise<string[]> }) {
+export function SaveAsSegment({ ctx, what, save }: {
+  ctx: ViewContext; what: string; save: (body: { name: string; type: SegmentCreate["type"] & string }) => Promise<SegmentOut>;
+}) {
   const id = useId();
   const [open, setOpen] = useState(false);
   const [name, setName] = useState("");
@@ -140,8 +185,7 @@ export function SaveAsSegment({ ctx, what, frameIds }: { ctx: ViewContext; what:
     setBusy(true);
     setError(null);
     try {
-      const frames = await frameIds();
-      const created = await api.createSegment(ctx.project.name, ctx.dataset, { name: name.trim(), type, frames });
+      const created = await save({ name: name.trim(), type });
       setSaved(created);
       setOpen(false);
       setName("");

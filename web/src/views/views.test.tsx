@@ -15,6 +15,7 @@ import { CompareView } from "./CompareView";
 import { FramePanel } from "./FramePanel";
 import { answeredConf, filterReport, highlightOf, MetricsView, reportPoint } from "./MetricsView";
 import { ScenariosView } from "./ScenariosView";
+import { frameIdList } from "./SegmentEditor";
 import { ThemeProvider } from "../theme";
 
 // The views use the app's design system (Mantine): rendered inside its provider, as in the app.
@@ -316,5 +317,12 @@ describe("views' loading and errors", () => {
     installMockApi();
     render(<FramePanel ctx={context()} frameId="nope" inferenceSet="adaptive-cc" />);
     expect(await screen.findByRole("alert")).toHaveTextContent("Frame nope could not be loaded");
+  });
+});
+
+describe("frameIdList", () => {
+  it("reads frame ids separated by commas, spaces or lines, once each", () => {
+    expect(frameIdList("0003, 0007\n0003  0010,")).toEqual(["0003", "0007", "0010"]);
+    expect(frameIdList("  ")).toEqual([]);
   });
 });
