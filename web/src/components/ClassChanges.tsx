@@ -4,19 +4,12 @@
  * to nothing reads "0", quietly.
  */
 import type { ComparisonOut } from "../api/types";
-import { columnDefinition, type ReportColumn } from "../lib/report";
+import { columnDefinition, REPORT_COLUMNS } from "../lib/report";
 import { formatDelta, VERDICT_TITLES, type Verdict } from "../lib/controls";
 import "../controls.css";
 
-const COLUMNS: ReadonlyArray<{ key: ReportColumn; title: string; ratio: boolean }> = [
-  { key: "precision", title: "Δ Precision", ratio: true },
-  { key: "recall", title: "Δ Recall", ratio: true },
-  { key: "f1-score", title: "Δ F1", ratio: true },
-  { key: "ap", title: "Δ AP", ratio: true },
-  { key: "tp", title: "Δ TP", ratio: false },
-  { key: "fp", title: "Δ FP", ratio: false },
-  { key: "fn", title: "Δ FN", ratio: false },
-];
+/** The report's columns but the class and its support (`ap`: detection only), as changes. */
+const COLUMNS = REPORT_COLUMNS.filter((c) => c.key !== "label" && c.key !== "support");
 
 export function VerdictLegend() {
   return (
@@ -50,7 +43,6 @@ export function ClassChanges({ comparison, iou, caption, onSelectClass, selected
         <thead>
           <tr>
             <th scope="col">Class</th>
-            <th scope="col"><abbr title="The server's verdict: F1 up (better), down (worse) or unchanged">Verdict</abbr></th>
             {columns.map((c) => (
               <th key={c.key} scope="col" className="num">
                 <abbr title={`Change (${other} − ${base}) in ${columnDefinition(c.key, iou)}`}>{c.title}</abbr>
@@ -60,15 +52,16 @@ export function ClassChanges({ comparison, iou, caption, onSelectClass, selected
         </thead>
         <tbody>
           {rows.map(([label, deltas]) => {
-            const verdict: Verdict = verdicts[label] ?? "same";
+            // (an answer of an older server has no verdicts)
+            const verdict: Verdict = verdicts?.[label] ?? "same";
             return (
-              <tr key={label} className={`verdict-${verdict}${selectedClass === label ? " selected" : ""}`} data-verdict={verdict}>
+              <tr key={label} className={`verdict-${verdict}${selectedClass === label ? " selected" : ""}`} data-verdict={verdict}
+                title={`${label}: ${VERDICT_TITLES[verdict]}`}>
                 <th scope="row">
                   {onSelectClass
                     ? <button type="button" aria-pressed={selectedClass === label} onClick={() => onSelectClass(label)}>{label}</button>
                     : label}
                 </th>
-                <td>{verdict}</td>
                 {columns.map((c) => {
                   const d = deltas[c.key];
                   // AP -1: a side without ground truth of the class, so no change to show.

@@ -3,7 +3,7 @@ import type { ThresholdValues } from "../components/ThresholdSliders";
 import type { Confidence } from "../api/types";
 import type { ExampleSort } from "../lib/examples";
 import type { Normalization } from "../lib/matrix";
-import type { AppState, CellValues, ExampleSelection } from "../lib/urlState";
+import type { AppState, CellValues, ChangeKind, ExampleSelection } from "../lib/urlState";
 
 export const ALL_FRAMES = "All Frames";
 
@@ -35,6 +35,8 @@ export interface ViewContext {
   query?: string | null;
   /** The second inference set's own thresholds (unset or null: linked to the first's). */
   other?: { conf: number; iou: number } | null;
+  /** Compare: the changed examples listed (unset or null: none). */
+  change?: ChangeKind | null;
   update: (patch: Partial<AppState>) => void;
 }
 
