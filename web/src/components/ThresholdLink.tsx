@@ -20,15 +20,17 @@ export interface ThresholdLinkProps {
   /** The second set's own thresholds (null: linked). */
   other: { conf: number; iou: number } | null;
   defaults: { conf: number; iou: number };
-  iouGrid: readonly number[];
+  /** The kept IoU grid marked on the second set's IoU slider (unknown: none marked). */
+  iouGrid?: readonly number[];
   hideIou: boolean;
   update: (patch: Partial<AppState>) => void;
 }
 
 const NO_OVERRIDES: Record<string, number> = {};
 const NO_CLASSES: readonly string[] = [];
+const NO_GRID: readonly number[] = [];
 
-export function ThresholdLink({ sets, children, conf, iou, other, defaults, iouGrid, hideIou, update }: ThresholdLinkProps) {
+export function ThresholdLink({ sets, children, conf, iou, other, defaults, iouGrid = NO_GRID, hideIou, update }: ThresholdLinkProps) {
   const onOther = useCallback((v: ThresholdValues) => update({ otherConf: v.conf, otherIou: v.iou }), [update]);
   if (sets.length < 2) return <>{children}</>;
   const [base, second] = sets;

@@ -3,6 +3,7 @@ import { api } from "../api/client";
 import type { SegmentOut, SegmentResultDict, Thresholds } from "../api/types";
 import { ScenarioCard } from "../components/ScenarioCard";
 import { ErrorPanel, Loading } from "../components/Status";
+import { ThresholdLink } from "../components/ThresholdLink";
 import { useApi } from "../hooks/useApi";
 import { useSegmentsChanged } from "../hooks/useSegmentsChanged";
 import { formatThreshold } from "../lib/format";
@@ -25,9 +26,15 @@ export function ScenariosView({ ctx }: { ctx: ViewContext }) {
   const [details, setDetails] = useState<string | null>(null);
   const [saveError, setSaveError] = useState<unknown>(null);
   const [saving, setSaving] = useState(false);
-  const key = JSON.stringify(["regression", project.name, dataset, sets, conf, iou]);
+  // The second set at its own thresholds when unlinked (ThresholdLink); the query bar's query narrows every segment.
+  const query = ctx.query ?? undefined;
+  const other = sets.length > 1 ? (ctx.other ?? null) : null;
+  const key = JSON.stringify(["regression", project.name, dataset, sets, conf, iou, query, other]);
   const regression = useApi(key, (signal) =>
-    Promise.all(sets.map((s) => api.regression(project.name, dataset, s, { conf, iou: detection ? iou : undefined }, { signal }))),
+    Promise.all(sets.map((s, k) => {
+      const point = k === 1 && other ? { conf: other.conf, iou: other.iou } : { conf, iou };
+      return api.regression(project.name, dataset, s, { conf: point.conf, iou: detection ? point.iou : undefined, query }, { signal });
+    })),
   );
   const segments = useApi(JSON.stringify(["segments", project.name, dataset]), (signal) => api.segments(project.name, dataset, { signal }));
   // A segment created, renamed or deleted (here or in another view): the cards and lists follow.
@@ -55,7 +62,10 @@ export function ScenariosView({ ctx }: { ctx: ViewContext }) {
   return (
     <div className="scenarios-view">
       <aside>
-        <ThresholdPanel ctx={ctx} />
+        <ThresholdLink sets={sets} conf={ctx.thresholds.conf} iou={ctx.thresholds.iou} other={other}
+          defaults={{ conf: project.default_conf, iou: project.default_iou }} hideIou={!detection} update={ctx.update}>
+          <ThresholdPanel ctx={ctx} />
+        </ThresholdLink>
         <NewSegmentForm ctx={ctx} onCreated={(created) => setDetails(created.name)} />
       </aside>
       <div className="scenarios-main">
