@@ -19,7 +19,7 @@ depends only on the frame count, so one seed gives the same intervals on every r
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,7 +89,7 @@ class DeltaInterval:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> DeltaInterval:
+    def from_dict(cls, data: Mapping[str, Any]) -> DeltaInterval:
         return cls(
             str(data["scope"]),
             str(data["metric"]),
@@ -134,7 +134,7 @@ class Significance:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Significance:
+    def from_dict(cls, data: Mapping[str, Any]) -> Significance:
         return cls(
             tuple(str(label) for label in data["labels"]),
             tuple(DeltaInterval.from_dict(found) for found in data["intervals"]),

@@ -9,6 +9,11 @@ Exit 0 when every thresholded metric of every segment passes, 1 when any fails, 
 segment is stale (its saved query no longer runs on the dataset) or when no segment has a
 threshold (nothing was checked; ``--allow-empty`` accepts that), 2 on bad
 input. ``--junit FILE`` writes one test case per segment for CI dashboards.
+
+``--significant`` (with ``--baseline``) adds each segment's paired-bootstrap 95%
+intervals of the precision, recall and F1 deltas (``shoal.analysis.bootstrap``), and a
+segment whose delta on any of them has an interval entirely below zero is a regression
+(exit 1); a drop whose interval includes zero is noise, not a regression.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from shoal.analysis import MetricCheck, SegmentResult
+from shoal.analysis import DeltaInterval, MetricCheck, SegmentResult, Significance
 from shoal.cli._output import format_table
 from shoal.cli._projects import home_option, open_store, pick_dataset
 from shoal.errors import InputError
@@ -30,6 +35,10 @@ from shoal.errors import InputError
 METRICS = {"precision": "precision", "recall": "recall", "f1": "f1_score"}
 COUNTS = {"FP": "false_positives", "FN": "false_negatives", "confusions": "total_confusions"}
 Results = list[SegmentResult]
+# A segment's intervals by metric column (METRICS' values), for --significant.
+Intervals = dict[str, dict[str, DeltaInterval]]
+# (segment name, base conf, other conf) -> the significance of the checked set's deltas.
+SignificanceOf = Callable[[str, float | None, float | None], Significance]
 
 
 def register(commands: Any) -> None:
@@ -59,6 +68,16 @@ def register(commands: Any) -> None:
     parser.add_argument(
         "--query", help="a frames query (docs/queries.md) narrowing every segment to its frames"
     )
+    parser.add_argument(
+        "--significant",
+        action="store_true",
+        help="with --baseline: paired-bootstrap 95%% intervals of each delta; a segment "
+        "regresses (exit 1) when an interval of precision, recall or F1 is below zero",
+    )
+    parser.add_argument(
+        "--resamples", type=int, default=1000, help="bootstrap resamples (default 1000)"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
     parser.add_argument("--junit", type=Path, metavar="FILE", help="write JUnit XML here")
     parser.add_argument(
         "--allow-empty",
@@ -71,13 +90,56 @@ def register(commands: Any) -> None:
     parser.set_defaults(run=run)
 
 
-def _local_results(args: argparse.Namespace) -> tuple[Results, Results | None]:
+def _local_results(args: argparse.Namespace) -> tuple[Results, Results | None, Intervals]:
     dataset = pick_dataset(open_store(args).project(args.project), args.dataset)
 
     def results(name: str, conf: float | None, iou: float | None) -> Results:
         return dataset.inference_set(name).regression_results(conf=conf, iou=iou, query=args.query)
 
-    return _both(args, results)
+    def significance(segment: str, conf: float | None, other_conf: float | None) -> Significance:
+        return dataset.inference_set(args.baseline).significance(
+            dataset.inference_set(args.inference_set),
+            conf=conf,
+            iou=_baseline_iou(args),
+            other_conf=other_conf,
+            other_iou=args.iou,
+            segment=segment,
+            query=args.query,
+            resamples=args.resamples,
+            seed=args.seed,
+        )
+
+    checked, baseline = _both(args, results)
+    conf = dataset.project.default_conf
+    return checked, baseline, _intervals(args, checked, significance, conf)
+
+
+def _baseline_iou(args: argparse.Namespace) -> float | None:
+    iou: float | None = args.iou if args.baseline_iou is None else args.baseline_iou
+    return iou
+
+
+def _intervals(
+    args: argparse.Namespace, checked: Results, significance: SignificanceOf, default_conf: float
+) -> Intervals:
+    """Each fresh segment's intervals of the micro (pooled) precision, recall and F1
+    deltas, checked set against the baseline, each at its own operating point."""
+    if not (args.significant and args.baseline):
+        return {}
+    checked_conf = default_conf if args.conf is None else args.conf
+    base_conf = checked_conf if args.baseline_conf is None else args.baseline_conf
+    out: Intervals = {}
+    for result in checked:
+        if result.stale is not None:
+            continue
+        found = significance(result.segment_name, base_conf, checked_conf)
+        out[result.segment_name] = {
+            column: found.interval("micro avg", metric)
+            for column, metric in zip(
+                METRICS.values(), ("precision", "recall", "f1-score"), strict=True
+            )
+        }
+    return out
 
 
 def _both(
@@ -93,7 +155,7 @@ def _both(
     return checked, results(args.baseline, conf, iou)
 
 
-def _remote_results(args: argparse.Namespace) -> tuple[Results, Results | None]:
+def _remote_results(args: argparse.Namespace) -> tuple[Results, Results | None, Intervals]:
     from shoal.client import Client
 
     with Client(args.url, token=args.token or os.environ.get("SHOAL_TOKEN")) as client:
@@ -103,7 +165,27 @@ def _remote_results(args: argparse.Namespace) -> tuple[Results, Results | None]:
                 args.project, name, dataset=args.dataset, conf=conf, iou=iou, query=args.query
             )
 
-        return _both(args, results)
+        def significance(
+            segment: str, conf: float | None, other_conf: float | None
+        ) -> Significance:
+            return client.significance(
+                args.project,
+                args.dataset,
+                args.baseline,
+                args.inference_set,
+                conf=conf,
+                iou=_baseline_iou(args),
+                other_conf=other_conf,
+                other_iou=args.iou,
+                segment=segment,
+                query=args.query,
+                resamples=args.resamples,
+                seed=args.seed,
+            )
+
+        checked, baseline = _both(args, results)
+        conf = float(client.project(args.project)["default_conf"]) if args.significant else 0.0
+        return checked, baseline, _intervals(args, checked, significance, conf)
 
 
 def _verdict(result: SegmentResult) -> str:
@@ -113,13 +195,27 @@ def _verdict(result: SegmentResult) -> str:
     return "-" if verdict is None else ("pass" if verdict else "FAIL")
 
 
-def _cell(metric: MetricCheck, baseline: MetricCheck | None) -> str:
+def _cell(
+    metric: MetricCheck, baseline: MetricCheck | None, interval: DeltaInterval | None = None
+) -> str:
     text = f"{metric.score:.3f}"
     if metric.threshold is not None:
         text += f" >= {metric.threshold:g} {'pass' if metric.succeeds else 'FAIL'}"
-    if baseline is not None:
+    if baseline is not None and interval is None:
         text += f" ({metric.score - baseline.score:+.3f})"
+    if interval is not None:
+        mark = {"worse": " worse", "better": " better", "same": ""}[interval.direction]
+        text += f" ({interval.delta:+.3f} [{interval.low:+.3f}, {interval.high:+.3f}]{mark})"
     return text
+
+
+def regressed(intervals: Intervals) -> list[str]:
+    """The segments with a significant drop of precision, recall or F1."""
+    return [
+        name
+        for name, found in intervals.items()
+        if any(interval.direction == "worse" for interval in found.values())
+    ]
 
 
 def _count(result: SegmentResult, baseline: SegmentResult | None, name: str) -> str:
@@ -129,10 +225,17 @@ def _count(result: SegmentResult, baseline: SegmentResult | None, name: str) -> 
     return f"{value} ({value - getattr(baseline, name):+d})"
 
 
-def render(results: Sequence[SegmentResult], baseline: Sequence[SegmentResult] | None) -> str:
+def render(
+    results: Sequence[SegmentResult],
+    baseline: Sequence[SegmentResult] | None,
+    intervals: Intervals | None = None,
+) -> str:
     """One row per segment: each metric against its threshold, the counts, the verdict
-    (with deltas against ``baseline``'s segment of the same name)."""
+    (with deltas against ``baseline``'s segment of the same name, and their 95%
+    intervals where ``intervals`` has the segment's)."""
     by_name = {r.segment_name: r for r in baseline or []}
+    intervals = intervals or {}
+    worse = set(regressed(intervals))
     header = ["segment", "type", "frames", *METRICS, *COUNTS, "result"]
     rows = []
     for result in results:
@@ -143,11 +246,15 @@ def render(results: Sequence[SegmentResult], baseline: Sequence[SegmentResult] |
                 result.segment_type,
                 str(result.frame_count),
                 *(
-                    _cell(getattr(result, name), getattr(base, name) if base else None)
+                    _cell(
+                        getattr(result, name),
+                        getattr(base, name) if base else None,
+                        intervals.get(result.segment_name, {}).get(name),
+                    )
                     for name in METRICS.values()
                 ),
                 *(_count(result, base, name) for name in COUNTS.values()),
-                _verdict(result),
+                _verdict(result) + (" REGRESSED" if result.segment_name in worse else ""),
             ]
         )
     return format_table(header, rows, right=("frames",))
@@ -185,8 +292,10 @@ def run(args: argparse.Namespace) -> int:
         value = getattr(args, name)
         if value is not None and not 0.0 <= value <= 1.0:
             raise InputError(f"--{name.replace('_', '-')} {value} is not in [0, 1]")
-    results, baseline = _remote_results(args) if args.url else _local_results(args)
-    print(render(results, baseline))
+    if args.significant and not args.baseline:
+        raise InputError("--significant needs --baseline (the inference set to compare with)")
+    results, baseline, intervals = _remote_results(args) if args.url else _local_results(args)
+    print(render(results, baseline, intervals))
     if args.junit is not None:
         tree = junit(results, args.inference_set)
         ET.indent(tree)
@@ -195,10 +304,26 @@ def run(args: argparse.Namespace) -> int:
     for result in results:
         if result.stale is not None:
             print(f"segment {result.segment_name!r} is stale: {result.stale}", file=sys.stderr)
+    worse = regressed(intervals)
+    if worse:
+        print(
+            f"\n{len(worse)} segment(s) regressed significantly against {args.baseline} "
+            f"(95% interval below zero): {', '.join(worse)}",
+            file=sys.stderr,
+        )
     if failed:
         print(f"\n{len(failed)} regression test(s) failed: {', '.join(failed)}", file=sys.stderr)
         return 1
+    if worse:
+        return 1
     checked = sum(r.succeeds is True for r in results)
+    if intervals:
+        print(
+            f"\nno significant regression against {args.baseline} in {len(intervals)} segment(s)",
+            file=sys.stderr,
+        )
+        if checked == 0:  # the intervals were the check
+            return 0
     if checked == 0:
         where = f"--project {args.project}" + (f" --dataset {args.dataset}" if args.dataset else "")
         advice = (

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import orjson
 
 from shoal._types import Conf, Progress, Task, url_segment
-from shoal.analysis import Comparison, SegmentResult
+from shoal.analysis import Calibration, Comparison, SegmentResult, Significance
 from shoal.client._errors import (
     APIError,
     ClientError,
@@ -901,6 +901,66 @@ class Client:
             query=query,
         )
         return _typed(Comparison.from_dict, answer, "comparison")
+
+    def significance(
+        self,
+        project: str,
+        dataset: str | None,
+        base: str,
+        other: str,
+        *,
+        conf: Conf | None = None,
+        iou: float | None = None,
+        segment: str | None = None,
+        other_conf: Conf | None = None,
+        other_iou: float | None = None,
+        query: str | None = None,
+        resamples: int | None = None,
+        seed: int | None = None,
+    ) -> Significance:
+        """Paired-bootstrap intervals of ``other``'s deltas against ``base``: the
+        ``Significance`` of ``base_set.significance(other_set, ...)`` (default 1,000
+        resamples, seed 0)."""
+        dataset = self._resolve_dataset(project, dataset)
+        answer = self._get(
+            f"{self._dataset_path(project, dataset)}/compare/significance",
+            base=base,
+            other=other,
+            conf=_conf_param(conf),
+            iou=iou,
+            other_conf=_conf_param(other_conf),
+            other_iou=other_iou,
+            segment=segment,
+            query=query,
+            resamples=resamples,
+            seed=seed,
+        )
+        return _typed(Significance.from_dict, answer, "significance")
+
+    def calibration(
+        self,
+        project: str,
+        inference_set: str,
+        *,
+        dataset: str | None = None,
+        conf: Conf | None = None,
+        iou: float | None = None,
+        segment: str | None = None,
+        query: str | None = None,
+        bins: int | None = None,
+    ) -> Calibration:
+        """Reliability diagrams with ECE or D-ECE: the ``Calibration`` of
+        ``InferenceSet.calibration(...)`` (default 10 bins)."""
+        dataset = self._resolve_dataset(project, dataset)
+        answer = self._get(
+            f"{self._inference_set_path(project, dataset, inference_set)}/calibration",
+            conf=_conf_param(conf),
+            iou=iou,
+            segment=segment,
+            query=query,
+            bins=bins,
+        )
+        return _typed(Calibration.from_dict, answer, "calibration")
 
     def regression_results(
         self,

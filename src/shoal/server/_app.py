@@ -208,6 +208,7 @@ def create_app(
     from shoal.server import (
         _docs,
         _routes_analysis,
+        _routes_calibration,
         _routes_data,
         _routes_entities,
         _routes_metrics,
@@ -246,7 +247,13 @@ def create_app(
         thumbnails=ThumbnailCache(thumbnails, thumbnail_cache_bytes),
     )
     _errors.install(app)
-    for module in (_routes_entities, _routes_data, _routes_metrics, _routes_analysis):
+    for module in (
+        _routes_entities,
+        _routes_data,
+        _routes_metrics,
+        _routes_analysis,
+        _routes_calibration,
+    ):
         app.include_router(module.router, prefix="/api/v1", responses=_errors.ERROR_RESPONSES)
     _docs.install(app)
     _webapp.install(app)

@@ -543,3 +543,69 @@ class SegmentResultOut(BaseModel):
         description="why the segment's frames cannot be known (its saved query no longer "
         "runs); a stale segment fails with scores of 0 on 0 frames",
     )
+
+
+class DeltaIntervalOut(BaseModel):
+    scope: str = Field(description='a class, "macro avg" or "micro avg"')
+    metric: Literal["precision", "recall", "f1-score"]
+    base: float
+    other: float
+    delta: float = Field(description="other - base, on every compared frame")
+    low: float = Field(description="the interval's lower end (percentile bootstrap)")
+    high: float = Field(description="the interval's upper end")
+    significant: bool = Field(description="whether the interval excludes zero")
+    direction: Literal["better", "worse", "same"] = Field(
+        description="the other against the base where significant, else same"
+    )
+
+
+class SignificanceOut(BaseModel):
+    """``Significance.to_dict()`` (which ``Significance.from_dict`` reads back) with
+    where it was computed."""
+
+    base: str
+    other: str
+    segment: str
+    query: str | None
+    conf: ConfDescription
+    iou: float | None
+    other_conf: ConfDescription
+    other_iou: float | None
+    labels: list[str] = Field(description="the compared classes (those of /compare)")
+    frame_count: int = Field(description="the frames resampled")
+    resamples: int
+    seed: int
+    level: float = Field(description="the intervals' coverage (0.95: 2.5th-97.5th percentiles)")
+    intervals: list[DeltaIntervalOut]
+
+
+class ReliabilityBinOut(BaseModel):
+    low: float
+    high: float
+    count: int
+    confidence: float | None = Field(description="mean confidence; null when the bin is empty")
+    accuracy: float | None = Field(
+        description="fraction of true positives (detection: the bin's precision); null when empty"
+    )
+
+
+class ReliabilityOut(BaseModel):
+    label: str = Field(description='a class (by predicted class), or "all"')
+    count: int
+    ece: float
+    mce: float
+    bins: list[ReliabilityBinOut]
+
+
+class CalibrationOut(BaseModel):
+    """``Calibration.to_dict()`` with where it was computed."""
+
+    inference_set: str
+    segment: str
+    query: str | None
+    task: Task
+    metric: Literal["ECE", "D-ECE"]
+    conf: ConfDescription
+    iou: float | None
+    overall: ReliabilityOut
+    classes: list[ReliabilityOut]

@@ -35,6 +35,8 @@ from shoal.analysis import (
     evaluate_segments,
     segment_scores,
 )
+from shoal.analysis.bootstrap import DEFAULT_RESAMPLES, Significance, paired_bootstrap
+from shoal.analysis.calibration import DEFAULT_BINS, Calibration, calibration
 from shoal.engine.detection.annotations import Classes
 from shoal.engine.metrics import Outcomes
 from shoal.errors import ConflictError, InputError, NotFoundError, ShoalError
@@ -788,6 +790,55 @@ class InferenceSet(_StoredEntity):
             )
         # Each side is one cached evaluation, of one version: the answer says which.
         return dataclasses.replace(comparison, versions=(base.version, changed.version))
+
+    def significance(
+        self,
+        other: InferenceSet,
+        *,
+        conf: Conf | None = None,
+        iou: float | None = None,
+        segment: Segment | str | None = None,
+        other_conf: Conf | None = None,
+        other_iou: float | None = None,
+        query: str | None = None,
+        resamples: int = DEFAULT_RESAMPLES,
+        seed: int = 0,
+    ) -> Significance:
+        """Paired-bootstrap intervals of every precision, recall and F1 delta of
+        ``other`` against this inference set (the base) on a segment's frames, each side
+        at its operating point as in :meth:`compare`; see ``shoal.analysis.bootstrap``."""
+        dataset = self.dataset
+        if other.dataset.id != dataset.id:
+            raise InputError("compare inference sets of the same dataset")
+        conf_value, iou_value = operating_point(dataset.project, conf, iou)
+        frames = dataset._selection(segment, query)
+        with self.store.evaluations.hold_many([self, other]) as (base, changed):
+            return paired_bootstrap(
+                base.evaluation, changed.evaluation, conf=conf_value, iou=iou_value,
+                frames=frames, other_conf=other_conf, other_iou=other_iou,
+                resamples=resamples, seed=seed,
+            )  # fmt: skip
+
+    def calibration(
+        self,
+        *,
+        conf: Conf | None = None,
+        iou: float | None = None,
+        segment: Segment | str | None = None,
+        query: str | None = None,
+        bins: int = DEFAULT_BINS,
+    ) -> Calibration:
+        """Reliability diagrams with ECE (classification) or D-ECE (detection), overall
+        and per class, of the predictions counted at (conf, iou) on a segment's frames;
+        see ``shoal.analysis.calibration``."""
+        dataset = self.dataset
+        conf_value, iou_value = operating_point(dataset.project, conf, iou)
+        frames = dataset._selection(segment, query)
+        return self.use(
+            lambda evaluation: calibration(
+                evaluation, conf=conf_value, iou=iou_value, frames=frames, bins=bins
+            )
+        )
 
     def changed_examples(
         self,

@@ -49,6 +49,15 @@ export interface paths {
      */
     get: operations["changed_examples_api_v1_projects__project__datasets__dataset__compare_examples_get"];
   };
+  "/api/v1/projects/{project}/datasets/{dataset}/compare/significance": {
+    /**
+     * Significance
+     * @description Paired-bootstrap 95% intervals of every precision, recall and F1 delta (other -
+     * base) per class, macro and micro, over the segment's frames; the point values are
+     * those of ``/compare`` with the same parameters.
+     */
+    get: operations["significance_api_v1_projects__project__datasets__dataset__compare_significance_get"];
+  };
   "/api/v1/projects/{project}/datasets/{dataset}/frames": {
     /**
      * List Frames
@@ -78,6 +87,15 @@ export interface paths {
     get: operations["read_inference_set_api_v1_projects__project__datasets__dataset__inference_sets__inference_set__get"];
     /** Delete Inference Set */
     delete: operations["delete_inference_set_api_v1_projects__project__datasets__dataset__inference_sets__inference_set__delete"];
+  };
+  "/api/v1/projects/{project}/datasets/{dataset}/inference-sets/{inference_set}/calibration": {
+    /**
+     * Calibration
+     * @description Reliability diagrams, overall and per predicted class, with ECE (classification:
+     * top-1 predictions) or D-ECE (detection: predictions kept at ``conf``, a true
+     * positive when matched at ``iou``); docs/calibration.md defines them.
+     */
+    get: operations["calibration_api_v1_projects__project__datasets__dataset__inference_sets__inference_set__calibration_get"];
   };
   "/api/v1/projects/{project}/datasets/{dataset}/inference-sets/{inference_set}/examples": {
     /**
@@ -219,6 +237,37 @@ export interface components {
        * @description ground-truth count: tp + fn
        */
       support: number;
+    };
+    /**
+     * CalibrationOut
+     * @description ``Calibration.to_dict()`` with where it was computed.
+     */
+    CalibrationOut: {
+      /** Classes */
+      classes: components["schemas"]["ReliabilityOut"][];
+      /** Conf */
+      conf: number | {
+        [key: string]: number;
+      };
+      /** Inference Set */
+      inference_set: string;
+      /** Iou */
+      iou: number | null;
+      /**
+       * Metric
+       * @enum {string}
+       */
+      metric: "ECE" | "D-ECE";
+      overall: components["schemas"]["ReliabilityOut"];
+      /** Query */
+      query: string | null;
+      /** Segment */
+      segment: string;
+      /**
+       * Task
+       * @enum {string}
+       */
+      task: "detection" | "classification";
     };
     /** CellOut */
     CellOut: {
@@ -638,6 +687,49 @@ export interface components {
       /** Other */
       other: number;
     };
+    /** DeltaIntervalOut */
+    DeltaIntervalOut: {
+      /** Base */
+      base: number;
+      /**
+       * Delta
+       * @description other - base, on every compared frame
+       */
+      delta: number;
+      /**
+       * Direction
+       * @description the other against the base where significant, else same
+       * @enum {string}
+       */
+      direction: "better" | "worse" | "same";
+      /**
+       * High
+       * @description the interval's upper end
+       */
+      high: number;
+      /**
+       * Low
+       * @description the interval's lower end (percentile bootstrap)
+       */
+      low: number;
+      /**
+       * Metric
+       * @enum {string}
+       */
+      metric: "precision" | "recall" | "f1-score";
+      /** Other */
+      other: number;
+      /**
+       * Scope
+       * @description a class, "macro avg" or "micro avg"
+       */
+      scope: string;
+      /**
+       * Significant
+       * @description whether the interval excludes zero
+       */
+      significant: boolean;
+    };
     /** DeltaMatrix */
     DeltaMatrix: {
       /** Base */
@@ -1041,6 +1133,41 @@ export interface components {
       /** Default Iou */
       default_iou?: number | null;
     };
+    /** ReliabilityBinOut */
+    ReliabilityBinOut: {
+      /**
+       * Accuracy
+       * @description fraction of true positives (detection: the bin's precision); null when empty
+       */
+      accuracy: number | null;
+      /**
+       * Confidence
+       * @description mean confidence; null when the bin is empty
+       */
+      confidence: number | null;
+      /** Count */
+      count: number;
+      /** High */
+      high: number;
+      /** Low */
+      low: number;
+    };
+    /** ReliabilityOut */
+    ReliabilityOut: {
+      /** Bins */
+      bins: components["schemas"]["ReliabilityBinOut"][];
+      /** Count */
+      count: number;
+      /** Ece */
+      ece: number;
+      /**
+       * Label
+       * @description a class (by predicted class), or "all"
+       */
+      label: string;
+      /** Mce */
+      mce: number;
+    };
     /**
      * ReportOut
      * @description ``ClassificationReport.to_dict()``: per-class counts and ratios at one operating
@@ -1261,6 +1388,54 @@ export interface components {
       total_confusions: components["schemas"]["CountOut"];
       /** Uuid */
       uuid: string;
+    };
+    /**
+     * SignificanceOut
+     * @description ``Significance.to_dict()`` (which ``Significance.from_dict`` reads back) with
+     * where it was computed.
+     */
+    SignificanceOut: {
+      /** Base */
+      base: string;
+      /** Conf */
+      conf: number | {
+        [key: string]: number;
+      };
+      /**
+       * Frame Count
+       * @description the frames resampled
+       */
+      frame_count: number;
+      /** Intervals */
+      intervals: components["schemas"]["DeltaIntervalOut"][];
+      /** Iou */
+      iou: number | null;
+      /**
+       * Labels
+       * @description the compared classes (those of /compare)
+       */
+      labels: string[];
+      /**
+       * Level
+       * @description the intervals' coverage (0.95: 2.5th-97.5th percentiles)
+       */
+      level: number;
+      /** Other */
+      other: string;
+      /** Other Conf */
+      other_conf: number | {
+        [key: string]: number;
+      };
+      /** Other Iou */
+      other_iou: number | null;
+      /** Query */
+      query: string | null;
+      /** Resamples */
+      resamples: number;
+      /** Seed */
+      seed: number;
+      /** Segment */
+      segment: string;
     };
     /** SummaryOut */
     SummaryOut: {
@@ -2137,6 +2312,106 @@ export interface operations {
     };
   };
   /**
+   * Significance
+   * @description Paired-bootstrap 95% intervals of every precision, recall and F1 delta (other -
+   * base) per class, macro and micro, over the segment's frames; the point values are
+   * those of ``/compare`` with the same parameters.
+   */
+  significance_api_v1_projects__project__datasets__dataset__compare_significance_get: {
+    parameters: {
+      query: {
+        /** @description the inference set compared against */
+        base: string;
+        /** @description the inference set compared */
+        other: string;
+        /** @description a confidence threshold in [0, 1], or per class as JSON: {"cat": 0.5} (classes not named use 0); default: the project's */
+        conf?: string | null;
+        /** @description IoU threshold (detection); default: the project's */
+        iou?: number | null;
+        /** @description the second inference set's own confidence threshold (same forms as conf); default: conf */
+        other_conf?: string | null;
+        /** @description the second inference set's own IoU threshold; default: iou */
+        other_iou?: number | null;
+        /** @description a segment of the dataset; default "All Frames" */
+        segment?: string;
+        /** @description an ad-hoc frames query (docs/queries.md) that narrows the segment to the frames it matches */
+        query?: string | null;
+        /** @description bootstrap replicates (frames resampled) */
+        resamples?: number;
+        /** @description the resampling seed (same seed, same answer) */
+        seed?: number;
+      };
+      path: {
+        /** @description project name */
+        project: string;
+        /** @description dataset name */
+        dataset: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["SignificanceOut"];
+        };
+      };
+      /** @description bad request */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description unauthorized */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description forbidden */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description conflict */
+      409: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description payload too large */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description validation error */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /**
    * List Frames
    * @description A page of the dataset's frames, in the dataset's order, optionally only those a
    * query selects and / or those of a segment.
@@ -2633,6 +2908,98 @@ export interface operations {
       /** @description Successful Response */
       204: {
         content: never;
+      };
+      /** @description bad request */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description unauthorized */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description forbidden */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description conflict */
+      409: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description payload too large */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description validation error */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /**
+   * Calibration
+   * @description Reliability diagrams, overall and per predicted class, with ECE (classification:
+   * top-1 predictions) or D-ECE (detection: predictions kept at ``conf``, a true
+   * positive when matched at ``iou``); docs/calibration.md defines them.
+   */
+  calibration_api_v1_projects__project__datasets__dataset__inference_sets__inference_set__calibration_get: {
+    parameters: {
+      query?: {
+        /** @description a confidence threshold in [0, 1], or per class as JSON: {"cat": 0.5} (classes not named use 0); default: the project's */
+        conf?: string | null;
+        /** @description IoU threshold (detection); default: the project's */
+        iou?: number | null;
+        /** @description a segment of the dataset; default "All Frames" */
+        segment?: string;
+        /** @description an ad-hoc frames query (docs/queries.md) that narrows the segment to the frames it matches */
+        query?: string | null;
+        /** @description equal-width confidence bins over [0, 1] */
+        bins?: number;
+      };
+      path: {
+        /** @description project name */
+        project: string;
+        /** @description dataset name */
+        dataset: string;
+        /** @description inference set name */
+        inference_set: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["CalibrationOut"];
+        };
       };
       /** @description bad request */
       400: {
