@@ -151,7 +151,7 @@ def tide(
     """TIDE's breakdown of ``dt`` against ``gt`` on the frames ``frames`` selects (a mask
     over ``gt.frame_ids``, all by default). Crowds (and ground truth flagged ``ignore``)
     are ignore regions. ``frame_order`` (frame positions) only decides which of two
-    equal scores ranks first in AP: by default frames in ``gt.frame_ids`` order, where
+    equal scores on different frames ranks first in AP: by default frames by id, where
     tidecv takes its file's image order."""
     if not 0.0 <= bg_iou <= fg_iou <= 1.0:
         from shoal.errors import InputError

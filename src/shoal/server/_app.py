@@ -211,6 +211,7 @@ def create_app(
         _routes_calibration,
         _routes_data,
         _routes_entities,
+        _routes_insights,
         _routes_metrics,
         _webapp,
     )
@@ -253,6 +254,7 @@ def create_app(
         _routes_metrics,
         _routes_analysis,
         _routes_calibration,
+        _routes_insights,
     ):
         app.include_router(module.router, prefix="/api/v1", responses=_errors.ERROR_RESPONSES)
     _docs.install(app)

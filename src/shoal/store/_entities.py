@@ -37,6 +37,7 @@ from shoal.analysis import (
 )
 from shoal.analysis.bootstrap import DEFAULT_RESAMPLES, Significance, paired_bootstrap
 from shoal.analysis.calibration import DEFAULT_BINS, Calibration, calibration
+from shoal.analysis.tide import DEFAULT_BG_IOU, DEFAULT_FG_IOU, TideResult
 from shoal.engine.detection.annotations import Classes
 from shoal.engine.metrics import Outcomes
 from shoal.errors import ConflictError, InputError, NotFoundError, ShoalError
@@ -45,6 +46,7 @@ from shoal.store._classes import ClassInfo, ClassSpec, add_classes
 from shoal.store._evaluations import StoredEvaluation, StoredVersions, build_evaluation
 from shoal.store._metrics import Include, Metrics, compute_metrics, outcomes_at
 from shoal.store._names import check_metadata_keys, check_name
+from shoal.store._tide import stored_tide
 from shoal.store._query import FieldType, QueryError
 from shoal.store._writes import DataRow, write_data
 from shoal.tables import DatasetTables, InferenceTables, empty_embeddings
@@ -839,6 +841,21 @@ class InferenceSet(_StoredEntity):
                 evaluation, conf=conf_value, iou=iou_value, frames=frames, bins=bins
             )
         )
+
+    def tide(
+        self,
+        *,
+        fg_iou: float = DEFAULT_FG_IOU,
+        bg_iou: float = DEFAULT_BG_IOU,
+        segment: Segment | str | None = None,
+        query: str | None = None,
+    ) -> TideResult:
+        """TIDE's error breakdown (Cls, Loc, Both, Dupe, Bkg, Miss counts and dAP, and the
+        FalsePos and FalseNeg dAP, overall and per class) on a segment's frames, narrowed
+        by an ad-hoc ``query``; cached per version, frames and thresholds. See
+        ``shoal.analysis.tide`` and docs/insights.md."""
+        frames = self.dataset._selection(segment, query)
+        return stored_tide(self, frames=frames, fg_iou=fg_iou, bg_iou=bg_iou)
 
     def changed_examples(
         self,

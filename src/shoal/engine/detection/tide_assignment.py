@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 
 from shoal._native import F64, I8, I32, I64, U8, load_library
 from shoal.engine.detection.annotations import GroundTruth, Predictions
+from shoal.engine.detection.evaluator import frame_order as by_frame_id
 
 __all__ = [
     "CROWD_IGNORED",
@@ -97,13 +98,14 @@ def assign(
     over ``gt.frame_ids``; every frame by default). Crowds (and ground truth flagged
     ``ignore``) are TIDE's ignore regions.
 
-    Frames are walked in ``frame_order`` (frame positions; by default the order of
-    ``gt.frame_ids``, which readers sort by id). The walk decides which of two points with
-    equal scores ranks first in AP; tidecv walks images in its file's order."""
+    Frames are walked in ``frame_order`` (frame positions; by default by id, numerically
+    when every id is a number, as COCO accumulation orders them). The walk decides which
+    of two points with equal scores on different frames ranks first in AP; tidecv walks
+    images in its file's order, so the two agree when the file lists images by id."""
     num_frames = gt.num_frames
-    walk_rank = np.arange(num_frames, dtype=np.int64)
-    if frame_order is not None:
-        walk_rank[np.asarray(frame_order, np.int64)] = np.arange(num_frames, dtype=np.int64)
+    walk = by_frame_id(gt.frame_ids) if frame_order is None else frame_order
+    walk_rank = np.empty(num_frames, dtype=np.int64)
+    walk_rank[np.asarray(walk, np.int64)] = np.arange(num_frames, dtype=np.int64)
     dt_walk = walk_rank[dt.frame]
     selected = np.ones(num_frames, bool) if frames is None else np.asarray(frames, bool)
     dt_rows = np.flatnonzero(selected[dt.frame]).astype(np.int64)

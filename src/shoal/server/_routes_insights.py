@@ -1,0 +1,118 @@
+"""Why a model fails: TIDE's error breakdown of an inference set.
+
+Each route is one call to the store (``InferenceSet.tide``); this module only parses
+parameters and shapes answers. docs/insights.md defines every number.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+
+from shoal.analysis.tide import DEFAULT_BG_IOU, DEFAULT_FG_IOU
+from shoal.server._errors import ApiError
+from shoal.server._routes_entities import (
+    INFERENCE_SET,
+    DatasetName,
+    ProjectName,
+    SetName,
+    get_dataset,
+)
+from shoal.server._routes_metrics import FramesQueryParam, SegmentParam
+from shoal.server._routing import NameRoute
+from shoal.server._state import State, requested_segment
+from shoal.store import ALL_FRAMES
+
+__all__ = ["TIDE_TYPES", "router"]
+
+router = APIRouter(route_class=NameRoute)
+
+# The names a ``tide=`` filter accepts: the prediction types and Miss (ground truth).
+TIDE_TYPES = ("Cls", "Loc", "Both", "Dupe", "Bkg", "Miss")
+
+
+class TideCountsOut(BaseModel):
+    """Errors of each type: false positives (Cls, Loc, Both, Dupe, Bkg) and missed
+    ground truth (Miss)."""
+
+    Cls: int
+    Loc: int
+    Both: int
+    Dupe: int
+    Bkg: int
+    Miss: int
+
+
+class TideDapOut(BaseModel):
+    """AP points (0-100) gained by fixing each type alone; FalsePos and FalseNeg: by
+    perfect precision and by perfect recall."""
+
+    Cls: float
+    Loc: float
+    Both: float
+    Dupe: float
+    Bkg: float
+    Miss: float
+    FalsePos: float
+    FalseNeg: float
+
+
+class TideClassOut(BaseModel):
+    """One class: its TIDE AP, its errors (false positives by predicted class, misses by
+    ground-truth class) and the rise of its own AP under each fix."""
+
+    label: str
+    ap: float
+    counts: TideCountsOut
+    dap: TideDapOut
+
+
+class TideSettingsOut(BaseModel):
+    fg_iou: float
+    bg_iou: float
+    max_dets: int
+
+
+class TideOut(BaseModel):
+    """TIDE's error breakdown of an inference set on a segment's frames."""
+
+    inference_set: str
+    segment: str
+    query: str | None
+    settings: TideSettingsOut
+    ap: float
+    counts: TideCountsOut
+    dap: TideDapOut
+    per_class: list[TideClassOut]
+
+
+@router.get(INFERENCE_SET + "/tide", response_model=TideOut, tags=["metrics"])
+def tide(
+    s: State,
+    project: ProjectName,
+    dataset: DatasetName,
+    inference_set: SetName,
+    segment: SegmentParam = ALL_FRAMES,
+    query: FramesQueryParam = None,
+    fg_iou: Annotated[
+        float, Query(ge=0.0, le=1.0, description="TIDE's foreground IoU (a match at or above)")
+    ] = DEFAULT_FG_IOU,
+    bg_iou: Annotated[
+        float,
+        Query(ge=0.0, le=1.0, description="TIDE's background IoU (Bkg at or below; <= fg_iou)"),
+    ] = DEFAULT_BG_IOU,
+) -> dict[str, Any]:
+    """Cls, Loc, Both, Dupe, Bkg and Miss counts and dAP, FalsePos and FalseNeg dAP,
+    overall and per class, with TIDE's rules (100 detections per image, its 101-point
+    AP at ``fg_iou``); equal to tidecv 1.0.1's box mode (docs/insights.md)."""
+    if bg_iou > fg_iou:
+        raise ApiError(422, f"bg_iou {bg_iou:g} is above fg_iou {fg_iou:g}", where="query.bg_iou")
+    found = get_dataset(s, project, dataset)
+    if found.project.task != "detection":
+        raise ApiError(422, "TIDE's error breakdown applies to detection projects only")
+    result = found.inference_set(inference_set).tide(
+        fg_iou=fg_iou, bg_iou=bg_iou, segment=requested_segment(found, segment), query=query
+    )
+    return {"inference_set": inference_set, "segment": segment, "query": query, **result.to_dict()}
