@@ -3,6 +3,7 @@ import { api, type ExamplesQuery } from "../api/client";
 import { BACKGROUND, COCO_STAT_DEFINITIONS, COCO_STAT_NAMES, type ClassificationReportDict } from "../api/types";
 import { ConfusionMatrix } from "../components/ConfusionMatrix";
 import { ExampleGrid } from "../components/ExampleGrid";
+import { PerClassAP } from "../components/PerClassAP";
 import { ReportTable } from "../components/ReportTable";
 import { AnsweredAt, describeConf, ErrorPanel, Loading } from "../components/Status";
 import { useApi, useKeyWhenReady } from "../hooks/useApi";
@@ -162,35 +163,38 @@ export function MetricsView({ ctx }: { ctx: ViewContext }) {
   const setPage = (next: number) => update({ page: next });
   const [classFilter, setClassFilter] = useState("");
   const segmentParam = segment === ALL_FRAMES ? undefined : segment;
+  // The frames every request is about: the segment's, narrowed by the query bar's query.
+  const query = ctx.query ?? undefined;
+  const scope = { segment: segmentParam, query };
 
   // Report and matrix follow the thresholds, curves only the IoU and segment, the COCO
   // summary (every IoU of its grid) only the segment.
-  const metricsKey = JSON.stringify(["metrics", project.name, dataset, sets, conf, iou, segment]);
+  const metricsKey = JSON.stringify(["metrics", project.name, dataset, sets, conf, iou, segment, query]);
   const metrics = useApi(metricsKey, (signal) =>
-    api.metrics(project.name, dataset, { inferenceSets: sets, conf, iou: detection ? iou : undefined, segment: segmentParam, include: ["report", "confusion_matrix"] }, { signal }),
+    api.metrics(project.name, dataset, { inferenceSets: sets, conf, iou: detection ? iou : undefined, ...scope, include: ["report", "confusion_matrix"] }, { signal }),
   );
   // Curves and COCO wait for the numbers: computing every class's curve at a new IoU
   // beside the report would delay the report that a slider move is waiting for.
   const numbersIn = metrics.dataKey === metricsKey || metrics.error !== null;
-  const curvesKey = useKeyWhenReady(numbersIn, JSON.stringify(["curves", project.name, dataset, sets, detection ? iou : null, segment]));
+  const curvesKey = useKeyWhenReady(numbersIn, JSON.stringify(["curves", project.name, dataset, sets, detection ? iou : null, segment, query]));
   const curves = useApi(curvesKey, (signal) =>
     api.metrics(project.name, dataset, {
-      inferenceSets: sets, iou: detection ? iou : undefined, segment: segmentParam, include: ["pr_curves"],
+      inferenceSets: sets, iou: detection ? iou : undefined, ...scope, include: ["pr_curves"],
       // A detection curve has a point per distinct confidence (380k pooled on the M
       // benchmark); the chart draws a few hundred, and the report marks the exact point.
       curvePoints: detection ? CURVE_POINTS : undefined,
     }, { signal }),
   );
-  const cocoKey = useKeyWhenReady(numbersIn, detection ? JSON.stringify(["coco", project.name, dataset, sets, segment]) : null);
+  const cocoKey = useKeyWhenReady(numbersIn, detection ? JSON.stringify(["coco", project.name, dataset, sets, segment, query]) : null);
   const coco = useApi(cocoKey, (signal) =>
-    api.metrics(project.name, dataset, { inferenceSets: sets, segment: segmentParam, include: ["coco_summary"] }, { signal }),
+    api.metrics(project.name, dataset, { inferenceSets: sets, ...scope, include: ["coco_summary"] }, { signal }),
   );
   const examplesKey = selection
-    ? JSON.stringify(["examples", project.name, dataset, set, conf, iou, segment, selection, sort, page])
+    ? JSON.stringify(["examples", project.name, dataset, set, conf, iou, segment, query, selection, sort, page])
     : null;
   const examples = useApi(examplesKey, (signal) =>
     api.examples(project.name, dataset, set, {
-      conf, iou: detection ? iou : undefined, segment: segmentParam, ...selectionQuery(selection!), ...serverSort(sort),
+      conf, iou: detection ? iou : undefined, ...scope, ...selectionQuery(selection!), ...serverSort(sort),
       offset: page * PAGE_SIZE, limit: PAGE_SIZE,
     }, { signal }),
   );
@@ -230,7 +234,7 @@ export function MetricsView({ ctx }: { ctx: ViewContext }) {
   // "Save frames as a segment": the server saves the frames of every example of this question.
   const saveListed = (body: { name: string; type: "split" | "regression_test" | "scenario" }) =>
     api.segmentFromExamples(project.name, dataset, set, {
-      conf, iou: detection ? iou : undefined, segment: segmentParam, ...selectionQuery(selection!),
+      conf, iou: detection ? iou : undefined, ...scope, ...selectionQuery(selection!),
     }, body);
   // The page's examples in order, for the modal's previous / next.
   const pageExamples = examples.data?.examples ?? [];
@@ -322,6 +326,7 @@ export function MetricsView({ ctx }: { ctx: ViewContext }) {
                     thresholds={segmentThresholds} />
                 </Suspense>
               ) : curves.error === null && <div className="pr-curve-loading" aria-busy="true">Loading the PR curve…</div>}
+              {detection && cocoSummary && <PerClassAP summary={cocoSummary} selectedLabel={label} onSelectLabel={setLabel} />}
             </div>
             <div className="board-numbers">
               {report && (
