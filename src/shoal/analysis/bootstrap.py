@@ -203,6 +203,8 @@ def _replicate_sums(
 ) -> NDArray[np.float64]:
     """(resamples, columns): each replicate's column sums over its frame multiset."""
     num_frames = counts.shape[0]
+    if num_frames == 0:  # nothing to draw: every replicate is the empty selection
+        return np.zeros((resamples, counts.shape[1]), np.float64)
     active = np.flatnonzero(counts.any(axis=1))  # empty frames add nothing to a sum
     dense = counts[active]
     out = np.empty((resamples, counts.shape[1]), np.float64)
