@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 
 import shoal
 from shoal.analysis.tide import MAIN_ERRORS, SPECIAL_ERRORS
+from shoal.engine.detection.tide_assignment import CROWD_IGNORED
 from shoal.server import create_app
 from test_tide import tidecv_breakdown
 
@@ -126,3 +127,28 @@ def test_rest_tide_route_answers_the_store_numbers(sample: dict[str, Any]) -> No
     assert bad.status_code == 422 and "bg_iou" in bad.text
     assert client.get(base, params={"segment": "nope"}).status_code == 404
     assert np.isfinite(body["ap"])
+
+
+def test_examples_filter_by_tide_type_lists_that_bar(sample: dict[str, Any]) -> None:
+    client = TestClient(create_app(sample["store"]), base_url="http://localhost")
+    base = "/api/v1/projects/coco/datasets/val/inference-sets/model"
+    result = sample["set"].tide()
+    for name in MAIN_ERRORS:
+        page = client.get(base + "/examples", params={"tide": name, "iou": 0.5, "limit": 1000})
+        assert page.status_code == 200, page.text
+        body = page.json()
+        # Every object of the type is listed (TIDE keeps every score: conf 0), except
+        # predictions inside crowd regions: tidecv types them though it leaves them out
+        # of AP, and the examples (like AP) leave them out.
+        in_crowds = result.assignment.prediction_state == CROWD_IGNORED
+        typed = result.prediction_rows(name) if name != "Miss" else np.zeros(0, np.int64)
+        listed_count = result.counts[name] - int(in_crowds[typed].sum())
+        assert body["total"] == listed_count, name
+        kind = "ground_truth" if name == "Miss" else "prediction"
+        assert {e["kind"] for e in body["examples"]} <= {kind}
+        expected_ids = result.object_ids(name)
+        if name != "Miss":
+            expected_ids = result.prediction_ids[typed[~in_crowds[typed]]]
+        assert sorted(e["id"] for e in body["examples"]) == sorted(expected_ids.tolist())
+    bad = client.get(base + "/examples", params={"tide": "Wrong"})
+    assert bad.status_code == 422

@@ -75,6 +75,8 @@ class TideResult:
     dap: dict[str, float]
     per_class: tuple[TideClass, ...]
     assignment: TideAssignment = field(repr=False)
+    prediction_ids: NDArray[np.int64] = field(repr=False)
+    ground_truth_ids: NDArray[np.int64] = field(repr=False)
 
     def prediction_types(self) -> list[str | None]:
         """Each prediction row's TIDE type (None: a true positive, not kept or ignored
@@ -88,6 +90,13 @@ class TideResult:
     def prediction_rows(self, error: str) -> NDArray[np.int64]:
         """Rows of the predictions of one type (Cls, Loc, Both, Dupe or Bkg)."""
         return np.flatnonzero(self.assignment.prediction_error == ERROR_CODES[error])
+
+    def object_ids(self, error: str) -> NDArray[np.int64]:
+        """Ids (``Predictions.ids``, or ``GroundTruth.ids`` for Miss) of the objects of
+        one type."""
+        if error == "Miss":
+            return self.ground_truth_ids[self.assignment.ground_truth_missed]
+        return self.prediction_ids[self.prediction_rows(error)]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -281,6 +290,8 @@ def _breakdown(
         dap={name: float(value) for name, value in dap.items()},
         per_class=per_class,
         assignment=assignment,
+        prediction_ids=dt.ids,
+        ground_truth_ids=gt.ids,
     )
 
 

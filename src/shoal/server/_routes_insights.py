@@ -6,8 +6,9 @@ parameters and shapes answers. docs/insights.md defines every number.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
+import numpy as np
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
@@ -25,7 +26,11 @@ from shoal.server._routing import NameRoute
 from shoal.server._state import State, requested_segment
 from shoal.store import ALL_FRAMES
 
-__all__ = ["TIDE_TYPES", "router"]
+if TYPE_CHECKING:
+    from shoal.engine.metrics import Outcomes
+    from shoal.store import InferenceSet, Segment
+
+__all__ = ["TIDE_TYPES", "router", "tide_filtered"]
 
 router = APIRouter(route_class=NameRoute)
 
@@ -116,3 +121,26 @@ def tide(
         fg_iou=fg_iou, bg_iou=bg_iou, segment=requested_segment(found, segment), query=query
     )
     return {"inference_set": inference_set, "segment": segment, "query": query, **result.to_dict()}
+
+
+def tide_filtered(
+    rows: Outcomes,
+    inference_set: InferenceSet,
+    error: str | None,
+    *,
+    iou: float,
+    segment: Segment,
+    query: str | None,
+) -> Outcomes:
+    """The examples of one TIDE type (``tide=``): predictions of that type, or for Miss
+    the missed ground truth, with TIDE's foreground IoU at the examples' ``iou``."""
+    if error is None:
+        return rows
+    if inference_set.dataset.project.task != "detection":
+        raise ApiError(422, "tide= applies to detection projects only", where="query.tide")
+    result = inference_set.tide(
+        fg_iou=iou, bg_iou=min(DEFAULT_BG_IOU, iou), segment=segment, query=query
+    )
+    kind = "ground_truth" if error == "Miss" else "prediction"
+    keep = (rows.kind == kind) & np.isin(rows.id, result.object_ids(error))
+    return rows.select(keep)

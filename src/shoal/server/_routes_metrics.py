@@ -40,7 +40,7 @@ from shoal.server._routes_entities import (
 )
 from shoal.server._routing import NameRoute
 from shoal.server._state import State, requested_segment
-from shoal.store import ALL_FRAMES, Dataset, Include, Project
+from shoal.store import ALL_FRAMES, Dataset, Include, InferenceSet, Project
 
 __all__ = [
     "ConfParam",
@@ -273,6 +273,7 @@ class ExampleFilters:
     confused_as: str | None
     confused_from: str | None
     frame_id: str | None
+    tide: str | None = None  # a TIDE type: applied by _routes_insights.tide_filtered
 
     def check(self, labels: Sequence[str]) -> None:
         """A 422 naming the parameter for half a matrix cell or an unknown class."""
@@ -324,8 +325,34 @@ def example_filters(
     frame_id: Annotated[
         str | None, Query(max_length=1000, description="only this frame's objects")
     ] = None,
+    tide: Annotated[
+        Literal["Cls", "Loc", "Both", "Dupe", "Bkg", "Miss"] | None,
+        Query(
+            description="only objects of this TIDE error type (docs/insights.md), TIDE's "
+            "foreground IoU at iou; conf then defaults to 0 (TIDE keeps every score)"
+        ),
+    ] = None,
 ) -> ExampleFilters:
-    return ExampleFilters(truth, predicted, outcome, label, confused_as, confused_from, frame_id)
+    return ExampleFilters(
+        truth, predicted, outcome, label, confused_as, confused_from, frame_id, tide
+    )
+
+
+def _tide_filtered(
+    rows: Outcomes,
+    inference: InferenceSet,
+    filters: ExampleFilters,
+    iou: float,
+    found: Dataset,
+    segment: str,
+    query: str | None,
+) -> Outcomes:
+    if filters.tide is None:
+        return rows
+    from shoal.server._routes_insights import tide_filtered  # it imports this module
+
+    chosen = requested_segment(found, segment)
+    return tide_filtered(rows, inference, filters.tide, iou=iou, segment=chosen, query=query)
 
 
 @router.get(INFERENCE_SET + "/examples", response_model=ExamplesPage, tags=["metrics"])
@@ -356,6 +383,7 @@ def examples(
     inference = found.inference_set(inference_set)
     detection = found.project.task == "detection"
     labels = labels_of(found)
+    conf = "0" if filters.tide is not None and conf is None else conf
     conf_value, iou_value = _operating_point(found.project, conf, iou, labels)
     filters.check(labels)
     # The outcomes and the tables their ids index, all of one version (a replace
@@ -364,6 +392,7 @@ def examples(
         conf=conf_value, iou=iou_value, segment=requested_segment(found, segment), query=query
     )
     rows = filters.apply(read.outcomes)
+    rows = _tide_filtered(rows, inference, filters, iou_value, found, segment, query)
     total = len(rows)
     page = rows.sorted_by(sort, descending=order == "desc").page(offset, limit)
     columns = {name: column.tolist() for name, column in page.columns().items()}
@@ -430,6 +459,7 @@ def segment_from_examples(
     found = get_dataset(s, project, dataset)
     inference = found.inference_set(inference_set)
     labels = labels_of(found)
+    conf = "0" if filters.tide is not None and conf is None else conf
     conf_value, iou_value = _operating_point(found.project, conf, iou, labels)
     filters.check(labels)
     rows = filters.apply(
@@ -437,6 +467,7 @@ def segment_from_examples(
             conf=conf_value, iou=iou_value, segment=requested_segment(found, segment), query=query
         )
     )
+    rows = _tide_filtered(rows, inference, filters, iou_value, found, segment, query)
     frames = sorted({str(frame) for frame in rows.frame_id.tolist()})
     if not frames:
         raise ApiError(400, "the examples selection holds no frames to save", where="query")

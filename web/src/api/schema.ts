@@ -130,6 +130,15 @@ export interface paths {
      */
     get: operations["regression_api_v1_projects__project__datasets__dataset__inference_sets__inference_set__regression_get"];
   };
+  "/api/v1/projects/{project}/datasets/{dataset}/inference-sets/{inference_set}/tide": {
+    /**
+     * Tide
+     * @description Cls, Loc, Both, Dupe, Bkg and Miss counts and dAP, FalsePos and FalseNeg dAP,
+     * overall and per class, with TIDE's rules (100 detections per image, its 101-point
+     * AP at ``fg_iou``); equal to tidecv 1.0.1's box mode (docs/insights.md).
+     */
+    get: operations["tide_api_v1_projects__project__datasets__dataset__inference_sets__inference_set__tide_get"];
+  };
   "/api/v1/projects/{project}/datasets/{dataset}/metrics": {
     /**
      * Metrics
@@ -1477,6 +1486,89 @@ export interface components {
       precision: number | null;
       /** Recall */
       recall: number | null;
+    };
+    /**
+     * TideClassOut
+     * @description One class: its TIDE AP, its errors (false positives by predicted class, misses by
+     * ground-truth class) and the rise of its own AP under each fix.
+     */
+    TideClassOut: {
+      /** Ap */
+      ap: number;
+      counts: components["schemas"]["TideCountsOut"];
+      dap: components["schemas"]["TideDapOut"];
+      /** Label */
+      label: string;
+    };
+    /**
+     * TideCountsOut
+     * @description Errors of each type: false positives (Cls, Loc, Both, Dupe, Bkg) and missed
+     * ground truth (Miss).
+     */
+    TideCountsOut: {
+      /** Bkg */
+      Bkg: number;
+      /** Both */
+      Both: number;
+      /** Cls */
+      Cls: number;
+      /** Dupe */
+      Dupe: number;
+      /** Loc */
+      Loc: number;
+      /** Miss */
+      Miss: number;
+    };
+    /**
+     * TideDapOut
+     * @description AP points (0-100) gained by fixing each type alone; FalsePos and FalseNeg: by
+     * perfect precision and by perfect recall.
+     */
+    TideDapOut: {
+      /** Bkg */
+      Bkg: number;
+      /** Both */
+      Both: number;
+      /** Cls */
+      Cls: number;
+      /** Dupe */
+      Dupe: number;
+      /** Falseneg */
+      FalseNeg: number;
+      /** Falsepos */
+      FalsePos: number;
+      /** Loc */
+      Loc: number;
+      /** Miss */
+      Miss: number;
+    };
+    /**
+     * TideOut
+     * @description TIDE's error breakdown of an inference set on a segment's frames.
+     */
+    TideOut: {
+      /** Ap */
+      ap: number;
+      counts: components["schemas"]["TideCountsOut"];
+      dap: components["schemas"]["TideDapOut"];
+      /** Inference Set */
+      inference_set: string;
+      /** Per Class */
+      per_class: components["schemas"]["TideClassOut"][];
+      /** Query */
+      query: string | null;
+      /** Segment */
+      segment: string;
+      settings: components["schemas"]["TideSettingsOut"];
+    };
+    /** TideSettingsOut */
+    TideSettingsOut: {
+      /** Bg Iou */
+      bg_iou: number;
+      /** Fg Iou */
+      fg_iou: number;
+      /** Max Dets */
+      max_dets: number;
     };
     /**
      * UploadChunk
@@ -3097,6 +3189,8 @@ export interface operations {
         confused_from?: string | null;
         /** @description only this frame's objects */
         frame_id?: string | null;
+        /** @description only objects of this TIDE error type (docs/insights.md), TIDE's foreground IoU at iou; conf then defaults to 0 (TIDE keeps every score) */
+        tide?: ("Cls" | "Loc" | "Both" | "Dupe" | "Bkg" | "Miss") | null;
       };
       path: {
         /** @description project name */
@@ -3201,6 +3295,8 @@ export interface operations {
         confused_from?: string | null;
         /** @description only this frame's objects */
         frame_id?: string | null;
+        /** @description only objects of this TIDE error type (docs/insights.md), TIDE's foreground IoU at iou; conf then defaults to 0 (TIDE keeps every score) */
+        tide?: ("Cls" | "Loc" | "Both" | "Dupe" | "Bkg" | "Miss") | null;
       };
       path: {
         /** @description project name */
@@ -3309,6 +3405,96 @@ export interface operations {
       200: {
         content: {
           "application/json": components["schemas"]["SegmentResultOut"][];
+        };
+      };
+      /** @description bad request */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description unauthorized */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description forbidden */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description conflict */
+      409: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description payload too large */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description validation error */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /**
+   * Tide
+   * @description Cls, Loc, Both, Dupe, Bkg and Miss counts and dAP, FalsePos and FalseNeg dAP,
+   * overall and per class, with TIDE's rules (100 detections per image, its 101-point
+   * AP at ``fg_iou``); equal to tidecv 1.0.1's box mode (docs/insights.md).
+   */
+  tide_api_v1_projects__project__datasets__dataset__inference_sets__inference_set__tide_get: {
+    parameters: {
+      query?: {
+        /** @description a segment of the dataset; default "All Frames" */
+        segment?: string;
+        /** @description an ad-hoc frames query (docs/queries.md) that narrows the segment to the frames it matches */
+        query?: string | null;
+        /** @description TIDE's foreground IoU (a match at or above) */
+        fg_iou?: number;
+        /** @description TIDE's background IoU (Bkg at or below; <= fg_iou) */
+        bg_iou?: number;
+      };
+      path: {
+        /** @description project name */
+        project: string;
+        /** @description dataset name */
+        dataset: string;
+        /** @description inference set name */
+        inference_set: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["TideOut"];
         };
       };
       /** @description bad request */
