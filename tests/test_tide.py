@@ -15,7 +15,7 @@ import pytest
 from numpy.typing import NDArray
 
 from shoal.analysis.tide import MAIN_ERRORS, SPECIAL_ERRORS, tide
-from shoal.engine.detection.annotations import GroundTruth
+from shoal.engine.detection.annotations import GroundTruth, Predictions
 from shoal.formats.coco import read_coco_detections
 
 from conftest import run_cli, validation_folder
@@ -200,3 +200,105 @@ def test_cli_eval_refuses_background_above_foreground(tmp_path: Path) -> None:
     )
     assert done.returncode != 0
     assert "--tide-bg-iou 0.4 is above the foreground IoU --iou 0.3" in done.stderr
+
+
+# ------------------------------------------------------- hand-built known answers
+def one_class_case(
+    truths: list[tuple[int, list[float]]],
+    predictions: list[tuple[int, int, list[float], float]],
+    *,
+    num_frames: int = 3,
+    crowds: list[bool] | None = None,
+) -> tuple[GroundTruth, Predictions]:
+    """Frames 1..num_frames, classes a (0) and b (1); truths are (frame, box) of class a,
+    predictions (frame, class index, box, score)."""
+    gt = GroundTruth.from_arrays(
+        frame_ids=list(range(1, num_frames + 1)),
+        classes=["a", "b"],
+        frames=[frame for frame, _ in truths],
+        labels=[0] * len(truths),
+        boxes=[box for _, box in truths],
+        iscrowd=crowds,
+    )
+    dt = Predictions.from_arrays(
+        gt,
+        frames=[p[0] for p in predictions],
+        labels=[p[1] for p in predictions],
+        boxes=[p[2] for p in predictions],
+        scores=[p[3] for p in predictions],
+    )
+    return gt, dt
+
+
+SQUARE = [0.0, 0.0, 10.0, 10.0]
+
+
+def test_each_type_is_the_first_test_that_fires() -> None:
+    gt, dt = one_class_case(
+        [(1, SQUARE), (2, SQUARE), (3, [50.0, 50.0, 10.0, 10.0])],
+        [
+            (1, 0, SQUARE, 0.9),  # true positive
+            (1, 0, [0.0, 0.0, 10.0, 9.0], 0.8),  # IoU 0.9 with a taken GT of its class: Dupe
+            (1, 1, SQUARE, 0.7),  # IoU 1 with a GT of another class: Cls
+            (1, 1, [0.0, 0.0, 10.0, 3.0], 0.6),  # IoU 0.3, other class: Both
+            (1, 0, [80.0, 80.0, 5.0, 5.0], 0.5),  # overlaps nothing: Bkg
+            (2, 0, [0.0, 0.0, 10.0, 3.0], 0.4),  # IoU 0.3, its class, GT free: Loc
+        ],
+    )
+    result = tide(gt, dt)
+    assert result.prediction_types() == [None, "Dupe", "Cls", "Both", "Bkg", "Loc"]
+    # Frame 2's GT is explained by the Loc error; frame 3's is missed.
+    assert result.ground_truth_types() == [None, None, "Miss"]
+    assert result.counts == {"Cls": 1, "Loc": 1, "Both": 1, "Dupe": 1, "Bkg": 1, "Miss": 1}
+
+
+def test_loc_fix_turns_the_prediction_into_a_match() -> None:
+    gt, dt = one_class_case([(1, SQUARE)], [(1, 0, [0.0, 0.0, 10.0, 3.0], 0.9)])
+    result = tide(gt, dt)
+    assert result.ap == 0.0
+    assert result.dap["Loc"] == pytest.approx(100.0)
+    assert result.dap["Miss"] == 0.0  # the GT is a Loc target, not a miss
+    # Perfect recall removes the only GT: class a has a point but no GT, AP 0.
+    assert result.dap["FalseNeg"] == 0.0
+
+
+def test_miss_fix_removes_the_missed_ground_truth() -> None:
+    gt, dt = one_class_case([(1, SQUARE), (2, SQUARE)], [(1, 0, SQUARE, 0.9)])
+    result = tide(gt, dt)
+    # Precision 1 up to recall 0.5: 51 of the 101 recall points.
+    assert result.ap == pytest.approx(51 / 101 * 100)
+    assert result.dap["Miss"] == pytest.approx(100 - 51 / 101 * 100)
+    assert result.dap["FalseNeg"] == pytest.approx(100 - 51 / 101 * 100)
+
+
+def test_bkg_and_false_pos_fixes_remove_a_confident_false_positive() -> None:
+    gt, dt = one_class_case(
+        [(1, SQUARE)], [(1, 0, SQUARE, 0.5), (1, 0, [60.0, 60.0, 10.0, 10.0], 0.9)]
+    )
+    result = tide(gt, dt)
+    assert result.ap == pytest.approx(50.0)
+    assert result.dap["Bkg"] == pytest.approx(50.0)
+    assert result.dap["FalsePos"] == pytest.approx(50.0)
+    assert result.dap["Loc"] == 0.0
+
+
+def test_more_than_max_dets_per_image_are_not_evaluated() -> None:
+    far = [[100.0 + 12 * i, 100.0, 10.0, 10.0] for i in range(5)]
+    gt, dt = one_class_case(
+        [(1, SQUARE)], [(1, 0, box, 0.9) for box in far] + [(1, 0, SQUARE, 0.1)]
+    )
+    assert tide(gt, dt).counts["Miss"] == 0
+    limited = tide(gt, dt, max_dets=5)  # the match is the sixth by score
+    assert limited.counts == {"Cls": 0, "Loc": 0, "Both": 0, "Dupe": 0, "Bkg": 5, "Miss": 1}
+
+
+def test_crowd_region_ignores_a_prediction_inside_it() -> None:
+    gt, dt = one_class_case(
+        [(1, SQUARE), (1, [40.0, 40.0, 30.0, 30.0])],
+        [(1, 0, SQUARE, 0.9), (1, 0, [45.0, 45.0, 10.0, 10.0], 0.8)],
+        crowds=[False, True],
+    )
+    result = tide(gt, dt)
+    assert result.ap == pytest.approx(100.0)  # the prediction in the crowd is not an FP
+    # tidecv still types it (Bkg: no regular GT overlaps it), though AP leaves it out.
+    assert result.prediction_types() == [None, "Bkg"]
