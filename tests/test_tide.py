@@ -84,7 +84,7 @@ def test_fake100_at_other_thresholds_equals_tidecv() -> None:
         assert_equal_to_tidecv(gt_path, dt_path, fg_iou=fg_iou, bg_iou=bg_iou)
 
 
-def random_coco(seed: int, tmp_path: Path) -> tuple[Path, Path]:
+def random_coco(seed: int, tmp_path: Path, *, shuffled: bool = False) -> tuple[Path, Path]:
     """A COCO ground truth and results pair meant to reach every branch: crowds, images
     without ground truth or without predictions, a class with no ground truth, jittered
     copies of true boxes with other classes, duplicates, scores rounded so that many tie,
@@ -149,6 +149,8 @@ def random_coco(seed: int, tmp_path: Path) -> tuple[Path, Path]:
                     "score": round(float(rng.random()), 2),
                 }
             )
+    if shuffled:  # images not listed by id: tidecv's walk differs from the id order
+        images = [images[i] for i in rng.permutation(len(images))]
     gt_path = tmp_path / f"gt{seed}.json"
     dt_path = tmp_path / f"dt{seed}.json"
     gt_path.write_text(
@@ -302,3 +304,18 @@ def test_crowd_region_ignores_a_prediction_inside_it() -> None:
     assert result.ap == pytest.approx(100.0)  # the prediction in the crowd is not an FP
     # tidecv still types it (Bkg: no regular GT overlaps it), though AP leaves it out.
     assert result.prediction_types() == [None, "Bkg"]
+
+
+def test_cli_walks_images_in_the_file_order_as_tidecv(tmp_path: Path) -> None:
+    gt_path, dt_path = random_coco(7, tmp_path, shuffled=True)
+    out = tmp_path / "out.json"
+    done = run_cli("eval", str(gt_path), str(dt_path), "--tide", "--json", str(out))
+    assert done.returncode == 0, done.stderr
+    written = json.loads(out.read_text())
+    ap, dap, counts = tidecv_breakdown(gt_path, dt_path)
+    assert written["tide_details"]["ap"] == pytest.approx(ap, abs=1e-6)
+    for name, value in dap.items():
+        assert written["tide"][name] == pytest.approx(value, abs=1e-6), name
+    # Walking by id instead changes how tied scores rank: here, measurably.
+    gt, dt = read_coco_detections(gt_path, dt_path)
+    assert abs(tide(gt, dt).ap - ap) > 1e-6

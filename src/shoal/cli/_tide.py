@@ -6,6 +6,9 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+from numpy.typing import NDArray
+
 from shoal.cli._arguments import unit_float
 from shoal.cli._output import format_table
 
@@ -42,7 +45,28 @@ def run_tide(args: argparse.Namespace, gt: Any, dt: Any) -> TideResult | None:
         raise InputError(
             f"--tide-bg-iou {args.tide_bg_iou:g} is above the foreground IoU --iou {args.iou:g}"
         )
-    return tide(gt, dt, fg_iou=args.iou, bg_iou=args.tide_bg_iou)
+    return tide(
+        gt,
+        dt,
+        fg_iou=args.iou,
+        bg_iou=args.tide_bg_iou,
+        frame_order=_file_order(args.ground_truth, gt.num_frames),
+    )
+
+
+def _file_order(ground_truth: Any, num_frames: int) -> NDArray[np.int64] | None:
+    """The frames in the order the file lists its images, as tidecv walks them (which
+    decides how equal scores on different images rank in AP). The reader sorts frames
+    by image id, so this reads the file's image list again with the same reader."""
+    from shoal.formats.coco import parse_coco_ground_truth
+
+    image_ids = parse_coco_ground_truth(ground_truth).image_ids
+    if image_ids.size != num_frames:
+        return None
+    by_id = np.argsort(image_ids, kind="stable")
+    position = np.empty(by_id.size, np.int64)
+    position[by_id] = np.arange(by_id.size, dtype=np.int64)
+    return position
 
 
 def tide_json(result: TideResult) -> dict[str, Any]:
