@@ -314,6 +314,7 @@ def test_cli_walks_images_in_the_file_order_as_tidecv(tmp_path: Path) -> None:
     written = json.loads(out.read_text())
     ap, dap, counts = tidecv_breakdown(gt_path, dt_path)
     assert written["tide_details"]["ap"] == pytest.approx(ap, abs=1e-6)
+    assert written["tide_details"]["counts"] == counts
     for name, value in dap.items():
         assert written["tide"][name] == pytest.approx(value, abs=1e-6), name
     # Walking by id instead changes how tied scores rank: here, measurably.
