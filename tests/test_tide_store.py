@@ -152,3 +152,16 @@ def test_examples_filter_by_tide_type_lists_that_bar(sample: dict[str, Any]) -> 
         assert sorted(e["id"] for e in body["examples"]) == sorted(expected_ids.tolist())
     bad = client.get(base + "/examples", params={"tide": "Wrong"})
     assert bad.status_code == 422
+
+
+def test_client_tide_answers_the_store_numbers(sample: dict[str, Any]) -> None:
+    from shoal.client import Client
+    from test_client import serve
+
+    expected = sample["set"].tide(segment="half", bg_iou=0.05)
+    with serve(create_app(sample["store"])) as url, Client(url) as client:
+        remote = client.tide("coco", "model", dataset="val", segment="half", bg_iou=0.05)
+    assert remote["counts"] == expected.counts
+    assert remote["settings"] == {"fg_iou": 0.5, "bg_iou": 0.05, "max_dets": 100}
+    for name, value in expected.dap.items():
+        assert remote["dap"][name] == pytest.approx(value, abs=1e-9)

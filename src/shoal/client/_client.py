@@ -962,6 +962,30 @@ class Client:
         )
         return _typed(Calibration.from_dict, answer, "calibration")
 
+    def tide(
+        self,
+        project: str,
+        inference_set: str,
+        *,
+        dataset: str | None = None,
+        segment: str | None = None,
+        query: str | None = None,
+        fg_iou: float | None = None,
+        bg_iou: float | None = None,
+    ) -> dict[str, Any]:
+        """TIDE's error breakdown as the REST API answers it: ``counts`` and ``dap`` (Cls,
+        Loc, Both, Dupe, Bkg, Miss; FalsePos and FalseNeg), ``ap``, ``settings`` and
+        ``per_class`` (docs/insights.md)."""
+        dataset = self._resolve_dataset(project, dataset)
+        answer: dict[str, Any] = self._get(
+            f"{self._inference_set_path(project, dataset, inference_set)}/tide",
+            segment=segment,
+            query=query,
+            fg_iou=fg_iou,
+            bg_iou=bg_iou,
+        )
+        return answer
+
     def regression_results(
         self,
         project: str,
