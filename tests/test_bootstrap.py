@@ -152,7 +152,7 @@ def test_classification_intervals_cover_the_true_delta() -> None:
     the 95% interval of the accuracy delta (= micro precision for one label per frame)
     should cover 0.05 in about 95% of 200 trials."""
     rng = np.random.default_rng(2026)
-    trials, frames, covered = 200, 300, 0
+    trials, frames, covered, covered_macro = 200, 300, 0, 0
     labels = np.array(["a", "b", "c"])
     start = time.perf_counter()
     for trial in range(trials):
@@ -171,6 +171,11 @@ def test_classification_intervals_cover_the_true_delta() -> None:
         found = paired_bootstrap(ev_a, ev_b, conf=0.0, resamples=1000, seed=trial)
         interval = found.interval(MICRO, "precision")
         covered += interval.low <= 0.05 <= interval.high
+        # Right or wrong does not depend on the class: each class's recall rises by
+        # 0.05 too, and so does their mean.
+        macro = found.interval(MACRO, "recall")
+        covered_macro += macro.low <= 0.05 <= macro.high
+    assert 0.90 <= covered_macro / trials <= 0.99, covered_macro / trials
     rate = covered / trials
     # Binomial(200, 0.95) lies in [0.91, 0.985] with probability > 0.99; the percentile
     # interval runs slightly narrow at n = 300.
