@@ -139,6 +139,8 @@ def test_seeded_and_reproducible_and_per_segment() -> None:
     assert same.significant() == []
     with pytest.raises(InputError, match="resamples"):
         paired_bootstrap(base, other, conf=0.3, resamples=0)
+    with pytest.raises(InputError, match="seed"):
+        paired_bootstrap(base, other, conf=0.3, seed=-1)
     # No frames (a query that matches none): nothing changes, nothing is significant.
     empty = paired_bootstrap(base, other, conf=0.3, frames=[], resamples=50)
     assert empty.frame_count == 0 and empty.significant() == []

@@ -182,6 +182,10 @@ def test_check_significant_gates_on_the_intervals(home: str) -> None:
     refused = run_cli("check", "--project", "p", "--inference-set", "good", "--significant",
                       "--home", home)  # fmt: skip
     assert refused.returncode == 2 and "--significant needs --baseline" in refused.stderr
+    bad_seed = run_cli("check", "--project", "p", "--inference-set", "good", "--baseline",
+                       "sparse", "--significant", "--seed", "-3", "--home", home)  # fmt: skip
+    assert bad_seed.returncode == 2 and "seed must be a non-negative" in bad_seed.stderr
+    assert "Traceback" not in bad_seed.stderr
 
 
 def test_check_significant_against_a_server(home: str) -> None:

@@ -238,6 +238,8 @@ def paired_bootstrap(
     (see the module doc). The point values equal that comparison's."""
     if not 1 <= resamples <= MAX_RESAMPLES:
         raise InputError(f"resamples must be in [1, {MAX_RESAMPLES}], not {resamples}")
+    if seed < 0:
+        raise InputError(f"the seed must be a non-negative integer, not {seed}")
     if not 0.0 < level < 1.0:
         raise InputError(f"the interval level must be in (0, 1), not {level}")
     if tuple(base.labels) != tuple(other.labels):
