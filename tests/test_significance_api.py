@@ -7,6 +7,7 @@ against a server)."""
 # ruff: noqa: F811 (the fixtures imported from demo_api are the parameters named after them)
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import numpy as np
@@ -138,10 +139,19 @@ def _check(home: str, checked: str, baseline: str, *more: str) -> tuple[int, str
     return done.returncode, done.stdout, done.stderr
 
 
-def test_check_significant_gates_on_the_intervals(home: str) -> None:
+def test_check_significant_gates_on_the_intervals(home: str, tmp_path: Path) -> None:
     # sparse keeps a quarter of good's predictions: its recall drop is real.
-    code, out, err = _check(home, "sparse", "good")
+    code, out, err = _check(home, "sparse", "good", "--junit", str(tmp_path / "j.xml"))
     assert code == 1, err
+    # JUnit: a significant drop is a failure, naming the metric and its interval; a
+    # segment without thresholds whose intervals were checked is not skipped.
+    suite = ET.parse(tmp_path / "j.xml").getroot()
+    regressed = err.split("(95% interval below zero): ")[1].splitlines()[0].split(", ")
+    assert suite.get("failures") == str(len(regressed)) and suite.get("skipped") == "0"
+    failure = suite.find("testcase[@name='All Frames']/failure")
+    assert failure is not None
+    assert "recall -" in failure.get("message", "")
+    assert "against the baseline" in failure.get("message", "")
     assert "regressed significantly against good" in err and "All Frames" in err
     row = next(line for line in out.splitlines() if line.startswith("All Frames"))
     assert "REGRESSED" in row and "worse" in row

@@ -260,9 +260,15 @@ def render(
     return format_table(header, rows, right=("frames",))
 
 
-def junit(results: Sequence[SegmentResult], inference_set: str) -> ET.ElementTree:
+def junit(
+    results: Sequence[SegmentResult], inference_set: str, intervals: Intervals | None = None
+) -> ET.ElementTree:
+    """One test case per segment: a failure for a stale segment, a metric below its
+    threshold or (with ``intervals``, from --significant) a significant drop against the
+    baseline; skipped when nothing was checked."""
     suite = ET.Element("testsuite", name=f"shoal regression tests: {inference_set}")
     failures = skipped = 0
+    intervals = intervals or {}
     for result in results:
         case = ET.SubElement(
             suite, "testcase", classname="shoal.regression", name=result.segment_name
@@ -270,17 +276,22 @@ def junit(results: Sequence[SegmentResult], inference_set: str) -> ET.ElementTre
         if result.stale is not None:
             ET.SubElement(case, "failure", message=f"stale: {result.stale}")
             failures += 1
-        elif result.succeeds is None:
-            ET.SubElement(case, "skipped", message="no thresholds set")
-            skipped += 1
-        elif not result.succeeds:
-            failing = [
-                f"{name} {check.score:.4f} < {check.threshold:g}"
-                for name in METRICS.values()
-                if (check := getattr(result, name)).succeeds is False
-            ]
+            continue
+        failing = [
+            f"{name} {check.score:.4f} < {check.threshold:g}"
+            for name in METRICS.values()
+            if (check := getattr(result, name)).succeeds is False
+        ] + [
+            f"{name} {found.delta:+.4f} [{found.low:+.4f}, {found.high:+.4f}] against the baseline"
+            for name, found in intervals.get(result.segment_name, {}).items()
+            if found.direction == "worse"
+        ]
+        if failing:
             ET.SubElement(case, "failure", message="; ".join(failing))
             failures += 1
+        elif result.succeeds is None and result.segment_name not in intervals:
+            ET.SubElement(case, "skipped", message="no thresholds set")
+            skipped += 1
     suite.set("tests", str(len(results)))
     suite.set("failures", str(failures))
     suite.set("skipped", str(skipped))
@@ -297,7 +308,7 @@ def run(args: argparse.Namespace) -> int:
     results, baseline, intervals = _remote_results(args) if args.url else _local_results(args)
     print(render(results, baseline, intervals))
     if args.junit is not None:
-        tree = junit(results, args.inference_set)
+        tree = junit(results, args.inference_set, intervals)
         ET.indent(tree)
         tree.write(args.junit, encoding="utf-8", xml_declaration=True)
     failed = [r.segment_name for r in results if r.succeeds is False]
