@@ -112,7 +112,7 @@ export function QueryBar({ project, dataset, value, onChange }: QueryBarProps) {
     <div className="query-bar">
       <form role="search" aria-label="Frames query" onSubmit={submit}>
         <label htmlFor={`${id}-q`}>Query</label>
-        <input ref={input} id={`${id}-q`} type="search" value={text} spellCheck={false} autoComplete="off"
+        <input ref={input} id={`${id}-q`} type="text" value={text} spellCheck={false} autoComplete="off"
           placeholder="e.g. width > 600 and has('circle') (Tab completes)"
           role="combobox" aria-expanded={shown} aria-controls={`${id}-list`} aria-autocomplete="list"
           aria-invalid={error !== null} aria-describedby={error ? `${id}-error` : undefined}
@@ -132,7 +132,7 @@ export function QueryBar({ project, dataset, value, onChange }: QueryBarProps) {
         )}
         <button type="submit" disabled={checking}>Apply</button>
         {value && <button type="button" onClick={() => { setText(""); void apply(""); }}>Clear</button>}
-        {value && !error && <button type="button" aria-expanded={saving} onClick={() => setSaving(!saving)}>Save as segment…</button>}
+        {value && !error && <button type="button" aria-expanded={saving} onClick={() => setSaving(!saving)}>Save query as a segment…</button>}
       </form>
       {error && <p id={`${id}-error`} className="query-error" role="alert">{error}</p>}
       {value && !error && frames !== null && (

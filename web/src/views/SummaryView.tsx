@@ -109,12 +109,12 @@ export function SummaryView({ ctx }: { ctx: ViewContext }) {
               <h2 id="summary-changes">Per-class improvements</h2>
               <div className="summary-controls">
                 <label>Base{" "}
-                  <select value={base} onChange={(e) => setBaseChoice(e.target.value)}>
+                  <select aria-label="Base inference set" value={base} onChange={(e) => setBaseChoice(e.target.value)}>
                     {inferenceSets.map((x) => <option key={x} value={x}>{x}</option>)}
                   </select>
                 </label>
                 <label>Other{" "}
-                  <select value={other ?? ""} onChange={(e) => setOtherChoice(e.target.value)}>
+                  <select aria-label="Other inference set" value={other ?? ""} onChange={(e) => setOtherChoice(e.target.value)}>
                     {inferenceSets.filter((x) => x !== base).map((x) => <option key={x} value={x}>{x}</option>)}
                   </select>
                 </label>
