@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+
 from test_browser import (  # the fixtures are imported so that pytest finds them here
     DATASET_API,
     DETECTOR,
