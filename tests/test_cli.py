@@ -165,7 +165,7 @@ def test_a_reader_that_goes_away_ends_the_command_quietly(tmp_path):
         (
             "serve",
             ("--max-upload-mb", "0"),
-            "argument --max-upload-mb: 0.0 is not a positive number",
+            "argument --max-upload-mb: 0 is not between 0.001 (1 KB) and 1048576 (1 TB) MB",
         ),
     ],
 )
