@@ -9,6 +9,7 @@
 import type {
   ChangedExamplesPage, Confidence, ComparisonOut, CompletionsOut, DatasetOut, ExamplesPage, FrameDetail, FramesPage, InferenceSetOut,
   MetricsInclude, MetricsOut, ProjectOut, SegmentCreate, SegmentFromExamples, SegmentOut, SegmentResultDict, SegmentUpdate, SummaryOut,
+  CalibrationOut, SignificanceOut, TideOut, TideType,
 } from "./types";
 
 export const API_BASE = "/api/v1";
@@ -273,6 +274,8 @@ export interface ExamplesQuery extends OperatingPoint {
   confused_from?: string;
   /** Only this frame's objects (the Frame view lists every object's outcome). */
   frame_id?: string;
+  /** Only the objects of one TIDE error type (conf then defaults to 0; iou is TIDE's foreground IoU). */
+  tide?: TideType;
   sort?: "confidence" | "iou" | "area";
   order?: ExampleOrder;
   offset?: number;
@@ -317,7 +320,7 @@ export const api = {
       "GET",
       `${inferenceSetPath(p, d, set)}/examples${queryString({
         ...point(q), truth: q.truth, predicted: q.predicted, outcome: q.outcome, label: q.label,
-        confused_as: q.confused_as, confused_from: q.confused_from, frame_id: q.frame_id, sort: q.sort, order: q.order,
+        confused_as: q.confused_as, confused_from: q.confused_from, frame_id: q.frame_id, tide: q.tide, sort: q.sort, order: q.order,
         offset: q.offset, limit: q.limit,
       })}`,
       undefined,
@@ -364,6 +367,20 @@ export const api = {
     request<FramesPage>(
       "GET",
       `${datasetPath(p, d)}/frames${queryString({ offset: q.offset, limit: q.limit, query: q.query, segment: q.segment })}`,
+      undefined,
+      o,
+    ),
+  /** TIDE's error breakdown (detection): counts and dAP overall and per class (docs/insights.md). */
+  tide: (p: string, d: string, set: string, q: { segment?: string; query?: string; fgIou?: number; bgIou?: number }, o?: RequestOptions) =>
+    request<TideOut>("GET", `${inferenceSetPath(p, d, set)}/tide${queryString({ segment: q.segment, query: q.query || undefined, fg_iou: q.fgIou, bg_iou: q.bgIou })}`, undefined, o),
+  /** Reliability diagrams with ECE (classification) or D-ECE (detection), overall and per class (docs/calibration.md). */
+  calibration: (p: string, d: string, set: string, q: OperatingPoint & { bins?: number }, o?: RequestOptions) =>
+    request<CalibrationOut>("GET", `${inferenceSetPath(p, d, set)}/calibration${queryString({ ...point(q), bins: q.bins })}`, undefined, o),
+  /** Paired-bootstrap intervals of the precision / recall / F1 deltas (other - base), per class, macro and micro. */
+  significance: (p: string, d: string, base: string, other: string, q: OperatingPoint & OtherPoint & { resamples?: number; seed?: number }, o?: RequestOptions) =>
+    request<SignificanceOut>(
+      "GET",
+      `${datasetPath(p, d)}/compare/significance${queryString({ base, other, ...point(q), ...otherPoint(q), resamples: q.resamples, seed: q.seed })}`,
       undefined,
       o,
     ),

@@ -158,3 +158,17 @@ export type CompletionsOut = Schemas["CompletionsOut"];
 export type SegmentFromExamples = Schemas["SegmentFromExamples"];
 /** Per-class COCO AP, AP50, AP75 and AR100 (`coco_summary.per_class`). */
 export type CocoClassOut = Schemas["CocoClassOut"];
+
+// ------------------------------------------------------------------ insights (docs/insights.md, docs/calibration.md)
+/** `/tide`: TIDE's error counts and dAP (AP points, 0-100), overall and per class. */
+export type TideOut = Schemas["TideOut"];
+export type TideClassOut = Schemas["TideClassOut"];
+export type TideDapOut = Schemas["TideDapOut"];
+/** A TIDE error type with objects behind it (the examples' `tide=` filter). */
+export type TideType = keyof Schemas["TideCountsOut"];
+/** `/calibration`: reliability diagrams with ECE or D-ECE, overall and per predicted class. */
+export type CalibrationOut = Schemas["CalibrationOut"];
+export type ReliabilityOut = Schemas["ReliabilityOut"];
+/** `/compare/significance`: paired-bootstrap intervals of the metric deltas. */
+export type SignificanceOut = Schemas["SignificanceOut"];
+export type DeltaIntervalOut = Schemas["DeltaIntervalOut"];
