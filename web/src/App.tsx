@@ -20,6 +20,7 @@ import { FramePanel } from "./views/FramePanel";
 import { MetricsView } from "./views/MetricsView";
 import { ScenariosView } from "./views/ScenariosView";
 import { SummaryView } from "./views/SummaryView";
+import { InsightsView } from "./views/InsightsView";
 import { QueryBar } from "./components/QueryBar";
 import { ColorSchemeToggle, ThemeProvider } from "./theme";
 
@@ -29,6 +30,7 @@ const VIEWS: ReadonlyArray<{ value: View; title: string }> = [
   { value: "scenarios", title: "Scenarios" },
   { value: "compare", title: "Compare" },
   { value: "summary", title: "Summary" },
+  { value: "insights", title: "Insights" },
   { value: "frame", title: "Frame" },
 ];
 
@@ -198,6 +200,7 @@ function AppShell({ hasKey }: { hasKey: boolean }) {
         {ctx && state.view === "scenarios" && <ScenariosView ctx={ctx} />}
         {ctx && state.view === "compare" && <CompareView ctx={ctx} />}
         {ctx && state.view === "summary" && <SummaryView ctx={ctx} />}
+        {ctx && state.view === "insights" && <InsightsView key={`${ctx.project.name}/${ctx.dataset}/${ctx.sets[0]}`} ctx={ctx} />}
         {ctx && state.view === "frame" && (
           state.frame
             ? <FramePanel ctx={ctx} frameId={state.frame} inferenceSet={ctx.sets[0] ?? null} width={800} onClose={() => update({ frame: null, view: "scenarios" })} />

@@ -5,8 +5,8 @@ import type { Normalization } from "./matrix";
 /** The matrix's cell values: counts or shares. */
 export type CellValues = "absolute" | "percentage";
 
-export type View = "metrics" | "scenarios" | "compare" | "summary" | "frame";
-export const VIEW_NAMES: readonly View[] = ["metrics", "scenarios", "compare", "summary", "frame"];
+export type View = "metrics" | "scenarios" | "compare" | "summary" | "insights" | "frame";
+export const VIEW_NAMES: readonly View[] = ["metrics", "scenarios", "compare", "summary", "insights", "frame"];
 
 /** Compare's examples: the ground truth fixed, broken or still wrong from base to other. */
 export type ChangeKind = "fixed" | "broken" | "still_wrong";
