@@ -7,6 +7,7 @@ import { ThresholdLink } from "../components/ThresholdLink";
 import { useApi, useKeyWhenReady } from "../hooks/useApi";
 import { otherPointOf } from "../lib/controls";
 import { CompareExamples } from "./CompareExamples";
+import { CompareSignificance } from "./CompareSignificance";
 import { ALL_FRAMES, type ViewContext } from "./context";
 import { ThresholdPanel } from "./ThresholdPanel";
 
@@ -82,6 +83,7 @@ export function CompareView({ ctx }: { ctx: ViewContext }) {
               </Suspense>
             )}
           </div>
+          <CompareSignificance project={project.name} dataset={dataset} base={c.base} other={c.other} point={point} />
           <CompareExamples ctx={ctx} base={c.base} other={c.other} otherPoint={otherPoint} />
         </>
       )}

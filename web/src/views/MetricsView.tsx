@@ -299,6 +299,12 @@ export function MetricsView({ ctx }: { ctx: ViewContext }) {
             </dl>
           </section>
         )}
+        <p className="insights-link">
+          <button type="button" className="link" onClick={() => update({ view: "insights" })}>
+            Why it fails: Insights
+          </button>{" "}
+          <span className="muted">{detection ? "TIDE error breakdown, calibration" : "calibration"}</span>
+        </p>
       </aside>
       <div className="metrics-main">
         {sets.length > 1 && (
