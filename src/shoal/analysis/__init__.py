@@ -1,7 +1,7 @@
 """Analysis built on the engine: regression tests over segments, model comparisons, the
 objects two models disagree on, a dataset's summary, the classes an answer's matrix
 covers (those the data uses, up to a bound), calibration (reliability diagrams, ECE and
-D-ECE) and paired-bootstrap intervals of metric deltas."""
+D-ECE), paired-bootstrap intervals of metric deltas and the label-error queue."""
 
 from shoal.analysis._classes import MAX_COMPARED_CLASSES, MAX_MATRIX_CLASSES, involved_classes
 from shoal.analysis.bootstrap import DeltaInterval, Significance, paired_bootstrap
@@ -16,6 +16,11 @@ from shoal.analysis.changes import (
     verdict,
 )
 from shoal.analysis.compare import Comparison, compare
+from shoal.analysis.label_errors import (
+    LabelErrors,
+    classification_label_errors,
+    detection_label_errors,
+)
 from shoal.analysis.regression import MetricCheck, SegmentResult, SegmentSpec, evaluate_segments
 from shoal.analysis.summary import SegmentScores, scores_by_segment, segment_scores
 
@@ -28,6 +33,7 @@ __all__ = [
     "ChangedExamples",
     "Comparison",
     "DeltaInterval",
+    "LabelErrors",
     "MetricCheck",
     "Reliability",
     "SegmentResult",
@@ -38,7 +44,9 @@ __all__ = [
     "calibration",
     "changed_examples",
     "class_verdicts",
+    "classification_label_errors",
     "compare",
+    "detection_label_errors",
     "evaluate_segments",
     "involved_classes",
     "paired_bootstrap",
