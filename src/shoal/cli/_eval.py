@@ -11,6 +11,12 @@ from typing import Any
 import orjson
 
 from shoal.cli._arguments import unit_float
+from shoal.cli._label_errors import (
+    add_label_error_arguments,
+    format_label_errors,
+    label_errors_json,
+    run_label_errors,
+)
 from shoal.cli._progress import ProgressBar
 from shoal.cli._reports import (
     format_confusion_matrix,
@@ -60,6 +66,7 @@ def register(commands: Any) -> None:
     )
     parser.add_argument("--json", type=Path, metavar="OUT", help="also write the results here")
     add_tide_arguments(parser)
+    add_label_error_arguments(parser)
     parser.add_argument(
         "--threads",
         type=_thread_count,
@@ -106,10 +113,15 @@ def run(args: argparse.Namespace) -> int:
     breakdown = run_tide(args, gt, dt)
     if breakdown is not None:
         result |= tide_json(breakdown)
+    queue = run_label_errors(args, gt, dt)
+    if queue is not None:
+        result |= label_errors_json(queue, gt)
     elapsed = time.perf_counter() - started
     print(render(ev, result, conf=args.conf, iou=args.iou, seconds=elapsed))
     if breakdown is not None:
         print("\n" + format_tide(breakdown))
+    if queue is not None:
+        print("\n" + format_label_errors(queue, gt))
     if args.json is not None:
         args.json.write_bytes(
             orjson.dumps(result, option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY)
