@@ -88,9 +88,11 @@ COLUMNS = [  # the per-class change table's columns: (key, ratio)
 
 def expected_changes(comparison: dict[str, Any]) -> list[list[str]]:
     rows = []
+    has_ap = any("ap" in d for d in comparison["classes"].values())  # detection only
+    columns = [(key, ratio) for key, ratio in COLUMNS if key != "ap" or has_ap]
     for label, deltas in comparison["classes"].items():
         cells = [label]
-        for key, ratio in COLUMNS:
+        for key, ratio in columns:
             d = deltas[key]
             missing = key == "ap" and (d["base"] < 0 or d["other"] < 0)
             cells.append("-" if missing else signed(d["delta"], ratio))
@@ -323,6 +325,14 @@ def test_the_summary_shows_every_inference_set_per_segment(
     eventually(
         lambda: "view=metrics" in location(page) and "segment=crowded" in location(page), True
     )
+    # With one inference set chosen, the pair compared is it and the dataset's next one.
+    page.goto(f"{server}/#view=summary&project=digits")
+    digits = "/api/v1/projects/digits/datasets/handwritten-digits"
+    sets = api.get(f"{digits}/summary").json()["inference_sets"]
+    caption = f"Per-class change ({sets[1]} − {sets[0]})"
+    pair = api.get(f"{digits}/summary", params={"base": sets[0], "other": sets[1]}).json()
+    eventually(lambda: class_rows(page, caption), expected_changes(pair["comparison"]))
+    assert page.get_by_role("table", name="Summary of every inference set").count() == 1
 
 
 def test_compare_leads_to_the_examples_that_changed(

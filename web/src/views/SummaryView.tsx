@@ -47,7 +47,9 @@ export function SummaryView({ ctx }: { ctx: ViewContext }) {
   const key = JSON.stringify(["summary", project.name, dataset, conf, iou, segment, query, base, other]);
   const summary = useApi(key, (signal) =>
     api.summary(project.name, dataset, {
-      conf, iou: detection ? iou : undefined, segment: segmentParam, query: query ?? undefined, base, other: other ?? undefined,
+      conf, iou: detection ? iou : undefined, segment: segmentParam, query: query ?? undefined,
+      // The pair only when there is one (the server needs both or neither); the first answer names the sets.
+      ...(other ? { base, other } : {}),
     }, { signal }).then((answer) => {
       setKnown(answer.inference_sets);
       return answer;
