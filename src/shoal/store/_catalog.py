@@ -113,6 +113,15 @@ CREATE TABLE IF NOT EXISTS issue_elements (
     inference_set TEXT,
     PRIMARY KEY (issue_id, position)
 );
+CREATE TABLE IF NOT EXISTS label_error_reviews (
+    inference_set_id INTEGER NOT NULL REFERENCES inference_sets (id) ON DELETE CASCADE,
+    candidate TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('confirmed', 'dismissed')),
+    issue TEXT,
+    note TEXT NOT NULL DEFAULT '',
+    updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    PRIMARY KEY (inference_set_id, candidate)
+);
 """
 
 

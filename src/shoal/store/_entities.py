@@ -44,10 +44,18 @@ from shoal.errors import ConflictError, InputError, NotFoundError, ShoalError
 from shoal.sdk._as_tables import as_tables
 from shoal.store._classes import ClassInfo, ClassSpec, add_classes
 from shoal.store._evaluations import StoredEvaluation, StoredVersions, build_evaluation
+from shoal.store._label_errors import (
+    LabelErrorQueue,
+    ReviewStatus,
+    export_label_errors,
+    label_error_reviews,
+    review_label_error,
+    stored_label_errors,
+)
 from shoal.store._metrics import Include, Metrics, compute_metrics, outcomes_at
 from shoal.store._names import check_metadata_keys, check_name
-from shoal.store._tide import stored_tide
 from shoal.store._query import FieldType, QueryError
+from shoal.store._tide import stored_tide
 from shoal.store._writes import DataRow, write_data
 from shoal.tables import DatasetTables, InferenceTables, empty_embeddings
 
@@ -856,6 +864,44 @@ class InferenceSet(_StoredEntity):
         ``shoal.analysis.tide`` and docs/insights.md."""
         frames = self.dataset._selection(segment, query)
         return stored_tide(self, frames=frames, fg_iou=fg_iou, bg_iou=bg_iou)
+
+    def label_errors(
+        self,
+        *,
+        segment: Segment | str | None = None,
+        query: str | None = None,
+        min_score: float = 0.5,
+        fg_iou: float = 0.5,
+        bg_iou: float = 0.1,
+    ) -> LabelErrorQueue:
+        """The label-error queue (missing, spurious, wrong_class, loose_box candidates,
+        highest score first) on a segment's frames, narrowed by an ad-hoc ``query``;
+        cached per version, frames and settings. See ``shoal.analysis.label_errors``
+        and docs/insights.md. Detection projects only."""
+        frames = self.dataset._selection(segment, query)
+        return stored_label_errors(
+            self, frames=frames, min_score=min_score, fg_iou=fg_iou, bg_iou=bg_iou
+        )
+
+    def label_error_reviews(self) -> dict[str, dict[str, Any]]:
+        """Every review of a label-error candidate, by candidate id."""
+        return label_error_reviews(self)
+
+    def review_label_error(
+        self,
+        candidate: str,
+        *,
+        status: ReviewStatus,
+        issue: str | None = None,
+        note: str = "",
+    ) -> dict[str, Any]:
+        """Confirm a candidate as a label error, dismiss it, or reopen it (``open``);
+        ``issue`` also collects the suspect object in that issue of the project."""
+        return review_label_error(self, candidate, status=status, issue=issue, note=note)
+
+    def export_label_errors(self, format: Literal["coco", "csv"] = "coco") -> str:
+        """The confirmed label errors as a COCO patch (JSON text) or CSV."""
+        return export_label_errors(self, format=format)
 
     def changed_examples(
         self,

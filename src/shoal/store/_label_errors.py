@@ -1,0 +1,324 @@
+"""The label-error queue of stored inference sets: computed by shoal.analysis.label_errors on
+the store's cached evaluation, cached per version like TIDE, with persisted reviews (the
+``label_error_reviews`` catalog table) and an export of confirmed errors.
+
+A candidate's id names its kind and the object under suspicion, so a review outlives a new
+queue: ``<kind>:<annotation id>`` when a label is suspect, ``missing:<prediction id>``
+when a prediction lacks a label.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import threading
+import weakref
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+
+from shoal.analysis.label_errors import (
+    DEFAULT_MIN_SCORE,
+    KINDS,
+    LabelErrors,
+    detection_label_errors,
+)
+from shoal.engine._frame_index import FrameIndex
+from shoal.engine.detection.annotations import GroundTruth, Predictions
+from shoal.engine.detection.evaluator import DetectionEvaluation
+from shoal.errors import InputError, NotFoundError
+
+if TYPE_CHECKING:
+    from shoal.store._entities import InferenceSet
+    from shoal.store._store import Store
+
+__all__ = [
+    "REVIEW_STATUSES",
+    "LabelErrorQueue",
+    "export_label_errors",
+    "label_error_reviews",
+    "review_label_error",
+    "stored_label_errors",
+]
+
+REVIEW_STATUSES = ("open", "confirmed", "dismissed")
+ReviewStatus = Literal["open", "confirmed", "dismissed"]
+_CACHE_SIZE = 64
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class LabelErrorQueue:
+    """A stored inference set's candidates, highest score first, with what the export
+    needs: the ground truth and predictions they point into."""
+
+    errors: LabelErrors
+    ground_truth: GroundTruth
+    predictions: Predictions
+
+    def candidate_id(self, index: int) -> str:
+        kind = KINDS[int(self.errors.kind[index])]
+        if kind == "missing":
+            return f"missing:{int(self.predictions.ids[self.errors.prediction[index]])}"
+        return f"{kind}:{int(self.ground_truth.ids[self.errors.annotation[index]])}"
+
+    def entry(self, index: int) -> dict[str, Any]:
+        """One candidate as the API lists it: ``id``, ``image_id``, ``kind``, ``score``,
+        ``annotation_id`` (the suspect label, or for ``missing`` an overlapping one),
+        ``prediction_id`` (the suspect prediction for ``missing``, else the partner)."""
+        errors, gt, dt = self.errors, self.ground_truth, self.predictions
+        annotation, prediction = int(errors.annotation[index]), int(errors.prediction[index])
+        return {
+            "id": self.candidate_id(index),
+            "image_id": str(gt.frame_ids[int(errors.frame[index])]),
+            "kind": KINDS[int(errors.kind[index])],
+            "score": float(errors.score[index]),
+            "annotation_id": int(gt.ids[annotation]) if annotation >= 0 else None,
+            "prediction_id": int(dt.ids[prediction]) if prediction >= 0 else None,
+        }
+
+
+_CACHES: weakref.WeakKeyDictionary[Store, OrderedDict[tuple[object, ...], LabelErrorQueue]] = (
+    weakref.WeakKeyDictionary()
+)
+_LOCK = threading.Lock()
+
+
+def _cached(store: Store, key: tuple[object, ...]) -> LabelErrorQueue | None:
+    with _LOCK:
+        entries = _CACHES.setdefault(store, OrderedDict())
+        found = entries.get(key)
+        if found is not None:
+            entries.move_to_end(key)
+        return found
+
+
+def _remember(store: Store, key: tuple[object, ...], queue: LabelErrorQueue) -> None:
+    with _LOCK:
+        entries = _CACHES.setdefault(store, OrderedDict())
+        entries[key] = queue
+        while len(entries) > _CACHE_SIZE:
+            entries.popitem(last=False)
+
+
+def stored_label_errors(
+    inference_set: InferenceSet,
+    *,
+    frames: list[str] | None = None,
+    min_score: float = DEFAULT_MIN_SCORE,
+    fg_iou: float = 0.5,
+    bg_iou: float = 0.1,
+) -> LabelErrorQueue:
+    """The queue of a detection inference set on ``frames`` (ids; None: every frame),
+    from the cache when this version was asked before with these settings."""
+    with inference_set.store.evaluations.hold(inference_set) as entry:
+        evaluation = entry.evaluation
+        if not isinstance(evaluation, DetectionEvaluation):
+            raise InputError(
+                "the label-error queue of a stored inference set needs a detection project "
+                "(classification: shoal.analysis.classification_label_errors on the "
+                "class probabilities)"
+            )
+        frames_key = (
+            "*" if frames is None else hashlib.sha1("\n".join(sorted(frames)).encode()).hexdigest()
+        )
+        key = (
+            inference_set.id,
+            entry.version,
+            entry.dataset_version,
+            entry.objects,
+            frames_key,
+            float(min_score),
+            float(fg_iou),
+            float(bg_iou),
+        )
+        found = _cached(inference_set.store, key)
+        if found is not None:
+            return found
+        gt, dt = evaluation.ground_truth, evaluation.predictions
+        mask = None if frames is None else FrameIndex(gt.frame_ids).mask(frames)
+        errors = detection_label_errors(
+            gt, dt, min_score=min_score, fg_iou=fg_iou, bg_iou=bg_iou, frames=mask
+        )
+    queue = LabelErrorQueue(errors, gt, dt)
+    _remember(inference_set.store, key, queue)
+    return queue
+
+
+def label_error_reviews(inference_set: InferenceSet) -> dict[str, dict[str, Any]]:
+    """Every review of the inference set, by candidate id: ``status``, ``issue``, ``note``
+    and ``updated_at``."""
+    rows = inference_set.store._rows(
+        "SELECT candidate, status, issue, note, updated_at FROM label_error_reviews "
+        "WHERE inference_set_id = ?",
+        (inference_set.id,),
+    )
+    return {
+        row["candidate"]: {
+            "status": row["status"],
+            "issue": row["issue"],
+            "note": row["note"],
+            "updated_at": row["updated_at"],
+        }
+        for row in rows
+    }
+
+
+def _parse_candidate(candidate: str) -> tuple[str, int]:
+    kind, _, number = candidate.partition(":")
+    if kind not in KINDS or not number.lstrip("-").isdigit():
+        raise InputError(
+            f"label-error id {candidate!r} is not <kind>:<id> with kind one of {', '.join(KINDS)}"
+        )
+    return kind, int(number)
+
+
+def review_label_error(
+    inference_set: InferenceSet,
+    candidate: str,
+    *,
+    status: ReviewStatus,
+    issue: str | None = None,
+    note: str = "",
+) -> dict[str, Any]:
+    """Record a review of one candidate: ``confirmed`` (the label is wrong), ``dismissed``
+    (it is right) or ``open`` (forget the review). ``issue`` (an issue of the project)
+    also collects the suspect label or prediction in that issue."""
+    if status not in REVIEW_STATUSES:
+        raise InputError(
+            f"review status must be one of {', '.join(REVIEW_STATUSES)}, got {status!r}"
+        )
+    kind, object_id = _parse_candidate(candidate)
+    with inference_set.store.evaluations.hold(inference_set) as entry:
+        evaluation = entry.evaluation
+        if not isinstance(evaluation, DetectionEvaluation):
+            raise InputError("label-error reviews apply to detection projects only")
+        gt, dt = evaluation.ground_truth, evaluation.predictions
+        ids, frames = (dt.ids, dt.frame) if kind == "missing" else (gt.ids, gt.frame)
+        rows = np.flatnonzero(ids == object_id)
+        if rows.size == 0:
+            what = "prediction" if kind == "missing" else "annotation"
+            raise NotFoundError(f"label error {candidate!r}: no {what} {object_id} in this set")
+        frame_id = str(gt.frame_ids[int(frames[rows[0]])])
+    store = inference_set.store
+    if issue is not None:
+        from shoal.store._entities import IssueElement
+
+        inference_set.dataset.project.issue(issue).add_elements(
+            [
+                IssueElement(
+                    inference_set.dataset.name,
+                    frame_id,
+                    "prediction" if kind == "missing" else "label",
+                    str(object_id),
+                    inference_set.name,
+                )
+            ]
+        )
+    with store._transaction() as db:
+        if status == "open":
+            db.execute(
+                "DELETE FROM label_error_reviews WHERE inference_set_id = ? AND candidate = ?",
+                (inference_set.id, candidate),
+            )
+        else:
+            db.execute(
+                "INSERT INTO label_error_reviews (inference_set_id, candidate, status, issue, "
+                "note) VALUES (?, ?, ?, ?, ?) ON CONFLICT (inference_set_id, candidate) DO "
+                "UPDATE SET status = excluded.status, issue = COALESCE(excluded.issue, issue), "
+                "note = excluded.note, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+                (inference_set.id, candidate, status, issue, note),
+            )
+    found = label_error_reviews(inference_set).get(candidate)
+    return {"id": candidate, **(found or {"status": "open", "issue": None, "note": ""})}
+
+
+def _box(values: Any) -> list[float]:
+    return [float(v) for v in values]
+
+
+def export_label_errors(inference_set: InferenceSet, *, format: Literal["coco", "csv"]) -> str:
+    """The confirmed label errors as a COCO patch (JSON) or CSV (docs/insights.md):
+    ``missing`` adds the prediction as a label, ``spurious`` removes the label,
+    ``wrong_class`` gives the label its partner prediction's class, ``loose_box`` its
+    partner prediction's box (a candidate confirmed whose partner is gone is skipped)."""
+    import orjson
+
+    reviews = label_error_reviews(inference_set)
+    confirmed = sorted(c for c, review in reviews.items() if review["status"] == "confirmed")
+    queue = stored_label_errors(inference_set, min_score=0.0)
+    gt, dt = queue.ground_truth, queue.predictions
+    class_ids, class_names = gt.classes.ids, gt.classes.names
+    partner_of: dict[str, int] = {}
+    for index in range(len(queue.errors)):
+        partner_of.setdefault(queue.candidate_id(index), int(queue.errors.prediction[index]))
+    patch: dict[str, list[dict[str, Any]]] = {
+        "add_annotations": [],
+        "remove_annotations": [],
+        "change_category": [],
+        "change_bbox": [],
+    }
+    rows: list[dict[str, Any]] = []
+    for candidate in confirmed:
+        kind, object_id = _parse_candidate(candidate)
+        if kind == "missing":
+            found = np.flatnonzero(dt.ids == object_id)
+            if not found.size:
+                continue
+            row = int(found[0])
+            addition: dict[str, Any] = {
+                "image_id": str(gt.frame_ids[int(dt.frame[row])]),
+                "category_id": int(class_ids[int(dt.label[row])]),
+                "category": str(class_names[int(dt.label[row])]),
+                "bbox": _box(dt.box[row]),
+                "from_prediction": object_id,
+            }
+            patch["add_annotations"].append(addition)
+            rows.append({"id": candidate, "kind": kind, **addition})
+            continue
+        found = np.flatnonzero(gt.ids == object_id)
+        if not found.size:
+            continue
+        label_row = int(found[0])
+        base: dict[str, Any] = {
+            "annotation_id": object_id,
+            "image_id": str(gt.frame_ids[int(gt.frame[label_row])]),
+        }
+        if kind == "spurious":
+            patch["remove_annotations"].append(base)
+            rows.append({"id": candidate, "kind": kind, **base})
+            continue
+        partner = partner_of.get(candidate, -1)
+        if partner < 0:
+            continue
+        if kind == "wrong_class":
+            label = int(dt.label[partner])
+            change: dict[str, Any] = {
+                **base,
+                "category_id": int(class_ids[label]),
+                "category": str(class_names[label]),
+            }
+            patch["change_category"].append(change)
+        else:
+            change = {**base, "bbox": _box(dt.box[partner])}
+            patch["change_bbox"].append(change)
+        rows.append(
+            {"id": candidate, "kind": kind, **change, "from_prediction": int(dt.ids[partner])}
+        )
+    if format == "coco":
+        return orjson.dumps(patch, option=orjson.OPT_INDENT_2).decode()
+    if format != "csv":
+        raise InputError(f"export format must be coco or csv, got {format!r}")
+    out = io.StringIO()
+    columns = [
+        "id", "kind", "image_id", "annotation_id", "category_id", "category", "bbox",
+        "from_prediction",
+    ]  # fmt: skip
+    writer = csv.DictWriter(out, columns, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for record in rows:
+        bbox = " ".join(f"{v:g}" for v in record["bbox"]) if "bbox" in record else ""
+        writer.writerow({**record, "bbox": bbox})
+    return out.getvalue()

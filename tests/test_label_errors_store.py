@@ -1,0 +1,150 @@
+"""The label-error queue through the store: InferenceSet.label_errors equals the analysis on
+the stored data and is cached per version; reviews persist in the catalog (across a reopen),
+can add the suspect object to an issue, and the confirmed ones export as a COCO patch and
+CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import shoal
+from shoal.analysis.label_errors import detection_label_errors
+from shoal.engine._frame_index import FrameIndex
+from shoal.errors import NotFoundError
+
+from coco_oracle import coco_sample
+
+
+@pytest.fixture
+def sample(tmp_path: Path) -> Iterator[dict[str, Any]]:
+    gt, dt, dataset_tables, inference_tables = coco_sample(seed=31, num_images=40)
+    store = shoal.Store(tmp_path / "home")
+    project = store.create_project("coco", classes=[c["name"] for c in gt["categories"]])
+    dataset = project.create_dataset("val", dataset_tables)
+    inference_set = dataset.create_inference_set("model", inference_tables)
+    frames = sorted(dataset.frames().column("frame_id").to_pylist())[::2]
+    dataset.create_segment("half", frames=frames)
+    yield {"gt": gt, "dt": dt, "store": store, "set": inference_set, "frames": frames,
+           "home": tmp_path / "home"}  # fmt: skip
+
+
+def _expected(inference_set: Any, frames: list[str] | None = None, **settings: float) -> Any:
+    with inference_set.evaluation() as evaluation:
+        pass
+    gt, dt = evaluation.ground_truth, evaluation.predictions
+    mask = None if frames is None else FrameIndex(gt.frame_ids).mask(frames)
+    return detection_label_errors(gt, dt, frames=mask, **settings), gt, dt
+
+
+def test_queue_equals_the_analysis_and_is_cached(sample: dict[str, Any]) -> None:
+    inference_set = sample["set"]
+    queue = inference_set.label_errors()
+    expected, gt, _ = _expected(inference_set)
+    assert len(queue.errors) == len(expected) > 0
+    np.testing.assert_array_equal(queue.errors.score, expected.score)
+    entries = [queue.entry(i) for i in range(len(queue.errors))]
+    assert {entry["kind"] for entry in entries} >= {"missing", "spurious"}
+    for entry, row in zip(entries, expected.to_records(gt), strict=True):
+        assert entry["kind"] == row["kind"] and entry["score"] == row["score"]
+        assert entry["image_id"] == str(row["image_id"])
+        if entry["kind"] != "missing":
+            assert entry["id"] == f"{entry['kind']}:{row['annotation_id']}"
+    assert inference_set.label_errors() is queue
+    assert inference_set.label_errors(min_score=0.7) is not queue
+    half = inference_set.label_errors(segment="half")
+    expected_half, _, _ = _expected(inference_set, sample["frames"])
+    np.testing.assert_array_equal(half.errors.score, expected_half.score)
+    assert len(half.errors) < len(queue.errors)
+    assert all(half.entry(i)["image_id"] in sample["frames"] for i in range(len(half.errors)))
+    with pytest.raises(shoal.InputError, match="bg_iou"):
+        inference_set.label_errors(fg_iou=0.3, bg_iou=0.4)
+
+
+def test_reviews_persist_and_export(sample: dict[str, Any]) -> None:
+    inference_set = sample["set"]
+    queue = inference_set.label_errors(min_score=0.0)
+    by_kind: dict[str, dict[str, Any]] = {}
+    for i in range(len(queue.errors)):
+        by_kind.setdefault(queue.entry(i)["kind"], queue.entry(i))
+    assert set(by_kind) == {"missing", "spurious", "wrong_class", "loose_box"}
+    project = inference_set.dataset.project
+    project.create_issue("fix labels")
+    for kind, entry in by_kind.items():
+        review = inference_set.review_label_error(
+            entry["id"], status="confirmed", issue="fix labels" if kind == "spurious" else None
+        )
+        assert review["status"] == "confirmed" and review["id"] == entry["id"]
+    dismissed = next(
+        queue.entry(i)["id"]
+        for i in range(len(queue.errors))
+        if queue.entry(i)["id"] not in {e["id"] for e in by_kind.values()}
+    )
+    inference_set.review_label_error(dismissed, status="dismissed", note="fine")
+
+    # A new Store on the same home reads the reviews back from the catalog.
+    reopened = shoal.Store(sample["home"]).project("coco").dataset("val").inference_set("model")
+    reviews = reopened.label_error_reviews()
+    assert {c for c, r in reviews.items() if r["status"] == "confirmed"} == {
+        e["id"] for e in by_kind.values()
+    }
+    assert reviews[dismissed]["status"] == "dismissed" and reviews[dismissed]["note"] == "fine"
+    spurious = by_kind["spurious"]
+    elements = reopened.dataset.project.issue("fix labels").elements()
+    assert [(e.frame_id, e.element_kind, e.element_id) for e in elements] == [
+        (spurious["image_id"], "label", str(spurious["annotation_id"]))
+    ]
+
+    patch = json.loads(reopened.export_label_errors("coco"))
+    missing, wrong, loose = by_kind["missing"], by_kind["wrong_class"], by_kind["loose_box"]
+    dt = sample["dt"]
+    category_ids = {c.name: c.id for c in sample["set"].dataset.project.classes()}
+    names = {c["id"]: c["name"] for c in sample["gt"]["categories"]}
+    predicted = dt[missing["prediction_id"] - 1]  # prediction ids: 1-based file positions
+    assert patch["add_annotations"] == [
+        {
+            "image_id": missing["image_id"],
+            "category_id": category_ids[names[predicted["category_id"]]],
+            "category": names[predicted["category_id"]],
+            "bbox": pytest.approx(predicted["bbox"]),
+            "from_prediction": missing["prediction_id"],
+        }
+    ]
+    assert patch["remove_annotations"] == [
+        {"annotation_id": spurious["annotation_id"], "image_id": spurious["image_id"]}
+    ]
+    partner = dt[wrong["prediction_id"] - 1]
+    assert patch["change_category"] == [
+        {"annotation_id": wrong["annotation_id"], "image_id": wrong["image_id"],
+         "category_id": category_ids[names[partner["category_id"]]],
+         "category": names[partner["category_id"]]}
+    ]  # fmt: skip
+    assert patch["change_bbox"][0]["bbox"] == pytest.approx(dt[loose["prediction_id"] - 1]["bbox"])
+    rows = list(csv.DictReader(io.StringIO(reopened.export_label_errors("csv"))))
+    assert sorted(row["id"] for row in rows) == sorted(e["id"] for e in by_kind.values())
+
+    # Reopening forgets the review; the export follows.
+    reopened.review_label_error(spurious["id"], status="open")
+    assert spurious["id"] not in reopened.label_error_reviews()
+    assert json.loads(reopened.export_label_errors("coco"))["remove_annotations"] == []
+
+
+def test_bad_reviews_name_what_is_wrong(sample: dict[str, Any]) -> None:
+    inference_set = sample["set"]
+    with pytest.raises(shoal.InputError, match="review status"):
+        inference_set.review_label_error("spurious:1", status="maybe")  # type: ignore[arg-type]
+    with pytest.raises(shoal.InputError, match="<kind>:<id>"):
+        inference_set.review_label_error("oops", status="confirmed")
+    with pytest.raises(NotFoundError, match="no annotation 999999"):
+        inference_set.review_label_error("spurious:999999", status="confirmed")
+    with pytest.raises(NotFoundError):
+        inference_set.review_label_error("spurious:1", status="confirmed", issue="nope")
+    with pytest.raises(shoal.InputError, match="coco or csv"):
+        inference_set.export_label_errors("xml")  # type: ignore[arg-type]
