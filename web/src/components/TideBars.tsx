@@ -50,6 +50,9 @@ export function TideBars({ tide, scope, selected, onSelect }: TideBarsProps) {
       <figcaption>
         TIDE errors of {scope}: AP {formatDap(tide.ap)}; each bar is the AP points gained by fixing that error type alone (dAP)
       </figcaption>
+      <div className="tide-bar tide-head muted" aria-hidden="true">
+        <span>Type</span><span>dAP (AP points)</span><span className="tide-dap">dAP</span><span className="tide-count">count</span>
+      </div>
       <ul>
         {TIDE_TYPES.map((t) => (
           <li key={t.value}>

@@ -89,7 +89,7 @@ export function InsightsView({ ctx }: { ctx: ViewContext }) {
       <div className="insights-controls panel wide" role="group" aria-label="Insights controls">
         <label>
           Class{" "}
-          <select value={label} onChange={(e) => { setLabel(e.target.value); setPage(0); setOpen(null); }}>
+          <select aria-label="Class" value={label} onChange={(e) => { setLabel(e.target.value); setPage(0); setOpen(null); }}>
             <option value={ALL_CLASSES}>All classes</option>
             {classes.map((name) => <option key={name} value={name}>{name}</option>)}
           </select>
@@ -125,7 +125,7 @@ export function InsightsView({ ctx }: { ctx: ViewContext }) {
         {tide.error !== null && <ErrorPanel error={tide.error} onRetry={tide.reload} title="The TIDE breakdown could not be loaded" />}
         {t && (
           <>
-            <p className="answered-at" data-testid="tide-settings">
+            <p className="muted" data-testid="tide-settings">
               Foreground IoU {t.settings.fg_iou}, background IoU {t.settings.bg_iou}, {t.settings.max_dets} detections per image, every score
             </p>
             {tideShown
@@ -141,9 +141,9 @@ export function InsightsView({ ctx }: { ctx: ViewContext }) {
         {calibration.error !== null && <ErrorPanel error={calibration.error} onRetry={calibration.reload} title="The calibration could not be loaded" />}
         {c && (
           <>
-            <p className="answered-at" data-testid="calibration-at">
-              {c.metric} at confidence {describeConf(c.conf)}{c.iou !== null ? `, IoU ${c.iou}` : ""}
-              {detection ? " (predictions kept at the confidence; right when matched at the IoU)" : " (each frame's top-1 prediction)"}
+            <p className="muted" data-testid="calibration-at">
+              {c.metric} at {describeConf(c.conf)}{c.iou !== null ? `, IoU ${c.iou}` : ""}
+              {detection ? ": predictions kept at the confidence, right when matched at the IoU" : ": each frame's top-1 prediction"}
             </p>
             {diagram
               ? <ReliabilityDiagram diagram={diagram} metric={c.metric} />
