@@ -27,6 +27,7 @@ from test_browser import (  # the fixtures are imported so that pytest finds the
     server,
     shot,
 )
+from test_browser_controls import both_widths
 
 __all__ = ["api", "browser", "demo_home", "page", "server"]
 
@@ -35,17 +36,6 @@ pytestmark = pytest.mark.browser
 TIDE_TYPES = ["Cls", "Loc", "Both", "Dupe", "Bkg", "Miss"]
 SPECIAL = ["FalsePos", "FalseNeg"]
 DIGITS_API = "/api/v1/projects/digits/datasets/handwritten-digits"
-
-
-def both_widths(page: Any, name: str) -> None:
-    """Screenshots at 1440 and 1024 px; the page never scrolls sideways."""
-    for width in (1440, 1024):
-        page.set_viewport_size({"width": width, "height": 900})
-        page.wait_for_timeout(200)
-        page_width = page.evaluate("() => document.documentElement.scrollWidth")
-        shot(page, f"{name}-{width}")
-        assert page_width <= width, f"{name}: at {width} px the page is {page_width} px wide"
-    page.set_viewport_size({"width": 1400, "height": 1000})
 
 
 def get(api: httpx.Client, path: str, **params: Any) -> dict[str, Any]:
