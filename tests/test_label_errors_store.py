@@ -23,17 +23,24 @@ from shoal.errors import NotFoundError
 from coco_oracle import coco_sample
 
 
-@pytest.fixture
-def sample(tmp_path: Path) -> Iterator[dict[str, Any]]:
+def stored_sample(home: Path) -> dict[str, Any]:
+    """Random COCO data in a new store at ``home``: project "coco", dataset "val" with a
+    segment "half" (every other frame) and an issue "relabel", inference set "model"."""
     gt, dt, dataset_tables, inference_tables = coco_sample(seed=31, num_images=40)
-    store = shoal.Store(tmp_path / "home")
+    store = shoal.Store(home)
     project = store.create_project("coco", classes=[c["name"] for c in gt["categories"]])
     dataset = project.create_dataset("val", dataset_tables)
     inference_set = dataset.create_inference_set("model", inference_tables)
     frames = sorted(dataset.frames().column("frame_id").to_pylist())[::2]
     dataset.create_segment("half", frames=frames)
-    yield {"gt": gt, "dt": dt, "store": store, "set": inference_set, "frames": frames,
-           "home": tmp_path / "home"}  # fmt: skip
+    project.create_issue("relabel")
+    return {"gt": gt, "dt": dt, "store": store, "set": inference_set, "frames": frames,
+            "home": home}  # fmt: skip
+
+
+@pytest.fixture
+def sample(tmp_path: Path) -> Iterator[dict[str, Any]]:
+    yield stored_sample(tmp_path / "home")
 
 
 def _expected(inference_set: Any, frames: list[str] | None = None, **settings: float) -> Any:
@@ -75,11 +82,9 @@ def test_reviews_persist_and_export(sample: dict[str, Any]) -> None:
     for i in range(len(queue.errors)):
         by_kind.setdefault(queue.entry(i)["kind"], queue.entry(i))
     assert set(by_kind) == {"missing", "spurious", "wrong_class", "loose_box"}
-    project = inference_set.dataset.project
-    project.create_issue("fix labels")
     for kind, entry in by_kind.items():
         review = inference_set.review_label_error(
-            entry["id"], status="confirmed", issue="fix labels" if kind == "spurious" else None
+            entry["id"], status="confirmed", issue="relabel" if kind == "spurious" else None
         )
         assert review["status"] == "confirmed" and review["id"] == entry["id"]
     dismissed = next(
@@ -97,7 +102,7 @@ def test_reviews_persist_and_export(sample: dict[str, Any]) -> None:
     }
     assert reviews[dismissed]["status"] == "dismissed" and reviews[dismissed]["note"] == "fine"
     spurious = by_kind["spurious"]
-    elements = reopened.dataset.project.issue("fix labels").elements()
+    elements = reopened.dataset.project.issue("relabel").elements()
     assert [(e.frame_id, e.element_kind, e.element_id) for e in elements] == [
         (spurious["image_id"], "label", str(spurious["annotation_id"]))
     ]

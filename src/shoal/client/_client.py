@@ -986,6 +986,64 @@ class Client:
         )
         return answer
 
+    def label_errors(
+        self,
+        project: str,
+        inference_set: str,
+        *,
+        dataset: str | None = None,
+        segment: str | None = None,
+        query: str | None = None,
+        kind: str | None = None,
+        conf: float | None = None,
+        offset: int = 0,
+        limit: int = 50,
+    ) -> dict[str, Any]:
+        """One page of the label-error queue as the REST API answers it: ``total``,
+        ``counts`` by kind and ``label_errors`` (id, image_id, kind, score, annotation_id,
+        prediction_id, review), highest score first (docs/insights.md)."""
+        dataset = self._resolve_dataset(project, dataset)
+        answer: dict[str, Any] = self._get(
+            f"{self._inference_set_path(project, dataset, inference_set)}/label-errors",
+            segment=segment,
+            query=query,
+            kind=kind,
+            conf=conf,
+            offset=offset,
+            limit=limit,
+        )
+        return answer
+
+    def review_label_error(
+        self,
+        project: str,
+        inference_set: str,
+        candidate: str,
+        *,
+        status: str,
+        dataset: str | None = None,
+        issue: str | None = None,
+        note: str = "",
+    ) -> dict[str, Any]:
+        """Confirm (``confirmed``), dismiss (``dismissed``) or reopen (``open``) a
+        label-error candidate; ``issue`` also collects its object in that issue."""
+        dataset = self._resolve_dataset(project, dataset)
+        path = self._inference_set_path(project, dataset, inference_set)
+        answer: dict[str, Any] = self._json(
+            "PUT",
+            f"{path}/label-errors/{_segment(candidate)}/review",
+            body={"status": status, "issue": issue, "note": note},
+        )
+        return answer
+
+    def export_label_errors(
+        self, project: str, inference_set: str, *, dataset: str | None = None, format: str = "coco"
+    ) -> str:
+        """The confirmed label errors as a COCO patch (JSON text) or CSV text."""
+        dataset = self._resolve_dataset(project, dataset)
+        path = self._inference_set_path(project, dataset, inference_set)
+        return self._send("GET", f"{path}/label-errors/export", params={"format": format}).text
+
     def regression_results(
         self,
         project: str,

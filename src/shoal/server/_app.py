@@ -212,6 +212,7 @@ def create_app(
         _routes_data,
         _routes_entities,
         _routes_insights,
+        _routes_label_errors,
         _routes_metrics,
         _webapp,
     )
@@ -255,6 +256,7 @@ def create_app(
         _routes_analysis,
         _routes_calibration,
         _routes_insights,
+        _routes_label_errors,
     ):
         app.include_router(module.router, prefix="/api/v1", responses=_errors.ERROR_RESPONSES)
     _docs.install(app)

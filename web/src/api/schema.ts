@@ -121,6 +121,30 @@ export interface paths {
      */
     post: operations["segment_from_examples_api_v1_projects__project__datasets__dataset__inference_sets__inference_set__examples_segment_post"];
   };
+  "/api/v1/projects/{project}/datasets/{dataset}/inference-sets/{inference_set}/label-errors": {
+    /**
+     * Label Errors
+     * @description The ranked candidates that the label, not the model, is wrong (missing, spurious,
+     * wrong_class, loose_box), each with its score and review (docs/insights.md).
+     */
+    get: operations["label_errors_api_v1_projects__project__datasets__dataset__inference_sets__inference_set__label_errors_get"];
+  };
+  "/api/v1/projects/{project}/datasets/{dataset}/inference-sets/{inference_set}/label-errors/export": {
+    /**
+     * Export Label Errors
+     * @description The confirmed label errors: a COCO patch (add_annotations, remove_annotations,
+     * change_category, change_bbox) or CSV, one row per confirmed candidate.
+     */
+    get: operations["export_label_errors_api_v1_projects__project__datasets__dataset__inference_sets__inference_set__label_errors_export_get"];
+  };
+  "/api/v1/projects/{project}/datasets/{dataset}/inference-sets/{inference_set}/label-errors/{candidate}/review": {
+    /**
+     * Review Label Error
+     * @description Confirm a candidate as a label error, dismiss it, or reopen it; with ``issue``,
+     * also add the suspect label or prediction to that issue. Persisted in the catalog.
+     */
+    put: operations["review_label_error_api_v1_projects__project__datasets__dataset__inference_sets__inference_set__label_errors__candidate__review_put"];
+  };
   "/api/v1/projects/{project}/datasets/{dataset}/inference-sets/{inference_set}/regression": {
     /**
      * Regression
@@ -996,6 +1020,95 @@ export interface components {
       notes?: string | null;
       /** Status */
       status?: ("open" | "in_progress" | "resolved") | null;
+    };
+    /** LabelErrorOut */
+    LabelErrorOut: {
+      /**
+       * Annotation Id
+       * @description the suspect label (for missing: an overlapping label, if any)
+       */
+      annotation_id: number | null;
+      /**
+       * Id
+       * @description <kind>:<annotation id>, or missing:<prediction id>
+       */
+      id: string;
+      /** Image Id */
+      image_id: string;
+      /**
+       * Kind
+       * @enum {string}
+       */
+      kind: "missing" | "spurious" | "wrong_class" | "loose_box";
+      /**
+       * Prediction Id
+       * @description the suspect prediction (missing) or the partner prediction
+       */
+      prediction_id: number | null;
+      review: components["schemas"]["LabelErrorReviewOut"] | null;
+      /**
+       * Score
+       * @description in [0, 1]; higher: the label is more likely wrong
+       */
+      score: number;
+    };
+    /** LabelErrorReview */
+    LabelErrorReview: {
+      /**
+       * Issue
+       * @description also collect the suspect object in this issue
+       */
+      issue?: string | null;
+      /**
+       * Note
+       * @default
+       */
+      note?: string;
+      /**
+       * Status
+       * @enum {string}
+       */
+      status: "open" | "confirmed" | "dismissed";
+    };
+    /**
+     * LabelErrorReviewOut
+     * @description A review: confirmed (the label is wrong), dismissed (it is right) or open.
+     */
+    LabelErrorReviewOut: {
+      /** Id */
+      id: string;
+      /** Issue */
+      issue: string | null;
+      /** Note */
+      note: string;
+      /**
+       * Status
+       * @enum {string}
+       */
+      status: "open" | "confirmed" | "dismissed";
+    };
+    /**
+     * LabelErrorsOut
+     * @description One page of the queue, highest score first.
+     */
+    LabelErrorsOut: {
+      /**
+       * Counts
+       * @description candidates of each kind (before kind=)
+       */
+      counts: {
+        [key: string]: number;
+      };
+      /** Inference Set */
+      inference_set: string;
+      /** Label Errors */
+      label_errors: components["schemas"]["LabelErrorOut"][];
+      /** Query */
+      query: string | null;
+      /** Segment */
+      segment: string;
+      /** Total */
+      total: number;
     };
     /** MetricCheckOut */
     MetricCheckOut: {
@@ -3317,6 +3430,272 @@ export interface operations {
       201: {
         content: {
           "application/json": components["schemas"]["SegmentOut"];
+        };
+      };
+      /** @description bad request */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description unauthorized */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description forbidden */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description conflict */
+      409: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description payload too large */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description validation error */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /**
+   * Label Errors
+   * @description The ranked candidates that the label, not the model, is wrong (missing, spurious,
+   * wrong_class, loose_box), each with its score and review (docs/insights.md).
+   */
+  label_errors_api_v1_projects__project__datasets__dataset__inference_sets__inference_set__label_errors_get: {
+    parameters: {
+      query?: {
+        /** @description a segment of the dataset; default "All Frames" */
+        segment?: string;
+        /** @description an ad-hoc frames query (docs/queries.md) that narrows the segment to the frames it matches */
+        query?: string | null;
+        /** @description only this kind */
+        kind?: ("missing" | "spurious" | "wrong_class" | "loose_box") | null;
+        /** @description confidence from which a prediction is evidence */
+        conf?: number;
+        /** @description matching IoU */
+        fg_iou?: number;
+        /** @description overlap at or below: none (<= fg_iou) */
+        bg_iou?: number;
+        /** @description rows to skip */
+        offset?: number;
+        limit?: number;
+      };
+      path: {
+        /** @description project name */
+        project: string;
+        /** @description dataset name */
+        dataset: string;
+        /** @description inference set name */
+        inference_set: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["LabelErrorsOut"];
+        };
+      };
+      /** @description bad request */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description unauthorized */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description forbidden */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description conflict */
+      409: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description payload too large */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description validation error */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /**
+   * Export Label Errors
+   * @description The confirmed label errors: a COCO patch (add_annotations, remove_annotations,
+   * change_category, change_bbox) or CSV, one row per confirmed candidate.
+   */
+  export_label_errors_api_v1_projects__project__datasets__dataset__inference_sets__inference_set__label_errors_export_get: {
+    parameters: {
+      query?: {
+        /** @description COCO patch or CSV */
+        format?: "coco" | "csv";
+      };
+      path: {
+        /** @description project name */
+        project: string;
+        /** @description dataset name */
+        dataset: string;
+        /** @description inference set name */
+        inference_set: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": unknown;
+          "text/csv": unknown;
+        };
+      };
+      /** @description bad request */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description unauthorized */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description forbidden */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description conflict */
+      409: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description payload too large */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description validation error */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /**
+   * Review Label Error
+   * @description Confirm a candidate as a label error, dismiss it, or reopen it; with ``issue``,
+   * also add the suspect label or prediction to that issue. Persisted in the catalog.
+   */
+  review_label_error_api_v1_projects__project__datasets__dataset__inference_sets__inference_set__label_errors__candidate__review_put: {
+    parameters: {
+      path: {
+        /** @description project name */
+        project: string;
+        /** @description dataset name */
+        dataset: string;
+        /** @description inference set name */
+        inference_set: string;
+        /** @description a candidate's id: <kind>:<annotation id>, or missing:<prediction id> */
+        candidate: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["LabelErrorReview"];
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["LabelErrorReviewOut"];
         };
       };
       /** @description bad request */
