@@ -58,11 +58,12 @@ _UNLIMITED = 2**62
 
 @dataclass(frozen=True, slots=True, eq=False)
 class LabelErrors:
-    """Candidates, highest score first (ties: frame, then row). Per candidate: ``kind``
-    (an index into :data:`KINDS`; classification candidates are ``wrong_class``),
-    ``score`` in [0, 1], ``frame`` (a frame position), ``annotation`` (the suspect
-    ground-truth row, -1 for ``missing``) and ``prediction`` (the suspect prediction for
-    ``missing``, else the partner prediction; -1 when there is none)."""
+    """Candidates (a score above 0), highest score first (ties: frame, then row). Per
+    candidate: ``kind`` (an index into :data:`KINDS`; classification candidates are
+    ``wrong_class``), ``score`` in (0, 1], ``frame`` (a frame position), ``annotation``
+    (the suspect ground-truth row; for ``missing`` the label it overlaps most, or -1) and
+    ``prediction`` (the suspect prediction for ``missing``, else the partner prediction;
+    -1 when there is none)."""
 
     kind: NDArray[np.int8]
     score: NDArray[np.float64]
@@ -120,7 +121,9 @@ def _ranked(
     prediction: NDArray[np.int64],
 ) -> LabelErrors:
     score = np.clip(score, 0.0, 1.0)
-    order = np.lexsort((prediction, annotation, frame, -score))
+    # A zero score is no evidence at all (a class's only label, a zero confidence): not a candidate.
+    order = np.flatnonzero(score > 0)
+    order = order[np.lexsort((prediction[order], annotation[order], frame[order], -score[order]))]
     return LabelErrors(
         kind[order], score[order], frame[order], annotation[order], prediction[order]
     )
