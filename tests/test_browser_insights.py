@@ -131,6 +131,13 @@ def test_a_bar_lists_its_examples_and_one_opens_its_frame(
     )
     assert page.locator('[aria-label="TIDE examples"] .thumbnails li').count() == first
     both_widths(page, "insights-tide-examples")
+    # The bar is in the URL: a reload lists the same examples.
+    assert f"tide={kind}" in page.url
+    page.reload()
+    eventually(
+        lambda: pager.text_content(),
+        f"1–{first} of {listed['total']} (page 1 of {-(-listed['total'] // 12)})",
+    )
     page.locator('[aria-label="TIDE examples"] .thumbnails li button.thumbnail').first.click()
     dialog = page.get_by_role("dialog")
     dialog.wait_for()

@@ -115,7 +115,7 @@ function AppShell({ hasKey }: { hasKey: boolean }) {
       conf: effectiveConfidence(thresholds.conf, thresholds.overrides, classNames(project)), iou: thresholds.iou,
       segment: state.segment ?? ALL_FRAMES, selection: state.selection, sort: state.sort, page: state.page,
       metricClass: state.metricClass, shown: state.shown, values: state.values, shareOf: state.shareOf,
-      frame: state.frame, object: state.object, update, query: state.query, change: state.change,
+      frame: state.frame, object: state.object, update, query: state.query, change: state.change, tide: state.tide,
       // The second set's own thresholds (unlinked); either one unset is the first set's.
       other: state.sets.length > 1 && (state.otherConf !== null || state.otherIou !== null)
         ? { conf: state.otherConf ?? thresholds.conf, iou: state.otherIou ?? thresholds.iou } : null,

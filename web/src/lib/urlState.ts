@@ -12,6 +12,10 @@ export const VIEW_NAMES: readonly View[] = ["metrics", "scenarios", "compare", "
 export type ChangeKind = "fixed" | "broken" | "still_wrong";
 const CHANGE_KINDS: readonly ChangeKind[] = ["fixed", "broken", "still_wrong"];
 
+/** Insights: the TIDE bar whose objects are listed. */
+export type TideKind = "Cls" | "Loc" | "Both" | "Dupe" | "Bkg" | "Miss";
+const TIDE_KINDS: readonly TideKind[] = ["Cls", "Loc", "Both", "Dupe", "Bkg", "Miss"];
+
 /** What the examples below the matrix show (Metrics). */
 export type ExampleSelection =
   | { kind: "cell"; truth: string; predicted: string }
@@ -58,6 +62,8 @@ export interface AppState {
   otherIou: number | null;
   /** Compare: the changed examples listed (null: none). */
   change: ChangeKind | null;
+  /** Insights: the TIDE bar listed (null: none); its class is `metricClass`. */
+  tide: TideKind | null;
 }
 
 function unit(text: string | null): number | null {
@@ -158,6 +164,7 @@ export function parseHash(hash: string): AppState {
     otherConf: unit(q.get("other_conf")),
     otherIou: unit(q.get("other_iou")),
     change: CHANGE_KINDS.includes(q.get("change") as ChangeKind) ? (q.get("change") as ChangeKind) : null,
+    tide: TIDE_KINDS.includes(q.get("tide") as TideKind) ? (q.get("tide") as TideKind) : null,
   };
 }
 
@@ -185,6 +192,7 @@ export function formatHash(state: AppState): string {
   if (state.otherConf !== null) q.set("other_conf", String(state.otherConf));
   if (state.otherIou !== null) q.set("other_iou", String(state.otherIou));
   if (state.change) q.set("change", state.change);
+  if (state.tide) q.set("tide", state.tide);
   return q.toString();
 }
 
@@ -207,6 +215,7 @@ export function applyPatch(state: AppState, patch: Partial<AppState>): AppState 
     if (!("metricClass" in patch)) next.metricClass = null;
     if (!("shown" in patch)) next.shown = null;
     if (!("object" in patch)) next.object = null;
+    if (!("tide" in patch)) next.tide = null;
   }
   const moved =
     switched("project") || switched("dataset") || (changed("sets") && state.sets.length > 0) ||

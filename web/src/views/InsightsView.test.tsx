@@ -1,11 +1,11 @@
 // @vitest-environment jsdom
 import { render as renderBare, screen, waitFor } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import type { ReactElement } from "react";
+import { useCallback, useState, type ReactElement } from "react";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { CalibrationOut, ProjectOut, TideOut } from "../api/types";
 import { DATASET, installMockApi, projectOut, type Handler } from "../test/mockApi";
-import { formatHash, parseHash } from "../lib/urlState";
+import { formatHash, parseHash, type AppState } from "../lib/urlState";
 import { ThemeProvider } from "../theme";
 import type { ViewContext } from "./context";
 import { CompareSignificance } from "./CompareSignificance";
@@ -14,12 +14,19 @@ import { InsightsView, iouInput } from "./InsightsView";
 const render = (ui: ReactElement) => renderBare(ui, { wrapper: ThemeProvider });
 afterEach(() => vi.unstubAllGlobals());
 
-function context(project: ProjectOut = projectOut()): ViewContext {
+function context(project: ProjectOut = projectOut(), patch: Partial<ViewContext> = {}): ViewContext {
   return {
     project, dataset: DATASET, sets: ["adaptive-cc"], thresholds: { conf: 0.1, iou: 0.5, overrides: {} }, conf: 0.1, iou: 0.5,
     segment: "All Frames", selection: null, sort: "confidence-disagreement", page: 0,
-    metricClass: null, shown: null, values: "absolute", shareOf: "row", frame: null, object: null, update: vi.fn(),
+    metricClass: null, shown: null, values: "absolute", shareOf: "row", frame: null, object: null, update: vi.fn(), ...patch,
   };
+}
+
+/** InsightsView over a context whose `update` applies its patch, as the app's URL state does. */
+function StatefulInsights({ initial }: { initial: ViewContext }) {
+  const [ctx, setCtx] = useState(initial);
+  const update = useCallback((patch: Partial<AppState>) => setCtx((c) => ({ ...c, ...(patch as Partial<ViewContext>) })), []);
+  return <InsightsView ctx={{ ...ctx, update }} />;
 }
 
 const counts = (n: number) => ({ Cls: n, Loc: 2 * n, Both: 0, Dupe: 1, Bkg: 3, Miss: 4 });
@@ -52,7 +59,7 @@ describe("InsightsView", () => {
   it("shows TIDE's bars and the D-ECE; the class selector shows that class's breakdown and diagram", async () => {
     const user = userEvent.setup();
     installMockApi(insightsHandler);
-    render(<InsightsView ctx={context()} />);
+    render(<StatefulInsights initial={context()} />);
     await waitFor(() => expect(document.querySelector('[data-dap="Cls"]')).toHaveTextContent("5.00"));
     expect(document.querySelector('[data-count="Loc"]')).toHaveTextContent("10");
     expect(await screen.findByTestId("ece")).toHaveTextContent("D-ECE 0.2500");
@@ -65,7 +72,7 @@ describe("InsightsView", () => {
   it("a bar lists its objects: tide= at the foreground IoU, the class, no confidence (TIDE keeps every score)", async () => {
     const user = userEvent.setup();
     const calls = installMockApi(insightsHandler);
-    render(<InsightsView ctx={context()} />);
+    render(<StatefulInsights initial={context()} />);
     await user.selectOptions(await screen.findByLabelText("Class"), "circle");
     await user.click(await screen.findByRole("button", { name: /^Loc:/ }));
     await waitFor(() => expect(calls.some((c) => c.path.endsWith("/examples"))).toBe(true));
@@ -80,7 +87,7 @@ describe("InsightsView", () => {
   it("the foreground IoU asks TIDE again; a background IoU above it is not sent", async () => {
     const user = userEvent.setup();
     const calls = installMockApi(insightsHandler);
-    render(<InsightsView ctx={context()} />);
+    render(<StatefulInsights initial={context()} />);
     await screen.findByTestId("tide-settings");
     const fg = screen.getByLabelText("Foreground IoU");
     await user.clear(fg);
@@ -104,6 +111,19 @@ describe("InsightsView", () => {
     expect(await screen.findByTestId("ece")).toHaveTextContent("ECE 0.2500");
     expect(calls.some((c) => c.path.endsWith("/tide"))).toBe(false);
     expect(calls.find((c) => c.path.endsWith("/calibration"))!.query.get("iou")).toBeNull();
+  });
+
+  it("a link naming a class and a bar (class=, tide=) lists that bar's objects at once", async () => {
+    const calls = installMockApi(insightsHandler);
+    const update = vi.fn();
+    render(<InsightsView ctx={context(projectOut(), { metricClass: "circle", tide: "Miss", update })} />);
+    expect(await screen.findByRole("region", { name: /^Miss errors of circle/ })).toBeInTheDocument();
+    expect(screen.getByRole("button", { name: /^Miss:/ })).toHaveAttribute("aria-pressed", "true");
+    expect(screen.getByLabelText("Class")).toHaveValue("circle");
+    const asked = calls.find((c) => c.path.endsWith("/examples"))!.query;
+    expect([asked.get("tide"), asked.get("label")]).toEqual(["Miss", "circle"]);
+    await userEvent.setup().click(screen.getByRole("button", { name: /^Miss:/ }));
+    expect(update).toHaveBeenLastCalledWith({ tide: null });
   });
 });
 
@@ -129,8 +149,9 @@ describe("CompareSignificance", () => {
 
 describe("the Insights view in the URL", () => {
   it("is a view a link can name, and survives a round trip", () => {
-    const state = parseHash("#view=insights&project=shapes&set=adaptive-cc");
-    expect(state.view).toBe("insights");
+    const state = parseHash("#view=insights&project=shapes&set=adaptive-cc&class=circle&tide=Loc");
+    expect([state.view, state.metricClass, state.tide]).toEqual(["insights", "circle", "Loc"]);
+    expect(parseHash("#view=insights&tide=FalsePos").tide).toBeNull();
     expect(parseHash(`#${formatHash(state)}`)).toEqual(state);
   });
 });

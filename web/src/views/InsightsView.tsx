@@ -38,10 +38,11 @@ export function InsightsView({ ctx }: { ctx: ViewContext }) {
   const set = sets[0]!;
   const detection = project.task === "detection";
   const scope = { segment: segment === ALL_FRAMES ? undefined : segment, query: query ?? undefined };
-  const [label, setLabel] = useState(ALL_CLASSES);
+  // The class and the bar listed live in the URL (class=, tide=), so a link restores them.
+  const label = ctx.metricClass ?? ALL_CLASSES;
+  const bar = ctx.tide ?? null;
   const [fgIou, setFgIou] = useState(TIDE_FG_IOU);
   const [bgIou, setBgIou] = useState(TIDE_BG_IOU);
-  const [bar, setBar] = useState<TideType | null>(null);
   const [sort, setSort] = useState<ExampleSort>("confidence-disagreement");
   const [page, setPage] = useState(0);
   const [open, setOpen] = useState<ExampleOut | null>(null);
@@ -80,7 +81,7 @@ export function InsightsView({ ctx }: { ctx: ViewContext }) {
   const tideCtx = { ...ctx, conf: 0, iou: fgIou };
 
   const chooseBar = (next: TideType | null) => {
-    setBar(next);
+    ctx.update({ tide: next });
     setPage(0);
     setOpen(null);
   };
@@ -89,7 +90,7 @@ export function InsightsView({ ctx }: { ctx: ViewContext }) {
       <div className="insights-controls panel wide" role="group" aria-label="Insights controls">
         <label>
           Class{" "}
-          <select aria-label="Class" value={label} onChange={(e) => { setLabel(e.target.value); setPage(0); setOpen(null); }}>
+          <select aria-label="Class" value={label} onChange={(e) => { ctx.update({ metricClass: e.target.value || null }); setPage(0); setOpen(null); }}>
             <option value={ALL_CLASSES}>All classes</option>
             {classes.map((name) => <option key={name} value={name}>{name}</option>)}
           </select>

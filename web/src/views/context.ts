@@ -3,7 +3,7 @@ import type { ThresholdValues } from "../components/ThresholdSliders";
 import type { Confidence } from "../api/types";
 import type { ExampleSort } from "../lib/examples";
 import type { Normalization } from "../lib/matrix";
-import type { AppState, CellValues, ChangeKind, ExampleSelection } from "../lib/urlState";
+import type { AppState, CellValues, ChangeKind, ExampleSelection, TideKind } from "../lib/urlState";
 
 export const ALL_FRAMES = "All Frames";
 
@@ -37,6 +37,8 @@ export interface ViewContext {
   other?: { conf: number; iou: number } | null;
   /** Compare: the changed examples listed (unset or null: none). */
   change?: ChangeKind | null;
+  /** Insights: the TIDE bar listed (unset or null: none). */
+  tide?: TideKind | null;
   update: (patch: Partial<AppState>) => void;
 }
 
