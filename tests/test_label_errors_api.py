@@ -75,7 +75,7 @@ def test_bad_requests_are_4xx_json(sample: dict[str, Any]) -> None:
         (client.get(BASE, params={"kind": "nope"}), 422, "kind"),
         (client.get(BASE, params={"segment": "nope"}), 404, "nope"),
         (client.put(f"{BASE}/spurious:999999/review", json={"status": "confirmed"}), 404, "999999"),
-        (client.put(f"{BASE}/junk/review", json={"status": "confirmed"}), 400, "<kind>:<id>"),
+        (client.put(f"{BASE}/junk/review", json={"status": "confirmed"}), 422, "pattern"),
         (client.put(f"{BASE}/spurious:1/review", json={"status": "maybe"}), 422, "status"),
         (client.get(f"{BASE}/export", params={"format": "xml"}), 422, "format"),
     ]

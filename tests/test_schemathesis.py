@@ -53,8 +53,12 @@ CONFIG = """
 include-method = "DELETE"
 parameters = { "path.project" = "scratch", "path.dataset" = "scratch", "path.inference_set" = "scratch", "path.segment" = "scratch", "path.issue" = "scratch" }
 
-[[operations]]  # a conf or a query (tide: also bg_iou <= fg_iou, which no schema states)
-include-path-regex = "/(metrics|examples|compare|regression|summary|segment|frames|segments|significance|calibration|tide)$"
+[[operations]]  # a conf or a query (tide, label-errors: also bg_iou <= fg_iou, which no schema states)
+include-path-regex = "/(metrics|examples|compare|regression|summary|segment|frames|segments|significance|calibration|tide|label-errors)$"
+checks.positive_data_acceptance.enabled = false
+
+[[operations]]  # a label-error review names a candidate of the store (kind:id)
+include-path-regex = "/label-errors/[^/]+/review$"
 checks.positive_data_acceptance.enabled = false
 
 [[operations]]  # a chunk's nested values, a commit's chunks

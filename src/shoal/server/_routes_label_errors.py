@@ -35,7 +35,11 @@ __all__ = ["router"]
 router = APIRouter(route_class=NameRoute)
 LabelErrorKind = Literal["missing", "spurious", "wrong_class", "loose_box"]
 CandidateId = Annotated[
-    str, Path(description="a candidate's id: <kind>:<annotation id>, or missing:<prediction id>")
+    str,
+    Path(
+        description="a candidate's id: <kind>:<annotation id>, or missing:<prediction id>",
+        pattern=f"^({'|'.join(KINDS)}):-?[0-9]+$",
+    ),
 ]
 
 
