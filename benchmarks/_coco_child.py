@@ -132,8 +132,10 @@ def shoal_queries(gt, dt, queries):
     import time
 
     import shoal
+    from shoal.engine.detection.evaluator import QUERY_IOU_FLOOR
 
-    ev = _quietly(shoal.evaluate_detections, gt, dt)
+    # Kept for re-thresholding, as the store keeps it (candidates below the grid too).
+    ev = _quietly(shoal.evaluate_detections, gt, dt, confusion_floor=QUERY_IOU_FLOOR)
     stats = [float(ev.coco_summary().stats[name]) for name in shoal.COCO_STAT_NAMES]
     extra = {"shoal_source": os.path.dirname(shoal.__file__)}
     rng = random.Random(0)

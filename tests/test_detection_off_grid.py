@@ -12,10 +12,17 @@ import pytest
 from fastapi.testclient import TestClient
 
 import shoal
+from shoal import _native
 from shoal.demo import build_demo_projects
 from shoal.engine.detection.annotations import GroundTruth
-from shoal.engine.detection.evaluator import KEPT_OFF_GRID_THRESHOLDS, evaluate
+from shoal.engine.detection.evaluator import (
+    KEPT_OFF_GRID_THRESHOLDS,
+    QUERY_IOU_FLOOR,
+    DetectionEvaluation,
+    evaluate,
+)
 from shoal.server import create_app
+from test_threads import split_everything
 
 from coco_oracle import random_coco, to_columns
 
@@ -64,6 +71,110 @@ def test_off_grid_matching_from_kept_pairs_equals_matching_the_boxes(
         mine, theirs = ev.outcomes(0.3, t), fresh.outcomes(0.3, t)
         for column in mine.COLUMNS:
             np.testing.assert_array_equal(getattr(mine, column), getattr(theirs, column))
+
+
+def assert_same_answers(
+    ev: DetectionEvaluation, fresh: DetectionEvaluation, t: float, *, same_rows: bool = True
+) -> None:
+    """Report, confusion matrix and (on the same rows) outcomes at IoU ``t`` equal, to
+    the last bit."""
+    assert ev.report(0.2, t).to_dict() == fresh.report(0.2, t).to_dict(), f"{t=}"
+    assert ev.confusion_matrix(0.1, t).to_dict() == fresh.confusion_matrix(0.1, t).to_dict()
+    if not same_rows:
+        return
+    mine, theirs = ev.outcomes(0.3, t), fresh.outcomes(0.3, t)
+    for column in mine.COLUMNS:
+        np.testing.assert_array_equal(getattr(mine, column), getattr(theirs, column), f"{t=}")
+
+
+def below_the_grid(ev: DetectionEvaluation) -> list[float]:
+    """IoUs below the grid: round ones, the floor itself, IoUs of real cross-class pairs
+    (ties at the threshold) and one under the floor (found from the boxes)."""
+    cross = ev.kept_state()["cross_iou"]
+    exact = [float(v) for v in np.unique(cross[cross < 0.5])[::5]]
+    return [QUERY_IOU_FLOOR, 0.1, 0.23, 0.31, 0.42, 0.4999999, 0.02, *exact[:10]]
+
+
+@pytest.mark.usefixtures(split_everything.__name__)
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("protocol", ["coco", "voc"])
+@pytest.mark.parametrize("pixel_inclusive", [False, True])
+@pytest.mark.parametrize("seed", range(4))
+def test_below_the_grid_from_kept_candidates_equals_matching_the_boxes(
+    seed, protocol, pixel_inclusive, threads
+):
+    _native.set_threads(threads)
+    ground_truth, predictions = columns_with_ignored_rows(seed)
+    options = {"protocol": protocol, "pixel_inclusive": pixel_inclusive}
+    ev = evaluate(ground_truth, predictions, confusion_floor=QUERY_IOU_FLOOR, **options)
+    kept = ev._kept
+    assert float(kept.cross_floor) == QUERY_IOU_FLOOR
+    assert (kept.cross_iou >= QUERY_IOU_FLOOR).any() and (kept.cross_iou < 0.5).any()
+    for t in below_the_grid(ev):
+        # At or above the floor the kept candidates are read, never the boxes.
+        assert (ev._level(t).cross is not None and ev._level(t).cross[0] is kept.cross_dt) == (
+            t >= QUERY_IOU_FLOOR
+        )
+        fresh = evaluate(ground_truth, predictions, iou_thresholds=[t], **options)
+        assert_same_answers(ev, fresh, t)
+    # On the grid, the answers of a one-shot evaluation (candidates at 0.5 and above).
+    one_shot = evaluate(ground_truth, predictions, **options)
+    for t in (0.5, 0.75, 0.63):
+        assert_same_answers(ev, one_shot, t)
+
+
+def test_a_one_shot_evaluation_keeps_candidates_from_the_grid_only():
+    ground_truth, predictions = columns_with_ignored_rows(2)
+    one_shot = evaluate(ground_truth, predictions).kept_state()
+    kept = evaluate(ground_truth, predictions, confusion_floor=QUERY_IOU_FLOOR).kept_state()
+    assert float(one_shot["cross_floor"]) == 0.5 and (one_shot["cross_iou"] >= 0.5).all()
+    assert kept["cross_iou"].size > one_shot["cross_iou"].size
+    on_grid = kept["cross_iou"] >= 0.5
+    for name in ("cross_dt", "cross_gt", "cross_iou"):  # the same pairs, in the same order
+        np.testing.assert_array_equal(kept[name][on_grid], one_shot[name])
+    # A floor above the grid's lowest threshold keeps the grid's.
+    above = evaluate(ground_truth, predictions, confusion_floor=0.7).kept_state()
+    assert float(above["cross_floor"]) == 0.5
+    with pytest.raises(shoal.InputError, match="confusion_floor"):
+        evaluate(ground_truth, predictions, confusion_floor=0.0)
+
+
+def test_kept_candidates_below_the_grid_survive_saving_and_merging():
+    ground_truth, predictions = columns_with_ignored_rows(5)
+    whole = evaluate(ground_truth, predictions, confusion_floor=QUERY_IOU_FLOOR)
+    reloaded = DetectionEvaluation.from_kept_state(ground_truth, predictions, whole.kept_state())
+    frames = list(ground_truth.frame_ids)
+    parts = [
+        evaluate(*_restricted(ground_truth, predictions, frames[i::3]), confusion_floor=0.05)
+        for i in range(3)
+    ]
+    merged = parts[0].merge_all(parts)
+    # Mixed floors: the merge keeps what every part has (the grid's lowest here).
+    mixed = parts[0].merge_all(
+        [*parts[:2], evaluate(*_restricted(ground_truth, predictions, frames[2::3]))]
+    )
+    assert float(merged._kept.cross_floor) == QUERY_IOU_FLOOR
+    assert float(mixed._kept.cross_floor) == 0.5
+    for t in (0.05, 0.12, 0.37, 0.5, 0.71):
+        fresh = evaluate(ground_truth, predictions, iou_thresholds=[t])
+        assert_same_answers(reloaded, fresh, t)
+        for ev in (merged, mixed):  # rows in another order: no row-by-row outcomes
+            assert_same_answers(ev, fresh, t, same_rows=False)
+    assert reloaded._level(0.12).cross[0] is reloaded._kept.cross_dt
+
+
+def test_a_state_saved_before_the_floor_was_kept_answers_below_the_grid_from_the_boxes():
+    ground_truth, predictions = columns_with_ignored_rows(6)
+    state = evaluate(ground_truth, predictions).kept_state()
+    # As an older Shoal saved it: no floor, candidates in the kernel's order (unsorted).
+    del state["cross_floor"]
+    shuffle = np.random.default_rng(0).permutation(state["cross_dt"].size)
+    for name in ("cross_dt", "cross_gt", "cross_iou"):
+        state[name] = state[name][shuffle]
+    old = DetectionEvaluation.from_kept_state(ground_truth, predictions, state)
+    assert float(old._kept.cross_floor) == 0.5
+    for t in (0.05, 0.3, 0.5, 0.66):
+        assert_same_answers(old, evaluate(ground_truth, predictions, iou_thresholds=[t]), t)
 
 
 def test_the_kept_pairs_hold_every_overlap_ignored_rows_marked():
@@ -184,6 +295,25 @@ def test_off_grid_ious_through_the_store_match_a_fresh_evaluation(demo_store):
     )
     for i in range(3 * KEPT_OFF_GRID_THRESHOLDS):
         iou = round(0.21 + 0.017 * i, 3)
+        metrics = inference_set.metrics(conf=0.3, iou=iou)
+        fresh = inference_set.evaluate(iou_thresholds=[iou])
+        assert metrics.report is not None and metrics.confusion_matrix is not None
+        assert metrics.report.to_dict() == fresh.report(0.3, iou).to_dict()
+        assert metrics.confusion_matrix.to_dict() == fresh.confusion_matrix(0.3, iou).to_dict()
+
+
+def test_the_store_keeps_candidates_for_queries_below_the_grid(demo_store):
+    inference_set = (
+        demo_store.project("shapes").dataset("rendered-scenes").inference_set("adaptive-cc")
+    )
+    (row,) = demo_store._rows(
+        "SELECT object FROM evaluations WHERE inference_set_id = ? AND grid LIKE '%\"iou\": []%'",
+        (inference_set.id,),
+    )
+    with np.load(demo_store.home.object_path(row["object"]) / "kept.npz") as saved:
+        assert float(saved["cross_floor"]) == QUERY_IOU_FLOOR
+        assert (saved["cross_iou"] < 0.5).any()
+    for iou in (0.05, 0.15, 0.35):
         metrics = inference_set.metrics(conf=0.3, iou=iou)
         fresh = inference_set.evaluate(iou_thresholds=[iou])
         assert metrics.report is not None and metrics.confusion_matrix is not None

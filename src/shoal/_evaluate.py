@@ -34,6 +34,7 @@ def evaluate_detections(
     pixel_inclusive: bool = False,
     ignore_flag: bool = False,
     progress: Progress | None = None,
+    confusion_floor: float | None = None,
 ) -> DetectionEvaluation:
     """Match predictions against ground truth once; query any operating point after.
 
@@ -49,7 +50,10 @@ def evaluate_detections(
     ``pixel_inclusive`` uses the VOC devkit's "+1 pixel" box convention.
     ``ignore_flag=True`` honours COCO ``ignore`` flags in a ground-truth file (by default
     they do not count, as in pycocotools). ``progress(done, total)`` is called while
-    large files load.
+    large files load. ``confusion_floor`` keeps class-confusion candidates down to that
+    IoU (the store uses ``shoal.engine.detection.evaluator.QUERY_IOU_FLOOR``, 0.05), so
+    that the first query at a new IoU below 0.5 is as fast as one above it (at the cost
+    of some matching time and memory).
     """
     coco_results = isinstance(predictions, str | os.PathLike | bytes | list) or (
         isinstance(predictions, dict) and "annotations" in predictions
@@ -77,7 +81,12 @@ def evaluate_detections(
             else predictions_from_table(predictions, gt)
         )
     return evaluate(
-        gt, dt, iou_thresholds=iou_thresholds, protocol=protocol, pixel_inclusive=pixel_inclusive
+        gt,
+        dt,
+        iou_thresholds=iou_thresholds,
+        protocol=protocol,
+        pixel_inclusive=pixel_inclusive,
+        confusion_floor=confusion_floor,
     )
 
 

@@ -35,7 +35,7 @@ from numpy.typing import NDArray
 
 from shoal.engine.classification import ClassificationEvaluation
 from shoal.engine.detection.annotations import Classes
-from shoal.engine.detection.evaluator import DetectionEvaluation, evaluate
+from shoal.engine.detection.evaluator import QUERY_IOU_FLOOR, DetectionEvaluation, evaluate
 from shoal.errors import ShoalError
 from shoal.store._conversion import INPUT_COLUMNS, classification_evaluation, detection_inputs
 
@@ -152,7 +152,10 @@ def build_evaluation(
         # matching below replaces the damaged one.
         with contextlib.suppress(*UNREADABLE_KEPT_STATE):
             return DetectionEvaluation.from_kept_state(ground_truth, detections, load_arrays(path))
-    evaluation = evaluate(ground_truth, detections, iou_thresholds=iou_thresholds)
+    # Kept for re-thresholding: confusion candidates down to the lowest IoU a query asks.
+    evaluation = evaluate(
+        ground_truth, detections, iou_thresholds=iou_thresholds, confusion_floor=QUERY_IOU_FLOOR
+    )
     _keep(store, inference_set.id, grid, evaluation, (set_row["object"], dataset_row["object"]))
     return evaluation
 

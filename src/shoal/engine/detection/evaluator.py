@@ -41,7 +41,13 @@ from shoal.engine.metrics import (
 from shoal.engine.thresholds import conf_description, per_class_thresholds, threshold_number
 from shoal.errors import InputError, ShoalError
 
-__all__ = ["COCO_IOU_THRESHOLDS", "KEPT_OFF_GRID_THRESHOLDS", "DetectionEvaluation", "evaluate"]
+__all__ = [
+    "COCO_IOU_THRESHOLDS",
+    "KEPT_OFF_GRID_THRESHOLDS",
+    "QUERY_IOU_FLOOR",
+    "DetectionEvaluation",
+    "evaluate",
+]
 
 Protocol = Literal["coco", "voc"]
 Interpolation = Literal["coco101", "voc_all", "voc11"]
@@ -55,6 +61,11 @@ _GRID_TOLERANCE = 1e-9
 # each costs about 5 bytes per prediction, and a long-lived server must not grow with
 # every IoU a client sends (one dropped is matched again in milliseconds when asked).
 KEPT_OFF_GRID_THRESHOLDS = 8
+# The lowest IoU the web app's slider asks for. An evaluation kept for re-thresholding
+# (``evaluate(confusion_floor=QUERY_IOU_FLOOR)``, as the store does) keeps its confusion
+# candidates down to it, so that the first query at a new IoU below the grid reads them
+# instead of every box pair (at L about 10 MB more, instead of 100+ ms per new IoU).
+QUERY_IOU_FLOOR = 0.05
 _INTERPOLATIONS = {
     "coco101": kernels.INTERP_COCO101,
     "voc_all": kernels.INTERP_VOC_ALL,
@@ -71,7 +82,9 @@ class _Kept:
     ``best_gt``/``best_iou`` (M,): closest same-class counted ground truth;
     ``pair_*`` (P,): same-class pairs with IoU > 0, a crowd or ignored ground-truth
     row as -(row + 1), in matching order (see ``kernels.match_all``); ``cross_*``
-    (Q,): cross-class pairs with IoU >= the grid's lowest threshold.
+    (Q,): cross-class pairs with IoU >= ``cross_floor`` (0-d: the grid's lowest
+    threshold, or lower when kept for queries below the grid), in confusion order
+    (see ``_confusion_order``).
     """
 
     grid: NDArray[np.float64]
@@ -87,6 +100,7 @@ class _Kept:
     cross_dt: NDArray[np.int32]
     cross_gt: NDArray[np.int32]
     cross_iou: NDArray[np.float64]
+    cross_floor: NDArray[np.float64]
 
 
 def _merge_grid(extra: ArrayLike | None) -> NDArray[np.float64]:
@@ -221,9 +235,11 @@ def _match(
     coco_thresholds: NDArray[np.float64],
     rule: int,
     pixel_inclusive: bool,
+    confusion_floor: float,
 ) -> _Kept:
     """Match at every threshold of ``grid`` (and COCO's area ranges at
-    ``coco_thresholds``, if any)."""
+    ``coco_thresholds``, if any); keep the confusion candidates down to
+    ``confusion_floor`` (at most the grid's lowest threshold)."""
     gt_bounds, dt_bounds = orders.shared_gt_bounds, orders.shared_dt_bounds
     capacity = int(
         ((gt_bounds[:, 1] - gt_bounds[:, 0]) * (dt_bounds[:, 1] - dt_bounds[:, 0])).sum()
@@ -235,8 +251,9 @@ def _match(
         kernels.COCO_AREA_RANGES if coco_thresholds.size else np.empty((0, 2)),
         int(kernels.COCO_MAX_DETS[-1]), rule, pixel_inclusive, capacity,
     )  # fmt: skip
-    cross_dt, cross_gt, cross_iou = _cross_class_pairs(
-        gt, dt, orders, float(grid.min()), pixel_inclusive
+    floor = min(float(confusion_floor), float(grid.min()))
+    cross_dt, cross_gt, cross_iou = _confusion_order(
+        dt, orders.frame_rank, *_cross_class_pairs(gt, dt, orders, floor, pixel_inclusive)
     )
     return _Kept(
         grid=grid,
@@ -252,7 +269,23 @@ def _match(
         cross_dt=cross_dt,
         cross_gt=cross_gt,
         cross_iou=cross_iou,
+        cross_floor=np.asarray(floor, dtype=np.float64),
     )
+
+
+def _confusion_order(
+    dt: Predictions,
+    frame_rank: NDArray[np.int32],
+    pair_dt: NDArray[np.int32],
+    pair_gt: NDArray[np.int32],
+    pair_iou: NDArray[np.float64],
+) -> tuple[NDArray[np.int32], NDArray[np.int32], NDArray[np.float64]]:
+    """Confusion candidates in the order the second pass walks them: prediction by
+    descending score, frame id and row, then by descending IoU, then ground-truth row."""
+    order = np.lexsort(
+        (pair_gt, -pair_iou, pair_dt, frame_rank[dt.frame[pair_dt]], -dt.score[pair_dt])
+    )
+    return pair_dt[order], pair_gt[order], pair_iou[order]
 
 
 def _cross_class_pairs(
@@ -315,7 +348,12 @@ class DetectionEvaluation:
         self._last_counts: tuple[tuple[float, bytes], kernels.OperatingPointCounts] | None = None
         self._summary: CocoSummary | None = None
         self._kept = kept
-        self._cross = self._sorted_cross(kept.cross_dt, kept.cross_gt, kept.cross_iou)
+        # The candidates at the grid's thresholds and above: the kept ones (in confusion
+        # order, which a subset keeps) above the grid's lowest threshold.
+        self._cross = (kept.cross_dt, kept.cross_gt, kept.cross_iou)
+        if float(kept.cross_floor) < float(kept.grid.min()):
+            on_grid = kept.cross_iou >= float(kept.grid.min())
+            self._cross = (kept.cross_dt[on_grid], kept.cross_gt[on_grid], kept.cross_iou[on_grid])
         # Matchings at IoUs off the grid, least recently used first.
         self._off_grid: OrderedDict[float, _Level] = OrderedDict()
         self._dt_position: NDArray[np.int32] | None = None
@@ -326,23 +364,6 @@ class DetectionEvaluation:
         self._every_dt.flags.writeable = self._every_gt.flags.writeable = False
         self._cache: dict[tuple[Any, ...], NDArray[Any]] = {}
         self._frame_index = FrameIndex(gt.frame_ids)
-
-    def _sorted_cross(
-        self, pair_dt: NDArray[np.int32], pair_gt: NDArray[np.int32], pair_iou: NDArray[np.float64]
-    ) -> tuple[NDArray[np.int32], NDArray[np.int32], NDArray[np.float64]]:
-        """Confusion candidates in the order the second pass walks them: prediction by
-        descending score, frame id and row, then by descending IoU, then ground-truth row."""
-        dt = self.predictions
-        order = np.lexsort(
-            (
-                pair_gt,
-                -pair_iou,
-                pair_dt,
-                self._orders.frame_rank[dt.frame[pair_dt]],
-                -dt.score[pair_dt],
-            )
-        )
-        return pair_dt[order], pair_gt[order], pair_iou[order]
 
     @property
     def _localization_pairs(self) -> tuple[NDArray[np.int32], NDArray[np.int32]]:
@@ -442,8 +463,10 @@ class DetectionEvaluation:
         return level
 
     def _match_off_grid(self, iou: float) -> _Level:
-        """Matching at a threshold off the grid, from the kept same-class pairs (below
-        the grid's lowest threshold, the confusion candidates are found again too)."""
+        """Matching at a threshold off the grid, from the kept same-class pairs. Below
+        the grid's lowest threshold, the confusion candidates are the kept ones when
+        they reach that low (the confusion pass skips those under the threshold), else
+        found again from the boxes."""
         gt, dt, kept, orders = self.ground_truth, self.predictions, self._kept, self._orders
         if self._dt_position is None:  # each prediction's place in the accumulation order
             self._dt_position = np.empty(len(dt), np.int32)
@@ -460,9 +483,11 @@ class DetectionEvaluation:
             self._dt_position,
         )
         cross = None
-        if iou < float(kept.grid.min()):
+        if float(kept.cross_floor) <= iou < float(kept.grid.min()):
+            cross = (kept.cross_dt, kept.cross_gt, kept.cross_iou)
+        elif iou < float(kept.grid.min()):
             pairs = _cross_class_pairs(gt, dt, orders, iou, self._settings.pixel_inclusive)
-            cross = self._sorted_cross(*pairs)
+            cross = _confusion_order(dt, orders.frame_rank, *pairs)
         return _Level(
             iou, matching.det_gt, matching.det_ignored, matching.gt_det, cross, matching.outcome
         )
@@ -919,20 +944,36 @@ class DetectionEvaluation:
     def from_kept_state(
         cls, ground_truth: GroundTruth, predictions: Predictions, state: Mapping[str, NDArray[Any]]
     ) -> DetectionEvaluation:
-        """The evaluation whose ``kept_state()`` this was, on the same inputs."""
+        """The evaluation whose ``kept_state()`` this was, on the same inputs. A state
+        saved before ``cross_floor`` was kept holds its confusion candidates at the grid's
+        lowest threshold, unsorted: they are sorted here (queries below the grid find
+        theirs from the boxes)."""
         try:
-            kept = _Kept(**{f.name: np.asarray(state[f.name]) for f in fields(_Kept)})
+            arrays = {
+                f.name: np.asarray(state[f.name]) for f in fields(_Kept) if f.name != "cross_floor"
+            }
+            saved_floor = state.get("cross_floor")
             protocol = str(state["protocol"])
             settings = _Settings(
                 "coco" if protocol == "coco" else "voc", bool(state["pixel_inclusive"])
             )
         except KeyError as missing:
             raise ShoalError(f"saved evaluation state lacks {missing}") from None
+        orders = None
+        if saved_floor is None:
+            orders = _orders(ground_truth, predictions)
+            pairs = (arrays["cross_dt"], arrays["cross_gt"], arrays["cross_iou"])
+            if pairs[0].size and int(pairs[0].max()) >= len(predictions):
+                raise ShoalError("saved evaluation state does not fit these inputs")
+            ordered = _confusion_order(predictions, orders.frame_rank, *pairs)
+            arrays["cross_dt"], arrays["cross_gt"], arrays["cross_iou"] = ordered
+            saved_floor = arrays["grid"].min()
+        kept = _Kept(**arrays, cross_floor=np.asarray(saved_floor, dtype=np.float64))
         if kept.det_gt.shape[1:] != (len(predictions),) or kept.gt_det.shape[1:] != (
             len(ground_truth),
         ):
             raise ShoalError("saved evaluation state does not fit these inputs")
-        return cls(ground_truth, predictions, kept, settings)
+        return cls(ground_truth, predictions, kept, settings, orders)
 
     # ----------------------------------------------------------------- merge
     def merge(self, other: DetectionEvaluation) -> DetectionEvaluation:
@@ -992,12 +1033,19 @@ class DetectionEvaluation:
             return np.where(values >= 0, values + offset, values - offset).astype(values.dtype)
 
         kept_parts = [e._kept for e in evaluations]
-        pieces: dict[str, Any] = {"grid": first._kept.grid}
+        # The candidates every part kept: down to the highest of their floors.
+        floor = max(float(k.cross_floor) for k in kept_parts)
+        pieces: dict[str, Any] = {
+            "grid": first._kept.grid,
+            "cross_floor": np.asarray(floor, dtype=np.float64),
+        }
         for f in fields(_Kept):
             name = f.name
-            if name == "grid":
+            if name in ("grid", "cross_floor"):
                 continue
             arrays = [getattr(k, name) for k in kept_parts]
+            if name.startswith("cross_"):
+                arrays = [a[k.cross_iou >= floor] for a, k in zip(arrays, kept_parts, strict=True)]
             if name == "pair_gt":
                 arrays = [
                     shifted_pairs(a, int(o)) for a, o in zip(arrays, gt_offsets, strict=False)
@@ -1007,7 +1055,18 @@ class DetectionEvaluation:
             elif name in ("gt_det", "pair_dt", "cross_dt"):
                 arrays = [shifted(a, int(o)) for a, o in zip(arrays, dt_offsets, strict=False)]
             pieces[name] = np.concatenate(arrays, axis=0 if name == "coco_status" else -1)
-        return DetectionEvaluation(ground_truth, predictions, _Kept(**pieces), first._settings)
+        # Each part's candidates are in its own confusion order; the union's interleaves them.
+        orders = _orders(ground_truth, predictions)
+        pieces["cross_dt"], pieces["cross_gt"], pieces["cross_iou"] = _confusion_order(
+            predictions,
+            orders.frame_rank,
+            pieces["cross_dt"],
+            pieces["cross_gt"],
+            pieces["cross_iou"],
+        )
+        return DetectionEvaluation(
+            ground_truth, predictions, _Kept(**pieces), first._settings, orders
+        )
 
 
 def _summarize(
@@ -1043,6 +1102,7 @@ def evaluate(
     iou_thresholds: ArrayLike | None = None,
     protocol: Protocol = "coco",
     pixel_inclusive: bool = False,
+    confusion_floor: float | None = None,
 ) -> DetectionEvaluation:
     """Match ``predictions`` against ``ground_truth`` at every IoU threshold of the grid.
 
@@ -1051,7 +1111,11 @@ def evaluate(
     maxDets) or ``"voc"`` (each prediction takes its best ground truth and is a
     duplicate if that one is taken; VOC all-point AP by default). ``pixel_inclusive``
     uses the VOC devkit's "+1 pixel" box convention for IoU. ``iou_thresholds`` adds
-    thresholds to COCO's ten (0.50:0.05:0.95).
+    thresholds to COCO's ten (0.50:0.05:0.95). ``confusion_floor`` keeps the class
+    confusion candidates down to that IoU (None: the grid's lowest), for an evaluation
+    kept for re-thresholding (``QUERY_IOU_FLOOR``): the first query at a new IoU below
+    the grid then reads them instead of the boxes. It costs matching time and memory a
+    one-shot summary does not need, and changes no result.
     """
     if protocol not in ("coco", "voc"):
         raise InputError(f"unknown protocol {protocol!r}; use 'coco' or 'voc'")
@@ -1062,9 +1126,12 @@ def evaluate(
         raise InputError("predictions refer to frames or classes the ground truth does not have")
     settings = _Settings(protocol, bool(pixel_inclusive))
     grid = _merge_grid(iou_thresholds)
+    floor = float(grid.min()) if confusion_floor is None else float(confusion_floor)
+    if not 0.0 < floor <= 1.0:
+        raise InputError(f"confusion_floor {confusion_floor} is not in (0, 1]")
     orders = _orders(ground_truth, predictions)
     kept = _match(
         ground_truth, predictions, orders, grid, COCO_IOU_THRESHOLDS, settings.rule,
-        settings.pixel_inclusive,
+        settings.pixel_inclusive, floor,
     )  # fmt: skip
     return DetectionEvaluation(ground_truth, predictions, kept, settings, orders)
