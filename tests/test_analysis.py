@@ -112,4 +112,4 @@ def test_comparison_deltas_cells_and_summary(dataset):
         )
     same = base.compare(base, conf=0.2)
     assert not same.delta_matrix.any()
-    assert set(same.to_dict()) == {"classes", "confusion_matrix", "accuracy", "summary"}
+    assert set(same.to_dict()) == {"classes", "confusion_matrix", "accuracy", "summary", "versions"}

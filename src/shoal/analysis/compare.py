@@ -148,7 +148,7 @@ class Comparison:
         reports have it), ``confusion_matrix`` (labels, base, other, delta, and the
         operating point ``conf`` and ``iou``, and the other's ``other_conf`` and
         ``other_iou``), ``accuracy`` (base, other, delta; None for detection),
-        and ``summary``: all :meth:`from_dict` needs to rebuild the comparison."""
+        ``summary`` and ``versions`` (base, other; None where unknown): all :meth:`from_dict` needs to rebuild the comparison."""
         labels = self.matrix_labels
         classes = self.class_deltas()
         if self.base.ap is not None and self.other.ap is not None:
@@ -182,6 +182,9 @@ class Comparison:
             },
             "accuracy": accuracy,
             "summary": self.summary(),
+            "versions": None
+            if self.versions is None
+            else {"base": self.versions[0], "other": self.versions[1]},
         }
 
     @classmethod

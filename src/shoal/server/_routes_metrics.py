@@ -517,15 +517,9 @@ def compare_inference_sets(
         "other_iou": _iou_or_null(found.project, second_iou),
         **comparison.to_dict(),
         "verdicts": comparison.verdicts(),
-        "versions": _compared_versions(comparison.versions),
         "cells": comparison.cells(),
     }
 
-
-def _compared_versions(versions: tuple[int, int] | None) -> dict[str, int]:
-    # The store's comparisons always know their versions (each side is one).
-    assert versions is not None
-    return {"base": versions[0], "other": versions[1]}
 
 
 # ------------------------------------------------------------ regression
