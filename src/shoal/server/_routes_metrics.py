@@ -521,7 +521,6 @@ def compare_inference_sets(
     }
 
 
-
 # ------------------------------------------------------------ regression
 @router.get(INFERENCE_SET + "/regression", response_model=list[SegmentResultOut], tags=["metrics"])
 def regression(
