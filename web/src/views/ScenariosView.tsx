@@ -2,6 +2,7 @@ import { useCallback, useState } from "react";
 import { api } from "../api/client";
 import type { SegmentOut, SegmentResultDict, Thresholds } from "../api/types";
 import { ScenarioCard } from "../components/ScenarioCard";
+import { SegmentDots } from "../components/SegmentDots";
 import { ErrorPanel, Loading } from "../components/Status";
 import { ThresholdLink } from "../components/ThresholdLink";
 import { useApi } from "../hooks/useApi";
@@ -105,6 +106,34 @@ export function ScenariosView({ ctx }: { ctx: ViewContext }) {
   );
 }
 
+/** The segment's metrics: a dot per inference set (the server's summary of this one segment). */
+function SegmentMetricsDots({ ctx, name }: { ctx: ViewContext; name: string }) {
+  const { project, dataset, conf, iou, query } = ctx;
+  const detection = project.task === "detection";
+  const summary = useApi(JSON.stringify(["segment-dots", project.name, dataset, name, conf, iou, query]), (signal) =>
+    api.summary(project.name, dataset, {
+      conf, iou: detection ? iou : undefined, segment: name === ALL_FRAMES ? undefined : name, query: query ?? undefined,
+    }, { signal }),
+  );
+  const answer = summary.data?.segments.find((s) => s.segment === name) ?? null;
+  return (
+    <section className="panel" aria-label="Metrics per inference set">
+      <h3>Metrics per inference set</h3>
+      <Loading active={summary.loading} label="Loading the segment's metrics" />
+      {summary.error !== null && <ErrorPanel error={summary.error} onRetry={summary.reload} title="The segment's metrics could not be loaded" />}
+      {answer && summary.data && (
+        <>
+          <p className="muted answered-at">
+            {summary.data.inference_sets.length} inference sets at confidence {typeof summary.data.conf === "number" ? summary.data.conf : "per class"}
+            {summary.data.iou !== null ? `, IoU ${summary.data.iou}` : ""}
+          </p>
+          <SegmentDots segment={answer} />
+        </>
+      )}
+    </section>
+  );
+}
+
 function SegmentDetails({ ctx, name, segment, onClose, onRenamed, onDeleted }: {
   ctx: ViewContext; name: string; segment: SegmentOut | null; onClose: () => void; onRenamed: (name: string) => void; onDeleted: () => void;
 }) {
@@ -132,6 +161,7 @@ function SegmentDetails({ ctx, name, segment, onClose, onRenamed, onDeleted }: {
           <div><dt>uuid</dt><dd>{segment.uuid}</dd></div>
         </dl>
       )}
+      <SegmentMetricsDots ctx={ctx} name={name} />
       {segment && name !== ALL_FRAMES && (
         <SegmentActions ctx={ctx} segment={segment} onRenamed={onRenamed} onDeleted={onDeleted} />
       )}
