@@ -27,6 +27,7 @@ from shoal.server._routes_metrics import (
     OtherIouParam,
     SegmentParam,
     compare_inference_sets,
+    compared_pair,
     labels_of,
     operating_points,
     source_of,
@@ -211,19 +212,8 @@ def changed_examples(
     found = get_dataset(s, project, dataset)
     if label is not None and label not in labels_of(found):
         raise ApiError(422, f"unknown class {label!r}", where="query.label")
-    first, second = found.inference_set(base), found.inference_set(other)
-    (conf_value, iou_value), (second_conf, second_iou) = operating_points(
-        found, conf, iou, other_conf, other_iou
-    )
-    changes, labels_table = first.changed_examples(
-        second,
-        conf=conf_value,
-        iou=iou_value,
-        other_conf=second_conf,
-        other_iou=second_iou,
-        segment=requested_segment(found, segment),
-        query=query,
-    )
+    pair = compared_pair(found, base, other, conf, iou, other_conf, other_iou, segment, query)
+    changes, labels_table = pair.base.changed_examples(pair.other, **pair.options)
     rows = changes.where(change=change, label=label)
     detection = found.project.task == "detection"
     examples = []
@@ -231,13 +221,7 @@ def changed_examples(
         source, box = source_of(labels_table, "label_id", record, detection)
         examples.append({**record, "source_id": source, "box": box})
     return {
-        "base": base,
-        "other": other,
-        "segment": segment,
-        "conf": conf_value,
-        "iou": iou_value if detection else None,
-        "other_conf": second_conf,
-        "other_iou": second_iou if detection else None,
+        **pair.answered,
         "counts": changes.counts(),
         "classes": changes.class_counts(),
         "total": len(rows),

@@ -29,6 +29,7 @@ from shoal.server._routes_metrics import (
     OtherConfParam,
     OtherIouParam,
     SegmentParam,
+    compared_pair,
     operating_points,
 )
 from shoal.server._routing import NameRoute
@@ -65,33 +66,9 @@ def significance(
     base) per class, macro and micro, over the segment's frames; the point values are
     those of ``/compare`` with the same parameters."""
     found = get_dataset(s, project, dataset)
-    first, second = found.inference_set(base), found.inference_set(other)
-    (conf_value, iou_value), (second_conf, second_iou) = operating_points(
-        found, conf, iou, other_conf, other_iou
-    )
-    result = first.significance(
-        second,
-        conf=conf_value,
-        iou=iou_value,
-        other_conf=second_conf,
-        other_iou=second_iou,
-        segment=requested_segment(found, segment),
-        query=query,
-        resamples=resamples,
-        seed=seed,
-    )
-    detection = found.project.task == "detection"
-    return {
-        "base": base,
-        "other": other,
-        "segment": segment,
-        "query": query,
-        "conf": conf_value,
-        "iou": iou_value if detection else None,
-        "other_conf": second_conf,
-        "other_iou": second_iou if detection else None,
-        **result.to_dict(),
-    }
+    pair = compared_pair(found, base, other, conf, iou, other_conf, other_iou, segment, query)
+    result = pair.base.significance(pair.other, **pair.options, resamples=resamples, seed=seed)
+    return {**pair.answered, "query": query, **result.to_dict()}
 
 
 @router.get(INFERENCE_SET + "/calibration", response_model=CalibrationOut, tags=["metrics"])

@@ -186,6 +186,57 @@ def operating_points(
     return first, _other_operating_point(first, other_conf, other_iou, labels)
 
 
+@dataclass(frozen=True, slots=True)
+class ComparedPair:
+    """Two inference sets of one dataset, each at its operating point, on one segment:
+    what every comparing route (compare, significance, changed examples) asks of the
+    store and echoes in its answer."""
+
+    base: InferenceSet
+    other: InferenceSet
+    # The store call's keyword arguments (conf, iou, other_conf, other_iou, segment, query).
+    options: dict[str, Any]
+    # The answer's echo of what was compared, and where (``iou`` null for classification).
+    answered: dict[str, Any]
+
+
+def compared_pair(
+    dataset: Dataset,
+    base: str,
+    other: str,
+    conf: str | None,
+    iou: float | None,
+    other_conf: str | None,
+    other_iou: float | None,
+    segment: str,
+    query: str | None,
+) -> ComparedPair:
+    """``base`` and ``other`` of ``dataset`` at their operating points (see
+    :func:`operating_points`); unknown sets and segments are 404s."""
+    first, second = dataset.inference_set(base), dataset.inference_set(other)
+    (conf_value, iou_value), (second_conf, second_iou) = operating_points(
+        dataset, conf, iou, other_conf, other_iou
+    )
+    options = {
+        "conf": conf_value,
+        "iou": iou_value,
+        "other_conf": second_conf,
+        "other_iou": second_iou,
+        "segment": requested_segment(dataset, segment),
+        "query": query,
+    }
+    answered = {
+        "base": base,
+        "other": other,
+        "segment": segment,
+        "conf": conf_value,
+        "iou": _iou_or_null(dataset.project, iou_value),
+        "other_conf": second_conf,
+        "other_iou": _iou_or_null(dataset.project, second_iou),
+    }
+    return ComparedPair(first, second, options, answered)
+
+
 def source_of(
     table: pa.Table, id_column: str, row: dict[str, Any], detection: bool
 ) -> tuple[str | None, list[float] | None]:
@@ -496,25 +547,11 @@ def compare_inference_sets(
     confusion-matrix cell's count for both (deltas are other - base). Both at (``conf``,
     ``iou``), the other at (``other_conf``, ``other_iou``) where given."""
     found = get_dataset(s, project, dataset)
-    first, second = found.inference_set(base), found.inference_set(other)
-    (conf_value, iou_value), (second_conf, second_iou) = operating_points(
-        found, conf, iou, other_conf, other_iou
-    )
-    comparison = first.compare(
-        second,
-        conf=conf_value,
-        iou=iou_value,
-        other_conf=second_conf,
-        other_iou=second_iou,
-        segment=requested_segment(found, segment),
-        query=query,
-    )
+    pair = compared_pair(found, base, other, conf, iou, other_conf, other_iou, segment, query)
+    comparison = pair.base.compare(pair.other, **pair.options)
     return {
-        "base": base,
-        "other": other,
-        **_answered_at(found.project, segment, query, conf_value, iou_value),
-        "other_conf": second_conf,
-        "other_iou": _iou_or_null(found.project, second_iou),
+        **pair.answered,
+        "query": query,
         **comparison.to_dict(),
         "verdicts": comparison.verdicts(),
         "cells": comparison.cells(),
