@@ -389,7 +389,20 @@ def example_filters(
     )
 
 
-def _tide_filtered(
+def _examples_point(
+    found: Dataset, filters: ExampleFilters, conf: str | None, iou: float | None
+) -> tuple[float | dict[str, float], float]:
+    """The operating point of an examples selection (a TIDE filter reads every
+    prediction, conf 0, unless ``conf`` is given), its filters checked against the
+    dataset's classes."""
+    labels = labels_of(found)
+    conf = "0" if filters.tide is not None and conf is None else conf
+    point = _operating_point(found.project, conf, iou, labels)
+    filters.check(labels)
+    return point
+
+
+def _filtered(
     rows: Outcomes,
     inference: InferenceSet,
     filters: ExampleFilters,
@@ -398,6 +411,8 @@ def _tide_filtered(
     segment: str,
     query: str | None,
 ) -> Outcomes:
+    """The outcomes an examples selection keeps: its filters, then its TIDE error type."""
+    rows = filters.apply(rows)
     if filters.tide is None:
         return rows
     from shoal.server._routes_insights import tide_filtered  # it imports this module
@@ -433,17 +448,13 @@ def examples(
     found = get_dataset(s, project, dataset)
     inference = found.inference_set(inference_set)
     detection = found.project.task == "detection"
-    labels = labels_of(found)
-    conf = "0" if filters.tide is not None and conf is None else conf
-    conf_value, iou_value = _operating_point(found.project, conf, iou, labels)
-    filters.check(labels)
+    conf_value, iou_value = _examples_point(found, filters, conf, iou)
     # The outcomes and the tables their ids index, all of one version (a replace
     # meanwhile must not pair one version's outcomes with another's ids and boxes).
     read = inference.outcomes_with_sources(
         conf=conf_value, iou=iou_value, segment=requested_segment(found, segment), query=query
     )
-    rows = filters.apply(read.outcomes)
-    rows = _tide_filtered(rows, inference, filters, iou_value, found, segment, query)
+    rows = _filtered(read.outcomes, inference, filters, iou_value, found, segment, query)
     total = len(rows)
     page = rows.sorted_by(sort, descending=order == "desc").page(offset, limit)
     columns = {name: column.tolist() for name, column in page.columns().items()}
@@ -509,16 +520,11 @@ def segment_from_examples(
     body. A selection without objects is a 400."""
     found = get_dataset(s, project, dataset)
     inference = found.inference_set(inference_set)
-    labels = labels_of(found)
-    conf = "0" if filters.tide is not None and conf is None else conf
-    conf_value, iou_value = _operating_point(found.project, conf, iou, labels)
-    filters.check(labels)
-    rows = filters.apply(
-        inference.outcomes(
-            conf=conf_value, iou=iou_value, segment=requested_segment(found, segment), query=query
-        )
+    conf_value, iou_value = _examples_point(found, filters, conf, iou)
+    outcomes = inference.outcomes(
+        conf=conf_value, iou=iou_value, segment=requested_segment(found, segment), query=query
     )
-    rows = _tide_filtered(rows, inference, filters, iou_value, found, segment, query)
+    rows = _filtered(outcomes, inference, filters, iou_value, found, segment, query)
     frames = sorted({str(frame) for frame in rows.frame_id.tolist()})
     if not frames:
         raise ApiError(400, "the examples selection holds no frames to save", where="query")
