@@ -783,11 +783,7 @@ class InferenceSet(_StoredEntity):
         """``other`` against this inference set (the base), both on one dataset; see
         ``shoal.analysis.compare``. (``conf``, ``iou``) is both sides' operating point
         unless ``other_conf`` or ``other_iou`` gives the other its own."""
-        dataset = self.dataset
-        if other.dataset.id != dataset.id:
-            raise InputError("compare inference sets of the same dataset")
-        conf_value, iou_value = operating_point(dataset.project, conf, iou)
-        frames = dataset._selection(segment, query)
+        conf_value, iou_value, frames = self._compared_on(other, conf, iou, segment, query)
         with self.store.evaluations.hold_many([self, other]) as (base, changed):
             comparison = compare(
                 base.evaluation,
@@ -800,6 +796,25 @@ class InferenceSet(_StoredEntity):
             )
         # Each side is one cached evaluation, of one version: the answer says which.
         return dataclasses.replace(comparison, versions=(base.version, changed.version))
+
+    def _check_same_dataset(self, other: InferenceSet) -> None:
+        if other.dataset.id != self.dataset.id:
+            raise InputError("compare inference sets of the same dataset")
+
+    def _compared_on(
+        self,
+        other: InferenceSet,
+        conf: Conf | None,
+        iou: float | None,
+        segment: Segment | str | None,
+        query: str | None,
+    ) -> tuple[Conf, float, list[str] | None]:
+        """The base's operating point and the frames a comparison with ``other`` (of the
+        same dataset, else an InputError) is made on."""
+        self._check_same_dataset(other)
+        dataset = self.dataset
+        conf_value, iou_value = operating_point(dataset.project, conf, iou)
+        return conf_value, iou_value, dataset._selection(segment, query)
 
     def significance(
         self,
@@ -817,11 +832,7 @@ class InferenceSet(_StoredEntity):
         """Paired-bootstrap intervals of every precision, recall and F1 delta of
         ``other`` against this inference set (the base) on a segment's frames, each side
         at its operating point as in :meth:`compare`; see ``shoal.analysis.bootstrap``."""
-        dataset = self.dataset
-        if other.dataset.id != dataset.id:
-            raise InputError("compare inference sets of the same dataset")
-        conf_value, iou_value = operating_point(dataset.project, conf, iou)
-        frames = dataset._selection(segment, query)
+        conf_value, iou_value, frames = self._compared_on(other, conf, iou, segment, query)
         with self.store.evaluations.hold_many([self, other]) as (base, changed):
             return paired_bootstrap(
                 base.evaluation, changed.evaluation, conf=conf_value, iou=iou_value,
@@ -919,8 +930,7 @@ class InferenceSet(_StoredEntity):
         ``other_iou`` default to ``conf`` and ``iou``); see ``shoal.analysis.changes``.
         With it, the labels table its ids index (1-based rows), of the version both
         sides were evaluated on."""
-        if other.dataset.id != self.dataset.id:
-            raise InputError("compare inference sets of the same dataset")
+        self._check_same_dataset(other)
         for _ in range(_CONSISTENT_READ_ATTEMPTS):
             base = self.outcomes_with_sources(conf=conf, iou=iou, segment=segment, query=query)
             changed = other.outcomes_with_sources(
