@@ -99,14 +99,7 @@ def _local_results(args: argparse.Namespace) -> tuple[Results, Results | None, I
     def significance(segment: str, conf: float | None, other_conf: float | None) -> Significance:
         return dataset.inference_set(args.baseline).significance(
             dataset.inference_set(args.inference_set),
-            conf=conf,
-            iou=_baseline_iou(args),
-            other_conf=other_conf,
-            other_iou=args.iou,
-            segment=segment,
-            query=args.query,
-            resamples=args.resamples,
-            seed=args.seed,
+            **_significance_options(args, segment, conf, other_conf),
         )
 
     checked, baseline = _both(args, results)
@@ -117,6 +110,23 @@ def _local_results(args: argparse.Namespace) -> tuple[Results, Results | None, I
 def _baseline_iou(args: argparse.Namespace) -> float | None:
     iou: float | None = args.iou if args.baseline_iou is None else args.baseline_iou
     return iou
+
+
+def _significance_options(
+    args: argparse.Namespace, segment: str, conf: float | None, other_conf: float | None
+) -> dict[str, Any]:
+    """One segment's significance request, the same locally and remotely: the baseline
+    at (``conf``, --baseline-iou or --iou), the checked set at (``other_conf``, --iou)."""
+    return {
+        "conf": conf,
+        "iou": _baseline_iou(args),
+        "other_conf": other_conf,
+        "other_iou": args.iou,
+        "segment": segment,
+        "query": args.query,
+        "resamples": args.resamples,
+        "seed": args.seed,
+    }
 
 
 def _intervals(
@@ -151,8 +161,7 @@ def _both(
     if not args.baseline:
         return checked, None
     conf = args.conf if args.baseline_conf is None else args.baseline_conf
-    iou = args.iou if args.baseline_iou is None else args.baseline_iou
-    return checked, results(args.baseline, conf, iou)
+    return checked, results(args.baseline, conf, _baseline_iou(args))
 
 
 def _remote_results(args: argparse.Namespace) -> tuple[Results, Results | None, Intervals]:
@@ -173,14 +182,7 @@ def _remote_results(args: argparse.Namespace) -> tuple[Results, Results | None, 
                 args.dataset,
                 args.baseline,
                 args.inference_set,
-                conf=conf,
-                iou=_baseline_iou(args),
-                other_conf=other_conf,
-                other_iou=args.iou,
-                segment=segment,
-                query=args.query,
-                resamples=args.resamples,
-                seed=args.seed,
+                **_significance_options(args, segment, conf, other_conf),
             )
 
         checked, baseline = _both(args, results)
