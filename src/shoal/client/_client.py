@@ -84,6 +84,31 @@ def _conf_param(conf: Conf | None) -> str | None:
     return repr(float(conf))
 
 
+def _compared_params(
+    base: str,
+    other: str,
+    conf: Conf | None,
+    iou: float | None,
+    other_conf: Conf | None,
+    other_iou: float | None,
+    segment: str | None,
+    query: str | None,
+) -> dict[str, Any]:
+    """The query parameters of every comparing route (``/compare``,
+    ``/compare/significance``, ``/compare/examples``): the pair, each side's operating
+    point and the frames compared."""
+    return {
+        "base": base,
+        "other": other,
+        "conf": _conf_param(conf),
+        "iou": iou,
+        "other_conf": _conf_param(other_conf),
+        "other_iou": other_iou,
+        "segment": segment,
+        "query": query,
+    }
+
+
 def _params(**values: Any) -> dict[str, Any]:
     """Query parameters, leaving out the ones not given."""
     return {k: v for k, v in values.items() if v is not None and v != ()}
@@ -891,14 +916,7 @@ class Client:
         dataset = self._resolve_dataset(project, dataset)
         answer = self._get(
             f"{self._dataset_path(project, dataset)}/compare",
-            base=base,
-            other=other,
-            conf=_conf_param(conf),
-            iou=iou,
-            other_conf=_conf_param(other_conf),
-            other_iou=other_iou,
-            segment=segment,
-            query=query,
+            **_compared_params(base, other, conf, iou, other_conf, other_iou, segment, query),
         )
         return _typed(Comparison.from_dict, answer, "comparison")
 
@@ -924,14 +942,7 @@ class Client:
         dataset = self._resolve_dataset(project, dataset)
         answer = self._get(
             f"{self._dataset_path(project, dataset)}/compare/significance",
-            base=base,
-            other=other,
-            conf=_conf_param(conf),
-            iou=iou,
-            other_conf=_conf_param(other_conf),
-            other_iou=other_iou,
-            segment=segment,
-            query=query,
+            **_compared_params(base, other, conf, iou, other_conf, other_iou, segment, query),
             resamples=resamples,
             seed=seed,
         )
@@ -1119,14 +1130,7 @@ class Client:
         dataset = self._resolve_dataset(project, dataset)
         result: dict[str, Any] = self._get(
             f"{self._dataset_path(project, dataset)}/compare/examples",
-            base=base,
-            other=other,
-            conf=_conf_param(conf),
-            iou=iou,
-            other_conf=_conf_param(other_conf),
-            other_iou=other_iou,
-            segment=segment,
-            query=query,
+            **_compared_params(base, other, conf, iou, other_conf, other_iou, segment, query),
             change=change,
             label=label,
             offset=offset,
