@@ -8,20 +8,15 @@ from pathlib import Path
 import pytest
 
 from shoal.store import Store, examine
-from test_store_corruption import kept_matching, object_of, truncate
+from test_store_corruption import evaluated_home, kept_matching, object_of, truncate
 
 from coco_oracle import coco_sample
-from conftest import one_model, run_cli
+from conftest import run_cli
 
 
 @pytest.fixture
 def home(tmp_path) -> Path:
-    _, _, dataset_tables, inference_tables = coco_sample(seed=23, num_images=8)
-    store = Store(tmp_path / "home")
-    model = one_model(store, dataset_tables, inference_tables)
-    model.evaluate()
-    store.close()
-    return tmp_path / "home"
+    return evaluated_home(tmp_path, seed=23)
 
 
 def doctor(home: Path, *args: str):

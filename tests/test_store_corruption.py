@@ -23,15 +23,21 @@ from coco_oracle import coco_sample
 from conftest import one_model, run_cli
 
 
-@pytest.fixture
-def home(tmp_path) -> Path:
-    """A home with project p, dataset val, inference set m (its matching kept)."""
-    _, _, dataset_tables, inference_tables = coco_sample(seed=17, num_images=8)
-    store = Store(tmp_path / "home")
+def evaluated_home(root: Path, seed: int) -> Path:
+    """A home under ``root`` with project p, dataset val and inference set m of an
+    8-image COCO sample drawn with ``seed``, evaluated (its matching kept)."""
+    _, _, dataset_tables, inference_tables = coco_sample(seed=seed, num_images=8)
+    store = Store(root / "home")
     model = one_model(store, dataset_tables, inference_tables)
     model.evaluate()
     store.close()
-    return tmp_path / "home"
+    return root / "home"
+
+
+@pytest.fixture
+def home(tmp_path) -> Path:
+    """A home with project p, dataset val, inference set m (its matching kept)."""
+    return evaluated_home(tmp_path, seed=17)
 
 
 def object_of(home: Path, table: str, name: str) -> Path:
