@@ -41,7 +41,8 @@ export function SegmentDots({ segment }: { segment: SegmentSummaryOut }) {
   const rows = metricDots(segment);
   return (
     <figure className="segment-dots" aria-label={`Metrics of ${segment.segment} per inference set`}>
-      <table>
+      {/* Layout only: each row's image names its metric, dots and threshold. */}
+      <table role="presentation">
         <tbody>
           {rows.map((row) => (
             <tr key={row.key}>

@@ -113,6 +113,22 @@ export const fixtureHandler: Handler = ({ method, path, query }) => {
     const limit = Number(query.get("limit") ?? 50);
     return { body: { inference_set: decodeURIComponent(examples[1]!), conf: 0.1, iou: 0.5, total: all.length, offset, limit, examples: all.slice(offset, offset + limit) } };
   }
+  if (path === `${BASE}/summary`) {
+    // Every set's regression results side by side (as the server's summary), one segment or all.
+    const sets = Object.keys(shapes.regression);
+    const wanted = query.get("segment");
+    const names = (shapes.regression[sets[0]!] as SegmentResultDict[]).map((r) => r.segment_name).filter((n) => wanted === null || n === wanted);
+    const segments = names.map((name) => {
+      const results = sets.map((set) => ({ ...(shapes.regression[set] as SegmentResultDict[]).find((r) => r.segment_name === name)!, inference_set: set, mean_ap: null, coco_ap: null }));
+      const first = results[0]!;
+      return {
+        segment: name, segment_type: first.segment_type, frame_count: first.frame_count, stale: null,
+        thresholds: { precision: first.precision.threshold, recall: first.recall.threshold, f1_score: first.f1_score.threshold },
+        results,
+      };
+    });
+    return { body: { dataset: DATASET, conf: Number(query.get("conf") ?? 0.1), iou: 0.5, query: null, inference_sets: sets, segments, comparison: null } };
+  }
   if (path === `${BASE}/compare`) return { body: { ...shapes.comparison, segment: "All Frames", conf: 0.1, iou: 0.5 } };
   if (path === `${BASE}/frames`) {
     let frames = shapes.frames.map((f) => ({ frame_id: f.frame_id, image_uri: `${f.frame_id}.png`, width: f.width, height: f.height, image_url: `${BASE}/frames/${f.frame_id}/image` }));
