@@ -22,6 +22,7 @@ from test_browser import (  # the fixtures are imported so that pytest finds the
     demo_home,
     eventually,
     page,
+    score,
     server,
     shot,
 )
@@ -31,6 +32,7 @@ __all__ = ["api", "browser", "demo_home", "page", "server"]
 pytestmark = pytest.mark.browser
 
 BOTH = f"{SHAPES}&set={OTHER_DETECTOR}&set={DETECTOR}"
+DIGITS_API = "/api/v1/projects/digits/datasets/handwritten-digits"
 DOT_METRICS = ("precision", "recall", "f1_score")
 
 
@@ -83,3 +85,34 @@ def test_segment_details_plot_a_dot_per_inference_set_with_threshold_lines(
     for width in (1440, 1024):
         page.set_viewport_size({"width": width, "height": 1000})
         shot(page, f"segment-dots-{width}")
+
+
+def test_classification_pr_curve_offers_all_classes_micro(
+    page: Any, server: str, api: httpx.Client
+) -> None:
+    wanted = {"inference_set": "logreg-4x4", "conf": 0.1, "include": ["report", "pr_curves"]}
+    (answer,) = api.get(f"{DIGITS_API}/metrics", params=wanted).json()["results"]
+    page.goto(f"{server}/#view=metrics&project=digits")
+    pooled = answer["pr_curves"]["micro avg"]  # the engine's pr_curve(None)
+    assert pooled["label"] == "micro avg"
+    selector = page.get_by_role("combobox", name="Metric class")
+    selector.wait_for()
+    # Offered as "all classes" and drawn first, as detection's "all".
+    option = selector.locator("option", has_text="all classes")
+    assert option.get_attribute("value") == "micro avg"
+    eventually(lambda: selector.input_value(), "micro avg")
+    caption = page.get_by_test_id("pr-caption")
+    eventually(lambda: (caption.text_content() or "").startswith("All classes: AP"), True)
+    text = caption.text_content() or ""
+    assert f"AP {score(pooled['ap'])}" in text
+    # Its operating point is the report's micro average.
+    micro = answer["report"]["averages"]["micro avg"]
+    assert f"P {score(micro['precision'])}, R {score(micro['recall'])}" in text
+    # A class and back: the URL keeps the class, then drops it for all classes.
+    selector.select_option("3")
+    eventually(lambda: "class=3" in page.url, True)
+    selector.select_option("micro avg")
+    eventually(lambda: "class=" not in page.url, True)
+    for width in (1440, 1024):
+        page.set_viewport_size({"width": width, "height": 1000})
+        shot(page, f"metrics-classification-micro-{width}")

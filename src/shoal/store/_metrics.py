@@ -23,6 +23,9 @@ from shoal.engine.metrics import (
     ThresholdChoice,
 )
 
+# The label of the pooled curve a detection's ``pr_curves`` includes.
+POOLED_DETECTION = "all"
+
 __all__ = ["INCLUDE", "Include", "Metrics", "compute_metrics", "outcomes_at"]
 
 Include = Literal["report", "confusion_matrix", "coco_summary", "pr_curves", "best_thresholds"]
@@ -91,6 +94,11 @@ def compute_metrics(
         summary = evaluation.coco_summary(frames=selection)
     if "pr_curves" in wanted:
         curves = evaluation.pr_curves(iou=iou, frames=selection)
+        if POOLED_DETECTION not in curves:
+            # Classification's per-class curves leave out the pooled one ("micro avg");
+            # detection's already hold it ("all"), which would cost as much again.
+            pooled = evaluation.pr_curve(None, iou=iou, frames=selection)
+            curves[pooled.label] = pooled
     if "best_thresholds" in wanted:
         best = evaluation.best_thresholds(iou=iou, frames=selection)
     if curves is not None and curve_points is not None:

@@ -6,6 +6,7 @@
 import { Legend, Line, LineChart, CartesianGrid, XAxis, YAxis } from "recharts";
 import type { PRCurveDict } from "../api/types";
 import { formatScore } from "../lib/format";
+import { isPooledCurve } from "../lib/pr";
 
 const BASE_COLOR = "var(--mantine-color-gray-7)";
 const OTHER_COLOR = "var(--mantine-color-blue-6)";
@@ -22,7 +23,7 @@ export interface CompareCurvesProps {
 const pointsOf = (c: PRCurveDict) => c.recall.map((r, k) => ({ recall: r, precision: c.precision[k]! }));
 
 export function CompareCurves({ base, other, width = 400, height = 300 }: CompareCurvesProps) {
-  const label = base.curve.label === "all" ? "all classes (micro)" : base.curve.label;
+  const label = isPooledCurve(base.curve.label) ? "all classes (micro)" : base.curve.label;
   const name = `PR curves of ${label}: ${base.name} and ${other.name}`;
   return (
     <figure className="compare-curves">

@@ -21,6 +21,16 @@ describe("PRCurve", () => {
     expect(screen.getByText("AP@IoU 0.50")).toHaveAttribute("title", expect.stringContaining("not COCO's AP@[.5:.95]"));
   });
 
+  it("offers classification's pooled 'micro avg' curve as all classes, drawn first", () => {
+    // Classification answers its per-class curves then "micro avg" (no iou).
+    const classification = [...all.slice(1), { ...all[0]!, label: "micro avg", iou: null }] as PRCurveDict[];
+    render(<PRCurve curves={classification} />);
+    const selector = screen.getByRole("combobox", { name: "Metric class" });
+    expect(selector).toHaveValue("micro avg");
+    expect(screen.getByRole("option", { name: "all classes" })).toHaveValue("micro avg");
+    expect(screen.getByTestId("pr-caption")).toHaveTextContent(/^All classes: AP \d\.\d{3}/);
+  });
+
   it("has recall and precision axes with ticks at 0, 0.2, ..., 1", () => {
     render(<PRCurve curves={all} />);
     const svg = screen.getByRole("img");

@@ -6,7 +6,7 @@ import {
 import type { PRCurveDict } from "../api/types";
 import { lttbIndices } from "../lib/downsample";
 import { formatScore, formatThreshold } from "../lib/format";
-import { bestIndex, operatingPointIndex, pointAt, type CurvePoint } from "../lib/pr";
+import { bestIndex, isPooledCurve, operatingPointIndex, pointAt, pooledCurve, type CurvePoint } from "../lib/pr";
 
 export interface PRCurveProps {
   /** `PRCurve.to_dict()` for "all" (micro-averaged) and/or each class. */
@@ -147,7 +147,7 @@ const Chart = memo(function Chart({ name, data, best, thresholds, width, height 
 /** Precision against recall (Recharts), with the operating point, the best-F1 point and threshold lines. */
 function PRCurveView({ curves, label, onSelectLabel, conf, operatingPoint, thresholds, width = 360, height = 280, maxPoints = 1000 }: PRCurveProps) {
   const [own, setOwn] = useState<string | undefined>(undefined);
-  const current = label ?? own ?? curves.find((c) => c.label === "all")?.label ?? curves[0]?.label;
+  const current = label ?? own ?? pooledCurve(curves)?.label ?? curves[0]?.label;
   const curve = curves.find((c) => c.label === current) ?? curves[0];
   const select = (l: string) => {
     setOwn(l);
@@ -192,7 +192,7 @@ function PRCurveView({ curves, label, onSelectLabel, conf, operatingPoint, thres
           Metric class{" "}
           <select value={curve.label} onChange={(e) => select(e.target.value)}>
             {curves.map((c) => (
-              <option key={c.label} value={c.label}>{c.label === "all" ? "all classes" : c.label}</option>
+              <option key={c.label} value={c.label}>{isPooledCurve(c.label) ? "all classes" : c.label}</option>
             ))}
           </select>
         </label>
@@ -221,7 +221,7 @@ function PRCurveView({ curves, label, onSelectLabel, conf, operatingPoint, thres
         )}
       </ul>
       <figcaption data-testid="pr-caption">
-        {curve.label === "all" ? "All classes" : curve.label}: <abbr title={apDefinition}>{apName}</abbr> {formatScore(curve.ap)}
+        {isPooledCurve(curve.label) ? "All classes" : curve.label}: <abbr title={apDefinition}>{apName}</abbr> {formatScore(curve.ap)}
         {drawn.best && <> · best F1 {formatScore(drawn.best.f1)} at {formatThreshold(drawn.best.threshold)}</>}
         {op && <> · {onCurve ? "at" : "report at"} {at}: P {formatScore(op.precision)}, R {formatScore(op.recall)}</>}
         {!onCurve && (

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import curves from "../fixtures/shapes_pr_curves.json";
 import best from "../fixtures/shapes_best_thresholds.json";
 import type { PRCurveDict } from "../api/types";
-import { bestIndex, operatingPointIndex, pointAt } from "./pr";
+import { bestIndex, isPooledCurve, operatingPointIndex, pointAt, pooledCurve } from "./pr";
 
 const curve: PRCurveDict = {
   label: "x",
@@ -34,5 +34,15 @@ describe("pr", () => {
       expect(c.f1[i]).toBeCloseTo(best[k]!["f1-score"], 5);
       expect(c.best["f1-score"]).toBe(Math.max(...c.f1));
     });
+  });
+});
+
+describe("pooled curves", () => {
+  it("names detection's 'all' and classification's 'micro avg' as the pooled curve", () => {
+    expect(isPooledCurve("all")).toBe(true);
+    expect(isPooledCurve("micro avg")).toBe(true);
+    expect(isPooledCurve("cat")).toBe(false);
+    expect(pooledCurve([{ label: "0" }, { label: "micro avg" }])?.label).toBe("micro avg");
+    expect(pooledCurve([{ label: "0" }, { label: "1" }])).toBeUndefined();
   });
 });

@@ -43,3 +43,15 @@ export function pointAt(curve: PRCurveDict, index: number): CurvePoint | null {
     index,
   };
 }
+
+/** The pooled (micro-averaged) curve's label: detection's "all", classification's "micro avg". */
+export const POOLED_CURVE_LABELS: readonly string[] = ["all", "micro avg"];
+
+export function isPooledCurve(label: string): boolean {
+  return POOLED_CURVE_LABELS.includes(label);
+}
+
+/** The pooled curve among a set's curves, if the server sent one. */
+export function pooledCurve<T extends { label: string }>(curves: readonly T[]): T | undefined {
+  return curves.find((c) => isPooledCurve(c.label));
+}

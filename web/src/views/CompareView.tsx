@@ -6,6 +6,7 @@ import { AnsweredAt, describeConf, ErrorPanel, Loading } from "../components/Sta
 import { ThresholdLink } from "../components/ThresholdLink";
 import { useApi, useKeyWhenReady } from "../hooks/useApi";
 import { otherPointOf } from "../lib/controls";
+import { pooledCurve } from "../lib/pr";
 import { CompareExamples } from "./CompareExamples";
 import { CompareSignificance } from "./CompareSignificance";
 import { ALL_FRAMES, type ViewContext } from "./context";
@@ -41,7 +42,7 @@ export function CompareView({ ctx }: { ctx: ViewContext }) {
   );
   const curveOf = (set: string | undefined) => {
     const all = curves.data?.results.find((r) => r.inference_set === set)?.pr_curves;
-    return all ? (all["all"] ?? Object.values(all)[0] ?? null) : null;
+    return all ? (pooledCurve(Object.values(all)) ?? Object.values(all)[0] ?? null) : null;
   };
   const baseCurve = curveOf(base);
   const otherCurve = curveOf(other);

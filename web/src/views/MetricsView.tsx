@@ -10,6 +10,7 @@ import { useApi, useKeyWhenReady } from "../hooks/useApi";
 import { pageCount, sortFor, type Example } from "../lib/examples";
 import { formatScore } from "../lib/format";
 import type { MatrixHighlight, Normalization } from "../lib/matrix";
+import { isPooledCurve, pooledCurve } from "../lib/pr";
 import type { CellValues, ExampleSelection } from "../lib/urlState";
 import { exampleOf, frameIdsQuery, serverSort } from "./adapters";
 import { ALL_FRAMES, classColors, classNames, type ViewContext } from "./context";
@@ -251,7 +252,7 @@ export function MetricsView({ ctx }: { ctx: ViewContext }) {
   // a threshold move causes before its numbers arrive.
   const selectCell = useCallback((truth: string, predicted: string) => choose({ kind: "cell", truth, predicted }), [choose]);
   const highlight = useCallback((_: unknown, h: MatrixHighlight) => choose(selectionOf(h)), [choose]);
-  const selectCurve = useCallback((l: string) => setLabel(l === "all" ? null : l), [setLabel]);
+  const selectCurve = useCallback((l: string) => setLabel(isPooledCurve(l) ? null : l), [setLabel]);
   const selectedCell = useMemo<[string, string] | null>(
     () => (selection?.kind === "cell" ? [selection.truth, selection.predicted] : null),
     [selection?.kind === "cell" ? selection.truth : null, selection?.kind === "cell" ? selection.predicted : null],
@@ -262,7 +263,7 @@ export function MetricsView({ ctx }: { ctx: ViewContext }) {
   const curveList = useMemo(() => (curveResult?.pr_curves ? Object.values(curveResult.pr_curves) : null), [curveResult]);
   // The curve drawn: the metric class's, else "all" (micro), else (no pooled curve) the first
   // class's; its operating point is that curve's row of the report.
-  const curveLabel = label ?? (curveList && !curveList.some((c) => c.label === "all") ? (curveList[0]?.label ?? null) : null);
+  const curveLabel = label ?? (curveList && pooledCurve(curveList) === undefined ? (curveList[0]?.label ?? null) : null);
   // The numbers shown are the last answer's: pending while the thresholds' own are on their way.
   const pending = metrics.dataKey !== metricsKey && metrics.error === null;
   const answered = metrics.data;
