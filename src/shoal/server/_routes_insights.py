@@ -13,7 +13,6 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from shoal.analysis.tide import DEFAULT_BG_IOU, DEFAULT_FG_IOU
-from shoal.server._errors import ApiError
 from shoal.server._routes_entities import (
     INFERENCE_SET,
     DatasetName,
@@ -23,7 +22,7 @@ from shoal.server._routes_entities import (
 )
 from shoal.server._routes_metrics import FramesQueryParam, SegmentParam
 from shoal.server._routing import NameRoute
-from shoal.server._state import State, requested_segment
+from shoal.server._state import State, check_iou_band, requested_segment, require_detection
 from shoal.store import ALL_FRAMES
 
 if TYPE_CHECKING:
@@ -112,11 +111,9 @@ def tide(
     """Cls, Loc, Both, Dupe, Bkg and Miss counts and dAP, FalsePos and FalseNeg dAP,
     overall and per class, with TIDE's rules (100 detections per image, its 101-point
     AP at ``fg_iou``); equal to tidecv 1.0.1's box mode (docs/insights.md)."""
-    if bg_iou > fg_iou:
-        raise ApiError(422, f"bg_iou {bg_iou:g} is above fg_iou {fg_iou:g}", where="query.bg_iou")
+    check_iou_band(fg_iou, bg_iou)
     found = get_dataset(s, project, dataset)
-    if found.project.task != "detection":
-        raise ApiError(422, "TIDE's error breakdown applies to detection projects only")
+    require_detection(found.project, "TIDE's error breakdown")
     result = found.inference_set(inference_set).tide(
         fg_iou=fg_iou, bg_iou=bg_iou, segment=requested_segment(found, segment), query=query
     )
@@ -136,8 +133,7 @@ def tide_filtered(
     the missed ground truth, with TIDE's foreground IoU at the examples' ``iou``."""
     if error is None:
         return rows
-    if inference_set.dataset.project.task != "detection":
-        raise ApiError(422, "tide= applies to detection projects only", where="query.tide")
+    require_detection(inference_set.dataset.project, "tide=", where="query.tide")
     result = inference_set.tide(
         fg_iou=iou, bg_iou=min(DEFAULT_BG_IOU, iou), segment=segment, query=query
     )

@@ -15,7 +15,6 @@ from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, Field
 
 from shoal.analysis.label_errors import DEFAULT_MIN_SCORE, KINDS
-from shoal.server._errors import ApiError
 from shoal.server._models import Body
 from shoal.server._routes_entities import (
     INFERENCE_SET,
@@ -27,8 +26,8 @@ from shoal.server._routes_entities import (
 )
 from shoal.server._routes_metrics import FramesQueryParam, SegmentParam
 from shoal.server._routing import NameRoute
-from shoal.server._state import State, requested_segment
-from shoal.store import ALL_FRAMES
+from shoal.server._state import State, check_iou_band, requested_segment, require_detection
+from shoal.store import ALL_FRAMES, Dataset, InferenceSet
 
 __all__ = ["router"]
 
@@ -85,10 +84,11 @@ class LabelErrorReview(Body):
     note: str = ""
 
 
-def _inference_set(s: State, project: str, dataset: str, inference_set: str) -> Any:
+def _inference_set(
+    s: State, project: str, dataset: str, inference_set: str
+) -> tuple[Dataset, InferenceSet]:
     found = get_dataset(s, project, dataset)
-    if found.project.task != "detection":
-        raise ApiError(422, "the label-error queue applies to detection projects only")
+    require_detection(found.project, "the label-error queue")
     return found, found.inference_set(inference_set)
 
 
@@ -114,8 +114,7 @@ def label_errors(
 ) -> dict[str, Any]:
     """The ranked candidates that the label, not the model, is wrong (missing, spurious,
     wrong_class, loose_box), each with its score and review (docs/insights.md)."""
-    if bg_iou > fg_iou:
-        raise ApiError(422, f"bg_iou {bg_iou:g} is above fg_iou {fg_iou:g}", where="query.bg_iou")
+    check_iou_band(fg_iou, bg_iou)
     found, stored = _inference_set(s, project, dataset, inference_set)
     queue = stored.label_errors(
         segment=requested_segment(found, segment),

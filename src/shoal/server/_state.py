@@ -14,7 +14,7 @@ from shoal.errors import NotFoundError
 from shoal.server._auth import KeyRing
 from shoal.server._errors import ApiError
 from shoal.server._thumbnails import ThumbnailCache
-from shoal.store import Dataset, Segment, Store
+from shoal.store import Dataset, Project, Segment, Store
 
 __all__ = ["ServerState", "State", "requested_segment", "state"]
 
@@ -26,6 +26,19 @@ def requested_segment(dataset: Dataset, name: str) -> Segment:
         return dataset.segment(name)
     except NotFoundError as error:
         raise ApiError(404, error.message, where="query.segment") from None
+
+
+def require_detection(project: Project, what: str, *, where: str | None = None) -> None:
+    """A 422 when ``what``, an answer only detection has, is asked of another task."""
+    if project.task != "detection":
+        raise ApiError(422, f"{what} applies to detection projects only", where=where)
+
+
+def check_iou_band(fg_iou: float, bg_iou: float) -> None:
+    """A 422 naming ``bg_iou`` when it is above ``fg_iou`` (a background overlap must
+    not reach a match)."""
+    if bg_iou > fg_iou:
+        raise ApiError(422, f"bg_iou {bg_iou:g} is above fg_iou {fg_iou:g}", where="query.bg_iou")
 
 
 @dataclass
