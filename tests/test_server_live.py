@@ -19,7 +19,7 @@ import shoal
 from shoal.demo import build_demo_projects
 
 httpx = pytest.importorskip("httpx")
-uvicorn = pytest.importorskip("uvicorn")
+pytest.importorskip("uvicorn")  # serve (test_client) runs the app under it
 
 API = "/api/v1"
 SHAPES = f"{API}/projects/shapes/datasets/rendered-scenes"
@@ -29,21 +29,12 @@ KEY = "k" * 24
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, shoal.Store]]:
     from shoal.server import create_app
+    from test_client import serve
 
     store = shoal.Store(tmp_path_factory.mktemp("home"))
     build_demo_projects(store, scale=0.05)
-    config = uvicorn.Config(create_app(store), host="127.0.0.1", port=0, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}", store
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve(create_app(store)) as url:
+        yield url, store
 
 
 def _metrics(client: Any, conf: float) -> dict[str, Any]:

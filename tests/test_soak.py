@@ -35,7 +35,7 @@ from replace_race import (
 )
 
 httpx = pytest.importorskip("httpx")
-uvicorn = pytest.importorskip("uvicorn")
+pytest.importorskip("uvicorn")  # serve (test_client) runs the app under it
 
 pytestmark = pytest.mark.slow
 
@@ -49,21 +49,12 @@ ADD_DATASET_EVERY = 5
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[str]:
     from shoal.server import create_app
+    from test_client import serve
 
     store = shoal.Store(tmp_path / "home")
     build(store)
-    config = uvicorn.Config(create_app(store), host="127.0.0.1", port=0, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=30)
+    with serve(create_app(store)) as url:
+        yield url
 
 
 def test_one_writer_and_eight_readers(served: str, tmp_path: Path) -> None:
