@@ -116,3 +116,61 @@ def test_classification_pr_curve_offers_all_classes_micro(
     for width in (1440, 1024):
         page.set_viewport_size({"width": width, "height": 1000})
         shot(page, f"metrics-classification-micro-{width}")
+
+
+LUMINANCE = """(color) => {
+  const [r, g, b] = color.match(/\\d+/g).slice(0, 3).map((v) => {
+    const s = Number(v) / 255;
+    return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+  });
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+}"""
+
+
+def test_dark_mode_matrix_scale_runs_from_dark_to_saturated(
+    page: Any, server: str, api: httpx.Client
+) -> None:
+    page.goto(f"{server}/#view=metrics&{SHAPES}&set={DETECTOR}")
+    matrix = page.get_by_role("region", name=f"Confusion matrix: {DETECTOR}")
+    matrix.locator("button[data-cell]").first.wait_for()
+    page.get_by_role("button", name="Dark mode").click()
+    scheme = "document.documentElement.dataset.mantineColorScheme"
+    eventually(lambda: page.evaluate(scheme), "dark")
+    answer = api.get(
+        f"{DATASET_API}/metrics",
+        params={"inference_set": DETECTOR, "conf": 0.1, "iou": 0.5},
+    ).json()["results"][0]
+    counts = answer["confusion_matrix"]["matrix"]
+    last = len(counts) - 1
+    # Row shares (the default): the largest and an empty cell, the background corner aside.
+    shares = {
+        (i, j): (v / sum(row) if sum(row) else 0.0)
+        for i, row in enumerate(counts)
+        for j, v in enumerate(row)
+        if (i, j) != (last, last)
+    }
+    largest = max(shares, key=lambda k: shares[k])
+    empty = next(k for k, v in shares.items() if v == 0)
+
+    def luminance_of(cell: tuple[int, int]) -> float:
+        button = matrix.locator(f'button[data-cell="{cell[0]},{cell[1]}"]')
+        color = button.evaluate("(el) => getComputedStyle(el).backgroundColor")
+        value: float = page.evaluate(LUMINANCE, color)
+        return value
+
+    body = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    # Dark: an empty cell is near the page's dark gray, the largest the brightest cell.
+    eventually(lambda: luminance_of(empty) < 0.05, True)
+    assert luminance_of(empty) < page.evaluate(LUMINANCE, body) + 0.05
+    assert luminance_of(largest) > 0.3
+    assert all(luminance_of(largest) >= luminance_of(k) - 1e-9 for k in list(shares)[:12])
+    # The legend is the same scale: from the empty cell's color to the largest's.
+    legend = matrix.get_by_label("Color scale")
+    assert "brightest at the largest cell shown" in (legend.text_content() or "")
+    gradient = legend.locator(".swatch-scale").evaluate("(el) => el.style.background")
+    first = matrix.locator(f'button[data-cell="{empty[0]},{empty[1]}"]')
+    assert first.evaluate("(el) => el.style.background") in gradient
+    for width in (1440, 1024):
+        page.set_viewport_size({"width": width, "height": 1000})
+        shot(page, f"metrics-dark-matrix-{width}")
+    page.get_by_role("button", name="Dark mode").click()  # the next test's context starts light

@@ -6,6 +6,7 @@ import type { ComparisonCellDict, ConfusionMatrixDict } from "../api/types";
 import { BACKGROUND } from "../api/types";
 import compare from "../fixtures/shapes_compare.json";
 import shapes from "../fixtures/shapes_matrix.json";
+import { shareColor } from "../lib/color";
 import { ConfusionMatrix, MATRIX_TABLE_PAGE_SIZE, type MatrixComparison } from "./ConfusionMatrix";
 
 const m: ConfusionMatrixDict = {
@@ -353,5 +354,24 @@ describe("ConfusionMatrix with many classes", () => {
     const [first, second] = screen.getAllByRole("row").slice(1);
     expect(first).toHaveTextContent("c4c4103-7");
     expect(second).toHaveTextContent("c1c202+2");
+  });
+});
+
+describe("ConfusionMatrix in dark mode", () => {
+  it("draws low shares dark and the largest bright, with a legend of the same scale", () => {
+    document.documentElement.setAttribute("data-mantine-color-scheme", "dark");
+    try {
+      const { container } = render(<ConfusionMatrix matrix={m} />);
+      const legend = screen.getByLabelText("Color scale");
+      expect(legend).toHaveTextContent("brightest at the largest cell shown");
+      const swatch = legend.querySelector(".swatch-scale") as HTMLElement;
+      expect(swatch.style.background).toContain(shareColor(0, "dark"));
+      expect(swatch.style.background).toContain(shareColor(1, "dark"));
+      const backgrounds = [...container.querySelectorAll<HTMLElement>("[style]")].map((td) => td.style.background);
+      expect(backgrounds).toContain(shareColor(0, "dark"));
+      expect(backgrounds).not.toContain(shareColor(0, "light"));
+    } finally {
+      document.documentElement.removeAttribute("data-mantine-color-scheme");
+    }
   });
 });

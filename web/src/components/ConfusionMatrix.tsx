@@ -5,7 +5,8 @@ import {
 } from "@tanstack/react-table";
 import type { ComparisonCellDict, ConfusionMatrixDict } from "../api/types";
 import { BACKGROUND } from "../api/types";
-import { deltaColor, shareColor, textColorOn } from "../lib/color";
+import { useColorScheme } from "../hooks/useColorScheme";
+import { deltaColor, shareColor, textColorOn, type Scheme } from "../lib/color";
 import { formatPercent, formatSigned } from "../lib/format";
 import {
   assertCellGrid, assertSameShape, cellHoverText, HIGHLIGHT_DEFINITIONS, highlightedCells, highlightedTotal, involves,
@@ -139,6 +140,8 @@ function ConfusionMatrixView(props: ConfusionMatrixProps) {
     hover.current = set;
   }, []);
 
+  // The scale follows the theme: on dark, nothing is dark and the largest cell the brightest.
+  const scheme = useColorScheme();
   // One cell's text, hover and color, made on demand: the table form draws only a page
   // of a many-class matrix's thousands of cells.
   const cellAt = useMemo((): CellAt => {
@@ -149,7 +152,7 @@ function ConfusionMatrixView(props: ConfusionMatrixProps) {
       const n = labels.length;
       return (i, j) => {
         const d = cells[i * n + j]!;
-        return { text: formatSigned(d.delta), title: d.text, background: deltaColor(d.delta, d.improved, maxAbs), delta: d };
+        return { text: formatSigned(d.delta), title: d.text, background: deltaColor(d.delta, d.improved, maxAbs, scheme), delta: d };
       };
     }
     if (counts === null) throw new Error("ConfusionMatrix needs a matrix or a comparison");
@@ -163,12 +166,12 @@ function ConfusionMatrixView(props: ConfusionMatrixProps) {
         text: display === "absolute" ? String(count) : formatPercent(s),
         title: cellHoverText(count, denominator[i]![j]!),
         // The scale runs to the largest cell shown, so Column and Value shares stay visible.
-        background: shareColor(scaleMax > 0 ? s / scaleMax : 0),
+        background: shareColor(scaleMax > 0 ? s / scaleMax : 0, scheme),
         count,
         denominator: denominator[i]![j]!,
       };
     };
-  }, [cells, labels, counts, normalization, display]);
+  }, [cells, labels, counts, normalization, display, scheme]);
   const legend = useMemo(() => {
     if (cells !== null) return { kind: "delta" as const, max: maxChange(cells) };
     if (counts === null) return null;
@@ -249,7 +252,7 @@ function ConfusionMatrixView(props: ConfusionMatrixProps) {
           ))}
         </ul>
       </details>
-      {legend && <MatrixLegend legend={legend} display={display} normalization={normalization} />}
+      {legend && <MatrixLegend legend={legend} display={display} normalization={normalization} scheme={scheme} />}
       {useTable ? (
         <MatrixTable
           labels={labels}
@@ -550,14 +553,18 @@ function largestShare(share: number[][]): number {
 
 type Legend = { kind: "share"; max: number } | { kind: "delta"; max: number };
 
-/** The color scale: white at 0 to the darkest at the largest cell shown (delta: red worse, blue better). */
-function MatrixLegend({ legend, display, normalization }: { legend: Legend; display: Display; normalization: Normalization }) {
+/**
+ * The color scale as the cells use it: light theme white at 0 to the darkest at the largest
+ * cell shown, dark theme the dark gray at 0 to the brightest (delta: red worse, blue better).
+ */
+function MatrixLegend({ legend, display, normalization, scheme }: { legend: Legend; display: Display; normalization: Normalization; scheme: Scheme }) {
   if (legend.kind === "delta") {
     return (
       <div className="matrix-legend" aria-label="Color scale">
-        <span className="swatch-scale delta-scale" aria-hidden="true" />
+        <span className="swatch-scale" aria-hidden="true"
+          style={{ background: `linear-gradient(to right, ${deltaColor(1, false, 1, scheme)}, ${deltaColor(0, null, 1, scheme)}, ${deltaColor(1, true, 1, scheme)})` }} />
         <span>
-          <span className="legend-bad">red: worse</span> · <span className="legend-good">blue: better</span> · white: unchanged
+          <span className="legend-bad">red: worse</span> · <span className="legend-good">blue: better</span> · {scheme === "dark" ? "gray" : "white"}: unchanged
           {" "}(on the diagonal more is better, off it more is worse; darkest at a change of {legend.max})
         </span>
       </div>
@@ -567,10 +574,10 @@ function MatrixLegend({ legend, display, normalization }: { legend: Legend; disp
   return (
     <div className="matrix-legend" aria-label="Color scale">
       <span>0%</span>
-      <span className="swatch-scale" aria-hidden="true" style={{ background: `linear-gradient(to right, ${shareColor(0)}, ${shareColor(1)})` }} />
+      <span className="swatch-scale" aria-hidden="true" style={{ background: `linear-gradient(to right, ${shareColor(0, scheme)}, ${shareColor(1, scheme)})` }} />
       <span data-testid="scale-max">{formatPercent(legend.max)}</span>
       <span className="muted">
-        color: a cell's share {of}, darkest at the largest cell shown{display === "absolute" ? "; text: the count" : ""}
+        color: a cell's share {of}, {scheme === "dark" ? "brightest" : "darkest"} at the largest cell shown{display === "absolute" ? "; text: the count" : ""}
       </span>
     </div>
   );

@@ -8,6 +8,17 @@ describe("color", () => {
     const l = [0, 0.25, 0.5, 0.75, 1].map((s) => luminance(shareColor(s)));
     for (let k = 1; k < l.length; k++) expect(l[k]!).toBeLessThan(l[k - 1]!);
   });
+  it("dark scheme: the scale runs from the dark panel gray to a saturated light blue, brighter with the share", () => {
+    expect(shareColor(0, "dark")).toBe("rgb(37, 38, 43)");
+    expect(shareColor(1, "dark")).toBe("rgb(77, 171, 247)");
+    const l = [0, 0.25, 0.5, 0.75, 1].map((s) => luminance(shareColor(s, "dark")));
+    for (let k = 1; k < l.length; k++) expect(l[k]!).toBeGreaterThan(l[k - 1]!);
+    expect(textColorOn(shareColor(0, "dark"))).toBe("#fff");
+    expect(textColorOn(shareColor(1, "dark"))).toBe("#000");
+    // Unchanged deltas are the dark "nothing"; a larger change stands out more.
+    expect(deltaColor(0, null, 5, "dark")).toBe(shareColor(0, "dark"));
+    expect(luminance(deltaColor(10, true, 10, "dark"))).toBeGreaterThan(luminance(deltaColor(1, true, 10, "dark")));
+  });
   it("clamps out-of-range and NaN shares", () => {
     expect(shareColor(2)).toBe(shareColor(1));
     expect(shareColor(-1)).toBe(shareColor(0));

@@ -31,9 +31,22 @@ export function parseColor(color: string): RGB {
   throw new Error(`unsupported color ${color}`);
 }
 
-/** Background for a share in [0, 1]: white at 0, darker with the share. */
-export function shareColor(share: number): string {
-  return rgb(mix(WHITE, SHARE_DARK, share));
+/** Which theme a color is drawn on (the app's light/dark toggle). */
+export type Scheme = "light" | "dark";
+
+/**
+ * The dark theme's scale runs the other way: from the dark panel's own gray (nothing) to
+ * a saturated light blue (the largest cell), so a large share stands out, not a small one.
+ */
+const DARK_LOW: RGB = [37, 38, 43];
+const DARK_HIGH: RGB = [77, 171, 247];
+/** Delta colors on dark: the same blue and red, lighter so they read on the dark low end. */
+const GOOD_ON_DARK: RGB = [92, 156, 230];
+const BAD_ON_DARK: RGB = [230, 86, 104];
+
+/** Background for a share in [0, 1]: light theme white at 0, darker with the share; dark theme the reverse. */
+export function shareColor(share: number, scheme: Scheme = "light"): string {
+  return rgb(scheme === "dark" ? mix(DARK_LOW, DARK_HIGH, share) : mix(WHITE, SHARE_DARK, share));
 }
 
 /** WCAG relative luminance of a color. */
@@ -52,13 +65,16 @@ export function textColorOn(background: string): "#000" | "#fff" {
 }
 
 /**
- * Background for a compared cell: blue when `improved`, red when not, white when
- * unchanged (null); the intensity is |delta| / maxAbs (at least a visible tint).
+ * Background for a compared cell: blue when `improved`, red when not, the scheme's
+ * "nothing" color (white, or the dark gray) when unchanged (null); the intensity is
+ * |delta| / maxAbs (at least a visible tint).
  */
-export function deltaColor(delta: number, improved: boolean | null, maxAbs: number): string {
-  if (improved === null || delta === 0) return rgb(WHITE);
+export function deltaColor(delta: number, improved: boolean | null, maxAbs: number, scheme: Scheme = "light"): string {
+  const unchanged = scheme === "dark" ? DARK_LOW : WHITE;
+  if (improved === null || delta === 0) return rgb(unchanged);
   const t = maxAbs > 0 ? Math.abs(delta) / maxAbs : 1;
-  return rgb(mix(WHITE, improved ? GOOD : BAD, 0.15 + 0.85 * clamp01(t)));
+  const towards = scheme === "dark" ? (improved ? GOOD_ON_DARK : BAD_ON_DARK) : improved ? GOOD : BAD;
+  return rgb(mix(unchanged, towards, 0.15 + 0.85 * clamp01(t)));
 }
 
 /** A stable distinct color per class index (Tableau 10), used when a project gives none. */
