@@ -553,7 +553,10 @@ def test_classification_metrics_equal_the_engine(
         evaluation.confusion_matrix(c).to_dict()
     )
     assert {k: v.to_dict() for k, v in client.pr_curves("cls", "test", model).items()} == as_json(
-        {k: v.to_dict() for k, v in [*evaluation.pr_curves().items(), ("micro avg", evaluation.pr_curve())]}
+        {
+            k: v.to_dict()
+            for k, v in [*evaluation.pr_curves().items(), ("micro avg", evaluation.pr_curve())]
+        }
     )
     assert client.best_thresholds("cls", "test", model) == evaluation.best_thresholds()
     frames = project.dataset("test").segment("batch 0").frame_ids()
