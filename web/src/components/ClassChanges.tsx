@@ -5,19 +5,23 @@
  */
 import type { ComparisonOut } from "../api/types";
 import { columnDefinition, REPORT_COLUMNS } from "../lib/report";
-import { formatDelta, VERDICT_TITLES, type Verdict } from "../lib/controls";
+import { CHANGE_VERDICT_TITLES, formatDelta, VERDICT_TITLES, type Verdict } from "../lib/controls";
 import "../controls.css";
 
 /** The report's columns but the class and its support (`ap`: detection only), as changes. */
 const COLUMNS = REPORT_COLUMNS.filter((c) => c.key !== "label" && c.key !== "support");
 
-export function VerdictLegend() {
+/** The verdict colors' legend; `basis` says which verdict: /compare's (the F1 change) or the
+ * changed examples' (fixed - broken). */
+export function VerdictLegend({ basis = "f1" }: { basis?: "f1" | "changes" }) {
+  const titles = basis === "f1" ? VERDICT_TITLES : CHANGE_VERDICT_TITLES;
+  const rule = basis === "f1" ? "by the F1 change (other − base)" : "by fixed − broken ground truth";
   return (
     <p className="verdict-legend" aria-label="Verdict colors">
       {(["better", "worse", "same"] as const).map((v) => (
-        <span key={v}><span className={`swatch verdict-${v}`} aria-hidden="true" />{VERDICT_TITLES[v]}</span>
+        <span key={v}><span className={`swatch verdict-${v}`} aria-hidden="true" />{titles[v]}</span>
       ))}
-      <span className="muted">Verdicts are the server's, by the F1 change (other − base); "0": unchanged.</span>
+      <span className="muted">Verdicts are the server's, {rule}; "0": unchanged.</span>
     </p>
   );
 }

@@ -7,7 +7,8 @@ import type { ComparisonCellDict, ConfusionMatrixDict } from "../api/types";
 import { BACKGROUND } from "../api/types";
 import { useColorScheme } from "../hooks/useColorScheme";
 import { deltaColor, shareColor, textColorOn, type Scheme } from "../lib/color";
-import { formatPercent, formatSigned } from "../lib/format";
+import { formatPercent } from "../lib/format";
+import { formatDelta } from "../lib/controls";
 import {
   assertCellGrid, assertSameShape, cellHoverText, HIGHLIGHT_DEFINITIONS, highlightedCells, highlightedTotal, involves,
   isHighlighted, maxChange, normalize, rankedChanges, rankedEntries, type MatrixEntry, type MatrixHighlight,
@@ -152,7 +153,7 @@ function ConfusionMatrixView(props: ConfusionMatrixProps) {
       const n = labels.length;
       return (i, j) => {
         const d = cells[i * n + j]!;
-        return { text: formatSigned(d.delta), title: d.text, background: deltaColor(d.delta, d.improved, maxAbs, scheme), delta: d };
+        return { text: formatDelta(d.delta, false), title: d.text, background: deltaColor(d.delta, d.improved, maxAbs, scheme), delta: d };
       };
     }
     if (counts === null) throw new Error("ConfusionMatrix needs a matrix or a comparison");

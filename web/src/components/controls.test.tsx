@@ -8,7 +8,7 @@ import { shapes } from "../fixtures";
 import { installMockApi } from "../test/mockApi";
 import type { AppState } from "../lib/urlState";
 import { ThemeProvider } from "../theme";
-import { ClassChanges } from "./ClassChanges";
+import { ClassChanges, VerdictLegend } from "./ClassChanges";
 import { PerClassAP } from "./PerClassAP";
 import { QueryBar } from "./QueryBar";
 import { ThresholdLink } from "./ThresholdLink";
@@ -125,6 +125,14 @@ describe("ClassChanges", () => {
     expect(cells("square").map((c) => c.textContent)).toEqual(["-0.100", "0", "-0.100", "-1", "0", "+1"]);
     expect(cells("circle")[1]).toHaveClass("zero");
     expect(screen.getByLabelText("Verdict colors")).toHaveTextContent("better (F1 up)");
+  });
+
+  it("names the changed examples' verdict basis (fixed - broken), not the F1 change", () => {
+    render(<VerdictLegend basis="changes" />);
+    const legend = screen.getByLabelText("Verdict colors");
+    expect(legend).toHaveTextContent("better (more fixed than broken)");
+    expect(legend).toHaveTextContent("by fixed − broken ground truth");
+    expect(legend).not.toHaveTextContent("F1");
   });
 });
 

@@ -19,6 +19,14 @@ export const VERDICT_TITLES: Record<Verdict, string> = {
   same: "unchanged F1",
 };
 
+/** The changed examples' verdicts (/compare/examples): a class's fixed - broken, i.e. the
+ * change of its true positives, not its F1 change. */
+export const CHANGE_VERDICT_TITLES: Record<Verdict, string> = {
+  better: "better (more fixed than broken)",
+  worse: "worse (more broken than fixed)",
+  same: "as many fixed as broken",
+};
+
 /** A delta as text: "0" when unchanged at the digits shown (read quietly), else signed (`+0.125`, `-3`). */
 export function formatDelta(delta: number, ratio: boolean): string {
   if (!Number.isFinite(delta)) return "-";

@@ -83,7 +83,7 @@ export function CompareExamples({ ctx, base, other, otherPoint }: { ctx: ViewCon
               ))}
             </tbody>
           </table>
-          <VerdictLegend />
+          <VerdictLegend basis="changes" />
         </>
       )}
       <Loading active={answer.loading} label="Loading changed examples" />
