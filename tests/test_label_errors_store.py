@@ -153,3 +153,26 @@ def test_bad_reviews_name_what_is_wrong(sample: dict[str, Any]) -> None:
         inference_set.review_label_error("spurious:1", status="confirmed", issue="nope")
     with pytest.raises(shoal.InputError, match="coco or csv"):
         inference_set.export_label_errors("xml")  # type: ignore[arg-type]
+
+
+def test_a_failed_review_leaves_the_issue_as_it_was(sample: dict[str, Any]) -> None:
+    """The review and the element it adds to an issue are one write: when the review's
+    row cannot be written (a trigger in the real catalog refuses it), the issue keeps
+    no element either."""
+    import sqlite3
+
+    inference_set = sample["set"]
+    queue = inference_set.label_errors(min_score=0.0)
+    spurious = next(
+        queue.entry(i) for i in range(len(queue.errors)) if queue.entry(i)["kind"] == "spurious"
+    )
+    with sqlite3.connect(sample["store"].home.catalog) as db:
+        db.execute(
+            "CREATE TRIGGER refuse_reviews BEFORE INSERT ON label_error_reviews "
+            "BEGIN SELECT RAISE(ABORT, 'reviews refused'); END"
+        )
+    with pytest.raises(shoal.InputError, match="reviews refused"):
+        inference_set.review_label_error(spurious["id"], status="confirmed", issue="relabel")
+    reopened = shoal.Store(sample["home"]).project("coco")
+    assert reopened.issue("relabel").elements() == []
+    assert reopened.dataset("val").inference_set("model").label_error_reviews() == {}

@@ -1318,11 +1318,16 @@ class Issue(_Entity):
 
     def add_elements(self, elements: Iterable[IssueElement]) -> None:
         with self.store._transaction() as db:
-            self._insert_elements(db, elements)
-            db.execute(
-                "UPDATE issues SET updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?",
-                (self.id,),
-            )
+            self._add_elements_within(db, elements)
+
+    def _add_elements_within(self, db: sqlite3.Connection, elements: Iterable[IssueElement]) -> None:
+        """Add ``elements`` inside the caller's open transaction, so a change that
+        also writes elsewhere (a label-error review) commits or rolls back whole."""
+        self._insert_elements(db, elements)
+        db.execute(
+            "UPDATE issues SET updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?",
+            (self.id,),
+        )
 
     def update(self, *, status: str | None = None, notes: str | None = None) -> None:
         if status is not None and status not in ISSUE_STATUSES:

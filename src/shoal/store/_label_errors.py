@@ -203,21 +203,25 @@ def review_label_error(
             raise NotFoundError(f"label error {candidate!r}: no {what} {object_id} in this set")
         frame_id = str(gt.frame_ids[int(frames[rows[0]])])
     store = inference_set.store
-    if issue is not None:
-        from shoal.store._entities import IssueElement
+    from shoal.store._entities import IssueElement
 
-        inference_set.dataset.project.issue(issue).add_elements(
-            [
-                IssueElement(
-                    inference_set.dataset.name,
-                    frame_id,
-                    "prediction" if kind == "missing" else "label",
-                    str(object_id),
-                    inference_set.name,
-                )
-            ]
-        )
+    # The issue is resolved before writing, and its element is added in the same
+    # transaction as the review: a failure leaves neither behind.
+    collecting = None if issue is None else inference_set.dataset.project.issue(issue)
     with store._transaction() as db:
+        if collecting is not None:
+            collecting._add_elements_within(
+                db,
+                [
+                    IssueElement(
+                        inference_set.dataset.name,
+                        frame_id,
+                        "prediction" if kind == "missing" else "label",
+                        str(object_id),
+                        inference_set.name,
+                    )
+                ],
+            )
         if status == "open":
             db.execute(
                 "DELETE FROM label_error_reviews WHERE inference_set_id = ? AND candidate = ?",
