@@ -1320,7 +1320,9 @@ class Issue(_Entity):
         with self.store._transaction() as db:
             self._add_elements_within(db, elements)
 
-    def _add_elements_within(self, db: sqlite3.Connection, elements: Iterable[IssueElement]) -> None:
+    def _add_elements_within(
+        self, db: sqlite3.Connection, elements: Iterable[IssueElement]
+    ) -> None:
         """Add ``elements`` inside the caller's open transaction, so a change that
         also writes elsewhere (a label-error review) commits or rolls back whole."""
         self._insert_elements(db, elements)
