@@ -65,6 +65,10 @@ def test_shoal_eval_loads_only_its_own_command(tmp_path: Path):
     for module in ("shoal.cli._check", "shoal.cli._import", "shoal.analysis", "xml.etree"):
         assert module not in loaded, module
     assert "shoal.engine.classification" not in loaded
+    # TIDE (tide_assignment loads its C library) and the label-error queue's peers load
+    # only for --tide / --label-errors.
+    for module in ("shoal.engine.detection.tide_assignment", "cleanlab", "sklearn", "scipy"):
+        assert module not in loaded, module
 
 
 def test_the_command_keeps_a_blas_thread_count_the_user_chose():
