@@ -98,3 +98,42 @@ def test_client_answers_the_store_queue(sample: dict[str, Any]) -> None:
         assert review["status"] == "dismissed"
         assert client.export_label_errors("coco", "model", format="csv").startswith("id,kind")
     assert sample["set"].label_error_reviews()[candidate]["status"] == "dismissed"
+
+
+def test_classes_and_the_kind_class_and_status_filters(sample: dict[str, Any]) -> None:
+    """Each candidate names its suspect object's class and its partner's, as the frame's
+    labels and predictions give them; label= and status= narrow the page and total."""
+    client = TestClient(create_app(sample["store"]), base_url="http://localhost")
+    everything = client.get(BASE, params={"limit": 1000}).json()["label_errors"]
+    frames = "/api/v1/projects/coco/datasets/val/frames"
+    for entry in everything[:25]:
+        detail = client.get(f"{frames}/{entry['image_id']}", params={"inference_set": "model"})
+        labels = {int(r["label_id"]): r["class_name"] for r in detail.json()["labels"]}
+        predictions = {
+            int(r["prediction_id"]): r["class_name"] for r in detail.json()["predictions"]["model"]
+        }
+        label = None if entry["annotation_id"] is None else labels[entry["annotation_id"]]
+        prediction = None if entry["prediction_id"] is None else predictions[entry["prediction_id"]]
+        subject, partner = (
+            (prediction, label) if entry["kind"] == "missing" else (label, prediction)
+        )
+        assert (entry["label"], entry["partner_label"]) == (subject, partner), entry
+    name = everything[0]["label"]
+    of_class = client.get(BASE, params={"label": name, "limit": 1000}).json()
+    assert of_class["label_errors"] == [e for e in everything if e["label"] == name]
+    assert of_class["total"] == len(of_class["label_errors"])
+    both = client.get(BASE, params={"label": name, "kind": "spurious", "limit": 1000}).json()
+    assert both["label_errors"] == [
+        e for e in everything if e["label"] == name and e["kind"] == "spurious"
+    ]
+    first, second = everything[0]["id"], everything[1]["id"]
+    client.put(f"{BASE}/{first}/review", json={"status": "confirmed"})
+    client.put(f"{BASE}/{second}/review", json={"status": "dismissed"})
+    ids = {
+        status: [e["id"] for e in client.get(BASE, params={"status": status, "limit": 1000}).json()["label_errors"]]
+        for status in ("open", "confirmed", "dismissed")
+    }  # fmt: skip
+    assert ids["confirmed"] == [first] and ids["dismissed"] == [second]
+    assert ids["open"] == [e["id"] for e in everything[2:]]
+    unknown = client.get(BASE, params={"label": "no such class"})
+    assert unknown.status_code == 422 and "no such class" in unknown.json()["detail"]

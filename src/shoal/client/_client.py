@@ -1006,19 +1006,25 @@ class Client:
         segment: str | None = None,
         query: str | None = None,
         kind: str | None = None,
+        label: str | None = None,
+        status: str | None = None,
         conf: float | None = None,
         offset: int = 0,
         limit: int = 50,
     ) -> dict[str, Any]:
         """One page of the label-error queue as the REST API answers it: ``total``,
         ``counts`` by kind and ``label_errors`` (id, image_id, kind, score, annotation_id,
-        prediction_id, review), highest score first (docs/insights.md)."""
+        prediction_id, label, partner_label, review), highest score first
+        (docs/insights.md); ``kind``, ``label`` (the suspect object's class) and
+        ``status`` (open, confirmed, dismissed) narrow it."""
         dataset = self._resolve_dataset(project, dataset)
         answer: dict[str, Any] = self._get(
             f"{self._inference_set_path(project, dataset, inference_set)}/label-errors",
             segment=segment,
             query=query,
             kind=kind,
+            label=label,
+            status=status,
             conf=conf,
             offset=offset,
             limit=limit,

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, Field
 
 from shoal.analysis.label_errors import DEFAULT_MIN_SCORE, KINDS
+from shoal.server._errors import ApiError
 from shoal.server._models import Body
 from shoal.server._routes_entities import (
     INFERENCE_SET,
@@ -62,6 +63,10 @@ class LabelErrorOut(BaseModel):
     prediction_id: int | None = Field(
         description="the suspect prediction (missing) or the partner prediction"
     )
+    label: str = Field(description="the suspect object's class (for missing: the prediction's)")
+    partner_label: str | None = Field(
+        description="the partner's class (for missing: the overlapping label's), if any"
+    )
     review: LabelErrorReviewOut | None
 
 
@@ -101,6 +106,14 @@ def label_errors(
     segment: SegmentParam = ALL_FRAMES,
     query: FramesQueryParam = None,
     kind: Annotated[LabelErrorKind | None, Query(description="only this kind")] = None,
+    label: Annotated[
+        str | None,
+        Query(description="only candidates whose suspect object is of this class"),
+    ] = None,
+    status: Annotated[
+        Literal["open", "confirmed", "dismissed"] | None,
+        Query(description="only candidates with this review status (open: not reviewed)"),
+    ] = None,
     conf: Annotated[
         float,
         Query(ge=0.0, le=1.0, description="confidence from which a prediction is evidence"),
@@ -113,7 +126,8 @@ def label_errors(
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
 ) -> dict[str, Any]:
     """The ranked candidates that the label, not the model, is wrong (missing, spurious,
-    wrong_class, loose_box), each with its score and review (docs/insights.md)."""
+    wrong_class, loose_box), each with its score, classes and review (docs/insights.md);
+    ``kind``, ``label`` and ``status`` narrow the page and ``total``, not ``counts``."""
     check_iou_band(fg_iou, bg_iou)
     found, stored = _inference_set(s, project, dataset, inference_set)
     queue = stored.label_errors(
@@ -123,10 +137,22 @@ def label_errors(
         fg_iou=fg_iou,
         bg_iou=bg_iou,
     )
-    rows = np.arange(len(queue.errors))
+    keep = np.ones(len(queue.errors), dtype=bool)
     if kind is not None:
-        rows = rows[queue.errors.kind == KINDS.index(kind)]
+        keep &= queue.errors.kind == KINDS.index(kind)
+    if label is not None:
+        names = queue.ground_truth.classes.names.tolist()
+        if label not in names:
+            raise ApiError(422, f"unknown class {label!r}", where="query.label")
+        keep &= queue.subject_classes() == names.index(label)
     reviews = stored.label_error_reviews()
+    if status is not None:
+        reviewed = {c: r["status"] for c, r in reviews.items()}
+        keep &= np.array(
+            [reviewed.get(queue.candidate_id(i), "open") == status for i in range(keep.size)],
+            dtype=bool,
+        )
+    rows = np.flatnonzero(keep)
     page = []
     for index in rows[offset : offset + limit].tolist():
         entry = queue.entry(index)

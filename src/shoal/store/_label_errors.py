@@ -64,19 +64,42 @@ class LabelErrorQueue:
             return f"missing:{int(self.predictions.ids[self.errors.prediction[index]])}"
         return f"{kind}:{int(self.ground_truth.ids[self.errors.annotation[index]])}"
 
+    def subject_classes(self) -> np.ndarray:
+        """Each candidate's class index (into the ground truth's classes): its suspect
+        label's, or for ``missing`` its suspect prediction's."""
+        errors = self.errors
+        missing = errors.kind == KINDS.index("missing")
+        out = np.empty(len(errors.kind), dtype=np.int64)
+        out[missing] = self.predictions.label[errors.prediction[missing]]
+        out[~missing] = self.ground_truth.label[errors.annotation[~missing]]
+        return out
+
     def entry(self, index: int) -> dict[str, Any]:
         """One candidate as the API lists it: ``id``, ``image_id``, ``kind``, ``score``,
         ``annotation_id`` (the suspect label, or for ``missing`` an overlapping one),
-        ``prediction_id`` (the suspect prediction for ``missing``, else the partner)."""
+        ``prediction_id`` (the suspect prediction for ``missing``, else the partner),
+        ``label`` (the suspect object's class) and ``partner_label`` (the other one's
+        class, None without a partner)."""
         errors, gt, dt = self.errors, self.ground_truth, self.predictions
         annotation, prediction = int(errors.annotation[index]), int(errors.prediction[index])
+        kind = KINDS[int(errors.kind[index])]
+        names = gt.classes.names
+        label_class = str(names[gt.label[annotation]]) if annotation >= 0 else None
+        prediction_class = str(names[dt.label[prediction]]) if prediction >= 0 else None
+        subject, partner = (
+            (prediction_class, label_class)
+            if kind == "missing"
+            else (label_class, prediction_class)
+        )
         return {
             "id": self.candidate_id(index),
             "image_id": str(gt.frame_ids[int(errors.frame[index])]),
-            "kind": KINDS[int(errors.kind[index])],
+            "kind": kind,
             "score": float(errors.score[index]),
             "annotation_id": int(gt.ids[annotation]) if annotation >= 0 else None,
             "prediction_id": int(dt.ids[prediction]) if prediction >= 0 else None,
+            "label": subject,
+            "partner_label": partner,
         }
 
 

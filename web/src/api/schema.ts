@@ -125,7 +125,8 @@ export interface paths {
     /**
      * Label Errors
      * @description The ranked candidates that the label, not the model, is wrong (missing, spurious,
-     * wrong_class, loose_box), each with its score and review (docs/insights.md).
+     * wrong_class, loose_box), each with its score, classes and review (docs/insights.md);
+     * ``kind``, ``label`` and ``status`` narrow the page and ``total``, not ``counts``.
      */
     get: operations["label_errors_api_v1_projects__project__datasets__dataset__inference_sets__inference_set__label_errors_get"];
   };
@@ -1040,6 +1041,16 @@ export interface components {
        * @enum {string}
        */
       kind: "missing" | "spurious" | "wrong_class" | "loose_box";
+      /**
+       * Label
+       * @description the suspect object's class (for missing: the prediction's)
+       */
+      label: string;
+      /**
+       * Partner Label
+       * @description the partner's class (for missing: the overlapping label's), if any
+       */
+      partner_label: string | null;
       /**
        * Prediction Id
        * @description the suspect prediction (missing) or the partner prediction
@@ -3491,7 +3502,8 @@ export interface operations {
   /**
    * Label Errors
    * @description The ranked candidates that the label, not the model, is wrong (missing, spurious,
-   * wrong_class, loose_box), each with its score and review (docs/insights.md).
+   * wrong_class, loose_box), each with its score, classes and review (docs/insights.md);
+   * ``kind``, ``label`` and ``status`` narrow the page and ``total``, not ``counts``.
    */
   label_errors_api_v1_projects__project__datasets__dataset__inference_sets__inference_set__label_errors_get: {
     parameters: {
@@ -3502,6 +3514,10 @@ export interface operations {
         query?: string | null;
         /** @description only this kind */
         kind?: ("missing" | "spurious" | "wrong_class" | "loose_box") | null;
+        /** @description only candidates whose suspect object is of this class */
+        label?: string | null;
+        /** @description only candidates with this review status (open: not reviewed) */
+        status?: ("open" | "confirmed" | "dismissed") | null;
         /** @description confidence from which a prediction is evidence */
         conf?: number;
         /** @description matching IoU */
