@@ -43,6 +43,7 @@ _LAZY = {
     "Store": "shoal.store",
     "ClassInfo": "shoal.store",
     "IssueElement": "shoal.store",
+    "MetricInfo": "shoal.store",
     "DatasetTables": "shoal.tables",
     "InferenceTables": "shoal.tables",
     "LabeledFrame": "shoal.sdk",
@@ -98,7 +99,7 @@ if TYPE_CHECKING:
     from shoal.formats.voc import as_voc, from_voc
     from shoal.formats.yolo import as_yolo, from_yolo, from_yolo_predictions
     from shoal.sdk import Inferences, InferencesFrame, LabeledDataset, LabeledFrame
-    from shoal.store import ClassInfo, IssueElement, Store
+    from shoal.store import ClassInfo, IssueElement, MetricInfo, Store
     from shoal.tables import DatasetTables, InferenceTables
 
 
@@ -136,6 +137,7 @@ __all__ = [
     "IssueElement",
     "LabeledDataset",
     "LabeledFrame",
+    "MetricInfo",
     "Outcomes",
     "PRCurve",
     "Predictions",

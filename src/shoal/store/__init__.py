@@ -11,13 +11,15 @@ use it from as many processes as you like::
 
 Modules: ``_store`` (plumbing), ``_writes`` (staged writes, the data writer),
 ``_entities`` (the handles), ``_classes`` (the class map), ``_names`` (the naming rule),
-``_conversion`` (stored tables to the engine), ``_evaluations`` (the evaluation and
+``_conversion`` (stored tables to the engine), ``_element_metrics`` (quality and
+custom metrics of frames, labels and predictions), ``_evaluations`` (the evaluation and
 segment caches), ``_metrics`` (a metrics query's answer), ``_query`` / ``_frames_query``
 (the frame query language), ``_doctor`` (checking a home for damage, ``shoal doctor``).
 """
 
 from shoal.store._classes import ClassInfo
 from shoal.store._doctor import Checkup, Finding, examine
+from shoal.store._element_metrics import QUALITY_METRICS, MetricInfo
 from shoal.store._entities import (
     ALL_FRAMES,
     Dataset,
@@ -48,6 +50,7 @@ __all__ = [
     "MAX_DEPTH",
     "MAX_LENGTH",
     "MAX_NAME_LENGTH",
+    "QUALITY_METRICS",
     "CachedEvaluation",
     "Checkup",
     "ClassInfo",
@@ -60,6 +63,7 @@ __all__ = [
     "InferenceSet",
     "Issue",
     "IssueElement",
+    "MetricInfo",
     "Metrics",
     "Project",
     "QueryError",

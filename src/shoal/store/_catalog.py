@@ -122,6 +122,22 @@ CREATE TABLE IF NOT EXISTS label_error_reviews (
     updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
     PRIMARY KEY (inference_set_id, candidate)
 );
+CREATE TABLE IF NOT EXISTS element_metrics (
+    id INTEGER PRIMARY KEY,
+    dataset_id INTEGER NOT NULL REFERENCES datasets (id) ON DELETE CASCADE,
+    inference_set_id INTEGER REFERENCES inference_sets (id) ON DELETE CASCADE,
+    level TEXT NOT NULL CHECK (level IN ('frame', 'label', 'prediction')),
+    source TEXT NOT NULL CHECK (source IN ('quality', 'custom')),
+    name TEXT NOT NULL,
+    type TEXT NOT NULL CHECK (type IN ('float', 'int', 'bool', 'string')),
+    description TEXT NOT NULL DEFAULT '',
+    object TEXT NOT NULL,
+    data_version INTEGER NOT NULL,
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    CHECK ((level = 'prediction') = (inference_set_id IS NOT NULL))
+);
+CREATE UNIQUE INDEX IF NOT EXISTS element_metrics_names
+    ON element_metrics (dataset_id, COALESCE(inference_set_id, 0), level, name);
 """
 
 

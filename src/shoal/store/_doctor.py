@@ -6,7 +6,8 @@ What is checked, in order:
   that cannot be read ends the check (nothing else can be known without it);
 * every object the catalog points to: a valid object name (never a path elsewhere), its
   folder, and each of its files read whole (a dataset's frames and labels, an inference
-  set's predictions, their embeddings when present, a kept matching's ``kept.npz``);
+  set's predictions, their embeddings when present, a kept matching's ``kept.npz``,
+  element metrics' ``metrics.parquet``);
 * leftovers: staged folders and objects no catalog row points to (what a killed write
   leaves; the next writer sweeps them anyway).
 
@@ -34,6 +35,7 @@ __all__ = ["Checkup", "Finding", "examine"]
 _REQUIRED = {
     "dataset": ("frames.parquet", "labels.parquet"),
     "inference set": ("predictions.parquet",),
+    "element metrics": ("metrics.parquet",),
 }
 _OPTIONAL = ("embeddings.parquet",)
 
@@ -162,6 +164,15 @@ def _objects(db: sqlite3.Connection) -> list[_Object]:
             "ORDER BY p.name, d.name, i.name"
         )
     ]
+    found += [
+        _Object("element metrics", r[0], f"{r[1]}/{r[2]}" + (f"/{r[3]}" if r[3] else ""))
+        for r in db.execute(
+            "SELECT DISTINCT m.object, p.name, d.name, i.name FROM element_metrics m "
+            "JOIN datasets d ON m.dataset_id = d.id JOIN projects p ON d.project_id = p.id "
+            "LEFT JOIN inference_sets i ON m.inference_set_id = i.id "
+            "ORDER BY p.name, d.name, i.name"
+        )
+    ]
     return found
 
 
@@ -170,7 +181,7 @@ def _still_referenced(db: sqlite3.Connection, obj: _Object) -> bool:
     replace may remove an object between listing and reading it: not damage)."""
     return any(
         db.execute(f"SELECT 1 FROM {table} WHERE object = ? LIMIT 1", (obj.name,)).fetchone()
-        for table in ("datasets", "inference_sets", "evaluations")
+        for table in ("datasets", "inference_sets", "evaluations", "element_metrics")
     )
 
 

@@ -43,6 +43,17 @@ from shoal.engine.metrics import Outcomes
 from shoal.errors import ConflictError, InputError, NotFoundError, ShoalError
 from shoal.sdk._as_tables import as_tables
 from shoal.store._classes import ClassInfo, ClassSpec, add_classes
+from shoal.store._element_metrics import (
+    Level,
+    MetricInfo,
+    add_custom_metric,
+    delete_custom_metric,
+    element_metrics,
+    metric_infos,
+    metric_objects,
+    prediction_metrics,
+    write_quality_metrics,
+)
 from shoal.store._evaluations import StoredEvaluation, StoredVersions, build_evaluation
 from shoal.store._label_errors import (
     LabelErrorQueue,
@@ -60,6 +71,7 @@ from shoal.store._writes import DataRow, write_data
 from shoal.tables import DatasetTables, InferenceTables, empty_embeddings
 
 if TYPE_CHECKING:
+    from shoal.analysis.metric_performance import MetricImportance, MetricPerformance
     from shoal.store._store import Store
 
 __all__ = [
@@ -408,7 +420,7 @@ class Dataset(_StoredEntity):
         return Path(root) if root else None
 
     def _objects(self) -> list[str]:
-        objects = [self._object()]
+        objects = [self._object(), *metric_objects(self)]
         for inference_set in self.inference_sets():
             objects += inference_set._objects()
         return objects
@@ -613,17 +625,89 @@ class Dataset(_StoredEntity):
 
     def query_fields(self) -> dict[str, FieldType]:
         """Every name a frames query may use on this dataset, with its type: the frame
-        columns, the metadata keys and the label statistics."""
+        columns, the metadata keys, the label statistics and the frame metrics (label
+        metrics are fields of label conditions: ``label_query_fields``)."""
         from shoal.store._frames_query import query_fields
 
-        return query_fields(self.frames())
+        return query_fields(self.frames(), self._metric_tables()[0])
+
+    def label_query_fields(self) -> dict[str, FieldType]:
+        """The fields a label condition (inside ``has()`` and ``count()``) may use:
+        ``class_name`` and the label metrics."""
+        from shoal.store._frames_query import label_fields
+
+        return label_fields(self._metric_tables()[1])
 
     def query(self, expression: str) -> list[str]:
-        """Frame ids matching a query over metadata and label statistics (see
-        docs/queries.md), in frame order."""
+        """Frame ids matching a query over metadata, label statistics and element
+        metrics (see docs/queries.md), in frame order."""
         from shoal.store._frames_query import select_frames
 
-        return select_frames(self.frames(), self.labels(), expression)
+        frame_metrics, label_metrics = self._metric_tables()
+        return select_frames(
+            self.frames(),
+            self.labels(),
+            expression,
+            frame_metrics=frame_metrics,
+            label_metrics=label_metrics,
+        )
+
+    def _metric_tables(self) -> tuple[pa.Table | None, pa.Table | None]:
+        """The frame and label metrics with their infos, None for a level without any."""
+        levels = {info.level for info in self.metric_infos()}
+        return (
+            self.element_metrics("frame") if "frame" in levels else None,
+            self.element_metrics("label") if "label" in levels else None,
+        )
+
+    # element metrics (quality and custom): see shoal.store._element_metrics
+    def metric_infos(self) -> list[MetricInfo]:
+        """Every metric of the dataset (frame, label) and of its inference sets
+        (prediction): frame first, quality before custom, by name."""
+        return metric_infos(self)
+
+    def element_metrics(self, level: Literal["frame", "label"] = "frame") -> pa.Table:
+        """The key column (``frame_id`` or ``label_id``) in stored order with one column
+        per metric of the level (quality and custom), null where unknown."""
+        return element_metrics(self, level)
+
+    def write_quality_metrics(
+        self, level: Level, table: pa.Table, *, inference_set: InferenceSet | str | None = None
+    ) -> None:
+        """Replace the level's quality columns (a key column, then float columns) at
+        once; ``inference_set`` for prediction metrics."""
+        write_quality_metrics(self, level, table, inference_set=inference_set)
+
+    def add_custom_metric(
+        self,
+        name: str,
+        values: Any,
+        *,
+        level: Level = "frame",
+        inference_set: InferenceSet | str | None = None,
+        description: str = "",
+        replace: bool = False,
+    ) -> MetricInfo:
+        """Store a custom metric: ``values`` is a mapping {id: value} or a table of ids
+        and values (``shoal.formats.read_metric_values`` reads CSV and JSON files);
+        values are typed like metadata (bool, int, float or string; NaN and None are
+        missing). Every id must be one of the level's elements; a name in use needs
+        ``replace=True``. See docs/quality.md, "Custom metrics"."""
+        return add_custom_metric(
+            self,
+            name,
+            values,
+            level=level,
+            inference_set=inference_set,
+            description=description,
+            replace=replace,
+        )
+
+    def delete_custom_metric(
+        self, name: str, *, level: Level = "frame", inference_set: InferenceSet | str | None = None
+    ) -> None:
+        """Remove a custom metric."""
+        delete_custom_metric(self, name, level=level, inference_set=inference_set)
 
 
 class InferenceSet(_StoredEntity):
@@ -639,10 +723,16 @@ class InferenceSet(_StoredEntity):
         rows = self.store._rows(
             "SELECT object FROM evaluations WHERE inference_set_id = ?", (self.id,)
         )
-        return [self._object(), *(r[0] for r in rows)]
+        return [self._object(), *(r[0] for r in rows), *metric_objects(self)]
 
     def predictions(self) -> pa.Table:
         return self._read("predictions")
+
+    def element_metrics(self) -> pa.Table:
+        """``prediction_id`` in stored order with one column per prediction metric of
+        this inference set (quality and custom), null where a prediction has no value;
+        see docs/quality.md."""
+        return prediction_metrics(self)
 
     def to_dict(self) -> dict[str, Any]:
         row = self._get()
@@ -828,16 +918,18 @@ class InferenceSet(_StoredEntity):
         query: str | None = None,
         resamples: int = DEFAULT_RESAMPLES,
         seed: int = 0,
+        average_precision: bool = True,
     ) -> Significance:
-        """Paired-bootstrap intervals of every precision, recall and F1 delta of
-        ``other`` against this inference set (the base) on a segment's frames, each side
-        at its operating point as in :meth:`compare`; see ``shoal.analysis.bootstrap``."""
+        """Paired-bootstrap intervals of every precision, recall, F1 and (with
+        ``average_precision``) AP delta of ``other`` against this inference set (the
+        base) on a segment's frames, each side at its operating point as in
+        :meth:`compare`; see ``shoal.analysis.bootstrap``."""
         conf_value, iou_value, frames = self._compared_on(other, conf, iou, segment, query)
         with self.store.evaluations.hold_many([self, other]) as (base, changed):
             return paired_bootstrap(
                 base.evaluation, changed.evaluation, conf=conf_value, iou=iou_value,
                 frames=frames, other_conf=other_conf, other_iou=other_iou,
-                resamples=resamples, seed=seed,
+                resamples=resamples, seed=seed, average_precision=average_precision,
             )  # fmt: skip
 
     def calibration(
@@ -942,6 +1034,44 @@ class InferenceSet(_StoredEntity):
             if base.dataset_version == changed.dataset_version:
                 return changed_examples(base.outcomes, changed.outcomes), base.labels
         raise ShoalError("the dataset kept changing while it was compared; ask again")
+
+    # performance by metric: see shoal.store._metric_performance
+    def metric_performance(
+        self,
+        metric: str,
+        *,
+        conf: Conf | None = None,
+        iou: float | None = None,
+        segment: Segment | str | None = None,
+        query: str | None = None,
+        bins: int = 10,
+        label: str | None = None,
+    ) -> MetricPerformance:
+        """Precision and false-negative rate per quantile bin of ``metric`` (overall and
+        per class, only class ``label``'s objects when given), its distribution and its
+        importance and correlations with being right, at (conf, iou) on a segment's
+        frames; see ``shoal.analysis.metric_performance`` and docs/insights.md."""
+        from shoal.store._metric_performance import inference_metric_performance
+
+        return inference_metric_performance(
+            self, metric, conf=conf, iou=iou, segment=segment, query=query, bins=bins,
+            label=label,
+        )  # fmt: skip
+
+    def metric_importance(
+        self,
+        *,
+        conf: Conf | None = None,
+        iou: float | None = None,
+        segment: Segment | str | None = None,
+        query: str | None = None,
+    ) -> list[MetricImportance]:
+        """Every metric this inference set can be analysed by (built-ins, quality and
+        custom metrics, numeric metadata) with its importance and correlations, the
+        most important first; see docs/insights.md."""
+        from shoal.store._metric_performance import inference_metric_importance
+
+        return inference_metric_importance(self, conf=conf, iou=iou, segment=segment, query=query)
 
 
 @dataclass(frozen=True)

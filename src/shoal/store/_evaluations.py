@@ -38,6 +38,7 @@ from shoal.engine.detection.annotations import Classes
 from shoal.engine.detection.evaluator import QUERY_IOU_FLOOR, DetectionEvaluation, evaluate
 from shoal.errors import ShoalError
 from shoal.store._conversion import INPUT_COLUMNS, classification_evaluation, detection_inputs
+from shoal.store._element_metrics import metrics_key
 
 if TYPE_CHECKING:
     import sqlite3
@@ -354,7 +355,7 @@ class SegmentFrames:
 
     def __init__(self, size: int = SEGMENT_CACHE_SIZE) -> None:
         self.size = size
-        self._entries: OrderedDict[tuple[int, int, str], list[str]] = OrderedDict()
+        self._entries: OrderedDict[tuple[int, int, tuple[str, ...], str], list[str]] = OrderedDict()
         self._lock = threading.Lock()
 
     def selection(self, segment: Segment) -> list[str] | None:
@@ -369,7 +370,8 @@ class SegmentFrames:
     def matching(self, dataset: Dataset, query: str) -> list[str]:
         """Ids of the frames of ``dataset`` a query matches (a saved segment's, or an
         ad-hoc filter's: a query bar asks again at every threshold it moves)."""
-        key = (dataset.id, dataset.version, query)
+        # Metrics are queryable fields: new values (new objects) are a new answer.
+        key = (dataset.id, dataset.version, metrics_key(dataset), query)
         with self._lock:
             if key in self._entries:
                 self._entries.move_to_end(key)

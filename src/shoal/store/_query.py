@@ -5,6 +5,7 @@ Users filter frames by metadata and label statistics, for example::
     weather = 'rain' and num_labels > 3
     not is_night and (camera in ('front', 'rear') or uri startswith 's3://')
     has('cat') and count('dog', 'puppy') >= 2
+    brightness < 0.2 and has('car', relative_area < 0.01)
     `camera id` is not null
 
 :func:`compile_query` turns an expression into a :class:`CompiledQuery`: a ``WHERE``
@@ -21,13 +22,16 @@ Grammar (keywords are case-insensitive; see docs/queries.md)::
     and_expr   := not_expr ("and" not_expr)*
     not_expr   := "not" not_expr | primary
     primary    := "(" or_expr ")"
-                | "has" "(" string ("," string)* ")"
+                | "has" "(" labels ")"
                 | operand [tail]                    -- without a tail, a bool operand
+    labels     := string ("," string)* ["," or_expr] | or_expr
+                                    -- the or_expr is a label condition: its fields are
+                                       class_name and the label metrics
     tail       := ("=" | "==" | "!=" | "<>" | "<" | "<=" | ">" | ">=") operand
                 | ["not"] "in" "(" [literal ("," literal)* [","]] ")"
                 | "is" ["not"] "null"
                 | ("contains" | "startswith" | "endswith") string
-    operand    := field | literal | "count" "(" [string ("," string)*] ")"
+    operand    := field | literal | "count" "(" [labels] ")"
     field      := name | "`" any text, "``" for a backquote "`"
     literal    := string | ["-"] number | "true" | "false"
     string     := '...' | "..."   (escapes \\ \' \" \n \r \t \0 \uXXXX \UXXXXXXXX;
@@ -48,7 +52,7 @@ import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, NoReturn, TypeAlias
+from typing import Literal, NoReturn, TypeAlias, cast
 
 from shoal.errors import InputError
 
@@ -317,10 +321,18 @@ class _Parser:
         labels_relation: str | None,
         frames_alias: str | None,
         columns: Mapping[str, str],
+        label_fields: Mapping[str, FieldType],
+        label_columns: Mapping[str, str],
     ):
         self.expression = expression
         self.fields = fields
         self.columns = columns
+        self.label_fields = label_fields
+        # Inside a label condition a label field is a column of the labels subquery,
+        # which renames them all (so that none shadows a frames column).
+        self.label_columns = label_columns
+        self.label_aliases = {name: f"__shoal_m{i}" for i, name in enumerate(label_fields)}
+        self.in_label_condition = False
         self.labels_relation = labels_relation
         self.frames_alias = frames_alias
         self.tokens = _Tokenizer(expression).tokens()
@@ -429,6 +441,14 @@ class _Parser:
         left = self.operand()
         return self.tail(left)
 
+    def not_nested(self, function: str) -> None:
+        if self.in_label_condition:
+            self.error(
+                f"{function}() cannot be used inside a label condition (it reads the frame's "
+                "labels itself)",
+                self.token.position,
+            )
+
     def is_call(self, name: str) -> bool:
         following = self.peek()
         return (
@@ -438,46 +458,90 @@ class _Parser:
             and following.text == "("
         )
 
-    def class_names(self, function: str, *, allow_empty: bool) -> tuple[list[str], int]:
+    def label_arguments(self, function: str, *, allow_empty: bool) -> tuple[str, list[object], int]:
+        """The arguments of has() or count(): class names, then optionally a label
+        condition (``has('car', relative_area < 0.01)``). Returns the labels source
+        (see ``labels_source``), its parameters and the function's position."""
         name = self.advance()
         self.advance()  # "("
         if self.labels_relation is None:
             self.error(f"{function}() needs labels, and this query has none", name.position)
         self.uses_labels = True
         classes: list[str] = []
+        condition: tuple[str, list[object]] | None = None
         if not self.at("op", ")"):
             while True:
                 if not self.at("string"):
-                    self.error(
-                        f"{function}() takes class names as strings, found {_describe(self.token)}",
-                        self.token.position,
-                    )
+                    condition = self.label_condition(function)
+                    break
                 classes.append(self.advance().text)
                 if not self.accept("op", ","):
                     break
         self.expect("op", ")", f"')' to close {function}(")
-        if not classes and not allow_empty:
+        if not classes and condition is None and not allow_empty:
             self.error(
-                f"{function}() takes at least one class name, like has('cat')", name.position
+                f"{function}() takes at least one class name or a label condition, like "
+                "has('cat') or has(relative_area < 0.01)",
+                name.position,
             )
-        return classes, name.position
+        source, params = self.labels_source(classes, condition)
+        return source, params, name.position
 
-    def labels_source(self, classes: Sequence[str]) -> tuple[str, list[object]]:
+    def label_condition(self, function: str) -> tuple[str, list[object]]:
+        """A condition on each label, over the label fields (class_name, label metrics)."""
+        start = self.token
+        if start.kind == "end" or (
+            start.kind in ("name", "quoted_name")
+            and start.text not in self.label_fields
+            and not (start.kind == "name" and self.peek().kind == "op" and self.peek().text == "(")
+        ):
+            hint = (
+                f" ({_spell(start.text)} is a frame field; a label condition reads label fields)"
+                if start.text in self.fields
+                else self.suggest(start.text, self.label_fields)
+                if start.kind != "end"
+                else ""
+            )
+            self.error(
+                f"{function}() takes class names as strings, found {_describe(start)}"
+                f"{hint or ' (then, optionally, a condition on label fields)'}",
+                start.position,
+            )
+        self.nested(start.position)
+        self.in_label_condition = True
+        try:
+            return self.or_expr()
+        finally:
+            self.in_label_condition = False
+            self.depth -= 1
+
+    def labels_source(
+        self, classes: Sequence[str], condition: tuple[str, list[object]] | None = None
+    ) -> tuple[str, list[object]]:
         """A relation of the frame's matching labels: the labels relation with its columns
         renamed, so that the unqualified frame id refers to the outer frames relation."""
         assert self.labels_relation is not None
         frame, label_class = "__shoal_frame", "__shoal_class"
-        inner = (
-            f"SELECT {quote_identifier(_LABEL_FRAME)} AS {frame}, "
-            f"{quote_identifier(_LABEL_CLASS)} AS {label_class} "
-            f"FROM {quote_identifier(self.labels_relation)}"
-        )
+        selected = [
+            f"{quote_identifier(_LABEL_FRAME)} AS {frame}",
+            f"{quote_identifier(_LABEL_CLASS)} AS {label_class}",
+        ]
+        if condition is not None:
+            selected += [
+                f"{quote_identifier(self.label_columns.get(name, name))} AS {alias}"
+                for name, alias in self.label_aliases.items()
+                if name != _LABEL_CLASS
+            ]
+        inner = f"SELECT {', '.join(selected)} FROM {quote_identifier(self.labels_relation)}"
         where = f"{frame} = {self.frame_id()}"
         params: list[object] = []
         if classes:
             marks = ", ".join("CAST(? AS VARCHAR)" for _ in classes)
             where += f" AND {label_class} IN ({marks})"
             params.extend(classes)
+        if condition is not None:
+            where += f" AND {condition[0]}"
+            params.extend(condition[1])
         return f"FROM ({inner}) WHERE {where}", params
 
     def frame_id(self) -> str:
@@ -490,21 +554,23 @@ class _Parser:
         return f"{quote_identifier(self.frames_alias)}.{column}"
 
     def has(self) -> tuple[str, list[object]]:
-        classes, _ = self.class_names("has", allow_empty=False)
-        source, params = self.labels_source(classes)
+        self.not_nested("has")
+        source, params, _ = self.label_arguments("has", allow_empty=False)
         return f"EXISTS (SELECT 1 {source})", params
 
     def count(self) -> _Operand:
-        classes, position = self.class_names("count", allow_empty=True)
-        source, params = self.labels_source(classes)
-        shown = ", ".join(_show(c) for c in classes)
+        self.not_nested("count")
+        start = self.index
+        source, params, position = self.label_arguments("count", allow_empty=True)
+        end = self.tokens[self.index].position if self.index < len(self.tokens) else None
+        shown = self.expression[self.tokens[start].position : end].strip()
         return _Operand(
             f"(SELECT count(*) {source})",
             tuple(params),
             "int",
             nullable=False,
             position=position,
-            label=f"count({shown})",
+            label=shown,
         )
 
     def operand(self) -> _Operand:
@@ -524,8 +590,17 @@ class _Parser:
 
     def field(self, token: _Token) -> _Operand:
         name = token.text
+        if self.in_label_condition:
+            return self.label_field(token)
         kind = self.fields.get(name)
         if kind is None:
+            if name in self.label_fields and name != _LABEL_CLASS:
+                written = _written(name)
+                self.error(
+                    f"{_spell(name)} is a label field: use it in a label condition, like "
+                    f"has({written} > 0) or count({written} > 0)",
+                    token.position,
+                )
             self.error(f"unknown field {_show(name)}{self.suggest(name)}", token.position)
         self.used_fields.add(name)
         return _Operand(
@@ -537,8 +612,27 @@ class _Parser:
             label=f"{kind} field {_show(name)}",
         )
 
-    def suggest(self, name: str) -> str:
-        names = list(self.fields)
+    def label_field(self, token: _Token) -> _Operand:
+        name = token.text
+        kind = self.label_fields.get(name)
+        if kind is None:
+            where = (
+                f" ({_spell(name)} is a frame field; a label condition reads label fields)"
+                if name in self.fields
+                else self.suggest(name, self.label_fields)
+            )
+            self.error(f"unknown label field {_show(name)}{where}", token.position)
+        return _Operand(
+            "__shoal_class" if name == _LABEL_CLASS else self.label_aliases[name],
+            (),
+            kind,
+            nullable=True,
+            position=token.position,
+            label=f"{kind} label field {_show(name)}",
+        )
+
+    def suggest(self, name: str, fields: Mapping[str, FieldType] | None = None) -> str:
+        names = list(self.fields if fields is None else fields)
         folded = [n for n in names if n.lower() == name.lower()]
         close = folded or difflib.get_close_matches(name, names, n=1, cutoff=0.6)
         if close:
@@ -700,6 +794,13 @@ def _spell(name: str) -> str:
     return "`" + name.replace("`", "``") + "`"
 
 
+def _written(name: str) -> str:
+    """Field ``name`` as a query writes it: bare when it can be, else backquoted."""
+    if _NAME.fullmatch(name) and name.lower() not in _KEYWORDS:
+        return name
+    return "`" + name.replace("`", "``") + "`"
+
+
 def _kind(field_type: FieldType) -> str:
     return "number" if field_type in _NUMERIC else field_type
 
@@ -726,6 +827,8 @@ def compile_query(
     labels_relation: str | None = None,
     frames_alias: str | None = None,
     columns: Mapping[str, str] | None = None,
+    label_fields: Mapping[str, FieldType] | None = None,
+    label_columns: Mapping[str, str] | None = None,
 ) -> CompiledQuery:
     """Compile ``expression`` to a ``WHERE`` clause over a frames relation.
 
@@ -740,6 +843,9 @@ def compile_query(
     differ: SQL engines that match column names without regard to case (DuckDB) then
     never confuse ``weather`` with ``Weather``. Field names themselves are matched
     exactly; a name that differs from a field only in case is an error suggesting it.
+    ``label_fields`` are the fields of a label condition (``has('car', relative_area <
+    0.01)``), each a column of the labels relation (``label_columns`` maps a field to
+    its column where the two differ); ``class_name`` is always one.
 
     Raises :class:`QueryError` (an :class:`~shoal.errors.InputError`) naming the
     column of the expression where it goes wrong.
@@ -764,7 +870,19 @@ def compile_query(
                 expression=expression,
                 position=i,
             )
-    parser = _Parser(expression, fields, labels_relation, frames_alias, columns or {})
+    labels = {_LABEL_CLASS: "string", **(label_fields or {})}
+    _check_fields(labels)
+    for name in (label_columns or {}).values():
+        _check_relation(name, "a column name")
+    parser = _Parser(
+        expression,
+        fields,
+        labels_relation,
+        frames_alias,
+        columns or {},
+        cast(Mapping[str, FieldType], labels),
+        label_columns or {},
+    )
     sql, params = parser.query()
     return CompiledQuery(
         sql=sql,

@@ -147,7 +147,7 @@ class Store:
 
     def _referenced_objects(self) -> set[str]:
         names = set()
-        for table in ("datasets", "inference_sets", "evaluations"):
+        for table in ("datasets", "inference_sets", "evaluations", "element_metrics"):
             names |= {row[0] for row in self._rows(f"SELECT object FROM {table}")}
         return names
 
