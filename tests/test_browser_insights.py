@@ -149,6 +149,8 @@ def test_the_reliability_diagram_shows_the_apis_d_ece_per_class(
     page: Any, server: str, api: httpx.Client
 ) -> None:
     open_insights(page, server)
+    page.get_by_role("tab", name="Calibration").click()
+    assert "insights=calibration" in page.url
     project = get(api, "/api/v1/projects/shapes")
     calibration = get(
         api,
@@ -180,6 +182,7 @@ def test_a_classification_project_shows_calibration_and_says_tide_is_for_detecti
     page.goto(f"{server}/#view=insights&project=digits")
     page.get_by_test_id("tide-detection-only").wait_for()
     assert page.locator(".tide-bars").count() == 0
+    page.get_by_role("tab", name="Calibration").click()
     project = get(api, "/api/v1/projects/digits")
     sets = get(api, f"{DIGITS_API}/inference-sets")
     first = sets[0]["name"] if isinstance(sets, list) else None
@@ -223,7 +226,7 @@ def test_compare_shows_the_bootstrap_intervals_beside_the_deltas(
     )
     table = page.get_by_role("table", name=f"Significance: {DETECTOR} against {OTHER_DETECTOR}")
     table.wait_for()
-    metrics = ["precision", "recall", "f1-score"]
+    metrics = ["precision", "recall", "f1-score", "ap"]
     scopes = [
         s
         for s in [*significance["labels"], "macro avg", "micro avg"]
@@ -236,10 +239,16 @@ def test_compare_shows_the_bootstrap_intervals_beside_the_deltas(
             row = [scope]
             for metric in metrics:
                 i = next(
-                    x
-                    for x in significance["intervals"]
-                    if x["scope"] == scope and x["metric"] == metric
+                    (
+                        x
+                        for x in significance["intervals"]
+                        if x["scope"] == scope and x["metric"] == metric
+                    ),
+                    None,
                 )
+                if i is None:  # AP has no micro average
+                    row.append("-")
+                    continue
                 text = f"{signed(i['delta'])} [{signed(i['low'])}, {signed(i['high'])}]"
                 row.append(text + (" *" if i["significant"] else ""))
             rows.append(row)

@@ -9,7 +9,7 @@
 import type {
   ChangedExamplesPage, Confidence, ComparisonOut, CompletionsOut, DatasetOut, ExamplesPage, FrameDetail, FramesPage, InferenceSetOut,
   MetricsInclude, MetricsOut, ProjectOut, SegmentCreate, SegmentFromExamples, SegmentOut, SegmentResultDict, SegmentUpdate, SummaryOut,
-  CalibrationOut, SignificanceOut, TideOut, TideType,
+  CalibrationOut, SignificanceOut, TideOut, TideType, LabelErrorsOut, LabelErrorKind, LabelErrorReview, LabelErrorReviewOut, IssueOut, IssueCreate,
 } from "./types";
 
 export const API_BASE = "/api/v1";
@@ -204,6 +204,12 @@ export async function fetchImage(url: string, options: RequestOptions = {}): Pro
   return response.blob();
 }
 
+/** A text export of the API (e.g. confirmed label errors as CSV or a COCO patch), fetched with the key. */
+export async function fetchText(path: string, options: RequestOptions = {}): Promise<string> {
+  const response = await send(`${API_BASE}${path}`, { method: "GET", signal: options.signal }, { Accept: "application/json, text/csv" }, "the export did not load");
+  return response.text();
+}
+
 /**
  * `fetch` with the API key: a network failure becomes ApiError status 0 (`failure` says
  * what did not happen), a non-2xx answer an ApiError from its body; a 401 asks for a key.
@@ -290,6 +296,21 @@ export type Change = "fixed" | "broken" | "still_wrong";
 export interface ChangedExamplesQuery extends OperatingPoint, OtherPoint {
   change?: Change;
   label?: string;
+  offset?: number;
+  limit?: number;
+}
+
+/** The label-error queue's page: kind, class (of the suspect object) and review status narrow it. */
+export interface LabelErrorsQuery {
+  segment?: string;
+  query?: string;
+  kind?: LabelErrorKind;
+  label?: string;
+  status?: "open" | "confirmed" | "dismissed";
+  /** The confidence from which a prediction is evidence (the server's default: 0.5). */
+  conf?: number;
+  fgIou?: number;
+  bgIou?: number;
   offset?: number;
   limit?: number;
 }
@@ -384,6 +405,25 @@ export const api = {
       undefined,
       o,
     ),
+  /** One page of the label-error queue (detection; docs/insights.md#label-errors). */
+  labelErrors: (p: string, d: string, set: string, q: LabelErrorsQuery, o?: RequestOptions) =>
+    request<LabelErrorsOut>(
+      "GET",
+      `${inferenceSetPath(p, d, set)}/label-errors${queryString({
+        segment: q.segment, query: q.query || undefined, kind: q.kind, label: q.label, status: q.status, conf: q.conf,
+        fg_iou: q.fgIou, bg_iou: q.bgIou, offset: q.offset, limit: q.limit,
+      })}`,
+      undefined,
+      o,
+    ),
+  /** Confirm, dismiss or reopen a candidate; with `issue`, also collect its object in that issue. */
+  reviewLabelError: (p: string, d: string, set: string, candidate: string, body: LabelErrorReview, o?: RequestOptions) =>
+    request<LabelErrorReviewOut>("PUT", `${inferenceSetPath(p, d, set)}/label-errors/${seg(candidate)}/review`, body, o),
+  /** The confirmed label errors as a COCO patch (JSON text) or CSV. */
+  exportLabelErrors: (p: string, d: string, set: string, format: "coco" | "csv", o?: RequestOptions) =>
+    fetchText(`${inferenceSetPath(p, d, set)}/label-errors/export${queryString({ format })}`, o),
+  issues: (p: string, o?: RequestOptions) => request<IssueOut[]>("GET", `${projectPath(p)}/issues`, undefined, o),
+  createIssue: (p: string, body: IssueCreate, o?: RequestOptions) => request<IssueOut>("POST", `${projectPath(p)}/issues`, body, o),
   frame: (p: string, d: string, frameId: string, inferenceSets: readonly string[], o?: RequestOptions) =>
     request<FrameDetail>("GET", `${framePath(p, d, frameId)}${queryString({ inference_set: inferenceSets })}`, undefined, o),
 };

@@ -172,3 +172,12 @@ export type ReliabilityOut = Schemas["ReliabilityOut"];
 /** `/compare/significance`: paired-bootstrap intervals of the metric deltas. */
 export type SignificanceOut = Schemas["SignificanceOut"];
 export type DeltaIntervalOut = Schemas["DeltaIntervalOut"];
+/** `/label-errors`: one page of the label-error queue, highest score first, with reviews. */
+export type LabelErrorsOut = Schemas["LabelErrorsOut"];
+export type LabelErrorOut = Schemas["LabelErrorOut"];
+export type LabelErrorKind = LabelErrorOut["kind"];
+export type LabelErrorReviewOut = Schemas["LabelErrorReviewOut"];
+export type LabelErrorReview = Schemas["LabelErrorReview"];
+/** An issue of the project (a review can collect its candidate's object in one). */
+export type IssueOut = Schemas["IssueOut"];
+export type IssueCreate = Schemas["IssueCreate"];

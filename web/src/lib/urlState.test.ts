@@ -5,7 +5,7 @@ import { applyPatch, DEFAULT_SORT, formatHash, parseHash, type AppState, type Ex
 const EMPTY_STATE: AppState = {
   view: "metrics", project: null, dataset: null, sets: [], conf: null, iou: null, overrides: {}, segment: null, frame: null,
   selection: null, sort: DEFAULT_SORT, page: 0, metricClass: null, shown: null, values: "absolute", shareOf: "row", object: null,
-  query: null, otherConf: null, otherIou: null, change: null, tide: null,
+  query: null, otherConf: null, otherIou: null, change: null, tide: null, insights: "errors",
 };
 
 const FULL: AppState = {
@@ -14,6 +14,7 @@ const FULL: AppState = {
   selection: { kind: "cell", truth: "big truck", predicted: "background" }, sort: "iou", page: 3,
   metricClass: "big truck", shown: "a/b", values: "percentage", shareOf: "column", object: "prediction:17",
   query: "width > 10 and has('big truck')", otherConf: 0.7, otherIou: 0.75, change: "still_wrong", tide: "Loc",
+  insights: "label-errors",
 };
 
 describe("URL state", () => {

@@ -16,6 +16,19 @@ const CHANGE_KINDS: readonly ChangeKind[] = ["fixed", "broken", "still_wrong"];
 export type TideKind = "Cls" | "Loc" | "Both" | "Dupe" | "Bkg" | "Miss";
 const TIDE_KINDS: readonly TideKind[] = ["Cls", "Loc", "Both", "Dupe", "Bkg", "Miss"];
 
+/**
+ * Insights' sub-tabs (`insights=`), in the order they are shown: TIDE's error breakdown,
+ * the label-error queue, calibration. A new sub-tab adds its value and title here and its
+ * panel in InsightsView.
+ */
+export type InsightsSection = "errors" | "label-errors" | "calibration";
+export const INSIGHTS_SECTIONS: ReadonlyArray<{ value: InsightsSection; title: string }> = [
+  { value: "errors", title: "Error breakdown" },
+  { value: "label-errors", title: "Label errors" },
+  { value: "calibration", title: "Calibration" },
+];
+export const DEFAULT_INSIGHTS: InsightsSection = "errors";
+
 /** What the examples below the matrix show (Metrics). */
 export type ExampleSelection =
   | { kind: "cell"; truth: string; predicted: string }
@@ -64,6 +77,8 @@ export interface AppState {
   change: ChangeKind | null;
   /** Insights: the TIDE bar listed (null: none); its class is `metricClass`. */
   tide: TideKind | null;
+  /** Insights: the sub-tab shown. */
+  insights: InsightsSection;
 }
 
 function unit(text: string | null): number | null {
@@ -165,6 +180,7 @@ export function parseHash(hash: string): AppState {
     otherIou: unit(q.get("other_iou")),
     change: CHANGE_KINDS.includes(q.get("change") as ChangeKind) ? (q.get("change") as ChangeKind) : null,
     tide: TIDE_KINDS.includes(q.get("tide") as TideKind) ? (q.get("tide") as TideKind) : null,
+    insights: INSIGHTS_SECTIONS.find((s) => s.value === q.get("insights"))?.value ?? DEFAULT_INSIGHTS,
   };
 }
 
@@ -193,6 +209,7 @@ export function formatHash(state: AppState): string {
   if (state.otherIou !== null) q.set("other_iou", String(state.otherIou));
   if (state.change) q.set("change", state.change);
   if (state.tide) q.set("tide", state.tide);
+  if (state.insights !== DEFAULT_INSIGHTS) q.set("insights", state.insights);
   return q.toString();
 }
 

@@ -62,11 +62,17 @@ describe("InsightsView", () => {
     render(<StatefulInsights initial={context()} />);
     await waitFor(() => expect(document.querySelector('[data-dap="Cls"]')).toHaveTextContent("5.00"));
     expect(document.querySelector('[data-count="Loc"]')).toHaveTextContent("10");
-    expect(await screen.findByTestId("ece")).toHaveTextContent("D-ECE 0.2500");
     await user.selectOptions(screen.getByLabelText("Class"), "circle");
     expect(document.querySelector('[data-dap="Cls"]')).toHaveTextContent("1.50");
     expect(document.querySelector('[data-count="Cls"]')).toHaveTextContent("1");
-    expect(screen.getByTestId("ece")).toHaveTextContent("D-ECE 0.1250");
+    // The Calibration sub-tab keeps the class chosen (class=).
+    await user.click(screen.getByRole("tab", { name: "Calibration" }));
+    expect(screen.getByRole("tab", { name: "Calibration" })).toHaveAttribute("aria-selected", "true");
+    expect(await screen.findByTestId("ece")).toHaveTextContent("D-ECE 0.1250");
+    expect(screen.getByLabelText("Class")).toHaveValue("circle");
+    await user.selectOptions(screen.getByLabelText("Class"), "");
+    expect(await screen.findByTestId("ece")).toHaveTextContent("D-ECE 0.2500");
+    expect(document.querySelector(".tide-bars")).toBeNull();
   });
 
   it("a bar lists its objects: tide= at the foreground IoU, the class, no confidence (TIDE keeps every score)", async () => {
@@ -106,8 +112,9 @@ describe("InsightsView", () => {
   it("a classification project shows its calibration (ECE) and says TIDE is for detection, never asking for it", async () => {
     const calls = installMockApi(insightsHandler);
     const project = { ...projectOut(), task: "classification" as const };
-    render(<InsightsView ctx={context(project)} />);
+    render(<StatefulInsights initial={context(project)} />);
     expect(await screen.findByTestId("tide-detection-only")).toHaveTextContent("TIDE's error breakdown is for detection");
+    await userEvent.setup().click(screen.getByRole("tab", { name: "Calibration" }));
     expect(await screen.findByTestId("ece")).toHaveTextContent("ECE 0.2500");
     expect(calls.some((c) => c.path.endsWith("/tide"))).toBe(false);
     expect(calls.find((c) => c.path.endsWith("/calibration"))!.query.get("iou")).toBeNull();

@@ -1,8 +1,10 @@
 /**
- * Insights: why the model fails. For detection, TIDE's error breakdown (docs/insights.md)
- * as bars, overall or of one class, at TIDE's foreground / background IoU; a bar lists its
- * objects through the examples endpoint's `tide=` filter in the examples grid, and an
- * example opens its frame. For every task, the reliability diagram with ECE (D-ECE for
+ * Insights: why the model fails, in sub-tabs kept in the URL (`insights=`, see
+ * INSIGHTS_SECTIONS). "Error breakdown": for detection, TIDE's error breakdown
+ * (docs/insights.md) as bars, overall or of one class, at TIDE's foreground / background
+ * IoU; a bar lists its objects through the examples endpoint's `tide=` filter in the
+ * examples grid, and an example opens its frame. "Label errors": the label-error queue
+ * (LabelErrorsPanel). "Calibration": the reliability diagram with ECE (D-ECE for
  * detection) at the operating point (docs/calibration.md), overall or of one class.
  * Every number is the server's; this view only draws it.
  */
@@ -15,10 +17,12 @@ import { describeConf, ErrorPanel, Loading } from "../components/Status";
 import { TIDE_TYPES, TideBars } from "../components/TideBars";
 import { useApi } from "../hooks/useApi";
 import type { ExampleSort } from "../lib/examples";
+import { DEFAULT_INSIGHTS, INSIGHTS_SECTIONS, type InsightsSection } from "../lib/urlState";
 import { exampleOf, frameIdsQuery, serverSort } from "./adapters";
 import { ALL_FRAMES, classColors, type ViewContext } from "./context";
 import { ExampleModal } from "./ExampleModal";
 import { FramePanel } from "./FramePanel";
+import { LabelErrorsPanel } from "./LabelErrorsPanel";
 import "../components/insights.css";
 
 /** TIDE's defaults (tidecv): a match at IoU 0.5, background at or below 0.1. */
@@ -33,8 +37,105 @@ export function iouInput(text: string, fallback: number): number {
   return text.trim() !== "" && Number.isFinite(v) && v >= 0 && v <= 1 ? v : fallback;
 }
 
+/** The sub-tabs' row (a tablist, arrows move between tabs, as the app's views do). */
+export function InsightsTabs({ value, onChange }: { value: InsightsSection; onChange: (next: InsightsSection) => void }) {
+  const onKey = (e: React.KeyboardEvent) => {
+    const step = e.key === "ArrowRight" ? 1 : e.key === "ArrowLeft" ? -1 : 0;
+    if (step === 0) return;
+    const k = INSIGHTS_SECTIONS.findIndex((s) => s.value === value);
+    const next = INSIGHTS_SECTIONS[(k + step + INSIGHTS_SECTIONS.length) % INSIGHTS_SECTIONS.length]!.value;
+    onChange(next);
+    document.getElementById(`insights-tab-${next}`)?.focus();
+  };
+  return (
+    <div role="tablist" aria-label="Insights sections" className="insights-tabs wide" onKeyDown={onKey}>
+      {INSIGHTS_SECTIONS.map((s) => (
+        <button key={s.value} id={`insights-tab-${s.value}`} type="button" role="tab" aria-selected={s.value === value}
+          aria-controls={`insights-panel-${s.value}`} tabIndex={s.value === value ? 0 : -1} onClick={() => onChange(s.value)}>
+          {s.title}
+        </button>
+      ))}
+    </div>
+  );
+}
+
 export function InsightsView({ ctx }: { ctx: ViewContext }) {
+  const section = ctx.insights ?? DEFAULT_INSIGHTS;
+  return (
+    <div className="insights-view">
+      <InsightsTabs value={section} onChange={(insights) => ctx.update({ insights })} />
+      <div id={`insights-panel-${section}`} role="tabpanel" aria-labelledby={`insights-tab-${section}`} className="insights-panel wide">
+        {section === "errors" && <ErrorBreakdownPanel ctx={ctx} />}
+        {section === "label-errors" && <LabelErrorsPanel ctx={ctx} />}
+        {section === "calibration" && <CalibrationPanel ctx={ctx} />}
+        {/* A new sub-tab: its entry in INSIGHTS_SECTIONS (lib/urlState.ts) and its panel here. */}
+      </div>
+    </div>
+  );
+}
+
+/** The class chosen (class=, shared by the sub-tabs) and the view's scope, as the controls show them. */
+function InsightsScope({ ctx, classes, onClass, children }: {
+  ctx: ViewContext; classes: readonly string[]; onClass?: () => void; children?: React.ReactNode;
+}) {
+  const { sets, segment, query } = ctx;
+  return (
+    <div className="insights-controls panel wide" role="group" aria-label="Insights controls">
+      <label>
+        Class{" "}
+        <select aria-label="Class" value={ctx.metricClass ?? ALL_CLASSES} onChange={(e) => { ctx.update({ metricClass: e.target.value || null }); onClass?.(); }}>
+          <option value={ALL_CLASSES}>All classes</option>
+          {classes.map((name) => <option key={name} value={name}>{name}</option>)}
+        </select>
+      </label>
+      {children}
+      <span className="muted">
+        {sets[0]}{segment !== ALL_FRAMES ? `, ${segment}` : ""}{query ? `, query ${query}` : ""}
+      </span>
+    </div>
+  );
+}
+
+/** "Calibration": the reliability diagram with ECE / D-ECE, overall or of the class chosen. */
+function CalibrationPanel({ ctx }: { ctx: ViewContext }) {
   const { project, dataset, sets, conf, iou, segment, query } = ctx;
+  const set = sets[0]!;
+  const detection = project.task === "detection";
+  const scope = { segment: segment === ALL_FRAMES ? undefined : segment, query: query ?? undefined };
+  const label = ctx.metricClass ?? ALL_CLASSES;
+  const calibrationKey = JSON.stringify(["calibration", project.name, dataset, set, scope, conf, detection ? iou : null]);
+  const calibration = useApi(calibrationKey, (signal) =>
+    api.calibration(project.name, dataset, set, { ...scope, conf, iou: detection ? iou : undefined }, { signal }),
+  );
+  const c = calibration.data;
+  const classes = c?.classes.map((d) => d.label) ?? [];
+  const diagram = c ? (label ? c.classes.find((d) => d.label === label) ?? null : c.overall) : null;
+  return (
+    <div className="insights-section">
+      <InsightsScope ctx={ctx} classes={classes} />
+      <section className="panel" aria-labelledby="calibration-title">
+        <h2 id="calibration-title">Calibration</h2>
+        <Loading active={calibration.loading} label="Computing calibration" />
+        {calibration.error !== null && <ErrorPanel error={calibration.error} onRetry={calibration.reload} title="The calibration could not be loaded" />}
+        {c && (
+          <>
+            <p className="muted" data-testid="calibration-at">
+              {c.metric} at {describeConf(c.conf)}{c.iou !== null ? `, IoU ${c.iou}` : ""}
+              {detection ? ": predictions kept at the confidence, right when matched at the IoU" : ": each frame's top-1 prediction"}
+            </p>
+            {diagram
+              ? <ReliabilityDiagram diagram={diagram} metric={c.metric} />
+              : <p className="empty-state">No prediction of {label} is counted here.</p>}
+          </>
+        )}
+      </section>
+    </div>
+  );
+}
+
+/** "Error breakdown": TIDE's bars, and the objects of the bar chosen. */
+function ErrorBreakdownPanel({ ctx }: { ctx: ViewContext }) {
+  const { project, dataset, sets, segment, query } = ctx;
   const set = sets[0]!;
   const detection = project.task === "detection";
   const scope = { segment: segment === ALL_FRAMES ? undefined : segment, query: query ?? undefined };
@@ -49,10 +150,6 @@ export function InsightsView({ ctx }: { ctx: ViewContext }) {
 
   const tideKey = detection ? JSON.stringify(["tide", project.name, dataset, set, scope, fgIou, bgIou]) : null;
   const tide = useApi(tideKey, (signal) => api.tide(project.name, dataset, set, { ...scope, fgIou, bgIou }, { signal }));
-  const calibrationKey = JSON.stringify(["calibration", project.name, dataset, set, scope, conf, detection ? iou : null]);
-  const calibration = useApi(calibrationKey, (signal) =>
-    api.calibration(project.name, dataset, set, { ...scope, conf, iou: detection ? iou : undefined }, { signal }),
-  );
   // A bar's objects: TIDE keeps every score (the server's conf defaults to 0 with tide=).
   const examplesKey = detection && bar ? JSON.stringify(["tide-examples", project.name, dataset, set, scope, fgIou, bar, label, sort, page]) : null;
   const examples = useApi(examplesKey, (signal) =>
@@ -70,10 +167,8 @@ export function InsightsView({ ctx }: { ctx: ViewContext }) {
   const rowsReady = rowsKey === null || rows.dataKey === rowsKey || rows.error !== null;
 
   const t = tide.data;
-  const c = calibration.data;
-  const classes = [...new Set([...(t?.per_class.map((p) => p.label) ?? []), ...(c?.classes.map((d) => d.label) ?? [])])];
+  const classes = t?.per_class.map((p) => p.label) ?? [];
   const tideShown = t ? (label ? t.per_class.find((p) => p.label === label) ?? null : t) : null;
-  const diagram = c ? (label ? c.classes.find((d) => d.label === label) ?? null : c.overall) : null;
   const pageExamples = examples.data?.examples ?? [];
   const openIndex = open === null ? -1 : pageExamples.indexOf(open);
   const barTitle = bar ? `${bar} errors${label ? ` of ${label}` : ""}: ${TIDE_TYPES.find((x) => x.value === bar)!.definition}` : "";
@@ -86,15 +181,8 @@ export function InsightsView({ ctx }: { ctx: ViewContext }) {
     setOpen(null);
   };
   return (
-    <div className="insights-view">
-      <div className="insights-controls panel wide" role="group" aria-label="Insights controls">
-        <label>
-          Class{" "}
-          <select aria-label="Class" value={label} onChange={(e) => { ctx.update({ metricClass: e.target.value || null }); setPage(0); setOpen(null); }}>
-            <option value={ALL_CLASSES}>All classes</option>
-            {classes.map((name) => <option key={name} value={name}>{name}</option>)}
-          </select>
-        </label>
+    <div className="insights-section">
+      <InsightsScope ctx={ctx} classes={classes} onClass={() => { setPage(0); setOpen(null); }}>
         {detection && (
           <>
             <label title="TIDE's foreground IoU: a prediction at or above it localizes its ground truth">
@@ -109,17 +197,14 @@ export function InsightsView({ ctx }: { ctx: ViewContext }) {
             </label>
           </>
         )}
-        <span className="muted">
-          {set}{segment !== ALL_FRAMES ? `, ${segment}` : ""}{query ? `, query ${query}` : ""}
-        </span>
-      </div>
+      </InsightsScope>
 
       <section className="panel" aria-labelledby="tide-title">
         <h2 id="tide-title">Error breakdown (TIDE)</h2>
         {!detection && (
           <p className="empty-state" data-testid="tide-detection-only">
             TIDE's error breakdown is for detection: it sorts wrong boxes into classification, localization, duplicate,
-            background and missed errors. This project classifies frames, so only its calibration is shown.
+            background and missed errors. This project classifies frames: see its Calibration.
           </p>
         )}
         <Loading active={tide.loading} label="Computing TIDE" />
@@ -132,23 +217,6 @@ export function InsightsView({ ctx }: { ctx: ViewContext }) {
             {tideShown
               ? <TideBars tide={tideShown} scope={label || "all classes"} selected={bar} onSelect={chooseBar} />
               : <p className="empty-state">{label} has no TIDE errors or AP here.</p>}
-          </>
-        )}
-      </section>
-
-      <section className="panel" aria-labelledby="calibration-title">
-        <h2 id="calibration-title">Calibration</h2>
-        <Loading active={calibration.loading} label="Computing calibration" />
-        {calibration.error !== null && <ErrorPanel error={calibration.error} onRetry={calibration.reload} title="The calibration could not be loaded" />}
-        {c && (
-          <>
-            <p className="muted" data-testid="calibration-at">
-              {c.metric} at {describeConf(c.conf)}{c.iou !== null ? `, IoU ${c.iou}` : ""}
-              {detection ? ": predictions kept at the confidence, right when matched at the IoU" : ": each frame's top-1 prediction"}
-            </p>
-            {diagram
-              ? <ReliabilityDiagram diagram={diagram} metric={c.metric} />
-              : <p className="empty-state">No prediction of {label} is counted here.</p>}
           </>
         )}
       </section>

@@ -3,7 +3,7 @@ import type { ThresholdValues } from "../components/ThresholdSliders";
 import type { Confidence } from "../api/types";
 import type { ExampleSort } from "../lib/examples";
 import type { Normalization } from "../lib/matrix";
-import type { AppState, CellValues, ChangeKind, ExampleSelection, TideKind } from "../lib/urlState";
+import type { AppState, CellValues, ChangeKind, ExampleSelection, InsightsSection, TideKind } from "../lib/urlState";
 
 export const ALL_FRAMES = "All Frames";
 
@@ -39,6 +39,8 @@ export interface ViewContext {
   change?: ChangeKind | null;
   /** Insights: the TIDE bar listed (unset or null: none). */
   tide?: TideKind | null;
+  /** Insights: the sub-tab shown (unset: the error breakdown). */
+  insights?: InsightsSection;
   update: (patch: Partial<AppState>) => void;
 }
 
