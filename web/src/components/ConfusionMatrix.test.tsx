@@ -7,7 +7,7 @@ import { BACKGROUND } from "../api/types";
 import compare from "../fixtures/shapes_compare.json";
 import shapes from "../fixtures/shapes_matrix.json";
 import { shareColor } from "../lib/color";
-import { ConfusionMatrix, MATRIX_TABLE_PAGE_SIZE, type MatrixComparison } from "./ConfusionMatrix";
+import { ConfusionMatrix, MATRIX_TABLE_PAGE_SIZE, NOT_APPLICABLE_REASON, type MatrixComparison } from "./ConfusionMatrix";
 
 const m: ConfusionMatrixDict = {
   labels: ["cat", "dog", "background"],
@@ -58,8 +58,41 @@ describe("ConfusionMatrix", () => {
 
   it("colors cells darker for larger shares", () => {
     render(<ConfusionMatrix matrix={m} />);
-    expect(cell("background", "background").style.background).toBe("rgb(255, 255, 255)");
+    expect(cell("cat", "dog").style.background).not.toBe(cell("dog", "dog").style.background);
     expect(cell("dog", "dog").style.background).not.toBe("rgb(255, 255, 255)");
+  });
+
+  it("draws background x background as not applicable, hatched, saying why, and never selects it", async () => {
+    const user = userEvent.setup();
+    const onSelectCell = vi.fn();
+    const { container } = render(<ConfusionMatrix matrix={m} onSelectCell={onSelectCell} />);
+    const corner = cell("background", "background");
+    expect(corner).toHaveTextContent(/^$/); // no 0: nothing is counted there
+    expect(corner).toHaveAttribute("aria-disabled", "true");
+    expect(corner).not.toHaveAttribute("aria-pressed");
+    expect(hoverText(corner)).toBe(NOT_APPLICABLE_REASON);
+    expect(corner.style.background).toBe(""); // the hatch is the stylesheet's, not a share's color
+    expect(corner.closest("td")).toHaveClass("not-applicable");
+    expect(container.querySelectorAll("td.not-applicable")).toHaveLength(1);
+    await user.hover(corner);
+    const card = screen.getByTestId("matrix-hover-card");
+    expect(within(card).getByTestId("not-applicable-reason")).toHaveTextContent(NOT_APPLICABLE_REASON);
+    expect(card).not.toHaveTextContent(/of \d+/); // no share of a denominator
+    await user.click(corner);
+    expect(onSelectCell).not.toHaveBeenCalled();
+    // The legend names the hatch the same way, in both scales.
+    const legend = screen.getByLabelText("Color scale");
+    expect(within(legend).getByText(/not applicable \(background × background/)).toHaveAttribute("title", NOT_APPLICABLE_REASON);
+    // Other background cells are ordinary counts.
+    expect(cell("background", "cat")).toHaveTextContent("5");
+    expect(cell("cat", "background")).not.toHaveAttribute("aria-disabled");
+  });
+
+  it("has no not-applicable cell without a background", () => {
+    const { container } = render(<ConfusionMatrix matrix={{ ...m, labels: ["cat", "dog", "bird"] }} />);
+    expect(container.querySelector("td.not-applicable")).toBeNull();
+    expect(screen.queryByText(/not applicable/)).toBeNull();
+    expect(cell("bird", "bird")).toHaveTextContent("0");
   });
 
   it("FN highlights every row's misses and confusions, FP every column's, with their sum", async () => {
@@ -219,6 +252,11 @@ describe("ConfusionMatrix delta mode", () => {
     const answer = compare as unknown as { confusion_matrix: { labels: string[] }; cells: ComparisonCellDict[] };
     render(<ConfusionMatrix comparison={{ labels: answer.confusion_matrix.labels, cells: answer.cells }} />);
     for (const c of answer.cells) {
+      if (c.truth === BACKGROUND && c.predicted === BACKGROUND) {
+        expect(cell(c.truth, c.predicted)).toHaveAttribute("aria-disabled", "true");
+        expect(hoverText(cell(c.truth, c.predicted))).toBe(NOT_APPLICABLE_REASON);
+        continue;
+      }
       expect(hoverText(cell(c.truth, c.predicted))).toBe(c.text);
       expect(cell(c.truth, c.predicted)).toHaveTextContent(c.delta > 0 ? `+${c.delta}` : String(c.delta));
       const [r, , b] = cell(c.truth, c.predicted).style.background.match(/\d+/g)!.map(Number);
@@ -361,7 +399,8 @@ describe("ConfusionMatrix in dark mode", () => {
   it("draws low shares dark and the largest bright, with a legend of the same scale", () => {
     document.documentElement.setAttribute("data-mantine-color-scheme", "dark");
     try {
-      const { container } = render(<ConfusionMatrix matrix={m} />);
+      // cat x dog empty: the background corner is not applicable, so another cell shows the scale's 0.
+      const { container } = render(<ConfusionMatrix matrix={{ ...m, matrix: [[12, 0, 25], [2, 30, 8], [5, 1, 0]] }} />);
       const legend = screen.getByLabelText("Color scale");
       expect(legend).toHaveTextContent("brightest at the largest cell shown");
       const swatch = legend.querySelector(".swatch-scale") as HTMLElement;

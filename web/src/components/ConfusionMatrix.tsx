@@ -71,6 +71,8 @@ const NORMALIZATION_OPTIONS = [
 
 interface CellView {
   text: string;
+  /** Background x background: why the cell holds no number (drawn hatched, never selected). */
+  notApplicable?: string;
   /** The hover card's share line, e.g. "12 of 40 (30.0%)" (delta mode: the server's text). */
   title: string;
   background: string;
@@ -80,6 +82,20 @@ interface CellView {
 }
 
 /** What a cell's share is taken of, in the hover card. */
+/**
+ * Why background x background holds nothing: it would be every place where there is
+ * neither a ground-truth object nor a prediction, and such places are not counted (there
+ * is no object to count, so the engine's matrix keeps 0 there).
+ */
+export const NOT_APPLICABLE_REASON =
+  "Not applicable: background predicted as background would be every place with neither an object nor a prediction, which is never counted.";
+
+/** Whether cell (i, j) is background x background (the last row and column when they are the background). */
+function isBackgroundCorner(labels: readonly string[], i: number, j: number): boolean {
+  return i === j && i === labels.length - 1 && labels[i] === BACKGROUND;
+}
+const NOT_APPLICABLE_CELL: CellView = { text: "", title: "not applicable", background: "", notApplicable: NOT_APPLICABLE_REASON };
+
 const DENOMINATOR_NAMES: Record<Normalization, string> = {
   row: "its row's total (every ground truth of the class)",
   column: "its column's total (every prediction of the class)",
@@ -152,6 +168,7 @@ function ConfusionMatrixView(props: ConfusionMatrixProps) {
       const maxAbs = maxChange(cells);
       const n = labels.length;
       return (i, j) => {
+        if (isBackgroundCorner(labels, i, j)) return NOT_APPLICABLE_CELL;
         const d = cells[i * n + j]!;
         return { text: formatDelta(d.delta, false), title: d.text, background: deltaColor(d.delta, d.improved, maxAbs, scheme), delta: d };
       };
@@ -161,6 +178,7 @@ function ConfusionMatrixView(props: ConfusionMatrixProps) {
     const { share, denominator } = normalize(counts, normalization);
     const scaleMax = largestShare(share);
     return (i, j) => {
+      if (isBackgroundCorner(labels, i, j)) return NOT_APPLICABLE_CELL;
       const count = counts[i]![j]!;
       const s = share[i]![j]!;
       return {
@@ -184,6 +202,7 @@ function ConfusionMatrixView(props: ConfusionMatrixProps) {
     return {
       truth: labels[i]!, predicted: labels[j]!, count: cell.count, denominator: cell.denominator,
       share: cell.title, shareOf: DENOMINATOR_NAMES[normalization], delta: cell.delta,
+      notApplicable: cell.notApplicable,
     };
   };
 
@@ -253,7 +272,10 @@ function ConfusionMatrixView(props: ConfusionMatrixProps) {
           ))}
         </ul>
       </details>
-      {legend && <MatrixLegend legend={legend} display={display} normalization={normalization} scheme={scheme} />}
+      {legend && (
+        <MatrixLegend legend={legend} display={display} normalization={normalization} scheme={scheme}
+          notApplicable={!useTable && labels[labels.length - 1] === BACKGROUND} />
+      )}
       {useTable ? (
         <MatrixTable
           labels={labels}
@@ -350,22 +372,24 @@ function MatrixGrid({ labels, cellAt, highlight, filterLabel, isSelected, onSele
                 const lit = isHighlighted(labels, highlight, i, j);
                 const selected = isSelected(i, j);
                 const dimmed = filterLabel !== null && truth !== filterLabel && predicted !== filterLabel;
-                const classNames = ["cell", i === j ? "diagonal" : "", lit ? "highlighted" : "", selected ? "selected" : "", dimmed ? "dimmed" : ""];
+                const na = cell.notApplicable !== undefined;
+                const classNames = ["cell", i === j ? "diagonal" : "", na ? "not-applicable" : "", lit ? "highlighted" : "", selected ? "selected" : "", dimmed ? "dimmed" : ""];
                 return (
                   <td key={predicted} className={classNames.filter(Boolean).join(" ")} data-highlighted={lit || undefined}>
                     <button
                       type="button"
                       data-cell={`${i},${j}`}
                       tabIndex={focus[0] === i && focus[1] === j ? 0 : -1}
-                      aria-label={`truth ${truth}, predicted ${predicted}: ${cell.title}`}
-                      aria-pressed={selected}
-                      style={{ background: cell.background, color: textColorOn(cell.background) }}
+                      aria-label={`truth ${truth}, predicted ${predicted}: ${na ? cell.notApplicable : cell.title}`}
+                      aria-pressed={na ? undefined : selected}
+                      aria-disabled={na || undefined}
+                      style={na ? undefined : { background: cell.background, color: textColorOn(cell.background) }}
                       onMouseEnter={(e) => hover.current({ ...hoverText(i, j), anchor: e.currentTarget })}
                       onMouseLeave={() => hover.current(null)}
                       onBlur={() => hover.current(null)}
                       onFocus={(e) => { setFocus([i, j]); hover.current({ ...hoverText(i, j), anchor: e.currentTarget }); }}
                       onKeyDown={(e) => move(e, i, j)}
-                      onClick={() => onSelectCell?.(truth, predicted)}
+                      onClick={na ? undefined : () => onSelectCell?.(truth, predicted)}
                     >
                       {cell.text}
                     </button>
@@ -558,7 +582,16 @@ type Legend = { kind: "share"; max: number } | { kind: "delta"; max: number };
  * The color scale as the cells use it: light theme white at 0 to the darkest at the largest
  * cell shown, dark theme the dark gray at 0 to the brightest (delta: red worse, blue better).
  */
-function MatrixLegend({ legend, display, normalization, scheme }: { legend: Legend; display: Display; normalization: Normalization; scheme: Scheme }) {
+function MatrixLegend({ legend, display, normalization, scheme, notApplicable }: {
+  legend: Legend; display: Display; normalization: Normalization; scheme: Scheme;
+  /** Whether the grid has the background corner, drawn hatched. */
+  notApplicable: boolean;
+}) {
+  const hatched = notApplicable && (
+    <span className="legend-not-applicable" title={NOT_APPLICABLE_REASON}>
+      <span className="swatch-hatched" aria-hidden="true" /> not applicable (background × background: nothing is counted there)
+    </span>
+  );
   if (legend.kind === "delta") {
     return (
       <div className="matrix-legend" aria-label="Color scale">
@@ -568,6 +601,7 @@ function MatrixLegend({ legend, display, normalization, scheme }: { legend: Lege
           <span className="legend-bad">red: worse</span> · <span className="legend-good">blue: better</span> · {scheme === "dark" ? "gray" : "white"}: unchanged
           {" "}(on the diagonal more is better, off it more is worse; darkest at a change of {legend.max})
         </span>
+        {hatched}
       </div>
     );
   }
@@ -580,6 +614,7 @@ function MatrixLegend({ legend, display, normalization, scheme }: { legend: Lege
       <span className="muted">
         color: a cell's share {of}, {scheme === "dark" ? "brightest" : "darkest"} at the largest cell shown{display === "absolute" ? "; text: the count" : ""}
       </span>
+      {hatched}
     </div>
   );
 }

@@ -16,6 +16,8 @@ export interface HoverTarget {
   shareOf: string;
   /** Delta mode: the server's cell (base, other, delta). */
   delta?: ComparisonCellDict;
+  /** Background x background: why the cell holds no number (the card says so instead of counts). */
+  notApplicable?: string;
   anchor?: HTMLElement;
 }
 
@@ -40,23 +42,31 @@ export function MatrixHoverCard({ register }: { register: (set: (target: HoverTa
   const style = rect ? { left: Math.min(rect.right + 8, window.innerWidth - 300), top: rect.top } : undefined;
   return createPortal(
     <div className="hover-card" role="tooltip" data-testid="matrix-hover-card" style={style}>
-      <dl>
-        <div><dt>Ground truth</dt><dd>{truthText(target.truth)}</dd></div>
-        <div><dt>Predicted</dt><dd>{predictedText(target.predicted)}</dd></div>
-        {target.delta ? (
-          <>
-            <div><dt>Base</dt><dd>{target.delta.base}</dd></div>
-            <div><dt>Other</dt><dd>{target.delta.other}</dd></div>
-            <div><dt>Change</dt><dd>{target.share}</dd></div>
-          </>
-        ) : (
-          <>
-            <div><dt>Count</dt><dd>{target.count}</dd></div>
-            <div><dt>Share</dt><dd>{target.share}</dd></div>
-            <div><dt>Denominator</dt><dd>{target.denominator}: {target.shareOf}</dd></div>
-          </>
-        )}
-      </dl>
+      {target.notApplicable !== undefined ? (
+        <dl>
+          <div><dt>Ground truth</dt><dd>background</dd></div>
+          <div><dt>Predicted</dt><dd>background</dd></div>
+          <div><dt>Count</dt><dd data-testid="not-applicable-reason">{target.notApplicable}</dd></div>
+        </dl>
+      ) : (
+        <dl>
+          <div><dt>Ground truth</dt><dd>{truthText(target.truth)}</dd></div>
+          <div><dt>Predicted</dt><dd>{predictedText(target.predicted)}</dd></div>
+          {target.delta ? (
+            <>
+              <div><dt>Base</dt><dd>{target.delta.base}</dd></div>
+              <div><dt>Other</dt><dd>{target.delta.other}</dd></div>
+              <div><dt>Change</dt><dd>{target.share}</dd></div>
+            </>
+          ) : (
+            <>
+              <div><dt>Count</dt><dd>{target.count}</dd></div>
+              <div><dt>Share</dt><dd>{target.share}</dd></div>
+              <div><dt>Denominator</dt><dd>{target.denominator}: {target.shareOf}</dd></div>
+            </>
+          )}
+        </dl>
+      )}
     </div>,
     document.body,
   );
