@@ -226,7 +226,7 @@ def test_compare_shows_the_bootstrap_intervals_beside_the_deltas(
     )
     table = page.get_by_role("table", name=f"Significance: {DETECTOR} against {OTHER_DETECTOR}")
     table.wait_for()
-    metrics = ["precision", "recall", "f1-score"]
+    metrics = ["precision", "recall", "f1-score", "ap"]
     scopes = [
         s
         for s in [*significance["labels"], "macro avg", "micro avg"]
@@ -239,10 +239,16 @@ def test_compare_shows_the_bootstrap_intervals_beside_the_deltas(
             row = [scope]
             for metric in metrics:
                 i = next(
-                    x
-                    for x in significance["intervals"]
-                    if x["scope"] == scope and x["metric"] == metric
+                    (
+                        x
+                        for x in significance["intervals"]
+                        if x["scope"] == scope and x["metric"] == metric
+                    ),
+                    None,
                 )
+                if i is None:  # AP has no micro average
+                    row.append("-")
+                    continue
                 text = f"{signed(i['delta'])} [{signed(i['low'])}, {signed(i['high'])}]"
                 row.append(text + (" *" if i["significant"] else ""))
             rows.append(row)

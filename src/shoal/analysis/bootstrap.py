@@ -10,8 +10,15 @@ average over the compared classes and the pooled (micro) values. The delta is
 replicate deltas (percentile method). A delta is *significant* when its interval
 excludes zero.
 
-AP and mAP are not resampled: each replicate would re-rank every prediction, which
-does not fit the time budget at M scale (1,000 replicates of 5,000 frames in 2 s).
+AP is resampled too (``average_precision=True``, the default), without matching or
+sorting again: the evaluation's ranked predictions are walked once per replicate, each
+counted as many times as its frame was drawn (``Evaluation.resampled_average_precision``),
+so a replicate's AP is the AP of its frames duplicated. Each class's AP at the side's
+IoU over every prediction (no confidence cut, as the report's ``ap``) and ``macro avg``,
+the mean over the classes with ground truth in the replicate (detection's mAP; for
+classification every class, as scikit-learn averages). A detection class without
+ground truth on either side's compared frames has no AP interval; a replicate that
+draws none of a class's ground truth leaves it out of that class's percentiles.
 
 Replicates are drawn from ``numpy.random.default_rng(seed)`` in blocks whose size
 depends only on the frame count, so one seed gives the same intervals on every run.
@@ -19,7 +26,7 @@ depends only on the frame count, so one seed gives the same intervals on every r
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,7 +49,9 @@ __all__ = [
 
 DEFAULT_RESAMPLES = 1000
 MAX_RESAMPLES = 100_000
-BOOTSTRAP_METRICS = ("precision", "recall", "f1-score")
+BOOTSTRAP_METRICS = ("precision", "recall", "f1-score", "ap")
+# The metrics read from per-frame counts (AP needs the ranked predictions).
+COUNT_METRICS = ("precision", "recall", "f1-score")
 MACRO, MICRO = "macro avg", "micro avg"
 # Weights of this many (replicate, frame) cells are drawn at once: memory stays bounded
 # on a large dataset and the draw order depends only on the frame count.
@@ -198,26 +207,82 @@ def _scores(sums: NDArray[np.float64], num_classes: int) -> dict[str, NDArray[np
     }
 
 
-def _replicate_sums(
-    counts: NDArray[np.float32], resamples: int, rng: np.random.Generator
-) -> NDArray[np.float64]:
-    """(resamples, columns): each replicate's column sums over its frame multiset."""
-    num_frames = counts.shape[0]
-    if num_frames == 0:  # nothing to draw: every replicate is the empty selection
-        return np.zeros((resamples, counts.shape[1]), np.float64)
-    active = np.flatnonzero(counts.any(axis=1))  # empty frames add nothing to a sum
-    dense = counts[active]
-    out = np.empty((resamples, counts.shape[1]), np.float64)
+def _weight_blocks(
+    num_frames: int, resamples: int, rng: np.random.Generator
+) -> Iterator[tuple[int, NDArray[np.int64]]]:
+    """The replicates' frame multiplicities in blocks: (first replicate, (size, frames)
+    counts of each frame's draws), drawn block by block from ``rng``."""
     block = max(1, min(resamples, _BLOCK_CELLS // max(num_frames, 1)))
     for start in range(0, resamples, block):
         size = min(block, resamples - start)
         drawn = rng.integers(0, num_frames, size=(size, num_frames))
         drawn += (np.arange(size) * num_frames)[:, None]
         weights = np.bincount(drawn.ravel(), minlength=size * num_frames)
-        weights = weights.reshape(size, num_frames)[:, active].astype(np.float32)
+        yield start, weights.reshape(size, num_frames)
+
+
+def _replicates(
+    counts: NDArray[np.float32],
+    resamples: int,
+    rng: np.random.Generator,
+    each_block: Callable[[int, NDArray[np.int64]], None] | None = None,
+) -> NDArray[np.float64]:
+    """(resamples, columns): each replicate's column sums over its frame multiset;
+    ``each_block`` also sees every block of weights (AP is resampled from them)."""
+    num_frames = counts.shape[0]
+    if num_frames == 0:  # nothing to draw: every replicate is the empty selection
+        return np.zeros((resamples, counts.shape[1]), np.float64)
+    active = np.flatnonzero(counts.any(axis=1))  # empty frames add nothing to a sum
+    dense = counts[active]
+    out = np.empty((resamples, counts.shape[1]), np.float64)
+    for start, weights in _weight_blocks(num_frames, resamples, rng):
         # Integer sums far below 2**24 are exact in float32.
-        out[start : start + size] = weights @ dense
+        out[start : start + len(weights)] = weights[:, active].astype(np.float32) @ dense
+        if each_block is not None:
+            each_block(start, weights)
     return out
+
+
+class _ResampledAP:
+    """One side's AP per replicate, filled block by block: (resamples, classes), NaN
+    where a replicate draws no ground truth of a class (detection's -1)."""
+
+    def __init__(
+        self,
+        evaluation: Evaluation,
+        iou: float,
+        frame_ids: Sequence[str],
+        classes: Sequence[str],
+        resamples: int,
+    ) -> None:
+        self.evaluation, self.iou, self.classes = evaluation, iou, list(classes)
+        position = {str(frame): i for i, frame in enumerate(evaluation.frame_ids.tolist())}
+        self.columns = np.array([position[str(frame)] for frame in frame_ids], np.int64)
+        self.values = np.full((resamples, len(classes)), np.nan)
+        self.missing = -1.0 if evaluation.task == "detection" else None
+
+    def _of(self, weights: NDArray[Any]) -> NDArray[np.float64]:
+        full = np.zeros((len(weights), self.evaluation.num_frames))
+        full[:, self.columns] = weights
+        ap = self.evaluation.resampled_average_precision(full, iou=self.iou, classes=self.classes)
+        return np.where(ap == self.missing, np.nan, ap) if self.missing is not None else ap
+
+    def add(self, start: int, weights: NDArray[np.int64]) -> None:
+        self.values[start : start + len(weights)] = self._of(weights)
+
+    def point(self) -> NDArray[np.float64]:
+        """(classes,): AP over the compared frames, each drawn once."""
+        point: NDArray[np.float64] = self._of(np.ones((1, self.columns.size)))[0]
+        return point
+
+
+def _with_mean(per_class: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Per-class AP and, last, their mean over the classes defined in each row."""
+    defined = ~np.isnan(per_class)
+    counted = defined.sum(axis=1)
+    total = np.where(defined, per_class, 0.0).sum(axis=1)
+    mean = np.divide(total, counted, out=np.full(len(per_class), np.nan), where=counted > 0)
+    return np.column_stack([per_class, mean])
 
 
 def paired_bootstrap(
@@ -232,10 +297,12 @@ def paired_bootstrap(
     resamples: int = DEFAULT_RESAMPLES,
     seed: int = 0,
     level: float = 0.95,
+    average_precision: bool = True,
 ) -> Significance:
-    """Intervals of every precision, recall and F1 delta (``other - base``) per class
-    and averaged, over the classes :func:`shoal.analysis.compare` compares on ``frames``
-    (see the module doc). The point values equal that comparison's."""
+    """Intervals of every precision, recall, F1 and (with ``average_precision``) AP delta
+    (``other - base``) per class and averaged, over the classes
+    :func:`shoal.analysis.compare` compares on ``frames`` (see the module doc). The point
+    values equal that comparison's."""
     if not 1 <= resamples <= MAX_RESAMPLES:
         raise InputError(f"resamples must be in [1, {MAX_RESAMPLES}], not {resamples}")
     if seed < 0:
@@ -265,7 +332,17 @@ def paired_bootstrap(
     counts = np.concatenate(per_side, axis=1)
     width = 3 * len(classes)
     rng = np.random.default_rng(seed)
-    sums = _replicate_sums(counts, resamples, rng)
+    resampled_ap = (
+        [_ResampledAP(evaluation, side_iou, frame_ids, classes, resamples)
+         for evaluation, _, side_iou in sides]
+        if average_precision else []
+    )  # fmt: skip
+
+    def each_block(start: int, weights: NDArray[np.int64]) -> None:
+        for side in resampled_ap:
+            side.add(start, weights)
+
+    sums = _replicates(counts, resamples, rng, each_block if resampled_ap else None)
     full = counts.sum(axis=0, dtype=np.float64)[None, :]
     base_point = _scores(full[:, :width], len(classes))
     other_point = _scores(full[:, width:], len(classes))
@@ -274,7 +351,7 @@ def paired_bootstrap(
     tail = (1.0 - level) / 2.0 * 100.0
     scopes = [*classes, MACRO, MICRO]
     intervals = []
-    for metric in BOOTSTRAP_METRICS:
+    for metric in COUNT_METRICS:
         deltas = other_rep[metric] - base_rep[metric]
         low, high = np.percentile(deltas, [tail, 100.0 - tail], axis=0)
         for j, scope in enumerate(scopes):
@@ -283,6 +360,19 @@ def paired_bootstrap(
                 DeltaInterval(
                     scope, metric, before, after, after - before, float(low[j]), float(high[j])
                 )
+            )
+    if resampled_ap:
+        base_ap, other_ap = resampled_ap
+        points = [_with_mean(side.point()[None, :])[0] for side in resampled_ap]
+        deltas = _with_mean(other_ap.values) - _with_mean(base_ap.values)
+        for j, scope in enumerate([*classes, MACRO]):
+            before, after = float(points[0][j]), float(points[1][j])
+            column = deltas[:, j][~np.isnan(deltas[:, j])]
+            if np.isnan(before) or np.isnan(after) or column.size == 0:
+                continue  # no ground truth of the class on the compared frames
+            low, high = np.percentile(column, [tail, 100.0 - tail])
+            intervals.append(
+                DeltaInterval(scope, "ap", before, after, after - before, float(low), float(high))
             )
     return Significance(
         labels=tuple(classes),

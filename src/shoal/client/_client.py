@@ -935,16 +935,18 @@ class Client:
         query: str | None = None,
         resamples: int | None = None,
         seed: int | None = None,
+        average_precision: bool | None = None,
     ) -> Significance:
         """Paired-bootstrap intervals of ``other``'s deltas against ``base``: the
         ``Significance`` of ``base_set.significance(other_set, ...)`` (default 1,000
-        resamples, seed 0)."""
+        resamples, seed 0, AP resampled too)."""
         dataset = self._resolve_dataset(project, dataset)
         answer = self._get(
             f"{self._dataset_path(project, dataset)}/compare/significance",
             **_compared_params(base, other, conf, iou, other_conf, other_iou, segment, query),
             resamples=resamples,
             seed=seed,
+            average_precision=average_precision,
         )
         return _typed(Significance.from_dict, answer, "significance")
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
+import numpy as np
 from numpy.typing import NDArray
 
 from shoal._types import Confidence, Task
@@ -128,6 +129,17 @@ class Evaluation(Protocol):
         frames: Iterable[Any] | None = None,
         classes: Sequence[int | str] | None = None,
     ) -> dict[str, ThresholdChoice]: ...
+
+    def resampled_average_precision(
+        self,
+        weights: NDArray[Any],
+        *,
+        iou: float = 0.5,
+        classes: Sequence[int | str] | None = None,
+    ) -> NDArray[np.float64]:
+        """Each class's AP in resampled frame multisets: ``weights`` (R, F) is how many
+        times each frame is drawn in each replicate (the paired bootstrap's)."""
+        ...
 
     def coco_summary(
         self,

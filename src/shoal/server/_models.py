@@ -546,8 +546,13 @@ class SegmentResultOut(BaseModel):
 
 
 class DeltaIntervalOut(BaseModel):
-    scope: str = Field(description='a class, "macro avg" or "micro avg"')
-    metric: Literal["precision", "recall", "f1-score"]
+    scope: str = Field(
+        description='a class, "macro avg" or "micro avg" ("ap": a class or "macro avg", '
+        "the mean AP over the classes with ground truth)"
+    )
+    metric: Literal["precision", "recall", "f1-score", "ap"] = Field(
+        description="ap: AP at the side's IoU over every prediction, as the report's"
+    )
     base: float
     other: float
     delta: float = Field(description="other - base, on every compared frame")

@@ -61,13 +61,19 @@ def significance(
     seed: Annotated[
         int, Query(ge=0, le=2**32 - 1, description="the resampling seed (same seed, same answer)")
     ] = 0,
+    average_precision: Annotated[
+        bool, Query(description="resample AP too (per class and its macro mean)")
+    ] = True,
 ) -> dict[str, Any]:
-    """Paired-bootstrap 95% intervals of every precision, recall and F1 delta (other -
-    base) per class, macro and micro, over the segment's frames; the point values are
-    those of ``/compare`` with the same parameters."""
+    """Paired-bootstrap 95% intervals of every precision, recall, F1 and AP delta (other -
+    base) per class, macro and micro (AP: per class and macro), over the segment's
+    frames; the point values are those of ``/compare`` with the same parameters."""
     found = get_dataset(s, project, dataset)
     pair = compared_pair(found, base, other, conf, iou, other_conf, other_iou, segment, query)
-    result = pair.base.significance(pair.other, **pair.options, resamples=resamples, seed=seed)
+    result = pair.base.significance(
+        pair.other, **pair.options, resamples=resamples, seed=seed,
+        average_precision=average_precision,
+    )  # fmt: skip
     return {**pair.answered, "query": query, **result.to_dict()}
 
 

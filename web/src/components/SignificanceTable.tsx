@@ -1,6 +1,6 @@
 /**
- * Compare's significance (docs/calibration.md): each precision, recall and F1 delta
- * (other − base) per class, macro and micro, with its paired-bootstrap interval, marked
+ * Compare's significance (docs/calibration.md): each precision, recall, F1 and AP delta
+ * (other − base) per class, macro and micro (AP has no micro), with its paired-bootstrap interval, marked
  * significant when the interval excludes zero. The resamples, seed, level and frames
  * resampled are shown with it, so the numbers can be reproduced.
  */
@@ -9,8 +9,15 @@ import { formatCount, formatSignedScore } from "../lib/format";
 import "../controls.css";
 import "./insights.css";
 
-const METRICS: ReadonlyArray<DeltaIntervalOut["metric"]> = ["precision", "recall", "f1-score"];
-const METRIC_TITLES: Record<DeltaIntervalOut["metric"], string> = { precision: "Precision", recall: "Recall", "f1-score": "F1" };
+const METRICS: ReadonlyArray<DeltaIntervalOut["metric"]> = ["precision", "recall", "f1-score", "ap"];
+const METRIC_TITLES: Record<DeltaIntervalOut["metric"], string> = { precision: "Precision", recall: "Recall", "f1-score": "F1", ap: "AP" };
+/** What each column's delta is of: the operating point's counts, or AP over every prediction. */
+const METRIC_DEFINITIONS: Record<DeltaIntervalOut["metric"], string> = {
+  precision: "precision at each set's confidence and IoU thresholds",
+  recall: "recall at each set's confidence and IoU thresholds",
+  "f1-score": "F1 at each set's confidence and IoU thresholds",
+  ap: "AP at each set's IoU over every prediction (no confidence cut); macro avg is the mean AP over the classes with ground truth",
+};
 
 /** "+0.050 [+0.010, +0.090]": a delta and its interval as the table prints them. */
 export function intervalText(i: Pick<DeltaIntervalOut, "delta" | "low" | "high">): string {
@@ -37,7 +44,7 @@ export function SignificanceTable({ significance }: { significance: Significance
         <thead>
           <tr>
             <th scope="col">Class</th>
-            {METRICS.map((m) => <th key={m} scope="col" className="num"><abbr title={`${m} of ${s.other} − ${m} of ${s.base}, with its ${percent}% interval`}>Δ {METRIC_TITLES[m]} [low, high]</abbr></th>)}
+            {METRICS.map((m) => <th key={m} scope="col" className="num"><abbr title={`${METRIC_TITLES[m]} of ${s.other} − ${METRIC_TITLES[m]} of ${s.base} (${METRIC_DEFINITIONS[m]}), with its ${percent}% interval`}>Δ {METRIC_TITLES[m]} [low, high]</abbr></th>)}
           </tr>
         </thead>
         <tbody>

@@ -110,6 +110,8 @@ const significance: SignificanceOut = {
         return { scope, metric, base: 0.5, other: 0.5 + (low + high) / 2, delta: (low + high) / 2, low, high, significant,
           direction: significant ? (low > 0 ? "better" : "worse") : "same" } as const;
       })),
+    ...(["cat", "dog", "macro avg"] as const).map((scope) =>
+      ({ scope, metric: "ap", base: 0.4, other: 0.3, delta: -0.1, low: -0.15, high: -0.05, significant: true, direction: "worse" }) as const),
   ],
 };
 
@@ -133,6 +135,11 @@ describe("SignificanceTable", () => {
     const macro = rows[2]!.querySelectorAll("td");
     expect(macro[1]!.textContent).toBe("+0.000 [-0.050, +0.050]");
     expect(macro[1]).toHaveAttribute("data-significant", "false");
+    // AP: per class and macro; micro has none (a dash), and its header says what AP is.
+    expect(cat[3]!.textContent).toBe("-0.100 [-0.150, -0.050] *");
+    expect(cat[3]).toHaveAttribute("data-direction", "worse");
+    expect(rows[3]!.querySelectorAll("td")[3]!.textContent).toBe("-");
+    expect(within(table).getByTitle(/AP at each set's IoU over every prediction/)).toHaveTextContent("Δ AP [low, high]");
   });
 
   it("shows the resamples, seed, level and frames, and defines significance", () => {

@@ -490,6 +490,63 @@ class ClassificationEvaluation:
         out[MICRO] = self._curve(MICRO, self._ranking(rows, mask)).ap if rows.size else 0.0
         return out
 
+    def resampled_average_precision(
+        self,
+        weights: NDArray[Any],
+        *,
+        iou: float = 0.5,
+        classes: Iterable[int | str] | None = None,
+    ) -> NDArray[np.float64]:
+        """Each class's AP (see ``average_precision``; columns: ``classes``, default every
+        class) in resampled frame multisets: ``weights`` (R, F) says how many times each
+        frame (in ``frame_ids`` order; 0 leaves it out) is drawn in each of R replicates,
+        scikit-learn's ``average_precision_score(..., sample_weight=weights[r])``. A
+        class without frames in a replicate has AP 0, as in ``average_precision``.
+        ``iou`` is accepted for the common interface and ignored."""
+        weights = np.asarray(weights, dtype=np.float64)
+        if weights.ndim != 2 or weights.shape[1] != self.num_frames:
+            raise InputError(
+                f"weights must have one column per frame ({self.num_frames}), "
+                f"not shape {weights.shape}"
+            )
+        if not np.all(np.isfinite(weights)) or (weights < 0).any():
+            raise InputError("weights must be finite and non-negative")
+        rows = (
+            np.arange(len(self.labels), dtype=np.int64)
+            if classes is None
+            else self.classes.resolve(list(classes)).astype(np.int64)
+        )
+        data = self.data
+        out = np.zeros((weights.shape[0], rows.size))
+        # Replicates in blocks: each holds (replicates x ranked items) cumulative sums.
+        block = max(1, 2_000_000 // max(self.num_frames, 1))
+        for j, column in enumerate(rows.tolist()):
+            if data.scores is not None:
+                order = self._score_order(column)
+                relevant = data.truth[order] == column
+                ranked = self._score_columns[column][order]  # type: ignore[index]
+            else:
+                order = self._confidence_order[data.predicted[self._confidence_order] == column]
+                relevant = self._correct[order]
+                ranked = data.confidence[order]
+            # A curve point per distinct score (ties are one threshold), highest first.
+            ends = np.flatnonzero(np.append(ranked[1:] != ranked[:-1], True))
+            is_class = (data.truth == column).astype(np.float64)
+            for start in range(0, weights.shape[0], block):
+                drawn = weights[start : start + block]
+                positives = drawn @ is_class
+                taken = drawn[:, order]
+                tp = np.cumsum(taken * relevant, axis=1)[:, ends]
+                fp = np.cumsum(taken * ~relevant, axis=1)[:, ends]
+                precision = safe_divide(tp, tp + fp)
+                recall = safe_divide(tp, np.broadcast_to(positives[:, None], tp.shape))
+                # scikit-learn's sum: lowest threshold first, as step_average_precision.
+                recall_up = np.concatenate([recall[:, ::-1], np.zeros((len(drawn), 1))], axis=1)
+                out[start : start + block, j] = -np.sum(
+                    np.diff(recall_up, axis=1) * precision[:, ::-1], axis=1
+                )
+        return out
+
     def best_thresholds(
         self,
         *,

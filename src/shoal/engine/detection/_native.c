@@ -1094,6 +1094,107 @@ int64_t shoal_average_precision_by_class(const int64_t *dt_order, const int64_t 
     return status;
 }
 
+/*
+ * AP of resampled frame multisets (the paired bootstrap's replicates). Item k is class
+ * k / num_reps in replicate k % num_reps: its counted predictions (entries in accumulation
+ * order, class_bounds) are walked in order, each counted weights[rep, frame] times. A
+ * true positive repeated w times is one point at the block's end: inside the block
+ * precision only rises, so the envelope at every point of the block is the envelope at
+ * its end, and the AP is that of the duplicated frames. With every weight 1 the
+ * arithmetic is ap_part's, in the same order: bit for bit the same AP.
+ */
+struct resampled_ap_job {
+    const int32_t *entry; /* per position: a TP's ~frame (negative), an FP's frame */
+    const int64_t *class_bounds;
+    const double *weights; /* (num_reps, num_frames) */
+    const double *positives; /* (num_reps, num_cls): counted ground truth, weighted */
+    int64_t num_cls, num_reps, num_frames, interpolation;
+    const double *recall_points;
+    int64_t num_rec;
+    double *out; /* (num_reps, num_cls), pre-filled with -1 */
+    int64_t max_size;
+    struct parts parts;
+};
+
+static void resampled_ap_part(void *ctx, int64_t part) {
+    struct resampled_ap_job *J = ctx;
+    const double eps = 2.220446049250313e-16;
+    int64_t first = J->parts.bounds[part], last = J->parts.bounds[part + 1];
+    double *rc = malloc(sizeof(double) * (J->max_size + 1));
+    double *pr = malloc(sizeof(double) * (J->max_size + 1));
+    J->parts.failed[part] = !rc || !pr;
+    for (int64_t k = first; k < last && !J->parts.failed[part]; k++) {
+        int64_t c = k / J->num_reps, b = k % J->num_reps;
+        double npos = J->positives[b * J->num_cls + c];
+        if (npos <= 0.0) continue;
+        const double *w = J->weights + b * J->num_frames;
+        double tp = 0.0, fp = 0.0;
+        int64_t count = 0;
+        for (int64_t i = J->class_bounds[2 * c]; i < J->class_bounds[2 * c + 1]; i++) {
+            int32_t entry = J->entry[i];
+            if (entry >= 0) {
+                fp += w[entry];
+                continue;
+            }
+            double times = w[~entry];
+            if (times == 0.0) continue;
+            tp += times;
+            rc[count] = tp / npos;
+            pr[count] = J->interpolation == 0 ? tp / (fp + tp + eps) : tp / (fp + tp);
+            count++;
+        }
+        for (int64_t i = count - 1; i > 0; i--)
+            if (pr[i] > pr[i - 1]) pr[i - 1] = pr[i];
+        double total = 0.0;
+        double *out = J->out + b * J->num_cls + c;
+        if (J->interpolation == 1) {
+            double previous = 0.0;
+            for (int64_t i = 0; i < count; i++) {
+                total += (rc[i] - previous) * pr[i];
+                previous = rc[i];
+            }
+            *out = total;
+            continue;
+        }
+        int64_t i = 0;
+        for (int64_t r = 0; r < J->num_rec; r++) {
+            while (i < count && rc[i] < J->recall_points[r]) i++;
+            total += i < count ? pr[i] : 0.0;
+        }
+        *out = total / (double)J->num_rec;
+    }
+    free(rc), free(pr);
+}
+
+/* Per replicate and class AP (see resampled_ap_job) on up to num_threads threads.
+   Returns -1 when out of memory. */
+int64_t shoal_resampled_average_precision(const int32_t *entry, const int64_t *class_bounds, int64_t num_cls,
+                                          const double *weights, int64_t num_reps,
+                                          int64_t num_frames, const double *positives,
+                                          int64_t interpolation, const double *recall_points,
+                                          int64_t num_rec, double *out, int64_t num_threads) {
+    int64_t items = num_cls * num_reps, max_size = 0;
+    int64_t *work = malloc(sizeof(int64_t) * (items + 1));
+    struct resampled_ap_job *job = malloc(sizeof(struct resampled_ap_job));
+    int64_t status = -1;
+    if (work && job) {
+        work[0] = 0;
+        for (int64_t k = 0; k < items; k++) {
+            int64_t c = k / num_reps;
+            int64_t size = class_bounds[2 * c + 1] - class_bounds[2 * c];
+            if (size > max_size) max_size = size;
+            work[k + 1] = work[k] + size + 1;
+        }
+        *job = (struct resampled_ap_job){entry,     class_bounds, weights,
+                                         positives, num_cls,      num_reps,     num_frames,
+                                         interpolation, recall_points, num_rec,  out,
+                                         max_size,  {0}};
+        status = run_split(num_threads, work, items, &job->parts, resampled_ap_part, job);
+    }
+    free(work), free(job);
+    return status;
+}
+
 struct counting_job {
     const int32_t *keys;
     int64_t num_keys;

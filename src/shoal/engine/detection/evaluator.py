@@ -765,6 +765,57 @@ class DetectionEvaluation:
         out["mAP"] = float(valid.mean()) if valid.size else -1.0
         return out
 
+    def resampled_average_precision(
+        self,
+        weights: NDArray[Any],
+        *,
+        iou: float = 0.5,
+        classes: Sequence[int | str] | None = None,
+        interpolation: Interpolation | None = None,
+    ) -> NDArray[np.float64]:
+        """AP of each class (columns: ``classes``, default every class) in resampled
+        frame multisets, without matching again: ``weights`` (R, F) says how many times
+        each frame (in ``frame_ids`` order; 0 leaves it out) is drawn in each of R
+        replicates. Each prediction and counted ground truth of a frame counts that many
+        times, as if the frame were duplicated (tied scores of one frame stay together).
+        -1 marks a class without counted ground truth in a replicate. A row of ones gives
+        :meth:`average_precision` (bit for bit); a row marking a selection gives its AP
+        over those frames."""
+        weights = np.asarray(weights, dtype=np.float64)
+        if weights.ndim != 2 or weights.shape[1] != self.num_frames:
+            raise InputError(
+                f"weights must have one column per frame ({self.num_frames}), "
+                f"not shape {weights.shape}"
+            )
+        if not np.all(np.isfinite(weights)) or (weights < 0).any():
+            raise InputError("weights must be finite and non-negative")
+        method = interpolation or self._settings.interpolation
+        if method not in _INTERPOLATIONS:
+            raise InputError(
+                f"unknown interpolation {shown(method)}; use one of "
+                + ", ".join(repr(name) for name in _INTERPOLATIONS)
+            )
+        level = self._level(iou)
+        order, dt, gt = self._dt_order, self.predictions, self.ground_truth
+        if level.outcome is not None:
+            code = level.outcome
+        else:
+            code = np.where(
+                level.det_ignored[order],
+                kernels.IGNORED,
+                (level.det_gt[order] >= 0).astype(np.uint8),
+            ).astype(np.uint8)
+        rows = self._class_rows(classes, np.ones(len(self.classes), bool))
+        counted = self._gt_counted
+        per_frame = np.zeros((self.num_frames, len(self.classes)), np.float64)
+        np.add.at(per_frame, (gt.frame[counted], gt.label[counted]), 1.0)
+        positives = weights @ per_frame[:, rows]
+        bounds = self._class_bounds[rows]
+        points = VOC11_RECALL_POINTS if method == "voc11" else COCO_RECALL_POINTS
+        return kernels.resampled_average_precision(
+            code, dt.frame[order], bounds, weights, positives, _INTERPOLATIONS[method], points
+        )
+
     def pr_curve(
         self,
         label: str | int | None = None,

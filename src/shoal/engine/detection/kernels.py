@@ -70,6 +70,8 @@ _SIGNATURES: dict[str, tuple[object, list[object]]] = {
     "shoal_average_precision_by_class": (_i64, [
         I64, I64, _i64, ctypes.c_void_p, I32, BOOL, ctypes.c_void_p, I64, _i64, F64, _i64, F64,
         _i64]),
+    "shoal_resampled_average_precision": (_i64, [
+        I32, I64, _i64, F64, _i64, _i64, F64, _i64, F64, _i64, F64, _i64]),
     "shoal_counting_sort": (_i64, [I32, _i64, I64, _i64, I64, I64, _i64]),
     "shoal_sort_segments_by_score": (_i64, [I64, I64, _i64, F64, _i64]),
     "shoal_shared_groups": (_i64, [I64, I64, _i64, I64, I64, _i64, I64, I64]),
@@ -501,6 +503,53 @@ def average_precision_by_class(
             recall_points.size, out, thread_count(),
         ),
         "average precision",
+    )  # fmt: skip
+    return out
+
+
+def resampled_average_precision(
+    code: NDArray[np.uint8],
+    frame: NDArray[np.int32],
+    class_bounds: NDArray[np.int64],
+    weights: NDArray[np.float64],
+    positives: NDArray[np.float64],
+    interpolation: int,
+    recall_points: NDArray[np.float64],
+) -> NDArray[np.float64]:
+    """Average precision of each class in each resampled frame multiset: (R, C) float64,
+    -1 where the replicate has no counted ground truth of the class.
+
+    ``code`` (P,) uint8 and ``frame`` (P,) int32 describe the predictions in accumulation
+    order (class, descending score): 0 false positive, 1 true positive, 2 not counted
+    (ignored, or outside the selection), and the frame index each belongs to.
+    ``class_bounds`` (C, 2): each class's [start, end) in that order. ``weights`` (R, F)
+    float64: how many times each frame is drawn in each replicate (whole numbers).
+    ``positives`` (R, C): the counted ground truth of each class in each replicate.
+    With every weight 1 the result is :func:`average_precision_by_class`'s, bit for bit.
+    """
+    num_reps, num_cls = positives.shape
+    # The kernel walks one int32 per counted prediction (a true positive's ~frame, a false
+    # positive's frame), each class cut after its last true positive: false positives
+    # below every true positive add no point to any replicate's curve.
+    position = np.arange(code.size, dtype=np.int64)
+    lengths = class_bounds[:, 1] - class_bounds[:, 0]
+    class_of = np.repeat(np.arange(num_cls), lengths)
+    within = np.concatenate([position[s:e] for s, e in class_bounds]) if num_cls else position[:0]
+    tp = code[within] == MATCHED
+    last_tp = np.full(num_cls, -1, np.int64)
+    np.maximum.at(last_tp, class_of[tp], within[tp])
+    kept = (code[within] != IGNORED) & (within <= last_tp[class_of])
+    entry = np.where(tp, ~frame[within], frame[within]).astype(np.int32)[kept]
+    ends = np.cumsum(np.bincount(class_of[kept], minlength=num_cls))
+    bounds = np.column_stack([ends - np.bincount(class_of[kept], minlength=num_cls), ends])
+    out = np.full((num_reps, num_cls), -1.0)
+    _check(
+        _run(
+            "shoal_resampled_average_precision", entry, bounds, num_cls, weights, num_reps,
+            weights.shape[1], positives, interpolation, recall_points, recall_points.size,
+            out, thread_count(),
+        ),
+        "resampled average precision",
     )  # fmt: skip
     return out
 
