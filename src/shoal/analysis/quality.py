@@ -47,6 +47,7 @@ __all__ = [
     "crop_quality",
     "frame_labels",
     "frame_pixels",
+    "image_geometry",
     "laplacian",
     "luma",
     "max_overlap",
@@ -376,6 +377,18 @@ def max_overlap(
     result[order] = best
     result[~known] = np.nan
     return result
+
+
+def image_geometry(width: ArrayLike, height: ArrayLike) -> dict[str, Float64s]:
+    """Per image: ``image_width``, ``image_height``, ``image_area`` (pixels) and
+    ``aspect_ratio`` (width / height), NaN where a size is unknown."""
+    image_width, image_height = _floats(width), _floats(height)
+    return {
+        "image_width": image_width,
+        "image_height": image_height,
+        "image_area": image_width * image_height,
+        "aspect_ratio": _ratio(image_width, image_height),
+    }
 
 
 @dataclass(frozen=True)

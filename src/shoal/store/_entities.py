@@ -72,6 +72,7 @@ from shoal.tables import DatasetTables, InferenceTables, empty_embeddings
 
 if TYPE_CHECKING:
     from shoal.analysis.metric_performance import MetricImportance, MetricPerformance
+    from shoal.store._quality import QualityTables
     from shoal.store._store import Store
 
 __all__ = [
@@ -709,6 +710,18 @@ class Dataset(_StoredEntity):
         """Remove a custom metric."""
         delete_custom_metric(self, name, level=level, inference_set=inference_set)
 
+    def compute_quality(
+        self, *, progress: Progress | None = None, read_images: bool = True
+    ) -> QualityTables:
+        """Compute and store the quality metrics (docs/quality.md) of the frames, the
+        labels and every inference set's predictions, reading each image once, in
+        parallel; ``read_images=False`` stores geometry and sizes only. A frame whose
+        image cannot be read is a warning in the result (its pixel metrics are null),
+        never an error. ``progress(done, total)`` counts images."""
+        from shoal.store._quality import store_dataset_quality
+
+        return store_dataset_quality(self, progress=progress, read_images=read_images)
+
 
 class InferenceSet(_StoredEntity):
     """A named model run on a dataset: its predictions, and its cached evaluations."""
@@ -727,6 +740,16 @@ class InferenceSet(_StoredEntity):
 
     def predictions(self) -> pa.Table:
         return self._read("predictions")
+
+    def compute_quality(
+        self, *, progress: Progress | None = None, read_images: bool = True
+    ) -> QualityTables:
+        """Compute and store this set's prediction quality metrics (box geometry, and
+        crop brightness and sharpness where the dataset's images can be read); see
+        ``Dataset.compute_quality``."""
+        from shoal.store._quality import store_inference_set_quality
+
+        return store_inference_set_quality(self, progress=progress, read_images=read_images)
 
     def element_metrics(self) -> pa.Table:
         """``prediction_id`` in stored order with one column per prediction metric of
