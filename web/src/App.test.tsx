@@ -106,7 +106,7 @@ describe("App over the API", () => {
     // The page's frame sizes come from one frames query; thumbnails are drawn in them.
     const sizes = calls.find((c) => c.path.endsWith("/frames") && c.query.get("query")?.startsWith("frame_id in ('"))!;
     expect(sizes).toBeDefined();
-    expect(grid.querySelector("img")!.getAttribute("src")).toMatch(/\/thumbnail\?size=360$/);
+    expect(grid.querySelector("img")!.getAttribute("src")).toMatch(/\/frame\/thumbnail\?frame_id=[^&]+&size=360$/);
     expect(parseHash(window.location.hash)).toMatchObject({ selection: { kind: "cell", truth: "circle", predicted: "circle" }, page: 0 });
     await user.click(within(grid).getByRole("button", { name: "Next" }));
     await waitFor(() => expect(examples().at(-1)!.query.get("offset")).toBe("12"));
@@ -117,7 +117,7 @@ describe("App over the API", () => {
     await user.click(within(screen.getByRole("region", { name: "circle → circle" })).getAllByRole("button", { name: /^Open frame/ })[0]!);
     const frame = await screen.findByRole("region", { name: /^Frame / });
     expect(within(frame).getByRole("table")).toBeInTheDocument();
-    expect(calls.some((c) => /\/frames\/[^/]+$/.test(c.path) && c.query.get("inference_set") === "adaptive-cc")).toBe(true);
+    expect(calls.some((c) => c.path.endsWith("/frame") && c.query.get("frame_id") !== null && c.query.get("inference_set") === "adaptive-cc")).toBe(true);
   });
 
   it("a hash with a selection, sort and page shows those examples (a reload restores them)", async () => {

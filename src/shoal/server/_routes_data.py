@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path as FilePath
 from typing import Annotated, Any, TypeVar
+from urllib.parse import urlencode
 
 import duckdb
 import orjson
@@ -304,11 +305,30 @@ def commit_upload(s: State, upload_id: UploadId, body: UploadCommit) -> dict[str
 
 
 # ------------------------------------------------------------------- frames
+# Ids that a path segment cannot carry to the server from a browser: a WHATWG URL parser
+# (every browser's fetch and <img>) resolves "%2E" and "%2E%2E" as "." and "..", so
+# frames/%2E%2E/image reaches the dataset's own /image. The /frame routes take the id as
+# the query parameter frame_id instead, which carries any id.
+_UNROUTABLE_IDS = frozenset({".", ".."})
+FrameIdQuery = Annotated[
+    str,
+    Query(description="the frame's id, any string (also '.' and '..', which a path cannot carry)"),
+]
+
+
+def _dataset_path(project: str, dataset: str) -> str:
+    return f"/api/v1/projects/{url_segment(project)}/datasets/{url_segment(dataset)}"
+
+
 def _frame_path(project: str, dataset: str, frame_id: str) -> str:
-    return (
-        f"/api/v1/projects/{url_segment(project)}/datasets/{url_segment(dataset)}"
-        f"/frames/{url_segment(frame_id)}"
-    )
+    return f"{_dataset_path(project, dataset)}/frames/{url_segment(frame_id)}"
+
+
+def _image_url(project: str, dataset: str, frame_id: str) -> str:
+    """The frame image's URL: by path, or for an id a path cannot carry by query."""
+    if frame_id in _UNROUTABLE_IDS:
+        return f"{_dataset_path(project, dataset)}/frame/image?{urlencode({'frame_id': frame_id})}"
+    return _frame_path(project, dataset, frame_id) + "/image"
 
 
 def _frame_row(dataset: Dataset, frame_id: str) -> dict[str, Any]:
@@ -362,7 +382,7 @@ def list_frames(
         )
     page = frames.slice(offset, limit).to_pylist()
     for row in page:
-        row["image_url"] = _frame_path(project, dataset, str(row["frame_id"])) + "/image"
+        row["image_url"] = _image_url(project, dataset, str(row["frame_id"]))
     return {"total": frames.num_rows, "offset": offset, "limit": limit, "frames": page}
 
 
@@ -385,7 +405,7 @@ def read_frame(
         predictions[name] = table.filter(pc.equal(table.column("frame_id"), frame_id)).to_pylist()
     return {
         "frame": frame,
-        "image_url": _frame_path(project, dataset, frame_id) + "/image",
+        "image_url": _image_url(project, dataset, frame_id),
         "labels": labels.filter(pc.equal(labels.column("frame_id"), frame_id)).to_pylist(),
         "predictions": predictions,
     }
@@ -438,13 +458,25 @@ def frame_image(s: State, project: ProjectName, dataset: DatasetName, frame_id: 
     return FileResponse(image, media_type=media_type)
 
 
+_THUMBNAIL_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"image/png": {}}, "description": "a PNG thumbnail"},
+    415: {"description": "not an image file"},
+}
+ThumbnailSize = Annotated[
+    int,
+    Query(
+        ge=16,
+        le=1024,
+        description="longest side in pixels, rounded up to 32, 64, 128, 256, 512 or "
+        "1024 and never above the image's own",
+    ),
+]
+
+
 @router.get(
     DATASET + "/frames/{frame_id}/thumbnail",
     response_class=Response,
-    responses={
-        200: {"content": {"image/png": {}}, "description": "a PNG thumbnail"},
-        415: {"description": "not an image file"},
-    },
+    responses=_THUMBNAIL_RESPONSES,
     tags=["frames"],
 )
 def frame_thumbnail(
@@ -452,15 +484,7 @@ def frame_thumbnail(
     project: ProjectName,
     dataset: DatasetName,
     frame_id: str,
-    size: Annotated[
-        int,
-        Query(
-            ge=16,
-            le=1024,
-            description="longest side in pixels, rounded up to 32, 64, 128, 256, 512 or "
-            "1024 and never above the image's own",
-        ),
-    ] = 256,
+    size: ThumbnailSize = 256,
 ) -> Response:
     found = get_dataset(s, project, dataset)
     image = _image_file(found, _frame_row(found, frame_id))
@@ -469,3 +493,50 @@ def frame_thumbnail(
             404, "the image is at a URL; thumbnails are of local files", where="image_uri"
         )
     return Response(s.thumbnails.thumbnail(image, size), media_type="image/png")
+
+
+# The same three frame routes with the id as a query parameter (any id, "." and ".."
+# included: see _UNROUTABLE_IDS). The web app uses these for every frame.
+@router.get(DATASET + "/frame", response_model=FrameDetail, tags=["frames"])
+def read_frame_by_query(
+    s: State,
+    project: ProjectName,
+    dataset: DatasetName,
+    frame_id: FrameIdQuery,
+    inference_set: Annotated[
+        list[str], Query(description="inference sets whose predictions to include")
+    ] = [],  # noqa: B006 (FastAPI copies defaults)
+) -> dict[str, Any]:
+    """A frame, its labels and the named inference sets' predictions, as
+    ``GET .../frames/{frame_id}`` answers them."""
+    return read_frame(s, project, dataset, frame_id, inference_set)
+
+
+@router.get(
+    DATASET + "/frame/image",
+    response_class=Response,
+    responses=_IMAGE_RESPONSES,
+    tags=["frames"],
+)
+def frame_image_by_query(
+    s: State, project: ProjectName, dataset: DatasetName, frame_id: FrameIdQuery
+) -> Response:
+    """The frame's image, as ``GET .../frames/{frame_id}/image`` answers it."""
+    return frame_image(s, project, dataset, frame_id)
+
+
+@router.get(
+    DATASET + "/frame/thumbnail",
+    response_class=Response,
+    responses=_THUMBNAIL_RESPONSES,
+    tags=["frames"],
+)
+def frame_thumbnail_by_query(
+    s: State,
+    project: ProjectName,
+    dataset: DatasetName,
+    frame_id: FrameIdQuery,
+    size: ThumbnailSize = 256,
+) -> Response:
+    """A PNG thumbnail of the frame's image, as ``GET .../frames/{frame_id}/thumbnail``."""
+    return frame_thumbnail(s, project, dataset, frame_id, size)

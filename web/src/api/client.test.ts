@@ -26,7 +26,7 @@ describe("api client", () => {
     expect(queryString({})).toBe("");
     expect(confParam(0.3)).toBe("0.3");
     expect(confParam({ car: 0.5 })).toBe('{"car":0.5}');
-    expect(frameImageUrl("p q", "d", "a/b")).toBe("/api/v1/projects/p%20q/datasets/d/frames/a%2Fb/image");
+    expect(frameImageUrl("p q", "d", "a/b")).toBe("/api/v1/projects/p%20q/datasets/d/frame/image?frame_id=a%2Fb");
   });
 
   it("GETs same-origin JSON under /api/v1", async () => {

@@ -79,13 +79,22 @@ export function inferenceSetPath(project: string, dataset: string, set: string):
 export function framePath(project: string, dataset: string, frameId: string): string {
   return `${datasetPath(project, dataset)}/frames/${seg(frameId)}`;
 }
+/**
+ * A frame's route with the id as the query parameter `frame_id` (`.../frame`,
+ * `.../frame/image`, `.../frame/thumbnail`), which carries any id. The app asks every
+ * frame this way: a browser cannot send the ids "." and ".." as a path segment (its URL
+ * parser resolves `%2E%2E` as `..` whatever `urlSegment` writes).
+ */
+export function frameQueryPath(project: string, dataset: string, frameId: string, route: "" | "/image" | "/thumbnail" = "", params: Record<string, QueryValue> = {}): string {
+  return `${datasetPath(project, dataset)}/frame${route}${queryString({ frame_id: frameId, ...params })}`;
+}
 /** The browser URL of a frame's image. */
 export function frameImageUrl(project: string, dataset: string, frameId: string): string {
-  return `${API_BASE}${framePath(project, dataset, frameId)}/image`;
+  return `${API_BASE}${frameQueryPath(project, dataset, frameId, "/image")}`;
 }
 /** The browser URL of a frame's PNG thumbnail (16 to 1024 pixels). */
 export function frameThumbnailUrl(project: string, dataset: string, frameId: string, size = 256): string {
-  return `${API_BASE}${framePath(project, dataset, frameId)}/thumbnail?size=${size}`;
+  return `${API_BASE}${frameQueryPath(project, dataset, frameId, "/thumbnail", { size })}`;
 }
 
 export interface RequestOptions {
@@ -425,6 +434,6 @@ export const api = {
   issues: (p: string, o?: RequestOptions) => request<IssueOut[]>("GET", `${projectPath(p)}/issues`, undefined, o),
   createIssue: (p: string, body: IssueCreate, o?: RequestOptions) => request<IssueOut>("POST", `${projectPath(p)}/issues`, body, o),
   frame: (p: string, d: string, frameId: string, inferenceSets: readonly string[], o?: RequestOptions) =>
-    request<FrameDetail>("GET", `${framePath(p, d, frameId)}${queryString({ inference_set: inferenceSets })}`, undefined, o),
+    request<FrameDetail>("GET", frameQueryPath(p, d, frameId, "", { inference_set: inferenceSets }), undefined, o),
 };
 export type Api = typeof api;

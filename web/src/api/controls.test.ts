@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { api, datasetPath, framePath, frameImageUrl, inferenceSetPath, urlSegment } from "./client";
+import { api, datasetPath, framePath, frameImageUrl, frameThumbnailUrl, inferenceSetPath, urlSegment } from "./client";
 
 afterEach(() => vi.unstubAllGlobals());
 
@@ -18,7 +18,23 @@ describe("path segments", () => {
     expect(urlSegment("..")).toBe("%2E%2E");
     expect(datasetPath("..", ".")).toBe("/projects/%2E%2E/datasets/%2E");
     expect(inferenceSetPath("p", "d", "..")).toBe("/projects/p/datasets/d/inference-sets/%2E%2E");
-    expect(frameImageUrl("p", "d", ".")).toBe("/api/v1/projects/p/datasets/d/frames/%2E/image");
+    // A browser resolves %2E%2E anyway, so frames are asked with the id as a query parameter.
+    expect(new URL("/api/v1/projects/p/datasets/d/frames/%2E%2E/image", "http://h").pathname).toBe("/api/v1/projects/p/datasets/d/image");
+    expect(frameImageUrl("p", "d", ".")).toBe("/api/v1/projects/p/datasets/d/frame/image?frame_id=.");
+    expect(frameImageUrl("p", "d", "..")).toBe("/api/v1/projects/p/datasets/d/frame/image?frame_id=..");
+    expect(new URL(frameImageUrl("p", "d", ".."), "http://h").searchParams.get("frame_id")).toBe("..");
+    expect(frameThumbnailUrl("p", "d", "..", 360)).toBe("/api/v1/projects/p/datasets/d/frame/thumbnail?frame_id=..&size=360");
+  });
+
+  it("asks a frame by query, whatever its id", async () => {
+    const fetch = recordingFetch();
+    for (const id of ["..", ".", "a/../b", "x?y#z", "100%"]) {
+      await api.frame("p", "d", id, ["m"]);
+      const url = new URL(fetch.mock.lastCall![0], "http://h");
+      expect(url.pathname).toBe("/api/v1/projects/p/datasets/d/frame");
+      expect(url.searchParams.get("frame_id")).toBe(id);
+      expect(url.searchParams.getAll("inference_set")).toEqual(["m"]);
+    }
   });
 
   it("leaves dots inside a name, and encodes what encodeURIComponent does", () => {

@@ -52,11 +52,33 @@ export interface paths {
   "/api/v1/projects/{project}/datasets/{dataset}/compare/significance": {
     /**
      * Significance
-     * @description Paired-bootstrap 95% intervals of every precision, recall and F1 delta (other -
-     * base) per class, macro and micro, over the segment's frames; the point values are
-     * those of ``/compare`` with the same parameters.
+     * @description Paired-bootstrap 95% intervals of every precision, recall, F1 and AP delta (other -
+     * base) per class, macro and micro (AP: per class and macro), over the segment's
+     * frames; the point values are those of ``/compare`` with the same parameters.
      */
     get: operations["significance_api_v1_projects__project__datasets__dataset__compare_significance_get"];
+  };
+  "/api/v1/projects/{project}/datasets/{dataset}/frame": {
+    /**
+     * Read Frame By Query
+     * @description A frame, its labels and the named inference sets' predictions, as
+     * ``GET .../frames/{frame_id}`` answers them.
+     */
+    get: operations["read_frame_by_query_api_v1_projects__project__datasets__dataset__frame_get"];
+  };
+  "/api/v1/projects/{project}/datasets/{dataset}/frame/image": {
+    /**
+     * Frame Image By Query
+     * @description The frame's image, as ``GET .../frames/{frame_id}/image`` answers it.
+     */
+    get: operations["frame_image_by_query_api_v1_projects__project__datasets__dataset__frame_image_get"];
+  };
+  "/api/v1/projects/{project}/datasets/{dataset}/frame/thumbnail": {
+    /**
+     * Frame Thumbnail By Query
+     * @description A PNG thumbnail of the frame's image, as ``GET .../frames/{frame_id}/thumbnail``.
+     */
+    get: operations["frame_thumbnail_by_query_api_v1_projects__project__datasets__dataset__frame_thumbnail_get"];
   };
   "/api/v1/projects/{project}/datasets/{dataset}/frames": {
     /**
@@ -748,14 +770,15 @@ export interface components {
       low: number;
       /**
        * Metric
+       * @description ap: AP at the side's IoU over every prediction, as the report's
        * @enum {string}
        */
-      metric: "precision" | "recall" | "f1-score";
+      metric: "precision" | "recall" | "f1-score" | "ap";
       /** Other */
       other: number;
       /**
        * Scope
-       * @description a class, "macro avg" or "micro avg"
+       * @description a class, "macro avg" or "micro avg" ("ap": a class or "macro avg", the mean AP over the classes with ground truth)
        */
       scope: string;
       /**
@@ -2529,9 +2552,9 @@ export interface operations {
   };
   /**
    * Significance
-   * @description Paired-bootstrap 95% intervals of every precision, recall and F1 delta (other -
-   * base) per class, macro and micro, over the segment's frames; the point values are
-   * those of ``/compare`` with the same parameters.
+   * @description Paired-bootstrap 95% intervals of every precision, recall, F1 and AP delta (other -
+   * base) per class, macro and micro (AP: per class and macro), over the segment's
+   * frames; the point values are those of ``/compare`` with the same parameters.
    */
   significance_api_v1_projects__project__datasets__dataset__compare_significance_get: {
     parameters: {
@@ -2556,6 +2579,8 @@ export interface operations {
         resamples?: number;
         /** @description the resampling seed (same seed, same answer) */
         seed?: number;
+        /** @description resample AP too (per class and its macro mean) */
+        average_precision?: boolean;
       };
       path: {
         /** @description project name */
@@ -2612,6 +2637,268 @@ export interface operations {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
+      };
+      /** @description validation error */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /**
+   * Read Frame By Query
+   * @description A frame, its labels and the named inference sets' predictions, as
+   * ``GET .../frames/{frame_id}`` answers them.
+   */
+  read_frame_by_query_api_v1_projects__project__datasets__dataset__frame_get: {
+    parameters: {
+      query: {
+        /** @description the frame's id, any string (also '.' and '..', which a path cannot carry) */
+        frame_id: string;
+        /** @description inference sets whose predictions to include */
+        inference_set?: string[];
+      };
+      path: {
+        /** @description project name */
+        project: string;
+        /** @description dataset name */
+        dataset: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["FrameDetail"];
+        };
+      };
+      /** @description bad request */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description unauthorized */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description forbidden */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description conflict */
+      409: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description payload too large */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description validation error */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /**
+   * Frame Image By Query
+   * @description The frame's image, as ``GET .../frames/{frame_id}/image`` answers it.
+   */
+  frame_image_by_query_api_v1_projects__project__datasets__dataset__frame_image_get: {
+    parameters: {
+      query: {
+        /** @description the frame's id, any string (also '.' and '..', which a path cannot carry) */
+        frame_id: string;
+      };
+      path: {
+        /** @description project name */
+        project: string;
+        /** @description dataset name */
+        dataset: string;
+      };
+    };
+    responses: {
+      /** @description image */
+      200: {
+        content: {
+          "image/bmp": unknown;
+          "image/gif": unknown;
+          "image/jpeg": unknown;
+          "image/png": unknown;
+          "image/tiff": unknown;
+          "image/webp": unknown;
+        };
+      };
+      /** @description the image is at a URL: a redirect to it */
+      307: {
+        content: never;
+      };
+      /** @description bad request */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description unauthorized */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description forbidden */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description conflict */
+      409: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description payload too large */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not an image file */
+      415: {
+        content: never;
+      };
+      /** @description validation error */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /**
+   * Frame Thumbnail By Query
+   * @description A PNG thumbnail of the frame's image, as ``GET .../frames/{frame_id}/thumbnail``.
+   */
+  frame_thumbnail_by_query_api_v1_projects__project__datasets__dataset__frame_thumbnail_get: {
+    parameters: {
+      query: {
+        /** @description the frame's id, any string (also '.' and '..', which a path cannot carry) */
+        frame_id: string;
+        /** @description longest side in pixels, rounded up to 32, 64, 128, 256, 512 or 1024 and never above the image's own */
+        size?: number;
+      };
+      path: {
+        /** @description project name */
+        project: string;
+        /** @description dataset name */
+        dataset: string;
+      };
+    };
+    responses: {
+      /** @description a PNG thumbnail */
+      200: {
+        content: {
+          "image/png": unknown;
+        };
+      };
+      /** @description bad request */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description unauthorized */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description forbidden */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description conflict */
+      409: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description payload too large */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not an image file */
+      415: {
+        content: never;
       };
       /** @description validation error */
       422: {

@@ -147,12 +147,16 @@ export const fixtureHandler: Handler = ({ method, path, query }) => {
     const limit = Number(query.get("limit") ?? 100);
     return { body: { total: frames.length, offset, limit, frames: frames.slice(offset, offset + limit) } };
   }
-  // Images and thumbnails (jsdom loads no <img>; with an API key they are fetched as blobs).
-  const image = path.match(/\/frames\/([^/]+)\/(image|thumbnail)$/);
-  if (image && method === "GET") return { body: `${image[2]} of ${decodeURIComponent(image[1]!)}` };
-  const frame = path.match(/\/frames\/([^/]+)$/);
-  if (frame && method === "GET") {
-    const detail = frameDetail(decodeURIComponent(frame[1]!));
+  // Images and thumbnails (jsdom loads no <img>; with an API key they are fetched as blobs),
+  // and frames: the app asks each by the id as a query parameter (`frame?frame_id=`).
+  const frameId = query.get("frame_id");
+  const image = path.match(/\/frame\/(image|thumbnail)$/);
+  if (image && frameId !== null && method === "GET") return { body: `${image[1]} of ${frameId}` };
+  // A frame's `image_url` as the server writes it for most ids: by path.
+  const byPath = path.match(/\/frames\/([^/]+)\/(image|thumbnail)$/);
+  if (byPath && method === "GET") return { body: `${byPath[2]} of ${decodeURIComponent(byPath[1]!)}` };
+  if (path === `${BASE}/frame` && frameId !== null && method === "GET") {
+    const detail = frameDetail(frameId);
     return detail ? { body: detail } : { status: 404, body: { error: "not_found", detail: "no such frame", where: "frame_id" } };
   }
   return undefined;

@@ -51,7 +51,7 @@ describe("adapters", () => {
   it("an example becomes a grid example over the frame's image; no box (classification) draws nothing", () => {
     const e = { ...examplesOut()[0]!, box: null, frame_id: "a b" };
     const ex = exampleOf("p", "d", e);
-    expect(ex.frame.image_url).toBe("/api/v1/projects/p/datasets/d/frames/a%20b/image");
+    expect(ex.frame.image_url).toBe("/api/v1/projects/p/datasets/d/frame/image?frame_id=a+b");
     expect(ex.object.box).toEqual([0, 0, 0, 0]);
     expect(ex.frame.objects).toEqual([ex.object]);
   });
@@ -59,7 +59,7 @@ describe("adapters", () => {
   it("with the frame's recorded size an example uses the thumbnail; boxes keep the image's pixels", () => {
     const e = examplesOut()[0]!;
     const ex = exampleOf("p", "d", e, { frame_id: e.frame_id, image_uri: "x.png", width: 320, height: 240 });
-    expect(ex.frame.thumbnail_url).toBe(`/api/v1/projects/p/datasets/d/frames/${e.frame_id}/thumbnail?size=360`);
+    expect(ex.frame.thumbnail_url).toBe(`/api/v1/projects/p/datasets/d/frame/thumbnail?frame_id=${e.frame_id}&size=360`);
     expect([ex.frame.width, ex.frame.height]).toEqual([320, 240]);
     const web = exampleOf("p", "d", e, { frame_id: e.frame_id, image_uri: "https://x/y.png", width: 320, height: 240 });
     expect(web.frame.thumbnail_url).toBeUndefined();
