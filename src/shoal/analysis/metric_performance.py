@@ -126,7 +126,7 @@ def average_ranks(values: ArrayLike) -> NDArray[np.float64]:
     "average"); ``values`` must hold no NaN."""
     x = np.asarray(values)
     n = x.size
-    order = np.argsort(x, kind="mergesort")
+    order = np.argsort(x)  # ties get their group's mean: the sort need not be stable
     ordered = x[order]
     starts = np.empty(n, bool)
     if n:
@@ -158,6 +158,13 @@ def pearson(x: ArrayLike, y: ArrayLike) -> float:
     # (metrics, 0/1 outcomes) do not need it, and equal scipy to 1e-12 without it.
     r = float(np.dot(am / norm_a, bm / norm_b))
     return max(-1.0, min(1.0, r))
+
+
+def _binary_ranks(y: NDArray[np.bool_]) -> NDArray[np.float64]:
+    """:func:`average_ranks` of a boolean array without sorting: the falses share
+    ``(n0 + 1) / 2``, the trues ``n0 + (n1 + 1) / 2``."""
+    falses = float(y.size - np.count_nonzero(y))
+    return np.where(y, falses + (y.size - falses + 1) / 2, (falses + 1) / 2)
 
 
 def spearman(x: ArrayLike, y: ArrayLike) -> float:
@@ -321,7 +328,7 @@ def association(
         importance,
         information,
         _float(pearson(x, y_float)),
-        _float(pearson(ranks, average_ranks(y_float))),
+        _float(pearson(ranks, _binary_ranks(y))),
         None,
     )
 
@@ -518,6 +525,8 @@ class MetricPerformance:
     ``recall_side`` on the labels alone, detected vs missed)."""
 
     metric: str
+    level: str
+    source: str
     task: str
     low: NDArray[np.float64]
     high: NDArray[np.float64]
@@ -541,6 +550,8 @@ class MetricPerformance:
         ]
         return {
             "metric": self.metric,
+            "level": self.level,
+            "source": self.source,
             "task": self.task,
             "settings": dict(self.settings),
             "missing": {"predictions": self.missing_predictions, "labels": self.missing_labels},
@@ -554,41 +565,41 @@ class MetricPerformance:
         }
 
 
-def _rates(
-    label: str,
-    bin_count: int,
-    p_bin: NDArray[np.int64],
-    p_tp: NDArray[np.bool_],
-    g_bin: NDArray[np.int64],
-    g_detected: NDArray[np.bool_],
-    totals: tuple[int, int, int, int],
-) -> BinnedRates:
-    """Counts per bin of the valued elements (``p_bin``/``g_bin`` their bins)."""
-    return BinnedRates(
-        label,
-        np.bincount(p_bin, minlength=bin_count).astype(np.int64),
-        np.bincount(p_bin, weights=p_tp, minlength=bin_count).astype(np.int64),
-        np.bincount(g_bin, minlength=bin_count).astype(np.int64),
-        np.bincount(g_bin, weights=~g_detected, minlength=bin_count).astype(np.int64),
-        *totals,
-    )
+def _counts(
+    classes: NDArray[np.int64],
+    index: NDArray[np.int64],
+    weights: NDArray[np.bool_] | None,
+    class_count: int,
+    width: int,
+) -> NDArray[np.int64]:
+    """A (class, bin) table of counts (of ``weights``' trues where given), in one pass."""
+    code = classes * width + index
+    found = np.bincount(code, weights=weights, minlength=class_count * width)
+    return found.astype(np.int64).reshape(class_count, width)
 
 
-def _histogram_counts(
+def _counts_by_class(
+    p_class: NDArray[np.int64],
     p_index: NDArray[np.int64],
     p_tp: NDArray[np.bool_],
+    g_class: NDArray[np.int64],
     g_index: NDArray[np.int64],
     g_detected: NDArray[np.bool_],
-    bins: int,
+    class_count: int,
+    width: int,
 ) -> dict[str, NDArray[np.int64]]:
-    def count(index: NDArray[np.int64]) -> NDArray[np.int64]:
-        return np.bincount(index, minlength=bins).astype(np.int64)
-
+    """Per (class, bin): ``predictions``, ``tp``, ``fp``, ``labels``, ``detected``, ``fn``."""
+    predictions = _counts(p_class, p_index, None, class_count, width)
+    tp = _counts(p_class, p_index, p_tp, class_count, width)
+    labels = _counts(g_class, g_index, None, class_count, width)
+    detected = _counts(g_class, g_index, g_detected, class_count, width)
     return {
-        "tp": count(p_index[p_tp]),
-        "fp": count(p_index[~p_tp]),
-        "detected": count(g_index[g_detected]),
-        "fn": count(g_index[~g_detected]),
+        "predictions": predictions,
+        "tp": tp,
+        "fp": predictions - tp,
+        "labels": labels,
+        "detected": detected,
+        "fn": labels - detected,
     }
 
 
@@ -596,6 +607,8 @@ def metric_performance(
     elements: Elements,
     *,
     metric: str = "",
+    level: str = "",
+    source: str = "",
     bins: int = DEFAULT_BINS,
     histogram_bins: int = DEFAULT_HISTOGRAM_BINS,
     importance_bins: int = DEFAULT_IMPORTANCE_BINS,
@@ -608,6 +621,7 @@ def metric_performance(
     _check_bins(bins)
     _check_bins(histogram_bins, "histogram bins")
     e = elements
+    class_count = len(e.class_names)
     p_valued = ~np.isnan(e.prediction_value)
     g_valued = ~np.isnan(e.label_value)
     p_value, p_tp, p_class = (
@@ -621,43 +635,64 @@ def metric_performance(
     p_bin, g_bin = quantiles.index[: p_value.size], quantiles.index[p_value.size :]
     count = quantiles.count
 
-    def totals(p: NDArray[np.bool_] | slice, g: NDArray[np.bool_] | slice) -> tuple[int, ...]:
-        tp, detected = e.prediction_tp[p], e.label_detected[g]
-        return (int(tp.size), int(tp.sum()), int(detected.size), int((~detected).sum()))
-
-    overall = _rates("all", count, p_bin, p_tp, g_bin, g_detected, totals(slice(None), slice(None)))  # type: ignore[arg-type]
-    present = np.union1d(np.unique(e.prediction_class), np.unique(e.label_class)).tolist()
-    per_class = []
-    for index in present:
-        p, g = p_class == index, g_class == index
-        per_class.append(
-            _rates(
-                e.class_names[index], count, p_bin[p], p_tp[p], g_bin[g], g_detected[g],
-                totals(e.prediction_class == index, e.label_class == index),  # type: ignore[arg-type]
-            )
-        )  # fmt: skip
+    # Every counted element (valued or not), per class: the reference lines.
+    total_p = np.bincount(e.prediction_class, minlength=class_count)
+    total_tp = np.bincount(e.prediction_class, weights=e.prediction_tp, minlength=class_count)
+    total_g = np.bincount(e.label_class, minlength=class_count)
+    total_det = np.bincount(e.label_class, weights=e.label_detected, minlength=class_count)
+    overall = BinnedRates(
+        "all",
+        np.bincount(p_bin, minlength=count).astype(np.int64),
+        np.bincount(p_bin, weights=p_tp, minlength=count).astype(np.int64),
+        np.bincount(g_bin, minlength=count).astype(np.int64),
+        np.bincount(g_bin, weights=~g_detected, minlength=count).astype(np.int64),
+        int(total_p.sum()),
+        int(total_tp.sum()),
+        int(total_g.sum()),
+        int(total_g.sum() - total_det.sum()),
+    )
+    present = np.flatnonzero((total_p > 0) | (total_g > 0)).tolist()
+    binned = _counts_by_class(p_class, p_bin, p_tp, g_class, g_bin, g_detected, class_count, count)
+    per_class = tuple(
+        BinnedRates(
+            e.class_names[c], binned["predictions"][c], binned["tp"][c], binned["labels"][c],
+            binned["fn"][c], int(total_p[c]), int(total_tp[c]), int(total_g[c]),
+            int(total_g[c] - total_det[c]),
+        )
+        for c in present
+    )  # fmt: skip
 
     edges = histogram_edges(pooled, histogram_bins)
     p_hist, g_hist = _histogram_index(p_value, edges), _histogram_index(g_value, edges)
-    hist_groups = [("all", _histogram_counts(p_hist, p_tp, g_hist, g_detected, histogram_bins))]
+
+    def distribution(p: NDArray[np.bool_] | None, g: NDArray[np.bool_] | None) -> dict[str, Any]:
+        # One "class" (all zeros): the group's counts per bin.
+        zero_p = np.zeros(int(p_hist.size if p is None else p.sum()), np.int64)
+        zero_g = np.zeros(int(g_hist.size if g is None else g.sum()), np.int64)
+        found = _counts_by_class(
+            zero_p, p_hist if p is None else p_hist[p], p_tp if p is None else p_tp[p],
+            zero_g, g_hist if g is None else g_hist[g], g_detected if g is None else g_detected[g],
+            1, histogram_bins,
+        )  # fmt: skip
+        return {name: found[name][0] for name in HISTOGRAM_COUNTS}
+
+    hist_groups = [("all", distribution(None, None))]
     frame_position = {frame: i for i, frame in enumerate(e.frames)}
     for name, frames in (groups or {}).items():
         member = np.zeros(len(e.frames), bool)
         member[[frame_position[f] for f in frames if f in frame_position]] = True
-        p = member[e.prediction_frame[p_valued]]
-        g = member[e.label_frame[g_valued]]
         hist_groups.append(
-            (name, _histogram_counts(p_hist[p], p_tp[p], g_hist[g], g_detected[g], histogram_bins))
-        )
-    hist_classes = []
-    for index in present:
-        p, g = p_class == index, g_class == index
-        hist_classes.append(
             (
-                e.class_names[index],
-                _histogram_counts(p_hist[p], p_tp[p], g_hist[g], g_detected[g], histogram_bins),
+                name,
+                distribution(member[e.prediction_frame[p_valued]], member[e.label_frame[g_valued]]),
             )
         )
+    by_class = _counts_by_class(
+        p_class, p_hist, p_tp, g_class, g_hist, g_detected, class_count, histogram_bins
+    )
+    hist_classes = tuple(
+        (e.class_names[c], {name: by_class[name][c] for name in HISTOGRAM_COUNTS}) for c in present
+    )
 
     sample_values, sample_right = e.outcome_sample()
     settings = {
@@ -668,12 +703,14 @@ def metric_performance(
     }
     return MetricPerformance(
         metric=metric,
+        level=level,
+        source=source,
         task=e.task,
         low=quantiles.low,
         high=quantiles.high,
         overall=overall,
-        classes=tuple(per_class),
-        histogram=Histogram(edges, tuple(hist_groups), tuple(hist_classes)),
+        classes=per_class,
+        histogram=Histogram(edges, tuple(hist_groups), hist_classes),
         importance=association(
             sample_values, sample_right, bins=importance_bins, min_samples=min_samples
         ),
