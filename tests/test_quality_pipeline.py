@@ -5,6 +5,7 @@ and the metrics stored and read back through the store."""
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -275,3 +276,77 @@ def test_stored_metrics_read_back_equal_the_computed_ones(store: Store, image_fo
         assert predictions.column(name).to_pylist() == expected.column(name).to_pylist(), name
     infos = {(m.name, m.level) for m in dataset.metric_infos() if m.source == "quality"}
     assert ("brightness", "frame") in infos and ("crop_sharpness", "prediction") in infos
+
+
+# shoal import and shoal quality
+
+
+def _coco_with_images(folder: Path) -> tuple[Path, Path, Path]:
+    images = folder / "images"
+    images.mkdir(parents=True)
+    gt = {
+        "images": [
+            {"id": 1, "file_name": "one.jpg", "width": 800, "height": 600},
+            {"id": 2, "file_name": "two.png", "width": 120, "height": 90},
+            {"id": 3, "file_name": "gone.jpg", "width": 50, "height": 50},
+        ],
+        "categories": [{"id": 1, "name": "thing"}],
+        "annotations": [
+            {"id": 10, "image_id": 1, "category_id": 1, "bbox": [100, 50, 300, 200],
+             "area": 60000, "iscrowd": 0},
+            {"id": 11, "image_id": 2, "category_id": 1, "bbox": [5, 5, 40, 30],
+             "area": 1200, "iscrowd": 0},
+        ],
+    }  # fmt: skip
+    predictions = [
+        {"image_id": 1, "category_id": 1, "bbox": [110, 60, 290, 190], "score": 0.9},
+        {"image_id": 2, "category_id": 1, "bbox": [0, 0, 60, 60], "score": 0.4},
+    ]
+    _picture(5, 800, 600).save(images / "one.jpg", quality=85)
+    _picture(6, 120, 90).save(images / "two.png")
+    gt_path, dt_path = folder / "gt.json", folder / "model.json"
+    gt_path.write_text(json.dumps(gt))
+    dt_path.write_text(json.dumps(predictions))
+    return gt_path, dt_path, images
+
+
+def test_import_computes_quality_and_shoal_quality_recomputes(tmp_path: Path, capsys) -> None:
+    from shoal.cli import main
+
+    gt, dt, images = _coco_with_images(tmp_path)
+    home = str(tmp_path / "home")
+    base = ["--project", "p", "--home", home]
+    assert main(["import", "coco", str(gt), "--images", str(images), *base]) == 0
+    captured = capsys.readouterr()
+    assert "quality metrics of gt: 2 images read, 1 not readable" in captured.out
+    assert "frame '3': the image file is missing" in captured.err
+    assert main(["import", "coco-results", str(dt), "--dataset", "gt", *base]) == 0
+    assert "quality metrics of model: 2 images read" in capsys.readouterr().out
+
+    dataset = Store(home).project("p").dataset("gt")
+    frames = dataset.element_metrics("frame")
+    pixels, _ = read_working_image(images / "one.jpg")
+    expected = kernels.frame_pixels(pixels)
+    row = _row(frames, "frame_id", "1")
+    assert row["brightness"] == pytest.approx(expected.brightness, rel=1e-12)
+    assert row["sharpness"] == pytest.approx(expected.sharpness, rel=1e-12)
+    assert _row(frames, "frame_id", "3")["brightness"] is None
+    predictions = dataset.inference_set("model").element_metrics()
+    # 800 x 600 read at 512 x 384: the box is scaled by 0.64
+    crops = kernels.crop_quality(kernels.luma(pixels), np.array([[110, 60, 400, 250]]) * 0.64)
+    first = predictions.to_pylist()[0]
+    assert first["crop_sharpness"] == pytest.approx(crops.sharpness[0], rel=1e-12)
+    assert first["relative_area"] == pytest.approx(290 * 190 / (800 * 600))
+
+    # --no-quality stores none; `shoal quality` computes them, --json lists the warnings
+    assert main(["import", "coco", str(gt), "--dataset", "bare", "--no-quality", *base]) == 0
+    bare = Store(home).project("p").dataset("bare")
+    assert not [m for m in bare.metric_infos() if m.source == "quality"]
+    out = tmp_path / "quality.json"
+    assert main(["quality", "p", "bare", "--home", home, "--json", str(out)]) == 0
+    summary = json.loads(out.read_text())
+    assert summary["images_read"] == 0 and summary["warning_count"] == 3
+    assert "no image root" in summary["warnings"][0]["message"]
+    bare_frames = bare.element_metrics("frame")
+    assert bare_frames.column("image_area").to_pylist() == [480000.0, 10800.0, 2500.0]
+    assert bare_frames.column("brightness").null_count == 3

@@ -33,13 +33,26 @@ def _build_parser(arguments: Sequence[str] | None = None) -> argparse.ArgumentPa
 
         _eval.register(commands)
         return parser
-    from shoal.cli import _check, _demo, _doctor, _eval, _import, _projects, _segments, _serve
+    from shoal.cli import (
+        _check,
+        _demo,
+        _doctor,
+        _eval,
+        _import,
+        _metrics,
+        _projects,
+        _quality,
+        _segments,
+        _serve,
+    )
 
     _eval.register(commands)
     _import.register(commands)
+    _quality.register(commands)
     _projects.register(commands)
     _check.register(commands)
     _segments.register(commands)
+    _metrics.register(commands)
     _serve.register(commands)
     _demo.register(commands)
     _doctor.register(commands)

@@ -17,6 +17,7 @@ from typing import Any
 
 from shoal.cli._progress import ProgressBar
 from shoal.cli._projects import home_option, open_store
+from shoal.cli._quality import compute_with_bar
 from shoal.errors import InputError
 from shoal.formats import FORMATS, Format, ReadOptions
 
@@ -124,6 +125,12 @@ def register(commands: Any) -> None:
     parser.add_argument(
         "--replace", action="store_true", help="overwrite a dataset or inference set of that name"
     )
+    parser.add_argument(
+        "--no-quality",
+        action="store_true",
+        help="do not compute quality metrics after the import (brightness, sharpness, box "
+        "geometry...; docs/quality.md); `shoal quality` computes them later",
+    )
     home_option(parser)
     parser.set_defaults(run=run)
 
@@ -154,6 +161,8 @@ def run(args: argparse.Namespace) -> int:
             f"imported inference set {name!r} on {project.name}/{dataset.name}: {count:,} predictions "
             f"in {time.perf_counter() - started:.1f} s"
         )
+        if not args.no_quality:
+            compute_with_bar(inference_set)
         return 0
     tables = _read(args, spec, None)
     name = args.dataset or args.path.stem
@@ -169,4 +178,6 @@ def run(args: argparse.Namespace) -> int:
         f"imported dataset {name!r} into {project.name}: {info['num_frames']:,} frames, "
         f"{info['num_labels']:,} labels in {time.perf_counter() - started:.1f} s"
     )
+    if not args.no_quality:
+        compute_with_bar(dataset)
     return 0

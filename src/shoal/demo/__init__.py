@@ -30,16 +30,24 @@ def build_demo_projects(
     those names, with images under ``<home>/demo/<project>/images/``.
 
     ``scale`` shrinks (or grows) both datasets: 1.0 is all 1,797 digits and 300 scenes.
-    ``progress(done, total)`` is called as build steps finish.
+    ``progress(done, total)`` is called as build steps finish. Each dataset ends with
+    its quality metrics computed (docs/quality.md), so every face can use them.
     """
     if not scale > 0:
         raise InputError(f"scale must be positive, got {scale!r}")
-    steps = StepCounter(_digits.BUILD_STEPS + _shapes.BUILD_STEPS, progress)
+    steps = StepCounter(
+        _digits.BUILD_STEPS + _shapes.BUILD_STEPS + len(DEMO_PROJECT_NAMES), progress
+    )
     demo_folder = store.home.path / "demo"
     for name in DEMO_PROJECT_NAMES:
         with contextlib.suppress(InputError):  # no such project yet
             store.delete_project(name)
-    return [
+    projects = [
         _digits.build_digits(store, demo_folder / "digits" / "images", steps, scale),
         _shapes.build_shapes(store, demo_folder / "shapes" / "images", steps, scale),
     ]
+    for project in projects:
+        for dataset in project.datasets():
+            dataset.compute_quality()
+        steps.step()
+    return projects
