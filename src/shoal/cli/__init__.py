@@ -39,7 +39,6 @@ def _build_parser(arguments: Sequence[str] | None = None) -> argparse.ArgumentPa
         _doctor,
         _eval,
         _import,
-        _metrics,
         _projects,
         _quality,
         _segments,
@@ -52,7 +51,6 @@ def _build_parser(arguments: Sequence[str] | None = None) -> argparse.ArgumentPa
     _projects.register(commands)
     _check.register(commands)
     _segments.register(commands)
-    _metrics.register(commands)
     _serve.register(commands)
     _demo.register(commands)
     _doctor.register(commands)
