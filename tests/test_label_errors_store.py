@@ -13,14 +13,16 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 import pytest
 
 import shoal
 from shoal.analysis.label_errors import detection_label_errors
 from shoal.engine._frame_index import FrameIndex
 from shoal.errors import NotFoundError
+from shoal.tables import InferenceTables
 
-from coco_oracle import coco_sample
+from coco_oracle import coco_sample, coco_tables
 
 
 def stored_sample(home: Path) -> dict[str, Any]:
@@ -176,3 +178,58 @@ def test_a_failed_review_leaves_the_issue_as_it_was(sample: dict[str, Any]) -> N
     reopened = shoal.Store(sample["home"]).project("coco")
     assert reopened.issue("relabel").elements() == []
     assert reopened.dataset("val").inference_set("model").label_error_reviews() == {}
+
+
+def test_the_export_and_issues_name_the_stored_ids_not_engine_rows(tmp_path: Path) -> None:
+    """Engine ids are 1-based rows; the user's data names its labels and predictions by
+    their own ids. With COCO annotation ids that are not row numbers (ids x 10 + 7) and
+    named predictions, the queue gives both, the issue element names the stored id, and
+    the COCO patch names the COCO annotation id and the stored prediction id."""
+    gt, dt, _, _ = coco_sample(seed=31, num_images=40)
+    for annotation in gt["annotations"]:
+        annotation["id"] = annotation["id"] * 10 + 7
+    dataset_tables, inference_tables = coco_tables(gt, dt)
+    table = inference_tables.predictions
+    named = table.set_column(
+        table.schema.get_field_index("prediction_id"),
+        "prediction_id",
+        pa.array([f"det-{k}" for k in range(len(dt))]),
+    )
+    store = shoal.Store(tmp_path / "home")
+    project = store.create_project("coco", classes=[c["name"] for c in gt["categories"]])
+    dataset = project.create_dataset("val", dataset_tables)
+    inference_set = dataset.create_inference_set(
+        "model", InferenceTables.build(named, frame_ids=dataset_tables.frames.column("frame_id"))
+    )
+    project.create_issue("relabel")
+    queue = inference_set.label_errors(min_score=0.0)
+    labels = dataset.labels()
+    stored_label = {k + 1: v for k, v in enumerate(labels.column("label_id").to_pylist())}
+    predictions = inference_set.predictions()
+    stored_prediction = {
+        k + 1: v for k, v in enumerate(predictions.column("prediction_id").to_pylist())
+    }
+    by_kind: dict[str, dict[str, Any]] = {}
+    for i in range(len(queue.errors)):
+        entry = queue.entry(i)
+        by_kind.setdefault(entry["kind"], entry)
+        if entry["annotation_id"] is not None:
+            assert entry["source_label_id"] == stored_label[entry["annotation_id"]]
+        if entry["prediction_id"] is not None:
+            assert entry["source_prediction_id"] == stored_prediction[entry["prediction_id"]]
+    spurious, missing = by_kind["spurious"], by_kind["missing"]
+    assert int(spurious["source_label_id"]) % 10 == 7  # a COCO id, not a row
+    inference_set.review_label_error(spurious["id"], status="confirmed", issue="relabel")
+    inference_set.review_label_error(missing["id"], status="confirmed", issue="relabel")
+    elements = project.issue("relabel").elements()
+    assert [(e.element_kind, e.element_id) for e in elements] == [
+        ("label", spurious["source_label_id"]),
+        ("prediction", missing["source_prediction_id"]),
+    ]
+    patch = json.loads(inference_set.export_label_errors("coco"))
+    assert patch["remove_annotations"] == [
+        {"annotation_id": int(spurious["source_label_id"]), "image_id": spurious["image_id"]}
+    ]
+    assert [a["from_prediction"] for a in patch["add_annotations"]] == [
+        missing["source_prediction_id"]
+    ]

@@ -58,10 +58,17 @@ class LabelErrorOut(BaseModel):
     kind: LabelErrorKind
     score: float = Field(description="in [0, 1]; higher: the label is more likely wrong")
     annotation_id: int | None = Field(
-        description="the suspect label (for missing: an overlapping label, if any)"
+        description="the suspect label (for missing: an overlapping label, if any), by engine id "
+        "(its 1-based row)"
     )
     prediction_id: int | None = Field(
-        description="the suspect prediction (missing) or the partner prediction"
+        description="the suspect prediction (missing) or the partner prediction, by engine id"
+    )
+    source_label_id: str | None = Field(
+        description="the stored label_id of annotation_id (as the frame's labels name it)"
+    )
+    source_prediction_id: str | None = Field(
+        description="the stored prediction_id of prediction_id (as the frame's predictions name it)"
     )
     label: str = Field(description="the suspect object's class (for missing: the prediction's)")
     partner_label: str | None = Field(

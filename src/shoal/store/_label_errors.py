@@ -57,6 +57,10 @@ class LabelErrorQueue:
     errors: LabelErrors
     ground_truth: GroundTruth
     predictions: Predictions
+    # The stored ids (``label_id``, ``prediction_id``) of the engine's rows: engine ids
+    # are 1-based row numbers, which the user's data does not know.
+    label_ids: np.ndarray
+    prediction_ids: np.ndarray
 
     def candidate_id(self, index: int) -> str:
         kind = KINDS[int(self.errors.kind[index])]
@@ -100,6 +104,10 @@ class LabelErrorQueue:
             "prediction_id": int(dt.ids[prediction]) if prediction >= 0 else None,
             "label": subject,
             "partner_label": partner,
+            "source_label_id": str(self.label_ids[annotation]) if annotation >= 0 else None,
+            "source_prediction_id": (
+                str(self.prediction_ids[prediction]) if prediction >= 0 else None
+            ),
         }
 
 
@@ -165,9 +173,28 @@ def stored_label_errors(
         errors = detection_label_errors(
             gt, dt, min_score=min_score, fg_iou=fg_iou, bg_iou=bg_iou, frames=mask
         )
-    queue = LabelErrorQueue(errors, gt, dt)
+        label_ids, prediction_ids = _stored_ids(inference_set.store, entry.objects)
+    queue = LabelErrorQueue(errors, gt, dt, label_ids, prediction_ids)
     _remember(inference_set.store, key, queue)
     return queue
+
+
+def _stored_ids(store: Store, objects: tuple[str, str]) -> tuple[np.ndarray, np.ndarray]:
+    """The ``label_id`` and ``prediction_id`` columns of the version evaluated (the
+    inference set's object, then the dataset's), in engine row order."""
+    set_object, dataset_object = objects
+    labels = store.read_table(dataset_object, "labels.parquet", ["label_id"])
+    predictions = store.read_table(set_object, "predictions.parquet", ["prediction_id"])
+    return (
+        np.asarray(labels.column("label_id").to_pylist(), dtype=object),
+        np.asarray(predictions.column("prediction_id").to_pylist(), dtype=object),
+    )
+
+
+def _coco_id(stored: str) -> int | str:
+    """A stored id as a COCO patch names it: an integer when it is one (COCO's
+    annotation ids; a results file's prediction positions), else the string."""
+    return int(stored) if stored.lstrip("-").isdigit() else stored
 
 
 def label_error_reviews(inference_set: InferenceSet) -> dict[str, dict[str, Any]]:
@@ -225,6 +252,8 @@ def review_label_error(
             what = "prediction" if kind == "missing" else "annotation"
             raise NotFoundError(f"label error {candidate!r}: no {what} {object_id} in this set")
         frame_id = str(gt.frame_ids[int(frames[rows[0]])])
+        label_ids, prediction_ids = _stored_ids(inference_set.store, entry.objects)
+        element_id = str((prediction_ids if kind == "missing" else label_ids)[int(rows[0])])
     store = inference_set.store
     from shoal.store._entities import IssueElement
 
@@ -240,7 +269,7 @@ def review_label_error(
                         inference_set.dataset.name,
                         frame_id,
                         "prediction" if kind == "missing" else "label",
-                        str(object_id),
+                        element_id,
                         inference_set.name,
                     )
                 ],
@@ -300,7 +329,7 @@ def export_label_errors(inference_set: InferenceSet, *, format: Literal["coco", 
                 "category_id": int(class_ids[int(dt.label[row])]),
                 "category": str(class_names[int(dt.label[row])]),
                 "bbox": _box(dt.box[row]),
-                "from_prediction": object_id,
+                "from_prediction": _coco_id(str(queue.prediction_ids[row])),
             }
             patch["add_annotations"].append(addition)
             rows.append({"id": candidate, "kind": kind, **addition})
@@ -310,7 +339,7 @@ def export_label_errors(inference_set: InferenceSet, *, format: Literal["coco", 
             continue
         label_row = int(found[0])
         base: dict[str, Any] = {
-            "annotation_id": object_id,
+            "annotation_id": _coco_id(str(queue.label_ids[label_row])),
             "image_id": str(gt.frame_ids[int(gt.frame[label_row])]),
         }
         if kind == "spurious":
@@ -332,7 +361,12 @@ def export_label_errors(inference_set: InferenceSet, *, format: Literal["coco", 
             change = {**base, "bbox": _box(dt.box[partner])}
             patch["change_bbox"].append(change)
         rows.append(
-            {"id": candidate, "kind": kind, **change, "from_prediction": int(dt.ids[partner])}
+            {
+                "id": candidate,
+                "kind": kind,
+                **change,
+                "from_prediction": _coco_id(str(queue.prediction_ids[partner])),
+            }
         )
     if format == "coco":
         return orjson.dumps(patch, option=orjson.OPT_INDENT_2).decode()

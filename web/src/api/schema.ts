@@ -1049,7 +1049,7 @@ export interface components {
     LabelErrorOut: {
       /**
        * Annotation Id
-       * @description the suspect label (for missing: an overlapping label, if any)
+       * @description the suspect label (for missing: an overlapping label, if any), by engine id (its 1-based row)
        */
       annotation_id: number | null;
       /**
@@ -1076,7 +1076,7 @@ export interface components {
       partner_label: string | null;
       /**
        * Prediction Id
-       * @description the suspect prediction (missing) or the partner prediction
+       * @description the suspect prediction (missing) or the partner prediction, by engine id
        */
       prediction_id: number | null;
       review: components["schemas"]["LabelErrorReviewOut"] | null;
@@ -1085,6 +1085,16 @@ export interface components {
        * @description in [0, 1]; higher: the label is more likely wrong
        */
       score: number;
+      /**
+       * Source Label Id
+       * @description the stored label_id of annotation_id (as the frame's labels name it)
+       */
+      source_label_id: string | null;
+      /**
+       * Source Prediction Id
+       * @description the stored prediction_id of prediction_id (as the frame's predictions name it)
+       */
+      source_prediction_id: string | null;
     };
     /** LabelErrorReview */
     LabelErrorReview: {
