@@ -214,6 +214,7 @@ def create_app(
         _routes_insights,
         _routes_label_errors,
         _routes_metrics,
+        _routes_quality,
         _webapp,
     )
 
@@ -257,6 +258,7 @@ def create_app(
         _routes_calibration,
         _routes_insights,
         _routes_label_errors,
+        _routes_quality,
     ):
         app.include_router(module.router, prefix="/api/v1", responses=_errors.ERROR_RESPONSES)
     _docs.install(app)

@@ -38,6 +38,7 @@ from shoal.server._routes_entities import (
     get_dataset,
     get_project,
 )
+from shoal.server._routes_quality import start_quality
 from shoal.server._routing import NameRoute
 from shoal.server._state import ServerState, State, requested_segment
 from shoal.store import Dataset
@@ -292,6 +293,8 @@ def commit_upload(s: State, upload_id: UploadId, body: UploadCommit) -> dict[str
             created = dataset.create_inference_set(body.name, built_set, replace=body.replace)
             version, dataset_name = created.version, dataset.name
         shutil.rmtree(folder, ignore_errors=True)
+    # Quality metrics follow in the background (GET .../datasets/{d}/quality tells).
+    start_quality(s, dataset, again=True)
     with s.upload_locks_guard:
         s.upload_locks.pop(upload_id, None)
     return {

@@ -13,6 +13,7 @@ from fastapi import Depends, Request
 from shoal.errors import NotFoundError
 from shoal.server._auth import KeyRing
 from shoal.server._errors import ApiError
+from shoal.server._jobs import JobRegistry
 from shoal.server._thumbnails import ThumbnailCache
 from shoal.store import Dataset, Project, Segment, Store
 
@@ -51,6 +52,8 @@ class ServerState:
     thumbnails: ThumbnailCache
     upload_locks: dict[str, threading.Lock] = field(default_factory=dict)
     upload_locks_guard: threading.Lock = field(default_factory=threading.Lock)
+    # Background work (quality metrics), one job at a time: see _jobs.
+    jobs: JobRegistry = field(default_factory=JobRegistry)
 
     def upload_lock(self, upload_id: str) -> threading.Lock:
         with self.upload_locks_guard:

@@ -196,6 +196,21 @@ export interface paths {
      */
     get: operations["metrics_api_v1_projects__project__datasets__dataset__metrics_get"];
   };
+  "/api/v1/projects/{project}/datasets/{dataset}/quality": {
+    /**
+     * Quality State
+     * @description The dataset's latest quality job (state, images read of images to read, the
+     * frames whose image was not read) and whether quality metrics are stored.
+     */
+    get: operations["quality_state_api_v1_projects__project__datasets__dataset__quality_get"];
+    /**
+     * Compute Quality
+     * @description Start computing the dataset's quality metrics in the background (202): frames,
+     * labels and every inference set's predictions (docs/quality.md). A job already queued
+     * (or running, unless ``again``) is answered instead of a new one.
+     */
+    post: operations["compute_quality_api_v1_projects__project__datasets__dataset__quality_post"];
+  };
   "/api/v1/projects/{project}/datasets/{dataset}/query/completions": {
     /**
      * Query Completions
@@ -940,6 +955,13 @@ export interface components {
       /** Total */
       total: number;
     };
+    /** ImageWarningOut */
+    ImageWarningOut: {
+      /** Frame Id */
+      frame_id: string;
+      /** Message */
+      message: string;
+    };
     /** InferenceSetCommit */
     InferenceSetCommit: {
       /**
@@ -1298,6 +1320,66 @@ export interface components {
       default_conf?: number | null;
       /** Default Iou */
       default_iou?: number | null;
+    };
+    /**
+     * QualityOut
+     * @description The latest quality job of a dataset and whether its metrics are stored.
+     */
+    QualityOut: {
+      /**
+       * Computed
+       * @description the dataset has quality metrics stored
+       */
+      computed: boolean;
+      /**
+       * Done
+       * @description images read so far
+       */
+      done: number;
+      /**
+       * Error
+       * @description why the job failed
+       */
+      error: string | null;
+      /** Finished At */
+      finished_at: string | null;
+      /**
+       * Frames Without Image
+       * @description when done: frames with no image_uri
+       */
+      frames_without_image: number | null;
+      /**
+       * Images Read
+       * @description when done: images read
+       */
+      images_read: number | null;
+      /**
+       * Job Id
+       * @description the latest job's id (null: none since the server started)
+       */
+      job_id: string | null;
+      /** Started At */
+      started_at: string | null;
+      /**
+       * State
+       * @enum {string}
+       */
+      state: "none" | "queued" | "running" | "done" | "failed";
+      /**
+       * Total
+       * @description images to read (known once the job runs)
+       */
+      total: number;
+      /**
+       * Warning Count
+       * @description when done: frames whose image was not read
+       */
+      warning_count: number | null;
+      /**
+       * Warnings
+       * @description the first 50 of them
+       */
+      warnings: components["schemas"]["ImageWarningOut"][];
     };
     /** ReliabilityBinOut */
     ReliabilityBinOut: {
@@ -4286,6 +4368,165 @@ export interface operations {
       200: {
         content: {
           "application/json": components["schemas"]["MetricsOut"];
+        };
+      };
+      /** @description bad request */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description unauthorized */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description forbidden */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description conflict */
+      409: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description payload too large */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description validation error */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /**
+   * Quality State
+   * @description The dataset's latest quality job (state, images read of images to read, the
+   * frames whose image was not read) and whether quality metrics are stored.
+   */
+  quality_state_api_v1_projects__project__datasets__dataset__quality_get: {
+    parameters: {
+      path: {
+        /** @description project name */
+        project: string;
+        /** @description dataset name */
+        dataset: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["QualityOut"];
+        };
+      };
+      /** @description bad request */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description unauthorized */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description forbidden */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description conflict */
+      409: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description payload too large */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description validation error */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /**
+   * Compute Quality
+   * @description Start computing the dataset's quality metrics in the background (202): frames,
+   * labels and every inference set's predictions (docs/quality.md). A job already queued
+   * (or running, unless ``again``) is answered instead of a new one.
+   */
+  compute_quality_api_v1_projects__project__datasets__dataset__quality_post: {
+    parameters: {
+      query?: {
+        /** @description queue a new job even while one runs (the data changed since) */
+        again?: boolean;
+      };
+      path: {
+        /** @description project name */
+        project: string;
+        /** @description dataset name */
+        dataset: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      202: {
+        content: {
+          "application/json": components["schemas"]["QualityOut"];
         };
       };
       /** @description bad request */
