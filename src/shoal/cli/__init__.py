@@ -39,6 +39,7 @@ def _build_parser(arguments: Sequence[str] | None = None) -> argparse.ArgumentPa
         _doctor,
         _eval,
         _import,
+        _insights,
         _projects,
         _quality,
         _segments,
@@ -51,6 +52,7 @@ def _build_parser(arguments: Sequence[str] | None = None) -> argparse.ArgumentPa
     _projects.register(commands)
     _check.register(commands)
     _segments.register(commands)
+    _insights.register(commands)
     _serve.register(commands)
     _demo.register(commands)
     _doctor.register(commands)

@@ -867,6 +867,9 @@ class Client:
         label: str | None = None,
         confused_as: str | None = None,
         confused_from: str | None = None,
+        metric: str | None = None,
+        metric_min: float | None = None,
+        metric_max: float | None = None,
         sort: Literal["confidence", "iou", "area"] = "confidence",
         order: Literal["desc", "asc"] = "desc",
         offset: int = 0,
@@ -875,7 +878,9 @@ class Client:
         """The objects behind the numbers (detection), one page: ``{"inference_set",
         "conf", "iou", "total", "offset", "limit", "examples": [...]}``, each example
         with its ``outcome``, ``reason``, ``partner_id``, ``iou``, ``source_id`` and
-        ``box``. ``truth`` + ``predicted`` select one confusion-matrix cell."""
+        ``box``. ``truth`` + ``predicted`` select one confusion-matrix cell; ``metric``
+        keeps the objects whose value lies in [``metric_min``, ``metric_max``] (a bin of
+        :meth:`metric_performance`)."""
         dataset = self._resolve_dataset(project, dataset)
         result: dict[str, Any] = self._get(
             f"{self._inference_set_path(project, dataset, inference_set)}/examples",
@@ -889,10 +894,12 @@ class Client:
             label=label,
             confused_as=confused_as,
             confused_from=confused_from,
+            metric=metric,
             sort=sort,
             order=order,
             offset=offset,
             limit=limit,
+            **{"min": metric_min, "max": metric_max},
         )
         return result
 
@@ -996,6 +1003,61 @@ class Client:
             query=query,
             fg_iou=fg_iou,
             bg_iou=bg_iou,
+        )
+        return answer
+
+    def metric_importance(
+        self,
+        project: str,
+        inference_set: str,
+        *,
+        dataset: str | None = None,
+        conf: Conf | None = None,
+        iou: float | None = None,
+        segment: str | None = None,
+        query: str | None = None,
+    ) -> dict[str, Any]:
+        """Every metric the inference set can be analysed by, the most important first:
+        ``{"metrics": [{"metric", "level", "source", "n", "importance", "pearson",
+        "spearman", ...}], "conf", "iou", ...}`` as ``InferenceSet.metric_importance``
+        ranks them (docs/insights.md)."""
+        dataset = self._resolve_dataset(project, dataset)
+        answer: dict[str, Any] = self._get(
+            f"{self._inference_set_path(project, dataset, inference_set)}/metric-importance",
+            conf=_conf_param(conf),
+            iou=iou,
+            segment=segment,
+            query=query,
+        )
+        return answer
+
+    def metric_performance(
+        self,
+        project: str,
+        inference_set: str,
+        metric: str,
+        *,
+        dataset: str | None = None,
+        conf: Conf | None = None,
+        iou: float | None = None,
+        segment: str | None = None,
+        query: str | None = None,
+        bins: int | None = None,
+        label: str | None = None,
+    ) -> dict[str, Any]:
+        """One metric's precision and FNR per quantile bin (``bins``, ``overall``,
+        ``classes``), its ``histogram`` and ``importance``: the REST answer, i.e.
+        ``InferenceSet.metric_performance(...).to_dict()`` with where it was computed."""
+        dataset = self._resolve_dataset(project, dataset)
+        answer: dict[str, Any] = self._get(
+            f"{self._inference_set_path(project, dataset, inference_set)}/metric-performance",
+            metric=metric,
+            conf=_conf_param(conf),
+            iou=iou,
+            segment=segment,
+            query=query,
+            bins=bins,
+            label=label,
         )
         return answer
 
@@ -1159,12 +1221,17 @@ class Client:
     ) -> dict[str, Any]:
         """Save the frames of an examples selection as a segment: ``filters`` are the
         ``examples`` keywords that pick objects (conf, iou, segment, query, truth,
-        predicted, outcome, label, confused_as, confused_from, frame_id)."""
+        predicted, outcome, label, confused_as, confused_from, frame_id, metric,
+        metric_min, metric_max)."""
         unknown = set(filters) - _EXAMPLE_FILTERS
         if unknown:
             raise UsageError(f"unknown examples filter {sorted(unknown)[0]!r}")
         if "conf" in filters:
             filters["conf"] = _conf_param(filters["conf"])
+        # The metric range's query parameters are min and max.
+        for keyword, parameter in (("metric_min", "min"), ("metric_max", "max")):
+            if keyword in filters:
+                filters[parameter] = filters.pop(keyword)
         dataset = self._resolve_dataset(project, dataset)
         result: dict[str, Any] = self._json(
             "POST",
@@ -1190,7 +1257,7 @@ class Client:
 # What ``segment_from_examples`` passes on as the examples page's query parameters.
 _EXAMPLE_FILTERS = frozenset(
     {"conf", "iou", "segment", "query", "truth", "predicted", "outcome", "label",
-     "confused_as", "confused_from", "frame_id"}
+     "confused_as", "confused_from", "frame_id", "metric", "metric_min", "metric_max"}
 )  # fmt: skip
 
 

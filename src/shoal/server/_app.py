@@ -213,6 +213,7 @@ def create_app(
         _routes_entities,
         _routes_insights,
         _routes_label_errors,
+        _routes_metric_performance,
         _routes_metrics,
         _routes_quality,
         _webapp,
@@ -258,6 +259,7 @@ def create_app(
         _routes_calibration,
         _routes_insights,
         _routes_label_errors,
+        _routes_metric_performance,
         _routes_quality,
     ):
         app.include_router(module.router, prefix="/api/v1", responses=_errors.ERROR_RESPONSES)

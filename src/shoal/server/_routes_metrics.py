@@ -325,6 +325,10 @@ class ExampleFilters:
     confused_from: str | None
     frame_id: str | None
     tide: str | None = None  # a TIDE type: applied by _routes_insights.tide_filtered
+    # A metric's range: applied by _routes_metric_performance.metric_filtered.
+    metric: str | None = None
+    metric_min: float | None = None
+    metric_max: float | None = None
 
     def check(self, labels: Sequence[str]) -> None:
         """A 422 naming the parameter for half a matrix cell or an unknown class."""
@@ -383,10 +387,25 @@ def example_filters(
             "foreground IoU at iou; conf then defaults to 0 (TIDE keeps every score)"
         ),
     ] = None,
+    metric: Annotated[
+        str | None,
+        Query(
+            max_length=1000,
+            description="only objects with a value of this metric (as /metric-importance "
+            "lists it), in [min, max]",
+        ),
+    ] = None,
+    metric_min: Annotated[
+        float | None, Query(alias="min", description="the metric's smallest value kept")
+    ] = None,
+    metric_max: Annotated[
+        float | None, Query(alias="max", description="the metric's largest value kept")
+    ] = None,
 ) -> ExampleFilters:
     return ExampleFilters(
-        truth, predicted, outcome, label, confused_as, confused_from, frame_id, tide
-    )
+        truth, predicted, outcome, label, confused_as, confused_from, frame_id, tide,
+        metric, metric_min, metric_max,
+    )  # fmt: skip
 
 
 def _examples_point(
@@ -410,8 +429,16 @@ def _filtered(
     found: Dataset,
     segment: str,
     query: str | None,
+    sources: tuple[pa.Table, pa.Table] | None = None,
 ) -> Outcomes:
-    """The outcomes an examples selection keeps: its filters, then its TIDE error type."""
+    """The outcomes an examples selection keeps: its metric range, its filters, then its
+    TIDE error type (``sources``: the predictions and labels tables ``rows`` index)."""
+    if filters.metric is not None:
+        from shoal.server._routes_metric_performance import metric_filtered  # imports this
+
+        rows = metric_filtered(
+            rows, inference, filters.metric, filters.metric_min, filters.metric_max, sources
+        )
     rows = filters.apply(rows)
     if filters.tide is None:
         return rows
@@ -454,7 +481,10 @@ def examples(
     read = inference.outcomes_with_sources(
         conf=conf_value, iou=iou_value, segment=requested_segment(found, segment), query=query
     )
-    rows = _filtered(read.outcomes, inference, filters, iou_value, found, segment, query)
+    rows = _filtered(
+        read.outcomes, inference, filters, iou_value, found, segment, query,
+        (read.predictions, read.labels),
+    )  # fmt: skip
     total = len(rows)
     page = rows.sorted_by(sort, descending=order == "desc").page(offset, limit)
     columns = {name: column.tolist() for name, column in page.columns().items()}
