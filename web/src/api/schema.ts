@@ -168,6 +168,25 @@ export interface paths {
      */
     put: operations["review_label_error_api_v1_projects__project__datasets__dataset__inference_sets__inference_set__label_errors__candidate__review_put"];
   };
+  "/api/v1/projects/{project}/datasets/{dataset}/inference-sets/{inference_set}/metric-importance": {
+    /**
+     * Metric Importance
+     * @description Every metric the inference set can be analysed by (built-in ``confidence`` and
+     * ``area``, quality and custom metrics, numeric metadata) with its importance
+     * (normalized mutual information with being right) and Pearson and Spearman
+     * correlations, the most important first, at (``conf``, ``iou``).
+     */
+    get: operations["metric_importance_api_v1_projects__project__datasets__dataset__inference_sets__inference_set__metric_importance_get"];
+  };
+  "/api/v1/projects/{project}/datasets/{dataset}/inference-sets/{inference_set}/metric-performance": {
+    /**
+     * Metric Performance
+     * @description ``metric``'s precision (over the predictions) and false-negative rate (over the
+     * labels) per quantile bin, overall and per class, with the overall values as reference;
+     * its distribution per split and class; its importance and correlations.
+     */
+    get: operations["metric_performance_api_v1_projects__project__datasets__dataset__inference_sets__inference_set__metric_performance_get"];
+  };
   "/api/v1/projects/{project}/datasets/{dataset}/inference-sets/{inference_set}/regression": {
     /**
      * Regression
@@ -292,6 +311,42 @@ export type webhooks = Record<string, never>;
 
 export interface components {
   schemas: {
+    /**
+     * AssociationOut
+     * @description How a metric goes with being right (1: a true positive, 0: a false positive or
+     * a missed label) over ``n`` objects with a value (``missing`` without one, ``right``
+     * of them right). Null below the sample guard, ``reason`` saying why.
+     */
+    AssociationOut: {
+      /**
+       * Importance
+       * @description mutual information of the metric's quantile bin and the outcome over the outcome's entropy, in [0, 1]
+       */
+      importance: number | null;
+      /** Missing */
+      missing: number;
+      /**
+       * Mutual Information
+       * @description in nats
+       */
+      mutual_information: number | null;
+      /** N */
+      n: number;
+      /**
+       * Pearson
+       * @description Pearson's r with the outcome (1 right, 0 wrong)
+       */
+      pearson: number | null;
+      /** Reason */
+      reason: ("too_few" | "constant_outcome" | "constant_metric") | null;
+      /** Right */
+      right: number;
+      /**
+       * Spearman
+       * @description Spearman's rho with the outcome
+       */
+      spearman: number | null;
+    };
     /**
      * AverageRow
      * @description One average of a report (scikit-learn's meaning).
@@ -494,6 +549,14 @@ export interface components {
       ignore: boolean;
       /** Name */
       name: string;
+    };
+    /** ClassRatesOut */
+    ClassRatesOut: {
+      /** Bins */
+      bins: components["schemas"]["RatesOut"][];
+      /** Label */
+      label: string;
+      overall: components["schemas"]["RatesOut"];
     };
     /**
      * ClassRow
@@ -955,6 +1018,45 @@ export interface components {
       /** Total */
       total: number;
     };
+    /** HistogramClassOut */
+    HistogramClassOut: {
+      /** Detected */
+      detected: number[];
+      /** Fn */
+      fn: number[];
+      /** Fp */
+      fp: number[];
+      /** Label */
+      label: string;
+      /** Tp */
+      tp: number[];
+    };
+    /** HistogramGroupOut */
+    HistogramGroupOut: {
+      /** Detected */
+      detected: number[];
+      /** Fn */
+      fn: number[];
+      /** Fp */
+      fp: number[];
+      /** Name */
+      name: string;
+      /** Tp */
+      tp: number[];
+    };
+    /**
+     * HistogramOut
+     * @description Equal-width bins (``edges``): per group ("all", then each split segment) and per
+     * class, true/false positive predictions and detected/missed labels.
+     */
+    HistogramOut: {
+      /** Classes */
+      classes: components["schemas"]["HistogramClassOut"][];
+      /** Edges */
+      edges: number[];
+      /** Groups */
+      groups: components["schemas"]["HistogramGroupOut"][];
+    };
     /** ImageWarningOut */
     ImageWarningOut: {
       /** Frame Id */
@@ -1176,6 +1278,37 @@ export interface components {
       /** Total */
       total: number;
     };
+    /** MetricBinOut */
+    MetricBinOut: {
+      /** Fn */
+      fn: number;
+      /**
+       * Fnr
+       * @description fn / labels; null without labels
+       */
+      fnr: number | null;
+      /**
+       * High
+       * @description the largest value in the bin
+       */
+      high: number;
+      /** Labels */
+      labels: number;
+      /**
+       * Low
+       * @description the smallest value in the bin
+       */
+      low: number;
+      /**
+       * Precision
+       * @description tp / predictions; null without predictions
+       */
+      precision: number | null;
+      /** Predictions */
+      predictions: number;
+      /** Tp */
+      tp: number;
+    };
     /** MetricCheckOut */
     MetricCheckOut: {
       /** Score */
@@ -1184,6 +1317,117 @@ export interface components {
       succeeds: boolean | null;
       /** Threshold */
       threshold: number | null;
+    };
+    /**
+     * MetricImportanceListOut
+     * @description Every metric of the inference set, the most important first (nulls last).
+     */
+    MetricImportanceListOut: {
+      /** Conf */
+      conf: number | {
+        [key: string]: number;
+      };
+      /** Inference Set */
+      inference_set: string;
+      /** Iou */
+      iou: number | null;
+      /** Metrics */
+      metrics: components["schemas"]["MetricImportanceOut"][];
+      /** Query */
+      query: string | null;
+      /** Segment */
+      segment: string;
+    };
+    /** MetricImportanceOut */
+    MetricImportanceOut: {
+      /**
+       * Importance
+       * @description mutual information of the metric's quantile bin and the outcome over the outcome's entropy, in [0, 1]
+       */
+      importance: number | null;
+      /**
+       * Level
+       * @description frame, label, prediction, or object (labels and predictions)
+       */
+      level: string;
+      /** Metric */
+      metric: string;
+      /** Missing */
+      missing: number;
+      /**
+       * Mutual Information
+       * @description in nats
+       */
+      mutual_information: number | null;
+      /** N */
+      n: number;
+      /**
+       * Pearson
+       * @description Pearson's r with the outcome (1 right, 0 wrong)
+       */
+      pearson: number | null;
+      /** Reason */
+      reason: ("too_few" | "constant_outcome" | "constant_metric") | null;
+      /** Right */
+      right: number;
+      /**
+       * Source
+       * @description builtin, metadata, quality or custom
+       */
+      source: string;
+      /**
+       * Spearman
+       * @description Spearman's rho with the outcome
+       */
+      spearman: number | null;
+    };
+    /**
+     * MetricPerformanceOut
+     * @description One metric's precision and FNR per quantile bin (overall: the reference lines),
+     * per class, its distribution and importance (docs/insights.md).
+     */
+    MetricPerformanceOut: {
+      /** Bins */
+      bins: components["schemas"]["MetricBinOut"][];
+      /** Classes */
+      classes: components["schemas"]["ClassRatesOut"][];
+      /** Conf */
+      conf: number | {
+        [key: string]: number;
+      };
+      histogram: components["schemas"]["HistogramOut"];
+      importance: components["schemas"]["AssociationOut"];
+      /** Inference Set */
+      inference_set: string;
+      /** Iou */
+      iou: number | null;
+      /**
+       * Label
+       * @description the class analysed alone, or null for every class
+       */
+      label: string | null;
+      /** Level */
+      level: string;
+      /** Metric */
+      metric: string;
+      missing: components["schemas"]["MissingOut"];
+      overall: components["schemas"]["RatesOut"];
+      /** @description on the predictions: TP against FP */
+      precision_side: components["schemas"]["AssociationOut"];
+      /** Query */
+      query: string | null;
+      /** @description on the labels: detected against missed */
+      recall_side: components["schemas"]["AssociationOut"];
+      /** Segment */
+      segment: string;
+      /** Settings */
+      settings: {
+        [key: string]: number;
+      };
+      /** Source */
+      source: string;
+      /** Task */
+      task: string;
     };
     /** MetricsOut */
     MetricsOut: {
@@ -1240,6 +1484,13 @@ export interface components {
       report?: components["schemas"]["ReportOut"] | null;
       /** Version */
       version: number;
+    };
+    /** MissingOut */
+    MissingOut: {
+      /** Labels */
+      labels: number;
+      /** Predictions */
+      predictions: number;
     };
     /** PRCurveOut */
     PRCurveOut: {
@@ -1380,6 +1631,27 @@ export interface components {
        * @description the first 50 of them
        */
       warnings: components["schemas"]["ImageWarningOut"][];
+    };
+    /** RatesOut */
+    RatesOut: {
+      /** Fn */
+      fn: number;
+      /**
+       * Fnr
+       * @description fn / labels; null without labels
+       */
+      fnr: number | null;
+      /** Labels */
+      labels: number;
+      /**
+       * Precision
+       * @description tp / predictions; null without predictions
+       */
+      precision: number | null;
+      /** Predictions */
+      predictions: number;
+      /** Tp */
+      tp: number;
     };
     /** ReliabilityBinOut */
     ReliabilityBinOut: {
@@ -3694,6 +3966,12 @@ export interface operations {
         frame_id?: string | null;
         /** @description only objects of this TIDE error type (docs/insights.md), TIDE's foreground IoU at iou; conf then defaults to 0 (TIDE keeps every score) */
         tide?: ("Cls" | "Loc" | "Both" | "Dupe" | "Bkg" | "Miss") | null;
+        /** @description only objects with a value of this metric (as /metric-importance lists it), in [min, max] */
+        metric?: string | null;
+        /** @description the metric's smallest value kept */
+        min?: number | null;
+        /** @description the metric's largest value kept */
+        max?: number | null;
       };
       path: {
         /** @description project name */
@@ -3800,6 +4078,12 @@ export interface operations {
         frame_id?: string | null;
         /** @description only objects of this TIDE error type (docs/insights.md), TIDE's foreground IoU at iou; conf then defaults to 0 (TIDE keeps every score) */
         tide?: ("Cls" | "Loc" | "Both" | "Dupe" | "Bkg" | "Miss") | null;
+        /** @description only objects with a value of this metric (as /metric-importance lists it), in [min, max] */
+        metric?: string | null;
+        /** @description the metric's smallest value kept */
+        min?: number | null;
+        /** @description the metric's largest value kept */
+        max?: number | null;
       };
       path: {
         /** @description project name */
@@ -4091,6 +4375,193 @@ export interface operations {
       200: {
         content: {
           "application/json": components["schemas"]["LabelErrorReviewOut"];
+        };
+      };
+      /** @description bad request */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description unauthorized */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description forbidden */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description conflict */
+      409: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description payload too large */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description validation error */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /**
+   * Metric Importance
+   * @description Every metric the inference set can be analysed by (built-in ``confidence`` and
+   * ``area``, quality and custom metrics, numeric metadata) with its importance
+   * (normalized mutual information with being right) and Pearson and Spearman
+   * correlations, the most important first, at (``conf``, ``iou``).
+   */
+  metric_importance_api_v1_projects__project__datasets__dataset__inference_sets__inference_set__metric_importance_get: {
+    parameters: {
+      query?: {
+        /** @description a confidence threshold in [0, 1], or per class as JSON: {"cat": 0.5} (classes not named use 0); default: the project's */
+        conf?: string | null;
+        /** @description IoU threshold (detection); default: the project's */
+        iou?: number | null;
+        /** @description a segment of the dataset; default "All Frames" */
+        segment?: string;
+        /** @description an ad-hoc frames query (docs/queries.md) that narrows the segment to the frames it matches */
+        query?: string | null;
+      };
+      path: {
+        /** @description project name */
+        project: string;
+        /** @description dataset name */
+        dataset: string;
+        /** @description inference set name */
+        inference_set: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["MetricImportanceListOut"];
+        };
+      };
+      /** @description bad request */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description unauthorized */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description forbidden */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description conflict */
+      409: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description payload too large */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description validation error */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /**
+   * Metric Performance
+   * @description ``metric``'s precision (over the predictions) and false-negative rate (over the
+   * labels) per quantile bin, overall and per class, with the overall values as reference;
+   * its distribution per split and class; its importance and correlations.
+   */
+  metric_performance_api_v1_projects__project__datasets__dataset__inference_sets__inference_set__metric_performance_get: {
+    parameters: {
+      query: {
+        /** @description a metric's name as /metric-importance lists it */
+        metric: string;
+        /** @description a confidence threshold in [0, 1], or per class as JSON: {"cat": 0.5} (classes not named use 0); default: the project's */
+        conf?: string | null;
+        /** @description IoU threshold (detection); default: the project's */
+        iou?: number | null;
+        /** @description a segment of the dataset; default "All Frames" */
+        segment?: string;
+        /** @description an ad-hoc frames query (docs/queries.md) that narrows the segment to the frames it matches */
+        query?: string | null;
+        /** @description quantile bins (fewer when values tie) */
+        bins?: number;
+        /** @description analyse only this class's objects */
+        label?: string | null;
+      };
+      path: {
+        /** @description project name */
+        project: string;
+        /** @description dataset name */
+        dataset: string;
+        /** @description inference set name */
+        inference_set: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["MetricPerformanceOut"];
         };
       };
       /** @description bad request */
