@@ -40,6 +40,7 @@ def _build_parser(arguments: Sequence[str] | None = None) -> argparse.ArgumentPa
         _eval,
         _import,
         _insights,
+        _metrics,
         _projects,
         _quality,
         _segments,
@@ -52,6 +53,7 @@ def _build_parser(arguments: Sequence[str] | None = None) -> argparse.ArgumentPa
     _projects.register(commands)
     _check.register(commands)
     _segments.register(commands)
+    _metrics.register(commands)
     _insights.register(commands)
     _serve.register(commands)
     _demo.register(commands)

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar
 from urllib.parse import urlsplit
 
@@ -180,13 +182,16 @@ class Client:
         params: Mapping[str, Any] | None = None,
         body: Any = None,
         follow_redirects: bool = False,
+        content: bytes | None = None,
+        content_type: str | None = None,
     ) -> httpx.Response:
         hx = _import_httpx()
-        content = None
         headers = {}
         if body is not None:
             content = orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY)
             headers["Content-Type"] = "application/json"
+        elif content is not None and content_type is not None:
+            headers["Content-Type"] = content_type
         failure: ClientError | None = None
         try:
             response: httpx.Response = self._http.request(
@@ -870,7 +875,7 @@ class Client:
         metric: str | None = None,
         metric_min: float | None = None,
         metric_max: float | None = None,
-        sort: Literal["confidence", "iou", "area"] = "confidence",
+        sort: str = "confidence",
         order: Literal["desc", "asc"] = "desc",
         offset: int = 0,
         limit: int = 50,
@@ -880,7 +885,8 @@ class Client:
         with its ``outcome``, ``reason``, ``partner_id``, ``iou``, ``source_id`` and
         ``box``. ``truth`` + ``predicted`` select one confusion-matrix cell; ``metric``
         keeps the objects whose value lies in [``metric_min``, ``metric_max``] (a bin of
-        :meth:`metric_performance`)."""
+        :meth:`metric_performance`). ``sort`` is ``confidence``, ``iou``, ``area`` or a
+        metric's name (:meth:`element_metrics`)."""
         dataset = self._resolve_dataset(project, dataset)
         result: dict[str, Any] = self._get(
             f"{self._inference_set_path(project, dataset, inference_set)}/examples",
@@ -1251,6 +1257,123 @@ class Client:
             f"{self._dataset_path(project, dataset)}/query/completions", prefix=prefix, limit=limit
         )
         return result
+
+    # ---------------------------------------------------------- element metrics
+    def element_metrics(self, project: str, dataset: str | None = None) -> list[dict[str, Any]]:
+        """Every metric of a dataset and its inference sets (quality and custom), as
+        ``MetricInfo.to_dict()``: name, level, source, type, inference_set, description."""
+        dataset = self._resolve_dataset(project, dataset)
+        answer = self._get(f"{self._dataset_path(project, dataset)}/element-metrics")
+        result: list[dict[str, Any]] = answer["metrics"]
+        return result
+
+    def add_custom_metric(
+        self,
+        project: str,
+        dataset: str | None,
+        name: str,
+        values: Mapping[str, Any],
+        *,
+        level: Literal["frame", "label", "prediction"] = "frame",
+        inference_set: str | None = None,
+        description: str = "",
+        replace: bool = False,
+    ) -> dict[str, Any]:
+        """Store a custom metric from ``{id: value}`` (as ``Dataset.add_custom_metric``);
+        answers its ``MetricInfo`` as a dict."""
+        dataset = self._resolve_dataset(project, dataset)
+        if not isinstance(values, Mapping):
+            raise UsageError(f"values are a mapping {{id: value}}, got {type(values).__name__}")
+        body: dict[str, Any] = {
+            "name": name,
+            "level": level,
+            "description": description,
+            "replace": replace,
+            "values": {str(k): v for k, v in values.items()},
+        }
+        if inference_set is not None:
+            body["inference_set"] = inference_set
+        result: dict[str, Any] = self._json(
+            "POST", f"{self._dataset_path(project, dataset)}/element-metrics", body=body
+        )
+        return result
+
+    def upload_custom_metrics(
+        self,
+        project: str,
+        dataset: str | None,
+        path: str | os.PathLike[str],
+        *,
+        level: Literal["frame", "label", "prediction"] = "frame",
+        inference_set: str | None = None,
+        name: str | None = None,
+        description: str = "",
+        replace: bool = False,
+    ) -> list[dict[str, Any]]:
+        """Send a CSV or JSON file of custom metric values (``shoal metric add``'s files;
+        ``.json`` files go as JSON, others as CSV); the server adds every metric column at
+        once. Answers their ``MetricInfo`` dicts."""
+        dataset = self._resolve_dataset(project, dataset)
+        file = Path(path)
+        try:
+            content = file.read_bytes()
+        except OSError as error:
+            raise UsageError(f"{file}: cannot read the file: {error.strerror}") from None
+        kind = "application/json" if file.suffix.lower() == ".json" else "text/csv"
+        response = self._send(
+            "POST",
+            f"{self._dataset_path(project, dataset)}/element-metrics/upload",
+            params=_params(
+                level=level,
+                inference_set=inference_set,
+                name=name,
+                description=description or None,
+                replace=replace or None,
+            ),
+            content=content,
+            content_type=kind,
+        )
+        result: list[dict[str, Any]] = orjson.loads(response.content)["metrics"]
+        return result
+
+    def element_metric_values(
+        self,
+        project: str,
+        dataset: str | None,
+        name: str,
+        *,
+        level: Literal["frame", "label", "prediction"] = "frame",
+        inference_set: str | None = None,
+    ) -> dict[str, Any]:
+        """One metric's values: ``{id: value}`` for every element of its level in stored
+        order (None where an element has none)."""
+        dataset = self._resolve_dataset(project, dataset)
+        path = f"{self._dataset_path(project, dataset)}/element-metrics/{level}/{_segment(name)}"
+        values: dict[str, Any] = {}
+        offset = 0
+        while True:
+            page = self._get(path, inference_set=inference_set, offset=offset, limit=100_000)
+            values.update(zip(page["ids"], page["values"], strict=True))
+            offset += len(page["ids"])
+            if not page["ids"] or offset >= page["total"]:
+                return values
+
+    def delete_custom_metric(
+        self,
+        project: str,
+        dataset: str | None,
+        name: str,
+        *,
+        level: Literal["frame", "label", "prediction"] = "frame",
+        inference_set: str | None = None,
+    ) -> None:
+        """Delete a custom metric."""
+        dataset = self._resolve_dataset(project, dataset)
+        self._json(
+            "DELETE",
+            f"{self._dataset_path(project, dataset)}/element-metrics/{level}/{_segment(name)}",
+            params=_params(inference_set=inference_set),
+        )
 
 
 # ---------------------------------------------------------------- helpers

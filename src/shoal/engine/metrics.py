@@ -598,11 +598,26 @@ class Outcomes:
                 )
         return self.select(mask)
 
-    def sorted_by(self, key: str = "confidence", *, descending: bool = True) -> Outcomes:
-        """Rows ordered by ``confidence``, ``iou`` or ``area`` (stable; NaN last)."""
-        if key not in SORT_KEYS:
+    def sorted_by(
+        self,
+        key: str = "confidence",
+        *,
+        descending: bool = True,
+        values: NDArray[np.float64] | None = None,
+    ) -> Outcomes:
+        """Rows ordered by ``confidence``, ``iou`` or ``area``, or by ``values`` (one
+        number per row, e.g. an element metric; ``key`` then only names it) (stable;
+        NaN last)."""
+        if values is not None:
+            values = np.asarray(values, dtype=np.float64)
+            if values.shape != (len(self),):
+                raise InputError(
+                    f"sorting by {key!r} needs one value per row ({len(self)}), got {values.shape}"
+                )
+        elif key not in SORT_KEYS:
             raise InputError(f"cannot sort outcomes by {key!r}; use one of {', '.join(SORT_KEYS)}")
-        values = getattr(self, key)
+        else:
+            values = getattr(self, key)
         values = np.where(np.isnan(values), -np.inf if descending else np.inf, values)
         order = np.argsort(-values if descending else values, kind="stable")
         return self.select(order)

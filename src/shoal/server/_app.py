@@ -210,6 +210,7 @@ def create_app(
         _routes_analysis,
         _routes_calibration,
         _routes_data,
+        _routes_element_metrics,
         _routes_entities,
         _routes_insights,
         _routes_label_errors,
@@ -261,6 +262,7 @@ def create_app(
         _routes_label_errors,
         _routes_metric_performance,
         _routes_quality,
+        _routes_element_metrics,
     ):
         app.include_router(module.router, prefix="/api/v1", responses=_errors.ERROR_RESPONSES)
     _docs.install(app)

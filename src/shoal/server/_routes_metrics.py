@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from fastapi import APIRouter, Depends, Query
 
-from shoal.engine.metrics import BACKGROUND, Outcomes
+from shoal.engine.metrics import BACKGROUND, SORT_KEYS, Outcomes
 from shoal.server._errors import ApiError
 from shoal.server._models import (
     MAX_QUERY_LENGTH,
@@ -459,7 +459,15 @@ def examples(
     iou: IouParam = None,
     segment: SegmentParam = ALL_FRAMES,
     query: FramesQueryParam = None,
-    sort: Annotated[Literal["confidence", "iou", "area"], Query()] = "confidence",
+    sort: Annotated[
+        str,
+        Query(
+            max_length=200,
+            description="confidence, iou, area, or a metric's name (GET .../element-metrics): "
+            "a prediction's own prediction metric, a label's own label metric, else its "
+            "frame's; objects without a value come last",
+        ),
+    ] = "confidence",
     order: Annotated[Literal["desc", "asc"], Query()] = "desc",
     offset: PageOffset = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
@@ -486,7 +494,14 @@ def examples(
         (read.predictions, read.labels),
     )  # fmt: skip
     total = len(rows)
-    page = rows.sorted_by(sort, descending=order == "desc").page(offset, limit)
+    by = (
+        None
+        if sort in SORT_KEYS
+        else inference.outcome_metric_values(
+            rows, sort, predictions=read.predictions, labels=read.labels
+        )
+    )
+    page = rows.sorted_by(sort, descending=order == "desc", values=by).page(offset, limit)
     columns = {name: column.tolist() for name, column in page.columns().items()}
     predictions, labels_table = read.predictions, read.labels
     examples = []

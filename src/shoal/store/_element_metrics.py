@@ -37,11 +37,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias, cast, get_args
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from numpy.typing import NDArray
 
+from shoal.engine.metrics import PREDICTION, Outcomes
 from shoal.errors import ConflictError, InputError, NotFoundError
 from shoal.formats._validation import RESERVED_METADATA_KEYS, metadata_entry, plain
+from shoal.formats.metric_values import MetricValues
 from shoal.store._home import crash_point
 from shoal.tables import FRAME_COLUMNS, LABELS_SCHEMA, PREDICTIONS_SCHEMA
 
@@ -60,13 +64,16 @@ __all__ = [
     "MetricType",
     "Source",
     "add_custom_metric",
+    "add_custom_metrics",
     "check_metric_name",
     "delete_custom_metric",
     "element_metrics",
     "metric_infos",
     "metric_objects",
     "metrics_key",
+    "outcome_metric_values",
     "prediction_metrics",
+    "sortable_metric_names",
     "write_quality_metrics",
 ]
 
@@ -374,11 +381,41 @@ def _id_list(ids: Any, what: str, source: str | None) -> list[str]:
     return listed
 
 
-def _pairs(values: Any, key: str, name: str, source: str | None) -> tuple[list[str], list[Any]]:
-    """(ids, values) from a mapping or a table (the key column, or ``id``, or the first
-    column; the value column named ``name``, or the other one)."""
+@dataclass(frozen=True)
+class _Values:
+    """Values to store: ids, their values, where each was (for messages) and the file."""
+
+    ids: list[str]
+    values: list[Any]
+    records: list[Any]
+    source: str | None
+
+
+def _pairs(values: Any, key: str, name: str, source: str | None) -> _Values:
+    """The ids and values of a mapping, of a file read by ``shoal.formats.metric_values``
+    (its column named ``name``, or its only one) or of a table (the key column, or
+    ``id``, or the first column; the value column named ``name``, or the other one)."""
+    if isinstance(values, MetricValues):
+        if values.id_column in KEY_COLUMNS.values() and values.id_column != key:
+            level = next(k for k, v in KEY_COLUMNS.items() if v == values.id_column)
+            raise InputError(
+                f"the ids are in a {values.id_column!r} column, but this is a "
+                f"{key.removesuffix('_id')} metric (for {level} metrics pass level "
+                f"{level!r}: --level {level})",
+                source=values.source,
+            )
+        if name not in values.columns and len(values.columns) != 1:
+            raise InputError(
+                f"has several metric columns ({', '.join(values.columns)}) and none named {name!r}",
+                source=values.source,
+            )
+        column = (
+            values.columns[name] if name in values.columns else next(iter(values.columns.values()))
+        )
+        return _Values(values.ids, column, values.records, values.source)
     if isinstance(values, Mapping):
-        return _id_list(values.keys(), "id", source), list(values.values())
+        ids = _id_list(values.keys(), "id", source)
+        return _Values(ids, list(values.values()), list(range(len(ids))), source)
     if isinstance(values, pa.RecordBatch):
         values = pa.Table.from_batches([values])
     if not isinstance(values, pa.Table):
@@ -404,18 +441,17 @@ def _pairs(values: Any, key: str, name: str, source: str | None) -> tuple[list[s
             f"a metric table has one value column (or one named {name!r}); got {others}",
             source=source,
         )
-    ids = _id_list(values.column(id_column), f"{id_column}", source)
-    return ids, values.column(value_column).to_pylist()
+    ids = _id_list(values.column(id_column), id_column, source)
+    return _Values(ids, values.column(value_column).to_pylist(), list(range(len(ids))), source)
 
 
-def _typed(
-    name: str, ids: Sequence[str], values: Sequence[Any], source: str | None
-) -> tuple[MetricType, pa.Array]:
+def _typed(name: str, given: _Values) -> tuple[MetricType, pa.Array]:
     """The values as one typed column (ints widen to float beside floats; NaN and None
-    are missing), else an ``InputError`` naming the id, its record and the value."""
+    are missing), else an ``InputError`` naming the id, where it is and the value."""
+    ids, records, source = given.ids, given.records, given.source
     kinds: list[str | None] = []
     cleaned: list[Any] = []
-    for index, value in enumerate(values):
+    for index, value in enumerate(given.values):
         try:
             kind, entry = metadata_entry(value)
         except TypeError:
@@ -423,19 +459,19 @@ def _typed(
                 f"metric {name!r} of id {ids[index]!r}: {plain(value)!r} is not a number, bool "
                 "or string",
                 source=source,
-                record=index,
+                record=records[index],
             ) from None
         if isinstance(entry, float) and not math.isfinite(entry):
             raise InputError(
                 f"metric {name!r} of id {ids[index]!r}: {entry} is not a finite number",
                 source=source,
-                record=index,
+                record=records[index],
             )
         if kind == "int" and not -(2**63) <= cast(int, entry) < 2**63:
             raise InputError(
                 f"metric {name!r} of id {ids[index]!r}: {entry} does not fit 64 bits",
                 source=source,
-                record=index,
+                record=records[index],
             )
         kinds.append(kind)
         cleaned.append(entry)
@@ -450,26 +486,35 @@ def _typed(
         other = next(i for i, k in enumerate(kinds) if k is not None and k != kinds[first])
         raise InputError(
             f"metric {name!r} of id {ids[other]!r}: {cleaned[other]!r} is "
-            f"{_TYPE_ORDER[cast(str, kinds[other])]}, but id {ids[first]!r} (record {first}) "
+            f"{_TYPE_ORDER[cast(str, kinds[other])]}, but id {ids[first]!r} ({_at(records[first])}) "
             f"is {_TYPE_ORDER[cast(str, kinds[first])]} (a metric keeps one type)",
             source=source,
-            record=other,
+            record=records[other],
         )
     found = cast(MetricType, _TYPE_ORDER[present.pop()])
     return found, pa.array(cleaned, _ARROW_TYPES[found])
 
 
+def _at(record: object) -> str:
+    return f"record {record}" if isinstance(record, int) else str(record)
+
+
 def _check_ids(
-    ids: Sequence[str], known: pa.ChunkedArray, owner: _Owner, source: str | None
+    ids: Sequence[str],
+    known: pa.ChunkedArray,
+    owner: _Owner,
+    source: str | None,
+    records: Sequence[Any] | None = None,
 ) -> None:
     """Each id once, and each one of the owner's elements."""
+    where = list(range(len(ids))) if records is None else list(records)
     seen: dict[str, int] = {}
     for index, element in enumerate(ids):
         if element in seen:
             raise InputError(
-                f"id {element!r} appears twice (records {seen[element]} and {index})",
+                f"id {element!r} appears twice (also at {_at(where[seen[element]])})",
                 source=source,
-                record=index,
+                record=where[index],
             )
         seen[element] = index
     array = pa.array(ids, pa.string())
@@ -479,13 +524,12 @@ def _check_ids(
         unknown = pc.filter(array, unknown_mask).to_pylist()
         shown = ", ".join(repr(u) for u in unknown[:_SHOWN_IDS])
         more = f" and {count - _SHOWN_IDS} more" if count > _SHOWN_IDS else ""
-        first = ids.index(unknown[0])
-        element = owner.level
+        first = seen[unknown[0]]
         raise InputError(
-            f"{count} id{'s' if count != 1 else ''} name no {element} of {owner.describe()}: "
-            f"{shown}{more}",
+            f"{count} id{'s' if count != 1 else ''} name no {owner.level} of "
+            f"{owner.describe()}: {shown}{more}",
             source=source,
-            record=first,
+            record=where[first],
         )
 
 
@@ -607,54 +651,99 @@ def add_custom_metric(
     inference_set: InferenceSet | str | None = None,
     description: str = "",
     replace: bool = False,
-    source: str | None = None,
 ) -> MetricInfo:
     """Store a custom metric: ``values`` maps ids of the level's elements to values
-    (a mapping, or a table of ids and values), typed like metadata. Elements without a
-    value have none (null). A name in use at this level needs ``replace``. ``source``
-    names the file the values came from, for messages."""
+    (a mapping, a table of ids and values, or a file's ``MetricValues``), typed like
+    metadata. Elements without a value have none (null). A name in use at this level
+    needs ``replace``."""
+    return _add_custom(dataset, [(name, values)], level, inference_set, description, replace)[0]
+
+
+def add_custom_metrics(
+    dataset: Dataset,
+    values: MetricValues,
+    *,
+    level: object = "frame",
+    inference_set: InferenceSet | str | None = None,
+    description: str = "",
+    replace: bool = False,
+) -> list[MetricInfo]:
+    """Store every metric column of a file (``shoal.formats.read_metric_values``) at
+    once: all of them or, on any error, none."""
+    if not isinstance(values, MetricValues):
+        raise InputError("add_custom_metrics takes a file's values (read_metric_values)")
+    unnamed = [n for n in values.names if not n]
+    if unnamed:
+        raise InputError(
+            "the file does not name its metric (an object of id: value): give it a name (--name)",
+            source=values.source,
+        )
+    named = [(n, values.only(n)) for n in values.names]
+    return _add_custom(dataset, named, level, inference_set, description, replace)
+
+
+def _add_custom(
+    dataset: Dataset,
+    named: Sequence[tuple[str, Any]],
+    level: object,
+    inference_set: InferenceSet | str | None,
+    description: str,
+    replace: bool,
+) -> list[MetricInfo]:
+    """Check every (name, values) first, then write them as one object (they share
+    their ids: one metric, or a file's columns) in one transaction."""
     owner = _owner(dataset, level, inference_set)
     metadata = [n for n in dataset.frames().column_names if n not in FRAME_COLUMNS.names]
-    check_metric_name(name, metadata_keys=metadata)
     if not isinstance(description, str) or len(description) > 10_000:
         raise InputError("a metric description is text of at most 10,000 characters")
     key = KEY_COLUMNS[owner.level]
-    ids, raw = _pairs(values, key, name, source)
-    kind, column = _typed(name, ids, raw, source)
-    _check_ids(ids, owner.ids(), owner, source)
+    known = owner.ids()
+    columns: dict[str, pa.Array] = {}
+    kinds: dict[str, MetricType] = {}
+    ids: list[str] | None = None
+    for name, values in named:
+        check_metric_name(name, metadata_keys=metadata)
+        if name.lower() in {n.lower() for n in columns}:
+            raise InputError(f"metric {name!r} is given twice")
+        given = _pairs(values, key, name, None)
+        kinds[name], columns[name] = _typed(name, given)
+        if ids is None:
+            _check_ids(given.ids, known, owner, given.source, given.records)
+            ids = given.ids
+        elif given.ids != ids:
+            raise InputError("metrics written together share their ids")
+    assert ids is not None
     clause, params = _owner_clause(owner)
-    existing = dataset.store._rows(
+    for row in dataset.store._rows(
         f"SELECT name, source FROM element_metrics WHERE {clause}", params
-    )
-    for row in existing:
-        if row["name"].lower() != name.lower():
-            continue
-        if row["name"] != name or row["source"] != "custom":
-            raise ConflictError(
-                f"{owner.describe()} has a {owner.level} metric {row['name']!r} already; "
-                "names that differ only in case cannot be told apart"
-            )
-        if not replace:
-            raise ConflictError(
-                f"{owner.describe()} has a custom {owner.level} metric {name!r} already; "
-                "pass replace=True (--replace) to overwrite it"
-            )
-    table = pa.table({key: pa.array(ids, pa.string()), name: column})
+    ):
+        for name in columns:
+            if row["name"].lower() != name.lower():
+                continue
+            if row["name"] != name or row["source"] != "custom":
+                raise ConflictError(
+                    f"{owner.describe()} has a {owner.level} metric {row['name']!r} already; "
+                    "names that differ only in case cannot be told apart"
+                )
+            if not replace:
+                raise ConflictError(
+                    f"{owner.describe()} has a custom {owner.level} metric {name!r} already; "
+                    "pass replace=True (--replace) to overwrite it"
+                )
+    table = pa.table({key: pa.array(ids, pa.string()), **columns})
+    marks = ", ".join("?" for _ in columns)
     _write(
         owner,
         table,
-        [(name, "custom", kind, description)],
-        f"{clause} AND name = ?",
-        [*params, name],
+        [(name, "custom", kinds[name], description) for name in columns],
+        f"{clause} AND source = 'custom' AND name IN ({marks})",
+        [*params, *columns],
     )
-    return MetricInfo(
-        name,
-        owner.level,
-        "custom",
-        kind,
-        None if owner.inference_set is None else owner.inference_set.name,
-        description,
-    )
+    set_name = None if owner.inference_set is None else owner.inference_set.name
+    return [
+        MetricInfo(name, owner.level, "custom", kinds[name], set_name, description)
+        for name in columns
+    ]
 
 
 def delete_custom_metric(
@@ -700,3 +789,98 @@ def delete_custom_metric(
             )
         if unused:
             store.home.discard(obj)
+
+
+# --------------------------------------------------------------------------- sorting
+
+
+def _numeric(column: pa.ChunkedArray | pa.Array, name: str) -> NDArray[np.float64]:
+    """A metric column as float64 (bools as 0 and 1; null as NaN)."""
+    if pa.types.is_string(column.type):
+        raise InputError(f"metric {name!r} is text: only numbers and bools sort")
+    return np.asarray(
+        pc.fill_null(column.cast(pa.float64()), np.nan).to_numpy(zero_copy_only=False),
+        dtype=np.float64,
+    )
+
+
+def _aligned(
+    metrics: pa.Table, key: str, ids: pa.ChunkedArray | pa.Array, name: str
+) -> NDArray[np.float64]:
+    """The metric's value of each id (NaN where it has none)."""
+    positions = pc.index_in(ids, value_set=metrics.column(key).combine_chunks())
+    values = _numeric(metrics.column(name).combine_chunks().take(positions), name)
+    return values
+
+
+def sortable_metric_names(inference_set: InferenceSet) -> list[str]:
+    """The metric names an inference set's examples may sort by: its prediction metrics,
+    the dataset's label and frame metrics (numbers and bools)."""
+    infos = metric_infos(inference_set.dataset)
+    return sorted(
+        {
+            info.name
+            for info in infos
+            if info.type != "string"
+            and (info.level != "prediction" or info.inference_set == inference_set.name)
+        }
+    )
+
+
+def outcome_metric_values(
+    inference_set: InferenceSet,
+    outcomes: Outcomes,
+    predictions: pa.Table,
+    labels: pa.Table,
+    name: str,
+) -> NDArray[np.float64]:
+    """Metric ``name`` of each outcome row, to sort examples by: a prediction's own
+    prediction metric (of this inference set), a label's own label metric, else the
+    metric of the row's frame; NaN where there is none. ``predictions`` and ``labels``
+    are the tables the rows index (``InferenceSet.outcomes_with_sources``)."""
+    dataset = inference_set.dataset
+    infos = [
+        info
+        for info in metric_infos(dataset)
+        if info.name == name
+        and (info.level != "prediction" or info.inference_set == inference_set.name)
+    ]
+    if not infos:
+        known = ", ".join(sortable_metric_names(inference_set)) or "none yet"
+        raise InputError(
+            f"dataset {dataset.name!r} has no metric {name!r} to sort by (metrics: {known}; "
+            "or confidence, iou, area)"
+        )
+    levels = {info.level for info in infos}
+    detection = dataset.project.task == "detection"
+    values = np.full(len(outcomes), np.nan)
+    is_prediction = outcomes.kind_code == PREDICTION
+    frame_values: NDArray[np.float64] | None = None
+    if "frame" in levels:
+        frame_ids = pa.array(outcomes.frame_id.astype(str), pa.string())
+        frame_values = _aligned(element_metrics(dataset, "frame"), "frame_id", frame_ids, name)
+    sides = (
+        (is_prediction, "prediction", predictions, "prediction_id"),
+        (~is_prediction, "label", labels, "label_id"),
+    )
+    for rows, level, table, key in sides:
+        if level not in levels:
+            if frame_values is not None:
+                values[rows] = frame_values[rows]
+            continue
+        if detection:
+            positions = outcomes.id[rows] - 1
+        else:  # a classification row is its frame's one label or prediction
+            frame_ids = pa.array(outcomes.frame_id[rows].astype(str), pa.string())
+            found = pc.index_in(frame_ids, value_set=table.column("frame_id").combine_chunks())
+            positions = np.asarray(pc.fill_null(found, -1).to_numpy(zero_copy_only=False))
+        valid = (positions >= 0) & (positions < table.num_rows)
+        ids = table.column(key).take(pa.array(np.where(valid, positions, 0)))
+        metrics = (
+            prediction_metrics(inference_set)
+            if level == "prediction"
+            else element_metrics(dataset, "label")
+        )
+        own = np.where(valid, _aligned(metrics, key, ids, name), np.nan)
+        values[rows] = own
+    return values

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from numpy.typing import NDArray
 
 from shoal._types import Conf, Progress, Task
 from shoal.analysis import (
@@ -41,16 +42,19 @@ from shoal.analysis.tide import DEFAULT_BG_IOU, DEFAULT_FG_IOU, TideResult
 from shoal.engine.detection.annotations import Classes
 from shoal.engine.metrics import Outcomes
 from shoal.errors import ConflictError, InputError, NotFoundError, ShoalError
+from shoal.formats.metric_values import MetricValues
 from shoal.sdk._as_tables import as_tables
 from shoal.store._classes import ClassInfo, ClassSpec, add_classes
 from shoal.store._element_metrics import (
     Level,
     MetricInfo,
     add_custom_metric,
+    add_custom_metrics,
     delete_custom_metric,
     element_metrics,
     metric_infos,
     metric_objects,
+    outcome_metric_values,
     prediction_metrics,
     write_quality_metrics,
 )
@@ -690,13 +694,34 @@ class Dataset(_StoredEntity):
         replace: bool = False,
     ) -> MetricInfo:
         """Store a custom metric: ``values`` is a mapping {id: value} or a table of ids
-        and values (``shoal.formats.read_metric_values`` reads CSV and JSON files);
+        and values (``shoal.formats.metric_values.read_metric_values`` reads CSV and JSON
+        files);
         values are typed like metadata (bool, int, float or string; NaN and None are
         missing). Every id must be one of the level's elements; a name in use needs
         ``replace=True``. See docs/quality.md, "Custom metrics"."""
         return add_custom_metric(
             self,
             name,
+            values,
+            level=level,
+            inference_set=inference_set,
+            description=description,
+            replace=replace,
+        )
+
+    def add_custom_metrics(
+        self,
+        values: MetricValues,
+        *,
+        level: Level = "frame",
+        inference_set: InferenceSet | str | None = None,
+        description: str = "",
+        replace: bool = False,
+    ) -> list[MetricInfo]:
+        """Store every metric column of a file read by
+        ``shoal.formats.metric_values.read_metric_values`` at once (all or none)."""
+        return add_custom_metrics(
+            self,
             values,
             level=level,
             inference_set=inference_set,
@@ -750,6 +775,15 @@ class InferenceSet(_StoredEntity):
         from shoal.store._quality import store_inference_set_quality
 
         return store_inference_set_quality(self, progress=progress, read_images=read_images)
+
+    def outcome_metric_values(
+        self, outcomes: Outcomes, name: str, *, predictions: pa.Table, labels: pa.Table
+    ) -> NDArray[np.float64]:
+        """Metric ``name`` of each outcome row, to sort examples by
+        (``outcomes.sorted_by(name, values=...)``): a prediction's own prediction metric,
+        a label's own label metric, else its frame's; NaN where none. ``predictions``
+        and ``labels`` are the tables the rows index (``outcomes_with_sources``)."""
+        return outcome_metric_values(self, outcomes, predictions, labels, name)
 
     def element_metrics(self) -> pa.Table:
         """``prediction_id`` in stored order with one column per prediction metric of
