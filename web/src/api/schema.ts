@@ -58,6 +58,41 @@ export interface paths {
      */
     get: operations["significance_api_v1_projects__project__datasets__dataset__compare_significance_get"];
   };
+  "/api/v1/projects/{project}/datasets/{dataset}/element-metrics": {
+    /**
+     * List Element Metrics
+     * @description Every metric of the dataset (frame, label) and of its inference sets (prediction):
+     * the quality metrics Shoal computed and the custom ones uploaded.
+     */
+    get: operations["list_element_metrics_api_v1_projects__project__datasets__dataset__element_metrics_get"];
+    /**
+     * Add Custom Metric
+     * @description Add (or, with ``replace``, overwrite) one custom metric from ``{id: value}``. An
+     * unknown id, a value of another type or a name in use is refused (4xx), and the
+     * store is left as it was.
+     */
+    post: operations["add_custom_metric_api_v1_projects__project__datasets__dataset__element_metrics_post"];
+  };
+  "/api/v1/projects/{project}/datasets/{dataset}/element-metrics/upload": {
+    /**
+     * Upload Custom Metrics
+     * @description Add every metric column of a CSV or JSON file at once (all or none). Errors name
+     * the file's row (``row n``) or record and what is wrong.
+     */
+    post: operations["upload_custom_metrics_api_v1_projects__project__datasets__dataset__element_metrics_upload_post"];
+  };
+  "/api/v1/projects/{project}/datasets/{dataset}/element-metrics/{level}/{name}": {
+    /**
+     * Read Element Metric
+     * @description One metric's values, one per element of its level in stored order (a page).
+     */
+    get: operations["read_element_metric_api_v1_projects__project__datasets__dataset__element_metrics__level___name__get"];
+    /**
+     * Delete Custom Metric
+     * @description Delete a custom metric (quality metrics are Shoal's: recomputed, never deleted).
+     */
+    delete: operations["delete_custom_metric_api_v1_projects__project__datasets__dataset__element_metrics__level___name__delete"];
+  };
   "/api/v1/projects/{project}/datasets/{dataset}/frame": {
     /**
      * Read Frame By Query
@@ -765,6 +800,43 @@ export interface components {
       /** Score */
       score: number;
     };
+    /** CustomMetricCreate */
+    CustomMetricCreate: {
+      /**
+       * Description
+       * @default
+       */
+      description?: string;
+      /**
+       * Inference Set
+       * @description needed for prediction metrics
+       */
+      inference_set?: string | null;
+      /**
+       * Level
+       * @default frame
+       * @enum {string}
+       */
+      level?: "frame" | "label" | "prediction";
+      /**
+       * Name
+       * @description a word: letters, digits, '_'
+       */
+      name: string;
+      /**
+       * Replace
+       * @description overwrite a custom metric of this name
+       * @default false
+       */
+      replace?: boolean;
+      /**
+       * Values
+       * @description {id: value}: frame, label or prediction ids; numbers, bools or strings (one type), null for none
+       */
+      values: {
+        [key: string]: number | boolean | string | null;
+      };
+    };
     /** DatasetCommit */
     DatasetCommit: {
       /**
@@ -1381,6 +1453,41 @@ export interface components {
        */
       spearman: number | null;
     };
+    /** MetricInfoOut */
+    MetricInfoOut: {
+      /** Description */
+      description: string;
+      /**
+       * Inference Set
+       * @description the inference set of a prediction metric
+       */
+      inference_set: string | null;
+      /**
+       * Level
+       * @enum {string}
+       */
+      level: "frame" | "label" | "prediction";
+      /** Name */
+      name: string;
+      /**
+       * Source
+       * @enum {string}
+       */
+      source: "quality" | "custom";
+      /**
+       * Type
+       * @enum {string}
+       */
+      type: "float" | "int" | "bool" | "string";
+    };
+    /** MetricInfosOut */
+    MetricInfosOut: {
+      /**
+       * Metrics
+       * @description frame, then label, then prediction metrics; quality before custom
+       */
+      metrics: components["schemas"]["MetricInfoOut"][];
+    };
     /**
      * MetricPerformanceOut
      * @description One metric's precision and FNR per quantile bin (overall: the reference lines),
@@ -1428,6 +1535,27 @@ export interface components {
       source: string;
       /** Task */
       task: string;
+    };
+    /** MetricValuesOut */
+    MetricValuesOut: {
+      /**
+       * Ids
+       * @description element ids in stored order, from offset
+       */
+      ids: string[];
+      info: components["schemas"]["MetricInfoOut"];
+      /** Offset */
+      offset: number;
+      /**
+       * Total
+       * @description elements of the level (frames, labels or predictions)
+       */
+      total: number;
+      /**
+       * Values
+       * @description each id's value, null where it has none
+       */
+      values: (number | boolean | string | null)[];
     };
     /** MetricsOut */
     MetricsOut: {
@@ -3017,6 +3145,430 @@ export interface operations {
     };
   };
   /**
+   * List Element Metrics
+   * @description Every metric of the dataset (frame, label) and of its inference sets (prediction):
+   * the quality metrics Shoal computed and the custom ones uploaded.
+   */
+  list_element_metrics_api_v1_projects__project__datasets__dataset__element_metrics_get: {
+    parameters: {
+      path: {
+        /** @description project name */
+        project: string;
+        /** @description dataset name */
+        dataset: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["MetricInfosOut"];
+        };
+      };
+      /** @description bad request */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description unauthorized */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description forbidden */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description conflict */
+      409: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description payload too large */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description validation error */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /**
+   * Add Custom Metric
+   * @description Add (or, with ``replace``, overwrite) one custom metric from ``{id: value}``. An
+   * unknown id, a value of another type or a name in use is refused (4xx), and the
+   * store is left as it was.
+   */
+  add_custom_metric_api_v1_projects__project__datasets__dataset__element_metrics_post: {
+    parameters: {
+      path: {
+        /** @description project name */
+        project: string;
+        /** @description dataset name */
+        dataset: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["CustomMetricCreate"];
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      201: {
+        content: {
+          "application/json": components["schemas"]["MetricInfoOut"];
+        };
+      };
+      /** @description bad request */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description unauthorized */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description forbidden */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description conflict */
+      409: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description payload too large */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description validation error */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /**
+   * Upload Custom Metrics
+   * @description Add every metric column of a CSV or JSON file at once (all or none). Errors name
+   * the file's row (``row n``) or record and what is wrong.
+   */
+  upload_custom_metrics_api_v1_projects__project__datasets__dataset__element_metrics_upload_post: {
+    parameters: {
+      query?: {
+        /** @description what the values are of */
+        level?: "frame" | "label" | "prediction";
+        /** @description the inference set of a prediction metric */
+        inference_set?: string | null;
+        /** @description the metric's name (a file of one metric column) */
+        name?: string | null;
+        description?: string;
+        /** @description overwrite custom metrics of these names */
+        replace?: boolean;
+      };
+      path: {
+        /** @description project name */
+        project: string;
+        /** @description dataset name */
+        dataset: string;
+      };
+    };
+    /** @description a CSV file (text/csv) or a JSON file (application/json) of values: an id column (frame_id, label_id, prediction_id or id) and one column per metric; a JSON object {id: value} is one metric named by `name` */
+    requestBody: {
+      content: {
+        "application/json": unknown;
+        "text/csv": string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      201: {
+        content: {
+          "application/json": components["schemas"]["MetricInfosOut"];
+        };
+      };
+      /** @description bad request */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description unauthorized */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description forbidden */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description conflict */
+      409: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description payload too large */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description validation error */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /**
+   * Read Element Metric
+   * @description One metric's values, one per element of its level in stored order (a page).
+   */
+  read_element_metric_api_v1_projects__project__datasets__dataset__element_metrics__level___name__get: {
+    parameters: {
+      query?: {
+        /** @description the inference set of a prediction metric */
+        inference_set?: string | null;
+        /** @description rows to skip */
+        offset?: number;
+        limit?: number;
+      };
+      path: {
+        /** @description project name */
+        project: string;
+        /** @description dataset name */
+        dataset: string;
+        /** @description frame, label or prediction */
+        level: "frame" | "label" | "prediction";
+        /** @description the metric's name */
+        name: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["MetricValuesOut"];
+        };
+      };
+      /** @description bad request */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description unauthorized */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description forbidden */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description conflict */
+      409: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description payload too large */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description validation error */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /**
+   * Delete Custom Metric
+   * @description Delete a custom metric (quality metrics are Shoal's: recomputed, never deleted).
+   */
+  delete_custom_metric_api_v1_projects__project__datasets__dataset__element_metrics__level___name__delete: {
+    parameters: {
+      query?: {
+        /** @description the inference set of a prediction metric */
+        inference_set?: string | null;
+      };
+      path: {
+        /** @description project name */
+        project: string;
+        /** @description dataset name */
+        dataset: string;
+        /** @description frame, label or prediction */
+        level: "frame" | "label" | "prediction";
+        /** @description the metric's name */
+        name: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      204: {
+        content: never;
+      };
+      /** @description bad request */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description unauthorized */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description forbidden */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description conflict */
+      409: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description payload too large */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description validation error */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /**
    * Read Frame By Query
    * @description A frame, its labels and the named inference sets' predictions, as
    * ``GET .../frames/{frame_id}`` answers them.
@@ -3946,7 +4498,8 @@ export interface operations {
         segment?: string;
         /** @description an ad-hoc frames query (docs/queries.md) that narrows the segment to the frames it matches */
         query?: string | null;
-        sort?: "confidence" | "iou" | "area";
+        /** @description confidence, iou, area, or a metric's name (GET .../element-metrics): a prediction's own prediction metric, a label's own label metric, else its frame's; objects without a value come last */
+        sort?: string;
         order?: "desc" | "asc";
         /** @description rows to skip */
         offset?: number;
