@@ -23,7 +23,6 @@ export interface LabelErrorCardProps {
   onSelect: () => void;
   onReview: (action: "confirm" | "dismiss" | "issue" | "reopen") => void;
   onOpen: () => void;
-  width?: number;
 }
 
 export function reviewStatusOf(entry: LabelErrorOut): ReviewStatus {
@@ -40,7 +39,8 @@ export function objectsText(entry: LabelErrorOut): string {
   return `label ${entry.label}${entry.partner_label ? ` · prediction ${entry.partner_label}` : ""}`;
 }
 
-export function LabelErrorCard({ entry, rank, frame, selected, busy, issue, classColors, onSelect, onReview, onOpen, width = 220 }: LabelErrorCardProps) {
+/** The card's image fills its column (CSS); its boxes scale with it. */
+export function LabelErrorCard({ entry, rank, frame, selected, busy, issue, classColors, onSelect, onReview, onOpen }: LabelErrorCardProps) {
   const info = kindInfo(entry.kind);
   const status = reviewStatusOf(entry);
   return (
@@ -49,8 +49,8 @@ export function LabelErrorCard({ entry, rank, frame, selected, busy, issue, clas
       <button type="button" className="thumbnail" onClick={(e) => { e.stopPropagation(); onSelect(); onOpen(); }}
         aria-label={`Open frame ${entry.image_id}: ${info.title}, ${objectsText(entry)}`}>
         {frame
-          ? <AnnotatedImage frame={frame} width={width} emphasize={frame.objects.map((o) => ({ kind: o.kind, id: o.id }))} classColors={classColors} alt="" preferThumbnail />
-          : <div className="label-error-placeholder" style={{ width, height: Math.round(width * 0.66) }} />}
+          ? <AnnotatedImage frame={frame} emphasize={frame.objects.map((o) => ({ kind: o.kind, id: o.id }))} classColors={classColors} alt="" preferThumbnail />
+          : <div className="label-error-placeholder" />}
       </button>
       <div className="label-error-text">
         <div className="label-error-head">

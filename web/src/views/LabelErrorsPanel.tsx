@@ -10,12 +10,13 @@ import { useEffect, useRef, useState } from "react";
 import { api, ApiError, frameImageUrl, frameThumbnailUrl } from "../api/client";
 import type { FrameDetail, FrameExample, FrameObject, IssueOut, LabelErrorOut, LabelErrorReviewOut } from "../api/types";
 import { BoxLegend } from "../components/FrameView";
-import { LabelErrorCard, reviewStatusOf } from "../components/LabelErrorCard";
+import { LabelErrorCard, objectsText, reviewStatusOf } from "../components/LabelErrorCard";
 import { ErrorPanel, Loading } from "../components/Status";
 import { useApi } from "../hooks/useApi";
 import { pageCount } from "../lib/examples";
+import { formatScore } from "../lib/format";
 import {
-  exportFileName, LABEL_ERROR_KINDS, moveSelection, nextStatus, REVIEW_FILTERS, REVIEW_KEYS, reviewKeyAction, statusWithIssue,
+  exportFileName, kindInfo, LABEL_ERROR_KINDS, moveSelection, nextStatus, REVIEW_FILTERS, REVIEW_KEYS, reviewKeyAction, statusWithIssue,
   type LabelErrorKind, type ReviewStatus,
 } from "../lib/labelErrors";
 import { THUMBNAIL_SIZE, webImageOf } from "./adapters";
@@ -37,12 +38,14 @@ export function labelErrorFrame(project: string, dataset: string, set: string, d
   const none = { outcome: "" as FrameObject["outcome"], reason: "" as const, partner_id: -1, partner_label: "", iou: NaN };
   const boxOf = (r: { x: number | null; y: number | null; width: number | null; height: number | null }): FrameObject["box"] =>
     [r.x ?? 0, r.y ?? 0, r.width ?? 0, r.height ?? 0];
-  const label = entry.annotation_id === null ? undefined : detail.labels.find((l) => l.label_id === String(entry.annotation_id));
+  // The queue names objects by engine id (a table row) and by stored id (`source_*`), as the frame does.
+  const label = entry.source_label_id === null ? undefined : detail.labels.find((l) => l.label_id === entry.source_label_id);
   if (label) {
     const box = boxOf(label);
     objects.push({ ...none, kind: "ground_truth", id: 1, frame_id: label.frame_id, label: label.class_name, confidence: null, area: box[2] * box[3], box });
   }
-  const prediction = entry.prediction_id === null ? undefined : (detail.predictions[set] ?? []).find((p) => p.prediction_id === String(entry.prediction_id));
+  const prediction = entry.source_prediction_id === null ? undefined
+    : (detail.predictions[set] ?? []).find((p) => p.prediction_id === entry.source_prediction_id);
   if (prediction) {
     const box = boxOf(prediction);
     objects.push({ ...none, kind: "prediction", id: 2, frame_id: prediction.frame_id, label: prediction.class_name, confidence: prediction.confidence, area: box[2] * box[3], box });
@@ -271,7 +274,8 @@ export function LabelErrorsPanel({ ctx }: { ctx: ViewContext }) {
           Issue{" "}
           <select aria-label="Issue" value={issue ?? ""} onChange={(e) => setIssue(e.target.value || null)}>
             <option value="">(none chosen)</option>
-            {(issues.data ?? []).map((i) => <option key={i.uuid} value={i.name}>{i.name}</option>)}
+            {/* The issue just created is chosen at once, before the list is asked again. */}
+            {[...new Set([...(issues.data ?? []).map((i) => i.name), ...(issue ? [issue] : [])])].map((name) => <option key={name} value={name}>{name}</option>)}
           </select>
         </label>
         <form className="new-issue" onSubmit={(e) => { e.preventDefault(); void createIssue(); }}>
@@ -322,7 +326,7 @@ export function LabelErrorsPanel({ ctx }: { ctx: ViewContext }) {
         {REVIEW_KEYS.map(([key, what]) => <div key={key}><dt><kbd>{key}</kbd></dt><dd>{what}</dd></div>)}
       </dl>
 
-      <ExampleModal opened={openedEntry !== undefined} title={openedEntry ? `${openedEntry.kind} ${openedEntry.id}` : ""}
+      <ExampleModal opened={openedEntry !== undefined} title={openedEntry ? `${kindInfo(openedEntry.kind).title} (score ${formatScore(openedEntry.score, 3)}): ${objectsText(openedEntry)}` : ""}
         position={opened} count={entries.length}
         onPrevious={() => { const k = Math.max(0, (opened ?? 0) - 1); setOpened(k); setSelected(k); }}
         onNext={() => { const k = Math.min(entries.length - 1, (opened ?? 0) + 1); setOpened(k); setSelected(k); }}
