@@ -319,3 +319,14 @@ def test_cli_prints_the_stores_ranking(home: Path, store: shoal.Store, tmp_path:
         "insights", "importance", "shapes", "rendered-scenes", "nope", "--home", str(home)
     )
     assert failed.returncode != 0 and "nope" in failed.stderr
+
+
+def test_reference_lines_are_the_reports_micro_average(store: shoal.Store) -> None:
+    for project, metric in (("shapes", "area"), ("digits", "confidence")):
+        inference = store.project(project).datasets()[0].inference_sets()[0]
+        report = inference.metrics(conf=0.3, include=["report"]).to_dict()["report"]
+        micro = report["averages"]["micro avg"]
+        overall = inference.metric_performance(metric, conf=0.3).to_dict()["overall"]
+        assert overall["precision"] == pytest.approx(micro["precision"], abs=1e-12)
+        assert overall["fnr"] == pytest.approx(1 - micro["recall"], abs=1e-12)
+        assert overall["labels"] == micro["support"]
