@@ -129,7 +129,14 @@ class FieldOut(BaseModel):
 
 
 class CompletionsOut(BaseModel):
-    fields: list[FieldOut] = Field(description="frame columns, metadata keys, label statistics")
+    fields: list[FieldOut] = Field(
+        description="frame columns, metadata keys, label statistics, frame metrics"
+    )
+    label_fields: list[FieldOut] = Field(
+        default_factory=list,
+        description="fields of a label condition inside has() and count(): class_name and "
+        "the label metrics (docs/queries.md)",
+    )
     classes: list[str] = Field(description="label classes, for has('...') and count('...')")
     functions: list[str]
     keywords: list[str]
@@ -249,8 +256,9 @@ def query_completions(
     limit: Annotated[int, Query(ge=1, le=10_000, description="most of each list")] = 200,
 ) -> dict[str, Any]:
     """What the query bar may offer at a word starting with ``prefix`` (compared without
-    regard to case): the dataset's queryable fields with their types, its label classes,
-    the functions and the keywords (docs/queries.md)."""
+    regard to case): the dataset's queryable fields with their types (frame metrics
+    included), the fields of label conditions (label metrics), its label classes, the
+    functions and the keywords (docs/queries.md)."""
     found = get_dataset(s, project, dataset)
     wanted = prefix.casefold()
 
@@ -260,10 +268,16 @@ def query_completions(
     fields = [
         {"name": name, "type": kind} for name, kind in found.query_fields().items() if starts(name)
     ]
+    label_fields = [
+        {"name": name, "type": kind}
+        for name, kind in found.label_query_fields().items()
+        if starts(name)
+    ]
     classes = [name for name in labels_of(found) if starts(name)]
-    truncated = len(fields) > limit or len(classes) > limit
+    truncated = len(fields) > limit or len(classes) > limit or len(label_fields) > limit
     return {
         "fields": fields[:limit],
+        "label_fields": label_fields[:limit],
         "classes": classes[:limit],
         "functions": [f for f in _FUNCTIONS if starts(f)],
         "keywords": [k for k in _KEYWORDS if starts(k)],

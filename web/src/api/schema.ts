@@ -269,8 +269,9 @@ export interface paths {
     /**
      * Query Completions
      * @description What the query bar may offer at a word starting with ``prefix`` (compared without
-     * regard to case): the dataset's queryable fields with their types, its label classes,
-     * the functions and the keywords (docs/queries.md).
+     * regard to case): the dataset's queryable fields with their types (frame metrics
+     * included), the fields of label conditions (label metrics), its label classes, the
+     * functions and the keywords (docs/queries.md).
      */
     get: operations["query_completions_api_v1_projects__project__datasets__dataset__query_completions_get"];
   };
@@ -769,13 +770,18 @@ export interface components {
       classes: string[];
       /**
        * Fields
-       * @description frame columns, metadata keys, label statistics
+       * @description frame columns, metadata keys, label statistics, frame metrics
        */
       fields: components["schemas"]["FieldOut"][];
       /** Functions */
       functions: string[];
       /** Keywords */
       keywords: string[];
+      /**
+       * Label Fields
+       * @description fields of a label condition inside has() and count(): class_name and the label metrics (docs/queries.md)
+       */
+      label_fields?: components["schemas"]["FieldOut"][];
       /**
        * Truncated
        * @description true when a list was cut at limit
@@ -5612,8 +5618,9 @@ export interface operations {
   /**
    * Query Completions
    * @description What the query bar may offer at a word starting with ``prefix`` (compared without
-   * regard to case): the dataset's queryable fields with their types, its label classes,
-   * the functions and the keywords (docs/queries.md).
+   * regard to case): the dataset's queryable fields with their types (frame metrics
+   * included), the fields of label conditions (label metrics), its label classes, the
+   * functions and the keywords (docs/queries.md).
    */
   query_completions_api_v1_projects__project__datasets__dataset__query_completions_get: {
     parameters: {
