@@ -265,3 +265,11 @@ def test_dark_mode_and_a_classification_project(page: Any, server: str) -> None:
     note = page.get_by_test_id("label-errors-detection-only")
     note.wait_for()
     assert "classification_label_errors" in (note.text_content() or "")
+
+
+def test_metrics_links_to_the_label_errors(page: Any, server: str) -> None:
+    page.goto(f"{server}/#view=metrics&{SHAPES}&set={DETECTOR}")
+    page.get_by_role("button", name="Label errors").click()
+    page.locator(f"{CARDS}[data-id]").first.wait_for()
+    assert "insights=label-errors" in page.evaluate("() => location.hash")
+    assert page.get_by_role("tab", name="Label errors").get_attribute("aria-selected") == "true"
