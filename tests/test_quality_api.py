@@ -182,3 +182,21 @@ def test_the_registry_queues_runs_in_order_and_records_failures() -> None:
     assert failed.error == "ValueError: broken on purpose"
     assert registry.latest("k", ("c",)) is None
     registry.shutdown()
+
+
+def test_the_client_computes_and_follows_the_job(demo_store: shoal.Store) -> None:
+    pytest.importorskip("httpx")
+    from shoal.client import Client
+    from test_client import serve
+
+    with serve(create_app(demo_store)) as url, Client(url) as client:
+        seen: list[tuple[int, int]] = []
+        final = client.compute_quality(
+            "shapes", "rendered-scenes", again=True, poll_seconds=0.02,
+            progress=lambda done, total: seen.append((done, total)),
+        )  # fmt: skip
+        assert final["state"] == "done" and final["computed"]
+        frames = demo_store.project("shapes").dataset("rendered-scenes").frames().num_rows
+        assert final["images_read"] == frames
+        assert client.quality("shapes", "rendered-scenes")["job_id"] == final["job_id"]
+        assert all(done <= total for done, total in seen)

@@ -125,10 +125,10 @@ def test_frames_and_crops_equal_the_kernels_on_the_working_image(image_folder: P
         for name in ("brightness", "contrast", "sharpness", "colorfulness"):
             assert row[name] == pytest.approx(getattr(expected, name), rel=1e-12), name
         assert (row["image_width"], row["image_height"]) == own_size
-    # The 1280 x 960 JPEG is read at 512 x 384; the label's box is scaled by 0.4.
+    # The 1280 x 960 JPEG is read at 320 x 240 (decoded at 1/4); the box is scaled by 1/4.
     pixels, _ = read_working_image(image_folder / "big.jpg")
-    assert pixels.shape == (384, 512, 3)
-    crops = kernels.crop_quality(kernels.luma(pixels), np.array([[40, 40, 200, 160]]))
+    assert pixels.shape == (240, 320, 3)
+    crops = kernels.crop_quality(kernels.luma(pixels), np.array([[25, 25, 125, 100]]))
     label = _row(result.labels, "label_id", "b1")
     assert label["crop_brightness"] == pytest.approx(crops.brightness[0], rel=1e-12)
     assert label["crop_sharpness"] == pytest.approx(crops.sharpness[0], rel=1e-12)
@@ -211,12 +211,11 @@ def test_progress_counts_images(image_folder: Path) -> None:
 
 
 def test_draft_decoding_stays_close_to_a_full_decode(image_folder: Path) -> None:
-    """Decoding a JPEG at 1/2 scale (draft) then averaging down gives nearly what a
-    full decode averaged down gives: the working image does not depend on the reader
-    more than this."""
+    """Decoding a JPEG at 1/4 scale (draft) gives nearly what a full decode averaged
+    down gives: the working image does not depend on the reader more than this."""
     pixels, _ = read_working_image(image_folder / "big.jpg")
     with Image.open(image_folder / "big.jpg") as opened:
-        full = np.asarray(opened.convert("RGB").resize((512, 384), Image.Resampling.BOX))
+        full = np.asarray(opened.convert("RGB").resize((320, 240), Image.Resampling.BOX))
     drafted, reference = kernels.frame_pixels(pixels), kernels.frame_pixels(full)
     assert drafted.brightness == pytest.approx(reference.brightness, abs=0.005)
     assert drafted.contrast == pytest.approx(reference.contrast, abs=0.005)
@@ -332,8 +331,8 @@ def test_import_computes_quality_and_shoal_quality_recomputes(tmp_path: Path, ca
     assert row["sharpness"] == pytest.approx(expected.sharpness, rel=1e-12)
     assert _row(frames, "frame_id", "3")["brightness"] is None
     predictions = dataset.inference_set("model").element_metrics()
-    # 800 x 600 read at 512 x 384: the box is scaled by 0.64
-    crops = kernels.crop_quality(kernels.luma(pixels), np.array([[110, 60, 400, 250]]) * 0.64)
+    # 800 x 600 read at 320 x 240: the box is scaled by 0.4
+    crops = kernels.crop_quality(kernels.luma(pixels), np.array([[110, 60, 400, 250]]) * 0.4)
     first = predictions.to_pylist()[0]
     assert first["crop_sharpness"] == pytest.approx(crops.sharpness[0], rel=1e-12)
     assert first["relative_area"] == pytest.approx(290 * 190 / (800 * 600))

@@ -54,7 +54,7 @@ __all__ = [
     "sharpness",
 ]
 
-WORKING_SIDE = 512
+WORKING_SIDE = 320
 """The longest side, in pixels, of the image the pixel metrics are computed on: a larger
 image is first reduced to it (area averaging), so that sharpness (which grows with
 resolution) compares images of different sizes, and reading stays fast. A smaller image

@@ -1131,6 +1131,42 @@ class Client:
         path = self._inference_set_path(project, dataset, inference_set)
         return self._send("GET", f"{path}/label-errors/export", params={"format": format}).text
 
+    # ---------------------------------------------------------- quality metrics
+    def quality(self, project: str, dataset: str | None = None) -> dict[str, Any]:
+        """The dataset's latest quality-metrics job: ``state`` (``none``, ``queued``,
+        ``running``, ``done``, ``failed``), ``done`` of ``total`` images read, when done
+        ``images_read``, ``warning_count`` and the first ``warnings`` (frames whose image
+        was not read), ``error`` for a failed job, and ``computed`` (metrics are stored)."""
+        dataset = self._resolve_dataset(project, dataset)
+        answer: dict[str, Any] = self._get(f"{self._dataset_path(project, dataset)}/quality")
+        return answer
+
+    def compute_quality(
+        self,
+        project: str,
+        dataset: str | None = None,
+        *,
+        wait: bool = True,
+        again: bool = False,
+        poll_seconds: float = 0.5,
+        progress: Progress | None = None,
+    ) -> dict[str, Any]:
+        """Start computing the dataset's quality metrics on the server (a background job;
+        a job already queued or running is followed instead, unless ``again``); with
+        ``wait``, poll every ``poll_seconds`` until it ends (``progress(done, total)`` on
+        the way) and return its last state, as ``quality`` answers it."""
+        import time
+
+        dataset = self._resolve_dataset(project, dataset)
+        path = f"{self._dataset_path(project, dataset)}/quality"
+        answer: dict[str, Any] = self._json("POST", path, params=_params(again=again))
+        while wait and answer["state"] in ("queued", "running"):
+            time.sleep(poll_seconds)
+            answer = self._get(path)
+            if progress is not None:
+                progress(int(answer["done"]), int(answer["total"]))
+        return answer
+
     def regression_results(
         self,
         project: str,
