@@ -9,7 +9,7 @@
 import type {
   ChangedExamplesPage, Confidence, ComparisonOut, CompletionsOut, DatasetOut, ExamplesPage, FrameDetail, FramesPage, InferenceSetOut,
   MetricsInclude, MetricsOut, ProjectOut, SegmentCreate, SegmentFromExamples, SegmentOut, SegmentResultDict, SegmentUpdate, SummaryOut,
-  CalibrationOut, SignificanceOut, TideOut, TideType, LabelErrorsOut, LabelErrorKind, LabelErrorReview, LabelErrorReviewOut, IssueOut, IssueCreate,
+  CalibrationOut, MetricImportanceListOut, MetricPerformanceOut, SignificanceOut, TideOut, TideType, LabelErrorsOut, LabelErrorKind, LabelErrorReview, LabelErrorReviewOut, IssueOut, IssueCreate,
 } from "./types";
 
 export const API_BASE = "/api/v1";
@@ -291,6 +291,10 @@ export interface ExamplesQuery extends OperatingPoint {
   frame_id?: string;
   /** Only the objects of one TIDE error type (conf then defaults to 0; iou is TIDE's foreground IoU). */
   tide?: TideType;
+  /** Only the objects whose value of this metric lies in [metricMin, metricMax] (a bin of /metric-performance). */
+  metric?: string;
+  metricMin?: number;
+  metricMax?: number;
   sort?: "confidence" | "iou" | "area";
   order?: ExampleOrder;
   offset?: number;
@@ -298,6 +302,8 @@ export interface ExamplesQuery extends OperatingPoint {
 }
 
 const point = (q: OperatingPoint) => ({ conf: confParam(q.conf), iou: q.iou, segment: q.segment, query: q.query || undefined });
+const metricRange = (q: Pick<ExamplesQuery, "metric" | "metricMin" | "metricMax">) =>
+  ({ metric: q.metric, min: q.metric === undefined ? undefined : q.metricMin, max: q.metric === undefined ? undefined : q.metricMax });
 const otherPoint = (q: OtherPoint) => ({ other_conf: confParam(q.otherConf), other_iou: q.otherIou });
 
 /** Which ground truth `/compare/examples` lists: fixed, broken or still wrong. */
@@ -350,8 +356,8 @@ export const api = {
       "GET",
       `${inferenceSetPath(p, d, set)}/examples${queryString({
         ...point(q), truth: q.truth, predicted: q.predicted, outcome: q.outcome, label: q.label,
-        confused_as: q.confused_as, confused_from: q.confused_from, frame_id: q.frame_id, tide: q.tide, sort: q.sort, order: q.order,
-        offset: q.offset, limit: q.limit,
+        confused_as: q.confused_as, confused_from: q.confused_from, frame_id: q.frame_id, tide: q.tide,
+        ...metricRange(q), sort: q.sort, order: q.order, offset: q.offset, limit: q.limit,
       })}`,
       undefined,
       o,
@@ -380,7 +386,7 @@ export const api = {
       "POST",
       `${inferenceSetPath(p, d, set)}/examples/segment${queryString({
         ...point(q), truth: q.truth, predicted: q.predicted, outcome: q.outcome, label: q.label,
-        confused_as: q.confused_as, confused_from: q.confused_from, frame_id: q.frame_id,
+        confused_as: q.confused_as, confused_from: q.confused_from, frame_id: q.frame_id, ...metricRange(q),
       })}`,
       body,
       o,
@@ -403,6 +409,17 @@ export const api = {
   /** TIDE's error breakdown (detection): counts and dAP overall and per class (docs/insights.md). */
   tide: (p: string, d: string, set: string, q: { segment?: string; query?: string; fgIou?: number; bgIou?: number }, o?: RequestOptions) =>
     request<TideOut>("GET", `${inferenceSetPath(p, d, set)}/tide${queryString({ segment: q.segment, query: q.query || undefined, fg_iou: q.fgIou, bg_iou: q.bgIou })}`, undefined, o),
+  /** Every metric the set can be analysed by, ranked by importance with its correlations (docs/insights.md). */
+  metricImportance: (p: string, d: string, set: string, q: OperatingPoint, o?: RequestOptions) =>
+    request<MetricImportanceListOut>("GET", `${inferenceSetPath(p, d, set)}/metric-importance${queryString(point(q))}`, undefined, o),
+  /** One metric's precision and FNR per quantile bin, per class, its distribution and importance. */
+  metricPerformance: (p: string, d: string, set: string, q: OperatingPoint & { metric: string; bins?: number; label?: string }, o?: RequestOptions) =>
+    request<MetricPerformanceOut>(
+      "GET",
+      `${inferenceSetPath(p, d, set)}/metric-performance${queryString({ ...point(q), metric: q.metric, bins: q.bins, label: q.label })}`,
+      undefined,
+      o,
+    ),
   /** Reliability diagrams with ECE (classification) or D-ECE (detection), overall and per class (docs/calibration.md). */
   calibration: (p: string, d: string, set: string, q: OperatingPoint & { bins?: number }, o?: RequestOptions) =>
     request<CalibrationOut>("GET", `${inferenceSetPath(p, d, set)}/calibration${queryString({ ...point(q), bins: q.bins })}`, undefined, o),

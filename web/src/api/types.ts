@@ -169,6 +169,14 @@ export type TideType = keyof Schemas["TideCountsOut"];
 /** `/calibration`: reliability diagrams with ECE or D-ECE, overall and per predicted class. */
 export type CalibrationOut = Schemas["CalibrationOut"];
 export type ReliabilityOut = Schemas["ReliabilityOut"];
+/** `/metric-importance`: every metric ranked by importance (normalized mutual information with being right). */
+export type MetricImportanceListOut = Schemas["MetricImportanceListOut"];
+export type MetricImportanceOut = Schemas["MetricImportanceOut"];
+/** `/metric-performance`: one metric's precision and FNR per quantile bin, its distribution and importance. */
+export type MetricPerformanceOut = Schemas["MetricPerformanceOut"];
+export type MetricBinOut = Schemas["MetricBinOut"];
+export type HistogramOut = Schemas["HistogramOut"];
+export type AssociationOut = Schemas["AssociationOut"];
 /** `/compare/significance`: paired-bootstrap intervals of the metric deltas. */
 export type SignificanceOut = Schemas["SignificanceOut"];
 export type DeltaIntervalOut = Schemas["DeltaIntervalOut"];

@@ -21,11 +21,12 @@ const TIDE_KINDS: readonly TideKind[] = ["Cls", "Loc", "Both", "Dupe", "Bkg", "M
  * the label-error queue, calibration. A new sub-tab adds its value and title here and its
  * panel in InsightsView.
  */
-export type InsightsSection = "errors" | "label-errors" | "calibration";
+export type InsightsSection = "errors" | "label-errors" | "calibration" | "by-metric";
 export const INSIGHTS_SECTIONS: ReadonlyArray<{ value: InsightsSection; title: string }> = [
   { value: "errors", title: "Error breakdown" },
   { value: "label-errors", title: "Label errors" },
   { value: "calibration", title: "Calibration" },
+  { value: "by-metric", title: "By metric" },
 ];
 export const DEFAULT_INSIGHTS: InsightsSection = "errors";
 

@@ -6,6 +6,7 @@
  * examples grid, and an example opens its frame. "Label errors": the label-error queue
  * (LabelErrorsPanel). "Calibration": the reliability diagram with ECE (D-ECE for
  * detection) at the operating point (docs/calibration.md), overall or of one class.
+ * "By metric": performance by metric and metric importance (MetricPerformancePanel).
  * Every number is the server's; this view only draws it.
  */
 import { useState } from "react";
@@ -23,6 +24,7 @@ import { ALL_FRAMES, classColors, type ViewContext } from "./context";
 import { ExampleModal } from "./ExampleModal";
 import { FramePanel } from "./FramePanel";
 import { LabelErrorsPanel } from "./LabelErrorsPanel";
+import { MetricPerformancePanel } from "./MetricPerformancePanel";
 import "../components/insights.css";
 
 /** TIDE's defaults (tidecv): a match at IoU 0.5, background at or below 0.1. */
@@ -68,6 +70,7 @@ export function InsightsView({ ctx }: { ctx: ViewContext }) {
         {section === "errors" && <ErrorBreakdownPanel ctx={ctx} />}
         {section === "label-errors" && <LabelErrorsPanel ctx={ctx} />}
         {section === "calibration" && <CalibrationPanel ctx={ctx} />}
+        {section === "by-metric" && <MetricPerformancePanel ctx={ctx} />}
         {/* A new sub-tab: its entry in INSIGHTS_SECTIONS (lib/urlState.ts) and its panel here. */}
       </div>
     </div>
