@@ -1079,6 +1079,7 @@ class Client:
         label: str | None = None,
         status: str | None = None,
         conf: float | None = None,
+        method: str | None = None,
         offset: int = 0,
         limit: int = 50,
     ) -> dict[str, Any]:
@@ -1086,7 +1087,8 @@ class Client:
         ``counts`` by kind and ``label_errors`` (id, image_id, kind, score, annotation_id,
         prediction_id, label, partner_label, review), highest score first
         (docs/insights.md); ``kind``, ``label`` (the suspect object's class) and
-        ``status`` (open, confirmed, dismissed) narrow it."""
+        ``status`` (open, confirmed, dismissed) narrow it. Classification: ``method``
+        (self_confidence or normalized_margin)."""
         dataset = self._resolve_dataset(project, dataset)
         answer: dict[str, Any] = self._get(
             f"{self._inference_set_path(project, dataset, inference_set)}/label-errors",
@@ -1096,6 +1098,7 @@ class Client:
             label=label,
             status=status,
             conf=conf,
+            method=method,
             offset=offset,
             limit=limit,
         )

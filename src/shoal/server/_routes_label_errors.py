@@ -27,7 +27,7 @@ from shoal.server._routes_entities import (
 )
 from shoal.server._routes_metrics import FramesQueryParam, SegmentParam
 from shoal.server._routing import NameRoute
-from shoal.server._state import State, check_iou_band, requested_segment, require_detection
+from shoal.server._state import State, check_iou_band, requested_segment
 from shoal.store import ALL_FRAMES, Dataset, InferenceSet
 
 __all__ = ["router"]
@@ -100,7 +100,6 @@ def _inference_set(
     s: State, project: str, dataset: str, inference_set: str
 ) -> tuple[Dataset, InferenceSet]:
     found = get_dataset(s, project, dataset)
-    require_detection(found.project, "the label-error queue")
     return found, found.inference_set(inference_set)
 
 
@@ -125,6 +124,10 @@ def label_errors(
         float,
         Query(ge=0.0, le=1.0, description="confidence from which a prediction is evidence"),
     ] = DEFAULT_MIN_SCORE,
+    method: Annotated[
+        Literal["self_confidence", "normalized_margin"],
+        Query(description="classification: the confident-learning score"),
+    ] = "self_confidence",
     fg_iou: Annotated[float, Query(ge=0.0, le=1.0, description="matching IoU")] = 0.5,
     bg_iou: Annotated[
         float, Query(ge=0.0, le=1.0, description="overlap at or below: none (<= fg_iou)")
@@ -133,7 +136,9 @@ def label_errors(
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
 ) -> dict[str, Any]:
     """The ranked candidates that the label, not the model, is wrong (missing, spurious,
-    wrong_class, loose_box), each with its score, classes and review (docs/insights.md);
+    wrong_class, loose_box; classification: wrong_class by confident learning on the
+    predictions' probabilities, with ``method``), each with its score, classes and review
+    (docs/insights.md);
     ``kind``, ``label`` and ``status`` narrow the page and ``total``, not ``counts``."""
     check_iou_band(fg_iou, bg_iou)
     found, stored = _inference_set(s, project, dataset, inference_set)
@@ -143,12 +148,13 @@ def label_errors(
         min_score=conf,
         fg_iou=fg_iou,
         bg_iou=bg_iou,
+        method=method,
     )
     keep = np.ones(len(queue.errors), dtype=bool)
     if kind is not None:
         keep &= queue.errors.kind == KINDS.index(kind)
     if label is not None:
-        names = queue.ground_truth.classes.names.tolist()
+        names = queue.class_names
         if label not in names:
             raise ApiError(422, f"unknown class {label!r}", where="query.label")
         keep &= queue.subject_classes() == names.index(label)

@@ -60,6 +60,7 @@ from shoal.store._element_metrics import (
 )
 from shoal.store._evaluations import StoredEvaluation, StoredVersions, build_evaluation
 from shoal.store._label_errors import (
+    ClassificationLabelErrorQueue,
     LabelErrorQueue,
     ReviewStatus,
     export_label_errors,
@@ -1033,14 +1034,17 @@ class InferenceSet(_StoredEntity):
         min_score: float = 0.5,
         fg_iou: float = 0.5,
         bg_iou: float = 0.1,
-    ) -> LabelErrorQueue:
+        method: Literal["self_confidence", "normalized_margin"] = "self_confidence",
+    ) -> LabelErrorQueue | ClassificationLabelErrorQueue:
         """The label-error queue (missing, spurious, wrong_class, loose_box candidates,
         highest score first) on a segment's frames, narrowed by an ad-hoc ``query``;
         cached per version, frames and settings. See ``shoal.analysis.label_errors``
-        and docs/insights.md. Detection projects only."""
+        and docs/insights.md. Classification (wrong_class candidates by confident
+        learning on the predictions' probabilities) reads ``method`` instead of the
+        detection settings."""
         frames = self.dataset._selection(segment, query)
         return stored_label_errors(
-            self, frames=frames, min_score=min_score, fg_iou=fg_iou, bg_iou=bg_iou
+            self, frames=frames, min_score=min_score, fg_iou=fg_iou, bg_iou=bg_iou, method=method
         )
 
     def label_error_reviews(self) -> dict[str, dict[str, Any]]:

@@ -24,9 +24,11 @@ from shoal.analysis.label_errors import (
     DEFAULT_MIN_SCORE,
     KINDS,
     LabelErrors,
+    classification_label_errors,
     detection_label_errors,
 )
 from shoal.engine._frame_index import FrameIndex
+from shoal.engine.classification.evaluator import ClassificationEvaluation
 from shoal.engine.detection.annotations import GroundTruth, Predictions
 from shoal.engine.detection.evaluator import DetectionEvaluation
 from shoal.errors import InputError, NotFoundError
@@ -37,6 +39,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "REVIEW_STATUSES",
+    "ClassificationLabelErrorQueue",
     "LabelErrorQueue",
     "export_label_errors",
     "label_error_reviews",
@@ -46,6 +49,7 @@ __all__ = [
 
 REVIEW_STATUSES = ("open", "confirmed", "dismissed")
 ReviewStatus = Literal["open", "confirmed", "dismissed"]
+ClassificationMethod = Literal["self_confidence", "normalized_margin"]
 _CACHE_SIZE = 64
 
 
@@ -67,6 +71,10 @@ class LabelErrorQueue:
         if kind == "missing":
             return f"missing:{int(self.predictions.ids[self.errors.prediction[index]])}"
         return f"{kind}:{int(self.ground_truth.ids[self.errors.annotation[index]])}"
+
+    @property
+    def class_names(self) -> list[str]:
+        return [str(n) for n in self.ground_truth.classes.names]
 
     def subject_classes(self) -> np.ndarray:
         """Each candidate's class index (into the ground truth's classes): its suspect
@@ -111,13 +119,61 @@ class LabelErrorQueue:
         }
 
 
-_CACHES: weakref.WeakKeyDictionary[Store, OrderedDict[tuple[object, ...], LabelErrorQueue]] = (
+@dataclass(frozen=True, slots=True, eq=False)
+class ClassificationLabelErrorQueue:
+    """A stored classification inference set's candidates (confident learning on the
+    predictions' class probabilities), highest score first. ``errors.frame`` and
+    ``errors.annotation`` are rows of the evaluation (one label and one prediction per
+    labelled frame), ``errors.prediction`` the suggested class. A candidate's id is
+    ``wrong_class:<row + 1>``."""
+
+    errors: LabelErrors
+    frame_ids: np.ndarray
+    truth: np.ndarray
+    names: tuple[str, ...]
+    # The stored label_id and prediction_id of each row's frame.
+    label_ids: np.ndarray
+    prediction_ids: np.ndarray
+
+    @property
+    def class_names(self) -> list[str]:
+        return list(self.names)
+
+    def candidate_id(self, index: int) -> str:
+        return f"wrong_class:{int(self.errors.annotation[index]) + 1}"
+
+    def subject_classes(self) -> np.ndarray:
+        """Each candidate's given class index."""
+        return np.asarray(self.truth, dtype=np.int64)[self.errors.annotation]
+
+    def entry(self, index: int) -> dict[str, Any]:
+        """One candidate as the API lists it (as a detection entry): the frame's label is
+        suspect (``label``: its given class) and ``partner_label`` is the class the
+        probabilities suggest; ``annotation_id`` and ``prediction_id`` are both the row."""
+        row, suggested = int(self.errors.annotation[index]), int(self.errors.prediction[index])
+        return {
+            "id": self.candidate_id(index),
+            "image_id": str(self.frame_ids[row]),
+            "kind": "wrong_class",
+            "score": float(self.errors.score[index]),
+            "annotation_id": row + 1,
+            "prediction_id": row + 1,
+            "label": self.names[int(self.truth[row])],
+            "partner_label": self.names[suggested],
+            "source_label_id": str(self.label_ids[row]),
+            "source_prediction_id": str(self.prediction_ids[row]),
+        }
+
+
+AnyLabelErrorQueue = LabelErrorQueue | ClassificationLabelErrorQueue
+
+_CACHES: weakref.WeakKeyDictionary[Store, OrderedDict[tuple[object, ...], AnyLabelErrorQueue]] = (
     weakref.WeakKeyDictionary()
 )
 _LOCK = threading.Lock()
 
 
-def _cached(store: Store, key: tuple[object, ...]) -> LabelErrorQueue | None:
+def _cached(store: Store, key: tuple[object, ...]) -> AnyLabelErrorQueue | None:
     with _LOCK:
         entries = _CACHES.setdefault(store, OrderedDict())
         found = entries.get(key)
@@ -126,7 +182,7 @@ def _cached(store: Store, key: tuple[object, ...]) -> LabelErrorQueue | None:
         return found
 
 
-def _remember(store: Store, key: tuple[object, ...], queue: LabelErrorQueue) -> None:
+def _remember(store: Store, key: tuple[object, ...], queue: AnyLabelErrorQueue) -> None:
     with _LOCK:
         entries = _CACHES.setdefault(store, OrderedDict())
         entries[key] = queue
@@ -141,19 +197,21 @@ def stored_label_errors(
     min_score: float = DEFAULT_MIN_SCORE,
     fg_iou: float = 0.5,
     bg_iou: float = 0.1,
-) -> LabelErrorQueue:
-    """The queue of a detection inference set on ``frames`` (ids; None: every frame),
-    from the cache when this version was asked before with these settings."""
+    method: ClassificationMethod = "self_confidence",
+) -> AnyLabelErrorQueue:
+    """The queue of an inference set on ``frames`` (ids; None: every frame), from the
+    cache when this version was asked before with these settings. Detection reads
+    ``min_score``, ``fg_iou`` and ``bg_iou``; classification ``method`` (and needs the
+    predictions' class probabilities)."""
     with inference_set.store.evaluations.hold(inference_set) as entry:
         evaluation = entry.evaluation
-        if not isinstance(evaluation, DetectionEvaluation):
-            raise InputError(
-                "the label-error queue of a stored inference set needs a detection project "
-                "(classification: shoal.analysis.classification_label_errors on the "
-                "class probabilities)"
-            )
         frames_key = (
             "*" if frames is None else hashlib.sha1("\n".join(sorted(frames)).encode()).hexdigest()
+        )
+        settings: tuple[object, ...] = (
+            ("classification", method)
+            if isinstance(evaluation, ClassificationEvaluation)
+            else (float(min_score), float(fg_iou), float(bg_iou))
         )
         key = (
             inference_set.id,
@@ -161,22 +219,83 @@ def stored_label_errors(
             entry.dataset_version,
             entry.objects,
             frames_key,
-            float(min_score),
-            float(fg_iou),
-            float(bg_iou),
+            *settings,
         )
         found = _cached(inference_set.store, key)
         if found is not None:
             return found
-        gt, dt = evaluation.ground_truth, evaluation.predictions
-        mask = None if frames is None else FrameIndex(gt.frame_ids).mask(frames)
-        errors = detection_label_errors(
-            gt, dt, min_score=min_score, fg_iou=fg_iou, bg_iou=bg_iou, frames=mask
-        )
-        label_ids, prediction_ids = _stored_ids(inference_set.store, entry.objects)
-    queue = LabelErrorQueue(errors, gt, dt, label_ids, prediction_ids)
+        queue: AnyLabelErrorQueue
+        if isinstance(evaluation, ClassificationEvaluation):
+            queue = _classification_queue(
+                inference_set.store, entry.objects, evaluation, frames, method
+            )
+        else:
+            gt, dt = evaluation.ground_truth, evaluation.predictions
+            mask = None if frames is None else FrameIndex(gt.frame_ids).mask(frames)
+            errors = detection_label_errors(
+                gt, dt, min_score=min_score, fg_iou=fg_iou, bg_iou=bg_iou, frames=mask
+            )
+            label_ids, prediction_ids = _stored_ids(inference_set.store, entry.objects)
+            queue = LabelErrorQueue(errors, gt, dt, label_ids, prediction_ids)
     _remember(inference_set.store, key, queue)
     return queue
+
+
+def _classification_queue(
+    store: Store,
+    objects: tuple[str, str],
+    evaluation: ClassificationEvaluation,
+    frames: list[str] | None,
+    method: ClassificationMethod,
+) -> ClassificationLabelErrorQueue:
+    """Confident learning on the stored probabilities of the frames asked (each class's
+    threshold is the mean probability of that class on those of its frames)."""
+    data = evaluation.data
+    if data.scores is None:
+        raise InputError(
+            "the label-error queue of a classification inference set needs the predictions' "
+            "class probabilities (the probabilities column), and this set has none"
+        )
+    frame_ids = np.asarray(data.frame_ids)
+    rows = (
+        np.arange(len(data))
+        if frames is None
+        else np.flatnonzero(FrameIndex(frame_ids).mask(frames))
+    )
+    found = classification_label_errors(data.truth[rows], data.scores[rows], method=method)
+    errors = LabelErrors(
+        found.kind,
+        found.score,
+        rows[found.frame].astype(np.int64),
+        rows[found.annotation].astype(np.int64),
+        found.prediction,
+    )
+    set_object, dataset_object = objects
+    labels = store.read_table(dataset_object, "labels.parquet", ["frame_id", "label_id"])
+    predictions = store.read_table(set_object, "predictions.parquet", ["frame_id", "prediction_id"])
+    label_of = dict(
+        zip(
+            labels.column("frame_id").to_pylist(),
+            labels.column("label_id").to_pylist(),
+            strict=True,
+        )
+    )
+    prediction_of = dict(
+        zip(
+            predictions.column("frame_id").to_pylist(),
+            predictions.column("prediction_id").to_pylist(),
+            strict=True,
+        )
+    )
+    ids = frame_ids.tolist()
+    return ClassificationLabelErrorQueue(
+        errors,
+        frame_ids,
+        np.asarray(data.truth, dtype=np.int64),
+        tuple(str(n) for n in data.classes.names),
+        np.asarray([label_of[f] for f in ids], dtype=object),
+        np.asarray([prediction_of[f] for f in ids], dtype=object),
+    )
 
 
 def _stored_ids(store: Store, objects: tuple[str, str]) -> tuple[np.ndarray, np.ndarray]:
@@ -243,17 +362,22 @@ def review_label_error(
     kind, object_id = _parse_candidate(candidate)
     with inference_set.store.evaluations.hold(inference_set) as entry:
         evaluation = entry.evaluation
-        if not isinstance(evaluation, DetectionEvaluation):
-            raise InputError("label-error reviews apply to detection projects only")
-        gt, dt = evaluation.ground_truth, evaluation.predictions
-        ids, frames = (dt.ids, dt.frame) if kind == "missing" else (gt.ids, gt.frame)
-        rows = np.flatnonzero(ids == object_id)
-        if rows.size == 0:
-            what = "prediction" if kind == "missing" else "annotation"
-            raise NotFoundError(f"label error {candidate!r}: no {what} {object_id} in this set")
-        frame_id = str(gt.frame_ids[int(frames[rows[0]])])
-        label_ids, prediction_ids = _stored_ids(inference_set.store, entry.objects)
-        element_id = str((prediction_ids if kind == "missing" else label_ids)[int(rows[0])])
+        if isinstance(evaluation, ClassificationEvaluation):
+            frame_id, element_id = _classification_object(
+                inference_set.store, entry.objects, evaluation, candidate
+            )
+        elif isinstance(evaluation, DetectionEvaluation):
+            gt, dt = evaluation.ground_truth, evaluation.predictions
+            ids, frames = (dt.ids, dt.frame) if kind == "missing" else (gt.ids, gt.frame)
+            rows = np.flatnonzero(ids == object_id)
+            if rows.size == 0:
+                what = "prediction" if kind == "missing" else "annotation"
+                raise NotFoundError(f"label error {candidate!r}: no {what} {object_id} in this set")
+            frame_id = str(gt.frame_ids[int(frames[rows[0]])])
+            label_ids, prediction_ids = _stored_ids(inference_set.store, entry.objects)
+            element_id = str((prediction_ids if kind == "missing" else label_ids)[int(rows[0])])
+        else:
+            raise InputError("label-error reviews apply to detection and classification sets")
     store = inference_set.store
     from shoal.store._entities import IssueElement
 
@@ -291,6 +415,29 @@ def review_label_error(
     return {"id": candidate, **(found or {"status": "open", "issue": None, "note": ""})}
 
 
+def _classification_object(
+    store: Store, objects: tuple[str, str], evaluation: ClassificationEvaluation, candidate: str
+) -> tuple[str, str]:
+    """The frame and stored label id of a classification candidate ``wrong_class:<row>``."""
+    kind, row = _parse_candidate(candidate)
+    frame_ids = np.asarray(evaluation.data.frame_ids)
+    if kind != "wrong_class" or not 1 <= row <= frame_ids.size:
+        raise NotFoundError(
+            f"label error {candidate!r}: a classification candidate is wrong_class:<row> "
+            f"with a row in 1..{frame_ids.size}"
+        )
+    frame_id = str(frame_ids[row - 1])
+    labels = store.read_table(objects[1], "labels.parquet", ["frame_id", "label_id"])
+    label_of = dict(
+        zip(
+            labels.column("frame_id").to_pylist(),
+            labels.column("label_id").to_pylist(),
+            strict=True,
+        )
+    )
+    return frame_id, str(label_of[frame_id])
+
+
 def _box(values: Any) -> list[float]:
     return [float(v) for v in values]
 
@@ -300,11 +447,14 @@ def export_label_errors(inference_set: InferenceSet, *, format: Literal["coco", 
     ``missing`` adds the prediction as a label, ``spurious`` removes the label,
     ``wrong_class`` gives the label its partner prediction's class, ``loose_box`` its
     partner prediction's box (a candidate confirmed whose partner is gone is skipped)."""
-    import orjson
 
+    if format not in ("coco", "csv"):
+        raise InputError(f"export format must be coco or csv, got {format!r}")
     reviews = label_error_reviews(inference_set)
     confirmed = sorted(c for c, review in reviews.items() if review["status"] == "confirmed")
     queue = stored_label_errors(inference_set, min_score=0.0)
+    if isinstance(queue, ClassificationLabelErrorQueue):
+        return _export_classification(inference_set, queue, confirmed, format)
     gt, dt = queue.ground_truth, queue.predictions
     class_ids, class_names = gt.classes.ids, gt.classes.names
     partner_of: dict[str, int] = {}
@@ -368,10 +518,48 @@ def export_label_errors(inference_set: InferenceSet, *, format: Literal["coco", 
                 "from_prediction": _coco_id(str(queue.prediction_ids[partner])),
             }
         )
+    return _written(patch, rows, format)
+
+
+def _export_classification(
+    inference_set: InferenceSet,
+    queue: ClassificationLabelErrorQueue,
+    confirmed: list[str],
+    format: Literal["coco", "csv"],
+) -> str:
+    """Each confirmed candidate still in the queue gives its label the suggested class."""
+    suggested = {queue.candidate_id(i): i for i in range(len(queue.errors))}
+    class_ids = {c.name: c.id for c in inference_set.dataset.project.classes()}
+    patch: dict[str, list[dict[str, Any]]] = {
+        "add_annotations": [],
+        "remove_annotations": [],
+        "change_category": [],
+        "change_bbox": [],
+    }
+    rows: list[dict[str, Any]] = []
+    for candidate in confirmed:
+        index = suggested.get(candidate)
+        if index is None:
+            continue
+        entry = queue.entry(index)
+        change = {
+            "annotation_id": _coco_id(entry["source_label_id"]),
+            "image_id": entry["image_id"],
+            "category_id": class_ids.get(entry["partner_label"]),
+            "category": entry["partner_label"],
+        }
+        patch["change_category"].append(change)
+        rows.append({"id": candidate, "kind": "wrong_class", **change})
+    return _written(patch, rows, format)
+
+
+def _written(
+    patch: dict[str, list[dict[str, Any]]], rows: list[dict[str, Any]], format: str
+) -> str:
+    import orjson
+
     if format == "coco":
         return orjson.dumps(patch, option=orjson.OPT_INDENT_2).decode()
-    if format != "csv":
-        raise InputError(f"export format must be coco or csv, got {format!r}")
     out = io.StringIO()
     columns = [
         "id", "kind", "image_id", "annotation_id", "category_id", "category", "bbox",

@@ -182,7 +182,9 @@ export interface paths {
     /**
      * Label Errors
      * @description The ranked candidates that the label, not the model, is wrong (missing, spurious,
-     * wrong_class, loose_box), each with its score, classes and review (docs/insights.md);
+     * wrong_class, loose_box; classification: wrong_class by confident learning on the
+     * predictions' probabilities, with ``method``), each with its score, classes and review
+     * (docs/insights.md);
      * ``kind``, ``label`` and ``status`` narrow the page and ``total``, not ``counts``.
      */
     get: operations["label_errors_api_v1_projects__project__datasets__dataset__inference_sets__inference_set__label_errors_get"];
@@ -4724,7 +4726,9 @@ export interface operations {
   /**
    * Label Errors
    * @description The ranked candidates that the label, not the model, is wrong (missing, spurious,
-   * wrong_class, loose_box), each with its score, classes and review (docs/insights.md);
+   * wrong_class, loose_box; classification: wrong_class by confident learning on the
+   * predictions' probabilities, with ``method``), each with its score, classes and review
+   * (docs/insights.md);
    * ``kind``, ``label`` and ``status`` narrow the page and ``total``, not ``counts``.
    */
   label_errors_api_v1_projects__project__datasets__dataset__inference_sets__inference_set__label_errors_get: {
@@ -4742,6 +4746,8 @@ export interface operations {
         status?: ("open" | "confirmed" | "dismissed") | null;
         /** @description confidence from which a prediction is evidence */
         conf?: number;
+        /** @description classification: the confident-learning score */
+        method?: "self_confidence" | "normalized_margin";
         /** @description matching IoU */
         fg_iou?: number;
         /** @description overlap at or below: none (<= fg_iou) */
