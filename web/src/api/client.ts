@@ -7,7 +7,7 @@
  * `Authorization: Bearer <key>`; a 401 asks for one (`authState().needed`).
  */
 import type {
-  ChangedExamplesPage, Confidence, ComparisonOut, CompletionsOut, DatasetOut, ExamplesPage, FrameDetail, FramesPage, InferenceSetOut,
+  ChangedExamplesPage, Confidence, ComparisonOut, CompletionsOut, DatasetOut, MetricInfosOut, ExamplesPage, FrameDetail, FramesPage, InferenceSetOut,
   MetricsInclude, MetricsOut, ProjectOut, SegmentCreate, SegmentFromExamples, SegmentOut, SegmentResultDict, SegmentUpdate, SummaryOut,
   CalibrationOut, MetricImportanceListOut, MetricPerformanceOut, SignificanceOut, TideOut, TideType, LabelErrorsOut, LabelErrorKind, LabelErrorReview, LabelErrorReviewOut, IssueOut, IssueCreate,
 } from "./types";
@@ -295,7 +295,8 @@ export interface ExamplesQuery extends OperatingPoint {
   metric?: string;
   metricMin?: number;
   metricMax?: number;
-  sort?: "confidence" | "iou" | "area";
+  /** confidence, iou, area, or an element metric's name (GET .../element-metrics). */
+  sort?: string;
   order?: ExampleOrder;
   offset?: number;
   limit?: number;
@@ -322,8 +323,10 @@ export interface LabelErrorsQuery {
   kind?: LabelErrorKind;
   label?: string;
   status?: "open" | "confirmed" | "dismissed";
-  /** The confidence from which a prediction is evidence (the server's default: 0.5). */
+  /** Detection: the confidence from which a prediction is evidence (the server's default: 0.5). */
   conf?: number;
+  /** Classification: the confident-learning score (the server's default: self_confidence). */
+  method?: "self_confidence" | "normalized_margin";
   fgIou?: number;
   bgIou?: number;
   offset?: number;
@@ -377,6 +380,9 @@ export const api = {
   /** Every inference set per segment side by side; with `base` and `other`, their comparison too. */
   summary: (p: string, d: string, q: OperatingPoint & { base?: string; other?: string }, o?: RequestOptions) =>
     request<SummaryOut>("GET", `${datasetPath(p, d)}/summary${queryString({ ...point(q), base: q.base, other: q.other })}`, undefined, o),
+  /** Every element metric of the dataset and its inference sets (quality and custom; docs/quality.md). */
+  elementMetrics: (p: string, d: string, o?: RequestOptions) =>
+    request<MetricInfosOut>("GET", `${datasetPath(p, d)}/element-metrics`, undefined, o),
   /** What a frames query can name: columns (with types), classes, functions, keywords starting with `prefix`. */
   queryCompletions: (p: string, d: string, prefix: string, limit?: number, o?: RequestOptions) =>
     request<CompletionsOut>("GET", `${datasetPath(p, d)}/query/completions${queryString({ prefix, limit })}`, undefined, o),
@@ -436,7 +442,7 @@ export const api = {
     request<LabelErrorsOut>(
       "GET",
       `${inferenceSetPath(p, d, set)}/label-errors${queryString({
-        segment: q.segment, query: q.query || undefined, kind: q.kind, label: q.label, status: q.status, conf: q.conf,
+        segment: q.segment, query: q.query || undefined, kind: q.kind, label: q.label, status: q.status, conf: q.conf, method: q.method,
         fg_iou: q.fgIou, bg_iou: q.bgIou, offset: q.offset, limit: q.limit,
       })}`,
       undefined,

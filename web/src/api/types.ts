@@ -154,6 +154,7 @@ export type ChangedExamplesPage = Schemas["ChangedExamplesPage"];
 export type ChangedExampleOut = Schemas["ChangedExampleOut"];
 /** `/query/completions`: what a frames query can name. */
 export type CompletionsOut = Schemas["CompletionsOut"];
+export type MetricInfosOut = Schemas["MetricInfosOut"];
 /** `POST .../examples/segment` body. */
 export type SegmentFromExamples = Schemas["SegmentFromExamples"];
 /** Per-class COCO AP, AP50, AP75 and AR100 (`coco_summary.per_class`). */

@@ -73,6 +73,17 @@ describe("ExampleGrid", () => {
     const options = within(screen.getByRole("combobox", { name: "Sort by" })).getAllByRole("option").map((o) => o.textContent);
     expect(options).toEqual(["High-confidence disagreements", "Low-confidence agreements", "IoU", "Box size"]);
   });
+  it("offers the dataset's metrics after the built-in sorts", async () => {
+    const props = grid({ metricSorts: [
+      { value: "metric:brightness:asc", title: "brightness, lowest first" },
+      { value: "metric:brightness:desc", title: "brightness, highest first" },
+    ] });
+    const select = screen.getByRole("combobox");
+    const group = within(select).getByRole("group", { name: "Metrics" });
+    expect(within(group).getAllByRole("option").map((o) => o.textContent)).toEqual(["brightness, lowest first", "brightness, highest first"]);
+    await userEvent.selectOptions(select, "metric:brightness:desc");
+    expect(props.onSortChange).toHaveBeenCalledWith("metric:brightness:desc");
+  });
   it("pages", async () => {
     const user = userEvent.setup();
     const p = grid();

@@ -23,10 +23,12 @@ export interface ExampleGridProps {
   title?: string;
   /** Classification: no boxes, IoU or box-size sorts; captions name the true and predicted class. */
   task?: "detection" | "classification";
+  /** Sorts by the dataset's metrics (lib/examples metricSorts), offered after the built-in ones. */
+  metricSorts?: ReadonlyArray<{ value: ExampleSort; title: string }>;
 }
 
 /** Thumbnails of examples with their boxes and outcomes, a sort control and pagination. */
-export function ExampleGrid({ examples, sort, onSortChange, page, pageSize, total, onPageChange, onOpen, classColors, thumbnailWidth = 180, title, task = "detection" }: ExampleGridProps) {
+export function ExampleGrid({ examples, sort, onSortChange, page, pageSize, total, onPageChange, onOpen, classColors, thumbnailWidth = 180, title, task = "detection", metricSorts = [] }: ExampleGridProps) {
   const detection = task === "detection";
   const pages = pageCount(total, pageSize);
   const first = total === 0 ? 0 : page * pageSize + 1;
@@ -39,6 +41,11 @@ export function ExampleGrid({ examples, sort, onSortChange, page, pageSize, tota
           Sort by{" "}
           <select value={sort} onChange={(e) => onSortChange(e.target.value as ExampleSort)}>
             {sortsFor(task).map((s) => <option key={s.value} value={s.value}>{s.title}</option>)}
+            {metricSorts.length > 0 && (
+              <optgroup label="Metrics">
+                {metricSorts.map((s) => <option key={s.value} value={s.value}>{s.title}</option>)}
+              </optgroup>
+            )}
           </select>
         </label>
         <nav aria-label="Pages" className="pager">

@@ -31,7 +31,7 @@ describe("URL state", () => {
       { kind: "confused_from", label: "#circle" },
     ];
     for (const selection of selections) {
-      for (const sort of ["confidence-disagreement", "confidence-agreement", "iou", "area"] as const) {
+      for (const sort of ["confidence-disagreement", "confidence-agreement", "iou", "area", "metric:brightness:asc", "metric:relative_area:desc"] as const) {
         const state: AppState = { ...EMPTY_STATE, selection, sort, page: 1 };
         expect(parseHash(`#${formatHash(state)}`)).toEqual(state);
       }

@@ -1,5 +1,5 @@
 /** The app's state in the URL hash, so a reload or a shared link restores the view. Pure. */
-import { EXAMPLE_SORTS, type ExampleSort } from "./examples";
+import { EXAMPLE_SORTS, metricSortOf, type ExampleSort } from "./examples";
 import type { Normalization } from "./matrix";
 
 /** The matrix's cell values: counts or shares. */
@@ -144,6 +144,7 @@ function writeSelection(q: URLSearchParams, s: ExampleSelection | null): void {
 }
 
 function sortOf(text: string | null): ExampleSort {
+  if (text !== null && metricSortOf(text) !== null) return text as ExampleSort;
   return EXAMPLE_SORTS.some((s) => s.value === text) ? (text as ExampleSort) : DEFAULT_SORT;
 }
 

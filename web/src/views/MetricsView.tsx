@@ -7,7 +7,7 @@ import { PerClassAP } from "../components/PerClassAP";
 import { ReportTable } from "../components/ReportTable";
 import { AnsweredAt, describeConf, ErrorPanel, Loading } from "../components/Status";
 import { useApi, useKeyWhenReady } from "../hooks/useApi";
-import { pageCount, sortFor, type Example } from "../lib/examples";
+import { metricSorts, pageCount, sortFor, type Example } from "../lib/examples";
 import { formatScore } from "../lib/format";
 import type { MatrixHighlight, Normalization } from "../lib/matrix";
 import { isPooledCurve, pooledCurve } from "../lib/pr";
@@ -222,6 +222,9 @@ export function MetricsView({ ctx }: { ctx: ViewContext }) {
   const cocoSummary = coco.data?.results.find((r) => r.inference_set === set)?.coco_summary ?? null;
   const report = useMemo(() => (result?.report ? filterReport(result.report, classFilter) : null), [result, classFilter]);
   const segments = useApi(JSON.stringify(["segments", project.name, dataset]), (signal) => api.segments(project.name, dataset, { signal }));
+  // The examples may also sort by the dataset's metrics (quality and custom).
+  const elementMetrics = useApi(JSON.stringify(["element-metrics", project.name, dataset]), (signal) => api.elementMetrics(project.name, dataset, { signal }));
+  const sortsByMetric = useMemo(() => metricSorts(elementMetrics.data?.metrics ?? [], set), [elementMetrics.data, set]);
   const segmentThresholds = segments.data?.find((s) => s.name === segment)?.thresholds;
   const choose = useCallback((next: ExampleSelection | null) => {
     update({ selection: next, page: 0, frame: null, object: null });
@@ -376,7 +379,7 @@ export function MetricsView({ ctx }: { ctx: ViewContext }) {
             {grid && grid.total > 0 && <SaveAsSegment ctx={ctx} what={selectionTitle(selection)} save={saveListed} />}
             {grid && (
               <ExampleGrid examples={grid.examples}
-                sort={sort} onSortChange={(s) => update({ sort: s, page: 0 })}
+                sort={sort} onSortChange={(s) => update({ sort: s, page: 0 })} metricSorts={sortsByMetric}
                 page={page} pageSize={PAGE_SIZE} total={grid.total} onPageChange={setPage}
                 onOpen={(ex) => update({ frame: ex.frame.frame_id, object: objectKey(ex.object) })}
                 classColors={colors} title={selectionTitle(selection)} task={detection ? "detection" : "classification"} />

@@ -1,11 +1,13 @@
 /** Turning API answers into the components' shapes. Pure. */
 import { frameImageUrl, frameThumbnailUrl } from "../api/client";
 import type { Confidence, ExampleOut, FrameDetail, FrameExample, FrameObject, FrameRow, Outcome } from "../api/types";
-import type { Example, ExampleSort } from "../lib/examples";
+import { metricSortOf, type Example, type ExampleSort } from "../lib/examples";
 import type { ExampleOrder } from "../api/client";
 
 /** The server's `sort` and `order` for an example sort of the grid. */
-export function serverSort(sort: ExampleSort): { sort: "confidence" | "iou" | "area"; order: ExampleOrder } {
+export function serverSort(sort: ExampleSort): { sort: string; order: ExampleOrder } {
+  const metric = metricSortOf(sort);
+  if (metric !== null) return { sort: metric.name, order: metric.order };
   switch (sort) {
     case "confidence-disagreement":
       return { sort: "confidence", order: "desc" };
@@ -15,6 +17,8 @@ export function serverSort(sort: ExampleSort): { sort: "confidence" | "iou" | "a
       return { sort: "iou", order: "asc" };
     case "area":
       return { sort: "area", order: "asc" };
+    default:
+      return { sort: "confidence", order: "desc" };
   }
 }
 
