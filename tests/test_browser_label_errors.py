@@ -255,16 +255,42 @@ def test_keys_move_confirm_dismiss_open_and_leave(
     eventually(lambda: page.locator(selected).get_attribute("data-id"), everything[PAGE_SIZE]["id"])
 
 
-def test_dark_mode_and_a_classification_project(page: Any, server: str) -> None:
+def test_dark_mode(page: Any, server: str) -> None:
     open_queue(page, server)
     page.get_by_role("button", name="Dark mode").click()
     page.locator(f"{CARDS} svg rect").first.wait_for()
     both_widths(page, "insights-label-errors-dark")
-    page.get_by_role("button", name="Dark mode").click()  # back to light for the other tests
-    page.goto(f"{server}/#view=insights&project=digits&insights=label-errors")
-    note = page.get_by_test_id("label-errors-detection-only")
-    note.wait_for()
-    assert "classification_label_errors" in (note.text_content() or "")
+
+
+def test_a_classification_project_shows_given_against_suggested_class(
+    page: Any, server: str, api: httpx.Client
+) -> None:
+    digits = "/api/v1/projects/digits/datasets/handwritten-digits"
+    first_set = api.get(f"{digits}/inference-sets").json()[0]["name"]
+    queue_path = f"{digits}/inference-sets/{first_set}/label-errors"
+    page.goto(f"{server}/#view=insights&project=digits&set={first_set}&insights=label-errors")
+    rest = api.get(queue_path, params={"limit": PAGE_SIZE}).json()
+    assert rest["total"] > 0
+    eventually(lambda: shown_cards(page), expected_cards(rest))
+    first = rest["label_errors"][0]
+    text = card(page, first["id"]).text_content() or ""
+    assert f"given {first['label']} · suggested {first['partner_label']}" in text
+    assert card(page, first["id"]).locator("svg rect").count() == 0
+    title = card(page, first["id"]).get_by_test_id("label-error-score").get_attribute("title")
+    assert title is not None and "1 − p(given class)" in title
+    page.get_by_label("Score method").select_option("normalized_margin")
+    margin = api.get(queue_path, params={"limit": PAGE_SIZE, "method": "normalized_margin"})
+    eventually(lambda: shown_cards(page), expected_cards(margin.json()))
+    page.locator(f"{CARDS} img").first.wait_for()
+    both_widths(page, "insights-label-errors-classification")
+    # A review of a classification candidate persists too.
+    card(page, first["id"]).get_by_role("button", name="Confirm").click()
+    eventually(
+        lambda: (
+            api.get(queue_path, params={"status": "confirmed"}).json()["label_errors"] or [{}]
+        )[0].get("id"),
+        first["id"],
+    )
 
 
 def test_metrics_links_to_the_label_errors(page: Any, server: str) -> None:

@@ -323,8 +323,10 @@ export interface LabelErrorsQuery {
   kind?: LabelErrorKind;
   label?: string;
   status?: "open" | "confirmed" | "dismissed";
-  /** The confidence from which a prediction is evidence (the server's default: 0.5). */
+  /** Detection: the confidence from which a prediction is evidence (the server's default: 0.5). */
   conf?: number;
+  /** Classification: the confident-learning score (the server's default: self_confidence). */
+  method?: "self_confidence" | "normalized_margin";
   fgIou?: number;
   bgIou?: number;
   offset?: number;
@@ -440,7 +442,7 @@ export const api = {
     request<LabelErrorsOut>(
       "GET",
       `${inferenceSetPath(p, d, set)}/label-errors${queryString({
-        segment: q.segment, query: q.query || undefined, kind: q.kind, label: q.label, status: q.status, conf: q.conf,
+        segment: q.segment, query: q.query || undefined, kind: q.kind, label: q.label, status: q.status, conf: q.conf, method: q.method,
         fg_iou: q.fgIou, bg_iou: q.bgIou, offset: q.offset, limit: q.limit,
       })}`,
       undefined,

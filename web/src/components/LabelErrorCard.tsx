@@ -5,7 +5,7 @@
  */
 import type { FrameExample, LabelErrorOut } from "../api/types";
 import { formatScore } from "../lib/format";
-import { kindInfo, type ReviewStatus } from "../lib/labelErrors";
+import { CLASSIFICATION_METHODS, CLASSIFICATION_SUGGESTS, kindInfo, type ClassificationMethod, type ReviewStatus } from "../lib/labelErrors";
 import { AnnotatedImage } from "./AnnotatedImage";
 
 export interface LabelErrorCardProps {
@@ -23,6 +23,8 @@ export interface LabelErrorCardProps {
   onSelect: () => void;
   onReview: (action: "confirm" | "dismiss" | "issue" | "reopen") => void;
   onOpen: () => void;
+  /** Classification: the frame's label against the suggested class, scored by this method. */
+  classification?: ClassificationMethod | null;
 }
 
 export function reviewStatusOf(entry: LabelErrorOut): ReviewStatus {
@@ -32,7 +34,8 @@ export function reviewStatusOf(entry: LabelErrorOut): ReviewStatus {
 const STATUS_TEXT: Record<ReviewStatus, string> = { open: "to review", confirmed: "confirmed label error", dismissed: "dismissed" };
 
 /** What the candidate's two objects are, in its kind's words: "label circle · prediction square". */
-export function objectsText(entry: LabelErrorOut): string {
+export function objectsText(entry: LabelErrorOut, classification = false): string {
+  if (classification) return `given ${entry.label} · suggested ${entry.partner_label ?? "-"}`;
   if (entry.kind === "missing") {
     return `prediction ${entry.label}${entry.partner_label ? ` · nearest label ${entry.partner_label}` : " · no label"}`;
   }
@@ -40,14 +43,18 @@ export function objectsText(entry: LabelErrorOut): string {
 }
 
 /** The card's image fills its column (CSS); its boxes scale with it. */
-export function LabelErrorCard({ entry, rank, frame, selected, busy, issue, classColors, onSelect, onReview, onOpen }: LabelErrorCardProps) {
-  const info = kindInfo(entry.kind);
+export function LabelErrorCard({ entry, rank, frame, selected, busy, issue, classColors, onSelect, onReview, onOpen, classification = null }: LabelErrorCardProps) {
+  const kind = kindInfo(entry.kind);
+  const info = classification
+    ? { title: kind.title, suggests: CLASSIFICATION_SUGGESTS, score: CLASSIFICATION_METHODS.find((m) => m.value === classification)!.score }
+    : kind;
+  const objects = objectsText(entry, classification !== null);
   const status = reviewStatusOf(entry);
   return (
     <li className="label-error-card" data-id={entry.id} data-status={status} data-selected={selected || undefined} aria-current={selected || undefined}
       onClick={onSelect}>
       <button type="button" className="thumbnail" onClick={(e) => { e.stopPropagation(); onSelect(); onOpen(); }}
-        aria-label={`Open frame ${entry.image_id}: ${info.title}, ${objectsText(entry)}`}>
+        aria-label={`Open frame ${entry.image_id}: ${info.title}, ${objects}`}>
         {frame
           ? <AnnotatedImage frame={frame} emphasize={frame.objects.map((o) => ({ kind: o.kind, id: o.id }))} classColors={classColors} alt="" preferThumbnail />
           : <div className="label-error-placeholder" />}
@@ -60,7 +67,7 @@ export function LabelErrorCard({ entry, rank, frame, selected, busy, issue, clas
             score <strong>{formatScore(entry.score, 3)}</strong>
           </span>
         </div>
-        <div className="label-error-objects">{objectsText(entry)}</div>
+        <div className="label-error-objects">{objects}</div>
         <div className="muted">frame {entry.image_id}</div>
         <div className={`review-state review-${status}`} data-testid="review-state">
           {STATUS_TEXT[status]}{entry.review?.issue ? ` · in issue ${entry.review.issue}` : ""}

@@ -39,6 +39,17 @@ export function kindInfo(kind: LabelErrorKind) {
   return LABEL_ERROR_KINDS.find((k) => k.value === kind)!;
 }
 
+/** Classification's scores (confident learning; `method=`), each defined. */
+export type ClassificationMethod = "self_confidence" | "normalized_margin";
+export const CLASSIFICATION_METHODS: ReadonlyArray<{ value: ClassificationMethod; title: string; score: string }> = [
+  { value: "self_confidence", title: "Self-confidence", score: "1 − p(given class): one minus the probability the model gives the frame's label" },
+  { value: "normalized_margin", title: "Normalized margin", score: "1 − (p(given class) − the largest other p + 1) / 2" },
+];
+
+/** What a classification candidate suggests. */
+export const CLASSIFICATION_SUGGESTS =
+  "the model is confident in another class (at or above that class's threshold, its mean probability on the frames labelled with it): the label may be wrong";
+
 export const REVIEW_FILTERS: ReadonlyArray<{ value: ReviewStatus | "all"; title: string }> = [
   { value: "all", title: "All" },
   { value: "open", title: "To review" },

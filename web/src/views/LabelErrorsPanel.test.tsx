@@ -147,10 +147,21 @@ describe("LabelErrorsPanel", () => {
     expect(calls.find((c) => c.path.endsWith("/label-errors/export"))!.query.get("format")).toBe("csv");
   });
 
-  it("a classification project says the stored queue is for detection and asks nothing", async () => {
+  it("a classification project: given against suggested class, the score by the method chosen, no boxes", async () => {
+    const user = userEvent.setup();
     const calls = installMockApi(labelErrorsHandler);
     render(<LabelErrorsPanel ctx={context({ ...projectOut(), task: "classification" })} />);
-    expect(screen.getByTestId("label-errors-detection-only")).toHaveTextContent("classification_label_errors");
-    expect(calls.some((c) => c.path.includes("label-errors"))).toBe(false);
+    await waitFor(() => expect(cards()).toHaveLength(3));
+    const asked = calls.find((c) => c.path.endsWith("/label-errors"))!.query;
+    expect([asked.get("method"), asked.get("conf")]).toEqual(["self_confidence", null]);
+    const first = cards()[0] as HTMLElement;
+    expect(first).toHaveTextContent(`given ${queue()[0]!.label} · suggested ${queue()[0]!.partner_label}`);
+    expect(within(first).getByTestId("label-error-score").getAttribute("title")).toContain("1 − p(given class)");
+    expect(screen.queryByLabelText("Kind")).toBeNull();
+    expect(screen.getByTestId("classification-legend")).toBeInTheDocument();
+    await user.selectOptions(screen.getByLabelText("Score method"), "normalized_margin");
+    await waitFor(() => expect(calls.filter((c) => c.path.endsWith("/label-errors")).at(-1)!.query.get("method")).toBe("normalized_margin"));
+    await waitFor(() => expect(within(cards()[0] as HTMLElement).getByTestId("label-error-score").getAttribute("title")).toContain("largest other p"));
+    expect(first.querySelectorAll("svg rect")).toHaveLength(0);
   });
 });

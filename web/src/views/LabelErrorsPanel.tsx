@@ -4,7 +4,9 @@
  * Insights class, `class=`) and review status; each candidate drawn on its frame with its
  * partner, and reviewed with buttons or keys (j/k or arrows move, c confirms, d dismisses,
  * i adds to the chosen issue, Enter opens the frame, Esc leaves). Reviews persist on the
- * server; the confirmed ones export as a COCO patch or CSV. Every number is the server's.
+ * server; the confirmed ones export as a COCO patch or CSV. Classification: the frames
+ * whose label the class probabilities contradict (confident learning, `method=`), each
+ * with its given and suggested class. Every number is the server's.
  */
 import { useEffect, useRef, useState } from "react";
 import { api, ApiError, frameImageUrl, frameThumbnailUrl } from "../api/client";
@@ -16,7 +18,7 @@ import { useApi } from "../hooks/useApi";
 import { pageCount } from "../lib/examples";
 import { formatScore } from "../lib/format";
 import {
-  exportFileName, kindInfo, LABEL_ERROR_KINDS, moveSelection, nextStatus, REVIEW_FILTERS, REVIEW_KEYS, reviewKeyAction, statusWithIssue,
+  CLASSIFICATION_METHODS, exportFileName, kindInfo, LABEL_ERROR_KINDS, type ClassificationMethod, moveSelection, nextStatus, REVIEW_FILTERS, REVIEW_KEYS, reviewKeyAction, statusWithIssue,
   type LabelErrorKind, type ReviewStatus,
 } from "../lib/labelErrors";
 import { THUMBNAIL_SIZE, webImageOf } from "./adapters";
@@ -33,18 +35,18 @@ export const EVIDENCE_CONF = 0.5;
  * A candidate's frame with its two objects only (the suspect one and its partner, both
  * emphasized): labels solid, predictions dashed, as everywhere in the app.
  */
-export function labelErrorFrame(project: string, dataset: string, set: string, detail: FrameDetail, entry: LabelErrorOut): FrameExample {
+export function labelErrorFrame(project: string, dataset: string, set: string, detail: FrameDetail, entry: LabelErrorOut, boxes = true): FrameExample {
   const objects: FrameObject[] = [];
   const none = { outcome: "" as FrameObject["outcome"], reason: "" as const, partner_id: -1, partner_label: "", iou: NaN };
   const boxOf = (r: { x: number | null; y: number | null; width: number | null; height: number | null }): FrameObject["box"] =>
     [r.x ?? 0, r.y ?? 0, r.width ?? 0, r.height ?? 0];
   // The queue names objects by engine id (a table row) and by stored id (`source_*`), as the frame does.
-  const label = entry.source_label_id === null ? undefined : detail.labels.find((l) => l.label_id === entry.source_label_id);
+  const label = !boxes || entry.source_label_id === null ? undefined : detail.labels.find((l) => l.label_id === entry.source_label_id);
   if (label) {
     const box = boxOf(label);
     objects.push({ ...none, kind: "ground_truth", id: 1, frame_id: label.frame_id, label: label.class_name, confidence: null, area: box[2] * box[3], box });
   }
-  const prediction = entry.source_prediction_id === null ? undefined
+  const prediction = !boxes || entry.source_prediction_id === null ? undefined
     : (detail.predictions[set] ?? []).find((p) => p.prediction_id === entry.source_prediction_id);
   if (prediction) {
     const box = boxOf(prediction);
@@ -88,6 +90,7 @@ export function LabelErrorsPanel({ ctx }: { ctx: ViewContext }) {
   const [kind, setKind] = useState<LabelErrorKind | null>(null);
   const [status, setStatus] = useState<ReviewStatus | "all">("all");
   const [evidence, setEvidence] = useState(EVIDENCE_CONF);
+  const [method, setMethod] = useState<ClassificationMethod>("self_confidence");
   const [page, setPage] = useState(0);
   const [selected, setSelected] = useState<number | null>(null);
   const [opened, setOpened] = useState<number | null>(null);
@@ -101,16 +104,15 @@ export function LabelErrorsPanel({ ctx }: { ctx: ViewContext }) {
   const [exporting, setExporting] = useState(false);
 
   const scope = { segment: segment === ALL_FRAMES ? undefined : segment, query: query ?? undefined };
-  const queueKey = detection
-    ? JSON.stringify(["label-errors", project.name, dataset, set, scope, kind, label, status, evidence, page])
-    : null;
+  const queueKey = JSON.stringify(["label-errors", project.name, dataset, set, scope, kind, label, status, detection ? evidence : method, page]);
   const queue = useApi(queueKey, (signal) =>
     api.labelErrors(project.name, dataset, set, {
-      ...scope, kind: kind ?? undefined, label: label ?? undefined, status: status === "all" ? undefined : status, conf: evidence,
+      ...scope, kind: kind ?? undefined, label: label ?? undefined, status: status === "all" ? undefined : status,
+      ...(detection ? { conf: evidence } : { method }),
       offset: page * LABEL_ERRORS_PAGE_SIZE, limit: LABEL_ERRORS_PAGE_SIZE,
     }, { signal }),
   );
-  const issues = useApi(detection ? JSON.stringify(["issues", project.name]) : null, (signal) => api.issues(project.name, { signal }));
+  const issues = useApi(JSON.stringify(["issues", project.name]), (signal) => api.issues(project.name, { signal }));
 
   const fresh = queue.dataKey === queueKey ? queue.data : null;
   const entries: LabelErrorOut[] = (fresh?.label_errors ?? []).map((e) => (e.id in reviews ? { ...e, review: reviews[e.id]! } : e));
@@ -180,7 +182,6 @@ export function LabelErrorsPanel({ ctx }: { ctx: ViewContext }) {
   const reviewRef = useRef(review);
   reviewRef.current = review;
   useEffect(() => {
-    if (!detection) return;
     const onKey = (e: KeyboardEvent) => {
       if (e.ctrlKey || e.metaKey || e.altKey || typing(e.target)) return;
       const s = keyState.current;
@@ -207,26 +208,13 @@ export function LabelErrorsPanel({ ctx }: { ctx: ViewContext }) {
     };
     document.addEventListener("keydown", onKey);
     return () => document.removeEventListener("keydown", onKey);
-  }, [detection]);
+  }, []);
 
   // The selected candidate stays in view as the keys move it.
   useEffect(() => {
     if (selected === null || selected < 0) return;
     document.querySelector(`.label-error-list > li:nth-child(${selected + 1})`)?.scrollIntoView?.({ block: "nearest" });
   }, [selected, page]);
-
-  if (!detection) {
-    return (
-      <section className="panel label-errors" aria-labelledby="label-errors-title">
-        <h2 id="label-errors-title">Label errors</h2>
-        <p className="empty-state" data-testid="label-errors-detection-only">
-          The stored label-error queue is for detection: it ranks boxes that look missing, spurious, of the wrong class or loose.
-          For a classifier, <code>shoal.analysis.classification_label_errors</code> ranks frames by self-confidence or normalized
-          margin from the class probabilities, which the store does not keep (docs/insights.md).
-        </p>
-      </section>
-    );
-  }
 
   const first = total === 0 ? 0 : page * LABEL_ERRORS_PAGE_SIZE + 1;
   const last = Math.min(total, (page + 1) * LABEL_ERRORS_PAGE_SIZE);
@@ -236,10 +224,13 @@ export function LabelErrorsPanel({ ctx }: { ctx: ViewContext }) {
     <section className="panel label-errors" aria-labelledby="label-errors-title">
       <div className="label-errors-head">
         <h2 id="label-errors-title">Label errors</h2>
-        <span className="muted">Candidates that the label, not the model, is wrong, highest score first</span>
+        <span className="muted">
+          {detection ? "Candidates that the label, not the model, is wrong, highest score first"
+            : "Frames whose label the model's class probabilities contradict (confident learning), highest score first"}
+        </span>
       </div>
       <div className="label-errors-controls" role="group" aria-label="Label-error filters">
-        <label>
+        {detection && <label>
           Kind{" "}
           <select aria-label="Kind" value={kind ?? ""} onChange={(e) => { setKind((e.target.value || null) as LabelErrorKind | null); resetPage(); }}>
             <option value="">All kinds{fresh ? ` (${Object.values(fresh.counts).reduce((a, b) => a + b, 0)})` : ""}</option>
@@ -247,7 +238,15 @@ export function LabelErrorsPanel({ ctx }: { ctx: ViewContext }) {
               <option key={k.value} value={k.value}>{k.title}{fresh ? ` (${fresh.counts[k.value] ?? 0})` : ""}</option>
             ))}
           </select>
-        </label>
+        </label>}
+        {!detection && (
+          <label title="The confident-learning score (docs/insights.md)">
+            Score{" "}
+            <select aria-label="Score method" value={method} onChange={(e) => { setMethod(e.target.value as ClassificationMethod); resetPage(); }}>
+              {CLASSIFICATION_METHODS.map((m) => <option key={m.value} value={m.value}>{m.title}</option>)}
+            </select>
+          </label>
+        )}
         <label>
           Class{" "}
           <select aria-label="Label-error class" value={label ?? ""} onChange={(e) => { ctx.update({ metricClass: e.target.value || null }); resetPage(); }}>
@@ -261,11 +260,11 @@ export function LabelErrorsPanel({ ctx }: { ctx: ViewContext }) {
             {REVIEW_FILTERS.map((f) => <option key={f.value} value={f.value}>{f.title}</option>)}
           </select>
         </label>
-        <label title="Predictions from this confidence are evidence (the queue's conf=)">
+        {detection && <label title="Predictions from this confidence are evidence (the queue's conf=)">
           Evidence from confidence{" "}
           <input type="number" min={0} max={1} step={0.05} defaultValue={evidence} aria-label="Evidence confidence"
             onChange={(e) => { const v = Number(e.target.value); if (e.target.value.trim() !== "" && v >= 0 && v <= 1) { setEvidence(v); resetPage(); } }} />
-        </label>
+        </label>}
         <span className="muted">{set}{segment !== ALL_FRAMES ? `, ${segment}` : ""}{query ? `, query ${query}` : ""}</span>
       </div>
 
@@ -305,8 +304,16 @@ export function LabelErrorsPanel({ ctx }: { ctx: ViewContext }) {
           </span>
           <button type="button" onClick={() => { setPage(page + 1); setSelected(null); }} disabled={page >= pages - 1}>Next</button>
         </nav>
-        <BoxLegend />
-        <span className="chart-legend">thick: the candidate's label and its partner prediction; hover a score for its definition</span>
+        {detection ? (
+          <>
+            <BoxLegend />
+            <span className="chart-legend">thick: the candidate's label and its partner prediction; hover a score for its definition</span>
+          </>
+        ) : (
+          <span className="chart-legend" data-testid="classification-legend">
+            given: the frame's label; suggested: the class its probabilities favor; hover a score for its definition
+          </span>
+        )}
       </div>
 
       {fresh && total === 0 && <p className="empty-state">No candidate here: every confident prediction and every label is explained.</p>}
@@ -315,7 +322,8 @@ export function LabelErrorsPanel({ ctx }: { ctx: ViewContext }) {
           const detail = details.get(entry.image_id);
           return (
             <LabelErrorCard key={entry.id} entry={entry} rank={page * LABEL_ERRORS_PAGE_SIZE + k + 1}
-              frame={detail ? labelErrorFrame(project.name, dataset, set, detail, entry) : null}
+              frame={detail ? labelErrorFrame(project.name, dataset, set, detail, entry, detection) : null}
+              classification={detection ? null : method}
               selected={selected === k} busy={busy === entry.id} issue={issue} classColors={colors}
               onSelect={() => setSelected(k)} onReview={(action) => void review(entry, action)} onOpen={() => setOpened(k)} />
           );
@@ -326,7 +334,7 @@ export function LabelErrorsPanel({ ctx }: { ctx: ViewContext }) {
         {REVIEW_KEYS.map(([key, what]) => <div key={key}><dt><kbd>{key}</kbd></dt><dd>{what}</dd></div>)}
       </dl>
 
-      <ExampleModal opened={openedEntry !== undefined} title={openedEntry ? `${kindInfo(openedEntry.kind).title} (score ${formatScore(openedEntry.score, 3)}): ${objectsText(openedEntry)}` : ""}
+      <ExampleModal opened={openedEntry !== undefined} title={openedEntry ? `${kindInfo(openedEntry.kind).title} (score ${formatScore(openedEntry.score, 3)}): ${objectsText(openedEntry, !detection)}` : ""}
         position={opened} count={entries.length}
         onPrevious={() => { const k = Math.max(0, (opened ?? 0) - 1); setOpened(k); setSelected(k); }}
         onNext={() => { const k = Math.min(entries.length - 1, (opened ?? 0) + 1); setOpened(k); setSelected(k); }}
