@@ -308,15 +308,11 @@ export function MetricsView({ ctx }: { ctx: ViewContext }) {
             Why it fails: Insights
           </button>{" "}
           <span className="muted">{detection ? "TIDE error breakdown, calibration" : "calibration"}</span>
-          {detection && (
-            <>
-              {" · "}
-              <button type="button" className="link" onClick={() => update({ view: "insights", insights: "label-errors" })}>
-                Label errors
-              </button>{" "}
-              <span className="muted">labels that look wrong, ranked for review</span>
-            </>
-          )}
+          {" · "}
+          <button type="button" className="link" onClick={() => update({ view: "insights", insights: "label-errors" })}>
+            Label errors
+          </button>{" "}
+          <span className="muted">labels that look wrong, ranked for review</span>
         </p>
       </aside>
       <div className="metrics-main">
