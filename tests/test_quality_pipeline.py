@@ -349,3 +349,22 @@ def test_import_computes_quality_and_shoal_quality_recomputes(tmp_path: Path, ca
     bare_frames = bare.element_metrics("frame")
     assert bare_frames.column("image_area").to_pylist() == [480000.0, 10800.0, 2500.0]
     assert bare_frames.column("brightness").null_count == 3
+
+
+def test_a_new_inference_set_gets_its_geometry_at_once(store: Store, image_folder: Path) -> None:
+    """On a dataset with quality metrics, creating an inference set stores its box
+    geometry without reading images; compute_quality adds the crops."""
+    project = store.create_project("p", task="detection")
+    dataset = project.create_dataset("d", _dataset_tables(), image_root=image_folder)
+    bare = dataset.create_inference_set("before", InferenceTables.build(_predictions()))
+    assert bare.element_metrics().num_columns == 1  # no quality metrics yet: none computed
+    dataset.compute_quality()
+    model = dataset.create_inference_set("model", InferenceTables.build(_predictions()))
+    rows = model.element_metrics().to_pylist()
+    q1 = next(r for r in rows if r["prediction_id"] == "q1")
+    assert q1["relative_area"] == pytest.approx(380 * 310 / (1280 * 960))
+    assert q1["crop_brightness"] is None
+    result = model.compute_quality()
+    assert result.images_read == 2  # the frames with predictions: big and small
+    q1 = next(r for r in model.element_metrics().to_pylist() if r["prediction_id"] == "q1")
+    assert q1["crop_brightness"] is not None

@@ -161,8 +161,8 @@ def run(args: argparse.Namespace) -> int:
             f"imported inference set {name!r} on {project.name}/{dataset.name}: {count:,} predictions "
             f"in {time.perf_counter() - started:.1f} s"
         )
-        if not args.no_quality:
-            compute_with_bar(inference_set)
+        if not args.no_quality and project.task == "detection":
+            compute_with_bar(inference_set)  # classification predictions have no box
         return 0
     tables = _read(args, spec, None)
     name = args.dataset or args.path.stem

@@ -504,7 +504,14 @@ class Dataset(_StoredEntity):
         set_id = write_data(
             self.store, row, files, values, tables.class_names, replace=replace, progress=progress
         )
-        return InferenceSet(self.store, set_id)
+        created = InferenceSet(self.store, set_id)
+        if project.task == "detection" and any(
+            m.source == "quality" and m.level == "frame" for m in self.metric_infos()
+        ):
+            # The dataset has quality metrics: the new set's box geometry joins them at
+            # once (no image is read; compute_quality adds the crops).
+            created.compute_quality(read_images=False)
+        return created
 
     def delete_inference_set(self, name: str) -> None:
         """Remove an inference set (classes only it used leave the map)."""
