@@ -97,11 +97,15 @@ def test_the_queue_drawn_is_the_rest_queue_under_every_filter_and_page(
     first = queue["label_errors"][0]
     text = card(page, first["id"]).text_content() or ""
     assert first["label"] in text and f"frame {first['image_id']}" in text
-    drawn = card(page, first["id"]).locator("svg rect")
+    drawn = card(page, first["id"]).locator(".annotated-image svg rect")
     eventually(
         lambda: drawn.count(),
         int(first["annotation_id"] is not None) + int(first["prediction_id"] is not None),
     )
+    # A small candidate is magnified in an inset, with the same boxes.
+    zoomed = page.locator(f"{CARDS} svg.candidate-zoom")
+    eventually(lambda: zoomed.count() > 0, True)
+    assert zoomed.first.locator("rect[data-kind]").count() >= 1
     # The score's definition is in its tooltip; the kind's meaning in the badge's.
     title = card(page, first["id"]).get_by_test_id("label-error-score").get_attribute("title")
     assert title is not None and title.startswith("Score: ")
@@ -133,7 +137,7 @@ def test_the_queue_drawn_is_the_rest_queue_under_every_filter_and_page(
         "button", name="Previous"
     ).click()
     eventually(lambda: shown_cards(page), expected_cards(queue))
-    page.locator(f"{CARDS} svg rect").first.wait_for()
+    page.locator(f"{CARDS} .annotated-image svg rect").first.wait_for()
     both_widths(page, "insights-label-errors")
 
 
@@ -258,7 +262,7 @@ def test_keys_move_confirm_dismiss_open_and_leave(
 def test_dark_mode(page: Any, server: str) -> None:
     open_queue(page, server)
     page.get_by_role("button", name="Dark mode").click()
-    page.locator(f"{CARDS} svg rect").first.wait_for()
+    page.locator(f"{CARDS} .annotated-image svg rect").first.wait_for()
     both_widths(page, "insights-label-errors-dark")
 
 

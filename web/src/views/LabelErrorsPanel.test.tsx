@@ -74,9 +74,9 @@ describe("LabelErrorsPanel", () => {
     expect(cards()[1]).toHaveAttribute("data-status", "dismissed");
     expect(within(cards()[2] as HTMLElement).getByText(/^prediction .* · no label$/)).toBeInTheDocument();
     // The label solid and its partner prediction dashed, found by their stored ids.
-    await waitFor(() => expect(first.querySelectorAll("svg rect")).toHaveLength(2));
-    expect(first.querySelector('rect[data-kind="prediction"]')!.getAttribute("stroke-dasharray")).not.toBeNull();
-    expect(first.querySelector('rect[data-kind="ground_truth"]')!.getAttribute("stroke-dasharray")).toBeNull();
+    await waitFor(() => expect(first.querySelectorAll(".annotated-image svg rect")).toHaveLength(2));
+    expect(first.querySelector('.annotated-image rect[data-kind="prediction"]')!.getAttribute("stroke-dasharray")).not.toBeNull();
+    expect(first.querySelector('.annotated-image rect[data-kind="ground_truth"]')!.getAttribute("stroke-dasharray")).toBeNull();
     expect(screen.getByRole("group", { name: "Box legend" })).toBeInTheDocument();
     const asked = calls.find((c) => c.path.endsWith("/label-errors"))!.query;
     expect(Object.fromEntries(asked)).toMatchObject({ conf: "0.5", offset: "0", limit: "12" });
@@ -162,6 +162,6 @@ describe("LabelErrorsPanel", () => {
     await user.selectOptions(screen.getByLabelText("Score method"), "normalized_margin");
     await waitFor(() => expect(calls.filter((c) => c.path.endsWith("/label-errors")).at(-1)!.query.get("method")).toBe("normalized_margin"));
     await waitFor(() => expect(within(cards()[0] as HTMLElement).getByTestId("label-error-score").getAttribute("title")).toContain("largest other p"));
-    expect(first.querySelectorAll("svg rect")).toHaveLength(0);
+    expect(first.querySelectorAll("svg rect")).toHaveLength(0); // no boxes, no zoom
   });
 });

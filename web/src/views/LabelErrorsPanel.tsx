@@ -307,7 +307,7 @@ export function LabelErrorsPanel({ ctx }: { ctx: ViewContext }) {
         {detection ? (
           <>
             <BoxLegend />
-            <span className="chart-legend">thick: the candidate's label and its partner prediction; hover a score for its definition</span>
+            <span className="chart-legend">thick: the candidate's label and its partner prediction; inset: the candidate magnified; hover a score for its definition</span>
           </>
         ) : (
           <span className="chart-legend" data-testid="classification-legend">
