@@ -121,10 +121,8 @@ def _float(value: float) -> float | None:
 
 
 # ------------------------------------------------------------ kernels
-def average_ranks(values: ArrayLike) -> NDArray[np.float64]:
-    """1-based ranks, ties given their average rank (``scipy.stats.rankdata``'s
-    "average"); ``values`` must hold no NaN."""
-    x = np.asarray(values)
+def _ranked(x: NDArray[Any]) -> tuple[NDArray[np.float64], NDArray[Any]]:
+    """Average ranks of ``x`` and ``x`` sorted (one sort serves both)."""
     n = x.size
     order = np.argsort(x)  # ties get their group's mean: the sort need not be stable
     ordered = x[order]
@@ -137,7 +135,13 @@ def average_ranks(values: ArrayLike) -> NDArray[np.float64]:
     mean_rank = 0.5 * (bounds[:-1] + 1 + bounds[1:])
     ranks = np.empty(n, np.float64)
     ranks[order] = mean_rank[group]
-    return ranks
+    return ranks, ordered
+
+
+def average_ranks(values: ArrayLike) -> NDArray[np.float64]:
+    """1-based ranks, ties given their average rank (``scipy.stats.rankdata``'s
+    "average"); ``values`` must hold no NaN."""
+    return _ranked(np.asarray(values))[0]
 
 
 def pearson(x: ArrayLike, y: ArrayLike) -> float:
@@ -150,13 +154,14 @@ def pearson(x: ArrayLike, y: ArrayLike) -> float:
         return float("nan")
     am = a - a.mean()
     bm = b - b.mean()
-    norm_a = float(np.linalg.norm(am))
-    norm_b = float(np.linalg.norm(bm))
+    # Pairwise sums rather than BLAS: as exact, and no thread pool to wake per call.
+    norm_a = float(np.sqrt(np.sum(am * am)))
+    norm_b = float(np.sqrt(np.sum(bm * bm)))
     if norm_a == 0.0 or norm_b == 0.0:
         return float("nan")
     # scipy rescales first when a norm is tiny relative to the mean; the values here
     # (metrics, 0/1 outcomes) do not need it, and equal scipy to 1e-12 without it.
-    r = float(np.dot(am / norm_a, bm / norm_b))
+    r = float(np.sum((am / norm_a) * (bm / norm_b)))
     return max(-1.0, min(1.0, r))
 
 
@@ -216,29 +221,30 @@ class QuantileBins:
 
 
 def quantile_bins(
-    values: ArrayLike, bins: int = DEFAULT_BINS, *, ranks: NDArray[np.float64] | None = None
+    values: ArrayLike,
+    bins: int = DEFAULT_BINS,
+    *,
+    ranked: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None,
 ) -> QuantileBins:
     """Mid-rank quantile bins of ``values`` (no NaN): element ``i`` of rank ``r_i``
     (ties averaged) goes in ``floor(bins * (r_i - 0.5) / n)``; empty bins are dropped and
-    the others renumbered in order. ``ranks`` (their average ranks) spares ranking
-    again."""
+    the others renumbered in order. ``ranked`` (their average ranks and the values
+    sorted) spares ranking again."""
     _check_bins(bins)
     x = np.asarray(values, np.float64)
     n = x.size
     if n == 0:
         empty = np.zeros(0, np.float64)
         return QuantileBins(np.zeros(0, np.int64), empty, empty)
-    r = average_ranks(x) if ranks is None else ranks
+    r, ordered = _ranked(x) if ranked is None else ranked
     raw = np.minimum(np.floor(bins * (r - 0.5) / n).astype(np.int64), bins - 1)
-    used = np.bincount(raw, minlength=bins) > 0
+    sizes = np.bincount(raw, minlength=bins)
+    used = sizes > 0
     renumber = np.cumsum(used) - 1
     index = renumber[raw]
-    kept = int(used.sum())
-    low = np.full(kept, np.inf)
-    high = np.full(kept, -np.inf)
-    np.minimum.at(low, index, x)
-    np.maximum.at(high, index, x)
-    return QuantileBins(index, low, high)
+    # A bin is a run of the sorted values (bins follow the ranks): its first and last.
+    ends = np.cumsum(sizes[used])
+    return QuantileBins(index, ordered[ends - sizes[used]], ordered[ends - 1])
 
 
 def in_range(values: ArrayLike, low: float | None, high: float | None) -> NDArray[np.bool_]:
@@ -315,9 +321,9 @@ def association(
         return empty("constant_outcome")
     if x.min() == x.max():
         return empty("constant_metric")
-    ranks = average_ranks(x)
+    ranks, ordered = _ranked(x)
     outcome = y.astype(np.int64)
-    binned = quantile_bins(x, bins, ranks=ranks)
+    binned = quantile_bins(x, bins, ranked=(ranks, ordered))
     information = _mutual_information_codes(binned.index, outcome)
     importance = min(1.0, information / _entropy(outcome))
     y_float = y.astype(np.float64)

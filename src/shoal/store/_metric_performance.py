@@ -20,6 +20,7 @@ Names: metadata keeps its plain name; a quality metric sharing it is
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import threading
 import weakref
@@ -188,6 +189,8 @@ class _Objects:
     object_ids: dict[str, pa.Array]  # "prediction" / "label" -> the table's id column
     confidence: NDArray[np.float64]  # the predictions table's confidences
     task: Literal["detection", "classification"]
+    # The versions the tables were read at (StoredVersions.key), None when not known.
+    versions: tuple[Any, ...] | None = None
 
     @functools.cached_property
     def elements(self) -> Elements:
@@ -261,21 +264,65 @@ def _objects(
     )  # fmt: skip
 
 
+# The metric tables of the last few (versions, level, stored metric objects) read, with
+# each table row's position among the frames / labels / predictions, per store: a
+# second metric reads them from here instead of assembling and joining them again.
+_KEPT_TABLES = 6
+_kept_tables: weakref.WeakKeyDictionary[
+    Store, OrderedDict[tuple[Any, ...], tuple[pa.Table, NDArray[np.int64]]]
+] = weakref.WeakKeyDictionary()
+
+
 class _Columns:
-    """The stored metric tables of one analysis, read once and shared by its metrics."""
+    """The stored metric columns of one analysis, by row of the frames, labels or
+    predictions table the objects were read with."""
 
-    def __init__(self, inference: InferenceSet) -> None:
+    def __init__(self, inference: InferenceSet, objects: _Objects) -> None:
         self.inference = inference
-        self._tables: dict[str, pa.Table] = {}
+        self.objects = objects
 
-    def table(self, level: str) -> pa.Table:
-        if level not in self._tables:
-            if level == "prediction":
-                self._tables[level] = self.inference.element_metrics()
-            else:
-                frame_or_label: Literal["frame", "label"] = "frame" if level == "frame" else "label"
-                self._tables[level] = self.inference.dataset.element_metrics(frame_or_label)
-        return self._tables[level]
+    def _read(self, level: str) -> tuple[pa.Table, NDArray[np.int64]]:
+        from shoal.store._element_metrics import metric_objects
+
+        inference = self.inference
+        owner = inference if level == "prediction" else inference.dataset
+        key = (
+            None
+            if self.objects.versions is None
+            else (self.objects.versions, level, tuple(metric_objects(owner)))
+        )
+        store = inference.store
+        if key is not None:
+            with _kept_lock:
+                kept = _kept_tables.setdefault(store, OrderedDict())
+                if key in kept:
+                    kept.move_to_end(key)
+                    return kept[key]
+        if level == "prediction":
+            table = inference.element_metrics()
+        else:
+            frame_or_label: Literal["frame", "label"] = "frame" if level == "frame" else "label"
+            table = inference.dataset.element_metrics(frame_or_label)
+        ids = (
+            self.objects.frames.column("frame_id").combine_chunks()
+            if level == "frame"
+            else self.objects.object_ids[level]
+        )
+        stored = table.column(0).combine_chunks()
+        # The tables list elements in stored order: most often the very same ids.
+        rows = np.arange(len(ids)) if stored.equals(ids) else _rows_of(ids, stored)
+        if key is not None:
+            with _kept_lock:
+                kept[key] = (table, rows)
+                while len(kept) > _KEPT_TABLES:
+                    kept.popitem(last=False)
+        return table, rows
+
+    def per_row(self, level: str, column: str) -> NDArray[np.float64]:
+        """``column``'s values by row of the frames (frame level), labels or predictions
+        table (NaN where an element has none)."""
+        table, rows = self._read(level)
+        return _take(_as_float(table.column(column)), rows)
 
 
 def _values(objects: _Objects, metric: PerformanceMetric, columns: _Columns) -> NDArray[np.float64]:
@@ -291,16 +338,9 @@ def _values(objects: _Objects, metric: PerformanceMetric, columns: _Columns) -> 
     for level, column in metric.columns:
         if level == "metadata":
             return _take(_as_float(objects.frames.column(column)), objects.frame_row)
-        table = columns.table(level)
-        key = table.column(0).combine_chunks()
-        values = _as_float(table.column(column))
+        per_row = columns.per_row(level, column)
         if level == "frame":
-            by_frame = _take(
-                values, _rows_of(objects.frames.column("frame_id").combine_chunks(), key)
-            )
-            return _take(by_frame, objects.frame_row)
-        # by row of the predictions / labels table, then by object
-        per_row = _take(values, _rows_of(objects.object_ids[level], key))
+            return _take(per_row, objects.frame_row)
         own = objects.predictions if level == "prediction" else ~objects.predictions
         mine = _take(per_row, objects.rows[level])
         out[own] = np.where(np.isnan(mine[own]), out[own], mine[own])
@@ -359,6 +399,7 @@ def _read(
     objects = _objects(read.outcomes, read.predictions, read.labels, dataset.frames(), task)
     set_row, dataset_row = snapshot.set_row, snapshot.dataset_row
     if (read.version, read.dataset_version) == (set_row["version"], dataset_row["version"]):
+        objects = dataclasses.replace(objects, versions=snapshot.key)
         with _kept_lock:
             kept[key] = objects
             while len(kept) > _KEPT:
@@ -390,7 +431,7 @@ def inference_metric_performance(
     when given)."""
     found = _find(inference, metric)
     objects = _read(inference, conf, iou, segment, query)
-    elements = _with_metric(objects, found, _Columns(inference))
+    elements = _with_metric(objects, found, _Columns(inference, objects))
     if label is not None:
         elements = elements.of_class(label)
     return metric_performance(
@@ -417,7 +458,7 @@ def inference_metric_importance(
 ) -> list[MetricImportance]:
     """Every metric's importance and correlations, the most important first."""
     objects = _read(inference, conf, iou, segment, query)
-    columns = _Columns(inference)
+    columns = _Columns(inference, objects)
     return rank(
         [
             metric_importance(
@@ -445,7 +486,7 @@ def metric_values(
     found = _find(inference, metric)
     dataset = inference.dataset
     objects = _objects(outcomes, predictions, labels, dataset.frames(), dataset.project.task)
-    return _values(objects, found, _Columns(inference))
+    return _values(objects, found, _Columns(inference, objects))
 
 
 def performance_metric_dicts(inference: InferenceSet) -> list[Mapping[str, Any]]:
