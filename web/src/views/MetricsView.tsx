@@ -317,11 +317,17 @@ export function MetricsView({ ctx }: { ctx: ViewContext }) {
       </aside>
       <div className="metrics-main">
         {sets.length > 1 && (
-          <div role="group" aria-label="Inference set shown" className="toggle-group">
-            {sets.map((s, k) => (
-              <button key={s} type="button" aria-pressed={set === s}
-                onClick={() => update({ shown: k === 0 ? null : s, selection: null, frame: null, object: null })}>{s}</button>
-            ))}
+          <div className="shown-sets">
+            <div role="group" aria-label="Inference set shown" className="toggle-group">
+              {sets.map((s, k) => (
+                <button key={s} type="button" aria-pressed={set === s}
+                  onClick={() => update({ shown: k === 0 ? null : s, selection: null, frame: null, object: null })}>{s}</button>
+              ))}
+            </div>
+            {/* With two sets selected the reference docs' matrix shows the deltas: that matrix is Compare's. */}
+            <button type="button" className="link" onClick={() => update({ view: "compare" })}>
+              Delta matrix: {sets[1]} against {sets[0]} (Compare)
+            </button>
           </div>
         )}
         <Loading active={metrics.loading} label={`Computing metrics at ${describeConf(conf)}${detection ? `, IoU ${iou}` : ""}`} />

@@ -229,6 +229,25 @@ describe("Scenarios: a segment's details", () => {
   });
 });
 
+describe("Metrics with two inference sets", () => {
+  it("leads to Compare's delta matrix, as the reference docs' two-set matrix", async () => {
+    const user = userEvent.setup();
+    installMockApi();
+    const ctx = context(undefined, { sets: ["adaptive-cc", "threshold-cc"] });
+    render(<MetricsView ctx={ctx} />);
+    const link = await screen.findByRole("button", { name: "Delta matrix: threshold-cc against adaptive-cc (Compare)" });
+    await user.click(link);
+    expect(ctx.update).toHaveBeenCalledWith({ view: "compare" });
+  });
+
+  it("has no such link with one", async () => {
+    installMockApi();
+    render(<MetricsView ctx={context()} />);
+    await screen.findByRole("table", { name: /Classification report/ });
+    expect(screen.queryByRole("button", { name: /^Delta matrix/ })).toBeNull();
+  });
+});
+
 describe("views' loading and errors", () => {
   it("Metrics shows the server's error with a retry that refetches", async () => {
     const user = userEvent.setup();
