@@ -102,6 +102,8 @@ def test_the_queue_drawn_is_the_rest_queue_under_every_filter_and_page(
         lambda: drawn.count(),
         int(first["annotation_id"] is not None) + int(first["prediction_id"] is not None),
     )
+    legend = page.get_by_role("list", name="Review states").text_content() or ""
+    assert "confirmed" in legend and "dismissed" in legend
     # A small candidate is magnified in an inset, with the same boxes.
     zoomed = page.locator(f"{CARDS} svg.candidate-zoom")
     eventually(lambda: zoomed.count() > 0, True)

@@ -78,6 +78,7 @@ describe("LabelErrorsPanel", () => {
     expect(first.querySelector('.annotated-image rect[data-kind="prediction"]')!.getAttribute("stroke-dasharray")).not.toBeNull();
     expect(first.querySelector('.annotated-image rect[data-kind="ground_truth"]')!.getAttribute("stroke-dasharray")).toBeNull();
     expect(screen.getByRole("group", { name: "Box legend" })).toBeInTheDocument();
+    expect(screen.getByRole("list", { name: "Review states" })).toHaveTextContent("confirmed: the label is wrong");
     const asked = calls.find((c) => c.path.endsWith("/label-errors"))!.query;
     expect(Object.fromEntries(asked)).toMatchObject({ conf: "0.5", offset: "0", limit: "12" });
     expect(screen.getByTestId("label-errors-range")).toHaveTextContent("1–3 of 3");

@@ -330,6 +330,11 @@ export function LabelErrorsPanel({ ctx }: { ctx: ViewContext }) {
         })}
       </ul>
 
+      <ul className="chart-legend review-legend" aria-label="Review states">
+        <li><span className="state-swatch state-confirmed" aria-hidden="true" /> confirmed: the label is wrong</li>
+        <li><span className="state-swatch state-dismissed" aria-hidden="true" /> dismissed: the label is right</li>
+        <li><span className="state-swatch state-selected" aria-hidden="true" /> the candidate the keys act on</li>
+      </ul>
       <dl className="review-keys" aria-label="Review keys">
         {REVIEW_KEYS.map(([key, what]) => <div key={key}><dt><kbd>{key}</kbd></dt><dd>{what}</dd></div>)}
       </dl>
