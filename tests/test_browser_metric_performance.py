@@ -25,7 +25,7 @@ from test_browser import (  # the fixtures are imported so that pytest finds the
     page,
     server,
 )
-from test_browser_controls import both_widths
+from test_browser_controls import both_widths, location
 
 __all__ = ["api", "browser", "demo_home", "page", "server"]
 
@@ -143,6 +143,12 @@ def test_ranking_and_bins_equal_the_api_and_a_bin_lists_its_objects(
         == "true"
     )
     both_widths(page, "insights-by-metric-bin")
+    # The metric and the bin are in the URL: a reload (or a link) lists the same objects.
+    assert f"metric={top}" in location(page) and f"bin={widest + 1}" in location(page)
+    page.reload()
+    eventually(lambda: f"of {listed['total']}" in (grid.text_content() or ""), True)
+    row = page.locator(f'table.metric-bins tr[data-bin="{widest}"]')
+    assert row.get_attribute("aria-selected") == "true"
 
     # Another metric, then one class alone.
     second = ranking["metrics"][1]["metric"]

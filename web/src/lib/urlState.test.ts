@@ -5,7 +5,7 @@ import { applyPatch, DEFAULT_SORT, formatHash, parseHash, type AppState, type Ex
 const EMPTY_STATE: AppState = {
   view: "metrics", project: null, dataset: null, sets: [], conf: null, iou: null, overrides: {}, segment: null, frame: null,
   selection: null, sort: DEFAULT_SORT, page: 0, metricClass: null, shown: null, values: "absolute", shareOf: "row", object: null,
-  query: null, otherConf: null, otherIou: null, change: null, tide: null, insights: "errors",
+  query: null, otherConf: null, otherIou: null, change: null, tide: null, insights: "errors", byMetric: null, metricBin: null,
 };
 
 const FULL: AppState = {
@@ -14,7 +14,7 @@ const FULL: AppState = {
   selection: { kind: "cell", truth: "big truck", predicted: "background" }, sort: "iou", page: 3,
   metricClass: "big truck", shown: "a/b", values: "percentage", shareOf: "column", object: "prediction:17",
   query: "width > 10 and has('big truck')", otherConf: 0.7, otherIou: 0.75, change: "still_wrong", tide: "Loc",
-  insights: "label-errors",
+  insights: "label-errors", byMetric: "quality.contrast", metricBin: 0,
 };
 
 describe("URL state", () => {
@@ -67,6 +67,21 @@ describe("URL state", () => {
     const next = applyPatch(state, { project: "b" });
     expect(next).toMatchObject({ metricClass: null, shown: null, object: null, selection: null });
     expect(applyPatch({ ...FULL, project: null }, { project: "a" }).metricClass).toBe("big truck");
+  });
+
+  it("By metric's metric and bin (1-based in the URL) round-trip; the bin goes when what it bins changes", () => {
+    const state: AppState = { ...EMPTY_STATE, insights: "by-metric", byMetric: "brightness", metricBin: 2 };
+    expect(formatHash(state)).toBe("view=metrics&insights=by-metric&metric=brightness&bin=3");
+    expect(parseHash(`#${formatHash(state)}`)).toEqual(state);
+    expect(parseHash("#metric=area&bin=0").metricBin).toBeNull();
+    expect(parseHash("#metric=area&bin=x").metricBin).toBeNull();
+    expect(parseHash("#bin=2").metricBin).toBeNull();
+    expect(applyPatch(state, { conf: 0.5 }).metricBin).toBeNull();
+    expect(applyPatch(state, { byMetric: "area" }).metricBin).toBeNull();
+    expect(applyPatch(state, { metricClass: "circle" }).metricBin).toBeNull();
+    expect(applyPatch(state, { byMetric: "area", metricBin: 1 }).metricBin).toBe(1);
+    expect(applyPatch(state, { view: "metrics" }).metricBin).toBe(2);
+    expect(applyPatch({ ...state, project: "a" }, { project: "b" })).toMatchObject({ byMetric: null, metricBin: null });
   });
 
   it("ignores bad values", () => {

@@ -80,6 +80,9 @@ export interface AppState {
   tide: TideKind | null;
   /** Insights: the sub-tab shown. */
   insights: InsightsSection;
+  /** Insights, By metric: the metric shown (null: the most important) and its bin listed (0-based; null: none). */
+  byMetric: string | null;
+  metricBin: number | null;
 }
 
 function unit(text: string | null): number | null {
@@ -154,6 +157,12 @@ function pageOf(text: string | null): number {
   return Math.max(0, Number(text.trim()) - 1);
 }
 
+/** A 1-based bin number in the URL as a 0-based index; null when absent or bad. */
+function binOf(text: string | null): number | null {
+  if (text === null || !/^\d{1,9}$/.test(text.trim()) || Number(text.trim()) < 1) return null;
+  return Number(text.trim()) - 1;
+}
+
 /** The state in a hash (`#view=metrics&project=p&set=a&set=b&conf=0.3`); unknown or bad values fall back. */
 export function parseHash(hash: string): AppState {
   const q = new URLSearchParams(hash.replace(/^#/, ""));
@@ -183,6 +192,8 @@ export function parseHash(hash: string): AppState {
     change: CHANGE_KINDS.includes(q.get("change") as ChangeKind) ? (q.get("change") as ChangeKind) : null,
     tide: TIDE_KINDS.includes(q.get("tide") as TideKind) ? (q.get("tide") as TideKind) : null,
     insights: INSIGHTS_SECTIONS.find((s) => s.value === q.get("insights"))?.value ?? DEFAULT_INSIGHTS,
+    byMetric: q.get("metric") || null,
+    metricBin: q.get("metric") ? binOf(q.get("bin")) : null,
   };
 }
 
@@ -212,6 +223,8 @@ export function formatHash(state: AppState): string {
   if (state.change) q.set("change", state.change);
   if (state.tide) q.set("tide", state.tide);
   if (state.insights !== DEFAULT_INSIGHTS) q.set("insights", state.insights);
+  if (state.byMetric) q.set("metric", state.byMetric);
+  if (state.byMetric && state.metricBin !== null) q.set("bin", String(state.metricBin + 1));
   return q.toString();
 }
 
@@ -235,7 +248,12 @@ export function applyPatch(state: AppState, patch: Partial<AppState>): AppState 
     if (!("shown" in patch)) next.shown = null;
     if (!("object" in patch)) next.object = null;
     if (!("tide" in patch)) next.tide = null;
+    if (!("byMetric" in patch)) next.byMetric = null;
   }
+  // A bin is of one metric's bins at one operating point, on one segment.
+  const rebinned = switched("project") || switched("dataset") || changed("sets") ||
+    (["conf", "iou", "overrides", "segment", "query", "byMetric", "metricClass"] as const).some(changed);
+  if (rebinned && !("metricBin" in patch)) next.metricBin = null;
   const moved =
     switched("project") || switched("dataset") || (changed("sets") && state.sets.length > 0) ||
     (["conf", "iou", "overrides", "segment", "selection", "sort", "query", "otherConf", "otherIou", "change"] as const).some(changed);

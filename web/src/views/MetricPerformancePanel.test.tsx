@@ -160,4 +160,15 @@ describe("MetricPerformancePanel (Insights, By metric)", () => {
     await waitFor(() => expect(calls.some((c) => c.path.endsWith("/metric-performance") && c.query.get("label") === "circle")).toBe(true));
     expect(await screen.findByRole("figure", { name: "Performance by confidence: circle" })).toBeInTheDocument();
   });
+
+  it("a link naming a metric and a bin (metric=, bin=) shows that metric and lists that bin's objects at once", async () => {
+    const calls = installMockApi(handler);
+    render(<StatefulInsights initial={context(projectOut(), { byMetric: "confidence", metricBin: 1 })} />);
+    expect(await screen.findByRole("heading", { name: "Performance by confidence" })).toBeInTheDocument();
+    await waitFor(() => expect(calls.some((c) => c.path.endsWith("/examples"))).toBe(true));
+    const examples = calls.find((c) => c.path.endsWith("/examples"))!.query;
+    expect([examples.get("metric"), examples.get("min"), examples.get("max")]).toEqual(["confidence", "0.05", "0.2"]);
+    expect(calls.find((c) => c.path.endsWith("/metric-performance"))!.query.get("metric")).toBe("confidence");
+    expect(await screen.findByRole("button", { name: "0.05 – 0.2", pressed: true })).toBeInTheDocument();
+  });
 });

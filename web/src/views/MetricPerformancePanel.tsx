@@ -37,9 +37,10 @@ export function MetricPerformancePanel({ ctx }: { ctx: ViewContext }) {
   const scope = { segment: segment === ALL_FRAMES ? undefined : segment, query: query ?? undefined };
   const point = { ...scope, conf, iou: detection ? iou : undefined };
   const label = ctx.metricClass ?? ALL_CLASSES;
-  const [chosen, setChosen] = useState<string | null>(null);
+  // The metric and the bin listed live in the URL (metric=, bin=), so a link restores them.
+  const chosen = ctx.byMetric ?? null;
+  const bin = ctx.metricBin ?? null;
   const [bins, setBins] = useState<number>(10);
-  const [bin, setBin] = useState<number | null>(null);
   const [sort, setSort] = useState<ExampleSort>("confidence-disagreement");
   const [page, setPage] = useState(0);
   const [open, setOpen] = useState<ExampleOut | null>(null);
@@ -73,8 +74,9 @@ export function MetricPerformancePanel({ ctx }: { ctx: ViewContext }) {
   const binTitle = metric && shownBin ? `${metric} in ${binRange(shownBin)}${label ? `, ${label}` : ""}` : "";
 
   const resetExamples = () => { setPage(0); setOpen(null); };
-  const chooseMetric = (next: string) => { setChosen(next); setBin(null); resetExamples(); };
-  const chooseBin = (next: number | null) => { setBin(next); resetExamples(); };
+  const chooseMetric = (next: string) => { ctx.update({ byMetric: next, metricBin: null }); resetExamples(); };
+  // The bin belongs to the metric shown: the URL names both.
+  const chooseBin = (next: number | null) => { ctx.update({ byMetric: metric, metricBin: next }); resetExamples(); };
   const saveBin = (body: { name: string; type: "split" | "regression_test" | "scenario" }) =>
     api.segmentFromExamples(project.name, dataset, set, { ...point, ...range!, label: label || undefined }, body);
 
@@ -83,14 +85,14 @@ export function MetricPerformancePanel({ ctx }: { ctx: ViewContext }) {
       <div className="insights-controls metric-controls panel wide" role="group" aria-label="By metric controls">
         <label>
           Class
-          <select aria-label="Class" value={label} onChange={(e) => { ctx.update({ metricClass: e.target.value || null }); setBin(null); resetExamples(); }}>
+          <select aria-label="Class" value={label} onChange={(e) => { ctx.update({ metricClass: e.target.value || null, metricBin: null }); resetExamples(); }}>
             <option value={ALL_CLASSES}>All classes</option>
             {project.classes.map((c) => <option key={c.name} value={c.name}>{c.name}</option>)}
           </select>
         </label>
         <label title={METRIC_DEFINITIONS.bins}>
           Bins
-          <select aria-label="Bins" value={bins} onChange={(e) => { setBins(Number(e.target.value)); setBin(null); resetExamples(); }}>
+          <select aria-label="Bins" value={bins} onChange={(e) => { setBins(Number(e.target.value)); ctx.update({ metricBin: null }); resetExamples(); }}>
             {BIN_CHOICES.map((b) => <option key={b} value={b}>{b}</option>)}
           </select>
         </label>

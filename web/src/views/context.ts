@@ -41,6 +41,9 @@ export interface ViewContext {
   tide?: TideKind | null;
   /** Insights: the sub-tab shown (unset: the error breakdown). */
   insights?: InsightsSection;
+  /** Insights, By metric: the metric shown and its bin listed (unset or null: the most important, none). */
+  byMetric?: string | null;
+  metricBin?: number | null;
   update: (patch: Partial<AppState>) => void;
 }
 
