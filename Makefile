@@ -88,8 +88,14 @@ bench: $(BENCH_STAMP)
 			--out benchmarks/results/coco-$$size.md || exit 1; \
 	done
 
+# The web app in chromium at M and L (benchmarks/results/web-M.md, web-L.md).
+WEB_BENCH_SIZES ?= M L
+
 bench-web: $(STAMP) $(WEB_APP) chromium
-	$(BIN)/python benchmarks/web_speed.py --size M
+	for size in $(WEB_BENCH_SIZES); do \
+		$(BIN)/python benchmarks/web_speed.py --size $$size \
+			--out benchmarks/results/web-$$size.md || exit 1; \
+	done
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info src/shoal/server/_webapp
