@@ -267,7 +267,7 @@ def _objects(
 # The metric tables of the last few (versions, level, stored metric objects) read, with
 # each table row's position among the frames / labels / predictions, per store: a
 # second metric reads them from here instead of assembling and joining them again.
-_KEPT_TABLES = 6
+_KEPT_TABLES = 3  # frame, label and prediction metrics of one version
 _kept_tables: weakref.WeakKeyDictionary[
     Store, OrderedDict[tuple[Any, ...], tuple[pa.Table, NDArray[np.int64]]]
 ] = weakref.WeakKeyDictionary()
@@ -363,9 +363,10 @@ def _split_groups(inference: InferenceSet) -> dict[str, list[str]]:
     return groups
 
 
-# The objects of the last few (inference set version, operating point, frames) asked,
+# The objects of the last two (inference set version, operating point, frames) asked
+# (about 100 bytes an object: 40 MB for M's 420k objects at conf 0),
 # per store: a metric after the first reads them from here instead of the evaluation.
-_KEPT = 4
+_KEPT = 2
 _kept: weakref.WeakKeyDictionary[Store, OrderedDict[tuple[Any, ...], _Objects]] = (
     weakref.WeakKeyDictionary()
 )
