@@ -20,7 +20,7 @@ import shoal
 from shoal.analysis.label_errors import detection_label_errors
 from shoal.engine._frame_index import FrameIndex
 from shoal.errors import NotFoundError
-from shoal.tables import InferenceTables
+from shoal.tables import DatasetTables, InferenceTables
 
 from coco_oracle import coco_sample, coco_tables
 
@@ -232,4 +232,54 @@ def test_the_export_and_issues_name_the_stored_ids_not_engine_rows(tmp_path: Pat
     ]
     assert [a["from_prediction"] for a in patch["add_annotations"]] == [
         missing["source_prediction_id"]
+    ]
+
+
+def test_a_confirmed_candidate_exports_with_the_partner_its_reviewer_saw(tmp_path: Path) -> None:
+    """A circle labelled where the model says "square" at 0.9 and "circle" at 0.2 (both at
+    IoU 0.9): at the default evidence confidence (0.5) the label is a wrong_class candidate
+    with the square as partner; counting every score, the weak circle matches it and there
+    is no candidate. Confirmed, it still exports the square's class."""
+    frames = pa.table({"frame_id": ["a", "b"], "width": [100, 100], "height": [100, 100]})
+    labels = pa.table(
+        {
+            "label_id": ["l1", "l2"],
+            "frame_id": ["a", "b"],
+            "class_name": ["circle", "circle"],
+            "x": [10.0, 10.0],
+            "y": [10.0, 10.0],
+            "width": [50.0, 50.0],
+            "height": [50.0, 50.0],
+        }
+    )
+    predictions = pa.table(
+        {
+            "prediction_id": ["p1", "p2", "p3"],
+            "frame_id": ["a", "a", "b"],
+            "class_name": ["square", "circle", "circle"],
+            "x": [11.0, 12.0, 10.0],
+            "y": [11.0, 12.0, 10.0],
+            "width": [50.0, 50.0, 50.0],
+            "height": [50.0, 50.0, 50.0],
+            "confidence": [0.9, 0.2, 0.95],
+        }
+    )
+    store = shoal.Store(tmp_path / "home")
+    project = store.create_project("p", classes=["circle", "square"])
+    dataset = project.create_dataset("val", DatasetTables.build(frames, labels))
+    inference_set = dataset.create_inference_set("m", InferenceTables.build(predictions))
+    queue = inference_set.label_errors()
+    entries = [queue.entry(i) for i in range(len(queue.errors))]
+    assert [(e["kind"], e["source_label_id"], e["partner_label"]) for e in entries] == [
+        ("wrong_class", "l1", "square")
+    ]
+    assert len(inference_set.label_errors(min_score=0.0).errors) == 0
+    inference_set.review_label_error(entries[0]["id"], status="confirmed")
+    patch = json.loads(inference_set.export_label_errors("coco"))
+    assert patch["change_category"] == [
+        {"annotation_id": "l1", "image_id": "a", "category_id": 1, "category": "square"}
+    ]
+    rows = list(csv.DictReader(io.StringIO(inference_set.export_label_errors("csv"))))
+    assert [(r["id"], r["category"], r["from_prediction"]) for r in rows] == [
+        (entries[0]["id"], "square", "p1")
     ]

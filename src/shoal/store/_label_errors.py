@@ -446,20 +446,26 @@ def export_label_errors(inference_set: InferenceSet, *, format: Literal["coco", 
     """The confirmed label errors as a COCO patch (JSON) or CSV (docs/insights.md):
     ``missing`` adds the prediction as a label, ``spurious`` removes the label,
     ``wrong_class`` gives the label its partner prediction's class, ``loose_box`` its
-    partner prediction's box (a candidate confirmed whose partner is gone is skipped)."""
+    partner prediction's box: the partner at the default evidence confidence, else
+    counting every score (a candidate confirmed whose partner is gone is skipped)."""
 
     if format not in ("coco", "csv"):
         raise InputError(f"export format must be coco or csv, got {format!r}")
     reviews = label_error_reviews(inference_set)
     confirmed = sorted(c for c, review in reviews.items() if review["status"] == "confirmed")
-    queue = stored_label_errors(inference_set, min_score=0.0)
+    queue = stored_label_errors(inference_set)
     if isinstance(queue, ClassificationLabelErrorQueue):
         return _export_classification(inference_set, queue, confirmed, format)
     gt, dt = queue.ground_truth, queue.predictions
     class_ids, class_names = gt.classes.ids, gt.classes.names
+    # A candidate's partner as its reviewer most likely saw it: at the default evidence
+    # confidence, else counting every score (counting more predictions can match the
+    # label to a weak one, and so lose a candidate confirmed at the default).
     partner_of: dict[str, int] = {}
-    for index in range(len(queue.errors)):
-        partner_of.setdefault(queue.candidate_id(index), int(queue.errors.prediction[index]))
+    for ranked in (queue, stored_label_errors(inference_set, min_score=0.0)):
+        assert isinstance(ranked, LabelErrorQueue)
+        for index in range(len(ranked.errors)):
+            partner_of.setdefault(ranked.candidate_id(index), int(ranked.errors.prediction[index]))
     patch: dict[str, list[dict[str, Any]]] = {
         "add_annotations": [],
         "remove_annotations": [],
