@@ -330,3 +330,27 @@ def test_reference_lines_are_the_reports_micro_average(store: shoal.Store) -> No
         assert overall["precision"] == pytest.approx(micro["precision"], abs=1e-12)
         assert overall["fnr"] == pytest.approx(1 - micro["recall"], abs=1e-12)
         assert overall["labels"] == micro["support"]
+
+
+def test_kept_objects_and_tables_follow_new_metrics_and_values(tmp_path: Path) -> None:
+    with shoal.Store(tmp_path / "home") as fresh:
+        build_demo_projects(fresh, scale=0.05)
+        dataset = fresh.project("shapes").dataset("rendered-scenes")
+        inference = dataset.inference_set(SHAPES_SET)
+        before = {m.metric for m in inference.metric_importance(conf=0.3)}
+        frames = dataset.frames().column("frame_id").to_pylist()
+        dataset.add_custom_metric("late", {f: 1.0 for f in frames})
+        assert {m.metric for m in inference.metric_importance(conf=0.3)} == before | {"late"}
+        first = inference.metric_performance("late", conf=0.3).to_dict()
+        assert [(b["low"], b["high"]) for b in first["bins"]] == [(1.0, 1.0)]
+        # New values of the same metric: the kept tables are of the old object, not read.
+        dataset.add_custom_metric("late", {f: float(i) for i, f in enumerate(frames)}, replace=True)
+        again = inference.metric_performance("late", conf=0.3, bins=2).to_dict()
+        assert len(again["bins"]) == 2 and again["bins"][-1]["high"] > 1
+        # Another version of the inference set: its own objects (here, none kept).
+        kept = inference.predictions().slice(0, 5)
+        dataset.create_inference_set(SHAPES_SET, shoal.InferenceTables.build(kept), replace=True)
+        found = (
+            dataset.inference_set(SHAPES_SET).metric_performance("confidence", conf=0.0).to_dict()
+        )
+        assert found["overall"]["predictions"] == 5
