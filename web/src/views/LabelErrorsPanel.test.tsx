@@ -113,7 +113,8 @@ describe("LabelErrorsPanel", () => {
     await user.keyboard("j");
     await user.keyboard("d"); // already dismissed: reopened
     await waitFor(() => expect(cards()[1]).toHaveAttribute("data-status", "open"));
-    await user.keyboard("i"); // no issue chosen: nothing sent
+    await user.keyboard("i"); // no issue chosen: nothing sent, a notice says so
+    expect(screen.getByTestId("label-errors-notice")).toHaveTextContent("Choose or create an issue first");
     await user.selectOptions(screen.getByLabelText("Issue"), "relabel");
     await user.click(document.body);
     await user.keyboard("jk");
@@ -128,6 +129,11 @@ describe("LabelErrorsPanel", () => {
       ["spurious%3A2", { status: "confirmed", issue: "relabel", note: "" }],
       ["missing%3A9", { status: "dismissed", note: "" }],
     ]);
+    // Enter on a focused button clicks it; it does not open the frame too.
+    within(cards()[2] as HTMLElement).getByRole("button", { name: "Dismiss" }).focus();
+    await user.keyboard("{Enter}");
+    await waitFor(() => expect(cards()[2]).toHaveAttribute("data-status", "open"));
+    expect(screen.queryByRole("dialog")).toBeNull();
     await user.keyboard("{Escape}");
     expect(document.querySelector('[data-selected="true"]')).toBeNull();
   });

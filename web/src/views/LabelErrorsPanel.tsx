@@ -102,6 +102,7 @@ export function LabelErrorsPanel({ ctx }: { ctx: ViewContext }) {
   const [issue, setIssue] = useState<string | null>(null);
   const [newIssue, setNewIssue] = useState("");
   const [exporting, setExporting] = useState(false);
+  const [notice, setNotice] = useState<string | null>(null);
 
   const scope = { segment: segment === ALL_FRAMES ? undefined : segment, query: query ?? undefined };
   const queueKey = JSON.stringify(["label-errors", project.name, dataset, set, scope, kind, label, status, detection ? evidence : method, page]);
@@ -152,6 +153,7 @@ export function LabelErrorsPanel({ ctx }: { ctx: ViewContext }) {
   const createIssue = async () => {
     const name = newIssue.trim();
     if (!name) return;
+    setNotice(null);
     setActionError(null);
     try {
       const created: IssueOut = await api.createIssue(project.name, { name });
@@ -184,6 +186,8 @@ export function LabelErrorsPanel({ ctx }: { ctx: ViewContext }) {
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       if (e.ctrlKey || e.metaKey || e.altKey || typing(e.target)) return;
+      // Enter on a focused button or link is that control's (it clicks it).
+      if (e.key === "Enter" && (e.target as HTMLElement | null)?.closest?.("button, a")) return;
       const s = keyState.current;
       if (s.opened !== null) return;
       const action = reviewKeyAction(e.key);
@@ -202,8 +206,9 @@ export function LabelErrorsPanel({ ctx }: { ctx: ViewContext }) {
         setOpened(s.selected);
       } else if (entry && s.busy === null && (action === "confirm" || action === "dismiss")) {
         void reviewRef.current(entry, action);
-      } else if (entry && s.busy === null && action === "issue" && s.issue !== null) {
-        void reviewRef.current(entry, "issue");
+      } else if (entry && s.busy === null && action === "issue") {
+        if (s.issue === null) setNotice("Choose or create an issue first: i adds the candidate to it.");
+        else void reviewRef.current(entry, "issue");
       }
     };
     document.addEventListener("keydown", onKey);
@@ -271,7 +276,7 @@ export function LabelErrorsPanel({ ctx }: { ctx: ViewContext }) {
       <div className="label-errors-controls" role="group" aria-label="Issue and export">
         <label>
           Issue{" "}
-          <select aria-label="Issue" value={issue ?? ""} onChange={(e) => setIssue(e.target.value || null)}>
+          <select aria-label="Issue" value={issue ?? ""} onChange={(e) => { setIssue(e.target.value || null); setNotice(null); }}>
             <option value="">(none chosen)</option>
             {/* The issue just created is chosen at once, before the list is asked again. */}
             {[...new Set([...(issues.data ?? []).map((i) => i.name), ...(issue ? [issue] : [])])].map((name) => <option key={name} value={name}>{name}</option>)}
@@ -289,6 +294,11 @@ export function LabelErrorsPanel({ ctx }: { ctx: ViewContext }) {
         </span>
       </div>
 
+      {notice !== null && (
+        <p className="notice" role="status" data-testid="label-errors-notice">
+          {notice} <button type="button" className="link" onClick={() => setNotice(null)}>OK</button>
+        </p>
+      )}
       {actionError !== null && (
         <ErrorPanel error={actionError} title={actionError instanceof ApiError && actionError.status === 409 ? "That issue exists already" : "The action failed"}
           onRetry={() => setActionError(null)} />
