@@ -134,6 +134,28 @@ describe("InsightsView", () => {
   });
 });
 
+describe("Insights' sub-tabs", () => {
+  it("a link names the sub-tab (insights=); arrows move along the tabs and the panel follows", async () => {
+    const user = userEvent.setup();
+    const calls = installMockApi(insightsHandler);
+    render(<StatefulInsights initial={context(projectOut(), { insights: "label-errors" })} />);
+    expect(screen.getByRole("tab", { name: "Label errors" })).toHaveAttribute("aria-selected", "true");
+    expect(screen.getByRole("tabpanel")).toHaveAttribute("aria-labelledby", "insights-tab-label-errors");
+    await waitFor(() => expect(calls.some((c) => c.path.endsWith("/label-errors"))).toBe(true));
+    expect(calls.some((c) => c.path.endsWith("/tide"))).toBe(false);
+    screen.getByRole("tab", { name: "Label errors" }).focus();
+    await user.keyboard("{ArrowRight}");
+    expect(screen.getByRole("tab", { name: "Calibration" })).toHaveAttribute("aria-selected", "true");
+    expect(screen.getByRole("tab", { name: "Calibration" })).toHaveFocus();
+    expect(await screen.findByTestId("ece")).toBeInTheDocument();
+    await user.keyboard("{ArrowLeft}{ArrowLeft}");
+    expect(screen.getByRole("tab", { name: "Error breakdown" })).toHaveAttribute("aria-selected", "true");
+    await waitFor(() => expect(document.querySelector('[data-dap="Cls"]')).not.toBeNull());
+    expect(parseHash(`#${formatHash({ ...parseHash("#view=insights"), insights: "label-errors" })}`).insights).toBe("label-errors");
+    expect(parseHash("#view=insights&insights=nope").insights).toBe("errors");
+  });
+});
+
 describe("CompareSignificance", () => {
   it("asks for the intervals at Compare's point with fixed resamples and seed, and shows them", async () => {
     const calls = installMockApi(({ path, query }) => {
