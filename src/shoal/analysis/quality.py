@@ -234,7 +234,7 @@ def crop_quality(gray: Floats, boxes: ArrayLike, response: Floats | None = None)
     Equal to ``brightness`` and ``sharpness`` of the cropped array: the crop's
     Laplacian is the image's at the crop's interior pixels (rows ``[row0 + 1, row1 - 1)``
     of the image are rows ``[row0, row1 - 2)`` of ``laplacian``). Many boxes are answered
-    from summed-area tables of luma, the Laplacian and its square.
+    from summed-area tables of luma and of the Laplacian's square.
     """
     height, width = gray.shape
     col0, row0, col1, row1 = crop_bounds(boxes, width, height)
@@ -256,17 +256,29 @@ def crop_quality(gray: Floats, boxes: ArrayLike, response: Floats | None = None)
             crop = response[row0[k] : row1[k] - 2, col0[k] : col1[k] - 2]
             crop_sharpness[k] = float(crop.var(dtype=np.float64))
         return CropQuality(crop_brightness, crop_sharpness)
+    gray_table = _integral(gray)
     if lit.size:
-        sums = _box_sums(_integral(gray), row0[lit], col0[lit], row1[lit], col1[lit])
+        sums = _box_sums(gray_table, row0[lit], col0[lit], row1[lit], col1[lit])
         crop_brightness[lit] = sums / pixels[lit] / 255.0
     if inner.size:
         assert response is not None
-        r0, c0, r1, c1 = row0[inner], col0[inner], row1[inner] - 2, col1[inner] - 2
-        area = ((r1 - r0) * (c1 - c0)).astype(np.float64)
-        mean = _box_sums(_integral(response), r0, c0, r1, c1) / area
+        # The interior, in image rows [a, b) and columns [c, d).
+        a, b, c, d = row0[inner] + 1, row1[inner] - 1, col0[inner] + 1, col1[inner] - 1
+        area = ((b - a) * (d - c)).astype(np.float64)
+        # The Laplacian's sum over a rectangle telescopes to sums of luma over the
+        # rectangle moved one pixel each way, less four times its own: no table of it.
+        laplacian_sum = (
+            _box_sums(gray_table, a - 1, c, b - 1, d)
+            + _box_sums(gray_table, a + 1, c, b + 1, d)
+            + _box_sums(gray_table, a, c - 1, b, d - 1)
+            + _box_sums(gray_table, a, c + 1, b, d + 1)
+            - 4.0 * _box_sums(gray_table, a, c, b, d)
+        )
+        mean = laplacian_sum / area
         squares = response.astype(np.float64)
         np.square(squares, out=squares)
-        mean_square = _box_sums(_integral(squares), r0, c0, r1, c1) / area
+        # rows [a, b) of the image are rows [a - 1, b - 1) of ``laplacian``
+        mean_square = _box_sums(_integral(squares), a - 1, c - 1, b - 1, d - 1) / area
         crop_sharpness[inner] = np.maximum(mean_square - mean * mean, 0.0)
     return CropQuality(crop_brightness, crop_sharpness)
 
@@ -320,7 +332,7 @@ def box_geometry(
 
 
 # Pairs compared at once in ``max_overlap``: bounds its memory (a few arrays of this
-# many float64) on frames with many boxes.
+# many float64) on a frame with many boxes.
 _PAIRS_PER_CHUNK = 1 << 21
 
 
@@ -346,34 +358,27 @@ def max_overlap(
     x1, y1 = x0 + bw[order], y0 + bh[order]
     area = bw[order] * bh[order]
     best = np.zeros(order.size)
-    groups = np.flatnonzero(sizes >= 2)
-    pair_counts = sizes[groups] ** 2
-    ends = np.cumsum(pair_counts)
-    first = 0
-    while first < groups.size:
-        # groups[first:last] together compare at most _PAIRS_PER_CHUNK pairs (or one group)
-        limit = (ends[first - 1] if first else 0) + _PAIRS_PER_CHUNK
-        last = max(first + 1, int(np.searchsorted(ends, limit, side="right")))
-        chunk = groups[first:last]
-        chunk_sizes = sizes[chunk]
-        chunk_pairs = chunk_sizes**2
-        offsets = np.repeat(np.cumsum(chunk_pairs) - chunk_pairs, chunk_pairs)
-        within = np.arange(int(chunk_pairs.sum())) - offsets
-        group_size = np.repeat(chunk_sizes, chunk_pairs)
-        group_start = np.repeat(starts[chunk], chunk_pairs)
-        i = group_start + within // group_size
-        j = group_start + within % group_size
-        overlap_w = np.clip(np.minimum(x1[i], x1[j]) - np.maximum(x0[i], x0[j]), 0.0, None)
-        overlap_h = np.clip(np.minimum(y1[i], y1[j]) - np.maximum(y0[i], y0[j]), 0.0, None)
-        intersection = overlap_w * overlap_h
-        union = area[i] + area[j] - intersection
-        iou = _ratio(intersection, union)
-        iou[np.isnan(iou) | (i == j)] = 0.0
-        # Each box's pairs are one contiguous run of its group's size.
-        run_starts = np.arange(0, iou.size, dtype=np.int64)[within % group_size == 0]
-        box_rows = i[run_starts]
-        best[box_rows] = np.maximum.reduceat(iou, run_starts)
-        first = last
+    # One frame at a time, its boxes against each other by broadcasting (rows in blocks
+    # of at most _PAIRS_PER_CHUNK pairs, so a frame with thousands of boxes stays small).
+    for start, size in zip(starts[sizes >= 2].tolist(), sizes[sizes >= 2].tolist(), strict=True):
+        columns = slice(start, start + size)
+        step = max(1, _PAIRS_PER_CHUNK // size)
+        for row in range(start, start + size, step):
+            rows = slice(row, min(row + step, start + size))
+            overlap_w = np.minimum(x1[rows, None], x1[None, columns])
+            overlap_w -= np.maximum(x0[rows, None], x0[None, columns])
+            np.clip(overlap_w, 0.0, None, out=overlap_w)
+            overlap_h = np.minimum(y1[rows, None], y1[None, columns])
+            overlap_h -= np.maximum(y0[rows, None], y0[None, columns])
+            np.clip(overlap_h, 0.0, None, out=overlap_h)
+            intersection = overlap_w * overlap_h
+            union = area[rows, None] + area[None, columns] - intersection
+            iou = np.zeros_like(intersection)
+            np.divide(intersection, union, out=iou, where=union > 0)
+            # a box against itself: the diagonal of this block
+            own = np.arange(rows.stop - rows.start)
+            iou[own, own + (rows.start - start)] = 0.0
+            best[rows] = iou.max(axis=1)
     result[order] = best
     result[~known] = np.nan
     return result
