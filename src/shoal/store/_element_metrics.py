@@ -33,6 +33,8 @@ from __future__ import annotations
 
 import math
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias, cast, get_args
@@ -301,22 +303,56 @@ def metric_objects(owner: Dataset | InferenceSet) -> list[str]:
     return [str(row[0]) for row in rows]
 
 
+# Assembled tables by (the owner's data object, the level, each metric's name and
+# object): objects never change, so an entry is right for as long as its key is current.
+_ASSEMBLED: OrderedDict[tuple[object, ...], pa.Table] = OrderedDict()
+_ASSEMBLED_LOCK = threading.Lock()
+ASSEMBLED_CACHE_SIZE = 32
+_ELEMENT_FILES: dict[Level, str] = {
+    "frame": "frames.parquet",
+    "label": "labels.parquet",
+    "prediction": "predictions.parquet",
+}
+
+
 def _assemble(owner: _Owner, rows: Sequence[sqlite3.Row]) -> pa.Table:
     """The key column in stored order with one column per row's metric (null where an
     element has no value)."""
+    source = owner.inference_set if owner.inference_set is not None else owner.dataset
+    data_object = source._object()
+    cache_key = (
+        data_object,
+        owner.level,
+        *((str(row["name"]), str(row["object"])) for row in rows),
+    )
+    with _ASSEMBLED_LOCK:
+        if cache_key in _ASSEMBLED:
+            _ASSEMBLED.move_to_end(cache_key)
+            return _ASSEMBLED[cache_key]
     key = KEY_COLUMNS[owner.level]
-    ids = owner.ids().combine_chunks()
-    columns: dict[str, pa.Array] = {key: ids}
-    positions: dict[str, pa.Array] = {}
     store = owner.dataset.store
+    # The ids of exactly the object the key names (not of a version committed since).
+    ids = store.read_table(data_object, _ELEMENT_FILES[owner.level]).column(key).combine_chunks()
+    columns: dict[str, pa.Array] = {key: ids}
+    positions: dict[str, pa.Array | None] = {}
     for row in rows:
-        stored = store.read_table(str(row["object"]), METRIC_FILE)
         obj = str(row["object"])
+        stored = store.read_table(obj, METRIC_FILE)
         if obj not in positions:
-            positions[obj] = pc.index_in(ids, value_set=stored.column(key).combine_chunks())
+            stored_ids = stored.column(key).combine_chunks()
+            # Written in stored order for every element (quality): no join needed.
+            positions[obj] = (
+                None if stored_ids.equals(ids) else pc.index_in(ids, value_set=stored_ids)
+            )
         values = stored.column(str(row["name"])).combine_chunks()
-        columns[str(row["name"])] = values.take(positions[obj])
-    return pa.table(columns)
+        at = positions[obj]
+        columns[str(row["name"])] = values if at is None else values.take(at)
+    table = pa.table(columns)
+    with _ASSEMBLED_LOCK:
+        _ASSEMBLED[cache_key] = table
+        while len(_ASSEMBLED) > ASSEMBLED_CACHE_SIZE:
+            _ASSEMBLED.popitem(last=False)
+    return table
 
 
 def element_metrics(dataset: Dataset, level: object) -> pa.Table:
@@ -369,7 +405,18 @@ def check_metric_name(name: object, *, metadata_keys: Sequence[str] = ()) -> str
 
 
 def _id_list(ids: Any, what: str, source: str | None) -> list[str]:
+    if (
+        isinstance(ids, pa.Array | pa.ChunkedArray)
+        and pa.types.is_string(ids.type)
+        and ids.null_count == 0
+    ):
+        return list(ids.to_pylist())
     listed = ids.to_pylist() if isinstance(ids, pa.Array | pa.ChunkedArray) else list(ids)
+    try:  # all strings (the usual case), checked at once
+        if pa.types.is_string(pa.array(listed).type) and None not in listed:
+            return listed
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+        pass
     for index, value in enumerate(listed):
         if not isinstance(value, str):
             raise InputError(
@@ -445,9 +492,49 @@ def _pairs(values: Any, key: str, name: str, source: str | None) -> _Values:
     return _Values(ids, values.column(value_column).to_pylist(), list(range(len(ids))), source)
 
 
+_FAST_TYPES: dict[pa.DataType, MetricType] = {
+    pa.float64(): "float",
+    pa.int64(): "int",
+    pa.bool_(): "bool",
+    pa.string(): "string",
+}
+
+
+def _typed_at_once(name: str, given: _Values) -> tuple[MetricType, pa.Array] | None:
+    """``_typed``'s answer when Arrow reads the values as one type by itself (numbers,
+    bools or text; ints beside floats are floats): NaN is missing, an infinity is an
+    error naming its id. None when Arrow cannot, for ``_typed`` to say why."""
+    try:
+        array = pa.array(given.values)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError,
+            TypeError, ValueError):  # fmt: skip
+        return None
+    kind = _FAST_TYPES.get(array.type)
+    if kind is None or array.null_count == len(array):
+        return None
+    if kind == "float":
+        numbers = np.asarray(array.to_numpy(zero_copy_only=False), dtype=np.float64)
+        infinite = np.flatnonzero(np.isinf(numbers))
+        if infinite.size:
+            index = int(infinite[0])
+            raise InputError(
+                f"metric {name!r} of id {given.ids[index]!r}: {numbers[index]} is not a finite "
+                "number",
+                source=given.source,
+                record=given.records[index],
+            )
+        nan = np.isnan(numbers)
+        if nan.any():
+            array = pc.if_else(pa.array(nan), pa.scalar(None, pa.float64()), array)
+    return kind, array
+
+
 def _typed(name: str, given: _Values) -> tuple[MetricType, pa.Array]:
     """The values as one typed column (ints widen to float beside floats; NaN and None
     are missing), else an ``InputError`` naming the id, where it is and the value."""
+    at_once = _typed_at_once(name, given)
+    if at_once is not None:
+        return at_once
     ids, records, source = given.ids, given.records, given.source
     kinds: list[str | None] = []
     cleaned: list[Any] = []
@@ -499,38 +586,47 @@ def _at(record: object) -> str:
     return f"record {record}" if isinstance(record, int) else str(record)
 
 
-def _check_ids(
+def _stored_order(
     ids: Sequence[str],
     known: pa.ChunkedArray,
     owner: _Owner,
     source: str | None,
     records: Sequence[Any] | None = None,
-) -> None:
-    """Each id once, and each one of the owner's elements."""
+) -> pa.Array:
+    """Each id once, and each one of the owner's elements (``known``, in stored order);
+    else an ``InputError`` naming the first duplicate, or how many ids are unknown and
+    the first few. Returns, for each stored element, the index of its id in ``ids``
+    (null where it has none): values taken by it are in stored order."""
     where = list(range(len(ids))) if records is None else list(records)
-    seen: dict[str, int] = {}
-    for index, element in enumerate(ids):
-        if element in seen:
-            raise InputError(
-                f"id {element!r} appears twice (also at {_at(where[seen[element]])})",
-                source=source,
-                record=where[index],
-            )
-        seen[element] = index
     array = pa.array(ids, pa.string())
-    unknown_mask = pc.invert(pc.is_in(array, value_set=known.combine_chunks()))
-    count = pc.sum(unknown_mask).as_py() or 0
+    stored = known.combine_chunks()
+    positions = pc.index_in(array, value_set=stored)
+    count = positions.null_count
     if count:
-        unknown = pc.filter(array, unknown_mask).to_pylist()
+        unknown = pc.filter(array, positions.is_null()).to_pylist()
         shown = ", ".join(repr(u) for u in unknown[:_SHOWN_IDS])
         more = f" and {count - _SHOWN_IDS} more" if count > _SHOWN_IDS else ""
-        first = seen[unknown[0]]
+        first = ids.index(unknown[0])
         raise InputError(
             f"{count} id{'s' if count != 1 else ''} name no {owner.level} of "
             f"{owner.describe()}: {shown}{more}",
             source=source,
             record=where[first],
         )
+    at = np.asarray(positions.to_numpy(zero_copy_only=False), dtype=np.int64)
+    if np.bincount(at, minlength=len(stored)).max(initial=0) > 1:  # which one, only then
+        seen: dict[str, int] = {}
+        for index, element in enumerate(ids):
+            if element in seen:
+                raise InputError(
+                    f"id {element!r} appears twice (also at {_at(where[seen[element]])})",
+                    source=source,
+                    record=where[index],
+                )
+            seen[element] = index
+    order = np.full(len(stored), -1, dtype=np.int64)
+    order[at] = np.arange(len(at))
+    return pa.array(order, mask=order < 0)
 
 
 # --------------------------------------------------------------------------- writing
@@ -610,8 +706,9 @@ def write_quality_metrics(
     if not isinstance(table, pa.Table) or key not in table.column_names:
         raise InputError(f"quality metrics of a {owner.level} are a table with a {key!r} column")
     ids = _id_list(table.column(key), key, None)
-    _check_ids(ids, owner.ids(), owner, None)
-    columns: dict[str, pa.ChunkedArray] = {key: table.column(key).cast(pa.string())}
+    known = owner.ids()
+    order = _stored_order(ids, known, owner, None)
+    columns: dict[str, pa.ChunkedArray | pa.Array] = {key: known.combine_chunks()}
     custom = {
         row["name"].lower()
         for row in dataset.store._rows(
@@ -629,7 +726,7 @@ def write_quality_metrics(
         column = table.column(name)
         if not (pa.types.is_floating(column.type) or pa.types.is_integer(column.type)):
             raise InputError(f"quality metric {name!r} is {column.type}, not a number")
-        columns[name] = column.cast(pa.float64())
+        columns[name] = column.cast(pa.float64()).combine_chunks().take(order)
     descriptions = QUALITY_METRICS[owner.level]
     rows = [(n, "quality", "float", descriptions.get(n, "")) for n in columns if n != key]
     clause, params = _owner_clause(owner)
@@ -701,6 +798,7 @@ def _add_custom(
     columns: dict[str, pa.Array] = {}
     kinds: dict[str, MetricType] = {}
     ids: list[str] | None = None
+    order: pa.Array | None = None
     for name, values in named:
         check_metric_name(name, metadata_keys=metadata)
         if name.lower() in {n.lower() for n in columns}:
@@ -708,11 +806,11 @@ def _add_custom(
         given = _pairs(values, key, name, None)
         kinds[name], columns[name] = _typed(name, given)
         if ids is None:
-            _check_ids(given.ids, known, owner, given.source, given.records)
+            order = _stored_order(given.ids, known, owner, given.source, given.records)
             ids = given.ids
         elif given.ids != ids:
             raise InputError("metrics written together share their ids")
-    assert ids is not None
+    assert order is not None
     clause, params = _owner_clause(owner)
     for row in dataset.store._rows(
         f"SELECT name, source FROM element_metrics WHERE {clause}", params
@@ -730,7 +828,10 @@ def _add_custom(
                     f"{owner.describe()} has a custom {owner.level} metric {name!r} already; "
                     "pass replace=True (--replace) to overwrite it"
                 )
-    table = pa.table({key: pa.array(ids, pa.string()), **columns})
+    # Stored in the elements' stored order (null for none): read back without a join.
+    table = pa.table(
+        {key: known.combine_chunks(), **{n: c.take(order) for n, c in columns.items()}}
+    )
     marks = ", ".join("?" for _ in columns)
     _write(
         owner,
@@ -875,12 +976,17 @@ def outcome_metric_values(
             found = pc.index_in(frame_ids, value_set=table.column("frame_id").combine_chunks())
             positions = np.asarray(pc.fill_null(found, -1).to_numpy(zero_copy_only=False))
         valid = (positions >= 0) & (positions < table.num_rows)
-        ids = table.column(key).take(pa.array(np.where(valid, positions, 0)))
+        at = np.where(valid, positions, 0)
         metrics = (
             prediction_metrics(inference_set)
             if level == "prediction"
             else element_metrics(dataset, "label")
         )
-        own = np.where(valid, _aligned(metrics, key, ids, name), np.nan)
-        values[rows] = own
+        if table.column(key).combine_chunks().equals(metrics.column(key).combine_chunks()):
+            # The version the rows index is the metrics' (the usual case): by position.
+            column = _numeric(metrics.column(name), name)[at]
+        else:
+            ids = table.column(key).take(pa.array(at))
+            column = _aligned(metrics, key, ids, name)
+        values[rows] = np.where(valid, column, np.nan)
     return values
