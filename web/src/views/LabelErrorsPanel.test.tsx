@@ -84,6 +84,22 @@ describe("LabelErrorsPanel", () => {
     expect(screen.getByTestId("label-errors-range")).toHaveTextContent("1–3 of 3");
   });
 
+  it("a frame that does not load leaves its card without an image; the others are drawn", async () => {
+    const gone: LabelErrorOut = { ...queue()[2]!, id: "missing:99", image_id: "no-such-frame", score: 0.1 };
+    installMockApi(({ method, path }) => {
+      if (path.endsWith("/label-errors") && method === "GET") {
+        const all = [...queue(), gone];
+        return { body: { inference_set: "adaptive-cc", segment: "All Frames", query: null, total: all.length, counts: { missing: 2, spurious: 1, wrong_class: 1, loose_box: 0 }, label_errors: all } };
+      }
+      return labelErrorsHandler({ method, path } as Call);
+    });
+    render(<LabelErrorsPanel ctx={context()} />);
+    await waitFor(() => expect(cards()).toHaveLength(4));
+    await waitFor(() => expect(cards()[0]!.querySelectorAll(".annotated-image svg rect")).toHaveLength(2));
+    expect(cards()[3]!.querySelector(".label-error-placeholder")).not.toBeNull();
+    expect(screen.queryByRole("alert")).toBeNull();
+  });
+
   it("sends the kind, class and review filters to the server", async () => {
     const user = userEvent.setup();
     const calls = installMockApi(labelErrorsHandler);

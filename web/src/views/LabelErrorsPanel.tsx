@@ -119,9 +119,12 @@ export function LabelErrorsPanel({ ctx }: { ctx: ViewContext }) {
   const entries: LabelErrorOut[] = (fresh?.label_errors ?? []).map((e) => (e.id in reviews ? { ...e, review: reviews[e.id]! } : e));
   const frameIds = [...new Set(entries.map((e) => e.image_id))];
   const framesKey = frameIds.length > 0 ? JSON.stringify(["label-error-frames", project.name, dataset, set, frameIds]) : null;
-  const frames = useApi(framesKey, (signal) =>
-    Promise.all(frameIds.map((id) => api.frame(project.name, dataset, id, [set], { signal }))),
-  );
+  // Each frame on its own: one that fails to load leaves its card without an image, not the page.
+  const frames = useApi(framesKey, async (signal) => {
+    const answers = await Promise.allSettled(frameIds.map((id) => api.frame(project.name, dataset, id, [set], { signal })));
+    if (signal.aborted) throw new DOMException("aborted", "AbortError");
+    return answers.flatMap((a) => (a.status === "fulfilled" ? [a.value] : []));
+  });
   const details = new Map((frames.dataKey === framesKey ? frames.data ?? [] : []).map((d) => [String(d.frame.frame_id), d]));
   const total = fresh?.total ?? 0;
   const pages = pageCount(total, LABEL_ERRORS_PAGE_SIZE);
