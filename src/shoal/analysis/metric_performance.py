@@ -64,6 +64,7 @@ largest importance first and nulls last.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -380,9 +381,7 @@ class Elements:
         self, prediction_value: NDArray[np.float64], label_value: NDArray[np.float64]
     ) -> Elements:
         """The same objects with another metric's values."""
-        from dataclasses import replace
-
-        return replace(
+        return dataclasses.replace(
             self,
             prediction_value=np.asarray(prediction_value, np.float64),
             label_value=np.asarray(label_value, np.float64),

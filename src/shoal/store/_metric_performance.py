@@ -25,7 +25,6 @@ import functools
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -241,7 +240,7 @@ def _objects(
     outcomes: Outcomes, predictions: pa.Table, labels: pa.Table, frames: pa.Table, task: str
 ) -> _Objects:
     is_prediction = outcomes.kind_code == PREDICTION
-    frame_ids = pa.array(outcomes.frame_id.astype(str).tolist(), pa.string())
+    frame_ids = pa.array(outcomes.frame_id.astype(str), pa.string())
     frame_row = _rows_of(frame_ids, frames.column("frame_id").combine_chunks())
     tables = {"prediction": predictions, "label": labels}
     rows: dict[str, NDArray[np.int64]] = {}
@@ -488,7 +487,3 @@ def metric_values(
     dataset = inference.dataset
     objects = _objects(outcomes, predictions, labels, dataset.frames(), dataset.project.task)
     return _values(objects, found, _Columns(inference, objects))
-
-
-def performance_metric_dicts(inference: InferenceSet) -> list[Mapping[str, Any]]:
-    return [metric.to_dict() for metric in performance_metrics(inference)]
