@@ -305,3 +305,17 @@ def test_on_a_real_evaluation_confidence_predicts_true_positives() -> None:
     assert found["missing"]["labels"] == len(annotations)
     assert found["precision_side"]["importance"] > 0.2
     assert found["precision_side"]["spearman"] > 0.5
+
+
+def test_importance_by_hand() -> None:
+    # Two equal bins: the low half always wrong, the high half right half the time.
+    # H(Y) = -(1/4 ln 1/4 + 3/4 ln 3/4); H(Y|B) = 1/2 * 0 + 1/2 * ln 2; I = H(Y) - H(Y|B).
+    x = np.arange(200, dtype=float)
+    right = np.zeros(200, bool)
+    right[100::2] = True
+    found = association(x, right, bins=2, min_samples=10)
+    entropy = -(0.25 * np.log(0.25) + 0.75 * np.log(0.75))
+    information = entropy - 0.5 * np.log(2)
+    assert found.mutual_information == pytest.approx(information, abs=1e-12)
+    assert found.importance == pytest.approx(information / entropy, abs=1e-12)
+    assert found.right == 50
