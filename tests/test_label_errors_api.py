@@ -97,6 +97,11 @@ def test_client_answers_the_store_queue(sample: dict[str, Any]) -> None:
         review = client.review_label_error("coco", "model", candidate, status="dismissed")
         assert review["status"] == "dismissed"
         assert client.export_label_errors("coco", "model", format="csv").startswith("id,kind")
+        dismissed = client.label_errors("coco", "model", status="dismissed")["label_errors"]
+        assert [e["id"] for e in dismissed] == [candidate]
+        label = remote["label_errors"][0]["label"]
+        of_class = client.label_errors("coco", "model", label=label, limit=1000)["label_errors"]
+        assert of_class and {e["label"] for e in of_class} == {label}
     assert sample["set"].label_error_reviews()[candidate]["status"] == "dismissed"
 
 
