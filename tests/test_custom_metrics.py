@@ -541,3 +541,22 @@ def test_the_client_matches_the_store(home: Path, tmp_path: Path) -> None:
             client.delete_custom_metric("p", "val", "gain")
         assert "gain" not in [i["name"] for i in client.element_metrics("p", "val")]
         assert not math.isnan(len(frames))
+
+
+def test_rest_reads_prediction_metrics_of_their_inference_set(api: TestClient, home: Path) -> None:
+    predictions = (
+        dataset_of(home).inference_set("m").predictions().column("prediction_id").to_pylist()
+    )
+    values = {p: i % 3 for i, p in enumerate(predictions)}
+    created = api.post(
+        BASE, json={"name": "bucket", "level": "prediction", "inference_set": "m", "values": values}
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["inference_set"] == "m"
+    read = api.get(f"{BASE}/prediction/bucket", params={"inference_set": "m"}).json()
+    assert dict(zip(read["ids"], read["values"], strict=True)) == values
+    missing = api.get(f"{BASE}/prediction/bucket")
+    assert missing.status_code == 400 and "belong to an inference set" in missing.json()["detail"]
+    stray = api.get(f"{BASE}/frame/bucket", params={"inference_set": "m"})
+    assert stray.status_code == 400 and "leave inference_set out" in stray.json()["detail"]
+    assert api.delete(f"{BASE}/prediction/bucket", params={"inference_set": "m"}).status_code == 204

@@ -195,6 +195,10 @@ def read_element_metric(
 ) -> dict[str, Any]:
     """One metric's values, one per element of its level in stored order (a page)."""
     found = get_dataset(s, project, dataset)
+    if level == "prediction" and inference_set is None:
+        raise InputError("prediction metrics belong to an inference set: pass inference_set")
+    if level != "prediction" and inference_set is not None:
+        raise InputError(f"{level} metrics belong to the dataset: leave inference_set out")
     infos = [
         i
         for i in found.metric_infos()
@@ -210,9 +214,7 @@ def read_element_metric(
             + f" ({level} metrics: {known or 'none yet'})"
         )
     if level == "prediction":
-        if inference_set is None:
-            raise InputError("prediction metrics belong to an inference set: pass inference_set")
-        table = found.inference_set(inference_set).element_metrics()
+        table = found.inference_set(str(inference_set)).element_metrics()
     else:
         table = found.element_metrics(level)
     page = table.slice(offset, limit)
