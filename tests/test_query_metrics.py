@@ -351,3 +351,40 @@ def test_the_engine_sorts_by_given_values() -> None:
     assert rows.sorted_by("m", values=values, descending=False).id.tolist() == [4, 1, 5, 3, 2]
     with pytest.raises(InputError, match="needs one value per row"):
         rows.sorted_by("m", values=values[:3])
+
+
+def test_classification_examples_sort_by_label_and_frame_metrics(tmp_path: Path) -> None:
+    """A classification row is its frame's one label or prediction: the label metric
+    sorts the ground-truth rows, the frame metric every row."""
+    from test_client import sdk_classification
+
+    labeled, models = sdk_classification(seed=9, num=30)
+    store = Store(tmp_path)
+    project = store.create_project("c", task="classification", classes=["cat", "dog", "bird"])
+    dataset = project.create_dataset("val", labeled)
+    dataset.create_inference_set("m", models["strong"])
+    frames = dataset.frames().column("frame_id").to_pylist()
+    labels = dataset.labels()
+    rng = np.random.default_rng(2)
+    frame_values = dict(zip(frames, rng.random(len(frames)).tolist(), strict=True))
+    label_of_frame = dict(
+        zip(
+            labels.column("frame_id").to_pylist(),
+            labels.column("label_id").to_pylist(),
+            strict=True,
+        )
+    )
+    label_values = {label_of_frame[f]: float(i) for i, f in enumerate(frames)}
+    dataset.add_custom_metric("gloom", frame_values)
+    dataset.add_custom_metric("rank", label_values, level="label")
+    api = TestClient(create_app(store), base_url="http://localhost")
+    base = "/api/v1/projects/c/datasets/val/inference-sets/m/examples"
+    by_frame = api.get(base, params={"sort": "gloom", "limit": 1000}).json()["examples"]
+    values = [frame_values[e["frame_id"]] for e in by_frame]
+    assert values == sorted(values, reverse=True) and len(by_frame) == 2 * len(frames)
+    by_label = api.get(base, params={"sort": "rank", "order": "asc", "limit": 1000}).json()
+    rows = by_label["examples"]
+    truth = [r for r in rows if r["kind"] == "ground_truth"]
+    assert rows[: len(truth)] == truth  # predictions have no label metric: last
+    ranks = [label_values[label_of_frame[r["frame_id"]]] for r in truth]
+    assert ranks == sorted(ranks)
