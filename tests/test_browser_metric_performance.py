@@ -179,3 +179,11 @@ def test_a_classification_project_ranks_its_metrics(
     page.locator("table.metric-bins").wait_for()
     eventually(lambda: shown_bins(page), expected_bins(answer))
     both_widths(page, "insights-by-metric-classification")
+
+
+def test_dark_mode(page: Any, server: str) -> None:
+    open_by_metric(page, server)
+    page.locator("table.metric-bins").wait_for()
+    page.get_by_role("button", name="Dark mode").click()
+    eventually(lambda: page.evaluate("document.documentElement.dataset.mantineColorScheme"), "dark")
+    both_widths(page, "insights-by-metric-dark")
