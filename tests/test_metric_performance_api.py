@@ -354,3 +354,35 @@ def test_kept_objects_and_tables_follow_new_metrics_and_values(tmp_path: Path) -
             dataset.inference_set(SHAPES_SET).metric_performance("confidence", conf=0.0).to_dict()
         )
         assert found["overall"]["predictions"] == 5
+
+
+def test_cli_performance_prints_the_stores_bins(home: Path, store: shoal.Store) -> None:
+    result = run_cli(
+        "insights", "performance", "shapes", "rendered-scenes", SHAPES_SET, "max_overlap",
+        "--conf", "0.3", "--bins", "4", "--json", "-", "--home", str(home),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    inference = store.project("shapes").dataset("rendered-scenes").inference_set(SHAPES_SET)
+    expected = inference.metric_performance("max_overlap", conf=0.3, bins=4).to_dict()
+    assert json.loads(result.stdout) == expected
+    table = run_cli(
+        "insights", "performance", "shapes", "rendered-scenes", SHAPES_SET, "max_overlap",
+        "--conf", "0.3", "--bins", "4", "--home", str(home),
+    )  # fmt: skip
+    assert table.returncode == 0, table.stderr
+    overall = expected["overall"]
+    assert f"{overall['precision']:.3f}" in table.stdout and "overall" in table.stdout
+    assert len([line for line in table.stdout.splitlines() if " - " in line]) == len(
+        expected["bins"]
+    )
+    unknown = run_cli(
+        "insights",
+        "performance",
+        "shapes",
+        "rendered-scenes",
+        SHAPES_SET,
+        "nope",
+        "--home",
+        str(home),
+    )
+    assert unknown.returncode == 2 and "unknown metric 'nope'" in unknown.stderr
