@@ -13,13 +13,14 @@ from typing import Annotated, Any, Literal
 import orjson
 from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from shoal.errors import InputError, NotFoundError
 from shoal.formats.metric_values import metric_values_from_csv, metric_values_from_json
 from shoal.server._models import Body, JsonInt, LookupName
 from shoal.server._routes_entities import DATASET, DatasetName, PageOffset, ProjectName, get_dataset
 from shoal.server._routing import NameRoute
-from shoal.server._state import State
+from shoal.server._state import ServerState, State
 from shoal.store import MetricInfo
 
 __all__ = ["router"]
@@ -145,6 +146,25 @@ async def upload_custom_metrics(
     the file's row (``row n``) or record and what is wrong."""
     raw = await request.body()
     kind = request.headers.get("content-type", "")
+    # Reading, checking and writing block: off the event loop, like the other routes.
+    return await run_in_threadpool(
+        _add_uploaded, s, project, dataset, raw, kind, level, inference_set, name,
+        description, replace,
+    )  # fmt: skip
+
+
+def _add_uploaded(
+    s: ServerState,
+    project: str,
+    dataset: str,
+    raw: bytes,
+    kind: str,
+    level: MetricLevel,
+    inference_set: str | None,
+    name: str | None,
+    description: str,
+    replace: bool,
+) -> dict[str, Any]:
     if "json" in kind:
         try:
             data = orjson.loads(raw)
