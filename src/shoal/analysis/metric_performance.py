@@ -736,18 +736,21 @@ def metric_performance(
 class MetricImportance:
     """One metric's importance and correlations (``association``) with where its values
     come from (``level``: frame, label, prediction, or ``object`` for values of both
-    labels and predictions; ``source``: builtin, metadata, quality or custom)."""
+    labels and predictions; ``source``: builtin, metadata, quality or custom) and what it
+    measures (``description``)."""
 
     metric: str
     level: str
     source: str
     association: Association
+    description: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "metric": self.metric,
             "level": self.level,
             "source": self.source,
+            "description": self.description,
             **self.association.to_dict(),
         }
 
@@ -758,13 +761,14 @@ def metric_importance(
     *,
     level: str = "",
     source: str = "",
+    description: str = "",
     bins: int = DEFAULT_IMPORTANCE_BINS,
     min_samples: int = MIN_SAMPLES,
 ) -> MetricImportance:
     """The importance and correlations of one metric over ``elements``' outcome sample."""
     values, right = elements.outcome_sample()
     found = association(values, right, bins=bins, min_samples=min_samples)
-    return MetricImportance(metric, level, source, found)
+    return MetricImportance(metric, level, source, found, description)
 
 
 def rank(importances: Sequence[MetricImportance]) -> list[MetricImportance]:

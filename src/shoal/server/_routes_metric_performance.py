@@ -71,6 +71,7 @@ class MetricImportanceOut(AssociationOut):
     metric: str
     level: str = Field(description="frame, label, prediction, or object (labels and predictions)")
     source: str = Field(description="builtin, metadata, quality or custom")
+    description: str = Field(description="what the metric measures (empty if not said)")
 
 
 class MetricImportanceListOut(BaseModel):

@@ -158,7 +158,7 @@ def performance_metrics(inference: InferenceSet) -> list[PerformanceMetric]:
     for key in metadata:
         shown = f"metadata.{key}" if key in taken else key
         found.append(
-            PerformanceMetric(shown, "frame", "metadata", (("metadata", key),), "metadata")
+            PerformanceMetric(shown, "frame", "metadata", (("metadata", key),), "a metadata key")
         )
     return found
 
@@ -466,6 +466,7 @@ def inference_metric_importance(
                 metric.name,
                 level=metric.level,
                 source=metric.source,
+                description=metric.description,
                 bins=bins,
                 min_samples=min_samples,
             )
