@@ -71,7 +71,7 @@ def start_quality(s: ServerState, dataset: Dataset, *, again: bool = False) -> J
 
 
 def _answer(dataset: Dataset, job: Job | None) -> dict[str, Any]:
-    computed = any(info.source == "quality" for info in dataset.metric_infos())
+    computed = any(i.source == "quality" and i.level == "frame" for i in dataset.metric_infos())
     result = job.result if job is not None and job.result is not None else {}
     return {
         "job_id": job.id if job is not None else None,

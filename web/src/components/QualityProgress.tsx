@@ -35,7 +35,8 @@ export function QualityProgress({ project, dataset, onComputed, pollMs = 1000 }:
   const [state, setState] = useState<QualityState | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [starting, setStarting] = useState(false);
-  const watched = useRef(false); // a job was seen queued or running here
+  const watched = useRef(false); // a job was started or seen queued or running here
+  const shownFor = useRef<string | null>(null);
   const onComputedRef = useRef(onComputed);
   onComputedRef.current = onComputed;
 
@@ -43,8 +44,13 @@ export function QualityProgress({ project, dataset, onComputed, pollMs = 1000 }:
   useEffect(() => {
     const controller = new AbortController();
     let timer: ReturnType<typeof setTimeout> | undefined;
-    watched.current = false;
-    setState(null);
+    const key = JSON.stringify([project, dataset]);
+    if (shownFor.current !== key) {
+      // Another dataset: nothing of the last one's job applies.
+      shownFor.current = key;
+      watched.current = false;
+      setState(null);
+    }
     setError(null);
     const poll = async () => {
       try {
@@ -72,7 +78,9 @@ export function QualityProgress({ project, dataset, onComputed, pollMs = 1000 }:
   const start = useCallback(async () => {
     try {
       setError(null);
-      await request<QualityState>("POST", qualityPath(project, dataset));
+      const started = await request<QualityState>("POST", qualityPath(project, dataset));
+      watched.current = true; // even if it ends before the next poll sees it running
+      setState(started);
       setStarting((s) => !s);
     } catch (e) {
       if (!isAbort(e)) setError(e);

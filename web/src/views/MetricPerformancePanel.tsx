@@ -14,6 +14,7 @@ import type { ExampleOut } from "../api/types";
 import { ExampleGrid } from "../components/ExampleGrid";
 import { MetricHistogram, MetricPerformanceChart } from "../components/MetricPerformanceChart";
 import { MetricRanking } from "../components/MetricRanking";
+import { QualityProgress } from "../components/QualityProgress";
 import { describeConf, ErrorPanel, Loading } from "../components/Status";
 import { useApi } from "../hooks/useApi";
 import type { ExampleSort } from "../lib/examples";
@@ -82,6 +83,8 @@ export function MetricPerformancePanel({ ctx }: { ctx: ViewContext }) {
 
   return (
     <div className="metric-panel">
+      {/* Quality metrics being computed (or not yet): the ranking follows when they land. */}
+      <QualityProgress project={project.name} dataset={dataset} onComputed={() => { ranking.reload(); performance.reload(); }} />
       <div className="insights-controls metric-controls panel wide" role="group" aria-label="By metric controls">
         <label>
           Class
