@@ -120,6 +120,7 @@ def test_the_queue_drawn_is_the_rest_queue_under_every_filter_and_page(
     kind = max(queue["counts"], key=lambda k: queue["counts"][k])
     page.get_by_label("Kind", exact=True).select_option(kind)
     eventually(lambda: shown_cards(page), expected_cards(rest_queue(api, kind=kind)))
+    assert f"le_kind={kind}" in page.evaluate("() => location.hash")
     # The class filter (the Insights class, class=) is REST's label=.
     label = first["label"]
     page.get_by_label("Label-error class").select_option(label)
@@ -132,9 +133,12 @@ def test_the_queue_drawn_is_the_rest_queue_under_every_filter_and_page(
     page.get_by_role("navigation", name="Label-error pages").get_by_role(
         "button", name="Next"
     ).click()
-    eventually(
-        lambda: shown_cards(page), expected_cards(rest_queue(api, offset=PAGE_SIZE), PAGE_SIZE)
-    )
+    second = expected_cards(rest_queue(api, offset=PAGE_SIZE), PAGE_SIZE)
+    eventually(lambda: shown_cards(page), second)
+    # The page (and kind and review status) are in the URL: a reload lists the same.
+    assert "le_page=2" in page.evaluate("() => location.hash")
+    page.reload()
+    eventually(lambda: shown_cards(page), second)
     page.get_by_role("navigation", name="Label-error pages").get_by_role(
         "button", name="Previous"
     ).click()

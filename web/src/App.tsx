@@ -117,6 +117,7 @@ function AppShell({ hasKey }: { hasKey: boolean }) {
       metricClass: state.metricClass, shown: state.shown, values: state.values, shareOf: state.shareOf,
       frame: state.frame, object: state.object, update, query: state.query, change: state.change, tide: state.tide,
       insights: state.insights, byMetric: state.byMetric, metricBin: state.metricBin,
+      labelErrorKind: state.labelErrorKind, review: state.review, labelErrorPage: state.labelErrorPage,
       // The second set's own thresholds (unlinked); either one unset is the first set's.
       other: state.sets.length > 1 && (state.otherConf !== null || state.otherIou !== null)
         ? { conf: state.otherConf ?? thresholds.conf, iou: state.otherIou ?? thresholds.iou } : null,

@@ -6,6 +6,7 @@ const EMPTY_STATE: AppState = {
   view: "metrics", project: null, dataset: null, sets: [], conf: null, iou: null, overrides: {}, segment: null, frame: null,
   selection: null, sort: DEFAULT_SORT, page: 0, metricClass: null, shown: null, values: "absolute", shareOf: "row", object: null,
   query: null, otherConf: null, otherIou: null, change: null, tide: null, insights: "errors", byMetric: null, metricBin: null,
+  labelErrorKind: null, review: null, labelErrorPage: 0,
 };
 
 const FULL: AppState = {
@@ -15,6 +16,7 @@ const FULL: AppState = {
   metricClass: "big truck", shown: "a/b", values: "percentage", shareOf: "column", object: "prediction:17",
   query: "width > 10 and has('big truck')", otherConf: 0.7, otherIou: 0.75, change: "still_wrong", tide: "Loc",
   insights: "label-errors", byMetric: "quality.contrast", metricBin: 0,
+  labelErrorKind: "wrong_class", review: "confirmed", labelErrorPage: 2,
 };
 
 describe("URL state", () => {
@@ -140,5 +142,20 @@ describe("applyPatch", () => {
     expect(applyPatch(shown, { conf: 0.3, sets: ["a"], segment: null })).toEqual(shown); // the same values
     const fromLink = { ...shown, project: null, dataset: null, sets: [] };
     expect(applyPatch(fromLink, { project: "shapes", dataset: "scenes", sets: ["a"] })).toEqual(shown);
+  });
+});
+
+describe("the label-error queue in the URL", () => {
+  it("keeps its kind, review status and 1-based page; bad values read as none; what it lists changing starts it over", () => {
+    const state = parseHash("#view=insights&insights=label-errors&le_kind=loose_box&review=open&le_page=3");
+    expect([state.labelErrorKind, state.review, state.labelErrorPage]).toEqual(["loose_box", "open", 2]);
+    expect(parseHash(`#${formatHash(state)}`)).toEqual(state);
+    const bad = parseHash("#le_kind=nope&review=maybe&le_page=0");
+    expect([bad.labelErrorKind, bad.review, bad.labelErrorPage]).toEqual([null, null, 0]);
+    for (const patch of [{ labelErrorKind: "missing" }, { review: null }, { metricClass: "circle" }, { segment: "night" }, { query: "x > 1" }, { sets: ["b"] }] as Partial<AppState>[]) {
+      expect(applyPatch(state, patch).labelErrorPage, JSON.stringify(patch)).toBe(0);
+    }
+    expect(applyPatch(state, { conf: 0.5 }).labelErrorPage).toBe(2);
+    expect(applyPatch(state, { review: "confirmed", labelErrorPage: 1 }).labelErrorPage).toBe(1);
   });
 });

@@ -30,6 +30,12 @@ export const INSIGHTS_SECTIONS: ReadonlyArray<{ value: InsightsSection; title: s
 ];
 export const DEFAULT_INSIGHTS: InsightsSection = "errors";
 
+/** Insights, Label errors: the kind and review status the queue is narrowed to. */
+export type LabelErrorKindName = "missing" | "spurious" | "wrong_class" | "loose_box";
+const LABEL_ERROR_KIND_NAMES: readonly LabelErrorKindName[] = ["missing", "spurious", "wrong_class", "loose_box"];
+export type ReviewFilter = "open" | "confirmed" | "dismissed";
+const REVIEW_FILTER_NAMES: readonly ReviewFilter[] = ["open", "confirmed", "dismissed"];
+
 /** What the examples below the matrix show (Metrics). */
 export type ExampleSelection =
   | { kind: "cell"; truth: string; predicted: string }
@@ -83,6 +89,10 @@ export interface AppState {
   /** Insights, By metric: the metric shown (null: the most important) and its bin listed (0-based; null: none). */
   byMetric: string | null;
   metricBin: number | null;
+  /** Insights, Label errors: the kind and review status shown (null: all), and the 0-based page. */
+  labelErrorKind: LabelErrorKindName | null;
+  review: ReviewFilter | null;
+  labelErrorPage: number;
 }
 
 function unit(text: string | null): number | null {
@@ -194,6 +204,9 @@ export function parseHash(hash: string): AppState {
     insights: INSIGHTS_SECTIONS.find((s) => s.value === q.get("insights"))?.value ?? DEFAULT_INSIGHTS,
     byMetric: q.get("metric") || null,
     metricBin: q.get("metric") ? binOf(q.get("bin")) : null,
+    labelErrorKind: LABEL_ERROR_KIND_NAMES.includes(q.get("le_kind") as LabelErrorKindName) ? (q.get("le_kind") as LabelErrorKindName) : null,
+    review: REVIEW_FILTER_NAMES.includes(q.get("review") as ReviewFilter) ? (q.get("review") as ReviewFilter) : null,
+    labelErrorPage: pageOf(q.get("le_page")),
   };
 }
 
@@ -225,6 +238,9 @@ export function formatHash(state: AppState): string {
   if (state.insights !== DEFAULT_INSIGHTS) q.set("insights", state.insights);
   if (state.byMetric) q.set("metric", state.byMetric);
   if (state.byMetric && state.metricBin !== null) q.set("bin", String(state.metricBin + 1));
+  if (state.labelErrorKind) q.set("le_kind", state.labelErrorKind);
+  if (state.review) q.set("review", state.review);
+  if (state.labelErrorPage > 0) q.set("le_page", String(state.labelErrorPage + 1));
   return q.toString();
 }
 
@@ -254,6 +270,10 @@ export function applyPatch(state: AppState, patch: Partial<AppState>): AppState 
   const rebinned = switched("project") || switched("dataset") || changed("sets") ||
     (["conf", "iou", "overrides", "segment", "query", "byMetric", "metricClass"] as const).some(changed);
   if (rebinned && !("metricBin" in patch)) next.metricBin = null;
+  // The label-error queue starts on its first page again when what it lists changes.
+  const requeued = switched("project") || switched("dataset") || changed("sets") ||
+    (["segment", "query", "metricClass", "labelErrorKind", "review"] as const).some(changed);
+  if (requeued && !("labelErrorPage" in patch)) next.labelErrorPage = 0;
   const moved =
     switched("project") || switched("dataset") || (changed("sets") && state.sets.length > 0) ||
     (["conf", "iou", "overrides", "segment", "selection", "sort", "query", "otherConf", "otherIou", "change"] as const).some(changed);

@@ -1,12 +1,13 @@
 // @vitest-environment jsdom
 import { render as renderBare, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import type { ReactElement } from "react";
+import { useCallback, useState, type ReactElement } from "react";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { LabelErrorOut, ProjectOut } from "../api/types";
 import { shapes } from "../fixtures";
 import { DATASET, installMockApi, projectOut, type Call, type Handler } from "../test/mockApi";
 import { ThemeProvider } from "../theme";
+import type { AppState } from "../lib/urlState";
 import type { ViewContext } from "./context";
 import { LabelErrorsPanel } from "./LabelErrorsPanel";
 
@@ -19,6 +20,16 @@ function context(project: ProjectOut = projectOut(), patch: Partial<ViewContext>
     segment: "All Frames", selection: null, sort: "confidence-disagreement", page: 0,
     metricClass: null, shown: null, values: "absolute", shareOf: "row", frame: null, object: null, update: vi.fn(), ...patch,
   };
+}
+
+/** The panel over a context whose `update` applies its patch (as the app's URL state does), and reports it. */
+function Stateful({ initial, onUpdate }: { initial: ViewContext; onUpdate?: (patch: Partial<AppState>) => void }) {
+  const [ctx, setCtx] = useState(initial);
+  const update = useCallback((patch: Partial<AppState>) => {
+    onUpdate?.(patch);
+    setCtx((c) => ({ ...c, ...(patch as Partial<ViewContext>) }));
+  }, [onUpdate]);
+  return <LabelErrorsPanel ctx={{ ...ctx, update }} />;
 }
 
 /** Candidates on the fixture's first frame: its first label and first prediction (as mockApi's frameDetail ids them). */
@@ -64,7 +75,7 @@ const cards = () => [...document.querySelectorAll(".label-error-list > li")];
 describe("LabelErrorsPanel", () => {
   it("draws the queue in the server's order with kind, score and its definition, classes, review, and the two objects", async () => {
     const calls = installMockApi(labelErrorsHandler);
-    render(<LabelErrorsPanel ctx={context()} />);
+    render(<Stateful initial={context()} />);
     await waitFor(() => expect(cards()).toHaveLength(3));
     expect(cards().map((c) => c.getAttribute("data-id"))).toEqual(["wrong_class:1", "spurious:2", "missing:9"]);
     const first = cards()[0] as HTMLElement;
@@ -93,7 +104,7 @@ describe("LabelErrorsPanel", () => {
       }
       return labelErrorsHandler({ method, path } as Call);
     });
-    render(<LabelErrorsPanel ctx={context()} />);
+    render(<Stateful initial={context()} />);
     await waitFor(() => expect(cards()).toHaveLength(4));
     await waitFor(() => expect(cards()[0]!.querySelectorAll(".annotated-image svg rect")).toHaveLength(2));
     expect(cards()[3]!.querySelector(".label-error-placeholder")).not.toBeNull();
@@ -104,7 +115,7 @@ describe("LabelErrorsPanel", () => {
     const user = userEvent.setup();
     const calls = installMockApi(labelErrorsHandler);
     const update = vi.fn();
-    render(<LabelErrorsPanel ctx={context(projectOut(), { metricClass: "circle", update })} />);
+    render(<Stateful initial={context(projectOut(), { metricClass: "circle" })} onUpdate={update} />);
     await waitFor(() => expect(cards()).toHaveLength(3));
     expect(calls.find((c) => c.path.endsWith("/label-errors"))!.query.get("label")).toBe("circle");
     await user.selectOptions(screen.getByLabelText("Kind"), "spurious");
@@ -114,12 +125,14 @@ describe("LabelErrorsPanel", () => {
     expect(calls.filter((c) => c.path.endsWith("/label-errors")).at(-1)!.query.get("kind")).toBe("spurious");
     await user.selectOptions(screen.getByLabelText("Label-error class"), "");
     expect(update).toHaveBeenCalledWith({ metricClass: null });
+    expect(update).toHaveBeenCalledWith({ labelErrorKind: "spurious" });
+    expect(update).toHaveBeenCalledWith({ review: "confirmed" });
   });
 
   it("reviews with buttons and keys: j/k move, c confirms, d dismisses (again: reopens), i adds to the chosen issue", async () => {
     const user = userEvent.setup();
     const calls = installMockApi(labelErrorsHandler);
-    render(<LabelErrorsPanel ctx={context()} />);
+    render(<Stateful initial={context()} />);
     await waitFor(() => expect(cards()).toHaveLength(3));
     const puts = () => calls.filter((c) => c.method === "PUT").map((c) => [c.path.split("/").at(-2), c.body]);
     await user.keyboard("j");
@@ -159,7 +172,7 @@ describe("LabelErrorsPanel", () => {
     const calls = installMockApi(labelErrorsHandler);
     const created = vi.fn(() => "blob:x");
     vi.stubGlobal("URL", Object.assign(URL, { createObjectURL: created, revokeObjectURL: vi.fn() }));
-    render(<LabelErrorsPanel ctx={context()} />);
+    render(<Stateful initial={context()} />);
     await waitFor(() => expect(cards()).toHaveLength(3));
     await user.type(screen.getByLabelText("New issue name"), "boxes to fix");
     await user.click(screen.getByRole("button", { name: "Create issue" }));
@@ -173,7 +186,7 @@ describe("LabelErrorsPanel", () => {
   it("a classification project: given against suggested class, the score by the method chosen, no boxes", async () => {
     const user = userEvent.setup();
     const calls = installMockApi(labelErrorsHandler);
-    render(<LabelErrorsPanel ctx={context({ ...projectOut(), task: "classification" })} />);
+    render(<Stateful initial={context({ ...projectOut(), task: "classification" })} />);
     await waitFor(() => expect(cards()).toHaveLength(3));
     const asked = calls.find((c) => c.path.endsWith("/label-errors"))!.query;
     expect([asked.get("method"), asked.get("conf")]).toEqual(["self_confidence", null]);
@@ -186,5 +199,15 @@ describe("LabelErrorsPanel", () => {
     await waitFor(() => expect(calls.filter((c) => c.path.endsWith("/label-errors")).at(-1)!.query.get("method")).toBe("normalized_margin"));
     await waitFor(() => expect(within(cards()[0] as HTMLElement).getByTestId("label-error-score").getAttribute("title")).toContain("largest other p"));
     expect(first.querySelectorAll("svg rect")).toHaveLength(0); // no boxes, no zoom
+  });
+
+  it("a link's kind, review status and page (le_kind=, review=, le_page=) are asked at once", async () => {
+    const calls = installMockApi(labelErrorsHandler);
+    render(<Stateful initial={context(projectOut(), { labelErrorKind: "missing", review: "open", labelErrorPage: 0 })} />);
+    await waitFor(() => expect(cards()).toHaveLength(1));
+    const asked = calls.find((c) => c.path.endsWith("/label-errors"))!.query;
+    expect([asked.get("kind"), asked.get("status"), asked.get("offset")]).toEqual(["missing", "open", "0"]);
+    expect(screen.getByLabelText("Kind")).toHaveValue("missing");
+    expect(screen.getByLabelText("Review status")).toHaveValue("open");
   });
 });

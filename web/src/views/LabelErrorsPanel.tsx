@@ -87,11 +87,13 @@ export function LabelErrorsPanel({ ctx }: { ctx: ViewContext }) {
   const set = sets[0]!;
   const detection = project.task === "detection";
   const label = ctx.metricClass ?? null;
-  const [kind, setKind] = useState<LabelErrorKind | null>(null);
-  const [status, setStatus] = useState<ReviewStatus | "all">("all");
+  // The kind, review status and page live in the URL (le_kind=, review=, le_page=), so a link or a reload restores them.
+  const kind: LabelErrorKind | null = ctx.labelErrorKind ?? null;
+  const status: ReviewStatus | "all" = ctx.review ?? "all";
+  const page = ctx.labelErrorPage ?? 0;
+  const setPage = (labelErrorPage: number) => ctx.update({ labelErrorPage });
   const [evidence, setEvidence] = useState(EVIDENCE_CONF);
   const [method, setMethod] = useState<ClassificationMethod>("self_confidence");
-  const [page, setPage] = useState(0);
   const [selected, setSelected] = useState<number | null>(null);
   const [opened, setOpened] = useState<number | null>(null);
   // Reviews sent in this view, by candidate: shown at once, in place (the queue is not asked
@@ -135,6 +137,7 @@ export function LabelErrorsPanel({ ctx }: { ctx: ViewContext }) {
   }, [selected, fresh]);
 
   const resetPage = () => { setPage(0); setSelected(null); };
+  const leave = () => setSelected(null);
 
   const review = async (entry: LabelErrorOut, action: "confirm" | "dismiss" | "issue" | "reopen") => {
     const current = reviewStatusOf(entry);
@@ -240,7 +243,7 @@ export function LabelErrorsPanel({ ctx }: { ctx: ViewContext }) {
       <div className="label-errors-controls" role="group" aria-label="Label-error filters">
         {detection && <label>
           Kind{" "}
-          <select aria-label="Kind" value={kind ?? ""} onChange={(e) => { setKind((e.target.value || null) as LabelErrorKind | null); resetPage(); }}>
+          <select aria-label="Kind" value={kind ?? ""} onChange={(e) => { ctx.update({ labelErrorKind: (e.target.value || null) as LabelErrorKind | null }); leave(); }}>
             <option value="">All kinds{fresh ? ` (${Object.values(fresh.counts).reduce((a, b) => a + b, 0)})` : ""}</option>
             {LABEL_ERROR_KINDS.map((k) => (
               <option key={k.value} value={k.value}>{k.title}{fresh ? ` (${fresh.counts[k.value] ?? 0})` : ""}</option>
@@ -257,14 +260,14 @@ export function LabelErrorsPanel({ ctx }: { ctx: ViewContext }) {
         )}
         <label>
           Class{" "}
-          <select aria-label="Label-error class" value={label ?? ""} onChange={(e) => { ctx.update({ metricClass: e.target.value || null }); resetPage(); }}>
+          <select aria-label="Label-error class" value={label ?? ""} onChange={(e) => { ctx.update({ metricClass: e.target.value || null }); leave(); }}>
             <option value="">All classes</option>
             {classNames(project).map((name) => <option key={name} value={name}>{name}</option>)}
           </select>
         </label>
         <label>
           Review{" "}
-          <select aria-label="Review status" value={status} onChange={(e) => { setStatus(e.target.value as ReviewStatus | "all"); resetPage(); }}>
+          <select aria-label="Review status" value={status} onChange={(e) => { ctx.update({ review: e.target.value === "all" ? null : e.target.value as ReviewStatus }); leave(); }}>
             {REVIEW_FILTERS.map((f) => <option key={f.value} value={f.value}>{f.title}</option>)}
           </select>
         </label>

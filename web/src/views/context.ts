@@ -3,7 +3,7 @@ import type { ThresholdValues } from "../components/ThresholdSliders";
 import type { Confidence } from "../api/types";
 import type { ExampleSort } from "../lib/examples";
 import type { Normalization } from "../lib/matrix";
-import type { AppState, CellValues, ChangeKind, ExampleSelection, InsightsSection, TideKind } from "../lib/urlState";
+import type { AppState, CellValues, ChangeKind, ExampleSelection, InsightsSection, LabelErrorKindName, ReviewFilter, TideKind } from "../lib/urlState";
 
 export const ALL_FRAMES = "All Frames";
 
@@ -44,6 +44,10 @@ export interface ViewContext {
   /** Insights, By metric: the metric shown and its bin listed (unset or null: the most important, none). */
   byMetric?: string | null;
   metricBin?: number | null;
+  /** Insights, Label errors: the kind and review status shown (unset or null: all) and the 0-based page. */
+  labelErrorKind?: LabelErrorKindName | null;
+  review?: ReviewFilter | null;
+  labelErrorPage?: number;
   update: (patch: Partial<AppState>) => void;
 }
 
