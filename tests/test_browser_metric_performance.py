@@ -120,9 +120,13 @@ def test_ranking_and_bins_equal_the_api_and_a_bin_lists_its_objects(
     assert page.get_by_role("heading", name=f"Performance by {top}").is_visible()
     # Definitions at hand: the legend and the tooltips.
     assert page.locator(".metric-legend dt", has_text="Importance").count() == 1
-    assert "mutual information" in (
-        page.locator("button.metric-row").first.get_attribute("title") or ""
-    )
+    for m in ranking["metrics"]:
+        title = page.locator(f'button.metric-row[data-metric="{m["metric"]}"]').get_attribute(
+            "title"
+        )
+        assert title and m["description"] in title and f"({m['level']}, {m['source']})" in title
+        assert ("No importance" in title) == (m["reason"] is not None)
+
     both_widths(page, "insights-by-metric")
 
     # A bin's objects: exactly those of the examples endpoint with its range.

@@ -1421,6 +1421,11 @@ export interface components {
     /** MetricImportanceOut */
     MetricImportanceOut: {
       /**
+       * Description
+       * @description what the metric measures (empty if not said)
+       */
+      description: string;
+      /**
        * Importance
        * @description mutual information of the metric's quantile bin and the outcome over the outcome's entropy, in [0, 1]
        */

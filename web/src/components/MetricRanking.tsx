@@ -15,6 +15,12 @@ export interface MetricRankingProps {
   onSelect: (metric: string) => void;
 }
 
+/** A metric's tooltip: where its values come from, what it measures, and why it has no importance (if so). */
+export function metricTitle(m: MetricImportanceOut, why: string | null): string {
+  const measures = m.description ? `: ${m.description}` : "";
+  return `${m.metric} (${m.level}, ${m.source})${measures}. ${why ? `No importance: ${why}` : `Importance: ${METRIC_DEFINITIONS.importance}`}`;
+}
+
 export function MetricRanking({ metrics, selected, onSelect }: MetricRankingProps) {
   return (
     <figure className="metric-ranking" aria-label="Metrics by importance">
@@ -35,7 +41,7 @@ export function MetricRanking({ metrics, selected, onSelect }: MetricRankingProp
           return (
             <li key={m.metric}>
               <button type="button" className="metric-row" data-metric={m.metric} aria-pressed={selected === m.metric}
-                aria-label={summary} title={`${m.metric} (${m.level}, ${m.source}): ${why ?? METRIC_DEFINITIONS.importance}`}
+                aria-label={summary} title={metricTitle(m, why)}
                 onClick={() => onSelect(m.metric)}>
                 <span className="metric-name">
                   {m.metric} <span className="muted metric-origin">{m.level} · {m.source}</span>

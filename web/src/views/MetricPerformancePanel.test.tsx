@@ -38,9 +38,9 @@ const association = (importance: number | null, spearman: number | null, reason:
 const RANKING: MetricImportanceListOut = {
   inference_set: "adaptive-cc", segment: "All Frames", query: null, conf: 0.1, iou: 0.5,
   metrics: [
-    { metric: "max_overlap", level: "object", source: "quality", ...association(0.42, -0.57) },
-    { metric: "confidence", level: "prediction", source: "builtin", ...association(0.3, 0.41) },
-    { metric: "tiny", level: "frame", source: "custom", ...association(null, null, "too_few") },
+    { metric: "max_overlap", level: "object", source: "quality", description: "largest IoU with another box of the frame", ...association(0.42, -0.57) },
+    { metric: "confidence", level: "prediction", source: "builtin", description: "the prediction's confidence", ...association(0.3, 0.41) },
+    { metric: "tiny", level: "frame", source: "custom", description: "", ...association(null, null, "too_few") },
   ],
 };
 
@@ -108,6 +108,8 @@ describe("MetricRanking and MetricPerformanceChart", () => {
     expect(document.querySelector('[data-spearman="confidence"]')).toHaveTextContent("+0.41");
     expect(document.querySelector('[data-importance="tiny"]')).toHaveTextContent("–");
     expect(screen.getByRole("button", { name: /^tiny: no importance \(fewer than 100/ })).toBeInTheDocument();
+    expect(document.querySelector('[data-metric="max_overlap"]')!.getAttribute("title")).toMatch(/^max_overlap \(object, quality\): largest IoU with another box of the frame\. Importance: /);
+    expect(document.querySelector('[data-metric="tiny"]')!.getAttribute("title")).toBe("tiny (frame, custom). No importance: fewer than 100 objects with a value");
     const fill = document.querySelector('[data-metric="max_overlap"] .metric-fill') as HTMLElement;
     expect(fill.style.width).toBe("42%");
     await userEvent.setup().click(screen.getByRole("button", { name: /^confidence:/ }));
