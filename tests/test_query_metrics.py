@@ -194,8 +194,8 @@ def test_a_metadata_key_keeps_a_quality_metrics_name(tmp_path: Path) -> None:
     values = [i / 10 for i in range(len(ids))]
     dataset.write_quality_metrics("frame", pa.table({"frame_id": ids, "brightness": values}))
     assert dataset.query_fields()["brightness"] == "string"  # the metadata key
-    assert dataset.query_fields()["metric.brightness"] == "float"
-    assert dataset.query("brightness = 'dim' and `metric.brightness` < 0.25") == ids[:3]
+    assert dataset.query_fields()["quality.brightness"] == "float"
+    assert dataset.query("brightness = 'dim' and `quality.brightness` < 0.25") == ids[:3]
 
 
 # ------------------------------------------------------------------ segments

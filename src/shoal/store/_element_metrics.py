@@ -26,7 +26,8 @@ Names
     name, a metadata key of the dataset, or another custom metric of its level that
     differs only in case. Where a dataset's metadata key takes a quality metric's name
     (``brightness``), the metadata keeps the plain name in queries and the metric is
-    the field ``quality.brightness`` (written ```quality.brightness```).
+    the field ``quality.brightness`` (written ```quality.brightness```; a custom metric
+    there, after a replace added such a key, ``custom.NAME``).
 """
 
 from __future__ import annotations

@@ -642,7 +642,7 @@ class Dataset(_StoredEntity):
         metrics are fields of label conditions: ``label_query_fields``)."""
         from shoal.store._frames_query import query_fields
 
-        return query_fields(self.frames(), self._metric_tables()[0])
+        return query_fields(self.frames(), self._metric_tables()[0], self._frame_sources())
 
     def label_query_fields(self) -> dict[str, FieldType]:
         """The fields a label condition (inside ``has()`` and ``count()``) may use:
@@ -663,7 +663,13 @@ class Dataset(_StoredEntity):
             expression,
             frame_metrics=frame_metrics,
             label_metrics=label_metrics,
+            sources=self._frame_sources(),
         )
+
+    def _frame_sources(self) -> dict[str, str]:
+        """Each frame metric's source (quality, custom): a metric that shares a
+        metadata key's name is the query field ``SOURCE.NAME``."""
+        return {i.name: i.source for i in self.metric_infos() if i.level == "frame"}
 
     def _metric_tables(self) -> tuple[pa.Table | None, pa.Table | None]:
         """The frame and label metrics with their infos, None for a level without any."""

@@ -13,6 +13,8 @@ stored before the store refused keys that differ only in case.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import duckdb
 import pyarrow as pa
 
@@ -33,23 +35,31 @@ def _field_type(arrow_type: pa.DataType) -> FieldType:
     return "string"
 
 
-def with_frame_metrics(frames: pa.Table, frame_metrics: pa.Table | None) -> pa.Table:
+def with_frame_metrics(
+    frames: pa.Table, frame_metrics: pa.Table | None, sources: Mapping[str, str] | None = None
+) -> pa.Table:
     """The frames with one more column per frame metric (rows in the same stored order),
-    named as queries name it: the metric's name, or ``metric.NAME`` where a frame
-    column, a metadata key or a label statistic has that name already."""
+    named as queries name it: the metric's name, or ``SOURCE.NAME`` (``quality.brightness``;
+    ``sources`` maps a metric to its source) where a frame column, a metadata key or a
+    label statistic has that name already."""
     if frame_metrics is None:
         return frames
     taken = set(frames.column_names) | set(_LABEL_STATISTICS)
     for name in frame_metrics.column_names[1:]:
-        field = name if name not in taken else f"metric.{name}"
+        source = (sources or {}).get(name, "metric")
+        field = name if name not in taken else f"{source}.{name}"
         frames = frames.append_column(field, frame_metrics.column(name))
     return frames
 
 
-def query_fields(frames: pa.Table, frame_metrics: pa.Table | None = None) -> dict[str, FieldType]:
+def query_fields(
+    frames: pa.Table,
+    frame_metrics: pa.Table | None = None,
+    sources: Mapping[str, str] | None = None,
+) -> dict[str, FieldType]:
     """Every name a query may use on these frames, with its type (frame metrics
     included)."""
-    combined = with_frame_metrics(frames, frame_metrics)
+    combined = with_frame_metrics(frames, frame_metrics, sources)
     fields: dict[str, FieldType] = {
         field.name: _field_type(field.type) for field in combined.schema
     }
@@ -75,11 +85,13 @@ def select_frames(
     *,
     frame_metrics: pa.Table | None = None,
     label_metrics: pa.Table | None = None,
+    sources: Mapping[str, str] | None = None,
 ) -> list[str]:
     """Ids of the frames matching ``expression``, in the frames' order. The metrics
-    tables (``Dataset.element_metrics``) are in the frames' and labels' stored order."""
-    fields = query_fields(frames, frame_metrics)
-    frames = with_frame_metrics(frames, frame_metrics)
+    tables (``Dataset.element_metrics``) are in the frames' and labels' stored order;
+    ``sources`` maps each frame metric to its source (see ``with_frame_metrics``)."""
+    fields = query_fields(frames, frame_metrics, sources)
+    frames = with_frame_metrics(frames, frame_metrics, sources)
     positional = {name: f"c{i}" for i, name in enumerate(frames.column_names)}
     conditions = label_fields(label_metrics)
     label_columns = {name: f"m{i}" for i, name in enumerate(conditions) if name != "class_name"}
