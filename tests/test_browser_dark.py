@@ -1,7 +1,7 @@
-"""Dark mode in a real browser over a real `shoal serve` (the recipe and helpers of
-tests/test_browser.py): every view (Metrics with its hover card and PR-curve tooltip,
-Scenarios, Compare, Summary, Insights' three sections, Frame and the example modal), at
-1440 and 1024 px, screenshotted into test-artifacts/browser/dark-*.png, and each text's
+"""Dark mode (and light) in a real browser over a real `shoal serve` (the recipe and helpers
+of tests/test_browser.py): every view (Metrics with its hover card and PR-curve tooltip,
+Scenarios, Compare, Summary, Insights' sections, Frame and the example modal), at 1440 and
+1024 px, screenshotted into test-artifacts/browser/dark-*.png (light-*.png), and each text's
 contrast against what it is drawn on measured in the page with WCAG 2's formula (4.5:1,
 3:1 for large text; disabled controls and deliberately dimmed cells aside). Also the
 confusion matrix's background x background cell, not applicable, in both schemes.
@@ -35,7 +35,7 @@ __all__ = ["api", "browser", "demo_home", "page", "server"]
 
 pytestmark = pytest.mark.browser
 
-DARK = "localStorage.setItem('shoal.colorScheme', 'dark')"
+SCHEME = "localStorage.setItem('shoal.colorScheme', '%s')"
 BOTH = f"{SHAPES}&set={DETECTOR}&set={OTHER_DETECTOR}"
 NOT_APPLICABLE = (
     "Not applicable: background predicted as background would be every place with neither "
@@ -106,9 +106,9 @@ _LOW_CONTRAST = """() => {
 }"""
 
 
-def _dark_page(browser: Any, width: int) -> tuple[Any, Any]:
+def _page_in(browser: Any, scheme: str, width: int) -> tuple[Any, Any]:
     context = browser.new_context(viewport={"width": width, "height": 1000})
-    context.add_init_script(DARK)
+    context.add_init_script(SCHEME % scheme)
     opened = context.new_page()
     opened.set_default_timeout(20_000)
     return context, opened
@@ -119,9 +119,9 @@ def _dark_page(browser: Any, width: int) -> tuple[Any, Any]:
 FLOATING = ("metrics-hover-card", "metrics-pr-tooltip", "example-modal")
 
 
-def _is_legible(page: Any, name: str, floating: bool) -> None:
-    """Dark is on, every text reads at WCAG AA contrast, and the screenshot is kept."""
-    assert page.evaluate("document.documentElement.dataset.mantineColorScheme") == "dark"
+def _is_legible(page: Any, scheme: str, name: str, floating: bool) -> None:
+    """The scheme is on, every text reads at WCAG AA contrast, and the screenshot is kept."""
+    assert page.evaluate("document.documentElement.dataset.mantineColorScheme") == scheme
     page.wait_for_timeout(300)  # the last answer painted
     low: list[str] = page.evaluate(_LOW_CONTRAST)
     if floating:
@@ -168,7 +168,8 @@ def _metrics_any(page: Any) -> None:
 
 
 def _text(text: str) -> Callable[[Any], None]:
-    return lambda page: page.get_by_text(text, exact=False).first.wait_for()
+    # Summary and Compare compute every segment of both sets: slow on a busy 2-core machine.
+    return lambda page: page.get_by_text(text, exact=False).first.wait_for(timeout=60_000)
 
 
 VIEWS: dict[str, tuple[str, Callable[[Any], None]]] = {
@@ -192,9 +193,10 @@ VIEWS: dict[str, tuple[str, Callable[[Any], None]]] = {
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("scheme", ["dark", "light"])
 @pytest.mark.parametrize("view", [*VIEWS, "frame"])
-def test_every_view_is_legible_in_dark_mode(
-    browser: Any, server: str, api: httpx.Client, view: str
+def test_every_view_is_legible_in_dark_and_light_mode(
+    browser: Any, server: str, api: httpx.Client, view: str, scheme: str
 ) -> None:
     if view == "frame":
         first = api.get(f"{DATASET_API}/frames", params={"limit": 1}).json()["frames"][0]
@@ -209,13 +211,13 @@ def test_every_view_is_legible_in_dark_mode(
     else:
         hash_, wait = VIEWS[view]
     for width in (1440, 1024):
-        context, page = _dark_page(browser, width)
+        context, page = _page_in(browser, scheme, width)
         errors: list[str] = []
         page.on("pageerror", lambda error, errors=errors: errors.append(str(error)))
         try:
             page.goto(f"{server}/#{hash_}")
             wait(page)
-            _is_legible(page, f"dark-{view}-{width}", view in FLOATING)
+            _is_legible(page, scheme, f"{scheme}-{view}-{width}", view in FLOATING)
             overflow = page.evaluate(
                 "document.documentElement.scrollWidth - document.documentElement.clientWidth"
             )
