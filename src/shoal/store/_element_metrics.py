@@ -7,11 +7,13 @@ users upload one at a time (``"custom"``, :func:`add_custom_metric`). Levels:
 (``prediction_id``, one inference set's).
 
 Storage
-    Every write is one immutable object holding ``metrics.parquet``: the key column and
-    the metric columns written (all of a level's quality columns at once; one custom
-    metric). One ``element_metrics`` catalog row per metric column points to it, so a
-    write is staged, published and committed like a dataset's: a failed write leaves
-    the columns there were.
+    Every write is one immutable object holding ``metrics.parquet``: the key column of
+    every element of the level in stored order and the metric columns written (all of
+    a level's quality columns at once; one custom metric, or a file's columns), null
+    where an element has no value, so reading them back needs no join. One
+    ``element_metrics`` catalog row per metric column points to it, so a write is
+    staged, published and committed like a dataset's: a failed write leaves the
+    columns there were. Assembled tables are kept per object (objects never change).
 Versions
     A row records the version of its owner it was written for (``data_version``: the
     dataset's for frame and label metrics, the inference set's for prediction metrics).
