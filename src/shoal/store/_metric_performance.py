@@ -386,7 +386,7 @@ def _read(
     frames = dataset._selection(segment, query)
     snapshot = StoredVersions.read(inference)
     conf_key = tuple(sorted(conf_value.items())) if isinstance(conf_value, dict) else conf_value
-    key = (snapshot.key, conf_key, iou_value, None if frames is None else hash(tuple(frames)))
+    key = (snapshot.key, conf_key, iou_value, None if frames is None else tuple(frames))
     with _kept_lock:
         kept = _kept.setdefault(inference.store, OrderedDict())
         if key in kept:
