@@ -257,3 +257,14 @@ def test_levels_and_their_owners(home: Path, level: str) -> None:
         return
     empty = dataset.element_metrics(level)  # type: ignore[arg-type]
     assert empty.column_names == [f"{level}_id"] and empty.num_rows == len(ids(dataset, level))
+
+
+def test_a_quality_table_without_metric_columns_removes_the_levels_quality(home: Path) -> None:
+    store = Store(home)
+    dataset = store.project("p").dataset("val")
+    dataset.write_quality_metrics("frame", quality_table(dataset, "frame", 1, ["brightness"]))
+    objects = set(os.listdir(home / "objects"))
+    dataset.write_quality_metrics("frame", pa.table({"frame_id": ids(dataset, "frame")}))
+    assert dataset.metric_infos() == []
+    assert len(set(os.listdir(home / "objects"))) == len(objects) - 1  # nothing new, one gone
+    assert store.sweep() == 0

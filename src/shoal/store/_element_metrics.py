@@ -644,11 +644,16 @@ def _write(
 ) -> None:
     """Write ``table`` as one object and, in one transaction, delete the rows ``drop``
     selects (a WHERE clause on ``element_metrics``) and insert ``rows`` (name, source,
-    type, description) pointing to it; discard objects no row points to any more."""
+    type, description) pointing to it; discard objects no row points to any more.
+    Without ``rows`` nothing is written: the rows ``drop`` selects are deleted."""
     store = owner.dataset.store
     with store._write() as write:
-        write.parquet(METRIC_FILE, table)
-        obj = write.publish()
+        obj = ""
+        if rows:
+            write.parquet(METRIC_FILE, table)
+            obj = write.publish()
+        else:
+            write.abandon()  # its empty staging folder: nothing to publish
         with store._transaction() as db:
             version = owner.current_version(db)
             if version is None:
