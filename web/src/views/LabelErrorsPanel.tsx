@@ -333,7 +333,7 @@ export function LabelErrorsPanel({ ctx }: { ctx: ViewContext }) {
       </div>
 
       {fresh && total === 0 && <p className="empty-state">No candidate here: every confident prediction and every label is explained.</p>}
-      <ul className="label-error-list" aria-label="Label-error queue">
+      <ul className={`label-error-list${detection ? "" : " classification"}`} aria-label="Label-error queue">
         {entries.map((entry, k) => {
           const detail = details.get(entry.image_id);
           return (
