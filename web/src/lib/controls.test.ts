@@ -40,6 +40,9 @@ describe("query completion", () => {
       { insert: "has('big \\'truck\\'')", kind: "class" },
       { insert: "not", kind: "keyword" },
     ]);
+    const withLabels: CompletionsOut = { ...answer, label_fields: [{ name: "class_name", type: "string" }, { name: "relative_area", type: "float" }] };
+    expect(completionsOf(withLabels)[1]).toEqual({ insert: "relative_area", kind: "label float" });
+    expect(completionsOf(withLabels)).toHaveLength(5);
     expect(applyCompletion("x > 1 and num_sh", 10, 6, "num_shapes")).toEqual({ text: "x > 1 and num_shapes ", caret: 21 });
     expect(applyCompletion("ha > 1", 0, 2, "has(")).toEqual({ text: "has( > 1", caret: 4 });
   });

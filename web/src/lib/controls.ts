@@ -56,6 +56,8 @@ export function completionsOf(answer: CompletionsOut): Completion[] {
   const quote = (s: string) => `'${s.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
   return [
     ...answer.fields.map((f) => ({ insert: f.name, kind: f.type })),
+    // Label metrics, for a label condition inside has() or count(): has(relative_area < 0.01).
+    ...(answer.label_fields ?? []).filter((f) => f.name !== "class_name").map((f) => ({ insert: f.name, kind: `label ${f.type}` })),
     ...answer.functions.map((f) => ({ insert: `${f}(`, kind: "function" })),
     ...answer.classes.map((c) => ({ insert: `has(${quote(c)})`, kind: "class" })),
     ...answer.keywords.map((k) => ({ insert: k, kind: "keyword" })),
