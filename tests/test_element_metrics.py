@@ -160,8 +160,9 @@ def test_a_refused_write_leaves_the_columns_there_were(home: Path) -> None:
     assert examine(home).healthy
 
 
+@pytest.mark.parametrize("point", ["before-publish", "after-publish", "before-commit"])
 def test_a_killed_write_leaves_the_old_columns_and_a_leftover_the_sweep_removes(
-    home: Path,
+    home: Path, point: str
 ) -> None:
     store = Store(home)
     dataset = store.project("p").dataset("val")
@@ -175,7 +176,7 @@ def test_a_killed_write_leaves_the_old_columns_and_a_leftover_the_sweep_removes(
         f"d = Store({str(home)!r}).project('p').dataset('val')\n"
         "d.write_quality_metrics('frame', quality_table(d, 'frame', 2, ['brightness']))\n"
     )
-    env = {**os.environ, "SHOAL_TEST_CRASH_AT": "before-commit"}
+    env = {**os.environ, "SHOAL_TEST_CRASH_AT": point}
     killed = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, check=False)
     assert killed.returncode == -9
     reopened = Store(home)  # opening sweeps what the killed write left
