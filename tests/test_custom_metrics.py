@@ -560,3 +560,20 @@ def test_rest_reads_prediction_metrics_of_their_inference_set(api: TestClient, h
     stray = api.get(f"{BASE}/frame/bucket", params={"inference_set": "m"})
     assert stray.status_code == 400 and "leave inference_set out" in stray.json()["detail"]
     assert api.delete(f"{BASE}/prediction/bucket", params={"inference_set": "m"}).status_code == 204
+
+
+def test_pandas_series_and_frames_are_values_too(home: Path) -> None:
+    import pandas as pd
+
+    dataset = dataset_of(home)
+    frames = frame_ids(home)
+    series = pd.Series([i * 0.5 for i in range(len(frames))], index=frames)
+    assert dataset.add_custom_metric("half", series).type == "float"
+    assert stored(dataset, "half") == {f: i * 0.5 for i, f in enumerate(frames)}
+    table = pd.DataFrame(
+        {"frame_id": frames[::-1], "flag": [i % 2 == 0 for i in range(len(frames))]}
+    )
+    assert dataset.add_custom_metric("flag", table).type == "bool"
+    assert stored(dataset, "flag") == dict(zip(frames[::-1], table["flag"].tolist(), strict=True))
+    with pytest.raises(InputError, match="got list"):
+        dataset.add_custom_metric("nope", [1, 2, 3])

@@ -463,6 +463,12 @@ def _pairs(values: Any, key: str, name: str, source: str | None) -> _Values:
             values.columns[name] if name in values.columns else next(iter(values.columns.values()))
         )
         return _Values(values.ids, column, values.records, values.source)
+    if type(values).__module__.startswith("pandas"):
+        # A pandas Series is {index: value}; a DataFrame a table (its index left out).
+        if hasattr(values, "columns"):
+            values = pa.Table.from_pandas(values, preserve_index=False)
+        else:
+            values = dict(values.items())
     if isinstance(values, Mapping):
         ids = _id_list(values.keys(), "id", source)
         return _Values(ids, list(values.values()), list(range(len(ids))), source)
@@ -470,7 +476,8 @@ def _pairs(values: Any, key: str, name: str, source: str | None) -> _Values:
         values = pa.Table.from_batches([values])
     if not isinstance(values, pa.Table):
         raise InputError(
-            "metric values are a mapping {id: value} or a table of ids and values, got "
+            "metric values are a mapping {id: value} (or a pandas Series) or a table of ids "
+            "and values (Arrow or pandas), got "
             f"{type(values).__name__}",
             source=source,
         )
