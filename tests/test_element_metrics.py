@@ -269,3 +269,35 @@ def test_a_quality_table_without_metric_columns_removes_the_levels_quality(home:
     assert dataset.metric_infos() == []
     assert len(set(os.listdir(home / "objects"))) == len(objects) - 1  # nothing new, one gone
     assert store.sweep() == 0
+
+
+def test_two_writers_of_one_new_name_one_wins_and_nothing_is_left(home: Path) -> None:
+    """Both check the name before either holds the writers' lock; the catalog's unique
+    index makes the second a ConflictError, and its published object is discarded."""
+    import threading
+
+    frames = ids(Store(home).project("p").dataset("val"), "frame")
+    outcomes: list[str] = []
+    start = threading.Barrier(2)
+
+    def write(value: float) -> None:
+        dataset = Store(home).project("p").dataset("val")
+        start.wait()
+        try:
+            dataset.add_custom_metric("score", {f: value for f in frames})
+            outcomes.append("written")
+        except ConflictError:
+            outcomes.append("conflict")
+
+    threads = [threading.Thread(target=write, args=(v,)) for v in (1.0, 2.0)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["conflict", "written"]
+    store = Store(home)
+    (value,) = set(
+        by_id(store.project("p").dataset("val").element_metrics("frame"), "score").values()
+    )
+    assert value in (1.0, 2.0)
+    assert store.sweep() == 0 and examine(home).healthy

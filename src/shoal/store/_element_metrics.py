@@ -38,7 +38,7 @@ import math
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias, cast, get_args
 
@@ -51,6 +51,7 @@ from shoal.engine.metrics import PREDICTION, Outcomes
 from shoal.errors import ConflictError, InputError, NotFoundError
 from shoal.formats._validation import RESERVED_METADATA_KEYS, metadata_entry, plain
 from shoal.formats.metric_values import MetricValues
+from shoal.store._catalog import catalog_errors
 from shoal.store._home import crash_point
 from shoal.tables import FRAME_COLUMNS, LABELS_SCHEMA, PREDICTIONS_SCHEMA
 
@@ -648,8 +649,11 @@ def _write(
     rows: Sequence[tuple[str, Source, MetricType, str]],
     drop: str,
     drop_params: Sequence[Any],
+    *,
+    check: Callable[[sqlite3.Connection], None] | None = None,
 ) -> None:
-    """Write ``table`` as one object and, in one transaction, delete the rows ``drop``
+    """Write ``table`` as one object and, in one transaction (after ``check``, which
+    raises to refuse the write), delete the rows ``drop``
     selects (a WHERE clause on ``element_metrics``) and insert ``rows`` (name, source,
     type, description) pointing to it; discard objects no row points to any more.
     Without ``rows`` nothing is written: the rows ``drop`` selects are deleted."""
@@ -670,6 +674,8 @@ def _write(
                     f"{owner.describe()} was replaced while its metrics were written; "
                     "write them again"
                 )
+            if check is not None:
+                check(db)
             old = [
                 str(r[0])
                 for r in db.execute(
@@ -724,33 +730,42 @@ def write_quality_metrics(
     known = owner.ids()
     order = _stored_order(ids, known, owner, None)
     columns: dict[str, pa.ChunkedArray | pa.Array] = {key: known.combine_chunks()}
-    custom = {
-        row["name"].lower()
-        for row in dataset.store._rows(
-            f"SELECT name FROM element_metrics WHERE source = 'custom' AND {_owner_clause(owner)[0]}",
-            _owner_clause(owner)[1],
-        )
-    }
-    for name in table.column_names:
-        if name == key:
-            continue
+    clause, params = _owner_clause(owner)
+    names = [name for name in table.column_names if name != key]
+
+    def check_names(db: sqlite3.Connection) -> None:
+        """No custom metric of the level takes a quality name (before writing, and in
+        the transaction that writes)."""
+        custom = {
+            row[0].lower()
+            for row in db.execute(
+                f"SELECT name FROM element_metrics WHERE source = 'custom' AND {clause}", params
+            )
+        }
+        for name in names:
+            if name.lower() in custom:
+                raise ConflictError(
+                    f"{owner.describe()} has a custom {owner.level} metric {name!r}"
+                )
+
+    with catalog_errors(dataset.store.home.catalog):
+        check_names(dataset.store._connection)
+    for name in names:
         if not _NAME.fullmatch(name) or len(name) > MAX_METRIC_NAME_LENGTH:
             raise InputError(f"quality metric name {name!r} is not a word")
-        if name.lower() in custom:
-            raise ConflictError(f"{owner.describe()} has a custom {owner.level} metric {name!r}")
         column = table.column(name)
         if not (pa.types.is_floating(column.type) or pa.types.is_integer(column.type)):
             raise InputError(f"quality metric {name!r} is {column.type}, not a number")
         columns[name] = column.cast(pa.float64()).combine_chunks().take(order)
     descriptions = QUALITY_METRICS[owner.level]
     rows = [(n, "quality", "float", descriptions.get(n, "")) for n in columns if n != key]
-    clause, params = _owner_clause(owner)
     _write(
         owner,
         pa.table(columns),
         cast(Sequence[tuple[str, Source, MetricType, str]], rows),
         f"{clause} AND source = 'quality'",
         params,
+        check=check_names,
     )
 
 
@@ -827,22 +842,28 @@ def _add_custom(
             raise InputError("metrics written together share their ids")
     assert order is not None
     clause, params = _owner_clause(owner)
-    for row in dataset.store._rows(
-        f"SELECT name, source FROM element_metrics WHERE {clause}", params
-    ):
-        for name in columns:
-            if row["name"].lower() != name.lower():
-                continue
-            if row["name"] != name or row["source"] != "custom":
-                raise ConflictError(
-                    f"{owner.describe()} has a {owner.level} metric {row['name']!r} already; "
-                    "names that differ only in case cannot be told apart"
-                )
-            if not replace:
-                raise ConflictError(
-                    f"{owner.describe()} has a custom {owner.level} metric {name!r} already; "
-                    "pass replace=True (--replace) to overwrite it"
-                )
+
+    def check_names(db: sqlite3.Connection) -> None:
+        """The names free (or, with ``replace``, this level's custom ones of the same
+        spelling): checked before writing, and again in the transaction that writes
+        (another writer may have taken a name meanwhile)."""
+        for row in db.execute(f"SELECT name, source FROM element_metrics WHERE {clause}", params):
+            for name in columns:
+                if row["name"].lower() != name.lower():
+                    continue
+                if row["name"] != name or row["source"] != "custom":
+                    raise ConflictError(
+                        f"{owner.describe()} has a {owner.level} metric {row['name']!r} "
+                        "already; names that differ only in case cannot be told apart"
+                    )
+                if not replace:
+                    raise ConflictError(
+                        f"{owner.describe()} has a custom {owner.level} metric {name!r} "
+                        "already; pass replace=True (--replace) to overwrite it"
+                    )
+
+    with catalog_errors(dataset.store.home.catalog):
+        check_names(dataset.store._connection)
     # Stored in the elements' stored order (null for none): read back without a join.
     table = pa.table(
         {key: known.combine_chunks(), **{n: c.take(order) for n, c in columns.items()}}
@@ -854,6 +875,7 @@ def _add_custom(
         [(name, "custom", kinds[name], description) for name in columns],
         f"{clause} AND source = 'custom' AND name IN ({marks})",
         [*params, *columns],
+        check=check_names,
     )
     set_name = None if owner.inference_set is None else owner.inference_set.name
     return [
