@@ -13,6 +13,7 @@ import { useState } from "react";
 import { api } from "../api/client";
 import type { ExampleOut, TideType } from "../api/types";
 import { ExampleGrid } from "../components/ExampleGrid";
+import { useMetricSorts } from "../hooks/useMetricSorts";
 import { ReliabilityDiagram } from "../components/ReliabilityDiagram";
 import { describeConf, ErrorPanel, Loading } from "../components/Status";
 import { TIDE_TYPES, TideBars } from "../components/TideBars";
@@ -148,6 +149,7 @@ function ErrorBreakdownPanel({ ctx }: { ctx: ViewContext }) {
   const [fgIou, setFgIou] = useState(TIDE_FG_IOU);
   const [bgIou, setBgIou] = useState(TIDE_BG_IOU);
   const [sort, setSort] = useState<ExampleSort>("confidence-disagreement");
+  const sortsByMetric = useMetricSorts(project.name, dataset, set);
   const [page, setPage] = useState(0);
   const [open, setOpen] = useState<ExampleOut | null>(null);
 
@@ -230,7 +232,7 @@ function ErrorBreakdownPanel({ ctx }: { ctx: ViewContext }) {
           {examples.error !== null && <ErrorPanel error={examples.error} onRetry={examples.reload} title="Examples could not be loaded" />}
           {examples.data && rowsReady && (
             <ExampleGrid examples={examples.data.examples.map((e) => exampleOf(project.name, dataset, e, rows.data?.frames.find((f) => f.frame_id === e.frame_id)))}
-              sort={sort} onSortChange={(s) => { setSort(s); setPage(0); }}
+              sort={sort} onSortChange={(s) => { setSort(s); setPage(0); }} metricSorts={sortsByMetric}
               page={page} pageSize={TIDE_PAGE_SIZE} total={examples.data.total} onPageChange={setPage}
               onOpen={(ex) => setOpen(pageExamples.find((e) => e.frame_id === ex.frame.frame_id && e.kind === ex.object.kind && e.id === ex.object.id) ?? null)}
               classColors={classColors(project)} title={barTitle} task="detection" />

@@ -12,6 +12,7 @@ import { useState } from "react";
 import { api } from "../api/client";
 import type { ExampleOut } from "../api/types";
 import { ExampleGrid } from "../components/ExampleGrid";
+import { useMetricSorts } from "../hooks/useMetricSorts";
 import { MetricHistogram, MetricPerformanceChart } from "../components/MetricPerformanceChart";
 import { MetricRanking } from "../components/MetricRanking";
 import { QualityProgress } from "../components/QualityProgress";
@@ -43,6 +44,7 @@ export function MetricPerformancePanel({ ctx }: { ctx: ViewContext }) {
   const bin = ctx.metricBin ?? null;
   const [bins, setBins] = useState<number>(10);
   const [sort, setSort] = useState<ExampleSort>("confidence-disagreement");
+  const sortsByMetric = useMetricSorts(project.name, dataset, set);
   const [page, setPage] = useState(0);
   const [open, setOpen] = useState<ExampleOut | null>(null);
 
@@ -141,7 +143,7 @@ export function MetricPerformancePanel({ ctx }: { ctx: ViewContext }) {
           {examples.error !== null && <ErrorPanel error={examples.error} onRetry={examples.reload} title="Examples could not be loaded" />}
           {examples.data && rowsReady && (
             <ExampleGrid examples={examples.data.examples.map((e) => exampleOf(project.name, dataset, e, rows.data?.frames.find((f) => f.frame_id === e.frame_id)))}
-              sort={sort} onSortChange={(s) => { setSort(s); setPage(0); }}
+              sort={sort} onSortChange={(s) => { setSort(s); setPage(0); }} metricSorts={sortsByMetric}
               page={page} pageSize={METRIC_PAGE_SIZE} total={examples.data.total} onPageChange={setPage}
               onOpen={(ex) => setOpen(pageExamples.find((e) => e.frame_id === ex.frame.frame_id && e.kind === ex.object.kind && e.id === ex.object.id) ?? null)}
               classColors={classColors(project)} title={`Objects with ${binTitle}`} task={detection ? "detection" : "classification"} />

@@ -7,7 +7,8 @@ import { PerClassAP } from "../components/PerClassAP";
 import { ReportTable } from "../components/ReportTable";
 import { AnsweredAt, describeConf, ErrorPanel, Loading } from "../components/Status";
 import { useApi, useKeyWhenReady } from "../hooks/useApi";
-import { metricSorts, pageCount, sortFor, type Example } from "../lib/examples";
+import { pageCount, sortFor, type Example } from "../lib/examples";
+import { useMetricSorts } from "../hooks/useMetricSorts";
 import { formatScore } from "../lib/format";
 import type { MatrixHighlight, Normalization } from "../lib/matrix";
 import { isPooledCurve, pooledCurve } from "../lib/pr";
@@ -223,8 +224,7 @@ export function MetricsView({ ctx }: { ctx: ViewContext }) {
   const report = useMemo(() => (result?.report ? filterReport(result.report, classFilter) : null), [result, classFilter]);
   const segments = useApi(JSON.stringify(["segments", project.name, dataset]), (signal) => api.segments(project.name, dataset, { signal }));
   // The examples may also sort by the dataset's metrics (quality and custom).
-  const elementMetrics = useApi(JSON.stringify(["element-metrics", project.name, dataset]), (signal) => api.elementMetrics(project.name, dataset, { signal }));
-  const sortsByMetric = useMemo(() => metricSorts(elementMetrics.data?.metrics ?? [], set), [elementMetrics.data, set]);
+  const sortsByMetric = useMetricSorts(project.name, dataset, set);
   const segmentThresholds = segments.data?.find((s) => s.name === segment)?.thresholds;
   const choose = useCallback((next: ExampleSelection | null) => {
     update({ selection: next, page: 0, frame: null, object: null });
