@@ -20,7 +20,7 @@ from shoal.analysis import quality as kernels
 from shoal.demo import build_demo_projects
 from shoal.server import create_app
 from shoal.server._jobs import JobRegistry
-from shoal.store._quality import read_working_image
+from shoal.store._quality import NO_IMAGE_ROOT, read_working_image
 
 API = "/api/v1"
 SHAPES = f"{API}/projects/shapes/datasets/rendered-scenes"
@@ -96,7 +96,7 @@ def test_a_query_on_a_quality_metric_reads_the_stored_values(
     assert dataset.query(f"brightness > {median!r}") == expected
 
 
-def test_a_job_without_images_warns_per_frame_and_an_upload_starts_one(tmp_path: Path) -> None:
+def test_a_job_without_an_image_root_notes_it_and_an_upload_starts_one(tmp_path: Path) -> None:
     fresh = TestClient(create_app(tmp_path / "home"), base_url="http://localhost")
     assert fresh.post(f"{API}/projects", json={"name": "p"}).status_code == 201
     assert fresh.get(f"{API}/projects/p/datasets/d/quality").status_code == 404
@@ -122,9 +122,8 @@ def test_a_job_without_images_warns_per_frame_and_an_upload_starts_one(tmp_path:
     last = _until_ended(fresh, f"{API}/projects/p/datasets/d/quality")[-1]
     assert last["state"] == "done" and last["computed"]
     assert last["images_read"] == 0 and last["frames_without_image"] == 1
-    assert last["warning_count"] == 1
-    assert last["warnings"][0]["frame_id"] == "a"
-    assert "no image root" in last["warnings"][0]["message"]
+    assert last["warning_count"] == 0 and last["warnings"] == []
+    assert last["notes"] == ["1 frame not read: " + NO_IMAGE_ROOT]
     store = shoal.Store(tmp_path / "home")
     labels_out = store.project("p").dataset("d").element_metrics("label").to_pylist()
     # 20 x 10 boxes shifted by 5: intersection 15 x 10 = 150, union 250

@@ -17,7 +17,9 @@ from PIL import Image
 from shoal.analysis import quality as kernels
 from shoal.store import Store
 from shoal.store._quality import (
+    AT_URL,
     BOX_COLUMNS,
+    NO_IMAGE_ROOT,
     FRAME_COLUMNS,
     compute_quality,
     locate_image,
@@ -172,22 +174,23 @@ def test_each_unreadable_image_is_one_warning_and_nulls(image_folder: Path) -> N
     data = _dataset_tables()
     result = compute_quality(data.frames, data.labels, {}, image_folder, threads=2)
     messages = {w.frame_id: w.message for w in result.warnings}
-    assert set(messages) == {"broken", "missing", "outside", "url"}
-    assert result.warning_count == 4
+    assert set(messages) == {"broken", "missing", "outside"}
+    assert result.warning_count == 3
     assert "cannot read the image" in messages["broken"]
     assert "missing" in messages["missing"]
     assert "outside the dataset's image root" in messages["outside"]
-    assert "URL" in messages["url"]
-    for frame_id in messages:
+    # a reason of the whole dataset is one note with its count, not a warning per frame
+    assert result.notes == ["1 frame not read: " + AT_URL]
+    for frame_id in [*messages, "url"]:
         row = _row(result.frames, "frame_id", frame_id)
         assert row["brightness"] is None and row["sharpness"] is None
         assert row["image_width"] is not None  # the table's size still counts
     m1 = _row(result.labels, "label_id", "m1")
     assert m1["crop_brightness"] is None and m1["relative_area"] is not None
-    # without an image root, every frame with an image says so
+    # without an image root, one note counts the frames that have an image
     no_root = compute_quality(data.frames, data.labels, {}, None)
-    assert no_root.warning_count == 8
-    assert "no image root" in no_root.warnings[0].message
+    assert no_root.warning_count == 0 and no_root.images_read == 0
+    assert no_root.notes == ["7 frames not read: " + NO_IMAGE_ROOT, "1 frame not read: " + AT_URL]
 
 
 def test_threads_change_nothing(image_folder: Path) -> None:
@@ -229,7 +232,7 @@ def test_locate_image_follows_the_servers_rule(tmp_path: Path) -> None:
     assert locate_image("", tmp_path) == (None, None)
     assert "outside" in str(locate_image(str(tmp_path.parent / "x.png"), tmp_path)[1])
     assert "URL" in str(locate_image("file:///etc/passwd", tmp_path)[1])
-    assert "no image root" in str(locate_image("a.png", None)[1])
+    assert locate_image("a.png", None) == (None, NO_IMAGE_ROOT)
 
 
 def test_a_frame_without_boxes_and_nan_handling() -> None:
@@ -262,7 +265,7 @@ def test_stored_metrics_read_back_equal_the_computed_ones(store: Store, image_fo
     dataset = project.create_dataset("d", _dataset_tables(), image_root=image_folder)
     dataset.create_inference_set("model", InferenceTables.build(_predictions()))
     computed = dataset.compute_quality()
-    assert computed.warning_count == 4
+    assert computed.warning_count == 3
     frames = dataset.element_metrics("frame")
     for name in FRAME_COLUMNS:
         assert frames.column(name).to_pylist() == computed.frames.column(name).to_pylist(), name
@@ -344,8 +347,8 @@ def test_import_computes_quality_and_shoal_quality_recomputes(tmp_path: Path, ca
     out = tmp_path / "quality.json"
     assert main(["quality", "p", "bare", "--home", home, "--json", str(out)]) == 0
     summary = json.loads(out.read_text())
-    assert summary["images_read"] == 0 and summary["warning_count"] == 3
-    assert "no image root" in summary["warnings"][0]["message"]
+    assert summary["images_read"] == 0 and summary["warning_count"] == 0
+    assert summary["notes"] == ["3 frames not read: " + NO_IMAGE_ROOT]
     bare_frames = bare.element_metrics("frame")
     assert bare_frames.column("image_area").to_pylist() == [480000.0, 10800.0, 2500.0]
     assert bare_frames.column("brightness").null_count == 3

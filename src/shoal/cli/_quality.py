@@ -73,6 +73,8 @@ def print_summary(name: str, result: QualityTables, seconds: float) -> None:
     if result.warning_count:
         parts.append(f"{result.warning_count:,} not readable")
     print(f"quality metrics of {name}: {', '.join(parts)} in {seconds:.1f} s")
+    for note in result.notes:
+        print(f"shoal: note: {note}", file=sys.stderr)
     for warning in result.warnings[:SHOWN_WARNINGS]:
         print(f"shoal: warning: {warning}", file=sys.stderr)
     hidden = result.warning_count - min(len(result.warnings), SHOWN_WARNINGS)

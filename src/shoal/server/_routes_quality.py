@@ -46,6 +46,10 @@ class QualityOut(BaseModel):
     frames_without_image: int | None = Field(description="when done: frames with no image_uri")
     warning_count: int | None = Field(description="when done: frames whose image was not read")
     warnings: list[ImageWarningOut] = Field(description=f"the first {SHOWN_WARNINGS} of them")
+    notes: list[str] = Field(
+        description="when done: images not read for a reason of the whole dataset "
+        "(no image root, URLs), each with its count of frames"
+    )
     error: str | None = Field(description="why the job failed")
     started_at: str | None
     finished_at: str | None
@@ -82,6 +86,7 @@ def _answer(dataset: Dataset, job: Job | None) -> dict[str, Any]:
         "frames_without_image": result.get("frames_without_image"),
         "warning_count": result.get("warning_count"),
         "warnings": result.get("warnings", []),
+        "notes": result.get("notes", []),
         "error": job.error if job is not None else None,
         "started_at": job.started_at if job is not None else None,
         "finished_at": job.finished_at if job is not None else None,

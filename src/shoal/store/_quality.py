@@ -55,6 +55,12 @@ BOX_COLUMNS = tuple(kernels.BOX_METRICS)
 _PIXEL_COLUMNS = ("brightness", "contrast", "sharpness", "colorfulness")
 # Warnings kept in full; past this many only the count grows (each is one frame).
 MAX_WARNINGS = 10_000
+# Reasons of the whole dataset, told once (a note with the count), not once per frame.
+NO_IMAGE_ROOT = (
+    "the dataset has no image root (import it with --images DIR, or "
+    "create_dataset(image_root=...)): pixel and crop metrics need one"
+)
+AT_URL = "the images are at URLs; quality metrics read local files only"
 
 Floats = NDArray[np.float64]
 
@@ -78,8 +84,9 @@ class QualityTables:
     """Quality metrics of a dataset: ``frames`` (``frame_id`` + ``FRAME_COLUMNS``),
     ``labels`` (``label_id`` + ``BOX_COLUMNS``) and ``predictions`` per inference set
     (``prediction_id`` + ``BOX_COLUMNS``), every metric float64 with nulls where
-    unknown; the frames whose image was not read (``warnings``, at most
-    ``MAX_WARNINGS`` kept of ``warning_count``), and how many images were read."""
+    unknown; the frames whose image could not be read (``warnings``, at most
+    ``MAX_WARNINGS`` kept of ``warning_count``), ``notes`` on images not read for a
+    reason of the whole dataset (no image root; URLs), and how many images were read."""
 
     frames: pa.Table
     labels: pa.Table
@@ -88,6 +95,7 @@ class QualityTables:
     frames_without_image: int = 0
     warnings: list[ImageWarning] = field(default_factory=list)
     warning_count: int = 0
+    notes: list[str] = field(default_factory=list)
 
     def to_dict(self, *, warnings: int = 20) -> dict[str, Any]:
         """A summary: counts and the first ``warnings`` warnings."""
@@ -99,6 +107,7 @@ class QualityTables:
             "frames_without_image": self.frames_without_image,
             "warning_count": self.warning_count,
             "warnings": [w.to_dict() for w in self.warnings[:warnings]],
+            "notes": list(self.notes),
         }
 
 
@@ -110,12 +119,9 @@ def locate_image(uri: object, root: Path | None) -> tuple[str | None, str | None
         return None, None
     lowered = uri.lower()
     if "://" in uri or lowered.startswith(("file:", "data:")):
-        return None, "the image is at a URL; quality metrics read local files only"
+        return None, AT_URL
     if root is None:
-        return None, (
-            "the dataset has no image root (import it with --images DIR, or "
-            "create_dataset(image_root=...))"
-        )
+        return None, NO_IMAGE_ROOT
     try:
         real_root = os.path.realpath(root)
         real = os.path.realpath(os.path.join(real_root, uri))
@@ -288,16 +294,23 @@ def compute_quality(
     to_read: list[int] = []
     paths: dict[int, str] = {}
     if read_images:
-        root = image_root
+        dataset_wide = dict.fromkeys((NO_IMAGE_ROOT, AT_URL), 0)
         for row, uri in enumerate(frames.column("image_uri").to_pylist()):
-            path, problem = locate_image(uri, root)
+            path, problem = locate_image(uri, image_root)
             if path is not None:
                 paths[row] = path
                 to_read.append(row)
             elif problem is None:
                 tables.frames_without_image += 1
+            elif problem in dataset_wide:
+                dataset_wide[problem] += 1
             else:
                 _warn(tables, str(frame_ids[row]), problem)
+        tables.notes = [
+            f"{count:,} {'frame' if count == 1 else 'frames'} not read: {reason}"
+            for reason, count in dataset_wide.items()
+            if count
+        ]
     else:
         tables.frames_without_image = frame_count
 

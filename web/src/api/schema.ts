@@ -1750,6 +1750,11 @@ export interface components {
        * @description the latest job's id (null: none since the server started)
        */
       job_id: string | null;
+      /**
+       * Notes
+       * @description when done: images not read for a reason of the whole dataset (no image root, URLs), each with its count of frames
+       */
+      notes: string[];
       /** Started At */
       started_at: string | null;
       /**

@@ -8,7 +8,7 @@ const URL = "/api/v1/projects/shapes/datasets/rendered-scenes/quality";
 function answer(over: Partial<QualityState>): QualityState {
   return {
     job_id: "j1", state: "none", done: 0, total: 0, images_read: null, frames_without_image: null,
-    warning_count: null, warnings: [], error: null, started_at: null, finished_at: null, computed: false,
+    warning_count: null, warnings: [], notes: [], error: null, started_at: null, finished_at: null, computed: false,
     ...over,
   };
 }
@@ -98,6 +98,12 @@ describe("QualityProgress", () => {
     expect(panel).toHaveTextContent("f1: the image file is missing: /x/f1.jpg");
     expect(panel).toHaveTextContent("… and 1 more");
     unmount();
+    serve([answer({ state: "done", computed: true, images_read: 0, warning_count: 0, notes: ["60 frames not read: the dataset has no image root"] })]);
+    const second = render(<QualityProgress project="shapes" dataset="rendered-scenes" />);
+    await flush();
+    expect(screen.getByTestId("quality-progress")).toHaveTextContent("some images were not read");
+    expect(screen.getByTestId("quality-progress")).toHaveTextContent("60 frames not read: the dataset has no image root");
+    second.unmount();
     serve([answer({ state: "none", computed: true })]);
     render(<QualityProgress project="shapes" dataset="rendered-scenes" />);
     await flush();

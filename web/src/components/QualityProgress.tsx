@@ -121,13 +121,14 @@ export function QualityProgress({ project, dataset, onComputed, pollMs = 1000 }:
     );
   }
   const warnings = state.warning_count ?? 0;
-  if (state.state === "done" && warnings > 0) {
+  const notes = state.notes ?? [];
+  if (state.state === "done" && (warnings > 0 || notes.length > 0)) {
+    const unread = warnings > 0 ? `${warnings.toLocaleString("en-US")} ${warnings === 1 ? "image was" : "images were"} not read` : "some images were not read";
     return (
       <details className="quality-progress" data-testid="quality-progress">
-        <summary>
-          Quality metrics computed; {warnings.toLocaleString("en-US")} {warnings === 1 ? "image was" : "images were"} not read (their pixel metrics are empty)
-        </summary>
+        <summary>Quality metrics computed; {unread} (their pixel metrics are empty)</summary>
         <ul>
+          {notes.map((note) => <li key={note}>{note}</li>)}
           {state.warnings.map((w) => (
             <li key={w.frame_id}><code>{w.frame_id}</code>: {w.message}</li>
           ))}
