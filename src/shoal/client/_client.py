@@ -1139,7 +1139,8 @@ class Client:
         """The dataset's latest quality-metrics job: ``state`` (``none``, ``queued``,
         ``running``, ``done``, ``failed``), ``done`` of ``total`` images read, when done
         ``images_read``, ``warning_count`` and the first ``warnings`` (frames whose image
-        was not read), ``error`` for a failed job, and ``computed`` (metrics are stored)."""
+        could not be read), ``notes`` (images not read for a reason of the whole dataset),
+        ``error`` for a failed job, and ``computed`` (metrics are stored)."""
         dataset = self._resolve_dataset(project, dataset)
         answer: dict[str, Any] = self._get(f"{self._dataset_path(project, dataset)}/quality")
         return answer
