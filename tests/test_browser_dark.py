@@ -181,6 +181,14 @@ VIEWS: dict[str, tuple[str, Callable[[Any], None]]] = {
     "compare": (f"view=compare&{BOTH}", _text(f"{OTHER_DETECTOR} against {DETECTOR}")),
     "summary": (f"view=summary&{BOTH}", _text("Per-class improvements")),
     "insights": (f"view=insights&{SHAPES}&set={DETECTOR}", _text("Error breakdown (TIDE)")),
+    "insights-label-errors": (
+        f"view=insights&insights=label-errors&{SHAPES}&set={DETECTOR}",
+        lambda page: page.get_by_text("Candidates that the label").first.wait_for(timeout=60_000),
+    ),
+    "insights-by-metric": (
+        f"view=insights&insights=by-metric&{SHAPES}&set={DETECTOR}",
+        _text("Which metric hurts"),
+    ),
     "insights-calibration": (
         f"view=insights&insights=calibration&{SHAPES}&set={DETECTOR}",
         lambda page: page.locator("figure.reliability").first.wait_for(),
