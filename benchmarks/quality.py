@@ -43,7 +43,12 @@ RESULTS = Path(__file__).resolve().parent / "results" / "quality.md"
 
 
 def _write_jpegs(folder: Path, sizes: list[tuple[int, int]], seed: int) -> list[str]:
-    """Smooth gradients with noise and a few shapes (JPEG-compressible like photos)."""
+    """Smooth gradients with noise (JPEG-compressible like photos); a folder holding
+    them already (``--data``) is reused."""
+    names = [f"{index:06d}.jpg" for index in range(len(sizes))]
+    if all((folder / name).is_file() for name in names):
+        return names
+    folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     names = []
     cache: dict[tuple[int, int], np.ndarray] = {}
@@ -185,6 +190,8 @@ def measure(
     boxes_by_frame = _box_arrays(frames, [labels, predictions])
     boxes = [boxes_by_frame[f] for f in frames.column("frame_id").to_pylist()]
     count = frames.num_rows
+    for path in paths:  # every peer reads from the OS's file cache, the first one too
+        Path(path).read_bytes()
     row: dict[str, Any] = {
         "data": name,
         "images": count,
@@ -231,16 +238,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=None, help="default: thread_count()")
     parser.add_argument("--no-demo", action="store_true", help="skip the demo images")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--data", type=Path, default=None, help="keep (and reuse) the generated JPEGs here"
+    )
     args = parser.parse_args(argv)
     threads = args.threads or thread_count()
     rows = []
     with tempfile.TemporaryDirectory(prefix="shoal-quality-bench-") as temporary:
-        root = Path(temporary)
+        root = args.data if args.data is not None else Path(temporary)
         if not args.no_demo:
             from shoal.demo import build_demo_projects
             from shoal.store import Store
 
-            store = Store(root / "home")
+            store = Store(Path(temporary) / "home")
             print("building the demo projects ...", file=sys.stderr)
             build_demo_projects(store, scale=1.0)
             for project in store.projects():
@@ -259,8 +269,7 @@ def main(argv: list[str] | None = None) -> int:
                         )
                     )
         for width, height, per_image in ((640, 480, 20), (1920, 1080, 20)):
-            folder = root / f"jpeg-{width}"
-            folder.mkdir()
+            folder = root / f"jpeg-{width}-{args.images}"
             print(f"writing {args.images} JPEGs of {width} x {height} ...", file=sys.stderr)
             sizes = [(width, height)] * args.images
             names = _write_jpegs(folder, sizes, seed=width)
@@ -272,7 +281,6 @@ def main(argv: list[str] | None = None) -> int:
             from shoal.demo.synthetic import generate_coco
 
             folder = root / "jpeg-M"
-            folder.mkdir()
             gt, results = generate_coco(5_000, seed=0)
             sizes = [(image["width"], image["height"]) for image in gt["images"]]
             print("writing the M data set's 5,000 JPEGs ...", file=sys.stderr)

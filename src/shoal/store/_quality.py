@@ -20,6 +20,7 @@ Threads
 from __future__ import annotations
 
 import os
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -235,23 +236,33 @@ def _measure(frame: int, path: str, boxes: _Boxes) -> _FrameResult:
     return _FrameResult(frame, frame_pixels, own_size, rows, crops, None)
 
 
+# Frames one task measures: a task per frame would cost more in hand-offs between
+# threads than a small image takes to measure.
+_FRAMES_PER_TASK = 8
+
+
 def _in_parallel(
     work: Callable[[int], _FrameResult], items: list[int], threads: int
 ) -> Iterator[_FrameResult]:
     if threads <= 1 or len(items) <= 1:
         yield from (work(item) for item in items)
         return
+
+    def batch(chunk: list[int]) -> list[_FrameResult]:
+        return [work(item) for item in chunk]
+
+    chunks = [items[i : i + _FRAMES_PER_TASK] for i in range(0, len(items), _FRAMES_PER_TASK)]
     with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="shoal-quality") as pool:
-        # A bounded window of frames in flight: memory stays a few images per thread.
-        window = threads * 4
-        pending = [pool.submit(work, item) for item in items[:window]]
+        # A bounded window of tasks in flight: memory stays a few images per thread.
+        window = threads * 2
+        pending = deque(pool.submit(batch, chunk) for chunk in chunks[:window])
         following = window
         while pending:
-            result = pending.pop(0).result()
-            if following < len(items):
-                pending.append(pool.submit(work, items[following]))
+            results = pending.popleft().result()
+            if following < len(chunks):
+                pending.append(pool.submit(batch, chunks[following]))
                 following += 1
-            yield result
+            yield from results
 
 
 def _column(values: Floats) -> pa.Array:
