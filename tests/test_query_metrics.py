@@ -313,13 +313,13 @@ def test_an_unknown_or_text_sort_key_is_a_400(world: dict[str, Any]) -> None:
     base = "/api/v1/projects/p/datasets/val/inference-sets/m/examples"
     unknown = api.get(base, params={"sort": "shininess"})
     assert unknown.status_code == 400
-    assert (
-        "no metric 'shininess' to sort by (metrics: brightness, max_overlap"
-        in unknown.json()["detail"]
-    )
+    detail = unknown.json()["detail"]
+    assert "unknown metric 'shininess'; this inference set's metrics are" in detail
+    assert "'brightness'" in detail and "'max_overlap'" in detail
     text = api.get(base, params={"sort": "vendor"})
     assert (
-        text.status_code == 400 and "is text: only numbers and bools sort" in text.json()["detail"]
+        text.status_code == 400
+        and "is text: only numbers and bools sort and bin" in text.json()["detail"]
     )
 
 
@@ -354,8 +354,9 @@ def test_the_engine_sorts_by_given_values() -> None:
 
 
 def test_classification_examples_sort_by_label_and_frame_metrics(tmp_path: Path) -> None:
-    """A classification row is its frame's one label or prediction: the label metric
-    sorts the ground-truth rows, the frame metric every row."""
+    """A classification row is its frame's one label or prediction, and the two share
+    the frame's values (as performance by metric reads them): the label metric and the
+    frame metric both sort every row."""
     from test_client import sdk_classification
 
     labeled, models = sdk_classification(seed=9, num=30)
@@ -384,7 +385,6 @@ def test_classification_examples_sort_by_label_and_frame_metrics(tmp_path: Path)
     assert values == sorted(values, reverse=True) and len(by_frame) == 2 * len(frames)
     by_label = api.get(base, params={"sort": "rank", "order": "asc", "limit": 1000}).json()
     rows = by_label["examples"]
-    truth = [r for r in rows if r["kind"] == "ground_truth"]
-    assert rows[: len(truth)] == truth  # predictions have no label metric: last
-    ranks = [label_values[label_of_frame[r["frame_id"]]] for r in truth]
+    assert len(rows) == 2 * len(frames)
+    ranks = [label_values[label_of_frame[r["frame_id"]]] for r in rows]
     assert ranks == sorted(ranks)

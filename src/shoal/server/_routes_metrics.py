@@ -463,9 +463,10 @@ def examples(
         str,
         Query(
             max_length=200,
-            description="confidence, iou, area, or a metric's name (GET .../element-metrics): "
-            "a prediction's own prediction metric, a label's own label metric, else its "
-            "frame's; objects without a value come last",
+            description="confidence, iou, area, or a metric's name as GET "
+            ".../metric-importance names it (docs/quality.md): an object metric's value "
+            "for a prediction or label, a frame metric's for every object of the frame; "
+            "objects without a value come last",
         ),
     ] = "confidence",
     order: Annotated[Literal["desc", "asc"], Query()] = "desc",

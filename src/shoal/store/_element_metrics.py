@@ -45,9 +45,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeAlias, cast, get_args
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from numpy.typing import NDArray
 
-from shoal.engine.metrics import PREDICTION, Outcomes
 from shoal.errors import ConflictError, InputError, NotFoundError
 from shoal.formats._validation import RESERVED_METADATA_KEYS, metadata_entry, plain
 from shoal.formats.metric_values import MetricValues
@@ -77,9 +75,7 @@ __all__ = [
     "metric_infos",
     "metric_objects",
     "metrics_key",
-    "outcome_metric_values",
     "prediction_metrics",
-    "sortable_metric_names",
     "write_quality_metrics",
 ]
 
@@ -927,103 +923,3 @@ def delete_custom_metric(
             )
         if unused:
             store.home.discard(obj)
-
-
-# --------------------------------------------------------------------------- sorting
-
-
-def _numeric(column: pa.ChunkedArray | pa.Array, name: str) -> NDArray[np.float64]:
-    """A metric column as float64 (bools as 0 and 1; null as NaN)."""
-    if pa.types.is_string(column.type):
-        raise InputError(f"metric {name!r} is text: only numbers and bools sort")
-    return np.asarray(
-        pc.fill_null(column.cast(pa.float64()), np.nan).to_numpy(zero_copy_only=False),
-        dtype=np.float64,
-    )
-
-
-def _aligned(
-    metrics: pa.Table, key: str, ids: pa.ChunkedArray | pa.Array, name: str
-) -> NDArray[np.float64]:
-    """The metric's value of each id (NaN where it has none)."""
-    positions = pc.index_in(ids, value_set=metrics.column(key).combine_chunks())
-    values = _numeric(metrics.column(name).combine_chunks().take(positions), name)
-    return values
-
-
-def sortable_metric_names(inference_set: InferenceSet) -> list[str]:
-    """The metric names an inference set's examples may sort by: its prediction metrics,
-    the dataset's label and frame metrics (numbers and bools)."""
-    infos = metric_infos(inference_set.dataset)
-    return sorted(
-        {
-            info.name
-            for info in infos
-            if info.type != "string"
-            and (info.level != "prediction" or info.inference_set == inference_set.name)
-        }
-    )
-
-
-def outcome_metric_values(
-    inference_set: InferenceSet,
-    outcomes: Outcomes,
-    predictions: pa.Table,
-    labels: pa.Table,
-    name: str,
-) -> NDArray[np.float64]:
-    """Metric ``name`` of each outcome row, to sort examples by: a prediction's own
-    prediction metric (of this inference set), a label's own label metric, else the
-    metric of the row's frame; NaN where there is none. ``predictions`` and ``labels``
-    are the tables the rows index (``InferenceSet.outcomes_with_sources``)."""
-    dataset = inference_set.dataset
-    infos = [
-        info
-        for info in metric_infos(dataset)
-        if info.name == name
-        and (info.level != "prediction" or info.inference_set == inference_set.name)
-    ]
-    if not infos:
-        known = ", ".join(sortable_metric_names(inference_set)) or "none yet"
-        raise InputError(
-            f"dataset {dataset.name!r} has no metric {name!r} to sort by (metrics: {known}; "
-            "or confidence, iou, area)"
-        )
-    levels = {info.level for info in infos}
-    detection = dataset.project.task == "detection"
-    values = np.full(len(outcomes), np.nan)
-    is_prediction = outcomes.kind_code == PREDICTION
-    frame_values: NDArray[np.float64] | None = None
-    if "frame" in levels:
-        frame_ids = pa.array(outcomes.frame_id.astype(str), pa.string())
-        frame_values = _aligned(element_metrics(dataset, "frame"), "frame_id", frame_ids, name)
-    sides = (
-        (is_prediction, "prediction", predictions, "prediction_id"),
-        (~is_prediction, "label", labels, "label_id"),
-    )
-    for rows, level, table, key in sides:
-        if level not in levels:
-            if frame_values is not None:
-                values[rows] = frame_values[rows]
-            continue
-        if detection:
-            positions = outcomes.id[rows] - 1
-        else:  # a classification row is its frame's one label or prediction
-            frame_ids = pa.array(outcomes.frame_id[rows].astype(str), pa.string())
-            found = pc.index_in(frame_ids, value_set=table.column("frame_id").combine_chunks())
-            positions = np.asarray(pc.fill_null(found, -1).to_numpy(zero_copy_only=False))
-        valid = (positions >= 0) & (positions < table.num_rows)
-        at = np.where(valid, positions, 0)
-        metrics = (
-            prediction_metrics(inference_set)
-            if level == "prediction"
-            else element_metrics(dataset, "label")
-        )
-        if table.column(key).combine_chunks().equals(metrics.column(key).combine_chunks()):
-            # The version the rows index is the metrics' (the usual case): by position.
-            column = _numeric(metrics.column(name), name)[at]
-        else:
-            ids = table.column(key).take(pa.array(at))
-            column = _aligned(metrics, key, ids, name)
-        values[rows] = np.where(valid, column, np.nan)
-    return values

@@ -54,7 +54,6 @@ from shoal.store._element_metrics import (
     element_metrics,
     metric_infos,
     metric_objects,
-    outcome_metric_values,
     prediction_metrics,
     write_quality_metrics,
 )
@@ -793,11 +792,15 @@ class InferenceSet(_StoredEntity):
     def outcome_metric_values(
         self, outcomes: Outcomes, name: str, *, predictions: pa.Table, labels: pa.Table
     ) -> NDArray[np.float64]:
-        """Metric ``name`` of each outcome row, to sort examples by
-        (``outcomes.sorted_by(name, values=...)``): a prediction's own prediction metric,
-        a label's own label metric, else its frame's; NaN where none. ``predictions``
-        and ``labels`` are the tables the rows index (``outcomes_with_sources``)."""
-        return outcome_metric_values(self, outcomes, predictions, labels, name)
+        """Metric ``name`` of each outcome row, to sort or filter examples by
+        (``outcomes.sorted_by(name, values=...)``), named and valued as performance by
+        metric names them (``metric_importance``; see docs/insights.md): an object
+        metric's value for a prediction or label, a frame metric's or metadata key's for
+        every object of the frame; NaN where none. ``predictions`` and ``labels`` are the
+        tables the rows index (``outcomes_with_sources``)."""
+        from shoal.store._metric_performance import metric_values
+
+        return metric_values(self, name, outcomes, predictions, labels)
 
     def element_metrics(self) -> pa.Table:
         """``prediction_id`` in stored order with one column per prediction metric of

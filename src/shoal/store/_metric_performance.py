@@ -169,6 +169,11 @@ def _find(inference: InferenceSet, metric: str) -> PerformanceMetric:
         if candidate.name == metric:
             return candidate
     names = ", ".join(repr(m.name) for m in known)
+    if any(info.name == metric for info in inference.dataset.metric_infos()):
+        raise InputError(
+            f"metric {metric!r} is text: only numbers and bools sort and bin "
+            f"(this inference set's metrics are {names})"
+        )
     raise InputError(f"unknown metric {metric!r}; this inference set's metrics are {names}")
 
 

@@ -4516,7 +4516,7 @@ export interface operations {
         segment?: string;
         /** @description an ad-hoc frames query (docs/queries.md) that narrows the segment to the frames it matches */
         query?: string | null;
-        /** @description confidence, iou, area, or a metric's name (GET .../element-metrics): a prediction's own prediction metric, a label's own label metric, else its frame's; objects without a value come last */
+        /** @description confidence, iou, area, or a metric's name as GET .../metric-importance names it (docs/quality.md): an object metric's value for a prediction or label, a frame metric's for every object of the frame; objects without a value come last */
         sort?: string;
         order?: "desc" | "asc";
         /** @description rows to skip */
