@@ -336,7 +336,9 @@ def _report(rows: list[dict[str, Any]], threads: int) -> str:
     lines = [
         "# Quality metrics: images per second",
         "",
-        f"Machine: {os.cpu_count()} CPUs; Shoal with {threads} threads. Each peer computes the "
+        f"Machine: {os.cpu_count()} CPUs (load average {os.getloadavg()[0]:.1f} at the end: "
+        "other work on a shared machine slows every peer alike); Shoal with "
+        f"{threads} threads. Each peer computes the "
         "four frame metrics and every box's crop brightness and sharpness (labels and one "
         "inference set). Ratios: a naive peer's time over Shoal's.",
         "",
