@@ -162,8 +162,11 @@ describe("App over the API", () => {
     window.dispatchEvent(new HashChangeEvent("hashchange"));
     const grid = await screen.findByRole("region", { name: "False positives" }, { timeout: 4000 });
     await waitFor(() => expect(within(grid).getByText(/\(page (\d+) of \1\)/)).toBeInTheDocument());
-    const last = calls.filter((c) => c.path.endsWith("/examples")).at(-1)!;
-    expect(Number(last.query.get("offset"))).toBeLessThan(examplesTotal());
+    // The page shown is clamped first; the request for it may trail under load.
+    await waitFor(() => {
+      const last = calls.filter((c) => c.path.endsWith("/examples")).at(-1)!;
+      expect(Number(last.query.get("offset"))).toBeLessThan(examplesTotal());
+    });
   });
 
   it("FN highlights ask the server for false negatives", async () => {
