@@ -69,13 +69,36 @@ def test_post_starts_a_job_that_progresses_to_done(
     progress = [(a["done"], a["total"]) for a in answers]
     assert progress == sorted(progress)  # never goes back
 
-    # the stored values equal the kernels' on each image as read
+    # the stored values, read through the store and through REST, equal the kernels'
+    # on each image as read
     stored = dataset.element_metrics("frame").to_pylist()
-    for frame, row in zip(dataset.frames().to_pylist(), stored, strict=True):
+    over_rest = {
+        name: client.get(f"{SHAPES}/element-metrics/frame/{name}").json()
+        for name in ("brightness", "sharpness", "colorfulness")
+    }
+    frame_rows = dataset.frames().to_pylist()
+    for index, (frame, row) in enumerate(zip(frame_rows, stored, strict=True)):
         pixels, _ = read_working_image(Path(dataset.image_root or "") / frame["image_uri"])
         expected = kernels.frame_pixels(pixels)
-        assert row["brightness"] == pytest.approx(expected.brightness, rel=1e-12)
-        assert row["sharpness"] == pytest.approx(expected.sharpness, rel=1e-12)
+        for name in ("brightness", "sharpness", "colorfulness"):
+            value = getattr(expected, name)
+            assert row[name] == pytest.approx(value, rel=1e-12), name
+            assert over_rest[name]["ids"][index] == frame["frame_id"]
+            assert over_rest[name]["values"][index] == pytest.approx(value, rel=1e-12), name
+    # a label's crop metrics over REST equal the kernels' on its image's crop
+    label = dataset.labels().to_pylist()[0]
+    frame = next(f for f in frame_rows if f["frame_id"] == label["frame_id"])
+    pixels, (width, height) = read_working_image(
+        Path(dataset.image_root or "") / frame["image_uri"]
+    )
+    scale = np.array([pixels.shape[1] / width, pixels.shape[0] / height] * 2)
+    box = np.array(
+        [label["x"], label["y"], label["x"] + label["width"], label["y"] + label["height"]]
+    )
+    crops = kernels.crop_quality(kernels.luma(pixels), box[None, :] * scale)
+    crop_rest = client.get(f"{SHAPES}/element-metrics/label/crop_sharpness").json()
+    assert crop_rest["ids"][0] == label["label_id"]
+    assert crop_rest["values"][0] == pytest.approx(crops.sharpness[0], rel=1e-9)
 
 
 def test_a_query_on_a_quality_metric_reads_the_stored_values(
