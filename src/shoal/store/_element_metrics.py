@@ -46,6 +46,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from shoal.analysis import quality as quality_kernels
 from shoal.errors import ConflictError, InputError, NotFoundError
 from shoal.formats._validation import RESERVED_METADATA_KEYS, metadata_entry, plain
 from shoal.formats.metric_values import MetricValues
@@ -93,29 +94,11 @@ MAX_METRIC_NAME_LENGTH = 64
 # How many unknown ids an error lists.
 _SHOWN_IDS = 5
 
-_OBJECT_QUALITY = {
-    "relative_area": "box area over image area",
-    "aspect_ratio": "box width over height",
-    "border_distance": "distance from the box to the nearest image border, over the image side",
-    "max_overlap": "largest IoU with another box of the frame",
-    "crop_brightness": "mean luminance of the box's pixels, 0 to 1",
-    "crop_sharpness": "variance of the Laplacian of the box's pixels",
-}
+# The names and descriptions come from the kernels that compute them: one list.
 QUALITY_METRICS: dict[Level, dict[str, str]] = {
-    "frame": {
-        "brightness": "mean luminance, 0 to 1",
-        "contrast": "standard deviation of the luminance, 0 to 1",
-        "sharpness": "variance of the Laplacian of the luminance",
-        "colorfulness": "Hasler and Suesstrunk's colorfulness",
-        "image_width": "width in pixels",
-        "image_height": "height in pixels",
-        "image_area": "width times height in pixels",
-        "aspect_ratio": "width over height",
-        "label_count": "number of labels",
-        "label_density": "labels' total box area over image area",
-    },
-    "label": dict(_OBJECT_QUALITY),
-    "prediction": dict(_OBJECT_QUALITY),
+    "frame": dict(quality_kernels.FRAME_METRICS),
+    "label": dict(quality_kernels.BOX_METRICS),
+    "prediction": dict(quality_kernels.BOX_METRICS),
 }
 """Quality metrics by level with a one-line description (docs/quality.md defines them)."""
 
