@@ -19,8 +19,8 @@ from shoal.store import Store
 from shoal.store._quality import (
     AT_URL,
     BOX_COLUMNS,
-    NO_IMAGE_ROOT,
     FRAME_COLUMNS,
+    NO_IMAGE_ROOT,
     compute_quality,
     locate_image,
     read_working_image,
