@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -123,6 +124,13 @@ def _commit(home: Path, name: str, round_number: int) -> None:
                             "dataset": BASE_DATASET, "name": name, "replace": True}  # fmt: skip
     answer = client.post(f"/api/v1/uploads/{upload}/commit", json=body)
     assert answer.status_code == 201, answer.text
+    # A commit queues the dataset's quality job (the server's background work): the
+    # write is done when that job is, as a server's would be before it is stopped.
+    quality = f"/api/v1/projects/{PROJECT}/datasets/{BASE_DATASET}/quality"
+    deadline = time.monotonic() + 60
+    while client.get(quality).json()["state"] in ("queued", "running"):
+        assert time.monotonic() < deadline, "the quality job did not finish"
+        time.sleep(0.02)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,8 @@ Two checks are left out where they judge what no schema can state:
 * ``positive_data_acceptance`` (every request the schema allows succeeds) on the
   operations whose success depends on a grammar (a ``query``, a per-class ``conf``
   naming the project's classes) or on the store (a class id already taken, custom
-  metric values naming ids the dataset has, a segment
+  metric values naming ids the dataset has, an inference set given for a frame or label
+  metric, a segment
   given both frames and a query, an upload missing a chunk, a nested value beyond
   ±(2**53 - 1) in a row, which the schema does not recurse into): the API answers those
   4xx, naming what is wrong.
@@ -58,8 +59,8 @@ parameters = { "path.project" = "scratch", "path.dataset" = "scratch", "path.inf
 include-path-regex = "/(metrics|examples|compare|regression|summary|segment|frames|segments|significance|calibration|tide|label-errors|metric-importance|metric-performance)$"
 checks.positive_data_acceptance.enabled = false
 
-[[operations]]  # element-metric values name the store's ids (frames, labels, predictions)
-include-path-regex = "/element-metrics(/upload)?$"
+[[operations]]  # element-metric values name the store's ids (frames, labels, predictions); inference_set goes with prediction metrics only
+include-path-regex = "/element-metrics(/upload|/[^/]+/[^/]+)?$"
 checks.positive_data_acceptance.enabled = false
 
 [[operations]]  # a label-error review names a candidate of the store (kind:id)
