@@ -25,10 +25,24 @@ __all__ = [
     "Outcomes",
     "PRCurve",
     "ThresholdChoice",
+    "frame_weights",
     "safe_divide",
 ]
 
 BACKGROUND = "background"
+
+
+def frame_weights(weights: Any, num_frames: int) -> NDArray[np.float64]:
+    """Resampling weights as float64 (replicates, frames), checked: one column per
+    frame, finite and non-negative (``resampled_average_precision`` of both tasks)."""
+    array = np.asarray(weights, dtype=np.float64)
+    if array.ndim != 2 or array.shape[1] != num_frames:
+        raise InputError(
+            f"weights must have one column per frame ({num_frames}), not shape {array.shape}"
+        )
+    if not np.all(np.isfinite(array)) or (array < 0).any():
+        raise InputError("weights must be finite and non-negative")
+    return array
 
 
 def safe_divide(numerator: NDArray[Any], denominator: NDArray[Any]) -> NDArray[np.float64]:

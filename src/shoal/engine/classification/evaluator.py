@@ -503,14 +503,7 @@ class ClassificationEvaluation:
         scikit-learn's ``average_precision_score(..., sample_weight=weights[r])``. A
         class without frames in a replicate has AP 0, as in ``average_precision``.
         ``iou`` is accepted for the common interface and ignored."""
-        weights = np.asarray(weights, dtype=np.float64)
-        if weights.ndim != 2 or weights.shape[1] != self.num_frames:
-            raise InputError(
-                f"weights must have one column per frame ({self.num_frames}), "
-                f"not shape {weights.shape}"
-            )
-        if not np.all(np.isfinite(weights)) or (weights < 0).any():
-            raise InputError("weights must be finite and non-negative")
+        weights = m.frame_weights(weights, self.num_frames)
         rows = (
             np.arange(len(self.labels), dtype=np.int64)
             if classes is None

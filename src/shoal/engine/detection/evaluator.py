@@ -781,14 +781,7 @@ class DetectionEvaluation:
         -1 marks a class without counted ground truth in a replicate. A row of ones gives
         :meth:`average_precision` (bit for bit); a row marking a selection gives its AP
         over those frames."""
-        weights = np.asarray(weights, dtype=np.float64)
-        if weights.ndim != 2 or weights.shape[1] != self.num_frames:
-            raise InputError(
-                f"weights must have one column per frame ({self.num_frames}), "
-                f"not shape {weights.shape}"
-            )
-        if not np.all(np.isfinite(weights)) or (weights < 0).any():
-            raise InputError("weights must be finite and non-negative")
+        weights = m.frame_weights(weights, self.num_frames)
         method = interpolation or self._settings.interpolation
         if method not in _INTERPOLATIONS:
             raise InputError(
