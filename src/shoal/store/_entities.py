@@ -77,6 +77,7 @@ from shoal.tables import DatasetTables, InferenceTables, empty_embeddings
 if TYPE_CHECKING:
     from shoal.analysis.metric_performance import MetricImportance, MetricPerformance
     from shoal.store._quality import QualityTables
+    from shoal.store._similarity import SimilarElements
     from shoal.store._store import Store
 
 __all__ = [
@@ -649,6 +650,29 @@ class Dataset(_StoredEntity):
         from shoal.store._frames_query import label_fields
 
         return label_fields(self._metric_tables()[1])
+
+    def similar(
+        self,
+        ids: Iterable[str],
+        k: int = 10,
+        *,
+        embedding: str | None = None,
+        exclude: Iterable[str] = (),
+        kind: Literal["frame", "crop"] = "frame",
+        metric: Literal["cosine", "euclidean"] = "cosine",
+    ) -> SimilarElements:
+        """The ``k`` elements most similar to ``ids`` by their stored embeddings, nearest
+        first: frames (``kind="frame"``, frame embeddings) or label crops (``"crop"``,
+        crop embeddings, ids = label ids). A candidate's distance is to its nearest seed
+        (cosine ``1 - cos``, or Euclidean); the seeds and ``exclude`` never come back.
+        ``embedding`` names the model (needed when there are several). Exact search
+        below 200,000 vectors, an inverted-file index above (``answer.exact`` says which;
+        shoal.analysis.similarity)."""
+        from shoal.store._similarity import similar_elements
+
+        return similar_elements(
+            self, ids, k=k, embedding=embedding, exclude=exclude, kind=kind, metric=metric
+        )
 
     def query(self, expression: str) -> list[str]:
         """Frame ids matching a query over metadata, label statistics and element

@@ -1,0 +1,93 @@
+"""Dataset.similar: the store's frames and label crops nearest some seeds by their stored
+embeddings, equal to exact search over the same vectors (scikit-learn's brute force as
+the oracle), per embedding model, with clear errors for what it cannot answer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from shoal.errors import InputError, NotFoundError
+from shoal.sdk import LabeledDataset, LabeledFrame
+from shoal.store import Store
+
+
+def _dataset(tmp_path: Path, frames: int = 120) -> tuple[object, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(4)
+    centres = rng.normal(size=(4, 16)) * 5
+    frame_vectors = (centres[np.arange(frames) % 4] + rng.normal(size=(frames, 16))).astype(
+        np.float32
+    )
+    crop_vectors = rng.normal(size=(frames, 16)).astype(np.float32)
+    dataset = LabeledDataset()
+    for i in range(frames):
+        frame = LabeledFrame(frame_id=f"f{i:03d}")
+        frame.add_image(image_url=f"f{i:03d}.png", width=100, height=100)
+        frame.add_label_2d_bbox(
+            label_id=f"l{i:03d}", classification="car", top=10, left=10, width=20, height=20
+        )
+        frame.add_frame_embedding(embedding=frame_vectors[i].tolist(), model_id="resnet")
+        frame.add_frame_embedding(embedding=(-frame_vectors[i]).tolist(), model_id="flipped")
+        frame.add_crop_embedding(
+            label_id=f"l{i:03d}", embedding=crop_vectors[i].tolist(), model_id="resnet"
+        )
+        dataset.add_frame(frame)
+    store = Store(tmp_path / "home")
+    project = store.create_project("p", task="detection")
+    return project.create_dataset("val", dataset.to_tables()), frame_vectors, crop_vectors
+
+
+def _expected(vectors: np.ndarray, seeds: list[int], exclude: list[int], k: int) -> list[int]:
+    from sklearn.neighbors import NearestNeighbors
+
+    oracle = NearestNeighbors(n_neighbors=len(vectors), algorithm="brute", metric="cosine")
+    distances, rows = oracle.fit(vectors).kneighbors(vectors[seeds])
+    best = np.full(len(vectors), np.inf)
+    for dist, row in zip(distances, rows, strict=True):
+        best[row] = np.minimum(best[row], dist)
+    best[seeds + exclude] = np.inf
+    return np.lexsort((np.arange(len(vectors)), best))[:k].tolist()
+
+
+def test_frames_and_crops_nearest_the_seeds(tmp_path: Path) -> None:
+    dataset, frame_vectors, crop_vectors = _dataset(tmp_path)
+    found = dataset.similar(["f000", "f001"], 8, embedding="resnet", exclude=["f004"])  # type: ignore[attr-defined]
+    assert found.exact and found.kind == "frame" and found.embedding == "resnet"
+    assert list(found.ids) == [f"f{i:03d}" for i in _expected(frame_vectors, [0, 1], [4], 8)]
+    assert list(found.distances) == sorted(found.distances)
+    assert found.to_dict()["results"][0] == {"id": found.ids[0], "distance": found.distances[0]}
+    crops = dataset.similar(["l010"], 5, embedding="resnet", kind="crop")  # type: ignore[attr-defined]
+    assert list(crops.ids) == [f"l{i:03d}" for i in _expected(crop_vectors, [10], [], 5)]
+    # Another model answers from its own vectors (opposite directions: the same order).
+    flipped = dataset.similar(["f000", "f001"], 8, embedding="flipped", exclude=["f004"])  # type: ignore[attr-defined]
+    assert flipped.ids == found.ids
+
+
+def test_what_it_cannot_answer_is_said(tmp_path: Path) -> None:
+    dataset, _, _ = _dataset(tmp_path, frames=20)
+    with pytest.raises(InputError, match="embeddings of 2 models"):
+        dataset.similar(["f000"])  # type: ignore[attr-defined]
+    with pytest.raises(NotFoundError, match="no embedding model 'clip'"):
+        dataset.similar(["f000"], embedding="clip")  # type: ignore[attr-defined]
+    with pytest.raises(InputError, match="frames without an embedding of this model: 'nope'"):
+        dataset.similar(["nope"], embedding="resnet")  # type: ignore[attr-defined]
+    with pytest.raises(NotFoundError, match="no crop embeddings of model 'flipped'"):
+        dataset.similar(["l000"], embedding="flipped", kind="crop")  # type: ignore[attr-defined]
+    with pytest.raises(InputError, match="at least one element"):
+        dataset.similar([], embedding="resnet")  # type: ignore[attr-defined]
+
+
+def test_above_the_index_size_the_index_answers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("faiss")
+    from shoal.store import _similarity
+
+    monkeypatch.setattr(_similarity, "INDEX_MIN_VECTORS", 50)
+    dataset, frame_vectors, _ = _dataset(tmp_path, frames=400)
+    found = dataset.similar(["f007"], 10, embedding="resnet")  # type: ignore[attr-defined]
+    assert not found.exact and "f007" not in found.ids
+    expected = {f"f{i:03d}" for i in _expected(frame_vectors, [7], [], 10)}
+    assert len(expected & set(found.ids)) >= 9
