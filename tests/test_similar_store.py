@@ -91,3 +91,31 @@ def test_above_the_index_size_the_index_answers(
     assert not found.exact and "f007" not in found.ids
     expected = {f"f{i:03d}" for i in _expected(frame_vectors, [7], [], 10)}
     assert len(expected & set(found.ids)) >= 9
+
+
+def test_shoal_similar_prints_and_writes_the_stores_answer(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from shoal.cli import main
+
+    dataset, _, _ = _dataset(tmp_path, frames=60)
+    home = str(tmp_path / "home")
+    out = tmp_path / "similar.json"
+    code = main(
+        ["similar", "p", "val", "--to", "f000", "--to", "f001", "-k", "4", "--embedding",
+         "resnet", "--exclude", "f004", "--json", str(out), "--home", home]
+    )  # fmt: skip
+    assert code == 0
+    expected = dataset.similar(["f000", "f001"], 4, embedding="resnet", exclude=["f004"])  # type: ignore[attr-defined]
+    written = json.loads(out.read_text())
+    assert written["results"] == expected.to_dict()["results"] and written["exact"] is True
+    printed = capsys.readouterr().out
+    assert "Nearest frames by resnet" in printed and "(exact search)" in printed
+    assert all(element in printed for element in expected.ids)
+    # A user error: one line naming what is wrong, no traceback.
+    code = main(["similar", "p", "val", "--to", "f000", "--home", home])
+    captured = capsys.readouterr()
+    assert code != 0 and "name one (embedding=)" in captured.err
+    assert "Traceback" not in captured.err

@@ -45,6 +45,7 @@ def _build_parser(arguments: Sequence[str] | None = None) -> argparse.ArgumentPa
         _quality,
         _segments,
         _serve,
+        _similar,
     )
 
     _eval.register(commands)
@@ -55,6 +56,7 @@ def _build_parser(arguments: Sequence[str] | None = None) -> argparse.ArgumentPa
     _segments.register(commands)
     _metrics.register(commands)
     _insights.register(commands)
+    _similar.register(commands)
     _serve.register(commands)
     _demo.register(commands)
     _doctor.register(commands)

@@ -9,14 +9,11 @@ Every number is the store's (``InferenceSet.metric_importance`` and
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import orjson
-
 from shoal.cli._arguments import positive_int, unit_float
-from shoal.cli._output import print_table
+from shoal.cli._output import print_table, write_json
 from shoal.cli._projects import home_option, open_store
 
 if TYPE_CHECKING:
@@ -93,18 +90,6 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
     return {"conf": args.conf, "iou": args.iou, "segment": args.segment, "query": args.query}
 
 
-def _write_json(target: Path | None, answer: dict[str, Any]) -> bool:
-    """Write ``answer`` to ``target``; True when it went to standard output."""
-    if target is None:
-        return False
-    data = orjson.dumps(answer, option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY)
-    if str(target) == "-":
-        sys.stdout.write(data.decode() + "\n")
-        return True
-    target.write_bytes(data + b"\n")
-    return False
-
-
 def _number(value: float | None, digits: int = 3) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
@@ -118,7 +103,7 @@ def run_importance(args: argparse.Namespace) -> int:
         "query": args.query,
         "metrics": [entry.to_dict() for entry in ranked],
     }
-    if _write_json(args.json, answer):
+    if write_json(args.json, answer):
         return 0
     rows = []
     for entry in ranked:
@@ -144,7 +129,7 @@ def run_performance(args: argparse.Namespace) -> int:
         args.metric, **_options(args), bins=args.bins, label=args.label
     )
     answer = result.to_dict()
-    if _write_json(args.json, answer):
+    if write_json(args.json, answer):
         return 0
     overall = answer["overall"]
     rows = [

@@ -12,12 +12,15 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Collection, Iterable, Sequence
-from typing import TYPE_CHECKING, TextIO
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+import orjson
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-__all__ = ["console", "format_table", "print_table"]
+__all__ = ["console", "format_table", "print_table", "write_json"]
 
 # Wide enough that no table wraps: its rows keep their natural width.
 _UNBOUNDED_WIDTH = 1_000_000
@@ -127,3 +130,16 @@ def print_table(
     """Write :func:`format_table`'s table and a newline to ``stream`` (standard output)."""
     target = stream if stream is not None else sys.stdout
     target.write(format_table(header, rows, right=right, title=title, stream=target) + "\n")
+
+
+def write_json(target: Path | None, answer: dict[str, Any]) -> bool:
+    """Write ``answer`` as indented JSON to ``target`` (a file, or ``-`` for standard
+    output); True when it went to standard output (print nothing else then)."""
+    if target is None:
+        return False
+    data = orjson.dumps(answer, option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY)
+    if str(target) == "-":
+        sys.stdout.write(data.decode() + "\n")
+        return True
+    target.write_bytes(data + b"\n")
+    return False
