@@ -8,7 +8,7 @@ Two checks are left out where they judge what no schema can state:
   operations whose success depends on a grammar (a ``query``, a per-class ``conf``
   naming the project's classes) or on the store (a class id already taken, custom
   metric values naming ids the dataset has, an inference set given for a frame or label
-  metric, a segment
+  metric, seeds of similar elements with embeddings, a segment
   given both frames and a query, an upload missing a chunk, a nested value beyond
   ±(2**53 - 1) in a row, which the schema does not recurse into): the API answers those
   4xx, naming what is wrong.
@@ -61,6 +61,10 @@ checks.positive_data_acceptance.enabled = false
 
 [[operations]]  # element-metric values name the store's ids (frames, labels, predictions); inference_set goes with prediction metrics only
 include-path-regex = "/element-metrics(/upload|/[^/]+/[^/]+)?$"
+checks.positive_data_acceptance.enabled = false
+
+[[operations]]  # similar elements name the store's elements and embedding models
+include-path-regex = "/similar$"
 checks.positive_data_acceptance.enabled = false
 
 [[operations]]  # a label-error review names a candidate of the store (kind:id)

@@ -119,3 +119,31 @@ def test_shoal_similar_prints_and_writes_the_stores_answer(
     captured = capsys.readouterr()
     assert code != 0 and "name one (embedding=)" in captured.err
     assert "Traceback" not in captured.err
+
+
+def test_rest_and_client_answer_the_stores_neighbours(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from shoal.client import Client
+    from shoal.server import create_app
+    from test_client import serve
+
+    dataset, _, _ = _dataset(tmp_path, frames=60)
+    expected = dataset.similar(["f000", "f001"], 5, embedding="resnet", exclude=["f004"])  # type: ignore[attr-defined]
+    app = create_app(tmp_path / "home")
+    api = TestClient(app, base_url="http://localhost")
+    route = "/api/v1/projects/p/datasets/val/similar"
+    params = {"to": ["f000", "f001"], "k": 5, "embedding": "resnet", "exclude": ["f004"]}
+    answer = api.get(route, params=params)
+    assert answer.status_code == 200 and answer.json() == expected.to_dict()
+    with serve(app) as url:
+        found = Client(url).similar(
+            "p", "val", ["f000", "f001"], k=5, embedding="resnet", exclude=["f004"]
+        )
+    assert found == expected
+    # What it cannot answer is a 4xx with a JSON body.
+    assert api.get(route, params={"to": "f000"}).status_code == 400  # two models: name one
+    missing = api.get(route, params={"to": "nope", "embedding": "resnet"})
+    assert missing.status_code == 400 and "'nope'" in missing.json()["detail"]
+    assert api.get(route, params={"to": "f000", "embedding": "clip"}).status_code == 404
+    assert api.get(route).status_code == 422

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import importlib
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Literal
@@ -38,14 +38,18 @@ from shoal.errors import InputError, ShoalError
 
 __all__ = [
     "INDEX_MIN_VECTORS",
+    "ElementKind",
     "ExactSearch",
     "Neighbors",
+    "SimilarElements",
     "SimilarityMetric",
     "VectorIndex",
     "nearest",
 ]
 
 SimilarityMetric = Literal["cosine", "euclidean"]
+# Frames (frame embeddings) or label crops (crop embeddings).
+ElementKind = Literal["frame", "crop"]
 METRICS: tuple[SimilarityMetric, ...] = ("cosine", "euclidean")
 # Exact search costs about 0.1 us per stored vector and seed at d = 512 (105 ms a seed at
 # 1M): below this many vectors it is fast enough and always exact.
@@ -72,6 +76,44 @@ class Neighbors:
             "distances": self.distances.tolist(),
             "exact": self.exact,
         }
+
+
+@dataclass(frozen=True)
+class SimilarElements:
+    """The elements nearest the seeds, nearest first: ``ids`` (frame or label ids, by
+    ``kind``) and their ``distances``; ``embedding`` (the model id), ``metric``, and
+    ``exact`` (exact search answered, not the index)."""
+
+    ids: tuple[str, ...]
+    distances: tuple[float, ...]
+    kind: ElementKind
+    embedding: str
+    metric: SimilarityMetric
+    exact: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "embedding": self.embedding,
+            "metric": self.metric,
+            "exact": self.exact,
+            "results": [
+                {"id": element, "distance": distance}
+                for element, distance in zip(self.ids, self.distances, strict=True)
+            ],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SimilarElements:
+        results = list(data["results"])
+        return cls(
+            ids=tuple(str(r["id"]) for r in results),
+            distances=tuple(float(r["distance"]) for r in results),
+            kind=data["kind"],
+            embedding=str(data["embedding"]),
+            metric=data["metric"],
+            exact=bool(data["exact"]),
+        )
 
 
 def _faiss() -> ModuleType:

@@ -21,6 +21,7 @@ import orjson
 
 from shoal._types import Conf, Progress, Task, url_segment
 from shoal.analysis import Calibration, Comparison, SegmentResult, Significance
+from shoal.analysis.similarity import SimilarElements
 from shoal.client._errors import (
     APIError,
     ClientError,
@@ -987,6 +988,32 @@ class Client:
             bins=bins,
         )
         return _typed(Calibration.from_dict, answer, "calibration")
+
+    def similar(
+        self,
+        project: str,
+        dataset: str | None,
+        to: Sequence[str],
+        *,
+        k: int | None = None,
+        embedding: str | None = None,
+        kind: Literal["frame", "crop"] | None = None,
+        metric: Literal["cosine", "euclidean"] | None = None,
+        exclude: Sequence[str] = (),
+    ) -> SimilarElements:
+        """The elements nearest ``to`` by their stored embeddings: the
+        ``SimilarElements`` of ``dataset.similar(to, k, ...)``."""
+        dataset = self._resolve_dataset(project, dataset)
+        answer = self._get(
+            f"{self._dataset_path(project, dataset)}/similar",
+            to=list(to),
+            k=k,
+            embedding=embedding,
+            kind=kind,
+            metric=metric,
+            exclude=list(exclude),
+        )
+        return _typed(SimilarElements.from_dict, answer, "similar elements")
 
     def tide(
         self,

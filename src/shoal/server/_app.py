@@ -217,6 +217,7 @@ def create_app(
         _routes_metric_performance,
         _routes_metrics,
         _routes_quality,
+        _routes_similar,
         _webapp,
     )
 
@@ -263,6 +264,7 @@ def create_app(
         _routes_metric_performance,
         _routes_quality,
         _routes_element_metrics,
+        _routes_similar,
     ):
         app.include_router(module.router, prefix="/api/v1", responses=_errors.ERROR_RESPONSES)
     _docs.install(app)

@@ -15,7 +15,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
@@ -23,7 +23,9 @@ import pyarrow.compute as pc
 
 from shoal.analysis.similarity import (
     INDEX_MIN_VECTORS,
+    ElementKind,
     ExactSearch,
+    SimilarElements,
     SimilarityMetric,
     VectorIndex,
 )
@@ -32,37 +34,10 @@ from shoal.errors import InputError, NotFoundError
 if TYPE_CHECKING:
     from shoal.store._entities import Dataset
 
-__all__ = ["SimilarElements", "similar_elements"]
+__all__ = ["similar_elements"]
 
-ElementKind = Literal["frame", "crop"]
 # Prepared searches kept in memory (each holds its vectors: about 2 GB at 1M x 512).
 _KEPT_SEARCHES = 2
-
-
-@dataclass(frozen=True)
-class SimilarElements:
-    """The elements nearest the seeds, nearest first: ``ids`` (frame or label ids, by
-    ``kind``) and their ``distances``; ``embedding`` (the model id), ``metric``, and
-    ``exact`` (exact search answered, not the index)."""
-
-    ids: tuple[str, ...]
-    distances: tuple[float, ...]
-    kind: ElementKind
-    embedding: str
-    metric: SimilarityMetric
-    exact: bool
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "embedding": self.embedding,
-            "metric": self.metric,
-            "exact": self.exact,
-            "results": [
-                {"id": element, "distance": distance}
-                for element, distance in zip(self.ids, self.distances, strict=True)
-            ],
-        }
 
 
 @dataclass(frozen=True)

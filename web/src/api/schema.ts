@@ -291,6 +291,15 @@ export interface paths {
     /** Update Segment */
     patch: operations["update_segment_api_v1_projects__project__datasets__dataset__segments__segment__patch"];
   };
+  "/api/v1/projects/{project}/datasets/{dataset}/similar": {
+    /**
+     * Similar
+     * @description The ``k`` elements nearest the ``to`` elements by their stored embeddings (a
+     * candidate's distance is to its nearest seed; the seeds and ``exclude`` never come
+     * back): ``Dataset.similar``.
+     */
+    get: operations["similar_api_v1_projects__project__datasets__dataset__similar_get"];
+  };
   "/api/v1/projects/{project}/datasets/{dataset}/summary": {
     /**
      * Summary
@@ -2102,6 +2111,47 @@ export interface components {
       seed: number;
       /** Segment */
       segment: string;
+    };
+    /** SimilarElementsOut */
+    SimilarElementsOut: {
+      /**
+       * Embedding
+       * @description the embedding model the vectors are of
+       */
+      embedding: string;
+      /**
+       * Exact
+       * @description exact search answered (false: the inverted-file index)
+       */
+      exact: boolean;
+      /**
+       * Kind
+       * @enum {string}
+       */
+      kind: "frame" | "crop";
+      /**
+       * Metric
+       * @enum {string}
+       */
+      metric: "cosine" | "euclidean";
+      /**
+       * Results
+       * @description nearest first
+       */
+      results: components["schemas"]["SimilarOut"][];
+    };
+    /** SimilarOut */
+    SimilarOut: {
+      /**
+       * Distance
+       * @description to the nearest seed: cosine 1 - cos, or Euclidean
+       */
+      distance: number;
+      /**
+       * Id
+       * @description a frame id (kind frame) or a label id (kind crop)
+       */
+      id: string;
     };
     /** SummaryOut */
     SummaryOut: {
@@ -6037,6 +6087,97 @@ export interface operations {
       200: {
         content: {
           "application/json": components["schemas"]["SegmentOut"];
+        };
+      };
+      /** @description bad request */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description unauthorized */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description forbidden */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description conflict */
+      409: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description payload too large */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description validation error */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /**
+   * Similar
+   * @description The ``k`` elements nearest the ``to`` elements by their stored embeddings (a
+   * candidate's distance is to its nearest seed; the seeds and ``exclude`` never come
+   * back): ``Dataset.similar``.
+   */
+  similar_api_v1_projects__project__datasets__dataset__similar_get: {
+    parameters: {
+      query: {
+        /** @description the seeds' ids (repeat) */
+        to: string[];
+        /** @description how many to answer */
+        k?: number;
+        /** @description the embedding model (needed when there are several) */
+        embedding?: string | null;
+        /** @description frames (frame embeddings) or label crops (crop embeddings) */
+        kind?: "frame" | "crop";
+        metric?: "cosine" | "euclidean";
+        /** @description ids never to answer (repeat) */
+        exclude?: string[];
+      };
+      path: {
+        /** @description project name */
+        project: string;
+        /** @description dataset name */
+        dataset: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["SimilarElementsOut"];
         };
       };
       /** @description bad request */
