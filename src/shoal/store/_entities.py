@@ -76,8 +76,8 @@ from shoal.tables import DatasetTables, InferenceTables, empty_embeddings
 
 if TYPE_CHECKING:
     from shoal.analysis.metric_performance import MetricImportance, MetricPerformance
-    from shoal.store._quality import QualityTables
     from shoal.analysis.similarity import SimilarElements
+    from shoal.store._quality import QualityTables
     from shoal.store._store import Store
 
 __all__ = [
