@@ -235,8 +235,9 @@ def test_the_query_bar_completes_explains_filters_and_saves(
     assert box.input_value() == f"{completions['fields'][0]['name']} "
     box.press_sequentially("> 3")
     box.press("Escape")
-    bar.get_by_role("button", name="Apply").click()
     query = "num_shapes > 3"
+    eventually(box.input_value, query)  # each key lands after the completion
+    bar.get_by_role("button", name="Apply").click()
     eventually(lambda: "query=num_shapes" in location(page), True)
     frames = api.get(f"{DATASET_API}/frames", params={"query": query, "limit": 1}).json()
     page.get_by_text(f"{frames['total']} frames match").wait_for()

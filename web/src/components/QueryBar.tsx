@@ -90,7 +90,12 @@ export function QueryBar({ project, dataset, value, onChange }: QueryBarProps) {
     setText(next.text);
     setCaret(next.caret);
     setListOpen(false);
-    requestAnimationFrame(() => input.current?.setSelectionRange(next.caret, next.caret));
+    // After React has rendered the new text, put the caret after the completion, unless
+    // the user typed on meanwhile (a fast typist's keys would land back at the completion).
+    requestAnimationFrame(() => {
+      const box = input.current;
+      if (box && box.value === next.text) box.setSelectionRange(next.caret, next.caret);
+    });
   };
   const onKey = (e: KeyboardEvent<HTMLInputElement>) => {
     if (e.key === "Escape") { setListOpen(false); return; }
