@@ -167,6 +167,30 @@ describe("LabelErrorsPanel", () => {
     expect(document.querySelector('[data-selected="true"]')).toBeNull();
   });
 
+  it("a review in flight holds only its own candidate: the reviewer moves on and the next key is sent", async () => {
+    const user = userEvent.setup();
+    const calls = installMockApi(labelErrorsHandler);
+    // The first review's answer waits until released, as a slow server's would.
+    const served = globalThis.fetch;
+    let release = () => {};
+    const held = new Promise<void>((resolve) => { release = resolve; });
+    let first = true;
+    vi.stubGlobal("fetch", async (input: string, init?: RequestInit) => {
+      if (init?.method === "PUT" && first) { first = false; await held; }
+      return served(input, init);
+    });
+    render(<Stateful initial={context()} />);
+    await waitFor(() => expect(cards()).toHaveLength(3));
+    await user.keyboard("jjjc"); // the third candidate: confirm, still in flight
+    await user.keyboard("kc"); // the second: its own review goes out at once
+    await waitFor(() => expect(cards()[1]).toHaveAttribute("data-status", "confirmed"));
+    expect(cards()[2]).toHaveAttribute("data-status", "open");
+    await user.keyboard("jc"); // the one in flight: not sent twice
+    release();
+    await waitFor(() => expect(cards()[2]).toHaveAttribute("data-status", "confirmed"));
+    expect(calls.filter((c) => c.method === "PUT").map((c) => c.path.split("/").at(-2))).toEqual(["spurious%3A2", "missing%3A9"]);
+  });
+
   it("creates an issue and chooses it; the export asks for the confirmed ones in the format chosen", async () => {
     const user = userEvent.setup();
     const calls = installMockApi(labelErrorsHandler);

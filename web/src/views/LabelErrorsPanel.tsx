@@ -99,7 +99,9 @@ export function LabelErrorsPanel({ ctx }: { ctx: ViewContext }) {
   // Reviews sent in this view, by candidate: shown at once, in place (the queue is not asked
   // again, so a reviewed candidate keeps its place while the user moves on).
   const [reviews, setReviews] = useState<Record<string, LabelErrorReviewOut | null>>({});
-  const [busy, setBusy] = useState<string | null>(null);
+  // Candidates whose review is in flight: only that candidate waits, so a reviewer who moves on
+  // and presses a key for the next one is never ignored.
+  const [busy, setBusy] = useState<ReadonlySet<string>>(new Set());
   const [actionError, setActionError] = useState<unknown>(null);
   const [issue, setIssue] = useState<string | null>(null);
   const [newIssue, setNewIssue] = useState("");
@@ -144,7 +146,7 @@ export function LabelErrorsPanel({ ctx }: { ctx: ViewContext }) {
     const body = action === "issue"
       ? { status: statusWithIssue(current), issue: issue!, note: entry.review?.note ?? "" }
       : { status: action === "reopen" ? "open" as const : nextStatus(current, action), note: entry.review?.note ?? "" };
-    setBusy(entry.id);
+    setBusy((b) => new Set(b).add(entry.id));
     setActionError(null);
     try {
       const answer = await api.reviewLabelError(project.name, dataset, set, entry.id, body);
@@ -152,7 +154,7 @@ export function LabelErrorsPanel({ ctx }: { ctx: ViewContext }) {
     } catch (e) {
       setActionError(e);
     } finally {
-      setBusy(null);
+      setBusy((b) => { const next = new Set(b); next.delete(entry.id); return next; });
     }
   };
 
@@ -210,9 +212,9 @@ export function LabelErrorsPanel({ ctx }: { ctx: ViewContext }) {
       } else if (entry && action === "open") {
         e.preventDefault();
         setOpened(s.selected);
-      } else if (entry && s.busy === null && (action === "confirm" || action === "dismiss")) {
+      } else if (entry && !s.busy.has(entry.id) && (action === "confirm" || action === "dismiss")) {
         void reviewRef.current(entry, action);
-      } else if (entry && s.busy === null && action === "issue") {
+      } else if (entry && !s.busy.has(entry.id) && action === "issue") {
         if (s.issue === null) setNotice("Choose or create an issue first: i adds the candidate to it.");
         else void reviewRef.current(entry, "issue");
       }
@@ -340,7 +342,7 @@ export function LabelErrorsPanel({ ctx }: { ctx: ViewContext }) {
             <LabelErrorCard key={entry.id} entry={entry} rank={page * LABEL_ERRORS_PAGE_SIZE + k + 1}
               frame={detail ? labelErrorFrame(project.name, dataset, set, detail, entry, detection) : null}
               classification={detection ? null : method}
-              selected={selected === k} busy={busy === entry.id} issue={issue} classColors={colors}
+              selected={selected === k} busy={busy.has(entry.id)} issue={issue} classColors={colors}
               onSelect={() => setSelected(k)} onReview={(action) => void review(entry, action)} onOpen={() => setOpened(k)} />
           );
         })}
