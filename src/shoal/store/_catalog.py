@@ -138,6 +138,52 @@ CREATE TABLE IF NOT EXISTS element_metrics (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS element_metrics_names
     ON element_metrics (dataset_id, COALESCE(inference_set_id, 0), level, name);
+CREATE TABLE IF NOT EXISTS campaigns (
+    id INTEGER PRIMARY KEY,
+    uuid TEXT NOT NULL UNIQUE,
+    project_id INTEGER NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    description TEXT NOT NULL DEFAULT '',
+    issue TEXT,
+    corpus TEXT NOT NULL,
+    embedding TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('frame', 'crop')),
+    metric TEXT NOT NULL CHECK (metric IN ('cosine', 'euclidean')),
+    k INTEGER NOT NULL CHECK (k >= 1),
+    k_per TEXT NOT NULL CHECK (k_per IN ('seed', 'total')),
+    status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'closed')),
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    run_at TEXT,
+    corpus_version INTEGER,
+    exact INTEGER,
+    UNIQUE (project_id, name)
+);
+CREATE TABLE IF NOT EXISTS campaign_seeds (
+    campaign_id INTEGER NOT NULL REFERENCES campaigns (id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    dataset TEXT NOT NULL,
+    source TEXT NOT NULL CHECK (source IN ('frame', 'label', 'prediction')),
+    element_id TEXT NOT NULL,
+    inference_set TEXT,
+    frame_id TEXT NOT NULL,
+    PRIMARY KEY (campaign_id, position)
+);
+CREATE TABLE IF NOT EXISTS campaign_candidates (
+    campaign_id INTEGER NOT NULL REFERENCES campaigns (id) ON DELETE CASCADE,
+    element_id TEXT NOT NULL,
+    frame_id TEXT NOT NULL,
+    rank INTEGER,
+    distance REAL,
+    seed INTEGER,
+    status TEXT NOT NULL DEFAULT 'pending'
+        CHECK (status IN ('pending', 'accepted', 'rejected')),
+    note TEXT NOT NULL DEFAULT '',
+    reviewed_at TEXT,
+    PRIMARY KEY (campaign_id, element_id),
+    CHECK ((rank IS NULL) = (distance IS NULL))
+);
+CREATE INDEX IF NOT EXISTS campaign_candidates_rank ON campaign_candidates (campaign_id, rank);
 """
 
 
@@ -145,7 +191,8 @@ def _migrate(connection: sqlite3.Connection) -> None:
     """Bring a catalog written by an older Shoal up to this schema (inside the schema's
     transaction). Classes of older catalogs count as declared: nothing says which ones
     an import created, so none is dropped for being unused. Segments of older catalogs
-    have an empty description."""
+    have an empty description. Campaign tables are new: the schema's CREATE TABLE IF NOT
+    EXISTS adds them to an older catalog."""
     columns = {row[1] for row in connection.execute("PRAGMA table_info(classes)")}
     if "declared" not in columns:
         connection.execute("ALTER TABLE classes ADD COLUMN declared INTEGER NOT NULL DEFAULT 1")
