@@ -44,6 +44,9 @@ _LAZY = {
     "ClassInfo": "shoal.store",
     "IssueElement": "shoal.store",
     "MetricInfo": "shoal.store",
+    "ElementRef": "shoal.store",
+    "EmbeddingModelInfo": "shoal.store",
+    "Projection": "shoal.store",
     "DatasetTables": "shoal.tables",
     "InferenceTables": "shoal.tables",
     "LabeledFrame": "shoal.sdk",
@@ -99,7 +102,15 @@ if TYPE_CHECKING:
     from shoal.formats.voc import as_voc, from_voc
     from shoal.formats.yolo import as_yolo, from_yolo, from_yolo_predictions
     from shoal.sdk import Inferences, InferencesFrame, LabeledDataset, LabeledFrame
-    from shoal.store import ClassInfo, IssueElement, MetricInfo, Store
+    from shoal.store import (
+        ClassInfo,
+        ElementRef,
+        EmbeddingModelInfo,
+        IssueElement,
+        MetricInfo,
+        Projection,
+        Store,
+    )
     from shoal.tables import DatasetTables, InferenceTables
 
 
@@ -128,6 +139,8 @@ __all__ = [
     "ConfusionMatrix",
     "DatasetTables",
     "DetectionEvaluation",
+    "ElementRef",
+    "EmbeddingModelInfo",
     "Evaluation",
     "GroundTruth",
     "InferenceTables",
@@ -141,6 +154,7 @@ __all__ = [
     "Outcomes",
     "PRCurve",
     "Predictions",
+    "Projection",
     "ShoalError",
     "Store",
     "ThresholdChoice",

@@ -33,6 +33,7 @@ from shoal.store._evaluations import CachedEvaluation, EvaluationCache
 from shoal.store._home import default_home, holds_store
 from shoal.store._metrics import INCLUDE, Include, Metrics
 from shoal.store._names import MAX_NAME_LENGTH, check_class_name, check_name
+from shoal.store._projection import Projection
 from shoal.store._query import (
     MAX_DEPTH,
     MAX_LENGTH,
@@ -42,6 +43,7 @@ from shoal.store._query import (
     compile_query,
     quote_identifier,
 )
+from shoal.store._similarity import ElementRef, EmbeddingModelInfo
 from shoal.store._store import Store
 
 __all__ = [
@@ -56,6 +58,8 @@ __all__ = [
     "ClassInfo",
     "CompiledQuery",
     "Dataset",
+    "ElementRef",
+    "EmbeddingModelInfo",
     "EvaluationCache",
     "FieldType",
     "Finding",
@@ -66,6 +70,7 @@ __all__ = [
     "MetricInfo",
     "Metrics",
     "Project",
+    "Projection",
     "QueryError",
     "Segment",
     "Store",

@@ -138,6 +138,26 @@ CREATE TABLE IF NOT EXISTS element_metrics (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS element_metrics_names
     ON element_metrics (dataset_id, COALESCE(inference_set_id, 0), level, name);
+CREATE TABLE IF NOT EXISTS projections (
+    dataset_id INTEGER NOT NULL REFERENCES datasets (id) ON DELETE CASCADE,
+    model TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('frame', 'crop')),
+    method TEXT NOT NULL CHECK (method IN ('umap', 'pca')),
+    vectors_key TEXT NOT NULL,
+    object TEXT NOT NULL,
+    fitted_on INTEGER NOT NULL,
+    computed_at TEXT NOT NULL,
+    PRIMARY KEY (dataset_id, model, kind, method)
+);
+CREATE TABLE IF NOT EXISTS similarity_indexes (
+    dataset_id INTEGER NOT NULL REFERENCES datasets (id) ON DELETE CASCADE,
+    model TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('frame', 'crop')),
+    metric TEXT NOT NULL CHECK (metric IN ('cosine', 'euclidean')),
+    vectors_key TEXT NOT NULL,
+    object TEXT NOT NULL,
+    PRIMARY KEY (dataset_id, model, kind, metric)
+);
 CREATE TABLE IF NOT EXISTS campaigns (
     id INTEGER PRIMARY KEY,
     uuid TEXT NOT NULL UNIQUE,

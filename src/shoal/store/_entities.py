@@ -77,7 +77,9 @@ from shoal.tables import DatasetTables, InferenceTables, empty_embeddings
 if TYPE_CHECKING:
     from shoal.analysis.metric_performance import MetricImportance, MetricPerformance
     from shoal.analysis.similarity import SimilarElements
+    from shoal.store._projection import Projection
     from shoal.store._quality import QualityTables
+    from shoal.store._similarity import ElementRef, EmbeddingModelInfo
     from shoal.store._store import Store
 
 __all__ = [
@@ -426,7 +428,9 @@ class Dataset(_StoredEntity):
         return Path(root) if root else None
 
     def _objects(self) -> list[str]:
-        objects = [self._object(), *metric_objects(self)]
+        from shoal.store._projection import projection_objects
+
+        objects = [self._object(), *metric_objects(self), *projection_objects(self)]
         for inference_set in self.inference_sets():
             objects += inference_set._objects()
         return objects
@@ -653,26 +657,100 @@ class Dataset(_StoredEntity):
 
     def similar(
         self,
-        ids: Iterable[str],
+        ids: Iterable[str | ElementRef],
         k: int = 10,
         *,
         embedding: str | None = None,
-        exclude: Iterable[str] = (),
+        exclude: Iterable[str | ElementRef] = (),
         kind: Literal["frame", "crop"] = "frame",
         metric: Literal["cosine", "euclidean"] = "cosine",
     ) -> SimilarElements:
         """The ``k`` elements most similar to ``ids`` by their stored embeddings, nearest
-        first: frames (``kind="frame"``, frame embeddings) or label crops (``"crop"``,
-        crop embeddings, ids = label ids). A candidate's distance is to its nearest seed
-        (cosine ``1 - cos``, or Euclidean); the seeds and ``exclude`` never come back.
-        ``embedding`` names the model (needed when there are several). Exact search
-        below 200,000 vectors, an inverted-file index above (``answer.exact`` says which;
-        shoal.analysis.similarity)."""
+        first: frames (``kind="frame"``, frame embeddings) or crops (``"crop"``: label
+        crops of the dataset and prediction crops of its inference sets). Ids are
+        ``ElementRef``s or keys: a plain id is the dataset's frame (or label, for crops),
+        ``prediction/<set>/<id>`` a prediction's crop, ``frame/<set>/<id>`` a frame
+        vector an inference set uploaded; answers are keys (docs/embeddings.md). A
+        candidate's distance is to its nearest seed (cosine ``1 - cos``, or Euclidean);
+        the seeds and ``exclude`` never come back. ``embedding`` names the model (needed
+        when there are several). Exact search below 200,000 vectors, an inverted-file
+        index above, kept in the store (``answer.exact`` says which)."""
         from shoal.store._similarity import similar_elements
 
         return similar_elements(
             self, ids, k=k, embedding=embedding, exclude=exclude, kind=kind, metric=metric
         )
+
+    def similar_to_vectors(
+        self,
+        vectors: Any,
+        k: int = 10,
+        *,
+        embedding: str | None = None,
+        kind: Literal["frame", "crop"] = "frame",
+        metric: Literal["cosine", "euclidean"] = "cosine",
+        exclude: Iterable[str | ElementRef] = (),
+    ) -> SimilarElements:
+        """Like ``similar``, but the seeds are given vectors ((s, d) float32, e.g.
+        another dataset's ``vectors_of``): the ``k`` elements of this dataset nearest
+        them, leaving out ``exclude``."""
+        from shoal.store._similarity import similar_to_vectors
+
+        return similar_to_vectors(
+            self, vectors, k=k, embedding=embedding, exclude=exclude, kind=kind, metric=metric
+        )
+
+    def vectors_of(
+        self, elements: Iterable[ElementRef], *, embedding: str | None = None
+    ) -> NDArray[np.float32]:
+        """The stored vectors ((n, d) float32, in the order asked) of the elements of
+        one model (``embedding`` needed when there are several); a ``NotFoundError``
+        naming the first element without one."""
+        from shoal.store._similarity import vectors_of
+
+        return vectors_of(self, elements, embedding=embedding)
+
+    def embedding_models(self) -> list[EmbeddingModelInfo]:
+        """Each embedding model with vectors in the dataset or its inference sets: its
+        dimension and how many frame, label-crop and prediction-crop vectors it has."""
+        from shoal.store._similarity import embedding_models
+
+        return embedding_models(self)
+
+    def projection(
+        self,
+        embedding: str | None = None,
+        *,
+        kind: Literal["frame", "crop"] = "frame",
+        method: Literal["umap", "pca"] = "umap",
+        compute: bool = True,
+        progress: Progress | None = None,
+    ) -> Projection:
+        """The 2D projection of the elements of ``kind`` with vectors of ``embedding``
+        (frames; or crops: label crops, then every inference set's prediction crops),
+        kept in the store: computed once (UMAP by default, PCA fast; above 20,000
+        vectors UMAP fits a sample and places the rest), read back while the vectors
+        are unchanged, computed again when they change. With ``compute=False`` a
+        missing or stale projection is a ``NotFoundError``. ``progress(done, total)``
+        follows the computation. See docs/embeddings.md."""
+        from shoal.store._projection import projection
+
+        return projection(
+            self, embedding, kind=kind, method=method, compute=compute, progress=progress
+        )
+
+    def projection_state(
+        self,
+        embedding: str | None = None,
+        *,
+        kind: Literal["frame", "crop"] = "frame",
+        method: Literal["umap", "pca"] = "umap",
+    ) -> Literal["current", "stale", "missing"]:
+        """Whether the projection is kept and current, kept but stale (the vectors
+        changed since), or missing."""
+        from shoal.store._projection import projection_state
+
+        return projection_state(self, embedding, kind=kind, method=method)
 
     def query(self, expression: str) -> list[str]:
         """Frame ids matching a query over metadata, label statistics and element
@@ -802,6 +880,11 @@ class InferenceSet(_StoredEntity):
 
     def predictions(self) -> pa.Table:
         return self._read("predictions")
+
+    def embeddings(self) -> pa.Table:
+        """Frame and prediction-crop vectors uploaded with this set (no columns when
+        there are none)."""
+        return self._read("embeddings")
 
     def compute_quality(
         self, *, progress: Progress | None = None, read_images: bool = True

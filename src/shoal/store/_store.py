@@ -147,7 +147,14 @@ class Store:
 
     def _referenced_objects(self) -> set[str]:
         names = set()
-        for table in ("datasets", "inference_sets", "evaluations", "element_metrics"):
+        for table in (
+            "datasets",
+            "inference_sets",
+            "evaluations",
+            "element_metrics",
+            "projections",
+            "similarity_indexes",
+        ):
             names |= {row[0] for row in self._rows(f"SELECT object FROM {table}")}
         return names
 
