@@ -191,6 +191,9 @@ CREATE TABLE IF NOT EXISTS campaign_seeds (
 );
 CREATE TABLE IF NOT EXISTS campaign_candidates (
     campaign_id INTEGER NOT NULL REFERENCES campaigns (id) ON DELETE CASCADE,
+    element_key TEXT NOT NULL,
+    source TEXT NOT NULL CHECK (source IN ('frame', 'label', 'prediction')),
+    inference_set TEXT,
     element_id TEXT NOT NULL,
     frame_id TEXT NOT NULL,
     rank INTEGER,
@@ -200,7 +203,7 @@ CREATE TABLE IF NOT EXISTS campaign_candidates (
         CHECK (status IN ('pending', 'accepted', 'rejected')),
     note TEXT NOT NULL DEFAULT '',
     reviewed_at TEXT,
-    PRIMARY KEY (campaign_id, element_id),
+    PRIMARY KEY (campaign_id, element_key),
     CHECK ((rank IS NULL) = (distance IS NULL))
 );
 CREATE INDEX IF NOT EXISTS campaign_candidates_rank ON campaign_candidates (campaign_id, rank);

@@ -77,6 +77,7 @@ from shoal.tables import DatasetTables, InferenceTables, empty_embeddings
 if TYPE_CHECKING:
     from shoal.analysis.metric_performance import MetricImportance, MetricPerformance
     from shoal.analysis.similarity import SimilarElements
+    from shoal.store._campaigns import Campaign, CampaignSeed
     from shoal.store._projection import Projection
     from shoal.store._quality import QualityTables
     from shoal.store._similarity import ElementRef, EmbeddingModelInfo
@@ -358,6 +359,44 @@ class Project(_Entity):
             issue._insert_elements(db, elements)
         return issue
 
+
+    # collection campaigns (shoal.store._campaigns)
+    def campaigns(self) -> list[Campaign]:
+        from shoal.store._campaigns import Campaign
+
+        return [Campaign(self.store, i) for i in self._child_ids("campaigns", "project_id")]
+
+    def campaign(self, name: str) -> Campaign:
+        from shoal.store._campaigns import Campaign
+
+        return Campaign(self.store, self._child_id("campaigns", "project_id", name, "campaign"))
+
+    def create_campaign(
+        self,
+        name: str,
+        *,
+        corpus: str,
+        issue: str | None = None,
+        seeds: Iterable[IssueElement | CampaignSeed] | None = None,
+        embedding: str | None = None,
+        kind: Literal["frame", "crop"] | None = None,
+        metric: Literal["cosine", "euclidean"] = "cosine",
+        k: int = 10,
+        k_per: Literal["seed", "total"] = "seed",
+        description: str = "",
+    ) -> Campaign:
+        """A collection campaign: search dataset ``corpus`` (unlabeled data) for the
+        elements nearest the seeds, an issue's elements (``issue``, dismissed ones left
+        out) or ``seeds``, by model ``embedding`` (the corpus's one model when None); ``k``
+        per seed or in total (``k_per``). ``kind`` frame or crop (default: crop when every
+        seed is a label or prediction). Not run yet: ``Campaign.run()``. See
+        docs/campaigns.md."""
+        from shoal.store._campaigns import create_campaign
+
+        return create_campaign(
+            self, name, corpus=corpus, issue=issue, seeds=seeds, embedding=embedding,
+            kind=kind, metric=metric, k=k, k_per=k_per, description=description,
+        )  # fmt: skip
 
 def _predictions_keep_their_frames(dataset: Dataset, frame_ids: pa.ChunkedArray) -> None:
     """A ``ConflictError`` if an inference set of ``dataset`` has predictions on a frame
