@@ -79,6 +79,7 @@ if TYPE_CHECKING:
     from shoal.analysis.similarity import SimilarElements
     from shoal.store._campaigns import Campaign, CampaignSeed
     from shoal.store._projection import Projection
+    from shoal.store._projection_colors import PointColors
     from shoal.store._quality import QualityTables
     from shoal.store._similarity import ElementRef, EmbeddingModelInfo
     from shoal.store._store import Store
@@ -790,6 +791,29 @@ class Dataset(_StoredEntity):
         from shoal.store._projection import projection_state
 
         return projection_state(self, embedding, kind=kind, method=method)
+
+    def projection_colors(
+        self,
+        projection: Projection,
+        color_by: str,
+        *,
+        inference_set: str | None = None,
+        conf: Conf | None = None,
+        iou: float | None = None,
+        segment: Segment | str | None = None,
+        query: str | None = None,
+    ) -> PointColors:
+        """What each of ``projection``'s points is, in its element order: ``color_by``
+        ``class``, ``outcome``, ``confusion``, ``confidence``, ``precision``, ``recall``,
+        ``f1`` (per frame at (conf, iou), from ``inference_set``'s evaluation; a crop
+        gets its frame's), ``metadata:KEY`` or ``metric:NAME``; ``in_scope`` marks the
+        points a ``segment`` and ``query`` keep. See docs/embeddings.md ("Colors")."""
+        from shoal.store._projection_colors import projection_colors
+
+        return projection_colors(
+            self, projection, color_by, inference_set=inference_set, conf=conf, iou=iou,
+            segment=segment, query=query,
+        )  # fmt: skip
 
     def query(self, expression: str) -> list[str]:
         """Frame ids matching a query over metadata, label statistics and element
