@@ -21,6 +21,7 @@ import { MetricsView } from "./views/MetricsView";
 import { ScenariosView } from "./views/ScenariosView";
 import { SummaryView } from "./views/SummaryView";
 import { InsightsView } from "./views/InsightsView";
+import { IssuesView } from "./views/IssuesView";
 import { QueryBar } from "./components/QueryBar";
 import { ColorSchemeToggle, ThemeProvider } from "./theme";
 
@@ -32,6 +33,7 @@ const VIEWS: ReadonlyArray<{ value: View; title: string }> = [
   { value: "summary", title: "Summary" },
   { value: "insights", title: "Insights" },
   { value: "frame", title: "Frame" },
+  { value: "issues", title: "Issues" },
 ];
 
 /** The app state, kept in (and restored from) `location.hash`. */
@@ -203,6 +205,7 @@ function AppShell({ hasKey }: { hasKey: boolean }) {
         {ctx && state.view === "compare" && <CompareView ctx={ctx} />}
         {ctx && state.view === "summary" && <SummaryView ctx={ctx} />}
         {ctx && state.view === "insights" && <InsightsView key={`${ctx.project.name}/${ctx.dataset}/${ctx.sets[0]}`} ctx={ctx} />}
+        {ctx && state.view === "issues" && <IssuesView ctx={ctx} issue={state.issue} element={state.issueElement} />}
         {ctx && state.view === "frame" && (
           state.frame
             ? <FramePanel ctx={ctx} frameId={state.frame} inferenceSet={ctx.sets[0] ?? null} width={800} onClose={() => update({ frame: null, view: "scenarios" })} />

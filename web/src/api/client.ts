@@ -10,7 +10,9 @@ import type {
   ChangedExamplesPage, Confidence, ComparisonOut, CompletionsOut, DatasetOut, MetricInfosOut, ExamplesPage, FrameDetail, FramesPage, InferenceSetOut,
   MetricsInclude, MetricsOut, ProjectOut, SegmentCreate, SegmentFromExamples, SegmentOut, SegmentResultDict, SegmentUpdate, SummaryOut,
   CalibrationOut, MetricImportanceListOut, MetricPerformanceOut, SignificanceOut, TideOut, TideType, LabelErrorsOut, LabelErrorKind, LabelErrorReview, LabelErrorReviewOut, IssueOut, IssueCreate,
+  SimilarElementsOut,
 } from "./types";
+import type { ElementIdentity, ElementStatus, ElementsAdded, ExportFormat, Issue, IssueCreateBody, IssueElement, IssueUpdateBody } from "../lib/issues";
 
 export const API_BASE = "/api/v1";
 
@@ -75,6 +77,9 @@ export function datasetPath(project: string, dataset: string): string {
 }
 export function inferenceSetPath(project: string, dataset: string, set: string): string {
   return `${datasetPath(project, dataset)}/inference-sets/${seg(set)}`;
+}
+export function issuePath(project: string, issue: string): string {
+  return `${projectPath(project)}/issues/${seg(issue)}`;
 }
 export function framePath(project: string, dataset: string, frameId: string): string {
   return `${datasetPath(project, dataset)}/frames/${seg(frameId)}`;
@@ -456,6 +461,31 @@ export const api = {
     fetchText(`${inferenceSetPath(p, d, set)}/label-errors/export${queryString({ format })}`, o),
   issues: (p: string, o?: RequestOptions) => request<IssueOut[]>("GET", `${projectPath(p)}/issues`, undefined, o),
   createIssue: (p: string, body: IssueCreate, o?: RequestOptions) => request<IssueOut>("POST", `${projectPath(p)}/issues`, body, o),
+  // Issues (issue 14): one issue, its elements' reviews, export, fixed labels and the before / after comparison.
+  issueList: (p: string, o?: RequestOptions) => request<Issue[]>("GET", `${projectPath(p)}/issues`, undefined, o),
+  issue: (p: string, i: string, o?: RequestOptions) => request<Issue>("GET", issuePath(p, i), undefined, o),
+  newIssue: (p: string, body: IssueCreateBody, o?: RequestOptions) => request<Issue>("POST", `${projectPath(p)}/issues`, body, o),
+  updateIssue: (p: string, i: string, body: IssueUpdateBody, o?: RequestOptions) => request<Issue>("PATCH", issuePath(p, i), body, o),
+  deleteIssue: (p: string, i: string, o?: RequestOptions) => request<void>("DELETE", issuePath(p, i), undefined, o),
+  /** Add elements; one already in the issue is skipped, not repeated. */
+  addIssueElements: (p: string, i: string, elements: readonly ElementIdentity[], o?: RequestOptions) =>
+    request<ElementsAdded>("POST", `${issuePath(p, i)}/elements`, { elements }, o),
+  /** One element's review status and / or note. */
+  updateIssueElement: (p: string, i: string, position: number, body: { status?: ElementStatus; note?: string }, o?: RequestOptions) =>
+    request<IssueElement>("PATCH", `${issuePath(p, i)}/elements/${position}`, body, o),
+  removeIssueElement: (p: string, i: string, position: number, o?: RequestOptions) =>
+    request<void>("DELETE", `${issuePath(p, i)}/elements/${position}`, undefined, o),
+  /** The issue's elements (optionally of one status) as CSV, JSON or a COCO subset, as text. */
+  exportIssue: (p: string, i: string, format: ExportFormat, status?: ElementStatus | null, o?: RequestOptions) =>
+    fetchText(`${issuePath(p, i)}/export${queryString({ format, status: status ?? undefined })}`, o),
+  /** The frames or label crops nearest some seeds by their stored embeddings (seeds and `exclude` never answered). */
+  similar: (p: string, d: string, q: { to: readonly string[]; k?: number; embedding?: string; kind?: "frame" | "crop"; metric?: "cosine" | "euclidean"; exclude?: readonly string[] }, o?: RequestOptions) =>
+    request<SimilarElementsOut>(
+      "GET",
+      `${datasetPath(p, d)}/similar${queryString({ to: q.to, k: q.k, embedding: q.embedding || undefined, kind: q.kind, metric: q.metric, exclude: q.exclude })}`,
+      undefined,
+      o,
+    ),
   frame: (p: string, d: string, frameId: string, inferenceSets: readonly string[], o?: RequestOptions) =>
     request<FrameDetail>("GET", frameQueryPath(p, d, frameId, "", { inference_set: inferenceSets }), undefined, o),
 };

@@ -190,3 +190,5 @@ export type LabelErrorReview = Schemas["LabelErrorReview"];
 /** An issue of the project (a review can collect its candidate's object in one). */
 export type IssueOut = Schemas["IssueOut"];
 export type IssueCreate = Schemas["IssueCreate"];
+/** `/similar`: the frames or label crops nearest some seeds, nearest first. */
+export type SimilarElementsOut = Schemas["SimilarElementsOut"];

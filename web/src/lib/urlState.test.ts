@@ -6,7 +6,7 @@ const EMPTY_STATE: AppState = {
   view: "metrics", project: null, dataset: null, sets: [], conf: null, iou: null, overrides: {}, segment: null, frame: null,
   selection: null, sort: DEFAULT_SORT, page: 0, metricClass: null, shown: null, values: "absolute", shareOf: "row", object: null,
   query: null, otherConf: null, otherIou: null, change: null, tide: null, insights: "errors", byMetric: null, metricBin: null,
-  labelErrorKind: null, review: null, labelErrorPage: 0,
+  labelErrorKind: null, review: null, labelErrorPage: 0, issue: null, issueElement: null,
 };
 
 const FULL: AppState = {
@@ -16,7 +16,7 @@ const FULL: AppState = {
   metricClass: "big truck", shown: "a/b", values: "percentage", shareOf: "column", object: "prediction:17",
   query: "width > 10 and has('big truck')", otherConf: 0.7, otherIou: 0.75, change: "still_wrong", tide: "Loc",
   insights: "label-errors", byMetric: "quality.contrast", metricBin: 0,
-  labelErrorKind: "wrong_class", review: "confirmed", labelErrorPage: 2,
+  labelErrorKind: "wrong_class", review: "confirmed", labelErrorPage: 2, issue: "white dogs & co", issueElement: 7,
 };
 
 describe("URL state", () => {
@@ -157,5 +157,25 @@ describe("the label-error queue in the URL", () => {
     }
     expect(applyPatch(state, { conf: 0.5 }).labelErrorPage).toBe(2);
     expect(applyPatch(state, { review: "confirmed", labelErrorPage: 1 }).labelErrorPage).toBe(1);
+  });
+});
+
+describe("issues in the URL", () => {
+  it("keeps the issue and the element reviewed (its position); an element without an issue or a bad one reads as none", () => {
+    const state = parseHash("#view=issues&project=p&issue=white%20dogs&element=12");
+    expect([state.view, state.issue, state.issueElement]).toEqual(["issues", "white dogs", 12]);
+    expect(parseHash(`#${formatHash(state)}`)).toEqual(state);
+    expect(parseHash("#view=issues&element=3").issueElement).toBeNull();
+    expect(parseHash("#view=issues&issue=a&element=x").issueElement).toBeNull();
+    expect(parseHash("#view=issues&issue=a&element=0").issueElement).toBe(0);
+  });
+
+  it("another issue or project closes the review; another project closes the issue", () => {
+    const state = parseHash("#view=issues&project=p&dataset=d&issue=a&element=4");
+    expect(applyPatch(state, { issue: "b" }).issueElement).toBeNull();
+    expect(applyPatch(state, { issue: "b", issueElement: 2 }).issueElement).toBe(2);
+    expect(applyPatch(state, { conf: 0.4 }).issueElement).toBe(4);
+    const moved = applyPatch(state, { project: "q" });
+    expect([moved.issue, moved.issueElement]).toEqual([null, null]);
   });
 });

@@ -5,8 +5,8 @@ import type { Normalization } from "./matrix";
 /** The matrix's cell values: counts or shares. */
 export type CellValues = "absolute" | "percentage";
 
-export type View = "metrics" | "scenarios" | "compare" | "summary" | "insights" | "frame";
-export const VIEW_NAMES: readonly View[] = ["metrics", "scenarios", "compare", "summary", "insights", "frame"];
+export type View = "metrics" | "scenarios" | "compare" | "summary" | "insights" | "frame" | "issues";
+export const VIEW_NAMES: readonly View[] = ["metrics", "scenarios", "compare", "summary", "insights", "frame", "issues"];
 
 /** Compare's examples: the ground truth fixed, broken or still wrong from base to other. */
 export type ChangeKind = "fixed" | "broken" | "still_wrong";
@@ -93,6 +93,9 @@ export interface AppState {
   labelErrorKind: LabelErrorKindName | null;
   review: ReviewFilter | null;
   labelErrorPage: number;
+  /** Issues: the issue opened (null: the list) and the element its review dialog shows (the element's `position` in the issue; null: closed). */
+  issue: string | null;
+  issueElement: number | null;
 }
 
 function unit(text: string | null): number | null {
@@ -207,6 +210,8 @@ export function parseHash(hash: string): AppState {
     labelErrorKind: LABEL_ERROR_KIND_NAMES.includes(q.get("le_kind") as LabelErrorKindName) ? (q.get("le_kind") as LabelErrorKindName) : null,
     review: REVIEW_FILTER_NAMES.includes(q.get("review") as ReviewFilter) ? (q.get("review") as ReviewFilter) : null,
     labelErrorPage: pageOf(q.get("le_page")),
+    issue: q.get("issue") || null,
+    issueElement: q.get("issue") && /^\d{1,9}$/.test(q.get("element")?.trim() ?? "") ? Number(q.get("element")!.trim()) : null,
   };
 }
 
@@ -241,6 +246,8 @@ export function formatHash(state: AppState): string {
   if (state.labelErrorKind) q.set("le_kind", state.labelErrorKind);
   if (state.review) q.set("review", state.review);
   if (state.labelErrorPage > 0) q.set("le_page", String(state.labelErrorPage + 1));
+  if (state.issue) q.set("issue", state.issue);
+  if (state.issue && state.issueElement !== null) q.set("element", String(state.issueElement));
   return q.toString();
 }
 
@@ -260,12 +267,15 @@ export function applyPatch(state: AppState, patch: Partial<AppState>): AppState 
   if (switched("project") && !("selection" in patch)) next.selection = null;
   // Another project's classes and inference sets: what named this one's go.
   if (switched("project")) {
+    if (!("issue" in patch)) next.issue = null;
     if (!("metricClass" in patch)) next.metricClass = null;
     if (!("shown" in patch)) next.shown = null;
     if (!("object" in patch)) next.object = null;
     if (!("tide" in patch)) next.tide = null;
     if (!("byMetric" in patch)) next.byMetric = null;
   }
+  // Another issue's elements have other positions.
+  if ((changed("issue") || switched("project")) && !("issueElement" in patch)) next.issueElement = null;
   // A bin is of one metric's bins at one operating point, on one segment.
   const rebinned = switched("project") || switched("dataset") || changed("sets") ||
     (["conf", "iou", "overrides", "segment", "query", "byMetric", "metricClass"] as const).some(changed);

@@ -1,0 +1,158 @@
+/**
+ * "Find similar elements" of an issue: the frames (or label crops) of the dataset nearest the
+ * issue's own frames (or label crops) by their stored embeddings (GET .../similar, exact or
+ * the index, as the answer says), the issue's own elements excluded. Each candidate shows
+ * its thumbnail and distance; the ones checked are added to the issue.
+ */
+import { useState } from "react";
+import { api } from "../api/client";
+import type { SimilarElementsOut } from "../api/types";
+import { useImageSource } from "../hooks/useImageSource";
+import { formatScore } from "../lib/format";
+import { similarElement, similarSeeds, type ElementIdentity, type Issue, type SimilarKind } from "../lib/issues";
+import { frameThumbnailUrl } from "../api/client";
+import type { ViewContext } from "../views/context";
+import { ErrorPanel, Loading } from "./Status";
+
+export const DEFAULT_SIMILAR_K = 24;
+
+/** A similar search's answer; a crop's frame is given when the server names it. */
+type Candidate = SimilarElementsOut["results"][number] & { frame_id?: string | null };
+
+export interface IssueSimilarProps {
+  ctx: ViewContext;
+  issue: Issue;
+  /** The issue changed (elements added). */
+  onAdded: () => void;
+}
+
+export function IssueSimilar({ ctx, issue, onAdded }: IssueSimilarProps) {
+  const project = ctx.project.name;
+  const dataset = ctx.dataset;
+  const frameSeeds = similarSeeds(issue.elements, dataset, "frame");
+  const cropSeeds = similarSeeds(issue.elements, dataset, "crop");
+  const [kind, setKind] = useState<SimilarKind>(frameSeeds.length > 0 || cropSeeds.length === 0 ? "frame" : "crop");
+  const [k, setK] = useState(DEFAULT_SIMILAR_K);
+  const [metric, setMetric] = useState<"cosine" | "euclidean">("cosine");
+  const [embedding, setEmbedding] = useState("");
+  const [answer, setAnswer] = useState<SimilarElementsOut | null>(null);
+  const [checked, setChecked] = useState<ReadonlySet<string>>(new Set());
+  const [loading, setLoading] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const seeds = kind === "frame" ? frameSeeds : cropSeeds;
+
+  const search = async () => {
+    setLoading(true);
+    setError(null);
+    setNotice(null);
+    try {
+      // The seeds (the issue's own elements of this kind) never come back.
+      const found = await api.similar(project, dataset, { to: seeds, k, kind, metric, embedding: embedding.trim() || undefined });
+      setAnswer(found);
+      setChecked(new Set());
+    } catch (e) {
+      setError(e);
+    } finally {
+      setLoading(false);
+    }
+  };
+  const candidates = (answer?.results ?? []) as Candidate[];
+  const elementOf = (c: Candidate): ElementIdentity | null => similarElement(dataset, answer!.kind, c.id, c.frame_id ?? null);
+  const add = async () => {
+    const chosen = candidates.filter((c) => checked.has(c.id)).map(elementOf).filter((e): e is ElementIdentity => e !== null);
+    if (chosen.length === 0) return;
+    setError(null);
+    try {
+      const added = await api.addIssueElements(project, issue.name, chosen);
+      setNotice(`Added ${added.added} to ${issue.name}${added.skipped > 0 ? ` (${added.skipped} already in it)` : ""}.`);
+      // Added ones leave the candidates (they are the issue's now).
+      const addedIds = new Set(candidates.filter((c) => checked.has(c.id)).map((c) => c.id));
+      setAnswer((a) => (a ? { ...a, results: a.results.filter((r) => !addedIds.has(r.id)) } : a));
+      setChecked(new Set());
+      onAdded();
+    } catch (e) {
+      setError(e);
+    }
+  };
+  const toggle = (id: string) => setChecked((s) => { const n = new Set(s); if (n.has(id)) n.delete(id); else n.add(id); return n; });
+
+  return (
+    <div className="issue-similar">
+      <p className="muted">
+        The {kind === "frame" ? "frames" : "label crops"} of {dataset} nearest this issue's {seeds.length} {kind === "frame" ? "frame" : "label-crop"} element{seeds.length === 1 ? "" : "s"} by
+        their stored embeddings (a candidate's distance is to its nearest element; the issue's own are left out).
+      </p>
+      <form className="issue-similar-controls" onSubmit={(e) => { e.preventDefault(); void search(); }}>
+        <label>
+          Search{" "}
+          <select aria-label="Similar kind" value={kind} onChange={(e) => { setKind(e.target.value as SimilarKind); setAnswer(null); }}>
+            <option value="frame">Frames ({frameSeeds.length} in the issue)</option>
+            <option value="crop">Label crops ({cropSeeds.length} in the issue)</option>
+          </select>
+        </label>
+        <label>
+          Embedding{" "}
+          <input type="text" aria-label="Embedding model" value={embedding} placeholder="the dataset's only model" size={18}
+            onChange={(e) => setEmbedding(e.target.value)} />
+        </label>
+        <label>
+          Metric{" "}
+          <select aria-label="Similarity metric" value={metric} onChange={(e) => setMetric(e.target.value as "cosine" | "euclidean")}>
+            <option value="cosine">cosine (1 − cos)</option>
+            <option value="euclidean">Euclidean</option>
+          </select>
+        </label>
+        <label>
+          How many{" "}
+          <input type="number" aria-label="How many similar" min={1} max={1000} value={k} onChange={(e) => setK(Math.max(1, Math.min(1000, Number(e.target.value) || 1)))} />
+        </label>
+        <button type="submit" disabled={seeds.length === 0 || loading}>Find similar elements</button>
+      </form>
+      {seeds.length === 0 && (
+        <p className="empty-state">This issue has no {kind === "frame" ? "frame" : "label-crop"} element of {dataset} to start from.</p>
+      )}
+      <Loading active={loading} label="Searching similar elements" />
+      {error !== null && <ErrorPanel error={error} title="Similar elements could not be found" onRetry={() => setError(null)} />}
+      {notice !== null && <p className="notice" role="status" data-testid="similar-notice">{notice}</p>}
+      {answer && (
+        <>
+          <div className="issue-similar-bar">
+            <span className="muted" data-testid="similar-answer">
+              {candidates.length} {answer.kind === "frame" ? "frames" : "label crops"}, {answer.metric} distance of model {answer.embedding}
+              {" "}({answer.exact ? "exact search" : "inverted-file index"}), nearest first
+            </span>
+            <button type="button" onClick={() => setChecked(new Set(candidates.filter((c) => elementOf(c) !== null).map((c) => c.id)))}>Check all</button>
+            <button type="button" onClick={() => setChecked(new Set())} disabled={checked.size === 0}>Uncheck all</button>
+            <button type="button" onClick={() => void add()} disabled={checked.size === 0}>Add {checked.size} to issue</button>
+          </div>
+          <ul className="similar-candidates" aria-label="Similar elements">
+            {candidates.map((c, rank) => {
+              const frameId = answer.kind === "frame" ? c.id : (c.frame_id ?? null);
+              const addable = elementOf(c) !== null;
+              return (
+                <li key={c.id} data-id={c.id} data-checked={checked.has(c.id) || undefined}>
+                  <label>
+                    <input type="checkbox" checked={checked.has(c.id)} disabled={!addable} onChange={() => toggle(c.id)}
+                      aria-label={`Choose ${answer.kind === "frame" ? "frame" : "label"} ${c.id}`} />
+                    {frameId !== null ? <FrameThumb project={project} dataset={dataset} frameId={frameId} /> : <span className="issue-thumb-placeholder" />}
+                    <span className="similar-caption">
+                      <span>#{rank + 1} {answer.kind === "frame" ? `frame ${c.id}` : `label ${c.id}`}</span>
+                      <span className="muted">distance <strong data-testid="similar-distance">{formatScore(c.distance, 4)}</strong></span>
+                    </span>
+                  </label>
+                </li>
+              );
+            })}
+          </ul>
+        </>
+      )}
+    </div>
+  );
+}
+
+/** A frame's PNG thumbnail (the frame thumbnail route), fetched with the API key when one is set. */
+function FrameThumb({ project, dataset, frameId }: { project: string; dataset: string; frameId: string }) {
+  const src = useImageSource(frameThumbnailUrl(project, dataset, frameId, 240));
+  return <img className="similar-thumb" src={src} alt={`frame ${frameId}`} loading="lazy" />;
+}
