@@ -7,12 +7,14 @@ What is checked, in order:
 * every object the catalog points to: a valid object name (never a path elsewhere), its
   folder, and each of its files read whole (a dataset's frames and labels, an inference
   set's predictions, their embeddings when present, a kept matching's ``kept.npz``,
-  element metrics' ``metrics.parquet``);
+  element metrics' ``metrics.parquet``, a kept projection's ``projection.parquet``, a kept
+  similarity index's ``index.faiss``);
 * leftovers: staged folders and objects no catalog row points to (what a killed write
   leaves; the next writer sweeps them anyway).
 
-Repairs (``repair=True``) only ever remove what can be rebuilt: a kept matching that
-cannot be read (its row and its folder; the next query matches again) and leftovers.
+Repairs (``repair=True``) only ever remove what can be rebuilt: a kept matching, projection
+or similarity index that cannot be read (its row and its folder; the next use computes it
+again) and leftovers.
 Damaged datasets and inference sets are reported, never dropped: the user decides
 (re-import with ``--replace``, or delete them).
 """
@@ -36,6 +38,7 @@ _REQUIRED = {
     "dataset": ("frames.parquet", "labels.parquet"),
     "inference set": ("predictions.parquet",),
     "element metrics": ("metrics.parquet",),
+    "projection": ("projection.parquet",),
 }
 _OPTIONAL = ("embeddings.parquet",)
 
@@ -77,6 +80,7 @@ class _Object:
     name: str  # the object's folder name, as the catalog gives it
     owner: str  # "p/val", "p/val/m"
     evaluation_of: int | None = None  # the inference set id of a kept matching
+    table: str = ""  # the catalog table of a kept projection or similarity index
 
 
 def examine(path: str | Path, *, repair: bool = False) -> Checkup:
@@ -173,6 +177,15 @@ def _objects(db: sqlite3.Connection) -> list[_Object]:
             "ORDER BY p.name, d.name, i.name"
         )
     ]
+    for table, kind in (("projections", "projection"), ("similarity_indexes", "similarity index")):
+        found += [
+            _Object(kind, r[0], f"{r[1]}/{r[2]} {r[3]}/{r[4]}", table=table)
+            for r in db.execute(
+                f"SELECT t.object, p.name, d.name, t.model, t.kind FROM {table} t "
+                "JOIN datasets d ON t.dataset_id = d.id JOIN projects p ON d.project_id = p.id "
+                "ORDER BY p.name, d.name, t.model, t.kind"
+            )
+        ]
     return found
 
 
@@ -181,7 +194,14 @@ def _still_referenced(db: sqlite3.Connection, obj: _Object) -> bool:
     replace may remove an object between listing and reading it: not damage)."""
     return any(
         db.execute(f"SELECT 1 FROM {table} WHERE object = ? LIMIT 1", (obj.name,)).fetchone()
-        for table in ("datasets", "inference_sets", "evaluations", "element_metrics")
+        for table in (
+            "datasets",
+            "inference_sets",
+            "evaluations",
+            "element_metrics",
+            "projections",
+            "similarity_indexes",
+        )
     )
 
 
@@ -209,6 +229,9 @@ def _check_object(
                 problem += "; dropped (the next query matches again)"
             checkup.findings.append(Finding(str(folder / "kept.npz"), problem, owner, repair))
         return
+    if obj.kind in ("projection", "similarity index"):
+        _check_derived(home, db, obj, checkup, repair=repair)
+        return
     if not folder.is_dir():
         checkup.findings.append(Finding(str(folder), "the data object's folder is missing", owner))
         return
@@ -218,6 +241,46 @@ def _check_object(
             home.read_parquet(obj.name, file)
         except ShoalError as error:
             checkup.findings.append(Finding(str(folder / file), _message(error), owner))
+
+
+def _check_derived(
+    home: Home, db: sqlite3.Connection, obj: _Object, checkup: Checkup, *, repair: bool
+) -> None:
+    """A kept projection or similarity index: computed from the embeddings, so one that
+    cannot be read is dropped on repair (the next use computes it again)."""
+    folder = home.objects / obj.name
+    file = folder / ("projection.parquet" if obj.kind == "projection" else "index.faiss")
+    try:
+        if obj.kind == "projection":
+            home.read_parquet(obj.name, file.name)
+        elif not file.is_file() or file.stat().st_size == 0:
+            raise ShoalError("the index file is missing or empty")
+        else:
+            _read_index(file)
+    except (ShoalError, OSError, RuntimeError) as error:
+        problem = f"the kept {obj.kind} cannot be read ({_message(error)})"
+        if repair:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.execute(f"DELETE FROM {obj.table} WHERE object = ?", (obj.name,))
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+            home.discard(obj.name)
+            problem += "; dropped (the next use computes it again)"
+        checkup.findings.append(Finding(str(file), problem, f"{obj.kind} {obj.owner}", repair))
+
+
+def _read_index(file: Path) -> None:
+    """Read a kept faiss index whole (when faiss is installed; else its size was checked)."""
+    try:
+        import faiss
+    except ImportError:
+        return
+    import numpy as np
+
+    faiss.deserialize_index(np.fromfile(file, dtype=np.uint8))
 
 
 def _drop_kept_matching(home: Home, db: sqlite3.Connection, obj: _Object) -> None:
