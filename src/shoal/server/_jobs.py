@@ -97,6 +97,18 @@ class JobRegistry:
         worker.submit(self._run, job, work)
         return record
 
+    def finished(self, kind: str, key: tuple[str, ...], result: dict[str, Any]) -> Job:
+        """Record a job of ``kind`` on ``key`` that is done at once (its answer was
+        already kept, e.g. a current projection); its record (a copy)."""
+        now = _now()
+        job = Job(uuid.uuid4().hex, kind, key, state="done", done=1, total=1)
+        job.started_at = job.finished_at = now
+        job.result = result
+        with self._lock:
+            self._jobs[job.id] = job
+            self._trim()
+            return _copy(job)
+
     def latest(self, kind: str, key: tuple[str, ...]) -> Job | None:
         """The newest job of ``kind`` on ``key`` (a copy), or None."""
         with self._lock:
