@@ -216,6 +216,7 @@ def create_app(
         _routes_label_errors,
         _routes_metric_performance,
         _routes_metrics,
+        _routes_projection_colors,
         _routes_quality,
         _routes_similar,
         _webapp,
@@ -265,6 +266,7 @@ def create_app(
         _routes_quality,
         _routes_element_metrics,
         _routes_similar,
+        _routes_projection_colors,
     ):
         app.include_router(module.router, prefix="/api/v1", responses=_errors.ERROR_RESPONSES)
     _docs.install(app)
