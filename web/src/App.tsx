@@ -4,7 +4,7 @@
  * URL hash, so a reload or a shared link restores the view. A server that needs an API
  * key answers 401: the app then asks for one (kept in sessionStorage).
  */
-import { useCallback, useEffect, useMemo, useState, type KeyboardEvent } from "react";
+import { lazy, Suspense, useCallback, useEffect, useMemo, useState, type KeyboardEvent } from "react";
 import { api, setApiKey } from "./api/client";
 import type { ProjectOut } from "./api/types";
 import { ApiKeyForm } from "./components/ApiKeyForm";
@@ -25,6 +25,9 @@ import { IssuesView } from "./views/IssuesView";
 import { QueryBar } from "./components/QueryBar";
 import { ColorSchemeToggle, ThemeProvider } from "./theme";
 
+// The embedding view's WebGL scatter loads only when its tab is opened.
+const EmbeddingView = lazy(() => import("./views/EmbeddingView"));
+
 export type { View };
 const VIEWS: ReadonlyArray<{ value: View; title: string }> = [
   { value: "metrics", title: "Metrics" },
@@ -33,6 +36,7 @@ const VIEWS: ReadonlyArray<{ value: View; title: string }> = [
   { value: "summary", title: "Summary" },
   { value: "insights", title: "Insights" },
   { value: "frame", title: "Frame" },
+  { value: "embeddings", title: "Embeddings" },
   { value: "issues", title: "Issues" },
 ];
 
@@ -205,6 +209,16 @@ function AppShell({ hasKey }: { hasKey: boolean }) {
         {ctx && state.view === "compare" && <CompareView ctx={ctx} />}
         {ctx && state.view === "summary" && <SummaryView ctx={ctx} />}
         {ctx && state.view === "insights" && <InsightsView key={`${ctx.project.name}/${ctx.dataset}/${ctx.sets[0]}`} ctx={ctx} />}
+        {ctx && state.view === "embeddings" && (
+          <Suspense fallback={<Loading active label="Loading the embedding view" />}>
+            <EmbeddingView key={`${ctx.project.name}/${ctx.dataset}`} ctx={ctx}
+              state={{ model: state.embModel, kind: state.embKind, method: state.embMethod, colorBy: state.colorBy }}
+              onState={(patch) => update({
+                ...("model" in patch ? { embModel: patch.model ?? null } : {}), ...(patch.kind ? { embKind: patch.kind } : {}),
+                ...(patch.method ? { embMethod: patch.method } : {}), ...(patch.colorBy ? { colorBy: patch.colorBy } : {}),
+              })} />
+          </Suspense>
+        )}
         {ctx && state.view === "issues" && <IssuesView ctx={ctx} issue={state.issue} element={state.issueElement} />}
         {ctx && state.view === "frame" && (
           state.frame

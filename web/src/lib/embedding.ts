@@ -270,8 +270,13 @@ const NAMED_COLORS: Record<string, string> = {
   "FN only": "#9c36b5",
   "FP and FN": "#e03131",
   "FP (background)": "#f08c00",
+  "FP (localization)": "#fcc419",
+  "FP (duplicate)": "#a9e34b",
+  "FN (localization)": "#4dabf7",
   "FN (missed)": "#9c36b5",
   "wrong class": "#e03131",
+  correct: "#2f9e44",
+  "below threshold": "#9c36b5",
 };
 /** Points without a value (code -1, or a null value). */
 export const NO_VALUE_COLOR = "#868e96";

@@ -7,6 +7,7 @@ const EMPTY_STATE: AppState = {
   selection: null, sort: DEFAULT_SORT, page: 0, metricClass: null, shown: null, values: "absolute", shareOf: "row", object: null,
   query: null, otherConf: null, otherIou: null, change: null, tide: null, insights: "errors", byMetric: null, metricBin: null,
   labelErrorKind: null, review: null, labelErrorPage: 0, issue: null, issueElement: null,
+  embModel: null, embKind: "frame", embMethod: "umap", colorBy: "outcome",
 };
 
 const FULL: AppState = {
@@ -17,6 +18,7 @@ const FULL: AppState = {
   query: "width > 10 and has('big truck')", otherConf: 0.7, otherIou: 0.75, change: "still_wrong", tide: "Loc",
   insights: "label-errors", byMetric: "quality.contrast", metricBin: 0,
   labelErrorKind: "wrong_class", review: "confirmed", labelErrorPage: 2, issue: "white dogs & co", issueElement: 7,
+  embModel: "clip/vit b", embKind: "crop", embMethod: "pca", colorBy: "metadata:weather & light",
 };
 
 describe("URL state", () => {
@@ -177,5 +179,14 @@ describe("issues in the URL", () => {
     expect(applyPatch(state, { conf: 0.4 }).issueElement).toBe(4);
     const moved = applyPatch(state, { project: "q" });
     expect([moved.issue, moved.issueElement]).toEqual([null, null]);
+  });
+
+  it("keeps the embedding view's model, points, method and color-by; another dataset forgets the model", () => {
+    const state = parseHash("#view=embeddings&project=p&dataset=d&emb=m1&emb_kind=crop&emb_method=pca&color_by=metric:sharpness");
+    expect([state.view, state.embModel, state.embKind, state.embMethod, state.colorBy]).toEqual(["embeddings", "m1", "crop", "pca", "metric:sharpness"]);
+    expect(parseHash("#emb_kind=x&emb_method=tsne")).toMatchObject({ embKind: "frame", embMethod: "umap", colorBy: "outcome" });
+    expect(applyPatch(state, { conf: 0.2 }).embModel).toBe("m1");
+    expect(applyPatch(state, { dataset: "e" }).embModel).toBeNull();
+    expect(applyPatch(state, { dataset: "e" }).embKind).toBe("crop");
   });
 });

@@ -5,8 +5,8 @@ import type { Normalization } from "./matrix";
 /** The matrix's cell values: counts or shares. */
 export type CellValues = "absolute" | "percentage";
 
-export type View = "metrics" | "scenarios" | "compare" | "summary" | "insights" | "frame" | "issues";
-export const VIEW_NAMES: readonly View[] = ["metrics", "scenarios", "compare", "summary", "insights", "frame", "issues"];
+export type View = "metrics" | "scenarios" | "compare" | "summary" | "insights" | "frame" | "issues" | "embeddings";
+export const VIEW_NAMES: readonly View[] = ["metrics", "scenarios", "compare", "summary", "insights", "frame", "issues", "embeddings"];
 
 /** Compare's examples: the ground truth fixed, broken or still wrong from base to other. */
 export type ChangeKind = "fixed" | "broken" | "still_wrong";
@@ -96,7 +96,14 @@ export interface AppState {
   /** Issues: the issue opened (null: the list) and the element its review dialog shows (the element's `position` in the issue; null: closed). */
   issue: string | null;
   issueElement: number | null;
+  /** Embeddings: the model (null: the first), frames or crops, UMAP or PCA, and what colors the points. */
+  embModel: string | null;
+  embKind: "frame" | "crop";
+  embMethod: "umap" | "pca";
+  colorBy: string;
 }
+
+export const DEFAULT_COLOR_BY = "outcome";
 
 function unit(text: string | null): number | null {
   if (text === null || text.trim() === "") return null;
@@ -212,6 +219,10 @@ export function parseHash(hash: string): AppState {
     labelErrorPage: pageOf(q.get("le_page")),
     issue: q.get("issue") || null,
     issueElement: q.get("issue") && /^\d{1,9}$/.test(q.get("element")?.trim() ?? "") ? Number(q.get("element")!.trim()) : null,
+    embModel: q.get("emb") || null,
+    embKind: q.get("emb_kind") === "crop" ? "crop" : "frame",
+    embMethod: q.get("emb_method") === "pca" ? "pca" : "umap",
+    colorBy: q.get("color_by")?.trim() || DEFAULT_COLOR_BY,
   };
 }
 
@@ -248,6 +259,10 @@ export function formatHash(state: AppState): string {
   if (state.labelErrorPage > 0) q.set("le_page", String(state.labelErrorPage + 1));
   if (state.issue) q.set("issue", state.issue);
   if (state.issue && state.issueElement !== null) q.set("element", String(state.issueElement));
+  if (state.embModel) q.set("emb", state.embModel);
+  if (state.embKind !== "frame") q.set("emb_kind", state.embKind);
+  if (state.embMethod !== "umap") q.set("emb_method", state.embMethod);
+  if (state.colorBy !== DEFAULT_COLOR_BY) q.set("color_by", state.colorBy);
   return q.toString();
 }
 
@@ -276,6 +291,8 @@ export function applyPatch(state: AppState, patch: Partial<AppState>): AppState 
   }
   // Another issue's elements have other positions.
   if ((changed("issue") || switched("project")) && !("issueElement" in patch)) next.issueElement = null;
+  // Embedding models are a dataset's own.
+  if ((switched("project") || switched("dataset")) && !("embModel" in patch)) next.embModel = null;
   // A bin is of one metric's bins at one operating point, on one segment.
   const rebinned = switched("project") || switched("dataset") || changed("sets") ||
     (["conf", "iou", "overrides", "segment", "query", "byMetric", "metricClass"] as const).some(changed);
