@@ -209,6 +209,7 @@ def create_app(
         _docs,
         _routes_analysis,
         _routes_calibration,
+        _routes_campaigns,
         _routes_data,
         _routes_element_metrics,
         _routes_entities,
@@ -267,6 +268,7 @@ def create_app(
         _routes_element_metrics,
         _routes_similar,
         _routes_projection_colors,
+        _routes_campaigns,
     ):
         app.include_router(module.router, prefix="/api/v1", responses=_errors.ERROR_RESPONSES)
     _docs.install(app)

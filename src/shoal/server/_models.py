@@ -614,3 +614,136 @@ class CalibrationOut(BaseModel):
     iou: float | None
     overall: ReliabilityOut
     classes: list[ReliabilityOut]
+
+
+# ---------------------------------------------------------------- campaigns
+CampaignKindName = Literal["frame", "crop"]
+CandidateStatusName = Literal["pending", "accepted", "rejected"]
+MAX_CAMPAIGN_K = 10_000
+MAX_CAMPAIGN_TEXT = 10_000
+
+
+class CampaignSeedIn(Body):
+    """A seed: a frame (``element_id`` null), or a label or prediction (crop; a prediction
+    names its ``inference_set``) of a dataset of the project (issue elements' shape)."""
+
+    dataset: str = Field(max_length=MAX_NAME_LENGTH)
+    frame_id: str = Field(max_length=1000)
+    element_kind: Literal["frame", "label", "prediction"] = "frame"
+    element_id: str | None = Field(None, max_length=1000)
+    inference_set: str | None = Field(None, max_length=MAX_NAME_LENGTH)
+
+
+class CampaignSeedOut(BaseModel):
+    dataset: str
+    source: Literal["frame", "label", "prediction"]
+    id: str = Field(description="the frame, label or prediction id")
+    frame_id: str
+    inference_set: str | None
+
+
+class CandidateCounts(BaseModel):
+    pending: int
+    accepted: int
+    rejected: int
+    total: int
+
+
+class CampaignOut(BaseModel):
+    uuid: str
+    name: str
+    description: str
+    issue: str | None = Field(description="the issue the seeds came from, if any")
+    corpus: str = Field(description="the dataset searched (typically unlabeled)")
+    embedding: str = Field(description="the embedding model")
+    kind: CampaignKindName
+    metric: Literal["cosine", "euclidean"]
+    k: int
+    k_per: Literal["seed", "total"]
+    status: Literal["open", "closed"]
+    created_at: str
+    updated_at: str
+    run_at: str | None = Field(description="when it last ran; null: never")
+    corpus_version: int | None = Field(description="the corpus version of the last run")
+    exact: bool | None = Field(description="exact search answered the last run")
+    seeds: list[CampaignSeedOut]
+    counts: CandidateCounts
+
+
+class CampaignCreate(Body):
+    """Seeds: an issue's elements (``issue``; dismissed ones left out) or ``seeds``."""
+
+    name: Name
+    corpus: LookupName
+    issue: str | None = Field(None, max_length=MAX_NAME_LENGTH)
+    seeds: list[CampaignSeedIn] | None = Field(None, max_length=10_000)
+    embedding: str | None = Field(None, max_length=1000, description="the corpus's one model")
+    kind: CampaignKindName | None = Field(
+        None, description="default: crop when every seed is a label or prediction, else frame"
+    )
+    metric: Literal["cosine", "euclidean"] = "cosine"
+    k: int = Field(10, ge=1, le=MAX_CAMPAIGN_K)
+    k_per: Literal["seed", "total"] = "seed"
+    description: str = Field("", max_length=MAX_CAMPAIGN_TEXT)
+
+
+class CampaignUpdate(Body):
+    name: Name | None = None
+    description: str | None = Field(None, max_length=MAX_CAMPAIGN_TEXT)
+    status: Literal["open", "closed"] | None = None
+    k: int | None = Field(None, ge=1, le=MAX_CAMPAIGN_K)
+    k_per: Literal["seed", "total"] | None = None
+
+
+class CandidateOut(BaseModel):
+    key: str = Field(description="names the candidate in reviews (ElementRef.key)")
+    source: Literal["frame", "label", "prediction"]
+    inference_set: str | None
+    id: str
+    frame_id: str
+    rank: int | None = Field(description="1 = nearest; null: reviewed, not found by the last run")
+    distance: float | None = Field(description="to its nearest seed")
+    seed: int | None = Field(description="its nearest seed's position in seeds")
+    status: CandidateStatusName
+    note: str
+    reviewed_at: str | None
+
+
+class CandidatesPage(BaseModel):
+    total: int = Field(description="candidates of the status asked (all when none)")
+    offset: int
+    counts: CandidateCounts
+    candidates: list[CandidateOut]
+
+
+class CandidateReview(Body):
+    keys: list[Annotated[str, Field(max_length=1000)]] = Field(min_length=1, max_length=100_000)
+    status: CandidateStatusName
+    note: str | None = Field(None, max_length=MAX_CAMPAIGN_TEXT)
+
+
+class CandidatesReviewed(BaseModel):
+    candidates: list[CandidateOut]
+    counts: CandidateCounts
+
+
+class CampaignRunOut(BaseModel):
+    found: int
+    new: int
+    kept: int = Field(description="reviews kept: candidates found again")
+    dropped: int = Field(description="pending candidates not found again")
+    unranked: int = Field(description="reviewed candidates not found again (kept, unranked)")
+    exact: bool
+
+
+class CampaignJobOut(BaseModel):
+    id: str
+    kind: Literal["campaign"]
+    state: Literal["queued", "running", "done", "failed"]
+    done: int = Field(description="seeds searched (+1 when stored)")
+    total: int
+    created_at: str
+    started_at: str | None
+    finished_at: str | None
+    result: CampaignRunOut | None
+    error: str | None

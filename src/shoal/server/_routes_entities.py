@@ -1,5 +1,5 @@
-"""Projects, datasets, inference sets, segments and issues: list, create, read, update,
-delete."""
+"""Projects, datasets, inference sets and segments: list, create, read, update, delete
+(issues: ``_routes_issues``)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,6 @@ from shoal.server._errors import ApiError
 from shoal.server._models import (
     DatasetOut,
     InferenceSetOut,
-    IssueCreate,
-    IssueElementModel,
-    IssueOut,
-    IssueUpdate,
     ProjectCreate,
     ProjectOut,
     ProjectUpdate,
@@ -24,16 +20,23 @@ from shoal.server._models import (
 )
 from shoal.server._routing import NameRoute
 from shoal.server._state import ServerState, State
-from shoal.store import ALL_FRAMES, Dataset, InferenceSet, IssueElement, Project
+from shoal.store import ALL_FRAMES, Dataset, InferenceSet, Project
 
-__all__ = ["PageOffset", "dataset_out", "get_dataset", "get_inference_set", "get_project", "router"]
+__all__ = [
+    "PROJECT",
+    "PageOffset",
+    "dataset_out",
+    "get_dataset",
+    "get_inference_set",
+    "get_project",
+    "router",
+]
 
 router = APIRouter(route_class=NameRoute)
 ProjectName = Annotated[str, Path(description="project name")]
 DatasetName = Annotated[str, Path(description="dataset name")]
 SetName = Annotated[str, Path(description="inference set name")]
 SegmentName = Annotated[str, Path(description='segment name ("All Frames" is built in)')]
-IssueName = Annotated[str, Path(description="issue name")]
 # Where a page starts: past the end is an empty page; beyond 2**31 - 1 no table reaches.
 PageOffset = Annotated[int, Query(ge=0, le=2**31 - 1, description="rows to skip")]
 
@@ -42,7 +45,6 @@ PROJECT = "/projects/{project}"
 DATASET = PROJECT + "/datasets/{dataset}"
 INFERENCE_SET = DATASET + "/inference-sets/{inference_set}"
 SEGMENT = DATASET + "/segments/{segment}"
-ISSUE = PROJECT + "/issues/{issue}"
 
 
 # ------------------------------------------------------------------ lookups
@@ -206,45 +208,4 @@ def delete_segment(
     s: State, project: ProjectName, dataset: DatasetName, segment: SegmentName
 ) -> Response:
     get_dataset(s, project, dataset).segment(segment).delete()
-    return Response(status_code=204)
-
-
-# ------------------------------------------------------------------- issues
-def _elements(elements: list[IssueElementModel]) -> list[IssueElement]:
-    return [
-        IssueElement(e.dataset, e.frame_id, e.element_kind, e.element_id, e.inference_set)
-        for e in elements
-    ]
-
-
-@router.get(PROJECT + "/issues", response_model=list[IssueOut], tags=["issues"])
-def list_issues(s: State, project: ProjectName) -> list[dict[str, Any]]:
-    return [i.to_dict() for i in get_project(s, project).issues()]
-
-
-@router.post(PROJECT + "/issues", response_model=IssueOut, status_code=201, tags=["issues"])
-def create_issue(s: State, project: ProjectName, body: IssueCreate) -> dict[str, Any]:
-    found = get_project(s, project)
-    return found.create_issue(body.name, _elements(body.elements), notes=body.notes).to_dict()
-
-
-@router.get(ISSUE, response_model=IssueOut, tags=["issues"])
-def read_issue(s: State, project: ProjectName, issue: IssueName) -> dict[str, Any]:
-    return get_project(s, project).issue(issue).to_dict()
-
-
-@router.patch(ISSUE, response_model=IssueOut, tags=["issues"])
-def update_issue(
-    s: State, project: ProjectName, issue: IssueName, body: IssueUpdate
-) -> dict[str, Any]:
-    found = get_project(s, project).issue(issue)
-    if body.add_elements:
-        found.add_elements(_elements(body.add_elements))
-    found.update(status=body.status, notes=body.notes)
-    return found.to_dict()
-
-
-@router.delete(ISSUE, status_code=204, tags=["issues"])
-def delete_issue(s: State, project: ProjectName, issue: IssueName) -> Response:
-    get_project(s, project).issue(issue).delete()
     return Response(status_code=204)

@@ -17,6 +17,7 @@ segment caches), ``_metrics`` (a metrics query's answer), ``_query`` / ``_frames
 (the frame query language), ``_doctor`` (checking a home for damage, ``shoal doctor``).
 """
 
+from shoal.store._campaigns import Campaign, CampaignRun, CampaignSeed, Candidate
 from shoal.store._classes import ClassInfo
 from shoal.store._doctor import Checkup, Finding, examine
 from shoal.store._element_metrics import QUALITY_METRICS, MetricInfo
@@ -54,6 +55,10 @@ __all__ = [
     "MAX_NAME_LENGTH",
     "QUALITY_METRICS",
     "CachedEvaluation",
+    "Campaign",
+    "CampaignRun",
+    "CampaignSeed",
+    "Candidate",
     "Checkup",
     "ClassInfo",
     "CompiledQuery",

@@ -101,6 +101,7 @@ CREATE TABLE IF NOT EXISTS issues (
     notes TEXT NOT NULL DEFAULT '',
     created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
     updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    owner TEXT NOT NULL DEFAULT '',
     UNIQUE (project_id, name)
 );
 CREATE TABLE IF NOT EXISTS issue_elements (
@@ -111,6 +112,11 @@ CREATE TABLE IF NOT EXISTS issue_elements (
     element_kind TEXT NOT NULL CHECK (element_kind IN ('frame', 'label', 'prediction')),
     element_id TEXT,
     inference_set TEXT,
+    status TEXT NOT NULL DEFAULT 'open'
+        CHECK (status IN ('open', 'confirmed', 'fixed', 'dismissed')),
+    note TEXT NOT NULL DEFAULT '',
+    added_at TEXT NOT NULL DEFAULT '',
+    updated_at TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (issue_id, position)
 );
 CREATE TABLE IF NOT EXISTS label_error_reviews (
@@ -215,13 +221,31 @@ def _migrate(connection: sqlite3.Connection) -> None:
     transaction). Classes of older catalogs count as declared: nothing says which ones
     an import created, so none is dropped for being unused. Segments of older catalogs
     have an empty description. Campaign tables are new: the schema's CREATE TABLE IF NOT
-    EXISTS adds them to an older catalog."""
+    EXISTS adds them to an older catalog. Issues of older catalogs have no owner; their
+    elements are open, without a note, added when their issue was created."""
     columns = {row[1] for row in connection.execute("PRAGMA table_info(classes)")}
     if "declared" not in columns:
         connection.execute("ALTER TABLE classes ADD COLUMN declared INTEGER NOT NULL DEFAULT 1")
     segment_columns = {row[1] for row in connection.execute("PRAGMA table_info(segments)")}
     if "description" not in segment_columns:
         connection.execute("ALTER TABLE segments ADD COLUMN description TEXT NOT NULL DEFAULT ''")
+    issue_columns = {row[1] for row in connection.execute("PRAGMA table_info(issues)")}
+    if "owner" not in issue_columns:
+        connection.execute("ALTER TABLE issues ADD COLUMN owner TEXT NOT NULL DEFAULT ''")
+    element_columns = {row[1] for row in connection.execute("PRAGMA table_info(issue_elements)")}
+    if "status" not in element_columns:
+        for column in (
+            "status TEXT NOT NULL DEFAULT 'open' "
+            "CHECK (status IN ('open', 'confirmed', 'fixed', 'dismissed'))",
+            "note TEXT NOT NULL DEFAULT ''",
+            "added_at TEXT NOT NULL DEFAULT ''",
+            "updated_at TEXT NOT NULL DEFAULT ''",
+        ):
+            connection.execute(f"ALTER TABLE issue_elements ADD COLUMN {column}")
+        connection.execute(
+            "UPDATE issue_elements SET (added_at, updated_at) = (SELECT created_at, created_at "
+            "FROM issues WHERE issues.id = issue_elements.issue_id)"
+        )
 
 
 def _use_wal(connection: sqlite3.Connection) -> None:

@@ -40,7 +40,7 @@ from shoal.analysis.bootstrap import DEFAULT_RESAMPLES, Significance, paired_boo
 from shoal.analysis.calibration import DEFAULT_BINS, Calibration, calibration
 from shoal.analysis.tide import DEFAULT_BG_IOU, DEFAULT_FG_IOU, TideResult
 from shoal.engine.detection.annotations import Classes
-from shoal.engine.metrics import Outcomes
+from shoal.engine.metrics import PREDICTION, Outcomes
 from shoal.errors import ConflictError, InputError, NotFoundError, ShoalError
 from shoal.formats.metric_values import MetricValues
 from shoal.sdk._as_tables import as_tables
@@ -78,6 +78,7 @@ if TYPE_CHECKING:
     from shoal.analysis.metric_performance import MetricImportance, MetricPerformance
     from shoal.analysis.similarity import SimilarElements
     from shoal.store._campaigns import Campaign, CampaignSeed
+    from shoal.store._issues import Issue, IssueElement
     from shoal.store._projection import Projection
     from shoal.store._projection_colors import PointColors
     from shoal.store._quality import QualityTables
@@ -88,8 +89,6 @@ __all__ = [
     "ALL_FRAMES",
     "Dataset",
     "InferenceSet",
-    "Issue",
-    "IssueElement",
     "Project",
     "Segment",
     "Task",
@@ -100,7 +99,6 @@ T = TypeVar("T")
 SegmentType = Literal["split", "regression_test", "scenario"]
 SEGMENT_TYPES = ("split", "regression_test", "scenario")
 ALL_FRAMES = "All Frames"
-ISSUE_STATUSES = ("open", "in_progress", "resolved")
 _THRESHOLD_COLUMNS = {
     "precision": "precision_threshold",
     "recall": "recall_threshold",
@@ -115,26 +113,6 @@ def check_unit(value: float | None, what: str) -> float | None:
     if not 0.0 <= number <= 1.0:
         raise InputError(f"{what} {value!r} is not between 0 and 1")
     return number
-
-
-@dataclass(frozen=True)
-class IssueElement:
-    """A frame, or a label or prediction (crop) in a frame, collected in an issue."""
-
-    dataset: str
-    frame_id: str
-    element_kind: Literal["frame", "label", "prediction"] = "frame"
-    element_id: str | None = None
-    inference_set: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "dataset": self.dataset,
-            "frame_id": self.frame_id,
-            "element_kind": self.element_kind,
-            "element_id": self.element_id,
-            "inference_set": self.inference_set,
-        }
 
 
 class _Entity:
@@ -338,28 +316,30 @@ class Project(_Entity):
 
     # issues
     def issues(self) -> list[Issue]:
+        from shoal.store._issues import Issue
+
         return [Issue(self.store, i) for i in self._child_ids("issues", "project_id")]
 
     def issue(self, name: str) -> Issue:
+        from shoal.store._issues import Issue
+
         return Issue(self.store, self._child_id("issues", "project_id", name, "issue"))
 
     def create_issue(
-        self, name: str, elements: Iterable[IssueElement] = (), *, notes: str = ""
+        self,
+        name: str,
+        elements: Iterable[IssueElement] = (),
+        *,
+        description: str = "",
+        owner: str = "",
+        notes: str | None = None,
     ) -> Issue:
-        check_name(name, "issue")
-        with self.store._transaction() as db:
-            if db.execute(
-                "SELECT id FROM issues WHERE project_id = ? AND name = ?", (self.id, name)
-            ).fetchone():
-                raise ConflictError(f"project {self.name!r} has an issue {name!r} already")
-            cursor = db.execute(
-                "INSERT INTO issues (uuid, project_id, name, notes) VALUES (?, ?, ?, ?)",
-                (str(uuid.uuid4()), self.id, name, notes),
-            )
-            issue = Issue(self.store, int(cursor.lastrowid or 0))
-            issue._insert_elements(db, elements)
-        return issue
+        """A new issue holding ``elements`` (each checked against the store; repeats
+        skipped); ``notes`` is the description's former name. See ``shoal.store._issues``."""
+        from shoal.store._issues import create_issue
 
+        text = notes if notes is not None else description
+        return create_issue(self, name, elements, description=text, owner=owner)
 
     # collection campaigns (shoal.store._campaigns)
     def campaigns(self) -> list[Campaign]:
@@ -398,6 +378,7 @@ class Project(_Entity):
             self, name, corpus=corpus, issue=issue, seeds=seeds, embedding=embedding,
             kind=kind, metric=metric, k=k, k_per=k_per, description=description,
         )  # fmt: skip
+
 
 def _predictions_keep_their_frames(dataset: Dataset, frame_ids: pa.ChunkedArray) -> None:
     """A ``ConflictError`` if an inference set of ``dataset`` has predictions on a frame
@@ -1332,6 +1313,39 @@ class VersionedOutcomes:
     predictions: pa.Table
     labels: pa.Table
 
+    def stored_ids(self, rows: Outcomes, *, detection: bool) -> list[str | None]:
+        """The stored id of each of ``rows`` (outcomes of this read): a prediction's
+        ``prediction_id``, a ground truth's ``label_id``. Detection ids are 1-based rows
+        of the tables; a classification row is its frame's one record (None when the
+        frame has none)."""
+        kinds = rows.kind_code == PREDICTION
+        if detection:
+            index = rows.id.astype(np.int64) - 1
+            predicted = self.predictions.column("prediction_id").to_numpy(zero_copy_only=False)
+            labelled = self.labels.column("label_id").to_numpy(zero_copy_only=False)
+            return [
+                str((predicted if is_prediction else labelled)[i])
+                for is_prediction, i in zip(kinds.tolist(), index.tolist(), strict=True)
+            ]
+        by_frame = {
+            True: _first_by_frame(self.predictions, "prediction_id"),
+            False: _first_by_frame(self.labels, "label_id"),
+        }
+        return [
+            by_frame[is_prediction].get(str(frame))
+            for is_prediction, frame in zip(kinds.tolist(), rows.frame_id.tolist(), strict=True)
+        ]
+
+
+def _first_by_frame(table: pa.Table, id_column: str) -> dict[str, str]:
+    """``{frame_id: the id of its first record}`` (a classification frame has one)."""
+    found: dict[str, str] = {}
+    for frame, record in zip(
+        table.column("frame_id").to_pylist(), table.column(id_column).to_pylist(), strict=True
+    ):
+        found.setdefault(frame, record)
+    return found
+
 
 # A replace between the reads of one answer makes it read again, up to this many times.
 _CONSISTENT_READ_ATTEMPTS = 5
@@ -1646,95 +1660,3 @@ class Segment:
 
     def __repr__(self) -> str:
         return f"<Segment {self.name!r} ({self.type})>"
-
-
-class Issue(_Entity):
-    """A named collection of frames or crops, with a status and notes."""
-
-    _table = "issues"
-
-    @property
-    def status(self) -> str:
-        return str(self._get()["status"])
-
-    @property
-    def notes(self) -> str:
-        return str(self._get()["notes"])
-
-    @property
-    def uuid(self) -> str:
-        return str(self._get()["uuid"])
-
-    def elements(self) -> list[IssueElement]:
-        rows = self.store._rows(
-            "SELECT * FROM issue_elements WHERE issue_id = ? ORDER BY position", (self.id,)
-        )
-        return [
-            IssueElement(
-                r["dataset"], r["frame_id"], r["element_kind"], r["element_id"], r["inference_set"]
-            )
-            for r in rows
-        ]
-
-    def _insert_elements(self, db: sqlite3.Connection, elements: Iterable[IssueElement]) -> None:
-        start = db.execute(
-            "SELECT COALESCE(MAX(position), -1) + 1 FROM issue_elements WHERE issue_id = ?",
-            (self.id,),
-        ).fetchone()[0]
-        for offset, element in enumerate(elements):
-            if element.element_kind not in ("frame", "label", "prediction"):
-                raise InputError(
-                    f"issue element kind {element.element_kind!r} is not frame, label or prediction"
-                )
-            db.execute(
-                "INSERT INTO issue_elements (issue_id, position, dataset, frame_id, element_kind, "
-                "element_id, inference_set) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (self.id, start + offset, element.dataset, element.frame_id, element.element_kind,
-                 element.element_id, element.inference_set),
-            )  # fmt: skip
-
-    def add_elements(self, elements: Iterable[IssueElement]) -> None:
-        with self.store._transaction() as db:
-            self._add_elements_within(db, elements)
-
-    def _add_elements_within(
-        self, db: sqlite3.Connection, elements: Iterable[IssueElement]
-    ) -> None:
-        """Add ``elements`` inside the caller's open transaction, so a change that
-        also writes elsewhere (a label-error review) commits or rolls back whole."""
-        self._insert_elements(db, elements)
-        db.execute(
-            "UPDATE issues SET updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?",
-            (self.id,),
-        )
-
-    def update(self, *, status: str | None = None, notes: str | None = None) -> None:
-        if status is not None and status not in ISSUE_STATUSES:
-            raise InputError(
-                f"issue status must be one of {', '.join(ISSUE_STATUSES)}, got {status!r}"
-            )
-        with self.store._transaction() as db:
-            if status is not None:
-                db.execute("UPDATE issues SET status = ? WHERE id = ?", (status, self.id))
-            if notes is not None:
-                db.execute("UPDATE issues SET notes = ? WHERE id = ?", (notes, self.id))
-            db.execute(
-                "UPDATE issues SET updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?",
-                (self.id,),
-            )
-
-    def delete(self) -> None:
-        with self.store._transaction() as db:
-            db.execute("DELETE FROM issues WHERE id = ?", (self.id,))
-
-    def to_dict(self) -> dict[str, Any]:
-        row = self._get()
-        return {
-            "uuid": row["uuid"],
-            "name": row["name"],
-            "status": row["status"],
-            "notes": row["notes"],
-            "created_at": row["created_at"],
-            "updated_at": row["updated_at"],
-            "elements": [e.to_dict() for e in self.elements()],
-        }

@@ -379,7 +379,7 @@ def review_label_error(
         else:
             raise InputError("label-error reviews apply to detection and classification sets")
     store = inference_set.store
-    from shoal.store._entities import IssueElement
+    from shoal.store._issues import IssueElement
 
     # The issue is resolved before writing, and its element is added in the same
     # transaction as the review: a failure leaves neither behind.
