@@ -48,8 +48,13 @@ export function IssueReviewDialog({ ctx, issue, elements, position, busy, onShow
     const next = stepIndex(index, step, elements.length);
     if (next !== null && next !== index) onShow(elements[next]!.position);
   };
+  // The note last sent for this element: Enter saves and leaves the field, whose blur must not send it again.
+  const sent = useRef<string | null>(null);
+  useEffect(() => { sent.current = null; }, [element?.position]);
   const saveNote = () => {
-    if (element && note !== element.note) onNote(element, note);
+    if (!element || note === element.note || note === sent.current) return;
+    sent.current = note;
+    onNote(element, note);
   };
   const onKeyDown = (e: KeyboardEvent) => {
     if (e.ctrlKey || e.metaKey || e.altKey) return;

@@ -328,8 +328,13 @@ function IssuePage({ ctx, issue, element }: { ctx: ViewContext; issue: string; e
 /** A note: typed freely, saved on Enter or when the field is left (if it changed). */
 function NoteField({ value, label, onSave }: { value: string; label: string; onSave: (note: string) => void }) {
   const [text, setText] = useState(value);
-  useEffect(() => setText(value), [value]);
-  const save = () => { if (text !== value) onSave(text); };
+  const sent = useRef<string | null>(null);
+  useEffect(() => { setText(value); sent.current = null; }, [value]);
+  const save = () => {
+    if (text === value || text === sent.current) return;
+    sent.current = text;
+    onSave(text);
+  };
   return (
     <input type="text" className="note-field" aria-label={label} value={text} maxLength={2000} placeholder="note"
       onChange={(e) => setText(e.target.value)} onBlur={save}

@@ -3,6 +3,7 @@ import { api, type ExamplesQuery } from "../api/client";
 import { BACKGROUND, COCO_STAT_DEFINITIONS, COCO_STAT_NAMES, type ClassificationReportDict } from "../api/types";
 import { ConfusionMatrix } from "../components/ConfusionMatrix";
 import { ExampleGrid } from "../components/ExampleGrid";
+import { IssueAddToIssue } from "../components/IssueAddToIssue";
 import { PerClassAP } from "../components/PerClassAP";
 import { ReportTable } from "../components/ReportTable";
 import { AnsweredAt, describeConf, ErrorPanel, Loading } from "../components/Status";
@@ -379,6 +380,11 @@ export function MetricsView({ ctx }: { ctx: ViewContext }) {
             <Loading active={examples.loading} label="Loading examples" />
             {examples.error !== null && <ErrorPanel error={examples.error} onRetry={examples.reload} title="Examples could not be loaded" />}
             {grid && grid.total > 0 && <SaveAsSegment ctx={ctx} what={selectionTitle(selection)} save={saveListed} />}
+            {grid && grid.total > 0 && (
+              <IssueAddToIssue project={project.name} dataset={dataset} inferenceSet={set} what={selectionTitle(selection)}
+                page={pageExamples} total={grid.total} onOpenIssue={(issue) => update({ view: "issues", issue, issueElement: null })}
+                query={{ conf, iou: detection ? iou : undefined, ...scope, ...selectionQuery(selection), ...serverSort(sort) }} />
+            )}
             {grid && (
               <ExampleGrid examples={grid.examples}
                 sort={sort} onSortChange={(s) => update({ sort: s, page: 0 })} metricSorts={sortsByMetric}
