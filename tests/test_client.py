@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 pytest.importorskip("httpx")
@@ -415,12 +416,15 @@ def test_issues(client: Client, local: Store) -> None:
     )  # fmt: skip
     assert created == as_json(local.project("det").issue("missed cats").to_dict())
     assert [e["frame_id"] for e in created["elements"]] == ids[:2]
+    predictions = local.project("det").dataset("val").inference_set("good").predictions()
+    prediction = predictions.filter(pc.equal(predictions.column("frame_id"), ids[2]))
+    prediction_id = prediction.column("prediction_id")[0].as_py()
     updated = client.update_issue(
         "det",
         "missed cats",
         status="in_progress",
         add_elements=[
-            IssueElement("val", ids[2], "prediction", element_id="9", inference_set="good")
+            IssueElement("val", ids[2], "prediction", prediction_id, inference_set="good")
         ],
     )
     assert updated == as_json(local.project("det").issue("missed cats").to_dict())

@@ -214,6 +214,7 @@ def create_app(
         _routes_element_metrics,
         _routes_entities,
         _routes_insights,
+        _routes_issues,
         _routes_label_errors,
         _routes_metric_performance,
         _routes_metrics,
@@ -267,6 +268,7 @@ def create_app(
         _routes_quality,
         _routes_element_metrics,
         _routes_similar,
+        _routes_issues,
         _routes_projection_colors,
         _routes_campaigns,
     ):

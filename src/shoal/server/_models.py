@@ -214,34 +214,151 @@ class SegmentUpdate(Body):
 
 
 # -------------------------------------------------------------------- issues
+IssueStatusName = Literal["open", "in_progress", "resolved"]
+ElementStatusName = Literal["open", "confirmed", "fixed", "dismissed"]
+MAX_ISSUE_TEXT = 10_000
+
+
 class IssueElementModel(Body):
+    """An element to collect: a frame (``element_id`` null), or a label or prediction
+    (crop; a prediction names its ``inference_set``) of a frame of the dataset."""
+
+    dataset: str = Field(max_length=MAX_NAME_LENGTH)
+    frame_id: str = Field(max_length=1000)
+    element_kind: Literal["frame", "label", "prediction"] = "frame"
+    element_id: str | None = Field(None, max_length=1000)
+    inference_set: str | None = Field(None, max_length=MAX_NAME_LENGTH)
+
+
+class IssueElementOut(BaseModel):
+    position: int = Field(description="stable: removing an element keeps the others'")
     dataset: str
     frame_id: str
-    element_kind: Literal["frame", "label", "prediction"] = "frame"
-    element_id: str | None = None
-    inference_set: str | None = None
+    element_kind: Literal["frame", "label", "prediction"]
+    element_id: str | None
+    inference_set: str | None
+    status: ElementStatusName
+    note: str
+    added_at: str
+    updated_at: str
+
+
+class IssueCounts(BaseModel):
+    open: int
+    confirmed: int
+    fixed: int
+    dismissed: int
 
 
 class IssueOut(BaseModel):
     uuid: str
-    name: str
-    status: str
-    notes: str
+    name: str = Field(description="the issue's title, unique in the project")
+    description: str
+    notes: str = Field(description="the description (its former name)")
+    owner: str
+    status: IssueStatusName
     created_at: str
     updated_at: str
-    elements: list[IssueElementModel]
+    counts: IssueCounts = Field(description="elements by status")
+    elements: list[IssueElementOut]
 
 
 class IssueCreate(Body):
     name: Name
-    notes: str = ""
+    description: str = Field("", max_length=MAX_ISSUE_TEXT)
+    notes: str | None = Field(None, max_length=MAX_ISSUE_TEXT, description="alias of description")
+    owner: str = Field("", max_length=MAX_NAME_LENGTH)
     elements: list[IssueElementModel] = []
 
 
 class IssueUpdate(Body):
-    status: Literal["open", "in_progress", "resolved"] | None = None
-    notes: str | None = None
+    status: IssueStatusName | None = None
+    description: str | None = Field(None, max_length=MAX_ISSUE_TEXT)
+    notes: str | None = Field(None, max_length=MAX_ISSUE_TEXT, description="alias of description")
+    owner: str | None = Field(None, max_length=MAX_NAME_LENGTH)
     add_elements: list[IssueElementModel] = []
+
+
+class IssueElementsIn(Body):
+    elements: list[IssueElementModel] = Field(max_length=1_000_000)
+
+
+class IssueElementsFromQuery(Body):
+    """The frames a query matches in a segment (both narrow; at least one is needed)."""
+
+    dataset: LookupName
+    query: str | None = Field(None, max_length=10_000, description="docs/queries.md")
+    segment: str | None = Field(
+        None, max_length=MAX_NAME_LENGTH, description='a segment ("All Frames": every frame)'
+    )
+
+
+class IssueElementsFromCell(Body):
+    """The objects counted in one confusion-matrix cell, as ``GET .../examples?truth=&
+    predicted=`` lists them."""
+
+    dataset: LookupName
+    inference_set: LookupName
+    truth: str = Field(max_length=1000, description='matrix row ("background" for none)')
+    predicted: str = Field(max_length=1000, description='matrix column ("background")')
+    segment: str | None = Field(None, max_length=MAX_NAME_LENGTH)
+    query: str | None = Field(None, max_length=10_000)
+
+
+class IssueElementsAdded(BaseModel):
+    added: int
+    skipped: int = Field(description="elements the issue held already")
+    issue: IssueOut
+
+
+class IssueElementUpdate(Body):
+    status: ElementStatusName | None = None
+    note: str | None = Field(None, max_length=MAX_ISSUE_TEXT)
+
+
+class BeforeAfterScoresOut(BaseModel):
+    frame_count: int
+    precision: float
+    recall: float
+    f1_score: float
+    false_positives: int
+    false_negatives: int
+    total_confusions: int
+    mean_ap: float | None
+    coco_ap: float | None
+
+
+class BeforeAfterDeltaOut(BaseModel):
+    precision: float | None
+    recall: float | None
+    f1_score: float | None
+    false_positives: float | None
+    false_negatives: float | None
+    total_confusions: float | None
+    mean_ap: float | None
+    coco_ap: float | None
+
+
+class BeforeAfterPairOut(BaseModel):
+    before: BeforeAfterScoresOut
+    after: BeforeAfterScoresOut
+    delta: BeforeAfterDeltaOut = Field(description="after - before (null where either is)")
+
+
+class SetBeforeAfterOut(BaseModel):
+    inference_set: str
+    issue_frames: BeforeAfterPairOut
+    all_frames: BeforeAfterPairOut
+
+
+class BeforeAfterOut(BaseModel):
+    issue: str
+    before: str = Field(description="the dataset before the fix")
+    after: str = Field(description="the dataset after it")
+    conf: float | dict[str, float]
+    iou: float
+    frames: int = Field(description="the issue's frames in the dataset before")
+    sets: list[SetBeforeAfterOut]
 
 
 # ------------------------------------------------------------------- uploads

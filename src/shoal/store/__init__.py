@@ -10,7 +10,8 @@ use it from as many processes as you like::
     model.metrics(include=["report"]).report   # the store's cached evaluation, at the defaults
 
 Modules: ``_store`` (plumbing), ``_writes`` (staged writes, the data writer),
-``_entities`` (the handles), ``_classes`` (the class map), ``_names`` (the naming rule),
+``_entities`` (the handles), ``_issues`` (issues: review, export, fixed labels),
+``_classes`` (the class map), ``_names`` (the naming rule),
 ``_conversion`` (stored tables to the engine), ``_element_metrics`` (quality and
 custom metrics of frames, labels and predictions), ``_evaluations`` (the evaluation and
 segment caches), ``_metrics`` (a metrics query's answer), ``_query`` / ``_frames_query``
@@ -25,13 +26,19 @@ from shoal.store._entities import (
     ALL_FRAMES,
     Dataset,
     InferenceSet,
-    Issue,
-    IssueElement,
     Project,
     Segment,
 )
 from shoal.store._evaluations import CachedEvaluation, EvaluationCache
 from shoal.store._home import default_home, holds_store
+from shoal.store._issues import (
+    BeforeAfter,
+    ElementsAdded,
+    Issue,
+    IssueElement,
+    IssueElementRecord,
+    SetBeforeAfter,
+)
 from shoal.store._metrics import INCLUDE, Include, Metrics
 from shoal.store._names import MAX_NAME_LENGTH, check_class_name, check_name
 from shoal.store._projection import Projection
@@ -54,6 +61,7 @@ __all__ = [
     "MAX_LENGTH",
     "MAX_NAME_LENGTH",
     "QUALITY_METRICS",
+    "BeforeAfter",
     "CachedEvaluation",
     "Campaign",
     "CampaignRun",
@@ -64,6 +72,7 @@ __all__ = [
     "CompiledQuery",
     "Dataset",
     "ElementRef",
+    "ElementsAdded",
     "EmbeddingModelInfo",
     "EvaluationCache",
     "FieldType",
@@ -72,12 +81,14 @@ __all__ = [
     "InferenceSet",
     "Issue",
     "IssueElement",
+    "IssueElementRecord",
     "MetricInfo",
     "Metrics",
     "Project",
     "Projection",
     "QueryError",
     "Segment",
+    "SetBeforeAfter",
     "Store",
     "check_class_name",
     "check_name",

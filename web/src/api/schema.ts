@@ -19,6 +19,63 @@ export interface paths {
     /** Update Project */
     patch: operations["update_project_api_v1_projects__project__patch"];
   };
+  "/api/v1/projects/{project}/campaigns": {
+    /** List Campaigns */
+    get: operations["list_campaigns_api_v1_projects__project__campaigns_get"];
+    /**
+     * Create Campaign
+     * @description A campaign (not run yet: ``POST .../run``). Seeds: ``issue`` or ``seeds``.
+     */
+    post: operations["create_campaign_api_v1_projects__project__campaigns_post"];
+  };
+  "/api/v1/projects/{project}/campaigns/{campaign}": {
+    /** Read Campaign */
+    get: operations["read_campaign_api_v1_projects__project__campaigns__campaign__get"];
+    /** Delete Campaign */
+    delete: operations["delete_campaign_api_v1_projects__project__campaigns__campaign__delete"];
+    /**
+     * Update Campaign
+     * @description Rename, describe, close or reopen; a new ``k`` or ``k_per`` applies from the next run.
+     */
+    patch: operations["update_campaign_api_v1_projects__project__campaigns__campaign__patch"];
+  };
+  "/api/v1/projects/{project}/campaigns/{campaign}/candidates": {
+    /**
+     * Candidates
+     * @description A page of the candidates, nearest first (reviewed ones the last run no longer
+     * found come last, unranked), with the counts by status.
+     */
+    get: operations["candidates_api_v1_projects__project__campaigns__campaign__candidates_get"];
+  };
+  "/api/v1/projects/{project}/campaigns/{campaign}/export": {
+    /**
+     * Export
+     * @description The list to label: each candidate's id, frame id, image uri, distance, rank and
+     * nearest seed (``Campaign.export``), as a download.
+     */
+    get: operations["export_api_v1_projects__project__campaigns__campaign__export_get"];
+  };
+  "/api/v1/projects/{project}/campaigns/{campaign}/review": {
+    /**
+     * Review
+     * @description Accept, reject or reset (pending) candidates by key, all or none; ``note``
+     * replaces their note when given.
+     */
+    post: operations["review_api_v1_projects__project__campaigns__campaign__review_post"];
+  };
+  "/api/v1/projects/{project}/campaigns/{campaign}/run": {
+    /**
+     * Campaign Run State
+     * @description The campaign's latest run job of this server (404 when none).
+     */
+    get: operations["campaign_run_state_api_v1_projects__project__campaigns__campaign__run_get"];
+    /**
+     * Run Campaign
+     * @description Run the campaign in the background (202, a job: ``done`` of ``total`` seeds
+     * searched); reviews of candidates found again are kept. A closed campaign is a 409.
+     */
+    post: operations["run_campaign_api_v1_projects__project__campaigns__campaign__run_post"];
+  };
   "/api/v1/projects/{project}/datasets": {
     /** List Datasets */
     get: operations["list_datasets_api_v1_projects__project__datasets_get"];
@@ -252,6 +309,16 @@ export interface paths {
      */
     get: operations["metrics_api_v1_projects__project__datasets__dataset__metrics_get"];
   };
+  "/api/v1/projects/{project}/datasets/{dataset}/projection/colors": {
+    /**
+     * Projection Colors
+     * @description One color value per element of the projection, in its element order: a category
+     * (``codes`` into ``categories``) or a number (``values``). Outcomes, confusion types
+     * and per-frame precision, recall and F1 are at (conf, iou), from the inference set's
+     * evaluation. 404 when the projection is not computed (POST .../projection).
+     */
+    get: operations["projection_colors_api_v1_projects__project__datasets__dataset__projection_colors_get"];
+  };
   "/api/v1/projects/{project}/datasets/{dataset}/quality": {
     /**
      * Quality State
@@ -311,18 +378,95 @@ export interface paths {
     get: operations["summary_api_v1_projects__project__datasets__dataset__summary_get"];
   };
   "/api/v1/projects/{project}/issues": {
-    /** List Issues */
+    /**
+     * List Issues
+     * @description The project's issues by name, each with its counts and elements.
+     */
     get: operations["list_issues_api_v1_projects__project__issues_get"];
-    /** Create Issue */
+    /**
+     * Create Issue
+     * @description A new issue; ``elements`` are checked against the store (a 400 names the first
+     * that does not exist), repeats skipped.
+     */
     post: operations["create_issue_api_v1_projects__project__issues_post"];
   };
   "/api/v1/projects/{project}/issues/{issue}": {
-    /** Read Issue */
+    /**
+     * Read Issue
+     * @description One issue; with ``status``, only its elements of those statuses (counts: all).
+     */
     get: operations["read_issue_api_v1_projects__project__issues__issue__get"];
     /** Delete Issue */
     delete: operations["delete_issue_api_v1_projects__project__issues__issue__delete"];
-    /** Update Issue */
+    /**
+     * Update Issue
+     * @description Change the status, description or owner; ``add_elements`` adds elements.
+     */
     patch: operations["update_issue_api_v1_projects__project__issues__issue__patch"];
+  };
+  "/api/v1/projects/{project}/issues/{issue}/before-after": {
+    /**
+     * Before After
+     * @description Each inference set's precision, recall, F1, error counts and mean APs on the
+     * issue's frames and on all frames, in the dataset before the fix and after it.
+     */
+    get: operations["before_after_api_v1_projects__project__issues__issue__before_after_get"];
+  };
+  "/api/v1/projects/{project}/issues/{issue}/elements": {
+    /**
+     * Add Elements
+     * @description Add elements (each checked against the store); one already in the issue is
+     * skipped, not duplicated.
+     */
+    post: operations["add_elements_api_v1_projects__project__issues__issue__elements_post"];
+  };
+  "/api/v1/projects/{project}/issues/{issue}/elements/from-cell": {
+    /**
+     * Add Elements From Cell
+     * @description Add the objects counted in one confusion-matrix cell (``truth`` row,
+     * ``predicted`` column; "background" for none) at (conf, iou): the same objects as
+     * ``GET .../examples?truth=&predicted=``; predictions become prediction elements,
+     * missed ground truth label elements.
+     */
+    post: operations["add_elements_from_cell_api_v1_projects__project__issues__issue__elements_from_cell_post"];
+  };
+  "/api/v1/projects/{project}/issues/{issue}/elements/from-query": {
+    /**
+     * Add Elements From Query
+     * @description Add the frames of a dataset that a frames ``query`` matches within a ``segment``
+     * (at least one of the two), as frame elements.
+     */
+    post: operations["add_elements_from_query_api_v1_projects__project__issues__issue__elements_from_query_post"];
+  };
+  "/api/v1/projects/{project}/issues/{issue}/elements/{position}": {
+    /**
+     * Remove Element
+     * @description Remove one element; the others keep their positions.
+     */
+    delete: operations["remove_element_api_v1_projects__project__issues__issue__elements__position__delete"];
+    /**
+     * Review Element
+     * @description Review one element: its status (open, confirmed, fixed, dismissed) and/or note.
+     */
+    patch: operations["review_element_api_v1_projects__project__issues__issue__elements__position__patch"];
+  };
+  "/api/v1/projects/{project}/issues/{issue}/export": {
+    /**
+     * Export Issue
+     * @description The elements (of ``status`` where given) as a file for relabeling: CSV (one row
+     * per element: frame, kind, ids, status, note, image URI, a crop's class and box),
+     * JSON (the issue and those rows), or a COCO subset of one dataset (images = the
+     * elements' frames, annotations = their current labels, categories).
+     */
+    get: operations["export_issue_api_v1_projects__project__issues__issue__export_get"];
+  };
+  "/api/v1/projects/{project}/issues/{issue}/fixed-labels": {
+    /**
+     * Import Fixed Labels
+     * @description A new dataset: every frame of ``dataset``, the relabeled frames' labels replaced
+     * by the body's, a copy of every inference set. All or nothing.
+     */
+    post: operations["import_fixed_labels_api_v1_projects__project__issues__issue__fixed_labels_post"];
   };
   "/api/v1/uploads": {
     /** Start Upload */
@@ -411,6 +555,81 @@ export interface components {
        */
       support: number;
     };
+    /** BeforeAfterDeltaOut */
+    BeforeAfterDeltaOut: {
+      /** Coco Ap */
+      coco_ap: number | null;
+      /** F1 Score */
+      f1_score: number | null;
+      /** False Negatives */
+      false_negatives: number | null;
+      /** False Positives */
+      false_positives: number | null;
+      /** Mean Ap */
+      mean_ap: number | null;
+      /** Precision */
+      precision: number | null;
+      /** Recall */
+      recall: number | null;
+      /** Total Confusions */
+      total_confusions: number | null;
+    };
+    /** BeforeAfterOut */
+    BeforeAfterOut: {
+      /**
+       * After
+       * @description the dataset after it
+       */
+      after: string;
+      /**
+       * Before
+       * @description the dataset before the fix
+       */
+      before: string;
+      /** Conf */
+      conf: number | {
+        [key: string]: number;
+      };
+      /**
+       * Frames
+       * @description the issue's frames in the dataset before
+       */
+      frames: number;
+      /** Iou */
+      iou: number;
+      /** Issue */
+      issue: string;
+      /** Sets */
+      sets: components["schemas"]["SetBeforeAfterOut"][];
+    };
+    /** BeforeAfterPairOut */
+    BeforeAfterPairOut: {
+      after: components["schemas"]["BeforeAfterScoresOut"];
+      before: components["schemas"]["BeforeAfterScoresOut"];
+      /** @description after - before (null where either is) */
+      delta: components["schemas"]["BeforeAfterDeltaOut"];
+    };
+    /** BeforeAfterScoresOut */
+    BeforeAfterScoresOut: {
+      /** Coco Ap */
+      coco_ap: number | null;
+      /** F1 Score */
+      f1_score: number;
+      /** False Negatives */
+      false_negatives: number;
+      /** False Positives */
+      false_positives: number;
+      /** Frame Count */
+      frame_count: number;
+      /** Mean Ap */
+      mean_ap: number | null;
+      /** Precision */
+      precision: number;
+      /** Recall */
+      recall: number;
+      /** Total Confusions */
+      total_confusions: number;
+    };
     /**
      * CalibrationOut
      * @description ``Calibration.to_dict()`` with where it was computed.
@@ -441,6 +660,316 @@ export interface components {
        * @enum {string}
        */
       task: "detection" | "classification";
+    };
+    /**
+     * CampaignCreate
+     * @description Seeds: an issue's elements (``issue``; dismissed ones left out) or ``seeds``.
+     */
+    CampaignCreate: {
+      /** Corpus */
+      corpus: string;
+      /**
+       * Description
+       * @default
+       */
+      description?: string;
+      /**
+       * Embedding
+       * @description the corpus's one model
+       */
+      embedding?: string | null;
+      /** Issue */
+      issue?: string | null;
+      /**
+       * K
+       * @default 10
+       */
+      k?: number;
+      /**
+       * K Per
+       * @default seed
+       * @enum {string}
+       */
+      k_per?: "seed" | "total";
+      /**
+       * Kind
+       * @description default: crop when every seed is a label or prediction, else frame
+       */
+      kind?: ("frame" | "crop") | null;
+      /**
+       * Metric
+       * @default cosine
+       * @enum {string}
+       */
+      metric?: "cosine" | "euclidean";
+      /**
+       * Name
+       * @description 1 to 200 characters; no '/', '\' or control character, no space at either end, not '.' or '..'
+       */
+      name: string;
+      /** Seeds */
+      seeds?: components["schemas"]["CampaignSeedIn"][] | null;
+    };
+    /** CampaignJobOut */
+    CampaignJobOut: {
+      /** Created At */
+      created_at: string;
+      /**
+       * Done
+       * @description seeds searched (+1 when stored)
+       */
+      done: number;
+      /** Error */
+      error: string | null;
+      /** Finished At */
+      finished_at: string | null;
+      /** Id */
+      id: string;
+      /**
+       * Kind
+       * @constant
+       */
+      kind: "campaign";
+      result: components["schemas"]["CampaignRunOut"] | null;
+      /** Started At */
+      started_at: string | null;
+      /**
+       * State
+       * @enum {string}
+       */
+      state: "queued" | "running" | "done" | "failed";
+      /** Total */
+      total: number;
+    };
+    /** CampaignOut */
+    CampaignOut: {
+      /**
+       * Corpus
+       * @description the dataset searched (typically unlabeled)
+       */
+      corpus: string;
+      /**
+       * Corpus Version
+       * @description the corpus version of the last run
+       */
+      corpus_version: number | null;
+      counts: components["schemas"]["CandidateCounts"];
+      /** Created At */
+      created_at: string;
+      /** Description */
+      description: string;
+      /**
+       * Embedding
+       * @description the embedding model
+       */
+      embedding: string;
+      /**
+       * Exact
+       * @description exact search answered the last run
+       */
+      exact: boolean | null;
+      /**
+       * Issue
+       * @description the issue the seeds came from, if any
+       */
+      issue: string | null;
+      /** K */
+      k: number;
+      /**
+       * K Per
+       * @enum {string}
+       */
+      k_per: "seed" | "total";
+      /**
+       * Kind
+       * @enum {string}
+       */
+      kind: "frame" | "crop";
+      /**
+       * Metric
+       * @enum {string}
+       */
+      metric: "cosine" | "euclidean";
+      /** Name */
+      name: string;
+      /**
+       * Run At
+       * @description when it last ran; null: never
+       */
+      run_at: string | null;
+      /** Seeds */
+      seeds: components["schemas"]["CampaignSeedOut"][];
+      /**
+       * Status
+       * @enum {string}
+       */
+      status: "open" | "closed";
+      /** Updated At */
+      updated_at: string;
+      /** Uuid */
+      uuid: string;
+    };
+    /** CampaignRunOut */
+    CampaignRunOut: {
+      /**
+       * Dropped
+       * @description pending candidates not found again
+       */
+      dropped: number;
+      /** Exact */
+      exact: boolean;
+      /** Found */
+      found: number;
+      /**
+       * Kept
+       * @description reviews kept: candidates found again
+       */
+      kept: number;
+      /** New */
+      new: number;
+      /**
+       * Unranked
+       * @description reviewed candidates not found again (kept, unranked)
+       */
+      unranked: number;
+    };
+    /**
+     * CampaignSeedIn
+     * @description A seed: a frame (``element_id`` null), or a label or prediction (crop; a prediction
+     * names its ``inference_set``) of a dataset of the project (issue elements' shape).
+     */
+    CampaignSeedIn: {
+      /** Dataset */
+      dataset: string;
+      /** Element Id */
+      element_id?: string | null;
+      /**
+       * Element Kind
+       * @default frame
+       * @enum {string}
+       */
+      element_kind?: "frame" | "label" | "prediction";
+      /** Frame Id */
+      frame_id: string;
+      /** Inference Set */
+      inference_set?: string | null;
+    };
+    /** CampaignSeedOut */
+    CampaignSeedOut: {
+      /** Dataset */
+      dataset: string;
+      /** Frame Id */
+      frame_id: string;
+      /**
+       * Id
+       * @description the frame, label or prediction id
+       */
+      id: string;
+      /** Inference Set */
+      inference_set: string | null;
+      /**
+       * Source
+       * @enum {string}
+       */
+      source: "frame" | "label" | "prediction";
+    };
+    /** CampaignUpdate */
+    CampaignUpdate: {
+      /** Description */
+      description?: string | null;
+      /** K */
+      k?: number | null;
+      /** K Per */
+      k_per?: ("seed" | "total") | null;
+      /** Name */
+      name?: string | null;
+      /** Status */
+      status?: ("open" | "closed") | null;
+    };
+    /** CandidateCounts */
+    CandidateCounts: {
+      /** Accepted */
+      accepted: number;
+      /** Pending */
+      pending: number;
+      /** Rejected */
+      rejected: number;
+      /** Total */
+      total: number;
+    };
+    /** CandidateOut */
+    CandidateOut: {
+      /**
+       * Distance
+       * @description to its nearest seed
+       */
+      distance: number | null;
+      /** Frame Id */
+      frame_id: string;
+      /** Id */
+      id: string;
+      /** Inference Set */
+      inference_set: string | null;
+      /**
+       * Key
+       * @description names the candidate in reviews (ElementRef.key)
+       */
+      key: string;
+      /** Note */
+      note: string;
+      /**
+       * Rank
+       * @description 1 = nearest; null: reviewed, not found by the last run
+       */
+      rank: number | null;
+      /** Reviewed At */
+      reviewed_at: string | null;
+      /**
+       * Seed
+       * @description its nearest seed's position in seeds
+       */
+      seed: number | null;
+      /**
+       * Source
+       * @enum {string}
+       */
+      source: "frame" | "label" | "prediction";
+      /**
+       * Status
+       * @enum {string}
+       */
+      status: "pending" | "accepted" | "rejected";
+    };
+    /** CandidateReview */
+    CandidateReview: {
+      /** Keys */
+      keys: string[];
+      /** Note */
+      note?: string | null;
+      /**
+       * Status
+       * @enum {string}
+       */
+      status: "pending" | "accepted" | "rejected";
+    };
+    /** CandidatesPage */
+    CandidatesPage: {
+      /** Candidates */
+      candidates: components["schemas"]["CandidateOut"][];
+      counts: components["schemas"]["CandidateCounts"];
+      /** Offset */
+      offset: number;
+      /**
+       * Total
+       * @description candidates of the status asked (all when none)
+       */
+      total: number;
+    };
+    /** CandidatesReviewed */
+    CandidatesReviewed: {
+      /** Candidates */
+      candidates: components["schemas"]["CandidateOut"][];
+      counts: components["schemas"]["CandidateCounts"];
     };
     /** CellOut */
     CellOut: {
@@ -1194,8 +1723,24 @@ export interface components {
       /** Version */
       version: number;
     };
+    /** IssueCounts */
+    IssueCounts: {
+      /** Confirmed */
+      confirmed: number;
+      /** Dismissed */
+      dismissed: number;
+      /** Fixed */
+      fixed: number;
+      /** Open */
+      open: number;
+    };
     /** IssueCreate */
     IssueCreate: {
+      /**
+       * Description
+       * @default
+       */
+      description?: string;
       /**
        * Elements
        * @default []
@@ -1208,11 +1753,20 @@ export interface components {
       name: string;
       /**
        * Notes
+       * @description alias of description
+       */
+      notes?: string | null;
+      /**
+       * Owner
        * @default
        */
-      notes?: string;
+      owner?: string;
     };
-    /** IssueElementModel */
+    /**
+     * IssueElementModel
+     * @description An element to collect: a frame (``element_id`` null), or a label or prediction
+     * (crop; a prediction names its ``inference_set``) of a frame of the dataset.
+     */
     IssueElementModel: {
       /** Dataset */
       dataset: string;
@@ -1229,18 +1783,131 @@ export interface components {
       /** Inference Set */
       inference_set?: string | null;
     };
-    /** IssueOut */
-    IssueOut: {
-      /** Created At */
-      created_at: string;
+    /** IssueElementOut */
+    IssueElementOut: {
+      /** Added At */
+      added_at: string;
+      /** Dataset */
+      dataset: string;
+      /** Element Id */
+      element_id: string | null;
+      /**
+       * Element Kind
+       * @enum {string}
+       */
+      element_kind: "frame" | "label" | "prediction";
+      /** Frame Id */
+      frame_id: string;
+      /** Inference Set */
+      inference_set: string | null;
+      /** Note */
+      note: string;
+      /**
+       * Position
+       * @description stable: removing an element keeps the others'
+       */
+      position: number;
+      /**
+       * Status
+       * @enum {string}
+       */
+      status: "open" | "confirmed" | "fixed" | "dismissed";
+      /** Updated At */
+      updated_at: string;
+    };
+    /** IssueElementUpdate */
+    IssueElementUpdate: {
+      /** Note */
+      note?: string | null;
+      /** Status */
+      status?: ("open" | "confirmed" | "fixed" | "dismissed") | null;
+    };
+    /** IssueElementsAdded */
+    IssueElementsAdded: {
+      /** Added */
+      added: number;
+      issue: components["schemas"]["IssueOut"];
+      /**
+       * Skipped
+       * @description elements the issue held already
+       */
+      skipped: number;
+    };
+    /**
+     * IssueElementsFromCell
+     * @description The objects counted in one confusion-matrix cell, as ``GET .../examples?truth=&
+     * predicted=`` lists them.
+     */
+    IssueElementsFromCell: {
+      /** Dataset */
+      dataset: string;
+      /** Inference Set */
+      inference_set: string;
+      /**
+       * Predicted
+       * @description matrix column ("background")
+       */
+      predicted: string;
+      /** Query */
+      query?: string | null;
+      /** Segment */
+      segment?: string | null;
+      /**
+       * Truth
+       * @description matrix row ("background" for none)
+       */
+      truth: string;
+    };
+    /**
+     * IssueElementsFromQuery
+     * @description The frames a query matches in a segment (both narrow; at least one is needed).
+     */
+    IssueElementsFromQuery: {
+      /** Dataset */
+      dataset: string;
+      /**
+       * Query
+       * @description docs/queries.md
+       */
+      query?: string | null;
+      /**
+       * Segment
+       * @description a segment ("All Frames": every frame)
+       */
+      segment?: string | null;
+    };
+    /** IssueElementsIn */
+    IssueElementsIn: {
       /** Elements */
       elements: components["schemas"]["IssueElementModel"][];
-      /** Name */
+    };
+    /** IssueOut */
+    IssueOut: {
+      /** @description elements by status */
+      counts: components["schemas"]["IssueCounts"];
+      /** Created At */
+      created_at: string;
+      /** Description */
+      description: string;
+      /** Elements */
+      elements: components["schemas"]["IssueElementOut"][];
+      /**
+       * Name
+       * @description the issue's title, unique in the project
+       */
       name: string;
-      /** Notes */
+      /**
+       * Notes
+       * @description the description (its former name)
+       */
       notes: string;
-      /** Status */
-      status: string;
+      /** Owner */
+      owner: string;
+      /**
+       * Status
+       * @enum {string}
+       */
+      status: "open" | "in_progress" | "resolved";
       /** Updated At */
       updated_at: string;
       /** Uuid */
@@ -1253,8 +1920,15 @@ export interface components {
        * @default []
        */
       add_elements?: components["schemas"]["IssueElementModel"][];
-      /** Notes */
+      /** Description */
+      description?: string | null;
+      /**
+       * Notes
+       * @description alias of description
+       */
       notes?: string | null;
+      /** Owner */
+      owner?: string | null;
       /** Status */
       status?: ("open" | "in_progress" | "resolved") | null;
     };
@@ -1664,6 +2338,51 @@ export interface components {
       /** Thresholds */
       thresholds: number[];
     };
+    /** PointColorsOut */
+    PointColorsOut: {
+      /**
+       * Categories
+       * @description categorical: the categories
+       */
+      categories: string[] | null;
+      /**
+       * Codes
+       * @description categorical: each element's index into categories, -1 for no value
+       */
+      codes: number[] | null;
+      /** Color By */
+      color_by: string;
+      /**
+       * Definition
+       * @description what the values are
+       */
+      definition: string;
+      /**
+       * In Scope
+       * @description whether each element's frame is in the segment and query (null: neither given, every element)
+       */
+      in_scope: boolean[] | null;
+      /**
+       * Max
+       * @description continuous: the largest value (null if none)
+       */
+      max: number | null;
+      /**
+       * Min
+       * @description continuous: the smallest value (null if none)
+       */
+      min: number | null;
+      /**
+       * Type
+       * @enum {string}
+       */
+      type: "categorical" | "continuous";
+      /**
+       * Values
+       * @description continuous: each element's value, null for none
+       */
+      values: ((number | null)[]) | null;
+    };
     /** ProjectCreate */
     ProjectCreate: {
       /**
@@ -2024,6 +2743,13 @@ export interface components {
       remove_frames?: string[];
       /** Type */
       type?: ("split" | "regression_test" | "scenario") | null;
+    };
+    /** SetBeforeAfterOut */
+    SetBeforeAfterOut: {
+      all_frames: components["schemas"]["BeforeAfterPairOut"];
+      /** Inference Set */
+      inference_set: string;
+      issue_frames: components["schemas"]["BeforeAfterPairOut"];
     };
     /** SetScoresOut */
     SetScoresOut: {
@@ -2637,6 +3363,785 @@ export interface operations {
       200: {
         content: {
           "application/json": components["schemas"]["ProjectOut"];
+        };
+      };
+      /** @description bad request */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description unauthorized */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description forbidden */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description conflict */
+      409: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description payload too large */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description validation error */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** List Campaigns */
+  list_campaigns_api_v1_projects__project__campaigns_get: {
+    parameters: {
+      path: {
+        /** @description project name */
+        project: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["CampaignOut"][];
+        };
+      };
+      /** @description bad request */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description unauthorized */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description forbidden */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description conflict */
+      409: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description payload too large */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description validation error */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /**
+   * Create Campaign
+   * @description A campaign (not run yet: ``POST .../run``). Seeds: ``issue`` or ``seeds``.
+   */
+  create_campaign_api_v1_projects__project__campaigns_post: {
+    parameters: {
+      path: {
+        /** @description project name */
+        project: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["CampaignCreate"];
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      201: {
+        content: {
+          "application/json": components["schemas"]["CampaignOut"];
+        };
+      };
+      /** @description bad request */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description unauthorized */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description forbidden */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description conflict */
+      409: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description payload too large */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description validation error */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Read Campaign */
+  read_campaign_api_v1_projects__project__campaigns__campaign__get: {
+    parameters: {
+      path: {
+        /** @description project name */
+        project: string;
+        /** @description campaign name */
+        campaign: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["CampaignOut"];
+        };
+      };
+      /** @description bad request */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description unauthorized */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description forbidden */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description conflict */
+      409: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description payload too large */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description validation error */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Delete Campaign */
+  delete_campaign_api_v1_projects__project__campaigns__campaign__delete: {
+    parameters: {
+      path: {
+        /** @description project name */
+        project: string;
+        /** @description campaign name */
+        campaign: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      204: {
+        content: never;
+      };
+      /** @description bad request */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description unauthorized */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description forbidden */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description conflict */
+      409: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description payload too large */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description validation error */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /**
+   * Update Campaign
+   * @description Rename, describe, close or reopen; a new ``k`` or ``k_per`` applies from the next run.
+   */
+  update_campaign_api_v1_projects__project__campaigns__campaign__patch: {
+    parameters: {
+      path: {
+        /** @description project name */
+        project: string;
+        /** @description campaign name */
+        campaign: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["CampaignUpdate"];
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["CampaignOut"];
+        };
+      };
+      /** @description bad request */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description unauthorized */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description forbidden */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description conflict */
+      409: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description payload too large */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description validation error */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /**
+   * Candidates
+   * @description A page of the candidates, nearest first (reviewed ones the last run no longer
+   * found come last, unranked), with the counts by status.
+   */
+  candidates_api_v1_projects__project__campaigns__campaign__candidates_get: {
+    parameters: {
+      query?: {
+        /** @description only candidates of this review status */
+        status?: ("pending" | "accepted" | "rejected") | null;
+        /** @description rows to skip */
+        offset?: number;
+        /** @description page size */
+        limit?: number;
+      };
+      path: {
+        /** @description project name */
+        project: string;
+        /** @description campaign name */
+        campaign: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["CandidatesPage"];
+        };
+      };
+      /** @description bad request */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description unauthorized */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description forbidden */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description conflict */
+      409: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description payload too large */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description validation error */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /**
+   * Export
+   * @description The list to label: each candidate's id, frame id, image uri, distance, rank and
+   * nearest seed (``Campaign.export``), as a download.
+   */
+  export_api_v1_projects__project__campaigns__campaign__export_get: {
+    parameters: {
+      query?: {
+        /** @description file format */
+        format?: "csv" | "json";
+        /** @description which candidates */
+        status?: "pending" | "accepted" | "rejected";
+      };
+      path: {
+        /** @description project name */
+        project: string;
+        /** @description campaign name */
+        campaign: string;
+      };
+    };
+    responses: {
+      /** @description the candidates of the status (accepted by default), nearest first */
+      200: {
+        content: {
+          "application/json": unknown;
+          "text/csv": unknown;
+        };
+      };
+      /** @description bad request */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description unauthorized */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description forbidden */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description conflict */
+      409: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description payload too large */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description validation error */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /**
+   * Review
+   * @description Accept, reject or reset (pending) candidates by key, all or none; ``note``
+   * replaces their note when given.
+   */
+  review_api_v1_projects__project__campaigns__campaign__review_post: {
+    parameters: {
+      path: {
+        /** @description project name */
+        project: string;
+        /** @description campaign name */
+        campaign: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["CandidateReview"];
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["CandidatesReviewed"];
+        };
+      };
+      /** @description bad request */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description unauthorized */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description forbidden */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description conflict */
+      409: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description payload too large */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description validation error */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /**
+   * Campaign Run State
+   * @description The campaign's latest run job of this server (404 when none).
+   */
+  campaign_run_state_api_v1_projects__project__campaigns__campaign__run_get: {
+    parameters: {
+      path: {
+        /** @description project name */
+        project: string;
+        /** @description campaign name */
+        campaign: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["CampaignJobOut"];
+        };
+      };
+      /** @description bad request */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description unauthorized */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description forbidden */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description conflict */
+      409: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description payload too large */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description validation error */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /**
+   * Run Campaign
+   * @description Run the campaign in the background (202, a job: ``done`` of ``total`` seeds
+   * searched); reviews of candidates found again are kept. A closed campaign is a 409.
+   */
+  run_campaign_api_v1_projects__project__campaigns__campaign__run_post: {
+    parameters: {
+      path: {
+        /** @description project name */
+        project: string;
+        /** @description campaign name */
+        campaign: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      202: {
+        content: {
+          "application/json": components["schemas"]["CampaignJobOut"];
         };
       };
       /** @description bad request */
@@ -5523,6 +7028,103 @@ export interface operations {
     };
   };
   /**
+   * Projection Colors
+   * @description One color value per element of the projection, in its element order: a category
+   * (``codes`` into ``categories``) or a number (``values``). Outcomes, confusion types
+   * and per-frame precision, recall and F1 are at (conf, iou), from the inference set's
+   * evaluation. 404 when the projection is not computed (POST .../projection).
+   */
+  projection_colors_api_v1_projects__project__datasets__dataset__projection_colors_get: {
+    parameters: {
+      query: {
+        /** @description class, outcome, confusion, confidence, precision, recall, f1, metadata:KEY or metric:NAME */
+        color_by: string;
+        /** @description the embedding model (needed when there are several) */
+        embedding?: string | null;
+        kind?: "frame" | "crop";
+        method?: "umap" | "pca";
+        /** @description whose outcomes color the frames and label crops (prediction crops use their own); needed for outcomes and scores when there are several */
+        inference_set?: string | null;
+        /** @description a confidence threshold in [0, 1], or per class as JSON: {"cat": 0.5} (classes not named use 0); default: the project's */
+        conf?: string | null;
+        /** @description IoU threshold (detection); default: the project's */
+        iou?: number | null;
+        /** @description in_scope marks the elements of this segment */
+        segment?: string | null;
+        /** @description an ad-hoc frames query (docs/queries.md) that narrows the segment to the frames it matches */
+        query?: string | null;
+      };
+      path: {
+        /** @description project name */
+        project: string;
+        /** @description dataset name */
+        dataset: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["PointColorsOut"];
+        };
+      };
+      /** @description bad request */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description unauthorized */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description forbidden */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description conflict */
+      409: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description payload too large */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description validation error */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /**
    * Quality State
    * @description The dataset's latest quality job (state, images read of images to read, the
    * frames whose image was not read) and whether quality metrics are stored.
@@ -6328,9 +7930,17 @@ export interface operations {
       };
     };
   };
-  /** List Issues */
+  /**
+   * List Issues
+   * @description The project's issues by name, each with its counts and elements.
+   */
   list_issues_api_v1_projects__project__issues_get: {
     parameters: {
+      query?: {
+        /** @description only issues of this status */
+        status?: ("open" | "in_progress" | "resolved") | null;
+        owner?: string | null;
+      };
       path: {
         /** @description project name */
         project: string;
@@ -6399,7 +8009,11 @@ export interface operations {
       };
     };
   };
-  /** Create Issue */
+  /**
+   * Create Issue
+   * @description A new issue; ``elements`` are checked against the store (a 400 names the first
+   * that does not exist), repeats skipped.
+   */
   create_issue_api_v1_projects__project__issues_post: {
     parameters: {
       path: {
@@ -6475,13 +8089,20 @@ export interface operations {
       };
     };
   };
-  /** Read Issue */
+  /**
+   * Read Issue
+   * @description One issue; with ``status``, only its elements of those statuses (counts: all).
+   */
   read_issue_api_v1_projects__project__issues__issue__get: {
     parameters: {
+      query?: {
+        /** @description only elements of these statuses (repeat for several) */
+        status?: (("open" | "confirmed" | "fixed" | "dismissed")[]) | null;
+      };
       path: {
         /** @description project name */
         project: string;
-        /** @description issue name */
+        /** @description issue name (its title) */
         issue: string;
       };
     };
@@ -6554,7 +8175,7 @@ export interface operations {
       path: {
         /** @description project name */
         project: string;
-        /** @description issue name */
+        /** @description issue name (its title) */
         issue: string;
       };
     };
@@ -6619,13 +8240,16 @@ export interface operations {
       };
     };
   };
-  /** Update Issue */
+  /**
+   * Update Issue
+   * @description Change the status, description or owner; ``add_elements`` adds elements.
+   */
   update_issue_api_v1_projects__project__issues__issue__patch: {
     parameters: {
       path: {
         /** @description project name */
         project: string;
-        /** @description issue name */
+        /** @description issue name (its title) */
         issue: string;
       };
     };
@@ -6639,6 +8263,685 @@ export interface operations {
       200: {
         content: {
           "application/json": components["schemas"]["IssueOut"];
+        };
+      };
+      /** @description bad request */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description unauthorized */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description forbidden */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description conflict */
+      409: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description payload too large */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description validation error */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /**
+   * Before After
+   * @description Each inference set's precision, recall, F1, error counts and mean APs on the
+   * issue's frames and on all frames, in the dataset before the fix and after it.
+   */
+  before_after_api_v1_projects__project__issues__issue__before_after_get: {
+    parameters: {
+      query: {
+        /** @description dataset before */
+        before: string;
+        /** @description dataset after */
+        after: string;
+        /** @description default: every set both datasets have */
+        inference_set?: string | null;
+        /** @description a confidence threshold in [0, 1], or per class as JSON: {"cat": 0.5} (classes not named use 0); default: the project's */
+        conf?: string | null;
+        /** @description IoU threshold (detection); default: the project's */
+        iou?: number | null;
+      };
+      path: {
+        /** @description project name */
+        project: string;
+        /** @description issue name (its title) */
+        issue: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["BeforeAfterOut"];
+        };
+      };
+      /** @description bad request */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description unauthorized */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description forbidden */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description conflict */
+      409: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description payload too large */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description validation error */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /**
+   * Add Elements
+   * @description Add elements (each checked against the store); one already in the issue is
+   * skipped, not duplicated.
+   */
+  add_elements_api_v1_projects__project__issues__issue__elements_post: {
+    parameters: {
+      path: {
+        /** @description project name */
+        project: string;
+        /** @description issue name (its title) */
+        issue: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["IssueElementsIn"];
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["IssueElementsAdded"];
+        };
+      };
+      /** @description bad request */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description unauthorized */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description forbidden */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description conflict */
+      409: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description payload too large */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description validation error */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /**
+   * Add Elements From Cell
+   * @description Add the objects counted in one confusion-matrix cell (``truth`` row,
+   * ``predicted`` column; "background" for none) at (conf, iou): the same objects as
+   * ``GET .../examples?truth=&predicted=``; predictions become prediction elements,
+   * missed ground truth label elements.
+   */
+  add_elements_from_cell_api_v1_projects__project__issues__issue__elements_from_cell_post: {
+    parameters: {
+      query?: {
+        /** @description a confidence threshold in [0, 1], or per class as JSON: {"cat": 0.5} (classes not named use 0); default: the project's */
+        conf?: string | null;
+        /** @description IoU threshold (detection); default: the project's */
+        iou?: number | null;
+      };
+      path: {
+        /** @description project name */
+        project: string;
+        /** @description issue name (its title) */
+        issue: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["IssueElementsFromCell"];
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["IssueElementsAdded"];
+        };
+      };
+      /** @description bad request */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description unauthorized */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description forbidden */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description conflict */
+      409: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description payload too large */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description validation error */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /**
+   * Add Elements From Query
+   * @description Add the frames of a dataset that a frames ``query`` matches within a ``segment``
+   * (at least one of the two), as frame elements.
+   */
+  add_elements_from_query_api_v1_projects__project__issues__issue__elements_from_query_post: {
+    parameters: {
+      path: {
+        /** @description project name */
+        project: string;
+        /** @description issue name (its title) */
+        issue: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["IssueElementsFromQuery"];
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["IssueElementsAdded"];
+        };
+      };
+      /** @description bad request */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description unauthorized */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description forbidden */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description conflict */
+      409: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description payload too large */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description validation error */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /**
+   * Remove Element
+   * @description Remove one element; the others keep their positions.
+   */
+  remove_element_api_v1_projects__project__issues__issue__elements__position__delete: {
+    parameters: {
+      path: {
+        /** @description project name */
+        project: string;
+        /** @description issue name (its title) */
+        issue: string;
+        /** @description the element's position */
+        position: number;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      204: {
+        content: never;
+      };
+      /** @description bad request */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description unauthorized */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description forbidden */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description conflict */
+      409: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description payload too large */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description validation error */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /**
+   * Review Element
+   * @description Review one element: its status (open, confirmed, fixed, dismissed) and/or note.
+   */
+  review_element_api_v1_projects__project__issues__issue__elements__position__patch: {
+    parameters: {
+      path: {
+        /** @description project name */
+        project: string;
+        /** @description issue name (its title) */
+        issue: string;
+        /** @description the element's position */
+        position: number;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["IssueElementUpdate"];
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["IssueElementOut"];
+        };
+      };
+      /** @description bad request */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description unauthorized */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description forbidden */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description conflict */
+      409: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description payload too large */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description validation error */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /**
+   * Export Issue
+   * @description The elements (of ``status`` where given) as a file for relabeling: CSV (one row
+   * per element: frame, kind, ids, status, note, image URI, a crop's class and box),
+   * JSON (the issue and those rows), or a COCO subset of one dataset (images = the
+   * elements' frames, annotations = their current labels, categories).
+   */
+  export_issue_api_v1_projects__project__issues__issue__export_get: {
+    parameters: {
+      query?: {
+        format?: "csv" | "json" | "coco";
+        /** @description only elements of these statuses (repeat for several) */
+        status?: (("open" | "confirmed" | "fixed" | "dismissed")[]) | null;
+        /** @description coco: the dataset (when several) */
+        dataset?: string | null;
+      };
+      path: {
+        /** @description project name */
+        project: string;
+        /** @description issue name (its title) */
+        issue: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": unknown;
+          "text/csv": unknown;
+        };
+      };
+      /** @description bad request */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description unauthorized */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description forbidden */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description conflict */
+      409: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description payload too large */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description validation error */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /**
+   * Import Fixed Labels
+   * @description A new dataset: every frame of ``dataset``, the relabeled frames' labels replaced
+   * by the body's, a copy of every inference set. All or nothing.
+   */
+  import_fixed_labels_api_v1_projects__project__issues__issue__fixed_labels_post: {
+    parameters: {
+      query: {
+        /** @description the fixed dataset */
+        dataset: string;
+        /** @description default "<dataset>-fixed-<n>" */
+        name?: string | null;
+      };
+      path: {
+        /** @description project name */
+        project: string;
+        /** @description issue name (its title) */
+        issue: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          [key: string]: unknown;
+        };
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      201: {
+        content: {
+          "application/json": components["schemas"]["DatasetOut"];
         };
       };
       /** @description bad request */
