@@ -12,7 +12,7 @@ import type {
   CalibrationOut, MetricImportanceListOut, MetricPerformanceOut, SignificanceOut, TideOut, TideType, LabelErrorsOut, LabelErrorKind, LabelErrorReview, LabelErrorReviewOut, IssueOut, IssueCreate,
   SimilarElementsOut,
 } from "./types";
-import type { ElementIdentity, ElementStatus, ElementsAdded, ExportFormat, Issue, IssueCreateBody, IssueElement, IssueUpdateBody } from "../lib/issues";
+import type { BeforeAfter, ElementIdentity, ElementStatus, ElementsAdded, ExportFormat, Issue, IssueCreateBody, IssueElement, IssueUpdateBody } from "../lib/issues";
 
 export const API_BASE = "/api/v1";
 
@@ -478,6 +478,17 @@ export const api = {
   /** The issue's elements (optionally of one status) as CSV, JSON or a COCO subset, as text. */
   exportIssue: (p: string, i: string, format: ExportFormat, status?: ElementStatus | null, o?: RequestOptions) =>
     fetchText(`${issuePath(p, i)}/export${queryString({ format, status: status ?? undefined })}`, o),
+  /** Fixed labels (COCO instances of the relabeled frames) as a new dataset made from `dataset`; answers the new dataset. */
+  importFixedLabels: (p: string, i: string, dataset: string, coco: unknown, name?: string, o?: RequestOptions) =>
+    request<DatasetOut>("POST", `${issuePath(p, i)}/fixed-labels${queryString({ dataset, name })}`, coco, o),
+  /** Every inference set scored on the issue's frames and on all frames, in `before` and in `after`. */
+  issueBeforeAfter: (p: string, i: string, q: { before: string; after: string; inferenceSet?: string; conf?: Confidence; iou?: number }, o?: RequestOptions) =>
+    request<BeforeAfter>(
+      "GET",
+      `${issuePath(p, i)}/before-after${queryString({ before: q.before, after: q.after, inference_set: q.inferenceSet, conf: confParam(q.conf), iou: q.iou })}`,
+      undefined,
+      o,
+    ),
   /** The frames or label crops nearest some seeds by their stored embeddings (seeds and `exclude` never answered). */
   similar: (p: string, d: string, q: { to: readonly string[]; k?: number; embedding?: string; kind?: "frame" | "crop"; metric?: "cosine" | "euclidean"; exclude?: readonly string[] }, o?: RequestOptions) =>
     request<SimilarElementsOut>(

@@ -4,11 +4,14 @@
  * a new dataset version and compare every inference set before and after on the issue's
  * frames and on all frames (the server's numbers; deltas colored, with a legend).
  */
-import { useState } from "react";
+import { useState, type ChangeEvent } from "react";
 import { api } from "../api/client";
+import type { DatasetOut } from "../api/types";
+import { useApi } from "../hooks/useApi";
 import { ELEMENT_STATUSES, EXPORT_TYPES, exportFileName, type ElementStatus, type ExportFormat, type Issue } from "../lib/issues";
 import type { ViewContext } from "../views/context";
-import { ErrorPanel } from "./Status";
+import { IssueBeforeAfter } from "./IssueBeforeAfter";
+import { ErrorPanel, Loading } from "./Status";
 
 /** Save text as a file through a temporary link (the export is fetched with the API key). */
 export function download(text: string, name: string, type: string) {
@@ -46,6 +49,42 @@ export function IssueFixedLabels({ ctx, issue, filter }: IssueFixedLabelsProps) 
       setExporting(false);
     }
   };
+  // Fixed labels: the issue's dataset (the one chosen above when it is one of the issue's) and the datasets to compare it with.
+  const issueDatasets = [...new Set(issue.elements.map((e) => e.dataset))];
+  const before = issueDatasets.includes(ctx.dataset) ? ctx.dataset : (issueDatasets[0] ?? ctx.dataset);
+  const datasets = useApi(JSON.stringify(["datasets", project, "fixed", issue.updated_at]), (signal) => api.datasets(project, { signal }));
+  const [after, setAfter] = useState<string | null>(null);
+  const [importing, setImporting] = useState(false);
+  const [imported, setImported] = useState<DatasetOut | null>(null);
+  const choices = (datasets.data ?? []).map((d) => d.name).filter((n) => n !== before);
+  const compareWith = after ?? imported?.name ?? null;
+  const comparisonKey = compareWith ? JSON.stringify(["before-after", project, issue.name, before, compareWith, ctx.conf, ctx.iou]) : null;
+  const comparison = useApi(comparisonKey, (signal) =>
+    api.issueBeforeAfter(project, issue.name, { before, after: compareWith!, conf: ctx.conf, iou: ctx.iou }, { signal }),
+  );
+  const importFile = async (e: ChangeEvent<HTMLInputElement>) => {
+    const file = e.target.files?.[0];
+    e.target.value = "";
+    if (!file) return;
+    setImporting(true);
+    setError(null);
+    try {
+      let coco: unknown;
+      try {
+        coco = JSON.parse(await file.text());
+      } catch (err) {
+        throw new Error(`${file.name} is not JSON: ${(err as Error).message}`);
+      }
+      const created = await api.importFixedLabels(project, issue.name, before, coco);
+      setImported(created);
+      setAfter(null);
+      datasets.reload();
+    } catch (err) {
+      setError(err);
+    } finally {
+      setImporting(false);
+    }
+  };
   return (
     <div className="issue-fixed">
       <section aria-labelledby="issue-export-title">
@@ -63,7 +102,37 @@ export function IssueFixedLabels({ ctx, issue, filter }: IssueFixedLabelsProps) 
           <button type="button" disabled={exporting} onClick={() => void exportAs("coco")} title="The elements' frames with their labels, as COCO">COCO subset</button>
         </div>
       </section>
-      {error !== null && <ErrorPanel error={error} title="The export failed" onRetry={() => setError(null)} />}
+      <section aria-labelledby="issue-import-title">
+        <h3 id="issue-import-title">Import fixed labels</h3>
+        <p className="muted">
+          A COCO file of the relabeled frames (as the COCO subset exports them) becomes a new dataset: every frame of {before}, the
+          file's frames with the file's labels, a copy of every inference set.
+        </p>
+        <div className="issue-import">
+          <label className="file-button">
+            Import fixed labels (COCO JSON){" "}
+            <input type="file" accept=".json,application/json" aria-label="Fixed labels file" disabled={importing} onChange={(e) => void importFile(e)} />
+          </label>
+          {importing && <span className="muted" role="status">Importing…</span>}
+          {imported && (
+            <span role="status" data-testid="fixed-dataset">
+              New dataset <strong>{imported.name}</strong> ({imported.num_frames} frames, {imported.num_labels} labels).{" "}
+              <button type="button" className="link" onClick={() => ctx.update({ dataset: imported.name, view: "metrics" })}>Open it</button>
+            </span>
+          )}
+          <label>
+            Compare {before} with{" "}
+            <select aria-label="Dataset after" value={compareWith ?? ""} onChange={(e) => setAfter(e.target.value || null)}>
+              <option value="">(choose the fixed dataset)</option>
+              {[...new Set([...choices, ...(imported ? [imported.name] : [])])].map((n) => <option key={n} value={n}>{n}</option>)}
+            </select>
+          </label>
+        </div>
+        <Loading active={comparison.loading} label="Comparing before and after" />
+        {comparison.error !== null && <ErrorPanel error={comparison.error} onRetry={comparison.reload} title="The comparison could not be computed" />}
+        {comparison.data && comparison.dataKey === comparisonKey && <IssueBeforeAfter comparison={comparison.data} />}
+      </section>
+      {error !== null && <ErrorPanel error={error} title="That did not work" onRetry={() => setError(null)} />}
     </div>
   );
 }

@@ -65,12 +65,12 @@ describe("export, compare, similar", () => {
   });
 
   it("calls a change better, worse or the same at the digits shown; unmeasured is none", () => {
-    expect(verdictOf(0.5, 0.6)).toBe("better");
-    expect(verdictOf(0.6, 0.5)).toBe("worse");
-    expect(verdictOf(0.5, 0.50004)).toBe("same");
-    expect(verdictOf(null, 0.5)).toBeNull();
-    expect(verdictOf(-1, 0.5)).toBeNull();
-    expect(verdictOf(0.5, Number.NaN)).toBeNull();
+    expect(verdictOf(0.1)).toBe("better");
+    expect(verdictOf(-0.0006)).toBe("worse");
+    expect(verdictOf(0.00004)).toBe("same");
+    expect(verdictOf(-0.00004)).toBe("same");
+    expect(verdictOf(null)).toBeNull();
+    expect(verdictOf(Number.NaN)).toBeNull();
   });
 
   it("seeds a frame search with the issue's frames and a crop search with its labels, of one dataset", () => {

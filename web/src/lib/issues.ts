@@ -168,14 +168,55 @@ export function exportFileName(issue: string, format: ExportFormat): string {
 
 export const EXPORT_TYPES: Record<ExportFormat, string> = { csv: "text/csv", json: "application/json", coco: "application/json" };
 
-/** Whether a change is better, worse, or none (the four scores: higher is better; null: not measured). */
+/** Whether a change (the server's delta, after − before) is better, worse, or none at the digits shown; null: not measured. */
 export type Verdict = "better" | "worse" | "same";
-export function verdictOf(before: number | null | undefined, after: number | null | undefined, digits = 3): Verdict | null {
-  if (before === null || before === undefined || after === null || after === undefined) return null;
-  if (!Number.isFinite(before) || !Number.isFinite(after) || before < 0 || after < 0) return null;
-  const delta = Number((after - before).toFixed(digits));
-  return delta > 0 ? "better" : delta < 0 ? "worse" : "same";
+export function verdictOf(delta: number | null | undefined, digits = 3): Verdict | null {
+  if (delta === null || delta === undefined || !Number.isFinite(delta)) return null;
+  const shown = Number(delta.toFixed(digits));
+  return shown > 0 ? "better" : shown < 0 ? "worse" : "same";
 }
+
+/** One inference set's scores on some frames (`shoal.analysis.summary`'s, as the issue's comparison gives them). */
+export interface IssueScores {
+  frame_count: number;
+  precision: number;
+  recall: number;
+  f1_score: number;
+  false_positives: number;
+  false_negatives: number;
+  total_confusions: number;
+  mean_ap: number | null;
+  coco_ap: number | null;
+}
+/** Scores before and after the fix, and their differences (after − before; null: not measured). */
+export interface ScoresBeforeAfter {
+  before: IssueScores;
+  after: IssueScores;
+  delta: Partial<Record<keyof IssueScores, number | null>>;
+}
+export interface SetBeforeAfter {
+  inference_set: string;
+  issue_frames: ScoresBeforeAfter;
+  all_frames: ScoresBeforeAfter;
+}
+/** The issue's before / after comparison: every inference set in the dataset before and the fixed one. */
+export interface BeforeAfter {
+  issue: string;
+  before: string;
+  after: string;
+  conf: number | Record<string, number>;
+  iou: number;
+  frames: number;
+  sets: SetBeforeAfter[];
+}
+
+/** The scores the comparison shows, in order, each defined. */
+export const BEFORE_AFTER_SCORES: ReadonlyArray<{ key: "mean_ap" | "precision" | "recall" | "f1_score"; title: string; definition: string }> = [
+  { key: "mean_ap", title: "mAP", definition: "mean over classes of the average precision at the IoU threshold" },
+  { key: "precision", title: "Precision", definition: "TP / (TP + FP) at the confidence and IoU thresholds" },
+  { key: "recall", title: "Recall", definition: "TP / (TP + FN) at the confidence and IoU thresholds" },
+  { key: "f1_score", title: "F1", definition: "the harmonic mean of precision and recall" },
+];
 
 // ------------------------------------------------------------------ similar elements
 /** What the similar search looks for: frames (frame embeddings) or label crops (crop embeddings). */

@@ -181,6 +181,53 @@ describe("IssuesView", () => {
   });
 });
 
+describe("export and fixed labels", () => {
+  const scores = (p: number, r: number, f1: number, ap: number | null) =>
+    ({ frame_count: 2, precision: p, recall: r, f1_score: f1, false_positives: 1, false_negatives: 2, total_confusions: 0, mean_ap: ap, coco_ap: null });
+  const pair = (a: ReturnType<typeof scores>, b: ReturnType<typeof scores>) =>
+    ({ before: a, after: b, delta: { precision: b.precision - a.precision, recall: b.recall - a.recall, f1_score: b.f1_score - a.f1_score, mean_ap: a.mean_ap === null || b.mean_ap === null ? null : b.mean_ap - a.mean_ap } });
+  const fixedHandler: Handler = ({ method, path, query }) => {
+    if (path.endsWith("/fixed-labels") && method === "POST") {
+      return { status: 201, body: { name: `${query.get("dataset")}-fixed-1`, version: 1, num_frames: 30, num_labels: 94, created_at: "", inference_sets: [SET], segments: [], has_image_root: true } };
+    }
+    if (path.endsWith("/before-after")) {
+      return { body: { issue: "circles", before: query.get("before"), after: query.get("after"), conf: Number(query.get("conf")), iou: Number(query.get("iou")), frames: 2,
+        sets: [{ inference_set: SET, issue_frames: pair(scores(0.5, 0.4, 0.444, 0.3), scores(0.75, 0.6, 0.667, null)), all_frames: pair(scores(0.8, 0.7, 0.747, 0.6), scores(0.8, 0.69, 0.741, 0.61)) }] } };
+    }
+    return undefined;
+  };
+
+  it("exports in the format and status chosen, imports a COCO file and shows before → after with colored deltas", async () => {
+    const user = userEvent.setup();
+    const { handler, issues } = issueServer();
+    seed(issues, "circles", threeElements);
+    const calls = installMockApi(fixedHandler, handler);
+    vi.stubGlobal("URL", Object.assign(URL, { createObjectURL: vi.fn(() => "blob:x"), revokeObjectURL: vi.fn() }));
+    render(<Stateful issue="circles" />);
+    await user.click(await screen.findByRole("tab", { name: "Export and fixed labels" }));
+    await user.selectOptions(screen.getByLabelText("Export status"), "open");
+    await user.click(screen.getByRole("button", { name: "COCO subset" }));
+    await waitFor(() => expect(calls.some((c) => c.path.endsWith("/export"))).toBe(true));
+    const exported = calls.find((c) => c.path.endsWith("/export"))!.query;
+    expect([exported.get("format"), exported.get("status")]).toEqual(["coco", "open"]);
+    const coco = { images: [{ id: 1, file_name: "0000.png", width: 10, height: 10 }], annotations: [], categories: [] };
+    await user.upload(screen.getByLabelText("Fixed labels file"), new File([JSON.stringify(coco)], "fixed.json", { type: "application/json" }));
+    await screen.findByTestId("fixed-dataset");
+    const posted = calls.find((c) => c.path.endsWith("/fixed-labels"))!;
+    expect([posted.query.get("dataset"), posted.body]).toEqual([DATASET, coco]);
+    const table = await screen.findByRole("table", { name: "Before and after" });
+    const asked = calls.find((c) => c.path.endsWith("/before-after"))!.query;
+    expect([asked.get("before"), asked.get("after"), asked.get("conf"), asked.get("iou")]).toEqual([DATASET, `${DATASET}-fixed-1`, "0.1", "0.5"]);
+    const issueRow = table.querySelector('tr[data-scope="issue"]')!;
+    expect(issueRow.querySelector('[data-metric="precision"]')).toHaveTextContent("0.500 → 0.750 (+0.250)");
+    expect(issueRow.querySelector('[data-metric="precision"] [data-verdict]')).toHaveClass("verdict-better");
+    expect(issueRow.querySelector('[data-metric="mean_ap"]')).toHaveTextContent("0.300 → - (-)");
+    const allRow = table.querySelector('tr[data-scope="all"]')!;
+    expect(allRow.querySelector('[data-metric="recall"] [data-verdict]')).toHaveClass("verdict-worse");
+    expect(screen.getByLabelText("Delta colors")).toHaveTextContent("better");
+  });
+});
+
 describe("IssueAddToIssue", () => {
   const examples: ExampleOut[] = frame0.objects.slice(0, 3).map((o) => ({ ...o, source_id: `${o.kind}-${o.id}`, box: o.box }));
 
