@@ -80,15 +80,15 @@ export function IssueSimilar({ ctx, issue, onAdded }: IssueSimilarProps) {
   return (
     <div className="issue-similar">
       <p className="muted">
-        The {kind === "frame" ? "frames" : "label crops"} of {dataset} nearest this issue's {seeds.length} {kind === "frame" ? "frame" : "label-crop"} element{seeds.length === 1 ? "" : "s"} by
-        their stored embeddings (a candidate's distance is to its nearest element; the issue's own are left out).
+        The {kind === "frame" ? "frames" : "label crops"} of {dataset} nearest this issue's {seeds.length} {kind === "frame" ? "frame" : "label crop"}{seeds.length === 1 ? "" : "s"}
+        {kind === "frame" ? " (the frames of its elements, crops included)" : ""} by their stored embeddings: a candidate's distance is to its nearest one, and the issue's own are left out.
       </p>
       <form className="issue-similar-controls" onSubmit={(e) => { e.preventDefault(); void search(); }}>
         <label>
           Search{" "}
           <select aria-label="Similar kind" value={kind} onChange={(e) => { setKind(e.target.value as SimilarKind); setAnswer(null); }}>
-            <option value="frame">Frames ({frameSeeds.length} in the issue)</option>
-            <option value="crop">Label crops ({cropSeeds.length} in the issue)</option>
+            <option value="frame">Frames ({frameSeeds.length} of the issue)</option>
+            <option value="crop">Label crops ({cropSeeds.length} of the issue)</option>
           </select>
         </label>
         <label>
@@ -110,7 +110,7 @@ export function IssueSimilar({ ctx, issue, onAdded }: IssueSimilarProps) {
         <button type="submit" disabled={seeds.length === 0 || loading}>Find similar elements</button>
       </form>
       {seeds.length === 0 && (
-        <p className="empty-state">This issue has no {kind === "frame" ? "frame" : "label-crop"} element of {dataset} to start from.</p>
+        <p className="empty-state">This issue has no {kind === "frame" ? "" : "label "}element of {dataset} to start from.</p>
       )}
       <Loading active={loading} label="Searching similar elements" />
       {error !== null && <ErrorPanel error={error} title="Similar elements could not be found" onRetry={() => setError(null)} />}

@@ -73,9 +73,9 @@ describe("export, compare, similar", () => {
     expect(verdictOf(Number.NaN)).toBeNull();
   });
 
-  it("seeds a frame search with the issue's frames and a crop search with its labels, of one dataset", () => {
+  it("seeds a frame search with every element's frame and a crop search with the label elements, of one dataset", () => {
     const elements = [frame("1"), frame("1"), frame("2", "other"), label("L1", "3"), prediction("P1", "4", "a"), { ...frame("5"), inference_set: "a" }];
-    expect(similarSeeds(elements, "d", "frame")).toEqual(["1", "5"]);
+    expect(similarSeeds(elements, "d", "frame")).toEqual(["1", "3", "4", "5"]);
     expect(similarSeeds(elements, "d", "crop")).toEqual(["L1"]);
     expect(similarSeeds(elements, "other", "frame")).toEqual(["2"]);
     expect(similarElement("d", "frame", "7", null)).toEqual(frame("7"));

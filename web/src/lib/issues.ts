@@ -223,13 +223,14 @@ export const BEFORE_AFTER_SCORES: ReadonlyArray<{ key: "mean_ap" | "precision" |
 export type SimilarKind = "frame" | "crop";
 
 /**
- * The similar search's seeds and exclusions for an issue's elements of one dataset: frame
- * elements seed a frame search (by frame id), label elements a crop search (by label id);
- * the issue's own elements of that kind are excluded so none comes back.
+ * The similar search's seeds for an issue's elements of one dataset: a frame search starts
+ * from the frames of every element (a crop's too), a crop search from the label elements
+ * (label crops are what it searches). The seeds never come back, so the issue's own
+ * frames (or labels) are left out of the answer.
  */
 export function similarSeeds(elements: readonly ElementIdentity[], dataset: string, kind: SimilarKind): string[] {
   const ids = elements
-    .filter((e) => e.dataset === dataset && (kind === "frame" ? e.element_kind === "frame" : e.element_kind === "label" && e.element_id !== null))
+    .filter((e) => e.dataset === dataset && (kind === "frame" || (e.element_kind === "label" && e.element_id !== null)))
     .map((e) => (kind === "frame" ? e.frame_id : e.element_id!));
   return [...new Set(ids)];
 }
