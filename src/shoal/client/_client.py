@@ -597,22 +597,48 @@ class Client:
         self._json("DELETE", f"{self._dataset_path(project, dataset)}/segments/{_segment(name)}")
 
     # ----------------------------------------------------------------- issues
-    def issues(self, project: str) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = self._get(f"{self._project_path(project)}/issues")
+    def _issue_path(self, project: str, name: str) -> str:
+        return f"{self._project_path(project)}/issues/{_segment(name)}"
+
+    def issues(
+        self, project: str, *, status: str | None = None, owner: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The project's issues (of ``status`` / ``owner`` where given), as
+        ``Issue.to_dict()``."""
+        result: list[dict[str, Any]] = self._get(
+            f"{self._project_path(project)}/issues", status=status, owner=owner
+        )
         return result
 
-    def issue(self, project: str, name: str) -> dict[str, Any]:
-        """One issue, as ``Issue.to_dict()``."""
-        result: dict[str, Any] = self._get(f"{self._project_path(project)}/issues/{_segment(name)}")
+    def issue(
+        self, project: str, name: str, *, status: Iterable[str] | None = None
+    ) -> dict[str, Any]:
+        """One issue, as ``Issue.to_dict()`` (only its elements of ``status`` where given)."""
+        result: dict[str, Any] = self._get(
+            self._issue_path(project, name), status=None if status is None else list(status)
+        )
         return result
 
     def create_issue(
-        self, project: str, name: str, elements: Iterable[Any] = (), *, notes: str = ""
+        self,
+        project: str,
+        name: str,
+        elements: Iterable[Any] = (),
+        *,
+        description: str = "",
+        owner: str = "",
+        notes: str | None = None,
     ) -> dict[str, Any]:
         """A new issue; ``elements`` are ``shoal.IssueElement`` values or dicts with
         ``dataset``, ``frame_id`` and optionally ``element_kind``, ``element_id``,
-        ``inference_set``."""
-        body = {"name": name, "notes": notes, "elements": [_element(e) for e in elements]}
+        ``inference_set`` (each must exist; repeats are skipped). ``notes`` is the
+        description's former name."""
+        body = {
+            "name": name,
+            "description": notes if notes is not None else description,
+            "owner": owner,
+            "elements": [_element(e) for e in elements],
+        }
         result: dict[str, Any] = self._json(
             "POST", f"{self._project_path(project)}/issues", body=body
         )
@@ -624,21 +650,169 @@ class Client:
         name: str,
         *,
         status: Literal["open", "in_progress", "resolved"] | None = None,
+        description: str | None = None,
+        owner: str | None = None,
         notes: str | None = None,
         add_elements: Iterable[Any] = (),
     ) -> dict[str, Any]:
+        """Change an issue's status, description (``notes``: its former name) or owner;
+        ``add_elements`` adds elements."""
         body: dict[str, Any] = {"add_elements": [_element(e) for e in add_elements]}
         if status is not None:
             body["status"] = status
-        if notes is not None:
-            body["notes"] = notes
-        result: dict[str, Any] = self._json(
-            "PATCH", f"{self._project_path(project)}/issues/{_segment(name)}", body=body
-        )
+        text = notes if notes is not None else description
+        if text is not None:
+            body["description"] = text
+        if owner is not None:
+            body["owner"] = owner
+        result: dict[str, Any] = self._json("PATCH", self._issue_path(project, name), body=body)
         return result
 
     def delete_issue(self, project: str, name: str) -> None:
-        self._json("DELETE", f"{self._project_path(project)}/issues/{_segment(name)}")
+        self._json("DELETE", self._issue_path(project, name))
+
+    def add_issue_elements(
+        self, project: str, name: str, elements: Iterable[Any]
+    ) -> dict[str, Any]:
+        """Add elements to an issue: ``{added, skipped, issue}`` (one already in the
+        issue is skipped)."""
+        body = {"elements": [_element(e) for e in elements]}
+        result: dict[str, Any] = self._json(
+            "POST", f"{self._issue_path(project, name)}/elements", body=body
+        )
+        return result
+
+    def add_issue_elements_from_query(
+        self,
+        project: str,
+        name: str,
+        dataset: str,
+        *,
+        query: str | None = None,
+        segment: str | None = None,
+    ) -> dict[str, Any]:
+        """Add the frames a frames ``query`` matches in a ``segment`` (at least one):
+        ``{added, skipped, issue}``."""
+        body = {"dataset": dataset, "query": query, "segment": segment}
+        result: dict[str, Any] = self._json(
+            "POST", f"{self._issue_path(project, name)}/elements/from-query", body=body
+        )
+        return result
+
+    def add_issue_elements_from_cell(
+        self,
+        project: str,
+        name: str,
+        dataset: str,
+        inference_set: str,
+        truth: str,
+        predicted: str,
+        *,
+        conf: Conf | None = None,
+        iou: float | None = None,
+        segment: str | None = None,
+        query: str | None = None,
+    ) -> dict[str, Any]:
+        """Add the objects of one confusion-matrix cell (``background`` for none) at
+        (conf, iou): ``{added, skipped, issue}``."""
+        body = {
+            "dataset": dataset, "inference_set": inference_set, "truth": truth,
+            "predicted": predicted, "segment": segment, "query": query,
+        }  # fmt: skip
+        result: dict[str, Any] = self._json(
+            "POST",
+            f"{self._issue_path(project, name)}/elements/from-cell",
+            params=_params(conf=_conf_param(conf), iou=iou),
+            body=body,
+        )
+        return result
+
+    def review_issue_element(
+        self,
+        project: str,
+        name: str,
+        position: int,
+        *,
+        status: Literal["open", "confirmed", "fixed", "dismissed"] | None = None,
+        note: str | None = None,
+    ) -> dict[str, Any]:
+        """Set one element's review status and/or note; answers the element."""
+        body: dict[str, Any] = {}
+        if status is not None:
+            body["status"] = status
+        if note is not None:
+            body["note"] = note
+        result: dict[str, Any] = self._json(
+            "PATCH", f"{self._issue_path(project, name)}/elements/{int(position)}", body=body
+        )
+        return result
+
+    def remove_issue_element(self, project: str, name: str, position: int) -> None:
+        self._json("DELETE", f"{self._issue_path(project, name)}/elements/{int(position)}")
+
+    def export_issue(
+        self,
+        project: str,
+        name: str,
+        *,
+        format: Literal["csv", "json", "coco"] = "csv",
+        status: Iterable[str] | None = None,
+        dataset: str | None = None,
+    ) -> str:
+        """An issue's elements as CSV, JSON or a COCO subset (text)."""
+        params = _params(
+            format=format, status=None if status is None else list(status), dataset=dataset
+        )
+        return self._send("GET", f"{self._issue_path(project, name)}/export", params=params).text
+
+    def import_fixed_labels(
+        self,
+        project: str,
+        name: str,
+        dataset: str,
+        coco: Mapping[str, Any] | str | os.PathLike[str],
+        *,
+        new_name: str | None = None,
+    ) -> dict[str, Any]:
+        """Send the relabeled frames' COCO instances (a dict, or a file's path): the new
+        dataset (every frame of ``dataset``, those frames' labels replaced, every
+        inference set copied)."""
+        if isinstance(coco, Mapping):
+            document = dict(coco)
+        else:
+            try:
+                document = orjson.loads(Path(coco).read_bytes())
+            except OSError as error:
+                raise UsageError(f"{coco}: cannot read the file: {error.strerror}") from None
+            except orjson.JSONDecodeError as error:
+                raise UsageError(f"{coco}: not JSON: {error}") from None
+        result: dict[str, Any] = self._json(
+            "POST",
+            f"{self._issue_path(project, name)}/fixed-labels",
+            params=_params(dataset=dataset, name=new_name),
+            body=document,
+        )
+        return result
+
+    def issue_before_after(
+        self,
+        project: str,
+        name: str,
+        before: str,
+        after: str,
+        *,
+        inference_set: str | None = None,
+        conf: Conf | None = None,
+        iou: float | None = None,
+    ) -> dict[str, Any]:
+        """Each inference set scored on the issue's frames and on all frames, in
+        ``before`` and in ``after`` (``Issue.before_after(...).to_dict()``)."""
+        result: dict[str, Any] = self._get(
+            f"{self._issue_path(project, name)}/before-after",
+            before=before, after=after, inference_set=inference_set,
+            conf=_conf_param(conf), iou=iou,
+        )  # fmt: skip
+        return result
 
     # ----------------------------------------------------------------- frames
     def frames(
