@@ -27,8 +27,8 @@ export interface EmbeddingScatterProps {
   mode: ScatterMode;
   /** A lasso (polygon) or box (two corners) closed, in data coordinates. */
   onSelect: (shape: { kind: "lasso"; polygon: Point[] } | { kind: "box"; a: Point; b: Point }) => void;
-  /** The point under the pointer (-1: none) and where it is on the canvas (CSS pixels). */
-  onHover?: (index: number, at: Point | null) => void;
+  /** The point under the pointer (-1: none), where it is on the canvas and the canvas's size (CSS pixels). */
+  onHover?: (index: number, at: Point | null, area: Point | null) => void;
   /** The canvas's background and the selection ring's color (the theme's). */
   background: string;
   ring: string;
@@ -277,13 +277,13 @@ export const EmbeddingScatter = forwardRef<EmbeddingScatterHandle, EmbeddingScat
     const report = onHoverRef.current;
     if (!report) return;
     const v = view.current;
-    if (!p || !v || !grid.current) return report(-1, null);
+    if (!p || !v || !grid.current) return report(-1, null, null);
     const [w, h] = size();
     const [x, y] = toData(v, w, h, p[0], p[1]);
     const sel = selectableRef.current;
     const index = grid.current.nearest(x, y, 8 / v.scale, (i) => sel[i] === 1);
-    if (index < 0) return report(-1, null);
-    report(index, toScreen(v, w, h, xy[2 * index]!, xy[2 * index + 1]!));
+    if (index < 0) return report(-1, null, null);
+    report(index, toScreen(v, w, h, xy[2 * index]!, xy[2 * index + 1]!), [w, h]);
   };
 
   const onPointerDown = (e: PointerEvent<HTMLCanvasElement>) => {

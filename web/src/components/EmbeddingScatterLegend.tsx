@@ -5,6 +5,7 @@
  * query are drawn, and opacity by confidence when it is on.
  */
 import { categoricalLegend, formatTick, legendTicks, NO_VALUE, NO_VALUE_COLOR, rampGradient, rampPosition, type OutOfScope, type PointColorsOut } from "../lib/embedding";
+import type { Scheme } from "../lib/color";
 import { formatCount } from "../lib/format";
 
 export interface EmbeddingScatterLegendProps {
@@ -19,9 +20,10 @@ export interface EmbeddingScatterLegendProps {
   outOfScope: OutOfScope;
   /** Opacity by confidence is on. */
   opacityByConfidence: boolean;
+  scheme: Scheme;
 }
 
-export function EmbeddingScatterLegend({ colors, title, classColors, hidden, onToggle, onShowAll, outOfScopeCount, outOfScope, opacityByConfidence }: EmbeddingScatterLegendProps) {
+export function EmbeddingScatterLegend({ colors, title, classColors, hidden, onToggle, onShowAll, outOfScopeCount, outOfScope, opacityByConfidence, scheme }: EmbeddingScatterLegendProps) {
   return (
     <section className="embedding-legend" aria-label="Legend">
       <h3>{title}</h3>
@@ -46,7 +48,7 @@ export function EmbeddingScatterLegend({ colors, title, classColors, hidden, onT
           {hidden.size > 0 && <button type="button" className="link-button" onClick={onShowAll}>Show all</button>}
         </>
       ) : (
-        <ContinuousLegend colors={colors} hidden={hidden} onToggle={onToggle} />
+        <ContinuousLegend colors={colors} hidden={hidden} onToggle={onToggle} scheme={scheme} />
       )}
       {outOfScopeCount > 0 && (
         <p className="legend-note">
@@ -65,13 +67,13 @@ export function EmbeddingScatterLegend({ colors, title, classColors, hidden, onT
   );
 }
 
-function ContinuousLegend({ colors, hidden, onToggle }: { colors: PointColorsOut; hidden: ReadonlySet<number>; onToggle: (code: number) => void }) {
+function ContinuousLegend({ colors, hidden, onToggle, scheme }: { colors: PointColorsOut; hidden: ReadonlySet<number>; onToggle: (code: number) => void; scheme: Scheme }) {
   const min = colors.min ?? 0;
   const max = colors.max ?? min;
   const noValue = (colors.values ?? []).filter((v) => v === null).length;
   return (
     <div className="legend-ramp">
-      <div className="ramp-bar" style={{ background: rampGradient() }} role="img" aria-label={`from ${formatTick(min, min, max)} (dark) to ${formatTick(max, min, max)} (light)`} />
+      <div className="ramp-bar" style={{ background: rampGradient(scheme) }} role="img" aria-label={`from ${formatTick(min, min, max)} (dark) to ${formatTick(max, min, max)} (light)`} />
       <div className="ramp-ticks" aria-hidden="true">
         {legendTicks(min, max).map((t) => (
           <span key={t} style={{ left: `${rampPosition(t, min, max) * 100}%` }}>{formatTick(t, min, max)}</span>

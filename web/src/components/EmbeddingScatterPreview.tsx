@@ -24,46 +24,88 @@ export function describeElement(e: ProjectedElement): string {
   return e.source === "label" ? `label ${e.id} in frame ${e.frame_id}` : `prediction ${e.id} of ${e.inference_set} in frame ${e.frame_id}`;
 }
 
-/** A frame's thumbnail with the crop's box (for crops), `size` pixels wide. */
-export function ElementThumbnail({ project, dataset, element, size = 160 }: { project: string; dataset: string; element: ProjectedElement; size?: number }) {
-  const crop = element.source !== "frame";
-  const key = JSON.stringify(["frame", project, dataset, element.frame_id, crop ? element.inference_set : null]);
-  const detail = useApi(key, (signal) => api.frame(project, dataset, element.frame_id, element.inference_set ? [element.inference_set] : [], { signal }));
+/** A box drawn on a thumbnail: ground truth solid, predictions dashed; the crop itself emphasized. */
+interface DrawnBox {
+  key: string;
+  box: [number, number, number, number];
+  kind: "label" | "prediction";
+  emphasized: boolean;
+}
+
+/** The boxes of a thumbnail: a crop's own box; for a frame, its labels and `inferenceSet`'s predictions. */
+function boxesOf(detail: { labels: LabelRow[]; predictions: Record<string, PredictionRow[]> }, element: ProjectedElement, inferenceSet: string | null): DrawnBox[] {
+  const drawn = (row: LabelRow | PredictionRow, kind: DrawnBox["kind"], emphasized: boolean): DrawnBox | null =>
+    row.x === null || row.y === null || row.width === null || row.height === null ? null
+      : { key: `${kind}-${"label_id" in row ? row.label_id : row.prediction_id}`, box: [row.x, row.y, row.width, row.height], kind, emphasized };
+  if (element.source !== "frame") {
+    const crop = cropBox(detail, element);
+    return crop ? [{ key: element.id, box: crop.box, kind: element.source, emphasized: true }] : [];
+  }
+  const set = element.inference_set ?? inferenceSet;
+  return [
+    ...detail.labels.map((l) => drawn(l, "label", false)),
+    ...(set ? detail.predictions[set] ?? [] : []).map((p) => drawn(p, "prediction", false)),
+  ].filter((b): b is DrawnBox => b !== null);
+}
+
+/**
+ * A frame's thumbnail, `size` pixels wide, with the crop's box (for a crop) or the frame's
+ * labels (solid) and the predictions of `inferenceSet` (dashed) for a frame.
+ */
+export function ElementThumbnail({ project, dataset, element, inferenceSet = null, size = 160 }: {
+  project: string; dataset: string; element: ProjectedElement; inferenceSet?: string | null; size?: number;
+}) {
+  const set = element.inference_set ?? (element.source === "frame" ? inferenceSet : null);
+  const key = JSON.stringify(["frame", project, dataset, element.frame_id, set]);
+  const detail = useApi(key, (signal) => api.frame(project, dataset, element.frame_id, set ? [set] : [], { signal }));
   const src = useImageSource(frameThumbnailUrl(project, dataset, element.frame_id, Math.min(1024, Math.max(64, size * 2))));
   const row = detail.data?.frame;
   const w = typeof row?.width === "number" ? row.width : null;
   const h = typeof row?.height === "number" ? row.height : null;
-  const found = detail.dataKey === key ? cropBox(detail.data, element) : null;
+  const current = detail.data && detail.dataKey === key ? detail.data : null;
+  const boxes = current ? boxesOf(current, element, inferenceSet) : [];
+  const crop = current ? cropBox(current, element) : null;
   return (
     <div className="element-thumbnail" style={{ width: size, aspectRatio: w && h ? `${w} / ${h}` : "4 / 3" }}>
       <img src={src} alt="" />
-      {found && w && h && (
+      {w && h && boxes.length > 0 && (
         <svg viewBox={`0 0 ${w} ${h}`} preserveAspectRatio="none" aria-hidden="true">
-          <rect x={found.box[0]} y={found.box[1]} width={found.box[2]} height={found.box[3]} vectorEffect="non-scaling-stroke"
-            data-element={element.id} className={element.source === "prediction" ? "prediction" : "label"} />
+          {boxes.map((b) => (
+            <rect key={b.key} x={b.box[0]} y={b.box[1]} width={b.box[2]} height={b.box[3]} vectorEffect="non-scaling-stroke"
+              className={`${b.kind}${b.emphasized ? " emphasized" : ""}`} />
+          ))}
         </svg>
       )}
-      {found && <span className="element-thumbnail-caption">{found.label}{found.confidence !== null ? ` ${found.confidence.toFixed(2)}` : ""}</span>}
+      {crop && <span className="element-thumbnail-caption">{crop.label}{crop.confidence !== null ? ` ${crop.confidence.toFixed(2)}` : ""}</span>}
     </div>
   );
 }
 
 /** The hover card: the element's thumbnail, what it is, and what its color says. */
-export function PointPreview({ project, dataset, element, value, colorTitle, at }: {
+export function PointPreview({ project, dataset, inferenceSet, element, value, colorTitle, at, area }: {
   project: string;
   dataset: string;
+  /** A frame's predictions drawn are this set's. */
+  inferenceSet: string | null;
   element: ProjectedElement | null;
   /** The point's color's meaning (its category or value). */
   value: string | null;
   colorTitle: string;
-  /** Where the point is in the scatter (CSS pixels). */
+  /** Where the point is in the scatter, and the scatter's size (CSS pixels): the card opens away from the edges. */
   at: readonly [number, number];
+  area: readonly [number, number];
 }) {
+  const left = at[0] > area[0] / 2;
+  const up = at[1] > area[1] / 2;
+  const style = {
+    ...(left ? { right: area[0] - at[0] + 14 } : { left: at[0] + 14 }),
+    ...(up ? { bottom: area[1] - at[1] + 14 } : { top: at[1] + 14 }),
+  };
   return (
-    <div className="point-preview" role="tooltip" style={{ left: at[0] + 14, top: at[1] + 14 }}>
+    <div className="point-preview" role="tooltip" style={style}>
       {element ? (
         <>
-          <ElementThumbnail project={project} dataset={dataset} element={element} size={180} />
+          <ElementThumbnail project={project} dataset={dataset} element={element} inferenceSet={inferenceSet} size={180} />
           <p>{describeElement(element)}</p>
         </>
       ) : (

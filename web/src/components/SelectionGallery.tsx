@@ -10,9 +10,11 @@ import { describeElement, ElementThumbnail } from "./EmbeddingScatterPreview";
 
 export const GALLERY_PAGE = 24;
 
-export function SelectionGallery({ project, dataset, indices, resolve, onOpenFrame, onClose }: {
+export function SelectionGallery({ project, dataset, inferenceSet, indices, resolve, onOpenFrame, onClose }: {
   project: string;
   dataset: string;
+  /** A frame's predictions drawn are this set's. */
+  inferenceSet: string | null;
   indices: Uint32Array;
   resolve: (indices: ArrayLike<number>, signal: AbortSignal) => Promise<ProjectedElement[]>;
   onOpenFrame?: (frameId: string) => void;
@@ -51,7 +53,7 @@ export function SelectionGallery({ project, dataset, indices, resolve, onOpenFra
           <li key={e.index}>
             <figure>
               <button type="button" className="thumbnail" onClick={() => onOpenFrame?.(e.frame_id)} aria-label={`Open ${describeElement(e)}`}>
-                <ElementThumbnail project={project} dataset={dataset} element={e} size={150} />
+                <ElementThumbnail project={project} dataset={dataset} element={e} inferenceSet={inferenceSet} size={150} />
               </button>
               <figcaption className="muted">{describeElement(e)}</figcaption>
             </figure>

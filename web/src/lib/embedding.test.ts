@@ -127,12 +127,17 @@ describe("legends and point colors", () => {
     const byClass = categoricalLegend(colors({ color_by: "class", categories: ["cat", "dog"], codes: [0, 1] }), { dog: "#123456" });
     expect(byClass.map((e) => e.color)[1]).toBe("#123456");
     expect(byClass.map((e) => e.name)).toEqual(["cat", "dog"]); // no "no value" row when every point has one
+    const unused = categoricalLegend(colors({ categories: ["TP", "no errors", "FN only"], codes: [1, 2, 2] }));
+    expect(unused.map((e) => e.name)).toEqual(["no errors", "FN only"]); // categories no point has are left out
   });
   it("ramps dark to light and ticks the range evenly", () => {
     const lightness = (t: number) => rampColor(t).reduce((a, b) => a + b, 0);
     expect(lightness(0)).toBeLessThan(lightness(0.5));
     expect(lightness(0.5)).toBeLessThan(lightness(1));
     expect(rampColor(-1)).toEqual(rampColor(0));
+    // On the dark theme the low end is lighter (visible on the dark canvas); the high end is the same.
+    expect(rampColor(0, "dark").reduce((a, b) => a + b, 0)).toBeGreaterThan(lightness(0) + 150);
+    expect(rampColor(1, "dark")).toEqual(rampColor(1));
     expect(legendTicks(0, 1, 5)).toEqual([0, 0.25, 0.5, 0.75, 1]);
     expect(legendTicks(2, 2)).toEqual([2]);
   });

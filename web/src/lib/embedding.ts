@@ -4,7 +4,7 @@
  * transform, lasso and box selection, a grid for finding the point under the pointer,
  * and the colors and legends of the points. No DOM, no WebGL: tested in Node.
  */
-import { classColor, parseColor } from "./color";
+import { classColor, parseColor, type Scheme } from "./color";
 
 // ------------------------------------------------------------------ REST shapes
 export type EmbeddingKind = "frame" | "crop";
@@ -291,24 +291,31 @@ export function categoryColors(categories: readonly string[], colorBy: string, c
   });
 }
 
-/** The continuous ramp (viridis' stops, dark to light): colorblind-safe and ordered in lightness. */
-const RAMP: readonly RGB[] = [
-  [68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37],
-];
+/**
+ * The continuous ramp (viridis' stops, dark to light): colorblind-safe and ordered in
+ * lightness. On the dark theme its darkest stops are lifted so that low values stay
+ * visible on the dark canvas (viridis' first stop is 1.3:1 against it).
+ */
+const RAMPS: Record<Scheme, readonly RGB[]> = {
+  light: [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]],
+  dark: [[131, 76, 173], [84, 121, 194], [33, 160, 150], [94, 201, 98], [253, 231, 37]],
+};
 
 /** The ramp's color at t in [0, 1] (clamped). */
-export function rampColor(t: number): RGB {
+export function rampColor(t: number, scheme: Scheme = "light"): RGB {
+  const ramp = RAMPS[scheme];
   const u = Number.isFinite(t) ? Math.min(1, Math.max(0, t)) : 0;
-  const at = u * (RAMP.length - 1);
-  const k = Math.min(RAMP.length - 2, Math.floor(at));
+  const at = u * (ramp.length - 1);
+  const k = Math.min(ramp.length - 2, Math.floor(at));
   const f = at - k;
-  const a = RAMP[k]!, b = RAMP[k + 1]!;
+  const a = ramp[k]!, b = ramp[k + 1]!;
   return [0, 1, 2].map((c) => Math.round(a[c]! + (b[c]! - a[c]!) * f)) as unknown as RGB;
 }
 
 /** The ramp as a CSS gradient (the continuous legend's bar). */
-export function rampGradient(): string {
-  return `linear-gradient(to right, ${RAMP.map((c, k) => `rgb(${c.join(", ")}) ${(k / (RAMP.length - 1)) * 100}%`).join(", ")})`;
+export function rampGradient(scheme: Scheme = "light"): string {
+  const ramp = RAMPS[scheme];
+  return `linear-gradient(to right, ${ramp.map((c, k) => `rgb(${c.join(", ")}) ${(k / (ramp.length - 1)) * 100}%`).join(", ")})`;
 }
 
 /** Where a value lies on [min, max] (0.5 when the range is empty). */
@@ -338,12 +345,15 @@ export interface LegendEntry {
   count: number;
 }
 
-/** The categorical legend: every category with its count, then "no value" when some point has none. */
+/**
+ * The categorical legend: every category some point has, with its count, then "no value"
+ * when some point has none (a frame projection has no crop outcomes: those are left out).
+ */
 export function categoricalLegend(colors: Pick<PointColorsOut, "categories" | "codes" | "color_by">, classColors: Readonly<Record<string, string>> = {}): LegendEntry[] {
   const categories = colors.categories ?? [];
   const counts = categoryCounts(colors.codes ?? [], categories.length);
   const palette = categoryColors(categories, colors.color_by, classColors);
-  const entries: LegendEntry[] = categories.map((name, code) => ({ code, name, color: palette[code]!, count: counts[code]! }));
+  const entries: LegendEntry[] = categories.map((name, code) => ({ code, name, color: palette[code]!, count: counts[code]! })).filter((e) => e.count > 0);
   if (counts[categories.length]! > 0) entries.push({ code: -1, name: NO_VALUE, color: NO_VALUE_COLOR, count: counts[categories.length]! });
   return entries;
 }
@@ -370,6 +380,8 @@ export interface PointStyle {
   outOfScope?: OutOfScope;
   /** Per-point opacity source in [0, 1] (e.g. confidence); null values are drawn opaque. */
   opacity?: ReadonlyArray<number | null> | null;
+  /** The theme the points are drawn on (the continuous ramp's). */
+  scheme?: Scheme;
 }
 
 /** Alpha of a point drawn in full, of a dimmed one (out of scope), and the least opacity by confidence. */
@@ -384,7 +396,7 @@ export const MIN_OPACITY = 0.15;
  * selection is of the points in scope); opacity scales alpha from MIN_OPACITY to 1.
  */
 export function pointStyle(n: number, style: PointStyle): { rgba: Uint8Array; selectable: Uint8Array } {
-  const { colors, hidden = new Set(), outOfScope = "dim", opacity = null } = style;
+  const { colors, hidden = new Set(), outOfScope = "dim", opacity = null, scheme = "light" } = style;
   const rgba = new Uint8Array(n * 4);
   const selectable = new Uint8Array(n);
   let colorOf: (i: number) => RGB | null;
@@ -404,7 +416,7 @@ export function pointStyle(n: number, style: PointStyle): { rgba: Uint8Array; se
     colorOf = (i) => {
       const v = values[i];
       if (v === null || v === undefined || !Number.isFinite(v)) return hidden.has(-1) ? null : none;
-      return rampColor(rampPosition(v, min, max));
+      return rampColor(rampPosition(v, min, max), scheme);
     };
   }
   const scope = colors.in_scope;

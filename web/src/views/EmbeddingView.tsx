@@ -23,7 +23,7 @@ import {
   categoricalLegend, categoryCounts, colorByOptions, decodePoints, describePoint, filterByCategory, issueElementOf, pointStyle,
   selectInBox, selectInPolygon, uniqueFrames, type EmbeddingKind, type OutOfScope, type Point, type PointColorsOut, type ProjectedElement, type ProjectionMethod,
 } from "../lib/embedding";
-import { formatCount } from "../lib/format";
+import { formatCount, formatThreshold } from "../lib/format";
 import { ALL_FRAMES, classColors, type ViewContext } from "./context";
 import { ThresholdPanel } from "./ThresholdPanel";
 import "../components/embedding.css";
@@ -137,8 +137,8 @@ export default function EmbeddingView({ ctx, state, onState }: { ctx: ViewContex
   const styled = useMemo(() => {
     if (!xy || !colorData) return null;
     const values = opacityByConfidence && opacity.data && opacity.dataKey === opacityKey ? opacity.data.values : null;
-    return pointStyle(xy.length / 2, { colors: colorData, classColors: palette, hidden, outOfScope, opacity: values });
-  }, [xy, colorData, palette, hidden, outOfScope, opacityByConfidence, opacity.data, opacity.dataKey, opacityKey]);
+    return pointStyle(xy.length / 2, { colors: colorData, classColors: palette, hidden, outOfScope, opacity: values, scheme });
+  }, [xy, colorData, palette, hidden, outOfScope, opacityByConfidence, opacity.data, opacity.dataKey, opacityKey, scheme]);
   const outOfScopeCount = useMemo(() => colorData?.in_scope?.filter((s) => !s).length ?? 0, [colorData]);
 
   // ---------------------------------------------------------------- selection
@@ -162,9 +162,9 @@ export default function EmbeddingView({ ctx, state, onState }: { ctx: ViewContex
   const resolve = useCallback((indices: ArrayLike<number>, signal?: AbortSignal) => embeddingsApi.elements(p, d, key!, indices, { signal }), [p, d, keyText]);
 
   // ---------------------------------------------------------------- hover
-  const [hover, setHover] = useState<{ index: number; at: Point } | null>(null);
+  const [hover, setHover] = useState<{ index: number; at: Point; area: Point } | null>(null);
   const [hovered, setHovered] = useState<ProjectedElement | null>(null);
-  const onHover = useCallback((index: number, at: Point | null) => setHover(index >= 0 && at ? { index, at } : null), []);
+  const onHover = useCallback((index: number, at: Point | null, area: Point | null) => setHover(index >= 0 && at && area ? { index, at, area } : null), []);
   useEffect(() => {
     setHovered(null);
     if (!hover || !key) return;
@@ -234,7 +234,10 @@ export default function EmbeddingView({ ctx, state, onState }: { ctx: ViewContex
           </select>
         </label>
       </div>
-      <ThresholdPanel ctx={ctx} />
+      <details className="embedding-thresholds">
+        <summary>Thresholds (confidence {formatThreshold(ctx.thresholds.conf)}{ctx.project.task === "detection" ? `, IoU ${formatThreshold(ctx.iou)}` : ""}{Object.keys(ctx.thresholds.overrides).length > 0 ? ", per-class overrides" : ""}): the outcome and frame precision / recall / F1 colors use them</summary>
+        <ThresholdPanel ctx={ctx} />
+      </details>
 
       {(missing || running || jobError) && (
         <section className="projection-state" aria-label="Projection state">
@@ -276,7 +279,7 @@ export default function EmbeddingView({ ctx, state, onState }: { ctx: ViewContex
               mode={mode} onSelect={onSelect} onHover={onHover} background={background} ring={ring}
               label={`${formatCount(current.count)} ${state.kind === "frame" ? "frames" : "crops"}, ${state.method.toUpperCase()} of ${current.model}`} />
             {hover && (
-              <PointPreview project={p} dataset={d} element={hovered?.index === hover.index ? hovered : null} at={hover.at}
+              <PointPreview project={p} dataset={d} inferenceSet={ctx.sets[0] ?? null} element={hovered?.index === hover.index ? hovered : null} at={hover.at} area={hover.area}
                 value={describePoint(colorData, hover.index)} colorTitle={colorTitle} />
             )}
             <p className="muted projection-caption">
@@ -289,14 +292,14 @@ export default function EmbeddingView({ ctx, state, onState }: { ctx: ViewContex
             <EmbeddingScatterLegend colors={colorData} title={colorTitle} classColors={palette} hidden={hidden}
               onToggle={(code) => setHidden((h) => { const next = new Set(h); if (next.has(code)) next.delete(code); else next.add(code); return next; })}
               onShowAll={() => setHidden(new Set())} outOfScopeCount={outOfScopeCount} outOfScope={outOfScope}
-              opacityByConfidence={opacityByConfidence && opacity.data !== null} />
+              opacityByConfidence={opacityByConfidence && opacity.data !== null} scheme={scheme} />
             <SelectionPanel ctx={ctx} selected={selected} colors={colorData} colorTitle={colorTitle} palette={palette} resolve={resolve}
               onSelected={setSelected} onGallery={() => setGalleryOpen(true)} message={message} setMessage={setMessage} />
           </aside>
         </div>
       )}
       {galleryOpen && selected && selected.length > 0 && (
-        <SelectionGallery project={p} dataset={d} indices={selected} resolve={resolve} onClose={() => setGalleryOpen(false)}
+        <SelectionGallery project={p} dataset={d} inferenceSet={ctx.sets[0] ?? null} indices={selected} resolve={resolve} onClose={() => setGalleryOpen(false)}
           onOpenFrame={(frame) => ctx.update({ frame, view: "frame" })} />
       )}
     </div>
