@@ -4,8 +4,10 @@
  * the index, as the answer says), the issue's own elements excluded. Each candidate shows
  * its thumbnail and distance; the ones checked are added to the issue.
  */
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import { api } from "../api/client";
+import { embeddingsApi } from "../api/embeddings";
+import { useApi } from "../hooks/useApi";
 import type { SimilarElementsOut } from "../api/types";
 import { useImageSource } from "../hooks/useImageSource";
 import { formatScore } from "../lib/format";
@@ -41,6 +43,12 @@ export function IssueSimilar({ ctx, issue, onAdded }: IssueSimilarProps) {
   const [error, setError] = useState<unknown>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const seeds = kind === "frame" ? frameSeeds : cropSeeds;
+  // The dataset's embedding models with vectors of the kind searched (frames, or label crops).
+  const models = useApi(JSON.stringify(["embedding-models", project, dataset]), (signal) => embeddingsApi.models(project, dataset, { signal }));
+  const fitting = (models.data ?? []).filter((m) => (kind === "frame" ? m.frames : m.labels) > 0).map((m) => m.model);
+  useEffect(() => {
+    if (models.data && !fitting.includes(embedding)) setEmbedding(fitting[0] ?? "");
+  }, [models.data, kind]);
 
   const search = async () => {
     setLoading(true);
@@ -93,8 +101,10 @@ export function IssueSimilar({ ctx, issue, onAdded }: IssueSimilarProps) {
         </label>
         <label>
           Embedding{" "}
-          <input type="text" aria-label="Embedding model" value={embedding} placeholder="the dataset's only model" size={18}
-            onChange={(e) => setEmbedding(e.target.value)} />
+          <select aria-label="Embedding model" value={embedding} onChange={(e) => setEmbedding(e.target.value)}>
+            {fitting.length === 0 && <option value="">{models.data ? `no ${kind === "frame" ? "frame" : "label-crop"} embeddings` : "…"}</option>}
+            {fitting.map((m) => <option key={m} value={m}>{m}</option>)}
+          </select>
         </label>
         <label>
           Metric{" "}
@@ -107,12 +117,16 @@ export function IssueSimilar({ ctx, issue, onAdded }: IssueSimilarProps) {
           How many{" "}
           <input type="number" aria-label="How many similar" min={1} max={1000} value={k} onChange={(e) => setK(Math.max(1, Math.min(1000, Number(e.target.value) || 1)))} />
         </label>
-        <button type="submit" disabled={seeds.length === 0 || loading}>Find similar elements</button>
+        <button type="submit" disabled={seeds.length === 0 || loading || embedding === ""}>Find similar elements</button>
       </form>
       {seeds.length === 0 && (
         <p className="empty-state">This issue has no {kind === "frame" ? "" : "label "}element of {dataset} to start from.</p>
       )}
       <Loading active={loading} label="Searching similar elements" />
+      {models.error !== null && <ErrorPanel error={models.error} onRetry={models.reload} title="The embedding models could not be listed" />}
+      {models.data && fitting.length === 0 && (
+        <p className="empty-state">{dataset} has no {kind === "frame" ? "frame" : "label-crop"} embeddings: upload some (SDK, import files or REST) to search by similarity.</p>
+      )}
       {error !== null && <ErrorPanel error={error} title="Similar elements could not be found" onRetry={() => setError(null)} />}
       {notice !== null && <p className="notice" role="status" data-testid="similar-notice">{notice}</p>}
       {answer && (

@@ -181,6 +181,41 @@ describe("IssuesView", () => {
   });
 });
 
+describe("similar elements", () => {
+  it("searches from the issue's frames with a model that has frame vectors, shows candidates with distances, adds the ones checked", async () => {
+    const user = userEvent.setup();
+    const { handler, issues } = issueServer();
+    seed(issues, "circles", threeElements);
+    const similarHandler: Handler = ({ path, query }) => {
+      if (path.endsWith("/embeddings")) {
+        return { body: [{ model: "crops", dimension: 8, frames: 0, labels: 93, predictions: {} }, { model: "scenes", dimension: 4, frames: 30, labels: 0, predictions: {} }] };
+      }
+      if (path.endsWith("/similar")) {
+        return { body: { kind: query.get("kind"), embedding: query.get("embedding"), metric: query.get("metric"), exact: true,
+          results: [{ id: "0004", distance: 0.01 }, { id: "0005", distance: 0.02 }, { id: "0006", distance: 0.125 }] } };
+      }
+      return undefined;
+    };
+    const calls = installMockApi(similarHandler, handler);
+    render(<Stateful issue="circles" />);
+    await user.click(await screen.findByRole("tab", { name: "Similar elements" }));
+    await waitFor(() => expect(screen.getByLabelText("Embedding model")).toHaveValue("scenes"));
+    await user.click(screen.getByRole("button", { name: "Find similar elements" }));
+    const list = await screen.findByRole("list", { name: "Similar elements" });
+    const asked = calls.find((c) => c.path.endsWith("/similar"))!.query;
+    expect([asked.getAll("to"), asked.get("kind"), asked.get("embedding"), asked.get("metric")]).toEqual(
+      [[frame0.frame_id, shapes.frames[1]!.frame_id], "frame", "scenes", "cosine"],
+    );
+    expect(within(list).getAllByTestId("similar-distance").map((d) => d.textContent)).toEqual(["0.0100", "0.0200", "0.1250"]);
+    await user.click(screen.getByLabelText("Choose frame 0004"));
+    await user.click(screen.getByLabelText("Choose frame 0006"));
+    await user.click(screen.getByRole("button", { name: "Add 2 to issue" }));
+    await screen.findByTestId("similar-notice");
+    expect(issues.get("circles")!.elements.slice(3).map((e) => [e.element_kind, e.frame_id])).toEqual([["frame", "0004"], ["frame", "0006"]]);
+    expect(within(list).getAllByRole("listitem")).toHaveLength(1);
+  });
+});
+
 describe("export and fixed labels", () => {
   const scores = (p: number, r: number, f1: number, ap: number | null) =>
     ({ frame_count: 2, precision: p, recall: r, f1_score: f1, false_positives: 1, false_negatives: 2, total_confusions: 0, mean_ap: ap, coco_ap: null });
