@@ -34,6 +34,7 @@ def _build_parser(arguments: Sequence[str] | None = None) -> argparse.ArgumentPa
         _eval.register(commands)
         return parser
     from shoal.cli import (
+        _campaigns,
         _check,
         _demo,
         _doctor,
@@ -57,6 +58,7 @@ def _build_parser(arguments: Sequence[str] | None = None) -> argparse.ArgumentPa
     _metrics.register(commands)
     _insights.register(commands)
     _similar.register(commands)
+    _campaigns.register(commands)
     _serve.register(commands)
     _demo.register(commands)
     _doctor.register(commands)

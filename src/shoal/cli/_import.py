@@ -54,7 +54,35 @@ def _read(args: argparse.Namespace, spec: Format, dataset: Any) -> Any:
 
     print(f"reading {args.path} ...", file=sys.stderr)
     with _located(args.path), option_spelling(_CLI_SPELLING):
-        return spec.read(_options(args, dataset))
+        tables = spec.read(_options(args, dataset))
+    return tables if args.embeddings is None else _with_embeddings(args.embeddings, tables, dataset)
+
+
+def _with_embeddings(path: Path, tables: Any, dataset: Any) -> Any:
+    """``tables`` with the vectors of the Parquet file ``path``, checked as the SDK checks
+    them (known frames; a crop's target is a label, or a prediction of these tables)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from shoal.sdk._columns import dataset_tables, inference_tables, read_embeddings
+    from shoal.tables import DatasetTables, InferenceTables
+
+    try:
+        table = pq.read_table(path)
+    except (OSError, pa.ArrowException) as error:
+        raise InputError(
+            f"cannot read the embeddings as Parquet ({error})", source=str(path)
+        ) from None
+    with _located(path):
+        vectors = read_embeddings({name: table.column(name) for name in table.column_names})
+        if tables.embeddings.num_rows:
+            vectors = pa.concat_tables([tables.embeddings, vectors.cast(tables.embeddings.schema)])
+        if isinstance(tables, DatasetTables):
+            checked = dataset_tables(tables.frames, tables.labels, vectors, source=str(path))
+            # The labels as read (their schema keeps what the format's exporter needs).
+            return DatasetTables(tables.frames, tables.labels, checked.embeddings)
+        checked_set = inference_tables(tables.predictions, vectors, dataset, source=str(path))
+        return InferenceTables(tables.predictions, checked_set.embeddings)
 
 
 @contextlib.contextmanager
@@ -121,6 +149,14 @@ def register(commands: Any) -> None:
         action="store_true",
         help='coco: annotations marked "ignore": 1 are ignored ground truth (by default the '
         "flag does not count, as in pycocotools, and is kept as an attribute)",
+    )
+    parser.add_argument(
+        "--embeddings",
+        type=Path,
+        metavar="FILE",
+        help="vectors stored with the import (e.g. an unlabeled corpus's): a Parquet file of "
+        "frame_id, vector (or embedding), optional model_id and, for a crop, target_id "
+        "(label_id or prediction_id)",
     )
     parser.add_argument(
         "--replace", action="store_true", help="overwrite a dataset or inference set of that name"
