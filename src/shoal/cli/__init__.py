@@ -38,6 +38,7 @@ def _build_parser(arguments: Sequence[str] | None = None) -> argparse.ArgumentPa
         _check,
         _demo,
         _doctor,
+        _embeddings,
         _eval,
         _import,
         _insights,
@@ -58,6 +59,7 @@ def _build_parser(arguments: Sequence[str] | None = None) -> argparse.ArgumentPa
     _metrics.register(commands)
     _insights.register(commands)
     _similar.register(commands)
+    _embeddings.register(commands)
     _campaigns.register(commands)
     _serve.register(commands)
     _demo.register(commands)

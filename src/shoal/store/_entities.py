@@ -738,6 +738,27 @@ class Dataset(_StoredEntity):
 
         return embedding_models(self)
 
+    def add_embeddings(
+        self,
+        embeddings: pa.Table,
+        *,
+        inference_set: InferenceSet | str | None = None,
+        source: str | None = None,
+        progress: Progress | None = None,
+    ) -> None:
+        """Add vectors (an ``EMBEDDINGS_SCHEMA`` table, e.g. from
+        ``shoal.store.read_embeddings_file``) to the dataset, or to ``inference_set``
+        (frame vectors and prediction crops): each model's vectors replace that model's
+        in the table. The dataset or set gets a new version holding the same frames,
+        labels and predictions, so kept matchings and quality metrics stay valid; the
+        projections and indexes of the changed vectors become stale. ``source`` names
+        the file in errors. See docs/embeddings.md."""
+        from shoal.store._embeddings_import import add_embeddings
+
+        add_embeddings(
+            self, embeddings, inference_set=inference_set, source=source, progress=progress
+        )
+
     def projection(
         self,
         embedding: str | None = None,
