@@ -10,7 +10,7 @@ import type {
   ChangedExamplesPage, Confidence, ComparisonOut, CompletionsOut, DatasetOut, MetricInfosOut, ExamplesPage, FrameDetail, FramesPage, InferenceSetOut,
   MetricsInclude, MetricsOut, ProjectOut, SegmentCreate, SegmentFromExamples, SegmentOut, SegmentResultDict, SegmentUpdate, SummaryOut,
   CalibrationOut, MetricImportanceListOut, MetricPerformanceOut, SignificanceOut, TideOut, TideType, LabelErrorsOut, LabelErrorKind, LabelErrorReview, LabelErrorReviewOut, IssueOut, IssueCreate,
-  SimilarElementsOut,
+  SimilarElementsOut, IssueElementsFromCell,
 } from "./types";
 import type { BeforeAfter, ElementIdentity, ElementStatus, ElementsAdded, ExportFormat, Issue, IssueCreateBody, IssueElement, IssueUpdateBody } from "../lib/issues";
 
@@ -470,6 +470,9 @@ export const api = {
   /** Add elements; one already in the issue is skipped, not repeated. */
   addIssueElements: (p: string, i: string, elements: readonly ElementIdentity[], o?: RequestOptions) =>
     request<ElementsAdded>("POST", `${issuePath(p, i)}/elements`, { elements }, o),
+  /** Add the objects one confusion-matrix cell counts at (conf, iou), as the examples endpoint lists them. */
+  addIssueElementsFromCell: (p: string, i: string, body: IssueElementsFromCell, q: { conf?: Confidence; iou?: number }, o?: RequestOptions) =>
+    request<ElementsAdded>("POST", `${issuePath(p, i)}/elements/from-cell${queryString({ conf: confParam(q.conf), iou: q.iou })}`, body, o),
   /** One element's review status and / or note. */
   updateIssueElement: (p: string, i: string, position: number, body: { status?: ElementStatus; note?: string }, o?: RequestOptions) =>
     request<IssueElement>("PATCH", `${issuePath(p, i)}/elements/${position}`, body, o),

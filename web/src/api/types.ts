@@ -190,5 +190,16 @@ export type LabelErrorReview = Schemas["LabelErrorReview"];
 /** An issue of the project (a review can collect its candidate's object in one). */
 export type IssueOut = Schemas["IssueOut"];
 export type IssueCreate = Schemas["IssueCreate"];
+export type IssueUpdate = Schemas["IssueUpdate"];
+/** An element of an issue: its place (stable), what it is, its review status and note. */
+export type IssueElementOut = Schemas["IssueElementOut"];
+export type IssueElementModel = Schemas["IssueElementModel"];
+/** `POST .../issues/{i}/elements/from-cell` body: the objects of one confusion-matrix cell. */
+export type IssueElementsFromCell = Schemas["IssueElementsFromCell"];
+/** `POST .../issues/{i}/elements`: added, skipped (already in it), and the issue. */
+export type IssueElementsAdded = Schemas["IssueElementsAdded"];
+/** `GET .../issues/{i}/before-after`: every inference set before and after the fix, on the issue's frames and on all. */
+export type BeforeAfterOut = Schemas["BeforeAfterOut"];
+export type BeforeAfterPairOut = Schemas["BeforeAfterPairOut"];
 /** `/similar`: the frames or label crops nearest some seeds, nearest first. */
 export type SimilarElementsOut = Schemas["SimilarElementsOut"];

@@ -2,7 +2,9 @@
  * "Add to issue" for a list of examples (Metrics' matrix-cell gallery): the objects of the
  * page shown, or of every page, go into a new issue or an existing one as crops (a ground
  * truth example is its label, a prediction example its prediction of the inference set).
- * One already in the issue is skipped by the server, not repeated.
+ * Every page of a matrix cell is added by the server (POST .../elements/from-cell, the
+ * objects the cell counts); of another list, page by page. One already in the issue is
+ * skipped by the server, not repeated.
  */
 import { useId, useState, type FormEvent } from "react";
 import { api, type ExamplesQuery } from "../api/client";
@@ -65,14 +67,20 @@ export function IssueAddToIssue({ project, dataset, inferenceSet, what, page, to
     setError(null);
     setDone(null);
     try {
-      const examples = scope === "page" ? [...page] : await everyExample();
+      // A cell's every page: the server adds the objects the cell counts (one request, its own rule).
+      const cell = scope === "all" && query.truth !== undefined && query.predicted !== undefined;
+      const examples = scope === "page" ? [...page] : cell ? [] : await everyExample();
       const elements = examples.map((x) => exampleElement(dataset, inferenceSet, x)).filter((x): x is ElementIdentity => x !== null);
       let issue = target;
       if (issue === "") {
         const created = await api.newIssue(project, { name: name.trim(), description: `Examples of ${what} (${inferenceSet})` });
         issue = created.name;
       }
-      const answer = await api.addIssueElements(project, issue, elements);
+      const answer = cell
+        ? await api.addIssueElementsFromCell(project, issue, {
+          dataset, inference_set: inferenceSet, truth: query.truth!, predicted: query.predicted!, segment: query.segment ?? null, query: query.query || null,
+        }, { conf: query.conf, iou: query.iou })
+        : await api.addIssueElements(project, issue, elements);
       setDone({ issue, added: answer.added, skipped: answer.skipped });
       setOpen(false);
       setTarget(issue);

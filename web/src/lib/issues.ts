@@ -4,6 +4,8 @@
  * status and a note; an issue collects elements. Pure; every number is the server's.
  */
 
+import type { BeforeAfterOut, BeforeAfterPairOut, IssueCreate, IssueElementOut, IssueElementsAdded, IssueOut, IssueUpdate } from "../api/types";
+
 export type IssueStatus = "open" | "in_progress" | "resolved";
 export type ElementStatus = "open" | "confirmed" | "fixed" | "dismissed";
 export type ElementKind = "frame" | "label" | "prediction";
@@ -40,47 +42,13 @@ export interface ElementIdentity {
   inference_set: string | null;
 }
 
-/** An element of an issue (IssueElementOut): its place in the issue, review status and note. */
-export interface IssueElement extends ElementIdentity {
-  position: number;
-  status: ElementStatus;
-  note: string;
-  added_at: string;
-  updated_at: string;
-}
-
+/** An element of an issue (IssueElementOut): its place in the issue (stable), review status and note. */
+export type IssueElement = IssueElementOut;
 /** An issue (IssueOut) with its elements and their counts by status. */
-export interface Issue {
-  uuid: string;
-  name: string;
-  description: string;
-  owner: string;
-  status: IssueStatus;
-  created_at: string;
-  updated_at: string;
-  counts: Record<ElementStatus, number>;
-  elements: IssueElement[];
-}
-
-export interface IssueCreateBody {
-  name: string;
-  description?: string;
-  owner?: string;
-  elements?: ElementIdentity[];
-}
-
-export interface IssueUpdateBody {
-  description?: string;
-  owner?: string;
-  status?: IssueStatus;
-}
-
-/** `POST .../issues/{i}/elements`: how many were added, how many were already in it, and the issue. */
-export interface ElementsAdded {
-  added: number;
-  skipped: number;
-  issue: Issue;
-}
+export type Issue = IssueOut;
+export type IssueCreateBody = IssueCreate;
+export type IssueUpdateBody = Pick<IssueUpdate, "description" | "owner" | "status">;
+export type ElementsAdded = IssueElementsAdded;
 
 /** One string per element, equal for the same element (frames have no element id). */
 export function elementKey(e: ElementIdentity): string {
@@ -176,39 +144,9 @@ export function verdictOf(delta: number | null | undefined, digits = 3): Verdict
   return shown > 0 ? "better" : shown < 0 ? "worse" : "same";
 }
 
-/** One inference set's scores on some frames (`shoal.analysis.summary`'s, as the issue's comparison gives them). */
-export interface IssueScores {
-  frame_count: number;
-  precision: number;
-  recall: number;
-  f1_score: number;
-  false_positives: number;
-  false_negatives: number;
-  total_confusions: number;
-  mean_ap: number | null;
-  coco_ap: number | null;
-}
-/** Scores before and after the fix, and their differences (after − before; null: not measured). */
-export interface ScoresBeforeAfter {
-  before: IssueScores;
-  after: IssueScores;
-  delta: Partial<Record<keyof IssueScores, number | null>>;
-}
-export interface SetBeforeAfter {
-  inference_set: string;
-  issue_frames: ScoresBeforeAfter;
-  all_frames: ScoresBeforeAfter;
-}
-/** The issue's before / after comparison: every inference set in the dataset before and the fixed one. */
-export interface BeforeAfter {
-  issue: string;
-  before: string;
-  after: string;
-  conf: number | Record<string, number>;
-  iou: number;
-  frames: number;
-  sets: SetBeforeAfter[];
-}
+/** The issue's before / after comparison, and one inference set's scores before and after with their deltas. */
+export type BeforeAfter = BeforeAfterOut;
+export type ScoresBeforeAfter = BeforeAfterPairOut;
 
 /** The scores the comparison shows, in order, each defined. */
 export const BEFORE_AFTER_SCORES: ReadonlyArray<{ key: "mean_ap" | "precision" | "recall" | "f1_score"; title: string; definition: string }> = [

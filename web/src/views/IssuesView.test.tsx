@@ -33,7 +33,7 @@ function issueServer(): { handler: Handler; issues: Map<string, Issue> } {
     if (path === base && method === "POST") {
       const b = body as { name: string; description?: string; owner?: string; elements?: ElementIdentity[] };
       if (issues.has(b.name)) return { status: 409, body: { error: "conflict", detail: `issue ${b.name} exists`, where: "body.name" } };
-      const created: Issue = { uuid: `u-${b.name}`, name: b.name, description: b.description ?? "", owner: b.owner ?? "", status: "open",
+      const created: Issue = { uuid: `u-${b.name}`, name: b.name, description: b.description ?? "", notes: b.description ?? "", owner: b.owner ?? "", status: "open",
         created_at: now, updated_at: now, counts: { open: 0, confirmed: 0, fixed: 0, dismissed: 0 }, elements: (b.elements ?? []).map(element) };
       issues.set(b.name, created);
       return { status: 201, body: withCounts(created) };
@@ -83,7 +83,7 @@ function Stateful({ issue = null, element = null }: { issue?: string | null; ele
 function seed(issues: Map<string, Issue>, name: string, elements: ElementIdentity[]): void {
   const now = "2026-12-03T06:00:00.000Z";
   issues.set(name, {
-    uuid: `u-${name}`, name, description: "circles called squares", owner: "ana", status: "open", created_at: now, updated_at: now,
+    uuid: `u-${name}`, name, description: "circles called squares", notes: "circles called squares", owner: "ana", status: "open", created_at: now, updated_at: now,
     counts: { open: elements.length, confirmed: 0, fixed: 0, dismissed: 0 },
     elements: elements.map((e, position) => ({ ...e, position, status: "open", note: "", added_at: now, updated_at: now })),
   });
@@ -285,13 +285,32 @@ describe("IssueAddToIssue", () => {
     expect(open).toHaveBeenCalledWith(`circle → square (${SET})`);
   });
 
-  it("adds every page to an existing issue; the ones already in it are skipped", async () => {
+  it("adds every page of a matrix cell through the server's cell route, at the thresholds and scope shown", async () => {
+    const user = userEvent.setup();
+    const { handler, issues } = issueServer();
+    seed(issues, "circles", []);
+    const cellHandler: Handler = ({ path }) => (path.endsWith("/elements/from-cell") ? { body: { added: 5, skipped: 1, issue: issues.get("circles") } } : undefined);
+    const calls = installMockApi(cellHandler, handler);
+    render(<IssueAddToIssue project={PROJECT} dataset={DATASET} inferenceSet={SET} what="circle → square" page={examples} total={6}
+      query={{ truth: "circle", predicted: "square", conf: 0.3, iou: 0.5, segment: "test" }} onOpenIssue={vi.fn()} />);
+    await user.click(screen.getByRole("button", { name: "Add to issue…" }));
+    await user.selectOptions(await screen.findByLabelText("Issue"), "circles");
+    await user.click(screen.getByRole("radio", { name: /all pages/ }));
+    await user.click(screen.getByRole("button", { name: "Add" }));
+    await waitFor(() => expect(screen.getByTestId("add-to-issue-notice")).toHaveTextContent("Added 5 to circles (1 already in it)"));
+    const sent = calls.find((c) => c.path.endsWith("/from-cell"))!;
+    expect(sent.body).toEqual({ dataset: DATASET, inference_set: SET, truth: "circle", predicted: "square", segment: "test", query: null });
+    expect([sent.query.get("conf"), sent.query.get("iou")]).toEqual(["0.3", "0.5"]);
+    expect(calls.some((c) => c.path.endsWith("/examples"))).toBe(false);
+  });
+
+  it("adds every page of another list page by page to an existing issue; the ones already in it are skipped", async () => {
     const user = userEvent.setup();
     const { handler, issues } = issueServer();
     seed(issues, "circles", []);
     const calls = installMockApi(handler);
-    render(<IssueAddToIssue project={PROJECT} dataset={DATASET} inferenceSet={SET} what="circle → square" page={examples.slice(0, 1)} total={examplesTotal()}
-      query={{ truth: "circle", predicted: "square" }} onOpenIssue={vi.fn()} />);
+    render(<IssueAddToIssue project={PROJECT} dataset={DATASET} inferenceSet={SET} what="False negatives" page={examples.slice(0, 1)} total={examplesTotal()}
+      query={{ outcome: "FN" }} onOpenIssue={vi.fn()} />);
     await user.click(screen.getByRole("button", { name: "Add to issue…" }));
     await user.selectOptions(await screen.findByLabelText("Issue"), "circles");
     await user.click(screen.getByRole("radio", { name: /all pages/ }));
@@ -299,7 +318,7 @@ describe("IssueAddToIssue", () => {
     await screen.findByTestId("add-to-issue-notice");
     expect(issues.get("circles")!.elements).toHaveLength(examplesTotal());
     const asked = calls.find((c) => c.path.endsWith("/examples"))!.query;
-    expect([asked.get("truth"), asked.get("predicted"), asked.get("offset"), asked.get("limit")]).toEqual(["circle", "square", "0", "1000"]);
+    expect([asked.get("outcome"), asked.get("offset"), asked.get("limit")]).toEqual(["FN", "0", "1000"]);
     await user.click(screen.getByRole("button", { name: "Add to issue…" }));
     await user.click(screen.getByRole("radio", { name: /all pages/ }));
     await user.click(screen.getByRole("button", { name: "Add" }));
