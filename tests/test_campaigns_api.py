@@ -176,3 +176,35 @@ def test_bad_requests_are_4xx_json(
     error(client.get(f"{P}/campaigns/c/candidates", params={"status": "maybe"}), 422)
     error(client.get(f"{P}/campaigns/c/export", params={"format": "xml"}), 422)
     error(client.patch(f"{P}/campaigns/c", json={"status": "gone"}), 422)
+
+
+def test_the_client_over_a_live_server(
+    world: tuple[TestClient, Project, dict[str, np.ndarray]],
+) -> None:
+    from shoal.client import Client, Conflict, NotFound
+    from test_client import serve
+
+    _, project, _ = world
+    with serve(create_app(project.store)) as url, Client(url) as client:
+        seeds = [IssueElement("val", "v004"), {"dataset": "val", "frame_id": "v005"}]
+        created = client.create_campaign("p", "c", corpus="unlabeled", seeds=seeds, k=3)
+        assert created["seeds"][1]["id"] == "v005" and client.campaigns("p")[0]["name"] == "c"
+        steps: list[tuple[int, int]] = []
+        job = client.run_campaign(
+            "p", "c", poll_seconds=0.05, progress=lambda d, t: steps.append((d, t))
+        )
+        assert job["state"] == "done" and job["result"]["found"] >= 3
+        stored = project.campaign("c")
+        page = client.campaign_candidates("p", "c", limit=2)
+        assert page["candidates"] == [c.to_dict() for c in stored.candidates(limit=2)]
+        keys = [c.key for c in stored.candidates()]
+        reviewed = client.review_candidates("p", "c", keys[:2], "accepted", note="ok")
+        assert reviewed["counts"]["accepted"] == 2
+        assert client.export_campaign("p", "c", format="json") == stored.export("json")
+        assert client.campaign("p", "c")["counts"] == stored.counts()
+        assert client.update_campaign("p", "c", status="closed")["status"] == "closed"
+        with pytest.raises(Conflict):
+            client.run_campaign("p", "c")
+        client.delete_campaign("p", "c")
+        with pytest.raises(NotFound):
+            client.campaign("p", "c")

@@ -37,7 +37,6 @@ from shoal.errors import InputError
 
 if TYPE_CHECKING:
     import httpx
-    import numpy as np
 
     from shoal.tables import DatasetTables, InferenceTables
 
@@ -1190,109 +1189,6 @@ class Client:
         )
         return _typed(SimilarElements.from_dict, answer, "similar elements")
 
-    def embedding_models(self, project: str, dataset: str | None = None) -> list[dict[str, Any]]:
-        """Each embedding model of the dataset and its inference sets: ``{model,
-        dimension, frames, labels, predictions: {set: n}}`` (``Dataset.embedding_models``)."""
-        dataset = self._resolve_dataset(project, dataset)
-        answer: list[dict[str, Any]] = self._get(
-            f"{self._dataset_path(project, dataset)}/embeddings"
-        )
-        return answer
-
-    def compute_projection(
-        self,
-        project: str,
-        dataset: str | None = None,
-        *,
-        embedding: str | None = None,
-        kind: Literal["frame", "crop"] = "frame",
-        method: Literal["umap", "pca"] = "umap",
-        wait: bool = True,
-        poll_seconds: float = 0.5,
-        progress: Progress | None = None,
-    ) -> dict[str, Any]:
-        """Start computing a projection on the server (a background job; one kept and
-        current is a job done at once); with ``wait``, poll every ``poll_seconds`` until
-        it ends (``progress(done, total)`` on the way) and return the job's last record
-        (``state`` "done" with the summary in ``result``, or "failed" with ``error``)."""
-        import time
-
-        dataset = self._resolve_dataset(project, dataset)
-        path = f"{self._dataset_path(project, dataset)}/projection"
-        params = _params(embedding=embedding, kind=kind, method=method)
-        job: dict[str, Any] = self._json("POST", path, params=params)
-        while wait and job["state"] in ("queued", "running"):
-            time.sleep(poll_seconds)
-            job = self._json("GET", f"{path}/job", params=params)
-            if progress is not None:
-                progress(int(job["done"]), int(job["total"]))
-        return job
-
-    def projection(
-        self,
-        project: str,
-        dataset: str | None = None,
-        *,
-        embedding: str | None = None,
-        kind: Literal["frame", "crop"] = "frame",
-        method: Literal["umap", "pca"] = "umap",
-    ) -> dict[str, Any]:
-        """The kept projection's summary: ``{model, kind, method, count, fitted_on,
-        computed_at, state, bounds, sources}``; ``NotFound`` when missing or stale."""
-        dataset = self._resolve_dataset(project, dataset)
-        answer: dict[str, Any] = self._get(
-            f"{self._dataset_path(project, dataset)}/projection",
-            embedding=embedding,
-            kind=kind,
-            method=method,
-        )
-        return answer
-
-    def projection_points(
-        self,
-        project: str,
-        dataset: str | None = None,
-        *,
-        embedding: str | None = None,
-        kind: Literal["frame", "crop"] = "frame",
-        method: Literal["umap", "pca"] = "umap",
-    ) -> np.ndarray:
-        """The kept projection's points, (n, 2) float32 in element order."""
-        import numpy as np
-
-        dataset = self._resolve_dataset(project, dataset)
-        response = self._send(
-            "GET",
-            f"{self._dataset_path(project, dataset)}/projection/points",
-            params=_params(embedding=embedding, kind=kind, method=method),
-        )
-        if len(response.content) % 8:
-            raise ProtocolError(
-                f"the projection's points are {len(response.content)} bytes, not pairs of float32"
-            )
-        return np.frombuffer(response.content, dtype="<f4").reshape(-1, 2).astype(np.float32)
-
-    def projection_elements(
-        self,
-        project: str,
-        dataset: str | None,
-        indices: Sequence[int],
-        *,
-        embedding: str | None = None,
-        kind: Literal["frame", "crop"] = "frame",
-        method: Literal["umap", "pca"] = "umap",
-    ) -> list[dict[str, Any]]:
-        """What the points at ``indices`` are: ``{index, source, inference_set, id,
-        frame_id}`` each, in the order asked."""
-        dataset = self._resolve_dataset(project, dataset)
-        answer: list[dict[str, Any]] = self._json(
-            "POST",
-            f"{self._dataset_path(project, dataset)}/projection/elements",
-            params=_params(embedding=embedding, kind=kind, method=method),
-            body={"indices": [int(i) for i in indices]},
-        )
-        return answer
-
     def tide(
         self,
         project: str,
@@ -1719,6 +1615,148 @@ class Client:
             f"{self._dataset_path(project, dataset)}/element-metrics/{level}/{_segment(name)}",
             params=_params(inference_set=inference_set),
         )
+
+    # -------------------------------------------------------------- campaigns
+    def _campaign_path(self, project: str, name: str) -> str:
+        return f"{self._project_path(project)}/campaigns/{_segment(name)}"
+
+    def campaigns(self, project: str) -> list[dict[str, Any]]:
+        """The project's collection campaigns, as ``Campaign.to_dict()``."""
+        result: list[dict[str, Any]] = self._get(f"{self._project_path(project)}/campaigns")
+        return result
+
+    def campaign(self, project: str, name: str) -> dict[str, Any]:
+        """One campaign, as ``Campaign.to_dict()`` (seeds, counts, last run)."""
+        result: dict[str, Any] = self._get(self._campaign_path(project, name))
+        return result
+
+    def create_campaign(
+        self,
+        project: str,
+        name: str,
+        *,
+        corpus: str,
+        issue: str | None = None,
+        seeds: Iterable[Any] | None = None,
+        embedding: str | None = None,
+        kind: Literal["frame", "crop"] | None = None,
+        metric: Literal["cosine", "euclidean"] = "cosine",
+        k: int = 10,
+        k_per: Literal["seed", "total"] = "seed",
+        description: str = "",
+    ) -> dict[str, Any]:
+        """A collection campaign searching dataset ``corpus``; seeds: an issue's elements
+        (``issue``) or ``seeds`` (``shoal.IssueElement`` values or dicts). Not run yet:
+        ``run_campaign``. See ``Project.create_campaign``."""
+        body: dict[str, Any] = {
+            "name": name, "corpus": corpus, "metric": metric, "k": k, "k_per": k_per,
+            "description": description,
+        }  # fmt: skip
+        if issue is not None:
+            body["issue"] = issue
+        if seeds is not None:
+            body["seeds"] = [_element(e) for e in seeds]
+        if embedding is not None:
+            body["embedding"] = embedding
+        if kind is not None:
+            body["kind"] = kind
+        result: dict[str, Any] = self._json(
+            "POST", f"{self._project_path(project)}/campaigns", body=body
+        )
+        return result
+
+    def update_campaign(
+        self,
+        project: str,
+        name: str,
+        *,
+        new_name: str | None = None,
+        description: str | None = None,
+        status: Literal["open", "closed"] | None = None,
+        k: int | None = None,
+        k_per: Literal["seed", "total"] | None = None,
+    ) -> dict[str, Any]:
+        """Rename, describe, close or reopen a campaign; ``k``/``k_per`` apply from its
+        next run."""
+        changes = {"name": new_name, "description": description, "status": status, "k": k,
+                   "k_per": k_per}  # fmt: skip
+        body = {key: value for key, value in changes.items() if value is not None}
+        result: dict[str, Any] = self._json("PATCH", self._campaign_path(project, name), body=body)
+        return result
+
+    def delete_campaign(self, project: str, name: str) -> None:
+        self._json("DELETE", self._campaign_path(project, name))
+
+    def run_campaign(
+        self,
+        project: str,
+        name: str,
+        *,
+        wait: bool = True,
+        poll_seconds: float = 0.5,
+        progress: Progress | None = None,
+    ) -> dict[str, Any]:
+        """Run a campaign on the server (a background job, ``done`` of ``total`` seeds);
+        with ``wait``, poll until it ends (``progress(done, total)`` on the way) and
+        return the job's last record (``result``: found, new, kept, dropped...)."""
+        import time
+
+        path = f"{self._campaign_path(project, name)}/run"
+        job: dict[str, Any] = self._json("POST", path)
+        while wait and job["state"] in ("queued", "running"):
+            time.sleep(poll_seconds)
+            job = self._json("GET", path)
+            if progress is not None:
+                progress(int(job["done"]), int(job["total"]))
+        return job
+
+    def campaign_candidates(
+        self,
+        project: str,
+        name: str,
+        *,
+        status: Literal["pending", "accepted", "rejected"] | None = None,
+        offset: int = 0,
+        limit: int = 100,
+    ) -> dict[str, Any]:
+        """A page of a campaign's candidates, nearest first: ``{total, offset, counts,
+        candidates}`` (``Candidate.to_dict()`` each)."""
+        result: dict[str, Any] = self._get(
+            f"{self._campaign_path(project, name)}/candidates",
+            status=status, offset=offset, limit=limit,
+        )  # fmt: skip
+        return result
+
+    def review_candidates(
+        self,
+        project: str,
+        name: str,
+        keys: Iterable[str],
+        status: Literal["pending", "accepted", "rejected"],
+        *,
+        note: str | None = None,
+    ) -> dict[str, Any]:
+        """Accept, reject or reset candidates by key (all or none): ``{candidates,
+        counts}``."""
+        body: dict[str, Any] = {"keys": list(keys), "status": status}
+        if note is not None:
+            body["note"] = note
+        result: dict[str, Any] = self._json(
+            "POST", f"{self._campaign_path(project, name)}/review", body=body
+        )
+        return result
+
+    def export_campaign(
+        self,
+        project: str,
+        name: str,
+        *,
+        format: Literal["csv", "json"] = "csv",
+        status: Literal["pending", "accepted", "rejected"] = "accepted",
+    ) -> str:
+        """The candidates of ``status`` (accepted by default) as CSV or JSON text."""
+        path = f"{self._campaign_path(project, name)}/export"
+        return self._send("GET", path, params={"format": format, "status": status}).text
 
 
 # ---------------------------------------------------------------- helpers
