@@ -150,6 +150,14 @@ export interface paths {
      */
     delete: operations["delete_custom_metric_api_v1_projects__project__datasets__dataset__element_metrics__level___name__delete"];
   };
+  "/api/v1/projects/{project}/datasets/{dataset}/embeddings": {
+    /**
+     * Embedding Models
+     * @description Each embedding model with vectors in the dataset or its inference sets: its
+     * dimension and how many frame, label-crop and prediction-crop vectors it has.
+     */
+    get: operations["embedding_models_api_v1_projects__project__datasets__dataset__embeddings_get"];
+  };
   "/api/v1/projects/{project}/datasets/{dataset}/frame": {
     /**
      * Read Frame By Query
@@ -309,6 +317,21 @@ export interface paths {
      */
     get: operations["metrics_api_v1_projects__project__datasets__dataset__metrics_get"];
   };
+  "/api/v1/projects/{project}/datasets/{dataset}/projection": {
+    /**
+     * Projection
+     * @description The kept projection's summary (points, bounds, points per source); 404 when it is
+     * missing or stale (POST .../projection computes it).
+     */
+    get: operations["projection_api_v1_projects__project__datasets__dataset__projection_get"];
+    /**
+     * Compute Projection
+     * @description Start computing the projection in the background (202; follow it with
+     * ``GET .../projection/job``). One already kept and current is a job done at once; a
+     * job of the same projection still queued or running is answered instead of a new one.
+     */
+    post: operations["compute_projection_api_v1_projects__project__datasets__dataset__projection_post"];
+  };
   "/api/v1/projects/{project}/datasets/{dataset}/projection/colors": {
     /**
      * Projection Colors
@@ -318,6 +341,30 @@ export interface paths {
      * evaluation. 404 when the projection is not computed (POST .../projection).
      */
     get: operations["projection_colors_api_v1_projects__project__datasets__dataset__projection_colors_get"];
+  };
+  "/api/v1/projects/{project}/datasets/{dataset}/projection/elements": {
+    /**
+     * Projection Elements
+     * @description What the points at ``indices`` are (source, inference set, id, frame id), in the
+     * order asked; an index past the last point is a 400.
+     */
+    post: operations["projection_elements_api_v1_projects__project__datasets__dataset__projection_elements_post"];
+  };
+  "/api/v1/projects/{project}/datasets/{dataset}/projection/job": {
+    /**
+     * Projection Job
+     * @description The latest job of this projection (state, progress steps done of all, the
+     * summary when done or the error when failed); 404 when none since the server started.
+     */
+    get: operations["projection_job_api_v1_projects__project__datasets__dataset__projection_job_get"];
+  };
+  "/api/v1/projects/{project}/datasets/{dataset}/projection/points": {
+    /**
+     * Projection Points
+     * @description The kept projection's points as bytes, in element order (``X-Shoal-Count`` says how
+     * many); 404 when it is missing or stale.
+     */
+    get: operations["projection_points_api_v1_projects__project__datasets__dataset__projection_points_get"];
   };
   "/api/v1/projects/{project}/datasets/{dataset}/quality": {
     /**
@@ -629,6 +676,19 @@ export interface components {
       recall: number;
       /** Total Confusions */
       total_confusions: number;
+    };
+    /** BoundsOut */
+    BoundsOut: {
+      /**
+       * X
+       * @description [min, max]
+       */
+      x: number[];
+      /**
+       * Y
+       * @description [min, max]
+       */
+      y: number[];
     };
     /**
      * CalibrationOut
@@ -1512,6 +1572,30 @@ export interface components {
        */
       other_iou: number | null;
     };
+    /** EmbeddingModelOut */
+    EmbeddingModelOut: {
+      /** Dimension */
+      dimension: number;
+      /**
+       * Frames
+       * @description frame vectors (the dataset's and its inference sets')
+       */
+      frames: number;
+      /**
+       * Labels
+       * @description label-crop vectors
+       */
+      labels: number;
+      /** Model */
+      model: string;
+      /**
+       * Predictions
+       * @description prediction-crop vectors per inference set
+       */
+      predictions: {
+        [key: string]: number;
+      };
+    };
     /**
      * ErrorBody
      * @description Every 4xx (and the rare 5xx) answer.
@@ -1681,6 +1765,14 @@ export interface components {
       frame_id: string;
       /** Message */
       message: string;
+    };
+    /** IndicesIn */
+    IndicesIn: {
+      /**
+       * Indices
+       * @description point indices (positions in element order)
+       */
+      indices: number[];
     };
     /** InferenceSetCommit */
     InferenceSetCommit: {
@@ -2440,6 +2532,108 @@ export interface components {
       default_conf?: number | null;
       /** Default Iou */
       default_iou?: number | null;
+    };
+    /** ProjectionElementOut */
+    ProjectionElementOut: {
+      /** Frame Id */
+      frame_id: string;
+      /**
+       * Id
+       * @description frame, label or prediction id
+       */
+      id: string;
+      /** Index */
+      index: number;
+      /**
+       * Inference Set
+       * @description the set holding the vector (null: the dataset)
+       */
+      inference_set: string | null;
+      /**
+       * Source
+       * @enum {string}
+       */
+      source: "frame" | "label" | "prediction";
+    };
+    /** ProjectionJobOut */
+    ProjectionJobOut: {
+      /** Created At */
+      created_at: string;
+      /**
+       * Done
+       * @description progress steps done
+       */
+      done: number;
+      /** Error */
+      error: string | null;
+      /** Finished At */
+      finished_at: string | null;
+      /** Id */
+      id: string;
+      /**
+       * Kind
+       * @constant
+       */
+      kind: "projection";
+      /**
+       * Result
+       * @description when done: the projection's summary
+       */
+      result: {
+        [key: string]: unknown;
+      } | null;
+      /** Started At */
+      started_at: string | null;
+      /**
+       * State
+       * @enum {string}
+       */
+      state: "queued" | "running" | "done" | "failed";
+      /**
+       * Total
+       * @description progress steps in all
+       */
+      total: number;
+    };
+    /** ProjectionOut */
+    ProjectionOut: {
+      bounds: components["schemas"]["BoundsOut"];
+      /** Computed At */
+      computed_at: string;
+      /**
+       * Count
+       * @description points, in element order
+       */
+      count: number;
+      /**
+       * Fitted On
+       * @description rows the method fitted (the rest placed)
+       */
+      fitted_on: number;
+      /**
+       * Kind
+       * @enum {string}
+       */
+      kind: "frame" | "crop";
+      /**
+       * Method
+       * @enum {string}
+       */
+      method: "umap" | "pca";
+      /** Model */
+      model: string;
+      /**
+       * Sources
+       * @description points per source: frame, label, prediction
+       */
+      sources: {
+        [key: string]: number;
+      };
+      /**
+       * State
+       * @constant
+       */
+      state: "current";
     };
     /**
      * QualityOut
@@ -5142,6 +5336,83 @@ export interface operations {
     };
   };
   /**
+   * Embedding Models
+   * @description Each embedding model with vectors in the dataset or its inference sets: its
+   * dimension and how many frame, label-crop and prediction-crop vectors it has.
+   */
+  embedding_models_api_v1_projects__project__datasets__dataset__embeddings_get: {
+    parameters: {
+      path: {
+        /** @description project name */
+        project: string;
+        /** @description dataset name */
+        dataset: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["EmbeddingModelOut"][];
+        };
+      };
+      /** @description bad request */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description unauthorized */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description forbidden */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description conflict */
+      409: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description payload too large */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description validation error */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /**
    * Read Frame By Query
    * @description A frame, its labels and the named inference sets' predictions, as
    * ``GET .../frames/{frame_id}`` answers them.
@@ -7028,6 +7299,177 @@ export interface operations {
     };
   };
   /**
+   * Projection
+   * @description The kept projection's summary (points, bounds, points per source); 404 when it is
+   * missing or stale (POST .../projection computes it).
+   */
+  projection_api_v1_projects__project__datasets__dataset__projection_get: {
+    parameters: {
+      query?: {
+        /** @description the embedding model (may be omitted when the dataset has one) */
+        embedding?: string | null;
+        /** @description frames, or crops (label crops, then each inference set's predictions) */
+        kind?: "frame" | "crop";
+        /** @description UMAP (clusters) or PCA (a fast first look) */
+        method?: "umap" | "pca";
+      };
+      path: {
+        /** @description project name */
+        project: string;
+        /** @description dataset name */
+        dataset: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["ProjectionOut"];
+        };
+      };
+      /** @description bad request */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description unauthorized */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description forbidden */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description conflict */
+      409: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description payload too large */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description validation error */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /**
+   * Compute Projection
+   * @description Start computing the projection in the background (202; follow it with
+   * ``GET .../projection/job``). One already kept and current is a job done at once; a
+   * job of the same projection still queued or running is answered instead of a new one.
+   */
+  compute_projection_api_v1_projects__project__datasets__dataset__projection_post: {
+    parameters: {
+      query?: {
+        /** @description the embedding model (may be omitted when the dataset has one) */
+        embedding?: string | null;
+        /** @description frames, or crops (label crops, then each inference set's predictions) */
+        kind?: "frame" | "crop";
+        /** @description UMAP (clusters) or PCA (a fast first look) */
+        method?: "umap" | "pca";
+      };
+      path: {
+        /** @description project name */
+        project: string;
+        /** @description dataset name */
+        dataset: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      202: {
+        content: {
+          "application/json": components["schemas"]["ProjectionJobOut"];
+        };
+      };
+      /** @description bad request */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description unauthorized */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description forbidden */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description conflict */
+      409: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description payload too large */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description validation error */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /**
    * Projection Colors
    * @description One color value per element of the projection, in its element order: a category
    * (``codes`` into ``categories``) or a number (``values``). Outcomes, confusion types
@@ -7066,6 +7508,266 @@ export interface operations {
       200: {
         content: {
           "application/json": components["schemas"]["PointColorsOut"];
+        };
+      };
+      /** @description bad request */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description unauthorized */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description forbidden */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description conflict */
+      409: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description payload too large */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description validation error */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /**
+   * Projection Elements
+   * @description What the points at ``indices`` are (source, inference set, id, frame id), in the
+   * order asked; an index past the last point is a 400.
+   */
+  projection_elements_api_v1_projects__project__datasets__dataset__projection_elements_post: {
+    parameters: {
+      query?: {
+        /** @description the embedding model (may be omitted when the dataset has one) */
+        embedding?: string | null;
+        /** @description frames, or crops (label crops, then each inference set's predictions) */
+        kind?: "frame" | "crop";
+        /** @description UMAP (clusters) or PCA (a fast first look) */
+        method?: "umap" | "pca";
+      };
+      path: {
+        /** @description project name */
+        project: string;
+        /** @description dataset name */
+        dataset: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["IndicesIn"];
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["ProjectionElementOut"][];
+        };
+      };
+      /** @description bad request */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description unauthorized */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description forbidden */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description conflict */
+      409: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description payload too large */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description validation error */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /**
+   * Projection Job
+   * @description The latest job of this projection (state, progress steps done of all, the
+   * summary when done or the error when failed); 404 when none since the server started.
+   */
+  projection_job_api_v1_projects__project__datasets__dataset__projection_job_get: {
+    parameters: {
+      query?: {
+        /** @description the embedding model (may be omitted when the dataset has one) */
+        embedding?: string | null;
+        /** @description frames, or crops (label crops, then each inference set's predictions) */
+        kind?: "frame" | "crop";
+        /** @description UMAP (clusters) or PCA (a fast first look) */
+        method?: "umap" | "pca";
+      };
+      path: {
+        /** @description project name */
+        project: string;
+        /** @description dataset name */
+        dataset: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["ProjectionJobOut"];
+        };
+      };
+      /** @description bad request */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description unauthorized */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description forbidden */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description conflict */
+      409: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description payload too large */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description validation error */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /**
+   * Projection Points
+   * @description The kept projection's points as bytes, in element order (``X-Shoal-Count`` says how
+   * many); 404 when it is missing or stale.
+   */
+  projection_points_api_v1_projects__project__datasets__dataset__projection_points_get: {
+    parameters: {
+      query?: {
+        /** @description the embedding model (may be omitted when the dataset has one) */
+        embedding?: string | null;
+        /** @description frames, or crops (label crops, then each inference set's predictions) */
+        kind?: "frame" | "crop";
+        /** @description UMAP (clusters) or PCA (a fast first look) */
+        method?: "umap" | "pca";
+      };
+      path: {
+        /** @description project name */
+        project: string;
+        /** @description dataset name */
+        dataset: string;
+      };
+    };
+    responses: {
+      /** @description n x 2 little-endian float32, row-major (x0, y0, x1, y1, ...) */
+      200: {
+        content: {
+          "application/octet-stream": unknown;
         };
       };
       /** @description bad request */
