@@ -8,7 +8,8 @@ Two checks are left out where they judge what no schema can state:
   operations whose success depends on a grammar (a ``query``, a per-class ``conf``
   naming the project's classes) or on the store (a class id already taken, custom
   metric values naming ids the dataset has, an inference set given for a frame or label
-  metric, seeds of similar elements with embeddings, a segment
+  metric, seeds of similar elements with embeddings, a projection computed before it is
+  read, a segment
   given both frames and a query, an upload missing a chunk, a nested value beyond
   ±(2**53 - 1) in a row, which the schema does not recurse into): the API answers those
   4xx, naming what is wrong.
@@ -65,6 +66,10 @@ checks.positive_data_acceptance.enabled = false
 
 [[operations]]  # similar elements name the store's elements and embedding models
 include-path-regex = "/similar$"
+checks.positive_data_acceptance.enabled = false
+
+[[operations]]  # a projection is read once computed (404 before), of the store's embedding models
+include-path-regex = "/projection(/job|/points|/elements)?$"
 checks.positive_data_acceptance.enabled = false
 
 [[operations]]  # a label-error review names a candidate of the store (kind:id)
