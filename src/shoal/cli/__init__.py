@@ -42,6 +42,7 @@ def _build_parser(arguments: Sequence[str] | None = None) -> argparse.ArgumentPa
         _eval,
         _import,
         _insights,
+        _issues,
         _metrics,
         _projects,
         _quality,
@@ -59,6 +60,7 @@ def _build_parser(arguments: Sequence[str] | None = None) -> argparse.ArgumentPa
     _metrics.register(commands)
     _insights.register(commands)
     _similar.register(commands)
+    _issues.register(commands)
     _embeddings.register(commands)
     _campaigns.register(commands)
     _serve.register(commands)

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from shoal._types import Conf
+from shoal._types import Conf, Progress
 from shoal.analysis import SegmentScores, SegmentSpec, segment_scores
 from shoal.errors import ConflictError, InputError, NotFoundError
 from shoal.formats._rows import PathLike
@@ -748,6 +748,7 @@ class Issue(_Entity):
         source: PathLike | dict[str, Any],
         *,
         name: str | None = None,
+        progress: Progress | None = None,
     ) -> Dataset:
         """A new dataset of the project from ``dataset`` with the relabeled frames' labels
         of ``source`` (a COCO instances file or its parsed dict, as :meth:`export` writes
@@ -757,7 +758,7 @@ class Issue(_Entity):
         ``<dataset>-fixed-<n>`` (the first n free). A label id of the file that another
         frame's label already uses gets ``-fixed`` (then a number) appended. Quality and
         custom metrics are not copied. All or nothing: a failure leaves the store as
-        it was."""
+        it was. ``progress(done, total)`` counts the dataset and each set written."""
         from shoal.formats.coco_tables import from_coco
 
         found = self._dataset(dataset)
@@ -787,13 +788,18 @@ class Issue(_Entity):
         )
         sets = [(s.name, s.predictions(), s._read("embeddings")) for s in found.inference_sets()]
         project = found.project
+        total = 1 + len(sets)
         created = project.create_dataset(target, new_tables, image_root=found.image_root)
+        if progress is not None:
+            progress(1, total)
         try:
-            for set_name, predictions, embeddings in sets:
+            for done, (set_name, predictions, embeddings) in enumerate(sets, 2):
                 created.create_inference_set(
                     set_name,
                     InferenceTables.build(predictions, embeddings if embeddings.num_rows else None),
                 )
+                if progress is not None:
+                    progress(done, total)
         except BaseException:
             project.delete_dataset(target)
             raise
