@@ -324,3 +324,84 @@ def test_what_it_cannot_project_is_said(tmp_path: Path) -> None:
     # Frames of one model: the dataset's and the set's, each element told apart.
     hidden = dataset.projection("hidden", method="pca")
     assert hidden.inference_sets.to_pylist() == ["m"] * FRAMES
+
+
+# --------------------------------------------------------------------------- adding vectors
+
+
+def test_added_vectors_keep_matchings_and_quality_and_stale_the_projection(
+    tmp_path: Path,
+) -> None:
+    from shoal.store import read_embeddings_file
+
+    dataset = _dataset(tmp_path)
+    inference = dataset.create_inference_set("m", _inference(5))
+    dataset.compute_quality(read_images=False)
+    report = inference.metrics(include=["report"]).report
+    kept_matchings = dataset.store._rows("SELECT object FROM evaluations")
+    quality = [i.name for i in dataset.metric_infos() if i.source == "quality"]
+    assert kept_matchings and quality
+    dataset.projection(kind="crop", method="pca")
+    frame_projection = dataset.projection(kind="frame", method="pca")
+    # New crop vectors of model "clip" for the set from Parquet (label_id / embedding
+    # aliases are for the dataset; here prediction_id names the target).
+    vectors = _vectors(11, 2 * FRAMES)
+    file = tmp_path / "new.parquet"
+    import pyarrow.parquet as pq
+
+    pq.write_table(
+        pa.table(
+            {
+                "prediction_id": [f"p{i:03d}" for i in range(2 * FRAMES)],
+                "model_id": ["clip"] * (2 * FRAMES),
+                "embedding": pa.array([v.tolist() for v in vectors], pa.list_(pa.float32())),
+            }
+        ),
+        file,
+    )
+    version = inference.version
+    dataset.add_embeddings(read_embeddings_file(file), inference_set="m", source=str(file))
+    assert inference.version == version + 1
+    assert dataset.store._rows("SELECT object FROM evaluations") == kept_matchings
+    assert [i.name for i in dataset.metric_infos() if i.source == "quality"] == quality
+    assert inference.metrics(include=["report"]).report.to_dict() == report.to_dict()
+    assert inference.predictions().column("prediction_id").to_pylist()[0] == "p000"
+    assert dataset.projection_state(kind="crop", method="pca") == "stale"
+    assert dataset.projection_state(kind="frame", method="pca") == "current"
+    np.testing.assert_array_equal(
+        dataset.vectors_of([ElementRef("prediction", "p009", "m")])[0], vectors[9]
+    )
+    crops = np.concatenate([_vectors(2, FRAMES), vectors])
+    recomputed = dataset.projection(kind="crop", method="pca")
+    np.testing.assert_array_equal(recomputed.xy, project(crops, method="pca").points)
+    np.testing.assert_array_equal(
+        dataset.projection(kind="frame", method="pca", compute=False).xy, frame_projection.xy
+    )
+    assert examine(tmp_path / "home").healthy
+
+
+def test_a_bad_vector_file_names_the_record_and_changes_nothing(tmp_path: Path) -> None:
+    from shoal.store import read_embeddings_file
+
+    dataset = _dataset(tmp_path)
+    home = tmp_path / "home"
+    before, version = _objects(home), dataset.version
+    wrong_length = tmp_path / "short.npz"
+    np.savez(wrong_length, ids=np.array(["f000", "f001"]), vectors=np.ones((2, 3), np.float32))
+    with pytest.raises(InputError, match=r"short\.npz: record 0: .*length 3.*have 8"):
+        dataset.add_embeddings(
+            read_embeddings_file(wrong_length, model="clip"), source=str(wrong_length)
+        )
+    unknown = tmp_path / "crops.npz"
+    np.savez(unknown, ids=np.array(["l000", "l999"]), vectors=np.ones((2, 8), np.float32))
+    with pytest.raises(InputError, match=r"crops\.npz: record 1: .*label 'l999' that does not"):
+        dataset.add_embeddings(
+            read_embeddings_file(unknown, model="clip", kind="crop"), source=str(unknown)
+        )
+    with pytest.raises(InputError, match="names no model"):
+        read_embeddings_file(unknown)
+    not_parquet = tmp_path / "x.parquet"
+    not_parquet.write_text("hello")
+    with pytest.raises(InputError, match=r"x\.parquet: not a Parquet file"):
+        read_embeddings_file(not_parquet)
+    assert _objects(home) == before and dataset.version == version
