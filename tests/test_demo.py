@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pyarrow.compute as pc
 import pytest
 from PIL import Image
 
@@ -26,8 +27,10 @@ def built(
 
 
 def _only_dataset(project: Project) -> Dataset:
-    (dataset,) = project.datasets()
-    return dataset
+    """The project's labeled dataset (besides it: the unlabeled corpus)."""
+    labeled, unlabeled = project.datasets()
+    assert unlabeled.name == "unlabeled" and unlabeled.labels().num_rows == 0
+    return labeled
 
 
 def test_projects_datasets_inference_sets_and_segments(
@@ -129,10 +132,12 @@ def test_crop_embeddings_name_their_predictions(
     store, (_, shapes), _ = built
     inference_set = _only_dataset(shapes).inference_set("adaptive-cc")
     embeddings = store.read_table(inference_set._object(), "embeddings.parquet")
-    assert (
-        embeddings.column("target_id").to_pylist()
-        == inference_set.predictions().column("prediction_id").to_pylist()
-    )
+    for model in ("adaptive-cc/shape-features", "shapes-crop-mlp/hidden"):
+        rows = embeddings.filter(pc.equal(embeddings.column("model_id"), model))
+        assert (
+            rows.column("target_id").to_pylist()
+            == inference_set.predictions().column("prediction_id").to_pylist()
+        )
 
 
 def test_progress_counts_up_to_the_total(
@@ -158,6 +163,20 @@ def _snapshot(projects: list[Project]) -> dict[str, object]:
                 segment.frame_ids(),
                 segment.thresholds,
             )
+        for every in project.datasets():
+            tables[f"{project.name}/{every.name}/embeddings"] = every.embeddings()
+            for model in every.embedding_models():
+                for kind in ("frame", "crop"):
+                    if (model.frames if kind == "frame" else model.labels) == 0:
+                        continue
+                    for method in ("pca", "umap"):
+                        if every.projection_state(model.model, kind=kind, method=method) == (
+                            "missing"
+                        ):
+                            continue
+                        kept = every.projection(model.model, kind=kind, method=method)
+                        key = f"{project.name}/{every.name}/{model.model}/{kind}/{method}"
+                        tables[key] = kept.xy.tobytes()
     return tables
 
 

@@ -7,6 +7,12 @@ Two models train on the train split and predict every frame:
 * ``logreg-4x4``: logistic regression on 4x4 thumbnails (2x2 average pooling), a model
   that cannot see fine strokes;
 * ``mlp-64``: a multi-layer perceptron with one hidden layer of 64 units on all 64 pixels.
+
+The dataset's frame embeddings (``digits-mlp/hidden``) are that MLP's hidden layer on
+each frame, so the embedding view has frames to place without choosing an inference set.
+An ``unlabeled`` dataset holds re-scanned digits (noise; a third also off centre by a
+pixel, metadata ``shifted``): frames and the same embeddings, no labels, the corpus of
+collection campaigns.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -23,6 +30,7 @@ from sklearn.exceptions import ConvergenceWarning  # type: ignore[import-untyped
 from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
 from sklearn.neural_network import MLPClassifier  # type: ignore[import-untyped]
 
+from shoal.demo._embeddings import compute_projections, embeddings_table, hidden_layer
 from shoal.demo._images import fresh_image_folder, write_grayscale_png
 from shoal.demo._progress import StepCounter
 from shoal.demo._regression import create_split_segments
@@ -33,14 +41,17 @@ from shoal.tables import DatasetTables, InferenceTables
 
 PROJECT_NAME = "digits"
 DATASET_NAME = "handwritten-digits"
+UNLABELED_NAME = "unlabeled"
+EMBEDDING_MODEL = "digits-mlp/hidden"
 CLASSES = [str(digit) for digit in range(10)]
-BUILD_STEPS = 6
+BUILD_STEPS = 8
 SEED = 20240611
 
 _SOURCE_SIZE = 8
 _UPSCALE = 8  # 8x8 -> 64x64, nearest neighbour
 _MAX_VALUE = 16.0  # load_digits pixels are counts 0..16
 _INK_PIXEL = 4.0  # a pixel with more than this (of 16) is part of a stroke
+_SHIFTED_SHARE = 1 / 3  # of the unlabeled re-scans, off centre by a pixel
 
 
 @dataclass(frozen=True)
@@ -78,7 +89,8 @@ def _full_probabilities(
 
 def _train_models(
     images: NDArray[np.float64], digits: NDArray[np.int64], train: NDArray[np.int64]
-) -> list[_Model]:
+) -> tuple[list[_Model], MLPClassifier]:
+    """The two models (the MLP's hidden layer is its embedding) and the MLP itself."""
     count = images.shape[0]
     pixels = images.reshape(count, -1) / _MAX_VALUE
     thumbnails = images.reshape(count, 4, 2, 4, 2).mean(axis=(2, 4)).reshape(count, -1)
@@ -90,8 +102,8 @@ def _train_models(
         # Small demo builds stop before the optimizer's tolerance: that is expected.
         warnings.simplefilter("ignore", ConvergenceWarning)
         mlp.fit(pixels[train], digits[train])
-    hidden = np.maximum(pixels @ mlp.coefs_[0] + mlp.intercepts_[0], 0.0)
-    return [
+    hidden = hidden_layer(mlp, pixels)
+    models = [
         _Model(
             "logreg-4x4",
             _full_probabilities(linear.predict_proba(thumbnails), linear.classes_),
@@ -102,9 +114,10 @@ def _train_models(
             "mlp-64",
             _full_probabilities(mlp.predict_proba(pixels), mlp.classes_),
             "mlp-64/hidden",
-            hidden.astype(np.float32),
+            hidden,
         ),
     ]
+    return models, mlp
 
 
 def _inference_tables(model: _Model, frame_ids: list[str]) -> InferenceTables:
@@ -129,6 +142,76 @@ def _inference_tables(model: _Model, frame_ids: list[str]) -> InferenceTables:
     return InferenceTables.build(predictions, embeddings)
 
 
+def _frames_table(
+    frame_ids: list[str], source_index: NDArray[np.int64], images: NDArray[np.float64]
+) -> pa.Table:
+    size = _SOURCE_SIZE * _UPSCALE
+    count = len(frame_ids)
+    return pa.table(
+        {
+            "frame_id": frame_ids,
+            "image_uri": [f"{frame_id}.png" for frame_id in frame_ids],
+            "width": pa.array([size] * count, pa.int32()),
+            "height": pa.array([size] * count, pa.int32()),
+            "source_index": source_index.astype(np.int64),
+            "ink": images.sum(axis=(1, 2)),
+            "stroke_width": _stroke_width(images),
+        }
+    )
+
+
+def _write_images(images: NDArray[np.float64], frame_ids: list[str], folder: Path) -> None:
+    fresh_image_folder(folder)
+    gray = np.round(np.clip(images, 0.0, _MAX_VALUE) * (255.0 / _MAX_VALUE)).astype(np.uint8)
+    for frame_id, image in zip(frame_ids, gray, strict=True):
+        upscaled = np.repeat(np.repeat(image, _UPSCALE, axis=0), _UPSCALE, axis=1)
+        write_grayscale_png(upscaled, folder / f"{frame_id}.png")
+
+
+def _rescanned(
+    images: NDArray[np.float64], rng: np.random.Generator
+) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+    """New scans of the same digits: sensor noise on each, and a third of them off
+    centre (shifted by one pixel, the uncovered edge blank), where the models are weak."""
+    out = images.copy()
+    shifted = rng.random(len(images)) < _SHIFTED_SHARE
+    directions = rng.choice(np.array([(0, 1), (0, -1), (1, 0), (-1, 0)]), size=len(images))
+    for row in np.flatnonzero(shifted).tolist():
+        dy, dx = directions[row].tolist()
+        moved = np.roll(images[row], (dy, dx), axis=(0, 1))
+        if dy:
+            moved[0 if dy > 0 else -1, :] = 0.0
+        if dx:
+            moved[:, 0 if dx > 0 else -1] = 0.0
+        out[row] = moved
+    noisy = out + rng.normal(0.0, 1.0, size=out.shape)
+    return np.asarray(np.round(np.clip(noisy, 0.0, _MAX_VALUE)), np.float64), shifted
+
+
+def _build_unlabeled(
+    project: Project, bunch: Any, count: int, folder: Path, network: MLPClassifier
+) -> None:
+    """The ``unlabeled`` corpus: re-scans of a seeded choice of digits, with frame
+    embeddings of the same model and no labels."""
+    rng = np.random.default_rng(SEED + 1)
+    available = len(bunch.target)
+    chosen = np.sort(rng.permutation(available)[:count])
+    images, shifted = _rescanned(np.asarray(bunch.images, np.float64)[chosen], rng)
+    frame_ids = [f"u{index:04d}" for index in range(count)]
+    _write_images(images, frame_ids, folder)
+    frames = _frames_table(frame_ids, chosen, images).append_column(
+        "shifted", pa.array(shifted, pa.bool_())
+    )
+    vectors = hidden_layer(network, images.reshape(count, -1) / _MAX_VALUE)
+    embeddings = embeddings_table(frame_ids, None, EMBEDDING_MODEL, vectors)
+    labels = pa.table({"label_id": [], "frame_id": [], "class_name": []},
+                      schema=pa.schema([(n, pa.string()) for n in ("label_id", "frame_id", "class_name")]))  # fmt: skip
+    dataset = project.create_dataset(
+        UNLABELED_NAME, DatasetTables.build(frames, labels, embeddings), image_root=folder
+    )
+    compute_projections(dataset, [(EMBEDDING_MODEL, "frame")])
+
+
 def build_digits(store: Store, image_folder: Path, steps: StepCounter, scale: float) -> Project:
     """Create the digits project (the caller removed any previous one)."""
     bunch = load_digits()
@@ -138,29 +221,15 @@ def build_digits(store: Store, image_folder: Path, steps: StepCounter, scale: fl
     images = np.asarray(bunch.images, np.float64)[chosen]
     digits = np.asarray(bunch.target, np.int64)[chosen]
     frame_ids = [f"{index:04d}" for index in chosen]
-
-    fresh_image_folder(image_folder)
-    size = _SOURCE_SIZE * _UPSCALE
-    gray = np.round(images * (255.0 / _MAX_VALUE)).astype(np.uint8)
-    for frame_id, image in zip(frame_ids, gray, strict=True):
-        upscaled = np.repeat(np.repeat(image, _UPSCALE, axis=0), _UPSCALE, axis=1)
-        write_grayscale_png(upscaled, image_folder / f"{frame_id}.png")
+    _write_images(images, frame_ids, image_folder)
     steps.step()
 
-    ink = images.sum(axis=(1, 2))
-    stroke_width = _stroke_width(images)
     splits = assign_splits(count, SEED)
-    frames = pa.table(
-        {
-            "frame_id": frame_ids,
-            "image_uri": [f"{frame_id}.png" for frame_id in frame_ids],
-            "width": pa.array([size] * count, pa.int32()),
-            "height": pa.array([size] * count, pa.int32()),
-            "source_index": chosen.astype(np.int64),
-            "ink": ink,
-            "stroke_width": stroke_width,
-        }
-    )
+    models, network = _train_models(images, digits, splits["train"])
+    steps.step()
+    frames = _frames_table(frame_ids, chosen, images)
+    ink = frames.column("ink").to_numpy()
+    stroke_width = frames.column("stroke_width").to_numpy()
     labels = pa.table(
         {
             "label_id": frame_ids,
@@ -168,14 +237,14 @@ def build_digits(store: Store, image_folder: Path, steps: StepCounter, scale: fl
             "class_name": [CLASSES[d] for d in digits],
         }
     )
+    # The MLP's hidden layer, the dataset's own frame embedding.
+    embeddings = embeddings_table(frame_ids, None, EMBEDDING_MODEL, models[1].embeddings)
     project = store.create_project(PROJECT_NAME, task="classification", classes=CLASSES)
     dataset = project.create_dataset(
-        DATASET_NAME, DatasetTables.build(frames, labels), image_root=image_folder
+        DATASET_NAME, DatasetTables.build(frames, labels, embeddings), image_root=image_folder
     )
     steps.step()
 
-    models = _train_models(images, digits, splits["train"])
-    steps.step()
     evaluations: list[Evaluation] = []
     for model in models:
         inference_set = dataset.create_inference_set(
@@ -191,5 +260,10 @@ def build_digits(store: Store, image_folder: Path, steps: StepCounter, scale: fl
     dataset.create_segment("faint digits", type="scenario", query=f"ink < {faint_cut:g}")
     thick_cut = float(np.round(np.quantile(stroke_width, 0.8), 1))
     dataset.create_segment("thick strokes", type="scenario", query=f"stroke_width > {thick_cut:g}")
+    steps.step()
+    compute_projections(dataset, [(EMBEDDING_MODEL, "frame")])
+    steps.step()
+    unlabeled_folder = image_folder.parent / "unlabeled-images"
+    _build_unlabeled(project, bunch, max(30, count // 2), unlabeled_folder, network)
     steps.step()
     return project
