@@ -330,3 +330,58 @@ def test_what_cannot_be_colored_is_said(store: Any) -> None:  # noqa: F811
         projection_colors(dataset, frames, "outcome")
     with pytest.raises(NotFoundError):
         projection_colors(dataset, frames, "outcome", inference_set="yolo")
+
+
+# ------------------------------------------------------------------ REST
+def _get(api: Any, base: str, **params: Any) -> Any:  # noqa: F811
+    return api.get(f"{base}/projection/colors", params=params)
+
+
+def test_rest_answers_the_librarys_colors_of_a_kept_projection(store: Any, api: Any) -> None:  # noqa: F811
+    dataset = store.project("shapes").dataset("rendered-scenes")
+    model = "shapes-crop-mlp/hidden"
+    projection = dataset.projection(model, kind="crop", method="pca", compute=False)
+    assert set(projection.sources.to_pylist()) == {"label", "prediction"}
+    cases: list[dict[str, Any]] = [
+        {"color_by": "outcome", "inference_set": "adaptive-cc"},
+        {"color_by": "confusion", "inference_set": "threshold-cc", "conf": "0.5", "iou": 0.6},
+        {"color_by": "f1", "inference_set": "adaptive-cc", "segment": "crowded"},
+        {"color_by": "class", "query": "clutter > 0.5"},
+        {"color_by": "metric:crop_sharpness"},
+        {"color_by": "metadata:noise"},
+    ]
+    for params in cases:
+        body = ok(_get(api, SHAPES, embedding=model, kind="crop", method="pca", **params))
+        options = {k: v for k, v in params.items() if k != "color_by"}
+        if "conf" in options:
+            options["conf"] = float(options["conf"])
+        expected = dataset.projection_colors(projection, params["color_by"], **options).to_dict()
+        assert body == expected, params
+        held = body["codes"] if body["type"] == "categorical" else body["values"]
+        assert len(held) == len(projection)
+    scoped = ok(_get(api, SHAPES, embedding=model, kind="crop", method="pca",
+                                     color_by="class", segment="crowded"))  # fmt: skip
+    crowded = set(dataset.segment("crowded").frame_ids())
+    assert scoped["in_scope"] == [f in crowded for f in projection.frame_ids.to_pylist()]
+    # Frames of the digits: the classification categories.
+    digits = ok(_get(api, DIGITS, embedding="digits-mlp/hidden", method="umap",
+                                     color_by="outcome", inference_set="mlp-64"))  # fmt: skip
+    assert digits["categories"] == ["correct", "wrong class", "below threshold"]
+
+
+def test_rest_refuses_what_it_cannot_color(api: Any) -> None:  # noqa: F811
+    base = dict(embedding="shapes-crop-mlp/hidden", kind="crop", method="pca")
+    # Not computed: a 404 saying how to compute it.
+    missing = error(_get(api, SHAPES, embedding="adaptive-cc/shape-features",
+                                         kind="crop", method="pca", color_by="class"), 404)  # fmt: skip
+    assert "not computed" in missing["detail"]
+    error(_get(api, SHAPES, **base, color_by="size"), 400)
+    error(_get(api, SHAPES, **base, color_by="metric:blur"), 404)
+    error(_get(api, SHAPES, **base, color_by="outcome", inference_set="yolo"), 404)
+    error(_get(api, SHAPES, **base, color_by="outcome", segment="nope"), 404)
+    error(_get(api, SHAPES, **base, color_by="outcome"), 400)  # which set?
+    error(_get(api, SHAPES, **{**base, "kind": "pixel"}, color_by="class"), 422)
+    error(_get(api, SHAPES, **base, color_by="outcome", inference_set="adaptive-cc",
+                               conf="2"), 422)  # fmt: skip
+    error(_get(api, SHAPES, **base, color_by="f1", inference_set="adaptive-cc",
+                               query="nope >"), 400)  # fmt: skip
