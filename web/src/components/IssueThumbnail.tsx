@@ -8,6 +8,8 @@ import type { FrameDetail, FrameExample, FrameObject } from "../api/types";
 import { elementTitle, type ElementIdentity } from "../lib/issues";
 import { THUMBNAIL_SIZE, webImageOf } from "../views/adapters";
 import { AnnotatedImage } from "./AnnotatedImage";
+import { CandidateZoom } from "./LabelErrorCard";
+import "./labelErrors.css";
 
 const NONE = { outcome: "" as FrameObject["outcome"], reason: "" as const, partner_id: -1, partner_label: "", iou: NaN };
 
@@ -62,8 +64,12 @@ export function IssueThumbnail({ project, element, detail, width = 120, classCol
   const missing = element.element_kind !== "frame" && frame.objects.length === 0;
   return (
     <div className="issue-thumb" data-missing={missing || undefined}>
-      <AnnotatedImage frame={frame} width={width} emphasize={frame.objects.map((o) => ({ kind: o.kind, id: o.id }))}
-        classColors={classColors} alt={elementTitle(element)} preferThumbnail />
+      {/* A small crop is magnified in an inset (the label-error cards' zoom), so it can be seen. */}
+      <span className="label-error-image" style={{ width }}>
+        <AnnotatedImage frame={frame} width={width} emphasize={frame.objects.map((o) => ({ kind: o.kind, id: o.id }))}
+          classColors={classColors} alt={elementTitle(element)} preferThumbnail />
+        <CandidateZoom frame={frame} classColors={classColors} />
+      </span>
       {missing && <span className="muted issue-thumb-note">not in the frame's current version</span>}
     </div>
   );

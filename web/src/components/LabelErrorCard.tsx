@@ -71,7 +71,7 @@ export function zoomWindow(frame: FrameExample): { x: number; y: number; side: n
 }
 
 /** A magnified inset of the candidate: the full image, cropped by the SVG's viewBox, with the same boxes. */
-function CandidateZoom({ frame, classColors = {} }: { frame: FrameExample; classColors?: Readonly<Record<string, string>> }) {
+export function CandidateZoom({ frame, classColors = {} }: { frame: FrameExample; classColors?: Readonly<Record<string, string>> }) {
   const src = useImageSource(frame.image_url);
   const view = zoomWindow(frame);
   if (view === null) return null;

@@ -9,8 +9,15 @@ import { Modal } from "@mantine/core";
 import { useEffect, useRef, useState, type KeyboardEvent } from "react";
 import { describeConf } from "../components/Status";
 import { IssueElementFrame } from "../components/IssueElementFrame";
+import { elementFrame } from "../components/IssueThumbnail";
+import { CandidateZoom } from "../components/LabelErrorCard";
+import { api } from "../api/client";
+import { useApi } from "../hooks/useApi";
 import { ELEMENT_STATUSES, elementStatusTitle, elementTitle, REVIEW_KEY_LEGEND, reviewAction, stepIndex, type ElementStatus, type IssueElement } from "../lib/issues";
 import { classColors, type ViewContext } from "./context";
+
+/** The key of each status (lib/issues reviewAction). */
+const STATUS_KEYS: Record<ElementStatus, string> = { open: "o", confirmed: "c", fixed: "f", dismissed: "d" };
 
 /** The frame's width in the dialog, in CSS pixels. */
 export const REVIEW_IMAGE_WIDTH = 720;
@@ -105,6 +112,7 @@ export function IssueReviewDialog({ ctx, issue, elements, position, busy, onShow
             </div>
             <aside className="issue-review-side">
               <h3 data-testid="issue-review-title">{title}</h3>
+              <ElementZoom ctx={ctx} element={element} />
               <p className="muted">dataset {element.dataset}</p>
               <p>
                 Status: <strong data-testid="issue-review-status" className={`element-status status-${element.status}`}>{elementStatusTitle(element.status)}</strong>
@@ -112,8 +120,10 @@ export function IssueReviewDialog({ ctx, issue, elements, position, busy, onShow
               </p>
               <div className="issue-review-actions" role="group" aria-label="Set the status">
                 {ELEMENT_STATUSES.map((s) => (
-                  <button key={s.value} type="button" aria-pressed={element.status === s.value} title={s.meaning}
-                    onClick={() => onStatus(element, s.value)}>{s.value === "open" ? "Reopen" : s.title === "Confirmed" ? "Confirm" : s.title === "Dismissed" ? "Dismiss" : s.title}</button>
+                  <button key={s.value} type="button" aria-pressed={element.status === s.value} title={`${s.title}: ${s.meaning}`}
+                    aria-keyshortcuts={STATUS_KEYS[s.value]} onClick={() => onStatus(element, s.value)}>
+                    {s.title} <kbd>{STATUS_KEYS[s.value]}</kbd>
+                  </button>
                 ))}
               </div>
               <label className="issue-review-note">
@@ -130,5 +140,24 @@ export function IssueReviewDialog({ ctx, issue, elements, position, busy, onShow
         </div>
       )}
     </Modal>
+  );
+}
+
+/** A crop element magnified: the square of its frame around it, its box drawn (nothing for a frame element). */
+function ElementZoom({ ctx, element }: { ctx: ViewContext; element: IssueElement }) {
+  const project = ctx.project.name;
+  const crop = element.element_kind !== "frame";
+  const set = element.element_kind === "prediction" ? element.inference_set : null;
+  const detail = useApi(crop ? JSON.stringify(["issue-frame", project, element.dataset, element.frame_id, set]) : null, (signal) =>
+    api.frame(project, element.dataset, element.frame_id, set ? [set] : [], { signal }),
+  );
+  if (!crop || !detail.data) return null;
+  const frame = elementFrame(project, detail.data, element);
+  if (frame.objects.length === 0) return null;
+  return (
+    <figure className="issue-review-zoom">
+      <CandidateZoom frame={frame} classColors={classColors(ctx.project)} />
+      <figcaption className="muted">{frame.objects[0]!.label}{frame.objects[0]!.confidence !== null ? ` · confidence ${frame.objects[0]!.confidence.toFixed(3)}` : ""}, magnified</figcaption>
+    </figure>
   );
 }

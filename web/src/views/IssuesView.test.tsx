@@ -124,8 +124,8 @@ describe("IssuesView", () => {
     const table = await screen.findByRole("table", { name: "Elements of issue circles" });
     expect(within(table).getAllByRole("row")).toHaveLength(4);
     // The crops are drawn on their frames: the label solid, the prediction dashed.
-    await waitFor(() => expect(table.querySelectorAll('rect[data-kind="ground_truth"]')).toHaveLength(1));
-    expect(table.querySelectorAll('rect[data-kind="prediction"]')).toHaveLength(1);
+    await waitFor(() => expect(table.querySelectorAll('.annotated-image rect[data-kind="ground_truth"]')).toHaveLength(1));
+    expect(table.querySelectorAll('.annotated-image rect[data-kind="prediction"]')).toHaveLength(1);
     await user.selectOptions(screen.getByLabelText(/^Status of prediction/), "confirmed");
     await waitFor(() => expect(issues.get("circles")!.elements[1]!.status).toBe("confirmed"));
     const note = screen.getByLabelText(/^Note of label/);

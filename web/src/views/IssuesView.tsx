@@ -51,7 +51,8 @@ export function StatusCounts({ counts }: { counts: Readonly<Record<string, numbe
   return (
     <span className="status-counts">
       {ELEMENT_STATUSES.map((s) => (
-        <span key={s.value} className={`element-status status-${s.value}`} title={`${s.title}: ${s.meaning}`} data-status={s.value}>
+        <span key={s.value} className={`element-status status-${s.value}`} title={`${s.title}: ${s.meaning}`} data-status={s.value}
+          data-zero={(counts[s.value] ?? 0) === 0 || undefined}>
           {s.title.toLowerCase()} {counts[s.value] ?? 0}
         </span>
       ))}
