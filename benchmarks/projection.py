@@ -2,6 +2,7 @@
 every row, same run.
 
     python benchmarks/projection.py [--sizes 100000 1000000] [--dimension 512] [--full-umap 20000]
+    python benchmarks/projection.py --store 100000 [--dimension 512]
 
 Vectors are clustered Gaussians (50 centres, seeded). For each size: Shoal's PCA and
 its UMAP (fit on 20,000 sampled rows after a 50-component PCA, the rest placed from
@@ -10,6 +11,11 @@ how well the 2D points keep the clusters apart (leave-one-out 1-NN accuracy of t
 cluster labels on 5,000 rows). umap-learn fitting every row is timed at
 ``--full-umap`` rows (it takes minutes beyond that); its time per row is the ratio's
 basis. Nothing is asserted.
+
+``--store N`` times the store's path instead (``Dataset.projection``: gathering the
+vectors from the stored embeddings, computing, writing the kept object) against the
+projection alone on the same vectors, and the read-back of the kept projection by a new
+store (a new process) against computing it.
 """
 
 from __future__ import annotations
@@ -47,12 +53,74 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def stored_dataset(home: str, vectors: np.ndarray) -> object:
+    """A dataset of one frame per vector, its frame embeddings of model "bench"."""
+    import pyarrow as pa
+
+    from shoal.store import Store
+    from shoal.tables import LABELS_SCHEMA, DatasetTables
+
+    n, d = vectors.shape
+    ids = pa.array([f"f{i:07d}" for i in range(n)], pa.string())
+    offsets = pa.array(np.arange(0, n * d + 1, d, dtype=np.int32))
+    embeddings = pa.table(
+        {
+            "frame_id": ids,
+            "target_id": pa.nulls(n, pa.string()),
+            "model_id": pa.array(["bench"] * n, pa.string()),
+            "vector": pa.ListArray.from_arrays(offsets, pa.array(vectors.ravel(), pa.float32())),
+        }
+    )
+    tables = DatasetTables.build(
+        pa.table({"frame_id": ids}), LABELS_SCHEMA.empty_table(), embeddings
+    )
+    project_ = Store(home).create_project("bench", task="detection")
+    return project_.create_dataset("vectors", tables)
+
+
+def store_path(n: int, d: int) -> None:
+    import tempfile
+
+    from shoal.store import Store
+
+    vectors, _ = clustered(n, d)
+    project(vectors[:500], method="umap")  # numba compiles UMAP's kernels on first use
+    print(f"| {n:,} x {d} | step | time | ratio |")
+    print("| --- | --- | --- | --- |")
+    with tempfile.TemporaryDirectory() as home:
+        dataset = stored_dataset(home, vectors)
+        for method in ("pca", "umap"):
+            start = time.perf_counter()
+            project(vectors, method=method)  # type: ignore[arg-type]
+            alone = time.perf_counter() - start
+            start = time.perf_counter()
+            dataset.projection(method=method)  # type: ignore[attr-defined]
+            stored = time.perf_counter() - start
+            start = time.perf_counter()
+            again = Store(home).project("bench").dataset("vectors")
+            again.projection(method=method, compute=False)
+            reread = time.perf_counter() - start
+            print(f"| {method} | projection alone | {alone:.2f} s | 1.00 |")
+            print(
+                f"| {method} | store: gather, compute, keep | {stored:.2f} s | {stored / alone:.2f} |"
+            )
+            print(
+                f"| {method} | store: read back (new store) | {reread:.3f} s | "
+                f"{reread / stored:.4f} of computing |",
+                flush=True,
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--dimension", type=int, default=512)
     parser.add_argument("--full-umap", type=int, default=20_000)
+    parser.add_argument("--store", type=int, metavar="N", help="time the store's path at N vectors")
     args = parser.parse_args()
+    if args.store:
+        store_path(args.store, args.dimension)
+        return
     import umap
 
     vectors, labels = clustered(args.full_umap, args.dimension)

@@ -1,6 +1,7 @@
 """Similar elements: exact NumPy search against the faiss inverted-file index, same run.
 
     python benchmarks/similarity.py [--sizes 100000 1000000] [--dimension 512] [--queries 100]
+    python benchmarks/similarity.py --store 100000 [--dimension 512]
 
 Vectors are clustered Gaussians (50 centres, unit-normalized for cosine), generated with
 a fixed seed; the queries are stored rows (each excluded from its own answer, as an
@@ -8,6 +9,11 @@ element is from "more like this one"). For each size: the index build time, one 
 median time by exact search and through the index (each query alone, as the web app
 asks), and the index's recall@10 against exact search. Ratios are printed; nothing is
 asserted (timings belong here, not in tests).
+
+``--store N`` times the store's path (``Dataset.similar`` with the index threshold
+lowered to N so the index answers): the first query (gather the vectors, build the
+index, keep it in the store), the first query of a new store (a new process: the index
+read back, not built), and one query after that.
 """
 
 from __future__ import annotations
@@ -32,13 +38,52 @@ def clustered(n: int, d: int, seed: int = 0) -> np.ndarray:
     return out
 
 
+def store_path(n: int, d: int) -> None:
+    import tempfile
+
+    from projection import stored_dataset
+    from shoal.store import Store, _similarity
+
+    _similarity.INDEX_MIN_VECTORS = min(n, _similarity.INDEX_MIN_VECTORS)
+    vectors = clustered(n, d)
+    print(f"| {n:,} x {d} | time | ratio |")
+    print("| --- | --- | --- |")
+    with tempfile.TemporaryDirectory() as home:
+        dataset = stored_dataset(home, vectors)
+        start = time.perf_counter()
+        VectorIndex.build(vectors)
+        alone = time.perf_counter() - start
+        start = time.perf_counter()
+        found = dataset.similar(["f0000001"], 10)  # type: ignore[attr-defined]
+        first = time.perf_counter() - start
+        assert not found.exact
+        _similarity.forget_prepared()
+        again = Store(home).project("bench").dataset("vectors")
+        start = time.perf_counter()
+        again.similar(["f0000001"], 10)
+        reread = time.perf_counter() - start
+        start = time.perf_counter()
+        again.similar(["f0000002"], 10)
+        warm = time.perf_counter() - start
+        print(f"| index build alone | {alone:.2f} s | 1.00 |")
+        print(f"| store: first query (gather, build, keep) | {first:.2f} s | {first / alone:.2f} |")
+        print(
+            f"| store: new store's first query (read back) | {reread:.2f} s | {reread / alone:.2f} |"
+        )
+        print(f"| store: next query | {warm * 1000:.1f} ms | - |", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--dimension", type=int, default=512)
     parser.add_argument("--queries", type=int, default=100)
     parser.add_argument("--k", type=int, default=10)
+    parser.add_argument("--store", type=int, metavar="N", help="time the store's path at N vectors")
     args = parser.parse_args()
+    if args.store:
+        store_path(args.store, args.dimension)
+        return
     print(f"| vectors x {args.dimension} | index build | exact, 1 query | index, 1 query "
           f"| exact / index | recall@{args.k} |")  # fmt: skip
     print("| --- | --- | --- | --- | --- | --- |")

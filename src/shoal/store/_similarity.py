@@ -34,6 +34,7 @@ vectors does not.
 from __future__ import annotations
 
 import contextlib
+import functools
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
@@ -156,6 +157,9 @@ class EmbeddingModelInfo:
         }
 
 
+_lock = threading.Lock()
+
+
 @dataclass(frozen=True)
 class _Source:
     """One table of vectors: the dataset's (``inference_set`` None) or a set's."""
@@ -187,12 +191,38 @@ def _mask(table: pa.Table, model: str, kind: ElementKind) -> pa.ChunkedArray | N
     )
 
 
+# (model, kind) -> vectors, per stored object: objects never change, so a summary is
+# computed once (a query at 1M vectors must not scan the model column each time).
+_summaries: OrderedDict[str, dict[tuple[str, ElementKind], int]] = OrderedDict()
+_KEPT_SUMMARIES = 256
+
+
+def _summary(source: _Source) -> dict[tuple[str, ElementKind], int]:
+    with _lock:
+        found = _summaries.get(source.object)
+        if found is not None:
+            _summaries.move_to_end(source.object)
+            return found
+    counts: dict[tuple[str, ElementKind], int] = {}
+    if source.table.num_rows:
+        table = pa.table(
+            {
+                "model": source.table.column("model_id"),
+                "frame": pc.is_null(source.table.column("target_id")),
+            }
+        )
+        for row in table.group_by(["model", "frame"]).aggregate([("model", "count")]).to_pylist():
+            kind: ElementKind = "frame" if row["frame"] else "crop"
+            counts[(str(row["model"]), kind)] = int(row["model_count"])
+    with _lock:
+        _summaries[source.object] = counts
+        while len(_summaries) > _KEPT_SUMMARIES:
+            _summaries.popitem(last=False)
+    return counts
+
+
 def _models(sources: Sequence[_Source]) -> list[str]:
-    names: set[str] = set()
-    for source in sources:
-        if source.table.num_rows:
-            names |= set(pc.unique(source.table.column("model_id")).to_pylist())
-    return sorted(names)
+    return sorted({model for source in sources for model, _ in _summary(source)})
 
 
 def resolve_model(dataset: Dataset, embedding: str | None) -> str:
@@ -258,26 +288,31 @@ class Elements:
     def __len__(self) -> int:
         return len(self.ids)
 
+    @functools.cached_property
+    def _rows(self) -> dict[str, int]:
+        """Key -> row, the first row of a key (the dataset's before a set's): built once
+        per element table, so a lookup does not hash every key again."""
+        keys = self.keys.to_pylist()
+        return {key: row for row, key in reversed(list(enumerate(keys)))}
+
     def rows_of(self, keys: Iterable[str | ElementRef], what: str) -> np.ndarray:
         """The rows of the elements named (keys or ``ElementRef``s); an ``InputError``
         naming those without a vector."""
-        wanted = pa.array(
-            [k.key if isinstance(k, ElementRef) else str(k) for k in keys], pa.string()
-        )
-        found = pc.index_in(wanted, value_set=self.keys)
-        if found.null_count:
-            missing = [str(wanted[i]) for i in range(len(wanted)) if not found[i].is_valid]
+        wanted = [k.key if isinstance(k, ElementRef) else str(k) for k in keys]
+        lookup = self._rows
+        rows = [lookup.get(key, -1) for key in wanted]
+        missing = [key for key, row in zip(wanted, rows, strict=True) if row < 0]
+        if missing:
             shown = ", ".join(repr(m) for m in missing[:5])
             more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
             raise InputError(f"{what} without an embedding of this model: {shown}{more}")
-        return np.asarray(found.to_numpy(zero_copy_only=False), np.int64)
+        return np.asarray(rows, np.int64)
 
 
 def _key_of(sources: Sequence[_Source], dataset_object: str, model: str, kind: ElementKind) -> str:
     parts = [dataset_object]
     for source in sources[1:]:
-        mask = _mask(source.table, model, kind)
-        if mask is not None and pc.any(mask).as_py():
+        if _summary(source).get((model, kind)):
             parts.append(f"{source.inference_set}={source.object}")
     return ";".join(parts)
 
@@ -288,10 +323,29 @@ def vectors_key(dataset: Dataset, model: str, kind: ElementKind) -> str:
     return _key_of(sources, sources[0].object, model, kind)
 
 
+# The last element tables (each holds its vectors), shared with the prepared searches.
+_elements: OrderedDict[tuple[str, str, str], Elements] = OrderedDict()
+
+
 def element_vectors(dataset: Dataset, model: str, kind: ElementKind) -> Elements:
     """The dataset's elements of ``kind`` with vectors of ``model``, in element order;
-    a ``NotFoundError`` when there are none."""
+    a ``NotFoundError`` when there are none. The last two are kept in memory."""
     sources = _sources(dataset)
+    key = (_key_of(sources, sources[0].object, model, kind), model, kind)
+    with _lock:
+        found = _elements.get(key)
+        if found is not None:
+            _elements.move_to_end(key)
+            return found
+    elements = _gather(dataset, sources, model, kind)
+    with _lock:
+        _elements[key] = elements
+        while len(_elements) > _KEPT_SEARCHES:
+            _elements.popitem(last=False)
+    return elements
+
+
+def _gather(dataset: Dataset, sources: list[_Source], model: str, kind: ElementKind) -> Elements:
     parts: dict[str, list[pa.Array]] = {
         name: [] for name in ("sources", "sets", "ids", "frames", "keys", "vectors")
     }
@@ -363,7 +417,6 @@ class _Prepared:
     search: ExactSearch | VectorIndex
 
 
-_lock = threading.Lock()
 _kept: OrderedDict[tuple[Any, ...], _Prepared] = OrderedDict()
 
 
@@ -371,6 +424,7 @@ def forget_prepared() -> None:
     """Drop the prepared searches kept in memory (as a new process starts without)."""
     with _lock:
         _kept.clear()
+        _elements.clear()
 
 
 def _stored_index(
@@ -547,14 +601,13 @@ def vectors_of(
                 f"{_describe(refs[positions[0]])} has no embedding of model {model!r} "
                 f"(dataset {dataset.name!r} has no {kind} embeddings of it)"
             ) from None
-        wanted = pa.array([refs[i].key for i in positions], pa.string())
-        found = pc.index_in(wanted, value_set=table.keys)
-        for at, position in zip(found.to_pylist(), positions, strict=True):
+        lookup = table._rows
+        rows = [lookup.get(refs[i].key, -1) for i in positions]
+        for at, position in zip(rows, positions, strict=True):
             ref = refs[position]
-            if at is None or table.sources[at].as_py() != ref.source:
+            if at < 0 or table.sources[at].as_py() != ref.source:
                 raise NotFoundError(f"{_describe(ref)} has no embedding of model {model!r}")
-        rows = np.asarray(found.to_numpy(zero_copy_only=False), np.int64)
-        out[positions] = table.vectors[rows]
+        out[positions] = table.vectors[np.asarray(rows, np.int64)]
     return out
 
 
