@@ -221,3 +221,16 @@ def test_cli_lists_projects_and_imports(
     code = main(["embeddings", "import", "p", "val", str(bad), "--model", "x", "--home", home])
     captured = capsys.readouterr()
     assert code != 0 and "nope" in captured.err and "Traceback" not in captured.err
+
+
+def test_rest_similar_takes_prediction_crops(tmp_path: Path, dataset: Dataset) -> None:
+    api, _ = _api(tmp_path)
+    seeds = ["l003", "prediction/m/p004"]
+    expected = dataset.similar(seeds, 6, kind="crop", exclude=["prediction/m/p005"])
+    answer = api.get(
+        f"{ROUTE}/similar",
+        params={"to": seeds, "k": 6, "kind": "crop", "exclude": ["prediction/m/p005"]},
+    )
+    assert answer.status_code == 200 and answer.json() == expected.to_dict()
+    missing = api.get(f"{ROUTE}/similar", params={"to": "prediction/m/nope", "kind": "crop"})
+    assert missing.status_code == 400 and "'prediction/m/nope'" in missing.json()["detail"]

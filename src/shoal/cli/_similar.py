@@ -20,7 +20,7 @@ def register(commands: Any) -> None:
         "similar",
         help="the elements nearest some elements by their embeddings",
         description=(
-            "The frames (or label crops, --kind crop) of a dataset nearest the --to "
+            "The frames (or crops of labels and predictions, --kind crop) of a dataset nearest the --to "
             "elements by their stored embeddings, nearest first: a candidate's distance is "
             "to its nearest seed (cosine 1 - cos, or Euclidean). Exact search below 200,000 "
             "vectors, an inverted-file index above it (the JSON's 'exact' says which)."
@@ -30,7 +30,8 @@ def register(commands: Any) -> None:
     parser.add_argument("dataset", help="the dataset")
     parser.add_argument(
         "--to", action="append", required=True, metavar="ID",
-        help="a frame id (or label id with --kind crop) to find more like; repeat for several",
+        help="a frame id (with --kind crop: a label id, or prediction/SET/ID) to find more like; "
+        "repeat for several",
     )  # fmt: skip
     parser.add_argument(
         "-k", type=positive_int, default=10, help="how many to list (default: %(default)s)"

@@ -21,7 +21,10 @@ MAX_K = 10_000
 
 
 class SimilarOut(BaseModel):
-    id: str = Field(description="a frame id (kind frame) or a label id (kind crop)")
+    id: str = Field(
+        description="a frame id (kind frame) or a label id (kind crop); an inference set's "
+        "element is prediction/<set>/<id> or frame/<set>/<id>"
+    )
     distance: float = Field(description="to the nearest seed: cosine 1 - cos, or Euclidean")
 
 
@@ -49,7 +52,7 @@ def similar(
     ] = None,
     kind: Annotated[
         Literal["frame", "crop"],
-        Query(description="frames (frame embeddings) or label crops (crop embeddings)"),
+        Query(description="frames, or crops (label crops and inference sets' prediction crops)"),
     ] = "frame",
     metric: Annotated[Literal["cosine", "euclidean"], Query()] = "cosine",
     exclude: Annotated[

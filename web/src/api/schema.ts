@@ -3069,7 +3069,7 @@ export interface components {
       distance: number;
       /**
        * Id
-       * @description a frame id (kind frame) or a label id (kind crop)
+       * @description a frame id (kind frame) or a label id (kind crop); an inference set's element is prediction/<set>/<id> or frame/<set>/<id>
        */
       id: string;
     };
@@ -8464,7 +8464,7 @@ export interface operations {
         k?: number;
         /** @description the embedding model (needed when there are several) */
         embedding?: string | null;
-        /** @description frames (frame embeddings) or label crops (crop embeddings) */
+        /** @description frames, or crops (label crops and inference sets' prediction crops) */
         kind?: "frame" | "crop";
         metric?: "cosine" | "euclidean";
         /** @description ids never to answer (repeat) */
