@@ -520,3 +520,29 @@ def test_an_older_catalog_is_migrated(tmp_path: Path) -> None:
     ]  # fmt: skip
     issue.update_element(1, status="fixed", note="ok")
     assert issue.add_elements([IssueElement("val", "f1")]).skipped == 1
+
+
+def test_classification_issues_export_csv_not_coco(tmp_path: Path) -> None:
+    store = shoal.Store(tmp_path / "home")
+    project = store.create_project("digits", task="classification", classes=["0", "1"])
+    frames = pa.table({"frame_id": ["a", "b"]})
+    labels = pa.table({"label_id": ["la", "lb"], "frame_id": ["a", "b"], "class_name": ["0", "1"]})
+    dataset = project.create_dataset("d", shoal.DatasetTables.build(frames, labels))
+    predictions = pa.table({
+        "prediction_id": ["pa", "pb"], "frame_id": ["a", "b"], "class_name": ["1", "1"],
+        "confidence": [0.9, 0.8],
+    })  # fmt: skip
+    dataset.create_inference_set("m", shoal.InferenceTables.build(predictions))
+    issue = project.create_issue("confused")
+    added = issue.add_from_cell("d", "m", "0", "1", conf=0.5)
+    assert added.added == 1
+    assert _ids(issue.records()) == [("a", "prediction", "pa", "m")]
+    rows = list(csv.DictReader(io.StringIO(issue.export("csv"))))
+    assert rows[0]["class_name"] == "1" and rows[0]["x"] == ""
+    with pytest.raises(InputError, match="a COCO export needs boxes"):
+        issue.export("coco")
+    with pytest.raises(InputError, match="fixed labels from COCO needs boxes"):
+        issue.import_fixed_labels("d", {"images": [], "annotations": [], "categories": []})
+    empty = project.create_issue("empty")
+    with pytest.raises(InputError, match="has no elements in dataset 'd'"):
+        empty.before_after("d", "d")

@@ -729,6 +729,7 @@ class Issue(_Entity):
         from shoal.formats.coco_tables import as_coco
 
         found = self._single_dataset(records, dataset)
+        _require_detection(found, "a COCO export")
         wanted: dict[str, None] = {}
         for record in records:
             if record.element.dataset == found.name:
@@ -762,6 +763,7 @@ class Issue(_Entity):
         from shoal.formats.coco_tables import from_coco
 
         found = self._dataset(dataset)
+        _require_detection(found, "fixed labels from COCO")
         # The export writes "ignore": 1 for ignored labels; honour it coming back.
         fixed = from_coco(source, ignore_flag=True)
         issue_frames = set(self.frame_ids(found.name))
@@ -822,6 +824,8 @@ class Issue(_Entity):
         after = self._dataset(dataset_after)
         conf_value, iou_value = operating_point(before.project, conf, iou)
         frames = self.frame_ids(before.name)
+        if not frames:
+            raise InputError(f"issue {self.name!r} has no elements in dataset {before.name!r}")
         after_frames = set(after.frames().column("frame_id").to_pylist())
         missing = [f for f in frames if f not in after_frames]
         if missing:
@@ -863,6 +867,14 @@ def _statuses(
     for value in wanted:
         _check_status(value, ELEMENT_STATUSES, "an issue element's status")
     return wanted or None
+
+
+def _require_detection(dataset: Dataset, what: str) -> None:
+    if dataset.project.task != "detection":
+        raise InputError(
+            f"{what} needs boxes: project {dataset.project.name!r} is a "
+            f"{dataset.project.task} project (export CSV or JSON instead)"
+        )
 
 
 def _free_name(project: Project, stem: str) -> str:
