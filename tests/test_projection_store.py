@@ -405,3 +405,49 @@ def test_a_bad_vector_file_names_the_record_and_changes_nothing(tmp_path: Path) 
     with pytest.raises(InputError, match=r"x\.parquet: not a Parquet file"):
         read_embeddings_file(not_parquet)
     assert _objects(home) == before and dataset.version == version
+
+
+_KILLED_WRITE = """
+import sys
+import numpy as np
+from shoal.store import Store, read_embeddings_file
+dataset = Store(sys.argv[1]).project("p").dataset("val")
+if sys.argv[2] == "projection":
+    dataset.projection(method="pca")
+else:
+    dataset.add_embeddings(read_embeddings_file(sys.argv[3], model="extra"))
+"""
+
+
+@pytest.mark.parametrize("write", ["projection", "import"])
+@pytest.mark.parametrize(
+    "point",
+    [
+        pytest.param("before-publish", marks=pytest.mark.slow),
+        pytest.param("after-publish", marks=pytest.mark.slow),
+        "before-commit",
+    ],
+)
+def test_a_killed_write_leaves_the_store_as_it_was(tmp_path: Path, write: str, point: str) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    dataset = _dataset(tmp_path, frames=20)
+    home = tmp_path / "home"
+    file = tmp_path / "extra.npz"
+    np.savez(file, ids=np.array([f"f{i:03d}" for i in range(20)]), vectors=_vectors(3, 20))
+    version, objects = dataset.version, _objects(home)
+    killed = subprocess.run(
+        [sys.executable, "-c", _KILLED_WRITE, str(home), write, str(file)],
+        env={**os.environ, "SHOAL_TEST_CRASH_AT": point},
+        capture_output=True,
+        check=False,
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr.decode()
+    assert examine(home).healthy  # leftovers at most
+    reopened = Store(home).project("p").dataset("val")  # opening sweeps them
+    assert _objects(home) == objects and reopened.version == version
+    assert reopened.projection_state(method="pca") == "missing"
+    assert [i.model for i in reopened.embedding_models()] == ["clip"]
