@@ -11,8 +11,9 @@ positions (-1: none).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -41,6 +42,7 @@ __all__ = [
     "NO_ERRORS",
     "OBJECT_OUTCOMES",
     "FrameCounts",
+    "PointColors",
     "frame_counts",
     "frame_outcomes",
     "most_common",
@@ -191,3 +193,66 @@ def most_common(
         best[only_skipped] = skip
     best[counts.sum(axis=1) == 0] = -1
     return best
+
+
+@dataclass(frozen=True, eq=False)
+class PointColors:
+    """One color value per element: ``categories`` with ``codes`` (index into them, -1:
+    no value) when ``type`` is ``categorical``; ``values`` (NaN: no value) with their
+    ``min`` and ``max`` when ``continuous``. ``in_scope``: the elements whose frame the
+    segment and query keep (None: all). ``definition`` says what the values are."""
+
+    color_by: str
+    type: Literal["categorical", "continuous"]
+    definition: str
+    categories: tuple[str, ...] | None = None
+    codes: NDArray[np.int32] | None = None
+    values: NDArray[np.float64] | None = None
+    min: float | None = None
+    max: float | None = None
+    in_scope: NDArray[np.bool_] | None = None
+
+    def __len__(self) -> int:
+        held = self.codes if self.codes is not None else self.values
+        return 0 if held is None else len(held)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PointColors:
+        """The colors ``to_dict`` (or the REST answer) wrote: lists back to arrays,
+        null values as NaN."""
+
+        def array(key: str, dtype: Any, missing: Any) -> NDArray[Any] | None:
+            found = data.get(key)
+            if found is None:
+                return None
+            return np.asarray([missing if v is None else v for v in found], dtype)
+
+        categories = data.get("categories")
+        return cls(
+            color_by=str(data["color_by"]),
+            type=data["type"],
+            definition=str(data["definition"]),
+            categories=None if categories is None else tuple(str(c) for c in categories),
+            codes=array("codes", np.int32, -1),
+            values=array("values", np.float64, np.nan),
+            min=None if data.get("min") is None else float(data["min"]),
+            max=None if data.get("max") is None else float(data["max"]),
+            in_scope=array("in_scope", np.bool_, False),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON's shape: lists, null for a value that is missing."""
+        values = None
+        if self.values is not None:
+            values = [None if v != v else v for v in self.values.tolist()]
+        return {
+            "color_by": self.color_by,
+            "type": self.type,
+            "definition": self.definition,
+            "categories": None if self.categories is None else list(self.categories),
+            "codes": None if self.codes is None else self.codes.tolist(),
+            "values": values,
+            "min": self.min,
+            "max": self.max,
+            "in_scope": None if self.in_scope is None else self.in_scope.tolist(),
+        }

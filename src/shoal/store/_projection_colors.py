@@ -12,6 +12,7 @@ scope (``in_scope``), since an object's outcome does not depend on the other fra
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol
@@ -28,6 +29,7 @@ from shoal.analysis.point_colors import (
     NO_ERRORS,
     OBJECT_OUTCOMES,
     FrameCounts,
+    PointColors,
     frame_counts,
     frame_outcomes,
     most_common,
@@ -62,45 +64,6 @@ class ColorSource(Protocol):
     def element_ids(self) -> pa.Array: ...
     @property
     def frame_ids(self) -> pa.Array: ...
-
-
-@dataclass(frozen=True, eq=False)
-class PointColors:
-    """One color value per element: ``categories`` with ``codes`` (index into them, -1:
-    no value) when ``type`` is ``categorical``; ``values`` (NaN: no value) with their
-    ``min`` and ``max`` when ``continuous``. ``in_scope``: the elements whose frame the
-    segment and query keep (None: all). ``definition`` says what the values are."""
-
-    color_by: str
-    type: Literal["categorical", "continuous"]
-    definition: str
-    categories: tuple[str, ...] | None = None
-    codes: NDArray[np.int32] | None = None
-    values: NDArray[np.float64] | None = None
-    min: float | None = None
-    max: float | None = None
-    in_scope: NDArray[np.bool_] | None = None
-
-    def __len__(self) -> int:
-        held = self.codes if self.codes is not None else self.values
-        return 0 if held is None else len(held)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON's shape: lists, null for a value that is missing."""
-        values = None
-        if self.values is not None:
-            values = [None if v != v else v for v in self.values.tolist()]
-        return {
-            "color_by": self.color_by,
-            "type": self.type,
-            "definition": self.definition,
-            "categories": None if self.categories is None else list(self.categories),
-            "codes": None if self.codes is None else self.codes.tolist(),
-            "values": values,
-            "min": self.min,
-            "max": self.max,
-            "in_scope": None if self.in_scope is None else self.in_scope.tolist(),
-        }
 
 
 # ------------------------------------------------------------------ the elements
@@ -152,6 +115,28 @@ class _Elements:
 
     def __len__(self) -> int:
         return int(self.source.size)
+
+    @functools.cached_property
+    def _set_codes(self) -> tuple[list[str], NDArray[np.int32]]:
+        """The inference set names and each element's position among them (-1: none)."""
+        encoded = self.inference_sets.dictionary_encode()
+        codes = np.asarray(encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False), np.int32)
+        return [str(n) for n in encoded.dictionary.to_pylist()], codes
+
+    def by_set(
+        self, positions: NDArray[np.int64], mask: NDArray[np.bool_] | None = None
+    ) -> list[tuple[str, NDArray[np.int64]]]:
+        """``positions`` (those ``mask`` keeps, a mask over every element) grouped by
+        their own inference set, by name; elements without one left out."""
+        names, codes = self._set_codes
+        if mask is not None:
+            positions = positions[mask[positions]]
+        of = codes[positions]
+        return [
+            (name, positions[of == code])
+            for name, code in sorted((n, c) for c, n in enumerate(names))
+            if (of == code).any()
+        ]
 
 
 # ------------------------------------------------------------------ outcomes of one set
@@ -262,13 +247,8 @@ class _Sets:
     def groups(self, elements: _Elements) -> list[tuple[str, NDArray[np.int64]]]:
         """(inference set, element positions) for every element with one: label crops
         and dataset frames the chosen set, prediction crops and set frames their own."""
-        own = elements.inference_sets
-        has_own = np.asarray(own.is_valid()) & (elements.source != LABEL)
-        groups: list[tuple[str, NDArray[np.int64]]] = []
-        if has_own.any():
-            names = pc.fill_null(own, "").to_numpy(zero_copy_only=False)
-            for name in sorted(set(names[has_own].tolist())):
-                groups.append((str(name), np.flatnonzero(has_own & (names == name))))
+        has_own = (elements._set_codes[1] >= 0) & (elements.source != LABEL)
+        groups = elements.by_set(np.flatnonzero(has_own))
         rest = np.flatnonzero(~has_own)
         if rest.size:
             groups.append((self._chosen_name(), rest))
@@ -323,8 +303,17 @@ def _object_rows(
     mine = positions[elements.source[positions] == source]
     if mine.size == 0:
         return mine, np.zeros(0, np.int64)
-    ids = elements.ids.take(pa.array(mine))
-    return mine, _rows_of(ids, table.column(key))
+    keys = table.column(key).combine_chunks()
+    first, last = int(mine[0]), int(mine[-1])
+    if last - first + 1 == mine.size:
+        # A projection lists a table's elements together, most often in its own order:
+        # then no lookup is needed.
+        ids = elements.ids.slice(first, mine.size)
+        if len(keys) == mine.size and ids.equals(keys):
+            return mine, np.arange(mine.size, dtype=np.int64)
+    else:
+        ids = elements.ids.take(pa.array(mine))
+    return mine, _rows_of(ids, keys)
 
 
 def _outcome_codes(
@@ -415,10 +404,8 @@ def _class_codes(
     codes[mine] = _take(label_class, rows, -1)
     predicted = positions[elements.source == PREDICTION_SOURCE]
     if predicted.size:
-        names_of = pc.fill_null(elements.inference_sets, "").to_numpy(zero_copy_only=False)
-        for set_name in sorted(set(names_of[predicted].tolist())):
-            predictions = dataset.inference_set(str(set_name)).predictions()
-            group = predicted[names_of[predicted] == set_name]
+        for set_name, group in elements.by_set(predicted):
+            predictions = dataset.inference_set(set_name).predictions()
             mine, rows = _object_rows(elements, group, PREDICTION_SOURCE, predictions,
                                       "prediction_id")  # fmt: skip
             prediction_class = _rows_of(_strings(predictions.column("class_name")), index_of)
@@ -508,12 +495,10 @@ def _metric(
         add(table.column(name).combine_chunks(), mine, label_rows)
     predicted = positions[elements.source == PREDICTION_SOURCE]
     if predicted.size:
-        names_of = pc.fill_null(elements.inference_sets, "").to_numpy(zero_copy_only=False)
-        for set_name in sorted(set(names_of[predicted].tolist())):
+        for set_name, group in elements.by_set(predicted):
             if ("prediction", set_name) not in levels:
                 continue
-            table = dataset.inference_set(str(set_name)).element_metrics()
-            group = predicted[names_of[predicted] == set_name]
+            table = dataset.inference_set(set_name).element_metrics()
             mine, prediction_rows = _object_rows(elements, group, PREDICTION_SOURCE, table,
                                                  "prediction_id")  # fmt: skip
             add(table.column(name).combine_chunks(), mine, prediction_rows)
