@@ -21,6 +21,7 @@ import orjson
 
 from shoal._types import Conf, Progress, Task, url_segment
 from shoal.analysis import Calibration, Comparison, SegmentResult, Significance
+from shoal.analysis.point_colors import PointColors
 from shoal.analysis.similarity import SimilarElements
 from shoal.client._errors import (
     APIError,
@@ -1188,6 +1189,33 @@ class Client:
             exclude=list(exclude),
         )
         return _typed(SimilarElements.from_dict, answer, "similar elements")
+
+    def projection_colors(
+        self,
+        project: str,
+        dataset: str | None,
+        color_by: str,
+        *,
+        embedding: str | None = None,
+        kind: Literal["frame", "crop"] = "frame",
+        method: Literal["umap", "pca"] = "umap",
+        inference_set: str | None = None,
+        conf: Conf | None = None,
+        iou: float | None = None,
+        segment: str | None = None,
+        query: str | None = None,
+    ) -> PointColors:
+        """What each point of the kept projection is, in its element order: the
+        ``PointColors`` of ``dataset.projection_colors(projection, color_by, ...)``
+        (docs/embeddings.md, "Colors"); ``NotFound`` when the projection is not computed."""
+        dataset = self._resolve_dataset(project, dataset)
+        answer = self._get(
+            f"{self._dataset_path(project, dataset)}/projection/colors",
+            color_by=color_by, embedding=embedding, kind=kind, method=method,
+            inference_set=inference_set, conf=_conf_param(conf), iou=iou, segment=segment,
+            query=query,
+        )  # fmt: skip
+        return _typed(PointColors.from_dict, answer, "projection colors")
 
     def tide(
         self,
