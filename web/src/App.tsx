@@ -27,6 +27,7 @@ import { ColorSchemeToggle, ThemeProvider } from "./theme";
 
 // The embedding view's WebGL scatter loads only when its tab is opened.
 const EmbeddingView = lazy(() => import("./views/EmbeddingView"));
+const CampaignsView = lazy(() => import("./views/CampaignsView"));
 
 export type { View };
 const VIEWS: ReadonlyArray<{ value: View; title: string }> = [
@@ -38,6 +39,7 @@ const VIEWS: ReadonlyArray<{ value: View; title: string }> = [
   { value: "frame", title: "Frame" },
   { value: "embeddings", title: "Embeddings" },
   { value: "issues", title: "Issues" },
+  { value: "campaigns", title: "Campaigns" },
 ];
 
 /** The app state, kept in (and restored from) `location.hash`. */
@@ -217,6 +219,12 @@ function AppShell({ hasKey }: { hasKey: boolean }) {
                 ...("model" in patch ? { embModel: patch.model ?? null } : {}), ...(patch.kind ? { embKind: patch.kind } : {}),
                 ...(patch.method ? { embMethod: patch.method } : {}), ...(patch.colorBy ? { colorBy: patch.colorBy } : {}),
               })} />
+          </Suspense>
+        )}
+        {project && projectDatasets && state.view === "campaigns" && (
+          <Suspense fallback={<Loading active label="Loading campaigns" />}>
+            <CampaignsView key={project.name} project={project.name} datasets={projectDatasets.map((d) => d.name)}
+              campaign={state.campaign} onOpen={(campaign) => update({ campaign })} />
           </Suspense>
         )}
         {ctx && state.view === "issues" && <IssuesView ctx={ctx} issue={state.issue} element={state.issueElement} />}

@@ -13,6 +13,9 @@ import type {
   SimilarElementsOut, IssueElementsFromCell,
 } from "./types";
 import type { BeforeAfter, ElementIdentity, ElementStatus, ElementsAdded, ExportFormat, Issue, IssueCreateBody, IssueElement, IssueUpdateBody } from "../lib/issues";
+import type {
+  Campaign, CampaignCreateBody, CampaignExportFormat, CampaignJob, CampaignUpdateBody, CandidatesPage, CandidatesReviewed, CandidateStatus,
+} from "../lib/campaigns";
 
 export const API_BASE = "/api/v1";
 
@@ -77,6 +80,9 @@ export function datasetPath(project: string, dataset: string): string {
 }
 export function inferenceSetPath(project: string, dataset: string, set: string): string {
   return `${datasetPath(project, dataset)}/inference-sets/${seg(set)}`;
+}
+export function campaignPath(project: string, campaign: string): string {
+  return `${projectPath(project)}/campaigns/${seg(campaign)}`;
 }
 export function issuePath(project: string, issue: string): string {
   return `${projectPath(project)}/issues/${seg(issue)}`;
@@ -500,6 +506,24 @@ export const api = {
       undefined,
       o,
     ),
+  // Collection campaigns (issue 14, docs/campaigns.md).
+  campaigns: (p: string, o?: RequestOptions) => request<Campaign[]>("GET", `${projectPath(p)}/campaigns`, undefined, o),
+  campaign: (p: string, c: string, o?: RequestOptions) => request<Campaign>("GET", campaignPath(p, c), undefined, o),
+  createCampaign: (p: string, body: CampaignCreateBody, o?: RequestOptions) => request<Campaign>("POST", `${projectPath(p)}/campaigns`, body, o),
+  updateCampaign: (p: string, c: string, body: CampaignUpdateBody, o?: RequestOptions) => request<Campaign>("PATCH", campaignPath(p, c), body, o),
+  deleteCampaign: (p: string, c: string, o?: RequestOptions) => request<void>("DELETE", campaignPath(p, c), undefined, o),
+  /** Start a run (a job: `done` of `total` seeds searched). */
+  runCampaign: (p: string, c: string, o?: RequestOptions) => request<CampaignJob>("POST", `${campaignPath(p, c)}/run`, undefined, o),
+  /** The latest run job on this server; a 404 ApiError when there is none. */
+  campaignRun: (p: string, c: string, o?: RequestOptions) => request<CampaignJob>("GET", `${campaignPath(p, c)}/run`, undefined, o),
+  campaignCandidates: (p: string, c: string, q: { status?: CandidateStatus | null; offset?: number; limit?: number }, o?: RequestOptions) =>
+    request<CandidatesPage>("GET", `${campaignPath(p, c)}/candidates${queryString({ status: q.status ?? undefined, offset: q.offset, limit: q.limit })}`, undefined, o),
+  /** Accept, reject or reset candidates (all or none). */
+  reviewCandidates: (p: string, c: string, body: { keys: readonly string[]; status: CandidateStatus; note?: string }, o?: RequestOptions) =>
+    request<CandidatesReviewed>("POST", `${campaignPath(p, c)}/review`, body, o),
+  /** The candidates of `status` (accepted by default) as CSV or JSON text. */
+  exportCampaign: (p: string, c: string, format: CampaignExportFormat, status: CandidateStatus = "accepted", o?: RequestOptions) =>
+    fetchText(`${campaignPath(p, c)}/export${queryString({ format, status })}`, o),
   frame: (p: string, d: string, frameId: string, inferenceSets: readonly string[], o?: RequestOptions) =>
     request<FrameDetail>("GET", frameQueryPath(p, d, frameId, "", { inference_set: inferenceSets }), undefined, o),
 };

@@ -7,7 +7,7 @@ const EMPTY_STATE: AppState = {
   selection: null, sort: DEFAULT_SORT, page: 0, metricClass: null, shown: null, values: "absolute", shareOf: "row", object: null,
   query: null, otherConf: null, otherIou: null, change: null, tide: null, insights: "errors", byMetric: null, metricBin: null,
   labelErrorKind: null, review: null, labelErrorPage: 0, issue: null, issueElement: null,
-  embModel: null, embKind: "frame", embMethod: "umap", colorBy: "outcome",
+  embModel: null, embKind: "frame", embMethod: "umap", colorBy: "outcome", campaign: null,
 };
 
 const FULL: AppState = {
@@ -18,7 +18,7 @@ const FULL: AppState = {
   query: "width > 10 and has('big truck')", otherConf: 0.7, otherIou: 0.75, change: "still_wrong", tide: "Loc",
   insights: "label-errors", byMetric: "quality.contrast", metricBin: 0,
   labelErrorKind: "wrong_class", review: "confirmed", labelErrorPage: 2, issue: "white dogs & co", issueElement: 7,
-  embModel: "clip/vit b", embKind: "crop", embMethod: "pca", colorBy: "metadata:weather & light",
+  embModel: "clip/vit b", embKind: "crop", embMethod: "pca", colorBy: "metadata:weather & light", campaign: "more dogs & co",
 };
 
 describe("URL state", () => {
@@ -188,5 +188,12 @@ describe("issues in the URL", () => {
     expect(applyPatch(state, { conf: 0.2 }).embModel).toBe("m1");
     expect(applyPatch(state, { dataset: "e" }).embModel).toBeNull();
     expect(applyPatch(state, { dataset: "e" }).embKind).toBe("crop");
+  });
+
+  it("keeps the campaign opened; another project forgets it", () => {
+    const state = parseHash("#view=campaigns&project=p&dataset=d&campaign=more%20dogs");
+    expect([state.view, state.campaign]).toEqual(["campaigns", "more dogs"]);
+    expect(applyPatch(state, { dataset: "e" }).campaign).toBe("more dogs");
+    expect(applyPatch(state, { project: "q" }).campaign).toBeNull();
   });
 });

@@ -5,8 +5,8 @@ import type { Normalization } from "./matrix";
 /** The matrix's cell values: counts or shares. */
 export type CellValues = "absolute" | "percentage";
 
-export type View = "metrics" | "scenarios" | "compare" | "summary" | "insights" | "frame" | "issues" | "embeddings";
-export const VIEW_NAMES: readonly View[] = ["metrics", "scenarios", "compare", "summary", "insights", "frame", "issues", "embeddings"];
+export type View = "metrics" | "scenarios" | "compare" | "summary" | "insights" | "frame" | "issues" | "embeddings" | "campaigns";
+export const VIEW_NAMES: readonly View[] = ["metrics", "scenarios", "compare", "summary", "insights", "frame", "issues", "embeddings", "campaigns"];
 
 /** Compare's examples: the ground truth fixed, broken or still wrong from base to other. */
 export type ChangeKind = "fixed" | "broken" | "still_wrong";
@@ -101,6 +101,8 @@ export interface AppState {
   embKind: "frame" | "crop";
   embMethod: "umap" | "pca";
   colorBy: string;
+  /** Campaigns: the campaign opened (null: none). */
+  campaign: string | null;
 }
 
 export const DEFAULT_COLOR_BY = "outcome";
@@ -223,6 +225,7 @@ export function parseHash(hash: string): AppState {
     embKind: q.get("emb_kind") === "crop" ? "crop" : "frame",
     embMethod: q.get("emb_method") === "pca" ? "pca" : "umap",
     colorBy: q.get("color_by")?.trim() || DEFAULT_COLOR_BY,
+    campaign: q.get("campaign") || null,
   };
 }
 
@@ -263,6 +266,7 @@ export function formatHash(state: AppState): string {
   if (state.embKind !== "frame") q.set("emb_kind", state.embKind);
   if (state.embMethod !== "umap") q.set("emb_method", state.embMethod);
   if (state.colorBy !== DEFAULT_COLOR_BY) q.set("color_by", state.colorBy);
+  if (state.campaign) q.set("campaign", state.campaign);
   return q.toString();
 }
 
@@ -283,6 +287,7 @@ export function applyPatch(state: AppState, patch: Partial<AppState>): AppState 
   // Another project's classes and inference sets: what named this one's go.
   if (switched("project")) {
     if (!("issue" in patch)) next.issue = null;
+    if (!("campaign" in patch)) next.campaign = null;
     if (!("metricClass" in patch)) next.metricClass = null;
     if (!("shown" in patch)) next.shown = null;
     if (!("object" in patch)) next.object = null;

@@ -1,0 +1,68 @@
+/**
+ * One candidate of a campaign: its corpus frame's thumbnail, rank, distance to its nearest
+ * seed (and that seed's thumbnail), its review, and Accept / Reject buttons. The focused
+ * card (the one the keys act on) is outlined.
+ */
+import { forwardRef, useState } from "react";
+import { frameThumbnailUrl } from "../api/client";
+import { useImageSource } from "../hooks/useImageSource";
+import { candidateStatusTitle, formatDistance, seedTitle, type Campaign, type Candidate, type CandidateStatus } from "../lib/campaigns";
+
+/** A frame's thumbnail from the API (the key sent when one is set); "no image" when it has none. */
+export function CampaignThumbnail({ project, dataset, frameId, size, alt }: { project: string; dataset: string; frameId: string; size: number; alt: string }) {
+  const src = useImageSource(frameThumbnailUrl(project, dataset, frameId, size));
+  const [failed, setFailed] = useState(false);
+  if (failed) return <div className="campaign-thumb campaign-thumb-missing" style={{ width: size, height: size }}>no image</div>;
+  return src === undefined
+    ? <div className="campaign-thumb" style={{ width: size, height: size }} aria-label={`${alt} (loading)`} />
+    : <img className="campaign-thumb" src={src} width={size} height={size} alt={alt} loading="lazy" onError={() => setFailed(true)} />;
+}
+
+export interface CampaignCandidateCardProps {
+  project: string;
+  campaign: Campaign;
+  candidate: Candidate;
+  focused: boolean;
+  onFocus: () => void;
+  onReview: (status: CandidateStatus) => void;
+  /** Reviews are refused while the campaign is closed. */
+  readOnly: boolean;
+}
+
+export const CampaignCandidateCard = forwardRef<HTMLLIElement, CampaignCandidateCardProps>(function CampaignCandidateCard(
+  { project, campaign, candidate, focused, onFocus, onReview, readOnly }, ref,
+) {
+  const seed = candidate.seed === null ? null : campaign.seeds[candidate.seed] ?? null;
+  const what = candidate.source === "frame" ? `frame ${candidate.id}` : `${candidate.source} ${candidate.id}${candidate.inference_set ? ` (${candidate.inference_set})` : ""} of frame ${candidate.frame_id}`;
+  return (
+    <li ref={ref} className="campaign-card" data-key={candidate.key} data-status={candidate.status} data-focused={focused || undefined}
+      aria-current={focused || undefined} onClick={onFocus}>
+      <CampaignThumbnail project={project} dataset={campaign.corpus} frameId={candidate.frame_id} size={160} alt={what} />
+      <div className="campaign-card-body">
+        <div className="campaign-card-head">
+          <span className="rank">{candidate.rank === null ? "—" : `#${candidate.rank}`}</span>
+          <span className={`candidate-status status-${candidate.status}`} data-testid="candidate-status">{candidateStatusTitle(candidate.status)}</span>
+        </div>
+        <div className="campaign-card-id" title={candidate.key}>{what}</div>
+        <div className="campaign-card-distance" title={`${campaign.metric} distance to its nearest seed`}>
+          distance <strong data-testid="candidate-distance">{formatDistance(candidate.distance)}</strong>
+        </div>
+        {seed && (
+          <div className="campaign-card-seed" title={`nearest seed: ${seedTitle(seed)} (${seed.dataset})`}>
+            <CampaignThumbnail project={project} dataset={seed.dataset} frameId={seed.frame_id} size={40} alt={`seed ${seedTitle(seed)}`} />
+            <span className="muted">like {seedTitle(seed)}</span>
+          </div>
+        )}
+        {candidate.note && <div className="campaign-card-note muted">“{candidate.note}”</div>}
+        <div className="campaign-card-actions">
+          <button type="button" disabled={readOnly} aria-pressed={candidate.status === "accepted"} className="accept"
+            onClick={(e) => { e.stopPropagation(); onReview(candidate.status === "accepted" ? "pending" : "accepted"); }}
+            title="Accept (a): label it">Accept</button>
+          <button type="button" disabled={readOnly} aria-pressed={candidate.status === "rejected"} className="reject"
+            onClick={(e) => { e.stopPropagation(); onReview(candidate.status === "rejected" ? "pending" : "rejected"); }}
+            title="Reject (r): not what the campaign collects">Reject</button>
+        </div>
+      </div>
+    </li>
+  );
+});
