@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 from numpy.typing import ArrayLike
 
 from shoal.analysis.similarity import (
@@ -59,6 +60,7 @@ from shoal.store._home import crash_point
 
 if TYPE_CHECKING:
     from shoal.store._entities import Dataset
+    from shoal.store._store import Store
 
 __all__ = [
     "INDEX_FILE",
@@ -160,24 +162,41 @@ class EmbeddingModelInfo:
 _lock = threading.Lock()
 
 
+_EMBEDDINGS_FILE = "embeddings.parquet"
+
+
 @dataclass(frozen=True)
 class _Source:
-    """One table of vectors: the dataset's (``inference_set`` None) or a set's."""
+    """One table of vectors: the dataset's (``inference_set`` None) or a set's, in the
+    stored object ``object``."""
 
+    store: Store
     inference_set: str | None
     object: str
-    table: pa.Table  # EMBEDDINGS_SCHEMA, or no columns when the object has none
+
+    def columns(self, names: Sequence[str]) -> pa.Table:
+        """Some columns (no columns when the object has no embeddings): the model and
+        target columns are read without the vectors."""
+        return self.store.read_table(self.object, _EMBEDDINGS_FILE, columns=names)
+
+    def table(self) -> pa.Table:
+        """The whole table, vectors included (EMBEDDINGS_SCHEMA, or no columns). Read
+        past the store's table cache: the element tables built from it are kept
+        instead (at 1M x 512 each is 2 GB)."""
+        path = self.store.home.object_path(self.object) / _EMBEDDINGS_FILE
+        if not path.is_file():
+            return self.store.read_table(self.object, _EMBEDDINGS_FILE)  # says why
+        return self.store.home.read_parquet(self.object, _EMBEDDINGS_FILE)
 
 
 def _sources(dataset: Dataset) -> list[_Source]:
     store = dataset.store
-    found = [_Source(None, dataset._object(), dataset.embeddings())]
+    found = [_Source(store, None, dataset._object())]
     for row in store._rows(
         "SELECT name, object FROM inference_sets WHERE dataset_id = ? ORDER BY name",
         (dataset.id,),
     ):
-        obj = str(row["object"])
-        found.append(_Source(str(row["name"]), obj, store.read_table(obj, "embeddings.parquet")))
+        found.append(_Source(store, str(row["name"]), str(row["object"])))
     return found
 
 
@@ -204,12 +223,10 @@ def _summary(source: _Source) -> dict[tuple[str, ElementKind], int]:
             _summaries.move_to_end(source.object)
             return found
     counts: dict[tuple[str, ElementKind], int] = {}
-    if source.table.num_rows:
+    columns = source.columns(["model_id", "target_id"])
+    if columns.num_rows:
         table = pa.table(
-            {
-                "model": source.table.column("model_id"),
-                "frame": pc.is_null(source.table.column("target_id")),
-            }
+            {"model": columns.column("model_id"), "frame": pc.is_null(columns.column("target_id"))}
         )
         for row in table.group_by(["model", "frame"]).aggregate([("model", "count")]).to_pylist():
             kind: ElementKind = "frame" if row["frame"] else "crop"
@@ -219,6 +236,26 @@ def _summary(source: _Source) -> dict[tuple[str, ElementKind], int]:
         while len(_summaries) > _KEPT_SUMMARIES:
             _summaries.popitem(last=False)
     return counts
+
+
+def _dimensions(source: _Source) -> dict[str, int]:
+    """Each model's vector length in one table: read batch by batch until every model
+    is met (usually the first batch), not the whole table."""
+    wanted = {model for model, _ in _summary(source)}
+    found: dict[str, int] = {}
+    if not wanted:
+        return found
+    path = source.store.home.object_path(source.object) / _EMBEDDINGS_FILE
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=4096, columns=["model_id", "vector"]):
+        models = batch.column(0)
+        lengths = pc.list_value_length(batch.column(1))
+        for model in pc.unique(models).to_pylist():
+            if model not in found:
+                at = pc.index(models, model).as_py()
+                found[str(model)] = int(lengths[at].as_py())
+        if wanted <= set(found):
+            break
+    return found
 
 
 def _models(sources: Sequence[_Source]) -> list[str]:
@@ -252,15 +289,12 @@ def embedding_models(dataset: Dataset) -> list[EmbeddingModelInfo]:
     for model in _models(sources):
         dimension, frames, labels, predictions = 0, 0, 0, {}
         for source in sources:
-            table = source.table
-            if table.num_rows == 0:
+            summary = _summary(source)
+            if not (summary.get((model, "frame")) or summary.get((model, "crop"))):
                 continue
-            rows = table.filter(pc.equal(table.column("model_id"), model))
-            if rows.num_rows == 0:
-                continue
-            dimension = dimension or len(rows.column("vector")[0].values)
-            crops = rows.num_rows - rows.column("target_id").null_count
-            frames += rows.num_rows - crops
+            dimension = dimension or _dimensions(source).get(model, 0)
+            crops = summary.get((model, "crop"), 0)
+            frames += summary.get((model, "frame"), 0)
             if source.inference_set is None:
                 labels += crops
             elif crops:
@@ -351,10 +385,13 @@ def _gather(dataset: Dataset, sources: list[_Source], model: str, kind: ElementK
     }
     dimension = 0
     for source in sources:
-        mask = _mask(source.table, model, kind)
+        if not _summary(source).get((model, kind)):
+            continue
+        table = source.table()
+        mask = _mask(table, model, kind)
         if mask is None:
             continue
-        rows = source.table.filter(mask)
+        rows = table.filter(mask)
         n = rows.num_rows
         if n == 0:
             continue
