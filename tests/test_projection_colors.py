@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from demo_api import DIGITS, SHAPES, api, error, ok, store  # noqa: F401 (fixtures)
+from demo_api import DIGITS, SHAPES, api, error, ok, remote, store  # noqa: F401 (fixtures)
 from shoal.errors import InputError, NotFoundError
 from shoal.store._projection_colors import projection_colors
 
@@ -385,3 +385,22 @@ def test_rest_refuses_what_it_cannot_color(api: Any) -> None:  # noqa: F811
                                conf="2"), 422)  # fmt: skip
     error(_get(api, SHAPES, **base, color_by="f1", inference_set="adaptive-cc",
                                query="nope >"), 400)  # fmt: skip
+
+
+def test_the_client_reads_the_colors_back(store: Any, remote: Any) -> None:  # noqa: F811
+    dataset = store.project("shapes").dataset("rendered-scenes")
+    model = "shapes-scene-mlp/hidden"
+    projection = dataset.projection(model, kind="frame", method="umap", compute=False)
+    for color_by, options in (
+        ("recall", {"inference_set": "adaptive-cc", "query": "num_shapes >= 3"}),
+        ("confusion", {"inference_set": "threshold-cc"}),
+    ):
+        got = remote.projection_colors("shapes", "rendered-scenes", color_by, embedding=model,
+                                       **options)  # fmt: skip
+        want = dataset.projection_colors(projection, color_by, **options)
+        assert got.to_dict() == want.to_dict()
+        assert got.type == want.type and len(got) == len(projection)
+    with pytest.raises(NotFoundError):
+        remote.projection_colors("shapes", "rendered-scenes", "class",
+                                 embedding="shapes-crop-mlp/hidden", kind="crop", method="umap",
+                                 segment="nope")  # fmt: skip
