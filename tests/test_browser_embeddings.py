@@ -24,7 +24,7 @@ import shoal
 from shoal.demo._images import write_grayscale_png
 from shoal.sdk import LabeledDataset, LabeledFrame
 from shoal.server._webapp import WEBAPP_DIR
-from shoal.tables import InferenceTables
+from shoal.tables import EMBEDDINGS_SCHEMA, InferenceTables
 from test_browser import CHROMIUM, CHROMIUM_ARGS, _start, _stop, eventually, shot
 from test_browser_dark import _LOW_CONTRAST
 
@@ -39,24 +39,20 @@ VIEW = f"#view=embeddings&project={PROJECT}&dataset={DATASET}&set={MODEL}&emb_me
 
 
 def _build(home: Path) -> None:
+    """Frames f000..f089 with one label each; the model finds every label but those of
+    FAILING. Frame vectors and the label crops' vectors of FAILING lie 40 units away along
+    one axis; prediction crops lie with the other labels. Metadata side: a (even), b (odd)."""
     rng = np.random.default_rng(14)
     images = home.parent / "images"
     images.mkdir()
     vectors = rng.normal(size=(FRAMES, DIMENSION)).astype(np.float32)
+    crops = rng.normal(size=(FRAMES, DIMENSION)).astype(np.float32)
     failing = {int(f[1:]) for f in FAILING}
     dataset = LabeledDataset()
-    predictions: dict[str, list[Any]] = {
-        k: []
-        for k in (
-            "prediction_id",
-            "frame_id",
-            "class_name",
-            "x",
-            "y",
-            "width",
-            "height",
-            "confidence",
-        )
+    columns = ("prediction_id", "frame_id", "class_name", "x", "y", "width", "height", "confidence")
+    predictions: dict[str, list[Any]] = {k: [] for k in columns}
+    prediction_vectors: dict[str, list[Any]] = {
+        k: [] for k in ("frame_id", "target_id", "model_id", "vector")
     }
     for i in range(FRAMES):
         frame_id = f"f{i:03d}"
@@ -66,21 +62,40 @@ def _build(home: Path) -> None:
         write_grayscale_png(pixels, images / f"{frame_id}.png")
         if i in failing:
             vectors[i, 0] += 40.0  # far from the rest along one axis: PCA's first component
+            crops[i, 1] += 40.0
         frame = LabeledFrame(frame_id=frame_id)
         frame.add_image(image_url=f"{frame_id}.png", width=96, height=72)
+        frame.add_user_metadata("side", "a" if i % 2 == 0 else "b")
         frame.add_label_2d_bbox(
             label_id=f"l{i:03d}", classification="box", top=y, left=x, width=30, height=24
         )
         frame.add_frame_embedding(embedding=vectors[i].tolist(), model_id=EMBEDDING)
+        frame.add_crop_embedding(
+            label_id=f"l{i:03d}", embedding=crops[i].tolist(), model_id=EMBEDDING
+        )
         dataset.add_frame(frame)
         if i not in failing:
-            for key, value in (("prediction_id", f"p{i:03d}"), ("frame_id", frame_id), ("class_name", "box"), ("x", float(x)), ("y", float(y)),
-                               ("width", 30.0), ("height", 24.0), ("confidence", 0.5 + (i % 10) / 20)):  # fmt: skip
+            row = (
+                f"p{i:03d}",
+                frame_id,
+                "box",
+                float(x),
+                float(y),
+                30.0,
+                24.0,
+                0.5 + (i % 10) / 20,
+            )
+            for key, value in zip(columns, row, strict=True):
                 predictions[key].append(value)
+            prediction_vectors["frame_id"].append(frame_id)
+            prediction_vectors["target_id"].append(f"p{i:03d}")
+            prediction_vectors["model_id"].append(EMBEDDING)
+            prediction_vectors["vector"].append((crops[i] + 0.1).tolist())
     store = shoal.Store(home)
     project = store.create_project(PROJECT, task="detection", classes=["box"])
     created = project.create_dataset(DATASET, dataset.to_tables(), image_root=images)
-    created.create_inference_set(MODEL, InferenceTables.build(pa.table(predictions)))
+    embeddings = pa.table(prediction_vectors, schema=EMBEDDINGS_SCHEMA)
+    created.create_inference_set(MODEL, InferenceTables.build(pa.table(predictions), embeddings))
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +129,7 @@ def browser(server: str) -> Iterator[Any]:
 
 
 def _page(
-    browser: Any, server: str, width: int, scheme: str = "light"
+    browser: Any, server: str, width: int, scheme: str = "light", extra: str = ""
 ) -> tuple[Any, Any, list[str]]:
     context = browser.new_context(viewport={"width": width, "height": 1000})
     context.add_init_script(f"localStorage.setItem('shoal.colorScheme', '{scheme}')")
@@ -122,8 +137,18 @@ def _page(
     page.set_default_timeout(30_000)
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto(f"{server}/{VIEW}")
+    page.goto(f"{server}/{VIEW}{extra}")
     return context, page, errors
+
+
+def _computed(api: httpx.Client, kind: str) -> None:
+    """The PCA projection of `kind`, computed through REST when missing."""
+    params = {"kind": kind, "method": "pca"}
+    if api.get(f"{API}/projection", params=params).status_code == 200:
+        return
+    job = api.post(f"{API}/projection", params=params)
+    assert job.status_code == 202, job.text
+    eventually(lambda: api.get(f"{API}/projection", params=params).status_code, 200, timeout=60)
 
 
 def _points(api: httpx.Client, kind: str = "frame") -> np.ndarray:
@@ -289,13 +314,7 @@ def test_lasso_the_failing_cluster_into_a_segment_and_an_issue(
 def test_embedding_view_layout_and_contrast(
     browser: Any, server: str, api: httpx.Client, width: int, scheme: str
 ) -> None:
-    job = api.post(f"{API}/projection", params={"kind": "frame", "method": "pca"})
-    assert job.status_code == 202, job.text
-    eventually(
-        lambda: api.get(f"{API}/projection", params={"kind": "frame", "method": "pca"}).status_code,
-        200,
-        timeout=60,
-    )
+    _computed(api, "frame")
     context, page, errors = _page(browser, server, width, scheme)
     try:
         page.wait_for_selector("[data-testid=embedding-scatter][data-scale]")
@@ -315,6 +334,91 @@ def test_embedding_view_layout_and_contrast(
         assert box["x"] + box["width"] <= width  # the scatter fits beside the side panel
         shot(page, f"embeddings-{scheme}-{width}")
         assert _low_contrast(page) == []
+        assert errors == []
+    finally:
+        context.close()
+
+
+def test_lasso_missed_label_crops_into_an_existing_issue(
+    browser: Any, server: str, api: httpx.Client
+) -> None:
+    _computed(api, "crop")
+    created = api.post(f"/api/v1/projects/{PROJECT}/issues", json={"name": "crop misses"})
+    assert created.status_code == 201, created.text
+    context, page, errors = _page(browser, server, 1440, extra="&emb_kind=crop&color_by=confusion")
+    try:
+        page.wait_for_selector("[data-testid=embedding-scatter][data-scale]")
+        params = {"kind": "crop", "method": "pca"}
+        xy = _points(api, "crop")
+        count = len(xy)
+        elements = api.post(
+            f"{API}/projection/elements", params=params, json={"indices": list(range(count))}
+        ).json()
+        colors = api.get(
+            f"{API}/projection/colors",
+            params={**params, "color_by": "confusion", "inference_set": MODEL},
+        ).json()
+        missed = colors["categories"].index("FN (missed)")
+        failing = sorted(i for i, code in enumerate(colors["codes"]) if code == missed)
+        # The missed crops are exactly the failing frames' labels.
+        assert sorted((elements[i]["source"], elements[i]["frame_id"]) for i in failing) == [
+            ("label", f) for f in FAILING
+        ]
+        view = _view(page)
+        polygon = _around(view, xy[failing])
+        assert [i for i in range(count) if _inside(polygon, _to_page(view, *xy[i]))] == failing
+        _lasso(page, polygon)
+        eventually(lambda: page.get_by_test_id("selection-count").text_content(), str(len(FAILING)))
+        page.get_by_role("button", name="Open gallery").click()
+        crops = page.locator(".selection-gallery rect.label.emphasized")
+        eventually(lambda: crops.count(), len(FAILING))  # each crop's box drawn on its frame
+        page.get_by_label("Issue to add to").select_option("crop misses")
+        page.get_by_role("button", name="Add to issue").click()
+        page.get_by_text(f"Added {len(FAILING)} elements to issue crop misses").wait_for()
+        issue = api.get(f"/api/v1/projects/{PROJECT}/issues/crop misses").json()
+        assert sorted(
+            (e["element_kind"], e["element_id"], e["frame_id"]) for e in issue["elements"]
+        ) == [("label", f"l{f[1:]}", f) for f in FAILING]
+        # Added again: every element is already in it.
+        page.get_by_role("button", name="Add to issue").click()
+        page.get_by_text(
+            f"Added 0 elements to issue crop misses ({len(FAILING)} already in it)"
+        ).wait_for()
+        shot(page, "embeddings-crops-1440")
+        assert errors == []
+    finally:
+        context.close()
+
+
+def test_the_query_bar_dims_points_outside_it_and_they_are_not_selected(
+    browser: Any, server: str, api: httpx.Client
+) -> None:
+    _computed(api, "frame")
+    query = "side = 'a'"
+    context, page, errors = _page(browser, server, 1440, extra=f"&query={query}")
+    try:
+        page.wait_for_selector("[data-testid=embedding-scatter][data-scale]")
+        params = {"kind": "frame", "method": "pca"}
+        colors = api.get(
+            f"{API}/projection/colors",
+            params={**params, "color_by": "outcome", "inference_set": MODEL, "query": query},
+        ).json()
+        outside = colors["in_scope"].count(False)
+        assert outside == FRAMES // 2
+        page.get_by_text(f"{outside} points outside the segment / query: dimmed").wait_for()
+        xy = _points(api)
+        fn_only = colors["categories"].index("FN only")
+        failing = [i for i, code in enumerate(colors["codes"]) if code == fn_only]
+        in_scope = [i for i in failing if colors["in_scope"][i]]
+        assert 0 < len(in_scope) < len(failing)
+        _lasso(page, _around(_view(page), xy[failing]))
+        eventually(
+            lambda: page.get_by_test_id("selection-count").text_content(), str(len(in_scope))
+        )
+        # Hidden instead of dimmed: the same selection rule, the legend says so.
+        page.get_by_label("Outside segment / query").select_option("hide")
+        page.get_by_text(f"{outside} points outside the segment / query: hidden").wait_for()
+        shot(page, "embeddings-query-1440")
         assert errors == []
     finally:
         context.close()

@@ -14,6 +14,9 @@ import { fitView, panBy, PointGrid, toData, toScreen, zoomAt, type Bounds, type 
 
 export type ScatterMode = "pan" | "lasso" | "box";
 
+/** How long the view rests before its points are drawn again at full quality. */
+const IDLE_MS = 140;
+
 export interface EmbeddingScatterProps {
   /** (x0, y0, x1, y1, ...) in data units. */
   xy: Float32Array;
@@ -68,6 +71,23 @@ void main() {
   color = vec4(v_rgba.rgb, u_ring > 0.5 ? 1.0 : v_rgba.a);
 }`;
 
+/** The cached points (a texture) drawn as one quad while the view moves. */
+const BLIT_VERTEX = `#version 300 es
+in vec2 a_corner;
+uniform vec4 u_rect;
+out vec2 v_uv;
+void main() {
+  v_uv = a_corner;
+  gl_Position = vec4(mix(u_rect.xy, u_rect.zw, a_corner), 0.0, 1.0);
+}`;
+
+const BLIT_FRAGMENT = `#version 300 es
+precision mediump float;
+in vec2 v_uv;
+uniform sampler2D u_points;
+out vec4 color;
+void main() { color = texture(u_points, v_uv); }`;
+
 function compile(gl: WebGL2RenderingContext, type: number, source: string): WebGLShader {
   const shader = gl.createShader(type)!;
   gl.shaderSource(shader, source);
@@ -84,18 +104,29 @@ interface Gpu {
   rgba: WebGLBuffer;
   selected: WebGLBuffer;
   uniforms: Record<"center" | "scale" | "size" | "ring" | "ringColor", WebGLUniformLocation | null>;
+  blit: WebGLProgram;
+  blitVao: WebGLVertexArrayObject;
+  blitRect: WebGLUniformLocation | null;
+  texture: WebGLTexture;
+  framebuffer: WebGLFramebuffer;
+  /** The texture's size in device pixels (0: not allocated). */
+  textureSize: [number, number];
+}
+
+function link(gl: WebGL2RenderingContext, vertex: string, fragment: string, attributes: string[]): WebGLProgram {
+  const program = gl.createProgram()!;
+  gl.attachShader(program, compile(gl, gl.VERTEX_SHADER, vertex));
+  gl.attachShader(program, compile(gl, gl.FRAGMENT_SHADER, fragment));
+  attributes.forEach((name, k) => gl.bindAttribLocation(program, k, name));
+  gl.linkProgram(program);
+  if (!gl.getProgramParameter(program, gl.LINK_STATUS)) throw new Error(`WebGL program: ${gl.getProgramInfoLog(program)}`);
+  return program;
 }
 
 function setUp(canvas: HTMLCanvasElement): Gpu | null {
   const gl = canvas.getContext("webgl2", { antialias: false, premultipliedAlpha: false, preserveDrawingBuffer: false });
   if (!gl) return null;
-  const program = gl.createProgram()!;
-  gl.attachShader(program, compile(gl, gl.VERTEX_SHADER, VERTEX));
-  gl.attachShader(program, compile(gl, gl.FRAGMENT_SHADER, FRAGMENT));
-  gl.bindAttribLocation(program, 0, "a_xy");
-  gl.bindAttribLocation(program, 1, "a_rgba");
-  gl.linkProgram(program);
-  if (!gl.getProgramParameter(program, gl.LINK_STATUS)) throw new Error(`WebGL program: ${gl.getProgramInfoLog(program)}`);
+  const program = link(gl, VERTEX, FRAGMENT, ["a_xy", "a_rgba"]);
   const vao = gl.createVertexArray()!;
   gl.bindVertexArray(vao);
   const xy = gl.createBuffer()!;
@@ -110,9 +141,25 @@ function setUp(canvas: HTMLCanvasElement): Gpu | null {
   gl.bindBuffer(gl.ELEMENT_ARRAY_BUFFER, selected);
   gl.bindVertexArray(null);
   const at = (name: string) => gl.getUniformLocation(program, name);
+  const blit = link(gl, BLIT_VERTEX, BLIT_FRAGMENT, ["a_corner"]);
+  const blitVao = gl.createVertexArray()!;
+  gl.bindVertexArray(blitVao);
+  gl.bindBuffer(gl.ARRAY_BUFFER, gl.createBuffer());
+  gl.bufferData(gl.ARRAY_BUFFER, new Float32Array([0, 0, 1, 0, 0, 1, 1, 1]), gl.STATIC_DRAW);
+  gl.enableVertexAttribArray(0);
+  gl.vertexAttribPointer(0, 2, gl.FLOAT, false, 0, 0);
+  gl.bindVertexArray(null);
+  const texture = gl.createTexture()!;
+  gl.bindTexture(gl.TEXTURE_2D, texture);
+  gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MIN_FILTER, gl.LINEAR);
+  gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MAG_FILTER, gl.LINEAR);
+  gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_WRAP_S, gl.CLAMP_TO_EDGE);
+  gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_WRAP_T, gl.CLAMP_TO_EDGE);
+  const framebuffer = gl.createFramebuffer()!;
   return {
     gl, program, vao, xy, rgba, selected,
     uniforms: { center: at("u_center"), scale: at("u_scale"), size: at("u_size"), ring: at("u_ring"), ringColor: at("u_ring_color") },
+    blit, blitVao, blitRect: gl.getUniformLocation(blit, "u_rect"), texture, framebuffer, textureSize: [0, 0],
   };
 }
 
@@ -153,18 +200,29 @@ export const EmbeddingScatter = forwardRef<EmbeddingScatterHandle, EmbeddingScat
   const onHoverRef = useRef(onHover);
   onHoverRef.current = onHover;
 
-  const draw = useCallback(() => {
-    frame.current = null;
-    const g = gpu.current, c = canvas.current, v = view.current, w = wrapper.current;
-    if (!g || !c || !v || !w) return;
+  // The points are drawn into a texture twice the canvas's size around the view, then the
+  // texture onto the canvas: while panning or zooming only the texture moves (one quad a
+  // frame, whatever the number of points); the points are drawn again when the view rests
+  // (IDLE_MS after the last move), leaves the texture, or anything drawn changes.
+  const cache = useRef<{ view: ViewState; width: number; height: number; factor: number } | null>(null);
+  const dirty = useRef(true);
+  const moving = useRef(false);
+  const idle = useRef<ReturnType<typeof setTimeout> | null>(null);
+
+  const renderPoints = (g: Gpu, v: ViewState, cw: number, ch: number, dpr: number) => {
     const { gl, program, vao, uniforms } = g;
-    const dpr = window.devicePixelRatio || 1;
-    const cw = c.clientWidth, ch = c.clientHeight;
-    if (c.width !== Math.round(cw * dpr) || c.height !== Math.round(ch * dpr)) {
-      c.width = Math.round(cw * dpr);
-      c.height = Math.round(ch * dpr);
+    const max = gl.getParameter(gl.MAX_TEXTURE_SIZE) as number;
+    const factor = Math.max(1, Math.min(2, max / (cw * dpr), max / (ch * dpr)));
+    const tw = Math.max(1, Math.round(cw * dpr * factor)), th = Math.max(1, Math.round(ch * dpr * factor));
+    gl.bindTexture(gl.TEXTURE_2D, g.texture);
+    if (g.textureSize[0] !== tw || g.textureSize[1] !== th) {
+      gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA8, tw, th, 0, gl.RGBA, gl.UNSIGNED_BYTE, null);
+      gl.bindFramebuffer(gl.FRAMEBUFFER, g.framebuffer);
+      gl.framebufferTexture2D(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0, gl.TEXTURE_2D, g.texture, 0);
+      g.textureSize = [tw, th];
     }
-    gl.viewport(0, 0, c.width, c.height);
+    gl.bindFramebuffer(gl.FRAMEBUFFER, g.framebuffer);
+    gl.viewport(0, 0, tw, th);
     const bg = rgbOf(style.current.background);
     gl.clearColor(bg[0], bg[1], bg[2], 1);
     gl.clear(gl.COLOR_BUFFER_BIT);
@@ -173,7 +231,7 @@ export const EmbeddingScatter = forwardRef<EmbeddingScatterHandle, EmbeddingScat
     gl.useProgram(program);
     gl.bindVertexArray(vao);
     gl.uniform2f(uniforms.center, v.cx, v.cy);
-    gl.uniform2f(uniforms.scale, (2 * v.scale) / cw, (2 * v.scale) / ch);
+    gl.uniform2f(uniforms.scale, (2 * v.scale) / (cw * factor), (2 * v.scale) / (ch * factor));
     const size = pointSize(counts.current.points, v, fitted.current);
     gl.uniform1f(uniforms.size, size * dpr);
     gl.uniform1f(uniforms.ring, 0);
@@ -186,6 +244,52 @@ export const EmbeddingScatter = forwardRef<EmbeddingScatterHandle, EmbeddingScat
       gl.drawElements(gl.POINTS, counts.current.selected, gl.UNSIGNED_INT, 0);
     }
     gl.bindVertexArray(null);
+    gl.bindFramebuffer(gl.FRAMEBUFFER, null);
+    cache.current = { view: v, width: cw, height: ch, factor };
+  };
+
+  const draw = useCallback(() => {
+    frame.current = null;
+    const g = gpu.current, c = canvas.current, v = view.current, w = wrapper.current;
+    if (!g || !c || !v || !w) return;
+    const { gl } = g;
+    const dpr = window.devicePixelRatio || 1;
+    const cw = c.clientWidth, ch = c.clientHeight;
+    if (cw === 0 || ch === 0) return;
+    if (c.width !== Math.round(cw * dpr) || c.height !== Math.round(ch * dpr)) {
+      c.width = Math.round(cw * dpr);
+      c.height = Math.round(ch * dpr);
+    }
+    let cached = cache.current;
+    // Where the texture's center is on the canvas, and half its size (CSS pixels).
+    const placed = (k: NonNullable<typeof cached>) => {
+      const [sx, sy] = toScreen(v, cw, ch, k.view.cx, k.view.cy);
+      const zoom = v.scale / k.view.scale;
+      return { sx, sy, hw: (k.width * k.factor * zoom) / 2, hh: (k.height * k.factor * zoom) / 2 };
+    };
+    const covers = (k: NonNullable<typeof cached>) => {
+      const { sx, sy, hw, hh } = placed(k);
+      return sx - hw <= 0 && sx + hw >= cw && sy - hh <= 0 && sy + hh >= ch;
+    };
+    const rests = !moving.current && cached !== null && (cached.view.cx !== v.cx || cached.view.cy !== v.cy || cached.view.scale !== v.scale);
+    if (dirty.current || !cached || cached.width !== cw || cached.height !== ch || rests || !covers(cached)) {
+      renderPoints(g, v, cw, ch, dpr);
+      dirty.current = false;
+      cached = cache.current!;
+      w.dataset.renders = String(Number(w.dataset.renders ?? 0) + 1);
+    }
+    const { sx, sy, hw, hh } = placed(cached);
+    gl.viewport(0, 0, c.width, c.height);
+    const bg = rgbOf(style.current.background);
+    gl.clearColor(bg[0], bg[1], bg[2], 1);
+    gl.clear(gl.COLOR_BUFFER_BIT);
+    gl.disable(gl.BLEND);
+    gl.useProgram(g.blit);
+    gl.bindVertexArray(g.blitVao);
+    gl.bindTexture(gl.TEXTURE_2D, g.texture);
+    gl.uniform4f(g.blitRect, ((sx - hw) / cw) * 2 - 1, 1 - ((sy + hh) / ch) * 2, ((sx + hw) / cw) * 2 - 1, 1 - ((sy - hh) / ch) * 2);
+    gl.drawArrays(gl.TRIANGLE_STRIP, 0, 4);
+    gl.bindVertexArray(null);
     w.dataset.cx = String(v.cx);
     w.dataset.cy = String(v.cy);
     w.dataset.scale = String(v.scale);
@@ -197,6 +301,22 @@ export const EmbeddingScatter = forwardRef<EmbeddingScatterHandle, EmbeddingScat
   const schedule = useCallback(() => {
     if (frame.current === null) frame.current = requestAnimationFrame(draw);
   }, [draw]);
+  /** Something drawn changed: the points are drawn again. */
+  const redraw = useCallback(() => {
+    dirty.current = true;
+    schedule();
+  }, [schedule]);
+  /** The view moved: the texture follows now, the points are drawn again once it rests. */
+  const moved = useCallback(() => {
+    moving.current = true;
+    if (idle.current !== null) clearTimeout(idle.current);
+    idle.current = setTimeout(() => {
+      idle.current = null;
+      moving.current = false;
+      schedule();
+    }, IDLE_MS);
+    schedule();
+  }, [schedule]);
 
   // WebGL once per canvas.
   useEffect(() => {
@@ -208,6 +328,7 @@ export const EmbeddingScatter = forwardRef<EmbeddingScatterHandle, EmbeddingScat
     }
     return () => {
       if (frame.current !== null) cancelAnimationFrame(frame.current);
+      if (idle.current !== null) clearTimeout(idle.current);
       gpu.current = null;
     };
   }, []);
@@ -227,8 +348,8 @@ export const EmbeddingScatter = forwardRef<EmbeddingScatterHandle, EmbeddingScat
     if (!c || c.clientWidth === 0) return;
     fitted.current = fitView(bounds, c.clientWidth, c.clientHeight);
     view.current = fitted.current;
-    schedule();
-  }, [bounds, schedule]);
+    redraw();
+  }, [bounds, redraw]);
   useImperativeHandle(ref, () => ({ resetView: fit }), [fit]);
 
   // New points: upload, index for hover, fit the view.
@@ -243,16 +364,16 @@ export const EmbeddingScatter = forwardRef<EmbeddingScatterHandle, EmbeddingScat
   }, [xy, bounds, fit]);
   useEffect(() => {
     if (view.current === null) fit();
-    else schedule();
-  }, [width, fit, schedule]);
+    else redraw();
+  }, [width, fit, redraw]);
 
   useEffect(() => {
     const g = gpu.current;
     if (!g || rgba.length !== counts.current.points * 4) return;
     g.gl.bindBuffer(g.gl.ARRAY_BUFFER, g.rgba);
     g.gl.bufferData(g.gl.ARRAY_BUFFER, rgba, g.gl.DYNAMIC_DRAW);
-    schedule();
-  }, [rgba, xy, schedule]);
+    redraw();
+  }, [rgba, xy, redraw]);
 
   useEffect(() => {
     const g = gpu.current;
@@ -262,10 +383,10 @@ export const EmbeddingScatter = forwardRef<EmbeddingScatterHandle, EmbeddingScat
     g.gl.bufferData(g.gl.ELEMENT_ARRAY_BUFFER, selected ?? new Uint32Array(0), g.gl.DYNAMIC_DRAW);
     g.gl.bindVertexArray(null);
     counts.current.selected = selected?.length ?? 0;
-    schedule();
-  }, [selected, xy, schedule]);
+    redraw();
+  }, [selected, xy, redraw]);
 
-  useEffect(schedule, [background, ring, schedule]);
+  useEffect(redraw, [background, ring, redraw]);
 
   const local = (e: { clientX: number; clientY: number }): Point => {
     const r = canvas.current!.getBoundingClientRect();
@@ -299,7 +420,7 @@ export const EmbeddingScatter = forwardRef<EmbeddingScatterHandle, EmbeddingScat
     if (!d) return hoverAt(p);
     if (d.kind === "pan") {
       view.current = panBy(view.current!, p[0] - d.last[0], p[1] - d.last[1]);
-      schedule();
+      moved();
     } else if (d.kind === "lasso") {
       const prev = d.path[d.path.length - 1]!;
       if (Math.hypot(p[0] - prev[0], p[1] - prev[1]) >= 2) {
@@ -329,7 +450,7 @@ export const EmbeddingScatter = forwardRef<EmbeddingScatterHandle, EmbeddingScat
     const [w, h] = size();
     const p = local(e);
     view.current = zoomAt(view.current, w, h, p[0], p[1], Math.exp(-e.deltaY * 0.0015));
-    schedule();
+    moved();
   };
   const onKeyDown = (e: KeyboardEvent<HTMLCanvasElement>) => {
     if (!view.current) return;
@@ -349,7 +470,7 @@ export const EmbeddingScatter = forwardRef<EmbeddingScatterHandle, EmbeddingScat
     if (!move) return;
     e.preventDefault();
     view.current = move();
-    schedule();
+    moved();
   };
 
   // The wheel must not scroll the page while zooming (React's wheel listener is passive).

@@ -409,7 +409,7 @@ function SelectionPanel({ ctx, selected, colors, colorTitle, palette, resolve, o
       <form className="selection-form" onSubmit={(e) => { e.preventDefault(); void addToIssue(); }}>
         <label>
           Issue{" "}
-          <select value={issue} onChange={(e) => setIssue(e.target.value)}>
+          <select value={issue} onChange={(e) => setIssue(e.target.value)} aria-label="Issue to add to">
             <option value={NEW_ISSUE}>New issue…</option>
             {issues.data?.map((i) => <option key={i.uuid} value={i.name}>{i.name}</option>)}
           </select>
