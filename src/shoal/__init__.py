@@ -47,6 +47,10 @@ _LAZY = {
     "ElementRef": "shoal.store",
     "EmbeddingModelInfo": "shoal.store",
     "Projection": "shoal.store",
+    "Campaign": "shoal.store",
+    "CampaignRun": "shoal.store",
+    "CampaignSeed": "shoal.store",
+    "Candidate": "shoal.store",
     "DatasetTables": "shoal.tables",
     "InferenceTables": "shoal.tables",
     "LabeledFrame": "shoal.sdk",
@@ -103,6 +107,10 @@ if TYPE_CHECKING:
     from shoal.formats.yolo import as_yolo, from_yolo, from_yolo_predictions
     from shoal.sdk import Inferences, InferencesFrame, LabeledDataset, LabeledFrame
     from shoal.store import (
+        Campaign,
+        CampaignRun,
+        CampaignSeed,
+        Candidate,
         ClassInfo,
         ElementRef,
         EmbeddingModelInfo,
@@ -130,6 +138,10 @@ def __dir__() -> list[str]:
 __all__ = [
     "COCO_IOU_THRESHOLDS",
     "COCO_STAT_NAMES",
+    "Campaign",
+    "CampaignRun",
+    "CampaignSeed",
+    "Candidate",
     "ClassInfo",
     "Classes",
     "ClassificationEvaluation",
