@@ -213,6 +213,10 @@ def test_bad_requests_are_clear_and_change_nothing(
         project.create_campaign("c", corpus="unlabeled", seeds=seed_elements([0]), kind="crop")
     with pytest.raises(NotFoundError, match="'v999'"):
         project.create_campaign("c", corpus="unlabeled", seeds=[IssueElement("val", "v999")], k=3)
+    with pytest.raises(InputError, match="over 1,000,000"):
+        project.create_campaign(
+            "c", corpus="unlabeled", seeds=seed_elements(list(range(40))) * 26, k=1000
+        )
     with pytest.raises(InputError, match="k must be"):
         project.create_campaign("c", corpus="unlabeled", seeds=seed_elements([0]), k=0)
     with pytest.raises(NotFoundError, match="no embedding model 'clip'"):

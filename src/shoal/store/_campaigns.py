@@ -71,6 +71,8 @@ CANDIDATE_STATUSES = ("pending", "accepted", "rejected")
 EXPORT_FORMATS = ("csv", "json")
 MAX_K = 10_000
 MAX_SEEDS = 10_000
+# Candidates one run may store (k per seed times the seeds).
+MAX_CANDIDATES = 1_000_000
 _NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
 
 
@@ -191,6 +193,14 @@ def _check_k(k: int) -> int:
     return int(k)
 
 
+def _check_size(k: int, k_per: str, seeds: int) -> None:
+    if k_per == "seed" and k * seeds > MAX_CANDIDATES:
+        raise InputError(
+            f"k {k} per seed of {seeds} seeds could find {k * seeds:,} candidates, over "
+            f"{MAX_CANDIDATES:,}: lower k, or take k in total (k_per='total')"
+        )
+
+
 def create_campaign(
     project: Project,
     name: str,
@@ -222,6 +232,7 @@ def create_campaign(
     if len(elements) > MAX_SEEDS:
         raise InputError(f"a campaign takes at most {MAX_SEEDS} seeds, got {len(elements)}")
     seed_list = [_seed_of(e) for e in elements]
+    _check_size(_check_k(k), k_per, len(seed_list))
     corpus_dataset = project.dataset(corpus)
     metric = cast(CampaignMetric, _choose(metric, ("cosine", "euclidean"), "metric"))
     k_per = cast(KPer, _choose(k_per, ("seed", "total"), "k_per"))
@@ -681,6 +692,13 @@ class Campaign:
             "k_per": k_per,
         }
         changes = {column: value for column, value in changes.items() if value is not None}
+        if k is not None or k_per is not None:
+            row = self._get()
+            _check_size(
+                k if k is not None else int(row["k"]),
+                k_per if k_per is not None else str(row["k_per"]),
+                len(self.seeds()),
+            )
         with self.store._transaction() as db:
             row = db.execute(
                 "SELECT project_id, name FROM campaigns WHERE id = ?", (self.id,)
