@@ -19,8 +19,24 @@ import { classColors, type ViewContext } from "./context";
 /** The key of each status (lib/issues reviewAction). */
 const STATUS_KEYS: Record<ElementStatus, string> = { open: "o", confirmed: "c", fixed: "f", dismissed: "d" };
 
-/** The frame's width in the dialog, in CSS pixels. */
+/** The frame's width in the dialog, in CSS pixels (at most; less in a narrow window), and the side panel's. */
 export const REVIEW_IMAGE_WIDTH = 720;
+const SIDE_WIDTH = 300;
+
+/** The frame's width that leaves the side panel (status, note, keys) beside it in a window this wide. */
+export function reviewImageWidth(windowWidth: number): number {
+  return Math.max(320, Math.min(REVIEW_IMAGE_WIDTH, windowWidth - SIDE_WIDTH - 120));
+}
+
+function useWindowWidth(): number {
+  const [width, setWidth] = useState(() => (typeof window === "undefined" ? 1440 : window.innerWidth));
+  useEffect(() => {
+    const onResize = () => setWidth(window.innerWidth);
+    window.addEventListener("resize", onResize);
+    return () => window.removeEventListener("resize", onResize);
+  }, []);
+  return width;
+}
 
 export interface IssueReviewDialogProps {
   ctx: ViewContext;
@@ -91,8 +107,9 @@ export function IssueReviewDialog({ ctx, issue, elements, position, busy, onShow
   };
 
   const title = element ? elementTitle(element) : "";
+  const imageWidth = reviewImageWidth(useWindowWidth());
   return (
-    <Modal opened={element !== null} onClose={onClose} withCloseButton={false} size={REVIEW_IMAGE_WIDTH + 340}
+    <Modal opened={element !== null} onClose={onClose} withCloseButton={false} size={imageWidth + SIDE_WIDTH + 60}
       centered={false} yOffset="3vh" returnFocus trapFocus keepMounted={false} closeOnEscape={false}
       aria-label={`Review issue ${issue}`} classNames={{ body: "issue-review-body" }}>
       {element && (
@@ -108,7 +125,7 @@ export function IssueReviewDialog({ ctx, issue, elements, position, busy, onShow
             <div className="issue-review-frame">
               <IssueElementFrame project={ctx.project.name} detection={ctx.project.task === "detection"} element={element}
                 inferenceSet={element.dataset === ctx.dataset ? (ctx.sets[0] ?? null) : null} conf={ctx.conf} iou={ctx.iou}
-                width={REVIEW_IMAGE_WIDTH} classColors={classColors(ctx.project)} />
+                width={imageWidth} classColors={classColors(ctx.project)} />
             </div>
             <aside className="issue-review-side">
               <h3 data-testid="issue-review-title">{title}</h3>
