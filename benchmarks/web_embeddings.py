@@ -120,7 +120,7 @@ def _measure(page: Any, base: str, dataset: str, drags: int) -> dict[str, float]
         for k in range(120):
             page.mouse.move(x + 2 * (k if k < 60 else 120 - k), y + (k % 30))
         page.mouse.up()
-        page.wait_for_timeout(400)  # and the points drawn again once the view rests
+        page.wait_for_timeout(2000)  # and the points drawn again once the view rests
         stamps: list[list[Any]] = page.evaluate(
             "() => { window.__recording = false; return window.__frames; }"
         )
