@@ -10,7 +10,7 @@ import type {
   ChangedExamplesPage, Confidence, ComparisonOut, CompletionsOut, DatasetOut, MetricInfosOut, ExamplesPage, FrameDetail, FramesPage, InferenceSetOut,
   MetricsInclude, MetricsOut, ProjectOut, SegmentCreate, SegmentFromExamples, SegmentOut, SegmentResultDict, SegmentUpdate, SummaryOut,
   CalibrationOut, MetricImportanceListOut, MetricPerformanceOut, SignificanceOut, TideOut, TideType, LabelErrorsOut, LabelErrorKind, LabelErrorReview, LabelErrorReviewOut, IssueOut, IssueCreate,
-  SimilarElementsOut, IssueElementsFromCell,
+  SimilarElementsOut, IssueElementsFromCell, IssueElementsFromQuery,
 } from "./types";
 import type { BeforeAfter, ElementIdentity, ElementStatus, ElementsAdded, ExportFormat, Issue, IssueCreateBody, IssueElement, IssueUpdateBody } from "../lib/issues";
 import type {
@@ -479,6 +479,9 @@ export const api = {
   /** Add the objects one confusion-matrix cell counts at (conf, iou), as the examples endpoint lists them. */
   addIssueElementsFromCell: (p: string, i: string, body: IssueElementsFromCell, q: { conf?: Confidence; iou?: number }, o?: RequestOptions) =>
     request<ElementsAdded>("POST", `${issuePath(p, i)}/elements/from-cell${queryString({ conf: confParam(q.conf), iou: q.iou })}`, body, o),
+  /** Add the frames a frames query matches within a segment (at least one of the two), as frame elements. */
+  addIssueElementsFromQuery: (p: string, i: string, body: IssueElementsFromQuery, o?: RequestOptions) =>
+    request<ElementsAdded>("POST", `${issuePath(p, i)}/elements/from-query`, body, o),
   /** One element's review status and / or note. */
   updateIssueElement: (p: string, i: string, position: number, body: { status?: ElementStatus; note?: string }, o?: RequestOptions) =>
     request<IssueElement>("PATCH", `${issuePath(p, i)}/elements/${position}`, body, o),

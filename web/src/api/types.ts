@@ -196,6 +196,8 @@ export type IssueElementOut = Schemas["IssueElementOut"];
 export type IssueElementModel = Schemas["IssueElementModel"];
 /** `POST .../issues/{i}/elements/from-cell` body: the objects of one confusion-matrix cell. */
 export type IssueElementsFromCell = Schemas["IssueElementsFromCell"];
+/** `POST .../issues/{i}/elements/from-query` body: the frames a query matches within a segment. */
+export type IssueElementsFromQuery = Schemas["IssueElementsFromQuery"];
 /** `POST .../issues/{i}/elements`: added, skipped (already in it), and the issue. */
 export type IssueElementsAdded = Schemas["IssueElementsAdded"];
 /** `GET .../issues/{i}/before-after`: every inference set before and after the fix, on the issue's frames and on all. */

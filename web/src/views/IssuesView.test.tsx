@@ -74,10 +74,10 @@ function context(patch: Partial<ViewContext> = {}): ViewContext {
 }
 
 /** The view over a URL state whose `update` applies its patch, as the app's does. */
-function Stateful({ issue = null, element = null }: { issue?: string | null; element?: number | null }) {
+function Stateful({ issue = null, element = null, scope = {} }: { issue?: string | null; element?: number | null; scope?: Partial<ViewContext> }) {
   const [state, setState] = useState<Pick<AppState, "issue" | "issueElement">>({ issue, issueElement: element });
   const update = useCallback((patch: Partial<AppState>) => setState((s) => ({ ...s, ...patch })), []);
-  return <IssuesView ctx={context({ update })} issue={state.issue} element={state.issueElement} />;
+  return <IssuesView ctx={context({ ...scope, update })} issue={state.issue} element={state.issueElement} />;
 }
 
 function seed(issues: Map<string, Issue>, name: string, elements: ElementIdentity[]): void {
@@ -136,6 +136,21 @@ describe("IssuesView", () => {
     await user.click(screen.getByRole("button", { name: /^Remove prediction/ }));
     await waitFor(() => expect(issues.get("circles")!.elements).toHaveLength(2));
     expect(calls.some((c) => c.method === "DELETE" && c.path.endsWith("/elements/1"))).toBe(true);
+  });
+
+  it("adds the frames of the header's segment and query; without either the button says what it needs", async () => {
+    const user = userEvent.setup();
+    const { handler, issues } = issueServer();
+    seed(issues, "circles", threeElements);
+    const queryHandler: Handler = ({ path }) => (path.endsWith("/elements/from-query") ? { body: { added: 2, skipped: 1, issue: issues.get("circles") } } : undefined);
+    const calls = installMockApi(queryHandler, handler);
+    const { unmount } = render(<Stateful issue="circles" />);
+    expect(await screen.findByRole("button", { name: "Add frames of the segment / query" })).toBeDisabled();
+    unmount();
+    render(<Stateful issue="circles" scope={{ segment: "test", query: "num_shapes > 2" }} />);
+    await user.click(await screen.findByRole("button", { name: "Add frames of the segment test and query num_shapes > 2" }));
+    await waitFor(() => expect(screen.getByTestId("issue-added-notice")).toHaveTextContent("Added 2 frames"));
+    expect(calls.find((c) => c.path.endsWith("/from-query"))!.body).toEqual({ dataset: DATASET, segment: "test", query: "num_shapes > 2" });
   });
 
   it("the review popout pages with keys and sets statuses; a write in flight never swallows the next key", async () => {

@@ -20,7 +20,7 @@ import {
   ELEMENT_STATUSES, elementStatusTitle, elementTitle, filterByStatus, ISSUE_STATUSES, issueStatusTitle,
   type ElementStatus, type Issue, type IssueElement, type IssueStatus,
 } from "../lib/issues";
-import { classColors, type ViewContext } from "./context";
+import { ALL_FRAMES, classColors, type ViewContext } from "./context";
 import { IssueReviewDialog } from "./IssueReviewDialog";
 import "../components/issues.css";
 
@@ -217,6 +217,22 @@ function IssuePage({ ctx, issue, element }: { ctx: ViewContext; issue: string; e
       setActionError(e);
     }
   };
+  // The frames the header's segment and query bar select, added as frame elements.
+  const scoped = ctx.segment !== ALL_FRAMES || Boolean(ctx.query);
+  const scopeText = [ctx.segment !== ALL_FRAMES ? `segment ${ctx.segment}` : null, ctx.query ? `query ${ctx.query}` : null].filter(Boolean).join(" and ");
+  const [addedNotice, setAddedNotice] = useState<string | null>(null);
+  const addScoped = async () => {
+    setActionError(null);
+    try {
+      const answer = await api.addIssueElementsFromQuery(project, issue, {
+        dataset: ctx.dataset, segment: ctx.segment === ALL_FRAMES ? null : ctx.segment, query: ctx.query || null,
+      });
+      setAddedNotice(`Added ${answer.added} frames of ${ctx.dataset} (${scopeText})${answer.skipped > 0 ? `; ${answer.skipped} were in it already` : ""}.`);
+      loaded.reload();
+    } catch (e) {
+      setActionError(e);
+    }
+  };
   const openReview = (position: number, order: readonly IssueElement[]) => {
     setReviewOrder(order.map((e) => e.position));
     ctx.update({ issueElement: position });
@@ -267,7 +283,12 @@ function IssuePage({ ctx, issue, element }: { ctx: ViewContext; issue: string; e
                 <button type="button" onClick={() => setPage(page + 1)} disabled={page >= pages - 1}>Next</button>
               </nav>
               {busy.size > 0 && <span className="muted" role="status">saving {busy.size}…</span>}
+              <button type="button" disabled={!scoped} onClick={() => void addScoped()}
+                title={scoped ? `Add the frames of ${ctx.dataset} that the ${scopeText} select` : "Choose a segment or type a query (header) to add its frames"}>
+                Add frames of the {scoped ? scopeText : "segment / query"}
+              </button>
             </div>
+            {addedNotice !== null && <p className="notice" role="status" data-testid="issue-added-notice">{addedNotice}</p>}
             {data.elements.length === 0 && (
               <p className="empty-state">No elements yet: add examples from a matrix cell (Metrics), or similar elements (Similar elements).</p>
             )}
