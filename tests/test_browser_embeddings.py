@@ -364,6 +364,32 @@ def test_lasso_missed_label_crops_into_an_existing_issue(
         assert sorted((elements[i]["source"], elements[i]["frame_id"]) for i in failing) == [
             ("label", f) for f in FAILING
         ]
+        # A box around every crop, narrowed to the missed ones by the breakdown's checkboxes.
+        page.get_by_role("button", name="Box", exact=True).click()
+        view = _view(page)
+        corners = _around(view, xy, pad=8)
+        (x0, y0), (x1, y1) = corners[7], corners[3]
+        page.mouse.move(x0, y0 - 8)
+        page.mouse.down()
+        page.mouse.move(x1, y1 + 8, steps=8)
+        page.mouse.up()
+        eventually(lambda: page.get_by_test_id("selection-count").text_content(), str(count))
+        breakdown = page.locator(".selection-breakdown label")
+        names = [t.rsplit(" ", 1)[0].strip() for t in breakdown.all_text_contents()]
+        assert "FN (missed)" in names and "TP" in names
+        for label in breakdown.all():
+            if not label.text_content().strip().startswith("FN (missed)"):
+                label.get_by_role("checkbox").uncheck()
+        page.get_by_role("button", name="Keep checked only").click()
+        eventually(lambda: page.get_by_test_id("selection-count").text_content(), str(len(FAILING)))
+        page.get_by_role("button", name="Clear selection").click()
+
+        # Zoomed in on the missed crops with the wheel, then lassoed.
+        page.get_by_role("button", name="Lasso", exact=True).click()
+        centre = np.mean([_to_page(view, *xy[i]) for i in failing], axis=0)
+        page.mouse.move(*centre)
+        page.mouse.wheel(0, -300)
+        eventually(lambda: _view(page)["scale"] > view["scale"] * 1.2, True)
         view = _view(page)
         polygon = _around(view, xy[failing])
         assert [i for i in range(count) if _inside(polygon, _to_page(view, *xy[i]))] == failing
