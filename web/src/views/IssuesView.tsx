@@ -255,7 +255,15 @@ function IssuePage({ ctx, issue, element }: { ctx: ViewContext; issue: string; e
       <p><button type="button" className="link" onClick={() => ctx.update({ issue: null, issueElement: null })}>← All issues</button></p>
       <IssueHeader key={data.updated_at} ctx={ctx} issue={data} onSaved={loaded.reload} onError={setActionError} />
       {actionError !== null && <ErrorPanel error={actionError} title="The change was not saved" onRetry={() => setActionError(null)} />}
-      <div role="tablist" aria-label="Issue sections" className="issue-tabs">
+      <div role="tablist" aria-label="Issue sections" className="issue-tabs" onKeyDown={(e) => {
+        // Arrows move between the tabs, as the app's views do.
+        const step = e.key === "ArrowRight" ? 1 : e.key === "ArrowLeft" ? -1 : 0;
+        if (step === 0) return;
+        const k = SECTIONS.findIndex((x) => x.value === section);
+        const next = SECTIONS[(k + step + SECTIONS.length) % SECTIONS.length]!.value;
+        setSection(next);
+        document.getElementById(`issue-tab-${next}`)?.focus();
+      }}>
         {SECTIONS.map((s) => (
           <button key={s.value} id={`issue-tab-${s.value}`} type="button" role="tab" aria-selected={section === s.value}
             aria-controls={`issue-panel-${s.value}`} tabIndex={section === s.value ? 0 : -1} onClick={() => setSection(s.value)}>{s.title}</button>
