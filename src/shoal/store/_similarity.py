@@ -388,10 +388,11 @@ def _gather(dataset: Dataset, sources: list[_Source], model: str, kind: ElementK
         if not _summary(source).get((model, kind)):
             continue
         table = source.table()
-        mask = _mask(table, model, kind)
-        if mask is None:
-            continue
-        rows = table.filter(mask)
+        mask = (
+            None if _summary(source)[(model, kind)] == table.num_rows else _mask(table, model, kind)
+        )
+        # All rows of one model and kind (the usual table): no filtered copy.
+        rows = table if mask is None else table.filter(mask)
         n = rows.num_rows
         if n == 0:
             continue
