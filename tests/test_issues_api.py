@@ -100,7 +100,8 @@ def test_elements_review_and_remove(sample: dict[str, Any]) -> None:
     error_of(client.delete(ISSUE + "/elements/0"), 404)
     error_of(client.patch(ISSUE + "/elements/7", json={"status": "fixed"}), 404)
     error_of(client.patch(ISSUE + "/elements/1", json={"status": "done"}), 422)
-    error_of(client.patch(ISSUE + "/elements/-1", json={"status": "fixed"}), 422)
+    error_of(client.patch(ISSUE + "/elements/-1", json={"status": "fixed"}), 404)
+    error_of(client.patch(ISSUE + "/elements/from-cell", json={"status": "fixed"}), 405)
     bad = error_of(
         client.post(ISSUE + "/elements", json={"elements": [
             {"dataset": "val", "frame_id": "f1", "element_kind": "prediction", "element_id": "q",

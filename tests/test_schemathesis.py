@@ -8,7 +8,8 @@ Two checks are left out where they judge what no schema can state:
   operations whose success depends on a grammar (a ``query``, a per-class ``conf``
   naming the project's classes) or on the store (a class id already taken, custom
   metric values naming ids the dataset has, an inference set given for a frame or label
-  metric, seeds of similar elements with embeddings, a projection computed before it is
+  metric, seeds of similar elements with embeddings, issue elements naming
+  the store's frames, labels and predictions, a projection computed before it is
   read, a segment
   given both frames and a query, an upload missing a chunk, a nested value beyond
   ±(2**53 - 1) in a row, which the schema does not recurse into): the API answers those
@@ -47,6 +48,9 @@ CONFIG = """
 "path.inference_set" = "adaptive-cc"
 "path.segment" = "crowded"
 "path.issue" = "late boxes"
+"path.position" = 0
+"query.before" = "rendered-scenes"
+"query.dataset" = "rendered-scenes"
 "path.frame_id" = "0001"
 "query.inference_set" = "adaptive-cc"
 "query.base" = "adaptive-cc"
@@ -57,7 +61,7 @@ include-method = "DELETE"
 parameters = { "path.project" = "scratch", "path.dataset" = "scratch", "path.inference_set" = "scratch", "path.segment" = "scratch", "path.issue" = "scratch" }
 
 [[operations]]  # a conf or a query (tide, label-errors: also bg_iou <= fg_iou, which no schema states; metric-performance: a metric's name)
-include-path-regex = "/(metrics|examples|compare|regression|summary|segment|frames|segments|significance|calibration|tide|label-errors|metric-importance|metric-performance)$"
+include-path-regex = "/(metrics|examples|compare|regression|summary|segment|frames|segments|significance|calibration|tide|label-errors|metric-importance|metric-performance|before-after)$"
 checks.positive_data_acceptance.enabled = false
 
 [[operations]]  # element-metric values name the store's ids (frames, labels, predictions); inference_set goes with prediction metrics only
@@ -70,6 +74,10 @@ checks.positive_data_acceptance.enabled = false
 
 [[operations]]  # a projection is read once computed (404 before), of the store's embedding models
 include-path-regex = "/projection(/job|/points|/elements)?$"
+checks.positive_data_acceptance.enabled = false
+
+[[operations]]  # issue elements (of a new issue too) name the store's frames, labels and predictions (or a query, a matrix cell's classes); an element's position must be held; fixed labels are COCO of the issue's frames; a COCO export needs elements of one dataset
+include-path-regex = "/issues(/[^/]+(/elements(/from-query|/from-cell|/[^/]+)?|/fixed-labels|/export)?)?$"
 checks.positive_data_acceptance.enabled = false
 
 [[operations]]  # a label-error review names a candidate of the store (kind:id)
@@ -95,7 +103,8 @@ def _demo_home(home: Path) -> None:
     store = shoal.Store(home)
     build_demo_projects(store, scale=0.05)
     shapes = store.project("shapes")
-    shapes.create_issue("late boxes")
+    late = shapes.create_issue("late boxes")
+    late.add_elements([shoal.IssueElement("rendered-scenes", f) for f in ("0000", "0001", "0002")])
     dataset = shapes.dataset("rendered-scenes")
     dataset.create_segment("scratch", frames=["0000"])
     predictions = dataset.inference_set("threshold-cc").predictions()
@@ -103,6 +112,7 @@ def _demo_home(home: Path) -> None:
     scratch = store.create_project("scratch", classes=["circle"])
     for project in (shapes, scratch):
         project.create_issue("scratch")
+    shapes.issue("scratch").add_elements([shoal.IssueElement("rendered-scenes", "0000")])
     frames = pa.table({"frame_id": ["a"]})
     labels = pa.table({
         "label_id": ["l"], "frame_id": ["a"], "class_name": ["circle"],

@@ -44,6 +44,8 @@ StatusFilter = Annotated[
 ]
 ISSUES = PROJECT + "/issues"
 ISSUE = ISSUES + "/{issue}"
+# Digits only, so that another method on .../elements/from-query is a 405, not a 422.
+ELEMENT = ISSUE + "/elements/{position:int}"
 TAGS: list[str | Any] = ["issues"]
 
 
@@ -165,7 +167,7 @@ def add_elements_from_cell(
     return _added(added, found)
 
 
-@router.patch(ISSUE + "/elements/{position}", response_model=IssueElementOut, tags=TAGS)
+@router.patch(ELEMENT, response_model=IssueElementOut, tags=TAGS)
 def review_element(
     s: State, project: ProjectName, issue: IssueName, position: Position, body: IssueElementUpdate
 ) -> dict[str, Any]:
@@ -174,7 +176,7 @@ def review_element(
     return found.update_element(position, status=body.status, note=body.note).to_dict()
 
 
-@router.delete(ISSUE + "/elements/{position}", status_code=204, tags=TAGS)
+@router.delete(ELEMENT, status_code=204, tags=TAGS)
 def remove_element(
     s: State, project: ProjectName, issue: IssueName, position: Position
 ) -> Response:
