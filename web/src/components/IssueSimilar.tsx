@@ -1,6 +1,6 @@
 /**
- * "Find similar elements" of an issue: the frames (or label crops) of the dataset nearest the
- * issue's own frames (or label crops) by their stored embeddings (GET .../similar, exact or
+ * "Find similar elements" of an issue: the frames (or crops) of the dataset nearest the
+ * issue's own frames (or label and prediction crops) by their stored embeddings (GET .../similar, exact or
  * the index, as the answer says), the issue's own elements excluded. Each candidate shows
  * its thumbnail and distance; the ones checked are added to the issue.
  */
@@ -11,7 +11,7 @@ import { useApi } from "../hooks/useApi";
 import type { SimilarElementsOut } from "../api/types";
 import { useImageSource } from "../hooks/useImageSource";
 import { formatScore } from "../lib/format";
-import { similarElement, similarSeeds, type ElementIdentity, type Issue, type SimilarKind } from "../lib/issues";
+import { elementTitle, similarElement, similarSeeds, type ElementIdentity, type Issue, type SimilarKind } from "../lib/issues";
 import { frameThumbnailUrl } from "../api/client";
 import type { ViewContext } from "../views/context";
 import { ErrorPanel, Loading } from "./Status";
@@ -43,9 +43,10 @@ export function IssueSimilar({ ctx, issue, onAdded }: IssueSimilarProps) {
   const [error, setError] = useState<unknown>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const seeds = kind === "frame" ? frameSeeds : cropSeeds;
-  // The dataset's embedding models with vectors of the kind searched (frames, or label crops).
+  // The dataset's embedding models with vectors of the kind searched (frames, or label and prediction crops).
   const models = useApi(JSON.stringify(["embedding-models", project, dataset]), (signal) => embeddingsApi.models(project, dataset, { signal }));
-  const fitting = (models.data ?? []).filter((m) => (kind === "frame" ? m.frames : m.labels) > 0).map((m) => m.model);
+  const crops = (m: { labels: number; predictions: Record<string, number> }) => m.labels + Object.values(m.predictions).reduce((a, b) => a + b, 0);
+  const fitting = (models.data ?? []).filter((m) => (kind === "frame" ? m.frames : crops(m)) > 0).map((m) => m.model);
   useEffect(() => {
     if (models.data && !fitting.includes(embedding)) setEmbedding(fitting[0] ?? "");
   }, [models.data, kind]);
@@ -88,7 +89,7 @@ export function IssueSimilar({ ctx, issue, onAdded }: IssueSimilarProps) {
   return (
     <div className="issue-similar">
       <p className="muted">
-        The {kind === "frame" ? "frames" : "label crops"} of {dataset} nearest this issue's {seeds.length} {kind === "frame" ? "frame" : "label crop"}{seeds.length === 1 ? "" : "s"}
+        The {kind === "frame" ? "frames" : "label and prediction crops"} of {dataset} nearest this issue's {seeds.length} {kind === "frame" ? "frame" : "crop"}{seeds.length === 1 ? "" : "s"}
         {kind === "frame" ? " (the frames of its elements, crops included)" : ""} by their stored embeddings: a candidate's distance is to its nearest one, and the issue's own are left out.
       </p>
       <form className="issue-similar-controls" onSubmit={(e) => { e.preventDefault(); void search(); }}>
@@ -96,13 +97,13 @@ export function IssueSimilar({ ctx, issue, onAdded }: IssueSimilarProps) {
           Search{" "}
           <select aria-label="Similar kind" value={kind} onChange={(e) => { setKind(e.target.value as SimilarKind); setAnswer(null); }}>
             <option value="frame">Frames ({frameSeeds.length} of the issue)</option>
-            <option value="crop">Label crops ({cropSeeds.length} of the issue)</option>
+            <option value="crop">Crops ({cropSeeds.length} of the issue)</option>
           </select>
         </label>
         <label>
           Embedding{" "}
           <select aria-label="Embedding model" value={embedding} onChange={(e) => setEmbedding(e.target.value)}>
-            {fitting.length === 0 && <option value="">{models.data ? `no ${kind === "frame" ? "frame" : "label-crop"} embeddings` : "…"}</option>}
+            {fitting.length === 0 && <option value="">{models.data ? `no ${kind === "frame" ? "frame" : "crop"} embeddings` : "…"}</option>}
             {fitting.map((m) => <option key={m} value={m}>{m}</option>)}
           </select>
         </label>
@@ -120,12 +121,12 @@ export function IssueSimilar({ ctx, issue, onAdded }: IssueSimilarProps) {
         <button type="submit" disabled={seeds.length === 0 || loading || embedding === ""}>Find similar elements</button>
       </form>
       {seeds.length === 0 && (
-        <p className="empty-state">This issue has no {kind === "frame" ? "" : "label "}element of {dataset} to start from.</p>
+        <p className="empty-state">This issue has no {kind === "frame" ? "element" : "crop"} of {dataset} to start from.</p>
       )}
       <Loading active={loading} label="Searching similar elements" />
       {models.error !== null && <ErrorPanel error={models.error} onRetry={models.reload} title="The embedding models could not be listed" />}
       {models.data && fitting.length === 0 && (
-        <p className="empty-state">{dataset} has no {kind === "frame" ? "frame" : "label-crop"} embeddings: upload some (SDK, import files or REST) to search by similarity.</p>
+        <p className="empty-state">{dataset} has no {kind === "frame" ? "frame" : "crop"} embeddings: upload some (SDK, import files or REST) to search by similarity.</p>
       )}
       {error !== null && <ErrorPanel error={error} title="Similar elements could not be found" onRetry={() => setError(null)} />}
       {notice !== null && <p className="notice" role="status" data-testid="similar-notice">{notice}</p>}
@@ -133,7 +134,7 @@ export function IssueSimilar({ ctx, issue, onAdded }: IssueSimilarProps) {
         <>
           <div className="issue-similar-bar">
             <span className="muted" data-testid="similar-answer">
-              {candidates.length} {answer.kind === "frame" ? "frames" : "label crops"}, {answer.metric} distance of model {answer.embedding}
+              {candidates.length} {answer.kind === "frame" ? "frames" : "crops"}, {answer.metric} distance of model {answer.embedding}
               {" "}({answer.exact ? "exact search" : "inverted-file index"}), nearest first
             </span>
             <button type="button" onClick={() => setChecked(new Set(candidates.filter((c) => elementOf(c) !== null).map((c) => c.id)))}>Check all</button>
@@ -142,16 +143,18 @@ export function IssueSimilar({ ctx, issue, onAdded }: IssueSimilarProps) {
           </div>
           <ul className="similar-candidates" aria-label="Similar elements">
             {candidates.map((c, rank) => {
-              const frameId = answer.kind === "frame" ? c.id : (c.frame_id ?? null);
-              const addable = elementOf(c) !== null;
+              const element = elementOf(c);
+              const frameId = element?.frame_id ?? c.frame_id ?? null;
+              const what = answer.kind === "frame" ? `frame ${frameId ?? c.id}` : element ? elementTitle(element) : c.id;
               return (
                 <li key={c.id} data-id={c.id} data-checked={checked.has(c.id) || undefined}>
                   <label>
-                    <input type="checkbox" checked={checked.has(c.id)} disabled={!addable} onChange={() => toggle(c.id)}
-                      aria-label={`Choose ${answer.kind === "frame" ? "frame" : "label"} ${c.id}`} />
-                    {frameId !== null ? <FrameThumb project={project} dataset={dataset} frameId={frameId} /> : <span className="issue-thumb-placeholder" />}
+                    <input type="checkbox" checked={checked.has(c.id)} disabled={element === null} onChange={() => toggle(c.id)}
+                      aria-label={`Choose ${answer.kind === "frame" ? `frame ${frameId ?? c.id}` : c.id}`} />
+                    {frameId !== null ? <FrameThumb project={project} dataset={dataset} frameId={frameId} />
+                      : <span className="issue-thumb-placeholder" title="The search did not name this crop's frame: it cannot be shown or added" />}
                     <span className="similar-caption">
-                      <span>#{rank + 1} {answer.kind === "frame" ? `frame ${c.id}` : `label ${c.id}`}</span>
+                      <span>#{rank + 1} {what}</span>
                       <span className="muted">distance <strong data-testid="similar-distance">{formatScore(c.distance, 4)}</strong></span>
                     </span>
                   </label>

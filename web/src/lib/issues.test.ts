@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   countByStatus, elementKey, elementTitle, exportFileName, filterByStatus, REVIEW_KEY_LEGEND, reviewAction, similarElement, similarSeeds,
-  stepIndex, verdictOf, type ElementIdentity,
+  similarKey, stepIndex, verdictOf, type ElementIdentity,
 } from "./issues";
 
 const frame = (frame_id: string, dataset = "d"): ElementIdentity => ({ dataset, frame_id, element_kind: "frame", element_id: null, inference_set: null });
@@ -73,10 +73,14 @@ describe("export, compare, similar", () => {
     expect(verdictOf(Number.NaN)).toBeNull();
   });
 
-  it("seeds a frame search with every element's frame and a crop search with the label elements, of one dataset", () => {
+  it("seeds a frame search with every element's frame and a crop search with the label and prediction crops, of one dataset", () => {
     const elements = [frame("1"), frame("1"), frame("2", "other"), label("L1", "3"), prediction("P1", "4", "a"), { ...frame("5"), inference_set: "a" }];
     expect(similarSeeds(elements, "d", "frame")).toEqual(["1", "3", "4", "5"]);
-    expect(similarSeeds(elements, "d", "crop")).toEqual(["L1"]);
+    expect(similarSeeds(elements, "d", "crop")).toEqual(["L1", "prediction/a/P1"]);
+    expect(similarKey({ ...frame("5"), inference_set: "a" })).toBe("frame/a/5");
+    // The search's keys read back: an inference set's frame vector, a prediction crop (its frame given).
+    expect(similarElement("d", "frame", "frame/a/5", null)).toEqual({ ...frame("5"), inference_set: "a" });
+    expect(similarElement("d", "crop", "prediction/a/P/7", "9")).toEqual(prediction("P/7", "9", "a"));
     expect(similarSeeds(elements, "other", "frame")).toEqual(["2"]);
     expect(similarElement("d", "frame", "7", null)).toEqual(frame("7"));
     expect(similarElement("d", "crop", "L9", "8")).toEqual(label("L9", "8"));

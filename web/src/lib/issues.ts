@@ -161,21 +161,39 @@ export const BEFORE_AFTER_SCORES: ReadonlyArray<{ key: "mean_ap" | "precision" |
 export type SimilarKind = "frame" | "crop";
 
 /**
+ * A dataset's element as the similar search names it: a plain id (a frame id, or a label
+ * id for crops) for the dataset's own vectors, `prediction/<set>/<id>` for a prediction
+ * crop and `frame/<set>/<frame id>` for a frame vector an inference set uploaded (set
+ * names never hold "/").
+ */
+export function similarKey(e: ElementIdentity): string {
+  if (e.element_kind === "prediction") return `prediction/${e.inference_set ?? ""}/${e.element_id ?? ""}`;
+  if (e.element_kind === "label") return e.element_id ?? "";
+  return e.inference_set ? `frame/${e.inference_set}/${e.frame_id}` : e.frame_id;
+}
+
+/**
  * The similar search's seeds for an issue's elements of one dataset: a frame search starts
- * from the frames of every element (a crop's too), a crop search from the label elements
- * (label crops are what it searches). The seeds never come back, so the issue's own
- * frames (or labels) are left out of the answer.
+ * from the frames of every element (a crop's too), a crop search from the label and
+ * prediction crops. The seeds never come back, so the issue's own frames (or crops) are
+ * left out of the answer.
  */
 export function similarSeeds(elements: readonly ElementIdentity[], dataset: string, kind: SimilarKind): string[] {
   const ids = elements
-    .filter((e) => e.dataset === dataset && (kind === "frame" || (e.element_kind === "label" && e.element_id !== null)))
-    .map((e) => (kind === "frame" ? e.frame_id : e.element_id!));
+    .filter((e) => e.dataset === dataset && (kind === "frame" || (e.element_kind !== "frame" && e.element_id !== null)))
+    .map((e) => (kind === "frame" ? e.frame_id : similarKey(e)));
   return [...new Set(ids)];
 }
 
-/** A similar search's result as an issue element (a crop's frame must be known). */
+/** A similar search's result as an issue element (a crop's frame must be known: null when it is not). */
 export function similarElement(dataset: string, kind: SimilarKind, id: string, frameId: string | null): ElementIdentity | null {
-  if (kind === "frame") return { dataset, frame_id: id, element_kind: "frame", element_id: null, inference_set: null };
+  const keyed = /^(prediction|frame)\/([^/]*)\/(.*)$/s.exec(id);
+  if (kind === "frame") {
+    // An inference set's frame vector, or the dataset's own.
+    if (keyed?.[1] === "frame") return { dataset, frame_id: keyed[3]!, element_kind: "frame", element_id: null, inference_set: keyed[2]! };
+    return { dataset, frame_id: frameId ?? id, element_kind: "frame", element_id: null, inference_set: null };
+  }
   if (frameId === null) return null;
+  if (keyed?.[1] === "prediction") return { dataset, frame_id: frameId, element_kind: "prediction", element_id: keyed[3]!, inference_set: keyed[2]! };
   return { dataset, frame_id: frameId, element_kind: "label", element_id: id, inference_set: null };
 }
