@@ -48,6 +48,7 @@ CONFIG = """
 "path.inference_set" = "adaptive-cc"
 "path.segment" = "crowded"
 "path.issue" = "late boxes"
+"path.campaign" = "late"
 "path.position" = 0
 "query.before" = "rendered-scenes"
 "query.dataset" = "rendered-scenes"
@@ -58,7 +59,7 @@ CONFIG = """
 
 [[operations]]
 include-method = "DELETE"
-parameters = { "path.project" = "scratch", "path.dataset" = "scratch", "path.inference_set" = "scratch", "path.segment" = "scratch", "path.issue" = "scratch" }
+parameters = { "path.project" = "scratch", "path.dataset" = "scratch", "path.inference_set" = "scratch", "path.segment" = "scratch", "path.issue" = "scratch", "path.campaign" = "scratch" }
 
 [[operations]]  # a conf or a query (tide, label-errors: also bg_iou <= fg_iou, which no schema states; metric-performance: a metric's name)
 include-path-regex = "/(metrics|examples|compare|regression|summary|segment|frames|segments|significance|calibration|tide|label-errors|metric-importance|metric-performance|before-after)$"
@@ -78,6 +79,10 @@ checks.positive_data_acceptance.enabled = false
 
 [[operations]]  # issue elements (of a new issue too) name the store's frames, labels and predictions (or a query, a matrix cell's classes); an element's position must be held; fixed labels are COCO of the issue's frames; a COCO export needs elements of one dataset
 include-path-regex = "/issues(/[^/]+(/elements(/from-query|/from-cell|/[^/]+)?|/fixed-labels|/export)?)?$"
+checks.positive_data_acceptance.enabled = false
+
+[[operations]]  # a campaign names the store's issue, corpus, embedding model and seeds; a review names its candidates
+include-path-regex = "/campaigns(/[^/]+(/run|/review|/candidates|/export)?)?$"
 checks.positive_data_acceptance.enabled = false
 
 [[operations]]  # a label-error review names a candidate of the store (kind:id)
@@ -122,6 +127,16 @@ def _demo_home(home: Path) -> None:
         project.create_dataset("scratch", shoal.DatasetTables.build(frames, labels))
     scratch_data = scratch.dataset("scratch")
     scratch_data.create_segment("scratch", frames=["a"])
+    # Campaigns: the demo's unlabeled corpus searched for more late boxes (run: it has
+    # candidates); scratch ones to delete, the scratch project's over a one-vector corpus.
+    late_campaign = shapes.create_campaign("late", corpus="unlabeled", issue="late boxes", k=3)
+    late_campaign.run()
+    shapes.create_campaign("scratch", corpus="unlabeled", issue="late boxes", k=1)
+    vector = pa.table({"frame_id": ["a"], "model_id": ["m"], "vector": [[1.0, 0.0]]})
+    scratch.create_dataset("corpus", shoal.DatasetTables.build(frames, labels[:0], vector))
+    scratch.create_campaign(
+        "scratch", corpus="corpus", seeds=[shoal.IssueElement("corpus", "a")], k=1
+    )
 
 
 @pytest.fixture(scope="module")
