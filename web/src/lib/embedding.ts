@@ -465,7 +465,7 @@ export interface ColorByOption {
 /** The contract's built-in color-bys, in the order offered. */
 export const BUILTIN_COLOR_BY: readonly ColorByOption[] = [
   { value: "class", title: "Class", group: "Model" },
-  { value: "outcome", title: "Outcome (TP / FP / FN)", group: "Model" },
+  { value: "outcome", title: "Outcome", group: "Model" },
   { value: "confusion", title: "Confusion type", group: "Model" },
   { value: "confidence", title: "Confidence", group: "Model" },
   { value: "precision", title: "Frame precision", group: "Model" },
