@@ -20,6 +20,7 @@ Nothing is asserted.
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import time
 from collections.abc import Callable
@@ -67,7 +68,8 @@ def main() -> None:
         inference = dataset.create_inference_set(
             "model", shoal.from_coco_results(folder / "predictions.json", dataset.tables())
         )
-        print(f"store built in {time.perf_counter() - started:.1f} s")
+        print(f"store built in {time.perf_counter() - started:.1f} s "
+              f"(load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs)")  # fmt: skip
         started = time.perf_counter()
         inference.evaluate()
         print(f"evaluation (matching) in {time.perf_counter() - started:.1f} s")
@@ -115,7 +117,7 @@ def main() -> None:
         joined = best_of(1, python_join)
         print(f"peer python join (outcome per crop): {joined * 1000:.0f} ms")
         print()
-        print(f"| color_by | points | ms | x outcomes | python join / this |")
+        print("| color_by | points | ms | x outcomes | python join / this |")
         print("|---|---:|---:|---:|---:|")
         schemes = ["outcome", "confusion", "confidence", "precision", "f1", "class"]
         for which, elements, names in (
