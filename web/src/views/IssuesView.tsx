@@ -12,7 +12,7 @@ import { api, ApiError } from "../api/client";
 import type { FrameDetail } from "../api/types";
 import { IssueFixedLabels } from "../components/IssueFixedLabels";
 import { IssueSimilar } from "../components/IssueSimilar";
-import { IssueThumbnail } from "../components/IssueThumbnail";
+import { elementObject, IssueThumbnail } from "../components/IssueThumbnail";
 import { ErrorPanel, Loading } from "../components/Status";
 import { useApi } from "../hooks/useApi";
 import { pageCount } from "../lib/examples";
@@ -44,6 +44,13 @@ export function IssuesView({ ctx, issue, element }: IssuesViewProps) {
   return issue === null
     ? <IssueList ctx={ctx} />
     : <IssuePage key={`${ctx.project.name}/${issue}`} ctx={ctx} issue={issue} element={element} />;
+}
+
+/** A crop's class (and a prediction's confidence) as its frame has it, before the dataset's name. */
+function objectText(detail: FrameDetail | undefined, e: IssueElement): string {
+  const o = detail ? elementObject(detail, e) : undefined;
+  if (!o) return "";
+  return `${o.label}${o.confidence !== null ? ` ${o.confidence.toFixed(3)}` : ""} · `;
 }
 
 /** The element counts by status, as small labelled chips. */
@@ -320,7 +327,7 @@ function IssuePage({ ctx, issue, element }: { ctx: ViewContext; issue: string; e
                       </td>
                       <td>
                         <span className="element-title">{elementTitle(e)}</span>
-                        <br /><span className="muted">{e.dataset}</span>
+                        <br /><span className="muted">{objectText(detailOf(e), e)}{e.dataset}</span>
                       </td>
                       <td>
                         <select aria-label={`Status of ${elementTitle(e)}`} value={e.status} className={`element-status status-${e.status}`}
