@@ -448,14 +448,19 @@ class Issue(_Entity):
     ) -> ElementsAdded:
         """Insert inside the caller's transaction; elements already held are skipped."""
         held = {
-            _identity(_record(r).element)
-            for r in db.execute("SELECT * FROM issue_elements WHERE issue_id = ?", (self.id,))
+            (r[0], r[1], r[2], r[3] or "", r[4] or "")
+            for r in db.execute(
+                "SELECT dataset, frame_id, element_kind, element_id, inference_set "
+                "FROM issue_elements WHERE issue_id = ?",
+                (self.id,),
+            )
         }
         start = db.execute(
             "SELECT COALESCE(MAX(position), -1) + 1 FROM issue_elements WHERE issue_id = ?",
             (self.id,),
         ).fetchone()[0]
-        added = skipped = 0
+        rows: list[tuple[Any, ...]] = []
+        skipped = 0
         for element in elements:
             problem = _shape_problem(element)
             if problem is not None:
@@ -465,14 +470,17 @@ class Issue(_Entity):
                 skipped += 1
                 continue
             held.add(key)
-            db.execute(
-                "INSERT INTO issue_elements (issue_id, position, dataset, frame_id, element_kind, "
-                f"element_id, inference_set, added_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, "
-                f"{_NOW}, {_NOW})",
-                (self.id, start + added, element.dataset, element.frame_id, element.element_kind,
-                 element.element_id, element.inference_set),
+            rows.append(
+                (self.id, start + len(rows), element.dataset, element.frame_id,
+                 element.element_kind, element.element_id, element.inference_set),
             )  # fmt: skip
-            added += 1
+        db.executemany(
+            "INSERT INTO issue_elements (issue_id, position, dataset, frame_id, element_kind, "
+            f"element_id, inference_set, added_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, "
+            f"{_NOW}, {_NOW})",
+            rows,
+        )
+        added = len(rows)
         return ElementsAdded(added, skipped)
 
     def _touch(self, db: sqlite3.Connection) -> None:
@@ -672,8 +680,8 @@ class Issue(_Entity):
         lookups: dict[tuple[str, str | None], dict[str, dict[str, Any]]] = {}
         uris: dict[str, dict[str, Any]] = {}
 
-        def objects(dataset: Dataset, set_name: str | None) -> dict[str, dict[str, Any]]:
-            key = (dataset.name, set_name)
+        def objects(name: str, dataset: Dataset, set_name: str | None) -> dict[str, dict[str, Any]]:
+            key = (name, set_name)
             if key not in lookups:
                 if set_name is None:
                     table, column = dataset.labels(), "label_id"
@@ -684,12 +692,15 @@ class Issue(_Entity):
             return lookups[key]
 
         rows = []
+        datasets: dict[str, Dataset | None] = {}
         for record in records:
             element = record.element
-            try:
-                dataset = project.dataset(element.dataset)
-            except NotFoundError:
-                dataset = None  # deleted since: the row keeps what the issue knows
+            if element.dataset not in datasets:
+                try:
+                    datasets[element.dataset] = project.dataset(element.dataset)
+                except NotFoundError:
+                    datasets[element.dataset] = None  # deleted since: keep what the issue knows
+            dataset = datasets[element.dataset]
             if dataset is not None and element.dataset not in uris:
                 frames = dataset.frames().select(["frame_id", "image_uri"])
                 uris[element.dataset] = dict(
@@ -699,7 +710,10 @@ class Issue(_Entity):
             if dataset is not None and element.element_kind != "frame":
                 set_name = element.inference_set if element.element_kind == "prediction" else None
                 with contextlib.suppress(NotFoundError):  # a set deleted since
-                    found = objects(dataset, set_name).get(str(element.element_id)) or {}
+                    found = (
+                        objects(element.dataset, dataset, set_name).get(str(element.element_id))
+                        or {}
+                    )
             rows.append(
                 {
                     "position": record.position,
