@@ -336,7 +336,7 @@ export const EmbeddingScatter = forwardRef<EmbeddingScatterHandle, EmbeddingScat
   // The canvas's width follows its container.
   useEffect(() => {
     const w = wrapper.current;
-    if (!w) return;
+    if (!w || typeof ResizeObserver === "undefined") return;
     const observer = new ResizeObserver(() => setWidth(w.clientWidth));
     observer.observe(w);
     setWidth(w.clientWidth);
