@@ -25,9 +25,10 @@ import io
 import itertools
 import json
 import sqlite3
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NoReturn
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -42,7 +43,6 @@ from shoal.tables import DatasetTables, InferenceTables
 
 if TYPE_CHECKING:
     from shoal.store._entities import Project, Segment
-    from shoal.store._store import Store
 
 __all__ = [
     "ELEMENT_KINDS",
@@ -261,7 +261,7 @@ def _check_in_dataset(dataset: Dataset, elements: list[tuple[int, IssueElement]]
     prediction_frames: dict[str, dict[str, str]] = {}
     for index, element in elements:
 
-        def fail(problem: str, index: int = index, element: IssueElement = element) -> None:
+        def fail(problem: str, index: int = index, element: IssueElement = element) -> NoReturn:
             raise InputError(f"issue element {index} ({element.describe()}): {problem}")
 
         if element.frame_id not in frames:
@@ -305,8 +305,6 @@ def create_issue(
     skipped); a name in use is a ``ConflictError``."""
     check_name(name, "issue")
     checked = check_elements(project, elements)
-    import uuid
-
     with project.store._transaction() as db:
         if db.execute(
             "SELECT id FROM issues WHERE project_id = ? AND name = ?", (project.id, name)
@@ -347,9 +345,6 @@ class Issue(_Entity):
     description, an owner, a status and a review of each element."""
 
     _table = "issues"
-
-    def __init__(self, store: Store, row_id: int) -> None:
-        super().__init__(store, row_id)
 
     # ------------------------------------------------------------- fields
     @property
