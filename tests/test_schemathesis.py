@@ -73,8 +73,8 @@ checks.positive_data_acceptance.enabled = false
 include-path-regex = "/similar$"
 checks.positive_data_acceptance.enabled = false
 
-[[operations]]  # a projection is read once computed (404 before), of the store's embedding models
-include-path-regex = "/projection(/job|/points|/elements)?$"
+[[operations]]  # a projection is read once computed (404 before), of the store's embedding models; its colors take a conf
+include-path-regex = "/projection(/job|/points|/elements|/colors)?$"
 checks.positive_data_acceptance.enabled = false
 
 [[operations]]  # issue elements (of a new issue too) name the store's frames, labels and predictions (or a query, a matrix cell's classes); an element's position must be held; fixed labels are COCO of the issue's frames; a COCO export needs elements of one dataset

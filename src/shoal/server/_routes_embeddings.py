@@ -30,6 +30,8 @@ __all__ = ["MAX_INDICES", "PROJECTION_JOB", "router"]
 router = APIRouter(route_class=NameRoute)
 PROJECTION_JOB = "projection"
 MAX_INDICES = 1_000_000
+# No projection holds more points than this (an index past it is never one).
+MAX_INDEX = 2**31 - 1
 TAGS: list[str | Any] = ["embeddings"]
 
 Embedding = Annotated[
@@ -87,7 +89,7 @@ class ProjectionJobOut(BaseModel):
 
 
 class IndicesIn(BaseModel):
-    indices: list[Annotated[int, Field(ge=0)]] = Field(
+    indices: list[Annotated[int, Field(ge=0, le=MAX_INDEX)]] = Field(
         max_length=MAX_INDICES, description="point indices (positions in element order)"
     )
 
