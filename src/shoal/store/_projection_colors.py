@@ -502,7 +502,18 @@ def _metric(
             mine, prediction_rows = _object_rows(elements, group, PREDICTION_SOURCE, table,
                                                  "prediction_id")  # fmt: skip
             add(table.column(name).combine_chunks(), mine, prediction_rows)
-    column = pa.concat_arrays([c.cast(columns[0].type) for c in columns])
+    numeric = all(
+        pa.types.is_integer(c.type) or pa.types.is_floating(c.type) or pa.types.is_boolean(c.type)
+        for c in columns
+    )
+    # One metric name may be typed differently per level (custom metrics): as numbers
+    # when every level's are, else as text.
+    common = (
+        columns[0].type
+        if all(c.type == columns[0].type for c in columns)
+        else (pa.float64() if numeric else pa.string())
+    )
+    column = pa.concat_arrays([c.cast(common) for c in columns])
     definition = f"the element metric {name!r} of the element (a frame's, a label's or a " \
         "prediction's), else of its frame"  # fmt: skip
     return _column_colors(color_by, definition, column, rows, in_scope)
