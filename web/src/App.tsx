@@ -21,13 +21,13 @@ import { MetricsView } from "./views/MetricsView";
 import { ScenariosView } from "./views/ScenariosView";
 import { SummaryView } from "./views/SummaryView";
 import { InsightsView } from "./views/InsightsView";
-import { IssuesView } from "./views/IssuesView";
 import { QueryBar } from "./components/QueryBar";
 import { ColorSchemeToggle, ThemeProvider } from "./theme";
 
 // The embedding view's WebGL scatter loads only when its tab is opened.
 const EmbeddingView = lazy(() => import("./views/EmbeddingView"));
 const CampaignsView = lazy(() => import("./views/CampaignsView"));
+const IssuesView = lazy(() => import("./views/IssuesView").then((m) => ({ default: m.IssuesView })));
 
 export type { View };
 const VIEWS: ReadonlyArray<{ value: View; title: string }> = [
@@ -227,7 +227,11 @@ function AppShell({ hasKey }: { hasKey: boolean }) {
               campaign={state.campaign} onOpen={(campaign) => update({ campaign })} />
           </Suspense>
         )}
-        {ctx && state.view === "issues" && <IssuesView ctx={ctx} issue={state.issue} element={state.issueElement} />}
+        {ctx && state.view === "issues" && (
+          <Suspense fallback={<Loading active label="Loading issues" />}>
+            <IssuesView ctx={ctx} issue={state.issue} element={state.issueElement} />
+          </Suspense>
+        )}
         {ctx && state.view === "frame" && (
           state.frame
             ? <FramePanel ctx={ctx} frameId={state.frame} inferenceSet={ctx.sets[0] ?? null} width={800} onClose={() => update({ frame: null, view: "scenarios" })} />
