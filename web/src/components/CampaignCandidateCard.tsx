@@ -1,12 +1,16 @@
 /**
- * One candidate of a campaign: its corpus frame's thumbnail, rank, distance to its nearest
- * seed (and that seed's thumbnail), its review, and Accept / Reject buttons. The focused
- * card (the one the keys act on) is outlined.
+ * One candidate of a campaign: its corpus frame's thumbnail (a crop candidate: its frame
+ * with the crop's box drawn, as issue elements are), rank, distance to its nearest seed (and
+ * that seed's thumbnail), its review, and Accept / Reject buttons. The focused card (the one
+ * the keys act on) is outlined.
  */
 import { forwardRef, useState } from "react";
-import { frameThumbnailUrl } from "../api/client";
+import { api, frameThumbnailUrl } from "../api/client";
+import { useApi } from "../hooks/useApi";
 import { useImageSource } from "../hooks/useImageSource";
 import { candidateStatusTitle, formatDistance, seedTitle, type Campaign, type Candidate, type CandidateStatus } from "../lib/campaigns";
+import { IssueThumbnail } from "./IssueThumbnail";
+import "./issues.css";
 
 /** A frame's thumbnail from the API (the key sent when one is set); "no image" when it has none. */
 export function CampaignThumbnail({ project, dataset, frameId, size, alt }: { project: string; dataset: string; frameId: string; size: number; alt: string }) {
@@ -16,6 +20,17 @@ export function CampaignThumbnail({ project, dataset, frameId, size, alt }: { pr
   return src === undefined
     ? <div className="campaign-thumb" style={{ width: size, height: size }} aria-label={`${alt} (loading)`} />
     : <img className="campaign-thumb" src={src} width={size} height={size} alt={alt} loading="lazy" onError={() => setFailed(true)} />;
+}
+
+/** A crop candidate on its frame, the crop's box drawn (the frame's detail fetched). */
+function CropThumbnail({ project, corpus, candidate, size }: { project: string; corpus: string; candidate: Candidate; size: number }) {
+  const sets = candidate.inference_set ? [candidate.inference_set] : [];
+  const detail = useApi(JSON.stringify(["frame", project, corpus, candidate.frame_id, sets]), (signal) =>
+    api.frame(project, corpus, candidate.frame_id, sets, { signal }));
+  const element = {
+    dataset: corpus, frame_id: candidate.frame_id, element_kind: candidate.source, element_id: candidate.id, inference_set: candidate.inference_set,
+  };
+  return <IssueThumbnail project={project} element={element} detail={detail.data} width={size} />;
 }
 
 export interface CampaignCandidateCardProps {
@@ -37,7 +52,9 @@ export const CampaignCandidateCard = forwardRef<HTMLLIElement, CampaignCandidate
   return (
     <li ref={ref} className="campaign-card" data-key={candidate.key} data-status={candidate.status} data-focused={focused || undefined}
       aria-current={focused || undefined} onClick={onFocus}>
-      <CampaignThumbnail project={project} dataset={campaign.corpus} frameId={candidate.frame_id} size={160} alt={what} />
+      {candidate.source === "frame"
+        ? <CampaignThumbnail project={project} dataset={campaign.corpus} frameId={candidate.frame_id} size={160} alt={what} />
+        : <CropThumbnail project={project} corpus={campaign.corpus} candidate={candidate} size={160} />}
       <div className="campaign-card-body">
         <div className="campaign-card-head">
           <span className="rank">{candidate.rank === null ? "—" : `#${candidate.rank}`}</span>

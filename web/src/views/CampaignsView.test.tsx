@@ -4,7 +4,9 @@ import userEvent from "@testing-library/user-event";
 import { useState, type ReactElement } from "react";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Campaign, CampaignJob, Candidate, CandidateStatus } from "../lib/campaigns";
-import { installMockApi, PROJECT, type Call, type Handler } from "../test/mockApi";
+import { CampaignCandidateCard } from "../components/CampaignCandidateCard";
+import { shapes } from "../fixtures";
+import { DATASET, installMockApi, PROJECT, type Call, type Handler } from "../test/mockApi";
 import { ThemeProvider } from "../theme";
 import { CampaignsView } from "./CampaignsView";
 
@@ -138,5 +140,25 @@ describe("CampaignsView", () => {
     await waitFor(() => expect(within(form).getByLabelText("Name")).toHaveValue("more circles"));
     await user.click(within(form).getByRole("button", { name: "Create campaign" }));
     expect(await within(form).findByRole("alert")).toHaveTextContent("a crop campaign's seeds are labels or predictions");
+  });
+
+  it("draws a crop candidate's box on its frame", async () => {
+    installMockApi();
+    const frame = shapes.frames[0]!;
+    const predicted = frame.objects.find((o) => o.kind === "prediction")!;
+    const campaign: Campaign = {
+      uuid: "c", name: "crops", description: "", issue: null, corpus: DATASET, embedding: "crop", kind: "crop", metric: "cosine", k: 3, k_per: "seed",
+      status: "open", created_at: NOW, updated_at: NOW, run_at: NOW, corpus_version: 1, exact: true, seeds: [],
+      counts: { pending: 1, accepted: 0, rejected: 0, total: 1 },
+    };
+    const candidate: Candidate = {
+      key: `prediction/${shapes.inferenceSet}/prediction-${predicted.id}`, source: "prediction", inference_set: shapes.inferenceSet,
+      id: `prediction-${predicted.id}`, frame_id: frame.frame_id, rank: 1, distance: 0.2, seed: null, status: "pending", note: "", reviewed_at: null,
+    };
+    const { container } = render(
+      <ol><CampaignCandidateCard project={PROJECT} campaign={campaign} candidate={candidate} focused={false} onFocus={() => {}} onReview={() => {}} readOnly={false} /></ol>,
+    );
+    await waitFor(() => expect(container.querySelectorAll('.annotated-image rect[data-kind="prediction"]')).toHaveLength(1));
+    expect(container).toHaveTextContent(`prediction prediction-${predicted.id} (${shapes.inferenceSet}) of frame ${frame.frame_id}`);
   });
 });
