@@ -99,6 +99,10 @@ def test_what_rest_cannot_answer_is_a_4xx(tmp_path: Path, dataset: Dataset) -> N
         f"{ROUTE}/projection/elements", params={"method": "pca"}, json={"indices": [-1]}
     )
     assert negative.status_code == 422
+    huge = api.post(
+        f"{ROUTE}/projection/elements", params={"method": "pca"}, json={"indices": [2**70]}
+    )
+    assert huge.status_code == 422
     unknown = api.get(f"{ROUTE}/projection", params={"embedding": "nope", "method": "pca"})
     assert unknown.status_code == 404 and "no embedding model 'nope'" in unknown.json()["detail"]
     bad_method = api.post(f"{ROUTE}/projection", params={"method": "tsne"})

@@ -201,14 +201,24 @@ def test_the_index_is_kept_in_the_store_and_read_back(
     second = Store(tmp_path / "home").project("p").dataset("val").similar(["f007"], 10)
     assert builds == [200] and second.ids == first.ids
     assert examine(tmp_path / "home").healthy
+    # A damaged kept index: doctor says so, repair drops it, the next query builds it.
+    (tmp_path / "home/objects" / row["object"] / "index.faiss").write_bytes(b"damaged")
+    checkup = examine(tmp_path / "home")
+    assert (
+        not checkup.healthy
+        and "kept similarity index cannot be read" in checkup.findings[0].problem
+    )
+    assert examine(tmp_path / "home", repair=True).healthy
+    _similarity.forget_prepared()
+    assert dataset.similar(["f007"], 10).ids == first.ids and builds == [200, 200]
     # New vectors (an inference set with crop vectors): the crop index is its own; the
     # frame index is still current. Replacing the dataset makes it stale: built again.
     dataset.create_inference_set("m", _inference(5, frames=200))
     _similarity.forget_prepared()
     dataset.similar(["f007"], 10)
-    assert builds == [200]
+    assert builds == [200, 200]
     dataset.similar(["prediction/m/p001"], 10, kind="crop")
-    assert builds == [200, 600]
+    assert builds == [200, 200, 600]
     assert len(dataset.store._rows("SELECT 1 FROM similarity_indexes")) == 2
 
 
