@@ -126,8 +126,16 @@ describe("IssuesView", () => {
     // The crops are drawn on their frames: the label solid, the prediction dashed.
     await waitFor(() => expect(table.querySelectorAll('.annotated-image rect[data-kind="ground_truth"]')).toHaveLength(1));
     expect(table.querySelectorAll('.annotated-image rect[data-kind="prediction"]')).toHaveLength(1);
+    // A description half typed survives the reload a review causes; Save sends it with the owner and status.
+    await user.type(screen.getByLabelText("Issue description"), " on dark backgrounds");
     await user.selectOptions(screen.getByLabelText(/^Status of prediction/), "confirmed");
     await waitFor(() => expect(issues.get("circles")!.elements[1]!.status).toBe("confirmed"));
+    await waitFor(() => expect(calls.filter((c) => c.method === "GET" && c.path.endsWith("/issues/circles")).length).toBeGreaterThan(1));
+    expect(screen.getByLabelText("Issue description")).toHaveValue("circles called squares on dark backgrounds");
+    await user.selectOptions(screen.getByLabelText("Issue status"), "in_progress");
+    await user.click(screen.getByRole("button", { name: "Save" }));
+    await waitFor(() => expect(issues.get("circles")!.status).toBe("in_progress"));
+    expect(issues.get("circles")!.description).toBe("circles called squares on dark backgrounds");
     const note = screen.getByLabelText(/^Note of label/);
     await user.type(note, "box too loose{Enter}");
     await waitFor(() => expect(issues.get("circles")!.elements[0]!.note).toBe("box too loose"));

@@ -260,7 +260,7 @@ function IssuePage({ ctx, issue, element }: { ctx: ViewContext; issue: string; e
   return (
     <div className="issues-view">
       <p><button type="button" className="link" onClick={() => ctx.update({ issue: null, issueElement: null })}>← All issues</button></p>
-      <IssueHeader key={data.updated_at} ctx={ctx} issue={data} onSaved={loaded.reload} onError={setActionError} />
+      <IssueHeader ctx={ctx} issue={data} onSaved={loaded.reload} onError={setActionError} />
       {actionError !== null && <ErrorPanel error={actionError} title="The change was not saved" onRetry={() => setActionError(null)} />}
       <div role="tablist" aria-label="Issue sections" className="issue-tabs" onKeyDown={(e) => {
         // Arrows move between the tabs, as the app's views do.
@@ -385,6 +385,16 @@ function IssueHeader({ ctx, issue, onSaved, onError }: { ctx: ViewContext; issue
   const [owner, setOwner] = useState(issue.owner);
   const [description, setDescription] = useState(issue.description);
   const [saving, setSaving] = useState(false);
+  // The server's values as last shown: a field follows a new one unless it was edited since
+  // (reviews reload the issue while the description may be half typed).
+  const shown = useRef({ status: issue.status, owner: issue.owner, description: issue.description });
+  useEffect(() => {
+    const was = shown.current;
+    setStatus((v) => (v === was.status ? issue.status : v));
+    setOwner((v) => (v === was.owner ? issue.owner : v));
+    setDescription((v) => (v === was.description ? issue.description : v));
+    shown.current = { status: issue.status, owner: issue.owner, description: issue.description };
+  }, [issue.status, issue.owner, issue.description]);
   const changed = status !== issue.status || owner !== issue.owner || description !== issue.description;
   const save = async () => {
     setSaving(true);
