@@ -21,9 +21,11 @@ export interface EmbeddingScatterLegendProps {
   /** Opacity by confidence is on. */
   opacityByConfidence: boolean;
   scheme: Scheme;
+  /** Points selected (drawn larger with a ring). */
+  selectedCount?: number;
 }
 
-export function EmbeddingScatterLegend({ colors, title, classColors, hidden, onToggle, onShowAll, outOfScopeCount, outOfScope, opacityByConfidence, scheme }: EmbeddingScatterLegendProps) {
+export function EmbeddingScatterLegend({ colors, title, classColors, hidden, onToggle, onShowAll, outOfScopeCount, outOfScope, opacityByConfidence, scheme, selectedCount = 0 }: EmbeddingScatterLegendProps) {
   return (
     <section className="embedding-legend" aria-label="Legend">
       <h3>{title}</h3>
@@ -54,6 +56,12 @@ export function EmbeddingScatterLegend({ colors, title, classColors, hidden, onT
         <p className="legend-note">
           <span className={`swatch ${outOfScope === "dim" ? "swatch-dim" : "swatch-hidden"}`} aria-hidden="true" />
           {formatCount(outOfScopeCount)} points outside the segment / query: {outOfScope === "dim" ? "dimmed" : "hidden"}, never selected
+        </p>
+      )}
+      {selectedCount > 0 && (
+        <p className="legend-note">
+          <span className="swatch swatch-selected" aria-hidden="true" />
+          larger, ringed: the {formatCount(selectedCount)} selected
         </p>
       )}
       {opacityByConfidence && (

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
-  categoricalLegend, categoryCounts, colorByOptions, decodePoints, DIM_ALPHA, filterByCategory, fitView, FULL_ALPHA, issueElementOf,
+  categoricalLegend, categoryCounts, chooseModel, colorByOptions, vectorCount, decodePoints, DIM_ALPHA, filterByCategory, fitView, FULL_ALPHA, issueElementOf,
   legendTicks, NO_VALUE, panBy, PointGrid, pointInPolygon, pointStyle, rampColor, selectInBox, selectInPolygon, toData, toScreen,
   uniqueFrames, zoomAt, type PointColorsOut,
 } from "./embedding";
@@ -167,6 +167,16 @@ describe("elements and options", () => {
     expect(issueElementOf("d", frame)).toEqual({ dataset: "d", frame_id: "f1", element_kind: "frame", element_id: null, inference_set: null });
     expect(issueElementOf("d", crop)).toEqual({ dataset: "d", frame_id: "f1", element_kind: "prediction", element_id: "p9", inference_set: "m" });
     expect(uniqueFrames([frame, crop, { ...frame, frame_id: "f2" }])).toEqual(["f1", "f2"]);
+  });
+  it("counts a model's vectors per kind and chooses a model with vectors of the kind shown", () => {
+    const crops = { model: "crops", dimension: 8, frames: 0, labels: 5, predictions: { a: 3, b: 2 } };
+    const frames = { model: "frames", dimension: 8, frames: 60, labels: 0, predictions: {} };
+    expect([vectorCount(crops, "crop"), vectorCount(crops, "frame"), vectorCount(frames, "frame")]).toEqual([10, 0, 60]);
+    expect(chooseModel([crops, frames], null, "frame")?.model).toBe("frames");
+    expect(chooseModel([crops, frames], null, "crop")?.model).toBe("crops");
+    expect(chooseModel([crops, frames], "crops", "frame")?.model).toBe("crops"); // asked for: kept (the view says it has no frames)
+    expect(chooseModel([crops, frames], "gone", "crop")?.model).toBe("crops");
+    expect(chooseModel([], null, "crop")).toBeNull();
   });
   it("offers metadata and the metrics of the points' level", () => {
     const metrics = [{ name: "sharpness", level: "frame" as const }, { name: "box_area", level: "label" as const }];

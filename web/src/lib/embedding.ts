@@ -64,6 +64,19 @@ export function issueElementOf(dataset: string, e: ProjectedElement): {
   return { dataset, frame_id: e.frame_id, element_kind: e.source, element_id: e.source === "frame" ? null : e.id, inference_set: e.inference_set };
 }
 
+/** How many vectors of a kind a model has (crops: label crops and every set's prediction crops). */
+export function vectorCount(model: EmbeddingModelOut, kind: EmbeddingKind): number {
+  return kind === "frame" ? model.frames : model.labels + Object.values(model.predictions).reduce((a, b) => a + b, 0);
+}
+
+/**
+ * The model shown: the one asked for when the dataset has it, else the first with vectors
+ * of `kind`, else the first (null: no models).
+ */
+export function chooseModel(models: readonly EmbeddingModelOut[], asked: string | null, kind: EmbeddingKind): EmbeddingModelOut | null {
+  return models.find((m) => m.model === asked) ?? models.find((m) => vectorCount(m, kind) > 0) ?? models[0] ?? null;
+}
+
 /** The frames of some elements, once each, in the order first met. */
 export function uniqueFrames(elements: readonly ProjectedElement[]): string[] {
   return [...new Set(elements.map((e) => e.frame_id))];

@@ -20,8 +20,8 @@ import { useApi } from "../hooks/useApi";
 import { useColorScheme } from "../hooks/useColorScheme";
 import { announceSegmentsChanged } from "../hooks/useSegmentsChanged";
 import {
-  categoricalLegend, categoryCounts, colorByOptions, decodePoints, describePoint, filterByCategory, issueElementOf, pointStyle,
-  selectInBox, selectInPolygon, uniqueFrames, type EmbeddingKind, type OutOfScope, type Point, type PointColorsOut, type ProjectedElement, type ProjectionMethod,
+  categoricalLegend, categoryCounts, chooseModel, colorByOptions, decodePoints, describePoint, filterByCategory, issueElementOf, pointStyle,
+  selectInBox, selectInPolygon, uniqueFrames, type EmbeddingKind, type OutOfScope, type Point, type PointColorsOut, type ProjectedElement, type ProjectionMethod, vectorCount,
 } from "../lib/embedding";
 import { formatCount, formatThreshold } from "../lib/format";
 import { ALL_FRAMES, classColors, type ViewContext } from "./context";
@@ -49,8 +49,11 @@ export default function EmbeddingView({ ctx, state, onState }: { ctx: ViewContex
   const d = ctx.dataset;
   const scheme = useColorScheme();
   const models = useApi(JSON.stringify(["embeddings", p, d]), (signal) => embeddingsApi.models(p, d, { signal }));
-  const model = models.data?.find((m) => m.model === state.model)?.model ?? models.data?.[0]?.model ?? null;
-  const key: ProjectionKey | null = model ? { embedding: model, kind: state.kind, method: state.method } : null;
+  const chosen = models.data ? chooseModel(models.data, state.model, state.kind) : null;
+  const model = chosen?.model ?? null;
+  // A model without vectors of the kind shown has nothing to project: the view says so.
+  const projectable = chosen !== null && vectorCount(chosen, state.kind) > 0;
+  const key: ProjectionKey | null = model && projectable ? { embedding: model, kind: state.kind, method: state.method } : null;
   const keyText = key ? JSON.stringify([p, d, key.embedding, key.kind, key.method]) : null;
 
   // ---------------------------------------------------------------- the projection and its job
@@ -188,8 +191,7 @@ export default function EmbeddingView({ ctx, state, onState }: { ctx: ViewContex
       </p>
     );
   }
-  const counts = models.data?.find((m) => m.model === model);
-  const sourceCount = counts ? (state.kind === "frame" ? counts.frames : counts.labels + Object.values(counts.predictions).reduce((a, b) => a + b, 0)) : null;
+  const sourceCount = chosen ? vectorCount(chosen, state.kind) : null;
   const running = job !== null && ACTIVE.has(job.state);
   return (
     <div className="embedding-view">
@@ -202,7 +204,10 @@ export default function EmbeddingView({ ctx, state, onState }: { ctx: ViewContex
         </label>
         <div role="radiogroup" aria-label="Points" className="segmented">
           {(["frame", "crop"] as const).map((k) => (
-            <button key={k} type="button" role="radio" aria-checked={state.kind === k} onClick={() => onState({ kind: k })}>{k === "frame" ? "Frames" : "Crops"}</button>
+            <button key={k} type="button" role="radio" aria-checked={state.kind === k} onClick={() => onState({ kind: k })}
+              title={chosen ? `${formatCount(vectorCount(chosen, k))} ${k} vectors of ${chosen.model}` : undefined}>
+              {k === "frame" ? "Frames" : "Crops"}
+            </button>
           ))}
         </div>
         <div role="radiogroup" aria-label="Method" className="segmented">
@@ -239,6 +244,18 @@ export default function EmbeddingView({ ctx, state, onState }: { ctx: ViewContex
         <ThresholdPanel ctx={ctx} />
       </details>
 
+      {chosen && !projectable && (
+        <p className="empty-state" role="status">
+          Model {chosen.model} has no {state.kind === "frame" ? "frame" : "crop"} vectors
+          {vectorCount(chosen, state.kind === "frame" ? "crop" : "frame") > 0 && (
+            <>: <button type="button" className="link-button" onClick={() => onState({ kind: state.kind === "frame" ? "crop" : "frame" })}>
+              show its {state.kind === "frame" ? "crops" : "frames"}</button></>
+          )}
+          {models.data!.filter((m) => m.model !== chosen.model && vectorCount(m, state.kind) > 0).length > 0 && (
+            <>; or choose another embedding above</>
+          )}.
+        </p>
+      )}
       {(missing || running || jobError) && (
         <section className="projection-state" aria-label="Projection state">
           {running ? (
@@ -292,7 +309,7 @@ export default function EmbeddingView({ ctx, state, onState }: { ctx: ViewContex
             <EmbeddingScatterLegend colors={colorData} title={colorTitle} classColors={palette} hidden={hidden}
               onToggle={(code) => setHidden((h) => { const next = new Set(h); if (next.has(code)) next.delete(code); else next.add(code); return next; })}
               onShowAll={() => setHidden(new Set())} outOfScopeCount={outOfScopeCount} outOfScope={outOfScope}
-              opacityByConfidence={opacityByConfidence && opacity.data !== null} scheme={scheme} />
+              opacityByConfidence={opacityByConfidence && opacity.data !== null} scheme={scheme} selectedCount={selected?.length ?? 0} />
             <SelectionPanel ctx={ctx} selected={selected} colors={colorData} colorTitle={colorTitle} palette={palette} resolve={resolve}
               onSelected={setSelected} onGallery={() => setGalleryOpen(true)} message={message} setMessage={setMessage} />
           </aside>
@@ -381,7 +398,7 @@ function SelectionPanel({ ctx, selected, colors, colorTitle, palette, resolve, o
 
   return (
     <section className="selection-panel" aria-label="Selection">
-      <h3><span data-testid="selection-count">{formatCount(selected.length)}</span> selected</h3>
+      <h3 aria-live="polite"><span data-testid="selection-count">{formatCount(selected.length)}</span> selected</h3>
       {categorical && breakdown.length > 0 && (
         <fieldset className="selection-breakdown">
           <legend>By the current colors</legend>
