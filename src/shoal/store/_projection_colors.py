@@ -13,6 +13,10 @@ scope (``in_scope``), since an object's outcome does not depend on the other fra
 from __future__ import annotations
 
 import functools
+import json
+import threading
+import weakref
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol
@@ -38,11 +42,14 @@ from shoal.analysis.point_colors import (
 )
 from shoal.engine.metrics import PREDICTION
 from shoal.errors import InputError, NotFoundError
+from shoal.store._entities import operating_point
+from shoal.store._evaluations import StoredVersions
 from shoal.tables import FRAME_COLUMNS
 
 if TYPE_CHECKING:
     from shoal._types import Conf
     from shoal.store._entities import Dataset, InferenceSet, Segment
+    from shoal.store._store import Store
 
 __all__ = ["COLOR_BY", "ColorSource", "PointColors", "projection_colors"]
 
@@ -220,6 +227,39 @@ class _SetOutcomes:
         return np.asarray(pc.cast(column, pa.float64()).fill_null(np.nan).to_numpy(), np.float64)
 
 
+# The last few sets' outcomes by (their StoredVersions key, the operating point), per
+# store: the embedding view asks for one color after another at the same thresholds.
+_KEPT_OUTCOMES = 4
+_kept: weakref.WeakKeyDictionary[Store, OrderedDict[tuple[Any, ...], _SetOutcomes]] = (
+    weakref.WeakKeyDictionary()
+)
+_kept_lock = threading.Lock()
+
+
+def _kept_outcomes(
+    inference: InferenceSet, frames: pa.Table, conf: Conf | None, iou: float | None
+) -> _SetOutcomes:
+    conf_value, iou_value = operating_point(inference.dataset.project, conf, iou)
+    point = (
+        json.dumps(conf_value, sort_keys=True) if isinstance(conf_value, dict) else conf_value,
+        iou_value,
+    )
+    key = (StoredVersions.read(inference).key, point)
+    with _kept_lock:
+        kept = _kept.setdefault(inference.store, OrderedDict())
+        if key in kept:
+            kept.move_to_end(key)
+            return kept[key]
+    read = _SetOutcomes.read(inference, frames, conf_value, iou_value)
+    # Kept only when nothing was committed meanwhile (the read is of the key's versions).
+    if StoredVersions.read(inference).key == key[0]:
+        with _kept_lock:
+            kept[key] = read
+            while len(kept) > _KEPT_OUTCOMES:
+                kept.popitem(last=False)
+    return read
+
+
 class _Sets:
     """The inference sets a request reads, each read once: the chosen one (for label
     crops and dataset frames) and each prediction crop's or set frame's own."""
@@ -241,7 +281,7 @@ class _Sets:
     def get(self, name: str) -> _SetOutcomes:
         if name not in self._read:
             inference = self.dataset.inference_set(name)
-            self._read[name] = _SetOutcomes.read(inference, self.frames, self.conf, self.iou)
+            self._read[name] = _kept_outcomes(inference, self.frames, self.conf, self.iou)
         return self._read[name]
 
     def groups(self, elements: _Elements) -> list[tuple[str, NDArray[np.int64]]]:
