@@ -287,6 +287,13 @@ def test_lasso_the_failing_cluster_into_a_segment_and_an_issue(
             ("frame", DATASET)
         }
 
+        # "All shown" selects every point drawn: with "no errors" toggled off, the failing frames.
+        page.get_by_role("button", name="Clear selection").click()
+        page.locator(".embedding-legend button", has_text="no errors").click()
+        page.get_by_role("button", name="All shown").click()
+        eventually(lambda: page.get_by_test_id("selection-count").text_content(), str(len(FAILING)))
+        page.locator(".embedding-legend button", has_text="no errors").click()
+
         # The legend's toggle hides a category: its points are neither drawn nor selected.
         page.locator(".embedding-legend button", has_text="FN only").click()
         eventually(

@@ -291,6 +291,10 @@ export default function EmbeddingView({ ctx, state, onState }: { ctx: ViewContex
                 <button key={m} type="button" aria-pressed={mode === m} onClick={() => setMode(m)}>{m === "lasso" ? "Lasso" : m === "box" ? "Box" : "Pan"}</button>
               ))}
               <button type="button" onClick={() => scatter.current?.resetView()}>Fit</button>
+              <button type="button" title="Select every point shown (categories toggled off and points outside the segment / query left out)"
+                onClick={() => { setSelected(allShown(styled.selectable)); setMessage(null); }}>
+                All shown
+              </button>
             </div>
             <EmbeddingScatter ref={scatter} xy={xy} rgba={styled.rgba} selectable={styled.selectable} bounds={current.bounds} selected={selected}
               mode={mode} onSelect={onSelect} onHover={onHover} background={background} ring={ring}
@@ -321,6 +325,15 @@ export default function EmbeddingView({ ctx, state, onState }: { ctx: ViewContex
       )}
     </div>
   );
+}
+
+/** The indices of every selectable point, ascending. */
+function allShown(selectable: Uint8Array): Uint32Array {
+  let n = 0;
+  for (let i = 0; i < selectable.length; i++) n += selectable[i]!;
+  const out = new Uint32Array(n);
+  for (let i = 0, k = 0; i < selectable.length; i++) if (selectable[i]) out[k++] = i;
+  return out;
 }
 
 function SelectionPanel({ ctx, selected, colors, colorTitle, palette, resolve, onSelected, onGallery, message, setMessage }: {
