@@ -191,6 +191,8 @@ def test_an_issue_from_a_matrix_cell_reviewed_exported_grown_and_fixed(
         offset=0, limit=PAGE_SIZE,
     )["examples"]  # fmt: skip
     page.get_by_role("button", name="Add to issue…").click()
+    page.get_by_label("New issue name").scroll_into_view_if_needed()
+    both_widths(page, "issues-add-from-cell")
     name = page.get_by_label("New issue name").input_value()
     assert name == f"{truth} → {predicted} ({DETECTOR})"
     page.get_by_role("button", name="Add", exact=True).click()

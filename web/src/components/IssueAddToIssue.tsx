@@ -96,7 +96,8 @@ export function IssueAddToIssue({ project, dataset, inferenceSet, what, page, to
       {!open && <button type="button" onClick={() => { setOpen(true); setDone(null); }}>Add to issue…</button>}
       {open && (
         <form className="add-to-issue" aria-label="Add to issue" onSubmit={(e) => void submit(e)}>
-          <label htmlFor={`${id}-issue`}>Issue</label>
+          <span className="muted">The objects of the examples listed ({what}), as crops, into</span>
+          <label htmlFor={`${id}-issue`} className="visually-hidden">Issue</label>
           <select id={`${id}-issue`} value={target} onChange={(e) => setTarget(e.target.value)}>
             <option value="">New issue…</option>
             {names.map((n) => <option key={n} value={n}>{n}</option>)}
