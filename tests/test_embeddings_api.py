@@ -238,3 +238,60 @@ def test_rest_similar_takes_prediction_crops(tmp_path: Path, dataset: Dataset) -
     assert answer.status_code == 200 and answer.json() == expected.to_dict()
     missing = api.get(f"{ROUTE}/similar", params={"to": "prediction/m/nope", "kind": "crop"})
     assert missing.status_code == 400 and "'prediction/m/nope'" in missing.json()["detail"]
+
+
+def test_rest_and_client_upload_vectors(tmp_path: Path, dataset: Dataset) -> None:
+    import io
+
+    from shoal.client import Client
+    from shoal.client._errors import APIError
+    from shoal.store import ElementRef
+    from test_client import serve
+
+    api, app = _api(tmp_path)
+    frames = np.random.default_rng(2).normal(size=(FRAMES, 4)).astype(np.float32)
+    buffer = io.BytesIO()
+    np.savez(buffer, ids=np.array([f"f{i:03d}" for i in range(FRAMES)]), vectors=frames)
+    added = api.post(
+        f"{ROUTE}/embeddings",
+        params={"format": "npz", "model": "dino"},
+        content=buffer.getvalue(),
+        headers={"content-type": "application/octet-stream"},
+    )
+    assert added.status_code == 201, added.text
+    assert added.json() == [i.to_dict() for i in dataset.embedding_models()]
+    np.testing.assert_array_equal(
+        dataset.vectors_of([ElementRef("frame", "f005")], embedding="dino")[0], frames[5]
+    )
+    # Bad bytes: a 400 naming the upload; the store unchanged.
+    version = dataset.version
+    bad = api.post(
+        f"{ROUTE}/embeddings", params={"format": "parquet"}, content=b"not parquet",
+        headers={"content-type": "application/octet-stream"},
+    )  # fmt: skip
+    assert bad.status_code == 400 and bad.json()["detail"].startswith("not a Parquet file")
+    assert bad.json()["where"] == "upload"
+    assert dataset.version == version
+    # The client: crop vectors of the set from Parquet.
+    crops = np.random.default_rng(3).normal(size=(2 * FRAMES, 4)).astype(np.float32)
+    pq.write_table(
+        pa.table(
+            {
+                "prediction_id": [f"p{i:03d}" for i in range(2 * FRAMES)],
+                "model_id": ["dino"] * (2 * FRAMES),
+                "vector": pa.array([v.tolist() for v in crops], pa.list_(pa.float32())),
+            }
+        ),
+        tmp_path / "crops.parquet",
+    )
+    with serve(app) as url:
+        client = Client(url)
+        models = client.add_embeddings("p", "val", tmp_path / "crops.parquet", inference_set="m")
+        dino = next(m for m in models if m["model"] == "dino")
+        assert dino["predictions"] == {"m": 2 * FRAMES} and dino["frames"] == FRAMES
+        with pytest.raises(APIError) as raised:
+            client.add_embeddings("p", "val", tmp_path / "crops.parquet", inference_set="nope")
+        assert raised.value.status == 404
+    np.testing.assert_array_equal(
+        dataset.vectors_of([ElementRef("prediction", "p011", "m")], embedding="dino")[0], crops[11]
+    )

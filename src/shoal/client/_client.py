@@ -38,6 +38,7 @@ from shoal.errors import InputError
 
 if TYPE_CHECKING:
     import httpx
+    import numpy as np
 
     from shoal.tables import DatasetTables, InferenceTables
 
@@ -1216,6 +1217,138 @@ class Client:
             query=query,
         )  # fmt: skip
         return _typed(PointColors.from_dict, answer, "projection colors")
+
+    def embedding_models(self, project: str, dataset: str | None = None) -> list[dict[str, Any]]:
+        """Each embedding model of the dataset and its inference sets: ``{model,
+        dimension, frames, labels, predictions: {set: n}}`` (``Dataset.embedding_models``)."""
+        dataset = self._resolve_dataset(project, dataset)
+        answer: list[dict[str, Any]] = self._get(
+            f"{self._dataset_path(project, dataset)}/embeddings"
+        )
+        return answer
+
+    def add_embeddings(
+        self,
+        project: str,
+        dataset: str | None,
+        file: str | os.PathLike[str],
+        *,
+        inference_set: str | None = None,
+        model: str | None = None,
+        kind: Literal["frame", "crop"] = "frame",
+    ) -> list[dict[str, Any]]:
+        """Upload vectors from a Parquet or ``.npz`` file (by its suffix) to the dataset
+        or ``inference_set`` (``Dataset.add_embeddings``); answers the embedding models."""
+        path = Path(file)
+        dataset = self._resolve_dataset(project, dataset)
+        response = self._send(
+            "POST",
+            f"{self._dataset_path(project, dataset)}/embeddings",
+            params=_params(
+                format="npz" if path.suffix.lower() == ".npz" else "parquet",
+                inference_set=inference_set,
+                model=model,
+                kind=kind,
+            ),
+            content=path.read_bytes(),
+            content_type="application/octet-stream",
+        )
+        answer: list[dict[str, Any]] = orjson.loads(response.content)
+        return answer
+
+    def compute_projection(
+        self,
+        project: str,
+        dataset: str | None = None,
+        *,
+        embedding: str | None = None,
+        kind: Literal["frame", "crop"] = "frame",
+        method: Literal["umap", "pca"] = "umap",
+        wait: bool = True,
+        poll_seconds: float = 0.5,
+        progress: Progress | None = None,
+    ) -> dict[str, Any]:
+        """Start computing a projection on the server (a background job; one kept and
+        current is a job done at once); with ``wait``, poll every ``poll_seconds`` until
+        it ends (``progress(done, total)`` on the way) and return the job's last record
+        (``state`` "done" with the summary in ``result``, or "failed" with ``error``)."""
+        import time
+
+        dataset = self._resolve_dataset(project, dataset)
+        path = f"{self._dataset_path(project, dataset)}/projection"
+        params = _params(embedding=embedding, kind=kind, method=method)
+        job: dict[str, Any] = self._json("POST", path, params=params)
+        while wait and job["state"] in ("queued", "running"):
+            time.sleep(poll_seconds)
+            job = self._json("GET", f"{path}/job", params=params)
+            if progress is not None:
+                progress(int(job["done"]), int(job["total"]))
+        return job
+
+    def projection(
+        self,
+        project: str,
+        dataset: str | None = None,
+        *,
+        embedding: str | None = None,
+        kind: Literal["frame", "crop"] = "frame",
+        method: Literal["umap", "pca"] = "umap",
+    ) -> dict[str, Any]:
+        """The kept projection's summary: ``{model, kind, method, count, fitted_on,
+        computed_at, state, bounds, sources}``; ``NotFound`` when missing or stale."""
+        dataset = self._resolve_dataset(project, dataset)
+        answer: dict[str, Any] = self._get(
+            f"{self._dataset_path(project, dataset)}/projection",
+            embedding=embedding,
+            kind=kind,
+            method=method,
+        )
+        return answer
+
+    def projection_points(
+        self,
+        project: str,
+        dataset: str | None = None,
+        *,
+        embedding: str | None = None,
+        kind: Literal["frame", "crop"] = "frame",
+        method: Literal["umap", "pca"] = "umap",
+    ) -> np.ndarray:
+        """The kept projection's points, (n, 2) float32 in element order."""
+        import numpy as np
+
+        dataset = self._resolve_dataset(project, dataset)
+        response = self._send(
+            "GET",
+            f"{self._dataset_path(project, dataset)}/projection/points",
+            params=_params(embedding=embedding, kind=kind, method=method),
+        )
+        if len(response.content) % 8:
+            raise ProtocolError(
+                f"the projection's points are {len(response.content)} bytes, not pairs of float32"
+            )
+        return np.frombuffer(response.content, dtype="<f4").reshape(-1, 2).astype(np.float32)
+
+    def projection_elements(
+        self,
+        project: str,
+        dataset: str | None,
+        indices: Sequence[int],
+        *,
+        embedding: str | None = None,
+        kind: Literal["frame", "crop"] = "frame",
+        method: Literal["umap", "pca"] = "umap",
+    ) -> list[dict[str, Any]]:
+        """What the points at ``indices`` are: ``{index, source, inference_set, id,
+        frame_id}`` each, in the order asked."""
+        dataset = self._resolve_dataset(project, dataset)
+        answer: list[dict[str, Any]] = self._json(
+            "POST",
+            f"{self._dataset_path(project, dataset)}/projection/elements",
+            params=_params(embedding=embedding, kind=kind, method=method),
+            body={"indices": [int(i) for i in indices]},
+        )
+        return answer
 
     def tide(
         self,

@@ -1,5 +1,5 @@
 """Embeddings of a dataset and their 2D projections (``Dataset.embedding_models``,
-``Dataset.projection``); this module parses and shapes.
+``Dataset.projection``, ``Dataset.add_embeddings``); this module parses and shapes.
 
 ``POST .../projection`` queues the computation as a background job (``_jobs``, one at a
 time with the quality jobs) and answers 202 with its record; a projection already kept
@@ -13,8 +13,9 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from shoal.errors import InputError, NotFoundError
 from shoal.server._errors import ApiError
@@ -23,6 +24,7 @@ from shoal.server._routes_entities import DATASET, DatasetName, ProjectName, get
 from shoal.server._routing import NameRoute
 from shoal.server._state import ServerState, State
 from shoal.store import Dataset, Projection
+from shoal.store._embeddings_import import read_embeddings_bytes
 from shoal.store._similarity import resolve_model
 
 __all__ = ["MAX_INDICES", "PROJECTION_JOB", "router"]
@@ -107,6 +109,73 @@ def embedding_models(s: State, project: ProjectName, dataset: DatasetName) -> li
     """Each embedding model with vectors in the dataset or its inference sets: its
     dimension and how many frame, label-crop and prediction-crop vectors it has."""
     return [info.to_dict() for info in get_dataset(s, project, dataset).embedding_models()]
+
+
+_UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "a Parquet file (frame_id, target_id, model_id, vector; label_id or "
+        "prediction_id may name target_id, embedding vector) or a .npz file (ids, vectors; "
+        "the model named by `model`), as application/octet-stream",
+        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
+
+
+@router.post(
+    DATASET + "/embeddings",
+    response_model=list[EmbeddingModelOut],
+    status_code=201,
+    tags=TAGS,
+    openapi_extra=_UPLOAD_BODY,
+)
+async def add_embeddings(
+    request: Request,
+    s: State,
+    project: ProjectName,
+    dataset: DatasetName,
+    format: Annotated[Literal["parquet", "npz"], Query(description="the file's format")] = (
+        "parquet"
+    ),
+    inference_set: Annotated[
+        str | None,
+        Query(max_length=200, description="add them to this inference set (else the dataset)"),
+    ] = None,
+    model: Annotated[
+        str | None,
+        Query(max_length=1000, description="the model of a .npz (or of Parquet without model_id)"),
+    ] = None,
+    kind: Annotated[
+        Literal["frame", "crop"],
+        Query(description="a .npz's ids: frame ids, or label / prediction ids (crop)"),
+    ] = "frame",
+) -> list[dict[str, Any]]:
+    """Add vectors from an uploaded file (``Dataset.add_embeddings``): each model's vectors
+    replace that model's in the dataset's table (or the inference set's); frames, labels
+    and predictions stay, and so do kept matchings and quality metrics. Errors name the
+    record (the file's row) and what is wrong; the store is left as it was. Answers the
+    dataset's embedding models."""
+    raw = await request.body()
+    # Reading, checking and writing block: off the event loop, like the other routes.
+    return await run_in_threadpool(
+        _add_uploaded, s, project, dataset, raw, format, inference_set, model, kind
+    )
+
+
+def _add_uploaded(
+    s: ServerState,
+    project: str,
+    dataset: str,
+    raw: bytes,
+    format: Literal["parquet", "npz"],
+    inference_set: str | None,
+    model: str | None,
+    kind: Literal["frame", "crop"],
+) -> list[dict[str, Any]]:
+    found = get_dataset(s, project, dataset)
+    table = read_embeddings_bytes(raw, format=format, model=model, kind=kind)
+    found.add_embeddings(table, inference_set=inference_set, source="upload")
+    return [info.to_dict() for info in found.embedding_models()]
 
 
 def _key(dataset: Dataset, model: str, kind: str, method: str) -> tuple[str, ...]:

@@ -22,7 +22,7 @@ from shoal.store._campaigns import Campaign, CampaignRun, CampaignSeed, Candidat
 from shoal.store._classes import ClassInfo
 from shoal.store._doctor import Checkup, Finding, examine
 from shoal.store._element_metrics import QUALITY_METRICS, MetricInfo
-from shoal.store._embeddings_import import read_embeddings_file
+from shoal.store._embeddings_import import read_embeddings_bytes, read_embeddings_file
 from shoal.store._entities import (
     ALL_FRAMES,
     Dataset,
@@ -98,5 +98,6 @@ __all__ = [
     "examine",
     "holds_store",
     "quote_identifier",
+    "read_embeddings_bytes",
     "read_embeddings_file",
 ]

@@ -20,10 +20,12 @@ and one transaction: a failed import leaves the store as it was.
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
+import zipfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pyarrow as pa
@@ -39,7 +41,7 @@ from shoal.tables import EMBEDDINGS_SCHEMA
 if TYPE_CHECKING:
     from shoal.store._entities import Dataset, InferenceSet
 
-__all__ = ["add_embeddings", "read_embeddings_file"]
+__all__ = ["add_embeddings", "read_embeddings_bytes", "read_embeddings_file"]
 
 _ALIASES = {"label_id": "target_id", "prediction_id": "target_id", "embedding": "vector"}
 
@@ -58,7 +60,27 @@ def read_embeddings_file(
     if not file.is_file():
         raise InputError("no such file", source=source)
     if file.suffix.lower() == ".npz":
-        return _from_npz(file, model, kind)
+        return _from_npz(file, source, model, kind)
+    return _from_parquet(file, source, model)
+
+
+def read_embeddings_bytes(
+    data: bytes,
+    *,
+    format: Literal["parquet", "npz"],
+    model: str | None = None,
+    kind: Literal["frame", "crop"] = "frame",
+    source: str = "upload",
+) -> pa.Table:
+    """Like ``read_embeddings_file``, of a file's bytes (an upload)."""
+    if format == "npz":
+        return _from_npz(io.BytesIO(data), source, model, kind)
+    if format != "parquet":
+        raise InputError(f"unknown embeddings format {format!r}; use parquet or npz", source=source)
+    return _from_parquet(pa.BufferReader(data), source, model)
+
+
+def _from_parquet(file: Any, source: str, model: str | None) -> pa.Table:
     try:
         table = pq.read_table(file)
     except (pa.ArrowException, OSError) as error:
@@ -96,8 +118,7 @@ def read_embeddings_file(
     return pa.Table.from_arrays(columns, schema=EMBEDDINGS_SCHEMA)
 
 
-def _from_npz(file: Path, model: str | None, kind: str) -> pa.Table:
-    source = str(file)
+def _from_npz(file: Any, source: str, model: str | None, kind: str) -> pa.Table:
     if model is None:
         raise InputError("a .npz file names no model: name it (--model)", source=source)
     try:
@@ -108,9 +129,9 @@ def _from_npz(file: Path, model: str | None, kind: str) -> pa.Table:
                     source=source,
                 )
             ids, vectors = data["ids"], data["vectors"]
-    except (OSError, ValueError) as error:
-        if isinstance(error, InputError):
-            raise
+    except InputError:
+        raise
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
         raise InputError(f"not a readable .npz file ({error})", source=source) from None
     if ids.ndim != 1 or ids.dtype.kind not in "UO":
         raise InputError(

@@ -157,6 +157,15 @@ export interface paths {
      * dimension and how many frame, label-crop and prediction-crop vectors it has.
      */
     get: operations["embedding_models_api_v1_projects__project__datasets__dataset__embeddings_get"];
+    /**
+     * Add Embeddings
+     * @description Add vectors from an uploaded file (``Dataset.add_embeddings``): each model's vectors
+     * replace that model's in the dataset's table (or the inference set's); frames, labels
+     * and predictions stay, and so do kept matchings and quality metrics. Errors name the
+     * record (the file's row) and what is wrong; the store is left as it was. Answers the
+     * dataset's embedding models.
+     */
+    post: operations["add_embeddings_api_v1_projects__project__datasets__dataset__embeddings_post"];
   };
   "/api/v1/projects/{project}/datasets/{dataset}/frame": {
     /**
@@ -5352,6 +5361,102 @@ export interface operations {
     responses: {
       /** @description Successful Response */
       200: {
+        content: {
+          "application/json": components["schemas"]["EmbeddingModelOut"][];
+        };
+      };
+      /** @description bad request */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description unauthorized */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description forbidden */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description conflict */
+      409: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description payload too large */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description validation error */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /**
+   * Add Embeddings
+   * @description Add vectors from an uploaded file (``Dataset.add_embeddings``): each model's vectors
+   * replace that model's in the dataset's table (or the inference set's); frames, labels
+   * and predictions stay, and so do kept matchings and quality metrics. Errors name the
+   * record (the file's row) and what is wrong; the store is left as it was. Answers the
+   * dataset's embedding models.
+   */
+  add_embeddings_api_v1_projects__project__datasets__dataset__embeddings_post: {
+    parameters: {
+      query?: {
+        /** @description the file's format */
+        format?: "parquet" | "npz";
+        /** @description add them to this inference set (else the dataset) */
+        inference_set?: string | null;
+        /** @description the model of a .npz (or of Parquet without model_id) */
+        model?: string | null;
+        /** @description a .npz's ids: frame ids, or label / prediction ids (crop) */
+        kind?: "frame" | "crop";
+      };
+      path: {
+        /** @description project name */
+        project: string;
+        /** @description dataset name */
+        dataset: string;
+      };
+    };
+    /** @description a Parquet file (frame_id, target_id, model_id, vector; label_id or prediction_id may name target_id, embedding vector) or a .npz file (ids, vectors; the model named by `model`), as application/octet-stream */
+    requestBody: {
+      content: {
+        "application/octet-stream": string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      201: {
         content: {
           "application/json": components["schemas"]["EmbeddingModelOut"][];
         };
