@@ -487,9 +487,9 @@ export const api = {
     request<IssueElement>("PATCH", `${issuePath(p, i)}/elements/${position}`, body, o),
   removeIssueElement: (p: string, i: string, position: number, o?: RequestOptions) =>
     request<void>("DELETE", `${issuePath(p, i)}/elements/${position}`, undefined, o),
-  /** The issue's elements (optionally of one status) as CSV, JSON or a COCO subset, as text. */
-  exportIssue: (p: string, i: string, format: ExportFormat, status?: ElementStatus | null, o?: RequestOptions) =>
-    fetchText(`${issuePath(p, i)}/export${queryString({ format, status: status ?? undefined })}`, o),
+  /** The issue's elements (optionally of one status) as CSV, JSON or a COCO subset (of `dataset` when the issue spans several), as text. */
+  exportIssue: (p: string, i: string, format: ExportFormat, status?: ElementStatus | null, dataset?: string, o?: RequestOptions) =>
+    fetchText(`${issuePath(p, i)}/export${queryString({ format, status: status ?? undefined, dataset })}`, o),
   /** Fixed labels (COCO instances of the relabeled frames) as a new dataset made from `dataset`; answers the new dataset. */
   importFixedLabels: (p: string, i: string, dataset: string, coco: unknown, name?: string, o?: RequestOptions) =>
     request<DatasetOut>("POST", `${issuePath(p, i)}/fixed-labels${queryString({ dataset, name })}`, coco, o),

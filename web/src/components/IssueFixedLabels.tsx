@@ -37,11 +37,14 @@ export function IssueFixedLabels({ ctx, issue, filter }: IssueFixedLabelsProps) 
   const [status, setStatus] = useState<ElementStatus | null>(filter);
   const [exporting, setExporting] = useState(false);
   const [error, setError] = useState<unknown>(null);
+  // The issue's dataset (the header's when it is one of the issue's): the COCO subset's, and the one fixed labels replace.
+  const issueDatasets = [...new Set(issue.elements.map((e) => e.dataset))];
+  const before = issueDatasets.includes(ctx.dataset) ? ctx.dataset : (issueDatasets[0] ?? ctx.dataset);
   const exportAs = async (format: ExportFormat) => {
     setExporting(true);
     setError(null);
     try {
-      const text = await api.exportIssue(project, issue.name, format, status);
+      const text = await api.exportIssue(project, issue.name, format, status, format === "coco" ? before : undefined);
       download(text, exportFileName(issue.name, format), EXPORT_TYPES[format]);
     } catch (e) {
       setError(e);
@@ -49,9 +52,6 @@ export function IssueFixedLabels({ ctx, issue, filter }: IssueFixedLabelsProps) 
       setExporting(false);
     }
   };
-  // Fixed labels: the issue's dataset (the one chosen above when it is one of the issue's) and the datasets to compare it with.
-  const issueDatasets = [...new Set(issue.elements.map((e) => e.dataset))];
-  const before = issueDatasets.includes(ctx.dataset) ? ctx.dataset : (issueDatasets[0] ?? ctx.dataset);
   const datasets = useApi(JSON.stringify(["datasets", project, "fixed", issue.updated_at]), (signal) => api.datasets(project, { signal }));
   const [after, setAfter] = useState<string | null>(null);
   const [importing, setImporting] = useState(false);
@@ -99,7 +99,7 @@ export function IssueFixedLabels({ ctx, issue, filter }: IssueFixedLabelsProps) 
           </label>
           <button type="button" disabled={exporting} onClick={() => void exportAs("csv")} title="One row per element">CSV</button>
           <button type="button" disabled={exporting} onClick={() => void exportAs("json")} title="The elements as JSON">JSON</button>
-          <button type="button" disabled={exporting} onClick={() => void exportAs("coco")} title="The elements' frames with their labels, as COCO">COCO subset</button>
+          <button type="button" disabled={exporting} onClick={() => void exportAs("coco")} title={`The elements' frames of ${before} with their labels, as COCO`}>COCO subset</button>
         </div>
       </section>
       <section aria-labelledby="issue-import-title">

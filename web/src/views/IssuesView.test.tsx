@@ -267,7 +267,7 @@ describe("export and fixed labels", () => {
     await user.click(screen.getByRole("button", { name: "COCO subset" }));
     await waitFor(() => expect(calls.some((c) => c.path.endsWith("/export"))).toBe(true));
     const exported = calls.find((c) => c.path.endsWith("/export"))!.query;
-    expect([exported.get("format"), exported.get("status")]).toEqual(["coco", "open"]);
+    expect([exported.get("format"), exported.get("status"), exported.get("dataset")]).toEqual(["coco", "open", DATASET]);
     const coco = { images: [{ id: 1, file_name: "0000.png", width: 10, height: 10 }], annotations: [], categories: [] };
     await user.upload(screen.getByLabelText("Fixed labels file"), new File([JSON.stringify(coco)], "fixed.json", { type: "application/json" }));
     await screen.findByTestId("fixed-dataset");
