@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
+from shoal.sdk import LabeledDataset, LabeledFrame
 from shoal.server import create_app
 from shoal.store import IssueElement, Project, Store
 from test_campaigns import build, oracle
@@ -208,3 +209,14 @@ def test_the_client_over_a_live_server(
         client.delete_campaign("p", "c")
         with pytest.raises(NotFound):
             client.campaign("p", "c")
+        # An unlabeled corpus uploaded by the client (the SDK's builder, no labels).
+        pool = LabeledDataset()
+        for i in range(8):
+            frame = LabeledFrame(frame_id=f"w{i}")
+            frame.add_image(image_url=f"more/w{i}.jpg", width=8, height=8)
+            frame.add_frame_embedding(embedding=[float(i), 1.0, *[0.0] * 10], model_id="m")
+            pool.add_frame(frame)
+        client.upload_dataset("p", "more", pool)
+        assert project.dataset("more").labels().num_rows == 0
+        client.create_campaign("p", "w", corpus="more", seeds=[IssueElement("val", "v004")], k=2)
+        assert client.run_campaign("p", "w", poll_seconds=0.05)["result"]["found"] == 2
