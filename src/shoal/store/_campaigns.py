@@ -38,14 +38,7 @@ import pyarrow.compute as pc
 from shoal._types import Progress
 from shoal.errors import ConflictError, InputError, NotFoundError
 from shoal.store._names import check_name
-from shoal.store._similarity import (
-    ElementRef,
-    Elements,
-    element_vectors,
-    resolve_model,
-    similar_to_vectors,
-    vectors_of,
-)
+from shoal.store._similarity import ElementRef, Elements, element_vectors, resolve_model
 
 if TYPE_CHECKING:
     from shoal.store import IssueElement
@@ -286,7 +279,7 @@ def _seed_vectors(
     for name, positions in by_dataset.items():
         dataset = project.dataset(name)
         refs = [_ref_of(seeds[position], kind) for position in positions]
-        found = np.asarray(vectors_of(dataset, refs, embedding=model), np.float32)
+        found = np.asarray(dataset.vectors_of(refs, embedding=model), np.float32)
         if vectors is None:
             vectors = np.empty((len(seeds), found.shape[1]), np.float32)
         elif found.shape[1] != vectors.shape[1]:
@@ -430,10 +423,9 @@ class Campaign:
         best: dict[str, tuple[float, int]] = {}
         exact = True
         for position in range(len(seeds)):
-            answer = similar_to_vectors(
-                corpus,
+            answer = corpus.similar_to_vectors(
                 vectors[position : position + 1],
-                k=k,
+                k,
                 embedding=model,
                 kind=cast(CampaignKind, kind),
                 metric=cast(CampaignMetric, metric),
