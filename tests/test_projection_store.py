@@ -124,6 +124,13 @@ def test_vectors_of_reads_each_sources_table(tmp_path: Path) -> None:
     np.testing.assert_array_equal(got, expected)
     hidden = dataset.vectors_of([ElementRef("frame", "f004", "m")], embedding="hidden")
     np.testing.assert_array_equal(hidden[0], _vectors(6, FRAMES)[4])
+    # A set's frame vectors are searched by their keys (frame/<set>/<frame id>).
+    found = dataset.similar(["frame/m/f004"], 5, embedding="hidden")
+    expected = _oracle(_vectors(6, FRAMES), _vectors(6, FRAMES)[[4]], [4], 5)
+    assert list(found.ids) == [f"frame/m/f{i:03d}" for i in expected]
+    assert ElementRef.from_key(found.ids[0], "frame") == ElementRef(
+        "frame", f"f{expected[0]:03d}", "m"
+    )
     with pytest.raises(NotFoundError, match="prediction 'p999' of inference set 'm'"):
         dataset.vectors_of([ElementRef("prediction", "p999", "m")], embedding="clip")
     with pytest.raises(NotFoundError, match=r"label 'l003'.*no crop embeddings"):
