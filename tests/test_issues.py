@@ -546,3 +546,26 @@ def test_classification_issues_export_csv_not_coco(tmp_path: Path) -> None:
     empty = project.create_issue("empty")
     with pytest.raises(InputError, match="has no elements in dataset 'd'"):
         empty.before_after("d", "d")
+    # Fixed labels as tables (any format's reader): frame a relabeled as a "1".
+    relabeled = pa.table({"label_id": ["la"], "frame_id": ["a"], "class_name": ["1"]})
+    wrong = shoal.DatasetTables.build(pa.table({"frame_id": ["b"]}), relabeled.slice(0, 0))
+    with pytest.raises(InputError, match=r"the fixed labels: frames\[0\]: frame 'b' is not"):
+        issue.import_fixed_labels("d", wrong)
+    fixed = issue.import_fixed_labels(
+        "d", shoal.DatasetTables.build(pa.table({"frame_id": ["a"]}), relabeled)
+    )
+    assert fixed.name == "d-fixed-1"
+    assert fixed.labels().select(["label_id", "frame_id", "class_name"]).to_pylist() == [
+        {"label_id": "lb", "frame_id": "b", "class_name": "1"},
+        {"label_id": "la", "frame_id": "a", "class_name": "1"},
+    ]
+    compared = issue.before_after("d", fixed, "m", conf=0.5).to_dict()["sets"][0]
+    for side, data in (("before", dataset), ("after", fixed)):
+        data.create_segment("issue", frames=["a"])
+        report = data.inference_set("m").metrics(conf=0.5, segment="issue").report
+        assert report is not None
+        pooled = report.to_dict()["averages"]["micro avg"]
+        assert compared["issue_frames"][side]["precision"] == pytest.approx(pooled["precision"])
+        assert compared["issue_frames"][side]["recall"] == pytest.approx(pooled["recall"])
+    assert compared["issue_frames"]["before"]["precision"] == 0.0
+    assert compared["issue_frames"]["after"]["precision"] == 1.0

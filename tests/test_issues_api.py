@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pyarrow.compute as pc
 import pytest
 
 pytest.importorskip("fastapi")
@@ -272,3 +273,33 @@ def test_client_round_trip(sample: dict[str, Any], tmp_path: Path) -> None:
         client.update_issue("p", "by client", status="resolved", description="done")
         assert client.issue("p", "by client")["description"] == "done"
         client.delete_issue("p", "by client")
+
+
+def test_fixed_labels_from_an_upload(sample: dict[str, Any]) -> None:
+    client = sample["client"]
+    issue = _filled(sample)
+    upload = client.post("/api/v1/uploads").json()["upload_id"]
+    frames = [{"frame_id": "f4"}, {"frame_id": "f8"}]
+    label = {"label_id": "new", "frame_id": "f4", "class_name": "bird",
+             "x": 1.0, "y": 2.0, "width": 3.0, "height": 4.0}  # fmt: skip
+    chunk = client.put(f"/api/v1/uploads/{upload}/chunks/0", json={"frames": frames,
+                                                                   "labels": [label]})  # fmt: skip
+    assert chunk.status_code == 200, chunk.text
+    url = ISSUE + "/fixed-labels"
+    # f8 is not one of the issue's frames: a 400, and the upload stays to fix.
+    bad = error_of(client.post(url, params={"dataset": "val", "upload": upload}), 400)
+    assert "frames[1]: frame 'f8' is not one of issue 'misses'" in bad["detail"]
+    assert client.get(f"/api/v1/uploads/{upload}").status_code == 200
+    client.put(f"/api/v1/uploads/{upload}/chunks/0", json={"frames": frames[:1],
+                                                          "labels": [label]})  # fmt: skip
+    made = client.post(url, params={"dataset": "val", "upload": upload})
+    assert made.status_code == 201, made.text
+    fixed = sample["project"].dataset(made.json()["name"])
+    f4 = fixed.labels().filter(pc.equal(fixed.labels().column("frame_id"), "f4")).to_pylist()
+    assert [(r["label_id"], r["class_name"]) for r in f4] == [("new", "bird")]
+    error_of(client.get(f"/api/v1/uploads/{upload}"), 404)  # consumed
+    error_of(client.post(url, params={"dataset": "val", "upload": upload}), 404)
+    error_of(client.post(url, params={"dataset": "val", "upload": "../x"}), 422)
+    error_of(client.post(url, params={"dataset": "val"}), 400)
+    both = client.post(url, params={"dataset": "val", "upload": "0" * 32}, json=_relabeled(issue))
+    error_of(both, 400)

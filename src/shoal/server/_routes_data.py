@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Callable
@@ -51,7 +52,7 @@ from shoal.tables import (
     InferenceTables,
 )
 
-__all__ = ["router"]
+__all__ = ["router", "staged_dataset"]
 
 router = APIRouter(route_class=NameRoute)
 Found = TypeVar("Found")
@@ -255,6 +256,24 @@ def _staged_tables(folder: FilePath) -> tuple[dict[str, pa.Table | None], dict[s
     return {table: _concatenated(table, parts[table]) for table in TABLES}, counts
 
 
+def _dataset_tables(tables: dict[str, pa.Table | None]) -> DatasetTables:
+    return DatasetTables.build(
+        tables["frames"] if tables["frames"] is not None else FRAME_COLUMNS.empty_table(),
+        tables["labels"] if tables["labels"] is not None else LABELS_SCHEMA.empty_table(),
+        tables["embeddings"],
+    )
+
+
+def staged_dataset(s: ServerState, upload_id: str) -> DatasetTables:
+    """An upload's staged frames, labels and embeddings as dataset tables (validated;
+    a 404 when the upload is not there). The caller holds ``s.upload_lock(upload_id)``
+    and removes ``s.uploads / upload_id`` once it has used them."""
+    if not re.fullmatch(r"[0-9a-f]{32}", upload_id):  # never a path outside the uploads
+        raise ApiError(404, f"no upload {upload_id!r}", where="upload")
+    tables, _ = _staged_tables(_upload_folder(s, upload_id))
+    return _dataset_tables(tables)
+
+
 def _named_in_body(lookup: Callable[[], Found], where: str) -> Found:
     """What a body names. Missing, it is a 409: the upload (the URL) is there, but the
     store lacks what the commit needs (a 404 would say the upload is gone)."""
@@ -276,11 +295,7 @@ def commit_upload(s: State, upload_id: UploadId, body: UploadCommit) -> dict[str
         project = _named_in_body(lambda: get_project(s, body.project), "body.project")
         tables, counts = _staged_tables(folder)
         if body.kind == "dataset":
-            built = DatasetTables.build(
-                tables["frames"] if tables["frames"] is not None else FRAME_COLUMNS.empty_table(),
-                tables["labels"] if tables["labels"] is not None else LABELS_SCHEMA.empty_table(),
-                tables["embeddings"],
-            )
+            built = _dataset_tables(tables)
             dataset = project.create_dataset(body.name, built, replace=body.replace)
             version, dataset_name = dataset.version, dataset.name
         else:

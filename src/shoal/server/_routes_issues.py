@@ -5,10 +5,12 @@ labels as a new dataset and compare before and after. Every rule is the store's
 
 from __future__ import annotations
 
+import shutil
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Path, Query, Response
 
+from shoal.server._errors import ApiError
 from shoal.server._models import (
     MAX_NAME_LENGTH,
     BeforeAfterOut,
@@ -26,6 +28,7 @@ from shoal.server._models import (
     IssueStatusName,
     IssueUpdate,
 )
+from shoal.server._routes_data import staged_dataset
 from shoal.server._routes_entities import PROJECT, dataset_out, get_project
 from shoal.server._routes_metrics import ConfParam, IouParam, labels_of, parse_conf
 from shoal.server._routing import NameRoute
@@ -228,18 +231,37 @@ def import_fixed_labels(
     issue: IssueName,
     dataset: Annotated[str, Query(max_length=MAX_NAME_LENGTH, description="the fixed dataset")],
     coco: Annotated[
-        dict[str, Any],
+        dict[str, Any] | None,
         Body(description="COCO instances of the relabeled frames (as the COCO export)"),
-    ],
+    ] = None,
+    upload: Annotated[
+        str | None,
+        Query(
+            pattern=r"^[0-9a-f]{32}$",
+            description="instead of a body: an upload (POST /uploads) whose chunks hold the "
+            "relabeled frames and their labels; consumed on success",
+        ),
+    ] = None,
     name: Annotated[
         str | None,
         Query(max_length=MAX_NAME_LENGTH, description='default "<dataset>-fixed-<n>"'),
     ] = None,
 ) -> dict[str, Any]:
     """A new dataset: every frame of ``dataset``, the relabeled frames' labels replaced
-    by the body's, a copy of every inference set. All or nothing."""
+    by those of the body (COCO) or of the ``upload``, a copy of every inference set. All
+    or nothing (a failed upload stays, to fix and try again)."""
     found = _issue(s, project, issue)
-    return dataset_out(found.import_fixed_labels(dataset, coco, name=name))
+    if (coco is None) == (upload is None):
+        raise ApiError(400, "give the fixed labels as a COCO body or as an upload (one)")
+    if coco is not None:
+        return dataset_out(found.import_fixed_labels(dataset, coco, name=name))
+    assert upload is not None
+    with s.upload_lock(upload):
+        created = found.import_fixed_labels(dataset, staged_dataset(s, upload), name=name)
+        shutil.rmtree(s.uploads / upload, ignore_errors=True)
+    with s.upload_locks_guard:
+        s.upload_locks.pop(upload, None)
+    return dataset_out(created)
 
 
 @router.get(ISSUE + "/before-after", response_model=BeforeAfterOut, tags=TAGS)

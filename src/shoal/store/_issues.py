@@ -755,33 +755,39 @@ class Issue(_Entity):
     def import_fixed_labels(
         self,
         dataset: Dataset | str,
-        source: PathLike | dict[str, Any],
+        source: PathLike | dict[str, Any] | DatasetTables,
         *,
         name: str | None = None,
         progress: Progress | None = None,
     ) -> Dataset:
         """A new dataset of the project from ``dataset`` with the relabeled frames' labels
-        of ``source`` (a COCO instances file or its parsed dict, as :meth:`export` writes
-        it, read by Shoal's COCO reader): every frame of ``dataset``; its labels, those
-        of the file's frames replaced by the file's; a copy of every inference set. The
-        file's images must be frames of the issue in ``dataset``. The name defaults to
-        ``<dataset>-fixed-<n>`` (the first n free). A label id of the file that another
+        of ``source``: a COCO instances file or its parsed dict, as :meth:`export` writes
+        it, read by Shoal's COCO reader (detection), or ``DatasetTables`` of the relabeled
+        frames and their labels (any format's reader, e.g. ``shoal.from_yolo``; both
+        tasks). The new dataset holds every frame of ``dataset``; its labels, those of
+        the source's frames replaced by the source's; a copy of every inference set. The
+        source's frames must be frames of the issue in ``dataset``. The name defaults to
+        ``<dataset>-fixed-<n>`` (the first n free). A label id of the source that another
         frame's label already uses gets ``-fixed`` (then a number) appended. Quality and
         custom metrics are not copied. All or nothing: a failure leaves the store as
         it was. ``progress(done, total)`` counts the dataset and each set written."""
         from shoal.formats.coco_tables import from_coco
 
         found = self._dataset(dataset)
-        _require_detection(found, "fixed labels from COCO")
-        # The export writes "ignore": 1 for ignored labels; honour it coming back.
-        fixed = from_coco(source, ignore_flag=True)
+        if isinstance(source, DatasetTables):
+            fixed, where, record = source, "the fixed labels", "frames"
+        else:
+            _require_detection(found, "fixed labels from COCO")
+            # The export writes "ignore": 1 for ignored labels; honour it coming back.
+            fixed = from_coco(source, ignore_flag=True)
+            where = str(source) if not isinstance(source, dict) else "<COCO data>"
+            record = "images"
         issue_frames = set(self.frame_ids(found.name))
         file_frames = fixed.frames.column("frame_id").to_pylist()
-        where = str(source) if not isinstance(source, dict) else "<COCO data>"
         for index, frame in enumerate(file_frames):
             if frame not in issue_frames:
                 raise InputError(
-                    f"{where}: images[{index}]: frame {frame!r} is not one of issue "
+                    f"{where}: {record}[{index}]: frame {frame!r} is not one of issue "
                     f"{self.name!r}'s frames in dataset {found.name!r}"
                 )
         tables = found.tables()
