@@ -121,13 +121,15 @@ export default function EmbeddingView({ ctx, state, onState }: { ctx: ViewContex
   const metrics = useApi(JSON.stringify(["element-metrics", p, d]), (signal) => api.elementMetrics(p, d, { signal }));
   const metadataKeys = useMemo(() => Object.keys(frames.data?.frames[0] ?? {}).filter((k) => k !== "image_url"), [frames.data]);
   const options = useMemo(() => colorByOptions(state.kind, metadataKeys, metrics.data?.metrics ?? []), [state.kind, metadataKeys, metrics.data]);
+  // The color-by of the URL once the options are known (a key or metric the dataset lacks: outcome).
+  const optionsKnown = (frames.data !== null || frames.error !== null) && (metrics.data !== null || metrics.error !== null);
   const colorBy = options.some((o) => o.value === state.colorBy) ? state.colorBy : "outcome";
   const colorTitle = options.find((o) => o.value === colorBy)?.title ?? colorBy;
   const point = {
     inferenceSet: ctx.sets[0], conf: ctx.conf, iou: ctx.iou,
     segment: ctx.segment === ALL_FRAMES ? undefined : ctx.segment, query: ctx.query ?? undefined,
   };
-  const colorsKey = current ? JSON.stringify(["colors", keyText, current.computed_at, colorBy, point]) : null;
+  const colorsKey = current && optionsKnown ? JSON.stringify(["colors", keyText, current.computed_at, colorBy, point]) : null;
   const colors = useApi(colorsKey, (signal) => embeddingsApi.colors(p, d, key!, { colorBy, ...point }, { signal }));
   const [opacityByConfidence, setOpacityByConfidence] = useState(false);
   const opacityKey = current && opacityByConfidence ? JSON.stringify(["colors", keyText, current.computed_at, "confidence", point]) : null;
