@@ -318,11 +318,19 @@ def test_deleting_the_dataset_discards_its_kept_objects(tmp_path: Path) -> None:
     Store(home).sweep()  # a kept projection is no leftover
     assert (home / "objects" / obj).is_dir()
     (home / "objects" / obj / "projection.parquet").write_bytes(b"damaged")
+    with pytest.raises(NotFoundError, match="kept points cannot be read"):
+        Store(home).project("p").dataset("val").projection(method="pca", compute=False)
     checkup = examine(home)
     assert not checkup.healthy and "kept projection cannot be read" in checkup.findings[0].problem
     assert examine(home, repair=True).healthy
     assert dataset.projection_state(method="pca") == "missing"
     dataset.projection(method="pca")
+    # Damaged again: the next use computes it again, without doctor.
+    (obj,) = [r["object"] for r in dataset.store._rows("SELECT object FROM projections")]
+    (home / "objects" / obj / "projection.parquet").write_bytes(b"damaged")
+    again = Store(home).project("p").dataset("val").projection(method="pca")
+    np.testing.assert_array_equal(again.xy, kept.xy)
+    assert examine(home).healthy and not (home / "objects" / obj).exists()
     dataset.project.delete_dataset("val")
     assert _objects(home) == set()
 

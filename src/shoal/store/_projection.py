@@ -31,7 +31,7 @@ import pyarrow as pa
 from shoal._types import Progress
 from shoal.analysis.projection import UMAP_FIT_LIMIT, ProjectionMethod, project
 from shoal.analysis.similarity import ElementKind
-from shoal.errors import InputError, NotFoundError
+from shoal.errors import InputError, NotFoundError, StoreCorruptError
 from shoal.store._home import crash_point
 from shoal.store._similarity import element_vectors, resolve_model, vectors_key
 
@@ -191,12 +191,24 @@ def projection(
     _check(kind, method)
     model = resolve_model(dataset, embedding)
     row = _row(dataset, model, kind, method)
+    damaged = False
     if row is not None and row["vectors_key"] == vectors_key(dataset, model, kind):
-        if progress is not None:
-            progress(PROGRESS_TOTAL, PROGRESS_TOTAL)
-        return _read(dataset, row)
+        try:
+            kept = _read(dataset, row)
+        except StoreCorruptError:
+            damaged = True  # computed again (and the damaged object replaced)
+        else:
+            if progress is not None:
+                progress(PROGRESS_TOTAL, PROGRESS_TOTAL)
+            return kept
     if not compute:
-        state = "missing" if row is None else "stale (the vectors changed since)"
+        state = (
+            "missing"
+            if row is None
+            else "its kept points cannot be read"
+            if damaged
+            else "stale (the vectors changed since)"
+        )
         raise NotFoundError(
             f"the {method} projection of dataset {dataset.name!r}'s {kind} embeddings of "
             f"model {model!r} is not computed: {state}"
