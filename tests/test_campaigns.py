@@ -175,6 +175,7 @@ def test_reviews_persist_survive_reruns_and_export(
     assert again.candidate(first[0]).note == "white shiba"
     assert [c.key for c in again.candidates("accepted")] == [first[0], first[2]]
     # Re-running finds the same candidates: every review is kept.
+    assert again.stale() is False
     run = again.run()
     assert (run.found, run.new, run.kept, run.dropped) == (6, 0, 4, 0)
     assert again.counts()["accepted"] == 2 and again.candidate(first[0]).note == "white shiba"
@@ -197,6 +198,12 @@ def test_reviews_persist_survive_reruns_and_export(
     assert document["candidates"][0]["distance"] == pytest.approx(float(table[0]["distance"]))
     rejected = json.loads(again.export("json", status="rejected"))["candidates"]
     assert [c["id"] for c in rejected] == [first[1], first[5]]
+    # A new version of the corpus makes the last run stale; running again keeps reviews.
+    pool = project.dataset("unlabeled")
+    project.create_dataset("unlabeled", pool.tables(), replace=True)
+    assert again.stale() is True and again.to_dict()["stale"] is True
+    again.run()
+    assert again.stale() is False and again.counts()["accepted"] == 2
 
 
 def test_bad_requests_are_clear_and_change_nothing(

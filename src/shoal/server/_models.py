@@ -783,6 +783,9 @@ class CampaignOut(BaseModel):
     run_at: str | None = Field(description="when it last ran; null: never")
     corpus_version: int | None = Field(description="the corpus version of the last run")
     exact: bool | None = Field(description="exact search answered the last run")
+    stale: bool | None = Field(
+        description="the corpus changed since the last run (run again); null: never ran"
+    )
     seeds: list[CampaignSeedOut]
     counts: CandidateCounts
 

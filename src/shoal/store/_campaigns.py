@@ -714,6 +714,18 @@ class Campaign:
         with self.store._transaction() as db:
             db.execute("DELETE FROM campaigns WHERE id = ?", (self.id,))
 
+    def stale(self) -> bool | None:
+        """Whether the corpus changed (a new version) since the last run; None when it
+        never ran or the corpus is gone."""
+        row = self._get()
+        corpus = self.store._row(
+            "SELECT version FROM datasets WHERE project_id = ? AND name = ?",
+            (row["project_id"], row["corpus"]),
+        )
+        if row["corpus_version"] is None or corpus is None:
+            return None
+        return int(corpus["version"]) != int(row["corpus_version"])
+
     def to_dict(self) -> dict[str, Any]:
         row = self._get()
         return {
@@ -733,6 +745,7 @@ class Campaign:
             "run_at": row["run_at"],
             "corpus_version": row["corpus_version"],
             "exact": None if row["exact"] is None else bool(row["exact"]),
+            "stale": self.stale(),
             "seeds": [s.to_dict() for s in self.seeds()],
             "counts": self.counts(),
         }

@@ -520,8 +520,7 @@ export interface paths {
     /**
      * Import Fixed Labels
      * @description A new dataset: every frame of ``dataset``, the relabeled frames' labels replaced
-     * by those of the body (COCO) or of the ``upload``, a copy of every inference set. All
-     * or nothing (a failed upload stays, to fix and try again).
+     * by the body's, a copy of every inference set. All or nothing.
      */
     post: operations["import_fixed_labels_api_v1_projects__project__issues__issue__fixed_labels_post"];
   };
@@ -869,6 +868,11 @@ export interface components {
       run_at: string | null;
       /** Seeds */
       seeds: components["schemas"]["CampaignSeedOut"][];
+      /**
+       * Stale
+       * @description the corpus changed since the last run (run again); null: never ran
+       */
+      stale: boolean | null;
       /**
        * Status
        * @enum {string}
@@ -9721,16 +9725,13 @@ export interface operations {
   /**
    * Import Fixed Labels
    * @description A new dataset: every frame of ``dataset``, the relabeled frames' labels replaced
-   * by those of the body (COCO) or of the ``upload``, a copy of every inference set. All
-   * or nothing (a failed upload stays, to fix and try again).
+   * by the body's, a copy of every inference set. All or nothing.
    */
   import_fixed_labels_api_v1_projects__project__issues__issue__fixed_labels_post: {
     parameters: {
       query: {
         /** @description the fixed dataset */
         dataset: string;
-        /** @description instead of a body: an upload (POST /uploads) whose chunks hold the relabeled frames and their labels; consumed on success */
-        upload?: string | null;
         /** @description default "<dataset>-fixed-<n>" */
         name?: string | null;
       };
@@ -9741,11 +9742,11 @@ export interface operations {
         issue: string;
       };
     };
-    requestBody?: {
+    requestBody: {
       content: {
         "application/json": {
           [key: string]: unknown;
-        } | null;
+        };
       };
     };
     responses: {

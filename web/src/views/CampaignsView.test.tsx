@@ -43,7 +43,7 @@ function campaignServer() {
       const b = body as { name: string; corpus: string; issue: string; k: number; k_per: "seed" | "total"; metric: "cosine" | "euclidean" };
       const created: Campaign = {
         uuid: "c", name: b.name, description: "", issue: b.issue, corpus: b.corpus, embedding: "scene", kind: "frame", metric: b.metric, k: b.k,
-        k_per: b.k_per, status: "open", created_at: NOW, updated_at: NOW, run_at: null, corpus_version: null, exact: null,
+        k_per: b.k_per, status: "open", created_at: NOW, updated_at: NOW, run_at: null, corpus_version: null, exact: null, stale: null,
         seeds: ["f1", "f2", "f3"].map((f) => ({ dataset: "rendered-scenes", source: "frame" as const, id: f, frame_id: f, inference_set: null })),
         counts: { pending: 0, accepted: 0, rejected: 0, total: 0 },
       };
@@ -148,7 +148,7 @@ describe("CampaignsView", () => {
     const predicted = frame.objects.find((o) => o.kind === "prediction")!;
     const campaign: Campaign = {
       uuid: "c", name: "crops", description: "", issue: null, corpus: DATASET, embedding: "crop", kind: "crop", metric: "cosine", k: 3, k_per: "seed",
-      status: "open", created_at: NOW, updated_at: NOW, run_at: NOW, corpus_version: 1, exact: true, seeds: [],
+      status: "open", created_at: NOW, updated_at: NOW, run_at: NOW, corpus_version: 1, exact: true, stale: false, seeds: [],
       counts: { pending: 1, accepted: 0, rejected: 0, total: 1 },
     };
     const candidate: Candidate = {

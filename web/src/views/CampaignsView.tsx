@@ -246,6 +246,9 @@ function CampaignPage({ project, name, onChanged, onRenamed }: CampaignPageProps
             <span data-testid="run-progress">{runProgress(job, campaign.seeds.length)}</span>
           </div>
         )}
+        {campaign.stale && !running && (
+          <p className="campaign-stale" role="status">The corpus changed since the last run: run again to search its new version (reviews of candidates found again are kept).</p>
+        )}
         {actionError !== null && <p className="form-error" role="alert">{actionError}</p>}
       </header>
       <div className="campaign-filters" role="group" aria-label="Candidates shown">
