@@ -202,8 +202,12 @@ def compute_projection(
     model = resolve_model(found, embedding)
     key = _key(found, model, kind, method)
     if found.projection_state(model, kind=kind, method=method) == "current":
-        kept = found.projection(model, kind=kind, method=method, compute=False)
-        return _job_out(s.jobs.finished(PROJECTION_JOB, key, kept.to_dict()))
+        try:
+            kept = found.projection(model, kind=kind, method=method, compute=False)
+        except NotFoundError:
+            pass  # kept but unreadable: the job computes it again
+        else:
+            return _job_out(s.jobs.finished(PROJECTION_JOB, key, kept.to_dict()))
     return _job_out(_start(s, found, model, kind, method))
 
 
