@@ -520,7 +520,8 @@ export interface paths {
     /**
      * Import Fixed Labels
      * @description A new dataset: every frame of ``dataset``, the relabeled frames' labels replaced
-     * by the body's, a copy of every inference set. All or nothing.
+     * by those of the body (COCO) or of the ``upload``, a copy of every inference set. All
+     * or nothing (a failed upload stays, to fix and try again).
      */
     post: operations["import_fixed_labels_api_v1_projects__project__issues__issue__fixed_labels_post"];
   };
@@ -9725,13 +9726,16 @@ export interface operations {
   /**
    * Import Fixed Labels
    * @description A new dataset: every frame of ``dataset``, the relabeled frames' labels replaced
-   * by the body's, a copy of every inference set. All or nothing.
+   * by those of the body (COCO) or of the ``upload``, a copy of every inference set. All
+   * or nothing (a failed upload stays, to fix and try again).
    */
   import_fixed_labels_api_v1_projects__project__issues__issue__fixed_labels_post: {
     parameters: {
       query: {
         /** @description the fixed dataset */
         dataset: string;
+        /** @description instead of a body: an upload (POST /uploads) whose chunks hold the relabeled frames and their labels; consumed on success */
+        upload?: string | null;
         /** @description default "<dataset>-fixed-<n>" */
         name?: string | null;
       };
@@ -9742,11 +9746,11 @@ export interface operations {
         issue: string;
       };
     };
-    requestBody: {
+    requestBody?: {
       content: {
         "application/json": {
           [key: string]: unknown;
-        };
+        } | null;
       };
     };
     responses: {
