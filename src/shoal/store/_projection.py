@@ -213,7 +213,7 @@ def projection(
             f"the {method} projection of dataset {dataset.name!r}'s {kind} embeddings of "
             f"model {model!r} is not computed: {state}"
         )
-    elements = element_vectors(dataset, model, kind)
+    elements = element_vectors(dataset, model, kind, keep=False)  # read once: not kept
     if progress is not None:
         progress(0, PROGRESS_TOTAL)
     placed = project(

@@ -361,9 +361,12 @@ def vectors_key(dataset: Dataset, model: str, kind: ElementKind) -> str:
 _elements: OrderedDict[tuple[str, str, str], Elements] = OrderedDict()
 
 
-def element_vectors(dataset: Dataset, model: str, kind: ElementKind) -> Elements:
+def element_vectors(
+    dataset: Dataset, model: str, kind: ElementKind, *, keep: bool = True
+) -> Elements:
     """The dataset's elements of ``kind`` with vectors of ``model``, in element order;
-    a ``NotFoundError`` when there are none. The last two are kept in memory."""
+    a ``NotFoundError`` when there are none. The last two are kept in memory (unless
+    ``keep`` is off: a projection reads them once)."""
     sources = _sources(dataset)
     key = (_key_of(sources, sources[0].object, model, kind), model, kind)
     with _lock:
@@ -372,6 +375,8 @@ def element_vectors(dataset: Dataset, model: str, kind: ElementKind) -> Elements
             _elements.move_to_end(key)
             return found
     elements = _gather(dataset, sources, model, kind)
+    if not keep:
+        return elements
     with _lock:
         _elements[key] = elements
         while len(_elements) > _KEPT_SEARCHES:
