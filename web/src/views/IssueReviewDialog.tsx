@@ -57,6 +57,8 @@ export function IssueReviewDialog({ ctx, issue, elements, position, busy, onShow
   const index = position === null ? -1 : elements.findIndex((e) => e.position === position);
   const element = index >= 0 ? elements[index]! : null;
   const [note, setNote] = useState(element?.note ?? "");
+  // Whether a status (key or button) moves on to the next element, as a reviewer going through a queue wants.
+  const [advance, setAdvance] = useState(false);
   const noteRef = useRef<HTMLInputElement>(null);
   const bodyRef = useRef<HTMLDivElement>(null);
   // The note field shows the element's note whenever another element is shown.
@@ -96,14 +98,22 @@ export function IssueReviewDialog({ ctx, issue, elements, position, busy, onShow
       }
       return;
     }
-    if (["INPUT", "SELECT", "TEXTAREA"].includes(target.tagName)) return;
+    // A field being typed into keeps its keys (a checkbox or a button does not type).
+    const typed = target.tagName === "TEXTAREA" || target.tagName === "SELECT"
+      || (target.tagName === "INPUT" && !["checkbox", "radio", "button"].includes((target as HTMLInputElement).type));
+    if (typed) return;
     const action = reviewAction(e.key);
     if (action === null) return;
     e.preventDefault();
     if (action.kind === "close") onClose();
     else if (action.kind === "move") move(action.step);
     else if (action.kind === "note") noteRef.current?.focus();
-    else if (element) onStatus(element, action.status);
+    else if (element) setStatus(action.status);
+  };
+  const setStatus = (status: ElementStatus) => {
+    if (!element) return;
+    onStatus(element, status);
+    if (advance) move(1);
   };
 
   const title = element ? elementTitle(element) : "";
@@ -120,7 +130,25 @@ export function IssueReviewDialog({ ctx, issue, elements, position, busy, onShow
             <button type="button" onClick={() => move(-1)} disabled={index <= 0} aria-keyshortcuts="k ArrowLeft">← Previous</button>
             <button type="button" onClick={() => move(1)} disabled={index >= elements.length - 1} aria-keyshortcuts="j ArrowRight">Next →</button>
             <button type="button" onClick={onClose} aria-keyshortcuts="Escape">Close</button>
+            <label className="muted issue-review-advance">
+              <input type="checkbox" checked={advance} onChange={(e) => setAdvance(e.target.checked)} /> next element after a status
+            </label>
           </div>
+          {/* Every element paged through, colored by status: where the review stands; a click shows that one. */}
+          <ol className="issue-review-strip" aria-label="Elements by status">
+            {elements.map((e, k) => (
+              <li key={e.position}>
+                <button type="button" className={`strip-cell status-${e.status}`} aria-current={k === index || undefined}
+                  aria-label={`Element ${k + 1}: ${elementTitle(e)}, ${elementStatusTitle(e.status)}`} title={`${k + 1}. ${elementTitle(e)}: ${elementStatusTitle(e.status)}`}
+                  onClick={() => onShow(e.position)} />
+              </li>
+            ))}
+          </ol>
+          <p className="muted issue-review-strip-legend">
+            <span className="strip-cell status-open" aria-hidden="true" /> open <span className="strip-cell status-confirmed" aria-hidden="true" /> confirmed{" "}
+            <span className="strip-cell status-fixed" aria-hidden="true" /> fixed <span className="strip-cell status-dismissed" aria-hidden="true" /> dismissed
+            {" "}· outlined: the element shown
+          </p>
           <div className="issue-review-main">
             <div className="issue-review-frame">
               <IssueElementFrame project={ctx.project.name} detection={ctx.project.task === "detection"} element={element}
@@ -138,7 +166,7 @@ export function IssueReviewDialog({ ctx, issue, elements, position, busy, onShow
               <div className="issue-review-actions" role="group" aria-label="Set the status">
                 {ELEMENT_STATUSES.map((s) => (
                   <button key={s.value} type="button" aria-pressed={element.status === s.value} title={`${s.title}: ${s.meaning}`}
-                    aria-keyshortcuts={STATUS_KEYS[s.value]} onClick={() => onStatus(element, s.value)}>
+                    aria-keyshortcuts={STATUS_KEYS[s.value]} onClick={() => setStatus(s.value)}>
                     {s.title} <kbd>{STATUS_KEYS[s.value]}</kbd>
                   </button>
                 ))}

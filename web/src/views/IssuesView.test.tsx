@@ -202,6 +202,27 @@ describe("IssuesView", () => {
     await user.keyboard("{Escape}");
     await waitFor(() => expect(screen.queryByRole("dialog")).toBeNull());
   });
+
+  it("the review can move on after each status, and its strip shows every element's status and jumps to one", async () => {
+    const user = userEvent.setup();
+    const { handler, issues } = issueServer();
+    seed(issues, "circles", threeElements);
+    installMockApi(handler);
+    render(<Stateful issue="circles" element={0} />);
+    const dialog = await screen.findByRole("dialog");
+    await user.click(within(dialog).getByLabelText(/next element after a status/));
+    await user.keyboard("c"); // the checkbox has the focus: the key is still the review's
+    await waitFor(() => expect(within(dialog).getByTestId("issue-review-position")).toHaveTextContent("element 2 of 3"));
+    await user.click(within(dialog).getByRole("button", { name: /^Dismissed/ }));
+    await waitFor(() => expect(within(dialog).getByTestId("issue-review-position")).toHaveTextContent("element 3 of 3"));
+    await waitFor(() => expect(issues.get("circles")!.elements.map((e) => e.status)).toEqual(["confirmed", "dismissed", "open"]));
+    const strip = within(dialog).getByRole("list", { name: "Elements by status" });
+    expect(within(strip).getAllByRole("button").map((b) => b.className)).toEqual(
+      ["strip-cell status-confirmed", "strip-cell status-dismissed", "strip-cell status-open"],
+    );
+    await user.click(within(strip).getAllByRole("button")[0]!);
+    await waitFor(() => expect(within(dialog).getByTestId("issue-review-position")).toHaveTextContent("element 1 of 3"));
+  });
 });
 
 describe("similar elements", () => {
