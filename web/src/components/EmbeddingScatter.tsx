@@ -35,6 +35,8 @@ export interface EmbeddingScatterProps {
   /** The canvas's background and the selection ring's color (the theme's). */
   background: string;
   ring: string;
+  /** Draw each point with a darker rim (the light theme: light colors stay visible). */
+  rims?: boolean;
   height?: number;
   label?: string;
 }
@@ -62,13 +64,16 @@ precision mediump float;
 in vec4 v_rgba;
 uniform float u_ring;
 uniform vec3 u_ring_color;
+uniform float u_edge;
 out vec4 color;
 void main() {
   vec2 c = gl_PointCoord * 2.0 - 1.0;
   float r = dot(c, c);
   if (r > 1.0) discard;
   if (u_ring > 0.5 && r > 0.45) { color = vec4(u_ring_color, 1.0); return; }
-  color = vec4(v_rgba.rgb, u_ring > 0.5 ? 1.0 : v_rgba.a);
+  // A darker rim (when asked) keeps light colors visible on a light canvas.
+  vec3 rgb = u_edge > 0.5 && r > 0.55 ? v_rgba.rgb * 0.6 : v_rgba.rgb;
+  color = vec4(rgb, u_ring > 0.5 ? 1.0 : v_rgba.a);
 }`;
 
 /** The cached points (a texture) drawn as one quad while the view moves. */
@@ -103,7 +108,7 @@ interface Gpu {
   xy: WebGLBuffer;
   rgba: WebGLBuffer;
   selected: WebGLBuffer;
-  uniforms: Record<"center" | "scale" | "size" | "ring" | "ringColor", WebGLUniformLocation | null>;
+  uniforms: Record<"center" | "scale" | "size" | "ring" | "ringColor" | "edge", WebGLUniformLocation | null>;
   blit: WebGLProgram;
   blitVao: WebGLVertexArrayObject;
   blitRect: WebGLUniformLocation | null;
@@ -158,7 +163,7 @@ function setUp(canvas: HTMLCanvasElement): Gpu | null {
   const framebuffer = gl.createFramebuffer()!;
   return {
     gl, program, vao, xy, rgba, selected,
-    uniforms: { center: at("u_center"), scale: at("u_scale"), size: at("u_size"), ring: at("u_ring"), ringColor: at("u_ring_color") },
+    uniforms: { center: at("u_center"), scale: at("u_scale"), size: at("u_size"), ring: at("u_ring"), ringColor: at("u_ring_color"), edge: at("u_edge") },
     blit, blitVao, blitRect: gl.getUniformLocation(blit, "u_rect"), texture, framebuffer, textureSize: [0, 0],
   };
 }
@@ -178,7 +183,7 @@ function pointSize(n: number, view: ViewState, fitted: ViewState | null): number
 }
 
 export const EmbeddingScatter = forwardRef<EmbeddingScatterHandle, EmbeddingScatterProps>(function EmbeddingScatter(
-  { xy, rgba, selectable, bounds, selected, mode, onSelect, onHover, background, ring, height = 560, label = "Embedding scatter" },
+  { xy, rgba, selectable, bounds, selected, mode, onSelect, onHover, background, ring, rims = false, height = 560, label = "Embedding scatter" },
   ref,
 ) {
   const wrapper = useRef<HTMLDivElement>(null);
@@ -190,8 +195,8 @@ export const EmbeddingScatter = forwardRef<EmbeddingScatterHandle, EmbeddingScat
   const fitted = useRef<ViewState | null>(null);
   const frame = useRef<number | null>(null);
   const counts = useRef({ points: 0, selected: 0 });
-  const style = useRef({ background, ring });
-  style.current = { background, ring };
+  const style = useRef({ background, ring, rims });
+  style.current = { background, ring, rims };
   const [shape, setShape] = useState<Point[] | null>(null); // the lasso or box being drawn, screen pixels
   const drag = useRef<{ kind: ScatterMode; start: Point; last: Point; path: Point[] } | null>(null);
   const grid = useRef<PointGrid | null>(null);
@@ -235,6 +240,8 @@ export const EmbeddingScatter = forwardRef<EmbeddingScatterHandle, EmbeddingScat
     const size = pointSize(counts.current.points, v, fitted.current);
     gl.uniform1f(uniforms.size, size * dpr);
     gl.uniform1f(uniforms.ring, 0);
+    // Rims only where points are big enough to show them (not at hundreds of thousands).
+    gl.uniform1f(uniforms.edge, style.current.rims && size * dpr >= 4 ? 1 : 0);
     gl.drawArrays(gl.POINTS, 0, counts.current.points);
     if (counts.current.selected > 0) {
       gl.uniform1f(uniforms.size, Math.max(6, size + 4) * dpr);
@@ -386,7 +393,7 @@ export const EmbeddingScatter = forwardRef<EmbeddingScatterHandle, EmbeddingScat
     redraw();
   }, [selected, xy, redraw]);
 
-  useEffect(redraw, [background, ring, redraw]);
+  useEffect(redraw, [background, ring, rims, redraw]);
 
   const local = (e: { clientX: number; clientY: number }): Point => {
     const r = canvas.current!.getBoundingClientRect();

@@ -10,7 +10,7 @@
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { ApiError, api, isAbort } from "../api/client";
-import { embeddingsApi, type ProjectionJob, type ProjectionKey } from "../api/embeddings";
+import { embeddingsApi, type ProjectionKey } from "../api/embeddings";
 import { EmbeddingScatter, type EmbeddingScatterHandle, type ScatterMode } from "../components/EmbeddingScatter";
 import { EmbeddingScatterLegend } from "../components/EmbeddingScatterLegend";
 import { PointPreview } from "../components/EmbeddingScatterPreview";
@@ -21,7 +21,7 @@ import { useColorScheme } from "../hooks/useColorScheme";
 import { announceSegmentsChanged } from "../hooks/useSegmentsChanged";
 import {
   categoricalLegend, categoryCounts, chooseModel, colorByOptions, decodePoints, describePoint, filterByCategory, issueElementOf, pointStyle,
-  selectInBox, selectInPolygon, uniqueFrames, type EmbeddingKind, type OutOfScope, type Point, type PointColorsOut, type ProjectedElement, type ProjectionMethod, vectorCount,
+  selectInBox, selectInPolygon, uniqueFrames, type EmbeddingKind, type OutOfScope, type Point, type PointColorsOut, type ProjectedElement, type ProjectionJob, type ProjectionMethod, vectorCount,
 } from "../lib/embedding";
 import { formatCount, formatThreshold } from "../lib/format";
 import { ALL_FRAMES, classColors, type ViewContext } from "./context";
@@ -276,7 +276,7 @@ export default function EmbeddingView({ ctx, state, onState }: { ctx: ViewContex
               <button type="button" onClick={compute}>Compute</button>
             </>
           ) : null}
-          {job?.state === "failed" && <p className="error" role="alert">The projection failed: {job.error ?? job.detail ?? "see the server's log"}</p>}
+          {job?.state === "failed" && <p className="error" role="alert">The projection failed: {job.error ?? "see the server's log"}</p>}
           {jobError && <p className="error" role="alert">{jobError}</p>}
         </section>
       )}
@@ -299,7 +299,7 @@ export default function EmbeddingView({ ctx, state, onState }: { ctx: ViewContex
               </button>
             </div>
             <EmbeddingScatter ref={scatter} xy={xy} rgba={styled.rgba} selectable={styled.selectable} bounds={current.bounds} selected={selected}
-              mode={mode} onSelect={onSelect} onHover={onHover} background={background} ring={ring}
+              mode={mode} onSelect={onSelect} onHover={onHover} background={background} ring={ring} rims={scheme === "light"}
               label={`${formatCount(current.count)} ${state.kind === "frame" ? "frames" : "crops"}, ${state.method.toUpperCase()} of ${current.model}`} />
             {hover && (
               <PointPreview project={p} dataset={d} inferenceSet={ctx.sets[0] ?? null} element={hovered?.index === hover.index ? hovered : null} at={hover.at} area={hover.area}
