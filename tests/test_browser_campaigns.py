@@ -56,9 +56,11 @@ def test_a_campaign_from_an_issue_runs_reviews_with_keys_and_exports(
     elements = [{"dataset": "rendered-scenes", "frame_id": f} for f in SEEDS]
     made = api.post(f"{PROJECT}/issues", json={"name": ISSUE, "elements": elements})
     assert made.status_code == 201, made.text
-    page.goto(f"{server}/#view=campaigns&project=shapes&dataset=rendered-scenes")
+    # The issue's page starts a campaign from it.
+    page.goto(f"{server}/#view=issues&project=shapes&dataset=rendered-scenes&issue={ISSUE}")
+    page.get_by_role("button", name="Collect more like these…").click()
     form = page.get_by_role("form", name="New campaign")
-    form.get_by_label("Seeds: the elements of issue").select_option(ISSUE)
+    eventually(lambda: form.get_by_label("Seeds: the elements of issue").input_value(), ISSUE)
     eventually(lambda: form.get_by_label("Corpus (searched)").input_value(), "unlabeled")
     form.get_by_label("k", exact=True).fill("4")
     eventually(lambda: form.get_by_label("Name").input_value(), NAME)

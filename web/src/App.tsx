@@ -224,7 +224,7 @@ function AppShell({ hasKey }: { hasKey: boolean }) {
         {project && projectDatasets && state.view === "campaigns" && (
           <Suspense fallback={<Loading active label="Loading campaigns" />}>
             <CampaignsView key={project.name} project={project.name} datasets={projectDatasets.map((d) => d.name)}
-              campaign={state.campaign} onOpen={(campaign) => update({ campaign })} />
+              campaign={state.campaign} issue={state.campaignIssue} onOpen={(campaign) => update({ campaign, campaignIssue: null })} />
           </Suspense>
         )}
         {ctx && state.view === "issues" && (

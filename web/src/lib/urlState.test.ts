@@ -7,7 +7,7 @@ const EMPTY_STATE: AppState = {
   selection: null, sort: DEFAULT_SORT, page: 0, metricClass: null, shown: null, values: "absolute", shareOf: "row", object: null,
   query: null, otherConf: null, otherIou: null, change: null, tide: null, insights: "errors", byMetric: null, metricBin: null,
   labelErrorKind: null, review: null, labelErrorPage: 0, issue: null, issueElement: null,
-  embModel: null, embKind: "frame", embMethod: "umap", colorBy: "outcome", campaign: null,
+  embModel: null, embKind: "frame", embMethod: "umap", colorBy: "outcome", campaign: null, campaignIssue: null,
 };
 
 const FULL: AppState = {
@@ -18,7 +18,7 @@ const FULL: AppState = {
   query: "width > 10 and has('big truck')", otherConf: 0.7, otherIou: 0.75, change: "still_wrong", tide: "Loc",
   insights: "label-errors", byMetric: "quality.contrast", metricBin: 0,
   labelErrorKind: "wrong_class", review: "confirmed", labelErrorPage: 2, issue: "white dogs & co", issueElement: 7,
-  embModel: "clip/vit b", embKind: "crop", embMethod: "pca", colorBy: "metadata:weather & light", campaign: "more dogs & co",
+  embModel: "clip/vit b", embKind: "crop", embMethod: "pca", colorBy: "metadata:weather & light", campaign: "more dogs & co", campaignIssue: "white dogs",
 };
 
 describe("URL state", () => {

@@ -101,8 +101,9 @@ export interface AppState {
   embKind: "frame" | "crop";
   embMethod: "umap" | "pca";
   colorBy: string;
-  /** Campaigns: the campaign opened (null: none). */
+  /** Campaigns: the campaign opened (null: none), and the issue a new one starts from (null: none). */
   campaign: string | null;
+  campaignIssue: string | null;
 }
 
 export const DEFAULT_COLOR_BY = "outcome";
@@ -226,6 +227,7 @@ export function parseHash(hash: string): AppState {
     embMethod: q.get("emb_method") === "pca" ? "pca" : "umap",
     colorBy: q.get("color_by")?.trim() || DEFAULT_COLOR_BY,
     campaign: q.get("campaign") || null,
+    campaignIssue: q.get("campaign_issue") || null,
   };
 }
 
@@ -267,6 +269,7 @@ export function formatHash(state: AppState): string {
   if (state.embMethod !== "umap") q.set("emb_method", state.embMethod);
   if (state.colorBy !== DEFAULT_COLOR_BY) q.set("color_by", state.colorBy);
   if (state.campaign) q.set("campaign", state.campaign);
+  if (state.campaignIssue) q.set("campaign_issue", state.campaignIssue);
   return q.toString();
 }
 
@@ -288,6 +291,7 @@ export function applyPatch(state: AppState, patch: Partial<AppState>): AppState 
   if (switched("project")) {
     if (!("issue" in patch)) next.issue = null;
     if (!("campaign" in patch)) next.campaign = null;
+    if (!("campaignIssue" in patch)) next.campaignIssue = null;
     if (!("metricClass" in patch)) next.metricClass = null;
     if (!("shown" in patch)) next.shown = null;
     if (!("object" in patch)) next.object = null;

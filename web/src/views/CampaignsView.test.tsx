@@ -33,8 +33,8 @@ function campaignServer() {
   const handler: Handler = ({ method, path, query, body }: Call) => {
     const project = `/api/v1/projects/${PROJECT}`;
     if (path === `${project}/issues` && method === "GET") {
-      return { body: [{ uuid: "i", name: "circles", description: "", notes: "", owner: "", status: "open", created_at: NOW, updated_at: NOW,
-        counts: { open: 3, confirmed: 0, fixed: 0, dismissed: 0 }, elements: [] }] };
+      return { body: ["circles", "squares"].map((name) => ({ uuid: name, name, description: "", notes: "", owner: "", status: "open", created_at: NOW,
+        updated_at: NOW, counts: { open: 3, confirmed: 0, fixed: 0, dismissed: 0 }, elements: [] })) };
     }
     if (path === `${project}/datasets/unlabeled/embeddings`) return { body: [{ model: "scene", dimension: 32, frames: 40, labels: 0, predictions: {} }] };
     const base = `${project}/campaigns`;
@@ -128,6 +128,14 @@ describe("CampaignsView", () => {
     await waitFor(() => expect(screen.getByTestId("count-accepted")).toHaveTextContent("1"));
     await user.click(screen.getByRole("button", { name: /^Accepted/ }));
     await waitFor(() => expect(within(gallery).getAllByRole("listitem").map((c) => c.getAttribute("data-key"))).toEqual(["u3"]));
+  });
+
+  it("starts from the issue it was opened for", async () => {
+    installMockApi(campaignServer().handler);
+    render(<CampaignsView project={PROJECT} datasets={["rendered-scenes", "unlabeled"]} campaign={null} issue="squares" onOpen={() => {}} />);
+    const form = await screen.findByRole("form", { name: "New campaign" });
+    await waitFor(() => expect(within(form).getByLabelText("Seeds: the elements of issue")).toHaveValue("squares"));
+    expect(within(form).getByLabelText("Name")).toHaveValue("more squares");
   });
 
   it("says what the server refused", async () => {

@@ -25,14 +25,16 @@ export interface CampaignsViewProps {
   datasets: readonly string[];
   /** The campaign opened (null: none). */
   campaign: string | null;
+  /** An issue to start a new campaign from (the Issues page's "Collect more like these"); null: none. */
+  issue?: string | null;
   onOpen: (campaign: string | null) => void;
 }
 
 const POLL_MS = 300;
 
-export function CampaignsView({ project, datasets, campaign, onOpen }: CampaignsViewProps) {
+export function CampaignsView({ project, datasets, campaign, issue = null, onOpen }: CampaignsViewProps) {
   const list = useApi(JSON.stringify(["campaigns", project]), (signal) => api.campaigns(project, { signal }));
-  const [creating, setCreating] = useState(false);
+  const [creating, setCreating] = useState(issue !== null);
   const showForm = creating || (list.data !== null && list.data.length === 0);
   return (
     <div className="campaigns-view">
@@ -56,7 +58,7 @@ export function CampaignsView({ project, datasets, campaign, onOpen }: Campaigns
           ))}
         </ul>
         {showForm && (
-          <CampaignCreateForm project={project} datasets={datasets}
+          <CampaignCreateForm key={issue ?? ""} project={project} datasets={datasets} issue={issue}
             onCreated={(created) => { setCreating(false); list.reload(); onOpen(created.name); }}
             onCancel={list.data && list.data.length > 0 ? () => setCreating(false) : undefined} />
         )}

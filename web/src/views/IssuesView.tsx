@@ -422,6 +422,8 @@ function IssueHeader({ ctx, issue, onSaved, onError }: { ctx: ViewContext; issue
         <h2 id="issue-title">{issue.name}</h2>
         <StatusCounts counts={issue.counts} />
         <span className="muted">created {formatTime(issue.created_at)} · updated {formatTime(issue.updated_at)} (UTC)</span>
+        <button type="button" onClick={() => ctx.update({ view: "campaigns", campaign: null, campaignIssue: issue.name })}
+          title="A collection campaign: search unlabeled data for elements like this issue's (Campaigns tab)">Collect more like these…</button>
       </div>
       <form className="issue-edit" onSubmit={(e) => { e.preventDefault(); void save(); }}>
         <label>
