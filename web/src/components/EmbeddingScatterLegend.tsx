@@ -4,6 +4,7 @@
  * nor selected), or the continuous ramp with its ticks; how points outside the segment or
  * query are drawn, and opacity by confidence when it is on.
  */
+import { memo, useMemo } from "react";
 import { categoricalLegend, formatTick, legendTicks, NO_VALUE, NO_VALUE_COLOR, rampGradient, rampPosition, type OutOfScope, type PointColorsOut } from "../lib/embedding";
 import type { Scheme } from "../lib/color";
 import { formatCount } from "../lib/format";
@@ -25,7 +26,9 @@ export interface EmbeddingScatterLegendProps {
   selectedCount?: number;
 }
 
-export function EmbeddingScatterLegend({ colors, title, classColors, hidden, onToggle, onShowAll, outOfScopeCount, outOfScope, opacityByConfidence, scheme, selectedCount = 0 }: EmbeddingScatterLegendProps) {
+/** Memoized: a hover in the scatter re-renders the view, not the legend (its counts go over every point). */
+export const EmbeddingScatterLegend = memo(function EmbeddingScatterLegend({ colors, title, classColors, hidden, onToggle, onShowAll, outOfScopeCount, outOfScope, opacityByConfidence, scheme, selectedCount = 0 }: EmbeddingScatterLegendProps) {
+  const entries = useMemo(() => (colors.type === "categorical" ? categoricalLegend(colors, classColors) : []), [colors, classColors]);
   return (
     <section className="embedding-legend" aria-label="Legend">
       <h3>{title}</h3>
@@ -33,7 +36,7 @@ export function EmbeddingScatterLegend({ colors, title, classColors, hidden, onT
       {colors.type === "categorical" ? (
         <>
           <ul className="legend-categories">
-            {categoricalLegend(colors, classColors).map((entry) => {
+            {entries.map((entry) => {
               const off = hidden.has(entry.code);
               return (
                 <li key={entry.code}>
@@ -73,12 +76,12 @@ export function EmbeddingScatterLegend({ colors, title, classColors, hidden, onT
       )}
     </section>
   );
-}
+});
 
 function ContinuousLegend({ colors, hidden, onToggle, scheme }: { colors: PointColorsOut; hidden: ReadonlySet<number>; onToggle: (code: number) => void; scheme: Scheme }) {
   const min = colors.min ?? 0;
   const max = colors.max ?? min;
-  const noValue = (colors.values ?? []).filter((v) => v === null).length;
+  const noValue = useMemo(() => (colors.values ?? []).reduce<number>((n, v) => (v === null ? n + 1 : n), 0), [colors.values]);
   return (
     <div className="legend-ramp">
       <div className="ramp-bar" style={{ background: rampGradient(scheme) }} role="img" aria-label={`from ${formatTick(min, min, max)} (dark) to ${formatTick(max, min, max)} (light)`} />

@@ -138,6 +138,13 @@ export default function EmbeddingView({ ctx, state, onState }: { ctx: ViewContex
   const [outOfScope, setOutOfScope] = useState<OutOfScope>("dim");
   useEffect(() => setHidden(new Set()), [colorBy, keyText]);
   const palette = useMemo(() => classColors(ctx.project), [ctx.project]);
+  const toggleCategory = useCallback((code: number) => setHidden((h) => {
+    const next = new Set(h);
+    if (next.has(code)) next.delete(code);
+    else next.add(code);
+    return next;
+  }), []);
+  const showAll = useCallback(() => setHidden(new Set()), []);
   const colorData = colors.data && xy && (colors.data.codes ?? colors.data.values ?? []).length === xy.length / 2 ? colors.data : null;
   const styled = useMemo(() => {
     if (!xy || !colorData) return null;
@@ -313,8 +320,7 @@ export default function EmbeddingView({ ctx, state, onState }: { ctx: ViewContex
           </div>
           <aside className="embedding-side">
             <EmbeddingScatterLegend colors={colorData} title={colorTitle} classColors={palette} hidden={hidden}
-              onToggle={(code) => setHidden((h) => { const next = new Set(h); if (next.has(code)) next.delete(code); else next.add(code); return next; })}
-              onShowAll={() => setHidden(new Set())} outOfScopeCount={outOfScopeCount} outOfScope={outOfScope}
+              onToggle={toggleCategory} onShowAll={showAll} outOfScopeCount={outOfScopeCount} outOfScope={outOfScope}
               opacityByConfidence={opacityByConfidence && opacity.data !== null} scheme={scheme} selectedCount={selected?.length ?? 0} />
             <SelectionPanel ctx={ctx} selected={selected} colors={colorData} colorTitle={colorTitle} palette={palette} resolve={resolve}
               onSelected={setSelected} onGallery={() => setGalleryOpen(true)} message={message} setMessage={setMessage} />
