@@ -4,6 +4,9 @@ embedding view draws, computed once at the end of the build.
 
 * ``crop_pixels``: a box of a grayscale image cut out (2 px margin, clipped to the
   image) and resized to ``CROP_SIZE`` x ``CROP_SIZE`` (bilinear), values in [0, 1];
+* ``standardized``: each row centred and scaled (the networks' inputs);
+* ``train_network``: a seeded one-hidden-layer ``MLPClassifier`` (60 epochs: a few
+  seconds, enough for the embeddings' neighbourhoods);
 * ``hidden_layer``: an ``MLPClassifier``'s first hidden layer (ReLU) on some inputs,
   the vectors stored as embeddings;
 * ``embeddings_table``: rows of ``shoal.tables.EMBEDDINGS_SCHEMA``.
@@ -30,6 +33,7 @@ __all__ = [
     "crop_pixels",
     "embeddings_table",
     "hidden_layer",
+    "standardized",
     "train_network",
 ]
 
@@ -55,8 +59,16 @@ def crop_pixels(image: NDArray[np.uint8], boxes: NDArray[np.float64]) -> NDArray
     return out
 
 
+def standardized(rows: NDArray[np.float32]) -> NDArray[np.float32]:
+    """Each row minus its mean, over its standard deviation: the networks see shape, not
+    brightness (and ReLU units do not die on all-positive pixels)."""
+    centred = rows - rows.mean(axis=1, keepdims=True)
+    scale = np.maximum(centred.std(axis=1, keepdims=True), 1e-3)
+    return np.asarray(centred / scale, np.float32)
+
+
 def train_network(
-    inputs: NDArray[np.float32], targets: Any, *, hidden: int, seed: int, max_iter: int = 300
+    inputs: NDArray[np.float32], targets: Any, *, hidden: int, seed: int, max_iter: int = 60
 ) -> MLPClassifier:
     """A one-hidden-layer MLP fitted to ``targets`` (class labels, or a 0/1 indicator
     matrix for several labels at once), seeded."""

@@ -33,6 +33,7 @@ from shoal.demo._embeddings import (
     crop_pixels,
     embeddings_table,
     hidden_layer,
+    standardized,
     train_network,
 )
 from shoal.demo._images import fresh_image_folder, write_grayscale_png
@@ -156,7 +157,7 @@ def _inference_tables(
     )
     crops = np.concatenate(
         [
-            crop_pixels(scene.pixels, np.array([d.box for d in found], np.float64))
+            standardized(crop_pixels(scene.pixels, np.array([d.box for d in found], np.float64)))
             for scene, found in zip(scenes, detections, strict=True)
         ]
     )
@@ -194,20 +195,20 @@ def _confidences(
 
 
 def _thumbnails(scenes: Sequence[Scene]) -> NDArray[np.float32]:
-    """Each scene averaged over 8x8 pixel blocks (40x30), in [0, 1]."""
+    """Each scene averaged over 8x8 pixel blocks (40x30), standardized."""
     pool = _THUMBNAIL_POOL
     rows, columns = SCENE_HEIGHT // pool, SCENE_WIDTH // pool
     stacked = np.stack([s.pixels.astype(np.float32) for s in scenes])
     blocks = stacked.reshape(len(scenes), rows, pool, columns, pool).mean(axis=(2, 4))
-    return np.asarray(blocks.reshape(len(scenes), -1) / 255.0, np.float32)
+    return standardized(np.asarray(blocks.reshape(len(scenes), -1) / 255.0, np.float32))
 
 
 def _label_crops(scenes: Sequence[Scene]) -> tuple[NDArray[np.float32], NDArray[np.int64]]:
-    """Every label's 24x24 crop, in label order, and its scene's row."""
+    """Every label's 24x24 crop (standardized), in label order, and its scene's row."""
     crops, scene_rows = [], []
     for row, scene in enumerate(scenes):
         boxes = np.array([o.box for o in scene.objects], np.float64).reshape(-1, 4)
-        crops.append(crop_pixels(scene.pixels, boxes))
+        crops.append(standardized(crop_pixels(scene.pixels, boxes)))
         scene_rows += [row] * len(scene.objects)
     return np.concatenate(crops), np.array(scene_rows, np.int64)
 
