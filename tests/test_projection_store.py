@@ -402,6 +402,21 @@ def test_added_vectors_keep_matchings_and_quality_and_stale_the_projection(
     np.testing.assert_array_equal(
         dataset.projection(kind="frame", method="pca", compute=False).xy, frame_projection.xy
     )
+    # Another model's vectors for the dataset: clip's projections are carried, current.
+    dino = tmp_path / "dino.npz"
+    np.savez(dino, ids=np.array([f"f{i:03d}" for i in range(FRAMES)]), vectors=_vectors(12, FRAMES))
+    dataset.add_embeddings(read_embeddings_file(dino, model="dino"), source=str(dino))
+    assert dataset.projection_state("clip", kind="frame", method="pca") == "current"
+    assert dataset.projection_state("clip", kind="crop", method="pca") == "current"
+    np.testing.assert_array_equal(
+        dataset.projection("clip", kind="crop", method="pca", compute=False).xy, recomputed.xy
+    )
+    # Replacing clip's frame vectors stales that projection only.
+    np.savez(dino, ids=np.array([f"f{i:03d}" for i in range(FRAMES)]), vectors=_vectors(13, FRAMES))
+    dataset.add_embeddings(read_embeddings_file(dino, model="clip"), source=str(dino))
+    assert dataset.projection_state("clip", kind="frame", method="pca") == "stale"
+    assert dataset.projection_state("clip", kind="crop", method="pca") == "current"
+    assert dataset.embedding_models()[0].labels == FRAMES  # the label crops stay
     assert examine(tmp_path / "home").healthy
 
 

@@ -71,8 +71,8 @@ def register(commands: Any) -> None:
         help="add vectors to a dataset or inference set from a Parquet or .npz file",
         description=(
             "Add vectors from FILE: Parquet with frame_id, target_id, model_id and vector "
-            "columns, or .npz with ids and vectors (and --model). Each model's vectors "
-            "replace that model's in the dataset's table (or the inference set's); the "
+            "columns, or .npz with ids and vectors (and --model). The file's vectors of each "
+            "model and kind replace those in the dataset's table (or the inference set's); the "
             "frames, labels and predictions stay as they are."
         ),
     )

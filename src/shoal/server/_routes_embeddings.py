@@ -150,8 +150,8 @@ async def add_embeddings(
         Query(description="a .npz's ids: frame ids, or label / prediction ids (crop)"),
     ] = "frame",
 ) -> list[dict[str, Any]]:
-    """Add vectors from an uploaded file (``Dataset.add_embeddings``): each model's vectors
-    replace that model's in the dataset's table (or the inference set's); frames, labels
+    """Add vectors from an uploaded file (``Dataset.add_embeddings``): the file's vectors
+    of each model and kind replace those in the dataset's table (or the set's); frames, labels
     and predictions stay, and so do kept matchings and quality metrics. Errors name the
     record (the file's row) and what is wrong; the store is left as it was. Answers the
     dataset's embedding models."""

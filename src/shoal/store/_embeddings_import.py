@@ -8,13 +8,15 @@
 frame ids (frame vectors) or, for crops, label ids (prediction ids with an inference set).
 A crop row without a frame id takes its label's or prediction's.
 
-**How it is stored.** The vectors of each model in the file replace that model's vectors
-in the table (the dataset's, or the set's): the others stay. The dataset or set gets a
+**How it is stored.** The file's vectors of each model and kind (frames, crops) replace
+that model's vectors of that kind in the table (the dataset's, or the set's): the others
+stay. The dataset or set gets a
 new version whose object holds the same frames and labels (or predictions) files, linked,
 and the new embeddings. Since the frames, labels and predictions are unchanged, what was
 computed from them stays valid: kept matchings stay, and the quality metrics of the old
 version are carried to the new one. Kept projections and similarity indexes of the
-changed vectors become stale (their vectors key names the new object). One staged object
+(model, kind) pairs in the file become stale; the others (whose vectors and order are
+unchanged) are carried to the new object and stay current. One staged object
 and one transaction: a failed import leaves the store as it was.
 """
 
@@ -23,6 +25,7 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import sqlite3
 import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -232,13 +235,23 @@ def add_embeddings(
             )
     old_object, old_version = owner._object(), owner.version
     existing = owner.embeddings()
+    # What the file replaces: each (model, kind) it has vectors of.
+    replaced = {
+        f"{model}\x00{'frame' if is_frame else 'crop'}"
+        for model, is_frame in zip(
+            table.column("model_id").to_pylist(),
+            pc.is_null(table.column("target_id")).to_pylist(),
+            strict=True,
+        )
+    }
     if existing.num_columns:
+        pairs = pc.binary_join_element_wise(
+            existing.column("model_id"),
+            pc.if_else(pc.is_null(existing.column("target_id")), "frame", "crop"),
+            "\x00",
+        )
         kept = existing.filter(
-            pc.invert(
-                pc.is_in(
-                    existing.column("model_id"), value_set=pa.array(sorted(models), pa.string())
-                )
-            )
+            pc.invert(pc.is_in(pairs, value_set=pa.array(sorted(replaced), pa.string())))
         )
         merged = pa.concat_tables([table, kept.cast(EMBEDDINGS_SCHEMA)])
     else:
@@ -290,9 +303,38 @@ def add_embeddings(
                 "AND data_version = ?",
                 (old_version + 1, owner.id, old_version),
             )
+            _carry_kept(db, dataset.id, found_set, old_object, obj, replaced)
             crash_point("before-commit")
         if progress:
             progress(2, 3)
     store.home.discard(old_object)
     if progress:
         progress(3, 3)
+
+
+def _carry_kept(
+    db: sqlite3.Connection,
+    dataset_id: int,
+    inference_set: InferenceSet | None,
+    old: str,
+    new: str,
+    replaced: set[str],
+) -> None:
+    """Kept projections and similarity indexes of the (model, kind) pairs the file left
+    alone stay current: their vectors (and their order) are those of the new object
+    too, so the old object's name in their vectors key becomes the new one's."""
+    for table in ("projections", "similarity_indexes"):
+        rows = db.execute(
+            f"SELECT rowid, model, kind, vectors_key FROM {table} WHERE dataset_id = ?",
+            (dataset_id,),
+        ).fetchall()
+        for rowid, model, kind, key in rows:
+            if f"{model}\x00{kind}" in replaced:
+                continue  # its vectors changed: stale
+            if inference_set is None:
+                carried = new + key[len(old) :] if key.split(";")[0] == old else key
+            else:
+                part = f";{inference_set.name}={old}"
+                carried = key.replace(part, f";{inference_set.name}={new}") if part in key else key
+            if carried != key:
+                db.execute(f"UPDATE {table} SET vectors_key = ? WHERE rowid = ?", (carried, rowid))

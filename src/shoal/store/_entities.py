@@ -748,10 +748,10 @@ class Dataset(_StoredEntity):
     ) -> None:
         """Add vectors (an ``EMBEDDINGS_SCHEMA`` table, e.g. from
         ``shoal.store.read_embeddings_file``) to the dataset, or to ``inference_set``
-        (frame vectors and prediction crops): each model's vectors replace that model's
-        in the table. The dataset or set gets a new version holding the same frames,
-        labels and predictions, so kept matchings and quality metrics stay valid; the
-        projections and indexes of the changed vectors become stale. ``source`` names
+        (frame vectors and prediction crops): the vectors of each model and kind (frames,
+        crops) replace those of the table. The dataset or set gets a new version holding
+        the same frames, labels and predictions, so kept matchings and quality metrics
+        stay valid; the projections and indexes of the changed vectors become stale. ``source`` names
         the file in errors. See docs/embeddings.md."""
         from shoal.store._embeddings_import import add_embeddings
 

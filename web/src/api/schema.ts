@@ -159,8 +159,8 @@ export interface paths {
     get: operations["embedding_models_api_v1_projects__project__datasets__dataset__embeddings_get"];
     /**
      * Add Embeddings
-     * @description Add vectors from an uploaded file (``Dataset.add_embeddings``): each model's vectors
-     * replace that model's in the dataset's table (or the inference set's); frames, labels
+     * @description Add vectors from an uploaded file (``Dataset.add_embeddings``): the file's vectors
+     * of each model and kind replace those in the dataset's table (or the set's); frames, labels
      * and predictions stay, and so do kept matchings and quality metrics. Errors name the
      * record (the file's row) and what is wrong; the store is left as it was. Answers the
      * dataset's embedding models.
@@ -5429,8 +5429,8 @@ export interface operations {
   };
   /**
    * Add Embeddings
-   * @description Add vectors from an uploaded file (``Dataset.add_embeddings``): each model's vectors
-   * replace that model's in the dataset's table (or the inference set's); frames, labels
+   * @description Add vectors from an uploaded file (``Dataset.add_embeddings``): the file's vectors
+   * of each model and kind replace those in the dataset's table (or the set's); frames, labels
    * and predictions stay, and so do kept matchings and quality metrics. Errors name the
    * record (the file's row) and what is wrong; the store is left as it was. Answers the
    * dataset's embedding models.
