@@ -228,6 +228,13 @@ def test_bad_requests_are_clear_and_change_nothing(
         project.create_campaign("c", corpus="unlabeled", seeds=seed_elements([0]), k=0)
     with pytest.raises(NotFoundError, match="no embedding model 'clip'"):
         project.create_campaign("c", corpus="unlabeled", seeds=seed_elements([0]), embedding="clip")
+    other = LabeledDataset()
+    frame = LabeledFrame(frame_id="o1")
+    frame.add_frame_embedding(embedding=[1.0, 2.0, 3.0], model_id="m")
+    other.add_frame(frame)
+    project.create_dataset("other", other.to_tables())
+    with pytest.raises(InputError, match="have 3 dimensions, corpus 'unlabeled''s 12"):
+        project.create_campaign("c", corpus="unlabeled", seeds=[IssueElement("other", "o1")])
     assert project.campaigns() == []
     campaign = project.create_campaign("c", corpus="unlabeled", seeds=seed_elements([0]), k=3)
     with pytest.raises(ConflictError, match="campaign 'c' already"):

@@ -240,9 +240,15 @@ def create_campaign(
             f"a crop campaign's seeds are labels or predictions; frame {first.id!r} is a frame"
         )
     embedding = resolve_model(corpus_dataset, embedding)
-    element_vectors(corpus_dataset, embedding, kind)  # NotFoundError: none of this kind
-    # Every seed must have a vector of the model: found now, not at the first run.
-    _seed_vectors(project, seed_list, embedding, kind)
+    searched = element_vectors(corpus_dataset, embedding, kind)  # NotFoundError: none of kind
+    # Every seed must have a vector of the model, of the corpus's dimension: found now,
+    # not at the first run.
+    dimension = _seed_vectors(project, seed_list, embedding, kind).shape[1]
+    if dimension != searched.vectors.shape[1]:
+        raise InputError(
+            f"the seeds' vectors of model {embedding!r} have {dimension} dimensions, "
+            f"corpus {corpus!r}'s {searched.vectors.shape[1]}: not one model's vectors"
+        )
     store = project.store
     with store._transaction() as db:
         if db.execute(
