@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
@@ -19,6 +20,7 @@ pytest.importorskip("fastapi")
 
 from fastapi.testclient import TestClient
 
+import shoal
 from shoal.server import create_app
 from test_issues import _catalog_state, _filled, _relabeled, stored_issue_sample
 from test_server import error_of
@@ -267,6 +269,18 @@ def test_client_round_trip(sample: dict[str, Any], tmp_path: Path) -> None:
         path.write_text(issue.export("coco"))
         dataset = client.import_fixed_labels("p", "by client", "val", path)
         assert dataset["name"] == "val-fixed-1"
+        # Fixed labels as tables go up in chunks of an upload (3 rows a chunk here).
+        labels = sample["dataset"].labels()
+        on_f2 = labels.filter(pc.equal(labels.column("frame_id"), "f2"))
+        relabeled = on_f2.set_column(
+            on_f2.column_names.index("class_name"), "class_name",
+            pa.array(["bird"] * on_f2.num_rows),
+        )  # fmt: skip
+        tables = shoal.DatasetTables.build(pa.table({"frame_id": ["f2"]}), relabeled)
+        by_tables = client.import_fixed_labels("p", "by client", "val", tables, chunk_rows=1)
+        stored = sample["project"].dataset(by_tables["name"]).labels()
+        f2 = stored.filter(pc.equal(stored.column("frame_id"), "f2"))
+        assert f2.column("class_name").to_pylist() == ["bird"] * on_f2.num_rows
         compared = client.issue_before_after("p", "by client", "val", "val-fixed-1", conf=0.3)
         expected = issue.before_after("val", "val-fixed-1", conf=0.3).to_dict()
         assert compared == json.loads(json.dumps(expected))

@@ -411,7 +411,8 @@ class Client:
             "embeddings": tables.embeddings,
         }
         commit = {"kind": "dataset", "project": project, "name": name, "replace": replace}
-        return self._upload(parts, commit, chunk_rows, progress)
+        self.project(project)  # it exists, before any row is sent
+        return self._upload(parts, chunk_rows, progress, self._committer(commit))
 
     def upload_inference_set(
         self,
@@ -439,22 +440,31 @@ class Client:
             "name": name,
             "replace": replace,
         }
-        return self._upload(parts, commit, chunk_rows, progress)
+        self.dataset(project, dataset)  # it exists, before any row is sent
+        return self._upload(parts, chunk_rows, progress, self._committer(commit))
+
+    def _committer(self, commit: Mapping[str, Any]) -> Callable[[str], dict[str, Any]]:
+        """What stores an upload as a dataset or inference set: its commit."""
+
+        def finish(upload_id: str) -> dict[str, Any]:
+            result: dict[str, Any] = self._json(
+                "POST", f"/uploads/{_segment(upload_id)}/commit", body=dict(commit)
+            )
+            return result
+
+        return finish
 
     def _upload(
         self,
         parts: Mapping[str, Any],
-        commit: Mapping[str, Any],
         chunk_rows: int,
         progress: Progress | None,
+        finish: Callable[[str], dict[str, Any]],
     ) -> dict[str, Any]:
+        """Send ``parts`` in chunks to a new upload, then ``finish(upload_id)`` (which
+        consumes it on success); on any failure the upload is discarded."""
         if isinstance(chunk_rows, bool) or not isinstance(chunk_rows, int) or chunk_rows < 1:
             raise UsageError(f"chunk_rows must be a positive integer, got {chunk_rows!r}")
-        # Check the project (and dataset) exist before sending any rows.
-        if commit["kind"] == "dataset":
-            self.project(str(commit["project"]))
-        else:
-            self.dataset(str(commit["project"]), str(commit["dataset"]))
         # Work list of (table, arrow slice); a slice the server finds too large is split.
         pending: list[tuple[str, Any]] = [
             (table_name, table.slice(start, chunk_rows))
@@ -488,7 +498,7 @@ class Client:
                 number += 1
                 if progress is not None:
                     progress(number, total)
-            result: dict[str, Any] = self._json("POST", f"{base}/commit", body=dict(commit))
+            result = finish(upload_id)
             committed = True
             return result
         finally:
@@ -772,13 +782,30 @@ class Client:
         project: str,
         name: str,
         dataset: str,
-        coco: Mapping[str, Any] | str | os.PathLike[str],
+        coco: Mapping[str, Any] | str | os.PathLike[str] | DatasetTables,
         *,
         new_name: str | None = None,
+        chunk_rows: int = DEFAULT_CHUNK_ROWS,
     ) -> dict[str, Any]:
-        """Send the relabeled frames' COCO instances (a dict, or a file's path): the new
-        dataset (every frame of ``dataset``, those frames' labels replaced, every
-        inference set copied)."""
+        """Send the relabeled frames' labels: COCO instances (a dict, or a file's path)
+        in one request, or ``DatasetTables`` of those frames and labels (any format's
+        reader) in chunks of an upload. Answers the new dataset (every frame of
+        ``dataset``, those frames' labels replaced, every inference set copied)."""
+        path = f"{self._issue_path(project, name)}/fixed-labels"
+        params = _params(dataset=dataset, name=new_name)
+        from shoal.tables import DatasetTables
+
+        if isinstance(coco, DatasetTables):
+            self.issue(project, name)  # it exists, before any row is sent
+            parts = {"frames": coco.frames.select(["frame_id"]), "labels": coco.labels}
+
+            def finish(upload_id: str) -> dict[str, Any]:
+                found: dict[str, Any] = self._json(
+                    "POST", path, params={**params, "upload": upload_id}
+                )
+                return found
+
+            return self._upload(parts, chunk_rows, None, finish)
         if isinstance(coco, Mapping):
             document = dict(coco)
         else:
@@ -788,12 +815,7 @@ class Client:
                 raise UsageError(f"{coco}: cannot read the file: {error.strerror}") from None
             except orjson.JSONDecodeError as error:
                 raise UsageError(f"{coco}: not JSON: {error}") from None
-        result: dict[str, Any] = self._json(
-            "POST",
-            f"{self._issue_path(project, name)}/fixed-labels",
-            params=_params(dataset=dataset, name=new_name),
-            body=document,
-        )
+        result: dict[str, Any] = self._json("POST", path, params=params, body=document)
         return result
 
     def issue_before_after(
