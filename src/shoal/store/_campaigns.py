@@ -66,6 +66,7 @@ MAX_K = 10_000
 MAX_SEEDS = 10_000
 # Candidates one run may store (k per seed times the seeds).
 MAX_CANDIDATES = 1_000_000
+MAX_TEXT = 10_000  # a description or a note
 _NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
 
 
@@ -186,6 +187,12 @@ def _check_k(k: int) -> int:
     return int(k)
 
 
+def _check_text(text: str, what: str) -> str:
+    if not isinstance(text, str) or len(text) > MAX_TEXT:
+        raise InputError(f"a campaign's {what} is text of at most {MAX_TEXT:,} characters")
+    return text
+
+
 def _check_size(k: int, k_per: str, seeds: int) -> None:
     if k_per == "seed" and k * seeds > MAX_CANDIDATES:
         raise InputError(
@@ -210,6 +217,7 @@ def create_campaign(
 ) -> Campaign:
     """See ``Project.create_campaign``."""
     check_name(name, "campaign")
+    _check_text(description, "description")
     if (issue is None) == (seeds is None):
         raise InputError("give the seeds as an issue's name or as elements (one of the two)")
     elements: list[IssueElement | CampaignSeed]
@@ -571,8 +579,8 @@ class Campaign:
         ids = [elements] if isinstance(elements, str) else [str(e) for e in elements]
         if not ids:
             raise InputError("name at least one candidate to review")
-        if note is not None and len(note) > 10_000:
-            raise InputError("a note is at most 10,000 characters")
+        if note is not None:
+            _check_text(note, "note")
         with self.store._transaction() as db:
             row = db.execute(
                 "SELECT name, status FROM campaigns WHERE id = ?", (self.id,)
@@ -678,6 +686,8 @@ class Campaign:
         next run."""
         if name is not None:
             check_name(name, "campaign")
+        if description is not None:
+            _check_text(description, "description")
         if status is not None:
             _choose(status, CAMPAIGN_STATUSES, "campaign status")
         if k_per is not None:
