@@ -147,3 +147,32 @@ def test_user_errors(sample: dict[str, Any], tmp_path: Path, capsys: Any) -> Non
     assert "give --status, --note" in capsys.readouterr().err
     assert _shoal(sample, "show", "p", "nope") == 2
     assert "no issue 'nope'" in capsys.readouterr().err
+
+
+def test_import_fixed_from_a_classification_csv(tmp_path: Path, capsys: Any) -> None:
+    import pyarrow as pa
+
+    home = tmp_path / "home"
+    store = shoal.Store(home)
+    project = store.create_project("digits", task="classification", classes=["0", "1"])
+    frames = pa.table({"frame_id": ["a", "b"]})
+    labels = pa.table({"label_id": ["la", "lb"], "frame_id": ["a", "b"], "class_name": ["0", "1"]})
+    dataset = project.create_dataset("d", shoal.DatasetTables.build(frames, labels))
+    predictions = pa.table(
+        {"frame_id": ["a", "b"], "class_name": ["1", "1"], "confidence": [0.9, 0.8]}
+    )
+    dataset.create_inference_set("m", shoal.InferenceTables.build(predictions))
+    project.create_issue("confused").add_from_cell("d", "m", "0", "1", conf=0.5)
+    fixed = tmp_path / "fixed.csv"
+    fixed.write_text("frame_id,label\na,1\n")
+    arguments = ["issue", "import-fixed", "digits", "confused", str(fixed), "--format", "csv",
+                 "--home", str(home)]  # fmt: skip
+    assert main(arguments) == 0
+    made = shoal.Store(home).project("digits").dataset("d-fixed-1")
+    assert dict(zip(made.labels().column("frame_id").to_pylist(),
+                    made.labels().column("class_name").to_pylist(), strict=True)) == {
+        "a": "1", "b": "1",
+    }  # fmt: skip
+    fixed.write_text("frame_id,label\nb,0\n")
+    assert main([*arguments, "--dataset", "d"]) == 2
+    assert "frame 'b' is not one of issue 'confused'" in capsys.readouterr().err

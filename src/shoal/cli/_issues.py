@@ -31,6 +31,8 @@ __all__ = ["read_elements", "register"]
 
 ISSUE_STATUSES = ("open", "in_progress", "resolved")
 ELEMENT_STATUSES = ("open", "confirmed", "fixed", "dismissed")
+# Label formats whose reader needs nothing but the path.
+FIXED_FORMATS = ("coco", "voc", "cvat", "csv")
 _ELEMENT_FIELDS = ("dataset", "frame_id", "element_kind", "element_id", "inference_set")
 # Columns of the CSV/JSON export that an elements file may carry and that are not read
 # back (so an export can be fed to `shoal issue add`).
@@ -172,14 +174,21 @@ def register(commands: Any) -> None:
         "import-fixed",
         help="store the relabeled frames' labels as a new dataset",
         description=(
-            "Read a COCO file of the relabeled frames (images: frames of the issue in "
-            "--dataset) and store a new dataset: every frame of --dataset, those frames' "
+            "Read a file of the relabeled frames (COCO, or --format voc, cvat, csv; its "
+            "frames: frames of the issue in --dataset) and store a new dataset: every "
+            "frame of --dataset, those frames' "
             "labels replaced by the file's, a copy of every inference set. Default name "
             "<dataset>-fixed-<n>."
         ),
     )
     _project_and_name(fixed)
-    fixed.add_argument("coco", type=Path, help="the COCO instances file")
+    fixed.add_argument("coco", type=Path, help="the file of fixed labels (COCO by default)")
+    fixed.add_argument(
+        "--format",
+        choices=FIXED_FORMATS,
+        default="coco",
+        help="the file's format (default: coco; csv: classification frame_id,label)",
+    )
     fixed.add_argument("--dataset", help="the dataset fixed (default: the project's only one)")
     fixed.add_argument("--new-name", metavar="NAME", help="the new dataset's name")
     fixed.set_defaults(run=run_import_fixed)
@@ -478,8 +487,14 @@ def run_import_fixed(args: argparse.Namespace) -> int:
     project = open_store(args).project(args.project)
     issue = project.issue(args.name)
     dataset = pick_dataset(project, args.dataset)
+    source: Any = args.coco
+    if args.format != "coco":
+        # Shoal's reader of that format (the one `shoal import` uses) gives the tables.
+        from shoal.formats import FORMATS, ReadOptions
+
+        source = FORMATS[args.format].read(ReadOptions(args.coco))
     with ProgressBar("storing the fixed dataset") as bar:
-        created = issue.import_fixed_labels(dataset, args.coco, name=args.new_name, progress=bar)
+        created = issue.import_fixed_labels(dataset, source, name=args.new_name, progress=bar)
     sets = ", ".join(s.name for s in created.inference_sets()) or "none"
     print(
         f"created dataset {created.name!r} from {dataset.name!r} with the labels of "
