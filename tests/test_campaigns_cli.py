@@ -107,6 +107,16 @@ def test_campaign_commands_answer_the_stores(
     # Running again keeps the reviews.
     assert main(["campaign", "run", "p", "more dogs", "--home", home]) == 0
     assert "3 reviews kept" in capsys.readouterr().out
+    # Close (read-only), reopen with another k and name, delete (asked first).
+    assert main(["campaign", "set", "p", "more dogs", "--status", "closed", "--home", home]) == 0
+    assert main(["campaign", "run", "p", "more dogs", "--home", home]) != 0
+    assert "closed" in capsys.readouterr().err
+    assert main(["campaign", "set", "p", "more dogs", "--status", "open", "-k", "2",
+                 "--new-name", "dogs 2", "--home", home]) == 0  # fmt: skip
+    assert store.project("p").campaign("dogs 2").k == 2
+    assert main(["campaign", "rm", "p", "dogs 2", "--home", home]) == 1  # no terminal: no
+    assert main(["campaign", "rm", "p", "dogs 2", "--yes", "--home", home]) == 0
+    assert store.project("p").campaigns() == []
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""``shoal campaign create|run|ls|show|review|export``: collection campaigns (search an
+"""``shoal campaign create|run|ls|show|review|export|set|rm``: collection campaigns (search an
 unlabeled corpus for elements like an issue's, review them, export the accepted list).
 
 Every rule is the store's (``shoal.store.Campaign``); this module turns flags into its
@@ -15,7 +15,7 @@ from typing import Any
 from shoal.cli._arguments import non_negative_int, positive_int
 from shoal.cli._output import print_table, write_json
 from shoal.cli._progress import ProgressBar
-from shoal.cli._projects import home_option, open_store
+from shoal.cli._projects import confirm, home_option, open_store
 from shoal.errors import InputError
 
 __all__ = ["register"]
@@ -135,6 +135,25 @@ def register(commands: Any) -> None:
         "-o", "--output", type=Path, metavar="FILE", help="the file (default: standard output)"
     )
     export.set_defaults(run=run_export)
+
+    change = actions.add_parser(
+        "set",
+        help="rename, describe, close or reopen a campaign, or change its k",
+        description="Change a campaign: --status closed makes it read-only (no runs, no "
+        "reviews) until reopened; a new -k or --k-per applies from the next run.",
+    )
+    _named(change)
+    change.add_argument("--new-name", metavar="NAME", help="its new name")
+    change.add_argument("--description", help="what the campaign collects")
+    change.add_argument("--status", choices=("open", "closed"), help="close or reopen it")
+    change.add_argument("-k", type=positive_int, help="candidates per seed or in total")
+    change.add_argument("--k-per", choices=("seed", "total"), help="k per seed or in total")
+    change.set_defaults(run=run_set)
+
+    remove = actions.add_parser("rm", help="delete a campaign and its reviews")
+    _named(remove)
+    remove.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    remove.set_defaults(run=run_rm)
 
 
 def _named(parser: argparse.ArgumentParser) -> None:
@@ -257,4 +276,30 @@ def run_export(args: argparse.Namespace) -> int:
         args.output.write_text(text, encoding="utf-8")
         count = campaign.counts()[args.status]
         print(f"wrote {count} {args.status} candidates to {args.output}", file=sys.stderr)
+    return 0
+
+
+def run_set(args: argparse.Namespace) -> int:
+    campaign = open_store(args).project(args.project).campaign(args.name)
+    campaign.update(
+        name=args.new_name, description=args.description, status=args.status, k=args.k,
+        k_per=args.k_per,
+    )  # fmt: skip
+    about = campaign.to_dict()
+    print(f"campaign {about['name']!r}: {about['status']}, k {about['k']} per {about['k_per']}")
+    return 0
+
+
+def run_rm(args: argparse.Namespace) -> int:
+    campaign = open_store(args).project(args.project).campaign(args.name)
+    counts = campaign.counts()
+    question = (
+        f"Delete campaign {args.name!r} with its {counts['total']} candidates "
+        f"({counts['accepted']} accepted, {counts['rejected']} rejected)?"
+    )
+    if not args.yes and not confirm(question):
+        print("nothing deleted", file=sys.stderr)
+        return 1
+    campaign.delete()
+    print("deleted")
     return 0
