@@ -32,6 +32,7 @@ export function IssueBeforeAfter({ comparison }: { comparison: BeforeAfter }) {
         Each inference set in <strong>{comparison.before}</strong> (before) and <strong>{comparison.after}</strong> (after), at {conf} and
         IoU {comparison.iou}: on the issue's {comparison.frames} frame{comparison.frames === 1 ? "" : "s"} and on all frames.
       </p>
+      <div className="before-after-scroll">
       <table className="before-after" aria-label="Before and after">
         <thead>
           <tr>
@@ -50,6 +51,7 @@ export function IssueBeforeAfter({ comparison }: { comparison: BeforeAfter }) {
           )))}
         </tbody>
       </table>
+      </div>
       <p className="verdict-legend" aria-label="Delta colors">
         <span><span className="swatch verdict-better" aria-hidden="true" />better (after − before &gt; 0)</span>
         <span><span className="swatch verdict-worse" aria-hidden="true" />worse (&lt; 0)</span>
