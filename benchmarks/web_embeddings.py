@@ -106,6 +106,12 @@ def _measure(page: Any, base: str, dataset: str, drags: int) -> dict[str, float]
     page.evaluate(f"() => {{ window.location.hash = {view!r}.slice(1); }}")
     page.wait_for_selector("[data-testid=embedding-scatter][data-frames]", timeout=600_000)
     first_frame = time.perf_counter() - start
+    # Of which: the points' and the colors' requests, as the page's resource timing has them.
+    fetched: dict[str, float] = page.evaluate(
+        """() => Object.fromEntries(performance.getEntriesByType('resource')
+          .filter((e) => /projection\\/(points|colors)/.test(e.name))
+          .map((e) => [e.name.match(/projection\\/(points|colors)/)[1], e.duration / 1000]))"""
+    )
     box = page.get_by_test_id("embedding-scatter").bounding_box()
     page.get_by_role("button", name="Pan").click()
 
@@ -131,6 +137,8 @@ def _measure(page: Any, base: str, dataset: str, drags: int) -> dict[str, float]
                 drawn.append(b - a)
     return {
         "first_frame_s": first_frame,
+        "points_s": fetched.get("points", float("nan")),
+        "colors_s": fetched.get("colors", float("nan")),
         "moved": _stats(moved),
         "drawn": _stats(drawn),
         "moved_count": len(moved),
@@ -204,12 +212,12 @@ def main() -> None:
         f"chromium headless, WebGL2 renderer: {renderer}. "
         "`python benchmarks/web_embeddings.py` (same run for every row).",
         "",
-        "| points | first frame (s) | panning frame median / p95 / max (ms) | frames | points drawn again: median / max (ms) | times | PCA via REST (s) | colors (s) |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| points | first frame (s) | of which points / colors requests (s) | panning frame median / p95 / max (ms) | frames | points drawn again: median / max (ms) | times | PCA via REST (s) | colors (s) |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for n, r, projection_s, colors_s in rows:
         lines.append(
-            f"| {n:,} | {r['first_frame_s']:.2f} | {r['moved'][0]:.1f} / {r['moved'][1]:.1f} / {r['moved'][2]:.1f} "
+            f"| {n:,} | {r['first_frame_s']:.2f} | {r['points_s']:.2f} / {r['colors_s']:.2f} | {r['moved'][0]:.1f} / {r['moved'][1]:.1f} / {r['moved'][2]:.1f} "
             f"| {r['moved_count']} | {r['drawn'][0]:.1f} / {r['drawn'][2]:.1f} | {r['drawn_count']} "
             f"| {projection_s:.1f} | {colors_s:.2f} |"
         )
