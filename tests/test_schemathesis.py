@@ -85,6 +85,11 @@ checks.positive_data_acceptance.enabled = false
 include-path-regex = "/campaigns(/[^/]+(/run|/review|/candidates|/export)?)?$"
 checks.positive_data_acceptance.enabled = false
 
+[[operations]]  # uploaded vectors: a Parquet or .npz file naming the store's frames, labels and predictions
+include-method = "POST"
+include-path-regex = "/embeddings$"
+checks.positive_data_acceptance.enabled = false
+
 [[operations]]  # a label-error review names a candidate of the store (kind:id)
 include-path-regex = "/label-errors/[^/]+/review$"
 checks.positive_data_acceptance.enabled = false
