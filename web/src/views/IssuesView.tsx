@@ -173,6 +173,19 @@ function IssuePage({ ctx, issue, element }: { ctx: ViewContext; issue: string; e
   // stays in place even when the filter no longer lists it); null: every element.
   const [reviewOrder, setReviewOrder] = useState<readonly number[] | null>(null);
 
+  // A review the server's answer holds (its writes settled) no longer needs its own copy, so
+  // a later change made elsewhere shows; one still being written, or not yet in an answer, stays.
+  useEffect(() => {
+    const served = new Map((loaded.data?.elements ?? []).map((e) => [e.position, e]));
+    const held = (position: number, change: Pending) => {
+      const e = served.get(position);
+      return e !== undefined && (change.status === undefined || change.status === e.status) && (change.note === undefined || change.note === e.note);
+    };
+    setPending((p) => {
+      const kept = [...p].filter(([position, change]) => chains.current.has(position) || !held(position, change));
+      return kept.length === p.size ? p : new Map(kept);
+    });
+  }, [loaded.data]);
   const data: Issue | null = loaded.data;
   const elements: IssueElement[] = (data?.elements ?? []).map((e) => (pending.has(e.position) ? { ...e, ...pending.get(e.position) } : e));
   const listed = filterByStatus(elements, filter);
