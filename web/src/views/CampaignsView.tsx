@@ -9,7 +9,7 @@
  */
 import { useCallback, useEffect, useRef, useState } from "react";
 import { api, ApiError, isAbort } from "../api/client";
-import { CampaignCandidateCard } from "../components/CampaignCandidateCard";
+import { CampaignCandidateCard, CampaignThumbnail } from "../components/CampaignCandidateCard";
 import { CampaignCreateForm } from "../components/CampaignCreateForm";
 import { ErrorPanel, Loading } from "../components/Status";
 import { useApi } from "../hooks/useApi";
@@ -31,6 +31,8 @@ export interface CampaignsViewProps {
 }
 
 const POLL_MS = 300;
+/** Seed thumbnails shown above the candidates (the rest are listed under "All seeds"). */
+const SEEDS_SHOWN = 16;
 
 export function CampaignsView({ project, datasets, campaign, issue = null, onOpen }: CampaignsViewProps) {
   const list = useApi(JSON.stringify(["campaigns", project]), (signal) => api.campaigns(project, { signal }));
@@ -231,8 +233,15 @@ function CampaignPage({ project, name, onChanged, onRenamed }: CampaignPageProps
           {campaign.kind}s by {campaign.embedding} ({campaign.metric}) · k {campaign.k} per {campaign.k_per === "seed" ? "seed" : "campaign"} ·{" "}
           {campaign.run_at ? `last run ${campaign.run_at.replace("T", " ").slice(0, 16)} UTC${campaign.exact === false ? " (through the index)" : ""}` : "not run yet"}
         </p>
+        <ul className="campaign-seed-strip" aria-label="Seeds">
+          {campaign.seeds.slice(0, SEEDS_SHOWN).map((s, i) => (
+            <li key={i} title={`${seedTitle(s)} (${s.dataset})`}>
+              <CampaignThumbnail project={project} dataset={s.dataset} frameId={s.frame_id} size={56} alt={`seed ${seedTitle(s)}`} />
+            </li>
+          ))}
+        </ul>
         <details className="campaign-seeds">
-          <summary>Seeds</summary>
+          <summary>{campaign.seeds.length > SEEDS_SHOWN ? `All ${campaign.seeds.length} seeds` : "Seeds"}</summary>
           <ol>{campaign.seeds.map((s, i) => <li key={i}>{seedTitle(s)} <span className="muted">({s.dataset})</span></li>)}</ol>
         </details>
         <div className="campaign-actions">
