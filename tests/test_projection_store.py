@@ -199,7 +199,13 @@ def test_the_index_is_kept_in_the_store_and_read_back(
     monkeypatch.setattr(VectorIndex, "build", classmethod(counted))
     dataset = _dataset(tmp_path, frames=200)
     _similarity.forget_prepared()
-    first = dataset.similar(["f007"], 10)
+    # While another writer holds the lock, a query answers without waiting to keep it.
+    with dataset.store.home.write_lock():
+        first = dataset.similar(["f007"], 10)
+    assert dataset.store._rows("SELECT 1 FROM similarity_indexes") == []
+    _similarity.forget_prepared()
+    builds.clear()
+    assert dataset.similar(["f007"], 10) == first
     assert not first.exact and builds == [200]
     row = dataset.store._row("SELECT object, vectors_key FROM similarity_indexes")
     assert row is not None and (tmp_path / "home/objects" / row["object"] / "index.faiss").is_file()

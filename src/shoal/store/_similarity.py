@@ -57,6 +57,7 @@ from shoal.analysis.similarity import (
 )
 from shoal.errors import ConflictError, InputError, NotFoundError, ShoalError
 from shoal.store._home import crash_point
+from shoal.store._writes import StagedWrite
 
 if TYPE_CHECKING:
     from shoal.store._entities import Dataset
@@ -496,29 +497,52 @@ def _keep_index(
     key: str,
     index: VectorIndex,
 ) -> None:
-    """Keep ``index`` in the store (replacing the row's older one), all or nothing."""
+    """Keep ``index`` in the store (replacing the row's older one), all or nothing; not
+    while another process writes (a query does not wait out an import: the next
+    first query keeps it)."""
     store = dataset.store
-    with store._write() as write:
-        (write.stage / INDEX_FILE).write_bytes(index.to_bytes())
-        obj = write.publish()
-        with store._transaction() as db:
-            if db.execute("SELECT 1 FROM datasets WHERE id = ?", (dataset.id,)).fetchone() is None:
-                raise NotFoundError(f"dataset {dataset.name!r} was deleted meanwhile")
-            where = "dataset_id = ? AND model = ? AND kind = ? AND metric = ?"
-            params = (dataset.id, model, kind, metric)
-            old = [
-                r[0]
-                for r in db.execute(f"SELECT object FROM similarity_indexes WHERE {where}", params)
-            ]
-            db.execute(f"DELETE FROM similarity_indexes WHERE {where}", params)
-            db.execute(
-                "INSERT INTO similarity_indexes (dataset_id, model, kind, metric, vectors_key, "
-                "object) VALUES (?, ?, ?, ?, ?, ?)",
-                (*params, key, obj),
-            )
-            crash_point("before-commit")
+    with store.home.write_lock(blocking=False) as locked:
+        if not locked:
+            return
+        write = StagedWrite(store)
+        try:
+            old = _write_index(dataset, write, model, kind, metric, key, index)
+        except BaseException:
+            write.abandon()
+            raise
     for name in old:
         store.home.discard(name)
+
+
+def _write_index(
+    dataset: Dataset,
+    write: StagedWrite,
+    model: str,
+    kind: ElementKind,
+    metric: SimilarityMetric,
+    key: str,
+    index: VectorIndex,
+) -> list[str]:
+    """Publish the index and point the row at it; the objects it replaced."""
+    (write.stage / INDEX_FILE).write_bytes(index.to_bytes())
+    obj = write.publish()
+    with dataset.store._transaction() as db:
+        if db.execute("SELECT 1 FROM datasets WHERE id = ?", (dataset.id,)).fetchone() is None:
+            raise NotFoundError(f"dataset {dataset.name!r} was deleted meanwhile")
+        where = "dataset_id = ? AND model = ? AND kind = ? AND metric = ?"
+        params = (dataset.id, model, kind, metric)
+        old = [
+            str(r[0])
+            for r in db.execute(f"SELECT object FROM similarity_indexes WHERE {where}", params)
+        ]
+        db.execute(f"DELETE FROM similarity_indexes WHERE {where}", params)
+        db.execute(
+            "INSERT INTO similarity_indexes (dataset_id, model, kind, metric, vectors_key, "
+            "object) VALUES (?, ?, ?, ?, ?, ?)",
+            (*params, key, obj),
+        )
+        crash_point("before-commit")
+    return old
 
 
 def _prepared(
