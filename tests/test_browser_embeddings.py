@@ -311,6 +311,16 @@ def test_lasso_the_failing_cluster_into_a_segment_and_an_issue(
         page.mouse.move(*_to_page(view, *xy[target]))
         page.get_by_role("tooltip").get_by_text(f"frame {frame_of[target]}", exact=True).wait_for()
         shot(page, "embeddings-hover-1440")
+        # A click selects that point; Shift+click adds another, and again removes it.
+        page.mouse.click(*_to_page(view, *xy[target]))
+        eventually(lambda: page.get_by_test_id("selection-count").text_content(), "1")
+        other = _to_page(view, *xy[failing[-1]])
+        page.keyboard.down("Shift")
+        page.mouse.click(*other)
+        eventually(lambda: page.get_by_test_id("selection-count").text_content(), "2")
+        page.mouse.click(*other)
+        eventually(lambda: page.get_by_test_id("selection-count").text_content(), "1")
+        page.keyboard.up("Shift")
         assert errors == []
     finally:
         context.close()

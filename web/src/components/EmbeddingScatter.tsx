@@ -30,6 +30,8 @@ export interface EmbeddingScatterProps {
   mode: ScatterMode;
   /** A lasso (polygon) or box (two corners) closed, in data coordinates. */
   onSelect: (shape: { kind: "lasso"; polygon: Point[] } | { kind: "box"; a: Point; b: Point }) => void;
+  /** A point clicked: `add` with Shift (or Ctrl / Cmd) held. */
+  onPick?: (index: number, add: boolean) => void;
   /** The point under the pointer (-1: none), where it is on the canvas and the canvas's size (CSS pixels). */
   onHover?: (index: number, at: Point | null, area: Point | null) => void;
   /** The canvas's background and the selection ring's color (the theme's). */
@@ -183,7 +185,7 @@ function pointSize(n: number, view: ViewState, fitted: ViewState | null): number
 }
 
 export const EmbeddingScatter = forwardRef<EmbeddingScatterHandle, EmbeddingScatterProps>(function EmbeddingScatter(
-  { xy, rgba, selectable, bounds, selected, mode, onSelect, onHover, background, ring, rims = false, height = 560, label = "Embedding scatter" },
+  { xy, rgba, selectable, bounds, selected, mode, onSelect, onPick, onHover, background, ring, rims = false, height = 560, label = "Embedding scatter" },
   ref,
 ) {
   const wrapper = useRef<HTMLDivElement>(null);
@@ -401,15 +403,22 @@ export const EmbeddingScatter = forwardRef<EmbeddingScatterHandle, EmbeddingScat
   };
   const size = () => [canvas.current!.clientWidth, canvas.current!.clientHeight] as const;
 
+  /** The shown point within 8 px of (sx, sy) on the canvas, nearest first (-1: none). */
+  const pointAt = (p: Point): number => {
+    const v = view.current;
+    if (!v || !grid.current) return -1;
+    const [w, h] = size();
+    const [x, y] = toData(v, w, h, p[0], p[1]);
+    const sel = selectableRef.current;
+    return grid.current.nearest(x, y, 8 / v.scale, (i) => sel[i] === 1);
+  };
   const hoverAt = (p: Point | null) => {
     const report = onHoverRef.current;
     if (!report) return;
     const v = view.current;
     if (!p || !v || !grid.current) return report(-1, null, null);
     const [w, h] = size();
-    const [x, y] = toData(v, w, h, p[0], p[1]);
-    const sel = selectableRef.current;
-    const index = grid.current.nearest(x, y, 8 / v.scale, (i) => sel[i] === 1);
+    const index = pointAt(p);
     if (index < 0) return report(-1, null, null);
     report(index, toScreen(v, w, h, xy[2 * index]!, xy[2 * index + 1]!), [w, h]);
   };
@@ -444,11 +453,17 @@ export const EmbeddingScatter = forwardRef<EmbeddingScatterHandle, EmbeddingScat
     drag.current = null;
     setShape(null);
     if (!d || !view.current) return;
+    const end = local(e);
+    // A click (the pointer kept within 3 px): the point under it, in any mode.
+    if (d.path.every((p) => Math.hypot(p[0] - d.start[0], p[1] - d.start[1]) < 3) && Math.hypot(end[0] - d.start[0], end[1] - d.start[1]) < 3) {
+      const index = pointAt(end);
+      if (index >= 0) onPick?.(index, e.shiftKey || e.metaKey || e.ctrlKey);
+      return;
+    }
     const [w, h] = size();
     const toDataPoint = (p: Point): Point => toData(view.current!, w, h, p[0], p[1]);
     if (d.kind === "lasso" && d.path.length >= 3) onSelect({ kind: "lasso", polygon: d.path.map(toDataPoint) });
     if (d.kind === "box") {
-      const end = local(e);
       if (Math.abs(end[0] - d.start[0]) > 2 && Math.abs(end[1] - d.start[1]) > 2) onSelect({ kind: "box", a: toDataPoint(d.start), b: toDataPoint(end) });
     }
   };

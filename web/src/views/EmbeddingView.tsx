@@ -165,6 +165,16 @@ export default function EmbeddingView({ ctx, state, onState }: { ctx: ViewContex
     setSelected(found);
     setMessage(null);
   }, [xy, styled]);
+  // A click selects the point; with Shift it joins the selection (or leaves it).
+  const onPick = useCallback((index: number, add: boolean) => {
+    setSelected((current) => {
+      if (!add || !current) return Uint32Array.of(index);
+      const at = current.indexOf(index);
+      if (at >= 0) return Uint32Array.from([...current.subarray(0, at), ...current.subarray(at + 1)]);
+      return Uint32Array.from([...current, index]).sort();
+    });
+    setMessage(null);
+  }, []);
   // A point hidden since (legend toggle, scope) leaves the selection.
   useEffect(() => {
     if (!selected || !styled) return;
@@ -306,7 +316,7 @@ export default function EmbeddingView({ ctx, state, onState }: { ctx: ViewContex
               </button>
             </div>
             <EmbeddingScatter ref={scatter} xy={xy} rgba={styled.rgba} selectable={styled.selectable} bounds={current.bounds} selected={selected}
-              mode={mode} onSelect={onSelect} onHover={onHover} background={background} ring={ring} rims={scheme === "light"}
+              mode={mode} onSelect={onSelect} onPick={onPick} onHover={onHover} background={background} ring={ring} rims={scheme === "light"}
               label={`${formatCount(current.count)} ${state.kind === "frame" ? "frames" : "crops"}, ${state.method.toUpperCase()} of ${current.model}`} />
             {hover && (
               <PointPreview project={p} dataset={d} inferenceSet={ctx.sets[0] ?? null} element={hovered?.index === hover.index ? hovered : null} at={hover.at} area={hover.area}
@@ -315,7 +325,7 @@ export default function EmbeddingView({ ctx, state, onState }: { ctx: ViewContex
             <p className="muted projection-caption">
               {formatCount(current.count)} points · {current.method.toUpperCase()} fitted on {formatCount(current.fitted_on)}
               {current.fitted_on < current.count ? " (the rest placed)" : ""} · computed {current.computed_at.replace("T", " ").slice(0, 16)} UTC
-              {" · "}drag to {mode === "pan" ? "pan" : mode === "lasso" ? "lasso" : "box"}, wheel to zoom
+              {" · "}drag to {mode === "pan" ? "pan" : mode === "lasso" ? "lasso" : "box"}, wheel to zoom, click a point to select it (Shift: add)
             </p>
           </div>
           <aside className="embedding-side">
