@@ -137,3 +137,28 @@ def test_projections_are_kept_for_the_embedding_view(store: Store) -> None:
                 projection = dataset.projection(model, kind=kind, method=method, compute=False)  # type: ignore[arg-type]
                 assert len(projection) == count and projection.fitted_on == count
                 assert np.isfinite(projection.xy).all()
+
+
+def test_the_shapes_corpus_has_prediction_crops_to_search(store: Store) -> None:
+    """The corpus's detections (the strong detector's) carry crop vectors of the same
+    network as the labeled crops: a crop campaign's seeds find corpus crops, and the
+    nearest corpus crop to a labeled crop is mostly predicted as the same class."""
+    project = store.project("shapes")
+    dataset, corpus = project.dataset("rendered-scenes"), project.dataset("unlabeled")
+    (detector,) = corpus.inference_sets()
+    predictions = detector.predictions()
+    info = {m.model: m for m in corpus.embedding_models()}["shapes-crop-mlp/hidden"]
+    assert info.predictions == {detector.name: predictions.num_rows} and info.labels == 0
+    predicted = dict(zip(predictions["prediction_id"].to_pylist(),
+                         predictions["class_name"].to_pylist(), strict=True))  # fmt: skip
+    labels = [r for r in dataset.labels().to_pylist() if not r["ignore"]][:40]
+    seeds = dataset.vectors_of([ElementRef("label", r["label_id"]) for r in labels],
+                               embedding="shapes-crop-mlp/hidden")  # fmt: skip
+    agree = 0
+    for row, vector in zip(labels, seeds, strict=True):
+        found = corpus.similar_to_vectors(vector[None, :], 1, embedding="shapes-crop-mlp/hidden",
+                                          kind="crop")  # fmt: skip
+        key = found.ids[0]
+        assert key.startswith(f"prediction/{detector.name}/")
+        agree += predicted[key.split("/", 2)[2]] == row["class_name"]
+    assert agree / len(labels) > 0.5

@@ -173,12 +173,15 @@ def _confidences(
     scenes: Sequence[Scene],
     detections: Sequence[Sequence[Detection]],
     train: NDArray[np.int64],
+    scored: Sequence[Sequence[Detection]] | None = None,
 ) -> NDArray[np.float64]:
-    """The weak detector keeps its heuristic score; the strong one is calibrated."""
-    scores = np.array([d.score for found in detections for d in found], np.float64)
+    """The confidences of ``scored`` (default: ``detections``): the weak detector keeps
+    its heuristic score; the strong one is calibrated on the train scenes' matches."""
+    scored = detections if scored is None else scored
+    scores = np.array([d.score for found in scored for d in found], np.float64)
     if model_name != "adaptive-cc":
         return scores
-    features = np.array([d.features for found in detections for d in found], np.float64).reshape(
+    features = np.array([d.features for found in scored for d in found], np.float64).reshape(
         -1, len(FEATURE_NAMES)
     )
     train_rows = set(train.tolist())
@@ -258,10 +261,17 @@ def _dataset_embeddings(
 
 
 def _build_unlabeled(
-    project: Project, count: int, folder: Path, scene_network: MLPClassifier
+    project: Project,
+    count: int,
+    folder: Path,
+    networks: tuple[MLPClassifier, MLPClassifier],
+    calibration: tuple[Sequence[Scene], Sequence[Sequence[Detection]], NDArray[np.int64]],
 ) -> None:
     """The ``unlabeled`` corpus: more scenes of a seed of their own, with frame
-    embeddings of the scene network and no labels."""
+    embeddings of the scene network and no labels, and the strong detector's predictions
+    on them (confidences calibrated as on the labeled scenes) with their crop embeddings,
+    so a campaign can look for crops too."""
+    crop_network, scene_network = networks
     rng = np.random.default_rng(SEED + 1)
     scenes = [render_scene(rng) for _ in range(count)]
     frame_ids = [f"u{index:04d}" for index in range(count)]
@@ -276,6 +286,13 @@ def _build_unlabeled(
     )
     tables = DatasetTables.build(_frames(scenes, frame_ids), no_labels, embeddings)
     dataset = project.create_dataset(UNLABELED_NAME, tables, image_root=folder)
+    name = "adaptive-cc"
+    found = [_DETECTORS[name](scene.pixels) for scene in scenes]
+    labeled_scenes, labeled_found, train = calibration
+    confidences = _confidences(name, labeled_scenes, labeled_found, train, scored=found)
+    dataset.create_inference_set(
+        name, _inference_tables(name, frame_ids, found, confidences, crop_network, scenes)
+    )
     compute_projections(dataset, [(SCENE_MODEL, "frame")])
 
 
@@ -327,7 +344,11 @@ def build_shapes(store: Store, image_folder: Path, steps: StepCounter, scale: fl
     steps.step()
     compute_projections(dataset, [(SCENE_MODEL, "frame"), (CROP_MODEL, "crop")])
     _build_unlabeled(
-        project, max(10, count // 2), image_folder.parent / "unlabeled-images", networks[1]
+        project,
+        max(10, count // 2),
+        image_folder.parent / "unlabeled-images",
+        networks,
+        (scenes, detections["adaptive-cc"], splits["train"]),
     )
     steps.step()
     return project
