@@ -10,7 +10,7 @@
  * can place the pointer over given data coordinates.
  */
 import { forwardRef, useCallback, useEffect, useImperativeHandle, useRef, useState, type KeyboardEvent, type PointerEvent, type WheelEvent } from "react";
-import { fitView, panBy, PointGrid, toData, toScreen, zoomAt, type Bounds, type Point, type ViewState } from "../lib/embedding";
+import { fitView, panBy, PointGrid, toData, toScreen, zoomAt, type Bounds, type Point, type SelectionCombine, type ViewState } from "../lib/embedding";
 
 export type ScatterMode = "pan" | "lasso" | "box";
 
@@ -28,8 +28,8 @@ export interface EmbeddingScatterProps {
   /** Ascending indices drawn highlighted (null: none). */
   selected: Uint32Array | null;
   mode: ScatterMode;
-  /** A lasso (polygon) or box (two corners) closed, in data coordinates. */
-  onSelect: (shape: { kind: "lasso"; polygon: Point[] } | { kind: "box"; a: Point; b: Point }) => void;
+  /** A lasso (polygon) or box (two corners) closed, in data coordinates; Shift held: add, Alt: remove. */
+  onSelect: (shape: { kind: "lasso"; polygon: Point[] } | { kind: "box"; a: Point; b: Point }, how: SelectionCombine) => void;
   /** A point clicked: `add` with Shift (or Ctrl / Cmd) held. */
   onPick?: (index: number, add: boolean) => void;
   /** The point under the pointer (-1: none), where it is on the canvas and the canvas's size (CSS pixels). */
@@ -462,9 +462,10 @@ export const EmbeddingScatter = forwardRef<EmbeddingScatterHandle, EmbeddingScat
     }
     const [w, h] = size();
     const toDataPoint = (p: Point): Point => toData(view.current!, w, h, p[0], p[1]);
-    if (d.kind === "lasso" && d.path.length >= 3) onSelect({ kind: "lasso", polygon: d.path.map(toDataPoint) });
+    const how: SelectionCombine = e.altKey ? "remove" : e.shiftKey ? "add" : "replace";
+    if (d.kind === "lasso" && d.path.length >= 3) onSelect({ kind: "lasso", polygon: d.path.map(toDataPoint) }, how);
     if (d.kind === "box") {
-      if (Math.abs(end[0] - d.start[0]) > 2 && Math.abs(end[1] - d.start[1]) > 2) onSelect({ kind: "box", a: toDataPoint(d.start), b: toDataPoint(end) });
+      if (Math.abs(end[0] - d.start[0]) > 2 && Math.abs(end[1] - d.start[1]) > 2) onSelect({ kind: "box", a: toDataPoint(d.start), b: toDataPoint(end) }, how);
     }
   };
   const onWheel = (e: WheelEvent<HTMLCanvasElement>) => {

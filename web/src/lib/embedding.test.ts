@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
-  categoricalLegend, categoryCounts, chooseModel, colorByOptions, vectorCount, decodePoints, DIM_ALPHA, filterByCategory, fitView, FULL_ALPHA, issueElementOf,
+  categoricalLegend, categoryCounts, chooseModel, combineSelections, colorByOptions, vectorCount, decodePoints, DIM_ALPHA, filterByCategory, fitView, FULL_ALPHA, issueElementOf,
   legendTicks, NO_VALUE, panBy, PointGrid, pointInPolygon, pointStyle, rampColor, selectInBox, selectInPolygon, toData, toScreen,
   uniqueFrames, zoomAt, type PointColorsOut,
 } from "./embedding";
@@ -80,6 +80,15 @@ describe("lasso and box selection", () => {
     expect(Array.from(selectInPolygon(xy, c, new Uint8Array([1, 1, 0, 1, 1])))).toEqual([0, 4]);
     expect(Array.from(selectInPolygon(xy, c.slice(0, 2)))).toEqual([]);
     expect(Array.from(selectInBox(xy, [1.5, 4], [3.5, 0]))).toEqual([1, 2, 4]);
+  });
+  it("combines a new shape's points with the selection", () => {
+    const current = Uint32Array.from([1, 4, 9]);
+    const found = Uint32Array.from([2, 4, 12]);
+    expect(Array.from(combineSelections(current, found, "replace"))).toEqual([2, 4, 12]);
+    expect(Array.from(combineSelections(current, found, "add"))).toEqual([1, 2, 4, 9, 12]);
+    expect(Array.from(combineSelections(current, found, "remove"))).toEqual([1, 9]);
+    expect(Array.from(combineSelections(null, found, "add"))).toEqual([2, 4, 12]);
+    expect(Array.from(combineSelections(null, found, "remove"))).toEqual([]);
   });
   it("narrows a selection to some categories", () => {
     const selected = Uint32Array.from([0, 2, 3, 5]);

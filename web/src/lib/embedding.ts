@@ -4,58 +4,24 @@
  * transform, lasso and box selection, a grid for finding the point under the pointer,
  * and the colors and legends of the points. No DOM, no WebGL: tested in Node.
  */
+import type { components } from "../api/schema";
 import { classColor, parseColor, type Scheme } from "./color";
 
-// ------------------------------------------------------------------ REST shapes
+// ------------------------------------------------------------------ REST shapes (docs/api-server.md, "Embeddings")
+type Schemas = components["schemas"];
 export type EmbeddingKind = "frame" | "crop";
 export type ProjectionMethod = "umap" | "pca";
 export type ElementSource = "frame" | "label" | "prediction";
-
 /** `GET .../embeddings`: one embedding model of the dataset and its vector counts. */
-export interface EmbeddingModelOut {
-  model: string;
-  dimension: number;
-  frames: number;
-  labels: number;
-  predictions: Record<string, number>;
-}
-
+export type EmbeddingModelOut = Schemas["EmbeddingModelOut"];
 /** `GET .../projection`: a stored, current projection (404 when missing or stale). */
-export interface ProjectionOut {
-  model: string;
-  kind: EmbeddingKind;
-  method: ProjectionMethod;
-  count: number;
-  fitted_on: number;
-  computed_at: string;
-  state: "current" | "stale" | "missing";
-  bounds: { x: [number, number]; y: [number, number] };
-  sources: Partial<Record<ElementSource, number>>;
-}
-
+export type ProjectionOut = Schemas["ProjectionOut"];
 /** `POST .../projection/elements`: what the points at some indices are. */
-export interface ProjectedElement {
-  index: number;
-  source: ElementSource;
-  inference_set: string | null;
-  id: string;
-  frame_id: string;
-}
-
-/** `GET .../projection/colors`: one value per point, in the projection's element order. */
-export interface PointColorsOut {
-  color_by: string;
-  type: "categorical" | "continuous";
-  definition: string;
-  categories: string[] | null;
-  /** Index into categories; -1: no value. */
-  codes: number[] | null;
-  values: Array<number | null> | null;
-  min: number | null;
-  max: number | null;
-  /** Whether each point is in the segment / query (null: all are). */
-  in_scope: boolean[] | null;
-}
+export type ProjectedElement = Schemas["ProjectionElementOut"];
+/** `GET .../projection/colors`: one value per point, in the projection's element order (codes -1: no value). */
+export type PointColorsOut = Schemas["PointColorsOut"];
+/** `POST .../projection`, `GET .../projection/job`: the job computing a projection. */
+export type ProjectionJob = Schemas["ProjectionJobOut"];
 
 /** The issue element an element of the projection is (IssueElementModel). */
 export function issueElementOf(dataset: string, e: ProjectedElement): {
@@ -113,8 +79,8 @@ export type Bounds = ProjectionOut["bounds"];
 
 /** The view that shows all of `bounds` inside a width x height canvas with `margin` pixels around. */
 export function fitView(bounds: Bounds, width: number, height: number, margin = 24): ViewState {
-  const [x0, x1] = bounds.x;
-  const [y0, y1] = bounds.y;
+  const [x0 = 0, x1 = 1] = bounds.x;
+  const [y0 = 0, y1 = 1] = bounds.y;
   const w = Math.max(x1 - x0, 1e-9);
   const h = Math.max(y1 - y0, 1e-9);
   const scale = Math.min(Math.max(width - 2 * margin, 1) / w, Math.max(height - 2 * margin, 1) / h);
@@ -187,6 +153,18 @@ export function selectInBox(xy: Float32Array, a: Point, b: Point, selectable?: U
     if (x >= x0 && x <= x1 && y >= y0 && y <= y1) out.push(i);
   }
   return Uint32Array.from(out);
+}
+
+/** How a new shape combines with the selection: replace it, add to it (Shift), take from it (Alt). */
+export type SelectionCombine = "replace" | "add" | "remove";
+
+/** Two ascending index lists combined, ascending. */
+export function combineSelections(current: Uint32Array | null, found: Uint32Array, how: SelectionCombine): Uint32Array {
+  if (how === "replace" || current === null) return how === "remove" ? new Uint32Array(0) : found;
+  const taken = new Set(found);
+  if (how === "remove") return current.filter((i) => !taken.has(i));
+  const merged = Uint32Array.from(new Set([...current, ...found]));
+  return merged.sort();
 }
 
 /** The selected indices whose category code is one of `keep` (ascending as given). */

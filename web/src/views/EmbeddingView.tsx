@@ -20,8 +20,8 @@ import { useApi } from "../hooks/useApi";
 import { useColorScheme } from "../hooks/useColorScheme";
 import { announceSegmentsChanged } from "../hooks/useSegmentsChanged";
 import {
-  categoricalLegend, categoryCounts, chooseModel, colorByOptions, decodePoints, describePoint, filterByCategory, issueElementOf, pointStyle,
-  selectInBox, selectInPolygon, uniqueFrames, type EmbeddingKind, type OutOfScope, type Point, type PointColorsOut, type ProjectedElement, type ProjectionJob, type ProjectionMethod, vectorCount,
+  categoricalLegend, categoryCounts, chooseModel, combineSelections, colorByOptions, decodePoints, describePoint, filterByCategory, issueElementOf, pointStyle,
+  selectInBox, selectInPolygon, uniqueFrames, type EmbeddingKind, type OutOfScope, type Point, type PointColorsOut, type ProjectedElement, type ProjectionJob, type ProjectionMethod, type SelectionCombine, vectorCount,
 } from "../lib/embedding";
 import { formatCount, formatThreshold } from "../lib/format";
 import { ALL_FRAMES, classColors, type ViewContext } from "./context";
@@ -159,10 +159,10 @@ export default function EmbeddingView({ ctx, state, onState }: { ctx: ViewContex
   const [galleryOpen, setGalleryOpen] = useState(false);
   const [message, setMessage] = useState<{ text: string; error?: boolean } | null>(null);
   useEffect(() => { setSelected(null); setGalleryOpen(false); }, [keyText, current?.computed_at]);
-  const onSelect = useCallback((shape: { kind: "lasso"; polygon: Point[] } | { kind: "box"; a: Point; b: Point }) => {
+  const onSelect = useCallback((shape: { kind: "lasso"; polygon: Point[] } | { kind: "box"; a: Point; b: Point }, how: SelectionCombine) => {
     if (!xy || !styled) return;
     const found = shape.kind === "lasso" ? selectInPolygon(xy, shape.polygon, styled.selectable) : selectInBox(xy, shape.a, shape.b, styled.selectable);
-    setSelected(found);
+    setSelected((current) => combineSelections(current, found, how));
     setMessage(null);
   }, [xy, styled]);
   // A click selects the point; with Shift it joins the selection (or leaves it).
@@ -325,7 +325,7 @@ export default function EmbeddingView({ ctx, state, onState }: { ctx: ViewContex
             <p className="muted projection-caption">
               {formatCount(current.count)} points · {current.method.toUpperCase()} fitted on {formatCount(current.fitted_on)}
               {current.fitted_on < current.count ? " (the rest placed)" : ""} · computed {current.computed_at.replace("T", " ").slice(0, 16)} UTC
-              {" · "}drag to {mode === "pan" ? "pan" : mode === "lasso" ? "lasso" : "box"}, wheel to zoom, click a point to select it (Shift: add)
+              {" · "}drag to {mode === "pan" ? "pan" : mode === "lasso" ? "lasso" : "box"}, wheel to zoom, click a point to select it; Shift adds to the selection, Alt takes from it
             </p>
           </div>
           <aside className="embedding-side">
