@@ -349,6 +349,10 @@ def test_embedding_view_layout_and_contrast(
         page.get_by_test_id("selection-count").wait_for()
         box = page.get_by_test_id("embedding-scatter").bounding_box()
         assert box["x"] + box["width"] <= width  # the scatter fits beside the side panel
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, f"the view overflows by {overflow} px at {width} px"
         shot(page, f"embeddings-{scheme}-{width}")
         assert _low_contrast(page) == []
         assert errors == []
