@@ -353,6 +353,14 @@ def test_embedding_view_layout_and_contrast(
             "document.documentElement.scrollWidth - document.documentElement.clientWidth"
         )
         assert overflow <= 0, f"the view overflows by {overflow} px at {width} px"
+        # The gallery and a hover card are legible too.
+        page.get_by_role("button", name="Open gallery").click()
+        page.wait_for_function(
+            "() => { const imgs = [...document.querySelectorAll('.selection-gallery img')];"
+            " return imgs.length > 0 && imgs.every((i) => i.complete && i.naturalWidth > 0); }"
+        )
+        page.mouse.move(*_to_page(_view(page), *xy[0]))
+        page.get_by_role("tooltip").get_by_text("frame f000", exact=True).wait_for()
         shot(page, f"embeddings-{scheme}-{width}")
         assert _low_contrast(page) == []
         assert errors == []
