@@ -209,6 +209,9 @@ def test_the_index_is_kept_in_the_store_and_read_back(
     assert not first.exact and builds == [200]
     row = dataset.store._row("SELECT object, vectors_key FROM similarity_indexes")
     assert row is not None and (tmp_path / "home/objects" / row["object"] / "index.faiss").is_file()
+    # The vectors are kept beside it, in element order: a new process reads no Parquet vectors.
+    kept_vectors = np.load(tmp_path / "home/objects" / row["object"] / "vectors.npy")
+    np.testing.assert_array_equal(kept_vectors, _vectors(1, 200))
     # A new process: no prepared search in memory, the index is read from the store.
     _similarity.forget_prepared()
     second = Store(tmp_path / "home").project("p").dataset("val").similar(["f007"], 10)

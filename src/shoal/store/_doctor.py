@@ -8,7 +8,7 @@ What is checked, in order:
   folder, and each of its files read whole (a dataset's frames and labels, an inference
   set's predictions, their embeddings when present, a kept matching's ``kept.npz``,
   element metrics' ``metrics.parquet``, a kept projection's ``projection.parquet``, a kept
-  similarity index's ``index.faiss``);
+  similarity index's ``index.faiss`` and ``vectors.npy``);
 * leftovers: staged folders and objects no catalog row points to (what a killed write
   leaves; the next writer sweeps them anyway).
 
@@ -25,6 +25,8 @@ import contextlib
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from shoal.errors import ShoalError
 from shoal.store._catalog import catalog_errors, connect
@@ -257,7 +259,10 @@ def _check_derived(
             raise ShoalError("the index file is missing or empty")
         else:
             _read_index(file)
-    except (ShoalError, OSError, RuntimeError) as error:
+            vectors = folder / "vectors.npy"
+            if vectors.exists():  # the vectors kept beside it (older indexes have none)
+                np.load(vectors, mmap_mode="r", allow_pickle=False)
+    except (ShoalError, OSError, ValueError, RuntimeError) as error:
         problem = f"the kept {obj.kind} cannot be read ({_message(error)})"
         if repair:
             db.execute("BEGIN IMMEDIATE")
@@ -278,8 +283,6 @@ def _read_index(file: Path) -> None:
         import faiss
     except ImportError:
         return
-    import numpy as np
-
     faiss.deserialize_index(np.fromfile(file, dtype=np.uint8))
 
 

@@ -66,6 +66,7 @@ if TYPE_CHECKING:
 __all__ = [
     "INDEX_FILE",
     "INDEX_MIN_VECTORS",
+    "VECTORS_FILE",
     "ElementRef",
     "ElementSource",
     "Elements",
@@ -81,6 +82,7 @@ __all__ = [
 ElementSource = Literal["frame", "label", "prediction"]
 SOURCES: tuple[ElementSource, ...] = ("frame", "label", "prediction")
 INDEX_FILE = "index.faiss"
+VECTORS_FILE = "vectors.npy"
 # Prepared searches kept in memory (each holds its vectors: about 2 GB at 1M x 512).
 _KEPT_SEARCHES = 2
 
@@ -180,14 +182,15 @@ class _Source:
         target columns are read without the vectors."""
         return self.store.read_table(self.object, _EMBEDDINGS_FILE, columns=names)
 
-    def table(self) -> pa.Table:
-        """The whole table, vectors included (EMBEDDINGS_SCHEMA, or no columns). Read
-        past the store's table cache: the element tables built from it are kept
+    def table(self, *, vectors: bool = True) -> pa.Table:
+        """The whole table (EMBEDDINGS_SCHEMA, or no columns), or all but the vectors.
+        Read past the store's table cache: the element tables built from it are kept
         instead (at 1M x 512 each is 2 GB)."""
         path = self.store.home.object_path(self.object) / _EMBEDDINGS_FILE
         if not path.is_file():
             return self.store.read_table(self.object, _EMBEDDINGS_FILE)  # says why
-        return self.store.home.read_parquet(self.object, _EMBEDDINGS_FILE)
+        columns = None if vectors else ["frame_id", "target_id", "model_id"]
+        return self.store.home.read_parquet(self.object, _EMBEDDINGS_FILE, columns=columns)
 
 
 def _sources(dataset: Dataset) -> list[_Source]:
@@ -385,7 +388,16 @@ def element_vectors(
     return elements
 
 
-def _gather(dataset: Dataset, sources: list[_Source], model: str, kind: ElementKind) -> Elements:
+def _gather(
+    dataset: Dataset,
+    sources: list[_Source],
+    model: str,
+    kind: ElementKind,
+    *,
+    vectors_from: np.ndarray | None = None,
+) -> Elements:
+    """The element table; with ``vectors_from`` (the vectors kept beside an index, in
+    element order) only the ids are read, not the vectors."""
     parts: dict[str, list[pa.Array]] = {
         name: [] for name in ("sources", "sets", "ids", "frames", "keys", "vectors")
     }
@@ -393,7 +405,7 @@ def _gather(dataset: Dataset, sources: list[_Source], model: str, kind: ElementK
     for source in sources:
         if not _summary(source).get((model, kind)):
             continue
-        table = source.table()
+        table = source.table(vectors=vectors_from is None)
         mask = (
             None if _summary(source)[(model, kind)] == table.num_rows else _mask(table, model, kind)
         )
@@ -422,6 +434,8 @@ def _gather(dataset: Dataset, sources: list[_Source], model: str, kind: ElementK
                 f"{element_source}/{source.inference_set}", ids.cast(pa.string()), "/"
             )
         )
+        if vectors_from is not None:
+            continue
         vector = rows.column("vector").combine_chunks()
         values = vector.flatten()
         dimension = dimension or len(values) // n
@@ -439,6 +453,8 @@ def _gather(dataset: Dataset, sources: list[_Source], model: str, kind: ElementK
     vectors = parts["vectors"]
     if any(v.shape[1] != dimension for v in vectors):
         raise ShoalError(f"the stored vectors of model {model!r} differ in length between sets")
+    if vectors_from is not None:
+        vectors = [vectors_from]
     return Elements(
         model=model,
         kind=kind,
@@ -473,7 +489,9 @@ def forget_prepared() -> None:
 
 def _stored_index(
     dataset: Dataset, model: str, kind: ElementKind, metric: SimilarityMetric, key: str
-) -> VectorIndex | None:
+) -> tuple[VectorIndex, np.ndarray] | None:
+    """The kept index of these vectors and the vectors kept beside it (memory-mapped,
+    in element order), or None when there is none current or it cannot be read."""
     store = dataset.store
     row = store._row(
         "SELECT object, vectors_key FROM similarity_indexes "
@@ -483,10 +501,14 @@ def _stored_index(
     if row is None or row["vectors_key"] != key:
         return None
     try:
-        data = (store.home.object_path(str(row["object"])) / INDEX_FILE).read_bytes()
-        return VectorIndex.from_bytes(data, metric)
-    except (OSError, RuntimeError, ShoalError):
+        folder = store.home.object_path(str(row["object"]))
+        index = VectorIndex.from_bytes((folder / INDEX_FILE).read_bytes(), metric)
+        vectors = np.load(folder / VECTORS_FILE, mmap_mode="r", allow_pickle=False)
+    except (OSError, ValueError, RuntimeError, ShoalError):
         return None  # unreadable (doctor reports it): built again and replaced
+    if vectors.dtype != np.float32 or vectors.shape != (index.size, index.dimension):
+        return None
+    return index, vectors
 
 
 def _keep_index(
@@ -496,6 +518,7 @@ def _keep_index(
     metric: SimilarityMetric,
     key: str,
     index: VectorIndex,
+    vectors: np.ndarray,
 ) -> None:
     """Keep ``index`` in the store (replacing the row's older one), all or nothing; not
     while another process writes (a query does not wait out an import: the next
@@ -506,7 +529,7 @@ def _keep_index(
             return
         write = StagedWrite(store)
         try:
-            old = _write_index(dataset, write, model, kind, metric, key, index)
+            old = _write_index(dataset, write, model, kind, metric, key, index, vectors)
         except BaseException:
             write.abandon()
             raise
@@ -522,9 +545,13 @@ def _write_index(
     metric: SimilarityMetric,
     key: str,
     index: VectorIndex,
+    vectors: np.ndarray,
 ) -> list[str]:
-    """Publish the index and point the row at it; the objects it replaced."""
+    """Publish the index (and the vectors it was built from, so the next process reads
+    neither the Parquet vectors nor builds again) and point the row at it; the objects
+    it replaced."""
     (write.stage / INDEX_FILE).write_bytes(index.to_bytes())
+    np.save(write.stage / VECTORS_FILE, vectors, allow_pickle=False)
     obj = write.publish()
     with dataset.store._transaction() as db:
         if db.execute("SELECT 1 FROM datasets WHERE id = ?", (dataset.id,)).fetchone() is None:
@@ -548,25 +575,33 @@ def _write_index(
 def _prepared(
     dataset: Dataset, model: str, kind: ElementKind, metric: SimilarityMetric
 ) -> _Prepared:
-    key = (vectors_key(dataset, model, kind), model, kind, metric)
+    sources = _sources(dataset)
+    key = (_key_of(sources, sources[0].object, model, kind), model, kind, metric)
     with _lock:
         found = _kept.get(key)
         if found is not None:
             _kept.move_to_end(key)
             return found
-    elements = element_vectors(dataset, model, kind)
+    count = sum(_summary(source).get((model, kind), 0) for source in sources)
     search: ExactSearch | VectorIndex
-    if len(elements) < INDEX_MIN_VECTORS:
-        search = ExactSearch(elements.vectors, metric)
+    stored = (
+        None if count < INDEX_MIN_VECTORS else _stored_index(dataset, model, kind, metric, key[0])
+    )
+    if stored is not None and stored[0].size == count:
+        # Kept: the ids alone are read; the vectors are the kept ones, memory-mapped.
+        search = stored[0]
+        elements = _gather(dataset, sources, model, kind, vectors_from=stored[1])
     else:
-        stored = _stored_index(dataset, model, kind, metric, elements.vectors_key)
-        if stored is not None and stored.size == len(elements):
-            search = stored
+        elements = element_vectors(dataset, model, kind)
+        if len(elements) < INDEX_MIN_VECTORS:
+            search = ExactSearch(elements.vectors, metric)
         else:
             search = VectorIndex.build(elements.vectors, metric=metric)
             # The dataset changed meanwhile: not kept, but this answer still stands.
             with contextlib.suppress(ConflictError, NotFoundError):
-                _keep_index(dataset, model, kind, metric, elements.vectors_key, search)
+                _keep_index(
+                    dataset, model, kind, metric, elements.vectors_key, search, elements.vectors
+                )
     prepared = _Prepared(elements, search)
     with _lock:
         _kept[(elements.vectors_key, model, kind, metric)] = prepared
