@@ -39,6 +39,7 @@ from test_browser import (  # the fixtures are imported so that pytest finds the
     page,
 )
 from test_browser_controls import both_widths
+from test_browser_dark import _is_legible, _page_in
 
 __all__ = ["api", "browser", "page"]
 
@@ -409,3 +410,60 @@ def test_the_issue_list_and_dark_mode(
     page.get_by_role("button", name=f"Review elements ({len(issues[0]['elements'])})").click()
     page.get_by_role("dialog").locator(".frame-view svg rect").first.wait_for()
     both_widths(page, "issues-review-dark", check_width=False)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("scheme", ["dark", "light"])
+def test_the_issue_page_and_the_review_are_legible_in_dark_and_light_mode(
+    browser: Any, server: str, api: httpx.Client, dataset: str, scheme: str
+) -> None:
+    name = f"legible {scheme}"
+    frames = get(api, f"/api/v1/projects/{PROJECT}/datasets/{dataset}/frames", limit=2)["frames"]
+    detail = get(
+        api,
+        f"/api/v1/projects/{PROJECT}/datasets/{dataset}/frame",
+        frame_id=frames[0]["frame_id"],
+        inference_set=DETECTOR,
+    )
+    label = detail["labels"][0]
+    prediction = detail["predictions"][DETECTOR][0]
+    elements = [
+        {
+            "dataset": dataset,
+            "frame_id": label["frame_id"],
+            "element_kind": "label",
+            "element_id": label["label_id"],
+        },
+        {
+            "dataset": dataset,
+            "frame_id": prediction["frame_id"],
+            "element_kind": "prediction",
+            "element_id": prediction["prediction_id"],
+            "inference_set": DETECTOR,
+        },
+        {"dataset": dataset, "frame_id": frames[1]["frame_id"], "element_kind": "frame"},
+    ]
+    created = api.post(
+        f"/api/v1/projects/{PROJECT}/issues",
+        json={"name": name, "elements": elements, "owner": "ana"},
+    )
+    assert created.status_code == 201, created.text
+    first = created.json()["elements"][0]["position"]
+    api.patch(
+        f"{issue_api(name)}/elements/{first}", json={"status": "confirmed", "note": "wrong class"}
+    )
+    scope = f"project={PROJECT}&dataset={dataset}&set={DETECTOR}"
+    for width in (1440, 1024):
+        context, page = _page_in(browser, scheme, width)
+        errors: list[str] = []
+        page.on("pageerror", lambda error, errors=errors: errors.append(str(error)))
+        try:
+            page.goto(f"{server}/#view=issues&{scope}&issue={quote(name)}")
+            page.locator("table.issue-elements rect[data-emphasized]").first.wait_for()
+            _is_legible(page, scheme, f"{scheme}-issue-page-{width}", floating=False)
+            page.goto(f"{server}/#view=issues&{scope}&issue={quote(name)}&element={first}")
+            page.get_by_role("dialog").locator(".frame-view svg rect").first.wait_for()
+            _is_legible(page, scheme, f"{scheme}-issue-review-{width}", floating=True)
+        finally:
+            context.close()
+        assert errors == []
