@@ -458,9 +458,18 @@ def test_the_issue_page_and_the_review_are_legible_in_dark_and_light_mode(
         errors: list[str] = []
         page.on("pageerror", lambda error, errors=errors: errors.append(str(error)))
         try:
+            page.goto(f"{server}/#view=issues&{scope}")
+            page.locator(f'tr[data-issue="{name}"]').wait_for()
+            _is_legible(page, scheme, f"{scheme}-issue-list-{width}", floating=False)
             page.goto(f"{server}/#view=issues&{scope}&issue={quote(name)}")
             page.locator("table.issue-elements rect[data-emphasized]").first.wait_for()
             _is_legible(page, scheme, f"{scheme}-issue-page-{width}", floating=False)
+            page.get_by_role("tab", name="Similar elements").click()
+            model = page.get_by_label("Embedding model")
+            eventually(lambda: model.input_value() != "", True)  # noqa: B023
+            page.get_by_role("button", name="Find similar elements").click()
+            page.locator(".similar-candidates li").first.wait_for()
+            _is_legible(page, scheme, f"{scheme}-issue-similar-{width}", floating=False)
             page.goto(f"{server}/#view=issues&{scope}&issue={quote(name)}&element={first}")
             page.get_by_role("dialog").locator(".frame-view svg rect").first.wait_for()
             _is_legible(page, scheme, f"{scheme}-issue-review-{width}", floating=True)
