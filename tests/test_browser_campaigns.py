@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from test_browser import api, browser, demo_home, eventually, page, server
+from test_browser import api, browser, demo_home, eventually, page, server, shot
 from test_browser_controls import both_widths
 from test_browser_dark import _is_legible, _page_in
 
@@ -97,6 +97,14 @@ def test_a_campaign_from_an_issue_runs_reviews_with_keys_and_exports(
     assert page.get_by_test_id("count-rejected").text_content() == "1"
     eventually(lambda: shown(page), expected(candidates(api)))
     both_widths(page, "campaigns-reviewed")
+    # Enter opens the focused candidate (the fifth, after a, r, j, a) larger; Escape closes.
+    page.keyboard.press("Enter")
+    preview = page.get_by_role("dialog", name=f"Candidate frame {rows[4]['id']}")
+    preview.wait_for()
+    eventually(lambda: preview.locator("img").evaluate("(i) => i.naturalWidth > 0"), True)
+    shot(page, "campaigns-preview")
+    page.keyboard.press("Escape")
+    preview.wait_for(state="hidden")
 
     # The accepted export downloaded is the API's.
     with page.expect_download() as download:

@@ -256,3 +256,41 @@ def test_bad_requests_are_clear_and_change_nothing(
     campaign.delete()
     with pytest.raises(NotFoundError):
         project.campaign("renamed")
+
+
+def test_the_model_is_the_one_the_corpus_and_the_seeds_share(
+    world: tuple[Project, dict[str, np.ndarray]],
+) -> None:
+    """A corpus may hold other models' vectors (its inference sets' crops, another frame
+    model the seeds lack): without ``embedding`` the one model with vectors of the kind in
+    the corpus and of every seed is chosen; several such models must be named."""
+    project, _ = world
+    corpus = LabeledDataset()
+    found = Inferences()
+    rng = np.random.default_rng(2)
+    for i in range(20):
+        frame = LabeledFrame(frame_id=f"x{i}")
+        frame.add_frame_embedding(embedding=rng.normal(size=DIM).tolist(), model_id="m")
+        frame.add_frame_embedding(embedding=rng.normal(size=4).tolist(), model_id="other")
+        corpus.add_frame(frame)
+        boxes = InferencesFrame(frame_id=f"x{i}")
+        boxes.add_inference_2d_bbox(
+            label_id=f"b{i}", classification="car", top=1, left=1, width=4, height=4, confidence=0.5
+        )
+        boxes.add_crop_embedding(label_id=f"b{i}", embedding=[1.0, 0.0], model_id="crops")
+        found.add_frame(boxes)
+    mixed = project.create_dataset("mixed", corpus.to_tables())
+    mixed.create_inference_set("det", found.to_tables())
+    campaign = project.create_campaign("auto", corpus="mixed", seeds=seed_elements([0]), k=2)
+    assert campaign.embedding == "m"
+    campaign.run()
+    assert len(campaign.candidates()) == 2
+    # A seed of the corpus itself has both frame models: they must be named.
+    own = [IssueElement("mixed", "x0")]
+    with pytest.raises(InputError, match=r"2 of the models .* every seed \(m, other\): name one"):
+        project.create_campaign("two", corpus="mixed", seeds=own)
+    assert project.create_campaign("two", corpus="mixed", seeds=own, embedding="other").k == 10
+    # The corpus's crops are only of model "crops": a label seed's vector of it is missing.
+    label = [IssueElement("val", "v000", "label", "l000")]
+    with pytest.raises(NotFoundError, match="dataset 'val' has no embedding model 'crops'"):
+        project.create_campaign("none", corpus="mixed", seeds=label)

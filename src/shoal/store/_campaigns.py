@@ -247,7 +247,7 @@ def create_campaign(
         raise InputError(
             f"a crop campaign's seeds are labels or predictions; frame {first.id!r} is a frame"
         )
-    embedding = resolve_model(corpus_dataset, embedding)
+    embedding = _model(project, corpus_dataset, seed_list, embedding, kind)
     searched = element_vectors(corpus_dataset, embedding, kind)  # NotFoundError: none of kind
     # Every seed must have a vector of the model, of the corpus's dimension: found now,
     # not at the first run.
@@ -279,6 +279,48 @@ def create_campaign(
             ],
         )
     return Campaign(store, campaign_id)
+
+
+def _model(
+    project: Project,
+    corpus: Dataset,
+    seeds: Sequence[CampaignSeed],
+    embedding: str | None,
+    kind: CampaignKind,
+) -> str:
+    """The model named (checked), else the corpus's one model with vectors of ``kind``,
+    else, of several, the one of which every seed has a vector (a corpus may hold other
+    models' vectors, e.g. of its inference sets' crops); an ``InputError`` naming the
+    choices otherwise."""
+    if embedding is not None:
+        return resolve_model(corpus, embedding)
+    infos = corpus.embedding_models()
+    searchable = [
+        i.model
+        for i in infos
+        if (i.frames if kind == "frame" else i.labels + sum(i.predictions.values())) > 0
+    ]
+    if not searchable:
+        every = ", ".join(i.model for i in infos) or "none"
+        raise NotFoundError(
+            f"corpus {corpus.name!r} has no {kind} vectors of any model (models: {every})"
+        )
+    if len(searchable) == 1:
+        return searchable[0]  # a seed without a vector of it is named by the seeds' check
+    usable = []
+    for model in searchable:
+        try:
+            _seed_vectors(project, seeds, model, kind)
+        except (NotFoundError, InputError):
+            continue
+        usable.append(model)
+    if len(usable) == 1:
+        return usable[0]
+    raise InputError(
+        f"{len(usable) or 'no'} of the models with {kind} vectors in corpus {corpus.name!r} "
+        f"({', '.join(searchable)}) {'has' if not usable else 'have'} a vector of every seed"
+        + (f" ({', '.join(usable)}): name one (embedding=)" if usable else "")
+    )
 
 
 def _seed_vectors(

@@ -5,7 +5,7 @@
  * the keys act on) is outlined.
  */
 import { forwardRef, useState } from "react";
-import { api, frameThumbnailUrl } from "../api/client";
+import { api, frameImageUrl, frameThumbnailUrl } from "../api/client";
 import { useApi } from "../hooks/useApi";
 import { useImageSource } from "../hooks/useImageSource";
 import { candidateStatusTitle, formatDistance, seedTitle, type Campaign, type Candidate, type CandidateStatus } from "../lib/campaigns";
@@ -23,7 +23,7 @@ export function CampaignThumbnail({ project, dataset, frameId, size, alt }: { pr
 }
 
 /** A crop candidate on its frame, the crop's box drawn (the frame's detail fetched). */
-function CropThumbnail({ project, corpus, candidate, size }: { project: string; corpus: string; candidate: Candidate; size: number }) {
+export function CropThumbnail({ project, corpus, candidate, size }: { project: string; corpus: string; candidate: Candidate; size: number }) {
   const sets = candidate.inference_set ? [candidate.inference_set] : [];
   const detail = useApi(JSON.stringify(["frame", project, corpus, candidate.frame_id, sets]), (signal) =>
     api.frame(project, corpus, candidate.frame_id, sets, { signal }));
@@ -33,25 +33,58 @@ function CropThumbnail({ project, corpus, candidate, size }: { project: string; 
   return <IssueThumbnail project={project} element={element} detail={detail.data} width={size} />;
 }
 
+/**
+ * The focused candidate larger, over the page (Enter or a double click opens it; Esc, the
+ * close button or a click outside closes it; the review keys keep working): the corpus
+ * frame's image (a crop: its frame with the crop's box), its distance and nearest seed.
+ */
+export function CampaignCandidatePreview({ project, campaign, candidate, onClose, onReview, readOnly }: {
+  project: string; campaign: Campaign; candidate: Candidate; onClose: () => void; onReview: (status: CandidateStatus) => void; readOnly: boolean;
+}) {
+  const src = useImageSource(frameImageUrl(project, campaign.corpus, candidate.frame_id));
+  const seed = candidate.seed === null ? null : campaign.seeds[candidate.seed] ?? null;
+  const title = candidate.source === "frame" ? `frame ${candidate.id}` : `${candidate.source} ${candidate.id} of frame ${candidate.frame_id}`;
+  return (
+    <div className="campaign-preview-backdrop" onClick={onClose}>
+      <div role="dialog" aria-modal="true" aria-label={`Candidate ${title}`} className="campaign-preview" data-status={candidate.status} onClick={(e) => e.stopPropagation()}>
+        <div className="campaign-preview-bar">
+          <strong>{candidate.rank === null ? "—" : `#${candidate.rank}`} · {title}</strong>
+          <span className={`candidate-status status-${candidate.status}`}>{candidateStatusTitle(candidate.status)}</span>
+          <span>distance <strong>{formatDistance(candidate.distance)}</strong></span>
+          {seed && <span className="muted">nearest seed: {seedTitle(seed)} ({seed.dataset})</span>}
+          <button type="button" className="accept" disabled={readOnly} aria-pressed={candidate.status === "accepted"} onClick={() => onReview(candidate.status === "accepted" ? "pending" : "accepted")}>Accept</button>
+          <button type="button" className="reject" disabled={readOnly} aria-pressed={candidate.status === "rejected"} onClick={() => onReview(candidate.status === "rejected" ? "pending" : "rejected")}>Reject</button>
+          <button type="button" onClick={onClose} aria-label="Close the preview">Close</button>
+        </div>
+        {candidate.source === "frame"
+          ? (src === undefined ? <div className="campaign-preview-image" aria-label="loading" /> : <img className="campaign-preview-image" src={src} alt={title} />)
+          : <CropThumbnail project={project} corpus={campaign.corpus} candidate={candidate} size={640} />}
+      </div>
+    </div>
+  );
+}
+
 export interface CampaignCandidateCardProps {
   project: string;
   campaign: Campaign;
   candidate: Candidate;
   focused: boolean;
   onFocus: () => void;
+  /** Open it larger (a double click). */
+  onOpen?: () => void;
   onReview: (status: CandidateStatus) => void;
   /** Reviews are refused while the campaign is closed. */
   readOnly: boolean;
 }
 
 export const CampaignCandidateCard = forwardRef<HTMLLIElement, CampaignCandidateCardProps>(function CampaignCandidateCard(
-  { project, campaign, candidate, focused, onFocus, onReview, readOnly }, ref,
+  { project, campaign, candidate, focused, onFocus, onOpen, onReview, readOnly }, ref,
 ) {
   const seed = candidate.seed === null ? null : campaign.seeds[candidate.seed] ?? null;
   const what = candidate.source === "frame" ? `frame ${candidate.id}` : `${candidate.source} ${candidate.id}${candidate.inference_set ? ` (${candidate.inference_set})` : ""} of frame ${candidate.frame_id}`;
   return (
     <li ref={ref} className="campaign-card" data-key={candidate.key} data-status={candidate.status} data-focused={focused || undefined}
-      aria-current={focused || undefined} onClick={onFocus}>
+      aria-current={focused || undefined} onClick={onFocus} onDoubleClick={onOpen}>
       {candidate.source === "frame"
         ? <CampaignThumbnail project={project} dataset={campaign.corpus} frameId={candidate.frame_id} size={160} alt={what} />
         : <CropThumbnail project={project} corpus={campaign.corpus} candidate={candidate} size={160} />}

@@ -89,8 +89,11 @@ export function CampaignCreateForm({ project, datasets, issue, onCreated, onCanc
       <label>
         Embedding model{" "}
         <select value={embedding} onChange={(e) => setEmbedding(e.target.value)}>
-          <option value="">{models.data && models.data.length === 1 ? `${models.data[0]!.model} (the corpus's one)` : "(the corpus's one)"}</option>
-          {(models.data ?? []).map((m) => <option key={m.model} value={m.model}>{m.model} ({m.dimension}-d)</option>)}
+          <option value="">auto (the one with vectors of the corpus and the seeds)</option>
+          {(models.data ?? []).map((m) => {
+            const crops = m.labels + Object.values(m.predictions).reduce((a, b) => a + b, 0);
+            return <option key={m.model} value={m.model}>{m.model} ({m.dimension}-d: {m.frames} frames, {crops} crops)</option>;
+          })}
         </select>
       </label>
       {models.data && models.data.length === 0 && <p className="muted" role="status">Corpus {corpus} has no embeddings: a campaign searches by them.</p>}

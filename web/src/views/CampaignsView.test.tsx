@@ -128,6 +128,16 @@ describe("CampaignsView", () => {
     await waitFor(() => expect(screen.getByTestId("count-accepted")).toHaveTextContent("1"));
     await user.click(screen.getByRole("button", { name: /^Accepted/ }));
     await waitFor(() => expect(within(gallery).getAllByRole("listitem").map((c) => c.getAttribute("data-key"))).toEqual(["u3"]));
+
+    // Enter opens the focused candidate larger; the keys review it there; Escape closes it.
+    (document.activeElement as HTMLElement | null)?.blur();
+    await user.keyboard("{Enter}");
+    const preview = await screen.findByRole("dialog", { name: "Candidate frame u3" });
+    expect(preview).toHaveTextContent("distance 0.0400");
+    await user.keyboard("r");
+    await waitFor(() => expect(calls.filter((c) => c.path.endsWith("/review")).at(-1)!.body).toEqual({ keys: ["u3"], status: "rejected" }));
+    await user.keyboard("{Escape}");
+    await waitFor(() => expect(screen.queryByRole("dialog")).toBeNull());
   });
 
   it("starts from the issue it was opened for", async () => {

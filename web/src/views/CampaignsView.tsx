@@ -9,7 +9,7 @@
  */
 import { useCallback, useEffect, useRef, useState } from "react";
 import { api, ApiError, isAbort } from "../api/client";
-import { CampaignCandidateCard, CampaignThumbnail } from "../components/CampaignCandidateCard";
+import { CampaignCandidateCard, CampaignCandidatePreview, CampaignThumbnail } from "../components/CampaignCandidateCard";
 import { CampaignCreateForm } from "../components/CampaignCreateForm";
 import { ErrorPanel, Loading } from "../components/Status";
 import { useApi } from "../hooks/useApi";
@@ -91,6 +91,7 @@ function CampaignPage({ project, name, onChanged, onRenamed }: CampaignPageProps
   const [pageError, setPageError] = useState<unknown>(null);
   const [generation, setGeneration] = useState(0);
   const [focus, setFocus] = useState<number | null>(null);
+  const [previewing, setPreviewing] = useState(false);
   const [job, setJob] = useState<CampaignJob | null>(null);
   const [actionError, setActionError] = useState<string | null>(null);
   const cards = useRef<Array<HTMLLIElement | null>>([]);
@@ -159,6 +160,16 @@ function CampaignPage({ project, name, onChanged, onRenamed }: CampaignPageProps
       if (e.ctrlKey || e.metaKey || e.altKey) return;
       const target = e.target as HTMLElement | null;
       if (target && (target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName))) return;
+      if (e.key === "Escape" && previewing) {
+        setPreviewing(false);
+        return;
+      }
+      if (e.key === "Enter" && candidates.length > 0 && !(target instanceof HTMLButtonElement)) {
+        e.preventDefault();
+        if (focus === null) setFocus(0);
+        setPreviewing(true);
+        return;
+      }
       const action = reviewKeyAction(e.key);
       if (action === null || candidates.length === 0) return;
       e.preventDefault();
@@ -176,11 +187,11 @@ function CampaignPage({ project, name, onChanged, onRenamed }: CampaignPageProps
     };
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
-  }, [candidates, focus, readOnly, review]);
+  }, [candidates, focus, readOnly, review, previewing]);
   useEffect(() => {
     if (focus !== null) cards.current[focus]?.scrollIntoView?.({ block: "nearest" });
   }, [focus]);
-  useEffect(() => setFocus(null), [filter, offset]);
+  useEffect(() => { setFocus(null); setPreviewing(false); }, [filter, offset]);
 
   const download = async (format: CampaignExportFormat) => {
     setActionError(null);
@@ -272,7 +283,7 @@ function CampaignPage({ project, name, onChanged, onRenamed }: CampaignPageProps
             {s.title} <span className="count" data-testid={`count-${s.value}`}>{counts[s.value]}</span>
           </button>
         ))}
-        <span className="muted campaign-keys">Keys: <kbd>a</kbd> accept · <kbd>r</kbd> reject · <kbd>u</kbd> undo · <kbd>j</kbd>/<kbd>k</kbd> next/previous</span>
+        <span className="muted campaign-keys">Keys: <kbd>a</kbd> accept · <kbd>r</kbd> reject · <kbd>u</kbd> undo · <kbd>j</kbd>/<kbd>k</kbd> next/previous · <kbd>Enter</kbd> larger</span>
       </div>
       {pageError !== null && <ErrorPanel error={pageError} onRetry={() => setGeneration((g) => g + 1)} title="The candidates did not load" />}
       {page && candidates.length === 0 && (
@@ -281,9 +292,14 @@ function CampaignPage({ project, name, onChanged, onRenamed }: CampaignPageProps
       <ol className="campaign-gallery" aria-label="Candidates">
         {candidates.map((c, i) => (
           <CampaignCandidateCard key={c.key} ref={(el) => { cards.current[i] = el; }} project={project} campaign={campaign} candidate={c}
-            focused={focus === i} onFocus={() => setFocus(i)} onReview={(status) => { setFocus(i); review([c.key], status); }} readOnly={readOnly} />
+            focused={focus === i} onFocus={() => setFocus(i)} onOpen={() => { setFocus(i); setPreviewing(true); }}
+            onReview={(status) => { setFocus(i); review([c.key], status); }} readOnly={readOnly} />
         ))}
       </ol>
+      {previewing && focus !== null && candidates[focus] && (
+        <CampaignCandidatePreview project={project} campaign={campaign} candidate={candidates[focus]!} readOnly={readOnly}
+          onClose={() => setPreviewing(false)} onReview={(status) => review([candidates[focus]!.key], status)} />
+      )}
       {total > CANDIDATES_PAGE_SIZE && (
         <nav className="campaign-pages" aria-label="Candidate pages">
           <button type="button" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - CANDIDATES_PAGE_SIZE))}>Previous</button>
