@@ -40,16 +40,20 @@ def open_store(args: argparse.Namespace, *, create: bool = False) -> Store:
 
 
 def pick_dataset(project: Project, name: str | None) -> Dataset:
-    """The dataset named by ``--dataset``, or the project's only one."""
+    """The dataset named by ``--dataset``, or the project's only one, or its only one
+    with labels (an unlabeled corpus beside it is never evaluated)."""
     if name is not None:
         return project.dataset(name)
     datasets = project.datasets()
-    if len(datasets) != 1:
-        names = ", ".join(d.name for d in datasets) or "none"
-        raise InputError(
-            f"project {project.name!r} has {len(datasets)} datasets ({names}): pass --dataset"
-        )
-    return datasets[0]
+    labeled = [d for d in datasets if d.to_dict()["num_labels"] > 0]
+    if len(datasets) == 1:
+        return datasets[0]
+    if len(labeled) == 1:
+        return labeled[0]
+    names = ", ".join(d.name for d in datasets) or "none"
+    raise InputError(
+        f"project {project.name!r} has {len(datasets)} datasets ({names}): pass --dataset"
+    )
 
 
 def register(commands: Any) -> None:

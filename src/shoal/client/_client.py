@@ -286,17 +286,22 @@ class Client:
         return f"{self._dataset_path(project, dataset)}/inference-sets/{_segment(inference_set)}"
 
     def _resolve_dataset(self, project: str, dataset: str | None) -> str:
-        """``dataset``, or the project's only dataset when None."""
+        """``dataset``, or when None the project's only dataset, or its only one with
+        labels (an unlabeled corpus beside it is never evaluated)."""
         if dataset is not None:
             return dataset
-        names = [str(d) for d in self.project(project)["datasets"]]
-        if len(names) != 1:
-            listed = ", ".join(repr(n) for n in names) or "none"
-            raise UsageError(
-                f"project {project!r} has {len(names)} datasets ({listed}): "
-                "name one with dataset=... (--dataset)"
-            )
-        return names[0]
+        found: list[dict[str, Any]] = self._get(f"{self._project_path(project)}/datasets")
+        names = [str(d["name"]) for d in found]
+        labeled = [str(d["name"]) for d in found if d.get("num_labels", 0) > 0]
+        if len(names) == 1:
+            return names[0]
+        if len(labeled) == 1:
+            return labeled[0]
+        listed = ", ".join(repr(n) for n in names) or "none"
+        raise UsageError(
+            f"project {project!r} has {len(names)} datasets ({listed}): "
+            "name one with dataset=... (--dataset)"
+        )
 
     # --------------------------------------------------------------- projects
     def projects(self) -> list[dict[str, Any]]:
