@@ -162,3 +162,12 @@ def test_the_shapes_corpus_has_prediction_crops_to_search(store: Store) -> None:
         assert key.startswith(f"prediction/{detector.name}/")
         agree += predicted[key.split("/", 2)[2]] == row["class_name"]
     assert agree / len(labels) > 0.5
+
+
+def test_the_labeled_dataset_is_picked_beside_the_corpus(store: Store) -> None:
+    """With no dataset named, the CLI picks a project's only dataset with labels."""
+    from shoal.cli._projects import pick_dataset
+
+    assert pick_dataset(store.project("shapes"), None).name == "rendered-scenes"
+    assert pick_dataset(store.project("digits"), None).name == "handwritten-digits"
+    assert pick_dataset(store.project("digits"), "unlabeled").name == "unlabeled"
