@@ -116,7 +116,9 @@ function AppShell({ hasKey }: { hasKey: boolean }) {
   }, [project?.name, dataset?.name, dataset?.inference_sets.join("\n"), state.project, state.dataset, state.sets.join("\n")]);
 
   const ctx: ViewContext | null = useMemo(() => {
-    if (!project || !dataset || state.sets.length === 0 || state.project !== project.name || state.dataset !== dataset.name) return null;
+    // Without inference sets only the Embeddings tab has something to show (a corpus's vectors).
+    const setless = state.view === "embeddings" && dataset?.inference_sets.length === 0;
+    if (!project || !dataset || (state.sets.length === 0 && !setless) || state.project !== project.name || state.dataset !== dataset.name) return null;
     const thresholds = { conf: state.conf ?? project.default_conf, iou: state.iou ?? project.default_iou, overrides: state.overrides };
     return {
       project, dataset: dataset.name, sets: state.sets, thresholds,
@@ -205,7 +207,7 @@ function AppShell({ hasKey }: { hasKey: boolean }) {
         {error !== null && <ErrorPanel error={error} onRetry={() => { projects.reload(); datasets.reload(); segments.reload(); }} title="The server could not be reached" />}
         {projects.data?.length === 0 && <p className="empty-state">The store has no projects yet: create one with the Python API, the CLI or POST /api/v1/projects.</p>}
         {projectDatasets?.length === 0 && <p className="empty-state">Project {project?.name} has no datasets yet.</p>}
-        {dataset && dataset.inference_sets.length === 0 && <p className="empty-state">Dataset {dataset.name} has no inference sets yet.</p>}
+        {dataset && dataset.inference_sets.length === 0 && state.view !== "embeddings" && <p className="empty-state">Dataset {dataset.name} has no inference sets yet.</p>}
         {ctx && state.view === "metrics" && <MetricsView key={`${ctx.project.name}/${ctx.dataset}`} ctx={ctx} />}
         {ctx && state.view === "scenarios" && <ScenariosView ctx={ctx} />}
         {ctx && state.view === "compare" && <CompareView ctx={ctx} />}

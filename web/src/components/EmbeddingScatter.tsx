@@ -14,6 +14,9 @@ import { fitView, panBy, PointGrid, toData, toScreen, zoomAt, type Bounds, type 
 
 export type ScatterMode = "pan" | "lasso" | "box";
 
+/** The height the view's tool buttons take over the canvas's top (CSS pixels). */
+const TOOLS_STRIP = 40;
+
 /** How long the view rests before its points are drawn again at full quality. */
 const IDLE_MS = 140;
 
@@ -355,7 +358,9 @@ export const EmbeddingScatter = forwardRef<EmbeddingScatterHandle, EmbeddingScat
   const fit = useCallback(() => {
     const c = canvas.current;
     if (!c || c.clientWidth === 0) return;
-    fitted.current = fitView(bounds, c.clientWidth, c.clientHeight);
+    // Fitted below the tool buttons' strip: the points start under it, not behind it.
+    const fit = fitView(bounds, c.clientWidth, c.clientHeight - TOOLS_STRIP);
+    fitted.current = { ...fit, cy: fit.cy + TOOLS_STRIP / 2 / fit.scale };
     view.current = fitted.current;
     redraw();
   }, [bounds, redraw]);

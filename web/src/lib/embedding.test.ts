@@ -195,5 +195,7 @@ describe("elements and options", () => {
     expect(frame).toContain("metric:sharpness");
     expect(frame).not.toContain("metric:box_area");
     expect(colorByOptions("crop", [], metrics).map((o) => o.value)).toContain("metric:box_area");
+    // A corpus without inference sets: class, metadata and metrics only.
+    expect(colorByOptions("frame", ["weather"], metrics, false).map((o) => o.value)).toEqual(["class", "metadata:weather", "metric:sharpness"]);
   });
 });

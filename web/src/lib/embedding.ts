@@ -468,18 +468,21 @@ export const BUILTIN_COLOR_BY: readonly ColorByOption[] = [
 const FRAME_COLUMNS = new Set(["frame_id", "image_uri", "width", "height"]);
 
 /**
- * Every color-by the view offers: the built-in ones, each metadata key (`metadata:<key>`)
- * and each element metric of the points' level or their frame's (`metric:<name>`), once.
+ * Every color-by the view offers: the built-in ones (only `class` for a dataset without
+ * inference sets), each metadata key (`metadata:<key>`) and each element metric of the
+ * points' level or their frame's (`metric:<name>`), once.
  */
 export function colorByOptions(
   kind: EmbeddingKind,
   metadataKeys: readonly string[],
   metrics: ReadonlyArray<{ name: string; level: "frame" | "label" | "prediction" }>,
+  hasInferenceSets = true,
 ): ColorByOption[] {
   const levels = kind === "frame" ? new Set(["frame"]) : new Set(["frame", "label", "prediction"]);
   const metricNames = [...new Set(metrics.filter((m) => levels.has(m.level)).map((m) => m.name))];
   return [
-    ...BUILTIN_COLOR_BY,
+    // Without an inference set nothing has an outcome, a confidence or a frame's precision.
+    ...(hasInferenceSets ? BUILTIN_COLOR_BY : BUILTIN_COLOR_BY.filter((o) => o.value === "class")),
     ...metadataKeys.filter((k) => !FRAME_COLUMNS.has(k)).map((k) => ({ value: `metadata:${k}`, title: k, group: "Metadata" as const })),
     ...metricNames.map((m) => ({ value: `metric:${m}`, title: m, group: "Metrics" as const })),
   ];

@@ -120,10 +120,12 @@ export default function EmbeddingView({ ctx, state, onState }: { ctx: ViewContex
   const frames = useApi(JSON.stringify(["frame-columns", p, d]), (signal) => api.frames(p, d, { limit: 1 }, { signal }));
   const metrics = useApi(JSON.stringify(["element-metrics", p, d]), (signal) => api.elementMetrics(p, d, { signal }));
   const metadataKeys = useMemo(() => Object.keys(frames.data?.frames[0] ?? {}).filter((k) => k !== "image_url"), [frames.data]);
-  const options = useMemo(() => colorByOptions(state.kind, metadataKeys, metrics.data?.metrics ?? []), [state.kind, metadataKeys, metrics.data]);
-  // The color-by of the URL once the options are known (a key or metric the dataset lacks: outcome).
+  const withSets = ctx.sets.length > 0;
+  const options = useMemo(() => colorByOptions(state.kind, metadataKeys, metrics.data?.metrics ?? [], withSets), [state.kind, metadataKeys, metrics.data, withSets]);
+  // The color-by of the URL once the options are known (a key or metric the dataset lacks:
+  // outcome, or the first option without inference sets).
   const optionsKnown = (frames.data !== null || frames.error !== null) && (metrics.data !== null || metrics.error !== null);
-  const colorBy = options.some((o) => o.value === state.colorBy) ? state.colorBy : "outcome";
+  const colorBy = options.some((o) => o.value === state.colorBy) ? state.colorBy : withSets ? "outcome" : (options.find((o) => o.group === "Metadata") ?? options[0])!.value;
   const colorTitle = options.find((o) => o.value === colorBy)?.title ?? colorBy;
   const point = {
     inferenceSet: ctx.sets[0], conf: ctx.conf, iou: ctx.iou,
@@ -131,7 +133,8 @@ export default function EmbeddingView({ ctx, state, onState }: { ctx: ViewContex
   };
   const colorsKey = current && optionsKnown ? JSON.stringify(["colors", keyText, current.computed_at, colorBy, point]) : null;
   const colors = useApi(colorsKey, (signal) => embeddingsApi.colors(p, d, key!, { colorBy, ...point }, { signal }));
-  const [opacityByConfidence, setOpacityByConfidence] = useState(false);
+  const [opacityChecked, setOpacityByConfidence] = useState(false);
+  const opacityByConfidence = opacityChecked && withSets;
   const opacityKey = current && opacityByConfidence ? JSON.stringify(["colors", keyText, current.computed_at, "confidence", point]) : null;
   const opacity = useApi(opacityKey, (signal) => embeddingsApi.colors(p, d, key!, { colorBy: "confidence", ...point }, { signal }));
   const [hidden, setHidden] = useState<ReadonlySet<number>>(new Set());
@@ -247,9 +250,11 @@ export default function EmbeddingView({ ctx, state, onState }: { ctx: ViewContex
             })}
           </select>
         </label>
-        <label>
-          <input type="checkbox" checked={opacityByConfidence} onChange={(e) => setOpacityByConfidence(e.target.checked)} /> Opacity by confidence
-        </label>
+        {withSets && (
+          <label>
+            <input type="checkbox" checked={opacityChecked} onChange={(e) => setOpacityByConfidence(e.target.checked)} /> Opacity by confidence
+          </label>
+        )}
         <label>
           Outside segment / query{" "}
           <select value={outOfScope} onChange={(e) => setOutOfScope(e.target.value as OutOfScope)}>
@@ -258,10 +263,11 @@ export default function EmbeddingView({ ctx, state, onState }: { ctx: ViewContex
           </select>
         </label>
       </div>
-      <details className="embedding-thresholds">
+      {!withSets && <p className="muted">Dataset {d} has no inference sets: its points are colored by class, metadata or metrics.</p>}
+      {withSets && <details className="embedding-thresholds">
         <summary>Thresholds (confidence {formatThreshold(ctx.thresholds.conf)}{ctx.project.task === "detection" ? `, IoU ${formatThreshold(ctx.iou)}` : ""}{Object.keys(ctx.thresholds.overrides).length > 0 ? ", per-class overrides" : ""}): the outcome and frame precision / recall / F1 colors use them</summary>
         <ThresholdPanel ctx={ctx} />
-      </details>
+      </details>}
 
       {chosen && !projectable && (
         <p className="empty-state" role="status">
