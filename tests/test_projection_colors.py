@@ -404,3 +404,16 @@ def test_the_client_reads_the_colors_back(store: Any, remote: Any) -> None:  # n
         remote.projection_colors("shapes", "rendered-scenes", "class",
                                  embedding="shapes-crop-mlp/hidden", kind="crop", method="umap",
                                  segment="nope")  # fmt: skip
+
+
+def test_a_sets_frame_vectors_are_colored_by_that_set(store: Any, api: Any) -> None:  # noqa: F811
+    """Frame vectors uploaded with an inference set (the digits sets' own embeddings) are
+    that set's elements: their outcomes are the set's, whatever set is chosen."""
+    dataset = store.project("digits").dataset("handwritten-digits")
+    projection = dataset.projection("logreg-4x4/logits", kind="frame", method="pca")
+    assert set(projection.inference_sets.to_pylist()) == {"logreg-4x4"}
+    chosen_other = projection_colors(dataset, projection, "outcome", inference_set="mlp-64")
+    own = projection_colors(dataset, _frames(dataset), "outcome", inference_set="logreg-4x4")
+    by_frame = dict(zip(_frames(dataset).frame_ids.to_pylist(), _named(own), strict=True))
+    assert _named(chosen_other) == [by_frame[f] for f in projection.frame_ids.to_pylist()]
+    assert "wrong class" in _named(chosen_other)
