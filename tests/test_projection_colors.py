@@ -299,6 +299,19 @@ def test_classification_frames(store: Any, api: Any) -> None:  # noqa: F811
     ]
     assert _named(outcome) == want
     assert {"correct", "wrong class"} <= set(want)
+    # Confusion: a wrong frame's pair "true class → predicted class" (the examples'
+    # ground truth row and its partner), in the class order.
+    confusion = projection_colors(dataset, frames, "confusion", inference_set="logreg-4x4")
+    pairs = {
+        f: ("correct" if w == "correct" else "below threshold" if w == "below threshold"
+            else f"{truth_rows[f]['label']} → {truth_rows[f]['partner_label']}")
+        for f, w in zip(frames.frame_ids.to_pylist(), want, strict=True)
+    }  # fmt: skip
+    assert _named(confusion) == [pairs[f] for f in frames.frame_ids.to_pylist()]
+    order = [c.name for c in dataset.project.classes()]
+    shown = [c.split(" → ") for c in confusion.categories[2:]]
+    assert shown == sorted(shown, key=lambda p: (order.index(p[0]), order.index(p[1])))
+    assert confusion.categories[:2] == ("correct", "below threshold") and len(shown) > 1
     # Confidence: the top-1 score, the largest of the stored probabilities.
     confidence = projection_colors(dataset, frames, "confidence", inference_set="logreg-4x4")
     predictions = dataset.inference_set("logreg-4x4").predictions()

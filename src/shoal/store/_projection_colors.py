@@ -163,6 +163,9 @@ class _SetOutcomes:
     row_pair: NDArray[np.int16]  # of each outcome row
     classification_pair: NDArray[np.int16]  # per frame row: its ground truth row's pair
     classification_confidence: NDArray[np.float64]  # per frame row: its prediction's
+    # Per frame row: the true class's and the predicted class's index (-1: none).
+    classification_classes: tuple[NDArray[np.int32], NDArray[np.int32]]
+    class_names: tuple[str, ...]
 
     @classmethod
     def read(
@@ -180,6 +183,8 @@ class _SetOutcomes:
         label_partner = np.full(labels.num_rows, -1, np.int64)
         classification_pair = np.full(num_frames, -1, np.int16)
         classification_confidence = np.full(num_frames, np.nan)
+        true_class = np.full(num_frames, -1, np.int32)
+        predicted_class = np.full(num_frames, -1, np.int32)
         if task == "detection":
             # Engine ids are 1-based rows of the predictions and labels tables.
             rows = outcomes.id.astype(np.int64) - 1
@@ -200,6 +205,8 @@ class _SetOutcomes:
             label_rows = _rows_of(frame_ids.combine_chunks(), labels.column("frame_id"))
             truth = ~is_prediction & (frame_row >= 0)
             classification_pair[frame_row[truth]] = pairs[truth]
+            true_class[frame_row[truth]] = outcomes.label_index[truth]
+            predicted_class[frame_row[truth]] = outcomes.partner_label_index[truth]
             confidence = np.asarray(
                 pc.cast(predictions.column("confidence"), pa.float64())
                 .fill_null(np.nan)
@@ -219,7 +226,8 @@ class _SetOutcomes:
         return cls(
             task, predictions, labels, prediction_pair, label_pair, label_partner,
             frame_counts(outcomes, frame_row, num_frames), frame_row, pairs,
-            classification_pair, classification_confidence,
+            classification_pair, classification_confidence, (true_class, predicted_class),
+            tuple(outcomes.class_names),
         )  # fmt: skip
 
     def prediction_confidence(self) -> NDArray[np.float64]:
@@ -364,13 +372,31 @@ def _outcome_codes(
     codes = np.full(len(elements), -1, np.int32)
     task = sets.dataset.project.task
     if task == "classification":
+        truth = np.full(len(elements), -1, np.int64)
+        predicted = np.full(len(elements), -1, np.int64)
+        names: tuple[str, ...] = ()
         for name, positions in sets.groups(elements):
             read = sets.get(name)
-            codes[positions] = _take(read.classification_pair, elements.frame_row[positions], -1)
+            rows = elements.frame_row[positions]
+            codes[positions] = _take(read.classification_pair, rows, -1)
+            truth[positions] = _take(read.classification_classes[0], rows, -1)
+            predicted[positions] = _take(read.classification_classes[1], rows, -1)
+            names = read.class_names
         lookup = pair_lookup("classification")
         known = codes >= 0
         codes[known] = lookup[codes[known]]
-        return CLASSIFICATION_OUTCOMES, codes
+        if scheme == "outcome":
+            return CLASSIFICATION_OUTCOMES, codes
+        # Confusion: a wrong frame's (true class, predicted class), each pair found a
+        # category of its own, in the class order.
+        wrong = codes == 1
+        pair = truth * max(len(names), 1) + predicted
+        found = np.unique(pair[wrong])
+        codes[codes == 2] = 1  # below threshold
+        codes[wrong] = 2 + np.searchsorted(found, pair[wrong])
+        size = max(len(names), 1)
+        labels = [f"{names[k // size]} \u2192 {names[k % size]}" for k in found.tolist()]
+        return (CLASSIFICATION_OUTCOMES[0], CLASSIFICATION_OUTCOMES[2], *labels), codes
     object_categories = OBJECT_OUTCOMES if scheme == "outcome" else CONFUSIONS
     lookup = pair_lookup(scheme)
     frame_categories = FRAME_OUTCOMES if scheme == "outcome" else (NO_ERRORS, *CONFUSIONS[1:])
@@ -578,7 +604,8 @@ _DEFINITIONS = {
 _CLASSIFICATION_DEFINITIONS = {
     "class": "the frame's label class",
     "outcome": "the frame's prediction at conf: correct, wrong class, or below threshold",
-    "confusion": "the frame's prediction at conf: correct, wrong class, or below threshold",
+    "confusion": "the frame's prediction at conf: correct, below threshold, or the pair "
+    "'true class \u2192 predicted class' of a wrong one",
     "confidence": "the frame's top-1 score (its prediction's confidence)",
 }
 
