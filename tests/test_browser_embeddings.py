@@ -439,6 +439,11 @@ def test_lasso_missed_label_crops_into_an_existing_issue(
         page.get_by_text(
             f"Added 0 elements to issue crop misses ({len(FAILING)} already in it)"
         ).wait_for()
+        # Opacity by confidence: the predictions' confidences fetched, the legend says so.
+        with page.expect_response(lambda r: "color_by=confidence" in r.url) as answer:
+            page.get_by_label("Opacity by confidence").check()
+        assert answer.value.status == 200
+        page.locator(".embedding-legend").get_by_text("Opacity: confidence").wait_for()
         shot(page, "embeddings-crops-1440")
         assert errors == []
     finally:
