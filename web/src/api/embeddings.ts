@@ -5,25 +5,13 @@
  */
 import type { Confidence } from "./types";
 import { API_BASE, ApiError, authState, confParam, datasetPath, isAbort, queryString, request, type RequestOptions } from "./client";
-import type { EmbeddingKind, EmbeddingModelOut, PointColorsOut, ProjectedElement, ProjectionMethod, ProjectionOut } from "../lib/embedding";
+import type { EmbeddingKind, EmbeddingModelOut, PointColorsOut, ProjectedElement, ProjectionJob, ProjectionMethod, ProjectionOut } from "../lib/embedding";
 
 /** Which projection: the model (omitted: the dataset's only one), frames or crops, UMAP or PCA. */
 export interface ProjectionKey {
   embedding?: string | null;
   kind: EmbeddingKind;
   method: ProjectionMethod;
-}
-
-/** `JobOut` of server/_jobs.py: a job computing a projection. */
-export interface ProjectionJob {
-  id: string;
-  kind: string;
-  state: "queued" | "running" | "done" | "failed";
-  done: number;
-  total: number;
-  error?: string | null;
-  detail?: string | null;
-  [field: string]: unknown;
 }
 
 export interface ColorsQuery {
