@@ -78,7 +78,7 @@ def test_a_campaign_from_an_issue_runs_reviews_with_keys_and_exports(
     assert (
         progress.text_content() == f"Done: {len(rows)} candidates ({len(rows)} new, 0 reviews kept)"
     )
-    eventually(lambda: shown(page), expected(rows))
+    eventually(lambda: shown(page), expected(rows), timeout=40)
     assert page.get_by_test_id("count-total").text_content() == str(len(rows))
     both_widths(page, "campaigns-run")
 
@@ -95,13 +95,15 @@ def test_a_campaign_from_an_issue_runs_reviews_with_keys_and_exports(
     eventually(statuses, want)
     eventually(lambda: page.get_by_test_id("count-accepted").text_content(), "2")
     assert page.get_by_test_id("count-rejected").text_content() == "1"
-    eventually(lambda: shown(page), expected(candidates(api)))
+    eventually(lambda: shown(page), expected(candidates(api)), timeout=40)
     both_widths(page, "campaigns-reviewed")
     # Enter opens the focused candidate (the fifth, after a, r, j, a) larger; Escape closes.
     page.keyboard.press("Enter")
     preview = page.get_by_role("dialog", name=f"Candidate frame {rows[4]['id']}")
     preview.wait_for()
-    eventually(lambda: preview.locator("img").evaluate("(i) => i.naturalWidth > 0"), True)
+    image = preview.locator("img.campaign-preview-image")
+    eventually(lambda: image.evaluate("(i) => i.naturalWidth > 0"), True)
+    assert preview.get_by_role("img", name="nearest seed frame").count() == 1
     shot(page, "campaigns-preview")
     page.keyboard.press("Escape")
     preview.wait_for(state="hidden")
@@ -119,7 +121,7 @@ def test_a_campaign_from_an_issue_runs_reviews_with_keys_and_exports(
 
     # The reviews are the store's: a reload shows them; the filter lists the accepted.
     page.reload()
-    eventually(lambda: shown(page), expected(candidates(api)))
+    eventually(lambda: shown(page), expected(candidates(api)), timeout=40)
     page.get_by_role("group", name="Candidates shown").get_by_role(
         "button", name="Accepted"
     ).click()

@@ -51,14 +51,24 @@ export function CampaignCandidatePreview({ project, campaign, candidate, onClose
           <strong>{candidate.rank === null ? "—" : `#${candidate.rank}`} · {title}</strong>
           <span className={`candidate-status status-${candidate.status}`}>{candidateStatusTitle(candidate.status)}</span>
           <span>distance <strong>{formatDistance(candidate.distance)}</strong></span>
-          {seed && <span className="muted">nearest seed: {seedTitle(seed)} ({seed.dataset})</span>}
           <button type="button" className="accept" disabled={readOnly} aria-pressed={candidate.status === "accepted"} onClick={() => onReview(candidate.status === "accepted" ? "pending" : "accepted")}>Accept</button>
           <button type="button" className="reject" disabled={readOnly} aria-pressed={candidate.status === "rejected"} onClick={() => onReview(candidate.status === "rejected" ? "pending" : "rejected")}>Reject</button>
           <button type="button" onClick={onClose} aria-label="Close the preview">Close</button>
         </div>
-        {candidate.source === "frame"
-          ? (src === undefined ? <div className="campaign-preview-image" aria-label="loading" /> : <img className="campaign-preview-image" src={src} alt={title} />)
-          : <CropThumbnail project={project} corpus={campaign.corpus} candidate={candidate} size={640} />}
+        <div className="campaign-preview-images">
+          <figure>
+            {candidate.source === "frame"
+              ? (src === undefined ? <div className="campaign-preview-image" aria-label="loading" /> : <img className="campaign-preview-image" src={src} alt={title} />)
+              : <CropThumbnail project={project} corpus={campaign.corpus} candidate={candidate} size={640} />}
+            <figcaption className="muted">candidate: {title} ({campaign.corpus})</figcaption>
+          </figure>
+          {seed && (
+            <figure className="campaign-preview-seed">
+              <CampaignThumbnail project={project} dataset={seed.dataset} frameId={seed.frame_id} size={320} alt={`nearest seed ${seedTitle(seed)}`} />
+              <figcaption className="muted">nearest seed: {seedTitle(seed)} ({seed.dataset})</figcaption>
+            </figure>
+          )}
+        </div>
       </div>
     </div>
   );
