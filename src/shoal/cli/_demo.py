@@ -117,6 +117,9 @@ def _build_and_summarize(store: Store, scale: float) -> None:
                 f"{project.name} ({project.task}): dataset {dataset.name}, "
                 f"{dataset.frames().num_rows:,} frames"
             )
+            if dataset.labels().num_rows == 0:
+                print("  no labels: the corpus of collection campaigns (nothing to score)")
+                continue
             for inference_set in dataset.inference_sets():
                 evaluation = inference_set.evaluate()
                 report = evaluation.report(conf, iou)
