@@ -10,6 +10,7 @@ dark (text contrast measured as tests/test_browser_dark.py does) go to test-arti
 
 from __future__ import annotations
 
+import io
 import struct
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +20,7 @@ import httpx
 import numpy as np
 import pyarrow as pa
 import pytest
+from PIL import Image
 
 import shoal
 from shoal.demo._images import write_grayscale_png
@@ -490,6 +492,49 @@ def test_the_query_bar_dims_points_outside_it_and_they_are_not_selected(
         page.get_by_label("Outside segment / query").select_option("hide")
         page.get_by_text(f"{outside} points outside the segment / query: hidden").wait_for()
         shot(page, "embeddings-query-1440")
+        assert errors == []
+    finally:
+        context.close()
+
+
+def test_the_scatter_draws_again_after_a_lost_webgl_context(
+    browser: Any, server: str, api: httpx.Client
+) -> None:
+    _computed(api, "frame")
+    context, page, errors = _page(browser, server, 1440)
+    try:
+        scatter = page.get_by_test_id("embedding-scatter")
+        page.wait_for_selector("[data-testid=embedding-scatter][data-scale]")
+        renders = int(scatter.get_attribute("data-renders") or 0)
+        # A GPU reset, as WEBGL_lose_context simulates it: lost, then restored.
+        page.evaluate(
+            """() => new Promise((resolve) => {
+              const canvas = document.querySelector('[data-testid=embedding-scatter] canvas');
+              const lose = canvas.getContext('webgl2').getExtension('WEBGL_lose_context');
+              canvas.addEventListener('webglcontextlost', () => setTimeout(() => lose.restoreContext(), 50), { once: true });
+              canvas.addEventListener('webglcontextrestored', () => setTimeout(resolve, 50), { once: true });
+              lose.loseContext();
+            })"""
+        )
+        eventually(lambda: int(scatter.get_attribute("data-renders") or 0) > renders, True)
+        # Drawn and selectable as before.
+        colors = api.get(
+            f"{API}/projection/colors",
+            params={
+                "kind": "frame",
+                "method": "pca",
+                "color_by": "outcome",
+                "inference_set": MODEL,
+            },
+        ).json()
+        fn_only = colors["categories"].index("FN only")
+        failing = [i for i, code in enumerate(colors["codes"]) if code == fn_only]
+        _lasso(page, _around(_view(page), _points(api)[failing]))
+        eventually(lambda: page.get_by_test_id("selection-count").text_content(), str(len(FAILING)))
+        # Points on the canvas (its screenshot), not a blank context.
+        image = Image.open(io.BytesIO(scatter.locator("canvas").screenshot())).convert("RGB")
+        drawn = np.asarray(image).min(axis=2) < 200
+        assert drawn.sum() > 50
         assert errors == []
     finally:
         context.close()

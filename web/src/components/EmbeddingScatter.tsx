@@ -214,7 +214,7 @@ export const EmbeddingScatter = forwardRef<EmbeddingScatterHandle, EmbeddingScat
   // texture onto the canvas: while panning or zooming only the texture moves (one quad a
   // frame, whatever the number of points); the points are drawn again when the view rests
   // (IDLE_MS after the last move), leaves the texture, or anything drawn changes.
-  const cache = useRef<{ view: ViewState; width: number; height: number; factor: number } | null>(null);
+  const cache = useRef<{ view: ViewState; width: number; height: number; factor: number; dpr: number } | null>(null);
   const dirty = useRef(true);
   const moving = useRef(false);
   const idle = useRef<ReturnType<typeof setTimeout> | null>(null);
@@ -257,7 +257,7 @@ export const EmbeddingScatter = forwardRef<EmbeddingScatterHandle, EmbeddingScat
     }
     gl.bindVertexArray(null);
     gl.bindFramebuffer(gl.FRAMEBUFFER, null);
-    cache.current = { view: v, width: cw, height: ch, factor };
+    cache.current = { view: v, width: cw, height: ch, factor, dpr };
   };
 
   const draw = useCallback(() => {
@@ -284,7 +284,7 @@ export const EmbeddingScatter = forwardRef<EmbeddingScatterHandle, EmbeddingScat
       return sx - hw <= 0 && sx + hw >= cw && sy - hh <= 0 && sy + hh >= ch;
     };
     const rests = !moving.current && cached !== null && (cached.view.cx !== v.cx || cached.view.cy !== v.cy || cached.view.scale !== v.scale);
-    if (dirty.current || !cached || cached.width !== cw || cached.height !== ch || rests || !covers(cached)) {
+    if (dirty.current || !cached || cached.width !== cw || cached.height !== ch || cached.dpr !== dpr || rests || !covers(cached)) {
       renderPoints(g, v, cw, ch, dpr);
       dirty.current = false;
       cached = cache.current!;
@@ -330,15 +330,34 @@ export const EmbeddingScatter = forwardRef<EmbeddingScatterHandle, EmbeddingScat
     schedule();
   }, [schedule]);
 
-  // WebGL once per canvas.
+  // WebGL once per canvas, and again when the browser restores a lost context (a GPU
+  // reset): `generation` then uploads the points, colors and selection again.
+  const [generation, setGeneration] = useState(0);
   useEffect(() => {
-    try {
-      gpu.current = canvas.current ? setUp(canvas.current) : null;
-      if (!gpu.current) setFailed("This browser cannot draw WebGL2, which the embedding view needs.");
-    } catch (e) {
-      setFailed(String((e as Error).message ?? e));
-    }
+    const c = canvas.current;
+    const start = () => {
+      try {
+        gpu.current = c ? setUp(c) : null;
+        if (!gpu.current) setFailed("This browser cannot draw WebGL2, which the embedding view needs.");
+      } catch (e) {
+        setFailed(String((e as Error).message ?? e));
+      }
+    };
+    start();
+    const lost = (e: Event) => {
+      e.preventDefault(); // ask for the context back
+      gpu.current = null;
+    };
+    const restored = () => {
+      start();
+      cache.current = null;
+      setGeneration((g) => g + 1);
+    };
+    c?.addEventListener("webglcontextlost", lost);
+    c?.addEventListener("webglcontextrestored", restored);
     return () => {
+      c?.removeEventListener("webglcontextlost", lost);
+      c?.removeEventListener("webglcontextrestored", restored);
       if (frame.current !== null) cancelAnimationFrame(frame.current);
       if (idle.current !== null) clearTimeout(idle.current);
       gpu.current = null;
@@ -375,7 +394,7 @@ export const EmbeddingScatter = forwardRef<EmbeddingScatterHandle, EmbeddingScat
     counts.current.points = xy.length / 2;
     grid.current = new PointGrid(xy);
     fit();
-  }, [xy, bounds, fit]);
+  }, [xy, bounds, fit, generation]);
   useEffect(() => {
     if (view.current === null) fit();
     else redraw();
@@ -387,7 +406,7 @@ export const EmbeddingScatter = forwardRef<EmbeddingScatterHandle, EmbeddingScat
     g.gl.bindBuffer(g.gl.ARRAY_BUFFER, g.rgba);
     g.gl.bufferData(g.gl.ARRAY_BUFFER, rgba, g.gl.DYNAMIC_DRAW);
     redraw();
-  }, [rgba, xy, redraw]);
+  }, [rgba, xy, redraw, generation]);
 
   useEffect(() => {
     const g = gpu.current;
@@ -398,7 +417,7 @@ export const EmbeddingScatter = forwardRef<EmbeddingScatterHandle, EmbeddingScat
     g.gl.bindVertexArray(null);
     counts.current.selected = selected?.length ?? 0;
     redraw();
-  }, [selected, xy, redraw]);
+  }, [selected, xy, redraw, generation]);
 
   useEffect(redraw, [background, ring, rims, redraw]);
 
