@@ -475,6 +475,7 @@ function SelectionPanel({ ctx, selected, colors, colorTitle, palette, resolve, o
         )}
         <button type="submit" disabled={busy}>Add to issue</button>
       </form>
+      {busy && <p className="muted" role="status">Working on {formatCount(selected.length)} elements…</p>}
       {message && <p className={message.error ? "error" : "success"} role="status">{message.text}</p>}
     </section>
   );
