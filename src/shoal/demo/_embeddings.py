@@ -117,6 +117,9 @@ def embeddings_table(
 
 def compute_projections(dataset: Dataset, wanted: Sequence[tuple[str, str]]) -> None:
     """Compute and keep the PCA and UMAP projections of each ``(model, kind)``."""
-    for model, kind in wanted:
-        for method in ("pca", "umap"):
-            dataset.projection(model, kind=kind, method=method)  # type: ignore[arg-type]
+    with warnings.catch_warnings():
+        # umap-learn says a seeded fit runs on one thread: the demo wants the seed.
+        warnings.filterwarnings("ignore", message="n_jobs value", category=UserWarning)
+        for model, kind in wanted:
+            for method in ("pca", "umap"):
+                dataset.projection(model, kind=kind, method=method)  # type: ignore[arg-type]
