@@ -57,9 +57,18 @@ def test_frames_and_crops_nearest_the_seeds(tmp_path: Path) -> None:
     assert found.exact and found.kind == "frame" and found.embedding == "resnet"
     assert list(found.ids) == [f"f{i:03d}" for i in _expected(frame_vectors, [0, 1], [4], 8)]
     assert list(found.distances) == sorted(found.distances)
-    assert found.to_dict()["results"][0] == {"id": found.ids[0], "distance": found.distances[0]}
+    assert found.frame_ids == found.ids
+    assert found.to_dict()["results"][0] == {
+        "id": found.ids[0],
+        "frame_id": found.ids[0],
+        "distance": found.distances[0],
+    }
     crops = dataset.similar(["l010"], 5, embedding="resnet", kind="crop")  # type: ignore[attr-defined]
     assert list(crops.ids) == [f"l{i:03d}" for i in _expected(crop_vectors, [10], [], 5)]
+    # A crop's frame comes with it, as the labels table has it.
+    labels = dataset.labels().to_pydict()
+    frame_of = dict(zip(labels["label_id"], labels["frame_id"], strict=True))
+    assert list(crops.frame_ids) == [frame_of[i] for i in crops.ids]
     # Another model answers from its own vectors (opposite directions: the same order).
     flipped = dataset.similar(["f000", "f001"], 8, embedding="flipped", exclude=["f004"])  # type: ignore[attr-defined]
     assert flipped.ids == found.ids

@@ -81,8 +81,9 @@ class Neighbors:
 @dataclass(frozen=True)
 class SimilarElements:
     """The elements nearest the seeds, nearest first: ``ids`` (frame or label ids, by
-    ``kind``) and their ``distances``; ``embedding`` (the model id), ``metric``, and
-    ``exact`` (exact search answered, not the index)."""
+    ``kind``), their ``distances`` and ``frame_ids`` (each element's frame: a crop's
+    frame, which a face needs to show it or add it to an issue); ``embedding`` (the model
+    id), ``metric``, and ``exact`` (exact search answered, not the index)."""
 
     ids: tuple[str, ...]
     distances: tuple[float, ...]
@@ -90,6 +91,7 @@ class SimilarElements:
     embedding: str
     metric: SimilarityMetric
     exact: bool
+    frame_ids: tuple[str, ...]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -98,8 +100,10 @@ class SimilarElements:
             "metric": self.metric,
             "exact": self.exact,
             "results": [
-                {"id": element, "distance": distance}
-                for element, distance in zip(self.ids, self.distances, strict=True)
+                {"id": element, "frame_id": frame, "distance": distance}
+                for element, frame, distance in zip(
+                    self.ids, self.frame_ids, self.distances, strict=True
+                )
             ],
         }
 
@@ -113,6 +117,7 @@ class SimilarElements:
             embedding=str(data["embedding"]),
             metric=data["metric"],
             exact=bool(data["exact"]),
+            frame_ids=tuple(str(r["frame_id"]) for r in results),
         )
 
 

@@ -25,6 +25,7 @@ class SimilarOut(BaseModel):
         description="a frame id (kind frame) or a label id (kind crop); an inference set's "
         "element is prediction/<set>/<id> or frame/<set>/<id>"
     )
+    frame_id: str = Field(description="the element's frame (a crop's frame)")
     distance: float = Field(description="to the nearest seed: cosine 1 - cos, or Euclidean")
 
 

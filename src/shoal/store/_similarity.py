@@ -626,8 +626,10 @@ def _answer(
     metric: SimilarityMetric,
 ) -> SimilarElements:
     found = prepared.search.search(seeds, k, exclude=excluded)
+    rows = pa.array(found.rows)
     return SimilarElements(
-        ids=tuple(prepared.elements.keys.take(pa.array(found.rows)).to_pylist()),
+        ids=tuple(prepared.elements.keys.take(rows).to_pylist()),
+        frame_ids=tuple(prepared.elements.frame_ids.take(rows).to_pylist()),
         distances=tuple(found.distances.tolist()),
         kind=kind,
         embedding=prepared.elements.model,

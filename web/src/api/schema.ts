@@ -3083,6 +3083,11 @@ export interface components {
        */
       distance: number;
       /**
+       * Frame Id
+       * @description the element's frame (a crop's frame)
+       */
+      frame_id: string;
+      /**
        * Id
        * @description a frame id (kind frame) or a label id (kind crop); an inference set's element is prediction/<set>/<id> or frame/<set>/<id>
        */

@@ -18,8 +18,8 @@ import { ErrorPanel, Loading } from "./Status";
 
 export const DEFAULT_SIMILAR_K = 24;
 
-/** A similar search's answer; a crop's frame is given when the server names it. */
-type Candidate = SimilarElementsOut["results"][number] & { frame_id?: string | null };
+/** A similar search's answer: the element, its frame and its distance to the nearest seed. */
+type Candidate = SimilarElementsOut["results"][number];
 
 export interface IssueSimilarProps {
   ctx: ViewContext;
@@ -67,7 +67,7 @@ export function IssueSimilar({ ctx, issue, onAdded }: IssueSimilarProps) {
     }
   };
   const candidates = (answer?.results ?? []) as Candidate[];
-  const elementOf = (c: Candidate): ElementIdentity | null => similarElement(dataset, answer!.kind, c.id, c.frame_id ?? null);
+  const elementOf = (c: Candidate): ElementIdentity | null => similarElement(dataset, answer!.kind, c.id, c.frame_id);
   const add = async () => {
     const chosen = candidates.filter((c) => checked.has(c.id)).map(elementOf).filter((e): e is ElementIdentity => e !== null);
     if (chosen.length === 0) return;
@@ -144,7 +144,7 @@ export function IssueSimilar({ ctx, issue, onAdded }: IssueSimilarProps) {
           <ul className="similar-candidates" aria-label="Similar elements">
             {candidates.map((c, rank) => {
               const element = elementOf(c);
-              const frameId = element?.frame_id ?? c.frame_id ?? null;
+              const frameId = element?.frame_id ?? c.frame_id;
               const what = answer.kind === "frame" ? `frame ${frameId ?? c.id}` : element ? elementTitle(element) : c.id;
               return (
                 <li key={c.id} data-id={c.id} data-checked={checked.has(c.id) || undefined}>
