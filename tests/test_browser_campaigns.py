@@ -144,3 +144,44 @@ def test_the_campaign_page_is_legible(browser: Any, server: str, scheme: str) ->
             assert overflow <= 0, f"at {width} px the page overflows by {overflow} px"
         finally:
             context.close()
+
+
+def test_a_crop_campaign_draws_each_corpus_crop_on_its_frame(
+    page: Any, server: str, api: httpx.Client
+) -> None:
+    """Label crops as seeds: the candidates are the corpus detector's prediction crops
+    (the demo's corpus has their vectors), each drawn on its frame with its box."""
+    labels = api.get(
+        f"{PROJECT}/datasets/rendered-scenes/frame", params={"frame_id": "0002"}
+    ).json()["labels"][:2]
+    seeds = [
+        {"dataset": "rendered-scenes", "frame_id": "0002", "element_kind": "label",
+         "element_id": label["label_id"]}
+        for label in labels
+    ]  # fmt: skip
+    made = api.post(f"{PROJECT}/campaigns", json={"name": "crops", "corpus": "unlabeled",
+                                                   "seeds": seeds, "k": 3})  # fmt: skip
+    assert made.status_code == 201, made.text
+    assert made.json()["kind"] == "crop"
+    assert api.post(f"{PROJECT}/campaigns/crops/run").status_code == 202
+    rows: list[dict[str, Any]] = []
+
+    def ran() -> bool:
+        rows[:] = api.get(f"{PROJECT}/campaigns/crops/candidates").json()["candidates"]
+        return bool(rows)
+
+    eventually(ran, True, timeout=60)
+    assert all(c["source"] == "prediction" and c["key"].startswith("prediction/") for c in rows)
+    page.goto(f"{server}/#view=campaigns&project=shapes&campaign=crops")
+    eventually(lambda: [k for k, *_ in shown(page)], [c["key"] for c in rows], timeout=40)
+    boxes = page.locator('.campaign-gallery > li .annotated-image rect[data-kind="prediction"]')
+    eventually(lambda: boxes.count(), len(rows), timeout=40)
+    page.locator("body").click(position={"x": 5, "y": 5})
+    page.keyboard.press("a")
+
+    def accepted() -> list[str]:
+        answer = api.get(f"{PROJECT}/campaigns/crops/candidates", params={"status": "accepted"})
+        return [c["key"] for c in answer.json()["candidates"]]
+
+    eventually(accepted, [rows[0]["key"]])
+    both_widths(page, "campaigns-crops")
