@@ -184,8 +184,9 @@ def most_common(
     counts = np.bincount(
         frame_row[keep] * num_categories + category[keep], minlength=num_frames * num_categories
     ).reshape(num_frames, num_categories)
-    ranked = counts.copy()
+    ranked = counts
     if skip is not None:
+        ranked = counts.copy()
         ranked[:, skip] = 0
     best: NDArray[np.int16] = ranked.argmax(axis=1).astype(np.int16)
     if skip is not None:

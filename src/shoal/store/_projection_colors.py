@@ -80,9 +80,16 @@ def _strings(array: pa.Array | pa.ChunkedArray) -> pa.Array:
     return array if array.type == pa.string() else pc.cast(array, pa.string())
 
 
-def _rows_of(values: pa.Array, keys: pa.Array | pa.ChunkedArray) -> NDArray[np.int64]:
-    """Each value's row in ``keys`` (-1 if absent)."""
-    found = pc.index_in(values, value_set=_strings(keys))
+def _rows_of(
+    values: pa.Array | pa.ChunkedArray, keys: pa.Array | pa.ChunkedArray
+) -> NDArray[np.int64]:
+    """Each value's row in ``keys`` (-1 if absent). Values that are the keys in their
+    order (a table's ids against the same table, the frames of a frame projection) need
+    no lookup."""
+    values, keys = _strings(values), _strings(keys)
+    if len(values) == len(keys) and values.equals(keys):
+        return np.arange(len(values), dtype=np.int64)
+    found = pc.index_in(values, value_set=keys)
     return np.asarray(found.fill_null(-1).to_numpy(zero_copy_only=False), np.int64)
 
 
@@ -199,10 +206,15 @@ class _SetOutcomes:
             label_pair[rows[~is_prediction]] = pairs[~is_prediction]
             label_partner[rows[~is_prediction]] = outcomes.partner_id[~is_prediction] - 1
         else:
-            # One prediction and one label per frame: each row is its frame's.
-            frame_row = _rows_of(pa.array(outcomes.frame_id.astype(str), pa.string()), frame_ids)
-            prediction_rows = _rows_of(frame_ids.combine_chunks(), predictions.column("frame_id"))
-            label_rows = _rows_of(frame_ids.combine_chunks(), labels.column("frame_id"))
+            # One prediction and one label per frame: each row is its frame's. Engine ids
+            # are 1-based positions among the labelled frames in frame order
+            # (store._conversion.classification_evaluation).
+            labelled = np.flatnonzero(
+                np.asarray(pc.is_in(frame_ids, value_set=_strings(labels.column("frame_id"))))
+            )
+            frame_row = _take(labelled, outcomes.id.astype(np.int64) - 1, -1)
+            prediction_rows = _rows_of(frame_ids, predictions.column("frame_id"))
+            label_rows = _rows_of(frame_ids, labels.column("frame_id"))
             truth = ~is_prediction & (frame_row >= 0)
             classification_pair[frame_row[truth]] = pairs[truth]
             true_class[frame_row[truth]] = outcomes.label_index[truth]
