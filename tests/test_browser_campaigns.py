@@ -63,6 +63,7 @@ def test_a_campaign_from_an_issue_runs_reviews_with_keys_and_exports(
     eventually(lambda: form.get_by_label("Seeds: the elements of issue").input_value(), ISSUE)
     eventually(lambda: form.get_by_label("Corpus (searched)").input_value(), "unlabeled")
     form.get_by_label("k", exact=True).fill("4")
+    both_widths(page, "campaigns-form")
     eventually(lambda: form.get_by_label("Name").input_value(), NAME)
     form.get_by_role("button", name="Create campaign").click()
     page.get_by_role("heading", name=NAME).wait_for()

@@ -59,14 +59,13 @@ export function CampaignsView({ project, datasets, campaign, issue = null, onOpe
             </li>
           ))}
         </ul>
-        {showForm && (
+      </aside>
+      <section className="campaign-main">
+        {showForm ? (
           <CampaignCreateForm key={issue ?? ""} project={project} datasets={datasets} issue={issue}
             onCreated={(created) => { setCreating(false); list.reload(); onOpen(created.name); }}
             onCancel={list.data && list.data.length > 0 ? () => setCreating(false) : undefined} />
-        )}
-      </aside>
-      <section className="campaign-main">
-        {campaign === null
+        ) : campaign === null
           ? <p className="empty-state">Open a campaign, or create one from an issue: it searches a corpus of unlabeled data for the elements nearest the issue's, for you to accept or reject, and exports the accepted list to label.</p>
           : <CampaignPage key={`${project}/${campaign}`} project={project} name={campaign} onChanged={list.reload}
               onRenamed={(next) => { list.reload(); onOpen(next); }} />}
