@@ -242,15 +242,25 @@ def test_segments_and_thresholds(tmp_path, sample):
 
 
 def test_issues(tmp_path, sample):
-    _, _, dataset_tables, _ = sample
+    _, _, dataset_tables, inference_tables = sample
     project = Store(tmp_path).create_project("p")
-    project.create_dataset("val", dataset_tables)
+    project.create_dataset("val", dataset_tables).create_inference_set("model", inference_tables)
+    frame, label = dataset_tables.labels.select(["frame_id", "label_id"]).to_pylist()[0].values()
+    prediction = inference_tables.predictions.select(["frame_id", "prediction_id"]).to_pylist()[1]
     issue = project.create_issue(
         "blurry",
-        [IssueElement("val", "3"), IssueElement("val", "3", "label", "7")],
+        [IssueElement("val", frame), IssueElement("val", frame, "label", label)],
         notes="motion blur",
     )
-    issue.add_elements([IssueElement("val", "5", "prediction", "2", "model")])
+    issue.add_elements(
+        [
+            IssueElement(
+                "val", prediction["frame_id"], "prediction", prediction["prediction_id"], "model"
+            )
+        ]
+    )
+    with pytest.raises(InputError, match="no frame"):  # elements name what the store holds
+        issue.add_elements([IssueElement("val", "no such frame")])
     issue.update(status="in_progress")
     again = Store(tmp_path).project("p").issue("blurry")
     assert again.status == "in_progress" and again.notes == "motion blur"

@@ -139,7 +139,12 @@ describe("MetricPerformancePanel (Insights, By metric)", () => {
     render(<StatefulInsights initial={context()} />);
     expect(await screen.findByRole("tab", { name: "By metric" })).toHaveAttribute("aria-selected", "true");
     expect(await screen.findByRole("heading", { name: "Performance by max_overlap" })).toBeInTheDocument();
-    const asked = calls.find((c) => c.path.endsWith("/metric-performance"))!.query;
+    // The heading comes from the ranking; the performance request follows it (later under load).
+    const asked = (await waitFor(() => {
+      const call = calls.find((c) => c.path.endsWith("/metric-performance"));
+      expect(call).toBeDefined();
+      return call!;
+    })).query;
     expect([asked.get("metric"), asked.get("bins"), asked.get("conf"), asked.get("iou")]).toEqual(["max_overlap", "10", "0.1", "0.5"]);
     expect(await screen.findByTestId("metric-importance-line")).toHaveTextContent("Importance 0.420");
     // A bin lists its objects: the metric with the bin's exact range.
