@@ -2,6 +2,10 @@
 against peers in the same run.
 
     python benchmarks/projection_colors.py [--size L] [--repeat 3]
+    python benchmarks/projection_colors.py --classification 1000000
+
+``--classification N`` times a classification store instead: N frames of ten classes
+(80% right, seeded), every frame a point.
 
 The benchmark COCO data (``generate.py``) becomes a store: a dataset and one inference
 set. The elements are every label crop and every prediction crop (size L: ~1.7M points)
@@ -54,11 +58,53 @@ def best_of(repeat: int, run: Callable[[], Any]) -> float:
     return min(times)
 
 
+def classification(count: int, repeat: int) -> None:
+    import numpy as np
+
+    from shoal.tables import DatasetTables, InferenceTables
+
+    rng = np.random.default_rng(0)
+    ids = pa.array([f"f{i:07d}" for i in range(count)])
+    classes = np.asarray([str(c) for c in range(10)])
+    truth = rng.integers(0, 10, count)
+    predicted = np.where(rng.random(count) < 0.8, truth, rng.integers(0, 10, count))
+    size = pa.array(np.full(count, 8, np.int32))
+    with tempfile.TemporaryDirectory() as home:
+        store = Store(Path(home))
+        project = store.create_project("c", task="classification", classes=list(classes))
+        frames = pa.table({"frame_id": ids, "image_uri": ids, "width": size, "height": size})
+        labels = pa.table({"label_id": ids, "frame_id": ids, "class_name": classes[truth]})
+        dataset = project.create_dataset("d", DatasetTables.build(frames, labels))
+        predictions = pa.table({"prediction_id": ids, "frame_id": ids,
+                                "class_name": classes[predicted], "confidence": rng.random(count)})  # fmt: skip
+        inference = dataset.create_inference_set("m", InferenceTables.build(predictions))
+        inference.evaluate()
+        points = Elements(pa.array(["frame"] * count), pa.nulls(count, pa.string()), ids, ids)
+        floor = best_of(repeat, lambda: inference.outcomes())
+        print(f"{count:,} classification frames (load average {os.getloadavg()[0]:.2f}); "
+              f"peer outcomes: {floor * 1000:.0f} ms")  # fmt: skip
+        print("| color_by | first at the point, ms | again, ms | again / outcomes |")
+        print("|---|---:|---:|---:|")
+        for color_by in ("outcome", "confusion", "confidence", "f1", "class"):
+
+            def run(c: str = color_by) -> Any:
+                return dataset.projection_colors(points, c)  # type: ignore[arg-type]
+
+            _projection_colors._kept.clear()
+            first = best_of(1, run)
+            again = best_of(repeat, run)
+            print(f"| {color_by} | {first * 1000:.0f} | {again * 1000:.0f} | {again / floor:.1f} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", default="L")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--classification", type=int, default=None, metavar="N")
     args = parser.parse_args()
+    if args.classification is not None:
+        classification(args.classification, args.repeat)
+        return
     folder = DATA / args.size
     with tempfile.TemporaryDirectory() as home:
         started = time.perf_counter()

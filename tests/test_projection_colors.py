@@ -430,3 +430,34 @@ def test_a_sets_frame_vectors_are_colored_by_that_set(store: Any, api: Any) -> N
     by_frame = dict(zip(_frames(dataset).frame_ids.to_pylist(), _named(own), strict=True))
     assert _named(chosen_other) == [by_frame[f] for f in projection.frame_ids.to_pylist()]
     assert "wrong class" in _named(chosen_other)
+
+
+def test_classification_frames_without_labels_have_no_outcome(tmp_path: Any) -> None:
+    """Unlabelled frames sit between labelled ones: each labelled frame still gets its
+    own outcome (the engine's ground truth row), an unlabelled one none."""
+    from shoal.store import Store
+    from shoal.tables import DatasetTables, InferenceTables
+
+    ids = [f"f{i}" for i in range(10)]
+    labelled = [f for i, f in enumerate(ids) if i % 3 != 1]
+    truth = {f: "ab"[i % 2] for i, f in enumerate(ids)}
+    predicted = {f: "ab"[(i // 2) % 2] for i, f in enumerate(ids)}
+    home = Store(tmp_path / "home")
+    project = home.create_project("c", task="classification", classes=["a", "b"])
+    frames = pa.table({"frame_id": ids, "image_uri": ids})
+    labels = pa.table({"label_id": labelled, "frame_id": labelled,
+                       "class_name": [truth[f] for f in labelled]})  # fmt: skip
+    dataset = project.create_dataset("d", DatasetTables.build(frames, labels))
+    predictions = pa.table({"prediction_id": ids, "frame_id": ids,
+                            "class_name": [predicted[f] for f in ids], "confidence": [0.9] * 10})  # fmt: skip
+    inference = dataset.create_inference_set("m", InferenceTables.build(predictions))
+    colors = projection_colors(dataset, _frames(dataset), "confusion")
+    rows = inference.outcomes().where(kind="ground_truth")
+    want: dict[str, str] = {}
+    for frame, outcome, label, partner in zip(rows.frame_id.tolist(), rows.outcome.tolist(),
+                                              rows.label.tolist(), rows.partner_label.tolist(),
+                                              strict=True):  # fmt: skip
+        want[str(frame)] = "correct" if outcome == "TP" else f"{label} \u2192 {partner}"
+    assert _named(colors) == [want.get(f) for f in ids]
+    assert sum(v is None for v in _named(colors)) == 3
+    home.close()

@@ -209,12 +209,15 @@ class _SetOutcomes:
             # One prediction and one label per frame: each row is its frame's. Engine ids
             # are 1-based positions among the labelled frames in frame order
             # (store._conversion.classification_evaluation).
-            labelled = np.flatnonzero(
-                np.asarray(pc.is_in(frame_ids, value_set=_strings(labels.column("frame_id"))))
+            label_frames = _strings(labels.column("frame_id"))
+            labelled = (
+                np.arange(num_frames)  # every frame labelled, in frame order
+                if label_frames.equals(_strings(frame_ids))
+                else np.flatnonzero(np.asarray(pc.is_in(frame_ids, value_set=label_frames)))
             )
             frame_row = _take(labelled, outcomes.id.astype(np.int64) - 1, -1)
             prediction_rows = _rows_of(frame_ids, predictions.column("frame_id"))
-            label_rows = _rows_of(frame_ids, labels.column("frame_id"))
+            label_rows = _rows_of(frame_ids, label_frames)
             truth = ~is_prediction & (frame_row >= 0)
             classification_pair[frame_row[truth]] = pairs[truth]
             true_class[frame_row[truth]] = outcomes.label_index[truth]
