@@ -7,6 +7,7 @@ confidences, metadata, metrics) and the frames a query selects."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter, defaultdict
 from typing import Any
 
@@ -461,3 +462,25 @@ def test_classification_frames_without_labels_have_no_outcome(tmp_path: Any) -> 
     assert _named(colors) == [want.get(f) for f in ids]
     assert sum(v is None for v in _named(colors)) == 3
     home.close()
+
+
+def test_per_class_thresholds_color_as_the_library_says(store: Any, api: Any) -> None:  # noqa: F811
+    dataset = store.project("shapes").dataset("rendered-scenes")
+    model = "shapes-crop-mlp/hidden"
+    projection = dataset.projection(model, kind="crop", method="umap", compute=False)
+    per_class = {"circle": 0.2, "square": 0.6}
+    body = ok(_get(api, SHAPES, embedding=model, kind="crop", color_by="outcome",
+                   inference_set="adaptive-cc", conf=json.dumps(per_class)))  # fmt: skip
+    expected = dataset.projection_colors(projection, "outcome", inference_set="adaptive-cc",
+                                         conf=per_class)  # fmt: skip
+    assert body == expected.to_dict()
+    # Classes not named use 0: every prediction of the others is counted.
+    predictions = dataset.inference_set("adaptive-cc").predictions()
+    classes = dict(zip(predictions["prediction_id"].to_pylist(),
+                       predictions["class_name"].to_pylist(), strict=True))  # fmt: skip
+    elements = zip(projection.sources.to_pylist(), projection.inference_sets.to_pylist(),
+                   projection.element_ids.to_pylist(), _named(expected), strict=True)  # fmt: skip
+    others = [name for source, set_name, element_id, name in elements
+              if source == "prediction" and set_name == "adaptive-cc"
+              and classes[element_id] in ("triangle", "cross")]  # fmt: skip
+    assert others and None not in others
