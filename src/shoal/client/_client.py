@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar
@@ -273,6 +274,23 @@ class Client:
 
     def _get(self, path: str, **params: Any) -> Json:
         return self._json("GET", path, params=_params(**params))
+
+    def _follow_job(
+        self,
+        job: dict[str, Any],
+        path: str,
+        params: Mapping[str, Any],
+        poll_seconds: float,
+        progress: Progress | None,
+    ) -> dict[str, Any]:
+        """Poll a background job's record at ``path`` every ``poll_seconds`` until it
+        ends (done or failed), telling ``progress(done, total)`` on the way."""
+        while job["state"] in ("queued", "running"):
+            time.sleep(poll_seconds)
+            job = self._json("GET", path, params=params)
+            if progress is not None:
+                progress(int(job["done"]), int(job["total"]))
+        return job
 
     # ------------------------------------------------------------------ paths
     @staticmethod
@@ -1299,18 +1317,13 @@ class Client:
         current is a job done at once); with ``wait``, poll every ``poll_seconds`` until
         it ends (``progress(done, total)`` on the way) and return the job's last record
         (``state`` "done" with the summary in ``result``, or "failed" with ``error``)."""
-        import time
-
         dataset = self._resolve_dataset(project, dataset)
         path = f"{self._dataset_path(project, dataset)}/projection"
         params = _params(embedding=embedding, kind=kind, method=method)
         job: dict[str, Any] = self._json("POST", path, params=params)
-        while wait and job["state"] in ("queued", "running"):
-            time.sleep(poll_seconds)
-            job = self._json("GET", f"{path}/job", params=params)
-            if progress is not None:
-                progress(int(job["done"]), int(job["total"]))
-        return job
+        if not wait:
+            return job
+        return self._follow_job(job, f"{path}/job", params, poll_seconds, progress)
 
     def projection(
         self,
@@ -1548,17 +1561,12 @@ class Client:
         a job already queued or running is followed instead, unless ``again``); with
         ``wait``, poll every ``poll_seconds`` until it ends (``progress(done, total)`` on
         the way) and return its last state, as ``quality`` answers it."""
-        import time
-
         dataset = self._resolve_dataset(project, dataset)
         path = f"{self._dataset_path(project, dataset)}/quality"
         answer: dict[str, Any] = self._json("POST", path, params=_params(again=again))
-        while wait and answer["state"] in ("queued", "running"):
-            time.sleep(poll_seconds)
-            answer = self._get(path)
-            if progress is not None:
-                progress(int(answer["done"]), int(answer["total"]))
-        return answer
+        if not wait:
+            return answer
+        return self._follow_job(answer, path, {}, poll_seconds, progress)
 
     def regression_results(
         self,
@@ -1887,16 +1895,11 @@ class Client:
         """Run a campaign on the server (a background job, ``done`` of ``total`` seeds);
         with ``wait``, poll until it ends (``progress(done, total)`` on the way) and
         return the job's last record (``result``: found, new, kept, dropped...)."""
-        import time
-
         path = f"{self._campaign_path(project, name)}/run"
         job: dict[str, Any] = self._json("POST", path)
-        while wait and job["state"] in ("queued", "running"):
-            time.sleep(poll_seconds)
-            job = self._json("GET", path)
-            if progress is not None:
-                progress(int(job["done"]), int(job["total"]))
-        return job
+        if not wait:
+            return job
+        return self._follow_job(job, path, {}, poll_seconds, progress)
 
     def campaign_candidates(
         self,
