@@ -10,7 +10,9 @@ tab to the first drawn frame (points and colors downloaded, decoded, uploaded to
 then, over `--drags` scripted drags of 120 mouse moves each (real input events), the
 time of each animation frame (requestAnimationFrame timestamps) in which the scatter
 drew: frames that moved its texture of the points (panning) and frames that drew every
-point again (when the view rests after a drag). Headless chromium draws WebGL with
+point again (when the view rests after a drag); then every point is selected, saved as a
+segment and added to a new issue, each timed until the view says it is done
+(`--no-actions` skips that). Headless chromium draws WebGL with
 SwiftShader on the CPU (no GPU here), so the numbers are a floor of what a desktop GPU
 gives. The 1M row's ratios to the 100k row are printed; nothing is asserted.
 """
@@ -98,7 +100,7 @@ def _stats(values: list[float]) -> tuple[float, float, float]:
     return statistics.median(ordered), ordered[int(0.95 * (len(ordered) - 1))], ordered[-1]
 
 
-def _measure(page: Any, base: str, dataset: str, drags: int) -> dict[str, float]:
+def _measure(page: Any, base: str, dataset: str, drags: int, with_actions: bool) -> dict[str, Any]:
     view = f"#view=embeddings&project={PROJECT}&dataset={dataset}&set=none&emb_method=pca&color_by=metadata:cluster"
     page.goto(f"{base}/#view=metrics&project={PROJECT}&dataset={dataset}&set=none")
     page.wait_for_selector("[role=tab]")
@@ -135,7 +137,28 @@ def _measure(page: Any, base: str, dataset: str, drags: int) -> dict[str, float]
                 moved.append(b - a)
             elif what == 2:
                 drawn.append(b - a)
+    # The selection's actions on every point: select all shown, save as a segment, add to a new issue.
+    actions: dict[str, float] = {}
+    if with_actions:
+        panel = page.locator(".selection-panel")
+        t = time.perf_counter()
+        page.get_by_role("button", name="All shown").click()
+        page.get_by_test_id("selection-count").wait_for()
+        actions["select_all_s"] = time.perf_counter() - t
+        page.get_by_label("Segment name").fill("everything")
+        t = time.perf_counter()
+        page.get_by_role("button", name="Save as segment").click()
+        panel.get_by_text("Saved segment everything").wait_for(timeout=900_000)
+        actions["segment_s"] = time.perf_counter() - t
+        page.get_by_label("Issue name").fill(
+            f"everything in {dataset}"
+        )  # issue names are the project's
+        t = time.perf_counter()
+        page.get_by_role("button", name="Add to issue").click()
+        panel.get_by_text(f"Created issue everything in {dataset}").wait_for(timeout=900_000)
+        actions["issue_s"] = time.perf_counter() - t
     return {
+        **actions,
         "first_frame_s": first_frame,
         "points_s": fetched.get("points", float("nan")),
         "colors_s": fetched.get("colors", float("nan")),
@@ -151,6 +174,9 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--drags", type=int, default=3)
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument(
+        "--no-actions", action="store_true", help="skip selecting every point, saving and adding it"
+    )
     args = parser.parse_args()
     if CHROMIUM is None or not (ROOT / "src/shoal/server/_webapp/index.html").is_file():
         print("needs Debian's chromium and the built web app: `make web chromium`", file=sys.stderr)
@@ -161,7 +187,7 @@ def main() -> None:
     try:
         store = shoal.Store(home / "home")
         store.create_project(PROJECT, task="detection", classes=["thing"])
-        rows: list[tuple[int, dict[str, float], float, float]] = []
+        rows: list[tuple[int, dict[str, Any], float, float]] = []
         names = {}
         for n in args.sizes:
             t = time.perf_counter()
@@ -191,7 +217,7 @@ def main() -> None:
                         " const d = gl.getExtension('WEBGL_debug_renderer_info');"
                         " return d ? gl.getParameter(d.UNMASKED_RENDERER_WEBGL) : 'unknown'; }"
                     )
-                    result = _measure(page, base, names[n], args.drags)
+                    result = _measure(page, base, names[n], args.drags, not args.no_actions)
                     context.close()
                     rows.append((n, result, projection_s, colors_s))
                     print(
@@ -221,6 +247,19 @@ def main() -> None:
             f"| {r['moved_count']} | {r['drawn'][0]:.1f} / {r['drawn'][2]:.1f} | {r['drawn_count']} "
             f"| {projection_s:.1f} | {colors_s:.2f} |"
         )
+    if not args.no_actions:
+        lines += [
+            "",
+            "Every point selected (All shown), then saved as a segment of its frames and added to a new issue"
+            " (the elements resolved through `POST .../projection/elements`, then the segment's and the issue's POST):",
+            "",
+            "| points | select all (s) | save as segment (s) | add to a new issue (s) |",
+            "| ---: | ---: | ---: | ---: |",
+        ]
+        for n, r, _, _ in rows:
+            lines.append(
+                f"| {n:,} | {r['select_all_s']:.2f} | {r['segment_s']:.1f} | {r['issue_s']:.1f} |"
+            )
     if len(rows) >= 2:
         (n0, r0, *_), (n1, r1, *_) = rows[0], rows[-1]
         lines += [
