@@ -58,19 +58,10 @@ def stored_dataset(home: str, vectors: np.ndarray) -> object:
     import pyarrow as pa
 
     from shoal.store import Store
-    from shoal.tables import LABELS_SCHEMA, DatasetTables
+    from shoal.tables import LABELS_SCHEMA, DatasetTables, embeddings_table
 
-    n, d = vectors.shape
-    ids = pa.array([f"f{i:07d}" for i in range(n)], pa.string())
-    offsets = pa.array(np.arange(0, n * d + 1, d, dtype=np.int32))
-    embeddings = pa.table(
-        {
-            "frame_id": ids,
-            "target_id": pa.nulls(n, pa.string()),
-            "model_id": pa.array(["bench"] * n, pa.string()),
-            "vector": pa.ListArray.from_arrays(offsets, pa.array(vectors.ravel(), pa.float32())),
-        }
-    )
+    ids = pa.array([f"f{i:07d}" for i in range(len(vectors))], pa.string())
+    embeddings = embeddings_table(ids, vectors, model="bench")
     tables = DatasetTables.build(
         pa.table({"frame_id": ids}), LABELS_SCHEMA.empty_table(), embeddings
     )

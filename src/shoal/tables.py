@@ -51,6 +51,7 @@ __all__ = [
     "RESERVED_METADATA_KEYS",
     "DatasetTables",
     "InferenceTables",
+    "embeddings_table",
     "empty_embeddings",
     "to_ground_truth",
     "to_predictions",
@@ -111,6 +112,47 @@ _METADATA_TYPES = (pa.bool_(), pa.int64(), pa.float64(), pa.string())
 
 def empty_embeddings() -> pa.Table:
     return EMBEDDINGS_SCHEMA.empty_table()
+
+
+def embeddings_table(
+    frame_ids: Sequence[str] | pa.Array | None,
+    vectors: Any,
+    *,
+    model: str,
+    target_ids: Sequence[str] | pa.Array | None = None,
+) -> pa.Table:
+    """Embedding rows of one model from an (n, d) array: frame embeddings
+    (``target_ids`` None) or crops (``target_ids`` the label or prediction ids);
+    ``frame_ids`` None leaves the frames to be found from the targets."""
+    rows = np.ascontiguousarray(vectors, np.float32)
+    if rows.ndim != 2:
+        raise InputError(f"vectors must be rows of numbers (n, d), not shape {rows.shape}")
+    count, dimension = rows.shape
+    if count * dimension > np.iinfo(np.int32).max:
+        raise InputError(f"{count * dimension} vector values do not fit one table")
+
+    def strings(values: Sequence[str] | pa.Array | None) -> pa.Array:
+        if values is None:
+            return pa.nulls(count, pa.string())
+        array = (
+            values.cast(pa.string())
+            if isinstance(values, pa.Array)
+            else pa.array(list(values), pa.string())
+        )
+        if len(array) != count:
+            raise InputError(f"{len(array)} ids for {count} vectors")
+        return array
+
+    offsets = pa.array(np.arange(count + 1, dtype=np.int32) * dimension, pa.int32())
+    return pa.table(
+        {
+            "frame_id": strings(frame_ids),
+            "target_id": strings(target_ids),
+            "model_id": pa.array([model] * count, pa.string()),
+            "vector": pa.ListArray.from_arrays(offsets, pa.array(rows.ravel(), pa.float32())),
+        },
+        schema=EMBEDDINGS_SCHEMA,
+    )
 
 
 def _first(mask: Any) -> int | None:

@@ -30,14 +30,14 @@ from sklearn.exceptions import ConvergenceWarning  # type: ignore[import-untyped
 from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
 from sklearn.neural_network import MLPClassifier  # type: ignore[import-untyped]
 
-from shoal.demo._embeddings import compute_projections, embeddings_table, hidden_layer
+from shoal.demo._embeddings import compute_projections, hidden_layer
 from shoal.demo._images import fresh_image_folder, write_grayscale_png
 from shoal.demo._progress import StepCounter
 from shoal.demo._regression import create_split_segments
 from shoal.demo._splits import assign_splits
 from shoal.engine.evaluation import Evaluation
 from shoal.store import Project, Store
-from shoal.tables import DatasetTables, InferenceTables
+from shoal.tables import DatasetTables, InferenceTables, embeddings_table
 
 PROJECT_NAME = "digits"
 DATASET_NAME = "handwritten-digits"
@@ -203,7 +203,7 @@ def _build_unlabeled(
         "shifted", pa.array(shifted, pa.bool_())
     )
     vectors = hidden_layer(network, images.reshape(count, -1) / _MAX_VALUE)
-    embeddings = embeddings_table(frame_ids, None, EMBEDDING_MODEL, vectors)
+    embeddings = embeddings_table(frame_ids, vectors, model=EMBEDDING_MODEL)
     labels = pa.table({"label_id": [], "frame_id": [], "class_name": []},
                       schema=pa.schema([(n, pa.string()) for n in ("label_id", "frame_id", "class_name")]))  # fmt: skip
     dataset = project.create_dataset(
@@ -238,7 +238,7 @@ def build_digits(store: Store, image_folder: Path, steps: StepCounter, scale: fl
         }
     )
     # The MLP's hidden layer, the dataset's own frame embedding.
-    embeddings = embeddings_table(frame_ids, None, EMBEDDING_MODEL, models[1].embeddings)
+    embeddings = embeddings_table(frame_ids, models[1].embeddings, model=EMBEDDING_MODEL)
     project = store.create_project(PROJECT_NAME, task="classification", classes=CLASSES)
     dataset = project.create_dataset(
         DATASET_NAME, DatasetTables.build(frames, labels, embeddings), image_root=image_folder

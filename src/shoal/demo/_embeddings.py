@@ -9,7 +9,6 @@ embedding view draws, computed once at the end of the build.
   seconds, enough for the embeddings' neighbourhoods);
 * ``hidden_layer``: an ``MLPClassifier``'s first hidden layer (ReLU) on some inputs,
   the vectors stored as embeddings;
-* ``embeddings_table``: rows of ``shoal.tables.EMBEDDINGS_SCHEMA``.
 """
 
 from __future__ import annotations
@@ -19,7 +18,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
 from numpy.typing import NDArray
 from PIL import Image
 from sklearn.exceptions import ConvergenceWarning  # type: ignore[import-untyped]
@@ -31,7 +29,6 @@ __all__ = [
     "CROP_SIZE",
     "compute_projections",
     "crop_pixels",
-    "embeddings_table",
     "hidden_layer",
     "standardized",
     "train_network",
@@ -89,30 +86,6 @@ def hidden_layer(network: MLPClassifier, inputs: NDArray[np.floating[Any]]) -> N
         np.asarray(inputs, np.float64) @ weights + bias, 0.0
     ).astype(np.float32)
     return hidden
-
-
-def embeddings_table(
-    frame_ids: Sequence[str],
-    target_ids: Sequence[str] | None,
-    model_id: str,
-    vectors: NDArray[np.float32],
-) -> pa.Table:
-    """Embedding rows: ``target_ids`` None for frame embeddings, else the crops' label or
-    prediction ids."""
-    count = len(frame_ids)
-    targets = (
-        pa.nulls(count, pa.string()) if target_ids is None else pa.array(target_ids, pa.string())
-    )
-    flat = pa.array(np.ascontiguousarray(vectors, np.float32).ravel(), pa.float32())
-    offsets = pa.array(np.arange(count + 1, dtype=np.int32) * vectors.shape[1], pa.int32())
-    return pa.table(
-        {
-            "frame_id": pa.array(list(frame_ids), pa.string()),
-            "target_id": targets,
-            "model_id": pa.array([model_id] * count, pa.string()),
-            "vector": pa.ListArray.from_arrays(offsets, flat),
-        }
-    )
 
 
 def compute_projections(dataset: Dataset, wanted: Sequence[tuple[str, str]]) -> None:

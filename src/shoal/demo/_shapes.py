@@ -31,7 +31,6 @@ from shoal.demo._detectors import (
 from shoal.demo._embeddings import (
     compute_projections,
     crop_pixels,
-    embeddings_table,
     hidden_layer,
     standardized,
     train_network,
@@ -51,7 +50,7 @@ from shoal.demo._scenes import (
 from shoal.demo._splits import assign_splits
 from shoal.engine.evaluation import Evaluation
 from shoal.store import Project, Store
-from shoal.tables import DatasetTables, InferenceTables
+from shoal.tables import DatasetTables, InferenceTables, embeddings_table
 
 PROJECT_NAME = "shapes"
 DATASET_NAME = "rendered-scenes"
@@ -162,7 +161,10 @@ def _inference_tables(
         ]
     )
     network_embeddings = embeddings_table(
-        frame_column, prediction_ids, CROP_MODEL, hidden_layer(crop_network, crops)
+        frame_column,
+        hidden_layer(crop_network, crops),
+        model=CROP_MODEL,
+        target_ids=prediction_ids,
     )
     embeddings = pa.concat_tables([embeddings, network_embeddings.cast(embeddings.schema)])
     return InferenceTables.build(predictions, embeddings, require_boxes=True)
@@ -251,10 +253,13 @@ def _dataset_embeddings(
     return pa.concat_tables(
         [
             embeddings_table(
-                frame_ids, None, SCENE_MODEL, hidden_layer(scene_network, _thumbnails(scenes))
+                frame_ids, hidden_layer(scene_network, _thumbnails(scenes)), model=SCENE_MODEL
             ),
             embeddings_table(
-                label_frames, label_ids, CROP_MODEL, hidden_layer(crop_network, crops)
+                label_frames,
+                hidden_layer(crop_network, crops),
+                model=CROP_MODEL,
+                target_ids=label_ids,
             ),
         ]
     )
@@ -279,7 +284,7 @@ def _build_unlabeled(
     for frame_id, scene in zip(frame_ids, scenes, strict=True):
         write_grayscale_png(scene.pixels, folder / f"{frame_id}.png")
     embeddings = embeddings_table(
-        frame_ids, None, SCENE_MODEL, hidden_layer(scene_network, _thumbnails(scenes))
+        frame_ids, hidden_layer(scene_network, _thumbnails(scenes)), model=SCENE_MODEL
     )
     no_labels = pa.table(
         {name: pa.array([], pa.string()) for name in ("label_id", "frame_id", "class_name")}

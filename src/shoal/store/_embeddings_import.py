@@ -39,7 +39,7 @@ from shoal._types import Progress
 from shoal.errors import ConflictError, InputError, NotFoundError
 from shoal.sdk._columns import dataset_tables, inference_tables
 from shoal.store._home import crash_point
-from shoal.tables import EMBEDDINGS_SCHEMA
+from shoal.tables import EMBEDDINGS_SCHEMA, embeddings_table
 
 if TYPE_CHECKING:
     from shoal.store._entities import Dataset, InferenceSet
@@ -145,18 +145,12 @@ def _from_npz(file: Any, source: str, model: str | None, kind: str) -> pa.Table:
             f"'vectors' must be {ids.shape[0]} rows of numbers, not {vectors.dtype} {vectors.shape}",
             source=source,
         )
-    n, d = vectors.shape
-    names = pa.array([str(i) for i in ids], pa.string())
-    flat = pa.array(np.ascontiguousarray(vectors, np.float32).ravel(), pa.float32())
-    vector = pa.ListArray.from_arrays(pa.array(np.arange(0, n * d + 1, d, dtype=np.int32)), flat)
-    return pa.table(
-        {
-            "frame_id": names if kind == "frame" else pa.nulls(n, pa.string()),
-            "target_id": pa.nulls(n, pa.string()) if kind == "frame" else names,
-            "model_id": pa.array([model] * n, pa.string()),
-            "vector": vector.cast(pa.list_(pa.float32())),
-        },
-        schema=EMBEDDINGS_SCHEMA,
+    names = [str(i) for i in ids]
+    return embeddings_table(
+        names if kind == "frame" else None,
+        vectors,
+        model=model,
+        target_ids=None if kind == "frame" else names,
     )
 
 
