@@ -15,5 +15,7 @@ export default defineConfig({
     environment: "node",
     setupFiles: ["./src/test/setup.ts"],
     css: false,
+    // A view test awaits several fetches and renders; under load 5 s is not enough.
+    testTimeout: 30_000,
   },
 });
