@@ -26,6 +26,7 @@ the web app draws it.
 from __future__ import annotations
 
 import importlib
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -133,7 +134,11 @@ def _umap(reduced: NDArray[np.float32], seed: int) -> NDArray[np.float32]:
         random_state=seed,
         precomputed_knn=(indices, distances.astype(np.float32), None),
     )
-    points: NDArray[np.float32] = np.asarray(model.fit_transform(reduced), dtype=np.float32)
+    with warnings.catch_warnings():
+        # Said of every seeded fit ("n_jobs overridden") and of neighbours given without
+        # its search index ("transform unavailable": Shoal places the other rows itself).
+        warnings.filterwarnings("ignore", category=UserWarning, module="umap")
+        points: NDArray[np.float32] = np.asarray(model.fit_transform(reduced), dtype=np.float32)
     return points
 
 
