@@ -1,0 +1,194 @@
+"""The multi-label engine against scikit-learn as the oracle.
+
+Inputs are random (seeded NumPy, many seeds) plus hand-made edge cases: a class no frame
+has, a frame with no labels, all predictions correct, per-class thresholds and tied
+scores. scikit-learn computes every expected number on the same indicator matrices, with
+predictions ``scores >= threshold`` and ``zero_division=0``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+import pytest
+from numpy.typing import NDArray
+from sklearn.metrics import (
+    accuracy_score,
+    average_precision_score,
+    classification_report,
+    hamming_loss,
+    multilabel_confusion_matrix,
+)
+
+from shoal.engine.multilabel import MultiLabelEvaluation, evaluate_multilabel
+from shoal.errors import InputError
+
+TOL = 1e-12
+
+
+def random_case(
+    seed: int, frames: int = 200, classes: int = 6, ties: bool = False
+) -> tuple[NDArray[np.bool_], NDArray[np.float64]]:
+    rng = np.random.default_rng(seed)
+    density = rng.uniform(0.05, 0.6, classes)
+    truth = rng.random((frames, classes)) < density
+    scores = np.clip(truth * rng.uniform(0.1, 0.5) + rng.random((frames, classes)) * 0.7, 0, 1)
+    if ties:
+        scores = np.round(scores, 1)
+    return truth, scores
+
+
+def assert_equals_sklearn(
+    evaluation: MultiLabelEvaluation,
+    truth: NDArray[np.bool_],
+    scores: NDArray[np.float64],
+    thresholds: NDArray[np.float64],
+    threshold: Any,
+) -> None:
+    predicted = scores >= thresholds[None, :]
+    names = list(evaluation.labels)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = classification_report(
+            truth.astype(int),
+            predicted.astype(int),
+            target_names=names,
+            labels=list(range(len(names))),
+            output_dict=True,
+            zero_division=0,
+        )
+        expected_ap = average_precision_score(truth.astype(int), scores, average=None)
+        expected_macro_ap = average_precision_score(truth.astype(int), scores, average="macro")
+    report = evaluation.report(threshold)
+    assert list(report) == list(expected)
+    for row, values in expected.items():
+        assert report[row].keys() == values.keys()
+        for key, value in values.items():
+            assert report[row][key] == pytest.approx(value, abs=TOL), (row, key)
+    assert evaluation.accuracy(threshold) == pytest.approx(
+        accuracy_score(truth, predicted), abs=TOL
+    )
+    assert evaluation.hamming_loss(threshold) == pytest.approx(
+        hamming_loss(truth, predicted), abs=TOL
+    )
+    np.testing.assert_array_equal(
+        evaluation.multilabel_confusion_matrix(threshold),
+        multilabel_confusion_matrix(truth, predicted),
+    )
+    ap = evaluation.average_precision()
+    np.testing.assert_allclose([ap[n] for n in names], expected_ap, rtol=0, atol=TOL)
+    assert ap["macro avg"] == pytest.approx(expected_macro_ap, abs=TOL)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_random_data_equals_sklearn(seed):
+    truth, scores = random_case(seed, frames=50 + 37 * seed, classes=2 + seed % 9)
+    threshold = float(np.random.default_rng(seed).uniform(0.2, 0.8))
+    evaluation = evaluate_multilabel(truth, scores)
+    thresholds = np.full(truth.shape[1], threshold)
+    assert_equals_sklearn(evaluation, truth, scores, thresholds, threshold)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_per_class_thresholds_equal_sklearn(seed):
+    truth, scores = random_case(100 + seed, classes=5)
+    classes = ["cat", "dog", "car", "tree", "sky"]
+    rng = np.random.default_rng(seed)
+    per_class = rng.uniform(0.1, 0.9, 5)
+    evaluation = evaluate_multilabel(truth, scores, classes=classes)
+    assert_equals_sklearn(evaluation, truth, scores, per_class, per_class.tolist())
+    # A mapping names some classes; the others keep 0.5.
+    mapping = {"dog": float(per_class[1]), "sky": float(per_class[4])}
+    expected = np.full(5, 0.5)
+    expected[[1, 4]] = per_class[[1, 4]]
+    np.testing.assert_array_equal(evaluation.thresholds(mapping), expected)
+    assert_equals_sklearn(evaluation, truth, scores, expected, mapping)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_tied_scores_equal_sklearn(seed):
+    truth, scores = random_case(200 + seed, frames=300, classes=4, ties=True)
+    evaluation = evaluate_multilabel(truth, scores)
+    assert_equals_sklearn(evaluation, truth, scores, np.full(4, 0.5), 0.5)
+    # Every score equal: one tie group per class, AP is the class's prevalence.
+    flat = np.full(scores.shape, 0.3)
+    evaluation = evaluate_multilabel(truth, flat)
+    assert_equals_sklearn(evaluation, truth, flat, np.full(4, 0.5), 0.5)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_class_without_labels_and_frames_without_labels(seed):
+    truth, scores = random_case(300 + seed, classes=5)
+    truth[:, 2] = False  # no frame has class 2
+    truth[::3] = False  # every third frame has no label
+    scores[::5] = 0.0  # and every fifth frame predicts nothing
+    evaluation = evaluate_multilabel(truth, scores)
+    report = evaluation.report(0.5)
+    assert report["2"]["support"] == 0
+    assert report["2"]["recall"] == 0.0
+    assert evaluation.average_precision()["2"] == 0.0
+    assert_equals_sklearn(evaluation, truth, scores, np.full(5, 0.5), 0.5)
+
+
+def test_all_correct_and_all_empty():
+    truth, _ = random_case(7, classes=4)
+    perfect = truth.astype(float)
+    evaluation = evaluate_multilabel(truth, perfect)
+    assert evaluation.accuracy(0.5) == 1.0
+    assert evaluation.hamming_loss(0.5) == 0.0
+    assert evaluation.report(0.5)["micro avg"]["f1-score"] == 1.0
+    assert_equals_sklearn(evaluation, truth, perfect, np.full(4, 0.5), 0.5)
+    # No labels and no predictions anywhere: every ratio is undefined, so 0.
+    empty = np.zeros((10, 3), bool)
+    evaluation = evaluate_multilabel(empty, np.zeros((10, 3)))
+    assert evaluation.accuracy(0.5) == 1.0
+    assert_equals_sklearn(evaluation, empty, np.zeros((10, 3)), np.full(3, 0.5), 0.5)
+
+
+def test_label_sets_give_the_same_evaluation_as_the_indicator():
+    truth, scores = random_case(11, frames=60, classes=3)
+    classes = ["a", "b", "c"]
+    sets = [{classes[c] for c in np.flatnonzero(row)} for row in truth]
+    as_lists = [sorted(s) for s in sets]
+    for y_true in (sets, as_lists):
+        evaluation = evaluate_multilabel(y_true, scores, classes=classes)
+        np.testing.assert_array_equal(evaluation.data.truth, truth)
+    # Integer class labels in sets, and an indicator given as nested lists.
+    int_sets = [set(np.flatnonzero(row).tolist()) for row in truth]
+    evaluation = evaluate_multilabel(int_sets, scores, classes=[0, 1, 2])
+    np.testing.assert_array_equal(evaluation.data.truth, truth)
+    evaluation = evaluate_multilabel(truth.astype(int).tolist(), scores)
+    np.testing.assert_array_equal(evaluation.data.truth, truth)
+    assert evaluation.labels == ("0", "1", "2")
+
+
+@pytest.mark.parametrize(
+    ("y_true", "scores", "classes", "message"),
+    [
+        (np.zeros((3, 2), bool), np.zeros((3, 3)), None, "shape"),
+        (np.zeros((3, 2), bool), np.zeros((3, 2)), ["a"], "2 columns but there are 1 classes"),
+        (np.full((2, 2), 2), np.zeros((2, 2)), None, "not 0 or 1"),
+        (np.zeros((2, 2), bool), [[0.1, np.nan], [0, 0]], None, "record 0"),
+        (np.zeros((2, 2), bool), np.zeros(2), None, "n_frames, n_classes"),
+        ([{"a"}, {"z"}], np.zeros((2, 2)), ["a", "b"], "'z' is not one of classes"),
+        ([{"a"}, {"b"}], np.zeros((2, 2)), None, "needs classes="),
+        (np.zeros((2, 2), bool), np.zeros((2, 2)), ["a", "a"], "repeats"),
+    ],
+)
+def test_bad_input_is_named(y_true, scores, classes, message):
+    with pytest.raises(InputError, match=message):
+        evaluate_multilabel(y_true, scores, classes=classes)
+
+
+def test_bad_thresholds_are_named():
+    evaluation = evaluate_multilabel(np.zeros((2, 2), bool), np.zeros((2, 2)), classes=["a", "b"])
+    with pytest.raises(InputError, match="unknown class 'c'"):
+        evaluation.report({"c": 0.3})
+    with pytest.raises(InputError, match="3 thresholds given for 2 classes"):
+        evaluation.report([0.1, 0.2, 0.3])
+    with pytest.raises(InputError, match="is not a number"):
+        evaluation.report("high")  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="not finite"):
+        evaluation.report(float("nan"))
