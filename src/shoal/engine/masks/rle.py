@@ -1,0 +1,229 @@
+"""COCO run-length encoding (RLE) of binary masks: the codec, area, box and union.
+
+Layouts, as in COCO and pycocotools:
+
+* A mask of height ``h`` and width ``w`` is read in column-major order (down the
+  first column, then the next): pixel (row ``y``, column ``x``) is position
+  ``x * h + y``.
+* ``Rle.counts`` (uint32, K) holds alternating run lengths along that order, the
+  first run of background (0 when the mask starts with foreground); they sum to
+  ``h * w``. Foreground runs are the odd indices.
+* COCO's *uncompressed* form is ``{"size": [h, w], "counts": [ints]}``; the
+  *compressed* one has ``counts`` as a string: each count (from the fourth on, minus
+  the count two before it) in 5-bit groups, low first, each group plus a
+  continuation bit written as the character ``48 + group``; the last group's top
+  bit carries the sign.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from shoal.errors import InputError
+
+__all__ = [
+    "Rle",
+    "decode_mask",
+    "encode_mask",
+    "merge_rles",
+    "rle_area",
+    "rle_bbox",
+    "rle_from_coco",
+    "rle_from_string",
+    "rle_to_coco",
+    "rle_to_string",
+]
+
+
+@dataclass(frozen=True, eq=False)
+class Rle:
+    """One mask as runs: ``height`` x ``width`` pixels, ``counts`` (uint32) in
+    column-major order starting with a background run (see the module's layouts)."""
+
+    height: int
+    width: int
+    counts: NDArray[np.uint32]
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, Rle)
+            and (self.height, self.width) == (other.height, other.width)
+            and np.array_equal(self.counts, other.counts)
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(height, width), COCO's ``size``."""
+        return self.height, self.width
+
+
+def _check_size(height: Any, width: Any, what: str) -> tuple[int, int]:
+    try:
+        h, w = int(height), int(width)
+    except (TypeError, ValueError):
+        raise InputError(f"{what}: size {[height, width]!r} is not two whole numbers") from None
+    if h < 0 or w < 0 or h != height or w != width:
+        raise InputError(f"{what}: size {[height, width]!r} is not two whole numbers >= 0")
+    return h, w
+
+
+def encode_mask(mask: ArrayLike) -> Rle:
+    """The RLE of a binary mask (h, w): nonzero pixels are foreground."""
+    pixels = np.asarray(mask)
+    if pixels.ndim != 2:
+        raise InputError(f"a mask must be 2-d (height, width), not shape {pixels.shape}")
+    h, w = pixels.shape
+    flat = pixels.ravel(order="F") != 0
+    # Positions where the value changes, bounded by 0 and h*w; the runs are their gaps.
+    changes = np.flatnonzero(flat[1:] != flat[:-1]) + 1
+    edges = np.concatenate(([0], changes, [flat.size])) if flat.size else np.zeros(1, np.int64)
+    counts = np.diff(edges)
+    if flat.size and flat[0]:
+        counts = np.concatenate(([0], counts))
+    if not flat.size:
+        counts = np.zeros(1 if h * w == 0 else 0, np.int64)
+    return Rle(h, w, counts.astype(np.uint32))
+
+
+def decode_mask(rle: Rle) -> NDArray[np.uint8]:
+    """The binary mask (h, w) uint8 of ``rle``; runs past ``h * w`` are cut off there."""
+    counts = rle.counts.astype(np.int64)
+    values = np.zeros(counts.size, np.uint8)
+    values[1::2] = 1
+    flat = np.repeat(values, counts)[: rle.height * rle.width]
+    if flat.size < rle.height * rle.width:
+        flat = np.concatenate((flat, np.zeros(rle.height * rle.width - flat.size, np.uint8)))
+    return flat.reshape((rle.height, rle.width), order="F")
+
+
+def rle_to_string(rle: Rle) -> str:
+    """The compressed COCO ``counts`` string of ``rle``."""
+    counts = rle.counts.astype(np.int64)
+    deltas = counts.copy()
+    # pycocotools differences from the fourth count on (its ``i > 2``), kept for equal strings.
+    deltas[3:] -= counts[1:-2]
+    out: list[str] = []
+    for value in deltas.tolist():
+        more = True
+        while more:
+            group = value & 0x1F
+            value >>= 5
+            more = value != -1 if group & 0x10 else value != 0
+            if more:
+                group |= 0x20
+            out.append(chr(group + 48))
+    return "".join(out)
+
+
+def rle_from_string(counts: str | bytes, height: int, width: int) -> Rle:
+    """The RLE of a compressed COCO ``counts`` string for an ``height`` x ``width`` mask."""
+    text = counts.encode("ascii") if isinstance(counts, str) else bytes(counts)
+    h, w = _check_size(height, width, "RLE")
+    values: list[int] = []
+    value = shift = 0
+    for position, char in enumerate(text):
+        group = char - 48
+        if not 0 <= group < 64:
+            raise InputError(
+                f"RLE counts: character {chr(char)!r} at {position} is not in COCO's alphabet"
+            )
+        value |= (group & 0x1F) << shift
+        shift += 5
+        if group & 0x20:
+            continue
+        if group & 0x10:
+            value -= 1 << shift  # sign-extend the last group
+        if len(values) > 2:
+            value += values[-2]
+        values.append(value & 0xFFFFFFFF)
+        value = shift = 0
+    if shift:
+        raise InputError("RLE counts: the string ends inside a number")
+    return Rle(h, w, np.asarray(values, np.uint32))
+
+
+def rle_from_coco(segmentation: Any, height: int, width: int, *, what: str = "segmentation") -> Rle:
+    """One object's COCO ``segmentation`` as an RLE, as pycocotools' ``annToRLE`` reads it:
+    a list of polygons (rasterised, then their union), an uncompressed RLE or a
+    compressed one. ``height``/``width`` are the image's (polygons carry no size)."""
+    from shoal.engine.masks.polygons import polygons_to_rle
+
+    if isinstance(segmentation, Mapping):
+        if "counts" not in segmentation or "size" not in segmentation:
+            raise InputError(f"{what}: an RLE needs 'size' and 'counts'")
+        size = segmentation["size"]
+        if not isinstance(size, Sequence) or len(size) != 2:
+            raise InputError(f"{what}: size {size!r} is not [height, width]")
+        h, w = _check_size(size[0], size[1], what)
+        counts = segmentation["counts"]
+        if isinstance(counts, str | bytes):
+            return rle_from_string(counts, h, w)
+        array = np.asarray(counts)
+        if array.ndim != 1 or (array.size and not np.issubdtype(array.dtype, np.integer)):
+            raise InputError(f"{what}: counts is neither a string nor a list of whole numbers")
+        if array.size and (array.min() < 0 or array.max() > 0xFFFFFFFF):
+            raise InputError(f"{what}: counts has a run length out of range")
+        return Rle(h, w, array.astype(np.uint32))
+    if isinstance(segmentation, Sequence) and not isinstance(segmentation, str | bytes):
+        return polygons_to_rle(segmentation, height, width, what=what)
+    raise InputError(f"{what}: neither polygons nor an RLE ({type(segmentation).__name__})")
+
+
+def rle_to_coco(rle: Rle) -> dict[str, Any]:
+    """``{"size": [h, w], "counts": str}``, COCO's compressed RLE (as pycocotools writes)."""
+    return {"size": [rle.height, rle.width], "counts": rle_to_string(rle)}
+
+
+def rle_area(rles: Sequence[Rle]) -> NDArray[np.int64]:
+    """Foreground pixels of each RLE (N,): the sum of its odd runs."""
+    return np.asarray([int(r.counts[1::2].sum(dtype=np.int64)) for r in rles], np.int64)
+
+
+def rle_bbox(rles: Sequence[Rle]) -> NDArray[np.float64]:
+    """Each RLE's box (N, 4) as (x, y, width, height) float64, 0s for an empty mask:
+    pycocotools' ``toBbox``, including its rule that a foreground run wrapping from
+    one column into the next spans the full height."""
+    boxes = np.zeros((len(rles), 4), np.float64)
+    for row, rle in enumerate(rles):
+        h = rle.height
+        runs = rle.counts[: rle.counts.size // 2 * 2].astype(np.int64)
+        if runs.size == 0 or h == 0:
+            continue
+        # First and last pixel of each foreground run (a zero-length run gives the
+        # pixel before it, as pycocotools' unsigned arithmetic does).
+        ends = np.cumsum(runs)
+        points = ends - (np.arange(runs.size) % 2)
+        ys, xs = points % h, points // h
+        x_min, x_max = int(xs.min()), int(xs.max())
+        y_min, y_max = int(ys.min()), int(ys.max())
+        if np.any(xs[0::2] < xs[1::2]):
+            y_min, y_max = 0, h - 1
+        boxes[row] = (x_min, y_min, x_max - x_min + 1, y_max - y_min + 1)
+    return boxes
+
+
+def merge_rles(rles: Sequence[Rle], *, intersect: bool = False) -> Rle:
+    """The union (or intersection) of same-size RLEs, as pycocotools' ``merge``: one
+    RLE comes back unchanged, several give canonical runs."""
+    if not rles:
+        return Rle(0, 0, np.zeros(0, np.uint32))
+    if len(rles) == 1:
+        return rles[0]
+    first = rles[0]
+    if any(r.size != first.size for r in rles):
+        sizes = sorted({r.size for r in rles})
+        raise InputError(f"masks of different sizes cannot be merged: {sizes}")
+    combined = decode_mask(first).astype(bool)
+    for other in rles[1:]:
+        if intersect:
+            combined &= decode_mask(other).astype(bool)
+        else:
+            combined |= decode_mask(other).astype(bool)
+    return encode_mask(combined)
