@@ -32,13 +32,15 @@ ALLOWED: dict[str, set[str]] = {
     "tables": {"engine", "formats"},
     "sdk": {"engine", "tables", "formats"},
     "_evaluate": {"engine", "formats", "tables"},
+    # Partitions evaluated apart (in-process or as Ray tasks) and merged.
+    "distributed": {"engine", "formats", "tables", "_evaluate"},
     "store": {"engine", "analysis", "formats", "tables", "sdk"},
     "demo": {"engine", "analysis", "formats", "tables", "sdk", "store", "_evaluate"},
     "server": {"engine", "analysis", "formats", "tables", "sdk", "store", "_evaluate", "shoal"},
     "client": {"engine", "analysis", "tables", "formats", "sdk", "shoal"},
     "cli": {
         "engine", "analysis", "formats", "tables", "sdk", "store", "_evaluate", "demo",
-        "server", "client", "shoal",
+        "server", "client", "shoal", "distributed",
     },
 }  # fmt: skip
 

@@ -1,0 +1,15 @@
+"""Evaluation of frame partitions, in-process or as Ray tasks, merged exactly.
+
+Every piece of state a detection evaluation keeps is local to a frame, so the
+evaluations of disjoint sets of frames merge into exactly the evaluation of their union
+(``DetectionEvaluation.merge_all``). ``evaluate`` matches each partition on its own (a
+Ray task each with ``executor="ray"``), then merges the kept matchings on the driver:
+every query after that (``coco_summary``, ``report`` at any confidence and IoU...) is
+bit-identical to the single-process evaluation's. Ray is an optional extra
+(``pip install 'shoal[ray]'``); ``executor="local"`` runs the same path in-process.
+"""
+
+from shoal.distributed._partitions import CocoPartition, split_coco
+from shoal.distributed._run import Executor, evaluate, evaluate_coco
+
+__all__ = ["CocoPartition", "Executor", "evaluate", "evaluate_coco", "split_coco"]

@@ -1,0 +1,179 @@
+"""Each partition matched on its own, in-process or as a Ray task; merged on the driver."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any, Literal
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from shoal._evaluate import GroundTruthSource, PredictionsSource, evaluate_detections
+from shoal._types import Progress
+from shoal.distributed._partitions import CocoInput, split_coco
+from shoal.engine.detection.annotations import GroundTruth, Predictions
+from shoal.engine.detection.evaluator import DetectionEvaluation, Protocol
+from shoal.errors import InputError, ShoalError
+
+Executor = Literal["local", "ray"]
+
+# What a partition's task sends back: its columns and its kept matchings (plain arrays,
+# cheap to serialize), not the evaluation object with its caches.
+_PartResult = tuple[GroundTruth, Predictions, dict[str, NDArray[Any]]]
+
+
+def _evaluate_partition(
+    ground_truth: GroundTruthSource, predictions: PredictionsSource, options: dict[str, Any]
+) -> _PartResult:
+    evaluation = evaluate_detections(ground_truth, predictions, **options)
+    return evaluation.ground_truth, evaluation.predictions, evaluation.kept_state()
+
+
+def _run_local(
+    tasks: Sequence[tuple[Any, Any]], options: dict[str, Any], progress: Progress | None
+) -> list[_PartResult]:
+    done: list[_PartResult] = []
+    for ground_truth, predictions in tasks:
+        done.append(_evaluate_partition(ground_truth, predictions, options))
+        if progress is not None:
+            progress(len(done), len(tasks))
+    return done
+
+
+def _run_ray(
+    tasks: Sequence[tuple[Any, Any]],
+    options: dict[str, Any],
+    progress: Progress | None,
+    address: str | None,
+) -> list[_PartResult]:
+    try:
+        import ray
+    except ImportError:
+        raise ShoalError(
+            "executor='ray' needs Ray: pip install 'shoal[ray]' (or use executor='local')"
+        ) from None
+    started_here = not ray.is_initialized()
+    if started_here:
+        # "auto" joins the cluster this machine belongs to; None does that too when there
+        # is one, else starts a local Ray for this call.
+        ray.init(address=address, include_dashboard=False, log_to_driver=False)
+    try:
+        remote = ray.remote(_evaluate_partition)
+        refs = [remote.remote(gt, dt, options) for gt, dt in tasks]
+        pending, finished = list(refs), 0
+        while pending:
+            ready, pending = ray.wait(pending, num_returns=1)
+            finished += len(ready)
+            if progress is not None:
+                progress(finished, len(refs))
+        try:
+            return list(ray.get(refs))
+        except ray.exceptions.RayTaskError as error:
+            # A partition's bad input reads as it does in-process, not as a Ray traceback.
+            if isinstance(error.cause, ShoalError):
+                raise error.cause from None
+            raise
+    finally:
+        if started_here:
+            ray.shutdown()
+
+
+def _run(
+    tasks: Sequence[tuple[Any, Any]],
+    options: dict[str, Any],
+    executor: Executor,
+    address: str | None,
+    progress: Progress | None,
+) -> list[_PartResult]:
+    if executor == "ray":
+        return _run_ray(tasks, options, progress, address)
+    if executor == "local":
+        return _run_local(tasks, options, progress)
+    raise InputError(f"unknown executor {executor!r}; use 'local' or 'ray'")
+
+
+def evaluate(
+    ground_truth_parts: Sequence[GroundTruthSource],
+    prediction_parts: Sequence[PredictionsSource],
+    *,
+    executor: Executor = "local",
+    address: str | None = None,
+    iou_thresholds: ArrayLike | None = None,
+    protocol: Protocol = "coco",
+    pixel_inclusive: bool = False,
+    ignore_flag: bool = False,
+    confusion_floor: float | None = None,
+    progress: Progress | None = None,
+) -> DetectionEvaluation:
+    """The evaluation of the union of disjoint frame partitions, equal to evaluating the
+    union in one process.
+
+    ``ground_truth_parts[i]`` and ``prediction_parts[i]`` are one partition, in any form
+    :func:`shoal.evaluate_detections` takes (COCO files or dicts, tables, columns); the
+    partitions must not share a frame and must have the same categories. Each partition is
+    matched as a Ray task with ``executor="ray"`` (on the cluster at ``address``:
+    ``"auto"`` for the one this machine belongs to, ``"ray://host:10001"`` for a remote
+    one, None to start a local one; an initialized Ray is used as it is), or one after
+    the other in-process with ``executor="local"``. The kept matchings are merged on the
+    driver; every query of the result re-thresholds from them as usual. The other
+    options are :func:`shoal.evaluate_detections`'; ``progress(done, total)`` counts
+    finished partitions.
+    """
+    if len(ground_truth_parts) != len(prediction_parts):
+        raise InputError(
+            f"{len(ground_truth_parts)} ground-truth partitions but "
+            f"{len(prediction_parts)} prediction partitions; give one of each per partition"
+        )
+    if not ground_truth_parts:
+        raise InputError("evaluate() needs at least one partition")
+    options: dict[str, Any] = {
+        "iou_thresholds": iou_thresholds,
+        "protocol": protocol,
+        "pixel_inclusive": pixel_inclusive,
+        "ignore_flag": ignore_flag,
+        "confusion_floor": confusion_floor,
+    }
+    tasks = list(zip(ground_truth_parts, prediction_parts, strict=True))
+    return _merge(_run(tasks, options, executor, address, progress))
+
+
+def _merge(
+    results: Sequence[_PartResult], prediction_ids: Sequence[NDArray[np.int64]] | None = None
+) -> DetectionEvaluation:
+    parts = []
+    for index, (ground_truth, predictions, state) in enumerate(results):
+        if prediction_ids is not None:
+            predictions = replace(predictions, ids=prediction_ids[index])
+        parts.append(DetectionEvaluation.from_kept_state(ground_truth, predictions, state))
+    return DetectionEvaluation.merge_all(parts)
+
+
+def evaluate_coco(
+    ground_truth: CocoInput,
+    results: CocoInput,
+    num_parts: int,
+    *,
+    executor: Executor = "local",
+    address: str | None = None,
+    iou_thresholds: ArrayLike | None = None,
+    protocol: Protocol = "coco",
+    pixel_inclusive: bool = False,
+    ignore_flag: bool = False,
+    confusion_floor: float | None = None,
+    progress: Progress | None = None,
+) -> DetectionEvaluation:
+    """A COCO instances file and its results file, split by image into ``num_parts``
+    partitions (:func:`split_coco`) and evaluated as :func:`evaluate` does. Prediction
+    ids are the results' 1-based file positions, as in the single-process evaluation."""
+    partitions = split_coco(ground_truth, results, num_parts)
+    options: dict[str, Any] = {
+        "iou_thresholds": iou_thresholds,
+        "protocol": protocol,
+        "pixel_inclusive": pixel_inclusive,
+        "ignore_flag": ignore_flag,
+        "confusion_floor": confusion_floor,
+    }
+    tasks = [(p.ground_truth, p.results) for p in partitions]
+    parts = _run(tasks, options, executor, address, progress)
+    return _merge(parts, [p.result_ids for p in partitions])
