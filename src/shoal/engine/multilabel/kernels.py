@@ -95,10 +95,11 @@ def step_average_precisions(
     together; a class without labelled frames has AP 0, as in scikit-learn."""
     num_classes = truth.shape[1]
     out = np.zeros(num_classes)
-    # Class-major copies make each column's sort and gathers contiguous.
+    # Class-major copies make each column's sort and gathers contiguous. The sort need
+    # not be stable: tied scores enter together, so their order within a tie is moot.
     truth_rows = np.ascontiguousarray(truth.T)
     score_rows = np.ascontiguousarray(scores.T)
-    order = np.argsort(-score_rows, axis=1, kind="stable")
+    order = np.argsort(-score_rows, axis=1)
     positives = np.count_nonzero(truth_rows, axis=1)
     for c in np.flatnonzero(positives).tolist():
         ranked = score_rows[c][order[c]]
