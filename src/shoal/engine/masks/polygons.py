@@ -73,19 +73,19 @@ def polygon_to_rle(xy: ArrayLike, height: int, width: int) -> Rle:
     marks = ((xd.astype(np.int64) * h + yd.astype(np.int64)) & 0xFFFFFFFF).astype(np.uint32)
     marks = np.sort(np.concatenate((marks, np.asarray([(h * w) & 0xFFFFFFFF], np.uint32))))
     gaps = np.diff(marks, prepend=np.uint32(0))
-    # Empty gaps cancel a pair of marks: join the run after one to the run before it.
-    counts: list[int] = [int(gaps[0])]
-    j, n = 1, gaps.size
-    gap_list = gaps.tolist()
-    while j < n:
-        if gap_list[j] > 0:
-            counts.append(gap_list[j])
-            j += 1
-        else:
-            j += 1
-            if j < n:
-                counts[-1] += gap_list[j]
-                j += 1
+    # pycocotools walks the gaps after the first: an empty gap is dropped together with
+    # the gap after it, which joins the run before. So empty gaps pair up, and the
+    # gap after an odd stretch of them joins the previous run.
+    empty = gaps == 0
+    empty[0] = False
+    zeros_so_far = np.cumsum(empty)
+    zeros_at_last_run = np.maximum.accumulate(np.where(empty, 0, zeros_so_far))
+    stretch = np.zeros(gaps.size, np.int64)
+    stretch[1:] = zeros_so_far[:-1] - zeros_at_last_run[:-1]  # empty gaps just before
+    kept = ~empty
+    joins = kept & (stretch % 2 == 1)
+    values = gaps[kept].astype(np.int64)
+    counts = np.add.reduceat(values, np.flatnonzero(~joins[kept]))
     return Rle(h, w, np.asarray(counts, np.uint32))
 
 

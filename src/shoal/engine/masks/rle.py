@@ -103,50 +103,52 @@ def decode_mask(rle: Rle) -> NDArray[np.uint8]:
     return flat.reshape((rle.height, rle.width), order="F")
 
 
+_GROUPS = 7  # 5-bit groups enough for any difference of two uint32 counts
+
+
 def rle_to_string(rle: Rle) -> str:
     """The compressed COCO ``counts`` string of ``rle``."""
     counts = rle.counts.astype(np.int64)
     deltas = counts.copy()
     # pycocotools differences from the fourth count on (its ``i > 2``), kept for equal strings.
     deltas[3:] -= counts[1:-2]
-    out: list[str] = []
-    for value in deltas.tolist():
-        more = True
-        while more:
-            group = value & 0x1F
-            value >>= 5
-            more = value != -1 if group & 0x10 else value != 0
-            if more:
-                group |= 0x20
-            out.append(chr(group + 48))
-    return "".join(out)
+    shifts = 5 * np.arange(_GROUPS, dtype=np.int64)
+    groups = (deltas[:, None] >> shifts) & 0x1F  # (K, 7), low group first
+    rest = deltas[:, None] >> (shifts + 5)
+    more = np.where(groups & 0x10, rest != -1, rest != 0)
+    # A number ends at its first group with nothing more to say.
+    length = np.argmin(more, axis=1) + 1
+    written = np.arange(_GROUPS) < length[:, None]
+    chars = (groups | np.where(more, 0x20, 0)) + 48
+    text: str = chars[written].astype(np.uint8).tobytes().decode("ascii")
+    return text
 
 
 def rle_from_string(counts: str | bytes, height: int, width: int) -> Rle:
     """The RLE of a compressed COCO ``counts`` string for an ``height`` x ``width`` mask."""
     text = counts.encode("ascii") if isinstance(counts, str) else bytes(counts)
     h, w = _check_size(height, width, "RLE")
-    values: list[int] = []
-    value = shift = 0
-    for position, char in enumerate(text):
-        group = char - 48
-        if not 0 <= group < 64:
-            raise InputError(
-                f"RLE counts: character {chr(char)!r} at {position} is not in COCO's alphabet"
-            )
-        value |= (group & 0x1F) << shift
-        shift += 5
-        if group & 0x20:
-            continue
-        if group & 0x10:
-            value -= 1 << shift  # sign-extend the last group
-        if len(values) > 2:
-            value += values[-2]
-        values.append(value & 0xFFFFFFFF)
-        value = shift = 0
-    if shift:
+    groups = np.frombuffer(text, np.uint8).astype(np.int64) - 48
+    if groups.size and (groups.min() < 0 or groups.max() >= 64):
+        position = int(np.flatnonzero((groups < 0) | (groups >= 64))[0])
+        raise InputError(
+            f"RLE counts: character {chr(text[position])!r} at {position} is not in COCO's alphabet"
+        )
+    if groups.size and groups[-1] & 0x20:
         raise InputError("RLE counts: the string ends inside a number")
-    return Rle(h, w, np.asarray(values, np.uint32))
+    last = np.flatnonzero((groups & 0x20) == 0)  # each number's last group
+    first = np.concatenate(([0], last[:-1] + 1))
+    place = np.arange(groups.size) - np.repeat(first, last - first + 1)
+    values = np.zeros(last.size, np.int64)
+    if last.size:
+        values = np.add.reduceat((groups & 0x1F) << (5 * place), first)
+        # The last group's top bit is the sign: extend it.
+        negative = (groups[last] & 0x10) != 0
+        values -= np.where(negative, np.int64(1) << (5 * (place[last] + 1)), 0)
+    # From the fourth on, each count was written minus the count two before it.
+    values[3::2] = values[1] + np.cumsum(values[3::2]) if values.size > 3 else values[3::2]
+    values[4::2] = values[2] + np.cumsum(values[4::2]) if values.size > 4 else values[4::2]
+    return Rle(h, w, (values & 0xFFFFFFFF).astype(np.uint32))
 
 
 def rle_from_coco(segmentation: Any, height: int, width: int, *, what: str = "segmentation") -> Rle:
@@ -191,21 +193,34 @@ def rle_bbox(rles: Sequence[Rle]) -> NDArray[np.float64]:
     pycocotools' ``toBbox``, including its rule that a foreground run wrapping from
     one column into the next spans the full height."""
     boxes = np.zeros((len(rles), 4), np.float64)
-    for row, rle in enumerate(rles):
-        h = rle.height
-        runs = rle.counts[: rle.counts.size // 2 * 2].astype(np.int64)
-        if runs.size == 0 or h == 0:
-            continue
-        # First and last pixel of each foreground run (a zero-length run gives the
-        # pixel before it, as pycocotools' unsigned arithmetic does).
-        ends = np.cumsum(runs)
-        points = ends - (np.arange(runs.size) % 2)
-        ys, xs = points % h, points // h
-        x_min, x_max = int(xs.min()), int(xs.max())
-        y_min, y_max = int(ys.min()), int(ys.max())
-        if np.any(xs[0::2] < xs[1::2]):
-            y_min, y_max = 0, h - 1
-        boxes[row] = (x_min, y_min, x_max - x_min + 1, y_max - y_min + 1)
+    # Every RLE's runs (an even number of them) laid end to end, each RLE's own
+    # positions kept by a cumulative sum restarted at each RLE.
+    runs_per = np.asarray([r.counts.size // 2 * 2 for r in rles], np.int64)
+    heights = np.asarray([r.height for r in rles], np.int64)
+    has_runs = (runs_per > 0) & (heights > 0)
+    if not has_runs.any():
+        return boxes
+    rows = np.flatnonzero(has_runs)
+    runs = np.concatenate([rles[i].counts[: runs_per[i]] for i in rows.tolist()]).astype(np.int64)
+    sizes = runs_per[rows]
+    owner = np.repeat(np.arange(rows.size), sizes)
+    starts = np.cumsum(sizes) - sizes
+    totals = np.cumsum(runs)
+    ends = totals - np.repeat(totals[starts] - runs[starts], sizes)
+    # First and last pixel of each foreground run (a zero-length run gives the pixel
+    # before it, as pycocotools' unsigned arithmetic does).
+    points = ends - (np.arange(runs.size) - starts[owner]) % 2
+    h = heights[rows][owner]
+    ys, xs = points % h, points // h
+    x_min = np.minimum.reduceat(xs, starts)
+    x_max = np.maximum.reduceat(xs, starts)
+    y_min = np.minimum.reduceat(ys, starts)
+    y_max = np.maximum.reduceat(ys, starts)
+    # A foreground run wrapping into a later column spans the full height.
+    wraps = np.bincount(owner[0::2], weights=xs[0::2] < xs[1::2], minlength=rows.size) > 0
+    y_min = np.where(wraps, 0, y_min)
+    y_max = np.where(wraps, heights[rows] - 1, y_max)
+    boxes[rows] = np.column_stack((x_min, y_min, x_max - x_min + 1, y_max - y_min + 1))
     return boxes
 
 
