@@ -20,6 +20,7 @@ from sklearn.metrics import (
     classification_report,
     hamming_loss,
     multilabel_confusion_matrix,
+    precision_recall_fscore_support,
 )
 
 from shoal.engine.multilabel import MultiLabelEvaluation, evaluate_multilabel
@@ -192,3 +193,39 @@ def test_bad_thresholds_are_named():
         evaluation.report("high")  # type: ignore[arg-type]
     with pytest.raises(InputError, match="not finite"):
         evaluation.report(float("nan"))
+
+
+def test_no_frames_gives_zeros_not_an_error():
+    """scikit-learn refuses empty input; Shoal answers 0 (a segment may select no frame)."""
+    evaluation = evaluate_multilabel([], np.zeros((0, 2)), classes=["a", "b"])
+    assert len(evaluation) == 0
+    assert evaluation.report(0.5)["samples avg"] == {
+        "precision": 0.0,
+        "recall": 0.0,
+        "f1-score": 0.0,
+        "support": 0,
+    }
+    assert evaluation.accuracy(0.5) == 0.0
+    assert evaluation.hamming_loss(0.5) == 0.0
+    np.testing.assert_array_equal(evaluation.multilabel_confusion_matrix(), np.zeros((2, 2, 2)))
+    assert evaluation.average_precision() == {"a": 0.0, "b": 0.0, "macro avg": 0.0}
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_one_class_equals_sklearn_binary(seed):
+    """One column is a binary problem to scikit-learn (its multi-label report needs two
+    columns); the class's row and AP then equal its binary metrics with pos_label=1."""
+    truth, scores = random_case(400 + seed, frames=120, classes=1)
+    evaluation = evaluate_multilabel(truth, scores, classes=["only"])
+    y_true, y_pred = truth[:, 0].astype(int), (scores[:, 0] >= 0.5).astype(int)
+    precision, recall, f1, _ = precision_recall_fscore_support(
+        y_true, y_pred, average="binary", zero_division=0
+    )
+    row = evaluation.report(0.5)["only"]
+    assert row["precision"] == pytest.approx(precision, abs=TOL)
+    assert row["recall"] == pytest.approx(recall, abs=TOL)
+    assert row["f1-score"] == pytest.approx(f1, abs=TOL)
+    assert row["support"] == int(y_true.sum())
+    assert evaluation.average_precision()["only"] == pytest.approx(
+        average_precision_score(y_true, scores[:, 0]), abs=TOL
+    )

@@ -41,7 +41,8 @@ def evaluate_multilabel(
     """Evaluate per-class scores against the true label sets of each frame.
 
     ``y_true``: an (n, C) indicator (bool or 0/1), or one collection of labels per frame
-    (Python sets, or lists whose items are not all 0/1) with ``classes``.
+    with ``classes`` (rows that are all 0/1 of length C read as an indicator; Python sets
+    never do).
     ``scores``: (n, C) finite floats, columns in ``classes`` order. ``classes``: the
     class names, default ``"0" .. "C-1"``.
     """
