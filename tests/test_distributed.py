@@ -5,12 +5,15 @@ cluster; and pycocotools agrees with the merged summary."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from typing import Any
 
 import numpy as np
 import pytest
 
 import shoal
+from shoal.cli import main
 from shoal.distributed import evaluate, evaluate_coco, split_coco
 from shoal.engine.detection.evaluator import DetectionEvaluation
 from shoal.errors import InputError, ShoalError
@@ -151,7 +154,7 @@ def local_ray():
 def test_ray_tasks_on_a_local_cluster_merge_to_the_single_process_evaluation(local_ray):
     gt, dt = _sample(21, num_images=60)
     single = shoal.evaluate_detections(gt, dt)
-    for num_parts in (2, 5):
+    for num_parts in (2, 5, None):  # None: one per CPU of the cluster
         merged = evaluate_coco(gt, dt, num_parts, executor="ray")
         assert_identical(merged, single)
     # Separate partitions as Ray tasks, and a partition's bad input as the reader's error.
@@ -161,3 +164,45 @@ def test_ray_tasks_on_a_local_cluster_merge_to_the_single_process_evaluation(loc
     stray = [{"image_id": gt["images"][0]["id"], "category_id": 1, "score": 0.5}]
     with pytest.raises(InputError):
         evaluate([parts[0].ground_truth], [stray], executor="ray")
+
+
+def test_the_cli_refuses_what_ray_does_not_do_yet(tmp_path, capsys):
+    gt, dt = _sample(2, num_images=5)
+    (tmp_path / "gt.json").write_text(json.dumps(gt))
+    (tmp_path / "dt.json").write_text(json.dumps(dt))
+    files = [str(tmp_path / "gt.json"), str(tmp_path / "dt.json")]
+    assert main(["eval", *files, "--partitions", "2"]) == 2
+    assert "--partitions needs --ray ADDRESS" in capsys.readouterr().err
+    assert main(["eval", *files, "--ray", "local", "--tide"]) == 2
+    assert "does not combine with --tide" in capsys.readouterr().err
+    assert main(["eval", *files, "--ray", "local", "--partitions", "0"]) == 2
+    assert "at least 1" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_shoal_eval_on_ray_writes_the_single_process_numbers(tmp_path):
+    pytest.importorskip("ray")
+    gt, dt = _sample(9, num_images=30)
+    (tmp_path / "gt.json").write_text(json.dumps(gt))
+    (tmp_path / "dt.json").write_text(json.dumps(dt))
+    files = [str(tmp_path / "gt.json"), str(tmp_path / "dt.json"), "--conf", "0.3"]
+    # A subprocess: the command starts (and stops) its own local Ray.
+    for extra, out in (([], "single.json"), (["--ray", "local", "--partitions", "3"], "ray.json")):
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "shoal.cli",
+                "eval",
+                *files,
+                *extra,
+                "--json",
+                str(tmp_path / out),
+            ],
+            check=True,
+            capture_output=True,
+        )
+    single = json.loads((tmp_path / "single.json").read_text())
+    on_ray = json.loads((tmp_path / "ray.json").read_text())
+    for key in ("coco", "report", "confusion_matrix", "settings"):
+        assert on_ray[key] == single[key], key

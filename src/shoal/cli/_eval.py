@@ -74,6 +74,19 @@ def register(commands: Any) -> None:
         help="threads for matching and metrics (default: SHOAL_THREADS, else every CPU this "
         "process may use); the results are the same for any N",
     )
+    parser.add_argument(
+        "--ray",
+        metavar="ADDRESS",
+        help="match partitions of the images as Ray tasks on the cluster at ADDRESS ('auto' "
+        "for the one this machine belongs to, 'local' to start one here, ray://HOST:PORT), "
+        "merged exactly (shoal.distributed; needs the ray extra)",
+    )
+    parser.add_argument(
+        "--partitions",
+        type=int,
+        metavar="N",
+        help="with --ray, the number of partitions (default: one per CPU of the cluster)",
+    )
     parser.set_defaults(run=run)
 
 
@@ -97,18 +110,22 @@ def run(args: argparse.Namespace) -> int:
         set_threads(threads)
     thread_count()  # a bad SHOAL_THREADS is refused before any file is read
     started = time.perf_counter()
-    label = f"loading {args.ground_truth.name} and {args.predictions.name}"
-    with ProgressBar(label) as bar:
-        gt, dt = read_coco_detections(
-            args.ground_truth, args.predictions, ignore_flag=args.honor_ignore, progress=bar
+    if getattr(args, "ray", None) is not None or getattr(args, "partitions", None) is not None:
+        ev = _evaluate_on_ray(args)
+        gt, dt = ev.ground_truth, ev.predictions
+    else:
+        label = f"loading {args.ground_truth.name} and {args.predictions.name}"
+        with ProgressBar(label) as bar:
+            gt, dt = read_coco_detections(
+                args.ground_truth, args.predictions, ignore_flag=args.honor_ignore, progress=bar
+            )
+        ev = shoal.evaluate_detections(
+            gt,
+            dt,
+            iou_thresholds=[args.iou],
+            protocol=args.protocol,
+            pixel_inclusive=args.pixel_inclusive,
         )
-    ev = shoal.evaluate_detections(
-        gt,
-        dt,
-        iou_thresholds=[args.iou],
-        protocol=args.protocol,
-        pixel_inclusive=args.pixel_inclusive,
-    )
     result = collect(ev, conf=args.conf, iou=args.iou)
     breakdown = run_tide(args, gt, dt)
     if breakdown is not None:
@@ -128,6 +145,32 @@ def run(args: argparse.Namespace) -> int:
         )
         print(f"wrote {args.json}", file=sys.stderr)
     return 0
+
+
+def _evaluate_on_ray(args: argparse.Namespace) -> Any:
+    from shoal.distributed import evaluate_coco
+    from shoal.errors import InputError
+
+    if args.ray is None:
+        raise InputError("--partitions needs --ray ADDRESS")
+    if args.partitions is not None and args.partitions < 1:
+        raise InputError(f"--partitions must be at least 1, got {args.partitions}")
+    if getattr(args, "tide", False) or getattr(args, "label_errors", False):
+        # Both read the predictions in file order; the merged rows are grouped by partition.
+        raise InputError("--ray does not combine with --tide or --label-errors yet")
+    with ProgressBar(f"evaluating partitions on Ray ({args.ray})") as bar:
+        return evaluate_coco(
+            args.ground_truth,
+            args.predictions,
+            args.partitions,
+            executor="ray",
+            address=args.ray,
+            iou_thresholds=[args.iou],
+            protocol=args.protocol,
+            pixel_inclusive=args.pixel_inclusive,
+            ignore_flag=args.honor_ignore,
+            progress=bar,
+        )
 
 
 def collect(ev: Any, *, conf: float, iou: float) -> dict[str, Any]:

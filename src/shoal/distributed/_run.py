@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import Any, Literal
 
@@ -21,6 +22,7 @@ Executor = Literal["local", "ray"]
 # What a partition's task sends back: its columns and its kept matchings (plain arrays,
 # cheap to serialize), not the evaluation object with its caches.
 _PartResult = tuple[GroundTruth, Predictions, dict[str, NDArray[Any]]]
+_Task = tuple[Any, Any]
 
 
 def _evaluate_partition(
@@ -31,7 +33,7 @@ def _evaluate_partition(
 
 
 def _run_local(
-    tasks: Sequence[tuple[Any, Any]], options: dict[str, Any], progress: Progress | None
+    tasks: Sequence[_Task], options: dict[str, Any], progress: Progress | None
 ) -> list[_PartResult]:
     done: list[_PartResult] = []
     for ground_truth, predictions in tasks:
@@ -41,56 +43,70 @@ def _run_local(
     return done
 
 
-def _run_ray(
-    tasks: Sequence[tuple[Any, Any]],
-    options: dict[str, Any],
-    progress: Progress | None,
-    address: str | None,
-) -> list[_PartResult]:
+@contextlib.contextmanager
+def _ray_session(address: str | None) -> Iterator[Any]:
+    """Ray, initialized: the program's own if it called ``ray.init``, else one joined
+    (or started) for this call and shut down after it."""
     try:
         import ray
     except ImportError:
         raise ShoalError(
             "executor='ray' needs Ray: pip install 'shoal[ray]' (or use executor='local')"
         ) from None
-    started_here = not ray.is_initialized()
-    if started_here:
-        # "auto" joins the cluster this machine belongs to; None does that too when there
-        # is one, else starts a local Ray for this call.
-        ray.init(address=address, include_dashboard=False, log_to_driver=False)
+    if ray.is_initialized():
+        yield ray
+        return
+    # "auto" joins the cluster this machine belongs to; None does that too when there
+    # is one, else starts a local Ray for this call.
     try:
-        remote = ray.remote(_evaluate_partition)
-        refs = [remote.remote(gt, dt, options) for gt, dt in tasks]
-        pending, finished = list(refs), 0
-        while pending:
-            ready, pending = ray.wait(pending, num_returns=1)
-            finished += len(ready)
-            if progress is not None:
-                progress(finished, len(refs))
-        try:
-            return list(ray.get(refs))
-        except ray.exceptions.RayTaskError as error:
-            # A partition's bad input reads as it does in-process, not as a Ray traceback.
-            if isinstance(error.cause, ShoalError):
-                raise error.cause from None
-            raise
+        ray.init(address=address, include_dashboard=False, log_to_driver=False)
+    except ConnectionError as error:
+        raise ShoalError(f"cannot reach a Ray cluster at {address!r}: {error}") from None
+    try:
+        yield ray
     finally:
-        if started_here:
-            ray.shutdown()
+        ray.shutdown()
 
 
-def _run(
-    tasks: Sequence[tuple[Any, Any]],
-    options: dict[str, Any],
-    executor: Executor,
-    address: str | None,
-    progress: Progress | None,
+def _run_ray(
+    ray: Any, tasks: Sequence[_Task], options: dict[str, Any], progress: Progress | None
 ) -> list[_PartResult]:
-    if executor == "ray":
-        return _run_ray(tasks, options, progress, address)
-    if executor == "local":
-        return _run_local(tasks, options, progress)
-    raise InputError(f"unknown executor {executor!r}; use 'local' or 'ray'")
+    remote = ray.remote(_evaluate_partition)
+    refs = [remote.remote(gt, dt, options) for gt, dt in tasks]
+    pending, finished = list(refs), 0
+    while pending:
+        ready, pending = ray.wait(pending, num_returns=1)
+        finished += len(ready)
+        if progress is not None:
+            progress(finished, len(refs))
+    try:
+        return list(ray.get(refs))
+    except ray.exceptions.RayTaskError as error:
+        # A partition's bad input reads as it does in-process, not as a Ray traceback.
+        if isinstance(error.cause, ShoalError):
+            raise error.cause from None
+        raise
+
+
+def _check_executor(executor: str) -> None:
+    if executor not in ("local", "ray"):
+        raise InputError(f"unknown executor {executor!r}; use 'local' or 'ray'")
+
+
+def _options(
+    iou_thresholds: ArrayLike | None,
+    protocol: Protocol,
+    pixel_inclusive: bool,
+    ignore_flag: bool,
+    confusion_floor: float | None,
+) -> dict[str, Any]:
+    return {
+        "iou_thresholds": iou_thresholds,
+        "protocol": protocol,
+        "pixel_inclusive": pixel_inclusive,
+        "ignore_flag": ignore_flag,
+        "confusion_floor": confusion_floor,
+    }
 
 
 def evaluate(
@@ -114,9 +130,9 @@ def evaluate(
     partitions must not share a frame and must have the same categories. Each partition is
     matched as a Ray task with ``executor="ray"`` (on the cluster at ``address``:
     ``"auto"`` for the one this machine belongs to, ``"ray://host:10001"`` for a remote
-    one, None to start a local one; an initialized Ray is used as it is), or one after
-    the other in-process with ``executor="local"``. The kept matchings are merged on the
-    driver; every query of the result re-thresholds from them as usual. The other
+    one, None for ``ray.init()``'s choice; an initialized Ray is used as it is), or one
+    after the other in-process with ``executor="local"``. The kept matchings are merged
+    on the driver; every query of the result re-thresholds from them as usual. The other
     options are :func:`shoal.evaluate_detections`'; ``progress(done, total)`` counts
     finished partitions.
     """
@@ -127,15 +143,13 @@ def evaluate(
         )
     if not ground_truth_parts:
         raise InputError("evaluate() needs at least one partition")
-    options: dict[str, Any] = {
-        "iou_thresholds": iou_thresholds,
-        "protocol": protocol,
-        "pixel_inclusive": pixel_inclusive,
-        "ignore_flag": ignore_flag,
-        "confusion_floor": confusion_floor,
-    }
+    _check_executor(executor)
+    options = _options(iou_thresholds, protocol, pixel_inclusive, ignore_flag, confusion_floor)
     tasks = list(zip(ground_truth_parts, prediction_parts, strict=True))
-    return _merge(_run(tasks, options, executor, address, progress))
+    if executor == "local":
+        return _merge(_run_local(tasks, options, progress))
+    with _ray_session(address) as ray:
+        return _merge(_run_ray(ray, tasks, options, progress))
 
 
 def _merge(
@@ -152,7 +166,7 @@ def _merge(
 def evaluate_coco(
     ground_truth: CocoInput,
     results: CocoInput,
-    num_parts: int,
+    num_parts: int | None = None,
     *,
     executor: Executor = "local",
     address: str | None = None,
@@ -164,16 +178,19 @@ def evaluate_coco(
     progress: Progress | None = None,
 ) -> DetectionEvaluation:
     """A COCO instances file and its results file, split by image into ``num_parts``
-    partitions (:func:`split_coco`) and evaluated as :func:`evaluate` does. Prediction
-    ids are the results' 1-based file positions, as in the single-process evaluation."""
-    partitions = split_coco(ground_truth, results, num_parts)
-    options: dict[str, Any] = {
-        "iou_thresholds": iou_thresholds,
-        "protocol": protocol,
-        "pixel_inclusive": pixel_inclusive,
-        "ignore_flag": ignore_flag,
-        "confusion_floor": confusion_floor,
-    }
-    tasks = [(p.ground_truth, p.results) for p in partitions]
-    parts = _run(tasks, options, executor, address, progress)
+    partitions (:func:`split_coco`; by default one per CPU of the Ray cluster, or one
+    in-process) and evaluated as :func:`evaluate` does. Prediction ids are the results'
+    1-based file positions, as in the single-process evaluation."""
+    _check_executor(executor)
+    options = _options(iou_thresholds, protocol, pixel_inclusive, ignore_flag, confusion_floor)
+    if executor == "local":
+        partitions = split_coco(ground_truth, results, num_parts or 1)
+        parts = _run_local([(p.ground_truth, p.results) for p in partitions], options, progress)
+    else:
+        with _ray_session(address) as ray:
+            if num_parts is None:
+                num_parts = max(int(ray.cluster_resources().get("CPU", 1)), 1)
+            partitions = split_coco(ground_truth, results, num_parts)
+            tasks = [(p.ground_truth, p.results) for p in partitions]
+            parts = _run_ray(ray, tasks, options, progress)
     return _merge(parts, [p.result_ids for p in partitions])
