@@ -33,6 +33,7 @@ from shoal.engine.masks import (
     rle_bbox,
     rle_from_string,
     rle_to_string,
+    rles_from_strings,
 )
 
 HEIGHT, WIDTH = 480, 640
@@ -79,7 +80,7 @@ def shoal_run(images: list[dict[str, Any]]) -> list[np.ndarray]:
     out = []
     for image in images:
         gt = [polygons_to_rle(p, HEIGHT, WIDTH) for p in image["polygons"]]
-        dt = [rle_from_string(s, HEIGHT, WIDTH) for s in image["predictions"]]
+        dt = rles_from_strings(image["predictions"], HEIGHT, WIDTH)
         out.append(mask_iou(dt, gt, image["crowd"]))
     return out
 
@@ -123,7 +124,7 @@ def main() -> None:
     objs = [{"size": [HEIGHT, WIDTH], "counts": s} for s in strings]
     np.testing.assert_array_equal(rle_bbox(rles), coco_mask.toBbox(objs))
     read_ours = median_seconds(
-        lambda: rle_bbox([rle_from_string(s, HEIGHT, WIDTH) for s in strings]), args.repeat
+        lambda: rle_bbox(rles_from_strings(strings, HEIGHT, WIDTH)), args.repeat
     )
     read_theirs = median_seconds(lambda: coco_mask.toBbox(objs), args.repeat)
     encode_ours = median_seconds(lambda: [rle_to_string(r) for r in rles], args.repeat)

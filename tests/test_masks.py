@@ -21,6 +21,7 @@ from shoal.engine.masks import (
     rle_from_string,
     rle_to_coco,
     rle_to_string,
+    rles_from_strings,
 )
 from shoal.errors import InputError
 
@@ -183,3 +184,26 @@ def test_bad_input_is_refused_with_a_clear_error():
     with pytest.raises(InputError, match="2-d"):
         encode_mask(np.ones(3))
     assert Rle(2, 2, np.asarray([4], np.uint32)) != Rle(2, 2, np.asarray([0, 4], np.uint32))
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_many_strings_read_at_once_equal_one_by_one(seed):
+    rng = np.random.default_rng(5000 + seed)
+    sizes = rng.integers(1, 40, (int(rng.integers(0, 30)), 2))
+    rles = [encode_mask(random_mask(rng, int(h), int(w))) for h, w in sizes]
+    strings = [rle_to_string(r) for r in rles]
+    if strings and rng.random() < 0.5:
+        strings[int(rng.integers(len(strings)))] = ""  # an empty string: no runs
+    as_bytes = [s.encode() if rng.random() < 0.5 else s for s in strings]
+    batch = rles_from_strings(as_bytes, sizes[:, 0], sizes[:, 1])
+    assert batch == [
+        rle_from_string(s, int(h), int(w)) for s, (h, w) in zip(strings, sizes, strict=True)
+    ]
+
+
+def test_many_strings_name_the_bad_one():
+    good = rle_to_string(encode_mask(np.eye(5)))
+    with pytest.raises(InputError, match="RLE 1: counts character '~' at 2"):
+        rles_from_strings([good, "00~", good], 5, 5)
+    with pytest.raises(InputError, match="RLE 2: counts ends inside a number"):
+        rles_from_strings([good, good, "o", good], 5, 5)

@@ -14,6 +14,7 @@ from shoal.engine.masks.rle import (
     rle_from_string,
     rle_to_coco,
     rle_to_string,
+    rles_from_strings,
 )
 
 __all__ = [
@@ -31,4 +32,5 @@ __all__ = [
     "rle_from_string",
     "rle_to_coco",
     "rle_to_string",
+    "rles_from_strings",
 ]
