@@ -229,3 +229,39 @@ def test_one_class_equals_sklearn_binary(seed):
     assert evaluation.average_precision()["only"] == pytest.approx(
         average_precision_score(y_true, scores[:, 0]), abs=TOL
     )
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_a_segment_equals_sklearn_on_its_frames(seed):
+    truth, scores = random_case(500 + seed, frames=150, classes=4)
+    ids = np.asarray([f"img-{i:04d}" for i in range(150)])
+    rng = np.random.default_rng(seed)
+    evaluation = evaluate_multilabel(truth, scores, frame_ids=ids)
+    np.testing.assert_array_equal(evaluation.frame_ids, ids)
+    chosen = np.sort(rng.choice(150, size=int(rng.integers(10, 140)), replace=False))
+    segment = evaluate_multilabel(truth[chosen], scores[chosen], frame_ids=ids[chosen])
+    frames = rng.permutation(ids[chosen]).tolist()  # order of frames= does not matter
+    thresholds = rng.uniform(0.3, 0.7, 4)
+    assert evaluation.report(thresholds.tolist(), frames=frames) == segment.report(
+        thresholds.tolist()
+    )
+    assert evaluation.accuracy(0.5, frames=frames) == segment.accuracy(0.5)
+    assert evaluation.hamming_loss(0.5, frames=frames) == segment.hamming_loss(0.5)
+    np.testing.assert_array_equal(
+        evaluation.multilabel_confusion_matrix(0.5, frames=frames),
+        segment.multilabel_confusion_matrix(0.5),
+    )
+    np.testing.assert_array_equal(evaluation.predictions(0.5, frames=frames), scores[chosen] >= 0.5)
+    assert evaluation.average_precision(frames=frames) == segment.average_precision()
+    assert_equals_sklearn(segment, truth[chosen], scores[chosen], thresholds, thresholds.tolist())
+
+
+def test_bad_frame_ids_are_named():
+    truth, scores = np.zeros((3, 2), bool), np.zeros((3, 2))
+    with pytest.raises(InputError, match="frame_ids has 2 records but y_true has 3"):
+        evaluate_multilabel(truth, scores, frame_ids=[1, 2])
+    with pytest.raises(InputError, match="duplicate frame id 'a'"):
+        evaluate_multilabel(truth, scores, frame_ids=["a", "b", "a"])
+    evaluation = evaluate_multilabel(truth, scores, frame_ids=["a", "b", "c"])
+    with pytest.raises(InputError, match="unknown frame id 'z'"):
+        evaluation.report(frames=["a", "z"])

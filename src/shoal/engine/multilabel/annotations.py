@@ -16,6 +16,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from shoal.engine._messages import shown
+from shoal.engine.classification.annotations import first_duplicate, label_column
 from shoal.errors import InputError
 
 __all__ = ["MultiLabels"]
@@ -28,10 +29,15 @@ class MultiLabels:
     truth: NDArray[np.bool_]
     scores: NDArray[np.float64]
     names: tuple[str, ...]
+    frame_ids: NDArray[Any]
 
     @classmethod
     def from_inputs(
-        cls, y_true: Any, scores: ArrayLike, classes: Sequence[Any] | None
+        cls,
+        y_true: Any,
+        scores: ArrayLike,
+        classes: Sequence[Any] | None,
+        frame_ids: ArrayLike | None = None,
     ) -> MultiLabels:
         score_matrix = _score_matrix(scores)
         if classes is not None:
@@ -47,7 +53,26 @@ class MultiLabels:
             raise InputError(
                 f"y_true has shape {truth.shape} but scores has shape {score_matrix.shape}"
             )
-        return cls(truth, score_matrix, names)
+        return cls(truth, score_matrix, names, _frame_ids(frame_ids, truth.shape[0]))
+
+
+def _frame_ids(frame_ids: ArrayLike | None, num_frames: int) -> NDArray[Any]:
+    """(n,) unique int64 or str ids, default 0 .. n-1."""
+    if frame_ids is None:
+        return np.arange(num_frames, dtype=np.int64)
+    ids = label_column(frame_ids, "frame id")
+    if ids.size != num_frames:
+        raise InputError(
+            f"frame_ids has {ids.size} records but y_true has {num_frames}",
+            record=min(ids.size, num_frames),
+        )
+    duplicate = first_duplicate(ids)
+    if duplicate is not None:
+        later, earlier = duplicate
+        raise InputError(
+            f"duplicate frame id {shown(ids[later])} (first at record {earlier})", record=later
+        )
+    return ids
 
 
 def _class_names(classes: Sequence[Any]) -> tuple[str, ...]:

@@ -17,6 +17,7 @@ from typing import Any, TypeAlias
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from shoal.engine._frame_index import FrameIndex
 from shoal.engine._messages import shown
 from shoal.engine.multilabel import kernels
 from shoal.engine.multilabel.annotations import MultiLabels
@@ -36,7 +37,11 @@ MultiLabelThreshold: TypeAlias = float | Sequence[float] | Mapping[Any, float]
 
 
 def evaluate_multilabel(
-    y_true: Any, scores: ArrayLike, *, classes: Sequence[Any] | None = None
+    y_true: Any,
+    scores: ArrayLike,
+    *,
+    classes: Sequence[Any] | None = None,
+    frame_ids: ArrayLike | None = None,
 ) -> MultiLabelEvaluation:
     """Evaluate per-class scores against the true label sets of each frame.
 
@@ -44,17 +49,24 @@ def evaluate_multilabel(
     with ``classes`` (rows that are all 0/1 of length C read as an indicator; Python sets
     never do).
     ``scores``: (n, C) finite floats, columns in ``classes`` order. ``classes``: the
-    class names, default ``"0" .. "C-1"``.
+    class names, default ``"0" .. "C-1"``. ``frame_ids``: unique int or str ids, one
+    per frame (default ``0 .. n-1``), which queries' ``frames=`` names.
     """
-    return MultiLabelEvaluation(MultiLabels.from_inputs(y_true, scores, classes))
+    return MultiLabelEvaluation(MultiLabels.from_inputs(y_true, scores, classes, frame_ids))
 
 
 class MultiLabelEvaluation:
     """Answers for one multi-label evaluation; queries take ``threshold`` (see
-    ``MultiLabelThreshold``; a class not named in a mapping keeps 0.5)."""
+    ``MultiLabelThreshold``; a class not named in a mapping keeps 0.5) and ``frames``
+    (frame ids to restrict to, a segment; default every frame)."""
 
     def __init__(self, data: MultiLabels) -> None:
         self.data = data
+        self._frame_index = FrameIndex(data.frame_ids)
+
+    @property
+    def frame_ids(self) -> NDArray[Any]:
+        return self.data.frame_ids
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -95,21 +107,41 @@ class MultiLabelEvaluation:
             raise InputError(f"threshold {threshold!r} is not finite")
         return out
 
-    def predictions(self, threshold: MultiLabelThreshold = DEFAULT_THRESHOLD) -> NDArray[np.bool_]:
-        """(n, C) predicted indicator: each class whose score reaches its threshold."""
-        predicted: NDArray[np.bool_] = self.data.scores >= self.thresholds(threshold)[None, :]
-        return predicted
+    def predictions(
+        self,
+        threshold: MultiLabelThreshold = DEFAULT_THRESHOLD,
+        *,
+        frames: Iterable[Any] | None = None,
+    ) -> NDArray[np.bool_]:
+        """(n, C) predicted indicator: each class whose score reaches its threshold (rows:
+        the selected frames, in evaluation order)."""
+        return self._selected(threshold, frames)[1]
+
+    def _selected(
+        self, threshold: MultiLabelThreshold, frames: Iterable[Any] | None
+    ) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+        """(truth, predicted) of the selected frames."""
+        thresholds = self.thresholds(threshold)
+        truth, scores = self.data.truth, self.data.scores
+        if frames is not None:
+            mask = self._frame_index.mask(frames)
+            truth, scores = truth[mask], scores[mask]
+        predicted: NDArray[np.bool_] = scores >= thresholds[None, :]
+        return truth, predicted
 
     # ----------------------------------------------------------------- queries
     def report(
-        self, threshold: MultiLabelThreshold = DEFAULT_THRESHOLD
+        self,
+        threshold: MultiLabelThreshold = DEFAULT_THRESHOLD,
+        *,
+        frames: Iterable[Any] | None = None,
     ) -> dict[str, dict[str, float]]:
         """scikit-learn's ``classification_report(..., output_dict=True)`` on the
         indicator matrices: per class ``precision``, ``recall``, ``f1-score`` and
         ``support`` (true frames), then ``micro avg``, ``macro avg``, ``weighted avg``
         (by support) and ``samples avg`` (per-frame scores averaged over frames), each
         with the total support. Undefined values are 0."""
-        truth, predicted = self.data.truth, self.predictions(threshold)
+        truth, predicted = self._selected(threshold, frames)
         tp, fp, fn = kernels.class_counts(truth, predicted)
         precision, recall, f1 = kernels.precision_recall_f1(tp, fp, fn)
         support = tp + fn
@@ -132,29 +164,48 @@ class MultiLabelEvaluation:
         return out
 
     def multilabel_confusion_matrix(
-        self, threshold: MultiLabelThreshold = DEFAULT_THRESHOLD
+        self,
+        threshold: MultiLabelThreshold = DEFAULT_THRESHOLD,
+        *,
+        frames: Iterable[Any] | None = None,
     ) -> NDArray[np.int64]:
         """(C, 2, 2): per class ``[[tn, fp], [fn, tp]]``, rows truth (scikit-learn's
         ``multilabel_confusion_matrix``). A frame counts in one cell of every class."""
-        tp, fp, fn = kernels.class_counts(self.data.truth, self.predictions(threshold))
-        return kernels.confusion_matrices(tp, fp, fn, self.num_frames)
+        truth, predicted = self._selected(threshold, frames)
+        tp, fp, fn = kernels.class_counts(truth, predicted)
+        return kernels.confusion_matrices(tp, fp, fn, truth.shape[0])
 
-    def accuracy(self, threshold: MultiLabelThreshold = DEFAULT_THRESHOLD) -> float:
+    def accuracy(
+        self,
+        threshold: MultiLabelThreshold = DEFAULT_THRESHOLD,
+        *,
+        frames: Iterable[Any] | None = None,
+    ) -> float:
         """Subset accuracy: share of frames whose predicted label set is exactly their
         true one (scikit-learn's ``accuracy_score``; 0.0 for no frames)."""
-        _, fp, fn = kernels.frame_counts(self.data.truth, self.predictions(threshold))
+        _, fp, fn = kernels.frame_counts(*self._selected(threshold, frames))
         return kernels.subset_accuracy(fp, fn)
 
-    def hamming_loss(self, threshold: MultiLabelThreshold = DEFAULT_THRESHOLD) -> float:
+    def hamming_loss(
+        self,
+        threshold: MultiLabelThreshold = DEFAULT_THRESHOLD,
+        *,
+        frames: Iterable[Any] | None = None,
+    ) -> float:
         """Share of wrong (frame, class) cells (scikit-learn's ``hamming_loss``)."""
-        _, fp, fn = kernels.frame_counts(self.data.truth, self.predictions(threshold))
-        return kernels.hamming_loss(fp, fn, self.data.truth.size)
+        truth, predicted = self._selected(threshold, frames)
+        _, fp, fn = kernels.frame_counts(truth, predicted)
+        return kernels.hamming_loss(fp, fn, truth.size)
 
-    def average_precision(self) -> dict[str, float]:
+    def average_precision(self, *, frames: Iterable[Any] | None = None) -> dict[str, float]:
         """Each class's AP from its score ranking (no threshold), and their ``macro avg``:
         scikit-learn's ``average_precision_score(..., average=None)`` and
         ``average="macro"``. A class without true frames has AP 0 and counts in the mean."""
-        per_class = kernels.step_average_precisions(self.data.truth, self.data.scores)
+        truth, scores = self.data.truth, self.data.scores
+        if frames is not None:
+            mask = self._frame_index.mask(frames)
+            truth, scores = truth[mask], scores[mask]
+        per_class = kernels.step_average_precisions(truth, scores)
         out = dict(zip(self.labels, per_class.tolist(), strict=True))
         out[MACRO] = _mean(per_class)
         return out
