@@ -164,6 +164,9 @@ def test_mask_iou_on_identical_disjoint_and_empty_masks():
     right = 1 - left
     result = mask_iou([full, empty, encode_mask(left)], [full, encode_mask(right)])
     np.testing.assert_array_equal(result, [[1.0, 0.6], [0.0, 0.0], [0.4, 0.0]])
+    # A mask without runs (pycocotools: an empty box) overlaps nothing, wherever it is.
+    no_runs = Rle(4, 5, np.zeros(0, np.uint32))
+    np.testing.assert_array_equal(mask_iou([full, no_runs], [no_runs, full]), [[0, 1], [0, 0]])
     # A crowd ground truth: intersection over the prediction's own area.
     assert mask_iou([encode_mask(left)], [full], [True])[0, 0] == 1.0
 

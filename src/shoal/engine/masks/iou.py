@@ -31,18 +31,19 @@ def _foreground_runs(
 ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
     """Starts and ends (R,) of every foreground run, each RLE's runs in turn, and the
     offsets (N + 1,) of each RLE's runs in them."""
-    starts, ends, sizes = [], [], []
-    for rle in rles:
-        edges = np.concatenate(([0], np.cumsum(rle.counts, dtype=np.int64)))
-        run_starts, run_ends = edges[1:-1:2], edges[2::2]
-        starts.append(run_starts)
-        ends.append(run_ends)
-        sizes.append(run_starts.size)
+    sizes = np.asarray([r.counts.size for r in rles], np.int64)
     offsets = np.zeros(len(rles) + 1, np.int64)
-    np.cumsum(sizes, out=offsets[1:])
-    if not rles:
+    np.cumsum(sizes // 2, out=offsets[1:])
+    if not rles or not sizes.sum():
         return np.zeros(0, np.int64), np.zeros(0, np.int64), offsets
-    return np.concatenate(starts), np.concatenate(ends), offsets
+    runs = np.concatenate([r.counts for r in rles]).astype(np.int64)
+    first = np.cumsum(sizes) - sizes
+    totals = np.cumsum(runs)
+    # Where each run ends inside its own mask: the running total restarted per mask.
+    at = np.minimum(first, runs.size - 1)  # a mask without runs repeats nothing
+    ends = totals - np.repeat(totals[at] - runs[at], sizes)
+    foreground = (np.arange(runs.size) - np.repeat(first, sizes)) % 2 == 1
+    return (ends - runs)[foreground], ends[foreground], offsets
 
 
 def _boxes_overlap(dt_box: NDArray[np.float64], gt_box: NDArray[np.float64]) -> NDArray[np.bool_]:
