@@ -14,11 +14,12 @@ import pytest
 
 import shoal
 from shoal.cli import main
-from shoal.distributed import evaluate, evaluate_coco, split_coco
-from shoal.engine.detection.evaluator import DetectionEvaluation
+from shoal.distributed import evaluate, evaluate_coco, split_coco, split_columns
+from shoal.engine.detection.evaluator import QUERY_IOU_FLOOR, DetectionEvaluation
 from shoal.errors import InputError, ShoalError
+from shoal.store import Store
 
-from coco_oracle import pycocotools_stats, random_coco
+from coco_oracle import coco_sample, pycocotools_stats, random_coco, to_columns
 
 # Operating points on the grid, off it (re-matched from the merged kept pairs), and
 # with a per-class confidence.
@@ -76,6 +77,33 @@ def test_coco_split_by_image_merges_to_the_single_process_evaluation(seed, num_p
     assert merged.coco_summary().stats == pytest.approx(pycocotools_stats(gt, dt), abs=1e-12)
 
 
+@pytest.mark.parametrize("num_parts", [1, 2, 5])
+def test_columns_split_by_frame_merge_to_the_single_process_evaluation(num_parts):
+    ground_truth, predictions = to_columns(*_sample(4))
+    single = shoal.evaluate_detections(ground_truth, predictions)
+    parts = split_columns(ground_truth, predictions, num_parts)
+    assert len(parts) == num_parts
+    merged = evaluate([gt for gt, _ in parts], [dt for _, dt in parts])
+    assert np.array_equal(merged.frame_ids, single.frame_ids)
+    assert np.array_equal(np.sort(merged.predictions.ids), np.sort(single.predictions.ids))
+    assert_identical(merged, single)
+
+
+def test_a_stored_datasets_frames_in_partitions_equal_the_stores_evaluation(tmp_path):
+    _, _, dataset_tables, inference_tables = coco_sample(seed=12, num_images=30)
+    project = Store(tmp_path).create_project("p", task="detection")
+    model = project.create_dataset("val", dataset_tables).create_inference_set(
+        "m", inference_tables
+    )
+    stored = model.evaluate()
+    assert isinstance(stored, DetectionEvaluation)
+    parts = split_columns(stored.ground_truth, stored.predictions, 3)
+    merged = evaluate(
+        [gt for gt, _ in parts], [dt for _, dt in parts], confusion_floor=QUERY_IOU_FLOOR
+    )
+    assert_identical(merged, stored)
+
+
 def test_partition_files_evaluate_like_their_union(tmp_path):
     gt, dt = _sample(3)
     partitions = split_coco(gt, dt, 3)
@@ -129,6 +157,8 @@ def test_bad_input_is_named():
         split_coco(gt, stray, 2)
     with pytest.raises(InputError, match="at least 1"):
         split_coco(gt, dt, 0)
+    with pytest.raises(InputError, match="at least 1"):
+        split_columns(*to_columns(gt, dt), 0)
     with pytest.raises(InputError, match="2 ground-truth partitions but 1 prediction"):
         evaluate([gt, gt], [dt])
     with pytest.raises(InputError, match="unknown executor 'spark'"):

@@ -9,7 +9,14 @@ bit-identical to the single-process evaluation's. Ray is an optional extra
 (``pip install 'shoal[ray]'``); ``executor="local"`` runs the same path in-process.
 """
 
-from shoal.distributed._partitions import CocoPartition, split_coco
+from shoal.distributed._partitions import CocoPartition, split_coco, split_columns
 from shoal.distributed._run import Executor, evaluate, evaluate_coco
 
-__all__ = ["CocoPartition", "Executor", "evaluate", "evaluate_coco", "split_coco"]
+__all__ = [
+    "CocoPartition",
+    "Executor",
+    "evaluate",
+    "evaluate_coco",
+    "split_coco",
+    "split_columns",
+]

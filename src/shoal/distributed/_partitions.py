@@ -1,4 +1,5 @@
-"""COCO files split by image into partitions that evaluate independently."""
+"""COCO files split by image, or engine columns by frame, into partitions that evaluate
+independently."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import numpy as np
 import orjson
 from numpy.typing import NDArray
 
+from shoal.engine.detection.annotations import GroundTruth, Predictions
 from shoal.errors import InputError
 
 CocoInput = str | os.PathLike[str] | bytes | dict[str, Any] | list[Any]
@@ -109,3 +111,47 @@ def split_coco(ground_truth: CocoInput, results: CocoInput, num_parts: int) -> l
         )
         for part, chunk in enumerate(chunks)
     ]
+
+
+def split_columns(
+    ground_truth: GroundTruth, predictions: Predictions, num_parts: int
+) -> list[tuple[GroundTruth, Predictions]]:
+    """Split engine columns (a store's, a reader's, your own) by frame into ``num_parts``
+    partitions of consecutive frames, each with its boxes in their given order and the
+    same classes; prediction and annotation ids are kept. Fewer partitions come back
+    when there are fewer frames."""
+    if num_parts < 1:
+        raise InputError(f"the number of partitions must be at least 1, got {num_parts}")
+    bounds = [
+        (int(c[0]), int(c[-1]) + 1)
+        for c in np.array_split(np.arange(ground_truth.num_frames), num_parts)
+        if c.size
+    ] or [(0, 0)]
+    parts = []
+    for lo, hi in bounds:
+        gt_rows = (ground_truth.frame >= lo) & (ground_truth.frame < hi)
+        dt_rows = (predictions.frame >= lo) & (predictions.frame < hi)
+        gt, dt = ground_truth, predictions
+        parts.append(
+            (
+                GroundTruth(
+                    frame_ids=gt.frame_ids[lo:hi],
+                    classes=gt.classes,
+                    frame=(gt.frame[gt_rows] - lo).astype(np.int32),
+                    label=gt.label[gt_rows],
+                    box=gt.box[gt_rows],
+                    area=gt.area[gt_rows],
+                    iscrowd=gt.iscrowd[gt_rows],
+                    ignore=gt.ignore[gt_rows],
+                    ids=gt.ids[gt_rows],
+                ),
+                Predictions(
+                    frame=(dt.frame[dt_rows] - lo).astype(np.int32),
+                    label=dt.label[dt_rows],
+                    box=dt.box[dt_rows],
+                    score=dt.score[dt_rows],
+                    ids=dt.ids[dt_rows],
+                ),
+            )
+        )
+    return parts
