@@ -30,6 +30,7 @@ from shoal.engine.masks import (
     encode_mask,
     mask_iou,
     polygons_to_rle,
+    polygons_to_rles,
     rle_bbox,
     rle_from_string,
     rle_to_string,
@@ -79,7 +80,9 @@ def make_images(args: argparse.Namespace) -> list[dict[str, Any]]:
 def shoal_run(images: list[dict[str, Any]]) -> list[np.ndarray]:
     out = []
     for image in images:
-        gt = [polygons_to_rle(p, HEIGHT, WIDTH) for p in image["polygons"]]
+        # One polygon per object here: rasterised all at once (one object's several
+        # polygons would go through polygons_to_rle, which merges them).
+        gt = polygons_to_rles([p[0] for p in image["polygons"]], HEIGHT, WIDTH)
         dt = rles_from_strings(image["predictions"], HEIGHT, WIDTH)
         out.append(mask_iou(dt, gt, image["crowd"]))
     return out

@@ -15,6 +15,7 @@ from shoal.engine.masks import (
     mask_iou,
     merge_rles,
     polygon_to_rle,
+    polygons_to_rles,
     rle_area,
     rle_bbox,
     rle_from_coco,
@@ -210,3 +211,15 @@ def test_many_strings_name_the_bad_one():
         rles_from_strings([good, "00~", good], 5, 5)
     with pytest.raises(InputError, match="RLE 2: counts ends inside a number"):
         rles_from_strings([good, good, "o", good], 5, 5)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_many_polygons_rasterised_at_once_equal_pycocotools(seed):
+    rng = np.random.default_rng(6000 + seed)
+    sizes = rng.integers(1, 90, (int(rng.integers(1, 25)), 2))
+    polygons = [random_polygon(rng, int(h), int(w)) for h, w in sizes]
+    batch = polygons_to_rles(polygons, sizes[:, 0], sizes[:, 1])
+    for rle, polygon, (h, w) in zip(batch, polygons, sizes, strict=True):
+        theirs = coco_mask.frPyObjects([polygon], int(h), int(w))[0]
+        assert rle.size == (h, w)
+        assert rle_to_string(rle) == theirs["counts"].decode()

@@ -2,7 +2,12 @@
 mask IoU, each equal to pycocotools. Layouts are documented in each module."""
 
 from shoal.engine.masks.iou import mask_iou
-from shoal.engine.masks.polygons import box_to_rle, polygon_to_rle, polygons_to_rle
+from shoal.engine.masks.polygons import (
+    box_to_rle,
+    polygon_to_rle,
+    polygons_to_rle,
+    polygons_to_rles,
+)
 from shoal.engine.masks.rle import (
     Rle,
     decode_mask,
@@ -26,6 +31,7 @@ __all__ = [
     "merge_rles",
     "polygon_to_rle",
     "polygons_to_rle",
+    "polygons_to_rles",
     "rle_area",
     "rle_bbox",
     "rle_from_coco",
