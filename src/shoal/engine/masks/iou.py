@@ -70,12 +70,15 @@ def mask_iou(
     dt_index, gt_index = np.nonzero(_boxes_overlap(rle_bbox(predictions), rle_bbox(ground_truth)))
     if dt_index.size == 0:
         return iou
-    for d, g in zip(dt_index.tolist(), gt_index.tolist(), strict=True):
-        if predictions[d].size != ground_truth[g].size:
-            raise InputError(
-                f"prediction mask {d} is {predictions[d].size} but ground-truth mask {g} "
-                f"is {ground_truth[g].size} (height, width); masks compared must match"
-            )
+    dt_size = np.asarray([r.size for r in predictions], np.int64).reshape(-1, 2)
+    gt_size = np.asarray([r.size for r in ground_truth], np.int64).reshape(-1, 2)
+    mismatched = np.flatnonzero((dt_size[dt_index] != gt_size[gt_index]).any(axis=1))
+    if mismatched.size:
+        d, g = int(dt_index[mismatched[0]]), int(gt_index[mismatched[0]])
+        raise InputError(
+            f"prediction mask {d} is {predictions[d].size} but ground-truth mask {g} "
+            f"is {ground_truth[g].size} (height, width); masks compared must match"
+        )
 
     dt_starts, dt_ends, dt_offsets = _foreground_runs(predictions)
     gt_starts, gt_ends, gt_offsets = _foreground_runs(ground_truth)
