@@ -272,10 +272,38 @@ def merge_rles(rles: Sequence[Rle], *, intersect: bool = False) -> Rle:
     if any(r.size != first.size for r in rles):
         sizes = sorted({r.size for r in rles})
         raise InputError(f"masks of different sizes cannot be merged: {sizes}")
-    combined = decode_mask(first).astype(bool)
-    for other in rles[1:]:
-        if intersect:
+    if intersect:
+        combined = decode_mask(first).astype(bool)
+        for other in rles[1:]:
             combined &= decode_mask(other).astype(bool)
-        else:
-            combined |= decode_mask(other).astype(bool)
-    return encode_mask(combined)
+        return encode_mask(combined)
+    return _union_of_runs(rles)
+
+
+def _union_of_runs(rles: Sequence[Rle]) -> Rle:
+    """The union of same-size RLEs without decoding: every foreground run (cut at
+    ``h * w``), sorted by start, joined while they overlap or touch."""
+    h, w = rles[0].size
+    total = h * w
+    starts_list, ends_list = [], []
+    for rle in rles:
+        edges = np.minimum(np.concatenate(([0], np.cumsum(rle.counts, dtype=np.int64))), total)
+        starts_list.append(edges[1:-1:2])
+        ends_list.append(edges[2::2])
+    starts, ends = np.concatenate(starts_list), np.concatenate(ends_list)
+    nonempty = ends > starts
+    starts, ends = starts[nonempty], ends[nonempty]
+    if starts.size == 0:
+        return Rle(h, w, np.asarray([total], np.uint32))
+    order = np.argsort(starts, kind="stable")
+    starts, ends = starts[order], np.maximum.accumulate(ends[order])
+    # A run opens where it starts after everything before it has ended.
+    opens = np.ones(starts.size, bool)
+    opens[1:] = starts[1:] > ends[:-1]
+    run_starts = starts[opens]
+    run_ends = ends[np.append(np.flatnonzero(opens)[1:] - 1, starts.size - 1)]
+    edges = np.column_stack((run_starts, run_ends)).ravel()
+    counts = np.diff(edges, prepend=0)
+    if run_ends[-1] < total:
+        counts = np.append(counts, total - run_ends[-1])
+    return Rle(h, w, counts.astype(np.uint32))
