@@ -18,6 +18,17 @@ Predictions (one row per predicted object)
     ``width``, ``height`` (null for classification), ``confidence`` float64 in [0, 1],
     ``probabilities`` list<float32> (classification only: one score per class, in the
     project's class order; nullable).
+Geometry (optional columns of labels and predictions; absent for boxes-only data)
+    ``shape`` string (``box``, ``mask``, ``polygon``, ``keypoints``, ``polyline``,
+    ``point``; null means a box), ``mask`` struct<height int32, width int32, counts
+    string> (COCO compressed RLE of the object's mask, in its frame's size),
+    ``polygon`` list<list<float64>> (the object's polygons ``[x0, y0, x1, y1, ...]``,
+    kept for exact drawing; the dataset rasterises them into ``mask``), ``keypoints``
+    list<float64> (x, y, v triples; v 0 not labeled, 1 labeled but not visible, 2
+    visible), ``points`` list<float64> (x, y pairs: a polyline's vertices, or one
+    point). The box columns stay filled with the object's box. When one of them is
+    present, all five are. Keypoint names and skeletons per class are kept in the
+    labels table's schema metadata (:func:`keypoint_schemas`).
 Embeddings (one row per vector)
     ``frame_id`` string, ``target_id`` string (a label or prediction id for a crop
     embedding, null for a frame embedding), ``model_id`` string, ``vector`` list<float32>.
@@ -25,7 +36,7 @@ Embeddings (one row per vector)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,15 +57,23 @@ from shoal.formats._validation import (
 __all__ = [
     "EMBEDDINGS_SCHEMA",
     "FRAME_COLUMNS",
+    "GEOMETRY_SCHEMA",
     "LABELS_SCHEMA",
+    "MASK_TYPE",
     "PREDICTIONS_SCHEMA",
     "RESERVED_METADATA_KEYS",
+    "SHAPES",
     "DatasetTables",
     "InferenceTables",
+    "KeypointSchema",
     "embeddings_table",
     "empty_embeddings",
+    "has_geometry",
+    "keypoint_schemas",
+    "rasterise_polygons",
     "to_ground_truth",
     "to_predictions",
+    "with_keypoint_schemas",
 ]
 
 FRAME_COLUMNS = pa.schema(
@@ -105,6 +124,21 @@ EMBEDDINGS_SCHEMA = pa.schema(
         ("vector", pa.list_(pa.float32())),
     ]
 )
+MASK_TYPE = pa.struct([("height", pa.int32()), ("width", pa.int32()), ("counts", pa.string())])
+GEOMETRY_SCHEMA = pa.schema(
+    [
+        ("shape", pa.string()),
+        ("mask", MASK_TYPE),
+        ("polygon", pa.list_(pa.list_(pa.float64()))),
+        ("keypoints", pa.list_(pa.float64())),
+        ("points", pa.list_(pa.float64())),
+    ]
+)
+SHAPES = ("box", "mask", "polygon", "keypoints", "polyline", "point")
+# The column a shape cannot be without.
+_SHAPE_COLUMN = {"mask": "mask", "polygon": "polygon", "keypoints": "keypoints",
+                 "polyline": "points", "point": "points"}  # fmt: skip
+_KEYPOINTS_KEY = b"shoal.keypoints"
 # RESERVED_METADATA_KEYS (the frame columns and the query language's label statistics)
 # comes from the one validation module, shoal.formats._validation.
 _METADATA_TYPES = (pa.bool_(), pa.int64(), pa.float64(), pa.string())
@@ -233,6 +267,387 @@ def _frame_ids_known(
         )
 
 
+# ----------------------------------------------------------------------- geometry
+
+
+def has_geometry(table: pa.Table) -> bool:
+    """Whether a labels or predictions table carries the geometry columns."""
+    return "shape" in table.column_names
+
+
+def _with_geometry(table: pa.Table, conformed: pa.Table, what: str, source: str | None) -> pa.Table:
+    """``conformed`` plus the geometry columns of ``table`` (all five when it has any;
+    none when it has none)."""
+    if not any(name in table.column_names for name in GEOMETRY_SCHEMA.names):
+        return conformed
+    geometry = _conform(
+        table.select([n for n in GEOMETRY_SCHEMA.names if n in table.column_names]),
+        GEOMETRY_SCHEMA,
+        what,
+        source,
+    )
+    for field in GEOMETRY_SCHEMA:
+        conformed = conformed.append_column(field, geometry.column(field.name))
+    return _infer_shapes(conformed)
+
+
+def _infer_shapes(table: pa.Table) -> pa.Table:
+    """A null ``shape`` named from the geometry the row has: polygon, else mask, else
+    keypoints, else a point (one pair) or a polyline, else a box."""
+    shapes = table.column("shape")
+    if shapes.null_count == 0:
+        return table
+    points = pc.list_value_length(table.column("points"))
+    guess = pc.case_when(
+        pc.make_struct(
+            table.column("polygon").is_valid(),
+            table.column("mask").is_valid(),
+            table.column("keypoints").is_valid(),
+            pc.fill_null(pc.equal(points, 2), False),
+            table.column("points").is_valid(),
+        ),
+        "polygon",
+        "mask",
+        "keypoints",
+        "point",
+        "polyline",
+        "box",
+    )
+    index = table.schema.get_field_index("shape")
+    return table.set_column(index, "shape", pc.coalesce(shapes, guess))
+
+
+def _list_parts(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A list column's per-row lengths (-1 for null rows), its values as float64 (NaN
+    for null values) and each value's row."""
+    array = column.combine_chunks()
+    lengths = pc.fill_null(pc.list_value_length(array), -1)
+    values = array.flatten()
+    return (
+        np.asarray(lengths.to_numpy(zero_copy_only=False), np.int64),
+        np.asarray(values.to_numpy(zero_copy_only=False), np.float64),
+        np.asarray(pc.list_parent_indices(array).to_numpy(zero_copy_only=False), np.int64),
+    )
+
+
+def _check_finite(values: np.ndarray, rows: np.ndarray, what: str, source: str | None) -> None:
+    bad = np.flatnonzero(~np.isfinite(values))
+    if bad.size:
+        raise InputError(f"{what} has a value that is not a finite number", source=source,
+                         record=int(rows[bad[0]]))  # fmt: skip
+
+
+def _check_geometry(
+    table: pa.Table, what: str, source: str | None, frame_sizes: np.ndarray | None = None
+) -> None:
+    """Every geometry column valid: known shapes, each with its column; masks that
+    decode to their size (the frame's, ``frame_sizes`` (rows, 2) height/width with -1
+    when unknown); keypoints as (x, y, v) triples with v in 0, 1, 2; points as (x, y)
+    pairs, one pair for a point; polygons of at least two vertices."""
+    shapes = table.column("shape")
+    unknown = pc.and_(shapes.is_valid(), pc.invert(pc.is_in(shapes, value_set=pa.array(SHAPES))))
+    if (bad := _first(unknown)) is not None:
+        raise InputError(
+            f"{what} shape {shapes[bad].as_py()!r} is not one of {', '.join(SHAPES)}",
+            source=source,
+            record=bad,
+        )
+    for shape, column in _SHAPE_COLUMN.items():
+        needs = pc.fill_null(pc.equal(shapes, shape), False)
+        missing = pc.and_(needs, table.column(column).is_null())
+        if (bad := _first(missing)) is not None:
+            raise InputError(f"{what} is a {shape} without {column}", source=source, record=bad)
+
+    lengths, values, rows = _list_parts(table.column("keypoints"))
+    _check_finite(values, rows, f"{what} keypoints", source)
+    if (bad := _first((lengths >= 0) & (lengths % 3 != 0))) is not None:
+        raise InputError(
+            f"{what} keypoints has {lengths[bad]} numbers, not (x, y, v) triples",
+            source=source,
+            record=bad,
+        )
+    visibility = values[2::3]
+    wrong = np.flatnonzero(~np.isin(visibility, (0.0, 1.0, 2.0)))
+    if wrong.size:
+        raise InputError(
+            f"{what} keypoint visibility {visibility[wrong[0]]:g} is not 0, 1 or 2",
+            source=source,
+            record=int(rows[2 + 3 * wrong[0]]),
+        )
+
+    lengths, values, rows = _list_parts(table.column("points"))
+    _check_finite(values, rows, f"{what} points", source)
+    if (bad := _first((lengths >= 0) & ((lengths % 2 != 0) | (lengths < 2)))) is not None:
+        raise InputError(
+            f"{what} points has {lengths[bad]} numbers, not (x, y) pairs", source=source, record=bad
+        )
+    single = pc.fill_null(pc.equal(shapes, "point"), False)
+    if (
+        bad := _first(np.asarray(single.to_numpy(zero_copy_only=False)) & (lengths != 2))
+    ) is not None:
+        raise InputError(
+            f"{what} is a point with {lengths[bad]} numbers, not one (x, y)",
+            source=source,
+            record=bad,
+        )
+
+    polygons = table.column("polygon").combine_chunks()
+    rings = polygons.flatten()
+    ring_row = np.asarray(pc.list_parent_indices(polygons).to_numpy(zero_copy_only=False))
+    ring_lengths, values, value_ring = _list_parts(pa.chunked_array([rings], rings.type))
+    _check_finite(
+        values, ring_row[value_ring] if ring_row.size else value_ring, f"{what} polygon", source
+    )
+    short = np.flatnonzero((ring_lengths % 2 != 0) | (ring_lengths < 4))
+    if short.size:
+        raise InputError(
+            f"{what} polygon has a ring of {ring_lengths[short[0]]} numbers "
+            "(an even count, at least 4)",
+            source=source,
+            record=int(ring_row[short[0]]),
+        )
+    empty = np.asarray(pc.fill_null(pc.equal(pc.list_value_length(polygons), 0), False))
+    if (bad := _first(empty)) is not None:
+        raise InputError(f"{what} polygon has no rings", source=source, record=bad)
+    _check_masks(table.column("mask"), what, source, frame_sizes)
+
+
+def _mask_parts(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[Any]]:
+    """The rows with a mask, their heights, widths and counts strings."""
+    masks = column.combine_chunks()
+    present = np.flatnonzero(np.asarray(masks.is_valid().to_numpy(zero_copy_only=False)))
+    kept = masks.take(pa.array(present, pa.int64()))
+    heights = np.asarray(pc.fill_null(kept.field("height"), -1).to_numpy(zero_copy_only=False))
+    widths = np.asarray(pc.fill_null(kept.field("width"), -1).to_numpy(zero_copy_only=False))
+    return (
+        present,
+        heights.astype(np.int64),
+        widths.astype(np.int64),
+        kept.field("counts").to_pylist(),
+    )
+
+
+def _check_masks(
+    column: pa.ChunkedArray, what: str, source: str | None, frame_sizes: np.ndarray | None
+) -> None:
+    from shoal.engine.masks import rles_from_strings
+
+    present, heights, widths, counts = _mask_parts(column)
+    if not present.size:
+        return
+    if (bad := _first((heights <= 0) | (widths <= 0))) is not None:
+        raise InputError(
+            f"{what} mask size {heights[bad]} x {widths[bad]} is not positive",
+            source=source,
+            record=int(present[bad]),
+        )
+    if (bad := _first(np.asarray([c is None for c in counts]))) is not None:
+        raise InputError(f"{what} mask has no counts", source=source, record=int(present[bad]))
+    if frame_sizes is not None:
+        expected = frame_sizes[present]
+        known = expected[:, 0] >= 0
+        wrong = known & ((expected[:, 0] != heights) | (expected[:, 1] != widths))
+        if (bad := _first(wrong)) is not None:
+            raise InputError(
+                f"{what} mask is {heights[bad]} x {widths[bad]} (height x width) but its "
+                f"frame is {expected[bad, 0]} x {expected[bad, 1]}",
+                source=source,
+                record=int(present[bad]),
+            )
+    try:
+        rles = rles_from_strings(counts, heights, widths)
+    except InputError as error:
+        # "RLE i: ..." names the position among the masks: say which row it is.
+        number, _, problem = error.message.partition(": ")
+        index = int(number.split()[-1]) if number.startswith("RLE ") else 0
+        raise InputError(
+            f"{what} mask counts: {problem or error.message}",
+            source=source,
+            record=int(present[index]),
+        ) from None
+    totals = np.asarray([int(r.counts.sum(dtype=np.int64)) for r in rles], np.int64)
+    if (bad := _first(totals != heights * widths)) is not None:
+        raise InputError(
+            f"{what} mask counts cover {totals[bad]} pixels, not {heights[bad]} x {widths[bad]}",
+            source=source,
+            record=int(present[bad]),
+        )
+
+
+def _frame_sizes_of(objects: pa.Table, frames: pa.Table) -> np.ndarray:
+    """(rows, 2) height, width of each object's frame (-1 when unknown)."""
+    index = pc.index_in(
+        objects.column("frame_id"), value_set=frames.column("frame_id").combine_chunks()
+    )
+    rows = np.asarray(pc.fill_null(index, 0).to_numpy(zero_copy_only=False), np.int64)
+    sizes = np.stack(
+        [
+            np.asarray(
+                pc.fill_null(frames.column(name), -1).to_numpy(zero_copy_only=False), np.int64
+            )
+            for name in ("height", "width")
+        ],
+        axis=1,
+    )
+    return sizes[rows] if sizes.size else np.full((objects.num_rows, 2), -1, np.int64)
+
+
+def rasterise_polygons(objects: pa.Table, frames: pa.Table, *, what: str = "label",
+                       source: str | None = None) -> pa.Table:  # fmt: skip
+    """``objects`` (labels or predictions with geometry) with the mask of every row that
+    has polygons but no mask filled in: its polygons rasterised on its frame's size and
+    united, as pycocotools' ``annToRLE`` does. A frame without a size is an error."""
+    from shoal.engine.masks import merge_rles, polygons_to_rles, rle_to_string
+
+    if not has_geometry(objects):
+        return objects
+    polygons = objects.column("polygon").combine_chunks()
+    todo = np.flatnonzero(
+        np.asarray(
+            pc.and_(polygons.is_valid(), objects.column("mask").is_null()).to_numpy(
+                zero_copy_only=False
+            )
+        )
+    )
+    if not todo.size:
+        return objects
+    sizes = _frame_sizes_of(objects, frames)[todo]
+    if (bad := _first(sizes[:, 0] < 0)) is not None:
+        raise InputError(
+            f"{what} has a polygon but its frame has no width and height to rasterise it on",
+            source=source,
+            record=int(todo[bad]),
+        )
+    rings_per = np.asarray(
+        pc.list_value_length(polygons.take(pa.array(todo))).to_numpy(zero_copy_only=False), np.int64
+    )
+    rings = polygons.take(pa.array(todo)).flatten().to_pylist()
+    ring_rles = polygons_to_rles(
+        rings, np.repeat(sizes[:, 0], rings_per), np.repeat(sizes[:, 1], rings_per)
+    )
+    ends = np.cumsum(rings_per)
+    counts = [
+        rle_to_string(merge_rles(ring_rles[end - n : end]))
+        for n, end in zip(rings_per.tolist(), ends.tolist(), strict=True)
+    ]
+    masks = objects.column("mask").to_pylist()
+    for row, (height, width), text in zip(todo.tolist(), sizes.tolist(), counts, strict=True):
+        masks[row] = {"height": height, "width": width, "counts": text}
+    index = objects.schema.get_field_index("mask")
+    return objects.set_column(index, objects.schema.field(index), pa.array(masks, MASK_TYPE))
+
+
+@dataclass(frozen=True)
+class KeypointSchema:
+    """A class's keypoints: their ``names`` (the order of the ``keypoints`` triples) and
+    the ``skeleton``, pairs of 1-based keypoint numbers joined when drawn (COCO's)."""
+
+    names: tuple[str, ...]
+    skeleton: tuple[tuple[int, int], ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"names": list(self.names), "skeleton": [list(pair) for pair in self.skeleton]}
+
+
+def keypoint_schemas(labels: pa.Table | DatasetTables) -> dict[str, KeypointSchema]:
+    """The keypoint names and skeleton of each class, as the dataset keeps them."""
+    table = labels.labels if isinstance(labels, DatasetTables) else labels
+    meta = table.schema.metadata or {}
+    if _KEYPOINTS_KEY not in meta:
+        return {}
+    import orjson
+
+    try:
+        kept = orjson.loads(meta[_KEYPOINTS_KEY])
+    except orjson.JSONDecodeError:
+        return {}
+    return {
+        name: KeypointSchema(
+            tuple(str(n) for n in value.get("names", [])),
+            tuple((int(a), int(b)) for a, b in value.get("skeleton", [])),
+        )
+        for name, value in kept.items()
+    }
+
+
+def with_keypoint_schemas(
+    dataset: DatasetTables, schemas: Mapping[str, KeypointSchema], *, source: str | None = None
+) -> DatasetTables:
+    """``dataset`` keeping ``schemas`` (class name -> keypoint names and skeleton); each
+    label of those classes must have one triple per keypoint name, and skeleton numbers
+    must name keypoints."""
+    import orjson
+
+    for name, schema in schemas.items():
+        count = len(schema.names)
+        for a, b in schema.skeleton:
+            if not (1 <= a <= count and 1 <= b <= count):
+                raise InputError(
+                    f"class {name!r} skeleton joins keypoints {a} and {b}, but it has {count}",
+                    source=source,
+                )
+    labels = dataset.labels
+    if has_geometry(labels) and schemas:
+        lengths = np.asarray(
+            pc.fill_null(pc.list_value_length(labels.column("keypoints")), -1).to_numpy(
+                zero_copy_only=False
+            )
+        )
+        classes = labels.column("class_name").to_pylist()
+        expected = np.asarray([3 * len(schemas[c].names) if c in schemas else -2 for c in classes])
+        wrong = (lengths >= 0) & (expected >= 0) & (lengths != expected)
+        if (bad := _first(wrong)) is not None:
+            raise InputError(
+                f"label keypoints has {lengths[bad] // 3} triples but class {classes[bad]!r} "
+                f"has {expected[bad] // 3} keypoints",
+                source=source,
+                record=bad,
+            )
+    meta = dict(labels.schema.metadata or {})
+    meta[_KEYPOINTS_KEY] = orjson.dumps({k: v.to_dict() for k, v in schemas.items()})
+    return DatasetTables(dataset.frames, labels.replace_schema_metadata(meta), dataset.embeddings)
+
+
+def _fill_boxes(table: pa.Table) -> pa.Table:
+    """Rows without a box but with a mask, keypoints or points get the box of that
+    geometry (pycocotools' ``toBbox`` for masks; the labeled points' extent else)."""
+    if not has_geometry(table) or table.num_rows == 0:
+        return table
+    boxless = np.asarray(table.column("x").is_null().to_numpy(zero_copy_only=False))
+    if not boxless.any():
+        return table
+    from shoal.engine.masks import rle_bbox, rles_from_strings
+
+    boxes = _boxes(table)
+    present, heights, widths, counts = _mask_parts(table.column("mask"))
+    use = boxless[present]
+    if use.any():
+        rles = rles_from_strings(
+            [c for c, u in zip(counts, use, strict=True) if u], heights[use], widths[use]
+        )
+        boxes[present[use]] = rle_bbox(rles)
+        boxless[present[use]] = False
+    for column, stride in (("keypoints", 3), ("points", 2)):
+        values = table.column(column).to_pylist()
+        for row in np.flatnonzero(boxless).tolist():
+            flat = values[row]
+            if not flat:
+                continue
+            xy = np.asarray(flat, np.float64).reshape(-1, stride)
+            if stride == 3:
+                xy = xy[xy[:, 2] > 0]
+            if not xy.size:
+                continue
+            low, high = xy[:, :2].min(axis=0), xy[:, :2].max(axis=0)
+            boxes[row] = (low[0], low[1], high[0] - low[0], high[1] - low[1])
+            boxless[row] = False
+    filled = ~np.isnan(boxes[:, 0])
+    for field, name in enumerate(("x", "y", "width", "height")):
+        index = table.schema.get_field_index(name)
+        table = table.set_column(index, name, pa.array(boxes[:, field], pa.float64(), mask=~filled))
+    return table
+
+
 @dataclass(frozen=True, eq=False)
 class DatasetTables:
     """A labeled dataset: frames, their labels and optional embeddings (validated)."""
@@ -254,10 +669,17 @@ class DatasetTables:
         """Conform columns to the schema and validate everything; raises ``InputError``
         naming ``source``, the record and the problem."""
         frames = _conform_frames(frames, source)
-        labels = _conform(labels, LABELS_SCHEMA, "label", source)
+        schemas = keypoint_schemas(labels)
+        labels = _with_geometry(
+            labels, _conform(labels, LABELS_SCHEMA, "label", source), "label", source
+        )
         _check_not_null(labels, ("label_id", "frame_id", "class_name"), "label", source)
         _check_unique(labels.column("label_id"), "label id", source)
         _frame_ids_known(labels.column("frame_id"), frames.column("frame_id"), "label", source)
+        if has_geometry(labels):
+            sizes = _frame_sizes_of(labels, frames)
+            _check_geometry(labels, "label", source, sizes)
+            labels = _fill_boxes(rasterise_polygons(labels, frames, source=source))
         _check_boxes(labels, "label", source, required=require_boxes)
         area = np.asarray(labels.column("area").to_numpy(zero_copy_only=False), dtype=np.float64)
         if (bad := _first(~np.isnan(area) & ~(np.isfinite(area) & (area >= 0)))) is not None:
@@ -273,7 +695,8 @@ class DatasetTables:
         _frame_ids_known(
             embeddings.column("frame_id"), frames.column("frame_id"), "embedding", source
         )
-        return cls(frames, labels, embeddings)
+        built = cls(frames, labels, embeddings)
+        return with_keypoint_schemas(built, schemas, source=source) if schemas else built
 
     @property
     def class_names(self) -> list[str]:
@@ -351,11 +774,19 @@ class InferenceTables:
             predictions = predictions.append_column(
                 "confidence", pa.array(np.ones(predictions.num_rows))
             )
-        predictions = _conform(predictions, PREDICTIONS_SCHEMA, "prediction", source)
+        predictions = _with_geometry(
+            predictions,
+            _conform(predictions, PREDICTIONS_SCHEMA, "prediction", source),
+            "prediction",
+            source,
+        )
         _check_not_null(
             predictions, ("prediction_id", "frame_id", "class_name"), "prediction", source
         )
         _check_unique(predictions.column("prediction_id"), "prediction id", source)
+        if has_geometry(predictions):
+            _check_geometry(predictions, "prediction", source)
+            predictions = _fill_boxes(predictions)
         _check_boxes(predictions, "prediction", source, required=require_boxes)
         # A null confidence counts as 1.0, as a missing COCO score does; NaN is an error.
         filled = pc.fill_null(predictions.column("confidence"), 1.0)
