@@ -29,6 +29,18 @@ setup(
             extra_link_args=LINK_FLAGS,
         ),
         Extension(
+            "shoal.engine.keypoints._native",
+            sources=["src/shoal/engine/keypoints/_native.c"],
+            extra_compile_args=FLAGS,
+            extra_link_args=LINK_FLAGS,
+        ),
+        Extension(
+            "shoal.engine.masks._native",
+            sources=["src/shoal/engine/masks/_native.c"],
+            extra_compile_args=FLAGS,
+            extra_link_args=LINK_FLAGS,
+        ),
+        Extension(
             "shoal.formats._native",
             sources=["src/shoal/formats/_native.c"],
             extra_compile_args=FLAGS,

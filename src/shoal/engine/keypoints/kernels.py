@@ -1,0 +1,106 @@
+"""The keypoint engine's kernels: typed Python faces over the C in ``_native.c``.
+
+Layouts: an object's points are a run of rows of a flat ``points`` array, object ``i``
+owning rows ``offsets[i]:offsets[i + 1]`` (``offsets`` has one entry more than there
+are objects). Keypoint rows are (x, y, v) triples, polyline rows (x, y) pairs. Pairs
+are given as two equal-length row arrays (prediction rows, ground-truth rows).
+"""
+
+from __future__ import annotations
+
+import ctypes
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from shoal._native import F64, I64, load_library, thread_count
+
+_i64 = ctypes.c_int64
+_lib = load_library("shoal.engine.keypoints._native")
+# fmt: off
+_SIGNATURES: dict[str, tuple[object, list[object]]] = {
+    "shoal_keypoints_set_min_work_per_thread": (_i64, [_i64]),
+    "shoal_oks_pairs": (_i64, [
+        _i64, I64, I64, I64, F64, I64, F64, F64, F64, I64, F64, _i64, F64, _i64]),
+    "shoal_frechet_pairs": (_i64, [
+        _i64, I64, I64, I64, F64, I64, F64, _i64, _i64, _i64, F64, _i64]),
+}
+# fmt: on
+for _name, (_restype, _argtypes) in _SIGNATURES.items():
+    _function = getattr(_lib, _name)
+    _function.restype = _restype
+    _function.argtypes = _argtypes
+
+
+def _c(array: Any, dtype: type) -> Any:
+    return np.ascontiguousarray(array, dtype=dtype)
+
+
+def set_min_work_per_thread(work: int) -> int:
+    """Set how many points a kernel gives each thread at least and return the previous
+    value (20,000 by default). Tests set 1 to split tiny inputs across every thread."""
+    return int(_lib.shoal_keypoints_set_min_work_per_thread(work))
+
+
+def _check(status: int, what: str) -> None:
+    if status < 0:
+        raise MemoryError(f"out of memory in the {what} kernel")
+
+
+def oks_pairs(
+    dt_rows: NDArray[np.int64],
+    gt_rows: NDArray[np.int64],
+    *,
+    dt_offsets: NDArray[np.int64],
+    dt_points: NDArray[np.float64],
+    gt_offsets: NDArray[np.int64],
+    gt_points: NDArray[np.float64],
+    gt_box: NDArray[np.float64],
+    gt_area: NDArray[np.float64],
+    gt_vars: NDArray[np.int64],
+    variances: NDArray[np.float64],
+) -> NDArray[np.float64]:
+    """pycocotools' OKS of each pair. ``*_points`` are (x, y, v) rows; ``gt_box`` (N, 4)
+    and ``gt_area`` (N,) are the ground truth's; ``variances`` holds each class's
+    ``(2 * sigma) ** 2`` per keypoint, ``gt_vars[g]`` the offset of row ``g``'s class in
+    it. A pair whose keypoint counts differ scores 0."""
+    dt_rows, gt_rows = _c(dt_rows, np.int64), _c(gt_rows, np.int64)
+    out = np.empty(dt_rows.size, np.float64)
+    counts = np.diff(gt_offsets)
+    max_points = int(counts.max(initial=0))
+    status = _lib.shoal_oks_pairs(
+        out.size, dt_rows, gt_rows, _c(dt_offsets, np.int64), _c(dt_points, np.float64),
+        _c(gt_offsets, np.int64), _c(gt_points, np.float64), _c(gt_box, np.float64),
+        _c(gt_area, np.float64), _c(gt_vars, np.int64), _c(variances, np.float64),
+        max_points, out, thread_count(),
+    )  # fmt: skip
+    _check(status, "OKS")
+    return out
+
+
+def frechet_pairs(
+    dt_rows: NDArray[np.int64],
+    gt_rows: NDArray[np.int64],
+    *,
+    dt_offsets: NDArray[np.int64],
+    dt_points: NDArray[np.float64],
+    gt_offsets: NDArray[np.int64],
+    gt_points: NDArray[np.float64],
+    either_direction: bool = False,
+) -> NDArray[np.float64]:
+    """Discrete Fréchet distance of each pair of (x, y) paths (infinity when either has
+    no vertex); ``either_direction`` also reads the ground truth's path backwards and
+    keeps the smaller distance."""
+    dt_rows, gt_rows = _c(dt_rows, np.int64), _c(gt_rows, np.int64)
+    dt_offsets, gt_offsets = _c(dt_offsets, np.int64), _c(gt_offsets, np.int64)
+    out = np.empty(dt_rows.size, np.float64)
+    dt_counts, gt_counts = np.diff(dt_offsets), np.diff(gt_offsets)
+    work = int((dt_counts[dt_rows] * gt_counts[gt_rows]).sum()) if out.size else 0
+    status = _lib.shoal_frechet_pairs(
+        out.size, dt_rows, gt_rows, dt_offsets, _c(dt_points, np.float64), gt_offsets,
+        _c(gt_points, np.float64), int(either_direction), int(gt_counts.max(initial=0)),
+        work * (2 if either_direction else 1), out, thread_count(),
+    )  # fmt: skip
+    _check(status, "Fréchet distance")
+    return out
