@@ -12,8 +12,8 @@ from typing import Literal, TypeAlias
 
 __all__ = ["Conf", "ConfDescription", "Confidence", "Progress", "Task", "url_segment"]
 
-Task: TypeAlias = Literal["detection", "classification"]
-"""What a project or an evaluation measures."""
+Task: TypeAlias = Literal["detection", "classification", "multilabel"]
+"""What a project or an evaluation measures (``multilabel``: a set of classes per frame)."""
 
 Conf: TypeAlias = float | Mapping[str, float]
 """A confidence threshold as users give it: one number, or one per class name (classes

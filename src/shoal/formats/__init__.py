@@ -136,6 +136,18 @@ def _csv_predictions(options: ReadOptions) -> InferenceTables:
     )
 
 
+def _multilabel_csv(options: ReadOptions) -> DatasetTables:
+    from shoal.formats.multilabel_csv import from_multilabel_csv
+
+    return from_multilabel_csv(options.path)
+
+
+def _multilabel_csv_predictions(options: ReadOptions) -> InferenceTables:
+    from shoal.formats.multilabel_csv import from_multilabel_predictions_csv
+
+    return from_multilabel_predictions_csv(options.path)
+
+
 def _text_boxes(options: ReadOptions) -> InferenceTables:
     from shoal.formats.text_boxes import from_text_boxes
 
@@ -186,5 +198,17 @@ FORMATS: dict[str, Format] = {
         True,
         "classification",
         _csv_predictions,
+    ),
+    "multilabel-csv": Format(
+        "multi-label CSV: frame_id,labels (classes joined by ';')[,...]",
+        False,
+        "multilabel",
+        _multilabel_csv,
+    ),
+    "multilabel-csv-predictions": Format(
+        "multi-label CSV: frame_id,p_<class>... (a score per class)",
+        True,
+        "multilabel",
+        _multilabel_csv_predictions,
     ),
 }

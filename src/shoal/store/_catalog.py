@@ -25,7 +25,7 @@ CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS projects (
     id INTEGER PRIMARY KEY,
     name TEXT NOT NULL UNIQUE,
-    task TEXT NOT NULL CHECK (task IN ('detection', 'classification')),
+    task TEXT NOT NULL CHECK (task IN ('detection', 'classification', 'multilabel')),
     default_conf REAL NOT NULL DEFAULT 0.1 CHECK (default_conf BETWEEN 0 AND 1),
     default_iou REAL NOT NULL DEFAULT 0.5 CHECK (default_iou > 0 AND default_iou <= 1),
     created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
@@ -248,6 +248,37 @@ def _migrate(connection: sqlite3.Connection) -> None:
         )
 
 
+def _allow_multilabel_projects(connection: sqlite3.Connection) -> None:
+    """Catalogs written before multi-label projects check ``task IN ('detection',
+    'classification')``, and SQLite cannot alter a CHECK: the projects table is rebuilt
+    once (SQLite's documented procedure for other schema changes: foreign keys off, new
+    table, copy, drop, rename, foreign key check), in one transaction, before this
+    connection turns foreign keys on (a cascade must not fire on the drop)."""
+    query = "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'projects'"
+    row = connection.execute(query).fetchone()
+    if row is None or "'multilabel'" in row[0]:
+        return
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        row = connection.execute(query).fetchone()  # another process may have done it
+        if "'multilabel'" not in row[0]:
+            start = _SCHEMA.index("CREATE TABLE IF NOT EXISTS projects (")
+            table = _SCHEMA[start : _SCHEMA.index(");", start) + 2]
+            columns = ", ".join(r[1] for r in connection.execute("PRAGMA table_info(projects)"))
+            connection.execute(table.replace("EXISTS projects (", "EXISTS projects_widened (", 1))
+            connection.execute(
+                f"INSERT INTO projects_widened ({columns}) SELECT {columns} FROM projects"
+            )
+            connection.execute("DROP TABLE projects")
+            connection.execute("ALTER TABLE projects_widened RENAME TO projects")
+            if connection.execute("PRAGMA foreign_key_check").fetchone() is not None:
+                raise sqlite3.DatabaseError("projects no longer match the rows that name them")
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")
+
+
 def _use_wal(connection: sqlite3.Connection) -> None:
     """Switch to WAL mode. While another process creates the same new catalog, SQLite
     answers "database is locked" at once, without waiting out the busy timeout (two
@@ -291,6 +322,7 @@ def _connect(path: Path) -> sqlite3.Connection:
     connection.row_factory = sqlite3.Row
     _use_wal(connection)
     connection.execute("PRAGMA synchronous = FULL")
+    _allow_multilabel_projects(connection)
     connection.execute("PRAGMA foreign_keys = ON")
     connection.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
     connection.executescript("BEGIN IMMEDIATE;" + _SCHEMA)

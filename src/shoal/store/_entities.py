@@ -68,6 +68,7 @@ from shoal.store._label_errors import (
     stored_label_errors,
 )
 from shoal.store._metrics import Include, Metrics, compute_metrics, outcomes_at
+from shoal.store._multilabel import check_multilabel_rows
 from shoal.store._names import check_metadata_keys, check_name
 from shoal.store._query import FieldType, QueryError
 from shoal.store._tide import stored_tide
@@ -77,8 +78,10 @@ from shoal.tables import DatasetTables, InferenceTables, empty_embeddings
 if TYPE_CHECKING:
     from shoal.analysis.metric_performance import MetricImportance, MetricPerformance
     from shoal.analysis.similarity import SimilarElements
+    from shoal.engine.multilabel import MultiLabelEvaluation
     from shoal.store._campaigns import Campaign, CampaignSeed
     from shoal.store._issues import Issue, IssueElement
+    from shoal.store._multilabel import MultiLabelExamples, MultiLabelMetrics
     from shoal.store._projection import Projection
     from shoal.store._projection_colors import PointColors
     from shoal.store._quality import QualityTables
@@ -189,7 +192,12 @@ class Project(_Entity):
 
     @property
     def task(self) -> Task:
-        return "classification" if self._get()["task"] == "classification" else "detection"
+        task = self._get()["task"]
+        return (
+            "classification"
+            if task == "classification"
+            else ("multilabel" if task == "multilabel" else "detection")
+        )
 
     @property
     def default_conf(self) -> float:
@@ -273,6 +281,8 @@ class Project(_Entity):
         check_metadata_keys(tables.frames)
         if self.task == "detection":
             _require_boxes(tables.labels, "label")
+        elif self.task == "multilabel":
+            check_multilabel_rows(tables.labels, "label")
         else:
             _one_per_frame(tables.labels, "label")
         root = str(Path(image_root).resolve()) if image_root is not None else None
@@ -510,6 +520,8 @@ class Dataset(_StoredEntity):
         project = self.project
         if project.task == "detection":
             _require_boxes(tables.predictions, "prediction")
+        elif project.task == "multilabel":
+            check_multilabel_rows(tables.predictions, "prediction")
         else:
             _one_per_frame(tables.predictions, "prediction")
         files = {"predictions.parquet": tables.predictions}
@@ -1039,6 +1051,50 @@ class InferenceSet(_StoredEntity):
                 entry.evaluation, entry.version, wanted, conf_value, iou_value, frames,
                 curve_points,
             )  # fmt: skip
+
+    def multilabel_evaluation(self) -> MultiLabelEvaluation:
+        """A multi-label project's engine evaluation (cached per version); see
+        ``shoal.store._multilabel``. Query it inside ``multilabel_metrics`` from threads."""
+        from shoal.store._multilabel import multilabel_evaluation
+
+        return multilabel_evaluation(self)
+
+    def multilabel_metrics(
+        self,
+        *,
+        threshold: Conf | None = None,
+        segment: Segment | str | None = None,
+        query: str | None = None,
+    ) -> MultiLabelMetrics:
+        """A multi-label project's per-class precision, recall, F1, support, threshold,
+        2x2 confusion matrix and AP, the micro/macro/weighted/samples averages, subset
+        accuracy and Hamming loss (all equal to scikit-learn's) at ``threshold`` (a
+        number, or class -> threshold; unnamed classes use the project's
+        ``default_conf``), on a segment's frames narrowed by a frames ``query``."""
+        from shoal.store._multilabel import multilabel_metrics
+
+        return multilabel_metrics(self, threshold=threshold, segment=segment, query=query)
+
+    def multilabel_examples(
+        self,
+        label: str,
+        cell: str,
+        *,
+        threshold: Conf | None = None,
+        segment: Segment | str | None = None,
+        query: str | None = None,
+        offset: int = 0,
+        limit: int = 50,
+    ) -> MultiLabelExamples:
+        """The frames in ``cell`` (``tp``, ``fp``, ``fn``, ``tn``) of class ``label``'s 2x2
+        matrix at ``threshold``, a page of them with their true and predicted classes
+        (a frame is in a cell of every class)."""
+        from shoal.store._multilabel import multilabel_examples
+
+        return multilabel_examples(
+            self, label, cell, threshold=threshold, segment=segment, query=query,
+            offset=offset, limit=limit,
+        )  # fmt: skip
 
     def outcomes(
         self,

@@ -36,7 +36,7 @@ from numpy.typing import NDArray
 from shoal.engine.classification import ClassificationEvaluation
 from shoal.engine.detection.annotations import Classes
 from shoal.engine.detection.evaluator import QUERY_IOU_FLOOR, DetectionEvaluation, evaluate
-from shoal.errors import ShoalError
+from shoal.errors import InputError, ShoalError
 from shoal.store._conversion import INPUT_COLUMNS, classification_evaluation, detection_inputs
 from shoal.store._element_metrics import metrics_key
 
@@ -124,6 +124,11 @@ def build_evaluation(
     pinned = snapshot or StoredVersions.read(inference_set)
     set_row, dataset_row, infos = pinned.set_row, pinned.dataset_row, pinned.infos
     task = pinned.task
+    if task == "multilabel":
+        raise InputError(
+            f"inference set {inference_set.name!r} is of a multilabel project: its metrics "
+            "are multilabel_metrics (per-class 2x2 matrices), not this query's"
+        )
     needed = INPUT_COLUMNS[task]
     frames = store.read_table(dataset_row["object"], "frames.parquet", needed["frames"])
     labels = store.read_table(dataset_row["object"], "labels.parquet", needed["labels"])

@@ -28,6 +28,7 @@ from shoal.store._classes import ClassSpec, add_classes, drop_unused_classes
 from shoal.store._entities import Project, Task, check_unit
 from shoal.store._evaluations import EVALUATION_CACHE_SIZE, EvaluationCache, SegmentFrames
 from shoal.store._home import Home
+from shoal.store._multilabel import MultiLabelCache
 from shoal.store._names import check_name
 from shoal.store._writes import StagedWrite
 
@@ -61,6 +62,7 @@ class Store:
         self._tables_lock = threading.Lock()
         # Evaluations and saved queries' frames, shared by every caller of this store.
         self.evaluations = EvaluationCache(self, evaluation_cache_size)
+        self.multilabel_evaluations = MultiLabelCache(self, evaluation_cache_size)
         self.segment_frames = SegmentFrames()
         self.sweep()
 
@@ -222,7 +224,7 @@ class Store:
         *,
         task: Task = "detection",
         classes: Sequence[ClassSpec] = (),
-        default_conf: float = 0.1,
+        default_conf: float | None = None,
         default_iou: float = 0.5,
         exist_ok: bool = False,
     ) -> Project:
@@ -232,11 +234,16 @@ class Store:
 
         A name in use is a ``ConflictError``; with ``exist_ok=True`` that project is
         returned instead (as is, whatever ``task`` and ``classes`` say), which is what
-        two imports racing to create one project need.
+        two imports racing to create one project need. ``default_conf`` defaults to 0.1,
+        and to 0.5 (scikit-learn's threshold) for a multi-label project's class scores.
         """
         check_name(name, "project")
-        if task not in ("detection", "classification"):
-            raise InputError(f"task must be 'detection' or 'classification', got {task!r}")
+        if task not in ("detection", "classification", "multilabel"):
+            raise InputError(
+                f"task must be 'detection', 'classification' or 'multilabel', got {task!r}"
+            )
+        if default_conf is None:
+            default_conf = 0.5 if task == "multilabel" else 0.1
         conf = check_unit(default_conf, "default confidence threshold")
         iou = check_unit(default_iou, "default IoU threshold")
         if iou == 0.0:
@@ -283,5 +290,5 @@ class Store:
         detection project's map. Classification projects keep theirs: stored
         probability vectors are positional over the class map."""
         task = db.execute("SELECT task FROM projects WHERE id = ?", (project_id,)).fetchone()
-        if task is not None and task[0] == "detection":
+        if task is not None and task[0] == "detection":  # multilabel: scores are per class too
             drop_unused_classes(db, self.home, project_id)

@@ -31,6 +31,8 @@ MACRO = "macro avg"
 WEIGHTED = "weighted avg"
 SAMPLES = "samples avg"
 DEFAULT_THRESHOLD = 0.5
+# A 2x2 cell by (true, predicted): scikit-learn's [[tn, fp], [fn, tp]].
+_CELLS = {"tp": (True, True), "fp": (False, True), "fn": (True, False), "tn": (False, False)}
 
 # One number for every class, one per class in class order, or class name -> threshold.
 MultiLabelThreshold: TypeAlias = float | Sequence[float] | Mapping[Any, float]
@@ -128,6 +130,34 @@ class MultiLabelEvaluation:
             truth, scores = truth[mask], scores[mask]
         predicted: NDArray[np.bool_] = scores >= thresholds[None, :]
         return truth, predicted
+
+    def cell_rows(
+        self,
+        label: Any,
+        cell: str,
+        threshold: MultiLabelThreshold = DEFAULT_THRESHOLD,
+        *,
+        frames: Iterable[Any] | None = None,
+    ) -> NDArray[np.intp]:
+        """Rows (frame positions, in evaluation order) in one cell of class ``label``'s
+        2x2 matrix: ``cell`` is ``tp``, ``fp``, ``fn`` or ``tn``. Each frame is in one
+        cell of every class, so in as many cells of the set of matrices as there are
+        classes; their counts are ``multilabel_confusion_matrix``."""
+        column_of = {name: c for c, name in enumerate(self.labels)}
+        column = column_of.get(str(label))
+        if column is None:
+            raise InputError(f"unknown class {shown(label)}; classes are {list(self.labels)}")
+        if cell not in _CELLS:
+            raise InputError(f"cell must be one of {', '.join(_CELLS)}, got {shown(cell)}")
+        thresholds = self.thresholds(threshold)
+        rows = np.arange(self.num_frames)
+        if frames is not None:
+            rows = rows[self._frame_index.mask(frames)]
+        truth = self.data.truth[rows, column]
+        predicted = self.data.scores[rows, column] >= thresholds[column]
+        want_truth, want_predicted = _CELLS[cell]
+        chosen: NDArray[np.intp] = rows[(truth == want_truth) & (predicted == want_predicted)]
+        return chosen
 
     # ----------------------------------------------------------------- queries
     def report(

@@ -1,0 +1,375 @@
+"""Multi-label projects through the real store, against scikit-learn as the oracle.
+
+Random label sets and scores are written as the multi-label CSV files, imported with the
+format readers into a real store (``Store`` on a temporary home), and every stored
+metric (per class, the four averages, subset accuracy, Hamming loss, the 2x2 matrices,
+AP) is compared with scikit-learn on the same indicator matrices.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from numpy.typing import NDArray
+from sklearn.metrics import (
+    accuracy_score,
+    average_precision_score,
+    classification_report,
+    hamming_loss,
+    multilabel_confusion_matrix,
+)
+
+from shoal.errors import InputError
+from shoal.formats import FORMATS, ReadOptions
+from shoal.formats.multilabel_csv import (
+    as_multilabel_csv,
+    as_multilabel_predictions_csv,
+    from_multilabel_csv,
+    from_multilabel_predictions_csv,
+)
+from shoal.store import Store
+
+from conftest import run_cli
+
+TOL = 1e-12
+CLASSES = ["cat", "dog", "car", "tree", "sky"]
+
+
+def random_case(seed: int, frames: int = 120) -> tuple[NDArray[np.bool_], NDArray[np.float64]]:
+    rng = np.random.default_rng(seed)
+    truth = rng.random((frames, len(CLASSES))) < rng.uniform(0.05, 0.6, len(CLASSES))
+    scores = np.round(np.clip(truth * 0.3 + rng.random(truth.shape) * 0.7, 0, 1), 3)
+    scores[rng.random(truth.shape) < 0.15] = 0.0  # written as empty cells: no score
+    return truth, scores
+
+
+def write_case(
+    folder: Path, truth: NDArray[np.bool_], scores: NDArray[np.float64]
+) -> tuple[Path, Path]:
+    labels = folder / "labels.csv"
+    rows = ["frame_id,labels,camera"]
+    for i, row in enumerate(truth):
+        rows.append(
+            f"f{i:04d},{';'.join(c for c, on in zip(CLASSES, row, strict=True) if on)},cam{i % 3}"
+        )
+    labels.write_text("\n".join(rows) + "\n")
+    predictions = folder / "predictions.csv"
+    rows = ["frame_id," + ",".join(f"p_{c}" for c in CLASSES)]
+    for i, row in enumerate(scores):
+        rows.append(f"f{i:04d}," + ",".join("" if s == 0 else repr(float(s)) for s in row))
+    predictions.write_text("\n".join(rows) + "\n")
+    return labels, predictions
+
+
+def stored_case(tmp_path: Path, seed: int) -> tuple[Any, NDArray[np.bool_], NDArray[np.float64]]:
+    truth, scores = random_case(seed)
+    labels, predictions = write_case(tmp_path, truth, scores)
+    store = Store(tmp_path / "home")
+    project = store.create_project("tags", task="multilabel", classes=CLASSES)
+    dataset = project.create_dataset("val", from_multilabel_csv(labels))
+    inference_set = dataset.create_inference_set(
+        "model", from_multilabel_predictions_csv(predictions)
+    )
+    return inference_set, truth, scores
+
+
+def sklearn_expected(truth: NDArray[np.bool_], predicted: NDArray[np.bool_]) -> dict[str, Any]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        report = classification_report(
+            truth, predicted, output_dict=True, zero_division=0, target_names=CLASSES
+        )
+    return {
+        "report": report,
+        "matrices": multilabel_confusion_matrix(truth, predicted),
+        "accuracy": accuracy_score(truth, predicted),
+        "hamming": hamming_loss(truth, predicted),
+    }
+
+
+def assert_equal_to_sklearn(
+    got: dict[str, Any], truth: NDArray[np.bool_], predicted: NDArray[np.bool_], scores: Any
+) -> None:
+    expected = sklearn_expected(truth, predicted)
+    assert [row["label"] for row in got["classes"]] == CLASSES
+    for c, row in enumerate(got["classes"]):
+        want = expected["report"][row["label"]]
+        for key in ("precision", "recall", "f1-score"):
+            assert row[key] == pytest.approx(want[key], abs=TOL), (row["label"], key)
+        assert row["support"] == want["support"]
+        assert [[row["tn"], row["fp"]], [row["fn"], row["tp"]]] == expected["matrices"][c].tolist()
+        if truth[:, c].any():
+            ap = average_precision_score(truth[:, c], scores[:, c])
+            assert row["average_precision"] == pytest.approx(ap, abs=TOL)
+    for name in ("micro avg", "macro avg", "weighted avg", "samples avg"):
+        for key in ("precision", "recall", "f1-score"):
+            assert got["averages"][name][key] == pytest.approx(
+                expected["report"][name][key], abs=TOL
+            ), (name, key)
+        assert got["averages"][name]["support"] == expected["report"][name]["support"]
+    assert got["subset_accuracy"] == pytest.approx(expected["accuracy"], abs=TOL)
+    assert got["hamming_loss"] == pytest.approx(expected["hamming"], abs=TOL)
+    assert got["num_frames"] == truth.shape[0]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_stored_metrics_equal_sklearn_global_threshold(tmp_path: Path, seed: int) -> None:
+    inference_set, truth, scores = stored_case(tmp_path, seed)
+    for threshold in (0.0, 0.3, 0.5, 0.77, 1.0):
+        got = inference_set.multilabel_metrics(threshold=threshold).to_dict()
+        assert_equal_to_sklearn(got, truth, scores >= threshold, scores)
+    # No threshold: the project's default_conf, 0.5 for a multi-label project.
+    assert inference_set.dataset.project.default_conf == 0.5
+    got = inference_set.multilabel_metrics().to_dict()
+    assert_equal_to_sklearn(got, truth, scores >= 0.5, scores)
+
+
+def test_per_class_thresholds_and_segments(tmp_path: Path) -> None:
+    inference_set, truth, scores = stored_case(tmp_path, 11)
+    per_class = {"cat": 0.2, "car": 0.9}  # the others: the project's default (0.5)
+    limits = np.asarray([per_class.get(c, 0.5) for c in CLASSES])
+    got = inference_set.multilabel_metrics(threshold=per_class).to_dict()
+    assert [row["threshold"] for row in got["classes"]] == limits.tolist()
+    assert_equal_to_sklearn(got, truth, scores >= limits, scores)
+    # A segment (saved frames) and an ad-hoc frames query: the metrics of those frames alone.
+    dataset = inference_set.dataset
+    chosen = [f"f{i:04d}" for i in range(0, truth.shape[0], 3)]
+    dataset.create_segment("every third", frames=chosen)
+    rows = np.arange(0, truth.shape[0], 3)
+    got = inference_set.multilabel_metrics(threshold=per_class, segment="every third").to_dict()
+    assert_equal_to_sklearn(got, truth[rows], scores[rows] >= limits, scores[rows])
+    got = inference_set.multilabel_metrics(threshold=0.4, query="camera == 'cam1'").to_dict()
+    rows = np.arange(1, truth.shape[0], 3)
+    assert_equal_to_sklearn(got, truth[rows], scores[rows] >= 0.4, scores[rows])
+    with pytest.raises(InputError, match="unknown class 'bird'"):
+        inference_set.multilabel_metrics(threshold={"bird": 0.3})
+
+
+def test_examples_are_the_cells_frames(tmp_path: Path) -> None:
+    inference_set, truth, scores = stored_case(tmp_path, 5)
+    predicted = scores >= 0.5
+    cells = {"tp": (True, True), "fp": (False, True), "fn": (True, False), "tn": (False, False)}
+    for c, name in enumerate(CLASSES):
+        counted = 0
+        for cell, (t, p) in cells.items():
+            page = inference_set.multilabel_examples(name, cell, limit=10_000).to_dict()
+            want = {
+                f"f{i:04d}" for i in np.flatnonzero((truth[:, c] == t) & (predicted[:, c] == p))
+            }
+            assert {e["frame_id"] for e in page["examples"]} == want
+            assert page["total"] == len(want)
+            counted += page["total"]
+            for example in page["examples"]:
+                i = int(example["frame_id"][1:])
+                assert example["truth"] == [
+                    n for n, on in zip(CLASSES, truth[i], strict=True) if on
+                ]
+                assert example["predicted"] == [
+                    n for n, on in zip(CLASSES, predicted[i], strict=True) if on
+                ]
+                assert example["score"] == scores[i, c]
+        assert counted == truth.shape[0]  # each frame is in one cell of every class
+    # Confident mistakes first, and paging.
+    full = inference_set.multilabel_examples("dog", "fp", limit=10_000).to_dict()["examples"]
+    assert [e["score"] for e in full] == sorted((e["score"] for e in full), reverse=True)
+    page = inference_set.multilabel_examples("dog", "fp", offset=2, limit=3).to_dict()
+    assert page["examples"] == full[2:5]
+    with pytest.raises(InputError, match="cell must be one of"):
+        inference_set.multilabel_examples("dog", "wrong")
+    with pytest.raises(InputError, match="unknown class"):
+        inference_set.multilabel_examples("bird", "tp")
+
+
+def test_other_queries_refuse_a_multilabel_set(tmp_path: Path) -> None:
+    inference_set, _, _ = stored_case(tmp_path, 1)
+    with pytest.raises(InputError, match="multilabel project"):
+        inference_set.metrics()
+    with pytest.raises(InputError, match="not multilabel"):
+        store = inference_set.store
+        other = store.create_project("boxes", task="detection")
+        frames = inference_set.dataset.tables()
+        detection = other.create_dataset(
+            "empty", type(frames)(frames.frames, frames.labels.slice(0, 0), frames.embeddings)
+        )
+        import pyarrow as pa
+
+        predictions = pa.table(
+            {
+                "frame_id": ["f0000"],
+                "class_name": ["cat"],
+                "x": [1.0],
+                "y": [1.0],
+                "width": [2.0],
+                "height": [2.0],
+            }
+        )
+        from shoal.tables import InferenceTables
+
+        made = detection.create_inference_set("m", InferenceTables.build(predictions))
+        made.multilabel_metrics()
+
+
+def test_store_refuses_boxes_and_repeated_pairs(tmp_path: Path) -> None:
+    import pyarrow as pa
+
+    from shoal.tables import DatasetTables, InferenceTables
+
+    store = Store(tmp_path / "home")
+    project = store.create_project("tags", task="multilabel")
+    frames = pa.table({"frame_id": ["a", "b"]})
+    twice = pa.table({"label_id": ["1", "2"], "frame_id": ["a", "a"], "class_name": ["cat", "cat"]})
+    with pytest.raises(InputError, match="frame 'a' has class 'cat' twice") as error:
+        project.create_dataset("d", DatasetTables.build(frames, twice))
+    assert error.value.record == 1
+    boxed = pa.table(
+        {
+            "label_id": ["1"],
+            "frame_id": ["a"],
+            "class_name": ["cat"],
+            "x": [0.0],
+            "y": [0.0],
+            "width": [1.0],
+            "height": [1.0],
+        }
+    )
+    with pytest.raises(InputError, match="has a box, but this is a multi-label project"):
+        project.create_dataset("d", DatasetTables.build(frames, boxed))
+    assert project.datasets() == []  # a refused write leaves nothing
+    dataset = project.create_dataset("d", DatasetTables.build(frames, twice.slice(0, 1)))
+    scores = pa.table(
+        {"frame_id": ["b", "b"], "class_name": ["dog", "dog"], "confidence": [0.2, 0.3]}
+    )
+    with pytest.raises(InputError, match="frame 'b' has class 'dog' twice"):
+        dataset.create_inference_set("m", InferenceTables.build(scores))
+    assert dataset.inference_sets() == []
+
+
+def test_csv_round_trip(tmp_path: Path) -> None:
+    truth, scores = random_case(3, frames=30)
+    labels, predictions = write_case(tmp_path, truth, scores)
+    dataset = from_multilabel_csv(labels)
+    inferences = from_multilabel_predictions_csv(predictions)
+    as_multilabel_csv(dataset, tmp_path / "labels2.csv")
+    as_multilabel_predictions_csv(inferences, tmp_path / "predictions2.csv", CLASSES)
+    again = from_multilabel_csv(tmp_path / "labels2.csv")
+    assert again.frames.equals(dataset.frames)
+    assert again.labels.equals(dataset.labels)
+    assert from_multilabel_predictions_csv(tmp_path / "predictions2.csv").predictions.equals(
+        inferences.predictions
+    )
+    # A frame without classes survives the trip (an empty labels cell).
+    empty = [f"f{i:04d}" for i in np.flatnonzero(~truth.any(axis=1))]
+    text = (tmp_path / "labels2.csv").read_text()
+    for frame_id in empty:
+        assert f"\n{frame_id},," in text
+
+
+@pytest.mark.parametrize(
+    ("labels", "predictions", "message", "record"),
+    [
+        ("frame_id,labels\na,cat;cat\n", None, "names 'cat' twice", "row 2"),
+        ("frame_id,labels\na,cat;;dog\n", None, "empty class name", "row 2"),
+        ("frame_id,label\na,cat\n", None, "has no 'labels' column", "row 1"),
+        ("frame_id,labels\na,cat\na,dog\n", None, "duplicate frame id 'a'", "row 3"),
+        (None, "frame_id,p_cat\na,1.5\n", "p_cat 1.5 is not a score in [0, 1]", "row 2"),
+        (None, "frame_id,p_cat,extra\na,0.5,1\n", "column 'extra' is neither", "row 1"),
+        (None, "frame_id,p_cat\na,0.5\na,0.1\n", "frame 'a' has a second row", "row 3"),
+        (None, "frame_id\na\n", "has no p_<class> score columns", "row 1"),
+        (None, "frame_id,p_cat\na,high\n", "p_cat", "row 2"),
+    ],
+)
+def test_csv_errors_name_file_row_and_problem(
+    tmp_path: Path, labels: str | None, predictions: str | None, message: str, record: str
+) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text(labels or predictions or "")
+    reader = from_multilabel_csv if labels is not None else from_multilabel_predictions_csv
+    with pytest.raises(InputError, match=re.escape(message)) as error:
+        reader(path)
+    assert error.value.source == str(path)
+    assert error.value.record == record
+
+
+def test_registry_reads_both_files(tmp_path: Path) -> None:
+    truth, scores = random_case(2, frames=10)
+    labels, predictions = write_case(tmp_path, truth, scores)
+    dataset = FORMATS["multilabel-csv"].read(ReadOptions(labels))
+    inferences = FORMATS["multilabel-csv-predictions"].read(
+        ReadOptions(predictions, dataset=dataset)
+    )
+    assert FORMATS["multilabel-csv"].task == "multilabel"
+    assert dataset.labels.num_rows == int(truth.sum())
+    assert inferences.predictions.num_rows == int((scores > 0).sum())
+
+
+def test_cli_import_then_metrics_equal_sklearn(tmp_path: Path) -> None:
+    truth, scores = random_case(8, frames=40)
+    labels, predictions = write_case(tmp_path, truth, scores)
+    home = str(tmp_path / "home")
+    done = run_cli(
+        "import",
+        "multilabel-csv",
+        str(labels),
+        "--project",
+        "tags",
+        "--dataset",
+        "val",
+        "--home",
+        home,
+    )
+    assert done.returncode == 0, done.stderr
+    done = run_cli(
+        "import", "multilabel-csv-predictions", str(predictions), "--project", "tags",
+        "--dataset", "val", "--name", "model", "--home", home,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    store = Store(home)
+    project = store.project("tags")
+    assert project.task == "multilabel"
+    got = project.dataset("val").inference_set("model").multilabel_metrics(threshold=0.4).to_dict()
+    # Classes join the map in the order the files name them (sorted by the importer).
+    order = [CLASSES.index(row["label"]) for row in got["classes"]]
+    got["classes"] = sorted(got["classes"], key=lambda row: CLASSES.index(row["label"]))
+    assert sorted(order) == list(range(len(CLASSES)))
+    assert_equal_to_sklearn(got, truth, scores >= 0.4, scores)
+
+
+def test_catalog_of_an_older_shoal_takes_multilabel_projects(tmp_path: Path) -> None:
+    """A catalog whose projects table allows only detection and classification (as
+    older Shoal wrote it) is widened on open, keeping its projects and their rows."""
+    store = Store(tmp_path / "home")
+    project = store.create_project("old", task="classification", classes=["a", "b"])
+    store.close()
+    catalog = tmp_path / "home" / "catalog.sqlite"
+    db = sqlite3.connect(catalog)
+    db.execute("PRAGMA foreign_keys = OFF")
+    sql = db.execute("SELECT sql FROM sqlite_master WHERE name = 'projects'").fetchone()[0]
+    old = sql.replace(", 'multilabel'", "").replace(
+        "CREATE TABLE projects", "CREATE TABLE projects_old", 1
+    )
+    db.execute(old)
+    db.execute("INSERT INTO projects_old SELECT * FROM projects")
+    db.execute("DROP TABLE projects")
+    db.execute("ALTER TABLE projects_old RENAME TO projects")
+    db.commit()
+    assert (
+        "'multilabel'"
+        not in db.execute("SELECT sql FROM sqlite_master WHERE name = 'projects'").fetchone()[0]
+    )
+    with pytest.raises(sqlite3.IntegrityError):
+        db.execute("INSERT INTO projects (name, task) VALUES ('x', 'multilabel')")
+    db.close()
+    reopened = Store(tmp_path / "home")
+    assert [c.name for c in reopened.project("old").classes()] == ["a", "b"]
+    assert reopened.project("old").task == "classification"
+    assert reopened.create_project("tags", task="multilabel").task == "multilabel"
+    reopened.delete_project("old")  # the cascade still reaches the classes
+    left = sqlite3.connect(catalog).execute("SELECT COUNT(*) FROM classes").fetchone()[0]
+    assert left == 0
+    assert project.id is not None
