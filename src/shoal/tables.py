@@ -66,6 +66,7 @@ __all__ = [
     "DatasetTables",
     "InferenceTables",
     "KeypointSchema",
+    "check_mask_sizes",
     "embeddings_table",
     "empty_embeddings",
     "has_geometry",
@@ -490,6 +491,15 @@ def _frame_sizes_of(objects: pa.Table, frames: pa.Table) -> np.ndarray:
         axis=1,
     )
     return sizes[rows] if sizes.size else np.full((objects.num_rows, 2), -1, np.int64)
+
+
+def check_mask_sizes(
+    objects: pa.Table, frames: pa.Table, *, what: str = "prediction", source: str | None = None
+) -> None:
+    """Every mask of ``objects`` is the size of its frame (when the frame's is known):
+    masks compared by IoU must be of one size."""
+    if has_geometry(objects):
+        _check_masks(objects.column("mask"), what, source, _frame_sizes_of(objects, frames))
 
 
 def rasterise_polygons(objects: pa.Table, frames: pa.Table, *, what: str = "label",

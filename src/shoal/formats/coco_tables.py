@@ -15,13 +15,22 @@ Ground truth read by :func:`from_coco` (a path, or the parsed dict)::
   given (null when absent, meaning w * h), ``iscrowd``, ``ignore`` = the COCO ``ignore``
   flag only with ``ignore_flag=True`` (by default it is kept as an attribute and does
   not count, as in pycocotools; see :mod:`shoal.formats.coco`), ``attributes`` = JSON
-  of every other key (``segmentation`` is dropped: Shoal evaluates boxes).
+  of every other key (``num_keypoints`` included, so it is written back).
+* geometry (:mod:`shoal.tables`): a ``segmentation`` of polygons is kept as ``polygon``
+  (and rasterised to ``mask`` on the image's size, as ``annToRLE`` does); an RLE one,
+  compressed or not, as ``mask`` (compressed); ``keypoints`` as ``keypoints``. The
+  ``shape`` is ``keypoints`` when the annotation has keypoints, else ``polygon`` or
+  ``mask``. A file with neither gets no geometry columns. Categories' ``keypoints``
+  (names) and ``skeleton`` become the dataset's keypoint schemas.
 * the categories (ids, names, supercategories) are remembered by the dataset, so that
   :func:`as_coco` writes the same ids and :func:`from_coco_results` reads results that
   use them.
 
 Results read by :func:`from_coco_results`: a list of ``{"image_id", "category_id",
-"bbox": [x, y, w, h], "score"}`` (missing score = 1.0; other keys ignored); or a
+"bbox": [x, y, w, h], "score"}`` (missing score = 1.0; other keys ignored, except a
+``segmentation`` RLE, kept as ``mask``, whose box is ``toBbox`` of it when ``bbox`` is
+absent, and ``keypoints``, whose box, when ``bbox`` is absent, is the keypoints' extent
+as ``loadRes`` computes it); or a
 dataset-shaped dict whose ``annotations`` all carry scores, in which case its own
 ``images`` (matched to the dataset's frames by ``file_name`` = ``image_uri``) and
 ``categories`` (matched by name) are used. A dict whose annotations have no score is a
@@ -56,22 +65,31 @@ from shoal.formats._rows import (
 from shoal.formats._validation import check_metadata_key
 from shoal.formats.coco import (
     CocoGroundTruth,
+    CocoResults,
+    _is_number,
+    _parse_json,
+    _read_source,
     parse_coco_ground_truth,
     parse_coco_results,
 )
 from shoal.tables import (
     LABELS_SCHEMA,
+    MASK_TYPE,
     PREDICTIONS_SCHEMA,
     DatasetTables,
     InferenceTables,
+    KeypointSchema,
+    check_mask_sizes,
     empty_embeddings,
+    keypoint_schemas,
+    with_keypoint_schemas,
 )
 
 __all__ = ["as_coco", "as_coco_results", "category_ids", "from_coco", "from_coco_results"]
 
 _IMAGE_KEYS = {"id", "file_name", "width", "height"}
 _ANNOTATION_KEYS = {"id", "image_id", "category_id", "bbox", "area", "iscrowd", "ignore"}
-_DROPPED_ANNOTATION_KEYS = {"segmentation"}
+_GEOMETRY_KEYS = {"segmentation", "keypoints"}
 _CATEGORIES = "coco_categories"
 
 
@@ -117,7 +135,7 @@ def _labels(parsed: CocoGroundTruth, ignore_flag: bool) -> pa.Table:
     )
     # What the label columns hold is not an attribute; an ignore flag that does not
     # count stays one, so that as_coco writes it back.
-    known = _ANNOTATION_KEYS | _DROPPED_ANNOTATION_KEYS
+    known = _ANNOTATION_KEYS | _GEOMETRY_KEYS
     if not ignore_flag:
         known = known - {"ignore"}
     attributes = []
@@ -126,7 +144,7 @@ def _labels(parsed: CocoGroundTruth, ignore_flag: bool) -> pa.Table:
         attributes.append(orjson.dumps(extra).decode() if extra else None)
     area = parsed.area
     box = parsed.box
-    return pa.table(
+    table = pa.table(
         {
             "label_id": pa.array(ids.tolist(), pa.string()),
             "frame_id": image_names.take(pa.array(parsed.image)),
@@ -142,6 +160,115 @@ def _labels(parsed: CocoGroundTruth, ignore_flag: bool) -> pa.Table:
         },
         schema=LABELS_SCHEMA,
     )
+    geometry = _geometry_columns(parsed.annotations or [], parsed.source or "<COCO data>")
+    if geometry is not None:
+        for name, column in geometry.items():
+            table = table.append_column(name, column)
+    return table
+
+
+def _mask_value(segmentation: Any, source: str, record: str | int) -> dict[str, Any]:
+    """A COCO RLE segmentation as the ``mask`` column's value (compressed counts)."""
+    from shoal.engine.masks import rle_from_coco, rle_to_string
+
+    size = segmentation.get("size")
+    counts = segmentation.get("counts")
+    if isinstance(counts, str) and isinstance(size, list) and len(size) == 2:
+        return {"height": size[0], "width": size[1], "counts": counts}
+    try:
+        rle = rle_from_coco(segmentation, 0, 0, what="segmentation")
+    except InputError as error:
+        raise InputError(error.message, source=source, record=record) from None
+    return {"height": rle.height, "width": rle.width, "counts": rle_to_string(rle)}
+
+
+def _geometry_columns(
+    records: Sequence[Any], source: str, *, table: str | None = "annotations"
+) -> dict[str, pa.Array] | None:
+    """The geometry columns of annotation (or result) records with a ``segmentation``
+    or ``keypoints``; None when no record has either."""
+    if not any(isinstance(r, dict) and ("segmentation" in r or "keypoints" in r) for r in records):
+        return None
+    shapes: list[str] = []
+    masks: list[dict[str, Any] | None] = []
+    polygons: list[list[list[float]] | None] = []
+    keypoints: list[list[float] | None] = []
+    for index, record in enumerate(records):
+        where: str | int = index if table is None else f"{table}[{index}]"
+        segmentation = record.get("segmentation")
+        shape = "box"
+        mask = polygon = None
+        if isinstance(segmentation, dict):
+            mask, shape = _mask_value(segmentation, source, where), "mask"
+        elif isinstance(segmentation, list) and segmentation:
+            if not all(isinstance(ring, list) for ring in segmentation):
+                raise InputError(
+                    "segmentation is neither a list of polygons nor an RLE",
+                    source=source,
+                    record=where,
+                )
+            polygon, shape = segmentation, "polygon"
+        elif segmentation not in (None, []):
+            raise InputError(
+                f"segmentation is {describe(segmentation)}, not polygons or an RLE",
+                source=source,
+                record=where,
+            )
+        points = record.get("keypoints")
+        if points is not None and not isinstance(points, list):
+            raise InputError(
+                f"keypoints is {describe(points)}, not a list of numbers",
+                source=source,
+                record=where,
+            )
+        if points:
+            shape = "keypoints"
+        shapes.append(shape)
+        masks.append(mask)
+        polygons.append(polygon)
+        keypoints.append(points or None)
+    try:
+        return {
+            "shape": pa.array(shapes, pa.string()),
+            "mask": pa.array(masks, MASK_TYPE),
+            "polygon": pa.array(polygons, pa.list_(pa.list_(pa.float64()))),
+            "keypoints": pa.array(keypoints, pa.list_(pa.float64())),
+            "points": pa.nulls(len(records), pa.list_(pa.float64())),
+        }
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
+        raise InputError(
+            f"a segmentation or keypoints value is not numbers ({error})", source=source
+        ) from None
+
+
+def _keypoint_schemas(
+    categories: Sequence[Mapping[str, Any]], source: str
+) -> dict[str, KeypointSchema]:
+    """The keypoint names and skeleton of each category that lists keypoints."""
+    schemas = {}
+    for index, category in enumerate(categories):
+        names = category.get("keypoints")
+        if names is None:
+            continue
+        where = f"categories[{index}]"
+        skeleton = category.get("skeleton") or []
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise InputError(
+                f"keypoints is {describe(names)}, not a list of names", source=source, record=where
+            )
+        if not isinstance(skeleton, list) or not all(
+            isinstance(pair, list) and len(pair) == 2 and all(type(v) is int for v in pair)
+            for pair in skeleton
+        ):
+            raise InputError(
+                f"skeleton is {describe(skeleton)}, not pairs of keypoint numbers",
+                source=source,
+                record=where,
+            )
+        schemas[str(category["name"])] = KeypointSchema(
+            tuple(names), tuple((a, b) for a, b in skeleton)
+        )
+    return schemas
 
 
 def from_coco(source: PathLike | Mapping[str, Any], *, ignore_flag: bool = False) -> DatasetTables:
@@ -156,6 +283,9 @@ def from_coco(source: PathLike | Mapping[str, Any], *, ignore_flag: bool = False
     dataset = DatasetTables.build(
         _frames(parsed, name).table(), _labels(parsed, ignore_flag), source=name
     )
+    schemas = _keypoint_schemas(parsed.categories, name)
+    if schemas:
+        dataset = with_keypoint_schemas(dataset, schemas, source=name)
     return with_remembered(dataset, {_CATEGORIES: categories})
 
 
@@ -232,6 +362,14 @@ def as_coco(dataset: DatasetTables, path: PathLike | None = None) -> dict[str, A
         image.update({k: frame[k] for k in dataset.metadata_keys if frame[k] is not None})
         images.append(image)
 
+    schemas = keypoint_schemas(dataset)
+    for category in categories:
+        schema = schemas.get(category["name"])
+        if schema is not None:
+            category.update(
+                keypoints=list(schema.names), skeleton=[list(p) for p in schema.skeleton]
+            )
+
     annotations = []
     for record, (row, label_id) in enumerate(zip(labels, label_ids, strict=True)):
         if row["x"] is None:
@@ -245,16 +383,52 @@ def as_coco(dataset: DatasetTables, path: PathLike | None = None) -> dict[str, A
             "image_id": image_id_of[row["frame_id"]],
             "category_id": category_of[row["class_name"]],
             "bbox": box,
-            "area": row["area"] if row["area"] is not None else box[2] * box[3],
+            "area": row["area"] if row["area"] is not None else _area(row, box),
             "iscrowd": int(row["iscrowd"]),
         }
         if row["ignore"]:
             annotation["ignore"] = 1
+        annotation.update(_coco_geometry(row, "label", record))
         annotation.update(attributes_of(row))
+        if "keypoints" in annotation and "num_keypoints" not in annotation:
+            annotation["num_keypoints"] = sum(v > 0 for v in annotation["keypoints"][2::3])
         annotations.append(annotation)
     document = {"images": images, "annotations": annotations, "categories": categories}
     _write_json(document, path)
     return document
+
+
+def _area(row: Mapping[str, Any], box: list[float]) -> float:
+    """A label's COCO area when the table has none: its mask's pixels, else w * h."""
+    mask = row.get("mask")
+    if mask is None:
+        return box[2] * box[3]
+    from shoal.engine.masks import rle_area, rle_from_string
+
+    return float(rle_area([rle_from_string(mask["counts"], mask["height"], mask["width"])])[0])
+
+
+def _coco_geometry(row: Mapping[str, Any], what: str, record: int) -> dict[str, Any]:
+    """A row's geometry as COCO keys: ``segmentation`` (its polygons as read, else its
+    mask as a compressed RLE) and ``keypoints``. Polylines and points have no COCO form."""
+    written: dict[str, Any] = {}
+    if row.get("shape") in {"polyline", "point"}:
+        raise InputError(
+            f"{what} {row.get(what + '_id')!r} is a {row['shape']}: COCO holds boxes, masks, "
+            "polygons and keypoints",
+            record=record,
+        )
+    if row.get("polygon") is not None:
+        written["segmentation"] = row["polygon"]
+    elif row.get("mask") is not None:
+        mask = row["mask"]
+        written["segmentation"] = {
+            "size": [mask["height"], mask["width"]],
+            "counts": mask["counts"],
+        }
+    if row.get("keypoints") is not None:
+        written["keypoints"] = row["keypoints"]
+    return written
 
 
 def _category_names(
@@ -301,10 +475,7 @@ def from_coco_results(
     resolved by ``categories`` (``{id: name}`` or a COCO categories list) when given, else
     by the categories the dataset was read with (:func:`from_coco`), else by the ids
     :func:`as_coco` assigns. Prediction ids are the 1-based record positions."""
-    if isinstance(source, str | os.PathLike):
-        results = parse_coco_results(source)
-    else:
-        results = replace(parse_coco_results(source), source="<COCO data>")  # type: ignore[arg-type]
+    results, geometry = _results_and_geometry(source)
     frame_names = dataset.frames.column("frame_id").to_pylist()
     frame_keys: np.ndarray = np.asarray(frame_names, dtype=np.str_)
     if results.images is None and results.image_ids.dtype.kind in "iu":
@@ -335,8 +506,55 @@ def from_coco_results(
         },
         schema=PREDICTIONS_SCHEMA,
     )
-    # Ids are positions (unique by construction) and every record was checked above.
-    return InferenceTables(predictions, empty_embeddings())
+    if geometry is None:
+        # Ids are positions (unique by construction) and every record was checked above.
+        return InferenceTables(predictions, empty_embeddings())
+    for name, column in geometry.items():
+        predictions = predictions.append_column(name, column)
+    source_name = results.source or "<COCO data>"
+    check_mask_sizes(predictions, dataset.frames, source=source_name)
+    return InferenceTables.build(predictions, source=source_name)
+
+
+def _results_and_geometry(
+    source: PathLike | Sequence[Any] | Mapping[str, Any],
+) -> tuple[CocoResults, dict[str, pa.Array] | None]:
+    """The parsed results and, when records carry a ``segmentation`` or ``keypoints``,
+    their geometry columns, from the one parse. A file without either word takes the
+    fast reading (no record is kept)."""
+    if isinstance(source, str | os.PathLike):
+        name, data, _ = _read_source(source)
+        assert data is not None
+        if data.find(b'"segmentation"') < 0 and data.find(b'"keypoints"') < 0:
+            del data
+            return parse_coco_results(source), None
+        document = _parse_json(data, name)
+        del data
+    else:
+        name, document = "<COCO data>", source
+    in_annotations = isinstance(document, Mapping)
+    records = document.get("annotations") if isinstance(document, Mapping) else document
+    if isinstance(records, list):
+        records = [_with_keypoints_box(r) for r in records]
+        document = {**document, "annotations": records} if in_annotations else records
+    results = replace(parse_coco_results(document), source=name)
+    if not isinstance(records, list):
+        return results, None
+    table = "annotations" if in_annotations else None
+    return results, _geometry_columns(records, name or "<COCO data>", table=table)
+
+
+def _with_keypoints_box(record: Any) -> Any:
+    """A keypoints result without a ``bbox`` given the keypoints' extent, as ``loadRes``
+    computes it (every keypoint, visible or not)."""
+    if not isinstance(record, dict) or "bbox" in record or "segmentation" in record:
+        return record
+    points = record.get("keypoints")
+    if not isinstance(points, list) or len(points) < 3 or not all(_is_number(v) for v in points):
+        return record
+    xs, ys = points[0::3], points[1::3]
+    x0, y0 = min(xs), min(ys)
+    return {**record, "bbox": [x0, y0, max(xs) - x0, max(ys) - y0]}
 
 
 def as_coco_results(
@@ -359,13 +577,21 @@ def as_coco_results(
             raise InputError(
                 f"prediction frame {row['frame_id']!r} is not in the dataset", record=record
             )
-        results.append(
-            {
-                "image_id": image_id_of[row["frame_id"]],
-                "category_id": category_of[row["class_name"]],
-                "bbox": [row["x"], row["y"], row["width"], row["height"]],
-                "score": row["confidence"],
+        result = {
+            "image_id": image_id_of[row["frame_id"]],
+            "category_id": category_of[row["class_name"]],
+            "bbox": [row["x"], row["y"], row["width"], row["height"]],
+            "score": row["confidence"],
+        }
+        geometry = _coco_geometry(row, "prediction", record)
+        if isinstance(geometry.get("segmentation"), list):
+            # loadRes takes result masks as RLE only: the rasterised polygons.
+            mask = row["mask"]
+            geometry["segmentation"] = {
+                "size": [mask["height"], mask["width"]],
+                "counts": mask["counts"],
             }
-        )
+        result.update(geometry)
+        results.append(result)
     _write_json(results, path)
     return results
