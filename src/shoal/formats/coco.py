@@ -50,13 +50,14 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import importlib
 import json
 import math
 import mmap
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import numpy as np
 import orjson
@@ -81,8 +82,24 @@ __all__ = [
     "parse_coco_results",
     "read_coco_detections",
     "read_coco_ground_truth",
+    "read_coco_keypoints",
     "read_coco_results",
 ]
+
+if TYPE_CHECKING:
+    from shoal.formats._coco_keypoints import read_coco_keypoints
+
+# Readers of other COCO geometries, each in its own module (built on this one) and
+# loaded on first use, so reading boxes loads no keypoint or mask kernel.
+_READERS_ELSEWHERE = {"read_coco_keypoints": "shoal.formats._coco_keypoints"}
+
+
+def __getattr__(name: str) -> Any:
+    home = _READERS_ELSEWHERE.get(name)
+    if home is None:
+        raise AttributeError(f"module 'shoal.formats.coco' has no attribute {name!r}")
+    return getattr(importlib.import_module(home), name)
+
 
 _Value = TypeVar("_Value")
 
