@@ -1028,6 +1028,54 @@ class Client:
         )
         return _typed(ConfusionMatrix.from_dict, answer, "confusion matrix")
 
+    def multilabel_metrics(
+        self,
+        project: str,
+        dataset: str | None,
+        inference_set: str,
+        *,
+        conf: Conf | None = None,
+        segment: str | None = None,
+        query: str | None = None,
+    ) -> dict[str, Any]:
+        """A multi-label inference set's metrics (equal to scikit-learn's): ``classes``
+        (per class precision, recall, f1-score, support, threshold, average_precision
+        and the 2x2 matrix's tn, fp, fn, tp), ``averages`` (micro, macro, weighted and
+        samples avg), ``subset_accuracy``, ``hamming_loss``, ``mean_average_precision``.
+        ``conf`` is the class-score threshold, a number or ``{class: threshold}``
+        (classes not named use the project's); ``query`` narrows the segment."""
+        dataset = self._resolve_dataset(project, dataset)
+        path = self._inference_set_path(project, dataset, inference_set)
+        answer: dict[str, Any] = self._get(
+            f"{path}/multilabel-metrics", conf=_conf_param(conf), segment=segment, query=query
+        )
+        return answer
+
+    def multilabel_examples(
+        self,
+        project: str,
+        dataset: str | None,
+        inference_set: str,
+        label: str,
+        cell: str,
+        *,
+        conf: Conf | None = None,
+        segment: str | None = None,
+        query: str | None = None,
+        offset: int = 0,
+        limit: int = 50,
+    ) -> dict[str, Any]:
+        """A page of the frames in ``cell`` (``tp``, ``fp``, ``fn``, ``tn``) of class
+        ``label``'s 2x2 matrix: ``{"total", "offset", "examples": [{"frame_id",
+        "truth", "predicted", "score"}]}`` (a frame is in one cell of every class)."""
+        dataset = self._resolve_dataset(project, dataset)
+        path = self._inference_set_path(project, dataset, inference_set)
+        answer: dict[str, Any] = self._get(
+            f"{path}/multilabel-examples", label=label, cell=cell, conf=_conf_param(conf),
+            segment=segment, query=query, offset=offset, limit=limit,
+        )  # fmt: skip
+        return answer
+
     def pr_curves(
         self,
         project: str,

@@ -117,7 +117,7 @@ class ProjectCreate(Body):
     name: Name
     task: Task = "detection"
     classes: list[ClassName | ClassIn] = []
-    default_conf: float = Field(0.1, ge=0.0, le=1.0)
+    default_conf: float | None = Field(None, ge=0.0, le=1.0)  # 0.1; multilabel 0.5
     default_iou: float = Field(0.5, gt=0.0, le=1.0)
 
 

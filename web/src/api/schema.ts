@@ -298,6 +298,24 @@ export interface paths {
      */
     get: operations["metric_performance_api_v1_projects__project__datasets__dataset__inference_sets__inference_set__metric_performance_get"];
   };
+  "/api/v1/projects/{project}/datasets/{dataset}/inference-sets/{inference_set}/multilabel-examples": {
+    /**
+     * Multilabel Examples
+     * @description The frames in ``cell`` of class ``label``'s 2x2 matrix at the thresholds, a page,
+     * each with its true and predicted classes and the class's score.
+     */
+    get: operations["multilabel_examples_api_v1_projects__project__datasets__dataset__inference_sets__inference_set__multilabel_examples_get"];
+  };
+  "/api/v1/projects/{project}/datasets/{dataset}/inference-sets/{inference_set}/multilabel-metrics": {
+    /**
+     * Multilabel Metrics
+     * @description Per-class precision, recall, F1, support, threshold, AP and 2x2 confusion matrix,
+     * the micro, macro, weighted and samples averages, subset accuracy and Hamming loss of
+     * a multi-label inference set at the class-score thresholds ``conf``, on a segment
+     * narrowed by ``query``. A project of another task is a 400.
+     */
+    get: operations["multilabel_metrics_api_v1_projects__project__datasets__dataset__inference_sets__inference_set__multilabel_metrics_get"];
+  };
   "/api/v1/projects/{project}/datasets/{dataset}/inference-sets/{inference_set}/regression": {
     /**
      * Regression
@@ -729,7 +747,7 @@ export interface components {
        * Task
        * @enum {string}
        */
-      task: "detection" | "classification";
+      task: "detection" | "classification" | "multilabel";
     };
     /**
      * CampaignCreate
@@ -2423,6 +2441,136 @@ export interface components {
       /** Predictions */
       predictions: number;
     };
+    /** MultiLabelAverages */
+    MultiLabelAverages: {
+      "macro avg": components["schemas"]["MultiLabelRow"];
+      "micro avg": components["schemas"]["MultiLabelRow"];
+      "samples avg": components["schemas"]["MultiLabelRow"];
+      "weighted avg": components["schemas"]["MultiLabelRow"];
+    };
+    /**
+     * MultiLabelClassRow
+     * @description One class: its report row, its threshold, the AP of its score ranking and its
+     * 2x2 confusion matrix (scikit-learn's ``[[tn, fp], [fn, tp]]``).
+     */
+    MultiLabelClassRow: {
+      /** Average Precision */
+      average_precision: number;
+      /** F1-Score */
+      "f1-score": number;
+      /** Fn */
+      fn: number;
+      /** Fp */
+      fp: number;
+      /** Label */
+      label: string;
+      /** Precision */
+      precision: number;
+      /** Recall */
+      recall: number;
+      /** Support */
+      support: number;
+      /** Threshold */
+      threshold: number;
+      /** Tn */
+      tn: number;
+      /** Tp */
+      tp: number;
+    };
+    /** MultiLabelExampleOut */
+    MultiLabelExampleOut: {
+      /** Frame Id */
+      frame_id: string;
+      /** Predicted */
+      predicted: string[];
+      /** Score */
+      score: number;
+      /** Truth */
+      truth: string[];
+    };
+    /**
+     * MultiLabelExamplesOut
+     * @description One page of the frames in a cell of a class's 2x2 matrix (a frame is in one cell
+     * of every class): ``tp`` and ``fp`` by decreasing score, ``fn`` and ``tn`` by
+     * increasing score.
+     */
+    MultiLabelExamplesOut: {
+      /**
+       * Cell
+       * @enum {string}
+       */
+      cell: "tp" | "fp" | "fn" | "tn";
+      /** Conf */
+      conf: number | {
+        [key: string]: number;
+      };
+      /** Examples */
+      examples: components["schemas"]["MultiLabelExampleOut"][];
+      /** Inference Set */
+      inference_set: string;
+      /** Label */
+      label: string;
+      /** Offset */
+      offset: number;
+      /** Query */
+      query: string | null;
+      /** Segment */
+      segment: string;
+      /** Total */
+      total: number;
+      /** Version */
+      version: number;
+    };
+    /**
+     * MultiLabelMetricsOut
+     * @description The metrics of a multi-label inference set (see docs/metrics.md, "Multi-label
+     * classification"), equal to scikit-learn's.
+     */
+    MultiLabelMetricsOut: {
+      averages: components["schemas"]["MultiLabelAverages"];
+      /** Classes */
+      classes: components["schemas"]["MultiLabelClassRow"][];
+      /** Conf */
+      conf: number | {
+        [key: string]: number;
+      };
+      /** Dataset */
+      dataset: string;
+      /** Hamming Loss */
+      hamming_loss: number;
+      /** Inference Set */
+      inference_set: string;
+      /** Mean Average Precision */
+      mean_average_precision: number;
+      /** Num Frames */
+      num_frames: number;
+      /** Project */
+      project: string;
+      /** Query */
+      query: string | null;
+      /** Segment */
+      segment: string;
+      /** Subset Accuracy */
+      subset_accuracy: number;
+      /** Version */
+      version: number;
+    };
+    /**
+     * MultiLabelRow
+     * @description Precision, recall and F1 of a class or an average (scikit-learn's
+     * ``classification_report`` keys; undefined values are 0) and its support (true
+     * (frame, class) pairs).
+     */
+    MultiLabelRow: {
+      /** F1-Score */
+      "f1-score": number;
+      /** Precision */
+      precision: number;
+      /** Recall */
+      recall: number;
+      /** Support */
+      support: number;
+    };
     /** PRCurveOut */
     PRCurveOut: {
       /** Ap */
@@ -2497,11 +2645,8 @@ export interface components {
        * @default []
        */
       classes?: (string | components["schemas"]["ClassIn"])[];
-      /**
-       * Default Conf
-       * @default 0.1
-       */
-      default_conf?: number;
+      /** Default Conf */
+      default_conf?: number | null;
       /**
        * Default Iou
        * @default 0.5
@@ -2517,7 +2662,7 @@ export interface components {
        * @default detection
        * @enum {string}
        */
-      task?: "detection" | "classification";
+      task?: "detection" | "classification" | "multilabel";
     };
     /** ProjectOut */
     ProjectOut: {
@@ -7079,6 +7224,190 @@ export interface operations {
       200: {
         content: {
           "application/json": components["schemas"]["MetricPerformanceOut"];
+        };
+      };
+      /** @description bad request */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description unauthorized */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description forbidden */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description conflict */
+      409: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description payload too large */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description validation error */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /**
+   * Multilabel Examples
+   * @description The frames in ``cell`` of class ``label``'s 2x2 matrix at the thresholds, a page,
+   * each with its true and predicted classes and the class's score.
+   */
+  multilabel_examples_api_v1_projects__project__datasets__dataset__inference_sets__inference_set__multilabel_examples_get: {
+    parameters: {
+      query: {
+        /** @description the class whose matrix is asked */
+        label: string;
+        /** @description the cell: tp, fp (predicted, not true), fn (true, missed) or tn */
+        cell: "tp" | "fp" | "fn" | "tn";
+        /** @description a confidence threshold in [0, 1], or per class as JSON: {"cat": 0.5} (classes not named use 0); default: the project's */
+        conf?: string | null;
+        /** @description a segment of the dataset; default "All Frames" */
+        segment?: string;
+        /** @description an ad-hoc frames query (docs/queries.md) that narrows the segment to the frames it matches */
+        query?: string | null;
+        /** @description rows to skip */
+        offset?: number;
+        /** @description frames per page */
+        limit?: number;
+      };
+      path: {
+        /** @description project name */
+        project: string;
+        /** @description dataset name */
+        dataset: string;
+        /** @description inference set name */
+        inference_set: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["MultiLabelExamplesOut"];
+        };
+      };
+      /** @description bad request */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description unauthorized */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description forbidden */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description conflict */
+      409: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description payload too large */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description validation error */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /**
+   * Multilabel Metrics
+   * @description Per-class precision, recall, F1, support, threshold, AP and 2x2 confusion matrix,
+   * the micro, macro, weighted and samples averages, subset accuracy and Hamming loss of
+   * a multi-label inference set at the class-score thresholds ``conf``, on a segment
+   * narrowed by ``query``. A project of another task is a 400.
+   */
+  multilabel_metrics_api_v1_projects__project__datasets__dataset__inference_sets__inference_set__multilabel_metrics_get: {
+    parameters: {
+      query?: {
+        /** @description a confidence threshold in [0, 1], or per class as JSON: {"cat": 0.5} (classes not named use 0); default: the project's */
+        conf?: string | null;
+        /** @description a segment of the dataset; default "All Frames" */
+        segment?: string;
+        /** @description an ad-hoc frames query (docs/queries.md) that narrows the segment to the frames it matches */
+        query?: string | null;
+      };
+      path: {
+        /** @description project name */
+        project: string;
+        /** @description dataset name */
+        dataset: string;
+        /** @description inference set name */
+        inference_set: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["MultiLabelMetricsOut"];
         };
       };
       /** @description bad request */
