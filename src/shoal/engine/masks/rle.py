@@ -135,57 +135,11 @@ def rles_from_strings(
     counts: Sequence[str | bytes], heights: ArrayLike, widths: ArrayLike
 ) -> list[Rle]:
     """Many compressed COCO ``counts`` strings at once (``rle_from_string`` of each, in
-    one vectorised pass: what reading a results file needs). ``heights``/``widths``
+    one pass of the C kernel: what reading a results file needs). ``heights``/``widths``
     (N,) or one number for all."""
-    texts = [c.encode("ascii") if isinstance(c, str) else bytes(c) for c in counts]
-    n = len(texts)
-    hs = np.broadcast_to(np.asarray(heights, np.int64), (n,))
-    ws = np.broadcast_to(np.asarray(widths, np.int64), (n,))
-    if n and (hs.min() < 0 or ws.min() < 0):
-        raise InputError(f"RLE {int(np.flatnonzero((hs < 0) | (ws < 0))[0])}: a negative size")
-    lengths = np.asarray([len(t) for t in texts], np.int64)
-    groups = np.frombuffer(b"".join(texts), np.uint8).astype(np.int64) - 48
-    text_of = np.repeat(np.arange(n), lengths)
-    bad = np.flatnonzero((groups < 0) | (groups >= 64))
-    if bad.size:
-        where = int(text_of[bad[0]])
-        position = int(bad[0] - (lengths[:where].sum()))
-        raise InputError(
-            f"RLE {where}: counts character {chr(texts[where][position])!r} at {position} "
-            "is not in COCO's alphabet"
-        )
-    ends = np.cumsum(lengths)
-    final_group = groups[ends[lengths > 0] - 1]  # each nonempty string's last character
-    unfinished = np.flatnonzero(lengths > 0)[(final_group & 0x20) != 0]
-    if unfinished.size:
-        raise InputError(f"RLE {int(unfinished[0])}: counts ends inside a number")
-    last = np.flatnonzero((groups & 0x20) == 0)  # each number's last group
-    values = np.zeros(last.size, np.int64)
-    if last.size:
-        first = np.concatenate(([0], last[:-1] + 1))
-        place = np.arange(groups.size) - np.repeat(first, last - first + 1)
-        values = np.add.reduceat((groups & 0x1F) << (5 * place), first)
-        negative = (groups[last] & 0x10) != 0  # the last group's top bit is the sign
-        values -= np.where(negative, np.int64(1) << (5 * (place[last] + 1)), 0)
-    # Numbers per string; each count from the fourth on is a difference with the count
-    # two before: a cumulative sum along each string's odd (from 1) and even (from 2) chain.
-    per_text = np.diff(np.searchsorted(last, ends, side="left"), prepend=0)
-    owner = np.repeat(np.arange(n), per_text)
-    index = np.arange(values.size) - np.repeat(np.cumsum(per_text) - per_text, per_text)
-    chained = np.flatnonzero(index >= 1)
-    chain_key = owner[chained] * 2 + (index[chained] % 2)
-    order = chained[np.argsort(chain_key, kind="stable")]
-    key_sorted = owner[order] * 2 + (index[order] % 2)
-    totals = np.cumsum(values[order])
-    chain_start = np.flatnonzero(np.diff(key_sorted, prepend=-1) != 0)
-    before = np.repeat(
-        totals[chain_start] - values[order][chain_start],
-        np.diff(np.append(chain_start, order.size)),
-    )
-    values[order] = totals - before
-    values &= 0xFFFFFFFF
-    pieces = np.split(values.astype(np.uint32), np.cumsum(per_text)[:-1]) if n else []
-    return [Rle(int(h), int(w), piece) for h, w, piece in zip(hs, ws, pieces, strict=True)]
+    from shoal.engine.masks.column import masks_from_strings
+
+    return masks_from_strings(counts, heights, widths).rles()
 
 
 def rle_from_coco(segmentation: Any, height: int, width: int, *, what: str = "segmentation") -> Rle:
