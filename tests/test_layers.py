@@ -34,7 +34,7 @@ ALLOWED: dict[str, set[str]] = {
     "_evaluate": {"engine", "formats", "tables"},
     # Partitions evaluated apart (in-process or as Ray tasks) and merged.
     "distributed": {"engine", "formats", "tables", "_evaluate"},
-    "store": {"engine", "analysis", "formats", "tables", "sdk"},
+    "store": {"engine", "analysis", "formats", "tables", "sdk", "distributed"},
     "demo": {"engine", "analysis", "formats", "tables", "sdk", "store", "_evaluate"},
     "server": {"engine", "analysis", "formats", "tables", "sdk", "store", "_evaluate", "shoal"},
     "client": {"engine", "analysis", "tables", "formats", "sdk", "shoal"},

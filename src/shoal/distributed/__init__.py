@@ -9,14 +9,19 @@ bit-identical to the single-process evaluation's. Ray is an optional extra
 (``pip install 'shoal[ray]'``); ``executor="local"`` runs the same path in-process.
 """
 
+from shoal.distributed._parquet import ParquetPartition, ParquetRows, split_parquet
 from shoal.distributed._partitions import CocoPartition, split_coco, split_columns
-from shoal.distributed._run import Executor, evaluate, evaluate_coco
+from shoal.distributed._run import Executor, evaluate, evaluate_coco, evaluate_parquet
 
 __all__ = [
     "CocoPartition",
     "Executor",
+    "ParquetPartition",
+    "ParquetRows",
     "evaluate",
     "evaluate_coco",
+    "evaluate_parquet",
     "split_coco",
     "split_columns",
+    "split_parquet",
 ]

@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+import os
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 import orjson
+import pyarrow.parquet as pq
 from numpy.typing import ArrayLike, NDArray
 
 from shoal._evaluate import GroundTruthSource, PredictionsSource, evaluate_detections
 from shoal._types import Progress
+from shoal.distributed._parquet import (
+    ParquetPartition,
+    ToInputs,
+    match_partition,
+    merge_in_file_order,
+    split_parquet,
+)
 from shoal.distributed._partitions import CocoInput, split_coco
 from shoal.engine.detection.annotations import GroundTruth, Predictions
 from shoal.engine.detection.evaluator import DetectionEvaluation, Protocol
@@ -23,7 +32,7 @@ Executor = Literal["local", "ray"]
 # What a partition's task sends back: its columns and its kept matchings (plain arrays,
 # cheap to serialize), not the evaluation object with its caches.
 _PartResult = tuple[GroundTruth, Predictions, dict[str, NDArray[Any]]]
-_Task = tuple[Any, Any]
+T = TypeVar("T")
 
 
 def _evaluate_partition(
@@ -34,11 +43,11 @@ def _evaluate_partition(
 
 
 def _run_local(
-    tasks: Sequence[_Task], options: dict[str, Any], progress: Progress | None
-) -> list[_PartResult]:
-    done: list[_PartResult] = []
-    for ground_truth, predictions in tasks:
-        done.append(_evaluate_partition(ground_truth, predictions, options))
+    function: Callable[..., T], tasks: Sequence[tuple[Any, ...]], progress: Progress | None
+) -> list[T]:
+    done: list[T] = []
+    for arguments in tasks:
+        done.append(function(*arguments))
         if progress is not None:
             progress(len(done), len(tasks))
     return done
@@ -70,10 +79,13 @@ def _ray_session(address: str | None) -> Iterator[Any]:
 
 
 def _run_ray(
-    ray: Any, tasks: Sequence[_Task], options: dict[str, Any], progress: Progress | None
-) -> list[_PartResult]:
-    remote = ray.remote(_evaluate_partition)
-    refs = [remote.remote(gt, dt, options) for gt, dt in tasks]
+    ray: Any,
+    function: Callable[..., T],
+    tasks: Sequence[tuple[Any, ...]],
+    progress: Progress | None,
+) -> list[T]:
+    remote = ray.remote(function)
+    refs = [remote.remote(*arguments) for arguments in tasks]
     pending, finished = list(refs), 0
     while pending:
         ready, pending = ray.wait(pending, num_returns=1)
@@ -146,11 +158,11 @@ def evaluate(
         raise InputError("evaluate() needs at least one partition")
     _check_executor(executor)
     options = _options(iou_thresholds, protocol, pixel_inclusive, ignore_flag, confusion_floor)
-    tasks = list(zip(ground_truth_parts, prediction_parts, strict=True))
+    tasks = [(gt, dt, options) for gt, dt in zip(ground_truth_parts, prediction_parts, strict=True)]
     if executor == "local":
-        return _merge(_run_local(tasks, options, progress))
+        return _merge(_run_local(_evaluate_partition, tasks, progress))
     with _ray_session(address) as ray:
-        return _merge(_run_ray(ray, tasks, options, progress))
+        return _merge(_run_ray(ray, _evaluate_partition, tasks, progress))
 
 
 def _merge(
@@ -186,7 +198,8 @@ def evaluate_coco(
     options = _options(iou_thresholds, protocol, pixel_inclusive, ignore_flag, confusion_floor)
     if executor == "local":
         partitions = split_coco(ground_truth, results, num_parts or 1)
-        parts = _run_local([(p.ground_truth, p.results) for p in partitions], options, progress)
+        tasks: list[tuple[Any, ...]] = [(p.ground_truth, p.results, options) for p in partitions]
+        parts = _run_local(_evaluate_partition, tasks, progress)
     else:
         with _ray_session(address) as ray:
             if num_parts is None:
@@ -194,6 +207,75 @@ def evaluate_coco(
             partitions = split_coco(ground_truth, results, num_parts)
             # As JSON bytes: cheaper to ship than Python objects, and read by the
             # workers' native COCO reader rather than walked as dicts.
-            tasks = [(orjson.dumps(p.ground_truth), orjson.dumps(p.results)) for p in partitions]
-            parts = _run_ray(ray, tasks, options, progress)
+            tasks = [
+                (orjson.dumps(p.ground_truth), orjson.dumps(p.results), options) for p in partitions
+            ]
+            parts = _run_ray(ray, _evaluate_partition, tasks, progress)
     return _merge(parts, [p.result_ids for p in partitions])
+
+
+def evaluate_parquet(
+    frames: str | os.PathLike[str],
+    labels: str | os.PathLike[str],
+    predictions: str | os.PathLike[str],
+    to_inputs: ToInputs,
+    num_parts: int | None = None,
+    *,
+    executor: Executor = "local",
+    address: str | None = None,
+    columns: Mapping[str, Sequence[str]] | None = None,
+    inputs: tuple[GroundTruth, Predictions] | None = None,
+    iou_thresholds: ArrayLike | None = None,
+    protocol: Protocol = "coco",
+    pixel_inclusive: bool = False,
+    confusion_floor: float | None = None,
+    progress: Progress | None = None,
+) -> DetectionEvaluation:
+    """A stored dataset's detection evaluation, matched in partitions whose tasks read
+    their own rows of the Parquet files.
+
+    ``frames``, ``labels`` and ``predictions`` are Parquet files of ``shoal.tables``'
+    schema (a store's objects: every node must see them at these paths); they are split
+    by frame with :func:`split_parquet` (``num_parts`` by default one per CPU of the Ray
+    cluster, one in-process) and each task reads only the row groups holding its rows
+    (``columns`` of each file), turns them into engine columns with
+    ``to_inputs(frames, labels, predictions)`` (a picklable function keeping one engine
+    row per table row, in order) and matches them with the engine's ``evaluate`` and
+    these options. The driver puts every partition's kept matchings back at their rows:
+    the result is the evaluation of ``inputs`` (the whole files' engine columns; read
+    with ``to_inputs`` when None), equal array for array to matching them in one process.
+    """
+    _check_executor(executor)
+    if num_parts is not None and num_parts < 1:
+        raise InputError(f"the number of partitions must be at least 1, got {num_parts}")
+    options = {
+        "iou_thresholds": iou_thresholds,
+        "protocol": protocol,
+        "pixel_inclusive": pixel_inclusive,
+        "confusion_floor": confusion_floor,
+    }
+
+    def split(count: int) -> list[ParquetPartition]:
+        return split_parquet(frames, labels, predictions, count, columns=columns)
+
+    if executor == "local":
+        partitions = split(num_parts or 1)
+        tasks = [(p, to_inputs, options) for p in partitions]
+        states = _run_local(match_partition, tasks, progress)
+    else:
+        with _ray_session(address) as ray:
+            if num_parts is None:
+                num_parts = max(int(ray.cluster_resources().get("CPU", 1)), 1)
+            partitions = split(num_parts)
+            tasks = [(p, to_inputs, options) for p in partitions]
+            states = _run_ray(ray, match_partition, tasks, progress)
+    if inputs is None:
+        inputs = to_inputs(
+            *(pq.read_table(path, columns=_columns(columns, name)) for name, path in
+              (("frames", frames), ("labels", labels), ("predictions", predictions)))
+        )  # fmt: skip
+    return merge_in_file_order(states, partitions, *inputs)
+
+
+def _columns(columns: Mapping[str, Sequence[str]] | None, name: str) -> list[str] | None:
+    return None if columns is None else list(columns[name])
