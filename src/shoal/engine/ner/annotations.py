@@ -55,27 +55,34 @@ class TagSequences:
         sentence."""
         if isinstance(sequences, str | bytes):
             raise InputError(f"{name} must be one sequence of tags per sentence, not a string")
-        sentences = list(sequences)
-        for i, sentence in enumerate(sentences):
-            if isinstance(sentence, str | bytes) or not isinstance(sentence, Sequence | np.ndarray):
-                raise InputError(
-                    f"{name}[{i}] is {shown(sentence)}, not a sequence of tags (a sentence)",
-                    record=i,
-                )
+        sentences = sequences if isinstance(sequences, list) else list(sequences)
+        if not set(map(type, sentences)) <= {list, tuple}:
+            for i, sentence in enumerate(sentences):
+                if isinstance(sentence, str | bytes) or not isinstance(
+                    sentence, Sequence | np.ndarray
+                ):
+                    raise InputError(
+                        f"{name}[{i}] is {shown(sentence)}, not a sequence of tags (a sentence)",
+                        record=i,
+                    )
         lengths = np.fromiter(map(len, sentences), np.int64, count=len(sentences))
         offsets = np.zeros(len(sentences) + 1, np.int64)
         np.cumsum(lengths, out=offsets[1:])
-        flat = list(chain.from_iterable(sentences))
         try:
-            ids_of: dict[Any, int] = dict.fromkeys(flat, 0)
+            ids_of: dict[Any, int] = dict.fromkeys(chain.from_iterable(sentences), 0)
         except TypeError:  # an unhashable value: name the first tag that is not a string
-            bad = next(tag for tag in flat if not isinstance(tag, str))
-            _check_tag(bad, name, flat, offsets)
+            flat = list(chain.from_iterable(sentences))
+            _check_tag(next(t for t in flat if not isinstance(t, str)), name, flat, offsets)
             raise
         for i, tag in enumerate(ids_of):
+            if not (isinstance(tag, str) and tag):
+                _check_tag(tag, name, list(chain.from_iterable(sentences)), offsets)
             ids_of[tag] = i
-            _check_tag(tag, name, flat, offsets)
-        tag_ids = np.fromiter(map(ids_of.__getitem__, flat), np.int32, count=len(flat))
+        tag_ids = np.fromiter(
+            map(ids_of.__getitem__, chain.from_iterable(sentences)),
+            np.int32,
+            count=int(offsets[-1]),
+        )
         vocabulary = tuple(str(tag) for tag in ids_of)
         return cls(tag_ids, offsets, vocabulary)
 
@@ -97,8 +104,7 @@ class TagSequences:
 
 
 def _check_tag(tag: Any, name: str, flat: list[Any], offsets: NDArray[np.int64]) -> None:
-    if isinstance(tag, str) and tag:
-        return
+    """Raise naming the first token whose tag is ``tag`` (not a string, or empty)."""
     position = next(i for i, value in enumerate(flat) if value is tag)
     sentence = int(np.searchsorted(offsets, position, side="right") - 1)
     token = position - int(offsets[sentence])

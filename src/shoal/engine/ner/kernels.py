@@ -42,18 +42,32 @@ STRICT_CODES = {"I": 0, "O": 1, "B": 2, "E": 3, "S": 4, "U": 5, "L": 6}
 STRICT_O = STRICT_CODES["O"]
 
 
+def _key(previous: int, current: int, differ: int) -> int:
+    """The index of a (previous code, code, types differ) triple in a rule table."""
+    return previous * 16 + current * 2 + differ
+
+
 def _conlleval_tables() -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
-    """(end, start), each (7, 7) over (previous code, code): conlleval's boundary rules
-    that do not depend on the types (the type rule is applied separately)."""
+    """(end, start) over ``_key(previous code, code, differ)``: conlleval's boundary
+    rules, the type rule included (a type change ends a chunk unless the previous tag is
+    O or ".", and starts one unless this tag is)."""
     o, b, i, e, s = (CONLL_CODES[c] for c in "OBIES")
-    end = np.zeros((7, 7), bool)
-    end[e, :] = end[s, :] = True  # a chunk ends after every E and every S
-    for previous, current in ((b, b), (b, s), (b, o), (i, b), (i, s), (i, o)):
-        end[previous, current] = True
-    start = np.zeros((7, 7), bool)
-    start[:, b] = start[:, s] = True  # every B and every S starts a chunk
-    for previous, current in ((e, e), (e, i), (s, e), (s, i), (o, e), (o, i)):
-        start[previous, current] = True
+    end_pairs = {(e, c) for c in range(7)} | {(s, c) for c in range(7)}
+    end_pairs |= {(b, b), (b, s), (b, o), (i, b), (i, s), (i, o)}
+    start_pairs = {(p, b) for p in range(7)} | {(p, s) for p in range(7)}
+    start_pairs |= {(e, e), (e, i), (s, e), (s, i), (o, e), (o, i)}
+    end = np.zeros(128, bool)
+    start = np.zeros(128, bool)
+    for previous in range(7):
+        for current in range(7):
+            for differ in (0, 1):
+                key = _key(previous, current, differ)
+                end[key] = (previous, current) in end_pairs or bool(
+                    differ and previous not in (CONLL_O, CONLL_DOT)
+                )
+                start[key] = (previous, current) in start_pairs or bool(
+                    differ and current not in (CONLL_O, CONLL_DOT)
+                )
     return end, start
 
 
@@ -105,20 +119,20 @@ SCHEME_PREFIXES = {"IOB2": "IOB", "IOE2": "IOE", "IOBES": "IOBES", "BILOU": "BIL
 
 
 def _scheme_table(rules: Iterable[_Rule]) -> NDArray[np.bool_]:
-    """(7, 7, 2) bool over (previous prefix, prefix, same type)."""
-    table = np.zeros((7, 7, 2), bool)
+    """(128,) bool over ``_key(previous prefix, prefix, types differ)``."""
+    table = np.zeros(128, bool)
     for previous, current, condition in rules:
-        sames = {"same": (1,), "diff": (0,), "any": (0, 1)}[condition]
+        differs = {"same": (0,), "diff": (1,), "any": (0, 1)}[condition]
         for p in previous:
             for c in current:
-                for same in sames:
-                    table[STRICT_CODES[p], STRICT_CODES[c], same] = True
+                for differ in differs:
+                    table[_key(STRICT_CODES[p], STRICT_CODES[c], differ)] = True
     return table
 
 
-# scheme -> (start, inside, end) tables.
+# scheme -> (start, not inside, end) tables.
 SCHEME_TABLES = {
-    name: (_scheme_table(r["start"]), _scheme_table(r["inside"]), _scheme_table(r["end"]))
+    name: (_scheme_table(r["start"]), ~_scheme_table(r["inside"]), _scheme_table(r["end"]))
     for name, r in _SCHEME_RULES.items()
 }
 
@@ -144,12 +158,18 @@ def layout(
     return codes, types
 
 
-def _previous(values: NDArray[np.int32] | NDArray[np.int8], first: int) -> NDArray[np.int32]:
-    out = np.empty(values.size, np.int32)
-    if values.size:
-        out[0] = first
-        out[1:] = values[:-1]
-    return out
+def _keys(
+    codes: NDArray[np.int8], types: NDArray[np.int32], first_code: int, first_differs: bool
+) -> NDArray[np.int8]:
+    """(M,) ``_key(code at i - 1, code at i, types at i - 1 and i differ)`` for each
+    position; position 0's previous tag is ``first_code``."""
+    keys = np.empty(codes.size, np.int8)
+    if codes.size:
+        keys[0] = _key(first_code, int(codes[0]), int(first_differs))
+        np.multiply(codes[:-1], 16, out=keys[1:])
+        keys[1:] += codes[1:] * 2
+        keys[1:] += types[1:] != types[:-1]
+    return keys
 
 
 def conlleval_chunks(
@@ -162,21 +182,13 @@ def conlleval_chunks(
     with the type of tag i - 1) when the rules say so, and one starts; like seqeval, the
     start is the latest start before i, or 0 if none (the rules only leave a stale start
     with tags outside ``O B I E S``)."""
-    previous_codes = _previous(codes, CONLL_O)
-    # Before the first tag seqeval's previous type is "", different from every type.
-    previous_types = _previous(types, -1)
-    differ = previous_types != types
-    ends = CONLL_END[previous_codes, codes] | (
-        (previous_codes != CONLL_O) & (previous_codes != CONLL_DOT) & differ
-    )
-    starts = CONLL_START[previous_codes, codes] | (
-        (codes != CONLL_O) & (codes != CONLL_DOT) & differ
-    )
-    positions = np.arange(codes.size, dtype=np.int64)
-    latest_start = np.maximum.accumulate(np.where(starts, positions, -1))
-    end_positions = np.flatnonzero(ends)  # never 0: nothing ends before the first tag
-    begins = np.maximum(latest_start[end_positions - 1], 0)
-    return types[end_positions - 1], begins, end_positions.astype(np.int64)
+    # Before the first tag seqeval's previous tag is O with type "", unlike every type.
+    keys = _keys(codes, types, CONLL_O, True)
+    starts = np.flatnonzero(CONLL_START[keys])
+    ends = np.flatnonzero(CONLL_END[keys])  # never 0: nothing ends before the first tag
+    latest = np.searchsorted(starts, ends, side="left") - 1
+    begins = np.where(latest >= 0, starts[np.maximum(latest, 0)] if starts.size else 0, 0)
+    return types[ends - 1], begins.astype(np.int64), ends.astype(np.int64)
 
 
 def strict_entities(
@@ -189,14 +201,13 @@ def strict_entities(
     holds, and counts only if the end rule holds between its last tag and the next.
     A tag inside a run never satisfies the start rule in these schemes, so the starts
     are exactly the positions where the start rule holds."""
-    start_table, inside_table, end_table = SCHEME_TABLES[scheme]
-    previous_codes = _previous(codes, STRICT_O)
-    same = (_previous(types, outside_type) == types).astype(np.int8)
-    starts = np.flatnonzero(start_table[previous_codes, codes, same])
-    breaks = np.flatnonzero(~inside_table[previous_codes, codes, same])
+    start_table, not_inside_table, end_table = SCHEME_TABLES[scheme]
+    keys = _keys(codes, types, STRICT_O, bool(types.size) and int(types[0]) != outside_type)
+    starts = np.flatnonzero(start_table[keys])
+    breaks = np.flatnonzero(not_inside_table[keys])
     # The laid-out sequence ends with O, never inside a run: every start finds its end.
     ends = breaks[np.searchsorted(breaks, starts, side="right")]
-    closed = end_table[codes[ends - 1], codes[ends], same[ends]]
+    closed = end_table[keys[ends]]
     starts, ends = starts[closed], ends[closed]
     return types[starts], starts.astype(np.int64), ends.astype(np.int64)
 
