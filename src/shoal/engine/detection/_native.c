@@ -272,6 +272,7 @@ struct match_job {
     const double *gt_box, *gt_area;
     const uint8_t *gt_crowd, *gt_ignore;
     const double *dt_box;
+    const double *values; /* NULL (box IoU), or each group's pair values at pair_offset */
     int64_t num_gt, num_dt;
     const int64_t *gt_sorted, *gt_bounds, *dt_sorted, *dt_bounds;
     const double *grid;
@@ -327,13 +328,17 @@ static void match_part(void *ctx, int64_t part) {
             crowd[j] = J->gt_crowd[gts[j]];
             ignored[j] = J->gt_crowd[gts[j]] || J->gt_ignore[gts[j]];
         }
+        /* Precomputed values come laid out as the loop below walks them: the group's
+           predictions in score order, each one's ground truth in group order. */
+        const double *given = J->values ? J->values + J->pair_offset[k] : NULL;
         for (int64_t i = 0; i < nd; i++) {
             int64_t d = dts[i];
             double largest = 0.0;
             for (int64_t j = 0; j < ng; j++) {
                 int64_t g = gts[j];
-                double v = box_iou(J->dt_box + 4 * d, J->gt_box + 4 * g,
-                                   crowd[j] && rule == RULE_COCO, (int)J->pixel_inclusive);
+                double v = given ? given[i * ng + j]
+                                 : box_iou(J->dt_box + 4 * d, J->gt_box + 4 * g,
+                                           crowd[j] && rule == RULE_COCO, (int)J->pixel_inclusive);
                 ious[i * ng + j] = v;
                 largest = v > largest ? v : largest;
                 if (v > 0.0) {
@@ -411,11 +416,13 @@ static void match_part(void *ctx, int64_t part) {
  * itself (det_gt, gt_det and best_gt with -1, best_iou with 0). The pair arrays need
  * room for the sum over groups of ground truth x predictions. Returns the number of
  * same-class pairs with IoU > 0 written (in group order, each prediction's together;
- * a pair with an ignored row holds -(row + 1)), or -1 when out of memory.
+ * a pair with an ignored row holds -(row + 1)), or -1 when out of memory. pair_values,
+ * when not NULL, replaces box IoU: group k's values start at the sum over earlier groups
+ * of ground truth x predictions, predictions (score order) major, ground truth minor.
  */
 int64_t shoal_match_all(
     const double *gt_box, const double *gt_area, const uint8_t *gt_crowd, const uint8_t *gt_ignore,
-    const double *dt_box, int64_t num_gt, int64_t num_dt,
+    const double *dt_box, const double *pair_values, int64_t num_gt, int64_t num_dt,
     const int64_t *gt_sorted, const int64_t *gt_bounds, const int64_t *dt_sorted,
     const int64_t *dt_bounds, int64_t num_groups,
     const double *grid, int64_t num_grid, const double *coco_thresholds, const int64_t *coco_in_grid,
@@ -456,7 +463,7 @@ int64_t shoal_match_all(
         return -1;
     }
     *job = (struct match_job){
-        gt_box, gt_area, gt_crowd, gt_ignore, dt_box, num_gt, num_dt, gt_sorted, gt_bounds,
+        gt_box, gt_area, gt_crowd, gt_ignore, dt_box, pair_values, num_gt, num_dt, gt_sorted, gt_bounds,
         dt_sorted, dt_bounds, grid, num_grid, coco_thresholds, coco_in_grid, num_coco,
         area_ranges, num_area, max_det, rule, pixel_inclusive, det_gt, det_ignored, gt_det,
         coco_status, best_gt, best_iou, pair_gt, pair_dt, pair_iou, pair_offset, {0},

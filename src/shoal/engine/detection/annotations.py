@@ -22,6 +22,9 @@ Array layouts (N ground-truth boxes, M predictions, F frames, C classes):
 ``Predictions``
     ``frame``, ``label``, ``box``, ``ids`` as above, and
     ``score``     (M,)    float64 confidence in [0, 1]
+    ``area``      (M,)    float64 the area COCO's area ranges read for an unmatched
+                                  prediction (default ``width * height``; a mask's area
+                                  for segm, the keypoints' extent for keypoints)
 
 Rows keep the order they were given in; within a frame that order breaks ties
 between equal scores, as pycocotools' stable sort does.
@@ -265,6 +268,13 @@ class Predictions:
     box: NDArray[np.float64]
     score: NDArray[np.float64]
     ids: NDArray[np.int64]
+    # None when built: filled with the boxes' areas, so every existing constructor call
+    # (which names the other columns only) keeps pycocotools' box-area default.
+    area: NDArray[np.float64] = None  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.area is None:
+            object.__setattr__(self, "area", self.box[:, 2] * self.box[:, 3])
 
     def __len__(self) -> int:
         return int(self.frame.size)
@@ -280,8 +290,10 @@ class Predictions:
         scores: ArrayLike | None = None,
         ids: ArrayLike | None = None,
         labels_are_indices: bool = False,
+        areas: ArrayLike | None = None,
     ) -> Predictions:
-        """Validated predictions from columns; missing scores count as 1.0."""
+        """Validated predictions from columns; missing scores count as 1.0, missing
+        ``areas`` (what COCO's area ranges read) as ``width * height``."""
         box = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
         n = box.shape[0]
         _check_boxes(box, "predicted")
@@ -308,6 +320,16 @@ class Predictions:
             if ids is None
             else np.asarray(ids).astype(np.int64).reshape(-1)
         )
+        area = None
+        if areas is not None:
+            area = np.asarray(areas, np.float64).reshape(-1)
+            if area.shape != (n,) or not np.isfinite(area).all():
+                raise InputError(f"areas must be one finite value per prediction ({n})")
         return cls(
-            frame=frame, label=label, box=np.ascontiguousarray(box), score=score, ids=id_array
+            frame=frame,
+            label=label,
+            box=np.ascontiguousarray(box),
+            score=score,
+            ids=id_array,
+            area=area,  # type: ignore[arg-type]
         )

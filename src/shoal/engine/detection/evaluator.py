@@ -28,7 +28,12 @@ from shoal.engine._frame_index import FrameIndex
 from shoal.engine._messages import shown
 from shoal.engine.detection import kernels
 from shoal.engine.detection.annotations import Classes, GroundTruth, Predictions
-from shoal.engine.detection.metrics import COCO_STAT_NAMES, CocoSummary
+from shoal.engine.detection.metrics import CocoParams, CocoSummary
+from shoal.engine.detection.similarity import (
+    ConcatenatedSimilarity,
+    PairSimilarity,
+    checked_pair_values,
+)
 from shoal.engine.metrics import (
     BACKGROUND,
     ClassificationReport,
@@ -227,33 +232,103 @@ def _orders(gt: GroundTruth, dt: Predictions) -> _Orders:
     )
 
 
+def _block_pairs(
+    dt_sorted: NDArray[np.int64],
+    dt_bounds: NDArray[np.int64],
+    gt_sorted: NDArray[np.int64],
+    gt_bounds: NDArray[np.int64],
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Every (prediction, ground truth) row pair of each block (rows of block k:
+    ``*_sorted[*_bounds[k, 0]:*_bounds[k, 1]]``), block by block, predictions major:
+    the layout ``kernels.match_all`` reads precomputed values in."""
+    nd = dt_bounds[:, 1] - dt_bounds[:, 0]
+    ng = gt_bounds[:, 1] - gt_bounds[:, 0]
+    sizes = nd * ng
+    block = np.repeat(np.arange(sizes.size), sizes)
+    within = np.arange(int(sizes.sum()), dtype=np.int64) - (np.cumsum(sizes) - sizes)[block]
+    width = ng[block]
+    i = within // np.maximum(width, 1)
+    return dt_sorted[dt_bounds[block, 0] + i], gt_sorted[gt_bounds[block, 0] + within - i * width]
+
+
+_BOX_PARAMS = CocoParams.bbox()
+# Pairs a similarity is asked for at once when finding confusion candidates: bounds the
+# memory of the row arrays (a frame's pairs are never split).
+_CROSS_BATCH = 1 << 22
+
+
+def _cross_class_values(
+    gt: GroundTruth, dt: Predictions, orders: _Orders, min_iou: float, similarity: PairSimilarity
+) -> tuple[NDArray[np.int32], NDArray[np.int32], NDArray[np.float64]]:
+    """``_cross_class_pairs`` through a similarity: each frame's (prediction, counted
+    ground truth of another class) pairs, in batches of frames."""
+    counted = ~(gt.iscrowd | gt.ignore)
+    gt_rows = orders.gt_grouped[counted[orders.gt_grouped]]
+    gt_count = np.bincount(gt.frame[gt_rows], minlength=gt.num_frames)
+    gt_bounds = np.column_stack([np.cumsum(gt_count) - gt_count, np.cumsum(gt_count)])
+    dt_bounds = orders.dt_frame_bounds
+    sizes = (dt_bounds[:, 1] - dt_bounds[:, 0]) * gt_count
+    ends = np.cumsum(sizes)
+    parts: list[tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]] = []
+    start = 0
+    while start < sizes.size:
+        # Frames up to the batch size (at least one frame).
+        stop = max(int(np.searchsorted(ends, ends[start] - sizes[start] + _CROSS_BATCH)), start + 1)
+        stop = min(stop, sizes.size)
+        pair_dt, pair_gt = _block_pairs(
+            orders.dt_grouped, dt_bounds[start:stop], gt_rows, gt_bounds[start:stop]
+        )
+        other = dt.label[pair_dt] != gt.label[pair_gt]
+        pair_dt, pair_gt = pair_dt[other], pair_gt[other]
+        values = checked_pair_values(similarity, pair_dt, pair_gt)
+        keep = (values >= min_iou) & (values > 0.0)
+        parts.append((pair_dt[keep], pair_gt[keep], values[keep]))
+        start = stop
+    if not parts:
+        return np.empty(0, np.int32), np.empty(0, np.int32), np.empty(0, np.float64)
+    return (
+        np.concatenate([p[0] for p in parts]).astype(np.int32),
+        np.concatenate([p[1] for p in parts]).astype(np.int32),
+        np.concatenate([p[2] for p in parts]),
+    )
+
+
 def _match(
     gt: GroundTruth,
     dt: Predictions,
     orders: _Orders,
     grid: NDArray[np.float64],
     coco_thresholds: NDArray[np.float64],
-    rule: int,
-    pixel_inclusive: bool,
+    settings: _Settings,
     confusion_floor: float,
+    similarity: PairSimilarity | None,
 ) -> _Kept:
-    """Match at every threshold of ``grid`` (and COCO's area ranges at
+    """Match at every threshold of ``grid`` (and the params' area ranges at
     ``coco_thresholds``, if any); keep the confusion candidates down to
-    ``confusion_floor`` (at most the grid's lowest threshold)."""
+    ``confusion_floor`` (at most the grid's lowest threshold). ``similarity`` replaces
+    box IoU everywhere (None: boxes, in the kernels)."""
     gt_bounds, dt_bounds = orders.shared_gt_bounds, orders.shared_dt_bounds
     capacity = int(
         ((gt_bounds[:, 1] - gt_bounds[:, 0]) * (dt_bounds[:, 1] - dt_bounds[:, 0])).sum()
     )
+    values = None
+    if similarity is not None:
+        # One call for every pair the kernel would compute, in its order.
+        pair_dt, pair_gt = _block_pairs(orders.dt_grouped, dt_bounds, orders.gt_grouped, gt_bounds)
+        values = checked_pair_values(similarity, pair_dt, pair_gt)
+        del pair_dt, pair_gt
+    params = settings.params
     matching = kernels.match_all(
         gt.box, gt.area, gt.iscrowd, gt.ignore, dt.box,
         orders.gt_grouped, gt_bounds, orders.dt_grouped, dt_bounds,
         grid, coco_thresholds, _positions_in(grid, coco_thresholds),
-        kernels.COCO_AREA_RANGES if coco_thresholds.size else np.empty((0, 2)),
-        int(kernels.COCO_MAX_DETS[-1]), rule, pixel_inclusive, capacity,
+        params.area_ranges if coco_thresholds.size else np.empty((0, 2)),
+        int(params.max_dets[-1]), settings.rule, settings.pixel_inclusive, capacity, values,
     )  # fmt: skip
+    del values
     floor = min(float(confusion_floor), float(grid.min()))
     cross_dt, cross_gt, cross_iou = _confusion_order(
-        dt, orders.frame_rank, *_cross_class_pairs(gt, dt, orders, floor, pixel_inclusive)
+        dt, orders.frame_rank, *_cross_class_pairs(gt, dt, orders, floor, settings, similarity)
     )
     return _Kept(
         grid=grid,
@@ -289,14 +364,21 @@ def _confusion_order(
 
 
 def _cross_class_pairs(
-    gt: GroundTruth, dt: Predictions, orders: _Orders, min_iou: float, pixel_inclusive: bool
+    gt: GroundTruth,
+    dt: Predictions,
+    orders: _Orders,
+    min_iou: float,
+    settings: _Settings,
+    similarity: PairSimilarity | None,
 ) -> tuple[NDArray[np.int32], NDArray[np.int32], NDArray[np.float64]]:
     """Confusion candidates: (prediction, counted ground truth of another class) pairs
-    in one frame with IoU >= ``min_iou``."""
+    in one frame with IoU >= ``min_iou`` (and > 0)."""
+    if similarity is not None:
+        return _cross_class_values(gt, dt, orders, min_iou, similarity)
     return kernels.cross_class_pairs(
         gt.box, gt.label, ~(gt.iscrowd | gt.ignore), dt.box, dt.label,
         orders.gt_grouped, orders.gt_frame_bounds, orders.dt_grouped, orders.dt_frame_bounds,
-        min_iou, pixel_inclusive,
+        min_iou, settings.pixel_inclusive,
     )  # fmt: skip
 
 
@@ -304,6 +386,7 @@ def _cross_class_pairs(
 class _Settings:
     protocol: Protocol
     pixel_inclusive: bool
+    params: CocoParams = _BOX_PARAMS
 
     @property
     def rule(self) -> int:
@@ -332,10 +415,12 @@ class DetectionEvaluation:
         kept: _Kept,
         settings: _Settings,
         orders: _Orders | None = None,
+        similarity: PairSimilarity | None = None,
     ) -> None:
         self.ground_truth = ground_truth
         self.predictions = predictions
         self._settings = settings
+        self._similarity = similarity
         gt, dt = ground_truth, predictions
         self._orders = orders if orders is not None else _orders(gt, dt)
         self._dt_order = self._orders.dt_order
@@ -395,6 +480,16 @@ class DetectionEvaluation:
     @property
     def protocol(self) -> Protocol:
         return self._settings.protocol
+
+    @property
+    def params(self) -> CocoParams:
+        """The COCO protocol's area ranges, caps and statistics (``coco_summary``)."""
+        return self._settings.params
+
+    @property
+    def similarity(self) -> PairSimilarity | None:
+        """What pairs were matched on (None: box IoU)."""
+        return self._similarity
 
     @property
     def task(self) -> Task:
@@ -486,7 +581,7 @@ class DetectionEvaluation:
         if float(kept.cross_floor) <= iou < float(kept.grid.min()):
             cross = (kept.cross_dt, kept.cross_gt, kept.cross_iou)
         elif iou < float(kept.grid.min()):
-            pairs = _cross_class_pairs(gt, dt, orders, iou, self._settings.pixel_inclusive)
+            pairs = _cross_class_pairs(gt, dt, orders, iou, self._settings, self._similarity)
             cross = _confusion_order(dt, orders.frame_rank, *pairs)
         return _Level(
             iou, matching.det_gt, matching.det_ignored, matching.gt_det, cross, matching.outcome
@@ -676,6 +771,12 @@ class DetectionEvaluation:
             self._settings.protocol == "coco", self._settings.pixel_inclusive, float(iou),
         )  # fmt: skip
         split = rows.num_predictions
+        if self._similarity is not None:  # the kernel measured the partners' boxes
+            partnered = np.flatnonzero(rows.partner >= 0)
+            is_dt = partnered < split
+            pair_dt = np.where(is_dt, rows.row[partnered], rows.partner[partnered])
+            pair_gt = np.where(is_dt, rows.partner[partnered], rows.row[partnered])
+            rows.iou[partnered] = checked_pair_values(self._similarity, pair_dt, pair_gt)
         dt_rows, gt_rows = rows.row[:split], rows.row[split:]
         dt_partner, gt_partner = rows.partner[:split], rows.partner[split:]
         dt_has, gt_has = dt_partner >= 0, gt_partner >= 0
@@ -927,7 +1028,11 @@ class DetectionEvaluation:
         dt_sel, gt_sel = self._selection(frames)
         counted = gt_sel & self._gt_counted
         num_classes = len(self.classes)
-        ranges = kernels.COCO_AREA_RANGES
+        params = self._settings.params
+        ranges = params.area_ranges
+        # The kernel takes three caps: fewer are padded with the last, then cut off.
+        num_caps = len(params.max_dets)
+        caps = np.asarray([*params.max_dets, *[params.max_dets[-1]] * (3 - num_caps)], np.int64)
         num_counted = np.stack(
             [
                 np.bincount(
@@ -937,21 +1042,26 @@ class DetectionEvaluation:
             ]
         ).astype(np.int64)
         precision, recall = kernels.coco_accumulate(
-            self._class_bounds, self._dt_order, self._dt_rank, self._dt_area,
+            self._class_bounds, self._dt_order, self._dt_rank, self.predictions.area,
             None if dt_sel is self._every_dt else dt_sel,
-            self._kept.coco_status, num_counted, ranges, kernels.COCO_MAX_DETS, COCO_RECALL_POINTS,
+            self._kept.coco_status, num_counted, ranges, caps, COCO_RECALL_POINTS,
         )  # fmt: skip
+        if num_caps < 3:
+            precision, recall = precision[..., :num_caps], recall[..., :num_caps]
         rows = self.classes.resolve(classes) if classes is not None else np.arange(num_classes)
         # The means run over classes in ascending id, as pycocotools sorts its category
         # ids: a float sum depends on its order, and the class order differs between
         # paths (a COCO file's, a project's), so this keeps the statistics bit-identical
         # to pycocotools' whatever the evaluation's class order.
         stats = _summarize(
-            precision, recall, rows[np.argsort(self.classes.ids[rows], kind="stable")]
+            precision, recall, rows[np.argsort(self.classes.ids[rows], kind="stable")], params
         )
         if classes is not None:  # every class in order needs no (7.8 MB at 80 classes) copy
             precision, recall = precision[:, :, rows], recall[:, rows]
-        per_class_p = np.where(precision[:, :, :, 0, 2] > -1, precision[:, :, :, 0, 2], np.nan)
+        last = num_caps - 1
+        per_class_p = np.where(
+            precision[:, :, :, 0, last] > -1, precision[:, :, :, 0, last], np.nan
+        )
 
         def class_mean(values: NDArray[np.float64], axes: tuple[int, ...]) -> NDArray[np.float64]:
             valid = ~np.isnan(values)
@@ -961,7 +1071,7 @@ class DetectionEvaluation:
 
         t50 = int(np.flatnonzero(np.abs(COCO_IOU_THRESHOLDS - 0.5) < 1e-12)[0])
         t75 = int(np.flatnonzero(np.abs(COCO_IOU_THRESHOLDS - 0.75) < 1e-12)[0])
-        rec100 = np.where(recall[:, :, 0, 2] > -1, recall[:, :, 0, 2], np.nan)
+        rec100 = np.where(recall[:, :, 0, last] > -1, recall[:, :, 0, last], np.nan)
         return CocoSummary(
             stats=stats,
             labels=tuple(self.classes.names[rows].tolist()),
@@ -971,6 +1081,7 @@ class DetectionEvaluation:
             class_ar100=class_mean(rec100, (0,)),
             precision=precision,
             recall=recall,
+            params=params,
         )
 
     # ------------------------------------------------------------ persistence
@@ -982,16 +1093,28 @@ class DetectionEvaluation:
         }
         state["protocol"] = np.asarray(self._settings.protocol)
         state["pixel_inclusive"] = np.asarray(self._settings.pixel_inclusive)
+        params = self._settings.params
+        state["coco_iou_type"] = np.asarray(params.iou_type)
+        state["coco_area_names"] = np.asarray(params.area_names)
+        state["coco_area_ranges"] = params.area_ranges
+        state["coco_max_dets"] = np.asarray(params.max_dets, np.int64)
         return state
 
     @classmethod
     def from_kept_state(
-        cls, ground_truth: GroundTruth, predictions: Predictions, state: Mapping[str, NDArray[Any]]
+        cls,
+        ground_truth: GroundTruth,
+        predictions: Predictions,
+        state: Mapping[str, NDArray[Any]],
+        *,
+        similarity: PairSimilarity | None = None,
     ) -> DetectionEvaluation:
-        """The evaluation whose ``kept_state()`` this was, on the same inputs. A state
-        saved before ``cross_floor`` was kept holds its confusion candidates at the grid's
-        lowest threshold, unsorted: they are sorted here (queries below the grid find
-        theirs from the boxes)."""
+        """The evaluation whose ``kept_state()`` this was, on the same inputs (and the
+        same ``similarity``, which queries at IoUs below the kept candidates and
+        ``outcomes`` measure pairs with). A state saved before ``cross_floor`` was kept
+        holds its confusion candidates at the grid's lowest threshold, unsorted: they are
+        sorted here (queries below the grid find theirs from the boxes). A state saved
+        before its COCO params were kept is the box protocol's."""
         try:
             arrays = {
                 f.name: np.asarray(state[f.name]) for f in fields(_Kept) if f.name != "cross_floor"
@@ -999,7 +1122,9 @@ class DetectionEvaluation:
             saved_floor = state.get("cross_floor")
             protocol = str(state["protocol"])
             settings = _Settings(
-                "coco" if protocol == "coco" else "voc", bool(state["pixel_inclusive"])
+                "coco" if protocol == "coco" else "voc",
+                bool(state["pixel_inclusive"]),
+                _saved_params(state),
             )
         except KeyError as missing:
             raise ShoalError(f"saved evaluation state lacks {missing}") from None
@@ -1017,7 +1142,7 @@ class DetectionEvaluation:
             len(ground_truth),
         ):
             raise ShoalError("saved evaluation state does not fit these inputs")
-        return cls(ground_truth, predictions, kept, settings, orders)
+        return cls(ground_truth, predictions, kept, settings, orders, similarity)
 
     # ----------------------------------------------------------------- merge
     def merge(self, other: DetectionEvaluation) -> DetectionEvaluation:
@@ -1067,7 +1192,16 @@ class DetectionEvaluation:
             box=np.concatenate([d.box for d in dts]).reshape(-1, 4),
             score=np.concatenate([d.score for d in dts]),
             ids=np.concatenate([d.ids for d in dts]),
+            area=np.concatenate([d.area for d in dts]),
         )
+        similarities = [e._similarity for e in evaluations]
+        similarity: PairSimilarity | None = None
+        if any(s is not None for s in similarities):
+            if any(s is None for s in similarities):
+                raise ShoalError("cannot merge box evaluations with evaluations on a similarity")
+            similarity = ConcatenatedSimilarity(
+                [s for s in similarities if s is not None], gt_offsets, dt_offsets
+            )
 
         def shifted(values: NDArray[Any], offset: int) -> NDArray[Any]:
             return np.where(values >= 0, values + offset, values).astype(values.dtype)
@@ -1109,12 +1243,29 @@ class DetectionEvaluation:
             pieces["cross_iou"],
         )
         return DetectionEvaluation(
-            ground_truth, predictions, _Kept(**pieces), first._settings, orders
+            ground_truth, predictions, _Kept(**pieces), first._settings, orders, similarity
         )
 
 
+def _saved_params(state: Mapping[str, NDArray[Any]]) -> CocoParams:
+    if "coco_iou_type" not in state:
+        return CocoParams.bbox()
+    base = CocoParams.for_iou_type(str(state["coco_iou_type"]))
+    return replace(
+        base,
+        area_names=tuple(str(name) for name in np.asarray(state["coco_area_names"]).tolist()),
+        area_bounds=tuple(
+            (float(lo), float(hi)) for lo, hi in np.asarray(state["coco_area_ranges"]).tolist()
+        ),
+        max_dets=tuple(int(cap) for cap in np.asarray(state["coco_max_dets"]).tolist()),
+    )
+
+
 def _summarize(
-    precision: NDArray[np.float64], recall: NDArray[np.float64], classes: NDArray[np.integer]
+    precision: NDArray[np.float64],
+    recall: NDArray[np.float64],
+    classes: NDArray[np.integer],
+    params: CocoParams,
 ) -> dict[str, float]:
     """pycocotools' ``summarize`` over ``classes`` (in that order): means over the
     entries above -1, taken in pycocotools' (IoU, recall point, class) order."""
@@ -1123,20 +1274,20 @@ def _summarize(
         valid = values[values > -1]
         return float(np.mean(valid)) if valid.size else -1.0
 
-    def ap(area: int, ious: slice = slice(None)) -> float:
+    stats = {}
+    for stat in params.stats:
+        ious = slice(None)
+        if stat.iou is not None:
+            t = int(np.flatnonzero(np.abs(COCO_IOU_THRESHOLDS - stat.iou) < 1e-12)[0])
+            ious = slice(t, t + 1)
+        area = params.area_names.index(stat.area)
+        cap = params.max_dets.index(stat.max_dets)
         # The scalar indices sit next to ``classes``: the axes stay (IoU, recall, class).
-        return mean(precision[ious, :, classes, area, 2])
-
-    def ar(area: int, max_dets: int) -> float:
-        return mean(recall[:, classes, area, max_dets])
-
-    t50 = int(np.flatnonzero(np.abs(COCO_IOU_THRESHOLDS - 0.5) < 1e-12)[0])
-    t75 = int(np.flatnonzero(np.abs(COCO_IOU_THRESHOLDS - 0.75) < 1e-12)[0])
-    values = [
-        ap(0), ap(0, slice(t50, t50 + 1)), ap(0, slice(t75, t75 + 1)), ap(1), ap(2), ap(3),
-        ar(0, 0), ar(0, 1), ar(0, 2), ar(1, 2), ar(2, 2), ar(3, 2),
-    ]  # fmt: skip
-    return dict(zip(COCO_STAT_NAMES, values, strict=True))
+        if stat.kind == "AP":
+            stats[stat.name] = mean(precision[ious, :, classes, area, cap])
+        else:
+            stats[stat.name] = mean(recall[ious, classes, area, cap])
+    return stats
 
 
 def evaluate(
@@ -1147,6 +1298,8 @@ def evaluate(
     protocol: Protocol = "coco",
     pixel_inclusive: bool = False,
     confusion_floor: float | None = None,
+    similarity: PairSimilarity | None = None,
+    params: CocoParams | None = None,
 ) -> DetectionEvaluation:
     """Match ``predictions`` against ``ground_truth`` at every IoU threshold of the grid.
 
@@ -1160,6 +1313,14 @@ def evaluate(
     kept for re-thresholding (``QUERY_IOU_FLOOR``): the first query at a new IoU below
     the grid then reads them instead of the boxes. It costs matching time and memory a
     one-shot summary does not need, and changes no result.
+
+    ``similarity`` (a ``PairSimilarity``: mask IoU, keypoint OKS, ...) replaces box IoU
+    in every place a pair is measured: matching, the class confusion candidates,
+    matching below the kept candidates, ``outcomes``' IoU (None: box IoU in the C
+    kernels). ``params`` (``CocoParams``): COCO's area ranges, per-image caps and
+    summary statistics (default: ``CocoParams.for_iou_type(similarity.iou_type)``, the
+    box protocol without a similarity). Area ranges read ``ground_truth.area`` and an
+    unmatched prediction's ``predictions.area``, as pycocotools does.
     """
     if protocol not in ("coco", "voc"):
         raise InputError(f"unknown protocol {protocol!r}; use 'coco' or 'voc'")
@@ -1168,14 +1329,31 @@ def evaluate(
         or int(predictions.label.max(initial=0)) >= len(ground_truth.classes)
     ):
         raise InputError("predictions refer to frames or classes the ground truth does not have")
-    settings = _Settings(protocol, bool(pixel_inclusive))
+    if similarity is not None:
+        if not isinstance(similarity, PairSimilarity):
+            raise InputError(
+                f"similarity {type(similarity).__name__} has no iou_type and pair_values()"
+            )
+        if pixel_inclusive:
+            raise InputError(
+                "pixel_inclusive applies to box IoU; give BoxSimilarity(..., "
+                "pixel_inclusive=True) or leave similarity out"
+            )
+    if params is None:
+        params = (
+            CocoParams.bbox()
+            if similarity is None
+            else CocoParams.for_iou_type(similarity.iou_type)
+        )
+    if not 1 <= len(params.max_dets) <= 3 or list(params.max_dets) != sorted(params.max_dets):
+        raise InputError(f"max_dets {params.max_dets} must be one to three increasing caps")
+    settings = _Settings(protocol, bool(pixel_inclusive), params)
     grid = _merge_grid(iou_thresholds)
     floor = float(grid.min()) if confusion_floor is None else float(confusion_floor)
     if not 0.0 < floor <= 1.0:
         raise InputError(f"confusion_floor {confusion_floor} is not in (0, 1]")
     orders = _orders(ground_truth, predictions)
     kept = _match(
-        ground_truth, predictions, orders, grid, COCO_IOU_THRESHOLDS, settings.rule,
-        settings.pixel_inclusive, floor,
-    )  # fmt: skip
-    return DetectionEvaluation(ground_truth, predictions, kept, settings, orders)
+        ground_truth, predictions, orders, grid, COCO_IOU_THRESHOLDS, settings, floor, similarity
+    )
+    return DetectionEvaluation(ground_truth, predictions, kept, settings, orders, similarity)

@@ -51,7 +51,7 @@ _SIGNATURES: dict[str, tuple[object, list[object]]] = {
     "shoal_pair_ious": (None, [_i64, F64, F64, BOOL, _i64, F64]),
     "shoal_set_min_work_per_thread": (_i64, [_i64]),
     "shoal_match_all": (_i64, [
-        F64, F64, BOOL, BOOL, F64, _i64, _i64, I64, I64, I64, I64, _i64, F64, _i64, F64, I64,
+        F64, F64, BOOL, BOOL, F64, ctypes.c_void_p, _i64, _i64, I64, I64, I64, I64, _i64, F64, _i64, F64, I64,
         _i64, F64, _i64, _i64, _i64, _i64, I32, BOOL, I32, I8, I32, F64, I32, I32, F64, _i64]),
     "shoal_rematch": (None, [
         _i64, I32, I32, F64, _i64, I32, I32, _i64, BOOL, _f64, _i64, I32, BOOL, I32,
@@ -168,6 +168,7 @@ def match_all(
     rule: int,
     pixel_inclusive: bool,
     pair_capacity: int,
+    pair_values: NDArray[np.float64] | None = None,
 ) -> Matching:
     """Match every group that has both ground truth and predictions.
 
@@ -185,8 +186,16 @@ def match_all(
     ``pair_dt``, ``pair_iou`` (P,): every same-class (ground truth, prediction) pair
     with IoU > 0, a crowd or ignored row as -(row + 1), group by group and in a group
     prediction by prediction in matching order (what ``rematch`` walks).
+
+    ``pair_values`` (``pair_capacity``,) float64, when given, replaces box IoU (masks,
+    keypoints, ...): each group's values in turn, in the group its predictions in
+    ``dt_sorted`` order, for each of them its ground truth in ``gt_sorted`` order.
     """
     num_gt, num_dt = gt_box.shape[0], dt_box.shape[0]
+    # Passed by address (held here while the kernel runs): None reaches it as NULL.
+    values = None if pair_values is None else np.ascontiguousarray(pair_values, np.float64)
+    if values is not None and values.size != pair_capacity:
+        raise ShoalError(f"{values.size} pair values for {pair_capacity} pairs")
     # The kernel fills the -1 outputs itself, on its threads; the zero ones come from
     # np.zeros (calloc: the OS's zero pages, no pass over them).
     det_gt = np.empty((grid.size, num_dt), np.int32)
@@ -200,7 +209,8 @@ def match_all(
     pair_iou = np.empty(pair_capacity, np.float64)
     count = _check(
         _run(
-            "shoal_match_all", gt_box, gt_area, gt_crowd, gt_ignore, dt_box, num_gt, num_dt,
+            "shoal_match_all", gt_box, gt_area, gt_crowd, gt_ignore, dt_box,
+            None if values is None else values.ctypes.data, num_gt, num_dt,
             gt_sorted, gt_bounds, dt_sorted, dt_bounds, gt_bounds.shape[0], grid, grid.size,
             coco_thresholds, coco_in_grid, coco_thresholds.size, area_ranges, area_ranges.shape[0],
             max_det, rule, int(pixel_inclusive), det_gt, det_ignored, gt_det, coco_status, best_gt,
