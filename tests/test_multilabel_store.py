@@ -8,6 +8,7 @@ AP) is compared with scikit-learn on the same indicator matrices.
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import warnings
@@ -373,3 +374,34 @@ def test_catalog_of_an_older_shoal_takes_multilabel_projects(tmp_path: Path) -> 
     left = sqlite3.connect(catalog).execute("SELECT COUNT(*) FROM classes").fetchone()[0]
     assert left == 0
     assert project.id is not None
+
+
+def test_cli_eval_of_multilabel_csvs_equals_sklearn(tmp_path: Path) -> None:
+    truth, scores = random_case(9, frames=70)
+    labels, predictions = write_case(tmp_path, truth, scores)
+    out = tmp_path / "metrics.json"
+    done = run_cli(
+        "eval", str(labels), str(predictions), "--threshold", "0.4",
+        "--class-threshold", "sky=0.8", "--class-threshold", "cat=0.1", "--json", str(out),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "subset accuracy" in done.stdout and "samples avg" in done.stdout
+    got = json.loads(out.read_text())
+    limits = np.asarray([{"sky": 0.8, "cat": 0.1}.get(c, 0.4) for c in CLASSES])
+    assert [row["label"] for row in got["classes"]] == CLASSES  # the score columns' order
+    assert_equal_to_sklearn(got, truth, scores >= limits, scores)
+    assert got["settings"]["class_thresholds"] == {"sky": 0.8, "cat": 0.1}
+
+
+def test_cli_eval_errors_exit_2_naming_the_problem(tmp_path: Path) -> None:
+    truth, scores = random_case(9, frames=10)
+    labels, predictions = write_case(tmp_path, truth, scores)
+    done = run_cli("eval", str(labels), str(predictions), "--class-threshold", "bird=0.2")
+    assert done.returncode == 2 and "unknown class 'bird'" in done.stderr
+    stray = tmp_path / "stray.csv"
+    stray.write_text("frame_id,p_cat\nnowhere,0.5\n")
+    done = run_cli("eval", str(labels), str(stray))
+    assert done.returncode == 2
+    assert "stray.csv" in done.stderr and "unknown frame 'nowhere'" in done.stderr
+    done = run_cli("eval", str(labels), str(predictions), "--class-threshold", "cat=2")
+    assert done.returncode == 2 and "not in [0, 1]" in done.stderr

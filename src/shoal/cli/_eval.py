@@ -11,6 +11,7 @@ from typing import Any
 import orjson
 
 from shoal.cli._arguments import unit_float
+from shoal.cli._eval_multilabel import class_threshold, run_multilabel
 from shoal.cli._label_errors import (
     add_label_error_arguments,
     format_label_errors,
@@ -39,8 +40,16 @@ def register(commands: Any) -> None:
             "confusion matrix at one operating point."
         ),
     )
-    parser.add_argument("ground_truth", type=Path, help="COCO instances JSON (ground truth)")
-    parser.add_argument("predictions", type=Path, help="COCO results JSON (predictions)")
+    parser.add_argument(
+        "ground_truth",
+        type=Path,
+        help="COCO instances JSON (ground truth), or a multi-label CSV (frame_id,labels)",
+    )
+    parser.add_argument(
+        "predictions",
+        type=Path,
+        help="COCO results JSON (predictions), or a multi-label CSV (frame_id,p_<class>...)",
+    )
     parser.add_argument(
         "--conf", type=unit_float, default=0.1, help="confidence threshold (default: %(default)s)"
     )
@@ -65,6 +74,18 @@ def register(commands: Any) -> None:
         "and so Shoal by default, overwrites the flag with iscrowd)",
     )
     parser.add_argument("--json", type=Path, metavar="OUT", help="also write the results here")
+    parser.add_argument(
+        "--threshold",
+        type=unit_float,
+        help="multi-label CSVs: the class-score threshold (default 0.5)",
+    )
+    parser.add_argument(
+        "--class-threshold",
+        type=class_threshold,
+        action="append",
+        metavar="CLASS=T",
+        help="multi-label CSVs: one class's own threshold (repeatable)",
+    )
     add_tide_arguments(parser)
     add_label_error_arguments(parser)
     parser.add_argument(
@@ -101,6 +122,8 @@ def _thread_count(text: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    if str(args.ground_truth).lower().endswith(".csv"):
+        return run_multilabel(args)  # multi-label classification CSVs
     import shoal
     from shoal._native import set_threads, thread_count
     from shoal.formats.coco import read_coco_detections

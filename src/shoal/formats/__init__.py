@@ -145,7 +145,7 @@ def _multilabel_csv(options: ReadOptions) -> DatasetTables:
 def _multilabel_csv_predictions(options: ReadOptions) -> InferenceTables:
     from shoal.formats.multilabel_csv import from_multilabel_predictions_csv
 
-    return from_multilabel_predictions_csv(options.path)
+    return from_multilabel_predictions_csv(options.path, _dataset(options))
 
 
 def _text_boxes(options: ReadOptions) -> InferenceTables:

@@ -125,9 +125,11 @@ def from_multilabel_csv(path: PathLike) -> DatasetTables:
     return build_dataset(frames, labels, source=source)
 
 
-def from_multilabel_predictions_csv(path: PathLike) -> InferenceTables:
+def from_multilabel_predictions_csv(
+    path: PathLike, dataset: DatasetTables | None = None
+) -> InferenceTables:
     """Multi-label predictions CSV (a score per class per frame); layout in the module
-    doc."""
+    doc. With ``dataset``, a frame it does not have is an error."""
     source = os.fspath(path)
     header, rows = _rows(source)
     _require(header, ("frame_id",), source)
@@ -172,7 +174,7 @@ def from_multilabel_predictions_csv(path: PathLike) -> InferenceTables:
             predictions.add(
                 f"{frame_id}/{name}", frame_id, name, None, score, source=source, record=record
             )
-    return build_inferences(predictions, source=source)
+    return build_inferences(predictions, source=source, dataset=dataset)
 
 
 def _by_frame(table: Any, what: str) -> dict[str, list[Any]]:

@@ -42,8 +42,10 @@ __all__ = [
     "MultiLabelExamples",
     "MultiLabelMetrics",
     "check_multilabel_rows",
+    "metrics_of",
     "multilabel_evaluation",
     "multilabel_examples",
+    "multilabel_inputs",
     "multilabel_metrics",
 ]
 
@@ -235,19 +237,33 @@ def multilabel_metrics(
     frames = _frames(inference_set, segment, query)
     entry = inference_set.store.multilabel_evaluations.entry(inference_set)
     with entry.lock:
-        evaluation = entry.evaluation
-        thresholds = _thresholds(evaluation, threshold, default)
-        num_frames = evaluation.num_frames if frames is None else len(frames)
-        return MultiLabelMetrics(
-            version=entry.version,
-            num_frames=num_frames,
-            thresholds=thresholds,
-            report=evaluation.report(thresholds, frames=frames),
-            confusion_matrices=evaluation.multilabel_confusion_matrix(thresholds, frames=frames),
-            subset_accuracy=evaluation.accuracy(thresholds, frames=frames),
-            hamming_loss=evaluation.hamming_loss(thresholds, frames=frames),
-            average_precision=evaluation.average_precision(frames=frames),
+        return metrics_of(
+            entry.evaluation, threshold, default, frames=frames, version=entry.version
         )
+
+
+def metrics_of(
+    evaluation: MultiLabelEvaluation,
+    threshold: Conf | None,
+    default: float,
+    *,
+    frames: Sequence[Any] | None = None,
+    version: int = 0,
+) -> MultiLabelMetrics:
+    """Every metric of ``evaluation`` at ``threshold`` (classes it does not name:
+    ``default``) on ``frames`` (None: all): what the store, the server and ``shoal
+    eval`` answer alike."""
+    thresholds = _thresholds(evaluation, threshold, default)
+    return MultiLabelMetrics(
+        version=version,
+        num_frames=evaluation.num_frames if frames is None else len(frames),
+        thresholds=thresholds,
+        report=evaluation.report(thresholds, frames=frames),
+        confusion_matrices=evaluation.multilabel_confusion_matrix(thresholds, frames=frames),
+        subset_accuracy=evaluation.accuracy(thresholds, frames=frames),
+        hamming_loss=evaluation.hamming_loss(thresholds, frames=frames),
+        average_precision=evaluation.average_precision(frames=frames),
+    )
 
 
 @dataclass(frozen=True)
