@@ -89,7 +89,7 @@ CVAT = """<?xml version="1.0" encoding="utf-8"?>
     <tag label="indoor" source="manual"/>
   </image>
   <image id="1" name="train/b.jpg" width="200" height="100">
-    <polygon label="cat" points="1,2;3,4;5,6" occluded="0"/>
+    <ellipse label="cat" cx="10" cy="10" rx="4" ry="3" occluded="0"/>
   </image>
 </annotations>"""
 
@@ -99,7 +99,7 @@ def test_cvat_reads_boxes_tags_and_attributes(tmp_path: Path) -> None:
     path.write_text(CVAT)
     with pytest.raises(InputError) as error:
         from_cvat(path)
-    assert error.value.record == "image 2, <polygon> 1"
+    assert error.value.record == "image 2, <ellipse> 1"
     dataset = from_cvat(path, other_shapes="skip")
     assert dataset.frames.column("frame_id").to_pylist() == ["train/a", "train/b"]
     box, tag = dataset.labels.to_pylist()

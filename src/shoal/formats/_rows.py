@@ -32,6 +32,7 @@ from shoal.formats._validation import (
     metadata_column,
 )
 from shoal.tables import (
+    GEOMETRY_SCHEMA,
     LABELS_SCHEMA,
     PREDICTIONS_SCHEMA,
     DatasetTables,
@@ -284,6 +285,8 @@ class _IdentifiedBoxRows:
         # Both schemas start with id, frame_id, class_name, x, y, width, height.
         self._shared_columns = [self.columns[name] for name in schema.names[:7]]
         self._where: dict[str, str] = {}
+        # Each row's geometry (shape, mask, polygon, keypoints, points), None for a box.
+        self.geometry: list[Mapping[str, Any] | None] = []
 
     def _check_identity(
         self, row_id: str, class_name: str, box: Box | None, source: str, record: Record
@@ -315,6 +318,18 @@ class _IdentifiedBoxRows:
         for name, value in own_columns.items():
             self.columns[name].append(value)
 
+    def _with_geometry(self, table: pa.Table) -> pa.Table:
+        """``table`` plus the geometry columns when any row has geometry
+        (:data:`shoal.tables.GEOMETRY_SCHEMA`)."""
+        if not any(g is not None for g in self.geometry):
+            return table
+        rows = [g or {} for g in self.geometry]
+        for field in GEOMETRY_SCHEMA:
+            table = table.append_column(
+                field, pa.array([r.get(field.name) for r in rows], field.type)
+            )
+        return table
+
 
 class LabelRows(_IdentifiedBoxRows):
     """Ground-truth labels as they are read; a label id seen twice is an error."""
@@ -337,10 +352,13 @@ class LabelRows(_IdentifiedBoxRows):
         iscrowd: bool = False,
         ignore: bool = False,
         attributes: Mapping[str, Any] | None = None,
+        geometry: Mapping[str, Any] | None = None,
     ) -> None:
+        """``geometry``: the row's geometry columns by name (``shape``, ``polygon``...)."""
         self._check_identity(label_id, class_name, box, source, record)
         if area is not None and (problem := area_problem(area)) is not None:
             raise InputError(problem, source=source, record=record)
+        self.geometry.append(geometry)
         self._append(
             label_id,
             frame_id,
@@ -353,7 +371,7 @@ class LabelRows(_IdentifiedBoxRows):
         )
 
     def table(self) -> pa.Table:
-        return pa.table(self.columns)
+        return self._with_geometry(pa.table(self.columns))
 
 
 class PredictionRows(_IdentifiedBoxRows):
@@ -375,9 +393,11 @@ class PredictionRows(_IdentifiedBoxRows):
         source: str,
         record: Record,
         probabilities: Sequence[float] | None = None,
+        geometry: Mapping[str, Any] | None = None,
     ) -> None:
         self._check_identity(prediction_id, class_name, box, source, record)
         check_confidence(confidence, source, record)
+        self.geometry.append(geometry)
         self._append(
             prediction_id,
             frame_id,
@@ -389,8 +409,10 @@ class PredictionRows(_IdentifiedBoxRows):
 
     def table(self) -> pa.Table:
         table = pa.table({k: v for k, v in self.columns.items() if k != "probabilities"})
-        return table.append_column(
-            "probabilities", pa.array(self.columns["probabilities"], pa.list_(pa.float32()))
+        return self._with_geometry(
+            table.append_column(
+                "probabilities", pa.array(self.columns["probabilities"], pa.list_(pa.float32()))
+            )
         )
 
 

@@ -1,4 +1,4 @@
-"""CVAT for images 1.1 XML to Shoal's tables.
+"""CVAT for images 1.1 and CVAT for video 1.1 XML to Shoal's tables.
 
 Layout read by :func:`from_cvat`::
 
@@ -21,11 +21,24 @@ Layout read by :func:`from_cvat`::
   numbers as numbers) and of its ``<attribute name=...>`` children (same conversion).
   A ``<tag>`` is a frame-level (box-less) label. ``label_id`` = ``frame_id:n``, n the
   shape's 1-based position in its image.
+* ``<polygon points="x1,y1;x2,y2;...">``: a label with ``shape`` ``polygon`` (the
+  ``polygon`` column, rasterised to ``mask`` on the image's size); ``<polyline>``: shape
+  ``polyline``, its vertices in ``points``; ``<points>``: shape ``point``, its one or
+  more points in ``points``. Their box is their vertices' extent (see
+  :mod:`shoal.tables`).
 * ``rotation`` other than 0 is an error (Shoal boxes are axis-aligned). Other shapes
-  (``polygon``, ``polyline``, ``points``, ``ellipse``, ``mask``, ``cuboid``, ``skeleton``)
-  are errors unless ``other_shapes="skip"``. ``<track>`` (CVAT for video) is an error.
+  (``ellipse``, ``mask``, ``cuboid``, ``skeleton``) are errors unless
+  ``other_shapes="skip"``.
 
-Errors name the file and ``image i, <shape> n`` (i the 1-based ``<image>`` position).
+CVAT for video: each ``<track id label>`` holds its object's shape at each frame
+(``<box frame="12" outside="0" ...>``, ``<polygon frame=...>``...). Every frame a
+track is in becomes a frame (``frame_id`` = ``frame_000012``, CVAT's name for that
+frame's image, no ``image_uri``; the size is the task's ``<original_size>``), and every
+shape not ``outside`` a label there (``label_id`` = ``frame_id:track:id``, attributes
+with ``track_id`` and ``keyframe``). ``<image>`` and ``<track>`` elements cannot be mixed.
+
+Errors name the file and ``image i, <shape> n`` (i the 1-based ``<image>`` position) or
+``track i, <shape> n``.
 """
 
 from __future__ import annotations
@@ -43,6 +56,7 @@ from shoal.formats._rows import (
     build_dataset,
     check_image_size,
     number_or_text,
+    option,
     parse_number,
     parse_xml,
 )
@@ -51,7 +65,11 @@ from shoal.tables import DatasetTables
 __all__ = ["from_cvat"]
 
 _BOX_FIELDS = {"label", "xtl", "ytl", "xbr", "ybr"}
-_OTHER_SHAPES = {"polygon", "polyline", "points", "ellipse", "mask", "cuboid", "skeleton"}
+_POINT_FIELDS = {"label", "points"}
+_VERTEX_SHAPES = {"polygon": "polygon", "polyline": "polyline", "points": "point"}
+_OTHER_SHAPES = {"ellipse", "mask", "cuboid", "skeleton"}
+# Track shapes' own keys (a track's frame and whether the object is out of view).
+_TRACK_FIELDS = {"frame", "outside"}
 
 
 def _value(text: str) -> Any:
@@ -76,17 +94,196 @@ def _attributes(shape: ET.Element, skip: set[str]) -> dict[str, Any]:
     return attributes
 
 
+def _vertices(shape: ET.Element, source: str, record: str) -> list[float]:
+    """``points="x1,y1;x2,y2;..."`` as [x1, y1, x2, y2, ...]."""
+    text = shape.get("points")
+    if text is None:
+        raise InputError(f"<{shape.tag}> has no points", source=source, record=record)
+    values: list[float] = []
+    for pair in text.strip().split(";"):
+        parts = pair.split(",")
+        if len(parts) != 2:
+            raise InputError(
+                f"<{shape.tag}> point {pair.strip()!r} is not x,y", source=source, record=record
+            )
+        values += [parse_number(part, "point", source, record) for part in parts]
+    return values
+
+
+def _add_shape(
+    labels: LabelRows,
+    shape: ET.Element,
+    label_id: str,
+    frame_id: str,
+    source: str,
+    record: str,
+    other_shapes: Literal["error", "skip"],
+    skip: set[str] = frozenset(),  # type: ignore[assignment]
+) -> None:
+    """One ``<box>``, ``<tag>``, ``<polygon>``, ``<polyline>`` or ``<points>`` as a label
+    (other elements: an error, or nothing with ``other_shapes="skip"``)."""
+    if shape.tag in _OTHER_SHAPES:
+        if other_shapes == "skip":
+            return
+        raise InputError(
+            f"<{shape.tag}> shapes are not supported (Shoal reads boxes, polygons, polylines, "
+            f"points and tags; pass {option('other_shapes')} to leave them out)",
+            source=source,
+            record=record,
+        )
+    if shape.tag not in {"box", "tag", *_VERTEX_SHAPES}:
+        return
+    label = shape.get("label")
+    if not label:
+        raise InputError(f"<{shape.tag}> has no label", source=source, record=record)
+    if shape.tag == "tag":
+        labels.add(
+            label_id,
+            frame_id,
+            label,
+            None,
+            source=source,
+            record=record,
+            attributes=_attributes(shape, {"label"} | skip),
+        )
+        return
+    if shape.tag in _VERTEX_SHAPES:
+        vertices = _vertices(shape, source, record)
+        kind = _VERTEX_SHAPES[shape.tag]
+        if kind == "polygon" and len(vertices) < 6:
+            raise InputError(
+                f"<polygon> has {len(vertices) // 2} points (at least 3)",
+                source=source,
+                record=record,
+            )
+        if kind == "polyline" and len(vertices) < 4:
+            raise InputError("<polyline> has 1 point (at least 2)", source=source, record=record)
+        xs, ys = vertices[0::2], vertices[1::2]
+        box = (min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys))
+        geometry: dict[str, Any] = {"shape": kind}
+        geometry["polygon" if kind == "polygon" else "points"] = (
+            [vertices] if kind == "polygon" else vertices
+        )
+        labels.add(
+            label_id,
+            frame_id,
+            label,
+            box,
+            source=source,
+            record=record,
+            attributes=_attributes(shape, _POINT_FIELDS | skip),
+            geometry=geometry,
+        )
+        return
+    coordinates = []
+    for key in ("xtl", "ytl", "xbr", "ybr"):
+        text = shape.get(key)
+        if text is None:
+            raise InputError(f"<box> has no {key}", source=source, record=record)
+        coordinates.append(parse_number(text, key, source, record))
+    xtl, ytl, xbr, ybr = coordinates
+    if xbr < xtl or ybr < ytl:
+        raise InputError(
+            f"<box> has xbr < xtl or ybr < ytl ({xtl:g}, {ytl:g}, {xbr:g}, {ybr:g})",
+            source=source,
+            record=record,
+        )
+    rotation = shape.get("rotation")
+    if rotation is not None and parse_number(rotation, "rotation", source, record) != 0:
+        raise InputError(
+            f"<box> is rotated ({rotation} degrees); Shoal boxes are axis-aligned",
+            source=source,
+            record=record,
+        )
+    labels.add(
+        label_id,
+        frame_id,
+        label,
+        (xtl, ytl, xbr - xtl, ybr - ytl),
+        source=source,
+        record=record,
+        attributes=_attributes(shape, _BOX_FIELDS | {"rotation"} | skip),
+    )
+
+
+def _video_size(root: ET.Element, source: str) -> tuple[int, int]:
+    """A video task's frame size, from ``<meta><task><original_size>``."""
+    size = root.find("meta/task/original_size")
+    if size is None:
+        size = root.find("meta/job/original_size")
+    width = size.findtext("width") if size is not None else None
+    height = size.findtext("height") if size is not None else None
+    if width is None or height is None:
+        raise InputError(
+            "has <track> elements but no <meta><task><original_size> (the video's frame size)",
+            source=source,
+        )
+    return check_image_size(
+        parse_number(width, "width", source, "original_size"),
+        parse_number(height, "height", source, "original_size"),
+        source,
+        "original_size",
+    )
+
+
+def _from_video(
+    root: ET.Element, source: str, other_shapes: Literal["error", "skip"]
+) -> DatasetTables:
+    """A CVAT for video file: one frame per track frame (see the module doc)."""
+    width, height = _video_size(root, source)
+    shapes: list[tuple[int, int, ET.Element, str, str]] = []
+    for track_number, track in enumerate(root.iter("track"), 1):
+        track_id = track.get("id", str(track_number - 1))
+        label = track.get("label")
+        for shape_number, shape in enumerate(track, 1):
+            record = f"track {track_number}, <{shape.tag}> {shape_number}"
+            if shape.tag not in {"box", *_VERTEX_SHAPES, *_OTHER_SHAPES}:
+                continue
+            frame_text = shape.get("frame")
+            if frame_text is None:
+                raise InputError(f"<{shape.tag}> has no frame", source=source, record=record)
+            frame = parse_number(frame_text, "frame", source, record)
+            if frame != int(frame) or frame < 0:
+                raise InputError(
+                    f"frame {frame_text} is not a whole number >= 0", source=source, record=record
+                )
+            if shape.get("outside", "0") == "1":
+                continue
+            if label and "label" not in shape.attrib:
+                shape.set("label", label)
+            shape.set("track_id", track_id)
+            shapes.append((int(frame), track_number, shape, track_id, record))
+    frames = FrameRows()
+    for frame in sorted({s[0] for s in shapes}):
+        frames.add(
+            f"frame_{frame:06d}", None, width, height, source=source, record=f"frame {frame}"
+        )
+    labels = LabelRows()
+    for frame, _, shape, track_id, record in sorted(shapes, key=lambda s: (s[0], s[1])):
+        frame_id = f"frame_{frame:06d}"
+        _add_shape(
+            labels,
+            shape,
+            f"{frame_id}:track:{track_id}",
+            frame_id,
+            source,
+            record,
+            other_shapes,
+            skip=_TRACK_FIELDS,
+        )
+    return build_dataset(frames, labels, source=source)
+
+
 def from_cvat(path: PathLike, *, other_shapes: Literal["error", "skip"] = "error") -> DatasetTables:
-    """A CVAT for images 1.1 XML file as a dataset; layout in the module doc."""
+    """A CVAT for images (or for video) 1.1 XML file as a dataset; layout in the module doc."""
     source = os.fspath(path)
     root = parse_xml(source)
     if root.tag != "annotations":
         raise InputError(f"root element is <{root.tag}>, expected <annotations>", source=source)
     if root.find("track") is not None:
-        raise InputError(
-            "has <track> elements (CVAT for video); export the task as CVAT for images",
-            source=source,
-        )
+        if root.find("image") is not None:
+            raise InputError("has both <image> and <track> elements", source=source)
+        return _from_video(root, source, other_shapes)
     frames = FrameRows()
     labels = LabelRows()
     for image_number, image in enumerate(root.iter("image"), 1):
@@ -108,59 +305,7 @@ def from_cvat(path: PathLike, *, other_shapes: Literal["error", "skip"] = "error
         frames.add(frame_id, name, size[0], size[1], source=source, record=where)
         for shape_number, shape in enumerate(image, 1):
             record = f"{where}, <{shape.tag}> {shape_number}"
-            label = shape.get("label")
-            if shape.tag in _OTHER_SHAPES:
-                if other_shapes == "skip":
-                    continue
-                raise InputError(
-                    f"<{shape.tag}> shapes are not supported (Shoal reads boxes and tags; "
-                    "pass other_shapes='skip' to leave them out)",
-                    source=source,
-                    record=record,
-                )
-            if shape.tag not in {"box", "tag"}:
-                continue
-            if not label:
-                raise InputError(f"<{shape.tag}> has no label", source=source, record=record)
-            label_id = f"{frame_id}:{shape_number}"
-            if shape.tag == "tag":
-                labels.add(
-                    label_id,
-                    frame_id,
-                    label,
-                    None,
-                    source=source,
-                    record=record,
-                    attributes=_attributes(shape, {"label"}),
-                )
-                continue
-            coordinates = []
-            for key in ("xtl", "ytl", "xbr", "ybr"):
-                text = shape.get(key)
-                if text is None:
-                    raise InputError(f"<box> has no {key}", source=source, record=record)
-                coordinates.append(parse_number(text, key, source, record))
-            xtl, ytl, xbr, ybr = coordinates
-            if xbr < xtl or ybr < ytl:
-                raise InputError(
-                    f"<box> has xbr < xtl or ybr < ytl ({xtl:g}, {ytl:g}, {xbr:g}, {ybr:g})",
-                    source=source,
-                    record=record,
-                )
-            rotation = shape.get("rotation")
-            if rotation is not None and parse_number(rotation, "rotation", source, record) != 0:
-                raise InputError(
-                    f"<box> is rotated ({rotation} degrees); Shoal boxes are axis-aligned",
-                    source=source,
-                    record=record,
-                )
-            labels.add(
-                label_id,
-                frame_id,
-                label,
-                (xtl, ytl, xbr - xtl, ybr - ytl),
-                source=source,
-                record=record,
-                attributes=_attributes(shape, _BOX_FIELDS | {"rotation"}),
+            _add_shape(
+                labels, shape, f"{frame_id}:{shape_number}", frame_id, source, record, other_shapes
             )
     return build_dataset(frames, labels, source=source)

@@ -10,11 +10,26 @@ predictions" payloads:
   {"name": "cat", "confidence": 0.5}}``: class = the answer's ``name`` (the question
   ``name`` is not a class), a frame-level prediction without a box.
 
+* polygon: ``{..., "name": "car", "polygon": [{"x": 10, "y": 20}, {"x": 30, "y": 5},
+  ...]}``: shape ``polygon`` (rasterised to ``mask`` on the frame's size, which the
+  dataset must know);
+* polyline: ``{..., "line": [{"x": .., "y": ..}, ...]}``: shape ``polyline``;
+* point: ``{..., "point": {"x": .., "y": ..}}``: shape ``point``;
+* segmentation mask: ``{..., "mask": {"png": "<base64 PNG>", "colorRGB": [255, 0, 0]}}``
+  or ``{"instanceURI": "masks/car.png", "colorRGB": ...}`` (a local file, relative to
+  the NDJSON file's folder, or a ``file://`` URI; Labelbox's composite masks share one
+  PNG, and ``colorRGB`` picks the object's pixels; without it every non-black pixel is
+  the object). The PNG must be the frame's size. Reading PNGs needs Pillow. A mask at
+  an http(s) URL is an error: download it and point ``instanceURI`` at the file.
+
+The box of a polygon, line or point is its vertices' extent; a mask's is pycocotools'
+``toBbox`` of it (see :mod:`shoal.tables`).
+
 ``dataRow`` has ``id`` or ``globalKey``: it names a frame of ``dataset`` by
 ``frame_id``, else by ``image_uri``. A missing confidence is 1.0 (Labelbox's rule).
 ``prediction_id`` = ``uuid`` when present, else the line number. Nested
-``classifications`` are not read; checklist answers (a list), free text, polygons,
-masks, points and lines are errors naming the line.
+``classifications`` are not read; checklist answers (a list) and free text are errors
+naming the line.
 """
 
 from __future__ import annotations
@@ -28,12 +43,12 @@ from shoal.errors import InputError
 from shoal.formats._rows import (
     PathLike,
     PredictionRows,
-    build_inferences,
     describe,
+    frame_sizes,
     parse_number,
     read_text,
 )
-from shoal.tables import DatasetTables, InferenceTables
+from shoal.tables import DatasetTables, InferenceTables, check_mask_sizes, rasterise_polygons
 
 __all__ = ["from_labelbox"]
 
@@ -59,6 +74,7 @@ def from_labelbox(path: PathLike, dataset: DatasetTables) -> InferenceTables:
     """Labelbox NDJSON predictions on ``dataset``'s frames; layout in the module doc."""
     source = os.fspath(path)
     frame_of = _frame_lookup(dataset)
+    sizes = frame_sizes(dataset)
     predictions = PredictionRows()
     for number, line in enumerate(read_text(source).splitlines(), 1):
         if not line.strip():
@@ -138,12 +154,147 @@ def from_labelbox(path: PathLike, dataset: DatasetTables) -> InferenceTables:
                 source=source,
                 record=record,
             )
+        elif any(k in item for k in _GEOMETRY_KEYS):
+            if not isinstance(name, str) or not name:
+                raise InputError(
+                    f"name is {describe(name)}, expected the class", source=source, record=record
+                )
+            box, geometry = _geometry(item, source, record, sizes.get(frame_of[key]))
+            predictions.add(
+                prediction_id,
+                frame_of[key],
+                name,
+                box,
+                _confidence(item, source, record),
+                source=source,
+                record=record,
+                geometry=geometry,
+            )
         else:
-            shapes = [k for k in ("polygon", "mask", "point", "line", "location") if k in item]
-            what = f"a {shapes[0]} prediction" if shapes else "neither a bbox nor an answer"
+            what = "a location (text) prediction" if "location" in item else "no prediction"
             raise InputError(
-                f"is {what}; Shoal reads bounding boxes and radio classifications",
+                f"is {what}; Shoal reads boxes, polygons, masks, points, lines and radio "
+                "classifications",
                 source=source,
                 record=record,
             )
-    return build_inferences(predictions, source=source, dataset=dataset)
+    table = rasterise_polygons(
+        predictions.table(), dataset.frames, what="prediction", source=source
+    )
+    built = InferenceTables.build(table, frame_ids=dataset.frames.column("frame_id"), source=source)
+    check_mask_sizes(built.predictions, dataset.frames, source=source)
+    return built
+
+
+_GEOMETRY_KEYS = ("polygon", "line", "point", "mask")
+
+
+def _xy(value: Any, what: str, source: str, record: str) -> list[float]:
+    if not isinstance(value, dict):
+        raise InputError(
+            f'{what} is {describe(value)}, not {{"x": .., "y": ..}}', source=source, record=record
+        )
+    return [parse_number(value.get(k), f"{what} {k}", source, record) for k in ("x", "y")]
+
+
+def _vertices(value: Any, what: str, least: int, source: str, record: str) -> list[float]:
+    if not isinstance(value, list) or len(value) < least:
+        raise InputError(
+            f"{what} is {describe(value)}, not a list of at least {least} points",
+            source=source,
+            record=record,
+        )
+    return [v for point in value for v in _xy(point, f"{what} point", source, record)]
+
+
+def _extent(vertices: list[float]) -> tuple[float, float, float, float]:
+    xs, ys = vertices[0::2], vertices[1::2]
+    return min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys)
+
+
+def _geometry(
+    item: dict[str, Any], source: str, record: str, size: tuple[int, int] | None
+) -> tuple[tuple[float, float, float, float] | None, dict[str, Any]]:
+    """A polygon, line, point or mask prediction's box and geometry columns."""
+    if "polygon" in item:
+        vertices = _vertices(item["polygon"], "polygon", 3, source, record)
+        return _extent(vertices), {"shape": "polygon", "polygon": [vertices]}
+    if "line" in item:
+        vertices = _vertices(item["line"], "line", 2, source, record)
+        return _extent(vertices), {"shape": "polyline", "points": vertices}
+    if "point" in item:
+        vertices = _xy(item["point"], "point", source, record)
+        return _extent(vertices), {"shape": "point", "points": vertices}
+    return None, {"shape": "mask", "mask": _mask(item["mask"], source, record, size)}
+
+
+def _mask(value: Any, source: str, record: str, size: tuple[int, int] | None) -> dict[str, Any]:
+    """A Labelbox mask (a base64 PNG or a local file, the object's color picked) as the
+    ``mask`` column's COCO RLE."""
+    import base64
+    import binascii
+    import io
+    from pathlib import Path
+
+    import numpy as np
+
+    from shoal.engine.masks import encode_mask, rle_to_string
+
+    if not isinstance(value, dict) or not ({"png", "instanceURI"} & value.keys()):
+        raise InputError(
+            f'mask is {describe(value)}, expected {{"png": ...}} or {{"instanceURI": ...}}',
+            source=source,
+            record=record,
+        )
+    if "png" in value:
+        try:
+            data = base64.b64decode(value["png"], validate=True)
+        except (binascii.Error, TypeError, ValueError):
+            raise InputError("mask png is not base64 text", source=source, record=record) from None
+    else:
+        uri = str(value["instanceURI"])
+        if uri.lower().startswith(("http://", "https://")):
+            raise InputError(
+                f"mask instanceURI {uri!r} is a URL: download it and give the local file",
+                source=source,
+                record=record,
+            )
+        path = Path(uri.removeprefix("file://"))
+        if not path.is_absolute():
+            path = Path(source).parent / path
+        try:
+            data = path.read_bytes()
+        except OSError as error:
+            raise InputError(
+                f"cannot read mask {uri!r}: {error.strerror}", source=source, record=record
+            ) from None
+    try:
+        from PIL import Image
+    except ImportError:
+        raise InputError(
+            "reading mask PNGs needs Pillow (pip install pillow)", source=source, record=record
+        ) from None
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            pixels = np.asarray(image.convert("RGB"))
+    except (OSError, SyntaxError, ValueError) as error:
+        raise InputError(
+            f"mask is not a readable image ({error})", source=source, record=record
+        ) from None
+    color = value.get("colorRGB")
+    if color is None:
+        foreground = pixels.any(axis=2)
+    else:
+        if not isinstance(color, list) or len(color) != 3:
+            raise InputError(
+                f"colorRGB is {describe(color)}, not [r, g, b]", source=source, record=record
+            )
+        foreground = (pixels == np.asarray(color, np.uint8)).all(axis=2)
+    height, width = foreground.shape
+    if size is not None and (width, height) != size:
+        raise InputError(
+            f"mask is {width} x {height} pixels but its frame is {size[0]} x {size[1]}",
+            source=source,
+            record=record,
+        )
+    return {"height": height, "width": width, "counts": rle_to_string(encode_mask(foreground))}
