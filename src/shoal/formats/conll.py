@@ -1,0 +1,173 @@
+"""CoNLL files (CoNLL-2003 style) of tagged tokens: read, write, and read a gold and a
+predicted file as the tag sequences ``shoal.engine.ner`` evaluates.
+
+One token per line, columns separated by whitespace, the token first and its tag last
+(CoNLL-2003: ``word POS chunk NER``; two columns ``word NER`` are as good)::
+
+    -DOCSTART- -X- -X- O
+
+    EU NNP B-NP B-ORG
+    rejects VBZ B-VP O
+    German JJ B-NP B-MISC
+
+A blank line ends a sentence. A ``-DOCSTART-`` line starts a document (it is not a
+token, and ends any open sentence). Every token line of a file has the same number of
+columns (at least 2). Errors name the file and the line.
+
+The writer puts one space between columns, a blank line after each sentence, and a
+``-DOCSTART-`` line (``-X-`` in the middle columns, ``O`` last) followed by a blank line
+before each document: reading what it wrote gives the same corpus back.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from shoal.engine.ner import TagSequences
+from shoal.errors import InputError
+from shoal.formats._rows import PathLike, read_text
+
+__all__ = ["DOCSTART", "ConllCorpus", "as_conll", "read_conll", "read_conll_pair", "write_conll"]
+
+DOCSTART = "-DOCSTART-"
+
+
+@dataclass(frozen=True, eq=True)
+class ConllCorpus:
+    """Sentences of token rows. ``sentences[i][j]`` is the columns of token j of sentence
+    i (the token first, the tag last); ``documents`` the indices of the sentences that
+    open a document (after a ``-DOCSTART-`` line); ``lines`` the line number (from 1)
+    of each sentence's first token in the file it was read from (empty when built)."""
+
+    sentences: list[list[tuple[str, ...]]]
+    documents: list[int] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list, compare=False)
+
+    @property
+    def num_columns(self) -> int:
+        """Columns per token line (0 for a corpus without tokens)."""
+        for sentence in self.sentences:
+            if sentence:
+                return len(sentence[0])
+        return 0
+
+    def tokens(self) -> list[list[str]]:
+        return [[row[0] for row in sentence] for sentence in self.sentences]
+
+    def tags(self, column: int = -1) -> list[list[str]]:
+        """The tag of every token: its last column, or ``column``."""
+        return [[row[column] for row in sentence] for sentence in self.sentences]
+
+
+def read_conll(path: PathLike) -> ConllCorpus:
+    """Read a CoNLL file (see the module docstring)."""
+    source = os.fspath(path)
+    sentences: list[list[tuple[str, ...]]] = []
+    documents: list[int] = []
+    lines: list[int] = []
+    current: list[tuple[str, ...]] = []
+    columns = 0  # of the file's first token line
+    first_line = 0
+
+    def close() -> None:
+        nonlocal current
+        if current:
+            sentences.append(current)
+            current = []
+
+    for number, line in enumerate(read_text(source).splitlines(), start=1):
+        cells = line.split()
+        if not cells:
+            close()
+            continue
+        if cells[0] == DOCSTART:
+            close()
+            documents.append(len(sentences))
+            continue
+        if not columns:
+            if len(cells) < 2:
+                raise InputError(
+                    f"line {number}: {line.strip()!r} has one column; a token line needs the "
+                    "token and its tag",
+                    source=source,
+                )
+            columns, first_line = len(cells), number
+        elif len(cells) != columns:
+            raise InputError(
+                f"line {number}: {len(cells)} columns, but line {first_line} has {columns} "
+                "(every token line has the same columns, the tag last)",
+                source=source,
+            )
+        if not current:
+            lines.append(number)
+        current.append(tuple(cells))
+    close()
+    # A -DOCSTART- after the last sentence opens an empty document: nothing to keep.
+    documents = [d for d in documents if d < len(sentences)]
+    return ConllCorpus(sentences, sorted(set(documents)), lines)
+
+
+def as_conll(corpus: ConllCorpus) -> str:
+    """The corpus as CoNLL text (see the module docstring)."""
+    width = corpus.num_columns
+    docstart = " ".join([DOCSTART, *["-X-"] * max(width - 2, 0), "O"][: max(width, 2)])
+    opens = set(corpus.documents)
+    out: list[str] = []
+    for i, sentence in enumerate(corpus.sentences):
+        if i in opens:
+            out += [docstart, ""]
+        for row in sentence:
+            if len(row) != width or any(not cell or any(c.isspace() for c in cell) for cell in row):
+                raise InputError(
+                    f"sentence {i}: token row {row!r} must have {width} non-empty cells "
+                    "without whitespace"
+                )
+            out.append(" ".join(row))
+        out.append("")
+    return "\n".join(out) + ("\n" if out else "")
+
+
+def write_conll(path: PathLike, corpus: ConllCorpus) -> None:
+    """Write the corpus as a CoNLL file (UTF-8)."""
+    Path(os.fspath(path)).write_text(as_conll(corpus), encoding="utf-8")
+
+
+def read_conll_pair(
+    gold: PathLike, predicted: PathLike
+) -> tuple[ConllCorpus, TagSequences, TagSequences]:
+    """Read a gold and a predicted CoNLL file of the same sentences and tokens: (the gold
+    corpus, its tags, the predicted tags), each file's tags in its last column. A
+    predicted file whose sentences or tokens differ from the gold's is an error naming
+    both files and lines."""
+    gold_corpus = read_conll(gold)
+    pred_corpus = read_conll(predicted)
+    gold_name, pred_name = os.fspath(gold), os.fspath(predicted)
+    if len(gold_corpus.sentences) != len(pred_corpus.sentences):
+        raise InputError(
+            f"{len(pred_corpus.sentences)} sentences, but {gold_name} has "
+            f"{len(gold_corpus.sentences)}",
+            source=pred_name,
+        )
+    for i, (g, p) in enumerate(zip(gold_corpus.sentences, pred_corpus.sentences, strict=True)):
+        gold_line, pred_line = gold_corpus.lines[i], pred_corpus.lines[i]
+        if len(g) != len(p):
+            raise InputError(
+                f"line {pred_line}: sentence {i + 1} has {len(p)} tokens, but in {gold_name} "
+                f"(line {gold_line}) it has {len(g)}",
+                source=pred_name,
+            )
+        for j, (gold_row, pred_row) in enumerate(zip(g, p, strict=True)):
+            if gold_row[0] != pred_row[0]:
+                raise InputError(
+                    f"line {pred_line + j}: token {pred_row[0]!r}, but {gold_name} line "
+                    f"{gold_line + j} has {gold_row[0]!r} (the files must hold the same "
+                    "tokens)",
+                    source=pred_name,
+                )
+    return (
+        gold_corpus,
+        TagSequences.from_lists(gold_corpus.tags(), gold_name),
+        TagSequences.from_lists(pred_corpus.tags(), pred_name),
+    )
