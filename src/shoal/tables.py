@@ -38,13 +38,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from shoal.engine.detection.annotations import Classes, GroundTruth, Predictions
+
+if TYPE_CHECKING:
+    from shoal.engine.keypoints import KeypointSchema
 from shoal.errors import InputError
 from shoal.formats._validation import (
     RESERVED_METADATA_KEYS,
@@ -65,7 +68,6 @@ __all__ = [
     "SHAPES",
     "DatasetTables",
     "InferenceTables",
-    "KeypointSchema",
     "check_mask_sizes",
     "embeddings_table",
     "empty_embeddings",
@@ -537,20 +539,9 @@ def rasterise_polygons(objects: pa.Table, frames: pa.Table, *, what: str = "labe
     return objects.set_column(index, objects.schema.field(index), pa.array(masks, MASK_TYPE))
 
 
-@dataclass(frozen=True)
-class KeypointSchema:
-    """A class's keypoints: their ``names`` (the order of the ``keypoints`` triples) and
-    the ``skeleton``, pairs of 1-based keypoint numbers joined when drawn (COCO's)."""
-
-    names: tuple[str, ...]
-    skeleton: tuple[tuple[int, int], ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"names": list(self.names), "skeleton": [list(pair) for pair in self.skeleton]}
-
-
 def keypoint_schemas(labels: pa.Table | DatasetTables) -> dict[str, KeypointSchema]:
-    """The keypoint names and skeleton of each class, as the dataset keeps them."""
+    """The keypoint names, skeleton and OKS sigmas of each class, as the dataset keeps
+    them (:class:`shoal.engine.keypoints.KeypointSchema`)."""
     table = labels.labels if isinstance(labels, DatasetTables) else labels
     meta = table.schema.metadata or {}
     if _KEYPOINTS_KEY not in meta:
@@ -561,10 +552,13 @@ def keypoint_schemas(labels: pa.Table | DatasetTables) -> dict[str, KeypointSche
         kept = orjson.loads(meta[_KEYPOINTS_KEY])
     except orjson.JSONDecodeError:
         return {}
+    from shoal.engine.keypoints import KeypointSchema
+
     return {
         name: KeypointSchema(
             tuple(str(n) for n in value.get("names", [])),
             tuple((int(a), int(b)) for a, b in value.get("skeleton", [])),
+            sigmas=np.asarray(value.get("sigmas", []), np.float64),
         )
         for name, value in kept.items()
     }
@@ -573,19 +567,10 @@ def keypoint_schemas(labels: pa.Table | DatasetTables) -> dict[str, KeypointSche
 def with_keypoint_schemas(
     dataset: DatasetTables, schemas: Mapping[str, KeypointSchema], *, source: str | None = None
 ) -> DatasetTables:
-    """``dataset`` keeping ``schemas`` (class name -> keypoint names and skeleton); each
-    label of those classes must have one triple per keypoint name, and skeleton numbers
-    must name keypoints."""
+    """``dataset`` keeping ``schemas`` (class name -> keypoint names, skeleton and
+    sigmas); each label of those classes must have one triple per keypoint name."""
     import orjson
 
-    for name, schema in schemas.items():
-        count = len(schema.names)
-        for a, b in schema.skeleton:
-            if not (1 <= a <= count and 1 <= b <= count):
-                raise InputError(
-                    f"class {name!r} skeleton joins keypoints {a} and {b}, but it has {count}",
-                    source=source,
-                )
     labels = dataset.labels
     if has_geometry(labels) and schemas:
         lengths = np.asarray(

@@ -46,13 +46,16 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import orjson
 import pyarrow as pa
 
 from shoal.engine.detection.annotations import Classes
+
+if TYPE_CHECKING:
+    from shoal.engine.keypoints import KeypointSchema
 from shoal.errors import InputError
 from shoal.formats._rows import (
     FrameRows,
@@ -78,7 +81,6 @@ from shoal.tables import (
     PREDICTIONS_SCHEMA,
     DatasetTables,
     InferenceTables,
-    KeypointSchema,
     check_mask_sizes,
     empty_embeddings,
     keypoint_schemas,
@@ -265,9 +267,14 @@ def _keypoint_schemas(
                 source=source,
                 record=where,
             )
-        schemas[str(category["name"])] = KeypointSchema(
-            tuple(names), tuple((a, b) for a, b in skeleton)
-        )
+        from shoal.engine.keypoints import KeypointSchema
+
+        try:
+            schemas[str(category["name"])] = KeypointSchema(
+                tuple(names), tuple((a, b) for a, b in skeleton)
+            )
+        except InputError as error:
+            raise InputError(error.message, source=source, record=where) from None
     return schemas
 
 
