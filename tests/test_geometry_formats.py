@@ -55,7 +55,7 @@ def test_cvat_polygons_polylines_points(tmp_path: Path) -> None:
     path = tmp_path / "annotations.xml"
     path.write_text(CVAT_IMAGES)
     dataset = from_cvat(path)
-    polygon, polyline, points, box = dataset.labels.to_pylist()
+    polygon, polyline, first, second, box = dataset.labels.to_pylist()
     ring = [10.5, 5.0, 40.0, 8.25, 30.0, 30.0, 12.0, 25.0]
     assert polygon["shape"] == "polygon" and polygon["polygon"] == [ring]
     expected = mask_api.merge(mask_api.frPyObjects([ring], 40, 60))
@@ -66,7 +66,12 @@ def test_cvat_polygons_polylines_points(tmp_path: Path) -> None:
     }  # fmt: skip
     assert polyline["shape"] == "polyline" and polyline["points"] == [0, 39, 20, 20, 59, 2]
     assert (polyline["x"], polyline["y"], polyline["width"], polyline["height"]) == (0, 2, 59, 37)
-    assert points["shape"] == "point" and points["points"] == [3, 4, 7.5, 9]
+    assert [
+        (p["label_id"], p["shape"], p["points"], p["x"], p["width"]) for p in (first, second)
+    ] == [
+        ("a:3.1", "point", [3, 4], 3, 0),
+        ("a:3.2", "point", [7.5, 9], 7.5, 0),
+    ]
     assert box["shape"] == "box" and box["mask"] is None
 
     # COCO holds the polygon and box, not the polyline or points.

@@ -182,6 +182,7 @@ def test_boxes_only_tables_have_no_geometry_columns(tmp_path) -> None:
             "label keypoints has a value that is not a finite number",
         ),
         ({"points": [1.0, 2.0, 3.0]}, "label points has 3 numbers, not (x, y) pairs"),
+        ({"shape": "point", "points": [1.0, 2.0, 3.0, 4.0]}, "label is a point with 4 numbers"),
         ({"polygon": [[1.0, 2.0, 3.0]]}, "label polygon has a ring of 3 numbers"),
         ({"polygon": []}, "label polygon has no rings"),
         (

@@ -25,8 +25,8 @@ Geometry (optional columns of labels and predictions; absent for boxes-only data
     ``polygon`` list<list<float64>> (the object's polygons ``[x0, y0, x1, y1, ...]``,
     kept for exact drawing; the dataset rasterises them into ``mask``), ``keypoints``
     list<float64> (x, y, v triples; v 0 not labeled, 1 labeled but not visible, 2
-    visible), ``points`` list<float64> (x, y pairs: a polyline's vertices, or the
-    points of a ``point`` shape, one or several). The box columns stay filled with the object's box. When one of them is
+    visible), ``points`` list<float64> (x, y pairs: a polyline's vertices, or one
+    point). The box columns stay filled with the object's box. When one of them is
     present, all five are. Keypoint names and skeletons per class are kept in the
     labels table's schema metadata (:func:`keypoint_schemas`).
 Embeddings (one row per vector)
@@ -384,6 +384,16 @@ def _check_geometry(
         raise InputError(
             f"{what} points has {lengths[bad]} numbers, not (x, y) pairs", source=source, record=bad
         )
+    single = np.asarray(
+        pc.fill_null(pc.equal(shapes, "point"), False).to_numpy(zero_copy_only=False)
+    )
+    if (bad := _first(single & (lengths != 2))) is not None:
+        raise InputError(
+            f"{what} is a point with {lengths[bad]} numbers, not one (x, y)",
+            source=source,
+            record=bad,
+        )
+
     polygons = table.column("polygon").combine_chunks()
     rings = polygons.flatten()
     ring_row = np.asarray(pc.list_parent_indices(polygons).to_numpy(zero_copy_only=False))

@@ -23,9 +23,10 @@ Layout read by :func:`from_cvat`::
   shape's 1-based position in its image.
 * ``<polygon points="x1,y1;x2,y2;...">``: a label with ``shape`` ``polygon`` (the
   ``polygon`` column, rasterised to ``mask`` on the image's size); ``<polyline>``: shape
-  ``polyline``, its vertices in ``points``; ``<points>``: shape ``point``, its one or
-  more points in ``points``. Their box is their vertices' extent (see
-  :mod:`shoal.tables`).
+  ``polyline``, its vertices in ``points``; ``<points>``: one label of shape ``point``
+  per point (``label_id`` = ``frame_id:n.k`` for its k-th point when it has several:
+  points are matched one by one). Their box is their vertices' extent (a point's has
+  no size; see :mod:`shoal.tables`).
 * ``rotation`` other than 0 is an error (Shoal boxes are axis-aligned). Other shapes
   (``ellipse``, ``mask``, ``cuboid``, ``skeleton``) are errors unless
   ``other_shapes="skip"``.
@@ -158,11 +159,28 @@ def _add_shape(
             )
         if kind == "polyline" and len(vertices) < 4:
             raise InputError("<polyline> has 1 point (at least 2)", source=source, record=record)
+        attributes = _attributes(shape, _POINT_FIELDS | skip)
+        if kind == "point":
+            several = len(vertices) > 2
+            for k in range(0, len(vertices), 2):
+                x, y = vertices[k], vertices[k + 1]
+                labels.add(
+                    f"{label_id}.{k // 2 + 1}" if several else label_id,
+                    frame_id,
+                    label,
+                    (x, y, 0.0, 0.0),
+                    source=source,
+                    record=record,
+                    attributes=attributes,
+                    geometry={"shape": "point", "points": [x, y]},
+                )
+            return
         xs, ys = vertices[0::2], vertices[1::2]
         box = (min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys))
-        geometry: dict[str, Any] = {"shape": kind}
-        geometry["polygon" if kind == "polygon" else "points"] = (
-            [vertices] if kind == "polygon" else vertices
+        geometry: dict[str, Any] = (
+            {"shape": "polygon", "polygon": [vertices]}
+            if kind == "polygon"
+            else {"shape": "polyline", "points": vertices}
         )
         labels.add(
             label_id,
@@ -171,7 +189,7 @@ def _add_shape(
             box,
             source=source,
             record=record,
-            attributes=_attributes(shape, _POINT_FIELDS | skip),
+            attributes=attributes,
             geometry=geometry,
         )
         return
