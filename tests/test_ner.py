@@ -15,7 +15,7 @@ from seqeval import metrics as seqeval_metrics
 from seqeval import scheme as seqeval_scheme
 from seqeval.metrics.sequence_labeling import get_entities
 
-from shoal.engine.ner import SCHEMES, evaluate_entities
+from shoal.engine.ner import SCHEMES, evaluate_entities, extract_entities
 from shoal.errors import InputError
 
 TYPES = ("PER", "LOC", "ORG", "MISC")
@@ -333,3 +333,15 @@ def test_bad_inputs_are_named() -> None:
         ev.report(match="partial")  # type: ignore[arg-type]
     with pytest.raises(InputError, match="average must be one of"):
         ev.precision("samples")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_extract_entities_reads_one_side(seed: int) -> None:
+    rng = random.Random(900 + seed)
+    gold, _ = random_sequences(rng, "OBIES", sentences=50, odd=0.1)
+    assert extract_entities(gold).to_list() == evaluate_entities(gold, gold).true_entities.to_list()
+    gold, _ = random_sequences(rng, "OBILU", sentences=50)
+    theirs = seqeval_scheme.Entities(gold, seqeval_scheme.BILOU).entities
+    assert sorted(extract_entities(gold, mode="strict", scheme="BILOU").to_list()) == sorted(
+        e.to_tuple() for s in theirs for e in s
+    )

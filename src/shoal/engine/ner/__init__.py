@@ -7,7 +7,19 @@ averaged equal seqeval's, with exact or overlap matching.
 """
 
 from shoal.engine.ner.annotations import TagSequences
-from shoal.engine.ner.evaluator import SCHEMES, EntityEvaluation, evaluate_entities
+from shoal.engine.ner.evaluator import (
+    SCHEMES,
+    EntityEvaluation,
+    evaluate_entities,
+    extract_entities,
+)
 from shoal.engine.ner.metrics import EntitySpans
 
-__all__ = ["SCHEMES", "EntityEvaluation", "EntitySpans", "TagSequences", "evaluate_entities"]
+__all__ = [
+    "SCHEMES",
+    "EntityEvaluation",
+    "EntitySpans",
+    "TagSequences",
+    "evaluate_entities",
+    "extract_entities",
+]

@@ -23,7 +23,7 @@ from shoal.engine.ner.annotations import TagSequences
 from shoal.engine.ner.metrics import Average, EntitySpans, Match, ReportRow
 from shoal.errors import InputError
 
-__all__ = ["SCHEMES", "EntityEvaluation", "evaluate_entities"]
+__all__ = ["SCHEMES", "EntityEvaluation", "evaluate_entities", "extract_entities"]
 
 SCHEMES = ("IOB2", "IOE2", "IOBES", "BILOU")
 MODES = ("default", "strict")
@@ -73,22 +73,51 @@ def evaluate_entities(
     if mode == "strict" and scheme is None:
         scheme = _detect_scheme(truth, suffix)
     type_ids: dict[str, int] = {OUTSIDE_TYPE: 0}
-    spans = []
-    for side, name in ((truth, "y_true"), (predicted, "y_pred")):
-        if mode == "strict":
-            assert scheme is not None
-            codes, types = _strict_tags(side, name, scheme, suffix, type_ids)
-            laid = kernels.layout(
-                side.tag_ids, side.offsets, codes, types, kernels.STRICT_O, type_ids[OUTSIDE_TYPE]
-            )
-            spans.append(kernels.strict_entities(*laid, scheme, type_ids[OUTSIDE_TYPE]))
-        else:
-            codes, types = _conlleval_tags(side, suffix, type_ids)
-            laid = kernels.layout(
-                side.tag_ids, side.offsets, codes, types, kernels.CONLL_O, type_ids[OUTSIDE_TYPE]
-            )
-            spans.append(kernels.conlleval_chunks(*laid))
-    return EntityEvaluation(truth, spans[0], spans[1], type_ids, mode=mode, scheme=scheme)
+    true_spans = _spans(truth, "y_true", mode, scheme, suffix, type_ids)
+    pred_spans = _spans(predicted, "y_pred", mode, scheme, suffix, type_ids)
+    return EntityEvaluation(truth, true_spans, pred_spans, type_ids, mode=mode, scheme=scheme)
+
+
+def extract_entities(
+    tags: Iterable[Sequence[str]] | TagSequences,
+    *,
+    scheme: str | None = None,
+    mode: Literal["default", "strict"] = "default",
+    suffix: bool = False,
+) -> EntitySpans:
+    """The entities of one side's tag sequences, read as ``evaluate_entities`` reads
+    them (same arguments)."""
+    if mode not in MODES:
+        raise InputError(f"mode must be one of {', '.join(MODES)}, got {shown(mode)}")
+    if scheme is not None and scheme not in SCHEMES:
+        raise InputError(f"scheme must be one of {', '.join(SCHEMES)}, got {shown(scheme)}")
+    side = tags if isinstance(tags, TagSequences) else TagSequences.from_lists(tags, "tags")
+    if mode == "strict" and scheme is None:
+        scheme = _detect_scheme(side, suffix)
+    type_ids: dict[str, int] = {OUTSIDE_TYPE: 0}
+    spans = _spans(side, "tags", mode, scheme, suffix, type_ids)
+    none = (np.zeros(0, np.int32), np.zeros(0, np.int64), np.zeros(0, np.int64))
+    return EntityEvaluation(side, spans, none, type_ids, mode=mode, scheme=scheme).true_entities
+
+
+def _spans(
+    side: TagSequences,
+    name: str,
+    mode: str,
+    scheme: str | None,
+    suffix: bool,
+    type_ids: dict[str, int],
+) -> _Spans:
+    """(type id, start, end) of the entities of one side, in laid-out positions."""
+    outside = type_ids[OUTSIDE_TYPE]
+    if mode == "strict":
+        assert scheme is not None
+        codes, types = _strict_tags(side, name, scheme, suffix, type_ids)
+        laid = kernels.layout(side.tag_ids, side.offsets, codes, types, kernels.STRICT_O, outside)
+        return kernels.strict_entities(*laid, scheme, outside)
+    codes, types = _conlleval_tags(side, suffix, type_ids)
+    laid = kernels.layout(side.tag_ids, side.offsets, codes, types, kernels.CONLL_O, outside)
+    return kernels.conlleval_chunks(*laid)
 
 
 class EntityEvaluation:
