@@ -83,15 +83,20 @@ __all__ = [
     "read_coco_detections",
     "read_coco_ground_truth",
     "read_coco_keypoints",
+    "read_coco_masks",
     "read_coco_results",
 ]
 
 if TYPE_CHECKING:
     from shoal.formats._coco_keypoints import read_coco_keypoints
+    from shoal.formats._coco_masks import read_coco_masks
 
 # Readers of other COCO geometries, each in its own module (built on this one) and
 # loaded on first use, so reading boxes loads no keypoint or mask kernel.
-_READERS_ELSEWHERE = {"read_coco_keypoints": "shoal.formats._coco_keypoints"}
+_READERS_ELSEWHERE = {
+    "read_coco_keypoints": "shoal.formats._coco_keypoints",
+    "read_coco_masks": "shoal.formats._coco_masks",
+}
 
 
 def __getattr__(name: str) -> Any:
@@ -406,6 +411,13 @@ class CocoGroundTruth:
             ignore=self.ignore.copy() if ignore_flag else np.zeros(count, np.bool_),
             ids=ids,
         )
+
+    def segmentations(self) -> list[Any]:
+        """Each annotation's ``segmentation`` as the file gives it (None where absent), in
+        file order; the parse must have kept the records (``keep_records=True``)."""
+        if self.annotations is None:
+            raise ValueError("segmentations need a parse with keep_records=True")
+        return [annotation.get("segmentation") for annotation in self.annotations]
 
     def frame_file_names(self) -> list[str | None]:
         """The ``file_name`` of each frame of :meth:`ground_truth` (frames sorted by image

@@ -30,9 +30,13 @@ from shoal.engine.masks.rle import Rle
 from shoal.errors import InputError
 
 __all__ = [
+    "BadString",
     "MaskColumn",
     "MaskSimilarity",
+    "concatenate_masks",
     "mask_pair_ious",
+    "masks_from_counts",
+    "masks_from_polygon_arrays",
     "masks_from_polygons",
     "masks_from_rles",
     "masks_from_strings",
@@ -182,6 +186,16 @@ def masks_from_strings(
     return _from_text(text, text_offsets, heights, widths, texts)
 
 
+class BadString(InputError):
+    """A compressed counts string that cannot be read: ``index`` of the string and
+    ``reason``."""
+
+    def __init__(self, index: int, reason: str) -> None:
+        super().__init__(f"RLE {index}: {reason}")
+        self.index = index
+        self.reason = reason
+
+
 def _from_text(
     text: NDArray[np.uint8],
     text_offsets: NDArray[np.int64],
@@ -207,12 +221,10 @@ def _from_text(
     if bad.size:
         where = int(bad[0])
         if problem[where] == -2:
-            raise InputError(f"RLE {where}: counts ends inside a number")
+            raise BadString(where, "counts ends inside a number")
         position = int(problem[where])
         char = chr(int(text[text_offsets[where] + position]))
-        raise InputError(
-            f"RLE {where}: counts character {char!r} at {position} is not in COCO's alphabet"
-        )
+        raise BadString(where, f"counts character {char!r} at {position} is not in COCO's alphabet")
     return MaskColumn(counts[:total].copy(), offsets, h, w, area, bbox)
 
 
@@ -258,10 +270,10 @@ def masks_from_polygons(
     )
     polygon_coords = np.zeros(len(flat) + 1, np.int64)
     np.cumsum(2 * pairs, out=polygon_coords[1:])
-    return _from_polygon_arrays(coords, polygon_coords, owner, num_objects, h, w)
+    return masks_from_polygon_arrays(coords, polygon_coords, owner, num_objects, h, w)
 
 
-def _from_polygon_arrays(
+def masks_from_polygon_arrays(
     coords: NDArray[np.float64],
     polygon_coords: NDArray[np.int64],
     owner: NDArray[np.int64],
@@ -269,6 +281,9 @@ def _from_polygon_arrays(
     h: NDArray[np.int64],
     w: NDArray[np.int64],
 ) -> MaskColumn:
+    """``masks_from_polygons`` on flat arrays: ``coords`` (x, y pairs end to end),
+    ``polygon_coords`` (P + 1) offsets into them, ``owner`` (P,) each polygon's object
+    (non-decreasing), ``h``/``w`` (num_objects,) the objects' image sizes."""
     object_polygons = np.searchsorted(owner, np.arange(num_objects + 1), side="left").astype(
         np.int64
     )
@@ -288,6 +303,27 @@ def _from_polygon_arrays(
     if total < 0:
         raise MemoryError("out of memory rasterising polygons")
     return MaskColumn(counts[:total].copy(), offsets, h, w, area, bbox)
+
+
+def concatenate_masks(parts: Sequence[MaskColumn]) -> MaskColumn:
+    """The masks of ``parts`` one after the other."""
+    if not parts:
+        return masks_from_counts(np.zeros(0, np.uint32), np.zeros(1, np.int64), [], [])
+    if len(parts) == 1:
+        return parts[0]
+    shifts = np.cumsum([0] + [part.counts.size for part in parts[:-1]])
+    offsets = np.concatenate(
+        [np.zeros(1, np.int64)]
+        + [part.offsets[1:] + shift for part, shift in zip(parts, shifts, strict=True)]
+    )
+    return MaskColumn(
+        np.concatenate([part.counts for part in parts]),
+        offsets,
+        np.concatenate([part.height for part in parts]),
+        np.concatenate([part.width for part in parts]),
+        np.concatenate([part.area for part in parts]),
+        np.concatenate([part.bbox for part in parts]),
+    )
 
 
 def mask_pair_ious(
