@@ -1,5 +1,5 @@
 """A stored dataset matched in partitions whose tasks read their own Parquet rows
-(``shoal.distributed.evaluate_parquet`` through the store's ``evaluate_in_partitions``):
+(``shoal.distributed.evaluate_parquet`` through ``InferenceSet.evaluate(partitions=, ray=)``):
 the matching kept in the store equals the one-process matching array for array, so every
 later query is bit-identical; in-process and on a local two-worker Ray cluster."""
 
@@ -19,7 +19,6 @@ from shoal.distributed import ParquetRows, split_parquet
 from shoal.engine.detection.evaluator import DetectionEvaluation
 from shoal.errors import InputError
 from shoal.store import Store
-from shoal.store._partitioned import evaluate_in_partitions
 from shoal.tables import DatasetTables, InferenceTables
 from test_distributed import assert_identical
 
@@ -70,8 +69,8 @@ def test_partitions_in_process_keep_the_one_process_matching(tmp_path, shuffle, 
     local = _stored(tmp_path / "local", 5, shuffle=shuffle).evaluate()
     model = _stored(tmp_path / "parts", 5, shuffle=shuffle)
     progress: list[tuple[int, int]] = []
-    merged = evaluate_in_partitions(
-        model, num_parts, progress=lambda done, total: progress.append((done, total))
+    merged = model.evaluate(
+        partitions=num_parts, progress=lambda done, total: progress.append((done, total))
     )
     assert progress == [(k, num_parts) for k in range(1, num_parts + 1)]
     assert isinstance(local, DetectionEvaluation) and isinstance(merged, DetectionEvaluation)
@@ -152,7 +151,9 @@ def test_rows_are_read_from_the_row_groups_that_hold_them(tmp_path):
 def test_what_partitions_refuse(tmp_path):
     model = _stored(tmp_path, 2, shuffle=False, num_images=6)
     with pytest.raises(InputError, match="at least 1"):
-        evaluate_in_partitions(model, 0)
+        model.evaluate(partitions=0)
+    with pytest.raises(InputError, match="iou_thresholds does not combine"):
+        model.evaluate(partitions=2, iou_thresholds=[0.3])
     with pytest.raises(InputError, match="at least 1"):
         split_parquet(*_files(model), 0)
     # More partitions than frames: one per frame.
@@ -171,7 +172,7 @@ def test_what_partitions_refuse(tmp_path):
     )
     classified = dataset.create_inference_set("m", InferenceTables.build(predictions))
     with pytest.raises(InputError, match="only detection matching runs in partitions"):
-        evaluate_in_partitions(classified, 2)
+        classified.evaluate(partitions=2)
 
 
 @pytest.fixture(scope="module")
@@ -189,7 +190,7 @@ def test_ray_tasks_reading_their_rows_keep_the_one_process_matching(tmp_path, lo
     assert isinstance(local, DetectionEvaluation)
     model = _stored(tmp_path / "ray", 21, shuffle=shuffle, num_images=60)
     for num_parts in (2, 5, None):  # None: one per CPU of the cluster
-        merged = evaluate_in_partitions(model, num_parts, ray="auto")
+        merged = model.evaluate(partitions=num_parts, ray="auto")
         assert isinstance(merged, DetectionEvaluation)
         _kept_equal(merged, local)
         assert_identical(merged, local)

@@ -1004,7 +1004,14 @@ class InferenceSet(_StoredEntity):
 
     # evaluations: every query below runs on the store's cached evaluation, holding
     # its lock (the engine's evaluation objects are not safe to share between threads)
-    def evaluate(self, *, iou_thresholds: Sequence[float] | None = None) -> StoredEvaluation:
+    def evaluate(
+        self,
+        *,
+        iou_thresholds: Sequence[float] | None = None,
+        partitions: int | None = None,
+        ray: str | None = None,
+        progress: Progress | None = None,
+    ) -> StoredEvaluation:
         """The engine's evaluation of these predictions against the dataset's labels.
 
         It is the store's cached object (one per inference set version, shared by
@@ -1013,7 +1020,19 @@ class InferenceSet(_StoredEntity):
         The object is not safe to query from several threads at once: there, query
         inside ``with inference_set.evaluation() as ev:`` (or ``use``).
         ``iou_thresholds`` (a custom grid) builds an evaluation of its own, uncached.
+
+        ``partitions`` and/or ``ray`` (detection): match now, in partitions of the
+        frames, as Ray tasks on the cluster at ``ray`` (``"auto"``, ``"local"``,
+        ``"ray://HEAD:10001"``) that read their own rows of the stored files, or in this
+        process without ``ray``; the matching is kept exactly as one made in one process
+        (docs/distributed.md). ``progress(done, total)`` counts partitions.
         """
+        if partitions is not None or ray is not None:
+            if iou_thresholds is not None:
+                raise InputError("iou_thresholds does not combine with partitions or ray")
+            from shoal.store._partitioned import evaluate_in_partitions
+
+            return evaluate_in_partitions(self, partitions, ray=ray, progress=progress)
         if iou_thresholds is not None:
             return build_evaluation(self, iou_thresholds=iou_thresholds)
         return self.store.evaluations.entry(self).evaluation
