@@ -42,7 +42,7 @@ def test_eval_prints_tables_and_writes_json(tmp_path, capsys):
     assert list(result["coco"]) == list(COCO_STAT_NAMES)
     rows = {row["label"]: row for row in result["report"]["classes"]}
     assert rows["person"]["support"] == 250
-    assert result["settings"] == {"conf": 0.3, "iou": 0.5, "protocol": "coco"}
+    assert result["settings"] == {"conf": 0.3, "iou": 0.5, "protocol": "coco", "iou_type": "bbox"}
     matrix = result["confusion_matrix"]
     assert matrix["labels"][-1] == "background"
     assert sum(matrix["matrix"][matrix["labels"].index("person")]) == 250

@@ -6,9 +6,10 @@ no metric logic of its own.
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -16,6 +17,8 @@ from numpy.typing import ArrayLike, NDArray
 from shoal._types import Progress
 from shoal.engine.detection.annotations import GroundTruth, Predictions
 from shoal.engine.detection.evaluator import DetectionEvaluation, Protocol, evaluate
+from shoal.engine.detection.metrics import CocoParams
+from shoal.engine.detection.similarity import PairSimilarity
 from shoal.errors import InputError
 from shoal.formats.coco import read_coco_detections, read_coco_ground_truth, read_coco_results
 
@@ -23,6 +26,10 @@ __all__ = ["evaluate_detections", "predictions_from_table"]
 
 GroundTruthSource = GroundTruth | str | os.PathLike[str] | bytes | dict[str, Any]
 PredictionsSource = Predictions | str | os.PathLike[str] | bytes | list[Any] | Any
+IouType = Literal["bbox", "segm", "keypoints"]
+IOU_TYPES: tuple[IouType, ...] = ("bbox", "segm", "keypoints")
+# The COCO reader of each geometry but boxes (pycocotools' iouType names).
+_GEOMETRY_READERS = {"segm": "read_coco_masks", "keypoints": "read_coco_keypoints"}
 
 
 def evaluate_detections(
@@ -35,6 +42,9 @@ def evaluate_detections(
     ignore_flag: bool = False,
     progress: Progress | None = None,
     confusion_floor: float | None = None,
+    iou_type: IouType = "bbox",
+    similarity: PairSimilarity | None = None,
+    params: CocoParams | None = None,
 ) -> DetectionEvaluation:
     """Match predictions against ground truth once; query any operating point after.
 
@@ -54,7 +64,22 @@ def evaluate_detections(
     IoU (the store uses ``shoal.engine.detection.evaluator.QUERY_IOU_FLOOR``, 0.05), so
     that the first query at a new IoU below 0.5 is as fast as one above it (at the cost
     of some matching time and memory).
+
+    ``iou_type`` (pycocotools' names): ``"bbox"`` matches boxes; ``"segm"`` reads both
+    COCO files' masks (``shoal.formats.coco.read_coco_masks``) and matches on mask IoU;
+    ``"keypoints"`` reads keypoints (``read_coco_keypoints``) and matches on OKS, with
+    the keypoint protocol's area ranges, maxDets 20 and 10 statistics. Those two take
+    COCO files (paths, bytes or parsed JSON). For columns you built, pass
+    ``similarity`` (a ``PairSimilarity``) and ``params`` (``CocoParams``) instead.
     """
+    if iou_type != "bbox":
+        if similarity is not None:
+            raise InputError(f"iou_type={iou_type!r} builds its own similarity; give one of them")
+        return _evaluate_geometry(
+            ground_truth, predictions, iou_type, iou_thresholds=iou_thresholds,
+            protocol=protocol, pixel_inclusive=pixel_inclusive, ignore_flag=ignore_flag,
+            progress=progress, confusion_floor=confusion_floor, params=params,
+        )  # fmt: skip
     coco_results = isinstance(predictions, str | os.PathLike | bytes | list) or (
         isinstance(predictions, dict) and "annotations" in predictions
     )
@@ -87,6 +112,56 @@ def evaluate_detections(
         protocol=protocol,
         pixel_inclusive=pixel_inclusive,
         confusion_floor=confusion_floor,
+        similarity=similarity,
+        params=params,
+    )
+
+
+def _evaluate_geometry(
+    ground_truth: GroundTruthSource,
+    predictions: PredictionsSource,
+    iou_type: str,
+    *,
+    iou_thresholds: ArrayLike | None,
+    protocol: Protocol,
+    pixel_inclusive: bool,
+    ignore_flag: bool,
+    progress: Progress | None,
+    confusion_floor: float | None,
+    params: CocoParams | None,
+) -> DetectionEvaluation:
+    """A segm or keypoints evaluation of two COCO files, through that geometry's reader."""
+    reader_name = _GEOMETRY_READERS.get(iou_type)
+    if reader_name is None:
+        raise InputError(
+            f"unknown iou_type {iou_type!r}; use one of {', '.join(repr(t) for t in IOU_TYPES)}"
+        )
+    coco_source = (str, os.PathLike, bytes, dict, list)
+    if not isinstance(ground_truth, coco_source) or not isinstance(predictions, coco_source):
+        raise InputError(
+            f"iou_type={iou_type!r} reads COCO files (paths, bytes or parsed JSON); for "
+            "GroundTruth and Predictions columns pass similarity= and params= instead"
+        )
+    coco = importlib.import_module("shoal.formats.coco")
+    try:
+        reader = getattr(coco, reader_name)
+    except AttributeError:
+        raise InputError(
+            f"iou_type={iou_type!r} needs shoal.formats.coco.{reader_name}, which this "
+            "version of Shoal does not have yet"
+        ) from None
+    gt, dt, similarity = reader(
+        ground_truth, predictions, ignore_flag=ignore_flag, progress=progress
+    )
+    return evaluate(
+        gt,
+        dt,
+        iou_thresholds=iou_thresholds,
+        protocol=protocol,
+        pixel_inclusive=pixel_inclusive,
+        confusion_floor=confusion_floor,
+        similarity=similarity,
+        params=params if params is not None else CocoParams.for_iou_type(iou_type),
     )
 
 

@@ -63,6 +63,13 @@ def register(commands: Any) -> None:
         help="matching rules and AP: pycocotools' (coco) or PASCAL VOC's (default: %(default)s)",
     )
     parser.add_argument(
+        "--iou-type",
+        choices=("bbox", "segm", "keypoints"),
+        default="bbox",
+        help="what is matched, in pycocotools' names: boxes, masks (mask IoU) or keypoints "
+        "(OKS; areas all/medium/large, maxDets 20) (default: %(default)s)",
+    )
+    parser.add_argument(
         "--pixel-inclusive",
         action="store_true",
         help="VOC devkit box convention: a box covers width + 1 pixels",
@@ -133,7 +140,11 @@ def run(args: argparse.Namespace) -> int:
         set_threads(threads)
     thread_count()  # a bad SHOAL_THREADS is refused before any file is read
     started = time.perf_counter()
-    if getattr(args, "ray", None) is not None or getattr(args, "partitions", None) is not None:
+    iou_type = getattr(args, "iou_type", "bbox")  # `shoal demo` runs this without the option
+    if iou_type != "bbox":
+        ev = _evaluate_geometry(args, iou_type)
+        gt, dt = ev.ground_truth, ev.predictions
+    elif getattr(args, "ray", None) is not None or getattr(args, "partitions", None) is not None:
         ev = _evaluate_on_ray(args)
         gt, dt = ev.ground_truth, ev.predictions
     else:
@@ -170,6 +181,33 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _evaluate_geometry(args: argparse.Namespace, iou_type: str) -> Any:
+    """A segm or keypoints evaluation of the two COCO files."""
+    import shoal
+    from shoal.errors import InputError
+
+    for option in ("ray", "partitions"):
+        if getattr(args, option, None) is not None:
+            raise InputError(f"--{option} does not combine with --iou-type {iou_type} yet")
+    for option in ("tide", "label_errors"):
+        if getattr(args, option, False):  # both measure boxes
+            raise InputError(
+                f"--{option.replace('_', '-')} measures boxes; use it with --iou-type bbox"
+            )
+    label = f"loading {args.ground_truth.name} and {args.predictions.name} ({iou_type})"
+    with ProgressBar(label) as bar:
+        return shoal.evaluate_detections(
+            args.ground_truth,
+            args.predictions,
+            iou_type=iou_type,
+            iou_thresholds=[args.iou],
+            protocol=args.protocol,
+            pixel_inclusive=args.pixel_inclusive,
+            ignore_flag=args.honor_ignore,
+            progress=bar,
+        )
+
+
 def _evaluate_on_ray(args: argparse.Namespace) -> Any:
     from shoal.distributed import evaluate_coco
     from shoal.errors import InputError
@@ -199,7 +237,12 @@ def _evaluate_on_ray(args: argparse.Namespace) -> Any:
 def collect(ev: Any, *, conf: float, iou: float) -> dict[str, Any]:
     """Everything ``shoal eval`` shows, as one JSON-ready dict."""
     out: dict[str, Any] = {
-        "settings": {"conf": conf, "iou": iou, "protocol": ev.protocol},
+        "settings": {
+            "conf": conf,
+            "iou": iou,
+            "protocol": ev.protocol,
+            "iou_type": ev.params.iou_type,
+        },
         "counts": {
             "frames": ev.ground_truth.num_frames,
             "ground_truth": len(ev.ground_truth),
@@ -230,7 +273,7 @@ def render(ev: Any, result: dict[str, Any], *, conf: float, iou: float, seconds:
         "",
     ]
     if "coco" in result:
-        lines += ["COCO summary (bbox)", str(ev.coco_summary()), ""]
+        lines += [f"COCO summary ({ev.params.iou_type})", str(ev.coco_summary()), ""]
     else:
         lines.append(f"PASCAL VOC AP at IoU {iou:g}")
         lines += [format_scores(result["voc"]["ap"], score="AP"), ""]
