@@ -20,6 +20,7 @@ from shoal.errors import InputError, ShoalError
 from shoal.store import Store
 
 from coco_oracle import coco_sample, pycocotools_stats, random_coco, to_columns
+from conftest import validation_folder
 
 # Operating points on the grid, off it (re-matched from the merged kept pairs), and
 # with a per-class confidence.
@@ -194,6 +195,16 @@ def test_ray_tasks_on_a_local_cluster_merge_to_the_single_process_evaluation(loc
     stray = [{"image_id": gt["images"][0]["id"], "category_id": 1, "score": 0.5}]
     with pytest.raises(InputError):
         evaluate([parts[0].ground_truth], [stray], executor="ray")
+    # Masks: each task reads its partition's, and its similarity travels back.
+    fake100 = validation_folder("cocoapi-val2014-fake100")
+    files = (
+        fake100 / "instances_val2014_100.json",
+        fake100 / "instances_val2014_fakesegm100_results.json",
+    )
+    segm = evaluate_coco(*files, 3, executor="ray", iou_type="segm")
+    single_segm = shoal.evaluate_detections(*files, iou_type="segm")
+    assert_identical(segm, single_segm)
+    assert np.array_equal(segm.report(0.1, 0.03).tp, single_segm.report(0.1, 0.03).tp)
 
 
 def test_the_cli_refuses_what_ray_does_not_do_yet(tmp_path, capsys):
@@ -236,3 +247,22 @@ def test_shoal_eval_on_ray_writes_the_single_process_numbers(tmp_path):
     on_ray = json.loads((tmp_path / "ray.json").read_text())
     for key in ("coco", "report", "confusion_matrix", "settings"):
         assert on_ray[key] == single[key], key
+
+
+@pytest.mark.parametrize("num_parts", [2, 7])
+def test_segm_partitions_merge_to_the_single_process_evaluation(num_parts):
+    fake100 = validation_folder("cocoapi-val2014-fake100")
+    gt = fake100 / "instances_val2014_100.json"
+    dt = fake100 / "instances_val2014_fakesegm100_results.json"
+    single = shoal.evaluate_detections(gt, dt, iou_type="segm")
+    merged = evaluate_coco(gt, dt, num_parts, iou_type="segm")
+    assert merged.similarity is not None and merged.params == single.params
+    assert_identical(merged, single)
+    # Below the kept candidates: pairs measured with the merged masks, not boxes.
+    for conf, iou in ((0.1, 0.02), (0.3, 0.04)):
+        a, b = merged.report(conf, iou), single.report(conf, iou)
+        for name in ("tp", "fp", "fn"):
+            assert np.array_equal(getattr(a, name), getattr(b, name)), (iou, name)
+        assert np.array_equal(
+            merged.confusion_matrix(conf, iou).matrix, single.confusion_matrix(conf, iou).matrix
+        )

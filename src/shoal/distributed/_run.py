@@ -13,7 +13,7 @@ import orjson
 import pyarrow.parquet as pq
 from numpy.typing import ArrayLike, NDArray
 
-from shoal._evaluate import GroundTruthSource, PredictionsSource, evaluate_detections
+from shoal._evaluate import GroundTruthSource, IouType, PredictionsSource, evaluate_detections
 from shoal._types import Progress
 from shoal.distributed._parquet import (
     ParquetPartition,
@@ -25,13 +25,14 @@ from shoal.distributed._parquet import (
 from shoal.distributed._partitions import CocoInput, split_coco
 from shoal.engine.detection.annotations import GroundTruth, Predictions
 from shoal.engine.detection.evaluator import DetectionEvaluation, Protocol
+from shoal.engine.detection.similarity import PairSimilarity
 from shoal.errors import InputError, ShoalError
 
 Executor = Literal["local", "ray"]
 
 # What a partition's task sends back: its columns and its kept matchings (plain arrays,
 # cheap to serialize), not the evaluation object with its caches.
-_PartResult = tuple[GroundTruth, Predictions, dict[str, NDArray[Any]]]
+_PartResult = tuple[GroundTruth, Predictions, dict[str, NDArray[Any]], PairSimilarity | None]
 T = TypeVar("T")
 
 
@@ -39,7 +40,14 @@ def _evaluate_partition(
     ground_truth: GroundTruthSource, predictions: PredictionsSource, options: dict[str, Any]
 ) -> _PartResult:
     evaluation = evaluate_detections(ground_truth, predictions, **options)
-    return evaluation.ground_truth, evaluation.predictions, evaluation.kept_state()
+    # The similarity (masks, keypoints) comes back too: queries below the kept
+    # candidates measure pairs with it.
+    return (
+        evaluation.ground_truth,
+        evaluation.predictions,
+        evaluation.kept_state(),
+        evaluation.similarity,
+    )
 
 
 def _run_local(
@@ -112,8 +120,10 @@ def _options(
     pixel_inclusive: bool,
     ignore_flag: bool,
     confusion_floor: float | None,
+    iou_type: IouType,
 ) -> dict[str, Any]:
     return {
+        "iou_type": iou_type,
         "iou_thresholds": iou_thresholds,
         "protocol": protocol,
         "pixel_inclusive": pixel_inclusive,
@@ -133,6 +143,7 @@ def evaluate(
     pixel_inclusive: bool = False,
     ignore_flag: bool = False,
     confusion_floor: float | None = None,
+    iou_type: IouType = "bbox",
     progress: Progress | None = None,
 ) -> DetectionEvaluation:
     """The evaluation of the union of disjoint frame partitions, equal to evaluating the
@@ -146,8 +157,10 @@ def evaluate(
     one, None for ``ray.init()``'s choice; an initialized Ray is used as it is), or one
     after the other in-process with ``executor="local"``. The kept matchings are merged
     on the driver; every query of the result re-thresholds from them as usual. The other
-    options are :func:`shoal.evaluate_detections`'; ``progress(done, total)`` counts
-    finished partitions.
+    options are :func:`shoal.evaluate_detections`' (``iou_type="segm"`` or
+    ``"keypoints"``: each task reads its partition's masks or keypoints and matches on
+    them; its similarity comes back with its matchings); ``progress(done, total)``
+    counts finished partitions.
     """
     if len(ground_truth_parts) != len(prediction_parts):
         raise InputError(
@@ -157,7 +170,9 @@ def evaluate(
     if not ground_truth_parts:
         raise InputError("evaluate() needs at least one partition")
     _check_executor(executor)
-    options = _options(iou_thresholds, protocol, pixel_inclusive, ignore_flag, confusion_floor)
+    options = _options(
+        iou_thresholds, protocol, pixel_inclusive, ignore_flag, confusion_floor, iou_type
+    )
     tasks = [(gt, dt, options) for gt, dt in zip(ground_truth_parts, prediction_parts, strict=True)]
     if executor == "local":
         return _merge(_run_local(_evaluate_partition, tasks, progress))
@@ -169,10 +184,14 @@ def _merge(
     results: Sequence[_PartResult], prediction_ids: Sequence[NDArray[np.int64]] | None = None
 ) -> DetectionEvaluation:
     parts = []
-    for index, (ground_truth, predictions, state) in enumerate(results):
+    for index, (ground_truth, predictions, state, similarity) in enumerate(results):
         if prediction_ids is not None:
             predictions = replace(predictions, ids=prediction_ids[index])
-        parts.append(DetectionEvaluation.from_kept_state(ground_truth, predictions, state))
+        parts.append(
+            DetectionEvaluation.from_kept_state(
+                ground_truth, predictions, state, similarity=similarity
+            )
+        )
     return DetectionEvaluation.merge_all(parts)
 
 
@@ -188,6 +207,7 @@ def evaluate_coco(
     pixel_inclusive: bool = False,
     ignore_flag: bool = False,
     confusion_floor: float | None = None,
+    iou_type: IouType = "bbox",
     progress: Progress | None = None,
 ) -> DetectionEvaluation:
     """A COCO instances file and its results file, split by image into ``num_parts``
@@ -195,7 +215,9 @@ def evaluate_coco(
     in-process) and evaluated as :func:`evaluate` does. Prediction ids are the results'
     1-based file positions, as in the single-process evaluation."""
     _check_executor(executor)
-    options = _options(iou_thresholds, protocol, pixel_inclusive, ignore_flag, confusion_floor)
+    options = _options(
+        iou_thresholds, protocol, pixel_inclusive, ignore_flag, confusion_floor, iou_type
+    )
     if executor == "local":
         partitions = split_coco(ground_truth, results, num_parts or 1)
         tasks: list[tuple[Any, ...]] = [(p.ground_truth, p.results, options) for p in partitions]
