@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import orjson
 import pytest
 from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
@@ -32,7 +33,13 @@ from test_keypoints import oks_matrices
 @pytest.mark.parametrize("seed", range(6))
 def test_columns_equal_pycocotools(seed: int) -> None:
     gt, results = random_keypoint_coco(np.random.default_rng(seed), num_images=30)
-    ground_truth, predictions, similarity = read_coco_keypoints(gt, results)
+    # Bytes go through the C scanner, parsed values through the Python reading.
+    ground_truth, predictions, similarity = read_coco_keypoints(gt, orjson.dumps(results))
+    _, from_values, by_python = read_coco_keypoints(gt, results)
+    for column in ("frame", "label", "box", "score", "area", "ids"):
+        assert np.array_equal(getattr(predictions, column), getattr(from_values, column))
+    assert np.array_equal(similarity.dt_keypoints.points, by_python.dt_keypoints.points)
+    assert np.array_equal(similarity.dt_keypoints.offsets, by_python.dt_keypoints.offsets)
     evaluation = pycocotools_keypoints(gt, results)
     loaded = [evaluation.cocoDt.anns[i + 1] for i in range(len(results))]
     np.testing.assert_array_equal(predictions.box, np.array([a["bbox"] for a in loaded]))
@@ -163,6 +170,8 @@ def test_category_without_names_and_missing_num_keypoints() -> None:
 
 
 def bad(gt_change: Any = None, results_change: Any = None) -> InputError:
+    """The error for the changed documents, the same from parsed values as from bytes
+    (the C scanner's path, which hands anything unusual to the Python reading)."""
     gt, results = small_coco()
     if gt_change:
         gt_change(gt)
@@ -170,6 +179,10 @@ def bad(gt_change: Any = None, results_change: Any = None) -> InputError:
         results_change(results)
     with pytest.raises(InputError) as error:
         read_coco_keypoints(gt, results)
+    with pytest.raises(InputError) as from_bytes:
+        read_coco_keypoints(json.dumps(gt).encode(), json.dumps(results).encode())
+    assert from_bytes.value.message == error.value.message
+    assert from_bytes.value.record == error.value.record
     return error.value
 
 

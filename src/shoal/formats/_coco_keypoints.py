@@ -313,6 +313,9 @@ def parse_coco_keypoint_results(source: CocoSource) -> CocoKeypointResults:
     """Read and check a COCO keypoint results file once."""
     name, data, document = _read_source(source)
     if data is not None:
+        scanned = _scan_results(data, name)
+        if scanned is not None:
+            return scanned
         document = _parse_json(data, name)
     del data
     images = categories = None
@@ -348,6 +351,42 @@ def parse_coco_keypoint_results(source: CocoSource) -> CocoKeypointResults:
         name, image_ids, class_ids, box, scores, table is not None, images, categories
     )
     return CocoKeypointResults(results=results, keypoints=keypoints, area=area)
+
+
+def _scan_results(data: Any, name: str | None) -> CocoKeypointResults | None:
+    """The C scanner's reading of a results array (the usual file), or None when the
+    file needs the exact slow path (which also words any error)."""
+    from shoal.formats import _json_columns as scanner
+
+    buffer = np.frombuffer(data, dtype=np.uint8)
+    status, position = scanner.open_array(buffer)
+    if status == scanner.SCAN_DONE:
+        scan = scanner.KeypointScan(
+            np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, 4)),
+            np.zeros(0, np.bool_), np.zeros(0), np.zeros(0), np.zeros(1, np.int64),
+        )  # fmt: skip
+    elif status == scanner.SCAN_PAUSED:
+        found = scanner.scan_keypoint_records(buffer, position)
+        if found is None:
+            return None
+        scan = found
+    else:
+        return None
+    del buffer  # a mapping cannot close while NumPy holds a view of it
+    counts = np.diff(scan.offsets)
+    wrong = np.flatnonzero(counts % 3)
+    if wrong.size:
+        row = int(wrong[0])
+        raise InputError(
+            f"{int(counts[row])} keypoint values, not x, y, v triples", source=name, record=row
+        )
+    keypoints = PointLists(scan.offsets // 3, scan.keypoints.reshape(-1, 3))
+    with_boxes = bool(scan.has_box.size) and bool(scan.has_box[0])
+    if with_boxes and not scan.has_box.all():
+        return None  # the slow path names the record without a bbox
+    box = np.ascontiguousarray(scan.boxes) if with_boxes else _extents(keypoints)
+    results = CocoResults(name, scan.image_ids, scan.class_ids, box, scan.scores)
+    return CocoKeypointResults(results=results, keypoints=keypoints, area=box[:, 2] * box[:, 3])
 
 
 def _extents(keypoints: PointLists) -> NDArray[np.float64]:

@@ -56,9 +56,11 @@ __all__ = [
     "SCAN_PAUSED",
     "SCAN_UNSUPPORTED",
     "GroundTruthScan",
+    "KeypointScan",
     "guess_record_start",
     "open_array",
     "scan_ground_truth",
+    "scan_keypoint_records",
     "scan_number",
     "scan_records",
 ]
@@ -108,6 +110,10 @@ _SIGNATURES: dict[str, tuple[object, list[object]]] = {
     "shoal_scan_records": (
         ctypes.c_int32,
         [U8, _i64, I64, _i64, _i64, _i64, I64, I64, F64, F64, I64, I64, I64, _i64, _U64, _i64],
+    ),
+    "shoal_scan_keypoint_records": (
+        ctypes.c_int32,
+        [U8, _i64, _i64, _i64, I64, I64, F64, U8, F64, F64, _i64, I64, _U64, _i64_out],
     ),
     "shoal_guess_record_start": (_i64, [U8, _i64, _i64]),
     "shoal_scan_number": (ctypes.c_int32, [U8, _i64, _i64, _U64, _i64_out, _f64_out]),
@@ -185,6 +191,54 @@ def scan_records(
         buffer.size if stop is None else stop,
     )
     return int(status), int(state[0]), int(state[1]), int(state[2])
+
+
+class KeypointScan(NamedTuple):
+    """What :func:`scan_keypoint_records` read; one row per record, in file order."""
+
+    image_ids: NDArray[np.int64]
+    class_ids: NDArray[np.int64]
+    boxes: NDArray[np.float64]  # (rows, 4); rows without a bbox hold garbage
+    has_box: NDArray[np.bool_]
+    scores: NDArray[np.float64]  # 1.0 when the record has none
+    keypoints: NDArray[np.float64]  # every record's keypoint values, end to end
+    offsets: NDArray[np.int64]  # (rows + 1,) record r's values: offsets[r]:offsets[r + 1]
+
+
+def scan_keypoint_records(buffer: NDArray[np.uint8], pos: int) -> KeypointScan | None:
+    """Keypoint results (records with ``image_id``, ``category_id``, ``keypoints``, an
+    optional ``score`` and ``bbox``) from ``pos`` (the first record's ``{``, see
+    :func:`open_array`) in one call; None when the file needs the exact slow path."""
+    if not 0 <= pos < buffer.size:
+        raise ValueError("pos is outside the buffer")
+    # The shortest record, {"image_id":0,"category_id":0,"keypoints":[]}, has 45 bytes;
+    # each value takes at least 2 ("0,"). np.empty: unwritten pages are never touched.
+    capacity = buffer.size // 40 + 1
+    kp_capacity = buffer.size // 2 + 1
+    image_ids = np.empty(capacity, np.int64)
+    class_ids = np.empty(capacity, np.int64)
+    boxes = np.empty((capacity, 4), np.float64)
+    has_box = np.empty(capacity, np.uint8)
+    scores = np.empty(capacity, np.float64)
+    keypoints = np.empty(kp_capacity, np.float64)
+    offsets = np.empty(capacity + 1, np.int64)
+    rows = ctypes.c_int64()
+    status = _lib.shoal_scan_keypoint_records(
+        buffer, buffer.size, pos, capacity, image_ids, class_ids, boxes, has_box, scores,
+        keypoints, kp_capacity, offsets, _POWERS, ctypes.byref(rows),
+    )  # fmt: skip
+    if status != SCAN_DONE:
+        return None
+    count = rows.value
+    return KeypointScan(
+        image_ids=image_ids[:count],
+        class_ids=class_ids[:count],
+        boxes=boxes[:count],
+        has_box=has_box[:count].view(np.bool_),
+        scores=scores[:count],
+        keypoints=keypoints[: int(offsets[count])],
+        offsets=offsets[: count + 1],
+    )
 
 
 def guess_record_start(buffer: NDArray[np.uint8], pos: int) -> int:

@@ -373,7 +373,7 @@ static int64_t skip_value(const uint8_t *buf, int64_t n, int64_t pos, const uint
     }
 }
 
-enum { KEY_OTHER, KEY_IMAGE_ID, KEY_CATEGORY_ID, KEY_BBOX, KEY_SCORE };
+enum { KEY_OTHER, KEY_IMAGE_ID, KEY_CATEGORY_ID, KEY_BBOX, KEY_SCORE, KEY_KEYPOINTS };
 
 static int key_kind(const uint8_t *buf, int64_t start, int64_t end) {
     int64_t length = end - start;
@@ -381,6 +381,7 @@ static int key_kind(const uint8_t *buf, int64_t start, int64_t end) {
     if (length == 11 && memcmp(buf + start, "category_id", 11) == 0) return KEY_CATEGORY_ID;
     if (length == 4 && memcmp(buf + start, "bbox", 4) == 0) return KEY_BBOX;
     if (length == 5 && memcmp(buf + start, "score", 5) == 0) return KEY_SCORE;
+    if (length == 9 && memcmp(buf + start, "keypoints", 9) == 0) return KEY_KEYPOINTS;
     return KEY_OTHER;
 }
 
@@ -559,6 +560,124 @@ finish:
     state[1] = row - first_row;
     state[2] = slow_count;
     return status;
+}
+
+/*
+ * Keypoint results (shoal.formats._coco_keypoints), the whole array in one call from pos
+ * (at the first record's '{'): the columns shoal_scan_records reads, with "bbox"
+ * optional (has_box[row] 1 when given; a row without one keeps whatever boxes held),
+ * and each record's "keypoints" array of numbers appended to kp_values, row r's values
+ * at [kp_offsets[r], kp_offsets[r + 1]). Anything unusual, a number only float() rounds
+ * with certainty, or more than capacity rows or kp_capacity values stops the scan with
+ * SCAN_UNSUPPORTED: the caller then reads the file the exact slow way. *rows_out is the
+ * number of records read.
+ */
+int32_t shoal_scan_keypoint_records(const uint8_t *buf, int64_t n, int64_t pos,
+                                    int64_t capacity, int64_t *image_ids, int64_t *class_ids,
+                                    double *boxes, uint8_t *has_box, double *scores,
+                                    double *kp_values, int64_t kp_capacity, int64_t *kp_offsets,
+                                    const uint64_t *powers, int64_t *rows_out) {
+    int64_t row = 0, count = 0;
+    kp_offsets[0] = 0;
+    *rows_out = 0;
+    for (;;) {
+        if (row >= capacity) return SCAN_UNSUPPORTED;
+        int seen_image = 0, seen_class = 0, seen_score = 0, seen_box = 0, seen_keypoints = 0;
+        has_box[row] = 0;
+        scores[row] = 1.0;
+        pos = skip_whitespace(buf, n, pos + 1);
+        if (pos >= n || buf[pos] != '"') return SCAN_UNSUPPORTED;
+        for (;;) {
+            int kind = KEY_OTHER;
+            int64_t key_end = known_result_key(buf, n, pos, &kind);
+            if (key_end < 0) {
+                int escaped = 0;
+                key_end = scan_string(buf, n, pos, &escaped);
+                if (key_end < 0 || escaped) return SCAN_UNSUPPORTED;
+                kind = key_kind(buf, pos + 1, key_end - 1);
+            }
+            pos = skip_whitespace(buf, n, key_end);
+            if (pos >= n || buf[pos] != ':') return SCAN_UNSUPPORTED;
+            pos = skip_whitespace(buf, n, pos + 1);
+            if (kind == KEY_IMAGE_ID || kind == KEY_CATEGORY_ID) {
+                int *seen = kind == KEY_IMAGE_ID ? &seen_image : &seen_class;
+                int64_t integer;
+                const int64_t end = scan_integer(buf, n, pos, &integer);
+                if (*seen || end < 0) return SCAN_UNSUPPORTED;
+                (kind == KEY_IMAGE_ID ? image_ids : class_ids)[row] = integer;
+                *seen = 1;
+                pos = end;
+            } else if (kind == KEY_BBOX || kind == KEY_KEYPOINTS) {
+                int *seen = kind == KEY_BBOX ? &seen_box : &seen_keypoints;
+                if (*seen || pos >= n || buf[pos] != '[') return SCAN_UNSUPPORTED;
+                *seen = 1;
+                int64_t values = 0;
+                pos = skip_whitespace(buf, n, pos + 1);
+                if (pos < n && buf[pos] == ']') pos++;
+                else
+                    for (;;) {
+                        number_t number = scan_number(buf, n, pos, powers);
+                        if (number.end < 0 || !number.exact) return SCAN_UNSUPPORTED;
+                        if (kind == KEY_BBOX) {
+                            if (values == 4) return SCAN_UNSUPPORTED;
+                            boxes[4 * row + values] = number.value;
+                        } else {
+                            if (count >= kp_capacity) return SCAN_UNSUPPORTED;
+                            kp_values[count++] = number.value;
+                        }
+                        values++;
+                        pos = skip_whitespace(buf, n, number.end);
+                        if (pos >= n) return SCAN_UNSUPPORTED;
+                        if (buf[pos] == ']') {
+                            pos++;
+                            break;
+                        }
+                        if (buf[pos] != ',') return SCAN_UNSUPPORTED;
+                        pos = skip_whitespace(buf, n, pos + 1);
+                    }
+                if (kind == KEY_BBOX) {
+                    /* An empty bbox is no bbox (as loadRes reads it); else four numbers. */
+                    if (values != 0 && values != 4) return SCAN_UNSUPPORTED;
+                    has_box[row] = values == 4;
+                }
+            } else if (kind == KEY_SCORE) {
+                number_t number = scan_number(buf, n, pos, powers);
+                if (seen_score || number.end < 0 || !number.exact) return SCAN_UNSUPPORTED;
+                scores[row] = number.value;
+                seen_score = 1;
+                pos = number.end;
+            } else {
+                const int64_t end = skip_value(buf, n, pos, powers);
+                if (end < 0) return SCAN_UNSUPPORTED;
+                pos = end;
+            }
+            pos = skip_whitespace(buf, n, pos);
+            if (pos >= n) return SCAN_UNSUPPORTED;
+            if (buf[pos] == ',') {
+                pos = skip_whitespace(buf, n, pos + 1);
+                if (pos >= n || buf[pos] != '"') return SCAN_UNSUPPORTED;
+                continue;
+            }
+            if (buf[pos] == '}') break;
+            return SCAN_UNSUPPORTED;
+        }
+        if (!(seen_image && seen_class && seen_keypoints)) return SCAN_UNSUPPORTED;
+        row++;
+        kp_offsets[row] = count;
+        *rows_out = row;
+        pos = skip_whitespace(buf, n, pos + 1);
+        if (pos >= n) return SCAN_UNSUPPORTED;
+        if (buf[pos] == ',') {
+            pos = skip_whitespace(buf, n, pos + 1);
+            if (pos >= n || buf[pos] != '{') return SCAN_UNSUPPORTED;
+            continue;
+        }
+        if (buf[pos] == ']') {
+            pos = skip_whitespace(buf, n, pos + 1);
+            return pos == n ? SCAN_DONE : SCAN_UNSUPPORTED;
+        }
+        return SCAN_UNSUPPORTED;
+    }
 }
 
 /* A guess at where a record of the array starts, at or after pos: the '{' of the first
