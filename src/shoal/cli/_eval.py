@@ -12,6 +12,7 @@ import orjson
 
 from shoal.cli._arguments import unit_float
 from shoal.cli._eval_multilabel import class_threshold, run_multilabel
+from shoal.cli._eval_ner import add_ner_arguments, is_ner, run_ner
 from shoal.cli._label_errors import (
     add_label_error_arguments,
     format_label_errors,
@@ -93,6 +94,13 @@ def register(commands: Any) -> None:
         metavar="CLASS=T",
         help="multi-label CSVs: one class's own threshold (repeatable)",
     )
+    parser.add_argument(
+        "--task",
+        choices=("detection", "multilabel", "ner"),
+        help="what the files hold (default: ner for two .conll files, multilabel for a .csv "
+        "ground truth, else detection)",
+    )
+    add_ner_arguments(parser)
     add_tide_arguments(parser)
     add_label_error_arguments(parser)
     parser.add_argument(
@@ -129,7 +137,10 @@ def _thread_count(text: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    if str(args.ground_truth).lower().endswith(".csv"):
+    if is_ner(args):
+        return run_ner(args)  # CoNLL files of token tags
+    task = getattr(args, "task", None)
+    if task == "multilabel" or (task is None and str(args.ground_truth).lower().endswith(".csv")):
         return run_multilabel(args)  # multi-label classification CSVs
     import shoal
     from shoal._native import set_threads, thread_count
