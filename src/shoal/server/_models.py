@@ -413,11 +413,27 @@ class FramesPage(BaseModel):
     frames: list[dict[str, Any]]
 
 
+class KeypointSchemaOut(BaseModel):
+    """A class's keypoints (``shoal.engine.keypoints.KeypointSchema.to_dict()``)."""
+
+    names: list[str] = Field(description="the order of a keypoints list's (x, y, v) triples")
+    skeleton: list[list[int]] = Field(description="pairs of 1-based keypoint numbers drawn joined")
+    sigmas: list[float] = Field(description="each keypoint's OKS sigma")
+
+
 class FrameDetail(BaseModel):
     frame: dict[str, Any]
     image_url: str
-    labels: list[dict[str, Any]]
+    labels: list[dict[str, Any]] = Field(
+        description="the frame's label rows; with geometry (docs/store.md#geometry) also "
+        "shape, mask ({height, width, counts}: COCO compressed RLE), polygon, keypoints "
+        "and points"
+    )
     predictions: dict[str, list[dict[str, Any]]]
+    keypoint_schemas: dict[str, KeypointSchemaOut] = Field(
+        default_factory=dict,
+        description="keypoint names and skeleton of each class that has keypoints",
+    )
 
 
 # ------------------------------------------------------------------- metrics
@@ -494,25 +510,31 @@ class CocoClassOut(BaseModel):
     AP: float | None
     AP50: float | None
     AP75: float | None
-    AR100: float | None
+    AR100: float | None = None
+    AR20: float | None = Field(None, description="keypoints: recall at the last cap (20)")
 
 
 class CocoSummaryOut(BaseModel):
-    """``CocoSummary.to_dict()``: pycocotools' 12 statistics (-1: no ground truth to
-    measure against) and per-class values; ``CocoSummary.from_dict`` reads it back."""
+    """``CocoSummary.to_dict()``: pycocotools' 12 statistics of boxes and masks, or its
+    10 of keypoints (``AP, AP50, AP75, APm, APl, AR, AR50, AR75, ARm, ARl``; -1: no
+    ground truth to measure against), and per-class values; ``CocoSummary.from_dict``
+    reads it back. The other protocol's names are null."""
 
     AP: float | None
     AP50: float | None
     AP75: float | None
-    APs: float | None
+    APs: float | None = None
     APm: float | None
     APl: float | None
-    AR1: float | None
-    AR10: float | None
-    AR100: float | None
-    ARs: float | None
+    AR1: float | None = None
+    AR10: float | None = None
+    AR100: float | None = None
+    ARs: float | None = None
     ARm: float | None
     ARl: float | None
+    AR: float | None = Field(None, description="keypoints: recall at 20 detections")
+    AR50: float | None = None
+    AR75: float | None = None
     per_class: dict[str, CocoClassOut]
 
 
@@ -529,6 +551,11 @@ class MetricsResult(BaseModel):
     iou_thresholds: list[float] = Field(
         description="the IoU thresholds matched so far, ascending (detection: COCO's ten and "
         "any other asked for, which are the fastest to ask; empty for classification)"
+    )
+    iou_type: str | None = Field(
+        None,
+        description='what detection matched on: "bbox", "segm" (mask IoU), "keypoints" (OKS), '
+        '"polylines" or "points" (distance within a tolerance); null for classification',
     )
 
 

@@ -50,6 +50,7 @@ from shoal.tables import (
     PREDICTIONS_SCHEMA,
     DatasetTables,
     InferenceTables,
+    keypoint_schemas,
 )
 
 __all__ = ["router", "staged_dataset"]
@@ -426,6 +427,7 @@ def read_frame(
         "image_url": _image_url(project, dataset, frame_id),
         "labels": labels.filter(pc.equal(labels.column("frame_id"), frame_id)).to_pylist(),
         "predictions": predictions,
+        "keypoint_schemas": {k: v.to_dict() for k, v in keypoint_schemas(labels).items()},
     }
 
 

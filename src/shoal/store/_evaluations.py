@@ -31,13 +31,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
 from shoal.engine.classification import ClassificationEvaluation
 from shoal.engine.detection.annotations import Classes
 from shoal.engine.detection.evaluator import QUERY_IOU_FLOOR, DetectionEvaluation, evaluate
 from shoal.errors import InputError, ShoalError
-from shoal.store._conversion import INPUT_COLUMNS, classification_evaluation, detection_inputs
+from shoal.store._conversion import (
+    GEOMETRY_INPUTS,
+    INPUT_COLUMNS,
+    classification_evaluation,
+    detection_inputs,
+    detection_similarity,
+)
 from shoal.store._element_metrics import metrics_key
 
 if TYPE_CHECKING:
@@ -138,14 +146,21 @@ def build_evaluation(
     classes = Classes.from_ids([c.id for c in infos], [c.name for c in infos])
     ignored = sorted(c.name for c in infos if c.ignore)
     ground_truth, detections = detection_inputs(classes, ignored, frames, labels, predictions)
+    similarity = None
+    geometry = _stored_geometry(store, dataset_row["object"], set_row["object"])
+    if geometry is not None:
+        ground_truth, detections, similarity = detection_similarity(
+            ground_truth, detections, *geometry
+        )
     # What the kept matching depends on besides the data: the IoU grid, which classes
-    # are ignored (ignored ground truth matches differently) and the class map (the
-    # matching is kept by class index).
+    # are ignored (ignored ground truth matches differently), the class map (the
+    # matching is kept by class index) and what it matched on (boxes: no key).
     grid = json.dumps(
         {
             "iou": sorted({round(float(t), 12) for t in iou_thresholds or ()}),
             "ignored": ignored,
             "classes": [c.name for c in infos],
+            **({"iou_type": similarity.iou_type} if similarity is not None else {}),
         }
     )
     row = store._row(
@@ -157,13 +172,34 @@ def build_evaluation(
         # Unreadable (truncated, damaged, missing): match again; keeping the new
         # matching below replaces the damaged one.
         with contextlib.suppress(*UNREADABLE_KEPT_STATE):
-            return DetectionEvaluation.from_kept_state(ground_truth, detections, load_arrays(path))
+            return DetectionEvaluation.from_kept_state(
+                ground_truth, detections, load_arrays(path), similarity=similarity
+            )
     # Kept for re-thresholding: confusion candidates down to the lowest IoU a query asks.
     evaluation = evaluate(
-        ground_truth, detections, iou_thresholds=iou_thresholds, confusion_floor=QUERY_IOU_FLOOR
+        ground_truth,
+        detections,
+        iou_thresholds=iou_thresholds,
+        confusion_floor=QUERY_IOU_FLOOR,
+        similarity=similarity,
     )
     _keep(store, inference_set.id, grid, evaluation, (set_row["object"], dataset_row["object"]))
     return evaluation
+
+
+def _stored_geometry(
+    store: Store, dataset_object: str, set_object: str
+) -> tuple[pa.Table, pa.Table, pa.Table] | None:
+    """Frames (id and size), labels and predictions with their geometry columns, when
+    both the labels and the predictions have them (else None: boxes)."""
+    found = []
+    for name, file in ((dataset_object, "labels.parquet"), (set_object, "predictions.parquet")):
+        columns = pq.read_schema(store.home.object_path(name) / file).names
+        if not all(c in columns for c in GEOMETRY_INPUTS):
+            return None
+        found.append(store.read_table(name, file, GEOMETRY_INPUTS))
+    frames = store.read_table(dataset_object, "frames.parquet", ("frame_id", "width", "height"))
+    return frames, found[0], found[1]
 
 
 def _keep(

@@ -51,10 +51,17 @@ class Metrics:
     best_thresholds: dict[str, ThresholdChoice] | None = None
     # The evaluation's IoU grid (``Evaluation.iou_thresholds``): what an IoU slider offers.
     iou_thresholds: tuple[float, ...] = ()
+    # What detection matched on (pycocotools' names: "bbox", "segm", "keypoints"; or
+    # "points", "polylines"); None for classification.
+    iou_type: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The parts computed, as JSON-ready dicts (the REST answer's shape)."""
-        out: dict[str, Any] = {"version": self.version, "iou_thresholds": list(self.iou_thresholds)}
+        out: dict[str, Any] = {
+            "version": self.version,
+            "iou_thresholds": list(self.iou_thresholds),
+            "iou_type": self.iou_type,
+        }
         if self.report is not None:
             out["report"] = self.report.to_dict()
         if self.confusion_matrix is not None:
@@ -105,7 +112,9 @@ def compute_metrics(
         curves = {k: v.downsampled(curve_points) for k, v in curves.items()}
     # Read last: an IoU off the grid has just been matched and joined it.
     grid = evaluation.iou_thresholds
-    return Metrics(version, report, matrix, summary, curves, best, grid)
+    params = getattr(evaluation, "params", None)  # detection's CocoParams
+    iou_type = params.iou_type if params is not None else None
+    return Metrics(version, report, matrix, summary, curves, best, grid, iou_type)
 
 
 def outcomes_at(

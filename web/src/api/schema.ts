@@ -1269,12 +1269,19 @@ export interface components {
       /** Ap75 */
       AP75: number | null;
       /** Ar100 */
-      AR100: number | null;
+      AR100?: number | null;
+      /**
+       * Ar20
+       * @description keypoints: recall at the last cap (20)
+       */
+      AR20?: number | null;
     };
     /**
      * CocoSummaryOut
-     * @description ``CocoSummary.to_dict()``: pycocotools' 12 statistics (-1: no ground truth to
-     * measure against) and per-class values; ``CocoSummary.from_dict`` reads it back.
+     * @description ``CocoSummary.to_dict()``: pycocotools' 12 statistics of boxes and masks, or its
+     * 10 of keypoints (``AP, AP50, AP75, APm, APl, AR, AR50, AR75, ARm, ARl``; -1: no
+     * ground truth to measure against), and per-class values; ``CocoSummary.from_dict``
+     * reads it back. The other protocol's names are null.
      */
     CocoSummaryOut: {
       /** Ap */
@@ -1288,19 +1295,28 @@ export interface components {
       /** Apm */
       APm: number | null;
       /** Aps */
-      APs: number | null;
+      APs?: number | null;
+      /**
+       * Ar
+       * @description keypoints: recall at 20 detections
+       */
+      AR?: number | null;
       /** Ar1 */
-      AR1: number | null;
+      AR1?: number | null;
       /** Ar10 */
-      AR10: number | null;
+      AR10?: number | null;
       /** Ar100 */
-      AR100: number | null;
+      AR100?: number | null;
+      /** Ar50 */
+      AR50?: number | null;
+      /** Ar75 */
+      AR75?: number | null;
       /** Arl */
       ARl: number | null;
       /** Arm */
       ARm: number | null;
       /** Ars */
-      ARs: number | null;
+      ARs?: number | null;
       /** Per Class */
       per_class: {
         [key: string]: components["schemas"]["CocoClassOut"];
@@ -1729,7 +1745,17 @@ export interface components {
       };
       /** Image Url */
       image_url: string;
-      /** Labels */
+      /**
+       * Keypoint Schemas
+       * @description keypoint names and skeleton of each class that has keypoints
+       */
+      keypoint_schemas?: {
+        [key: string]: components["schemas"]["KeypointSchemaOut"];
+      };
+      /**
+       * Labels
+       * @description the frame's label rows; with geometry (docs/store.md#geometry) also shape, mask ({height, width, counts}: COCO compressed RLE), polygon, keypoints and points
+       */
       labels: {
           [key: string]: unknown;
         }[];
@@ -2056,6 +2082,27 @@ export interface components {
       owner?: string | null;
       /** Status */
       status?: ("open" | "in_progress" | "resolved") | null;
+    };
+    /**
+     * KeypointSchemaOut
+     * @description A class's keypoints (``shoal.engine.keypoints.KeypointSchema.to_dict()``).
+     */
+    KeypointSchemaOut: {
+      /**
+       * Names
+       * @description the order of a keypoints list's (x, y, v) triples
+       */
+      names: string[];
+      /**
+       * Sigmas
+       * @description each keypoint's OKS sigma
+       */
+      sigmas: number[];
+      /**
+       * Skeleton
+       * @description pairs of 1-based keypoint numbers drawn joined
+       */
+      skeleton: number[][];
     };
     /** LabelErrorOut */
     LabelErrorOut: {
@@ -2426,6 +2473,11 @@ export interface components {
        * @description the IoU thresholds matched so far, ascending (detection: COCO's ten and any other asked for, which are the fastest to ask; empty for classification)
        */
       iou_thresholds: number[];
+      /**
+       * Iou Type
+       * @description what detection matched on: "bbox", "segm" (mask IoU), "keypoints" (OKS), "polylines" or "points" (distance within a tolerance); null for classification
+       */
+      iou_type?: string | null;
       /** Pr Curves */
       pr_curves?: {
         [key: string]: components["schemas"]["PRCurveOut"];

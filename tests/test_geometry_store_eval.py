@@ -1,0 +1,160 @@
+"""A stored dataset whose labels and predictions carry masks or keypoints is evaluated
+on them (mask IoU, OKS) and equals pycocotools' ``segm`` / ``keypoints`` COCOeval; kept
+matchings reload with the same similarity; boxes-only sets stay ``bbox``."""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import io
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from shoal.formats.coco_tables import category_ids, from_coco, from_coco_results
+from shoal.formats.cvat import from_cvat
+from shoal.formats.labelbox import from_labelbox
+from shoal.store import Store
+
+from conftest import validation_folder
+
+COCO = pytest.importorskip("pycocotools.coco").COCO
+COCOeval = pytest.importorskip("pycocotools.cocoeval").COCOeval
+
+
+def _pycocotools(truth: dict | str, results: list | str, iou_type: str) -> list[float]:
+    with contextlib.redirect_stdout(io.StringIO()):
+        if isinstance(truth, str):
+            coco = COCO(truth)
+        else:
+            coco = COCO()
+            coco.dataset = copy.deepcopy(truth)
+            coco.createIndex()
+        loaded = coco.loadRes(results if isinstance(results, str) else copy.deepcopy(results))
+        evaluation = COCOeval(coco, loaded, iou_type)
+        evaluation.evaluate()
+        evaluation.accumulate()
+        evaluation.summarize()
+    return [float(v) for v in evaluation.stats]
+
+
+def _project(store: Store, dataset):
+    classes = [{"name": name, "id": id_} for name, id_ in category_ids(dataset).items()]
+    return store.create_project("p", classes=classes).create_dataset("d", dataset)
+
+
+def test_fake100_segm_and_bbox_equal_pycocotools(tmp_path: Path) -> None:
+    folder = validation_folder("cocoapi-val2014-fake100")
+    truth = str(folder / "instances_val2014_100.json")
+    segm = str(folder / "instances_val2014_fakesegm100_results.json")
+    bbox = str(folder / "instances_val2014_fakebbox100_results.json")
+    dataset = from_coco(truth)
+    stored = _project(Store(tmp_path), dataset)
+    stored.create_inference_set("segm", from_coco_results(segm, dataset))
+    stored.create_inference_set("bbox", from_coco_results(bbox, dataset))
+    for name, results in (("segm", segm), ("bbox", bbox)):
+        metrics = stored.inference_set(name).metrics(include=["coco_summary"])
+        assert metrics.iou_type == name
+        assert metrics.to_dict()["iou_type"] == name
+        assert list(metrics.coco_summary.stats.values()) == _pycocotools(truth, results, name)
+    # A new process reads the kept matching, with the masks measured again for queries.
+    again = Store(tmp_path).project("p").dataset("d").inference_set("segm")
+    fresh = again.metrics(include=["coco_summary", "report"], iou=0.3)
+    assert list(fresh.coco_summary.stats.values()) == _pycocotools(truth, segm, "segm")
+    assert fresh.iou_type == "segm" and 0.3 in fresh.iou_thresholds
+
+
+def _keypoint_files(rng: np.random.Generator) -> tuple[dict, list[dict]]:
+    count = 17  # COCO's person: pycocotools' sigmas
+    images = [{"id": i, "file_name": f"{i}.jpg", "width": 640, "height": 480} for i in range(1, 21)]
+    annotations, results = [], []
+    for number in range(1, 121):
+        image = int(rng.integers(1, 21))
+        centre = rng.uniform(100, 400, 2)
+        size = rng.uniform(20, 200)
+        xy = centre + rng.normal(0, size / 3, (count, 2))
+        v = rng.choice([0, 1, 2], count, p=[0.2, 0.2, 0.6])
+        if number % 15 == 0:
+            v[:] = 0  # no labeled keypoint: COCOeval ignores it
+        xy[v == 0] = 0
+        x0, y0 = xy[v > 0].min(axis=0) if (v > 0).any() else centre
+        annotations.append(
+            {"id": number, "image_id": image, "category_id": 1, "iscrowd": 0,
+             "bbox": [float(x0), float(y0), float(size), float(size * 1.3)],
+             "area": float(size * size * rng.uniform(0.4, 1.2)),
+             "keypoints": np.column_stack([xy.round(2), v]).ravel().tolist(),
+             "num_keypoints": int((v > 0).sum())}
+        )  # fmt: skip
+        for _ in range(int(rng.integers(0, 3))):
+            guess = (xy + rng.normal(0, size / 10, xy.shape)).round(2)
+            results.append(
+                {"image_id": image, "category_id": 1, "score": round(float(rng.uniform()), 4),
+                 "keypoints": np.column_stack([guess, np.ones(count)]).ravel().tolist()}
+            )  # fmt: skip
+    for _ in range(30):  # predictions far from any person
+        guess = rng.uniform(0, 480, (count, 2)).round(2)
+        results.append(
+            {"image_id": int(rng.integers(1, 21)), "category_id": 1, "score": round(float(rng.uniform()), 4),
+             "keypoints": np.column_stack([guess, np.ones(count)]).ravel().tolist()}
+        )  # fmt: skip
+    names = [f"k{k}" for k in range(1, count + 1)]
+    category = {"id": 1, "name": "person", "keypoints": names, "skeleton": [[1, 2], [2, 3]]}
+    return {"images": images, "annotations": annotations, "categories": [category]}, results
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_keypoints_equal_pycocotools(tmp_path: Path, seed: int) -> None:
+    truth, results = _keypoint_files(np.random.default_rng(seed))
+    dataset = from_coco(truth)
+    stored = _project(Store(tmp_path), dataset)
+    inference = stored.create_inference_set("kp", from_coco_results(results, dataset))
+    metrics = inference.metrics(include=["coco_summary"])
+    assert metrics.iou_type == "keypoints"
+    expected = _pycocotools(truth, results, "keypoints")
+    assert list(metrics.coco_summary.stats) == [
+        "AP", "AP50", "AP75", "APm", "APl", "AR", "AR50", "AR75", "ARm", "ARl"
+    ]  # fmt: skip
+    np.testing.assert_allclose(
+        list(metrics.coco_summary.stats.values()), expected, rtol=0, atol=1e-12
+    )
+
+
+def test_polylines_and_points_match_within_the_tolerance(tmp_path: Path) -> None:
+    xml = """<annotations><version>1.1</version>
+      <image id="0" name="a.jpg" width="300" height="400">
+        <polyline label="lane" points="0,0;100,100;200,150"/>
+        <polyline label="lane" points="0,300;250,390"/>
+      </image></annotations>"""
+    (tmp_path / "gt.xml").write_text(xml)
+    dataset = from_cvat(tmp_path / "gt.xml")
+    lines = [
+        '{"uuid": "near", "dataRow": {"id": "a"}, "name": "lane", "confidence": 0.9,'
+        ' "line": [{"x": 1, "y": 2}, {"x": 101, "y": 99}, {"x": 199, "y": 151}]}',
+        '{"uuid": "far", "dataRow": {"id": "a"}, "name": "lane", "confidence": 0.8,'
+        ' "line": [{"x": 0, "y": 200}, {"x": 250, "y": 250}]}',
+    ]
+    (tmp_path / "p.ndjson").write_text("\n".join(lines))
+    stored = Store(tmp_path / "store").create_project("p").create_dataset("d", dataset)
+    inference = stored.create_inference_set("m", from_labelbox(tmp_path / "p.ndjson", dataset))
+    metrics = inference.metrics(conf=0.5, iou=0.5)
+    assert metrics.iou_type == "polylines"
+    row = metrics.report.to_dict()["classes"][0]
+    # The near line is within 2% of the 500-pixel diagonal (10 px: Fréchet 2.2, similarity
+    # 0.78); the far one is not.
+    assert (row["tp"], row["fp"], row["fn"]) == (1, 1, 1)
+    outcomes = inference.outcomes(conf=0.5, iou=0.5)
+    assert sorted(outcomes.records(), key=lambda r: r["id"])[0]["iou"] == pytest.approx(
+        1 - np.hypot(1, 2) / 10
+    )
+
+
+def test_boxes_only_predictions_on_masked_labels_stay_bbox(tmp_path: Path) -> None:
+    folder = validation_folder("cocoapi-val2014-fake100")
+    dataset = from_coco(folder / "instances_val2014_100.json")
+    boxes = from_coco_results(folder / "instances_val2014_fakebbox100_results.json", dataset)
+    assert "mask" not in boxes.predictions.column_names
+    stored = _project(Store(tmp_path), dataset)
+    assert stored.create_inference_set("b", boxes).metrics().iou_type == "bbox"
+    assert pa.types.is_struct(stored.labels().schema.field("mask").type)
