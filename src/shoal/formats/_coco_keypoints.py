@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from shoal._native import thread_count
 from shoal._types import Progress
 from shoal.engine.detection.annotations import GroundTruth, Predictions
 from shoal.engine.keypoints import KeypointSchema, KeypointSimilarity, PointLists
@@ -41,6 +42,7 @@ from shoal.formats.coco import (
     CocoSource,
     _describe,
     _id_column,
+    _InThread,
     _is_number,
     _own_categories,
     _own_images,
@@ -132,9 +134,20 @@ def read_coco_keypoints(
     keypoint names and skeletons are ``oks.schemas``. See the module doc for the
     semantics; ``ignore_flag`` honours the annotations' ``ignore`` flags as in
     :func:`shoal.formats.coco.read_coco_ground_truth`."""
-    parsed = parse_coco_keypoint_ground_truth(ground_truth, sigmas=sigmas, progress=progress)
+    if thread_count() >= 2:
+        # The results' C scan releases the GIL: it runs while this thread reads the
+        # ground truth. The ground truth's error (if any) wins, as read in turn.
+        background = _InThread(parse_coco_keypoint_results, results)
+        try:
+            parsed = parse_coco_keypoint_ground_truth(
+                ground_truth, sigmas=sigmas, progress=progress
+            )
+        finally:
+            scanned = background.result()
+    else:
+        parsed = parse_coco_keypoint_ground_truth(ground_truth, sigmas=sigmas, progress=progress)
+        scanned = parse_coco_keypoint_results(results)
     gt = parsed.ground_truth(ignore_flag=ignore_flag)
-    scanned = parse_coco_keypoint_results(results)
     dt = scanned.predictions(gt, file_names=parsed.parsed.frame_file_names())
     _check_result_counts(scanned, dt, parsed.schemas, gt)
     similarity = KeypointSimilarity(gt, dt, parsed.keypoints, scanned.keypoints, parsed.schemas)
@@ -157,6 +170,44 @@ def parse_coco_keypoint_ground_truth(
         _schema(category, counts[category["id"]], sigmas, name, index)
         for index, category in _categories_by_class(parsed)
     )
+    values, num_keypoints = _keypoint_fields(annotations, parsed.label, schemas)
+    if values is None or num_keypoints is None:
+        values, num_keypoints = _keypoint_fields_per_record(annotations, class_ids, counts, name)
+    return CocoKeypointGroundTruth(
+        parsed=parsed,
+        keypoints=_point_lists(values, name),
+        num_keypoints=num_keypoints,
+        schemas=schemas,
+    )
+
+
+def _keypoint_fields(
+    annotations: list[dict[str, Any]], label: NDArray[np.int32], schemas: Sequence[KeypointSchema]
+) -> tuple[list[Any] | None, NDArray[np.int64] | None]:
+    """The annotations' keypoint lists and num_keypoints when every record has both, of
+    the right lengths and kinds; (None, None) otherwise (the per-record reading words
+    the problem)."""
+    values: list[Any] = [record.get("keypoints") for record in annotations]
+    given = [record.get("num_keypoints") for record in annotations]
+    if not (set(map(type, values)) <= {list} and set(map(type, given)) <= {int}):
+        return None, None
+    lengths = np.fromiter(map(len, values), np.int64, len(values))
+    expected = 3 * np.array([len(schema) for schema in schemas], np.int64)[label]
+    try:
+        num_keypoints = np.array(given, np.int64)
+    except OverflowError:
+        return None, None
+    if not np.array_equal(lengths, expected) or (num_keypoints < 0).any():
+        return None, None
+    return values, num_keypoints
+
+
+def _keypoint_fields_per_record(
+    annotations: list[dict[str, Any]],
+    class_ids: NDArray[np.int64],
+    counts: dict[int, int],
+    name: str | None,
+) -> tuple[list[Any], NDArray[np.int64]]:
     values: list[Any] = []
     num_keypoints = np.zeros(len(annotations), np.int64)
     for index, record in enumerate(annotations):
@@ -182,12 +233,7 @@ def parse_coco_keypoint_ground_truth(
                 source=name,
                 record=where,
             )
-    return CocoKeypointGroundTruth(
-        parsed=parsed,
-        keypoints=_point_lists(values, name),
-        num_keypoints=num_keypoints,
-        schemas=schemas,
-    )
+    return values, num_keypoints
 
 
 def _categories_by_class(parsed: CocoGroundTruth) -> list[tuple[int, dict[str, Any]]]:
