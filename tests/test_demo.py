@@ -27,7 +27,11 @@ def built(
 
 
 def _only_dataset(project: Project) -> Dataset:
-    """The project's labeled dataset (besides it: the unlabeled corpus)."""
+    """The project's labeled dataset (besides it: the unlabeled corpus, which
+    tagged-digits does not have)."""
+    if project.name == "tagged-digits":
+        (labeled,) = project.datasets()
+        return labeled
     labeled, unlabeled = project.datasets()
     assert unlabeled.name == "unlabeled" and unlabeled.labels().num_rows == 0
     return labeled
@@ -37,13 +41,13 @@ def test_projects_datasets_inference_sets_and_segments(
     built: tuple[Store, list[Project], list[tuple[int, int]]],
 ) -> None:
     store, projects, _ = built
-    assert [p.name for p in projects] == ["digits", "shapes"]
-    assert {p.name for p in store.projects()} >= {"digits", "shapes"}
-    digits, shapes = projects
+    assert [p.name for p in projects] == ["digits", "shapes", "tagged-digits"]
+    assert {p.name for p in store.projects()} >= {"digits", "shapes", "tagged-digits"}
+    digits, shapes, _ = projects  # tagged-digits: tests/test_multilabel_store.py
     assert digits.task == "classification" and shapes.task == "detection"
     assert [c.name for c in digits.classes()] == [str(d) for d in range(10)]
     expected_sets = {"digits": {"logreg-4x4", "mlp-64"}, "shapes": {"threshold-cc", "adaptive-cc"}}
-    for project in projects:
+    for project in (digits, shapes):
         dataset = _only_dataset(project)
         assert {i.name for i in dataset.inference_sets()} == expected_sets[project.name]
         segments = {s.name: s for s in dataset.segments()}
@@ -84,7 +88,7 @@ def test_images_are_pngs_of_the_recorded_size(
 def test_classification_predictions_have_full_probabilities(
     built: tuple[Store, list[Project], list[tuple[int, int]]],
 ) -> None:
-    _, (digits, _), _ = built
+    _, (digits, *_), _ = built
     dataset = _only_dataset(digits)
     for inference_set in dataset.inference_sets():
         predictions = inference_set.predictions()
@@ -100,7 +104,7 @@ def test_classification_predictions_have_full_probabilities(
 def test_the_better_digits_model_is_more_accurate(
     built: tuple[Store, list[Project], list[tuple[int, int]]],
 ) -> None:
-    _, (digits, _), _ = built
+    _, (digits, *_), _ = built
     dataset = _only_dataset(digits)
     test = dataset.segment("test").frame_ids()
     accuracy = {}
@@ -114,7 +118,7 @@ def test_the_better_digits_model_is_more_accurate(
 def test_the_stronger_detector_has_higher_ap(
     built: tuple[Store, list[Project], list[tuple[int, int]]],
 ) -> None:
-    _, (_, shapes), _ = built
+    _, (_, shapes, _), _ = built
     dataset = _only_dataset(shapes)
     ap = {}
     for inference_set in dataset.inference_sets():
@@ -129,7 +133,7 @@ def test_the_stronger_detector_has_higher_ap(
 def test_crop_embeddings_name_their_predictions(
     built: tuple[Store, list[Project], list[tuple[int, int]]],
 ) -> None:
-    store, (_, shapes), _ = built
+    store, (_, shapes, _), _ = built
     inference_set = _only_dataset(shapes).inference_set("adaptive-cc")
     embeddings = store.read_table(inference_set._object(), "embeddings.parquet")
     for model in ("adaptive-cc/shape-features", "shapes-crop-mlp/hidden"):
@@ -186,7 +190,7 @@ def test_rebuild_replaces_and_gives_identical_tables(tmp_path: Path) -> None:
     image = tmp_path / "demo" / "shapes" / "images" / "0000.png"
     first_bytes = image.read_bytes()
     second_projects = build_demo_projects(store, scale=0.05)
-    assert sorted(p.name for p in store.projects()) == ["digits", "shapes"]
+    assert sorted(p.name for p in store.projects()) == ["digits", "shapes", "tagged-digits"]
     second = _snapshot(second_projects)
     assert first.keys() == second.keys()
     for key, value in first.items():

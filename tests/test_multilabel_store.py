@@ -80,11 +80,13 @@ def stored_case(tmp_path: Path, seed: int) -> tuple[Any, NDArray[np.bool_], NDAr
     return inference_set, truth, scores
 
 
-def sklearn_expected(truth: NDArray[np.bool_], predicted: NDArray[np.bool_]) -> dict[str, Any]:
+def sklearn_expected(
+    truth: NDArray[np.bool_], predicted: NDArray[np.bool_], names: list[str] = CLASSES
+) -> dict[str, Any]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         report = classification_report(
-            truth, predicted, output_dict=True, zero_division=0, target_names=CLASSES
+            truth, predicted, output_dict=True, zero_division=0, target_names=names
         )
     return {
         "report": report,
@@ -405,3 +407,37 @@ def test_cli_eval_errors_exit_2_naming_the_problem(tmp_path: Path) -> None:
     assert "stray.csv" in done.stderr and "unknown frame 'nowhere'" in done.stderr
     done = run_cli("eval", str(labels), str(predictions), "--class-threshold", "cat=2")
     assert done.returncode == 2 and "not in [0, 1]" in done.stderr
+
+
+def test_tagged_digits_demo_equals_sklearn(tmp_path: Path) -> None:
+    """The demo's multi-label project: every frame shows a digit, the stored metrics of
+    both models equal scikit-learn's on the stored tables, and the better tile model
+    (all pixels) beats the 4x4 one."""
+    from shoal.demo._progress import StepCounter
+    from shoal.demo._tagged_digits import CLASSES as DIGITS
+    from shoal.demo._tagged_digits import build_tagged_digits
+
+    store = Store(tmp_path / "home")
+    project = build_tagged_digits(store, tmp_path / "images", StepCounter(3, None), 0.2)
+    (dataset,) = project.datasets()
+    frame_ids = dataset.frames().column("frame_id").to_pylist()
+    row_of = {f: i for i, f in enumerate(frame_ids)}
+    truth = np.zeros((len(frame_ids), 10), bool)
+    for label in dataset.labels().to_pylist():
+        truth[row_of[label["frame_id"]], DIGITS.index(label["class_name"])] = True
+    assert truth.any(axis=1).all()
+    subset = {}
+    for inference_set in dataset.inference_sets():
+        scores = np.zeros(truth.shape)
+        for row in inference_set.predictions().to_pylist():
+            scores[row_of[row["frame_id"]], DIGITS.index(row["class_name"])] = row["confidence"]
+        got = inference_set.multilabel_metrics().to_dict()
+        expected = sklearn_expected(truth, scores >= 0.5, DIGITS)
+        assert got["subset_accuracy"] == pytest.approx(expected["accuracy"], abs=TOL)
+        assert got["hamming_loss"] == pytest.approx(expected["hamming"], abs=TOL)
+        for name in ("micro avg", "samples avg"):
+            assert got["averages"][name]["f1-score"] == pytest.approx(
+                expected["report"][name]["f1-score"], abs=TOL
+            )
+        subset[inference_set.name] = got["subset_accuracy"]
+    assert subset["logreg-tiles"] > subset["logreg-4x4-tiles"]

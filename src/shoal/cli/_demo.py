@@ -95,7 +95,7 @@ def build_and_serve(args: argparse.Namespace) -> int:
     if args.build or not present.issuperset(DEMO_PROJECT_NAMES):
         _build_and_summarize(store, args.scale)
     else:
-        print(f"demo projects {' and '.join(DEMO_PROJECT_NAMES)} found in {store.home.path}")
+        print(f"demo projects {', '.join(DEMO_PROJECT_NAMES)} found in {store.home.path}")
     if not args.serve:
         print(f"\nstore: {store.home.path} (see `shoal ls`, `shoal show digits`)")
         return 0
@@ -121,6 +121,15 @@ def _build_and_summarize(store: Store, scale: float) -> None:
                 print("  no labels: the corpus of collection campaigns (nothing to score)")
                 continue
             for inference_set in dataset.inference_sets():
+                if project.task == "multilabel":
+                    numbers = inference_set.multilabel_metrics().to_dict()
+                    print(
+                        f"  {inference_set.name}: subset accuracy "
+                        f"{numbers['subset_accuracy']:.3f}, Hamming loss "
+                        f"{numbers['hamming_loss']:.3f}, mean AP "
+                        f"{numbers['mean_average_precision']:.3f} at threshold {conf:g}"
+                    )
+                    continue
                 evaluation = inference_set.evaluate()
                 report = evaluation.report(conf, iou)
                 summary = evaluation.coco_summary()
