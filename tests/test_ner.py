@@ -345,3 +345,25 @@ def test_extract_entities_reads_one_side(seed: int) -> None:
     assert sorted(extract_entities(gold, mode="strict", scheme="BILOU").to_list()) == sorted(
         e.to_tuple() for s in theirs for e in s
     )
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("mode", ["default", "strict"])
+def test_a_selection_of_sentences_equals_their_evaluation_alone(seed: int, mode: str) -> None:
+    rng = random.Random(1200 + seed)
+    gold, pred = random_sequences(rng, "OBI", sentences=60)
+    ev = evaluate_entities(gold, pred, mode=mode, scheme="IOB2")  # type: ignore[arg-type]
+    chosen = sorted(rng.sample(range(60), 20))
+    alone = evaluate_entities(
+        [gold[i] for i in chosen],
+        [pred[i] for i in chosen],
+        mode=mode,
+        scheme="IOB2",  # type: ignore[arg-type]
+    )
+    for match in ("exact", "overlap"):
+        assert_report_equal(
+            ev.report(match=match, sentences=chosen),  # type: ignore[arg-type]
+            alone.report(match=match),  # type: ignore[arg-type]
+        )
+    with pytest.raises(InputError, match="sentence 60 is not one of the 60 sentences"):
+        ev.report(sentences=[60])

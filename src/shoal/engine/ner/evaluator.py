@@ -151,6 +151,8 @@ class EntityEvaluation:
         self._true = (column_of[true_spans[0]], true_spans[1], true_spans[2])
         self._pred = (column_of[pred_spans[0]], pred_spans[1], pred_spans[2])
         self._sentence_starts = truth.offsets[:-1] + np.arange(truth.num_sentences)
+        self._true_sentences = self._sentence_of(self._true[1])
+        self._pred_sentences = self._sentence_of(self._pred[1])
         self._matched = cache(self._compute_matched)
 
     def __repr__(self) -> str:
@@ -168,9 +170,14 @@ class EntityEvaluation:
     def pred_entities(self) -> EntitySpans:
         return self._entity_spans(self._pred)
 
+    def _sentence_of(self, starts: NDArray[np.int64]) -> NDArray[np.int64]:
+        """The sentence of each laid-out position."""
+        found: NDArray[np.int64] = np.searchsorted(self._sentence_starts, starts, side="right") - 1
+        return found
+
     def _entity_spans(self, spans: _Spans) -> EntitySpans:
         types, starts, ends = spans
-        sentence = np.searchsorted(self._sentence_starts, starts, side="right") - 1
+        sentence = self._sentence_of(starts)
         first = self._sentence_starts[sentence]
         return EntitySpans(sentence, starts - first, ends - first, types, self.names)
 
@@ -186,18 +193,50 @@ class EntityEvaluation:
             return kernels.exact_matches(self._true, self._pred, self._size)
         return kernels.overlap_matches(self._true, self._pred, self._size)
 
-    def counts(self, match: Match = "exact") -> dict[str, NDArray[np.int64]]:
+    def counts(
+        self, match: Match = "exact", *, sentences: Iterable[int] | None = None
+    ) -> dict[str, NDArray[np.int64]]:
         """Per type (``names`` order): ``matched_pred`` and ``matched_true`` (the same in
-        exact matching), ``pred`` and ``true`` (entities of each side)."""
+        exact matching), ``pred`` and ``true`` (entities of each side); with
+        ``sentences`` (indices), only the entities of those sentences count."""
         true_matched, pred_matched = self.matched(match)
         width = len(self.names)
         true_types, pred_types = self._true[0], self._pred[0]
+        if sentences is not None:
+            chosen = self._sentence_mask(sentences)
+            true_keep = chosen[self._true_sentences]
+            pred_keep = chosen[self._pred_sentences]
+            true_types, true_matched = true_types[true_keep], true_matched[true_keep]
+            pred_types, pred_matched = pred_types[pred_keep], pred_matched[pred_keep]
         return {
             "matched_pred": np.bincount(pred_types[pred_matched], minlength=width),
             "matched_true": np.bincount(true_types[true_matched], minlength=width),
             "pred": np.bincount(pred_types, minlength=width),
             "true": np.bincount(true_types, minlength=width),
         }
+
+    def _present_counts(
+        self, match: Match, sentences: Iterable[int] | None
+    ) -> tuple[tuple[str, ...], dict[str, NDArray[np.int64]]]:
+        """(type names, counts) of the types with an entity in the selection (every type
+        without one): the rows seqeval reports for those sentences alone."""
+        c = self.counts(match, sentences=sentences)
+        if sentences is None:
+            return self.names, c
+        present = (c["true"] + c["pred"]) > 0
+        names = tuple(n for n, keep in zip(self.names, present.tolist(), strict=True) if keep)
+        return names, {key: value[present] for key, value in c.items()}
+
+    def _sentence_mask(self, sentences: Iterable[int]) -> NDArray[np.bool_]:
+        chosen = np.asarray(list(sentences), dtype=np.int64)
+        bad = (chosen < 0) | (chosen >= self.num_sentences)
+        if bad.any():
+            raise InputError(
+                f"sentence {int(chosen[bad][0])} is not one of the {self.num_sentences} sentences"
+            )
+        mask = np.zeros(self.num_sentences, bool)
+        mask[chosen] = True
+        return mask
 
     # ----------------------------------------------------------------- scores
     def precision_recall_fscore_support(
@@ -206,16 +245,18 @@ class EntityEvaluation:
         *,
         match: Match = "exact",
         zero_division: float | str = 0,
+        sentences: Iterable[int] | None = None,
     ) -> tuple[Any, Any, Any, Any]:
         """seqeval's ``precision_recall_fscore_support``: per type arrays (``average=None``)
         or the ``"micro"``, ``"macro"`` or ``"weighted"`` (by support) average, with the
-        total support."""
+        total support. ``sentences``: only the entities of those sentences (indices)
+        count."""
         if average not in AVERAGES:
             raise InputError(
                 f"average must be one of None, micro, macro, weighted, got {shown(average)}"
             )
         zero = _zero_division(zero_division)
-        c = self.counts(match)
+        _, c = self._present_counts(match, sentences)
         if average == "micro":
             c = {key: np.asarray([value.sum()]) for key, value in c.items()}
         precision, recall, f1 = kernels.precision_recall_f1(
@@ -262,18 +303,27 @@ class EntityEvaluation:
         )[2]
 
     def report(
-        self, *, match: Match = "exact", zero_division: float | str = 0
+        self,
+        *,
+        match: Match = "exact",
+        zero_division: float | str = 0,
+        sentences: Iterable[int] | None = None,
     ) -> dict[str, ReportRow]:
         """seqeval's ``classification_report(..., output_dict=True)``: a row per entity
         type (sorted names), then ``micro avg``, ``macro avg``, ``weighted avg``; each row
-        ``precision``, ``recall``, ``f1-score``, ``support`` (true entities)."""
+        ``precision``, ``recall``, ``f1-score``, ``support`` (true entities).
+        ``sentences``: the report of those sentences (indices) alone (the types with an
+        entity there)."""
+        if sentences is not None:
+            sentences = list(sentences)
+        names = self._present_counts(match, sentences)[0]
         precision, recall, f1, support = self.precision_recall_fscore_support(
-            None, match=match, zero_division=zero_division
+            None, match=match, zero_division=zero_division, sentences=sentences
         )
         out: dict[str, ReportRow] = {
             name: _row(p, r, f, s)
             for name, p, r, f, s in zip(
-                self.names,
+                names,
                 precision.tolist(),
                 recall.tolist(),
                 f1.tolist(),
@@ -283,9 +333,7 @@ class EntityEvaluation:
         }
         for average in ("micro", "macro", "weighted"):
             p, r, f, s = self.precision_recall_fscore_support(
-                average,
-                match=match,
-                zero_division=zero_division,
+                average, match=match, zero_division=zero_division, sentences=sentences
             )
             out[f"{average} avg"] = _row(p, r, f, s)
         return out
