@@ -77,7 +77,7 @@ class ClassificationReport:
     fp: NDArray[np.int64]
     fn: NDArray[np.int64]
     conf: ConfDescription
-    iou: float | None = None
+    iou: ConfDescription | None = None  # an IoU, or each class's by name
     accuracy: float | None = None
     ap: NDArray[np.float64] | None = None
     precision: NDArray[np.float64] = field(init=False)
@@ -204,7 +204,7 @@ class ClassificationReport:
             fp=np.array([row["fp"] for row in rows], dtype=np.int64),
             fn=np.array([row["fn"] for row in rows], dtype=np.int64),
             conf=_conf_from_wire(data["conf"]),
-            iou=_optional_float(data.get("iou")),
+            iou=None if data.get("iou") is None else _conf_from_wire(data["iou"]),
             accuracy=_optional_float(data.get("accuracy")),
             ap=None
             if not aps or any(ap is None for ap in aps)
@@ -260,7 +260,7 @@ class ConfusionMatrix:
     labels: tuple[str, ...]
     matrix: NDArray[np.int64]
     conf: ConfDescription
-    iou: float | None = None
+    iou: ConfDescription | None = None  # an IoU, or each class's by name
 
     def normalized(self, by: Normalize = "row") -> NDArray[np.float64]:
         """Shares of each row's, column's or the whole matrix's total (0 where empty)."""
@@ -307,7 +307,7 @@ class ConfusionMatrix:
             labels=labels,
             matrix=matrix,
             conf=_conf_from_wire(data["conf"]),
-            iou=_optional_float(data.get("iou")),
+            iou=None if data.get("iou") is None else _conf_from_wire(data["iou"]),
         )
 
     def __str__(self) -> str:
@@ -335,7 +335,7 @@ class PRCurve:
     precision: NDArray[np.float64]
     recall: NDArray[np.float64]
     ap: float
-    iou: float | None = None
+    iou: ConfDescription | None = None  # an IoU, or each class's by name
 
     @property
     def f1_score(self) -> NDArray[np.float64]:
@@ -411,7 +411,7 @@ class PRCurve:
             precision=np.array(data["precision"], dtype=np.float64),
             recall=np.array(data["recall"], dtype=np.float64),
             ap=float(data["ap"]),
-            iou=_optional_float(data.get("iou")),
+            iou=None if data.get("iou") is None else _conf_from_wire(data["iou"]),
         )
 
     def __str__(self) -> str:
@@ -512,7 +512,7 @@ class Outcomes:
     iou: NDArray[np.float64]
     area: NDArray[np.float64]
     conf: ConfDescription
-    iou_threshold: float
+    iou_threshold: ConfDescription  # an IoU, or each class's by name
 
     _ROW_FIELDS = (
         "kind_code", "id", "frame_id", "label_index", "confidence", "outcome_code",

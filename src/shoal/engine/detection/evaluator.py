@@ -43,7 +43,13 @@ from shoal.engine.metrics import (
     ThresholdChoice,
     safe_divide,
 )
-from shoal.engine.thresholds import conf_description, per_class_thresholds, threshold_number
+from shoal.engine.thresholds import (
+    IouThreshold,
+    conf_description,
+    per_class_ious,
+    per_class_thresholds,
+    threshold_number,
+)
 from shoal.errors import InputError, ShoalError
 
 __all__ = [
@@ -143,6 +149,13 @@ class _Level:
     gt_det: NDArray[np.int32]
     cross: tuple[NDArray[np.int32], NDArray[np.int32], NDArray[np.float64]] | None = None
     outcome: NDArray[np.uint8] | None = None
+    # Per-class IoUs: each class's threshold (C,), ``iou`` then being the lowest of them.
+    class_iou: NDArray[np.float64] | None = None
+
+    @property
+    def key(self) -> float | bytes:
+        """What caches of this matching's results are keyed on."""
+        return self.iou if self.class_iou is None else self.class_iou.tobytes()
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -430,7 +443,9 @@ class DetectionEvaluation:
         self._gt_area = gt.box[:, 2] * gt.box[:, 3]
         self._gt_counted = ~(gt.iscrowd | gt.ignore)
         self._localization: tuple[NDArray[np.int32], NDArray[np.int32]] | None = None
-        self._last_counts: tuple[tuple[float, bytes], kernels.OperatingPointCounts] | None = None
+        self._last_counts: (
+            tuple[tuple[float | bytes, bytes], kernels.OperatingPointCounts] | None
+        ) = None
         self._summary: CocoSummary | None = None
         self._kept = kept
         # The candidates at the grid's thresholds and above: the kept ones (in confusion
@@ -441,6 +456,8 @@ class DetectionEvaluation:
             self._cross = (kept.cross_dt[on_grid], kept.cross_gt[on_grid], kept.cross_iou[on_grid])
         # Matchings at IoUs off the grid, least recently used first.
         self._off_grid: OrderedDict[float, _Level] = OrderedDict()
+        # Matchings composed for per-class IoUs, by their classes' IoUs.
+        self._mixed: OrderedDict[bytes, _Level] = OrderedDict()
         self._dt_position: NDArray[np.int32] | None = None
         self._all_frames = np.ones(gt.num_frames, bool)
         # Selections of every row; queries over all frames cache on their identity.
@@ -533,6 +550,51 @@ class DetectionEvaluation:
     def _conf_label(self, conf: Confidence) -> ConfDescription:
         return conf_description(conf, self.labels, self._class_conf(conf))
 
+    def _class_iou(self, iou: IouThreshold) -> NDArray[np.float64] | None:
+        """Each class's IoU threshold for a per-class mapping (None for one number)."""
+        return per_class_ious(iou, len(self.classes), self.classes.resolve)
+
+    def _iou_label(self, iou: IouThreshold) -> ConfDescription:
+        class_iou = self._class_iou(iou)
+        if class_iou is None:
+            return threshold_number(iou, "IoU threshold")
+        return dict(zip(self.labels, class_iou.tolist(), strict=True))
+
+    def _level_for(self, iou: IouThreshold) -> _Level:
+        """The matching at ``iou``, one number or a mapping of class to IoU. Matching is
+        within a class, so each class's rows are taken from the matching at its own IoU
+        (composed matchings kept as the off-grid ones are)."""
+        class_iou = self._class_iou(iou)
+        if class_iou is None:
+            return self._level(iou)  # type: ignore[arg-type]
+        distinct = np.unique(class_iou)
+        if distinct.size == 1:
+            return self._level(float(distinct[0]))
+        key = class_iou.tobytes()
+        if key in self._mixed:
+            self._mixed.move_to_end(key)
+            return self._mixed[key]
+        gt, dt = self.ground_truth, self.predictions
+        levels = [self._level(float(value)) for value in distinct]
+        # Each row's class's IoU, as an index into ``distinct``.
+        which = np.searchsorted(distinct, class_iou)
+        dt_which, gt_which = which[dt.label], which[gt.label]
+        det_gt = np.empty(len(dt), np.int32)
+        det_ignored = np.empty(len(dt), np.bool_)
+        gt_det = np.empty(len(gt), np.int32)
+        for index, one in enumerate(levels):
+            dt_rows, gt_rows = dt_which == index, gt_which == index
+            det_gt[dt_rows] = one.det_gt[dt_rows]
+            det_ignored[dt_rows] = one.det_ignored[dt_rows]
+            gt_det[gt_rows] = one.gt_det[gt_rows]
+        level = _Level(float(distinct[0]), det_gt, det_ignored, gt_det, class_iou=class_iou)
+        self._mixed[key] = level
+        while len(self._mixed) > KEPT_OFF_GRID_THRESHOLDS:
+            dropped, _ = self._mixed.popitem(last=False)
+            for cached in [c for c in self._cache if c[:2] == ("ap", dropped)]:
+                del self._cache[cached]
+        return level
+
     def _level(self, iou: float) -> _Level:
         """The matching at ``iou``: the grid's, a kept off-grid one, or matched now from
         the kept pairs (and kept, dropping the least recently used beyond
@@ -597,16 +659,16 @@ class DetectionEvaluation:
 
     # ----------------------------------------------------------------- queries
     def _counts(
-        self, conf: Confidence, iou: float, frames: Iterable[Any] | None
+        self, conf: Confidence, iou: IouThreshold, frames: Iterable[Any] | None
     ) -> tuple[kernels.OperatingPointCounts, NDArray[np.bool_], NDArray[np.bool_]]:
         """The counts at (conf, iou) over ``frames``, with that selection's prediction and
         ground-truth row masks."""
-        level = self._level(iou)
+        level = self._level_for(iou)
         dt_sel, gt_sel = self._selection(frames)
         class_conf = self._class_conf(conf)
         # A report and a matrix at one operating point share their counts: the last
         # all-frames counts are kept (read-only arrays, so no caller can change them).
-        key = (level.iou, class_conf.tobytes())
+        key = (level.key, class_conf.tobytes())
         if dt_sel is self._every_dt and self._last_counts is not None:
             last_key, last_counts = self._last_counts
             if last_key == key:
@@ -646,7 +708,7 @@ class DetectionEvaluation:
     def report(
         self,
         conf: Confidence = 0.0,
-        iou: float = 0.5,
+        iou: IouThreshold = 0.5,
         *,
         frames: Iterable[Any] | None = None,
         classes: Sequence[int | str] | None = None,
@@ -659,37 +721,47 @@ class DetectionEvaluation:
         """
         (tp, fp, fn, _, _), dt_sel, gt_sel = self._counts(conf, iou, frames)
         rows = self._class_rows(classes, self._present(dt_sel, gt_sel))
-        ap = self._average_precision(self._level(iou), dt_sel, gt_sel, None)
+        ap = self._average_precision(self._level_for(iou), dt_sel, gt_sel, None)
         return ClassificationReport(
             labels=tuple(self.classes.names[rows].tolist()),
             tp=tp[rows],
             fp=fp[rows],
             fn=fn[rows],
             conf=self._conf_label(conf),
-            iou=float(iou),
+            iou=self._iou_label(iou),
             ap=ap[rows],
         )
 
     def _candidates(
-        self, iou: float
-    ) -> tuple[NDArray[np.int32], NDArray[np.int32], NDArray[np.float64]]:
-        """The confusion candidates for ``iou``, sorted for the confusion pass."""
-        level = self._level(iou)
-        return self._cross if level.cross is None else level.cross
+        self, iou: IouThreshold
+    ) -> tuple[tuple[NDArray[np.int32], NDArray[np.int32], NDArray[np.float64]], float]:
+        """The confusion candidates for ``iou``, sorted for the confusion pass, and the
+        threshold the pass applies to them. With per-class IoUs a (prediction, ground
+        truth) pair needs the ground truth's class IoU: the candidates down to the lowest
+        are filtered by that (the pass then applies the lowest)."""
+        level = self._level_for(iou)
+        level = self._level(level.iou) if level.class_iou is not None else level
+        pairs = self._cross if level.cross is None else level.cross
+        class_iou = self._class_iou(iou)
+        if class_iou is not None:
+            pair_dt, pair_gt, pair_iou = pairs
+            keep = pair_iou >= class_iou[self.ground_truth.label[pair_gt]]
+            pairs = (pair_dt[keep], pair_gt[keep], pair_iou[keep])
+        return pairs, level.iou
 
     def _confusions(
-        self, iou: float, dt_is_fp: NDArray[np.bool_], gt_is_fn: NDArray[np.bool_]
+        self, iou: IouThreshold, dt_is_fp: NDArray[np.bool_], gt_is_fn: NDArray[np.bool_]
     ) -> tuple[NDArray[np.int32], NDArray[np.int32]]:
-        pair_dt, pair_gt, pair_iou = self._candidates(iou)
+        (pair_dt, pair_gt, pair_iou), threshold = self._candidates(iou)
         return kernels.assign_confusions(
-            pair_dt, pair_gt, pair_iou, dt_is_fp, gt_is_fn, float(iou),
+            pair_dt, pair_gt, pair_iou, dt_is_fp, gt_is_fn, threshold,
             len(self.predictions), len(self.ground_truth),
         )  # fmt: skip
 
     def confusion_matrix(
         self,
         conf: Confidence = 0.0,
-        iou: float = 0.5,
+        iou: IouThreshold = 0.5,
         *,
         frames: Iterable[Any] | None = None,
         classes: Sequence[int | str] | None = None,
@@ -706,8 +778,9 @@ class DetectionEvaluation:
         With ``classes``, only those rows and columns (and background) are shown.
         """
         (tp, fp, fn, dt_is_fp, gt_is_fn), dt_sel, gt_sel = self._counts(conf, iou, frames)
+        candidates, threshold = self._candidates(iou)
         confused_dt, confused_gt = kernels.confused_pairs(
-            *self._candidates(iou), dt_is_fp, gt_is_fn, float(iou)
+            *candidates, dt_is_fp, gt_is_fn, threshold
         )
         num = len(self.classes)
         rows = self._class_rows(classes, self._present(dt_sel, gt_sel))
@@ -734,13 +807,13 @@ class DetectionEvaluation:
             labels=(*self.classes.names[rows].tolist(), BACKGROUND),
             matrix=matrix,
             conf=self._conf_label(conf),
-            iou=float(iou),
+            iou=self._iou_label(iou),
         )
 
     def outcomes(
         self,
         conf: Confidence = 0.0,
-        iou: float = 0.5,
+        iou: IouThreshold = 0.5,
         *,
         frames: Iterable[Any] | None = None,
         classes: Sequence[int | str] | None = None,
@@ -756,7 +829,7 @@ class DetectionEvaluation:
         when a same-class prediction at or above ``conf`` overlaps it (IoU > 0); else
         ``missed``.
         """
-        level = self._level(iou)
+        level = self._level_for(iou)
         gt, dt, kept = self.ground_truth, self.predictions, self._kept
         counts, dt_sel, gt_sel = self._counts(conf, iou, frames)
         dt_conf_gt, gt_conf_dt = self._confusions(iou, counts.dt_is_fp, counts.gt_is_fn)
@@ -768,9 +841,16 @@ class DetectionEvaluation:
             kept.best_gt, kept.best_iou, dt_conf_gt, self._class_conf(conf), wanted,
             gt.label, gt_sel & self._gt_counted, level.gt_det, counts.gt_is_fn,
             gt_conf_dt, same_gt, same_dt, dt.box, gt.box, gt.iscrowd,
-            self._settings.protocol == "coco", self._settings.pixel_inclusive, float(iou),
+            self._settings.protocol == "coco", self._settings.pixel_inclusive, level.iou,
         )  # fmt: skip
         split = rows.num_predictions
+        if level.class_iou is not None:
+            # A duplicate overlaps a taken ground truth at its own class's IoU, which the
+            # kernel (at the lowest) could not tell from a localization error.
+            at = np.flatnonzero(np.isin(rows.reason[:split], (m.DUPLICATE, m.LOCALIZATION)))
+            d = rows.row[at]
+            limit = np.minimum(level.class_iou[dt.label[d]], 1.0 - 1e-10)
+            rows.reason[at] = np.where(kept.best_iou[d] >= limit, m.DUPLICATE, m.LOCALIZATION)
         if self._similarity is not None:  # the kernel measured the partners' boxes
             partnered = np.flatnonzero(rows.partner >= 0)
             is_dt = partnered < split
@@ -780,7 +860,13 @@ class DetectionEvaluation:
         dt_rows, gt_rows = rows.row[:split], rows.row[split:]
         dt_partner, gt_partner = rows.partner[:split], rows.partner[split:]
         dt_has, gt_has = dt_partner >= 0, gt_partner >= 0
-        dt_partner, gt_partner = np.maximum(dt_partner, 0), np.maximum(gt_partner, 0)
+
+        def partner(values: NDArray[Any], rows: NDArray[np.int64], has: NDArray[np.bool_]) -> Any:
+            # -1 where there is none (a side may have no rows at all).
+            out = np.full(rows.size, -1, values.dtype)
+            out[has] = values[rows[has]]
+            return out
+
         return Outcomes(
             class_names=self.labels,
             kind_code=np.repeat(
@@ -795,18 +881,15 @@ class DetectionEvaluation:
             outcome_code=rows.outcome,
             reason_code=rows.reason,
             partner_id=np.concatenate(
-                [np.where(dt_has, gt.ids[dt_partner], -1), np.where(gt_has, dt.ids[gt_partner], -1)]
+                [partner(gt.ids, dt_partner, dt_has), partner(dt.ids, gt_partner, gt_has)]
             ),
             partner_label_index=np.concatenate(
-                [
-                    np.where(dt_has, gt.label[dt_partner], -1),
-                    np.where(gt_has, dt.label[gt_partner], -1),
-                ]
+                [partner(gt.label, dt_partner, dt_has), partner(dt.label, gt_partner, gt_has)]
             ).astype(np.int32),
             iou=rows.iou,
             area=np.concatenate([self._dt_area[dt_rows], self._gt_area[gt_rows]]),
             conf=self._conf_label(conf),
-            iou_threshold=float(iou),
+            iou_threshold=self._iou_label(iou),
         )
 
     # ----------------------------------------------------------- curves and AP
@@ -827,7 +910,7 @@ class DetectionEvaluation:
                 f"unknown interpolation {shown(method)}; use one of "
                 + ", ".join(repr(name) for name in _INTERPOLATIONS)
             )
-        key = ("ap", level.iou, method)
+        key = ("ap", level.key, method)
         if dt_sel is self._every_dt and key in self._cache:
             return self._cache[key]
         points = VOC11_RECALL_POINTS if method == "voc11" else COCO_RECALL_POINTS
@@ -842,7 +925,7 @@ class DetectionEvaluation:
 
     def average_precision(
         self,
-        iou: float = 0.5,
+        iou: IouThreshold = 0.5,
         *,
         interpolation: Interpolation | None = None,
         frames: Iterable[Any] | None = None,
@@ -856,7 +939,7 @@ class DetectionEvaluation:
         points). The default follows the protocol. -1 marks a class without ground truth.
         """
         dt_sel, gt_sel = self._selection(frames)
-        ap = self._average_precision(self._level(iou), dt_sel, gt_sel, interpolation)
+        ap = self._average_precision(self._level_for(iou), dt_sel, gt_sel, interpolation)
         rows = self._class_rows(classes, self._present(dt_sel, gt_sel))
         out = {
             name: float(ap[r])
@@ -870,7 +953,7 @@ class DetectionEvaluation:
         self,
         weights: NDArray[Any],
         *,
-        iou: float = 0.5,
+        iou: IouThreshold = 0.5,
         classes: Sequence[int | str] | None = None,
         interpolation: Interpolation | None = None,
     ) -> NDArray[np.float64]:
@@ -889,7 +972,7 @@ class DetectionEvaluation:
                 f"unknown interpolation {shown(method)}; use one of "
                 + ", ".join(repr(name) for name in _INTERPOLATIONS)
             )
-        level = self._level(iou)
+        level = self._level_for(iou)
         order, dt, gt = self._dt_order, self.predictions, self.ground_truth
         if level.outcome is not None:
             code = level.outcome
@@ -914,7 +997,7 @@ class DetectionEvaluation:
         self,
         label: str | int | None = None,
         *,
-        iou: float = 0.5,
+        iou: IouThreshold = 0.5,
         frames: Iterable[Any] | None = None,
     ) -> PRCurve:
         """Precision and recall at every distinct confidence for one class, or for all
@@ -923,11 +1006,11 @@ class DetectionEvaluation:
         return self._curves([row], iou, frames)[0]
 
     def _curves(
-        self, rows: Iterable[int | None], iou: float, frames: Iterable[Any] | None
+        self, rows: Iterable[int | None], iou: IouThreshold, frames: Iterable[Any] | None
     ) -> list[PRCurve]:
         """The PR curve of each class row (``None``: all classes pooled), sharing one
         selection, one positive count and one AP computation."""
-        level = self._level(iou)
+        level = self._level_for(iou)
         dt_sel, gt_sel = self._selection(frames)
         positives = self._num_positive(gt_sel)
         ap_by_class = self._average_precision(level, dt_sel, gt_sel, None)
@@ -959,7 +1042,7 @@ class DetectionEvaluation:
                     precision=safe_divide(tp, tp + fp),
                     recall=safe_divide(tp, np.asarray(float(npos))),
                     ap=ap,
-                    iou=float(iou),
+                    iou=self._iou_label(iou),
                 )
             )
         return curves
@@ -973,7 +1056,7 @@ class DetectionEvaluation:
     def pr_curves(
         self,
         *,
-        iou: float = 0.5,
+        iou: IouThreshold = 0.5,
         frames: Iterable[Any] | None = None,
         classes: Sequence[int | str] | None = None,
     ) -> dict[str, PRCurve]:
@@ -984,7 +1067,7 @@ class DetectionEvaluation:
     def best_thresholds(
         self,
         *,
-        iou: float = 0.5,
+        iou: IouThreshold = 0.5,
         frames: Iterable[Any] | None = None,
         classes: Sequence[int | str] | None = None,
     ) -> dict[str, ThresholdChoice]:
