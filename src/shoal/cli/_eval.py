@@ -210,7 +210,7 @@ def _evaluate_geometry(args: argparse.Namespace, iou_type: str) -> Any:
         return shoal.evaluate_detections(
             args.ground_truth,
             args.predictions,
-            iou_type=iou_type,
+            iou_type=iou_type,  # type: ignore[arg-type]  # argparse's choices
             iou_thresholds=[args.iou],
             protocol=args.protocol,
             pixel_inclusive=args.pixel_inclusive,
