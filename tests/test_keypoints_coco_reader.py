@@ -33,9 +33,15 @@ from test_keypoints import oks_matrices
 @pytest.mark.parametrize("seed", range(6))
 def test_columns_equal_pycocotools(seed: int) -> None:
     gt, results = random_keypoint_coco(np.random.default_rng(seed), num_images=30)
-    # Bytes go through the C scanner, parsed values through the Python reading.
-    ground_truth, predictions, similarity = read_coco_keypoints(gt, orjson.dumps(results))
-    _, from_values, by_python = read_coco_keypoints(gt, results)
+    # Bytes go through the C scanners, parsed values through the Python reading.
+    ground_truth, predictions, similarity = read_coco_keypoints(
+        orjson.dumps(gt), orjson.dumps(results)
+    )
+    gt_values, from_values, by_python = read_coco_keypoints(gt, results)
+    for column in ("frame", "label", "box", "area", "iscrowd", "ignore", "ids"):
+        assert np.array_equal(getattr(ground_truth, column), getattr(gt_values, column))
+    assert np.array_equal(similarity.gt_keypoints.points, by_python.gt_keypoints.points)
+    assert np.array_equal(similarity.gt_keypoints.offsets, by_python.gt_keypoints.offsets)
     for column in ("frame", "label", "box", "score", "area", "ids"):
         assert np.array_equal(getattr(predictions, column), getattr(from_values, column))
     assert np.array_equal(similarity.dt_keypoints.points, by_python.dt_keypoints.points)
@@ -160,12 +166,16 @@ def small_coco() -> tuple[dict[str, Any], list[dict[str, Any]]]:
     return gt, results
 
 
-def test_category_without_names_and_missing_num_keypoints() -> None:
+@pytest.mark.parametrize("as_bytes", [False, True])
+def test_category_without_names_and_missing_num_keypoints(as_bytes: bool) -> None:
     gt, results = small_coco()
-    ground_truth, predictions, similarity = read_coco_keypoints(gt, results)
+    gt["annotations"][0]["keypoints"] = [1, 1, 0, 5, 5, 0]
+    gt["annotations"][0].pop("num_keypoints")
+    sources = (orjson.dumps(gt), orjson.dumps(results)) if as_bytes else (gt, results)
+    ground_truth, predictions, similarity = read_coco_keypoints(*sources)
     hand = similarity.schemas[1]
     assert hand.names == ("1",) and hand.skeleton == ()
-    assert ground_truth.ignore.tolist() == [False, False]  # counted from the v flags
+    assert ground_truth.ignore.tolist() == [True, False]  # counted from the v flags
     assert predictions.box.tolist() == [[1, 1, 4, 5], [2, 2, 0, 0]]
 
 

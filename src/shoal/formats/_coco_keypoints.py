@@ -24,6 +24,7 @@ skeleton.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -160,16 +161,24 @@ def read_coco_keypoints(
 def parse_coco_keypoint_ground_truth(
     source: CocoSource, *, sigmas: Sigmas = None, progress: Progress | None = None
 ) -> CocoKeypointGroundTruth:
-    """Read and check a COCO keypoints file once (for the engine or the tables)."""
+    """Read and check a COCO keypoints file once (for the engine or the tables). A
+    file's annotations go through the C scanners (their usual columns, then a second
+    pass for the keypoint fields); anything unusual through the records."""
+    if isinstance(source, str | os.PathLike | bytes | bytearray | memoryview):
+        scanned = _scan_ground_truth(source, sigmas, progress)
+        if scanned is not None:
+            return scanned
     parsed = parse_coco_ground_truth(source, keep_records=True, progress=progress)
     name = parsed.source
     annotations = parsed.annotations or []
     class_ids = parsed.classes.ids[parsed.label] if annotations else np.zeros(0, np.int64)
-    counts = _category_counts(parsed, annotations, class_ids)
-    schemas = tuple(
-        _schema(category, counts[category["id"]], sigmas, name, index)
-        for index, category in _categories_by_class(parsed)
+    lengths = np.fromiter(
+        (len(r["keypoints"]) if isinstance(r.get("keypoints"), list) else 0 for r in annotations),
+        np.int64,
+        len(annotations),
     )
+    counts = _category_counts(parsed, lengths)
+    schemas = _schemas(parsed, counts, sigmas)
     values, num_keypoints = _keypoint_fields(annotations, parsed.label, schemas)
     if values is None or num_keypoints is None:
         values, num_keypoints = _keypoint_fields_per_record(annotations, class_ids, counts, name)
@@ -242,10 +251,53 @@ def _categories_by_class(parsed: CocoGroundTruth) -> list[tuple[int, dict[str, A
     return [by_id[class_id] for class_id in parsed.classes.ids.tolist()]
 
 
-def _category_counts(
-    parsed: CocoGroundTruth, annotations: list[dict[str, Any]], class_ids: NDArray[np.int64]
-) -> dict[int, int]:
-    """Keypoints per category id: its ``keypoints`` names, else its first annotation's."""
+def _scan_ground_truth(
+    source: CocoSource, sigmas: Sigmas, progress: Progress | None
+) -> CocoKeypointGroundTruth | None:
+    """The scanners' reading of a keypoints file, or None when it needs the records."""
+    from shoal.formats import _json_columns as scanner
+
+    parsed = parse_coco_ground_truth(source, progress=progress)
+    _, data, _ = _read_source(source)
+    if data is None:
+        return None
+    buffer = np.frombuffer(data, dtype=np.uint8)
+    found = scanner.scan_annotation_keypoints(buffer) if buffer.size else None
+    del buffer  # a mapping cannot close while NumPy holds a view of it
+    if found is None or found[2].size != parsed.label.size:
+        return None
+    values, offsets, given = found
+    lengths = np.diff(offsets)
+    if (lengths % 3).any():
+        return None
+    counts = _category_counts(parsed, lengths)
+    schemas = _schemas(parsed, counts, sigmas)
+    if not np.array_equal(lengths, 3 * np.array([len(s) for s in schemas], np.int64)[parsed.label]):
+        return None
+    keypoints = PointLists(offsets // 3, values.reshape(-1, 3))
+    num_keypoints = given
+    if (given < 0).any():  # absent: the keypoints with v > 0
+        visible = np.zeros(keypoints.points.shape[0] + 1, np.int64)
+        np.cumsum(keypoints.points[:, 2] > 0, out=visible[1:])
+        counted = visible[keypoints.offsets[1:]] - visible[keypoints.offsets[:-1]]
+        num_keypoints = np.where(given < 0, counted, given)
+    return CocoKeypointGroundTruth(
+        parsed=parsed, keypoints=keypoints, num_keypoints=num_keypoints, schemas=schemas
+    )
+
+
+def _schemas(
+    parsed: CocoGroundTruth, counts: dict[int, int], sigmas: Sigmas
+) -> tuple[KeypointSchema, ...]:
+    return tuple(
+        _schema(category, counts[category["id"]], sigmas, parsed.source, index)
+        for index, category in _categories_by_class(parsed)
+    )
+
+
+def _category_counts(parsed: CocoGroundTruth, lengths: NDArray[np.int64]) -> dict[int, int]:
+    """Keypoints per category id: its ``keypoints`` names, else the count of its first
+    annotation with keypoints (``lengths``: each annotation's number of values)."""
     counts: dict[int, int] = {}
     unnamed: set[int] = set()
     for index, category in _categories_by_class(parsed):
@@ -261,15 +313,11 @@ def _category_counts(
                 source=parsed.source,
                 record=f"categories[{index}]",
             )
-    if unnamed:
-        for index, record in enumerate(annotations):
-            class_id = int(class_ids[index])
-            keypoints = record.get("keypoints")
-            if class_id in unnamed and isinstance(keypoints, list) and keypoints:
-                counts[class_id] = len(keypoints) // 3
-                unnamed.discard(class_id)
-                if not unnamed:
-                    break
+    class_ids = parsed.classes.ids[parsed.label]
+    for class_id in unnamed:
+        with_values = np.flatnonzero((class_ids == class_id) & (lengths > 0))
+        if with_values.size:
+            counts[class_id] = int(lengths[with_values[0]]) // 3
     return counts
 
 

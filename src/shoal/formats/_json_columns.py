@@ -59,6 +59,7 @@ __all__ = [
     "KeypointScan",
     "guess_record_start",
     "open_array",
+    "scan_annotation_keypoints",
     "scan_ground_truth",
     "scan_keypoint_records",
     "scan_number",
@@ -114,6 +115,10 @@ _SIGNATURES: dict[str, tuple[object, list[object]]] = {
     "shoal_scan_keypoint_records": (
         ctypes.c_int32,
         [U8, _i64, _i64, _i64, I64, I64, F64, U8, F64, F64, _i64, I64, _U64, _i64_out],
+    ),
+    "shoal_scan_annotation_keypoints": (
+        ctypes.c_int32,
+        [U8, _i64, _i64, F64, _i64, I64, I64, _U64, _i64_out],
     ),
     "shoal_guess_record_start": (_i64, [U8, _i64, _i64]),
     "shoal_scan_number": (ctypes.c_int32, [U8, _i64, _i64, _U64, _i64_out, _f64_out]),
@@ -239,6 +244,29 @@ def scan_keypoint_records(buffer: NDArray[np.uint8], pos: int) -> KeypointScan |
         keypoints=keypoints[: int(offsets[count])],
         offsets=offsets[: count + 1],
     )
+
+
+def scan_annotation_keypoints(
+    buffer: NDArray[np.uint8],
+) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.int64]] | None:
+    """The ``keypoints`` and ``num_keypoints`` (-1 where absent) of each annotation of a
+    COCO keypoints ground truth, in file order: ``(values, offsets, num_keypoints)``,
+    annotation r's values at ``offsets[r]:offsets[r + 1]``; None when the file needs the
+    exact slow path (an annotation without keypoints counts as unusual)."""
+    capacity = buffer.size // 40 + 1
+    kp_capacity = buffer.size // 2 + 1
+    values = np.empty(kp_capacity, np.float64)
+    offsets = np.empty(capacity + 1, np.int64)
+    num_keypoints = np.empty(capacity, np.int64)
+    rows = ctypes.c_int64()
+    status = _lib.shoal_scan_annotation_keypoints(
+        buffer, buffer.size, capacity, values, kp_capacity, offsets, num_keypoints, _POWERS,
+        ctypes.byref(rows),
+    )  # fmt: skip
+    if status != SCAN_DONE:
+        return None
+    count = rows.value
+    return values[: int(offsets[count])], offsets[: count + 1], num_keypoints[:count]
 
 
 def guess_record_start(buffer: NDArray[np.uint8], pos: int) -> int:

@@ -922,3 +922,124 @@ int32_t shoal_scan_ground_truth(const uint8_t *buf, int64_t n, int64_t *ranges, 
         return SCAN_UNSUPPORTED;
     return SCAN_DONE;
 }
+
+/*
+ * The keypoint fields of a COCO keypoints ground truth (shoal.formats._coco_keypoints),
+ * a second pass over the file whose other columns shoal_scan_ground_truth reads: for
+ * each record of the top-level "annotations" array, in file order, its "keypoints"
+ * numbers appended to kp_values (record r's at [kp_offsets[r], kp_offsets[r + 1])) and
+ * its "num_keypoints" (-1 when absent). SCAN_UNSUPPORTED for anything unusual (a record
+ * without keypoints, a number only float() rounds with certainty, more than capacity
+ * records or kp_capacity values): the caller then reads the records the exact slow way.
+ */
+int32_t shoal_scan_annotation_keypoints(const uint8_t *buf, int64_t n, int64_t capacity,
+                                        double *kp_values, int64_t kp_capacity,
+                                        int64_t *kp_offsets, int64_t *num_keypoints,
+                                        const uint64_t *powers, int64_t *rows_out) {
+    int64_t row = 0, count = 0;
+    int seen_annotations = 0;
+    kp_offsets[0] = 0;
+    *rows_out = 0;
+    int64_t pos = skip_whitespace(buf, n, 0);
+    if (pos >= n || buf[pos] != '{') return SCAN_UNSUPPORTED;
+    pos = skip_whitespace(buf, n, pos + 1);
+    for (;;) {
+        if (pos >= n || buf[pos] != '"') return SCAN_UNSUPPORTED;
+        int escaped = 0;
+        const int64_t key_end = scan_string(buf, n, pos, &escaped);
+        if (key_end < 0 || escaped) return SCAN_UNSUPPORTED;
+        const int is_annotations =
+            key_end - pos - 2 == 11 && memcmp(buf + pos + 1, "annotations", 11) == 0;
+        pos = skip_whitespace(buf, n, key_end);
+        if (pos >= n || buf[pos] != ':') return SCAN_UNSUPPORTED;
+        pos = skip_whitespace(buf, n, pos + 1);
+        if (!is_annotations) {
+            pos = skip_value(buf, n, pos, powers);
+            if (pos < 0) return SCAN_UNSUPPORTED;
+        } else {
+            if (seen_annotations || pos >= n || buf[pos] != '[') return SCAN_UNSUPPORTED;
+            seen_annotations = 1;
+            pos = skip_whitespace(buf, n, pos + 1);
+            if (pos < n && buf[pos] == ']') pos++;
+            else
+                for (;;) {
+                    if (pos >= n || buf[pos] != '{' || row >= capacity) return SCAN_UNSUPPORTED;
+                    int seen_keypoints = 0, seen_count = 0;
+                    num_keypoints[row] = -1;
+                    pos = skip_whitespace(buf, n, pos + 1);
+                    if (pos >= n || buf[pos] != '"') return SCAN_UNSUPPORTED;
+                    for (;;) {
+                        const int64_t end = scan_string(buf, n, pos, &escaped);
+                        if (end < 0 || escaped) return SCAN_UNSUPPORTED;
+                        const int64_t length = end - pos - 2;
+                        const uint8_t *key = buf + pos + 1;
+                        const int is_keypoints = length == 9 && memcmp(key, "keypoints", 9) == 0;
+                        const int is_count = length == 13 && memcmp(key, "num_keypoints", 13) == 0;
+                        pos = skip_whitespace(buf, n, end);
+                        if (pos >= n || buf[pos] != ':') return SCAN_UNSUPPORTED;
+                        pos = skip_whitespace(buf, n, pos + 1);
+                        if (is_keypoints) {
+                            if (seen_keypoints || pos >= n || buf[pos] != '[')
+                                return SCAN_UNSUPPORTED;
+                            seen_keypoints = 1;
+                            pos = skip_whitespace(buf, n, pos + 1);
+                            if (pos < n && buf[pos] == ']') pos++;
+                            else
+                                for (;;) {
+                                    number_t number = scan_number(buf, n, pos, powers);
+                                    if (number.end < 0 || !number.exact || count >= kp_capacity)
+                                        return SCAN_UNSUPPORTED;
+                                    kp_values[count++] = number.value;
+                                    pos = skip_whitespace(buf, n, number.end);
+                                    if (pos >= n) return SCAN_UNSUPPORTED;
+                                    if (buf[pos] == ']') {
+                                        pos++;
+                                        break;
+                                    }
+                                    if (buf[pos] != ',') return SCAN_UNSUPPORTED;
+                                    pos = skip_whitespace(buf, n, pos + 1);
+                                }
+                        } else if (is_count) {
+                            if (seen_count) return SCAN_UNSUPPORTED;
+                            seen_count = 1;
+                            pos = scan_integer(buf, n, pos, num_keypoints + row);
+                            if (pos < 0 || num_keypoints[row] < 0) return SCAN_UNSUPPORTED;
+                        } else {
+                            pos = skip_value(buf, n, pos, powers);
+                            if (pos < 0) return SCAN_UNSUPPORTED;
+                        }
+                        pos = skip_whitespace(buf, n, pos);
+                        if (pos >= n) return SCAN_UNSUPPORTED;
+                        if (buf[pos] == ',') {
+                            pos = skip_whitespace(buf, n, pos + 1);
+                            continue;
+                        }
+                        if (buf[pos] == '}') break;
+                        return SCAN_UNSUPPORTED;
+                    }
+                    if (!seen_keypoints) return SCAN_UNSUPPORTED;
+                    row++;
+                    kp_offsets[row] = count;
+                    pos = skip_whitespace(buf, n, pos + 1);
+                    if (pos >= n) return SCAN_UNSUPPORTED;
+                    if (buf[pos] == ',') {
+                        pos = skip_whitespace(buf, n, pos + 1);
+                        continue;
+                    }
+                    if (buf[pos] != ']') return SCAN_UNSUPPORTED;
+                    pos++;
+                    break;
+                }
+        }
+        pos = skip_whitespace(buf, n, pos);
+        if (pos >= n) return SCAN_UNSUPPORTED;
+        if (buf[pos] == ',') {
+            pos = skip_whitespace(buf, n, pos + 1);
+            continue;
+        }
+        if (buf[pos] == '}') break;
+        return SCAN_UNSUPPORTED;
+    }
+    *rows_out = row;
+    return skip_whitespace(buf, n, pos + 1) == n ? SCAN_DONE : SCAN_UNSUPPORTED;
+}
