@@ -8,6 +8,7 @@
  * Hand-written here: only what the schema cannot say (a few constants, the app's own
  * `FrameExample` / `FrameObject`, and the table rows, whose metadata columns vary).
  */
+import type { KeypointSchema, ObjectGeometry } from "../lib/shapes";
 import type { components, paths } from "./schema";
 
 type Schemas = components["schemas"];
@@ -67,6 +68,8 @@ export type Outcome = OutcomeRecord["outcome"];
 /** The app's shape for drawing: an object's outcome with its box, [x, y, width, height] in pixels. */
 export interface FrameObject extends OutcomeRecord {
   box: [number, number, number, number];
+  /** A mask, polygon, keypoints, polyline or point, drawn instead of the box. */
+  geometry?: ObjectGeometry;
 }
 
 /** The app's shape for drawing: one frame with its image and objects at an operating point. */
@@ -80,6 +83,8 @@ export interface FrameExample {
   objects: FrameObject[];
   /** A smaller rendition (same aspect ratio); when given, `width` / `height` must be the full image's size. */
   thumbnail_url?: string;
+  /** Keypoint names and skeleton by class, for objects with keypoints. */
+  keypointSchemas?: Readonly<Record<string, KeypointSchema>>;
 }
 
 /** `MetricCheck.to_dict()`: `succeeds` is null when no threshold is set. */

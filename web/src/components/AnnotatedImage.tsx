@@ -4,6 +4,7 @@ import { useImageSource } from "../hooks/useImageSource";
 import { classColor } from "../lib/color";
 import { clipBox } from "../lib/geometry";
 import { formatScore } from "../lib/format";
+import { ObjectShape } from "./ObjectShape";
 
 export interface AnnotatedImageProps {
   frame: FrameExample;
@@ -20,9 +21,15 @@ export interface AnnotatedImageProps {
   preferThumbnail?: boolean;
 }
 
+function titleOf(o: FrameObject): string {
+  return `${o.kind === "prediction" ? "prediction" : "ground truth"} ${o.label} ${o.outcome}${o.confidence !== null ? ` ${formatScore(o.confidence, 2)}` : ""}`;
+}
+
 /**
  * An image with its boxes in an SVG overlay whose viewBox is the image's natural size, so
  * boxes (in image pixels) line up at any displayed size. Ground truth solid, predictions dashed.
+ * An object with geometry (mask, polygon, keypoints, polyline, point) draws that instead
+ * of its box (ObjectShape).
  */
 export function AnnotatedImage({ frame, showGroundTruth = true, showPredictions = true, emphasize = [], classColors = {}, width, alt, preferThumbnail = false }: AnnotatedImageProps) {
   const thumbnail = preferThumbnail && frame.thumbnail_url ? frame.thumbnail_url : null;
@@ -50,9 +57,15 @@ export function AnnotatedImage({ frame, showGroundTruth = true, showPredictions 
       />
       <svg viewBox={`0 0 ${natural.w} ${natural.h}`} preserveAspectRatio="none" aria-hidden="true">
         {visible.map((o) => {
+          const em = isEmphasized(o);
+          if (o.geometry) {
+            return (
+              <ObjectShape key={`${o.kind}-${o.id}`} id={String(o.id)} geometry={o.geometry} prediction={o.kind === "prediction"}
+                color={colorOf(o.label)} stroke={stroke} emphasized={em} schema={frame.keypointSchemas?.[o.label]} title={titleOf(o)} />
+            );
+          }
           const box = clipBox(o.box, natural.w, natural.h);
           if (!box) return null;
-          const em = isEmphasized(o);
           return (
             <rect
               key={`${o.kind}-${o.id}`}
@@ -69,7 +82,7 @@ export function AnnotatedImage({ frame, showGroundTruth = true, showPredictions 
               strokeDasharray={o.kind === "prediction" ? `${stroke * 4} ${stroke * 2}` : undefined}
               vectorEffect="non-scaling-stroke"
             >
-              <title>{`${o.kind === "prediction" ? "prediction" : "ground truth"} ${o.label} ${o.outcome}${o.confidence !== null ? ` ${formatScore(o.confidence, 2)}` : ""}`}</title>
+              <title>{titleOf(o)}</title>
             </rect>
           );
         })}

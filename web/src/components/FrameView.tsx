@@ -1,6 +1,8 @@
 import { useState } from "react";
 import type { FrameExample, FrameObject } from "../api/types";
 import { formatScore } from "../lib/format";
+import { shapesIn, type Shape } from "../lib/shapes";
+import "./shapes.css";
 import { AnnotatedImage } from "./AnnotatedImage";
 
 export interface FrameViewProps {
@@ -27,11 +29,42 @@ export function BoxLegend({ emphasized = false }: { emphasized?: boolean }) {
   );
 }
 
+const SHAPE_NOTES: Record<Exclude<Shape, "box">, string> = {
+  mask: "mask: filled, outlined",
+  polygon: "polygon: filled, outlined",
+  keypoints: "keypoints: filled visible, hollow hidden, joined by the skeleton",
+  polyline: "polyline",
+  point: "point",
+};
+
+/** What each shape's drawing means (ObjectShape), for the shapes a frame has. */
+export function ShapeLegend({ shapes }: { shapes: readonly Shape[] }) {
+  if (shapes.length === 0) return null;
+  return (
+    <div className="chart-legend shape-legend" role="group" aria-label="Shape legend">
+      {shapes.map((shape) => shape !== "box" && (
+        <span key={shape} data-shape={shape}>
+          <svg className="shape-swatch" viewBox="0 0 24 12" width="24" height="12" aria-hidden="true">
+            {shape === "mask" && <><rect x="2" y="2" width="20" height="8" fill="currentColor" fillOpacity="0.4" /><rect x="2" y="2" width="20" height="8" fill="none" stroke="currentColor" /></>}
+            {shape === "polygon" && <polygon points="2,10 8,2 22,4 18,10" fill="currentColor" fillOpacity="0.3" stroke="currentColor" />}
+            {shape === "keypoints" && <><line x1="4" y1="6" x2="20" y2="6" stroke="currentColor" /><circle cx="4" cy="6" r="3" fill="currentColor" /><circle cx="20" cy="6" r="3" fill="var(--bg, #fff)" stroke="currentColor" /></>}
+            {shape === "polyline" && <polyline points="2,10 9,3 15,8 22,2" fill="none" stroke="currentColor" strokeWidth="2" />}
+            {shape === "point" && <circle cx="12" cy="6" r="4" fill="currentColor" />}
+          </svg>{" "}
+          {SHAPE_NOTES[shape]}
+        </span>
+      ))}
+      <span>predictions: dashed (masks lighter, points hollow)</span>
+    </div>
+  );
+}
+
 /** One frame, large, with ground truth and prediction toggles and a table of its objects. */
 export function FrameView({ frame, emphasize, classColors, width = 640, initialShowGroundTruth = true, initialShowPredictions = true, onClose }: FrameViewProps) {
   const [showGt, setShowGt] = useState(initialShowGroundTruth);
   const [showPred, setShowPred] = useState(initialShowPredictions);
   const rows = frame.objects.filter((o) => (o.kind === "ground_truth" ? showGt : showPred));
+  const shapes = shapesIn(frame.objects.map((o) => o.geometry));
   return (
     <section className="frame-view" aria-label={`Frame ${frame.frame_id}`}>
       <header>
@@ -45,12 +78,14 @@ export function FrameView({ frame, emphasize, classColors, width = 640, initialS
       <AnnotatedImage frame={frame} width={width} showGroundTruth={showGt} showPredictions={showPred}
         emphasize={emphasize} classColors={classColors} />
       <BoxLegend emphasized={(emphasize?.length ?? 0) > 0} />
+      <ShapeLegend shapes={shapes} />
       <table className="objects">
         <caption className="visually-hidden">Objects in frame {frame.frame_id}</caption>
         <thead>
           <tr>
             <th scope="col">Kind</th>
             <th scope="col">Class</th>
+            {shapes.length > 0 && <th scope="col">Shape</th>}
             <th scope="col">Outcome</th>
             <th scope="col">Reason</th>
             <th scope="col">Partner</th>
@@ -64,6 +99,7 @@ export function FrameView({ frame, emphasize, classColors, width = 640, initialS
             <tr key={`${o.kind}-${o.id}`}>
               <td>{o.kind === "prediction" ? "prediction" : "ground truth"}</td>
               <th scope="row">{o.label}</th>
+              {shapes.length > 0 && <td>{o.geometry?.shape ?? "box"}</td>}
               <td>{o.outcome || "-"}</td>
               <td>{o.reason.replace("_", " ") || "-"}</td>
               <td>{o.partner_label || "-"}</td>

@@ -61,7 +61,7 @@ export function MeanScores({ summary }: { summary: CocoSummaryDict }) {
     <figure className="mean-scores" aria-label="Mean scores">
       <figcaption><strong>Mean scores</strong> <span className="muted">(all classes, 0 to 1)</span></figcaption>
       {PER_CLASS_STATS.map((n) => {
-        const value = summary[n];
+        const value = summary[n] ?? null; // keypoint summaries have no AR100
         const shown = value !== null && value >= 0 ? value : 0;
         return (
           <div key={n} className="bar-row" title={COCO_STAT_DEFINITIONS[n]} data-stat={n}>

@@ -2,6 +2,7 @@
 import { frameImageUrl, frameThumbnailUrl } from "../api/client";
 import type { Confidence, ExampleOut, FrameDetail, FrameExample, FrameObject, FrameRow, Outcome } from "../api/types";
 import { metricSortOf, type Example, type ExampleSort } from "../lib/examples";
+import { geometryOf, type ObjectGeometry } from "../lib/shapes";
 import type { ExampleOrder } from "../api/client";
 
 /** The server's `sort` and `order` for an example sort of the grid. */
@@ -88,6 +89,7 @@ export function frameOf(detail: FrameDetail, inferenceSet: string | null, conf: 
     objects.push({
       ...unknown, ...(e ? { outcome: e.outcome, reason: e.reason, partner_id: e.partner_id, partner_label: e.partner_label, iou: e.iou } : {}),
       kind: "ground_truth", id: k + 1, frame_id: l.frame_id, label: l.class_name, confidence: null, area: box[2] * box[3], box,
+      ...withGeometry(l),
     });
   });
   const predictions = inferenceSet ? (detail.predictions[inferenceSet] ?? []) : [];
@@ -98,9 +100,20 @@ export function frameOf(detail: FrameDetail, inferenceSet: string | null, conf: 
       objects.push({
         ...unknown, ...(e ? { outcome: e.outcome, reason: e.reason, partner_id: e.partner_id, partner_label: e.partner_label, iou: e.iou } : {}),
         kind: "prediction", id: detail.labels.length + k + 1, frame_id: p.frame_id, label: p.class_name, confidence: p.confidence, area: box[2] * box[3], box,
+        ...withGeometry(p),
       });
     });
-  return { frame_id: String(detail.frame.frame_id), image_url: webImageOf(detail.frame.image_uri) ?? detail.image_url, width: Number(detail.frame.width) || 640, height: Number(detail.frame.height) || 480, objects };
+  const schemas = detail.keypoint_schemas ?? {};
+  return {
+    frame_id: String(detail.frame.frame_id), image_url: webImageOf(detail.frame.image_uri) ?? detail.image_url, width: Number(detail.frame.width) || 640, height: Number(detail.frame.height) || 480, objects,
+    ...(Object.keys(schemas).length > 0 ? { keypointSchemas: schemas } : {}),
+  };
+}
+
+/** A row's geometry (masks, polygons, keypoints...) as a FrameObject field; nothing for a box. */
+function withGeometry(row: object): { geometry?: ObjectGeometry } {
+  const geometry = geometryOf(row as Record<string, unknown>);
+  return geometry ? { geometry } : {};
 }
 
 /** The FrameView id `frameOf` gives the object with this stored id (undefined when not shown). */
