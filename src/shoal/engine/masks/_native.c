@@ -93,7 +93,7 @@ static void area_and_box(const uint32_t *cnts, int64_t m, int64_t height, int64_
     uint32_t xs = w, ys = h, xe = 0, ye = 0, cc = 0, xp = 0;
     for (int64_t j = 0; j < even; j++) {
         cc += cnts[j];
-        uint32_t t = cc - (uint32_t)(j % 2), y = t % h, x = (t - y) / h;
+        uint32_t t = cc - (uint32_t)(j % 2), x = t / h, y = t - x * h;
         if (j % 2 == 0) xp = x;
         else if (xp < x) {
             ys = 0;
@@ -140,6 +140,32 @@ void shoal_masks_area_bbox(int64_t n, const uint32_t *counts, const int64_t *off
     run_parts(job.parts, area_part, &job);
 }
 
+struct pixels_job {
+    int64_t n, parts;
+    const uint32_t *counts;
+    const int64_t *offsets;
+    int64_t *pixels;
+};
+
+static void pixels_part(void *ctx, int64_t p) {
+    struct pixels_job *job = ctx;
+    int64_t lo, hi;
+    part_range(job->n, job->parts, p, &lo, &hi);
+    for (int64_t i = lo; i < hi; i++) {
+        int64_t total = 0;
+        for (int64_t j = job->offsets[i]; j < job->offsets[i + 1]; j++) total += job->counts[j];
+        job->pixels[i] = total;
+    }
+}
+
+/* Each mask's run total (the pixels its runs cover). */
+void shoal_masks_pixels(int64_t n, const uint32_t *counts, const int64_t *offsets,
+                        int64_t *pixels, int64_t num_threads) {
+    struct pixels_job job = {n, 0, counts, offsets, pixels};
+    job.parts = num_parts(num_threads, n, n ? offsets[n] : 0);
+    run_parts(job.parts, pixels_part, &job);
+}
+
 /* ------------------------------------------------------------------ strings */
 
 /*
@@ -151,20 +177,34 @@ void shoal_masks_area_bbox(int64_t n, const uint32_t *counts, const int64_t *off
 struct strings_job {
     int64_t n, parts;
     const uint8_t *text;
-    const int64_t *text_offsets, *height, *width;
-    uint32_t *counts; /* string i's runs written from text_offsets[i] (a bound) */
-    int64_t *lengths, *area, *pixels, *problem;
+    const int64_t *starts, *ends, *height, *width, *offsets;
+    uint32_t *counts;
+    int64_t *area, *pixels, *problem;
     double *bbox;
 };
+
+/* Numbers in each string: characters without the continuation bit (0x20 after the
+   offset 48). A string's decoding writes no more than that many runs. */
+static void count_part(void *ctx, int64_t p) {
+    struct strings_job *job = ctx;
+    int64_t lo, hi;
+    part_range(job->n, job->parts, p, &lo, &hi);
+    for (int64_t i = lo; i < hi; i++) {
+        int64_t m = 0;
+        for (int64_t at = job->starts[i]; at < job->ends[i]; at++)
+            m += ((job->text[at] - 48) & 0x20) == 0;
+        job->pixels[i] = m;
+    }
+}
 
 static void strings_part(void *ctx, int64_t p) {
     struct strings_job *job = ctx;
     int64_t lo, hi;
     part_range(job->n, job->parts, p, &lo, &hi);
     for (int64_t i = lo; i < hi; i++) {
-        const uint8_t *s = job->text + job->text_offsets[i];
-        int64_t size = job->text_offsets[i + 1] - job->text_offsets[i];
-        uint32_t *cnts = job->counts + job->text_offsets[i];
+        const uint8_t *s = job->text + job->starts[i];
+        int64_t size = job->ends[i] - job->starts[i];
+        uint32_t *cnts = job->counts + job->offsets[i];
         int64_t m = 0, pos = 0, problem = -1, total = 0;
         while (pos < size) {
             int64_t x = 0;
@@ -191,49 +231,37 @@ static void strings_part(void *ctx, int64_t p) {
             total += (uint32_t)x;
         }
         job->problem[i] = problem;
-        job->lengths[i] = problem == -1 ? m : 0;
         job->pixels[i] = total;
         if (problem == -1)
             area_and_box(cnts, m, job->height[i], job->width[i], job->area + i, job->bbox + 4 * i);
     }
 }
 
-/* Move each item's runs (written from bound_offsets[i], lengths[i] of them) to follow the
-   previous item's; offsets (n + 1) receives where each now starts. Returns the total. */
-static int64_t compact(uint32_t *counts, int64_t n, const int64_t *bound_offsets,
-                       const int64_t *lengths, int64_t *offsets) {
-    int64_t at = 0;
-    for (int64_t i = 0; i < n; i++) {
-        offsets[i] = at;
-        if (at != bound_offsets[i] && lengths[i])
-            memmove(counts + at, counts + bound_offsets[i], sizeof(uint32_t) * lengths[i]);
-        at += lengths[i];
-    }
-    offsets[n] = at;
-    return at;
+/* How many runs each string text[starts[i]:ends[i]] holds (a bound when the string is
+   malformed): runs[i], n of them. */
+void shoal_count_string_runs(int64_t n, const uint8_t *text, const int64_t *starts,
+                             const int64_t *ends, int64_t *runs, int64_t num_threads) {
+    struct strings_job job = {n, 0, text, starts, ends, NULL, NULL, NULL, NULL, NULL, runs, NULL,
+                              NULL};
+    job.parts = num_parts(num_threads, n, n ? (ends[n - 1] - starts[0]) / 4 : 0);
+    run_parts(job.parts, count_part, &job);
 }
 
 /*
- * n compressed strings, string i being text[text_offsets[i]:text_offsets[i + 1]], for
- * masks of height[i] x width[i]. counts has room for text_offsets[n] runs (a number
- * takes a character at least); the runs come back compacted, mask i's at
- * [offsets[i], offsets[i + 1]). problem[i] is -1, the position of a character outside
- * COCO's alphabet, or -2 when the string ends inside a number (that mask then has no
- * runs). Returns the total number of runs, or -1 when out of memory.
+ * n compressed strings, string i being text[starts[i]:ends[i]], for masks of height[i] x
+ * width[i], decoded into counts at offsets (n + 1; from shoal_count_string_runs). problem[i]
+ * is -1, the position of a character outside COCO's alphabet, or -2 when the string ends
+ * inside a number (that mask's area and box are then not written).
  */
-int64_t shoal_masks_from_strings(int64_t n, const uint8_t *text, const int64_t *text_offsets,
-                                 const int64_t *height, const int64_t *width, uint32_t *counts,
-                                 int64_t *offsets, int64_t *area, double *bbox, int64_t *pixels,
-                                 int64_t *problem, int64_t num_threads) {
-    int64_t *lengths = malloc(sizeof(int64_t) * (n + 1));
-    if (!lengths) return -1;
-    struct strings_job job = {n, 0, text, text_offsets, height, width, counts,
-                              lengths, area, pixels, problem, bbox};
-    job.parts = num_parts(num_threads, n, text_offsets[n]);
+void shoal_masks_from_strings(int64_t n, const uint8_t *text, const int64_t *starts,
+                              const int64_t *ends, const int64_t *height, const int64_t *width,
+                              const int64_t *offsets, uint32_t *counts, int64_t *area,
+                              double *bbox, int64_t *pixels, int64_t *problem,
+                              int64_t num_threads) {
+    struct strings_job job = {n, 0, text, starts, ends, height, width, offsets,
+                              counts, area, pixels, problem, bbox};
+    job.parts = num_parts(num_threads, n, n ? offsets[n] : 0);
     run_parts(job.parts, strings_part, &job);
-    int64_t total = compact(counts, n, text_offsets, lengths, offsets);
-    free(lengths);
-    return total;
 }
 
 /* Write each mask's compressed counts string (pycocotools' rleToString): mask i's
@@ -291,6 +319,21 @@ int64_t shoal_masks_to_strings(int64_t n, const uint32_t *counts, const int64_t 
 }
 
 /* ------------------------------------------------------------------ polygons */
+
+/* Move each item's runs (written from bound_offsets[i], lengths[i] of them) to follow the
+   previous item's; offsets (n + 1) receives where each now starts. Returns the total. */
+static int64_t compact(uint32_t *counts, int64_t n, const int64_t *bound_offsets,
+                       const int64_t *lengths, int64_t *offsets) {
+    int64_t at = 0;
+    for (int64_t i = 0; i < n; i++) {
+        offsets[i] = at;
+        if (at != bound_offsets[i] && lengths[i])
+            memmove(counts + at, counts + bound_offsets[i], sizeof(uint32_t) * lengths[i]);
+        at += lengths[i];
+    }
+    offsets[n] = at;
+    return at;
+}
 
 /* A growable uint32 buffer, one per thread. */
 struct buffer {

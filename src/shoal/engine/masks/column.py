@@ -39,6 +39,7 @@ __all__ = [
     "masks_from_polygon_arrays",
     "masks_from_polygons",
     "masks_from_rles",
+    "masks_from_spans",
     "masks_from_strings",
     "masks_to_strings",
     "set_min_work_per_thread",
@@ -51,8 +52,10 @@ _lib = load_library("shoal.engine.masks._native")
 _SIGNATURES: dict[str, tuple[object, list[object]]] = {
     "shoal_masks_set_min_work_per_thread": (_i64, [_i64]),
     "shoal_masks_area_bbox": (None, [_i64, _U32, I64, I64, I64, I64, F64, I64, _i64]),
-    "shoal_masks_from_strings": (_i64, [
-        _i64, U8, I64, I64, I64, _U32, I64, I64, F64, I64, I64, _i64]),
+    "shoal_masks_pixels": (None, [_i64, _U32, I64, I64, _i64]),
+    "shoal_count_string_runs": (None, [_i64, U8, I64, I64, I64, _i64]),
+    "shoal_masks_from_strings": (None, [
+        _i64, U8, I64, I64, I64, I64, I64, _U32, I64, F64, I64, I64, _i64]),
     "shoal_masks_to_strings": (_i64, [_i64, _U32, I64, U8, I64, _i64]),
     "shoal_polygon_run_bounds": (None, [_i64, I64, I64, F64, I64, I64]),
     "shoal_masks_from_polygons": (_i64, [
@@ -133,9 +136,9 @@ class MaskColumn:
 
     def pixels(self) -> NDArray[np.int64]:
         """Each mask's run total: ``height * width`` for a well-formed RLE, 0 without runs."""
-        totals = np.zeros(self.counts.size + 1, np.int64)
-        np.cumsum(self.counts, out=totals[1:])
-        return totals[self.offsets[1:]] - totals[self.offsets[:-1]]
+        out = np.empty(len(self), np.int64)
+        _lib.shoal_masks_pixels(len(self), self.counts, self.offsets, out, thread_count())
+        return out
 
 
 def masks_from_rles(rles: Sequence[Rle]) -> MaskColumn:
@@ -179,11 +182,18 @@ def masks_from_strings(
     ``widths[i]`` (or one size for all). Raises :class:`InputError` naming the first
     string (``RLE i``) that is not COCO's alphabet or ends inside a number."""
     n = len(counts)
-    texts = [c if isinstance(c, bytes) else c.encode("ascii", "replace") for c in counts]
+    lengths = np.fromiter(map(len, counts), np.int64, n)
     text_offsets = np.zeros(n + 1, np.int64)
-    np.cumsum(np.fromiter(map(len, texts), np.int64, n), out=text_offsets[1:])
-    text = np.frombuffer(b"".join(texts), np.uint8) if n else np.zeros(0, np.uint8)
-    return _from_text(text, text_offsets, heights, widths, texts)
+    try:
+        # One join and one encoding for all (ASCII: one byte per character).
+        joined = "".join(counts).encode("ascii")  # type: ignore[arg-type]
+    except (TypeError, UnicodeEncodeError):
+        texts = [c if isinstance(c, bytes) else c.encode("ascii", "replace") for c in counts]
+        lengths = np.fromiter(map(len, texts), np.int64, n)
+        joined = b"".join(texts)
+    np.cumsum(lengths, out=text_offsets[1:])
+    text = np.frombuffer(joined, np.uint8) if n else np.zeros(0, np.uint8)
+    return masks_from_spans(text, text_offsets[:-1], text_offsets[1:], heights, widths)
 
 
 class BadString(InputError):
@@ -196,36 +206,43 @@ class BadString(InputError):
         self.reason = reason
 
 
-def _from_text(
+def masks_from_spans(
     text: NDArray[np.uint8],
-    text_offsets: NDArray[np.int64],
+    starts: ArrayLike,
+    ends: ArrayLike,
     heights: ArrayLike,
     widths: ArrayLike,
-    texts: Sequence[bytes] | None = None,
 ) -> MaskColumn:
-    n = text_offsets.size - 1
+    """A column of compressed COCO ``counts`` strings lying in one buffer (a results
+    file's bytes, say): string ``i`` is ``text[starts[i]:ends[i]]``. Errors as
+    :func:`masks_from_strings`."""
+    first = np.ascontiguousarray(starts, np.int64).reshape(-1)
+    last = np.ascontiguousarray(ends, np.int64).reshape(-1)
+    n = first.size
     h, w = _sizes(heights, n, "height"), _sizes(widths, n, "width")
-    counts = np.empty(max(int(text_offsets[-1]), 1), np.uint32)
-    offsets = np.empty(n + 1, np.int64)
+    buffer = np.ascontiguousarray(text, np.uint8)
+    runs = np.empty(n, np.int64)
+    _lib.shoal_count_string_runs(n, buffer, first, last, runs, thread_count())
+    offsets = np.zeros(n + 1, np.int64)
+    np.cumsum(runs, out=offsets[1:])
+    counts = np.empty(int(offsets[-1]), np.uint32)
     area = np.empty(n, np.int64)
     bbox = np.empty((n, 4), np.float64)
     pixels = np.empty(n, np.int64)
     problem = np.empty(n, np.int64)
-    total = _lib.shoal_masks_from_strings(
-        n, np.ascontiguousarray(text), text_offsets, h, w, counts, offsets, area, bbox, pixels,
-        problem, thread_count(),
+    _lib.shoal_masks_from_strings(
+        n, buffer, first, last, h, w, offsets, counts, area, bbox, pixels, problem,
+        thread_count(),
     )  # fmt: skip
-    if total < 0:
-        raise MemoryError("out of memory reading RLE strings")
     bad = np.flatnonzero(problem != -1)
     if bad.size:
         where = int(bad[0])
         if problem[where] == -2:
             raise BadString(where, "counts ends inside a number")
         position = int(problem[where])
-        char = chr(int(text[text_offsets[where] + position]))
+        char = chr(int(buffer[first[where] + position]))
         raise BadString(where, f"counts character {char!r} at {position} is not in COCO's alphabet")
-    return MaskColumn(counts[:total].copy(), offsets, h, w, area, bbox)
+    return MaskColumn(counts, offsets, h, w, area, bbox)
 
 
 def masks_to_strings(masks: MaskColumn) -> list[str]:
