@@ -12,8 +12,9 @@ from typing import Literal, TypeAlias
 
 __all__ = ["Conf", "ConfDescription", "Confidence", "Progress", "Task", "url_segment"]
 
-Task: TypeAlias = Literal["detection", "classification", "multilabel"]
-"""What a project or an evaluation measures (``multilabel``: a set of classes per frame)."""
+Task: TypeAlias = Literal["detection", "classification", "multilabel", "ner"]
+"""What a project or an evaluation measures (``multilabel``: a set of classes per frame;
+``ner``: named entities in a frame's text, from one tag per token)."""
 
 Conf: TypeAlias = float | Mapping[str, float]
 """A confidence threshold as users give it: one number, or one per class name (classes

@@ -14,6 +14,13 @@ A blank line ends a sentence. A ``-DOCSTART-`` line starts a document (it is not
 token, and ends any open sentence). Every token line of a file has the same number of
 columns (at least 2). Errors name the file and the line.
 
+As Shoal's tables (:func:`from_conll`, :func:`from_conll_predictions`): one frame per
+sentence, ``frame_id`` its number from 1, metadata ``text`` (its tokens joined by single
+spaces, as text frames keep their text) and ``document`` (the document's number, 0 before
+any ``-DOCSTART-``); one label (prediction) per token, ``label_id`` (``prediction_id``)
+``"<frame_id>/<token index>"`` and ``class_name`` its tag, without a box; predictions have
+confidence 1.
+
 The writer puts one space between columns, a blank line after each sentence, and a
 ``-DOCSTART-`` line (``-X-`` in the middle columns, ``O`` last) followed by a blank line
 before each document: reading what it wrote gives the same corpus back.
@@ -27,9 +34,28 @@ from pathlib import Path
 
 from shoal.engine.ner import TagSequences
 from shoal.errors import InputError
-from shoal.formats._rows import PathLike, read_text
+from shoal.formats._rows import (
+    FrameRows,
+    LabelRows,
+    PathLike,
+    PredictionRows,
+    build_dataset,
+    build_inferences,
+    read_text,
+)
+from shoal.tables import DatasetTables, InferenceTables
 
-__all__ = ["DOCSTART", "ConllCorpus", "as_conll", "read_conll", "read_conll_pair", "write_conll"]
+__all__ = [
+    "DOCSTART",
+    "ConllCorpus",
+    "as_conll",
+    "from_conll",
+    "from_conll_predictions",
+    "read_conll",
+    "read_conll_pair",
+    "token_id",
+    "write_conll",
+]
 
 DOCSTART = "-DOCSTART-"
 
@@ -171,3 +197,70 @@ def read_conll_pair(
         TagSequences.from_lists(gold_corpus.tags(), gold_name),
         TagSequences.from_lists(pred_corpus.tags(), pred_name),
     )
+
+
+def token_id(frame_id: str, token: int) -> str:
+    """The label (prediction) id of token ``token`` of frame ``frame_id``."""
+    return f"{frame_id}/{token}"
+
+
+def from_conll(path: PathLike) -> DatasetTables:
+    """A CoNLL file as a dataset's tables (see the module docstring)."""
+    source = os.fspath(path)
+    corpus = read_conll(source)
+    opens = set(corpus.documents)
+    frames = FrameRows()
+    labels = LabelRows()
+    document = 0
+    for i, sentence in enumerate(corpus.sentences):
+        document += i in opens
+        frame_id = str(i + 1)
+        text = " ".join(row[0] for row in sentence)
+        frames.add(
+            frame_id, None, None, None, source=source, record=f"line {corpus.lines[i]}",
+            metadata={"text": text, "document": document},
+        )  # fmt: skip
+        for j, row in enumerate(sentence):
+            labels.add(
+                token_id(frame_id, j), frame_id, row[-1], None, source=source,
+                record=f"line {corpus.lines[i] + j}",
+            )  # fmt: skip
+    return build_dataset(frames, labels, source=source)
+
+
+def from_conll_predictions(path: PathLike, dataset: DatasetTables) -> InferenceTables:
+    """A CoNLL file of predicted tags on ``dataset`` (read by :func:`from_conll`):
+    sentence i of the file is frame ``i + 1``, with the same tokens."""
+    source = os.fspath(path)
+    corpus = read_conll(source)
+    frame_ids = dataset.frames.column("frame_id").to_pylist()
+    texts = (
+        dataset.frames.column("text").to_pylist()
+        if "text" in dataset.frames.column_names
+        else [None] * len(frame_ids)
+    )
+    text_of = dict(zip(frame_ids, texts, strict=True))
+    predictions = PredictionRows()
+    for i, sentence in enumerate(corpus.sentences):
+        frame_id = str(i + 1)
+        line = corpus.lines[i]
+        if frame_id not in text_of:
+            raise InputError(
+                f"line {line}: sentence {frame_id} is not a frame of the dataset (it has "
+                f"{len(frame_ids)})",
+                source=source,
+            )
+        tokens = (text_of[frame_id] or "").split(" ")
+        if [row[0] for row in sentence] != tokens:
+            raise InputError(
+                f"line {line}: sentence {frame_id}'s tokens differ from the dataset's "
+                f"({' '.join(row[0] for row in sentence)[:60]!r} vs "
+                f"{(text_of[frame_id] or '')[:60]!r})",
+                source=source,
+            )
+        for j, row in enumerate(sentence):
+            predictions.add(
+                token_id(frame_id, j), frame_id, row[-1], None, 1.0, source=source,
+                record=f"line {line + j}",
+            )  # fmt: skip
+    return build_inferences(predictions, source=source, dataset=dataset)

@@ -25,7 +25,7 @@ CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS projects (
     id INTEGER PRIMARY KEY,
     name TEXT NOT NULL UNIQUE,
-    task TEXT NOT NULL CHECK (task IN ('detection', 'classification', 'multilabel')),
+    task TEXT NOT NULL CHECK (task IN ('detection', 'classification', 'multilabel', 'ner')),
     default_conf REAL NOT NULL DEFAULT 0.1 CHECK (default_conf BETWEEN 0 AND 1),
     default_iou REAL NOT NULL DEFAULT 0.5 CHECK (default_iou > 0 AND default_iou <= 1),
     created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
@@ -248,20 +248,25 @@ def _migrate(connection: sqlite3.Connection) -> None:
         )
 
 
+def _takes_every_task(projects_sql: str) -> bool:
+    """Whether the projects table's CHECK names every task this Shoal knows."""
+    return all(f"'{task}'" in projects_sql for task in ("multilabel", "ner"))
+
+
 def _allow_multilabel_projects(connection: sqlite3.Connection) -> None:
-    """Catalogs written before multi-label projects check ``task IN ('detection',
-    'classification')``, and SQLite cannot alter a CHECK: the projects table is rebuilt
+    """Catalogs written before multi-label (and then NER) projects check ``task IN
+    ('detection', 'classification'[, 'multilabel'])``, and SQLite cannot alter a CHECK: the projects table is rebuilt
     once (SQLite's documented procedure for other schema changes: foreign keys off, new
     table, copy, drop, rename, foreign key check), in one transaction, before this
     connection turns foreign keys on (a cascade must not fire on the drop)."""
     query = "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'projects'"
     row = connection.execute(query).fetchone()
-    if row is None or "'multilabel'" in row[0]:
+    if row is None or _takes_every_task(row[0]):
         return
     connection.execute("BEGIN IMMEDIATE")
     try:
         row = connection.execute(query).fetchone()  # another process may have done it
-        if "'multilabel'" not in row[0]:
+        if not _takes_every_task(row[0]):
             start = _SCHEMA.index("CREATE TABLE IF NOT EXISTS projects (")
             table = _SCHEMA[start : _SCHEMA.index(");", start) + 2]
             columns = ", ".join(r[1] for r in connection.execute("PRAGMA table_info(projects)"))

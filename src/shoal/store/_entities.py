@@ -70,6 +70,7 @@ from shoal.store._label_errors import (
 from shoal.store._metrics import Include, Metrics, compute_metrics, outcomes_at
 from shoal.store._multilabel import check_multilabel_rows
 from shoal.store._names import check_metadata_keys, check_name
+from shoal.store._ner import check_ner_rows
 from shoal.store._query import FieldType, QueryError
 from shoal.store._tide import stored_tide
 from shoal.store._writes import DataRow, write_data
@@ -82,6 +83,7 @@ if TYPE_CHECKING:
     from shoal.store._campaigns import Campaign, CampaignSeed
     from shoal.store._issues import Issue, IssueElement
     from shoal.store._multilabel import MultiLabelExamples, MultiLabelMetrics
+    from shoal.store._ner import NerMetrics, NerSentences
     from shoal.store._projection import Projection
     from shoal.store._projection_colors import PointColors
     from shoal.store._quality import QualityTables
@@ -193,11 +195,10 @@ class Project(_Entity):
     @property
     def task(self) -> Task:
         task = self._get()["task"]
-        return (
-            "classification"
-            if task == "classification"
-            else ("multilabel" if task == "multilabel" else "detection")
-        )
+        known: dict[str, Task] = {
+            "classification": "classification", "multilabel": "multilabel", "ner": "ner"
+        }  # fmt: skip
+        return known.get(task, "detection")
 
     @property
     def default_conf(self) -> float:
@@ -283,6 +284,8 @@ class Project(_Entity):
             _require_boxes(tables.labels, "label")
         elif self.task == "multilabel":
             check_multilabel_rows(tables.labels, "label")
+        elif self.task == "ner":
+            check_ner_rows(tables.labels, "label")
         else:
             _one_per_frame(tables.labels, "label")
         root = str(Path(image_root).resolve()) if image_root is not None else None
@@ -522,6 +525,8 @@ class Dataset(_StoredEntity):
             _require_boxes(tables.predictions, "prediction")
         elif project.task == "multilabel":
             check_multilabel_rows(tables.predictions, "prediction")
+        elif project.task == "ner":
+            check_ner_rows(tables.predictions, "prediction")
         else:
             _one_per_frame(tables.predictions, "prediction")
         files = {"predictions.parquet": tables.predictions}
@@ -1113,6 +1118,38 @@ class InferenceSet(_StoredEntity):
         return multilabel_examples(
             self, label, cell, threshold=threshold, segment=segment, query=query,
             offset=offset, limit=limit,
+        )  # fmt: skip
+
+    def ner_metrics(
+        self, *, segment: Segment | str | None = None, query: str | None = None
+    ) -> NerMetrics:
+        """An NER project's entity-level precision, recall, F1, support and TP/FP/FN per
+        entity type and averaged, with exact matching (equal to seqeval's) and overlap
+        matching, on a segment's frames narrowed by a frames ``query``; see
+        ``shoal.store._ner``."""
+        from shoal.store._ner import ner_metrics
+
+        return ner_metrics(self, segment=segment, query=query)
+
+    def ner_sentences(
+        self,
+        *,
+        match: str = "exact",
+        errors_only: bool = False,
+        entity_type: str | None = None,
+        segment: Segment | str | None = None,
+        query: str | None = None,
+        offset: int = 0,
+        limit: int = 50,
+    ) -> NerSentences:
+        """A page of an NER project's frames with their tokens, true and predicted
+        entities and whether each matched (``errors_only``: frames with an unmatched
+        entity; ``entity_type``: frames with an entity of that type)."""
+        from shoal.store._ner import ner_sentences
+
+        return ner_sentences(
+            self, match=match, errors_only=errors_only, entity_type=entity_type,
+            segment=segment, query=query, offset=offset, limit=limit,
         )  # fmt: skip
 
     def outcomes(

@@ -137,6 +137,11 @@ def build_evaluation(
             f"inference set {inference_set.name!r} is of a multilabel project: its metrics "
             "are multilabel_metrics (per-class 2x2 matrices), not this query's"
         )
+    if task == "ner":
+        raise InputError(
+            f"inference set {inference_set.name!r} is of an NER project: its metrics are "
+            "ner_metrics (entity-level scores), not this query's"
+        )
     needed = INPUT_COLUMNS[task]
     frames = store.read_table(dataset_row["object"], "frames.parquet", needed["frames"])
     labels = store.read_table(dataset_row["object"], "labels.parquet", needed["labels"])

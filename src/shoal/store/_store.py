@@ -30,6 +30,7 @@ from shoal.store._evaluations import EVALUATION_CACHE_SIZE, EvaluationCache, Seg
 from shoal.store._home import Home
 from shoal.store._multilabel import MultiLabelCache
 from shoal.store._names import check_name
+from shoal.store._ner import NerCache
 from shoal.store._writes import StagedWrite
 
 __all__ = ["TABLE_CACHE_SIZE", "Store"]
@@ -63,6 +64,7 @@ class Store:
         # Evaluations and saved queries' frames, shared by every caller of this store.
         self.evaluations = EvaluationCache(self, evaluation_cache_size)
         self.multilabel_evaluations = MultiLabelCache(self, evaluation_cache_size)
+        self.ner_evaluations = NerCache(self, evaluation_cache_size)
         self.segment_frames = SegmentFrames()
         self.sweep()
 
@@ -238,9 +240,10 @@ class Store:
         and to 0.5 (scikit-learn's threshold) for a multi-label project's class scores.
         """
         check_name(name, "project")
-        if task not in ("detection", "classification", "multilabel"):
+        if task not in ("detection", "classification", "multilabel", "ner"):
             raise InputError(
-                f"task must be 'detection', 'classification' or 'multilabel', got {task!r}"
+                "task must be 'detection', 'classification', 'multilabel' or 'ner', got "
+                f"{task!r}"
             )
         if default_conf is None:
             default_conf = 0.5 if task == "multilabel" else 0.1

@@ -1,0 +1,358 @@
+"""NER projects in the store: named entities in each frame's text, from one tag per token.
+
+Stored in the common tables (``shoal.tables``), without boxes, as
+``shoal.formats.conll`` writes them:
+
+* frames: one per sentence (text), its tokens in the metadata column ``text`` joined by
+  single spaces (tokens hold no whitespace), as text frames keep their text;
+* labels and predictions: one row per token, id ``"<frame_id>/<token index>"``,
+  ``class_name`` the token's tag (``B-PER``, ``I-PER``, ``O``...). A token without a row
+  is tagged ``O``.
+
+The evaluation is the engine's ``EntityEvaluation`` (seqeval's default reading of the
+tags, conlleval's) over every frame of the dataset in frame order, cached per version
+like the other tasks' (``NerCache``); segments and queries select sentences
+(``sentences=``), which equals evaluating them alone.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from numpy.typing import NDArray
+
+from shoal.engine.ner import EntityEvaluation, TagSequences, evaluate_entities
+from shoal.errors import InputError
+
+if TYPE_CHECKING:
+    from shoal.store._entities import InferenceSet, Segment
+    from shoal.store._store import Store
+
+__all__ = [
+    "NER_COLUMNS",
+    "NerCache",
+    "NerMetrics",
+    "NerSentences",
+    "check_ner_rows",
+    "ner_evaluation",
+    "ner_inputs",
+    "ner_metrics",
+    "ner_sentences",
+]
+
+NER_COLUMNS: dict[str, tuple[str, ...]] = {
+    "frames": ("frame_id", "text"),
+    "labels": ("label_id", "frame_id", "class_name"),
+    "predictions": ("prediction_id", "frame_id", "class_name"),
+}
+OUTSIDE = "O"
+AVERAGES = ("micro avg", "macro avg", "weighted avg")
+CACHE_SIZE = 16
+
+
+def _token_indices(table: pa.Table, id_column: str, what: str) -> NDArray[np.int64]:
+    """Each row's token index, from its id ``"<frame_id>/<token index>"``."""
+    ids = table.column(id_column).to_pylist()
+    frames = table.column("frame_id").to_pylist()
+    out = np.empty(len(ids), np.int64)
+    for i, (row_id, frame_id) in enumerate(zip(ids, frames, strict=True)):
+        head, _, tail = str(row_id).rpartition("/")
+        if head != frame_id or not tail.isdigit():
+            raise InputError(
+                f"{what} id {row_id!r} is not '<frame_id>/<token index>' of its frame "
+                f"{frame_id!r} (an NER project has one {what} per token)",
+                record=i,
+            )
+        out[i] = int(tail)
+    return out
+
+
+def check_ner_rows(table: pa.Table, what: str) -> None:
+    """Rows of an NER project: no box, ids naming their frame and token."""
+    boxed = table.column("width").is_valid()
+    if pc.any(boxed).as_py():
+        first = int(np.flatnonzero(boxed.to_numpy(zero_copy_only=False))[0])
+        raise InputError(
+            f"{what} has a box, but this is an NER project (one tag per token, no box)",
+            record=first,
+        )
+    _token_indices(table, table.column_names[0], what)
+
+
+def _token_counts(frames: pa.Table) -> NDArray[np.int64]:
+    if "text" not in frames.column_names:
+        raise InputError("the frames of an NER dataset need a 'text' column (their tokens)")
+    texts = pc.fill_null(frames.column("text"), "")
+    spaces = pc.count_substring(texts, " ").to_numpy(zero_copy_only=False).astype(np.int64)
+    empty = pc.equal(pc.utf8_length(texts), 0).to_numpy(zero_copy_only=False)
+    counts: NDArray[np.int64] = np.where(empty, 0, spaces + 1)
+    return counts
+
+
+def _tags(frames: pa.Table, table: pa.Table, id_column: str, what: str) -> TagSequences:
+    """Every frame's tag sequence (frames order), ``O`` where a token has no row."""
+    counts = _token_counts(frames)
+    offsets = np.zeros(counts.size + 1, np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    frame_index = pc.index_in(table.column("frame_id"), value_set=frames.column("frame_id"))
+    if frame_index.null_count:
+        bad = int(np.flatnonzero(frame_index.is_null().to_numpy(zero_copy_only=False))[0])
+        raise InputError(
+            f"{what} names unknown frame {table['frame_id'][bad].as_py()!r}", record=bad
+        )
+    rows = np.asarray(frame_index.to_numpy(zero_copy_only=False), np.int64)
+    tokens = _token_indices(table, id_column, what)
+    outside = tokens >= counts[rows]
+    if outside.any():
+        bad = int(np.flatnonzero(outside)[0])
+        raise InputError(
+            f"{what} {table[id_column][bad].as_py()!r}: its frame has {int(counts[rows[bad]])} "
+            "tokens",
+            record=bad,
+        )
+    encoded = pc.dictionary_encode(table.column("class_name")).combine_chunks()
+    vocabulary = (*encoded.dictionary.to_pylist(), OUTSIDE)
+    tag_ids = np.full(int(offsets[-1]), len(vocabulary) - 1, np.int32)
+    tag_ids[offsets[rows] + tokens] = encoded.indices.to_numpy(zero_copy_only=False)
+    return TagSequences(tag_ids, offsets, vocabulary)
+
+
+@dataclass(frozen=True, eq=False)
+class NerInputs:
+    """An NER inference set as the engine evaluated it, with the frames' texts."""
+
+    evaluation: EntityEvaluation
+    frame_ids: list[str]
+    texts: list[str]
+
+    def sentences(self, frames: list[str] | None) -> list[int] | None:
+        """The sentence indices of the selected frame ids (None: every sentence)."""
+        if frames is None:
+            return None
+        index = {frame_id: i for i, frame_id in enumerate(self.frame_ids)}
+        return sorted(index[f] for f in frames if f in index)
+
+
+def ner_inputs(frames: pa.Table, labels: pa.Table, predictions: pa.Table) -> NerInputs:
+    """The engine's evaluation of stored NER tables (module docstring)."""
+    truth = _tags(frames, labels, "label_id", "label")
+    predicted = _tags(frames, predictions, "prediction_id", "prediction")
+    texts = pc.fill_null(frames.column("text"), "").to_pylist()
+    return NerInputs(
+        evaluate_entities(truth, predicted), frames.column("frame_id").to_pylist(), texts
+    )
+
+
+@dataclass
+class _Entry:
+    inputs: NerInputs
+    version: int
+
+
+class NerCache:
+    """The most recently used NER evaluations of one store, keyed like the other tasks'."""
+
+    def __init__(self, store: Store, size: int = CACHE_SIZE) -> None:
+        self.store = store
+        self.size = size
+        self._entries: OrderedDict[tuple[object, ...], _Entry] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def entry(self, inference_set: InferenceSet) -> _Entry:
+        from shoal.store._evaluations import StoredVersions
+
+        snapshot = StoredVersions.read(inference_set)
+        if snapshot.task != "ner":
+            raise InputError(
+                f"project of inference set {inference_set.name!r} is a {snapshot.task} "
+                "project, not ner"
+            )
+        with self._lock:
+            found = self._entries.get(snapshot.key)
+            if found is not None:
+                self._entries.move_to_end(snapshot.key)
+                return found
+        dataset_object, set_object = snapshot.dataset_row["object"], snapshot.set_row["object"]
+        read = self.store.read_table
+        inputs = ner_inputs(
+            read(dataset_object, "frames.parquet", NER_COLUMNS["frames"]),
+            read(dataset_object, "labels.parquet", NER_COLUMNS["labels"]),
+            read(set_object, "predictions.parquet", NER_COLUMNS["predictions"]),
+        )
+        entry = _Entry(inputs, int(snapshot.set_row["version"]))
+        with self._lock:
+            entry = self._entries.setdefault(snapshot.key, entry)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+        return entry
+
+
+def ner_evaluation(inference_set: InferenceSet) -> EntityEvaluation:
+    return inference_set.store.ner_evaluations.entry(inference_set).inputs.evaluation
+
+
+def _typed_rows(
+    evaluation: EntityEvaluation, match: str, sentences: list[int] | None
+) -> dict[str, Any]:
+    """The report of one matching, types as records with their tp, fp, fn."""
+    report = evaluation.report(match=match, sentences=sentences)  # type: ignore[arg-type]
+    counts = evaluation.counts(match, sentences=sentences)  # type: ignore[arg-type]
+    column = {name: i for i, name in enumerate(evaluation.names)}
+    types = []
+    for name, row in report.items():
+        if name in AVERAGES:
+            continue
+        i = column[name]
+        types.append(
+            {
+                "label": name, **row,
+                "tp": int(counts["matched_pred"][i]),
+                "fp": int(counts["pred"][i] - counts["matched_pred"][i]),
+                "fn": int(counts["true"][i] - counts["matched_true"][i]),
+            }
+        )  # fmt: skip
+    averages = {name: dict(report[name]) for name in AVERAGES}
+    return {"types": types, "averages": averages}
+
+
+@dataclass(frozen=True)
+class NerMetrics:
+    """An NER inference set's entity-level scores on one selection of frames: the exact
+    report (equal to seqeval's) and the overlap one."""
+
+    version: int
+    num_frames: int
+    exact: dict[str, Any]
+    overlap: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "num_frames": self.num_frames,
+            "mode": "default",
+            "exact": self.exact,
+            "overlap": self.overlap,
+        }
+
+
+def _selected(
+    inference_set: InferenceSet, segment: Segment | str | None, query: str | None
+) -> tuple[_Entry, list[int] | None]:
+    frames = inference_set.dataset._selection(segment, query)
+    entry = inference_set.store.ner_evaluations.entry(inference_set)
+    return entry, entry.inputs.sentences(frames)
+
+
+def ner_metrics(
+    inference_set: InferenceSet,
+    *,
+    segment: Segment | str | None = None,
+    query: str | None = None,
+) -> NerMetrics:
+    entry, sentences = _selected(inference_set, segment, query)
+    evaluation = entry.inputs.evaluation
+    return NerMetrics(
+        version=entry.version,
+        num_frames=evaluation.num_sentences if sentences is None else len(sentences),
+        exact=_typed_rows(evaluation, "exact", sentences),
+        overlap=_typed_rows(evaluation, "overlap", sentences),
+    )
+
+
+@dataclass(frozen=True)
+class NerSentences:
+    """One page of frames with their tokens and both sides' entities; each entity
+    ``{"type", "start", "end", "matched"}`` (tokens ``start .. end - 1``; ``matched``
+    under the page's matching)."""
+
+    version: int
+    match: str
+    total: int
+    offset: int
+    sentences: list[dict[str, Any]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "match": self.match,
+            "total": self.total,
+            "offset": self.offset,
+            "sentences": self.sentences,
+        }
+
+
+def ner_sentences(
+    inference_set: InferenceSet,
+    *,
+    match: str = "exact",
+    errors_only: bool = False,
+    entity_type: str | None = None,
+    segment: Segment | str | None = None,
+    query: str | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> NerSentences:
+    """A page of the selected frames (frame order) with their text's tokens and entities.
+    ``errors_only``: only frames with an entity not matched (a miss or a false entity);
+    ``entity_type``: only frames with an entity of that type (on either side)."""
+    if offset < 0 or limit < 1:
+        raise InputError(f"offset must be >= 0 and limit >= 1, got {offset} and {limit}")
+    entry, sentences = _selected(inference_set, segment, query)
+    inputs = entry.inputs
+    evaluation = inputs.evaluation
+    true_matched, pred_matched = evaluation.matched(match)  # type: ignore[arg-type]
+    sides = (
+        (evaluation.true_entities, true_matched),
+        (evaluation.pred_entities, pred_matched),
+    )
+    if entity_type is not None and entity_type not in evaluation.names:
+        raise InputError(f"unknown entity type {entity_type!r}; types are {list(evaluation.names)}")
+    keep = np.zeros(evaluation.num_sentences, bool)
+    if sentences is None:
+        keep[:] = True
+    else:
+        keep[np.asarray(sentences, dtype=np.int64)] = True
+    if errors_only or entity_type is not None:
+        wanted = np.zeros(evaluation.num_sentences, bool)
+        for spans, matched in sides:
+            rows = np.ones(len(spans), bool)
+            if errors_only:
+                rows &= ~matched
+            if entity_type is not None:
+                rows &= spans.type == evaluation.names.index(entity_type)
+            wanted[spans.sentence[rows]] = True
+        keep &= wanted
+    chosen = np.flatnonzero(keep)
+    page = chosen[offset : offset + limit]
+    out = []
+    for sentence in page.tolist():
+        text = inputs.texts[sentence]
+        sentence_sides = []
+        for spans, matched in sides:
+            rows = np.flatnonzero(spans.sentence == sentence)
+            sentence_sides.append(
+                [
+                    {
+                        "type": evaluation.names[int(spans.type[r])],
+                        "start": int(spans.start[r]),
+                        "end": int(spans.end[r]),
+                        "matched": bool(matched[r]),
+                    }
+                    for r in rows.tolist()
+                ]
+            )
+        out.append(
+            {
+                "frame_id": inputs.frame_ids[sentence],
+                "tokens": text.split(" ") if text else [],
+                "truth": sentence_sides[0],
+                "predicted": sentence_sides[1],
+            }
+        )
+    return NerSentences(entry.version, match, int(chosen.size), offset, out)
