@@ -168,3 +168,23 @@ def test_catalog_of_an_older_shoal_takes_ner_projects(tmp_path: Path) -> None:
     reopened = Store(tmp_path / "home")
     assert reopened.project("tags").task == "multilabel"
     assert reopened.create_project("news", task="ner").task == "ner"
+
+
+def test_cli_import_then_metrics_equal_seqeval(tmp_path: Path) -> None:
+    from conftest import run_cli
+
+    gold, pred = corpus_pair(7)
+    write_conll(tmp_path / "gold.conll", gold)
+    write_conll(tmp_path / "pred.conll", pred)
+    home = str(tmp_path / "home")
+    done = run_cli("import", "conll", str(tmp_path / "gold.conll"), "--project", "news",
+                   "--dataset", "test", "--home", home)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    done = run_cli("import", "conll-predictions", str(tmp_path / "pred.conll"), "--project",
+                   "news", "--dataset", "test", "--name", "tagger", "--home", home)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    store = Store(tmp_path / "home")
+    project = store.project("news")
+    assert project.task == "ner"
+    found = project.dataset("test").inference_set("tagger")
+    assert_equal_to_seqeval(found.ner_metrics().to_dict(), gold.tags(), pred.tags())

@@ -117,7 +117,7 @@ def register(commands: Any) -> None:
     parser.add_argument("--name", help="inference set name (predictions only; default: file name)")
     parser.add_argument(
         "--task",
-        choices=("detection", "classification", "multilabel"),
+        choices=("detection", "classification", "multilabel", "ner"),
         help="task of a new project (default: the format's)",
     )
     parser.add_argument(

@@ -148,6 +148,18 @@ def _multilabel_csv_predictions(options: ReadOptions) -> InferenceTables:
     return from_multilabel_predictions_csv(options.path, _dataset(options))
 
 
+def _conll(options: ReadOptions) -> DatasetTables:
+    from shoal.formats.conll import from_conll
+
+    return from_conll(options.path)
+
+
+def _conll_predictions(options: ReadOptions) -> InferenceTables:
+    from shoal.formats.conll import from_conll_predictions
+
+    return from_conll_predictions(options.path, _dataset(options))
+
+
 def _text_boxes(options: ReadOptions) -> InferenceTables:
     from shoal.formats.text_boxes import from_text_boxes
 
@@ -210,5 +222,14 @@ FORMATS: dict[str, Format] = {
         True,
         "multilabel",
         _multilabel_csv_predictions,
+    ),
+    "conll": Format(
+        "CoNLL NER file (token ... tag; blank lines between sentences)", False, "ner", _conll
+    ),
+    "conll-predictions": Format(
+        "CoNLL NER file of predicted tags, the dataset's sentences and tokens",
+        True,
+        "ner",
+        _conll_predictions,
     ),
 }
