@@ -39,6 +39,7 @@ from shoal.engine.masks.column import (
     concatenate_masks,
     masks_from_counts,
     masks_from_polygon_arrays,
+    masks_from_spans,
     masks_from_strings,
 )
 from shoal.errors import InputError
@@ -90,7 +91,8 @@ class CocoMaskResults:
     records' columns, each record's segmentation as given, and its area rule."""
 
     results: CocoResults  # boxes 0 where not given (see box_given)
-    segmentations: list[Any]  # each record's segmentation (None: the box, as loadRes)
+    segmentations: list[Any] | None  # each record's (None: the box, as loadRes), or
+    masks: MaskColumn | None  # the masks already read (a file the C scanner read)
     box_given: NDArray[np.bool_]
     area: NDArray[np.float64] | None  # bbox areas when the first record had a bbox
 
@@ -106,7 +108,11 @@ class CocoMaskResults:
         base = self.results.predictions(ground_truth, file_names=file_names)
         name, table = self.results.source, "annotations" if self.results.in_annotations else None
         sizes = frame_sizes[base.frame] if len(base) else np.zeros((0, 2), np.int64)
-        masks = _masks(self.segmentations, sizes, self.results.box, name, table)
+        masks = (
+            self.masks
+            if self.masks is not None
+            else _masks(self.segmentations or [], sizes, self.results.box, name, table)
+        )
         _check_sizes(masks, sizes, name, table)
         # Boxes not given are the masks' (loadRes' toBbox), known only now for polygons.
         box = np.where(self.box_given[:, None], base.box, masks.bbox)
@@ -434,6 +440,9 @@ def parse_coco_mask_results(source: CocoSource) -> CocoMaskResults:
     meet their ground truth's images: polygons need the image size)."""
     name, data, document = _read_source(source)
     if data is not None:
+        scanned = _scan_results(data, name)
+        if scanned is not None:
+            return scanned
         document = _parse_json(data, name)
     del data
     images = categories = None
@@ -467,7 +476,37 @@ def parse_coco_mask_results(source: CocoSource) -> CocoMaskResults:
     results = CocoResults(
         name, image_ids, class_ids, boxes, scores, table is not None, images, categories
     )
-    return CocoMaskResults(results, segmentations, box_given, area)
+    return CocoMaskResults(results, segmentations, None, box_given, area)
+
+
+def _scan_results(data: Any, name: str | None) -> CocoMaskResults | None:
+    """The C scanner's reading of a results array of compressed RLE records (the usual
+    file), masks read straight from the file's bytes; None when the file needs the
+    exact slow path (which also words any error)."""
+    from shoal.formats import _json_columns as scanner
+
+    buffer = np.frombuffer(data, dtype=np.uint8)
+    status, position = scanner.open_array(buffer)
+    scan = scanner.scan_segm_records(buffer, position) if status == scanner.SCAN_PAUSED else None
+    if scan is None or (scan.sizes.size and (scan.sizes.min() < 0 or scan.sizes.max() >= 2**31)):
+        return None
+    with_boxes = bool(scan.has_box.size) and bool(scan.has_box[0])
+    if with_boxes and not scan.has_box.all():
+        return None  # the slow path names the record without a bbox
+    try:
+        masks = masks_from_spans(
+            buffer, scan.counts_start, scan.counts_end, scan.sizes[:, 0], scan.sizes[:, 1],
+            json_escaped=True,
+        )  # fmt: skip
+    except BadString as error:
+        raise _fail(f"segmentation {error.reason}", name, None, error.index) from None
+    finally:
+        del buffer  # a mapping cannot close while NumPy holds a view of it
+    box_given = scan.has_box.copy()
+    boxes = np.where(box_given[:, None], scan.boxes, 0.0)
+    results = CocoResults(name, scan.image_ids, scan.class_ids, boxes, scan.scores)
+    area = boxes[:, 2] * boxes[:, 3] if with_boxes else None
+    return CocoMaskResults(results, None, masks, box_given, area)
 
 
 def _result_fields(

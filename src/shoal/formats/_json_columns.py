@@ -57,6 +57,7 @@ __all__ = [
     "SCAN_UNSUPPORTED",
     "GroundTruthScan",
     "KeypointScan",
+    "SegmScan",
     "guess_record_start",
     "open_array",
     "scan_annotation_keypoints",
@@ -64,6 +65,7 @@ __all__ = [
     "scan_keypoint_records",
     "scan_number",
     "scan_records",
+    "scan_segm_records",
 ]
 
 SCAN_DONE = 0
@@ -119,6 +121,10 @@ _SIGNATURES: dict[str, tuple[object, list[object]]] = {
     "shoal_scan_annotation_keypoints": (
         ctypes.c_int32,
         [U8, _i64, _i64, F64, _i64, I64, I64, _U64, _i64_out],
+    ),
+    "shoal_scan_segm_records": (
+        ctypes.c_int32,
+        [U8, _i64, _i64, _i64, I64, I64, F64, U8, F64, I64, I64, I64, _U64, _i64_out],
     ),
     "shoal_guess_record_start": (_i64, [U8, _i64, _i64]),
     "shoal_scan_number": (ctypes.c_int32, [U8, _i64, _i64, _U64, _i64_out, _f64_out]),
@@ -267,6 +273,57 @@ def scan_annotation_keypoints(
         return None
     count = rows.value
     return values[: int(offsets[count])], offsets[: count + 1], num_keypoints[:count]
+
+
+class SegmScan(NamedTuple):
+    """What :func:`scan_segm_records` read; one row per record, in file order."""
+
+    image_ids: NDArray[np.int64]
+    class_ids: NDArray[np.int64]
+    boxes: NDArray[np.float64]  # (rows, 4); rows without a bbox hold garbage
+    has_box: NDArray[np.bool_]
+    scores: NDArray[np.float64]  # 1.0 when the record has none
+    sizes: NDArray[np.int64]  # (rows, 2) the RLE's [height, width]
+    counts_start: NDArray[np.int64]  # the counts string's contents in the buffer,
+    counts_end: NDArray[np.int64]  # as written (a backslash escaped as two)
+
+
+def scan_segm_records(buffer: NDArray[np.uint8], pos: int) -> SegmScan | None:
+    """Segmentation results (records with ``image_id``, ``category_id``, a compressed
+    RLE ``segmentation``, an optional ``score`` and ``bbox``) from ``pos`` (the first
+    record's ``{``, see :func:`open_array`) in one call; None when the file needs the
+    exact slow path."""
+    if not 0 <= pos < buffer.size:
+        raise ValueError("pos is outside the buffer")
+    # The shortest record, {"image_id":0,"category_id":0,"segmentation":{"size":[0,0],
+    # "counts":""}}, has over 70 bytes. np.empty: unwritten pages are never touched.
+    capacity = buffer.size // 60 + 1
+    image_ids = np.empty(capacity, np.int64)
+    class_ids = np.empty(capacity, np.int64)
+    boxes = np.empty((capacity, 4), np.float64)
+    has_box = np.empty(capacity, np.uint8)
+    scores = np.empty(capacity, np.float64)
+    sizes = np.empty((capacity, 2), np.int64)
+    counts_start = np.empty(capacity, np.int64)
+    counts_end = np.empty(capacity, np.int64)
+    rows = ctypes.c_int64()
+    status = _lib.shoal_scan_segm_records(
+        buffer, buffer.size, pos, capacity, image_ids, class_ids, boxes, has_box, scores,
+        sizes, counts_start, counts_end, _POWERS, ctypes.byref(rows),
+    )  # fmt: skip
+    if status != SCAN_DONE:
+        return None
+    count = rows.value
+    return SegmScan(
+        image_ids=image_ids[:count],
+        class_ids=class_ids[:count],
+        boxes=boxes[:count],
+        has_box=has_box[:count].view(np.bool_),
+        scores=scores[:count],
+        sizes=sizes[:count],
+        counts_start=counts_start[:count],
+        counts_end=counts_end[:count],
+    )
 
 
 def guess_record_start(buffer: NDArray[np.uint8], pos: int) -> int:

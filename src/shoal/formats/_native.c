@@ -373,7 +373,7 @@ static int64_t skip_value(const uint8_t *buf, int64_t n, int64_t pos, const uint
     }
 }
 
-enum { KEY_OTHER, KEY_IMAGE_ID, KEY_CATEGORY_ID, KEY_BBOX, KEY_SCORE, KEY_KEYPOINTS };
+enum { KEY_OTHER, KEY_IMAGE_ID, KEY_CATEGORY_ID, KEY_BBOX, KEY_SCORE, KEY_KEYPOINTS, KEY_SEGMENTATION };
 
 static int key_kind(const uint8_t *buf, int64_t start, int64_t end) {
     int64_t length = end - start;
@@ -664,6 +664,195 @@ int32_t shoal_scan_keypoint_records(const uint8_t *buf, int64_t n, int64_t pos,
         if (!(seen_image && seen_class && seen_keypoints)) return SCAN_UNSUPPORTED;
         row++;
         kp_offsets[row] = count;
+        *rows_out = row;
+        pos = skip_whitespace(buf, n, pos + 1);
+        if (pos >= n) return SCAN_UNSUPPORTED;
+        if (buf[pos] == ',') {
+            pos = skip_whitespace(buf, n, pos + 1);
+            if (pos >= n || buf[pos] != '{') return SCAN_UNSUPPORTED;
+            continue;
+        }
+        if (buf[pos] == ']') {
+            pos = skip_whitespace(buf, n, pos + 1);
+            return pos == n ? SCAN_DONE : SCAN_UNSUPPORTED;
+        }
+        return SCAN_UNSUPPORTED;
+    }
+}
+
+/* A compressed RLE counts string at pos (a quote): the span of its contents, as written
+ * (the only escape taken is \\, which the mask kernels read as one backslash), and the
+ * position past its closing quote; -1 for anything else (other escapes, control or
+ * non-ASCII bytes): the slow path reads it. */
+static int64_t scan_counts_string(const uint8_t *buf, int64_t n, int64_t pos, int64_t *start,
+                                  int64_t *end) {
+    if (pos >= n || buf[pos] != '"') return -1;
+    *start = ++pos;
+    while (pos < n) {
+        uint8_t c = buf[pos];
+        if (c == '"') {
+            *end = pos;
+            return pos + 1;
+        }
+        if (c == '\\') {
+            if (pos + 1 >= n || buf[pos + 1] != '\\') return -1;
+            pos += 2;
+            continue;
+        }
+        if (c < 32 || c >= 128) return -1;
+        pos++;
+    }
+    return -1;
+}
+
+/* A segmentation object {"size": [h, w], "counts": "..."} at pos (keys in any order,
+ * nothing else): height, width and the counts span; the position past its '}', or -1. */
+static int64_t scan_rle_object(const uint8_t *buf, int64_t n, int64_t pos, int64_t *height,
+                               int64_t *width, int64_t *start, int64_t *end) {
+    int seen_size = 0, seen_counts = 0;
+    if (pos >= n || buf[pos] != '{') return -1;
+    pos = skip_whitespace(buf, n, pos + 1);
+    for (;;) {
+        if (matches(buf, n, pos, "\"size\"", 6) && !seen_size) {
+            pos = skip_whitespace(buf, n, pos + 6);
+            if (pos >= n || buf[pos] != ':') return -1;
+            pos = skip_whitespace(buf, n, pos + 1);
+            if (pos >= n || buf[pos] != '[') return -1;
+            pos = skip_whitespace(buf, n, pos + 1);
+            pos = scan_integer(buf, n, pos, height);
+            if (pos < 0) return -1;
+            pos = skip_whitespace(buf, n, pos);
+            if (pos >= n || buf[pos] != ',') return -1;
+            pos = skip_whitespace(buf, n, pos + 1);
+            pos = scan_integer(buf, n, pos, width);
+            if (pos < 0) return -1;
+            pos = skip_whitespace(buf, n, pos);
+            if (pos >= n || buf[pos] != ']') return -1;
+            pos++;
+            seen_size = 1;
+        } else if (matches(buf, n, pos, "\"counts\"", 8) && !seen_counts) {
+            pos = skip_whitespace(buf, n, pos + 8);
+            if (pos >= n || buf[pos] != ':') return -1;
+            pos = skip_whitespace(buf, n, pos + 1);
+            pos = scan_counts_string(buf, n, pos, start, end);
+            if (pos < 0) return -1;
+            seen_counts = 1;
+        } else
+            return -1;
+        pos = skip_whitespace(buf, n, pos);
+        if (pos >= n) return -1;
+        if (buf[pos] == ',') {
+            pos = skip_whitespace(buf, n, pos + 1);
+            continue;
+        }
+        if (buf[pos] == '}' && seen_size && seen_counts) return pos + 1;
+        return -1;
+    }
+}
+
+/*
+ * Segmentation results (shoal.formats._coco_masks), the whole array in one call from pos
+ * (at the first record's '{'): image and category ids, score (1.0 when absent), an
+ * optional bbox (has_box[row] 1 when given and not empty), and the "segmentation" as a
+ * compressed RLE: its size in seg_size (rows, 2) and its counts string's contents as
+ * the span [counts_start, counts_end) of buf. Anything unusual (polygons, uncompressed
+ * RLE, a record without a segmentation, string ids, numbers only float() rounds with
+ * certainty) or more than capacity rows stops the scan with SCAN_UNSUPPORTED: the caller
+ * then reads the file the exact slow way. *rows_out is the number of records read.
+ */
+int32_t shoal_scan_segm_records(const uint8_t *buf, int64_t n, int64_t pos, int64_t capacity,
+                                int64_t *image_ids, int64_t *class_ids, double *boxes,
+                                uint8_t *has_box, double *scores, int64_t *seg_size,
+                                int64_t *counts_start, int64_t *counts_end,
+                                const uint64_t *powers, int64_t *rows_out) {
+    int64_t row = 0;
+    *rows_out = 0;
+    for (;;) {
+        if (row >= capacity) return SCAN_UNSUPPORTED;
+        int seen_image = 0, seen_class = 0, seen_score = 0, seen_box = 0, seen_segm = 0;
+        has_box[row] = 0;
+        scores[row] = 1.0;
+        pos = skip_whitespace(buf, n, pos + 1);
+        if (pos >= n || buf[pos] != '"') return SCAN_UNSUPPORTED;
+        for (;;) {
+            int kind = KEY_OTHER;
+            int64_t key_end = known_result_key(buf, n, pos, &kind);
+            if (key_end < 0) {
+                if (matches(buf, n, pos, "\"segmentation\"", 14)) {
+                    kind = KEY_SEGMENTATION;
+                    key_end = pos + 14;
+                } else {
+                    int escaped = 0;
+                    key_end = scan_string(buf, n, pos, &escaped);
+                    if (key_end < 0 || escaped) return SCAN_UNSUPPORTED;
+                    kind = key_kind(buf, pos + 1, key_end - 1);
+                }
+            }
+            pos = skip_whitespace(buf, n, key_end);
+            if (pos >= n || buf[pos] != ':') return SCAN_UNSUPPORTED;
+            pos = skip_whitespace(buf, n, pos + 1);
+            if (kind == KEY_IMAGE_ID || kind == KEY_CATEGORY_ID) {
+                int *seen = kind == KEY_IMAGE_ID ? &seen_image : &seen_class;
+                int64_t integer;
+                const int64_t end = scan_integer(buf, n, pos, &integer);
+                if (*seen || end < 0) return SCAN_UNSUPPORTED;
+                (kind == KEY_IMAGE_ID ? image_ids : class_ids)[row] = integer;
+                *seen = 1;
+                pos = end;
+            } else if (kind == KEY_BBOX) {
+                if (seen_box || pos >= n || buf[pos] != '[') return SCAN_UNSUPPORTED;
+                seen_box = 1;
+                int64_t values = 0;
+                pos = skip_whitespace(buf, n, pos + 1);
+                if (pos < n && buf[pos] == ']') pos++;
+                else
+                    for (;;) {
+                        number_t number = scan_number(buf, n, pos, powers);
+                        if (number.end < 0 || !number.exact || values == 4) return SCAN_UNSUPPORTED;
+                        boxes[4 * row + values++] = number.value;
+                        pos = skip_whitespace(buf, n, number.end);
+                        if (pos >= n) return SCAN_UNSUPPORTED;
+                        if (buf[pos] == ']') {
+                            pos++;
+                            break;
+                        }
+                        if (buf[pos] != ',') return SCAN_UNSUPPORTED;
+                        pos = skip_whitespace(buf, n, pos + 1);
+                    }
+                /* An empty bbox is no bbox (as loadRes reads it); else four numbers. */
+                if (values != 0 && values != 4) return SCAN_UNSUPPORTED;
+                has_box[row] = values == 4;
+            } else if (kind == KEY_SCORE) {
+                number_t number = scan_number(buf, n, pos, powers);
+                if (seen_score || number.end < 0 || !number.exact) return SCAN_UNSUPPORTED;
+                scores[row] = number.value;
+                seen_score = 1;
+                pos = number.end;
+            } else if (kind == KEY_SEGMENTATION) {
+                if (seen_segm) return SCAN_UNSUPPORTED;
+                const int64_t end =
+                    scan_rle_object(buf, n, pos, seg_size + 2 * row, seg_size + 2 * row + 1,
+                                    counts_start + row, counts_end + row);
+                if (end < 0) return SCAN_UNSUPPORTED;
+                seen_segm = 1;
+                pos = end;
+            } else {
+                const int64_t end = skip_value(buf, n, pos, powers);
+                if (end < 0) return SCAN_UNSUPPORTED;
+                pos = end;
+            }
+            pos = skip_whitespace(buf, n, pos);
+            if (pos >= n) return SCAN_UNSUPPORTED;
+            if (buf[pos] == ',') {
+                pos = skip_whitespace(buf, n, pos + 1);
+                if (pos >= n || buf[pos] != '"') return SCAN_UNSUPPORTED;
+                continue;
+            }
+            if (buf[pos] == '}') break;
+            return SCAN_UNSUPPORTED;
+        }
+        if (!(seen_image && seen_class && seen_segm)) return SCAN_UNSUPPORTED;
+        row++;
         *rows_out = row;
         pos = skip_whitespace(buf, n, pos + 1);
         if (pos >= n) return SCAN_UNSUPPORTED;

@@ -181,6 +181,7 @@ struct strings_job {
     uint32_t *counts;
     int64_t *area, *pixels, *problem;
     double *bbox;
+    int json_escaped;
 };
 
 /* Numbers in each string: characters without the continuation bit (0x20 after the
@@ -214,6 +215,8 @@ static void strings_part(void *ctx, int64_t p) {
                     problem = -2; /* ends inside a number */
                     break;
                 }
+                /* In a JSON file's text a backslash (a counts character) is written \\. */
+                if (job->json_escaped && s[pos] == '\\' && pos + 1 < size) pos++;
                 int c = (int)s[pos] - 48;
                 if (c < 0 || c > 63) {
                     problem = pos;
@@ -242,7 +245,7 @@ static void strings_part(void *ctx, int64_t p) {
 void shoal_count_string_runs(int64_t n, const uint8_t *text, const int64_t *starts,
                              const int64_t *ends, int64_t *runs, int64_t num_threads) {
     struct strings_job job = {n, 0, text, starts, ends, NULL, NULL, NULL, NULL, NULL, runs, NULL,
-                              NULL};
+                              NULL, 0};
     job.parts = num_parts(num_threads, n, n ? (ends[n - 1] - starts[0]) / 4 : 0);
     run_parts(job.parts, count_part, &job);
 }
@@ -251,15 +254,16 @@ void shoal_count_string_runs(int64_t n, const uint8_t *text, const int64_t *star
  * n compressed strings, string i being text[starts[i]:ends[i]], for masks of height[i] x
  * width[i], decoded into counts at offsets (n + 1; from shoal_count_string_runs). problem[i]
  * is -1, the position of a character outside COCO's alphabet, or -2 when the string ends
- * inside a number (that mask's area and box are then not written).
+ * inside a number (that mask's area and box are then not written). json_escaped: the
+ * strings are as a JSON file writes them, a backslash as \\ (no other escape).
  */
 void shoal_masks_from_strings(int64_t n, const uint8_t *text, const int64_t *starts,
                               const int64_t *ends, const int64_t *height, const int64_t *width,
                               const int64_t *offsets, uint32_t *counts, int64_t *area,
                               double *bbox, int64_t *pixels, int64_t *problem,
-                              int64_t num_threads) {
+                              int64_t json_escaped, int64_t num_threads) {
     struct strings_job job = {n, 0, text, starts, ends, height, width, offsets,
-                              counts, area, pixels, problem, bbox};
+                              counts, area, pixels, problem, bbox, (int)json_escaped};
     job.parts = num_parts(num_threads, n, n ? offsets[n] : 0);
     run_parts(job.parts, strings_part, &job);
 }

@@ -55,7 +55,7 @@ _SIGNATURES: dict[str, tuple[object, list[object]]] = {
     "shoal_masks_pixels": (None, [_i64, _U32, I64, I64, _i64]),
     "shoal_count_string_runs": (None, [_i64, U8, I64, I64, I64, _i64]),
     "shoal_masks_from_strings": (None, [
-        _i64, U8, I64, I64, I64, I64, I64, _U32, I64, F64, I64, I64, _i64]),
+        _i64, U8, I64, I64, I64, I64, I64, _U32, I64, F64, I64, I64, _i64, _i64]),
     "shoal_masks_to_strings": (_i64, [_i64, _U32, I64, U8, I64, _i64]),
     "shoal_polygon_run_bounds": (None, [_i64, I64, I64, F64, I64, I64]),
     "shoal_masks_from_polygons": (_i64, [
@@ -212,10 +212,12 @@ def masks_from_spans(
     ends: ArrayLike,
     heights: ArrayLike,
     widths: ArrayLike,
+    *,
+    json_escaped: bool = False,
 ) -> MaskColumn:
     """A column of compressed COCO ``counts`` strings lying in one buffer (a results
-    file's bytes, say): string ``i`` is ``text[starts[i]:ends[i]]``. Errors as
-    :func:`masks_from_strings`."""
+    file's bytes, say): string ``i`` is ``text[starts[i]:ends[i]]``; ``json_escaped``:
+    as a JSON file writes them (a backslash as two). Errors as :func:`masks_from_strings`."""
     first = np.ascontiguousarray(starts, np.int64).reshape(-1)
     last = np.ascontiguousarray(ends, np.int64).reshape(-1)
     n = first.size
@@ -232,7 +234,7 @@ def masks_from_spans(
     problem = np.empty(n, np.int64)
     _lib.shoal_masks_from_strings(
         n, buffer, first, last, h, w, offsets, counts, area, bbox, pixels, problem,
-        thread_count(),
+        int(json_escaped), thread_count(),
     )  # fmt: skip
     bad = np.flatnonzero(problem != -1)
     if bad.size:
