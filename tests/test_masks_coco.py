@@ -17,6 +17,7 @@ from pycocotools.coco import COCO
 
 from shoal.engine.masks import MaskSimilarity, encode_mask, masks_to_strings
 from shoal.errors import InputError
+from shoal.formats import _json_columns as scanner
 from shoal.formats.coco import parse_coco_ground_truth, read_coco_masks
 from test_masks import coco_rle, random_mask
 
@@ -260,3 +261,75 @@ def test_the_parse_keeps_each_annotations_segmentation():
     assert parsed.segmentations() == [a["segmentation"] for a in document["annotations"]]
     with pytest.raises(ValueError, match="keep_records"):
         parse_coco_ground_truth(json.dumps(document).encode()).segmentations()
+
+
+def scanner_reads(text: bytes) -> bool:
+    buffer = np.frombuffer(text, np.uint8)
+    status, position = scanner.open_array(buffer)
+    return status == scanner.SCAN_PAUSED and scanner.scan_segm_records(buffer, position) is not None
+
+
+def columns_of(gt_document: dict, results) -> tuple:
+    _, dt, similarity = read_coco_masks(gt_document, results)
+    return dt, masks_to_strings(similarity.dt_masks), similarity.dt_masks
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_results_files_read_by_the_scanner_equal_the_parsed_values(seed):
+    rng = np.random.default_rng(20 + seed)
+    document, results = small_document(rng)
+    if seed % 2:  # boxes on every record: kept, their areas taken
+        for record in results:
+            record["bbox"] = [float(v) for v in rng.uniform(0, 20, 4).round(3)]
+    if seed == 2:  # keys in another order, other keys skipped, spaces
+        results = [
+            {"score": r["score"], "id": 7, "segmentation": {"counts": r["segmentation"]["counts"],
+             "size": r["segmentation"]["size"]}, "category_id": r["category_id"],
+             "image_id": r["image_id"], "extra": [1, {"a": "b"}]}
+            for r in results
+        ]  # fmt: skip
+    text = json.dumps(results, indent=1 if seed == 2 else None).encode()
+    assert b"\\\\" in text  # backslashes escaped in the file: read as one
+    assert scanner_reads(text)
+    scanned, scanned_strings, scanned_masks = columns_of(document, text)
+    parsed, parsed_strings, parsed_masks = columns_of(document, results)
+    assert scanned_strings == parsed_strings
+    for column in ("frame", "label", "box", "score", "ids", "area"):
+        np.testing.assert_array_equal(getattr(scanned, column), getattr(parsed, column))
+    np.testing.assert_array_equal(scanned_masks.bbox, parsed_masks.bbox)
+
+
+def test_results_the_scanner_leaves_to_the_exact_reading():
+    rng = np.random.default_rng(30)
+    document, results = small_document(rng)
+    polygon = copy.deepcopy(results)
+    polygon[0]["bbox"] = [0.0, 0.0, 5.0, 5.0]
+    for record in polygon:
+        record.setdefault("bbox", [1.0, 1.0, 4.0, 4.0])
+    polygon[2]["segmentation"] = [[1.0, 1.0, 9.0, 2.0, 5.0, 8.0]]
+    unicode_escape = json.dumps(results).replace("\\\\", "\\u005c", 1).encode()
+    for variant in (polygon, unicode_escape):
+        as_file = variant if isinstance(variant, bytes) else json.dumps(variant).encode()
+        parsed = variant if not isinstance(variant, bytes) else json.loads(variant)
+        assert not scanner_reads(as_file)
+        assert columns_of(document, as_file)[1] == columns_of(document, parsed)[1]
+
+
+def test_errors_in_a_scanned_file_name_the_record():
+    rng = np.random.default_rng(31)
+    document, results = small_document(rng)
+    bad = copy.deepcopy(results)
+    bad[4]["segmentation"]["counts"] = "00~"
+    with pytest.raises(InputError, match="counts character '~' at 2") as caught:
+        read_coco_masks(document, json.dumps(bad).encode())
+    assert caught.value.record == 4
+    bad = copy.deepcopy(results)
+    bad[6]["segmentation"]["size"] = [2, 2]
+    with pytest.raises(InputError, match="is not its image's") as caught:
+        read_coco_masks(document, json.dumps(bad).encode())
+    assert caught.value.record == 6
+    bad = copy.deepcopy(results)
+    bad[0]["bbox"] = [0, 0, 2, 2]
+    with pytest.raises(InputError, match='missing "bbox"') as caught:
+        read_coco_masks(document, json.dumps(bad).encode())
+    assert caught.value.record == 1
