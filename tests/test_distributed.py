@@ -74,6 +74,12 @@ def test_coco_split_by_image_merges_to_the_single_process_evaluation(seed, num_p
         )
     } == by_id
     assert_identical(merged, single)
+    # Boxes come back in file order: every kept array equals the single process's.
+    kept, single_kept = merged.kept_state(), single.kept_state()
+    assert kept.keys() == single_kept.keys()
+    for name, values in kept.items():
+        assert values.dtype == single_kept[name].dtype, name
+        assert np.array_equal(values, single_kept[name]), name
     # The oracle: pycocotools on the whole files.
     assert merged.coco_summary().stats == pytest.approx(pycocotools_stats(gt, dt), abs=1e-12)
 

@@ -222,18 +222,29 @@ def match_partition(
     )
     if len(ground_truth) != len(partition.labels) or len(predictions) != len(partition.predictions):
         raise ShoalError("the conversion of a partition must keep one engine row per table row")
+    return match_columns(ground_truth, predictions, options)
+
+
+def match_columns(
+    ground_truth: GroundTruth, predictions: Predictions, options: Mapping[str, Any]
+) -> dict[str, NDArray[Any]]:
+    """A task: match one partition's columns; its kept matchings (the columns stay)."""
     return evaluate(ground_truth, predictions, **options).kept_state()
 
 
 def merge_in_file_order(
     states: Sequence[Mapping[str, NDArray[Any]]],
-    partitions: Sequence[ParquetPartition],
+    gt_rows: Sequence[NDArray[np.int64]],
+    dt_rows: Sequence[NDArray[np.int64]],
     ground_truth: GroundTruth,
     predictions: Predictions,
 ) -> DetectionEvaluation:
-    """The partitions' kept matchings put back at their rows of the files, as the
+    """The partitions' kept matchings put back at their rows of the whole inputs, as the
     evaluation of ``ground_truth`` and ``predictions`` (the whole files' engine columns,
-    in file order): equal, array for array, to matching them in one process."""
+    in file order): equal, array for array, to matching them in one process.
+    ``gt_rows[i]`` / ``dt_rows[i]``: partition i's rows in the whole columns, ascending
+    (partition row k is whole row ``rows[k]``); partitions hold whole frames, each
+    partition's frames in the whole's order."""
     num_gt, num_dt = len(ground_truth), len(predictions)
     known = {*_ROWS_OF, *_PAIRS, *_CROSS, *_SHARED, "cross_floor"}
     for state in states:
@@ -247,8 +258,6 @@ def merge_in_file_order(
         for name in shared:
             if not np.array_equal(state[name], first[name]):
                 raise ShoalError(f"cannot merge partitions matched with different {name}")
-    gt_rows = [p.labels.rows for p in partitions]
-    dt_rows = [p.predictions.rows for p in partitions]
     if sum(len(r) for r in gt_rows) != num_gt or sum(len(r) for r in dt_rows) != num_dt:
         raise ShoalError("the partitions do not cover the files' rows")
 

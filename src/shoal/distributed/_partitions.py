@@ -120,6 +120,16 @@ def split_columns(
     partitions of consecutive frames, each with its boxes in their given order and the
     same classes; prediction and annotation ids are kept. Fewer partitions come back
     when there are fewer frames."""
+    return [
+        (gt, dt) for gt, dt, _, _ in split_columns_with_rows(ground_truth, predictions, num_parts)
+    ]
+
+
+def split_columns_with_rows(
+    ground_truth: GroundTruth, predictions: Predictions, num_parts: int
+) -> list[tuple[GroundTruth, Predictions, NDArray[np.int64], NDArray[np.int64]]]:
+    """``split_columns``, each partition with its ground-truth and prediction rows in
+    the whole columns (ascending)."""
     if num_parts < 1:
         raise InputError(f"the number of partitions must be at least 1, got {num_parts}")
     bounds = [
@@ -128,10 +138,10 @@ def split_columns(
         if c.size
     ] or [(0, 0)]
     parts = []
+    gt, dt = ground_truth, predictions
     for lo, hi in bounds:
-        gt_rows = (ground_truth.frame >= lo) & (ground_truth.frame < hi)
-        dt_rows = (predictions.frame >= lo) & (predictions.frame < hi)
-        gt, dt = ground_truth, predictions
+        gt_rows = np.flatnonzero((gt.frame >= lo) & (gt.frame < hi)).astype(np.int64)
+        dt_rows = np.flatnonzero((dt.frame >= lo) & (dt.frame < hi)).astype(np.int64)
         parts.append(
             (
                 GroundTruth(
@@ -151,7 +161,10 @@ def split_columns(
                     box=dt.box[dt_rows],
                     score=dt.score[dt_rows],
                     ids=dt.ids[dt_rows],
+                    area=dt.area[dt_rows],
                 ),
+                gt_rows,
+                dt_rows,
             )
         )
     return parts

@@ -18,15 +18,17 @@ from shoal._types import Progress
 from shoal.distributed._parquet import (
     ParquetPartition,
     ToInputs,
+    match_columns,
     match_partition,
     merge_in_file_order,
     split_parquet,
 )
-from shoal.distributed._partitions import CocoInput, split_coco
+from shoal.distributed._partitions import CocoInput, split_coco, split_columns_with_rows
 from shoal.engine.detection.annotations import GroundTruth, Predictions
 from shoal.engine.detection.evaluator import DetectionEvaluation, Protocol
 from shoal.engine.detection.similarity import PairSimilarity
 from shoal.errors import InputError, ShoalError
+from shoal.formats.coco import read_coco_detections
 
 Executor = Literal["local", "ray"]
 
@@ -211,13 +213,57 @@ def evaluate_coco(
     progress: Progress | None = None,
 ) -> DetectionEvaluation:
     """A COCO instances file and its results file, split by image into ``num_parts``
-    partitions (:func:`split_coco`; by default one per CPU of the Ray cluster, or one
-    in-process) and evaluated as :func:`evaluate` does. Prediction ids are the results'
-    1-based file positions, as in the single-process evaluation."""
+    partitions of consecutive images (by default one per CPU of the Ray cluster, or one
+    in-process), each matched as a task, merged on the driver.
+
+    Boxes (``iou_type="bbox"``): the driver reads both files once with Shoal's native
+    reader (no Python object per record), splits the columns by image
+    (:func:`split_columns`) and sends each task its partition's columns; the kept
+    matchings are put back at the files' rows, so the result equals the single-process
+    evaluation array for array (its rows in file order, prediction ids the results'
+    1-based file positions). Masks and keypoints: the files are split as JSON
+    (:func:`split_coco`) and each task reads its partition's geometry, as
+    :func:`evaluate` does."""
     _check_executor(executor)
-    options = _options(
-        iou_thresholds, protocol, pixel_inclusive, ignore_flag, confusion_floor, iou_type
-    )
+    if num_parts is not None and num_parts < 1:
+        raise InputError(f"the number of partitions must be at least 1, got {num_parts}")
+    if iou_type != "bbox":
+        return _evaluate_coco_geometry(
+            ground_truth, results, num_parts, executor, address, progress,
+            _options(iou_thresholds, protocol, pixel_inclusive, ignore_flag, confusion_floor,
+                     iou_type),
+        )  # fmt: skip
+    gt, dt = read_coco_detections(ground_truth, results, ignore_flag=ignore_flag)
+    options = {
+        "iou_thresholds": iou_thresholds,
+        "protocol": protocol,
+        "pixel_inclusive": pixel_inclusive,
+        "confusion_floor": confusion_floor,
+    }
+    if executor == "local":
+        pieces = split_columns_with_rows(gt, dt, num_parts or 1)
+        tasks: list[tuple[Any, ...]] = [(g, d, options) for g, d, _, _ in pieces]
+        states = _run_local(match_columns, tasks, progress)
+    else:
+        with _ray_session(address) as ray:
+            if num_parts is None:
+                num_parts = max(int(ray.cluster_resources().get("CPU", 1)), 1)
+            pieces = split_columns_with_rows(gt, dt, num_parts)
+            tasks = [(g, d, options) for g, d, _, _ in pieces]
+            states = _run_ray(ray, match_columns, tasks, progress)
+    return merge_in_file_order(states, [p[2] for p in pieces], [p[3] for p in pieces], gt, dt)
+
+
+def _evaluate_coco_geometry(
+    ground_truth: CocoInput,
+    results: CocoInput,
+    num_parts: int | None,
+    executor: Executor,
+    address: str | None,
+    progress: Progress | None,
+    options: dict[str, Any],
+) -> DetectionEvaluation:
+    """Masks or keypoints: partitions of the files as JSON, read by their tasks."""
     if executor == "local":
         partitions = split_coco(ground_truth, results, num_parts or 1)
         tasks: list[tuple[Any, ...]] = [(p.ground_truth, p.results, options) for p in partitions]
@@ -296,7 +342,9 @@ def evaluate_parquet(
             *(pq.read_table(path, columns=_columns(columns, name)) for name, path in
               (("frames", frames), ("labels", labels), ("predictions", predictions)))
         )  # fmt: skip
-    return merge_in_file_order(states, partitions, *inputs)
+    gt_rows = [p.labels.rows for p in partitions]
+    dt_rows = [p.predictions.rows for p in partitions]
+    return merge_in_file_order(states, gt_rows, dt_rows, *inputs)
 
 
 def _columns(columns: Mapping[str, Sequence[str]] | None, name: str) -> list[str] | None:
