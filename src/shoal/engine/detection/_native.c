@@ -935,6 +935,23 @@ int64_t shoal_operating_point_counts(int64_t num_dt, const int32_t *dt_label,
     return 0;
 }
 
+/*
+ * Labelbox's matching: pairs in the rule's order (decreasing IoU, ties as the caller
+ * sorted them); each usable pair whose prediction and ground truth are both still free
+ * is matched. Pairs never span two images, so one pass over every image's pairs at once
+ * matches each image as if alone. det_gt and gt_det must come -1-filled.
+ */
+void shoal_greedy_pairs(int64_t num_pairs, const int32_t *pair_dt, const int32_t *pair_gt,
+                        const uint8_t *usable, int32_t *det_gt, int32_t *gt_det) {
+    for (int64_t i = 0; i < num_pairs; i++) {
+        if (!usable[i]) continue;
+        int32_t d = pair_dt[i], g = pair_gt[i];
+        if (det_gt[d] >= 0 || gt_det[g] >= 0) continue;
+        det_gt[d] = g;
+        gt_det[g] = d;
+    }
+}
+
 /* The confusion pass over cross-class candidates (outputs -1-filled by the caller). */
 void shoal_assign_confusions(int64_t num_pairs, const int32_t *pair_dt, const int32_t *pair_gt,
                              const double *pair_iou, const uint8_t *dt_is_fp,

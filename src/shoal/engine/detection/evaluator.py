@@ -60,7 +60,8 @@ __all__ = [
     "evaluate",
 ]
 
-Protocol = Literal["coco", "voc"]
+Protocol = Literal["coco", "voc", "labelbox"]
+PROTOCOLS: tuple[Protocol, ...] = ("coco", "voc", "labelbox")
 Interpolation = Literal["coco101", "voc_all", "voc11"]
 
 # Built as pycocotools builds them (float64 linspace), so thresholds compare identically.
@@ -265,6 +266,8 @@ def _block_pairs(
 
 
 _BOX_PARAMS = CocoParams.bbox()
+# A confusion floor that keeps every cross-class pair with IoU > 0.
+_EVERY_OVERLAP = float(np.finfo(np.float64).tiny)
 # Pairs a similarity is asked for at once when finding confusion candidates: bounds the
 # memory of the row arrays (a frame's pairs are never split).
 _CROSS_BATCH = 1 << 22
@@ -395,6 +398,21 @@ def _cross_class_pairs(
     )  # fmt: skip
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class _LabelboxMatching:
+    """Labelbox's matching at one operating point: per-class ``tp``, ``fp``, ``fn``
+    (C,); the cross-class pairs it made (``cross_dt``, ``cross_gt``); the selection's
+    prediction and ground-truth row masks."""
+
+    tp: NDArray[np.int64]
+    fp: NDArray[np.int64]
+    fn: NDArray[np.int64]
+    cross_dt: NDArray[np.int32]
+    cross_gt: NDArray[np.int32]
+    dt_sel: NDArray[np.bool_]
+    gt_sel: NDArray[np.bool_]
+
+
 @dataclass(frozen=True, slots=True)
 class _Settings:
     protocol: Protocol
@@ -403,11 +421,13 @@ class _Settings:
 
     @property
     def rule(self) -> int:
-        return kernels.RULE_COCO if self.protocol == "coco" else kernels.RULE_VOC
+        # Labelbox's matching depends on the confidence threshold, so it runs per query;
+        # the grid's matching (which it does not read) follows COCO's rule.
+        return kernels.RULE_VOC if self.protocol == "voc" else kernels.RULE_COCO
 
     @property
     def interpolation(self) -> Interpolation:
-        return "coco101" if self.protocol == "coco" else "voc_all"
+        return "voc_all" if self.protocol == "voc" else "coco101"
 
 
 class DetectionEvaluation:
@@ -458,6 +478,9 @@ class DetectionEvaluation:
         self._off_grid: OrderedDict[float, _Level] = OrderedDict()
         # Matchings composed for per-class IoUs, by their classes' IoUs.
         self._mixed: OrderedDict[bytes, _Level] = OrderedDict()
+        self._labelbox: tuple[NDArray[np.int32], NDArray[np.int32], NDArray[np.float64]] | None = (
+            None
+        )
         self._dt_position: NDArray[np.int32] | None = None
         self._all_frames = np.ones(gt.num_frames, bool)
         # Selections of every row; queries over all frames cache on their identity.
@@ -719,6 +742,8 @@ class DetectionEvaluation:
         in the selected frames. ``ap`` is the class's AP at ``iou`` over all its
         predictions (the evaluation's interpolation; -1 without ground truth).
         """
+        if self._settings.protocol == "labelbox":
+            return self._labelbox_report(conf, iou, frames, classes)
         (tp, fp, fn, _, _), dt_sel, gt_sel = self._counts(conf, iou, frames)
         rows = self._class_rows(classes, self._present(dt_sel, gt_sel))
         ap = self._average_precision(self._level_for(iou), dt_sel, gt_sel, None)
@@ -730,6 +755,80 @@ class DetectionEvaluation:
             conf=self._conf_label(conf),
             iou=self._iou_label(iou),
             ap=ap[rows],
+        )
+
+    # -------------------------------------------------------------- Labelbox
+    def _refuse_labelbox(self, what: str) -> None:
+        if self._settings.protocol == "labelbox":
+            raise InputError(
+                f"{what} is not defined for protocol='labelbox' (its matching changes with "
+                "the confidence threshold); it answers report() and confusion_matrix()"
+            )
+
+    def _labelbox_pairs(self) -> tuple[NDArray[np.int32], NDArray[np.int32], NDArray[np.float64]]:
+        """Every (prediction, counted ground truth) pair of an image with IoU > 0, any
+        classes, in Labelbox's order: decreasing IoU, then (ties, which its docs leave
+        open) decreasing confidence, prediction row, ground-truth row."""
+        if self._labelbox is None:
+            kept, score = self._kept, self.predictions.score
+            same = kept.pair_gt >= 0  # crowd and ignored rows take no part
+            pair_dt = np.concatenate([kept.pair_dt[same], kept.cross_dt])
+            pair_gt = np.concatenate([kept.pair_gt[same], kept.cross_gt])
+            pair_iou = np.concatenate([kept.pair_iou[same], kept.cross_iou])
+            order = np.lexsort((pair_gt, pair_dt, -score[pair_dt], -pair_iou))
+            self._labelbox = (pair_dt[order], pair_gt[order], pair_iou[order])
+        return self._labelbox
+
+    def _labelbox_matching(
+        self, conf: Confidence, iou: IouThreshold, frames: Iterable[Any] | None
+    ) -> _LabelboxMatching:
+        """Labelbox's matching at (conf, iou): predictions under ``conf`` discarded, the
+        rest matched to ground truth greedily by decreasing IoU whatever the classes,
+        a pair needing an IoU above ``iou`` (per class: the ground truth's class's)."""
+        gt, dt = self.ground_truth, self.predictions
+        num = len(self.classes)
+        dt_sel, gt_sel = self._selection(frames)
+        class_conf = self._class_conf(conf)
+        class_iou = self._class_iou(iou)
+        if class_iou is None:
+            value = threshold_number(iou, "IoU threshold")
+            if not 0.0 <= value <= 1.0:
+                raise InputError(f"IoU threshold {value} is not in [0, 1]")
+            class_iou = np.full(num, value)
+        dt_kept = dt_sel & (dt.score >= class_conf[dt.label])
+        pair_dt, pair_gt, pair_iou = self._labelbox_pairs()
+        usable = dt_kept[pair_dt] & (pair_iou > class_iou[gt.label[pair_gt]])
+        det_gt, _ = kernels.greedy_pairs(pair_dt, pair_gt, usable, len(dt), len(gt))
+        matched = np.flatnonzero(det_gt >= 0)
+        same = gt.label[det_gt[matched]] == dt.label[matched]
+        tp = np.bincount(dt.label[matched[same]], minlength=num)
+        cross = matched[~same]
+        return _LabelboxMatching(
+            tp=tp,
+            fp=np.bincount(dt.label[dt_kept], minlength=num) - tp,
+            fn=np.bincount(gt.label[gt_sel & self._gt_counted], minlength=num) - tp,
+            cross_dt=cross.astype(np.int32),
+            cross_gt=det_gt[cross],
+            dt_sel=dt_sel,
+            gt_sel=gt_sel,
+        )
+
+    def _labelbox_report(
+        self,
+        conf: Confidence,
+        iou: IouThreshold,
+        frames: Iterable[Any] | None,
+        classes: Sequence[int | str] | None,
+    ) -> ClassificationReport:
+        matching = self._labelbox_matching(conf, iou, frames)
+        rows = self._class_rows(classes, self._present(matching.dt_sel, matching.gt_sel))
+        return ClassificationReport(
+            labels=tuple(self.classes.names[rows].tolist()),
+            tp=matching.tp[rows],
+            fp=matching.fp[rows],
+            fn=matching.fn[rows],
+            conf=self._conf_label(conf),
+            iou=self._iou_label(iou),
         )
 
     def _candidates(
@@ -776,12 +875,21 @@ class DetectionEvaluation:
         in the background row. Row sums are ground-truth counts; column sums are the
         numbers of predictions at or above ``conf`` (crowd and ignored matches aside).
         With ``classes``, only those rows and columns (and background) are shown.
+
+        With ``protocol="labelbox"`` the off-diagonal cells are the pairs Labelbox's
+        class-agnostic matching made between classes (see ``evaluate``).
         """
-        (tp, fp, fn, dt_is_fp, gt_is_fn), dt_sel, gt_sel = self._counts(conf, iou, frames)
-        candidates, threshold = self._candidates(iou)
-        confused_dt, confused_gt = kernels.confused_pairs(
-            *candidates, dt_is_fp, gt_is_fn, threshold
-        )
+        if self._settings.protocol == "labelbox":
+            matching = self._labelbox_matching(conf, iou, frames)
+            tp, fp, fn = matching.tp, matching.fp, matching.fn
+            confused_dt, confused_gt = matching.cross_dt, matching.cross_gt
+            dt_sel, gt_sel = matching.dt_sel, matching.gt_sel
+        else:
+            (tp, fp, fn, dt_is_fp, gt_is_fn), dt_sel, gt_sel = self._counts(conf, iou, frames)
+            candidates, threshold = self._candidates(iou)
+            confused_dt, confused_gt = kernels.confused_pairs(
+                *candidates, dt_is_fp, gt_is_fn, threshold
+            )
         num = len(self.classes)
         rows = self._class_rows(classes, self._present(dt_sel, gt_sel))
         truth = self.ground_truth.label[confused_gt].astype(np.int64)
@@ -829,6 +937,7 @@ class DetectionEvaluation:
         when a same-class prediction at or above ``conf`` overlaps it (IoU > 0); else
         ``missed``.
         """
+        self._refuse_labelbox("outcomes()")
         level = self._level_for(iou)
         gt, dt, kept = self.ground_truth, self.predictions, self._kept
         counts, dt_sel, gt_sel = self._counts(conf, iou, frames)
@@ -938,6 +1047,7 @@ class DetectionEvaluation:
         (area under the precision envelope, VOC 2010+) or ``"voc11"`` (VOC 2007's 11
         points). The default follows the protocol. -1 marks a class without ground truth.
         """
+        self._refuse_labelbox("average_precision()")
         dt_sel, gt_sel = self._selection(frames)
         ap = self._average_precision(self._level_for(iou), dt_sel, gt_sel, interpolation)
         rows = self._class_rows(classes, self._present(dt_sel, gt_sel))
@@ -965,6 +1075,7 @@ class DetectionEvaluation:
         -1 marks a class without counted ground truth in a replicate. A row of ones gives
         :meth:`average_precision` (bit for bit); a row marking a selection gives its AP
         over those frames."""
+        self._refuse_labelbox("resampled_average_precision()")
         weights = m.frame_weights(weights, self.num_frames)
         method = interpolation or self._settings.interpolation
         if method not in _INTERPOLATIONS:
@@ -1010,6 +1121,7 @@ class DetectionEvaluation:
     ) -> list[PRCurve]:
         """The PR curve of each class row (``None``: all classes pooled), sharing one
         selection, one positive count and one AP computation."""
+        self._refuse_labelbox("PR curves and best thresholds")
         level = self._level_for(iou)
         dt_sel, gt_sel = self._selection(frames)
         positives = self._num_positive(gt_sel)
@@ -1205,7 +1317,7 @@ class DetectionEvaluation:
             saved_floor = state.get("cross_floor")
             protocol = str(state["protocol"])
             settings = _Settings(
-                "coco" if protocol == "coco" else "voc",
+                protocol if protocol in PROTOCOLS else "voc",
                 bool(state["pixel_inclusive"]),
                 _saved_params(state),
             )
@@ -1389,7 +1501,13 @@ def evaluate(
     ``protocol``: ``"coco"`` (each prediction, by descending score, takes the best
     still-unmatched ground truth; pycocotools' rules for crowds, area ranges and
     maxDets) or ``"voc"`` (each prediction takes its best ground truth and is a
-    duplicate if that one is taken; VOC all-point AP by default). ``pixel_inclusive``
+    duplicate if that one is taken; VOC all-point AP by default) or ``"labelbox"``
+    (Labelbox's model-run metrics: at each query, predictions under the confidence
+    threshold are discarded and the rest matched to ground truth greedily by decreasing
+    IoU whatever the classes, a pair needing an IoU above the threshold; a same-class
+    pair is a true positive, a cross-class pair a false positive of the predicted class
+    and a false negative of the truth's; it answers ``report`` and ``confusion_matrix``,
+    docs/metrics.md compares it with COCO's). ``pixel_inclusive``
     uses the VOC devkit's "+1 pixel" box convention for IoU. ``iou_thresholds`` adds
     thresholds to COCO's ten (0.50:0.05:0.95). ``confusion_floor`` keeps the class
     confusion candidates down to that IoU (None: the grid's lowest), for an evaluation
@@ -1405,8 +1523,8 @@ def evaluate(
     box protocol without a similarity). Area ranges read ``ground_truth.area`` and an
     unmatched prediction's ``predictions.area``, as pycocotools does.
     """
-    if protocol not in ("coco", "voc"):
-        raise InputError(f"unknown protocol {protocol!r}; use 'coco' or 'voc'")
+    if protocol not in PROTOCOLS:
+        raise InputError(f"unknown protocol {protocol!r}; use 'coco', 'voc' or 'labelbox'")
     if len(predictions) and (
         int(predictions.frame.max(initial=0)) >= ground_truth.num_frames
         or int(predictions.label.max(initial=0)) >= len(ground_truth.classes)
@@ -1435,6 +1553,8 @@ def evaluate(
     floor = float(grid.min()) if confusion_floor is None else float(confusion_floor)
     if not 0.0 < floor <= 1.0:
         raise InputError(f"confusion_floor {confusion_floor} is not in (0, 1]")
+    if protocol == "labelbox":
+        floor = _EVERY_OVERLAP  # its matching reads every overlapping pair, any classes
     orders = _orders(ground_truth, predictions)
     kept = _match(
         ground_truth, predictions, orders, grid, COCO_IOU_THRESHOLDS, settings, floor, similarity

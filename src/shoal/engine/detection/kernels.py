@@ -64,6 +64,7 @@ _SIGNATURES: dict[str, tuple[object, list[object]]] = {
     "shoal_operating_point_counts": (_i64, [
         _i64, I32, F64, ctypes.c_void_p, I32, BOOL, _i64, I32, BOOL, I32, F64, _i64, I64, I64, I64, BOOL,
         BOOL, _i64]),
+    "shoal_greedy_pairs": (None, [_i64, I32, I32, BOOL, I32, I32]),
     "shoal_assign_confusions": (None, [_i64, I32, I32, F64, BOOL, BOOL, _f64, I32, I32]),
     "shoal_confused_pairs": (_i64, [_i64, I32, I32, F64, BOOL, BOOL, _f64, _i64, I32, I32]),
     "shoal_cumulative_curve": (_i64, [I64, _i64, _i64, BOOL, I32, BOOL, F64, F64, F64, F64]),
@@ -272,6 +273,22 @@ def rematch(
         None if outcome is None else outcome.ctypes.data, thread_count(),
     )  # fmt: skip
     return Rematching(det_gt, det_ignored, gt_det, outcome)
+
+
+def greedy_pairs(
+    pair_dt: NDArray[np.int32],
+    pair_gt: NDArray[np.int32],
+    usable: NDArray[np.bool_],
+    num_dt: int,
+    num_gt: int,
+) -> tuple[NDArray[np.int32], NDArray[np.int32]]:
+    """Labelbox's greedy matching over (prediction, ground truth) pairs given in the
+    rule's order (decreasing IoU): each ``usable`` pair whose two rows are both still
+    free is matched. Returns ``det_gt`` (M,) and ``gt_det`` (N,) int32, -1 unmatched."""
+    det_gt = np.full(num_dt, -1, np.int32)
+    gt_det = np.full(num_gt, -1, np.int32)
+    _run("shoal_greedy_pairs", pair_dt.size, pair_dt, pair_gt, usable, det_gt, gt_det)
+    return det_gt, gt_det
 
 
 def cross_class_pairs(

@@ -1,0 +1,192 @@
+"""``protocol="labelbox"``: Labelbox's documented matching for model-run metrics.
+
+Labelbox's docs ("Automatic metric calculations"): predictions below the confidence
+threshold are discarded; predictions and annotations are greedily matched by
+decreasing IoU; a pair whose IoU is above the IoU threshold, with neither side matched
+so far, is matched, and is a true positive if the classes agree, else a false
+positive; unmatched annotations are false negatives and unmatched predictions false
+positives. The oracle below is that rule written plainly, per image, with its own IoU.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import numpy as np
+import pytest
+
+from shoal.engine.detection.annotations import GroundTruth, Predictions
+from shoal.engine.detection.evaluator import DetectionEvaluation, evaluate
+from shoal.engine.detection.similarity import BoxSimilarity
+from shoal.errors import InputError
+
+from coco_oracle import random_coco, to_columns
+
+
+def box_iou(d: list[float], g: list[float]) -> float:
+    """IoU of two (x, y, w, h) boxes (pycocotools' arithmetic)."""
+    w = min(d[2] + d[0], g[2] + g[0]) - max(d[0], g[0])
+    h = min(d[3] + d[1], g[3] + g[1]) - max(d[1], g[1])
+    if w <= 0 or h <= 0:
+        return 0.0
+    inter = w * h
+    return inter / (d[2] * d[3] + g[2] * g[3] - inter)
+
+
+def labelbox_oracle(
+    gt: GroundTruth, dt: Predictions, conf: dict[int, float], iou: dict[int, float]
+) -> tuple[Counter[Any], Counter[Any], Counter[Any], Counter[Any]]:
+    """TP, FP, FN by class index and the cross-class matches by (truth, predicted) class.
+    ``conf`` / ``iou`` map class index to threshold; a pair needs the ground truth's
+    class's IoU. Crowd and ignored ground truth take no part. Ties of IoU go to the
+    higher confidence, then the lower prediction row, then the lower ground-truth row."""
+    tp: Counter[Any] = Counter()
+    fp: Counter[Any] = Counter()
+    fn: Counter[Any] = Counter()
+    cross: Counter[Any] = Counter()
+    for frame in range(gt.num_frames):
+        preds = [
+            d
+            for d in np.flatnonzero(dt.frame == frame).tolist()
+            if dt.score[d] >= conf[int(dt.label[d])]
+        ]
+        truths = [
+            g
+            for g in np.flatnonzero(gt.frame == frame).tolist()
+            if not gt.iscrowd[g] and not gt.ignore[g]
+        ]
+        pairs = []
+        for d in preds:
+            for g in truths:
+                value = box_iou(dt.box[d].tolist(), gt.box[g].tolist())
+                if value > 0:
+                    pairs.append((-value, -float(dt.score[d]), d, g, value))
+        pairs.sort()
+        taken_dt: set[int] = set()
+        taken_gt: set[int] = set()
+        for _, _, d, g, value in pairs:
+            if d in taken_dt or g in taken_gt or not value > iou[int(gt.label[g])]:
+                continue
+            taken_dt.add(d)
+            taken_gt.add(g)
+            if dt.label[d] == gt.label[g]:
+                tp[int(dt.label[d])] += 1
+            else:
+                fp[int(dt.label[d])] += 1
+                fn[int(gt.label[g])] += 1
+                cross[(int(gt.label[g]), int(dt.label[d]))] += 1
+        for d in preds:
+            if d not in taken_dt:
+                fp[int(dt.label[d])] += 1
+        for g in truths:
+            if g not in taken_gt:
+                fn[int(gt.label[g])] += 1
+    return tp, fp, fn, cross
+
+
+def check(ev: DetectionEvaluation, conf: Any, iou: Any) -> None:
+    gt, dt = ev.ground_truth, ev.predictions
+    names = list(ev.labels)
+    index = {n: i for i, n in enumerate(names)}
+
+    def per_class(value: Any) -> dict[int, float]:
+        if isinstance(value, dict):
+            return {i: float(value.get(n, 0.5 if value is iou else 0.0)) for n, i in index.items()}
+        return dict.fromkeys(range(len(names)), float(value))
+
+    tp, fp, fn, cross = labelbox_oracle(gt, dt, per_class(conf), per_class(iou))
+    report = ev.report(conf, iou, classes=names)
+    assert report.tp.tolist() == [tp[i] for i in range(len(names))]
+    assert report.fp.tolist() == [fp[i] for i in range(len(names))]
+    assert report.fn.tolist() == [fn[i] for i in range(len(names))]
+    matrix = ev.confusion_matrix(conf, iou, classes=names).matrix
+    size = len(names)
+    for t in range(size):
+        for p in range(size):
+            expected = tp[t] if t == p else cross[(t, p)]
+            assert matrix[t, p] == expected, (t, p)
+    # Background: truths matched to nothing, predictions matched to nothing.
+    counted = ~(gt.iscrowd | gt.ignore)
+    np.testing.assert_array_equal(
+        matrix[:size].sum(axis=1), np.bincount(gt.label[counted], minlength=size)
+    )
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_random_data_equals_the_documented_rule(seed: int) -> None:
+    gt_json, dt_json = random_coco(np.random.default_rng(seed + 300), num_images=14, num_classes=4)
+    gt, dt = to_columns(gt_json, dt_json)
+    ev = evaluate(gt, dt, protocol="labelbox")
+    for conf in (0.0, 0.3, 0.75):
+        for iou in (0.0, 0.1, 0.5, 0.62, 0.9):
+            check(ev, conf, iou)
+    check(ev, {ev.labels[0]: 0.6, ev.labels[1]: 0.2}, {ev.labels[0]: 0.3, ev.labels[2]: 0.8})
+
+
+def test_the_rule_differs_from_cocos_where_it_should() -> None:
+    # One image: a cat box, a dog prediction on it (IoU 0.9, score 0.9) and a cat
+    # prediction on it (IoU 0.6, score 0.8). COCO matches within a class: the cat
+    # prediction is a true positive. Labelbox matches the best IoU first whatever the
+    # classes: the dog prediction takes the cat, a confusion; the cat prediction is left.
+    gt = GroundTruth.from_arrays(
+        frame_ids=[1], classes=["cat", "dog"], frames=[1], labels=[0], boxes=[[0, 0, 100, 100]],
+        labels_are_indices=True,
+    )  # fmt: skip
+    dt = Predictions.from_arrays(
+        gt, frames=[1, 1], labels=[1, 0], boxes=[[0, 0, 90, 100], [0, 0, 60, 100]],
+        scores=[0.9, 0.8], labels_are_indices=True,
+    )  # fmt: skip
+    coco = evaluate(gt, dt).report(0.5, 0.5)
+    labelbox = evaluate(gt, dt, protocol="labelbox").report(0.5, 0.5)
+    assert dict(zip(coco.labels, coco.tp.tolist(), strict=True)) == {"cat": 1, "dog": 0}
+    assert dict(zip(labelbox.labels, labelbox.tp.tolist(), strict=True)) == {"cat": 0, "dog": 0}
+    assert dict(zip(labelbox.labels, labelbox.fp.tolist(), strict=True)) == {"cat": 1, "dog": 1}
+    assert dict(zip(labelbox.labels, labelbox.fn.tolist(), strict=True)) == {"cat": 1, "dog": 0}
+    matrix = evaluate(gt, dt, protocol="labelbox").confusion_matrix(0.5, 0.5)
+    assert matrix.labels == ("cat", "dog", "background")
+    assert matrix.matrix.tolist() == [[0, 1, 0], [0, 0, 0], [1, 0, 0]]
+    # Discarding the dog prediction (conf 0.85) frees the cat for the cat prediction.
+    above = evaluate(gt, dt, protocol="labelbox").report(0.85, 0.5)
+    assert above.tp.tolist() == [0, 0]  # the cat prediction (0.8) is discarded too
+    low = evaluate(gt, dt, protocol="labelbox").report({"dog": 0.95}, 0.5)
+    assert dict(zip(low.labels, low.tp.tolist(), strict=True)) == {"cat": 1, "dog": 0}
+
+
+def test_similarity_frames_and_merge_follow_the_rule() -> None:
+    gt_json, dt_json = random_coco(np.random.default_rng(9), num_images=16, num_classes=4)
+    gt, dt = to_columns(gt_json, dt_json)
+    box = evaluate(gt, dt, protocol="labelbox")
+    generic = evaluate(gt, dt, protocol="labelbox", similarity=BoxSimilarity(gt, dt))
+    frames = gt.frame_ids[::2].tolist()
+    for conf, iou in ((0.2, 0.5), (0.5, 0.3)):
+        a, b = box.report(conf, iou), generic.report(conf, iou)
+        assert a.tp.tolist() == b.tp.tolist() and a.fp.tolist() == b.fp.tolist()
+        np.testing.assert_array_equal(
+            box.confusion_matrix(conf, iou).matrix, generic.confusion_matrix(conf, iou).matrix
+        )
+        # A frame selection counts those frames alone: the sum of two halves is the whole.
+        rest = gt.frame_ids[1::2].tolist()
+        one, two = box.report(conf, iou, frames=frames), box.report(conf, iou, frames=rest)
+        whole = box.report(conf, iou)
+        totals: Counter[str] = Counter()
+        for part in (one, two):
+            totals.update(dict(zip(part.labels, part.tp.tolist(), strict=True)))
+        assert {k: v for k, v in totals.items() if v} == {
+            k: v for k, v in zip(whole.labels, whole.tp.tolist(), strict=True) if v
+        }
+
+
+def test_other_queries_are_refused_clearly() -> None:
+    gt_json, dt_json = random_coco(np.random.default_rng(2), num_images=5)
+    gt, dt = to_columns(gt_json, dt_json)
+    ev = evaluate(gt, dt, protocol="labelbox")
+    assert not ev.has_coco_summary
+    for query in (ev.outcomes, ev.average_precision, ev.pr_curves):
+        with pytest.raises(InputError, match="protocol='labelbox'"):
+            query()
+    with pytest.raises(InputError, match="not in"):
+        ev.report(0.5, 1.5)
+    saved = DetectionEvaluation.from_kept_state(gt, dt, ev.kept_state())
+    assert saved.protocol == "labelbox"
+    assert saved.report(0.3, 0.4).tp.tolist() == ev.report(0.3, 0.4).tp.tolist()
