@@ -86,7 +86,7 @@ export function ObjectShape({ geometry, prediction, color, stroke, emphasized, s
         ))}
         {points.map((p, k) =>
           p.v > 0 ? (
-            <circle key={`kp-${k}`} cx={p.x} cy={p.y} r={stroke * 2.5} fill={p.v === 2 ? color : "var(--bg, #fff)"}
+            <circle key={`kp-${k}`} cx={p.x} cy={p.y} r={stroke * 2} fill={p.v === 2 ? color : "var(--bg, #fff)"}
               stroke={color} strokeWidth={stroke} data-layer={p.v === 2 ? "keypoint-visible" : "keypoint-hidden"}>
               <title>{`${p.name}${p.v === 2 ? "" : " (not visible)"}`}</title>
             </circle>
