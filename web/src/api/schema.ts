@@ -316,6 +316,23 @@ export interface paths {
      */
     get: operations["multilabel_metrics_api_v1_projects__project__datasets__dataset__inference_sets__inference_set__multilabel_metrics_get"];
   };
+  "/api/v1/projects/{project}/datasets/{dataset}/inference-sets/{inference_set}/ner-metrics": {
+    /**
+     * Ner Metrics
+     * @description Per entity type precision, recall, F1, support, TP, FP and FN and the micro,
+     * macro and weighted averages of an NER inference set, with exact and overlap
+     * matching, on a segment narrowed by ``query``. A project of another task is a 400.
+     */
+    get: operations["ner_metrics_api_v1_projects__project__datasets__dataset__inference_sets__inference_set__ner_metrics_get"];
+  };
+  "/api/v1/projects/{project}/datasets/{dataset}/inference-sets/{inference_set}/ner-sentences": {
+    /**
+     * Ner Sentences
+     * @description A page of an NER inference set's frames with their tokens, true and predicted
+     * entities and whether each matched.
+     */
+    get: operations["ner_sentences_api_v1_projects__project__datasets__dataset__inference_sets__inference_set__ner_sentences_get"];
+  };
   "/api/v1/projects/{project}/datasets/{dataset}/inference-sets/{inference_set}/regression": {
     /**
      * Regression
@@ -747,7 +764,7 @@ export interface components {
        * Task
        * @enum {string}
        */
-      task: "detection" | "classification" | "multilabel";
+      task: "detection" | "classification" | "multilabel" | "ner";
     };
     /**
      * CampaignCreate
@@ -2623,6 +2640,137 @@ export interface components {
       /** Support */
       support: number;
     };
+    /** NerAverages */
+    NerAverages: {
+      "macro avg": components["schemas"]["NerRow"];
+      "micro avg": components["schemas"]["NerRow"];
+      "weighted avg": components["schemas"]["NerRow"];
+    };
+    /**
+     * NerEntityOut
+     * @description An entity: tokens ``start .. end - 1`` of its frame, its type, and whether it
+     * matched an entity of the other side.
+     */
+    NerEntityOut: {
+      /** End */
+      end: number;
+      /** Matched */
+      matched: boolean;
+      /** Start */
+      start: number;
+      /** Type */
+      type: string;
+    };
+    /**
+     * NerMetricsOut
+     * @description The entity-level metrics of an NER inference set (docs/metrics.md, "Named
+     * entities"): ``exact`` equal to seqeval's, ``overlap`` counting entities of the same
+     * type that share a token.
+     */
+    NerMetricsOut: {
+      /** Dataset */
+      dataset: string;
+      exact: components["schemas"]["NerReport"];
+      /** Inference Set */
+      inference_set: string;
+      /**
+       * Mode
+       * @constant
+       */
+      mode: "default";
+      /** Num Frames */
+      num_frames: number;
+      overlap: components["schemas"]["NerReport"];
+      /** Project */
+      project: string;
+      /** Query */
+      query: string | null;
+      /** Segment */
+      segment: string;
+      /** Version */
+      version: number;
+    };
+    /** NerReport */
+    NerReport: {
+      averages: components["schemas"]["NerAverages"];
+      /** Types */
+      types: components["schemas"]["NerTypeRow"][];
+    };
+    /**
+     * NerRow
+     * @description Precision, recall and F1 of an entity type or an average (seqeval's
+     * ``classification_report`` keys; undefined values are 0, a mean over no type NaN) and
+     * its support (true entities).
+     */
+    NerRow: {
+      /** F1-Score */
+      "f1-score": number;
+      /** Precision */
+      precision: number;
+      /** Recall */
+      recall: number;
+      /** Support */
+      support: number;
+    };
+    /** NerSentenceOut */
+    NerSentenceOut: {
+      /** Frame Id */
+      frame_id: string;
+      /** Predicted */
+      predicted: components["schemas"]["NerEntityOut"][];
+      /** Tokens */
+      tokens: string[];
+      /** Truth */
+      truth: components["schemas"]["NerEntityOut"][];
+    };
+    /**
+     * NerSentencesOut
+     * @description One page of frames (dataset order) with their tokens and both sides' entities.
+     */
+    NerSentencesOut: {
+      /** Inference Set */
+      inference_set: string;
+      /**
+       * Match
+       * @enum {string}
+       */
+      match: "exact" | "overlap";
+      /** Offset */
+      offset: number;
+      /** Query */
+      query: string | null;
+      /** Segment */
+      segment: string;
+      /** Sentences */
+      sentences: components["schemas"]["NerSentenceOut"][];
+      /** Total */
+      total: number;
+      /** Version */
+      version: number;
+    };
+    /**
+     * NerTypeRow
+     * @description One entity type: its report row and counts (tp: matched predicted entities, fp:
+     * unmatched predicted ones, fn: unmatched true ones).
+     */
+    NerTypeRow: {
+      /** F1-Score */
+      "f1-score": number;
+      /** Fn */
+      fn: number;
+      /** Fp */
+      fp: number;
+      /** Label */
+      label: string;
+      /** Precision */
+      precision: number;
+      /** Recall */
+      recall: number;
+      /** Support */
+      support: number;
+      /** Tp */
+      tp: number;
+    };
     /** PRCurveOut */
     PRCurveOut: {
       /** Ap */
@@ -2714,7 +2862,7 @@ export interface components {
        * @default detection
        * @enum {string}
        */
-      task?: "detection" | "classification" | "multilabel";
+      task?: "detection" | "classification" | "multilabel" | "ner";
     };
     /** ProjectOut */
     ProjectOut: {
@@ -7460,6 +7608,187 @@ export interface operations {
       200: {
         content: {
           "application/json": components["schemas"]["MultiLabelMetricsOut"];
+        };
+      };
+      /** @description bad request */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description unauthorized */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description forbidden */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description conflict */
+      409: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description payload too large */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description validation error */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /**
+   * Ner Metrics
+   * @description Per entity type precision, recall, F1, support, TP, FP and FN and the micro,
+   * macro and weighted averages of an NER inference set, with exact and overlap
+   * matching, on a segment narrowed by ``query``. A project of another task is a 400.
+   */
+  ner_metrics_api_v1_projects__project__datasets__dataset__inference_sets__inference_set__ner_metrics_get: {
+    parameters: {
+      query?: {
+        /** @description a segment of the dataset; default "All Frames" */
+        segment?: string;
+        /** @description an ad-hoc frames query (docs/queries.md) that narrows the segment to the frames it matches */
+        query?: string | null;
+      };
+      path: {
+        /** @description project name */
+        project: string;
+        /** @description dataset name */
+        dataset: string;
+        /** @description inference set name */
+        inference_set: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["NerMetricsOut"];
+        };
+      };
+      /** @description bad request */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description unauthorized */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description forbidden */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description conflict */
+      409: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description payload too large */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description validation error */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /**
+   * Ner Sentences
+   * @description A page of an NER inference set's frames with their tokens, true and predicted
+   * entities and whether each matched.
+   */
+  ner_sentences_api_v1_projects__project__datasets__dataset__inference_sets__inference_set__ner_sentences_get: {
+    parameters: {
+      query?: {
+        /** @description how entities match (the flags) */
+        match?: "exact" | "overlap";
+        /** @description only frames with an unmatched entity (a miss or a false one) */
+        errors_only?: boolean;
+        /** @description only frames with an entity of this type */
+        entity_type?: string | null;
+        /** @description a segment of the dataset; default "All Frames" */
+        segment?: string;
+        /** @description an ad-hoc frames query (docs/queries.md) that narrows the segment to the frames it matches */
+        query?: string | null;
+        /** @description rows to skip */
+        offset?: number;
+        /** @description frames per page */
+        limit?: number;
+      };
+      path: {
+        /** @description project name */
+        project: string;
+        /** @description dataset name */
+        dataset: string;
+        /** @description inference set name */
+        inference_set: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["NerSentencesOut"];
         };
       };
       /** @description bad request */
