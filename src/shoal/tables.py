@@ -433,7 +433,7 @@ def _mask_parts(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray, np.nda
 def _check_masks(
     column: pa.ChunkedArray, what: str, source: str | None, frame_sizes: np.ndarray | None
 ) -> None:
-    from shoal.engine.masks import rles_from_strings
+    from shoal.engine.masks.column import BadString, masks_from_strings
 
     present, heights, widths, counts = _mask_parts(column)
     if not present.size:
@@ -458,17 +458,12 @@ def _check_masks(
                 record=int(present[bad]),
             )
     try:
-        rles = rles_from_strings(counts, heights, widths)
-    except InputError as error:
-        # "RLE i: ..." names the position among the masks: say which row it is.
-        number, _, problem = error.message.partition(": ")
-        index = int(number.split()[-1]) if number.startswith("RLE ") else 0
+        column = masks_from_strings(counts, heights, widths)
+    except BadString as error:
         raise InputError(
-            f"{what} mask counts: {problem or error.message}",
-            source=source,
-            record=int(present[index]),
+            f"{what} mask counts: {error.reason}", source=source, record=int(present[error.index])
         ) from None
-    totals = np.asarray([int(r.counts.sum(dtype=np.int64)) for r in rles], np.int64)
+    totals = column.pixels()
     if (bad := _first(totals != heights * widths)) is not None:
         raise InputError(
             f"{what} mask counts cover {totals[bad]} pixels, not {heights[bad]} x {widths[bad]}",
@@ -509,7 +504,7 @@ def rasterise_polygons(objects: pa.Table, frames: pa.Table, *, what: str = "labe
     """``objects`` (labels or predictions with geometry) with the mask of every row that
     has polygons but no mask filled in: its polygons rasterised on its frame's size and
     united, as pycocotools' ``annToRLE`` does. A frame without a size is an error."""
-    from shoal.engine.masks import merge_rles, polygons_to_rles, rle_to_string
+    from shoal.engine.masks.column import masks_from_polygon_arrays, masks_to_strings
 
     if not has_geometry(objects):
         return objects
@@ -530,18 +525,18 @@ def rasterise_polygons(objects: pa.Table, frames: pa.Table, *, what: str = "labe
             source=source,
             record=int(todo[bad]),
         )
-    rings_per = np.asarray(
-        pc.list_value_length(polygons.take(pa.array(todo))).to_numpy(zero_copy_only=False), np.int64
+    # The rings' coordinates straight from the Arrow buffers (validated: even counts).
+    chosen = polygons.take(pa.array(todo))
+    rings = chosen.flatten()
+    owner = np.asarray(pc.list_parent_indices(chosen).to_numpy(zero_copy_only=False), np.int64)
+    ring_offsets = np.zeros(len(rings) + 1, np.int64)
+    np.cumsum(pc.list_value_length(rings).to_numpy(zero_copy_only=False), out=ring_offsets[1:])
+    coords = np.ascontiguousarray(rings.flatten().to_numpy(zero_copy_only=False), np.float64)
+    heights = np.ascontiguousarray(sizes[:, 0], np.int64)
+    widths = np.ascontiguousarray(sizes[:, 1], np.int64)
+    counts = masks_to_strings(
+        masks_from_polygon_arrays(coords, ring_offsets, owner, todo.size, heights, widths)
     )
-    rings = polygons.take(pa.array(todo)).flatten().to_pylist()
-    ring_rles = polygons_to_rles(
-        rings, np.repeat(sizes[:, 0], rings_per), np.repeat(sizes[:, 1], rings_per)
-    )
-    ends = np.cumsum(rings_per)
-    counts = [
-        rle_to_string(merge_rles(ring_rles[end - n : end]))
-        for n, end in zip(rings_per.tolist(), ends.tolist(), strict=True)
-    ]
     masks = objects.column("mask").to_pylist()
     for row, (height, width), text in zip(todo.tolist(), sizes.tolist(), counts, strict=True):
         masks[row] = {"height": height, "width": width, "counts": text}
@@ -611,16 +606,14 @@ def _fill_boxes(table: pa.Table) -> pa.Table:
     boxless = np.asarray(table.column("x").is_null().to_numpy(zero_copy_only=False))
     if not boxless.any():
         return table
-    from shoal.engine.masks import rle_bbox, rles_from_strings
+    from shoal.engine.masks import masks_from_strings
 
     boxes = _boxes(table)
     present, heights, widths, counts = _mask_parts(table.column("mask"))
     use = boxless[present]
     if use.any():
-        rles = rles_from_strings(
-            [c for c, u in zip(counts, use, strict=True) if u], heights[use], widths[use]
-        )
-        boxes[present[use]] = rle_bbox(rles)
+        kept = [c for c, u in zip(counts, use, strict=True) if u]
+        boxes[present[use]] = masks_from_strings(kept, heights[use], widths[use]).bbox
         boxless[present[use]] = False
     for column, stride in (("keypoints", 3), ("points", 2)):
         values = table.column(column).to_pylist()
