@@ -18,6 +18,7 @@ import { ALL_FRAMES, classNames, type ViewContext } from "./views/context";
 import { CompareView } from "./views/CompareView";
 import { FramePanel } from "./views/FramePanel";
 import { MetricsView } from "./views/MetricsView";
+import { MultiLabelView } from "./views/MultiLabelView";
 import { ScenariosView } from "./views/ScenariosView";
 import { SummaryView } from "./views/SummaryView";
 import { InsightsView } from "./views/InsightsView";
@@ -41,6 +42,9 @@ const VIEWS: ReadonlyArray<{ value: View; title: string }> = [
   { value: "issues", title: "Issues" },
   { value: "campaigns", title: "Campaigns" },
 ];
+
+/** The views a multi-label project has so far (its metrics are its own: MultiLabelView). */
+const MULTILABEL_VIEWS: ReadonlySet<View> = new Set<View>(["metrics", "frame"]);
 
 /** The app state, kept in (and restored from) `location.hash`. */
 export function useHashState(): [AppState, (patch: Partial<AppState>) => void] {
@@ -134,11 +138,13 @@ function AppShell({ hasKey }: { hasKey: boolean }) {
     };
   }, [project, dataset, state, update]);
 
+  const multilabel = project?.task === "multilabel";
+  const views = multilabel ? VIEWS.filter((v) => MULTILABEL_VIEWS.has(v.value)) : VIEWS;
   const onTabKey = (e: KeyboardEvent) => {
-    const k = VIEWS.findIndex((v) => v.value === state.view);
+    const k = views.findIndex((v) => v.value === state.view);
     const step = e.key === "ArrowRight" ? 1 : e.key === "ArrowLeft" ? -1 : 0;
     if (step === 0) return;
-    const next = VIEWS[(k + step + VIEWS.length) % VIEWS.length]!.value;
+    const next = views[(k + step + views.length) % views.length]!.value;
     update({ view: next });
     document.getElementById(`tab-${next}`)?.focus();
   };
@@ -190,7 +196,7 @@ function AppShell({ hasKey }: { hasKey: boolean }) {
           <ColorSchemeToggle />
         </div>
         <div role="tablist" aria-label="Views" onKeyDown={onTabKey}>
-          {VIEWS.map((v) => (
+          {views.map((v) => (
             <button key={v.value} id={`tab-${v.value}`} type="button" role="tab" aria-selected={state.view === v.value}
               aria-controls={`panel-${v.value}`} tabIndex={state.view === v.value ? 0 : -1} onClick={() => update({ view: v.value })}>
               {v.title}
@@ -208,12 +214,17 @@ function AppShell({ hasKey }: { hasKey: boolean }) {
         {projects.data?.length === 0 && <p className="empty-state">The store has no projects yet: create one with the Python API, the CLI or POST /api/v1/projects.</p>}
         {projectDatasets?.length === 0 && <p className="empty-state">Project {project?.name} has no datasets yet.</p>}
         {dataset && dataset.inference_sets.length === 0 && state.view !== "embeddings" && <p className="empty-state">Dataset {dataset.name} has no inference sets yet.</p>}
-        {ctx && state.view === "metrics" && <MetricsView key={`${ctx.project.name}/${ctx.dataset}`} ctx={ctx} />}
-        {ctx && state.view === "scenarios" && <ScenariosView ctx={ctx} />}
-        {ctx && state.view === "compare" && <CompareView ctx={ctx} />}
-        {ctx && state.view === "summary" && <SummaryView ctx={ctx} />}
-        {ctx && state.view === "insights" && <InsightsView key={`${ctx.project.name}/${ctx.dataset}/${ctx.sets[0]}`} ctx={ctx} />}
-        {ctx && state.view === "embeddings" && (
+        {ctx && state.view === "metrics" && (multilabel
+          ? <MultiLabelView key={`${ctx.project.name}/${ctx.dataset}`} ctx={ctx} />
+          : <MetricsView key={`${ctx.project.name}/${ctx.dataset}`} ctx={ctx} />)}
+        {ctx && multilabel && !MULTILABEL_VIEWS.has(state.view) && (
+          <p className="empty-state">Project {ctx.project.name} is multi-label: its numbers are in Metrics (this view is for detection and single-label classification).</p>
+        )}
+        {ctx && !multilabel && state.view === "scenarios" && <ScenariosView ctx={ctx} />}
+        {ctx && !multilabel && state.view === "compare" && <CompareView ctx={ctx} />}
+        {ctx && !multilabel && state.view === "summary" && <SummaryView ctx={ctx} />}
+        {ctx && !multilabel && state.view === "insights" && <InsightsView key={`${ctx.project.name}/${ctx.dataset}/${ctx.sets[0]}`} ctx={ctx} />}
+        {ctx && !multilabel && state.view === "embeddings" && (
           <Suspense fallback={<Loading active label="Loading the embedding view" />}>
             <EmbeddingView key={`${ctx.project.name}/${ctx.dataset}`} ctx={ctx}
               state={{ model: state.embModel, kind: state.embKind, method: state.embMethod, colorBy: state.colorBy }}
@@ -223,13 +234,13 @@ function AppShell({ hasKey }: { hasKey: boolean }) {
               })} />
           </Suspense>
         )}
-        {project && projectDatasets && state.view === "campaigns" && (
+        {project && projectDatasets && !multilabel && state.view === "campaigns" && (
           <Suspense fallback={<Loading active label="Loading campaigns" />}>
             <CampaignsView key={project.name} project={project.name} datasets={projectDatasets.map((d) => d.name)}
               campaign={state.campaign} issue={state.campaignIssue} onOpen={(campaign) => update({ campaign, campaignIssue: null })} />
           </Suspense>
         )}
-        {ctx && state.view === "issues" && (
+        {ctx && !multilabel && state.view === "issues" && (
           <Suspense fallback={<Loading active label="Loading issues" />}>
             <IssuesView ctx={ctx} issue={state.issue} element={state.issueElement} />
           </Suspense>

@@ -10,7 +10,7 @@ import type {
   ChangedExamplesPage, Confidence, ComparisonOut, CompletionsOut, DatasetOut, MetricInfosOut, ExamplesPage, FrameDetail, FramesPage, InferenceSetOut,
   MetricsInclude, MetricsOut, ProjectOut, SegmentCreate, SegmentFromExamples, SegmentOut, SegmentResultDict, SegmentUpdate, SummaryOut,
   CalibrationOut, MetricImportanceListOut, MetricPerformanceOut, SignificanceOut, TideOut, TideType, LabelErrorsOut, LabelErrorKind, LabelErrorReview, LabelErrorReviewOut, IssueOut, IssueCreate,
-  SimilarElementsOut, IssueElementsFromCell, IssueElementsFromQuery,
+  SimilarElementsOut, IssueElementsFromCell, IssueElementsFromQuery, MultiLabelMetricsOut, MultiLabelExamplesOut,
 } from "./types";
 import type { BeforeAfter, ElementIdentity, ElementStatus, ElementsAdded, ExportFormat, Issue, IssueCreateBody, IssueElement, IssueUpdateBody } from "../lib/issues";
 import type {
@@ -362,6 +362,23 @@ export const api = {
     request<MetricsOut>(
       "GET",
       `${datasetPath(p, d)}/metrics${queryString({ inference_set: q.inferenceSets, ...point(q), ...otherPoint(q), include: q.include, curve_points: q.curvePoints })}`,
+      undefined,
+      o,
+    ),
+  multilabelMetrics: (p: string, d: string, set: string, q: { conf?: Confidence; segment?: string; query?: string }, o?: RequestOptions) =>
+    request<MultiLabelMetricsOut>(
+      "GET", `${inferenceSetPath(p, d, set)}/multilabel-metrics${queryString({ conf: confParam(q.conf), segment: q.segment, query: q.query })}`, undefined, o,
+    ),
+  multilabelExamples: (
+    p: string, d: string, set: string,
+    q: { label: string; cell: string; conf?: Confidence; segment?: string; query?: string; offset?: number; limit?: number },
+    o?: RequestOptions,
+  ) =>
+    request<MultiLabelExamplesOut>(
+      "GET",
+      `${inferenceSetPath(p, d, set)}/multilabel-examples${queryString({
+        label: q.label, cell: q.cell, conf: confParam(q.conf), segment: q.segment, query: q.query, offset: q.offset, limit: q.limit,
+      })}`,
       undefined,
       o,
     ),

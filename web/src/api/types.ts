@@ -148,6 +148,10 @@ export type MetricsInclude = NonNullable<MetricsQuery["include"]>[number];
 export type MetricsResult = Schemas["MetricsResult"];
 export type MetricsOut = Schemas["MetricsOut"];
 export type ExamplesPage = Schemas["ExamplesPage"];
+/** A multi-label inference set's metrics (per class with its 2x2 counts, the four averages). */
+export type MultiLabelMetricsOut = Schemas["MultiLabelMetricsOut"];
+export type MultiLabelClassRow = Schemas["MultiLabelClassRow"];
+export type MultiLabelExamplesOut = Schemas["MultiLabelExamplesOut"];
 
 // ------------------------------------------------------------------ summary, changes, queries
 /** `/summary`: every inference set per segment; with base and other, their comparison. */

@@ -33,6 +33,8 @@ describe("URL state", () => {
       { kind: "fp" },
       { kind: "confused_as", label: "big truck" },
       { kind: "confused_from", label: "#circle" },
+      { kind: "multilabel", label: "big truck", cell: "fn" },
+      { kind: "multilabel", label: "a&b", cell: "tn" },
     ];
     for (const selection of selections) {
       for (const sort of ["confidence-disagreement", "confidence-agreement", "iou", "area", "metric:brightness:asc", "metric:relative_area:desc"] as const) {
@@ -49,6 +51,8 @@ describe("URL state", () => {
     expect(hash({ selection: { kind: "fp" }, sort: "area" })).toBe("view=metrics&outcome=FP&sort=area");
     expect(hash({ selection: { kind: "confused_as", label: "circle" } })).toBe("view=metrics&confused_as=circle");
     expect(hash({ selection: { kind: "confused_from", label: "circle" } })).toBe("view=metrics&confused_from=circle");
+    expect(hash({ selection: { kind: "multilabel", label: "cat", cell: "fp" } })).toBe("view=metrics&ml_class=cat&ml_cell=fp");
+    expect(parseHash("#ml_class=cat&ml_cell=xx").selection).toBeNull();
     expect(parseHash("#truth=circle&predicted=square&page=3")).toMatchObject({ selection: { kind: "cell", truth: "circle", predicted: "square" }, page: 2 });
   });
 

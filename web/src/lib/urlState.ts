@@ -42,7 +42,12 @@ export type ExampleSelection =
   | { kind: "fn" }
   | { kind: "fp" }
   | { kind: "confused_as"; label: string }
-  | { kind: "confused_from"; label: string };
+  | { kind: "confused_from"; label: string }
+  /** Multi-label: the frames in one cell of a class's 2x2 matrix (URL `ml_class` + `ml_cell`). */
+  | { kind: "multilabel"; label: string; cell: MultiLabelCell };
+
+export type MultiLabelCell = "tp" | "fp" | "fn" | "tn";
+export const MULTILABEL_CELLS: readonly MultiLabelCell[] = ["tp", "fp", "fn", "tn"];
 
 export const DEFAULT_SORT: ExampleSort = "confidence-disagreement";
 const NORMALIZATIONS: readonly Normalization[] = ["row", "column", "value"];
@@ -138,6 +143,9 @@ function selectionOf(q: URLSearchParams): ExampleSelection | null {
   const truth = q.get("truth");
   const predicted = q.get("predicted");
   if (truth && predicted) return { kind: "cell", truth, predicted };
+  const mlClass = q.get("ml_class");
+  const mlCell = q.get("ml_cell") as MultiLabelCell | null;
+  if (mlClass && mlCell && MULTILABEL_CELLS.includes(mlCell)) return { kind: "multilabel", label: mlClass, cell: mlCell };
   const as = q.get("confused_as");
   if (as) return { kind: "confused_as", label: as };
   const from = q.get("confused_from");
@@ -165,6 +173,10 @@ function writeSelection(q: URLSearchParams, s: ExampleSelection | null): void {
       break;
     case "confused_from":
       q.set("confused_from", s.label);
+      break;
+    case "multilabel":
+      q.set("ml_class", s.label);
+      q.set("ml_cell", s.cell);
       break;
   }
 }

@@ -62,6 +62,8 @@ export function selectionFits(s: ExampleSelection, classes: readonly string[]): 
     case "confused_as":
     case "confused_from":
       return classes.includes(s.label);
+    case "multilabel":
+      return false; // a multi-label project's (MultiLabelView)
     default:
       return true;
   }
@@ -79,6 +81,8 @@ function selectionQuery(s: ExampleSelection): Partial<ExamplesQuery> {
       return { confused_as: s.label };
     case "confused_from":
       return { confused_from: s.label };
+    case "multilabel":
+      return {};
   }
 }
 
@@ -94,6 +98,8 @@ function selectionTitle(s: ExampleSelection): string {
       return `Confused as ${s.label}`;
     case "confused_from":
       return `Confused from ${s.label}`;
+    case "multilabel":
+      return `${s.label}: ${s.cell.toUpperCase()}`;
   }
 }
 

@@ -1,0 +1,321 @@
+/**
+ * The Metrics view of a multi-label project (several classes per frame): the headline
+ * numbers, the per-class report with its 2x2 counts and the four averages, each class's
+ * 2x2 confusion matrix, and the frames behind any cell. Every number is the server's
+ * (`/multilabel-metrics`, equal to scikit-learn's); the selection lives in the URL.
+ */
+import { memo, useCallback } from "react";
+import { api, frameThumbnailUrl } from "../api/client";
+import type { MultiLabelClassRow, MultiLabelMetricsOut } from "../api/types";
+import { ErrorPanel, Loading } from "../components/Status";
+import { useApi } from "../hooks/useApi";
+import { useImageSource } from "../hooks/useImageSource";
+import { formatScore } from "../lib/format";
+import { MULTILABEL_CELLS, type MultiLabelCell } from "../lib/urlState";
+import { ALL_FRAMES, type ViewContext } from "./context";
+import { ThresholdPanel } from "./ThresholdPanel";
+
+export const MULTILABEL_PAGE_SIZE = 12;
+
+/** What each 2x2 cell is (rows: truth, columns: prediction, as scikit-learn lays them out). */
+export const CELL_DEFINITIONS: Record<MultiLabelCell, string> = {
+  tp: "TP: the class is true for the frame and predicted (score ≥ threshold)",
+  fp: "FP: predicted, but the frame does not have the class",
+  fn: "FN: the frame has the class, but its score is below the threshold",
+  tn: "TN: neither true nor predicted",
+};
+
+/** The definitions beside the numbers (docs/metrics.md, "Multi-label classification"). */
+export const DEFINITIONS: ReadonlyArray<[string, string]> = [
+  ["Threshold", "a class is predicted for a frame when its score is ≥ the class's threshold (the Confidence slider; per-class overrides)"],
+  ["Precision", "TP / (TP + FP) of the class's (frame, class) cells; 0 when nothing is predicted"],
+  ["Recall", "TP / (TP + FN); 0 when no frame has the class"],
+  ["F1", "harmonic mean of precision and recall"],
+  ["Support", "frames that truly have the class"],
+  ["AP", "average precision of the class's score ranking (no threshold)"],
+  ["micro avg", "precision, recall, F1 of every (frame, class) cell pooled"],
+  ["macro avg", "the mean of the classes' values"],
+  ["weighted avg", "the classes' values weighted by support"],
+  ["samples avg", "each frame's precision, recall, F1 over its own classes, averaged over frames"],
+  ["Subset accuracy", "share of frames whose predicted set of classes is exactly their true set"],
+  ["Hamming loss", "share of wrong (frame, class) cells: (FP + FN) / (frames × classes)"],
+];
+
+const AVERAGES = ["micro avg", "macro avg", "weighted avg", "samples avg"] as const;
+
+/** A cell's count in a class row. */
+export function cellCount(row: MultiLabelClassRow, cell: MultiLabelCell): number {
+  return row[cell];
+}
+
+/** The share of a class's frames in a cell (what shades it), 0 for no frames. */
+export function cellShare(row: MultiLabelClassRow, cell: MultiLabelCell): number {
+  const total = row.tp + row.fp + row.fn + row.tn;
+  return total > 0 ? row[cell] / total : 0;
+}
+
+export function MultiLabelView({ ctx }: { ctx: ViewContext }) {
+  const { project, dataset, sets, conf, segment, update } = ctx;
+  const set = ctx.shown !== null && sets.includes(ctx.shown) ? ctx.shown : sets[0]!;
+  const query = ctx.query ?? undefined;
+  const segmentParam = segment === ALL_FRAMES ? undefined : segment;
+  const scope = { conf, segment: segmentParam, query };
+  const metricsKey = JSON.stringify(["multilabel-metrics", project.name, dataset, set, conf, segment, query]);
+  const metrics = useApi(metricsKey, (signal) => api.multilabelMetrics(project.name, dataset, set, scope, { signal }));
+  const selection = ctx.selection?.kind === "multilabel" ? ctx.selection : null;
+  const page = ctx.page;
+  const examplesKey = selection
+    ? JSON.stringify(["multilabel-examples", project.name, dataset, set, conf, segment, query, selection, page])
+    : null;
+  const examples = useApi(examplesKey, (signal) =>
+    api.multilabelExamples(project.name, dataset, set, {
+      ...scope, label: selection!.label, cell: selection!.cell, offset: page * MULTILABEL_PAGE_SIZE, limit: MULTILABEL_PAGE_SIZE,
+    }, { signal }),
+  );
+  const choose = useCallback((label: string, cell: MultiLabelCell) => update({ selection: { kind: "multilabel", label, cell }, page: 0 }), [update]);
+  const answer = metrics.data;
+  const pending = metrics.dataKey !== metricsKey && metrics.error === null;
+  return (
+    <div className="metrics-view multilabel-view">
+      <aside>
+        <ThresholdPanel ctx={ctx} iouGrid={null} />
+        {segment !== ALL_FRAMES && (
+          <p className="segment-filter">
+            Segment: <strong>{segment}</strong>{" "}
+            <button type="button" onClick={() => update({ segment: null })}>Show all frames</button>
+          </p>
+        )}
+        <section className="panel multilabel-definitions" aria-label="Definitions">
+          <h2>Definitions</h2>
+          <dl>
+            {DEFINITIONS.map(([term, text]) => <div key={term}><dt>{term}</dt><dd>{text}</dd></div>)}
+          </dl>
+        </section>
+      </aside>
+      <div className="metrics-main">
+        {sets.length > 1 && (
+          <div role="group" aria-label="Inference set shown" className="toggle-group shown-sets">
+            {sets.map((s, k) => (
+              <button key={s} type="button" aria-pressed={set === s} onClick={() => update({ shown: k === 0 ? null : s, selection: null })}>{s}</button>
+            ))}
+          </div>
+        )}
+        <Loading active={metrics.loading} label="Computing multi-label metrics" />
+        {metrics.error !== null && <ErrorPanel error={metrics.error} onRetry={metrics.reload} title="Metrics could not be loaded" />}
+        {answer && (
+          <div className={pending ? "multilabel-board pending" : "multilabel-board"}>
+            <Headline answer={answer} />
+            <div className="panel report-panel">
+              <MultiLabelReport answer={answer} selected={selection} onSelect={choose} caption={`Multi-label report: ${set}`} />
+            </div>
+            <div className="panel">
+              <ClassMatrices rows={answer.classes} selected={selection} onSelect={choose} />
+            </div>
+          </div>
+        )}
+        {selection && (
+          <section className="multilabel-examples" aria-label="Examples">
+            <h2>
+              Frames in {selection.label}: {selection.cell.toUpperCase()}{" "}
+              <span className="muted">{CELL_DEFINITIONS[selection.cell].split(": ")[1]}</span>
+            </h2>
+            <p className="muted">
+              A frame is in one cell of every class's matrix, so the same frame can be listed under several classes.
+              {selection.cell === "tp" || selection.cell === "fp" ? " Highest score first." : " Lowest score first."}
+            </p>
+            <p className="chips-legend" aria-label="Chips legend">
+              Each frame&apos;s classes:
+              <span className="chip chip-tp">TP <span className="chip-kind">true, predicted</span></span>
+              <span className="chip chip-fp">FP <span className="chip-kind">predicted, not true</span></span>
+              <span className="chip chip-fn">FN <span className="chip-kind">true, missed</span></span>
+              <span className="chip chip-asked">bold: the class asked</span>
+            </p>
+            <Loading active={examples.loading} label="Loading examples" />
+            {examples.error !== null && <ErrorPanel error={examples.error} onRetry={examples.reload} title="Examples could not be loaded" />}
+            {examples.data && (
+              <>
+                <ul className="multilabel-example-list">
+                  {examples.data.examples.map((e) => (
+                    <MultiLabelExample key={e.frame_id} project={project.name} dataset={dataset} label={selection.label}
+                      frameId={e.frame_id} truth={e.truth} predicted={e.predicted} score={e.score}
+                      onOpen={() => update({ frame: e.frame_id, view: "frame" })} />
+                  ))}
+                </ul>
+                <Pager total={examples.data.total} page={page} onPage={(next) => update({ page: next })} />
+              </>
+            )}
+          </section>
+        )}
+      </div>
+    </div>
+  );
+}
+
+function Headline({ answer }: { answer: MultiLabelMetricsOut }) {
+  const micro = answer.averages["micro avg"];
+  const samples = answer.averages["samples avg"];
+  const tiles: Array<[string, string, string]> = [
+    ["Subset accuracy", formatScore(answer.subset_accuracy), DEFINITIONS[10]![1]],
+    ["Hamming loss", formatScore(answer.hamming_loss), DEFINITIONS[11]![1]],
+    ["Micro F1", formatScore(micro["f1-score"]), DEFINITIONS[6]![1]],
+    ["Samples F1", formatScore(samples["f1-score"]), DEFINITIONS[9]![1]],
+    ["Mean AP", formatScore(answer.mean_average_precision), "the mean of the classes' AP"],
+  ];
+  return (
+    <dl className="multilabel-headline" aria-label="Headline metrics">
+      {tiles.map(([name, value, title]) => (
+        <div key={name} className="panel" title={title}><dt>{name}</dt><dd>{value}</dd></div>
+      ))}
+      <div className="panel" title="frames evaluated (the segment and query's)"><dt>Frames</dt><dd>{answer.num_frames.toLocaleString()}</dd></div>
+    </dl>
+  );
+}
+
+type Selected = { label: string; cell: MultiLabelCell } | null;
+
+const MultiLabelReport = memo(function MultiLabelReport({ answer, selected, onSelect, caption }: {
+  answer: MultiLabelMetricsOut; selected: Selected; onSelect: (label: string, cell: MultiLabelCell) => void; caption: string;
+}) {
+  return (
+    <table className="report-table multilabel-report">
+      <caption>{caption}</caption>
+      <thead>
+        <tr>
+          <th scope="col">class</th>
+          <th scope="col" className="num" title={DEFINITIONS[0]![1]}>threshold</th>
+          <th scope="col" className="num" title={DEFINITIONS[1]![1]}>precision</th>
+          <th scope="col" className="num" title={DEFINITIONS[2]![1]}>recall</th>
+          <th scope="col" className="num" title={DEFINITIONS[3]![1]}>F1</th>
+          <th scope="col" className="num" title={DEFINITIONS[4]![1]}>support</th>
+          <th scope="col" className="num" title={DEFINITIONS[5]![1]}>AP</th>
+          {MULTILABEL_CELLS.map((cell) => <th key={cell} scope="col" className="num" title={CELL_DEFINITIONS[cell]}>{cell.toUpperCase()}</th>)}
+        </tr>
+      </thead>
+      <tbody>
+        {answer.classes.map((row) => (
+          <tr key={row.label} className={selected?.label === row.label ? "selected" : undefined}>
+            <th scope="row">{row.label}</th>
+            <td className="num">{row.threshold}</td>
+            <td className="num">{formatScore(row.precision)}</td>
+            <td className="num">{formatScore(row.recall)}</td>
+            <td className="num">{formatScore(row["f1-score"])}</td>
+            <td className="num">{row.support.toLocaleString()}</td>
+            <td className="num">{formatScore(row.average_precision)}</td>
+            {MULTILABEL_CELLS.map((cell) => (
+              <td key={cell} className="num">
+                <button type="button" className="link" aria-pressed={selected?.label === row.label && selected.cell === cell}
+                  aria-label={`${row.label} ${cell.toUpperCase()}: ${row[cell]} frames`} onClick={() => onSelect(row.label, cell)}>
+                  {row[cell].toLocaleString()}
+                </button>
+              </td>
+            ))}
+          </tr>
+        ))}
+      </tbody>
+      <tfoot>
+        {AVERAGES.map((name) => {
+          const row = answer.averages[name];
+          return (
+            <tr key={name}>
+              <th scope="row" title={DEFINITIONS.find(([term]) => term === name)?.[1]}>{name}</th>
+              <td />
+              <td className="num">{formatScore(row.precision)}</td>
+              <td className="num">{formatScore(row.recall)}</td>
+              <td className="num">{formatScore(row["f1-score"])}</td>
+              <td className="num">{row.support.toLocaleString()}</td>
+              <td colSpan={5} />
+            </tr>
+          );
+        })}
+      </tfoot>
+    </table>
+  );
+});
+
+/** Each class's 2x2 matrix (rows truth, columns prediction), shaded by its share of the frames. */
+const ClassMatrices = memo(function ClassMatrices({ rows, selected, onSelect }: {
+  rows: readonly MultiLabelClassRow[]; selected: Selected; onSelect: (label: string, cell: MultiLabelCell) => void;
+}) {
+  const layout: MultiLabelCell[][] = [["tp", "fn"], ["fp", "tn"]];
+  return (
+    <section aria-label="Per-class confusion matrices">
+      <h2 className="matrices-title">Per-class 2×2 confusion matrices</h2>
+      <p className="muted matrices-legend">
+        Rows: the frame has the class (yes / no). Columns: the class is predicted (yes / no). Green cells are right (TP, TN),
+        red cells wrong (FN, FP); the deeper the shade, the larger the share of the class&apos;s frames. Every frame is in one
+        cell of each matrix. Click a cell for its frames.
+      </p>
+      <div className="multilabel-matrices">
+        {rows.map((row) => (
+          <table key={row.label} className="two-by-two" aria-label={`${row.label} 2×2 matrix`}>
+            <caption>{row.label} <span className="muted">≥ {row.threshold}</span></caption>
+            <thead>
+              <tr><td /><th scope="col">pred. yes</th><th scope="col">pred. no</th></tr>
+            </thead>
+            <tbody>
+              {layout.map((cells, r) => (
+                <tr key={r}>
+                  <th scope="row">{r === 0 ? "true yes" : "true no"}</th>
+                  {cells.map((cell) => {
+                    const share = cellShare(row, cell);
+                    const wrong = cell === "fp" || cell === "fn";
+                    const pressed = selected?.label === row.label && selected.cell === cell;
+                    return (
+                      <td key={cell} className={wrong ? "wrong" : "right"} style={{ ["--share" as string]: share.toFixed(3) }}>
+                        <button type="button" aria-pressed={pressed} title={CELL_DEFINITIONS[cell]}
+                          aria-label={`${row.label} ${cell.toUpperCase()}: ${row[cell]} frames`} onClick={() => onSelect(row.label, cell)}>
+                          <span className="cell-name">{cell.toUpperCase()}</span> {row[cell].toLocaleString()}
+                        </button>
+                      </td>
+                    );
+                  })}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        ))}
+      </div>
+    </section>
+  );
+});
+
+function MultiLabelExample({ project, dataset, label, frameId, truth, predicted, score, onOpen }: {
+  project: string; dataset: string; label: string; frameId: string; truth: string[]; predicted: string[]; score: number; onOpen: () => void;
+}) {
+  const src = useImageSource(frameThumbnailUrl(project, dataset, frameId, 128));
+  const all = [...new Set([...truth, ...predicted])];
+  return (
+    <li className="panel multilabel-example">
+      <button type="button" className="thumb" onClick={onOpen} aria-label={`Open frame ${frameId}`}>
+        {src ? <img src={src} alt="" width={96} height={96} loading="lazy" onError={(e) => { e.currentTarget.style.visibility = "hidden"; }} /> : null}
+      </button>
+      <div>
+        <p className="frame-title"><strong>{frameId}</strong> <span className="muted">{label} score {score.toFixed(3)}</span></p>
+        <ul className="class-chips" aria-label="Classes">
+          {all.map((name) => {
+            const inTruth = truth.includes(name);
+            const inPredicted = predicted.includes(name);
+            const kind = inTruth && inPredicted ? "tp" : inPredicted ? "fp" : "fn";
+            return (
+              <li key={name} className={`chip chip-${kind}${name === label ? " chip-asked" : ""}`} title={CELL_DEFINITIONS[kind]}>
+                {name} <span className="chip-kind">{kind.toUpperCase()}</span>
+              </li>
+            );
+          })}
+          {all.length === 0 && <li className="muted">no class, none predicted</li>}
+        </ul>
+      </div>
+    </li>
+  );
+}
+
+function Pager({ total, page, onPage }: { total: number; page: number; onPage: (page: number) => void }) {
+  const pages = Math.max(1, Math.ceil(total / MULTILABEL_PAGE_SIZE));
+  return (
+    <nav className="pager" aria-label="Pages">
+      <button type="button" disabled={page <= 0} onClick={() => onPage(page - 1)}>Previous</button>{" "}
+      <span>Page {Math.min(page + 1, pages)} of {pages} ({total.toLocaleString()} frames)</span>{" "}
+      <button type="button" disabled={page + 1 >= pages} onClick={() => onPage(page + 1)}>Next</button>
+    </nav>
+  );
+}
