@@ -458,6 +458,7 @@ def _scan_results(data: Any, name: str | None) -> CocoKeypointResults | None:
         scan = scanner.KeypointScan(
             np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, 4)),
             np.zeros(0, np.bool_), np.zeros(0), np.zeros(0), np.zeros(1, np.int64),
+            np.zeros((0, 4)),
         )  # fmt: skip
     elif status == scanner.SCAN_PAUSED:
         found = scanner.scan_keypoint_records(buffer, position)
@@ -478,7 +479,7 @@ def _scan_results(data: Any, name: str | None) -> CocoKeypointResults | None:
     with_boxes = bool(scan.has_box.size) and bool(scan.has_box[0])
     if with_boxes and not scan.has_box.all():
         return None  # the slow path names the record without a bbox
-    box = np.ascontiguousarray(scan.boxes) if with_boxes else _extents(keypoints)
+    box = np.ascontiguousarray(scan.boxes if with_boxes else scan.extents)
     results = CocoResults(name, scan.image_ids, scan.class_ids, box, scan.scores)
     return CocoKeypointResults(results=results, keypoints=keypoints, area=box[:, 2] * box[:, 3])
 

@@ -116,7 +116,7 @@ _SIGNATURES: dict[str, tuple[object, list[object]]] = {
     ),
     "shoal_scan_keypoint_records": (
         ctypes.c_int32,
-        [U8, _i64, _i64, _i64, I64, I64, F64, U8, F64, F64, _i64, I64, _U64, _i64_out],
+        [U8, _i64, _i64, _i64, I64, I64, F64, U8, F64, F64, _i64, I64, F64, _U64, _i64_out],
     ),
     "shoal_scan_annotation_keypoints": (
         ctypes.c_int32,
@@ -214,6 +214,7 @@ class KeypointScan(NamedTuple):
     scores: NDArray[np.float64]  # 1.0 when the record has none
     keypoints: NDArray[np.float64]  # every record's keypoint values, end to end
     offsets: NDArray[np.int64]  # (rows + 1,) record r's values: offsets[r]:offsets[r + 1]
+    extents: NDArray[np.float64]  # (rows, 4) each record's keypoints' box, as loadRes gives
 
 
 def scan_keypoint_records(buffer: NDArray[np.uint8], pos: int) -> KeypointScan | None:
@@ -233,10 +234,11 @@ def scan_keypoint_records(buffer: NDArray[np.uint8], pos: int) -> KeypointScan |
     scores = np.empty(capacity, np.float64)
     keypoints = np.empty(kp_capacity, np.float64)
     offsets = np.empty(capacity + 1, np.int64)
+    extents = np.empty((capacity, 4), np.float64)
     rows = ctypes.c_int64()
     status = _lib.shoal_scan_keypoint_records(
         buffer, buffer.size, pos, capacity, image_ids, class_ids, boxes, has_box, scores,
-        keypoints, kp_capacity, offsets, _POWERS, ctypes.byref(rows),
+        keypoints, kp_capacity, offsets, extents, _POWERS, ctypes.byref(rows),
     )  # fmt: skip
     if status != SCAN_DONE:
         return None
@@ -249,6 +251,7 @@ def scan_keypoint_records(buffer: NDArray[np.uint8], pos: int) -> KeypointScan |
         scores=scores[:count],
         keypoints=keypoints[: int(offsets[count])],
         offsets=offsets[: count + 1],
+        extents=extents[:count],
     )
 
 

@@ -567,7 +567,9 @@ finish:
  * (at the first record's '{'): the columns shoal_scan_records reads, with "bbox"
  * optional (has_box[row] 1 when given; a row without one keeps whatever boxes held),
  * and each record's "keypoints" array of numbers appended to kp_values, row r's values
- * at [kp_offsets[r], kp_offsets[r + 1]). Anything unusual, a number only float() rounds
+ * at [kp_offsets[r], kp_offsets[r + 1]), and their extent (x0, y0, x1 - x0, y1 - y0 of
+ * the (x, y, v) triples' x and y, as loadRes computes a box; zeros for none) in
+ * extents. Anything unusual, a number only float() rounds
  * with certainty, or more than capacity rows or kp_capacity values stops the scan with
  * SCAN_UNSUPPORTED: the caller then reads the file the exact slow way. *rows_out is the
  * number of records read.
@@ -576,7 +578,7 @@ int32_t shoal_scan_keypoint_records(const uint8_t *buf, int64_t n, int64_t pos,
                                     int64_t capacity, int64_t *image_ids, int64_t *class_ids,
                                     double *boxes, uint8_t *has_box, double *scores,
                                     double *kp_values, int64_t kp_capacity, int64_t *kp_offsets,
-                                    const uint64_t *powers, int64_t *rows_out) {
+                                    double *extents, const uint64_t *powers, int64_t *rows_out) {
     int64_t row = 0, count = 0;
     kp_offsets[0] = 0;
     *rows_out = 0;
@@ -662,6 +664,25 @@ int32_t shoal_scan_keypoint_records(const uint8_t *buf, int64_t n, int64_t pos,
             return SCAN_UNSUPPORTED;
         }
         if (!(seen_image && seen_class && seen_keypoints)) return SCAN_UNSUPPORTED;
+        {
+            const int64_t start = kp_offsets[row];
+            double *extent = extents + 4 * row;
+            extent[0] = extent[1] = extent[2] = extent[3] = 0.0;
+            if (count - start >= 3) {
+                double x0 = kp_values[start], x1 = x0, y0 = kp_values[start + 1], y1 = y0;
+                for (int64_t at = start + 3; at + 1 < count; at += 3) {
+                    const double x = kp_values[at], y = kp_values[at + 1];
+                    if (x < x0) x0 = x;
+                    if (x > x1) x1 = x;
+                    if (y < y0) y0 = y;
+                    if (y > y1) y1 = y;
+                }
+                extent[0] = x0;
+                extent[1] = y0;
+                extent[2] = x1 - x0;
+                extent[3] = y1 - y0;
+            }
+        }
         row++;
         kp_offsets[row] = count;
         *rows_out = row;
