@@ -10,7 +10,9 @@ positives. The oracle below is that rule written plainly, per image, with its ow
 
 from __future__ import annotations
 
+import json
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,6 +24,7 @@ from shoal.engine.detection.similarity import BoxSimilarity
 from shoal.errors import InputError
 
 from coco_oracle import random_coco, to_columns
+from conftest import run_cli
 
 
 def box_iou(d: list[float], g: list[float]) -> float:
@@ -190,3 +193,29 @@ def test_other_queries_are_refused_clearly() -> None:
     saved = DetectionEvaluation.from_kept_state(gt, dt, ev.kept_state())
     assert saved.protocol == "labelbox"
     assert saved.report(0.3, 0.4).tp.tolist() == ev.report(0.3, 0.4).tp.tolist()
+
+
+def test_cli_protocol_labelbox(tmp_path: Path) -> None:
+    gt_json, dt_json = random_coco(np.random.default_rng(77), num_images=12, num_classes=3)
+    (tmp_path / "gt.json").write_text(json.dumps(gt_json))
+    (tmp_path / "dt.json").write_text(json.dumps(dt_json))
+    out = tmp_path / "out.json"
+    result = run_cli(
+        "eval", str(tmp_path / "gt.json"), str(tmp_path / "dt.json"), "--protocol", "labelbox",
+        "--conf", "0.4", "--iou", "0", "--json", str(out),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "Labelbox matching" in result.stdout and "IoU > 0" in result.stdout
+    written = json.loads(out.read_text())
+    assert "coco" not in written and "best_thresholds" not in written
+    gt, dt = to_columns(gt_json, dt_json)
+    names = list(gt.classes.names)
+    tp, fp, fn, _ = labelbox_oracle(
+        gt, dt, dict.fromkeys(range(len(names)), 0.4), dict.fromkeys(range(len(names)), 0.0)
+    )
+    rows = {row["label"]: row for row in written["report"]["classes"]}
+    for i, name in enumerate(names):
+        if name in rows:
+            assert (rows[name]["tp"], rows[name]["fp"], rows[name]["fn"]) == (tp[i], fp[i], fn[i])
+        else:
+            assert tp[i] == fp[i] == fn[i] == 0

@@ -59,9 +59,11 @@ def register(commands: Any) -> None:
     )
     parser.add_argument(
         "--protocol",
-        choices=("coco", "voc"),
+        choices=("coco", "voc", "labelbox"),
         default="coco",
-        help="matching rules and AP: pycocotools' (coco) or PASCAL VOC's (default: %(default)s)",
+        help="matching rules and AP: pycocotools' (coco), PASCAL VOC's (voc), or Labelbox's "
+        "class-agnostic matching by decreasing IoU (labelbox: report and matrix, no AP) "
+        "(default: %(default)s)",
     )
     parser.add_argument(
         "--iou-type",
@@ -167,7 +169,7 @@ def run(args: argparse.Namespace) -> int:
         ev = shoal.evaluate_detections(
             gt,
             dt,
-            iou_thresholds=[args.iou],
+            iou_thresholds=_grid_iou(args),
             protocol=args.protocol,
             pixel_inclusive=args.pixel_inclusive,
         )
@@ -192,6 +194,12 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _grid_iou(args: argparse.Namespace) -> list[float]:
+    """The operating point's IoU added to the matching grid (Labelbox's matching reads
+    no grid, and takes IoU 0)."""
+    return [] if args.protocol == "labelbox" or args.iou == 0 else [args.iou]
+
+
 def _evaluate_geometry(args: argparse.Namespace, iou_type: str) -> Any:
     """A segm or keypoints evaluation of the two COCO files."""
     import shoal
@@ -211,7 +219,7 @@ def _evaluate_geometry(args: argparse.Namespace, iou_type: str) -> Any:
             args.ground_truth,
             args.predictions,
             iou_type=iou_type,  # type: ignore[arg-type]  # argparse's choices
-            iou_thresholds=[args.iou],
+            iou_thresholds=_grid_iou(args),
             protocol=args.protocol,
             pixel_inclusive=args.pixel_inclusive,
             ignore_flag=args.honor_ignore,
@@ -237,7 +245,7 @@ def _evaluate_on_ray(args: argparse.Namespace) -> Any:
             args.partitions,
             executor="ray",
             address=args.ray,
-            iou_thresholds=[args.iou],
+            iou_thresholds=_grid_iou(args),
             protocol=args.protocol,
             pixel_inclusive=args.pixel_inclusive,
             ignore_flag=args.honor_ignore,
@@ -265,13 +273,14 @@ def collect(ev: Any, *, conf: float, iou: float) -> dict[str, Any]:
         summary = ev.coco_summary()
         out["coco"] = dict(summary.stats)
         out["coco_per_class"] = summary.per_class()
-    else:
+    elif ev.protocol == "voc":
         out["voc"] = {"iou": iou, "ap": ev.average_precision(iou)}
     out["report"] = ev.report(conf, iou).to_dict()
     out["confusion_matrix"] = ev.confusion_matrix(conf, iou).to_dict()
-    out["best_thresholds"] = {
-        name: choice.to_dict() for name, choice in ev.best_thresholds(iou=iou).items()
-    }
+    if ev.protocol != "labelbox":  # its matching changes with conf: no curve to pick from
+        out["best_thresholds"] = {
+            name: choice.to_dict() for name, choice in ev.best_thresholds(iou=iou).items()
+        }
     return out
 
 
@@ -285,11 +294,14 @@ def render(ev: Any, result: dict[str, Any], *, conf: float, iou: float, seconds:
     ]
     if "coco" in result:
         lines += [f"COCO summary ({ev.params.iou_type})", str(ev.coco_summary()), ""]
-    else:
+    elif "voc" in result:
         lines.append(f"PASCAL VOC AP at IoU {iou:g}")
         lines += [format_scores(result["voc"]["ap"], score="AP"), ""]
+    else:
+        lines += ["Labelbox matching: class-agnostic, greedy by decreasing IoU", ""]
+    relation = "IoU >" if ev.protocol == "labelbox" else "IoU >="
     lines += [
-        f"Per-class report at conf >= {conf:g}, IoU >= {iou:g}",
+        f"Per-class report at conf >= {conf:g}, {relation} {iou:g}",
         format_report(ev.report(conf, iou)),
         "",
     ]
