@@ -11,12 +11,14 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 from shoal.formats.coco_tables import category_ids, from_coco, from_coco_results
 from shoal.formats.cvat import from_cvat
 from shoal.formats.labelbox import from_labelbox
 from shoal.store import Store
+from shoal.tables import InferenceTables
 
 from conftest import validation_folder
 
@@ -158,3 +160,28 @@ def test_boxes_only_predictions_on_masked_labels_stay_bbox(tmp_path: Path) -> No
     stored = _project(Store(tmp_path), dataset)
     assert stored.create_inference_set("b", boxes).metrics().iou_type == "bbox"
     assert pa.types.is_struct(stored.labels().schema.field("mask").type)
+
+
+def test_predicted_polygons_stored_without_masks_are_rasterised_for_mask_iou(
+    tmp_path: Path,
+) -> None:
+    folder = validation_folder("cocoapi-val2014-fake100")
+    dataset = from_coco(folder / "instances_val2014_100.json")
+    stored = _project(Store(tmp_path), dataset)
+    # The ground truth's own polygons as predictions, built without the frames' sizes
+    # (no mask), and the same with their masks: the same evaluation.
+    labels = dataset.labels.filter(pc.equal(dataset.labels.column("shape"), "polygon"))
+    columns = ["frame_id", "class_name", "x", "y", "width", "height", "shape", "polygon"]
+    scores = pa.array(np.linspace(0.05, 0.95, labels.num_rows))
+    polygons_only = InferenceTables.build(
+        labels.select(columns).append_column("confidence", scores)
+    )
+    assert polygons_only.predictions.column("mask").null_count == labels.num_rows
+    with_masks = InferenceTables.build(
+        labels.select([*columns, "mask"]).append_column("confidence", scores)
+    )
+    first = stored.create_inference_set("polygons", polygons_only).metrics(include=["coco_summary"])
+    second = stored.create_inference_set("masks", with_masks).metrics(include=["coco_summary"])
+    assert first.iou_type == second.iou_type == "segm"
+    assert first.coco_summary.stats == second.coco_summary.stats
+    assert first.coco_summary.stats["AP"] > 0.5

@@ -6,7 +6,8 @@ Geometry (:mod:`shoal.tables`): a detection inference set is matched on what bot
 predictions and its dataset's labels carry, in this order: masks (``segm``, mask IoU),
 keypoints (``keypoints``, OKS with the classes' keypoint schemas), polylines
 (``polylines``) and points (``points``), else boxes (``bbox``). A row without the
-geometry stands in with its box (masks: the box rasterised as pycocotools' ``frBbox``;
+geometry stands in with its box (masks: its polygons rasterised when it has them, else
+the box as pycocotools' ``frBbox``;
 points: the box's centre; keypoints: none labeled). Points and polylines match within a
 tolerance of :data:`POINT_TOLERANCE` of their frame's diagonal
 (:data:`POINT_TOLERANCE_PIXELS` when the frame's size is unknown): similarity
@@ -73,8 +74,8 @@ INPUT_COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
 }
 
 
-# The geometry columns the evaluation reads (a polygon's mask holds it).
-GEOMETRY_INPUTS = ("shape", "mask", "keypoints", "points")
+# The geometry columns the evaluation reads (polygons: for rows stored without their mask).
+GEOMETRY_INPUTS = ("shape", "mask", "polygon", "keypoints", "points")
 POINT_TOLERANCE = 0.02
 POINT_TOLERANCE_PIXELS = 10.0
 
@@ -92,7 +93,9 @@ def _shape_count(table: pa.Table, shape: str) -> int:
 def iou_type_of(labels: pa.Table, predictions: pa.Table) -> str:
     """What a detection evaluation matches on: the first geometry both tables carry
     (see the module doc)."""
-    if _count(labels, "mask") and _count(predictions, "mask"):
+    if any(_count(labels, c) for c in ("mask", "polygon")) and any(
+        _count(predictions, c) for c in ("mask", "polygon")
+    ):
         return "segm"
     if _count(labels, "keypoints") and _count(predictions, "keypoints"):
         return "keypoints"
@@ -141,14 +144,21 @@ def _masks(table: pa.Table, box: np.ndarray, sizes: np.ndarray, what: str) -> An
             "its box on (mask IoU needs every object's mask)",
             record=int(unsized[0]),
         )
-    x, y, w, h = (box[missing, k] for k in range(4))
-    outlines = [
-        [a, b, a, b + d, a + c, b + d, a + c, b]
-        for a, b, c, d in zip(x.tolist(), y.tolist(), w.tolist(), h.tolist(), strict=True)
-    ]
+    # A row without a mask: its polygons when it has them (predictions stored without
+    # their frames' sizes), else its box's outline (pycocotools' frBbox).
+    polygons = table.column("polygon").to_pylist() if "polygon" in table.column_names else None
+    rings: list[list[float]] = []
+    owner: list[int] = []
+    for number, row in enumerate(missing.tolist()):
+        own = polygons[row] if polygons is not None and polygons[row] else None
+        if own is None:
+            a, b, c, d = box[row].tolist()
+            own = [[a, b, a, b + d, a + c, b + d, a + c, b]]
+        rings += own
+        owner += [number] * len(own)
     with_masks = masks_from_strings(counts, heights, widths)
     from_boxes = masks_from_polygons(
-        outlines, np.arange(missing.size), missing.size, sizes[missing, 0], sizes[missing, 1]
+        rings, np.asarray(owner, np.int64), missing.size, sizes[missing, 0], sizes[missing, 1]
     )
     order = np.concatenate([np.flatnonzero(present), missing])
     position = np.empty(len(table), np.int64)
