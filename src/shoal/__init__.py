@@ -29,6 +29,9 @@ _LAZY = {
     "DetectionEvaluation": "shoal.engine.detection.evaluator",
     "COCO_STAT_NAMES": "shoal.engine.detection.metrics",
     "CocoSummary": "shoal.engine.detection.metrics",
+    "CocoParams": "shoal.engine.detection.metrics",
+    "BoxSimilarity": "shoal.engine.detection.similarity",
+    "PairSimilarity": "shoal.engine.detection.similarity",
     "Evaluation": "shoal.engine.evaluation",
     "ClassificationReport": "shoal.engine.metrics",
     "ConfusionMatrix": "shoal.engine.metrics",
@@ -82,7 +85,8 @@ if TYPE_CHECKING:
     from shoal.engine.classification import ClassificationEvaluation, evaluate_classifications
     from shoal.engine.detection.annotations import Classes, GroundTruth, Predictions
     from shoal.engine.detection.evaluator import COCO_IOU_THRESHOLDS, DetectionEvaluation
-    from shoal.engine.detection.metrics import COCO_STAT_NAMES, CocoSummary
+    from shoal.engine.detection.metrics import COCO_STAT_NAMES, CocoParams, CocoSummary
+    from shoal.engine.detection.similarity import BoxSimilarity, PairSimilarity
     from shoal.engine.evaluation import Evaluation
     from shoal.engine.metrics import (
         ClassificationReport,
@@ -138,6 +142,7 @@ def __dir__() -> list[str]:
 __all__ = [
     "COCO_IOU_THRESHOLDS",
     "COCO_STAT_NAMES",
+    "BoxSimilarity",
     "Campaign",
     "CampaignRun",
     "CampaignSeed",
@@ -147,6 +152,7 @@ __all__ = [
     "ClassificationEvaluation",
     "ClassificationReport",
     "Client",
+    "CocoParams",
     "CocoSummary",
     "ConfusionMatrix",
     "DatasetTables",
@@ -165,6 +171,7 @@ __all__ = [
     "MetricInfo",
     "Outcomes",
     "PRCurve",
+    "PairSimilarity",
     "Predictions",
     "Projection",
     "ShoalError",
