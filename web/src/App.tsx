@@ -19,6 +19,7 @@ import { CompareView } from "./views/CompareView";
 import { FramePanel } from "./views/FramePanel";
 import { MetricsView } from "./views/MetricsView";
 import { MultiLabelView } from "./views/MultiLabelView";
+import { NerView } from "./views/NerView";
 import { ScenariosView } from "./views/ScenariosView";
 import { SummaryView } from "./views/SummaryView";
 import { InsightsView } from "./views/InsightsView";
@@ -43,7 +44,7 @@ const VIEWS: ReadonlyArray<{ value: View; title: string }> = [
   { value: "campaigns", title: "Campaigns" },
 ];
 
-/** The views a multi-label project has so far (its metrics are its own: MultiLabelView). */
+/** The views a multi-label or NER project has so far (its metrics are its own: MultiLabelView, NerView). */
 const MULTILABEL_VIEWS: ReadonlySet<View> = new Set<View>(["metrics", "frame"]);
 
 /** The app state, kept in (and restored from) `location.hash`. */
@@ -138,8 +139,10 @@ function AppShell({ hasKey }: { hasKey: boolean }) {
     };
   }, [project, dataset, state, update]);
 
-  const multilabel = project?.task === "multilabel";
-  const views = multilabel ? VIEWS.filter((v) => MULTILABEL_VIEWS.has(v.value)) : VIEWS;
+  const ner = project?.task === "ner";
+  // Multi-label and NER projects: their own Metrics view and the Frame view only.
+  const ownViews = project?.task === "multilabel" || ner;
+  const views = ownViews ? VIEWS.filter((v) => MULTILABEL_VIEWS.has(v.value)) : VIEWS;
   const onTabKey = (e: KeyboardEvent) => {
     const k = views.findIndex((v) => v.value === state.view);
     const step = e.key === "ArrowRight" ? 1 : e.key === "ArrowLeft" ? -1 : 0;
@@ -214,17 +217,19 @@ function AppShell({ hasKey }: { hasKey: boolean }) {
         {projects.data?.length === 0 && <p className="empty-state">The store has no projects yet: create one with the Python API, the CLI or POST /api/v1/projects.</p>}
         {projectDatasets?.length === 0 && <p className="empty-state">Project {project?.name} has no datasets yet.</p>}
         {dataset && dataset.inference_sets.length === 0 && state.view !== "embeddings" && <p className="empty-state">Dataset {dataset.name} has no inference sets yet.</p>}
-        {ctx && state.view === "metrics" && (multilabel
+        {ctx && state.view === "metrics" && (ner
+          ? <NerView key={`${ctx.project.name}/${ctx.dataset}`} ctx={ctx} />
+          : ownViews
           ? <MultiLabelView key={`${ctx.project.name}/${ctx.dataset}`} ctx={ctx} />
           : <MetricsView key={`${ctx.project.name}/${ctx.dataset}`} ctx={ctx} />)}
-        {ctx && multilabel && !MULTILABEL_VIEWS.has(state.view) && (
-          <p className="empty-state">Project {ctx.project.name} is multi-label: its numbers are in Metrics (this view is for detection and single-label classification).</p>
+        {ctx && ownViews && !MULTILABEL_VIEWS.has(state.view) && (
+          <p className="empty-state">Project {ctx.project.name} is {ner ? "NER" : "multi-label"}: its numbers are in Metrics (this view is for detection and single-label classification).</p>
         )}
-        {ctx && !multilabel && state.view === "scenarios" && <ScenariosView ctx={ctx} />}
-        {ctx && !multilabel && state.view === "compare" && <CompareView ctx={ctx} />}
-        {ctx && !multilabel && state.view === "summary" && <SummaryView ctx={ctx} />}
-        {ctx && !multilabel && state.view === "insights" && <InsightsView key={`${ctx.project.name}/${ctx.dataset}/${ctx.sets[0]}`} ctx={ctx} />}
-        {ctx && !multilabel && state.view === "embeddings" && (
+        {ctx && !ownViews && state.view === "scenarios" && <ScenariosView ctx={ctx} />}
+        {ctx && !ownViews && state.view === "compare" && <CompareView ctx={ctx} />}
+        {ctx && !ownViews && state.view === "summary" && <SummaryView ctx={ctx} />}
+        {ctx && !ownViews && state.view === "insights" && <InsightsView key={`${ctx.project.name}/${ctx.dataset}/${ctx.sets[0]}`} ctx={ctx} />}
+        {ctx && !ownViews && state.view === "embeddings" && (
           <Suspense fallback={<Loading active label="Loading the embedding view" />}>
             <EmbeddingView key={`${ctx.project.name}/${ctx.dataset}`} ctx={ctx}
               state={{ model: state.embModel, kind: state.embKind, method: state.embMethod, colorBy: state.colorBy }}
@@ -234,13 +239,13 @@ function AppShell({ hasKey }: { hasKey: boolean }) {
               })} />
           </Suspense>
         )}
-        {project && projectDatasets && !multilabel && state.view === "campaigns" && (
+        {project && projectDatasets && !ownViews && state.view === "campaigns" && (
           <Suspense fallback={<Loading active label="Loading campaigns" />}>
             <CampaignsView key={project.name} project={project.name} datasets={projectDatasets.map((d) => d.name)}
               campaign={state.campaign} issue={state.campaignIssue} onOpen={(campaign) => update({ campaign, campaignIssue: null })} />
           </Suspense>
         )}
-        {ctx && !multilabel && state.view === "issues" && (
+        {ctx && !ownViews && state.view === "issues" && (
           <Suspense fallback={<Loading active label="Loading issues" />}>
             <IssuesView ctx={ctx} issue={state.issue} element={state.issueElement} />
           </Suspense>
