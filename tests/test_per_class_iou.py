@@ -8,6 +8,9 @@ truth at the ground truth's class IoU, checked against a plain-Python confusion 
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -19,6 +22,7 @@ from shoal.engine.thresholds import DEFAULT_CLASS_IOU
 from shoal.errors import InputError
 
 from coco_oracle import random_coco, to_columns
+from conftest import run_cli
 
 
 def one_class(gt: GroundTruth, dt: Predictions, c: int) -> tuple[GroundTruth, Predictions]:
@@ -164,3 +168,27 @@ def test_class_ids_work_and_bad_values_are_named() -> None:
         ev.report(0.3, {"no such class": 0.5})
     with pytest.raises(InputError, match="not a number"):
         ev.report(0.3, {ev.labels[0]: "high"})  # type: ignore[dict-item]
+
+
+def test_cli_class_iou(tmp_path: Path) -> None:
+    gt_json, dt_json = random_coco(np.random.default_rng(5), num_images=12, num_classes=3)
+    (tmp_path / "gt.json").write_text(json.dumps(gt_json))
+    (tmp_path / "dt.json").write_text(json.dumps(dt_json))
+    gt, dt = to_columns(gt_json, dt_json)
+    names = gt.classes.names.tolist()
+    out = tmp_path / "out.json"
+    result = run_cli(
+        "eval", str(tmp_path / "gt.json"), str(tmp_path / "dt.json"), "--conf", "0.3",
+        "--iou", "0.6", "--class-iou", f"{names[0]}=0.3", "--json", str(out),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert f"IoU >= 0.6 ({names[0]} 0.3)" in result.stdout
+    written = json.loads(out.read_text())
+    ious = {name: 0.6 for name in names} | {names[0]: 0.3}
+    assert written["settings"]["iou"] == ious
+    expected = evaluate(gt, dt).report(0.3, ious).to_dict()
+    assert written["report"]["classes"] == expected["classes"]
+    bad = run_cli(
+        "eval", str(tmp_path / "gt.json"), str(tmp_path / "dt.json"), "--class-iou", "nope=0.3"
+    )
+    assert bad.returncode != 0 and "--class-iou names 'nope'" in bad.stderr

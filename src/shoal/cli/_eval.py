@@ -66,6 +66,13 @@ def register(commands: Any) -> None:
         "(default: %(default)s)",
     )
     parser.add_argument(
+        "--class-iou",
+        type=class_threshold,
+        action="append",
+        metavar="CLASS=T",
+        help="one class's own IoU threshold (repeatable; the others use --iou)",
+    )
+    parser.add_argument(
         "--iou-type",
         choices=("bbox", "segm", "keypoints"),
         default="bbox",
@@ -173,7 +180,8 @@ def run(args: argparse.Namespace) -> int:
             protocol=args.protocol,
             pixel_inclusive=args.pixel_inclusive,
         )
-    result = collect(ev, conf=args.conf, iou=args.iou)
+    iou = _operating_iou(args, ev)
+    result = collect(ev, conf=args.conf, iou=iou)
     breakdown = run_tide(args, gt, dt)
     if breakdown is not None:
         result |= tide_json(breakdown)
@@ -181,7 +189,7 @@ def run(args: argparse.Namespace) -> int:
     if queue is not None:
         result |= label_errors_json(queue, gt)
     elapsed = time.perf_counter() - started
-    print(render(ev, result, conf=args.conf, iou=args.iou, seconds=elapsed))
+    print(render(ev, result, conf=args.conf, iou=iou, seconds=elapsed))
     if breakdown is not None:
         print("\n" + format_tide(breakdown))
     if queue is not None:
@@ -192,6 +200,31 @@ def run(args: argparse.Namespace) -> int:
         )
         print(f"wrote {args.json}", file=sys.stderr)
     return 0
+
+
+def _operating_iou(args: argparse.Namespace, ev: Any) -> float | dict[str, float]:
+    """``--iou``, or with ``--class-iou`` each class's IoU by name (--iou for the rest)."""
+    given = getattr(args, "class_iou", None)
+    if not given:
+        return float(args.iou)
+    ious = dict.fromkeys(ev.labels, float(args.iou))
+    for name, value in given:
+        if name not in ious:
+            from shoal.errors import InputError
+
+            raise InputError(
+                f"--class-iou names {name!r}, not a class; classes are {list(ev.labels)}"
+            )
+        ious[name] = value
+    return ious
+
+
+def _iou_text(iou: float | dict[str, float]) -> str:
+    if not isinstance(iou, dict):
+        return f"{iou:g}"
+    common = max(set(iou.values()), key=list(iou.values()).count)
+    own = ", ".join(f"{name} {value:g}" for name, value in iou.items() if value != common)
+    return f"{common:g} ({own})" if own else f"{common:g}"
 
 
 def _grid_iou(args: argparse.Namespace) -> list[float]:
@@ -253,7 +286,7 @@ def _evaluate_on_ray(args: argparse.Namespace) -> Any:
         )
 
 
-def collect(ev: Any, *, conf: float, iou: float) -> dict[str, Any]:
+def collect(ev: Any, *, conf: float, iou: float | dict[str, float]) -> dict[str, Any]:
     """Everything ``shoal eval`` shows, as one JSON-ready dict."""
     out: dict[str, Any] = {
         "settings": {
@@ -284,7 +317,9 @@ def collect(ev: Any, *, conf: float, iou: float) -> dict[str, Any]:
     return out
 
 
-def render(ev: Any, result: dict[str, Any], *, conf: float, iou: float, seconds: float) -> str:
+def render(
+    ev: Any, result: dict[str, Any], *, conf: float, iou: float | dict[str, float], seconds: float
+) -> str:
     counts = result["counts"]
     lines = [
         f"{counts['frames']:,} frames, {counts['ground_truth']:,} ground truth, "
@@ -295,13 +330,13 @@ def render(ev: Any, result: dict[str, Any], *, conf: float, iou: float, seconds:
     if "coco" in result:
         lines += [f"COCO summary ({ev.params.iou_type})", str(ev.coco_summary()), ""]
     elif "voc" in result:
-        lines.append(f"PASCAL VOC AP at IoU {iou:g}")
+        lines.append(f"PASCAL VOC AP at IoU {_iou_text(iou)}")
         lines += [format_scores(result["voc"]["ap"], score="AP"), ""]
     else:
         lines += ["Labelbox matching: class-agnostic, greedy by decreasing IoU", ""]
     relation = "IoU >" if ev.protocol == "labelbox" else "IoU >="
     lines += [
-        f"Per-class report at conf >= {conf:g}, {relation} {iou:g}",
+        f"Per-class report at conf >= {conf:g}, {relation} {_iou_text(iou)}",
         format_report(ev.report(conf, iou)),
         "",
     ]
