@@ -185,3 +185,52 @@ def test_predicted_polygons_stored_without_masks_are_rasterised_for_mask_iou(
     assert first.iou_type == second.iou_type == "segm"
     assert first.coco_summary.stats == second.coco_summary.stats
     assert first.coco_summary.stats["AP"] > 0.5
+
+
+def test_detectron2_results_with_boxes_and_masks_equal_pycocotools(tmp_path: Path) -> None:
+    # Results whose first record has a bbox: loadRes keeps every bbox and counts a
+    # mask's area as its box's, for segm too.
+    folder = validation_folder("detectron2-coco-eval-sample")
+    truth = str(folder / "gt_val2017_img139_285.json")
+    results = str(folder / "dt_img139.json")
+    dataset = from_coco(truth)
+    predictions = from_coco_results(results, dataset)
+    stored = _project(Store(tmp_path), dataset)
+    inference = stored.create_inference_set("d2", predictions)
+    metrics = inference.metrics(include=["coco_summary"])
+    assert metrics.iou_type == "segm"
+    assert list(metrics.coco_summary.stats.values()) == _pycocotools(truth, results, "segm")
+
+
+@pytest.mark.parametrize("with_boxes", [True, False])
+def test_mask_results_area_follows_loadres(tmp_path: Path, with_boxes: bool) -> None:
+    from pycocotools import mask as mask_api
+
+    def rle(top: int, left: int, size: int) -> dict:
+        pixels = np.zeros((200, 200), np.uint8)
+        pixels[top : top + size, left : left + size] = 1
+        encoded = mask_api.encode(np.asfortranarray(pixels))
+        return {"size": [200, 200], "counts": encoded["counts"].decode()}
+
+    truth = {
+        "images": [{"id": 1, "width": 200, "height": 200}],
+        "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [10, 10, 120, 120],
+                         "area": 14400.0, "iscrowd": 0, "segmentation": rle(10, 10, 120)}],
+        "categories": [{"id": 1, "name": "thing"}],
+    }  # fmt: skip
+    # The second result misses: a tiny mask in a large box. Counted by its box's area it
+    # is a large false positive (APl falls); by its mask's, a small one APl ignores.
+    results = [
+        {"image_id": 1, "category_id": 1, "score": 0.5, "segmentation": rle(12, 12, 118)},
+        {"image_id": 1, "category_id": 1, "score": 0.9, "segmentation": rle(180, 180, 5)},
+    ]
+    if with_boxes:
+        results[0]["bbox"] = [12.0, 12.0, 118.0, 118.0]
+        results[1]["bbox"] = [60.0, 60.0, 130.0, 130.0]
+    dataset = from_coco(truth)
+    stored = _project(Store(tmp_path), dataset)
+    inference = stored.create_inference_set("m", from_coco_results(results, dataset))
+    stats = inference.metrics(include=["coco_summary"]).coco_summary.stats
+    expected = _pycocotools(truth, results, "segm")
+    assert list(stats.values()) == expected
+    assert (stats["APl"] < 0.99) is with_boxes

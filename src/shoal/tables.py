@@ -68,6 +68,7 @@ __all__ = [
     "SHAPES",
     "DatasetTables",
     "InferenceTables",
+    "areas_are_boxes",
     "check_mask_sizes",
     "embeddings_table",
     "empty_embeddings",
@@ -76,6 +77,7 @@ __all__ = [
     "rasterise_polygons",
     "to_ground_truth",
     "to_predictions",
+    "with_box_areas",
     "with_keypoint_schemas",
 ]
 
@@ -142,6 +144,7 @@ SHAPES = ("box", "mask", "polygon", "keypoints", "polyline", "point")
 _SHAPE_COLUMN = {"mask": "mask", "polygon": "polygon", "keypoints": "keypoints",
                  "polyline": "points", "point": "points"}  # fmt: skip
 _KEYPOINTS_KEY = b"shoal.keypoints"
+_AREA_KEY = b"shoal.area"
 # RESERVED_METADATA_KEYS (the frame columns and the query language's label statistics)
 # comes from the one validation module, shoal.formats._validation.
 _METADATA_TYPES = (pa.bool_(), pa.int64(), pa.float64(), pa.string())
@@ -544,6 +547,21 @@ def rasterise_polygons(objects: pa.Table, frames: pa.Table, *, what: str = "labe
     return objects.set_column(index, objects.schema.field(index), pa.array(masks, MASK_TYPE))
 
 
+def with_box_areas(inferences: InferenceTables) -> InferenceTables:
+    """``inferences`` whose masks' COCO area is their box's ``w * h``, as pycocotools'
+    ``loadRes`` sets it for results whose first record has a bbox (kept in the
+    predictions' schema metadata; by default a mask's area is its pixels)."""
+    meta = dict(inferences.predictions.schema.metadata or {})
+    meta[_AREA_KEY] = b"box"
+    predictions = inferences.predictions.replace_schema_metadata(meta)
+    return InferenceTables(predictions, inferences.embeddings)
+
+
+def areas_are_boxes(predictions: pa.Table) -> bool:
+    """Whether ``predictions``' masks count their box's area (:func:`with_box_areas`)."""
+    return (predictions.schema.metadata or {}).get(_AREA_KEY) == b"box"
+
+
 def keypoint_schemas(labels: pa.Table | DatasetTables) -> dict[str, KeypointSchema]:
     """The keypoint names, skeleton and OKS sigmas of each class, as the dataset keeps
     them (:class:`shoal.engine.keypoints.KeypointSchema`)."""
@@ -755,6 +773,7 @@ class InferenceTables:
         """Conform and validate; with ``frame_ids`` (the dataset's), unknown frames are
         errors. A missing ``prediction_id`` column is numbered 1..n; a missing
         ``confidence`` counts as 1.0."""
+        box_areas = areas_are_boxes(predictions)
         if "prediction_id" not in predictions.column_names:
             ids = pa.array([str(i) for i in range(1, predictions.num_rows + 1)], pa.string())
             predictions = predictions.append_column("prediction_id", ids)
@@ -794,7 +813,8 @@ class InferenceTables:
             "embedding",
             source,
         )
-        return cls(predictions, embeddings)
+        built = cls(predictions, embeddings)
+        return with_box_areas(built) if box_areas else built
 
     @property
     def class_names(self) -> list[str]:

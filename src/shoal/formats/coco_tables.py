@@ -28,9 +28,10 @@ Ground truth read by :func:`from_coco` (a path, or the parsed dict)::
 
 Results read by :func:`from_coco_results`: a list of ``{"image_id", "category_id",
 "bbox": [x, y, w, h], "score"}`` (missing score = 1.0; other keys ignored, except a
-``segmentation`` RLE, kept as ``mask``, whose box is ``toBbox`` of it when ``bbox`` is
-absent, and ``keypoints``, whose box, when ``bbox`` is absent, is the keypoints' extent
-as ``loadRes`` computes it); or a
+``segmentation`` RLE, kept as ``mask``, and ``keypoints``), with ``loadRes``' rules:
+when the first record has a bbox, every bbox is kept and a mask's COCO area is its box's
+``w * h`` (:func:`shoal.tables.with_box_areas`); else a record's box is ``toBbox`` of its
+mask (area: the mask's), or for keypoints their extent (every keypoint); or a
 dataset-shaped dict whose ``annotations`` all carry scores, in which case its own
 ``images`` (matched to the dataset's frames by ``file_name`` = ``image_uri``) and
 ``categories`` (matched by name) are used. A dict whose annotations have no score is a
@@ -84,6 +85,7 @@ from shoal.tables import (
     check_mask_sizes,
     empty_embeddings,
     keypoint_schemas,
+    with_box_areas,
     with_keypoint_schemas,
 )
 
@@ -482,7 +484,7 @@ def from_coco_results(
     resolved by ``categories`` (``{id: name}`` or a COCO categories list) when given, else
     by the categories the dataset was read with (:func:`from_coco`), else by the ids
     :func:`as_coco` assigns. Prediction ids are the 1-based record positions."""
-    results, geometry = _results_and_geometry(source)
+    results, geometry, box_first = _results_and_geometry(source)
     frame_names = dataset.frames.column("frame_id").to_pylist()
     frame_keys: np.ndarray = np.asarray(frame_names, dtype=np.str_)
     if results.images is None and results.image_ids.dtype.kind in "iu":
@@ -520,41 +522,55 @@ def from_coco_results(
         predictions = predictions.append_column(name, column)
     source_name = results.source or "<COCO data>"
     check_mask_sizes(predictions, dataset.frames, source=source_name)
-    return InferenceTables.build(predictions, source=source_name)
+    built = InferenceTables.build(predictions, source=source_name)
+    return with_box_areas(built) if box_first else built
 
 
 def _results_and_geometry(
     source: PathLike | Sequence[Any] | Mapping[str, Any],
-) -> tuple[CocoResults, dict[str, pa.Array] | None]:
-    """The parsed results and, when records carry a ``segmentation`` or ``keypoints``,
-    their geometry columns, from the one parse. A file without either word takes the
-    fast reading (no record is kept)."""
+) -> tuple[CocoResults, dict[str, pa.Array] | None, bool]:
+    """The parsed results, their geometry columns when records carry a ``segmentation``
+    or ``keypoints`` (else None), and whether the first record has a bbox (``loadRes``
+    then keeps every bbox and counts a mask's area as its box's), from the one parse.
+    A file without either word takes the fast reading (no record is kept)."""
     if isinstance(source, str | os.PathLike):
         name, data, _ = _read_source(source)
         assert data is not None
         if data.find(b'"segmentation"') < 0 and data.find(b'"keypoints"') < 0:
             del data
-            return parse_coco_results(source), None
+            return parse_coco_results(source), None, True
         document = _parse_json(data, name)
         del data
     else:
         name, document = "<COCO data>", source
     in_annotations = isinstance(document, Mapping)
     records = document.get("annotations") if isinstance(document, Mapping) else document
-    if isinstance(records, list):
-        records = [_with_keypoints_box(r) for r in records]
-        document = {**document, "annotations": records} if in_annotations else records
+    box_first = True
+    if isinstance(records, list) and records:
+        first = records[0]
+        box_first = isinstance(first, dict) and first.get("bbox") not in (None, [])
+        # loadRes: results led by a keypoints record without bbox or segmentation all
+        # get their keypoints' extent as box.
+        by_keypoints = (
+            not box_first
+            and isinstance(first, dict)
+            and "segmentation" not in first
+            and "keypoints" in first
+        )
+        if by_keypoints:
+            records = [_with_keypoints_box(r) for r in records]
+            document = {**document, "annotations": records} if in_annotations else records
     results = replace(parse_coco_results(document), source=name)
     if not isinstance(records, list):
-        return results, None
+        return results, None, box_first
     table = "annotations" if in_annotations else None
-    return results, _geometry_columns(records, name or "<COCO data>", table=table)
+    return results, _geometry_columns(records, name or "<COCO data>", table=table), box_first
 
 
 def _with_keypoints_box(record: Any) -> Any:
-    """A keypoints result without a ``bbox`` given the keypoints' extent, as ``loadRes``
+    """A keypoints result with the keypoints' extent as its ``bbox``, as ``loadRes``
     computes it (every keypoint, visible or not)."""
-    if not isinstance(record, dict) or "bbox" in record or "segmentation" in record:
+    if not isinstance(record, dict):
         return record
     points = record.get("keypoints")
     if not isinstance(points, list) or len(points) < 3 or not all(_is_number(v) for v in points):

@@ -31,6 +31,7 @@ from shoal.errors import InputError
 from shoal.tables import (
     DatasetTables,
     InferenceTables,
+    areas_are_boxes,
     keypoint_schemas,
     to_ground_truth,
     to_predictions,
@@ -198,7 +199,8 @@ def detection_similarity(
 
         gt_masks = _masks(labels, ground_truth.box, gt_sizes, "label")
         dt_masks = _masks(predicted, predictions.box, dt_sizes, "prediction")
-        predictions = replace(predictions, area=dt_masks.area.astype(np.float64))
+        if not areas_are_boxes(predicted):
+            predictions = replace(predictions, area=dt_masks.area.astype(np.float64))
         return ground_truth, predictions, MaskSimilarity(gt_masks, dt_masks, ground_truth.iscrowd)
     if iou_type == "keypoints":
         return _keypoints(ground_truth, predictions, labels, predicted)
