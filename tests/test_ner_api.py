@@ -85,3 +85,12 @@ def test_other_routes_refuse_an_ner_set(case: Any) -> None:
     answer = client.get(SET + "/examples")
     assert answer.status_code == 400
     assert "NER project" in answer.json()["detail"]
+
+
+def test_one_frame(case: Any) -> None:
+    client, gold, _ = case
+    body = client.get(SET + "/ner-sentences", params={"frame_id": "7"}).json()
+    assert body["total"] == 1 and body["sentences"][0]["frame_id"] == "7"
+    assert len(body["sentences"][0]["tokens"]) == len(gold[6])
+    answer = client.get(SET + "/ner-sentences", params={"frame_id": "999"})
+    assert answer.status_code == 400 and "frame '999' is not in the dataset" in answer.text

@@ -154,6 +154,9 @@ def ner_sentences(
     entity_type: Annotated[
         str | None, Query(max_length=1000, description="only frames with an entity of this type")
     ] = None,
+    frame_id: Annotated[
+        str | None, Query(max_length=1000, description="only this frame (the Frame view)")
+    ] = None,
     segment: SegmentParam = ALL_FRAMES,
     query: FramesQueryParam = None,
     offset: PageOffset = 0,
@@ -164,7 +167,7 @@ def ner_sentences(
     found = get_inference_set(s, project, dataset, inference_set)
     chosen = requested_segment(found.dataset, segment)
     page = found.ner_sentences(
-        match=match, errors_only=errors_only, entity_type=entity_type, segment=chosen,
-        query=query, offset=offset, limit=limit,
+        match=match, errors_only=errors_only, entity_type=entity_type, frame_id=frame_id,
+        segment=chosen, query=query, offset=offset, limit=limit,
     )  # fmt: skip
     return {"inference_set": inference_set, "segment": segment, "query": query, **page.to_dict()}

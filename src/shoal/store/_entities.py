@@ -1137,6 +1137,7 @@ class InferenceSet(_StoredEntity):
         match: str = "exact",
         errors_only: bool = False,
         entity_type: str | None = None,
+        frame_id: str | None = None,
         segment: Segment | str | None = None,
         query: str | None = None,
         offset: int = 0,
@@ -1144,13 +1145,21 @@ class InferenceSet(_StoredEntity):
     ) -> NerSentences:
         """A page of an NER project's frames with their tokens, true and predicted
         entities and whether each matched (``errors_only``: frames with an unmatched
-        entity; ``entity_type``: frames with an entity of that type)."""
+        entity; ``entity_type``: frames with an entity of that type; ``frame_id``: that
+        frame only)."""
         from shoal.store._ner import ner_sentences
 
         return ner_sentences(
             self, match=match, errors_only=errors_only, entity_type=entity_type,
-            segment=segment, query=query, offset=offset, limit=limit,
+            frame_id=frame_id, segment=segment, query=query, offset=offset, limit=limit,
         )  # fmt: skip
+
+    def multilabel_frame(self, frame_id: str, *, threshold: Conf | None = None) -> dict[str, Any]:
+        """One frame of a multi-label project at ``threshold``: every class's score,
+        threshold, truth, prediction and 2x2 cell."""
+        from shoal.store._multilabel import multilabel_frame
+
+        return multilabel_frame(self, frame_id, threshold=threshold)
 
     def outcomes(
         self,

@@ -293,6 +293,7 @@ def ner_sentences(
     match: str = "exact",
     errors_only: bool = False,
     entity_type: str | None = None,
+    frame_id: str | None = None,
     segment: Segment | str | None = None,
     query: str | None = None,
     offset: int = 0,
@@ -300,7 +301,8 @@ def ner_sentences(
 ) -> NerSentences:
     """A page of the selected frames (frame order) with their text's tokens and entities.
     ``errors_only``: only frames with an entity not matched (a miss or a false entity);
-    ``entity_type``: only frames with an entity of that type (on either side)."""
+    ``entity_type``: only frames with an entity of that type (on either side);
+    ``frame_id``: only that frame (an unknown one is an error)."""
     if offset < 0 or limit < 1:
         raise InputError(f"offset must be >= 0 and limit >= 1, got {offset} and {limit}")
     entry, sentences = _selected(inference_set, segment, query)
@@ -318,6 +320,14 @@ def ner_sentences(
         keep[:] = True
     else:
         keep[np.asarray(sentences, dtype=np.int64)] = True
+    if frame_id is not None:
+        try:
+            only = inputs.frame_ids.index(frame_id)
+        except ValueError:
+            raise InputError(f"frame {frame_id!r} is not in the dataset") from None
+        alone = np.zeros(evaluation.num_sentences, bool)
+        alone[only] = True
+        keep &= alone
     if errors_only or entity_type is not None:
         wanted = np.zeros(evaluation.num_sentences, bool)
         for spans, matched in sides:
