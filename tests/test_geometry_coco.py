@@ -182,3 +182,17 @@ def test_result_mask_of_another_size_than_its_frame_is_named() -> None:
         InputError, match=r"mask is 10 x 10 \(height x width\) but its frame is 48 x 64"
     ):
         from_coco_results(results, dataset)
+
+
+def test_polygon_results_are_rasterised_and_written_as_rle() -> None:
+    truth, _ = _keypoints_files(np.random.default_rng(3))
+    dataset = from_coco(truth)
+    ring = [2.0, 2.0, 30.0, 4.0, 20.0, 30.0]
+    results = [{"image_id": 1, "category_id": 1, "bbox": [2, 2, 28, 28], "score": 0.5,
+                "segmentation": [ring]}]  # fmt: skip
+    inference = from_coco_results(results, dataset)
+    row = inference.predictions.to_pylist()[0]
+    expected = mask_api.merge(mask_api.frPyObjects([ring], 48, 64))["counts"].decode()
+    assert row["polygon"] == [ring] and row["mask"]["counts"] == expected
+    written = as_coco_results(inference, dataset)[0]
+    assert written["segmentation"] == {"size": [48, 64], "counts": expected}

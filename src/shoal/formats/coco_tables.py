@@ -85,6 +85,7 @@ from shoal.tables import (
     check_mask_sizes,
     empty_embeddings,
     keypoint_schemas,
+    rasterise_polygons,
     with_box_areas,
     with_keypoint_schemas,
 )
@@ -521,6 +522,9 @@ def from_coco_results(
     for name, column in geometry.items():
         predictions = predictions.append_column(name, column)
     source_name = results.source or "<COCO data>"
+    predictions = rasterise_polygons(
+        predictions, dataset.frames, what="prediction", source=source_name
+    )
     check_mask_sizes(predictions, dataset.frames, source=source_name)
     built = InferenceTables.build(predictions, source=source_name)
     return with_box_areas(built) if box_first else built
@@ -607,9 +611,9 @@ def as_coco_results(
             "score": row["confidence"],
         }
         geometry = _coco_geometry(row, "prediction", record)
-        if isinstance(geometry.get("segmentation"), list):
-            # loadRes takes result masks as RLE only: the rasterised polygons.
-            mask = row["mask"]
+        mask = row.get("mask")
+        if isinstance(geometry.get("segmentation"), list) and mask is not None:
+            # loadRes reads result polygons only after a bbox-led record: their masks.
             geometry["segmentation"] = {
                 "size": [mask["height"], mask["width"]],
                 "counts": mask["counts"],
