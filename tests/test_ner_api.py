@@ -94,3 +94,20 @@ def test_one_frame(case: Any) -> None:
     assert len(body["sentences"][0]["tokens"]) == len(gold[6])
     answer = client.get(SET + "/ner-sentences", params={"frame_id": "999"})
     assert answer.status_code == 400 and "frame '999' is not in the dataset" in answer.text
+
+
+def test_client_answers_what_the_store_does(case: Any) -> None:
+    """The client over a real server (uvicorn on a port) equals the store's answer."""
+    from shoal.client import Client
+    from test_client import serve
+
+    client, _, _ = case
+    store = client.app.state.shoal.store
+    inference_set = store.project("news").dataset("test").inference_set("tagger")
+    with serve(create_app(store)) as url, Client(url) as remote:
+        body = remote.ner_metrics("news", "test", "tagger", segment="first ten")
+        page = remote.ner_sentences("news", "test", "tagger", errors_only=True, limit=7)
+    local = inference_set.ner_metrics(segment="first ten").to_dict()
+    assert {k: body[k] for k in local} == local
+    expected = inference_set.ner_sentences(errors_only=True, limit=7).to_dict()
+    assert page["sentences"] == expected["sentences"] and page["total"] == expected["total"]

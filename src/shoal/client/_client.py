@@ -1076,6 +1076,50 @@ class Client:
         )  # fmt: skip
         return answer
 
+    def ner_metrics(
+        self,
+        project: str,
+        dataset: str | None,
+        inference_set: str,
+        *,
+        segment: str | None = None,
+        query: str | None = None,
+    ) -> dict[str, Any]:
+        """An NER inference set's entity-level metrics: ``exact`` (equal to seqeval's) and
+        ``overlap``, each ``types`` (per entity type precision, recall, f1-score,
+        support, tp, fp, fn) and ``averages`` (micro, macro, weighted avg)."""
+        dataset = self._resolve_dataset(project, dataset)
+        path = self._inference_set_path(project, dataset, inference_set)
+        answer: dict[str, Any] = self._get(f"{path}/ner-metrics", segment=segment, query=query)
+        return answer
+
+    def ner_sentences(
+        self,
+        project: str,
+        dataset: str | None,
+        inference_set: str,
+        *,
+        match: str = "exact",
+        errors_only: bool = False,
+        entity_type: str | None = None,
+        frame_id: str | None = None,
+        segment: str | None = None,
+        query: str | None = None,
+        offset: int = 0,
+        limit: int = 50,
+    ) -> dict[str, Any]:
+        """A page of an NER inference set's frames: ``{"total", "offset", "sentences":
+        [{"frame_id", "tokens", "truth", "predicted"}]}``, each entity ``{"type",
+        "start", "end", "matched"}`` (tokens ``start .. end - 1``)."""
+        dataset = self._resolve_dataset(project, dataset)
+        path = self._inference_set_path(project, dataset, inference_set)
+        answer: dict[str, Any] = self._get(
+            f"{path}/ner-sentences", match=match, errors_only=errors_only or None,
+            entity_type=entity_type, frame_id=frame_id, segment=segment, query=query,
+            offset=offset, limit=limit,
+        )  # fmt: skip
+        return answer
+
     def pr_curves(
         self,
         project: str,
