@@ -180,5 +180,28 @@ def test_an_example_opens_in_the_frame_view(page: Any, server: str, api: httpx.C
     ).json()["examples"][0]
     page.get_by_role("button", name=f"Open frame {first['frame_id']}").click()
     eventually(lambda: "view=frame" in location(page), True)
-    page.get_by_text(first["frame_id"]).first.wait_for()
+    frame = api.get(
+        f"{SET_API}/{BASE}/multilabel-frame", params={"frame_id": first["frame_id"]}
+    ).json()
+    expected = [
+        [c["label"], "yes" if c["truth"] else "no", f"{c['score']:.3f}", f"{c['threshold']:g}",
+         "yes" if c["predicted"] else "no", c["cell"].upper()]
+        for c in frame["classes"]
+        if c["truth"] or c["predicted"] or c["score"] > 0
+    ]  # fmt: skip
+    assert expected[[r[0] for r in expected].index("3")][:2] == ["3", "yes"]
+
+    def shown() -> list[list[str]]:
+        rows: list[list[str]] = page.evaluate(
+            """(caption) => {
+              const table = [...document.querySelectorAll("table")].find(
+                (t) => t.caption && t.caption.textContent.trim() === caption);
+              return table ? [...table.tBodies[0].rows].map(
+                (r) => [...r.cells].map((c) => c.textContent.trim())) : [];
+            }""",
+            f"Classes of {first['frame_id']}: {BASE}",
+        )
+        return rows
+
+    eventually(shown, expected)
     both_widths(page, "multilabel-frame")

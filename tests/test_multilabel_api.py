@@ -70,6 +70,14 @@ def test_examples_list_each_cell(case: Any) -> None:
     assert page["examples"] == body["examples"][1:3]
 
 
+def test_one_frame_equals_the_store(case: Any) -> None:
+    client, truth, scores = case
+    body = client.get(SET + "/multilabel-frame", params={"frame_id": "f0003", "conf": "0.4"}).json()
+    assert [row["truth"] for row in body["classes"]] == truth[3].tolist()
+    assert [row["predicted"] for row in body["classes"]] == (scores[3] >= 0.4).tolist()
+    assert body["conf"] == 0.4 and body["frame_id"] == "f0003"
+
+
 @pytest.mark.parametrize(
     ("path", "params", "status", "where"),
     [
@@ -81,6 +89,8 @@ def test_examples_list_each_cell(case: Any) -> None:
         ("/multilabel-examples", {"label": "bird", "cell": "tp"}, 400, None),
         ("/multilabel-examples", {"cell": "tp"}, 422, "query.label"),
         ("/multilabel-examples", {"label": "car", "cell": "tp", "limit": 0}, 422, "query.limit"),
+        ("/multilabel-frame", {"frame_id": "nowhere"}, 400, None),
+        ("/multilabel-frame", {}, 422, "query.frame_id"),
     ],
 )
 def test_bad_parameters_are_4xx_json(

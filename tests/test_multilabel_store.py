@@ -441,3 +441,24 @@ def test_tagged_digits_demo_equals_sklearn(tmp_path: Path) -> None:
             )
         subset[inference_set.name] = got["subset_accuracy"]
     assert subset["logreg-tiles"] > subset["logreg-4x4-tiles"]
+
+
+def test_one_frame_at_the_thresholds(tmp_path: Path) -> None:
+    inference_set, truth, scores = stored_case(tmp_path, 13)
+    limits = np.asarray([{"dog": 0.2}.get(c, 0.5) for c in CLASSES])
+    for i in (0, 7, 50):
+        answer = inference_set.multilabel_frame(f"f{i:04d}", threshold={"dog": 0.2})
+        assert [row["label"] for row in answer["classes"]] == CLASSES
+        for c, row in enumerate(answer["classes"]):
+            assert row["truth"] == bool(truth[i, c]) and row["score"] == scores[i, c]
+            assert row["predicted"] == bool(scores[i, c] >= limits[c])
+            assert row["threshold"] == limits[c]
+            cells = {
+                (True, True): "tp",
+                (False, True): "fp",
+                (True, False): "fn",
+                (False, False): "tn",
+            }
+            assert row["cell"] == cells[row["truth"], row["predicted"]]
+    with pytest.raises(InputError, match="no frame 'nowhere'"):
+        inference_set.multilabel_frame("nowhere")

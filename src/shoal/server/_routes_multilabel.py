@@ -181,3 +181,43 @@ def multilabel_examples(
         "conf": threshold,
         **page.to_dict(),
     }
+
+
+class MultiLabelFrameClass(BaseModel):
+    label: str
+    truth: bool
+    predicted: bool
+    score: float
+    threshold: float
+    cell: Literal["tp", "fp", "fn", "tn"]
+
+
+class MultiLabelFrameOut(BaseModel):
+    """One frame's classes at the thresholds: score, threshold, truth, prediction and
+    the cell of the class's 2x2 matrix the frame is in."""
+
+    inference_set: str
+    conf: float | dict[str, float]
+    version: int
+    frame_id: str
+    classes: list[MultiLabelFrameClass]
+
+
+@router.get(
+    INFERENCE_SET + "/multilabel-frame", response_model=MultiLabelFrameOut, tags=["metrics"]
+)
+def multilabel_frame(
+    s: State,
+    project: ProjectName,
+    dataset: DatasetName,
+    inference_set: SetName,
+    frame_id: Annotated[str, Query(max_length=1000, description="the frame")],
+    conf: ConfParam = None,
+) -> dict[str, Any]:
+    """Every class of one frame at the class-score thresholds ``conf``: its score,
+    threshold, whether the frame has it, whether it is predicted and the frame's cell of
+    the class's 2x2 matrix. An unknown frame is a 400."""
+    found = get_inference_set(s, project, dataset, inference_set)
+    threshold = _threshold(found, conf)
+    answer = found.multilabel_frame(frame_id, threshold=threshold)
+    return {"inference_set": inference_set, "conf": threshold, **answer}

@@ -345,3 +345,36 @@ def multilabel_examples(
             for row in page
         ]
     return MultiLabelExamples(entry.version, str(label), cell, int(rows.size), offset, examples)
+
+
+def multilabel_frame(
+    inference_set: InferenceSet, frame_id: str, *, threshold: Conf | None = None
+) -> dict[str, Any]:
+    """One frame's classes at the thresholds: for every class its score, threshold,
+    whether the frame has it and whether it is predicted, and so its cell (``tp``,
+    ``fp``, ``fn``, ``tn``) of the class's 2x2 matrix. An unknown frame is an
+    ``InputError``."""
+    default = inference_set.dataset.project.default_conf
+    entry = inference_set.store.multilabel_evaluations.entry(inference_set)
+    with entry.lock:
+        evaluation = entry.evaluation
+        thresholds = _thresholds(evaluation, threshold, default)
+        try:
+            predicted = evaluation.predictions(thresholds, frames=[frame_id])[0]
+        except InputError:
+            raise InputError(f"the dataset has no frame {frame_id!r}") from None
+        row = int(np.flatnonzero(evaluation.frame_ids == frame_id)[0])
+        truth, scores = evaluation.data.truth[row], evaluation.data.scores[row]
+        cells = {(True, True): "tp", (False, True): "fp", (True, False): "fn", (False, False): "tn"}
+        classes = [
+            {
+                "label": name,
+                "truth": bool(truth[c]),
+                "predicted": bool(predicted[c]),
+                "score": float(scores[c]),
+                "threshold": thresholds[name],
+                "cell": cells[bool(truth[c]), bool(predicted[c])],
+            }
+            for c, name in enumerate(evaluation.labels)
+        ]
+    return {"version": entry.version, "frame_id": frame_id, "classes": classes}

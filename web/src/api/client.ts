@@ -10,7 +10,7 @@ import type {
   ChangedExamplesPage, Confidence, ComparisonOut, CompletionsOut, DatasetOut, MetricInfosOut, ExamplesPage, FrameDetail, FramesPage, InferenceSetOut,
   MetricsInclude, MetricsOut, ProjectOut, SegmentCreate, SegmentFromExamples, SegmentOut, SegmentResultDict, SegmentUpdate, SummaryOut,
   CalibrationOut, MetricImportanceListOut, MetricPerformanceOut, SignificanceOut, TideOut, TideType, LabelErrorsOut, LabelErrorKind, LabelErrorReview, LabelErrorReviewOut, IssueOut, IssueCreate,
-  SimilarElementsOut, IssueElementsFromCell, IssueElementsFromQuery, MultiLabelMetricsOut, MultiLabelExamplesOut,
+  SimilarElementsOut, IssueElementsFromCell, IssueElementsFromQuery, MultiLabelMetricsOut, MultiLabelExamplesOut, MultiLabelFrameOut,
 } from "./types";
 import type { BeforeAfter, ElementIdentity, ElementStatus, ElementsAdded, ExportFormat, Issue, IssueCreateBody, IssueElement, IssueUpdateBody } from "../lib/issues";
 import type {
@@ -381,6 +381,10 @@ export const api = {
       })}`,
       undefined,
       o,
+    ),
+  multilabelFrame: (p: string, d: string, set: string, frameId: string, conf: Confidence | undefined, o?: RequestOptions) =>
+    request<MultiLabelFrameOut>(
+      "GET", `${inferenceSetPath(p, d, set)}/multilabel-frame${queryString({ frame_id: frameId, conf: confParam(conf) })}`, undefined, o,
     ),
   examples: (p: string, d: string, set: string, q: ExamplesQuery, o?: RequestOptions) =>
     request<ExamplesPage>(

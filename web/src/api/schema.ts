@@ -306,6 +306,15 @@ export interface paths {
      */
     get: operations["multilabel_examples_api_v1_projects__project__datasets__dataset__inference_sets__inference_set__multilabel_examples_get"];
   };
+  "/api/v1/projects/{project}/datasets/{dataset}/inference-sets/{inference_set}/multilabel-frame": {
+    /**
+     * Multilabel Frame
+     * @description Every class of one frame at the class-score thresholds ``conf``: its score,
+     * threshold, whether the frame has it, whether it is predicted and the frame's cell of
+     * the class's 2x2 matrix. An unknown frame is a 400.
+     */
+    get: operations["multilabel_frame_api_v1_projects__project__datasets__dataset__inference_sets__inference_set__multilabel_frame_get"];
+  };
   "/api/v1/projects/{project}/datasets/{dataset}/inference-sets/{inference_set}/multilabel-metrics": {
     /**
      * Multilabel Metrics
@@ -2587,6 +2596,43 @@ export interface components {
       segment: string;
       /** Total */
       total: number;
+      /** Version */
+      version: number;
+    };
+    /** MultiLabelFrameClass */
+    MultiLabelFrameClass: {
+      /**
+       * Cell
+       * @enum {string}
+       */
+      cell: "tp" | "fp" | "fn" | "tn";
+      /** Label */
+      label: string;
+      /** Predicted */
+      predicted: boolean;
+      /** Score */
+      score: number;
+      /** Threshold */
+      threshold: number;
+      /** Truth */
+      truth: boolean;
+    };
+    /**
+     * MultiLabelFrameOut
+     * @description One frame's classes at the thresholds: score, threshold, truth, prediction and
+     * the cell of the class's 2x2 matrix the frame is in.
+     */
+    MultiLabelFrameOut: {
+      /** Classes */
+      classes: components["schemas"]["MultiLabelFrameClass"][];
+      /** Conf */
+      conf: number | {
+        [key: string]: number;
+      };
+      /** Frame Id */
+      frame_id: string;
+      /** Inference Set */
+      inference_set: string;
       /** Version */
       version: number;
     };
@@ -7578,6 +7624,92 @@ export interface operations {
     };
   };
   /**
+   * Multilabel Frame
+   * @description Every class of one frame at the class-score thresholds ``conf``: its score,
+   * threshold, whether the frame has it, whether it is predicted and the frame's cell of
+   * the class's 2x2 matrix. An unknown frame is a 400.
+   */
+  multilabel_frame_api_v1_projects__project__datasets__dataset__inference_sets__inference_set__multilabel_frame_get: {
+    parameters: {
+      query: {
+        /** @description the frame */
+        frame_id: string;
+        /** @description a confidence threshold in [0, 1], or per class as JSON: {"cat": 0.5} (classes not named use 0); default: the project's */
+        conf?: string | null;
+      };
+      path: {
+        /** @description project name */
+        project: string;
+        /** @description dataset name */
+        dataset: string;
+        /** @description inference set name */
+        inference_set: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["MultiLabelFrameOut"];
+        };
+      };
+      /** @description bad request */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description unauthorized */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description forbidden */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description conflict */
+      409: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description payload too large */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description uri too long */
+      414: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description validation error */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description header fields too large */
+      431: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /**
    * Multilabel Metrics
    * @description Per-class precision, recall, F1, support, threshold, AP and 2x2 confusion matrix,
    * the micro, macro, weighted and samples averages, subset accuracy and Hamming loss of
@@ -7766,6 +7898,8 @@ export interface operations {
         errors_only?: boolean;
         /** @description only frames with an entity of this type */
         entity_type?: string | null;
+        /** @description only this frame (the Frame view) */
+        frame_id?: string | null;
         /** @description a segment of the dataset; default "All Frames" */
         segment?: string;
         /** @description an ad-hoc frames query (docs/queries.md) that narrows the segment to the frames it matches */

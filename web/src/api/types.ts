@@ -152,6 +152,7 @@ export type ExamplesPage = Schemas["ExamplesPage"];
 export type MultiLabelMetricsOut = Schemas["MultiLabelMetricsOut"];
 export type MultiLabelClassRow = Schemas["MultiLabelClassRow"];
 export type MultiLabelExamplesOut = Schemas["MultiLabelExamplesOut"];
+export type MultiLabelFrameOut = Schemas["MultiLabelFrameOut"];
 
 // ------------------------------------------------------------------ summary, changes, queries
 /** `/summary`: every inference set per segment; with base and other, their comparison. */

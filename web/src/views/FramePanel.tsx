@@ -1,6 +1,7 @@
 import { api } from "../api/client";
 import type { ExampleOut } from "../api/types";
 import { ClassificationExample } from "../components/ClassificationExample";
+import { MultiLabelFrame } from "./MultiLabelView";
 import { FrameView } from "../components/FrameView";
 import { describeConf, ErrorPanel, Loading } from "../components/Status";
 import { useApi } from "../hooks/useApi";
@@ -31,12 +32,17 @@ export function FramePanel({ ctx, frameId, inferenceSet, opened = null, known = 
   const frame = useApi(JSON.stringify(["frame", project.name, dataset, frameId, inferenceSet]), (signal) =>
     api.frame(project.name, dataset, frameId, inferenceSet ? [inferenceSet] : [], { signal }),
   );
-  const outcomesKey = inferenceSet ? JSON.stringify(["frame-outcomes", project.name, dataset, frameId, inferenceSet, conf, iou]) : null;
+  const multilabel = project.task === "multilabel";
+  const outcomesKey = inferenceSet && !multilabel ? JSON.stringify(["frame-outcomes", project.name, dataset, frameId, inferenceSet, conf, iou]) : null;
   const outcomes = useApi(outcomesKey, (signal) =>
     api.examples(project.name, dataset, inferenceSet!, { conf, iou: detection ? iou : undefined, frame_id: frameId, limit: FRAME_OBJECTS_LIMIT }, { signal }),
   );
   if (frame.error !== null) return <ErrorPanel error={frame.error} onRetry={frame.reload} title={`Frame ${frameId} could not be loaded`} />;
   if (!frame.data) return <Loading active label={`Loading frame ${frameId}`} />;
+  if (multilabel) {
+    return <MultiLabelFrame ctx={ctx} frameId={frameId} inferenceSet={inferenceSet}
+      imageUrl={webImageOf(frame.data.frame.image_uri) ?? frame.data.image_url} width={width} onClose={onClose} />;
+  }
   if (!detection) {
     // Classification in its own terms: no boxes or IoU; the true and predicted class and
     // the top-k probabilities (the prediction record's `probabilities`, in class order).

@@ -319,3 +319,54 @@ function Pager({ total, page, onPage }: { total: number; page: number; onPage: (
     </nav>
   );
 }
+
+/**
+ * One frame of a multi-label project (the Frame view): the image and every class's score,
+ * threshold, truth and prediction, and so the frame's cell of that class's matrix, as the
+ * server answers them at the current thresholds (`/multilabel-frame`).
+ */
+export function MultiLabelFrame({ ctx, frameId, inferenceSet, imageUrl, width, onClose }: {
+  ctx: ViewContext; frameId: string; inferenceSet: string | null; imageUrl: string; width?: number; onClose?: () => void;
+}) {
+  const { project, dataset, conf } = ctx;
+  const key = inferenceSet ? JSON.stringify(["multilabel-frame", project.name, dataset, inferenceSet, frameId, conf]) : null;
+  const answer = useApi(key, (signal) => api.multilabelFrame(project.name, dataset, inferenceSet!, frameId, conf, { signal }));
+  const src = useImageSource(imageUrl);
+  const shown = width === undefined ? 320 : Math.round(width * 0.4);
+  return (
+    <section className="frame-panel multilabel-frame" aria-label={`Frame ${frameId}`}>
+      <header className="multilabel-frame-header">
+        <h3>Frame {frameId}</h3>
+        {onClose && <button type="button" onClick={onClose}>Close</button>}
+      </header>
+      <div className="multilabel-frame-body">
+        <img src={src} alt={`Frame ${frameId}`} width={shown} className="classification-image" />
+        <div>
+          {answer.error !== null && <ErrorPanel error={answer.error} onRetry={answer.reload} title="The frame's classes could not be loaded" />}
+          {answer.data && (
+            <table className="report-table">
+              <caption>Classes of {frameId}: {inferenceSet}</caption>
+              <thead>
+                <tr><th scope="col">class</th><th scope="col">true</th><th scope="col" className="num">score</th>
+                  <th scope="col" className="num">threshold</th><th scope="col">predicted</th><th scope="col">cell</th></tr>
+              </thead>
+              <tbody>
+                {answer.data.classes.filter((c) => c.truth || c.predicted || c.score > 0).map((c) => (
+                  <tr key={c.label}>
+                    <th scope="row">{c.label}</th>
+                    <td>{c.truth ? "yes" : "no"}</td>
+                    <td className="num">{c.score.toFixed(3)}</td>
+                    <td className="num">{c.threshold}</td>
+                    <td>{c.predicted ? "yes" : "no"}</td>
+                    <td><span className={`chip chip-${c.cell}`} title={CELL_DEFINITIONS[c.cell]}>{c.cell.toUpperCase()}</span></td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+          <p className="muted">Classes the frame neither has nor scores above 0 are left out (each is a TN).</p>
+        </div>
+      </div>
+    </section>
+  );
+}
