@@ -240,3 +240,30 @@ def test_polygons_must_come_grouped_by_object():
         masks_from_polygons([[0, 0, 1, 1, 2, 0]] * 2, [1, 0], 2, 5, 5)
     with pytest.raises(InputError, match="grouped by object"):
         masks_from_polygons([[0, 0, 1, 1, 2, 0]], [3], 2, 5, 5)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_boxes_and_areas_of_odd_runs_equal_pycocotools(seed):
+    # Runs with zeros anywhere (a zero-length foreground run gives the pixel before it),
+    # long jumps over columns and runs wrapping into later columns.
+    rng = np.random.default_rng(9500 + seed)
+    rles = []
+    for _ in range(40):
+        h, w = int(rng.integers(1, 30)), int(rng.integers(1, 30))
+        runs = rng.choice([0, 1, 2, h, 3 * h + 1], size=int(rng.integers(0, 12)))
+        runs = runs[np.cumsum(runs) <= h * w]
+        runs = np.append(runs, h * w - runs.sum()) if rng.random() < 0.7 else runs
+        rles.append(({"size": [h, w], "counts": runs.tolist()}, runs))
+    column = masks_from_counts(
+        np.concatenate([r for _, r in rles]).astype(np.uint32),
+        np.concatenate([[0], np.cumsum([r.size for _, r in rles])]),
+        [d["size"][0] for d, _ in rles],
+        [d["size"][1] for d, _ in rles],
+    )
+    for i, (uncompressed, _) in enumerate(rles):
+        h, w = uncompressed["size"]
+        theirs = coco_mask.frPyObjects(uncompressed, h, w)
+        np.testing.assert_array_equal(
+            column.bbox[i], coco_mask.toBbox(theirs), err_msg=str(uncompressed)
+        )
+        assert column.area[i] == coco_mask.area(theirs)

@@ -76,9 +76,29 @@ static inline void part_range(int64_t n, int64_t parts, int64_t p, int64_t *lo, 
 
 /* ------------------------------------------------------------------ area and box */
 
-/* Foreground pixels (the odd runs) and pycocotools' rleToBbox of one mask: the first
-   and last pixel of every foreground run, a run wrapping into a later column spanning
-   the full height, unsigned 32-bit arithmetic as there. */
+/* Column x and row y of pixel t on an h-pixel column, following the column from call
+   to call (*column_start = x * h): a division only on a jump of two columns or more,
+   or a step back. */
+static inline void locate(uint32_t t, uint32_t h, uint32_t *x, uint64_t *column_start,
+                          uint32_t *y) {
+    uint64_t into = (uint64_t)t - *column_start; /* huge when t is behind the column */
+    if (into >= h) {
+        if (into < 2 * (uint64_t)h) {
+            *x += 1;
+            *column_start += h;
+        } else {
+            *x = t / h;
+            *column_start = (uint64_t)*x * h;
+        }
+    }
+    *y = (uint32_t)((uint64_t)t - *column_start);
+}
+
+/* Foreground pixels (the odd runs) and pycocotools' (2.0.8 on) rleToBbox of one mask:
+   the first and last pixel of every non-empty foreground run among the first even
+   number of runs, a run spanning columns covering the full height; unsigned 32-bit
+   arithmetic as there (a mask whose foreground runs are all empty gets x = width,
+   y = height and sizes wrapped around from 1 - width, 1 - height). */
 static void area_and_box(const uint32_t *cnts, int64_t m, int64_t height, int64_t width,
                          int64_t *area, double *bb) {
     int64_t a = 0;
@@ -90,19 +110,26 @@ static void area_and_box(const uint32_t *cnts, int64_t m, int64_t height, int64_
         bb[0] = bb[1] = bb[2] = bb[3] = 0.0;
         return;
     }
-    uint32_t xs = w, ys = h, xe = 0, ye = 0, cc = 0, xp = 0;
+    uint32_t xs = w, ys = h, xe = 0, ye = 0, cc = 0, x = 0;
+    uint64_t column_start = 0;
     for (int64_t j = 0; j < even; j++) {
+        uint32_t start = cc;
         cc += cnts[j];
-        uint32_t t = cc - (uint32_t)(j % 2), x = t / h, y = t - x * h;
-        if (j % 2 == 0) xp = x;
-        else if (xp < x) {
+        if (j % 2 == 0 || cnts[j] == 0) continue;
+        uint32_t x_start, y_start, x_end, y_end;
+        locate(start, h, &x, &column_start, &y_start);
+        x_start = x;
+        locate(cc - 1, h, &x, &column_start, &y_end);
+        x_end = x;
+        if (x_start < xs) xs = x_start;
+        if (x_end > xe) xe = x_end;
+        if (x_start < x_end) {
             ys = 0;
             ye = h - 1;
+        } else {
+            if (y_start < ys) ys = y_start;
+            if (y_end > ye) ye = y_end;
         }
-        if (x < xs) xs = x;
-        if (x > xe) xe = x;
-        if (y < ys) ys = y;
-        if (y > ye) ye = y;
     }
     bb[0] = xs;
     bb[1] = ys;
@@ -164,6 +191,33 @@ void shoal_masks_pixels(int64_t n, const uint32_t *counts, const int64_t *offset
     struct pixels_job job = {n, 0, counts, offsets, pixels};
     job.parts = num_parts(num_threads, n, n ? offsets[n] : 0);
     run_parts(job.parts, pixels_part, &job);
+}
+
+struct gather_job {
+    int64_t n, parts;
+    const uint32_t *counts;
+    const int64_t *offsets, *rows, *out_offsets;
+    uint32_t *out;
+};
+
+static void gather_part(void *ctx, int64_t p) {
+    struct gather_job *job = ctx;
+    int64_t lo, hi;
+    part_range(job->n, job->parts, p, &lo, &hi);
+    for (int64_t i = lo; i < hi; i++) {
+        int64_t r = job->rows[i];
+        memcpy(job->out + job->out_offsets[i], job->counts + job->offsets[r],
+               sizeof(uint32_t) * (job->offsets[r + 1] - job->offsets[r]));
+    }
+}
+
+/* The runs of masks rows[0..n) one after the other into out, mask i's at out_offsets[i]. */
+void shoal_masks_gather(int64_t n, const uint32_t *counts, const int64_t *offsets,
+                        const int64_t *rows, const int64_t *out_offsets, uint32_t *out,
+                        int64_t num_threads) {
+    struct gather_job job = {n, 0, counts, offsets, rows, out_offsets, out};
+    job.parts = num_parts(num_threads, n, n ? out_offsets[n] : 0);
+    run_parts(job.parts, gather_part, &job);
 }
 
 /* ------------------------------------------------------------------ strings */
@@ -355,9 +409,42 @@ static int reserve(struct buffer *b, int64_t size) {
     return 1;
 }
 
-static int compare_uint(const void *a, const void *b) {
-    uint32_t c = *(const uint32_t *)a, d = *(const uint32_t *)b;
-    return c > d ? 1 : c < d ? -1 : 0;
+/* Ascending sort of n uint32 (a polygon's marks): insertion sort for short runs,
+   quicksort (median of three) above. */
+static void sort_uint(uint32_t *a, int64_t n) {
+    while (n > 24) {
+        uint32_t x = a[0], y = a[n / 2], z = a[n - 1];
+        uint32_t pivot = x < y ? (y < z ? y : (x < z ? z : x)) : (x < z ? x : (y < z ? z : y));
+        int64_t i = 0, j = n - 1;
+        for (;;) {
+            while (a[i] < pivot) i++;
+            while (a[j] > pivot) j--;
+            if (i >= j) break;
+            uint32_t t = a[i];
+            a[i] = a[j];
+            a[j] = t;
+            i++;
+            j--;
+        }
+        /* [0, j] <= pivot <= [j + 1, n): recurse on the smaller side, loop on the other. */
+        if (j + 1 < n - j - 1) {
+            sort_uint(a, j + 1);
+            a += j + 1;
+            n -= j + 1;
+        } else {
+            sort_uint(a + j + 1, n - j - 1);
+            n = j + 1;
+        }
+    }
+    for (int64_t i = 1; i < n; i++) {
+        uint32_t v = a[i];
+        int64_t k = i;
+        while (k > 0 && a[k - 1] > v) {
+            a[k] = a[k - 1];
+            k--;
+        }
+        a[k] = v;
+    }
 }
 
 /* C's (int) of a double as the x86-64 conversion does it (out-of-range: INT_MIN), so
@@ -391,6 +478,23 @@ static int64_t polygon_run_bound(const double *xy, int64_t k, int64_t w) {
  * as they are produced, none stored. Writes the runs to out (room: polygon_run_bound)
  * and returns how many; marks is scratch of the same room.
  */
+/* The mark of the boundary point between consecutive points (pu, pv) and (u, v) whose
+   columns differ, if it falls on a pixel centre of the image (rleFrPoly's test). */
+static inline int64_t mark_crossing(int u, int pu, int v, int pv, int64_t h, int64_t w,
+                                    uint32_t *marks, int64_t num_marks) {
+    const double scale = 5;
+    double xd = (double)(u < pu ? u : u - 1);
+    xd = (xd + .5) / scale - .5;
+    if (floor(xd) != xd || xd < 0 || xd > (double)(w - 1)) return num_marks;
+    double yd = (double)(v < pv ? v : pv);
+    yd = (yd + .5) / scale - .5;
+    if (yd < 0) yd = 0;
+    else if (yd > (double)h) yd = (double)h;
+    yd = ceil(yd);
+    marks[num_marks] = (uint32_t)((int)xd * (int)h + (int)yd);
+    return num_marks + 1;
+}
+
 static int64_t polygon_runs(const double *xy, int64_t k, int64_t h, int64_t w, uint32_t *marks,
                             uint32_t *out) {
     const double scale = 5;
@@ -411,6 +515,27 @@ static int64_t polygon_runs(const double *xy, int64_t k, int64_t h, int64_t w, u
         /* A zero-length edge divides 0 by 0; its one point repeats the previous point's
            column, so its row is never used. */
         double s = steps == 0 ? 0.0 : along_x ? (double)(ye - ys) / dx : (double)(xe - xs) / dy;
+        if (along_x && steps > 0) {
+            /* The column changes at every step: of the pairs inside the edge only those
+               whose lower column k is 2 modulo 5 (a pixel centre, xd = (k - 2) / 5) and in
+               the image mark anything, so only they are visited. The pair joining the
+               previous edge is checked as any other. */
+            int t_first = flip ? steps : 0, t_last = flip ? 0 : steps;
+            int u_first = t_first + xs, v_first = c_int(ys + s * t_first + .5);
+            if (have_previous && u_first != pu)
+                num_marks = mark_crossing(u_first, pu, v_first, pv, h, w, marks, num_marks);
+            int64_t lo = xs > 2 ? xs : 2, hi = (int64_t)xs + steps - 1;
+            if (hi > 5 * (w - 1) + 2) hi = 5 * (w - 1) + 2;
+            for (int64_t col = lo + ((2 - lo) % 5 + 5) % 5; col <= hi; col += 5) {
+                int ta = (int)(col - xs);
+                int va = c_int(ys + s * ta + .5), vb = c_int(ys + s * (ta + 1) + .5);
+                num_marks = mark_crossing((int)col + 1, (int)col, vb, va, h, w, marks, num_marks);
+            }
+            have_previous = 1;
+            pu = t_last + xs;
+            pv = c_int(ys + s * t_last + .5);
+            continue;
+        }
         for (int d = 0; d <= steps; d++) {
             t = flip ? steps - d : d;
             int u, v;
@@ -421,25 +546,14 @@ static int64_t polygon_runs(const double *xy, int64_t k, int64_t h, int64_t w, u
                 v = t + ys;
                 u = c_int(xs + s * t + .5);
             }
-            if (have_previous && u != pu) {
-                double xd = (double)(u < pu ? u : u - 1);
-                xd = (xd + .5) / scale - .5;
-                if (floor(xd) == xd && xd >= 0 && xd <= (double)(w - 1)) {
-                    double yd = (double)(v < pv ? v : pv);
-                    yd = (yd + .5) / scale - .5;
-                    if (yd < 0) yd = 0;
-                    else if (yd > (double)h) yd = (double)h;
-                    yd = ceil(yd);
-                    marks[num_marks++] = (uint32_t)((int)xd * (int)h + (int)yd);
-                }
-            }
+            if (have_previous && u != pu) num_marks = mark_crossing(u, pu, v, pv, h, w, marks, num_marks);
             have_previous = 1;
             pu = u;
             pv = v;
         }
     }
     marks[num_marks++] = (uint32_t)(h * w);
-    qsort(marks, (size_t)num_marks, sizeof(uint32_t), compare_uint);
+    sort_uint(marks, num_marks);
     uint32_t previous = 0;
     for (int64_t j = 0; j < num_marks; j++) {
         uint32_t at = marks[j];

@@ -53,6 +53,7 @@ _SIGNATURES: dict[str, tuple[object, list[object]]] = {
     "shoal_masks_set_min_work_per_thread": (_i64, [_i64]),
     "shoal_masks_area_bbox": (None, [_i64, _U32, I64, I64, I64, I64, F64, I64, _i64]),
     "shoal_masks_pixels": (None, [_i64, _U32, I64, I64, _i64]),
+    "shoal_masks_gather": (None, [_i64, _U32, I64, I64, I64, _U32, _i64]),
     "shoal_count_string_runs": (None, [_i64, U8, I64, I64, I64, _i64]),
     "shoal_masks_from_strings": (None, [
         _i64, U8, I64, I64, I64, I64, I64, _U32, I64, F64, I64, I64, _i64, _i64]),
@@ -119,14 +120,18 @@ class MaskColumn:
 
     def take(self, rows: ArrayLike) -> MaskColumn:
         """The masks of ``rows``, in that order."""
-        index = np.asarray(rows, np.int64).reshape(-1)
-        starts, ends = self.offsets[index], self.offsets[index + 1]
-        lengths = ends - starts
+        index = np.ascontiguousarray(rows, np.int64).reshape(-1)
+        if index.size and (index.min() < 0 or index.max() >= len(self)):
+            raise InputError(f"a row is outside the {len(self)} masks")
+        lengths = self.offsets[index + 1] - self.offsets[index]
         offsets = np.zeros(index.size + 1, np.int64)
         np.cumsum(lengths, out=offsets[1:])
-        positions = np.repeat(starts - offsets[:-1], lengths) + np.arange(offsets[-1])
+        counts = np.empty(int(offsets[-1]), np.uint32)
+        _lib.shoal_masks_gather(
+            index.size, self.counts, self.offsets, index, offsets, counts, thread_count()
+        )
         return MaskColumn(
-            self.counts[positions],
+            counts,
             offsets,
             self.height[index],
             self.width[index],

@@ -180,39 +180,13 @@ def rle_area(rles: Sequence[Rle]) -> NDArray[np.int64]:
 
 
 def rle_bbox(rles: Sequence[Rle]) -> NDArray[np.float64]:
-    """Each RLE's box (N, 4) as (x, y, width, height) float64, 0s for an empty mask:
-    pycocotools' ``toBbox``, including its rule that a foreground run wrapping from
-    one column into the next spans the full height."""
-    boxes = np.zeros((len(rles), 4), np.float64)
-    # Every RLE's runs (an even number of them) laid end to end, each RLE's own
-    # positions kept by a cumulative sum restarted at each RLE.
-    runs_per = np.asarray([r.counts.size // 2 * 2 for r in rles], np.int64)
-    heights = np.asarray([r.height for r in rles], np.int64)
-    has_runs = (runs_per > 0) & (heights > 0)
-    if not has_runs.any():
-        return boxes
-    rows = np.flatnonzero(has_runs)
-    runs = np.concatenate([rles[i].counts[: runs_per[i]] for i in rows.tolist()]).astype(np.int64)
-    sizes = runs_per[rows]
-    owner = np.repeat(np.arange(rows.size), sizes)
-    starts = np.cumsum(sizes) - sizes
-    totals = np.cumsum(runs)
-    ends = totals - np.repeat(totals[starts] - runs[starts], sizes)
-    # First and last pixel of each foreground run (a zero-length run gives the pixel
-    # before it, as pycocotools' unsigned arithmetic does).
-    points = ends - (np.arange(runs.size) - starts[owner]) % 2
-    h = heights[rows][owner]
-    ys, xs = points % h, points // h
-    x_min = np.minimum.reduceat(xs, starts)
-    x_max = np.maximum.reduceat(xs, starts)
-    y_min = np.minimum.reduceat(ys, starts)
-    y_max = np.maximum.reduceat(ys, starts)
-    # A foreground run wrapping into a later column spans the full height.
-    wraps = np.bincount(owner[0::2], weights=xs[0::2] < xs[1::2], minlength=rows.size) > 0
-    y_min = np.where(wraps, 0, y_min)
-    y_max = np.where(wraps, heights[rows] - 1, y_max)
-    boxes[rows] = np.column_stack((x_min, y_min, x_max - x_min + 1, y_max - y_min + 1))
-    return boxes
+    """Each RLE's box (N, 4) as (x, y, width, height) float64, 0s for an RLE without
+    runs: pycocotools' ``toBbox`` (2.0.8 on): the first and last pixel of every
+    non-empty foreground run, a run spanning columns covering the full height (the C
+    kernel of ``column.py``)."""
+    from shoal.engine.masks.column import masks_from_rles
+
+    return masks_from_rles(rles).bbox
 
 
 def merge_rles(rles: Sequence[Rle], *, intersect: bool = False) -> Rle:
