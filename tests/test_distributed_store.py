@@ -93,7 +93,7 @@ def test_partitions_in_process_keep_the_one_process_matching(tmp_path, shuffle, 
     # The store's queries (the same sequence on both: an evaluation remembers the IoUs
     # it was asked): metrics at the defaults, off the grid, on a segment.
     local_model = Store(tmp_path / "local").project("p").dataset("val").inference_set("m")
-    include = ["report", "confusion_matrix", "coco"]
+    include = ["report", "confusion_matrix", "coco_summary"]
     for conf, iou in ((None, None), (0.37, 0.62), (0.2, 0.3)):
         assert (
             reopened.metrics(conf=conf, iou=iou, include=include).to_dict()
