@@ -152,3 +152,17 @@ def test_overlap_matching_and_filters(page: Any, server: str, api: httpx.Client)
     ).json()["total"]
     eventually(lambda: len(highlights(page)), expected)
     both_widths(page, "ner-overlap")
+
+
+def test_a_sentence_opens_its_frame(page: Any, server: str) -> None:
+    page.goto(f"{server}/#{PROJECT}&view=metrics")
+    eventually(lambda: len(highlights(page)), 3)
+    page.get_by_role("button", name="frame 2").click()
+    panel = page.get_by_role("region", name="Frame 2")
+    eventually(lambda: panel.get_by_label("Text").inner_text(), "Peter Blackburn spoke")
+    marks = panel.locator("mark")
+    eventually(lambda: marks.count(), 2)
+    assert "ner-missed" in (marks.nth(0).get_attribute("class") or "")
+    panel.get_by_role("button", name="Overlap").click()
+    eventually(lambda: "ner-match" in (marks.nth(0).get_attribute("class") or ""), True)
+    both_widths(page, "ner-frame")

@@ -24,6 +24,7 @@ export interface NerSentencesQuery extends NerScope {
   match: NerMatch;
   errorsOnly: boolean;
   entityType?: string | null;
+  frameId?: string;
   offset: number;
   limit: number;
 }
@@ -36,7 +37,7 @@ export function nerMetrics(project: string, dataset: string, set: string, scope:
 export function nerSentences(project: string, dataset: string, set: string, q: NerSentencesQuery, options: RequestOptions = {}): Promise<NerSentencesOut> {
   const params = {
     segment: q.segment, query: q.query, match: q.match, errors_only: q.errorsOnly ? "true" : undefined,
-    entity_type: q.entityType ?? undefined, offset: q.offset, limit: q.limit,
+    entity_type: q.entityType ?? undefined, frame_id: q.frameId, offset: q.offset, limit: q.limit,
   };
   return request<NerSentencesOut>("GET", `${inferenceSetPath(project, dataset, set)}/ner-sentences${queryString(params)}`, undefined, options);
 }

@@ -2,6 +2,7 @@ import { api } from "../api/client";
 import type { ExampleOut } from "../api/types";
 import { ClassificationExample } from "../components/ClassificationExample";
 import { MultiLabelFrame } from "./MultiLabelView";
+import { NerFrame } from "./NerView";
 import { FrameView } from "../components/FrameView";
 import { describeConf, ErrorPanel, Loading } from "../components/Status";
 import { useApi } from "../hooks/useApi";
@@ -33,10 +34,12 @@ export function FramePanel({ ctx, frameId, inferenceSet, opened = null, known = 
     api.frame(project.name, dataset, frameId, inferenceSet ? [inferenceSet] : [], { signal }),
   );
   const multilabel = project.task === "multilabel";
-  const outcomesKey = inferenceSet && !multilabel ? JSON.stringify(["frame-outcomes", project.name, dataset, frameId, inferenceSet, conf, iou]) : null;
+  const ner = project.task === "ner";
+  const outcomesKey = inferenceSet && !multilabel && !ner ? JSON.stringify(["frame-outcomes", project.name, dataset, frameId, inferenceSet, conf, iou]) : null;
   const outcomes = useApi(outcomesKey, (signal) =>
     api.examples(project.name, dataset, inferenceSet!, { conf, iou: detection ? iou : undefined, frame_id: frameId, limit: FRAME_OBJECTS_LIMIT }, { signal }),
   );
+  if (ner) return <NerFrame ctx={ctx} frameId={frameId} inferenceSet={inferenceSet} onClose={onClose} />;
   if (frame.error !== null) return <ErrorPanel error={frame.error} onRetry={frame.reload} title={`Frame ${frameId} could not be loaded`} />;
   if (!frame.data) return <Loading active label={`Loading frame ${frameId}`} />;
   if (multilabel) {

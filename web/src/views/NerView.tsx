@@ -238,6 +238,52 @@ function SentenceItem({ sentence, onOpen }: { sentence: NerSentence; onOpen: () 
   );
 }
 
+/**
+ * The Frame view of an NER frame: its text with the true and the predicted entities
+ * highlighted, under exact and under overlap matching (`/ner-sentences?frame_id=`).
+ */
+export function NerFrame({ ctx, frameId, inferenceSet, onClose }: {
+  ctx: ViewContext; frameId: string; inferenceSet: string | null; onClose?: () => void;
+}) {
+  const { project, dataset } = ctx;
+  const [match, setMatch] = useState<NerMatch>("exact");
+  const key = inferenceSet ? JSON.stringify(["ner-frame", project.name, dataset, inferenceSet, frameId, match]) : null;
+  const found = useApi(key, (signal) =>
+    nerSentences(project.name, dataset, inferenceSet!, { match, errorsOnly: false, frameId, offset: 0, limit: 1 }, { signal }),
+  );
+  const sentence = found.data?.sentences[0];
+  return (
+    <section className="panel ner-frame" aria-label={`Frame ${frameId}`}>
+      <div className="ner-frame-head">
+        <h2>Frame {frameId}{inferenceSet ? <span className="muted"> · {inferenceSet}</span> : null}</h2>
+        <div role="group" aria-label="Entity matching" className="toggle-group">
+          {(["exact", "overlap"] as const).map((m) => (
+            <button key={m} type="button" aria-pressed={match === m} onClick={() => setMatch(m)}>{m === "exact" ? "Exact" : "Overlap"}</button>
+          ))}
+        </div>
+        {onClose && <button type="button" onClick={onClose}>Close</button>}
+      </div>
+      {!inferenceSet && <p className="empty-state">Choose an inference set to see its entities.</p>}
+      <Loading active={found.loading} label={`Loading frame ${frameId}`} />
+      {found.error !== null && <ErrorPanel error={found.error} onRetry={found.reload} title={`Frame ${frameId} could not be loaded`} />}
+      {sentence && (
+        <>
+          <p className="ner-frame-text" aria-label="Text">{sentence.tokens.join(" ")}</p>
+          <div className="ner-side"><span className="ner-side-name">Truth</span>
+            <EntityLine tokens={sentence.tokens} entities={sentence.truth} side="truth" /></div>
+          <div className="ner-side"><span className="ner-side-name">Predicted</span>
+            <EntityLine tokens={sentence.tokens} entities={sentence.predicted} side="predicted" /></div>
+          <p className="chips-legend" aria-label="Highlight legend">
+            <span className="ner-entity ner-match">matched</span>
+            <span className="ner-entity ner-missed">missed (true, not predicted)</span>
+            <span className="ner-entity ner-false">false (predicted, not true)</span>
+          </p>
+        </>
+      )}
+    </section>
+  );
+}
+
 function Pager({ total, page, onPage }: { total: number; page: number; onPage: (page: number) => void }) {
   const pages = Math.max(1, Math.ceil(total / NER_PAGE_SIZE));
   return (
