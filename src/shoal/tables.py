@@ -72,6 +72,7 @@ __all__ = [
     "check_mask_sizes",
     "embeddings_table",
     "empty_embeddings",
+    "geometry_at",
     "has_geometry",
     "keypoint_schemas",
     "rasterise_polygons",
@@ -321,6 +322,15 @@ def _infer_shapes(table: pa.Table) -> pa.Table:
     )
     index = table.schema.get_field_index("shape")
     return table.set_column(index, "shape", pc.coalesce(shapes, guess))
+
+
+def geometry_at(table: pa.Table, row: int) -> dict[str, Any] | None:
+    """Row ``row``'s geometry columns by name (None for a box or a table without
+    them): what a face sends with an object to draw it."""
+    if not has_geometry(table) or not 0 <= row < table.num_rows:
+        return None
+    record: dict[str, Any] = table.slice(row, 1).select(GEOMETRY_SCHEMA.names).to_pylist()[0]
+    return None if record["shape"] in (None, "box") else record
 
 
 def _list_parts(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -582,6 +582,11 @@ class Example(BaseModel):
     iou: float
     area: float
     box: list[float] | None
+    geometry: dict[str, Any] | None = Field(
+        None,
+        description="detection objects with geometry (docs/store.md#geometry): shape, mask, "
+        "polygon, keypoints, points; null for a box",
+    )
 
 
 class ExamplesPage(BaseModel):

@@ -41,6 +41,7 @@ from shoal.server._routes_entities import (
 from shoal.server._routing import NameRoute
 from shoal.server._state import State, requested_segment
 from shoal.store import ALL_FRAMES, Dataset, Include, InferenceSet, Project
+from shoal.tables import geometry_at
 
 __all__ = [
     "ConfParam",
@@ -511,9 +512,10 @@ def examples(
         table = predictions if row["kind"] == "prediction" else labels_table
         id_column = "prediction_id" if row["kind"] == "prediction" else "label_id"
         source, box = source_of(table, id_column, row, detection)
+        geometry = geometry_at(table, int(row["id"]) - 1) if detection else None
         confidence = row["confidence"]
         row["confidence"] = None if confidence is None or math.isnan(confidence) else confidence
-        examples.append({**row, "source_id": source, "box": box})
+        examples.append({**row, "source_id": source, "box": box, "geometry": geometry})
     return {
         "inference_set": inference_set,
         "version": read.version,

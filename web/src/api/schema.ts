@@ -1702,6 +1702,13 @@ export interface components {
       confidence: number | null;
       /** Frame Id */
       frame_id: string;
+      /**
+       * Geometry
+       * @description detection objects with geometry (docs/store.md#geometry): shape, mask, polygon, keypoints, points; null for a box
+       */
+      geometry?: {
+        [key: string]: unknown;
+      } | null;
       /** Id */
       id: number;
       /** Iou */

@@ -62,7 +62,7 @@ export const COCO_STAT_DEFINITIONS: Record<(typeof COCO_STAT_NAMES)[number], str
 /** One example of the examples endpoint: an object's outcome with its stored id and box. */
 export type ExampleOut = Schemas["Example"];
 /** An object's outcome (a row of `Outcomes.records()`). */
-export type OutcomeRecord = Omit<ExampleOut, "source_id" | "box">;
+export type OutcomeRecord = Omit<ExampleOut, "source_id" | "box" | "geometry">;
 export type Outcome = OutcomeRecord["outcome"];
 
 /** The app's shape for drawing: an object's outcome with its box, [x, y, width, height] in pixels. */

@@ -2,7 +2,7 @@
 import { render, screen } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
 import type { FrameDetail, FrameExample, FrameObject } from "../api/types";
-import { frameOf } from "../views/adapters";
+import { exampleOf, frameOf } from "../views/adapters";
 import { FrameView } from "./FrameView";
 
 const unknown = { outcome: "" as const, reason: "" as const, partner_id: -1, partner_label: "", iou: NaN, confidence: null, area: 0 };
@@ -86,5 +86,15 @@ describe("frameOf", () => {
     const built = frameOf(detail, "m", 0.5);
     expect(built.objects.map((o) => o.geometry?.shape)).toEqual(["keypoints", undefined, "mask"]);
     expect(built.keypointSchemas?.person?.names).toEqual(["nose", "eye", "ear"]);
+  });
+});
+
+describe("exampleOf", () => {
+  it("gives a gallery example its geometry", () => {
+    const e = { kind: "prediction", id: 3, source_id: "9", frame_id: "f", label: "cat", confidence: 0.5, outcome: "TP", reason: "",
+      partner_id: 1, partner_label: "cat", iou: 0.8, area: 5, box: [1, 0, 4, 4], geometry: { shape: "mask", mask: MASK, polygon: null, keypoints: null, points: null } };
+    const { object } = exampleOf("p", "d", e);
+    expect(object.geometry?.mask).toEqual(MASK);
+    expect(exampleOf("p", "d", { ...e, geometry: null }).object.geometry).toBeUndefined();
   });
 });

@@ -13,13 +13,14 @@ export interface MaskRle {
   counts: string;
 }
 
-export interface ObjectGeometry {
+// A type alias, not an interface: it fits the API's `{[key: string]: unknown}` (examples).
+export type ObjectGeometry = {
   shape: Shape;
   mask?: MaskRle | null;
   polygon?: number[][] | null;
   keypoints?: number[] | null;
   points?: number[] | null;
-}
+};
 
 /** A class's keypoints: names in the order of the triples, skeleton as 1-based pairs. */
 export interface KeypointSchema {

@@ -49,8 +49,8 @@ export function webImageOf(uri: unknown): string | undefined {
  * thumbnail and draws boxes in the recorded size; without it, the full image.
  */
 export function exampleOf(project: string, dataset: string, e: ExampleOut, row?: FrameRow): Example {
-  const { source_id: _source, box, ...record } = e;
-  const object: FrameObject = { ...record, box: box?.length === 4 ? (box as FrameObject["box"]) : NO_BOX };
+  const { source_id: _source, box, geometry, ...record } = e;
+  const object: FrameObject = { ...record, box: box?.length === 4 ? (box as FrameObject["box"]) : NO_BOX, ...withGeometry(geometry ?? {}) };
   const width = Number(row?.width) || 0;
   const height = Number(row?.height) || 0;
   const web = webImageOf(row?.image_uri);

@@ -1,0 +1,83 @@
+"""The REST answers that carry stored geometry: a frame's rows with their masks and
+keypoints and its classes' keypoint schemas, examples with their geometry, and the
+metrics' iou_type (a real server app on a real store)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from shoal.formats.coco_tables import category_ids, from_coco, from_coco_results
+from shoal.server import create_app
+from shoal.store import Store
+
+mask_api = pytest.importorskip("pycocotools.mask")
+
+
+def _rle(top: int, left: int, size: int) -> dict:
+    pixels = np.zeros((60, 80), np.uint8)
+    pixels[top : top + size, left : left + size] = 1
+    return {
+        "size": [60, 80],
+        "counts": mask_api.encode(np.asfortranarray(pixels))["counts"].decode(),
+    }
+
+
+TRUTH = {
+    "images": [{"id": 1, "width": 80, "height": 60}],
+    "annotations": [
+        {"id": 1, "image_id": 1, "category_id": 1, "bbox": [5, 5, 20, 20], "area": 400.0,
+         "iscrowd": 0, "segmentation": [[5, 5, 25, 5, 25, 25, 5, 25]]},
+        {"id": 2, "image_id": 1, "category_id": 2, "bbox": [40, 10, 20, 30], "area": 300.0,
+         "iscrowd": 0, "keypoints": [45, 15, 2, 50, 35, 1, 0, 0, 0], "num_keypoints": 2},
+    ],
+    "categories": [{"id": 1, "name": "cat"},
+                   {"id": 2, "name": "person", "keypoints": ["head", "foot", "hand"],
+                    "skeleton": [[1, 2], [2, 3]]}],
+}  # fmt: skip
+RESULTS = [{"image_id": 1, "category_id": 1, "score": 0.8, "segmentation": _rle(6, 6, 18)}]
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> TestClient:
+    dataset = from_coco(TRUTH)
+    store = Store(tmp_path)
+    classes = [{"name": n, "id": i} for n, i in category_ids(dataset).items()]
+    stored = store.create_project("p", classes=classes).create_dataset("d", dataset)
+    stored.create_inference_set("m", from_coco_results(RESULTS, dataset))
+    return TestClient(create_app(store), base_url="http://localhost")
+
+
+def test_frame_rows_carry_geometry_and_keypoint_schemas(client: TestClient) -> None:
+    body = client.get(
+        "/api/v1/projects/p/datasets/d/frame", params={"frame_id": "1", "inference_set": "m"}
+    ).json()
+    cat, person = body["labels"]
+    assert cat["shape"] == "polygon" and cat["polygon"] == [[5, 5, 25, 5, 25, 25, 5, 25]]
+    expected = mask_api.merge(mask_api.frPyObjects(cat["polygon"], 60, 80))["counts"].decode()
+    assert cat["mask"] == {"height": 60, "width": 80, "counts": expected}
+    assert person["keypoints"] == [45, 15, 2, 50, 35, 1, 0, 0, 0]
+    assert body["keypoint_schemas"]["person"]["names"] == ["head", "foot", "hand"]
+    assert body["keypoint_schemas"]["person"]["skeleton"] == [[1, 2], [2, 3]]
+    assert body["predictions"]["m"][0]["mask"]["counts"] == RESULTS[0]["segmentation"]["counts"]
+
+
+def test_examples_carry_geometry_and_metrics_their_iou_type(client: TestClient) -> None:
+    base = "/api/v1/projects/p/datasets/d"
+    page = client.get(f"{base}/inference-sets/m/examples", params={"conf": 0.1, "limit": 10}).json()
+    shapes = sorted((e["kind"], (e["geometry"] or {}).get("shape")) for e in page["examples"])
+    assert shapes == [
+        ("ground_truth", "keypoints"),
+        ("ground_truth", "polygon"),
+        ("prediction", "mask"),
+    ]
+    metrics = client.get(
+        f"{base}/metrics", params={"inference_set": "m", "include": "coco_summary"}
+    ).json()
+    assert metrics["results"][0]["iou_type"] == "segm"
+    # Mask IoU of the 18 x 18 square inside the 20 x 20 one: 324 / 400.
+    matched = next(e for e in page["examples"] if e["kind"] == "prediction")
+    assert matched["iou"] == pytest.approx(324 / 400)
