@@ -38,7 +38,7 @@ ENGINES = (
     "pycocotools",
 )
 SIZES = {"S": 500, "M": 5_000, "L": 20_000}
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 SEED = 15
 
 
@@ -144,51 +144,55 @@ def child(argv: list[str]) -> int:
 # ----------------------------------------------------------------------- the data
 
 
-def _stars(rng, boxes, vertices: int):
-    """One star-shaped polygon of ``vertices`` vertices inside each box (N, 4): flat
-    (N, 2 * vertices) coordinates, rounded to hundredths as COCO's are."""
+def _star(box, angles, radius):
+    """A star-shaped polygon inside ``box`` (x, y, w, h): vertices at ``angles`` around
+    its centre, ``radius`` (0-1) of the way to its edge; flat, rounded to hundredths."""
     import numpy as np
 
-    n = boxes.shape[0]
-    angles = np.sort(rng.random((n, vertices)), axis=1) * 2 * np.pi
-    radius = rng.uniform(0.55, 1.0, (n, vertices))
-    cx = boxes[:, 0:1] + boxes[:, 2:3] / 2
-    cy = boxes[:, 1:2] + boxes[:, 3:4] / 2
-    xs = cx + radius * np.cos(angles) * boxes[:, 2:3] / 2
-    ys = cy + radius * np.sin(angles) * boxes[:, 3:4] / 2
-    return np.stack([xs, ys], axis=2).reshape(n, 2 * vertices).round(2)
+    cx, cy = box[0] + box[2] / 2, box[1] + box[3] / 2
+    xs = cx + radius * np.cos(angles) * box[2] / 2
+    ys = cy + radius * np.sin(angles) * box[3] / 2
+    return np.column_stack((xs, ys)).ravel().round(2).tolist()
 
 
-def _masks_of_boxes(rng, boxes, heights, widths, vertex_choices):
-    """(polygons per object, MaskColumn): a star in each box, rasterised on its image."""
+def _shape(rng, vertices: int):
+    """A random star's angles (sorted) and radii."""
     import numpy as np
 
-    from shoal.engine.masks import masks_from_polygons
+    return np.sort(rng.random(vertices)) * 2 * np.pi, rng.uniform(0.55, 1.0, vertices)
 
-    counts = rng.choice(vertex_choices, boxes.shape[0])
-    polygons: list = [None] * boxes.shape[0]
-    for count in np.unique(counts).tolist():
-        rows = np.flatnonzero(counts == count)
-        for row, coords in zip(rows.tolist(), _stars(rng, boxes[rows], count), strict=True):
-            polygons[row] = coords.tolist()
-    n = len(polygons)
-    return polygons, masks_from_polygons(polygons, np.arange(n), n, heights, widths)
+
+def _box_iou(box, boxes):
+    """IoU of one box with each of ``boxes`` (x, y, w, h)."""
+    import numpy as np
+
+    w = np.minimum(box[0] + box[2], boxes[:, 0] + boxes[:, 2]) - np.maximum(box[0], boxes[:, 0])
+    h = np.minimum(box[1] + box[3], boxes[:, 1] + boxes[:, 3]) - np.maximum(box[1], boxes[:, 1])
+    inter = np.clip(w, 0, None) * np.clip(h, 0, None)
+    return inter / (box[2] * box[3] + boxes[:, 2] * boxes[:, 3] - inter)
 
 
 def generate(images: int, seed: int = SEED) -> tuple[dict, list[dict]]:
-    """Segm ground truth and results for ``images`` images (deterministic)."""
+    """Segm ground truth and results for ``images`` images (deterministic). A
+    prediction's mask is the shape of the ground truth its box overlaps most (radii
+    jittered by up to 8%) drawn in its own box, as a detector's masks follow the
+    objects; a prediction overlapping nothing gets a random star."""
+    from collections import defaultdict
+
     import numpy as np
 
     from shoal.demo.synthetic import DEFAULT_SEED, generate_coco
-    from shoal.engine.masks import masks_to_strings
+    from shoal.engine.masks import masks_from_polygons, masks_to_strings
 
     gt, boxes_results = generate_coco(images, DEFAULT_SEED)
     rng = np.random.default_rng(seed)
     size_of = {image["id"]: (image["height"], image["width"]) for image in gt["images"]}
     annotations = gt["annotations"]
-    gt_sizes = np.asarray([size_of[a["image_id"]] for a in annotations], np.int64)
-    gt_boxes = np.asarray([a["bbox"] for a in annotations], np.float64)
-    polygons, masks = _masks_of_boxes(rng, gt_boxes, gt_sizes[:, 0], gt_sizes[:, 1], [8, 16, 32])
+    shapes = [_shape(rng, int(rng.choice([8, 16, 32]))) for _ in annotations]
+    polygons = [_star(a["bbox"], *shape) for a, shape in zip(annotations, shapes, strict=True)]
+    gt_sizes = np.asarray([size_of[a["image_id"]] for a in annotations], np.int64).reshape(-1, 2)
+    n = len(polygons)
+    masks = masks_from_polygons(polygons, np.arange(n), n, gt_sizes[:, 0], gt_sizes[:, 1])
     for index, annotation in enumerate(annotations):
         annotation["area"] = float(masks.area[index])
         if annotation["iscrowd"]:
@@ -196,9 +200,24 @@ def generate(images: int, seed: int = SEED) -> tuple[dict, list[dict]]:
             annotation["segmentation"] = {"size": list(rle.size), "counts": rle.counts.tolist()}
         else:
             annotation["segmentation"] = [polygons[index]]
+    by_image = defaultdict(list)
+    for index, annotation in enumerate(annotations):
+        by_image[annotation["image_id"]].append(index)
+    gt_boxes = np.asarray([a["bbox"] for a in annotations], np.float64).reshape(-1, 4)
+    dt_polygons = []
+    for record in boxes_results:
+        candidates = by_image.get(record["image_id"], [])
+        box = np.asarray(record["bbox"], np.float64)
+        overlap = _box_iou(box, gt_boxes[candidates]) if candidates else np.zeros(0)
+        if overlap.size and overlap.max() > 0.1:
+            angles, radius = shapes[candidates[int(np.argmax(overlap))]]
+            radius = radius * rng.uniform(0.92, 1.08, radius.size)
+        else:
+            angles, radius = _shape(rng, 12)
+        dt_polygons.append(_star(box, angles, radius))
     dt_sizes = np.asarray([size_of[r["image_id"]] for r in boxes_results], np.int64)
-    dt_boxes = np.asarray([r["bbox"] for r in boxes_results], np.float64)
-    _, dt_masks = _masks_of_boxes(rng, dt_boxes, dt_sizes[:, 0], dt_sizes[:, 1], [12, 20])
+    m = len(dt_polygons)
+    dt_masks = masks_from_polygons(dt_polygons, np.arange(m), m, dt_sizes[:, 0], dt_sizes[:, 1])
     strings = masks_to_strings(dt_masks)
     results = [
         {
@@ -314,12 +333,29 @@ def main(argv: list[str] | None = None) -> int:
             f"| {coco_eval.ratio(res.time_s, base_time)} | {coco_eval.ratio(res.peak_mb, base_mb)} "
             f"| {diff} |"
         )
+    ran = {n: r for n, r in results.items() if r.status == "ok" and r.stats}
+    stat_names = (
+        "AP",
+        "AP50",
+        "AP75",
+        "APs",
+        "APm",
+        "APl",
+        "AR1",
+        "AR10",
+        "AR100",
+        "ARs",
+        "ARm",
+        "ARl",
+    )
+    lines += ["", "| stat | " + " | ".join(ran) + " |", "|---|" + "---:|" * len(ran)]
+    for i, stat in enumerate(stat_names):
+        lines.append(f"| {stat} | " + " | ".join(f"{r.stats[i]:.6f}" for r in ran.values()) + " |")
     text = "\n".join(lines)
     print(text)
     if args.out:
         with open(args.out, "w") as f:
             f.write(text + "\n")
-    ran = {n: r for n, r in results.items() if r.status == "ok" and r.stats}
     unequal = [
         name
         for name, res in ran.items()
