@@ -13,6 +13,10 @@ from typing import Any
 import httpx
 import pytest
 
+from shoal.formats.classification_csv import (
+    from_classification_csv,
+    from_classification_predictions_csv,
+)
 from shoal.formats.conll import ConllCorpus, from_conll, from_conll_predictions, write_conll
 from shoal.store import Store
 from test_browser import _start, _stop, api, browser, eventually, page, score
@@ -50,6 +54,16 @@ def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tables = from_conll(folder / "gold.conll")
     dataset = project.create_dataset("test", tables)
     dataset.create_inference_set("tagger", from_conll_predictions(folder / "pred.conll", tables))
+    # Text classification: frames whose text is their metadata (no image), from CSV.
+    (folder / "reviews.csv").write_text(
+        'frame_id,label,text\nr1,pos,"A quiet, lovely film."\nr2,neg,Two hours I will not get back.\n'
+    )
+    (folder / "sentiment.csv").write_text("frame_id,predicted,confidence\nr1,neg,0.7\nr2,neg,0.9\n")
+    reviews = store.create_project("reviews", task="classification", classes=["neg", "pos"])
+    texts = reviews.create_dataset("test", from_classification_csv(folder / "reviews.csv"))
+    texts.create_inference_set(
+        "sentiment", from_classification_predictions_csv(folder / "sentiment.csv", ["neg", "pos"])
+    )
     store.close()
     return home
 
@@ -166,3 +180,13 @@ def test_a_sentence_opens_its_frame(page: Any, server: str) -> None:
     panel.get_by_role("button", name="Overlap").click()
     eventually(lambda: "ner-match" in (marks.nth(0).get_attribute("class") or ""), True)
     both_widths(page, "ner-frame")
+
+
+def test_a_text_classification_frame_shows_its_text(page: Any, server: str) -> None:
+    page.goto(f"{server}/#project=reviews&dataset=test&view=frame&frame=r1")
+    panel = page.get_by_role("region", name="Frame r1")
+    eventually(lambda: panel.get_by_label("Text").inner_text(), "A quiet, lovely film.")
+    assert panel.locator("img").count() == 0
+    assert panel.get_by_test_id("true-class").inner_text() == "pos"
+    assert panel.get_by_test_id("predicted-class").inner_text().startswith("neg")
+    both_widths(page, "text-classification-frame")

@@ -35,3 +35,13 @@ describe("ClassificationExample", () => {
     expect(screen.getByTestId("no-probabilities")).toHaveTextContent("recorded no per-class probabilities");
   });
 });
+
+describe("ClassificationExample of a text frame", () => {
+  it("shows the frame's text instead of an image", () => {
+    render(<ClassificationExample frameId="r1" imageUrl="/img" truth="pos" predicted="neg" confidence={0.7}
+      probabilities={null} classes={["neg", "pos"]} text="A quiet, lovely film." />);
+    expect(screen.getByLabelText("Text")).toHaveTextContent("A quiet, lovely film.");
+    expect(screen.queryByRole("img")).toBeNull();
+    expect(screen.getByTestId("predicted-class")).toHaveTextContent("neg wrong");
+  });
+});

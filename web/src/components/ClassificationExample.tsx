@@ -1,5 +1,6 @@
 import { useImageSource } from "../hooks/useImageSource";
 import { formatScore } from "../lib/format";
+import "./text.css";
 
 /** Probabilities shown for an opened classification example (the largest first). */
 export const TOP_K = 5;
@@ -18,6 +19,8 @@ export interface ClassificationExampleProps {
   classes: readonly string[];
   /** Display width of the image in CSS pixels. */
   width?: number;
+  /** A text frame's text (its `text` metadata, a frame without an image): shown instead of the image. */
+  text?: string | null;
   onClose?: () => void;
 }
 
@@ -35,8 +38,8 @@ export function topProbabilities(probabilities: readonly number[], classes: read
  * frame's), the true and predicted class, and the top-k probabilities when the inference set
  * recorded them (else the confidence alone, and that the set has no probabilities).
  */
-export function ClassificationExample({ frameId, imageUrl, truth, predicted, confidence, probabilities, classes, width = 320, onClose }: ClassificationExampleProps) {
-  const src = useImageSource(imageUrl);
+export function ClassificationExample({ frameId, imageUrl, truth, predicted, confidence, probabilities, classes, width = 320, text = null, onClose }: ClassificationExampleProps) {
+  const src = useImageSource(text === null ? imageUrl : "");  // a text frame fetches no image
   const aligned = probabilities !== null && probabilities.length === classes.length;
   const top = aligned ? topProbabilities(probabilities, classes) : [];
   const correct = truth !== null && truth === predicted;
@@ -47,7 +50,9 @@ export function ClassificationExample({ frameId, imageUrl, truth, predicted, con
         {onClose && <button type="button" onClick={onClose}>Close</button>}
       </header>
       <div className="classification-example-body">
-        <img src={src} alt={`Frame ${frameId}`} width={width} className="classification-image" />
+        {text === null
+          ? <img src={src} alt={`Frame ${frameId}`} width={width} className="classification-image" />
+          : <blockquote className="classification-text" aria-label="Text" style={{ width }}>{text}</blockquote>}
         <div>
           <dl className="metadata classification-labels" aria-label="Classes">
             <div><dt>True class</dt><dd data-testid="true-class">{truth ?? "none (unlabeled)"}</dd></div>

@@ -60,7 +60,7 @@ export function FramePanel({ ctx, frameId, inferenceSet, opened = null, known = 
           predicted={typeof prediction?.class_name === "string" ? prediction.class_name : null}
           confidence={typeof prediction?.confidence === "number" ? prediction.confidence : null}
           probabilities={probabilities} classes={project.classes.map((c) => c.name)}
-          width={width === undefined ? 360 : Math.round(width * 0.45)} onClose={onClose} />
+          width={width === undefined ? 360 : Math.round(width * 0.45)} text={textOf(frame.data.frame)} onClose={onClose} />
         <p className="muted" data-testid="frame-thresholds">
           Predicted class of {inferenceSet ?? "no inference set"} (arg-max; the report counts it at {describeConf(outcomes.data?.conf ?? conf)}).
         </p>
@@ -91,4 +91,9 @@ export function FramePanel({ ctx, frameId, inferenceSet, opened = null, known = 
       </details>
     </div>
   );
+}
+
+/** A text frame's text: its `text` metadata when it has no image (text classification CSVs). */
+export function textOf(frame: Record<string, unknown>): string | null {
+  return typeof frame.text === "string" && !frame.image_uri ? frame.text : null;
 }
