@@ -14,6 +14,7 @@ import contextlib
 import copy
 import io
 import json
+import pickle
 from typing import Any
 
 import numpy as np
@@ -238,3 +239,13 @@ def test_keypoint_params_equal_pycocotools(seed: int) -> None:
         np.testing.assert_array_equal(summary.precision, reference.eval["precision"])
         np.testing.assert_array_equal(summary.recall, reference.eval["recall"])
         assert "maxDets= 20" in str(summary) and "area=medium" in str(summary)
+
+
+def test_pickled_before_any_confusion_query_equals_box_path() -> None:
+    # Through a similarity the confusion candidates are found on first need; an
+    # evaluation pickled before that (a distributed worker's) finds them after.
+    gt_json, dt_json = random_coco(np.random.default_rng(12), num_images=15)
+    gt, dt = to_columns(gt_json, dt_json)
+    generic = evaluate(gt, dt, similarity=BoxSimilarity(gt, dt))
+    assert generic.coco_summary().stats == evaluate(gt, dt).coco_summary().stats
+    assert_same_evaluation(evaluate(gt, dt), pickle.loads(pickle.dumps(generic)))

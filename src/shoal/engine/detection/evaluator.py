@@ -14,6 +14,7 @@ their union (``merge``).
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
@@ -343,9 +344,13 @@ def _match(
     )  # fmt: skip
     del values
     floor = min(float(confusion_floor), float(grid.min()))
-    cross_dt, cross_gt, cross_iou = _confusion_order(
-        dt, orders.frame_rank, *_cross_class_pairs(gt, dt, orders, floor, settings, similarity)
-    )
+    if similarity is None:
+        cross_dt, cross_gt, cross_iou = _confusion_order(
+            dt, orders.frame_rank, *_cross_class_pairs(gt, dt, orders, floor, settings, None)
+        )
+    else:  # found on first need (DetectionEvaluation._kept_with_cross)
+        cross_dt, cross_gt = np.empty(0, np.int32), np.empty(0, np.int32)
+        cross_iou = np.empty(0, np.float64)
     return _Kept(
         grid=grid,
         det_gt=matching.det_gt,
@@ -449,6 +454,7 @@ class DetectionEvaluation:
         settings: _Settings,
         orders: _Orders | None = None,
         similarity: PairSimilarity | None = None,
+        cross_pending: bool = False,
     ) -> None:
         self.ground_truth = ground_truth
         self.predictions = predictions
@@ -468,12 +474,14 @@ class DetectionEvaluation:
         ) = None
         self._summary: CocoSummary | None = None
         self._kept = kept
-        # The candidates at the grid's thresholds and above: the kept ones (in confusion
-        # order, which a subset keeps) above the grid's lowest threshold.
-        self._cross = (kept.cross_dt, kept.cross_gt, kept.cross_iou)
-        if float(kept.cross_floor) < float(kept.grid.min()):
-            on_grid = kept.cross_iou >= float(kept.grid.min())
-            self._cross = (kept.cross_dt[on_grid], kept.cross_gt[on_grid], kept.cross_iou[on_grid])
+        # Through a similarity, the confusion candidates (every cross-class pair of an
+        # image measured: masks, OKS) are found on first need, so a COCO summary never
+        # pays for them; ``kept`` holds none until then.
+        self._cross_pending = cross_pending
+        self._cross_lock = threading.Lock()
+        self._cross_on_grid: (
+            tuple[NDArray[np.int32], NDArray[np.int32], NDArray[np.float64]] | None
+        ) = None
         # Matchings at IoUs off the grid, least recently used first.
         self._off_grid: OrderedDict[float, _Level] = OrderedDict()
         # Matchings composed for per-class IoUs, by their classes' IoUs.
@@ -489,6 +497,47 @@ class DetectionEvaluation:
         self._every_dt.flags.writeable = self._every_gt.flags.writeable = False
         self._cache: dict[tuple[Any, ...], NDArray[Any]] = {}
         self._frame_index = FrameIndex(gt.frame_ids)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Evaluations travel to distributed workers pickled; a lock does not.
+        state = self.__dict__.copy()
+        del state["_cross_lock"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._cross_lock = threading.Lock()
+
+    def _kept_with_cross(self) -> _Kept:
+        """The kept state with its confusion candidates, found now if they were left
+        for later (the first query needing them, on any thread)."""
+        if self._cross_pending:
+            with self._cross_lock:
+                if self._cross_pending:
+                    kept, dt, orders = self._kept, self.predictions, self._orders
+                    pairs = _cross_class_pairs(
+                        self.ground_truth, dt, orders, float(kept.cross_floor), self._settings,
+                        self._similarity,
+                    )  # fmt: skip
+                    cross_dt, cross_gt, cross_iou = _confusion_order(dt, orders.frame_rank, *pairs)
+                    self._kept = replace(
+                        kept, cross_dt=cross_dt, cross_gt=cross_gt, cross_iou=cross_iou
+                    )
+                    self._cross_pending = False
+        return self._kept
+
+    @property
+    def _cross(self) -> tuple[NDArray[np.int32], NDArray[np.int32], NDArray[np.float64]]:
+        """The candidates at the grid's thresholds and above: the kept ones (in confusion
+        order, which a subset keeps) above the grid's lowest threshold."""
+        if self._cross_on_grid is None:
+            kept = self._kept_with_cross()
+            cross = (kept.cross_dt, kept.cross_gt, kept.cross_iou)
+            if float(kept.cross_floor) < float(kept.grid.min()):
+                on_grid = kept.cross_iou >= float(kept.grid.min())
+                cross = (kept.cross_dt[on_grid], kept.cross_gt[on_grid], kept.cross_iou[on_grid])
+            self._cross_on_grid = cross
+        return self._cross_on_grid
 
     @property
     def _localization_pairs(self) -> tuple[NDArray[np.int32], NDArray[np.int32]]:
@@ -647,7 +696,8 @@ class DetectionEvaluation:
         the grid's lowest threshold, the confusion candidates are the kept ones when
         they reach that low (the confusion pass skips those under the threshold), else
         found again from the boxes."""
-        gt, dt, kept, orders = self.ground_truth, self.predictions, self._kept, self._orders
+        gt, dt, orders = self.ground_truth, self.predictions, self._orders
+        kept = self._kept_with_cross()
         if self._dt_position is None:  # each prediction's place in the accumulation order
             self._dt_position = np.empty(len(dt), np.int32)
             self._dt_position[self._dt_order] = np.arange(len(dt), dtype=np.int32)
@@ -770,7 +820,7 @@ class DetectionEvaluation:
         classes, in Labelbox's order: decreasing IoU, then (ties, which its docs leave
         open) decreasing confidence, prediction row, ground-truth row."""
         if self._labelbox is None:
-            kept, score = self._kept, self.predictions.score
+            kept, score = self._kept_with_cross(), self.predictions.score
             same = kept.pair_gt >= 0  # crowd and ignored rows take no part
             pair_dt = np.concatenate([kept.pair_dt[same], kept.cross_dt])
             pair_gt = np.concatenate([kept.pair_gt[same], kept.cross_gt])
@@ -1283,9 +1333,8 @@ class DetectionEvaluation:
     def kept_state(self) -> dict[str, NDArray[Any]]:
         """What matching left behind, as named arrays (to save and reload without
         matching again; see ``from_kept_state``). Inputs are not included."""
-        state: dict[str, NDArray[Any]] = {
-            f.name: getattr(self._kept, f.name) for f in fields(_Kept)
-        }
+        kept = self._kept_with_cross()
+        state: dict[str, NDArray[Any]] = {f.name: getattr(kept, f.name) for f in fields(_Kept)}
         state["protocol"] = np.asarray(self._settings.protocol)
         state["pixel_inclusive"] = np.asarray(self._settings.pixel_inclusive)
         params = self._settings.params
@@ -1405,7 +1454,7 @@ class DetectionEvaluation:
             # Rows of ignored ground truth are held as -(row + 1).
             return np.where(values >= 0, values + offset, values - offset).astype(values.dtype)
 
-        kept_parts = [e._kept for e in evaluations]
+        kept_parts = [e._kept_with_cross() for e in evaluations]
         # The candidates every part kept: down to the highest of their floors.
         floor = max(float(k.cross_floor) for k in kept_parts)
         pieces: dict[str, Any] = {
@@ -1559,4 +1608,6 @@ def evaluate(
     kept = _match(
         ground_truth, predictions, orders, grid, COCO_IOU_THRESHOLDS, settings, floor, similarity
     )
-    return DetectionEvaluation(ground_truth, predictions, kept, settings, orders, similarity)
+    return DetectionEvaluation(
+        ground_truth, predictions, kept, settings, orders, similarity, similarity is not None
+    )
