@@ -8,9 +8,9 @@
  * polyline rows (x, y) pairs.
  *
  * OKS repeats pycocotools' COCOeval.computeOks operations in the same order (the build
- * turns off fused multiply-add), and sums the per-keypoint terms the way NumPy's np.sum
- * does (pairwise, eight accumulators), so the values equal pycocotools' to the last bit
- * or two (exp may round differently from NumPy's vectorised exp).
+ * turns off fused multiply-add), leaves the exponentials to NumPy's np.exp and sums the
+ * per-keypoint terms the way np.sum does (pairwise, eight accumulators), so the values
+ * equal pycocotools' bit for bit.
  *
  * Every kernel takes num_threads last and splits its pairs into contiguous ranges, one
  * per thread; each pair's value depends on that pair only, so results do not depend on
@@ -21,6 +21,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define MAX_THREADS 64
 /* Pairs' points below which a second thread costs more than it saves; settable so that
@@ -111,72 +112,101 @@ struct oks_ctx {
     const int64_t *gt_vars; /* offset into vars of each ground-truth row's (2 sigma)^2 */
     const double *vars;
     int64_t max_points;
-    double *out;
 };
 
-/* exp(-e), which rounds to exactly 0 for e > 745.2: skipping exp there saves its slow
-   underflow path, common for far-apart pairs. */
-static inline double term(double e) { return e > 746.0 ? 0.0 : exp(-e); }
+/*
+ * OKS in two passes, so that the exponentials are NumPy's (pycocotools calls np.exp,
+ * whose vectorised implementation may round differently from C's exp): first
+ * shoal_oks_exponents writes each pair's -e terms at terms[term_offsets[i]...] (the
+ * caller sized them: the ground truth's visible keypoints, or all of them when none is
+ * visible; none for a pair scoring 0), then the caller takes np.exp of them in place and
+ * shoal_oks_means averages each pair's terms as np.sum does. An exponent below
+ * DEAD_EXPONENT, whose exp is exactly 0 (and slow in NumPy: its underflow path), is
+ * written as +1 instead (exp 2.718..., which no true term reaches) and read as 0.
+ */
+#define DEAD_EXPONENT (-750.0)
 
-static double oks_pair(const struct oks_ctx *c, int64_t d, int64_t g, double *terms) {
-    int64_t k = c->gt_offsets[g + 1] - c->gt_offsets[g];
-    if (k == 0 || c->dt_offsets[d + 1] - c->dt_offsets[d] != k) return 0.0;
-    const double *gp = c->gt_points + 3 * c->gt_offsets[g];
-    const double *dp = c->dt_points + 3 * c->dt_offsets[d];
-    const double *var = c->vars + c->gt_vars[g];
-    const double *box = c->gt_box + 4 * g;
-    double area = c->gt_area[g] + DBL_EPSILON; /* np.spacing(1) */
-    int64_t visible = 0;
-    for (int64_t j = 0; j < k; j++) visible += gp[3 * j + 2] > 0;
-    int64_t n = 0;
-    if (visible > 0) {
+static inline double live_exponent(double x) { return x < DEAD_EXPONENT ? 1.0 : x; }
+struct exponents_ctx {
+    const struct oks_ctx *oks;
+    const int64_t *term_offsets;
+    double *terms;
+};
+
+static int exponents_range(const void *ctx, int64_t start, int64_t end) {
+    const struct exponents_ctx *c = ctx;
+    const struct oks_ctx *o = c->oks;
+    double *scratch = malloc(sizeof(double) * (size_t)(o->max_points > 0 ? o->max_points : 1));
+    if (!scratch) return -1;
+    for (int64_t i = start; i < end; i++) {
+        if (c->term_offsets[i + 1] == c->term_offsets[i]) continue;
+        int64_t g = o->gt_rows[i], d = o->dt_rows[i];
+        int64_t k = o->gt_offsets[g + 1] - o->gt_offsets[g];
+        const double *gp = o->gt_points + 3 * o->gt_offsets[g];
+        const double *dp = o->dt_points + 3 * o->dt_offsets[d];
+        const double *var = o->vars + o->gt_vars[g];
+        const double *box = o->gt_box + 4 * g;
+        double area = o->gt_area[g] + DBL_EPSILON;
+        double *out = c->terms + c->term_offsets[i];
+        /* The visible keypoints, selected without branches (to a branch predictor the
+           flags are random): every value is written at the next slot, kept by counting. */
+        int64_t n = 0;
         for (int64_t j = 0; j < k; j++) {
-            if (!(gp[3 * j + 2] > 0)) continue;
             double dx = dp[3 * j] - gp[3 * j];
             double dy = dp[3 * j + 1] - gp[3 * j + 1];
-            double e = (dx * dx + dy * dy) / var[j] / area / 2;
-            terms[n++] = term(e);
+            scratch[n] = live_exponent(-((dx * dx + dy * dy) / var[j] / area * 0.5));
+            n += gp[3 * j + 2] > 0;
         }
-    } else {
-        /* No visible keypoint: distance to the ground truth's box doubled about its
-           centre (x0, y0)-(x1, y1), per coordinate. */
+        if (n > 0) {
+            memcpy(out, scratch, sizeof(double) * (size_t)n);
+            continue;
+        }
         double x0 = box[0] - box[2], x1 = box[0] + box[2] * 2;
         double y0 = box[1] - box[3], y1 = box[1] + box[3] * 2;
         for (int64_t j = 0; j < k; j++) {
             double xd = dp[3 * j], yd = dp[3 * j + 1];
             double dx = fmax(0.0, x0 - xd) + fmax(0.0, xd - x1);
             double dy = fmax(0.0, y0 - yd) + fmax(0.0, yd - y1);
-            double e = (dx * dx + dy * dy) / var[j] / area / 2;
-            terms[n++] = term(e);
+            out[j] = live_exponent(-((dx * dx + dy * dy) / var[j] / area * 0.5));
         }
     }
-    return pairwise_sum(terms, n) / (double)n;
-}
-
-static int oks_range(const void *ctx, int64_t start, int64_t end) {
-    const struct oks_ctx *c = ctx;
-    double *terms = malloc(sizeof(double) * (size_t)(c->max_points > 0 ? c->max_points : 1));
-    if (!terms) return -1;
-    for (int64_t i = start; i < end; i++)
-        c->out[i] = oks_pair(c, c->dt_rows[i], c->gt_rows[i], terms);
-    free(terms);
+    free(scratch);
     return 0;
 }
 
-/*
- * OKS of each pair (dt_rows[i], gt_rows[i]) into out[i]. A pair whose keypoint counts
- * differ (objects of classes with different keypoints) or whose ground truth has no
- * keypoints scores 0. max_points is the largest keypoint count of any ground-truth row.
- * Returns 0, or -1 when out of memory.
- */
-int64_t shoal_oks_pairs(int64_t n, const int64_t *dt_rows, const int64_t *gt_rows,
-                        const int64_t *dt_offsets, const double *dt_points,
-                        const int64_t *gt_offsets, const double *gt_points, const double *gt_box,
-                        const double *gt_area, const int64_t *gt_vars, const double *vars,
-                        int64_t max_points, double *out, int64_t num_threads) {
-    struct oks_ctx ctx = {dt_rows, gt_rows, dt_offsets, dt_points, gt_offsets, gt_points,
-                          gt_box,  gt_area, gt_vars,    vars,      max_points, out};
-    return run_ranges(n, n * (max_points > 0 ? max_points : 1), num_threads, oks_range, &ctx);
+int64_t shoal_oks_exponents(int64_t n, const int64_t *dt_rows, const int64_t *gt_rows,
+                            const int64_t *dt_offsets, const double *dt_points,
+                            const int64_t *gt_offsets, const double *gt_points,
+                            const double *gt_box, const double *gt_area, const int64_t *gt_vars,
+                            const double *vars, int64_t max_points, const int64_t *term_offsets,
+                            double *terms, int64_t num_threads) {
+    struct oks_ctx oks = {dt_rows, gt_rows, dt_offsets, dt_points, gt_offsets, gt_points,
+                          gt_box,  gt_area, gt_vars,    vars,      max_points};
+    struct exponents_ctx ctx = {&oks, term_offsets, terms};
+    return run_ranges(n, term_offsets[n], num_threads, exponents_range, &ctx);
+}
+
+struct means_ctx {
+    const int64_t *term_offsets;
+    double *terms;
+    double *out;
+};
+
+static int means_range(const void *ctx, int64_t start, int64_t end) {
+    const struct means_ctx *c = ctx;
+    for (int64_t i = start; i < end; i++) {
+        int64_t count = c->term_offsets[i + 1] - c->term_offsets[i];
+        double *terms = c->terms + c->term_offsets[i];
+        for (int64_t j = 0; j < count; j++) terms[j] = terms[j] > 1.0 ? 0.0 : terms[j];
+        c->out[i] = count ? pairwise_sum(terms, count) / (double)count : 0.0;
+    }
+    return 0;
+}
+
+void shoal_oks_means(int64_t n, const int64_t *term_offsets, double *terms, double *out,
+                     int64_t num_threads) {
+    struct means_ctx ctx = {term_offsets, terms, out};
+    run_ranges(n, term_offsets[n], num_threads, means_range, &ctx);
 }
 
 /* ------------------------------------------------------------------ Fréchet distance */

@@ -25,7 +25,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from shoal.engine.detection.annotations import GroundTruth, Predictions
 from shoal.engine.keypoints.annotations import KeypointSchema, PointLists
-from shoal.engine.keypoints.kernels import frechet_pairs, oks_pairs
+from shoal.engine.keypoints.kernels import frechet_pairs, oks_pairs, oks_term_counts
 from shoal.errors import InputError
 
 __all__ = [
@@ -109,6 +109,7 @@ class KeypointSimilarity:
         np.cumsum([v.size for v in variances], out=starts[1:])
         self._variances = np.concatenate(variances) if variances else np.zeros(0)
         self._gt_vars = starts[:-1][ground_truth.label] if len(schemas) else np.zeros(0, np.int64)
+        self._gt_terms = oks_term_counts(gt_points.offsets, gt_points.points)
 
     def pair_values(
         self, dt_rows: NDArray[np.int64], gt_rows: NDArray[np.int64]
@@ -123,7 +124,7 @@ class KeypointSimilarity:
             dt_offsets=self.dt_keypoints.offsets, dt_points=self.dt_keypoints.points,
             gt_offsets=self.gt_keypoints.offsets, gt_points=self.gt_keypoints.points,
             gt_box=self._gt_box, gt_area=self._gt_area, gt_vars=self._gt_vars,
-            variances=self._variances,
+            variances=self._variances, gt_terms=self._gt_terms,
         )  # fmt: skip
 
 
