@@ -462,3 +462,81 @@ def test_one_frame_at_the_thresholds(tmp_path: Path) -> None:
             assert row["cell"] == cells[row["truth"], row["predicted"]]
     with pytest.raises(InputError, match="no frame 'nowhere'"):
         inference_set.multilabel_frame("nowhere")
+
+
+def test_labelbox_checklist_answers_equal_the_csv_scores(tmp_path: Path) -> None:
+    """The same scores as Labelbox checklist lines (data rows by id and by globalKey;
+    answer confidences, a line-level one, none) give the same stored metrics."""
+    truth, scores = random_case(17, frames=40)
+    labels, _ = write_case(tmp_path, truth, scores)
+    dataset_tables = from_multilabel_csv(labels)
+    frames = dataset_tables.frames.to_pylist()
+    lines = []
+    for i, frame in enumerate(frames):
+        answers = [
+            {"name": c, "confidence": float(scores[i, k])}
+            for k, c in enumerate(CLASSES)
+            if scores[i, k] > 0
+        ]
+        row = {"globalKey" if i % 2 else "id": frame["frame_id"]}
+        lines.append({"uuid": f"u{i}", "dataRow": row, "name": "contents", "answer": answers})
+    lines.append({"dataRow": {"id": "f0000"}, "name": "other question", "answer": [{"name": "x"}]})
+    ndjson = tmp_path / "checklist.ndjson"
+    ndjson.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
+    from shoal.formats.labelbox_checklist import from_labelbox_checklist
+
+    read = from_labelbox_checklist(ndjson, dataset_tables, question="contents")
+    store = Store(tmp_path / "home")
+    dataset = store.create_project("tags", task="multilabel", classes=CLASSES).create_dataset(
+        "val", dataset_tables
+    )
+    got = dataset.create_inference_set("lb", read).multilabel_metrics(threshold=0.4).to_dict()
+    assert_equal_to_sklearn(got, truth, scores >= 0.4, scores)
+    # Through the registry and `shoal import`: every line is read (the other question's
+    # class "x" joins the map, scoring 0.0 elsewhere).
+    everything = FORMATS["labelbox-checklist"].read(ReadOptions(ndjson, dataset=dataset_tables))
+    assert everything.predictions.num_rows == read.predictions.num_rows + 1
+    # A line-level confidence, or none (1.0).
+    plain = tmp_path / "plain.ndjson"
+    plain.write_text(
+        json.dumps({"dataRow": {"id": "f0001"}, "confidence": 0.3, "answer": [{"name": "cat"}]})
+        + "\n"
+        + json.dumps({"dataRow": {"id": "f0002"}, "answer": [{"name": "dog"}]})
+        + "\n"
+    )
+    rows = from_labelbox_checklist(plain, dataset_tables).predictions.to_pylist()
+    assert [(r["frame_id"], r["class_name"], r["confidence"]) for r in rows] == [
+        ("f0001", "cat", 0.3),
+        ("f0002", "dog", 1.0),
+    ]
+    assert [r["prediction_id"] for r in rows] == ["1/cat", "2/dog"]
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ('{"dataRow": {"id": "f0000"}, "answer": {"name": "cat"}}', "expected a checklist"),
+        ('{"dataRow": {"id": "nowhere"}, "answer": []}', "data row 'nowhere' is not a frame"),
+        ('{"dataRow": 3, "answer": []}', "dataRow is"),
+        (
+            '{"dataRow": {"id": "f0000"}, "answer": [{"name": "cat"}, {"name": "cat"}]}',
+            "answer 'cat' twice",
+        ),
+        ('{"dataRow": {"id": "f0000"}, "answer": [{"nom": "cat"}]}', "checklist answer is"),
+        (
+            '{"dataRow": {"id": "f0000"}, "answer": [{"name": "cat", "confidence": 2}]}',
+            "confidence",
+        ),
+        ("not json", "is not valid JSON"),
+    ],
+)
+def test_labelbox_checklist_errors_name_the_line(tmp_path: Path, line: str, message: str) -> None:
+    from shoal.formats.labelbox_checklist import from_labelbox_checklist
+
+    truth, scores = random_case(1, frames=3)
+    labels, _ = write_case(tmp_path, truth, scores)
+    path = tmp_path / "bad.ndjson"
+    path.write_text("\n" + line + "\n")
+    with pytest.raises(InputError, match=re.escape(message)) as error:
+        from_labelbox_checklist(path, from_multilabel_csv(labels))
+    assert error.value.source == str(path) and error.value.record == "line 2"

@@ -160,6 +160,12 @@ def _conll_predictions(options: ReadOptions) -> InferenceTables:
     return from_conll_predictions(options.path, _dataset(options))
 
 
+def _labelbox_checklist(options: ReadOptions) -> InferenceTables:
+    from shoal.formats.labelbox_checklist import from_labelbox_checklist
+
+    return from_labelbox_checklist(options.path, _dataset(options))
+
+
 def _text_boxes(options: ReadOptions) -> InferenceTables:
     from shoal.formats.text_boxes import from_text_boxes
 
@@ -216,6 +222,12 @@ FORMATS: dict[str, Format] = {
         False,
         "multilabel",
         _multilabel_csv,
+    ),
+    "labelbox-checklist": Format(
+        "Labelbox NDJSON checklist answers (multi-label predictions)",
+        True,
+        "multilabel",
+        _labelbox_checklist,
     ),
     "multilabel-csv-predictions": Format(
         "multi-label CSV: frame_id,p_<class>... (a score per class)",
