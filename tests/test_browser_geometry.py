@@ -273,3 +273,16 @@ def test_frame_view_draws_polylines_and_points(page: Any, server: str) -> None:
         "point", "point", "point", "polyline", "polyline"
     ]  # fmt: skip
     shot(page, "geometry-lanes-1440")
+
+
+def test_example_gallery_draws_masks(page: Any, server: str) -> None:
+    page.set_viewport_size({"width": 1440, "height": 1000})
+    page.goto(
+        f"{server}/#view=metrics&project=shapes&dataset=coco&set=model&truth=ball&predicted=ball"
+    )
+    grid = page.get_by_role("region", name="ball → ball")
+    grid.get_by_role("button", name="Open frame 1").first.wait_for()
+    # The matched ball prediction's thumbnail draws its mask, not a box.
+    eventually(lambda: grid.locator('[data-layer="mask-outline"]').count(), 1)
+    assert grid.locator("rect[data-kind]").count() == 0
+    shot(page, "geometry-gallery-1440")
