@@ -190,3 +190,14 @@ def test_a_text_classification_frame_shows_its_text(page: Any, server: str) -> N
     assert panel.get_by_test_id("true-class").inner_text() == "pos"
     assert panel.get_by_test_id("predicted-class").inner_text().startswith("neg")
     both_widths(page, "text-classification-frame")
+
+
+def test_text_classification_examples_show_their_text(page: Any, server: str) -> None:
+    page.goto(f"{server}/#project=reviews&dataset=test&view=metrics")
+    cell = page.locator('button[data-cell="1,0"]').first  # pos -> neg: r1
+    cell.wait_for()
+    cell.click()
+    grid = page.get_by_role("region", name="pos → neg")
+    eventually(lambda: grid.locator(".example-text").all_inner_texts(), ["A quiet, lovely film."])
+    assert grid.locator("img").count() == 0
+    both_widths(page, "text-classification-examples")

@@ -85,6 +85,8 @@ export interface FrameExample {
   thumbnail_url?: string;
   /** Keypoint names and skeleton by class, for objects with keypoints. */
   keypointSchemas?: Readonly<Record<string, KeypointSchema>>;
+  /** A text frame's text (its `text` metadata, no image): shown instead of an image. */
+  text?: string;
 }
 
 /** `MetricCheck.to_dict()`: `succeeds` is null when no threshold is set. */

@@ -3,6 +3,7 @@ import { classificationClasses, outcomeText, pageCount, sortsFor } from "../lib/
 import { formatScore } from "../lib/format";
 import { AnnotatedImage } from "./AnnotatedImage";
 import { BoxLegend } from "./FrameView";
+import "./text.css";
 
 export interface ExampleGridProps {
   /** The examples of the current page, already in `sort` order (the server orders them). */
@@ -66,14 +67,18 @@ export function ExampleGrid({ examples, sort, onSortChange, page, pageSize, tota
               <figure>
                 <button type="button" className="thumbnail" onClick={() => onOpen?.(ex)}
                   aria-label={`Open frame ${ex.frame.frame_id}: ${o.label} ${outcomeText(o)}`}>
-                  <AnnotatedImage
-                    frame={ex.frame}
-                    width={thumbnailWidth}
-                    emphasize={[{ kind: o.kind, id: o.id }, { kind: partnerKind, id: o.partner_id }]}
-                    classColors={classColors}
-                    alt=""
-                    preferThumbnail
-                  />
+                  {ex.frame.text !== undefined ? (
+                    <span className="classification-text example-text" style={{ width: thumbnailWidth }}>{ex.frame.text}</span>
+                  ) : (
+                    <AnnotatedImage
+                      frame={ex.frame}
+                      width={thumbnailWidth}
+                      emphasize={[{ kind: o.kind, id: o.id }, { kind: partnerKind, id: o.partner_id }]}
+                      classColors={classColors}
+                      alt=""
+                      preferThumbnail
+                    />
+                  )}
                 </button>
                 {detection ? (
                   <figcaption>

@@ -60,6 +60,7 @@ export function exampleOf(project: string, dataset: string, e: ExampleOut, row?:
     frame_id: e.frame_id, image_url: web ?? frameImageUrl(project, dataset, e.frame_id),
     width: width || 640, height: height || 480, objects: [object],
     ...(width > 0 && height > 0 && local ? { thumbnail_url: frameThumbnailUrl(project, dataset, e.frame_id, THUMBNAIL_SIZE) } : {}),
+    ...(typeof row?.text === "string" && !row.image_uri ? { text: row.text } : {}),
   };
   return { frame, object };
 }

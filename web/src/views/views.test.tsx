@@ -56,6 +56,13 @@ describe("adapters", () => {
     expect(ex.frame.objects).toEqual([ex.object]);
   });
 
+  it("a text frame (text metadata, no image) carries its text; a frame with an image does not", () => {
+    const e = { ...examplesOut()[0]!, box: null };
+    expect(exampleOf("p", "d", e, { frame_id: e.frame_id, image_uri: null, text: "A quiet film." }).frame.text).toBe("A quiet film.");
+    expect(exampleOf("p", "d", e, { frame_id: e.frame_id, image_uri: "x.png", text: "caption" }).frame.text).toBeUndefined();
+    expect(exampleOf("p", "d", e).frame.text).toBeUndefined();
+  });
+
   it("with the frame's recorded size an example uses the thumbnail; boxes keep the image's pixels", () => {
     const e = examplesOut()[0]!;
     const ex = exampleOf("p", "d", e, { frame_id: e.frame_id, image_uri: "x.png", width: 320, height: 240 });
