@@ -233,3 +233,23 @@ def test_errors_name_the_record() -> None:
     assert error.record == 0 and "score" in error.message
     with pytest.raises(InputError, match="expected an array of keypoint results"):
         read_coco_keypoints(small_coco()[0], {"x": 1})
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_ground_truth_error_wins_on_any_thread_count(threads: int) -> None:
+    """The files are read one after the other (1 thread) or at once (2): the same
+    columns, and with both files bad, the ground truth's error."""
+    from shoal._native import set_threads
+
+    gt, results = random_keypoint_coco(np.random.default_rng(8), num_images=10)
+    set_threads(threads)
+    try:
+        ground_truth, predictions, _ = read_coco_keypoints(orjson.dumps(gt), orjson.dumps(results))
+        assert len(ground_truth) == len(gt["annotations"]) and len(predictions) == len(results)
+        gt["annotations"][2]["keypoints"] = gt["annotations"][2]["keypoints"][:-3]
+        results[0]["keypoints"] = [1, 2]
+        with pytest.raises(InputError) as error:
+            read_coco_keypoints(orjson.dumps(gt), orjson.dumps(results))
+        assert error.value.record == "annotations[2]"
+    finally:
+        set_threads(None)

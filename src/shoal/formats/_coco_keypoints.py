@@ -136,15 +136,14 @@ def read_coco_keypoints(
     semantics; ``ignore_flag`` honours the annotations' ``ignore`` flags as in
     :func:`shoal.formats.coco.read_coco_ground_truth`."""
     if thread_count() >= 2:
-        # The results' C scan releases the GIL: it runs while this thread reads the
-        # ground truth. The ground truth's error (if any) wins, as read in turn.
-        background = _InThread(parse_coco_keypoint_results, results)
+        # The C scans release the GIL: the ground truth is read on a second thread while
+        # this one reads the results. The ground truth's error (raised last, from the
+        # finally) wins, as when the files are read in turn.
+        background = _InThread(_parse_ground_truth, ground_truth, sigmas, progress)
         try:
-            parsed = parse_coco_keypoint_ground_truth(
-                ground_truth, sigmas=sigmas, progress=progress
-            )
+            scanned = parse_coco_keypoint_results(results)
         finally:
-            scanned = background.result()
+            parsed = background.result()
     else:
         parsed = parse_coco_keypoint_ground_truth(ground_truth, sigmas=sigmas, progress=progress)
         scanned = parse_coco_keypoint_results(results)
@@ -156,6 +155,12 @@ def read_coco_keypoints(
 
 
 # ----------------------------------------------------------------- ground truth
+
+
+def _parse_ground_truth(
+    source: CocoSource, sigmas: Sigmas, progress: Progress | None
+) -> CocoKeypointGroundTruth:
+    return parse_coco_keypoint_ground_truth(source, sigmas=sigmas, progress=progress)
 
 
 def parse_coco_keypoint_ground_truth(
