@@ -48,6 +48,7 @@ from shoal.formats.coco import (
     CocoResults,
     CocoSource,
     _check_bbox_value,
+    _collector_paused,
     _describe,
     _float_matrix,
     _float_vector,
@@ -161,6 +162,13 @@ def parse_coco_mask_ground_truth(
     source: CocoSource, *, progress: Progress | None = None
 ) -> CocoMaskGroundTruth:
     """Read and check a COCO instances file with its segmentations once."""
+    # As the instances parse does: the records hold no cycles, and a collection pass
+    # over the million objects of a file's polygons would cost more than reading them.
+    with _collector_paused():
+        return _parse_ground_truth(source, progress)
+
+
+def _parse_ground_truth(source: CocoSource, progress: Progress | None) -> CocoMaskGroundTruth:
     parsed = parse_coco_ground_truth(source, keep_records=True, progress=progress)
     annotations = parsed.annotations or []
     name = parsed.source

@@ -264,6 +264,13 @@ static void strings_part(void *ctx, int64_t p) {
         while (pos < size) {
             int64_t x = 0;
             int k = 0, more = 1;
+            /* Most numbers (small differences) are one character: no loop. */
+            int c0 = (int)s[pos] - 48;
+            if (c0 >= 0 && c0 < 32) {
+                x = (c0 & 0x10) ? c0 - 32 : c0;
+                pos++;
+                more = 0;
+            }
             while (more) {
                 if (pos >= size) {
                     problem = -2; /* ends inside a number */
