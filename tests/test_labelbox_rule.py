@@ -185,7 +185,7 @@ def test_other_queries_are_refused_clearly() -> None:
     gt, dt = to_columns(gt_json, dt_json)
     ev = evaluate(gt, dt, protocol="labelbox")
     assert not ev.has_coco_summary
-    for query in (ev.outcomes, ev.average_precision, ev.pr_curves):
+    for query in (ev.average_precision, ev.pr_curves):
         with pytest.raises(InputError, match="protocol='labelbox'"):
             query()
     with pytest.raises(InputError, match="not in"):
@@ -219,3 +219,80 @@ def test_cli_protocol_labelbox(tmp_path: Path) -> None:
             assert (rows[name]["tp"], rows[name]["fp"], rows[name]["fn"]) == (tp[i], fp[i], fn[i])
         else:
             assert tp[i] == fp[i] == fn[i] == 0
+
+
+def outcome_oracle(
+    gt: GroundTruth, dt: Predictions, conf: float, iou: float
+) -> tuple[dict[int, tuple[int, int, int]], dict[int, tuple[int, int, int]]]:
+    """Each kept prediction's and counted ground truth's (outcome, reason, partner row)
+    under the documented rule; partners only for matched pairs (-1 otherwise)."""
+    tp, fp, fn, miss = 0, 1, 2, -1
+    dt_out: dict[int, tuple[int, int, int]] = {}
+    gt_out: dict[int, tuple[int, int, int]] = {}
+    for frame in range(gt.num_frames):
+        preds = [d for d in np.flatnonzero(dt.frame == frame).tolist() if dt.score[d] >= conf]
+        truths = [
+            g
+            for g in np.flatnonzero(gt.frame == frame).tolist()
+            if not gt.iscrowd[g] and not gt.ignore[g]
+        ]
+        value = {
+            (d, g): box_iou(dt.box[d].tolist(), gt.box[g].tolist()) for d in preds for g in truths
+        }
+        pairs = sorted((-v, -float(dt.score[d]), d, g) for (d, g), v in value.items() if v > 0)
+        match_dt: dict[int, int] = {}
+        match_gt: dict[int, int] = {}
+        for negative, _, d, g in pairs:
+            if d not in match_dt and g not in match_gt and -negative > iou:
+                match_dt[d], match_gt[g] = g, d
+        for d in preds:
+            same_class = [value[d, g] for g in truths if gt.label[g] == dt.label[d]]
+            best = max(same_class, default=0.0)
+            if d in match_dt:
+                g = match_dt[d]
+                agree = gt.label[g] == dt.label[d]
+                dt_out[d] = (tp if agree else fp, 0 if agree else 1, g)
+            else:
+                reason = 2 if best > iou else 3 if best > 0 else 4
+                dt_out[d] = (fp, reason, miss)
+        for g in truths:
+            if g in match_gt:
+                d = match_gt[g]
+                agree = gt.label[g] == dt.label[d]
+                gt_out[g] = (tp if agree else fn, 0 if agree else 1, d)
+            else:
+                overlapped = any(value[d, g] > 0 for d in preds if dt.label[d] == gt.label[g])
+                gt_out[g] = (fn, 3 if overlapped else 5, miss)
+    return dt_out, gt_out
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_outcomes_follow_the_rule(seed: int) -> None:
+    gt_json, dt_json = random_coco(np.random.default_rng(seed + 500), num_images=14, num_classes=4)
+    gt, dt = to_columns(gt_json, dt_json)
+    ev = evaluate(gt, dt, protocol="labelbox")
+    dt_row = {int(i): r for r, i in enumerate(dt.ids.tolist())}
+    gt_row = {int(i): r for r, i in enumerate(gt.ids.tolist())}
+    for conf, iou in ((0.0, 0.5), (0.4, 0.2), (0.7, 0.0)):
+        dt_out, gt_out = outcome_oracle(gt, dt, conf, iou)
+        outcomes = ev.outcomes(conf, iou)
+        seen_dt, seen_gt = {}, {}
+        for kind, ident, code, reason, partner in zip(
+            outcomes.kind_code.tolist(), outcomes.id.tolist(), outcomes.outcome_code.tolist(),
+            outcomes.reason_code.tolist(), outcomes.partner_id.tolist(), strict=True,
+        ):  # fmt: skip
+            if kind == 0:
+                row = dt_row[ident]
+                expected = dt_out[row]
+                other = gt_row.get(partner, -1) if expected[2] >= 0 else -1
+                seen_dt[row] = (code, reason, other)
+            else:
+                row = gt_row[ident]
+                expected = gt_out[row]
+                other = dt_row.get(partner, -1) if expected[2] >= 0 else -1
+                seen_gt[row] = (code, reason, other)
+        assert seen_dt == dt_out
+        assert seen_gt == gt_out
+        # Counts agree with the report.
+        report = ev.report(conf, iou, classes=list(ev.labels))
+        assert outcomes.counts()["TP"] // 2 == int(report.tp.sum())

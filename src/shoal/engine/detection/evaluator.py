@@ -416,6 +416,11 @@ class _LabelboxMatching:
     cross_gt: NDArray[np.int32]
     dt_sel: NDArray[np.bool_]
     gt_sel: NDArray[np.bool_]
+    det_gt: NDArray[np.int32]  # (M,) the ground truth each prediction matched, or -1
+    gt_det: NDArray[np.int32]  # (N,) the prediction each ground truth matched, or -1
+    det_iou: NDArray[np.float64]  # (M,) the matched pair's IoU (0 unmatched)
+    dt_kept: NDArray[np.bool_]  # (M,) selected and at or above its class's conf
+    class_iou: NDArray[np.float64]  # (C,) each class's IoU threshold
 
 
 @dataclass(frozen=True, slots=True)
@@ -812,7 +817,8 @@ class DetectionEvaluation:
         if self._settings.protocol == "labelbox":
             raise InputError(
                 f"{what} is not defined for protocol='labelbox' (its matching changes with "
-                "the confidence threshold); it answers report() and confusion_matrix()"
+                "the confidence threshold); it answers report(), confusion_matrix() and "
+                "outcomes()"
             )
 
     def _labelbox_pairs(self) -> tuple[NDArray[np.int32], NDArray[np.int32], NDArray[np.float64]]:
@@ -848,7 +854,12 @@ class DetectionEvaluation:
         dt_kept = dt_sel & (dt.score >= class_conf[dt.label])
         pair_dt, pair_gt, pair_iou = self._labelbox_pairs()
         usable = dt_kept[pair_dt] & (pair_iou > class_iou[gt.label[pair_gt]])
-        det_gt, _ = kernels.greedy_pairs(pair_dt, pair_gt, usable, len(dt), len(gt))
+        det_gt, gt_det = kernels.greedy_pairs(pair_dt, pair_gt, usable, len(dt), len(gt))
+        # A (prediction, ground truth) pair is listed once: the usable ones that agree
+        # with the matching are the matches.
+        made = usable & (det_gt[pair_dt] == pair_gt)
+        det_iou = np.zeros(len(dt), np.float64)
+        det_iou[pair_dt[made]] = pair_iou[made]
         matched = np.flatnonzero(det_gt >= 0)
         same = gt.label[det_gt[matched]] == dt.label[matched]
         tp = np.bincount(dt.label[matched[same]], minlength=num)
@@ -861,7 +872,109 @@ class DetectionEvaluation:
             cross_gt=det_gt[cross],
             dt_sel=dt_sel,
             gt_sel=gt_sel,
+            det_gt=det_gt,
+            gt_det=gt_det,
+            det_iou=det_iou,
+            dt_kept=dt_kept,
+            class_iou=class_iou,
         )
+
+    def _labelbox_outcomes(
+        self,
+        conf: Confidence,
+        iou: IouThreshold,
+        frames: Iterable[Any] | None,
+        classes: Sequence[int | str] | None,
+    ) -> Outcomes:
+        """``outcomes`` under Labelbox's matching: a matched pair is a TP, or a class
+        confusion on both sides; an unmatched prediction is a duplicate when a
+        same-class ground truth above its IoU threshold was taken, a localization
+        error when its best same-class IoU is above 0, else background; an unmatched
+        ground truth is a localization miss when a kept same-class prediction overlaps
+        it, else missed."""
+        gt, dt, kept = self.ground_truth, self.predictions, self._kept
+        lb = self._labelbox_matching(conf, iou, frames)
+        wanted = np.zeros(len(self.classes), bool)
+        wanted[self._class_rows(classes, np.ones(len(self.classes), bool))] = True
+        dt_rows = np.flatnonzero(lb.dt_kept & wanted[dt.label])
+        gt_rows = np.flatnonzero(lb.gt_sel & self._gt_counted & wanted[gt.label])
+        # Predictions.
+        partner_gt = lb.det_gt[dt_rows].astype(np.int64)
+        has = partner_gt >= 0
+        same = np.zeros(dt_rows.size, bool)
+        same[has] = gt.label[partner_gt[has]] == dt.label[dt_rows[has]]
+        best = kept.best_iou[dt_rows]
+        above = best > lb.class_iou[dt.label[dt_rows]]
+        dt_reason = np.select(
+            [same, has, above, best > 0.0],
+            [m.NO_REASON, m.CLASS_CONFUSION, m.DUPLICATE, m.LOCALIZATION],
+            m.BACKGROUND_REASON,
+        )
+        dt_partner = np.where(has, partner_gt, kept.best_gt[dt_rows].astype(np.int64))
+        dt_iou = np.where(has, lb.det_iou[dt_rows], np.where(dt_partner >= 0, best, 0.0))
+        # Ground truth: the localization partner of a miss is its first same-class pair
+        # (highest IoU, then confidence, then row) with a kept prediction.
+        partner_dt = lb.gt_det[gt_rows].astype(np.int64)
+        g_has = partner_dt >= 0
+        g_same = np.zeros(gt_rows.size, bool)
+        g_same[g_has] = dt.label[partner_dt[g_has]] == gt.label[gt_rows[g_has]]
+        same_gt, same_dt = self._localization_pairs
+        eligible = lb.dt_kept[same_dt]
+        first_gt, first_at = np.unique(same_gt[eligible], return_index=True)
+        localizer = np.full(len(gt), -1, np.int64)
+        localizer[first_gt] = same_dt[eligible][first_at]
+        near = localizer[gt_rows]
+        gt_reason = np.select(
+            [g_same, g_has, near >= 0], [m.NO_REASON, m.CLASS_CONFUSION, m.LOCALIZATION], m.MISSED
+        )
+        gt_partner = np.where(g_has, partner_dt, near)
+        gt_iou = np.zeros(gt_rows.size, np.float64)
+        matched_at = np.flatnonzero(g_has)
+        gt_iou[matched_at] = lb.det_iou[partner_dt[matched_at]]
+        near_at = np.flatnonzero(~g_has & (near >= 0))
+        if near_at.size:
+            gt_iou[near_at] = self._pair_iou(near[near_at], gt_rows[near_at])
+
+        def partner_of(values: NDArray[Any], rows: NDArray[np.int64]) -> Any:
+            out = np.full(rows.size, -1, values.dtype)
+            out[rows >= 0] = values[rows[rows >= 0]]
+            return out
+
+        return Outcomes(
+            class_names=self.labels,
+            kind_code=np.repeat(
+                np.array([m.PREDICTION, m.GROUND_TRUTH], np.int8), [dt_rows.size, gt_rows.size]
+            ),
+            id=np.concatenate([dt.ids[dt_rows], gt.ids[gt_rows]]),
+            frame_id=np.concatenate(
+                [gt.frame_ids[dt.frame[dt_rows]], gt.frame_ids[gt.frame[gt_rows]]]
+            ),
+            label_index=np.concatenate([dt.label[dt_rows], gt.label[gt_rows]]).astype(np.int32),
+            confidence=np.concatenate([dt.score[dt_rows], np.full(gt_rows.size, np.nan)]),
+            outcome_code=np.concatenate(
+                [np.where(same, m.TP, m.FP), np.where(g_same, m.TP, m.FN)]
+            ).astype(np.int8),
+            reason_code=np.concatenate([dt_reason, gt_reason]).astype(np.int8),
+            partner_id=np.concatenate(
+                [partner_of(gt.ids, dt_partner), partner_of(dt.ids, gt_partner)]
+            ),
+            partner_label_index=np.concatenate(
+                [partner_of(gt.label, dt_partner), partner_of(dt.label, gt_partner)]
+            ).astype(np.int32),
+            iou=np.concatenate([dt_iou, gt_iou]),
+            area=np.concatenate([self._dt_area[dt_rows], self._gt_area[gt_rows]]),
+            conf=self._conf_label(conf),
+            iou_threshold=self._iou_label(iou),
+        )
+
+    def _pair_iou(self, dt_rows: NDArray[np.int64], gt_rows: NDArray[np.int64]) -> Any:
+        """The similarity (box IoU without one) of row pairs, counted ground truth."""
+        if self._similarity is not None:
+            return checked_pair_values(self._similarity, dt_rows, gt_rows)
+        return kernels.pair_ious(
+            self.predictions.box[dt_rows], self.ground_truth.box[gt_rows],
+            np.zeros(dt_rows.size, bool), self._settings.pixel_inclusive,
+        )  # fmt: skip
 
     def _labelbox_report(
         self,
@@ -987,7 +1100,8 @@ class DetectionEvaluation:
         when a same-class prediction at or above ``conf`` overlaps it (IoU > 0); else
         ``missed``.
         """
-        self._refuse_labelbox("outcomes()")
+        if self._settings.protocol == "labelbox":
+            return self._labelbox_outcomes(conf, iou, frames, classes)
         level = self._level_for(iou)
         gt, dt, kept = self.ground_truth, self.predictions, self._kept
         counts, dt_sel, gt_sel = self._counts(conf, iou, frames)
@@ -1555,8 +1669,8 @@ def evaluate(
     threshold are discarded and the rest matched to ground truth greedily by decreasing
     IoU whatever the classes, a pair needing an IoU above the threshold; a same-class
     pair is a true positive, a cross-class pair a false positive of the predicted class
-    and a false negative of the truth's; it answers ``report`` and ``confusion_matrix``,
-    docs/metrics.md compares it with COCO's). ``pixel_inclusive``
+    and a false negative of the truth's; it answers ``report``, ``confusion_matrix`` and
+    ``outcomes``, docs/metrics.md compares it with COCO's). ``pixel_inclusive``
     uses the VOC devkit's "+1 pixel" box convention for IoU. ``iou_thresholds`` adds
     thresholds to COCO's ten (0.50:0.05:0.95). ``confusion_floor`` keeps the class
     confusion candidates down to that IoU (None: the grid's lowest), for an evaluation
