@@ -253,3 +253,15 @@ def test_ground_truth_error_wins_on_any_thread_count(threads: int) -> None:
         assert error.value.record == "annotations[2]"
     finally:
         set_threads(None)
+
+
+def test_progress_reaches_the_end() -> None:
+    gt, results = random_keypoint_coco(np.random.default_rng(9), num_images=5)
+    calls: list[tuple[int, int]] = []
+    read_coco_keypoints(
+        orjson.dumps(gt), orjson.dumps(results), progress=lambda d, t: calls.append((d, t))
+    )
+    # Both files' shares, reported from two threads one call at a time: never past the
+    # total, and whole at the end.
+    assert all(0 <= d <= t for d, t in calls)
+    assert max(d / t for d, t in calls) == 1.0

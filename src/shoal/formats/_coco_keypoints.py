@@ -50,6 +50,7 @@ from shoal.formats.coco import (
     _parse_json,
     _read_source,
     _record_id_problem,
+    _SharedProgress,
     _type_name,
     parse_coco_ground_truth,
 )
@@ -135,18 +136,21 @@ def read_coco_keypoints(
     keypoint names and skeletons are ``oks.schemas``. See the module doc for the
     semantics; ``ignore_flag`` honours the annotations' ``ignore`` flags as in
     :func:`shoal.formats.coco.read_coco_ground_truth`."""
+    shares = _SharedProgress(progress, parts=2) if progress is not None else None
+    gt_progress = shares.part(0) if shares is not None else None
+    results_progress = shares.part(1) if shares is not None else None
     if thread_count() >= 2:
         # The C scans release the GIL: the ground truth is read on a second thread while
         # this one reads the results. The ground truth's error (raised last, from the
         # finally) wins, as when the files are read in turn.
-        background = _InThread(_parse_ground_truth, ground_truth, sigmas, progress)
+        background = _InThread(_parse_ground_truth, ground_truth, sigmas, gt_progress)
         try:
-            scanned = parse_coco_keypoint_results(results)
+            scanned = parse_coco_keypoint_results(results, progress=results_progress)
         finally:
             parsed = background.result()
     else:
-        parsed = parse_coco_keypoint_ground_truth(ground_truth, sigmas=sigmas, progress=progress)
-        scanned = parse_coco_keypoint_results(results)
+        parsed = _parse_ground_truth(ground_truth, sigmas, gt_progress)
+        scanned = parse_coco_keypoint_results(results, progress=results_progress)
     gt = parsed.ground_truth(ignore_flag=ignore_flag)
     dt = scanned.predictions(gt, file_names=parsed.parsed.frame_file_names())
     _check_result_counts(scanned, dt, parsed.schemas, gt)
@@ -408,8 +412,20 @@ def _point_lists(
 # --------------------------------------------------------------------- results
 
 
-def parse_coco_keypoint_results(source: CocoSource) -> CocoKeypointResults:
-    """Read and check a COCO keypoint results file once."""
+def parse_coco_keypoint_results(
+    source: CocoSource, *, progress: Progress | None = None
+) -> CocoKeypointResults:
+    """Read and check a COCO keypoint results file once; ``progress(done, total)`` at
+    the start and the end (one scan, too quick to report within)."""
+    if progress is not None:
+        progress(0, 1)
+    results = _parse_results(source)
+    if progress is not None:
+        progress(1, 1)
+    return results
+
+
+def _parse_results(source: CocoSource) -> CocoKeypointResults:
     name, data, document = _read_source(source)
     if data is not None:
         scanned = _scan_results(data, name)
