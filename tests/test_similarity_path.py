@@ -249,3 +249,34 @@ def test_pickled_before_any_confusion_query_equals_box_path() -> None:
     generic = evaluate(gt, dt, similarity=BoxSimilarity(gt, dt))
     assert generic.coco_summary().stats == evaluate(gt, dt).coco_summary().stats
     assert_same_evaluation(evaluate(gt, dt), pickle.loads(pickle.dumps(generic)))
+
+
+def test_prediction_areas_are_checked_and_read_by_area_ranges() -> None:
+    gt_json, dt_json = random_coco(np.random.default_rng(21), num_images=12)
+    gt, dt = to_columns(gt_json, dt_json)
+    with pytest.raises(InputError, match="areas must be one finite value per prediction"):
+        Predictions.from_arrays(
+            gt, frames=gt.frame_ids[dt.frame], labels=dt.label, boxes=dt.box,
+            labels_are_indices=True, areas=np.ones(len(dt) + 1),
+        )  # fmt: skip
+    # Every prediction "large": unmatched small ones now count against APl, so the
+    # large-area statistics change and the all-area ones do not.
+    large = Predictions.from_arrays(
+        gt, frames=gt.frame_ids[dt.frame], labels=dt.label, boxes=dt.box, scores=dt.score,
+        labels_are_indices=True, areas=np.full(len(dt), 1e6),
+    )  # fmt: skip
+    before, after = evaluate(gt, dt).coco_summary(), evaluate(gt, large).coco_summary()
+    assert before["AP"] == after["AP"] and before["AR100"] == after["AR100"]
+    assert after["APl"] <= before["APl"] and after["APs"] >= before["APs"]
+
+
+def test_keypoint_summary_round_trips_through_its_dict() -> None:
+    gt_json, dt_json = random_coco(np.random.default_rng(22), num_images=10)
+    gt, dt = to_columns(gt_json, dt_json)
+    summary = evaluate(gt, dt, params=CocoParams.keypoints()).coco_summary()
+    data = summary.to_dict()
+    assert list(data) == [*KEYPOINT_STAT_NAMES, "per_class"]
+    assert all(set(row) == {"AP", "AP50", "AP75", "AR20"} for row in data["per_class"].values())
+    again = type(summary).from_dict(data)
+    assert again.params == CocoParams.keypoints() and again.stats == summary.stats
+    assert str(again) == str(summary)
