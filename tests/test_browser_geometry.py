@@ -286,3 +286,18 @@ def test_example_gallery_draws_masks(page: Any, server: str) -> None:
     eventually(lambda: grid.locator('[data-layer="mask-outline"]').count(), 1)
     assert grid.locator("rect[data-kind]").count() == 0
     shot(page, "geometry-gallery-1440")
+
+
+def test_metrics_view_names_the_keypoint_protocol(page: Any, server: str) -> None:
+    page.set_viewport_size({"width": 1440, "height": 1000})
+    page.goto(f"{server}/#view=metrics&project=shapes&dataset=people&set=model")
+    summary = page.get_by_role("definition").first
+    summary.wait_for()
+    coco = page.locator("dl.coco")
+    eventually(
+        lambda: coco.locator("dt").all_inner_texts()[:6], ["AP", "AP50", "AP75", "APm", "APl", "AR"]
+    )
+    assert page.locator("[data-iou-type]").inner_text() == "keypoints (OKS)"
+    per_class = page.get_by_role("table", name="Per-class AP and AR")
+    assert per_class.locator("thead th").all_inner_texts()[-1] == "AR20"
+    shot(page, "geometry-keypoints-metrics-1440")

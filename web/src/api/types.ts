@@ -59,6 +59,33 @@ export const COCO_STAT_DEFINITIONS: Record<(typeof COCO_STAT_NAMES)[number], str
   ARl: "Average recall over IoU 0.50:0.95, large objects, 100 detections per image",
 };
 
+/** pycocotools' 10 keypoint statistics (OKS instead of IoU; maxDets 20; medium and large only). */
+export const KEYPOINT_STAT_NAMES = [
+  "AP", "AP50", "AP75", "APm", "APl", "AR", "AR50", "AR75", "ARm", "ARl",
+] as const satisfies ReadonlyArray<Exclude<keyof CocoSummaryDict, "per_class">>;
+
+export const KEYPOINT_STAT_DEFINITIONS: Record<(typeof KEYPOINT_STAT_NAMES)[number], string> = {
+  AP: "Average precision over OKS 0.50:0.95, all areas, 20 detections per image",
+  AP50: "Average precision at OKS 0.50",
+  AP75: "Average precision at OKS 0.75",
+  APm: "Average precision over OKS 0.50:0.95, medium objects (32² to 96²)",
+  APl: "Average precision over OKS 0.50:0.95, large objects (area > 96²)",
+  AR: "Average recall over OKS 0.50:0.95, 20 detections per image",
+  AR50: "Average recall at OKS 0.50",
+  AR75: "Average recall at OKS 0.75",
+  ARm: "Average recall over OKS 0.50:0.95, medium objects",
+  ARl: "Average recall over OKS 0.50:0.95, large objects",
+};
+
+/** What a detection evaluation matched on (`MetricsResult.iou_type`), for a caption. */
+export const IOU_TYPE_NAMES: Readonly<Record<string, string>> = {
+  bbox: "boxes (box IoU)",
+  segm: "masks (mask IoU)",
+  keypoints: "keypoints (OKS)",
+  polylines: "polylines (Fréchet distance)",
+  points: "points (distance)",
+};
+
 /** One example of the examples endpoint: an object's outcome with its stored id and box. */
 export type ExampleOut = Schemas["Example"];
 /** An object's outcome (a row of `Outcomes.records()`). */

@@ -18,12 +18,19 @@ const PER_CLASS_DEFINITIONS: Record<(typeof PER_CLASS_STATS)[number], string> = 
   AR100: `${COCO_STAT_DEFINITIONS.AR100}, this class`,
 };
 
+/** A keypoint summary (pycocotools' keypoint protocol) recalls at 20 detections, not 100. */
+function recallAt20(summary: CocoSummaryDict): boolean {
+  return summary.AR !== undefined && summary.AR !== null;
+}
+
 export function PerClassAP({ summary, selectedLabel, onSelectLabel }: {
   summary: CocoSummaryDict;
   selectedLabel?: string | null;
   onSelectLabel?: (label: string) => void;
 }) {
   const rows = Object.entries(summary.per_class);
+  const at20 = recallAt20(summary);
+  const shown = (n: (typeof PER_CLASS_STATS)[number]) => (at20 && n === "AR100" ? "AR20" : n);
   return (
     <section className="panel per-class-ap" aria-labelledby="per-class-ap-title">
       <div>
@@ -34,7 +41,7 @@ export function PerClassAP({ summary, selectedLabel, onSelectLabel }: {
             <thead>
               <tr>
                 <th scope="col">Class</th>
-                {PER_CLASS_STATS.map((n) => <th key={n} scope="col" className="num"><abbr title={PER_CLASS_DEFINITIONS[n]}>{n}</abbr></th>)}
+                {PER_CLASS_STATS.map((n) => <th key={n} scope="col" className="num"><abbr title={at20 && n === "AR100" ? "Average recall over OKS 0.50:0.95 with 20 detections per image, this class" : PER_CLASS_DEFINITIONS[n]}>{shown(n)}</abbr></th>)}
               </tr>
             </thead>
             <tbody>
@@ -43,7 +50,7 @@ export function PerClassAP({ summary, selectedLabel, onSelectLabel }: {
                   <th scope="row">
                     {onSelectLabel ? <button type="button" aria-pressed={selectedLabel === label} onClick={() => onSelectLabel(label)}>{label}</button> : label}
                   </th>
-                  {PER_CLASS_STATS.map((n) => <td key={n} className="num">{formatScore(stats[n])}</td>)}
+                  {PER_CLASS_STATS.map((n) => <td key={n} className="num">{formatScore(stats[shown(n)] ?? null)}</td>)}
                 </tr>
               ))}
             </tbody>
@@ -61,11 +68,11 @@ export function MeanScores({ summary }: { summary: CocoSummaryDict }) {
     <figure className="mean-scores" aria-label="Mean scores">
       <figcaption><strong>Mean scores</strong> <span className="muted">(all classes, 0 to 1)</span></figcaption>
       {PER_CLASS_STATS.map((n) => {
-        const value = summary[n] ?? null; // keypoint summaries have no AR100
+        const value = (recallAt20(summary) && n === "AR100" ? summary.AR : summary[n]) ?? null;
         const shown = value !== null && value >= 0 ? value : 0;
         return (
           <div key={n} className="bar-row" title={COCO_STAT_DEFINITIONS[n]} data-stat={n}>
-            <abbr title={COCO_STAT_DEFINITIONS[n]}>m{n}</abbr>
+            <abbr title={COCO_STAT_DEFINITIONS[n]}>m{recallAt20(summary) && n === "AR100" ? "AR20" : n}</abbr>
             <div className="track" role="meter" aria-label={`m${n}`} aria-valuemin={0} aria-valuemax={1} aria-valuenow={shown}>
               <div className="bar" style={{ width: `${(shown * 100).toFixed(1)}%` }} />
             </div>

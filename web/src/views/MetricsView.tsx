@@ -1,6 +1,6 @@
 import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { api, type ExamplesQuery } from "../api/client";
-import { BACKGROUND, COCO_STAT_DEFINITIONS, COCO_STAT_NAMES, type ClassificationReportDict } from "../api/types";
+import { BACKGROUND, COCO_STAT_DEFINITIONS, COCO_STAT_NAMES, IOU_TYPE_NAMES, KEYPOINT_STAT_DEFINITIONS, KEYPOINT_STAT_NAMES, type ClassificationReportDict } from "../api/types";
 import { ConfusionMatrix } from "../components/ConfusionMatrix";
 import { ExampleGrid } from "../components/ExampleGrid";
 import { IssueAddToIssue } from "../components/IssueAddToIssue";
@@ -227,7 +227,9 @@ export function MetricsView({ ctx }: { ctx: ViewContext }) {
 
   const result = metrics.data?.results.find((r) => r.inference_set === set) ?? null;
   const curveResult = curves.data?.results.find((r) => r.inference_set === set) ?? null;
-  const cocoSummary = coco.data?.results.find((r) => r.inference_set === set)?.coco_summary ?? null;
+  const cocoResult = coco.data?.results.find((r) => r.inference_set === set);
+  const cocoSummary = cocoResult?.coco_summary ?? null;
+  const iouType = cocoResult?.iou_type ?? null;
   const report = useMemo(() => (result?.report ? filterReport(result.report, classFilter) : null), [result, classFilter]);
   const segments = useApi(JSON.stringify(["segments", project.name, dataset]), (signal) => api.segments(project.name, dataset, { signal }));
   // The examples may also sort by the dataset's metrics (quality and custom).
@@ -302,11 +304,18 @@ export function MetricsView({ ctx }: { ctx: ViewContext }) {
         {cocoSummary && (
           <section className="coco-summary panel">
             <h2 className="coco-title">COCO summary</h2>
-            <p className="muted coco-note">Over every confidence, not the sliders; "-" where nothing is measured.</p>
+            <p className="muted coco-note">
+              Over every confidence, not the sliders; "-" where nothing is measured.
+              {iouType !== null && iouType !== "bbox" && <> Matched on <span data-iou-type={iouType}>{IOU_TYPE_NAMES[iouType] ?? iouType}</span>.</>}
+            </p>
             <dl className="coco" aria-label="COCO summary">
-              {COCO_STAT_NAMES.map((n) => (
-                <div key={n} title={COCO_STAT_DEFINITIONS[n]}><dt><abbr title={COCO_STAT_DEFINITIONS[n]}>{n}</abbr></dt><dd>{formatScore(cocoSummary[n])}</dd></div>
-              ))}
+              {iouType === "keypoints"
+                ? KEYPOINT_STAT_NAMES.map((n) => (
+                    <div key={n} title={KEYPOINT_STAT_DEFINITIONS[n]}><dt><abbr title={KEYPOINT_STAT_DEFINITIONS[n]}>{n}</abbr></dt><dd>{formatScore(cocoSummary[n] ?? null)}</dd></div>
+                  ))
+                : COCO_STAT_NAMES.map((n) => (
+                    <div key={n} title={COCO_STAT_DEFINITIONS[n]}><dt><abbr title={COCO_STAT_DEFINITIONS[n]}>{n}</abbr></dt><dd>{formatScore(cocoSummary[n] ?? null)}</dd></div>
+                  ))}
             </dl>
           </section>
         )}
