@@ -32,17 +32,12 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+import pyarrow as pa
+
 from shoal.engine.ner import TagSequences
 from shoal.errors import InputError
-from shoal.formats._rows import (
-    FrameRows,
-    LabelRows,
-    PathLike,
-    PredictionRows,
-    build_dataset,
-    build_inferences,
-    read_text,
-)
+from shoal.formats._rows import PathLike, read_text
 from shoal.tables import DatasetTables, InferenceTables
 
 __all__ = [
@@ -205,27 +200,44 @@ def token_id(frame_id: str, token: int) -> str:
 
 
 def from_conll(path: PathLike) -> DatasetTables:
-    """A CoNLL file as a dataset's tables (see the module docstring)."""
+    """A CoNLL file as a dataset's tables (see the module docstring). Columns are built
+    whole (no per-token row objects): a token is a label row."""
     source = os.fspath(path)
     corpus = read_conll(source)
-    opens = set(corpus.documents)
-    frames = FrameRows()
-    labels = LabelRows()
-    document = 0
-    for i, sentence in enumerate(corpus.sentences):
-        document += i in opens
-        frame_id = str(i + 1)
-        text = " ".join(row[0] for row in sentence)
-        frames.add(
-            frame_id, None, None, None, source=source, record=f"line {corpus.lines[i]}",
-            metadata={"text": text, "document": document},
-        )  # fmt: skip
-        for j, row in enumerate(sentence):
-            labels.add(
-                token_id(frame_id, j), frame_id, row[-1], None, source=source,
-                record=f"line {corpus.lines[i] + j}",
-            )  # fmt: skip
-    return build_dataset(frames, labels, source=source)
+    count = len(corpus.sentences)
+    frame_ids = [str(i + 1) for i in range(count)]
+    opens = np.zeros(count, np.int64)
+    opens[np.asarray(corpus.documents, dtype=np.int64)] = 1
+    frames = pa.table(
+        {
+            "frame_id": pa.array(frame_ids, pa.string()),
+            "image_uri": pa.nulls(count, pa.string()),
+            "width": pa.nulls(count, pa.int32()),
+            "height": pa.nulls(count, pa.int32()),
+            "text": [" ".join(row[0] for row in sentence) for sentence in corpus.sentences],
+            "document": pa.array(np.cumsum(opens), pa.int64()),
+        }
+    )
+    labels = pa.table(_token_columns(corpus, frame_ids, "label_id"))
+    return DatasetTables.build(frames, labels, source=source)
+
+
+def _token_columns(
+    corpus: ConllCorpus, frame_ids: list[str], id_column: str
+) -> dict[str, pa.Array]:
+    """One row per token: its id (``token_id``), its frame and its tag."""
+    owners = [f for f, sentence in zip(frame_ids, corpus.sentences, strict=True) for _ in sentence]
+    ids = [
+        token_id(f, j)
+        for f, sentence in zip(frame_ids, corpus.sentences, strict=True)
+        for j in range(len(sentence))
+    ]
+    tags = [row[-1] for sentence in corpus.sentences for row in sentence]
+    return {
+        id_column: pa.array(ids, pa.string()),
+        "frame_id": pa.array(owners, pa.string()),
+        "class_name": pa.array(tags, pa.string()),
+    }
 
 
 def from_conll_predictions(path: PathLike, dataset: DatasetTables) -> InferenceTables:
@@ -240,9 +252,8 @@ def from_conll_predictions(path: PathLike, dataset: DatasetTables) -> InferenceT
         else [None] * len(frame_ids)
     )
     text_of = dict(zip(frame_ids, texts, strict=True))
-    predictions = PredictionRows()
-    for i, sentence in enumerate(corpus.sentences):
-        frame_id = str(i + 1)
+    mine = [str(i + 1) for i in range(len(corpus.sentences))]
+    for i, (frame_id, sentence) in enumerate(zip(mine, corpus.sentences, strict=True)):
         line = corpus.lines[i]
         if frame_id not in text_of:
             raise InputError(
@@ -250,17 +261,15 @@ def from_conll_predictions(path: PathLike, dataset: DatasetTables) -> InferenceT
                 f"{len(frame_ids)})",
                 source=source,
             )
-        tokens = (text_of[frame_id] or "").split(" ")
-        if [row[0] for row in sentence] != tokens:
+        words = " ".join(row[0] for row in sentence)
+        if words != (text_of[frame_id] or ""):
             raise InputError(
                 f"line {line}: sentence {frame_id}'s tokens differ from the dataset's "
-                f"({' '.join(row[0] for row in sentence)[:60]!r} vs "
-                f"{(text_of[frame_id] or '')[:60]!r})",
+                f"({words[:60]!r} vs {(text_of[frame_id] or '')[:60]!r})",
                 source=source,
             )
-        for j, row in enumerate(sentence):
-            predictions.add(
-                token_id(frame_id, j), frame_id, row[-1], None, 1.0, source=source,
-                record=f"line {line + j}",
-            )  # fmt: skip
-    return build_inferences(predictions, source=source, dataset=dataset)
+    columns = _token_columns(corpus, mine, "prediction_id")
+    columns["confidence"] = pa.array(np.ones(len(columns["class_name"])), pa.float64())
+    return InferenceTables.build(
+        pa.table(columns), frame_ids=dataset.frames.column("frame_id"), source=source
+    )
