@@ -488,22 +488,61 @@ static int64_t polygon_run_bound(const double *xy, int64_t k, int64_t w) {
 /* The mark of the boundary point between consecutive points (pu, pv) and (u, v) whose
    columns differ, if it falls on a pixel centre of the image (rleFrPoly's test). */
 static inline int64_t mark_crossing(int u, int pu, int v, int pv, int64_t h, int64_t w,
-                                    uint32_t *marks, int64_t num_marks) {
-    const double scale = 5;
-    double xd = (double)(u < pu ? u : u - 1);
-    xd = (xd + .5) / scale - .5;
-    if (floor(xd) != xd || xd < 0 || xd > (double)(w - 1)) return num_marks;
-    double yd = (double)(v < pv ? v : pv);
-    yd = (yd + .5) / scale - .5;
-    if (yd < 0) yd = 0;
-    else if (yd > (double)h) yd = (double)h;
-    yd = ceil(yd);
-    marks[num_marks] = (uint32_t)((int)xd * (int)h + (int)yd);
+                                    uint32_t *marks, uint32_t *columns, int64_t num_marks) {
+    /* rleFrPoly's doubles, xd = (k + .5) / 5 - .5 kept when a whole number in [0, w - 1]
+       and yd = ceil(clamp((y + .5) / 5 - .5, 0, h)), are exactly these integers: xd is
+       whole just when k = 5 xd + 2, and (y + .5) / 5 - .5 lies at least 0.2 from a whole
+       number otherwise, so rounding never moves its ceiling. */
+    int64_t k = u < pu ? u : (int64_t)u - 1;
+    if ((k - 2) % 5 != 0) return num_marks;
+    int64_t column = (k - 2) / 5;
+    if (column < 0 || column > w - 1) return num_marks;
+    int64_t y = (int64_t)(v < pv ? v : pv) - 2;
+    int64_t row = y >= 0 ? (y + 4) / 5 : y / 5; /* the ceiling of y / 5 */
+    if (row < 0) row = 0;
+    else if (row > h) row = h;
+    marks[num_marks] = (uint32_t)(column * h + row);
+    columns[num_marks] = (uint32_t)column;
     return num_marks + 1;
 }
 
+/* Sort a polygon's marks (n of them, each in column columns[i] of an h-pixel image
+   small enough that column * h + row does not wrap): a counting sort by column, then
+   each column's few marks by value, when the columns span no more than n (a polygon
+   inside the image crosses each column it spans at least twice); a comparison sort
+   otherwise. tmp and bucket have room for n + 1 entries. */
+static void sort_marks(uint32_t *marks, const uint32_t *columns, int64_t n, uint32_t *tmp,
+                       uint32_t *bucket) {
+    if (n < 32) {
+        sort_uint(marks, n);
+        return;
+    }
+    uint32_t lo = columns[0], hi = columns[0];
+    for (int64_t i = 1; i < n; i++) {
+        if (columns[i] < lo) lo = columns[i];
+        if (columns[i] > hi) hi = columns[i];
+    }
+    int64_t range = (int64_t)hi - lo + 1;
+    if (range > n) {
+        sort_uint(marks, n);
+        return;
+    }
+    memset(bucket, 0, sizeof(uint32_t) * (range + 1));
+    for (int64_t i = 0; i < n; i++) bucket[columns[i] - lo + 1]++;
+    for (int64_t c = 0; c < range; c++) bucket[c + 1] += bucket[c];
+    for (int64_t i = 0; i < n; i++) tmp[bucket[columns[i] - lo]++] = marks[i];
+    /* bucket[c] is now where column c + 1 starts: sort each column's marks in place. */
+    int64_t start = 0;
+    for (int64_t c = 0; c < range; c++) {
+        int64_t end = bucket[c];
+        if (end - start > 1) sort_uint(tmp + start, end - start);
+        start = end;
+    }
+    memcpy(marks, tmp, sizeof(uint32_t) * n);
+}
+
 static int64_t polygon_runs(const double *xy, int64_t k, int64_t h, int64_t w, uint32_t *marks,
-                            uint32_t *out) {
+                            uint32_t *columns, uint32_t *tmp, uint32_t *bucket, uint32_t *out) {
     const double scale = 5;
     int64_t num_marks = 0;
     int have_previous = 0, pu = 0, pv = 0;
@@ -530,13 +569,13 @@ static int64_t polygon_runs(const double *xy, int64_t k, int64_t h, int64_t w, u
             int t_first = flip ? steps : 0, t_last = flip ? 0 : steps;
             int u_first = t_first + xs, v_first = c_int(ys + s * t_first + .5);
             if (have_previous && u_first != pu)
-                num_marks = mark_crossing(u_first, pu, v_first, pv, h, w, marks, num_marks);
+                num_marks = mark_crossing(u_first, pu, v_first, pv, h, w, marks, columns, num_marks);
             int64_t lo = xs > 2 ? xs : 2, hi = (int64_t)xs + steps - 1;
             if (hi > 5 * (w - 1) + 2) hi = 5 * (w - 1) + 2;
             for (int64_t col = lo + ((2 - lo) % 5 + 5) % 5; col <= hi; col += 5) {
                 int ta = (int)(col - xs);
                 int va = c_int(ys + s * ta + .5), vb = c_int(ys + s * (ta + 1) + .5);
-                num_marks = mark_crossing((int)col + 1, (int)col, vb, va, h, w, marks, num_marks);
+                num_marks = mark_crossing((int)col + 1, (int)col, vb, va, h, w, marks, columns, num_marks);
             }
             have_previous = 1;
             pu = t_last + xs;
@@ -553,14 +592,16 @@ static int64_t polygon_runs(const double *xy, int64_t k, int64_t h, int64_t w, u
                 v = t + ys;
                 u = c_int(xs + s * t + .5);
             }
-            if (have_previous && u != pu) num_marks = mark_crossing(u, pu, v, pv, h, w, marks, num_marks);
+            if (have_previous && u != pu) num_marks = mark_crossing(u, pu, v, pv, h, w, marks, columns, num_marks);
             have_previous = 1;
             pu = u;
             pv = v;
         }
     }
+    if (h * w < ((int64_t)1 << 31)) sort_marks(marks, columns, num_marks, tmp, bucket);
+    else sort_uint(marks, num_marks);
+    /* The closing mark, h * w, is at least every other. */
     marks[num_marks++] = (uint32_t)(h * w);
-    sort_uint(marks, num_marks);
     uint32_t previous = 0;
     for (int64_t j = 0; j < num_marks; j++) {
         uint32_t at = marks[j];
@@ -627,6 +668,7 @@ static void polygons_part(void *ctx, int64_t p) {
     int64_t lo, hi;
     part_range(job->n, job->parts, p, &lo, &hi);
     struct buffer marks = {NULL, 0}, runs = {NULL, 0}, merged = {NULL, 0};
+    struct buffer columns = {NULL, 0}, tmp = {NULL, 0}, bucket = {NULL, 0};
     for (int64_t i = lo; i < hi && !job->failed[p]; i++) {
         int64_t h = job->height[i], w = job->width[i];
         uint32_t *out = job->counts + job->bound_offsets[i];
@@ -636,11 +678,13 @@ static void polygons_part(void *ctx, int64_t p) {
             int64_t k = (job->polygon_coords[q + 1] - job->polygon_coords[q]) / 2;
             int64_t bound = polygon_run_bound(xy, k, w);
             if (!reserve(&marks, bound) || !reserve(&runs, bound) ||
-                !reserve(&merged, m + bound + 1)) {
+                !reserve(&merged, m + bound + 1) || !reserve(&columns, bound) ||
+                !reserve(&tmp, bound + 1) || !reserve(&bucket, bound + 1)) {
                 job->failed[p] = 1;
                 break;
             }
-            int64_t got = polygon_runs(xy, k, h, w, marks.data, runs.data);
+            int64_t got = polygon_runs(xy, k, h, w, marks.data, columns.data, tmp.data,
+                                       bucket.data, runs.data);
             if (q == job->object_polygons[i]) {
                 memcpy(out, runs.data, sizeof(uint32_t) * got);
                 m = got;
@@ -656,6 +700,9 @@ static void polygons_part(void *ctx, int64_t p) {
     free(marks.data);
     free(runs.data);
     free(merged.data);
+    free(columns.data);
+    free(tmp.data);
+    free(bucket.data);
 }
 
 /* Each object's room in counts (bounds, n of them): the sum of its polygons' bounds. */
