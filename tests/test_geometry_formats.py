@@ -238,3 +238,28 @@ def test_labelbox_bad_geometry_is_named(tmp_path: Path, item: dict, message: str
         from_labelbox(path, from_coco(DATASET))
     assert caught.value.record == "line 1"
     assert message in caught.value.message
+
+
+def test_cvat_masks(tmp_path: Path) -> None:
+    # A 4 x 3 box at (5, 2): rows 0110 / 1111 / 0010, as CVAT writes it (row by row,
+    # background first): 1, 2, 1, 4, 2, 1, 1.
+    xml = """<annotations><version>1.1</version>
+      <image id="0" name="m.png" width="12" height="8">
+        <mask label="blob" source="manual" occluded="0" rle="1, 2, 1, 4, 2, 1, 1"
+              left="5" top="2" width="4" height="3" z_order="0"/>
+      </image></annotations>"""
+    (tmp_path / "m.xml").write_text(xml)
+    row = from_cvat(tmp_path / "m.xml").labels.to_pylist()[0]
+    pixels = np.zeros((8, 12), np.uint8)
+    pixels[2:5, 5:9] = [[0, 1, 1, 0], [1, 1, 1, 1], [0, 0, 1, 0]]
+    expected = mask_api.encode(np.asfortranarray(pixels))
+    assert row["shape"] == "mask" and row["mask"]["counts"] == expected["counts"].decode()
+    assert [row["x"], row["y"], row["width"], row["height"]] == mask_api.toBbox(expected).tolist()
+    assert json.loads(row["attributes"]) == {"source": "manual", "occluded": False, "z_order": 0}
+    (tmp_path / "bad.xml").write_text(xml.replace('rle="1, 2, 1, 4, 2, 1, 1"', 'rle="1, 2"'))
+    with pytest.raises(InputError, match=r"rle covers 3 pixels, not its 4 x 3 box") as caught:
+        from_cvat(tmp_path / "bad.xml")
+    assert caught.value.record == "image 1, <mask> 1"
+    (tmp_path / "out.xml").write_text(xml.replace('left="5"', 'left="10"'))
+    with pytest.raises(InputError, match=r"leaves the 12 x 8 image"):
+        from_cvat(tmp_path / "out.xml")

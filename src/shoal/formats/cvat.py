@@ -27,9 +27,12 @@ Layout read by :func:`from_cvat`::
   per point (``label_id`` = ``frame_id:n.k`` for its k-th point when it has several:
   points are matched one by one). Their box is their vertices' extent (a point's has
   no size; see :mod:`shoal.tables`).
+* ``<mask rle="..." left top width height>``: shape ``mask`` (COCO RLE in ``mask``).
+  CVAT's ``rle`` is run lengths over the ``width`` x ``height`` box at (``left``,
+  ``top``), row by row, starting with a background run; they must cover the box, and
+  the box must lie in the image.
 * ``rotation`` other than 0 is an error (Shoal boxes are axis-aligned). Other shapes
-  (``ellipse``, ``mask``, ``cuboid``, ``skeleton``) are errors unless
-  ``other_shapes="skip"``.
+  (``ellipse``, ``cuboid``, ``skeleton``) are errors unless ``other_shapes="skip"``.
 
 CVAT for video: each ``<track id label>`` holds its object's shape at each frame
 (``<box frame="12" outside="0" ...>``, ``<polygon frame=...>``...). Every frame a
@@ -68,7 +71,8 @@ __all__ = ["from_cvat"]
 _BOX_FIELDS = {"label", "xtl", "ytl", "xbr", "ybr"}
 _POINT_FIELDS = {"label", "points"}
 _VERTEX_SHAPES = {"polygon": "polygon", "polyline": "polyline", "points": "point"}
-_OTHER_SHAPES = {"ellipse", "mask", "cuboid", "skeleton"}
+_OTHER_SHAPES = {"ellipse", "cuboid", "skeleton"}
+_MASK_FIELDS = {"label", "rle", "left", "top", "width", "height"}
 # Track shapes' own keys (a track's frame and whether the object is out of view).
 _TRACK_FIELDS = {"frame", "outside"}
 
@@ -111,6 +115,53 @@ def _vertices(shape: ET.Element, source: str, record: str) -> list[float]:
     return values
 
 
+def _mask(
+    shape: ET.Element, source: str, record: str, frame_size: tuple[int, int]
+) -> dict[str, Any]:
+    """A CVAT ``<mask>`` as the ``mask`` column's COCO RLE on the whole frame."""
+    import numpy as np
+
+    from shoal.engine.masks import encode_mask, rle_to_string
+
+    box = []
+    for key in ("left", "top", "width", "height"):
+        text = shape.get(key)
+        if text is None:
+            raise InputError(f"<mask> has no {key}", source=source, record=record)
+        value = parse_number(text, key, source, record)
+        if value != int(value) or value < 0:
+            raise InputError(
+                f"<mask> {key} {text} is not a whole number >= 0", source=source, record=record
+            )
+        box.append(int(value))
+    left, top, width, height = box
+    image_width, image_height = frame_size
+    if left + width > image_width or top + height > image_height:
+        raise InputError(
+            f"<mask> box ({left}, {top}, {width}, {height}) leaves the {image_width} x "
+            f"{image_height} image",
+            source=source,
+            record=record,
+        )
+    runs = [
+        parse_number(t, "rle", source, record)
+        for t in (shape.get("rle") or "").split(",")
+        if t.strip()
+    ]
+    if any(r != int(r) or r < 0 for r in runs) or sum(runs) != width * height:
+        raise InputError(
+            f"<mask> rle covers {sum(runs):g} pixels, not its {width} x {height} box "
+            "(whole numbers >= 0)",
+            source=source,
+            record=record,
+        )
+    values = np.repeat(np.arange(len(runs)) % 2, np.asarray(runs, np.int64)).astype(np.uint8)
+    pixels = np.zeros((image_height, image_width), np.uint8)
+    pixels[top : top + height, left : left + width] = values.reshape(height, width)
+    rle = encode_mask(pixels)
+    return {"height": image_height, "width": image_width, "counts": rle_to_string(rle)}
+
+
 def _add_shape(
     labels: LabelRows,
     shape: ET.Element,
@@ -119,6 +170,7 @@ def _add_shape(
     source: str,
     record: str,
     other_shapes: Literal["error", "skip"],
+    frame_size: tuple[int, int],
     skip: set[str] = frozenset(),  # type: ignore[assignment]
 ) -> None:
     """One ``<box>``, ``<tag>``, ``<polygon>``, ``<polyline>`` or ``<points>`` as a label
@@ -132,7 +184,7 @@ def _add_shape(
             source=source,
             record=record,
         )
-    if shape.tag not in {"box", "tag", *_VERTEX_SHAPES}:
+    if shape.tag not in {"box", "tag", "mask", *_VERTEX_SHAPES}:
         return
     label = shape.get("label")
     if not label:
@@ -146,6 +198,18 @@ def _add_shape(
             source=source,
             record=record,
             attributes=_attributes(shape, {"label"} | skip),
+        )
+        return
+    if shape.tag == "mask":
+        labels.add(
+            label_id,
+            frame_id,
+            label,
+            None,
+            source=source,
+            record=record,
+            attributes=_attributes(shape, _MASK_FIELDS | skip),
+            geometry={"shape": "mask", "mask": _mask(shape, source, record, frame_size)},
         )
         return
     if shape.tag in _VERTEX_SHAPES:
@@ -255,7 +319,7 @@ def _from_video(
         label = track.get("label")
         for shape_number, shape in enumerate(track, 1):
             record = f"track {track_number}, <{shape.tag}> {shape_number}"
-            if shape.tag not in {"box", *_VERTEX_SHAPES, *_OTHER_SHAPES}:
+            if shape.tag not in {"box", "mask", *_VERTEX_SHAPES, *_OTHER_SHAPES}:
                 continue
             frame_text = shape.get("frame")
             if frame_text is None:
@@ -287,6 +351,7 @@ def _from_video(
             source,
             record,
             other_shapes,
+            (width, height),
             skip=_TRACK_FIELDS,
         )
     return build_dataset(frames, labels, source=source)
@@ -324,6 +389,13 @@ def from_cvat(path: PathLike, *, other_shapes: Literal["error", "skip"] = "error
         for shape_number, shape in enumerate(image, 1):
             record = f"{where}, <{shape.tag}> {shape_number}"
             _add_shape(
-                labels, shape, f"{frame_id}:{shape_number}", frame_id, source, record, other_shapes
+                labels,
+                shape,
+                f"{frame_id}:{shape_number}",
+                frame_id,
+                source,
+                record,
+                other_shapes,
+                size,
             )
     return build_dataset(frames, labels, source=source)
