@@ -73,6 +73,7 @@ def test_partitions_in_process_keep_the_one_process_matching(tmp_path, shuffle, 
         partitions=num_parts, progress=lambda done, total: progress.append((done, total))
     )
     assert progress == [(k, num_parts) for k in range(1, num_parts + 1)]
+    assert model.evaluate() is merged  # the store's cached evaluation from now on
     assert isinstance(local, DetectionEvaluation) and isinstance(merged, DetectionEvaluation)
     _kept_equal(merged, local)
     assert_identical(merged, local)

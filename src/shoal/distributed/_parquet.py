@@ -308,7 +308,9 @@ def merge_in_file_order(
     merged["pair_iou"] = np.concatenate(pair_iou)[by_group]
     # Confusion candidates: every partition's down to the highest floor, in confusion
     # order (prediction by descending score, frame id and row; descending IoU; ground
-    # truth row), the order the engine keeps them in.
+    # truth row), the order the engine keeps them in. Each partition's list is in that
+    # order already (its rows map to file rows in ascending order), and two partitions
+    # never tie on (score, frame): a stable sort on those two keys merges them.
     floor = max(float(np.asarray(s["cross_floor"])) for s in states)
     cross_gt, cross_dt, cross_iou = [], [], []
     for state, gt, dt in zip(states, gt_rows, dt_rows, strict=True):
@@ -319,9 +321,7 @@ def merge_in_file_order(
     c_gt, c_dt, c_iou = (np.concatenate(a) for a in (cross_gt, cross_dt, cross_iou))
     frame_rank = np.empty(ground_truth.num_frames, np.int64)
     frame_rank[frame_order(ground_truth.frame_ids)] = np.arange(ground_truth.num_frames)
-    order = np.lexsort(
-        (c_gt, -c_iou, c_dt, frame_rank[predictions.frame[c_dt]], -predictions.score[c_dt])
-    )
+    order = np.lexsort((frame_rank[predictions.frame[c_dt]], -predictions.score[c_dt]))
     merged["cross_gt"], merged["cross_dt"], merged["cross_iou"] = (
         c_gt[order],
         c_dt[order],

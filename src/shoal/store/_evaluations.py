@@ -341,6 +341,19 @@ class EvaluationCache:
                     self._entries.popitem(last=False)
             return entry
 
+    def put(self, snapshot: StoredVersions, evaluation: StoredEvaluation) -> CachedEvaluation:
+        """Hold an evaluation built elsewhere (matched in partitions, its matching kept)
+        as the entry of exactly the versions ``snapshot`` read."""
+        set_row, dataset_row = snapshot.set_row, snapshot.dataset_row
+        versions = int(set_row["version"]), int(dataset_row["version"])
+        entry = CachedEvaluation(evaluation, *versions, snapshot.objects)
+        with self._lock:
+            self._entries[snapshot.key] = entry
+            self._entries.move_to_end(snapshot.key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+        return entry
+
     @contextlib.contextmanager
     def hold(self, inference_set: InferenceSet) -> Iterator[CachedEvaluation]:
         """The entry, locked for this thread until the block ends."""

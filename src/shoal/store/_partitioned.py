@@ -30,8 +30,8 @@ def evaluate_in_partitions(
 ) -> StoredEvaluation:
     """Match a detection inference set in partitions of its dataset's frames and keep
     the matching in the store; then return its evaluation, the store's cached one
-    (``inference_set.evaluate()``), whose every query re-thresholds from the kept matching
-    as after a matching in one process (the kept arrays are equal).
+    (``inference_set.evaluate()`` returns it after this), whose every query re-thresholds
+    from the kept matching as after a matching in one process (the kept arrays are equal).
 
     ``ray``: the Ray cluster to run the partitions on as tasks (``"auto"``,
     ``"ray://HEAD:10001"``, ``"local"`` for a Ray started for this call; an initialized
@@ -75,5 +75,4 @@ def evaluate_in_partitions(
     # The key build_evaluation looks its kept matching up by (the default IoU grid).
     grid = json.dumps({"iou": [], "ignored": ignored, "classes": [c.name for c in infos]})
     _keep(store, inference_set.id, grid, evaluation, pinned.objects)
-    # A cached evaluation of these versions, if any, is equal to this one.
-    return inference_set.evaluate()
+    return store.evaluations.put(pinned, evaluation).evaluation
