@@ -19,9 +19,9 @@ import numpy as np
 import pytest
 
 from shoal.engine.detection.annotations import GroundTruth, Predictions
-from shoal.engine.detection.evaluator import DetectionEvaluation, evaluate
+from shoal.engine.detection.evaluator import LABELBOX_CONF_GRID, DetectionEvaluation, evaluate
 from shoal.engine.detection.similarity import BoxSimilarity
-from shoal.errors import InputError
+from shoal.errors import InputError, ShoalError
 
 from coco_oracle import random_coco, to_columns
 from conftest import run_cli
@@ -185,11 +185,14 @@ def test_other_queries_are_refused_clearly() -> None:
     gt, dt = to_columns(gt_json, dt_json)
     ev = evaluate(gt, dt, protocol="labelbox")
     assert not ev.has_coco_summary
-    for query in (ev.average_precision, ev.pr_curves):
-        with pytest.raises(InputError, match="protocol='labelbox'"):
-            query()
+    with pytest.raises(InputError, match="protocol='labelbox'"):
+        ev.average_precision()
+    with pytest.raises(InputError, match="protocol='labelbox'"):
+        ev.resampled_average_precision(np.ones((1, ev.num_frames)))
     with pytest.raises(InputError, match="not in"):
         ev.report(0.5, 1.5)
+    with pytest.raises(ShoalError, match="protocol='coco'"):
+        ev.coco_summary()
     saved = DetectionEvaluation.from_kept_state(gt, dt, ev.kept_state())
     assert saved.protocol == "labelbox"
     assert saved.report(0.3, 0.4).tp.tolist() == ev.report(0.3, 0.4).tp.tolist()
@@ -296,3 +299,28 @@ def test_outcomes_follow_the_rule(seed: int) -> None:
         # Counts agree with the report.
         report = ev.report(conf, iou, classes=list(ev.labels))
         assert outcomes.counts()["TP"] // 2 == int(report.tp.sum())
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_pr_curves_are_the_rule_at_each_confidence_of_the_grid(seed: int) -> None:
+    gt_json, dt_json = random_coco(np.random.default_rng(seed + 700), num_images=10, num_classes=3)
+    gt, dt = to_columns(gt_json, dt_json)
+    ev = evaluate(gt, dt, protocol="labelbox")
+    curves = ev.pr_curves(iou=0.4)
+    np.testing.assert_array_equal(curves["all"].thresholds, LABELBOX_CONF_GRID[::-1])
+    names = list(ev.labels)
+    for k in (0, 25, 60, 100):
+        conf = float(curves["all"].thresholds[k])
+        classes = range(len(names))
+        tp, fp, fn, _ = labelbox_oracle(
+            gt, dt, dict.fromkeys(classes, conf), dict.fromkeys(classes, 0.4)
+        )
+        for c, name in enumerate(names):
+            if name not in curves:
+                continue
+            found, predicted, support = tp[c], tp[c] + fp[c], tp[c] + fn[c]
+            assert curves[name].precision[k] == (found / predicted if predicted else 0.0)
+            assert curves[name].recall[k] == (found / support if support else 0.0)
+    best = ev.best_thresholds(iou=0.4)
+    for name, choice in best.items():
+        assert choice.f1_score == float(np.max(curves[name].f1_score))

@@ -267,6 +267,9 @@ def _block_pairs(
 
 
 _BOX_PARAMS = CocoParams.bbox()
+# The confidence thresholds Labelbox-rule PR curves are matched at: Labelbox's default
+# grid (0, 0.1, ..., 1) refined to hundredths, as its docs show refining it.
+LABELBOX_CONF_GRID = np.round(np.linspace(0.0, 1.0, 101), 2)
 # A confusion floor that keeps every cross-class pair with IoU > 0.
 _EVERY_OVERLAP = float(np.finfo(np.float64).tiny)
 # Pairs a similarity is asked for at once when finding confusion candidates: bounds the
@@ -817,8 +820,8 @@ class DetectionEvaluation:
         if self._settings.protocol == "labelbox":
             raise InputError(
                 f"{what} is not defined for protocol='labelbox' (its matching changes with "
-                "the confidence threshold); it answers report(), confusion_matrix() and "
-                "outcomes()"
+                "the confidence threshold); it answers report(), confusion_matrix(), "
+                "outcomes() and PR curves at LABELBOX_CONF_GRID"
             )
 
     def _labelbox_pairs(self) -> tuple[NDArray[np.int32], NDArray[np.int32], NDArray[np.float64]]:
@@ -975,6 +978,35 @@ class DetectionEvaluation:
             self.predictions.box[dt_rows], self.ground_truth.box[gt_rows],
             np.zeros(dt_rows.size, bool), self._settings.pixel_inclusive,
         )  # fmt: skip
+
+    def _labelbox_curves(
+        self, rows: Iterable[int | None], iou: IouThreshold, frames: Iterable[Any] | None
+    ) -> list[PRCurve]:
+        """PR curves under Labelbox's matching, which changes with the confidence
+        threshold: matched again at each of ``LABELBOX_CONF_GRID`` (highest first).
+        ``ap`` is -1: Labelbox defines none."""
+        grid = LABELBOX_CONF_GRID[::-1]
+        counts = [self._labelbox_matching(float(c), iou, frames) for c in grid]
+        tp = np.stack([one.tp for one in counts]).astype(np.float64)
+        fp = np.stack([one.fp for one in counts]).astype(np.float64)
+        positives = (counts[0].tp + counts[0].fn).astype(np.float64)
+        curves = []
+        for c in rows:
+            if c is None:
+                t, f, npos, name = tp.sum(axis=1), fp.sum(axis=1), positives.sum(), "all"
+            else:
+                t, f, npos, name = tp[:, c], fp[:, c], positives[c], str(self.classes.names[c])
+            curves.append(
+                PRCurve(
+                    label=name,
+                    thresholds=grid.copy(),
+                    precision=safe_divide(t, t + f),
+                    recall=safe_divide(t, np.asarray(float(npos))),
+                    ap=-1.0,
+                    iou=self._iou_label(iou),
+                )
+            )
+        return curves
 
     def _labelbox_report(
         self,
@@ -1285,7 +1317,8 @@ class DetectionEvaluation:
     ) -> list[PRCurve]:
         """The PR curve of each class row (``None``: all classes pooled), sharing one
         selection, one positive count and one AP computation."""
-        self._refuse_labelbox("PR curves and best thresholds")
+        if self._settings.protocol == "labelbox":
+            return self._labelbox_curves(rows, iou, frames)
         level = self._level_for(iou)
         dt_sel, gt_sel = self._selection(frames)
         positives = self._num_positive(gt_sel)
@@ -1669,8 +1702,9 @@ def evaluate(
     threshold are discarded and the rest matched to ground truth greedily by decreasing
     IoU whatever the classes, a pair needing an IoU above the threshold; a same-class
     pair is a true positive, a cross-class pair a false positive of the predicted class
-    and a false negative of the truth's; it answers ``report``, ``confusion_matrix`` and
-    ``outcomes``, docs/metrics.md compares it with COCO's). ``pixel_inclusive``
+    and a false negative of the truth's; it answers ``report``, ``confusion_matrix``,
+    ``outcomes`` and PR curves (matched at each of ``LABELBOX_CONF_GRID``) and best
+    thresholds, docs/metrics.md compares it with COCO's). ``pixel_inclusive``
     uses the VOC devkit's "+1 pixel" box convention for IoU. ``iou_thresholds`` adds
     thresholds to COCO's ten (0.50:0.05:0.95). ``confusion_floor`` keeps the class
     confusion candidates down to that IoU (None: the grid's lowest), for an evaluation
