@@ -449,9 +449,11 @@ class DetectionEvaluation:
     Build one with :func:`shoal.evaluate_detections`. Every query takes ``conf`` (a
     confidence threshold, or a mapping of class name or id to threshold; classes not
     named use 0), ``iou`` (an IoU threshold: one of the grid is instant, any other is
-    matched from the kept pairs in milliseconds, the last few of them kept), ``frames`` (frame ids to restrict to) and ``classes``
-    (class names or ids to report on). It is an ``Evaluation``
-    (``shoal.engine.evaluation``): classification answers the same queries.
+    matched from the kept pairs in milliseconds, the last few of them kept; or a
+    mapping of class name or id to IoU, classes not named at 0.5), ``frames`` (frame
+    ids to restrict to) and ``classes`` (class names or ids to report on). It is an
+    ``Evaluation`` (``shoal.engine.evaluation``): classification answers the same
+    queries.
     """
 
     def __init__(
