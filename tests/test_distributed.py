@@ -213,15 +213,13 @@ def test_ray_tasks_on_a_local_cluster_merge_to_the_single_process_evaluation(loc
     assert np.array_equal(segm.report(0.1, 0.03).tp, single_segm.report(0.1, 0.03).tp)
 
 
-def test_the_cli_refuses_what_ray_does_not_do_yet(tmp_path, capsys):
+def test_the_cli_refuses_bad_ray_options(tmp_path, capsys):
     gt, dt = _sample(2, num_images=5)
     (tmp_path / "gt.json").write_text(json.dumps(gt))
     (tmp_path / "dt.json").write_text(json.dumps(dt))
     files = [str(tmp_path / "gt.json"), str(tmp_path / "dt.json")]
     assert main(["eval", *files, "--partitions", "2"]) == 2
     assert "--partitions needs --ray ADDRESS" in capsys.readouterr().err
-    assert main(["eval", *files, "--ray", "local", "--tide"]) == 2
-    assert "does not combine with --tide" in capsys.readouterr().err
     assert main(["eval", *files, "--ray", "local", "--partitions", "0"]) == 2
     assert "at least 1" in capsys.readouterr().err
 
@@ -233,6 +231,8 @@ def test_shoal_eval_on_ray_writes_the_single_process_numbers(tmp_path):
     (tmp_path / "gt.json").write_text(json.dumps(gt))
     (tmp_path / "dt.json").write_text(json.dumps(dt))
     files = [str(tmp_path / "gt.json"), str(tmp_path / "dt.json"), "--conf", "0.3"]
+    # Boxes come back in file order: TIDE and the label-error queue read them as without Ray.
+    files += ["--tide", "--label-errors"]
     # A subprocess: the command starts (and stops) its own local Ray.
     for extra, out in (([], "single.json"), (["--ray", "local", "--partitions", "3"], "ray.json")):
         subprocess.run(
@@ -251,6 +251,37 @@ def test_shoal_eval_on_ray_writes_the_single_process_numbers(tmp_path):
         )
     single = json.loads((tmp_path / "single.json").read_text())
     on_ray = json.loads((tmp_path / "ray.json").read_text())
+    for key in ("coco", "report", "confusion_matrix", "settings", "tide", "label_errors"):
+        assert on_ray[key] == single[key], key
+    # Masks: --iou-type segm on Ray, each task reading its partition's masks.
+    fake100 = validation_folder("cocoapi-val2014-fake100")
+    segm = [
+        str(fake100 / "instances_val2014_100.json"),
+        str(fake100 / "instances_val2014_fakesegm100_results.json"),
+        "--iou-type",
+        "segm",
+    ]
+    for extra, out in (
+        ([], "segm.json"),
+        (["--ray", "local", "--partitions", "2"], "segm-ray.json"),
+    ):
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "shoal.cli",
+                "eval",
+                *segm,
+                *extra,
+                "--json",
+                str(tmp_path / out),
+            ],
+            check=True,
+            capture_output=True,
+        )
+    single, on_ray = (
+        json.loads((tmp_path / f).read_text()) for f in ("segm.json", "segm-ray.json")
+    )
     for key in ("coco", "report", "confusion_matrix", "settings"):
         assert on_ray[key] == single[key], key
 

@@ -238,14 +238,13 @@ def _evaluate_geometry(args: argparse.Namespace, iou_type: str) -> Any:
     import shoal
     from shoal.errors import InputError
 
-    for option in ("ray", "partitions"):
-        if getattr(args, option, None) is not None:
-            raise InputError(f"--{option} does not combine with --iou-type {iou_type} yet")
     for option in ("tide", "label_errors"):
         if getattr(args, option, False):  # both measure boxes
             raise InputError(
                 f"--{option.replace('_', '-')} measures boxes; use it with --iou-type bbox"
             )
+    if getattr(args, "ray", None) is not None or getattr(args, "partitions", None) is not None:
+        return _evaluate_on_ray(args, iou_type)
     label = f"loading {args.ground_truth.name} and {args.predictions.name} ({iou_type})"
     with ProgressBar(label) as bar:
         return shoal.evaluate_detections(
@@ -260,7 +259,9 @@ def _evaluate_geometry(args: argparse.Namespace, iou_type: str) -> Any:
         )
 
 
-def _evaluate_on_ray(args: argparse.Namespace) -> Any:
+def _evaluate_on_ray(args: argparse.Namespace, iou_type: str = "bbox") -> Any:
+    """The files' partitions as Ray tasks, merged exactly (boxes come back in file
+    order, so --tide and --label-errors read them as without --ray)."""
     from shoal.distributed import evaluate_coco
     from shoal.errors import InputError
 
@@ -268,9 +269,6 @@ def _evaluate_on_ray(args: argparse.Namespace) -> Any:
         raise InputError("--partitions needs --ray ADDRESS")
     if args.partitions is not None and args.partitions < 1:
         raise InputError(f"--partitions must be at least 1, got {args.partitions}")
-    if getattr(args, "tide", False) or getattr(args, "label_errors", False):
-        # Both read the predictions in file order; the merged rows are grouped by partition.
-        raise InputError("--ray does not combine with --tide or --label-errors yet")
     with ProgressBar(f"evaluating partitions on Ray ({args.ray})") as bar:
         return evaluate_coco(
             args.ground_truth,
@@ -282,6 +280,7 @@ def _evaluate_on_ray(args: argparse.Namespace) -> Any:
             protocol=args.protocol,
             pixel_inclusive=args.pixel_inclusive,
             ignore_flag=args.honor_ignore,
+            iou_type=iou_type,  # type: ignore[arg-type]  # argparse's choices
             progress=bar,
         )
 
