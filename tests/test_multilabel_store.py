@@ -540,3 +540,22 @@ def test_labelbox_checklist_errors_name_the_line(tmp_path: Path, line: str, mess
     with pytest.raises(InputError, match=re.escape(message)) as error:
         from_labelbox_checklist(path, from_multilabel_csv(labels))
     assert error.value.source == str(path) and error.value.record == "line 2"
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_vectorised_predictions_reader_equals_the_row_reader(tmp_path: Path, seed: int) -> None:
+    """Well-formed files take the column-wise path; it gives exactly the row reader's
+    table (cells with spaces, empty cells, exponents, quoted ids included)."""
+    from shoal.formats.multilabel_csv import _fast_predictions, _predictions_by_row
+
+    truth, scores = random_case(seed, frames=50)
+    labels, predictions = write_case(tmp_path, truth, scores)
+    text = predictions.read_text().splitlines()
+    text[1] = text[1].replace(",", " , ", 2)
+    text[2] = '"f0001",' + text[2].split(",", 1)[1]
+    text[3] = text[3].split(",", 1)[0] + ",1e-3," + text[3].split(",", 2)[2]
+    predictions.write_text("\n".join(text) + "\n")
+    dataset = from_multilabel_csv(labels)
+    fast = _fast_predictions(predictions, dataset)
+    assert fast is not None
+    assert fast.predictions.equals(_predictions_by_row(predictions, dataset).predictions)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -57,6 +57,7 @@ MULTILABEL_COLUMNS: dict[str, tuple[str, ...]] = {
 MULTILABEL_CELLS = ("tp", "fp", "fn", "tn")
 AVERAGES = ("micro avg", "macro avg", "weighted avg", "samples avg")
 CACHE_SIZE = 16
+AP_SELECTIONS_KEPT = 8
 
 
 def check_multilabel_rows(table: pa.Table, what: str) -> None:
@@ -118,6 +119,21 @@ class _Entry:
     evaluation: MultiLabelEvaluation
     version: int
     lock: threading.RLock
+    # Per-class AP by frame selection (None: every frame): it ignores the thresholds and
+    # costs most of a query (a sort per class), so a threshold move reuses it.
+    average_precision: OrderedDict[tuple[str, ...] | None, dict[str, float]] = field(
+        default_factory=OrderedDict
+    )
+
+    def ap_of(self, frames: Sequence[Any] | None) -> dict[str, float]:
+        key = None if frames is None else tuple(str(f) for f in frames)
+        found = self.average_precision.get(key)
+        if found is None:
+            found = self.evaluation.average_precision(frames=frames)
+            self.average_precision[key] = found
+            while len(self.average_precision) > AP_SELECTIONS_KEPT:
+                self.average_precision.popitem(last=False)
+        return found
 
 
 class MultiLabelCache:
@@ -238,8 +254,9 @@ def multilabel_metrics(
     entry = inference_set.store.multilabel_evaluations.entry(inference_set)
     with entry.lock:
         return metrics_of(
-            entry.evaluation, threshold, default, frames=frames, version=entry.version
-        )
+            entry.evaluation, threshold, default, frames=frames, version=entry.version,
+            average_precision=entry.ap_of(frames),
+        )  # fmt: skip
 
 
 def metrics_of(
@@ -249,10 +266,12 @@ def metrics_of(
     *,
     frames: Sequence[Any] | None = None,
     version: int = 0,
+    average_precision: dict[str, float] | None = None,
 ) -> MultiLabelMetrics:
     """Every metric of ``evaluation`` at ``threshold`` (classes it does not name:
     ``default``) on ``frames`` (None: all): what the store, the server and ``shoal
-    eval`` answer alike."""
+    eval`` answer alike. ``average_precision``: the selection's AP when known (it does
+    not depend on the thresholds)."""
     thresholds = _thresholds(evaluation, threshold, default)
     return MultiLabelMetrics(
         version=version,
@@ -262,7 +281,11 @@ def metrics_of(
         confusion_matrices=evaluation.multilabel_confusion_matrix(thresholds, frames=frames),
         subset_accuracy=evaluation.accuracy(thresholds, frames=frames),
         hamming_loss=evaluation.hamming_loss(thresholds, frames=frames),
-        average_precision=evaluation.average_precision(frames=frames),
+        average_precision=(
+            evaluation.average_precision(frames=frames)
+            if average_precision is None
+            else average_precision
+        ),
     )
 
 
