@@ -385,9 +385,18 @@ def _masks_from_rings(
     name: str | None,
     table: str | None,
 ) -> MaskColumn:
-    flat = list(itertools.chain.from_iterable(polygons))
-    coords = _float_vector(flat)
-    if coords is None or not np.isfinite(coords).all():
+    lengths = np.fromiter(map(len, polygons), np.int64, len(polygons))
+    coords: NDArray[np.float64] | None
+    try:
+        # Straight from the lists (no list of every coordinate); a bool or a string
+        # among them goes to the exact check below.
+        coords = np.fromiter(
+            itertools.chain.from_iterable(polygons), np.float64, int(lengths.sum())
+        )
+        exact_types = all(set(map(type, ring)) <= {int, float} for ring in polygons)
+    except (TypeError, ValueError):
+        coords, exact_types = None, False
+    if coords is None or not exact_types or not np.isfinite(coords).all():
         owner_of = np.asarray(owner)
         for at, ring in enumerate(polygons):
             if not all(_is_number(v) and np.isfinite(v) for v in ring):
@@ -396,7 +405,6 @@ def _masks_from_rings(
                     name, table, rows[int(owner_of[at])],
                 )  # fmt: skip
     assert coords is not None
-    lengths = np.fromiter(map(len, polygons), np.int64, len(polygons))
     polygon_coords = np.zeros(len(polygons) + 1, np.int64)
     np.cumsum(lengths, out=polygon_coords[1:])
     object_sizes = sizes[np.asarray(rows, np.int64)]
