@@ -138,11 +138,14 @@ def read_coco_masks(
     :func:`shoal.formats.coco.read_coco_ground_truth`."""
     parsed = parse_coco_mask_ground_truth(ground_truth, progress=progress)
     gt = parsed.ground_truth(ignore_flag=ignore_flag)
+    sizes, file_names = frame_sizes(parsed.parsed), parsed.parsed.frame_file_names()
+    gt_masks = parsed.masks
+    # The file's records (every polygon as Python lists) go before the results come in.
+    with _collector_paused():
+        del parsed
     scanned = parse_coco_mask_results(results)
-    dt, dt_masks = scanned.predictions_and_masks(
-        gt, frame_sizes(parsed.parsed), file_names=parsed.parsed.frame_file_names()
-    )
-    return gt, dt, MaskSimilarity(parsed.masks, dt_masks, gt.iscrowd)
+    dt, dt_masks = scanned.predictions_and_masks(gt, sizes, file_names=file_names)
+    return gt, dt, MaskSimilarity(gt_masks, dt_masks, gt.iscrowd)
 
 
 def frame_sizes(parsed: CocoGroundTruth) -> NDArray[np.int64]:
