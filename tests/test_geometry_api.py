@@ -81,3 +81,36 @@ def test_examples_carry_geometry_and_metrics_their_iou_type(client: TestClient) 
     # Mask IoU of the 18 x 18 square inside the 20 x 20 one: 324 / 400.
     matched = next(e for e in page["examples"] if e["kind"] == "prediction")
     assert matched["iou"] == pytest.approx(324 / 400)
+
+
+def test_keypoint_summary_has_the_keypoint_protocols_names(tmp_path: Path) -> None:
+    from test_geometry_store_eval import _keypoint_files
+
+    truth, results = _keypoint_files(np.random.default_rng(5))
+    dataset = from_coco(truth)
+    store = Store(tmp_path)
+    classes = [{"name": n, "id": i} for n, i in category_ids(dataset).items()]
+    stored = store.create_project("k", classes=classes).create_dataset("d", dataset)
+    inference = stored.create_inference_set("m", from_coco_results(results, dataset))
+    client = TestClient(create_app(store), base_url="http://localhost")
+    body = client.get(
+        "/api/v1/projects/k/datasets/d/metrics",
+        params={"inference_set": "m", "include": "coco_summary"},
+    ).json()
+    summary = body["results"][0]["coco_summary"]
+    expected = inference.metrics(include=["coco_summary"]).coco_summary.to_dict()
+    assert summary == expected
+    assert list(summary) == [
+        "AP",
+        "AP50",
+        "AP75",
+        "APm",
+        "APl",
+        "AR",
+        "AR50",
+        "AR75",
+        "ARm",
+        "ARl",
+        "per_class",
+    ]
+    assert set(summary["per_class"]["person"]) == {"AP", "AP50", "AP75", "AR20"}

@@ -510,32 +510,51 @@ class CocoClassOut(BaseModel):
     AP: float | None
     AP50: float | None
     AP75: float | None
-    AR100: float | None = None
-    AR20: float | None = Field(None, description="keypoints: recall at the last cap (20)")
+    AR100: float | None
 
 
 class CocoSummaryOut(BaseModel):
-    """``CocoSummary.to_dict()``: pycocotools' 12 statistics of boxes and masks, or its
-    10 of keypoints (``AP, AP50, AP75, APm, APl, AR, AR50, AR75, ARm, ARl``; -1: no
-    ground truth to measure against), and per-class values; ``CocoSummary.from_dict``
-    reads it back. The other protocol's names are null."""
+    """``CocoSummary.to_dict()`` of boxes and masks: pycocotools' 12 statistics (-1: no
+    ground truth to measure against) and per-class values; ``CocoSummary.from_dict``
+    reads it back."""
 
     AP: float | None
     AP50: float | None
     AP75: float | None
-    APs: float | None = None
+    APs: float | None
     APm: float | None
     APl: float | None
-    AR1: float | None = None
-    AR10: float | None = None
-    AR100: float | None = None
-    ARs: float | None = None
+    AR1: float | None
+    AR10: float | None
+    AR100: float | None
+    ARs: float | None
     ARm: float | None
     ARl: float | None
-    AR: float | None = Field(None, description="keypoints: recall at 20 detections")
-    AR50: float | None = None
-    AR75: float | None = None
     per_class: dict[str, CocoClassOut]
+
+
+class KeypointClassOut(BaseModel):
+    AP: float | None
+    AP50: float | None
+    AP75: float | None
+    AR20: float | None = Field(description="recall at the last cap (20 detections)")
+
+
+class KeypointSummaryOut(BaseModel):
+    """``CocoSummary.to_dict()`` of keypoints: pycocotools' 10 keypoint statistics (OKS
+    thresholds, 20 detections per image, medium and large areas) and per-class values."""
+
+    AP: float | None
+    AP50: float | None
+    AP75: float | None
+    APm: float | None
+    APl: float | None
+    AR: float | None
+    AR50: float | None
+    AR75: float | None
+    ARm: float | None
+    ARl: float | None
+    per_class: dict[str, KeypointClassOut]
 
 
 class MetricsResult(BaseModel):
@@ -545,7 +564,9 @@ class MetricsResult(BaseModel):
     iou: float | None = Field(description="this set's IoU threshold (null: classification)")
     report: ReportOut | None = None
     confusion_matrix: ConfusionMatrixOut | None = None
-    coco_summary: CocoSummaryOut | None = Field(None, description="detection only")
+    coco_summary: CocoSummaryOut | KeypointSummaryOut | None = Field(
+        None, description="detection only; the keypoint protocol's for iou_type keypoints"
+    )
     pr_curves: dict[str, PRCurveOut] | None = None
     best_thresholds: dict[str, ThresholdOut] | None = None
     iou_thresholds: list[float] = Field(

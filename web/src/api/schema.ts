@@ -1295,19 +1295,13 @@ export interface components {
       /** Ap75 */
       AP75: number | null;
       /** Ar100 */
-      AR100?: number | null;
-      /**
-       * Ar20
-       * @description keypoints: recall at the last cap (20)
-       */
-      AR20?: number | null;
+      AR100: number | null;
     };
     /**
      * CocoSummaryOut
-     * @description ``CocoSummary.to_dict()``: pycocotools' 12 statistics of boxes and masks, or its
-     * 10 of keypoints (``AP, AP50, AP75, APm, APl, AR, AR50, AR75, ARm, ARl``; -1: no
-     * ground truth to measure against), and per-class values; ``CocoSummary.from_dict``
-     * reads it back. The other protocol's names are null.
+     * @description ``CocoSummary.to_dict()`` of boxes and masks: pycocotools' 12 statistics (-1: no
+     * ground truth to measure against) and per-class values; ``CocoSummary.from_dict``
+     * reads it back.
      */
     CocoSummaryOut: {
       /** Ap */
@@ -1321,28 +1315,19 @@ export interface components {
       /** Apm */
       APm: number | null;
       /** Aps */
-      APs?: number | null;
-      /**
-       * Ar
-       * @description keypoints: recall at 20 detections
-       */
-      AR?: number | null;
+      APs: number | null;
       /** Ar1 */
-      AR1?: number | null;
+      AR1: number | null;
       /** Ar10 */
-      AR10?: number | null;
+      AR10: number | null;
       /** Ar100 */
-      AR100?: number | null;
-      /** Ar50 */
-      AR50?: number | null;
-      /** Ar75 */
-      AR75?: number | null;
+      AR100: number | null;
       /** Arl */
       ARl: number | null;
       /** Arm */
       ARm: number | null;
       /** Ars */
-      ARs?: number | null;
+      ARs: number | null;
       /** Per Class */
       per_class: {
         [key: string]: components["schemas"]["CocoClassOut"];
@@ -2116,6 +2101,20 @@ export interface components {
       /** Status */
       status?: ("open" | "in_progress" | "resolved") | null;
     };
+    /** KeypointClassOut */
+    KeypointClassOut: {
+      /** Ap */
+      AP: number | null;
+      /** Ap50 */
+      AP50: number | null;
+      /** Ap75 */
+      AP75: number | null;
+      /**
+       * Ar20
+       * @description recall at the last cap (20 detections)
+       */
+      AR20: number | null;
+    };
     /**
      * KeypointSchemaOut
      * @description A class's keypoints (``shoal.engine.keypoints.KeypointSchema.to_dict()``).
@@ -2136,6 +2135,37 @@ export interface components {
        * @description pairs of 1-based keypoint numbers drawn joined
        */
       skeleton: number[][];
+    };
+    /**
+     * KeypointSummaryOut
+     * @description ``CocoSummary.to_dict()`` of keypoints: pycocotools' 10 keypoint statistics (OKS
+     * thresholds, 20 detections per image, medium and large areas) and per-class values.
+     */
+    KeypointSummaryOut: {
+      /** Ap */
+      AP: number | null;
+      /** Ap50 */
+      AP50: number | null;
+      /** Ap75 */
+      AP75: number | null;
+      /** Apl */
+      APl: number | null;
+      /** Apm */
+      APm: number | null;
+      /** Ar */
+      AR: number | null;
+      /** Ar50 */
+      AR50: number | null;
+      /** Ar75 */
+      AR75: number | null;
+      /** Arl */
+      ARl: number | null;
+      /** Arm */
+      ARm: number | null;
+      /** Per Class */
+      per_class: {
+        [key: string]: components["schemas"]["KeypointClassOut"];
+      };
     };
     /** LabelErrorOut */
     LabelErrorOut: {
@@ -2484,8 +2514,11 @@ export interface components {
       best_thresholds?: {
         [key: string]: components["schemas"]["ThresholdOut"];
       } | null;
-      /** @description detection only */
-      coco_summary?: components["schemas"]["CocoSummaryOut"] | null;
+      /**
+       * Coco Summary
+       * @description detection only; the keypoint protocol's for iou_type keypoints
+       */
+      coco_summary?: components["schemas"]["CocoSummaryOut"] | components["schemas"]["KeypointSummaryOut"] | null;
       /**
        * Conf
        * @description this set's confidence threshold

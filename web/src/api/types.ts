@@ -38,6 +38,10 @@ export type ThresholdChoiceDict = Schemas["ThresholdOut"];
 
 /** `CocoSummary.to_dict()`: the 12 statistics (-1: nothing to measure) and per-class AP/AR. */
 export type CocoSummaryDict = Schemas["CocoSummaryOut"];
+/** The keypoint protocol's summary (`iou_type` keypoints): 10 statistics, AR20 per class. */
+export type KeypointSummaryDict = Schemas["KeypointSummaryOut"];
+/** A metrics result's `coco_summary`: boxes' and masks' 12 statistics, or keypoints' 10. */
+export type AnyCocoSummary = CocoSummaryDict | KeypointSummaryDict;
 /** The 12 statistics in pycocotools' order (checked against the schema's names). */
 export const COCO_STAT_NAMES = [
   "AP", "AP50", "AP75", "APs", "APm", "APl", "AR1", "AR10", "AR100", "ARs", "ARm", "ARl",
@@ -62,7 +66,7 @@ export const COCO_STAT_DEFINITIONS: Record<(typeof COCO_STAT_NAMES)[number], str
 /** pycocotools' 10 keypoint statistics (OKS instead of IoU; maxDets 20; medium and large only). */
 export const KEYPOINT_STAT_NAMES = [
   "AP", "AP50", "AP75", "APm", "APl", "AR", "AR50", "AR75", "ARm", "ARl",
-] as const satisfies ReadonlyArray<Exclude<keyof CocoSummaryDict, "per_class">>;
+] as const satisfies ReadonlyArray<Exclude<keyof KeypointSummaryDict, "per_class">>;
 
 export const KEYPOINT_STAT_DEFINITIONS: Record<(typeof KEYPOINT_STAT_NAMES)[number], string> = {
   AP: "Average precision over OKS 0.50:0.95, all areas, 20 detections per image",

@@ -4,7 +4,7 @@
  * the COCO summary's own AP, AP50, AP75 and AR100 over every class. Detection only; every
  * number is the server's.
  */
-import { COCO_STAT_DEFINITIONS, type CocoSummaryDict } from "../api/types";
+import { COCO_STAT_DEFINITIONS, type AnyCocoSummary } from "../api/types";
 import { formatScore } from "../lib/format";
 import "../controls.css";
 
@@ -19,16 +19,19 @@ const PER_CLASS_DEFINITIONS: Record<(typeof PER_CLASS_STATS)[number], string> = 
 };
 
 /** A keypoint summary (pycocotools' keypoint protocol) recalls at 20 detections, not 100. */
-function recallAt20(summary: CocoSummaryDict): boolean {
-  return summary.AR !== undefined && summary.AR !== null;
+function recallAt20(summary: AnyCocoSummary): boolean {
+  return "AR" in summary;
 }
 
+/** A summary's or a class's values by statistic name (either protocol's names). */
+type Values = Readonly<Record<string, number | null | undefined>>;
+
 export function PerClassAP({ summary, selectedLabel, onSelectLabel }: {
-  summary: CocoSummaryDict;
+  summary: AnyCocoSummary;
   selectedLabel?: string | null;
   onSelectLabel?: (label: string) => void;
 }) {
-  const rows = Object.entries(summary.per_class);
+  const rows = Object.entries(summary.per_class as Readonly<Record<string, Values>>);
   const at20 = recallAt20(summary);
   const shown = (n: (typeof PER_CLASS_STATS)[number]) => (at20 && n === "AR100" ? "AR20" : n);
   return (
@@ -63,12 +66,13 @@ export function PerClassAP({ summary, selectedLabel, onSelectLabel }: {
 }
 
 /** The mean scores over every class as horizontal bars on a 0..1 scale (the COCO summary's own numbers). */
-export function MeanScores({ summary }: { summary: CocoSummaryDict }) {
+export function MeanScores({ summary }: { summary: AnyCocoSummary }) {
+  const values = summary as unknown as Values;
   return (
     <figure className="mean-scores" aria-label="Mean scores">
       <figcaption><strong>Mean scores</strong> <span className="muted">(all classes, 0 to 1)</span></figcaption>
       {PER_CLASS_STATS.map((n) => {
-        const value = (recallAt20(summary) && n === "AR100" ? summary.AR : summary[n]) ?? null;
+        const value = values[recallAt20(summary) && n === "AR100" ? "AR" : n] ?? null;
         const shown = value !== null && value >= 0 ? value : 0;
         return (
           <div key={n} className="bar-row" title={COCO_STAT_DEFINITIONS[n]} data-stat={n}>

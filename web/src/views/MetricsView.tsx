@@ -229,6 +229,8 @@ export function MetricsView({ ctx }: { ctx: ViewContext }) {
   const curveResult = curves.data?.results.find((r) => r.inference_set === set) ?? null;
   const cocoResult = coco.data?.results.find((r) => r.inference_set === set);
   const cocoSummary = cocoResult?.coco_summary ?? null;
+  // Either protocol's statistics by name (boxes' and masks' 12, keypoints' 10).
+  const cocoValues = cocoSummary as Readonly<Record<string, number | null | undefined>> | null;
   const iouType = cocoResult?.iou_type ?? null;
   const report = useMemo(() => (result?.report ? filterReport(result.report, classFilter) : null), [result, classFilter]);
   const segments = useApi(JSON.stringify(["segments", project.name, dataset]), (signal) => api.segments(project.name, dataset, { signal }));
@@ -311,10 +313,10 @@ export function MetricsView({ ctx }: { ctx: ViewContext }) {
             <dl className="coco" aria-label="COCO summary">
               {iouType === "keypoints"
                 ? KEYPOINT_STAT_NAMES.map((n) => (
-                    <div key={n} title={KEYPOINT_STAT_DEFINITIONS[n]}><dt><abbr title={KEYPOINT_STAT_DEFINITIONS[n]}>{n}</abbr></dt><dd>{formatScore(cocoSummary[n] ?? null)}</dd></div>
+                    <div key={n} title={KEYPOINT_STAT_DEFINITIONS[n]}><dt><abbr title={KEYPOINT_STAT_DEFINITIONS[n]}>{n}</abbr></dt><dd>{formatScore(cocoValues?.[n] ?? null)}</dd></div>
                   ))
                 : COCO_STAT_NAMES.map((n) => (
-                    <div key={n} title={COCO_STAT_DEFINITIONS[n]}><dt><abbr title={COCO_STAT_DEFINITIONS[n]}>{n}</abbr></dt><dd>{formatScore(cocoSummary[n] ?? null)}</dd></div>
+                    <div key={n} title={COCO_STAT_DEFINITIONS[n]}><dt><abbr title={COCO_STAT_DEFINITIONS[n]}>{n}</abbr></dt><dd>{formatScore(cocoValues?.[n] ?? null)}</dd></div>
                   ))}
             </dl>
           </section>
