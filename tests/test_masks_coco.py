@@ -333,3 +333,24 @@ def test_errors_in_a_scanned_file_name_the_record():
     with pytest.raises(InputError, match='missing "bbox"') as caught:
         read_coco_masks(document, json.dumps(bad).encode())
     assert caught.value.record == 1
+
+
+def test_a_mapped_results_file_decoded_in_slices_reads_the_same(tmp_path, monkeypatch):
+    from shoal.engine.masks import column
+
+    rng = np.random.default_rng(32)
+    document, results = small_document(rng)
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(results))
+    whole = columns_of(document, results)
+    monkeypatch.setattr(column, "_SLICE_BYTES", 64)  # many slices, pages released between
+    sliced = columns_of(document, path)
+    assert sliced[1] == whole[1]
+    for name in ("frame", "label", "box", "score", "area"):
+        np.testing.assert_array_equal(getattr(sliced[0], name), getattr(whole[0], name))
+    bad = copy.deepcopy(results)
+    bad[11]["segmentation"]["counts"] = "0~"
+    path.write_text(json.dumps(bad))
+    with pytest.raises(InputError, match="counts character '~' at 1") as caught:
+        read_coco_masks(document, path)
+    assert caught.value.record == 11

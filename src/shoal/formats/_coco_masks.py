@@ -24,7 +24,8 @@ image's or whose runs do not cover it, a polygon on an image without ``height`` 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+import mmap
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -498,6 +499,21 @@ def parse_coco_mask_results(source: CocoSource) -> CocoMaskResults:
     return CocoMaskResults(results, segmentations, None, box_given, area)
 
 
+def _releaser(data: Any) -> Callable[[int, int], None] | None:
+    """For a mapped file: drop the pages of a byte range from this process's memory
+    (read; the page cache keeps them), so the file is not resident beside its runs."""
+    if not isinstance(data, mmap.mmap) or not hasattr(mmap, "MADV_DONTNEED"):
+        return None
+
+    def release(start: int, end: int) -> None:
+        start -= start % mmap.PAGESIZE
+        end -= end % mmap.PAGESIZE
+        if end > start:
+            data.madvise(mmap.MADV_DONTNEED, start, end - start)
+
+    return release
+
+
 def _scan_results(data: Any, name: str | None) -> CocoMaskResults | None:
     """The C scanner's reading of a results array of compressed RLE records (the usual
     file), masks read straight from the file's bytes; None when the file needs the
@@ -515,7 +531,7 @@ def _scan_results(data: Any, name: str | None) -> CocoMaskResults | None:
     try:
         masks = masks_from_spans(
             buffer, scan.counts_start, scan.counts_end, scan.sizes[:, 0], scan.sizes[:, 1],
-            json_escaped=True,
+            json_escaped=True, release=_releaser(data),
         )  # fmt: skip
     except BadString as error:
         raise _fail(f"segmentation {error.reason}", name, None, error.index) from None

@@ -19,7 +19,8 @@ evaluator's ``PairSimilarity`` for instance masks (COCO's ``segm``).
 from __future__ import annotations
 
 import ctypes
-from collections.abc import Sequence
+import itertools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -71,6 +72,9 @@ for _name, (_restype, _argtypes) in _SIGNATURES.items():
     _function.restype = _restype
     _function.argtypes = _argtypes
 
+
+# Text decoded per call when the caller releases what was read (a mapped file's pages).
+_SLICE_BYTES = 16 << 20
 
 _set_hugepage = getattr(
     getattr(getattr(np, "_core", None), "multiarray", None), "_set_madvise_hugepage", None
@@ -238,10 +242,16 @@ def masks_from_spans(
     widths: ArrayLike,
     *,
     json_escaped: bool = False,
+    release: Callable[[int, int], None] | None = None,
 ) -> MaskColumn:
     """A column of compressed COCO ``counts`` strings lying in one buffer (a results
     file's bytes, say): string ``i`` is ``text[starts[i]:ends[i]]``; ``json_escaped``:
-    as a JSON file writes them (a backslash as two). Errors as :func:`masks_from_strings`."""
+    as a JSON file writes them (a backslash as two). Errors as :func:`masks_from_strings`.
+
+    ``release(start, end)``, when given, is told each byte range of ``text`` that has
+    been read for now: a mapped file's caller can drop those pages from memory (they
+    are read again from the page cache). The strings are then decoded in slices, so a
+    large file is never all resident at once beside its runs."""
     first = np.ascontiguousarray(starts, np.int64).reshape(-1)
     last = np.ascontiguousarray(ends, np.int64).reshape(-1)
     n = first.size
@@ -249,17 +259,30 @@ def masks_from_spans(
     buffer = np.ascontiguousarray(text, np.uint8)
     runs = np.empty(n, np.int64)
     _lib.shoal_count_string_runs(n, buffer, first, last, runs, thread_count())
+    if release is not None and n:
+        release(int(first[0]), int(last[-1]))
     offsets = np.zeros(n + 1, np.int64)
     np.cumsum(runs, out=offsets[1:])
     counts = _runs_array(int(offsets[-1]))
     area = np.empty(n, np.int64)
     bbox = np.empty((n, 4), np.float64)
-    pixels = np.empty(n, np.int64)
     problem = np.empty(n, np.int64)
-    _lib.shoal_masks_from_strings(
-        n, buffer, first, last, h, w, offsets, counts, area, bbox, pixels, problem,
-        int(json_escaped), thread_count(),
-    )  # fmt: skip
+    pixels = np.empty(n, np.int64)
+    # Slices of about _SLICE_BYTES of text each (one slice without release).
+    cuts = (
+        np.searchsorted(last, np.arange(1, int(last[-1]) // _SLICE_BYTES + 1) * _SLICE_BYTES)
+        if release is not None and n
+        else np.zeros(0, np.int64)
+    )
+    bounds = [0, *sorted(set(cuts.tolist()) - {0, n}), n]
+    for lo, hi in itertools.pairwise(bounds):
+        _lib.shoal_masks_from_strings(
+            hi - lo, buffer, first[lo:hi], last[lo:hi], h[lo:hi], w[lo:hi], offsets[lo:],
+            counts, area[lo:hi], bbox[lo:hi], pixels[lo:hi], problem[lo:hi],
+            int(json_escaped), thread_count(),
+        )  # fmt: skip
+        if release is not None:
+            release(int(first[lo]), int(last[hi - 1]))
     bad = np.flatnonzero(problem != -1)
     if bad.size:
         where = int(bad[0])
