@@ -34,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from shoal.engine.ner import TagSequences
 from shoal.errors import InputError
@@ -83,51 +84,40 @@ class ConllCorpus:
 
 
 def read_conll(path: PathLike) -> ConllCorpus:
-    """Read a CoNLL file (see the module docstring)."""
+    """Read a CoNLL file (see the module docstring). Each line is split once; where
+    sentences and documents begin is found with array operations over the lines."""
     source = os.fspath(path)
-    sentences: list[list[tuple[str, ...]]] = []
-    documents: list[int] = []
-    lines: list[int] = []
-    current: list[tuple[str, ...]] = []
-    columns = 0  # of the file's first token line
-    first_line = 0
-
-    def close() -> None:
-        nonlocal current
-        if current:
-            sentences.append(current)
-            current = []
-
-    for number, line in enumerate(read_text(source).splitlines(), start=1):
-        cells = line.split()
-        if not cells:
-            close()
-            continue
-        if cells[0] == DOCSTART:
-            close()
-            documents.append(len(sentences))
-            continue
-        if not columns:
-            if len(cells) < 2:
-                raise InputError(
-                    f"line {number}: {line.strip()!r} has one column; a token line needs the "
-                    "token and its tag",
-                    source=source,
-                )
-            columns, first_line = len(cells), number
-        elif len(cells) != columns:
+    cells = [tuple(line.split()) for line in read_text(source).splitlines()]
+    widths = np.fromiter(map(len, cells), np.int64, count=len(cells))
+    starts_doc = np.fromiter((c[:1] == (DOCSTART,) for c in cells), bool, count=len(cells))
+    tokens = (widths > 0) & ~starts_doc
+    token_lines = np.flatnonzero(tokens)
+    if token_lines.size:
+        first = int(token_lines[0])
+        columns = int(widths[first])
+        if columns < 2:
             raise InputError(
-                f"line {number}: {len(cells)} columns, but line {first_line} has {columns} "
+                f"line {first + 1}: {' '.join(cells[first])!r} has one column; a token line "
+                "needs the token and its tag",
+                source=source,
+            )
+        odd = token_lines[widths[token_lines] != columns]
+        if odd.size:
+            bad = int(odd[0])
+            raise InputError(
+                f"line {bad + 1}: {int(widths[bad])} columns, but line {first + 1} has {columns} "
                 "(every token line has the same columns, the tag last)",
                 source=source,
             )
-        if not current:
-            lines.append(number)
-        current.append(tuple(cells))
-    close()
-    # A -DOCSTART- after the last sentence opens an empty document: nothing to keep.
-    documents = [d for d in documents if d < len(sentences)]
-    return ConllCorpus(sentences, sorted(set(documents)), lines)
+    # A sentence starts at a token line whose previous line is not a token line.
+    previous = np.concatenate([[False], tokens[:-1]])
+    begins = np.flatnonzero(tokens & ~previous)
+    ends = np.flatnonzero(tokens & ~np.concatenate([tokens[1:], [False]])) + 1
+    sentences = [cells[b:e] for b, e in zip(begins.tolist(), ends.tolist(), strict=True)]
+    # A -DOCSTART- opens the document of the next sentence (none after the last one).
+    opened = np.searchsorted(begins, np.flatnonzero(starts_doc))
+    documents = sorted({int(d) for d in opened if d < len(sentences)})
+    return ConllCorpus(sentences, documents, (begins + 1).tolist())
 
 
 def as_conll(corpus: ConllCorpus) -> str:
@@ -226,16 +216,15 @@ def _token_columns(
     corpus: ConllCorpus, frame_ids: list[str], id_column: str
 ) -> dict[str, pa.Array]:
     """One row per token: its id (``token_id``), its frame and its tag."""
-    owners = [f for f, sentence in zip(frame_ids, corpus.sentences, strict=True) for _ in sentence]
-    ids = [
-        token_id(f, j)
-        for f, sentence in zip(frame_ids, corpus.sentences, strict=True)
-        for j in range(len(sentence))
-    ]
+    lengths = np.fromiter(map(len, corpus.sentences), np.int64, count=len(corpus.sentences))
+    owners = pa.array(np.repeat(np.asarray(frame_ids, dtype=object), lengths), pa.string())
+    starts = np.repeat(np.cumsum(lengths) - lengths, lengths)
+    positions = np.arange(int(lengths.sum()), dtype=np.int64) - starts
+    ids = pc.binary_join_element_wise(owners, pa.array(positions.astype(str)), "/")
     tags = [row[-1] for sentence in corpus.sentences for row in sentence]
     return {
-        id_column: pa.array(ids, pa.string()),
-        "frame_id": pa.array(owners, pa.string()),
+        id_column: ids,
+        "frame_id": owners,
         "class_name": pa.array(tags, pa.string()),
     }
 
