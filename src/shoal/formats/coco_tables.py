@@ -174,12 +174,11 @@ def _labels(parsed: CocoGroundTruth, ignore_flag: bool) -> pa.Table:
 
 def _mask_value(segmentation: Any, source: str, record: str | int) -> dict[str, Any]:
     """A COCO RLE segmentation as the ``mask`` column's value (compressed counts)."""
-    from shoal.engine.masks import rle_from_coco, rle_to_string
-
     size = segmentation.get("size")
     counts = segmentation.get("counts")
     if isinstance(counts, str) and isinstance(size, list) and len(size) == 2:
         return {"height": size[0], "width": size[1], "counts": counts}
+    from shoal.engine.masks import rle_from_coco, rle_to_string
     try:
         rle = rle_from_coco(segmentation, 0, 0, what="segmentation")
     except InputError as error:
@@ -564,11 +563,50 @@ def _results_and_geometry(
         if by_keypoints:
             records = [_with_keypoints_box(r) for r in records]
             document = {**document, "annotations": records} if in_annotations else records
+        elif not box_first:
+            records = _with_mask_boxes(records)
+            document = {**document, "annotations": records} if in_annotations else records
     results = replace(parse_coco_results(document), source=name)
     if not isinstance(records, list):
         return results, None, box_first
     table = "annotations" if in_annotations else None
     return results, _geometry_columns(records, name or "<COCO data>", table=table), box_first
+
+
+def _with_mask_boxes(records: list[Any]) -> list[Any]:
+    """Results whose compressed RLE masks come without a ``bbox`` given ``toBbox`` of
+    their masks (what ``loadRes`` computes), all in one pass of the C mask kernels;
+    other records as they are (the reader checks and words them)."""
+    from shoal.engine.masks import masks_from_strings
+
+    rows, counts, heights, widths = [], [], [], []
+    for index, record in enumerate(records):
+        if not isinstance(record, dict) or "bbox" in record:
+            continue
+        segmentation = record.get("segmentation")
+        if not isinstance(segmentation, dict):
+            continue
+        size, text = segmentation.get("size"), segmentation.get("counts")
+        if (
+            isinstance(text, str)
+            and isinstance(size, list)
+            and len(size) == 2
+            and all(type(v) is int and v > 0 for v in size)
+        ):
+            rows.append(index)
+            counts.append(text)
+            heights.append(size[0])
+            widths.append(size[1])
+    if not rows:
+        return records
+    try:
+        boxes = masks_from_strings(counts, heights, widths).bbox.tolist()
+    except InputError:
+        return records  # a malformed string: the reader names its record
+    boxed = list(records)
+    for index, box in zip(rows, boxes, strict=True):
+        boxed[index] = {**records[index], "bbox": box}
+    return boxed
 
 
 def _with_keypoints_box(record: Any) -> Any:
