@@ -205,3 +205,22 @@ def test_an_example_opens_in_the_frame_view(page: Any, server: str, api: httpx.C
 
     eventually(shown, expected)
     both_widths(page, "multilabel-frame")
+
+
+@pytest.mark.parametrize("scheme", ["dark", "light"])
+def test_the_view_is_legible_in_dark_and_light_mode(browser: Any, server: str, scheme: str) -> None:
+    """Every text of the view (report, matrices' shaded cells, chips, definitions) at
+    WCAG AA contrast in both color schemes, a cell's frames listed."""
+    from test_browser_dark import _LOW_CONTRAST, _page_in
+
+    context, page = _page_in(browser, scheme, 1440)
+    try:
+        page.goto(f"{server}/#{PROJECT}&view=metrics&ml_class=8&ml_cell=fn")
+        page.get_by_role("table", name=f"Multi-label report: {BASE}").wait_for()
+        page.locator(".multilabel-example").first.wait_for()
+        page.wait_for_timeout(300)
+        shot(page, f"multilabel-{scheme}-1440")
+        low = page.evaluate(_LOW_CONTRAST)
+        assert low == [], "\n".join(sorted({t.split(":")[0] for t in low}))
+    finally:
+        context.close()
