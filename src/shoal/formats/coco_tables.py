@@ -179,6 +179,7 @@ def _mask_value(segmentation: Any, source: str, record: str | int) -> dict[str, 
     if isinstance(counts, str) and isinstance(size, list) and len(size) == 2:
         return {"height": size[0], "width": size[1], "counts": counts}
     from shoal.engine.masks import rle_from_coco, rle_to_string
+
     try:
         rle = rle_from_coco(segmentation, 0, 0, what="segmentation")
     except InputError as error:
