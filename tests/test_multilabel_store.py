@@ -559,3 +559,25 @@ def test_vectorised_predictions_reader_equals_the_row_reader(tmp_path: Path, see
     fast = _fast_predictions(predictions, dataset)
     assert fast is not None
     assert fast.predictions.equals(_predictions_by_row(predictions, dataset).predictions)
+
+
+def test_an_ignored_class_is_left_out(tmp_path: Path) -> None:
+    truth, scores = random_case(23, frames=60)
+    labels, predictions = write_case(tmp_path, truth, scores)
+    store = Store(tmp_path / "home")
+    classes: list[Any] = [*CLASSES[:-1], {"name": CLASSES[-1], "ignore": True}]
+    project = store.create_project("tags", task="multilabel", classes=classes)
+    dataset = project.create_dataset("val", from_multilabel_csv(labels))
+    inference_set = dataset.create_inference_set(
+        "model", from_multilabel_predictions_csv(predictions)
+    )
+    got = inference_set.multilabel_metrics(threshold=0.5).to_dict()
+    kept = len(CLASSES) - 1
+    assert [row["label"] for row in got["classes"]] == CLASSES[:kept]
+    expected = sklearn_expected(truth[:, :kept], scores[:, :kept] >= 0.5, CLASSES[:kept])
+    assert got["hamming_loss"] == pytest.approx(expected["hamming"], abs=TOL)
+    assert got["subset_accuracy"] == pytest.approx(expected["accuracy"], abs=TOL)
+    for name in ("micro avg", "samples avg"):
+        assert got["averages"][name]["f1-score"] == pytest.approx(
+            expected["report"][name]["f1-score"], abs=TOL
+        )

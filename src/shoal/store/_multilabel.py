@@ -11,7 +11,7 @@ The evaluation is the engine's ``MultiLabelEvaluation`` over every frame of the 
 and the project's classes in class order, cached per version like the other tasks'
 (``MultiLabelCache``). A class's threshold is its "confidence": ``score >= threshold``
 predicts it; one number for every class or a mapping class -> threshold (classes not
-named use the project's ``default_conf``).
+named use the project's ``default_conf``). A class marked ``ignore`` is left out.
 """
 
 from __future__ import annotations
@@ -162,11 +162,15 @@ class MultiLabelCache:
                 return found
         dataset_object, set_object = snapshot.dataset_row["object"], snapshot.set_row["object"]
         read = self.store.read_table
+        # A class marked ignore is left out of the evaluation (its column and its rows).
+        kept = [c.name for c in snapshot.infos if not c.ignore]
         evaluation = multilabel_inputs(
-            [c.name for c in snapshot.infos],
+            kept,
             read(dataset_object, "frames.parquet", MULTILABEL_COLUMNS["frames"]),
-            read(dataset_object, "labels.parquet", MULTILABEL_COLUMNS["labels"]),
-            read(set_object, "predictions.parquet", MULTILABEL_COLUMNS["predictions"]),
+            _of_classes(read(dataset_object, "labels.parquet", MULTILABEL_COLUMNS["labels"]), kept),
+            _of_classes(
+                read(set_object, "predictions.parquet", MULTILABEL_COLUMNS["predictions"]), kept
+            ),
         )
         entry = _Entry(evaluation, int(snapshot.set_row["version"]), threading.RLock())
         with self._lock:
@@ -174,6 +178,12 @@ class MultiLabelCache:
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
         return entry
+
+
+def _of_classes(table: pa.Table, kept: list[str]) -> pa.Table:
+    """The rows of the ``kept`` classes (all of them when no class is ignored)."""
+    mask = pc.is_in(table.column("class_name"), value_set=pa.array(kept, pa.string()))
+    return table if pc.all(mask).as_py() is not False else table.filter(mask)
 
 
 def multilabel_evaluation(inference_set: InferenceSet) -> MultiLabelEvaluation:
