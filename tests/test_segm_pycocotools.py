@@ -219,3 +219,25 @@ def test_files_written_to_disk_read_the_same(tmp_path):
     from_files = shoal_segm(tmp_path / "gt.json", tmp_path / "dt.json")[2].coco_summary()
     in_memory = shoal_segm(gt, dt)[2].coco_summary()
     assert from_files.stats == in_memory.stats
+
+
+def test_the_evaluation_does_not_depend_on_the_thread_count():
+    from shoal._native import set_threads
+    from shoal.engine.masks.column import set_min_work_per_thread
+
+    rng = np.random.default_rng(77)
+    gt, dt = random_segm_data(rng, num_images=10, objects=6, predictions=12, boxes=False)
+    kept = []
+    previous = set_min_work_per_thread(1)  # even tiny inputs split across threads
+    try:
+        for threads in (1, 3):
+            set_threads(threads)
+            evaluation = shoal_segm(gt, dt)[2]
+            kept.append((evaluation.kept_state(), evaluation.coco_summary().stats))
+    finally:
+        set_threads(None)
+        set_min_work_per_thread(previous)
+    (one, one_stats), (many, many_stats) = kept
+    assert one_stats == many_stats
+    for name, array in one.items():
+        np.testing.assert_array_equal(array, many[name], err_msg=name)
