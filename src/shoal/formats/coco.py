@@ -1546,25 +1546,14 @@ def _rle_bbox(segmentation: Any) -> list[float] | None:
     if runs is None or not isinstance(size, list) or len(size) != 2:
         return None
     height, width = size
-    if type(height) is not int or type(width) is not int or height <= 0:
+    if type(height) is not int or type(width) is not int or height <= 0 or width < 0:
         return None
-    used = len(runs) // 2 * 2  # a trailing background run adds nothing
-    if used == 0:
-        return [0.0, 0.0, 0.0, 0.0]
-    x_start, y_start, x_end, y_end = width, height, 0, 0
-    covered = 0
-    previous_x = 0
-    for index in range(used):
-        covered += runs[index]
-        # Runs alternate background/foreground over column-major pixels; look at the
-        # first pixel of each foreground run and the last one.
-        pixel = covered - index % 2
-        y = pixel % height
-        x = (pixel - y) // height
-        if index % 2 == 0:
-            previous_x = x
-        elif previous_x < x:  # the run wraps to another column: full height
-            y_start, y_end = 0, height - 1
-        x_start, x_end = min(x_start, x), max(x_end, x)
-        y_start, y_end = min(y_start, y), max(y_end, y)
-    return [float(x_start), float(y_start), float(x_end - x_start + 1), float(y_end - y_start + 1)]
+    # The mask kernels' toBbox (pycocotools 2.0.8 on), on the runs as its uint32 holds them.
+    from shoal.engine.masks import masks_from_counts
+
+    try:
+        counts = np.asarray(runs, np.int64) & 0xFFFFFFFF
+    except OverflowError:
+        return None
+    box: list[float] = masks_from_counts(counts, [0, len(runs)], [height], [width]).bbox[0].tolist()
+    return box
