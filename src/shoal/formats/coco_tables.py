@@ -195,47 +195,67 @@ def _geometry_columns(
     if not any(isinstance(r, dict) and ("segmentation" in r or "keypoints" in r) for r in records):
         return None
     shapes: list[str] = []
-    masks: list[dict[str, Any] | None] = []
+    # The mask struct's fields as columns (quicker than a dict per row).
+    heights: list[int | None] = []
+    widths: list[int | None] = []
+    counts: list[str | None] = []
     polygons: list[list[list[float]] | None] = []
     keypoints: list[list[float] | None] = []
     for index, record in enumerate(records):
-        where: str | int = index if table is None else f"{table}[{index}]"
         segmentation = record.get("segmentation")
         shape = "box"
         mask = polygon = None
         if isinstance(segmentation, dict):
+            where: str | int = index if table is None else f"{table}[{index}]"
             mask, shape = _mask_value(segmentation, source, where), "mask"
         elif isinstance(segmentation, list) and segmentation:
             if not all(isinstance(ring, list) for ring in segmentation):
                 raise InputError(
                     "segmentation is neither a list of polygons nor an RLE",
                     source=source,
-                    record=where,
+                    record=index if table is None else f"{table}[{index}]",
                 )
             polygon, shape = segmentation, "polygon"
         elif segmentation not in (None, []):
             raise InputError(
                 f"segmentation is {describe(segmentation)}, not polygons or an RLE",
                 source=source,
-                record=where,
+                record=index if table is None else f"{table}[{index}]",
             )
         points = record.get("keypoints")
         if points is not None and not isinstance(points, list):
             raise InputError(
                 f"keypoints is {describe(points)}, not a list of numbers",
                 source=source,
-                record=where,
+                record=index if table is None else f"{table}[{index}]",
             )
         if points:
             shape = "keypoints"
         shapes.append(shape)
-        masks.append(mask)
+        if mask is None:
+            heights.append(None)
+            widths.append(None)
+            counts.append(None)
+        else:
+            heights.append(mask["height"])
+            widths.append(mask["width"])
+            counts.append(mask["counts"])
         polygons.append(polygon)
         keypoints.append(points or None)
     try:
+        missing = np.asarray([c is None for c in counts], bool)
+        masks = pa.StructArray.from_arrays(
+            [
+                pa.array(heights, pa.int32()),
+                pa.array(widths, pa.int32()),
+                pa.array(counts, pa.string()),
+            ],
+            fields=list(MASK_TYPE),
+            mask=pa.array(missing),
+        )
         return {
             "shape": pa.array(shapes, pa.string()),
-            "mask": pa.array(masks, MASK_TYPE),
+            "mask": masks,
             "polygon": pa.array(polygons, pa.list_(pa.list_(pa.float64()))),
             "keypoints": pa.array(keypoints, pa.list_(pa.float64())),
             "points": pa.nulls(len(records), pa.list_(pa.float64())),
@@ -545,8 +565,9 @@ def _results_and_geometry(
             return parse_coco_results(source), None, True
         document = _parse_json(data, name)
         del data
+        owned = True
     else:
-        name, document = "<COCO data>", source
+        name, document, owned = "<COCO data>", source, False
     in_annotations = isinstance(document, Mapping)
     records = document.get("annotations") if isinstance(document, Mapping) else document
     box_first = True
@@ -565,7 +586,7 @@ def _results_and_geometry(
             records = [_with_keypoints_box(r) for r in records]
             document = {**document, "annotations": records} if in_annotations else records
         elif not box_first:
-            records = _with_mask_boxes(records)
+            records = _with_mask_boxes(records, in_place=owned)
             document = {**document, "annotations": records} if in_annotations else records
     results = replace(parse_coco_results(document), source=name)
     if not isinstance(records, list):
@@ -574,10 +595,11 @@ def _results_and_geometry(
     return results, _geometry_columns(records, name or "<COCO data>", table=table), box_first
 
 
-def _with_mask_boxes(records: list[Any]) -> list[Any]:
+def _with_mask_boxes(records: list[Any], *, in_place: bool) -> list[Any]:
     """Results whose compressed RLE masks come without a ``bbox`` given ``toBbox`` of
     their masks (what ``loadRes`` computes), all in one pass of the C mask kernels;
-    other records as they are (the reader checks and words them)."""
+    other records as they are (the reader checks and words them). ``in_place``: the
+    records are this reader's own parse, set in place rather than copied."""
     from shoal.engine.masks import masks_from_strings
 
     rows, counts, heights, widths = [], [], [], []
@@ -604,6 +626,10 @@ def _with_mask_boxes(records: list[Any]) -> list[Any]:
         boxes = masks_from_strings(counts, heights, widths).bbox.tolist()
     except InputError:
         return records  # a malformed string: the reader names its record
+    if in_place:
+        for index, box in zip(rows, boxes, strict=True):
+            records[index]["bbox"] = box
+        return records
     boxed = list(records)
     for index, box in zip(rows, boxes, strict=True):
         boxed[index] = {**records[index], "bbox": box}
