@@ -1,4 +1,4 @@
-"""The web app's speed in a real browser on the benchmark data (M or L).
+"""The web app's speed in a real browser on the benchmark data (M, L or XL).
 
     python benchmarks/web_speed.py [--size M] [--moves 40] [--loads 5] [--seed 0]
                                    [--out benchmarks/results/web-M.md]
@@ -142,9 +142,13 @@ def _describe(data: Path) -> str:
     import orjson
 
     gt = orjson.loads((data / "gt.json").read_bytes())
-    predictions = orjson.loads((data / "predictions.json").read_bytes())
+    meta = data / "meta.json"  # generate.py's counts: XL's results are GBs as Python objects
+    if meta.exists():
+        num_predictions = int(orjson.loads(meta.read_bytes())["predictions"])
+    else:
+        num_predictions = len(orjson.loads((data / "predictions.json").read_bytes()))
     return (
-        f"{len(gt['images']):,} images, {len(predictions):,} predictions, "
+        f"{len(gt['images']):,} images, {num_predictions:,} predictions, "
         f"{len(gt['categories'])} classes"
     )
 
@@ -231,7 +235,7 @@ def _api_rows(report: dict[str, Any]) -> list[str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", default="M", choices=("S", "M", "L"))
+    parser.add_argument("--size", default="M", choices=("S", "M", "L", "XL"))
     parser.add_argument("--moves", type=int, default=40)
     parser.add_argument("--loads", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
