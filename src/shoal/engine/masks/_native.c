@@ -750,18 +750,35 @@ int64_t shoal_masks_from_polygons(int64_t n, const int64_t *object_polygons,
 
 /* Foreground pixels shared by two masks of the same size: their runs walked together
    (pycocotools' rleIou walk, reduced to the intersection). */
+/* The first foreground run of a mask that ends after position from: its index (odd; k
+   or more when none) and [start, end). Whole (background, foreground) pairs ending at
+   or before from are summed over, not walked. */
+static inline int64_t first_run_after(const uint32_t *cnts, int64_t k, uint64_t from,
+                                      uint64_t *start, uint64_t *end) {
+    int64_t j = 0;
+    uint64_t at = 0;
+    while (j + 1 < k && at + cnts[j] + cnts[j + 1] <= from) {
+        at += (uint64_t)cnts[j] + cnts[j + 1];
+        j += 2;
+    }
+    *start = j < k ? at + cnts[j] : at;
+    *end = j + 1 < k ? *start + cnts[j + 1] : *start;
+    return j + 1;
+}
+
+/* Foreground pixels shared by two masks of the same size, counted only in [lo, hi) (the
+   columns both masks' boxes span, where every shared pixel lies): their foreground runs
+   walked together from there (pycocotools' rleIou walk, reduced to the intersection). */
 static uint32_t intersection(const uint32_t *a_cnts, int64_t ka, const uint32_t *b_cnts,
-                             int64_t kb) {
-    /* Foreground intervals [start, end) of each, advanced in step. */
-    int64_t a = 1, b = 1;
-    uint64_t a_start = ka ? a_cnts[0] : 0, b_start = kb ? b_cnts[0] : 0;
-    uint64_t a_end = a < ka ? a_start + a_cnts[a] : a_start;
-    uint64_t b_end = b < kb ? b_start + b_cnts[b] : b_start;
+                             int64_t kb, uint64_t lo, uint64_t hi) {
+    uint64_t a_start, a_end, b_start, b_end;
+    int64_t a = first_run_after(a_cnts, ka, lo, &a_start, &a_end);
+    int64_t b = first_run_after(b_cnts, kb, lo, &b_start, &b_end);
     uint32_t shared = 0;
-    while (a < ka && b < kb) {
-        uint64_t lo = a_start > b_start ? a_start : b_start;
-        uint64_t hi = a_end < b_end ? a_end : b_end;
-        if (hi > lo) shared += (uint32_t)(hi - lo);
+    while (a < ka && b < kb && a_start < hi && b_start < hi) {
+        uint64_t from = a_start > b_start ? a_start : b_start;
+        uint64_t to = a_end < b_end ? a_end : b_end;
+        if (to > from) shared += (uint32_t)(to - from);
         if (a_end <= b_end) {
             /* next foreground interval of a */
             a += 2;
@@ -812,9 +829,14 @@ static void pairs_part(void *ctx, int64_t p) {
             job->out[i] = 0.0;
             continue;
         }
+        /* Every shared pixel lies in the columns both boxes span. */
+        double first_column = fmax(D[0], G[0]), end_column = fmin(D[2] + D[0], G[2] + G[0]);
+        uint64_t height = (uint64_t)job->dt_height[d];
         uint32_t shared = intersection(
             job->dt_counts + job->dt_offsets[d], job->dt_offsets[d + 1] - job->dt_offsets[d],
-            job->gt_counts + job->gt_offsets[g], job->gt_offsets[g + 1] - job->gt_offsets[g]);
+            job->gt_counts + job->gt_offsets[g], job->gt_offsets[g + 1] - job->gt_offsets[g],
+            (uint64_t)first_column * height,
+            end_column >= 4294967296.0 ? UINT64_MAX : (uint64_t)end_column * height);
         /* As pycocotools: unsigned 32-bit areas; the union of the walk equals
            area(d) + area(g) - shared. */
         uint32_t dt_area = (uint32_t)job->dt_area[d], gt_area = (uint32_t)job->gt_area[g];
