@@ -6,6 +6,7 @@ and 1024 px (screenshots in test-artifacts/browser/)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
@@ -40,12 +41,20 @@ def rest_metrics(api: httpx.Client, **params: Any) -> dict[str, Any]:
     return result
 
 
+def js_number(value: float) -> str:
+    """A number as JavaScript's String() writes it (the shortest round-trip digits)."""
+    text = repr(float(value))
+    return text[:-2] if text.endswith(".0") else text
+
+
 def expected_rows(answer: dict[str, Any]) -> list[list[str]]:
     """The report's rows as the app prints them: classes, then the four averages."""
     rows = [
         [
             row["label"], f"{row['threshold']:g}", score(row["precision"]), score(row["recall"]),
             score(row["f1-score"]), f"{row['support']:,}", score(row["average_precision"]),
+            f"{score(row['best']['f1-score'])} @ {js_number(row['best']['threshold'])}"
+            if row["best"] else "-",
             *(f"{row[cell]:,}" for cell in ("tp", "fp", "fn", "tn")),
         ]
         for row in answer["classes"]
@@ -224,3 +233,19 @@ def test_the_view_is_legible_in_dark_and_light_mode(browser: Any, server: str, s
         assert low == [], "\n".join(sorted({t.split(":")[0] for t in low}))
     finally:
         context.close()
+
+
+def test_best_f1_thresholds_in_one_click(page: Any, server: str, api: httpx.Client) -> None:
+    """The button sets each class's threshold to its best-F1 one (the URL's overrides);
+    the report then shows, per class, the F1 that its best column promised."""
+    page.goto(f"{server}/#{PROJECT}&view=metrics")
+    answer = rest_metrics(api)
+    eventually(lambda: shown_rows(page), expected_rows(answer))
+    page.get_by_role("button", name="Use each class's best-F1 threshold").click()
+    best = {row["label"]: row["best"] for row in answer["classes"] if row["best"]}
+    at_best = rest_metrics(api, conf=json.dumps({name: b["threshold"] for name, b in best.items()}))
+    eventually(lambda: shown_rows(page), expected_rows(at_best))
+    for row in at_best["classes"]:
+        assert score(row["f1-score"]) == score(best[row["label"]]["f1-score"])
+    assert "overrides=" in location(page)
+    shot(page, "multilabel-best-thresholds-1440")

@@ -265,3 +265,34 @@ def test_bad_frame_ids_are_named():
     evaluation = evaluate_multilabel(truth, scores, frame_ids=["a", "b", "c"])
     with pytest.raises(InputError, match="unknown frame id 'z'"):
         evaluation.report(frames=["a", "z"])
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_best_thresholds_equal_a_brute_force_over_sklearn_f1(seed: int) -> None:
+    """Each class's best-F1 threshold: scikit-learn's f1_score at every distinct score of
+    the class, the highest F1 and, among equal ones, the highest threshold; the numbers
+    are the report's at that threshold. A class without true frames is left out."""
+    from sklearn.metrics import f1_score
+
+    truth, scores = random_case(seed, frames=120, ties=seed % 2 == 0)
+    truth[:, 0] = False  # a class no frame has
+    evaluation = evaluate_multilabel(truth, scores)
+    best = evaluation.best_thresholds()
+    assert "0" not in best
+    for c in range(1, truth.shape[1]):
+        candidates = np.unique(scores[:, c])
+        values = np.asarray(
+            [f1_score(truth[:, c], scores[:, c] >= t, zero_division=0) for t in candidates]
+        )
+        top = values.max()
+        expected = candidates[values >= top - TOL].max()
+        got = best[str(c)]
+        assert got["threshold"] == expected
+        assert got["f1-score"] == pytest.approx(top, abs=TOL)
+        row = evaluation.report({str(c): expected})[str(c)]
+        for key in ("precision", "recall", "f1-score"):
+            assert got[key] == row[key]
+    # A segment's best thresholds are those of its frames alone.
+    chosen = np.arange(0, 120, 2)
+    alone = evaluate_multilabel(truth[chosen], scores[chosen]).best_thresholds()
+    assert evaluation.best_thresholds(frames=chosen) == alone

@@ -581,3 +581,28 @@ def test_an_ignored_class_is_left_out(tmp_path: Path) -> None:
         assert got["averages"][name]["f1-score"] == pytest.approx(
             expected["report"][name]["f1-score"], abs=TOL
         )
+
+
+def test_best_thresholds_are_the_engines_and_cached_per_selection(tmp_path: Path) -> None:
+    from shoal.engine.multilabel import evaluate_multilabel
+
+    inference_set, truth, scores = stored_case(tmp_path, 29)
+    engine = evaluate_multilabel(truth, scores, classes=CLASSES)
+    got = inference_set.multilabel_metrics(threshold=0.3).to_dict()
+    best = engine.best_thresholds()
+    assert {row["label"]: row["best"] for row in got["classes"]} == {
+        name: best.get(name) for name in CLASSES
+    }
+    # At the best thresholds, each class's row is its best row.
+    at_best = {name: choice["threshold"] for name, choice in best.items()}
+    rows = inference_set.multilabel_metrics(threshold=at_best).to_dict()["classes"]
+    for row in rows:
+        for key in ("precision", "recall", "f1-score"):
+            assert row[key] == row["best"][key]
+    chosen = [f"f{i:04d}" for i in range(0, truth.shape[0], 4)]
+    inference_set.dataset.create_segment("quarter", frames=chosen)
+    segment = inference_set.multilabel_metrics(segment="quarter").to_dict()
+    alone = evaluate_multilabel(truth[::4], scores[::4], classes=CLASSES).best_thresholds()
+    assert {row["label"]: row["best"] for row in segment["classes"]} == {
+        name: alone.get(name) for name in CLASSES
+    }

@@ -45,13 +45,27 @@ class MultiLabelRow(BaseModel):
     support: int
 
 
+class MultiLabelBest(BaseModel):
+    """A class's best-F1 threshold (one of its scores; the highest on a tie) and the
+    precision, recall and F1 its report row has there."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    threshold: float
+    precision: float
+    recall: float
+    f1_score: float = Field(alias="f1-score")
+
+
 class MultiLabelClassRow(MultiLabelRow):
-    """One class: its report row, its threshold, the AP of its score ranking and its
-    2x2 confusion matrix (scikit-learn's ``[[tn, fp], [fn, tp]]``)."""
+    """One class: its report row, its threshold, the AP of its score ranking, its
+    best-F1 threshold (null for a class no frame has) and its 2x2 confusion matrix
+    (scikit-learn's ``[[tn, fp], [fn, tp]]``)."""
 
     label: str
     threshold: float
     average_precision: float
+    best: MultiLabelBest | None
     tn: int
     fp: int
     fn: int

@@ -57,7 +57,7 @@ MULTILABEL_COLUMNS: dict[str, tuple[str, ...]] = {
 MULTILABEL_CELLS = ("tp", "fp", "fn", "tn")
 AVERAGES = ("micro avg", "macro avg", "weighted avg", "samples avg")
 CACHE_SIZE = 16
-AP_SELECTIONS_KEPT = 8
+SELECTIONS_KEPT = 8
 
 
 def check_multilabel_rows(table: pa.Table, what: str) -> None:
@@ -119,21 +119,31 @@ class _Entry:
     evaluation: MultiLabelEvaluation
     version: int
     lock: threading.RLock
-    # Per-class AP by frame selection (None: every frame): it ignores the thresholds and
-    # costs most of a query (a sort per class), so a threshold move reuses it.
-    average_precision: OrderedDict[tuple[str, ...] | None, dict[str, float]] = field(
+    # Per frame selection (None: every frame), what ignores the thresholds: each class's
+    # AP and best-F1 threshold. They cost most of a query (a sort per class), so a
+    # threshold move reuses them.
+    threshold_free: OrderedDict[tuple[str, ...] | None, _ThresholdFree] = field(
         default_factory=OrderedDict
     )
 
-    def ap_of(self, frames: Sequence[Any] | None) -> dict[str, float]:
+    def of_selection(self, frames: Sequence[Any] | None) -> _ThresholdFree:
         key = None if frames is None else tuple(str(f) for f in frames)
-        found = self.average_precision.get(key)
+        found = self.threshold_free.get(key)
         if found is None:
-            found = self.evaluation.average_precision(frames=frames)
-            self.average_precision[key] = found
-            while len(self.average_precision) > AP_SELECTIONS_KEPT:
-                self.average_precision.popitem(last=False)
+            found = _ThresholdFree(
+                self.evaluation.average_precision(frames=frames),
+                self.evaluation.best_thresholds(frames=frames),
+            )
+            self.threshold_free[key] = found
+            while len(self.threshold_free) > SELECTIONS_KEPT:
+                self.threshold_free.popitem(last=False)
         return found
+
+
+@dataclass(frozen=True)
+class _ThresholdFree:
+    average_precision: dict[str, float]
+    best_thresholds: dict[str, dict[str, float]]
 
 
 class MultiLabelCache:
@@ -220,6 +230,7 @@ class MultiLabelMetrics:
     subset_accuracy: float
     hamming_loss: float
     average_precision: dict[str, float]
+    best_thresholds: dict[str, dict[str, float]]  # classes with true frames only
 
     def to_dict(self) -> dict[str, Any]:
         classes = []
@@ -230,6 +241,7 @@ class MultiLabelMetrics:
                 {
                     "label": name, **row, "support": int(row["support"]),
                     "threshold": threshold, "average_precision": self.average_precision[name],
+                    "best": self.best_thresholds.get(name),
                     "tn": tn, "fp": fp, "fn": fn, "tp": tp,
                 }
             )  # fmt: skip
@@ -265,7 +277,7 @@ def multilabel_metrics(
     with entry.lock:
         return metrics_of(
             entry.evaluation, threshold, default, frames=frames, version=entry.version,
-            average_precision=entry.ap_of(frames),
+            threshold_free=entry.of_selection(frames),
         )  # fmt: skip
 
 
@@ -276,13 +288,16 @@ def metrics_of(
     *,
     frames: Sequence[Any] | None = None,
     version: int = 0,
-    average_precision: dict[str, float] | None = None,
+    threshold_free: _ThresholdFree | None = None,
 ) -> MultiLabelMetrics:
     """Every metric of ``evaluation`` at ``threshold`` (classes it does not name:
     ``default``) on ``frames`` (None: all): what the store, the server and ``shoal
-    eval`` answer alike. ``average_precision``: the selection's AP when known (it does
-    not depend on the thresholds)."""
+    eval`` answer alike. ``threshold_free``: the selection's AP and best thresholds when
+    known (they do not depend on the thresholds)."""
     thresholds = _thresholds(evaluation, threshold, default)
+    free = threshold_free or _ThresholdFree(
+        evaluation.average_precision(frames=frames), evaluation.best_thresholds(frames=frames)
+    )
     return MultiLabelMetrics(
         version=version,
         num_frames=evaluation.num_frames if frames is None else len(frames),
@@ -291,11 +306,8 @@ def metrics_of(
         confusion_matrices=evaluation.multilabel_confusion_matrix(thresholds, frames=frames),
         subset_accuracy=evaluation.accuracy(thresholds, frames=frames),
         hamming_loss=evaluation.hamming_loss(thresholds, frames=frames),
-        average_precision=(
-            evaluation.average_precision(frames=frames)
-            if average_precision is None
-            else average_precision
-        ),
+        average_precision=free.average_precision,
+        best_thresholds=free.best_thresholds,
     )
 
 

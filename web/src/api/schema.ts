@@ -2567,13 +2567,30 @@ export interface components {
       "weighted avg": components["schemas"]["MultiLabelRow"];
     };
     /**
+     * MultiLabelBest
+     * @description A class's best-F1 threshold (one of its scores; the highest on a tie) and the
+     * precision, recall and F1 its report row has there.
+     */
+    MultiLabelBest: {
+      /** F1-Score */
+      "f1-score": number;
+      /** Precision */
+      precision: number;
+      /** Recall */
+      recall: number;
+      /** Threshold */
+      threshold: number;
+    };
+    /**
      * MultiLabelClassRow
-     * @description One class: its report row, its threshold, the AP of its score ranking and its
-     * 2x2 confusion matrix (scikit-learn's ``[[tn, fp], [fn, tp]]``).
+     * @description One class: its report row, its threshold, the AP of its score ranking, its
+     * best-F1 threshold (null for a class no frame has) and its 2x2 confusion matrix
+     * (scikit-learn's ``[[tn, fp], [fn, tp]]``).
      */
     MultiLabelClassRow: {
       /** Average Precision */
       average_precision: number;
+      best: components["schemas"]["MultiLabelBest"] | null;
       /** F1-Score */
       "f1-score": number;
       /** Fn */

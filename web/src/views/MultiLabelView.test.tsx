@@ -8,7 +8,7 @@ import { installMockApi } from "../test/mockApi";
 import type { AppState } from "../lib/urlState";
 import { ThemeProvider } from "../theme";
 import type { ViewContext } from "./context";
-import { cellShare, MultiLabelView } from "./MultiLabelView";
+import { bestOverrides, cellShare, MultiLabelView } from "./MultiLabelView";
 
 const render = (ui: ReactElement) => renderBare(ui, { wrapper: ThemeProvider });
 
@@ -24,8 +24,9 @@ const row = (precision: number) => ({ precision, recall: 0.5, "f1-score": 0.5, s
 const METRICS: MultiLabelMetricsOut = {
   project: "tags", dataset: "val", inference_set: "m", segment: "All Frames", query: null, conf: 0.5, version: 1, num_frames: 10,
   classes: [
-    { label: "cat", precision: 0.75, recall: 0.5, "f1-score": 0.6, support: 6, threshold: 0.5, average_precision: 0.8, tn: 3, fp: 1, fn: 3, tp: 3 },
-    { label: "dog", precision: 1, recall: 0.25, "f1-score": 0.4, support: 4, threshold: 0.5, average_precision: 0.7, tn: 6, fp: 0, fn: 3, tp: 1 },
+    { label: "cat", precision: 0.75, recall: 0.5, "f1-score": 0.6, support: 6, threshold: 0.5, average_precision: 0.8, tn: 3, fp: 1, fn: 3, tp: 3,
+      best: { threshold: 0.31, precision: 0.7, recall: 0.9, "f1-score": 0.788 } },
+    { label: "dog", precision: 1, recall: 0.25, "f1-score": 0.4, support: 4, threshold: 0.5, average_precision: 0.7, tn: 6, fp: 0, fn: 3, tp: 1, best: null },
   ],
   averages: { "micro avg": row(0.8), "macro avg": row(0.875), "weighted avg": row(0.85), "samples avg": row(0.6) },
   subset_accuracy: 0.4, hamming_loss: 0.35, mean_average_precision: 0.75,
@@ -51,7 +52,7 @@ describe("MultiLabelView", () => {
     render(<Stateful initial={context()} />);
     const table = await screen.findByRole("table", { name: /Multi-label report: m/ });
     const cat = within(table).getByRole("row", { name: /^cat/ });
-    expect(within(cat).getAllByRole("cell").map((c) => c.textContent)).toEqual(["0.5", "0.750", "0.500", "0.600", "6", "0.800", "3", "1", "3", "3"]);
+    expect(within(cat).getAllByRole("cell").map((c) => c.textContent)).toEqual(["0.5", "0.750", "0.500", "0.600", "6", "0.800", "0.788 @ 0.31", "3", "1", "3", "3"]);
     expect(within(table).getByRole("row", { name: /samples avg/ }).textContent).toContain("0.600");
     const headline = screen.getByLabelText("Headline metrics");
     expect(headline.textContent).toContain("Subset accuracy0.400");
@@ -80,6 +81,15 @@ describe("MultiLabelView", () => {
     expect(asked?.query.get("label")).toBe("cat");
     expect(asked?.query.get("cell")).toBe("fn");
     expect(asked?.query.get("conf")).toBe("0.5");
+  });
+
+  it("the best-F1 button sets each class's override to its best threshold (classes without one keep theirs)", async () => {
+    installMockApi(({ path }) => (path.endsWith("/multilabel-metrics") ? { body: METRICS } : undefined));
+    const update = vi.fn();
+    render(<MultiLabelView ctx={context({ update })} />);
+    await userEvent.setup().click(await screen.findByRole("button", { name: /best-F1 threshold/ }));
+    expect(update).toHaveBeenCalledWith({ overrides: { cat: 0.31 } });
+    expect(bestOverrides(METRICS.classes)).toEqual({ cat: 0.31 });
   });
 
   it("shades a cell by its share of the class's frames", () => {

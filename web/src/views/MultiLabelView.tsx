@@ -33,6 +33,7 @@ export const DEFINITIONS: ReadonlyArray<[string, string]> = [
   ["F1", "harmonic mean of precision and recall"],
   ["Support", "frames that truly have the class"],
   ["AP", "average precision of the class's score ranking (no threshold)"],
+  ["best F1", "the class's highest F1 over every threshold (one of its scores; the highest on a tie), and that threshold"],
   ["micro avg", "precision, recall, F1 of every (frame, class) cell pooled"],
   ["macro avg", "the mean of the classes' values"],
   ["weighted avg", "the classes' values weighted by support"],
@@ -42,6 +43,16 @@ export const DEFINITIONS: ReadonlyArray<[string, string]> = [
 ];
 
 const AVERAGES = ["micro avg", "macro avg", "weighted avg", "samples avg"] as const;
+
+/** The definition of a term of DEFINITIONS. */
+export function definition(term: string): string {
+  return DEFINITIONS.find(([t]) => t === term)?.[1] ?? "";
+}
+
+/** Per-class thresholds at each class's best F1 (classes without one keep theirs). */
+export function bestOverrides(rows: readonly MultiLabelClassRow[]): Record<string, number> {
+  return Object.fromEntries(rows.filter((r) => r.best).map((r) => [r.label, r.best!.threshold]));
+}
 
 /** A cell's count in a class row. */
 export function cellCount(row: MultiLabelClassRow, cell: MultiLabelCell): number {
@@ -106,6 +117,13 @@ export function MultiLabelView({ ctx }: { ctx: ViewContext }) {
           <div className={pending ? "multilabel-board pending" : "multilabel-board"}>
             <Headline answer={answer} />
             <div className="panel report-panel">
+              <p className="best-thresholds">
+                <button type="button" onClick={() => update({ overrides: bestOverrides(answer.classes) })}
+                  title="Set each class's threshold to the one with its best F1 (per-class overrides; the Thresholds panel resets them)">
+                  Use each class&apos;s best-F1 threshold
+                </button>{" "}
+                <span className="muted">{definition("best F1")}</span>
+              </p>
               <MultiLabelReport answer={answer} selected={selection} onSelect={choose} caption={`Multi-label report: ${set}`} />
             </div>
             <div className="panel">
@@ -155,10 +173,10 @@ function Headline({ answer }: { answer: MultiLabelMetricsOut }) {
   const micro = answer.averages["micro avg"];
   const samples = answer.averages["samples avg"];
   const tiles: Array<[string, string, string]> = [
-    ["Subset accuracy", formatScore(answer.subset_accuracy), DEFINITIONS[10]![1]],
-    ["Hamming loss", formatScore(answer.hamming_loss), DEFINITIONS[11]![1]],
-    ["Micro F1", formatScore(micro["f1-score"]), DEFINITIONS[6]![1]],
-    ["Samples F1", formatScore(samples["f1-score"]), DEFINITIONS[9]![1]],
+    ["Subset accuracy", formatScore(answer.subset_accuracy), definition("Subset accuracy")],
+    ["Hamming loss", formatScore(answer.hamming_loss), definition("Hamming loss")],
+    ["Micro F1", formatScore(micro["f1-score"]), definition("micro avg")],
+    ["Samples F1", formatScore(samples["f1-score"]), definition("samples avg")],
     ["Mean AP", formatScore(answer.mean_average_precision), "the mean of the classes' AP"],
   ];
   return (
@@ -182,12 +200,13 @@ const MultiLabelReport = memo(function MultiLabelReport({ answer, selected, onSe
       <thead>
         <tr>
           <th scope="col">class</th>
-          <th scope="col" className="num" title={DEFINITIONS[0]![1]}>threshold</th>
-          <th scope="col" className="num" title={DEFINITIONS[1]![1]}>precision</th>
-          <th scope="col" className="num" title={DEFINITIONS[2]![1]}>recall</th>
-          <th scope="col" className="num" title={DEFINITIONS[3]![1]}>F1</th>
-          <th scope="col" className="num" title={DEFINITIONS[4]![1]}>support</th>
-          <th scope="col" className="num" title={DEFINITIONS[5]![1]}>AP</th>
+          <th scope="col" className="num" title={definition("Threshold")}>threshold</th>
+          <th scope="col" className="num" title={definition("Precision")}>precision</th>
+          <th scope="col" className="num" title={definition("Recall")}>recall</th>
+          <th scope="col" className="num" title={definition("F1")}>F1</th>
+          <th scope="col" className="num" title={definition("Support")}>support</th>
+          <th scope="col" className="num" title={definition("AP")}>AP</th>
+          <th scope="col" className="num" title={definition("best F1")}>best F1 @</th>
           {MULTILABEL_CELLS.map((cell) => <th key={cell} scope="col" className="num" title={CELL_DEFINITIONS[cell]}>{cell.toUpperCase()}</th>)}
         </tr>
       </thead>
@@ -201,6 +220,7 @@ const MultiLabelReport = memo(function MultiLabelReport({ answer, selected, onSe
             <td className="num">{formatScore(row["f1-score"])}</td>
             <td className="num">{row.support.toLocaleString()}</td>
             <td className="num">{formatScore(row.average_precision)}</td>
+            <td className="num">{row.best ? `${formatScore(row.best["f1-score"])} @ ${row.best.threshold}` : "-"}</td>
             {MULTILABEL_CELLS.map((cell) => (
               <td key={cell} className="num">
                 <button type="button" className="link" aria-pressed={selected?.label === row.label && selected.cell === cell}
@@ -217,13 +237,13 @@ const MultiLabelReport = memo(function MultiLabelReport({ answer, selected, onSe
           const row = answer.averages[name];
           return (
             <tr key={name}>
-              <th scope="row" title={DEFINITIONS.find(([term]) => term === name)?.[1]}>{name}</th>
+              <th scope="row" title={definition(name)}>{name}</th>
               <td />
               <td className="num">{formatScore(row.precision)}</td>
               <td className="num">{formatScore(row.recall)}</td>
               <td className="num">{formatScore(row["f1-score"])}</td>
               <td className="num">{row.support.toLocaleString()}</td>
-              <td colSpan={5} />
+              <td colSpan={6} />
             </tr>
           );
         })}

@@ -227,6 +227,25 @@ class MultiLabelEvaluation:
         _, fp, fn = kernels.frame_counts(truth, predicted)
         return kernels.hamming_loss(fp, fn, truth.size)
 
+    def best_thresholds(
+        self, *, frames: Iterable[Any] | None = None
+    ) -> dict[str, dict[str, float]]:
+        """Each class's best-F1 threshold: among its distinct scores, the one whose
+        predictions (``score >= threshold``) have the highest F1 (the highest threshold
+        on a tie), with that ``precision``, ``recall`` and ``f1-score`` (what ``report``
+        gives at it). A class no selected frame has is left out (no threshold gives it a
+        positive F1)."""
+        truth, scores = self.data.truth, self.data.scores
+        if frames is not None:
+            mask = self._frame_index.mask(frames)
+            truth, scores = truth[mask], scores[mask]
+        best, tp, fp, fn = kernels.best_f1_thresholds(truth, scores)
+        return {
+            name: _best_row(best[c], int(tp[c]), int(fp[c]), int(fn[c]))
+            for c, name in enumerate(self.labels)
+            if not np.isnan(best[c])
+        }
+
     def average_precision(self, *, frames: Iterable[Any] | None = None) -> dict[str, float]:
         """Each class's AP from its score ranking (no threshold), and their ``macro avg``:
         scikit-learn's ``average_precision_score(..., average=None)`` and
@@ -239,6 +258,18 @@ class MultiLabelEvaluation:
         out = dict(zip(self.labels, per_class.tolist(), strict=True))
         out[MACRO] = _mean(per_class)
         return out
+
+
+def _best_row(threshold: float, tp: int, fp: int, fn: int) -> dict[str, float]:
+    precision, recall, f1 = kernels.precision_recall_f1(
+        np.asarray([tp]), np.asarray([fp]), np.asarray([fn])
+    )
+    return {
+        "threshold": float(threshold),
+        "precision": float(precision[0]),
+        "recall": float(recall[0]),
+        "f1-score": float(f1[0]),
+    }
 
 
 def _row(values: Iterable[Any], support: int) -> dict[str, float]:

@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 from shoal.engine.classification.kernels import ranked_cumulative_counts, step_average_precision
 
 __all__ = [
+    "best_f1_thresholds",
     "class_counts",
     "confusion_matrices",
     "frame_counts",
@@ -108,3 +109,27 @@ def step_average_precisions(
         recall = tp / positives[c]
         out[c] = step_average_precision(precision, recall)
     return out
+
+
+def best_f1_thresholds(
+    truth: NDArray[np.bool_], scores: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+    """Per class, the threshold (one of its distinct scores) whose predictions
+    ``score >= threshold`` have the highest F1, the highest such threshold on a tie, and
+    its (tp, fp, fn); each (C,). A class without labelled frames gets NaN and zeros (no
+    threshold gives it a positive F1)."""
+    num_classes = truth.shape[1]
+    best = np.full(num_classes, np.nan)
+    counts = np.zeros((3, num_classes), np.int64)
+    truth_rows = np.ascontiguousarray(truth.T)
+    score_rows = np.ascontiguousarray(scores.T)
+    positives = np.count_nonzero(truth_rows, axis=1)
+    for c in np.flatnonzero(positives).tolist():
+        order = np.argsort(-score_rows[c], kind="stable")
+        thresholds, tp, fp = ranked_cumulative_counts(score_rows[c][order], truth_rows[c][order])
+        fn = positives[c] - tp
+        f1 = 2 * tp / (2 * tp + fp + fn)  # positives > 0: never 0 / 0
+        k = int(np.argmax(f1))  # the first maximum: the highest threshold
+        best[c] = thresholds[k]
+        counts[:, c] = tp[k], fp[k], fn[k]
+    return best, counts[0], counts[1], counts[2]
