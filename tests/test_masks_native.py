@@ -267,3 +267,18 @@ def test_boxes_and_areas_of_odd_runs_equal_pycocotools(seed):
             column.bbox[i], coco_mask.toBbox(theirs), err_msg=str(uncompressed)
         )
         assert column.area[i] == coco_mask.area(theirs)
+
+
+def test_mask_similarity_pickles_for_worker_processes():
+    import pickle
+
+    rng = np.random.default_rng(12)
+    h, w = 20, 30
+    gt = masks_from_rles([encode_mask(random_mask(rng, h, w)) for _ in range(6)])
+    dt = masks_from_rles([encode_mask(random_mask(rng, h, w)) for _ in range(9)])
+    similarity = MaskSimilarity(gt, dt, rng.random(6) < 0.3)
+    again = pickle.loads(pickle.dumps(similarity))
+    d, g = np.meshgrid(np.arange(9), np.arange(6), indexing="ij")
+    np.testing.assert_array_equal(
+        again.pair_values(d.ravel(), g.ravel()), similarity.pair_values(d.ravel(), g.ravel())
+    )
