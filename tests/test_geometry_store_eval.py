@@ -234,3 +234,18 @@ def test_mask_results_area_follows_loadres(tmp_path: Path, with_boxes: bool) -> 
     expected = _pycocotools(truth, results, "segm")
     assert list(stats.values()) == expected
     assert (stats["APl"] < 0.99) is with_boxes
+
+
+def test_partitioned_matching_refuses_a_set_matched_on_masks(tmp_path: Path) -> None:
+    from shoal.errors import InputError
+
+    folder = validation_folder("cocoapi-val2014-fake100")
+    dataset = from_coco(folder / "instances_val2014_100.json")
+    stored = _project(Store(tmp_path), dataset)
+    segm = stored.create_inference_set(
+        "segm", from_coco_results(folder / "instances_val2014_fakesegm100_results.json", dataset)
+    )
+    with pytest.raises(InputError, match="carries masks, keypoints"):
+        segm.evaluate(partitions=2)
+    # The store's own evaluation is untouched: still mask IoU.
+    assert segm.metrics().iou_type == "segm"

@@ -12,8 +12,8 @@ from shoal._types import Progress
 from shoal.engine.detection.annotations import Classes
 from shoal.engine.detection.evaluator import QUERY_IOU_FLOOR, DetectionEvaluation
 from shoal.errors import InputError
-from shoal.store._conversion import INPUT_COLUMNS, detection_inputs
-from shoal.store._evaluations import StoredEvaluation, StoredVersions, _keep
+from shoal.store._conversion import INPUT_COLUMNS, detection_inputs, iou_type_of
+from shoal.store._evaluations import StoredEvaluation, StoredVersions, _keep, _stored_geometry
 
 if TYPE_CHECKING:
     from shoal.store._entities import InferenceSet
@@ -51,6 +51,13 @@ def evaluate_in_partitions(
     store, infos = inference_set.store, pinned.infos
     needed = INPUT_COLUMNS["detection"]
     set_object, dataset_object = pinned.objects
+    geometry = _stored_geometry(store, dataset_object, set_object)
+    if geometry is not None and iou_type_of(geometry[1], geometry[2]) != "bbox":
+        # Partition tasks match boxes; a set with masks or keypoints is matched on them.
+        raise InputError(
+            f"inference set {inference_set.name!r} carries masks, keypoints, polylines or "
+            "points: its matching runs in one process (inference_set.evaluate())"
+        )
     frames = store.read_table(dataset_object, "frames.parquet", needed["frames"])
     labels = store.read_table(dataset_object, "labels.parquet", needed["labels"])
     predictions = store.read_table(set_object, "predictions.parquet", needed["predictions"])
