@@ -221,8 +221,7 @@ def _masks(
     run_lists: list[Any] = []
     run_sizes: list[Any] = []
     run_rows: list[int] = []
-    polygons: list[Any] = []
-    polygon_owner: list[int] = []
+    polygon_objects: list[Any] = []
     polygon_rows: list[int] = []
     for index, segmentation in enumerate(segmentations):
         if type(segmentation) is dict:
@@ -251,37 +250,17 @@ def _masks(
             continue
         if segmentation is None and boxes is not None:
             x, y, w, h = boxes[index].tolist()
-            rings: Any = [[x, y, x, y + h, x + w, y + h, x + w, y]]
+            polygon_objects.append([[x, y, x, y + h, x + w, y + h, x + w, y]])
         elif type(segmentation) is list and segmentation:
-            rings = segmentation
+            polygon_objects.append(segmentation)
         else:
             raise _fail(
                 f"segmentation is {_describe(segmentation)}, neither polygons nor an RLE",
                 name, table, index,
             )  # fmt: skip
-        if sizes[index, 0] < 0 or sizes[index, 1] < 0:
-            raise _fail(
-                "segmentation is polygons but its image has no height and width to "
-                "rasterise them on",
-                name, table, index,
-            )  # fmt: skip
-        owner = len(polygon_rows)
-        as_boxes = type(rings[0]) is list and len(rings[0]) == 4
-        for ring_number, ring in enumerate(rings):
-            shortest = 4 if as_boxes or ring_number else 6
-            if (
-                type(ring) is not list
-                or len(ring) % 2
-                or len(ring) < shortest
-                or (as_boxes and len(ring) != 4)
-            ):
-                raise _fail(_ring_problem(ring, ring_number, as_boxes), name, table, index)
-            if as_boxes:
-                x, y, w, h = ring
-                ring = [x, y, x, y + h, x + w, y + h, x + w, y]
-            polygons.append(ring)
-            polygon_owner.append(owner)
         polygon_rows.append(index)
+    if polygon_rows:
+        polygons, polygon_owner = _rings(polygon_objects, polygon_rows, sizes, name, table)
 
     parts: list[MaskColumn] = []
     rows: list[list[int]] = []
@@ -307,6 +286,52 @@ def _masks(
     order = np.empty(len(segmentations), np.int64)
     order[row_of] = np.arange(len(segmentations))
     return column.take(order)
+
+
+def _rings(
+    objects: list[Any],
+    rows: list[int],
+    sizes: NDArray[np.int64],
+    name: str | None,
+    table: str | None,
+) -> tuple[list[Any], Any]:
+    """Every polygon of ``objects`` (each a segmentation's list of polygons) and the
+    object each belongs to, checked: all at once when every polygon is a list of an
+    even count of at least 6 numbers (4 after the first) and every image has a size;
+    else object by object, which turns boxes into polygons and names a bad record."""
+    rings = [ring for segmentation in objects for ring in segmentation]
+    per_object = np.fromiter(map(len, objects), np.int64, len(objects))
+    if set(map(type, rings)) <= {list} and (sizes[np.asarray(rows, np.int64)] >= 0).all():
+        lengths = np.fromiter(map(len, rings), np.int64, len(rings))
+        first = np.zeros(len(rings), np.bool_)
+        first[np.cumsum(per_object) - per_object] = True
+        if ((lengths % 2 == 0) & (lengths >= np.where(first, 6, 4))).all():
+            return rings, np.repeat(np.arange(len(objects)), per_object)
+    polygons: list[Any] = []
+    owner: list[int] = []
+    for number, (index, segmentation) in enumerate(zip(rows, objects, strict=True)):
+        if sizes[index, 0] < 0 or sizes[index, 1] < 0:
+            raise _fail(
+                "segmentation is polygons but its image has no height and width to "
+                "rasterise them on",
+                name, table, index,
+            )  # fmt: skip
+        as_boxes = type(segmentation[0]) is list and len(segmentation[0]) == 4
+        for ring_number, ring in enumerate(segmentation):
+            shortest = 4 if as_boxes or ring_number else 6
+            if (
+                type(ring) is not list
+                or len(ring) % 2
+                or len(ring) < shortest
+                or (as_boxes and len(ring) != 4)
+            ):
+                raise _fail(_ring_problem(ring, ring_number, as_boxes), name, table, index)
+            if as_boxes:
+                x, y, w, h = ring
+                ring = [x, y, x, y + h, x + w, y + h, x + w, y]
+            polygons.append(ring)
+            owner.append(number)
+    return polygons, owner
 
 
 def _all_compressed(
