@@ -114,3 +114,30 @@ def test_keypoint_summary_has_the_keypoint_protocols_names(tmp_path: Path) -> No
         "per_class",
     ]
     assert set(summary["per_class"]["person"]) == {"AP", "AP50", "AP75", "AR20"}
+
+
+def test_client_uploads_masks_in_chunks_and_the_server_matches_on_them(tmp_path: Path) -> None:
+    pytest.importorskip("uvicorn")
+    from shoal.client import Client
+    from test_client import serve
+
+    from conftest import validation_folder
+
+    folder = validation_folder("cocoapi-val2014-fake100")
+    dataset = from_coco(folder / "instances_val2014_100.json")
+    results = from_coco_results(folder / "instances_val2014_fakesegm100_results.json", dataset)
+    store = Store(tmp_path)
+    classes = [{"name": n, "id": i} for n, i in category_ids(dataset).items()]
+    store.create_project("p", classes=classes)
+    local = store.create_project("local", classes=classes).create_dataset("d", dataset)
+    expected = local.create_inference_set("m", results).metrics(include=["coco_summary"])
+    with serve(create_app(store)) as url, Client(url) as client:
+        # Chunks of 100 rows: some hold only polygons, some only RLE masks.
+        client.upload_dataset("p", "d", dataset, chunk_rows=100)
+        client.upload_inference_set("p", "d", "m", results, chunk_rows=100)
+    uploaded = store.project("p").dataset("d")
+    for name in ("shape", "polygon", "mask"):
+        assert uploaded.labels().column(name).to_pylist() == dataset.labels.column(name).to_pylist()
+    metrics = uploaded.inference_set("m").metrics(include=["coco_summary"])
+    assert metrics.iou_type == "segm"
+    assert metrics.coco_summary.stats == expected.coco_summary.stats

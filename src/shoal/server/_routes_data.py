@@ -46,6 +46,7 @@ from shoal.store import Dataset
 from shoal.tables import (
     EMBEDDINGS_SCHEMA,
     FRAME_COLUMNS,
+    GEOMETRY_SCHEMA,
     LABELS_SCHEMA,
     PREDICTIONS_SCHEMA,
     DatasetTables,
@@ -183,7 +184,10 @@ def _table_of_rows(table: str, rows: list[dict[str, Any]], first_record: int) ->
 
 def _column_type(table: str, name: str, parts: list[tuple[int, pa.Table]]) -> pa.DataType:
     """The one type of a column across chunks: ints widen to floats (as within a chunk);
-    a chunk where the column is all null has no say."""
+    a chunk where the column is all null has no say. Geometry columns of labels and
+    predictions take their schema's type (lists of ints read as lists of floats)."""
+    if table in ("labels", "predictions") and name in GEOMETRY_SCHEMA.names:
+        return GEOMETRY_SCHEMA.field(name).type
     typed = [
         (first, part.column(name))
         for first, part in parts
@@ -217,16 +221,27 @@ def _concatenated(table: str, parts: list[tuple[int, pa.Table]]) -> pa.Table | N
     for _, part in parts:
         names.update(dict.fromkeys(part.column_names))
     kinds = {name: _column_type(table, name, parts) for name in names}
+
+    def cast(part: pa.Table, name: str, kind: pa.DataType, first: int) -> pa.ChunkedArray:
+        try:
+            return part.column(name).cast(kind)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+            raise InputError(
+                f"column {name!r} is {part.column(name).type}, expected {kind}",
+                source=table,
+                record=first,
+            ) from None
+
     return pa.concat_tables(
         pa.table(
             {
-                name: part.column(name).cast(kind)
+                name: cast(part, name, kind, first)
                 if name in part.column_names
                 else pa.nulls(part.num_rows, kind)
                 for name, kind in kinds.items()
             }
         )
-        for _, part in parts
+        for first, part in parts
     )
 
 
