@@ -232,3 +232,24 @@ def test_shoal_eval_joins_a_running_cluster_with_ray_auto(tmp_path, local_ray):
     single, on_ray = (json.loads(outputs[k]) for k in ("single.json", "ray.json"))
     for key in ("coco", "report", "confusion_matrix"):
         assert on_ray[key] == single[key], key
+
+
+@pytest.mark.slow
+def test_ray_tasks_match_stored_masks_like_one_process(tmp_path, local_ray):
+    from shoal.formats.coco_tables import category_ids, from_coco, from_coco_results
+
+    from conftest import validation_folder
+
+    folder = validation_folder("cocoapi-val2014-fake100")
+    sets = []
+    for home in ("one", "ray"):
+        dataset = from_coco(folder / "instances_val2014_100.json")
+        classes = [{"name": n, "id": i} for n, i in category_ids(dataset).items()]
+        project = Store(tmp_path / home).create_project("p", classes=classes)
+        results = from_coco_results(folder / "instances_val2014_fakesegm100_results.json", dataset)
+        sets.append(project.create_dataset("d", dataset).create_inference_set("m", results))
+    one = sets[0].evaluate()
+    on_ray = sets[1].evaluate(partitions=2, ray="auto")
+    assert isinstance(one, DetectionEvaluation) and isinstance(on_ray, DetectionEvaluation)
+    assert on_ray.similarity is not None and on_ray.similarity.iou_type == "segm"
+    _kept_equal(on_ray, one)

@@ -236,16 +236,39 @@ def test_mask_results_area_follows_loadres(tmp_path: Path, with_boxes: bool) -> 
     assert (stats["APl"] < 0.99) is with_boxes
 
 
-def test_partitioned_matching_refuses_a_set_matched_on_masks(tmp_path: Path) -> None:
-    from shoal.errors import InputError
+def _kept_arrays_equal(a, b) -> None:
+    sa, sb = a.kept_state(), b.kept_state()
+    assert sa.keys() == sb.keys()
+    for name in sa:
+        assert sa[name].dtype == sb[name].dtype and np.array_equal(sa[name], sb[name]), name
 
-    folder = validation_folder("cocoapi-val2014-fake100")
-    dataset = from_coco(folder / "instances_val2014_100.json")
-    stored = _project(Store(tmp_path), dataset)
-    segm = stored.create_inference_set(
-        "segm", from_coco_results(folder / "instances_val2014_fakesegm100_results.json", dataset)
-    )
-    with pytest.raises(InputError, match="carries masks, keypoints"):
-        segm.evaluate(partitions=2)
-    # The store's own evaluation is untouched: still mask IoU.
-    assert segm.metrics().iou_type == "segm"
+
+@pytest.mark.parametrize("geometry", ["segm", "keypoints"])
+def test_partitioned_matching_on_masks_and_keypoints_keeps_the_one_process_matching(
+    tmp_path: Path, geometry: str
+) -> None:
+    # Each partition's task reads its rows' masks (keypoints) and builds its own
+    # similarity; the kept matching equals the one-process one, array for array.
+    if geometry == "segm":
+        folder = validation_folder("cocoapi-val2014-fake100")
+        truth = folder / "instances_val2014_100.json"
+        results = folder / "instances_val2014_fakesegm100_results.json"
+    else:
+        truth, results = _keypoint_files(np.random.default_rng(3))
+    sets = []
+    for home in ("one", "parts"):
+        dataset = from_coco(truth)
+        stored = _project(Store(tmp_path / home), dataset)
+        sets.append(stored.create_inference_set("m", from_coco_results(results, dataset)))
+    one = sets[0].evaluate()
+    parts = sets[1].evaluate(partitions=3)
+    assert parts.similarity is not None and parts.similarity.iou_type == geometry
+    _kept_arrays_equal(parts, one)
+    reopened = Store(tmp_path / "parts").project("p").dataset("d").inference_set("m")
+    assert reopened.metrics().iou_type == geometry
+    _kept_arrays_equal(reopened.evaluate(), one)
+    for conf, iou in ((0.3, 0.5), (0.2, 0.03)):  # on the grid; below the kept candidates
+        assert (
+            reopened.metrics(conf=conf, iou=iou, include=["report", "confusion_matrix"]).to_dict()
+            == sets[0].metrics(conf=conf, iou=iou, include=["report", "confusion_matrix"]).to_dict()
+        )

@@ -25,9 +25,13 @@ from numpy.typing import NDArray
 
 from shoal.engine.detection.annotations import GroundTruth, Predictions
 from shoal.engine.detection.evaluator import DetectionEvaluation, evaluate, frame_order
+from shoal.engine.detection.similarity import PairSimilarity
 from shoal.errors import InputError, ShoalError
 
-ToInputs = Callable[[pa.Table, pa.Table, pa.Table], tuple[GroundTruth, Predictions]]
+# Stored rows (frames, labels, predictions) to engine columns, and the similarity to
+# match them with when it is not box IoU (masks, keypoints...).
+Inputs = tuple[GroundTruth, Predictions] | tuple[GroundTruth, Predictions, PairSimilarity | None]
+ToInputs = Callable[[pa.Table, pa.Table, pa.Table], Inputs]
 
 # The kept matchings' arrays (``DetectionEvaluation.kept_state``) and what indexes them:
 # "dt"/"gt" along the named axis; values that are prediction ("dt") or ground-truth
@@ -217,11 +221,15 @@ def match_partition(
     partition: ParquetPartition, to_inputs: ToInputs, options: Mapping[str, Any]
 ) -> dict[str, NDArray[Any]]:
     """A task: read the partition's rows, convert them, match them; its kept matchings."""
-    ground_truth, predictions = to_inputs(
+    converted = to_inputs(
         partition.frames.read(), partition.labels.read(), partition.predictions.read()
     )
+    ground_truth, predictions = converted[0], converted[1]
     if len(ground_truth) != len(partition.labels) or len(predictions) != len(partition.predictions):
         raise ShoalError("the conversion of a partition must keep one engine row per table row")
+    similarity = converted[2] if len(converted) == 3 else None
+    if similarity is not None:
+        options = {**options, "similarity": similarity}
     return match_columns(ground_truth, predictions, options)
 
 
@@ -238,10 +246,12 @@ def merge_in_file_order(
     dt_rows: Sequence[NDArray[np.int64]],
     ground_truth: GroundTruth,
     predictions: Predictions,
+    similarity: PairSimilarity | None = None,
 ) -> DetectionEvaluation:
     """The partitions' kept matchings put back at their rows of the whole inputs, as the
     evaluation of ``ground_truth`` and ``predictions`` (the whole files' engine columns,
-    in file order): equal, array for array, to matching them in one process.
+    in file order; ``similarity`` the whole's when the partitions matched on one):
+    equal, array for array, to matching them in one process.
     ``gt_rows[i]`` / ``dt_rows[i]``: partition i's rows in the whole columns, ascending
     (partition row k is whole row ``rows[k]``); partitions hold whole frames, each
     partition's frames in the whole's order."""
@@ -328,4 +338,6 @@ def merge_in_file_order(
         c_iou[order],
     )
     merged["cross_floor"] = np.asarray(floor, dtype=np.float64)
-    return DetectionEvaluation.from_kept_state(ground_truth, predictions, merged)
+    return DetectionEvaluation.from_kept_state(
+        ground_truth, predictions, merged, similarity=similarity
+    )

@@ -16,6 +16,7 @@ from numpy.typing import ArrayLike, NDArray
 from shoal._evaluate import GroundTruthSource, IouType, PredictionsSource, evaluate_detections
 from shoal._types import Progress
 from shoal.distributed._parquet import (
+    Inputs,
     ParquetPartition,
     ToInputs,
     match_columns,
@@ -292,7 +293,7 @@ def evaluate_parquet(
     executor: Executor = "local",
     address: str | None = None,
     columns: Mapping[str, Sequence[str]] | None = None,
-    inputs: tuple[GroundTruth, Predictions] | None = None,
+    inputs: Inputs | None = None,
     iou_thresholds: ArrayLike | None = None,
     protocol: Protocol = "coco",
     pixel_inclusive: bool = False,
@@ -308,7 +309,8 @@ def evaluate_parquet(
     cluster, one in-process) and each task reads only the row groups holding its rows
     (``columns`` of each file), turns them into engine columns with
     ``to_inputs(frames, labels, predictions)`` (a picklable function keeping one engine
-    row per table row, in order) and matches them with the engine's ``evaluate`` and
+    row per table row, in order; it may return a third item, the ``PairSimilarity`` to
+    match with: masks, keypoints...) and matches them with the engine's ``evaluate`` and
     these options. The driver puts every partition's kept matchings back at their rows:
     the result is the evaluation of ``inputs`` (the whole files' engine columns; read
     with ``to_inputs`` when None), equal array for array to matching them in one process.
@@ -344,7 +346,8 @@ def evaluate_parquet(
         )  # fmt: skip
     gt_rows = [p.labels.rows for p in partitions]
     dt_rows = [p.predictions.rows for p in partitions]
-    return merge_in_file_order(states, gt_rows, dt_rows, *inputs)
+    similarity = inputs[2] if len(inputs) == 3 else None
+    return merge_in_file_order(states, gt_rows, dt_rows, inputs[0], inputs[1], similarity)
 
 
 def _columns(columns: Mapping[str, Sequence[str]] | None, name: str) -> list[str] | None:

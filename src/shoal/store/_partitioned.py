@@ -6,13 +6,23 @@ from __future__ import annotations
 
 import functools
 import json
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
 
 from shoal._types import Progress
-from shoal.engine.detection.annotations import Classes
+from shoal.engine.detection.annotations import Classes, GroundTruth, Predictions
 from shoal.engine.detection.evaluator import QUERY_IOU_FLOOR, DetectionEvaluation
+from shoal.engine.detection.similarity import PairSimilarity
 from shoal.errors import InputError
-from shoal.store._conversion import INPUT_COLUMNS, detection_inputs, iou_type_of
+from shoal.store._conversion import (
+    GEOMETRY_INPUTS,
+    INPUT_COLUMNS,
+    detection_inputs,
+    detection_similarity,
+    iou_type_of,
+)
 from shoal.store._evaluations import StoredEvaluation, StoredVersions, _keep, _stored_geometry
 
 if TYPE_CHECKING:
@@ -51,19 +61,28 @@ def evaluate_in_partitions(
     store, infos = inference_set.store, pinned.infos
     needed = INPUT_COLUMNS["detection"]
     set_object, dataset_object = pinned.objects
-    geometry = _stored_geometry(store, dataset_object, set_object)
-    if geometry is not None and iou_type_of(geometry[1], geometry[2]) != "bbox":
-        # Partition tasks match boxes; a set with masks or keypoints is matched on them.
-        raise InputError(
-            f"inference set {inference_set.name!r} carries masks, keypoints, polylines or "
-            "points: its matching runs in one process (inference_set.evaluate())"
-        )
-    frames = store.read_table(dataset_object, "frames.parquet", needed["frames"])
-    labels = store.read_table(dataset_object, "labels.parquet", needed["labels"])
-    predictions = store.read_table(set_object, "predictions.parquet", needed["predictions"])
     classes = Classes.from_ids([c.id for c in infos], [c.name for c in infos])
     ignored = sorted(c.name for c in infos if c.ignore)
-    to_inputs = functools.partial(detection_inputs, classes, ignored)
+    geometry = _stored_geometry(store, dataset_object, set_object)
+    iou_type = "bbox" if geometry is None else iou_type_of(geometry[1], geometry[2])
+    columns = {name: tuple(needed[name]) for name in ("frames", "labels", "predictions")}
+    if iou_type == "bbox":
+        to_inputs: Any = functools.partial(detection_inputs, classes, ignored)
+    else:
+        # Masks, keypoints, polylines, points: each task reads its rows' geometry and
+        # builds its own similarity, as the store does for the whole set.
+        to_inputs = functools.partial(_geometry_inputs, classes, ignored, needed["frames"])
+        columns["frames"] += ("width", "height")
+        columns["labels"] += GEOMETRY_INPUTS
+        columns["predictions"] += GEOMETRY_INPUTS
+    frames, labels, predictions = (
+        store.read_table(obj, f"{name}.parquet", columns[name])
+        for obj, name in (
+            (dataset_object, "frames"),
+            (dataset_object, "labels"),
+            (set_object, "predictions"),
+        )
+    )
     dataset_folder = store.home.object_path(dataset_object)
     evaluation = evaluate_parquet(
         dataset_folder / "frames.parquet",
@@ -73,13 +92,32 @@ def evaluate_in_partitions(
         partitions,
         executor="local" if ray is None else "ray",
         address=ray,
-        columns=needed,
+        columns=columns,
         inputs=to_inputs(frames, labels, predictions),
         confusion_floor=QUERY_IOU_FLOOR,
         progress=progress,
     )
     assert isinstance(evaluation, DetectionEvaluation)
     # The key build_evaluation looks its kept matching up by (the default IoU grid).
-    grid = json.dumps({"iou": [], "ignored": ignored, "classes": [c.name for c in infos]})
+    key: dict[str, Any] = {"iou": [], "ignored": ignored, "classes": [c.name for c in infos]}
+    if evaluation.similarity is not None:
+        key["iou_type"] = evaluation.similarity.iou_type
+    grid = json.dumps(key)
     _keep(store, inference_set.id, grid, evaluation, pinned.objects)
     return store.evaluations.put(pinned, evaluation).evaluation
+
+
+def _geometry_inputs(
+    classes: Classes,
+    ignored: Sequence[str],
+    frame_columns: Sequence[str],
+    frames: pa.Table,
+    labels: pa.Table,
+    predictions: pa.Table,
+) -> tuple[GroundTruth, Predictions, PairSimilarity | None]:
+    """Engine columns and the similarity of stored rows with their geometry columns
+    (frames with their sizes): the store's conversion, for a partition or the whole."""
+    ground_truth, detections = detection_inputs(
+        classes, ignored, frames.select(list(frame_columns)), labels, predictions
+    )
+    return detection_similarity(ground_truth, detections, frames, labels, predictions)
