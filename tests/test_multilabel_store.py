@@ -606,3 +606,33 @@ def test_best_thresholds_are_the_engines_and_cached_per_selection(tmp_path: Path
     assert {row["label"]: row["best"] for row in segment["classes"]} == {
         name: alone.get(name) for name in CLASSES
     }
+
+
+def test_regression_tests_of_a_multilabel_set(tmp_path: Path) -> None:
+    """Segments' pass/fail tests on the micro averages (scikit-learn's), through the
+    store and `shoal check` (exit 1 when one fails)."""
+    inference_set, truth, scores = stored_case(tmp_path, 31)
+    dataset = inference_set.dataset
+    rows = np.arange(0, truth.shape[0], 2)
+    micro = sklearn_expected(truth[rows], scores[rows] >= 0.5)["report"]["micro avg"]
+    dataset.create_segment(
+        "even", type="regression_test", frames=[f"f{i:04d}" for i in rows],
+        precision=round(micro["precision"] - 0.01, 3), recall=round(micro["recall"] + 0.01, 3),
+    )  # fmt: skip
+    results = {r.segment_name: r for r in inference_set.regression_results()}
+    even = results["even"]
+    assert even.precision.score == pytest.approx(micro["precision"], abs=TOL)
+    assert even.recall.score == pytest.approx(micro["recall"], abs=TOL)
+    assert even.f1_score.score == pytest.approx(micro["f1-score"], abs=TOL)
+    assert even.precision.succeeds is True and even.recall.succeeds is False
+    assert even.succeeds is False and even.frame_count == rows.size
+    matrices = multilabel_confusion_matrix(truth[rows], scores[rows] >= 0.5)
+    assert even.false_positives == int(matrices[:, 0, 1].sum())
+    assert even.false_negatives == int(matrices[:, 1, 0].sum())
+    assert results["All Frames"].succeeds is None  # no thresholds set
+    inference_set.store.close()
+    done = run_cli(
+        "check", "--project", "tags", "--inference-set", "model", "--home", str(tmp_path / "home")
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "even" in done.stdout

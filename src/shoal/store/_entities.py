@@ -1217,11 +1217,16 @@ class InferenceSet(_StoredEntity):
         self, *, conf: Conf | None = None, iou: float | None = None, query: str | None = None
     ) -> list[SegmentResult]:
         """Every segment's pass/fail result against its thresholds ("All Frames" first);
-        see ``shoal.analysis.regression``. An ad-hoc frames ``query`` narrows every
+        see ``shoal.analysis.regression`` (multi-label: ``shoal.store._multilabel``,
+        ``conf`` the class-score thresholds). An ad-hoc frames ``query`` narrows every
         segment to the frames it matches."""
         dataset = self.dataset
-        conf_value, iou_value = operating_point(dataset.project, conf, iou)
         specs = narrowed_specs(dataset, [segment.spec() for segment in dataset.segments()], query)
+        if dataset.project.task == "multilabel":
+            from shoal.store._multilabel import multilabel_regression_results
+
+            return multilabel_regression_results(self, specs, threshold=conf)
+        conf_value, iou_value = operating_point(dataset.project, conf, iou)
         return self.use(
             lambda evaluation: evaluate_segments(evaluation, specs, conf=conf_value, iou=iou_value)
         )

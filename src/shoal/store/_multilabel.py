@@ -32,6 +32,7 @@ from shoal.engine.multilabel import MultiLabelEvaluation, evaluate_multilabel
 from shoal.errors import InputError, ShoalError
 
 if TYPE_CHECKING:
+    from shoal.analysis.regression import SegmentResult, SegmentSpec
     from shoal.store._entities import InferenceSet, Segment
     from shoal.store._store import Store
 
@@ -47,6 +48,7 @@ __all__ = [
     "multilabel_examples",
     "multilabel_inputs",
     "multilabel_metrics",
+    "multilabel_regression_results",
 ]
 
 MULTILABEL_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -423,3 +425,48 @@ def multilabel_frame(
             for c, name in enumerate(evaluation.labels)
         ]
     return {"version": entry.version, "frame_id": frame_id, "classes": classes}
+
+
+def multilabel_regression_results(
+    inference_set: InferenceSet, specs: Sequence[SegmentSpec], *, threshold: Conf | None = None
+) -> list[SegmentResult]:
+    """Every segment's regression test of a multi-label set: the micro-averaged
+    precision, recall and F1 of its frames (every (frame, class) cell pooled, as the
+    other tasks' tests use micro averages) against the segment's thresholds; false
+    positives and negatives are (frame, class) cells; multi-label has no confusions
+    between classes (0). A stale segment fails, as for the other tasks."""
+    from shoal.analysis.regression import MetricCheck, SegmentResult
+
+    default = inference_set.dataset.project.default_conf
+    entry = inference_set.store.multilabel_evaluations.entry(inference_set)
+    results = []
+    with entry.lock:
+        evaluation = entry.evaluation
+        limits = _thresholds(evaluation, threshold, default)
+        for spec in specs:
+            frames = None if spec.frame_ids is None else list(spec.frame_ids)
+            wanted = spec.thresholds
+            if spec.stale is None:
+                micro = evaluation.report(limits, frames=frames)["micro avg"]
+                matrices = evaluation.multilabel_confusion_matrix(limits, frames=frames)
+                count = evaluation.num_frames if frames is None else len(frames)
+                scores = (micro["precision"], micro["recall"], micro["f1-score"])
+                fp, fn = int(matrices[:, 0, 1].sum()), int(matrices[:, 1, 0].sum())
+            else:
+                count, scores, fp, fn = 0, (0.0, 0.0, 0.0), 0, 0
+            results.append(
+                SegmentResult(
+                    segment_name=spec.name,
+                    segment_type=spec.type,
+                    uuid=spec.uuid,
+                    frame_count=count,
+                    precision=MetricCheck(float(scores[0]), wanted.get("precision")),
+                    recall=MetricCheck(float(scores[1]), wanted.get("recall")),
+                    f1_score=MetricCheck(float(scores[2]), wanted.get("f1_score")),
+                    false_positives=fp,
+                    false_negatives=fn,
+                    total_confusions=0,
+                    stale=spec.stale,
+                )
+            )
+    return results
