@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import io
+import itertools
 import json
 from pathlib import Path
 
@@ -354,3 +355,11 @@ def test_a_mapped_results_file_decoded_in_slices_reads_the_same(tmp_path, monkey
     with pytest.raises(InputError, match="counts character '~' at 1") as caught:
         read_coco_masks(document, path)
     assert caught.value.record == 11
+
+
+def test_progress_runs_from_zero_to_done_over_both_files():
+    document, results = small_document(np.random.default_rng(40))
+    seen: list[tuple[int, int]] = []
+    read_coco_masks(document, results, progress=lambda done, total: seen.append((done, total)))
+    assert seen[0][0] == 0 and seen[-1][0] == seen[-1][1] > 0
+    assert all(a[0] / a[1] <= b[0] / b[1] for a, b in itertools.pairwise(seen))

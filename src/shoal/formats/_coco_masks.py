@@ -61,6 +61,7 @@ from shoal.formats.coco import (
     _parse_json,
     _read_source,
     _record_id_problem,
+    _SharedProgress,
     _type_name,
     parse_coco_ground_truth,
 )
@@ -137,15 +138,25 @@ def read_coco_masks(
     similarity=masks, params=CocoParams.segm())``. See the module doc for the
     semantics; ``ignore_flag`` honours the annotations' ``ignore`` flags as in
     :func:`shoal.formats.coco.read_coco_ground_truth`."""
-    parsed = parse_coco_mask_ground_truth(ground_truth, progress=progress)
+    shares = _SharedProgress(progress, parts=2) if progress is not None else None
+    parsed = parse_coco_mask_ground_truth(
+        ground_truth, progress=shares.part(0) if shares is not None else None
+    )
     gt = parsed.ground_truth(ignore_flag=ignore_flag)
     sizes, file_names = frame_sizes(parsed.parsed), parsed.parsed.frame_file_names()
     gt_masks = parsed.masks
     # The file's records (every polygon as Python lists) go before the results come in.
     with _collector_paused():
         del parsed
+    results_progress = shares.part(1) if shares is not None else None
+    if results_progress is not None:
+        results_progress(0, 2)
     scanned = parse_coco_mask_results(results)
+    if results_progress is not None:
+        results_progress(1, 2)
     dt, dt_masks = scanned.predictions_and_masks(gt, sizes, file_names=file_names)
+    if results_progress is not None:
+        results_progress(2, 2)
     return gt, dt, MaskSimilarity(gt_masks, dt_masks, gt.iscrowd)
 
 
