@@ -131,3 +131,17 @@ def test_client_answers_what_the_store_does(case: Any) -> None:
     assert {k: body[k] for k in local} == local
     expected = inference_set.multilabel_examples("cat", "tp", threshold={"cat": 0.2}).to_dict()
     assert page["examples"] == expected["examples"] and page["total"] == expected["total"]
+
+
+def test_regression_route_tests_micro_averages(case: Any) -> None:
+    client, truth, scores = case
+    body = client.get(SET + "/regression", params={"conf": "0.3"})
+    assert body.status_code == 200, body.text
+    results = {r["segment_name"]: r for r in body.json()}
+    from test_multilabel_store import sklearn_expected
+
+    micro = sklearn_expected(truth[:45], scores[:45] >= 0.3)["report"]["micro avg"]
+    half = results["first half"]
+    assert half["precision"]["score"] == pytest.approx(micro["precision"], abs=1e-12)
+    assert half["f1_score"]["score"] == pytest.approx(micro["f1-score"], abs=1e-12)
+    assert half["frame_count"] == 45 and half["total_confusions"]["score"] == 0
