@@ -141,3 +141,42 @@ def test_client_uploads_masks_in_chunks_and_the_server_matches_on_them(tmp_path:
     metrics = uploaded.inference_set("m").metrics(include=["coco_summary"])
     assert metrics.iou_type == "segm"
     assert metrics.coco_summary.stats == expected.coco_summary.stats
+
+
+def test_client_uploads_keep_keypoint_schemas_and_the_box_area_rule(tmp_path: Path) -> None:
+    pytest.importorskip("uvicorn")
+    from shoal.client import Client
+    from shoal.tables import areas_are_boxes, keypoint_schemas
+    from test_client import serve
+    from test_geometry_store_eval import _keypoint_files
+
+    truth, results = _keypoint_files(np.random.default_rng(8))
+    people = from_coco(truth)
+    guesses = from_coco_results(results, people)
+    boxed_results = [{**r, "bbox": [1.0, 1.0, 30.0, 30.0]} for r in RESULTS]
+    things = from_coco(TRUTH)
+    boxed = from_coco_results(boxed_results, things)
+    assert areas_are_boxes(boxed.predictions)
+    store = Store(tmp_path)
+    for name, data in (("k", people), ("t", things)):
+        store.create_project(
+            name, classes=[{"name": n, "id": i} for n, i in category_ids(data).items()]
+        )
+    with serve(create_app(store)) as url, Client(url) as client:
+        client.upload_dataset("k", "d", people, chunk_rows=50)
+        client.upload_inference_set("k", "d", "m", guesses, chunk_rows=50)
+        client.upload_dataset("t", "d", things)
+        client.upload_inference_set("t", "d", "m", boxed)
+    kept = keypoint_schemas(store.project("k").dataset("d").labels())
+    assert kept["person"].to_dict() == keypoint_schemas(people)["person"].to_dict()
+    local = Store(tmp_path / "local")
+    local.create_project(
+        "k", classes=[{"name": n, "id": i} for n, i in category_ids(people).items()]
+    )
+    expected = local.project("k").create_dataset("d", people).create_inference_set("m", guesses)
+    uploaded = store.project("k").dataset("d").inference_set("m")
+    assert (
+        uploaded.metrics(include=["coco_summary"]).coco_summary.stats
+        == expected.metrics(include=["coco_summary"]).coco_summary.stats
+    )
+    assert areas_are_boxes(store.project("t").dataset("d").inference_set("m").predictions())

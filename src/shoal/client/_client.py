@@ -433,7 +433,14 @@ class Client:
             "labels": tables.labels,
             "embeddings": tables.embeddings,
         }
-        commit = {"kind": "dataset", "project": project, "name": name, "replace": replace}
+        from shoal.tables import keypoint_schemas
+
+        commit: dict[str, Any] = {
+            "kind": "dataset", "project": project, "name": name, "replace": replace
+        }  # fmt: skip
+        schemas = keypoint_schemas(tables.labels)
+        if schemas:  # kept in the table's metadata, which rows do not carry
+            commit["keypoint_schemas"] = {k: v.to_dict() for k, v in schemas.items()}
         self.project(project)  # it exists, before any row is sent
         return self._upload(parts, chunk_rows, progress, self._committer(commit))
 
@@ -456,12 +463,15 @@ class Client:
 
         tables = _tables(data, InferenceTables, "inferences (Inferences or InferenceTables)")
         parts = {"predictions": tables.predictions, "embeddings": tables.embeddings}
+        from shoal.tables import areas_are_boxes
+
         commit = {
             "kind": "inference_set",
             "project": project,
             "dataset": dataset,
             "name": name,
             "replace": replace,
+            "box_areas": areas_are_boxes(tables.predictions),
         }
         self.dataset(project, dataset)  # it exists, before any row is sent
         return self._upload(parts, chunk_rows, progress, self._committer(commit))

@@ -383,14 +383,29 @@ class _Commit(Body):
     replace: bool = False
 
 
+class KeypointSchemaIn(Body):
+    names: list[str] = Field(max_length=10_000)
+    skeleton: list[list[int]] = Field(default=[], max_length=100_000)
+    sigmas: list[float] = Field(default=[], description="OKS sigmas; empty: COCO's defaults")
+
+
 class DatasetCommit(_Commit):
     kind: Literal["dataset"]
     dataset: None = Field(None, description="(a dataset names no dataset)")
+    keypoint_schemas: dict[str, KeypointSchemaIn] = Field(
+        default={},
+        description="keypoint names, skeleton and sigmas by class (docs/store.md#geometry)",
+    )
 
 
 class InferenceSetCommit(_Commit):
     kind: Literal["inference_set"]
     dataset: LookupName = Field(description="the dataset the inference set is on")
+    box_areas: bool = Field(
+        False,
+        description="masks count their box's area in COCO's area ranges (pycocotools' "
+        "loadRes for results whose first record has a bbox); default: the mask's",
+    )
 
 
 UploadCommit = Annotated[DatasetCommit | InferenceSetCommit, Field(discriminator="kind")]

@@ -12,6 +12,7 @@ from typing import Annotated, Any, TypeVar
 from urllib.parse import urlencode
 
 import duckdb
+import numpy as np
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -52,6 +53,8 @@ from shoal.tables import (
     DatasetTables,
     InferenceTables,
     keypoint_schemas,
+    with_box_areas,
+    with_keypoint_schemas,
 )
 
 __all__ = ["router", "staged_dataset"]
@@ -299,6 +302,25 @@ def _named_in_body(lookup: Callable[[], Found], where: str) -> Found:
         raise ApiError(409, error.message, where=where) from None
 
 
+def _keypoint_schemas(given: dict[str, Any]) -> dict[str, Any]:
+    """A commit's keypoint schemas as the engine's (a bad one: a 4xx naming the class)."""
+    from shoal.engine.keypoints import KeypointSchema
+
+    schemas = {}
+    for name, schema in given.items():
+        try:
+            schemas[name] = KeypointSchema(
+                tuple(schema.names),
+                tuple(tuple(pair) for pair in schema.skeleton),
+                sigmas=np.asarray(schema.sigmas, np.float64),
+            )
+        except InputError as error:
+            raise ApiError(
+                422, f"class {name!r}: {error.message}", where="body.keypoint_schemas"
+            ) from None
+    return schemas
+
+
 @router.post(
     "/uploads/{upload_id}/commit", response_model=CommitOut, status_code=201, tags=["uploads"]
 )
@@ -312,6 +334,8 @@ def commit_upload(s: State, upload_id: UploadId, body: UploadCommit) -> dict[str
         tables, counts = _staged_tables(folder)
         if body.kind == "dataset":
             built = _dataset_tables(tables)
+            if body.keypoint_schemas:
+                built = with_keypoint_schemas(built, _keypoint_schemas(body.keypoint_schemas))
             dataset = project.create_dataset(body.name, built, replace=body.replace)
             version, dataset_name = dataset.version, dataset.name
         else:
@@ -321,6 +345,8 @@ def commit_upload(s: State, upload_id: UploadId, body: UploadCommit) -> dict[str
                 predictions if predictions is not None else PREDICTIONS_SCHEMA.empty_table(),
                 tables["embeddings"],
             )
+            if body.box_areas:
+                built_set = with_box_areas(built_set)
             created = dataset.create_inference_set(body.name, built_set, replace=body.replace)
             version, dataset_name = created.version, dataset.name
         shutil.rmtree(folder, ignore_errors=True)

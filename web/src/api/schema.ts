@@ -1511,6 +1511,14 @@ export interface components {
        */
       dataset?: null;
       /**
+       * Keypoint Schemas
+       * @description keypoint names, skeleton and sigmas by class (docs/store.md#geometry)
+       * @default {}
+       */
+      keypoint_schemas?: {
+        [key: string]: components["schemas"]["KeypointSchemaIn"];
+      };
+      /**
        * Kind
        * @constant
        */
@@ -1854,6 +1862,12 @@ export interface components {
     /** InferenceSetCommit */
     InferenceSetCommit: {
       /**
+       * Box Areas
+       * @description masks count their box's area in COCO's area ranges (pycocotools' loadRes for results whose first record has a bbox); default: the mask's
+       * @default false
+       */
+      box_areas?: boolean;
+      /**
        * Dataset
        * @description the dataset the inference set is on
        */
@@ -2114,6 +2128,22 @@ export interface components {
        * @description recall at the last cap (20 detections)
        */
       AR20: number | null;
+    };
+    /** KeypointSchemaIn */
+    KeypointSchemaIn: {
+      /** Names */
+      names: string[];
+      /**
+       * Sigmas
+       * @description OKS sigmas; empty: COCO's defaults
+       * @default []
+       */
+      sigmas?: number[];
+      /**
+       * Skeleton
+       * @default []
+       */
+      skeleton?: number[][];
     };
     /**
      * KeypointSchemaOut
