@@ -20,7 +20,7 @@ from shoal.formats.classification_csv import (
 from shoal.formats.conll import ConllCorpus, from_conll, from_conll_predictions, write_conll
 from shoal.store import Store
 from test_browser import _start, _stop, api, browser, eventually, page, score
-from test_browser_controls import both_widths
+from test_browser_controls import both_widths, location
 
 __all__ = ["api", "browser", "page"]
 
@@ -165,6 +165,14 @@ def test_overlap_matching_and_filters(page: Any, server: str, api: httpx.Client)
         f"{SET_API}/ner-sentences", params={"match": "overlap", "errors_only": "true"}
     ).json()["total"]
     eventually(lambda: len(highlights(page)), expected)
+    # The matching and the filters live in the URL: a reload shows the same sentences.
+    eventually(
+        lambda: "ner_match=overlap" in location(page) and "ner_errors=1" in location(page), True
+    )
+    page.goto(location(page))
+    page.reload()
+    eventually(lambda: len(highlights(page)), expected)
+    assert page.get_by_role("button", name="Overlap").get_attribute("aria-pressed") == "true"
     both_widths(page, "ner-overlap")
 
 

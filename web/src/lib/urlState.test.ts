@@ -53,6 +53,11 @@ describe("URL state", () => {
     expect(hash({ selection: { kind: "confused_from", label: "circle" } })).toBe("view=metrics&confused_from=circle");
     expect(hash({ selection: { kind: "multilabel", label: "cat", cell: "fp" } })).toBe("view=metrics&ml_class=cat&ml_cell=fp");
     expect(parseHash("#ml_class=cat&ml_cell=xx").selection).toBeNull();
+    const ner = { kind: "ner", match: "overlap", errorsOnly: true, entityType: "PER" } as const;
+    expect(hash({ selection: ner, page: 1 })).toBe("view=metrics&ner_match=overlap&ner_errors=1&ner_type=PER&page=2");
+    expect(parseHash("#ner_match=overlap&ner_errors=1&ner_type=PER").selection).toEqual(ner);
+    expect(parseHash("#ner_type=LOC").selection).toEqual({ kind: "ner", match: "exact", errorsOnly: false, entityType: "LOC" });
+    expect(parseHash("#ner_match=partial").selection).toBeNull();
     expect(parseHash("#truth=circle&predicted=square&page=3")).toMatchObject({ selection: { kind: "cell", truth: "circle", predicted: "square" }, page: 2 });
   });
 

@@ -44,7 +44,11 @@ export type ExampleSelection =
   | { kind: "confused_as"; label: string }
   | { kind: "confused_from"; label: string }
   /** Multi-label: the frames in one cell of a class's 2x2 matrix (URL `ml_class` + `ml_cell`). */
-  | { kind: "multilabel"; label: string; cell: MultiLabelCell };
+  | { kind: "multilabel"; label: string; cell: MultiLabelCell }
+  /** NER: the matching shown and the sentences listed (URL `ner_match`, `ner_errors=1`, `ner_type`). */
+  | { kind: "ner"; match: NerMatchName; errorsOnly: boolean; entityType: string | null };
+
+export type NerMatchName = "exact" | "overlap";
 
 export type MultiLabelCell = "tp" | "fp" | "fn" | "tn";
 export const MULTILABEL_CELLS: readonly MultiLabelCell[] = ["tp", "fp", "fn", "tn"];
@@ -146,6 +150,12 @@ function selectionOf(q: URLSearchParams): ExampleSelection | null {
   const mlClass = q.get("ml_class");
   const mlCell = q.get("ml_cell") as MultiLabelCell | null;
   if (mlClass && mlCell && MULTILABEL_CELLS.includes(mlCell)) return { kind: "multilabel", label: mlClass, cell: mlCell };
+  const nerMatch = q.get("ner_match");
+  const nerErrors = q.get("ner_errors") === "1";
+  const nerType = q.get("ner_type") || null;
+  if (nerMatch === "overlap" || nerErrors || nerType) {
+    return { kind: "ner", match: nerMatch === "overlap" ? "overlap" : "exact", errorsOnly: nerErrors, entityType: nerType };
+  }
   const as = q.get("confused_as");
   if (as) return { kind: "confused_as", label: as };
   const from = q.get("confused_from");
@@ -177,6 +187,11 @@ function writeSelection(q: URLSearchParams, s: ExampleSelection | null): void {
     case "multilabel":
       q.set("ml_class", s.label);
       q.set("ml_cell", s.cell);
+      break;
+    case "ner":
+      if (s.match !== "exact") q.set("ner_match", s.match);
+      if (s.errorsOnly) q.set("ner_errors", "1");
+      if (s.entityType) q.set("ner_type", s.entityType);
       break;
   }
 }

@@ -63,7 +63,8 @@ export function selectionFits(s: ExampleSelection, classes: readonly string[]): 
     case "confused_from":
       return classes.includes(s.label);
     case "multilabel":
-      return false; // a multi-label project's (MultiLabelView)
+    case "ner":
+      return false; // a multi-label or NER project's (MultiLabelView, NerView)
     default:
       return true;
   }
@@ -82,6 +83,7 @@ function selectionQuery(s: ExampleSelection): Partial<ExamplesQuery> {
     case "confused_from":
       return { confused_from: s.label };
     case "multilabel":
+    case "ner":
       return {};
   }
 }
@@ -100,6 +102,8 @@ function selectionTitle(s: ExampleSelection): string {
       return `Confused from ${s.label}`;
     case "multilabel":
       return `${s.label}: ${s.cell.toUpperCase()}`;
+    case "ner":
+      return s.entityType ?? "Sentences";
   }
 }
 

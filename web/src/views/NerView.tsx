@@ -35,10 +35,17 @@ export function NerView({ ctx }: { ctx: ViewContext }) {
   const set = ctx.shown !== null && sets.includes(ctx.shown) ? ctx.shown : sets[0]!;
   const query = ctx.query ?? undefined;
   const scope = { segment: segment === ALL_FRAMES ? undefined : segment, query };
-  const [match, setMatch] = useState<NerMatch>("exact");
-  const [errorsOnly, setErrorsOnly] = useState(false);
-  const [entityType, setEntityType] = useState<string | null>(null);
-  const [page, setPage] = useState(0);
+  // The matching, the filters and the page live in the URL (ner_match, ner_errors, ner_type, page).
+  const chosen = ctx.selection?.kind === "ner" ? ctx.selection : null;
+  const match: NerMatch = chosen?.match ?? "exact";
+  const errorsOnly = chosen?.errorsOnly ?? false;
+  const entityType = chosen?.entityType ?? null;
+  const page = ctx.page;
+  const choose = (patch: Partial<{ match: NerMatch; errorsOnly: boolean; entityType: string | null }>) => {
+    const next = { match, errorsOnly, entityType, ...patch };
+    const plain = next.match === "exact" && !next.errorsOnly && next.entityType === null;
+    update({ selection: plain ? null : { kind: "ner", ...next }, page: 0 });
+  };
   const metricsKey = JSON.stringify(["ner-metrics", project.name, dataset, set, segment, query]);
   const metrics = useApi(metricsKey, (signal) => nerMetrics(project.name, dataset, set, scope, { signal }));
   const sentencesKey = JSON.stringify(["ner-sentences", project.name, dataset, set, segment, query, match, errorsOnly, entityType, page]);
@@ -50,7 +57,7 @@ export function NerView({ ctx }: { ctx: ViewContext }) {
   const answer = metrics.data;
   const report = answer ? answer[match] : null;
   const pending = metrics.dataKey !== metricsKey && metrics.error === null;
-  const chooseType = (type: string | null) => { setEntityType(type); setPage(0); };
+  const chooseType = (type: string | null) => choose({ entityType: type });
   return (
     <div className="metrics-view ner-view">
       <aside>
@@ -58,13 +65,13 @@ export function NerView({ ctx }: { ctx: ViewContext }) {
           <h2>Matching</h2>
           <div role="group" aria-label="Entity matching" className="toggle-group">
             {(["exact", "overlap"] as const).map((m) => (
-              <button key={m} type="button" aria-pressed={match === m} onClick={() => { setMatch(m); setPage(0); }}>
+              <button key={m} type="button" aria-pressed={match === m} onClick={() => choose({ match: m })}>
                 {m === "exact" ? "Exact" : "Overlap"}
               </button>
             ))}
           </div>
           <label className="ner-errors-only">
-            <input type="checkbox" checked={errorsOnly} onChange={(e) => { setErrorsOnly(e.target.checked); setPage(0); }} />
+            <input type="checkbox" checked={errorsOnly} onChange={(e) => choose({ errorsOnly: e.target.checked })} />
             {" "}Only sentences with a mistake
           </label>
         </section>
@@ -85,7 +92,7 @@ export function NerView({ ctx }: { ctx: ViewContext }) {
         {sets.length > 1 && (
           <div role="group" aria-label="Inference set shown" className="toggle-group shown-sets">
             {sets.map((s, k) => (
-              <button key={s} type="button" aria-pressed={set === s} onClick={() => update({ shown: k === 0 ? null : s })}>{s}</button>
+              <button key={s} type="button" aria-pressed={set === s} onClick={() => update({ shown: k === 0 ? null : s, page: 0 })}>{s}</button>
             ))}
           </div>
         )}
@@ -120,7 +127,7 @@ export function NerView({ ctx }: { ctx: ViewContext }) {
                 ))}
               </ol>
               {sentences.data.total === 0 && <p className="empty-state">No sentence matches.</p>}
-              <Pager total={sentences.data.total} page={page} onPage={setPage} />
+              <Pager total={sentences.data.total} page={page} onPage={(next) => update({ page: next })} />
             </>
           )}
         </section>
