@@ -114,7 +114,7 @@ def test_report_matrices_and_headline_equal_the_rest_answer(
             assert button.count() == 1
     # Only the views a multi-label project has are offered; the definitions are at hand.
     tabs = page.get_by_role("tab").all_inner_texts()
-    assert tabs == ["Metrics", "Frame"]
+    assert tabs == ["Metrics", "Scenarios", "Frame"]
     definitions = page.get_by_role("region", name="Definitions").inner_text()
     for term in ("Subset accuracy", "Hamming loss", "samples avg", "micro avg", "Threshold"):
         assert term in definitions
@@ -249,3 +249,14 @@ def test_best_f1_thresholds_in_one_click(page: Any, server: str, api: httpx.Clie
         assert score(row["f1-score"]) == score(best[row["label"]]["f1-score"])
     assert "overrides=" in location(page)
     shot(page, "multilabel-best-thresholds-1440")
+
+
+def test_scenarios_show_the_regression_tests(page: Any, server: str, api: httpx.Client) -> None:
+    """Scenarios of a multi-label project: each segment's card carries the micro F1 of
+    the REST regression answer (every (frame, class) cell pooled)."""
+    results = api.get(f"{SET_API}/{BASE}/regression", params={"conf": 0.5}).json()
+    crowded = next(r for r in results if r["segment_name"] == "crowded")
+    page.goto(f"{server}/#{PROJECT}&view=scenarios&set={BASE}")
+    page.locator("main").get_by_text("crowded", exact=True).first.wait_for()
+    eventually(lambda: score(crowded["f1_score"]["score"]) in page.inner_text("main"), True)
+    both_widths(page, "multilabel-scenarios")

@@ -636,3 +636,23 @@ def test_regression_tests_of_a_multilabel_set(tmp_path: Path) -> None:
     )
     assert done.returncode == 1, done.stdout + done.stderr
     assert "even" in done.stdout
+
+
+def test_summary_of_multilabel_sets(tmp_path: Path) -> None:
+    """Dataset.summary: each set's micro averages per segment and its mean AP over the
+    classes the segment's frames have (scikit-learn's average_precision_score)."""
+    inference_set, truth, scores = stored_case(tmp_path, 37)
+    dataset = inference_set.dataset
+    dataset.create_segment("head", frames=[f"f{i:04d}" for i in range(40)])
+    summary = dataset.summary(conf=0.4)
+    (entries,) = summary.values()
+    by_name = {entry.result.segment_name: entry for entry in entries}
+    for name, rows in (("All Frames", slice(None)), ("head", slice(0, 40))):
+        entry = by_name[name]
+        t, s = truth[rows], scores[rows]
+        micro = sklearn_expected(t, s >= 0.4)["report"]["micro avg"]
+        assert entry.result.f1_score.score == pytest.approx(micro["f1-score"], abs=TOL)
+        present = [c for c in range(len(CLASSES)) if t[:, c].any()]
+        expected_ap = np.mean([average_precision_score(t[:, c], s[:, c]) for c in present])
+        assert entry.mean_ap == pytest.approx(expected_ap, abs=TOL)
+        assert entry.coco_ap is None

@@ -45,7 +45,8 @@ const VIEWS: ReadonlyArray<{ value: View; title: string }> = [
 ];
 
 /** The views a multi-label or NER project has so far (its metrics are its own: MultiLabelView, NerView). */
-const MULTILABEL_VIEWS: ReadonlySet<View> = new Set<View>(["metrics", "frame"]);
+const MULTILABEL_VIEWS: ReadonlySet<View> = new Set<View>(["metrics", "scenarios", "frame"]);
+const NER_VIEWS: ReadonlySet<View> = new Set<View>(["metrics", "frame"]);
 
 /** The app state, kept in (and restored from) `location.hash`. */
 export function useHashState(): [AppState, (patch: Partial<AppState>) => void] {
@@ -142,7 +143,10 @@ function AppShell({ hasKey }: { hasKey: boolean }) {
   const ner = project?.task === "ner";
   // Multi-label and NER projects: their own Metrics view and the Frame view only.
   const ownViews = project?.task === "multilabel" || ner;
-  const views = ownViews ? VIEWS.filter((v) => MULTILABEL_VIEWS.has(v.value)) : VIEWS;
+  const offered = ner ? NER_VIEWS : MULTILABEL_VIEWS;
+  const views = ownViews ? VIEWS.filter((v) => offered.has(v.value)) : VIEWS;
+  // Multi-label projects also have Scenarios (segments and their regression tests).
+  const segmentViews = !ownViews || offered.has("scenarios");
   const onTabKey = (e: KeyboardEvent) => {
     const k = views.findIndex((v) => v.value === state.view);
     const step = e.key === "ArrowRight" ? 1 : e.key === "ArrowLeft" ? -1 : 0;
@@ -222,10 +226,10 @@ function AppShell({ hasKey }: { hasKey: boolean }) {
           : ownViews
           ? <MultiLabelView key={`${ctx.project.name}/${ctx.dataset}`} ctx={ctx} />
           : <MetricsView key={`${ctx.project.name}/${ctx.dataset}`} ctx={ctx} />)}
-        {ctx && ownViews && !MULTILABEL_VIEWS.has(state.view) && (
+        {ctx && ownViews && !offered.has(state.view) && (
           <p className="empty-state">Project {ctx.project.name} is {ner ? "NER" : "multi-label"}: its numbers are in Metrics (this view is for detection and single-label classification).</p>
         )}
-        {ctx && !ownViews && state.view === "scenarios" && <ScenariosView ctx={ctx} />}
+        {ctx && segmentViews && state.view === "scenarios" && <ScenariosView ctx={ctx} />}
         {ctx && !ownViews && state.view === "compare" && <CompareView ctx={ctx} />}
         {ctx && !ownViews && state.view === "summary" && <SummaryView ctx={ctx} />}
         {ctx && !ownViews && state.view === "insights" && <InsightsView key={`${ctx.project.name}/${ctx.dataset}/${ctx.sets[0]}`} ctx={ctx} />}

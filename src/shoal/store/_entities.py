@@ -671,6 +671,13 @@ class Dataset(_StoredEntity):
             else [self.segment(segment) if isinstance(segment, str) else segment]
         )
         specs = narrowed_specs(self, [s.spec() for s in chosen], query)
+        if self.project.task == "multilabel":
+            from shoal.store._multilabel import multilabel_segment_scores
+
+            return {
+                inference.name: multilabel_segment_scores(inference, specs, threshold=conf)
+                for inference in self.inference_sets()
+            }
         return {
             inference.name: inference.use(
                 lambda evaluation: segment_scores(evaluation, specs, conf=conf_value, iou=iou_value)

@@ -33,6 +33,7 @@ from shoal.errors import InputError, ShoalError
 
 if TYPE_CHECKING:
     from shoal.analysis.regression import SegmentResult, SegmentSpec
+    from shoal.analysis.summary import SegmentScores
     from shoal.store._entities import InferenceSet, Segment
     from shoal.store._store import Store
 
@@ -49,6 +50,7 @@ __all__ = [
     "multilabel_inputs",
     "multilabel_metrics",
     "multilabel_regression_results",
+    "multilabel_segment_scores",
 ]
 
 MULTILABEL_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -470,3 +472,28 @@ def multilabel_regression_results(
                 )
             )
     return results
+
+
+def multilabel_segment_scores(
+    inference_set: InferenceSet, specs: Sequence[SegmentSpec], *, threshold: Conf | None = None
+) -> list[SegmentScores]:
+    """Each segment's summary scores for a multi-label set: its regression-test result
+    (micro averages) and its mean AP, over the classes the segment's frames have (as
+    the other tasks' summaries); no COCO AP."""
+    from shoal.analysis.summary import SegmentScores
+
+    results = multilabel_regression_results(inference_set, specs, threshold=threshold)
+    entry = inference_set.store.multilabel_evaluations.entry(inference_set)
+    scores = []
+    with entry.lock:
+        for spec, result in zip(specs, results, strict=True):
+            mean_ap = None
+            if spec.stale is None:
+                frames = None if spec.frame_ids is None else list(spec.frame_ids)
+                free = entry.of_selection(frames)
+                report = entry.evaluation.report(0.5, frames=frames)
+                present = [n for n in entry.evaluation.labels if report[n]["support"] > 0]
+                if present:
+                    mean_ap = float(np.mean([free.average_precision[n] for n in present]))
+            scores.append(SegmentScores(result, mean_ap, None))
+    return scores
