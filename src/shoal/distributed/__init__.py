@@ -5,8 +5,12 @@ evaluations of disjoint sets of frames merge into exactly the evaluation of thei
 (``DetectionEvaluation.merge_all``). ``evaluate`` matches each partition on its own (a
 Ray task each with ``executor="ray"``), then merges the kept matchings on the driver:
 every query after that (``coco_summary``, ``report`` at any confidence and IoU...) is
-bit-identical to the single-process evaluation's. Ray is an optional extra
-(``pip install 'shoal[ray]'``); ``executor="local"`` runs the same path in-process.
+bit-identical to the single-process evaluation's. ``evaluate_coco`` (boxes, masks,
+keypoints) and ``evaluate_parquet`` (a stored dataset, whose tasks read their own
+Parquet rows; ``InferenceSet.evaluate(partitions=, ray=)``) also put each partition's rows
+back at their place in the files, so the kept arrays are the one-process ones. Ray is an
+optional extra (``pip install 'shoal[ray]'``); ``executor="local"`` runs the same path
+in-process.
 """
 
 from shoal.distributed._parquet import ParquetPartition, ParquetRows, split_parquet
