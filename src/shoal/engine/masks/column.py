@@ -281,7 +281,7 @@ def masks_from_spans(
             counts, area[lo:hi], bbox[lo:hi], pixels[lo:hi], problem[lo:hi],
             int(json_escaped), thread_count(),
         )  # fmt: skip
-        if release is not None:
+        if release is not None and hi > lo:
             release(int(first[lo]), int(last[hi - 1]))
     bad = np.flatnonzero(problem != -1)
     if bad.size:
