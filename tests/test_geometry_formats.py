@@ -17,7 +17,7 @@ from shoal.errors import InputError
 from shoal.formats.coco_tables import as_coco, from_coco
 from shoal.formats.cvat import from_cvat
 from shoal.formats.labelbox import from_labelbox
-from shoal.tables import DatasetTables
+from shoal.tables import DatasetTables, keypoint_schemas
 
 mask_api = pytest.importorskip("pycocotools.mask")
 Image = pytest.importorskip("PIL.Image")
@@ -263,3 +263,42 @@ def test_cvat_masks(tmp_path: Path) -> None:
     (tmp_path / "out.xml").write_text(xml.replace('left="5"', 'left="10"'))
     with pytest.raises(InputError, match=r"leaves the 12 x 8 image"):
         from_cvat(tmp_path / "out.xml")
+
+
+SKELETONS = """<annotations><version>1.1</version>
+  <meta><task><labels>
+    <label><name>person</name><type>skeleton</type></label>
+    <label><name>head</name><type>points</type><parent>person</parent></label>
+    <label><name>hand</name><type>points</type><parent>person</parent></label>
+    <label><name>foot</name><type>points</type><parent>person</parent></label>
+  </labels></task></meta>
+  <image id="0" name="p.png" width="40" height="30">
+    <skeleton label="person" source="manual" z_order="0">
+      <points label="foot" occluded="0" outside="0" points="12,28"/>
+      <points label="head" occluded="0" outside="0" points="10,2.5"/>
+      <points label="hand" occluded="1" outside="0" points="20,14"/>
+    </skeleton>
+    <skeleton label="person" source="manual" z_order="0">
+      <points label="head" occluded="0" outside="0" points="30,5"/>
+      <points label="hand" occluded="0" outside="1" points="0,0"/>
+    </skeleton>
+  </image></annotations>"""
+
+
+def test_cvat_skeletons_are_keypoints_in_the_classs_order(tmp_path: Path) -> None:
+    path = tmp_path / "s.xml"
+    path.write_text(SKELETONS)
+    dataset = from_cvat(path)
+    first, second = dataset.labels.to_pylist()
+    # meta's order: head, hand, foot; v 2 visible, 1 occluded, 0 outside or absent.
+    assert first["keypoints"] == [10, 2.5, 2, 20, 14, 1, 12, 28, 2]
+    assert second["keypoints"] == [30, 5, 2, 0, 0, 0, 0, 0, 0]
+    assert first["shape"] == "keypoints"
+    assert (first["x"], first["y"], first["width"], first["height"]) == (10, 2.5, 10, 25.5)
+    assert keypoint_schemas(dataset)["person"].names == ("head", "hand", "foot")
+    # Without the meta: the first skeleton's order; a point the class lacks is named.
+    path.write_text(SKELETONS.replace("<parent>person</parent>", ""))
+    assert keypoint_schemas(from_cvat(path))["person"].names == ("foot", "head", "hand")
+    path.write_text(SKELETONS.replace('label="hand" occluded="0"', 'label="tail" occluded="0"'))
+    with pytest.raises(InputError, match="skeleton point 'tail' is not a keypoint of 'person'"):
+        from_cvat(path)

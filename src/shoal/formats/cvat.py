@@ -31,8 +31,14 @@ Layout read by :func:`from_cvat`::
   CVAT's ``rle`` is run lengths over the ``width`` x ``height`` box at (``left``,
   ``top``), row by row, starting with a background run; they must cover the box, and
   the box must lie in the image.
+* ``<skeleton label="person">`` with ``<points label="nose" points="x,y" occluded
+  outside>`` children: shape ``keypoints``, one (x, y, v) triple per keypoint of the
+  class (v 2 visible, 1 ``occluded``, 0 ``outside`` or absent). The class's keypoint
+  names are its sublabels in ``<meta>`` (labels whose ``<parent>`` is the class), else
+  the points of its first skeleton in order; they become the dataset's keypoint schema
+  (no skeleton edges: CVAT keeps those in its label's drawing).
 * ``rotation`` other than 0 is an error (Shoal boxes are axis-aligned). Other shapes
-  (``ellipse``, ``cuboid``, ``skeleton``) are errors unless ``other_shapes="skip"``.
+  (``ellipse``, ``cuboid``) are errors unless ``other_shapes="skip"``.
 
 CVAT for video: each ``<track id label>`` holds its object's shape at each frame
 (``<box frame="12" outside="0" ...>``, ``<polygon frame=...>``...). Every frame a
@@ -64,14 +70,14 @@ from shoal.formats._rows import (
     parse_number,
     parse_xml,
 )
-from shoal.tables import DatasetTables
+from shoal.tables import DatasetTables, with_keypoint_schemas
 
 __all__ = ["from_cvat"]
 
 _BOX_FIELDS = {"label", "xtl", "ytl", "xbr", "ybr"}
 _POINT_FIELDS = {"label", "points"}
 _VERTEX_SHAPES = {"polygon": "polygon", "polyline": "polyline", "points": "point"}
-_OTHER_SHAPES = {"ellipse", "cuboid", "skeleton"}
+_OTHER_SHAPES = {"ellipse", "cuboid"}
 _MASK_FIELDS = {"label", "rle", "left", "top", "width", "height"}
 # Track shapes' own keys (a track's frame and whether the object is out of view).
 _TRACK_FIELDS = {"frame", "outside"}
@@ -113,6 +119,61 @@ def _vertices(shape: ET.Element, source: str, record: str) -> list[float]:
             )
         values += [parse_number(part, "point", source, record) for part in parts]
     return values
+
+
+def _sublabels(root: ET.Element) -> dict[str, list[str]]:
+    """Each skeleton class's keypoint names, from ``<meta>``'s labels with a parent."""
+    names: dict[str, list[str]] = {}
+    for label in root.iterfind("meta//labels/label"):
+        parent, name = label.findtext("parent"), label.findtext("name")
+        if parent and name:
+            names.setdefault(parent.strip(), []).append(name.strip())
+    return names
+
+
+def _keypoints(
+    shape: ET.Element, label: str, source: str, record: str, skeletons: dict[str, list[str]]
+) -> list[float]:
+    """A ``<skeleton>``'s points as (x, y, v) triples in its class's keypoint order."""
+    found: dict[str, list[float]] = {}
+    for point in shape.iter("points"):
+        name = point.get("label")
+        if not name:
+            raise InputError("skeleton <points> has no label", source=source, record=record)
+        if point.get("outside", "0") == "1":
+            found[name] = [0.0, 0.0, 0.0]
+            continue
+        xy = _vertices(point, source, record)
+        if len(xy) != 2:
+            raise InputError(
+                f"skeleton point {name!r} has {len(xy) // 2} points, not one",
+                source=source,
+                record=record,
+            )
+        found[name] = [*xy, 1.0 if point.get("occluded", "0") == "1" else 2.0]
+    names = skeletons.setdefault(label, list(found))
+    unknown = [n for n in found if n not in names]
+    if unknown:
+        raise InputError(
+            f"skeleton point {unknown[0]!r} is not a keypoint of {label!r} ({', '.join(names)})",
+            source=source,
+            record=record,
+        )
+    return [v for name in names for v in found.get(name, [0.0, 0.0, 0.0])]
+
+
+def _with_schemas(
+    dataset: DatasetTables, skeletons: dict[str, list[str]], source: str
+) -> DatasetTables:
+    """The dataset with the keypoint names of each skeleton class it has labels of."""
+    used = set(dataset.labels.column("class_name").to_pylist())
+    kept = {name: names for name, names in skeletons.items() if name in used}
+    if not kept:
+        return dataset
+    from shoal.engine.keypoints import KeypointSchema
+
+    schemas = {name: KeypointSchema(tuple(names)) for name, names in kept.items()}
+    return with_keypoint_schemas(dataset, schemas, source=source)
 
 
 def _mask(
@@ -171,6 +232,7 @@ def _add_shape(
     record: str,
     other_shapes: Literal["error", "skip"],
     frame_size: tuple[int, int],
+    skeletons: dict[str, list[str]],
     skip: set[str] = frozenset(),  # type: ignore[assignment]
 ) -> None:
     """One ``<box>``, ``<tag>``, ``<polygon>``, ``<polyline>`` or ``<points>`` as a label
@@ -184,7 +246,7 @@ def _add_shape(
             source=source,
             record=record,
         )
-    if shape.tag not in {"box", "tag", "mask", *_VERTEX_SHAPES}:
+    if shape.tag not in {"box", "tag", "mask", "skeleton", *_VERTEX_SHAPES}:
         return
     label = shape.get("label")
     if not label:
@@ -198,6 +260,21 @@ def _add_shape(
             source=source,
             record=record,
             attributes=_attributes(shape, {"label"} | skip),
+        )
+        return
+    if shape.tag == "skeleton":
+        labels.add(
+            label_id,
+            frame_id,
+            label,
+            None,
+            source=source,
+            record=record,
+            attributes=_attributes(shape, {"label"} | skip),
+            geometry={
+                "shape": "keypoints",
+                "keypoints": _keypoints(shape, label, source, record, skeletons),
+            },
         )
         return
     if shape.tag == "mask":
@@ -313,13 +390,14 @@ def _from_video(
 ) -> DatasetTables:
     """A CVAT for video file: one frame per track frame (see the module doc)."""
     width, height = _video_size(root, source)
+    skeletons = _sublabels(root)
     shapes: list[tuple[int, int, ET.Element, str, str]] = []
     for track_number, track in enumerate(root.iter("track"), 1):
         track_id = track.get("id", str(track_number - 1))
         label = track.get("label")
         for shape_number, shape in enumerate(track, 1):
             record = f"track {track_number}, <{shape.tag}> {shape_number}"
-            if shape.tag not in {"box", "mask", *_VERTEX_SHAPES, *_OTHER_SHAPES}:
+            if shape.tag not in {"box", "mask", "skeleton", *_VERTEX_SHAPES, *_OTHER_SHAPES}:
                 continue
             frame_text = shape.get("frame")
             if frame_text is None:
@@ -352,9 +430,10 @@ def _from_video(
             record,
             other_shapes,
             (width, height),
+            skeletons,
             skip=_TRACK_FIELDS,
         )
-    return build_dataset(frames, labels, source=source)
+    return _with_schemas(build_dataset(frames, labels, source=source), skeletons, source)
 
 
 def from_cvat(path: PathLike, *, other_shapes: Literal["error", "skip"] = "error") -> DatasetTables:
@@ -367,6 +446,7 @@ def from_cvat(path: PathLike, *, other_shapes: Literal["error", "skip"] = "error
         if root.find("image") is not None:
             raise InputError("has both <image> and <track> elements", source=source)
         return _from_video(root, source, other_shapes)
+    skeletons = _sublabels(root)
     frames = FrameRows()
     labels = LabelRows()
     for image_number, image in enumerate(root.iter("image"), 1):
@@ -397,5 +477,6 @@ def from_cvat(path: PathLike, *, other_shapes: Literal["error", "skip"] = "error
                 record,
                 other_shapes,
                 size,
+                skeletons,
             )
-    return build_dataset(frames, labels, source=source)
+    return _with_schemas(build_dataset(frames, labels, source=source), skeletons, source)
