@@ -52,6 +52,13 @@ def _kept_equal(a: DetectionEvaluation, b: DetectionEvaluation) -> None:
         assert np.array_equal(sa[name], sb[name]), name
 
 
+def _kept_row(model):
+    """The stored object of the inference set's kept matching (None: never matched)."""
+    return model.store._row(
+        "SELECT object FROM evaluations WHERE inference_set_id = ?", (model.id,)
+    )
+
+
 def _files(model) -> tuple[Path, Path, Path]:
     row, dataset_row = model._get(), model.dataset._get()
     home = model.store.home
@@ -253,3 +260,64 @@ def test_ray_tasks_match_stored_masks_like_one_process(tmp_path, local_ray):
     assert isinstance(one, DetectionEvaluation) and isinstance(on_ray, DetectionEvaluation)
     assert on_ray.similarity is not None and on_ray.similarity.iou_type == "segm"
     _kept_equal(on_ray, one)
+
+
+def test_shoal_import_matches_predictions_in_partitions(tmp_path, capsys):
+    from shoal.cli import main
+
+    from coco_oracle import write_coco_sample
+
+    write_coco_sample(tmp_path, seed=6, num_images=25, results_file="dt.json")
+    models = []
+    for home, extra in (("one", []), ("parts", ["--partitions", "3"])):
+        common = ["--project", "p", "--home", str(tmp_path / home), "--no-quality"]
+        assert main(["import", "coco", str(tmp_path / "gt.json"), *common, "--dataset", "d"]) == 0
+        predictions = ["coco-results", str(tmp_path / "dt.json"), "--dataset", "d", "--name", "m"]
+        assert main(["import", *predictions, *common, *extra]) == 0
+        models.append(Store(tmp_path / home).project("p").dataset("d").inference_set("m"))
+    assert "matched in partitions in this process" in capsys.readouterr().out
+    # Kept by the import (the other set was never matched): loaded, not matched again.
+    assert _kept_row(models[0]) is None
+    kept = _kept_row(models[1])["object"]
+    _kept_equal(models[1].evaluate(), models[0].evaluate())
+    assert _kept_row(models[1])["object"] == kept
+    ground_truth = [
+        "coco",
+        str(tmp_path / "gt.json"),
+        "--project",
+        "q",
+        "--home",
+        str(tmp_path / "x"),
+    ]
+    assert main(["import", *ground_truth, "--partitions", "2"]) == 2
+    assert "match an inference set: import predictions" in capsys.readouterr().err
+    assert main(["import", *predictions, "--project", "p", "--home", str(tmp_path / "one"),
+                 "--name", "m2", "--partitions", "0"]) == 2  # fmt: skip
+    assert "at least 1" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_shoal_import_with_ray_local_keeps_the_one_process_matching(tmp_path):
+    pytest.importorskip("ray")
+    from coco_oracle import write_coco_sample
+
+    write_coco_sample(tmp_path, seed=7, num_images=25, results_file="dt.json")
+    models = []
+    for home, extra in (("one", []), ("ray", ["--ray", "local", "--partitions", "2"])):
+        common = ["--project", "p", "--home", str(tmp_path / home), "--no-quality"]
+        for command in (
+            ["coco", str(tmp_path / "gt.json"), "--dataset", "d"],
+            ["coco-results", str(tmp_path / "dt.json"), "--dataset", "d", "--name", "m", *extra],
+        ):
+            # A subprocess: the command starts (and stops) its own local Ray.
+            done = subprocess.run(
+                [sys.executable, "-m", "shoal.cli", "import", *command, *common],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+        models.append(Store(tmp_path / home).project("p").dataset("d").inference_set("m"))
+    assert "matched in partitions on Ray (local)" in done.stdout
+    kept = _kept_row(models[1])["object"]
+    _kept_equal(models[1].evaluate(), models[0].evaluate())
+    assert _kept_row(models[1])["object"] == kept

@@ -167,6 +167,20 @@ def register(commands: Any) -> None:
         help="do not compute quality metrics after the import (brightness, sharpness, box "
         "geometry...; docs/quality.md); `shoal quality` computes them later",
     )
+    parser.add_argument(
+        "--ray",
+        metavar="ADDRESS",
+        help="predictions (detection): match them now in partitions of the frames as Ray "
+        "tasks on the cluster at ADDRESS ('auto', 'local', ray://HOST:PORT) that read their "
+        "own rows of the stored files, and keep the matching (docs/distributed.md)",
+    )
+    parser.add_argument(
+        "--partitions",
+        type=int,
+        metavar="N",
+        help="with --ray, the number of partitions (default: one per CPU of the cluster); "
+        "alone, match now in N partitions in this process",
+    )
     home_option(parser)
     parser.set_defaults(run=run)
 
@@ -178,6 +192,12 @@ def run(args: argparse.Namespace) -> int:
     task = args.task or spec.task
     names = [p.name for p in store.projects()]
     project = store.project(args.project) if args.project in names else None
+    distribute = getattr(args, "ray", None) is not None or getattr(args, "partitions", None)
+    if distribute and not spec.predictions:
+        raise InputError("--ray and --partitions match an inference set: import predictions")
+    partitions = getattr(args, "partitions", None)
+    if partitions is not None and partitions < 1:
+        raise InputError(f"--partitions must be at least 1, got {partitions}")
     if spec.predictions:
         if args.dataset is None:
             raise InputError(
@@ -197,6 +217,12 @@ def run(args: argparse.Namespace) -> int:
             f"imported inference set {name!r} on {project.name}/{dataset.name}: {count:,} predictions "
             f"in {time.perf_counter() - started:.1f} s"
         )
+        if distribute:
+            where = f"on Ray ({args.ray})" if args.ray is not None else "in this process"
+            matched = time.perf_counter()
+            with ProgressBar(f"matching {name} in partitions {where}") as bar:
+                inference_set.evaluate(partitions=args.partitions, ray=args.ray, progress=bar)
+            print(f"matched in partitions {where} in {time.perf_counter() - matched:.1f} s")
         if not args.no_quality and project.task == "detection":
             compute_with_bar(inference_set)  # classification predictions have no box
         return 0
