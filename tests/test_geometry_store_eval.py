@@ -272,3 +272,15 @@ def test_partitioned_matching_on_masks_and_keypoints_keeps_the_one_process_match
             reopened.metrics(conf=conf, iou=iou, include=["report", "confusion_matrix"]).to_dict()
             == sets[0].metrics(conf=conf, iou=iou, include=["report", "confusion_matrix"]).to_dict()
         )
+
+
+def test_keypoints_follow_the_files_num_keypoints(tmp_path: Path) -> None:
+    # COCOeval ignores a ground truth whose num_keypoints is 0, whatever its flags say.
+    truth, results = _keypoint_files(np.random.default_rng(9))
+    for annotation in truth["annotations"][::7]:
+        annotation["num_keypoints"] = 0
+    dataset = from_coco(truth)
+    stored = _project(Store(tmp_path), dataset)
+    inference = stored.create_inference_set("kp", from_coco_results(results, dataset))
+    stats = list(inference.metrics(include=["coco_summary"]).coco_summary.stats.values())
+    np.testing.assert_allclose(stats, _pycocotools(truth, results, "keypoints"), rtol=0, atol=1e-12)

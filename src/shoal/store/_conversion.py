@@ -12,7 +12,8 @@ points: the box's centre; keypoints: none labeled). Points and polylines match w
 tolerance of :data:`POINT_TOLERANCE` of their frame's diagonal
 (:data:`POINT_TOLERANCE_PIXELS` when the frame's size is unknown): similarity
 ``max(0, 1 - distance / tolerance)`` (polylines: discrete Fréchet distance). A keypoint
-label with no labeled keypoint is ignored, as COCOeval ignores ``num_keypoints == 0``.
+label with no labeled keypoint is ignored, as COCOeval ignores ``num_keypoints == 0`` (a
+label's ``num_keypoints`` attribute, kept from a COCO file, counts when it has one).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -247,6 +249,13 @@ def _keypoints(
 
     gt_lists = filled(gt_values, ground_truth.label)
     labeled = np.asarray([sum(1 for v in row[2::3] if v > 0) for row in gt_lists], np.int64)
+    # A COCO file's num_keypoints, where a label keeps one, is what COCOeval reads.
+    if "attributes" in labels.column_names:
+        for row, text in enumerate(labels.column("attributes").to_pylist()):
+            if text and "num_keypoints" in text:
+                given = orjson.loads(text).get("num_keypoints")
+                if isinstance(given, int | float) and not isinstance(given, bool):
+                    labeled[row] = int(given)
     # COCOeval ignores a ground truth with num_keypoints == 0.
     ground_truth = replace(ground_truth, ignore=ground_truth.ignore | (labeled == 0))
     similarity = KeypointSimilarity(

@@ -202,7 +202,9 @@ def _stored_geometry(
         columns = pq.read_schema(store.home.object_path(name) / file).names
         if not all(c in columns for c in GEOMETRY_INPUTS):
             return None
-        found.append(store.read_table(name, file, GEOMETRY_INPUTS))
+        # The labels' attributes hold COCO's num_keypoints (COCOeval ignores 0).
+        extra = ("attributes",) if file == "labels.parquet" else ()
+        found.append(store.read_table(name, file, (*GEOMETRY_INPUTS, *extra)))
     frames = store.read_table(dataset_object, "frames.parquet", ("frame_id", "width", "height"))
     return frames, found[0], found[1]
 
