@@ -97,6 +97,9 @@ def _run_ray(
 ) -> list[T]:
     remote = ray.remote(function)
     refs = [remote.remote(*arguments) for arguments in tasks]
+    if isinstance(tasks, list):
+        # Submitted arguments are in Ray's object store now: the driver's copies can go.
+        tasks.clear()
     pending, finished = list(refs), 0
     while pending:
         ready, pending = ray.wait(pending, num_returns=1)
@@ -251,7 +254,10 @@ def evaluate_coco(
                 num_parts = max(int(ray.cluster_resources().get("CPU", 1)), 1)
             pieces = split_columns_with_rows(gt, dt, num_parts)
             tasks = [(g, d, options) for g, d, _, _ in pieces]
+            rows = [(gt_rows, dt_rows) for _, _, gt_rows, dt_rows in pieces]
+            del pieces  # the partitions' columns: held by ``tasks`` until submitted
             states = _run_ray(ray, match_columns, tasks, progress)
+            return merge_in_file_order(states, [r[0] for r in rows], [r[1] for r in rows], gt, dt)
     return merge_in_file_order(states, [p[2] for p in pieces], [p[3] for p in pieces], gt, dt)
 
 
