@@ -1371,6 +1371,27 @@ int64_t shoal_shared_groups(const int64_t *gt_key, const int64_t *gt_sorted, int
     return n;
 }
 
+/* Every (prediction, ground truth) row pair of each block, block by block, predictions
+ * major (the layout shoal_match_all reads precomputed values in): block k pairs rows
+ * dt_sorted[dt_bounds[2k] .. dt_bounds[2k+1]) with gt_sorted[gt_bounds[2k] ..
+ * gt_bounds[2k+1]). pair_dt/pair_gt hold the sum of the blocks' products. */
+void shoal_block_pairs(const int64_t *dt_sorted, const int64_t *dt_bounds,
+                       const int64_t *gt_sorted, const int64_t *gt_bounds, int64_t num_blocks,
+                       int64_t *pair_dt, int64_t *pair_gt) {
+    int64_t out = 0;
+    for (int64_t k = 0; k < num_blocks; k++) {
+        const int64_t g0 = gt_bounds[2 * k], g1 = gt_bounds[2 * k + 1];
+        if (g1 <= g0) continue;
+        for (int64_t d = dt_bounds[2 * k]; d < dt_bounds[2 * k + 1]; d++) {
+            const int64_t row = dt_sorted[d];
+            for (int64_t g = g0; g < g1; g++, out++) {
+                pair_dt[out] = row;
+                pair_gt[out] = gt_sorted[g];
+            }
+        }
+    }
+}
+
 /* 0-based position of each row inside its run of equal keys along sorted[]. */
 void shoal_ranks_in_groups(const int64_t *sorted, int64_t n, const int64_t *key, int64_t *rank) {
     int64_t start = 0;

@@ -247,25 +247,6 @@ def _orders(gt: GroundTruth, dt: Predictions) -> _Orders:
     )
 
 
-def _block_pairs(
-    dt_sorted: NDArray[np.int64],
-    dt_bounds: NDArray[np.int64],
-    gt_sorted: NDArray[np.int64],
-    gt_bounds: NDArray[np.int64],
-) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    """Every (prediction, ground truth) row pair of each block (rows of block k:
-    ``*_sorted[*_bounds[k, 0]:*_bounds[k, 1]]``), block by block, predictions major:
-    the layout ``kernels.match_all`` reads precomputed values in."""
-    nd = dt_bounds[:, 1] - dt_bounds[:, 0]
-    ng = gt_bounds[:, 1] - gt_bounds[:, 0]
-    sizes = nd * ng
-    block = np.repeat(np.arange(sizes.size), sizes)
-    within = np.arange(int(sizes.sum()), dtype=np.int64) - (np.cumsum(sizes) - sizes)[block]
-    width = ng[block]
-    i = within // np.maximum(width, 1)
-    return dt_sorted[dt_bounds[block, 0] + i], gt_sorted[gt_bounds[block, 0] + within - i * width]
-
-
 _BOX_PARAMS = CocoParams.bbox()
 # The confidence thresholds Labelbox-rule PR curves are matched at: Labelbox's default
 # grid (0, 0.1, ..., 1) refined to hundredths, as its docs show refining it.
@@ -295,7 +276,7 @@ def _cross_class_values(
         # Frames up to the batch size (at least one frame).
         stop = max(int(np.searchsorted(ends, ends[start] - sizes[start] + _CROSS_BATCH)), start + 1)
         stop = min(stop, sizes.size)
-        pair_dt, pair_gt = _block_pairs(
+        pair_dt, pair_gt = kernels.block_pairs(
             orders.dt_grouped, dt_bounds[start:stop], gt_rows, gt_bounds[start:stop]
         )
         other = dt.label[pair_dt] != gt.label[pair_gt]
@@ -334,7 +315,9 @@ def _match(
     values = None
     if similarity is not None:
         # One call for every pair the kernel would compute, in its order.
-        pair_dt, pair_gt = _block_pairs(orders.dt_grouped, dt_bounds, orders.gt_grouped, gt_bounds)
+        pair_dt, pair_gt = kernels.block_pairs(
+            orders.dt_grouped, dt_bounds, orders.gt_grouped, gt_bounds
+        )
         values = checked_pair_values(similarity, pair_dt, pair_gt)
         del pair_dt, pair_gt
     params = settings.params

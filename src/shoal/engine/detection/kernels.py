@@ -77,6 +77,7 @@ _SIGNATURES: dict[str, tuple[object, list[object]]] = {
     "shoal_sort_segments_by_score": (_i64, [I64, I64, _i64, F64, _i64]),
     "shoal_shared_groups": (_i64, [I64, I64, _i64, I64, I64, _i64, I64, I64]),
     "shoal_ranks_in_groups": (None, [I64, _i64, I64, I64]),
+    "shoal_block_pairs": (None, [I64, I64, I64, I64, _i64, I64, I64]),
     "shoal_key_runs": (_i64, [I64, _i64, I64, I64]),
     "shoal_outcomes": (_i64, [
         _i64, I32, F64, BOOL, I32, BOOL, I32, F64, I32, F64, BOOL, _i64, I32, BOOL, I32, BOOL,
@@ -627,6 +628,27 @@ def shared_groups(
         gt_bounds, dt_bounds,
     )  # fmt: skip
     return gt_bounds[:count].copy(), dt_bounds[:count].copy()
+
+
+def block_pairs(
+    dt_sorted: NDArray[np.int64],
+    dt_bounds: NDArray[np.int64],
+    gt_sorted: NDArray[np.int64],
+    gt_bounds: NDArray[np.int64],
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Every (prediction, ground truth) row pair of each block (rows of block k:
+    ``*_sorted[*_bounds[k, 0]:*_bounds[k, 1]]``), block by block, predictions major:
+    the layout ``match_all`` reads precomputed values in."""
+    dt_bounds = np.ascontiguousarray(dt_bounds, np.int64).reshape(-1, 2)
+    gt_bounds = np.ascontiguousarray(gt_bounds, np.int64).reshape(-1, 2)
+    total = int(((dt_bounds[:, 1] - dt_bounds[:, 0]) * (gt_bounds[:, 1] - gt_bounds[:, 0])).sum())
+    pair_dt = np.empty(total, np.int64)
+    pair_gt = np.empty(total, np.int64)
+    _run(
+        "shoal_block_pairs", dt_sorted, dt_bounds, gt_sorted, gt_bounds, dt_bounds.shape[0],
+        pair_dt, pair_gt,
+    )  # fmt: skip
+    return pair_dt, pair_gt
 
 
 def ranks_in_groups(dt_sorted: NDArray[np.int64], dt_key: NDArray[np.int64]) -> NDArray[np.int64]:
