@@ -280,3 +280,26 @@ def test_keypoint_summary_round_trips_through_its_dict() -> None:
     again = type(summary).from_dict(data)
     assert again.params == CocoParams.keypoints() and again.stats == summary.stats
     assert str(again) == str(summary)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_block_pairs_enumerate_every_pair_of_each_block_predictions_major(seed: int) -> None:
+    """The C enumeration the similarity path measures in: block by block, each prediction
+    with each ground truth of its block, equal to the plain nested loops."""
+    from shoal.engine.detection import kernels
+
+    rng = np.random.default_rng(seed)
+    blocks = int(rng.integers(0, 30))
+    nd, ng = rng.integers(0, 6, blocks), rng.integers(0, 5, blocks)
+    dt_bounds = np.column_stack([np.cumsum(nd) - nd, np.cumsum(nd)])
+    gt_bounds = np.column_stack([np.cumsum(ng) - ng, np.cumsum(ng)])
+    dt_sorted = rng.permutation(int(nd.sum())).astype(np.int64)
+    gt_sorted = rng.permutation(int(ng.sum())).astype(np.int64)
+    pair_dt, pair_gt = kernels.block_pairs(dt_sorted, dt_bounds, gt_sorted, gt_bounds)
+    expected = [
+        (int(dt_sorted[d]), int(gt_sorted[g]))
+        for k in range(blocks)
+        for d in range(dt_bounds[k, 0], dt_bounds[k, 1])
+        for g in range(gt_bounds[k, 0], gt_bounds[k, 1])
+    ]
+    assert list(zip(pair_dt.tolist(), pair_gt.tolist(), strict=True)) == expected
