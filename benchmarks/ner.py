@@ -13,6 +13,9 @@ B-, dropped and invented entities), so both malformed sequences and mismatches o
 | micro F1 | ``evaluate_entities(...).f1()`` | ``f1_score`` |
 
 Shoal's times include reading the tag lists (its whole pipeline from Python lists).
+With ``--store``, also the store's path at the same size: importing the gold and
+predicted CoNLL files (``shoal.formats.conll``, into a fresh store) and the first
+``ner_metrics`` query (evaluation built from the stored tables), then a cached one.
 Times are medians of ``--repeat`` runs (wall clock); the ratio is seqeval's time over
 Shoal's (above 1: Shoal is quicker). Every pair of results is checked equal (1e-12)
 before timing is reported.
@@ -88,6 +91,7 @@ def main() -> None:
     parser.add_argument("--sentences", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--store", action="store_true", help="also time the store's path")
     args = parser.parse_args()
 
     gold, pred = make_sentences(args.sentences, args.seed)
@@ -137,6 +141,42 @@ def main() -> None:
         lambda: evaluate_entities(gold, pred).report(match="overlap"), args.repeat
     )
     print(f"{'overlap report':<22} {overlap:>9.3f} {'(no peer)':>10}")
+    if args.store:
+        store_path(gold, pred)
+
+
+def store_path(gold: list[list[str]], pred: list[list[str]]) -> None:
+    """Import both sides as CoNLL files into a fresh store, then query."""
+    import tempfile
+    from pathlib import Path
+
+    from shoal.formats.conll import ConllCorpus, from_conll, from_conll_predictions, write_conll
+    from shoal.store import Store
+
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        words = [[f"w{j}" for j in range(len(s))] for s in gold]
+        for name, tags in (("gold", gold), ("pred", pred)):
+            rows = [list(zip(w, t, strict=True)) for w, t in zip(words, tags, strict=True)]
+            write_conll(root / f"{name}.conll", ConllCorpus(rows, [0]))
+        store = Store(root / "home")
+        start = time.perf_counter()
+        tables = from_conll(root / "gold.conll")
+        dataset = store.create_project("news", task="ner").create_dataset("test", tables)
+        imported = time.perf_counter()
+        found = dataset.create_inference_set(
+            "tagger", from_conll_predictions(root / "pred.conll", tables)
+        )
+        predicted = time.perf_counter()
+        found.ner_metrics()
+        first = time.perf_counter()
+        found.ner_metrics()
+        cached = time.perf_counter()
+        print(
+            f"store: import gold {imported - start:.2f} s, predictions {predicted - imported:.2f} s, "
+            f"first ner_metrics {first - predicted:.2f} s, cached {cached - first:.3f} s"
+        )
+        store.close()
 
 
 if __name__ == "__main__":
