@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-NATIVE := $(wildcard src/shoal/*/*.c src/shoal/*/*/*.c)
+NATIVE := $(wildcard src/shoal/*/*.c src/shoal/*/*/*.c src/shoal/*/*.h)
 # Reinstall (which rebuilds the C kernels) whenever packaging or C sources change.
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml setup.py $(NATIVE) | sha1sum | cut -c1-12)
 WEB_STAMP := web/node_modules/.installed-$(shell cat web/package-lock.json 2>/dev/null | sha1sum | cut -c1-12)

@@ -19,6 +19,7 @@ setup(
         Extension(
             "shoal.engine.detection._native",
             sources=["src/shoal/engine/detection/_native.c"],
+            depends=["src/shoal/engine/_threads.h"],
             extra_compile_args=FLAGS,
             extra_link_args=LINK_FLAGS,
         ),
@@ -31,12 +32,14 @@ setup(
         Extension(
             "shoal.engine.keypoints._native",
             sources=["src/shoal/engine/keypoints/_native.c"],
+            depends=["src/shoal/engine/_threads.h"],
             extra_compile_args=FLAGS,
             extra_link_args=LINK_FLAGS,
         ),
         Extension(
             "shoal.engine.masks._native",
             sources=["src/shoal/engine/masks/_native.c"],
+            depends=["src/shoal/engine/_threads.h"],
             extra_compile_args=FLAGS,
             extra_link_args=LINK_FLAGS,
         ),

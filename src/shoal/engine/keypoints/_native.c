@@ -18,12 +18,12 @@
  */
 #include <float.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_THREADS 64
+#include "../_threads.h"
+
 /* Pairs' points below which a second thread costs more than it saves; settable so that
    tests can split tiny inputs across every thread. */
 static int64_t min_work_per_thread = 20000;
@@ -36,42 +36,27 @@ int64_t shoal_keypoints_set_min_work_per_thread(int64_t work) {
 
 typedef int (*range_fn)(const void *ctx, int64_t start, int64_t end);
 
-struct range_call {
+struct ranges {
     range_fn fn;
     const void *ctx;
-    int64_t start, end;
-    int status;
+    int64_t n, parts;
+    int status[MAX_THREADS];
 };
 
-static void *range_entry(void *arg) {
-    struct range_call *call = arg;
-    call->status = call->fn(call->ctx, call->start, call->end);
-    return NULL;
+static void range_part(void *arg, int64_t p) {
+    struct ranges *job = arg;
+    job->status[p] = job->fn(job->ctx, job->n * p / job->parts, job->n * (p + 1) / job->parts);
 }
 
-/* fn over [0, n) in up to num_threads ranges; a thread that cannot start runs on the
-   caller. Returns -1 when any range failed (out of memory), else 0. */
+/* fn over [0, n) in up to num_threads contiguous ranges (see _threads.h). Returns -1
+   when any range failed (out of memory), else 0. */
 static int run_ranges(int64_t n, int64_t work, int64_t num_threads, range_fn fn,
                       const void *ctx) {
-    int64_t parts = num_threads < MAX_THREADS ? num_threads : MAX_THREADS;
-    if (parts > n) parts = n;
-    if (parts > work / min_work_per_thread) parts = work / min_work_per_thread;
-    if (parts < 1) parts = 1;
-    pthread_t ids[MAX_THREADS];
-    struct range_call calls[MAX_THREADS];
-    int started[MAX_THREADS];
-    for (int64_t p = 0; p < parts; p++)
-        calls[p] = (struct range_call){fn, ctx, n * p / parts, n * (p + 1) / parts, 0};
-    for (int64_t p = 1; p < parts; p++)
-        started[p] = pthread_create(&ids[p], NULL, range_entry, &calls[p]) == 0;
-    calls[0].status = fn(ctx, calls[0].start, calls[0].end);
-    int status = calls[0].status;
-    for (int64_t p = 1; p < parts; p++) {
-        if (started[p]) pthread_join(ids[p], NULL);
-        else calls[p].status = fn(ctx, calls[p].start, calls[p].end);
-        if (calls[p].status < 0) status = -1;
-    }
-    return status;
+    struct ranges job = {fn, ctx, n, parts_for(num_threads, n, work, min_work_per_thread), {0}};
+    run_parts(job.parts, range_part, &job);
+    for (int64_t p = 0; p < job.parts; p++)
+        if (job.status[p] < 0) return -1;
+    return 0;
 }
 
 /* ------------------------------------------------------------------------------ OKS */

@@ -12,14 +12,14 @@
  * item is computed by one thread alone, so results do not depend on the thread count.
  */
 #include <math.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../_threads.h"
+
 /* ------------------------------------------------------------------ threads */
 
-#define MAX_THREADS 64
 /* Below this much work (about one run visited per unit) a thread costs more than it
    saves. Settable so that tests can split tiny inputs across every thread. */
 static int64_t min_work_per_thread = 50000;
@@ -30,42 +30,9 @@ int64_t shoal_masks_set_min_work_per_thread(int64_t work) {
     return previous;
 }
 
-typedef void (*part_fn)(void *ctx, int64_t part);
-
-struct part_call {
-    part_fn fn;
-    void *ctx;
-    int64_t part;
-};
-
-static void *part_entry(void *arg) {
-    struct part_call *call = arg;
-    call->fn(call->ctx, call->part);
-    return NULL;
-}
-
-/* fn(ctx, p) for every p in [0, parts); a thread that cannot start runs on the caller. */
-static void run_parts(int64_t parts, part_fn fn, void *ctx) {
-    pthread_t ids[MAX_THREADS];
-    struct part_call calls[MAX_THREADS];
-    int started[MAX_THREADS];
-    for (int64_t p = 1; p < parts; p++) {
-        calls[p] = (struct part_call){fn, ctx, p};
-        started[p] = pthread_create(&ids[p], NULL, part_entry, &calls[p]) == 0;
-    }
-    fn(ctx, 0);
-    for (int64_t p = 1; p < parts; p++) {
-        if (started[p]) pthread_join(ids[p], NULL);
-        else fn(ctx, p);
-    }
-}
-
-/* Parts for n items of total_work: no more than asked, than items or MAX_THREADS. */
+/* Parts for n items of total_work (see _threads.h). */
 static int64_t num_parts(int64_t num_threads, int64_t n, int64_t total_work) {
-    int64_t parts = num_threads < MAX_THREADS ? num_threads : MAX_THREADS;
-    if (parts > n) parts = n;
-    if (parts > total_work / min_work_per_thread) parts = total_work / min_work_per_thread;
-    return parts < 1 ? 1 : parts;
+    return parts_for(num_threads, n, total_work, min_work_per_thread);
 }
 
 /* Part p's items [lo, hi) of n: contiguous, about equal in number. */
