@@ -131,3 +131,35 @@ def test_bad_lines_are_named(tmp_path, content, message):
 def test_writer_checks_token_counts():
     with pytest.raises(InputError, match="has 2 tokens but 1 tags"):
         as_labelbox_ner({"doc-2": TEXTS["doc-2"]}, [["O"]])
+
+
+def test_labelbox_predictions_on_a_stored_ner_dataset(tmp_path):
+    """CoNLL gold, Labelbox NDJSON predictions (written from the predicted tags): the
+    store's report equals seqeval on the tags, and the registry reads the format."""
+    from shoal.formats import FORMATS, ReadOptions
+    from shoal.formats.conll import from_conll, write_conll
+    from shoal.store import Store
+    from test_ner_store import assert_equal_to_seqeval, corpus_pair
+
+    gold, pred = corpus_pair(5)
+    write_conll(tmp_path / "gold.conll", gold)
+    tables = from_conll(tmp_path / "gold.conll")
+    texts = dict(
+        zip(
+            tables.frames.column("frame_id").to_pylist(),
+            tables.frames.column("text").to_pylist(),
+            strict=True,
+        )
+    )
+    (tmp_path / "pred.ndjson").write_text(as_labelbox_ner(texts, pred.tags()))
+    store = Store(tmp_path / "home")
+    dataset = store.create_project("news", task="ner").create_dataset("test", tables)
+    fmt = FORMATS["labelbox-ner"]
+    assert fmt.predictions and fmt.task == "ner"
+    found = dataset.create_inference_set(
+        "tagger", fmt.read(ReadOptions(tmp_path / "pred.ndjson", dataset=tables))
+    )
+    # Labelbox holds entities, so predicted tags come back as IOB2: compare with those.
+    iob2 = entities_to_tags(texts, read_labelbox_entities(tmp_path / "pred.ndjson"))
+    assert_equal_to_seqeval(found.ner_metrics().to_dict(), gold.tags(), iob2)
+    assert extract_entities(iob2).to_list() == extract_entities(pred.tags()).to_list()

@@ -166,6 +166,12 @@ def _labelbox_checklist(options: ReadOptions) -> InferenceTables:
     return from_labelbox_checklist(options.path, _dataset(options))
 
 
+def _labelbox_ner(options: ReadOptions) -> InferenceTables:
+    from shoal.formats.labelbox_ner import from_labelbox_ner_predictions
+
+    return from_labelbox_ner_predictions(options.path, _dataset(options))
+
+
 def _text_boxes(options: ReadOptions) -> InferenceTables:
     from shoal.formats.text_boxes import from_text_boxes
 
@@ -243,5 +249,11 @@ FORMATS: dict[str, Format] = {
         True,
         "ner",
         _conll_predictions,
+    ),
+    "labelbox-ner": Format(
+        "Labelbox NDJSON text entities (predictions on an NER dataset's frames)",
+        True,
+        "ner",
+        _labelbox_ner,
     ),
 }

@@ -32,16 +32,21 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from shoal.engine.ner import TagSequences, extract_entities
 from shoal.errors import InputError
 from shoal.formats._rows import PathLike, read_text
+from shoal.tables import DatasetTables, InferenceTables
 
 __all__ = [
     "TextEntity",
     "as_labelbox_ner",
     "entities_to_tags",
+    "from_labelbox_ner_predictions",
     "read_labelbox_entities",
     "read_labelbox_ner_pair",
     "tokenize",
@@ -223,4 +228,38 @@ def read_labelbox_ner_pair(
     return (
         TagSequences.from_lists(gold_tags, gold_name),
         TagSequences.from_lists(pred_tags, pred_name),
+    )
+
+
+def from_labelbox_ner_predictions(path: PathLike, dataset: DatasetTables) -> InferenceTables:
+    """Labelbox NDJSON text entities as predictions on an NER dataset (one whose frames
+    keep their tokens in ``text``, as ``shoal.formats.conll.from_conll`` writes them):
+    ``dataRow``'s ``globalKey`` (or ``id``) names the frame, each token covered by an
+    entity gets its IOB2 tag and every other token ``O``, one prediction per token
+    (``"<frame_id>/<token index>"``, confidence 1) as the store's NER tables have them."""
+    source = os.fspath(path)
+    if "text" not in dataset.frames.column_names:
+        raise InputError("the dataset's frames have no 'text' column (not an NER dataset)")
+    frame_ids = dataset.frames.column("frame_id").to_pylist()
+    texts = pc.fill_null(dataset.frames.column("text"), "").to_pylist()
+    tags = entities_to_tags(
+        dict(zip(frame_ids, texts, strict=True)), read_labelbox_entities(source), source=source
+    )
+    lengths = np.fromiter(map(len, tags), np.int64, count=len(tags))
+    owners = pa.array(np.repeat(np.asarray(frame_ids, dtype=object), lengths), pa.string())
+    positions = np.arange(int(lengths.sum()), dtype=np.int64) - np.repeat(
+        np.cumsum(lengths) - lengths, lengths
+    )
+    predictions = pa.table(
+        {
+            "prediction_id": pc.binary_join_element_wise(
+                owners, pa.array(positions.astype(str)), "/"
+            ),
+            "frame_id": owners,
+            "class_name": pa.array([t for sentence in tags for t in sentence], pa.string()),
+            "confidence": pa.array(np.ones(int(lengths.sum())), pa.float64()),
+        }
+    )
+    return InferenceTables.build(
+        predictions, frame_ids=dataset.frames.column("frame_id"), source=source
     )
