@@ -116,24 +116,27 @@ def _typed(cells: list[str]) -> list[Any]:
     return [c or None for c in cells]
 
 
-def from_classification_csv(path: PathLike) -> DatasetTables:
-    """Ground-truth classification CSV as a dataset; layout in the module doc."""
+def frames_of_csv(
+    path: PathLike, label_column: str
+) -> tuple[str, FrameRows, list[tuple[str, str, dict[str, str]]]]:
+    """A ground-truth CSV's frames (``frame_id``, ``image_uri``, size and typed metadata
+    columns: every column but those and ``label_column``), and each row's record name,
+    frame id and cells, for the caller to read its labels from (the classification and
+    the multi-label CSV differ only in those)."""
     source = os.fspath(path)
     header, rows = _rows(source)
-    _require(header, ("frame_id", "label"), source)
-    metadata_names = [n for n in header if n not in {"frame_id", "label", *_FRAME_COLUMNS}]
+    _require(header, ("frame_id", label_column), source)
+    metadata_names = [n for n in header if n not in {"frame_id", label_column, *_FRAME_COLUMNS}]
     for name in metadata_names:
         check_metadata_key(name, source, "row 1")
     typed = {name: _typed([row[name] for _, row in rows]) for name in metadata_names}
     frames = FrameRows()
-    labels = LabelRows()
+    read: list[tuple[str, str, dict[str, str]]] = []
     for index, (number, row) in enumerate(rows):
         record = f"row {number}"
         frame_id = row["frame_id"]
         if not frame_id:
             raise InputError("has no frame_id", source=source, record=record)
-        if not row["label"]:
-            raise InputError("has no label", source=source, record=record)
         size: tuple[int | None, int | None] = (None, None)
         if row.get("width") or row.get("height"):
             size = check_image_size(
@@ -151,6 +154,17 @@ def from_classification_csv(path: PathLike) -> DatasetTables:
             record=record,
             metadata={name: typed[name][index] for name in metadata_names},
         )
+        read.append((record, frame_id, row))
+    return source, frames, read
+
+
+def from_classification_csv(path: PathLike) -> DatasetTables:
+    """Ground-truth classification CSV as a dataset; layout in the module doc."""
+    source, frames, rows = frames_of_csv(path, "label")
+    labels = LabelRows()
+    for record, frame_id, row in rows:
+        if not row["label"]:
+            raise InputError("has no label", source=source, record=record)
         labels.add(frame_id, frame_id, row["label"], None, source=source, record=record)
     return build_dataset(frames, labels, source=source)
 

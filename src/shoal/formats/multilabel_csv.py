@@ -37,18 +37,22 @@ from typing import Any
 
 from shoal.errors import InputError
 from shoal.formats._rows import (
-    FrameRows,
     LabelRows,
     PathLike,
     PredictionRows,
     build_dataset,
     build_inferences,
-    check_image_size,
     class_names_argument,
     parse_number,
 )
-from shoal.formats._validation import check_metadata_key
-from shoal.formats.classification_csv import PROBABILITY_PREFIX, _require, _rows, _typed, _write
+from shoal.formats.classification_csv import (
+    _FRAME_COLUMNS,
+    PROBABILITY_PREFIX,
+    _require,
+    _rows,
+    _write,
+    frames_of_csv,
+)
 from shoal.tables import DatasetTables, InferenceTables
 
 __all__ = [
@@ -60,7 +64,6 @@ __all__ = [
 ]
 
 LABEL_SEPARATOR = ";"
-_FRAME_COLUMNS = ("image_uri", "width", "height")
 
 
 def _label_names(cell: str, source: str, record: str) -> list[str]:
@@ -82,37 +85,9 @@ def _label_names(cell: str, source: str, record: str) -> list[str]:
 
 def from_multilabel_csv(path: PathLike) -> DatasetTables:
     """Ground-truth multi-label CSV as a dataset; layout in the module doc."""
-    source = os.fspath(path)
-    header, rows = _rows(source)
-    _require(header, ("frame_id", "labels"), source)
-    metadata_names = [n for n in header if n not in {"frame_id", "labels", *_FRAME_COLUMNS}]
-    for name in metadata_names:
-        check_metadata_key(name, source, "row 1")
-    typed = {name: _typed([row[name] for _, row in rows]) for name in metadata_names}
-    frames = FrameRows()
+    source, frames, rows = frames_of_csv(path, "labels")
     labels = LabelRows()
-    for index, (number, row) in enumerate(rows):
-        record = f"row {number}"
-        frame_id = row["frame_id"]
-        if not frame_id:
-            raise InputError("has no frame_id", source=source, record=record)
-        size: tuple[int | None, int | None] = (None, None)
-        if row.get("width") or row.get("height"):
-            size = check_image_size(
-                parse_number(row.get("width", ""), "width", source, record),
-                parse_number(row.get("height", ""), "height", source, record),
-                source,
-                record,
-            )
-        frames.add(
-            frame_id,
-            row.get("image_uri") or None,
-            size[0],
-            size[1],
-            source=source,
-            record=record,
-            metadata={name: typed[name][index] for name in metadata_names},
-        )
+    for record, frame_id, row in rows:
         for name in _label_names(row["labels"], source, record):
             labels.add(f"{frame_id}/{name}", frame_id, name, None, source=source, record=record)
     return build_dataset(frames, labels, source=source)
