@@ -179,7 +179,8 @@ def test_result_mask_of_another_size_than_its_frame_is_named() -> None:
     results = [{"image_id": 1, "category_id": 1, "score": 0.5,
                 "segmentation": {"size": [10, 10], "counts": rle["counts"].decode()}}]  # fmt: skip
     with pytest.raises(
-        InputError, match=r"mask is 10 x 10 \(height x width\) but its frame is 48 x 64"
+        InputError,
+        match=r"segmentation size \[10, 10\] is not its image's \[height, width\] \[48, 64\]",
     ):
         from_coco_results(results, dataset)
 

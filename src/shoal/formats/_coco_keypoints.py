@@ -107,6 +107,7 @@ class CocoKeypointResults:
     results: CocoResults  # boxes already the keypoints' extents (or the given bboxes)
     keypoints: PointLists
     area: NDArray[np.float64]
+    box_given: bool = False  # the first record had a bbox: every box is the file's
 
     def predictions(
         self, ground_truth: GroundTruth, *, file_names: Sequence[str | None] | None = None
@@ -465,7 +466,9 @@ def _parse_results(source: CocoSource) -> CocoKeypointResults:
     results = CocoResults(
         name, image_ids, class_ids, box, scores, table is not None, images, categories
     )
-    return CocoKeypointResults(results=results, keypoints=keypoints, area=area)
+    return CocoKeypointResults(
+        results=results, keypoints=keypoints, area=area, box_given=boxes is not None
+    )
 
 
 def _scan_results(data: Any, name: str | None) -> CocoKeypointResults | None:
@@ -502,7 +505,9 @@ def _scan_results(data: Any, name: str | None) -> CocoKeypointResults | None:
         return None  # the slow path names the record without a bbox
     box = np.ascontiguousarray(scan.boxes if with_boxes else scan.extents)
     results = CocoResults(name, scan.image_ids, scan.class_ids, box, scan.scores)
-    return CocoKeypointResults(results=results, keypoints=keypoints, area=box[:, 2] * box[:, 3])
+    return CocoKeypointResults(
+        results=results, keypoints=keypoints, area=box[:, 2] * box[:, 3], box_given=with_boxes
+    )
 
 
 def _extents(keypoints: PointLists) -> NDArray[np.float64]:

@@ -10,7 +10,8 @@ and annotations; this module adds the masks), with pycocotools' semantics:
   object whose ``annotations`` hold them). As in ``loadRes``: when the first record has
   a non-empty ``bbox``, every record's bbox is kept and its area (what COCO's area
   ranges read for an unmatched prediction) is the box's ``w * h``, and a record without
-  a ``segmentation`` takes its box as the mask; otherwise the area is the mask's and a
+  a ``segmentation`` (or with ``[]``, a detection file's placeholder, where pycocotools
+  fails) takes its box as the mask; otherwise the area is the mask's and a
   missing bbox is the mask's ``toBbox``. A polygon result is rasterised at its image's
   size (pycocotools does so when the first record has a bbox, and fails otherwise);
   an uncompressed RLE result is read too. Prediction ids are 1-based file positions.
@@ -78,6 +79,7 @@ __all__ = [
     "CocoMaskResults",
     "parse_coco_mask_ground_truth",
     "parse_coco_mask_results",
+    "polygon_rings",
     "read_coco_masks",
 ]
 
@@ -116,8 +118,20 @@ class CocoMaskResults:
         """The engine's columns on ``ground_truth`` and each prediction's mask;
         ``frame_sizes`` (F, 2) holds each frame's (height, width), -1 when unknown."""
         base = self.results.predictions(ground_truth, file_names=file_names)
-        name, table = self.results.source, "annotations" if self.results.in_annotations else None
         sizes = frame_sizes[base.frame] if len(base) else np.zeros((0, 2), np.int64)
+        masks, box, area = self.masks_and_boxes(sizes)
+        predictions = Predictions(
+            frame=base.frame, label=base.label, box=box, score=base.score, ids=base.ids, area=area
+        )
+        return predictions, masks
+
+    def masks_and_boxes(
+        self, sizes: NDArray[np.int64]
+    ) -> tuple[MaskColumn, NDArray[np.float64], NDArray[np.float64]]:
+        """Each record's mask, checked against its image's (height, width) (``sizes``
+        (N, 2) in record order, -1 when unknown), and its box and COCO area by loadRes'
+        rules (for the engine and for the store's tables alike)."""
+        name, table = self.results.source, "annotations" if self.results.in_annotations else None
         masks = (
             self.masks
             if self.masks is not None
@@ -125,12 +139,23 @@ class CocoMaskResults:
         )
         _check_sizes(masks, sizes, name, table)
         # Boxes not given are the masks' (loadRes' toBbox), known only now for polygons.
-        box = np.where(self.box_given[:, None], base.box, masks.bbox)
+        box = np.where(self.box_given[:, None], self.results.box, masks.bbox)
         area = self.area if self.area is not None else masks.area.astype(np.float64)
-        predictions = Predictions(
-            frame=base.frame, label=base.label, box=box, score=base.score, ids=base.ids, area=area
+        return masks, box, area
+
+    def without_segmentation(self) -> NDArray[np.bool_]:
+        """The records whose mask is their box (no ``segmentation`` given)."""
+        if self.segmentations is None:
+            return np.zeros(len(self.results), np.bool_)
+        return np.fromiter(
+            (s is None for s in self.segmentations), np.bool_, len(self.segmentations)
         )
-        return predictions, masks
+
+    def polygons(self) -> list[list[list[float]] | None] | None:
+        """Each record's polygons as read (None for an RLE or a missing segmentation),
+        for drawing; None when no record has polygons. Call after :meth:`masks_and_boxes`
+        (which checks them)."""
+        return polygon_rings(self.segmentations) if self.segmentations is not None else None
 
 
 def read_coco_masks(
@@ -215,6 +240,23 @@ def _parse_ground_truth(source: CocoSource, progress: Progress | None) -> CocoMa
 
 
 # --------------------------------------------------------------------- masks
+
+
+def polygon_rings(segmentations: Sequence[Any]) -> list[list[list[float]] | None] | None:
+    """Each already checked segmentation's polygon rings (a list of boxes as their
+    corner rings, as they are rasterised), None for an RLE or a missing one; None
+    when none is polygons (the store's ``polygon`` column, kept for exact drawing)."""
+    rings: list[list[list[float]] | None] = []
+    found = False
+    for segmentation in segmentations:
+        if type(segmentation) is not list:
+            rings.append(None)
+            continue
+        found = True
+        if len(segmentation[0]) == 4:
+            segmentation = [[x, y, x, y + h, x + w, y + h, x + w, y] for x, y, w, h in segmentation]
+        rings.append(segmentation)
+    return rings if found else None
 
 
 def _record(index: int, table: str | None) -> int | str:
@@ -605,7 +647,8 @@ def _result_fields(
         score_list = [r.get("score", 1.0) for r in records]
         if with_boxes:
             box_list = [r["bbox"] for r in records]
-            segmentations = [r.get("segmentation") for r in records]
+            # An empty list is no segmentation (a detection file's placeholder).
+            segmentations = [None if (s := r.get("segmentation")) == [] else s for r in records]
             box_given = np.ones(len(records), np.bool_)
         else:
             segmentations = [r["segmentation"] for r in records]

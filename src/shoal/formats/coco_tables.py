@@ -45,19 +45,25 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from shoal.engine.detection.annotations import Classes
+from shoal.engine.keypoints import PointLists
+from shoal.engine.masks import MaskColumn
+from shoal.engine.masks.column import masks_to_strings
 
 if TYPE_CHECKING:
     from shoal.engine.keypoints import KeypointSchema
 from shoal.errors import InputError
+from shoal.formats._coco_keypoints import CocoKeypointResults, parse_coco_keypoint_results
+from shoal.formats._coco_masks import CocoMaskResults, parse_coco_mask_results
 from shoal.formats._rows import (
     FrameRows,
     PathLike,
@@ -70,8 +76,6 @@ from shoal.formats._validation import check_metadata_key
 from shoal.formats.coco import (
     CocoGroundTruth,
     CocoResults,
-    _is_number,
-    _parse_json,
     _read_source,
     parse_coco_ground_truth,
     parse_coco_results,
@@ -82,10 +86,8 @@ from shoal.tables import (
     PREDICTIONS_SCHEMA,
     DatasetTables,
     InferenceTables,
-    check_mask_sizes,
     empty_embeddings,
     keypoint_schemas,
-    rasterise_polygons,
     with_box_areas,
     with_keypoint_schemas,
 )
@@ -505,7 +507,8 @@ def from_coco_results(
     resolved by ``categories`` (``{id: name}`` or a COCO categories list) when given, else
     by the categories the dataset was read with (:func:`from_coco`), else by the ids
     :func:`as_coco` assigns. Prediction ids are the 1-based record positions."""
-    results, geometry, box_first = _results_and_geometry(source)
+    read = _read_results(source)
+    results = read.results
     frame_names = dataset.frames.column("frame_id").to_pylist()
     frame_keys: np.ndarray = np.asarray(frame_names, dtype=np.str_)
     if results.images is None and results.image_ids.dtype.kind in "iu":
@@ -522,6 +525,9 @@ def from_coco_results(
     )
     n = len(results)
     box = results.box
+    geometry = None
+    if read.masks is not None or read.keypoints is not None:
+        box, geometry = _result_geometry(read, _frame_sizes(dataset.frames)[frame])
     predictions = pa.table(
         {
             "prediction_id": pa.array(np.arange(1, n + 1).astype(np.str_)),
@@ -541,112 +547,144 @@ def from_coco_results(
         return InferenceTables(predictions, empty_embeddings())
     for name, column in geometry.items():
         predictions = predictions.append_column(name, column)
-    source_name = results.source or "<COCO data>"
-    predictions = rasterise_polygons(
-        predictions, dataset.frames, what="prediction", source=source_name
-    )
-    check_mask_sizes(predictions, dataset.frames, source=source_name)
-    built = InferenceTables.build(predictions, source=source_name)
-    return with_box_areas(built) if box_first else built
+    # The masks were checked against their frames' sizes by the reader.
+    built = InferenceTables.build(predictions, source=results.source or "<COCO data>")
+    return with_box_areas(built) if read.box_first else built
 
 
-def _results_and_geometry(
-    source: PathLike | Sequence[Any] | Mapping[str, Any],
-) -> tuple[CocoResults, dict[str, pa.Array] | None, bool]:
-    """The parsed results, their geometry columns when records carry a ``segmentation``
-    or ``keypoints`` (else None), and whether the first record has a bbox (``loadRes``
-    then keeps every bbox and counts a mask's area as its box's), from the one parse.
-    A file without either word takes the fast reading (no record is kept)."""
+@dataclass(frozen=True)
+class _ReadResults:
+    """A results file through the one COCO reader: its columns, and the segm and
+    keypoints readings of its geometry when its records carry some."""
+
+    results: CocoResults
+    masks: CocoMaskResults | None = None
+    keypoints: CocoKeypointResults | None = None
+    box_first: bool = True  # loadRes: the first record's bbox keeps every bbox
+
+
+def _read_results(source: PathLike | Sequence[Any] | Mapping[str, Any]) -> _ReadResults:
+    """The results read once: by the segm reader when records carry a ``segmentation``,
+    by the keypoints reader when they carry ``keypoints`` (both when both), else by the
+    boxes reader (the fast reading of a file with neither word)."""
+    document: Any
     if isinstance(source, str | os.PathLike):
-        name, data, _ = _read_source(source)
+        _, data, _ = _read_source(source)
         assert data is not None
-        if data.find(b'"segmentation"') < 0 and data.find(b'"keypoints"') < 0:
-            del data
-            return parse_coco_results(source), None, True
-        document = _parse_json(data, name)
+        with_masks = data.find(b'"segmentation"') >= 0
+        with_keypoints = data.find(b'"keypoints"') >= 0
         del data
-        owned = True
+        document, name = source, os.fspath(source)
     else:
-        name, document, owned = "<COCO data>", source, False
-    in_annotations = isinstance(document, Mapping)
-    records = document.get("annotations") if isinstance(document, Mapping) else document
-    box_first = True
-    if isinstance(records, list) and records:
-        first = records[0]
-        box_first = isinstance(first, dict) and first.get("bbox") not in (None, [])
-        # loadRes: results led by a keypoints record without bbox or segmentation all
-        # get their keypoints' extent as box.
-        by_keypoints = (
-            not box_first
-            and isinstance(first, dict)
-            and "segmentation" not in first
-            and "keypoints" in first
+        document = dict(source) if isinstance(source, Mapping) else source
+        if not isinstance(document, list) and not isinstance(document, dict):
+            document = list(document)
+        name = "<COCO data>"
+        records = document.get("annotations") if isinstance(document, dict) else document
+        records = records if isinstance(records, list) else []
+        with_masks = any(isinstance(r, dict) and "segmentation" in r for r in records)
+        with_keypoints = any(isinstance(r, dict) and "keypoints" in r for r in records)
+    if not with_masks and not with_keypoints:
+        return _ReadResults(replace(parse_coco_results(document), source=name))
+    masks = keypoints = None
+    if with_masks:
+        masks = parse_coco_mask_results(document)
+        masks = replace(masks, results=replace(masks.results, source=name))
+        if masks.without_segmentation().all():  # boxes only (empty placeholders)
+            if not with_keypoints:
+                return _ReadResults(masks.results)
+            masks = None
+    if with_keypoints:
+        keypoints = parse_coco_keypoint_results(document)
+        keypoints = replace(keypoints, results=replace(keypoints.results, source=name))
+    read = masks if masks is not None else keypoints
+    assert read is not None
+    box_first = (
+        masks.area is not None
+        if masks is not None
+        else bool(keypoints is not None and keypoints.box_given)
+    )
+    return _ReadResults(read.results, masks, keypoints, box_first)
+
+
+def _frame_sizes(frames: pa.Table) -> np.ndarray:
+    """(F, 2) height, width of each frame, -1 where unknown."""
+    return np.stack(
+        [
+            np.asarray(pc.fill_null(frames.column(c), -1).to_numpy(zero_copy_only=False), np.int64)
+            for c in ("height", "width")
+        ],
+        axis=1,
+    ).reshape(-1, 2)
+
+
+def _result_geometry(
+    read: _ReadResults, sizes: np.ndarray
+) -> tuple[np.ndarray, dict[str, pa.Array]]:
+    """The predictions' boxes (loadRes' rules) and geometry columns from the reader's
+    masks and keypoints (``sizes``: each record's frame's height, width)."""
+    box = read.results.box
+    masks = polygons = points = None
+    boxes_only = None
+    if read.masks is not None:
+        masks, box, _ = read.masks.masks_and_boxes(sizes)
+        polygons = read.masks.polygons()
+        boxes_only = read.masks.without_segmentation()
+    if read.keypoints is not None:
+        points = read.keypoints.keypoints
+        if read.masks is None:
+            box = read.keypoints.results.box
+    return box, _geometry_arrays(len(read.results), masks, polygons, points, boxes_only)
+
+
+def _geometry_arrays(
+    count: int,
+    masks: MaskColumn | None,
+    polygons: list[Any] | None,
+    keypoints: PointLists | None,
+    boxes_only: np.ndarray | None = None,
+) -> dict[str, pa.Array]:
+    """The five geometry columns of ``count`` objects from the reader's columns: masks
+    (one per object, or None), polygons as read (None per object without), keypoints;
+    ``boxes_only`` rows are boxes (their mask, the box's, is what a segm evaluation
+    reads)."""
+    shapes = np.full(count, "box", object)
+    if masks is not None:
+        mask_column: pa.Array = pa.StructArray.from_arrays(
+            [
+                pa.array(masks.height, pa.int32()),
+                pa.array(masks.width, pa.int32()),
+                pa.array(masks_to_strings(masks), pa.string()),
+            ],
+            fields=list(MASK_TYPE),
         )
-        if by_keypoints:
-            records = [_with_keypoints_box(r) for r in records]
-            document = {**document, "annotations": records} if in_annotations else records
-        elif not box_first:
-            records = _with_mask_boxes(records, in_place=owned)
-            document = {**document, "annotations": records} if in_annotations else records
-    results = replace(parse_coco_results(document), source=name)
-    if not isinstance(records, list):
-        return results, None, box_first
-    table = "annotations" if in_annotations else None
-    return results, _geometry_columns(records, name or "<COCO data>", table=table), box_first
-
-
-def _with_mask_boxes(records: list[Any], *, in_place: bool) -> list[Any]:
-    """Results whose compressed RLE masks come without a ``bbox`` given ``toBbox`` of
-    their masks (what ``loadRes`` computes), all in one pass of the C mask kernels;
-    other records as they are (the reader checks and words them). ``in_place``: the
-    records are this reader's own parse, set in place rather than copied."""
-    from shoal.engine.masks import masks_from_strings
-
-    rows, counts, heights, widths = [], [], [], []
-    for index, record in enumerate(records):
-        if not isinstance(record, dict) or "bbox" in record:
-            continue
-        segmentation = record.get("segmentation")
-        if not isinstance(segmentation, dict):
-            continue
-        size, text = segmentation.get("size"), segmentation.get("counts")
-        if (
-            isinstance(text, str)
-            and isinstance(size, list)
-            and len(size) == 2
-            and all(type(v) is int and v > 0 for v in size)
-        ):
-            rows.append(index)
-            counts.append(text)
-            heights.append(size[0])
-            widths.append(size[1])
-    if not rows:
-        return records
-    try:
-        boxes = masks_from_strings(counts, heights, widths).bbox.tolist()
-    except InputError:
-        return records  # a malformed string: the reader names its record
-    if in_place:
-        for index, box in zip(rows, boxes, strict=True):
-            records[index]["bbox"] = box
-        return records
-    boxed = list(records)
-    for index, box in zip(rows, boxes, strict=True):
-        boxed[index] = {**records[index], "bbox": box}
-    return boxed
-
-
-def _with_keypoints_box(record: Any) -> Any:
-    """A keypoints result with the keypoints' extent as its ``bbox``, as ``loadRes``
-    computes it (every keypoint, visible or not)."""
-    if not isinstance(record, dict):
-        return record
-    points = record.get("keypoints")
-    if not isinstance(points, list) or len(points) < 3 or not all(_is_number(v) for v in points):
-        return record
-    xs, ys = points[0::3], points[1::3]
-    x0, y0 = min(xs), min(ys)
-    return {**record, "bbox": [x0, y0, max(xs) - x0, max(ys) - y0]}
+        shapes[:] = "mask"
+        if boxes_only is not None:
+            shapes[boxes_only] = "box"
+    else:
+        mask_column = pa.nulls(count, MASK_TYPE)
+    if polygons is not None:
+        shapes[[p is not None for p in polygons]] = "polygon"
+        polygon_column = pa.array(polygons, pa.list_(pa.list_(pa.float64())))
+    else:
+        polygon_column = pa.nulls(count, pa.list_(pa.list_(pa.float64())))
+    if keypoints is not None:
+        has = keypoints.counts > 0
+        shapes[has] = "keypoints"
+        keypoint_column = pa.ListArray.from_arrays(
+            pa.array(keypoints.offsets * 3, pa.int32()),
+            pa.array(keypoints.points.reshape(-1), pa.float64()),
+            mask=pa.array(~has),
+        )
+    else:
+        keypoint_column = pa.nulls(count, pa.list_(pa.float64()))
+    return {
+        "shape": pa.array(shapes.tolist(), pa.string()),
+        "mask": mask_column,
+        "polygon": polygon_column,
+        "keypoints": keypoint_column,
+        "points": pa.nulls(count, pa.list_(pa.float64())),
+    }
 
 
 def as_coco_results(
