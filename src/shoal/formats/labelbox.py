@@ -35,6 +35,7 @@ naming the line.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from typing import Any
 
 import orjson
@@ -70,12 +71,9 @@ def _confidence(holder: dict[str, Any], source: str, record: str) -> float:
     return 1.0 if value is None else parse_number(value, "confidence", source, record)
 
 
-def from_labelbox(path: PathLike, dataset: DatasetTables) -> InferenceTables:
-    """Labelbox NDJSON predictions on ``dataset``'s frames; layout in the module doc."""
-    source = os.fspath(path)
-    frame_of = _frame_lookup(dataset)
-    sizes = frame_sizes(dataset)
-    predictions = PredictionRows()
+def ndjson_records(source: str) -> Iterator[tuple[int, str, dict[str, Any]]]:
+    """Each non-blank line of a Labelbox NDJSON file as (line number, ``"line n"``, its
+    object); a line that is not a JSON object is an error naming it."""
     for number, line in enumerate(read_text(source).splitlines(), 1):
         if not line.strip():
             continue
@@ -90,18 +88,35 @@ def from_labelbox(path: PathLike, dataset: DatasetTables) -> InferenceTables:
             raise InputError(
                 f"is {describe(item)}, expected an object", source=source, record=record
             )
-        data_row = item.get("dataRow")
-        key = data_row.get("id", data_row.get("globalKey")) if isinstance(data_row, dict) else None
-        if not isinstance(key, str):
-            raise InputError(
-                f'dataRow is {describe(data_row)}, expected {{"id": ...}} or {{"globalKey": ...}}',
-                source=source,
-                record=record,
-            )
-        if key not in frame_of:
-            raise InputError(
-                f"data row {key!r} is not a frame of the dataset", source=source, record=record
-            )
+        yield number, record, item
+
+
+def data_row_frame(item: dict[str, Any], frame_of: dict[str, str], source: str, record: str) -> str:
+    """The frame an NDJSON object's ``dataRow`` (``id`` or ``globalKey``: a frame id or
+    image URI of the dataset, see ``frame_lookup``) names."""
+    data_row = item.get("dataRow")
+    key = data_row.get("id", data_row.get("globalKey")) if isinstance(data_row, dict) else None
+    if not isinstance(key, str):
+        raise InputError(
+            f'dataRow is {describe(data_row)}, expected {{"id": ...}} or {{"globalKey": ...}}',
+            source=source,
+            record=record,
+        )
+    if key not in frame_of:
+        raise InputError(
+            f"data row {key!r} is not a frame of the dataset", source=source, record=record
+        )
+    return frame_of[key]
+
+
+def from_labelbox(path: PathLike, dataset: DatasetTables) -> InferenceTables:
+    """Labelbox NDJSON predictions on ``dataset``'s frames; layout in the module doc."""
+    source = os.fspath(path)
+    frame_of = _frame_lookup(dataset)
+    sizes = frame_sizes(dataset)
+    predictions = PredictionRows()
+    for number, record, item in ndjson_records(source):
+        frame_id = data_row_frame(item, frame_of, source, record)
         uuid = item.get("uuid")
         prediction_id = uuid if isinstance(uuid, str) and uuid else str(number)
         name = item.get("name")
@@ -119,7 +134,7 @@ def from_labelbox(path: PathLike, dataset: DatasetTables) -> InferenceTables:
                 )
             predictions.add(
                 prediction_id,
-                frame_of[key],
+                frame_id,
                 name,
                 (left, top, width, height),
                 _confidence(item, source, record),
@@ -147,7 +162,7 @@ def from_labelbox(path: PathLike, dataset: DatasetTables) -> InferenceTables:
             )
             predictions.add(
                 prediction_id,
-                frame_of[key],
+                frame_id,
                 class_name,
                 None,
                 confidence,
@@ -159,10 +174,10 @@ def from_labelbox(path: PathLike, dataset: DatasetTables) -> InferenceTables:
                 raise InputError(
                     f"name is {describe(name)}, expected the class", source=source, record=record
                 )
-            box, geometry = _geometry(item, source, record, sizes.get(frame_of[key]))
+            box, geometry = _geometry(item, source, record, sizes.get(frame_id))
             predictions.add(
                 prediction_id,
-                frame_of[key],
+                frame_id,
                 name,
                 box,
                 _confidence(item, source, record),

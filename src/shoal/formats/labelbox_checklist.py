@@ -20,13 +20,10 @@ line, as is a class answered twice for one frame.
 from __future__ import annotations
 
 import os
-from typing import Any
-
-import orjson
 
 from shoal.errors import InputError
-from shoal.formats._rows import PathLike, PredictionRows, describe, read_text
-from shoal.formats.labelbox import _confidence, _frame_lookup
+from shoal.formats._rows import PathLike, PredictionRows, describe
+from shoal.formats.labelbox import _confidence, _frame_lookup, data_row_frame, ndjson_records
 from shoal.tables import DatasetTables, InferenceTables
 
 __all__ = ["from_labelbox_checklist"]
@@ -41,14 +38,10 @@ def from_labelbox_checklist(
     frame_of = _frame_lookup(dataset)
     predictions = PredictionRows()
     seen: dict[tuple[str, str], str] = {}
-    for number, line in enumerate(read_text(source).splitlines(), 1):
-        if not line.strip():
-            continue
-        record = f"line {number}"
-        item = _object(line, source, record)
+    for number, record, item in ndjson_records(source):
         if question is not None and item.get("name") != question:
             continue
-        frame_id = _frame(item, frame_of, source, record)
+        frame_id = data_row_frame(item, frame_of, source, record)
         answers = item.get("answer")
         if not isinstance(answers, list):
             raise InputError(
@@ -82,29 +75,3 @@ def from_labelbox_checklist(
     return InferenceTables.build(
         predictions.table(), frame_ids=dataset.frames.column("frame_id"), source=source
     )
-
-
-def _object(line: str, source: str, record: str) -> dict[str, Any]:
-    try:
-        item = orjson.loads(line)
-    except orjson.JSONDecodeError as error:
-        raise InputError(f"is not valid JSON ({error.msg})", source=source, record=record) from None
-    if not isinstance(item, dict):
-        raise InputError(f"is {describe(item)}, expected an object", source=source, record=record)
-    return item
-
-
-def _frame(item: dict[str, Any], frame_of: dict[str, str], source: str, record: str) -> str:
-    data_row = item.get("dataRow")
-    key = data_row.get("id", data_row.get("globalKey")) if isinstance(data_row, dict) else None
-    if not isinstance(key, str):
-        raise InputError(
-            f'dataRow is {describe(data_row)}, expected {{"id": ...}} or {{"globalKey": ...}}',
-            source=source,
-            record=record,
-        )
-    if key not in frame_of:
-        raise InputError(
-            f"data row {key!r} is not a frame of the dataset", source=source, record=record
-        )
-    return frame_of[key]
