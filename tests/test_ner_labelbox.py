@@ -103,7 +103,7 @@ def test_pair_evaluates_as_seqeval(tmp_path):
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ("{not json\n", r"line 1: not JSON"),
+        ("{not json\n", r"record line 1: is not valid JSON"),
         (
             '{"dataRow": {"globalKey": "doc-1"}, "name": "A", "bbox": {}}\n',
             r"line 1: no text entity",

@@ -39,7 +39,8 @@ import pyarrow.compute as pc
 
 from shoal.engine.ner import TagSequences, extract_entities
 from shoal.errors import InputError
-from shoal.formats._rows import PathLike, read_text
+from shoal.formats._rows import PathLike
+from shoal.formats.labelbox import ndjson_records
 from shoal.tables import DatasetTables, InferenceTables
 
 __all__ = [
@@ -83,15 +84,7 @@ def read_labelbox_entities(path: PathLike) -> list[TextEntity]:
     """The text entities of a Labelbox NDJSON file (see the module docstring)."""
     source = os.fspath(path)
     out: list[TextEntity] = []
-    for number, line in enumerate(read_text(source).splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            record = orjson.loads(line)
-        except orjson.JSONDecodeError as error:
-            raise InputError(f"line {number}: not JSON ({error})", source=source) from None
-        if not isinstance(record, dict):
-            raise InputError(f"line {number}: not a JSON object", source=source)
+    for number, _, record in ndjson_records(source):
         location = record.get("location")
         if not isinstance(location, dict):
             raise InputError(
