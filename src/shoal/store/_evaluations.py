@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -61,6 +61,7 @@ __all__ = [
     "SegmentFrames",
     "StoredEvaluation",
     "StoredVersions",
+    "TaskEvaluations",
     "build_evaluation",
     "load_arrays",
 ]
@@ -116,6 +117,46 @@ class StoredVersions:
         classes = tuple((c.name, c.id, c.ignore) for c in self.infos)
         set_row, dataset = self.set_row, self.dataset_row
         return (set_row["id"], set_row["version"], dataset["id"], dataset["version"], classes)
+
+
+class TaskEvaluations(Generic[T]):
+    """The most recently used evaluations of one task (``multilabel``, ``ner``) in a
+    store, built by ``build(snapshot, read_table)`` and keyed like the detection and
+    classification ones (``StoredVersions.key``): an inference set of another task's
+    project is an error naming it."""
+
+    def __init__(
+        self,
+        store: Store,
+        task: str,
+        build: Callable[[StoredVersions, Callable[..., pa.Table]], T],
+        size: int,
+    ) -> None:
+        self.store = store
+        self.task = task
+        self.size = size
+        self._build = build
+        self._entries: OrderedDict[tuple[object, ...], T] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def entry(self, inference_set: InferenceSet) -> T:
+        snapshot = StoredVersions.read(inference_set)
+        if snapshot.task != self.task:
+            raise InputError(
+                f"project of inference set {inference_set.name!r} is a {snapshot.task} "
+                f"project, not {self.task}"
+            )
+        with self._lock:
+            found = self._entries.get(snapshot.key)
+            if found is not None:
+                self._entries.move_to_end(snapshot.key)
+                return found
+        built = self._build(snapshot, self.store.read_table)
+        with self._lock:
+            entry = self._entries.setdefault(snapshot.key, built)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+        return entry
 
 
 def build_evaluation(

@@ -9,7 +9,7 @@ Stored in the common tables (``shoal.tables``), without boxes:
 
 The evaluation is the engine's ``MultiLabelEvaluation`` over every frame of the dataset
 and the project's classes in class order, cached per version like the other tasks'
-(``MultiLabelCache``). A class's threshold is its "confidence": ``score >= threshold``
+(``multilabel_cache``). A class's threshold is its "confidence": ``score >= threshold``
 predicts it; one number for every class or a mapping class -> threshold (classes not
 named use the project's ``default_conf``). A class marked ``ignore`` is left out.
 """
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +30,7 @@ from numpy.typing import NDArray
 from shoal._types import Conf
 from shoal.engine.multilabel import MultiLabelEvaluation, evaluate_multilabel
 from shoal.errors import InputError, ShoalError
+from shoal.store._evaluations import StoredVersions, TaskEvaluations
 
 if TYPE_CHECKING:
     from shoal.analysis.regression import SegmentResult, SegmentSpec
@@ -40,11 +41,11 @@ if TYPE_CHECKING:
 __all__ = [
     "MULTILABEL_CELLS",
     "MULTILABEL_COLUMNS",
-    "MultiLabelCache",
     "MultiLabelExamples",
     "MultiLabelMetrics",
     "check_multilabel_rows",
     "metrics_of",
+    "multilabel_cache",
     "multilabel_evaluation",
     "multilabel_examples",
     "multilabel_inputs",
@@ -150,48 +151,25 @@ class _ThresholdFree:
     best_thresholds: dict[str, dict[str, float]]
 
 
-class MultiLabelCache:
-    """The most recently used multi-label evaluations of one store, keyed like the other
-    tasks' (inference set and dataset with their versions, the class map)."""
+def _build_entry(snapshot: StoredVersions, read: Callable[..., pa.Table]) -> _Entry:
+    """A multi-label inference set's evaluation from its stored tables."""
+    dataset_object, set_object = snapshot.dataset_row["object"], snapshot.set_row["object"]
+    # A class marked ignore is left out of the evaluation (its column and its rows).
+    kept = [c.name for c in snapshot.infos if not c.ignore]
+    evaluation = multilabel_inputs(
+        kept,
+        read(dataset_object, "frames.parquet", MULTILABEL_COLUMNS["frames"]),
+        _of_classes(read(dataset_object, "labels.parquet", MULTILABEL_COLUMNS["labels"]), kept),
+        _of_classes(
+            read(set_object, "predictions.parquet", MULTILABEL_COLUMNS["predictions"]), kept
+        ),
+    )
+    return _Entry(evaluation, int(snapshot.set_row["version"]), threading.RLock())
 
-    def __init__(self, store: Store, size: int = CACHE_SIZE) -> None:
-        self.store = store
-        self.size = size
-        self._entries: OrderedDict[tuple[object, ...], _Entry] = OrderedDict()
-        self._lock = threading.Lock()
 
-    def entry(self, inference_set: InferenceSet) -> _Entry:
-        from shoal.store._evaluations import StoredVersions
-
-        snapshot = StoredVersions.read(inference_set)
-        if snapshot.task != "multilabel":
-            raise InputError(
-                f"project of inference set {inference_set.name!r} is a {snapshot.task} "
-                "project, not multilabel"
-            )
-        with self._lock:
-            found = self._entries.get(snapshot.key)
-            if found is not None:
-                self._entries.move_to_end(snapshot.key)
-                return found
-        dataset_object, set_object = snapshot.dataset_row["object"], snapshot.set_row["object"]
-        read = self.store.read_table
-        # A class marked ignore is left out of the evaluation (its column and its rows).
-        kept = [c.name for c in snapshot.infos if not c.ignore]
-        evaluation = multilabel_inputs(
-            kept,
-            read(dataset_object, "frames.parquet", MULTILABEL_COLUMNS["frames"]),
-            _of_classes(read(dataset_object, "labels.parquet", MULTILABEL_COLUMNS["labels"]), kept),
-            _of_classes(
-                read(set_object, "predictions.parquet", MULTILABEL_COLUMNS["predictions"]), kept
-            ),
-        )
-        entry = _Entry(evaluation, int(snapshot.set_row["version"]), threading.RLock())
-        with self._lock:
-            entry = self._entries.setdefault(snapshot.key, entry)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
-        return entry
+def multilabel_cache(store: Store, size: int = CACHE_SIZE) -> TaskEvaluations[_Entry]:
+    """The store's most recently used multi-label evaluations."""
+    return TaskEvaluations(store, "multilabel", _build_entry, size)
 
 
 def _of_classes(table: pa.Table, kept: list[str]) -> pa.Table:

@@ -11,14 +11,13 @@ Stored in the common tables (``shoal.tables``), without boxes, as
 
 The evaluation is the engine's ``EntityEvaluation`` (seqeval's default reading of the
 tags, conlleval's) over every frame of the dataset in frame order, cached per version
-like the other tasks' (``NerCache``); segments and queries select sentences
+like the other tasks' (``ner_cache``); segments and queries select sentences
 (``sentences=``), which equals evaluating them alone.
 """
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +28,7 @@ from numpy.typing import NDArray
 
 from shoal.engine.ner import EntityEvaluation, TagSequences, evaluate_entities
 from shoal.errors import InputError
+from shoal.store._evaluations import StoredVersions, TaskEvaluations
 
 if TYPE_CHECKING:
     from shoal.store._entities import InferenceSet, Segment
@@ -36,10 +36,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "NER_COLUMNS",
-    "NerCache",
     "NerMetrics",
     "NerSentences",
     "check_ner_rows",
+    "ner_cache",
     "ner_evaluation",
     "ner_inputs",
     "ner_metrics",
@@ -157,42 +157,20 @@ class _Entry:
     version: int
 
 
-class NerCache:
-    """The most recently used NER evaluations of one store, keyed like the other tasks'."""
+def _build_entry(snapshot: StoredVersions, read: Callable[..., pa.Table]) -> _Entry:
+    """An NER inference set's evaluation inputs from its stored tables."""
+    dataset_object, set_object = snapshot.dataset_row["object"], snapshot.set_row["object"]
+    inputs = ner_inputs(
+        read(dataset_object, "frames.parquet", NER_COLUMNS["frames"]),
+        read(dataset_object, "labels.parquet", NER_COLUMNS["labels"]),
+        read(set_object, "predictions.parquet", NER_COLUMNS["predictions"]),
+    )
+    return _Entry(inputs, int(snapshot.set_row["version"]))
 
-    def __init__(self, store: Store, size: int = CACHE_SIZE) -> None:
-        self.store = store
-        self.size = size
-        self._entries: OrderedDict[tuple[object, ...], _Entry] = OrderedDict()
-        self._lock = threading.Lock()
 
-    def entry(self, inference_set: InferenceSet) -> _Entry:
-        from shoal.store._evaluations import StoredVersions
-
-        snapshot = StoredVersions.read(inference_set)
-        if snapshot.task != "ner":
-            raise InputError(
-                f"project of inference set {inference_set.name!r} is a {snapshot.task} "
-                "project, not ner"
-            )
-        with self._lock:
-            found = self._entries.get(snapshot.key)
-            if found is not None:
-                self._entries.move_to_end(snapshot.key)
-                return found
-        dataset_object, set_object = snapshot.dataset_row["object"], snapshot.set_row["object"]
-        read = self.store.read_table
-        inputs = ner_inputs(
-            read(dataset_object, "frames.parquet", NER_COLUMNS["frames"]),
-            read(dataset_object, "labels.parquet", NER_COLUMNS["labels"]),
-            read(set_object, "predictions.parquet", NER_COLUMNS["predictions"]),
-        )
-        entry = _Entry(inputs, int(snapshot.set_row["version"]))
-        with self._lock:
-            entry = self._entries.setdefault(snapshot.key, entry)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
-        return entry
+def ner_cache(store: Store, size: int = CACHE_SIZE) -> TaskEvaluations[_Entry]:
+    """The store's most recently used NER evaluations."""
+    return TaskEvaluations(store, "ner", _build_entry, size)
 
 
 def ner_evaluation(inference_set: InferenceSet) -> EntityEvaluation:

@@ -28,9 +28,9 @@ from shoal.store._classes import ClassSpec, add_classes, drop_unused_classes
 from shoal.store._entities import Project, Task, check_unit
 from shoal.store._evaluations import EVALUATION_CACHE_SIZE, EvaluationCache, SegmentFrames
 from shoal.store._home import Home
-from shoal.store._multilabel import MultiLabelCache
+from shoal.store._multilabel import multilabel_cache
 from shoal.store._names import check_name
-from shoal.store._ner import NerCache
+from shoal.store._ner import ner_cache
 from shoal.store._writes import StagedWrite
 
 __all__ = ["TABLE_CACHE_SIZE", "Store"]
@@ -63,8 +63,8 @@ class Store:
         self._tables_lock = threading.Lock()
         # Evaluations and saved queries' frames, shared by every caller of this store.
         self.evaluations = EvaluationCache(self, evaluation_cache_size)
-        self.multilabel_evaluations = MultiLabelCache(self, evaluation_cache_size)
-        self.ner_evaluations = NerCache(self, evaluation_cache_size)
+        self.multilabel_evaluations = multilabel_cache(self, evaluation_cache_size)
+        self.ner_evaluations = ner_cache(self, evaluation_cache_size)
         self.segment_frames = SegmentFrames()
         self.sweep()
 
@@ -242,8 +242,7 @@ class Store:
         check_name(name, "project")
         if task not in ("detection", "classification", "multilabel", "ner"):
             raise InputError(
-                "task must be 'detection', 'classification', 'multilabel' or 'ner', got "
-                f"{task!r}"
+                f"task must be 'detection', 'classification', 'multilabel' or 'ner', got {task!r}"
             )
         if default_conf is None:
             default_conf = 0.5 if task == "multilabel" else 0.1
