@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from shoal.server._models import AverageRow
 from shoal.server._routes_entities import (
     INFERENCE_SET,
     DatasetName,
@@ -32,19 +33,6 @@ __all__ = ["router"]
 router = APIRouter(route_class=NameRoute)
 
 
-class MultiLabelRow(BaseModel):
-    """Precision, recall and F1 of a class or an average (scikit-learn's
-    ``classification_report`` keys; undefined values are 0) and its support (true
-    (frame, class) pairs)."""
-
-    model_config = ConfigDict(populate_by_name=True)
-
-    precision: float
-    recall: float
-    f1_score: float = Field(alias="f1-score")
-    support: int
-
-
 class MultiLabelBest(BaseModel):
     """A class's best-F1 threshold (one of its scores; the highest on a tie) and the
     precision, recall and F1 its report row has there."""
@@ -57,7 +45,7 @@ class MultiLabelBest(BaseModel):
     f1_score: float = Field(alias="f1-score")
 
 
-class MultiLabelClassRow(MultiLabelRow):
+class MultiLabelClassRow(AverageRow):
     """One class: its report row, its threshold, the AP of its score ranking, its
     best-F1 threshold (null for a class no frame has) and its 2x2 confusion matrix
     (scikit-learn's ``[[tn, fp], [fn, tp]]``)."""
@@ -75,10 +63,10 @@ class MultiLabelClassRow(MultiLabelRow):
 class MultiLabelAverages(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
-    micro: MultiLabelRow = Field(alias="micro avg")
-    macro: MultiLabelRow = Field(alias="macro avg")
-    weighted: MultiLabelRow = Field(alias="weighted avg")
-    samples: MultiLabelRow = Field(alias="samples avg")
+    micro: AverageRow = Field(alias="micro avg")
+    macro: AverageRow = Field(alias="macro avg")
+    weighted: AverageRow = Field(alias="weighted avg")
+    samples: AverageRow = Field(alias="samples avg")
 
 
 class MultiLabelMetricsOut(BaseModel):

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from shoal.server._models import AverageRow
 from shoal.server._routes_entities import (
     INFERENCE_SET,
     DatasetName,
@@ -31,20 +32,7 @@ __all__ = ["router"]
 router = APIRouter(route_class=NameRoute)
 
 
-class NerRow(BaseModel):
-    """Precision, recall and F1 of an entity type or an average (seqeval's
-    ``classification_report`` keys; undefined values are 0, a mean over no type NaN) and
-    its support (true entities)."""
-
-    model_config = ConfigDict(populate_by_name=True)
-
-    precision: float
-    recall: float
-    f1_score: float = Field(alias="f1-score")
-    support: int
-
-
-class NerTypeRow(NerRow):
+class NerTypeRow(AverageRow):
     """One entity type: its report row and counts (tp: matched predicted entities, fp:
     unmatched predicted ones, fn: unmatched true ones)."""
 
@@ -57,9 +45,9 @@ class NerTypeRow(NerRow):
 class NerAverages(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
-    micro: NerRow = Field(alias="micro avg")
-    macro: NerRow = Field(alias="macro avg")
-    weighted: NerRow = Field(alias="weighted avg")
+    micro: AverageRow = Field(alias="micro avg")
+    macro: AverageRow = Field(alias="macro avg")
+    weighted: AverageRow = Field(alias="weighted avg")
 
 
 class NerReport(BaseModel):

@@ -2591,10 +2591,10 @@ export interface components {
     };
     /** MultiLabelAverages */
     MultiLabelAverages: {
-      "macro avg": components["schemas"]["MultiLabelRow"];
-      "micro avg": components["schemas"]["MultiLabelRow"];
-      "samples avg": components["schemas"]["MultiLabelRow"];
-      "weighted avg": components["schemas"]["MultiLabelRow"];
+      "macro avg": components["schemas"]["AverageRow"];
+      "micro avg": components["schemas"]["AverageRow"];
+      "samples avg": components["schemas"]["AverageRow"];
+      "weighted avg": components["schemas"]["AverageRow"];
     };
     /**
      * MultiLabelBest
@@ -2633,7 +2633,10 @@ export interface components {
       precision: number;
       /** Recall */
       recall: number;
-      /** Support */
+      /**
+       * Support
+       * @description ground-truth count: tp + fn
+       */
       support: number;
       /** Threshold */
       threshold: number;
@@ -2757,27 +2760,11 @@ export interface components {
       /** Version */
       version: number;
     };
-    /**
-     * MultiLabelRow
-     * @description Precision, recall and F1 of a class or an average (scikit-learn's
-     * ``classification_report`` keys; undefined values are 0) and its support (true
-     * (frame, class) pairs).
-     */
-    MultiLabelRow: {
-      /** F1-Score */
-      "f1-score": number;
-      /** Precision */
-      precision: number;
-      /** Recall */
-      recall: number;
-      /** Support */
-      support: number;
-    };
     /** NerAverages */
     NerAverages: {
-      "macro avg": components["schemas"]["NerRow"];
-      "micro avg": components["schemas"]["NerRow"];
-      "weighted avg": components["schemas"]["NerRow"];
+      "macro avg": components["schemas"]["AverageRow"];
+      "micro avg": components["schemas"]["AverageRow"];
+      "weighted avg": components["schemas"]["AverageRow"];
     };
     /**
      * NerEntityOut
@@ -2828,22 +2815,6 @@ export interface components {
       averages: components["schemas"]["NerAverages"];
       /** Types */
       types: components["schemas"]["NerTypeRow"][];
-    };
-    /**
-     * NerRow
-     * @description Precision, recall and F1 of an entity type or an average (seqeval's
-     * ``classification_report`` keys; undefined values are 0, a mean over no type NaN) and
-     * its support (true entities).
-     */
-    NerRow: {
-      /** F1-Score */
-      "f1-score": number;
-      /** Precision */
-      precision: number;
-      /** Recall */
-      recall: number;
-      /** Support */
-      support: number;
     };
     /** NerSentenceOut */
     NerSentenceOut: {
@@ -2899,7 +2870,10 @@ export interface components {
       precision: number;
       /** Recall */
       recall: number;
-      /** Support */
+      /**
+       * Support
+       * @description ground-truth count: tp + fn
+       */
       support: number;
       /** Tp */
       tp: number;
