@@ -151,14 +151,27 @@ def test_keypoints_schemas_and_loadres_boxes(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("change", "message", "record"),
     [
-        ({"segmentation": "no"}, 'segmentation is "no", not polygons or an RLE', "annotations[1]"),
-        ({"segmentation": [[1, 2, "x", 4]]}, "not numbers", None),
-        ({"segmentation": {"size": [48, 64], "counts": "!!"}}, "not in COCO's alphabet", 1),
-        ({"keypoints": [1, 2]}, "keypoints has 2 numbers", 1),
+        # The messages of the one COCO reader (shoal eval's), naming the annotation.
+        (
+            {"segmentation": "no"},
+            'segmentation is "no", neither polygons nor an RLE',
+            "annotations[1]",
+        ),
+        (
+            {"segmentation": [[1, 2, "x", 4]]},
+            "coordinate that is not a finite number",
+            "annotations[1]",
+        ),
+        (
+            {"segmentation": {"size": [48, 64], "counts": "!!"}},
+            "not in COCO's alphabet",
+            "annotations[1]",
+        ),
+        ({"keypoints": [1, 2]}, "2 keypoint values; category 1 has 3 keypoints", "annotations[1]"),
         (
             {"keypoints": [1, 2, 2, 3, 4, 1, 5, 6, 2, 7, 8, 2]},
-            "has 4 triples but class 'person' has 3",
-            1,
+            "12 keypoint values; category 1 has 3 keypoints",
+            "annotations[1]",
         ),
     ],
 )

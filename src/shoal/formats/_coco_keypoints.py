@@ -58,6 +58,7 @@ from shoal.formats.coco import (
 __all__ = [
     "CocoKeypointGroundTruth",
     "CocoKeypointResults",
+    "annotation_keypoints",
     "parse_coco_keypoint_ground_truth",
     "parse_coco_keypoint_results",
     "read_coco_keypoints",
@@ -179,6 +180,14 @@ def parse_coco_keypoint_ground_truth(
         if scanned is not None:
             return scanned
     parsed = parse_coco_ground_truth(source, keep_records=True, progress=progress)
+    return annotation_keypoints(parsed, sigmas=sigmas)
+
+
+def annotation_keypoints(
+    parsed: CocoGroundTruth, *, sigmas: Sigmas = None
+) -> CocoKeypointGroundTruth:
+    """The keypoints of a parse's annotation records (kept), checked against their
+    categories' schemas (for the engine's reading of a file and for the store's tables)."""
     name = parsed.source
     annotations = parsed.annotations or []
     class_ids = parsed.classes.ids[parsed.label] if annotations else np.zeros(0, np.int64)

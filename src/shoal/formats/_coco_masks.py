@@ -77,6 +77,7 @@ from shoal.formats.coco import (
 __all__ = [
     "CocoMaskGroundTruth",
     "CocoMaskResults",
+    "annotation_masks",
     "parse_coco_mask_ground_truth",
     "parse_coco_mask_results",
     "polygon_rings",
@@ -217,26 +218,48 @@ def parse_coco_mask_ground_truth(
 
 def _parse_ground_truth(source: CocoSource, progress: Progress | None) -> CocoMaskGroundTruth:
     parsed = parse_coco_ground_truth(source, keep_records=True, progress=progress)
+    masks, _ = annotation_masks(parsed)
+    return CocoMaskGroundTruth(parsed=parsed, masks=masks)
+
+
+def annotation_masks(
+    parsed: CocoGroundTruth, *, every: bool = True
+) -> tuple[MaskColumn, NDArray[np.int64]]:
+    """The masks of a parse's annotation records (kept) and the rows they belong to,
+    each checked against its image's size. ``every``: each annotation needs a
+    ``segmentation`` (a segm evaluation); else those without one (or with ``[]``) are
+    boxes, left out (the store's tables)."""
     annotations = parsed.annotations or []
     name = parsed.source
     segmentations = []
+    rows = []
     for index, record in enumerate(annotations):
         segmentation = record.get("segmentation")
-        if segmentation is None:
-            raise InputError(
-                'missing "segmentation" (a segm evaluation needs every annotation\'s mask)',
-                source=name,
-                record=f"annotations[{index}]",
-            )
+        if segmentation is None or (not every and segmentation == []):
+            if every:
+                raise InputError(
+                    'missing "segmentation" (a segm evaluation needs every annotation\'s mask)',
+                    source=name,
+                    record=f"annotations[{index}]",
+                )
+            continue
         segmentations.append(segmentation)
+        rows.append(index)
     sizes = frame_sizes(parsed)
     order = np.argsort(parsed.image_ids, kind="stable")
     position = np.empty(order.size, np.int64)
     position[order] = np.arange(order.size)
-    image_sizes = sizes[position[parsed.image]] if annotations else np.zeros((0, 2), np.int64)
-    masks = _masks(segmentations, image_sizes, None, name, "annotations")
-    _check_sizes(masks, image_sizes, name, "annotations")
-    return CocoMaskGroundTruth(parsed=parsed, masks=masks)
+    row_array = np.asarray(rows, np.int64)
+    image_sizes = sizes[position[parsed.image[row_array]]] if rows else np.zeros((0, 2), np.int64)
+    try:
+        masks = _masks(segmentations, image_sizes, None, name, None)
+        _check_sizes(masks, image_sizes, name, None)
+    except InputError as error:
+        # Named by the annotation's own position, not its place among those with masks.
+        at = error.record
+        where = f"annotations[{rows[at]}]" if isinstance(at, int) else at
+        raise InputError(error.message, source=error.source, record=where) from None
+    return masks, row_array
 
 
 # --------------------------------------------------------------------- masks
@@ -387,6 +410,11 @@ def _rings(
             ):
                 raise _fail(_ring_problem(ring, ring_number, as_boxes), name, table, index)
             if as_boxes:
+                if not all(_is_number(v) and np.isfinite(v) for v in ring):
+                    raise _fail(
+                        "segmentation has a polygon coordinate that is not a finite number",
+                        name, table, index,
+                    )  # fmt: skip
                 x, y, w, h = ring
                 ring = [x, y, x, y + h, x + w, y + h, x + w, y]
             polygons.append(ring)

@@ -62,8 +62,17 @@ from shoal.engine.masks.column import masks_to_strings
 if TYPE_CHECKING:
     from shoal.engine.keypoints import KeypointSchema
 from shoal.errors import InputError
-from shoal.formats._coco_keypoints import CocoKeypointResults, parse_coco_keypoint_results
-from shoal.formats._coco_masks import CocoMaskResults, parse_coco_mask_results
+from shoal.formats._coco_keypoints import (
+    CocoKeypointResults,
+    annotation_keypoints,
+    parse_coco_keypoint_results,
+)
+from shoal.formats._coco_masks import (
+    CocoMaskResults,
+    annotation_masks,
+    parse_coco_mask_results,
+    polygon_rings,
+)
 from shoal.formats._rows import (
     FrameRows,
     PathLike,
@@ -131,7 +140,9 @@ def _frames(parsed: CocoGroundTruth, name: str) -> FrameRows:
     return frames
 
 
-def _labels(parsed: CocoGroundTruth, ignore_flag: bool) -> pa.Table:
+def _labels(
+    parsed: CocoGroundTruth, ignore_flag: bool, geometry: dict[str, pa.Array] | None
+) -> pa.Table:
     count = int(parsed.image.size)
     image_names = pa.array([str(i) for i in parsed.image_ids.tolist()], pa.string())
     class_names = pa.array(parsed.classes.names.tolist(), pa.string())
@@ -167,140 +178,37 @@ def _labels(parsed: CocoGroundTruth, ignore_flag: bool) -> pa.Table:
         },
         schema=LABELS_SCHEMA,
     )
-    geometry = _geometry_columns(parsed.annotations or [], parsed.source or "<COCO data>")
     if geometry is not None:
         for name, column in geometry.items():
             table = table.append_column(name, column)
     return table
 
 
-def _mask_value(segmentation: Any, source: str, record: str | int) -> dict[str, Any]:
-    """A COCO RLE segmentation as the ``mask`` column's value (compressed counts)."""
-    size = segmentation.get("size")
-    counts = segmentation.get("counts")
-    if isinstance(counts, str) and isinstance(size, list) and len(size) == 2:
-        return {"height": size[0], "width": size[1], "counts": counts}
-    from shoal.engine.masks import rle_from_coco, rle_to_string
-
-    try:
-        rle = rle_from_coco(segmentation, 0, 0, what="segmentation")
-    except InputError as error:
-        raise InputError(error.message, source=source, record=record) from None
-    return {"height": rle.height, "width": rle.width, "counts": rle_to_string(rle)}
-
-
-def _geometry_columns(
-    records: Sequence[Any], source: str, *, table: str | None = "annotations"
-) -> dict[str, pa.Array] | None:
-    """The geometry columns of annotation (or result) records with a ``segmentation``
-    or ``keypoints``; None when no record has either."""
-    if not any(isinstance(r, dict) and ("segmentation" in r or "keypoints" in r) for r in records):
-        return None
-    shapes: list[str] = []
-    # The mask struct's fields as columns (quicker than a dict per row).
-    heights: list[int | None] = []
-    widths: list[int | None] = []
-    counts: list[str | None] = []
-    polygons: list[list[list[float]] | None] = []
-    keypoints: list[list[float] | None] = []
-    for index, record in enumerate(records):
-        segmentation = record.get("segmentation")
-        shape = "box"
-        mask = polygon = None
-        if isinstance(segmentation, dict):
-            where: str | int = index if table is None else f"{table}[{index}]"
-            mask, shape = _mask_value(segmentation, source, where), "mask"
-        elif isinstance(segmentation, list) and segmentation:
-            if not all(isinstance(ring, list) for ring in segmentation):
-                raise InputError(
-                    "segmentation is neither a list of polygons nor an RLE",
-                    source=source,
-                    record=index if table is None else f"{table}[{index}]",
-                )
-            polygon, shape = segmentation, "polygon"
-        elif segmentation not in (None, []):
-            raise InputError(
-                f"segmentation is {describe(segmentation)}, not polygons or an RLE",
-                source=source,
-                record=index if table is None else f"{table}[{index}]",
-            )
-        points = record.get("keypoints")
-        if points is not None and not isinstance(points, list):
-            raise InputError(
-                f"keypoints is {describe(points)}, not a list of numbers",
-                source=source,
-                record=index if table is None else f"{table}[{index}]",
-            )
-        if points:
-            shape = "keypoints"
-        shapes.append(shape)
-        if mask is None:
-            heights.append(None)
-            widths.append(None)
-            counts.append(None)
-        else:
-            heights.append(mask["height"])
-            widths.append(mask["width"])
-            counts.append(mask["counts"])
-        polygons.append(polygon)
-        keypoints.append(points or None)
-    try:
-        missing = np.asarray([c is None for c in counts], bool)
-        masks = pa.StructArray.from_arrays(
-            [
-                pa.array(heights, pa.int32()),
-                pa.array(widths, pa.int32()),
-                pa.array(counts, pa.string()),
-            ],
-            fields=list(MASK_TYPE),
-            mask=pa.array(missing),
-        )
-        return {
-            "shape": pa.array(shapes, pa.string()),
-            "mask": masks,
-            "polygon": pa.array(polygons, pa.list_(pa.list_(pa.float64()))),
-            "keypoints": pa.array(keypoints, pa.list_(pa.float64())),
-            "points": pa.nulls(len(records), pa.list_(pa.float64())),
-        }
-    except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
-        raise InputError(
-            f"a segmentation or keypoints value is not numbers ({error})", source=source
-        ) from None
-
-
-def _keypoint_schemas(
-    categories: Sequence[Mapping[str, Any]], source: str
-) -> dict[str, KeypointSchema]:
-    """The keypoint names and skeleton of each category that lists keypoints."""
-    schemas = {}
-    for index, category in enumerate(categories):
-        names = category.get("keypoints")
-        if names is None:
-            continue
-        where = f"categories[{index}]"
-        skeleton = category.get("skeleton") or []
-        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-            raise InputError(
-                f"keypoints is {describe(names)}, not a list of names", source=source, record=where
-            )
-        if not isinstance(skeleton, list) or not all(
-            isinstance(pair, list) and len(pair) == 2 and all(type(v) is int for v in pair)
-            for pair in skeleton
-        ):
-            raise InputError(
-                f"skeleton is {describe(skeleton)}, not pairs of keypoint numbers",
-                source=source,
-                record=where,
-            )
-        from shoal.engine.keypoints import KeypointSchema
-
-        try:
-            schemas[str(category["name"])] = KeypointSchema(
-                tuple(names), tuple((a, b) for a, b in skeleton)
-            )
-        except InputError as error:
-            raise InputError(error.message, source=source, record=where) from None
-    return schemas
+def _label_geometry(
+    parsed: CocoGroundTruth,
+) -> tuple[dict[str, pa.Array] | None, dict[str, KeypointSchema]]:
+    """The labels' geometry columns (None when no annotation has a ``segmentation`` or
+    ``keypoints``) and the keypoint schemas of the categories that name keypoints, from
+    the segm and keypoints readers' checks of the parse's records."""
+    annotations = parsed.annotations or []
+    with_masks = any("segmentation" in r for r in annotations)
+    with_keypoints = any("keypoints" in r for r in annotations)
+    named = [c for c in parsed.categories if c.get("keypoints") is not None]
+    if not with_masks and not with_keypoints and not named:
+        return None, {}
+    masks = mask_rows = polygons = keypoints = None
+    schemas: dict[str, KeypointSchema] = {}
+    if with_masks:
+        masks, mask_rows = annotation_masks(parsed, every=False)
+        polygons = polygon_rings([annotations[row]["segmentation"] for row in mask_rows.tolist()])
+    if with_keypoints or named:
+        read = annotation_keypoints(parsed)
+        keypoints = read.keypoints if with_keypoints else None
+        by_name = read.schema_by_name()
+        schemas = {str(c["name"]): by_name[str(c["name"])] for c in named}
+    if not with_masks and not with_keypoints:
+        return None, schemas
+    return _geometry_arrays(len(annotations), masks, polygons, keypoints, rows=mask_rows), schemas
 
 
 def from_coco(source: PathLike | Mapping[str, Any], *, ignore_flag: bool = False) -> DatasetTables:
@@ -312,10 +220,10 @@ def from_coco(source: PathLike | Mapping[str, Any], *, ignore_flag: bool = False
         {k: category[k] for k in ("id", "name", "supercategory") if k in category}
         for category in parsed.categories
     ]
+    geometry, schemas = _label_geometry(parsed)
     dataset = DatasetTables.build(
-        _frames(parsed, name).table(), _labels(parsed, ignore_flag), source=name
+        _frames(parsed, name).table(), _labels(parsed, ignore_flag, geometry), source=name
     )
-    schemas = _keypoint_schemas(parsed.categories, name)
     if schemas:
         dataset = with_keypoint_schemas(dataset, schemas, source=name)
     return with_remembered(dataset, {_CATEGORIES: categories})
@@ -643,31 +551,45 @@ def _geometry_arrays(
     polygons: list[Any] | None,
     keypoints: PointLists | None,
     boxes_only: np.ndarray | None = None,
+    *,
+    rows: np.ndarray | None = None,
 ) -> dict[str, pa.Array]:
-    """The five geometry columns of ``count`` objects from the reader's columns: masks
-    (one per object, or None), polygons as read (None per object without), keypoints;
-    ``boxes_only`` rows are boxes (their mask, the box's, is what a segm evaluation
-    reads)."""
+    """The five geometry columns of ``count`` objects from the readers' columns: the
+    masks of ``rows`` (every object when None) and their polygons as read (None for an
+    RLE), keypoints (none: null); ``boxes_only`` rows are boxes (their mask, the box's,
+    is what a segm evaluation reads)."""
     shapes = np.full(count, "box", object)
+    mask_column: pa.Array = pa.nulls(count, MASK_TYPE)
+    polygon_column: pa.Array = pa.nulls(count, pa.list_(pa.list_(pa.float64())))
     if masks is not None:
-        mask_column: pa.Array = pa.StructArray.from_arrays(
-            [
-                pa.array(masks.height, pa.int32()),
-                pa.array(masks.width, pa.int32()),
-                pa.array(masks_to_strings(masks), pa.string()),
-            ],
+        at = np.arange(count) if rows is None else rows
+        heights = np.zeros(count, np.int32)
+        widths = np.zeros(count, np.int32)
+        heights[at], widths[at] = masks.height, masks.width
+        strings = masks_to_strings(masks)
+        if rows is not None:
+            spread: list[str | None] = [None] * count
+            for row, text in zip(rows.tolist(), strings, strict=True):
+                spread[row] = text
+            strings = spread  # type: ignore[assignment]
+        present = np.zeros(count, np.bool_)
+        present[at] = True
+        mask_column = pa.StructArray.from_arrays(
+            [pa.array(heights), pa.array(widths), pa.array(strings, pa.string())],
             fields=list(MASK_TYPE),
+            mask=None if rows is None else pa.array(~present),
         )
-        shapes[:] = "mask"
+        shapes[at] = "mask"
+        if polygons is not None:
+            if rows is not None:
+                spread_polygons: list[Any] = [None] * count
+                for row, rings in zip(rows.tolist(), polygons, strict=True):
+                    spread_polygons[row] = rings
+                polygons = spread_polygons
+            shapes[[p is not None for p in polygons]] = "polygon"
+            polygon_column = pa.array(polygons, pa.list_(pa.list_(pa.float64())))
         if boxes_only is not None:
             shapes[boxes_only] = "box"
-    else:
-        mask_column = pa.nulls(count, MASK_TYPE)
-    if polygons is not None:
-        shapes[[p is not None for p in polygons]] = "polygon"
-        polygon_column = pa.array(polygons, pa.list_(pa.list_(pa.float64())))
-    else:
-        polygon_column = pa.nulls(count, pa.list_(pa.list_(pa.float64())))
     if keypoints is not None:
         has = keypoints.counts > 0
         shapes[has] = "keypoints"
