@@ -118,6 +118,40 @@ def child(argv: list[str], iou_type: str, count: int) -> int:
 # ----------------------------------------------------------------------- parent side
 
 
+def ensure_data(
+    name: str, size: str, images: int, generator_version: int, seed: int, generate, regenerate: bool
+):
+    """``benchmarks/data/NAME-SIZE`` holding ``gt.json`` and ``predictions.json`` of
+    ``generate(images)`` and ``meta.json`` (counts, seed, generator version), written once:
+    files that match this generator version, seed and size are reused unless
+    ``regenerate``. Returns (folder,
+    meta)."""
+    import json
+    from pathlib import Path
+
+    import orjson
+
+    folder = Path(HERE) / "data" / f"{name}-{size}"
+    meta_path = folder / "meta.json"
+    meta = {"generator": generator_version, "seed": seed, "images": images}
+    if not regenerate and meta_path.exists():
+        written = json.loads(meta_path.read_text())
+        if {k: written.get(k) for k in meta} == meta:
+            return folder, written
+    gt, results = generate(images)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "gt.json").write_bytes(orjson.dumps(gt))
+    (folder / "predictions.json").write_bytes(orjson.dumps(results))
+    meta |= {
+        "annotations": len(gt["annotations"]),
+        "crowd_annotations": sum(a.get("iscrowd", 0) for a in gt["annotations"]),
+        "predictions": len(results),
+        "predictions_mb": round((folder / "predictions.json").stat().st_size / 1e6, 1),
+    }
+    meta_path.write_text(json.dumps(meta))
+    return folder, meta
+
+
 def main(
     argv: list[str] | None,
     *,

@@ -90,23 +90,12 @@ def _result(rng, image: int, xy) -> dict:
 
 
 def ensure_data(size: str, regenerate: bool):
-    import json
-    from pathlib import Path
+    sys.path.insert(0, HERE)
+    import _coco_protocols
 
-    folder = Path(HERE) / "data" / f"keypoints-{size}"
-    meta_path = folder / "meta.json"
-    meta = {"generator": GENERATOR_VERSION, "seed": SEED, "images": SIZES[size]}
-    if not regenerate and meta_path.exists():
-        written = json.loads(meta_path.read_text())
-        if {k: written.get(k) for k in meta} == meta:
-            return folder, written
-    gt, results = generate(SIZES[size])
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "gt.json").write_text(json.dumps(gt))
-    (folder / "predictions.json").write_text(json.dumps(results))
-    meta |= {"annotations": len(gt["annotations"]), "predictions": len(results)}
-    meta_path.write_text(json.dumps(meta))
-    return folder, meta
+    return _coco_protocols.ensure_data(
+        "keypoints", size, SIZES[size], GENERATOR_VERSION, SEED, generate, regenerate
+    )
 
 
 # ----------------------------------------------------------------------- the runs

@@ -132,30 +132,12 @@ def generate(images: int, seed: int = SEED) -> tuple[dict, list[dict]]:
 
 
 def ensure_data(size: str, regenerate: bool):
-    import json
-    from pathlib import Path
+    sys.path.insert(0, HERE)
+    import _coco_protocols
 
-    folder = Path(HERE) / "data" / f"segm-{size}"
-    meta_path = folder / "meta.json"
-    meta = {"generator": GENERATOR_VERSION, "seed": SEED, "images": SIZES[size]}
-    if not regenerate and meta_path.exists():
-        written = json.loads(meta_path.read_text())
-        if {k: written.get(k) for k in meta} == meta:
-            return folder, written
-    import orjson
-
-    gt, results = generate(SIZES[size])
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "gt.json").write_bytes(orjson.dumps(gt))
-    (folder / "predictions.json").write_bytes(orjson.dumps(results))
-    meta |= {
-        "annotations": len(gt["annotations"]),
-        "crowd_annotations": sum(a["iscrowd"] for a in gt["annotations"]),
-        "predictions": len(results),
-        "predictions_mb": round((folder / "predictions.json").stat().st_size / 1e6, 1),
-    }
-    meta_path.write_text(json.dumps(meta))
-    return folder, meta
+    return _coco_protocols.ensure_data(
+        "segm", size, SIZES[size], GENERATOR_VERSION, SEED, generate, regenerate
+    )
 
 
 # ----------------------------------------------------------------------- the runs
