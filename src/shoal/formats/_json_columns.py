@@ -48,7 +48,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
-from shoal._native import F64, I64, U8, load_library
+from shoal._native import F64, I64, U8, empty_unhinted, load_library
 
 __all__ = [
     "FIELDS_PER_ROW",
@@ -227,14 +227,14 @@ def scan_keypoint_records(buffer: NDArray[np.uint8], pos: int) -> KeypointScan |
     # each value takes at least 2 ("0,"). np.empty: unwritten pages are never touched.
     capacity = buffer.size // 40 + 1
     kp_capacity = buffer.size // 2 + 1
-    image_ids = np.empty(capacity, np.int64)
-    class_ids = np.empty(capacity, np.int64)
-    boxes = np.empty((capacity, 4), np.float64)
-    has_box = np.empty(capacity, np.uint8)
-    scores = np.empty(capacity, np.float64)
-    keypoints = np.empty(kp_capacity, np.float64)
-    offsets = np.empty(capacity + 1, np.int64)
-    extents = np.empty((capacity, 4), np.float64)
+    image_ids = empty_unhinted(capacity, np.int64)
+    class_ids = empty_unhinted(capacity, np.int64)
+    boxes = empty_unhinted((capacity, 4), np.float64)
+    has_box = empty_unhinted(capacity, np.uint8)
+    scores = empty_unhinted(capacity, np.float64)
+    keypoints = empty_unhinted(kp_capacity, np.float64)
+    offsets = empty_unhinted(capacity + 1, np.int64)
+    extents = empty_unhinted((capacity, 4), np.float64)
     rows = ctypes.c_int64()
     status = _lib.shoal_scan_keypoint_records(
         buffer, buffer.size, pos, capacity, image_ids, class_ids, boxes, has_box, scores,
@@ -264,9 +264,9 @@ def scan_annotation_keypoints(
     exact slow path (an annotation without keypoints counts as unusual)."""
     capacity = buffer.size // 40 + 1
     kp_capacity = buffer.size // 2 + 1
-    values = np.empty(kp_capacity, np.float64)
-    offsets = np.empty(capacity + 1, np.int64)
-    num_keypoints = np.empty(capacity, np.int64)
+    values = empty_unhinted(kp_capacity, np.float64)
+    offsets = empty_unhinted(capacity + 1, np.int64)
+    num_keypoints = empty_unhinted(capacity, np.int64)
     rows = ctypes.c_int64()
     status = _lib.shoal_scan_annotation_keypoints(
         buffer, buffer.size, capacity, values, kp_capacity, offsets, num_keypoints, _POWERS,
@@ -301,14 +301,14 @@ def scan_segm_records(buffer: NDArray[np.uint8], pos: int) -> SegmScan | None:
     # The shortest record, {"image_id":0,"category_id":0,"segmentation":{"size":[0,0],
     # "counts":""}}, has over 70 bytes. np.empty: unwritten pages are never touched.
     capacity = buffer.size // 60 + 1
-    image_ids = np.empty(capacity, np.int64)
-    class_ids = np.empty(capacity, np.int64)
-    boxes = np.empty((capacity, 4), np.float64)
-    has_box = np.empty(capacity, np.uint8)
-    scores = np.empty(capacity, np.float64)
-    sizes = np.empty((capacity, 2), np.int64)
-    counts_start = np.empty(capacity, np.int64)
-    counts_end = np.empty(capacity, np.int64)
+    image_ids = empty_unhinted(capacity, np.int64)
+    class_ids = empty_unhinted(capacity, np.int64)
+    boxes = empty_unhinted((capacity, 4), np.float64)
+    has_box = empty_unhinted(capacity, np.uint8)
+    scores = empty_unhinted(capacity, np.float64)
+    sizes = empty_unhinted((capacity, 2), np.int64)
+    counts_start = empty_unhinted(capacity, np.int64)
+    counts_end = empty_unhinted(capacity, np.int64)
     rows = ctypes.c_int64()
     status = _lib.shoal_scan_segm_records(
         buffer, buffer.size, pos, capacity, image_ids, class_ids, boxes, has_box, scores,
@@ -379,15 +379,15 @@ def scan_ground_truth(
     if capacity < 1 or slow_capacity < FIELDS_PER_ROW:
         raise ValueError("no room to scan an annotation")
     # np.empty: pages past the rows actually written are never touched.
-    image_ids = np.empty(capacity, np.int64)
-    class_ids = np.empty(capacity, np.int64)
-    boxes = np.empty((capacity, 4), np.float64)
-    areas = np.empty(capacity, np.float64)
-    flags = np.empty(capacity, np.uint8)
-    ids = np.empty(capacity, np.int64)
-    slow_start = np.empty(slow_capacity, np.int64)
-    slow_end = np.empty(slow_capacity, np.int64)
-    slow_slot = np.empty(slow_capacity, np.int64)
+    image_ids = empty_unhinted(capacity, np.int64)
+    class_ids = empty_unhinted(capacity, np.int64)
+    boxes = empty_unhinted((capacity, 4), np.float64)
+    areas = empty_unhinted(capacity, np.float64)
+    flags = empty_unhinted(capacity, np.uint8)
+    ids = empty_unhinted(capacity, np.int64)
+    slow_start = empty_unhinted(slow_capacity, np.int64)
+    slow_end = empty_unhinted(slow_capacity, np.int64)
+    slow_slot = empty_unhinted(slow_capacity, np.int64)
     ranges = np.zeros(4, np.int64)
     counts = np.zeros(3, np.int64)
     status = _lib.shoal_scan_ground_truth(

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from shoal._native import F64, I64, U8, load_library, thread_count
+from shoal._native import F64, I64, U8, empty_unhinted, load_library, thread_count
 from shoal.engine.masks.rle import Rle
 from shoal.errors import InputError
 
@@ -76,23 +76,10 @@ for _name, (_restype, _argtypes) in _SIGNATURES.items():
 # Text decoded per call when the caller releases what was read (a mapped file's pages).
 _SLICE_BYTES = 16 << 20
 
-_set_hugepage = getattr(
-    getattr(getattr(np, "_core", None), "multiarray", None), "_set_madvise_hugepage", None
-)
-
 
 def _runs_array(size: int) -> NDArray[np.uint32]:
-    """An uninitialised uint32 array for ``size`` runs, allocated without NumPy's
-    transparent-huge-page hint: with the kernel's usual ``defrag=madvise`` setting the
-    hint makes every first touch of a large array wait for memory compaction (0.7 s of
-    system time for a results file's 270 MB of runs, against 0.07 s without it)."""
-    if _set_hugepage is None or size < (1 << 20):
-        return np.empty(size, np.uint32)
-    previous = _set_hugepage(False)
-    try:
-        return np.empty(size, np.uint32)
-    finally:
-        _set_hugepage(previous)
+    """An uninitialised uint32 array for ``size`` runs (see ``empty_unhinted``)."""
+    return empty_unhinted(size, np.uint32)
 
 
 def set_min_work_per_thread(work: int) -> int:
