@@ -17,21 +17,28 @@ Ground truth read by :func:`from_coco` (a path, or the parsed dict)::
   not count, as in pycocotools; see :mod:`shoal.formats.coco`), ``attributes`` = JSON
   of every other key (``num_keypoints`` included, so it is written back).
 * geometry (:mod:`shoal.tables`): a ``segmentation`` of polygons is kept as ``polygon``
-  (and rasterised to ``mask`` on the image's size, as ``annToRLE`` does); an RLE one,
-  compressed or not, as ``mask`` (compressed); ``keypoints`` as ``keypoints``. The
-  ``shape`` is ``keypoints`` when the annotation has keypoints, else ``polygon`` or
-  ``mask``. A file with neither gets no geometry columns. Categories' ``keypoints``
-  (names) and ``skeleton`` become the dataset's keypoint schemas.
+  (a list of ``[x, y, w, h]`` boxes as their corner rings) and rasterised to ``mask`` on
+  the image's size, as ``annToRLE`` does; an RLE one, compressed or not, as ``mask``
+  (compressed); ``keypoints`` as ``keypoints``. The ``shape`` is ``keypoints`` when the
+  annotation has keypoints, else ``polygon`` or ``mask`` (``box`` without a
+  segmentation, or with ``[]``). A file with neither gets no geometry columns.
+  Categories' ``keypoints`` (names) and ``skeleton`` become the dataset's keypoint
+  schemas. Masks and keypoints are read and checked by the segm and keypoints readers
+  (:mod:`shoal.formats._coco_masks`, :mod:`shoal.formats._coco_keypoints`: the
+  ``shoal eval`` ones), from the one parse of the file.
 * the categories (ids, names, supercategories) are remembered by the dataset, so that
   :func:`as_coco` writes the same ids and :func:`from_coco_results` reads results that
   use them.
 
 Results read by :func:`from_coco_results`: a list of ``{"image_id", "category_id",
 "bbox": [x, y, w, h], "score"}`` (missing score = 1.0; other keys ignored, except a
-``segmentation`` RLE, kept as ``mask``, and ``keypoints``), with ``loadRes``' rules:
-when the first record has a bbox, every bbox is kept and a mask's COCO area is its box's
-``w * h`` (:func:`shoal.tables.with_box_areas`); else a record's box is ``toBbox`` of its
-mask (area: the mask's), or for keypoints their extent (every keypoint); or a
+``segmentation``, polygons or RLE, kept as for the ground truth, and ``keypoints``), read
+by the segm / keypoints reader of ``shoal eval`` when records carry them, with
+``loadRes``' rules: when the first record has a bbox, every bbox is kept, a mask's COCO
+area is its box's ``w * h`` (:func:`shoal.tables.with_box_areas`) and a record without a
+segmentation (or with ``[]``) is a ``box`` whose mask is its box; else a record's box is
+``toBbox`` of its mask (area: the mask's), or for keypoints their extent (every
+keypoint); or a
 dataset-shaped dict whose ``annotations`` all carry scores, in which case its own
 ``images`` (matched to the dataset's frames by ``file_name`` = ``image_uri``) and
 ``categories`` (matched by name) are used. A dict whose annotations have no score is a
