@@ -455,3 +455,13 @@ def test_a_replace_that_drops_predicted_frames_is_refused(tmp_path, sample):
     store.project("p").create_dataset("val", dataset_tables, replace=True)
     model.dataset.delete_inference_set("m")
     assert store.project("p").create_dataset("val", smaller, replace=True).version == 3
+
+
+def test_metrics_refuse_an_unknown_include_naming_the_valid_ones(tmp_path, sample):
+    """A misspelt metric name is an error, not silently left out."""
+    _, _, dataset_tables, inference_tables = sample
+    dataset = Store(tmp_path).create_project("p").create_dataset("val", dataset_tables)
+    inference = dataset.create_inference_set("m", inference_tables)
+    with pytest.raises(InputError, match="unknown metrics 'coco' in include; choose from"):
+        inference.metrics(include=["coco"])  # type: ignore[list-item]
+    assert inference.metrics(include=["coco_summary"]).coco_summary is not None

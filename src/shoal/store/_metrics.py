@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from shoal._types import Conf
 from shoal.analysis._classes import MAX_MATRIX_CLASSES, bounded_classes
@@ -22,6 +22,7 @@ from shoal.engine.metrics import (
     PRCurve,
     ThresholdChoice,
 )
+from shoal.errors import InputError
 
 # The label of the pooled curve a detection's ``pr_curves`` includes.
 POOLED_DETECTION = "all"
@@ -29,6 +30,7 @@ POOLED_DETECTION = "all"
 __all__ = ["INCLUDE", "Include", "Metrics", "compute_metrics", "outcomes_at"]
 
 Include = Literal["report", "confusion_matrix", "coco_summary", "pr_curves", "best_thresholds"]
+INCLUDES: tuple[str, ...] = get_args(Include)
 INCLUDE: tuple[Include, ...] = (
     "report",
     "confusion_matrix",
@@ -88,6 +90,12 @@ def compute_metrics(
     ``curve_points`` downsamples each PR curve for drawing (``PRCurve.downsampled``)."""
     selection = None if frames is None else list(frames)
     wanted = set(include)
+    unknown = sorted(wanted - set(INCLUDES))
+    if unknown:
+        raise InputError(
+            f"unknown metrics {', '.join(map(repr, unknown))} in include; choose from "
+            + ", ".join(INCLUDES)
+        )
     report = matrix = summary = curves = best = None
     if "report" in wanted:
         report = evaluation.report(conf, iou, frames=selection)
