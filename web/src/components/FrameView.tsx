@@ -59,12 +59,25 @@ export function ShapeLegend({ shapes }: { shapes: readonly Shape[] }) {
   );
 }
 
+/** The overlap column's name and definition: what a set whose objects have these shapes
+ * is matched on (the store's order: masks, keypoints, polylines, points, else boxes). */
+export function overlapColumn(shapes: readonly Shape[]): { label: string; title: string } {
+  if (shapes.includes("mask") || shapes.includes("polygon"))
+    return { label: "IoU", title: "mask IoU: shared pixels / pixels of either mask (a crowd: / the prediction's)" };
+  if (shapes.includes("keypoints"))
+    return { label: "OKS", title: "object keypoint similarity: COCO's OKS with per-keypoint sigmas, 0 to 1" };
+  if (shapes.includes("polyline") || shapes.includes("point"))
+    return { label: "Similarity", title: "1 - distance / tolerance (discrete Fréchet for polylines), 0 beyond the tolerance" };
+  return { label: "IoU", title: "box IoU: intersection / union of the two boxes" };
+}
+
 /** One frame, large, with ground truth and prediction toggles and a table of its objects. */
 export function FrameView({ frame, emphasize, classColors, width = 640, initialShowGroundTruth = true, initialShowPredictions = true, onClose }: FrameViewProps) {
   const [showGt, setShowGt] = useState(initialShowGroundTruth);
   const [showPred, setShowPred] = useState(initialShowPredictions);
   const rows = frame.objects.filter((o) => (o.kind === "ground_truth" ? showGt : showPred));
   const shapes = shapesIn(frame.objects.map((o) => o.geometry));
+  const overlap = overlapColumn(shapes);
   return (
     <section className="frame-view" aria-label={`Frame ${frame.frame_id}`}>
       <header>
@@ -90,7 +103,7 @@ export function FrameView({ frame, emphasize, classColors, width = 640, initialS
             <th scope="col">Reason</th>
             <th scope="col">Partner</th>
             <th scope="col">Confidence</th>
-            <th scope="col">IoU</th>
+            <th scope="col" title={overlap.title}>{overlap.label}</th>
             <th scope="col">Box (x, y, w, h)</th>
           </tr>
         </thead>

@@ -3,7 +3,7 @@ import { render, screen } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
 import type { FrameDetail, FrameExample, FrameObject } from "../api/types";
 import { exampleOf, frameOf } from "../views/adapters";
-import { FrameView } from "./FrameView";
+import { FrameView, overlapColumn } from "./FrameView";
 
 const unknown = { outcome: "" as const, reason: "" as const, partner_id: -1, partner_label: "", iou: NaN, confidence: null, area: 0 };
 
@@ -96,5 +96,15 @@ describe("exampleOf", () => {
     const { object } = exampleOf("p", "d", e);
     expect(object.geometry?.mask).toEqual(MASK);
     expect(exampleOf("p", "d", { ...e, geometry: null }).object.geometry).toBeUndefined();
+  });
+});
+
+describe("overlapColumn", () => {
+  it("names what the frame's set is matched on, in the store's order", () => {
+    expect(overlapColumn([]).label).toBe("IoU");
+    expect(overlapColumn(["keypoints"]).label).toBe("OKS");
+    expect(overlapColumn(["point", "polyline"]).label).toBe("Similarity");
+    expect(overlapColumn(["polygon", "keypoints"]).label).toBe("IoU");
+    expect(overlapColumn(["mask"]).title).toMatch(/mask IoU/);
   });
 });
