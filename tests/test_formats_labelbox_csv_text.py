@@ -45,7 +45,10 @@ def test_labelbox_boxes_and_radio_answers(tmp_path: Path) -> None:
         ('{"dataRow": {"id": "zz"}, "name": "cat", "bbox": {}}', "data row 'zz' is not a frame"),
         ('{"dataRow": {"id": "1"}, "name": "cat", "bbox": {"top": 1}}', "bbox left"),
         ('{"dataRow": {"id": "1"}, "answer": [{"name": "cat"}]}', "checklist"),
-        ('{"dataRow": {"id": "1"}, "name": "p", "polygon": []}', "polygon is [], not a list of at least 3 points"),
+        (
+            '{"dataRow": {"id": "1"}, "name": "p", "polygon": []}',
+            "polygon is [], not a list of at least 3 points",
+        ),
         (
             '{"uuid": "u1", "dataRow": {"id": "1"}, "answer": {"name": "cat"}}',
             "duplicate prediction id",
