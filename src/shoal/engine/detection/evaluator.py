@@ -18,7 +18,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -74,6 +74,10 @@ _GRID_TOLERANCE = 1e-9
 # each costs about 5 bytes per prediction, and a long-lived server must not grow with
 # every IoU a client sends (one dropped is matched again in milliseconds when asked).
 KEPT_OFF_GRID_THRESHOLDS = 8
+# All-frames counts kept: whole ones (about 1 byte per row each, their row masks), and
+# per-class numbers alone (3 integers per class each), least recently used dropped.
+KEPT_COUNTS = 2
+KEPT_CLASS_COUNTS = 64
 # The lowest IoU the web app's slider asks for. An evaluation kept for re-thresholding
 # (``evaluate(confusion_floor=QUERY_IOU_FLOOR)``, as the store does) keeps its confusion
 # candidates down to it, so that the first query at a new IoU below the grid reads them
@@ -114,6 +118,25 @@ class _Kept:
     cross_gt: NDArray[np.int32]
     cross_iou: NDArray[np.float64]
     cross_floor: NDArray[np.float64]
+
+
+# What counts are kept by: the matching's key and the per-class confidences' bytes.
+_CountsKey = tuple[float | bytes, bytes]
+# Per-class TP, FP, FN (C,) each.
+_ClassCounts = tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]
+
+
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+
+def _keep(cache: OrderedDict[_K, _V], key: _K, value: _V, limit: int) -> None:
+    """Put ``value`` in ``cache`` as its most recent entry, dropping the least recently
+    used beyond ``limit``."""
+    cache[key] = value
+    cache.move_to_end(key)
+    while len(cache) > limit:
+        cache.popitem(last=False)
 
 
 def _merge_grid(extra: ArrayLike | None) -> NDArray[np.float64]:
@@ -462,9 +485,12 @@ class DetectionEvaluation:
         self._gt_area = gt.box[:, 2] * gt.box[:, 3]
         self._gt_counted = ~(gt.iscrowd | gt.ignore)
         self._localization: tuple[NDArray[np.int32], NDArray[np.int32]] | None = None
-        self._last_counts: (
-            tuple[tuple[float | bytes, bytes], kernels.OperatingPointCounts] | None
-        ) = None
+        # All-frames counts by (matching, per-class confidences): the last few whole
+        # ones (with their row masks, for a matrix or outcomes), and many more of the
+        # per-class numbers alone (a report's; what rows a matrix shows asks for a
+        # report at confidence 0 on every query).
+        self._recent_counts: OrderedDict[_CountsKey, kernels.OperatingPointCounts] = OrderedDict()
+        self._class_counts: OrderedDict[_CountsKey, _ClassCounts] = OrderedDict()
         self._summary: CocoSummary | None = None
         self._kept = kept
         # Through a similarity, the confusion candidates (every cross-class pair of an
@@ -732,13 +758,12 @@ class DetectionEvaluation:
         level = self._level_for(iou)
         dt_sel, gt_sel = self._selection(frames)
         class_conf = self._class_conf(conf)
-        # A report and a matrix at one operating point share their counts: the last
+        # A report and a matrix at one operating point share their counts: the last few
         # all-frames counts are kept (read-only arrays, so no caller can change them).
         key = (level.key, class_conf.tobytes())
-        if dt_sel is self._every_dt and self._last_counts is not None:
-            last_key, last_counts = self._last_counts
-            if last_key == key:
-                return last_counts, dt_sel, gt_sel
+        if dt_sel is self._every_dt and key in self._recent_counts:
+            self._recent_counts.move_to_end(key)
+            return self._recent_counts[key], dt_sel, gt_sel
         counts = kernels.operating_point_counts(
             len(self.classes),
             self.predictions.label,
@@ -754,8 +779,22 @@ class DetectionEvaluation:
         if dt_sel is self._every_dt:
             for array in counts:
                 array.flags.writeable = False
-            self._last_counts = (key, counts)
+            _keep(self._recent_counts, key, counts, KEPT_COUNTS)
+            _keep(self._class_counts, key, (counts.tp, counts.fp, counts.fn), KEPT_CLASS_COUNTS)
         return counts, dt_sel, gt_sel
+
+    def _tp_fp_fn(
+        self, conf: Confidence, iou: IouThreshold, frames: Iterable[Any] | None
+    ) -> tuple[_ClassCounts, NDArray[np.bool_], NDArray[np.bool_]]:
+        """Per-class (TP, FP, FN) at (conf, iou) over ``frames``: ``_counts`` without its
+        row masks, so kept for many more operating points."""
+        if frames is None:
+            key = (self._level_for(iou).key, self._class_conf(conf).tobytes())
+            if key in self._class_counts:
+                self._class_counts.move_to_end(key)
+                return self._class_counts[key], self._every_dt, self._every_gt
+        counts, dt_sel, gt_sel = self._counts(conf, iou, frames)
+        return (counts.tp, counts.fp, counts.fn), dt_sel, gt_sel
 
     def _present(self, dt_sel: NDArray[np.bool_], gt_sel: NDArray[np.bool_]) -> NDArray[np.bool_]:
         if dt_sel is self._every_dt and ("present",) in self._cache:
@@ -787,7 +826,7 @@ class DetectionEvaluation:
         """
         if self._settings.protocol == "labelbox":
             return self._labelbox_report(conf, iou, frames, classes)
-        (tp, fp, fn, _, _), dt_sel, gt_sel = self._counts(conf, iou, frames)
+        (tp, fp, fn), dt_sel, gt_sel = self._tp_fp_fn(conf, iou, frames)
         rows = self._class_rows(classes, self._present(dt_sel, gt_sel))
         ap = self._average_precision(self._level_for(iou), dt_sel, gt_sel, None)
         return ClassificationReport(
