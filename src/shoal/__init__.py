@@ -70,7 +70,9 @@ _LAZY = {
     "from_voc": "shoal.formats.voc",
     "as_voc": "shoal.formats.voc",
     "from_cvat": "shoal.formats.cvat",
+    "as_cvat": "shoal.formats.cvat",
     "from_labelbox": "shoal.formats.labelbox",
+    "as_labelbox": "shoal.formats.labelbox",
     "from_classification_csv": "shoal.formats.classification_csv",
     "from_classification_predictions_csv": "shoal.formats.classification_csv",
     "as_classification_csv": "shoal.formats.classification_csv",
@@ -104,8 +106,8 @@ if TYPE_CHECKING:
     )
     from shoal.formats.coco import read_coco_ground_truth, read_coco_results
     from shoal.formats.coco_tables import as_coco, as_coco_results, from_coco, from_coco_results
-    from shoal.formats.cvat import from_cvat
-    from shoal.formats.labelbox import from_labelbox
+    from shoal.formats.cvat import as_cvat, from_cvat
+    from shoal.formats.labelbox import as_labelbox, from_labelbox
     from shoal.formats.text_boxes import from_text_boxes, from_text_labels
     from shoal.formats.voc import as_voc, from_voc
     from shoal.formats.yolo import as_yolo, from_yolo, from_yolo_predictions
@@ -181,6 +183,8 @@ __all__ = [
     "as_classification_predictions_csv",
     "as_coco",
     "as_coco_results",
+    "as_cvat",
+    "as_labelbox",
     "as_voc",
     "as_yolo",
     "evaluate_classifications",

@@ -53,26 +53,35 @@ Errors name the file and ``image i, <shape> n`` (i the 1-based ``<image>`` posit
 
 from __future__ import annotations
 
+import math
 import os
+import re
 import xml.etree.ElementTree as ET
-from pathlib import PurePosixPath
-from typing import Any, Literal
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any, Literal
 
 from shoal.errors import InputError
 from shoal.formats._rows import (
     FrameRows,
     LabelRows,
     PathLike,
+    attributes_of,
     build_dataset,
     check_image_size,
+    describe,
+    labels_by_frame,
     number_or_text,
+    number_text,
     option,
     parse_number,
     parse_xml,
 )
-from shoal.tables import DatasetTables, with_keypoint_schemas
+from shoal.tables import DatasetTables, keypoint_schemas, with_keypoint_schemas
 
-__all__ = ["from_cvat"]
+if TYPE_CHECKING:
+    from shoal.engine.keypoints import KeypointSchema
+
+__all__ = ["as_cvat", "from_cvat"]
 
 _BOX_FIELDS = {"label", "xtl", "ytl", "xbr", "ybr"}
 _POINT_FIELDS = {"label", "points"}
@@ -480,3 +489,238 @@ def from_cvat(path: PathLike, *, other_shapes: Literal["error", "skip"] = "error
                 skeletons,
             )
     return _with_schemas(build_dataset(frames, labels, source=source), skeletons, source)
+
+
+# Shape attributes CVAT writes on the element itself; written there while they lead a
+# label's attributes (later keys go to <attribute> children, keeping the JSON's order).
+_ELEMENT_ATTRIBUTES = {"occluded", "source", "z_order", "group_id"}
+_POINT_GROUP_ID = re.compile(r"^(.*:\d+)\.(\d+)$")
+
+
+def _attribute_text(value: Any, label_id: str, key: str) -> str:
+    """A label attribute as the text that :func:`_value` reads back to it."""
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, int | float) and math.isfinite(value):
+        text = str(value) if isinstance(value, int) else repr(value)
+    elif isinstance(value, str):
+        text = value
+    else:
+        text = None
+    if text is None or type(_value(text)) is not type(value) or _value(text) != value:
+        raise InputError(
+            f"label {label_id!r} attribute {key!r} is {describe(value)}: CVAT keeps a "
+            "number, true/false or text that does not read as either"
+        )
+    if text != text.strip():
+        raise InputError(
+            f"label {label_id!r} attribute {key!r} has leading or trailing spaces, which "
+            "CVAT's reader drops"
+        )
+    return text
+
+
+def _write_attributes(element: ET.Element, row: dict[str, Any]) -> None:
+    leading = True
+    for key, value in attributes_of(row).items():
+        leading = leading and key in _ELEMENT_ATTRIBUTES
+        if leading and key == "occluded" and isinstance(value, bool):
+            element.set(key, "1" if value else "0")
+            continue
+        text = _attribute_text(value, row["label_id"], key)
+        if leading:
+            element.set(key, text)
+        else:
+            ET.SubElement(element, "attribute", name=key).text = text
+
+
+def _corner(start: float, size: float) -> float:
+    """``start + size``, nudged by an ulp or two when needed so that the reader's
+    ``corner - start`` gives back ``size`` exactly."""
+    corner = start + size
+    for direction in (math.inf, -math.inf):
+        candidate = corner
+        for _ in range(4):
+            if candidate - start == size:
+                return candidate
+            candidate = math.nextafter(candidate, direction)
+    return corner
+
+
+def _points_text(values: list[float]) -> str:
+    return ";".join(
+        f"{number_text(x)},{number_text(y)}"
+        for x, y in zip(values[0::2], values[1::2], strict=True)
+    )
+
+
+def _mask_element(image: ET.Element, row: dict[str, Any]) -> ET.Element:
+    """A ``mask`` column's RLE as CVAT's run lengths over the mask's pixel extent."""
+    import numpy as np
+
+    from shoal.engine.masks import decode_mask, rle_from_string
+
+    mask = row["mask"]
+    pixels = decode_mask(rle_from_string(mask["counts"], mask["height"], mask["width"]))
+    rows, columns = np.flatnonzero(pixels.any(axis=1)), np.flatnonzero(pixels.any(axis=0))
+    if rows.size == 0:
+        left = top = width = height = 0
+        runs = [0]
+    else:
+        top, left = int(rows[0]), int(columns[0])
+        height, width = int(rows[-1]) - top + 1, int(columns[-1]) - left + 1
+        flat = pixels[top : top + height, left : left + width].ravel() != 0
+        edges = np.concatenate(([0], np.flatnonzero(flat[1:] != flat[:-1]) + 1, [flat.size]))
+        runs = ([0] if flat[0] else []) + np.diff(edges).tolist()
+    element = ET.SubElement(image, "mask", label=row["class_name"])
+    element.set("rle", ", ".join(str(r) for r in runs))
+    for key, value in (("left", left), ("top", top), ("width", width), ("height", height)):
+        element.set(key, str(value))
+    return element
+
+
+def _skeleton_element(image: ET.Element, row: dict[str, Any], names: tuple[str, ...]) -> ET.Element:
+    element = ET.SubElement(image, "skeleton", label=row["class_name"])
+    values = row["keypoints"]
+    for k, name in enumerate(names):
+        x, y, v = values[3 * k : 3 * k + 3]
+        point = ET.SubElement(element, "points", label=name)
+        point.set("occluded", "1" if v == 1 else "0")
+        point.set("outside", "1" if v == 0 else "0")
+        point.set("points", _points_text([x, y] if v else [0.0, 0.0]))
+    return element
+
+
+def _shape_groups(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """A frame's labels, one list per CVAT element: consecutive point labels numbered
+    ``frame:n.1``, ``frame:n.2``... (as the reader names one ``<points>``' points) share
+    one element when their class and attributes agree."""
+    groups: list[list[dict[str, Any]]] = []
+    for row in rows:
+        match = _POINT_GROUP_ID.match(row["label_id"]) if row.get("shape") == "point" else None
+        if match and groups and int(match.group(2)) > 1:
+            last = groups[-1][-1]
+            previous = (
+                _POINT_GROUP_ID.match(last["label_id"]) if last.get("shape") == "point" else None
+            )
+            if (
+                previous is not None
+                and previous.group(1) == match.group(1)
+                and int(previous.group(2)) + 1 == int(match.group(2))
+                and (last["class_name"], last["attributes"])
+                == (row["class_name"], row["attributes"])
+            ):
+                groups[-1].append(row)
+                continue
+        groups.append([row])
+    return groups
+
+
+def _image_name(frame: dict[str, Any]) -> str:
+    """The ``<image name>`` the reader turns back into this frame's id."""
+    frame_id, uri = frame["frame_id"], frame["image_uri"]
+    name = frame_id if uri is None else uri
+    if name and str(PurePosixPath(name).with_suffix("")) == frame_id:
+        return str(name)
+    raise InputError(
+        f"frame {frame_id!r} cannot be a CVAT image: CVAT names an image by its file "
+        f"(image_uri {uri!r}), and the frame id read back is that name without its "
+        "extension"
+    )
+
+
+def as_cvat(dataset: DatasetTables, path: PathLike) -> Path:
+    """Write ``dataset`` as CVAT for images 1.1 XML at ``path`` (returned).
+
+    One ``<image>`` per frame (``name`` = ``image_uri``, whose name without extension
+    must be the frame id; a frame without an image URI is named by its id, which must
+    have no extension, and reads back with that name as its URI; frames need a size).
+    Boxes become ``<box>``, frame-level labels ``<tag>``, polygons ``<polygon>`` (one
+    ring), polylines ``<polyline>``, points ``<points>`` (the points the reader numbers
+    ``frame:n.k`` back in one element), masks ``<mask>`` (run lengths over the mask's
+    pixel extent) and keypoints ``<skeleton>`` with one ``<points>`` per keypoint of the
+    class (``<meta>`` lists the class's keypoint names as sublabels; v 0 is written
+    ``outside`` and reads back (0, 0, 0)). Attributes are written as ``<attribute>``
+    children, except the CVAT shape keys (``occluded``, ``source``, ``z_order``,
+    ``group_id``) that lead them, which stay on the element, so a file read from CVAT is
+    written back as CVAT wrote it.
+
+    :func:`from_cvat` reads the file back to the same frames and geometry. What CVAT
+    cannot hold is not written: frame metadata, ``area``, ``iscrowd``, ``ignore``,
+    keypoint skeleton edges and sigmas; the box of a polygon, polyline, point, mask or
+    skeleton reads back as its geometry's extent; label ids read back as
+    ``frame:n`` (n the element's position in its image), the ids the reader gave.
+    A label attribute CVAT cannot keep (a list, null, text that reads as a number) is
+    an error naming the label."""
+    target = Path(path)
+    schemas = keypoint_schemas(dataset)
+    frames = {row["frame_id"]: row for row in dataset.frames.to_pylist()}
+    root = ET.Element("annotations")
+    ET.SubElement(root, "version").text = "1.1"
+    labels_element = ET.SubElement(ET.SubElement(ET.SubElement(root, "meta"), "task"), "labels")
+    for class_name in dataset.class_names:
+        label = ET.SubElement(labels_element, "label")
+        ET.SubElement(label, "name").text = class_name
+        schema = schemas.get(class_name)
+        ET.SubElement(label, "type").text = "skeleton" if schema else "any"
+        for name in schema.names if schema else ():
+            sublabel = ET.SubElement(labels_element, "label")
+            ET.SubElement(sublabel, "name").text = name
+            ET.SubElement(sublabel, "type").text = "points"
+            ET.SubElement(sublabel, "parent").text = class_name
+    for number, (frame_id, rows) in enumerate(labels_by_frame(dataset).items()):
+        frame = frames[frame_id]
+        if frame["width"] is None or frame["height"] is None:
+            raise InputError(f"frame {frame_id!r} has no size: CVAT images need one")
+        image = ET.SubElement(root, "image", id=str(number), name=_image_name(frame))
+        image.set("width", str(frame["width"]))
+        image.set("height", str(frame["height"]))
+        for group in _shape_groups(rows):
+            row = group[0]
+            element = _shape_element(image, row, group, schemas)
+            _write_attributes(element, row)
+    ET.indent(root)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    ET.ElementTree(root).write(target, encoding="utf-8", xml_declaration=True)
+    return target
+
+
+def _shape_element(
+    image: ET.Element,
+    row: dict[str, Any],
+    group: list[dict[str, Any]],
+    schemas: dict[str, KeypointSchema],
+) -> ET.Element:
+    shape = row.get("shape") or "box"
+    label_id, class_name = row["label_id"], row["class_name"]
+    if shape == "box" and row["x"] is None:
+        return ET.SubElement(image, "tag", label=class_name)
+    if shape == "box":
+        x, y, w, h = row["x"], row["y"], row["width"], row["height"]
+        element = ET.SubElement(image, "box", label=class_name)
+        for key, value in (
+            ("xtl", x), ("ytl", y), ("xbr", _corner(x, w)), ("ybr", _corner(y, h))
+        ):  # fmt: skip
+            element.set(key, number_text(value))
+        return element
+    if shape == "polygon":
+        rings = row["polygon"] or []
+        if len(rings) != 1:
+            raise InputError(
+                f"label {label_id!r} has {len(rings)} polygons: a CVAT <polygon> is one ring"
+            )
+        return ET.SubElement(image, "polygon", label=class_name, points=_points_text(rings[0]))
+    if shape in {"polyline", "point"}:
+        tag = "polyline" if shape == "polyline" else "points"
+        values = [v for member in group for v in member["points"]]
+        return ET.SubElement(image, tag, label=class_name, points=_points_text(values))
+    if shape == "mask":
+        return _mask_element(image, row)
+    if shape == "keypoints":
+        schema = schemas.get(class_name)
+        if schema is None:
+            raise InputError(
+                f"label {label_id!r} has keypoints but {class_name!r} no keypoint names"
+            )
+        return _skeleton_element(image, row, schema.names)
+    raise InputError(f"label {label_id!r} has shape {shape!r}, which CVAT cannot hold")

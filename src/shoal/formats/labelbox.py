@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -51,7 +52,7 @@ from shoal.formats._rows import (
 )
 from shoal.tables import DatasetTables, InferenceTables, check_mask_sizes, rasterise_polygons
 
-__all__ = ["from_labelbox"]
+__all__ = ["as_labelbox", "from_labelbox"]
 
 
 def _frame_lookup(dataset: DatasetTables) -> dict[str, str]:
@@ -313,3 +314,113 @@ def _mask(value: Any, source: str, record: str, size: tuple[int, int] | None) ->
             record=record,
         )
     return {"height": height, "width": width, "counts": rle_to_string(encode_mask(foreground))}
+
+
+def _png(pixels: Any) -> bytes:
+    """A (height, width) 0/255 uint8 array as an 8-bit grayscale PNG (zlib only, so
+    writing needs no Pillow)."""
+    import struct
+    import zlib
+
+    import numpy as np
+
+    height, width = pixels.shape
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    # Each scanline starts with filter type 0 (none).
+    scanlines = np.zeros((height, width + 1), np.uint8)
+    scanlines[:, 1:] = pixels
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(scanlines.tobytes(), 6))
+        + chunk(b"IEND", b"")
+    )
+
+
+def _xy_list(values: list[float]) -> list[dict[str, float]]:
+    return [{"x": x, "y": y} for x, y in zip(values[0::2], values[1::2], strict=True)]
+
+
+def _prediction_object(row: dict[str, Any]) -> dict[str, Any]:
+    """One prediction row as the NDJSON object :func:`from_labelbox` reads back to it."""
+    import base64
+
+    from shoal.engine.masks import decode_mask, rle_from_string
+
+    prediction_id, class_name = row["prediction_id"], row["class_name"]
+    item: dict[str, Any] = {"uuid": prediction_id, "dataRow": {"globalKey": row["frame_id"]}}
+    shape = row.get("shape") or "box"
+    if shape == "box" and row["x"] is None:
+        item["name"] = class_name
+        item["answer"] = {"name": class_name, "confidence": row["confidence"]}
+        return item
+    item["name"] = class_name
+    item["confidence"] = row["confidence"]
+    if shape == "box":
+        item["bbox"] = {
+            "top": row["y"],
+            "left": row["x"],
+            "height": row["height"],
+            "width": row["width"],
+        }
+    elif shape == "polygon":
+        rings = row["polygon"] or []
+        if len(rings) != 1:
+            raise InputError(
+                f"prediction {prediction_id!r} has {len(rings)} polygons: a Labelbox polygon "
+                "is one ring"
+            )
+        item["polygon"] = _xy_list(rings[0])
+    elif shape == "polyline":
+        item["line"] = _xy_list(row["points"])
+    elif shape == "point":
+        x, y = row["points"]
+        item["point"] = {"x": x, "y": y}
+    elif shape == "mask":
+        mask = row["mask"]
+        pixels = decode_mask(rle_from_string(mask["counts"], mask["height"], mask["width"]))
+        item["mask"] = {
+            "png": base64.b64encode(_png(pixels * 255)).decode("ascii"),
+            "colorRGB": [255, 255, 255],
+        }
+    else:
+        raise InputError(
+            f"prediction {prediction_id!r} has shape {shape!r}, which Labelbox NDJSON "
+            "predictions cannot hold (boxes, polygons, lines, points, masks, radio answers)"
+        )
+    return item
+
+
+def as_labelbox(inferences: InferenceTables, dataset: DatasetTables, path: PathLike) -> Path:
+    """Write ``inferences`` on ``dataset``'s frames as Labelbox NDJSON predictions at
+    ``path`` (returned), one object a line in the layout of the module doc.
+
+    ``uuid`` = ``prediction_id``, ``dataRow`` = ``{"globalKey": frame_id}``, ``name`` =
+    the class, and the confidence always written. Boxes become ``bbox``, frame-level
+    predictions radio ``answer`` objects, polygons ``polygon`` (one ring), polylines
+    ``line``, points ``point`` and masks ``mask`` with an embedded base64 PNG (white
+    object on black, ``colorRGB`` white; written without Pillow, read with it).
+
+    :func:`from_labelbox` with the same dataset reads the file back to the same
+    predictions and geometry, except what Labelbox cannot hold: ``probabilities``; the
+    box of a polygon, line, point or mask reads back as its geometry's extent.
+    Keypoint predictions are an error. Labelbox itself wants UUIDs as ``uuid``: give
+    the predictions UUID ids to upload the file there."""
+    frame_ids = set(dataset.frames.column("frame_id").to_pylist())
+    lines = []
+    for row in inferences.predictions.to_pylist():
+        if row["frame_id"] not in frame_ids:
+            raise InputError(
+                f"prediction {row['prediction_id']!r} is on frame {row['frame_id']!r}, "
+                "which is not in the dataset"
+            )
+        lines.append(orjson.dumps(_prediction_object(row)))
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(b"".join(line + b"\n" for line in lines))
+    return target
