@@ -1,4 +1,4 @@
-"""Latency of the REST API's metrics query on the M benchmark data.
+"""Latency of the REST API's metrics query on the M (or S, L, XL) benchmark data.
 
     python benchmarks/server_latency.py [--size M] [--points 100] [--seed 0]
 
@@ -34,7 +34,7 @@ def _percentile(values: list[float], q: float) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", default="M", choices=("S", "M", "L"))
+    parser.add_argument("--size", default="M", choices=("S", "M", "L", "XL"))
     parser.add_argument("--points", type=int, default=100)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
