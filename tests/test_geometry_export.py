@@ -17,6 +17,7 @@ import pytest
 
 import shoal
 from shoal.errors import InputError
+from shoal.formats.coco_tables import from_coco
 from shoal.formats.cvat import as_cvat, from_cvat
 from shoal.formats.labelbox import as_labelbox, from_labelbox
 from shoal.tables import (
@@ -26,7 +27,14 @@ from shoal.tables import (
     rasterise_polygons,
     with_keypoint_schemas,
 )
-from test_geometry_formats import CVAT_IMAGES, SKELETONS
+from test_geometry_formats import (
+    CVAT_IMAGES,
+    DATASET,
+    SKELETONS,
+)
+from test_geometry_formats import (
+    test_labelbox_polygons_lines_points_and_masks as write_labelbox_fixture,
+)
 
 mask_api = pytest.importorskip("pycocotools.mask")
 Image = pytest.importorskip("PIL.Image")
@@ -288,10 +296,7 @@ def test_labelbox_round_trip_every_shape(tmp_path: Path) -> None:
 
 
 def test_labelbox_file_read_write_read_the_same(tmp_path: Path) -> None:
-    from shoal.formats.coco_tables import from_coco
-    from test_geometry_formats import DATASET, test_labelbox_polygons_lines_points_and_masks
-
-    test_labelbox_polygons_lines_points_and_masks(tmp_path)  # writes predictions.ndjson
+    write_labelbox_fixture(tmp_path)  # writes predictions.ndjson
     dataset = from_coco(DATASET)
     inferences = from_labelbox(tmp_path / "predictions.ndjson", dataset)
     back = from_labelbox(as_labelbox(inferences, dataset, tmp_path / "out.ndjson"), dataset)
@@ -322,3 +327,35 @@ def test_labelbox_keypoints_and_unknown_frames_are_named(tmp_path: Path) -> None
 
 def test_writers_are_public() -> None:
     assert shoal.as_cvat is as_cvat and shoal.as_labelbox is as_labelbox
+
+
+def test_cvat_from_coco_takes_the_image_names_as_frame_ids_when_asked(tmp_path: Path) -> None:
+    dataset = from_coco(DATASET)  # frame ids are COCO's image ids, not the file names
+    with pytest.raises(InputError, match="pass rename_frames=True"):
+        as_cvat(dataset, tmp_path / "coco.xml")
+    back = from_cvat(as_cvat(dataset, tmp_path / "coco.xml", rename_frames=True))
+    renamed = {f["frame_id"]: f["image_uri"].rsplit(".", 1)[0] for f in dataset.frames.to_pylist()}
+    assert back.frames.to_pylist() == [
+        {**f, "frame_id": renamed[f["frame_id"]]} for f in dataset.frames.to_pylist()
+    ]
+    ids = ("label_id", "frame_id")
+    assert [{k: v for k, v in row.items() if k not in ids} for row in back.labels.to_pylist()] == [
+        {k: v for k, v in row.items() if k not in ids} for row in dataset.labels.to_pylist()
+    ]
+    assert back.labels.column("frame_id").to_pylist() == [
+        renamed[f] for f in dataset.labels.column("frame_id").to_pylist()
+    ]
+
+
+def test_cvat_frames_that_would_read_back_as_one_are_named(tmp_path: Path) -> None:
+    frames = pa.table(
+        {"frame_id": ["1", "2"], "image_uri": ["a.jpg", "a.png"], "width": [4, 4], "height": [4, 4]}
+    )
+    labels = pa.Table.from_pylist(
+        [],
+        schema=pa.schema(
+            [("label_id", pa.string()), ("frame_id", pa.string()), ("class_name", pa.string())]
+        ),
+    )
+    with pytest.raises(InputError, match="frames '1' and '2' would both read back as frame 'a'"):
+        as_cvat(DatasetTables.build(frames, labels), tmp_path / "x.xml", rename_frames=True)

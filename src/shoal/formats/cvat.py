@@ -616,25 +616,29 @@ def _shape_groups(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     return groups
 
 
-def _image_name(frame: dict[str, Any]) -> str:
-    """The ``<image name>`` the reader turns back into this frame's id."""
+def _image_name(frame: dict[str, Any], rename_frames: bool) -> str:
+    """The ``<image name>`` the reader turns back into this frame's id (or, with
+    ``rename_frames``, into the id its name gives)."""
     frame_id, uri = frame["frame_id"], frame["image_uri"]
-    name = frame_id if uri is None else uri
-    if name and str(PurePosixPath(name).with_suffix("")) == frame_id:
-        return str(name)
+    name = str(frame_id if uri is None else uri)
+    if name and (rename_frames or str(PurePosixPath(name).with_suffix("")) == frame_id):
+        return name
     raise InputError(
         f"frame {frame_id!r} cannot be a CVAT image: CVAT names an image by its file "
-        f"(image_uri {uri!r}), and the frame id read back is that name without its "
-        "extension"
+        f"(image_uri {uri!r}) and the frame id read back is that name without its "
+        "extension; pass rename_frames=True to take those ids"
     )
 
 
-def as_cvat(dataset: DatasetTables, path: PathLike) -> Path:
+def as_cvat(dataset: DatasetTables, path: PathLike, *, rename_frames: bool = False) -> Path:
     """Write ``dataset`` as CVAT for images 1.1 XML at ``path`` (returned).
 
     One ``<image>`` per frame (``name`` = ``image_uri``, whose name without extension
     must be the frame id; a frame without an image URI is named by its id, which must
     have no extension, and reads back with that name as its URI; frames need a size).
+    With ``rename_frames=True`` a frame whose id is not its image's name (COCO's image
+    ids) is written all the same and reads back with the name's id; two frames whose
+    names give one id are an error.
     Boxes become ``<box>``, frame-level labels ``<tag>``, polygons ``<polygon>`` (one
     ring), polylines ``<polyline>``, points ``<points>`` (the points the reader numbers
     ``frame:n.k`` back in one element), masks ``<mask>`` (run lengths over the mask's
@@ -668,11 +672,20 @@ def as_cvat(dataset: DatasetTables, path: PathLike) -> Path:
             ET.SubElement(sublabel, "name").text = name
             ET.SubElement(sublabel, "type").text = "points"
             ET.SubElement(sublabel, "parent").text = class_name
+    read_back: dict[str, str] = {}
     for number, (frame_id, rows) in enumerate(labels_by_frame(dataset).items()):
         frame = frames[frame_id]
         if frame["width"] is None or frame["height"] is None:
             raise InputError(f"frame {frame_id!r} has no size: CVAT images need one")
-        image = ET.SubElement(root, "image", id=str(number), name=_image_name(frame))
+        name = _image_name(frame, rename_frames)
+        new_id = str(PurePosixPath(name).with_suffix(""))
+        if new_id in read_back:
+            raise InputError(
+                f"frames {read_back[new_id]!r} and {frame_id!r} would both read back as "
+                f"frame {new_id!r} (images {name!r}...)"
+            )
+        read_back[new_id] = frame_id
+        image = ET.SubElement(root, "image", id=str(number), name=name)
         image.set("width", str(frame["width"]))
         image.set("height", str(frame["height"]))
         for group in _shape_groups(rows):
