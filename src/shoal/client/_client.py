@@ -90,6 +90,21 @@ def _conf_param(conf: Conf | None) -> str | None:
     return repr(float(conf))
 
 
+# An IoU threshold as the metrics and examples routes take it: one number, or one per
+# class name (classes not named use 0.5).
+Iou = float | Mapping[str, float]
+
+
+def _iou_param(iou: Iou | None) -> str | None:
+    if iou is None:
+        return None
+    if isinstance(iou, Mapping):
+        return orjson.dumps({str(k): float(v) for k, v in iou.items()}).decode()
+    if isinstance(iou, bool) or not isinstance(iou, int | float):
+        raise UsageError(f"iou must be a number or a mapping of class to number, got {iou!r}")
+    return repr(float(iou))
+
+
 def _compared_params(
     base: str,
     other: str,
@@ -950,7 +965,7 @@ class Client:
         inference_sets: str | Sequence[str],
         *,
         conf: Conf | None = None,
-        iou: float | None = None,
+        iou: Iou | None = None,
         segment: str | None = None,
         include: Sequence[str] = ("report", "confusion_matrix"),
         other_conf: Conf | None = None,
@@ -961,7 +976,8 @@ class Client:
         ``{"dataset", "segment", "conf", "iou", "results": [{"inference_set",
         "version", <each part of include>}, ...]}``. ``include`` names any of
         ``report``, ``confusion_matrix``, ``coco_summary``, ``pr_curves``,
-        ``best_thresholds``. ``conf`` is a number or ``{class: threshold}``; ``conf``
+        ``best_thresholds``. ``conf`` is a number or ``{class: threshold}``, ``iou`` a
+        number or ``{class: IoU}`` (detection; classes not named at 0.5); ``conf``
         and ``iou`` default to the project's, ``segment`` to "All Frames";
         ``other_conf`` and ``other_iou`` are the second set's own (default: ``conf`` and
         ``iou``); ``query`` narrows the segment to the frames it matches."""
@@ -974,7 +990,7 @@ class Client:
             f"{self._dataset_path(project, dataset)}/metrics",
             inference_set=names,
             conf=_conf_param(conf),
-            iou=iou,
+            iou=_iou_param(iou),
             other_conf=_conf_param(other_conf),
             other_iou=other_iou,
             segment=segment,
@@ -998,7 +1014,7 @@ class Client:
         dataset: str | None,
         inference_set: str,
         conf: Conf | None,
-        iou: float | None,
+        iou: Iou | None,
         segment: str | None,
     ) -> Any:
         answer = self.metrics(
@@ -1013,7 +1029,7 @@ class Client:
         inference_set: str,
         *,
         conf: Conf | None = None,
-        iou: float | None = None,
+        iou: Iou | None = None,
         segment: str | None = None,
     ) -> ClassificationReport:
         """Per-class precision, recall, F1, support, TP/FP/FN (and AP for detection): the
@@ -1028,7 +1044,7 @@ class Client:
         inference_set: str,
         *,
         conf: Conf | None = None,
-        iou: float | None = None,
+        iou: Iou | None = None,
         segment: str | None = None,
     ) -> ConfusionMatrix:
         """The ``ConfusionMatrix`` of ``evaluate().confusion_matrix(conf, iou)`` (rows
@@ -1136,7 +1152,7 @@ class Client:
         dataset: str | None,
         inference_set: str,
         *,
-        iou: float | None = None,
+        iou: Iou | None = None,
         segment: str | None = None,
     ) -> dict[str, PRCurve]:
         """Each class's precision-recall curve and ``"all"``: ``{label: PRCurve}``."""
@@ -1151,7 +1167,7 @@ class Client:
         dataset: str | None,
         inference_set: str,
         *,
-        iou: float | None = None,
+        iou: Iou | None = None,
         segment: str | None = None,
     ) -> dict[str, ThresholdChoice]:
         """Each class's F1-maximizing confidence: ``{label: ThresholdChoice}``. Pass
@@ -1187,7 +1203,7 @@ class Client:
         inference_set: str,
         *,
         conf: Conf | None = None,
-        iou: float | None = None,
+        iou: Iou | None = None,
         segment: str | None = None,
         query: str | None = None,
         truth: str | None = None,
@@ -1215,7 +1231,7 @@ class Client:
         result: dict[str, Any] = self._get(
             f"{self._inference_set_path(project, dataset, inference_set)}/examples",
             conf=_conf_param(conf),
-            iou=iou,
+            iou=_iou_param(iou),
             segment=segment,
             query=query,
             truth=truth,
@@ -1773,6 +1789,8 @@ class Client:
             raise UsageError(f"unknown examples filter {sorted(unknown)[0]!r}")
         if "conf" in filters:
             filters["conf"] = _conf_param(filters["conf"])
+        if "iou" in filters:
+            filters["iou"] = _iou_param(filters["iou"])
         # The metric range's query parameters are min and max.
         for keyword, parameter in (("metric_min", "min"), ("metric_max", "max")):
             if keyword in filters:

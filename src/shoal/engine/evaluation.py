@@ -42,6 +42,7 @@ from shoal.engine.metrics import (
     PRCurve,
     ThresholdChoice,
 )
+from shoal.engine.thresholds import IouThreshold
 
 __all__ = ["Evaluation"]
 
@@ -82,7 +83,7 @@ class Evaluation(Protocol):
     def report(
         self,
         conf: Confidence = 0.0,
-        iou: float = 0.5,
+        iou: IouThreshold = 0.5,
         *,
         frames: Iterable[Any] | None = None,
         classes: Sequence[int | str] | None = None,
@@ -91,7 +92,7 @@ class Evaluation(Protocol):
     def confusion_matrix(
         self,
         conf: Confidence = 0.0,
-        iou: float = 0.5,
+        iou: IouThreshold = 0.5,
         *,
         frames: Iterable[Any] | None = None,
         classes: Sequence[int | str] | None = None,
@@ -100,7 +101,7 @@ class Evaluation(Protocol):
     def outcomes(
         self,
         conf: Confidence = 0.0,
-        iou: float = 0.5,
+        iou: IouThreshold = 0.5,
         *,
         frames: Iterable[Any] | None = None,
         classes: Sequence[int | str] | None = None,
@@ -110,14 +111,14 @@ class Evaluation(Protocol):
         self,
         label: int | str | None = None,
         *,
-        iou: float = 0.5,
+        iou: IouThreshold = 0.5,
         frames: Iterable[Any] | None = None,
     ) -> PRCurve: ...
 
     def pr_curves(
         self,
         *,
-        iou: float = 0.5,
+        iou: IouThreshold = 0.5,
         frames: Iterable[Any] | None = None,
         classes: Sequence[int | str] | None = None,
     ) -> dict[str, PRCurve]: ...
@@ -125,7 +126,7 @@ class Evaluation(Protocol):
     def best_thresholds(
         self,
         *,
-        iou: float = 0.5,
+        iou: IouThreshold = 0.5,
         frames: Iterable[Any] | None = None,
         classes: Sequence[int | str] | None = None,
     ) -> dict[str, ThresholdChoice]: ...
@@ -134,7 +135,7 @@ class Evaluation(Protocol):
         self,
         weights: NDArray[Any],
         *,
-        iou: float = 0.5,
+        iou: IouThreshold = 0.5,
         classes: Sequence[int | str] | None = None,
     ) -> NDArray[np.float64]:
         """Each class's AP in resampled frame multisets: ``weights`` (R, F) is how many

@@ -488,14 +488,16 @@ class ReportOut(BaseModel):
     )
     accuracy: float | None = Field(description="single-label classification; null for detection")
     conf: ConfDescription
-    iou: float | None = Field(description="the IoU threshold (detection); null for classification")
+    iou: ConfDescription | None = Field(
+        description="the IoU threshold, or each class's (detection); null for classification"
+    )
 
 
 class ConfusionMatrixOut(BaseModel):
     labels: list[str]
     matrix: list[list[int]]
     conf: ConfDescription
-    iou: float | None = None
+    iou: ConfDescription | None = None
 
 
 class ThresholdOut(BaseModel):
@@ -518,7 +520,7 @@ class PRCurveOut(BaseModel):
         description="the point with the highest F1 (highest confidence on ties)"
     )
     ap: float
-    iou: float | None = None
+    iou: ConfDescription | None = None
 
 
 class CocoClassOut(BaseModel):
@@ -576,7 +578,9 @@ class MetricsResult(BaseModel):
     inference_set: str
     version: int
     conf: ConfDescription = Field(description="this set's confidence threshold")
-    iou: float | None = Field(description="this set's IoU threshold (null: classification)")
+    iou: ConfDescription | None = Field(
+        description="this set's IoU threshold, or each class's (null: classification)"
+    )
     report: ReportOut | None = None
     confusion_matrix: ConfusionMatrixOut | None = None
     coco_summary: CocoSummaryOut | KeypointSummaryOut | None = Field(
@@ -600,7 +604,7 @@ class MetricsOut(BaseModel):
     segment: str
     query: str | None = Field(description="the frames query that narrowed the segment")
     conf: ConfDescription
-    iou: float | None
+    iou: ConfDescription | None
     results: list[MetricsResult]
 
 
@@ -630,7 +634,7 @@ class ExamplesPage(BaseModel):
     version: int = Field(description="the inference set version every example is from")
     dataset_version: int = Field(description="the dataset version every example is from")
     conf: ConfDescription
-    iou: float
+    iou: ConfDescription = Field(description="the IoU threshold, or each class's")
     total: int
     offset: int
     limit: int

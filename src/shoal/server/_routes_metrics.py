@@ -44,6 +44,7 @@ from shoal.store import ALL_FRAMES, Dataset, Include, InferenceSet, Project
 from shoal.tables import geometry_at
 
 __all__ = [
+    "ClassIouParam",
     "ConfParam",
     "FramesQueryParam",
     "IouParam",
@@ -69,6 +70,14 @@ ConfParam = Annotated[
 IouParam = Annotated[
     float | None,
     Query(gt=0.0, le=1.0, description="IoU threshold (detection); default: the project's"),
+]
+ClassIouParam = Annotated[
+    str | None,
+    Query(
+        max_length=100_000,
+        description='an IoU threshold in (0, 1], or per class as JSON: {"cat": 0.75} '
+        "(classes not named use 0.5; detection); default: the project's",
+    ),
 ]
 OtherConfParam = Annotated[
     str | None,
@@ -124,6 +133,43 @@ def parse_conf(
         raise ApiError(422, f"{parameter} {raw!r} is not a number", where=where) from None
 
 
+def parse_iou(
+    raw: str | None, default: float, labels: Sequence[str], *, parameter: str = "iou"
+) -> float | dict[str, float]:
+    """An ``iou``-style query parameter: a number in (0, 1], or per class as a JSON
+    object of class name to IoU (classes not named: 0.5, the engine's)."""
+    if raw is None:
+        return default
+    where = f"query.{parameter}"
+    text = raw.strip()
+    if text.startswith("{"):
+        try:
+            value = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            raise ApiError(422, f"{parameter} is not valid JSON", where=where) from None
+        if not isinstance(value, dict):
+            raise ApiError(422, f"{parameter} must be a number or a JSON object", where=where)
+        out: dict[str, float] = {}
+        for name, threshold in value.items():
+            if name not in labels:
+                raise ApiError(422, f"{parameter} names an unknown class {name!r}", where=where)
+            out[name] = _overlap(threshold, where)
+        return out
+    try:
+        return _overlap(float(text), where)
+    except ValueError:
+        raise ApiError(422, f"{parameter} {raw!r} is not a number", where=where) from None
+
+
+def _overlap(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ApiError(422, f"IoU threshold {value!r} is not a number", where=where)
+    number = float(value)
+    if not math.isfinite(number) or not 0.0 < number <= 1.0:
+        raise ApiError(422, f"IoU threshold {value!r} is not in (0, 1]", where=where)
+    return number
+
+
 def _unit(value: Any, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ApiError(422, f"confidence threshold {value!r} is not a number", where=where)
@@ -153,7 +199,9 @@ def _other_operating_point(
     return conf_value, first[1] if iou is None else float(iou)
 
 
-def _iou_or_null(project: Project, iou: float) -> float | None:
+def _iou_or_null(
+    project: Project, iou: float | dict[str, float]
+) -> float | dict[str, float] | None:
     return iou if project.task == "detection" else None
 
 
@@ -162,7 +210,7 @@ def _answered_at(
     segment: str,
     query: str | None,
     conf: float | dict[str, float],
-    iou: float,
+    iou: float | dict[str, float],
 ) -> dict[str, Any]:
     """Where an answer was computed: the segment, the query narrowing it and the
     operating point (``iou`` is null for classification, which has none)."""
@@ -258,7 +306,7 @@ def metrics(
         list[str], Query(min_length=1, max_length=2, description="one or two inference sets")
     ],
     conf: ConfParam = None,
-    iou: IouParam = None,
+    iou: ClassIouParam = None,
     other_conf: OtherConfParam = None,
     other_iou: OtherIouParam = None,
     segment: SegmentParam = ALL_FRAMES,
@@ -280,12 +328,24 @@ def metrics(
 ) -> dict[str, Any]:
     """Metrics of one or two inference sets on a dataset or one of its segments
     (narrowed by ``query``), at (``conf``, ``iou``); the second set at (``other_conf``,
-    ``other_iou``) where given. Each result says its own operating point.
+    ``other_iou``) where given. Each result says its own operating point. ``iou`` may be
+    per class (JSON, as ``conf``): detection matches each class at its own IoU.
     ``coco_summary`` is detection only (null for classification)."""
     found = get_dataset(s, project, dataset)
     owner = found.project
     sets = [found.inference_set(name) for name in inference_set]
-    first_point, second_point = operating_points(found, conf, iou, other_conf, other_iou)
+    labels = labels_of(found)
+    first_point = (
+        parse_conf(conf, owner.default_conf, labels),
+        parse_iou(iou, owner.default_iou, labels),
+    )
+    # The second set's own where given, else the first's (its IoU one number).
+    second_point = (
+        first_point[0]
+        if other_conf is None
+        else parse_conf(other_conf, 0.0, labels, parameter="other_conf"),
+        first_point[1] if other_iou is None else float(other_iou),
+    )
     points = [first_point, second_point]
     chosen = requested_segment(found, segment)
     results = [
@@ -410,14 +470,23 @@ def example_filters(
 
 
 def _examples_point(
-    found: Dataset, filters: ExampleFilters, conf: str | None, iou: float | None
-) -> tuple[float | dict[str, float], float]:
+    found: Dataset, filters: ExampleFilters, conf: str | None, iou: str | None
+) -> tuple[float | dict[str, float], float | dict[str, float]]:
     """The operating point of an examples selection (a TIDE filter reads every
     prediction, conf 0, unless ``conf`` is given), its filters checked against the
-    dataset's classes."""
+    dataset's classes. ``iou`` may be per class, except with a TIDE filter (TIDE's
+    foreground IoU is one number)."""
     labels = labels_of(found)
     conf = "0" if filters.tide is not None and conf is None else conf
-    point = _operating_point(found.project, conf, iou, labels)
+    project = found.project
+    point = (
+        parse_conf(conf, project.default_conf, labels),
+        parse_iou(iou, project.default_iou, labels),
+    )
+    if filters.tide is not None and isinstance(point[1], dict):
+        raise ApiError(
+            422, "a tide filter takes one IoU threshold, not one per class", where="query.iou"
+        )
     filters.check(labels)
     return point
 
@@ -426,7 +495,7 @@ def _filtered(
     rows: Outcomes,
     inference: InferenceSet,
     filters: ExampleFilters,
-    iou: float,
+    iou: float | dict[str, float],
     found: Dataset,
     segment: str,
     query: str | None,
@@ -446,6 +515,8 @@ def _filtered(
     from shoal.server._routes_insights import tide_filtered  # it imports this module
 
     chosen = requested_segment(found, segment)
+    if isinstance(iou, dict):  # _examples_point refuses it first
+        raise ApiError(422, "a tide filter takes one IoU threshold", where="query.iou")
     return tide_filtered(rows, inference, filters.tide, iou=iou, segment=chosen, query=query)
 
 
@@ -457,7 +528,7 @@ def examples(
     inference_set: SetName,
     filters: Annotated[ExampleFilters, Depends(example_filters)],
     conf: ConfParam = None,
-    iou: IouParam = None,
+    iou: ClassIouParam = None,
     segment: SegmentParam = ALL_FRAMES,
     query: FramesQueryParam = None,
     sort: Annotated[
@@ -558,7 +629,7 @@ def segment_from_examples(
     body: SegmentFromExamples,
     filters: Annotated[ExampleFilters, Depends(example_filters)],
     conf: ConfParam = None,
-    iou: IouParam = None,
+    iou: ClassIouParam = None,
     segment: SegmentParam = ALL_FRAMES,
     query: FramesQueryParam = None,
 ) -> dict[str, Any]:

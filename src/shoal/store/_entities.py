@@ -14,7 +14,7 @@ import json
 import os
 import sqlite3
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
@@ -41,6 +41,7 @@ from shoal.analysis.calibration import DEFAULT_BINS, Calibration, calibration
 from shoal.analysis.tide import DEFAULT_BG_IOU, DEFAULT_FG_IOU, TideResult
 from shoal.engine.detection.annotations import Classes
 from shoal.engine.metrics import PREDICTION, Outcomes
+from shoal.engine.thresholds import IouThreshold
 from shoal.errors import ConflictError, InputError, NotFoundError, ShoalError
 from shoal.formats.metric_values import MetricValues
 from shoal.sdk._as_tables import as_tables
@@ -1063,18 +1064,19 @@ class InferenceSet(_StoredEntity):
         self,
         *,
         conf: Conf | None = None,
-        iou: float | None = None,
+        iou: IouThreshold | None = None,
         segment: Segment | str | None = None,
         include: Iterable[Include] = ("report", "confusion_matrix"),
         curve_points: int | None = None,
         query: str | None = None,
     ) -> Metrics:
         """Report, confusion matrix, COCO summary, PR curves and best thresholds (those
-        in ``include``) at (conf, iou), the project's defaults unless given, on a
+        in ``include``) at (conf, iou), the project's defaults unless given (``iou``
+        may be per class: a mapping of class name to IoU, classes not named at 0.5), on a
         segment's frames (default: every frame), narrowed to those an ad-hoc frames
         ``query`` matches (docs/queries.md)."""
         dataset = self.dataset
-        conf_value, iou_value = operating_point(dataset.project, conf, iou)
+        conf_value, iou_value = matching_point(dataset.project, conf, iou)
         frames = dataset._selection(segment, query)
         wanted = list(include)
         with self.store.evaluations.hold(self) as entry:
@@ -1172,7 +1174,7 @@ class InferenceSet(_StoredEntity):
         self,
         *,
         conf: Conf | None = None,
-        iou: float | None = None,
+        iou: IouThreshold | None = None,
         segment: Segment | str | None = None,
         query: str | None = None,
     ) -> Outcomes:
@@ -1180,7 +1182,7 @@ class InferenceSet(_StoredEntity):
         reason, partner and IoU at (conf, iou) on a segment's frames (filter, sort and
         page the answer with its own methods)."""
         dataset = self.dataset
-        conf_value, iou_value = operating_point(dataset.project, conf, iou)
+        conf_value, iou_value = matching_point(dataset.project, conf, iou)
         frames = dataset._selection(segment, query)
         return self.use(lambda evaluation: outcomes_at(evaluation, conf_value, iou_value, frames))
 
@@ -1188,7 +1190,7 @@ class InferenceSet(_StoredEntity):
         self,
         *,
         conf: Conf | None = None,
-        iou: float | None = None,
+        iou: IouThreshold | None = None,
         segment: Segment | str | None = None,
         query: str | None = None,
     ) -> VersionedOutcomes:
@@ -1197,7 +1199,7 @@ class InferenceSet(_StoredEntity):
         and of its dataset: the version the cached evaluation was built from, whatever
         is committed meanwhile."""
         dataset = self.dataset
-        conf_value, iou_value = operating_point(dataset.project, conf, iou)
+        conf_value, iou_value = matching_point(dataset.project, conf, iou)
         frames = dataset._selection(segment, query)
         cache = self.store.evaluations
         for _ in range(_CONSISTENT_READ_ATTEMPTS):
@@ -1549,6 +1551,16 @@ def operating_point(project: Project, conf: Conf | None, iou: float | None) -> t
     return (project.default_conf if conf is None else conf), (
         project.default_iou if iou is None else float(iou)
     )
+
+
+def matching_point(
+    project: Project, conf: Conf | None, iou: IouThreshold | None
+) -> tuple[Conf, IouThreshold]:
+    """``operating_point`` where ``iou`` may also be per class (a mapping of class name to
+    IoU, classes not named at 0.5), for the queries that match per class."""
+    if isinstance(iou, Mapping):
+        return operating_point(project, conf, None)[0], dict(iou)
+    return operating_point(project, conf, iou)
 
 
 class Segment:

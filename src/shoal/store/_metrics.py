@@ -7,7 +7,7 @@ operating point and frame selection, so the server, the CLI and scripts ask the 
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
@@ -22,6 +22,7 @@ from shoal.engine.metrics import (
     PRCurve,
     ThresholdChoice,
 )
+from shoal.engine.thresholds import DEFAULT_CLASS_IOU, IouThreshold
 from shoal.errors import InputError
 
 # The label of the pooled curve a detection's ``pr_curves`` includes.
@@ -82,11 +83,12 @@ def compute_metrics(
     version: int,
     include: Collection[Include],
     conf: Conf,
-    iou: float,
+    iou: IouThreshold,
     frames: Sequence[str] | None,
     curve_points: int | None = None,
 ) -> Metrics:
-    """The parts of ``include`` at (conf, iou) on ``frames`` (None: every frame);
+    """The parts of ``include`` at (conf, iou) on ``frames`` (None: every frame; ``iou``
+    one number or a mapping of class to IoU, classes not named at 0.5);
     ``curve_points`` downsamples each PR curve for drawing (``PRCurve.downsampled``)."""
     selection = None if frames is None else list(frames)
     wanted = set(include)
@@ -101,8 +103,13 @@ def compute_metrics(
         report = evaluation.report(conf, iou, frames=selection)
     if "confusion_matrix" in wanted:
         # Over the classes the data involves, not every declared one (its square).
+        # The classes involved do not depend on the IoU (read at conf 0): one number does.
         classes = bounded_classes(
-            [evaluation], iou, selection, limit=MAX_MATRIX_CLASSES, what="the confusion matrix"
+            [evaluation],
+            _one_iou(iou),
+            selection,
+            limit=MAX_MATRIX_CLASSES,
+            what="the confusion matrix",
         )
         matrix = evaluation.confusion_matrix(conf, iou, frames=selection, classes=classes)
     if "coco_summary" in wanted and evaluation.has_coco_summary:
@@ -125,8 +132,15 @@ def compute_metrics(
     return Metrics(version, report, matrix, summary, curves, best, grid, iou_type)
 
 
+def _one_iou(iou: IouThreshold) -> float:
+    """One IoU standing for ``iou``: itself, or a per-class mapping's lowest."""
+    if isinstance(iou, Mapping):
+        return min([float(v) for v in iou.values()], default=DEFAULT_CLASS_IOU)
+    return float(iou)
+
+
 def outcomes_at(
-    evaluation: Evaluation, conf: Conf, iou: float, frames: Sequence[str] | None
+    evaluation: Evaluation, conf: Conf, iou: IouThreshold, frames: Sequence[str] | None
 ) -> Outcomes:
     """Every counted object's outcome at (conf, iou) on ``frames`` (``iou`` is ignored
     for classification)."""

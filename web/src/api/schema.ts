@@ -365,7 +365,8 @@ export interface paths {
      * Metrics
      * @description Metrics of one or two inference sets on a dataset or one of its segments
      * (narrowed by ``query``), at (``conf``, ``iou``); the second set at (``other_conf``,
-     * ``other_iou``) where given. Each result says its own operating point.
+     * ``other_iou``) where given. Each result says its own operating point. ``iou`` may be
+     * per class (JSON, as ``conf``): detection matches each class at its own IoU.
      * ``coco_summary`` is detection only (null for classification).
      */
     get: operations["metrics_api_v1_projects__project__datasets__dataset__metrics_get"];
@@ -1455,7 +1456,9 @@ export interface components {
         [key: string]: number;
       };
       /** Iou */
-      iou?: number | null;
+      iou?: number | {
+        [key: string]: number;
+      } | null;
       /** Labels */
       labels: string[];
       /** Matrix */
@@ -1739,8 +1742,13 @@ export interface components {
       examples: components["schemas"]["Example"][];
       /** Inference Set */
       inference_set: string;
-      /** Iou */
-      iou: number;
+      /**
+       * Iou
+       * @description the IoU threshold, or each class's
+       */
+      iou: number | {
+        [key: string]: number;
+      };
       /** Limit */
       limit: number;
       /** Offset */
@@ -2527,7 +2535,9 @@ export interface components {
       /** Dataset */
       dataset: string;
       /** Iou */
-      iou: number | null;
+      iou: number | {
+        [key: string]: number;
+      } | null;
       /**
        * Query
        * @description the frames query that narrowed the segment
@@ -2561,9 +2571,11 @@ export interface components {
       inference_set: string;
       /**
        * Iou
-       * @description this set's IoU threshold (null: classification)
+       * @description this set's IoU threshold, or each class's (null: classification)
        */
-      iou: number | null;
+      iou: number | {
+        [key: string]: number;
+      } | null;
       /**
        * Iou Thresholds
        * @description the IoU thresholds matched so far, ascending (detection: COCO's ten and any other asked for, which are the fastest to ask; empty for classification)
@@ -2890,7 +2902,9 @@ export interface components {
        */
       f1: number[];
       /** Iou */
-      iou?: number | null;
+      iou?: number | {
+        [key: string]: number;
+      } | null;
       /** Label */
       label: string;
       /** Precision */
@@ -3250,9 +3264,11 @@ export interface components {
       };
       /**
        * Iou
-       * @description the IoU threshold (detection); null for classification
+       * @description the IoU threshold, or each class's (detection); null for classification
        */
-      iou: number | null;
+      iou: number | {
+        [key: string]: number;
+      } | null;
     };
     /** SegmentCreate */
     SegmentCreate: {
@@ -6904,8 +6920,8 @@ export interface operations {
       query?: {
         /** @description a confidence threshold in [0, 1], or per class as JSON: {"cat": 0.5} (classes not named use 0); default: the project's */
         conf?: string | null;
-        /** @description IoU threshold (detection); default: the project's */
-        iou?: number | null;
+        /** @description an IoU threshold in (0, 1], or per class as JSON: {"cat": 0.75} (classes not named use 0.5; detection); default: the project's */
+        iou?: string | null;
         /** @description a segment of the dataset; default "All Frames" */
         segment?: string;
         /** @description an ad-hoc frames query (docs/queries.md) that narrows the segment to the frames it matches */
@@ -7022,8 +7038,8 @@ export interface operations {
       query?: {
         /** @description a confidence threshold in [0, 1], or per class as JSON: {"cat": 0.5} (classes not named use 0); default: the project's */
         conf?: string | null;
-        /** @description IoU threshold (detection); default: the project's */
-        iou?: number | null;
+        /** @description an IoU threshold in (0, 1], or per class as JSON: {"cat": 0.75} (classes not named use 0.5; detection); default: the project's */
+        iou?: string | null;
         /** @description a segment of the dataset; default "All Frames" */
         segment?: string;
         /** @description an ad-hoc frames query (docs/queries.md) that narrows the segment to the frames it matches */
@@ -8224,7 +8240,8 @@ export interface operations {
    * Metrics
    * @description Metrics of one or two inference sets on a dataset or one of its segments
    * (narrowed by ``query``), at (``conf``, ``iou``); the second set at (``other_conf``,
-   * ``other_iou``) where given. Each result says its own operating point.
+   * ``other_iou``) where given. Each result says its own operating point. ``iou`` may be
+   * per class (JSON, as ``conf``): detection matches each class at its own IoU.
    * ``coco_summary`` is detection only (null for classification).
    */
   metrics_api_v1_projects__project__datasets__dataset__metrics_get: {
@@ -8234,8 +8251,8 @@ export interface operations {
         inference_set: string[];
         /** @description a confidence threshold in [0, 1], or per class as JSON: {"cat": 0.5} (classes not named use 0); default: the project's */
         conf?: string | null;
-        /** @description IoU threshold (detection); default: the project's */
-        iou?: number | null;
+        /** @description an IoU threshold in (0, 1], or per class as JSON: {"cat": 0.75} (classes not named use 0.5; detection); default: the project's */
+        iou?: string | null;
         /** @description the second inference set's own confidence threshold (same forms as conf); default: conf */
         other_conf?: string | null;
         /** @description the second inference set's own IoU threshold; default: iou */

@@ -33,7 +33,12 @@ from shoal.engine.metrics import (
     ThresholdChoice,
     safe_divide,
 )
-from shoal.engine.thresholds import conf_description, per_class_thresholds, threshold_number
+from shoal.engine.thresholds import (
+    IouThreshold,
+    conf_description,
+    per_class_thresholds,
+    threshold_number,
+)
 from shoal.errors import InputError, ShoalError
 
 __all__ = ["ClassificationEvaluation", "Confidence", "evaluate_classifications"]
@@ -206,7 +211,7 @@ class ClassificationEvaluation:
     def report(
         self,
         conf: Confidence = 0.0,
-        iou: float = 0.5,
+        iou: IouThreshold = 0.5,
         *,
         frames: Iterable[Any] | None = None,
         classes: Iterable[int | str] | None = None,
@@ -233,7 +238,7 @@ class ClassificationEvaluation:
     def confusion_matrix(
         self,
         conf: Confidence = 0.0,
-        iou: float = 0.5,
+        iou: IouThreshold = 0.5,
         *,
         frames: Iterable[Any] | None = None,
         classes: Iterable[int | str] | None = None,
@@ -413,7 +418,7 @@ class ClassificationEvaluation:
         self,
         label: int | str | None = None,
         *,
-        iou: float = 0.5,
+        iou: IouThreshold = 0.5,
         frames: Iterable[Any] | None = None,
     ) -> PRCurve:
         """One-vs-rest precision-recall curve of class ``label`` and its AP.
@@ -453,7 +458,7 @@ class ClassificationEvaluation:
     def pr_curves(
         self,
         *,
-        iou: float = 0.5,
+        iou: IouThreshold = 0.5,
         frames: Iterable[Any] | None = None,
         classes: Iterable[int | str] | None = None,
     ) -> dict[str, PRCurve]:
@@ -466,7 +471,7 @@ class ClassificationEvaluation:
 
     def average_precision(
         self,
-        iou: float = 0.5,
+        iou: IouThreshold = 0.5,
         *,
         frames: Iterable[Any] | None = None,
         classes: Iterable[int | str] | None = None,
@@ -494,7 +499,7 @@ class ClassificationEvaluation:
         self,
         weights: NDArray[Any],
         *,
-        iou: float = 0.5,
+        iou: IouThreshold = 0.5,
         classes: Iterable[int | str] | None = None,
     ) -> NDArray[np.float64]:
         """Each class's AP (see ``average_precision``; columns: ``classes``, default every
@@ -543,7 +548,7 @@ class ClassificationEvaluation:
     def best_thresholds(
         self,
         *,
-        iou: float = 0.5,
+        iou: IouThreshold = 0.5,
         frames: Iterable[Any] | None = None,
         classes: Iterable[int | str] | None = None,
     ) -> dict[str, ThresholdChoice]:
@@ -567,7 +572,7 @@ class ClassificationEvaluation:
     def outcomes(
         self,
         conf: Confidence = 0.0,
-        iou: float = 0.5,
+        iou: IouThreshold = 0.5,
         *,
         frames: Iterable[Any] | None = None,
         classes: Iterable[int | str] | None = None,
