@@ -125,10 +125,11 @@ function AppShell({ hasKey }: { hasKey: boolean }) {
     // Without inference sets only the Embeddings tab has something to show (a corpus's vectors).
     const setless = state.view === "embeddings" && dataset?.inference_sets.length === 0;
     if (!project || !dataset || (state.sets.length === 0 && !setless) || state.project !== project.name || state.dataset !== dataset.name) return null;
-    const thresholds = { conf: state.conf ?? project.default_conf, iou: state.iou ?? project.default_iou, overrides: state.overrides };
+    const thresholds = { conf: state.conf ?? project.default_conf, iou: state.iou ?? project.default_iou, overrides: state.overrides, iouOverrides: state.iouOverrides };
     return {
       project, dataset: dataset.name, sets: state.sets, thresholds,
       conf: effectiveConfidence(thresholds.conf, thresholds.overrides, classNames(project)), iou: thresholds.iou,
+      matchIou: effectiveConfidence(thresholds.iou, thresholds.iouOverrides, classNames(project)),
       segment: state.segment ?? ALL_FRAMES, selection: state.selection, sort: state.sort, page: state.page,
       metricClass: state.metricClass, shown: state.shown, values: state.values, shareOf: state.shareOf,
       frame: state.frame, object: state.object, update, query: state.query, change: state.change, tide: state.tide,
@@ -165,7 +166,7 @@ function AppShell({ hasKey }: { hasKey: boolean }) {
         <div className="pickers">
           <label>
             Project{" "}
-            <select value={project?.name ?? ""} onChange={(e) => update({ project: e.target.value, dataset: null, sets: [], segment: null, frame: null, overrides: {}, conf: null, iou: null, query: null, otherConf: null, otherIou: null })}>
+            <select value={project?.name ?? ""} onChange={(e) => update({ project: e.target.value, dataset: null, sets: [], segment: null, frame: null, overrides: {}, iouOverrides: {}, conf: null, iou: null, query: null, otherConf: null, otherIou: null })}>
               {projects.data?.map((p) => <option key={p.name} value={p.name}>{p.name}</option>)}
             </select>
           </label>

@@ -283,7 +283,12 @@ export interface OtherPoint {
   otherIou?: number;
 }
 
-export interface MetricsQuery extends OperatingPoint, OtherPoint {
+/** The metrics and examples routes' operating point: `iou` may be per class (detection; classes not named use 0.5). */
+export interface MatchingPoint extends Omit<OperatingPoint, "iou"> {
+  iou?: Confidence;
+}
+
+export interface MetricsQuery extends MatchingPoint, OtherPoint {
   inferenceSets: readonly string[];
   include?: readonly MetricsInclude[];
   /** PR curves cut down to at most this many points each, for drawing. */
@@ -291,7 +296,7 @@ export interface MetricsQuery extends OperatingPoint, OtherPoint {
 }
 
 export type ExampleOrder = "desc" | "asc";
-export interface ExamplesQuery extends OperatingPoint {
+export interface ExamplesQuery extends MatchingPoint {
   truth?: string;
   predicted?: string;
   outcome?: "TP" | "FP" | "FN";
@@ -313,7 +318,8 @@ export interface ExamplesQuery extends OperatingPoint {
   limit?: number;
 }
 
-const point = (q: OperatingPoint) => ({ conf: confParam(q.conf), iou: q.iou, segment: q.segment, query: q.query || undefined });
+// `iou` per class as JSON (as `conf`): only the metrics and examples routes take it (MatchingPoint).
+const point = (q: MatchingPoint) => ({ conf: confParam(q.conf), iou: confParam(q.iou), segment: q.segment, query: q.query || undefined });
 const metricRange = (q: Pick<ExamplesQuery, "metric" | "metricMin" | "metricMax">) =>
   ({ metric: q.metric, min: q.metric === undefined ? undefined : q.metricMin, max: q.metric === undefined ? undefined : q.metricMax });
 const otherPoint = (q: OtherPoint) => ({ other_conf: confParam(q.otherConf), other_iou: q.otherIou });

@@ -67,8 +67,10 @@ export function IssueAddToIssue({ project, dataset, inferenceSet, what, page, to
     setError(null);
     setDone(null);
     try {
-      // A cell's every page: the server adds the objects the cell counts (one request, its own rule).
-      const cell = scope === "all" && query.truth !== undefined && query.predicted !== undefined;
+      // A cell's every page: the server adds the objects the cell counts (one request, its own rule;
+      // it takes one IoU, so a per-class IoU adds the listed examples instead).
+      const oneIou = typeof query.iou !== "object";
+      const cell = scope === "all" && query.truth !== undefined && query.predicted !== undefined && oneIou;
       const examples = scope === "page" ? [...page] : cell ? [] : await everyExample();
       const elements = examples.map((x) => exampleElement(dataset, inferenceSet, x)).filter((x): x is ElementIdentity => x !== null);
       let issue = target;
@@ -79,7 +81,7 @@ export function IssueAddToIssue({ project, dataset, inferenceSet, what, page, to
       const answer = cell
         ? await api.addIssueElementsFromCell(project, issue, {
           dataset, inference_set: inferenceSet, truth: query.truth!, predicted: query.predicted!, segment: query.segment ?? null, query: query.query || null,
-        }, { conf: query.conf, iou: query.iou })
+        }, { conf: query.conf, iou: query.iou as number | undefined })
         : await api.addIssueElements(project, issue, elements);
       setDone({ issue, added: answer.added, skipped: answer.skipped });
       setOpen(false);

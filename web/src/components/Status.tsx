@@ -58,13 +58,18 @@ export function describeConf(conf: number | Record<string, number> | null | unde
  * and whether newer ones are on their way: a view never pairs a slider's new value with
  * numbers of the old one. One line, always there, so nothing moves when it changes.
  */
-export function AnsweredAt({ conf, iou, pending }: { conf: number | Record<string, number>; iou: number | null | undefined; pending: boolean }) {
+/** The IoU as said beside the confidence: the number, or "per-class IoUs". */
+export function describeIou(iou: number | Record<string, number>): string {
+  return typeof iou === "number" ? `IoU ${iou}` : "per-class IoUs";
+}
+
+export function AnsweredAt({ conf, iou, pending }: { conf: number | Record<string, number>; iou: number | Record<string, number> | null | undefined; pending: boolean }) {
   // Said, and the older numbers dimmed (CSS), only once the new ones are slow to come:
   // a fast answer repaints nothing but its numbers.
   const slow = useDelayedFlag(pending, 150);
   return (
     <p className={slow ? "answered-at slow" : "answered-at"} data-testid="answered-at" aria-live="polite">
-      Numbers below at {describeConf(conf)}{typeof iou === "number" ? `, IoU ${iou}` : ""}
+      Numbers below at {describeConf(conf)}{iou !== null && iou !== undefined ? `, ${describeIou(iou)}` : ""}
       {slow ? " (recomputing for the new thresholds…)" : ""}
     </p>
   );

@@ -1,5 +1,5 @@
 // @vitest-environment jsdom
-import { act, fireEvent, render, screen } from "@testing-library/react";
+import { act, fireEvent, render, screen, within } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ThresholdSliders, type ThresholdValues } from "./ThresholdSliders";
 
@@ -152,5 +152,50 @@ describe("ThresholdSliders", () => {
     fireEvent.click(screen.getByRole("button", { name: "Remove square override" }));
     expect(onChange).toHaveBeenLastCalledWith({ conf: 0.3, iou: 0.5, overrides: {} });
     expect(screen.queryByRole("textbox", { name: "square" })).toBeNull();
+  });
+
+  it("adds, edits (debounced), rejects and removes per-class IoU overrides beside the confidence ones", () => {
+    const onChange = vi.fn();
+    const value: ThresholdValues = { conf: 0.3, iou: 0.6, overrides: { circle: 0.4 }, iouOverrides: {} };
+    render(
+      <ThresholdSliders value={value} onChange={onChange} iouGrid={grid} defaults={{ conf: 0.1, iou: 0.5 }}
+        classes={["circle", "square"]} debounceMs={300} perClassIou />,
+    );
+    const editor = within(screen.getByTestId("overrides-iou"));
+    expect(editor.getByRole("heading", { name: "Per-class IoU" })).toBeTruthy();
+    fireEvent.change(editor.getByRole("combobox", { name: "Class to override (IoU)" }), { target: { value: "circle" } });
+    fireEvent.click(editor.getByRole("button", { name: "Add IoU override" }));
+    // Starts at the IoU above; the confidence overrides are kept.
+    expect(onChange).toHaveBeenLastCalledWith({ conf: 0.3, iou: 0.6, overrides: { circle: 0.4 }, iouOverrides: { circle: 0.6 } });
+    const box = editor.getByRole("textbox", { name: "circle" });
+    fireEvent.change(box, { target: { value: "0.75" } });
+    expect(onChange).toHaveBeenCalledTimes(1);
+    act(() => vi.advanceTimersByTime(300));
+    expect(onChange).toHaveBeenLastCalledWith({ conf: 0.3, iou: 0.6, overrides: { circle: 0.4 }, iouOverrides: { circle: 0.75 } });
+    // An IoU outside the slider's range is refused, not sent.
+    fireEvent.change(box, { target: { value: "0" } });
+    act(() => vi.advanceTimersByTime(1000));
+    expect(onChange).toHaveBeenCalledTimes(2);
+    expect(editor.getByRole("alert").textContent).toContain("between 0.05 and 0.95");
+    fireEvent.click(editor.getByRole("button", { name: "Remove circle IoU override" }));
+    expect(onChange).toHaveBeenLastCalledWith({ conf: 0.3, iou: 0.6, overrides: { circle: 0.4 }, iouOverrides: {} });
+    // The confidence override is untouched by the IoU editor.
+    expect(screen.getAllByRole("textbox", { name: "circle" })).toHaveLength(1);
+  });
+
+  it("resets per-class IoU overrides with the rest, and offers none without perClassIou", () => {
+    const onChange = vi.fn();
+    const value: ThresholdValues = { conf: 0.1, iou: 0.5, overrides: {}, iouOverrides: { square: 0.8 } };
+    const { rerender } = render(
+      <ThresholdSliders value={value} onChange={onChange} iouGrid={grid} defaults={{ conf: 0.1, iou: 0.5 }}
+        classes={["circle", "square"]} perClassIou />,
+    );
+    fireEvent.click(screen.getByRole("button", { name: "Reset to project defaults" }));
+    expect(onChange).toHaveBeenLastCalledWith({ conf: 0.1, iou: 0.5, overrides: {}, iouOverrides: {} });
+    rerender(
+      <ThresholdSliders value={start} onChange={onChange} iouGrid={grid} defaults={{ conf: 0.1, iou: 0.5 }}
+        classes={["circle", "square"]} />,
+    );
+    expect(screen.queryByTestId("overrides-iou")).toBeNull();
   });
 });

@@ -1,14 +1,18 @@
 import { useEffect, useId, useState } from "react";
 import { useDebouncedCallback } from "../hooks/useDebouncedCallback";
 import { formatThreshold } from "../lib/format";
-import { IOU_MAX, IOU_MIN, IOU_STEP, IOU_TICKS, iouOf, parseIou, parseUnit, withOverride } from "../lib/thresholds";
+import { IOU_MAX, IOU_MIN, IOU_STEP, IOU_TICKS, iouOf, parseIou, parseUnit, withOverride, type Parsed } from "../lib/thresholds";
 
 export interface ThresholdValues {
   conf: number;
   iou: number;
   /** Per-class confidence thresholds that replace `conf` for those classes. */
   overrides: Record<string, number>;
+  /** Per-class IoU thresholds that replace `iou` for those classes (unset: none). */
+  iouOverrides?: Record<string, number>;
 }
+
+const NO_IOU_OVERRIDES: Record<string, number> = {};
 
 export interface ThresholdSlidersProps {
   value: ThresholdValues;
@@ -23,17 +27,19 @@ export interface ThresholdSlidersProps {
   debounceMs?: number;
   /** Hide the IoU slider (classification). */
   hideIou?: boolean;
+  /** Offer per-class IoU overrides (detection, where the metrics and examples match per class). */
+  perClassIou?: boolean;
 }
 
-/** Confidence and IoU thresholds with a per-class confidence override editor. */
-export function ThresholdSliders({ value, onChange, iouGrid, defaults, classes, debounceMs = 300, hideIou }: ThresholdSlidersProps) {
+/** Confidence and IoU thresholds with per-class confidence (and, for detection, IoU) override editors. */
+export function ThresholdSliders({ value, onChange, iouGrid, defaults, classes, debounceMs = 300, hideIou, perClassIou }: ThresholdSlidersProps) {
   const id = useId();
   // Local copy so inputs move at once while the parent hears debounced updates.
   const [local, setLocal] = useState<ThresholdValues>(value);
   const [confText, setConfText] = useState(formatThreshold(value.conf));
   const [confError, setConfError] = useState<string | null>(null);
   // Follow the parent only when its values change (not on every new object).
-  const valueKey = JSON.stringify([value.conf, value.iou, value.overrides]);
+  const valueKey = JSON.stringify([value.conf, value.iou, value.overrides, value.iouOverrides ?? NO_IOU_OVERRIDES]);
   useEffect(() => {
     setLocal(value);
     // Keep what the user typed when it already means this value ("0.6" stays "0.6").
@@ -58,7 +64,9 @@ export function ThresholdSliders({ value, onChange, iouGrid, defaults, classes, 
   const overridden = Object.keys(local.overrides).filter((c) => classes.includes(c));
   const available = classes.filter((c) => !(c in local.overrides));
   const [adding, setAdding] = useState<string>("");
-  const isDefault = local.conf === defaults.conf && local.iou === defaults.iou && overridden.length === 0;
+  const iouOverrides = local.iouOverrides ?? NO_IOU_OVERRIDES;
+  const iouOverridden = Object.keys(iouOverrides).filter((c) => classes.includes(c));
+  const isDefault = local.conf === defaults.conf && local.iou === defaults.iou && overridden.length === 0 && iouOverridden.length === 0;
 
   return (
     <fieldset className="threshold-sliders">
@@ -146,13 +154,20 @@ export function ThresholdSliders({ value, onChange, iouGrid, defaults, classes, 
           </div>
         )}
       </div>
+      {perClassIou && !hideIou && (
+        <PerClassEditor title="Per-class IoU" what="IoU" classes={classes} overrides={iouOverrides}
+          startAt={local.iou} parse={parseIou}
+          note="Metrics and its examples match these classes at their own IoU; other views use the IoU above."
+          onType={(next) => later({ ...local, iouOverrides: next })} onSet={(next) => now({ ...local, iouOverrides: next })}
+          onCommit={debounced.flush} onInvalid={debounced.cancel} />
+      )}
       <button
         type="button"
         disabled={isDefault}
         onClick={() => {
           setConfText(formatThreshold(defaults.conf));
           setConfError(null);
-          now({ conf: defaults.conf, iou: defaults.iou, overrides: {} });
+          now({ conf: defaults.conf, iou: defaults.iou, overrides: {}, ...(perClassIou ? { iouOverrides: {} } : {}) });
         }}
       >
         Reset to project defaults
@@ -161,16 +176,75 @@ export function ThresholdSliders({ value, onChange, iouGrid, defaults, classes, 
   );
 }
 
+interface PerClassEditorProps {
+  title: string;
+  /** What the value is, in the remove button's name ("Remove cat IoU override"). */
+  what: string;
+  classes: readonly string[];
+  overrides: Readonly<Record<string, number>>;
+  /** A new override's first value (the global threshold). */
+  startAt: number;
+  parse: (text: string) => Parsed;
+  note: string;
+  /** Typed values (debounced by the caller); added and removed ones (at once). */
+  onType: (overrides: Record<string, number>) => void;
+  onSet: (overrides: Record<string, number>) => void;
+  onCommit: () => void;
+  onInvalid: () => void;
+}
+
+/** Per-class thresholds: the overridden classes' values, and a picker to add one. */
+function PerClassEditor({ title, what, classes, overrides, startAt, parse, note, onType, onSet, onCommit, onInvalid }: PerClassEditorProps) {
+  const id = useId();
+  const [adding, setAdding] = useState<string>("");
+  const overridden = Object.keys(overrides).filter((c) => classes.includes(c));
+  const available = classes.filter((c) => !(c in overrides));
+  return (
+    <div className="overrides" data-testid={`overrides-${what.toLowerCase()}`}>
+      <h4 id={`${id}-title`}>{title}</h4>
+      <p className="muted">{note}</p>
+      {overridden.length > 0 && (
+        <ul aria-labelledby={`${id}-title`}>
+          {overridden.map((c) => (
+            <OverrideRow key={c} label={c} value={overrides[c]!} parse={parse} removeName={`Remove ${c} ${what} override`}
+              onType={(v) => onType(withOverride(overrides, c, v))} onCommit={onCommit} onInvalid={onInvalid}
+              onRemove={() => onSet(withOverride(overrides, c, null))} />
+          ))}
+        </ul>
+      )}
+      {available.length > 0 && (
+        <div className="add-override">
+          <select aria-label={`Class to override (${what})`} value={adding} onChange={(e) => setAdding(e.target.value)}>
+            <option value="">Choose a class…</option>
+            {available.map((c) => <option key={c} value={c}>{c}</option>)}
+          </select>
+          <button type="button" disabled={adding === ""}
+            onClick={() => {
+              onSet(withOverride(overrides, adding, startAt));
+              setAdding("");
+            }}>
+            Add {what} override
+          </button>
+        </div>
+      )}
+    </div>
+  );
+}
+
 interface OverrideRowProps {
   label: string;
   value: number;
+  /** How a typed value is read (default: a number from 0 to 1). */
+  parse?: (text: string) => Parsed;
+  /** The remove button's accessible name (default: "Remove LABEL override"). */
+  removeName?: string;
   onType: (value: number) => void;
   onCommit: () => void;
   onInvalid: () => void;
   onRemove: () => void;
 }
 
-function OverrideRow({ label, value, onType, onCommit, onInvalid, onRemove }: OverrideRowProps) {
+function OverrideRow({ label, value, parse = (t) => parseUnit(t, false), removeName, onType, onCommit, onInvalid, onRemove }: OverrideRowProps) {
   const [text, setText] = useState(formatThreshold(value));
   const [error, setError] = useState<string | null>(null);
   return (
@@ -185,7 +259,7 @@ function OverrideRow({ label, value, onType, onCommit, onInvalid, onRemove }: Ov
           value={text}
           onChange={(e) => {
             setText(e.target.value);
-            const parsed = parseUnit(e.target.value, false);
+            const parsed = parse(e.target.value);
             if (parsed.ok && parsed.value !== null) {
               setError(null);
               onType(parsed.value);
@@ -198,7 +272,7 @@ function OverrideRow({ label, value, onType, onCommit, onInvalid, onRemove }: Ov
           onKeyDown={(e) => e.key === "Enter" && onCommit()}
         />
       </label>
-      <button type="button" aria-label={`Remove ${label} override`} onClick={onRemove}>×</button>
+      <button type="button" aria-label={removeName ?? `Remove ${label} override`} onClick={onRemove}>×</button>
       {error && <span role="alert" className="error">{error}</span>}
     </li>
   );

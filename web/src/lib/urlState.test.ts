@@ -3,7 +3,7 @@ import { applyPatch, DEFAULT_SORT, formatHash, parseHash, type AppState, type Ex
 
 /** The state of an empty hash: nothing chosen, the defaults. */
 const EMPTY_STATE: AppState = {
-  view: "metrics", project: null, dataset: null, sets: [], conf: null, iou: null, overrides: {}, segment: null, frame: null,
+  view: "metrics", project: null, dataset: null, sets: [], conf: null, iou: null, overrides: {}, iouOverrides: {}, segment: null, frame: null,
   selection: null, sort: DEFAULT_SORT, page: 0, metricClass: null, shown: null, values: "absolute", shareOf: "row", object: null,
   query: null, otherConf: null, otherIou: null, change: null, tide: null, insights: "errors", byMetric: null, metricBin: null,
   labelErrorKind: null, review: null, labelErrorPage: 0, issue: null, issueElement: null,
@@ -12,7 +12,7 @@ const EMPTY_STATE: AppState = {
 
 const FULL: AppState = {
   view: "scenarios", project: "my shapes", dataset: "val & test", sets: ["yolo v8", "a/b"], conf: 0.35, iou: 0.6,
-  overrides: { circle: 0.5, "big truck": 0.2 }, segment: "All Frames", frame: "f#1",
+  overrides: { circle: 0.5, "big truck": 0.2 }, iouOverrides: { "big truck": 0.75 }, segment: "All Frames", frame: "f#1",
   selection: { kind: "cell", truth: "big truck", predicted: "background" }, sort: "iou", page: 3,
   metricClass: "big truck", shown: "a/b", values: "percentage", shareOf: "column", object: "prediction:17",
   query: "width > 10 and has('big truck')", otherConf: 0.7, otherIou: 0.75, change: "still_wrong", tide: "Loc",
@@ -104,6 +104,12 @@ describe("URL state", () => {
     expect(s.iou).toBeNull();
     expect(s.overrides).toEqual({});
     expect(s.sets).toEqual(["a", "b"]);
+  });
+
+  it("keeps per-class IoU overrides in (0, 1] and drops the rest", () => {
+    const s = parseHash(`#iouOverrides=${encodeURIComponent(JSON.stringify({ cat: 0.75, dog: 0, bird: 1.5, fox: "x", owl: 1 }))}`);
+    expect(s.iouOverrides).toEqual({ cat: 0.75, owl: 1 });
+    expect(parseHash(formatHash({ ...s, view: "metrics" })).iouOverrides).toEqual({ cat: 0.75, owl: 1 });
   });
 
   it("reads bad selections, sorts and pages as the defaults", () => {

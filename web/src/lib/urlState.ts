@@ -66,6 +66,8 @@ export interface AppState {
   conf: number | null;
   iou: number | null;
   overrides: Record<string, number>;
+  /** Per-class IoU thresholds that replace `iou` for those classes (detection; Metrics and its examples). */
+  iouOverrides: Record<string, number>;
   /** null: "All Frames". */
   segment: string | null;
   /** The frame the Frame view shows. */
@@ -123,14 +125,17 @@ function unit(text: string | null): number | null {
   return Number.isFinite(v) && v >= 0 && v <= 1 ? v : null;
 }
 
-function overridesOf(text: string | null): Record<string, number> {
+const isUnit = (v: number) => v >= 0 && v <= 1;
+const isIou = (v: number) => v > 0 && v <= 1;
+
+function overridesOf(text: string | null, accepts: (v: number) => boolean = isUnit): Record<string, number> {
   if (!text) return {};
   try {
     const parsed: unknown = JSON.parse(text);
     if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) return {};
     const out: Record<string, number> = {};
     for (const [k, v] of Object.entries(parsed as Record<string, unknown>)) {
-      if (typeof v === "number" && v >= 0 && v <= 1) out[k] = v;
+      if (typeof v === "number" && accepts(v)) out[k] = v;
     }
     return out;
   } catch {
@@ -226,6 +231,7 @@ export function parseHash(hash: string): AppState {
     conf: unit(q.get("conf")),
     iou: unit(q.get("iou")),
     overrides: overridesOf(q.get("overrides")),
+    iouOverrides: overridesOf(q.get("iouOverrides"), isIou),
     segment: q.get("segment") || null,
     frame: q.get("frame") || null,
     selection,
@@ -268,6 +274,7 @@ export function formatHash(state: AppState): string {
   if (state.conf !== null) q.set("conf", String(state.conf));
   if (state.iou !== null) q.set("iou", String(state.iou));
   if (Object.keys(state.overrides).length > 0) q.set("overrides", JSON.stringify(state.overrides));
+  if (Object.keys(state.iouOverrides).length > 0) q.set("iouOverrides", JSON.stringify(state.iouOverrides));
   if (state.segment) q.set("segment", state.segment);
   if (state.frame) q.set("frame", state.frame);
   writeSelection(q, state.selection);
@@ -331,7 +338,7 @@ export function applyPatch(state: AppState, patch: Partial<AppState>): AppState 
   if ((switched("project") || switched("dataset")) && !("embModel" in patch)) next.embModel = null;
   // A bin is of one metric's bins at one operating point, on one segment.
   const rebinned = switched("project") || switched("dataset") || changed("sets") ||
-    (["conf", "iou", "overrides", "segment", "query", "byMetric", "metricClass"] as const).some(changed);
+    (["conf", "iou", "overrides", "iouOverrides", "segment", "query", "byMetric", "metricClass"] as const).some(changed);
   if (rebinned && !("metricBin" in patch)) next.metricBin = null;
   // The label-error queue starts on its first page again when what it lists changes.
   const requeued = switched("project") || switched("dataset") || changed("sets") ||
@@ -339,7 +346,7 @@ export function applyPatch(state: AppState, patch: Partial<AppState>): AppState 
   if (requeued && !("labelErrorPage" in patch)) next.labelErrorPage = 0;
   const moved =
     switched("project") || switched("dataset") || (changed("sets") && state.sets.length > 0) ||
-    (["conf", "iou", "overrides", "segment", "selection", "sort", "query", "otherConf", "otherIou", "change"] as const).some(changed);
+    (["conf", "iou", "overrides", "iouOverrides", "segment", "selection", "sort", "query", "otherConf", "otherIou", "change"] as const).some(changed);
   if (moved && !("page" in patch)) next.page = 0;
   return next;
 }

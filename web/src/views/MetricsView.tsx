@@ -6,7 +6,7 @@ import { ExampleGrid } from "../components/ExampleGrid";
 import { IssueAddToIssue } from "../components/IssueAddToIssue";
 import { PerClassAP } from "../components/PerClassAP";
 import { ReportTable } from "../components/ReportTable";
-import { AnsweredAt, describeConf, ErrorPanel, Loading } from "../components/Status";
+import { AnsweredAt, describeConf, describeIou, ErrorPanel, Loading } from "../components/Status";
 import { useApi, useKeyWhenReady } from "../hooks/useApi";
 import { pageCount, sortFor, type Example } from "../lib/examples";
 import { useMetricSorts } from "../hooks/useMetricSorts";
@@ -155,7 +155,9 @@ function selectionOf(highlight: MatrixHighlight): ExampleSelection | null {
 }
 
 export function MetricsView({ ctx }: { ctx: ViewContext }) {
-  const { project, dataset, sets, conf, iou, segment, page } = ctx;
+  const { project, dataset, sets, conf, segment, page } = ctx;
+  // The metrics and examples routes match each class at its own IoU when overridden.
+  const iou = ctx.matchIou ?? ctx.iou;
   const detection = project.task === "detection";
   // Classification has no IoU or box-size sort: such a sort from a link reads as the default.
   const sort = sortFor(detection ? "detection" : "classification", ctx.sort);
@@ -352,7 +354,7 @@ export function MetricsView({ ctx }: { ctx: ViewContext }) {
             </button>
           </div>
         )}
-        <Loading active={metrics.loading} label={`Computing metrics at ${describeConf(conf)}${detection ? `, IoU ${iou}` : ""}`} />
+        <Loading active={metrics.loading} label={`Computing metrics at ${describeConf(conf)}${detection ? `, ${describeIou(iou)}` : ""}`} />
         {answered && result && <AnsweredAt conf={answered.conf} iou={answered.iou} pending={pending} />}
         {metrics.error !== null && <ErrorPanel error={metrics.error} onRetry={metrics.reload} title="Metrics could not be loaded" />}
         {result && (

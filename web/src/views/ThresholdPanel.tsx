@@ -35,11 +35,14 @@ function useIouGrid(ctx: ViewContext, given: readonly number[] | null | undefine
  */
 export const ThresholdPanel = memo(function ThresholdPanel({ ctx, iouGrid }: { ctx: ViewContext; iouGrid?: readonly number[] | null }) {
   const { project, update } = ctx;
-  const onChange = useCallback((v: ThresholdValues) => update({ conf: v.conf, iou: v.iou, overrides: v.overrides }), [update]);
+  const onChange = useCallback(
+    (v: ThresholdValues) => update({ conf: v.conf, iou: v.iou, overrides: v.overrides, iouOverrides: v.iouOverrides ?? {} }),
+    [update],
+  );
   const grid = useIouGrid(ctx, iouGrid);
   return (
     <ThresholdSliders value={ctx.thresholds} onChange={onChange}
       iouGrid={grid} defaults={{ conf: project.default_conf, iou: project.default_iou }}
-      classes={classNames(project)} hideIou={project.task !== "detection"} />
+      classes={classNames(project)} hideIou={project.task !== "detection"} perClassIou={project.task === "detection"} />
   );
 });

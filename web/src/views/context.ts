@@ -18,6 +18,11 @@ export interface ViewContext {
   /** What the engine gets: one number, or per class when overridden. */
   conf: Confidence;
   iou: number;
+  /**
+   * The IoU the metrics and examples routes get: `iou`, or per class when the per-class IoU
+   * overrides are set (unset: `iou`). Other routes match every class at `iou`.
+   */
+  matchIou?: Confidence;
   /** The selected segment ("All Frames" by default). */
   segment: string;
   /** The examples below the matrix (Metrics): what, in which order, which page (0-based). */
