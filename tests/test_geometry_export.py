@@ -359,3 +359,62 @@ def test_cvat_frames_that_would_read_back_as_one_are_named(tmp_path: Path) -> No
     )
     with pytest.raises(InputError, match="frames '1' and '2' would both read back as frame 'a'"):
         as_cvat(DatasetTables.build(frames, labels), tmp_path / "x.xml", rename_frames=True)
+
+
+def test_stored_segm_metrics_equal_after_the_round_trip(tmp_path: Path) -> None:
+    # Masks and polygons written by as_cvat / as_labelbox and read back give the store
+    # the same COCO segm numbers as the originals.
+    from shoal.store import Store
+
+    rng = np.random.default_rng(21)
+    frame_ids = [f"f{n}" for n in range(6)]
+    frames = pa.table(
+        {
+            "frame_id": frame_ids,
+            "image_uri": [f"{f}.jpg" for f in frame_ids],
+            "width": [WIDTH] * 6,
+            "height": [HEIGHT] * 6,
+        }
+    )
+    labels, predictions = [], []
+    for frame_id in frame_ids:
+        for number in range(3):
+            x, y = rng.integers(0, 30), rng.integers(0, 18)
+            truth = np.zeros((HEIGHT, WIDTH), bool)
+            truth[y : y + rng.integers(4, 14), x : x + rng.integers(4, 18)] = True
+            row = {"label_id": f"{frame_id}:{number + 1}", "frame_id": frame_id}
+            if number == 0:
+                ring = [float(x), float(y), x + 12.5, float(y), x + 6.0, y + 10.5]
+                labels.append({**row, "class_name": "car", "shape": "polygon", "polygon": [ring]})
+            else:
+                labels.append({**row, "class_name": "blob", "shape": "mask", "mask": _rle(truth)})
+            guess = np.roll(truth, tuple(rng.integers(-2, 3, 2)), axis=(0, 1))
+            guess &= rng.random(guess.shape) < 0.9
+            predictions.append(
+                {"prediction_id": f"{frame_id}-{number}", "frame_id": frame_id,
+                 "class_name": ("car", "blob")[bool(number)], "confidence": float(rng.uniform()),
+                 "shape": "mask", "mask": _rle(guess)}
+            )  # fmt: skip
+    columns = ("label_id", "frame_id", "class_name", "x", "y", "width", "height", "shape", "polygon", "mask")  # fmt: skip
+    dataset = DatasetTables.build(
+        frames,
+        pa.Table.from_pylist([{k: _with_derived_box(r).get(k) for k in columns} for r in labels]),
+    )
+    inferences = InferenceTables.build(
+        pa.Table.from_pylist([_with_derived_box(r) for r in predictions]),
+        frame_ids=dataset.frames.column("frame_id"),
+    )
+    back = from_cvat(as_cvat(dataset, tmp_path / "gt.xml"))
+    back_inferences = from_labelbox(as_labelbox(inferences, back, tmp_path / "p.ndjson"), back)
+    store = Store(tmp_path / "store")
+    stats = []
+    for name, (truth, guesses) in {
+        "original": (dataset, inferences),
+        "round-trip": (back, back_inferences),
+    }.items():
+        stored = store.create_project(name).create_dataset("d", truth)
+        metrics = stored.create_inference_set("m", guesses).metrics(include=["coco_summary"])
+        assert metrics.iou_type == "segm"
+        stats.append(list(metrics.coco_summary.stats.values()))
+    assert stats[0] == stats[1]
+    assert 0 < stats[0][0] < 1
