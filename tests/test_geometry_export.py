@@ -99,7 +99,7 @@ def _dataset(rng: np.random.Generator, grid: float | None = 1 / 256) -> DatasetT
         {"occluded": True, "source": "auto", "color": "red"}, separators=(",", ":")
     )
     rows[1]["attributes"] = json.dumps(
-        {"score": 0.25, "count": 3, "parked": False}, separators=(",", ":")
+        {"occluded": 0, "score": 0.25, "count": 3, "parked": False}, separators=(",", ":")
     )
     rows.append({"class_name": "daytime"})
     ring = [1.5, 2.0, 30.25, 4.0, 20.0, 25.5, 3.0, 20.0]

@@ -1,4 +1,5 @@
-"""CVAT for images 1.1 and CVAT for video 1.1 XML to Shoal's tables.
+"""CVAT for images 1.1 and CVAT for video 1.1 XML to Shoal's tables, and a dataset back to
+CVAT for images 1.1 (:func:`as_cvat`, which this reader reads to the same tables).
 
 Layout read by :func:`from_cvat`::
 
@@ -523,15 +524,20 @@ def _attribute_text(value: Any, label_id: str, key: str) -> str:
 def _write_attributes(element: ET.Element, row: dict[str, Any]) -> None:
     leading = True
     for key, value in attributes_of(row).items():
-        leading = leading and key in _ELEMENT_ATTRIBUTES
-        if leading and key == "occluded" and isinstance(value, bool):
-            element.set(key, "1" if value else "0")
-            continue
-        text = _attribute_text(value, row["label_id"], key)
-        if leading:
-            element.set(key, text)
-        else:
+        # On the element the reader takes occluded "0"/"1" for a bool, so only a bool
+        # occluded stays there; anything else goes to a child, as do the keys after it.
+        leading = (
+            leading
+            and key in _ELEMENT_ATTRIBUTES
+            and (key != "occluded" or isinstance(value, bool))
+        )
+        if not leading:
+            text = _attribute_text(value, row["label_id"], key)
             ET.SubElement(element, "attribute", name=key).text = text
+        elif key == "occluded":
+            element.set(key, "1" if value else "0")
+        else:
+            element.set(key, _attribute_text(value, row["label_id"], key))
 
 
 def _corner(start: float, size: float) -> float:

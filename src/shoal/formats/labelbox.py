@@ -1,4 +1,5 @@
-"""Labelbox NDJSON predictions (the model-run prediction import payload) to Shoal's tables.
+"""Labelbox NDJSON predictions (the model-run prediction import payload) to Shoal's tables,
+and back (:func:`as_labelbox`, which this reader reads to the same predictions).
 
 One JSON object a line (blank lines skipped), as in Labelbox's "upload image
 predictions" payloads:
