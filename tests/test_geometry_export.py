@@ -234,6 +234,8 @@ def _one_label_dataset(frame: dict, label: dict) -> DatasetTables:
         ),
         ({}, {"attributes": json.dumps({"tags": ["a", "b"]})}, 'attribute \'tags\' is ["a","b"]'),
         ({}, {"attributes": json.dumps({"code": "007"})}, "attribute 'code' is \"007\""),
+        ({}, {"attributes": json.dumps({"note": "a\tb"})}, "text 'a\\tb' has a tab or control"),
+        ({}, {"attributes": json.dumps({"note": "a\x01"})}, "has a tab or control character"),
     ],
 )
 def test_cvat_what_it_cannot_hold_is_named(

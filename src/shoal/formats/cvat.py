@@ -496,6 +496,19 @@ def from_cvat(path: PathLike, *, other_shapes: Literal["error", "skip"] = "error
 # label's attributes (later keys go to <attribute> children, keeping the JSON's order).
 _ELEMENT_ATTRIBUTES = {"occluded", "source", "z_order", "group_id"}
 _POINT_GROUP_ID = re.compile(r"^(.*:\d+)\.(\d+)$")
+# Characters XML cannot carry back as written: control characters (parse errors), and
+# tabs and carriage returns (turned into spaces and newlines when the file is read).
+_UNWRITABLE = re.compile(r"[\x00-\x09\x0b-\x1f]")
+
+
+def _check_writable(element: ET.Element, where: str) -> None:
+    for node in element.iter():
+        for text in (*node.attrib.values(), node.text or ""):
+            if _UNWRITABLE.search(text):
+                raise InputError(
+                    f"{where}: <{node.tag}> text {text!r} has a tab or control character, "
+                    "which XML does not read back as written"
+                )
 
 
 def _attribute_text(value: Any, label_id: str, key: str) -> str:
@@ -661,7 +674,8 @@ def as_cvat(dataset: DatasetTables, path: PathLike, *, rename_frames: bool = Fal
     skeleton reads back as its geometry's extent; label ids read back as
     ``frame:n`` (n the element's position in its image), the ids the reader gave.
     A label attribute CVAT cannot keep (a list, null, text that reads as a number) is
-    an error naming the label."""
+    an error naming the label, and so is text with a tab or control character (XML does
+    not read those back). Nothing is written when there is an error."""
     target = Path(path)
     schemas = keypoint_schemas(dataset)
     frames = {row["frame_id"]: row for row in dataset.frames.to_pylist()}
@@ -698,6 +712,8 @@ def as_cvat(dataset: DatasetTables, path: PathLike, *, rename_frames: bool = Fal
             row = group[0]
             element = _shape_element(image, row, group, schemas)
             _write_attributes(element, row)
+        _check_writable(image, f"frame {frame_id!r}")
+    _check_writable(labels_element, "class names")
     ET.indent(root)
     target.parent.mkdir(parents=True, exist_ok=True)
     ET.ElementTree(root).write(target, encoding="utf-8", xml_declaration=True)
