@@ -1,5 +1,6 @@
 """The counts kept between queries: every answer equals a fresh evaluation's, whatever
-came before it, and a slider query (report + matrix) counts the predictions once."""
+came before it; a slider query (report + matrix) counts the predictions once; the
+kernel's second set of thresholds counts as a pass of its own would."""
 
 from __future__ import annotations
 
@@ -64,14 +65,15 @@ def test_a_slider_query_counts_the_predictions_once(monkeypatch):
     real = kernels.operating_point_counts
 
     def counted(*args, **kwargs):
-        calls.append(args[-1].tolist())  # the per-class confidences
+        calls.append(args[9].tolist())  # the per-class confidences
         return real(*args, **kwargs)
 
     monkeypatch.setattr(kernels, "operating_point_counts", counted)
     include = ["report", "confusion_matrix"]
     first = compute_metrics(ev, 1, include, 0.4, 0.5, None)
-    # A new IoU: its counts at the confidence and at 0 (which classes the matrix shows).
-    assert len(calls) == 2
+    # A new IoU: one pass counts at the confidence and at 0 (which classes the matrix
+    # shows, read from a report there).
+    assert len(calls) == 1
     for conf in (0.1, 0.65, 0.9):
         calls.clear()
         moved = compute_metrics(ev, 1, include, conf, 0.5, None)
@@ -79,10 +81,10 @@ def test_a_slider_query_counts_the_predictions_once(monkeypatch):
         fresh = evaluate(*to_columns(gt, dt))
         assert moved.to_dict() == compute_metrics(fresh, 1, include, conf, 0.5, None).to_dict()
     calls.clear()
-    # Another IoU (two passes, as the first), then back to one already seen (one).
+    # Another IoU, then back to one already seen: one pass each.
     compute_metrics(ev, 1, include, 0.3, 0.75, None)
     compute_metrics(ev, 1, include, 0.35, 0.5, None)
-    assert len(calls) == 3
+    assert len(calls) == 2
     assert first.to_dict() == compute_metrics(ev, 1, include, 0.4, 0.5, None).to_dict()
 
 
@@ -98,3 +100,35 @@ def test_kept_counts_cannot_be_changed_through_an_answer(kind):
         if isinstance(value, np.ndarray) and value.flags.writeable:
             value[...] = 0
     assert _query(ev, kind, 0.2, 0.5, None) == before
+
+
+@pytest.fixture
+def every_thread():
+    """Tiny inputs split across every thread, so that each part's counts are summed."""
+    previous = kernels.set_min_work_per_thread(1)
+    yield
+    kernels.set_min_work_per_thread(previous)
+
+
+def test_counts_at_a_second_threshold_equal_a_pass_of_their_own(every_thread):
+    rng = np.random.default_rng(8)
+    gt, dt = random_coco(rng, num_images=12, crowd_rate=0.15)
+    ev = evaluate(*to_columns(gt, dt), iou_thresholds=[0.3])
+    level = ev._level_for(0.3)
+    num = len(ev.classes)
+    g, d = ev.ground_truth, ev.predictions
+    frames = np.arange(g.num_frames) % 3 > 0
+    for selected in (None, frames[d.frame]):
+        gt_selected = ev._gt_counted & (True if selected is None else frames[g.frame])
+        for first, second in ((0.3, 0.0), (0.0, 0.8), (0.5, 0.5)):
+            confs = [np.full(num, first), rng.uniform(0, 1, num) * second]
+            args = (num, d.label, d.score, selected, level.det_gt, level.det_ignored, g.label)
+            args += (gt_selected, level.gt_det)
+            counts, also = kernels.operating_point_counts(*args, confs[0], confs[1])
+            alone, none = kernels.operating_point_counts(*args, confs[0])
+            other, _ = kernels.operating_point_counts(*args, confs[1])
+            assert none is None
+            for a, b in zip(counts, alone, strict=True):
+                assert np.array_equal(a, b)
+            for a, b in zip(also, other[:3], strict=True):
+                assert np.array_equal(a, b)

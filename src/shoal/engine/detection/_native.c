@@ -832,8 +832,9 @@ struct counts_job {
     const uint8_t *gt_selected;
     const int32_t *gt_det;
     const double *class_conf;
+    const double *also_conf; /* NULL, or a second threshold per class counted alongside */
     int64_t num_cls;
-    int64_t *counts; /* per part: (3, num_cls) TP, FP, FN */
+    int64_t *counts; /* per part: (3, num_cls) TP, FP, FN, then as many at also_conf */
     uint8_t *dt_is_fp, *gt_is_fn;
     struct parts parts;
 };
@@ -842,14 +843,24 @@ struct counts_job {
    evenly; the items are rows, so parts.bounds is unused). */
 static void counts_part(void *ctx, int64_t p) {
     struct counts_job *J = ctx;
-    int64_t parts = J->parts.count, *tp = J->counts + 3 * J->num_cls * p;
+    int64_t parts = J->parts.count, blocks = J->also_conf ? 6 : 3;
+    int64_t *tp = J->counts + blocks * J->num_cls * p;
     int64_t *fp = tp + J->num_cls, *fn = fp + J->num_cls;
+    int64_t *also_tp = fn + J->num_cls, *also_fp = also_tp + J->num_cls;
+    int64_t *also_fn = also_fp + J->num_cls;
     const uint8_t *selected = J->dt_selected; /* NULL: every prediction */
+    const double *also = J->also_conf;
     for (int64_t d = J->num_dt * p / parts; d < J->num_dt * (p + 1) / parts; d++) {
         if ((selected && !selected[d]) || J->det_ignored[d]) continue;
         int32_t c = J->dt_label[d];
-        if (J->dt_score[d] < J->class_conf[c]) continue;
-        if (J->det_gt[d] >= 0) {
+        double score = J->dt_score[d];
+        int matched = J->det_gt[d] >= 0;
+        if (also && score >= also[c]) {
+            if (matched) also_tp[c]++;
+            else also_fp[c]++;
+        }
+        if (score < J->class_conf[c]) continue;
+        if (matched) {
             tp[c]++;
         } else {
             fp[c]++;
@@ -860,6 +871,7 @@ static void counts_part(void *ctx, int64_t p) {
         if (!J->gt_selected[g]) continue;
         int32_t c = J->gt_label[g];
         int32_t d = J->gt_det[g];
+        if (also && (d < 0 || J->dt_score[d] < also[c])) also_fn[c]++;
         if (d < 0 || J->dt_score[d] < J->class_conf[c]) {
             fn[c]++;
             J->gt_is_fn[g] = 1;
@@ -869,7 +881,9 @@ static void counts_part(void *ctx, int64_t p) {
 
 /* Per-class TP, FP, FN at one grid threshold, rows split across up to num_threads
    threads and the integer counts summed after (outputs zero-filled by the caller).
-   Returns -1 when out of memory. */
+   With also_conf (else NULL), the counts at those per-class thresholds too, in the same
+   pass, added into also_counts (3, num_cls): TP, FP, FN, without row masks. Returns -1
+   when out of memory. */
 int64_t shoal_operating_point_counts(int64_t num_dt, const int32_t *dt_label,
                                      const double *dt_score, const uint8_t *dt_selected,
                                      const int32_t *det_gt, const uint8_t *det_ignored,
@@ -877,26 +891,31 @@ int64_t shoal_operating_point_counts(int64_t num_dt, const int32_t *dt_label,
                                      const uint8_t *gt_selected, const int32_t *gt_det,
                                      const double *class_conf, int64_t num_cls, int64_t *tp,
                                      int64_t *fp, int64_t *fn, uint8_t *dt_is_fp,
-                                     uint8_t *gt_is_fn, int64_t num_threads) {
+                                     uint8_t *gt_is_fn, const double *also_conf,
+                                     int64_t *also_counts, int64_t num_threads) {
     struct counts_job *job = malloc(sizeof(struct counts_job));
     int64_t parts = num_parts(num_threads, num_dt + num_gt, num_dt + num_gt);
-    int64_t *counts = calloc((size_t)(3 * num_cls * parts + 1), sizeof(int64_t));
+    int64_t blocks = also_conf ? 6 : 3;
+    int64_t *counts = calloc((size_t)(blocks * num_cls * parts + 1), sizeof(int64_t));
     if (!job || !counts) {
         free(job), free(counts);
         return -1;
     }
-    *job = (struct counts_job){num_dt, dt_label, dt_score, dt_selected, det_gt, det_ignored, num_gt,
-                               gt_label, gt_selected, gt_det, class_conf, num_cls, counts,
-                               dt_is_fp, gt_is_fn, {0}};
+    *job = (struct counts_job){num_dt,      dt_label,   dt_score,  dt_selected, det_gt,
+                               det_ignored, num_gt,     gt_label,  gt_selected, gt_det,
+                               class_conf,  also_conf,  num_cls,   counts,      dt_is_fp,
+                               gt_is_fn,    {0}};
     job->parts.count = parts;
     run_parts(parts, counts_part, job);
     for (int64_t p = 0; p < parts; p++) {
-        const int64_t *part = counts + 3 * num_cls * p;
+        const int64_t *part = counts + blocks * num_cls * p;
         for (int64_t c = 0; c < num_cls; c++) {
             tp[c] += part[c];
             fp[c] += part[num_cls + c];
             fn[c] += part[2 * num_cls + c];
         }
+        if (also_conf)
+            for (int64_t i = 0; i < 3 * num_cls; i++) also_counts[i] += part[3 * num_cls + i];
     }
     free(job), free(counts);
     return 0;

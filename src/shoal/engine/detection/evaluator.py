@@ -122,8 +122,6 @@ class _Kept:
 
 # What counts are kept by: the matching's key and the per-class confidences' bytes.
 _CountsKey = tuple[float | bytes, bytes]
-# Per-class TP, FP, FN (C,) each.
-_ClassCounts = tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]
 
 
 _K = TypeVar("_K")
@@ -490,7 +488,7 @@ class DetectionEvaluation:
         # per-class numbers alone (a report's; what rows a matrix shows asks for a
         # report at confidence 0 on every query).
         self._recent_counts: OrderedDict[_CountsKey, kernels.OperatingPointCounts] = OrderedDict()
-        self._class_counts: OrderedDict[_CountsKey, _ClassCounts] = OrderedDict()
+        self._class_counts: OrderedDict[_CountsKey, kernels.ClassCounts] = OrderedDict()
         self._summary: CocoSummary | None = None
         self._kept = kept
         # Through a similarity, the confusion candidates (every cross-class pair of an
@@ -764,7 +762,14 @@ class DetectionEvaluation:
         if dt_sel is self._every_dt and key in self._recent_counts:
             self._recent_counts.move_to_end(key)
             return self._recent_counts[key], dt_sel, gt_sel
-        counts = kernels.operating_point_counts(
+        everything = dt_sel is self._every_dt
+        # Which classes a matrix shows is read from a report at confidence 0 (on every
+        # query, the rows then staying put as the slider moves): those counts come from
+        # the same pass when not kept yet.
+        zero = np.zeros(len(self.classes))
+        zero_key = (level.key, zero.tobytes())
+        also = zero if everything and zero_key not in self._class_counts else None
+        counts, at_zero = kernels.operating_point_counts(
             len(self.classes),
             self.predictions.label,
             self.predictions.score,
@@ -775,17 +780,23 @@ class DetectionEvaluation:
             gt_sel & self._gt_counted,
             level.gt_det,
             class_conf,
+            None if also is None or zero_key == key else also,
         )
-        if dt_sel is self._every_dt:
+        if everything:
             for array in counts:
                 array.flags.writeable = False
+            if at_zero is not None:
+                for array in at_zero:
+                    array.flags.writeable = False
+                _keep(self._class_counts, zero_key, at_zero, KEPT_CLASS_COUNTS)
             _keep(self._recent_counts, key, counts, KEPT_COUNTS)
-            _keep(self._class_counts, key, (counts.tp, counts.fp, counts.fn), KEPT_CLASS_COUNTS)
+            whole = kernels.ClassCounts(counts.tp, counts.fp, counts.fn)
+            _keep(self._class_counts, key, whole, KEPT_CLASS_COUNTS)
         return counts, dt_sel, gt_sel
 
     def _tp_fp_fn(
         self, conf: Confidence, iou: IouThreshold, frames: Iterable[Any] | None
-    ) -> tuple[_ClassCounts, NDArray[np.bool_], NDArray[np.bool_]]:
+    ) -> tuple[kernels.ClassCounts, NDArray[np.bool_], NDArray[np.bool_]]:
         """Per-class (TP, FP, FN) at (conf, iou) over ``frames``: ``_counts`` without its
         row masks, so kept for many more operating points."""
         if frames is None:
@@ -794,7 +805,7 @@ class DetectionEvaluation:
                 self._class_counts.move_to_end(key)
                 return self._class_counts[key], self._every_dt, self._every_gt
         counts, dt_sel, gt_sel = self._counts(conf, iou, frames)
-        return (counts.tp, counts.fp, counts.fn), dt_sel, gt_sel
+        return kernels.ClassCounts(counts.tp, counts.fp, counts.fn), dt_sel, gt_sel
 
     def _present(self, dt_sel: NDArray[np.bool_], gt_sel: NDArray[np.bool_]) -> NDArray[np.bool_]:
         if dt_sel is self._every_dt and ("present",) in self._cache:

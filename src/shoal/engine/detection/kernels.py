@@ -63,7 +63,7 @@ _SIGNATURES: dict[str, tuple[object, list[object]]] = {
         F64, _i64]),
     "shoal_operating_point_counts": (_i64, [
         _i64, I32, F64, ctypes.c_void_p, I32, BOOL, _i64, I32, BOOL, I32, F64, _i64, I64, I64, I64, BOOL,
-        BOOL, _i64]),
+        BOOL, ctypes.c_void_p, ctypes.c_void_p, _i64]),
     "shoal_greedy_pairs": (None, [_i64, I32, I32, BOOL, I32, I32]),
     "shoal_assign_confusions": (None, [_i64, I32, I32, F64, BOOL, BOOL, _f64, I32, I32]),
     "shoal_confused_pairs": (_i64, [_i64, I32, I32, F64, BOOL, BOOL, _f64, _i64, I32, I32]),
@@ -388,6 +388,14 @@ class OperatingPointCounts(NamedTuple):
     gt_is_fn: NDArray[np.bool_]
 
 
+class ClassCounts(NamedTuple):
+    """Per-class ``tp``, ``fp``, ``fn`` (C,) alone."""
+
+    tp: NDArray[np.int64]
+    fp: NDArray[np.int64]
+    fn: NDArray[np.int64]
+
+
 def operating_point_counts(
     num_classes: int,
     dt_label: NDArray[np.int32],
@@ -399,12 +407,14 @@ def operating_point_counts(
     gt_selected: NDArray[np.bool_],
     gt_det: NDArray[np.int32],
     class_conf: NDArray[np.float64],
-) -> OperatingPointCounts:
+    also_conf: NDArray[np.float64] | None = None,
+) -> tuple[OperatingPointCounts, ClassCounts | None]:
     """Per-class TP, FP, FN at one grid threshold and per-class confidence thresholds.
 
     ``det_gt`` / ``det_ignored`` / ``gt_det`` are one row of the kept matching;
     ``dt_selected`` None counts every prediction; ``gt_selected`` must already exclude
-    crowd and ignored rows.
+    crowd and ignored rows. With ``also_conf`` (C,), the counts at those per-class
+    thresholds too, from the same pass over the rows (second item; else None).
     """
     tp = np.zeros(num_classes, np.int64)
     fp = np.zeros(num_classes, np.int64)
@@ -413,16 +423,23 @@ def operating_point_counts(
     gt_is_fn = np.zeros(gt_label.size, np.bool_)
     # Passed by address (held here while the kernel runs): None reaches it as NULL.
     selected = None if dt_selected is None else np.ascontiguousarray(dt_selected, np.bool_)
+    also = None if also_conf is None else np.ascontiguousarray(also_conf, np.float64)
+    if also is not None and also.size != num_classes:
+        raise ShoalError(f"{also.size} confidence thresholds for {num_classes} classes")
+    also_counts = None if also is None else np.zeros((3, num_classes), np.int64)
     _check(
         _run(
             "shoal_operating_point_counts", dt_label.size, dt_label, dt_score,
             None if selected is None else selected.ctypes.data,
             det_gt, det_ignored, gt_label.size, gt_label, gt_selected, gt_det, class_conf,
-            num_classes, tp, fp, fn, dt_is_fp, gt_is_fn, thread_count(),
+            num_classes, tp, fp, fn, dt_is_fp, gt_is_fn,
+            None if also is None else also.ctypes.data,
+            None if also_counts is None else also_counts.ctypes.data, thread_count(),
         ),
         "counting",
     )  # fmt: skip
-    return OperatingPointCounts(tp, fp, fn, dt_is_fp, gt_is_fn)
+    counts = OperatingPointCounts(tp, fp, fn, dt_is_fp, gt_is_fn)
+    return counts, None if also_counts is None else ClassCounts(*also_counts)
 
 
 def assign_confusions(
