@@ -163,7 +163,7 @@ describe("ThresholdSliders", () => {
     );
     const editor = within(screen.getByTestId("overrides-iou"));
     expect(editor.getByRole("heading", { name: "Per-class IoU" })).toBeTruthy();
-    fireEvent.change(editor.getByRole("combobox", { name: "Class to override (IoU)" }), { target: { value: "circle" } });
+    fireEvent.change(editor.getByRole("combobox", { name: "Class for a per-class IoU" }), { target: { value: "circle" } });
     fireEvent.click(editor.getByRole("button", { name: "Add IoU override" }));
     // Starts at the IoU above; the confidence overrides are kept.
     expect(onChange).toHaveBeenLastCalledWith({ conf: 0.3, iou: 0.6, overrides: { circle: 0.4 }, iouOverrides: { circle: 0.6 } });

@@ -157,7 +157,7 @@ export function ThresholdSliders({ value, onChange, iouGrid, defaults, classes, 
       {perClassIou && !hideIou && (
         <PerClassEditor title="Per-class IoU" what="IoU" classes={classes} overrides={iouOverrides}
           startAt={local.iou} parse={parseIou}
-          note="Metrics and its examples match these classes at their own IoU; other views use the IoU above."
+          note="Each class named is matched at its own IoU in Metrics and its examples; other views use the IoU above."
           onType={(next) => later({ ...local, iouOverrides: next })} onSet={(next) => now({ ...local, iouOverrides: next })}
           onCommit={debounced.flush} onInvalid={debounced.cancel} />
       )}
@@ -202,7 +202,7 @@ function PerClassEditor({ title, what, classes, overrides, startAt, parse, note,
   return (
     <div className="overrides" data-testid={`overrides-${what.toLowerCase()}`}>
       <h4 id={`${id}-title`}>{title}</h4>
-      <p className="muted">{note}</p>
+      <p className="muted overrides-note">{note}</p>
       {overridden.length > 0 && (
         <ul aria-labelledby={`${id}-title`}>
           {overridden.map((c) => (
@@ -214,7 +214,7 @@ function PerClassEditor({ title, what, classes, overrides, startAt, parse, note,
       )}
       {available.length > 0 && (
         <div className="add-override">
-          <select aria-label={`Class to override (${what})`} value={adding} onChange={(e) => setAdding(e.target.value)}>
+          <select aria-label={`Class for a per-class ${what}`} value={adding} onChange={(e) => setAdding(e.target.value)}>
             <option value="">Choose a class…</option>
             {available.map((c) => <option key={c} value={c}>{c}</option>)}
           </select>
