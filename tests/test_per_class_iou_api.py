@@ -144,3 +144,51 @@ def test_a_tide_filter_refuses_a_per_class_iou(world: dict[str, Any]) -> None:
         params={"iou": orjson.dumps({name: 0.6}).decode(), "tide": "Loc"},
     )
     assert answer.status_code == 422 and "one IoU" in answer.text, answer.text
+
+
+@pytest.fixture(scope="module")
+def labelbox_engine(world: dict[str, Any]) -> DetectionEvaluation:
+    engine: DetectionEvaluation = world["engine"]
+    return evaluate(engine.ground_truth, engine.predictions, protocol="labelbox")
+
+
+@pytest.mark.parametrize("iou", [0.5, 0.3, 0.07, "per-class"])
+def test_metrics_route_answers_labelbox_matching_as_the_engine(
+    world: dict[str, Any], labelbox_engine: DetectionEvaluation, iou: float | str
+) -> None:
+    value: float | dict[str, float] = mappings(world["names"])[0] if iou == "per-class" else iou  # type: ignore[assignment]
+    wire = orjson.dumps(value).decode() if isinstance(value, dict) else str(value)
+    include = ["report", "confusion_matrix", "pr_curves", "best_thresholds", "coco_summary"]
+    answer = httpx.get(
+        world["url"] + BASE + "/metrics",
+        params={"inference_set": "m", "conf": "0.3", "iou": wire, "include": include,
+                "protocol": "labelbox"},
+    ).json()  # fmt: skip
+    assert answer["protocol"] == "labelbox"
+    result = answer["results"][0]
+    report = labelbox_engine.report(0.3, value)
+    assert result["report"] == as_json(report.to_dict())
+    labels = list(result["confusion_matrix"]["labels"][:-1])
+    matrix = labelbox_engine.confusion_matrix(0.3, value, classes=labels)
+    assert result["confusion_matrix"]["matrix"] == matrix.matrix.tolist()
+    curves = labelbox_engine.pr_curves(iou=value)
+    assert {k: v["ap"] for k, v in result["pr_curves"].items()} == pytest.approx(
+        {k: v.ap for k, v in curves.items()}
+    )
+    assert result["coco_summary"] is None  # not defined under Labelbox's rule
+    # COCO's answer at the same point differs (else this would prove nothing).
+    coco = world["client"].metrics("det", "val", "m", conf=0.3, iou=value, include=["report"])
+    assert coco["protocol"] == "coco"
+    assert coco["results"][0]["report"] != result["report"]
+    through_client = world["client"].metrics(
+        "det", "val", "m", conf=0.3, iou=value, include=["report"], protocol="labelbox"
+    )
+    assert through_client["results"][0]["report"] == result["report"]
+
+
+def test_labelbox_below_the_kept_confusions_or_unknown_is_a_4xx(world: dict[str, Any]) -> None:
+    url = world["url"] + BASE + "/metrics"
+    low = httpx.get(url, params={"inference_set": "m", "iou": "0.01", "protocol": "labelbox"})
+    assert 400 <= low.status_code < 500 and "from 0.05" in low.text, low.text
+    bad = httpx.get(url, params={"inference_set": "m", "protocol": "pascal"})
+    assert bad.status_code == 422, bad.text

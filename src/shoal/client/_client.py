@@ -971,6 +971,7 @@ class Client:
         other_conf: Conf | None = None,
         other_iou: float | None = None,
         query: str | None = None,
+        protocol: Literal["coco", "labelbox"] = "coco",
     ) -> dict[str, Any]:
         """The server's metrics answer for one or two inference sets:
         ``{"dataset", "segment", "conf", "iou", "results": [{"inference_set",
@@ -980,7 +981,8 @@ class Client:
         number or ``{class: IoU}`` (detection; classes not named at 0.5); ``conf``
         and ``iou`` default to the project's, ``segment`` to "All Frames";
         ``other_conf`` and ``other_iou`` are the second set's own (default: ``conf`` and
-        ``iou``); ``query`` narrows the segment to the frames it matches."""
+        ``iou``); ``query`` narrows the segment to the frames it matches; ``protocol``
+        is detection's matching rule (``"labelbox"``: Labelbox's, docs/metrics.md)."""
         dataset = self._resolve_dataset(project, dataset)
         names = [inference_sets] if isinstance(inference_sets, str) else list(inference_sets)
         unknown = [part for part in include if part not in METRIC_PARTS]
@@ -996,6 +998,7 @@ class Client:
             segment=segment,
             query=query,
             include=list(include),
+            protocol=None if protocol == "coco" else protocol,
         )
         for entry in result.get("results", []):
             for part in METRIC_PARTS:

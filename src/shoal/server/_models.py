@@ -605,6 +605,9 @@ class MetricsOut(BaseModel):
     query: str | None = Field(description="the frames query that narrowed the segment")
     conf: ConfDescription
     iou: ConfDescription | None
+    protocol: Literal["coco", "labelbox"] = Field(
+        "coco", description="the matching rule the numbers follow (detection)"
+    )
     results: list[MetricsResult]
 
 

@@ -40,7 +40,7 @@ from shoal.server._routes_entities import (
 )
 from shoal.server._routing import NameRoute
 from shoal.server._state import State, requested_segment
-from shoal.store import ALL_FRAMES, Dataset, Include, InferenceSet, Project
+from shoal.store import ALL_FRAMES, Dataset, Include, InferenceSet, MatchingProtocol, Project
 from shoal.tables import geometry_at
 
 __all__ = [
@@ -314,6 +314,13 @@ def metrics(
     include: Annotated[
         list[Include], Query(description="what to compute; default report and confusion_matrix")
     ] = ["report", "confusion_matrix"],  # noqa: B006 (FastAPI copies defaults)
+    protocol: Annotated[
+        MatchingProtocol,
+        Query(
+            description="detection's matching rule: coco (default) or labelbox (Labelbox's "
+            "model-run metrics, docs/metrics.md; no COCO summary; IoU from 0.05)"
+        ),
+    ] = "coco",
     curve_points: Annotated[
         int | None,
         Query(
@@ -360,6 +367,7 @@ def metrics(
                 include=include,
                 curve_points=curve_points,
                 query=query,
+                protocol=protocol,
             ).to_dict(),
         }
         for inference, (set_conf, set_iou) in zip(sets, points, strict=False)
@@ -368,6 +376,7 @@ def metrics(
     return {
         "dataset": dataset,
         **_answered_at(owner, segment, query, conf_value, iou_value),
+        "protocol": protocol,
         "results": results,
     }
 

@@ -40,7 +40,7 @@ from shoal.store._issues import (
     IssueElementRecord,
     SetBeforeAfter,
 )
-from shoal.store._metrics import INCLUDE, Include, Metrics
+from shoal.store._metrics import INCLUDE, Include, MatchingProtocol, Metrics
 from shoal.store._names import MAX_NAME_LENGTH, check_class_name, check_name
 from shoal.store._projection import Projection
 from shoal.store._query import (
@@ -83,6 +83,7 @@ __all__ = [
     "Issue",
     "IssueElement",
     "IssueElementRecord",
+    "MatchingProtocol",
     "MetricInfo",
     "Metrics",
     "Project",

@@ -68,7 +68,13 @@ from shoal.store._label_errors import (
     review_label_error,
     stored_label_errors,
 )
-from shoal.store._metrics import Include, Metrics, compute_metrics, outcomes_at
+from shoal.store._metrics import (
+    Include,
+    MatchingProtocol,
+    Metrics,
+    compute_metrics,
+    outcomes_at,
+)
 from shoal.store._multilabel import check_multilabel_rows
 from shoal.store._names import check_metadata_keys, check_name
 from shoal.store._ner import check_ner_rows
@@ -1069,12 +1075,14 @@ class InferenceSet(_StoredEntity):
         include: Iterable[Include] = ("report", "confusion_matrix"),
         curve_points: int | None = None,
         query: str | None = None,
+        protocol: MatchingProtocol = "coco",
     ) -> Metrics:
         """Report, confusion matrix, COCO summary, PR curves and best thresholds (those
         in ``include``) at (conf, iou), the project's defaults unless given (``iou``
         may be per class: a mapping of class name to IoU, classes not named at 0.5), on a
         segment's frames (default: every frame), narrowed to those an ad-hoc frames
-        ``query`` matches (docs/queries.md)."""
+        ``query`` matches (docs/queries.md). ``protocol="labelbox"``: detection matched by
+        Labelbox's rule (docs/metrics.md) from the same kept pairs, for IoUs from 0.05."""
         dataset = self.dataset
         conf_value, iou_value = matching_point(dataset.project, conf, iou)
         frames = dataset._selection(segment, query)
@@ -1082,7 +1090,7 @@ class InferenceSet(_StoredEntity):
         with self.store.evaluations.hold(self) as entry:
             return compute_metrics(
                 entry.evaluation, entry.version, wanted, conf_value, iou_value, frames,
-                curve_points,
+                curve_points, protocol,
             )  # fmt: skip
 
     def multilabel_evaluation(self) -> MultiLabelEvaluation:

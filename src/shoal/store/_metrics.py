@@ -7,12 +7,16 @@ operating point and frame selection, so the server, the CLI and scripts ask the 
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
+import numpy as np
+
 from shoal._types import Conf
 from shoal.analysis._classes import MAX_MATRIX_CLASSES, bounded_classes
+from shoal.engine.detection.evaluator import DetectionEvaluation
 from shoal.engine.detection.metrics import CocoSummary
 from shoal.engine.evaluation import Evaluation
 from shoal.engine.metrics import (
@@ -28,7 +32,25 @@ from shoal.errors import InputError
 # The label of the pooled curve a detection's ``pr_curves`` includes.
 POOLED_DETECTION = "all"
 
-__all__ = ["INCLUDE", "Include", "Metrics", "compute_metrics", "outcomes_at"]
+__all__ = [
+    "INCLUDE",
+    "MATCHING_PROTOCOLS",
+    "Include",
+    "MatchingProtocol",
+    "Metrics",
+    "compute_metrics",
+    "outcomes_at",
+    "with_protocol",
+]
+
+# How a stored detection evaluation may be asked to match: COCO's rule (what it keeps)
+# or Labelbox's (docs/metrics.md), read from the same kept pairs.
+MatchingProtocol = Literal["coco", "labelbox"]
+MATCHING_PROTOCOLS: tuple[str, ...] = get_args(MatchingProtocol)
+# Each kept evaluation's Labelbox view, built once, gone with the evaluation.
+_LABELBOX_VIEWS: weakref.WeakKeyDictionary[DetectionEvaluation, DetectionEvaluation] = (
+    weakref.WeakKeyDictionary()
+)
 
 Include = Literal["report", "confusion_matrix", "coco_summary", "pr_curves", "best_thresholds"]
 INCLUDES: tuple[str, ...] = get_args(Include)
@@ -86,10 +108,13 @@ def compute_metrics(
     iou: IouThreshold,
     frames: Sequence[str] | None,
     curve_points: int | None = None,
+    protocol: MatchingProtocol = "coco",
 ) -> Metrics:
     """The parts of ``include`` at (conf, iou) on ``frames`` (None: every frame; ``iou``
     one number or a mapping of class to IoU, classes not named at 0.5);
-    ``curve_points`` downsamples each PR curve for drawing (``PRCurve.downsampled``)."""
+    ``curve_points`` downsamples each PR curve for drawing (``PRCurve.downsampled``);
+    ``protocol`` the matching rule (``with_protocol``; Labelbox's has no COCO summary)."""
+    evaluation = with_protocol(evaluation, protocol, iou)
     selection = None if frames is None else list(frames)
     wanted = set(include)
     unknown = sorted(wanted - set(INCLUDES))
@@ -130,6 +155,43 @@ def compute_metrics(
     params = getattr(evaluation, "params", None)  # detection's CocoParams
     iou_type = params.iou_type if params is not None else None
     return Metrics(version, report, matrix, summary, curves, best, grid, iou_type)
+
+
+def with_protocol(
+    evaluation: Evaluation, protocol: MatchingProtocol, iou: IouThreshold
+) -> Evaluation:
+    """``evaluation`` matching by ``protocol``. Labelbox's rule needs every pair of an
+    image with IoU above the query's, any classes: the stored evaluation keeps every
+    same-class pair with IoU > 0 and the cross-class ones down to ``QUERY_IOU_FLOOR``,
+    so its view reads them without matching again (built once per evaluation), for IoUs
+    from that floor up (the IoU slider's whole range); a lower IoU is refused rather
+    than answered short."""
+    if protocol == "coco":
+        return evaluation
+    if protocol not in MATCHING_PROTOCOLS:
+        raise InputError(
+            f"unknown protocol {protocol!r}; choose from {', '.join(MATCHING_PROTOCOLS)}"
+        )
+    if not isinstance(evaluation, DetectionEvaluation):
+        raise InputError(f"protocol={protocol!r} is for detection; classification has one rule")
+    view = _LABELBOX_VIEWS.get(evaluation)
+    if view is None:
+        state = {**evaluation.kept_state(), "protocol": np.asarray("labelbox")}
+        view = DetectionEvaluation.from_kept_state(
+            evaluation.ground_truth, evaluation.predictions, state,
+            similarity=evaluation.similarity,
+        )  # fmt: skip
+        _LABELBOX_VIEWS[evaluation] = view
+    # The kept class confusions reach QUERY_IOU_FLOOR (an older kept state: the grid's
+    # lowest IoU); below that, Labelbox's matching would miss some.
+    floor = float(view.kept_state()["cross_floor"])
+    lowest = _one_iou(iou)
+    if lowest < floor - 1e-12:
+        raise InputError(
+            f"protocol='labelbox' answers IoU thresholds from {floor:g} (the kept class "
+            f"confusions reach that low); {lowest:g} is below it"
+        )
+    return view
 
 
 def _one_iou(iou: IouThreshold) -> float:

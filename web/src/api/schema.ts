@@ -2539,6 +2539,13 @@ export interface components {
         [key: string]: number;
       } | null;
       /**
+       * Protocol
+       * @description the matching rule the numbers follow (detection)
+       * @default coco
+       * @enum {string}
+       */
+      protocol?: "coco" | "labelbox";
+      /**
        * Query
        * @description the frames query that narrowed the segment
        */
@@ -8263,6 +8270,8 @@ export interface operations {
         query?: string | null;
         /** @description what to compute; default report and confusion_matrix */
         include?: ("report" | "confusion_matrix" | "coco_summary" | "pr_curves" | "best_thresholds")[];
+        /** @description detection's matching rule: coco (default) or labelbox (Labelbox's model-run metrics, docs/metrics.md; no COCO summary; IoU from 0.05) */
+        protocol?: "coco" | "labelbox";
         /** @description draw-ready PR curves: at most this many points each (first, last, best F1 and each run's lowest and highest precision); all points when left out */
         curve_points?: number | null;
       };
