@@ -192,3 +192,36 @@ def test_labelbox_below_the_kept_confusions_or_unknown_is_a_4xx(world: dict[str,
     assert 400 <= low.status_code < 500 and "from 0.05" in low.text, low.text
     bad = httpx.get(url, params={"inference_set": "m", "protocol": "pascal"})
     assert bad.status_code == 422, bad.text
+
+
+def test_examples_under_labelbox_matching_are_the_engines_outcomes(
+    world: dict[str, Any], labelbox_engine: DetectionEvaluation
+) -> None:
+    client: Client = world["client"]
+    page = client.examples("det", "val", "m", conf=0.3, iou=0.5, limit=1000, protocol="labelbox")
+    assert page["protocol"] == "labelbox"
+    columns = labelbox_engine.outcomes(0.3, 0.5).columns()
+    oracle = Counter(
+        zip(columns["kind"].tolist(), columns["outcome"].tolist(), columns["label"].tolist(),
+            columns["reason"].tolist(), strict=True)
+    )  # fmt: skip
+    shown = Counter((e["kind"], e["outcome"], e["label"], e["reason"]) for e in page["examples"])
+    assert page["total"] == sum(oracle.values()) and shown == oracle
+    coco = client.examples("det", "val", "m", conf=0.3, iou=0.5, limit=1000)
+    assert (
+        Counter((e["kind"], e["outcome"], e["label"], e["reason"]) for e in coco["examples"])
+        != oracle
+    )
+    # A matrix cell's examples under Labelbox's rule are that cell's count.
+    answer = client.metrics("det", "val", "m", conf=0.3, iou=0.5, protocol="labelbox")
+    matrix = answer["results"][0]["confusion_matrix"]
+    truth, predicted = matrix["labels"][0], matrix["labels"][1]
+    count = matrix["matrix"][0][1]
+    cell = client.examples("det", "val", "m", conf=0.3, iou=0.5, truth=truth, predicted=predicted,
+                           protocol="labelbox")  # fmt: skip
+    assert cell["total"] == count
+    saved = client.segment_from_examples(
+        "det", "val", "m", "labelbox misses", conf=0.3, iou=0.5, outcome="FN", protocol="labelbox"
+    )
+    missed = {str(f) for f in columns["frame_id"][columns["outcome"] == "FN"].tolist()}
+    assert saved["frame_count"] == len(missed)

@@ -1218,6 +1218,7 @@ class Client:
         metric: str | None = None,
         metric_min: float | None = None,
         metric_max: float | None = None,
+        protocol: Literal["coco", "labelbox"] = "coco",
         sort: str = "confidence",
         order: Literal["desc", "asc"] = "desc",
         offset: int = 0,
@@ -1229,7 +1230,7 @@ class Client:
         ``box``. ``truth`` + ``predicted`` select one confusion-matrix cell; ``metric``
         keeps the objects whose value lies in [``metric_min``, ``metric_max``] (a bin of
         :meth:`metric_performance`). ``sort`` is ``confidence``, ``iou``, ``area`` or a
-        metric's name (:meth:`element_metrics`)."""
+        metric's name (:meth:`element_metrics`); ``protocol`` as in :meth:`metrics`."""
         dataset = self._resolve_dataset(project, dataset)
         result: dict[str, Any] = self._get(
             f"{self._inference_set_path(project, dataset, inference_set)}/examples",
@@ -1244,6 +1245,7 @@ class Client:
             confused_as=confused_as,
             confused_from=confused_from,
             metric=metric,
+            protocol=None if protocol == "coco" else protocol,
             sort=sort,
             order=order,
             offset=offset,
@@ -2077,7 +2079,8 @@ class Client:
 # What ``segment_from_examples`` passes on as the examples page's query parameters.
 _EXAMPLE_FILTERS = frozenset(
     {"conf", "iou", "segment", "query", "truth", "predicted", "outcome", "label",
-     "confused_as", "confused_from", "frame_id", "metric", "metric_min", "metric_max"}
+     "confused_as", "confused_from", "frame_id", "metric", "metric_min", "metric_max",
+     "protocol"}
 )  # fmt: skip
 
 

@@ -638,6 +638,9 @@ class ExamplesPage(BaseModel):
     dataset_version: int = Field(description="the dataset version every example is from")
     conf: ConfDescription
     iou: ConfDescription = Field(description="the IoU threshold, or each class's")
+    protocol: Literal["coco", "labelbox"] = Field(
+        "coco", description="the matching rule the outcomes follow (detection)"
+    )
     total: int
     offset: int
     limit: int

@@ -71,6 +71,13 @@ IouParam = Annotated[
     float | None,
     Query(gt=0.0, le=1.0, description="IoU threshold (detection); default: the project's"),
 ]
+ProtocolParam = Annotated[
+    MatchingProtocol,
+    Query(
+        description="detection's matching rule: coco (default) or labelbox (Labelbox's "
+        "model-run metrics, docs/metrics.md; no COCO summary; IoU from 0.05)"
+    ),
+]
 ClassIouParam = Annotated[
     str | None,
     Query(
@@ -314,13 +321,7 @@ def metrics(
     include: Annotated[
         list[Include], Query(description="what to compute; default report and confusion_matrix")
     ] = ["report", "confusion_matrix"],  # noqa: B006 (FastAPI copies defaults)
-    protocol: Annotated[
-        MatchingProtocol,
-        Query(
-            description="detection's matching rule: coco (default) or labelbox (Labelbox's "
-            "model-run metrics, docs/metrics.md; no COCO summary; IoU from 0.05)"
-        ),
-    ] = "coco",
+    protocol: ProtocolParam = "coco",
     curve_points: Annotated[
         int | None,
         Query(
@@ -540,6 +541,7 @@ def examples(
     iou: ClassIouParam = None,
     segment: SegmentParam = ALL_FRAMES,
     query: FramesQueryParam = None,
+    protocol: ProtocolParam = "coco",
     sort: Annotated[
         str,
         Query(
@@ -569,7 +571,11 @@ def examples(
     # The outcomes and the tables their ids index, all of one version (a replace
     # meanwhile must not pair one version's outcomes with another's ids and boxes).
     read = inference.outcomes_with_sources(
-        conf=conf_value, iou=iou_value, segment=requested_segment(found, segment), query=query
+        conf=conf_value,
+        iou=iou_value,
+        segment=requested_segment(found, segment),
+        query=query,
+        protocol=protocol,
     )
     rows = _filtered(
         read.outcomes, inference, filters, iou_value, found, segment, query,
@@ -602,6 +608,7 @@ def examples(
         "dataset_version": read.dataset_version,
         "conf": conf_value,
         "iou": iou_value,
+        "protocol": protocol,
         "total": total,
         "offset": offset,
         "limit": limit,
@@ -641,6 +648,7 @@ def segment_from_examples(
     iou: ClassIouParam = None,
     segment: SegmentParam = ALL_FRAMES,
     query: FramesQueryParam = None,
+    protocol: ProtocolParam = "coco",
 ) -> dict[str, Any]:
     """Save the frames of an examples selection as a segment of listed frames: the same
     query parameters as ``GET .../examples`` (its page aside) pick the objects, and every
@@ -650,7 +658,11 @@ def segment_from_examples(
     inference = found.inference_set(inference_set)
     conf_value, iou_value = _examples_point(found, filters, conf, iou)
     outcomes = inference.outcomes(
-        conf=conf_value, iou=iou_value, segment=requested_segment(found, segment), query=query
+        conf=conf_value,
+        iou=iou_value,
+        segment=requested_segment(found, segment),
+        query=query,
+        protocol=protocol,
     )
     rows = _filtered(outcomes, inference, filters, iou_value, found, segment, query)
     frames = sorted({str(frame) for frame in rows.frame_id.tolist()})

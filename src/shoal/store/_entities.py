@@ -1185,14 +1185,17 @@ class InferenceSet(_StoredEntity):
         iou: IouThreshold | None = None,
         segment: Segment | str | None = None,
         query: str | None = None,
+        protocol: MatchingProtocol = "coco",
     ) -> Outcomes:
         """Every counted prediction and ground truth with its outcome (TP, FP, FN),
         reason, partner and IoU at (conf, iou) on a segment's frames (filter, sort and
-        page the answer with its own methods)."""
+        page the answer with its own methods), matched by ``protocol`` (as ``metrics``)."""
         dataset = self.dataset
         conf_value, iou_value = matching_point(dataset.project, conf, iou)
         frames = dataset._selection(segment, query)
-        return self.use(lambda evaluation: outcomes_at(evaluation, conf_value, iou_value, frames))
+        return self.use(
+            lambda evaluation: outcomes_at(evaluation, conf_value, iou_value, frames, protocol)
+        )
 
     def outcomes_with_sources(
         self,
@@ -1201,6 +1204,7 @@ class InferenceSet(_StoredEntity):
         iou: IouThreshold | None = None,
         segment: Segment | str | None = None,
         query: str | None = None,
+        protocol: MatchingProtocol = "coco",
     ) -> VersionedOutcomes:
         """``outcomes`` together with the prediction and label tables they index (engine
         ids are 1-based rows of those tables), all of one version of this inference set
@@ -1224,7 +1228,7 @@ class InferenceSet(_StoredEntity):
                     raise  # a failure of a version still current
                 continue  # that version's files were removed by a replace: the next one
             with entry.lock:
-                outcomes = outcomes_at(entry.evaluation, conf_value, iou_value, frames)
+                outcomes = outcomes_at(entry.evaluation, conf_value, iou_value, frames, protocol)
             return VersionedOutcomes(
                 outcomes, entry.version, entry.dataset_version, predictions, labels
             )

@@ -202,8 +202,13 @@ def _one_iou(iou: IouThreshold) -> float:
 
 
 def outcomes_at(
-    evaluation: Evaluation, conf: Conf, iou: IouThreshold, frames: Sequence[str] | None
+    evaluation: Evaluation,
+    conf: Conf,
+    iou: IouThreshold,
+    frames: Sequence[str] | None,
+    protocol: MatchingProtocol = "coco",
 ) -> Outcomes:
     """Every counted object's outcome at (conf, iou) on ``frames`` (``iou`` is ignored
-    for classification)."""
+    for classification), matched by ``protocol`` (``with_protocol``)."""
+    evaluation = with_protocol(evaluation, protocol, iou)
     return evaluation.outcomes(conf, iou, frames=None if frames is None else list(frames))

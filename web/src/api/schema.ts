@@ -1753,6 +1753,13 @@ export interface components {
       limit: number;
       /** Offset */
       offset: number;
+      /**
+       * Protocol
+       * @description the matching rule the outcomes follow (detection)
+       * @default coco
+       * @enum {string}
+       */
+      protocol?: "coco" | "labelbox";
       /** Total */
       total: number;
       /**
@@ -6933,6 +6940,8 @@ export interface operations {
         segment?: string;
         /** @description an ad-hoc frames query (docs/queries.md) that narrows the segment to the frames it matches */
         query?: string | null;
+        /** @description detection's matching rule: coco (default) or labelbox (Labelbox's model-run metrics, docs/metrics.md; no COCO summary; IoU from 0.05) */
+        protocol?: "coco" | "labelbox";
         /** @description confidence, iou, area, or a metric's name as GET .../metric-importance names it (docs/quality.md): an object metric's value for a prediction or label, a frame metric's for every object of the frame; objects without a value come last */
         sort?: string;
         order?: "desc" | "asc";
@@ -7051,6 +7060,8 @@ export interface operations {
         segment?: string;
         /** @description an ad-hoc frames query (docs/queries.md) that narrows the segment to the frames it matches */
         query?: string | null;
+        /** @description detection's matching rule: coco (default) or labelbox (Labelbox's model-run metrics, docs/metrics.md; no COCO summary; IoU from 0.05) */
+        protocol?: "coco" | "labelbox";
         /** @description matrix row (with predicted) */
         truth?: string | null;
         /** @description matrix column (with truth) */
