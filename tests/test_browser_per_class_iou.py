@@ -102,3 +102,45 @@ def test_per_class_iou_overrides_recompute_metrics_and_stay_in_the_url(
     editor.get_by_role("button", name="Remove circle IoU override").click()
     eventually(lambda: class_rows(page, caption), expected_report_rows(plain["report"]))
     assert "iouOverrides" not in page.url
+
+
+def test_the_matching_rule_control_shows_labelbox_numbers_and_examples(
+    page: Any, server: str, api: httpx.Client
+) -> None:
+    open_metrics(page, server)
+    caption = f"Classification report: {DETECTOR}"
+    rule = page.get_by_test_id("matching-rule")
+    assert "COCO:" in (rule.text_content() or "")
+    rule.get_by_label("Matching").select_option("labelbox")
+    answer = api.get(
+        f"{DATASET_API}/metrics",
+        params={"inference_set": DETECTOR, "conf": 0.1, "iou": 0.5, "protocol": "labelbox"},
+    ).json()
+    assert answer["protocol"] == "labelbox"
+    labelbox = answer["results"][0]
+    coco = metrics_at(api, 0.5)
+    assert expected_report_rows(labelbox["report"]) != expected_report_rows(coco["report"])
+    eventually(lambda: class_rows(page, caption), expected_report_rows(labelbox["report"]))
+    # Its definition is at hand, and the choice is in the URL.
+    assert "whatever the classes" in (rule.text_content() or "")
+    assert parse_qs(urlsplit(page.url).fragment)["protocol"] == ["labelbox"]
+
+    # A cell's examples follow the same rule: the missed circles under Labelbox's matching.
+    labels = labelbox["confusion_matrix"]["labels"]
+    missed = labelbox["confusion_matrix"]["matrix"][labels.index("circle")][
+        labels.index("background")
+    ]
+    matrix = page.get_by_role("region", name=f"Confusion matrix: {DETECTOR}")
+    cell = matrix.locator('button[data-cell="0,4"]')
+    eventually(lambda: cell.text_content(), str(missed))
+    cell.click()
+    grid = page.get_by_role("region", name="circle → background")
+    eventually(
+        lambda: grid.get_by_role("navigation", name="Pages").text_content(),
+        f"Previous1–{min(12, missed)} of {missed} (page 1 of {-(-missed // 12)})Next",
+    )
+    both_widths(page, "metrics-labelbox-matching")
+
+    rule.get_by_label("Matching").select_option("coco")
+    eventually(lambda: class_rows(page, caption), expected_report_rows(coco["report"]))
+    assert "protocol" not in page.url

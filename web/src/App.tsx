@@ -129,7 +129,7 @@ function AppShell({ hasKey }: { hasKey: boolean }) {
     return {
       project, dataset: dataset.name, sets: state.sets, thresholds,
       conf: effectiveConfidence(thresholds.conf, thresholds.overrides, classNames(project)), iou: thresholds.iou,
-      matchIou: effectiveConfidence(thresholds.iou, thresholds.iouOverrides, classNames(project)),
+      matchIou: effectiveConfidence(thresholds.iou, thresholds.iouOverrides, classNames(project)), protocol: state.protocol,
       segment: state.segment ?? ALL_FRAMES, selection: state.selection, sort: state.sort, page: state.page,
       metricClass: state.metricClass, shown: state.shown, values: state.values, shareOf: state.shareOf,
       frame: state.frame, object: state.object, update, query: state.query, change: state.change, tide: state.tide,

@@ -286,6 +286,8 @@ export interface OtherPoint {
 /** The metrics and examples routes' operating point: `iou` may be per class (detection; classes not named use 0.5). */
 export interface MatchingPoint extends Omit<OperatingPoint, "iou"> {
   iou?: Confidence;
+  /** Detection's matching rule (unset: COCO's; "labelbox": Labelbox's, docs/metrics.md). */
+  protocol?: "coco" | "labelbox";
 }
 
 export interface MetricsQuery extends MatchingPoint, OtherPoint {
@@ -319,7 +321,10 @@ export interface ExamplesQuery extends MatchingPoint {
 }
 
 // `iou` per class as JSON (as `conf`): only the metrics and examples routes take it (MatchingPoint).
-const point = (q: MatchingPoint) => ({ conf: confParam(q.conf), iou: confParam(q.iou), segment: q.segment, query: q.query || undefined });
+const point = (q: MatchingPoint) => ({
+  conf: confParam(q.conf), iou: confParam(q.iou), segment: q.segment, query: q.query || undefined,
+  protocol: q.protocol === "labelbox" ? q.protocol : undefined,
+});
 const metricRange = (q: Pick<ExamplesQuery, "metric" | "metricMin" | "metricMax">) =>
   ({ metric: q.metric, min: q.metric === undefined ? undefined : q.metricMin, max: q.metric === undefined ? undefined : q.metricMax });
 const otherPoint = (q: OtherPoint) => ({ other_conf: confParam(q.otherConf), other_iou: q.otherIou });

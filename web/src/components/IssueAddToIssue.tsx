@@ -68,8 +68,8 @@ export function IssueAddToIssue({ project, dataset, inferenceSet, what, page, to
     setDone(null);
     try {
       // A cell's every page: the server adds the objects the cell counts (one request, its own rule;
-      // it takes one IoU, so a per-class IoU adds the listed examples instead).
-      const oneIou = typeof query.iou !== "object";
+      // it takes one IoU and COCO's matching, so otherwise the listed examples are added).
+      const oneIou = typeof query.iou !== "object" && query.protocol !== "labelbox";
       const cell = scope === "all" && query.truth !== undefined && query.predicted !== undefined && oneIou;
       const examples = scope === "page" ? [...page] : cell ? [] : await everyExample();
       const elements = examples.map((x) => exampleElement(dataset, inferenceSet, x)).filter((x): x is ElementIdentity => x !== null);

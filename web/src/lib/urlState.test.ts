@@ -5,7 +5,7 @@ import { applyPatch, DEFAULT_SORT, formatHash, parseHash, type AppState, type Ex
 const EMPTY_STATE: AppState = {
   view: "metrics", project: null, dataset: null, sets: [], conf: null, iou: null, overrides: {}, iouOverrides: {}, segment: null, frame: null,
   selection: null, sort: DEFAULT_SORT, page: 0, metricClass: null, shown: null, values: "absolute", shareOf: "row", object: null,
-  query: null, otherConf: null, otherIou: null, change: null, tide: null, insights: "errors", byMetric: null, metricBin: null,
+  query: null, otherConf: null, otherIou: null, protocol: "coco", change: null, tide: null, insights: "errors", byMetric: null, metricBin: null,
   labelErrorKind: null, review: null, labelErrorPage: 0, issue: null, issueElement: null,
   embModel: null, embKind: "frame", embMethod: "umap", colorBy: "outcome", campaign: null, campaignIssue: null,
 };
@@ -15,7 +15,7 @@ const FULL: AppState = {
   overrides: { circle: 0.5, "big truck": 0.2 }, iouOverrides: { "big truck": 0.75 }, segment: "All Frames", frame: "f#1",
   selection: { kind: "cell", truth: "big truck", predicted: "background" }, sort: "iou", page: 3,
   metricClass: "big truck", shown: "a/b", values: "percentage", shareOf: "column", object: "prediction:17",
-  query: "width > 10 and has('big truck')", otherConf: 0.7, otherIou: 0.75, change: "still_wrong", tide: "Loc",
+  query: "width > 10 and has('big truck')", otherConf: 0.7, otherIou: 0.75, protocol: "labelbox", change: "still_wrong", tide: "Loc",
   insights: "label-errors", byMetric: "quality.contrast", metricBin: 0,
   labelErrorKind: "wrong_class", review: "confirmed", labelErrorPage: 2, issue: "white dogs & co", issueElement: 7,
   embModel: "clip/vit b", embKind: "crop", embMethod: "pca", colorBy: "metadata:weather & light", campaign: "more dogs & co", campaignIssue: "white dogs",

@@ -5,6 +5,8 @@ import type { Normalization } from "./matrix";
 /** The matrix's cell values: counts or shares. */
 export type CellValues = "absolute" | "percentage";
 
+export type MatchingProtocol = "coco" | "labelbox";
+
 export type View = "metrics" | "scenarios" | "compare" | "summary" | "insights" | "frame" | "issues" | "embeddings" | "campaigns";
 export const VIEW_NAMES: readonly View[] = ["metrics", "scenarios", "compare", "summary", "insights", "frame", "issues", "embeddings", "campaigns"];
 
@@ -91,6 +93,8 @@ export interface AppState {
   /** The second inference set's own thresholds (null: linked, the same as the first's). */
   otherConf: number | null;
   otherIou: number | null;
+  /** Metrics (detection): the matching rule, COCO's (default) or Labelbox's. */
+  protocol: MatchingProtocol;
   /** Compare: the changed examples listed (null: none). */
   change: ChangeKind | null;
   /** Insights: the TIDE bar listed (null: none); its class is `metricClass`. */
@@ -245,6 +249,7 @@ export function parseHash(hash: string): AppState {
     query: q.get("query")?.trim() || null,
     otherConf: unit(q.get("other_conf")),
     otherIou: unit(q.get("other_iou")),
+    protocol: q.get("protocol") === "labelbox" ? "labelbox" : "coco",
     change: CHANGE_KINDS.includes(q.get("change") as ChangeKind) ? (q.get("change") as ChangeKind) : null,
     tide: TIDE_KINDS.includes(q.get("tide") as TideKind) ? (q.get("tide") as TideKind) : null,
     insights: INSIGHTS_SECTIONS.find((s) => s.value === q.get("insights"))?.value ?? DEFAULT_INSIGHTS,
@@ -288,6 +293,7 @@ export function formatHash(state: AppState): string {
   if (state.query) q.set("query", state.query);
   if (state.otherConf !== null) q.set("other_conf", String(state.otherConf));
   if (state.otherIou !== null) q.set("other_iou", String(state.otherIou));
+  if (state.protocol !== "coco") q.set("protocol", state.protocol);
   if (state.change) q.set("change", state.change);
   if (state.tide) q.set("tide", state.tide);
   if (state.insights !== DEFAULT_INSIGHTS) q.set("insights", state.insights);
@@ -346,7 +352,7 @@ export function applyPatch(state: AppState, patch: Partial<AppState>): AppState 
   if (requeued && !("labelErrorPage" in patch)) next.labelErrorPage = 0;
   const moved =
     switched("project") || switched("dataset") || (changed("sets") && state.sets.length > 0) ||
-    (["conf", "iou", "overrides", "iouOverrides", "segment", "selection", "sort", "query", "otherConf", "otherIou", "change"] as const).some(changed);
+    (["conf", "iou", "overrides", "iouOverrides", "protocol", "segment", "selection", "sort", "query", "otherConf", "otherIou", "change"] as const).some(changed);
   if (moved && !("page" in patch)) next.page = 0;
   return next;
 }

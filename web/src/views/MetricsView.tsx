@@ -1,4 +1,4 @@
-import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { lazy, Suspense, useCallback, useEffect, useId, useMemo, useRef, useState } from "react";
 import { api, type ExamplesQuery } from "../api/client";
 import { BACKGROUND, COCO_STAT_DEFINITIONS, COCO_STAT_NAMES, IOU_TYPE_NAMES, KEYPOINT_STAT_DEFINITIONS, KEYPOINT_STAT_NAMES, type ClassificationReportDict } from "../api/types";
 import { ConfusionMatrix } from "../components/ConfusionMatrix";
@@ -13,7 +13,7 @@ import { useMetricSorts } from "../hooks/useMetricSorts";
 import { formatScore } from "../lib/format";
 import type { MatrixHighlight, Normalization } from "../lib/matrix";
 import { isPooledCurve, pooledCurve } from "../lib/pr";
-import type { CellValues, ExampleSelection } from "../lib/urlState";
+import type { CellValues, ExampleSelection, MatchingProtocol } from "../lib/urlState";
 import { exampleOf, frameIdsQuery, serverSort } from "./adapters";
 import { ALL_FRAMES, classColors, classNames, type ViewContext } from "./context";
 import { ExampleModal } from "./ExampleModal";
@@ -158,6 +158,8 @@ export function MetricsView({ ctx }: { ctx: ViewContext }) {
   const { project, dataset, sets, conf, segment, page } = ctx;
   // The metrics and examples routes match each class at its own IoU when overridden.
   const iou = ctx.matchIou ?? ctx.iou;
+  // Detection's matching rule (Labelbox's is read from the same kept matching).
+  const protocol = project.task === "detection" && ctx.protocol === "labelbox" ? "labelbox" : undefined;
   const detection = project.task === "detection";
   // Classification has no IoU or box-size sort: such a sort from a link reads as the default.
   const sort = sortFor(detection ? "detection" : "classification", ctx.sort);
@@ -184,17 +186,17 @@ export function MetricsView({ ctx }: { ctx: ViewContext }) {
 
   // Report and matrix follow the thresholds, curves only the IoU and segment, the COCO
   // summary (every IoU of its grid) only the segment.
-  const metricsKey = JSON.stringify(["metrics", project.name, dataset, sets, conf, iou, segment, query]);
+  const metricsKey = JSON.stringify(["metrics", project.name, dataset, sets, conf, iou, segment, query, protocol]);
   const metrics = useApi(metricsKey, (signal) =>
-    api.metrics(project.name, dataset, { inferenceSets: sets, conf, iou: detection ? iou : undefined, ...scope, include: ["report", "confusion_matrix"] }, { signal }),
+    api.metrics(project.name, dataset, { inferenceSets: sets, conf, iou: detection ? iou : undefined, ...scope, protocol, include: ["report", "confusion_matrix"] }, { signal }),
   );
   // Curves and COCO wait for the numbers: computing every class's curve at a new IoU
   // beside the report would delay the report that a slider move is waiting for.
   const numbersIn = metrics.dataKey === metricsKey || metrics.error !== null;
-  const curvesKey = useKeyWhenReady(numbersIn, JSON.stringify(["curves", project.name, dataset, sets, detection ? iou : null, segment, query]));
+  const curvesKey = useKeyWhenReady(numbersIn, JSON.stringify(["curves", project.name, dataset, sets, detection ? iou : null, segment, query, protocol]));
   const curves = useApi(curvesKey, (signal) =>
     api.metrics(project.name, dataset, {
-      inferenceSets: sets, iou: detection ? iou : undefined, ...scope, include: ["pr_curves"],
+      inferenceSets: sets, iou: detection ? iou : undefined, ...scope, protocol, include: ["pr_curves"],
       // A detection curve has a point per distinct confidence (380k pooled on the M
       // benchmark); the chart draws a few hundred, and the report marks the exact point.
       curvePoints: detection ? CURVE_POINTS : undefined,
@@ -205,11 +207,11 @@ export function MetricsView({ ctx }: { ctx: ViewContext }) {
     api.metrics(project.name, dataset, { inferenceSets: sets, ...scope, include: ["coco_summary"] }, { signal }),
   );
   const examplesKey = selection
-    ? JSON.stringify(["examples", project.name, dataset, set, conf, iou, segment, query, selection, sort, page])
+    ? JSON.stringify(["examples", project.name, dataset, set, conf, iou, segment, query, protocol, selection, sort, page])
     : null;
   const examples = useApi(examplesKey, (signal) =>
     api.examples(project.name, dataset, set, {
-      conf, iou: detection ? iou : undefined, ...scope, ...selectionQuery(selection!), ...serverSort(sort),
+      conf, iou: detection ? iou : undefined, ...scope, protocol, ...selectionQuery(selection!), ...serverSort(sort),
       offset: page * PAGE_SIZE, limit: PAGE_SIZE,
     }, { signal }),
   );
@@ -255,7 +257,7 @@ export function MetricsView({ ctx }: { ctx: ViewContext }) {
   // "Save frames as a segment": the server saves the frames of every example of this question.
   const saveListed = (body: { name: string; type: "split" | "regression_test" | "scenario" }) =>
     api.segmentFromExamples(project.name, dataset, set, {
-      conf, iou: detection ? iou : undefined, ...scope, ...selectionQuery(selection!),
+      conf, iou: detection ? iou : undefined, ...scope, protocol, ...selectionQuery(selection!),
     }, body);
   // The page's examples in order, for the modal's previous / next.
   const pageExamples = examples.data?.examples ?? [];
@@ -354,6 +356,7 @@ export function MetricsView({ ctx }: { ctx: ViewContext }) {
             </button>
           </div>
         )}
+        {detection && <MatchingRule protocol={protocol ?? "coco"} onChange={(next) => update({ protocol: next })} />}
         <Loading active={metrics.loading} label={`Computing metrics at ${describeConf(conf)}${detection ? `, ${describeIou(iou)}` : ""}`} />
         {answered && result && <AnsweredAt conf={answered.conf} iou={answered.iou} pending={pending} />}
         {metrics.error !== null && <ErrorPanel error={metrics.error} onRetry={metrics.reload} title="Metrics could not be loaded" />}
@@ -406,7 +409,7 @@ export function MetricsView({ ctx }: { ctx: ViewContext }) {
             {grid && grid.total > 0 && (
               <IssueAddToIssue project={project.name} dataset={dataset} inferenceSet={set} what={selectionTitle(selection)}
                 page={pageExamples} total={grid.total} onOpenIssue={(issue) => update({ view: "issues", issue, issueElement: null })}
-                query={{ conf, iou: detection ? iou : undefined, ...scope, ...selectionQuery(selection), ...serverSort(sort) }} />
+                query={{ conf, iou: detection ? iou : undefined, ...scope, protocol, ...selectionQuery(selection), ...serverSort(sort) }} />
             )}
             {grid && (
               <ExampleGrid examples={grid.examples}
@@ -426,6 +429,32 @@ export function MetricsView({ ctx }: { ctx: ViewContext }) {
           )}
         </ExampleModal>
       </div>
+    </div>
+  );
+}
+
+/** What each matching rule does, at hand beside the choice (docs/metrics.md has both). */
+const MATCHING_RULES: Record<MatchingProtocol, { name: string; definition: string }> = {
+  coco: {
+    name: "COCO",
+    definition: "COCO: by descending confidence, each prediction takes the unmatched ground truth of its own class with the highest IoU at or above the threshold; a class's IoU its own when overridden.",
+  },
+  labelbox: {
+    name: "Labelbox",
+    definition: "Labelbox: predictions under the confidence threshold are dropped, the rest matched to ground truth by decreasing IoU (above the threshold) whatever the classes; a cross-class match is an FP of the predicted class and an FN of the true one. The COCO summary and per-class AP/AR stay COCO's (every confidence)."
+  },
+};
+
+function MatchingRule({ protocol, onChange }: { protocol: MatchingProtocol; onChange: (next: MatchingProtocol) => void }) {
+  const id = useId();
+  return (
+    <div className="matching-rule" data-testid="matching-rule">
+      <label htmlFor={id}>Matching</label>{" "}
+      <select id={id} value={protocol} aria-describedby={`${id}-definition`}
+        onChange={(e) => onChange(e.target.value === "labelbox" ? "labelbox" : "coco")}>
+        {(Object.keys(MATCHING_RULES) as MatchingProtocol[]).map((p) => <option key={p} value={p}>{MATCHING_RULES[p].name}</option>)}
+      </select>
+      <p id={`${id}-definition`} className="muted matching-definition">{MATCHING_RULES[protocol].definition}</p>
     </div>
   );
 }

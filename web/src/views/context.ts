@@ -3,7 +3,7 @@ import type { ThresholdValues } from "../components/ThresholdSliders";
 import type { Confidence } from "../api/types";
 import type { ExampleSort } from "../lib/examples";
 import type { Normalization } from "../lib/matrix";
-import type { AppState, CellValues, ChangeKind, ExampleSelection, InsightsSection, LabelErrorKindName, ReviewFilter, TideKind } from "../lib/urlState";
+import type { AppState, CellValues, MatchingProtocol, ChangeKind, ExampleSelection, InsightsSection, LabelErrorKindName, ReviewFilter, TideKind } from "../lib/urlState";
 
 export const ALL_FRAMES = "All Frames";
 
@@ -23,6 +23,8 @@ export interface ViewContext {
    * overrides are set (unset: `iou`). Other routes match every class at `iou`.
    */
   matchIou?: Confidence;
+  /** Metrics (detection): the matching rule (unset: COCO's). */
+  protocol?: MatchingProtocol;
   /** The selected segment ("All Frames" by default). */
   segment: string;
   /** The examples below the matrix (Metrics): what, in which order, which page (0-based). */
