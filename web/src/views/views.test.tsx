@@ -271,6 +271,24 @@ describe("views' loading and errors", () => {
     expect(calls.filter((c) => c.path.endsWith("/metrics") && c.query.getAll("include").includes("report"))).toHaveLength(2);
   });
 
+  it("the Matching control asks for Labelbox's rule; per-class IoU reaches the metrics and examples requests", async () => {
+    const calls = installMockApi();
+    const iou = { circle: 0.75, square: 0.5, triangle: 0.5, cross: 0.5 };
+    render(<StatefulMetrics initial={context(undefined, { matchIou: iou, selection: { kind: "fn" } })} />);
+    await screen.findByRole("table", { name: /Classification report/ });
+    const sent = (path: string) => calls.filter((c) => c.path.endsWith(path));
+    await waitFor(() => expect(sent("/examples").length).toBeGreaterThan(0));
+    expect(JSON.parse(sent("/metrics")[0]!.query.get("iou")!)).toEqual(iou);
+    expect(JSON.parse(sent("/examples")[0]!.query.get("iou")!)).toEqual(iou);
+    expect(sent("/metrics")[0]!.query.get("protocol")).toBeNull();
+    const rule = screen.getByTestId("matching-rule");
+    expect(rule.textContent).toContain("COCO:");
+    await userEvent.selectOptions(within(rule).getByLabelText("Matching"), "labelbox");
+    expect(rule.textContent).toContain("whatever the classes");
+    await waitFor(() => expect(sent("/metrics").some((c) => c.query.get("protocol") === "labelbox")).toBe(true));
+    await waitFor(() => expect(sent("/examples").some((c) => c.query.get("protocol") === "labelbox")).toBe(true));
+  });
+
   it("a slow answer shows progress", async () => {
     let release: () => void = () => {};
     const gate = new Promise<void>((r) => (release = r));
