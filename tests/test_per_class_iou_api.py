@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -20,7 +21,7 @@ from shoal.client import Client  # noqa: E402
 from shoal.engine.detection.evaluator import DetectionEvaluation, evaluate  # noqa: E402
 from shoal.server import create_app  # noqa: E402
 from shoal.store import Store  # noqa: E402
-from test_client import as_json, serve  # noqa: E402
+from test_client import CLASSES, as_json, sdk_classification, serve  # noqa: E402
 
 from coco_oracle import coco_tables, random_coco, to_columns  # noqa: E402
 
@@ -225,3 +226,21 @@ def test_examples_under_labelbox_matching_are_the_engines_outcomes(
     )
     missed = {str(f) for f in columns["frame_id"][columns["outcome"] == "FN"].tolist()}
     assert saved["frame_count"] == len(missed)
+
+
+def test_classification_refuses_labelbox_and_ignores_a_per_class_iou(tmp_path: Path) -> None:
+    dataset, models = sdk_classification(3, num=20)
+    store = Store(tmp_path)
+    project = store.create_project("cls", task="classification", classes=list(CLASSES))
+    stored = project.create_dataset("test", dataset)
+    name, inferences = next(iter(models.items()))
+    stored.create_inference_set(name, inferences)
+    with serve(create_app(store)) as url:
+        base = f"{url}/api/v1/projects/cls/datasets/test/metrics"
+        refused = httpx.get(base, params={"inference_set": name, "protocol": "labelbox"})
+        assert refused.status_code == 400 and "classification" in refused.text, refused.text
+        per_class = httpx.get(
+            base, params={"inference_set": name, "iou": orjson.dumps({CLASSES[0]: 0.7}).decode()}
+        ).json()
+        plain = httpx.get(base, params={"inference_set": name}).json()
+        assert per_class["iou"] is None and per_class["results"] == plain["results"]
