@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 import shoal
-from shoal.demo import build_demo_projects
+from shoal.demo import DEMO_PROJECT_NAMES, build_demo_projects
 from shoal.server import _errors, _webapp, create_app
 
 
@@ -123,10 +123,9 @@ def test_demo_serve_builds_what_is_missing_then_serves(tmp_path: Path) -> None:
         port = _free_port()
         process = _demo_serve(home, port)
         try:
-            assert sorted(_wait_for_projects(process, f"http://127.0.0.1:{port}")) == [
-                "digits",
-                "shapes",
-            ]
+            assert sorted(_wait_for_projects(process, f"http://127.0.0.1:{port}")) == sorted(
+                DEMO_PROJECT_NAMES
+            )
             page = httpx.get(f"http://127.0.0.1:{port}/", timeout=10)
             if (_webapp.WEBAPP_DIR / "index.html").is_file():
                 assert page.status_code == 200 and '<div id="root">' in page.text
@@ -138,7 +137,8 @@ def test_demo_serve_builds_what_is_missing_then_serves(tmp_path: Path) -> None:
         if run == "first":
             assert "shapes (detection)" in out  # built, with each model's scores
         else:
-            assert "demo projects digits and shapes found" in out and "(detection)" not in out
+            found = f"demo projects {', '.join(DEMO_PROJECT_NAMES)} found"
+            assert found in out and "(detection)" not in out
         assert f"http://127.0.0.1:{port}/" in err
 
 
