@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from shoal.engine.classification import ClassificationEvaluation, evaluate_classifications
+from shoal.engine.multilabel import evaluate_multilabel
 
 from conftest import VALIDATION
 
@@ -27,7 +28,6 @@ NOT_IMPLEMENTED = {
     "sklearn.metrics.matthews_corrcoef": "Shoal does not compute the Matthews correlation",
     "sklearn.metrics.cohen_kappa_score": "Shoal does not compute Cohen's kappa",
     "sklearn.metrics.jaccard_score": "Shoal does not compute Jaccard scores",
-    "sklearn.metrics.hamming_loss": "Shoal does not compute the Hamming loss",
 }
 
 
@@ -59,7 +59,7 @@ def precision_recall_fbeta(case: dict[str, Any]) -> Any:
     y_true, y_pred = case["args"]
     kwargs = dict(case["kwargs"])
     if is_multilabel(y_true):
-        pytest.skip("multilabel input: Shoal evaluates single-label classification")
+        return multilabel_scores(case)
     if unsupported_zero_division(kwargs):
         pytest.skip("zero_division=1: Shoal's undefined ratios are always 0 (zero_division=0)")
     average = kwargs.get("average", "binary")
@@ -97,6 +97,37 @@ def precision_recall_fbeta(case: dict[str, Any]) -> Any:
     return values[{"precision_score": "precision", "recall_score": "recall"}.get(function, "f")]
 
 
+def multilabel_evaluation(y_true: Any, y_pred: Any) -> Any:
+    """Indicator predictions as Shoal's multi-label scores: a 1 scores 1.0, predicted at
+    the default threshold 0.5; a 0 scores 0.0."""
+    return evaluate_multilabel(np.asarray(y_true), np.asarray(y_pred, dtype=np.float64))
+
+
+def multilabel_scores(case: dict[str, Any]) -> Any:
+    """precision_score, recall_score, f1_score on indicator matrices (shoal.engine.multilabel)."""
+    y_true, y_pred = case["args"]
+    kwargs = dict(case["kwargs"])
+    if unsupported_zero_division(kwargs):
+        pytest.skip("zero_division=1: Shoal's undefined ratios are always 0 (zero_division=0)")
+    report = multilabel_evaluation(y_true, y_pred).report()
+    metric = {"precision_score": "precision", "recall_score": "recall"}.get(
+        case["function"].rsplit(".", 1)[1], "f1-score"
+    )
+    average = kwargs.get("average", "binary")
+    if average is None:
+        return [report[name][metric] for name in map(str, range(len(y_true[0])))]
+    return report[f"{average} avg"][metric]
+
+
+def hamming(case: dict[str, Any]) -> Any:
+    """hamming_loss: the multi-label engine's on indicator matrices; for one label per
+    frame it is the share of wrong labels, 1 - accuracy."""
+    y_true, y_pred = case["args"]
+    if is_multilabel(y_true):
+        return multilabel_evaluation(y_true, y_pred).hamming_loss()
+    return 1.0 - evaluate_classifications(y_true, y_pred).accuracy()
+
+
 def accuracy(case: dict[str, Any]) -> Any:
     y_true, y_pred = case["args"]
     evaluation = evaluate_classifications(y_true, y_pred)
@@ -120,7 +151,7 @@ def multilabel_confusion(case: dict[str, Any]) -> Any:
     """Per class [[tn, fp], [fn, tp]]: one-vs-rest counts of the report."""
     y_true, y_pred = case["args"]
     if is_multilabel(y_true):
-        pytest.skip("multilabel input: Shoal evaluates single-label classification")
+        return multilabel_evaluation(y_true, y_pred).multilabel_confusion_matrix()
     evaluation, rows = evaluation_and_rows(y_true, y_pred, case["kwargs"].get("labels"))
     report = evaluation.report(classes=rows)
     tn = len(evaluation) - report.tp - report.fp - report.fn
@@ -183,6 +214,7 @@ HANDLERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "sklearn.metrics.top_k_accuracy_score": top_k,
     "sklearn.metrics.average_precision_score": average_precision,
     "sklearn.metrics.precision_recall_curve": pr_curve,
+    "sklearn.metrics.hamming_loss": hamming,
 }
 
 
