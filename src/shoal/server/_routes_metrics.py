@@ -9,7 +9,7 @@ answers.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -112,11 +112,15 @@ FramesQueryParam = Annotated[
 
 
 # ------------------------------------------------------------- parameters
-def parse_conf(
-    raw: str | None, default: float, labels: Sequence[str], *, parameter: str = "conf"
+def _per_class(
+    raw: str | None,
+    default: float,
+    labels: Sequence[str],
+    parameter: str,
+    checked: Callable[[Any, str], float],
 ) -> float | dict[str, float]:
-    """A ``conf``-style query parameter (``parameter`` names it in errors): a number, or
-    per class as a JSON object."""
+    """A number, or per class as a JSON object of class name to number, each value
+    checked by ``checked(value, where)``; ``parameter`` names it in errors."""
     if raw is None:
         return default
     where = f"query.{parameter}"
@@ -132,12 +136,20 @@ def parse_conf(
         for name, threshold in value.items():
             if name not in labels:
                 raise ApiError(422, f"{parameter} names an unknown class {name!r}", where=where)
-            out[name] = _unit(threshold, where)
+            out[name] = checked(threshold, where)
         return out
     try:
-        return _unit(float(text), where)
+        return checked(float(text), where)
     except ValueError:
         raise ApiError(422, f"{parameter} {raw!r} is not a number", where=where) from None
+
+
+def parse_conf(
+    raw: str | None, default: float, labels: Sequence[str], *, parameter: str = "conf"
+) -> float | dict[str, float]:
+    """A ``conf``-style query parameter (``parameter`` names it in errors): a number in
+    [0, 1], or per class as a JSON object."""
+    return _per_class(raw, default, labels, parameter, _unit)
 
 
 def parse_iou(
@@ -145,27 +157,7 @@ def parse_iou(
 ) -> float | dict[str, float]:
     """An ``iou``-style query parameter: a number in (0, 1], or per class as a JSON
     object of class name to IoU (classes not named: 0.5, the engine's)."""
-    if raw is None:
-        return default
-    where = f"query.{parameter}"
-    text = raw.strip()
-    if text.startswith("{"):
-        try:
-            value = orjson.loads(text)
-        except orjson.JSONDecodeError:
-            raise ApiError(422, f"{parameter} is not valid JSON", where=where) from None
-        if not isinstance(value, dict):
-            raise ApiError(422, f"{parameter} must be a number or a JSON object", where=where)
-        out: dict[str, float] = {}
-        for name, threshold in value.items():
-            if name not in labels:
-                raise ApiError(422, f"{parameter} names an unknown class {name!r}", where=where)
-            out[name] = _overlap(threshold, where)
-        return out
-    try:
-        return _overlap(float(text), where)
-    except ValueError:
-        raise ApiError(422, f"{parameter} {raw!r} is not a number", where=where) from None
+    return _per_class(raw, default, labels, parameter, _overlap)
 
 
 def _overlap(value: Any, where: str) -> float:
