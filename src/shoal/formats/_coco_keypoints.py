@@ -45,14 +45,13 @@ from shoal.formats.coco import (
     _id_column,
     _InThread,
     _is_number,
-    _own_categories,
-    _own_images,
     _parse_json,
     _read_source,
     _record_id_problem,
     _SharedProgress,
     _type_name,
     parse_coco_ground_truth,
+    results_records,
 )
 
 __all__ = [
@@ -443,26 +442,9 @@ def _parse_results(source: CocoSource) -> CocoKeypointResults:
             return scanned
         document = _parse_json(data, name)
     del data
-    images = categories = None
-    table: str | None = None
-    if isinstance(document, list):
-        records: list[Any] = document
-    elif isinstance(document, dict) and isinstance(document.get("annotations"), list):
-        records = document["annotations"]
-        table = "annotations"
-        for index, record in enumerate(records):
-            if isinstance(record, dict) and "score" not in record:
-                raise InputError(
-                    f'annotations[{index}] has no "score": this is a ground-truth file, not '
-                    'results (a list of {"image_id", "category_id", "keypoints", "score"})',
-                    source=name,
-                )
-        images = _own_images(document, name) if "images" in document else None
-        categories = _own_categories(document, name) if "categories" in document else None
-    else:
-        raise InputError(
-            f"expected an array of keypoint results, got {_type_name(document)}", source=name
-        )
+    records, table, images, categories = results_records(
+        document, name, kind="keypoint results", geometry="keypoints"
+    )
     image_ids, class_ids, keypoint_lists, scores, boxes = _result_fields(records, name, table)
     keypoints = _point_lists(keypoint_lists, name, table)
     if boxes is None:

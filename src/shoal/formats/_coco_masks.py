@@ -64,14 +64,13 @@ from shoal.formats.coco import (
     _id_column,
     _int_column,
     _is_number,
-    _own_categories,
-    _own_images,
     _parse_json,
     _read_source,
     _record_id_problem,
     _SharedProgress,
     _type_name,
     parse_coco_ground_truth,
+    results_records,
 )
 
 __all__ = [
@@ -578,27 +577,9 @@ def parse_coco_mask_results(source: CocoSource) -> CocoMaskResults:
             return scanned
         document = _parse_json(data, name)
     del data
-    images = categories = None
-    table: str | None = None
-    if isinstance(document, list):
-        records: list[Any] = document
-    elif isinstance(document, dict) and isinstance(document.get("annotations"), list):
-        records = document["annotations"]
-        table = "annotations"
-        for index, record in enumerate(records):
-            if isinstance(record, dict) and "score" not in record:
-                raise InputError(
-                    f'annotations[{index}] has no "score": this is a ground-truth file, not '
-                    'results (a list of {"image_id", "category_id", "segmentation", "score"})',
-                    source=name,
-                )
-        images = _own_images(document, name) if "images" in document else None
-        categories = _own_categories(document, name) if "categories" in document else None
-    else:
-        raise InputError(
-            f"expected an array of segmentation results, got {_type_name(document)}",
-            source=name,
-        )
+    records, table, images, categories = results_records(
+        document, name, kind="segmentation results", geometry="segmentation"
+    )
     # loadRes decides on the first record: a non-empty bbox keeps every record's box
     # (and takes its area); otherwise areas are the masks'.
     with_boxes = bool(records) and type(records[0]) is dict and bool(records[0].get("bbox"))

@@ -1386,9 +1386,16 @@ def _no_result_columns() -> _ResultColumns:
     )
 
 
-def _results_from_value(document: Any, name: str | None) -> CocoResults:
+def results_records(
+    document: Any, name: str | None, *, kind: str, geometry: str
+) -> tuple[list[Any], str | None, dict[Any, Any] | None, dict[int, str] | None]:
+    """The records of a parsed COCO results document (``kind`` names them in errors, e.g.
+    "detections"; ``geometry`` is their geometry key): a list of records, or a
+    dataset-shaped object whose annotations all carry scores. Returns the records, the
+    table they are named by in errors (None for a list), and the object's own images and
+    categories (None when it has none)."""
     if isinstance(document, list):
-        return CocoResults(name, *_result_columns_from_value(document, name, None))
+        return document, None, None, None
     if isinstance(document, dict) and isinstance(document.get("annotations"), list):
         records: list[Any] = document["annotations"]
         # A ground-truth file given as results would be a perfect model: refuse it.
@@ -1396,19 +1403,28 @@ def _results_from_value(document: Any, name: str | None) -> CocoResults:
             if isinstance(record, dict) and "score" not in record:
                 raise InputError(
                     f'annotations[{index}] has no "score": this is a ground-truth file, not '
-                    'results (a list of {"image_id", "category_id", "bbox", "score"})',
+                    f'results (a list of {{"image_id", "category_id", "{geometry}", "score"}})',
                     source=name,
                 )
         images = _own_images(document, name) if "images" in document else None
         categories = _own_categories(document, name) if "categories" in document else None
-        columns = _result_columns_from_value(records, name, "annotations")
-        return CocoResults(name, *columns, True, images, categories)
+        return records, "annotations", images, categories
     if isinstance(document, dict) and "images" in document:
         raise InputError(
             'expected results, got a COCO object without "annotations" (a ground-truth file?)',
             source=name,
         )
-    raise InputError(f"expected an array of detections, got {_type_name(document)}", source=name)
+    raise InputError(f"expected an array of {kind}, got {_type_name(document)}", source=name)
+
+
+def _results_from_value(document: Any, name: str | None) -> CocoResults:
+    records, table, images, categories = results_records(
+        document, name, kind="detections", geometry="bbox"
+    )
+    columns = _result_columns_from_value(records, name, table)
+    if table is None:
+        return CocoResults(name, *columns)
+    return CocoResults(name, *columns, True, images, categories)
 
 
 def _own_images(document: dict[str, Any], name: str | None) -> dict[Any, Any]:
