@@ -382,6 +382,7 @@ static int key_kind(const uint8_t *buf, int64_t start, int64_t end) {
     if (length == 4 && memcmp(buf + start, "bbox", 4) == 0) return KEY_BBOX;
     if (length == 5 && memcmp(buf + start, "score", 5) == 0) return KEY_SCORE;
     if (length == 9 && memcmp(buf + start, "keypoints", 9) == 0) return KEY_KEYPOINTS;
+    if (length == 12 && memcmp(buf + start, "segmentation", 12) == 0) return KEY_SEGMENTATION;
     return KEY_OTHER;
 }
 
@@ -410,6 +411,23 @@ static inline int64_t known_result_key(const uint8_t *buf, int64_t n, int64_t po
         return pos + 7;
     default: return -1;
     }
+}
+
+/* A results record's member at pos (its key's opening quote): the position of its value,
+ * with *kind set, or -1 when the record needs the exact slow path (an escaped key, which
+ * might spell a known name, or no colon). */
+static inline int64_t result_member(const uint8_t *buf, int64_t n, int64_t pos, int *kind) {
+    *kind = KEY_OTHER;
+    int64_t key_end = known_result_key(buf, n, pos, kind);
+    if (key_end < 0) {
+        int escaped = 0;
+        key_end = scan_string(buf, n, pos, &escaped);
+        if (key_end < 0 || escaped) return -1;
+        *kind = key_kind(buf, pos + 1, key_end - 1);
+    }
+    pos = skip_whitespace(buf, n, key_end);
+    if (pos >= n || buf[pos] != ':') return -1;
+    return skip_whitespace(buf, n, pos + 1);
 }
 
 /* Start a scan: the status, with *pos_out at the first record's '{'. SCAN_DONE for an
@@ -481,18 +499,9 @@ int32_t shoal_scan_records(const uint8_t *buf, int64_t n, int64_t *state, int64_
         /* Also covers '{}': a record without the required keys. */
         if (pos >= n || buf[pos] != '"') STOP(SCAN_UNSUPPORTED);
         for (;;) {
-            int kind = KEY_OTHER;
-            int64_t key_end = known_result_key(buf, n, pos, &kind);
-            if (key_end < 0) {
-                int escaped = 0;
-                key_end = scan_string(buf, n, pos, &escaped);
-                /* An escaped key might spell a known name: leave it to orjson. */
-                if (key_end < 0 || escaped) STOP(SCAN_UNSUPPORTED);
-                kind = key_kind(buf, pos + 1, key_end - 1);
-            }
-            pos = skip_whitespace(buf, n, key_end);
-            if (pos >= n || buf[pos] != ':') STOP(SCAN_UNSUPPORTED);
-            pos = skip_whitespace(buf, n, pos + 1);
+            int kind;
+            pos = result_member(buf, n, pos, &kind);
+            if (pos < 0) STOP(SCAN_UNSUPPORTED);
             if (kind == KEY_IMAGE_ID || kind == KEY_CATEGORY_ID) {
                 /* Duplicate keys: json keeps the last; leave that subtlety to orjson. */
                 int *seen = kind == KEY_IMAGE_ID ? &seen_image : &seen_class;
@@ -590,17 +599,9 @@ int32_t shoal_scan_keypoint_records(const uint8_t *buf, int64_t n, int64_t pos,
         pos = skip_whitespace(buf, n, pos + 1);
         if (pos >= n || buf[pos] != '"') return SCAN_UNSUPPORTED;
         for (;;) {
-            int kind = KEY_OTHER;
-            int64_t key_end = known_result_key(buf, n, pos, &kind);
-            if (key_end < 0) {
-                int escaped = 0;
-                key_end = scan_string(buf, n, pos, &escaped);
-                if (key_end < 0 || escaped) return SCAN_UNSUPPORTED;
-                kind = key_kind(buf, pos + 1, key_end - 1);
-            }
-            pos = skip_whitespace(buf, n, key_end);
-            if (pos >= n || buf[pos] != ':') return SCAN_UNSUPPORTED;
-            pos = skip_whitespace(buf, n, pos + 1);
+            int kind;
+            pos = result_member(buf, n, pos, &kind);
+            if (pos < 0) return SCAN_UNSUPPORTED;
             if (kind == KEY_IMAGE_ID || kind == KEY_CATEGORY_ID) {
                 int *seen = kind == KEY_IMAGE_ID ? &seen_image : &seen_class;
                 int64_t integer;
@@ -796,22 +797,9 @@ int32_t shoal_scan_segm_records(const uint8_t *buf, int64_t n, int64_t pos, int6
         pos = skip_whitespace(buf, n, pos + 1);
         if (pos >= n || buf[pos] != '"') return SCAN_UNSUPPORTED;
         for (;;) {
-            int kind = KEY_OTHER;
-            int64_t key_end = known_result_key(buf, n, pos, &kind);
-            if (key_end < 0) {
-                if (matches(buf, n, pos, "\"segmentation\"", 14)) {
-                    kind = KEY_SEGMENTATION;
-                    key_end = pos + 14;
-                } else {
-                    int escaped = 0;
-                    key_end = scan_string(buf, n, pos, &escaped);
-                    if (key_end < 0 || escaped) return SCAN_UNSUPPORTED;
-                    kind = key_kind(buf, pos + 1, key_end - 1);
-                }
-            }
-            pos = skip_whitespace(buf, n, key_end);
-            if (pos >= n || buf[pos] != ':') return SCAN_UNSUPPORTED;
-            pos = skip_whitespace(buf, n, pos + 1);
+            int kind;
+            pos = result_member(buf, n, pos, &kind);
+            if (pos < 0) return SCAN_UNSUPPORTED;
             if (kind == KEY_IMAGE_ID || kind == KEY_CATEGORY_ID) {
                 int *seen = kind == KEY_IMAGE_ID ? &seen_image : &seen_class;
                 int64_t integer;
