@@ -1,4 +1,5 @@
 import { lazy, Suspense, useCallback, useEffect, useId, useMemo, useRef, useState } from "react";
+import { SegmentFilter } from "../components/TaskPanels";
 import { api, type ExamplesQuery } from "../api/client";
 import { BACKGROUND, COCO_STAT_DEFINITIONS, COCO_STAT_NAMES, IOU_TYPE_NAMES, KEYPOINT_STAT_DEFINITIONS, KEYPOINT_STAT_NAMES, type ClassificationReportDict } from "../api/types";
 import { ConfusionMatrix } from "../components/ConfusionMatrix";
@@ -304,12 +305,7 @@ export function MetricsView({ ctx }: { ctx: ViewContext }) {
     <div className="metrics-view">
       <aside>
         <ThresholdPanel ctx={ctx} iouGrid={iouGrid} />
-        {segment !== ALL_FRAMES && (
-          <p className="segment-filter">
-            Segment: <strong>{segment}</strong>{" "}
-            <button type="button" onClick={() => ctx.update({ segment: null })}>Show all frames</button>
-          </p>
-        )}
+        <SegmentFilter segment={segment} allFrames={ALL_FRAMES} onShowAll={() => ctx.update({ segment: null })} />
         {coco.error !== null && <ErrorPanel error={coco.error} onRetry={coco.reload} title="The COCO summary could not be loaded" />}
         {cocoSummary && (
           <section className="coco-summary panel">

@@ -5,6 +5,7 @@
  * (`/multilabel-metrics`, equal to scikit-learn's); the selection lives in the URL.
  */
 import { memo, useCallback } from "react";
+import { DefinitionsPanel, SegmentFilter, ShownSetToggle } from "../components/TaskPanels";
 import { api, frameThumbnailUrl } from "../api/client";
 import type { MultiLabelClassRow, MultiLabelMetricsOut } from "../api/types";
 import { ErrorPanel, Loading } from "../components/Status";
@@ -90,27 +91,11 @@ export function MultiLabelView({ ctx }: { ctx: ViewContext }) {
     <div className="metrics-view multilabel-view">
       <aside>
         <ThresholdPanel ctx={ctx} iouGrid={null} />
-        {segment !== ALL_FRAMES && (
-          <p className="segment-filter">
-            Segment: <strong>{segment}</strong>{" "}
-            <button type="button" onClick={() => update({ segment: null })}>Show all frames</button>
-          </p>
-        )}
-        <section className="panel multilabel-definitions" aria-label="Definitions">
-          <h2>Definitions</h2>
-          <dl>
-            {DEFINITIONS.map(([term, text]) => <div key={term}><dt>{term}</dt><dd>{text}</dd></div>)}
-          </dl>
-        </section>
+        <SegmentFilter segment={segment} allFrames={ALL_FRAMES} onShowAll={() => update({ segment: null })} />
+        <DefinitionsPanel className="multilabel-definitions" definitions={DEFINITIONS} />
       </aside>
       <div className="metrics-main">
-        {sets.length > 1 && (
-          <div role="group" aria-label="Inference set shown" className="toggle-group shown-sets">
-            {sets.map((s, k) => (
-              <button key={s} type="button" aria-pressed={set === s} onClick={() => update({ shown: k === 0 ? null : s, selection: null })}>{s}</button>
-            ))}
-          </div>
-        )}
+        <ShownSetToggle sets={sets} shown={set} onChoose={(s, k) => update({ shown: k === 0 ? null : s, selection: null })} />
         <Loading active={metrics.loading} label="Computing multi-label metrics" />
         {metrics.error !== null && <ErrorPanel error={metrics.error} onRetry={metrics.reload} title="Metrics could not be loaded" />}
         {answer && (

@@ -6,6 +6,7 @@
  * (`/ner-metrics`, `/ner-sentences`).
  */
 import { memo, useState } from "react";
+import { DefinitionsPanel, SegmentFilter, ShownSetToggle } from "../components/TaskPanels";
 import { nerMetrics, nerSentences, type NerMatch, type NerMetricsOut, type NerReport, type NerSentence } from "../api/ner";
 import { ErrorPanel, Loading } from "../components/Status";
 import { useApi } from "../hooks/useApi";
@@ -75,27 +76,11 @@ export function NerView({ ctx }: { ctx: ViewContext }) {
             {" "}Only sentences with a mistake
           </label>
         </section>
-        {segment !== ALL_FRAMES && (
-          <p className="segment-filter">
-            Segment: <strong>{segment}</strong>{" "}
-            <button type="button" onClick={() => update({ segment: null })}>Show all frames</button>
-          </p>
-        )}
-        <section className="panel ner-definitions" aria-label="Definitions">
-          <h2>Definitions</h2>
-          <dl>
-            {NER_DEFINITIONS.map(([term, text]) => <div key={term}><dt>{term}</dt><dd>{text}</dd></div>)}
-          </dl>
-        </section>
+        <SegmentFilter segment={segment} allFrames={ALL_FRAMES} onShowAll={() => update({ segment: null })} />
+        <DefinitionsPanel className="ner-definitions" definitions={NER_DEFINITIONS} />
       </aside>
       <div className="metrics-main">
-        {sets.length > 1 && (
-          <div role="group" aria-label="Inference set shown" className="toggle-group shown-sets">
-            {sets.map((s, k) => (
-              <button key={s} type="button" aria-pressed={set === s} onClick={() => update({ shown: k === 0 ? null : s, page: 0 })}>{s}</button>
-            ))}
-          </div>
-        )}
+        <ShownSetToggle sets={sets} shown={set} onChoose={(s, k) => update({ shown: k === 0 ? null : s, page: 0 })} />
         <Loading active={metrics.loading} label="Computing entity-level metrics" />
         {metrics.error !== null && <ErrorPanel error={metrics.error} onRetry={metrics.reload} title="Metrics could not be loaded" />}
         {answer && report && (
