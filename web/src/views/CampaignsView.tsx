@@ -138,12 +138,23 @@ function CampaignPage({ project, name, onChanged, onRenamed }: CampaignPageProps
   };
 
   // Reviews: shown at once, then the server's record and counts (a refusal undoes it).
+  // Several can be in flight (keys pressed quickly) and answer in any order: only the
+  // answer to the latest review sent so far sets the counts, so an older answer arriving
+  // last cannot put back counts from before the newer reviews.
+  const reviewsSent = useRef(0);
+  const countsFrom = useRef(0);
   const review = useCallback((keys: string[], status: CandidateStatus) => {
     if (keys.length === 0) return;
     setActionError(null);
     setPage((p) => p && { ...p, candidates: p.candidates.map((c) => (keys.includes(c.key) ? { ...c, status } : c)) });
+    const sent = ++reviewsSent.current;
     api.reviewCandidates(project, name, { keys, status }).then(
-      (reviewed) => { setPage((p) => p && withReviewed(p, reviewed, null)); onChanged(); },
+      (reviewed) => {
+        const newest = sent > countsFrom.current;
+        if (newest) countsFrom.current = sent;
+        setPage((p) => p && withReviewed(p, newest ? reviewed : { ...reviewed, counts: p.counts }, null));
+        onChanged();
+      },
       (error: unknown) => {
         setActionError(error instanceof ApiError ? error.detail : String(error));
         setGeneration((g) => g + 1);
